@@ -1,0 +1,67 @@
+//! Errors that end a job, each naming where it happened.
+
+use crate::memory::format_bytes;
+
+/// Why a job stopped before the end of its input.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// A file could not be opened, read or written.
+    #[error("{action} `{path}`: {source}")]
+    Io {
+        /// What was being done, e.g. "cannot read".
+        action: &'static str,
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A record that could not be decoded, under the `fail` policy.
+    #[error("bad record in source `{source_name}` at {file}:{line}: {message}\n  record: {record}\n  (add `with on_error(skip)` or `with on_error(dead_letter(\"path\"))` to the source to go on past bad records)")]
+    BadRecord {
+        /// The source's name in the pipeline.
+        source_name: String,
+        /// The file it was read from (`<stdin>` for standard input).
+        file: String,
+        /// 1-based line (record) number.
+        line: u64,
+        /// What is wrong with it.
+        message: String,
+        /// The record as read, quoted for the user.
+        record: String,
+    },
+    /// A stateful operator needed more memory than its budget.
+    #[error("operator `{operator}` at {location} ran out of its memory budget: it has {budget} and needs at least {needed} for its state; rerun with --memory {suggested} or more", budget = format_bytes(*.budget_bytes), needed = format_bytes(*.needed_bytes), suggested = format_bytes(*.suggested_memory))]
+    MemoryBudget {
+        /// The operator's name.
+        operator: String,
+        /// Where the operator is written in the pipeline.
+        location: String,
+        /// Its budget in bytes.
+        budget_bytes: u64,
+        /// What it needed when it failed (a lower bound).
+        needed_bytes: u64,
+        /// A `--memory` that would give it that much.
+        suggested_memory: u64,
+    },
+    /// An expression could not be evaluated for a record, e.g. a division by zero.
+    #[error("{location}: {message}")]
+    Eval {
+        /// Where the expression is written in the pipeline.
+        location: &'static str,
+        /// What went wrong.
+        message: String,
+    },
+    /// The job was started with arguments it cannot use.
+    #[error("{0}")]
+    Config(String),
+}
+
+impl JobError {
+    /// The process exit code for this error: 2 for bad arguments, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            JobError::Config(_) => 2,
+            _ => 1,
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! What a source does with a record it cannot decode: fail, skip and count, or write it to a
+//! dead-letter file. Nothing is dropped without a count.
+
+use std::io::Write;
+
+use crate::io::{OutputSpec, OutputWriter};
+use crate::JobError;
+
+/// A source's policy for records it cannot decode (`with on_error(...)` in a pipeline).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BadRecordPolicy {
+    /// Stop the job with an error that quotes the record and says where it is.
+    Fail,
+    /// Skip the record and count it; the count is reported at the end.
+    Skip,
+    /// Append the record, with where it was and why it was refused, as one JSON line to the
+    /// file at this path; the count is reported at the end.
+    DeadLetter(String),
+}
+
+/// Why one field of a record could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// What is wrong, naming the field.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A field that does not parse as the schema's type.
+    #[cold]
+    pub fn parse(field: &str, raw: &[u8], ty: &str) -> Self {
+        FieldError {
+            message: format!(
+                "field `{field}`: cannot read {:?} as {ty}",
+                String::from_utf8_lossy(raw)
+            ),
+        }
+    }
+
+    /// Any other problem, in words.
+    #[cold]
+    pub fn other(message: impl Into<String>) -> Self {
+        FieldError {
+            message: message.into(),
+        }
+    }
+}
+
+/// Applies a [`BadRecordPolicy`] for one source and keeps its count.
+#[derive(Debug)]
+pub struct BadRecords {
+    source_name: String,
+    file: String,
+    policy: BadRecordPolicy,
+    dead_letter: Option<OutputWriter>,
+    count: u64,
+    first: Option<String>,
+}
+
+impl BadRecords {
+    /// The handler for source `source_name` reading `file`.
+    pub fn new(source_name: &str, file: &str, policy: BadRecordPolicy) -> Self {
+        BadRecords {
+            source_name: source_name.to_string(),
+            file: file.to_string(),
+            policy,
+            dead_letter: None,
+            count: 0,
+            first: None,
+        }
+    }
+
+    /// The file being read, as messages name it.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// Handles the bad record `raw` at `line` refused for `message`.
+    #[cold]
+    pub fn reject(&mut self, line: u64, raw: &[u8], message: &str) -> Result<(), JobError> {
+        let record = String::from_utf8_lossy(raw).into_owned();
+        if self.first.is_none() {
+            self.first = Some(format!("{}:{line}: {message}", self.file));
+        }
+        match &self.policy {
+            BadRecordPolicy::Fail => {
+                return Err(JobError::BadRecord {
+                    source_name: self.source_name.clone(),
+                    file: self.file.clone(),
+                    line,
+                    message: message.to_string(),
+                    record,
+                })
+            }
+            BadRecordPolicy::Skip => {}
+            BadRecordPolicy::DeadLetter(path) => {
+                if self.dead_letter.is_none() {
+                    self.dead_letter =
+                        Some(OutputWriter::create(&OutputSpec::File(path.clone()))?);
+                }
+                let entry = serde_json::json!({
+                    "source": self.source_name,
+                    "file": self.file,
+                    "line": line,
+                    "error": message,
+                    "record": record,
+                });
+                let w = self.dead_letter.as_mut().expect("opened above");
+                let io_err = |source| JobError::Io {
+                    action: "cannot write dead-letter file",
+                    path: path.clone(),
+                    source,
+                };
+                serde_json::to_writer(&mut *w, &entry)
+                    .map_err(|e| io_err(std::io::Error::other(e)))?;
+                w.write_all(b"\n").map_err(io_err)?;
+            }
+        }
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Flushes the dead-letter file and returns a line for the end-of-run report, if any
+    /// record was refused.
+    pub fn finish(&mut self) -> Result<Option<String>, JobError> {
+        if let (Some(w), BadRecordPolicy::DeadLetter(path)) =
+            (self.dead_letter.as_mut(), &self.policy)
+        {
+            w.flush().map_err(|source| JobError::Io {
+                action: "cannot write dead-letter file",
+                path: path.clone(),
+                source,
+            })?;
+        }
+        if self.count == 0 {
+            return Ok(None);
+        }
+        let first = self.first.as_deref().unwrap_or("");
+        Ok(Some(match &self.policy {
+            BadRecordPolicy::DeadLetter(path) => format!(
+                "source `{}`: {} bad record(s) written to dead-letter file {path} (first: {first})",
+                self.source_name, self.count
+            ),
+            _ => format!(
+                "source `{}`: skipped {} bad record(s) (first: {first})",
+                self.source_name, self.count
+            ),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fail_quotes_the_record_and_its_place() {
+        let mut b = BadRecords::new("bids", "bids.csv", BadRecordPolicy::Fail);
+        let e = b.reject(12, b"1,x", "field `price`: bad").unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("bids.csv:12"), "{text}");
+        assert!(text.contains("1,x"), "{text}");
+    }
+
+    #[test]
+    fn skip_counts() {
+        let mut b = BadRecords::new("bids", "bids.csv", BadRecordPolicy::Skip);
+        b.reject(3, b"a", "bad").unwrap();
+        b.reject(9, b"b", "bad").unwrap();
+        let report = b.finish().unwrap().unwrap();
+        assert!(report.contains("skipped 2"), "{report}");
+        assert!(report.contains("bids.csv:3"), "{report}");
+    }
+
+    #[test]
+    fn dead_letter_writes_json_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dead/letters.jsonl");
+        let policy = BadRecordPolicy::DeadLetter(path.to_string_lossy().into_owned());
+        let mut b = BadRecords::new("bids", "bids.csv", policy);
+        b.reject(4, b"4,oops", "field `price`: bad").unwrap();
+        b.finish().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+        assert_eq!(v["line"], 4);
+        assert_eq!(v["record"], "4,oops");
+    }
+}

@@ -1,0 +1,240 @@
+//! The `csv` source: delimited records, with or without a header row.
+
+use crate::io::bad_records::BadRecords;
+use crate::io::{BadRecordPolicy, FieldError, InputReader, InputSpec, SourceProgress};
+use crate::{JobContext, JobError};
+
+/// Reads CSV records into one reused `ByteRecord`, so a record costs no allocation.
+///
+/// With a header, columns are matched to schema fields by name (in any order, extra columns
+/// ignored); without one, the schema's fields are the first columns in order.
+#[derive(Debug)]
+pub struct CsvSource {
+    reader: csv::Reader<InputReader>,
+    record: csv::ByteRecord,
+    columns: Vec<usize>,
+    needed: usize,
+    bad: BadRecords,
+    progress: SourceProgress,
+    file: String,
+}
+
+/// One CSV record, with its columns arranged in schema order.
+#[derive(Debug, Clone, Copy)]
+pub struct CsvRow<'r> {
+    record: &'r csv::ByteRecord,
+    columns: &'r [usize],
+}
+
+impl CsvSource {
+    /// Opens source `name` with schema `fields`, reading `default` unless
+    /// `--input name=PATH` says otherwise.
+    pub fn open(
+        ctx: &JobContext,
+        name: &str,
+        default: InputSpec,
+        policy: BadRecordPolicy,
+        header: bool,
+        delimiter: u8,
+        fields: &[&str],
+    ) -> Result<Self, JobError> {
+        let spec = ctx.input(name, default);
+        let input = InputReader::open(&spec)?;
+        let progress = SourceProgress::new(name, input.total(), ctx.progress_enabled());
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .buffer_capacity(256 * 1024)
+            .from_reader(input);
+        let file = spec.display_name().to_string();
+        let mut columns: Vec<usize> = (0..fields.len()).collect();
+        if header {
+            let mut head = csv::ByteRecord::new();
+            let has = reader
+                .read_byte_record(&mut head)
+                .map_err(|e| csv_error(&file, e))?;
+            if has {
+                columns = match_header(name, &file, &head, fields)?;
+            }
+        }
+        let needed = columns.iter().max().map_or(0, |m| m + 1);
+        Ok(CsvSource {
+            reader,
+            record: csv::ByteRecord::new(),
+            columns,
+            needed,
+            bad: BadRecords::new(name, &file, policy),
+            progress,
+            file,
+        })
+    }
+
+    /// The next record, or `None` at the end of the input. Records with too few fields are
+    /// refused under the source's policy.
+    #[inline]
+    pub fn next_record(&mut self) -> Result<Option<CsvRow<'_>>, JobError> {
+        loop {
+            let more = self
+                .reader
+                .read_byte_record(&mut self.record)
+                .map_err(|e| csv_error(&self.file, e))?;
+            if !more {
+                self.progress.finish();
+                return Ok(None);
+            }
+            self.progress.record(self.reader.position().byte());
+            if self.record.len() >= self.needed {
+                break;
+            }
+            if self.record.len() == 1 && self.record[0].is_empty() {
+                continue; // a blank line
+            }
+            let message = format!(
+                "expected at least {} fields, found {}",
+                self.needed,
+                self.record.len()
+            );
+            self.bad.reject(self.line(), &raw(&self.record), &message)?;
+        }
+        Ok(Some(CsvRow {
+            record: &self.record,
+            columns: &self.columns,
+        }))
+    }
+
+    /// Refuses the current record (a field did not decode) under the source's policy.
+    #[cold]
+    pub fn reject(&mut self, error: FieldError) -> Result<(), JobError> {
+        let raw = raw(&self.record);
+        self.bad.reject(self.line(), &raw, &error.message)
+    }
+
+    /// Ends the source, adding its bad-record count to the run's report.
+    pub fn finish(mut self, ctx: &mut JobContext) -> Result<(), JobError> {
+        self.progress.finish();
+        if let Some(line) = self.bad.finish()? {
+            ctx.report(line);
+        }
+        Ok(())
+    }
+
+    fn line(&self) -> u64 {
+        self.record.position().map_or(0, |p| p.line())
+    }
+}
+
+impl<'r> CsvRow<'r> {
+    #[inline]
+    fn field(&self, i: usize) -> &'r [u8] {
+        &self.record[self.columns[i]]
+    }
+
+    /// Schema field `i` (named `name`) as a string.
+    #[inline]
+    pub fn str(&self, i: usize, name: &str) -> Result<&'r str, FieldError> {
+        let raw = self.field(i);
+        std::str::from_utf8(raw).map_err(|_| FieldError::parse(name, raw, "UTF-8 text"))
+    }
+
+    /// Schema field `i` as a `u64`.
+    #[inline]
+    pub fn u64(&self, i: usize, name: &str) -> Result<u64, FieldError> {
+        self.parse(i, name, "u64")
+    }
+
+    /// Schema field `i` as an `i64`.
+    #[inline]
+    pub fn i64(&self, i: usize, name: &str) -> Result<i64, FieldError> {
+        self.parse(i, name, "i64")
+    }
+
+    /// Schema field `i` as a timestamp (milliseconds since the Unix epoch).
+    #[inline]
+    pub fn timestamp(&self, i: usize, name: &str) -> Result<i64, FieldError> {
+        self.parse(i, name, "timestamp (milliseconds since the epoch)")
+    }
+
+    /// Schema field `i` as an `f64`.
+    #[inline]
+    pub fn f64(&self, i: usize, name: &str) -> Result<f64, FieldError> {
+        self.parse(i, name, "f64")
+    }
+
+    /// Schema field `i` as a `bool` (`true`/`false`, any case, or `1`/`0`).
+    #[inline]
+    pub fn bool(&self, i: usize, name: &str) -> Result<bool, FieldError> {
+        let raw = self.field(i);
+        match raw.trim_ascii() {
+            b"1" => Ok(true),
+            b"0" => Ok(false),
+            t if t.eq_ignore_ascii_case(b"true") => Ok(true),
+            t if t.eq_ignore_ascii_case(b"false") => Ok(false),
+            _ => Err(FieldError::parse(name, raw, "bool")),
+        }
+    }
+
+    #[inline]
+    fn parse<T: std::str::FromStr>(&self, i: usize, name: &str, ty: &str) -> Result<T, FieldError> {
+        let raw = self.field(i);
+        std::str::from_utf8(raw.trim_ascii())
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| FieldError::parse(name, raw, ty))
+    }
+}
+
+fn match_header(
+    source: &str,
+    file: &str,
+    head: &csv::ByteRecord,
+    fields: &[&str],
+) -> Result<Vec<usize>, JobError> {
+    let names: Vec<String> = head
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let h = if i == 0 {
+                h.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(h)
+            } else {
+                h
+            };
+            String::from_utf8_lossy(h).trim().to_string()
+        })
+        .collect();
+    fields
+        .iter()
+        .map(|f| {
+            names
+                .iter()
+                .position(|n| n == f)
+                .ok_or_else(|| JobError::BadRecord {
+                    source_name: source.to_string(),
+                    file: file.to_string(),
+                    line: 1,
+                    message: format!("the header has no column `{f}` for the schema's field"),
+                    record: names.join(","),
+                })
+        })
+        .collect()
+}
+
+fn raw(record: &csv::ByteRecord) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (i, f) in record.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(f);
+    }
+    out
+}
+
+fn csv_error(file: &str, e: csv::Error) -> JobError {
+    let line = e.position().map_or(0, |p| p.line());
+    JobError::Io {
+        action: "cannot read CSV input",
+        path: format!("{file}:{line}"),
+        source: std::io::Error::other(e.to_string()),
+    }
+}

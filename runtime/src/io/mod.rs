@@ -1,0 +1,20 @@
+//! Sources and sinks: where records come from and go to, with the bad-record policy and
+//! progress reporting that every file source shares.
+
+mod bad_records;
+mod csv_sink;
+mod csv_source;
+mod input;
+mod jsonl_sink;
+mod line_source;
+mod output;
+mod progress;
+
+pub use bad_records::{BadRecordPolicy, FieldError};
+pub use csv_sink::CsvSink;
+pub use csv_source::{CsvRow, CsvSource};
+pub use input::{InputReader, InputSpec};
+pub use jsonl_sink::JsonlSink;
+pub use line_source::LineSource;
+pub use output::{OutputSpec, OutputWriter};
+pub use progress::SourceProgress;

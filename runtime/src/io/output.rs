@@ -1,0 +1,88 @@
+//! Opening an output: a file (parent folders created) or standard output, buffered.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+
+use crate::JobError;
+
+/// Where a sink writes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutputSpec {
+    /// A file path.
+    File(String),
+    /// Standard output.
+    Stdout,
+}
+
+impl OutputSpec {
+    /// The name used in messages: the path, or `<stdout>`.
+    pub fn display_name(&self) -> &str {
+        match self {
+            OutputSpec::File(p) => p,
+            OutputSpec::Stdout => "<stdout>",
+        }
+    }
+}
+
+/// A buffered writer to a file or standard output; an enum so writes are statically
+/// dispatched.
+#[derive(Debug)]
+pub enum OutputWriter {
+    /// A file.
+    File(BufWriter<File>),
+    /// Standard output.
+    Stdout(BufWriter<io::Stdout>),
+}
+
+const BUFFER: usize = 256 * 1024;
+
+impl OutputWriter {
+    /// Opens `spec` for writing, creating a file's parent folders.
+    pub fn create(spec: &OutputSpec) -> Result<Self, JobError> {
+        match spec {
+            OutputSpec::File(path) => {
+                let io_err = |source| JobError::Io {
+                    action: "cannot create output",
+                    path: path.clone(),
+                    source,
+                };
+                if let Some(dir) = std::path::Path::new(path).parent() {
+                    if !dir.as_os_str().is_empty() {
+                        std::fs::create_dir_all(dir).map_err(io_err)?;
+                    }
+                }
+                let file = File::create(path).map_err(io_err)?;
+                Ok(OutputWriter::File(BufWriter::with_capacity(BUFFER, file)))
+            }
+            OutputSpec::Stdout => Ok(OutputWriter::Stdout(BufWriter::with_capacity(
+                BUFFER,
+                io::stdout(),
+            ))),
+        }
+    }
+}
+
+impl Write for OutputWriter {
+    #[inline]
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            OutputWriter::File(w) => w.write(buf),
+            OutputWriter::Stdout(w) => w.write(buf),
+        }
+    }
+
+    #[inline]
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            OutputWriter::File(w) => w.write_all(buf),
+            OutputWriter::Stdout(w) => w.write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            OutputWriter::File(w) => w.flush(),
+            OutputWriter::Stdout(w) => w.flush(),
+        }
+    }
+}

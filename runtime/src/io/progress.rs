@@ -1,0 +1,75 @@
+//! A progress line for long runs: records per second, bytes read of the total, and ETA.
+
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// How many records pass between two progress updates; a power of two so the check is a
+/// mask, and large enough that the update costs nothing per record.
+const UPDATE_EVERY: u64 = 1 << 15;
+
+/// The progress line of one source. Drawn on stderr only when stderr is a terminal, so logs
+/// and pipes never see it.
+#[derive(Debug)]
+pub struct SourceProgress {
+    bar: Option<ProgressBar>,
+    records: u64,
+    started: Instant,
+}
+
+impl SourceProgress {
+    /// A progress line for source `name` reading `total` bytes (unknown for stdin).
+    pub fn new(name: &str, total: Option<u64>, enabled: bool) -> Self {
+        let bar = enabled.then(|| {
+            let bar = match total {
+                Some(t) => ProgressBar::with_draw_target(Some(t), ProgressDrawTarget::stderr()),
+                None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
+            };
+            let template = if total.is_some() {
+                "{prefix} [{bar:30}] {bytes}/{total_bytes} {msg} ETA {eta}"
+            } else {
+                "{prefix} {bytes} {msg}"
+            };
+            if let Ok(style) = ProgressStyle::with_template(template) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.set_prefix(name.to_string());
+            bar
+        });
+        SourceProgress {
+            bar,
+            records: 0,
+            started: Instant::now(),
+        }
+    }
+
+    /// Counts one record; every so often redraws with `consumed` bytes read.
+    #[inline]
+    pub fn record(&mut self, consumed: u64) {
+        self.records += 1;
+        if self.records & (UPDATE_EVERY - 1) == 0 {
+            self.update(consumed);
+        }
+    }
+
+    /// Records counted so far.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    #[cold]
+    fn update(&self, consumed: u64) {
+        if let Some(bar) = &self.bar {
+            let secs = self.started.elapsed().as_secs_f64().max(1e-9);
+            bar.set_position(consumed);
+            bar.set_message(format!("{:.0} records/s", self.records as f64 / secs));
+        }
+    }
+
+    /// Removes the line at the end of the input.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,247 @@
+//! What every generated job shares: its command line, its context (inputs, outputs, memory,
+//! report) and its `main`.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use crate::io::{InputSpec, OutputSpec};
+use crate::memory::{
+    divide_memory, format_bytes, parse_bytes, MemoryDemand, OperatorMemory, SegmentPool,
+    DEFAULT_MEMORY, DEFAULT_PAGE_SIZE,
+};
+use crate::JobError;
+
+/// The static description of a generated job, written by the compiler.
+#[derive(Debug)]
+pub struct JobSpec {
+    /// The pipeline's name (its file stem).
+    pub name: &'static str,
+    /// Names of its sources, for `--input NAME=PATH`.
+    pub sources: &'static [&'static str],
+    /// Names of its sinks, for `--output NAME=PATH`.
+    pub sinks: &'static [&'static str],
+    /// What each stateful operator asks of memory, in the compiler's operator order.
+    pub memory: &'static [MemoryDemand],
+}
+
+/// The job's command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobArgs {
+    /// `--memory`, in bytes.
+    pub memory: u64,
+    /// `--input NAME=PATH` pairs.
+    pub inputs: Vec<(String, String)>,
+    /// `--output NAME=PATH` pairs.
+    pub outputs: Vec<(String, String)>,
+    /// `--stats`: print each stateful operator's memory use at the end.
+    pub stats: bool,
+}
+
+const USAGE: &str = "usage: JOB [--memory SIZE] [--input NAME=PATH]... [--output NAME=PATH]... [--stats]\n  PATH `-` is standard input or output";
+
+impl JobArgs {
+    /// Reads the arguments, checking source and sink names against `spec`.
+    pub fn parse(
+        args: impl IntoIterator<Item = String>,
+        spec: &JobSpec,
+    ) -> Result<JobArgs, JobError> {
+        let mut out = JobArgs {
+            memory: DEFAULT_MEMORY,
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+            stats: false,
+        };
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let (flag, inline) = match arg.split_once('=') {
+                Some((f, v)) if f.starts_with("--") => {
+                    (f.to_string(), Some(v.to_string()))
+                }
+                _ => (arg.clone(), None),
+            };
+            let mut value = |what: &str| {
+                inline
+                    .clone()
+                    .or_else(|| args.next())
+                    .ok_or_else(|| JobError::Config(format!("{flag} needs {what}\n{USAGE}")))
+            };
+            match flag.as_str() {
+                "--memory" => {
+                    let v = value("a size")?;
+                    out.memory = parse_bytes(&v).map_err(|e| JobError::Config(e.to_string()))?;
+                }
+                "--input" => {
+                    let pair = named_path(&value("NAME=PATH")?, "--input", spec.sources, "source")?;
+                    out.inputs.push(pair);
+                }
+                "--output" => {
+                    let pair = named_path(&value("NAME=PATH")?, "--output", spec.sinks, "sink")?;
+                    out.outputs.push(pair);
+                }
+                "--stats" => out.stats = true,
+                "-h" | "--help" => return Err(JobError::Config(USAGE.to_string())),
+                _ => return Err(JobError::Config(format!("unknown argument `{arg}`\n{USAGE}"))),
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn named_path(
+    text: &str,
+    flag: &str,
+    known: &[&str],
+    what: &str,
+) -> Result<(String, String), JobError> {
+    let (name, path) = text
+        .split_once('=')
+        .ok_or_else(|| JobError::Config(format!("{flag} takes NAME=PATH, not `{text}`")))?;
+    if !known.contains(&name) {
+        return Err(JobError::Config(format!(
+            "{flag}: this pipeline has no {what} named `{name}` (it has: {})",
+            known.join(", ")
+        )));
+    }
+    Ok((name.to_string(), path.to_string()))
+}
+
+/// What a running job's operators reach: inputs and outputs after overrides, each stateful
+/// operator's slice of the memory pool, and the end-of-run report.
+#[derive(Debug)]
+pub struct JobContext {
+    args: JobArgs,
+    pool: Arc<SegmentPool>,
+    budgets: Vec<u64>,
+    report: Vec<String>,
+    progress: bool,
+}
+
+impl JobContext {
+    /// A context for `spec` run with `args`; fails when `--memory` is below what the
+    /// stateful operators need at the least.
+    pub fn new(spec: &JobSpec, args: JobArgs) -> Result<Self, JobError> {
+        let budgets = divide_memory(args.memory, DEFAULT_PAGE_SIZE, spec.memory)
+            .map_err(|e| JobError::Config(e.to_string()))?;
+        Ok(JobContext {
+            pool: SegmentPool::new(args.memory, DEFAULT_PAGE_SIZE),
+            budgets,
+            args,
+            report: Vec::new(),
+            progress: std::io::stderr().is_terminal(),
+        })
+    }
+
+    /// Where source `name` reads from: `--input name=PATH` if given, else `default`.
+    pub fn input(&self, name: &str, default: InputSpec) -> InputSpec {
+        match self.args.inputs.iter().rev().find(|(n, _)| n == name) {
+            Some((_, p)) if p == "-" => InputSpec::Stdin,
+            Some((_, p)) => InputSpec::File(p.clone()),
+            None => default,
+        }
+    }
+
+    /// Where sink `name` writes to: `--output name=PATH` if given, else `default`.
+    pub fn output(&self, name: &str, default: OutputSpec) -> OutputSpec {
+        match self.args.outputs.iter().rev().find(|(n, _)| n == name) {
+            Some((_, p)) if p == "-" => OutputSpec::Stdout,
+            Some((_, p)) => OutputSpec::File(p.clone()),
+            None => default,
+        }
+    }
+
+    /// The memory slice of stateful operator number `index` (in [`JobSpec::memory`] order).
+    pub fn operator_memory(&self, index: usize, name: &str, location: &str) -> OperatorMemory {
+        let pages = self.budgets.get(index).copied().unwrap_or(0);
+        self.pool.operator(name, location, pages)
+    }
+
+    /// Adds a line to the report printed on stderr at the end of the run.
+    pub fn report(&mut self, line: String) {
+        self.report.push(line);
+    }
+
+    /// Whether sources draw a progress line (stderr is a terminal).
+    pub fn progress_enabled(&self) -> bool {
+        self.progress
+    }
+
+    fn print_report(&self) {
+        for line in &self.report {
+            eprintln!("{line}");
+        }
+        if self.args.stats {
+            for u in self.pool.usage() {
+                eprintln!(
+                    "memory: {} at {}: peak {} of budget {}",
+                    u.name,
+                    u.location,
+                    format_bytes(u.peak_bytes),
+                    format_bytes(u.budget_bytes)
+                );
+            }
+        }
+    }
+}
+
+/// The `main` of a generated job: reads the command line, runs `body`, prints the report
+/// and any error on stderr, and returns the exit code (0, 1 for a failed job, 2 for bad
+/// arguments).
+pub fn run_main(spec: &JobSpec, body: fn(&mut JobContext) -> Result<(), JobError>) -> ExitCode {
+    let ctx = JobArgs::parse(std::env::args().skip(1), spec)
+        .and_then(|args| JobContext::new(spec, args));
+    let mut ctx = match ctx {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(e.exit_code());
+        }
+    };
+    let result = body(&mut ctx);
+    ctx.print_report();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: job `{}` failed: {e}", spec.name);
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPEC: JobSpec = JobSpec {
+        name: "t",
+        sources: &["lines"],
+        sinks: &["counts"],
+        memory: &[],
+    };
+
+    fn parse(args: &[&str]) -> Result<JobArgs, JobError> {
+        JobArgs::parse(args.iter().map(|s| s.to_string()), &SPEC)
+    }
+
+    #[test]
+    fn reads_overrides_and_memory() {
+        let a = parse(&["--memory", "1MB", "--input", "lines=x.txt", "--output=counts=-"]);
+        let a = a.unwrap();
+        assert_eq!(a.memory, 1 << 20);
+        assert_eq!(a.inputs, vec![("lines".into(), "x.txt".into())]);
+        let ctx = JobContext::new(&SPEC, a).unwrap();
+        assert_eq!(ctx.output("counts", OutputSpec::File("o".into())), OutputSpec::Stdout);
+        assert_eq!(
+            ctx.input("lines", InputSpec::Stdin),
+            InputSpec::File("x.txt".into())
+        );
+    }
+
+    #[test]
+    fn unknown_names_are_refused() {
+        let e = parse(&["--input", "nope=x"]).unwrap_err().to_string();
+        assert!(e.contains("no source named `nope`"), "{e}");
+        assert!(parse(&["--frobnicate"]).is_err());
+        assert!(parse(&["--memory"]).is_err());
+    }
+}

@@ -1,0 +1,28 @@
+//! The runtime that weir-generated pipelines link against.
+//!
+//! Generated code owns the record path: it reads records from a source here, runs its fused
+//! chain of operators on plain Rust values, and hands results to state types and sinks here.
+//! Nothing in this crate dispatches dynamically per record.
+//!
+//! * [`memory`]: pages, the [`SegmentPool`](memory::SegmentPool) and memory division.
+//! * [`layout`]: the binary layout of records resting in state.
+//! * [`state`]: segment-backed operator state (the keyed aggregation table).
+//! * [`io`]: sources, sinks and the bad-record policy.
+//! * [`expr`]: functions that generated expressions call.
+//! * [`job`]: the command line, context and `main` of every generated job.
+
+pub mod error;
+pub mod expr;
+pub mod io;
+pub mod job;
+pub mod layout;
+pub mod memory;
+pub mod state;
+
+pub use error::JobError;
+pub use job::{run_main, JobArgs, JobContext, JobSpec};
+
+/// Re-exported for generated code, which derives serde traits for its record structs.
+pub use serde;
+/// Re-exported for generated code, which decodes JSON-lines records.
+pub use serde_json;

@@ -1,0 +1,280 @@
+//! The segment pool: the one owner of managed memory, with a hard budget and per-operator
+//! accounting.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use super::MemorySegment;
+use crate::JobError;
+
+/// Owns all managed memory of a job: fixed-size pages carved from one budget given at start.
+///
+/// The pool never grows past its budget: an allocation beyond it is an error, and so is an
+/// allocation beyond the budget of the operator asking. Pages given back are zeroed and
+/// reused. The pool is shared by reference count so that, with several workers, each
+/// operator instance can hold its own [`OperatorMemory`] slice of it.
+#[derive(Debug)]
+pub struct SegmentPool {
+    page_size: usize,
+    total_pages: u64,
+    pages_in_use: AtomicU64,
+    free: Mutex<Vec<MemorySegment>>,
+    operators: Mutex<Vec<Arc<OperatorAccount>>>,
+}
+
+/// Pages in use and peak pages of one operator.
+#[derive(Debug)]
+struct OperatorAccount {
+    name: String,
+    location: String,
+    budget_pages: u64,
+    in_use: AtomicU64,
+    peak: AtomicU64,
+}
+
+/// A snapshot of one operator's memory use, for reports and tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorUsage {
+    /// The operator's name, e.g. `aggregate`.
+    pub name: String,
+    /// Where the operator is written, e.g. `wordcount.pipe:7:6`.
+    pub location: String,
+    /// Its budget in bytes.
+    pub budget_bytes: u64,
+    /// Bytes it holds now.
+    pub in_use_bytes: u64,
+    /// The most bytes it ever held.
+    pub peak_bytes: u64,
+}
+
+impl SegmentPool {
+    /// A pool of `total_bytes` (rounded down to whole pages) in pages of `page_size` bytes.
+    pub fn new(total_bytes: u64, page_size: usize) -> Arc<Self> {
+        assert!(
+            page_size >= 64 && page_size % 8 == 0,
+            "page size must be a multiple of 8 and at least 64 bytes"
+        );
+        Arc::new(SegmentPool {
+            page_size,
+            total_pages: total_bytes / page_size as u64,
+            pages_in_use: AtomicU64::new(0),
+            free: Mutex::new(Vec::new()),
+            operators: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The page size in bytes.
+    pub fn page_size(&self) -> usize {
+        self.page_size
+    }
+
+    /// The pool's budget in bytes.
+    pub fn total_bytes(&self) -> u64 {
+        self.total_pages * self.page_size as u64
+    }
+
+    /// Bytes handed out and not yet given back.
+    pub fn in_use_bytes(&self) -> u64 {
+        self.pages_in_use.load(Ordering::Relaxed) * self.page_size as u64
+    }
+
+    /// Registers a stateful operator with its own budget of `budget_pages` pages. `location`
+    /// says where the user wrote it, so that a budget error can point there.
+    pub fn operator(
+        self: &Arc<Self>,
+        name: &str,
+        location: &str,
+        budget_pages: u64,
+    ) -> OperatorMemory {
+        let account = Arc::new(OperatorAccount {
+            name: name.to_string(),
+            location: location.to_string(),
+            budget_pages,
+            in_use: AtomicU64::new(0),
+            peak: AtomicU64::new(0),
+        });
+        self.operators
+            .lock()
+            .expect("pool lock poisoned")
+            .push(account.clone());
+        OperatorMemory {
+            pool: self.clone(),
+            account,
+        }
+    }
+
+    /// Memory use of every registered operator, in registration order.
+    pub fn usage(&self) -> Vec<OperatorUsage> {
+        let page = self.page_size as u64;
+        self.operators
+            .lock()
+            .expect("pool lock poisoned")
+            .iter()
+            .map(|a| OperatorUsage {
+                name: a.name.clone(),
+                location: a.location.clone(),
+                budget_bytes: a.budget_pages * page,
+                in_use_bytes: a.in_use.load(Ordering::Relaxed) * page,
+                peak_bytes: a.peak.load(Ordering::Relaxed) * page,
+            })
+            .collect()
+    }
+
+    fn take_page(&self) -> Option<MemorySegment> {
+        let mut used = self.pages_in_use.load(Ordering::Relaxed);
+        loop {
+            if used >= self.total_pages {
+                return None;
+            }
+            match self.pages_in_use.compare_exchange_weak(
+                used,
+                used + 1,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(now) => used = now,
+            }
+        }
+        let recycled = self.free.lock().expect("pool lock poisoned").pop();
+        Some(recycled.unwrap_or_else(|| MemorySegment::zeroed(self.page_size)))
+    }
+
+    fn give_back(&self, mut page: MemorySegment) {
+        page.clear();
+        self.free.lock().expect("pool lock poisoned").push(page);
+        self.pages_in_use.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// One stateful operator's slice of the [`SegmentPool`]: allocations are checked against the
+/// operator's own budget first, then the pool's.
+#[derive(Debug, Clone)]
+pub struct OperatorMemory {
+    pool: Arc<SegmentPool>,
+    account: Arc<OperatorAccount>,
+}
+
+impl OperatorMemory {
+    /// The page size in bytes.
+    #[inline]
+    pub fn page_size(&self) -> usize {
+        self.pool.page_size
+    }
+
+    /// The operator's budget in bytes.
+    pub fn budget_bytes(&self) -> u64 {
+        self.account.budget_pages * self.pool.page_size as u64
+    }
+
+    /// Pages this operator holds now.
+    pub fn pages_in_use(&self) -> u64 {
+        self.account.in_use.load(Ordering::Relaxed)
+    }
+
+    /// A zeroed page, or a [`JobError::MemoryBudget`] naming this operator when its budget
+    /// (or the pool's) is spent.
+    pub fn allocate(&self) -> Result<MemorySegment, JobError> {
+        self.allocate_many(1).map(|mut v| v.pop().expect("one page"))
+    }
+
+    /// `count` zeroed pages at once, or none: either all fit the budget or the error says
+    /// how many bytes the operator would need.
+    pub fn allocate_many(&self, count: u64) -> Result<Vec<MemorySegment>, JobError> {
+        let in_use = self.account.in_use.load(Ordering::Relaxed);
+        if in_use + count > self.account.budget_pages {
+            return Err(self.budget_error(count));
+        }
+        let mut pages = Vec::with_capacity(count as usize);
+        for _ in 0..count {
+            match self.pool.take_page() {
+                Some(p) => pages.push(p),
+                None => {
+                    for p in pages {
+                        self.pool.give_back(p);
+                    }
+                    return Err(self.budget_error(count));
+                }
+            }
+        }
+        let now = self.account.in_use.fetch_add(count, Ordering::AcqRel) + count;
+        self.account.peak.fetch_max(now, Ordering::AcqRel);
+        Ok(pages)
+    }
+
+    /// Gives a page back to the pool.
+    pub fn release(&self, page: MemorySegment) {
+        self.account.in_use.fetch_sub(1, Ordering::AcqRel);
+        self.pool.give_back(page);
+    }
+
+    fn budget_error(&self, wanted_pages: u64) -> JobError {
+        let page = self.pool.page_size as u64;
+        let needed = (self.pages_in_use() + wanted_pages) * page;
+        let budget = self.budget_bytes().max(page);
+        // Budgets are shares of --memory, so scaling the total by the same factor gives
+        // this operator what it needs.
+        let total = self.pool.total_bytes();
+        let suggested = (u128::from(total) * u128::from(needed)).div_ceil(u128::from(budget));
+        JobError::MemoryBudget {
+            operator: self.account.name.clone(),
+            location: self.account.location.clone(),
+            budget_bytes: self.budget_bytes(),
+            needed_bytes: needed,
+            suggested_memory: u64::try_from(suggested).unwrap_or(u64::MAX),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operator_budget_is_a_hard_limit() {
+        let pool = SegmentPool::new(10 * 1024, 1024);
+        let op = pool.operator("aggregate", "job.pipe:3:4", 2);
+        let a = op.allocate().unwrap();
+        let _b = op.allocate().unwrap();
+        match op.allocate() {
+            Err(JobError::MemoryBudget {
+                operator,
+                budget_bytes,
+                needed_bytes,
+                ..
+            }) => {
+                assert_eq!(operator, "aggregate");
+                assert_eq!(budget_bytes, 2048);
+                assert_eq!(needed_bytes, 3072);
+            }
+            other => panic!("expected a budget error, got {other:?}"),
+        }
+        op.release(a);
+        assert!(op.allocate().is_ok());
+        let usage = pool.usage();
+        assert_eq!(usage[0].peak_bytes, 2048);
+        assert_eq!(usage[0].in_use_bytes, 2048);
+    }
+
+    #[test]
+    fn pool_budget_is_a_hard_limit_across_operators() {
+        let pool = SegmentPool::new(3 * 1024, 1024);
+        let a = pool.operator("a", "", 3);
+        let b = pool.operator("b", "", 3);
+        let _pages = a.allocate_many(2).unwrap();
+        assert!(b.allocate_many(2).is_err());
+        assert_eq!(pool.in_use_bytes(), 2048, "a failed allocation holds nothing");
+        assert!(b.allocate().is_ok());
+        assert!(b.allocate().is_err());
+    }
+
+    #[test]
+    fn released_pages_come_back_zeroed() {
+        let pool = SegmentPool::new(1024, 1024);
+        let op = pool.operator("a", "", 1);
+        let mut p = op.allocate().unwrap();
+        p.bytes_mut()[5] = 7;
+        op.release(p);
+        assert!(op.allocate().unwrap().bytes().iter().all(|&b| b == 0));
+    }
+}

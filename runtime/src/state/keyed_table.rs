@@ -1,0 +1,355 @@
+//! A hash table whose keys and accumulators live in pool pages.
+
+use std::hash::BuildHasher;
+
+use crate::layout::{read_u32, read_u64, write_u64};
+use crate::memory::{MemorySegment, OperatorMemory};
+use crate::JobError;
+
+/// Entry header: the key's hash (8 bytes), then the key's length (4) and 4 bytes of padding.
+const HEADER: usize = 16;
+/// Slots are 64-bit words: 16 bits of hash tag over a 48-bit entry address plus one.
+const ADDR_BITS: u32 = 48;
+const ADDR_MASK: u64 = (1 << ADDR_BITS) - 1;
+
+/// A hash table from keys (records in the binary layout, compared as bytes) to fixed-size
+/// accumulator blocks, with every byte in pages of the operator's [`OperatorMemory`].
+///
+/// Entries are appended to data pages in first-seen order, so iteration order is the order
+/// in which keys first arrived: deterministic for a given input. The index is an
+/// open-addressing array of 64-bit slots, itself held in pool pages, with linear probing and
+/// a 16-bit hash tag per slot so that most probes never touch an entry. When the index grows,
+/// the new one is allocated before the old is released, so the budget must hold both for a
+/// moment; running out of budget is a [`JobError::MemoryBudget`].
+#[derive(Debug)]
+pub struct KeyedTable {
+    mem: OperatorMemory,
+    acc_size: usize,
+    hasher: foldhash::fast::FixedState,
+    index: Vec<MemorySegment>,
+    /// log2 of slots per index page.
+    slot_shift: u32,
+    capacity: usize,
+    len: usize,
+    data: Vec<MemorySegment>,
+    /// Bytes used in each data page.
+    fill: Vec<usize>,
+}
+
+impl KeyedTable {
+    /// An empty table whose accumulator blocks are `acc_size` bytes. Allocates its first
+    /// index page at once, so a budget too small for any state fails at start.
+    pub fn new(mem: OperatorMemory, acc_size: usize) -> Result<Self, JobError> {
+        let page = mem.page_size();
+        let slots_per_page = page / 8;
+        let index = mem.allocate_many(1)?;
+        Ok(KeyedTable {
+            acc_size: acc_size.next_multiple_of(8),
+            hasher: foldhash::fast::FixedState::with_seed(0x5745_4952),
+            index,
+            slot_shift: slots_per_page.trailing_zeros(),
+            capacity: slots_per_page,
+            len: 0,
+            data: Vec::new(),
+            fill: Vec::new(),
+            mem,
+        })
+    }
+
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the table holds no key.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The accumulator block of `key`, inserting the key with a block prepared by `init` if
+    /// it is new.
+    #[inline]
+    pub fn upsert(
+        &mut self,
+        key: &[u8],
+        init: impl FnOnce(&mut [u8]),
+    ) -> Result<&mut [u8], JobError> {
+        let hash = self.hasher.hash_one(key);
+        let tag = hash >> ADDR_BITS;
+        let mask = self.capacity - 1;
+        let mut i = hash as usize & mask;
+        loop {
+            let slot = self.slot(i);
+            if slot == 0 {
+                break;
+            }
+            if slot >> ADDR_BITS == tag {
+                let addr = (slot & ADDR_MASK) - 1;
+                if self.entry_key(addr) == key {
+                    return Ok(self.entry_acc_mut(addr));
+                }
+            }
+            i = (i + 1) & mask;
+        }
+        if (self.len + 1) * 4 > self.capacity * 3 {
+            self.grow()?;
+            return self.insert_new(key, hash, init);
+        }
+        let addr = self.append_entry(key, hash, init)?;
+        self.set_slot(i, (tag << ADDR_BITS) | (addr + 1));
+        self.len += 1;
+        Ok(self.entry_acc_mut(addr))
+    }
+
+    /// Moves every entry out into a drain that iterates them in first-seen order and gives
+    /// the pages back when dropped. The table is left empty and usable.
+    pub fn drain(&mut self) -> KeyedTableDrain {
+        for slot_page in &mut self.index {
+            slot_page.words_mut().fill(0);
+        }
+        self.len = 0;
+        KeyedTableDrain {
+            mem: self.mem.clone(),
+            acc_size: self.acc_size,
+            data: std::mem::take(&mut self.data),
+            fill: std::mem::take(&mut self.fill),
+        }
+    }
+
+    fn insert_new(
+        &mut self,
+        key: &[u8],
+        hash: u64,
+        init: impl FnOnce(&mut [u8]),
+    ) -> Result<&mut [u8], JobError> {
+        let addr = self.append_entry(key, hash, init)?;
+        self.place(hash, addr);
+        self.len += 1;
+        Ok(self.entry_acc_mut(addr))
+    }
+
+    /// Puts an entry's address in the first free slot of its probe sequence.
+    fn place(&mut self, hash: u64, addr: u64) {
+        let mask = self.capacity - 1;
+        let mut i = hash as usize & mask;
+        while self.slot(i) != 0 {
+            i = (i + 1) & mask;
+        }
+        self.set_slot(i, ((hash >> ADDR_BITS) << ADDR_BITS) | (addr + 1));
+    }
+
+    fn grow(&mut self) -> Result<(), JobError> {
+        let pages = (self.index.len() * 2) as u64;
+        let new_index = self.mem.allocate_many(pages)?;
+        let old = std::mem::replace(&mut self.index, new_index);
+        self.capacity *= 2;
+        for slot_page in &old {
+            for &slot in slot_page.words() {
+                if slot != 0 {
+                    let addr = (slot & ADDR_MASK) - 1;
+                    let hash = self.entry_hash(addr);
+                    self.place(hash, addr);
+                }
+            }
+        }
+        for page in old {
+            self.mem.release(page);
+        }
+        Ok(())
+    }
+
+    fn append_entry(
+        &mut self,
+        key: &[u8],
+        hash: u64,
+        init: impl FnOnce(&mut [u8]),
+    ) -> Result<u64, JobError> {
+        let page_size = self.mem.page_size();
+        let len = HEADER + self.acc_size + key.len();
+        if len > page_size {
+            return Err(JobError::Config(format!(
+                "a key of {} bytes does not fit in one {}-byte state page",
+                key.len(),
+                page_size
+            )));
+        }
+        let needs_page = match self.fill.last() {
+            Some(&used) => used + len > page_size,
+            None => true,
+        };
+        if needs_page {
+            self.data.push(self.mem.allocate()?);
+            self.fill.push(0);
+        }
+        let page_index = self.data.len() - 1;
+        let offset = self.fill[page_index];
+        let bytes = &mut self.data[page_index].bytes_mut()[offset..offset + len];
+        write_u64(bytes, 0, hash);
+        bytes[8..12].copy_from_slice(&(key.len() as u32).to_le_bytes());
+        init(&mut bytes[HEADER..HEADER + self.acc_size]);
+        bytes[HEADER + self.acc_size..].copy_from_slice(key);
+        self.fill[page_index] += len;
+        Ok((page_index * page_size + offset) as u64)
+    }
+
+    #[inline]
+    fn slot(&self, i: usize) -> u64 {
+        let per_page = (1usize << self.slot_shift) - 1;
+        self.index[i >> self.slot_shift].words()[i & per_page]
+    }
+
+    #[inline]
+    fn set_slot(&mut self, i: usize, value: u64) {
+        let per_page = (1usize << self.slot_shift) - 1;
+        self.index[i >> self.slot_shift].words_mut()[i & per_page] = value;
+    }
+
+    #[inline]
+    fn locate(&self, addr: u64) -> (usize, usize) {
+        let page = self.mem.page_size();
+        (addr as usize / page, addr as usize % page)
+    }
+
+    #[inline]
+    fn entry_hash(&self, addr: u64) -> u64 {
+        let (p, o) = self.locate(addr);
+        read_u64(self.data[p].bytes(), o)
+    }
+
+    #[inline]
+    fn entry_key(&self, addr: u64) -> &[u8] {
+        let (p, o) = self.locate(addr);
+        let bytes = self.data[p].bytes();
+        let key_len = read_u32(bytes, o + 8) as usize;
+        let start = o + HEADER + self.acc_size;
+        &bytes[start..start + key_len]
+    }
+
+    #[inline]
+    fn entry_acc_mut(&mut self, addr: u64) -> &mut [u8] {
+        let (p, o) = self.locate(addr);
+        let start = o + HEADER;
+        &mut self.data[p].bytes_mut()[start..start + self.acc_size]
+    }
+}
+
+impl Drop for KeyedTable {
+    fn drop(&mut self) {
+        for page in self.index.drain(..).chain(self.data.drain(..)) {
+            self.mem.release(page);
+        }
+    }
+}
+
+/// The entries of a [`KeyedTable`] taken out of it, in first-seen order.
+#[derive(Debug)]
+pub struct KeyedTableDrain {
+    mem: OperatorMemory,
+    acc_size: usize,
+    data: Vec<MemorySegment>,
+    fill: Vec<usize>,
+}
+
+impl KeyedTableDrain {
+    /// Each entry as `(key, accumulator block)`.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+        let acc_size = self.acc_size;
+        self.data
+            .iter()
+            .zip(&self.fill)
+            .flat_map(move |(page, &used)| {
+                let bytes = &page.bytes()[..used];
+                let mut offset = 0;
+                std::iter::from_fn(move || {
+                    if offset >= bytes.len() {
+                        return None;
+                    }
+                    let key_len = read_u32(bytes, offset + 8) as usize;
+                    let acc_start = offset + HEADER;
+                    let key_start = acc_start + acc_size;
+                    offset = key_start + key_len;
+                    Some((&bytes[key_start..offset], &bytes[acc_start..key_start]))
+                })
+            })
+    }
+}
+
+impl Drop for KeyedTableDrain {
+    fn drop(&mut self) {
+        for page in self.data.drain(..) {
+            self.mem.release(page);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::SegmentPool;
+    use crate::state::{acc_get, acc_set};
+    use proptest::prelude::*;
+
+    fn table(pages: u64, page_size: usize) -> KeyedTable {
+        let pool = SegmentPool::new(pages * page_size as u64, page_size);
+        KeyedTable::new(pool.operator("aggregate", "t.pipe:1:1", pages), 8).unwrap()
+    }
+
+    proptest! {
+        /// The table counts keys exactly as a std HashMap does, and keeps first-seen order.
+        #[test]
+        fn counts_like_a_hash_map(keys in proptest::collection::vec("[a-e]{0,6}", 0..2000)) {
+            let mut t = table(256, 512);
+            let mut reference: Vec<(String, u64)> = Vec::new();
+            let mut pos = std::collections::HashMap::new();
+            for k in &keys {
+                let acc = t.upsert(k.as_bytes(), |a| acc_set(a, 0, 0u64)).unwrap();
+                acc_set(acc, 0, acc_get::<u64>(acc, 0) + 1);
+                let i = *pos.entry(k.clone()).or_insert_with(|| {
+                    reference.push((k.clone(), 0));
+                    reference.len() - 1
+                });
+                reference[i].1 += 1;
+            }
+            let drained = t.drain();
+            let got: Vec<(String, u64)> = drained
+                .iter()
+                .map(|(k, a)| (String::from_utf8(k.to_vec()).unwrap(), acc_get::<u64>(a, 0)))
+                .collect();
+            prop_assert_eq!(got, reference);
+        }
+    }
+
+    #[test]
+    fn running_out_of_budget_names_the_operator() {
+        let mut t = table(4, 256);
+        let mut err = None;
+        for i in 0..10_000u64 {
+            if let Err(e) = t.upsert(&i.to_le_bytes(), |_| {}) {
+                err = Some(e);
+                break;
+            }
+        }
+        match err {
+            Some(JobError::MemoryBudget { operator, location, .. }) => {
+                assert_eq!(operator, "aggregate");
+                assert_eq!(location, "t.pipe:1:1");
+            }
+            other => panic!("expected a budget error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn pages_go_back_to_the_pool() {
+        let pool = SegmentPool::new(64 * 512, 512);
+        {
+            let mut t = KeyedTable::new(pool.operator("a", "", 64), 8).unwrap();
+            for i in 0..500u64 {
+                t.upsert(&i.to_le_bytes(), |_| {}).unwrap();
+            }
+            assert!(pool.in_use_bytes() > 0);
+            let d = t.drain();
+            assert_eq!(d.iter().count(), 500);
+        }
+        assert_eq!(pool.in_use_bytes(), 0);
+    }
+}
