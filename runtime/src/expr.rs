@@ -102,6 +102,28 @@ pub fn display_to_str<T: std::fmt::Display>(v: T) -> Cow<'static, str> {
     Cow::Owned(v.to_string())
 }
 
+/// One of two iterators, so that `flat_map { x: if c then split(a, ",") else
+/// split_whitespace(a) }` iterates either without boxing.
+#[derive(Debug, Clone)]
+pub enum Either<L, R> {
+    /// The `then` branch.
+    Left(L),
+    /// The `else` branch.
+    Right(R),
+}
+
+impl<T, L: Iterator<Item = T>, R: Iterator<Item = T>> Iterator for Either<L, R> {
+    type Item = T;
+
+    #[inline]
+    fn next(&mut self) -> Option<T> {
+        match self {
+            Either::Left(l) => l.next(),
+            Either::Right(r) => r.next(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,170 @@
+//! `weir build`: a generated job becomes a crate in the build cache, compiled by cargo.
+//!
+//! Each job's crate lives under `<cache>/jobs/<name>-<hash>/`, keyed by a hash of its
+//! generated source, its manifest and the runtime's fingerprint, so an unchanged pipeline is
+//! a cache hit that runs no cargo at all. Every job builds into one shared target directory,
+//! so the runtime and its dependencies compile once per cache.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sha2::{Digest, Sha256};
+
+use crate::codegen::GeneratedJob;
+
+/// Where the runtime crate is, for the generated crate's path dependency.
+const RUNTIME_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../runtime");
+/// The workspace lock file, so generated crates build with the versions weir was tested
+/// with and need no registry lookups.
+const WORKSPACE_LOCK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.lock");
+
+/// A built job.
+#[derive(Debug, Clone)]
+pub struct BuiltJob {
+    /// The executable in the cache.
+    pub binary: PathBuf,
+    /// Whether it was already there.
+    pub cache_hit: bool,
+    /// The generated crate.
+    pub crate_dir: PathBuf,
+}
+
+/// Why a build failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The cache could not be written.
+    #[error("cannot write the build cache at {path}: {source}")]
+    Io {
+        /// Where.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// cargo could not be started.
+    #[error("cannot run cargo ({0}); weir builds jobs with cargo, which must be on PATH")]
+    Cargo(std::io::Error),
+    /// cargo failed: a bug in weir, since checked pipelines always generate valid Rust.
+    #[error("cargo failed to build the generated job in {crate_dir} (this is a weir bug; please report it with the pipeline):\n{output}")]
+    Compile {
+        /// The crate.
+        crate_dir: String,
+        /// cargo's output.
+        output: String,
+    },
+}
+
+/// The default cache: `$WEIR_CACHE_DIR`, else `$XDG_CACHE_HOME/weir`, else
+/// `~/.cache/weir`, else a folder in the system's temporary directory.
+pub fn default_cache_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("WEIR_CACHE_DIR") {
+        return PathBuf::from(d);
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
+        return PathBuf::from(d).join("weir");
+    }
+    if let Some(h) = std::env::var_os("HOME") {
+        return PathBuf::from(h).join(".cache/weir");
+    }
+    std::env::temp_dir().join("weir-cache")
+}
+
+fn manifest(package: &str, bin: &str) -> String {
+    let runtime = Path::new(RUNTIME_DIR)
+        .canonicalize()
+        .unwrap_or_else(|_| PathBuf::from(RUNTIME_DIR));
+    format!(
+        r#"[package]
+name = "{package}"
+version = "0.0.0"
+edition = "2021"
+publish = false
+
+[[bin]]
+name = "{bin}"
+path = "src/main.rs"
+
+[dependencies]
+weir-runtime = {{ path = {runtime:?} }}
+
+[profile.release]
+opt-level = 3
+codegen-units = 1
+panic = "abort"
+debug = false
+
+[profile.release.package."*"]
+codegen-units = 16
+
+[workspace]
+"#,
+        runtime = runtime.display().to_string()
+    )
+}
+
+/// Builds `job` (named `name`) in `cache`, or finds it there.
+pub fn build_job(job: &GeneratedJob, name: &str, cache: &Path) -> Result<BuiltJob, BuildError> {
+    let mut hasher = Sha256::new();
+    hasher.update(job.source.as_bytes());
+    hasher.update(env!("WEIR_RUNTIME_FINGERPRINT").as_bytes());
+    hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+    let hash: String = hasher.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let bin = format!("weir-job-{name}-{hash}").replace('_', "-");
+    let crate_dir = cache.join("jobs").join(format!("{name}-{hash}"));
+    let cached = crate_dir.join("bin").join(&bin);
+    if cached.is_file() {
+        return Ok(BuiltJob {
+            binary: cached,
+            cache_hit: true,
+            crate_dir,
+        });
+    }
+    let io = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| BuildError::Io { path, source }
+    };
+    std::fs::create_dir_all(crate_dir.join("src")).map_err(io(&crate_dir))?;
+    let manifest_text = manifest(&bin, &bin);
+    write(&crate_dir.join("Cargo.toml"), &manifest_text)?;
+    write(&crate_dir.join("src/main.rs"), &job.source)?;
+    if let Ok(lock) = std::fs::read_to_string(WORKSPACE_LOCK) {
+        write(&crate_dir.join("Cargo.lock"), &lock)?;
+    }
+    let target = cache.join("target");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .arg("build")
+        .arg("--release")
+        .arg("--quiet")
+        .arg("--manifest-path")
+        .arg(crate_dir.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .map_err(BuildError::Cargo)?;
+    if !output.status.success() {
+        return Err(BuildError::Compile {
+            crate_dir: crate_dir.display().to_string(),
+            output: String::from_utf8_lossy(&output.stderr).into_owned(),
+        });
+    }
+    let built = target.join("release").join(&bin);
+    std::fs::create_dir_all(crate_dir.join("bin")).map_err(io(&crate_dir))?;
+    // Copy, then rename: a concurrent build of the same job never sees half a binary.
+    let partial = crate_dir.join("bin").join(format!("{bin}.partial"));
+    std::fs::copy(&built, &partial).map_err(io(&built))?;
+    std::fs::rename(&partial, &cached).map_err(io(&cached))?;
+    Ok(BuiltJob {
+        binary: cached,
+        cache_hit: false,
+        crate_dir,
+    })
+}
+
+fn write(path: &Path, text: &str) -> Result<(), BuildError> {
+    std::fs::write(path, text).map_err(|source| BuildError::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}

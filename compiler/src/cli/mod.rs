@@ -1,0 +1,285 @@
+//! The `weir` command line. Every subcommand writes to the writers it is given and returns
+//! an exit code, so tests run the real CLI in-process.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::build::{build_job, default_cache_dir};
+use crate::codegen::generate;
+use crate::diagnostics::{Diagnostics, SourceFile};
+use crate::graph::{Dot, GraphView, GraphWriter, Json, Mermaid, Stage};
+use crate::ir::Plan;
+
+/// weir: Flink-style stream pipelines, compiled to Rust.
+#[derive(Debug, Parser)]
+#[command(name = "weir", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check a pipeline and report every error and warning.
+    Check {
+        /// The .pipe file.
+        file: PathBuf,
+    },
+    /// Print the operator graph.
+    Graph {
+        /// The .pipe file.
+        file: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "dot")]
+        format: GraphFormat,
+        /// Compilation stage: logical (as checked) or optimized (chains and budgets).
+        #[arg(long, value_enum, default_value = "logical")]
+        stage: Stage,
+    },
+    /// Print each operator's chain, state kind and memory budget.
+    Explain {
+        /// The .pipe file.
+        file: PathBuf,
+        /// The job memory to divide among stateful operators.
+        #[arg(long, default_value = "256MB")]
+        memory: String,
+    },
+    /// Print the generated Rust program.
+    Emit {
+        /// The .pipe file.
+        file: PathBuf,
+    },
+    /// Compile a pipeline to an executable.
+    Build {
+        /// The .pipe file.
+        file: PathBuf,
+        /// Where to write the executable (default: the pipeline's name, here).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// The build cache (default: $WEIR_CACHE_DIR or ~/.cache/weir).
+        #[arg(long)]
+        cache_dir: Option<PathBuf>,
+    },
+    /// Build if needed, then run a pipeline.
+    Run {
+        /// The .pipe file.
+        file: PathBuf,
+        /// Managed memory for operator state, e.g. 256MB.
+        #[arg(long)]
+        memory: Option<String>,
+        /// Read source NAME from PATH instead (`-` for stdin).
+        #[arg(long = "input", value_name = "NAME=PATH")]
+        inputs: Vec<String>,
+        /// Write sink NAME to PATH instead (`-` for stdout).
+        #[arg(long = "output", value_name = "NAME=PATH")]
+        outputs: Vec<String>,
+        /// Print each stateful operator's peak memory at the end.
+        #[arg(long)]
+        stats: bool,
+        /// The build cache (default: $WEIR_CACHE_DIR or ~/.cache/weir).
+        #[arg(long)]
+        cache_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum GraphFormat {
+    Dot,
+    Mermaid,
+    Json,
+}
+
+/// Runs the CLI on `args` (the first is the program name). `color` turns on coloured
+/// diagnostics.
+pub fn main_with(
+    args: impl IntoIterator<Item = OsString>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    color: bool,
+) -> u8 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let text = e.render().to_string();
+            let _ = if e.use_stderr() {
+                err.write_all(text.as_bytes())
+            } else {
+                out.write_all(text.as_bytes())
+            };
+            return e.exit_code().clamp(0, 255) as u8;
+        }
+    };
+    let mut ctx = Ctx { out, err, color };
+    match ctx.command(cli.command) {
+        Ok(code) => code,
+        Err(message) => {
+            let _ = writeln!(ctx.err, "error: {message}");
+            1
+        }
+    }
+}
+
+struct Ctx<'a> {
+    out: &'a mut dyn Write,
+    err: &'a mut dyn Write,
+    color: bool,
+}
+
+/// A command's failure, already worded for the user.
+type Failure = String;
+
+impl Ctx<'_> {
+    fn command(&mut self, command: Command) -> Result<u8, Failure> {
+        match command {
+            Command::Check { file } => {
+                let (source, plan) = match self.compile(&file, true)? {
+                    Ok(v) => v,
+                    Err(code) => return Ok(code),
+                };
+                let _ = writeln!(
+                    self.out,
+                    "{}: ok ({} operators in {} chains)",
+                    source.path,
+                    plan.graph.node_count(),
+                    plan.chains.len()
+                );
+                Ok(0)
+            }
+            Command::Graph { file, format, stage } => {
+                let (_, plan) = match self.compile(&file, stage == Stage::Optimized)? {
+                    Ok(v) => v,
+                    Err(code) => return Ok(code),
+                };
+                let view = GraphView::new(&plan, stage);
+                let text = match format {
+                    GraphFormat::Dot => Dot.write(&view),
+                    GraphFormat::Mermaid => Mermaid.write(&view),
+                    GraphFormat::Json => Json.write(&view),
+                };
+                self.print(&text)
+            }
+            Command::Explain { file, memory } => {
+                let memory = weir_runtime::memory::parse_bytes(&memory).map_err(|e| e.to_string())?;
+                let (_, plan) = match self.compile(&file, true)? {
+                    Ok(v) => v,
+                    Err(code) => return Ok(code),
+                };
+                let table = crate::explain::explain(&plan, memory)?;
+                self.print(&table)
+            }
+            Command::Emit { file } => {
+                let (_, plan) = match self.compile(&file, true)? {
+                    Ok(v) => v,
+                    Err(code) => return Ok(code),
+                };
+                self.print(&generate(&plan).source)
+            }
+            Command::Build { file, output, cache_dir } => {
+                let Some((plan, binary)) = self.build(&file, cache_dir)? else {
+                    return Ok(1);
+                };
+                let target = output.unwrap_or_else(|| PathBuf::from(&plan.name));
+                copy_executable(&binary, &target)?;
+                let _ = writeln!(self.err, "weir: wrote {}", target.display());
+                Ok(0)
+            }
+            Command::Run { file, memory, inputs, outputs, stats, cache_dir } => {
+                let Some((_, binary)) = self.build(&file, cache_dir)? else {
+                    return Ok(1);
+                };
+                let mut cmd = std::process::Command::new(&binary);
+                if let Some(m) = memory {
+                    cmd.arg("--memory").arg(m);
+                }
+                for i in inputs {
+                    cmd.arg("--input").arg(i);
+                }
+                for o in outputs {
+                    cmd.arg("--output").arg(o);
+                }
+                if stats {
+                    cmd.arg("--stats");
+                }
+                let status = cmd
+                    .status()
+                    .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+                Ok(status.code().map_or(1, |c| c.clamp(0, 255) as u8))
+            }
+        }
+    }
+
+    fn print(&mut self, text: &str) -> Result<u8, Failure> {
+        self.out
+            .write_all(text.as_bytes())
+            .map_err(|e| format!("cannot write output: {e}"))?;
+        Ok(0)
+    }
+
+    /// Reads and compiles `path` (with the passes if `optimize`), printing diagnostics.
+    /// `Ok(Err(code))` means compilation failed and `code` is the exit code.
+    fn compile(&mut self, path: &Path, optimize: bool) -> Result<Result<(SourceFile, Plan), u8>, Failure> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let file = SourceFile::new(path.display().to_string(), text);
+        let result = if optimize {
+            crate::compile(&file)
+        } else {
+            crate::logical(&file)
+        };
+        match result {
+            Ok((plan, warnings)) => {
+                self.report(&file, &warnings);
+                Ok(Ok((file, plan)))
+            }
+            Err(diagnostics) => {
+                self.report(&file, &diagnostics);
+                let errors = diagnostics
+                    .iter()
+                    .filter(|d| d.severity == crate::Severity::Error)
+                    .count();
+                let _ = writeln!(self.err, "error: {} has {errors} error(s)", file.path);
+                Ok(Err(1))
+            }
+        }
+    }
+
+    fn report(&mut self, file: &SourceFile, diagnostics: &Diagnostics) {
+        if !diagnostics.is_empty() {
+            let _ = self.err.write_all(file.render(diagnostics, self.color).as_bytes());
+        }
+    }
+
+    fn build(&mut self, path: &Path, cache_dir: Option<PathBuf>) -> Result<Option<(Plan, PathBuf)>, Failure> {
+        let (_, plan) = match self.compile(path, true)? {
+            Ok(v) => v,
+            Err(_) => return Ok(None),
+        };
+        let cache = cache_dir.unwrap_or_else(default_cache_dir);
+        let started = Instant::now();
+        let job = generate(&plan);
+        let built = build_job(&job, &plan.name, &cache).map_err(|e| e.to_string())?;
+        if built.cache_hit {
+            let _ = writeln!(self.err, "weir: `{}` is up to date (cache hit)", plan.name);
+        } else {
+            let _ = writeln!(
+                self.err,
+                "weir: compiled `{}` in {:.1}s",
+                plan.name,
+                started.elapsed().as_secs_f64()
+            );
+        }
+        Ok(Some((plan, built.binary)))
+    }
+}
+
+fn copy_executable(from: &Path, to: &Path) -> Result<(), Failure> {
+    if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    std::fs::copy(from, to).map_err(|e| format!("cannot write {}: {e}", to.display()))?;
+    Ok(())
+}

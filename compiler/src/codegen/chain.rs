@@ -1,0 +1,96 @@
+//! Chains: one method per chain, with the operators of the chain inlined one into the next.
+
+use petgraph::graph::NodeIndex;
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+use super::names::{ident, record_var};
+use super::{ops, Gen};
+use crate::ir::{Chain, Field, Operator};
+
+impl Gen<'_> {
+    /// The method name of chain `id`.
+    pub(super) fn chain_method(id: usize) -> Ident {
+        ident(&format!("chain_{id}"))
+    }
+
+    /// The schema of the records a chain's method takes: what its head source emits, or what
+    /// its head operator receives.
+    pub(super) fn chain_input(&self, chain: &Chain) -> &[Field] {
+        let head = chain.nodes[0];
+        match self.plan.graph[head].op {
+            Operator::Source(_) => &self.plan.graph[head].schema.fields,
+            _ => {
+                let (up, _) = self.plan.inputs(head)[0];
+                &self.plan.graph[up].schema.fields
+            }
+        }
+    }
+
+    pub(super) fn chain_fn(&self, chain: &Chain) -> TokenStream {
+        let name = Self::chain_method(chain.id);
+        let head = chain.nodes[0];
+        let ty = self.records.ty(self.chain_input(chain));
+        let input = ident("input");
+        let body = match self.plan.graph[head].op {
+            Operator::Source(_) => self.emit(head, &input),
+            _ => self.push(head, &input),
+        };
+        let ops: Vec<String> = chain
+            .nodes
+            .iter()
+            .map(|&n| self.plan.graph[n].op.kind().to_string())
+            .collect();
+        let doc = format!("Chain {}: {}.", chain.id, ops.join(" -> "));
+        quote! {
+            #[doc = #doc]
+            #[inline]
+            fn #name(&mut self, #input: #ty) -> ::core::result::Result<(), ::weir_runtime::JobError> {
+                #body
+                ::core::result::Result::Ok(())
+            }
+        }
+    }
+
+    /// Code for node `n` receiving the record in variable `input`.
+    pub(super) fn push(&self, n: NodeIndex, input: &Ident) -> TokenStream {
+        match &self.plan.graph[n].op {
+            Operator::Source(_) => unreachable!("sources have no input"),
+            Operator::Filter { predicate } => ops::filter::push(self, n, predicate, input),
+            Operator::Map { fields } => ops::map::push(self, n, fields, input),
+            Operator::FlatMap { fields, list_field } => {
+                ops::flat_map::push(self, n, fields, *list_field, input)
+            }
+            Operator::Aggregate { key, aggregates } => {
+                ops::aggregate::push(self, n, key, aggregates, input)
+            }
+            Operator::Union => self.emit(n, input),
+            Operator::Sink(s) => ops::sink::push(self, n, s, input),
+        }
+    }
+
+    /// Code for node `n` having produced the record in variable `record`: inline the next
+    /// operator of the chain, or call the methods of the chains it feeds.
+    pub(super) fn emit(&self, n: NodeIndex, record: &Ident) -> TokenStream {
+        let outputs = self.plan.outputs(n);
+        let chain = self.plan.graph[n].chain;
+        let last = outputs.len().saturating_sub(1);
+        let steps = outputs.iter().enumerate().map(|(i, (t, _))| {
+            if self.plan.graph[*t].chain == chain {
+                return self.push(*t, record);
+            }
+            let method = Self::chain_method(self.plan.graph[*t].chain.expect("chained"));
+            if i == last {
+                quote!(self.#method(#record)?;)
+            } else {
+                quote!(self.#method(#record.clone())?;)
+            }
+        });
+        quote!(#(#steps)*)
+    }
+
+    /// The variable for the record node `n` makes.
+    pub(super) fn var(&self, n: NodeIndex) -> Ident {
+        record_var(n.index())
+    }
+}

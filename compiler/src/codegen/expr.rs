@@ -1,0 +1,216 @@
+//! Typed expressions to Rust expressions over a record variable.
+//!
+//! Numbers are Rust numbers; integer arithmetic wraps, as in Java and so in Flink. Strings
+//! are produced as `WeirStr` (a `Cow<str>`) and consumed as `&str`. Whatever can fail at run
+//! time (integer division by zero, parsing text as a number) returns a `JobError` naming
+//! the expression's place in the `.pipe` file, through `?`.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+use super::names::field_ident;
+use crate::diagnostics::SourceFile;
+use crate::ir::{Func, Literal, TExpr, TExprKind, Type};
+use crate::parse::ast::{BinOp, UnOp};
+
+/// Generates expressions over the record in `record`.
+pub struct ExprGen<'a> {
+    /// The record variable.
+    pub record: &'a Ident,
+    /// For the places named in run-time errors.
+    pub file: &'a SourceFile,
+}
+
+impl ExprGen<'_> {
+    /// The expression's value: a number, a bool, or a `WeirStr` for strings.
+    pub fn value(&self, e: &TExpr) -> TokenStream {
+        match &e.kind {
+            TExprKind::Lit(l) => literal(l),
+            TExprKind::Field(_, name) => {
+                let r = self.record;
+                let f = field_ident(name);
+                if e.ty == Type::Str {
+                    quote!(::std::borrow::Cow::Borrowed(&*#r.#f))
+                } else {
+                    quote!(#r.#f)
+                }
+            }
+            TExprKind::Unary(UnOp::Not, a) => {
+                let a = self.value(a);
+                quote!((!#a))
+            }
+            TExprKind::Unary(UnOp::Neg, a) => {
+                let a = self.value(a);
+                if e.ty == Type::F64 {
+                    quote!((-#a))
+                } else {
+                    quote!(#a.wrapping_neg())
+                }
+            }
+            TExprKind::Binary(op, a, b) => self.binary(*op, a, b, e),
+            TExprKind::If(c, a, b) => {
+                let (c, a, b) = (self.value(c), self.value(a), self.value(b));
+                quote!((if #c { #a } else { #b }))
+            }
+            TExprKind::Cast(a) => self.cast(a, &e.ty, e),
+            TExprKind::Call(f, args) => self.call(*f, args),
+        }
+    }
+
+    /// A `&str` for a string expression. Borrows the record for fields, and a temporary
+    /// (alive to the end of the enclosing statement) otherwise.
+    pub fn str_ref(&self, e: &TExpr) -> TokenStream {
+        match &e.kind {
+            TExprKind::Lit(Literal::Str(s)) => quote!(#s),
+            TExprKind::Field(_, name) => {
+                let r = self.record;
+                let f = field_ident(name);
+                quote!(&*#r.#f)
+            }
+            _ => {
+                let v = self.value(e);
+                quote!(&*#v)
+            }
+        }
+    }
+
+    /// An iterator over the elements of a list expression (for `flat_map`).
+    pub fn list(&self, e: &TExpr) -> TokenStream {
+        match &e.kind {
+            TExprKind::Call(Func::SplitWhitespace, args) => {
+                let s = self.str_ref(&args[0]);
+                quote!((#s).split_whitespace())
+            }
+            TExprKind::Call(Func::Split, args) => {
+                let s = self.str_ref(&args[0]);
+                let sep = self.str_ref(&args[1]);
+                quote!((#s).split(#sep))
+            }
+            TExprKind::If(c, a, b) => {
+                // Both branches become one iterator type by collecting neither: a boxed
+                // iterator would be dynamic dispatch, so pick the branch per element source.
+                let c = self.value(c);
+                let (a, b) = (self.list(a), self.list(b));
+                quote!((if #c { ::weir_runtime::expr::Either::Left(#a) } else { ::weir_runtime::expr::Either::Right(#b) }))
+            }
+            _ => unreachable!("the checker only lets list-valued calls and ifs reach flat_map"),
+        }
+    }
+
+    fn location(&self, e: &TExpr) -> String {
+        self.file.location(e.span.start)
+    }
+
+    fn binary(&self, op: BinOp, a: &TExpr, b: &TExpr, e: &TExpr) -> TokenStream {
+        if a.ty == Type::Str {
+            let (x, y) = (self.str_ref(a), self.str_ref(b));
+            return match op {
+                BinOp::Eq => quote!((#x == #y)),
+                BinOp::Ne => quote!((#x != #y)),
+                BinOp::Lt => quote!((#x < #y)),
+                BinOp::Le => quote!((#x <= #y)),
+                BinOp::Gt => quote!((#x > #y)),
+                BinOp::Ge => quote!((#x >= #y)),
+                _ => unreachable!("the checker allows only comparisons on strings"),
+            };
+        }
+        let (x, y) = (self.value(a), self.value(b));
+        let float = a.ty == Type::F64;
+        let loc = self.location(e);
+        match op {
+            BinOp::Or => quote!((#x || #y)),
+            BinOp::And => quote!((#x && #y)),
+            BinOp::Eq => quote!((#x == #y)),
+            BinOp::Ne => quote!((#x != #y)),
+            BinOp::Lt => quote!((#x < #y)),
+            BinOp::Le => quote!((#x <= #y)),
+            BinOp::Gt => quote!((#x > #y)),
+            BinOp::Ge => quote!((#x >= #y)),
+            BinOp::Add if float => quote!((#x + #y)),
+            BinOp::Sub if float => quote!((#x - #y)),
+            BinOp::Mul if float => quote!((#x * #y)),
+            BinOp::Div if float => quote!((#x / #y)),
+            BinOp::Rem if float => quote!((#x % #y)),
+            BinOp::Add => quote!(#x.wrapping_add(#y)),
+            BinOp::Sub => quote!(#x.wrapping_sub(#y)),
+            BinOp::Mul => quote!(#x.wrapping_mul(#y)),
+            BinOp::Div if a.ty == Type::U64 => quote!(::weir_runtime::expr::div_u64(#x, #y, #loc)?),
+            BinOp::Rem if a.ty == Type::U64 => quote!(::weir_runtime::expr::rem_u64(#x, #y, #loc)?),
+            BinOp::Div => quote!(::weir_runtime::expr::div_i64(#x, #y, #loc)?),
+            BinOp::Rem => quote!(::weir_runtime::expr::rem_i64(#x, #y, #loc)?),
+        }
+    }
+
+    fn cast(&self, a: &TExpr, to: &Type, e: &TExpr) -> TokenStream {
+        if a.ty == *to {
+            return self.value(a);
+        }
+        match (&a.ty, to) {
+            (_, Type::Str) => {
+                let v = self.value(a);
+                if a.ty == Type::F64 {
+                    quote!(::weir_runtime::expr::f64_to_str(#v))
+                } else {
+                    quote!(::weir_runtime::expr::display_to_str(#v))
+                }
+            }
+            (Type::Str, _) => {
+                let s = self.str_ref(a);
+                let ty = super::records::rust_type(to);
+                let name = to.to_string();
+                let loc = self.location(e);
+                quote!(::weir_runtime::expr::parse_cast::<#ty>(#s, #name, #loc)?)
+            }
+            (_, t) => {
+                let v = self.value(a);
+                let ty = super::records::rust_type(t);
+                quote!((#v as #ty))
+            }
+        }
+    }
+
+    fn call(&self, f: Func, args: &[TExpr]) -> TokenStream {
+        match f {
+            Func::Lower | Func::Upper => {
+                let name = super::names::ident(f.name());
+                let s = self.str_ref(&args[0]);
+                // A result borrowed from a temporary cannot outlive the statement; own it.
+                if matches!(args[0].kind, TExprKind::Field(..) | TExprKind::Lit(_)) {
+                    quote!(::weir_runtime::expr::#name(#s))
+                } else {
+                    quote!(::std::borrow::Cow::<'static, str>::Owned(::weir_runtime::expr::#name(#s).into_owned()))
+                }
+            }
+            Func::Len => {
+                let s = self.str_ref(&args[0]);
+                quote!(::weir_runtime::expr::len(#s))
+            }
+            Func::Contains => {
+                let (s, p) = (self.str_ref(&args[0]), self.str_ref(&args[1]));
+                quote!((#s).contains(#p))
+            }
+            Func::StartsWith => {
+                let (s, p) = (self.str_ref(&args[0]), self.str_ref(&args[1]));
+                quote!((#s).starts_with(#p))
+            }
+            Func::Concat => {
+                let parts = args.iter().map(|a| self.str_ref(a));
+                quote!(::weir_runtime::expr::concat(&[#(#parts),*]))
+            }
+            Func::Split | Func::SplitWhitespace => {
+                unreachable!("lists only appear as flat_map's exploded field")
+            }
+        }
+    }
+}
+
+fn literal(l: &Literal) -> TokenStream {
+    match l {
+        Literal::I64(v) => quote!(#v),
+        Literal::U64(v) => quote!(#v),
+        Literal::F64(v) if v.is_infinite() => quote!(f64::INFINITY),
+        Literal::F64(v) => quote!(#v),
+        Literal::Bool(b) => quote!(#b),
+        Literal::Str(s) => quote!(::std::borrow::Cow::Borrowed(#s)),
+    }
+}

@@ -1,0 +1,44 @@
+//! `flat_map { name: list, ... }`: a loop over the list's elements, one record per element.
+
+use petgraph::graph::NodeIndex;
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+use crate::codegen::expr::ExprGen;
+use crate::codegen::names::{field_ident, ident};
+use crate::codegen::Gen;
+use crate::ir::TExpr;
+
+pub(crate) fn push(
+    g: &Gen<'_>,
+    n: NodeIndex,
+    fields: &[(String, TExpr)],
+    list_field: usize,
+    input: &Ident,
+) -> TokenStream {
+    let exprs = ExprGen {
+        record: input,
+        file: &g.plan.file,
+    };
+    let out = g.var(n);
+    let item = ident(&format!("item{}", n.index()));
+    let schema = &g.plan.graph[n].schema.fields;
+    let name = g.records.name(schema);
+    let list = exprs.list(&fields[list_field].1);
+    let inits = fields.iter().enumerate().map(|(i, (f, e))| {
+        let f = field_ident(f);
+        if i == list_field {
+            quote!(#f: ::std::borrow::Cow::Borrowed(#item))
+        } else {
+            let v = exprs.value(e);
+            quote!(#f: #v)
+        }
+    });
+    let rest = g.emit(n, &out);
+    quote! {
+        for #item in #list {
+            let #out = #name { #(#inits,)* };
+            #rest
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Sources: the loops in `run` that read records and hand them to the source's chain, and
+//! the per-source CSV decoders.
+//!
+//! Bounded sources are read one after another; a union sees all of the first input, then all
+//! of the next. End of input is when every source is exhausted.
+
+use petgraph::graph::NodeIndex;
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::codegen::names::{field_ident, ident};
+use crate::codegen::Gen;
+use crate::ir::{InputLocation, OnError, Operator, SourceFormat, SourceOp, Type};
+
+fn decoder(n: NodeIndex) -> proc_macro2::Ident {
+    ident(&format!("decode_{}", n.index()))
+}
+
+fn sources<'g>(g: &'g Gen<'_>) -> impl Iterator<Item = (NodeIndex, &'g SourceOp)> + 'g {
+    g.plan
+        .graph
+        .node_indices()
+        .filter_map(move |n| match &g.plan.graph[n].op {
+            Operator::Source(s) => Some((n, s)),
+            _ => None,
+        })
+}
+
+/// The decoders of every CSV source: a CSV row to the source's record struct, borrowing
+/// strings from the row.
+pub(crate) fn decoders(g: &Gen<'_>) -> Vec<TokenStream> {
+    sources(g)
+        .filter(|(_, s)| matches!(s.format, SourceFormat::Csv { .. }))
+        .map(|(n, _)| {
+            let fields = &g.plan.graph[n].schema.fields;
+            let ty = g.records.ty_with(fields, &quote!('r));
+            let name = g.records.name(fields);
+            let inits = fields.iter().enumerate().map(|(i, f)| {
+                let id = field_ident(&f.name);
+                let fname = &f.name;
+                match f.ty {
+                    Type::Str => quote!(#id: ::std::borrow::Cow::Borrowed(row.str(#i, #fname)?)),
+                    Type::U64 => quote!(#id: row.u64(#i, #fname)?),
+                    Type::I64 => quote!(#id: row.i64(#i, #fname)?),
+                    Type::F64 => quote!(#id: row.f64(#i, #fname)?),
+                    Type::Bool => quote!(#id: row.bool(#i, #fname)?),
+                    Type::Timestamp => quote!(#id: row.timestamp(#i, #fname)?),
+                    Type::List(_) => unreachable!("schemas hold no lists"),
+                }
+            });
+            let f = decoder(n);
+            quote! {
+                fn #f<'r>(row: &::weir_runtime::io::CsvRow<'r>) -> ::core::result::Result<#ty, ::weir_runtime::io::FieldError> {
+                    ::core::result::Result::Ok(#name { #(#inits,)* })
+                }
+            }
+        })
+        .collect()
+}
+
+/// `run`: builds the job, reads every source to its end, then finishes the job.
+pub(crate) fn run_fn(g: &Gen<'_>) -> TokenStream {
+    let loops = sources(g).map(|(n, s)| source_loop(g, n, s));
+    quote! {
+        fn run(ctx: &mut ::weir_runtime::JobContext) -> ::core::result::Result<(), ::weir_runtime::JobError> {
+            let mut job = WeirJob::new(ctx)?;
+            #(#loops)*
+            job.finish(ctx)
+        }
+    }
+}
+
+fn source_loop(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
+    let node = &g.plan.graph[n];
+    let chain = Gen::chain_method(node.chain.expect("the chaining pass ran"));
+    let name = &s.name;
+    let spec = match &s.input {
+        InputLocation::Path(p) => quote!(::weir_runtime::io::InputSpec::File(#p.to_string())),
+        InputLocation::Stdin => quote!(::weir_runtime::io::InputSpec::Stdin),
+    };
+    let policy = match &s.on_error {
+        OnError::Fail => quote!(::weir_runtime::io::BadRecordPolicy::Fail),
+        OnError::Skip => quote!(::weir_runtime::io::BadRecordPolicy::Skip),
+        OnError::DeadLetter(p) => {
+            quote!(::weir_runtime::io::BadRecordPolicy::DeadLetter(#p.to_string()))
+        }
+    };
+    let fields = &node.schema.fields;
+    let record = g.records.name(fields);
+    let body = match &s.format {
+        SourceFormat::Text => {
+            let f = field_ident(&fields[0].name);
+            quote! {
+                let mut src = ::weir_runtime::io::LineSource::open(ctx, #name, #spec, #policy, false)?;
+                while let ::core::option::Option::Some(line) = src.next_line()? {
+                    job.#chain(#record { #f: ::std::borrow::Cow::Borrowed(line) })?;
+                }
+            }
+        }
+        SourceFormat::Jsonl => {
+            let ty = g.records.ty(fields);
+            quote! {
+                let mut src = ::weir_runtime::io::LineSource::open(ctx, #name, #spec, #policy, true)?;
+                while let ::core::option::Option::Some(line) = src.next_line()? {
+                    match ::weir_runtime::serde_json::from_str::<#ty>(line) {
+                        ::core::result::Result::Ok(record) => job.#chain(record)?,
+                        ::core::result::Result::Err(e) => src.reject(&e.to_string())?,
+                    }
+                }
+            }
+        }
+        SourceFormat::Csv { header, delimiter } => {
+            let names = fields.iter().map(|f| f.name.as_str());
+            let decode = decoder(n);
+            quote! {
+                let mut src = ::weir_runtime::io::CsvSource::open(ctx, #name, #spec, #policy, #header, #delimiter, &[#(#names),*])?;
+                while let ::core::option::Option::Some(row) = src.next_record()? {
+                    match #decode(&row) {
+                        ::core::result::Result::Ok(record) => job.#chain(record)?,
+                        ::core::result::Result::Err(e) => src.reject(e)?,
+                    }
+                }
+            }
+        }
+    };
+    quote! {
+        {
+            #body
+            src.finish(ctx)?;
+        }
+    }
+}

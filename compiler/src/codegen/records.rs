@@ -1,0 +1,120 @@
+//! One Rust struct per distinct record schema.
+//!
+//! String fields are `Cow<str>`, so a record built from a line, a CSV field or a key in
+//! state borrows those bytes instead of copying them; only functions that make new text
+//! (`upper`, `concat`, casts) own theirs. Structs with a string field carry the lifetime.
+
+use std::collections::HashMap;
+
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+use super::names::{field_ident, ident, RESERVED};
+use crate::ir::{Field, Plan, Type};
+
+/// The record struct of every schema in a plan.
+pub struct RecordTypes {
+    by_fields: HashMap<Vec<Field>, (Ident, bool)>,
+    defs: Vec<TokenStream>,
+}
+
+impl RecordTypes {
+    /// Structs for every node's schema, in node order; schemas with the same fields share
+    /// one struct, named after the first declared schema name that has them.
+    pub fn new(plan: &Plan) -> Self {
+        let mut types = RecordTypes {
+            by_fields: HashMap::new(),
+            defs: Vec::new(),
+        };
+        let mut taken: Vec<String> = RESERVED.iter().map(|s| s.to_string()).collect();
+        let mut anonymous = 0;
+        let mut schemas: Vec<_> = plan.graph.node_weights().map(|n| n.schema.clone()).collect();
+        // Declared names first, so a declared schema names its struct wherever it appears.
+        schemas.sort_by_key(|s| s.name.is_none());
+        for schema in schemas {
+            if types.by_fields.contains_key(&schema.fields) {
+                continue;
+            }
+            let mut name = match &schema.name {
+                Some(n) if syn::parse_str::<Ident>(n).is_ok() => n.clone(),
+                _ => {
+                    anonymous += 1;
+                    format!("Rec{anonymous}")
+                }
+            };
+            while taken.contains(&name) {
+                name.push('_');
+            }
+            taken.push(name.clone());
+            let borrows = schema.fields.iter().any(|f| f.ty == Type::Str);
+            let id = ident(&name);
+            types.defs.push(definition(&id, &schema.fields, borrows));
+            types.by_fields.insert(schema.fields.clone(), (id, borrows));
+        }
+        types
+    }
+
+    /// The struct's type, e.g. `Bid<'_>` or `Rec2`.
+    pub fn ty(&self, fields: &[Field]) -> TokenStream {
+        let (id, borrows) = &self.by_fields[fields];
+        if *borrows {
+            quote!(#id<'_>)
+        } else {
+            quote!(#id)
+        }
+    }
+
+    /// The struct's type with lifetime `'r` where it has one.
+    pub fn ty_with(&self, fields: &[Field], lifetime: &TokenStream) -> TokenStream {
+        let (id, borrows) = &self.by_fields[fields];
+        if *borrows {
+            quote!(#id<#lifetime>)
+        } else {
+            quote!(#id)
+        }
+    }
+
+    /// The struct's name, for literals.
+    pub fn name(&self, fields: &[Field]) -> &Ident {
+        &self.by_fields[fields].0
+    }
+
+    /// All struct definitions.
+    pub fn definitions(&self) -> &[TokenStream] {
+        &self.defs
+    }
+}
+
+/// The Rust type of a field.
+pub fn rust_type(ty: &Type) -> TokenStream {
+    match ty {
+        Type::Bool => quote!(bool),
+        Type::I64 | Type::Timestamp => quote!(i64),
+        Type::U64 => quote!(u64),
+        Type::F64 => quote!(f64),
+        Type::Str => quote!(WeirStr<'a>),
+        Type::List(_) => unreachable!("records never hold lists"),
+    }
+}
+
+fn definition(id: &Ident, fields: &[Field], borrows: bool) -> TokenStream {
+    let members = fields.iter().map(|f| {
+        let name = field_ident(&f.name);
+        let ty = rust_type(&f.ty);
+        let json_name = &f.name;
+        let borrow = (f.ty == Type::Str).then(|| quote!(#[serde(borrow)]));
+        quote! {
+            #[serde(rename = #json_name)]
+            #borrow
+            #name: #ty
+        }
+    });
+    let generics = borrows.then(|| quote!(<'a>));
+    quote! {
+        #[derive(Debug, Clone, PartialEq, ::weir_runtime::serde::Serialize, ::weir_runtime::serde::Deserialize)]
+        #[serde(crate = "::weir_runtime::serde")]
+        struct #id #generics {
+            #(#members,)*
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! Diagnostics: errors and warnings with a place in the source, collected rather than
+//! stopped at, and rendered with the source underlined.
+
+use ariadne::{Color, Config, Label, Report, ReportKind, Source};
+use serde::Serialize;
+
+use crate::parse::ast::Span;
+
+/// How serious a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Severity {
+    /// The program cannot be compiled.
+    Error,
+    /// The program compiles, but something is likely a mistake.
+    Warning,
+}
+
+/// One message about the program, pointing at where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// The headline, in plain words.
+    pub message: String,
+    /// The main place, underlined.
+    pub span: Span,
+    /// What to say under the underline.
+    pub label: String,
+    /// Other places that explain the first, with their labels.
+    pub related: Vec<(Span, String)>,
+    /// A suggestion, printed after the source.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// An error at `span`.
+    pub fn error(message: impl Into<String>, span: Span, label: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            message: message.into(),
+            span,
+            label: label.into(),
+            related: Vec::new(),
+            help: None,
+        }
+    }
+
+    /// A warning at `span`.
+    pub fn warning(message: impl Into<String>, span: Span, label: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(message, span, label)
+        }
+    }
+
+    /// Adds a related place.
+    pub fn with_related(mut self, span: Span, label: impl Into<String>) -> Self {
+        self.related.push((span, label.into()));
+        self
+    }
+
+    /// Adds a suggestion.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// The diagnostics of one compilation, in the order found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Diagnostics {
+    items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    /// No diagnostics.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one.
+    pub fn push(&mut self, d: Diagnostic) {
+        self.items.push(d);
+    }
+
+    /// Whether any is an error.
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    /// All of them.
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.items.iter()
+    }
+
+    /// How many.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Adds all of `other`.
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.items.extend(other.items);
+    }
+}
+
+/// A source text with the name to print for it.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The path as the user gave it.
+    pub path: String,
+    /// The text.
+    pub text: String,
+}
+
+impl SourceFile {
+    /// A source file in memory.
+    pub fn new(path: impl Into<String>, text: impl Into<String>) -> Self {
+        SourceFile {
+            path: path.into(),
+            text: text.into(),
+        }
+    }
+
+    /// `path:line:col` of byte offset `at` (1-based line and column, in characters).
+    pub fn location(&self, at: usize) -> String {
+        let at = at.min(self.text.len());
+        let at = (0..=at).rev().find(|&i| self.text.is_char_boundary(i)).unwrap_or(0);
+        let before = &self.text[..at];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        format!("{}:{line}:{col}", self.path)
+    }
+
+    /// Renders `diagnostics` the way a terminal shows them, with colour if `color`.
+    pub fn render(&self, diagnostics: &Diagnostics, color: bool) -> String {
+        let mut out = Vec::new();
+        for d in diagnostics.iter() {
+            self.render_one(d, color, &mut out);
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    fn render_one(&self, d: &Diagnostic, color: bool, out: &mut Vec<u8>) {
+        let name = self.path.as_str();
+        let clamp = |s: &Span| {
+            let len = self.text.len();
+            let start = s.start.min(len);
+            start..s.end.clamp(start, len)
+        };
+        let (kind, paint) = match d.severity {
+            Severity::Error => (ReportKind::Error, Color::Red),
+            Severity::Warning => (ReportKind::Warning, Color::Yellow),
+        };
+        let span = clamp(&d.span);
+        // ariadne counts in characters; the spans here are bytes.
+        let chars = |s: std::ops::Range<usize>| {
+            let f = |b: usize| self.text[..b].chars().count();
+            f(s.start)..f(s.end)
+        };
+        let mut report = Report::build(kind, (name, chars(span.clone())))
+            .with_config(Config::default().with_color(color))
+            .with_message(format!("{} ({})", d.message, self.location(span.start)))
+            .with_label(
+                Label::new((name, chars(span)))
+                    .with_message(&d.label)
+                    .with_color(paint),
+            );
+        for (s, label) in &d.related {
+            report = report.with_label(
+                Label::new((name, chars(clamp(s))))
+                    .with_message(label)
+                    .with_color(Color::Blue),
+            );
+        }
+        if let Some(help) = &d.help {
+            report = report.with_help(help);
+        }
+        let _ = report
+            .finish()
+            .write((name, Source::from(self.text.as_str())), &mut *out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_are_one_based_lines_and_columns() {
+        let f = SourceFile::new("a.pipe", "ab\ncdé\nx");
+        assert_eq!(f.location(0), "a.pipe:1:1");
+        assert_eq!(f.location(4), "a.pipe:2:2");
+        assert_eq!(f.location(9), "a.pipe:3:1");
+        assert_eq!(f.location(999), "a.pipe:3:2");
+    }
+}

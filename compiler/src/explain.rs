@@ -1,0 +1,72 @@
+//! `weir explain`: the optimized plan as a table of operators, chains, state and budgets.
+
+use weir_runtime::memory::{divide_memory, format_bytes, MemoryDemand, DEFAULT_PAGE_SIZE};
+
+use crate::ir::{Plan, StateKind};
+
+/// The table for `plan` run with `memory` bytes, or the reason the memory is too small.
+pub fn explain(plan: &Plan, memory: u64) -> Result<String, String> {
+    let stateful = plan.stateful_nodes();
+    let demands: Vec<MemoryDemand> = stateful
+        .iter()
+        .map(|&n| plan.graph[n].memory.expect("the memory pass sizes every stateful node"))
+        .collect();
+    let budgets = divide_memory(memory, DEFAULT_PAGE_SIZE, &demands).map_err(|e| e.to_string())?;
+    let mut rows: Vec<[String; 5]> = vec![[
+        "operator".into(),
+        "at".into(),
+        "chain".into(),
+        "state".into(),
+        "budget".into(),
+    ]];
+    for chain in &plan.chains {
+        for &n in &chain.nodes {
+            let node = &plan.graph[n];
+            let budget = match stateful.iter().position(|&s| s == n) {
+                Some(i) => format!(
+                    "{} ({} pages, min {})",
+                    format_bytes(budgets[i] * DEFAULT_PAGE_SIZE as u64),
+                    budgets[i],
+                    demands[i].min_pages
+                ),
+                None => "-".into(),
+            };
+            rows.push([
+                node.op.to_string(),
+                node.location.clone(),
+                chain.id.to_string(),
+                match node.state {
+                    StateKind::Stateless => "stateless".into(),
+                    StateKind::Keyed => "keyed".into(),
+                },
+                budget,
+            ]);
+        }
+    }
+    let widths: Vec<usize> = (0..5)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = format!(
+        "plan `{}`: {} operators in {} chains, memory {} in pages of {}\n\n",
+        plan.name,
+        plan.graph.node_count(),
+        plan.chains.len(),
+        format_bytes(memory),
+        format_bytes(DEFAULT_PAGE_SIZE as u64)
+    );
+    for (i, r) in rows.iter().enumerate() {
+        let line: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+        if i == 0 {
+            let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+            out.push_str(&rule.join("  "));
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}

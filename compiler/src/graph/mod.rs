@@ -1,0 +1,152 @@
+//! Graph inspection: one view of a plan at a stage, written as DOT, Mermaid or JSON by one
+//! [`GraphWriter`] trait.
+
+mod dot;
+mod json;
+mod mermaid;
+
+pub use dot::Dot;
+pub use json::Json;
+pub use mermaid::Mermaid;
+
+use serde::Serialize;
+
+use crate::ir::{Partitioning, Plan, StateKind};
+
+/// Which stage of compilation a graph shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Stage {
+    /// As checked: operators and streams.
+    Logical,
+    /// After the passes: chains as clusters, with memory demands.
+    Optimized,
+}
+
+/// Writes a [`GraphView`] in one format.
+pub trait GraphWriter {
+    /// The graph as text.
+    fn write(&self, view: &GraphView) -> String;
+}
+
+/// What every format shows of a plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct GraphView {
+    /// The pipeline's name.
+    pub name: String,
+    /// `logical` or `optimized`.
+    pub stage: &'static str,
+    /// Operators.
+    pub nodes: Vec<NodeView>,
+    /// Streams.
+    pub edges: Vec<EdgeView>,
+    /// Chains (optimized stage only).
+    pub chains: Vec<ChainView>,
+}
+
+/// One operator.
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeView {
+    /// Its index.
+    pub id: usize,
+    /// `filter`, `map`, ...
+    pub kind: &'static str,
+    /// One line saying what it does.
+    pub detail: String,
+    /// The schema it emits.
+    pub schema: String,
+    /// `stateless` or `keyed`.
+    pub state: &'static str,
+    /// `file:line:col`.
+    pub location: String,
+    /// Its chain (optimized stage only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chain: Option<usize>,
+    /// Weight and minimum pages (optimized stage, stateful operators).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<weir_runtime::memory::MemoryDemand>,
+}
+
+/// One stream.
+#[derive(Debug, Clone, Serialize)]
+pub struct EdgeView {
+    /// Producer.
+    pub from: usize,
+    /// Consumer.
+    pub to: usize,
+    /// `forward` or `hash(k, ...)`.
+    pub partitioning: String,
+}
+
+/// One chain.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChainView {
+    /// Its number.
+    pub id: usize,
+    /// Its nodes, head first.
+    pub nodes: Vec<usize>,
+}
+
+impl GraphView {
+    /// The view of `plan` at `stage`.
+    pub fn new(plan: &Plan, stage: Stage) -> Self {
+        let optimized = stage == Stage::Optimized;
+        let nodes = plan
+            .graph
+            .node_indices()
+            .map(|n| {
+                let node = &plan.graph[n];
+                NodeView {
+                    id: n.index(),
+                    kind: node.op.kind(),
+                    detail: node.op.to_string(),
+                    schema: node.schema.describe(),
+                    state: match node.state {
+                        StateKind::Stateless => "stateless",
+                        StateKind::Keyed => "keyed",
+                    },
+                    location: node.location.clone(),
+                    chain: node.chain.filter(|_| optimized),
+                    memory: node.memory.filter(|_| optimized),
+                }
+            })
+            .collect();
+        let edges = plan
+            .graph
+            .edge_indices()
+            .map(|e| {
+                let (a, b) = plan.graph.edge_endpoints(e).expect("edge exists");
+                EdgeView {
+                    from: a.index(),
+                    to: b.index(),
+                    partitioning: match &plan.graph[e].partitioning {
+                        Partitioning::Forward => "forward".into(),
+                        Partitioning::Hash(k) => format!("hash({})", k.join(", ")),
+                    },
+                }
+            })
+            .collect();
+        let chains = if optimized {
+            plan.chains
+                .iter()
+                .map(|c| ChainView {
+                    id: c.id,
+                    nodes: c.nodes.iter().map(|n| n.index()).collect(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        GraphView {
+            name: plan.name.clone(),
+            stage: if optimized { "optimized" } else { "logical" },
+            nodes,
+            edges,
+            chains,
+        }
+    }
+
+    /// The nodes not in any chain (all of them at the logical stage).
+    fn unchained(&self) -> impl Iterator<Item = &NodeView> {
+        self.nodes.iter().filter(|n| n.chain.is_none())
+    }
+}

@@ -1,0 +1,139 @@
+//! Typed expressions: what the checker makes of an expression, with every name resolved to a
+//! field index and every node's type known.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use super::Type;
+use crate::parse::ast::{BinOp, Span, UnOp};
+
+/// A typed expression.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TExpr {
+    /// What it computes.
+    pub kind: TExprKind,
+    /// Its type.
+    pub ty: Type,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// A literal value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Literal {
+    /// A signed integer (also timestamps).
+    I64(i64),
+    /// An unsigned integer.
+    U64(u64),
+    /// A float.
+    F64(f64),
+    /// A string.
+    Str(String),
+    /// A bool.
+    Bool(bool),
+}
+
+/// Built-in scalar functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[allow(missing_docs)]
+pub enum Func {
+    Lower,
+    Upper,
+    Len,
+    Split,
+    SplitWhitespace,
+    Contains,
+    StartsWith,
+    Concat,
+}
+
+impl Func {
+    /// The function named `name`.
+    pub fn from_name(name: &str) -> Option<Func> {
+        Some(match name {
+            "lower" => Func::Lower,
+            "upper" => Func::Upper,
+            "len" => Func::Len,
+            "split" => Func::Split,
+            "split_whitespace" => Func::SplitWhitespace,
+            "contains" => Func::Contains,
+            "starts_with" => Func::StartsWith,
+            "concat" => Func::Concat,
+            _ => return None,
+        })
+    }
+
+    /// The function's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Func::Lower => "lower",
+            Func::Upper => "upper",
+            Func::Len => "len",
+            Func::Split => "split",
+            Func::SplitWhitespace => "split_whitespace",
+            Func::Contains => "contains",
+            Func::StartsWith => "starts_with",
+            Func::Concat => "concat",
+        }
+    }
+
+    /// All function names, for suggestions.
+    pub const NAMES: &'static [&'static str] = &[
+        "lower",
+        "upper",
+        "len",
+        "split",
+        "split_whitespace",
+        "contains",
+        "starts_with",
+        "concat",
+    ];
+}
+
+/// The kinds of typed expression.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum TExprKind {
+    /// A constant.
+    Lit(Literal),
+    /// Field number `0` of the input record, named `1`.
+    Field(usize, String),
+    /// `not x` or `-x`.
+    Unary(UnOp, Box<TExpr>),
+    /// `a op b`; both sides have the same type, except timestamp arithmetic.
+    Binary(BinOp, Box<TExpr>, Box<TExpr>),
+    /// `if c then a else b`
+    If(Box<TExpr>, Box<TExpr>, Box<TExpr>),
+    /// `x as ty` (the target is this expression's type).
+    Cast(Box<TExpr>),
+    /// A built-in function call.
+    Call(Func, Vec<TExpr>),
+}
+
+impl fmt::Display for TExpr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            TExprKind::Lit(Literal::I64(v)) => write!(f, "{v}"),
+            TExprKind::Lit(Literal::U64(v)) => write!(f, "{v}"),
+            TExprKind::Lit(Literal::F64(v)) => write!(f, "{v:?}"),
+            TExprKind::Lit(Literal::Str(v)) => write!(f, "{v:?}"),
+            TExprKind::Lit(Literal::Bool(v)) => write!(f, "{v}"),
+            TExprKind::Field(_, name) => f.write_str(name),
+            TExprKind::Unary(UnOp::Not, e) => write!(f, "not {e}"),
+            TExprKind::Unary(UnOp::Neg, e) => write!(f, "-{e}"),
+            TExprKind::Binary(op, a, b) => write!(f, "({a} {} {b})", op.symbol()),
+            TExprKind::If(c, a, b) => write!(f, "if {c} then {a} else {b}"),
+            TExprKind::Cast(e) => write!(f, "({e} as {})", self.ty),
+            TExprKind::Call(func, args) => {
+                write!(f, "{}(", func.name())?;
+                for (i, a) in args.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{a}")?;
+                }
+                f.write_str(")")
+            }
+        }
+    }
+}

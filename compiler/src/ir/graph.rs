@@ -1,0 +1,120 @@
+//! The graph itself: nodes are operators with their output schema, edges are streams with
+//! their partitioning. One struct serves every stage; passes fill in chains and budgets.
+
+use std::sync::Arc;
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::EdgeRef;
+use petgraph::Direction;
+use serde::Serialize;
+use weir_runtime::memory::MemoryDemand;
+
+use super::{Operator, Schema};
+use crate::diagnostics::SourceFile;
+use crate::parse::ast::Span;
+
+/// Whether a node keeps state between records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum StateKind {
+    /// No state.
+    Stateless,
+    /// State per key, in pool pages.
+    Keyed,
+}
+
+/// One operator in the graph.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Node {
+    /// What it does.
+    pub op: Operator,
+    /// The schema of the records it emits (for a sink: of those it writes).
+    pub schema: Arc<Schema>,
+    /// Whether it keeps state.
+    pub state: StateKind,
+    /// Where it is written.
+    pub span: Span,
+    /// `file:line:col` of `span`, for messages at run time.
+    pub location: String,
+    /// The chain it was fused into (set by the chaining pass).
+    pub chain: Option<usize>,
+    /// What it asks of memory (set by the memory pass, stateful nodes only).
+    pub memory: Option<MemoryDemand>,
+}
+
+/// How records travel along an edge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Partitioning {
+    /// To the same worker, in order: can be fused into a chain.
+    Forward,
+    /// To the worker that owns the record's key (the named fields).
+    Hash(Vec<String>),
+}
+
+/// A stream from one node to another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Edge {
+    /// How records are routed.
+    pub partitioning: Partitioning,
+    /// Which input of the target this is (0 for single-input operators).
+    pub port: usize,
+}
+
+/// A chain: nodes fused into one loop, head first, joined by forward edges.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Chain {
+    /// The chain's number.
+    pub id: usize,
+    /// Its nodes in record order; the first is the head.
+    pub nodes: Vec<NodeIndex>,
+}
+
+/// A pipeline as an operator graph, from checking through code generation.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The pipeline's name (the file stem).
+    pub name: String,
+    /// The source text it came from.
+    pub file: SourceFile,
+    /// The graph.
+    pub graph: DiGraph<Node, Edge>,
+    /// Chains, in topological order of their heads (empty before the chaining pass).
+    pub chains: Vec<Chain>,
+}
+
+impl Plan {
+    /// The nodes feeding `n`, in port order.
+    pub fn inputs(&self, n: NodeIndex) -> Vec<(NodeIndex, &Edge)> {
+        let mut v: Vec<_> = self
+            .graph
+            .edges_directed(n, Direction::Incoming)
+            .map(|e| (e.source(), e.weight()))
+            .collect();
+        v.sort_by_key(|(_, e)| e.port);
+        v
+    }
+
+    /// The nodes `n` feeds, in the order the edges were made.
+    pub fn outputs(&self, n: NodeIndex) -> Vec<(NodeIndex, &Edge)> {
+        let mut v: Vec<_> = self
+            .graph
+            .edges_directed(n, Direction::Outgoing)
+            .map(|e| (e.target(), e.weight(), e.id()))
+            .collect();
+        v.sort_by_key(|(_, _, id)| *id);
+        v.into_iter().map(|(t, w, _)| (t, w)).collect()
+    }
+
+    /// Nodes in topological order (the graph is acyclic by construction).
+    pub fn topo_order(&self) -> Vec<NodeIndex> {
+        petgraph::algo::toposort(&self.graph, None)
+            .expect("pipelines are acyclic: a stream can only use streams defined before it")
+    }
+
+    /// Stateful nodes in topological order: the order of memory budgets in a job.
+    pub fn stateful_nodes(&self) -> Vec<NodeIndex> {
+        self.topo_order()
+            .into_iter()
+            .filter(|&n| self.graph[n].state != StateKind::Stateless)
+            .collect()
+    }
+}

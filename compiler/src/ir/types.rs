@@ -1,0 +1,106 @@
+//! Types and record schemas.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// The type of a field or expression.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub enum Type {
+    /// `bool`
+    Bool,
+    /// `i64`
+    I64,
+    /// `u64`
+    U64,
+    /// `f64`
+    F64,
+    /// `str`: UTF-8 text.
+    Str,
+    /// `timestamp`: milliseconds since the Unix epoch, as an `i64`.
+    Timestamp,
+    /// A list, only as the value that `flat_map` explodes.
+    List(Box<Type>),
+}
+
+impl Type {
+    /// The type named `name` in a schema, if any.
+    pub fn from_name(name: &str) -> Option<Type> {
+        Some(match name {
+            "bool" => Type::Bool,
+            "i64" => Type::I64,
+            "u64" => Type::U64,
+            "f64" => Type::F64,
+            "str" => Type::Str,
+            "timestamp" => Type::Timestamp,
+            _ => return None,
+        })
+    }
+
+    /// Whether arithmetic applies.
+    pub fn is_numeric(&self) -> bool {
+        matches!(self, Type::I64 | Type::U64 | Type::F64)
+    }
+
+    /// Bytes in the fixed part of the binary layout (strings: offset and length).
+    pub fn fixed_width(&self) -> usize {
+        match self {
+            Type::Bool => 1,
+            _ => 8,
+        }
+    }
+}
+
+impl fmt::Display for Type {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Type::Bool => f.write_str("bool"),
+            Type::I64 => f.write_str("i64"),
+            Type::U64 => f.write_str("u64"),
+            Type::F64 => f.write_str("f64"),
+            Type::Str => f.write_str("str"),
+            Type::Timestamp => f.write_str("timestamp"),
+            Type::List(t) => write!(f, "list<{t}>"),
+        }
+    }
+}
+
+/// One named, typed field of a record.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Field {
+    /// The field's name.
+    pub name: String,
+    /// Its type.
+    pub ty: Type,
+}
+
+/// The shape of the records on a stream.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Schema {
+    /// The declared name (`Bid`), or `None` for a schema an operator made.
+    pub name: Option<String>,
+    /// Fields in order.
+    pub fields: Vec<Field>,
+}
+
+impl Schema {
+    /// The index of field `name`.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
+    }
+
+    /// Whether two schemas have the same fields, whatever their names.
+    pub fn same_fields(&self, other: &Schema) -> bool {
+        self.fields == other.fields
+    }
+
+    /// `{ a: u64, b: str }`
+    pub fn describe(&self) -> String {
+        let fields: Vec<String> = self
+            .fields
+            .iter()
+            .map(|f| format!("{}: {}", f.name, f.ty))
+            .collect();
+        format!("{{ {} }}", fields.join(", "))
+    }
+}

@@ -1,0 +1,221 @@
+//! The syntax tree of a `.pipe` program, with a byte span on every node.
+//!
+//! The tree says what was written, not what it means: names are unresolved and nothing is
+//! typed. `check` gives it meaning.
+
+use serde::Serialize;
+
+/// A byte range in the source text.
+pub type Span = std::ops::Range<usize>;
+
+/// A name as written, with where.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ident {
+    /// The name.
+    pub name: String,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// A whole `.pipe` program: its statements in order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Program {
+    /// Top-level statements.
+    pub items: Vec<Item>,
+}
+
+/// One top-level statement.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Item {
+    /// `schema Name { field: type, ... }`
+    Schema(SchemaDecl),
+    /// `source name[: Schema] = kind(args) [with option(args), ...];`
+    Source(SourceDecl),
+    /// `let name = pipeline;`
+    Let(LetStmt),
+    /// `pipeline;`
+    Pipeline(Pipeline),
+}
+
+/// `schema Name { field: type, ... }`
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SchemaDecl {
+    /// The schema's name.
+    pub name: Ident,
+    /// Its fields in order, as `(name, type name)`.
+    pub fields: Vec<(Ident, Ident)>,
+}
+
+/// `source name[: Schema] = kind(args) [with option(args), ...];`
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceDecl {
+    /// The stream's name.
+    pub name: Ident,
+    /// The record schema, when given.
+    pub schema: Option<Ident>,
+    /// The source kind and its arguments, e.g. `csv("bids.csv", header: false)`.
+    pub kind: Call,
+    /// Options after `with`.
+    pub options: Vec<Call>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `name(arg, name: arg, ...)` in a source, sink or option position.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Call {
+    /// What is called.
+    pub name: Ident,
+    /// Its arguments.
+    pub args: Vec<Arg>,
+    /// The whole call.
+    pub span: Span,
+}
+
+/// One argument of a [`Call`], optionally named.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Arg {
+    /// `header` in `header: false`.
+    pub name: Option<Ident>,
+    /// The value.
+    pub value: Expr,
+}
+
+/// `let name = pipeline;`
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LetStmt {
+    /// The new stream's name.
+    pub name: Ident,
+    /// Its definition.
+    pub pipeline: Pipeline,
+}
+
+/// `stream |> op |> op ...`
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Pipeline {
+    /// The stream it starts from.
+    pub head: Ident,
+    /// Operators applied in order.
+    pub ops: Vec<OpSyntax>,
+    /// The whole pipeline.
+    pub span: Span,
+}
+
+/// One operator application after `|>`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OpSyntax {
+    /// The operator's name (`filter`, `map`, `sink`, ...).
+    pub name: Ident,
+    /// What follows the name.
+    pub body: OpBody,
+    /// The whole operator.
+    pub span: Span,
+}
+
+/// What follows an operator's name.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum OpBody {
+    /// `(expr, ...)`
+    Args(Vec<Expr>),
+    /// `{ name: expr, name, ... }`
+    Record(Vec<FieldInit>),
+    /// `sink [name =] kind(args)`
+    Sink {
+        /// The sink's name, when given.
+        name: Option<Ident>,
+        /// Its kind and arguments.
+        call: Call,
+    },
+}
+
+/// `name: expr`, or `name` alone (short for `name: name`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldInit {
+    /// The field's name.
+    pub name: Ident,
+    /// Its value; `None` when written as a bare name.
+    pub value: Option<Expr>,
+}
+
+/// An expression with its span.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Expr {
+    /// What kind of expression.
+    pub kind: ExprKind,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// The kinds of expression.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum ExprKind {
+    /// An integer literal (negation is a [`UnOp::Neg`]).
+    Int(u64),
+    /// A float literal.
+    Float(f64),
+    /// A string literal, escapes resolved.
+    Str(String),
+    /// `true` or `false`.
+    Bool(bool),
+    /// A field (or, in argument position, a bare word such as `skip`).
+    Name(String),
+    /// `op expr`
+    Unary(UnOp, Box<Expr>),
+    /// `expr op expr`
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// `if cond then a else b`
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// `expr as type`
+    Cast(Box<Expr>, Ident),
+    /// `name(args)`
+    Call(Ident, Vec<Expr>),
+}
+
+/// Unary operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum UnOp {
+    /// `not`
+    Not,
+    /// `-`
+    Neg,
+}
+
+/// Binary operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[allow(missing_docs)]
+pub enum BinOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+impl BinOp {
+    /// The operator as written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Or => "or",
+            BinOp::And => "and",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Rem => "%",
+        }
+    }
+}

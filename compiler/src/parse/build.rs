@@ -1,0 +1,345 @@
+//! pest pairs to syntax tree, in one place.
+
+use std::sync::OnceLock;
+
+use pest::iterators::{Pair, Pairs};
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+
+use super::ast::*;
+use super::Rule;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+
+/// Builds the program, collecting literal errors (such as an integer too large).
+pub(super) fn program(mut pairs: Pairs<'_, Rule>) -> Result<Program, Diagnostics> {
+    let mut b = Builder {
+        diagnostics: Diagnostics::new(),
+    };
+    let program = pairs.next().expect("the grammar's top rule is `program`");
+    let items = program
+        .into_inner()
+        .filter(|p| p.as_rule() != Rule::EOI)
+        .map(|p| b.item(p))
+        .collect();
+    if b.diagnostics.has_errors() {
+        Err(b.diagnostics)
+    } else {
+        Ok(Program { items })
+    }
+}
+
+struct Builder {
+    diagnostics: Diagnostics,
+}
+
+fn span(p: &Pair<'_, Rule>) -> Span {
+    p.as_span().start()..p.as_span().end()
+}
+
+fn ident(p: Pair<'_, Rule>) -> Ident {
+    Ident {
+        name: p.as_str().to_string(),
+        span: span(&p),
+    }
+}
+
+/// Skips keyword pairs, which carry no information once matched.
+fn significant<'a>(p: Pair<'a, Rule>) -> impl Iterator<Item = Pair<'a, Rule>> {
+    p.into_inner().filter(|c| {
+        !matches!(
+            c.as_rule(),
+            Rule::kw_schema
+                | Rule::kw_source
+                | Rule::kw_let
+                | Rule::kw_with
+                | Rule::kw_sink
+                | Rule::kw_if
+                | Rule::kw_then
+                | Rule::kw_else
+                | Rule::kw_as
+        )
+    })
+}
+
+fn pratt() -> &'static PrattParser<Rule> {
+    static PRATT: OnceLock<PrattParser<Rule>> = OnceLock::new();
+    PRATT.get_or_init(|| {
+        PrattParser::new()
+            .op(Op::infix(Rule::or, Assoc::Left))
+            .op(Op::infix(Rule::and, Assoc::Left))
+            .op(Op::prefix(Rule::not))
+            .op(Op::infix(Rule::eq, Assoc::Left)
+                | Op::infix(Rule::ne, Assoc::Left)
+                | Op::infix(Rule::lt, Assoc::Left)
+                | Op::infix(Rule::le, Assoc::Left)
+                | Op::infix(Rule::gt, Assoc::Left)
+                | Op::infix(Rule::ge, Assoc::Left))
+            .op(Op::infix(Rule::add, Assoc::Left) | Op::infix(Rule::sub, Assoc::Left))
+            .op(Op::infix(Rule::mul, Assoc::Left)
+                | Op::infix(Rule::div, Assoc::Left)
+                | Op::infix(Rule::rem, Assoc::Left))
+            .op(Op::prefix(Rule::neg))
+            .op(Op::postfix(Rule::cast))
+    })
+}
+
+impl Builder {
+    fn item(&mut self, p: Pair<'_, Rule>) -> Item {
+        match p.as_rule() {
+            Rule::schema_decl => {
+                let mut it = significant(p);
+                let name = ident(it.next().expect("schema name"));
+                let fields = it
+                    .map(|f| {
+                        let mut parts = f.into_inner();
+                        let n = ident(parts.next().expect("field name"));
+                        let t = ident(parts.next().expect("field type"));
+                        (n, t)
+                    })
+                    .collect();
+                Item::Schema(SchemaDecl { name, fields })
+            }
+            Rule::source_decl => {
+                let whole = span(&p);
+                let mut it = significant(p).peekable();
+                let name = ident(it.next().expect("source name"));
+                let schema = match it.peek() {
+                    Some(n) if n.as_rule() == Rule::ident => {
+                        Some(ident(it.next().expect("peeked")))
+                    }
+                    _ => None,
+                };
+                let kind = self.call(it.next().expect("source kind"));
+                let options = it
+                    .next()
+                    .map(|w| significant(w).map(|c| self.call(c)).collect())
+                    .unwrap_or_default();
+                Item::Source(SourceDecl {
+                    name,
+                    schema,
+                    kind,
+                    options,
+                    span: whole,
+                })
+            }
+            Rule::let_stmt => {
+                let mut it = significant(p);
+                let name = ident(it.next().expect("let name"));
+                let pipeline = self.pipeline(it.next().expect("let pipeline"));
+                Item::Let(LetStmt { name, pipeline })
+            }
+            Rule::pipeline_stmt => {
+                Item::Pipeline(self.pipeline(p.into_inner().next().expect("pipeline")))
+            }
+            r => unreachable!("statement rule {r:?}"),
+        }
+    }
+
+    fn call(&mut self, p: Pair<'_, Rule>) -> Call {
+        let whole = span(&p);
+        let mut it = p.into_inner();
+        let name = ident(it.next().expect("call name"));
+        let args = it
+            .map(|a| {
+                let mut parts = a.into_inner().peekable();
+                let arg_name = match parts.peek() {
+                    Some(n) if n.as_rule() == Rule::ident => {
+                        Some(ident(parts.next().expect("peeked")))
+                    }
+                    _ => None,
+                };
+                let value = self.expr(parts.next().expect("argument value"));
+                Arg {
+                    name: arg_name,
+                    value,
+                }
+            })
+            .collect();
+        Call {
+            name,
+            args,
+            span: whole,
+        }
+    }
+
+    fn pipeline(&mut self, p: Pair<'_, Rule>) -> Pipeline {
+        let whole = span(&p);
+        let mut it = p.into_inner();
+        let head = ident(it.next().expect("pipeline head"));
+        let ops = it.map(|op| self.op(op)).collect();
+        Pipeline {
+            head,
+            ops,
+            span: whole,
+        }
+    }
+
+    fn op(&mut self, p: Pair<'_, Rule>) -> OpSyntax {
+        let whole = span(&p);
+        match p.as_rule() {
+            Rule::sink_op => {
+                let kw = p.clone().into_inner().next().expect("sink keyword");
+                let name = Ident {
+                    name: "sink".into(),
+                    span: span(&kw),
+                };
+                let mut it = significant(p).peekable();
+                let sink_name = match it.peek() {
+                    Some(n) if n.as_rule() == Rule::ident => {
+                        Some(ident(it.next().expect("peeked")))
+                    }
+                    _ => None,
+                };
+                let call = self.call(it.next().expect("sink call"));
+                OpSyntax {
+                    name,
+                    body: OpBody::Sink {
+                        name: sink_name,
+                        call,
+                    },
+                    span: whole,
+                }
+            }
+            Rule::generic_op => {
+                let mut it = p.into_inner();
+                let name = ident(it.next().expect("operator name"));
+                let body = it.next().expect("operator body");
+                let body = match body.as_rule() {
+                    Rule::paren_args => OpBody::Args(body.into_inner().map(|e| self.expr(e)).collect()),
+                    _ => OpBody::Record(
+                        body.into_inner()
+                            .map(|f| {
+                                let mut parts = f.into_inner();
+                                let name = ident(parts.next().expect("field name"));
+                                let value = parts.next().map(|e| self.expr(e));
+                                FieldInit { name, value }
+                            })
+                            .collect(),
+                    ),
+                };
+                OpSyntax {
+                    name,
+                    body,
+                    span: whole,
+                }
+            }
+            r => unreachable!("operator rule {r:?}"),
+        }
+    }
+
+    fn expr(&mut self, p: Pair<'_, Rule>) -> Expr {
+        let cell = std::cell::RefCell::new(self);
+        pratt()
+            .map_primary(|prim| cell.borrow_mut().primary(prim))
+            .map_prefix(|op, rhs| {
+                let s = span(&op).start..rhs.span.end;
+                let u = if op.as_rule() == Rule::not {
+                    UnOp::Not
+                } else {
+                    UnOp::Neg
+                };
+                Expr {
+                    kind: ExprKind::Unary(u, Box::new(rhs)),
+                    span: s,
+                }
+            })
+            .map_postfix(|lhs, op| {
+                let s = lhs.span.start..span(&op).end;
+                let ty = ident(significant(op).next().expect("cast type"));
+                Expr {
+                    kind: ExprKind::Cast(Box::new(lhs), ty),
+                    span: s,
+                }
+            })
+            .map_infix(|lhs, op, rhs| {
+                let s = lhs.span.start..rhs.span.end;
+                let b = match op.as_rule() {
+                    Rule::or => BinOp::Or,
+                    Rule::and => BinOp::And,
+                    Rule::eq => BinOp::Eq,
+                    Rule::ne => BinOp::Ne,
+                    Rule::lt => BinOp::Lt,
+                    Rule::le => BinOp::Le,
+                    Rule::gt => BinOp::Gt,
+                    Rule::ge => BinOp::Ge,
+                    Rule::add => BinOp::Add,
+                    Rule::sub => BinOp::Sub,
+                    Rule::mul => BinOp::Mul,
+                    Rule::div => BinOp::Div,
+                    _ => BinOp::Rem,
+                };
+                Expr {
+                    kind: ExprKind::Binary(b, Box::new(lhs), Box::new(rhs)),
+                    span: s,
+                }
+            })
+            .parse(p.into_inner())
+    }
+
+    fn primary(&mut self, p: Pair<'_, Rule>) -> Expr {
+        let s = span(&p);
+        let kind = match p.as_rule() {
+            Rule::expr => return self.expr(p),
+            Rule::int => match p.as_str().parse::<u64>() {
+                Ok(v) => ExprKind::Int(v),
+                Err(_) => {
+                    self.diagnostics.push(Diagnostic::error(
+                        "integer literal is too large",
+                        s.clone(),
+                        "larger than 18446744073709551615",
+                    ));
+                    ExprKind::Int(0)
+                }
+            },
+            Rule::float => ExprKind::Float(p.as_str().parse().unwrap_or(f64::INFINITY)),
+            Rule::boolean => ExprKind::Bool(p.as_str() == "true"),
+            Rule::string => {
+                let inner = p.into_inner().next().expect("string body");
+                ExprKind::Str(self.unescape(inner))
+            }
+            Rule::ident => ExprKind::Name(p.as_str().to_string()),
+            Rule::call_expr => {
+                let mut it = p.into_inner();
+                let name = ident(it.next().expect("function name"));
+                ExprKind::Call(name, it.map(|a| self.expr(a)).collect())
+            }
+            Rule::if_expr => {
+                let mut it = significant(p).map(|e| Box::new(self.expr(e)));
+                let c = it.next().expect("if condition");
+                let a = it.next().expect("then branch");
+                let b = it.next().expect("else branch");
+                ExprKind::If(c, a, b)
+            }
+            r => unreachable!("primary rule {r:?}"),
+        };
+        Expr { kind, span: s }
+    }
+
+    fn unescape(&mut self, p: Pair<'_, Rule>) -> String {
+        let start = p.as_span().start();
+        let mut out = String::new();
+        let mut chars = p.as_str().char_indices();
+        while let Some((_, c)) = chars.next() {
+            if c != '\\' {
+                out.push(c);
+                continue;
+            }
+            match chars.next() {
+                Some((_, 'n')) => out.push('\n'),
+                Some((_, 't')) => out.push('\t'),
+                Some((_, 'r')) => out.push('\r'),
+                Some((_, '"')) => out.push('"'),
+                Some((_, '\\')) => out.push('\\'),
+                Some((i, other)) => {
+                    let at = start + i - 1;
+                    self.diagnostics.push(Diagnostic::error(
+                        format!("unknown escape `\\{other}` in string"),
+                        at..at + 1 + other.len_utf8(),
+                        "write \\n, \\t, \\r, \\\" or \\\\",
+                    ));
+                }
+                None => {}
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,146 @@
+//! Text to syntax tree: the pest grammar in `grammar.pest`, and the one place that turns its
+//! pairs into the [`ast`].
+
+pub mod ast;
+mod build;
+
+use pest::Parser;
+
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use ast::Program;
+
+/// The pest parser generated from `grammar.pest`.
+#[derive(pest_derive::Parser)]
+#[grammar = "parse/grammar.pest"]
+pub(crate) struct PipeParser;
+
+/// Brackets nested deeper than this are refused before parsing, so that no input can
+/// exhaust the stack of the recursive-descent parser.
+const MAX_NESTING: usize = 128;
+
+/// Parses a `.pipe` program, or returns the syntax error as a diagnostic.
+pub fn parse(text: &str) -> Result<Program, Diagnostics> {
+    if let Some(d) = nesting_guard(text) {
+        let mut ds = Diagnostics::new();
+        ds.push(d);
+        return Err(ds);
+    }
+    let pairs = PipeParser::parse(Rule::program, text).map_err(|e| {
+        let mut ds = Diagnostics::new();
+        ds.push(syntax_error(e));
+        ds
+    })?;
+    build::program(pairs)
+}
+
+fn nesting_guard(text: &str) -> Option<Diagnostic> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if in_string {
+            match (escaped, c) {
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => escaped = false,
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '(' | '{' | '[' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(Diagnostic::error(
+                        format!("brackets are nested more than {MAX_NESTING} deep"),
+                        i..i + 1,
+                        "too deep",
+                    ));
+                }
+            }
+            ')' | '}' | ']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn syntax_error(e: pest::error::Error<Rule>) -> Diagnostic {
+    let e = e.renamed_rules(|r| rule_words(*r).to_string());
+    let span = match e.location {
+        pest::error::InputLocation::Pos(p) => p..p,
+        pest::error::InputLocation::Span((a, b)) => a..b,
+    };
+    let message = e.variant.message().into_owned();
+    Diagnostic::error(format!("syntax error: {message}"), span, "here")
+}
+
+/// What each grammar rule is called in a syntax error.
+fn rule_words(rule: Rule) -> &'static str {
+    match rule {
+        Rule::EOI => "end of file",
+        Rule::program | Rule::statement => "a statement",
+        Rule::schema_decl => "a schema declaration",
+        Rule::field_decl => "a field declaration `name: type`",
+        Rule::source_decl => "a source declaration",
+        Rule::with_clause => "`with`",
+        Rule::call | Rule::call_expr => "a call `name(...)`",
+        Rule::arg => "an argument",
+        Rule::let_stmt => "`let`",
+        Rule::pipeline_stmt | Rule::pipeline => "a pipeline",
+        Rule::operator | Rule::generic_op => "an operator",
+        Rule::sink_op => "`sink`",
+        Rule::paren_args => "`(`",
+        Rule::record_body => "`{`",
+        Rule::field_init => "a field `name: expression`",
+        Rule::expr | Rule::primary => "an expression",
+        Rule::infix => "an operator such as `+` or `and`",
+        Rule::or => "`or`",
+        Rule::and => "`and`",
+        Rule::eq => "`==`",
+        Rule::ne => "`!=`",
+        Rule::le => "`<=`",
+        Rule::ge => "`>=`",
+        Rule::lt => "`<`",
+        Rule::gt => "`>`",
+        Rule::add => "`+`",
+        Rule::sub => "`-`",
+        Rule::mul => "`*`",
+        Rule::div => "`/`",
+        Rule::rem => "`%`",
+        Rule::prefix | Rule::not | Rule::neg => "`not` or `-`",
+        Rule::postfix | Rule::cast => "`as`",
+        Rule::if_expr => "`if`",
+        Rule::float => "a number",
+        Rule::int => "an integer",
+        Rule::string | Rule::string_inner => "a string",
+        Rule::boolean => "`true` or `false`",
+        Rule::ident_char | Rule::ident => "a name",
+        Rule::keyword => "a keyword",
+        Rule::kw_schema => "`schema`",
+        Rule::kw_source => "`source`",
+        Rule::kw_let => "`let`",
+        Rule::kw_with => "`with`",
+        Rule::kw_sink => "`sink`",
+        Rule::kw_if => "`if`",
+        Rule::kw_then => "`then`",
+        Rule::kw_else => "`else`",
+        Rule::kw_and => "`and`",
+        Rule::kw_or => "`or`",
+        Rule::kw_not => "`not`",
+        Rule::kw_as => "`as`",
+        Rule::WHITESPACE | Rule::COMMENT => "white space",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deep_nesting_is_a_diagnostic_not_a_crash() {
+        let text = format!("x |> filter({}1{});", "(".repeat(5000), ")".repeat(5000));
+        let e = parse(&text).unwrap_err();
+        assert!(e.iter().next().unwrap().message.contains("nested"));
+    }
+}
