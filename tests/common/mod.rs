@@ -1,0 +1,71 @@
+//! What the integration tests share: building a `.pipe` file with the compiler library and
+//! running the job from the repository root.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use weir_compiler::build::build_job;
+use weir_compiler::codegen::generate;
+use weir_compiler::SourceFile;
+
+/// The repository root, where example paths are relative to.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// One build cache for every test, so the runtime compiles once per test run.
+pub fn cache() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("weir-cache")
+}
+
+/// Compiles `pipe` (relative to the root, or absolute) to an executable.
+pub fn build(pipe: &Path) -> PathBuf {
+    let path = root().join(pipe);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let file = SourceFile::new(pipe.display().to_string(), text);
+    let (plan, _) = weir_compiler::compile(&file).unwrap_or_else(|d| {
+        panic!("{} does not compile:\n{}", pipe.display(), file.render(&d, false))
+    });
+    build_job(&generate(&plan), &plan.name, &cache())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .binary
+}
+
+/// Runs `binary` from the root with `args`.
+pub fn run(binary: &Path, args: &[&str]) -> Output {
+    Command::new(binary)
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+/// Runs and asserts success, returning stdout.
+pub fn run_ok(binary: &Path, args: &[&str]) -> String {
+    let out = run(binary, args);
+    assert!(
+        out.status.success(),
+        "job failed: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Reads a CSV file (with header) into rows of strings.
+pub fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let header = r.headers().unwrap().iter().map(String::from).collect();
+    let rows = r
+        .records()
+        .map(|rec| rec.unwrap().iter().map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+/// A fresh temporary directory.
+pub fn temp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}

@@ -1,0 +1,190 @@
+//! Every example in `dsl-examples/` run end to end, its output compared with an answer
+//! computed here in plain Rust from the same data.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use common::*;
+
+fn out_arg(name: &str, path: &Path) -> String {
+    format!("{name}={}", path.display())
+}
+
+/// Counts lowercase words in first-seen order, as documented for keyed output.
+fn reference_wordcount(text: &str) -> Vec<(String, u64)> {
+    let mut order: Vec<(String, u64)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for word in text.split_whitespace() {
+        let w = word.to_lowercase();
+        let i = *index.entry(w.clone()).or_insert_with(|| {
+            order.push((w, 0));
+            order.len() - 1
+        });
+        order[i].1 += 1;
+    }
+    order
+}
+
+#[test]
+fn wordcount_counts_every_word() {
+    let bin = build(Path::new("dsl-examples/wordcount.pipe"));
+    let stdout = run_ok(&bin, &[]);
+    let text = std::fs::read_to_string(root().join("dsl-examples/data/words.txt")).unwrap();
+    let mut lines = stdout.lines();
+    assert_eq!(lines.next(), Some("word,count"));
+    let got: Vec<(String, u64)> = lines
+        .map(|l| {
+            let (w, c) = l.rsplit_once(',').unwrap();
+            (w.to_string(), c.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(got, reference_wordcount(&text));
+}
+
+#[test]
+fn wordcount_reads_and_writes_where_told() {
+    let bin = build(Path::new("dsl-examples/wordcount.pipe"));
+    let dir = temp();
+    let input = dir.path().join("in.txt");
+    let text = "Zebra zebra ÉCOLE école\n\nyak\r\nZEBRA yak\n";
+    std::fs::write(&input, text).unwrap();
+    let output = dir.path().join("nested/counts.csv");
+    run_ok(
+        &bin,
+        &[
+            "--input",
+            &out_arg("lines", &input),
+            "--output",
+            &out_arg("stdout", &output),
+        ],
+    );
+    let (header, rows) = read_csv(&output);
+    assert_eq!(header, ["word", "count"]);
+    let got: Vec<(String, u64)> = rows
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].parse().unwrap()))
+        .collect();
+    assert_eq!(got, reference_wordcount(text));
+}
+
+#[derive(Debug, Clone)]
+struct Bid {
+    auction: u64,
+    price: u64,
+    channel: String,
+}
+
+fn bids() -> Vec<Bid> {
+    let mut r = csv::Reader::from_path(root().join("dsl-examples/data/bids.csv")).unwrap();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            Bid {
+                auction: rec[0].parse().unwrap(),
+                price: rec[2].parse().unwrap(),
+                channel: rec[3].to_string(),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn expensive_bids_filters_computes_and_projects() {
+    let bin = build(Path::new("dsl-examples/expensive_bids.pipe"));
+    let dir = temp();
+    let output = dir.path().join("out.csv");
+    run_ok(&bin, &["--output", &out_arg("expensive_bids", &output)]);
+    let (header, rows) = read_csv(&output);
+    assert_eq!(header, ["auction", "price", "fee", "tier", "channel", "price_eur"]);
+    let expected: Vec<Bid> = bids()
+        .into_iter()
+        .filter(|b| b.price > 100 && !b.channel.starts_with("test"))
+        .collect();
+    assert_eq!(rows.len(), expected.len());
+    for (row, b) in rows.iter().zip(&expected) {
+        assert_eq!(row[0], b.auction.to_string());
+        assert_eq!(row[1], b.price.to_string());
+        assert_eq!(row[2], (b.price * 5 / 100).to_string());
+        assert_eq!(row[3], if b.price >= 500 { "premium" } else { "standard" });
+        assert_eq!(row[4], b.channel.to_uppercase());
+        let eur: f64 = row[5].parse().unwrap();
+        assert!((eur - b.price as f64 * 0.92).abs() < 1e-9, "{eur}");
+    }
+}
+
+#[test]
+fn bid_stats_aggregates_per_auction() {
+    let bin = build(Path::new("dsl-examples/bid_stats.pipe"));
+    let dir = temp();
+    let output = dir.path().join("stats.csv");
+    run_ok(&bin, &["--output", &out_arg("bid_stats", &output)]);
+    let (header, rows) = read_csv(&output);
+    assert_eq!(header, ["auction", "bids", "total", "lowest", "highest", "mean"]);
+    let mut groups: Vec<(u64, Vec<u64>)> = Vec::new();
+    for b in bids() {
+        match groups.iter_mut().find(|(a, _)| *a == b.auction) {
+            Some((_, prices)) => prices.push(b.price),
+            None => groups.push((b.auction, vec![b.price])),
+        }
+    }
+    assert_eq!(rows.len(), groups.len());
+    for (row, (auction, prices)) in rows.iter().zip(&groups) {
+        let sum: u64 = prices.iter().sum();
+        assert_eq!(row[0], auction.to_string());
+        assert_eq!(row[1], prices.len().to_string());
+        assert_eq!(row[2], sum.to_string());
+        assert_eq!(row[3], prices.iter().min().unwrap().to_string());
+        assert_eq!(row[4], prices.iter().max().unwrap().to_string());
+        let mean: f64 = row[5].parse().unwrap();
+        assert!((mean - sum as f64 / prices.len() as f64).abs() < 1e-9);
+    }
+}
+
+#[test]
+fn all_clicks_merges_two_formats() {
+    let bin = build(Path::new("dsl-examples/all_clicks.pipe"));
+    let dir = temp();
+    let output = dir.path().join("clicks.jsonl");
+    run_ok(&bin, &["--output", &out_arg("clicks_per_page", &output)]);
+
+    // The reference: both inputs read independently, CSV first (sources run in order).
+    let mut clicks: Vec<(String, i64)> = Vec::new();
+    let mut r = csv::Reader::from_path(root().join("dsl-examples/data/clicks_eu.csv")).unwrap();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        clicks.push((rec[1].to_string(), rec[2].parse().unwrap()));
+    }
+    let us = std::fs::read_to_string(root().join("dsl-examples/data/clicks_us.jsonl")).unwrap();
+    for line in us.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        clicks.push((v["page"].as_str().unwrap().to_string(), v["ms"].as_i64().unwrap()));
+    }
+    let mut expected: Vec<(String, u64, i64, i64)> = Vec::new();
+    for (page, ms) in clicks.into_iter().filter(|(_, ms)| *ms >= 0) {
+        match expected.iter_mut().find(|e| e.0 == page) {
+            Some(e) => {
+                e.1 += 1;
+                e.2 += ms;
+                e.3 = e.3.max(ms);
+            }
+            None => expected.push((page, 1, ms, ms)),
+        }
+    }
+
+    let text = std::fs::read_to_string(&output).unwrap();
+    let got: Vec<(String, u64, i64, i64)> = text
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                v["page"].as_str().unwrap().to_string(),
+                v["clicks"].as_u64().unwrap(),
+                v["total_ms"].as_i64().unwrap(),
+                v["longest_ms"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, expected);
+}
