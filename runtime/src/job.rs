@@ -23,6 +23,9 @@ pub struct JobSpec {
     pub sinks: &'static [&'static str],
     /// What each stateful operator asks of memory, in the compiler's operator order.
     pub memory: &'static [MemoryDemand],
+    /// Each stateful operator as messages name it (`aggregate at job.pipe:7:6`), in the
+    /// same order.
+    pub operators: &'static [&'static str],
 }
 
 /// The job's command line.
@@ -121,8 +124,18 @@ impl JobContext {
     /// A context for `spec` run with `args`; fails when `--memory` is below what the
     /// stateful operators need at the least.
     pub fn new(spec: &JobSpec, args: JobArgs) -> Result<Self, JobError> {
-        let budgets = divide_memory(args.memory, DEFAULT_PAGE_SIZE, spec.memory)
-            .map_err(|e| JobError::Config(e.to_string()))?;
+        let budgets = divide_memory(args.memory, DEFAULT_PAGE_SIZE, spec.memory).map_err(|e| {
+            let each: Vec<String> = spec
+                .operators
+                .iter()
+                .zip(spec.memory)
+                .map(|(op, d)| {
+                    let min = d.min_pages * DEFAULT_PAGE_SIZE as u64;
+                    format!("{op} needs {}", format_bytes(min))
+                })
+                .collect();
+            JobError::Config(format!("{e} ({})", each.join("; ")))
+        })?;
         Ok(JobContext {
             pool: SegmentPool::new(args.memory, DEFAULT_PAGE_SIZE),
             budgets,
@@ -217,6 +230,7 @@ mod tests {
         sources: &["lines"],
         sinks: &["counts"],
         memory: &[],
+        operators: &[],
     };
 
     fn parse(args: &[&str]) -> Result<JobArgs, JobError> {

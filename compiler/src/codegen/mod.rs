@@ -165,12 +165,17 @@ impl Gen<'_> {
             let (w, m) = (d.weight, d.min_pages);
             quote!(::weir_runtime::memory::MemoryDemand { weight: #w, min_pages: #m })
         });
+        let operators = self.stateful.iter().map(|&n| {
+            let node = &self.plan.graph[n];
+            format!("{} at {}", node.op.kind(), node.location)
+        });
         quote! {
             static SPEC: ::weir_runtime::JobSpec = ::weir_runtime::JobSpec {
                 name: #name,
                 sources: &[#(#sources),*],
                 sinks: &[#(#sinks),*],
                 memory: &[#(#demands),*],
+                operators: &[#(#operators),*],
             };
         }
     }

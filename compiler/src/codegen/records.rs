@@ -102,9 +102,10 @@ fn definition(id: &Ident, fields: &[Field], borrows: bool) -> TokenStream {
         let name = field_ident(&f.name);
         let ty = rust_type(&f.ty);
         let json_name = &f.name;
+        let rename = (name != json_name).then(|| quote!(#[serde(rename = #json_name)]));
         let borrow = (f.ty == Type::Str).then(|| quote!(#[serde(borrow)]));
         quote! {
-            #[serde(rename = #json_name)]
+            #rename
             #borrow
             #name: #ty
         }

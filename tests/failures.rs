@@ -1,0 +1,140 @@
+//! Bad input and failure: bad records under each policy, memory budgets, run-time expression
+//! errors. Each must fail loudly, say where, and lose nothing already accepted.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+const BAD_CSV: &str = "id,price\n1,10\n2,oops\n3,30\n4\n5,50\n";
+
+/// Writes a pipeline reading `data` with `policy` into `dir`, returning its path.
+fn policy_pipeline(dir: &Path, data: &Path, policy: &str) -> std::path::PathBuf {
+    let text = format!(
+        "schema Row {{ id: u64, price: u64 }}\n\
+         source rows: Row = csv({data:?}) {policy};\n\
+         rows |> filter(price > 0) |> sink csv(\"ignored.csv\");\n",
+        data = data.display().to_string()
+    );
+    let path = dir.join("policy.pipe");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn written_ids(path: &Path) -> Vec<String> {
+    read_csv(path).1.into_iter().map(|r| r[0].clone()).collect()
+}
+
+#[test]
+fn a_bad_record_fails_the_job_by_default_and_says_where() {
+    let dir = temp();
+    let data = dir.path().join("bad.csv");
+    std::fs::write(&data, BAD_CSV).unwrap();
+    let bin = build(&policy_pipeline(dir.path(), &data, ""));
+    let out_file = dir.path().join("out.csv");
+    let out = run(&bin, &["--output", &format!("ignored={}", out_file.display())]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{}:3", data.display())), "{err}");
+    assert!(err.contains("field `price`"), "{err}");
+    assert!(err.contains("2,oops"), "{err}");
+    // The record accepted before the bad one was written, not lost.
+    assert_eq!(written_ids(&out_file), ["1"]);
+}
+
+#[test]
+fn skip_goes_on_and_counts() {
+    let dir = temp();
+    let data = dir.path().join("bad.csv");
+    std::fs::write(&data, BAD_CSV).unwrap();
+    let bin = build(&policy_pipeline(dir.path(), &data, "with on_error(skip)"));
+    let out_file = dir.path().join("out.csv");
+    let out = run(&bin, &["--output", &format!("ignored={}", out_file.display())]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("skipped 2 bad record(s)"), "{err}");
+    assert_eq!(written_ids(&out_file), ["1", "3", "5"]);
+}
+
+#[test]
+fn dead_letter_keeps_every_bad_record() {
+    let dir = temp();
+    let data = dir.path().join("bad.csv");
+    std::fs::write(&data, BAD_CSV).unwrap();
+    let dead = dir.path().join("dead.jsonl");
+    let policy = format!("with on_error(dead_letter({:?}))", dead.display().to_string());
+    let bin = build(&policy_pipeline(dir.path(), &data, &policy));
+    let out_file = dir.path().join("out.csv");
+    let out = run(&bin, &["--output", &format!("ignored={}", out_file.display())]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(written_ids(&out_file), ["1", "3", "5"]);
+    let letters: Vec<serde_json::Value> = std::fs::read_to_string(&dead)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let lines: Vec<u64> = letters.iter().map(|v| v["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines, [3, 5]);
+    assert_eq!(letters[0]["record"], "2,oops");
+    assert_eq!(letters[1]["record"], "4");
+}
+
+fn distinct_words(n: usize) -> String {
+    (0..n).map(|i| format!("w{i}\n")).collect()
+}
+
+#[test]
+fn wordcount_past_its_budget_names_the_operator() {
+    let bin = build(Path::new("dsl-examples/wordcount.pipe"));
+    let dir = temp();
+    let input = dir.path().join("many.txt");
+    std::fs::write(&input, distinct_words(200_000)).unwrap();
+    let lines = format!("lines={}", input.display());
+
+    let out = run(&bin, &["--input", &lines, "--memory", "1MB", "--output", "stdout=/dev/null"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("operator `aggregate` at dsl-examples/wordcount.pipe:11:6 ran out of its memory budget"),
+        "{err}"
+    );
+    assert!(err.contains("rerun with --memory"), "{err}");
+
+    let out = run(&bin, &["--input", &lines, "--memory", "64KB"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("too small"), "{err}");
+    assert!(err.contains("aggregate at dsl-examples/wordcount.pipe:11:6 needs"), "{err}");
+
+    // With room enough, the same input counts every word once.
+    let stdout = run_ok(&bin, &["--input", &lines, "--memory", "64MB"]);
+    assert_eq!(stdout.lines().count(), 200_001);
+    assert!(stdout.lines().skip(1).all(|l| l.ends_with(",1")));
+}
+
+#[test]
+fn division_by_zero_names_the_expression() {
+    let dir = temp();
+    let data = dir.path().join("rows.csv");
+    std::fs::write(&data, "id,price\n1,10\n2,0\n").unwrap();
+    let text = format!(
+        "schema Row {{ id: u64, price: u64 }}\nsource rows: Row = csv({:?});\nrows |> map {{ id, per: 100 / price }} |> sink stdout();\n",
+        data.display().to_string()
+    );
+    let pipe = dir.path().join("div.pipe");
+    std::fs::write(&pipe, text).unwrap();
+    let out = run(&build(&pipe), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("div.pipe:3:24: division by zero"), "{err}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "id,per\n1,10\n");
+}
+
+#[test]
+fn unknown_arguments_are_refused_with_usage() {
+    let bin = build(Path::new("dsl-examples/wordcount.pipe"));
+    let out = run(&bin, &["--input", "nope=x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no source named `nope`"));
+}
