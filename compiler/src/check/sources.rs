@@ -15,8 +15,9 @@ impl Checker<'_> {
         let kind = s.kind.name.name.as_str();
         let (format, input) = match kind {
             "text" | "csv" | "jsonl" => {
-                let path = self.path_arg(&s.kind)?;
-                (self.format(kind, &s.kind, 1)?, InputLocation::Path(path))
+                let path = self.path_arg(&s.kind);
+                let format = self.format(kind, &s.kind, 1);
+                (format, path.map(InputLocation::Path))
             }
             "stdin" => {
                 let format = match s.kind.args.first() {
@@ -30,11 +31,11 @@ impl Checker<'_> {
                             ));
                             return None;
                         }
-                        self.format(&word, &s.kind, 1)?
+                        self.format(&word, &s.kind, 1)
                     }
-                    _ => self.format("text", &s.kind, 0)?,
+                    _ => self.format("text", &s.kind, 0),
                 };
-                (format, InputLocation::Stdin)
+                (format, Some(InputLocation::Stdin))
             }
             other => {
                 let mut d = Diagnostic::error(
@@ -50,8 +51,10 @@ impl Checker<'_> {
                 return None;
             }
         };
-        let schema = self.source_schema(s, &format)?;
-        let on_error = self.source_options(s)?;
+        let format = format?;
+        let schema = self.source_schema(s, &format);
+        let on_error = self.source_options(s);
+        let (schema, on_error, input) = (schema?, on_error?, input?);
         let op = Operator::Source(SourceOp {
             name: s.name.name.clone(),
             format,

@@ -104,10 +104,32 @@ impl Plan {
         v.into_iter().map(|(t, w, _)| (t, w)).collect()
     }
 
-    /// Nodes in topological order (the graph is acyclic by construction).
+    /// Nodes in topological order, taking the lowest-numbered ready node first, so the
+    /// order (and with it chain numbers and budgets) follows the program text.
     pub fn topo_order(&self) -> Vec<NodeIndex> {
-        petgraph::algo::toposort(&self.graph, None)
-            .expect("pipelines are acyclic: a stream can only use streams defined before it")
+        let mut waiting: Vec<usize> = self
+            .graph
+            .node_indices()
+            .map(|n| self.graph.edges_directed(n, Direction::Incoming).count())
+            .collect();
+        let mut ready: std::collections::BTreeSet<NodeIndex> = self
+            .graph
+            .node_indices()
+            .filter(|n| waiting[n.index()] == 0)
+            .collect();
+        let mut order = Vec::with_capacity(waiting.len());
+        while let Some(n) = ready.pop_first() {
+            order.push(n);
+            for e in self.graph.edges_directed(n, Direction::Outgoing) {
+                let t = e.target();
+                waiting[t.index()] -= 1;
+                if waiting[t.index()] == 0 {
+                    ready.insert(t);
+                }
+            }
+        }
+        debug_assert_eq!(order.len(), waiting.len(), "pipelines are acyclic");
+        order
     }
 
     /// Stateful nodes in topological order: the order of memory budgets in a job.

@@ -56,6 +56,8 @@ fn significant<'a>(p: Pair<'a, Rule>) -> impl Iterator<Item = Pair<'a, Rule>> {
                 | Rule::kw_then
                 | Rule::kw_else
                 | Rule::kw_as
+                | Rule::semi
+                | Rule::pipe
         )
     })
 }
@@ -163,7 +165,7 @@ impl Builder {
 
     fn pipeline(&mut self, p: Pair<'_, Rule>) -> Pipeline {
         let whole = span(&p);
-        let mut it = p.into_inner();
+        let mut it = significant(p);
         let head = ident(it.next().expect("pipeline head"));
         let ops = it.map(|op| self.op(op)).collect();
         Pipeline {

@@ -66,14 +66,53 @@ fn nesting_guard(text: &str) -> Option<Diagnostic> {
 }
 
 fn syntax_error(e: pest::error::Error<Rule>) -> Diagnostic {
-    let e = e.renamed_rules(|r| rule_words(*r).to_string());
     let span = match e.location {
         pest::error::InputLocation::Pos(p) => p..p,
         pest::error::InputLocation::Span((a, b)) => a..b,
     };
-    let message = e.variant.message().into_owned();
+    let message = match &e.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } if !positives.is_empty() => {
+            let starts_expression = positives.iter().any(|r| EXPRESSION_STARTS.contains(r));
+            let mut words: Vec<&str> = Vec::new();
+            for r in positives {
+                let w = if EXPRESSION_STARTS.contains(r) {
+                    "an expression"
+                } else {
+                    rule_words(*r)
+                };
+                if !words.contains(&w) && !(starts_expression && *r == Rule::ident) {
+                    words.push(w);
+                }
+            }
+            let list = match words.as_slice() {
+                [one] => one.to_string(),
+                [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+                [] => "something else".to_string(),
+            };
+            format!("expected {list}")
+        }
+        other => other.message().into_owned(),
+    };
     Diagnostic::error(format!("syntax error: {message}"), span, "here")
 }
+
+/// Rules that can begin an expression; a syntax error expecting any of them says
+/// "an expression" once rather than listing them.
+const EXPRESSION_STARTS: &[Rule] = &[
+    Rule::expr,
+    Rule::primary,
+    Rule::prefix,
+    Rule::not,
+    Rule::neg,
+    Rule::float,
+    Rule::int,
+    Rule::string,
+    Rule::boolean,
+    Rule::if_expr,
+    Rule::kw_if,
+    Rule::kw_not,
+    Rule::call_expr,
+];
 
 /// What each grammar rule is called in a syntax error.
 fn rule_words(rule: Rule) -> &'static str {
@@ -130,6 +169,8 @@ fn rule_words(rule: Rule) -> &'static str {
         Rule::kw_not => "`not`",
         Rule::kw_as => "`as`",
         Rule::WHITESPACE | Rule::COMMENT => "white space",
+        Rule::semi => "`;`",
+        Rule::pipe => "`|>`",
     }
 }
 

@@ -1,0 +1,112 @@
+//! `weir graph`, `weir explain` and `weir emit` on every example: structural facts are
+//! asserted, and the full outputs are snapshotted so a change to them is seen in review.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use weir_compiler::cli::main_with;
+
+fn weir(args: &[&str]) -> String {
+    let args: Vec<OsString> = std::iter::once("weir")
+        .chain(args.iter().copied())
+        .map(OsString::from)
+        .collect();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = main_with(args.clone(), &mut out, &mut err, false);
+    assert_eq!(code, 0, "weir {args:?}: {}", String::from_utf8_lossy(&err));
+    String::from_utf8(out).unwrap()
+}
+
+fn examples() -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = std::fs::read_dir("dsl-examples")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pipe"))
+        .map(|p: PathBuf| {
+            let stem = p.file_stem().unwrap().to_string_lossy().into_owned();
+            (stem, p.to_string_lossy().into_owned())
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn graphs_explain_and_emit_for_every_example() {
+    let examples = examples();
+    assert!(examples.len() >= 4, "{examples:?}");
+    for (stem, path) in &examples {
+        for stage in ["logical", "optimized"] {
+            for format in ["dot", "json", "mermaid"] {
+                let text = weir(&["graph", path, "--format", format, "--stage", stage]);
+                if format != "mermaid" {
+                    insta::assert_snapshot!(format!("{stem}_{stage}_{format}"), text);
+                }
+                if format == "json" {
+                    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+                    let chains = v["chains"].as_array().unwrap().len();
+                    assert_eq!(chains == 0, stage == "logical", "{stem} {stage}");
+                }
+            }
+        }
+        insta::assert_snapshot!(format!("{stem}_explain"), weir(&["explain", path]));
+        let code = weir(&["emit", path]);
+        assert!(syn::parse_file(&code).is_ok(), "{stem}: emit prints Rust");
+        insta::assert_snapshot!(format!("{stem}_emit"), code);
+    }
+}
+
+fn chains_of(path: &str) -> Vec<Vec<String>> {
+    let v: serde_json::Value =
+        serde_json::from_str(&weir(&["graph", path, "--format", "json", "--stage", "optimized"]))
+            .unwrap();
+    let kind = |id: &serde_json::Value| {
+        v["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["id"] == *id)
+            .unwrap()["kind"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    v["chains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["nodes"].as_array().unwrap().iter().map(kind).collect())
+        .collect()
+}
+
+#[test]
+fn chaining_fuses_forward_edges_and_breaks_at_exchanges_and_merges() {
+    assert_eq!(
+        chains_of("dsl-examples/wordcount.pipe"),
+        [vec!["source", "flat_map", "map"], vec!["aggregate", "sink"]]
+    );
+    // Two sources, then a union (a merge starts a chain), then a keyed exchange.
+    assert_eq!(
+        chains_of("dsl-examples/all_clicks.pipe"),
+        [vec!["source"], vec!["source"], vec!["union", "filter"], vec!["aggregate", "sink"]]
+    );
+    assert_eq!(
+        chains_of("dsl-examples/expensive_bids.pipe"),
+        [vec!["source", "filter", "map", "sink"]]
+    );
+}
+
+#[test]
+fn a_fan_out_ends_a_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fan.pipe");
+    std::fs::write(
+        &path,
+        "source l = text(\"x\");\nlet words = l |> map { w: lower(line) };\nwords |> sink csv(\"a.csv\");\nwords |> filter(len(w) > 3) |> sink csv(\"b.csv\");\n",
+    )
+    .unwrap();
+    assert_eq!(
+        chains_of(path.to_str().unwrap()),
+        [vec!["source", "map"], vec!["sink"], vec!["filter", "sink"]]
+    );
+}
