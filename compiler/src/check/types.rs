@@ -244,7 +244,15 @@ impl<'a> ExprChecker<'a> {
                     op,
                     BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
                 );
-                let (ta, tb) = self.pair(a, b, None)?;
+                let (mut ta, mut tb) = self.pair(a, b, None)?;
+                if matches!(op, BinOp::Add | BinOp::Sub) {
+                    // A literal added to a timestamp is a number of milliseconds.
+                    for t in [&mut ta, &mut tb] {
+                        if t.ty == Type::Timestamp && matches!(t.kind, TExprKind::Lit(_)) {
+                            t.ty = Type::I64;
+                        }
+                    }
+                }
                 let ty = match binary_type(op, &ta.ty, &tb.ty) {
                     Some(ty) => ty,
                     None => {
