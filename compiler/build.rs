@@ -21,7 +21,10 @@ fn visit(dir: &Path, files: &mut Vec<std::path::PathBuf>) {
 fn main() {
     let runtime = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime");
     println!("cargo:rerun-if-changed={}", runtime.join("src").display());
-    println!("cargo:rerun-if-changed={}", runtime.join("Cargo.toml").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        runtime.join("Cargo.toml").display()
+    );
     let mut files = Vec::new();
     visit(&runtime.join("src"), &mut files);
     files.push(runtime.join("Cargo.toml"));
@@ -31,5 +34,8 @@ fn main() {
         f.strip_prefix(&runtime).unwrap_or(&f).hash(&mut h);
         std::fs::read(&f).unwrap_or_default().hash(&mut h);
     }
-    println!("cargo:rustc-env=WEIR_RUNTIME_FINGERPRINT={:016x}", h.finish());
+    println!(
+        "cargo:rustc-env=WEIR_RUNTIME_FINGERPRINT={:016x}",
+        h.finish()
+    );
 }

@@ -27,7 +27,10 @@ const CASES: &[(&str, &[&str])] = &[
     ("syntax_error", &["3:24"]),
     ("many_errors", &["2:46", "5:9", "6:28", "7:9", "8:1"]),
     ("stream_errors", &["5:8", "6:5", "7:12", "8:6", "9:27"]),
-    ("aggregate_errors", &["3:42", "4:20", "6:25", "6:44", "6:67", "7:22", "8:18"]),
+    (
+        "aggregate_errors",
+        &["3:42", "4:20", "6:25", "6:44", "6:67", "7:22", "8:18"],
+    ),
 ];
 
 #[test]
@@ -39,7 +42,10 @@ fn every_error_names_its_place_and_fails_the_check() {
         assert!(out.is_empty(), "{name}: nothing on stdout");
         for place in *places {
             let located = format!("({path}:{place})");
-            assert!(err.contains(&located), "{name}: no error at {place}:\n{err}");
+            assert!(
+                err.contains(&located),
+                "{name}: no error at {place}:\n{err}"
+            );
         }
         let reported = err.lines().filter(|l| l.starts_with("Error:")).count();
         assert_eq!(reported, places.len(), "{name}: error count\n{err}");

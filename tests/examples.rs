@@ -97,7 +97,10 @@ fn expensive_bids_filters_computes_and_projects() {
     let output = dir.path().join("out.csv");
     run_ok(&bin, &["--output", &out_arg("expensive_bids", &output)]);
     let (header, rows) = read_csv(&output);
-    assert_eq!(header, ["auction", "price", "fee", "tier", "channel", "price_eur"]);
+    assert_eq!(
+        header,
+        ["auction", "price", "fee", "tier", "channel", "price_eur"]
+    );
     let expected: Vec<Bid> = bids()
         .into_iter()
         .filter(|b| b.price > 100 && !b.channel.starts_with("test"))
@@ -107,7 +110,14 @@ fn expensive_bids_filters_computes_and_projects() {
         assert_eq!(row[0], b.auction.to_string());
         assert_eq!(row[1], b.price.to_string());
         assert_eq!(row[2], (b.price * 5 / 100).to_string());
-        assert_eq!(row[3], if b.price >= 500 { "premium" } else { "standard" });
+        assert_eq!(
+            row[3],
+            if b.price >= 500 {
+                "premium"
+            } else {
+                "standard"
+            }
+        );
         assert_eq!(row[4], b.channel.to_uppercase());
         let eur: f64 = row[5].parse().unwrap();
         assert!((eur - b.price as f64 * 0.92).abs() < 1e-9, "{eur}");
@@ -121,7 +131,10 @@ fn bid_stats_aggregates_per_auction() {
     let output = dir.path().join("stats.csv");
     run_ok(&bin, &["--output", &out_arg("bid_stats", &output)]);
     let (header, rows) = read_csv(&output);
-    assert_eq!(header, ["auction", "bids", "total", "lowest", "highest", "mean"]);
+    assert_eq!(
+        header,
+        ["auction", "bids", "total", "lowest", "highest", "mean"]
+    );
     let mut groups: Vec<(u64, Vec<u64>)> = Vec::new();
     for b in bids() {
         match groups.iter_mut().find(|(a, _)| *a == b.auction) {
@@ -159,7 +172,10 @@ fn all_clicks_merges_two_formats() {
     let us = std::fs::read_to_string(root().join("dsl-examples/data/clicks_us.jsonl")).unwrap();
     for line in us.lines().filter(|l| !l.trim().is_empty()) {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        clicks.push((v["page"].as_str().unwrap().to_string(), v["ms"].as_i64().unwrap()));
+        clicks.push((
+            v["page"].as_str().unwrap().to_string(),
+            v["ms"].as_i64().unwrap(),
+        ));
     }
     let mut expected: Vec<(String, u64, i64, i64)> = Vec::new();
     for (page, ms) in clicks.into_iter().filter(|(_, ms)| *ms >= 0) {

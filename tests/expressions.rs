@@ -53,7 +53,10 @@ fn every_expression_form_computes_what_rust_computes() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let input: Vec<serde_json::Value> = DATA.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let input: Vec<serde_json::Value> = DATA
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(got.len(), input.len());
     for (g, r) in got.iter().zip(&input) {
         let ty = r["type"].as_str().unwrap();
@@ -66,16 +69,35 @@ fn every_expression_form_computes_what_rust_computes() {
         assert_eq!(g["low"], ty.to_lowercase());
         assert_eq!(g["up"], ty.to_uppercase());
         assert_eq!(g["chars"], ty.chars().count() as u64);
-        let x_text = g["joined"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
-        assert_eq!(x_text.parse::<f64>().unwrap(), x, "floats print so they read back");
-        assert!(g["joined"].as_str().unwrap().starts_with(&format!("{ty}/{n}/")));
+        let x_text = g["joined"]
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            x_text.parse::<f64>().unwrap(),
+            x,
+            "floats print so they read back"
+        );
+        assert!(g["joined"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{ty}/{n}/")));
         assert_eq!(g["has_a"], ty.to_lowercase().contains('a'));
         assert_eq!(g["starts"], ty.starts_with("Al") || !ok);
         assert_eq!(g["wrap"], n.wrapping_add(1));
         assert_eq!(g["neg"], d.wrapping_neg());
         assert_eq!(g["prod"], d.wrapping_mul(3) - 1);
         assert_eq!(g["ratio"].as_f64().unwrap(), x / 2.0 + d as f64);
-        let big = if x > 100.0 { "big" } else if x < 0.0 { "negative" } else { "small" };
+        let big = if x > 100.0 {
+            "big"
+        } else if x < 0.0 {
+            "negative"
+        } else {
+            "small"
+        };
         assert_eq!(g["big"], big);
         assert_eq!(g["later"], ts + 500);
         assert_eq!(g["parsed"], 42 + i64::from(ok));

@@ -33,7 +33,10 @@ fn a_bad_record_fails_the_job_by_default_and_says_where() {
     std::fs::write(&data, BAD_CSV).unwrap();
     let bin = build(&policy_pipeline(dir.path(), &data, ""));
     let out_file = dir.path().join("out.csv");
-    let out = run(&bin, &["--output", &format!("ignored={}", out_file.display())]);
+    let out = run(
+        &bin,
+        &["--output", &format!("ignored={}", out_file.display())],
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&format!("{}:3", data.display())), "{err}");
@@ -50,7 +53,10 @@ fn skip_goes_on_and_counts() {
     std::fs::write(&data, BAD_CSV).unwrap();
     let bin = build(&policy_pipeline(dir.path(), &data, "with on_error(skip)"));
     let out_file = dir.path().join("out.csv");
-    let out = run(&bin, &["--output", &format!("ignored={}", out_file.display())]);
+    let out = run(
+        &bin,
+        &["--output", &format!("ignored={}", out_file.display())],
+    );
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("skipped 2 bad record(s)"), "{err}");
@@ -63,18 +69,31 @@ fn dead_letter_keeps_every_bad_record() {
     let data = dir.path().join("bad.csv");
     std::fs::write(&data, BAD_CSV).unwrap();
     let dead = dir.path().join("dead.jsonl");
-    let policy = format!("with on_error(dead_letter({:?}))", dead.display().to_string());
+    let policy = format!(
+        "with on_error(dead_letter({:?}))",
+        dead.display().to_string()
+    );
     let bin = build(&policy_pipeline(dir.path(), &data, &policy));
     let out_file = dir.path().join("out.csv");
-    let out = run(&bin, &["--output", &format!("ignored={}", out_file.display())]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(
+        &bin,
+        &["--output", &format!("ignored={}", out_file.display())],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(written_ids(&out_file), ["1", "3", "5"]);
     let letters: Vec<serde_json::Value> = std::fs::read_to_string(&dead)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let lines: Vec<u64> = letters.iter().map(|v| v["line"].as_u64().unwrap()).collect();
+    let lines: Vec<u64> = letters
+        .iter()
+        .map(|v| v["line"].as_u64().unwrap())
+        .collect();
     assert_eq!(lines, [3, 5]);
     assert_eq!(letters[0]["record"], "2,oops");
     assert_eq!(letters[1]["record"], "4");
@@ -92,11 +111,23 @@ fn wordcount_past_its_budget_names_the_operator() {
     std::fs::write(&input, distinct_words(200_000)).unwrap();
     let lines = format!("lines={}", input.display());
 
-    let out = run(&bin, &["--input", &lines, "--memory", "1MB", "--output", "stdout=/dev/null"]);
+    let out = run(
+        &bin,
+        &[
+            "--input",
+            &lines,
+            "--memory",
+            "1MB",
+            "--output",
+            "stdout=/dev/null",
+        ],
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("operator `aggregate` at dsl-examples/wordcount.pipe:11:6 ran out of its memory budget"),
+        err.contains(
+            "operator `aggregate` at dsl-examples/wordcount.pipe:11:6 ran out of its memory budget"
+        ),
         "{err}"
     );
     assert!(err.contains("rerun with --memory"), "{err}");
@@ -105,7 +136,10 @@ fn wordcount_past_its_budget_names_the_operator() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("too small"), "{err}");
-    assert!(err.contains("aggregate at dsl-examples/wordcount.pipe:11:6 needs"), "{err}");
+    assert!(
+        err.contains("aggregate at dsl-examples/wordcount.pipe:11:6 needs"),
+        "{err}"
+    );
 
     // With room enough, the same input counts every word once.
     let stdout = run_ok(&bin, &["--input", &lines, "--memory", "64MB"]);

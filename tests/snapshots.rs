@@ -57,9 +57,15 @@ fn graphs_explain_and_emit_for_every_example() {
 }
 
 fn chains_of(path: &str) -> Vec<Vec<String>> {
-    let v: serde_json::Value =
-        serde_json::from_str(&weir(&["graph", path, "--format", "json", "--stage", "optimized"]))
-            .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&weir(&[
+        "graph",
+        path,
+        "--format",
+        "json",
+        "--stage",
+        "optimized",
+    ]))
+    .unwrap();
     let kind = |id: &serde_json::Value| {
         v["nodes"]
             .as_array()
@@ -88,7 +94,12 @@ fn chaining_fuses_forward_edges_and_breaks_at_exchanges_and_merges() {
     // Two sources, then a union (a merge starts a chain), then a keyed exchange.
     assert_eq!(
         chains_of("dsl-examples/all_clicks.pipe"),
-        [vec!["source"], vec!["source"], vec!["union", "filter"], vec!["aggregate", "sink"]]
+        [
+            vec!["source"],
+            vec!["source"],
+            vec!["union", "filter"],
+            vec!["aggregate", "sink"]
+        ]
     );
     assert_eq!(
         chains_of("dsl-examples/expensive_bids.pipe"),

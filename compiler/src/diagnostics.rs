@@ -130,7 +130,10 @@ impl SourceFile {
     /// `path:line:col` of byte offset `at` (1-based line and column, in characters).
     pub fn location(&self, at: usize) -> String {
         let at = at.min(self.text.len());
-        let at = (0..=at).rev().find(|&i| self.text.is_char_boundary(i)).unwrap_or(0);
+        let at = (0..=at)
+            .rev()
+            .find(|&i| self.text.is_char_boundary(i))
+            .unwrap_or(0);
         let before = &self.text[..at];
         let line = before.matches('\n').count() + 1;
         let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;

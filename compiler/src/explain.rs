@@ -9,7 +9,11 @@ pub fn explain(plan: &Plan, memory: u64) -> Result<String, String> {
     let stateful = plan.stateful_nodes();
     let demands: Vec<MemoryDemand> = stateful
         .iter()
-        .map(|&n| plan.graph[n].memory.expect("the memory pass sizes every stateful node"))
+        .map(|&n| {
+            plan.graph[n]
+                .memory
+                .expect("the memory pass sizes every stateful node")
+        })
         .collect();
     let budgets = divide_memory(memory, DEFAULT_PAGE_SIZE, &demands).map_err(|e| e.to_string())?;
     let mut rows: Vec<[String; 5]> = vec![[

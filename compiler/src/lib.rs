@@ -1,16 +1,16 @@
 //! The weir compiler: `.pipe` text to a typed operator graph, optimized, then generated Rust.
 
-pub mod diagnostics;
-pub mod parse;
-pub mod ir;
+pub mod build;
 pub mod check;
-pub mod passes;
+pub mod cli;
+pub mod codegen;
+pub mod compile;
+pub mod diagnostics;
 pub mod explain;
 pub mod graph;
-pub mod codegen;
-pub mod build;
-pub mod cli;
-pub mod compile;
+pub mod ir;
+pub mod parse;
+pub mod passes;
 
 pub use compile::{compile, logical};
 pub use diagnostics::{Diagnostic, Diagnostics, Severity, SourceFile};

@@ -58,9 +58,7 @@ impl JobArgs {
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             let (flag, inline) = match arg.split_once('=') {
-                Some((f, v)) if f.starts_with("--") => {
-                    (f.to_string(), Some(v.to_string()))
-                }
+                Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
                 _ => (arg.clone(), None),
             };
             let mut value = |what: &str| {
@@ -84,7 +82,11 @@ impl JobArgs {
                 }
                 "--stats" => out.stats = true,
                 "-h" | "--help" => return Err(JobError::Config(USAGE.to_string())),
-                _ => return Err(JobError::Config(format!("unknown argument `{arg}`\n{USAGE}"))),
+                _ => {
+                    return Err(JobError::Config(format!(
+                        "unknown argument `{arg}`\n{USAGE}"
+                    )))
+                }
             }
         }
         Ok(out)
@@ -201,8 +203,8 @@ impl JobContext {
 /// and any error on stderr, and returns the exit code (0, 1 for a failed job, 2 for bad
 /// arguments).
 pub fn run_main(spec: &JobSpec, body: fn(&mut JobContext) -> Result<(), JobError>) -> ExitCode {
-    let ctx = JobArgs::parse(std::env::args().skip(1), spec)
-        .and_then(|args| JobContext::new(spec, args));
+    let ctx =
+        JobArgs::parse(std::env::args().skip(1), spec).and_then(|args| JobContext::new(spec, args));
     let mut ctx = match ctx {
         Ok(ctx) => ctx,
         Err(e) => {
@@ -239,12 +241,21 @@ mod tests {
 
     #[test]
     fn reads_overrides_and_memory() {
-        let a = parse(&["--memory", "1MB", "--input", "lines=x.txt", "--output=counts=-"]);
+        let a = parse(&[
+            "--memory",
+            "1MB",
+            "--input",
+            "lines=x.txt",
+            "--output=counts=-",
+        ]);
         let a = a.unwrap();
         assert_eq!(a.memory, 1 << 20);
         assert_eq!(a.inputs, vec![("lines".into(), "x.txt".into())]);
         let ctx = JobContext::new(&SPEC, a).unwrap();
-        assert_eq!(ctx.output("counts", OutputSpec::File("o".into())), OutputSpec::Stdout);
+        assert_eq!(
+            ctx.output("counts", OutputSpec::File("o".into())),
+            OutputSpec::Stdout
+        );
         assert_eq!(
             ctx.input("lines", InputSpec::Stdin),
             InputSpec::File("x.txt".into())

@@ -26,7 +26,11 @@ pub fn build(pipe: &Path) -> PathBuf {
     let text = std::fs::read_to_string(&path).unwrap();
     let file = SourceFile::new(pipe.display().to_string(), text);
     let (plan, _) = weir_compiler::compile(&file).unwrap_or_else(|d| {
-        panic!("{} does not compile:\n{}", pipe.display(), file.render(&d, false))
+        panic!(
+            "{} does not compile:\n{}",
+            pipe.display(),
+            file.render(&d, false)
+        )
     });
     build_job(&generate(&plan), &plan.name, &cache())
         .unwrap_or_else(|e| panic!("{e}"))

@@ -107,7 +107,10 @@ pub fn build_job(job: &GeneratedJob, name: &str, cache: &Path) -> Result<BuiltJo
     hasher.update(job.source.as_bytes());
     hasher.update(env!("WEIR_RUNTIME_FINGERPRINT").as_bytes());
     hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
-    let hash: String = hasher.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let hash: String = hasher.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let bin = format!("weir-job-{name}-{hash}").replace('_', "-");
     let crate_dir = cache.join("jobs").join(format!("{name}-{hash}"));
     let cached = crate_dir.join("bin").join(&bin);

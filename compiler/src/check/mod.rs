@@ -113,7 +113,13 @@ fn plan_name(path: &str) -> String {
         .unwrap_or("pipeline");
     let mut name: String = stem
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
         name.insert_str(0, "job_");
@@ -180,7 +186,10 @@ impl Checker<'_> {
         for (name, ty) in &s.fields {
             if fields.iter().any(|f| f.name == name.name) {
                 self.diagnostics.push(Diagnostic::error(
-                    format!("field `{}` appears twice in schema `{}`", name.name, s.name.name),
+                    format!(
+                        "field `{}` appears twice in schema `{}`",
+                        name.name, s.name.name
+                    ),
                     name.span.clone(),
                     "duplicate field",
                 ));
@@ -198,10 +207,9 @@ impl Checker<'_> {
                         "not a type",
                     )
                     .with_help("the types are bool, i64, u64, f64, str and timestamp");
-                    if let Some(h) = did_you_mean(
-                        &ty.name,
-                        ["bool", "i64", "u64", "f64", "str", "timestamp"],
-                    ) {
+                    if let Some(h) =
+                        did_you_mean(&ty.name, ["bool", "i64", "u64", "f64", "str", "timestamp"])
+                    {
                         d = d.with_help(h);
                     }
                     self.diagnostics.push(d);
@@ -330,7 +338,13 @@ impl Checker<'_> {
         }
     }
 
-    fn add_node(&mut self, op: Operator, schema: Arc<Schema>, state: StateKind, span: Span) -> NodeIndex {
+    fn add_node(
+        &mut self,
+        op: Operator,
+        schema: Arc<Schema>,
+        state: StateKind,
+        span: Span,
+    ) -> NodeIndex {
         let location = self.file.location(span.start);
         self.graph.add_node(Node {
             op,
@@ -348,7 +362,8 @@ impl Checker<'_> {
             Some(k) => Partitioning::Hash(k.fields.clone()),
             None => Partitioning::Forward,
         };
-        self.graph.add_edge(from.node, to, Edge { partitioning, port });
+        self.graph
+            .add_edge(from.node, to, Edge { partitioning, port });
     }
 
     fn schema_of(&self, v: &StreamValue) -> Arc<Schema> {

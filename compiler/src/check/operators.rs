@@ -13,7 +13,15 @@ use crate::ir::{
 use crate::parse::ast::{Arg, Call, Expr, ExprKind, FieldInit, OpBody, OpSyntax};
 
 /// The operator names, for suggestions and help.
-const OPERATORS: &[&str] = &["filter", "map", "flat_map", "key_by", "aggregate", "union", "sink"];
+const OPERATORS: &[&str] = &[
+    "filter",
+    "map",
+    "flat_map",
+    "key_by",
+    "aggregate",
+    "union",
+    "sink",
+];
 
 /// What applying an operator gives.
 pub(super) enum Applied {
@@ -46,17 +54,17 @@ impl Checker<'_> {
                     "map" => "map { name: expression, ... }",
                     "flat_map" => "flat_map { name: list_expression, ... }",
                     "key_by" => "key_by(field, ...)",
-                    "aggregate" => "aggregate { name: count() | sum(e) | min(e) | max(e) | avg(e), ... }",
+                    "aggregate" => {
+                        "aggregate { name: count() | sum(e) | min(e) | max(e) | avg(e), ... }"
+                    }
                     "union" => "union(stream, ...)",
                     _ => "sink csv(\"path\") | sink jsonl(\"path\") | sink stdout()",
                 };
-                self.diagnostics.push(
-                    Diagnostic::error(
-                        format!("`{name}` is written `{shape}`"),
-                        op.span.clone(),
-                        "wrong form",
-                    ),
-                );
+                self.diagnostics.push(Diagnostic::error(
+                    format!("`{name}` is written `{shape}`"),
+                    op.span.clone(),
+                    "wrong form",
+                ));
                 None
             }
             (name, _) => {
@@ -135,7 +143,12 @@ impl Checker<'_> {
         ok.then_some(out)
     }
 
-    fn map(&mut self, input: &StreamValue, op: &OpSyntax, fields: &[FieldInit]) -> Option<StreamValue> {
+    fn map(
+        &mut self,
+        input: &StreamValue,
+        op: &OpSyntax,
+        fields: &[FieldInit],
+    ) -> Option<StreamValue> {
         if fields.is_empty() {
             self.diagnostics.push(Diagnostic::error(
                 "`map` must build at least one field",
@@ -156,12 +169,22 @@ impl Checker<'_> {
                 })
                 .collect(),
         });
-        let node = self.add_node(Operator::Map { fields }, out, StateKind::Stateless, op.span.clone());
+        let node = self.add_node(
+            Operator::Map { fields },
+            out,
+            StateKind::Stateless,
+            op.span.clone(),
+        );
         self.connect(input, node, 0);
         Some(StreamValue { node, key: None })
     }
 
-    fn flat_map(&mut self, input: &StreamValue, op: &OpSyntax, fields: &[FieldInit]) -> Option<StreamValue> {
+    fn flat_map(
+        &mut self,
+        input: &StreamValue,
+        op: &OpSyntax,
+        fields: &[FieldInit],
+    ) -> Option<StreamValue> {
         let schema = self.schema_of(input);
         let fields = self.record_fields(&schema, fields, ListUse::Allowed)?;
         let lists: Vec<usize> = fields
@@ -232,16 +255,22 @@ impl Checker<'_> {
         let mut ok = true;
         for a in args {
             let ExprKind::Name(name) = &a.kind else {
-                self.diagnostics.push(Diagnostic::error(
-                    "`key_by` takes field names",
-                    a.span.clone(),
-                    "not a field name",
-                ).with_help("to key by a computed value, add it as a field with `map` first"));
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        "`key_by` takes field names",
+                        a.span.clone(),
+                        "not a field name",
+                    )
+                    .with_help("to key by a computed value, add it as a field with `map` first"),
+                );
                 ok = false;
                 continue;
             };
             // Reuse the expression checker for the unknown-field message and suggestion.
-            if ExprChecker::new(&schema, &mut self.diagnostics).check(a, None, ListUse::Refused).is_none() {
+            if ExprChecker::new(&schema, &mut self.diagnostics)
+                .check(a, None, ListUse::Refused)
+                .is_none()
+            {
                 ok = false;
                 continue;
             }
@@ -249,13 +278,18 @@ impl Checker<'_> {
             key.fields.push(name.clone());
             key.indexes.push(i);
         }
-        ok.then(|| StreamValue {
+        ok.then_some(StreamValue {
             node: input.node,
             key: Some(key),
         })
     }
 
-    fn aggregate(&mut self, input: &StreamValue, op: &OpSyntax, fields: &[FieldInit]) -> Option<StreamValue> {
+    fn aggregate(
+        &mut self,
+        input: &StreamValue,
+        op: &OpSyntax,
+        fields: &[FieldInit],
+    ) -> Option<StreamValue> {
         let Some(key) = input.key.clone() else {
             self.diagnostics.push(
                 Diagnostic::error(
@@ -330,12 +364,18 @@ impl Checker<'_> {
             _ => None,
         });
         let Some((fname, args, whole)) = call else {
-            let span = f.value.as_ref().map_or(f.name.span.clone(), |v| v.span.clone());
-            self.diagnostics.push(Diagnostic::error(
-                format!("`{}` must be an aggregate function", f.name.name),
-                span,
-                "not an aggregate",
-            ).with_help("write count(), sum(e), min(e), max(e) or avg(e)"));
+            let span = f
+                .value
+                .as_ref()
+                .map_or(f.name.span.clone(), |v| v.span.clone());
+            self.diagnostics.push(
+                Diagnostic::error(
+                    format!("`{}` must be an aggregate function", f.name.name),
+                    span,
+                    "not an aggregate",
+                )
+                .with_help("write count(), sum(e), min(e), max(e) or avg(e)"),
+            );
             return None;
         };
         let Some(func) = AggFunc::from_name(&fname.name) else {
@@ -354,14 +394,22 @@ impl Checker<'_> {
         let wanted = usize::from(func != AggFunc::Count);
         if args.len() != wanted {
             self.diagnostics.push(Diagnostic::error(
-                format!("`{}` takes {wanted} argument(s), found {}", func.name(), args.len()),
+                format!(
+                    "`{}` takes {wanted} argument(s), found {}",
+                    func.name(),
+                    args.len()
+                ),
                 whole.span.clone(),
                 "here",
             ));
             return None;
         }
         let arg = match args.first() {
-            Some(a) => Some(ExprChecker::new(schema, &mut self.diagnostics).check(a, None, ListUse::Refused)?),
+            Some(a) => Some(ExprChecker::new(schema, &mut self.diagnostics).check(
+                a,
+                None,
+                ListUse::Refused,
+            )?),
             None => None,
         };
         let ty = match (&arg, func) {
@@ -374,7 +422,11 @@ impl Checker<'_> {
                 || (a.ty == Type::Timestamp && matches!(func, AggFunc::Min | AggFunc::Max));
             if !allowed {
                 self.diagnostics.push(Diagnostic::error(
-                    format!("type mismatch: `{}` needs a number, found {}", func.name(), a.ty),
+                    format!(
+                        "type mismatch: `{}` needs a number, found {}",
+                        func.name(),
+                        a.ty
+                    ),
                     a.span.clone(),
                     format!("this is {}", a.ty),
                 ));
@@ -417,11 +469,17 @@ impl Checker<'_> {
             };
             let other = self.schema_of(&v);
             if !other.same_fields(&schema) {
-                self.diagnostics.push(Diagnostic::error(
-                    format!("`union` needs streams of the same schema, but `{name}` differs"),
-                    a.span.clone(),
-                    format!("this is {}", other.describe()),
-                ).with_related(op.span.clone(), format!("the input is {}", schema.describe())));
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        format!("`union` needs streams of the same schema, but `{name}` differs"),
+                        a.span.clone(),
+                        format!("this is {}", other.describe()),
+                    )
+                    .with_related(
+                        op.span.clone(),
+                        format!("the input is {}", schema.describe()),
+                    ),
+                );
                 ok = false;
                 continue;
             }
@@ -430,7 +488,12 @@ impl Checker<'_> {
         if !ok {
             return None;
         }
-        let node = self.add_node(Operator::Union, schema, StateKind::Stateless, op.span.clone());
+        let node = self.add_node(
+            Operator::Union,
+            schema,
+            StateKind::Stateless,
+            op.span.clone(),
+        );
         self.connect(input, node, 0);
         for (i, v) in others.iter().enumerate() {
             self.connect(v, node, i + 1);
@@ -457,13 +520,18 @@ impl Checker<'_> {
                     return None;
                 }
                 let path = self.path_arg(call)?;
-                let format = if kind == "csv" { SinkFormat::Csv } else { SinkFormat::Jsonl };
+                let format = if kind == "csv" {
+                    SinkFormat::Csv
+                } else {
+                    SinkFormat::Jsonl
+                };
                 (format, OutputLocation::Path(path))
             }
             "stdout" => {
                 let format = match call.args.as_slice() {
                     [] => SinkFormat::Csv,
-                    [Arg { name: None, value }] => match self.word(value, "csv or jsonl")?.as_str() {
+                    [Arg { name: None, value }] => match self.word(value, "csv or jsonl")?.as_str()
+                    {
                         "csv" => SinkFormat::Csv,
                         "jsonl" => SinkFormat::Jsonl,
                         other => {

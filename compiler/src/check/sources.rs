@@ -5,7 +5,9 @@ use std::sync::Arc;
 use super::spelling::did_you_mean;
 use super::{Checker, StreamValue};
 use crate::diagnostics::Diagnostic;
-use crate::ir::{Field, InputLocation, OnError, Operator, Schema, SourceFormat, SourceOp, StateKind, Type};
+use crate::ir::{
+    Field, InputLocation, OnError, Operator, Schema, SourceFormat, SourceOp, StateKind, Type,
+};
 use crate::parse::ast::{Arg, Call, Expr, ExprKind, SourceDecl};
 
 const KINDS: &[&str] = &["text", "csv", "jsonl", "stdin"];
@@ -95,17 +97,23 @@ impl Checker<'_> {
                     }
                 },
                 _ => {
-                    let span = arg.name.as_ref().map_or(arg.value.span.clone(), |n| n.span.clone());
+                    let span = arg
+                        .name
+                        .as_ref()
+                        .map_or(arg.value.span.clone(), |n| n.span.clone());
                     let allowed = if kind == "csv" {
                         "csv takes a path, then `header: bool` and `delimiter: \"c\"`"
                     } else {
                         "this source takes only its path"
                     };
-                    self.diagnostics.push(Diagnostic::error(
-                        format!("unexpected argument to `{}`", call.name.name),
-                        span,
-                        "not an argument of this source",
-                    ).with_help(allowed));
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            format!("unexpected argument to `{}`", call.name.name),
+                            span,
+                            "not an argument of this source",
+                        )
+                        .with_help(allowed),
+                    );
                     ok = false;
                 }
             }
@@ -131,14 +139,17 @@ impl Checker<'_> {
                     }],
                 }));
             }
-            self.diagnostics.push(Diagnostic::error(
-                format!("source `{}` needs a schema", s.name.name),
-                s.name.span.clone(),
-                "no schema given",
-            ).with_help(format!(
-                "declare one and name it: `source {}: MySchema = ...`",
-                s.name.name
-            )));
+            self.diagnostics.push(
+                Diagnostic::error(
+                    format!("source `{}` needs a schema", s.name.name),
+                    s.name.span.clone(),
+                    "no schema given",
+                )
+                .with_help(format!(
+                    "declare one and name it: `source {}: MySchema = ...`",
+                    s.name.name
+                )),
+            );
             return None;
         };
         let Some((schema, _)) = self.schemas.get(&name.name) else {
@@ -171,11 +182,14 @@ impl Checker<'_> {
         let mut on_error = OnError::Fail;
         for opt in &s.options {
             if opt.name.name != "on_error" {
-                self.diagnostics.push(Diagnostic::error(
-                    format!("unknown source option `{}`", opt.name.name),
-                    opt.name.span.clone(),
-                    "not an option",
-                ).with_help("sources take `with on_error(fail | skip | dead_letter(\"path\"))`"));
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        format!("unknown source option `{}`", opt.name.name),
+                        opt.name.span.clone(),
+                        "not an option",
+                    )
+                    .with_help("sources take `with on_error(fail | skip | dead_letter(\"path\"))`"),
+                );
                 return None;
             }
             let policy = match opt.args.as_slice() {
@@ -217,17 +231,24 @@ impl Checker<'_> {
         match call.args.first() {
             Some(Arg {
                 name: None,
-                value: Expr {
-                    kind: ExprKind::Str(p),
-                    ..
-                },
+                value:
+                    Expr {
+                        kind: ExprKind::Str(p),
+                        ..
+                    },
             }) => Some(p.clone()),
             _ => {
-                self.diagnostics.push(Diagnostic::error(
-                    format!("`{}` needs a file path as its first argument", call.name.name),
-                    call.span.clone(),
-                    "no path",
-                ).with_help(format!("write {}(\"path/to/file\")", call.name.name)));
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        format!(
+                            "`{}` needs a file path as its first argument",
+                            call.name.name
+                        ),
+                        call.span.clone(),
+                        "no path",
+                    )
+                    .with_help(format!("write {}(\"path/to/file\")", call.name.name)),
+                );
                 None
             }
         }

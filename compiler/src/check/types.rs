@@ -66,14 +66,23 @@ impl<'a> ExprChecker<'a> {
 
     fn infer(&mut self, e: &Expr, want: Option<&Type>) -> Option<TExpr> {
         let span = e.span.clone();
-        let mk = |kind, ty| Some(TExpr { kind, ty, span: span.clone() });
+        let mk = |kind, ty| {
+            Some(TExpr {
+                kind,
+                ty,
+                span: span.clone(),
+            })
+        };
         match &e.kind {
             ExprKind::Int(v) => self.int_literal(*v, false, want, e),
             ExprKind::Float(v) => mk(TExprKind::Lit(Literal::F64(*v)), Type::F64),
             ExprKind::Str(s) => mk(TExprKind::Lit(Literal::Str(s.clone())), Type::Str),
             ExprKind::Bool(b) => mk(TExprKind::Lit(Literal::Bool(*b)), Type::Bool),
             ExprKind::Name(n) => match self.schema.index_of(n) {
-                Some(i) => mk(TExprKind::Field(i, n.clone()), self.schema.fields[i].ty.clone()),
+                Some(i) => mk(
+                    TExprKind::Field(i, n.clone()),
+                    self.schema.fields[i].ty.clone(),
+                ),
                 None => {
                     let names = self.schema.fields.iter().map(|f| f.name.as_str());
                     let mut d = Diagnostic::error(
@@ -134,11 +143,14 @@ impl<'a> ExprChecker<'a> {
             }
             ExprKind::Cast(inner, ty_name) => {
                 let Some(target) = Type::from_name(&ty_name.name) else {
-                    self.error(Diagnostic::error(
-                        format!("unknown type `{}`", ty_name.name),
-                        ty_name.span.clone(),
-                        "not a type",
-                    ).with_help("the types are bool, i64, u64, f64, str and timestamp"));
+                    self.error(
+                        Diagnostic::error(
+                            format!("unknown type `{}`", ty_name.name),
+                            ty_name.span.clone(),
+                            "not a type",
+                        )
+                        .with_help("the types are bool, i64, u64, f64, str and timestamp"),
+                    );
                     return None;
                 };
                 let t = self.infer(inner, None)?;
@@ -156,7 +168,13 @@ impl<'a> ExprChecker<'a> {
         }
     }
 
-    fn int_literal(&mut self, v: u64, negative: bool, want: Option<&Type>, e: &Expr) -> Option<TExpr> {
+    fn int_literal(
+        &mut self,
+        v: u64,
+        negative: bool,
+        want: Option<&Type>,
+        e: &Expr,
+    ) -> Option<TExpr> {
         let lit = match want {
             Some(Type::U64) if negative && v != 0 => {
                 self.error(Diagnostic::error(
@@ -172,7 +190,11 @@ impl<'a> ExprChecker<'a> {
                 (Literal::F64(if negative { -f } else { f }), Type::F64)
             }
             _ => {
-                let limit = if negative { 1u64 << 63 } else { i64::MAX as u64 };
+                let limit = if negative {
+                    1u64 << 63
+                } else {
+                    i64::MAX as u64
+                };
                 if v > limit {
                     if !negative && want.is_none() {
                         return Some(TExpr {
@@ -270,7 +292,10 @@ impl<'a> ExprChecker<'a> {
                         if op == BinOp::Add && ta.ty == Type::Str {
                             d = d.with_help("join strings with concat(a, b)");
                         } else if !comparison && ta.ty.is_numeric() && tb.ty.is_numeric() {
-                            d = d.with_help(format!("convert one side with `as`, e.g. `x as {}`", ta.ty));
+                            d = d.with_help(format!(
+                                "convert one side with `as`, e.g. `x as {}`",
+                                ta.ty
+                            ));
                         }
                         self.error(d);
                         return None;
@@ -332,7 +357,13 @@ impl<'a> ExprChecker<'a> {
         let checked: Vec<Option<TExpr>> = args
             .iter()
             .enumerate()
-            .map(|(i, a)| self.check(a, Some(params.get(i).unwrap_or(&Type::Str)), ListUse::Refused))
+            .map(|(i, a)| {
+                self.check(
+                    a,
+                    Some(params.get(i).unwrap_or(&Type::Str)),
+                    ListUse::Refused,
+                )
+            })
             .collect();
         let args = checked.into_iter().collect::<Option<Vec<_>>>()?;
         Some(TExpr {

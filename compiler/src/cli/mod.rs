@@ -149,7 +149,11 @@ impl Ctx<'_> {
                 );
                 Ok(0)
             }
-            Command::Graph { file, format, stage } => {
+            Command::Graph {
+                file,
+                format,
+                stage,
+            } => {
                 let (_, plan) = match self.compile(&file, stage == Stage::Optimized)? {
                     Ok(v) => v,
                     Err(code) => return Ok(code),
@@ -163,7 +167,8 @@ impl Ctx<'_> {
                 self.print(&text)
             }
             Command::Explain { file, memory } => {
-                let memory = weir_runtime::memory::parse_bytes(&memory).map_err(|e| e.to_string())?;
+                let memory =
+                    weir_runtime::memory::parse_bytes(&memory).map_err(|e| e.to_string())?;
                 let (_, plan) = match self.compile(&file, true)? {
                     Ok(v) => v,
                     Err(code) => return Ok(code),
@@ -178,7 +183,11 @@ impl Ctx<'_> {
                 };
                 self.print(&generate(&plan).source)
             }
-            Command::Build { file, output, cache_dir } => {
+            Command::Build {
+                file,
+                output,
+                cache_dir,
+            } => {
                 let Some((plan, binary)) = self.build(&file, cache_dir)? else {
                     return Ok(1);
                 };
@@ -187,7 +196,14 @@ impl Ctx<'_> {
                 let _ = writeln!(self.err, "weir: wrote {}", target.display());
                 Ok(0)
             }
-            Command::Run { file, memory, inputs, outputs, stats, cache_dir } => {
+            Command::Run {
+                file,
+                memory,
+                inputs,
+                outputs,
+                stats,
+                cache_dir,
+            } => {
                 let Some((_, binary)) = self.build(&file, cache_dir)? else {
                     return Ok(1);
                 };
@@ -221,7 +237,11 @@ impl Ctx<'_> {
 
     /// Reads and compiles `path` (with the passes if `optimize`), printing diagnostics.
     /// `Ok(Err(code))` means compilation failed and `code` is the exit code.
-    fn compile(&mut self, path: &Path, optimize: bool) -> Result<Result<(SourceFile, Plan), u8>, Failure> {
+    fn compile(
+        &mut self,
+        path: &Path,
+        optimize: bool,
+    ) -> Result<Result<(SourceFile, Plan), u8>, Failure> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let file = SourceFile::new(path.display().to_string(), text);
@@ -249,11 +269,17 @@ impl Ctx<'_> {
 
     fn report(&mut self, file: &SourceFile, diagnostics: &Diagnostics) {
         if !diagnostics.is_empty() {
-            let _ = self.err.write_all(file.render(diagnostics, self.color).as_bytes());
+            let _ = self
+                .err
+                .write_all(file.render(diagnostics, self.color).as_bytes());
         }
     }
 
-    fn build(&mut self, path: &Path, cache_dir: Option<PathBuf>) -> Result<Option<(Plan, PathBuf)>, Failure> {
+    fn build(
+        &mut self,
+        path: &Path,
+        cache_dir: Option<PathBuf>,
+    ) -> Result<Option<(Plan, PathBuf)>, Failure> {
         let (_, plan) = match self.compile(path, true)? {
             Ok(v) => v,
             Err(_) => return Ok(None),
@@ -278,7 +304,8 @@ impl Ctx<'_> {
 
 fn copy_executable(from: &Path, to: &Path) -> Result<(), Failure> {
     if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
     std::fs::copy(from, to).map_err(|e| format!("cannot write {}: {e}", to.display()))?;
     Ok(())

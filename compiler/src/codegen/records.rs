@@ -28,7 +28,11 @@ impl RecordTypes {
         };
         let mut taken: Vec<String> = RESERVED.iter().map(|s| s.to_string()).collect();
         let mut anonymous = 0;
-        let mut schemas: Vec<_> = plan.graph.node_weights().map(|n| n.schema.clone()).collect();
+        let mut schemas: Vec<_> = plan
+            .graph
+            .node_weights()
+            .map(|n| n.schema.clone())
+            .collect();
         // Declared names first, so a declared schema names its struct wherever it appears.
         schemas.sort_by_key(|s| s.name.is_none());
         for schema in schemas {

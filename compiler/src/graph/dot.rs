@@ -8,7 +8,10 @@ pub struct Dot;
 fn node_line(n: &NodeView, indent: &str) -> String {
     let mut label = format!("{}\\n{}", escape(&n.detail), escape(&n.schema));
     if let Some(m) = n.memory {
-        label.push_str(&format!("\\nmemory: weight {}, min {} pages", m.weight, m.min_pages));
+        label.push_str(&format!(
+            "\\nmemory: weight {}, min {} pages",
+            m.weight, m.min_pages
+        ));
     }
     let shape = if n.state == "keyed" { "box3d" } else { "box" };
     format!("{indent}n{} [label=\"{label}\", shape={shape}];\n", n.id)
@@ -37,7 +40,11 @@ impl GraphWriter for Dot {
             out.push_str(&node_line(n, "  "));
         }
         for e in &view.edges {
-            let style = if e.partitioning == "forward" { "solid" } else { "bold" };
+            let style = if e.partitioning == "forward" {
+                "solid"
+            } else {
+                "bold"
+            };
             out.push_str(&format!(
                 "  n{} -> n{} [label=\"{}\", style={style}];\n",
                 e.from,

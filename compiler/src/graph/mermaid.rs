@@ -26,7 +26,11 @@ impl GraphWriter for Mermaid {
             out.push_str(&node_line(n, "  "));
         }
         for e in &view.edges {
-            let arrow = if e.partitioning == "forward" { "-->" } else { "==>" };
+            let arrow = if e.partitioning == "forward" {
+                "-->"
+            } else {
+                "==>"
+            };
             out.push_str(&format!(
                 "  n{} {arrow}|\"{}\"| n{}\n",
                 e.from, e.partitioning, e.to

@@ -206,7 +206,9 @@ impl Builder {
                 let name = ident(it.next().expect("operator name"));
                 let body = it.next().expect("operator body");
                 let body = match body.as_rule() {
-                    Rule::paren_args => OpBody::Args(body.into_inner().map(|e| self.expr(e)).collect()),
+                    Rule::paren_args => {
+                        OpBody::Args(body.into_inner().map(|e| self.expr(e)).collect())
+                    }
                     _ => OpBody::Record(
                         body.into_inner()
                             .map(|f| {

@@ -80,7 +80,8 @@ fn syntax_error(e: pest::error::Error<Rule>) -> Diagnostic {
                 } else {
                     rule_words(*r)
                 };
-                if !words.contains(&w) && !(starts_expression && *r == Rule::ident) {
+                let covered = starts_expression && *r == Rule::ident;
+                if !covered && !words.contains(&w) {
                     words.push(w);
                 }
             }

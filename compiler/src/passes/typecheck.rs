@@ -110,7 +110,11 @@ fn same(a: &Schema, b: &Schema) -> Result<(), String> {
     if a.same_fields(b) {
         Ok(())
     } else {
-        Err(format!("schema {} differs from {}", a.describe(), b.describe()))
+        Err(format!(
+            "schema {} differs from {}",
+            a.describe(),
+            b.describe()
+        ))
     }
 }
 

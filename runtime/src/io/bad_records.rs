@@ -95,8 +95,7 @@ impl BadRecords {
             BadRecordPolicy::Skip => {}
             BadRecordPolicy::DeadLetter(path) => {
                 if self.dead_letter.is_none() {
-                    self.dead_letter =
-                        Some(OutputWriter::create(&OutputSpec::File(path.clone()))?);
+                    self.dead_letter = Some(OutputWriter::create(&OutputSpec::File(path.clone()))?);
                 }
                 let entry = serde_json::json!({
                     "source": self.source_name,

@@ -82,7 +82,9 @@ impl LineSource {
         // SAFETY: `buf[..end]` was checked to be UTF-8 just above and not changed since. The
         // check cannot be returned from inside the loop (the borrow would outlive the next
         // iteration's read), and checking twice would cost a second pass over every line.
-        Ok(Some(unsafe { std::str::from_utf8_unchecked(&self.buf[..end]) }))
+        Ok(Some(unsafe {
+            std::str::from_utf8_unchecked(&self.buf[..end])
+        }))
     }
 
     /// The current line's number (1-based).

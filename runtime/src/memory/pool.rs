@@ -51,7 +51,7 @@ impl SegmentPool {
     /// A pool of `total_bytes` (rounded down to whole pages) in pages of `page_size` bytes.
     pub fn new(total_bytes: u64, page_size: usize) -> Arc<Self> {
         assert!(
-            page_size >= 64 && page_size % 8 == 0,
+            page_size >= 64 && page_size.is_multiple_of(8),
             "page size must be a multiple of 8 and at least 64 bytes"
         );
         Arc::new(SegmentPool {
@@ -175,7 +175,8 @@ impl OperatorMemory {
     /// A zeroed page, or a [`JobError::MemoryBudget`] naming this operator when its budget
     /// (or the pool's) is spent.
     pub fn allocate(&self) -> Result<MemorySegment, JobError> {
-        self.allocate_many(1).map(|mut v| v.pop().expect("one page"))
+        self.allocate_many(1)
+            .map(|mut v| v.pop().expect("one page"))
     }
 
     /// `count` zeroed pages at once, or none: either all fit the budget or the error says
@@ -263,7 +264,11 @@ mod tests {
         let b = pool.operator("b", "", 3);
         let _pages = a.allocate_many(2).unwrap();
         assert!(b.allocate_many(2).is_err());
-        assert_eq!(pool.in_use_bytes(), 2048, "a failed allocation holds nothing");
+        assert_eq!(
+            pool.in_use_bytes(),
+            2048,
+            "a failed allocation holds nothing"
+        );
         assert!(b.allocate().is_ok());
         assert!(b.allocate().is_err());
     }

@@ -15,7 +15,7 @@ pub struct MemorySegment {
 impl MemorySegment {
     /// A zeroed page of `page_size` bytes (a multiple of 8).
     pub(crate) fn zeroed(page_size: usize) -> Self {
-        debug_assert!(page_size % 8 == 0);
+        debug_assert!(page_size.is_multiple_of(8));
         MemorySegment {
             words: vec![0u64; page_size / 8].into_boxed_slice(),
         }

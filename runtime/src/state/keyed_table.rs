@@ -330,7 +330,9 @@ mod tests {
             }
         }
         match err {
-            Some(JobError::MemoryBudget { operator, location, .. }) => {
+            Some(JobError::MemoryBudget {
+                operator, location, ..
+            }) => {
                 assert_eq!(operator, "aggregate");
                 assert_eq!(location, "t.pipe:1:1");
             }

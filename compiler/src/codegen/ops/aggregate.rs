@@ -105,7 +105,11 @@ pub(crate) fn push(
                 });
             }
             (AggFunc::Min, Some(t)) => {
-                let init = if float { quote!(f64::INFINITY) } else { quote!(#t::MAX) };
+                let init = if float {
+                    quote!(f64::INFINITY)
+                } else {
+                    quote!(#t::MAX)
+                };
                 inits.push(set(init));
                 let cur = get(t);
                 updates.push(if float {
@@ -115,7 +119,11 @@ pub(crate) fn push(
                 });
             }
             (AggFunc::Max, Some(t)) => {
-                let init = if float { quote!(f64::NEG_INFINITY) } else { quote!(#t::MIN) };
+                let init = if float {
+                    quote!(f64::NEG_INFINITY)
+                } else {
+                    quote!(#t::MIN)
+                };
                 inits.push(set(init));
                 let cur = get(t);
                 updates.push(if float {
@@ -168,7 +176,11 @@ pub(crate) fn finish_fn(g: &Gen<'_>, n: NodeIndex) -> TokenStream {
         });
     }
     let (offsets, _) = accumulator_offsets(aggregates);
-    for ((a, off), field) in aggregates.iter().zip(offsets).zip(&node.schema.fields[key.len()..]) {
+    for ((a, off), field) in aggregates
+        .iter()
+        .zip(offsets)
+        .zip(&node.schema.fields[key.len()..])
+    {
         let f = field_ident(&field.name);
         inits.push(match a.func {
             AggFunc::Avg => {
@@ -184,7 +196,10 @@ pub(crate) fn finish_fn(g: &Gen<'_>, n: NodeIndex) -> TokenStream {
     let rest = g.emit(n, &out);
     let method = ident(&format!("finish_{}", n.index()));
     let s = state(n);
-    let doc = format!("End of input for the aggregate at {}: one record per key, in first-seen order.", node.location);
+    let doc = format!(
+        "End of input for the aggregate at {}: one record per key, in first-seen order.",
+        node.location
+    );
     quote! {
         #[doc = #doc]
         fn #method(&mut self) -> ::core::result::Result<(), ::weir_runtime::JobError> {

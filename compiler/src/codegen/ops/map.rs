@@ -10,7 +10,12 @@ use crate::codegen::names::field_ident;
 use crate::codegen::Gen;
 use crate::ir::TExpr;
 
-pub(crate) fn push(g: &Gen<'_>, n: NodeIndex, fields: &[(String, TExpr)], input: &Ident) -> TokenStream {
+pub(crate) fn push(
+    g: &Gen<'_>,
+    n: NodeIndex,
+    fields: &[(String, TExpr)],
+    input: &Ident,
+) -> TokenStream {
     let exprs = ExprGen {
         record: input,
         file: &g.plan.file,
