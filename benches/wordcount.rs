@@ -1,1 +1,219 @@
-fn main() {}
+//! WordCount: the weir-generated job against a hand-written Rust program on the same
+//! deterministic corpus, single-threaded. Prints each one's best wall time and peak RSS,
+//! the ratio, and weir's build times (cold cache, warm cache, cache hit).
+//!
+//!   cargo bench --bench wordcount            # ~100 MB corpus
+//!   WEIR_BENCH_MB=20 cargo bench --bench wordcount
+//!
+//! Timings are best-of-N on a shared machine: compare the ratio, not absolute seconds.
+
+use std::collections::HashMap;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Zipf};
+use weir_compiler::build::build_job;
+use weir_compiler::codegen::generate;
+use weir_compiler::SourceFile;
+
+const VOCABULARY: usize = 100_000;
+const RUNS: usize = 5;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Writes the corpus once per size: words drawn Zipf-like (s = 1.0) from a fixed
+/// vocabulary, some capitalised, twelve to a line, from a fixed seed.
+fn corpus(megabytes: u64) -> PathBuf {
+    let dir = root().join("target/bench-data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("corpus-{megabytes}mb.txt"));
+    if path.exists() {
+        return path;
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(0x5745_4952);
+    let vocabulary: Vec<String> = (0..VOCABULARY)
+        .map(|_| {
+            let len = rng.random_range(2..=10);
+            let mut w: String = (0..len)
+                .map(|_| rng.random_range(b'a'..=b'z') as char)
+                .collect();
+            if rng.random_bool(0.1) {
+                w[..1].make_ascii_uppercase();
+            }
+            w
+        })
+        .collect();
+    let zipf = Zipf::new(VOCABULARY as f64, 1.0).unwrap();
+    let tmp = path.with_extension("partial");
+    let mut out = BufWriter::new(std::fs::File::create(&tmp).unwrap());
+    let target = megabytes << 20;
+    let mut written = 0u64;
+    while written < target {
+        for i in 0..12 {
+            let w = &vocabulary[zipf.sample(&mut rng) as usize - 1];
+            if i > 0 {
+                out.write_all(b" ").unwrap();
+            }
+            out.write_all(w.as_bytes()).unwrap();
+            written += w.len() as u64 + 1;
+        }
+        out.write_all(b"\n").unwrap();
+    }
+    out.flush().unwrap();
+    std::fs::rename(&tmp, &path).unwrap();
+    path
+}
+
+/// Runs `cmd` and returns its wall time and peak resident set (bytes).
+fn measure(cmd: &mut Command) -> (Duration, u64) {
+    let start = Instant::now();
+    let child = cmd.spawn().unwrap();
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: plain FFI call with valid pointers to locals; `wait4` reaps our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let elapsed = start.elapsed();
+    assert_eq!(r, pid, "wait4 failed");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{cmd:?} failed"
+    );
+    (elapsed, usage.ru_maxrss as u64 * 1024)
+}
+
+fn read_counts(path: &Path) -> HashMap<String, u64> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let (w, c) = l.rsplit_once(',').unwrap();
+            (w.to_string(), c.parse().unwrap())
+        })
+        .collect()
+}
+
+fn build_weir(pipe: &Path, cache: &Path) -> (PathBuf, Duration) {
+    let text = std::fs::read_to_string(pipe).unwrap();
+    let file = SourceFile::new(pipe.display().to_string(), text);
+    let start = Instant::now();
+    let (plan, _) = weir_compiler::compile(&file).expect("wordcount compiles");
+    let built = build_job(&generate(&plan), &plan.name, cache).unwrap();
+    (built.binary, start.elapsed())
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo test --benches` lists benches; there is nothing to list.
+    }
+    let megabytes: u64 = std::env::var("WEIR_BENCH_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    let input = corpus(megabytes);
+    let size = std::fs::metadata(&input).unwrap().len();
+    println!(
+        "corpus: {} ({:.1} MB, vocabulary {VOCABULARY}, Zipf s=1)",
+        input.display(),
+        size as f64 / 1e6
+    );
+
+    // Build times: an empty cache (runtime and dependencies compile too), a warm cache (a new
+    // job, the runtime already built), and a cache hit.
+    let cold_cache = root().join("target/bench-data/cold-cache");
+    let _ = std::fs::remove_dir_all(&cold_cache);
+    let pipe = root().join("dsl-examples/wordcount.pipe");
+    let (_, cold) = build_weir(&pipe, &cold_cache);
+    let variant = root().join("target/bench-data/wordcount_variant.pipe");
+    let stamp = format!("// build {:?}\n", Instant::now());
+    std::fs::write(
+        &variant,
+        stamp
+            + &std::fs::read_to_string(&pipe)
+                .unwrap()
+                .replace("stdout()", "csv(\"variant.csv\")"),
+    )
+    .unwrap();
+    let (_, warm) = build_weir(&variant, &cold_cache);
+    let (weir_bin, hit) = build_weir(&variant, &cold_cache);
+    let _ = std::fs::remove_dir_all(&cold_cache);
+    let cache = root().join("target/weir-cache");
+    let (weir_bin_main, _) = build_weir(&pipe, &cache);
+    drop(weir_bin);
+
+    let status = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "--example",
+            "handwritten_wordcount",
+        ])
+        .current_dir(root())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let hand_bin = root().join("target/release/examples/handwritten_wordcount");
+
+    let out_dir = root().join("target/bench-data");
+    let weir_out = out_dir.join("weir-counts.csv");
+    let hand_out = out_dir.join("hand-counts.csv");
+    let weir_cmd = |out: &Path| {
+        let mut c = Command::new(&weir_bin_main);
+        c.arg("--input")
+            .arg(format!("lines={}", input.display()))
+            .arg("--output")
+            .arg(format!("stdout={}", out.display()));
+        c
+    };
+    let hand_cmd = |out: &Path| {
+        let mut c = Command::new(&hand_bin);
+        c.arg(&input).arg(out);
+        c
+    };
+
+    let (mut weir_best, mut hand_best) = (Duration::MAX, Duration::MAX);
+    let (mut weir_rss, mut hand_rss) = (0, 0);
+    for _ in 0..RUNS {
+        let (t, rss) = measure(&mut weir_cmd(&weir_out));
+        weir_best = weir_best.min(t);
+        weir_rss = weir_rss.max(rss);
+        let (t, rss) = measure(&mut hand_cmd(&hand_out));
+        hand_best = hand_best.min(t);
+        hand_rss = hand_rss.max(rss);
+    }
+    let (w, h) = (read_counts(&weir_out), read_counts(&hand_out));
+    assert_eq!(w, h, "weir and the hand-written program disagree");
+
+    let mb = size as f64 / 1e6;
+    println!("distinct words: {}", w.len());
+    println!(
+        "weir (generated)  {:>8.3} s  {:>7.1} MB/s  peak RSS {:>6.1} MiB",
+        weir_best.as_secs_f64(),
+        mb / weir_best.as_secs_f64(),
+        weir_rss as f64 / 1048576.0
+    );
+    println!(
+        "hand-written Rust {:>8.3} s  {:>7.1} MB/s  peak RSS {:>6.1} MiB",
+        hand_best.as_secs_f64(),
+        mb / hand_best.as_secs_f64(),
+        hand_rss as f64 / 1048576.0
+    );
+    println!(
+        "ratio weir/hand-written: {:.3} (target <= 1.15)",
+        weir_best.as_secs_f64() / hand_best.as_secs_f64()
+    );
+    println!(
+        "weir build: cold {:.1} s, warm {:.1} s, cache hit {:.3} s",
+        cold.as_secs_f64(),
+        warm.as_secs_f64(),
+        hit.as_secs_f64()
+    );
+}
