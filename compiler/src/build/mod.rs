@@ -125,12 +125,26 @@ pub fn build_job(job: &GeneratedJob, name: &str, cache: &Path) -> Result<BuiltJo
         let path = path.display().to_string();
         move |source| BuildError::Io { path, source }
     };
-    std::fs::create_dir_all(crate_dir.join("src")).map_err(io(&crate_dir))?;
-    let manifest_text = manifest(&bin, &bin);
-    write(&crate_dir.join("Cargo.toml"), &manifest_text)?;
-    write(&crate_dir.join("src/main.rs"), &job.source)?;
-    if let Ok(lock) = std::fs::read_to_string(WORKSPACE_LOCK) {
-        write(&crate_dir.join("Cargo.lock"), &lock)?;
+    if !crate_dir.join("Cargo.toml").is_file() {
+        // Written aside, then renamed into place: a concurrent build of the same job sees
+        // either no crate or a whole one.
+        let staging = crate_dir.with_extension(format!("staging-{}", std::process::id()));
+        std::fs::create_dir_all(staging.join("src")).map_err(io(&staging))?;
+        write(&staging.join("Cargo.toml"), &manifest(&bin, &bin))?;
+        write(&staging.join("src/main.rs"), &job.source)?;
+        if let Ok(lock) = std::fs::read_to_string(WORKSPACE_LOCK) {
+            write(&staging.join("Cargo.lock"), &lock)?;
+        }
+        if std::fs::rename(&staging, &crate_dir).is_err() {
+            // Another build put it there first; theirs is the same crate.
+            let _ = std::fs::remove_dir_all(&staging);
+            if !crate_dir.join("Cargo.toml").is_file() {
+                return Err(BuildError::Io {
+                    path: crate_dir.display().to_string(),
+                    source: std::io::Error::other("cannot move the generated crate into place"),
+                });
+            }
+        }
     }
     let target = cache.join("target");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -155,7 +169,9 @@ pub fn build_job(job: &GeneratedJob, name: &str, cache: &Path) -> Result<BuiltJo
     let built = target.join("release").join(&bin);
     std::fs::create_dir_all(crate_dir.join("bin")).map_err(io(&crate_dir))?;
     // Copy, then rename: a concurrent build of the same job never sees half a binary.
-    let partial = crate_dir.join("bin").join(format!("{bin}.partial"));
+    let partial = crate_dir
+        .join("bin")
+        .join(format!("{bin}.partial-{}", std::process::id()));
     std::fs::copy(&built, &partial).map_err(io(&built))?;
     std::fs::rename(&partial, &cached).map_err(io(&cached))?;
     Ok(BuiltJob {

@@ -1,0 +1,124 @@
+//! The `weir` command itself: `build -o`, the build cache, `run` passing its arguments and
+//! exit code through, and standard input as a source.
+
+mod common;
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use common::*;
+use weir_compiler::cli::main_with;
+
+fn weir(args: &[&str]) -> (u8, String) {
+    let args: Vec<OsString> = std::iter::once("weir")
+        .chain(args.iter().copied())
+        .map(OsString::from)
+        .collect();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = main_with(args, &mut out, &mut err, false);
+    (code, String::from_utf8(err).unwrap())
+}
+
+#[test]
+fn build_writes_an_executable_and_a_rebuild_is_a_cache_hit() {
+    let dir = temp();
+    let bin = dir.path().join("bin/stats");
+    let cache = cache();
+    let cache = cache.to_str().unwrap();
+    let pipe = "dsl-examples/bid_stats.pipe";
+    let (code, err) = weir(&[
+        "build",
+        pipe,
+        "-o",
+        bin.to_str().unwrap(),
+        "--cache-dir",
+        cache,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, err) = weir(&[
+        "build",
+        pipe,
+        "-o",
+        bin.to_str().unwrap(),
+        "--cache-dir",
+        cache,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("cache hit"), "{err}");
+
+    let out = dir.path().join("stats.csv");
+    run_ok(&bin, &["--output", &format!("bid_stats={}", out.display())]);
+    let (header, rows) = read_csv(&out);
+    assert_eq!(header[0], "auction");
+    assert_eq!(rows.len(), 4, "four auctions in the example data");
+}
+
+#[test]
+fn run_passes_arguments_and_the_exit_code_through() {
+    let dir = temp();
+    let cache = cache();
+    let cache = cache.to_str().unwrap();
+    let input = dir.path().join("in.txt");
+    std::fs::write(&input, "b a B\n").unwrap();
+    let output = dir.path().join("out.csv");
+    let (code, err) = weir(&[
+        "run",
+        "dsl-examples/wordcount.pipe",
+        "--cache-dir",
+        cache,
+        "--input",
+        &format!("lines={}", input.display()),
+        "--output",
+        &format!("stdout={}", output.display()),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&output).unwrap(),
+        "word,count\nb,2\na,1\n"
+    );
+
+    let (code, _) = weir(&[
+        "run",
+        "dsl-examples/wordcount.pipe",
+        "--cache-dir",
+        cache,
+        "--memory",
+        "64KB",
+    ]);
+    assert_eq!(code, 2, "a memory below the minimum is a usage error");
+}
+
+#[test]
+fn a_pipeline_that_does_not_compile_is_not_built() {
+    let dir = temp();
+    let bin = dir.path().join("never");
+    let (code, err) = weir(&[
+        "build",
+        "tests/fixtures/errors/unknown_field.pipe",
+        "-o",
+        bin.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("unknown field `prise`"), "{err}");
+    assert!(!bin.exists());
+}
+
+#[test]
+fn standard_input_is_a_source() {
+    let bin = build(std::path::Path::new("dsl-examples/wordcount.pipe"));
+    let mut child = Command::new(&bin)
+        .args(["--input", "lines=-"])
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"x y\nY\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "word,count\nx,1\ny,2\n"
+    );
+}
