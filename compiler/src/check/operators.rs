@@ -102,12 +102,18 @@ impl Checker<'_> {
             Some(&Type::Bool),
             ListUse::Refused,
         )?;
-        let node = self.add_node(
-            Operator::Filter { predicate },
-            schema,
-            StateKind::Stateless,
-            op.span.clone(),
-        );
+        self.stateless(input, Operator::Filter { predicate }, schema, &op.span)
+    }
+
+    /// Adds a stateless operator fed by `input` and returns its (unkeyed) output stream.
+    fn stateless(
+        &mut self,
+        input: &StreamValue,
+        op: Operator,
+        schema: Arc<Schema>,
+        span: &crate::parse::ast::Span,
+    ) -> Option<StreamValue> {
+        let node = self.add_node(op, schema, StateKind::Stateless, span.clone());
         self.connect(input, node, 0);
         Some(StreamValue { node, key: None })
     }
@@ -159,24 +165,8 @@ impl Checker<'_> {
         }
         let schema = self.schema_of(input);
         let fields = self.record_fields(&schema, fields, ListUse::Refused)?;
-        let out = Arc::new(Schema {
-            name: None,
-            fields: fields
-                .iter()
-                .map(|(n, e)| Field {
-                    name: n.clone(),
-                    ty: e.ty.clone(),
-                })
-                .collect(),
-        });
-        let node = self.add_node(
-            Operator::Map { fields },
-            out,
-            StateKind::Stateless,
-            op.span.clone(),
-        );
-        self.connect(input, node, 0);
-        Some(StreamValue { node, key: None })
+        let out = record_schema(&fields);
+        self.stateless(input, Operator::Map { fields }, out, &op.span)
     }
 
     fn flat_map(
@@ -212,30 +202,12 @@ impl Checker<'_> {
             self.diagnostics.push(d);
             return None;
         };
-        let out = Arc::new(Schema {
-            name: None,
-            fields: fields
-                .iter()
-                .map(|(n, e)| Field {
-                    name: n.clone(),
-                    ty: match &e.ty {
-                        Type::List(inner) => (**inner).clone(),
-                        t => t.clone(),
-                    },
-                })
-                .collect(),
-        });
-        let node = self.add_node(
-            Operator::FlatMap {
-                fields,
-                list_field: *list_field,
-            },
-            out,
-            StateKind::Stateless,
-            op.span.clone(),
-        );
-        self.connect(input, node, 0);
-        Some(StreamValue { node, key: None })
+        let out = record_schema(&fields);
+        let op_kind = Operator::FlatMap {
+            fields,
+            list_field: *list_field,
+        };
+        self.stateless(input, op_kind, out, &op.span)
     }
 
     fn key_by(&mut self, input: &StreamValue, op: &OpSyntax, args: &[Expr]) -> Option<StreamValue> {
@@ -600,6 +572,23 @@ impl Checker<'_> {
         self.connect(input, node, 0);
         Some(())
     }
+}
+
+/// The schema of records built from `fields`; a list-valued field holds one element.
+fn record_schema(fields: &[(String, TExpr)]) -> Arc<Schema> {
+    Arc::new(Schema {
+        name: None,
+        fields: fields
+            .iter()
+            .map(|(n, e)| Field {
+                name: n.clone(),
+                ty: match &e.ty {
+                    Type::List(inner) => (**inner).clone(),
+                    t => t.clone(),
+                },
+            })
+            .collect(),
+    })
 }
 
 /// A sink's name when none is given: its file's stem, or `stdout`.

@@ -1,27 +1,23 @@
 //! The `csv` sink (also `stdout()`): a header row, then one row per record.
 
+use crate::io::sink_target::SinkTarget;
 use crate::io::{OutputSpec, OutputWriter};
 use crate::{JobContext, JobError};
 
 /// Writes records as CSV through a buffered writer. Generated code pushes a record's fields
 /// into one reused row, then ends the record; numbers are formatted without allocating.
 pub struct CsvSink {
-    name: String,
-    target: String,
+    target: SinkTarget,
     writer: csv::Writer<OutputWriter>,
     row: csv::ByteRecord,
     ints: itoa::Buffer,
     floats: ryu::Buffer,
-    records: u64,
-    report: bool,
 }
 
 impl std::fmt::Debug for CsvSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CsvSink")
-            .field("name", &self.name)
             .field("target", &self.target)
-            .field("records", &self.records)
             .finish_non_exhaustive()
     }
 }
@@ -38,16 +34,13 @@ impl CsvSink {
         let spec = ctx.output(name, default);
         let writer = OutputWriter::create(&spec)?;
         let mut sink = CsvSink {
-            name: name.to_string(),
-            target: spec.display_name().to_string(),
+            target: SinkTarget::new(name, &spec),
             writer: csv::WriterBuilder::new()
                 .buffer_capacity(64 * 1024)
                 .from_writer(writer),
             row: csv::ByteRecord::new(),
             ints: itoa::Buffer::new(),
             floats: ryu::Buffer::new(),
-            records: 0,
-            report: spec != OutputSpec::Stdout,
         };
         for f in fields {
             sink.row.push_field(f.as_bytes());
@@ -89,19 +82,14 @@ impl CsvSink {
     /// Ends the current row and writes it.
     #[inline]
     pub fn end_record(&mut self) -> Result<(), JobError> {
-        self.records += 1;
+        self.target.records += 1;
         self.write_row()
     }
 
     /// Flushes the output and reports how many records were written.
     pub fn finish(&mut self, ctx: &mut JobContext) -> Result<(), JobError> {
-        self.writer.flush().map_err(|e| self.io_error(e))?;
-        if self.report {
-            ctx.report(format!(
-                "sink `{}`: wrote {} record(s) to {}",
-                self.name, self.records, self.target
-            ));
-        }
+        self.writer.flush().map_err(|e| self.target.io_error(e))?;
+        self.target.report(ctx);
         Ok(())
     }
 
@@ -109,15 +97,6 @@ impl CsvSink {
     fn write_row(&mut self) -> Result<(), JobError> {
         let result = self.writer.write_byte_record(&self.row);
         self.row.clear();
-        result.map_err(|e| self.io_error(std::io::Error::other(e.to_string())))
-    }
-
-    #[cold]
-    fn io_error(&self, source: std::io::Error) -> JobError {
-        JobError::Io {
-            action: "cannot write output",
-            path: self.target.clone(),
-            source,
-        }
+        result.map_err(|e| self.target.io_error(std::io::Error::other(e.to_string())))
     }
 }

@@ -9,6 +9,7 @@ mod jsonl_sink;
 mod line_source;
 mod output;
 mod progress;
+mod sink_target;
 
 pub use bad_records::{BadRecordPolicy, FieldError};
 pub use csv_sink::CsvSink;
