@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! The weir compiler: `.pipe` text to a typed operator graph, optimized, then generated Rust.
 
 pub mod build;

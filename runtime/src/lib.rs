@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! The runtime that weir-generated pipelines link against.
 //!
 //! Generated code owns the record path: it reads records from a source here, runs its fused

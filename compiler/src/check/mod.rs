@@ -6,6 +6,7 @@
 //! broken, so its uses do not repeat the error.
 
 mod operators;
+mod sinks;
 mod sources;
 mod spelling;
 mod types;

@@ -9,10 +9,16 @@ use pest::Parser;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use ast::Program;
 
-/// The pest parser generated from `grammar.pest`.
-#[derive(pest_derive::Parser)]
-#[grammar = "parse/grammar.pest"]
-pub(crate) struct PipeParser;
+mod grammar {
+    //! The pest parser generated from `grammar.pest` and its `Rule` enum.
+    #![allow(missing_docs)]
+
+    #[derive(pest_derive::Parser)]
+    #[grammar = "parse/grammar.pest"]
+    pub(crate) struct PipeParser;
+}
+
+pub(crate) use grammar::{PipeParser, Rule};
 
 /// Brackets nested deeper than this are refused before parsing, so that no input can
 /// exhaust the stack of the recursive-descent parser.
