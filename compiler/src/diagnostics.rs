@@ -199,7 +199,7 @@ mod tests {
         let f = SourceFile::new("a.pipe", "ab\ncdé\nx");
         assert_eq!(f.location(0), "a.pipe:1:1");
         assert_eq!(f.location(4), "a.pipe:2:2");
-        assert_eq!(f.location(9), "a.pipe:3:1");
+        assert_eq!(f.location(8), "a.pipe:3:1");
         assert_eq!(f.location(999), "a.pipe:3:2");
     }
 }
