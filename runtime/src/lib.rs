@@ -19,6 +19,7 @@ pub mod job;
 pub mod layout;
 pub mod memory;
 pub mod state;
+pub mod time;
 
 pub use error::JobError;
 pub use job::{run_main, JobArgs, JobContext, JobSpec};

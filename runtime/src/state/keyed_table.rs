@@ -74,6 +74,18 @@ impl KeyedTable {
         key: &[u8],
         init: impl FnOnce(&mut [u8]),
     ) -> Result<&mut [u8], JobError> {
+        let addr = self.upsert_entry(key, init)?;
+        Ok(self.entry_acc_mut(addr))
+    }
+
+    /// Like [`upsert`](Self::upsert), but returns the entry's address: stable for the life
+    /// of the table (entries never move until [`drain`](Self::drain)).
+    #[inline]
+    pub fn upsert_entry(
+        &mut self,
+        key: &[u8],
+        init: impl FnOnce(&mut [u8]),
+    ) -> Result<u64, JobError> {
         let hash = self.hasher.hash_one(key);
         let tag = hash >> ADDR_BITS;
         let mask = self.capacity - 1;
@@ -86,19 +98,42 @@ impl KeyedTable {
             if slot >> ADDR_BITS == tag {
                 let addr = (slot & ADDR_MASK) - 1;
                 if self.entry_key(addr) == key {
-                    return Ok(self.entry_acc_mut(addr));
+                    return Ok(addr);
                 }
             }
             i = (i + 1) & mask;
         }
         if (self.len + 1) * 4 > self.capacity * 3 {
             self.grow()?;
-            return self.insert_new(key, hash, init);
+            let addr = self.append_entry(key, hash, init)?;
+            self.place(hash, addr);
+            self.len += 1;
+            return Ok(addr);
         }
         let addr = self.append_entry(key, hash, init)?;
         self.set_slot(i, (tag << ADDR_BITS) | (addr + 1));
         self.len += 1;
-        Ok(self.entry_acc_mut(addr))
+        Ok(addr)
+    }
+
+    /// The key of the entry at `addr`.
+    #[inline]
+    pub fn key_at(&self, addr: u64) -> &[u8] {
+        self.entry_key(addr)
+    }
+
+    /// The accumulator block of the entry at `addr`.
+    #[inline]
+    pub fn acc_at(&self, addr: u64) -> &[u8] {
+        let (p, o) = self.locate(addr);
+        let start = o + HEADER;
+        &self.data[p].bytes()[start..start + self.acc_size]
+    }
+
+    /// The accumulator block of the entry at `addr`, to change.
+    #[inline]
+    pub fn acc_at_mut(&mut self, addr: u64) -> &mut [u8] {
+        self.entry_acc_mut(addr)
     }
 
     /// Moves every entry out into a drain that iterates them in first-seen order and gives
@@ -114,18 +149,6 @@ impl KeyedTable {
             data: std::mem::take(&mut self.data),
             fill: std::mem::take(&mut self.fill),
         }
-    }
-
-    fn insert_new(
-        &mut self,
-        key: &[u8],
-        hash: u64,
-        init: impl FnOnce(&mut [u8]),
-    ) -> Result<&mut [u8], JobError> {
-        let addr = self.append_entry(key, hash, init)?;
-        self.place(hash, addr);
-        self.len += 1;
-        Ok(self.entry_acc_mut(addr))
     }
 
     /// Puts an entry's address in the first free slot of its probe sequence.

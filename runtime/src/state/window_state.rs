@@ -1,0 +1,456 @@
+//! The state of a keyed time-window operator: each key's open windows with their
+//! accumulators, and the timers that fire and clean them, all in pool pages.
+
+use super::{KeyedTable, PagedArena, Timer, TimerHeap};
+use crate::layout::{read_u64, write_u64};
+use crate::memory::OperatorMemory;
+use crate::JobError;
+
+// A window node: next (index + 1, 0 = end of list), start, end, the key's entry address in
+// the key table, meta (version in the low 31 bits, the fired flag in bit 32), then the
+// accumulator block.
+const NEXT: usize = 0;
+const START: usize = 8;
+const END: usize = 16;
+const KEY: usize = 24;
+const META: usize = 32;
+const NODE_HEADER: usize = 40;
+const FIRED: u64 = 1 << 32;
+const VERSION_MASK: u32 = 0x7fff_ffff;
+/// Set in a timer's version for a cleanup timer (drop the window) rather than a firing.
+const CLEANUP: u32 = 0x8000_0000;
+
+/// What adding a record to a window did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowOutcome {
+    /// Added; the window fires later.
+    Added,
+    /// The window had already fired (its time has passed but it is kept for allowed
+    /// lateness): emit its updated result now, with [`WindowState::copy_window`].
+    Refire(u32),
+    /// The window is past its allowed lateness: the record is late for it.
+    Late,
+}
+
+/// A window copied out for emitting: the key bytes are `out[..key_len]`, the accumulator
+/// block `out[key_len..]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FiredWindow {
+    /// Inclusive start (event or processing time).
+    pub start: i64,
+    /// Exclusive end.
+    pub end: i64,
+    /// Bytes of key at the front of the copy.
+    pub key_len: usize,
+}
+
+/// Open windows per key, in pool pages.
+///
+/// Each key (in a [`KeyedTable`]) heads a list of window nodes sorted by start, so fixed
+/// windows find theirs in a step or two and session windows find the ones a record bridges.
+/// A window fires when the watermark reaches its last millisecond (`end - 1`), as in Flink;
+/// with allowed lateness it is kept until `end - 1 + lateness`, and a late record that
+/// still lands in it makes it fire again with the updated result.
+///
+/// Timers are ordered by time, then by creation, so windows fire in order of their end and,
+/// for equal ends, in the order they were opened: the same input always gives the same
+/// output order.
+#[derive(Debug)]
+pub struct WindowState {
+    keys: KeyedTable,
+    nodes: PagedArena,
+    timers: TimerHeap,
+    acc_size: usize,
+    lateness: i64,
+    seq: u64,
+    version: u32,
+    scratch_nodes: Vec<u32>,
+    scratch_acc: Vec<u8>,
+}
+
+impl WindowState {
+    /// Empty state with `acc_size`-byte accumulators, keeping windows `lateness` ms past
+    /// their end.
+    pub fn new(mem: OperatorMemory, acc_size: usize, lateness: i64) -> Result<Self, JobError> {
+        let acc_size = acc_size.next_multiple_of(8);
+        Ok(WindowState {
+            keys: KeyedTable::new(mem.clone(), 8)?,
+            nodes: PagedArena::new(mem.clone(), NODE_HEADER + acc_size),
+            timers: TimerHeap::new(mem),
+            acc_size,
+            lateness: lateness.max(0),
+            seq: 0,
+            version: 0,
+            scratch_nodes: Vec::new(),
+            scratch_acc: Vec::new(),
+        })
+    }
+
+    /// The time of the earliest timer, if any: nothing fires below it.
+    #[inline]
+    pub fn next_timer(&self) -> Option<i64> {
+        self.timers.peek().map(|t| t.time)
+    }
+
+    /// Adds a record to the fixed window `[start, end)` of `key` at watermark `wm`: `init`
+    /// prepares a new window's accumulators, `update` adds the record.
+    #[inline]
+    pub fn add(
+        &mut self,
+        key: &[u8],
+        start: i64,
+        end: i64,
+        wm: i64,
+        init: impl FnOnce(&mut [u8]),
+        update: impl FnOnce(&mut [u8]),
+    ) -> Result<WindowOutcome, JobError> {
+        if self.expired(end, wm) {
+            return Ok(WindowOutcome::Late);
+        }
+        let key_addr = self.keys.upsert_entry(key, |a| a.fill(0))?;
+        let mut prev: Option<u32> = None;
+        let mut cur = self.head(key_addr);
+        while let Some(n) = cur {
+            let s = self.start(n);
+            if s == start {
+                update(self.acc_mut(n));
+                return Ok(self.after_update(n, wm));
+            }
+            if s > start {
+                break;
+            }
+            prev = Some(n);
+            cur = self.next(n);
+        }
+        let n = self.open(key_addr, start, end, prev, cur)?;
+        init(self.acc_mut(n));
+        update(self.acc_mut(n));
+        self.schedule(n, end, wm)?;
+        Ok(self.after_update(n, wm))
+    }
+
+    /// Adds a record at `ts` to `key`'s session windows with inactivity `gap`: the record's
+    /// own window `[ts, ts + gap)` merges with every session it touches, combining their
+    /// accumulators with `merge(into, from)`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_session(
+        &mut self,
+        key: &[u8],
+        ts: i64,
+        gap: i64,
+        wm: i64,
+        init: impl FnOnce(&mut [u8]),
+        update: impl FnOnce(&mut [u8]),
+        merge: impl Fn(&mut [u8], &[u8]),
+    ) -> Result<WindowOutcome, JobError> {
+        let end = ts.saturating_add(gap);
+        if self.expired(end, wm) {
+            return Ok(WindowOutcome::Late);
+        }
+        let key_addr = self.keys.upsert_entry(key, |a| a.fill(0))?;
+        // Sessions that touch [ts, end], in start order (Flink merges windows that touch).
+        self.scratch_nodes.clear();
+        let mut prev: Option<u32> = None;
+        let mut cur = self.head(key_addr);
+        while let Some(n) = cur {
+            if self.start(n) > end {
+                break;
+            }
+            if self.end(n) >= ts {
+                self.scratch_nodes.push(n);
+            } else {
+                prev = Some(n);
+            }
+            cur = self.next(n);
+        }
+        let Some(&target) = self.scratch_nodes.first() else {
+            let n = self.open(key_addr, ts, end, prev, cur)?;
+            init(self.acc_mut(n));
+            update(self.acc_mut(n));
+            self.schedule(n, end, wm)?;
+            return Ok(self.after_update(n, wm));
+        };
+        let (mut new_start, mut new_end) = (ts.min(self.start(target)), end.max(self.end(target)));
+        let others: Vec<u32> = self.scratch_nodes[1..].to_vec();
+        for other in others {
+            new_start = new_start.min(self.start(other));
+            new_end = new_end.max(self.end(other));
+            let mut from = std::mem::take(&mut self.scratch_acc);
+            from.clear();
+            from.extend_from_slice(self.acc(other));
+            merge(self.acc_mut(target), &from);
+            self.scratch_acc = from;
+            self.remove(other);
+        }
+        update(self.acc_mut(target));
+        if new_start != self.start(target) || new_end != self.end(target) {
+            let node = self.nodes.get_mut(target);
+            write_u64(node, START, new_start as u64);
+            write_u64(node, END, new_end as u64);
+            self.set_meta(target, 0);
+            self.schedule(target, new_end, wm)?;
+        }
+        Ok(self.after_update(target, wm))
+    }
+
+    /// The next window due at watermark `wm`, copied into `out`, or `None` when nothing more
+    /// is due. Windows without allowed lateness are dropped as they fire.
+    pub fn next_due(&mut self, wm: i64, out: &mut Vec<u8>) -> Option<FiredWindow> {
+        while let Some(t) = self.timers.peek() {
+            if t.time > wm {
+                return None;
+            }
+            self.timers.pop();
+            let n = t.node;
+            if self.version_of(n) != t.version & VERSION_MASK {
+                continue; // the window merged or closed since
+            }
+            if t.version & CLEANUP != 0 {
+                self.remove(n);
+                continue;
+            }
+            let fired = self.copy_window(n, out);
+            if self.lateness == 0 {
+                self.remove(n);
+            } else {
+                self.set_meta(n, FIRED);
+            }
+            return Some(fired);
+        }
+        None
+    }
+
+    /// Copies window node `n` (key and accumulators) into `out` for emitting.
+    pub fn copy_window(&self, n: u32, out: &mut Vec<u8>) -> FiredWindow {
+        let key = self.keys.key_at(read_u64(self.nodes.get(n), KEY));
+        out.clear();
+        out.extend_from_slice(key);
+        out.extend_from_slice(self.acc(n));
+        FiredWindow {
+            start: self.start(n),
+            end: self.end(n),
+            key_len: key.len(),
+        }
+    }
+
+    /// Whether a window ending at `end` is past its allowed lateness at `wm`.
+    #[inline]
+    fn expired(&self, end: i64, wm: i64) -> bool {
+        end.saturating_sub(1).saturating_add(self.lateness) <= wm
+    }
+
+    /// After a record landed in `n`: a window whose time has passed fires at once.
+    fn after_update(&mut self, n: u32, wm: i64) -> WindowOutcome {
+        if self.end(n).saturating_sub(1) <= wm {
+            let version = self.version_of(n);
+            let node = self.nodes.get_mut(n);
+            write_u64(node, META, u64::from(version) | FIRED);
+            WindowOutcome::Refire(n)
+        } else {
+            WindowOutcome::Added
+        }
+    }
+
+    /// A new node `[start, end)` for the key at `key_addr`, linked between `prev` and `next`.
+    fn open(&mut self, key_addr: u64, start: i64, end: i64, prev: Option<u32>, next: Option<u32>) -> Result<u32, JobError> {
+        let n = self.nodes.alloc()?;
+        let node = self.nodes.get_mut(n);
+        write_u64(node, NEXT, next.map_or(0, |x| u64::from(x) + 1));
+        write_u64(node, START, start as u64);
+        write_u64(node, END, end as u64);
+        write_u64(node, KEY, key_addr);
+        self.set_meta(n, 0);
+        match prev {
+            Some(p) => write_u64(self.nodes.get_mut(p), NEXT, u64::from(n) + 1),
+            None => write_u64(self.keys.acc_at_mut(key_addr), 0, u64::from(n) + 1),
+        }
+        Ok(n)
+    }
+
+    /// Sets timers for node `n` ending at `end`: its firing (unless already due, when the
+    /// caller fires it at once) and, with allowed lateness, its cleanup.
+    fn schedule(&mut self, n: u32, end: i64, wm: i64) -> Result<(), JobError> {
+        let version = self.version_of(n);
+        let last = end.saturating_sub(1);
+        if last > wm {
+            self.seq += 1;
+            self.timers.push(Timer { time: last, seq: self.seq, node: n, version })?;
+        }
+        if self.lateness > 0 {
+            self.seq += 1;
+            let time = last.saturating_add(self.lateness);
+            self.timers.push(Timer { time, seq: self.seq, node: n, version: version | CLEANUP })?;
+        }
+        Ok(())
+    }
+
+    /// Unlinks and frees node `n`.
+    fn remove(&mut self, n: u32) {
+        let key_addr = read_u64(self.nodes.get(n), KEY);
+        let after = read_u64(self.nodes.get(n), NEXT);
+        let mut prev: Option<u32> = None;
+        let mut cur = self.head(key_addr);
+        while let Some(c) = cur {
+            if c == n {
+                break;
+            }
+            prev = Some(c);
+            cur = self.next(c);
+        }
+        match prev {
+            Some(p) => write_u64(self.nodes.get_mut(p), NEXT, after),
+            None => write_u64(self.keys.acc_at_mut(key_addr), 0, after),
+        }
+        // A fresh version makes every timer still pointing here stale.
+        self.set_meta(n, 0);
+        self.nodes.free(n);
+    }
+
+    /// Gives node `n` a fresh version (so its old timers go stale) with `flags`.
+    fn set_meta(&mut self, n: u32, flags: u64) {
+        self.version = (self.version + 1) & VERSION_MASK;
+        let version = self.version;
+        write_u64(self.nodes.get_mut(n), META, u64::from(version) | flags);
+    }
+
+    #[inline]
+    fn head(&self, key_addr: u64) -> Option<u32> {
+        let h = read_u64(self.keys.acc_at(key_addr), 0);
+        (h != 0).then(|| (h - 1) as u32)
+    }
+
+    #[inline]
+    fn next(&self, n: u32) -> Option<u32> {
+        let x = read_u64(self.nodes.get(n), NEXT);
+        (x != 0).then(|| (x - 1) as u32)
+    }
+
+    #[inline]
+    fn start(&self, n: u32) -> i64 {
+        read_u64(self.nodes.get(n), START) as i64
+    }
+
+    #[inline]
+    fn end(&self, n: u32) -> i64 {
+        read_u64(self.nodes.get(n), END) as i64
+    }
+
+    #[inline]
+    fn version_of(&self, n: u32) -> u32 {
+        read_u64(self.nodes.get(n), META) as u32 & VERSION_MASK
+    }
+
+    #[inline]
+    fn acc(&self, n: u32) -> &[u8] {
+        &self.nodes.get(n)[NODE_HEADER..NODE_HEADER + self.acc_size]
+    }
+
+    #[inline]
+    fn acc_mut(&mut self, n: u32) -> &mut [u8] {
+        let size = self.acc_size;
+        &mut self.nodes.get_mut(n)[NODE_HEADER..NODE_HEADER + size]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::SegmentPool;
+    use crate::state::{acc_get, acc_set};
+
+    fn state(lateness: i64) -> WindowState {
+        let pool = SegmentPool::new(256 * 1024, 1024);
+        WindowState::new(pool.operator("window", "t.pipe:1:1", 256), 8, lateness).unwrap()
+    }
+
+    fn count(s: &mut WindowState, key: &str, start: i64, end: i64, wm: i64) -> WindowOutcome {
+        s.add(key.as_bytes(), start, end, wm, |a| acc_set(a, 0, 0u64), |a| {
+            acc_set(a, 0, acc_get::<u64>(a, 0) + 1)
+        })
+        .unwrap()
+    }
+
+    fn session(s: &mut WindowState, key: &str, ts: i64, wm: i64) -> WindowOutcome {
+        s.add_session(
+            key.as_bytes(),
+            ts,
+            10,
+            wm,
+            |a| acc_set(a, 0, 0u64),
+            |a| acc_set(a, 0, acc_get::<u64>(a, 0) + 1),
+            |into, from| acc_set(into, 0, acc_get::<u64>(into, 0) + acc_get::<u64>(from, 0)),
+        )
+        .unwrap()
+    }
+
+    /// (key, start, end, count) of everything due at `wm`.
+    fn due(s: &mut WindowState, wm: i64) -> Vec<(String, i64, i64, u64)> {
+        let mut out = Vec::new();
+        let mut v = Vec::new();
+        while let Some(f) = s.next_due(wm, &mut out) {
+            let key = String::from_utf8(out[..f.key_len].to_vec()).unwrap();
+            v.push((key, f.start, f.end, acc_get::<u64>(&out[f.key_len..], 0)));
+        }
+        v
+    }
+
+    #[test]
+    fn fixed_windows_fire_in_end_then_opening_order() {
+        let mut s = state(0);
+        count(&mut s, "b", 10, 20, 0);
+        count(&mut s, "a", 0, 10, 0);
+        count(&mut s, "a", 0, 10, 0);
+        count(&mut s, "b", 0, 10, 0);
+        assert!(due(&mut s, 8).is_empty());
+        assert_eq!(due(&mut s, 9), [("a".into(), 0, 10, 2), ("b".into(), 0, 10, 1)]);
+        assert_eq!(count(&mut s, "a", 0, 10, 9), WindowOutcome::Late);
+        assert_eq!(due(&mut s, i64::MAX), [("b".into(), 10, 20, 1)]);
+    }
+
+    #[test]
+    fn allowed_lateness_refires_then_expires() {
+        let mut s = state(5);
+        count(&mut s, "a", 0, 10, 0);
+        assert_eq!(due(&mut s, 9), [("a".into(), 0, 10, 1)]);
+        // Within lateness: the window is still there and fires again at once.
+        match count(&mut s, "a", 0, 10, 12) {
+            WindowOutcome::Refire(n) => {
+                let mut out = Vec::new();
+                let f = s.copy_window(n, &mut out);
+                assert_eq!((f.start, f.end, acc_get::<u64>(&out[f.key_len..], 0)), (0, 10, 2));
+            }
+            other => panic!("expected a refire, got {other:?}"),
+        }
+        assert!(due(&mut s, 13).is_empty(), "cleanup emits nothing");
+        assert_eq!(count(&mut s, "a", 0, 10, 14), WindowOutcome::Late);
+    }
+
+    #[test]
+    fn a_record_bridging_two_sessions_merges_them() {
+        let mut s = state(0);
+        session(&mut s, "k", 0, 0); // [0, 10)
+        session(&mut s, "k", 25, 0); // [25, 35)
+        session(&mut s, "x", 12, 0); // another key, untouched
+        session(&mut s, "k", 12, 0); // [12, 22): touches neither yet
+        session(&mut s, "k", 10, 0); // [10, 20) touches [0,10) and [12,22): one [0, 22)
+        // Equal ends fire in timer order: the merged session's timer is the newest.
+        assert_eq!(due(&mut s, 21), [("x".into(), 12, 22, 1), ("k".into(), 0, 22, 3)]);
+        assert_eq!(due(&mut s, i64::MAX), [("k".into(), 25, 35, 1)]);
+    }
+
+    #[test]
+    fn state_pages_come_back_when_windows_close() {
+        let pool = SegmentPool::new(64 * 1024, 1024);
+        let mut s = WindowState::new(pool.operator("w", "", 64), 8, 0).unwrap();
+        let before = pool.in_use_bytes();
+        for round in 0..50i64 {
+            for k in 0..20 {
+                let key = format!("key{k}");
+                s.add(key.as_bytes(), round * 10, round * 10 + 10, round * 10 - 1, |_| {}, |_| {}).unwrap();
+            }
+            let mut out = Vec::new();
+            while s.next_due(round * 10 + 9, &mut out).is_some() {}
+        }
+        assert!(pool.in_use_bytes() <= before + 4 * 1024, "closed windows free their slots");
+    }
+}

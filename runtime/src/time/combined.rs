@@ -1,0 +1,100 @@
+//! The watermark of a merge (a union, later a join): the minimum of its inputs', skipping
+//! inputs that have gone idle.
+
+/// Combines the watermarks of several inputs.
+///
+/// Each input reports its watermark as it advances; the combined watermark is the least of
+/// the inputs that are not idle, and never moves back. An input with an idleness timeout
+/// that has reported nothing for that long is left out, so a quiet source does not hold
+/// back every window downstream forever. If every input is idle the watermark stays put.
+#[derive(Debug, Clone)]
+pub struct CombinedWatermark {
+    inputs: Vec<InputWatermark>,
+    current: i64,
+}
+
+#[derive(Debug, Clone)]
+struct InputWatermark {
+    watermark: i64,
+    idle_after: Option<i64>,
+    last_update: i64,
+}
+
+impl CombinedWatermark {
+    /// A merge of inputs with these idleness timeouts, starting at processing time `now`.
+    pub fn new(idle_after: &[Option<i64>], now: i64) -> Self {
+        CombinedWatermark {
+            inputs: idle_after
+                .iter()
+                .map(|&idle_after| InputWatermark {
+                    watermark: super::MIN_WATERMARK,
+                    idle_after,
+                    last_update: now,
+                })
+                .collect(),
+            current: super::MIN_WATERMARK,
+        }
+    }
+
+    /// Input `port` reports watermark `wm` at processing time `now`; returns the combined
+    /// watermark if it advanced.
+    pub fn update(&mut self, port: usize, wm: i64, now: i64) -> Option<i64> {
+        if let Some(input) = self.inputs.get_mut(port) {
+            input.watermark = input.watermark.max(wm);
+            input.last_update = now;
+        }
+        self.recompute(now)
+    }
+
+    /// Re-evaluates idleness at `now` without a new report.
+    pub fn recompute(&mut self, now: i64) -> Option<i64> {
+        let active = self.inputs.iter().filter(|i| {
+            let idle = i.idle_after.is_some_and(|after| {
+                i.watermark < super::MAX_WATERMARK && now.saturating_sub(i.last_update) >= after
+            });
+            !idle
+        });
+        let min = active.map(|i| i.watermark).min()?;
+        (min > self.current).then(|| {
+            self.current = min;
+            min
+        })
+    }
+
+    /// The combined watermark.
+    pub fn current(&self) -> i64 {
+        self.current
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_minimum_of_the_inputs() {
+        let mut c = CombinedWatermark::new(&[None, None], 0);
+        assert_eq!(c.update(0, 100, 0), None, "the other input has said nothing");
+        assert_eq!(c.update(1, 50, 0), Some(50));
+        assert_eq!(c.update(1, 200, 0), Some(100));
+        assert_eq!(c.update(0, 90, 0), None, "never moves back");
+        assert_eq!(c.current(), 100);
+    }
+
+    #[test]
+    fn an_idle_input_is_skipped_until_it_speaks() {
+        let mut c = CombinedWatermark::new(&[None, Some(30_000)], 0);
+        assert_eq!(c.update(0, 100, 10_000), None, "input 1 is not idle yet");
+        assert_eq!(c.update(0, 150, 30_000), Some(150), "input 1 has been quiet 30 s");
+        assert_eq!(c.update(1, 120, 31_000), None, "back, but behind: no move back");
+        assert_eq!(c.update(0, 400, 32_000), None, "input 1 holds it again");
+        assert_eq!(c.update(1, 300, 33_000), Some(300));
+    }
+
+    #[test]
+    fn all_idle_holds_the_watermark() {
+        let mut c = CombinedWatermark::new(&[Some(10), Some(10)], 0);
+        assert_eq!(c.recompute(1_000), None);
+        assert_eq!(c.current(), super::super::MIN_WATERMARK);
+    }
+}
