@@ -176,6 +176,11 @@ impl JobContext {
         self.report.push(line);
     }
 
+    /// The processing-time clock.
+    pub fn clock(&self) -> crate::time::Clock {
+        crate::time::Clock::System
+    }
+
     /// Whether sources draw a progress line (stderr is a terminal).
     pub fn progress_enabled(&self) -> bool {
         self.progress

@@ -54,7 +54,8 @@ pub fn check_program(file: &SourceFile, program: &Program) -> (Option<Plan>, Dia
                 c.bind(&s.name.name, s.name.span.clone(), value);
             }
             Item::Let(l) => {
-                let value = match c.pipeline(&l.pipeline) {
+                let flow = c.pipeline(&l.pipeline);
+                let value = match flow {
                     Flow::Stream(v) => Some(v),
                     Flow::Sunk => {
                         c.diagnostics.push(Diagnostic::error(
@@ -69,7 +70,8 @@ pub fn check_program(file: &SourceFile, program: &Program) -> (Option<Plan>, Dia
                 c.bind(&l.name.name, l.name.span.clone(), value);
             }
             Item::Pipeline(p) => {
-                if let Flow::Stream(_) = c.pipeline(p) {
+                let flow = c.pipeline(p);
+                if let Flow::Stream(_) = c.unfinished_window(flow) {
                     c.diagnostics.push(
                         Diagnostic::warning(
                             "the result of this pipeline is never used",
@@ -128,11 +130,35 @@ fn plan_name(path: &str) -> String {
     name
 }
 
-/// A stream as a value: the node that produces it, and its key if it was keyed.
+/// A stream as a value: the node that produces it, its key if it was keyed, whether its
+/// records carry event time, and a window waiting for its `aggregate`.
 #[derive(Debug, Clone)]
 pub(crate) struct StreamValue {
     node: NodeIndex,
     key: Option<Key>,
+    timed: bool,
+    window: Option<PendingWindow>,
+}
+
+impl StreamValue {
+    fn new(node: NodeIndex, timed: bool) -> Self {
+        StreamValue {
+            node,
+            key: None,
+            timed,
+            window: None,
+        }
+    }
+}
+
+/// `window(...)` as checked, until the `aggregate` that completes it.
+#[derive(Debug, Clone)]
+struct PendingWindow {
+    kind: crate::ir::WindowKind,
+    time: crate::ir::TimeDomain,
+    lateness: i64,
+    late: Option<crate::parse::ast::Ident>,
+    span: Span,
 }
 
 #[derive(Debug, Clone)]
@@ -280,6 +306,20 @@ impl Checker<'_> {
         };
         let mut sunk = false;
         for op in &p.ops {
+            if let Some(w) = &value.window {
+                if op.name.name != "aggregate" {
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            "a window must be followed by `aggregate`",
+                            op.span.clone(),
+                            "not an aggregate",
+                        )
+                        .with_related(w.span.clone(), "the window")
+                        .with_help("write `|> window(...) |> aggregate { name: count(), ... }`"),
+                    );
+                    return Flow::Broken;
+                }
+            }
             if sunk {
                 self.diagnostics.push(Diagnostic::error(
                     "nothing can follow a sink",
@@ -298,6 +338,29 @@ impl Checker<'_> {
             Flow::Sunk
         } else {
             Flow::Stream(value)
+        }
+    }
+
+    /// Reports a window left without its `aggregate` at the end of a pipeline.
+    fn unfinished_window(&mut self, flow: Flow) -> Flow {
+        match flow {
+            Flow::Stream(v) if v.window.is_some() => {
+                let span = v
+                    .window
+                    .as_ref()
+                    .map(|w| w.span.clone())
+                    .unwrap_or_default();
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        "a window must be followed by `aggregate`",
+                        span,
+                        "this window computes nothing",
+                    )
+                    .with_help("write `|> window(...) |> aggregate { name: count(), ... }`"),
+                );
+                Flow::Broken
+            }
+            other => other,
         }
     }
 
@@ -363,8 +426,12 @@ impl Checker<'_> {
             Some(k) => Partitioning::Hash(k.fields.clone()),
             None => Partitioning::Forward,
         };
-        self.graph
-            .add_edge(from.node, to, Edge { partitioning, port });
+        let edge = Edge {
+            partitioning,
+            port,
+            late: false,
+        };
+        self.graph.add_edge(from.node, to, edge);
     }
 
     fn schema_of(&self, v: &StreamValue) -> Arc<Schema> {

@@ -4,10 +4,13 @@ use std::sync::Arc;
 
 use super::spelling::did_you_mean;
 use super::types::{ExprChecker, ListUse};
-use super::{Checker, Key, StreamValue};
+use super::{Checker, Key, PendingWindow, StreamValue};
 use crate::diagnostics::Diagnostic;
-use crate::ir::{AggFunc, AggregateField, Field, Operator, Schema, StateKind, TExpr, Type};
-use crate::parse::ast::{Expr, ExprKind, FieldInit, OpBody, OpSyntax};
+use crate::ir::{
+    AggFunc, AggregateField, Field, Operator, Schema, StateKind, TExpr, TimeDomain, Type,
+    WindowKind,
+};
+use crate::parse::ast::{Expr, ExprKind, FieldInit, OpBody, OpSyntax, Phrase, PhraseItem};
 
 /// The operator names, for suggestions and help.
 const OPERATORS: &[&str] = &[
@@ -15,6 +18,7 @@ const OPERATORS: &[&str] = &[
     "map",
     "flat_map",
     "key_by",
+    "window",
     "aggregate",
     "union",
     "sink",
@@ -38,6 +42,7 @@ impl Checker<'_> {
             ("flat_map", OpBody::Record(fields)) => self.flat_map(input, op, fields),
             ("key_by", OpBody::Args(args)) => self.key_by(input, op, args),
             ("aggregate", OpBody::Record(fields)) => self.aggregate(input, op, fields),
+            ("window", OpBody::Window(phrases)) => self.window(input, op, phrases),
             ("union", OpBody::Args(args)) => self.union(input, op, args),
             ("sink", OpBody::Sink { name, call }) => {
                 return match self.sink(input, op, name.as_ref().map(|n| (&n.name, &n.span)), call) {
@@ -112,7 +117,7 @@ impl Checker<'_> {
     ) -> Option<StreamValue> {
         let node = self.add_node(op, schema, StateKind::Stateless, span.clone());
         self.connect(input, node, 0);
-        Some(StreamValue { node, key: None })
+        Some(StreamValue::new(node, input.timed))
     }
 
     /// Checks `name: expr` fields; a bare `name` is the input field of that name.
@@ -250,6 +255,8 @@ impl Checker<'_> {
         ok.then_some(StreamValue {
             node: input.node,
             key: Some(key),
+            timed: input.timed,
+            window: None,
         })
     }
 
@@ -284,6 +291,23 @@ impl Checker<'_> {
             .iter()
             .map(|&i| schema.fields[i].clone())
             .collect();
+        let window = input.window.clone();
+        if window.as_ref().is_some_and(|w| w.kind.has_bounds()) {
+            for bound in ["window_start", "window_end"] {
+                if out_fields.iter().any(|f| f.name == bound) {
+                    self.diagnostics.push(Diagnostic::error(
+                        format!("key field `{bound}` would clash with the window's bound"),
+                        op.span.clone(),
+                        "window results have fields window_start and window_end",
+                    ));
+                    return None;
+                }
+                out_fields.push(Field {
+                    name: bound.into(),
+                    ty: Type::Timestamp,
+                });
+            }
+        }
         let mut aggregates = Vec::new();
         let mut ok = true;
         for f in fields {
@@ -314,17 +338,207 @@ impl Checker<'_> {
             name: None,
             fields: out_fields,
         });
-        let node = self.add_node(
-            Operator::Aggregate {
+        let Some(w) = window else {
+            let aggregate = Operator::Aggregate {
                 key: key.indexes.clone(),
                 aggregates,
-            },
-            out,
-            StateKind::Keyed,
-            op.span.clone(),
-        );
+            };
+            let node = self.add_node(aggregate, out, StateKind::Keyed, op.span.clone());
+            self.connect(input, node, 0);
+            return Some(StreamValue::new(node, false));
+        };
+        let windowed = Operator::WindowAggregate {
+            key: key.indexes.clone(),
+            window: w.kind,
+            time: w.time,
+            lateness: w.lateness,
+            aggregates,
+        };
+        let node = self.add_node(windowed, out, StateKind::Keyed, w.span.start..op.span.end);
         self.connect(input, node, 0);
-        Some(StreamValue { node, key: None })
+        if let Some(name) = &w.late {
+            let late = self.add_node(
+                Operator::LateRecords,
+                schema,
+                StateKind::Stateless,
+                name.span.clone(),
+            );
+            self.graph.add_edge(
+                node,
+                late,
+                crate::ir::Edge {
+                    partitioning: crate::ir::Partitioning::Forward,
+                    port: 0,
+                    late: true,
+                },
+            );
+            self.bind(
+                &name.name,
+                name.span.clone(),
+                Some(StreamValue::new(late, true)),
+            );
+        }
+        let timed = w.time == TimeDomain::EventTime && w.kind.has_bounds();
+        Some(StreamValue::new(node, timed))
+    }
+
+    fn window(
+        &mut self,
+        input: &StreamValue,
+        op: &OpSyntax,
+        phrases: &[Phrase],
+    ) -> Option<StreamValue> {
+        if input.key.is_none() {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    "`window` needs a keyed stream",
+                    op.name.span.clone(),
+                    "the input is not keyed",
+                )
+                .with_help("add `|> key_by(field)` before `window`"),
+            );
+            return None;
+        }
+        let (first, rest) = phrases.split_first()?;
+        let kind = self.window_kind(first)?;
+        let mut pending = PendingWindow {
+            kind,
+            time: TimeDomain::EventTime,
+            lateness: 0,
+            late: None,
+            span: op.span.clone(),
+        };
+        let mut ok = true;
+        for ph in rest {
+            match ph.items.as_slice() {
+                [PhraseItem::Word(w), PhraseItem::Duration(ms, _)]
+                    if w.name == "allowed_lateness" =>
+                {
+                    pending.lateness = *ms as i64;
+                }
+                [PhraseItem::Word(w), PhraseItem::Arrow(_), PhraseItem::Word(name)]
+                    if w.name == "late" =>
+                {
+                    pending.late = Some(name.clone());
+                }
+                [PhraseItem::Word(w)] if w.name == "processing_time" => {
+                    pending.time = TimeDomain::ProcessingTime
+                }
+                _ => {
+                    self.diagnostics.push(Diagnostic::error(
+                        "unknown window option",
+                        ph.span.clone(),
+                        "not an option",
+                    ).with_help("window options are `allowed_lateness <duration>`, `late -> stream_name` and `processing_time`"));
+                    ok = false;
+                }
+            }
+        }
+        let event_time_only = pending.lateness > 0 || pending.late.is_some();
+        if matches!(kind, WindowKind::Count { .. })
+            && (event_time_only || pending.time == TimeDomain::ProcessingTime)
+        {
+            self.diagnostics.push(Diagnostic::error(
+                "count windows take no time options",
+                op.span.clone(),
+                "lateness and processing time apply to time windows",
+            ));
+            ok = false;
+        } else if pending.time == TimeDomain::ProcessingTime && event_time_only {
+            self.diagnostics.push(Diagnostic::error(
+                "allowed lateness and late records apply to event-time windows",
+                op.span.clone(),
+                "this window uses processing time",
+            ));
+            ok = false;
+        } else if kind.has_bounds() && pending.time == TimeDomain::EventTime && !input.timed {
+            self.diagnostics.push(Diagnostic::error(
+                "an event-time window needs records with event time",
+                op.span.clone(),
+                "the input carries no event time",
+            ).with_help("add `with event_time(field), watermark(bounded 2s)` to the source, or use `processing_time`"));
+            ok = false;
+        }
+        ok.then(|| StreamValue {
+            node: input.node,
+            key: input.key.clone(),
+            timed: input.timed,
+            window: Some(pending),
+        })
+    }
+
+    fn window_kind(&mut self, ph: &Phrase) -> Option<WindowKind> {
+        use PhraseItem::{Duration as D, Int, Word as W};
+        let word = |w: &crate::parse::ast::Ident, s: &str| w.name == s;
+        let kind = match ph.items.as_slice() {
+            [W(t), D(size, _)] if word(t, "tumbling") => WindowKind::Tumbling {
+                size: *size as i64,
+                offset: 0,
+            },
+            [W(t), D(size, _), W(o), D(offset, _)] if word(t, "tumbling") && word(o, "offset") => {
+                WindowKind::Tumbling {
+                    size: *size as i64,
+                    offset: *offset as i64,
+                }
+            }
+            [W(t), D(size, _), W(e), D(slide, _)] if word(t, "sliding") && word(e, "every") => {
+                WindowKind::Sliding {
+                    size: *size as i64,
+                    slide: *slide as i64,
+                    offset: 0,
+                }
+            }
+            [W(t), D(size, _), W(e), D(slide, _), W(o), D(offset, _)]
+                if word(t, "sliding") && word(e, "every") && word(o, "offset") =>
+            {
+                WindowKind::Sliding {
+                    size: *size as i64,
+                    slide: *slide as i64,
+                    offset: *offset as i64,
+                }
+            }
+            [W(t), W(g), D(gap, _)] if word(t, "session") && word(g, "gap") => {
+                WindowKind::Session { gap: *gap as i64 }
+            }
+            [W(t), Int(n, _)] if word(t, "count") => WindowKind::Count { n: *n },
+            items => {
+                let unitless = items.iter().find_map(|i| match i {
+                    Int(_, s) => Some(s.clone()),
+                    _ => None,
+                });
+                let d = match unitless {
+                    Some(s) if !matches!(items.first(), Some(W(w)) if w.name == "count") => Diagnostic::error(
+                        "a window length needs a unit",
+                        s,
+                        "a number without a unit",
+                    )
+                    .with_help("write a duration such as 500ms, 10s, 5m or 1h"),
+                    _ => Diagnostic::error("unknown window", ph.span.clone(), "not a window")
+                        .with_help("the windows are `tumbling 10s [offset 2s]`, `sliding 10s every 5s [offset 1s]`, `session gap 30s` and `count 100`"),
+                };
+                self.diagnostics.push(d);
+                return None;
+            }
+        };
+        let valid = match kind {
+            WindowKind::Tumbling { size, offset } => size > 0 && offset < size,
+            WindowKind::Sliding {
+                size,
+                slide,
+                offset,
+            } => size > 0 && slide > 0 && offset < slide,
+            WindowKind::Session { gap } => gap > 0,
+            WindowKind::Count { n } => n > 0,
+        };
+        if !valid {
+            self.diagnostics.push(Diagnostic::error(
+                "window lengths must be positive, and an offset shorter than the window's step",
+                ph.span.clone(),
+                "invalid window",
+            ));
+            return None;
+        }
+        Some(kind)
     }
 
     fn aggregate_field(&mut self, schema: &Schema, f: &FieldInit) -> Option<AggregateField> {
@@ -360,7 +574,11 @@ impl Checker<'_> {
             self.diagnostics.push(d);
             return None;
         };
-        let wanted = usize::from(func != AggFunc::Count);
+        let wanted = match func {
+            AggFunc::Count => 0,
+            AggFunc::Reduce => 2,
+            _ => 1,
+        };
         if args.len() != wanted {
             self.diagnostics.push(Diagnostic::error(
                 format!(
@@ -381,14 +599,58 @@ impl Checker<'_> {
             )?),
             None => None,
         };
+        let mut combine = None;
+        if let (Some(a), Some(c)) = (&arg, args.get(1)) {
+            if a.ty == Type::Str {
+                self.diagnostics.push(Diagnostic::error(
+                    "`reduce` over str is not supported yet",
+                    a.span.clone(),
+                    "this is str",
+                ));
+                return None;
+            }
+            // The combining expression sees the running value as `a` and the new one as `b`.
+            let pair = Schema {
+                name: None,
+                fields: vec![
+                    Field {
+                        name: "a".into(),
+                        ty: a.ty.clone(),
+                    },
+                    Field {
+                        name: "b".into(),
+                        ty: a.ty.clone(),
+                    },
+                ],
+            };
+            combine = Some(ExprChecker::new(&pair, &mut self.diagnostics).check(
+                c,
+                Some(&a.ty),
+                ListUse::Refused,
+            )?);
+        }
         let ty = match (&arg, func) {
             (None, _) => Type::U64,
             (Some(_), AggFunc::Avg) => Type::F64,
             (Some(a), _) => a.ty.clone(),
         };
         if let Some(a) = &arg {
-            let allowed = a.ty.is_numeric()
-                || (a.ty == Type::Timestamp && matches!(func, AggFunc::Min | AggFunc::Max));
+            let allowed = match func {
+                AggFunc::Sum | AggFunc::Avg => a.ty.is_numeric(),
+                AggFunc::Min | AggFunc::Max => a.ty.is_numeric() || a.ty == Type::Timestamp,
+                _ => a.ty != Type::Str,
+            };
+            if !allowed && matches!(func, AggFunc::First | AggFunc::Last) {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        format!("`{}` over str is not supported yet", func.name()),
+                        a.span.clone(),
+                        "this is str",
+                    )
+                    .with_help("first and last take numbers, bools and timestamps"),
+                );
+                return None;
+            }
             if !allowed {
                 self.diagnostics.push(Diagnostic::error(
                     format!(
@@ -406,6 +668,7 @@ impl Checker<'_> {
             name: f.name.name.clone(),
             func,
             arg,
+            combine,
             ty,
         })
     }
@@ -452,6 +715,18 @@ impl Checker<'_> {
                 ok = false;
                 continue;
             }
+            if v.timed != input.timed {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        format!("`union` needs all or none of its streams to carry event time, and `{name}` differs from the input"),
+                        a.span.clone(),
+                        "event time differs",
+                    )
+                    .with_help("declare `with event_time(field)` on every source of the union, or on none"),
+                );
+                ok = false;
+                continue;
+            }
             others.push(v);
         }
         if !ok {
@@ -467,7 +742,7 @@ impl Checker<'_> {
         for (i, v) in others.iter().enumerate() {
             self.connect(v, node, i + 1);
         }
-        Some(StreamValue { node, key: None })
+        Some(StreamValue::new(node, input.timed))
     }
 }
 

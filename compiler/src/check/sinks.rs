@@ -36,8 +36,11 @@ impl Checker<'_> {
             "stdout" => {
                 let format = match call.args.as_slice() {
                     [] => SinkFormat::Csv,
-                    [Arg { name: None, value }] => match self.word(value, "csv or jsonl")?.as_str()
-                    {
+                    [Arg {
+                        name: None,
+                        word: None,
+                        value,
+                    }] => match self.word(value, "csv or jsonl")?.as_str() {
                         "csv" => SinkFormat::Csv,
                         "jsonl" => SinkFormat::Jsonl,
                         other => {

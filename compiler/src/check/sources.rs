@@ -6,9 +6,10 @@ use super::spelling::did_you_mean;
 use super::{Checker, StreamValue};
 use crate::diagnostics::Diagnostic;
 use crate::ir::{
-    Field, InputLocation, OnError, Operator, Schema, SourceFormat, SourceOp, StateKind, Type,
+    EventTime, Field, InputLocation, OnError, Operator, Schema, SourceFormat, SourceOp, StateKind,
+    Type, WatermarkSpec,
 };
-use crate::parse::ast::{Arg, Call, Expr, ExprKind, SourceDecl};
+use crate::parse::ast::{Arg, Call, Expr, ExprKind, SourceDecl, Span};
 
 const KINDS: &[&str] = &["text", "csv", "jsonl", "stdin"];
 
@@ -23,7 +24,11 @@ impl Checker<'_> {
             }
             "stdin" => {
                 let format = match s.kind.args.first() {
-                    Some(Arg { name: None, value }) => {
+                    Some(Arg {
+                        name: None,
+                        word: None,
+                        value,
+                    }) => {
                         let word = self.word(value, "a format: text, csv or jsonl")?;
                         if !["text", "csv", "jsonl"].contains(&word.as_str()) {
                             self.diagnostics.push(Diagnostic::error(
@@ -55,16 +60,18 @@ impl Checker<'_> {
         };
         let format = format?;
         let schema = self.source_schema(s, &format);
-        let on_error = self.source_options(s);
-        let (schema, on_error, input) = (schema?, on_error?, input?);
+        let options = self.source_options(s, schema.as_deref());
+        let (schema, (on_error, event_time), input) = (schema?, options?, input?);
+        let timed = event_time.is_some();
         let op = Operator::Source(SourceOp {
             name: s.name.name.clone(),
             format,
             input,
             on_error,
+            event_time,
         });
         let node = self.add_node(op, schema, StateKind::Stateless, s.span.clone());
-        Some(StreamValue { node, key: None })
+        Some(StreamValue::new(node, timed))
     }
 
     fn format(&mut self, kind: &str, call: &Call, positional: usize) -> Option<SourceFormat> {
@@ -178,37 +185,153 @@ impl Checker<'_> {
         Some(schema)
     }
 
-    fn source_options(&mut self, s: &SourceDecl) -> Option<OnError> {
+    /// `with on_error(...), event_time(field), watermark(...), idle(...)`.
+    fn source_options(
+        &mut self,
+        s: &SourceDecl,
+        schema: Option<&Schema>,
+    ) -> Option<(OnError, Option<EventTime>)> {
         let mut on_error = OnError::Fail;
+        let mut field: Option<usize> = None;
+        let mut watermark: Option<(WatermarkSpec, Span)> = None;
+        let mut idle: Option<i64> = None;
+        let mut ok = true;
         for opt in &s.options {
-            if opt.name.name != "on_error" {
-                self.diagnostics.push(
-                    Diagnostic::error(
-                        format!("unknown source option `{}`", opt.name.name),
+            match opt.name.name.as_str() {
+                "on_error" => {
+                    match opt.args.as_slice() {
+                        [Arg {
+                            name: None,
+                            word: None,
+                            value,
+                        }] => match self.policy(value) {
+                            Some(p) => on_error = p,
+                            None => ok = self.option_error(
+                                opt,
+                                "on_error takes one policy: fail, skip or dead_letter(\"path\")",
+                            ),
+                        },
+                        _ => {
+                            ok = self.option_error(
+                                opt,
+                                "on_error takes one policy: fail, skip or dead_letter(\"path\")",
+                            )
+                        }
+                    }
+                }
+                "event_time" => match (opt.args.as_slice(), schema) {
+                    (
+                        [Arg {
+                            name: None,
+                            word: None,
+                            value:
+                                Expr {
+                                    kind: ExprKind::Name(n),
+                                    span,
+                                },
+                        }],
+                        Some(schema),
+                    ) => match schema.index_of(n) {
+                        Some(i) if schema.fields[i].ty == Type::Timestamp => field = Some(i),
+                        Some(i) => {
+                            self.diagnostics.push(Diagnostic::error(
+                                    format!("event time must be a timestamp field, but `{n}` is {}", schema.fields[i].ty),
+                                    span.clone(),
+                                    "not a timestamp",
+                                ).with_help("declare the field as `timestamp` (milliseconds since the epoch)"));
+                            ok = false;
+                        }
+                        None => {
+                            let mut d = Diagnostic::error(
+                                format!("unknown field `{n}`"),
+                                span.clone(),
+                                format!("not a field of {}", schema.describe()),
+                            );
+                            if let Some(h) =
+                                did_you_mean(n, schema.fields.iter().map(|f| f.name.as_str()))
+                            {
+                                d = d.with_help(h);
+                            }
+                            self.diagnostics.push(d);
+                            ok = false;
+                        }
+                    },
+                    (_, None) => ok = false,
+                    _ => {
+                        ok =
+                            self.option_error(opt, "event_time takes the name of a timestamp field")
+                    }
+                },
+                "watermark" => {
+                    for arg in &opt.args {
+                        match (arg.name.as_ref(), arg.word.as_ref().map(|w| w.name.as_str()), &arg.value.kind) {
+                            (None, Some("bounded"), ExprKind::Duration(ms)) => {
+                                watermark = Some((WatermarkSpec::Bounded(*ms as i64), opt.span.clone()))
+                            }
+                            (None, Some("idle"), ExprKind::Duration(ms)) => idle = Some(*ms as i64),
+                            (None, None, ExprKind::Name(n)) if n == "ascending" => {
+                                watermark = Some((WatermarkSpec::Ascending, opt.span.clone()))
+                            }
+                            _ => ok = self.option_error(opt, "watermark takes `bounded <duration>` or `ascending`, and optionally `idle <duration>`"),
+                        }
+                    }
+                }
+                "idle" => match opt.args.as_slice() {
+                    [Arg {
+                        name: None,
+                        word: None,
+                        value:
+                            Expr {
+                                kind: ExprKind::Duration(ms),
+                                ..
+                            },
+                    }] => idle = Some(*ms as i64),
+                    _ => ok = self.option_error(opt, "idle takes a duration, such as idle(30s)"),
+                },
+                other => {
+                    let mut d = Diagnostic::error(
+                        format!("unknown source option `{other}`"),
                         opt.name.span.clone(),
                         "not an option",
                     )
-                    .with_help("sources take `with on_error(fail | skip | dead_letter(\"path\"))`"),
-                );
-                return None;
-            }
-            let policy = match opt.args.as_slice() {
-                [Arg { name: None, value }] => self.policy(value),
-                _ => None,
-            };
-            match policy {
-                Some(p) => on_error = p,
-                None => {
-                    self.diagnostics.push(Diagnostic::error(
-                        "on_error takes one policy: fail, skip or dead_letter(\"path\")",
-                        opt.span.clone(),
-                        "not a policy",
-                    ));
-                    return None;
+                    .with_help("sources take on_error(...), event_time(field), watermark(...) and idle(duration)");
+                    if let Some(h) =
+                        did_you_mean(other, ["on_error", "event_time", "watermark", "idle"])
+                    {
+                        d = d.with_help(h);
+                    }
+                    self.diagnostics.push(d);
+                    ok = false;
                 }
             }
         }
-        Some(on_error)
+        let event_time = match (field, watermark) {
+            (Some(field), w) => Some(EventTime {
+                field,
+                watermark: w.map_or(WatermarkSpec::Ascending, |(w, _)| w),
+                idle,
+            }),
+            (None, Some((_, span))) => {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        "a watermark needs event time",
+                        span,
+                        "no event_time(...) on this source",
+                    )
+                    .with_help("add `event_time(field)` naming the source's timestamp field"),
+                );
+                ok = false;
+                None
+            }
+            (None, None) => None,
+        };
+        ok.then_some((on_error, event_time))
+    }
+
+    fn option_error(&mut self, opt: &Call, message: &str) -> bool {
+        self.diagnostics
+            .push(Diagnostic::error(message, opt.span.clone(), "here"));
+        false
     }
 
     fn policy(&mut self, value: &Expr) -> Option<OnError> {
@@ -231,6 +354,7 @@ impl Checker<'_> {
         match call.args.first() {
             Some(Arg {
                 name: None,
+                word: None,
                 value:
                     Expr {
                         kind: ExprKind::Str(p),

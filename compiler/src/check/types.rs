@@ -75,6 +75,8 @@ impl<'a> ExprChecker<'a> {
         };
         match &e.kind {
             ExprKind::Int(v) => self.int_literal(*v, false, want, e),
+            // A duration is its number of milliseconds.
+            ExprKind::Duration(ms) => self.int_literal(*ms, false, want, e),
             ExprKind::Float(v) => mk(TExprKind::Lit(Literal::F64(*v)), Type::F64),
             ExprKind::Str(s) => mk(TExprKind::Lit(Literal::Str(s.clone())), Type::Str),
             ExprKind::Bool(b) => mk(TExprKind::Lit(Literal::Bool(*b)), Type::Bool),
@@ -234,7 +236,7 @@ impl<'a> ExprChecker<'a> {
     /// side's type.
     fn pair(&mut self, a: &Expr, b: &Expr, want: Option<&Type>) -> Option<(TExpr, TExpr)> {
         let literal = |e: &Expr| match &e.kind {
-            ExprKind::Int(_) => true,
+            ExprKind::Int(_) | ExprKind::Duration(_) => true,
             ExprKind::Unary(UnOp::Neg, i) => matches!(i.kind, ExprKind::Int(_)),
             _ => false,
         };

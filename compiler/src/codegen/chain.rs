@@ -19,7 +19,7 @@ impl Gen<'_> {
     pub(super) fn chain_input(&self, chain: &Chain) -> &[Field] {
         let head = chain.nodes[0];
         match self.plan.graph[head].op {
-            Operator::Source(_) => &self.plan.graph[head].schema.fields,
+            Operator::Source(_) | Operator::LateRecords => &self.plan.graph[head].schema.fields,
             _ => {
                 let (up, _) = self.plan.inputs(head)[0];
                 &self.plan.graph[up].schema.fields
@@ -33,7 +33,7 @@ impl Gen<'_> {
         let ty = self.records.ty(self.chain_input(chain));
         let input = ident("input");
         let body = match self.plan.graph[head].op {
-            Operator::Source(_) => self.emit(head, &input),
+            Operator::Source(_) | Operator::LateRecords => self.emit(head, &input),
             _ => self.push(head, &input),
         };
         let ops: Vec<String> = chain
@@ -45,7 +45,7 @@ impl Gen<'_> {
         quote! {
             #[doc = #doc]
             #[inline]
-            fn #name(&mut self, #input: #ty) -> ::core::result::Result<(), ::weir_runtime::JobError> {
+            fn #name(&mut self, #input: #ty, ts: i64) -> ::core::result::Result<(), ::weir_runtime::JobError> {
                 #body
                 ::core::result::Result::Ok(())
             }
@@ -64,7 +64,8 @@ impl Gen<'_> {
             Operator::Aggregate { key, aggregates } => {
                 ops::aggregate::push(self, n, key, aggregates, input)
             }
-            Operator::Union => self.emit(n, input),
+            Operator::WindowAggregate { .. } => ops::window::push(self, n, input),
+            Operator::Union | Operator::LateRecords => self.emit(n, input),
             Operator::Sink(s) => ops::sink::push(self, n, s, input),
         }
     }
@@ -81,12 +82,72 @@ impl Gen<'_> {
             }
             let method = Self::chain_method(self.plan.graph[*t].chain.expect("chained"));
             if i == last {
-                quote!(self.#method(#record)?;)
+                quote!(self.#method(#record, ts)?;)
             } else {
-                quote!(self.#method(#record.clone())?;)
+                quote!(self.#method(#record.clone(), ts)?;)
             }
         });
         quote!(#(#steps)*)
+    }
+
+    /// The method carrying watermarks into chain `id`.
+    pub(super) fn watermark_method(id: usize) -> Ident {
+        ident(&format!("watermark_{id}"))
+    }
+
+    /// `watermark_N(port, wm)`: a watermark arriving at chain `chain` on input `port`. A
+    /// merge takes the minimum of its inputs; an event-time window fires what is due; then
+    /// the watermark goes on to every chain this one feeds.
+    pub(super) fn watermark_fn(&self, chain: &Chain) -> TokenStream {
+        let name = Self::watermark_method(chain.id);
+        let head = chain.nodes[0];
+        let arrive = match &self.plan.graph[head].op {
+            Operator::Union => {
+                let u = ops::union::field(head);
+                quote! {
+                    let now = self.clock.now();
+                    let ::core::option::Option::Some(wm) = self.#u.update(port, wm, now) else {
+                        return ::core::result::Result::Ok(());
+                    };
+                }
+            }
+            Operator::WindowAggregate { window, time, .. }
+                if window.has_bounds() && *time == crate::ir::TimeDomain::EventTime =>
+            {
+                let w = ident(&format!("watermark_{}", head.index()));
+                let fire = ident(&format!("fire_{}", head.index()));
+                quote! {
+                    let _ = port;
+                    self.#w = wm;
+                    self.#fire(wm)?;
+                }
+            }
+            _ => quote!(let _ = port;),
+        };
+        let mut forwards = Vec::new();
+        for &n in &chain.nodes {
+            for e in self
+                .plan
+                .graph
+                .edges_directed(n, petgraph::Direction::Outgoing)
+            {
+                use petgraph::visit::EdgeRef;
+                let target = self.plan.graph[e.target()].chain.expect("chained");
+                if target != chain.id {
+                    let method = Self::watermark_method(target);
+                    let port = e.weight().port;
+                    forwards.push(quote!(self.#method(#port, wm)?;));
+                }
+            }
+        }
+        quote! {
+            #[allow(unused_variables)]
+            fn #name(&mut self, port: usize, wm: i64) -> ::core::result::Result<(), ::weir_runtime::JobError> {
+                #arrive
+                #(#forwards)*
+                ::core::result::Result::Ok(())
+            }
+        }
     }
 
     /// The variable for the record node `n` makes.

@@ -17,6 +17,9 @@ use crate::parse::ast::{BinOp, UnOp};
 pub struct ExprGen<'a> {
     /// The record variable.
     pub record: &'a Ident,
+    /// Fields are local variables of their own name rather than members of `record` (for
+    /// `reduce`'s combining expression over `a` and `b`).
+    pub locals: bool,
     /// For the places named in run-time errors.
     pub file: &'a SourceFile,
 }
@@ -26,6 +29,10 @@ impl ExprGen<'_> {
     pub fn value(&self, e: &TExpr) -> TokenStream {
         match &e.kind {
             TExprKind::Lit(l) => literal(l),
+            TExprKind::Field(_, name) if self.locals => {
+                let f = field_ident(name);
+                quote!(#f)
+            }
             TExprKind::Field(_, name) => {
                 let r = self.record;
                 let f = field_ident(name);

@@ -5,6 +5,7 @@
 //! ends. Stateful operators call runtime state types; sources and sinks are runtime types
 //! driven by a loop in `run`. See `docs/architecture.md` for the shape of the output.
 
+mod accumulators;
 mod chain;
 mod expr;
 mod names;
@@ -56,13 +57,17 @@ impl Gen<'_> {
         let records = self.records.definitions();
         let job = self.job_struct();
         let chains = self.plan.chains.iter().map(|c| self.chain_fn(c));
-        let finishes = self
-            .stateful
-            .iter()
-            .map(|&n| ops::aggregate::finish_fn(self, n));
-        let finish_calls = self.stateful.iter().map(|&n| {
-            let f = names::ident(&format!("finish_{}", n.index()));
-            quote!(self.#f()?;)
+        let watermarks = self.plan.chains.iter().map(|c| self.watermark_fn(c));
+        let node_methods = self.stateful.iter().map(|&n| match self.plan.graph[n].op {
+            Operator::Aggregate { .. } => ops::aggregate::finish_fn(self, n),
+            _ => ops::window::methods(self, n),
+        });
+        let finish_calls = self.stateful.iter().map(|&n| match self.plan.graph[n].op {
+            Operator::Aggregate { .. } => {
+                let f = names::ident(&format!("finish_{}", n.index()));
+                quote!(self.#f()?;)
+            }
+            _ => ops::window::finish(self, n),
         });
         let sink_finishes = self.sinks().map(|n| {
             let s = ops::sink::field(n);
@@ -83,10 +88,12 @@ impl Gen<'_> {
             impl WeirJob {
                 #(#chains)*
 
-                #(#finishes)*
+                #(#watermarks)*
+
+                #(#node_methods)*
 
                 /// End of input: emits the final state of stateful operators in topological
-                /// order, then flushes the sinks.
+                /// order (windows still open fire), then flushes the sinks.
                 fn finish(&mut self, ctx: &mut ::weir_runtime::JobContext) -> ::core::result::Result<(), ::weir_runtime::JobError> {
                     #(#finish_calls)*
                     #(#sink_finishes)*
@@ -116,10 +123,22 @@ impl Gen<'_> {
     fn job_struct(&self) -> TokenStream {
         let mut fields = Vec::new();
         let mut inits = Vec::new();
+        fields.push(quote!(clock: ::weir_runtime::time::Clock));
+        inits.push(quote!(clock: ctx.clock()));
         for (i, &n) in self.stateful.iter().enumerate() {
-            let (f, init) = ops::aggregate::state_field(self, n, i);
+            let (f, init) = match self.plan.graph[n].op {
+                Operator::Aggregate { .. } => ops::aggregate::state_field(self, n, i),
+                _ => ops::window::state_field(self, n, i),
+            };
             fields.push(f);
             inits.push(init);
+        }
+        for n in self.plan.graph.node_indices() {
+            if let Operator::Union = self.plan.graph[n].op {
+                let (f, init) = ops::union::state_field(self, n);
+                fields.push(f);
+                inits.push(init);
+            }
         }
         for n in self.sinks() {
             let (f, init) = ops::sink::sink_field(self, n);

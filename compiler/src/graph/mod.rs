@@ -119,6 +119,7 @@ impl GraphView {
                     from: a.index(),
                     to: b.index(),
                     partitioning: match &plan.graph[e].partitioning {
+                        _ if plan.graph[e].late => "late records".into(),
                         Partitioning::Forward => "forward".into(),
                         Partitioning::Hash(k) => format!("hash({})", k.join(", ")),
                     },

@@ -57,6 +57,8 @@ pub struct Edge {
     pub partitioning: Partitioning,
     /// Which input of the target this is (0 for single-input operators).
     pub port: usize,
+    /// Whether the edge carries the source node's late records rather than its results.
+    pub late: bool,
 }
 
 /// A chain: nodes fused into one loop, head first, joined by forward edges.
@@ -93,11 +95,21 @@ impl Plan {
         v
     }
 
-    /// The nodes `n` feeds, in the order the edges were made.
+    /// The nodes `n` feeds with its results, in the order the edges were made.
     pub fn outputs(&self, n: NodeIndex) -> Vec<(NodeIndex, &Edge)> {
+        self.edges_out(n, false)
+    }
+
+    /// The nodes `n` feeds with its late records (a window's side output).
+    pub fn late_outputs(&self, n: NodeIndex) -> Vec<(NodeIndex, &Edge)> {
+        self.edges_out(n, true)
+    }
+
+    fn edges_out(&self, n: NodeIndex, late: bool) -> Vec<(NodeIndex, &Edge)> {
         let mut v: Vec<_> = self
             .graph
             .edges_directed(n, Direction::Outgoing)
+            .filter(|e| e.weight().late == late)
             .map(|e| (e.target(), e.weight(), e.id()))
             .collect();
         v.sort_by_key(|(_, _, id)| *id);

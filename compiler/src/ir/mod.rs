@@ -9,8 +9,8 @@ mod types;
 pub use expr::{Func, Literal, TExpr, TExprKind};
 pub use graph::{Chain, Edge, Node, Partitioning, Plan, StateKind};
 pub use operator::{
-    AggFunc, AggregateField, InputLocation, OnError, Operator, OutputLocation, SinkFormat, SinkOp,
-    SourceFormat, SourceOp,
+    AggFunc, AggregateField, EventTime, InputLocation, OnError, Operator, OutputLocation,
+    SinkFormat, SinkOp, SourceFormat, SourceOp, TimeDomain, WatermarkSpec, WindowKind,
 };
 pub use state_layout::{accumulator_offsets, KeyLayout};
 pub use types::{Field, Schema, Type};

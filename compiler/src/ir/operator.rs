@@ -36,6 +36,21 @@ pub enum Operator {
         /// The aggregates, in output order after the key fields.
         aggregates: Vec<AggregateField>,
     },
+    /// Aggregates each key's records per window; results carry the window's bounds.
+    WindowAggregate {
+        /// Key field indexes in the input record.
+        key: Vec<usize>,
+        /// Which windows a record belongs to.
+        window: WindowKind,
+        /// Event time (watermarks) or processing time (the clock).
+        time: TimeDomain,
+        /// How long after its end a window still takes late records, in ms.
+        lateness: i64,
+        /// The aggregates, in output order after the key fields (and window bounds).
+        aggregates: Vec<AggregateField>,
+    },
+    /// The records a window operator found too late: its side output.
+    LateRecords,
     /// Merges streams of the same schema.
     Union,
     /// Writes records.
@@ -51,6 +66,8 @@ impl Operator {
             Operator::Map { .. } => "map",
             Operator::FlatMap { .. } => "flat_map",
             Operator::Aggregate { .. } => "aggregate",
+            Operator::WindowAggregate { .. } => "window",
+            Operator::LateRecords => "late",
             Operator::Union => "union",
             Operator::Sink(_) => "sink",
         }
@@ -72,19 +89,139 @@ impl fmt::Display for Operator {
             Operator::Map { fields: fs } => write!(f, "map {{ {} }}", fields(fs)),
             Operator::FlatMap { fields: fs, .. } => write!(f, "flat_map {{ {} }}", fields(fs)),
             Operator::Aggregate { aggregates, .. } => {
-                let aggs: Vec<String> = aggregates
-                    .iter()
-                    .map(|a| match &a.arg {
-                        Some(e) => format!("{}: {}({e})", a.name, a.func.name()),
-                        None => format!("{}: {}()", a.name, a.func.name()),
-                    })
-                    .collect();
-                write!(f, "aggregate {{ {} }}", aggs.join(", "))
+                write!(f, "aggregate {{ {} }}", describe_aggregates(aggregates))
             }
+            Operator::WindowAggregate {
+                window,
+                time,
+                lateness,
+                aggregates,
+                ..
+            } => {
+                write!(f, "window({window}")?;
+                if *time == TimeDomain::ProcessingTime {
+                    f.write_str(", processing_time")?;
+                }
+                if *lateness > 0 {
+                    write!(f, ", allowed_lateness {lateness}ms")?;
+                }
+                write!(
+                    f,
+                    ") |> aggregate {{ {} }}",
+                    describe_aggregates(aggregates)
+                )
+            }
+            Operator::LateRecords => f.write_str("late records"),
             Operator::Union => f.write_str("union"),
             Operator::Sink(s) => write!(f, "sink {} = {}", s.name, s.describe()),
         }
     }
+}
+
+fn describe_aggregates(aggregates: &[AggregateField]) -> String {
+    aggregates
+        .iter()
+        .map(|a| match (&a.arg, &a.combine) {
+            (Some(e), Some(c)) => format!("{}: {}({e}, {c})", a.name, a.func.name()),
+            (Some(e), None) => format!("{}: {}({e})", a.name, a.func.name()),
+            (None, _) => format!("{}: {}()", a.name, a.func.name()),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Which windows a record belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum WindowKind {
+    /// Back-to-back windows of `size` ms, aligned to `offset`.
+    Tumbling {
+        /// Length in ms.
+        size: i64,
+        /// Alignment in ms.
+        offset: i64,
+    },
+    /// Windows of `size` ms starting every `slide` ms, aligned to `offset`.
+    Sliding {
+        /// Length in ms.
+        size: i64,
+        /// Step in ms.
+        slide: i64,
+        /// Alignment in ms.
+        offset: i64,
+    },
+    /// Sessions: a window closes after `gap` ms without records for its key.
+    Session {
+        /// Inactivity gap in ms.
+        gap: i64,
+    },
+    /// Every `n` records of a key (a global window with a count trigger).
+    Count {
+        /// Records per window.
+        n: u64,
+    },
+}
+
+impl WindowKind {
+    /// Whether results carry `window_start` and `window_end` (time windows do).
+    pub fn has_bounds(self) -> bool {
+        !matches!(self, WindowKind::Count { .. })
+    }
+}
+
+impl fmt::Display for WindowKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            WindowKind::Tumbling { size, offset } => {
+                write!(f, "tumbling {size}ms")?;
+                if offset != 0 {
+                    write!(f, " offset {offset}ms")?;
+                }
+                Ok(())
+            }
+            WindowKind::Sliding {
+                size,
+                slide,
+                offset,
+            } => {
+                write!(f, "sliding {size}ms every {slide}ms")?;
+                if offset != 0 {
+                    write!(f, " offset {offset}ms")?;
+                }
+                Ok(())
+            }
+            WindowKind::Session { gap } => write!(f, "session gap {gap}ms"),
+            WindowKind::Count { n } => write!(f, "count {n}"),
+        }
+    }
+}
+
+/// Which clock decides a record's windows and when they fire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum TimeDomain {
+    /// The record's timestamp; windows fire on watermarks.
+    EventTime,
+    /// The processing clock at arrival; windows fire as the clock passes their end.
+    ProcessingTime,
+}
+
+/// A source's event time: where timestamps come from and how watermarks follow them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventTime {
+    /// The timestamp field's index in the source schema.
+    pub field: usize,
+    /// Watermark strategy.
+    pub watermark: WatermarkSpec,
+    /// Idleness timeout in ms, if any.
+    pub idle: Option<i64>,
+}
+
+/// How watermarks follow timestamps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum WatermarkSpec {
+    /// Out of order by at most this many ms.
+    Bounded(i64),
+    /// Timestamps never decrease.
+    Ascending,
 }
 
 /// A source: a format read from a location, with a bad-record policy.
@@ -98,6 +235,8 @@ pub struct SourceOp {
     pub input: InputLocation,
     /// What to do with a record that does not decode.
     pub on_error: OnError,
+    /// Event time, if declared.
+    pub event_time: Option<EventTime>,
 }
 
 impl SourceOp {
@@ -106,13 +245,30 @@ impl SourceOp {
             InputLocation::Path(p) => format!("{p:?}"),
             InputLocation::Stdin => "stdin".into(),
         };
-        match &self.format {
+        let kind = match &self.format {
             SourceFormat::Text => format!("text({at})"),
             SourceFormat::Jsonl => format!("jsonl({at})"),
             SourceFormat::Csv { header, delimiter } => format!(
                 "csv({at}, header: {header}, delimiter: {:?})",
                 char::from(*delimiter)
             ),
+        };
+        match &self.event_time {
+            None => kind,
+            Some(et) => {
+                let wm = match et.watermark {
+                    WatermarkSpec::Bounded(ms) => format!("bounded {ms}ms"),
+                    WatermarkSpec::Ascending => "ascending".into(),
+                };
+                let idle = et
+                    .idle
+                    .map(|ms| format!(", idle {ms}ms"))
+                    .unwrap_or_default();
+                format!(
+                    "{kind} with event_time(#{}), watermark({wm}{idle})",
+                    et.field
+                )
+            }
         }
     }
 }
@@ -204,6 +360,8 @@ pub struct AggregateField {
     pub func: AggFunc,
     /// Its argument (none for `count()`).
     pub arg: Option<TExpr>,
+    /// For `reduce`: how two values combine, over fields `a` and `b`.
+    pub combine: Option<TExpr>,
     /// The output type.
     pub ty: Type,
 }
@@ -217,6 +375,9 @@ pub enum AggFunc {
     Min,
     Max,
     Avg,
+    First,
+    Last,
+    Reduce,
 }
 
 impl AggFunc {
@@ -228,6 +389,9 @@ impl AggFunc {
             "min" => AggFunc::Min,
             "max" => AggFunc::Max,
             "avg" => AggFunc::Avg,
+            "first" => AggFunc::First,
+            "last" => AggFunc::Last,
+            "reduce" => AggFunc::Reduce,
             _ => return None,
         })
     }
@@ -240,17 +404,27 @@ impl AggFunc {
             AggFunc::Min => "min",
             AggFunc::Max => "max",
             AggFunc::Avg => "avg",
+            AggFunc::First => "first",
+            AggFunc::Last => "last",
+            AggFunc::Reduce => "reduce",
         }
     }
 
     /// Accumulator words (8 bytes each) the function needs.
     pub fn words(self) -> usize {
         match self {
+            // sum and count
             AggFunc::Avg => 2,
+            // value, its event time, and whether there is one
+            AggFunc::First | AggFunc::Last => 3,
+            // value, and whether there is one
+            AggFunc::Reduce => 2,
             _ => 1,
         }
     }
 
     /// All names, for suggestions.
-    pub const NAMES: &'static [&'static str] = &["count", "sum", "min", "max", "avg"];
+    pub const NAMES: &'static [&'static str] = &[
+        "count", "sum", "min", "max", "avg", "first", "last", "reduce",
+    ];
 }

@@ -77,6 +77,8 @@ pub struct Call {
 pub struct Arg {
     /// `header` in `header: false`.
     pub name: Option<Ident>,
+    /// `bounded` in `bounded 2s`: a word qualifying the value.
+    pub word: Option<Ident>,
     /// The value.
     pub value: Expr,
 }
@@ -119,6 +121,8 @@ pub enum OpBody {
     Args(Vec<Expr>),
     /// `{ name: expr, name, ... }`
     Record(Vec<FieldInit>),
+    /// `window(phrase, ...)`, e.g. `window(sliding 10s every 5s, late -> late_bids)`.
+    Window(Vec<Phrase>),
     /// `sink [name =] kind(args)`
     Sink {
         /// The sink's name, when given.
@@ -126,6 +130,38 @@ pub enum OpBody {
         /// Its kind and arguments.
         call: Call,
     },
+}
+
+/// Words, durations and numbers in a row, as in `tumbling 10s offset 2s`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Phrase {
+    /// The items in order.
+    pub items: Vec<PhraseItem>,
+    /// The whole phrase.
+    pub span: Span,
+}
+
+/// One item of a [`Phrase`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum PhraseItem {
+    /// A word.
+    Word(Ident),
+    /// A duration, in milliseconds.
+    Duration(u64, Span),
+    /// A whole number.
+    Int(u64, Span),
+    /// `->`
+    Arrow(Span),
+}
+
+impl PhraseItem {
+    /// Where the item is written.
+    pub fn span(&self) -> Span {
+        match self {
+            PhraseItem::Word(i) => i.span.clone(),
+            PhraseItem::Duration(_, s) | PhraseItem::Int(_, s) | PhraseItem::Arrow(s) => s.clone(),
+        }
+    }
 }
 
 /// `name: expr`, or `name` alone (short for `name: name`).
@@ -153,6 +189,8 @@ pub enum ExprKind {
     Int(u64),
     /// A float literal.
     Float(f64),
+    /// A duration literal (`500ms`, `10s`, `5m`, `1h`, `1d`), in milliseconds.
+    Duration(u64),
     /// A string literal, escapes resolved.
     Str(String),
     /// `true` or `false`.

@@ -52,6 +52,7 @@ fn significant<'a>(p: Pair<'a, Rule>) -> impl Iterator<Item = Pair<'a, Rule>> {
                 | Rule::kw_let
                 | Rule::kw_with
                 | Rule::kw_sink
+                | Rule::kw_window
                 | Rule::kw_if
                 | Rule::kw_then
                 | Rule::kw_else
@@ -149,9 +150,22 @@ impl Builder {
                     }
                     _ => None,
                 };
-                let value = self.expr(parts.next().expect("argument value"));
+                let v = parts.next().expect("argument value");
+                let (word, value) = if v.as_rule() == Rule::phrase_arg {
+                    let mut it = v.into_inner();
+                    let word = ident(it.next().expect("phrase word"));
+                    let d = it.next().expect("phrase duration");
+                    let value = Expr {
+                        span: span(&d),
+                        kind: ExprKind::Duration(self.duration(&d)),
+                    };
+                    (Some(word), value)
+                } else {
+                    (None, self.expr(v))
+                };
                 Arg {
                     name: arg_name,
+                    word,
                     value,
                 }
             })
@@ -198,6 +212,38 @@ impl Builder {
                         name: sink_name,
                         call,
                     },
+                    span: whole,
+                }
+            }
+            Rule::window_op => {
+                let kw = p.clone().into_inner().next().expect("window keyword");
+                let name = Ident {
+                    name: "window".into(),
+                    span: span(&kw),
+                };
+                let phrases = significant(p)
+                    .map(|ph| {
+                        let whole = span(&ph);
+                        let items = ph
+                            .into_inner()
+                            .map(|item| match item.as_rule() {
+                                Rule::duration => {
+                                    PhraseItem::Duration(self.duration(&item), span(&item))
+                                }
+                                Rule::int => PhraseItem::Int(
+                                    item.as_str().parse().unwrap_or(u64::MAX),
+                                    span(&item),
+                                ),
+                                Rule::arrow => PhraseItem::Arrow(span(&item)),
+                                _ => PhraseItem::Word(ident(item)),
+                            })
+                            .collect();
+                        Phrase { items, span: whole }
+                    })
+                    .collect();
+                OpSyntax {
+                    name,
+                    body: OpBody::Window(phrases),
                     span: whole,
                 }
             }
@@ -295,6 +341,7 @@ impl Builder {
                 }
             },
             Rule::float => ExprKind::Float(p.as_str().parse().unwrap_or(f64::INFINITY)),
+            Rule::duration => ExprKind::Duration(self.duration(&p)),
             Rule::boolean => ExprKind::Bool(p.as_str() == "true"),
             Rule::string => {
                 let inner = p.into_inner().next().expect("string body");
@@ -316,6 +363,35 @@ impl Builder {
             r => unreachable!("primary rule {r:?}"),
         };
         Expr { kind, span: s }
+    }
+
+    /// A duration literal in milliseconds; one too large is reported.
+    fn duration(&mut self, p: &Pair<'_, Rule>) -> u64 {
+        let text = p.as_str();
+        let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+        let unit: u64 = match &text[digits.len()..] {
+            "ms" => 1,
+            "s" => 1_000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            _ => 86_400_000,
+        };
+        match digits
+            .parse::<u64>()
+            .ok()
+            .and_then(|n| n.checked_mul(unit))
+            .filter(|&ms| ms <= i64::MAX as u64)
+        {
+            Some(ms) => ms,
+            None => {
+                self.diagnostics.push(Diagnostic::error(
+                    "duration is too large",
+                    span(p),
+                    "more than 2^63 milliseconds",
+                ));
+                0
+            }
+        }
     }
 
     fn unescape(&mut self, p: Pair<'_, Rule>) -> String {

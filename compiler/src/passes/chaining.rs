@@ -22,8 +22,9 @@ impl Pass for ChainingPass {
         for n in plan.topo_order() {
             let inputs = plan.inputs(n);
             let fused = match inputs.as_slice() {
-                [(up, edge)] if edge.partitioning == Partitioning::Forward => {
-                    (plan.outputs(*up).len() == 1).then(|| plan.graph[*up].chain)
+                [(up, edge)] if edge.partitioning == Partitioning::Forward && !edge.late => {
+                    let single = plan.outputs(*up).len() + plan.late_outputs(*up).len() == 1;
+                    single.then(|| plan.graph[*up].chain)
                 }
                 _ => None,
             }

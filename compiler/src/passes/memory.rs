@@ -4,6 +4,8 @@
 //! division of a concrete `--memory` among them is `weir_runtime::memory::divide_memory`,
 //! shared by `weir explain` and the running job so both show the same budgets.
 //!
+//! Windows weigh twice an aggregation and need two more pages (window nodes and timers).
+//!
 //! The minimum for a keyed aggregation is what its table needs to reach its first index
 //! growth: one index page, the data pages holding the entries that fill it to its load
 //! limit, and the two pages of the grown index (old and new index live together for a
@@ -21,6 +23,12 @@ pub struct MemoryPass;
 /// Weight of a keyed aggregation. Windows and joins, which hold more per key, will weigh
 /// more.
 const AGGREGATE_WEIGHT: u32 = 1;
+/// Weight of a window operator: it holds a block per key and open window, so it gets twice
+/// an aggregate's share.
+const WINDOW_WEIGHT: u32 = 2;
+/// A time window's pages besides its key table: the first page of window nodes and the
+/// first page of timers.
+const WINDOW_EXTRA_PAGES: u64 = 2;
 /// Bytes assumed per string in a key, for sizing the minimum.
 const ASSUMED_STR_BYTES: usize = 16;
 /// The runtime's entry header: hash and key length.
@@ -36,16 +44,31 @@ impl Pass for MemoryPass {
             let input = plan.inputs(n)[0].0;
             let input_schema = plan.graph[input].schema.clone();
             let node = &mut plan.graph[n];
-            if let Operator::Aggregate { key, aggregates } = &node.op {
-                let layout = KeyLayout::new(&input_schema, key);
-                let strings = layout.fields.iter().filter(|f| f.2 == Type::Str).count();
-                let (_, acc) = accumulator_offsets(aggregates);
-                let entry = ENTRY_HEADER + acc + layout.fixed_len + strings * ASSUMED_STR_BYTES;
-                node.memory = Some(MemoryDemand {
-                    weight: AGGREGATE_WEIGHT,
-                    min_pages: keyed_table_min_pages(entry, DEFAULT_PAGE_SIZE),
-                });
-            }
+            let (key, aggregates, weight, extra) = match &node.op {
+                Operator::Aggregate { key, aggregates } => (key, aggregates, AGGREGATE_WEIGHT, 0),
+                Operator::WindowAggregate {
+                    key,
+                    aggregates,
+                    window,
+                    ..
+                } => {
+                    let extra = if window.has_bounds() {
+                        WINDOW_EXTRA_PAGES
+                    } else {
+                        0
+                    };
+                    (key, aggregates, WINDOW_WEIGHT, extra)
+                }
+                _ => continue,
+            };
+            let layout = KeyLayout::new(&input_schema, key);
+            let strings = layout.fields.iter().filter(|f| f.2 == Type::Str).count();
+            let (_, acc) = accumulator_offsets(aggregates);
+            let entry = ENTRY_HEADER + acc + layout.fixed_len + strings * ASSUMED_STR_BYTES;
+            node.memory = Some(MemoryDemand {
+                weight,
+                min_pages: keyed_table_min_pages(entry, DEFAULT_PAGE_SIZE) + extra,
+            });
         }
         Diagnostics::new()
     }

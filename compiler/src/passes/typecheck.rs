@@ -48,9 +48,14 @@ fn check_node(plan: &Plan, n: NodeIndex) -> Result<(), String> {
         return Err(format!("it has {} inputs", inputs.len()));
     }
     let want_state = match node.op {
-        Operator::Aggregate { .. } => StateKind::Keyed,
+        Operator::Aggregate { .. } | Operator::WindowAggregate { .. } => StateKind::Keyed,
         _ => StateKind::Stateless,
     };
+    let late_inputs = inputs.iter().filter(|(_, e)| e.late).count();
+    let wants_late = matches!(node.op, Operator::LateRecords);
+    if late_inputs != usize::from(wants_late) {
+        return Err("late records flow only from a window to its side output".into());
+    }
     if node.state != want_state {
         return Err(format!("its state kind is {:?}", node.state));
     }
@@ -81,7 +86,21 @@ fn check_node(plan: &Plan, n: NodeIndex) -> Result<(), String> {
             }
             Ok(())
         }
-        (Operator::Aggregate { key, aggregates }, Some(i)) => {
+        (Operator::LateRecords, Some(_)) => {
+            let (window, _) = inputs[0];
+            if !matches!(plan.graph[window].op, Operator::WindowAggregate { .. }) {
+                return Err("its input is not a window".into());
+            }
+            let window_input = plan.inputs(window)[0].0;
+            same(&node.schema, &plan.graph[window_input].schema)
+        }
+        (
+            Operator::WindowAggregate {
+                key, aggregates, ..
+            },
+            Some(i),
+        )
+        | (Operator::Aggregate { key, aggregates }, Some(i)) => {
             let names: Vec<String> = key.iter().map(|&k| i.fields[k].name.clone()).collect();
             if inputs[0].1.partitioning != Partitioning::Hash(names) {
                 return Err("its input is not hash-partitioned on its key".into());
@@ -91,7 +110,11 @@ fn check_node(plan: &Plan, n: NodeIndex) -> Result<(), String> {
                     expr(e, i)?;
                 }
             }
-            if node.schema.fields.len() != key.len() + aggregates.len() {
+            let bounds = match node.op {
+                Operator::WindowAggregate { window, .. } if window.has_bounds() => 2,
+                _ => 0,
+            };
+            if node.schema.fields.len() != key.len() + bounds + aggregates.len() {
                 return Err("its output schema does not match its key and aggregates".into());
             }
             Ok(())

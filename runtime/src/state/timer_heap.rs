@@ -105,7 +105,9 @@ impl TimerHeap {
             self.write(i, last);
         }
         // Give back a page once two pages' worth of room is free.
-        while self.pages.len() > 1 && self.len + 2 * self.per_page <= self.pages.len() * self.per_page {
+        while self.pages.len() > 1
+            && self.len + 2 * self.per_page <= self.pages.len() * self.per_page
+        {
             let page = self.pages.pop().expect("more than one page");
             self.mem.release(page);
         }

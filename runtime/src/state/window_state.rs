@@ -25,11 +25,9 @@ const CLEANUP: u32 = 0x8000_0000;
 pub enum WindowOutcome {
     /// Added; the window fires later.
     Added,
-    /// The window had already fired (its time has passed but it is kept for allowed
-    /// lateness): emit its updated result now, with [`WindowState::copy_window`].
+    /// The window's time has passed (it is kept for allowed lateness): emit its updated
+    /// result now, with [`WindowState::copy_window`].
     Refire(u32),
-    /// The window is past its allowed lateness: the record is late for it.
-    Late,
 }
 
 /// A window copied out for emitting: the key bytes are `out[..key_len]`, the accumulator
@@ -92,20 +90,21 @@ impl WindowState {
         self.timers.peek().map(|t| t.time)
     }
 
-    /// Adds a record to the fixed window `[start, end)` of `key` at watermark `wm`: `init`
-    /// prepares a new window's accumulators, `update` adds the record.
+    /// The fixed window `[start, end)` of `key` at watermark `wm`, opened with `init` if new;
+    /// `None` when the window is past its allowed lateness (the record is late for it).
+    /// Update the accumulators with [`acc_mut`](Self::acc_mut), then call
+    /// [`after_update`](Self::after_update).
     #[inline]
-    pub fn add(
+    pub fn open(
         &mut self,
         key: &[u8],
         start: i64,
         end: i64,
         wm: i64,
         init: impl FnOnce(&mut [u8]),
-        update: impl FnOnce(&mut [u8]),
-    ) -> Result<WindowOutcome, JobError> {
+    ) -> Result<Option<u32>, JobError> {
         if self.expired(end, wm) {
-            return Ok(WindowOutcome::Late);
+            return Ok(None);
         }
         let key_addr = self.keys.upsert_entry(key, |a| a.fill(0))?;
         let mut prev: Option<u32> = None;
@@ -113,8 +112,7 @@ impl WindowState {
         while let Some(n) = cur {
             let s = self.start(n);
             if s == start {
-                update(self.acc_mut(n));
-                return Ok(self.after_update(n, wm));
+                return Ok(Some(n));
             }
             if s > start {
                 break;
@@ -122,30 +120,29 @@ impl WindowState {
             prev = Some(n);
             cur = self.next(n);
         }
-        let n = self.open(key_addr, start, end, prev, cur)?;
+        let n = self.link(key_addr, start, end, prev, cur)?;
         init(self.acc_mut(n));
-        update(self.acc_mut(n));
         self.schedule(n, end, wm)?;
-        Ok(self.after_update(n, wm))
+        Ok(Some(n))
     }
 
-    /// Adds a record at `ts` to `key`'s session windows with inactivity `gap`: the record's
-    /// own window `[ts, ts + gap)` merges with every session it touches, combining their
-    /// accumulators with `merge(into, from)`.
+    /// The session window of `key` that a record at `ts` joins, with inactivity `gap`: the
+    /// record's own window `[ts, ts + gap)` merges with every session it touches, combining
+    /// their accumulators with `merge(into, from)`. `None` when the record's window is past
+    /// its allowed lateness. Update and finish as with [`open`](Self::open).
     #[allow(clippy::too_many_arguments)]
-    pub fn add_session(
+    pub fn open_session(
         &mut self,
         key: &[u8],
         ts: i64,
         gap: i64,
         wm: i64,
         init: impl FnOnce(&mut [u8]),
-        update: impl FnOnce(&mut [u8]),
-        merge: impl Fn(&mut [u8], &[u8]),
-    ) -> Result<WindowOutcome, JobError> {
+        mut merge: impl FnMut(&mut [u8], &[u8]) -> Result<(), JobError>,
+    ) -> Result<Option<u32>, JobError> {
         let end = ts.saturating_add(gap);
         if self.expired(end, wm) {
-            return Ok(WindowOutcome::Late);
+            return Ok(None);
         }
         let key_addr = self.keys.upsert_entry(key, |a| a.fill(0))?;
         // Sessions that touch [ts, end], in start order (Flink merges windows that touch).
@@ -164,11 +161,10 @@ impl WindowState {
             cur = self.next(n);
         }
         let Some(&target) = self.scratch_nodes.first() else {
-            let n = self.open(key_addr, ts, end, prev, cur)?;
+            let n = self.link(key_addr, ts, end, prev, cur)?;
             init(self.acc_mut(n));
-            update(self.acc_mut(n));
             self.schedule(n, end, wm)?;
-            return Ok(self.after_update(n, wm));
+            return Ok(Some(n));
         };
         let (mut new_start, mut new_end) = (ts.min(self.start(target)), end.max(self.end(target)));
         let others: Vec<u32> = self.scratch_nodes[1..].to_vec();
@@ -178,11 +174,11 @@ impl WindowState {
             let mut from = std::mem::take(&mut self.scratch_acc);
             from.clear();
             from.extend_from_slice(self.acc(other));
-            merge(self.acc_mut(target), &from);
+            let merged = merge(self.acc_mut(target), &from);
             self.scratch_acc = from;
+            merged?;
             self.remove(other);
         }
-        update(self.acc_mut(target));
         if new_start != self.start(target) || new_end != self.end(target) {
             let node = self.nodes.get_mut(target);
             write_u64(node, START, new_start as u64);
@@ -190,7 +186,28 @@ impl WindowState {
             self.set_meta(target, 0);
             self.schedule(target, new_end, wm)?;
         }
-        Ok(self.after_update(target, wm))
+        Ok(Some(target))
+    }
+
+    /// The accumulator block of window node `n`.
+    #[inline]
+    pub fn acc_mut(&mut self, n: u32) -> &mut [u8] {
+        let size = self.acc_size;
+        &mut self.nodes.get_mut(n)[NODE_HEADER..NODE_HEADER + size]
+    }
+
+    /// After a record landed in window `n` at watermark `wm`: a window whose time has
+    /// already passed fires at once, with the updated result.
+    #[inline]
+    pub fn after_update(&mut self, n: u32, wm: i64) -> WindowOutcome {
+        if self.end(n).saturating_sub(1) <= wm {
+            let version = self.version_of(n);
+            let node = self.nodes.get_mut(n);
+            write_u64(node, META, u64::from(version) | FIRED);
+            WindowOutcome::Refire(n)
+        } else {
+            WindowOutcome::Added
+        }
     }
 
     /// The next window due at watermark `wm`, copied into `out`, or `None` when nothing more
@@ -239,20 +256,15 @@ impl WindowState {
         end.saturating_sub(1).saturating_add(self.lateness) <= wm
     }
 
-    /// After a record landed in `n`: a window whose time has passed fires at once.
-    fn after_update(&mut self, n: u32, wm: i64) -> WindowOutcome {
-        if self.end(n).saturating_sub(1) <= wm {
-            let version = self.version_of(n);
-            let node = self.nodes.get_mut(n);
-            write_u64(node, META, u64::from(version) | FIRED);
-            WindowOutcome::Refire(n)
-        } else {
-            WindowOutcome::Added
-        }
-    }
-
     /// A new node `[start, end)` for the key at `key_addr`, linked between `prev` and `next`.
-    fn open(&mut self, key_addr: u64, start: i64, end: i64, prev: Option<u32>, next: Option<u32>) -> Result<u32, JobError> {
+    fn link(
+        &mut self,
+        key_addr: u64,
+        start: i64,
+        end: i64,
+        prev: Option<u32>,
+        next: Option<u32>,
+    ) -> Result<u32, JobError> {
         let n = self.nodes.alloc()?;
         let node = self.nodes.get_mut(n);
         write_u64(node, NEXT, next.map_or(0, |x| u64::from(x) + 1));
@@ -274,12 +286,22 @@ impl WindowState {
         let last = end.saturating_sub(1);
         if last > wm {
             self.seq += 1;
-            self.timers.push(Timer { time: last, seq: self.seq, node: n, version })?;
+            self.timers.push(Timer {
+                time: last,
+                seq: self.seq,
+                node: n,
+                version,
+            })?;
         }
         if self.lateness > 0 {
             self.seq += 1;
             let time = last.saturating_add(self.lateness);
-            self.timers.push(Timer { time, seq: self.seq, node: n, version: version | CLEANUP })?;
+            self.timers.push(Timer {
+                time,
+                seq: self.seq,
+                node: n,
+                version: version | CLEANUP,
+            })?;
         }
         Ok(())
     }
@@ -344,12 +366,6 @@ impl WindowState {
     fn acc(&self, n: u32) -> &[u8] {
         &self.nodes.get(n)[NODE_HEADER..NODE_HEADER + self.acc_size]
     }
-
-    #[inline]
-    fn acc_mut(&mut self, n: u32) -> &mut [u8] {
-        let size = self.acc_size;
-        &mut self.nodes.get_mut(n)[NODE_HEADER..NODE_HEADER + size]
-    }
 }
 
 #[cfg(test)]
@@ -363,24 +379,39 @@ mod tests {
         WindowState::new(pool.operator("window", "t.pipe:1:1", 256), 8, lateness).unwrap()
     }
 
-    fn count(s: &mut WindowState, key: &str, start: i64, end: i64, wm: i64) -> WindowOutcome {
-        s.add(key.as_bytes(), start, end, wm, |a| acc_set(a, 0, 0u64), |a| {
-            acc_set(a, 0, acc_get::<u64>(a, 0) + 1)
-        })
-        .unwrap()
+    /// Counts a record into a window; `None` when late.
+    fn count(
+        s: &mut WindowState,
+        key: &str,
+        start: i64,
+        end: i64,
+        wm: i64,
+    ) -> Option<WindowOutcome> {
+        let n = s
+            .open(key.as_bytes(), start, end, wm, |a| acc_set(a, 0, 0u64))
+            .unwrap()?;
+        let a = s.acc_mut(n);
+        acc_set(a, 0, acc_get::<u64>(a, 0) + 1);
+        Some(s.after_update(n, wm))
     }
 
-    fn session(s: &mut WindowState, key: &str, ts: i64, wm: i64) -> WindowOutcome {
-        s.add_session(
-            key.as_bytes(),
-            ts,
-            10,
-            wm,
-            |a| acc_set(a, 0, 0u64),
-            |a| acc_set(a, 0, acc_get::<u64>(a, 0) + 1),
-            |into, from| acc_set(into, 0, acc_get::<u64>(into, 0) + acc_get::<u64>(from, 0)),
-        )
-        .unwrap()
+    fn session(s: &mut WindowState, key: &str, ts: i64, wm: i64) -> Option<WindowOutcome> {
+        let n = s
+            .open_session(
+                key.as_bytes(),
+                ts,
+                10,
+                wm,
+                |a| acc_set(a, 0, 0u64),
+                |into, from| {
+                    acc_set(into, 0, acc_get::<u64>(into, 0) + acc_get::<u64>(from, 0));
+                    Ok(())
+                },
+            )
+            .unwrap()?;
+        let a = s.acc_mut(n);
+        acc_set(a, 0, acc_get::<u64>(a, 0) + 1);
+        Some(s.after_update(n, wm))
     }
 
     /// (key, start, end, count) of everything due at `wm`.
@@ -402,8 +433,11 @@ mod tests {
         count(&mut s, "a", 0, 10, 0);
         count(&mut s, "b", 0, 10, 0);
         assert!(due(&mut s, 8).is_empty());
-        assert_eq!(due(&mut s, 9), [("a".into(), 0, 10, 2), ("b".into(), 0, 10, 1)]);
-        assert_eq!(count(&mut s, "a", 0, 10, 9), WindowOutcome::Late);
+        assert_eq!(
+            due(&mut s, 9),
+            [("a".into(), 0, 10, 2), ("b".into(), 0, 10, 1)]
+        );
+        assert_eq!(count(&mut s, "a", 0, 10, 9), None, "late");
         assert_eq!(due(&mut s, i64::MAX), [("b".into(), 10, 20, 1)]);
     }
 
@@ -414,15 +448,18 @@ mod tests {
         assert_eq!(due(&mut s, 9), [("a".into(), 0, 10, 1)]);
         // Within lateness: the window is still there and fires again at once.
         match count(&mut s, "a", 0, 10, 12) {
-            WindowOutcome::Refire(n) => {
+            Some(WindowOutcome::Refire(n)) => {
                 let mut out = Vec::new();
                 let f = s.copy_window(n, &mut out);
-                assert_eq!((f.start, f.end, acc_get::<u64>(&out[f.key_len..], 0)), (0, 10, 2));
+                assert_eq!(
+                    (f.start, f.end, acc_get::<u64>(&out[f.key_len..], 0)),
+                    (0, 10, 2)
+                );
             }
             other => panic!("expected a refire, got {other:?}"),
         }
         assert!(due(&mut s, 13).is_empty(), "cleanup emits nothing");
-        assert_eq!(count(&mut s, "a", 0, 10, 14), WindowOutcome::Late);
+        assert_eq!(count(&mut s, "a", 0, 10, 14), None, "past the lateness");
     }
 
     #[test]
@@ -433,8 +470,11 @@ mod tests {
         session(&mut s, "x", 12, 0); // another key, untouched
         session(&mut s, "k", 12, 0); // [12, 22): touches neither yet
         session(&mut s, "k", 10, 0); // [10, 20) touches [0,10) and [12,22): one [0, 22)
-        // Equal ends fire in timer order: the merged session's timer is the newest.
-        assert_eq!(due(&mut s, 21), [("x".into(), 12, 22, 1), ("k".into(), 0, 22, 3)]);
+                                     // Equal ends fire in timer order: the merged session's timer is the newest.
+        assert_eq!(
+            due(&mut s, 21),
+            [("x".into(), 12, 22, 1), ("k".into(), 0, 22, 3)]
+        );
         assert_eq!(due(&mut s, i64::MAX), [("k".into(), 25, 35, 1)]);
     }
 
@@ -446,11 +486,21 @@ mod tests {
         for round in 0..50i64 {
             for k in 0..20 {
                 let key = format!("key{k}");
-                s.add(key.as_bytes(), round * 10, round * 10 + 10, round * 10 - 1, |_| {}, |_| {}).unwrap();
+                s.open(
+                    key.as_bytes(),
+                    round * 10,
+                    round * 10 + 10,
+                    round * 10 - 1,
+                    |_| {},
+                )
+                .unwrap();
             }
             let mut out = Vec::new();
             while s.next_due(round * 10 + 9, &mut out).is_some() {}
         }
-        assert!(pool.in_use_bytes() <= before + 4 * 1024, "closed windows free their slots");
+        assert!(
+            pool.in_use_bytes() <= before + 4 * 1024,
+            "closed windows free their slots"
+        );
     }
 }

@@ -74,7 +74,11 @@ mod tests {
     #[test]
     fn the_minimum_of_the_inputs() {
         let mut c = CombinedWatermark::new(&[None, None], 0);
-        assert_eq!(c.update(0, 100, 0), None, "the other input has said nothing");
+        assert_eq!(
+            c.update(0, 100, 0),
+            None,
+            "the other input has said nothing"
+        );
         assert_eq!(c.update(1, 50, 0), Some(50));
         assert_eq!(c.update(1, 200, 0), Some(100));
         assert_eq!(c.update(0, 90, 0), None, "never moves back");
@@ -85,8 +89,16 @@ mod tests {
     fn an_idle_input_is_skipped_until_it_speaks() {
         let mut c = CombinedWatermark::new(&[None, Some(30_000)], 0);
         assert_eq!(c.update(0, 100, 10_000), None, "input 1 is not idle yet");
-        assert_eq!(c.update(0, 150, 30_000), Some(150), "input 1 has been quiet 30 s");
-        assert_eq!(c.update(1, 120, 31_000), None, "back, but behind: no move back");
+        assert_eq!(
+            c.update(0, 150, 30_000),
+            Some(150),
+            "input 1 has been quiet 30 s"
+        );
+        assert_eq!(
+            c.update(1, 120, 31_000),
+            None,
+            "back, but behind: no move back"
+        );
         assert_eq!(c.update(0, 400, 32_000), None, "input 1 holds it again");
         assert_eq!(c.update(1, 300, 33_000), Some(300));
     }

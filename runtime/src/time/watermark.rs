@@ -92,7 +92,11 @@ mod tests {
     fn bounded_trails_the_largest_timestamp() {
         let mut g = WatermarkGenerator::new(WatermarkStrategy::Bounded(2_000), None, 0);
         assert_eq!(g.on_event(10_000, 0), Some(7_999));
-        assert_eq!(g.on_event(9_000, 0), None, "an older record does not move it");
+        assert_eq!(
+            g.on_event(9_000, 0),
+            None,
+            "an older record does not move it"
+        );
         assert_eq!(g.on_event(10_000, 0), None, "an equal one neither");
         assert_eq!(g.on_event(12_500, 0), Some(10_499));
         assert_eq!(g.current(), 10_499);

@@ -8,16 +8,16 @@ use petgraph::graph::NodeIndex;
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
-use crate::codegen::expr::ExprGen;
+use crate::codegen::accumulators::accumulators;
 use crate::codegen::names::{field_ident, ident};
 use crate::codegen::Gen;
-use crate::ir::{accumulator_offsets, AggFunc, AggregateField, KeyLayout, Operator, Type};
+use crate::ir::{accumulator_offsets, AggregateField, KeyLayout, Operator, Type};
 
-fn state(n: NodeIndex) -> Ident {
+pub(crate) fn state(n: NodeIndex) -> Ident {
     ident(&format!("state_{}", n.index()))
 }
 
-fn key_builder(n: NodeIndex) -> Ident {
+pub(crate) fn key_builder(n: NodeIndex) -> Ident {
     ident(&format!("key_{}", n.index()))
 }
 
@@ -25,7 +25,7 @@ fn key_builder(n: NodeIndex) -> Ident {
 pub(crate) fn state_field(g: &Gen<'_>, n: NodeIndex, index: usize) -> (TokenStream, TokenStream) {
     let node = &g.plan.graph[n];
     let Operator::Aggregate { aggregates, .. } = &node.op else {
-        unreachable!("only aggregates keep state so far")
+        unreachable!("called for aggregates")
     };
     let (_, acc_size) = accumulator_offsets(aggregates);
     let (s, k) = (state(n), key_builder(n));
@@ -41,22 +41,8 @@ pub(crate) fn state_field(g: &Gen<'_>, n: NodeIndex, index: usize) -> (TokenStre
     (field, init)
 }
 
-fn word_type(ty: &Type) -> TokenStream {
-    match ty {
-        Type::U64 => quote!(u64),
-        Type::F64 => quote!(f64),
-        _ => quote!(i64),
-    }
-}
-
-/// Code that adds the record in `input` to the table.
-pub(crate) fn push(
-    g: &Gen<'_>,
-    n: NodeIndex,
-    key: &[usize],
-    aggregates: &[AggregateField],
-    input: &Ident,
-) -> TokenStream {
+/// `let key = ...;`: the record's key encoded in the builder of node `n`.
+pub(crate) fn encode_key(g: &Gen<'_>, n: NodeIndex, key: &[usize], input: &Ident) -> TokenStream {
     let (up, _) = g.plan.inputs(n)[0];
     let input_schema = &g.plan.graph[up].schema;
     let layout = KeyLayout::new(input_schema, key);
@@ -71,86 +57,50 @@ pub(crate) fn push(
             _ => quote!(.put_i64(#offset, #input.#f)),
         }
     });
-    let exprs = ExprGen {
-        record: input,
-        file: &g.plan.file,
-    };
-    let (offsets, _) = accumulator_offsets(aggregates);
-    let mut args = Vec::new();
-    let mut inits = Vec::new();
-    let mut updates = Vec::new();
-    for (i, (a, &off)) in aggregates.iter().zip(&offsets).enumerate() {
-        let v = ident(&format!("v{i}"));
-        if let Some(e) = &a.arg {
-            let value = exprs.value(e);
-            args.push(quote!(let #v = #value;));
-        }
-        let arg_ty = a.arg.as_ref().map(|e| word_type(&e.ty));
-        let get = |t: &TokenStream| quote!(::weir_runtime::state::acc_get::<#t>(acc, #off));
-        let set = |val: TokenStream| quote!(::weir_runtime::state::acc_set(acc, #off, #val););
-        let float = a.arg.as_ref().is_some_and(|e| e.ty == Type::F64);
-        match (a.func, &arg_ty) {
-            (AggFunc::Count, _) => {
-                inits.push(set(quote!(0u64)));
-                let cur = get(&quote!(u64));
-                updates.push(set(quote!(#cur.wrapping_add(1))));
+    let k = key_builder(n);
+    quote!(let key = self.#k.begin(#fixed) #(#puts)* .bytes();)
+}
+
+/// Field initializers for the key fields of node `n`'s output, read from `k` (a
+/// `RecordView` of the encoded key).
+pub(crate) fn key_outputs(g: &Gen<'_>, n: NodeIndex, key: &[usize]) -> Vec<TokenStream> {
+    let (up, _) = g.plan.inputs(n)[0];
+    let layout = KeyLayout::new(&g.plan.graph[up].schema, key);
+    let out = &g.plan.graph[n].schema.fields;
+    layout
+        .fields
+        .iter()
+        .zip(out)
+        .map(|((_, offset, ty), field)| {
+            let f = field_ident(&field.name);
+            match ty {
+                Type::Str => quote!(#f: ::std::borrow::Cow::Borrowed(k.str_at(#offset))),
+                Type::U64 => quote!(#f: k.u64_at(#offset)),
+                Type::F64 => quote!(#f: k.f64_at(#offset)),
+                Type::Bool => quote!(#f: k.bool_at(#offset)),
+                _ => quote!(#f: k.i64_at(#offset)),
             }
-            (AggFunc::Sum, Some(t)) => {
-                inits.push(set(quote!(0 as #t)));
-                let cur = get(t);
-                updates.push(if float {
-                    set(quote!(#cur + #v))
-                } else {
-                    set(quote!(#cur.wrapping_add(#v)))
-                });
-            }
-            (AggFunc::Min, Some(t)) => {
-                let init = if float {
-                    quote!(f64::INFINITY)
-                } else {
-                    quote!(#t::MAX)
-                };
-                inits.push(set(init));
-                let cur = get(t);
-                updates.push(if float {
-                    set(quote!(#cur.min(#v)))
-                } else {
-                    set(quote!(::core::cmp::min(#cur, #v)))
-                });
-            }
-            (AggFunc::Max, Some(t)) => {
-                let init = if float {
-                    quote!(f64::NEG_INFINITY)
-                } else {
-                    quote!(#t::MIN)
-                };
-                inits.push(set(init));
-                let cur = get(t);
-                updates.push(if float {
-                    set(quote!(#cur.max(#v)))
-                } else {
-                    set(quote!(::core::cmp::max(#cur, #v)))
-                });
-            }
-            (AggFunc::Avg, Some(_)) => {
-                let count_off = off + 8;
-                inits.push(set(quote!(0f64)));
-                inits.push(quote!(::weir_runtime::state::acc_set(acc, #count_off, 0u64);));
-                let sum = get(&quote!(f64));
-                updates.push(set(quote!(#sum + (#v as f64))));
-                updates.push(quote! {
-                    ::weir_runtime::state::acc_set(acc, #count_off, ::weir_runtime::state::acc_get::<u64>(acc, #count_off) + 1);
-                });
-            }
-            (f, None) => unreachable!("{} always has an argument", f.name()),
-        }
-    }
-    let (s, k) = (state(n), key_builder(n));
+        })
+        .collect()
+}
+
+/// Code that adds the record in `input` to the table.
+pub(crate) fn push(
+    g: &Gen<'_>,
+    n: NodeIndex,
+    key: &[usize],
+    aggregates: &[AggregateField],
+    input: &Ident,
+) -> TokenStream {
+    let code = accumulators(g, aggregates, input, 0);
+    let (args, init, update) = (&code.args, &code.init, &code.update);
+    let encode = encode_key(g, n, key, input);
+    let s = state(n);
     quote! {
-        #(#args)*
-        let key = self.#k.begin(#fixed) #(#puts)* .bytes();
-        let acc = self.#s.upsert(key, |acc| { #(#inits)* })?;
-        #(#updates)*
+        #args
+        #encode
+        let acc = self.#s.upsert(key, |acc| { #init })?;
+        #update
     }
 }
 
@@ -158,40 +108,16 @@ pub(crate) fn push(
 pub(crate) fn finish_fn(g: &Gen<'_>, n: NodeIndex) -> TokenStream {
     let node = &g.plan.graph[n];
     let Operator::Aggregate { key, aggregates } = &node.op else {
-        unreachable!("only aggregates keep state so far")
+        unreachable!("called for aggregates")
     };
-    let (up, _) = g.plan.inputs(n)[0];
-    let layout = KeyLayout::new(&g.plan.graph[up].schema, key);
     let out = g.var(n);
     let name = g.records.name(&node.schema.fields);
-    let mut inits = Vec::new();
-    for ((_, offset, ty), field) in layout.fields.iter().zip(&node.schema.fields) {
+    let mut inits = key_outputs(g, n, key);
+    let dummy = ident("unused");
+    let values = accumulators(g, aggregates, &dummy, 0).outputs;
+    for (v, field) in values.into_iter().zip(&node.schema.fields[key.len()..]) {
         let f = field_ident(&field.name);
-        inits.push(match ty {
-            Type::Str => quote!(#f: ::std::borrow::Cow::Borrowed(k.str_at(#offset))),
-            Type::U64 => quote!(#f: k.u64_at(#offset)),
-            Type::F64 => quote!(#f: k.f64_at(#offset)),
-            Type::Bool => quote!(#f: k.bool_at(#offset)),
-            _ => quote!(#f: k.i64_at(#offset)),
-        });
-    }
-    let (offsets, _) = accumulator_offsets(aggregates);
-    for ((a, off), field) in aggregates
-        .iter()
-        .zip(offsets)
-        .zip(&node.schema.fields[key.len()..])
-    {
-        let f = field_ident(&field.name);
-        inits.push(match a.func {
-            AggFunc::Avg => {
-                let count_off = off + 8;
-                quote!(#f: ::weir_runtime::state::acc_get::<f64>(acc, #off) / (::weir_runtime::state::acc_get::<u64>(acc, #count_off) as f64))
-            }
-            _ => {
-                let t = word_type(&a.ty);
-                quote!(#f: ::weir_runtime::state::acc_get::<#t>(acc, #off))
-            }
-        });
+        inits.push(quote!(#f: #v));
     }
     let rest = g.emit(n, &out);
     let method = ident(&format!("finish_{}", n.index()));
@@ -206,6 +132,7 @@ pub(crate) fn finish_fn(g: &Gen<'_>, n: NodeIndex) -> TokenStream {
             let drained = self.#s.drain();
             for (key, acc) in drained.iter() {
                 let k = ::weir_runtime::layout::RecordView::new(key);
+                let ts = i64::MIN;
                 let #out = #name { #(#inits,)* };
                 #rest
             }

@@ -11,6 +11,7 @@ use crate::ir::TExpr;
 pub(crate) fn push(g: &Gen<'_>, n: NodeIndex, predicate: &TExpr, input: &Ident) -> TokenStream {
     let cond = ExprGen {
         record: input,
+        locals: false,
         file: &g.plan.file,
     }
     .value(predicate);

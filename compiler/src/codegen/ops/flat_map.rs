@@ -18,6 +18,7 @@ pub(crate) fn push(
 ) -> TokenStream {
     let exprs = ExprGen {
         record: input,
+        locals: false,
         file: &g.plan.file,
     };
     let out = g.var(n);

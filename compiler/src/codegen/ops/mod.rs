@@ -6,3 +6,5 @@ pub mod flat_map;
 pub mod map;
 pub mod sink;
 pub mod source;
+pub mod union;
+pub mod window;

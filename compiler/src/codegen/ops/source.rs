@@ -10,7 +10,7 @@ use quote::quote;
 
 use crate::codegen::names::{field_ident, ident};
 use crate::codegen::Gen;
-use crate::ir::{InputLocation, OnError, Operator, SourceFormat, SourceOp, Type};
+use crate::ir::{InputLocation, OnError, Operator, SourceFormat, SourceOp, Type, WatermarkSpec};
 
 fn decoder(n: NodeIndex) -> proc_macro2::Ident {
     ident(&format!("decode_{}", n.index()))
@@ -72,7 +72,42 @@ pub(crate) fn run_fn(g: &Gen<'_>) -> TokenStream {
 
 fn source_loop(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
     let node = &g.plan.graph[n];
-    let chain = Gen::chain_method(node.chain.expect("the chaining pass ran"));
+    let chain_id = node.chain.expect("the chaining pass ran");
+    let chain = Gen::chain_method(chain_id);
+    let watermark = Gen::watermark_method(chain_id);
+    // With event time, each record carries its timestamp field, and the source's watermark
+    // follows each record that moves it.
+    let (generator, deliver) = match &s.event_time {
+        None => (quote!(), quote!(job.#chain(record, i64::MIN)?;)),
+        Some(et) => {
+            let field = field_ident(&node.schema.fields[et.field].name);
+            let strategy = match et.watermark {
+                WatermarkSpec::Bounded(ms) => {
+                    quote!(::weir_runtime::time::WatermarkStrategy::Bounded(#ms))
+                }
+                WatermarkSpec::Ascending => {
+                    quote!(::weir_runtime::time::WatermarkStrategy::Ascending)
+                }
+            };
+            let (idle, now) = match et.idle {
+                Some(ms) => (
+                    quote!(::core::option::Option::Some(#ms)),
+                    quote!(job.clock.now()),
+                ),
+                None => (quote!(::core::option::Option::None), quote!(0)),
+            };
+            (
+                quote!(let mut generator = ::weir_runtime::time::WatermarkGenerator::new(#strategy, #idle, job.clock.now());),
+                quote! {
+                    let ts = record.#field;
+                    job.#chain(record, ts)?;
+                    if let ::core::option::Option::Some(wm) = generator.on_event(ts, #now) {
+                        job.#watermark(0, wm)?;
+                    }
+                },
+            )
+        }
+    };
     let name = &s.name;
     let spec = match &s.input {
         InputLocation::Path(p) => quote!(::weir_runtime::io::InputSpec::File(#p.to_string())),
@@ -93,7 +128,8 @@ fn source_loop(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
             quote! {
                 let mut src = ::weir_runtime::io::LineSource::open(ctx, #name, #spec, #policy, false)?;
                 while let ::core::option::Option::Some(line) = src.next_line()? {
-                    job.#chain(#record { #f: ::std::borrow::Cow::Borrowed(line) })?;
+                    let record = #record { #f: ::std::borrow::Cow::Borrowed(line) };
+                    #deliver
                 }
             }
         }
@@ -103,7 +139,7 @@ fn source_loop(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
                 let mut src = ::weir_runtime::io::LineSource::open(ctx, #name, #spec, #policy, true)?;
                 while let ::core::option::Option::Some(line) = src.next_line()? {
                     match ::weir_runtime::serde_json::from_str::<#ty>(line) {
-                        ::core::result::Result::Ok(record) => job.#chain(record)?,
+                        ::core::result::Result::Ok(record) => { #deliver }
                         ::core::result::Result::Err(e) => src.reject(&e.to_string())?,
                     }
                 }
@@ -116,7 +152,7 @@ fn source_loop(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
                 let mut src = ::weir_runtime::io::CsvSource::open(ctx, #name, #spec, #policy, #header, #delimiter, &[#(#names),*])?;
                 while let ::core::option::Option::Some(row) = src.next_record()? {
                     match #decode(&row) {
-                        ::core::result::Result::Ok(record) => job.#chain(record)?,
+                        ::core::result::Result::Ok(record) => { #deliver }
                         ::core::result::Result::Err(e) => src.reject(e)?,
                     }
                 }
@@ -125,8 +161,10 @@ fn source_loop(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
     };
     quote! {
         {
+            #generator
             #body
             src.finish(ctx)?;
+            job.#watermark(0, ::weir_runtime::time::MAX_WATERMARK)?;
         }
     }
 }
