@@ -1,0 +1,406 @@
+//! Windows against the reference simulation in `common/window_reference.rs`: the four
+//! window examples exactly (order included), then randomized streams with out-of-order and
+//! late records, equal timestamps, gaps, session merges and several keys.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::window_reference::{simulate, Assign, Fired, Rec};
+use common::*;
+use proptest::prelude::*;
+
+fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+    read_csv(path).1
+}
+
+fn f(x: &str) -> f64 {
+    x.parse().unwrap()
+}
+
+#[test]
+fn click_sessions_match_the_reference_and_the_hand_count() {
+    let bin = build(Path::new("dsl-examples/click_sessions.pipe"));
+    let dir = temp();
+    let out = dir.path().join("sessions.csv");
+    run_ok(&bin, &["--output", &format!("sessions={}", out.display())]);
+    let input = csv_rows(&root().join("dsl-examples/data/clicks.csv"));
+    let recs: Vec<Rec> = input
+        .iter()
+        .map(|r| Rec {
+            key: r[0].clone(),
+            ts: r[2].parse().unwrap(),
+            v: 0.0,
+        })
+        .collect();
+    let (fired, late) = simulate(&recs, Assign::Session { gap: 30_000 }, 5_000, 0);
+    assert!(late.is_empty());
+    let expected: Vec<Vec<String>> = fired
+        .iter()
+        .map(|w| {
+            let first = w.recs.iter().map(|r| r.0).min().unwrap();
+            let last = w.recs.iter().map(|r| r.0).max().unwrap();
+            vec![
+                w.key.clone(),
+                w.start.to_string(),
+                w.end.to_string(),
+                w.count().to_string(),
+                ((last - first) / 1000).to_string(),
+            ]
+        })
+        .collect();
+    let got = csv_rows(&out);
+    assert_eq!(got, expected);
+    // Counted by hand in the data file: anna's late /checkout click bridges her two sessions.
+    let hand = [
+        ["bob", "2000", "50000", "2", "18"],
+        ["anna", "0", "72000", "4", "42"],
+        ["carl", "45000", "75000", "1", "0"],
+        ["bob", "90000", "125000", "2", "5"],
+        ["carl", "100000", "130000", "1", "0"],
+    ];
+    assert_eq!(got, hand.map(|r| r.map(String::from).to_vec()).to_vec());
+}
+
+#[test]
+fn tumbling_bids_over_out_of_order_data() {
+    let bin = build(Path::new("dsl-examples/bids_per_10s.pipe"));
+    let dir = temp();
+    let out = dir.path().join("o.csv");
+    run_ok(
+        &bin,
+        &["--output", &format!("bids_per_10s={}", out.display())],
+    );
+    let recs: Vec<Rec> = csv_rows(&root().join("dsl-examples/data/bids_timed.csv"))
+        .iter()
+        .map(|r| Rec {
+            key: r[0].clone(),
+            ts: r[3].parse().unwrap(),
+            v: f(&r[2]),
+        })
+        .collect();
+    let (fired, late) = simulate(
+        &recs,
+        Assign::Tumbling {
+            size: 10_000,
+            offset: 0,
+        },
+        2_000,
+        0,
+    );
+    assert!(late.is_empty());
+    let got = csv_rows(&out);
+    assert_eq!(got.len(), fired.len());
+    for (row, w) in got.iter().zip(&fired) {
+        assert_eq!(
+            row[..5],
+            [
+                w.key.clone(),
+                w.start.to_string(),
+                w.end.to_string(),
+                w.count().to_string(),
+                (w.sum() as u64).to_string()
+            ]
+        );
+        assert_eq!(f(&row[5]), w.max());
+        assert!((f(&row[6]) - w.sum() / w.count() as f64).abs() < 1e-9);
+    }
+}
+
+#[test]
+fn sliding_moving_average() {
+    let bin = build(Path::new("dsl-examples/moving_average.pipe"));
+    let dir = temp();
+    let out = dir.path().join("o.csv");
+    run_ok(
+        &bin,
+        &["--output", &format!("moving_average={}", out.display())],
+    );
+    let text = std::fs::read_to_string(root().join("dsl-examples/data/readings.jsonl")).unwrap();
+    let recs: Vec<Rec> = text
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            Rec {
+                key: v["sensor"].as_str().unwrap().into(),
+                ts: v["ts"].as_i64().unwrap(),
+                v: v["celsius"].as_f64().unwrap(),
+            }
+        })
+        .collect();
+    let (fired, late) = simulate(
+        &recs,
+        Assign::Sliding {
+            size: 10_000,
+            slide: 5_000,
+            offset: 0,
+        },
+        1_000,
+        0,
+    );
+    assert!(late.is_empty());
+    let got = csv_rows(&out);
+    assert_eq!(got.len(), fired.len());
+    for (row, w) in got.iter().zip(&fired) {
+        assert_eq!(
+            row[..4],
+            [
+                w.key.clone(),
+                w.start.to_string(),
+                w.end.to_string(),
+                w.count().to_string()
+            ]
+        );
+        assert!((f(&row[4]) - w.sum() / w.count() as f64).abs() < 1e-9);
+        assert_eq!((f(&row[5]), f(&row[6])), (w.min(), w.max()));
+    }
+}
+
+#[test]
+fn late_bids_refire_within_lateness_and_go_to_the_side_output_after() {
+    let bin = build(Path::new("dsl-examples/late_bids.pipe"));
+    let dir = temp();
+    let (main, side) = (dir.path().join("main.csv"), dir.path().join("late.csv"));
+    let out = run(
+        &bin,
+        &[
+            "--output",
+            &format!("bids_per_5s={}", main.display()),
+            "--output",
+            &format!("late_bids={}", side.display()),
+        ],
+    );
+    assert!(out.status.success());
+    let input = csv_rows(&root().join("dsl-examples/data/bids_late.csv"));
+    let recs: Vec<Rec> = input
+        .iter()
+        .map(|r| Rec {
+            key: r[0].clone(),
+            ts: r[3].parse().unwrap(),
+            v: f(&r[2]),
+        })
+        .collect();
+    let (fired, late) = simulate(
+        &recs,
+        Assign::Tumbling {
+            size: 5_000,
+            offset: 0,
+        },
+        1_000,
+        2_000,
+    );
+    let expected: Vec<Vec<String>> = fired
+        .iter()
+        .map(|w| {
+            vec![
+                w.key.clone(),
+                w.start.to_string(),
+                w.end.to_string(),
+                w.count().to_string(),
+                (w.max() as u64).to_string(),
+            ]
+        })
+        .collect();
+    assert_eq!(csv_rows(&main), expected);
+    let late_rows: Vec<Vec<String>> = late.iter().map(|&i| input[i].clone()).collect();
+    assert_eq!(csv_rows(&side), late_rows);
+    assert_eq!(
+        late_rows.len(),
+        2,
+        "the data has two bids past the lateness"
+    );
+    assert!(
+        fired.iter().any(|w| w.count() == 3),
+        "one window fired again with a late bid"
+    );
+}
+
+#[test]
+fn without_a_side_output_late_records_are_counted() {
+    let dir = temp();
+    let pipe = dir.path().join("count_late.pipe");
+    let data = root().join("dsl-examples/data/bids_late.csv");
+    std::fs::write(
+        &pipe,
+        format!(
+            "schema Bid {{ auction: u64, bidder: u64, price: u64, ts: timestamp }}\n\
+             source bids: Bid = csv({:?}) with event_time(ts), watermark(bounded 1s);\n\
+             bids |> key_by(auction) |> window(tumbling 5s, allowed_lateness 2s) |> aggregate {{ n: count() }} |> sink stdout();\n",
+            data.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = run(&build(&pipe), &[]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("count_late.pipe:3:28: dropped 2 late record(s)"),
+        "{err}"
+    );
+}
+
+/// A compiled window pipeline read by the property tests: `k,v,ts` rows in, results and
+/// late records out.
+struct Case {
+    binary: PathBuf,
+    assign: Assign,
+    bound: i64,
+    lateness: i64,
+    side_output: bool,
+}
+
+fn case(
+    name: &str,
+    window: &str,
+    assign: Assign,
+    bound: i64,
+    lateness: i64,
+    side_output: bool,
+) -> Case {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("window-cases");
+    std::fs::create_dir_all(&dir).unwrap();
+    let pipe = dir.join(format!("{name}.pipe"));
+    let late = if side_output { ", late -> late" } else { "" };
+    let late_sink = if side_output {
+        "late |> sink csv(\"late.csv\");\n"
+    } else {
+        ""
+    };
+    std::fs::write(
+        &pipe,
+        format!(
+            "schema R {{ k: str, v: i64, ts: timestamp }}\n\
+             source rs: R = csv(\"in.csv\") with event_time(ts), watermark(bounded {bound}ms);\n\
+             rs |> key_by(k) |> window({window}{late})\n   \
+             |> aggregate {{ n: count(), total: sum(v), low: min(v), high: max(v), first_v: first(v), last_v: last(v) }}\n   \
+             |> sink csv(\"main.csv\");\n{late_sink}"
+        ),
+    )
+    .unwrap();
+    Case {
+        binary: build(&pipe),
+        assign,
+        bound,
+        lateness,
+        side_output,
+    }
+}
+
+fn run_case(c: &Case, recs: &[Rec]) -> Result<(), TestCaseError> {
+    let dir = temp();
+    let input = dir.path().join("in.csv");
+    let mut text = String::from("k,v,ts\n");
+    for r in recs {
+        text.push_str(&format!("{},{},{}\n", r.key, r.v as i64, r.ts));
+    }
+    std::fs::write(&input, text).unwrap();
+    let (main, late) = (dir.path().join("main.csv"), dir.path().join("late.csv"));
+    let mut args = vec![
+        "--input".to_string(),
+        format!("rs={}", input.display()),
+        "--output".to_string(),
+        format!("main={}", main.display()),
+    ];
+    if c.side_output {
+        args.extend(["--output".to_string(), format!("late={}", late.display())]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run(&c.binary, &args);
+    prop_assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (fired, late_idx) = simulate(recs, c.assign, c.bound, c.lateness);
+    let row = |w: &Fired| {
+        vec![
+            w.key.clone(),
+            w.start.to_string(),
+            w.end.to_string(),
+            w.count().to_string(),
+            (w.sum() as i64).to_string(),
+            (w.min() as i64).to_string(),
+            (w.max() as i64).to_string(),
+            (w.first() as i64).to_string(),
+            (w.last() as i64).to_string(),
+        ]
+    };
+    let expected: Vec<Vec<String>> = fired.iter().map(row).collect();
+    prop_assert_eq!(csv_rows(&main), expected);
+    if c.side_output {
+        let late_rows: Vec<Vec<String>> = late_idx
+            .iter()
+            .map(|&i| {
+                vec![
+                    recs[i].key.clone(),
+                    (recs[i].v as i64).to_string(),
+                    recs[i].ts.to_string(),
+                ]
+            })
+            .collect();
+        prop_assert_eq!(csv_rows(&late), late_rows);
+    } else if !late_idx.is_empty() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let counted = format!("dropped {} late record(s)", late_idx.len());
+        prop_assert!(err.contains(&counted), "{}", err);
+    }
+    Ok(())
+}
+
+/// Streams that wander forward with bursts of disorder, repeated timestamps, quiet gaps
+/// and records far behind the watermark.
+fn streams() -> impl Strategy<Value = Vec<Rec>> {
+    let step = prop_oneof![
+        4 => 0i64..1_500,
+        1 => Just(0i64),
+        1 => 5_000i64..40_000,
+        2 => -6_000i64..0,
+        1 => -40_000i64..-10_000,
+    ];
+    prop::collection::vec((0..3usize, -50i64..50, step), 0..60).prop_map(|steps| {
+        let mut ts = 1_000_000i64;
+        steps
+            .into_iter()
+            .map(|(k, v, d)| {
+                ts = (ts + d).max(0);
+                Rec {
+                    key: ["a", "b", "c"][k].to_string(),
+                    ts,
+                    v: v as f64,
+                }
+            })
+            .collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn tumbling_with_lateness_and_side_output(recs in streams()) {
+        static CASE: std::sync::OnceLock<Case> = std::sync::OnceLock::new();
+        let c = CASE.get_or_init(|| case("tumbling", "tumbling 10s offset 3s, allowed_lateness 3s", Assign::Tumbling { size: 10_000, offset: 3_000 }, 2_000, 3_000, true));
+        run_case(c, &recs)?;
+    }
+
+    #[test]
+    fn sliding_counting_late_records(recs in streams()) {
+        static CASE: std::sync::OnceLock<Case> = std::sync::OnceLock::new();
+        let c = CASE.get_or_init(|| case("sliding", "sliding 10s every 4s offset 1s", Assign::Sliding { size: 10_000, slide: 4_000, offset: 1_000 }, 1_000, 0, false));
+        run_case(c, &recs)?;
+    }
+
+    #[test]
+    fn sessions_with_merges_and_lateness(recs in streams()) {
+        static CASE: std::sync::OnceLock<Case> = std::sync::OnceLock::new();
+        let c = CASE.get_or_init(|| case("session", "session gap 5s, allowed_lateness 2s", Assign::Session { gap: 5_000 }, 3_000, 2_000, true));
+        run_case(c, &recs)?;
+    }
+
+    #[test]
+    fn sessions_without_lateness(recs in streams()) {
+        static CASE: std::sync::OnceLock<Case> = std::sync::OnceLock::new();
+        let c = CASE.get_or_init(|| case("session0", "session gap 3s", Assign::Session { gap: 3_000 }, 0, 0, true));
+        run_case(c, &recs)?;
+    }
+}
