@@ -230,7 +230,8 @@ impl WindowState {
             if self.lateness == 0 {
                 self.remove(n);
             } else {
-                self.set_meta(n, FIRED);
+                // Same version: the window's cleanup timer must stay valid.
+                write_u64(self.nodes.get_mut(n), META, u64::from(t.version) | FIRED);
             }
             return Some(fired);
         }
@@ -476,6 +477,18 @@ mod tests {
             [("x".into(), 12, 22, 1), ("k".into(), 0, 22, 3)]
         );
         assert_eq!(due(&mut s, i64::MAX), [("k".into(), 25, 35, 1)]);
+    }
+
+    #[test]
+    fn a_fired_window_is_still_cleaned_up_after_its_lateness() {
+        let pool = SegmentPool::new(256 * 1024, 1024);
+        let mut s = WindowState::new(pool.operator("w", "", 256), 8, 5).unwrap();
+        session(&mut s, "k", 0, i64::MIN); // [0, 10)
+        assert_eq!(due(&mut s, 9), [("k".into(), 0, 10, 1)]);
+        assert!(due(&mut s, 14).is_empty(), "cleanup at 9 + 5 emits nothing");
+        // Had the cleanup been lost, this record would merge with the old session.
+        session(&mut s, "k", 9, 14);
+        assert_eq!(due(&mut s, i64::MAX), [("k".into(), 9, 19, 1)]);
     }
 
     #[test]
