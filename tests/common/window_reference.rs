@@ -50,7 +50,10 @@ impl Fired {
         self.recs.iter().map(|r| r.1).fold(f64::INFINITY, f64::min)
     }
     pub fn max(&self) -> f64 {
-        self.recs.iter().map(|r| r.1).fold(f64::NEG_INFINITY, f64::max)
+        self.recs
+            .iter()
+            .map(|r| r.1)
+            .fold(f64::NEG_INFINITY, f64::max)
     }
     /// The value with the smallest timestamp; ties go to the earliest arrival.
     pub fn first(&self) -> f64 {
@@ -73,7 +76,12 @@ struct Open {
 
 /// Runs the simulation: the results in emission order, and the arrival indexes of late
 /// records.
-pub fn simulate(records: &[Rec], assign: Assign, bound: i64, lateness: i64) -> (Vec<Fired>, Vec<usize>) {
+pub fn simulate(
+    records: &[Rec],
+    assign: Assign,
+    bound: i64,
+    lateness: i64,
+) -> (Vec<Fired>, Vec<usize>) {
     let mut open: Vec<Open> = Vec::new();
     let mut out = Vec::new();
     let mut late = Vec::new();
@@ -99,7 +107,14 @@ pub fn simulate(records: &[Rec], assign: Assign, bound: i64, lateness: i64) -> (
                         .collect();
                     let idx = if touching.is_empty() {
                         opened += 1;
-                        open.push(Open { key: r.key.clone(), start: s, end: e, recs: vec![], opened, due: e - 1 > wm });
+                        open.push(Open {
+                            key: r.key.clone(),
+                            start: s,
+                            end: e,
+                            recs: vec![],
+                            opened,
+                            due: e - 1 > wm,
+                        });
                         open.len() - 1
                     } else {
                         let target = *touching.iter().min_by_key(|&&j| open[j].start).unwrap();
@@ -120,12 +135,15 @@ pub fn simulate(records: &[Rec], assign: Assign, bound: i64, lateness: i64) -> (
                         }
                         let key = open[target].key.clone();
                         let keep = open[target].opened;
-                        let mut gone: Vec<usize> = touching.into_iter().filter(|&j| j != target).collect();
+                        let mut gone: Vec<usize> =
+                            touching.into_iter().filter(|&j| j != target).collect();
                         gone.sort_unstable_by(|a, b| b.cmp(a));
                         for j in gone {
                             open.remove(j);
                         }
-                        open.iter().position(|w| w.key == key && w.opened == keep).unwrap()
+                        open.iter()
+                            .position(|w| w.key == key && w.opened == keep)
+                            .unwrap()
                     };
                     open[idx].recs.push((r.ts, r.v, i));
                     if open[idx].end - 1 <= wm {
@@ -136,7 +154,11 @@ pub fn simulate(records: &[Rec], assign: Assign, bound: i64, lateness: i64) -> (
             fixed => {
                 let (size, slide, offset) = match fixed {
                     Assign::Tumbling { size, offset } => (size, size, offset),
-                    Assign::Sliding { size, slide, offset } => (size, slide, offset),
+                    Assign::Sliding {
+                        size,
+                        slide,
+                        offset,
+                    } => (size, slide, offset),
                     Assign::Session { .. } => unreachable!(),
                 };
                 let mut start = r.ts - (r.ts - offset).rem_euclid(slide);
@@ -145,11 +167,19 @@ pub fn simulate(records: &[Rec], assign: Assign, bound: i64, lateness: i64) -> (
                     let end = start + size;
                     if !expired(end) {
                         on_time = true;
-                        let idx = match open.iter().position(|w| w.key == r.key && w.start == start) {
+                        let idx = match open.iter().position(|w| w.key == r.key && w.start == start)
+                        {
                             Some(j) => j,
                             None => {
                                 opened += 1;
-                                open.push(Open { key: r.key.clone(), start, end, recs: vec![], opened, due: end - 1 > wm });
+                                open.push(Open {
+                                    key: r.key.clone(),
+                                    start,
+                                    end,
+                                    recs: vec![],
+                                    opened,
+                                    due: end - 1 > wm,
+                                });
                                 open.len() - 1
                             }
                         };
@@ -179,7 +209,9 @@ pub fn simulate(records: &[Rec], assign: Assign, bound: i64, lateness: i64) -> (
 }
 
 fn advance(open: &mut Vec<Open>, out: &mut Vec<Fired>, wm: i64, lateness: i64) {
-    let mut due: Vec<usize> = (0..open.len()).filter(|&j| open[j].due && open[j].end - 1 <= wm).collect();
+    let mut due: Vec<usize> = (0..open.len())
+        .filter(|&j| open[j].due && open[j].end - 1 <= wm)
+        .collect();
     due.sort_by_key(|&j| (open[j].end, open[j].opened));
     for j in due {
         out.push(Fired {
