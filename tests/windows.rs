@@ -404,3 +404,103 @@ proptest! {
         run_case(c, &recs)?;
     }
 }
+
+#[test]
+fn count_windows_fire_every_n_records_and_flush_the_rest_at_the_end() {
+    let dir = temp();
+    let data = dir.path().join("in.csv");
+    let keys = ["x", "y", "x", "x", "y", "x", "z", "x", "x", "y", "y"];
+    let mut text = String::from("k,v\n");
+    for (i, k) in keys.iter().enumerate() {
+        text.push_str(&format!("{k},{i}\n"));
+    }
+    std::fs::write(&data, text).unwrap();
+    let pipe = dir.path().join("count.pipe");
+    std::fs::write(
+        &pipe,
+        format!(
+            "schema R {{ k: str, v: i64 }}\nsource rs: R = csv({:?});\n\
+             rs |> key_by(k) |> window(count 3) |> aggregate {{ n: count(), total: sum(v), first_v: first(v), last_v: last(v) }} |> sink stdout();\n",
+            data.display().to_string()
+        ),
+    )
+    .unwrap();
+    let stdout = run_ok(&build(&pipe), &[]);
+    // The reference: every third record of a key closes its window; at the end the partial
+    // windows follow in first-seen key order.
+    let mut expected = vec!["k,n,total,first_v,last_v".to_string()];
+    let mut open: Vec<(String, Vec<usize>)> = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        let slot = match open.iter().position(|(key, _)| key == k) {
+            Some(s) => s,
+            None => {
+                open.push((k.to_string(), Vec::new()));
+                open.len() - 1
+            }
+        };
+        open[slot].1.push(i);
+        if open[slot].1.len() == 3 {
+            let v = std::mem::take(&mut open[slot].1);
+            expected.push(format!(
+                "{k},3,{},{},{}",
+                v.iter().sum::<usize>(),
+                v[0],
+                v[2]
+            ));
+        }
+    }
+    for (k, v) in open.into_iter().filter(|(_, v)| !v.is_empty()) {
+        expected.push(format!(
+            "{k},{},{},{},{}",
+            v.len(),
+            v.iter().sum::<usize>(),
+            v[0],
+            v[v.len() - 1]
+        ));
+    }
+    assert_eq!(stdout.lines().collect::<Vec<_>>(), expected);
+}
+
+#[test]
+fn processing_time_windows_cover_the_arrival_time_and_count_every_record() {
+    let dir = temp();
+    let data = dir.path().join("in.csv");
+    let mut text = String::from("k,v\n");
+    for i in 0..500 {
+        text.push_str(&format!("{},{i}\n", ["p", "q"][i % 2]));
+    }
+    std::fs::write(&data, text).unwrap();
+    let pipe = dir.path().join("proc.pipe");
+    std::fs::write(
+        &pipe,
+        format!(
+            "schema R {{ k: str, v: i64 }}\nsource rs: R = csv({:?});\n\
+             rs |> key_by(k) |> window(tumbling 1h, processing_time) |> aggregate {{ n: count() }} |> sink stdout();\n",
+            data.display().to_string()
+        ),
+    )
+    .unwrap();
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let stdout = run_ok(&build(&pipe), &[]);
+    let after = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let mut per_key = std::collections::HashMap::new();
+    for line in stdout.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let (start, end): (i64, i64) = (f[1].parse().unwrap(), f[2].parse().unwrap());
+        assert_eq!(end - start, 3_600_000);
+        assert_eq!(start % 3_600_000, 0);
+        assert!(
+            start <= after && end > before,
+            "the window covers the run: {line}"
+        );
+        *per_key.entry(f[0].to_string()).or_insert(0u64) += f[3].parse::<u64>().unwrap();
+    }
+    assert_eq!(per_key["p"], 250);
+    assert_eq!(per_key["q"], 250);
+}
