@@ -7,32 +7,26 @@
 //!
 //! Timings are best-of-N on a shared machine: compare the ratio, not absolute seconds.
 
+mod common;
+
 use std::collections::HashMap;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use common::{build_example, build_weir, data_dir, race, root};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Zipf};
-use weir_compiler::build::build_job;
-use weir_compiler::codegen::generate;
-use weir_compiler::SourceFile;
 
 const VOCABULARY: usize = 100_000;
 const RUNS: usize = 5;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 /// Writes the corpus once per size: words drawn Zipf-like (s = 1.0) from a fixed
 /// vocabulary, some capitalised, twelve to a line, from a fixed seed.
 fn corpus(megabytes: u64) -> PathBuf {
-    let dir = root().join("target/bench-data");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("corpus-{megabytes}mb.txt"));
+    let path = data_dir().join(format!("corpus-{megabytes}mb.txt"));
     if path.exists() {
         return path;
     }
@@ -70,26 +64,6 @@ fn corpus(megabytes: u64) -> PathBuf {
     path
 }
 
-/// Runs `cmd` and returns its wall time and peak resident set (bytes). The child is reaped
-/// by `wait4`, which also reports its own peak RSS (not that of earlier children).
-#[allow(clippy::zombie_processes)]
-fn measure(cmd: &mut Command) -> (Duration, u64) {
-    let start = Instant::now();
-    let child = cmd.spawn().unwrap();
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: plain FFI call with valid pointers to locals; `wait4` reaps our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let elapsed = start.elapsed();
-    assert_eq!(r, pid, "wait4 failed");
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "{cmd:?} failed"
-    );
-    (elapsed, usage.ru_maxrss as u64 * 1024)
-}
-
 fn read_counts(path: &Path) -> HashMap<String, u64> {
     std::fs::read_to_string(path)
         .unwrap()
@@ -100,15 +74,6 @@ fn read_counts(path: &Path) -> HashMap<String, u64> {
             (w.to_string(), c.parse().unwrap())
         })
         .collect()
-}
-
-fn build_weir(pipe: &Path, cache: &Path) -> (PathBuf, Duration) {
-    let text = std::fs::read_to_string(pipe).unwrap();
-    let file = SourceFile::new(pipe.display().to_string(), text);
-    let start = Instant::now();
-    let (plan, _) = weir_compiler::compile(&file).expect("wordcount compiles");
-    let built = build_job(&generate(&plan), &plan.name, cache).unwrap();
-    (built.binary, start.elapsed())
 }
 
 fn main() {
@@ -150,21 +115,9 @@ fn main() {
     let (weir_bin_main, _) = build_weir(&pipe, &cache);
     drop(weir_bin);
 
-    let status = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--quiet",
-            "--release",
-            "--example",
-            "handwritten_wordcount",
-        ])
-        .current_dir(root())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let hand_bin = root().join("target/release/examples/handwritten_wordcount");
+    let hand_bin = build_example("handwritten_wordcount");
 
-    let out_dir = root().join("target/bench-data");
+    let out_dir = data_dir();
     let weir_out = out_dir.join("weir-counts.csv");
     let hand_out = out_dir.join("hand-counts.csv");
     let weir_cmd = |out: &Path| {
@@ -181,16 +134,8 @@ fn main() {
         c
     };
 
-    let (mut weir_best, mut hand_best) = (Duration::MAX, Duration::MAX);
-    let (mut weir_rss, mut hand_rss) = (0, 0);
-    for _ in 0..RUNS {
-        let (t, rss) = measure(&mut weir_cmd(&weir_out));
-        weir_best = weir_best.min(t);
-        weir_rss = weir_rss.max(rss);
-        let (t, rss) = measure(&mut hand_cmd(&hand_out));
-        hand_best = hand_best.min(t);
-        hand_rss = hand_rss.max(rss);
-    }
+    let [(weir_best, weir_rss), (hand_best, hand_rss)] =
+        race(RUNS, || weir_cmd(&weir_out), || hand_cmd(&hand_out));
     let (w, h) = (read_counts(&weir_out), read_counts(&hand_out));
     assert_eq!(w, h, "weir and the hand-written program disagree");
 

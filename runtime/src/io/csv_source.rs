@@ -140,19 +140,34 @@ impl<'r> CsvRow<'r> {
     /// Schema field `i` as a `u64`.
     #[inline]
     pub fn u64(&self, i: usize, name: &str) -> Result<u64, FieldError> {
-        self.parse(i, name, "u64")
+        self.integer(i, name, "u64")
     }
 
     /// Schema field `i` as an `i64`.
     #[inline]
     pub fn i64(&self, i: usize, name: &str) -> Result<i64, FieldError> {
-        self.parse(i, name, "i64")
+        self.integer(i, name, "i64")
     }
 
     /// Schema field `i` as a timestamp (milliseconds since the Unix epoch).
     #[inline]
     pub fn timestamp(&self, i: usize, name: &str) -> Result<i64, FieldError> {
-        self.parse(i, name, "timestamp (milliseconds since the epoch)")
+        self.integer(i, name, "timestamp (milliseconds since the epoch)")
+    }
+
+    /// An integer read from the field's bytes: digits with an optional sign, surrounded by
+    /// optional spaces, and nothing else.
+    #[inline]
+    fn integer<T>(&self, i: usize, name: &str, ty: &str) -> Result<T, FieldError>
+    where
+        T: atoi::FromRadix10SignedChecked,
+    {
+        let raw = self.field(i);
+        let digits = raw.trim_ascii();
+        match T::from_radix_10_signed_checked(digits) {
+            (Some(v), used) if used == digits.len() && used > 0 => Ok(v),
+            _ => Err(FieldError::parse(name, raw, ty)),
+        }
     }
 
     /// Schema field `i` as an `f64`.

@@ -48,11 +48,13 @@ pub struct OperatorUsage {
 }
 
 impl SegmentPool {
-    /// A pool of `total_bytes` (rounded down to whole pages) in pages of `page_size` bytes.
+    /// A pool of `total_bytes` (rounded down to whole pages) in pages of `page_size` bytes,
+    /// a power of two.
     pub fn new(total_bytes: u64, page_size: usize) -> Arc<Self> {
+        // A power of two, so that state addresses split into page and offset by a shift.
         assert!(
-            page_size >= 64 && page_size.is_multiple_of(8),
-            "page size must be a multiple of 8 and at least 64 bytes"
+            page_size >= 64 && page_size.is_power_of_two(),
+            "page size must be a power of two of at least 64 bytes"
         );
         Arc::new(SegmentPool {
             page_size,

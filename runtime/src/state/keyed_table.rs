@@ -29,6 +29,8 @@ pub struct KeyedTable {
     index: Vec<MemorySegment>,
     /// log2 of slots per index page.
     slot_shift: u32,
+    /// log2 of the page size: an entry address is `page << page_shift | offset`.
+    page_shift: u32,
     capacity: usize,
     len: usize,
     data: Vec<MemorySegment>,
@@ -48,6 +50,7 @@ impl KeyedTable {
             hasher: foldhash::fast::FixedState::with_seed(0x5745_4952),
             index,
             slot_shift: slots_per_page.trailing_zeros(),
+            page_shift: page.trailing_zeros(),
             capacity: slots_per_page,
             len: 0,
             data: Vec::new(),
@@ -229,8 +232,8 @@ impl KeyedTable {
 
     #[inline]
     fn locate(&self, addr: u64) -> (usize, usize) {
-        let page = self.mem.page_size();
-        (addr as usize / page, addr as usize % page)
+        let addr = addr as usize;
+        (addr >> self.page_shift, addr & ((1 << self.page_shift) - 1))
     }
 
     #[inline]

@@ -6,12 +6,15 @@ use crate::memory::{MemorySegment, OperatorMemory};
 use crate::JobError;
 
 /// Slots of one fixed size carved from pool pages. A freed slot is reused before a new page
-/// is taken; the first 8 bytes of a free slot link to the next free one.
+/// is taken; the first 8 bytes of a free slot link to the next free one. Slot sizes are
+/// rounded up to a power of two, so finding a slot is shifts and masks.
 #[derive(Debug)]
 pub struct PagedArena {
     mem: OperatorMemory,
     slot: usize,
     per_page: usize,
+    page_shift: u32,
+    slot_shift: u32,
     pages: Vec<MemorySegment>,
     /// Slots ever handed out (the high-water mark).
     used: usize,
@@ -22,12 +25,14 @@ pub struct PagedArena {
 impl PagedArena {
     /// An arena of `slot`-byte slots (rounded up to 8) drawing pages from `mem`.
     pub fn new(mem: OperatorMemory, slot: usize) -> Self {
-        let slot = slot.max(8).next_multiple_of(8);
-        let per_page = (mem.page_size() / slot).max(1);
+        let slot = slot.max(8).next_power_of_two();
+        let per_page = super::timer_heap::floor_power_of_two(mem.page_size() / slot);
         PagedArena {
             mem,
             slot,
             per_page,
+            page_shift: per_page.trailing_zeros(),
+            slot_shift: slot.trailing_zeros(),
             pages: Vec::new(),
             used: 0,
             free: 0,
@@ -67,16 +72,16 @@ impl PagedArena {
     #[inline]
     pub fn get(&self, index: u32) -> &[u8] {
         let i = index as usize;
-        let at = (i % self.per_page) * self.slot;
-        &self.pages[i / self.per_page].bytes()[at..at + self.slot]
+        let at = (i & (self.per_page - 1)) << self.slot_shift;
+        &self.pages[i >> self.page_shift].bytes()[at..at + self.slot]
     }
 
     /// The bytes of slot `index`, to change.
     #[inline]
     pub fn get_mut(&mut self, index: u32) -> &mut [u8] {
         let i = index as usize;
-        let at = (i % self.per_page) * self.slot;
-        &mut self.pages[i / self.per_page].bytes_mut()[at..at + self.slot]
+        let at = (i & (self.per_page - 1)) << self.slot_shift;
+        &mut self.pages[i >> self.page_shift].bytes_mut()[at..at + self.slot]
     }
 }
 

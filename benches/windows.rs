@@ -1,0 +1,131 @@
+//! Windows: 10 s event-time tumbling count and sum per key with 2 s bounded watermarks, the
+//! weir-generated job against a hand-written Rust program on the same events.
+//!
+//!   cargo bench --bench windows                       # 20M events
+//!   WEIR_BENCH_EVENTS=2000000 cargo bench --bench windows
+//!
+//! Events: ten per millisecond of event time, keys uniform over 10,000, each timestamp up to
+//! 2 s behind the stream's progress (so none is late), from a fixed seed.
+
+mod common;
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{build_example, build_weir, data_dir, race, root};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+const KEYS: u64 = 10_000;
+const DISORDER: i64 = 2_000;
+const RUNS: usize = 3;
+
+fn events(count: u64) -> PathBuf {
+    let path = data_dir().join(format!("events-{count}.csv"));
+    if path.exists() {
+        return path;
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(0x5749_4e44);
+    let tmp = path.with_extension("partial");
+    let mut out = BufWriter::new(std::fs::File::create(&tmp).unwrap());
+    out.write_all(b"ts,key,value\n").unwrap();
+    let mut buf = itoa::Buffer::new();
+    for i in 0..count {
+        let progress = (i / 10) as i64;
+        let ts = (progress - rng.random_range(0..=DISORDER)).max(0);
+        let key = rng.random_range(0..KEYS);
+        let value: i64 = rng.random_range(-1_000..1_000);
+        out.write_all(buf.format(ts).as_bytes()).unwrap();
+        out.write_all(b",").unwrap();
+        out.write_all(buf.format(key).as_bytes()).unwrap();
+        out.write_all(b",").unwrap();
+        out.write_all(buf.format(value).as_bytes()).unwrap();
+        out.write_all(b"\n").unwrap();
+    }
+    out.flush().unwrap();
+    std::fs::rename(&tmp, &path).unwrap();
+    path
+}
+
+fn sorted_rows(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut rows: Vec<String> = text.lines().skip(1).map(String::from).collect();
+    rows.sort_unstable();
+    rows
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let count: u64 = std::env::var("WEIR_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000_000);
+    let input = events(count);
+    let size = std::fs::metadata(&input).unwrap().len();
+    println!(
+        "events: {} ({count} events, {:.1} MB, {KEYS} keys, up to {DISORDER} ms of disorder)",
+        input.display(),
+        size as f64 / 1e6
+    );
+
+    let pipe = data_dir().join("tumbling_bench.pipe");
+    std::fs::write(
+        &pipe,
+        "schema Event { ts: timestamp, key: u64, value: i64 }\n\
+         source events: Event = csv(\"events.csv\") with event_time(ts), watermark(bounded 2s);\n\
+         events |> key_by(key) |> window(tumbling 10s) |> aggregate { n: count(), total: sum(value) }\n  \
+         |> sink csv(\"windows.csv\");\n",
+    )
+    .unwrap();
+    let (weir_bin, build) = build_weir(&pipe, &root().join("target/weir-cache"));
+    println!("weir build: {:.1} s", build.as_secs_f64());
+    let hand_bin = build_example("handwritten_windows");
+
+    let dir = data_dir();
+    let (weir_out, hand_out) = (dir.join("weir-windows.csv"), dir.join("hand-windows.csv"));
+    let weir_cmd = || {
+        let mut c = Command::new(&weir_bin);
+        c.arg("--input")
+            .arg(format!("events={}", input.display()))
+            .arg("--output")
+            .arg(format!("windows={}", weir_out.display()))
+            .arg("--memory")
+            .arg("1GB");
+        c
+    };
+    let hand_cmd = || {
+        let mut c = Command::new(&hand_bin);
+        c.arg(&input).arg(&hand_out);
+        c
+    };
+    let [(weir_t, weir_rss), (hand_t, hand_rss)] = race(RUNS, weir_cmd, hand_cmd);
+    let (w, h) = (sorted_rows(&weir_out), sorted_rows(&hand_out));
+    assert_eq!(
+        w.len(),
+        h.len(),
+        "both emit the same number of window results"
+    );
+    assert!(w == h, "weir and the hand-written program disagree");
+
+    let mb = size as f64 / 1e6;
+    println!("window results: {}", w.len());
+    println!(
+        "weir (generated)  {:>8.3} s  {:>7.1} MB/s  peak RSS {:>6.1} MiB",
+        weir_t.as_secs_f64(),
+        mb / weir_t.as_secs_f64(),
+        weir_rss as f64 / 1048576.0
+    );
+    println!(
+        "hand-written Rust {:>8.3} s  {:>7.1} MB/s  peak RSS {:>6.1} MiB",
+        hand_t.as_secs_f64(),
+        mb / hand_t.as_secs_f64(),
+        hand_rss as f64 / 1048576.0
+    );
+    println!(
+        "ratio weir/hand-written: {:.3} (target <= 1.3)",
+        weir_t.as_secs_f64() / hand_t.as_secs_f64()
+    );
+}
