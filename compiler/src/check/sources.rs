@@ -308,6 +308,9 @@ impl Checker<'_> {
         let event_time = match (field, watermark) {
             (Some(field), w) => Some(EventTime {
                 field,
+                field_name: schema
+                    .map(|s| s.fields[field].name.clone())
+                    .unwrap_or_default(),
                 watermark: w.map_or(WatermarkSpec::Ascending, |(w, _)| w),
                 idle,
             }),

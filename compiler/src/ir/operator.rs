@@ -209,6 +209,8 @@ pub enum TimeDomain {
 pub struct EventTime {
     /// The timestamp field's index in the source schema.
     pub field: usize,
+    /// Its name.
+    pub field_name: String,
     /// Watermark strategy.
     pub watermark: WatermarkSpec,
     /// Idleness timeout in ms, if any.
@@ -265,8 +267,8 @@ impl SourceOp {
                     .map(|ms| format!(", idle {ms}ms"))
                     .unwrap_or_default();
                 format!(
-                    "{kind} with event_time(#{}), watermark({wm}{idle})",
-                    et.field
+                    "{kind} with event_time({}), watermark({wm}{idle})",
+                    et.field_name
                 )
             }
         }
