@@ -1,10 +1,17 @@
-//! `window(...) |> aggregate { ... }` on a keyed stream.
+//! `window(...) |> aggregate { ... }` on a keyed stream: what every window kind shares
+//! (state fields, lateness, emitting, firing, end of input). Which windows a record joins
+//! is each kind's own file.
 //!
 //! Time windows keep their accumulators in the runtime's `WindowState` and fire from the
 //! chain's watermark method (event time) or as the clock passes them (processing time).
 //! Count windows keep a count beside the accumulators in a `KeyedTable` and fire on the
 //! record that completes them. Every result goes out through the node's `emit` method, so
 //! firing, re-firing for late records, and end of input share one path.
+
+mod count;
+mod session;
+mod sliding;
+mod tumbling;
 
 use petgraph::graph::NodeIndex;
 use proc_macro2::{Ident, TokenStream};
@@ -17,9 +24,10 @@ use crate::codegen::Gen;
 use crate::ir::{accumulator_offsets, AggregateField, Operator, TimeDomain, WindowKind};
 
 /// Bytes before the accumulators in a count window's block: the count.
-const COUNT_WORD: usize = 8;
+pub(crate) const COUNT_WORD: usize = 8;
 
-struct Window<'a> {
+/// A window node's operator, unpacked.
+pub(crate) struct Window<'a> {
     key: &'a [usize],
     kind: WindowKind,
     time: TimeDomain,
@@ -46,7 +54,9 @@ fn window<'g>(g: &'g Gen<'_>, n: NodeIndex) -> Window<'g> {
     }
 }
 
-fn names(n: NodeIndex) -> [Ident; 6] {
+/// The job's fields and methods for window node `n`: scratch, watermark, late count,
+/// emit, fire, refire.
+pub(crate) fn names(n: NodeIndex) -> [Ident; 6] {
     let i = n.index();
     [
         ident(&format!("scratch_{i}")),
@@ -99,37 +109,41 @@ pub(crate) fn state_field(g: &Gen<'_>, n: NodeIndex, index: usize) -> (TokenStre
     (field, init)
 }
 
+/// What every time-window kind needs to land a record: the state field, the key's encoding,
+/// the set-up of a new window's accumulators, and what follows once the record has a window
+/// (`slot`).
+struct Landing {
+    state: Ident,
+    encode: TokenStream,
+    init: TokenStream,
+    landed: TokenStream,
+}
+
+impl Landing {
+    /// Opens the fixed window `[start, start + SIZE)` of the key and lands the record there.
+    fn open_fixed(&self) -> TokenStream {
+        let Landing {
+            state,
+            encode,
+            init,
+            landed,
+        } = self;
+        quote! {
+            #encode
+            if let ::core::option::Option::Some(slot) = self.#state.open(key, start, start.saturating_add(SIZE), wm, |acc| { #init })? {
+                #landed
+            }
+        }
+    }
+}
+
 /// Code that adds the record in `input` to its windows.
 pub(crate) fn push(g: &Gen<'_>, n: NodeIndex, input: &Ident) -> TokenStream {
     let w = window(g, n);
     let s = state(n);
-    let [scratch, watermark, late, emit, fire, refire] = names(n);
+    let [_, watermark, late, _, fire, refire] = names(n);
     if let WindowKind::Count { n: count } = w.kind {
-        let code = accumulators(g, w.aggregates, input, COUNT_WORD);
-        let (args, init, update) = (&code.args, &code.init, &code.update);
-        let encode = encode_key(g, n, w.key, input);
-        return quote! {
-            #args
-            #encode
-            let addr = self.#s.upsert_entry(key, |acc| { ::weir_runtime::state::acc_set(acc, 0, 0u64); #init })?;
-            let acc = self.#s.acc_at_mut(addr);
-            #update
-            let count = ::weir_runtime::state::acc_get::<u64>(acc, 0) + 1;
-            ::weir_runtime::state::acc_set(acc, 0, count);
-            if count == #count {
-                let mut scratch = ::std::mem::take(&mut self.#scratch);
-                scratch.clear();
-                scratch.extend_from_slice(self.#s.key_at(addr));
-                let key_len = scratch.len();
-                scratch.extend_from_slice(self.#s.acc_at(addr));
-                let acc = self.#s.acc_at_mut(addr);
-                ::weir_runtime::state::acc_set(acc, 0, 0u64);
-                #init
-                let emitted = self.#emit(0, 0, key_len, &scratch);
-                self.#scratch = scratch;
-                emitted?;
-            }
-        };
+        return count::push(g, n, &w, count, input);
     }
     let code = accumulators(g, w.aggregates, input, 0);
     let (args, init, update, merge) = (&code.args, &code.init, &code.update, &code.merge);
@@ -152,48 +166,20 @@ pub(crate) fn push(g: &Gen<'_>, n: NodeIndex, input: &Ident) -> TokenStream {
             self.#refire(slot)?;
         }
     };
-    let fixed = |start: TokenStream| {
-        quote! {
-            #encode
-            if let ::core::option::Option::Some(slot) = self.#s.open(key, #start, #start.saturating_add(SIZE), wm, |acc| { #init })? {
-                #landed
-            }
-        }
+    let landing = Landing {
+        state: s,
+        encode,
+        init: init.clone(),
+        landed,
     };
     let assign = match w.kind {
-        WindowKind::Tumbling { size, offset } => {
-            let body = fixed(quote!(start));
-            quote! {
-                const SIZE: i64 = #size;
-                let start = ts.wrapping_sub(ts.wrapping_sub(#offset).rem_euclid(SIZE));
-                #body
-            }
-        }
+        WindowKind::Tumbling { size, offset } => tumbling::assign(&landing, size, offset),
         WindowKind::Sliding {
             size,
             slide,
             offset,
-        } => {
-            let body = fixed(quote!(start));
-            quote! {
-                const SIZE: i64 = #size;
-                let mut start = ts.wrapping_sub(ts.wrapping_sub(#offset).rem_euclid(#slide));
-                while start > ts.saturating_sub(SIZE) {
-                    #body
-                    start = start.saturating_sub(#slide);
-                }
-            }
-        }
-        WindowKind::Session { gap } => quote! {
-            #encode
-            let opened = self.#s.open_session(key, ts, #gap, wm, |acc| { #init }, |into, from| {
-                #merge
-                ::core::result::Result::Ok(())
-            })?;
-            if let ::core::option::Option::Some(slot) = opened {
-                #landed
-            }
-        },
+        } => sliding::assign(&landing, size, slide, offset),
+        WindowKind::Session { gap } => session::assign(&landing, merge, gap),
         WindowKind::Count { .. } => unreachable!("handled above"),
     };
     let late_edge = g.plan.late_outputs(n).first().map(|(t, _)| *t);
@@ -295,27 +281,12 @@ pub(crate) fn methods(g: &Gen<'_>, n: NodeIndex) -> TokenStream {
 /// reported.
 pub(crate) fn finish(g: &Gen<'_>, n: NodeIndex) -> TokenStream {
     let w = window(g, n);
-    let s = state(n);
-    let [scratch, _, late, emit, fire, _] = names(n);
+    let [_, _, late, _, fire, _] = names(n);
     let location = &g.plan.graph[n].location;
     let flush = if w.kind.has_bounds() {
         quote!(self.#fire(i64::MAX)?;)
     } else {
-        // Count windows still filling are emitted as they stand: input has ended, and no
-        // record is dropped without a trace.
-        quote! {
-            let drained = self.#s.drain();
-            let mut scratch = ::std::mem::take(&mut self.#scratch);
-            for (key, acc) in drained.iter() {
-                if ::weir_runtime::state::acc_get::<u64>(acc, 0) > 0 {
-                    scratch.clear();
-                    scratch.extend_from_slice(key);
-                    scratch.extend_from_slice(acc);
-                    self.#emit(0, 0, key.len(), &scratch)?;
-                }
-            }
-            self.#scratch = scratch;
-        }
+        count::flush(n)
     };
     let message = format!("window at {location}: dropped {{}} late record(s); name a side output with `late -> stream` to keep them");
     quote! {

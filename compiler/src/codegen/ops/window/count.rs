@@ -1,0 +1,68 @@
+//! `window(count N)`: a key's records in groups of `N` (a global window with a count
+//! trigger). The count sits in the first accumulator word; the group fires on the record that
+//! completes it, and groups still filling at the end of input are emitted as they stand.
+
+use petgraph::graph::NodeIndex;
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+use super::{names, Window, COUNT_WORD};
+use crate::codegen::accumulators::accumulators;
+use crate::codegen::ops::aggregate::{encode_key, state};
+use crate::codegen::Gen;
+
+/// Code that adds the record in `input` to its key's current group.
+pub(super) fn push(
+    g: &Gen<'_>,
+    n: NodeIndex,
+    w: &Window<'_>,
+    count: u64,
+    input: &Ident,
+) -> TokenStream {
+    let s = state(n);
+    let [scratch, _, _, emit, _, _] = names(n);
+    let code = accumulators(g, w.aggregates, input, COUNT_WORD);
+    let (args, init, update) = (&code.args, &code.init, &code.update);
+    let encode = encode_key(g, n, w.key, input);
+    quote! {
+        #args
+        #encode
+        let addr = self.#s.upsert_entry(key, |acc| { ::weir_runtime::state::acc_set(acc, 0, 0u64); #init })?;
+        let acc = self.#s.acc_at_mut(addr);
+        #update
+        let count = ::weir_runtime::state::acc_get::<u64>(acc, 0) + 1;
+        ::weir_runtime::state::acc_set(acc, 0, count);
+        if count == #count {
+        let mut scratch = ::std::mem::take(&mut self.#scratch);
+        scratch.clear();
+        scratch.extend_from_slice(self.#s.key_at(addr));
+        let key_len = scratch.len();
+        scratch.extend_from_slice(self.#s.acc_at(addr));
+        let acc = self.#s.acc_at_mut(addr);
+        ::weir_runtime::state::acc_set(acc, 0, 0u64);
+        #init
+        let emitted = self.#emit(0, 0, key_len, &scratch);
+        self.#scratch = scratch;
+        emitted?;
+        }
+    }
+}
+
+/// End of input: every group with records is emitted, in first-seen key order.
+pub(super) fn flush(n: NodeIndex) -> TokenStream {
+    let s = state(n);
+    let [scratch, _, _, emit, _, _] = names(n);
+    quote! {
+        let drained = self.#s.drain();
+        let mut scratch = ::std::mem::take(&mut self.#scratch);
+        for (key, acc) in drained.iter() {
+            if ::weir_runtime::state::acc_get::<u64>(acc, 0) > 0 {
+                scratch.clear();
+                scratch.extend_from_slice(key);
+                scratch.extend_from_slice(acc);
+                self.#emit(0, 0, key.len(), &scratch)?;
+            }
+        }
+        self.#scratch = scratch;
+    }
+}
