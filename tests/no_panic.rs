@@ -120,26 +120,59 @@ const TOKENS: &[&str] = &[
     "é",
     "//",
     "\n",
+    "window",
+    "tumbling",
+    "sliding",
+    "session",
+    "gap",
+    "every",
+    "offset",
+    "count 3",
+    "allowed_lateness",
+    "late",
+    "->",
+    "processing_time",
+    "10s",
+    "500ms",
+    "0ms",
+    "99999999999999999d",
+    "event_time(ts)",
+    "watermark",
+    "bounded 2s",
+    "ascending",
+    "idle 1s",
+    "first",
+    "last",
+    "reduce",
+    "ts",
+    "timestamp",
 ];
 
 fn examples() -> Vec<String> {
-    ["wordcount", "expensive_bids", "bid_stats", "all_clicks"]
+    let mut paths: Vec<_> = std::fs::read_dir("dsl-examples")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pipe"))
+        .collect();
+    paths.sort();
+    paths
         .iter()
-        .map(|n| std::fs::read_to_string(format!("dsl-examples/{n}.pipe")).unwrap())
+        .map(|p| std::fs::read_to_string(p).unwrap())
         .collect()
 }
 
 /// An example with a slice removed, replaced or repeated.
 fn mutated() -> impl Strategy<Value = String> {
     (
-        0..4usize,
+        any::<prop::sample::Index>(),
         any::<prop::sample::Index>(),
         any::<prop::sample::Index>(),
         0..3u8,
         prop::sample::select(TOKENS),
     )
         .prop_map(|(which, a, b, how, token)| {
-            let text = &examples()[which];
+            let all = examples();
+            let text = &all[which.index(all.len())];
             let chars: Vec<char> = text.chars().collect();
             let (mut i, mut j) = (a.index(chars.len()), b.index(chars.len()));
             if i > j {
