@@ -18,21 +18,34 @@ fn f(x: &str) -> f64 {
     x.parse().unwrap()
 }
 
-#[test]
-fn click_sessions_match_the_reference_and_the_hand_count() {
-    let bin = build(Path::new("dsl-examples/click_sessions.pipe"));
+/// Runs an example with its sink `sink` sent to a temporary file; returns the rows written.
+fn run_example(pipe: &str, sink: &str) -> Vec<Vec<String>> {
     let dir = temp();
-    let out = dir.path().join("sessions.csv");
-    run_ok(&bin, &["--output", &format!("sessions={}", out.display())]);
-    let input = csv_rows(&root().join("dsl-examples/data/clicks.csv"));
-    let recs: Vec<Rec> = input
+    let out = dir.path().join("out.csv");
+    run_ok(
+        &build(Path::new(pipe)),
+        &["--output", &format!("{sink}={}", out.display())],
+    );
+    csv_rows(&out)
+}
+
+/// The example data at `path` (a CSV with a header) as reference records, taking the key,
+/// timestamp and value from the given columns.
+fn csv_records(path: &str, key: usize, ts: usize, value: Option<usize>) -> Vec<Rec> {
+    csv_rows(&root().join(path))
         .iter()
         .map(|r| Rec {
-            key: r[0].clone(),
-            ts: r[2].parse().unwrap(),
-            v: 0.0,
+            key: r[key].clone(),
+            ts: r[ts].parse().unwrap(),
+            v: value.map_or(0.0, |v| f(&r[v])),
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn click_sessions_match_the_reference_and_the_hand_count() {
+    let got = run_example("dsl-examples/click_sessions.pipe", "sessions");
+    let recs = csv_records("dsl-examples/data/clicks.csv", 0, 2, None);
     let (fired, late) = simulate(&recs, Assign::Session { gap: 30_000 }, 5_000, 0);
     assert!(late.is_empty());
     let expected: Vec<Vec<String>> = fired
@@ -49,7 +62,6 @@ fn click_sessions_match_the_reference_and_the_hand_count() {
             ]
         })
         .collect();
-    let got = csv_rows(&out);
     assert_eq!(got, expected);
     // Counted by hand in the data file: anna's late /checkout click bridges her two sessions.
     let hand = [

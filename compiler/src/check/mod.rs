@@ -250,14 +250,12 @@ impl Checker<'_> {
                 s.name.span.clone(),
                 "empty schema",
             ));
-            ok = false;
         }
+        // A broken schema is still registered, so its uses do not report "unknown schema".
         let schema = Schema {
             name: Some(s.name.name.clone()),
             fields,
         };
-        // A broken schema is still registered, so its uses do not report "unknown schema".
-        let _ = ok;
         self.schemas
             .insert(s.name.name.clone(), (Arc::new(schema), s.name.span.clone()));
     }

@@ -117,12 +117,11 @@ impl Gen<'_> {
                 let w = ident(&format!("watermark_{}", head.index()));
                 let fire = ident(&format!("fire_{}", head.index()));
                 quote! {
-                    let _ = port;
                     self.#w = wm;
                     self.#fire(wm)?;
                 }
             }
-            _ => quote!(let _ = port;),
+            _ => quote!(),
         };
         let mut forwards = Vec::new();
         for &n in &chain.nodes {

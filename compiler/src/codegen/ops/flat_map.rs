@@ -5,7 +5,7 @@ use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
 use crate::codegen::expr::ExprGen;
-use crate::codegen::names::{field_ident, ident};
+use crate::codegen::names::ident;
 use crate::codegen::Gen;
 use crate::ir::TExpr;
 
@@ -23,22 +23,13 @@ pub(crate) fn push(
     };
     let out = g.var(n);
     let item = ident(&format!("item{}", n.index()));
-    let schema = &g.plan.graph[n].schema.fields;
-    let name = g.records.name(schema);
     let list = exprs.list(&fields[list_field].1);
-    let inits = fields.iter().enumerate().map(|(i, (f, e))| {
-        let f = field_ident(f);
-        if i == list_field {
-            quote!(#f: ::std::borrow::Cow::Borrowed(#item))
-        } else {
-            let v = exprs.value(e);
-            quote!(#f: #v)
-        }
-    });
+    let element = quote!(::std::borrow::Cow::Borrowed(#item));
+    let record = super::map::record_literal(g, n, fields, input, Some((list_field, element)));
     let rest = g.emit(n, &out);
     quote! {
         for #item in #list {
-            let #out = #name { #(#inits,)* };
+            let #out = #record;
             #rest
         }
     }

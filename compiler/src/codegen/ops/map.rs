@@ -16,22 +16,37 @@ pub(crate) fn push(
     fields: &[(String, TExpr)],
     input: &Ident,
 ) -> TokenStream {
+    let out = g.var(n);
+    let record = record_literal(g, n, fields, input, None);
+    let rest = g.emit(n, &out);
+    quote! {
+        let #out = #record;
+        #rest
+    }
+}
+
+/// The struct literal of node `n`'s output record with each field's value computed from
+/// `input`, except the field `given`, whose value is the tokens given (`flat_map`'s element).
+pub(crate) fn record_literal(
+    g: &Gen<'_>,
+    n: NodeIndex,
+    fields: &[(String, TExpr)],
+    input: &Ident,
+    given: Option<(usize, TokenStream)>,
+) -> TokenStream {
     let exprs = ExprGen {
         record: input,
         locals: false,
         file: &g.plan.file,
     };
-    let out = g.var(n);
-    let schema = &g.plan.graph[n].schema.fields;
-    let name = g.records.name(schema);
-    let inits = fields.iter().map(|(f, e)| {
+    let name = g.records.name(&g.plan.graph[n].schema.fields);
+    let inits = fields.iter().enumerate().map(|(i, (f, e))| {
         let f = field_ident(f);
-        let v = exprs.value(e);
+        let v = match &given {
+            Some((at, v)) if *at == i => v.clone(),
+            _ => exprs.value(e),
+        };
         quote!(#f: #v)
     });
-    let rest = g.emit(n, &out);
-    quote! {
-        let #out = #name { #(#inits,)* };
-        #rest
-    }
+    quote!(#name { #(#inits,)* })
 }
