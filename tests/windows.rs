@@ -516,3 +516,43 @@ fn processing_time_windows_cover_the_arrival_time_and_count_every_record() {
     assert_eq!(per_key["p"], 250);
     assert_eq!(per_key["q"], 250);
 }
+
+#[test]
+fn a_union_holds_the_watermark_at_its_slowest_input() {
+    let dir = temp();
+    let a = dir.path().join("a.csv");
+    let b = dir.path().join("b.jsonl");
+    std::fs::write(&a, "k,ts\nx,1000\nx,12000\ny,15000\n").unwrap();
+    std::fs::write(
+        &b,
+        "{\"k\": \"x\", \"ts\": 3000}\n{\"k\": \"x\", \"ts\": 9000}\n{\"k\": \"y\", \"ts\": 21000}\n",
+    )
+    .unwrap();
+    let pipe = dir.path().join("union.pipe");
+    std::fs::write(
+        &pipe,
+        format!(
+            "schema E {{ k: str, ts: timestamp }}\n\
+             source a: E = csv({:?}) with event_time(ts), watermark(ascending);\n\
+             source b: E = jsonl({:?}) with event_time(ts), watermark(ascending);\n\
+             a |> union(b) |> key_by(k) |> window(tumbling 10s) |> aggregate {{ n: count() }} |> sink stdout();\n",
+            a.display().to_string(),
+            b.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = run(&build(&pipe), &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Worked by hand: `a` is read first, but the union's watermark is the least of its
+    // inputs, so it stays at `b`'s (nothing yet) and b's 3 s and 9 s records are on time;
+    // with one shared watermark they would have been late behind a's 15 s.
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "k,window_start,window_end,n\nx,0,10000,3\nx,10000,20000,1\ny,10000,20000,1\ny,20000,30000,1\n"
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("late"));
+}

@@ -491,6 +491,35 @@ mod tests {
         assert_eq!(due(&mut s, i64::MAX), [("k".into(), 9, 19, 1)]);
     }
 
+    /// Processing time, as generated code drives it: each record lands in the window of the
+    /// clock's current time with the watermark just below it, and windows fire once the
+    /// clock has passed their end.
+    #[test]
+    fn processing_time_windows_follow_a_hand_driven_clock() {
+        let (clock, hand) = crate::time::Clock::manual(1_000);
+        let mut s = state(0);
+        let mut arrive = |s: &mut WindowState, key: &str| {
+            let now = clock.now();
+            let start = now - now.rem_euclid(10);
+            count(s, key, start, start + 10, now - 1)
+        };
+        arrive(&mut s, "a");
+        arrive(&mut s, "b");
+        hand.store(1_005, std::sync::atomic::Ordering::Relaxed);
+        arrive(&mut s, "a");
+        assert!(
+            due(&mut s, clock.now() - 1).is_empty(),
+            "the clock is still inside [1000, 1010)"
+        );
+        hand.store(1_012, std::sync::atomic::Ordering::Relaxed);
+        arrive(&mut s, "a");
+        assert_eq!(
+            due(&mut s, clock.now() - 1),
+            [("a".into(), 1000, 1010, 2), ("b".into(), 1000, 1010, 1)]
+        );
+        assert_eq!(due(&mut s, i64::MAX), [("a".into(), 1010, 1020, 1)]);
+    }
+
     #[test]
     fn state_pages_come_back_when_windows_close() {
         let pool = SegmentPool::new(64 * 1024, 1024);
