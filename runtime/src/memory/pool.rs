@@ -51,7 +51,8 @@ impl SegmentPool {
     /// A pool of `total_bytes` (rounded down to whole pages) in pages of `page_size` bytes,
     /// a power of two.
     pub fn new(total_bytes: u64, page_size: usize) -> Arc<Self> {
-        // A power of two, so that state addresses split into page and offset by a shift.
+        // A power of two, so that state addresses split into page and offset by a shift;
+        // at least a cache line, the unit pages are aligned and allocated in.
         assert!(
             page_size >= 64 && page_size.is_power_of_two(),
             "page size must be a power of two of at least 64 bytes"

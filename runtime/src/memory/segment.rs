@@ -3,60 +3,71 @@
 /// A fixed-size page of managed memory, the unit in which the [`SegmentPool`] hands out
 /// memory.
 ///
-/// Storage is a slice of `u64` words so hash-index slots are aligned; record layouts view the
-/// same page as bytes.
+/// Storage is cache-line-aligned, so that state slots of 64 bytes or less never straddle two
+/// lines; it is viewed as `u64` words (hash-index slots, timers) or as bytes (records).
 ///
 /// [`SegmentPool`]: super::SegmentPool
 #[derive(Debug)]
 pub struct MemorySegment {
-    words: Box<[u64]>,
+    lines: Box<[CacheLine]>,
 }
 
+/// 64 bytes, 64-byte aligned.
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(64))]
+struct CacheLine([u64; 8]);
+
+// SAFETY: `CacheLine` is `repr(C)`, holds only `u64`s, has no padding (its size, 64, equals
+// its alignment), and every bit pattern is a valid value.
+unsafe impl bytemuck::Zeroable for CacheLine {}
+// SAFETY: as above.
+unsafe impl bytemuck::Pod for CacheLine {}
+
 impl MemorySegment {
-    /// A zeroed page of `page_size` bytes (a multiple of 8).
+    /// A zeroed page of `page_size` bytes (a multiple of 64).
     pub(crate) fn zeroed(page_size: usize) -> Self {
-        debug_assert!(page_size.is_multiple_of(8));
+        debug_assert!(page_size.is_multiple_of(64));
         MemorySegment {
-            words: vec![0u64; page_size / 8].into_boxed_slice(),
+            lines: vec![CacheLine([0; 8]); page_size / 64].into_boxed_slice(),
         }
     }
 
     /// The page size in bytes.
     pub fn len(&self) -> usize {
-        self.words.len() * 8
+        self.lines.len() * 64
     }
 
     /// Whether the page holds no bytes (never true for pool pages).
     pub fn is_empty(&self) -> bool {
-        self.words.is_empty()
+        self.lines.is_empty()
     }
 
     /// The page as bytes.
     #[inline]
     pub fn bytes(&self) -> &[u8] {
-        bytemuck::cast_slice(&self.words)
+        bytemuck::cast_slice(&self.lines)
     }
 
     /// The page as mutable bytes.
     #[inline]
     pub fn bytes_mut(&mut self) -> &mut [u8] {
-        bytemuck::cast_slice_mut(&mut self.words)
+        bytemuck::cast_slice_mut(&mut self.lines)
     }
 
     /// The page as 64-bit words.
     #[inline]
     pub fn words(&self) -> &[u64] {
-        &self.words
+        bytemuck::cast_slice(&self.lines)
     }
 
     /// The page as mutable 64-bit words.
     #[inline]
     pub fn words_mut(&mut self) -> &mut [u64] {
-        &mut self.words
+        bytemuck::cast_slice_mut(&mut self.lines)
     }
 
     /// Zeroes the page so it can be handed out again.
     pub(crate) fn clear(&mut self) {
-        self.words.fill(0);
+        self.lines.fill(CacheLine([0; 8]));
     }
 }

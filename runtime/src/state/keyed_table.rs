@@ -100,7 +100,7 @@ impl KeyedTable {
             }
             if slot >> ADDR_BITS == tag {
                 let addr = (slot & ADDR_MASK) - 1;
-                if self.entry_key(addr) == key {
+                if same_key(self.entry_key(addr), key) {
                     return Ok(addr);
                 }
             }
@@ -257,6 +257,23 @@ impl KeyedTable {
         let start = o + HEADER;
         &mut self.data[p].bytes_mut()[start..start + self.acc_size]
     }
+}
+
+/// Key equality, inlined: keys are usually a few bytes, where a call to `memcmp` costs more
+/// than the comparison.
+#[inline]
+fn same_key(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut a, mut b) = (a, b);
+    while a.len() >= 8 {
+        if a[..8] != b[..8] {
+            return false;
+        }
+        (a, b) = (&a[8..], &b[8..]);
+    }
+    a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 impl Drop for KeyedTable {
