@@ -76,21 +76,8 @@ fn click_sessions_match_the_reference_and_the_hand_count() {
 
 #[test]
 fn tumbling_bids_over_out_of_order_data() {
-    let bin = build(Path::new("dsl-examples/bids_per_10s.pipe"));
-    let dir = temp();
-    let out = dir.path().join("o.csv");
-    run_ok(
-        &bin,
-        &["--output", &format!("bids_per_10s={}", out.display())],
-    );
-    let recs: Vec<Rec> = csv_rows(&root().join("dsl-examples/data/bids_timed.csv"))
-        .iter()
-        .map(|r| Rec {
-            key: r[0].clone(),
-            ts: r[3].parse().unwrap(),
-            v: f(&r[2]),
-        })
-        .collect();
+    let got = run_example("dsl-examples/bids_per_10s.pipe", "bids_per_10s");
+    let recs = csv_records("dsl-examples/data/bids_timed.csv", 0, 3, Some(2));
     let (fired, late) = simulate(
         &recs,
         Assign::Tumbling {
@@ -101,7 +88,6 @@ fn tumbling_bids_over_out_of_order_data() {
         0,
     );
     assert!(late.is_empty());
-    let got = csv_rows(&out);
     assert_eq!(got.len(), fired.len());
     for (row, w) in got.iter().zip(&fired) {
         assert_eq!(
@@ -121,13 +107,7 @@ fn tumbling_bids_over_out_of_order_data() {
 
 #[test]
 fn sliding_moving_average() {
-    let bin = build(Path::new("dsl-examples/moving_average.pipe"));
-    let dir = temp();
-    let out = dir.path().join("o.csv");
-    run_ok(
-        &bin,
-        &["--output", &format!("moving_average={}", out.display())],
-    );
+    let got = run_example("dsl-examples/moving_average.pipe", "moving_average");
     let text = std::fs::read_to_string(root().join("dsl-examples/data/readings.jsonl")).unwrap();
     let recs: Vec<Rec> = text
         .lines()
@@ -151,7 +131,6 @@ fn sliding_moving_average() {
         0,
     );
     assert!(late.is_empty());
-    let got = csv_rows(&out);
     assert_eq!(got.len(), fired.len());
     for (row, w) in got.iter().zip(&fired) {
         assert_eq!(
@@ -184,14 +163,7 @@ fn late_bids_refire_within_lateness_and_go_to_the_side_output_after() {
     );
     assert!(out.status.success());
     let input = csv_rows(&root().join("dsl-examples/data/bids_late.csv"));
-    let recs: Vec<Rec> = input
-        .iter()
-        .map(|r| Rec {
-            key: r[0].clone(),
-            ts: r[3].parse().unwrap(),
-            v: f(&r[2]),
-        })
-        .collect();
+    let recs = csv_records("dsl-examples/data/bids_late.csv", 0, 3, Some(2));
     let (fired, late) = simulate(
         &recs,
         Assign::Tumbling {
