@@ -109,19 +109,13 @@ impl ExprGen<'_> {
     }
 
     fn binary(&self, op: BinOp, a: &TExpr, b: &TExpr, e: &TExpr) -> TokenStream {
-        if a.ty == Type::Str {
-            let (x, y) = (self.str_ref(a), self.str_ref(b));
-            return match op {
-                BinOp::Eq => quote!((#x == #y)),
-                BinOp::Ne => quote!((#x != #y)),
-                BinOp::Lt => quote!((#x < #y)),
-                BinOp::Le => quote!((#x <= #y)),
-                BinOp::Gt => quote!((#x > #y)),
-                BinOp::Ge => quote!((#x >= #y)),
-                _ => unreachable!("the checker allows only comparisons on strings"),
-            };
-        }
-        let (x, y) = (self.value(a), self.value(b));
+        // Strings compare as `&str` (the checker allows them only comparisons); everything
+        // else as values.
+        let (x, y) = if a.ty == Type::Str {
+            (self.str_ref(a), self.str_ref(b))
+        } else {
+            (self.value(a), self.value(b))
+        };
         let float = a.ty == Type::F64;
         let loc = self.location(e);
         match op {
