@@ -10,6 +10,7 @@ mod sinks;
 mod sources;
 mod spelling;
 mod types;
+mod windows;
 
 use std::collections::HashMap;
 use std::sync::Arc;

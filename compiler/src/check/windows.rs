@@ -1,0 +1,168 @@
+//! `window(...)`: which windows, in which time, with what lateness; checked here and
+//! completed by the `aggregate` that must follow it.
+
+use super::{Checker, PendingWindow, StreamValue};
+use crate::diagnostics::Diagnostic;
+use crate::ir::{TimeDomain, WindowKind};
+use crate::parse::ast::{OpSyntax, Phrase, PhraseItem};
+
+impl Checker<'_> {
+    pub(super) fn window(
+        &mut self,
+        input: &StreamValue,
+        op: &OpSyntax,
+        phrases: &[Phrase],
+    ) -> Option<StreamValue> {
+        if input.key.is_none() {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    "`window` needs a keyed stream",
+                    op.name.span.clone(),
+                    "the input is not keyed",
+                )
+                .with_help("add `|> key_by(field)` before `window`"),
+            );
+            return None;
+        }
+        let (first, rest) = phrases.split_first()?;
+        let kind = self.window_kind(first)?;
+        let mut pending = PendingWindow {
+            kind,
+            time: TimeDomain::EventTime,
+            lateness: 0,
+            late: None,
+            span: op.span.clone(),
+        };
+        let mut ok = true;
+        for ph in rest {
+            match ph.items.as_slice() {
+                [PhraseItem::Word(w), PhraseItem::Duration(ms, _)]
+                    if w.name == "allowed_lateness" =>
+                {
+                    pending.lateness = *ms as i64;
+                }
+                [PhraseItem::Word(w), PhraseItem::Arrow(_), PhraseItem::Word(name)]
+                    if w.name == "late" =>
+                {
+                    pending.late = Some(name.clone());
+                }
+                [PhraseItem::Word(w)] if w.name == "processing_time" => {
+                    pending.time = TimeDomain::ProcessingTime
+                }
+                _ => {
+                    self.diagnostics.push(Diagnostic::error(
+                        "unknown window option",
+                        ph.span.clone(),
+                        "not an option",
+                    ).with_help("window options are `allowed_lateness <duration>`, `late -> stream_name` and `processing_time`"));
+                    ok = false;
+                }
+            }
+        }
+        let event_time_only = pending.lateness > 0 || pending.late.is_some();
+        if matches!(kind, WindowKind::Count { .. })
+            && (event_time_only || pending.time == TimeDomain::ProcessingTime)
+        {
+            self.diagnostics.push(Diagnostic::error(
+                "count windows take no time options",
+                op.span.clone(),
+                "lateness and processing time apply to time windows",
+            ));
+            ok = false;
+        } else if pending.time == TimeDomain::ProcessingTime && event_time_only {
+            self.diagnostics.push(Diagnostic::error(
+                "allowed lateness and late records apply to event-time windows",
+                op.span.clone(),
+                "this window uses processing time",
+            ));
+            ok = false;
+        } else if kind.has_bounds() && pending.time == TimeDomain::EventTime && !input.timed {
+            self.diagnostics.push(Diagnostic::error(
+                "an event-time window needs records with event time",
+                op.span.clone(),
+                "the input carries no event time",
+            ).with_help("add `with event_time(field), watermark(bounded 2s)` to the source, or use `processing_time`"));
+            ok = false;
+        }
+        ok.then(|| StreamValue {
+            node: input.node,
+            key: input.key.clone(),
+            timed: input.timed,
+            window: Some(pending),
+        })
+    }
+
+    fn window_kind(&mut self, ph: &Phrase) -> Option<WindowKind> {
+        use PhraseItem::{Duration as D, Int, Word as W};
+        let word = |w: &crate::parse::ast::Ident, s: &str| w.name == s;
+        let kind = match ph.items.as_slice() {
+            [W(t), D(size, _)] if word(t, "tumbling") => WindowKind::Tumbling {
+                size: *size as i64,
+                offset: 0,
+            },
+            [W(t), D(size, _), W(o), D(offset, _)] if word(t, "tumbling") && word(o, "offset") => {
+                WindowKind::Tumbling {
+                    size: *size as i64,
+                    offset: *offset as i64,
+                }
+            }
+            [W(t), D(size, _), W(e), D(slide, _)] if word(t, "sliding") && word(e, "every") => {
+                WindowKind::Sliding {
+                    size: *size as i64,
+                    slide: *slide as i64,
+                    offset: 0,
+                }
+            }
+            [W(t), D(size, _), W(e), D(slide, _), W(o), D(offset, _)]
+                if word(t, "sliding") && word(e, "every") && word(o, "offset") =>
+            {
+                WindowKind::Sliding {
+                    size: *size as i64,
+                    slide: *slide as i64,
+                    offset: *offset as i64,
+                }
+            }
+            [W(t), W(g), D(gap, _)] if word(t, "session") && word(g, "gap") => {
+                WindowKind::Session { gap: *gap as i64 }
+            }
+            [W(t), Int(n, _)] if word(t, "count") => WindowKind::Count { n: *n },
+            items => {
+                let unitless = items.iter().find_map(|i| match i {
+                    Int(_, s) => Some(s.clone()),
+                    _ => None,
+                });
+                let d = match unitless {
+                    Some(s) if !matches!(items.first(), Some(W(w)) if w.name == "count") => Diagnostic::error(
+                        "a window length needs a unit",
+                        s,
+                        "a number without a unit",
+                    )
+                    .with_help("write a duration such as 500ms, 10s, 5m or 1h"),
+                    _ => Diagnostic::error("unknown window", ph.span.clone(), "not a window")
+                        .with_help("the windows are `tumbling 10s [offset 2s]`, `sliding 10s every 5s [offset 1s]`, `session gap 30s` and `count 100`"),
+                };
+                self.diagnostics.push(d);
+                return None;
+            }
+        };
+        let valid = match kind {
+            WindowKind::Tumbling { size, offset } => size > 0 && offset < size,
+            WindowKind::Sliding {
+                size,
+                slide,
+                offset,
+            } => size > 0 && slide > 0 && offset < slide,
+            WindowKind::Session { gap } => gap > 0,
+            WindowKind::Count { n } => n > 0,
+        };
+        if !valid {
+            self.diagnostics.push(Diagnostic::error(
+                "window lengths must be positive, and an offset shorter than the window's step",
+                ph.span.clone(),
+                "invalid window",
+            ));
+            return None;
+        }
+        Some(kind)
+    }
+}
