@@ -3,21 +3,14 @@
 
 mod common;
 
-use std::ffi::OsString;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
 use common::*;
-use weir_compiler::cli::main_with;
 
 fn weir(args: &[&str]) -> (u8, String) {
-    let args: Vec<OsString> = std::iter::once("weir")
-        .chain(args.iter().copied())
-        .map(OsString::from)
-        .collect();
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = main_with(args, &mut out, &mut err, false);
-    (code, String::from_utf8(err).unwrap())
+    let run = weir_cli(args);
+    (run.code, run.err)
 }
 
 #[test]

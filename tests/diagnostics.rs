@@ -2,22 +2,13 @@
 //! file:line:col and underlines the source, and the exit code is non-zero. The locations are
 //! hand-checked here; the full rendering is snapshotted.
 
-use std::ffi::OsString;
+mod common;
 
-use weir_compiler::cli::main_with;
+use common::weir_cli;
 
 fn weir(args: &[&str]) -> (u8, String, String) {
-    let args: Vec<OsString> = std::iter::once("weir")
-        .chain(args.iter().copied())
-        .map(OsString::from)
-        .collect();
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = main_with(args, &mut out, &mut err, false);
-    (
-        code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    )
+    let run = weir_cli(args);
+    (run.code, run.out, run.err)
 }
 
 /// Each fixture with the places its errors must point at, counted by hand.

@@ -1,20 +1,16 @@
 //! `weir graph`, `weir explain` and `weir emit` on every example: structural facts are
 //! asserted, and the full outputs are snapshotted so a change to them is seen in review.
 
-use std::ffi::OsString;
+mod common;
+
+use common::weir_cli;
+
 use std::path::PathBuf;
 
-use weir_compiler::cli::main_with;
-
 fn weir(args: &[&str]) -> String {
-    let args: Vec<OsString> = std::iter::once("weir")
-        .chain(args.iter().copied())
-        .map(OsString::from)
-        .collect();
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = main_with(args.clone(), &mut out, &mut err, false);
-    assert_eq!(code, 0, "weir {args:?}: {}", String::from_utf8_lossy(&err));
-    String::from_utf8(out).unwrap()
+    let run = weir_cli(args);
+    assert_eq!(run.code, 0, "weir {args:?}: {}", run.err);
+    run.out
 }
 
 fn examples() -> Vec<(String, String)> {

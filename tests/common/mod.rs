@@ -75,3 +75,28 @@ pub fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
 pub fn temp() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
+
+/// What one in-process run of the `weir` command gave.
+pub struct CliRun {
+    /// The exit code.
+    pub code: u8,
+    /// What it printed on stdout.
+    pub out: String,
+    /// What it printed on stderr.
+    pub err: String,
+}
+
+/// Runs the real `weir` CLI in-process with `args` (without the program name).
+pub fn weir_cli(args: &[&str]) -> CliRun {
+    let args: Vec<std::ffi::OsString> = std::iter::once("weir")
+        .chain(args.iter().copied())
+        .map(std::ffi::OsString::from)
+        .collect();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = weir_compiler::cli::main_with(args, &mut out, &mut err, false);
+    CliRun {
+        code,
+        out: String::from_utf8(out).unwrap(),
+        err: String::from_utf8(err).unwrap(),
+    }
+}
