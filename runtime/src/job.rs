@@ -186,7 +186,7 @@ impl JobContext {
         self.progress
     }
 
-    fn print_report(&self) {
+    pub(crate) fn print_report(&self) {
         for line in &self.report {
             eprintln!("{line}");
         }

@@ -11,18 +11,25 @@
 //! * [`io`]: sources, sinks and the bad-record policy.
 //! * [`expr`]: functions that generated expressions call.
 //! * [`job`]: the command line, context and `main` of every generated job.
+//! * [`inline_job`], [`record`], [`layout::Layout`]: what `stream!` pipelines add: a job
+//!   value to run, and user types as CSV rows and as keys in state.
 
 pub mod error;
 pub mod expr;
+pub mod inline_job;
 pub mod io;
 pub mod job;
 pub mod layout;
 pub mod memory;
+pub mod record;
 pub mod state;
 pub mod time;
 
 pub use error::JobError;
+pub use inline_job::{InlineJob, JobConfig};
 pub use job::{run_main, JobArgs, JobContext, JobSpec};
+pub use layout::Layout;
+pub use record::{CsvField, Record};
 
 /// Re-exported for generated code, which derives serde traits for its record structs.
 pub use serde;

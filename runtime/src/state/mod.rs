@@ -6,7 +6,7 @@ mod paged_arena;
 mod timer_heap;
 mod window_state;
 
-pub use accumulator::{acc_get, acc_set, AccWord};
+pub use accumulator::{acc_get, acc_set, AccWord, AggNumber};
 pub use keyed_table::{KeyedTable, KeyedTableDrain};
 pub use paged_arena::PagedArena;
 pub use timer_heap::{Timer, TimerHeap};

@@ -498,7 +498,7 @@ mod tests {
     fn processing_time_windows_follow_a_hand_driven_clock() {
         let (clock, hand) = crate::time::Clock::manual(1_000);
         let mut s = state(0);
-        let mut arrive = |s: &mut WindowState, key: &str| {
+        let arrive = |s: &mut WindowState, key: &str| {
             let now = clock.now();
             let start = now - now.rem_euclid(10);
             count(s, key, start, start + 10, now - 1)

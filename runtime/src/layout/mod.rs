@@ -6,6 +6,10 @@
 //! into the variable part, relative to the record's start. Equal records have equal bytes, so
 //! state can compare and hash keys as plain byte strings.
 
+mod fixed;
+
+pub use fixed::Layout;
+
 /// Builds one record in the binary layout into a reusable buffer.
 #[derive(Debug, Default)]
 pub struct RecordBuilder {

@@ -1,0 +1,84 @@
+//! The value a `stream!` pipeline evaluates to: a job the program runs when it likes, in
+//! its own process, with the same context (memory budgets, report) as a `.pipe` job.
+
+use std::marker::PhantomData;
+
+use crate::job::{JobArgs, JobContext, JobSpec};
+use crate::memory::DEFAULT_MEMORY;
+use crate::JobError;
+
+/// How an inline job runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobConfig {
+    /// Managed memory in bytes, divided among the stateful operators (as `--memory`).
+    pub memory: u64,
+}
+
+impl Default for JobConfig {
+    fn default() -> Self {
+        JobConfig {
+            memory: DEFAULT_MEMORY,
+        }
+    }
+}
+
+impl JobConfig {
+    /// The configuration with `bytes` of managed memory.
+    pub fn memory(self, bytes: u64) -> Self {
+        JobConfig { memory: bytes }
+    }
+}
+
+/// A compiled inline pipeline, not yet run. `run` consumes it: its sources are iterators
+/// and files read once.
+#[must_use = "a stream! job does nothing until it is run"]
+pub struct InlineJob<F> {
+    spec: &'static JobSpec,
+    body: F,
+}
+
+impl<F> std::fmt::Debug for InlineJob<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InlineJob")
+            .field("spec", self.spec)
+            .finish()
+    }
+}
+
+impl<T, F> InlineJob<F>
+where
+    F: FnOnce(&mut JobContext) -> Result<T, JobError>,
+{
+    /// Wraps generated code: `body` runs the job in a context made for `spec`.
+    pub fn new(spec: &'static JobSpec, body: F) -> Self {
+        InlineJob { spec, body }
+    }
+
+    /// Runs the job with the default configuration and returns what its `collect()` sinks
+    /// gathered (`()` without one, a tuple for several).
+    pub fn run(self) -> Result<T, JobError> {
+        self.run_with(JobConfig::default())
+    }
+
+    /// Runs the job with `config`. What a `.pipe` job reports at its end (skipped records,
+    /// dropped late records) goes to stderr here too.
+    pub fn run_with(self, config: JobConfig) -> Result<T, JobError> {
+        let args = JobArgs {
+            memory: config.memory,
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+            stats: false,
+        };
+        let mut ctx = JobContext::new(self.spec, args)?;
+        let result = (self.body)(&mut ctx);
+        ctx.print_report();
+        result
+    }
+}
+
+/// The item type of an iterator source, as a value generated code can pass along so that
+/// rustc knows every record type before it reads the pipeline's closures.
+#[inline]
+pub fn item_type<I: Iterator>(_: &I) -> PhantomData<I::Item> {
+    PhantomData
+}
