@@ -105,6 +105,7 @@ pub fn check_program(file: &SourceFile, program: &Program) -> (Option<Plan>, Dia
         file: file.clone(),
         graph: c.graph,
         chains: Vec::new(),
+        rust: None,
     };
     (Some(plan), c.diagnostics)
 }
@@ -254,6 +255,7 @@ impl Checker<'_> {
         }
         // A broken schema is still registered, so its uses do not report "unknown schema".
         let schema = Schema {
+            rust: None,
             name: Some(s.name.name.clone()),
             fields,
         };

@@ -7,6 +7,7 @@ use super::types::{ExprChecker, ListUse};
 use super::{Checker, Key, StreamValue};
 use crate::diagnostics::Diagnostic;
 use crate::ir::{
+    Code, KeySpec,
     AggFunc, AggregateField, Field, Operator, Schema, StateKind, TExpr, TimeDomain, Type,
 };
 use crate::parse::ast::{Expr, ExprKind, FieldInit, OpBody, OpSyntax};
@@ -103,7 +104,14 @@ impl Checker<'_> {
             Some(&Type::Bool),
             ListUse::Refused,
         )?;
-        self.stateless(input, Operator::Filter { predicate }, schema, &op.span)
+        self.stateless(
+            input,
+            Operator::Filter {
+                predicate: Code::Expr(predicate),
+            },
+            schema,
+            &op.span,
+        )
     }
 
     /// Adds a stateless operator fed by `input` and returns its (unkeyed) output stream.
@@ -334,12 +342,13 @@ impl Checker<'_> {
             return None;
         }
         let out = Arc::new(Schema {
+            rust: None,
             name: None,
             fields: out_fields,
         });
         let Some(w) = window else {
             let aggregate = Operator::Aggregate {
-                key: key.indexes.clone(),
+                key: KeySpec::Fields(key.indexes.clone()),
                 aggregates,
             };
             let node = self.add_node(aggregate, out, StateKind::Keyed, op.span.clone());
@@ -347,7 +356,7 @@ impl Checker<'_> {
             return Some(StreamValue::new(node, false));
         };
         let windowed = Operator::WindowAggregate {
-            key: key.indexes.clone(),
+            key: KeySpec::Fields(key.indexes.clone()),
             window: w.kind,
             time: w.time,
             lateness: w.lateness,
@@ -451,6 +460,7 @@ impl Checker<'_> {
             }
             // The combining expression sees the running value as `a` and the new one as `b`.
             let pair = Schema {
+                rust: None,
                 name: None,
                 fields: vec![
                     Field {
@@ -507,8 +517,8 @@ impl Checker<'_> {
         Some(AggregateField {
             name: f.name.name.clone(),
             func,
-            arg,
-            combine,
+            arg: arg.map(Code::Expr),
+            combine: combine.map(Code::Expr),
             ty,
         })
     }
@@ -589,6 +599,7 @@ impl Checker<'_> {
 /// The schema of records built from `fields`; a list-valued field holds one element.
 fn record_schema(fields: &[(String, TExpr)]) -> Arc<Schema> {
     Arc::new(Schema {
+        rust: None,
         name: None,
         fields: fields
             .iter()

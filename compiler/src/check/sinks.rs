@@ -115,6 +115,7 @@ impl Checker<'_> {
 fn default_sink_name(output: &OutputLocation) -> String {
     match output {
         OutputLocation::Stdout => "stdout".into(),
+        OutputLocation::Program => "program".into(),
         OutputLocation::Path(p) => std::path::Path::new(p)
             .file_stem()
             .and_then(|s| s.to_str())

@@ -139,6 +139,7 @@ impl Checker<'_> {
         let Some(name) = &s.schema else {
             if *format == SourceFormat::Text {
                 return Some(Arc::new(Schema {
+                    rust: None,
                     name: None,
                     fields: vec![Field {
                         name: "line".into(),
@@ -307,6 +308,7 @@ impl Checker<'_> {
         }
         let event_time = match (field, watermark) {
             (Some(field), w) => Some(EventTime {
+                rust: None,
                 field,
                 field_name: schema
                     .map(|s| s.fields[field].name.clone())

@@ -8,7 +8,8 @@ use quote::quote;
 use super::expr::ExprGen;
 use super::names::ident;
 use super::Gen;
-use crate::ir::{accumulator_offsets, AggFunc, AggregateField, Type};
+use super::rust_code::rust_tokens;
+use crate::ir::{accumulator_offsets, AggFunc, AggregateField, Code, Type};
 
 /// The statements for a list of aggregates whose block starts at byte `base`.
 pub(crate) struct AccumulatorCode {
@@ -24,23 +25,34 @@ pub(crate) struct AccumulatorCode {
     pub outputs: Vec<TokenStream>,
 }
 
-fn word(ty: &Type) -> TokenStream {
-    match ty {
-        Type::U64 => quote!(u64),
-        Type::F64 => quote!(f64),
-        Type::Bool => quote!(u64),
-        _ => quote!(i64),
+/// The Rust type of an aggregate's argument values: a `.pipe` type, or the type the
+/// inline front-end named for a closure's result.
+fn value_type(code: &Code) -> TokenStream {
+    match code {
+        Code::Expr(e) => match e.ty {
+            Type::U64 => quote!(u64),
+            Type::F64 => quote!(f64),
+            Type::Bool => quote!(bool),
+            _ => quote!(i64),
+        },
+        Code::Rust(r) => rust_tokens(&r.output),
     }
 }
 
 fn get(buf: &str, t: &TokenStream, off: usize) -> TokenStream {
     let b = ident(buf);
-    quote!(::weir_runtime::state::acc_get::<#t>(#b, #off))
+    quote!(weir_runtime::state::acc_get::<#t>(#b, #off))
 }
 
 fn set(buf: &str, off: usize, v: TokenStream) -> TokenStream {
     let b = ident(buf);
-    quote!(::weir_runtime::state::acc_set(#b, #off, #v);)
+    quote!(weir_runtime::state::acc_set(#b, #off, #v);)
+}
+
+/// `AggNumber::method(x, y)`: one number operation, the same for every number type.
+fn number(method: &str, x: TokenStream, y: TokenStream) -> TokenStream {
+    let m = ident(method);
+    quote!(weir_runtime::state::AggNumber::#m(#x, #y))
 }
 
 /// Generates the accumulator code for `aggregates` over records in `input`.
@@ -50,189 +62,168 @@ pub(crate) fn accumulators(
     input: &Ident,
     base: usize,
 ) -> AccumulatorCode {
-    let exprs = ExprGen {
-        record: input,
-        locals: false,
-        file: &g.plan.file,
-    };
     let (offsets, _) = accumulator_offsets(aggregates);
-    let (mut args, mut init, mut update, mut merge, mut outputs) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut code = AccumulatorCode {
+        args: TokenStream::new(),
+        init: TokenStream::new(),
+        update: TokenStream::new(),
+        merge: TokenStream::new(),
+        outputs: Vec::new(),
+    };
     for (i, (a, &off)) in aggregates.iter().zip(&offsets).enumerate() {
-        let off = base + off;
         let v = ident(&format!("v{i}"));
-        if let Some(e) = &a.arg {
-            let value = exprs.value(e);
-            // bools are stored as words
-            let value = if e.ty == Type::Bool {
-                quote!(u64::from(#value))
-            } else {
-                value
-            };
-            args.push(quote!(let #v = #value;));
+        if let Some(arg) = &a.arg {
+            let value = g.code_value(arg, input);
+            code.args.extend(quote!(let #v = #value;));
         }
-        let t = a.arg.as_ref().map_or(quote!(u64), |e| word(&e.ty));
-        let float = a.arg.as_ref().is_some_and(|e| e.ty == Type::F64);
-        let read = |v: TokenStream| {
-            if a.ty == Type::Bool {
-                quote!((#v != 0))
-            } else {
-                v
-            }
-        };
+        let t = a.arg.as_ref().map_or(quote!(u64), value_type);
+        let at = base + off;
         match a.func {
-            AggFunc::Count => {
-                init.push(set("acc", off, quote!(0u64)));
-                let cur = get("acc", &t, off);
-                update.push(set("acc", off, quote!(#cur.wrapping_add(1))));
-                let (x, y) = (get("into", &t, off), get("from", &t, off));
-                merge.push(set("into", off, quote!(#x.wrapping_add(#y))));
-                outputs.push(get("acc", &t, off));
-            }
-            AggFunc::Sum => {
-                init.push(set("acc", off, quote!(0 as #t)));
-                let cur = get("acc", &t, off);
-                let (x, y) = (get("into", &t, off), get("from", &t, off));
-                if float {
-                    update.push(set("acc", off, quote!(#cur + #v)));
-                    merge.push(set("into", off, quote!(#x + #y)));
-                } else {
-                    update.push(set("acc", off, quote!(#cur.wrapping_add(#v))));
-                    merge.push(set("into", off, quote!(#x.wrapping_add(#y))));
-                }
-                outputs.push(get("acc", &t, off));
-            }
-            AggFunc::Min | AggFunc::Max => {
-                let is_min = a.func == AggFunc::Min;
-                let start = match (float, is_min) {
-                    (true, true) => quote!(f64::INFINITY),
-                    (true, false) => quote!(f64::NEG_INFINITY),
-                    (false, true) => quote!(#t::MAX),
-                    (false, false) => quote!(#t::MIN),
-                };
-                init.push(set("acc", off, start));
-                let pick = |x: TokenStream, y: TokenStream| match (float, is_min) {
-                    (true, true) => quote!(#x.min(#y)),
-                    (true, false) => quote!(#x.max(#y)),
-                    (false, true) => quote!(::core::cmp::min(#x, #y)),
-                    (false, false) => quote!(::core::cmp::max(#x, #y)),
-                };
-                update.push(set("acc", off, pick(get("acc", &t, off), quote!(#v))));
-                merge.push(set(
-                    "into",
-                    off,
-                    pick(get("into", &t, off), get("from", &t, off)),
-                ));
-                outputs.push(get("acc", &t, off));
-            }
-            AggFunc::Avg => {
-                let n = off + 8;
-                let f = quote!(f64);
-                let u = quote!(u64);
-                init.push(set("acc", off, quote!(0f64)));
-                init.push(set("acc", n, quote!(0u64)));
-                let (sum, count) = (get("acc", &f, off), get("acc", &u, n));
-                update.push(set("acc", off, quote!(#sum + (#v as f64))));
-                update.push(set("acc", n, quote!(#count + 1)));
-                let (xs, ys) = (get("into", &f, off), get("from", &f, off));
-                let (xn, yn) = (get("into", &u, n), get("from", &u, n));
-                merge.push(set("into", off, quote!(#xs + #ys)));
-                merge.push(set("into", n, quote!(#xn + #yn)));
-                outputs.push(quote!(#sum / (#count as f64)));
-            }
-            AggFunc::First | AggFunc::Last => {
-                // value, the event time it came with, and whether there is one. Ties on
-                // time keep the earliest arrival for `first` and take the latest for `last`.
-                let (at, has) = (off + 8, off + 16);
-                let i = quote!(i64);
-                let u = quote!(u64);
-                init.push(set("acc", has, quote!(0u64)));
-                let better = |cand: TokenStream, cur: TokenStream| {
-                    if a.func == AggFunc::First {
-                        quote!(#cand < #cur)
-                    } else {
-                        quote!(#cand >= #cur)
-                    }
-                };
-                let (cur_at, cur_has) = (get("acc", &i, at), get("acc", &u, has));
-                let take = better(quote!(ts), cur_at);
-                let (sv, sa, sh) = (
-                    set("acc", off, quote!(#v)),
-                    set("acc", at, quote!(ts)),
-                    set("acc", has, quote!(1u64)),
-                );
-                update.push(quote!(if #cur_has == 0 || #take { #sv #sa #sh }));
-                let (from_at, from_has, into_has) = (
-                    get("from", &i, at),
-                    get("from", &u, has),
-                    get("into", &u, has),
-                );
-                let take = better(from_at.clone(), get("into", &i, at));
-                let (fv, fa) = (get("from", &t, off), from_at.clone());
-                let (mv, ma, mh) = (
-                    set("into", off, fv),
-                    set("into", at, fa),
-                    set("into", has, quote!(1u64)),
-                );
-                merge.push(quote!(if #from_has != 0 && (#into_has == 0 || #take) { #mv #ma #mh }));
-                outputs.push(read(get("acc", &t, off)));
-            }
-            AggFunc::Reduce => {
-                let has = off + 8;
-                let u = quote!(u64);
-                let combine = a
-                    .combine
-                    .as_ref()
-                    .expect("reduce has a combining expression");
-                let combined = ExprGen {
-                    record: input,
-                    locals: true,
-                    file: &g.plan.file,
-                }
-                .value(combine);
-                let combined = if a.ty == Type::Bool {
-                    quote!(u64::from(#combined))
-                } else {
-                    combined
-                };
-                let as_value = |w: TokenStream| {
-                    if a.ty == Type::Bool {
-                        quote!((#w != 0))
-                    } else {
-                        w
-                    }
-                };
-                init.push(set("acc", has, quote!(0u64)));
-                let (cur, cur_has) = (as_value(get("acc", &t, off)), get("acc", &u, has));
-                let b_value = as_value(quote!(#v));
-                let (first, first_has) =
-                    (set("acc", off, quote!(#v)), set("acc", has, quote!(1u64)));
-                let folded = set("acc", off, combined.clone());
-                update.push(quote! {
-                    if #cur_has == 0 { #first #first_has } else { let a = #cur; let b = #b_value; #folded }
-                });
-                let (x, y) = (
-                    as_value(get("into", &t, off)),
-                    as_value(get("from", &t, off)),
-                );
-                let (xh, yh) = (get("into", &u, has), get("from", &u, has));
-                let copy = set("into", off, get("from", &t, off));
-                let fold = set("into", off, combined);
-                merge.push(quote! {
-                    if #yh != 0 {
-                        if #xh == 0 { #copy ::weir_runtime::state::acc_set(into, #has, 1u64); }
-                        else { let a = #x; let b = #y; #fold }
-                    }
-                });
-                outputs.push(read(get("acc", &t, off)));
-            }
+            AggFunc::Count => count(&mut code, at),
+            AggFunc::Sum | AggFunc::Min | AggFunc::Max => fold_number(&mut code, a.func, &t, &v, at),
+            AggFunc::Avg => average(&mut code, &v, at),
+            AggFunc::First | AggFunc::Last => first_or_last(&mut code, a.func, &t, &v, at),
+            AggFunc::Reduce => reduce(g, &mut code, a, &t, &v, input, at),
         }
     }
-    AccumulatorCode {
-        args: quote!(#(#args)*),
-        init: quote!(#(#init)*),
-        update: quote!(#(#update)*),
-        merge: quote!(#(#merge)*),
-        outputs,
-    }
+    code
+}
+
+fn count(code: &mut AccumulatorCode, off: usize) {
+    let u = quote!(u64);
+    code.init.extend(set("acc", off, quote!(0u64)));
+    let cur = get("acc", &u, off);
+    code.update.extend(set("acc", off, quote!(#cur.wrapping_add(1))));
+    let (x, y) = (get("into", &u, off), get("from", &u, off));
+    code.merge.extend(set("into", off, quote!(#x.wrapping_add(#y))));
+    code.outputs.push(get("acc", &u, off));
+}
+
+/// `sum`, `min` and `max`: one word folded with a number operation.
+fn fold_number(code: &mut AccumulatorCode, func: AggFunc, t: &TokenStream, v: &Ident, off: usize) {
+    let (start, method) = match func {
+        AggFunc::Sum => ("ZERO", "plus"),
+        AggFunc::Min => ("HIGHEST", "smaller"),
+        _ => ("LOWEST", "larger"),
+    };
+    let start = ident(start);
+    code.init.extend(set(
+        "acc",
+        off,
+        quote!(<#t as weir_runtime::state::AggNumber>::#start),
+    ));
+    let folded = number(method, get("acc", t, off), quote!(#v));
+    code.update.extend(set("acc", off, folded));
+    let merged = number(method, get("into", t, off), get("from", t, off));
+    code.merge.extend(set("into", off, merged));
+    code.outputs.push(get("acc", t, off));
+}
+
+fn average(code: &mut AccumulatorCode, v: &Ident, off: usize) {
+    let n = off + 8;
+    let (f, u) = (quote!(f64), quote!(u64));
+    code.init.extend(set("acc", off, quote!(0f64)));
+    code.init.extend(set("acc", n, quote!(0u64)));
+    let (sum, count) = (get("acc", &f, off), get("acc", &u, n));
+    code.update.extend(set(
+        "acc",
+        off,
+        quote!(#sum + weir_runtime::state::AggNumber::to_f64(#v)),
+    ));
+    code.update.extend(set("acc", n, quote!(#count + 1)));
+    let (xs, ys) = (get("into", &f, off), get("from", &f, off));
+    let (xn, yn) = (get("into", &u, n), get("from", &u, n));
+    code.merge.extend(set("into", off, quote!(#xs + #ys)));
+    code.merge.extend(set("into", n, quote!(#xn + #yn)));
+    code.outputs.push(quote!(#sum / (#count as f64)));
+}
+
+/// `first` and `last`: the value, the event time it came with, and whether there is one.
+/// Ties on time keep the earliest arrival for `first` and take the latest for `last`.
+fn first_or_last(
+    code: &mut AccumulatorCode,
+    func: AggFunc,
+    t: &TokenStream,
+    v: &Ident,
+    off: usize,
+) {
+    let (at, has) = (off + 8, off + 16);
+    let (i, u) = (quote!(i64), quote!(u64));
+    code.init.extend(set("acc", has, quote!(0u64)));
+    let better = |cand: TokenStream, cur: TokenStream| {
+        if func == AggFunc::First {
+            quote!(#cand < #cur)
+        } else {
+            quote!(#cand >= #cur)
+        }
+    };
+    let (cur_at, cur_has) = (get("acc", &i, at), get("acc", &u, has));
+    let take = better(quote!(ts), cur_at);
+    let (sv, sa, sh) = (
+        set("acc", off, quote!(#v)),
+        set("acc", at, quote!(ts)),
+        set("acc", has, quote!(1u64)),
+    );
+    code.update
+        .extend(quote!(if #cur_has == 0 || #take { #sv #sa #sh }));
+    let (from_at, from_has, into_has) = (
+        get("from", &i, at),
+        get("from", &u, has),
+        get("into", &u, has),
+    );
+    let take = better(from_at.clone(), get("into", &i, at));
+    let (mv, ma, mh) = (
+        set("into", off, get("from", t, off)),
+        set("into", at, from_at),
+        set("into", has, quote!(1u64)),
+    );
+    code.merge
+        .extend(quote!(if #from_has != 0 && (#into_has == 0 || #take) { #mv #ma #mh }));
+    code.outputs.push(get("acc", t, off));
+}
+
+/// `reduce`: the value and whether there is one; two values combine through the `.pipe`
+/// expression over `a` and `b`, or the user's closure.
+fn reduce(
+    g: &Gen<'_>,
+    code: &mut AccumulatorCode,
+    a: &AggregateField,
+    t: &TokenStream,
+    v: &Ident,
+    input: &Ident,
+    off: usize,
+) {
+    let has = off + 8;
+    let u = quote!(u64);
+    let combined = match a
+        .combine
+        .as_ref()
+        .expect("reduce has a combining expression")
+    {
+        Code::Expr(e) => ExprGen {
+            record: input,
+            locals: true,
+            file: &g.plan.file,
+        }
+        .value(e),
+        Code::Rust(r) => g.call(r, quote!(a, b)),
+    };
+    code.init.extend(set("acc", has, quote!(0u64)));
+    let (cur, cur_has) = (get("acc", t, off), get("acc", &u, has));
+    let (first, first_has) = (set("acc", off, quote!(#v)), set("acc", has, quote!(1u64)));
+    let folded = set("acc", off, combined.clone());
+    code.update.extend(quote! {
+        if #cur_has == 0 { #first #first_has } else { let a = #cur; let b = #v; #folded }
+    });
+    let (x, y) = (get("into", t, off), get("from", t, off));
+    let (xh, yh) = (get("into", &u, has), get("from", &u, has));
+    let copy = set("into", off, y.clone());
+    let fold = set("into", off, combined);
+    code.merge.extend(quote! {
+        if #yh != 0 {
+            if #xh == 0 { #copy weir_runtime::state::acc_set(into, #has, 1u64); }
+            else { let a = #x; let b = #y; #fold }
+        }
+    });
+    code.outputs.push(get("acc", t, off));
 }

@@ -6,7 +6,7 @@ use quote::quote;
 
 use super::names::{ident, record_var};
 use super::{ops, Gen};
-use crate::ir::{Chain, Field, Operator};
+use crate::ir::{Chain, Operator, Schema};
 
 impl Gen<'_> {
     /// The method name of chain `id`.
@@ -16,13 +16,13 @@ impl Gen<'_> {
 
     /// The schema of the records a chain's method takes: what its head source emits, or what
     /// its head operator receives.
-    pub(super) fn chain_input(&self, chain: &Chain) -> &[Field] {
+    pub(super) fn chain_input(&self, chain: &Chain) -> &Schema {
         let head = chain.nodes[0];
         match self.plan.graph[head].op {
-            Operator::Source(_) | Operator::LateRecords => &self.plan.graph[head].schema.fields,
+            Operator::Source(_) | Operator::LateRecords => &self.plan.graph[head].schema,
             _ => {
                 let (up, _) = self.plan.inputs(head)[0];
-                &self.plan.graph[up].schema.fields
+                &self.plan.graph[up].schema
             }
         }
     }
@@ -30,7 +30,7 @@ impl Gen<'_> {
     pub(super) fn chain_fn(&self, chain: &Chain) -> TokenStream {
         let name = Self::chain_method(chain.id);
         let head = chain.nodes[0];
-        let ty = self.records.ty(self.chain_input(chain));
+        let ty = self.record_type(self.chain_input(chain));
         let input = ident("input");
         let body = match self.plan.graph[head].op {
             Operator::Source(_) | Operator::LateRecords => self.emit(head, &input),
@@ -45,7 +45,7 @@ impl Gen<'_> {
         quote! {
             #[doc = #doc]
             #[inline]
-            fn #name(&mut self, #input: #ty, ts: i64) -> ::core::result::Result<(), ::weir_runtime::JobError> {
+            fn #name(&mut self, #input: #ty, ts: i64) -> ::core::result::Result<(), weir_runtime::JobError> {
                 #body
                 ::core::result::Result::Ok(())
             }
@@ -61,6 +61,8 @@ impl Gen<'_> {
             Operator::FlatMap { fields, list_field } => {
                 ops::flat_map::push(self, n, fields, *list_field, input)
             }
+            Operator::RustMap(r) => ops::map::push_rust(self, n, r, input),
+            Operator::RustFlatMap(r) => ops::flat_map::push_rust(self, n, r, input),
             Operator::Aggregate { key, aggregates } => {
                 ops::aggregate::push(self, n, key, aggregates, input)
             }
@@ -141,7 +143,7 @@ impl Gen<'_> {
         }
         quote! {
             #[allow(unused_variables)]
-            fn #name(&mut self, port: usize, wm: i64) -> ::core::result::Result<(), ::weir_runtime::JobError> {
+            fn #name(&mut self, port: usize, wm: i64) -> ::core::result::Result<(), weir_runtime::JobError> {
                 #arrive
                 #(#forwards)*
                 ::core::result::Result::Ok(())

@@ -98,7 +98,7 @@ impl ExprGen<'_> {
                 // iterator would be dynamic dispatch, so pick the branch per element source.
                 let c = self.value(c);
                 let (a, b) = (self.list(a), self.list(b));
-                quote!((if #c { ::weir_runtime::expr::Either::Left(#a) } else { ::weir_runtime::expr::Either::Right(#b) }))
+                quote!((if #c { weir_runtime::expr::Either::Left(#a) } else { weir_runtime::expr::Either::Right(#b) }))
             }
             _ => unreachable!("the checker only lets list-valued calls and ifs reach flat_map"),
         }
@@ -135,10 +135,10 @@ impl ExprGen<'_> {
             BinOp::Add => quote!(#x.wrapping_add(#y)),
             BinOp::Sub => quote!(#x.wrapping_sub(#y)),
             BinOp::Mul => quote!(#x.wrapping_mul(#y)),
-            BinOp::Div if a.ty == Type::U64 => quote!(::weir_runtime::expr::div_u64(#x, #y, #loc)?),
-            BinOp::Rem if a.ty == Type::U64 => quote!(::weir_runtime::expr::rem_u64(#x, #y, #loc)?),
-            BinOp::Div => quote!(::weir_runtime::expr::div_i64(#x, #y, #loc)?),
-            BinOp::Rem => quote!(::weir_runtime::expr::rem_i64(#x, #y, #loc)?),
+            BinOp::Div if a.ty == Type::U64 => quote!(weir_runtime::expr::div_u64(#x, #y, #loc)?),
+            BinOp::Rem if a.ty == Type::U64 => quote!(weir_runtime::expr::rem_u64(#x, #y, #loc)?),
+            BinOp::Div => quote!(weir_runtime::expr::div_i64(#x, #y, #loc)?),
+            BinOp::Rem => quote!(weir_runtime::expr::rem_i64(#x, #y, #loc)?),
         }
     }
 
@@ -150,9 +150,9 @@ impl ExprGen<'_> {
             (_, Type::Str) => {
                 let v = self.value(a);
                 if a.ty == Type::F64 {
-                    quote!(::weir_runtime::expr::f64_to_str(#v))
+                    quote!(weir_runtime::expr::f64_to_str(#v))
                 } else {
-                    quote!(::weir_runtime::expr::display_to_str(#v))
+                    quote!(weir_runtime::expr::display_to_str(#v))
                 }
             }
             (Type::Str, _) => {
@@ -160,7 +160,7 @@ impl ExprGen<'_> {
                 let ty = super::records::rust_type(to);
                 let name = to.to_string();
                 let loc = self.location(e);
-                quote!(::weir_runtime::expr::parse_cast::<#ty>(#s, #name, #loc)?)
+                quote!(weir_runtime::expr::parse_cast::<#ty>(#s, #name, #loc)?)
             }
             (_, t) => {
                 let v = self.value(a);
@@ -177,14 +177,14 @@ impl ExprGen<'_> {
                 let s = self.str_ref(&args[0]);
                 // A result borrowed from a temporary cannot outlive the statement; own it.
                 if matches!(args[0].kind, TExprKind::Field(..) | TExprKind::Lit(_)) {
-                    quote!(::weir_runtime::expr::#name(#s))
+                    quote!(weir_runtime::expr::#name(#s))
                 } else {
-                    quote!(::std::borrow::Cow::<'static, str>::Owned(::weir_runtime::expr::#name(#s).into_owned()))
+                    quote!(::std::borrow::Cow::<'static, str>::Owned(weir_runtime::expr::#name(#s).into_owned()))
                 }
             }
             Func::Len => {
                 let s = self.str_ref(&args[0]);
-                quote!(::weir_runtime::expr::len(#s))
+                quote!(weir_runtime::expr::len(#s))
             }
             Func::Contains => {
                 let (s, p) = (self.str_ref(&args[0]), self.str_ref(&args[1]));
@@ -196,7 +196,7 @@ impl ExprGen<'_> {
             }
             Func::Concat => {
                 let parts = args.iter().map(|a| self.str_ref(a));
-                quote!(::weir_runtime::expr::concat(&[#(#parts),*]))
+                quote!(weir_runtime::expr::concat(&[#(#parts),*]))
             }
             Func::Split | Func::SplitWhitespace => {
                 unreachable!("lists only appear as flat_map's exploded field")

@@ -11,6 +11,7 @@ mod expr;
 mod names;
 mod ops;
 mod records;
+mod rust_code;
 
 use petgraph::graph::NodeIndex;
 use proc_macro2::TokenStream;
@@ -29,12 +30,7 @@ pub struct GeneratedJob {
 
 /// Generates the job for an optimized plan (after [`crate::passes::optimize`]).
 pub fn generate(plan: &Plan) -> GeneratedJob {
-    let gen = Gen {
-        plan,
-        records: RecordTypes::new(plan),
-        stateful: plan.stateful_nodes(),
-    };
-    let tokens = gen.program();
+    let tokens = Gen::new(plan).program();
     let file: syn::File = syn::parse2(tokens.clone()).expect("generated code is valid Rust syntax");
     let body = prettyplease::unparse(&file);
     let source = format!(
@@ -52,9 +48,26 @@ struct Gen<'p> {
     stateful: Vec<NodeIndex>,
 }
 
+impl<'p> Gen<'p> {
+    fn new(plan: &'p Plan) -> Self {
+        Gen {
+            plan,
+            records: RecordTypes::new(plan),
+            stateful: plan.stateful_nodes(),
+        }
+    }
+}
+
+/// Generates the expansion of an inline pipeline's optimized plan: a block that evaluates
+/// to an `InlineJob`, for `stream!` to put in place of its invocation.
+pub fn generate_inline(plan: &Plan) -> TokenStream {
+    Gen::new(plan).inline_expansion()
+}
+
 impl Gen<'_> {
-    fn program(&self) -> TokenStream {
-        let records = self.records.definitions();
+    /// The job struct and its methods: what a `.pipe` program and an inline expansion
+    /// share.
+    fn job_items(&self) -> TokenStream {
         let job = self.job_struct();
         let chains = self.plan.chains.iter().map(|c| self.chain_fn(c));
         let watermarks = self.plan.chains.iter().map(|c| self.watermark_fn(c));
@@ -69,10 +82,33 @@ impl Gen<'_> {
             }
             _ => ops::window::finish(self, n),
         });
-        let sink_finishes = self.sinks().map(|n| {
-            let s = ops::sink::field(n);
-            quote!(self.#s.finish(ctx)?;)
-        });
+        let sink_finishes = self.sinks().map(|n| ops::sink::finish(self, n));
+        let (generics, where_clause) = (self.generics(), self.where_clause());
+        quote! {
+            #job
+
+            #[allow(unused_variables, non_snake_case, clippy::all)]
+            impl #generics WeirJob #generics #where_clause {
+                #(#chains)*
+
+                #(#watermarks)*
+
+                #(#node_methods)*
+
+                /// End of input: emits the final state of stateful operators in topological
+                /// order (windows still open fire), then flushes the sinks.
+                fn finish(&mut self, ctx: &mut weir_runtime::JobContext) -> ::core::result::Result<(), weir_runtime::JobError> {
+                    #(#finish_calls)*
+                    #(#sink_finishes)*
+                    ::core::result::Result::Ok(())
+                }
+            }
+        }
+    }
+
+    fn program(&self) -> TokenStream {
+        let records = self.records.definitions();
+        let job = self.job_items();
         let run = ops::source::run_fn(self);
         let decoders = ops::source::decoders(self);
         let spec = self.spec();
@@ -85,22 +121,6 @@ impl Gen<'_> {
 
             #job
 
-            impl WeirJob {
-                #(#chains)*
-
-                #(#watermarks)*
-
-                #(#node_methods)*
-
-                /// End of input: emits the final state of stateful operators in topological
-                /// order (windows still open fire), then flushes the sinks.
-                fn finish(&mut self, ctx: &mut ::weir_runtime::JobContext) -> ::core::result::Result<(), ::weir_runtime::JobError> {
-                    #(#finish_calls)*
-                    #(#sink_finishes)*
-                    ::core::result::Result::Ok(())
-                }
-            }
-
             #(#decoders)*
 
             #run
@@ -108,7 +128,7 @@ impl Gen<'_> {
             #spec
 
             fn main() -> ::std::process::ExitCode {
-                ::weir_runtime::run_main(&SPEC, run)
+                weir_runtime::run_main(&SPEC, run)
             }
         }
     }
@@ -121,9 +141,8 @@ impl Gen<'_> {
     }
 
     fn job_struct(&self) -> TokenStream {
-        let mut fields = Vec::new();
-        let mut inits = Vec::new();
-        fields.push(quote!(clock: ::weir_runtime::time::Clock));
+        let (mut fields, mut inits) = self.closure_fields();
+        fields.push(quote!(clock: weir_runtime::time::Clock));
         inits.push(quote!(clock: ctx.clock()));
         for (i, &n) in self.stateful.iter().enumerate() {
             let (f, init) = match self.plan.graph[n].op {
@@ -140,19 +159,21 @@ impl Gen<'_> {
                 inits.push(init);
             }
         }
-        for n in self.sinks() {
-            let (f, init) = ops::sink::sink_field(self, n);
+        for (f, init) in self.sinks().filter_map(|n| ops::sink::sink_field(self, n)) {
             fields.push(f);
             inits.push(init);
         }
+        let (generics, where_clause) = (self.generics(), self.where_clause());
+        let params = self.new_params();
         quote! {
             /// Operator state and sinks of the job; each chain is a method.
-            struct WeirJob {
+            #[allow(non_snake_case)]
+            struct WeirJob #generics {
                 #(#fields,)*
             }
 
-            impl WeirJob {
-                fn new(ctx: &::weir_runtime::JobContext) -> ::core::result::Result<Self, ::weir_runtime::JobError> {
+            impl #generics WeirJob #generics #where_clause {
+                fn new(ctx: &weir_runtime::JobContext #params) -> ::core::result::Result<Self, weir_runtime::JobError> {
                     ::core::result::Result::Ok(WeirJob { #(#inits,)* })
                 }
             }
@@ -184,14 +205,14 @@ impl Gen<'_> {
                 .memory
                 .expect("the memory pass sizes every stateful node");
             let (w, m) = (d.weight, d.min_pages);
-            quote!(::weir_runtime::memory::MemoryDemand { weight: #w, min_pages: #m })
+            quote!(weir_runtime::memory::MemoryDemand { weight: #w, min_pages: #m })
         });
         let operators = self.stateful.iter().map(|&n| {
             let node = &self.plan.graph[n];
             format!("{} at {}", node.op.kind(), node.location)
         });
         quote! {
-            static SPEC: ::weir_runtime::JobSpec = ::weir_runtime::JobSpec {
+            static SPEC: weir_runtime::JobSpec = weir_runtime::JobSpec {
                 name: #name,
                 sources: &[#(#sources),*],
                 sinks: &[#(#sinks),*],

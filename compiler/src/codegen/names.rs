@@ -4,7 +4,7 @@
 use proc_macro2::{Ident, Span};
 
 /// Items that generated code defines itself; a record struct never takes these names.
-pub const RESERVED: &[&str] = &["WeirJob", "WeirStr", "SPEC", "run", "main"];
+pub const RESERVED: &[&str] = &["WeirJob", "WeirStr", "SPEC", "run", "main", "weir_runtime"];
 
 /// The identifier for field `name`: itself when it is a valid Rust identifier, a raw
 /// identifier for keywords, and `name_` when even that is not allowed (`self`, `_`).

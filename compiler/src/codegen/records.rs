@@ -10,7 +10,7 @@ use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
 use super::names::{field_ident, ident, RESERVED};
-use crate::ir::{Field, Plan, Type};
+use crate::ir::{Field, Plan, Schema, Type};
 
 /// The record struct of every schema in a plan.
 pub struct RecordTypes {
@@ -28,9 +28,11 @@ impl RecordTypes {
         };
         let mut taken: Vec<String> = RESERVED.iter().map(|s| s.to_string()).collect();
         let mut anonymous = 0;
+        // Rust records (inline pipelines) are the user's types, not structs of ours.
         let mut schemas: Vec<_> = plan
             .graph
             .node_weights()
+            .filter(|n| n.schema.rust.is_none())
             .map(|n| n.schema.clone())
             .collect();
         // Declared names first, so a declared schema names its struct wherever it appears.
@@ -98,6 +100,33 @@ pub fn rust_type(ty: &Type) -> TokenStream {
         Type::F64 => quote!(f64),
         Type::Str => quote!(WeirStr<'a>),
         Type::List(_) => unreachable!("records never hold lists"),
+        Type::Rust(t) => super::rust_code::rust_tokens(t),
+    }
+}
+
+impl super::Gen<'_> {
+    /// The Rust type of the records in `schema`: a record struct, or the inline pipeline's
+    /// type.
+    pub(crate) fn record_type(&self, schema: &Schema) -> TokenStream {
+        match &schema.rust {
+            Some(t) => super::rust_code::rust_tokens(t),
+            None => self.records.ty(&schema.fields),
+        }
+    }
+
+    /// The record node `n` emits, made of `values` in its schema's order: a struct
+    /// literal, or a tuple for an inline pipeline.
+    pub(crate) fn result_record(&self, n: petgraph::graph::NodeIndex, values: Vec<TokenStream>) -> TokenStream {
+        let schema = &self.plan.graph[n].schema;
+        if schema.rust.is_some() {
+            return quote!((#(#values,)*));
+        }
+        let name = self.records.name(&schema.fields);
+        let inits = schema.fields.iter().zip(values).map(|(f, v)| {
+            let f = field_ident(&f.name);
+            quote!(#f: #v)
+        });
+        quote!(#name { #(#inits,)* })
     }
 }
 
@@ -116,8 +145,8 @@ fn definition(id: &Ident, fields: &[Field], borrows: bool) -> TokenStream {
     });
     let generics = borrows.then(|| quote!(<'a>));
     quote! {
-        #[derive(Debug, Clone, PartialEq, ::weir_runtime::serde::Serialize, ::weir_runtime::serde::Deserialize)]
-        #[serde(crate = "::weir_runtime::serde")]
+        #[derive(Debug, Clone, PartialEq, weir_runtime::serde::Serialize, weir_runtime::serde::Deserialize)]
+        #[serde(crate = "weir_runtime::serde")]
         struct #id #generics {
             #(#members,)*
         }

@@ -81,6 +81,8 @@ pub struct Plan {
     pub graph: DiGraph<Node, Edge>,
     /// Chains, in topological order of their heads (empty before the chaining pass).
     pub chains: Vec<Chain>,
+    /// For an inline pipeline: the user's Rust code and the types standing for its types.
+    pub rust: Option<super::RustCode>,
 }
 
 impl Plan {

@@ -3,6 +3,7 @@
 mod expr;
 mod graph;
 mod operator;
+mod rust;
 mod state_layout;
 mod types;
 
@@ -12,5 +13,6 @@ pub use operator::{
     AggFunc, AggregateField, EventTime, InputLocation, OnError, Operator, OutputLocation,
     SinkFormat, SinkOp, SourceFormat, SourceOp, TimeDomain, WatermarkSpec, WindowKind,
 };
+pub use rust::{Code, KeySpec, RustCode, RustFn};
 pub use state_layout::{accumulator_offsets, KeyLayout};
 pub use types::{Field, Schema, Type};

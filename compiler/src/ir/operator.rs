@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::{TExpr, Type};
+use super::{Code, KeySpec, RustFn, TExpr, Type};
 
 /// What a node does.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -14,7 +14,7 @@ pub enum Operator {
     /// Keeps the records for which the predicate is true.
     Filter {
         /// A `bool` expression over the input record.
-        predicate: TExpr,
+        predicate: Code,
     },
     /// Builds a new record per input record.
     Map {
@@ -29,17 +29,22 @@ pub enum Operator {
         /// The index of the exploded field.
         list_field: usize,
     },
+    /// A closure from each input record to one output record (inline pipelines).
+    RustMap(RustFn),
+    /// A closure from each input record to any number of output records (inline
+    /// pipelines): it returns something iterable.
+    RustFlatMap(RustFn),
     /// Aggregates a keyed stream; bounded inputs emit one record per key at the end.
     Aggregate {
-        /// Key field indexes in the input record.
-        key: Vec<usize>,
+        /// What the input is keyed by.
+        key: KeySpec,
         /// The aggregates, in output order after the key fields.
         aggregates: Vec<AggregateField>,
     },
     /// Aggregates each key's records per window; results carry the window's bounds.
     WindowAggregate {
-        /// Key field indexes in the input record.
-        key: Vec<usize>,
+        /// What the input is keyed by.
+        key: KeySpec,
         /// Which windows a record belongs to.
         window: WindowKind,
         /// Event time (watermarks) or processing time (the clock).
@@ -63,8 +68,8 @@ impl Operator {
         match self {
             Operator::Source(_) => "source",
             Operator::Filter { .. } => "filter",
-            Operator::Map { .. } => "map",
-            Operator::FlatMap { .. } => "flat_map",
+            Operator::Map { .. } | Operator::RustMap(_) => "map",
+            Operator::FlatMap { .. } | Operator::RustFlatMap(_) => "flat_map",
             Operator::Aggregate { .. } => "aggregate",
             Operator::WindowAggregate { .. } => "window",
             Operator::LateRecords => "late",
@@ -88,6 +93,8 @@ impl fmt::Display for Operator {
             Operator::Filter { predicate } => write!(f, "filter({predicate})"),
             Operator::Map { fields: fs } => write!(f, "map {{ {} }}", fields(fs)),
             Operator::FlatMap { fields: fs, .. } => write!(f, "flat_map {{ {} }}", fields(fs)),
+            Operator::RustMap(r) => write!(f, "map({r})"),
+            Operator::RustFlatMap(r) => write!(f, "flat_map({r})"),
             Operator::Aggregate { aggregates, .. } => {
                 write!(f, "aggregate {{ {} }}", describe_aggregates(aggregates))
             }
@@ -207,10 +214,12 @@ pub enum TimeDomain {
 /// A source's event time: where timestamps come from and how watermarks follow them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EventTime {
-    /// The timestamp field's index in the source schema.
+    /// The timestamp field's index in the source schema (0 for Rust records).
     pub field: usize,
-    /// Its name.
+    /// Its name, or the closure's text.
     pub field_name: String,
+    /// For Rust records: the closure that reads the timestamp.
+    pub rust: Option<RustFn>,
     /// Watermark strategy.
     pub watermark: WatermarkSpec,
     /// Idleness timeout in ms, if any.
@@ -246,8 +255,10 @@ impl SourceOp {
         let at = match &self.input {
             InputLocation::Path(p) => format!("{p:?}"),
             InputLocation::Stdin => "stdin".into(),
+            InputLocation::Program => String::new(),
         };
         let kind = match &self.format {
+            SourceFormat::Iter(r) => format!("iter({r})"),
             SourceFormat::Text => format!("text({at})"),
             SourceFormat::Jsonl => format!("jsonl({at})"),
             SourceFormat::Csv { header, delimiter } => format!(
@@ -289,6 +300,8 @@ pub enum SourceFormat {
     },
     /// One JSON object per line.
     Jsonl,
+    /// The items of a Rust iterator (inline pipelines).
+    Iter(RustFn),
 }
 
 /// Where a source reads.
@@ -298,6 +311,8 @@ pub enum InputLocation {
     Path(String),
     /// Standard input.
     Stdin,
+    /// A value of the program's (an inline pipeline's iterator).
+    Program,
 }
 
 /// A source's bad-record policy.
@@ -324,24 +339,31 @@ pub struct SinkOp {
 
 impl SinkOp {
     fn describe(&self) -> String {
-        let format = match self.format {
+        let format = match &self.format {
             SinkFormat::Csv => "csv",
             SinkFormat::Jsonl => "jsonl",
+            SinkFormat::Collect => return "collect()".into(),
+            SinkFormat::ForEach(r) => return format!("for_each({r})"),
         };
         match &self.output {
             OutputLocation::Path(p) => format!("{format}({p:?})"),
             OutputLocation::Stdout => format!("stdout({format})"),
+            OutputLocation::Program => format.into(),
         }
     }
 }
 
 /// How a sink encodes records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum SinkFormat {
     /// CSV with a header row.
     Csv,
     /// One JSON object per line.
     Jsonl,
+    /// Into a `Vec` the inline job returns.
+    Collect,
+    /// Into a closure of the program's.
+    ForEach(RustFn),
 }
 
 /// Where a sink writes.
@@ -351,6 +373,8 @@ pub enum OutputLocation {
     Path(String),
     /// Standard output.
     Stdout,
+    /// The program itself (`collect()`, `for_each`).
+    Program,
 }
 
 /// One aggregate of an `aggregate` operator.
@@ -361,9 +385,10 @@ pub struct AggregateField {
     /// The function.
     pub func: AggFunc,
     /// Its argument (none for `count()`).
-    pub arg: Option<TExpr>,
-    /// For `reduce`: how two values combine, over fields `a` and `b`.
-    pub combine: Option<TExpr>,
+    pub arg: Option<Code>,
+    /// For `reduce`: how two values combine, over fields `a` and `b` (or a closure of two
+    /// arguments).
+    pub combine: Option<Code>,
     /// The output type.
     pub ty: Type,
 }

@@ -21,6 +21,9 @@ pub enum Type {
     Timestamp,
     /// A list, only as the value that `flat_map` explodes.
     List(Box<Type>),
+    /// A Rust type of an inline pipeline, as generated code names it (`A3_1`); rustc
+    /// infers and checks it.
+    Rust(String),
 }
 
 impl Type {
@@ -61,6 +64,7 @@ impl fmt::Display for Type {
             Type::Str => f.write_str("str"),
             Type::Timestamp => f.write_str("timestamp"),
             Type::List(t) => write!(f, "list<{t}>"),
+            Type::Rust(t) => f.write_str(t),
         }
     }
 }
@@ -79,8 +83,11 @@ pub struct Field {
 pub struct Schema {
     /// The declared name (`Bid`), or `None` for a schema an operator made.
     pub name: Option<String>,
-    /// Fields in order.
+    /// Fields in order (none for Rust records).
     pub fields: Vec<Field>,
+    /// For an inline pipeline: the Rust type of the records, as generated code names it
+    /// (`R0`, `(K3, u64)`). The compiler does not look inside.
+    pub rust: Option<String>,
 }
 
 impl Schema {
@@ -94,8 +101,20 @@ impl Schema {
         self.fields == other.fields
     }
 
-    /// `{ a: u64, b: str }`
+    /// The schema of Rust records of type `ty`.
+    pub fn rust(ty: impl Into<String>) -> Schema {
+        Schema {
+            name: None,
+            fields: Vec::new(),
+            rust: Some(ty.into()),
+        }
+    }
+
+    /// `{ a: u64, b: str }`, or the Rust type.
     pub fn describe(&self) -> String {
+        if let Some(t) = &self.rust {
+            return t.clone();
+        }
         let fields: Vec<String> = self
             .fields
             .iter()

@@ -15,7 +15,7 @@ use weir_runtime::memory::{MemoryDemand, DEFAULT_PAGE_SIZE};
 
 use super::Pass;
 use crate::diagnostics::Diagnostics;
-use crate::ir::{accumulator_offsets, KeyLayout, Operator, Plan, Type};
+use crate::ir::{accumulator_offsets, KeyLayout, KeySpec, Operator, Plan, Type};
 
 /// See the module documentation.
 pub struct MemoryPass;
@@ -61,10 +61,17 @@ impl Pass for MemoryPass {
                 }
                 _ => continue,
             };
-            let layout = KeyLayout::new(&input_schema, key);
-            let strings = layout.fields.iter().filter(|f| f.2 == Type::Str).count();
+            let key_bytes = match key {
+                KeySpec::Fields(key) => {
+                    let layout = KeyLayout::new(&input_schema, key);
+                    let strings = layout.fields.iter().filter(|f| f.2 == Type::Str).count();
+                    layout.fixed_len + strings * ASSUMED_STR_BYTES
+                }
+                // Only rustc knows a Rust key's width; assume a word and a string.
+                KeySpec::Rust(_) => 8 + ASSUMED_STR_BYTES,
+            };
             let (_, acc) = accumulator_offsets(aggregates);
-            let entry = ENTRY_HEADER + acc + layout.fixed_len + strings * ASSUMED_STR_BYTES;
+            let entry = ENTRY_HEADER + acc + key_bytes;
             node.memory = Some(MemoryDemand {
                 weight,
                 min_pages: keyed_table_min_pages(entry, DEFAULT_PAGE_SIZE) + extra,

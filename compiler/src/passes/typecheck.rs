@@ -10,7 +10,7 @@ use petgraph::graph::NodeIndex;
 
 use super::Pass;
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::ir::{Operator, Partitioning, Plan, Schema, StateKind, TExpr, TExprKind, Type};
+use crate::ir::{Code, Operator, Partitioning, Plan, Schema, StateKind, TExpr, TExprKind, Type};
 
 /// See the module documentation.
 pub struct TypeCheckPass;
@@ -63,10 +63,19 @@ fn check_node(plan: &Plan, n: NodeIndex) -> Result<(), String> {
     match (&node.op, &input) {
         (Operator::Source(_), _) => Ok(()),
         (Operator::Filter { predicate }, Some(i)) => {
-            expr(predicate, i)?;
             same(&node.schema, i)?;
-            if predicate.ty != Type::Bool {
-                return Err("its predicate is not bool".into());
+            if let Code::Expr(predicate) = predicate {
+                expr(predicate, i)?;
+                if predicate.ty != Type::Bool {
+                    return Err("its predicate is not bool".into());
+                }
+            }
+            Ok(())
+        }
+        // rustc checks what a closure takes and returns; the output is the closure's type.
+        (Operator::RustMap(r) | Operator::RustFlatMap(r), Some(i)) => {
+            if r.inputs.as_deref() != i.rust.as_ref().map(std::slice::from_ref) {
+                return Err("its closure does not take the input records".into());
             }
             Ok(())
         }
@@ -101,12 +110,11 @@ fn check_node(plan: &Plan, n: NodeIndex) -> Result<(), String> {
             Some(i),
         )
         | (Operator::Aggregate { key, aggregates }, Some(i)) => {
-            let names: Vec<String> = key.iter().map(|&k| i.fields[k].name.clone()).collect();
-            if inputs[0].1.partitioning != Partitioning::Hash(names) {
+            if inputs[0].1.partitioning != Partitioning::Hash(key.partition_names(i)) {
                 return Err("its input is not hash-partitioned on its key".into());
             }
             for a in aggregates {
-                if let Some(e) = &a.arg {
+                if let Some(Code::Expr(e)) = &a.arg {
                     expr(e, i)?;
                 }
             }
@@ -114,7 +122,9 @@ fn check_node(plan: &Plan, n: NodeIndex) -> Result<(), String> {
                 Operator::WindowAggregate { window, .. } if window.has_bounds() => 2,
                 _ => 0,
             };
-            if node.schema.fields.len() != key.len() + bounds + aggregates.len() {
+            if node.schema.rust.is_none()
+                && node.schema.fields.len() != key.columns() + bounds + aggregates.len()
+            {
                 return Err("its output schema does not match its key and aggregates".into());
             }
             Ok(())
@@ -130,7 +140,7 @@ fn check_node(plan: &Plan, n: NodeIndex) -> Result<(), String> {
 }
 
 fn same(a: &Schema, b: &Schema) -> Result<(), String> {
-    if a.same_fields(b) {
+    if a.same_fields(b) && a.rust == b.rust {
         Ok(())
     } else {
         Err(format!(

@@ -11,7 +11,8 @@ use quote::quote;
 use crate::codegen::accumulators::accumulators;
 use crate::codegen::names::{field_ident, ident};
 use crate::codegen::Gen;
-use crate::ir::{accumulator_offsets, AggregateField, KeyLayout, Operator, Type};
+use crate::codegen::rust_code::rust_tokens;
+use crate::ir::{accumulator_offsets, AggregateField, KeyLayout, KeySpec, Operator, Type};
 
 pub(crate) fn state(n: NodeIndex) -> Ident {
     ident(&format!("state_{}", n.index()))
@@ -31,18 +32,27 @@ pub(crate) fn state_field(g: &Gen<'_>, n: NodeIndex, index: usize) -> (TokenStre
     let (s, k) = (state(n), key_builder(n));
     let location = &node.location;
     let field = quote! {
-        #s: ::weir_runtime::state::KeyedTable,
-        #k: ::weir_runtime::layout::RecordBuilder
+        #s: weir_runtime::state::KeyedTable,
+        #k: weir_runtime::layout::RecordBuilder
     };
     let init = quote! {
-        #s: ::weir_runtime::state::KeyedTable::new(ctx.operator_memory(#index, "aggregate", #location), #acc_size)?,
-        #k: ::weir_runtime::layout::RecordBuilder::new()
+        #s: weir_runtime::state::KeyedTable::new(ctx.operator_memory(#index, "aggregate", #location), #acc_size)?,
+        #k: weir_runtime::layout::RecordBuilder::new()
     };
     (field, init)
 }
 
-/// `let key = ...;`: the record's key encoded in the builder of node `n`.
-pub(crate) fn encode_key(g: &Gen<'_>, n: NodeIndex, key: &[usize], input: &Ident) -> TokenStream {
+/// `let key = ...;`: the record's key encoded in the builder of node `n`: its key fields,
+/// or the value of the user's key closure in its [`Layout`](weir_runtime::Layout).
+pub(crate) fn encode_key(g: &Gen<'_>, n: NodeIndex, key: &KeySpec, input: &Ident) -> TokenStream {
+    let k = key_builder(n);
+    let key = match key {
+        KeySpec::Fields(key) => key,
+        KeySpec::Rust(r) => {
+            let value = g.call(r, quote!(&#input));
+            return quote!(let key = weir_runtime::Layout::encode(&#value, &mut self.#k););
+        }
+    };
     let (up, _) = g.plan.inputs(n)[0];
     let input_schema = &g.plan.graph[up].schema;
     let layout = KeyLayout::new(input_schema, key);
@@ -57,29 +67,30 @@ pub(crate) fn encode_key(g: &Gen<'_>, n: NodeIndex, key: &[usize], input: &Ident
             _ => quote!(.put_i64(#offset, #input.#f)),
         }
     });
-    let k = key_builder(n);
     quote!(let key = self.#k.begin(#fixed) #(#puts)* .bytes();)
 }
 
-/// Field initializers for the key fields of node `n`'s output, read from `k` (a
-/// `RecordView` of the encoded key).
-pub(crate) fn key_outputs(g: &Gen<'_>, n: NodeIndex, key: &[usize]) -> Vec<TokenStream> {
+/// The values of the key columns of node `n`'s output, read from `k` (a `RecordView` of
+/// the encoded key).
+pub(crate) fn key_outputs(g: &Gen<'_>, n: NodeIndex, key: &KeySpec) -> Vec<TokenStream> {
+    let key = match key {
+        KeySpec::Fields(key) => key,
+        KeySpec::Rust(r) => {
+            let t = rust_tokens(&r.output);
+            return vec![quote!(<#t as weir_runtime::Layout>::read(&k, 0))];
+        }
+    };
     let (up, _) = g.plan.inputs(n)[0];
     let layout = KeyLayout::new(&g.plan.graph[up].schema, key);
-    let out = &g.plan.graph[n].schema.fields;
     layout
         .fields
         .iter()
-        .zip(out)
-        .map(|((_, offset, ty), field)| {
-            let f = field_ident(&field.name);
-            match ty {
-                Type::Str => quote!(#f: ::std::borrow::Cow::Borrowed(k.str_at(#offset))),
-                Type::U64 => quote!(#f: k.u64_at(#offset)),
-                Type::F64 => quote!(#f: k.f64_at(#offset)),
-                Type::Bool => quote!(#f: k.bool_at(#offset)),
-                _ => quote!(#f: k.i64_at(#offset)),
-            }
+        .map(|(_, offset, ty)| match ty {
+            Type::Str => quote!(::std::borrow::Cow::Borrowed(k.str_at(#offset))),
+            Type::U64 => quote!(k.u64_at(#offset)),
+            Type::F64 => quote!(k.f64_at(#offset)),
+            Type::Bool => quote!(k.bool_at(#offset)),
+            _ => quote!(k.i64_at(#offset)),
         })
         .collect()
 }
@@ -88,7 +99,7 @@ pub(crate) fn key_outputs(g: &Gen<'_>, n: NodeIndex, key: &[usize]) -> Vec<Token
 pub(crate) fn push(
     g: &Gen<'_>,
     n: NodeIndex,
-    key: &[usize],
+    key: &KeySpec,
     aggregates: &[AggregateField],
     input: &Ident,
 ) -> TokenStream {
@@ -111,14 +122,10 @@ pub(crate) fn finish_fn(g: &Gen<'_>, n: NodeIndex) -> TokenStream {
         unreachable!("called for aggregates")
     };
     let out = g.var(n);
-    let name = g.records.name(&node.schema.fields);
-    let mut inits = key_outputs(g, n, key);
+    let mut values = key_outputs(g, n, key);
     let dummy = ident("unused");
-    let values = accumulators(g, aggregates, &dummy, 0).outputs;
-    for (v, field) in values.into_iter().zip(&node.schema.fields[key.len()..]) {
-        let f = field_ident(&field.name);
-        inits.push(quote!(#f: #v));
-    }
+    values.extend(accumulators(g, aggregates, &dummy, 0).outputs);
+    let record = g.result_record(n, values);
     let rest = g.emit(n, &out);
     let method = ident(&format!("finish_{}", n.index()));
     let s = state(n);
@@ -128,12 +135,12 @@ pub(crate) fn finish_fn(g: &Gen<'_>, n: NodeIndex) -> TokenStream {
     );
     quote! {
         #[doc = #doc]
-        fn #method(&mut self) -> ::core::result::Result<(), ::weir_runtime::JobError> {
+        fn #method(&mut self) -> ::core::result::Result<(), weir_runtime::JobError> {
             let drained = self.#s.drain();
             for (key, acc) in drained.iter() {
-                let k = ::weir_runtime::layout::RecordView::new(key);
+                let k = weir_runtime::layout::RecordView::new(key);
                 let ts = i64::MIN;
-                let #out = #name { #(#inits,)* };
+                let #out = #record;
                 #rest
             }
             ::core::result::Result::Ok(())

@@ -1,4 +1,5 @@
-//! `flat_map { name: list, ... }`: a loop over the list's elements, one record per element.
+//! `flat_map { name: list, ... }`: a loop over the list's elements, one record per element;
+//! in an inline pipeline, a loop over what the user's closure returns.
 
 use petgraph::graph::NodeIndex;
 use proc_macro2::{Ident, TokenStream};
@@ -7,7 +8,7 @@ use quote::quote;
 use crate::codegen::expr::ExprGen;
 use crate::codegen::names::ident;
 use crate::codegen::Gen;
-use crate::ir::TExpr;
+use crate::ir::{RustFn, TExpr};
 
 pub(crate) fn push(
     g: &Gen<'_>,
@@ -30,6 +31,18 @@ pub(crate) fn push(
     quote! {
         for #item in #list {
             let #out = #record;
+            #rest
+        }
+    }
+}
+
+/// `flat_map(closure)`: the closure returns something iterable; each item is a record.
+pub(crate) fn push_rust(g: &Gen<'_>, n: NodeIndex, r: &RustFn, input: &Ident) -> TokenStream {
+    let out = g.var(n);
+    let items = g.call(r, quote!(#input));
+    let rest = g.emit(n, &out);
+    quote! {
+        for #out in #items {
             #rest
         }
     }

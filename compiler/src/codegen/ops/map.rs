@@ -1,5 +1,5 @@
 //! `map { name: expression, ... }`: a new record struct built from the input, borrowing its
-//! strings.
+//! strings; or, in an inline pipeline, the user's closure.
 
 use petgraph::graph::NodeIndex;
 use proc_macro2::{Ident, TokenStream};
@@ -8,7 +8,7 @@ use quote::quote;
 use crate::codegen::expr::ExprGen;
 use crate::codegen::names::field_ident;
 use crate::codegen::Gen;
-use crate::ir::TExpr;
+use crate::ir::{RustFn, TExpr};
 
 pub(crate) fn push(
     g: &Gen<'_>,
@@ -21,6 +21,17 @@ pub(crate) fn push(
     let rest = g.emit(n, &out);
     quote! {
         let #out = #record;
+        #rest
+    }
+}
+
+/// `map(closure)`: the closure takes the record and returns the next one.
+pub(crate) fn push_rust(g: &Gen<'_>, n: NodeIndex, r: &RustFn, input: &Ident) -> TokenStream {
+    let out = g.var(n);
+    let value = g.call(r, quote!(#input));
+    let rest = g.emit(n, &out);
+    quote! {
+        let #out = #value;
         #rest
     }
 }

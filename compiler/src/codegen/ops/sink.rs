@@ -1,4 +1,5 @@
-//! `sink`: CSV rows written field by field, or JSON lines through serde.
+//! `sink`: CSV rows written field by field, or JSON lines through serde; in an inline
+//! pipeline also `collect()` into a `Vec` the job returns, and `for_each(closure)`.
 
 use petgraph::graph::NodeIndex;
 use proc_macro2::{Ident, TokenStream};
@@ -13,38 +14,67 @@ pub(crate) fn field(n: NodeIndex) -> Ident {
     ident(&format!("sink_{}", n.index()))
 }
 
-/// The job's field for sink `n` and its initializer.
-pub(crate) fn sink_field(g: &Gen<'_>, n: NodeIndex) -> (TokenStream, TokenStream) {
+fn sink_op<'g>(g: &'g Gen<'_>, n: NodeIndex) -> &'g SinkOp {
+    match &g.plan.graph[n].op {
+        Operator::Sink(s) => s,
+        _ => unreachable!("called for sinks"),
+    }
+}
+
+/// The job's field for sink `n` and its initializer (none for `for_each`, whose closure is
+/// a field of its own).
+pub(crate) fn sink_field(g: &Gen<'_>, n: NodeIndex) -> Option<(TokenStream, TokenStream)> {
     let node = &g.plan.graph[n];
-    let Operator::Sink(s) = &node.op else {
-        unreachable!("called for sinks")
-    };
+    let s = sink_op(g, n);
     let f = field(n);
     let name = &s.name;
     let spec = match &s.output {
-        OutputLocation::Path(p) => quote!(::weir_runtime::io::OutputSpec::File(#p.to_string())),
-        OutputLocation::Stdout => quote!(::weir_runtime::io::OutputSpec::Stdout),
+        OutputLocation::Path(p) => quote!(weir_runtime::io::OutputSpec::File(#p.to_string())),
+        OutputLocation::Stdout | OutputLocation::Program => {
+            quote!(weir_runtime::io::OutputSpec::Stdout)
+        }
     };
-    match s.format {
+    let ty = g.record_type(&node.schema);
+    Some(match s.format {
         SinkFormat::Csv => {
-            let headers = node.schema.fields.iter().map(|f| f.name.as_str());
+            let headers = match node.schema.rust {
+                Some(_) => quote!(<#ty as weir_runtime::Record>::FIELDS),
+                None => {
+                    let names = node.schema.fields.iter().map(|f| f.name.as_str());
+                    quote!(&[#(#names),*])
+                }
+            };
             (
-                quote!(#f: ::weir_runtime::io::CsvSink),
-                quote!(#f: ::weir_runtime::io::CsvSink::create(ctx, #name, #spec, &[#(#headers),*])?),
+                quote!(#f: weir_runtime::io::CsvSink),
+                quote!(#f: weir_runtime::io::CsvSink::create(ctx, #name, #spec, #headers)?),
             )
         }
         SinkFormat::Jsonl => (
-            quote!(#f: ::weir_runtime::io::JsonlSink),
-            quote!(#f: ::weir_runtime::io::JsonlSink::create(ctx, #name, #spec)?),
+            quote!(#f: weir_runtime::io::JsonlSink),
+            quote!(#f: weir_runtime::io::JsonlSink::create(ctx, #name, #spec)?),
         ),
-    }
+        SinkFormat::Collect => (
+            quote!(#f: ::std::vec::Vec<#ty>),
+            quote!(#f: ::std::vec::Vec::new()),
+        ),
+        SinkFormat::ForEach(_) => return None,
+    })
 }
 
 /// Code that writes the record in `input`.
 pub(crate) fn push(g: &Gen<'_>, n: NodeIndex, s: &SinkOp, input: &Ident) -> TokenStream {
     let f = field(n);
-    match s.format {
+    match &s.format {
         SinkFormat::Jsonl => quote!(self.#f.write(&#input)?;),
+        SinkFormat::Collect => quote!(self.#f.push(#input);),
+        SinkFormat::ForEach(r) => {
+            let call = g.call(r, quote!(#input));
+            quote!(#call;)
+        }
+        SinkFormat::Csv if g.plan.graph[n].schema.rust.is_some() => quote! {
+            weir_runtime::Record::to_csv(&#input, &mut self.#f);
+            self.#f.end_record()?;
+        },
         SinkFormat::Csv => {
             let writes = g.plan.graph[n].schema.fields.iter().map(|field| {
                 let name = field_ident(&field.name);
@@ -61,5 +91,30 @@ pub(crate) fn push(g: &Gen<'_>, n: NodeIndex, s: &SinkOp, input: &Ident) -> Toke
                 self.#f.end_record()?;
             }
         }
+    }
+}
+
+/// End of input for sink `n`: files are flushed and committed.
+pub(crate) fn finish(g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+    match sink_op(g, n).format {
+        SinkFormat::Csv | SinkFormat::Jsonl => {
+            let s = field(n);
+            quote!(self.#s.finish(ctx)?;)
+        }
+        SinkFormat::Collect | SinkFormat::ForEach(_) => quote!(),
+    }
+}
+
+/// What an inline job returns: the `Vec` of its one `collect()` sink, a tuple of them for
+/// several, `()` for none.
+pub(crate) fn collected(g: &Gen<'_>) -> TokenStream {
+    let vecs: Vec<Ident> = g
+        .sinks()
+        .filter(|&n| matches!(sink_op(g, n).format, SinkFormat::Collect))
+        .map(field)
+        .collect();
+    match vecs.as_slice() {
+        [one] => quote!(job.#one),
+        all => quote!((#(job.#all,)*)),
     }
 }

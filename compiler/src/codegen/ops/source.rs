@@ -1,6 +1,8 @@
 //! Sources: the loops in `run` that read records and hand them to the source's chain, and
 //! the per-source CSV decoders.
 //!
+//! Inline pipelines add iterator sources, and read files into the user's record types.
+//!
 //! Bounded sources are read one after another; a union sees all of the first input, then all
 //! of the next. End of input is when every source is exhausted.
 
@@ -9,6 +11,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::codegen::names::{field_ident, ident};
+use crate::codegen::rust_code::source_var;
 use crate::codegen::Gen;
 use crate::ir::{InputLocation, OnError, Operator, SourceFormat, SourceOp, Type, WatermarkSpec};
 
@@ -16,7 +19,8 @@ fn decoder(n: NodeIndex) -> proc_macro2::Ident {
     ident(&format!("decode_{}", n.index()))
 }
 
-fn sources<'g>(g: &'g Gen<'_>) -> impl Iterator<Item = (NodeIndex, &'g SourceOp)> + 'g {
+/// Every source node, in node order.
+pub(crate) fn sources<'g>(g: &'g Gen<'_>) -> impl Iterator<Item = (NodeIndex, &'g SourceOp)> + 'g {
     g.plan
         .graph
         .node_indices()
@@ -30,7 +34,9 @@ fn sources<'g>(g: &'g Gen<'_>) -> impl Iterator<Item = (NodeIndex, &'g SourceOp)
 /// strings from the row.
 pub(crate) fn decoders(g: &Gen<'_>) -> Vec<TokenStream> {
     sources(g)
-        .filter(|(_, s)| matches!(s.format, SourceFormat::Csv { .. }))
+        .filter(|(n, s)| {
+            matches!(s.format, SourceFormat::Csv { .. }) && g.plan.graph[*n].schema.rust.is_none()
+        })
         .map(|(n, _)| {
             let fields = &g.plan.graph[n].schema.fields;
             let ty = g.records.ty_with(fields, &quote!('r));
@@ -45,12 +51,12 @@ pub(crate) fn decoders(g: &Gen<'_>) -> Vec<TokenStream> {
                     Type::F64 => quote!(#id: row.f64(#i, #fname)?),
                     Type::Bool => quote!(#id: row.bool(#i, #fname)?),
                     Type::Timestamp => quote!(#id: row.timestamp(#i, #fname)?),
-                    Type::List(_) => unreachable!("schemas hold no lists"),
+                    Type::List(_) | Type::Rust(_) => unreachable!("schemas hold no lists"),
                 }
             });
             let f = decoder(n);
             quote! {
-                fn #f<'r>(row: &::weir_runtime::io::CsvRow<'r>) -> ::core::result::Result<#ty, ::weir_runtime::io::FieldError> {
+                fn #f<'r>(row: &weir_runtime::io::CsvRow<'r>) -> ::core::result::Result<#ty, weir_runtime::io::FieldError> {
                     ::core::result::Result::Ok(#name { #(#inits,)* })
                 }
             }
@@ -60,14 +66,19 @@ pub(crate) fn decoders(g: &Gen<'_>) -> Vec<TokenStream> {
 
 /// `run`: builds the job, reads every source to its end, then finishes the job.
 pub(crate) fn run_fn(g: &Gen<'_>) -> TokenStream {
-    let loops = sources(g).map(|(n, s)| source_loop(g, n, s));
+    let loops = loops(g);
     quote! {
-        fn run(ctx: &mut ::weir_runtime::JobContext) -> ::core::result::Result<(), ::weir_runtime::JobError> {
+        fn run(ctx: &mut weir_runtime::JobContext) -> ::core::result::Result<(), weir_runtime::JobError> {
             let mut job = WeirJob::new(ctx)?;
             #(#loops)*
             job.finish(ctx)
         }
     }
+}
+
+/// One block per source that reads it to its end into the `job`.
+pub(crate) fn loops(g: &Gen<'_>) -> Vec<TokenStream> {
+    sources(g).map(|(n, s)| source_loop(g, n, s)).collect()
 }
 
 fn source_loop(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
@@ -80,13 +91,22 @@ fn source_loop(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
     let (generator, deliver) = match &s.event_time {
         None => (quote!(), quote!(job.#chain(record, i64::MIN)?;)),
         Some(et) => {
-            let field = field_ident(&node.schema.fields[et.field].name);
+            let timestamp = match &et.rust {
+                Some(r) => {
+                    let f = ident(&r.field_name());
+                    quote!((job.#f)(&record))
+                }
+                None => {
+                    let field = field_ident(&node.schema.fields[et.field].name);
+                    quote!(record.#field)
+                }
+            };
             let strategy = match et.watermark {
                 WatermarkSpec::Bounded(ms) => {
-                    quote!(::weir_runtime::time::WatermarkStrategy::Bounded(#ms))
+                    quote!(weir_runtime::time::WatermarkStrategy::Bounded(#ms))
                 }
                 WatermarkSpec::Ascending => {
-                    quote!(::weir_runtime::time::WatermarkStrategy::Ascending)
+                    quote!(weir_runtime::time::WatermarkStrategy::Ascending)
                 }
             };
             let (idle, now) = match et.idle {
@@ -97,9 +117,9 @@ fn source_loop(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
                 None => (quote!(::core::option::Option::None), quote!(0)),
             };
             (
-                quote!(let mut generator = ::weir_runtime::time::WatermarkGenerator::new(#strategy, #idle, job.clock.now());),
+                quote!(let mut generator = weir_runtime::time::WatermarkGenerator::new(#strategy, #idle, job.clock.now());),
                 quote! {
-                    let ts = record.#field;
+                    let ts = #timestamp;
                     job.#chain(record, ts)?;
                     if let ::core::option::Option::Some(wm) = generator.on_event(ts, #now) {
                         job.#watermark(0, wm)?;
@@ -110,35 +130,53 @@ fn source_loop(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
     };
     let name = &s.name;
     let spec = match &s.input {
-        InputLocation::Path(p) => quote!(::weir_runtime::io::InputSpec::File(#p.to_string())),
-        InputLocation::Stdin => quote!(::weir_runtime::io::InputSpec::Stdin),
+        InputLocation::Path(p) => quote!(weir_runtime::io::InputSpec::File(#p.to_string())),
+        InputLocation::Stdin | InputLocation::Program => quote!(weir_runtime::io::InputSpec::Stdin),
     };
     let policy = match &s.on_error {
-        OnError::Fail => quote!(::weir_runtime::io::BadRecordPolicy::Fail),
-        OnError::Skip => quote!(::weir_runtime::io::BadRecordPolicy::Skip),
+        OnError::Fail => quote!(weir_runtime::io::BadRecordPolicy::Fail),
+        OnError::Skip => quote!(weir_runtime::io::BadRecordPolicy::Skip),
         OnError::DeadLetter(p) => {
-            quote!(::weir_runtime::io::BadRecordPolicy::DeadLetter(#p.to_string()))
+            quote!(weir_runtime::io::BadRecordPolicy::DeadLetter(#p.to_string()))
         }
     };
     let fields = &node.schema.fields;
-    let record = g.records.name(fields);
+    let rust = node.schema.rust.is_some();
+    let ty = g.record_type(&node.schema);
     let body = match &s.format {
+        SourceFormat::Iter(_) => {
+            let src = source_var(n);
+            return quote! {
+                {
+                    #generator
+                    for record in #src {
+                        #deliver
+                    }
+                    job.#watermark(0, weir_runtime::time::MAX_WATERMARK)?;
+                }
+            };
+        }
         SourceFormat::Text => {
-            let f = field_ident(&fields[0].name);
+            let record = if rust {
+                quote!(line.to_owned())
+            } else {
+                let name = g.records.name(fields);
+                let f = field_ident(&fields[0].name);
+                quote!(#name { #f: ::std::borrow::Cow::Borrowed(line) })
+            };
             quote! {
-                let mut src = ::weir_runtime::io::LineSource::open(ctx, #name, #spec, #policy, false)?;
+                let mut src = weir_runtime::io::LineSource::open(ctx, #name, #spec, #policy, false)?;
                 while let ::core::option::Option::Some(line) = src.next_line()? {
-                    let record = #record { #f: ::std::borrow::Cow::Borrowed(line) };
+                    let record: #ty = #record;
                     #deliver
                 }
             }
         }
         SourceFormat::Jsonl => {
-            let ty = g.records.ty(fields);
             quote! {
-                let mut src = ::weir_runtime::io::LineSource::open(ctx, #name, #spec, #policy, true)?;
+                let mut src = weir_runtime::io::LineSource::open(ctx, #name, #spec, #policy, true)?;
                 while let ::core::option::Option::Some(line) = src.next_line()? {
-                    match ::weir_runtime::serde_json::from_str::<#ty>(line) {
+                    match weir_runtime::serde_json::from_str::<#ty>(line) {
                         ::core::result::Result::Ok(record) => { #deliver }
                         ::core::result::Result::Err(e) => src.reject(&e.to_string())?,
                     }
@@ -146,10 +184,19 @@ fn source_loop(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
             }
         }
         SourceFormat::Csv { header, delimiter } => {
-            let names = fields.iter().map(|f| f.name.as_str());
-            let decode = decoder(n);
+            // Rust records name their columns and decode themselves (`weir::Record`).
+            let (names, decode) = if rust {
+                (
+                    quote!(<#ty as weir_runtime::Record>::FIELDS),
+                    quote!(<#ty as weir_runtime::Record>::from_csv),
+                )
+            } else {
+                let names = fields.iter().map(|f| f.name.as_str());
+                let decode = decoder(n);
+                (quote!(&[#(#names),*]), quote!(#decode))
+            };
             quote! {
-                let mut src = ::weir_runtime::io::CsvSource::open(ctx, #name, #spec, #policy, #header, #delimiter, &[#(#names),*])?;
+                let mut src = weir_runtime::io::CsvSource::open(ctx, #name, #spec, #policy, #header, #delimiter, #names)?;
                 while let ::core::option::Option::Some(row) = src.next_record()? {
                     match #decode(&row) {
                         ::core::result::Result::Ok(record) => { #deliver }
@@ -164,7 +211,7 @@ fn source_loop(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
             #generator
             #body
             src.finish(ctx)?;
-            job.#watermark(0, ::weir_runtime::time::MAX_WATERMARK)?;
+            job.#watermark(0, weir_runtime::time::MAX_WATERMARK)?;
         }
     }
 }

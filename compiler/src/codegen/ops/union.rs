@@ -42,7 +42,7 @@ pub(crate) fn state_field(g: &Gen<'_>, n: NodeIndex) -> (TokenStream, TokenStrea
         });
     let f = field(n);
     (
-        quote!(#f: ::weir_runtime::time::CombinedWatermark),
-        quote!(#f: ::weir_runtime::time::CombinedWatermark::new(&[#(#idle),*], ctx.clock().now())),
+        quote!(#f: weir_runtime::time::CombinedWatermark),
+        quote!(#f: weir_runtime::time::CombinedWatermark::new(&[#(#idle),*], ctx.clock().now())),
     )
 }

@@ -27,11 +27,11 @@ pub(super) fn push(
     quote! {
         #args
         #encode
-        let addr = self.#s.upsert_entry(key, |acc| { ::weir_runtime::state::acc_set(acc, 0, 0u64); #init })?;
+        let addr = self.#s.upsert_entry(key, |acc| { weir_runtime::state::acc_set(acc, 0, 0u64); #init })?;
         let acc = self.#s.acc_at_mut(addr);
         #update
-        let count = ::weir_runtime::state::acc_get::<u64>(acc, 0) + 1;
-        ::weir_runtime::state::acc_set(acc, 0, count);
+        let count = weir_runtime::state::acc_get::<u64>(acc, 0) + 1;
+        weir_runtime::state::acc_set(acc, 0, count);
         if count == #count {
         let mut scratch = ::std::mem::take(&mut self.#scratch);
         scratch.clear();
@@ -39,7 +39,7 @@ pub(super) fn push(
         let key_len = scratch.len();
         scratch.extend_from_slice(self.#s.acc_at(addr));
         let acc = self.#s.acc_at_mut(addr);
-        ::weir_runtime::state::acc_set(acc, 0, 0u64);
+        weir_runtime::state::acc_set(acc, 0, 0u64);
         #init
         let emitted = self.#emit(0, 0, key_len, &scratch);
         self.#scratch = scratch;
@@ -56,7 +56,7 @@ pub(super) fn flush(n: NodeIndex) -> TokenStream {
         let drained = self.#s.drain();
         let mut scratch = ::std::mem::take(&mut self.#scratch);
         for (key, acc) in drained.iter() {
-            if ::weir_runtime::state::acc_get::<u64>(acc, 0) > 0 {
+            if weir_runtime::state::acc_get::<u64>(acc, 0) > 0 {
                 scratch.clear();
                 scratch.extend_from_slice(key);
                 scratch.extend_from_slice(acc);

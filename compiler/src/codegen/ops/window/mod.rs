@@ -19,16 +19,16 @@ use quote::quote;
 
 use super::aggregate::{encode_key, key_builder, key_outputs, state};
 use crate::codegen::accumulators::accumulators;
-use crate::codegen::names::{field_ident, ident};
+use crate::codegen::names::ident;
 use crate::codegen::Gen;
-use crate::ir::{accumulator_offsets, AggregateField, Operator, TimeDomain, WindowKind};
+use crate::ir::{accumulator_offsets, AggregateField, KeySpec, Operator, TimeDomain, WindowKind};
 
 /// Bytes before the accumulators in a count window's block: the count.
 pub(crate) const COUNT_WORD: usize = 8;
 
 /// A window node's operator, unpacked.
 pub(crate) struct Window<'a> {
-    key: &'a [usize],
+    key: &'a KeySpec,
     kind: WindowKind,
     time: TimeDomain,
     lateness: i64,
@@ -80,28 +80,28 @@ pub(crate) fn state_field(g: &Gen<'_>, n: NodeIndex, index: usize) -> (TokenStre
         WindowKind::Count { .. } => {
             let size = COUNT_WORD + acc_size;
             (
-                quote!(::weir_runtime::state::KeyedTable),
-                quote!(::weir_runtime::state::KeyedTable::new(#memory, #size)?),
+                quote!(weir_runtime::state::KeyedTable),
+                quote!(weir_runtime::state::KeyedTable::new(#memory, #size)?),
             )
         }
         _ => {
             let lateness = w.lateness;
             (
-                quote!(::weir_runtime::state::WindowState),
-                quote!(::weir_runtime::state::WindowState::new(#memory, #acc_size, #lateness)?),
+                quote!(weir_runtime::state::WindowState),
+                quote!(weir_runtime::state::WindowState::new(#memory, #acc_size, #lateness)?),
             )
         }
     };
     let field = quote! {
         #s: #ty,
-        #k: ::weir_runtime::layout::RecordBuilder,
+        #k: weir_runtime::layout::RecordBuilder,
         #scratch: ::std::vec::Vec<u8>,
         #watermark: i64,
         #late: u64
     };
     let init = quote! {
         #s: #init,
-        #k: ::weir_runtime::layout::RecordBuilder::new(),
+        #k: weir_runtime::layout::RecordBuilder::new(),
         #scratch: ::std::vec::Vec::new(),
         #watermark: i64::MIN,
         #late: 0
@@ -162,7 +162,7 @@ pub(crate) fn push(g: &Gen<'_>, n: NodeIndex, input: &Ident) -> TokenStream {
         on_time = true;
         let acc = self.#s.acc_mut(slot);
         #update
-        if let ::weir_runtime::state::WindowOutcome::Refire(slot) = self.#s.after_update(slot, wm) {
+        if let weir_runtime::state::WindowOutcome::Refire(slot) = self.#s.after_update(slot, wm) {
             self.#refire(slot)?;
         }
     };
@@ -209,22 +209,15 @@ pub(crate) fn methods(g: &Gen<'_>, n: NodeIndex) -> TokenStream {
     let s = state(n);
     let [scratch, _, _, emit, fire, refire] = names(n);
     let out = g.var(n);
-    let name = g.records.name(&node.schema.fields);
-    let mut inits = key_outputs(g, n, w.key);
+    let mut values = key_outputs(g, n, w.key);
     let base = if w.kind.has_bounds() { 0 } else { COUNT_WORD };
-    let dummy = ident("unused");
-    let values = accumulators(g, w.aggregates, &dummy, base).outputs;
-    let mut fields = node.schema.fields[w.key.len()..].iter();
     if w.kind.has_bounds() {
-        fields.next();
-        fields.next();
-        inits.push(quote!(window_start: start));
-        inits.push(quote!(window_end: end));
+        values.push(quote!(start));
+        values.push(quote!(end));
     }
-    for (v, field) in values.into_iter().zip(fields) {
-        let f = field_ident(&field.name);
-        inits.push(quote!(#f: #v));
-    }
+    let dummy = ident("unused");
+    values.extend(accumulators(g, w.aggregates, &dummy, base).outputs);
+    let record = g.result_record(n, values);
     let ts = match (w.kind.has_bounds(), w.time) {
         (true, TimeDomain::EventTime) => quote!(end.saturating_sub(1)),
         _ => quote!(i64::MIN),
@@ -234,11 +227,11 @@ pub(crate) fn methods(g: &Gen<'_>, n: NodeIndex) -> TokenStream {
     let emit_fn = quote! {
         #[doc = #doc]
         #[allow(unused_variables)]
-        fn #emit(&mut self, start: i64, end: i64, key_len: usize, bytes: &[u8]) -> ::core::result::Result<(), ::weir_runtime::JobError> {
-            let k = ::weir_runtime::layout::RecordView::new(&bytes[..key_len]);
+        fn #emit(&mut self, start: i64, end: i64, key_len: usize, bytes: &[u8]) -> ::core::result::Result<(), weir_runtime::JobError> {
+            let k = weir_runtime::layout::RecordView::new(&bytes[..key_len]);
             let acc = &bytes[key_len..];
             let ts = #ts;
-            let #out = #name { #(#inits,)* };
+            let #out = #record;
             #rest
             ::core::result::Result::Ok(())
         }
@@ -250,7 +243,7 @@ pub(crate) fn methods(g: &Gen<'_>, n: NodeIndex) -> TokenStream {
         #emit_fn
 
         /// Emits every window due at `wm`, in order of end, then of opening.
-        fn #fire(&mut self, wm: i64) -> ::core::result::Result<(), ::weir_runtime::JobError> {
+        fn #fire(&mut self, wm: i64) -> ::core::result::Result<(), weir_runtime::JobError> {
             if self.#s.next_timer().is_none_or(|t| t > wm) {
                 return ::core::result::Result::Ok(());
             }
@@ -267,7 +260,7 @@ pub(crate) fn methods(g: &Gen<'_>, n: NodeIndex) -> TokenStream {
         }
 
         /// Emits window `slot` again with its updated result.
-        fn #refire(&mut self, slot: u32) -> ::core::result::Result<(), ::weir_runtime::JobError> {
+        fn #refire(&mut self, slot: u32) -> ::core::result::Result<(), weir_runtime::JobError> {
             let mut scratch = ::std::mem::take(&mut self.#scratch);
             let f = self.#s.copy_window(slot, &mut scratch);
             let result = self.#emit(f.start, f.end, f.key_len, &scratch);
