@@ -9,6 +9,7 @@ pub mod compile;
 pub mod diagnostics;
 pub mod explain;
 pub mod graph;
+pub mod inline;
 pub mod ir;
 pub mod parse;
 pub mod passes;

@@ -8,7 +8,7 @@
 mod operators;
 mod sinks;
 mod sources;
-mod spelling;
+pub(crate) mod spelling;
 mod types;
 mod windows;
 

@@ -7,8 +7,8 @@ use super::types::{ExprChecker, ListUse};
 use super::{Checker, Key, StreamValue};
 use crate::diagnostics::Diagnostic;
 use crate::ir::{
-    Code, KeySpec,
-    AggFunc, AggregateField, Field, Operator, Schema, StateKind, TExpr, TimeDomain, Type,
+    AggFunc, AggregateField, Code, Field, KeySpec, Operator, Schema, StateKind, TExpr, TimeDomain,
+    Type,
 };
 use crate::parse::ast::{Expr, ExprKind, FieldInit, OpBody, OpSyntax};
 

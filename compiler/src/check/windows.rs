@@ -3,7 +3,7 @@
 
 use super::{Checker, PendingWindow, StreamValue};
 use crate::diagnostics::Diagnostic;
-use crate::ir::{TimeDomain, WindowKind};
+use crate::ir::{TimeDomain, WindowKind, WindowProblem};
 use crate::parse::ast::{OpSyntax, Phrase, PhraseItem};
 
 impl Checker<'_> {
@@ -59,29 +59,13 @@ impl Checker<'_> {
                 }
             }
         }
-        let event_time_only = pending.lateness > 0 || pending.late.is_some();
-        if matches!(kind, WindowKind::Count { .. })
-            && (event_time_only || pending.time == TimeDomain::ProcessingTime)
-        {
-            self.diagnostics.push(Diagnostic::error(
-                "count windows take no time options",
-                op.span.clone(),
-                "lateness and processing time apply to time windows",
-            ));
-            ok = false;
-        } else if pending.time == TimeDomain::ProcessingTime && event_time_only {
-            self.diagnostics.push(Diagnostic::error(
-                "allowed lateness and late records apply to event-time windows",
-                op.span.clone(),
-                "this window uses processing time",
-            ));
-            ok = false;
-        } else if kind.has_bounds() && pending.time == TimeDomain::EventTime && !input.timed {
-            self.diagnostics.push(Diagnostic::error(
-                "an event-time window needs records with event time",
-                op.span.clone(),
-                "the input carries no event time",
-            ).with_help("add `with event_time(field), watermark(bounded 2s)` to the source, or use `processing_time`"));
+        let late_data = pending.lateness > 0 || pending.late.is_some();
+        if let Some(problem) = kind.problem(pending.time, late_data, input.timed) {
+            let mut d = Diagnostic::error(problem.message(), op.span.clone(), problem.label());
+            if problem == WindowProblem::NoEventTime {
+                d = d.with_help("add `with event_time(field), watermark(bounded 2s)` to the source, or use `processing_time`");
+            }
+            self.diagnostics.push(d);
             ok = false;
         }
         ok.then(|| StreamValue {
@@ -145,17 +129,7 @@ impl Checker<'_> {
                 return None;
             }
         };
-        let valid = match kind {
-            WindowKind::Tumbling { size, offset } => size > 0 && offset < size,
-            WindowKind::Sliding {
-                size,
-                slide,
-                offset,
-            } => size > 0 && slide > 0 && offset < slide,
-            WindowKind::Session { gap } => gap > 0,
-            WindowKind::Count { n } => n > 0,
-        };
-        if !valid {
+        if !kind.is_valid() {
             self.diagnostics.push(Diagnostic::error(
                 "window lengths must be positive, and an offset shorter than the window's step",
                 ph.span.clone(),

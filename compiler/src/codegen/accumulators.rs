@@ -7,8 +7,8 @@ use quote::quote;
 
 use super::expr::ExprGen;
 use super::names::ident;
-use super::Gen;
 use super::rust_code::rust_tokens;
+use super::Gen;
 use crate::ir::{accumulator_offsets, AggFunc, AggregateField, Code, Type};
 
 /// The statements for a list of aggregates whose block starts at byte `base`.
@@ -80,7 +80,9 @@ pub(crate) fn accumulators(
         let at = base + off;
         match a.func {
             AggFunc::Count => count(&mut code, at),
-            AggFunc::Sum | AggFunc::Min | AggFunc::Max => fold_number(&mut code, a.func, &t, &v, at),
+            AggFunc::Sum | AggFunc::Min | AggFunc::Max => {
+                fold_number(&mut code, a.func, &t, &v, at)
+            }
             AggFunc::Avg => average(&mut code, &v, at),
             AggFunc::First | AggFunc::Last => first_or_last(&mut code, a.func, &t, &v, at),
             AggFunc::Reduce => reduce(g, &mut code, a, &t, &v, input, at),
@@ -93,9 +95,11 @@ fn count(code: &mut AccumulatorCode, off: usize) {
     let u = quote!(u64);
     code.init.extend(set("acc", off, quote!(0u64)));
     let cur = get("acc", &u, off);
-    code.update.extend(set("acc", off, quote!(#cur.wrapping_add(1))));
+    code.update
+        .extend(set("acc", off, quote!(#cur.wrapping_add(1))));
     let (x, y) = (get("into", &u, off), get("from", &u, off));
-    code.merge.extend(set("into", off, quote!(#x.wrapping_add(#y))));
+    code.merge
+        .extend(set("into", off, quote!(#x.wrapping_add(#y))));
     code.outputs.push(get("acc", &u, off));
 }
 

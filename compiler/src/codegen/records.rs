@@ -116,7 +116,11 @@ impl super::Gen<'_> {
 
     /// The record node `n` emits, made of `values` in its schema's order: a struct
     /// literal, or a tuple for an inline pipeline.
-    pub(crate) fn result_record(&self, n: petgraph::graph::NodeIndex, values: Vec<TokenStream>) -> TokenStream {
+    pub(crate) fn result_record(
+        &self,
+        n: petgraph::graph::NodeIndex,
+        values: Vec<TokenStream>,
+    ) -> TokenStream {
         let schema = &self.plan.graph[n].schema;
         if schema.rust.is_some() {
             return quote!((#(#values,)*));

@@ -105,7 +105,7 @@ impl Gen<'_> {
             let output = rust_tokens(&r.output);
             quote!(#f: ::core::ops::FnMut(#(#inputs),*) -> #output)
         });
-        let bounds = rust.bounds.iter().map(|b| rust_tokens(b));
+        let bounds = &rust.bounds;
         quote!(where #(#signatures,)* #(#bounds,)*)
     }
 
@@ -158,10 +158,7 @@ impl Gen<'_> {
             }
             _ => quote!(::core::marker::PhantomData),
         });
-        let closures = self
-            .closures()
-            .into_iter()
-            .map(|r| rust.code[r.id].clone());
+        let closures = self.closures().into_iter().map(|r| rust.code[r.id].clone());
         quote!(#(, #witnesses)* #(, #closures)*)
     }
 }

@@ -12,6 +12,7 @@ pub use graph::{Chain, Edge, Node, Partitioning, Plan, StateKind};
 pub use operator::{
     AggFunc, AggregateField, EventTime, InputLocation, OnError, Operator, OutputLocation,
     SinkFormat, SinkOp, SourceFormat, SourceOp, TimeDomain, WatermarkSpec, WindowKind,
+    WindowProblem,
 };
 pub use rust::{Code, KeySpec, RustCode, RustFn};
 pub use state_layout::{accumulator_offsets, KeyLayout};

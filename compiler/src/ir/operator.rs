@@ -173,6 +173,70 @@ impl WindowKind {
     pub fn has_bounds(self) -> bool {
         !matches!(self, WindowKind::Count { .. })
     }
+
+    /// Whether lengths are positive and an offset is shorter than the window's step.
+    pub fn is_valid(self) -> bool {
+        match self {
+            WindowKind::Tumbling { size, offset } => size > 0 && offset < size,
+            WindowKind::Sliding {
+                size,
+                slide,
+                offset,
+            } => size > 0 && slide > 0 && offset < slide,
+            WindowKind::Session { gap } => gap > 0,
+            WindowKind::Count { n } => n > 0,
+        }
+    }
+
+    /// What is wrong with this window in `time`, with lateness or a late side output
+    /// (`late_data`), over an input with or without event time (`timed`); both front-ends
+    /// ask this.
+    pub fn problem(self, time: TimeDomain, late_data: bool, timed: bool) -> Option<WindowProblem> {
+        if !self.has_bounds() && (late_data || time == TimeDomain::ProcessingTime) {
+            Some(WindowProblem::CountWithTimeOptions)
+        } else if time == TimeDomain::ProcessingTime && late_data {
+            Some(WindowProblem::LatenessInProcessingTime)
+        } else if self.has_bounds() && time == TimeDomain::EventTime && !timed {
+            Some(WindowProblem::NoEventTime)
+        } else {
+            None
+        }
+    }
+}
+
+/// A window whose options do not fit together or with its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowProblem {
+    /// Lateness or processing time on a count window.
+    CountWithTimeOptions,
+    /// Lateness or a late side output on a processing-time window.
+    LatenessInProcessingTime,
+    /// An event-time window over records without event time.
+    NoEventTime,
+}
+
+impl WindowProblem {
+    /// The error message.
+    pub fn message(self) -> &'static str {
+        match self {
+            WindowProblem::CountWithTimeOptions => "count windows take no time options",
+            WindowProblem::LatenessInProcessingTime => {
+                "allowed lateness and late records apply to event-time windows"
+            }
+            WindowProblem::NoEventTime => "an event-time window needs records with event time",
+        }
+    }
+
+    /// What the window's tokens are labelled with.
+    pub fn label(self) -> &'static str {
+        match self {
+            WindowProblem::CountWithTimeOptions => {
+                "lateness and processing time apply to time windows"
+            }
+            WindowProblem::LatenessInProcessingTime => "this window uses processing time",
+            WindowProblem::NoEventTime => "the input carries no event time",
+        }
+    }
 }
 
 impl fmt::Display for WindowKind {

@@ -53,8 +53,9 @@ pub struct RustCode {
     pub code: Vec<TokenStream>,
     /// Generic parameters for inferred types (`R0`, `K3`, ...), in order.
     pub params: Vec<String>,
-    /// Bounds on them beyond the closures' signatures (`K3: weir_runtime::Layout`).
-    pub bounds: Vec<String>,
+    /// Bounds on them beyond the closures' signatures (`K3: weir_runtime::Layout`), with
+    /// the spans of the user's tokens they come from.
+    pub bounds: Vec<TokenStream>,
     /// The path of the runtime crate where the pipeline is (`::weir::runtime`).
     pub runtime: String,
 }

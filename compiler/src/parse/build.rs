@@ -369,21 +369,10 @@ impl Builder {
     fn duration(&mut self, p: &Pair<'_, Rule>) -> u64 {
         let text = p.as_str();
         let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-        let unit: u64 = match &text[digits.len()..] {
-            "ms" => 1,
-            "s" => 1_000,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            _ => 86_400_000,
-        };
-        match digits
-            .parse::<u64>()
-            .ok()
-            .and_then(|n| n.checked_mul(unit))
-            .filter(|&ms| ms <= i64::MAX as u64)
-        {
-            Some(ms) => ms,
-            None => {
+        // The grammar admits only known units, so the one failure left is size.
+        match super::duration::duration_ms(digits, &text[digits.len()..]) {
+            Ok(ms) => ms,
+            Err(_) => {
                 self.diagnostics.push(Diagnostic::error(
                     "duration is too large",
                     span(p),

@@ -3,6 +3,7 @@
 
 pub mod ast;
 mod build;
+pub mod duration;
 
 use pest::Parser;
 

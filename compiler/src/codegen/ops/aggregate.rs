@@ -10,8 +10,8 @@ use quote::quote;
 
 use crate::codegen::accumulators::accumulators;
 use crate::codegen::names::{field_ident, ident};
-use crate::codegen::Gen;
 use crate::codegen::rust_code::rust_tokens;
+use crate::codegen::Gen;
 use crate::ir::{accumulator_offsets, AggregateField, KeyLayout, KeySpec, Operator, Type};
 
 pub(crate) fn state(n: NodeIndex) -> Ident {

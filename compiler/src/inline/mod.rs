@@ -1,0 +1,61 @@
+//! The inline front-end: `stream! { ... }` in Rust, parsed with syn, lowered into the same
+//! [`Plan`](crate::ir::Plan) as a `.pipe` file, optimized by the same passes and generated
+//! by the same code generator ([`crate::codegen::generate_inline`]).
+//!
+//! The `weir-macros` crate is a thin wrapper over [`expand`]; everything else is here, in
+//! the library, so the expansion can be inspected and snapshot without a proc macro.
+
+mod lower;
+mod operators;
+mod sources;
+mod syntax;
+mod time;
+
+use proc_macro2::{Span, TokenStream};
+
+use crate::codegen::generate_inline;
+use crate::passes::optimize;
+
+/// The path generated code names the runtime by when the pipeline is in a crate that
+/// depends on `weir`.
+pub const RUNTIME_PATH: &str = "::weir::runtime";
+
+/// The optimized plan of a `stream!` input, or the errors at the user's tokens.
+pub fn plan(input: TokenStream, runtime: &str) -> syn::Result<crate::ir::Plan> {
+    let pipeline: syntax::Pipeline = syn::parse2(input)?;
+    let mut plan = lower::lower(pipeline, runtime)?;
+    let diagnostics = optimize(&mut plan);
+    if diagnostics.has_errors() {
+        let messages: Vec<String> = diagnostics.iter().map(|d| d.message.clone()).collect();
+        return Err(syn::Error::new(Span::call_site(), messages.join("; ")));
+    }
+    Ok(plan)
+}
+
+/// The expansion of `stream! { input }`: a block evaluating to a
+/// [`weir::InlineJob`](weir_runtime::InlineJob), or `compile_error!`s at the user's tokens.
+pub fn expand(input: TokenStream, runtime: &str) -> TokenStream {
+    match plan(input, runtime) {
+        Ok(plan) => generate_inline(&plan),
+        Err(e) => e.to_compile_error(),
+    }
+}
+
+/// The expansion pretty-printed, for people and snapshots: `Err` holds the error messages.
+pub fn expand_pretty(input: &str) -> Result<String, String> {
+    let tokens: TokenStream = input.parse().map_err(|e| format!("{e}"))?;
+    let plan = plan(tokens, RUNTIME_PATH).map_err(|e| {
+        e.into_iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
+    let expansion = generate_inline(&plan);
+    let file: syn::File = syn::parse2(quote::quote! {
+        fn expansion() {
+            let job = #expansion;
+        }
+    })
+    .map_err(|e| format!("the expansion does not parse: {e}"))?;
+    Ok(prettyplease::unparse(&file))
+}

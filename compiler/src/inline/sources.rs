@@ -1,0 +1,297 @@
+//! Inline sources: `iter(expr)` over anything iterable, and the file sources of `.pipe`
+//! (`text`, `csv::<T>`, `jsonl::<T>`) reading into the user's record type; with event
+//! time, watermarks, idleness and a bad-record policy as in `.pipe`.
+
+use proc_macro2::Span;
+use quote::{quote, ToTokens};
+use syn::{Ident, LitStr};
+
+use super::lower::{Lowering, Stream};
+use super::syntax::Call;
+use super::time::duration;
+use crate::check::spelling::did_you_mean;
+use crate::ir::{
+    EventTime, InputLocation, OnError, Operator, SourceFormat, SourceOp, StateKind, WatermarkSpec,
+};
+
+const KINDS: &[&str] = &["iter", "text", "csv", "jsonl"];
+const WITH: &[&str] = &["event_time", "watermark", "idle", "on_error"];
+
+/// A file source's arguments: the path, then `header: bool` and `delimiter: 'c'` for CSV.
+struct FileArgs {
+    path: String,
+    header: bool,
+    delimiter: u8,
+}
+
+impl Lowering {
+    /// The stream a source makes; `name` is the `let` naming it, if any.
+    pub(super) fn source(
+        &mut self,
+        name: Option<&Ident>,
+        kind: &Call,
+        with: &[Call],
+    ) -> Option<Stream> {
+        let name = name.map_or_else(
+            || format!("source_{}", self.sources_so_far()),
+            Ident::to_string,
+        );
+        let kind_name = kind.name.to_string();
+        let (format, input, ty) = match kind_name.as_str() {
+            "iter" => {
+                let expr = self.one_expr(kind)?;
+                let ty = self.param("R");
+                let r = self.rust_fn(&expr, None, ty.clone());
+                (SourceFormat::Iter(r), InputLocation::Program, ty)
+            }
+            "text" => {
+                let args = self.file_args(kind, false)?;
+                (
+                    SourceFormat::Text,
+                    InputLocation::Path(args.path),
+                    "String".to_string(),
+                )
+            }
+            "csv" | "jsonl" => {
+                let Some(t) = &kind.ty else {
+                    return self.error(
+                        kind.name.span(),
+                        format!("`{kind_name}` needs the record type: `{kind_name}::<MyRecord>(\"path\")`"),
+                    );
+                };
+                let ty = t.to_token_stream().to_string();
+                let csv = kind_name == "csv";
+                let args = self.file_args(kind, csv)?;
+                let format = if csv {
+                    self.bound(t_span(t), &ty, quote!(weir_runtime::Record));
+                    SourceFormat::Csv {
+                        header: args.header,
+                        delimiter: args.delimiter,
+                    }
+                } else {
+                    self.bound(
+                        t_span(t),
+                        &ty,
+                        quote!(weir_runtime::serde::de::DeserializeOwned),
+                    );
+                    SourceFormat::Jsonl
+                };
+                (format, InputLocation::Path(args.path), ty)
+            }
+            other => {
+                let mut message = format!("unknown source kind `{other}`");
+                match did_you_mean(other, KINDS.iter().copied()) {
+                    Some(help) => message.push_str(&format!("; {help}")),
+                    None => message.push_str("; sources are `iter(...)`, `text(\"path\")`, `csv::<T>(\"path\")` and `jsonl::<T>(\"path\")`"),
+                }
+                return self.error(kind.name.span(), message);
+            }
+        };
+        let mut op = SourceOp {
+            name,
+            format,
+            input,
+            on_error: OnError::Fail,
+            event_time: None,
+        };
+        self.with_clauses(&mut op, &ty, with)?;
+        let timed = op.event_time.is_some();
+        let node = self.node(Operator::Source(op), &ty, StateKind::Stateless);
+        Some(Stream {
+            node,
+            ty,
+            key: None,
+            timed,
+            window: None,
+        })
+    }
+
+    /// One expression argument (`iter(v)`).
+    fn one_expr(&mut self, call: &Call) -> Option<syn::Expr> {
+        let args = self.exprs(call)?;
+        match <[syn::Expr; 1]>::try_from(args) {
+            Ok([e]) => Some(e),
+            Err(_) => self.error(
+                call.span(),
+                format!("`{}` takes one argument: the values to read", call.name),
+            ),
+        }
+    }
+
+    fn file_args(&mut self, call: &Call, csv: bool) -> Option<FileArgs> {
+        let parsed = syn::parse::Parser::parse2(
+            |input: syn::parse::ParseStream<'_>| {
+                let path: LitStr = input.parse().map_err(|e| {
+                    syn::Error::new(
+                        e.span(),
+                        "expected the file's path as a string, as in `\"data/bids.csv\"`",
+                    )
+                })?;
+                let mut args = FileArgs {
+                    path: path.value(),
+                    header: true,
+                    delimiter: b',',
+                };
+                while input.peek(syn::Token![,]) {
+                    input.parse::<syn::Token![,]>()?;
+                    if input.is_empty() {
+                        break;
+                    }
+                    let key: Ident = input.parse()?;
+                    input.parse::<syn::Token![:]>()?;
+                    match key.to_string().as_str() {
+                        "header" if csv => args.header = input.parse::<syn::LitBool>()?.value,
+                        "delimiter" if csv => {
+                            let c = input.parse::<syn::LitChar>()?;
+                            args.delimiter = u8::try_from(c.value()).map_err(|_| {
+                                syn::Error::new(
+                                    c.span(),
+                                    "the delimiter must be one ASCII character",
+                                )
+                            })?;
+                        }
+                        _ => {
+                            return Err(syn::Error::new(
+                                key.span(),
+                                format!(
+                                    "unknown argument `{key}`{}",
+                                    if csv {
+                                        "; csv takes `header: bool` and `delimiter: 'c'`"
+                                    } else {
+                                        ""
+                                    }
+                                ),
+                            ))
+                        }
+                    }
+                }
+                Ok(args)
+            },
+            call.args.clone(),
+        );
+        match parsed {
+            Ok(a) => Some(a),
+            Err(e) => self.syn_error(e),
+        }
+    }
+
+    fn with_clauses(&mut self, op: &mut SourceOp, ty: &str, with: &[Call]) -> Option<()> {
+        let mut event_time = None;
+        let mut watermark: Option<(WatermarkSpec, Span)> = None;
+        let mut idle = None;
+        for clause in with {
+            match clause.name.to_string().as_str() {
+                "event_time" => {
+                    let f = self.one_closure(clause)?;
+                    event_time = Some(self.rust_fn(&f, Some(vec![format!("&{ty}")]), "i64".into()));
+                }
+                "watermark" => {
+                    let spec = self.watermark(clause)?;
+                    watermark = Some((spec, clause.name.span()));
+                }
+                "idle" => idle = Some(self.duration_arg(clause)?),
+                "on_error" => op.on_error = self.on_error(clause)?,
+                other => {
+                    let mut message = format!("unknown `with` clause `{other}`");
+                    if let Some(help) = did_you_mean(other, WITH.iter().copied()) {
+                        message.push_str(&format!("; {help}"));
+                    } else {
+                        message.push_str("; sources take `event_time(|r| ...)`, `watermark(...)`, `idle(...)` and `on_error(...)`");
+                    }
+                    return self.error(clause.name.span(), message);
+                }
+            }
+        }
+        match event_time {
+            Some(r) => {
+                op.event_time = Some(EventTime {
+                    field: 0,
+                    field_name: r.text.clone(),
+                    watermark: watermark.map_or(WatermarkSpec::Ascending, |(w, _)| w),
+                    idle,
+                    rust: Some(r),
+                });
+                Some(())
+            }
+            None => match watermark {
+                Some((_, span)) => self.error(
+                    span,
+                    "a watermark follows event time: add `event_time(|r| r.ts)` to this source",
+                ),
+                None => Some(()),
+            },
+        }
+    }
+
+    fn watermark(&mut self, clause: &Call) -> Option<WatermarkSpec> {
+        let parsed = syn::parse::Parser::parse2(
+            |input: syn::parse::ParseStream<'_>| {
+                let word: Ident = input.parse()?;
+                match word.to_string().as_str() {
+                    "ascending" => Ok(Err(WatermarkSpec::Ascending)),
+                    "bounded" => Ok(Ok(input.parse::<syn::Lit>()?)),
+                    _ => Err(syn::Error::new(
+                        word.span(),
+                        "a watermark is `bounded DURATION` (records out of order by at most that much) or `ascending`",
+                    )),
+                }
+            },
+            clause.args.clone(),
+        );
+        match parsed {
+            Ok(Err(spec)) => Some(spec),
+            Ok(Ok(lit)) => match duration(&lit) {
+                Ok(ms) => Some(WatermarkSpec::Bounded(ms)),
+                Err(e) => self.syn_error(e),
+            },
+            Err(e) => self.syn_error(e),
+        }
+    }
+
+    /// A call whose one argument is a duration (`idle(30s)`).
+    pub(super) fn duration_arg(&mut self, call: &Call) -> Option<i64> {
+        match syn::parse2::<syn::Lit>(call.args.clone()) {
+            Ok(lit) => match duration(&lit) {
+                Ok(ms) => Some(ms),
+                Err(e) => self.syn_error(e),
+            },
+            Err(_) => self.error(
+                call.span(),
+                format!(
+                    "`{}` takes a duration, as in `{}(30s)`",
+                    call.name, call.name
+                ),
+            ),
+        }
+    }
+
+    fn on_error(&mut self, clause: &Call) -> Option<OnError> {
+        let parsed = syn::parse::Parser::parse2(
+            |input: syn::parse::ParseStream<'_>| {
+                let word: Ident = input.parse()?;
+                match word.to_string().as_str() {
+                    "fail" => Ok(OnError::Fail),
+                    "skip" => Ok(OnError::Skip),
+                    "dead_letter" => {
+                        let content;
+                        syn::parenthesized!(content in input);
+                        Ok(OnError::DeadLetter(content.parse::<LitStr>()?.value()))
+                    }
+                    _ => Err(syn::Error::new(
+                        word.span(),
+                        "a bad-record policy is `fail`, `skip` or `dead_letter(\"path\")`",
+                    )),
+                }
+            },
+            clause.args.clone(),
+        );
+        match parsed {
+            Ok(p) => Some(p),
+            Err(e) => self.syn_error(e),
+        }
+    }
+}
+
+fn t_span(t: &syn::Type) -> Span {
+    syn::spanned::Spanned::span(t)
+}

@@ -1,0 +1,115 @@
+//! Durations and window phrases in the inline form. Rust lexes `10s` as the integer `10`
+//! with the suffix `s`, so a duration is an integer literal whose suffix is a unit.
+
+use proc_macro2::TokenStream;
+use syn::parse::{ParseStream, Parser};
+use syn::{Ident, Lit, Token};
+
+use super::lower::PendingWindow;
+use crate::ir::{TimeDomain, WindowKind};
+use crate::parse::duration::duration_ms;
+
+/// The milliseconds of a duration literal, or an error at it.
+pub(super) fn duration(lit: &Lit) -> syn::Result<i64> {
+    let Lit::Int(int) = lit else {
+        return Err(syn::Error::new(
+            lit.span(),
+            "expected a duration: a whole number with a unit, as in `500ms`, `10s`, `5m` or `1h`",
+        ));
+    };
+    duration_ms(int.base10_digits(), int.suffix())
+        .map(|ms| ms as i64)
+        .map_err(|e| syn::Error::new(int.span(), e.to_string()))
+}
+
+fn parse_duration(input: ParseStream<'_>) -> syn::Result<i64> {
+    duration(&input.parse::<Lit>()?)
+}
+
+fn word(input: ParseStream<'_>, expected: &str) -> syn::Result<()> {
+    let w: Ident = input.parse()?;
+    if w == expected {
+        Ok(())
+    } else {
+        Err(syn::Error::new(w.span(), format!("expected `{expected}`")))
+    }
+}
+
+/// `window(...)`'s arguments: the kind, then `allowed_lateness D`, `late -> name` and
+/// `processing_time` in any order.
+pub(super) fn window_phrases(
+    args: TokenStream,
+    span: proc_macro2::Span,
+) -> syn::Result<PendingWindow> {
+    let parser = |input: ParseStream<'_>| {
+        let kind_word: Ident = input.parse().map_err(|e| {
+            syn::Error::new(e.span(), "expected a window: `tumbling 10s`, `sliding 10s every 5s`, `session gap 30s` or `count 100`")
+        })?;
+        let kind = match kind_word.to_string().as_str() {
+            "tumbling" => {
+                let size = parse_duration(input)?;
+                let offset = offset(input)?;
+                WindowKind::Tumbling { size, offset }
+            }
+            "sliding" => {
+                let size = parse_duration(input)?;
+                word(input, "every")?;
+                let slide = parse_duration(input)?;
+                let offset = offset(input)?;
+                WindowKind::Sliding { size, slide, offset }
+            }
+            "session" => {
+                word(input, "gap")?;
+                WindowKind::Session { gap: parse_duration(input)? }
+            }
+            "count" => {
+                let n: syn::LitInt = input.parse()?;
+                WindowKind::Count { n: n.base10_parse()? }
+            }
+            other => {
+                return Err(syn::Error::new(
+                    kind_word.span(),
+                    format!("unknown window `{other}`: windows are `tumbling`, `sliding`, `session` and `count`"),
+                ))
+            }
+        };
+        let mut w = PendingWindow {
+            kind,
+            time: TimeDomain::EventTime,
+            lateness: 0,
+            late: None,
+            span,
+        };
+        while input.peek(Token![,]) {
+            input.parse::<Token![,]>()?;
+            if input.is_empty() {
+                break;
+            }
+            let option: Ident = input.parse()?;
+            match option.to_string().as_str() {
+                "allowed_lateness" => w.lateness = parse_duration(input)?,
+                "processing_time" => w.time = TimeDomain::ProcessingTime,
+                "late" => {
+                    input.parse::<Token![->]>()?;
+                    w.late = Some(input.parse()?);
+                }
+                other => {
+                    return Err(syn::Error::new(
+                        option.span(),
+                        format!("unknown window option `{other}`: options are `allowed_lateness D`, `late -> name` and `processing_time`"),
+                    ))
+                }
+            }
+        }
+        Ok(w)
+    };
+    parser.parse2(args)
+}
+
+fn offset(input: ParseStream<'_>) -> syn::Result<i64> {
+    if input.peek(Ident) && input.fork().parse::<Ident>()? == "offset" {
+        input.parse::<Ident>()?;
+        return parse_duration(input);
+    }
+    Ok(0)
+}
