@@ -1,0 +1,144 @@
+//! Every `.pipe` example and its inline twin (`dsl-examples/rust/`) give the same results
+//! on the same data: the `.pipe` job is built and run, its output parsed into the types the
+//! inline job collects, and the two compared row for row, in order.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use serde::de::DeserializeOwned;
+
+#[path = "../dsl-examples/rust/all_clicks.rs"]
+mod all_clicks;
+#[path = "../dsl-examples/rust/bid_stats.rs"]
+mod bid_stats;
+#[path = "../dsl-examples/rust/bids_per_10s.rs"]
+mod bids_per_10s;
+#[path = "../dsl-examples/rust/click_sessions.rs"]
+mod click_sessions;
+#[path = "../dsl-examples/rust/expensive_bids.rs"]
+mod expensive_bids;
+#[path = "../dsl-examples/rust/late_bids.rs"]
+mod late_bids;
+#[path = "../dsl-examples/rust/moving_average.rs"]
+mod moving_average;
+#[path = "../dsl-examples/rust/wordcount.rs"]
+mod wordcount;
+
+/// Runs `pipe` with each of `sinks` redirected to a file, returning the files' paths.
+fn run_pipe(pipe: &str, sinks: &[&str]) -> (tempfile::TempDir, Vec<std::path::PathBuf>) {
+    let bin = build(Path::new(pipe));
+    let dir = temp();
+    let paths: Vec<_> = sinks.iter().map(|s| dir.path().join(s)).collect();
+    let args: Vec<String> = sinks
+        .iter()
+        .zip(&paths)
+        .flat_map(|(s, p)| ["--output".to_string(), format!("{s}={}", p.display())])
+        .collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run_ok(&bin, &args);
+    (dir, paths)
+}
+
+/// The rows of a CSV file as `T`s.
+fn rows<T: DeserializeOwned>(path: &Path) -> Vec<T> {
+    csv::Reader::from_path(path)
+        .unwrap()
+        .deserialize()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// What `pipe` writes to its one sink `sink`, as `T`s.
+fn pipe_rows<T: DeserializeOwned>(pipe: &str, sink: &str) -> Vec<T> {
+    let (_dir, paths) = run_pipe(pipe, &[sink]);
+    rows(&paths[0])
+}
+
+#[test]
+fn wordcount() {
+    let pipe: Vec<(String, u64)> = pipe_rows("dsl-examples/wordcount.pipe", "stdout");
+    assert!(!pipe.is_empty());
+    assert_eq!(wordcount::pipeline().unwrap(), pipe);
+}
+
+#[test]
+fn bid_stats() {
+    let pipe: Vec<(u64, u64, u64, u64, u64, f64)> =
+        pipe_rows("dsl-examples/bid_stats.pipe", "bid_stats");
+    assert!(!pipe.is_empty());
+    assert_eq!(bid_stats::pipeline().unwrap(), pipe);
+}
+
+#[test]
+fn expensive_bids() {
+    let pipe: Vec<(u64, u64, u64, String, String, f64)> =
+        pipe_rows("dsl-examples/expensive_bids.pipe", "expensive_bids");
+    let inline: Vec<_> = expensive_bids::pipeline()
+        .unwrap()
+        .into_iter()
+        .map(|b| (b.auction, b.price, b.fee, b.tier, b.channel, b.price_eur))
+        .collect();
+    assert!(!pipe.is_empty());
+    assert_eq!(inline, pipe);
+}
+
+#[test]
+fn all_clicks() {
+    let (_dir, paths) = run_pipe("dsl-examples/all_clicks.pipe", &["clicks_per_page"]);
+    let text = std::fs::read_to_string(&paths[0]).unwrap();
+    let pipe: Vec<(String, u64, i64, i64)> = text
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                v["page"].as_str().unwrap().to_string(),
+                v["clicks"].as_u64().unwrap(),
+                v["total_ms"].as_i64().unwrap(),
+                v["longest_ms"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(!pipe.is_empty());
+    assert_eq!(all_clicks::pipeline().unwrap(), pipe);
+}
+
+#[test]
+fn click_sessions() {
+    let pipe: Vec<(String, i64, i64, u64, i64)> =
+        pipe_rows("dsl-examples/click_sessions.pipe", "sessions");
+    assert!(!pipe.is_empty());
+    assert_eq!(click_sessions::pipeline().unwrap(), pipe);
+}
+
+#[test]
+fn bids_per_10s() {
+    let pipe: Vec<(u64, i64, i64, u64, u64, u64, f64)> =
+        pipe_rows("dsl-examples/bids_per_10s.pipe", "bids_per_10s");
+    assert!(!pipe.is_empty());
+    assert_eq!(bids_per_10s::pipeline().unwrap(), pipe);
+}
+
+#[test]
+fn moving_average() {
+    let pipe: Vec<(String, i64, i64, u64, f64, f64, f64)> =
+        pipe_rows("dsl-examples/moving_average.pipe", "moving_average");
+    assert!(!pipe.is_empty());
+    assert_eq!(moving_average::pipeline().unwrap(), pipe);
+}
+
+#[test]
+fn late_bids() {
+    let (_dir, paths) = run_pipe("dsl-examples/late_bids.pipe", &["bids_per_5s", "late_bids"]);
+    let windows: Vec<(u64, i64, i64, u64, u64)> = rows(&paths[0]);
+    let late: Vec<(u64, u64, u64, i64)> = rows(&paths[1]);
+    let (inline_windows, inline_late) = late_bids::pipeline().unwrap();
+    let inline_late: Vec<_> = inline_late
+        .into_iter()
+        .map(|b| (b.auction, b.bidder, b.price, b.ts))
+        .collect();
+    assert!(!late.is_empty());
+    assert_eq!(inline_windows, windows);
+    assert_eq!(inline_late, late);
+}
