@@ -12,8 +12,11 @@ pub struct Bid {
     pub ts: i64,
 }
 
+/// Auction, bids, total, lowest, highest, mean.
+pub type AuctionStats = (u64, u64, u64, u64, u64, f64);
+
 /// Per auction: bids, total, lowest, highest and mean price.
-pub fn pipeline() -> Result<Vec<(u64, u64, u64, u64, u64, f64)>, weir::JobError> {
+pub fn pipeline() -> Result<Vec<AuctionStats>, weir::JobError> {
     weir::stream! {
         source csv::<Bid>("dsl-examples/data/bids.csv")
         |> key_by(|b: &Bid| b.auction)

@@ -11,8 +11,11 @@ pub struct Bid {
     pub ts: i64,
 }
 
+/// Auction, window start, window end, bids, volume, top, mean.
+pub type WindowStats = (u64, i64, i64, u64, u64, u64, f64);
+
 /// Per auction and 10-second window: bids, volume, top and mean price.
-pub fn pipeline() -> Result<Vec<(u64, i64, i64, u64, u64, u64, f64)>, weir::JobError> {
+pub fn pipeline() -> Result<Vec<WindowStats>, weir::JobError> {
     weir::stream! {
         source csv::<Bid>("dsl-examples/data/bids_timed.csv")
             with event_time(|b: &Bid| b.ts), watermark(bounded 2s)

@@ -10,8 +10,11 @@ pub struct Click {
     pub ts: i64,
 }
 
+/// User, session start, session end, clicks, active seconds.
+pub type Session = (String, i64, i64, u64, i64);
+
 /// Per user session: the user, the session's bounds, its clicks and active seconds.
-pub fn pipeline() -> Result<Vec<(String, i64, i64, u64, i64)>, weir::JobError> {
+pub fn pipeline() -> Result<Vec<Session>, weir::JobError> {
     weir::stream! {
         source csv::<Click>("dsl-examples/data/clicks.csv")
             with event_time(|c: &Click| c.ts), watermark(bounded 5s)

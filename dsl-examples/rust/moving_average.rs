@@ -10,8 +10,11 @@ pub struct Reading {
     pub ts: i64,
 }
 
+/// Sensor, window start, window end, readings, mean, low, high.
+pub type SensorWindow = (String, i64, i64, u64, f64, f64, f64);
+
 /// Per sensor and 10-second window every 5 seconds: readings, mean, low and high.
-pub fn pipeline() -> Result<Vec<(String, i64, i64, u64, f64, f64, f64)>, weir::JobError> {
+pub fn pipeline() -> Result<Vec<SensorWindow>, weir::JobError> {
     weir::stream! {
         source jsonl::<Reading>("dsl-examples/data/readings.jsonl")
             with event_time(|r: &Reading| r.ts), watermark(bounded 1s)
