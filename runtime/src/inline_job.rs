@@ -1,8 +1,6 @@
 //! The value a `stream!` pipeline evaluates to: a job the program runs when it likes, in
 //! its own process, with the same context (memory budgets, report) as a `.pipe` job.
 
-use std::marker::PhantomData;
-
 use crate::job::{JobArgs, JobContext, JobSpec};
 use crate::memory::DEFAULT_MEMORY;
 use crate::JobError;
@@ -74,11 +72,4 @@ where
         ctx.print_report();
         result
     }
-}
-
-/// The item type of an iterator source, as a value generated code can pass along so that
-/// rustc knows every record type before it reads the pipeline's closures.
-#[inline]
-pub fn item_type<I: Iterator>(_: &I) -> PhantomData<I::Item> {
-    PhantomData
 }

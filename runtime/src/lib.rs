@@ -16,6 +16,7 @@
 
 pub mod error;
 pub mod expr;
+pub mod inline_guard;
 pub mod inline_job;
 pub mod io;
 pub mod job;

@@ -145,20 +145,15 @@ impl Gen<'_> {
         quote!(#(, #witnesses)* #(, #closures)*)
     }
 
-    /// The arguments `new` is called with: the witnesses and the user's closures, which
-    /// keep the user's spans.
+    /// The arguments `new` is called with: the witnesses, and the user's closures as the
+    /// guards bound them.
     pub(crate) fn new_args(&self) -> TokenStream {
-        let Some(rust) = &self.plan.rust else {
+        if self.plan.rust.is_none() {
             return quote!();
-        };
-        let witnesses = super::ops::source::sources(self).map(|(n, s)| match &s.format {
-            SourceFormat::Iter(_) => {
-                let src = source_var(n);
-                quote!(weir_runtime::inline_job::item_type(&#src))
-            }
-            _ => quote!(::core::marker::PhantomData),
-        });
-        let closures = self.closures().into_iter().map(|r| rust.code[r.id].clone());
+        }
+        let witnesses =
+            super::ops::source::sources(self).map(|_| quote!(::core::marker::PhantomData));
+        let closures = self.closures().into_iter().map(|r| ident(&r.field_name()));
         quote!(#(, #witnesses)* #(, #closures)*)
     }
 }
@@ -180,6 +175,7 @@ impl Gen<'_> {
             }
             _ => None,
         });
+        let guards = &rust.guards;
         let args = self.new_args();
         let loops = super::ops::source::loops(self);
         let collected = super::ops::sink::collected(self);
@@ -194,6 +190,7 @@ impl Gen<'_> {
                 #(#iterators)*
 
                 weir_runtime::InlineJob::new(&SPEC, |ctx: &mut weir_runtime::JobContext| {
+                    #(#guards)*
                     let mut job = WeirJob::new(ctx #args)?;
                     #(#loops)*
                     job.finish(ctx)?;
@@ -206,5 +203,5 @@ impl Gen<'_> {
 
 /// The local holding the iterator of source node `n`.
 pub(crate) fn source_var(n: petgraph::graph::NodeIndex) -> Ident {
-    ident(&format!("weir_source_{}", n.index()))
+    ident(&crate::ir::source_var_name(n.index()))
 }

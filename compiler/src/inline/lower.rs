@@ -331,6 +331,82 @@ impl Lowering {
         r
     }
 
+    /// The witness (a `Ty<T>` value) of the Rust type `ty` as this lowering names types:
+    /// a guard's local for a parameter, a tuple of witnesses for a result, or the type
+    /// itself.
+    pub(super) fn witness(&self, ty: &str) -> TokenStream {
+        if self.rust.params.iter().any(|p| p == ty) {
+            let local = quote::format_ident!("ty_{}", ty);
+            return quote::quote!(#local);
+        }
+        let Some(inner) = ty.strip_prefix('(').and_then(|t| t.strip_suffix(",)")) else {
+            let t: TokenStream = ty.parse().expect("a Rust type");
+            return quote::quote!(weir_runtime::inline_guard::Ty::<#t>::new());
+        };
+        // A result tuple: its elements are parameters and primitives, never nested.
+        let elements: Vec<&str> = inner.split(", ").collect();
+        let params: Vec<_> = (0..elements.len())
+            .map(|i| quote::format_ident!("T{}", i))
+            .collect();
+        let witnesses = elements.iter().map(|e| self.witness(e));
+        quote::quote!({
+            fn tuple<#(#params),*>(#(_: weir_runtime::inline_guard::Ty<#params>),*) -> weir_runtime::inline_guard::Ty<(#(#params,)*)> {
+                weir_runtime::inline_guard::Ty::new()
+            }
+            tuple(#(#witnesses),*)
+        })
+    }
+
+    /// Registers the user's closure `code` and passes it through the typed guard
+    /// `guard` at the closure's span, with the witness of `input` (the record type, or
+    /// for `combine` the value type); the guard's extra results bind the witnesses of
+    /// the types in `outs`.
+    pub(super) fn guarded(
+        &mut self,
+        code: &syn::Expr,
+        guard: &str,
+        input: &str,
+        inputs: Vec<String>,
+        output: String,
+        outs: &[&str],
+    ) -> RustFn {
+        let r = self.rust_fn(code, Some(inputs), output);
+        let f = quote::format_ident!("{}", r.field_name());
+        let guard = quote::format_ident!("{}", guard);
+        let w = self.witness(input);
+        let outs: Vec<_> = outs
+            .iter()
+            .map(|o| quote::format_ident!("ty_{}", o))
+            .collect();
+        let span = code.span();
+        let call = quote_spanned!(span=> weir_runtime::inline_guard::#guard(#w, #code));
+        self.rust.guards.push(if outs.is_empty() {
+            quote::quote!(let #f = #call;)
+        } else {
+            quote::quote!(let (#f, #(#outs),*) = #call;)
+        });
+        r
+    }
+
+    /// The index the next node will have.
+    pub(super) fn next_node(&self) -> usize {
+        self.graph.node_count()
+    }
+
+    /// Adds a statement to run before the job is built.
+    pub(super) fn push_guard(&mut self, statement: TokenStream) {
+        self.rust.guards.push(statement);
+    }
+
+    /// A guard statement checking types only, at `span` (`csv_sink(w)`).
+    pub(super) fn check(&mut self, span: Span, guard: &str, ty: &str) {
+        let w = self.witness(ty);
+        let guard = quote::format_ident!("{}", guard);
+        self.rust
+            .guards
+            .push(quote_spanned!(span=> weir_runtime::inline_guard::#guard(#w);));
+    }
+
     /// The one closure argument of `call` (`filter(|r| ...)`).
     pub(super) fn one_closure(&mut self, call: &Call) -> Option<syn::Expr> {
         let args = self.exprs(call)?;
@@ -378,6 +454,7 @@ impl Lowering {
         types.dedup();
         for t in types {
             self.bound(Span::call_site(), &t, quote::quote!(::core::clone::Clone));
+            self.check(Span::call_site(), "cloned", &t);
         }
     }
 }

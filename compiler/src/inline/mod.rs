@@ -37,7 +37,12 @@ pub fn plan(input: TokenStream, runtime: &str) -> syn::Result<crate::ir::Plan> {
 pub fn expand(input: TokenStream, runtime: &str) -> TokenStream {
     match plan(input, runtime) {
         Ok(plan) => generate_inline(&plan),
-        Err(e) => e.to_compile_error(),
+        // In a block, so several errors are statements and the macro is still an
+        // expression.
+        Err(e) => {
+            let errors = e.to_compile_error();
+            quote::quote!({ #errors })
+        }
     }
 }
 

@@ -40,7 +40,14 @@ impl Lowering {
         let next = match name.as_str() {
             "filter" => {
                 let f = self.one_closure(call)?;
-                let r = self.rust_fn(&f, Some(vec![format!("&{}", input.ty)]), "bool".into());
+                let r = self.guarded(
+                    &f,
+                    "filter",
+                    &input.ty,
+                    vec![format!("&{}", input.ty)],
+                    "bool".into(),
+                    &[],
+                );
                 let op = Operator::Filter {
                     predicate: Code::Rust(r),
                 };
@@ -49,7 +56,14 @@ impl Lowering {
             "map" => {
                 let f = self.one_closure(call)?;
                 let out = self.param("R");
-                let r = self.rust_fn(&f, Some(vec![input.ty.clone()]), out.clone());
+                let r = self.guarded(
+                    &f,
+                    "map",
+                    &input.ty,
+                    vec![input.ty.clone()],
+                    out.clone(),
+                    &[&out],
+                );
                 self.stateless(input, Operator::RustMap(r), out)
             }
             "flat_map" => {
@@ -62,14 +76,28 @@ impl Lowering {
                     &items,
                     quote!(::core::iter::IntoIterator<Item = #item>),
                 );
-                let r = self.rust_fn(&f, Some(vec![input.ty.clone()]), items);
+                let r = self.guarded(
+                    &f,
+                    "flat_map",
+                    &input.ty,
+                    vec![input.ty.clone()],
+                    items.clone(),
+                    &[&out, &items],
+                );
                 self.stateless(input, Operator::RustFlatMap(r), out)
             }
             "key_by" => {
                 let f = self.one_closure(call)?;
                 let key = self.param("K");
                 self.bound(f.span(), &key, quote!(weir_runtime::Layout));
-                let r = self.rust_fn(&f, Some(vec![format!("&{}", input.ty)]), key);
+                let r = self.guarded(
+                    &f,
+                    "key_by",
+                    &input.ty,
+                    vec![format!("&{}", input.ty)],
+                    key.clone(),
+                    &[&key],
+                );
                 Stream {
                     key: Some(r),
                     ..input.clone()
@@ -108,7 +136,14 @@ impl Lowering {
             }
             "for_each" => {
                 let f = self.one_closure(call)?;
-                let r = self.rust_fn(&f, Some(vec![input.ty.clone()]), "()".into());
+                let r = self.guarded(
+                    &f,
+                    "for_each",
+                    &input.ty,
+                    vec![input.ty.clone()],
+                    "()".into(),
+                    &[],
+                );
                 return self.sink(input, SinkFormat::ForEach(r), OutputLocation::Program);
             }
             "csv" | "jsonl" => {
@@ -263,20 +298,18 @@ impl Lowering {
             [] => (None, None, Type::U64),
             [f, rest @ ..] => {
                 let value = self.param("A");
-                let bound = match func {
+                let (bound, guard) = match func {
                     AggFunc::Sum | AggFunc::Min | AggFunc::Max | AggFunc::Avg => {
-                        quote!(weir_runtime::state::AggNumber)
+                        (quote!(weir_runtime::state::AggNumber), "number")
                     }
-                    _ => quote!(weir_runtime::state::AccWord),
+                    _ => (quote!(weir_runtime::state::AccWord), "word"),
                 };
                 self.bound(f.span(), &value, bound);
-                let arg = self.rust_fn(f, Some(vec![format!("&{}", input.ty)]), value.clone());
+                let reads = vec![format!("&{}", input.ty)];
+                let arg = self.guarded(f, guard, &input.ty, reads, value.clone(), &[&value]);
                 let combine = rest.first().map(|g| {
-                    Code::Rust(self.rust_fn(
-                        g,
-                        Some(vec![value.clone(), value.clone()]),
-                        value.clone(),
-                    ))
+                    let pair = vec![value.clone(), value.clone()];
+                    Code::Rust(self.guarded(g, "combine", &value, pair, value.clone(), &[]))
                 });
                 let ty = if func == AggFunc::Avg {
                     Type::F64

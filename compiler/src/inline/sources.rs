@@ -64,6 +64,7 @@ impl Lowering {
                 let args = self.file_args(kind, csv)?;
                 let format = if csv {
                     self.bound(t_span(t), &ty, quote!(weir_runtime::Record));
+                    self.check(t_span(t), "csv_records", &ty);
                     SourceFormat::Csv {
                         header: args.header,
                         delimiter: args.delimiter,
@@ -94,6 +95,13 @@ impl Lowering {
             on_error: OnError::Fail,
             event_time: None,
         };
+        if matches!(op.format, SourceFormat::Iter(_)) {
+            // The iterator's item type is known before any closure is read; the node
+            // about to be added is the next index.
+            let src = quote::format_ident!("{}", crate::ir::source_var_name(self.next_node()));
+            let w = quote::format_ident!("ty_{}", ty);
+            self.push_guard(quote!(let #w = weir_runtime::inline_guard::items(&#src);));
+        }
         self.with_clauses(&mut op, &ty, with)?;
         let timed = op.event_time.is_some();
         let node = self.node(Operator::Source(op), &ty, StateKind::Stateless);
@@ -183,7 +191,14 @@ impl Lowering {
             match clause.name.to_string().as_str() {
                 "event_time" => {
                     let f = self.one_closure(clause)?;
-                    event_time = Some(self.rust_fn(&f, Some(vec![format!("&{ty}")]), "i64".into()));
+                    event_time = Some(self.guarded(
+                        &f,
+                        "event_time",
+                        ty,
+                        vec![format!("&{ty}")],
+                        "i64".into(),
+                        &[],
+                    ));
                 }
                 "watermark" => {
                     let spec = self.watermark(clause)?;

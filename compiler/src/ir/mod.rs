@@ -14,6 +14,6 @@ pub use operator::{
     SinkFormat, SinkOp, SourceFormat, SourceOp, TimeDomain, WatermarkSpec, WindowKind,
     WindowProblem,
 };
-pub use rust::{Code, KeySpec, RustCode, RustFn};
+pub use rust::{source_var_name, Code, KeySpec, RustCode, RustFn};
 pub use state_layout::{accumulator_offsets, KeyLayout};
 pub use types::{Field, Schema, Type};

@@ -56,8 +56,17 @@ pub struct RustCode {
     /// Bounds on them beyond the closures' signatures (`K3: weir_runtime::Layout`), with
     /// the spans of the user's tokens they come from.
     pub bounds: Vec<TokenStream>,
+    /// Statements that pass each closure through its typed guard
+    /// (`weir_runtime::inline_guard`), at the closure's span, binding it to a local of
+    /// its [`RustFn::field_name`]; they run before the job is built.
+    pub guards: Vec<TokenStream>,
     /// The path of the runtime crate where the pipeline is (`::weir::runtime`).
     pub runtime: String,
+}
+
+/// The local holding the iterator of `iter(...)` source node `n` in an inline expansion.
+pub fn source_var_name(n: usize) -> String {
+    format!("weir_source_{n}")
 }
 
 /// A value computed from a record: a typed `.pipe` expression or a Rust closure.

@@ -1,0 +1,118 @@
+//! Typed guards for the closures of an inline pipeline. Generated code passes each closure
+//! through the guard for its role, spanned at the closure, with a witness of its input
+//! type: rustc then knows what the closure takes before reading it, and reports a closure
+//! of the wrong shape, or a result without the needed trait, at the closure itself.
+
+use std::marker::PhantomData;
+
+use crate::layout::Layout;
+use crate::record::Record;
+use crate::state::{AccWord, AggNumber};
+
+/// A witness of type `T`: no value, only the type, for inference.
+pub struct Ty<T>(PhantomData<fn() -> T>);
+
+impl<T> Ty<T> {
+    /// The witness.
+    #[inline]
+    pub fn new() -> Self {
+        Ty(PhantomData)
+    }
+}
+
+impl<T> Default for Ty<T> {
+    fn default() -> Self {
+        Ty::new()
+    }
+}
+
+impl<T> Clone for Ty<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Ty<T> {}
+
+/// The item type of an iterator source.
+#[inline]
+pub fn items<I: Iterator>(_: &I) -> Ty<I::Item> {
+    Ty::new()
+}
+
+/// A CSV source's record type must be a [`Record`].
+#[inline]
+pub fn csv_records<T: Record>(_: Ty<T>) {}
+
+/// A JSON-lines source's record type must deserialize.
+#[inline]
+pub fn jsonl_records<T: serde::de::DeserializeOwned>(_: Ty<T>) {}
+
+/// `filter`: a condition on a record.
+#[inline]
+pub fn filter<R, F: FnMut(&R) -> bool>(_: Ty<R>, f: F) -> F {
+    f
+}
+
+/// `map`: a record to the next.
+#[inline]
+pub fn map<R, O, F: FnMut(R) -> O>(_: Ty<R>, f: F) -> (F, Ty<O>) {
+    (f, Ty::new())
+}
+
+/// `flat_map`: a record to any number of records.
+#[inline]
+pub fn flat_map<R, O, I: IntoIterator<Item = O>, F: FnMut(R) -> I>(
+    _: Ty<R>,
+    f: F,
+) -> (F, Ty<O>, Ty<I>) {
+    (f, Ty::new(), Ty::new())
+}
+
+/// `key_by`: a record to a key with a binary layout.
+#[inline]
+pub fn key_by<R, K: Layout, F: FnMut(&R) -> K>(_: Ty<R>, f: F) -> (F, Ty<K>) {
+    (f, Ty::new())
+}
+
+/// `sum`, `min`, `max`, `avg`: a record to a number.
+#[inline]
+pub fn number<R, A: AggNumber, F: FnMut(&R) -> A>(_: Ty<R>, f: F) -> (F, Ty<A>) {
+    (f, Ty::new())
+}
+
+/// `first`, `last`, `reduce`: a record to a value stored in a word.
+#[inline]
+pub fn word<R, A: AccWord, F: FnMut(&R) -> A>(_: Ty<R>, f: F) -> (F, Ty<A>) {
+    (f, Ty::new())
+}
+
+/// `reduce`'s combining closure.
+#[inline]
+pub fn combine<A, F: FnMut(A, A) -> A>(_: Ty<A>, f: F) -> F {
+    f
+}
+
+/// `event_time`: a record to its timestamp in epoch milliseconds.
+#[inline]
+pub fn event_time<R, F: FnMut(&R) -> i64>(_: Ty<R>, f: F) -> F {
+    f
+}
+
+/// `for_each`: where each record goes.
+#[inline]
+pub fn for_each<R, F: FnMut(R)>(_: Ty<R>, f: F) -> F {
+    f
+}
+
+/// `sink csv(...)`: the records must be CSV rows.
+#[inline]
+pub fn csv_sink<R: Record>(_: Ty<R>) {}
+
+/// `sink jsonl(...)`: the records must serialize.
+#[inline]
+pub fn jsonl_sink<R: serde::Serialize>(_: Ty<R>) {}
+
+/// A stream that feeds several operators hands each a clone.
+#[inline]
+pub fn cloned<R: Clone>(_: Ty<R>) {}

@@ -1,0 +1,9 @@
+struct Bid {
+    auction: u64,
+}
+
+fn main() {
+    let _job = weir::stream! {
+        source csv::<Bid>("dsl-examples/data/bids.csv") |> collect()
+    };
+}

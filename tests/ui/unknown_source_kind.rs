@@ -1,0 +1,5 @@
+fn main() {
+    let _job = weir::stream! {
+        source parquet("data/bids.parquet") |> collect()
+    };
+}
