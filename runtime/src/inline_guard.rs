@@ -69,23 +69,25 @@ pub fn flat_map<R, O, I: IntoIterator<Item = O>, F: FnMut(R) -> I>(
     (f, Ty::new(), Ty::new())
 }
 
-/// `key_by`: a record to a key with a binary layout.
+/// `key_by` and the arguments of aggregates: a record to a value (a key, a number).
+/// What the value must be is checked apart ([`layout`], [`number`], [`word`]), so that
+/// rustc reports it at the closure.
 #[inline]
-pub fn key_by<R, K: Layout, F: FnMut(&R) -> K>(_: Ty<R>, f: F) -> (F, Ty<K>) {
+pub fn value<R, K, F: FnMut(&R) -> K>(_: Ty<R>, f: F) -> (F, Ty<K>) {
     (f, Ty::new())
 }
 
-/// `sum`, `min`, `max`, `avg`: a record to a number.
+/// A key has a binary layout.
 #[inline]
-pub fn number<R, A: AggNumber, F: FnMut(&R) -> A>(_: Ty<R>, f: F) -> (F, Ty<A>) {
-    (f, Ty::new())
-}
+pub fn layout<K: Layout>(_: Ty<K>) {}
 
-/// `first`, `last`, `reduce`: a record to a value stored in a word.
+/// `sum`, `min`, `max` and `avg` take numbers.
 #[inline]
-pub fn word<R, A: AccWord, F: FnMut(&R) -> A>(_: Ty<R>, f: F) -> (F, Ty<A>) {
-    (f, Ty::new())
-}
+pub fn number<A: AggNumber>(_: Ty<A>) {}
+
+/// `first`, `last` and `reduce` keep values in accumulator words.
+#[inline]
+pub fn word<A: AccWord>(_: Ty<A>) {}
 
 /// `reduce`'s combining closure.
 #[inline]

@@ -369,6 +369,7 @@ impl Lowering {
         inputs: Vec<String>,
         output: String,
         outs: &[&str],
+        requirement: Option<&str>,
     ) -> RustFn {
         let r = self.rust_fn(code, Some(inputs), output);
         let f = quote::format_ident!("{}", r.field_name());
@@ -378,13 +379,23 @@ impl Lowering {
             .iter()
             .map(|o| quote::format_ident!("ty_{}", o))
             .collect();
-        let span = code.span();
+        let span = first_token_span(code);
         let call = quote_spanned!(span=> weir_runtime::inline_guard::#guard(#w, #code));
+
         self.rust.guards.push(if outs.is_empty() {
             quote::quote!(let #f = #call;)
         } else {
             quote::quote!(let (#f, #(#outs),*) = #call;)
         });
+        // What the closure's result must be able to do, checked on its own at the
+        // closure's span: rustc reports an unmet bound at the call that requires it.
+        if let Some(requirement) = requirement {
+            let requirement = quote::format_ident!("{}", requirement);
+            let t = outs.last().expect("a requirement is on a result type");
+            self.rust
+                .guards
+                .push(quote_spanned!(span=> weir_runtime::inline_guard::#requirement(#t);));
+        }
         r
     }
 
@@ -457,4 +468,13 @@ impl Lowering {
             self.check(Span::call_site(), "cloned", &t);
         }
     }
+}
+
+/// The span of the first token of `code`: where a guard's complaint is anchored. (A
+/// joined span is not available to macros on a stable compiler.)
+pub(super) fn first_token_span(code: &impl ToTokens) -> Span {
+    code.to_token_stream()
+        .into_iter()
+        .next()
+        .map_or_else(Span::call_site, |t| t.span())
 }

@@ -18,7 +18,7 @@ const STEPS: &[&str] = &[
     "filter",
     "map",
     "flat_map",
-    "key_by",
+    "value",
     "window",
     "aggregate",
     "union",
@@ -47,6 +47,7 @@ impl Lowering {
                     vec![format!("&{}", input.ty)],
                     "bool".into(),
                     &[],
+                    None,
                 );
                 let op = Operator::Filter {
                     predicate: Code::Rust(r),
@@ -63,6 +64,7 @@ impl Lowering {
                     vec![input.ty.clone()],
                     out.clone(),
                     &[&out],
+                    None,
                 );
                 self.stateless(input, Operator::RustMap(r), out)
             }
@@ -83,6 +85,7 @@ impl Lowering {
                     vec![input.ty.clone()],
                     items.clone(),
                     &[&out, &items],
+                    None,
                 );
                 self.stateless(input, Operator::RustFlatMap(r), out)
             }
@@ -92,11 +95,12 @@ impl Lowering {
                 self.bound(f.span(), &key, quote!(weir_runtime::Layout));
                 let r = self.guarded(
                     &f,
-                    "key_by",
+                    "value",
                     &input.ty,
                     vec![format!("&{}", input.ty)],
                     key.clone(),
                     &[&key],
+                    Some("layout"),
                 );
                 Stream {
                     key: Some(r),
@@ -143,6 +147,7 @@ impl Lowering {
                     vec![input.ty.clone()],
                     "()".into(),
                     &[],
+                    None,
                 );
                 return self.sink(input, SinkFormat::ForEach(r), OutputLocation::Program);
             }
@@ -306,10 +311,18 @@ impl Lowering {
                 };
                 self.bound(f.span(), &value, bound);
                 let reads = vec![format!("&{}", input.ty)];
-                let arg = self.guarded(f, guard, &input.ty, reads, value.clone(), &[&value]);
+                let arg = self.guarded(
+                    f,
+                    "value",
+                    &input.ty,
+                    reads,
+                    value.clone(),
+                    &[&value],
+                    Some(guard),
+                );
                 let combine = rest.first().map(|g| {
                     let pair = vec![value.clone(), value.clone()];
-                    Code::Rust(self.guarded(g, "combine", &value, pair, value.clone(), &[]))
+                    Code::Rust(self.guarded(g, "combine", &value, pair, value.clone(), &[], None))
                 });
                 let ty = if func == AggFunc::Avg {
                     Type::F64

@@ -198,6 +198,7 @@ impl Lowering {
                         vec![format!("&{ty}")],
                         "i64".into(),
                         &[],
+                        None,
                     ));
                 }
                 "watermark" => {
