@@ -361,6 +361,9 @@ impl Lowering {
     /// `guard` at the closure's span, with the witness of `input` (the record type, or
     /// for `combine` the value type); the guard's extra results bind the witnesses of
     /// the types in `outs`.
+    // The arguments are the closure's role: its guard, input, signature, result witnesses
+    // and requirement; every caller names each one.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn guarded(
         &mut self,
         code: &syn::Expr,
