@@ -117,3 +117,43 @@ fn a_fan_out_ends_a_chain() {
         [vec!["source", "map"], vec!["sink"], vec!["filter", "sink"]]
     );
 }
+
+/// The expansion of `stream!` for three representative pipelines, taken through the
+/// compiler library (what the macro crate calls), pretty-printed.
+#[test]
+fn inline_expansions() {
+    let pipelines = [
+        (
+            "inline_wordcount",
+            r#"source text("dsl-examples/data/words.txt")
+               |> flat_map(|line: String| line.split_whitespace().map(str::to_lowercase).collect::<Vec<_>>())
+               |> key_by(|word: &String| word.clone())
+               |> aggregate(count())
+               |> collect()"#,
+        ),
+        (
+            "inline_windowed_bids",
+            r#"source iter(bids) with event_time(|b: &Bid| b.ts), watermark(bounded 2s)
+               |> filter(|b: &Bid| b.price > 100)
+               |> key_by(|b: &Bid| b.auction)
+               |> window(tumbling 10s, allowed_lateness 1s, late -> late_bids)
+               |> aggregate(count(), max(|b: &Bid| b.price), avg(|b: &Bid| b.price))
+               |> collect();
+               late_bids |> for_each(|b: Bid| println!("late: {b:?}"))"#,
+        ),
+        (
+            "inline_union_to_csv",
+            r#"let eu = source csv::<Click>("dsl-examples/data/clicks_eu.csv");
+               let us = source jsonl::<Click>("dsl-examples/data/clicks_us.jsonl");
+               eu |> union(us)
+                  |> key_by(|c: &Click| c.page.clone())
+                  |> aggregate(count(), sum(|c: &Click| c.ms))
+                  |> sink csv("out/clicks.csv")"#,
+        ),
+    ];
+    for (name, text) in pipelines {
+        let expansion = weir_compiler::inline::expand_pretty(text)
+            .unwrap_or_else(|e| panic!("{name} does not expand: {e}"));
+        insta::assert_snapshot!(name, expansion);
+    }
+}
