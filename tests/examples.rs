@@ -189,18 +189,5 @@ fn all_clicks_merges_two_formats() {
         }
     }
 
-    let text = std::fs::read_to_string(&output).unwrap();
-    let got: Vec<(String, u64, i64, i64)> = text
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            (
-                v["page"].as_str().unwrap().to_string(),
-                v["clicks"].as_u64().unwrap(),
-                v["total_ms"].as_i64().unwrap(),
-                v["longest_ms"].as_i64().unwrap(),
-            )
-        })
-        .collect();
-    assert_eq!(got, expected);
+    assert_eq!(read_clicks_per_page(&output), expected);
 }

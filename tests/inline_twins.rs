@@ -87,19 +87,7 @@ fn expensive_bids() {
 #[test]
 fn all_clicks() {
     let (_dir, paths) = run_pipe("dsl-examples/all_clicks.pipe", &["clicks_per_page"]);
-    let text = std::fs::read_to_string(&paths[0]).unwrap();
-    let pipe: Vec<(String, u64, i64, i64)> = text
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            (
-                v["page"].as_str().unwrap().to_string(),
-                v["clicks"].as_u64().unwrap(),
-                v["total_ms"].as_i64().unwrap(),
-                v["longest_ms"].as_i64().unwrap(),
-            )
-        })
-        .collect();
+    let pipe = read_clicks_per_page(&paths[0]);
     assert!(!pipe.is_empty());
     assert_eq!(all_clicks::pipeline().unwrap(), pipe);
 }

@@ -71,6 +71,22 @@ pub fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
+/// `all_clicks.pipe`'s JSON-lines output: page, clicks, total and longest ms per line.
+pub fn read_clicks_per_page(path: &Path) -> Vec<(String, u64, i64, i64)> {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                v["page"].as_str().unwrap().to_string(),
+                v["clicks"].as_u64().unwrap(),
+                v["total_ms"].as_i64().unwrap(),
+                v["longest_ms"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
 /// A fresh temporary directory.
 pub fn temp() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
