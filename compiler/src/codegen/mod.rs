@@ -172,6 +172,7 @@ impl Gen<'_> {
                 #(#fields,)*
             }
 
+            #[allow(clippy::all)]
             impl #generics WeirJob #generics #where_clause {
                 fn new(ctx: &weir_runtime::JobContext #params) -> ::core::result::Result<Self, weir_runtime::JobError> {
                     ::core::result::Result::Ok(WeirJob { #(#inits,)* })
