@@ -39,11 +39,31 @@ fn wordcount_over_an_iterator_matches_a_hash_map_count() {
 #[test]
 fn event_time_windows_filter_and_aggregate() {
     let bids = vec![
-        Bid { auction: 1, price: 10, ts: 0 },
-        Bid { auction: 1, price: 30, ts: 5 },
-        Bid { auction: 2, price: 7, ts: 9 },
-        Bid { auction: 1, price: 3, ts: 12_000 },
-        Bid { auction: 1, price: 50, ts: 12_500 },
+        Bid {
+            auction: 1,
+            price: 10,
+            ts: 0,
+        },
+        Bid {
+            auction: 1,
+            price: 30,
+            ts: 5,
+        },
+        Bid {
+            auction: 2,
+            price: 7,
+            ts: 9,
+        },
+        Bid {
+            auction: 1,
+            price: 3,
+            ts: 12_000,
+        },
+        Bid {
+            auction: 1,
+            price: 50,
+            ts: 12_500,
+        },
     ];
     let out = weir::stream! {
         source iter(bids) with event_time(|b: &Bid| b.ts), watermark(bounded 2s)
@@ -71,16 +91,32 @@ fn closures_borrow_the_programs_locals_and_for_each_receives_every_result() {
     let threshold = 15u64;
     let mut seen = Vec::new();
     let bids = vec![
-        Bid { auction: 3, price: 10, ts: 0 },
-        Bid { auction: 3, price: 20, ts: 1 },
-        Bid { auction: 4, price: 40, ts: 2 },
-        Bid { auction: 3, price: 25, ts: 3 },
+        Bid {
+            auction: 3,
+            price: 10,
+            ts: 0,
+        },
+        Bid {
+            auction: 3,
+            price: 20,
+            ts: 1,
+        },
+        Bid {
+            auction: 4,
+            price: 40,
+            ts: 2,
+        },
+        Bid {
+            auction: 3,
+            price: 25,
+            ts: 3,
+        },
     ];
     weir::stream! {
         source iter(bids.iter().cloned())
         |> filter(|b: &Bid| b.price > threshold)
         |> key_by(|b: &Bid| b.auction)
-        |> aggregate(sum(|b: &Bid| b.price), reduce(|b: &Bid| b.price, |a: u64, b: u64| a.max(b) * 1))
+        |> aggregate(sum(|b: &Bid| b.price), reduce(|b: &Bid| b.price, |a: u64, b: u64| a.max(b)))
         |> for_each(|row: (u64, u64, u64)| seen.push(row))
     }
     .run()
