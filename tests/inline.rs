@@ -90,7 +90,7 @@ fn event_time_windows_filter_and_aggregate() {
 fn closures_borrow_the_programs_locals_and_for_each_receives_every_result() {
     let threshold = 15u64;
     let mut seen = Vec::new();
-    let bids = vec![
+    let bids = [
         Bid {
             auction: 3,
             price: 10,
