@@ -1,4 +1,5 @@
-//! WordCount: the weir-generated job against a hand-written Rust program on the same
+//! WordCount: the weir-generated job (from `.pipe`) and the inline `stream!` job
+//! (`examples/inline_wordcount.rs`) against a hand-written Rust program on the same
 //! deterministic corpus, single-threaded. Prints each one's best wall time and peak RSS,
 //! the ratio, and weir's build times (cold cache, warm cache, cache hit).
 //!
@@ -116,6 +117,7 @@ fn main() {
     drop(weir_bin);
 
     let hand_bin = build_example("handwritten_wordcount");
+    let inline_bin = build_example("inline_wordcount");
 
     let out_dir = data_dir();
     let weir_out = out_dir.join("weir-counts.csv");
@@ -134,10 +136,24 @@ fn main() {
         c
     };
 
+    let inline_out = out_dir.join("inline-counts.csv");
+    let inline_cmd = |out: &Path| {
+        let mut c = Command::new(&inline_bin);
+        c.arg(&input).arg(out);
+        c
+    };
+
     let [(weir_best, weir_rss), (hand_best, hand_rss)] =
         race(RUNS, || weir_cmd(&weir_out), || hand_cmd(&hand_out));
+    let [(inline_best, inline_rss), (hand_best_2, _)] =
+        race(RUNS, || inline_cmd(&inline_out), || hand_cmd(&hand_out));
     let (w, h) = (read_counts(&weir_out), read_counts(&hand_out));
     assert_eq!(w, h, "weir and the hand-written program disagree");
+    assert_eq!(
+        read_counts(&inline_out),
+        h,
+        "stream! and the hand-written program disagree"
+    );
 
     let mb = size as f64 / 1e6;
     println!("distinct words: {}", w.len());
@@ -154,8 +170,18 @@ fn main() {
         hand_rss as f64 / 1048576.0
     );
     println!(
+        "stream! (inline)  {:>8.3} s  {:>7.1} MB/s  peak RSS {:>6.1} MiB",
+        inline_best.as_secs_f64(),
+        mb / inline_best.as_secs_f64(),
+        inline_rss as f64 / 1048576.0
+    );
+    println!(
         "ratio weir/hand-written: {:.3} (target <= 1.15)",
         weir_best.as_secs_f64() / hand_best.as_secs_f64()
+    );
+    println!(
+        "ratio stream!/hand-written: {:.3} (hand-written best of both rounds)",
+        inline_best.as_secs_f64() / hand_best.min(hand_best_2).as_secs_f64()
     );
     println!(
         "weir build: cold {:.1} s, warm {:.1} s, cache hit {:.3} s",
