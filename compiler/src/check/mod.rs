@@ -6,7 +6,7 @@
 //! broken, so its uses do not repeat the error.
 
 mod operators;
-mod sinks;
+pub(crate) mod sinks;
 mod sources;
 pub(crate) mod spelling;
 mod types;

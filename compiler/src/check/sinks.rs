@@ -112,7 +112,7 @@ impl Checker<'_> {
 }
 
 /// A sink's name when none is given: its file's stem, or `stdout`.
-fn default_sink_name(output: &OutputLocation) -> String {
+pub(crate) fn default_sink_name(output: &OutputLocation) -> String {
     match output {
         OutputLocation::Stdout => "stdout".into(),
         OutputLocation::Program => "program".into(),

@@ -423,6 +423,12 @@ impl Lowering {
 
     /// The one closure argument of `call` (`filter(|r| ...)`).
     pub(super) fn one_closure(&mut self, call: &Call) -> Option<syn::Expr> {
+        let example = format!("a closure, as in `{}(|r| ...)`", call.name);
+        self.one_arg(call, &example)
+    }
+
+    /// The one argument of `call`, described as `what` when there is not exactly one.
+    pub(super) fn one_arg(&mut self, call: &Call, what: &str) -> Option<syn::Expr> {
         let args = self.exprs(call)?;
         match <[syn::Expr; 1]>::try_from(args) {
             Ok([e]) => Some(e),
@@ -433,8 +439,7 @@ impl Lowering {
                     args[1].span()
                 },
                 format!(
-                    "`{}` takes one closure, as in `{}(|r| ...)`; found {} arguments",
-                    call.name,
+                    "`{}` takes one argument, {what}; found {}",
                     call.name,
                     args.len()
                 ),

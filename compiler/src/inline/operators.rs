@@ -419,14 +419,7 @@ impl Lowering {
         format: SinkFormat,
         output: OutputLocation,
     ) -> Option<Option<Stream>> {
-        let name = match &output {
-            OutputLocation::Path(p) => std::path::Path::new(p)
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .unwrap_or("output")
-                .to_string(),
-            _ => "program".to_string(),
-        };
+        let name = crate::check::sinks::default_sink_name(&output);
         let op = Operator::Sink(SinkOp {
             name,
             format,

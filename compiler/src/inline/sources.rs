@@ -39,7 +39,7 @@ impl Lowering {
         let kind_name = kind.name.to_string();
         let (format, input, ty) = match kind_name.as_str() {
             "iter" => {
-                let expr = self.one_expr(kind)?;
+                let expr = self.one_arg(kind, "the values to read, as in `iter(records)`")?;
                 let ty = self.param("R");
                 let r = self.rust_fn(&expr, None, ty.clone());
                 (SourceFormat::Iter(r), InputLocation::Program, ty)
@@ -112,18 +112,6 @@ impl Lowering {
             timed,
             window: None,
         })
-    }
-
-    /// One expression argument (`iter(v)`).
-    fn one_expr(&mut self, call: &Call) -> Option<syn::Expr> {
-        let args = self.exprs(call)?;
-        match <[syn::Expr; 1]>::try_from(args) {
-            Ok([e]) => Some(e),
-            Err(_) => self.error(
-                call.span(),
-                format!("`{}` takes one argument: the values to read", call.name),
-            ),
-        }
     }
 
     fn file_args(&mut self, call: &Call, csv: bool) -> Option<FileArgs> {
