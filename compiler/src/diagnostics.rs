@@ -1,7 +1,10 @@
 //! Diagnostics: errors and warnings with a place in the source, collected rather than
 //! stopped at, and rendered with the source underlined.
+//!
+//! One type serves both front-ends, generic over the kind of place: byte ranges of a
+//! `.pipe` file (the default), or the `proc_macro2::Span`s of the user's tokens in
+//! `stream!`, where each becomes a `compile_error!` at those tokens.
 
-use ariadne::{Color, Config, Label, Report, ReportKind, Source};
 use serde::Serialize;
 
 use crate::parse::ast::Span;
@@ -15,26 +18,26 @@ pub enum Severity {
     Warning,
 }
 
-/// One message about the program, pointing at where.
+/// One message about the program, pointing at where (`S`: a kind of place).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Diagnostic {
+pub struct Diagnostic<S = Span> {
     /// Error or warning.
     pub severity: Severity,
     /// The headline, in plain words.
     pub message: String,
     /// The main place, underlined.
-    pub span: Span,
+    pub span: S,
     /// What to say under the underline.
     pub label: String,
     /// Other places that explain the first, with their labels.
-    pub related: Vec<(Span, String)>,
+    pub related: Vec<(S, String)>,
     /// A suggestion, printed after the source.
     pub help: Option<String>,
 }
 
-impl Diagnostic {
+impl<S> Diagnostic<S> {
     /// An error at `span`.
-    pub fn error(message: impl Into<String>, span: Span, label: impl Into<String>) -> Self {
+    pub fn error(message: impl Into<String>, span: S, label: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
             message: message.into(),
@@ -46,7 +49,7 @@ impl Diagnostic {
     }
 
     /// A warning at `span`.
-    pub fn warning(message: impl Into<String>, span: Span, label: impl Into<String>) -> Self {
+    pub fn warning(message: impl Into<String>, span: S, label: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Warning,
             ..Diagnostic::error(message, span, label)
@@ -54,32 +57,54 @@ impl Diagnostic {
     }
 
     /// Adds a related place.
-    pub fn with_related(mut self, span: Span, label: impl Into<String>) -> Self {
+    pub fn with_related(mut self, span: S, label: impl Into<String>) -> Self {
         self.related.push((span, label.into()));
         self
     }
 
-    /// Adds a suggestion.
+    /// Sets the suggestion (a later, more specific one replaces an earlier).
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
+
+    /// Sets the suggestion if there is one.
+    pub fn with_help_opt(self, help: Option<String>) -> Self {
+        match help {
+            Some(h) => self.with_help(h),
+            None => self,
+        }
+    }
+
+    /// The same diagnostic as a warning.
+    pub fn into_warning(self) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..self
+        }
+    }
 }
 
 /// The diagnostics of one compilation, in the order found.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Diagnostics {
-    items: Vec<Diagnostic>,
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostics<S = Span> {
+    items: Vec<Diagnostic<S>>,
 }
 
-impl Diagnostics {
+impl<S> Default for Diagnostics<S> {
+    fn default() -> Self {
+        Diagnostics { items: Vec::new() }
+    }
+}
+
+impl<S> Diagnostics<S> {
     /// No diagnostics.
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Adds one.
-    pub fn push(&mut self, d: Diagnostic) {
+    pub fn push(&mut self, d: Diagnostic<S>) {
         self.items.push(d);
     }
 
@@ -89,8 +114,13 @@ impl Diagnostics {
     }
 
     /// All of them.
-    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic<S>> {
         self.items.iter()
+    }
+
+    /// All of them, taken.
+    pub fn into_vec(self) -> Vec<Diagnostic<S>> {
+        self.items
     }
 
     /// How many.
@@ -104,7 +134,7 @@ impl Diagnostics {
     }
 
     /// Adds all of `other`.
-    pub fn extend(&mut self, other: Diagnostics) {
+    pub fn extend(&mut self, other: Diagnostics<S>) {
         self.items.extend(other.items);
     }
 }
@@ -141,6 +171,7 @@ impl SourceFile {
     }
 
     /// Renders `diagnostics` the way a terminal shows them, with colour if `color`.
+    #[cfg(feature = "cli")]
     pub fn render(&self, diagnostics: &Diagnostics, color: bool) -> String {
         let mut out = Vec::new();
         for d in diagnostics.iter() {
@@ -149,7 +180,9 @@ impl SourceFile {
         String::from_utf8_lossy(&out).into_owned()
     }
 
+    #[cfg(feature = "cli")]
     fn render_one(&self, d: &Diagnostic, color: bool, out: &mut Vec<u8>) {
+        use ariadne::{Color, Config, Label, Report, ReportKind, Source};
         let name = self.path.as_str();
         let clamp = |s: &Span| {
             let len = self.text.len();

@@ -16,6 +16,13 @@ pub fn explain(plan: &Plan, memory: u64) -> Result<String, String> {
         })
         .collect();
     let budgets = divide_memory(memory, DEFAULT_PAGE_SIZE, &demands).map_err(|e| e.to_string())?;
+    // Budgets by node id, as the running job looks them up.
+    let budget_of = |n| {
+        stateful
+            .iter()
+            .position(|&s| s == n)
+            .map(|i| (budgets[i], demands[i].min_pages))
+    };
     let mut rows: Vec<[String; 5]> = vec![[
         "operator".into(),
         "at".into(),
@@ -26,12 +33,10 @@ pub fn explain(plan: &Plan, memory: u64) -> Result<String, String> {
     for chain in &plan.chains {
         for &n in &chain.nodes {
             let node = &plan.graph[n];
-            let budget = match stateful.iter().position(|&s| s == n) {
-                Some(i) => format!(
-                    "{} ({} pages, min {})",
-                    format_bytes(budgets[i] * DEFAULT_PAGE_SIZE as u64),
-                    budgets[i],
-                    demands[i].min_pages
+            let budget = match budget_of(n) {
+                Some((pages, min)) => format!(
+                    "{} ({pages} pages, min {min})",
+                    format_bytes(pages * DEFAULT_PAGE_SIZE as u64),
                 ),
                 None => "-".into(),
             };

@@ -1,8 +1,10 @@
 #![warn(missing_docs)]
 //! The weir compiler: `.pipe` text to a typed operator graph, optimized, then generated Rust.
 
+#[cfg(feature = "cli")]
 pub mod build;
 pub mod check;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod codegen;
 pub mod compile;
@@ -11,6 +13,8 @@ pub mod explain;
 pub mod graph;
 pub mod inline;
 pub mod ir;
+pub mod lower;
+pub mod ops;
 pub mod parse;
 pub mod passes;
 

@@ -118,3 +118,8 @@ pub fn jsonl_sink<R: serde::Serialize>(_: Ty<R>) {}
 /// A stream that feeds several operators hands each a clone.
 #[inline]
 pub fn cloned<R: Clone>(_: Ty<R>) {}
+
+/// `union`: every input carries records of one type. Called with the witnesses of two
+/// inputs' types, spanned at the second input's name, so a mismatch names both types there.
+#[inline]
+pub fn union_input<T>(_: Ty<T>, _: Ty<T>) {}

@@ -21,11 +21,19 @@ pub struct JobSpec {
     pub sources: &'static [&'static str],
     /// Names of its sinks, for `--output NAME=PATH`.
     pub sinks: &'static [&'static str],
-    /// What each stateful operator asks of memory, in the compiler's operator order.
-    pub memory: &'static [MemoryDemand],
-    /// Each stateful operator as messages name it (`aggregate at job.pipe:7:6`), in the
-    /// same order.
-    pub operators: &'static [&'static str],
+    /// Its stateful operators, in the compiler's order (the order budgets are divided in).
+    pub operators: &'static [StatefulOperator],
+}
+
+/// A stateful operator of a job: its id, its name in messages, and what it asks of memory.
+#[derive(Debug, Clone, Copy)]
+pub struct StatefulOperator {
+    /// The operator's id in the compiler's graph: how generated code asks for its memory.
+    pub id: usize,
+    /// As messages name it: `aggregate at job.pipe:7:6`.
+    pub name: &'static str,
+    /// Its weight and minimum.
+    pub demand: MemoryDemand,
 }
 
 /// The job's command line.
@@ -117,7 +125,8 @@ fn named_path(
 pub struct JobContext {
     args: JobArgs,
     pool: Arc<SegmentPool>,
-    budgets: Vec<u64>,
+    /// Each stateful operator's id and budget in pages.
+    budgets: Vec<(usize, u64)>,
     report: Vec<String>,
     progress: bool,
 }
@@ -126,18 +135,19 @@ impl JobContext {
     /// A context for `spec` run with `args`; fails when `--memory` is below what the
     /// stateful operators need at the least.
     pub fn new(spec: &JobSpec, args: JobArgs) -> Result<Self, JobError> {
-        let budgets = divide_memory(args.memory, DEFAULT_PAGE_SIZE, spec.memory).map_err(|e| {
+        let demands: Vec<MemoryDemand> = spec.operators.iter().map(|o| o.demand).collect();
+        let pages = divide_memory(args.memory, DEFAULT_PAGE_SIZE, &demands).map_err(|e| {
             let each: Vec<String> = spec
                 .operators
                 .iter()
-                .zip(spec.memory)
-                .map(|(op, d)| {
-                    let min = d.min_pages * DEFAULT_PAGE_SIZE as u64;
-                    format!("{op} needs {}", format_bytes(min))
+                .map(|op| {
+                    let min = op.demand.min_pages * DEFAULT_PAGE_SIZE as u64;
+                    format!("{} needs {}", op.name, format_bytes(min))
                 })
                 .collect();
             JobError::Config(format!("{e} ({})", each.join("; ")))
         })?;
+        let budgets = spec.operators.iter().map(|o| o.id).zip(pages).collect();
         Ok(JobContext {
             pool: SegmentPool::new(args.memory, DEFAULT_PAGE_SIZE),
             budgets,
@@ -165,10 +175,24 @@ impl JobContext {
         }
     }
 
-    /// The memory slice of stateful operator number `index` (in [`JobSpec::memory`] order).
-    pub fn operator_memory(&self, index: usize, name: &str, location: &str) -> OperatorMemory {
-        let pages = self.budgets.get(index).copied().unwrap_or(0);
-        self.pool.operator(name, location, pages)
+    /// The memory slice of the stateful operator with id `id` (see [`StatefulOperator`]);
+    /// an id the spec does not list is an error, never an empty budget.
+    pub fn operator_memory(
+        &self,
+        id: usize,
+        name: &str,
+        location: &str,
+    ) -> Result<OperatorMemory, JobError> {
+        let (_, pages) = self
+            .budgets
+            .iter()
+            .find(|(op, _)| *op == id)
+            .ok_or_else(|| {
+                JobError::Config(format!(
+                    "{name} at {location} (operator {id}) has no memory budget in this job's spec"
+                ))
+            })?;
+        Ok(self.pool.operator(name, location, *pages))
     }
 
     /// Adds a line to the report printed on stderr at the end of the run.
@@ -236,7 +260,6 @@ mod tests {
         name: "t",
         sources: &["lines"],
         sinks: &["counts"],
-        memory: &[],
         operators: &[],
     };
 
@@ -264,6 +287,47 @@ mod tests {
         assert_eq!(
             ctx.input("lines", InputSpec::Stdin),
             InputSpec::File("x.txt".into())
+        );
+    }
+
+    #[test]
+    fn budgets_are_found_by_operator_id_and_an_unknown_id_is_an_error() {
+        const KEYED: JobSpec = JobSpec {
+            name: "k",
+            sources: &[],
+            sinks: &[],
+            operators: &[
+                StatefulOperator {
+                    id: 7,
+                    name: "aggregate at k.pipe:3:4",
+                    demand: MemoryDemand {
+                        weight: 1,
+                        min_pages: 4,
+                    },
+                },
+                StatefulOperator {
+                    id: 2,
+                    name: "window at k.pipe:5:4",
+                    demand: MemoryDemand {
+                        weight: 3,
+                        min_pages: 4,
+                    },
+                },
+            ],
+        };
+        let args = JobArgs::parse(["--memory".to_string(), "4MB".to_string()], &KEYED).unwrap();
+        let ctx = JobContext::new(&KEYED, args).unwrap();
+        let aggregate = ctx.operator_memory(7, "aggregate", "k.pipe:3:4").unwrap();
+        let window = ctx.operator_memory(2, "window", "k.pipe:5:4").unwrap();
+        // The window weighs three times the aggregate, whatever their order in the spec.
+        assert_eq!(window.budget_bytes(), 3 * aggregate.budget_bytes());
+        let e = ctx
+            .operator_memory(3, "distinct", "k.pipe:9:4")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("operator 3") && e.contains("no memory budget"),
+            "{e}"
         );
     }
 

@@ -1,24 +1,26 @@
-//! Semantic analysis: a syntax tree becomes a typed operator graph, or diagnostics.
+//! The `.pipe` front-end: a syntax tree becomes a typed operator graph, or diagnostics.
 //!
-//! Names are resolved in statement order (a stream can use only streams defined before it,
-//! so the graph is acyclic by construction). Every statement is checked even after an error,
-//! so one run reports every mistake; a stream whose definition failed is remembered as
-//! broken, so its uses do not repeat the error.
+//! Schemas and sources are this front-end's own (`sources.rs`); steps are read here
+//! (`steps.rs`: conditions, keys, records, aggregates, `windows.rs`, `sinks.rs`) and lowered
+//! by the shared lowering (`crate::lower`) and the operators' files (`crate::ops`), which
+//! `stream!` uses too. Names are resolved in statement order (a stream can use only
+//! streams defined before it, so the graph is acyclic by construction). Every statement is
+//! checked even after an error, so one run reports every mistake; a stream whose
+//! definition failed is remembered as broken, so its uses do not repeat the error.
 
-mod operators;
-pub(crate) mod sinks;
+mod sinks;
 mod sources;
 pub(crate) mod spelling;
+mod steps;
 mod types;
 mod windows;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use petgraph::graph::{DiGraph, NodeIndex};
-
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile};
-use crate::ir::{Edge, Field, Node, Operator, Partitioning, Plan, Schema, StateKind, Type};
+use crate::ir::{Field, Plan, Schema, Type};
+use crate::lower::{Flow, Lowering};
 use crate::parse::ast::{Item, Pipeline, Program, SchemaDecl, Span};
 pub use spelling::did_you_mean;
 
@@ -33,81 +35,46 @@ pub fn check(file: &SourceFile) -> (Option<Plan>, Diagnostics) {
 
 /// Checks a parsed program.
 pub fn check_program(file: &SourceFile, program: &Program) -> (Option<Plan>, Diagnostics) {
-    let mut c = Checker {
+    let mut front = PipeFront {
         file,
         diagnostics: Diagnostics::new(),
-        graph: DiGraph::new(),
         schemas: HashMap::new(),
-        streams: HashMap::new(),
-        order: Vec::new(),
-        sinks: HashMap::new(),
     };
     for item in &program.items {
         if let Item::Schema(s) = item {
-            c.schema(s);
+            front.schema(s);
         }
     }
+    let mut l = Lowering::new(front);
     for item in &program.items {
         match item {
             Item::Schema(_) => {}
             Item::Source(s) => {
-                let value = c.source(s);
-                c.bind(&s.name.name, s.name.span.clone(), value);
+                let value =
+                    l.fe.source(s)
+                        .map(|(op, schema)| l.source(op, schema, &s.span));
+                l.bind(&s.name.name, s.name.span.clone(), value);
             }
-            Item::Let(l) => {
-                let flow = c.pipeline(&l.pipeline);
-                let value = match flow {
-                    Flow::Stream(v) => Some(v),
-                    Flow::Sunk => {
-                        c.diagnostics.push(Diagnostic::error(
-                            format!("`{}` names a pipeline that ends in a sink", l.name.name),
-                            l.name.span.clone(),
-                            "a sink has no output stream to name",
-                        ).with_help("drop the `let`, or move the sink to a statement that uses this stream"));
-                        None
-                    }
-                    Flow::Broken => None,
-                };
-                c.bind(&l.name.name, l.name.span.clone(), value);
+            Item::Let(let_) => {
+                let flow = pipeline(&mut l, &let_.pipeline);
+                l.end_let(&let_.name.name, let_.name.span.clone(), flow);
             }
             Item::Pipeline(p) => {
-                let flow = c.pipeline(p);
-                if let Flow::Stream(_) = c.unfinished_window(flow) {
-                    c.diagnostics.push(
-                        Diagnostic::warning(
-                            "the result of this pipeline is never used",
-                            p.span.clone(),
-                            "this stream goes nowhere",
-                        )
-                        .with_help("end it with `|> sink stdout()`, or name it with `let`"),
-                    );
-                }
+                let flow = pipeline(&mut l, p);
+                l.end_statement(flow, p.span.clone());
             }
         }
     }
-    c.warn_unused();
-    let has_sink = c
-        .graph
-        .node_weights()
-        .any(|n| matches!(n.op, Operator::Sink(_)));
-    if !has_sink && !c.diagnostics.has_errors() {
-        c.diagnostics.push(Diagnostic::error(
-            "the pipeline has no sink, so it would compute nothing",
-            0..file.text.len().min(1),
-            "no `|> sink ...` anywhere",
-        ));
+    let no_sink_at = 0..file.text.len().min(1);
+    let (plan, front) = l.finish(plan_name(&file.path), file.clone(), no_sink_at);
+    (plan, front.diagnostics)
+}
+
+fn pipeline(l: &mut Lowering<PipeFront<'_>>, p: &Pipeline) -> Flow<Span> {
+    match l.use_stream(&p.head.name, &p.head.span) {
+        Some(head) => l.pipeline(head, &p.ops),
+        None => Flow::Broken,
     }
-    if c.diagnostics.has_errors() {
-        return (None, c.diagnostics);
-    }
-    let plan = Plan {
-        name: plan_name(&file.path),
-        file: file.clone(),
-        graph: c.graph,
-        chains: Vec::new(),
-        rust: None,
-    };
-    (Some(plan), c.diagnostics)
 }
 
 /// The pipeline's name: the file stem, made a valid identifier.
@@ -132,71 +99,14 @@ fn plan_name(path: &str) -> String {
     name
 }
 
-/// A stream as a value: the node that produces it, its key if it was keyed, whether its
-/// records carry event time, and a window waiting for its `aggregate`.
-#[derive(Debug, Clone)]
-pub(crate) struct StreamValue {
-    node: NodeIndex,
-    key: Option<Key>,
-    timed: bool,
-    window: Option<PendingWindow>,
-}
-
-impl StreamValue {
-    fn new(node: NodeIndex, timed: bool) -> Self {
-        StreamValue {
-            node,
-            key: None,
-            timed,
-            window: None,
-        }
-    }
-}
-
-/// `window(...)` as checked, until the `aggregate` that completes it.
-#[derive(Debug, Clone)]
-struct PendingWindow {
-    kind: crate::ir::WindowKind,
-    time: crate::ir::TimeDomain,
-    lateness: i64,
-    late: Option<crate::parse::ast::Ident>,
-    span: Span,
-}
-
-#[derive(Debug, Clone)]
-struct Key {
-    fields: Vec<String>,
-    indexes: Vec<usize>,
-}
-
-/// What a pipeline leaves behind.
-enum Flow {
-    /// A stream, to name or to warn about.
-    Stream(StreamValue),
-    /// It ended in a sink.
-    Sunk,
-    /// It had an error (already reported).
-    Broken,
-}
-
-struct Binding {
-    /// `None` when the definition had an error: uses of it are not reported again.
-    value: Option<StreamValue>,
-    span: Span,
-    used: bool,
-}
-
-pub(crate) struct Checker<'f> {
+/// The `.pipe` front-end's state: the file, its schemas, and the diagnostics so far.
+pub(crate) struct PipeFront<'f> {
     file: &'f SourceFile,
     diagnostics: Diagnostics,
-    graph: DiGraph<Node, Edge>,
     schemas: HashMap<String, (Arc<Schema>, Span)>,
-    streams: HashMap<String, Binding>,
-    order: Vec<String>,
-    sinks: HashMap<String, Span>,
 }
 
-impl Checker<'_> {
+impl PipeFront<'_> {
     fn schema(&mut self, s: &SchemaDecl) {
         if let Some((_, first)) = self.schemas.get(&s.name.name) {
             let first = first.clone();
@@ -261,181 +171,5 @@ impl Checker<'_> {
         };
         self.schemas
             .insert(s.name.name.clone(), (Arc::new(schema), s.name.span.clone()));
-    }
-
-    fn bind(&mut self, name: &str, span: Span, value: Option<StreamValue>) {
-        if let Some(prev) = self.streams.get(name) {
-            let first = prev.span.clone();
-            self.diagnostics.push(
-                Diagnostic::error(
-                    format!("`{name}` is already defined"),
-                    span,
-                    "defined again here",
-                )
-                .with_related(first, "first defined here")
-                .with_help("give each stream its own name"),
-            );
-            return;
-        }
-        self.order.push(name.to_string());
-        self.streams.insert(
-            name.to_string(),
-            Binding {
-                value,
-                span,
-                used: false,
-            },
-        );
-    }
-
-    fn pipeline(&mut self, p: &Pipeline) -> Flow {
-        let Some(binding) = self.streams.get_mut(&p.head.name) else {
-            let mut d = Diagnostic::error(
-                format!("undefined stream `{}`", p.head.name),
-                p.head.span.clone(),
-                "no source or `let` defines this name before here",
-            );
-            if let Some(h) = did_you_mean(&p.head.name, self.order.iter().map(String::as_str)) {
-                d = d.with_help(h);
-            }
-            self.diagnostics.push(d);
-            return Flow::Broken;
-        };
-        binding.used = true;
-        let Some(mut value) = binding.value.clone() else {
-            return Flow::Broken;
-        };
-        let mut sunk = false;
-        for op in &p.ops {
-            if let Some(w) = &value.window {
-                if op.name.name != "aggregate" {
-                    self.diagnostics.push(
-                        Diagnostic::error(
-                            "a window must be followed by `aggregate`",
-                            op.span.clone(),
-                            "not an aggregate",
-                        )
-                        .with_related(w.span.clone(), "the window")
-                        .with_help("write `|> window(...) |> aggregate { name: count(), ... }`"),
-                    );
-                    return Flow::Broken;
-                }
-            }
-            if sunk {
-                self.diagnostics.push(Diagnostic::error(
-                    "nothing can follow a sink",
-                    op.span.clone(),
-                    "after the sink",
-                ));
-                return Flow::Broken;
-            }
-            match self.operator(&value, op) {
-                operators::Applied::Stream(v) => value = v,
-                operators::Applied::Sunk => sunk = true,
-                operators::Applied::Broken => return Flow::Broken,
-            }
-        }
-        if sunk {
-            Flow::Sunk
-        } else {
-            Flow::Stream(value)
-        }
-    }
-
-    /// Reports a window left without its `aggregate` at the end of a pipeline.
-    fn unfinished_window(&mut self, flow: Flow) -> Flow {
-        match flow {
-            Flow::Stream(v) if v.window.is_some() => {
-                let span = v
-                    .window
-                    .as_ref()
-                    .map(|w| w.span.clone())
-                    .unwrap_or_default();
-                self.diagnostics.push(
-                    Diagnostic::error(
-                        "a window must be followed by `aggregate`",
-                        span,
-                        "this window computes nothing",
-                    )
-                    .with_help("write `|> window(...) |> aggregate { name: count(), ... }`"),
-                );
-                Flow::Broken
-            }
-            other => other,
-        }
-    }
-
-    fn warn_unused(&mut self) {
-        for name in &self.order {
-            let b = &self.streams[name];
-            if !b.used && b.value.is_some() {
-                self.diagnostics.push(
-                    Diagnostic::warning(
-                        format!("stream `{name}` is never used"),
-                        b.span.clone(),
-                        "defined here, used nowhere",
-                    )
-                    .with_help("use it in a pipeline, or remove it"),
-                );
-            }
-        }
-    }
-
-    /// Marks stream `name` used and returns it; reports it if undefined.
-    fn use_stream(&mut self, name: &str, span: &Span) -> Option<StreamValue> {
-        match self.streams.get_mut(name) {
-            Some(b) => {
-                b.used = true;
-                b.value.clone()
-            }
-            None => {
-                let mut d = Diagnostic::error(
-                    format!("undefined stream `{name}`"),
-                    span.clone(),
-                    "no source or `let` defines this name before here",
-                );
-                if let Some(h) = did_you_mean(name, self.order.iter().map(String::as_str)) {
-                    d = d.with_help(h);
-                }
-                self.diagnostics.push(d);
-                None
-            }
-        }
-    }
-
-    fn add_node(
-        &mut self,
-        op: Operator,
-        schema: Arc<Schema>,
-        state: StateKind,
-        span: Span,
-    ) -> NodeIndex {
-        let location = self.file.location(span.start);
-        self.graph.add_node(Node {
-            op,
-            schema,
-            state,
-            span,
-            location,
-            chain: None,
-            memory: None,
-        })
-    }
-
-    fn connect(&mut self, from: &StreamValue, to: NodeIndex, port: usize) {
-        let partitioning = match &from.key {
-            Some(k) => Partitioning::Hash(k.fields.clone()),
-            None => Partitioning::Forward,
-        };
-        let edge = Edge {
-            partitioning,
-            port,
-            late: false,
-        };
-        self.graph.add_edge(from.node, to, edge);
-    }
-
-    fn schema_of(&self, v: &StreamValue) -> Arc<Schema> {
-        self.graph[v.node].schema.clone()
     }
 }

@@ -1,19 +1,15 @@
-//! `sink`: where a pipeline's records go, and the sink's name for `--output`.
+//! How `.pipe` writes a sink's kind and destination: `csv("path")`, `jsonl("path")`,
+//! `stdout()` or `stdout(jsonl)`. The sink operator itself is `crate::ops::sink`.
 
 use super::spelling::did_you_mean;
-use super::{Checker, StreamValue};
+use super::PipeFront;
 use crate::diagnostics::Diagnostic;
-use crate::ir::{Operator, OutputLocation, SinkFormat, SinkOp, StateKind};
-use crate::parse::ast::{Arg, Call, OpSyntax, Span};
+use crate::ir::{OutputLocation, SinkFormat};
+use crate::parse::ast::{Arg, Call};
 
-impl Checker<'_> {
-    pub(super) fn sink(
-        &mut self,
-        input: &StreamValue,
-        op: &OpSyntax,
-        name: Option<(&String, &Span)>,
-        call: &Call,
-    ) -> Option<()> {
+impl PipeFront<'_> {
+    /// The format and destination of sink call `call`.
+    pub(super) fn sink_call(&mut self, call: &Call) -> Option<(SinkFormat, OutputLocation)> {
         let kind = call.name.name.as_str();
         let (format, output) = match kind {
             "csv" | "jsonl" => {
@@ -77,50 +73,6 @@ impl Checker<'_> {
                 return None;
             }
         };
-        let (sink_name, name_span) = match name {
-            Some((n, s)) => (n.clone(), s.clone()),
-            None => (default_sink_name(&output), call.span.clone()),
-        };
-        if let Some(first) = self.sinks.get(&sink_name) {
-            let first = first.clone();
-            self.diagnostics.push(
-                Diagnostic::error(
-                    format!("two sinks are named `{sink_name}`"),
-                    name_span,
-                    "second sink with this name",
-                )
-                .with_related(first, "first sink with this name")
-                .with_help("name one explicitly: `sink other_name = csv(\"...\")`"),
-            );
-            return None;
-        }
-        self.sinks.insert(sink_name.clone(), name_span);
-        let schema = self.schema_of(input);
-        let node = self.add_node(
-            Operator::Sink(SinkOp {
-                name: sink_name,
-                format,
-                output,
-            }),
-            schema,
-            StateKind::Stateless,
-            op.span.clone(),
-        );
-        self.connect(input, node, 0);
-        Some(())
-    }
-}
-
-/// A sink's name when none is given: its file's stem, or `stdout`.
-pub(crate) fn default_sink_name(output: &OutputLocation) -> String {
-    match output {
-        OutputLocation::Stdout => "stdout".into(),
-        OutputLocation::Program => "program".into(),
-        OutputLocation::Path(p) => std::path::Path::new(p)
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .filter(|s| !s.is_empty())
-            .unwrap_or("output")
-            .to_string(),
+        Some((format, output))
     }
 }

@@ -3,18 +3,18 @@
 use std::sync::Arc;
 
 use super::spelling::did_you_mean;
-use super::{Checker, StreamValue};
+use super::PipeFront;
 use crate::diagnostics::Diagnostic;
 use crate::ir::{
-    EventTime, Field, InputLocation, OnError, Operator, Schema, SourceFormat, SourceOp, StateKind,
-    Type, WatermarkSpec,
+    EventTime, Field, InputLocation, OnError, Schema, SourceFormat, SourceOp, Type, WatermarkSpec,
 };
 use crate::parse::ast::{Arg, Call, Expr, ExprKind, SourceDecl, Span};
 
 const KINDS: &[&str] = &["text", "csv", "jsonl", "stdin"];
 
-impl Checker<'_> {
-    pub(super) fn source(&mut self, s: &SourceDecl) -> Option<StreamValue> {
+impl PipeFront<'_> {
+    /// The source `s` declares and its records' schema, or `None` after reporting.
+    pub(super) fn source(&mut self, s: &SourceDecl) -> Option<(SourceOp, Arc<Schema>)> {
         let kind = s.kind.name.name.as_str();
         let (format, input) = match kind {
             "text" | "csv" | "jsonl" => {
@@ -62,16 +62,14 @@ impl Checker<'_> {
         let schema = self.source_schema(s, &format);
         let options = self.source_options(s, schema.as_deref());
         let (schema, (on_error, event_time), input) = (schema?, options?, input?);
-        let timed = event_time.is_some();
-        let op = Operator::Source(SourceOp {
+        let op = SourceOp {
             name: s.name.name.clone(),
             format,
             input,
             on_error,
             event_time,
-        });
-        let node = self.add_node(op, schema, StateKind::Stateless, s.span.clone());
-        Some(StreamValue::new(node, timed))
+        };
+        Some((op, schema))
     }
 
     fn format(&mut self, kind: &str, call: &Call, positional: usize) -> Option<SourceFormat> {

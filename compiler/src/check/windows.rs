@@ -1,29 +1,20 @@
-//! `window(...)`: which windows, in which time, with what lateness; checked here and
-//! completed by the `aggregate` that must follow it.
+//! How `.pipe` writes a window: `window(tumbling 10s, allowed_lateness 5s, late -> name,
+//! processing_time)`, as phrases. The rules for windows are the window operator's
+//! (`crate::ops::window`).
 
-use super::{Checker, PendingWindow, StreamValue};
+use super::PipeFront;
 use crate::diagnostics::Diagnostic;
-use crate::ir::{TimeDomain, WindowKind, WindowProblem};
-use crate::parse::ast::{OpSyntax, Phrase, PhraseItem};
+use crate::ir::{TimeDomain, WindowKind};
+use crate::lower::PendingWindow;
+use crate::parse::ast::{OpSyntax, Phrase, PhraseItem, Span};
 
-impl Checker<'_> {
-    pub(super) fn window(
+impl PipeFront<'_> {
+    /// The window of `window(phrases)` written as `op`.
+    pub(super) fn window_phrases(
         &mut self,
-        input: &StreamValue,
         op: &OpSyntax,
         phrases: &[Phrase],
-    ) -> Option<StreamValue> {
-        if input.key.is_none() {
-            self.diagnostics.push(
-                Diagnostic::error(
-                    "`window` needs a keyed stream",
-                    op.name.span.clone(),
-                    "the input is not keyed",
-                )
-                .with_help("add `|> key_by(field)` before `window`"),
-            );
-            return None;
-        }
+    ) -> Option<PendingWindow<Span>> {
         let (first, rest) = phrases.split_first()?;
         let kind = self.window_kind(first)?;
         let mut pending = PendingWindow {
@@ -32,6 +23,7 @@ impl Checker<'_> {
             lateness: 0,
             late: None,
             span: op.span.clone(),
+            kind_span: first.span.clone(),
         };
         let mut ok = true;
         for ph in rest {
@@ -44,7 +36,7 @@ impl Checker<'_> {
                 [PhraseItem::Word(w), PhraseItem::Arrow(_), PhraseItem::Word(name)]
                     if w.name == "late" =>
                 {
-                    pending.late = Some(name.clone());
+                    pending.late = Some((name.name.clone(), name.span.clone()));
                 }
                 [PhraseItem::Word(w)] if w.name == "processing_time" => {
                     pending.time = TimeDomain::ProcessingTime
@@ -59,21 +51,7 @@ impl Checker<'_> {
                 }
             }
         }
-        let late_data = pending.lateness > 0 || pending.late.is_some();
-        if let Some(problem) = kind.problem(pending.time, late_data, input.timed) {
-            let mut d = Diagnostic::error(problem.message(), op.span.clone(), problem.label());
-            if problem == WindowProblem::NoEventTime {
-                d = d.with_help("add `with event_time(field), watermark(bounded 2s)` to the source, or use `processing_time`");
-            }
-            self.diagnostics.push(d);
-            ok = false;
-        }
-        ok.then(|| StreamValue {
-            node: input.node,
-            key: input.key.clone(),
-            timed: input.timed,
-            window: Some(pending),
-        })
+        ok.then_some(pending)
     }
 
     fn window_kind(&mut self, ph: &Phrase) -> Option<WindowKind> {
@@ -129,14 +107,6 @@ impl Checker<'_> {
                 return None;
             }
         };
-        if !kind.is_valid() {
-            self.diagnostics.push(Diagnostic::error(
-                "window lengths must be positive, and an offset shorter than the window's step",
-                ph.span.clone(),
-                "invalid window",
-            ));
-            return None;
-        }
         Some(kind)
     }
 }

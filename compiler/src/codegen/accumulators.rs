@@ -7,7 +7,6 @@ use quote::quote;
 
 use super::expr::ExprGen;
 use super::names::ident;
-use super::rust_code::rust_tokens;
 use super::Gen;
 use crate::ir::{accumulator_offsets, AggFunc, AggregateField, Code, Type};
 
@@ -27,7 +26,7 @@ pub(crate) struct AccumulatorCode {
 
 /// The Rust type of an aggregate's argument values: a `.pipe` type, or the type the
 /// inline front-end named for a closure's result.
-fn value_type(code: &Code) -> TokenStream {
+fn value_type(g: &Gen<'_>, code: &Code) -> TokenStream {
     match code {
         Code::Expr(e) => match e.ty {
             Type::U64 => quote!(u64),
@@ -35,7 +34,7 @@ fn value_type(code: &Code) -> TokenStream {
             Type::Bool => quote!(bool),
             _ => quote!(i64),
         },
-        Code::Rust(r) => rust_tokens(&r.output),
+        Code::Rust(r) => g.rust_type(&r.output),
     }
 }
 
@@ -76,7 +75,7 @@ pub(crate) fn accumulators(
             let value = g.code_value(arg, input);
             code.args.extend(quote!(let #v = #value;));
         }
-        let t = a.arg.as_ref().map_or(quote!(u64), value_type);
+        let t = a.arg.as_ref().map_or(quote!(u64), |c| value_type(g, c));
         let at = base + off;
         match a.func {
             AggFunc::Count => count(&mut code, at),

@@ -1,23 +1,25 @@
 //! Code generation: a plan becomes one Rust program, pretty-printed.
 //!
-//! Each chain becomes one method on `WeirJob` that takes a record and runs every operator
-//! of the chain on it as straight-line code, calling the next chain's method where a chain
-//! ends. Stateful operators call runtime state types; sources and sinks are runtime types
-//! driven by a loop in `run`. See `docs/architecture.md` for the shape of the output.
+//! Each chain becomes methods on `WeirJob` that take a record and run every operator of the
+//! chain on it as straight-line code, calling the next chain's method where a chain ends.
+//! What each operator contributes (fields, per-record code, watermark code, methods, end of
+//! input) comes from its hooks in `crate::ops`; this module assembles them. See
+//! `docs/architecture.md` for the shape of the output.
 
-mod accumulators;
+pub(crate) mod accumulators;
 mod chain;
-mod expr;
-mod names;
-mod ops;
+pub(crate) mod expr;
+pub(crate) mod keys;
+pub(crate) mod names;
 mod records;
-mod rust_code;
+pub(crate) mod rust_code;
 
 use petgraph::graph::NodeIndex;
 use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::ir::{Operator, Plan};
+use crate::ops::source;
 use records::RecordTypes;
 
 /// Generated Rust for a plan.
@@ -40,12 +42,14 @@ pub fn generate(plan: &Plan) -> GeneratedJob {
     GeneratedJob { tokens, source }
 }
 
-/// What every part of the generator reads.
-struct Gen<'p> {
-    plan: &'p Plan,
-    records: RecordTypes,
-    /// Stateful nodes in the order of their memory budgets.
-    stateful: Vec<NodeIndex>,
+/// What every part of the generator reads; operators' hooks get it.
+pub(crate) struct Gen<'p> {
+    /// The optimized plan.
+    pub plan: &'p Plan,
+    /// The record struct of each schema.
+    pub(crate) records: RecordTypes,
+    /// Nodes in topological order: the order of fields, methods and end-of-input code.
+    order: Vec<NodeIndex>,
 }
 
 impl<'p> Gen<'p> {
@@ -53,8 +57,16 @@ impl<'p> Gen<'p> {
         Gen {
             plan,
             records: RecordTypes::new(plan),
-            stateful: plan.stateful_nodes(),
+            order: plan.topo_order(),
         }
+    }
+
+    /// `ctx.operator_memory(id, ...)?`: the memory slice of stateful node `n`, looked up
+    /// by its id in the job's spec.
+    pub(crate) fn operator_memory(&self, n: NodeIndex) -> TokenStream {
+        let node = &self.plan.graph[n];
+        let (id, kind, location) = (n.index(), node.op.kind(), &node.location);
+        quote!(ctx.operator_memory(#id, #kind, #location)?)
     }
 }
 
@@ -69,20 +81,18 @@ impl Gen<'_> {
     /// share.
     fn job_items(&self) -> TokenStream {
         let job = self.job_struct();
-        let chains = self.plan.chains.iter().map(|c| self.chain_fn(c));
+        let chains = self.plan.chains.iter().map(|c| self.chain_fns(c));
         let watermarks = self.plan.chains.iter().map(|c| self.watermark_fn(c));
-        let node_methods = self.stateful.iter().map(|&n| match self.plan.graph[n].op {
-            Operator::Aggregate { .. } => ops::aggregate::finish_fn(self, n),
-            _ => ops::window::methods(self, n),
-        });
-        let finish_calls = self.stateful.iter().map(|&n| match self.plan.graph[n].op {
-            Operator::Aggregate { .. } => {
-                let f = names::ident(&format!("finish_{}", n.index()));
-                quote!(self.#f()?;)
-            }
-            _ => ops::window::finish(self, n),
-        });
-        let sink_finishes = self.sinks().map(|n| ops::sink::finish(self, n));
+        let node_methods = self
+            .order
+            .iter()
+            .map(|&n| self.plan.graph[n].op.def().methods(self, n));
+        // In topological order, so every node finishes after what feeds it: windows still
+        // open fire, aggregates emit, then the sinks they feed commit.
+        let finishes = self
+            .order
+            .iter()
+            .map(|&n| self.plan.graph[n].op.def().finish(self, n));
         let (generics, where_clause) = (self.generics(), self.where_clause());
         quote! {
             #job
@@ -95,11 +105,10 @@ impl Gen<'_> {
 
                 #(#node_methods)*
 
-                /// End of input: emits the final state of stateful operators in topological
-                /// order (windows still open fire), then flushes the sinks.
+                /// End of input: each operator in topological order emits what it holds
+                /// (windows still open fire), and sinks commit.
                 fn finish(&mut self, ctx: &mut weir_runtime::JobContext) -> ::core::result::Result<(), weir_runtime::JobError> {
-                    #(#finish_calls)*
-                    #(#sink_finishes)*
+                    #(#finishes)*
                     ::core::result::Result::Ok(())
                 }
             }
@@ -109,8 +118,8 @@ impl Gen<'_> {
     fn program(&self) -> TokenStream {
         let records = self.records.definitions();
         let job = self.job_items();
-        let run = ops::source::run_fn(self);
-        let decoders = ops::source::decoders(self);
+        let run = source::run_fn(self);
+        let decoders = source::decoders(self);
         let spec = self.spec();
         quote! {
             #![allow(unused_parens, clippy::all)]
@@ -133,35 +142,15 @@ impl Gen<'_> {
         }
     }
 
-    fn sinks(&self) -> impl Iterator<Item = NodeIndex> + '_ {
-        self.plan
-            .graph
-            .node_indices()
-            .filter(|&n| matches!(self.plan.graph[n].op, Operator::Sink(_)))
-    }
-
     fn job_struct(&self) -> TokenStream {
         let (mut fields, mut inits) = self.closure_fields();
         fields.push(quote!(clock: weir_runtime::time::Clock));
         inits.push(quote!(clock: ctx.clock()));
-        for (i, &n) in self.stateful.iter().enumerate() {
-            let (f, init) = match self.plan.graph[n].op {
-                Operator::Aggregate { .. } => ops::aggregate::state_field(self, n, i),
-                _ => ops::window::state_field(self, n, i),
-            };
-            fields.push(f);
-            inits.push(init);
-        }
-        for n in self.plan.graph.node_indices() {
-            if let Operator::Union = self.plan.graph[n].op {
-                let (f, init) = ops::union::state_field(self, n);
+        for &n in &self.order {
+            for (f, init) in self.plan.graph[n].op.def().fields(self, n) {
                 fields.push(f);
                 inits.push(init);
             }
-        }
-        for (f, init) in self.sinks().filter_map(|n| ops::sink::sink_field(self, n)) {
-            fields.push(f);
-            inits.push(init);
         }
         let (generics, where_clause) = (self.generics(), self.where_clause());
         let params = self.new_params();
@@ -201,23 +190,26 @@ impl Gen<'_> {
                 _ => None,
             })
             .collect();
-        let demands = self.stateful.iter().map(|&n| {
-            let d = self.plan.graph[n]
+        let operators = self.plan.stateful_nodes().into_iter().map(|n| {
+            let node = &self.plan.graph[n];
+            let d = node
                 .memory
                 .expect("the memory pass sizes every stateful node");
-            let (w, m) = (d.weight, d.min_pages);
-            quote!(weir_runtime::memory::MemoryDemand { weight: #w, min_pages: #m })
-        });
-        let operators = self.stateful.iter().map(|&n| {
-            let node = &self.plan.graph[n];
-            format!("{} at {}", node.op.kind(), node.location)
+            let (id, w, m) = (n.index(), d.weight, d.min_pages);
+            let name = format!("{} at {}", node.op.kind(), node.location);
+            quote! {
+                weir_runtime::StatefulOperator {
+                    id: #id,
+                    name: #name,
+                    demand: weir_runtime::memory::MemoryDemand { weight: #w, min_pages: #m },
+                }
+            }
         });
         quote! {
             static SPEC: weir_runtime::JobSpec = weir_runtime::JobSpec {
                 name: #name,
                 sources: &[#(#sources),*],
                 sinks: &[#(#sinks),*],
-                memory: &[#(#demands),*],
                 operators: &[#(#operators),*],
             };
         }

@@ -1,6 +1,10 @@
-//! Rust identifiers for what the user named. User names can be Rust keywords or clash with
-//! the items generated code defines, so every name goes through here.
+//! Every identifier generated code makes, in one place: for what the user named (which can
+//! be a Rust keyword or clash with generated items), and for the job's own fields, methods
+//! and locals. Each kind of generated name has a prefix of its own, so no two kinds can
+//! clash: node fields `s{n}_...`, node methods `n{n}_...`, chain methods `chain{c}_...`,
+//! closures `f{id}` (types `F{id}`), record locals `r{n}`.
 
+use petgraph::graph::NodeIndex;
 use proc_macro2::{Ident, Span};
 
 /// Items that generated code defines itself; a record struct never takes these names.
@@ -28,9 +32,51 @@ pub fn record_var(n: usize) -> Ident {
     ident(&format!("r{n}"))
 }
 
+/// A field of the job holding state of node `n`: `s{n}_{what}`.
+pub fn node_field(n: NodeIndex, what: &str) -> Ident {
+    ident(&format!("s{}_{what}", n.index()))
+}
+
+/// A method of the job for node `n`: `n{n}_{what}`.
+pub fn node_method(n: NodeIndex, what: &str) -> Ident {
+    ident(&format!("n{}_{what}", n.index()))
+}
+
+/// A local variable of node `n`'s code: `{what}{n}`.
+pub fn local(n: NodeIndex, what: &str) -> Ident {
+    ident(&format!("{what}{}", n.index()))
+}
+
+/// The method of chain `chain` taking the records that arrive on input `port` of its
+/// head (for a source's chain, the source's records): `chain{c}_in{port}`.
+pub fn chain_input(chain: usize, port: usize) -> Ident {
+    ident(&format!("chain{chain}_in{port}"))
+}
+
+/// The method of chain `chain` taking a watermark: `chain{c}_watermark`.
+pub fn chain_watermark(chain: usize) -> Ident {
+    ident(&format!("chain{chain}_watermark"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fields_methods_and_chains_never_share_a_name() {
+        let n = NodeIndex::new(1);
+        let names = [
+            node_field(n, "watermark").to_string(),
+            node_method(n, "watermark").to_string(),
+            chain_watermark(1).to_string(),
+            chain_input(1, 0).to_string(),
+            record_var(1).to_string(),
+        ];
+        let mut unique = names.to_vec();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
+    }
 
     #[test]
     fn keywords_become_valid_identifiers() {

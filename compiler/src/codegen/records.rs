@@ -100,7 +100,7 @@ pub fn rust_type(ty: &Type) -> TokenStream {
         Type::F64 => quote!(f64),
         Type::Str => quote!(WeirStr<'a>),
         Type::List(_) => unreachable!("records never hold lists"),
-        Type::Rust(t) => super::rust_code::rust_tokens(t),
+        Type::Rust(t) => super::rust_code::rust_tokens(&t.to_string()),
     }
 }
 
@@ -109,7 +109,7 @@ impl super::Gen<'_> {
     /// type.
     pub(crate) fn record_type(&self, schema: &Schema) -> TokenStream {
         match &schema.rust {
-            Some(t) => super::rust_code::rust_tokens(t),
+            Some(t) => self.rust_type(t),
             None => self.records.ty(&schema.fields),
         }
     }
@@ -128,6 +128,35 @@ impl super::Gen<'_> {
         let name = self.records.name(&schema.fields);
         let inits = schema.fields.iter().zip(values).map(|(f, v)| {
             let f = field_ident(&f.name);
+            quote!(#f: #v)
+        });
+        quote!(#name { #(#inits,)* })
+    }
+}
+
+impl super::Gen<'_> {
+    /// The struct literal of node `n`'s output record with each field's value computed
+    /// from `input`, except the field `given`, whose value is the tokens given
+    /// (`flat_map`'s element).
+    pub(crate) fn record_literal(
+        &self,
+        n: petgraph::graph::NodeIndex,
+        fields: &[(String, crate::ir::TExpr)],
+        input: &Ident,
+        given: Option<(usize, TokenStream)>,
+    ) -> TokenStream {
+        let exprs = super::expr::ExprGen {
+            record: input,
+            locals: false,
+            file: &self.plan.file,
+        };
+        let name = self.records.name(&self.plan.graph[n].schema.fields);
+        let inits = fields.iter().enumerate().map(|(i, (f, e))| {
+            let f = field_ident(f);
+            let v = match &given {
+                Some((at, v)) if *at == i => v.clone(),
+                _ => exprs.value(e),
+            };
             quote!(#f: #v)
         });
         quote!(#name { #(#inits,)* })

@@ -2,7 +2,7 @@
 //! the types rustc infers, and makes the job generic over both.
 //!
 //! The job struct of an inline pipeline has a type parameter per closure (`F3`) and per
-//! inferred type (`R0`, `K2`, `A2_0`). Its `impl` states what each closure must be
+//! inferred type (`R0`, `K2`, `A4`). Its `impl` states what each closure must be
 //! (`F3: FnMut(&R0) -> bool`), so rustc infers the record types from the closures and
 //! reports a closure of the wrong shape at the closure itself.
 
@@ -14,14 +14,25 @@ use quote::quote;
 use super::expr::ExprGen;
 use super::names::ident;
 use super::Gen;
-use crate::ir::{Code, Operator, RustFn, SinkFormat, SourceFormat};
+use crate::ir::{Code, RustFn, RustType, SourceFormat};
+use crate::ops::{sink, source};
 
-/// Tokens for a Rust type (or bound) the front-end wrote as text.
+/// Tokens for a Rust type as text.
 pub(crate) fn rust_tokens(text: &str) -> TokenStream {
-    TokenStream::from_str(text).expect("the inline front-end writes valid Rust types")
+    TokenStream::from_str(text).expect("Rust types print as valid Rust")
 }
 
 impl Gen<'_> {
+    /// The tokens of `ty`, with the inferred types the front-end unified written as the
+    /// type they stand for.
+    pub(crate) fn rust_type(&self, ty: &RustType) -> TokenStream {
+        let ty = match &self.plan.rust {
+            Some(rust) => rust.resolve(ty),
+            None => ty.clone(),
+        };
+        rust_tokens(&ty.to_string())
+    }
+
     /// `(self.f3)(args)`: a call of the user's closure.
     pub(crate) fn call(&self, r: &RustFn, args: TokenStream) -> TokenStream {
         let f = ident(&r.field_name());
@@ -43,42 +54,12 @@ impl Gen<'_> {
 
     /// Every closure of the plan (not the `iter(...)` expressions), in id order.
     pub(crate) fn closures(&self) -> Vec<&RustFn> {
-        let mut all = Vec::new();
-        for node in self.plan.graph.node_weights() {
-            match &node.op {
-                Operator::Filter {
-                    predicate: Code::Rust(r),
-                }
-                | Operator::RustMap(r)
-                | Operator::RustFlatMap(r) => all.push(r),
-                Operator::Aggregate { key, aggregates }
-                | Operator::WindowAggregate {
-                    key, aggregates, ..
-                } => {
-                    if let crate::ir::KeySpec::Rust(r) = key {
-                        all.push(r);
-                    }
-                    for a in aggregates {
-                        for code in [&a.arg, &a.combine].into_iter().flatten() {
-                            if let Code::Rust(r) = code {
-                                all.push(r);
-                            }
-                        }
-                    }
-                }
-                Operator::Source(s) => {
-                    if let Some(r) = s.event_time.as_ref().and_then(|e| e.rust.as_ref()) {
-                        all.push(r);
-                    }
-                }
-                Operator::Sink(s) => {
-                    if let SinkFormat::ForEach(r) = &s.format {
-                        all.push(r);
-                    }
-                }
-                _ => {}
-            }
-        }
+        let mut all: Vec<&RustFn> = self
+            .plan
+            .graph
+            .node_weights()
+            .flat_map(|n| n.op.def().closures())
+            .collect();
         all.sort_by_key(|r| r.id);
         all
     }
@@ -88,7 +69,7 @@ impl Gen<'_> {
         let Some(rust) = &self.plan.rust else {
             return quote!();
         };
-        let params = rust.params.iter().map(|p| ident(p));
+        let params = rust.generic_params().map(|p| ident(&p.to_string()));
         let closures = self.closures().into_iter().map(|r| ident(&r.type_param()));
         quote!(<#(#params,)* #(#closures,)*>)
     }
@@ -101,11 +82,14 @@ impl Gen<'_> {
         };
         let signatures = self.closures().into_iter().map(|r| {
             let f = ident(&r.type_param());
-            let inputs = r.inputs.iter().flatten().map(|t| rust_tokens(t));
-            let output = rust_tokens(&r.output);
+            let inputs = r.inputs.iter().flatten().map(|t| self.rust_type(t));
+            let output = self.rust_type(&r.output);
             quote!(#f: ::core::ops::FnMut(#(#inputs),*) -> #output)
         });
-        let bounds = &rust.bounds;
+        let bounds = rust.bounds.iter().map(|(ty, bound, span)| {
+            let ty = self.rust_type(ty);
+            quote::quote_spanned!(*span=> #ty: #bound)
+        });
         quote!(where #(#signatures,)* #(#bounds,)*)
     }
 
@@ -121,7 +105,7 @@ impl Gen<'_> {
             fields.push(quote!(#f: #t));
             inits.push(quote!(#f));
         }
-        let params = rust.params.iter().map(|p| ident(p));
+        let params = rust.generic_params().map(|p| ident(&p.to_string()));
         fields.push(quote!(types: ::core::marker::PhantomData<fn() -> (#(#params,)*)>));
         inits.push(quote!(types: ::core::marker::PhantomData));
         (fields, inits)
@@ -133,7 +117,7 @@ impl Gen<'_> {
         if self.plan.rust.is_none() {
             return quote!();
         }
-        let witnesses = super::ops::source::sources(self).map(|(n, _)| {
+        let witnesses = source::sources(self).map(|(n, _)| {
             let w = ident(&format!("source_{}", n.index()));
             let t = self.record_type(&self.plan.graph[n].schema);
             quote!(#w: ::core::marker::PhantomData<#t>)
@@ -151,8 +135,7 @@ impl Gen<'_> {
         if self.plan.rust.is_none() {
             return quote!();
         }
-        let witnesses =
-            super::ops::source::sources(self).map(|_| quote!(::core::marker::PhantomData));
+        let witnesses = source::sources(self).map(|_| quote!(::core::marker::PhantomData));
         let closures = self.closures().into_iter().map(|r| ident(&r.field_name()));
         quote!(#(, #witnesses)* #(, #closures)*)
     }
@@ -168,7 +151,7 @@ impl Gen<'_> {
         let runtime = rust_tokens(&rust.runtime);
         let job = self.job_items();
         let spec = self.spec();
-        let iterators = super::ops::source::sources(self).filter_map(|(n, s)| match &s.format {
+        let iterators = source::sources(self).filter_map(|(n, s)| match &s.format {
             SourceFormat::Iter(r) => {
                 let (var, expr) = (source_var(n), &rust.code[r.id]);
                 Some(quote!(let #var = ::core::iter::IntoIterator::into_iter(#expr);))
@@ -177,8 +160,8 @@ impl Gen<'_> {
         });
         let guards = &rust.guards;
         let args = self.new_args();
-        let loops = super::ops::source::loops(self);
-        let collected = super::ops::sink::collected(self);
+        let loops = source::loops(self);
+        let collected = sink::collected(self);
         quote! {
             {
                 use #runtime as weir_runtime;

@@ -49,7 +49,7 @@ impl GraphWriter for Dot {
                 "  n{} -> n{} [label=\"{}\", style={style}];\n",
                 e.from,
                 e.to,
-                escape(&e.partitioning)
+                escape(&e.label())
             ));
         }
         out.push_str("}\n");

@@ -33,7 +33,9 @@ impl GraphWriter for Mermaid {
             };
             out.push_str(&format!(
                 "  n{} {arrow}|\"{}\"| n{}\n",
-                e.from, e.partitioning, e.to
+                e.from,
+                e.label(),
+                e.to
             ));
         }
         out

@@ -14,7 +14,8 @@ use serde::Serialize;
 use crate::ir::{Partitioning, Plan, StateKind};
 
 /// Which stage of compilation a graph shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Stage {
     /// As checked: operators and streams.
     Logical,
@@ -66,15 +67,34 @@ pub struct NodeView {
     pub memory: Option<weir_runtime::memory::MemoryDemand>,
 }
 
-/// One stream.
+/// One stream, from an output port to an input port.
 #[derive(Debug, Clone, Serialize)]
 pub struct EdgeView {
     /// Producer.
     pub from: usize,
+    /// The producer's output port (1: a side output, such as a window's late records).
+    pub from_port: usize,
     /// Consumer.
     pub to: usize,
+    /// The consumer's input port (a union's inputs in order; a join's left 0, right 1).
+    pub to_port: usize,
     /// `forward` or `hash(k, ...)`.
     pub partitioning: String,
+}
+
+impl EdgeView {
+    /// The edge's label in drawings: its partitioning, with its ports where they say
+    /// something (a side output, a second input).
+    pub fn label(&self) -> String {
+        let mut label = self.partitioning.clone();
+        if self.from_port != 0 {
+            label = format!("out {}: {label}", self.from_port);
+        }
+        if self.to_port != 0 {
+            label.push_str(&format!(" -> in {}", self.to_port));
+        }
+        label
+    }
 }
 
 /// One chain.
@@ -115,11 +135,13 @@ impl GraphView {
             .edge_indices()
             .map(|e| {
                 let (a, b) = plan.graph.edge_endpoints(e).expect("edge exists");
+                let edge = &plan.graph[e];
                 EdgeView {
                     from: a.index(),
+                    from_port: edge.from_port,
                     to: b.index(),
-                    partitioning: match &plan.graph[e].partitioning {
-                        _ if plan.graph[e].late => "late records".into(),
+                    to_port: edge.port,
+                    partitioning: match &edge.partitioning {
                         Partitioning::Forward => "forward".into(),
                         Partitioning::Hash(k) => format!("hash({})", k.join(", ")),
                     },

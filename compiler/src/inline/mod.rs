@@ -5,31 +5,58 @@
 //! The `weir-macros` crate is a thin wrapper over [`expand`]; everything else is here, in
 //! the library, so the expansion can be inspected and snapshot without a proc macro.
 
-mod lower;
-mod operators;
+mod front;
 mod sources;
+mod steps;
 mod syntax;
 mod time;
 
 use proc_macro2::{Span, TokenStream};
 
 use crate::codegen::generate_inline;
+use crate::diagnostics::Diagnostic;
 use crate::passes::optimize;
 
 /// The path generated code names the runtime by when the pipeline is in a crate that
 /// depends on `weir`.
 pub const RUNTIME_PATH: &str = "::weir::runtime";
 
-/// The optimized plan of a `stream!` input, or the errors at the user's tokens.
+/// The optimized plan of a `stream!` input, or the errors, each at the user's tokens.
 pub fn plan(input: TokenStream, runtime: &str) -> syn::Result<crate::ir::Plan> {
     let pipeline: syntax::Pipeline = syn::parse2(input)?;
-    let mut plan = lower::lower(pipeline, runtime)?;
-    let diagnostics = optimize(&mut plan);
-    if diagnostics.has_errors() {
-        let messages: Vec<String> = diagnostics.iter().map(|d| d.message.clone()).collect();
-        return Err(syn::Error::new(Span::call_site(), messages.join("; ")));
+    let (mut plan, spans) = front::lower(pipeline, runtime).map_err(combine)?;
+    // A pass's diagnostic is at a node's span, which indexes the span table.
+    let at =
+        |s: &crate::parse::ast::Span| spans.get(s.start).copied().unwrap_or_else(Span::call_site);
+    let passes: Vec<Diagnostic<Span>> = optimize(&mut plan)
+        .into_vec()
+        .into_iter()
+        .map(|d| Diagnostic {
+            span: at(&d.span),
+            related: d.related.iter().map(|(s, l)| (at(s), l.clone())).collect(),
+            severity: d.severity,
+            message: d.message,
+            label: d.label,
+            help: d.help,
+        })
+        .collect();
+    if passes.is_empty() {
+        Ok(plan)
+    } else {
+        Err(combine(passes))
     }
-    Ok(plan)
+}
+
+/// Every diagnostic as one `syn::Error` (each part a `compile_error!` at its tokens).
+fn combine(diagnostics: Vec<Diagnostic<Span>>) -> syn::Error {
+    let mut errors = diagnostics.iter().map(steps::to_syn_error);
+    let mut first = errors
+        .next()
+        .unwrap_or_else(|| syn::Error::new(Span::call_site(), "stream! failed to compile"));
+    for e in errors {
+        first.combine(e);
+    }
+    first
 }
 
 /// The expansion of `stream! { input }`: a block evaluating to a

@@ -6,12 +6,14 @@ use proc_macro2::Span;
 use quote::{quote, ToTokens};
 use syn::{Ident, LitStr};
 
-use super::lower::{Lowering, Stream};
+use std::sync::Arc;
+
+use super::front::{Guard, InlineFront};
 use super::syntax::Call;
 use super::time::duration;
-use crate::check::spelling::did_you_mean;
+use crate::check::did_you_mean;
 use crate::ir::{
-    EventTime, InputLocation, OnError, Operator, SourceFormat, SourceOp, StateKind, WatermarkSpec,
+    EventTime, InputLocation, OnError, RustType, Schema, SourceFormat, SourceOp, WatermarkSpec,
 };
 
 const KINDS: &[&str] = &["iter", "text", "csv", "jsonl"];
@@ -24,23 +26,23 @@ struct FileArgs {
     delimiter: u8,
 }
 
-impl Lowering {
-    /// The stream a source makes; `name` is the `let` naming it, if any.
+impl InlineFront {
+    /// The source a `source ...` head declares and its records' schema; `name` is the
+    /// `let` naming it, if any, and `node` the index its node will have.
     pub(super) fn source(
         &mut self,
         name: Option<&Ident>,
         kind: &Call,
         with: &[Call],
-    ) -> Option<Stream> {
-        let name = name.map_or_else(
-            || format!("source_{}", self.sources_so_far()),
-            Ident::to_string,
-        );
+        node: usize,
+    ) -> Option<(SourceOp, Arc<Schema>)> {
+        let name = name.map_or_else(|| format!("source_{}", self.sources), Ident::to_string);
+        self.sources += 1;
         let kind_name = kind.name.to_string();
         let (format, input, ty) = match kind_name.as_str() {
             "iter" => {
                 let expr = self.one_arg(kind, "the values to read, as in `iter(records)`")?;
-                let ty = self.param("R");
+                let ty = self.param('R');
                 let r = self.rust_fn(&expr, None, ty.clone());
                 (SourceFormat::Iter(r), InputLocation::Program, ty)
             }
@@ -49,7 +51,7 @@ impl Lowering {
                 (
                     SourceFormat::Text,
                     InputLocation::Path(args.path),
-                    "String".to_string(),
+                    RustType::path("String"),
                 )
             }
             "csv" | "jsonl" => {
@@ -59,7 +61,7 @@ impl Lowering {
                         format!("`{kind_name}` needs the record type: `{kind_name}::<MyRecord>(\"path\")`"),
                     );
                 };
-                let ty = t.to_token_stream().to_string();
+                let ty = RustType::path(t.to_token_stream().to_string());
                 let csv = kind_name == "csv";
                 let args = self.file_args(kind, csv)?;
                 let format = if csv {
@@ -96,22 +98,13 @@ impl Lowering {
             event_time: None,
         };
         if matches!(op.format, SourceFormat::Iter(_)) {
-            // The iterator's item type is known before any closure is read; the node
-            // about to be added is the next index.
-            let src = quote::format_ident!("{}", crate::ir::source_var_name(self.next_node()));
-            let w = quote::format_ident!("ty_{}", ty);
+            // The iterator's item type is known before any closure is read.
+            let src = quote::format_ident!("{}", crate::ir::source_var_name(node));
+            let w = quote::format_ident!("ty_{}", ty.to_string());
             self.push_guard(quote!(let #w = weir_runtime::inline_guard::items(&#src);));
         }
         self.with_clauses(&mut op, &ty, with)?;
-        let timed = op.event_time.is_some();
-        let node = self.node(Operator::Source(op), &ty, StateKind::Stateless);
-        Some(Stream {
-            node,
-            ty,
-            key: None,
-            timed,
-            window: None,
-        })
+        Some((op, Arc::new(Schema::rust(ty))))
     }
 
     fn file_args(&mut self, call: &Call, csv: bool) -> Option<FileArgs> {
@@ -171,7 +164,7 @@ impl Lowering {
         }
     }
 
-    fn with_clauses(&mut self, op: &mut SourceOp, ty: &str, with: &[Call]) -> Option<()> {
+    fn with_clauses(&mut self, op: &mut SourceOp, ty: &RustType, with: &[Call]) -> Option<()> {
         let mut event_time = None;
         let mut watermark: Option<(WatermarkSpec, Span)> = None;
         let mut idle = None;
@@ -181,12 +174,14 @@ impl Lowering {
                     let f = self.one_closure(clause)?;
                     event_time = Some(self.guarded(
                         &f,
-                        "event_time",
-                        ty,
-                        vec![format!("&{ty}")],
-                        "i64".into(),
-                        &[],
-                        None,
+                        Guard {
+                            guard: "event_time",
+                            input: ty,
+                            inputs: vec![ty.by_ref()],
+                            output: RustType::path("i64"),
+                            outs: &[],
+                            requirement: None,
+                        },
                     ));
                 }
                 "watermark" => {

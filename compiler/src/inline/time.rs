@@ -5,8 +5,8 @@ use proc_macro2::TokenStream;
 use syn::parse::{ParseStream, Parser};
 use syn::{Ident, Lit, Token};
 
-use super::lower::PendingWindow;
 use crate::ir::{TimeDomain, WindowKind};
+use crate::lower::PendingWindow;
 use crate::parse::duration::duration_ms;
 
 /// The milliseconds of a duration literal, or an error at it.
@@ -40,7 +40,7 @@ fn word(input: ParseStream<'_>, expected: &str) -> syn::Result<()> {
 pub(super) fn window_phrases(
     args: TokenStream,
     span: proc_macro2::Span,
-) -> syn::Result<PendingWindow> {
+) -> syn::Result<PendingWindow<proc_macro2::Span>> {
     let parser = |input: ParseStream<'_>| {
         let kind_word: Ident = input.parse().map_err(|e| {
             syn::Error::new(e.span(), "expected a window: `tumbling 10s`, `sliding 10s every 5s`, `session gap 30s` or `count 100`")
@@ -79,6 +79,7 @@ pub(super) fn window_phrases(
             lateness: 0,
             late: None,
             span,
+            kind_span: kind_word.span(),
         };
         while input.peek(Token![,]) {
             input.parse::<Token![,]>()?;
@@ -91,7 +92,8 @@ pub(super) fn window_phrases(
                 "processing_time" => w.time = TimeDomain::ProcessingTime,
                 "late" => {
                     input.parse::<Token![->]>()?;
-                    w.late = Some(input.parse()?);
+                    let name: Ident = input.parse()?;
+                    w.late = Some((name.to_string(), name.span()));
                 }
                 other => {
                     return Err(syn::Error::new(

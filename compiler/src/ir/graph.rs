@@ -31,7 +31,8 @@ pub struct Node {
     pub schema: Arc<Schema>,
     /// Whether it keeps state.
     pub state: StateKind,
-    /// Where it is written.
+    /// Where it is written: a byte range of the `.pipe` file; for a `stream!` node,
+    /// `i..i` with `i` the index of the step's tokens in the inline front-end's span table.
     pub span: Span,
     /// `file:line:col` of `span`, for messages at run time.
     pub location: String,
@@ -50,15 +51,30 @@ pub enum Partitioning {
     Hash(Vec<String>),
 }
 
-/// A stream from one node to another.
+/// A stream from one node's output port to another's input port.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Edge {
     /// How records are routed.
     pub partitioning: Partitioning,
-    /// Which input of the target this is (0 for single-input operators).
+    /// Which output of the source this is: 0 for results, 1 for a side output (a window's
+    /// late records).
+    pub from_port: usize,
+    /// Which input of the target this is (0 for single-input operators; a union's inputs
+    /// are numbered in the order written, a join's left is 0 and right 1).
     pub port: usize,
-    /// Whether the edge carries the source node's late records rather than its results.
-    pub late: bool,
+}
+
+/// The schema of the records leaving output `port` of node `n` of `graph`.
+pub fn output_schema(graph: &DiGraph<Node, Edge>, n: NodeIndex, port: usize) -> Arc<Schema> {
+    graph[n].op.def().output_schema(graph, n, port)
+}
+
+/// The schema of the records arriving at input `port` of node `n` of `graph`, if connected.
+pub fn input_schema(graph: &DiGraph<Node, Edge>, n: NodeIndex, port: usize) -> Option<Arc<Schema>> {
+    graph
+        .edges_directed(n, Direction::Incoming)
+        .find(|e| e.weight().port == port)
+        .map(|e| output_schema(graph, e.source(), e.weight().from_port))
 }
 
 /// A chain: nodes fused into one loop, head first, joined by forward edges.
@@ -97,25 +113,32 @@ impl Plan {
         v
     }
 
-    /// The nodes `n` feeds with its results, in the order the edges were made.
-    pub fn outputs(&self, n: NodeIndex) -> Vec<(NodeIndex, &Edge)> {
-        self.edges_out(n, false)
+    /// The nodes `n` feeds from output `port`, in the order the edges were made.
+    pub fn outputs(&self, n: NodeIndex, port: usize) -> Vec<(NodeIndex, &Edge)> {
+        let mut all = self.all_outputs(n);
+        all.retain(|(_, e)| e.from_port == port);
+        all
     }
 
-    /// The nodes `n` feeds with its late records (a window's side output).
-    pub fn late_outputs(&self, n: NodeIndex) -> Vec<(NodeIndex, &Edge)> {
-        self.edges_out(n, true)
-    }
-
-    fn edges_out(&self, n: NodeIndex, late: bool) -> Vec<(NodeIndex, &Edge)> {
+    /// The nodes `n` feeds from any output, in the order the edges were made.
+    pub fn all_outputs(&self, n: NodeIndex) -> Vec<(NodeIndex, &Edge)> {
         let mut v: Vec<_> = self
             .graph
             .edges_directed(n, Direction::Outgoing)
-            .filter(|e| e.weight().late == late)
             .map(|e| (e.target(), e.weight(), e.id()))
             .collect();
         v.sort_by_key(|(_, _, id)| *id);
         v.into_iter().map(|(t, w, _)| (t, w)).collect()
+    }
+
+    /// The schema of the records leaving output `port` of `n`.
+    pub fn output_schema(&self, n: NodeIndex, port: usize) -> Arc<Schema> {
+        output_schema(&self.graph, n, port)
+    }
+
+    /// The schema of the records arriving at input `port` of `n`, if connected.
+    pub fn input_schema(&self, n: NodeIndex, port: usize) -> Option<Arc<Schema>> {
+        input_schema(&self.graph, n, port)
     }
 
     /// Nodes in topological order, taking the lowest-numbered ready node first, so the

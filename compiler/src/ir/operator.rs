@@ -1,131 +1,14 @@
-//! The operators a graph node can be.
+//! What operators are made of: windows and time, sources and sinks, aggregates. The
+//! operators themselves, one file each, are in `crate::ops`.
 
 use std::fmt;
 
 use serde::Serialize;
 
-use super::{Code, KeySpec, RustFn, TExpr, Type};
+use super::{Code, RustFn, Type};
 
-/// What a node does.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub enum Operator {
-    /// Reads records.
-    Source(SourceOp),
-    /// Keeps the records for which the predicate is true.
-    Filter {
-        /// A `bool` expression over the input record.
-        predicate: Code,
-    },
-    /// Builds a new record per input record.
-    Map {
-        /// Output fields in order.
-        fields: Vec<(String, TExpr)>,
-    },
-    /// Builds one record per element of a list.
-    FlatMap {
-        /// Output fields in order; the one at `list_field` is a list whose elements become
-        /// that field's values.
-        fields: Vec<(String, TExpr)>,
-        /// The index of the exploded field.
-        list_field: usize,
-    },
-    /// A closure from each input record to one output record (inline pipelines).
-    RustMap(RustFn),
-    /// A closure from each input record to any number of output records (inline
-    /// pipelines): it returns something iterable.
-    RustFlatMap(RustFn),
-    /// Aggregates a keyed stream; bounded inputs emit one record per key at the end.
-    Aggregate {
-        /// What the input is keyed by.
-        key: KeySpec,
-        /// The aggregates, in output order after the key fields.
-        aggregates: Vec<AggregateField>,
-    },
-    /// Aggregates each key's records per window; results carry the window's bounds.
-    WindowAggregate {
-        /// What the input is keyed by.
-        key: KeySpec,
-        /// Which windows a record belongs to.
-        window: WindowKind,
-        /// Event time (watermarks) or processing time (the clock).
-        time: TimeDomain,
-        /// How long after its end a window still takes late records, in ms.
-        lateness: i64,
-        /// The aggregates, in output order after the key fields (and window bounds).
-        aggregates: Vec<AggregateField>,
-    },
-    /// The records a window operator found too late: its side output.
-    LateRecords,
-    /// Merges streams of the same schema.
-    Union,
-    /// Writes records.
-    Sink(SinkOp),
-}
-
-impl Operator {
-    /// The operator's kind as written in a pipeline.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Operator::Source(_) => "source",
-            Operator::Filter { .. } => "filter",
-            Operator::Map { .. } | Operator::RustMap(_) => "map",
-            Operator::FlatMap { .. } | Operator::RustFlatMap(_) => "flat_map",
-            Operator::Aggregate { .. } => "aggregate",
-            Operator::WindowAggregate { .. } => "window",
-            Operator::LateRecords => "late",
-            Operator::Union => "union",
-            Operator::Sink(_) => "sink",
-        }
-    }
-}
-
-impl fmt::Display for Operator {
-    /// A one-line description, for graphs and `weir explain`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let fields = |fs: &[(String, TExpr)]| {
-            fs.iter()
-                .map(|(n, e)| format!("{n}: {e}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        match self {
-            Operator::Source(s) => write!(f, "source {} = {}", s.name, s.describe()),
-            Operator::Filter { predicate } => write!(f, "filter({predicate})"),
-            Operator::Map { fields: fs } => write!(f, "map {{ {} }}", fields(fs)),
-            Operator::FlatMap { fields: fs, .. } => write!(f, "flat_map {{ {} }}", fields(fs)),
-            Operator::RustMap(r) => write!(f, "map({r})"),
-            Operator::RustFlatMap(r) => write!(f, "flat_map({r})"),
-            Operator::Aggregate { aggregates, .. } => {
-                write!(f, "aggregate {{ {} }}", describe_aggregates(aggregates))
-            }
-            Operator::WindowAggregate {
-                window,
-                time,
-                lateness,
-                aggregates,
-                ..
-            } => {
-                write!(f, "window({window}")?;
-                if *time == TimeDomain::ProcessingTime {
-                    f.write_str(", processing_time")?;
-                }
-                if *lateness > 0 {
-                    write!(f, ", allowed_lateness {lateness}ms")?;
-                }
-                write!(
-                    f,
-                    ") |> aggregate {{ {} }}",
-                    describe_aggregates(aggregates)
-                )
-            }
-            Operator::LateRecords => f.write_str("late records"),
-            Operator::Union => f.write_str("union"),
-            Operator::Sink(s) => write!(f, "sink {} = {}", s.name, s.describe()),
-        }
-    }
-}
-
-fn describe_aggregates(aggregates: &[AggregateField]) -> String {
+/// `name: func(arg), ...` of an aggregate list.
+pub(crate) fn describe_aggregates(aggregates: &[AggregateField]) -> String {
     aggregates
         .iter()
         .map(|a| match (&a.arg, &a.combine) {
@@ -315,7 +198,8 @@ pub struct SourceOp {
 }
 
 impl SourceOp {
-    fn describe(&self) -> String {
+    /// `csv("bids.csv", ...) with event_time(ts), ...`.
+    pub(crate) fn describe(&self) -> String {
         let at = match &self.input {
             InputLocation::Path(p) => format!("{p:?}"),
             InputLocation::Stdin => "stdin".into(),
@@ -402,7 +286,8 @@ pub struct SinkOp {
 }
 
 impl SinkOp {
-    fn describe(&self) -> String {
+    /// `csv("out.csv")`, `stdout(csv)`, `collect()`.
+    pub(crate) fn describe(&self) -> String {
         let format = match &self.format {
             SinkFormat::Csv => "csv",
             SinkFormat::Jsonl => "jsonl",
@@ -511,6 +396,58 @@ impl AggFunc {
             // value, and whether there is one
             AggFunc::Reduce => 2,
             _ => 1,
+        }
+    }
+
+    /// How many arguments it takes: none for `count()`, a value and a combining
+    /// expression for `reduce`, else a value.
+    pub fn arguments(self) -> usize {
+        match self {
+            AggFunc::Count => 0,
+            AggFunc::Reduce => 2,
+            AggFunc::Sum
+            | AggFunc::Min
+            | AggFunc::Max
+            | AggFunc::Avg
+            | AggFunc::First
+            | AggFunc::Last => 1,
+        }
+    }
+
+    /// Whether it takes values of `ty`; if not, the message and the label for the value.
+    pub fn accepts(self, ty: &Type) -> Result<(), (String, String)> {
+        let ok = match self {
+            AggFunc::Sum | AggFunc::Avg => ty.is_numeric(),
+            AggFunc::Min | AggFunc::Max => ty.is_numeric() || *ty == Type::Timestamp,
+            AggFunc::Count | AggFunc::First | AggFunc::Last | AggFunc::Reduce => *ty != Type::Str,
+        };
+        if ok {
+            return Ok(());
+        }
+        Err(match self {
+            AggFunc::First | AggFunc::Last | AggFunc::Reduce => (
+                format!(
+                    "`{}` over str is not supported yet: it takes numbers, bools and timestamps",
+                    self.name()
+                ),
+                "this is str".into(),
+            ),
+            _ => (
+                format!(
+                    "type mismatch: `{}` needs a number, found {ty}",
+                    self.name()
+                ),
+                format!("this is {ty}"),
+            ),
+        })
+    }
+
+    /// The type of its result over values of `arg` (none for `count()`).
+    pub fn result_type(self, arg: Option<&Type>) -> Type {
+        match (arg, self) {
+            (None, _) => Type::U64,
+            (Some(_), AggFunc::Avg) => Type::F64,
+            (Some(t), _) => t.clone(),
         }
     }
 

@@ -21,9 +21,8 @@ pub enum Type {
     Timestamp,
     /// A list, only as the value that `flat_map` explodes.
     List(Box<Type>),
-    /// A Rust type of an inline pipeline, as generated code names it (`A3_1`); rustc
-    /// infers and checks it.
-    Rust(String),
+    /// A Rust type of an inline pipeline; rustc infers and checks it.
+    Rust(super::RustType),
 }
 
 impl Type {
@@ -45,6 +44,14 @@ impl Type {
         matches!(self, Type::I64 | Type::U64 | Type::F64)
     }
 
+    /// The element type of a list; any other type itself.
+    pub fn element(&self) -> &Type {
+        match self {
+            Type::List(t) => t,
+            t => t,
+        }
+    }
+
     /// Bytes in the fixed part of the binary layout (strings: offset and length).
     pub fn fixed_width(&self) -> usize {
         match self {
@@ -64,7 +71,7 @@ impl fmt::Display for Type {
             Type::Str => f.write_str("str"),
             Type::Timestamp => f.write_str("timestamp"),
             Type::List(t) => write!(f, "list<{t}>"),
-            Type::Rust(t) => f.write_str(t),
+            Type::Rust(t) => t.fmt(f),
         }
     }
 }
@@ -85,9 +92,9 @@ pub struct Schema {
     pub name: Option<String>,
     /// Fields in order (none for Rust records).
     pub fields: Vec<Field>,
-    /// For an inline pipeline: the Rust type of the records, as generated code names it
-    /// (`R0`, `(K3, u64)`). The compiler does not look inside.
-    pub rust: Option<String>,
+    /// For an inline pipeline: the Rust type of the records (`R0`, `(K3, u64,)`). The
+    /// compiler does not look inside.
+    pub rust: Option<super::RustType>,
 }
 
 impl Schema {
@@ -102,18 +109,33 @@ impl Schema {
     }
 
     /// The schema of Rust records of type `ty`.
-    pub fn rust(ty: impl Into<String>) -> Schema {
+    pub fn rust(ty: super::RustType) -> Schema {
         Schema {
             name: None,
             fields: Vec::new(),
-            rust: Some(ty.into()),
+            rust: Some(ty),
         }
+    }
+
+    /// The schema of records made of `fields` (an operator's results).
+    pub fn record(fields: Vec<Field>) -> Schema {
+        Schema {
+            name: None,
+            fields,
+            rust: None,
+        }
+    }
+
+    /// Whether records of both schemas are of one type: the same fields, or the same Rust
+    /// type.
+    pub fn same_records(&self, other: &Schema) -> bool {
+        self.same_fields(other) && self.rust == other.rust
     }
 
     /// `{ a: u64, b: str }`, or the Rust type.
     pub fn describe(&self) -> String {
         if let Some(t) = &self.rust {
-            return t.clone();
+            return t.to_string();
         }
         let fields: Vec<String> = self
             .fields

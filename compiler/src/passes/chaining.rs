@@ -1,8 +1,9 @@
 //! The chaining pass: fuses operators joined by forward edges into chains, as Flink does.
 //!
 //! A node joins its input's chain when it has exactly one input, that edge is forward, and
-//! the input feeds nothing else. So a keyed exchange (a hash edge), a fan-out (one stream
-//! feeding several) and a merge (several inputs) each start a new chain. Records inside a
+//! the input feeds nothing else from any output port. So a keyed exchange (a hash edge), a
+//! fan-out (one stream feeding several, or an operator with a side output) and a merge
+//! (several inputs) each start a new chain. Records inside a
 //! chain pass as plain values from one operator's code to the next in one loop.
 
 use super::Pass;
@@ -22,8 +23,8 @@ impl Pass for ChainingPass {
         for n in plan.topo_order() {
             let inputs = plan.inputs(n);
             let fused = match inputs.as_slice() {
-                [(up, edge)] if edge.partitioning == Partitioning::Forward && !edge.late => {
-                    let single = plan.outputs(*up).len() + plan.late_outputs(*up).len() == 1;
+                [(up, edge)] if edge.partitioning == Partitioning::Forward => {
+                    let single = plan.all_outputs(*up).len() == 1;
                     single.then(|| plan.graph[*up].chain)
                 }
                 _ => None,

@@ -1,8 +1,8 @@
 //! Passes over the operator graph, in the order [`optimize`] runs them, one file each.
 
 mod chaining;
-mod memory;
-mod typecheck;
+pub(crate) mod memory;
+pub(crate) mod typecheck;
 
 pub use chaining::ChainingPass;
 pub use memory::MemoryPass;

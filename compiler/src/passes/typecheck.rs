@@ -1,16 +1,19 @@
 //! The type-check pass: verifies that the graph is well typed whichever front-end built it.
 //!
 //! Front-ends type expressions as they lower them; this pass checks the graph they made
-//! against the invariants the code generator relies on: each operator has the inputs it
-//! needs, every field reference matches the input schema, output schemas match what the
-//! operator computes, and keyed operators receive hash-partitioned input on their key. A
+//! against the invariants the code generator relies on: each node's ports are connected as
+//! its table entry says, its state kind is its operator's, and the operator's own type rules
+//! hold (its `check` hook: field references match the input schema, output schemas match
+//! what it computes, keyed operators receive input hash-partitioned on their key). A
 //! failure here is a compiler bug, reported at the operator's place.
+
+use std::sync::Arc;
 
 use petgraph::graph::NodeIndex;
 
 use super::Pass;
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::ir::{Code, Operator, Partitioning, Plan, Schema, StateKind, TExpr, TExprKind, Type};
+use crate::ir::{Plan, RustFn, Schema, TExpr, TExprKind};
 
 /// See the module documentation.
 pub struct TypeCheckPass;
@@ -23,7 +26,9 @@ impl Pass for TypeCheckPass {
     fn run(&self, plan: &mut Plan) -> Diagnostics {
         let mut out = Diagnostics::new();
         for n in plan.graph.node_indices() {
-            if let Err(problem) = check_node(plan, n) {
+            if let Err(problem) =
+                check_ports(plan, n).and_then(|()| plan.graph[n].op.def().check(plan, n))
+            {
                 let node = &plan.graph[n];
                 out.push(Diagnostic::error(
                     format!("internal compiler error in `{}`: {problem}", node.op.kind()),
@@ -36,111 +41,46 @@ impl Pass for TypeCheckPass {
     }
 }
 
-fn check_node(plan: &Plan, n: NodeIndex) -> Result<(), String> {
+/// The rules every operator shares, from its table entry: how many inputs, which output
+/// ports feed others, and its state kind.
+fn check_ports(plan: &Plan, n: NodeIndex) -> Result<(), String> {
     let node = &plan.graph[n];
+    let info = node.op.info();
     let inputs = plan.inputs(n);
-    let arity = match node.op {
-        Operator::Source(_) => 0..=0,
-        Operator::Union => 2..=usize::MAX,
-        _ => 1..=1,
-    };
-    if !arity.contains(&inputs.len()) {
+    let (least, most) = info.inputs;
+    if inputs.len() < least || inputs.len() > most {
         return Err(format!("it has {} inputs", inputs.len()));
     }
-    let want_state = match node.op {
-        Operator::Aggregate { .. } | Operator::WindowAggregate { .. } => StateKind::Keyed,
-        _ => StateKind::Stateless,
-    };
-    let late_inputs = inputs.iter().filter(|(_, e)| e.late).count();
-    let wants_late = matches!(node.op, Operator::LateRecords);
-    if late_inputs != usize::from(wants_late) {
-        return Err("late records flow only from a window to its side output".into());
+    if inputs.iter().enumerate().any(|(i, (_, e))| e.port != i) {
+        return Err("its input ports are not numbered 0, 1, ...".into());
     }
-    if node.state != want_state {
+    if let Some((_, e)) = plan
+        .all_outputs(n)
+        .into_iter()
+        .find(|(_, e)| e.from_port >= info.outputs)
+    {
+        return Err(format!("it has no output port {}", e.from_port));
+    }
+    if node.state != info.state {
         return Err(format!("its state kind is {:?}", node.state));
     }
-    let input = inputs.first().map(|(i, _)| plan.graph[*i].schema.clone());
-    match (&node.op, &input) {
-        (Operator::Source(_), _) => Ok(()),
-        (Operator::Filter { predicate }, Some(i)) => {
-            same(&node.schema, i)?;
-            if let Code::Expr(predicate) = predicate {
-                expr(predicate, i)?;
-                if predicate.ty != Type::Bool {
-                    return Err("its predicate is not bool".into());
-                }
-            }
-            Ok(())
-        }
-        // rustc checks what a closure takes and returns; the output is the closure's type.
-        (Operator::RustMap(r) | Operator::RustFlatMap(r), Some(i)) => {
-            if r.inputs.as_deref() != i.rust.as_ref().map(std::slice::from_ref) {
-                return Err("its closure does not take the input records".into());
-            }
-            Ok(())
-        }
-        (Operator::Map { fields }, Some(i)) | (Operator::FlatMap { fields, .. }, Some(i)) => {
-            if fields.len() != node.schema.fields.len() {
-                return Err("its output schema does not match its fields".into());
-            }
-            for ((name, e), f) in fields.iter().zip(&node.schema.fields) {
-                expr(e, i)?;
-                let ty = match (&node.op, &e.ty) {
-                    (Operator::FlatMap { .. }, Type::List(t)) => (**t).clone(),
-                    (_, t) => t.clone(),
-                };
-                if *name != f.name || ty != f.ty {
-                    return Err(format!("output field `{name}` does not match its value"));
-                }
-            }
-            Ok(())
-        }
-        (Operator::LateRecords, Some(_)) => {
-            let (window, _) = inputs[0];
-            if !matches!(plan.graph[window].op, Operator::WindowAggregate { .. }) {
-                return Err("its input is not a window".into());
-            }
-            let window_input = plan.inputs(window)[0].0;
-            same(&node.schema, &plan.graph[window_input].schema)
-        }
-        (
-            Operator::WindowAggregate {
-                key, aggregates, ..
-            },
-            Some(i),
-        )
-        | (Operator::Aggregate { key, aggregates }, Some(i)) => {
-            if inputs[0].1.partitioning != Partitioning::Hash(key.partition_names(i)) {
-                return Err("its input is not hash-partitioned on its key".into());
-            }
-            for a in aggregates {
-                if let Some(Code::Expr(e)) = &a.arg {
-                    expr(e, i)?;
-                }
-            }
-            let bounds = match node.op {
-                Operator::WindowAggregate { window, .. } if window.has_bounds() => 2,
-                _ => 0,
-            };
-            if node.schema.rust.is_none()
-                && node.schema.fields.len() != key.columns() + bounds + aggregates.len()
-            {
-                return Err("its output schema does not match its key and aggregates".into());
-            }
-            Ok(())
-        }
-        (Operator::Union, _) | (Operator::Sink(_), _) => {
-            for (src, _) in &inputs {
-                same(&node.schema, &plan.graph[*src].schema)?;
-            }
-            Ok(())
-        }
-        _ => Err("it has no input".into()),
-    }
+    Ok(())
 }
 
-fn same(a: &Schema, b: &Schema) -> Result<(), String> {
-    if a.same_fields(b) && a.rust == b.rust {
+/// The schema of the records on input `port` of `n`.
+pub(crate) fn input_of(plan: &Plan, n: NodeIndex, port: usize) -> Result<Arc<Schema>, String> {
+    plan.input_schema(n, port)
+        .ok_or_else(|| format!("its input {port} is not connected"))
+}
+
+/// Records of `a` and `b` are of one type (for inline records, once the types the
+/// front-end unified are resolved).
+pub(crate) fn same(plan: &Plan, a: &Schema, b: &Schema) -> Result<(), String> {
+    let resolved = |s: &Schema| match (&plan.rust, &s.rust) {
+        (Some(code), Some(t)) => Some(code.resolve(t)),
+        (_, t) => t.clone(),
+    };
+    if a.same_fields(b) && resolved(a) == resolved(b) {
         Ok(())
     } else {
         Err(format!(
@@ -151,24 +91,36 @@ fn same(a: &Schema, b: &Schema) -> Result<(), String> {
     }
 }
 
-/// Every field reference names the input field at its index with that field's type.
-fn expr(e: &TExpr, input: &Schema) -> Result<(), String> {
+/// Closure `r` takes the records of `input` (by reference when `by_ref`).
+pub(crate) fn closure_takes(r: &RustFn, input: &Schema, by_ref: bool) -> Result<(), String> {
+    let Some(ty) = &input.rust else {
+        return Err("a closure reads records that are not Rust values".into());
+    };
+    let want = if by_ref { ty.by_ref() } else { ty.clone() };
+    if r.inputs.as_deref() != Some(std::slice::from_ref(&want)) {
+        return Err("its closure does not take the input records".into());
+    }
+    Ok(())
+}
+
+/// Every field reference of `e` names the input field at its index with that field's type.
+pub(crate) fn expr_fits(e: &TExpr, input: &Schema) -> Result<(), String> {
     match &e.kind {
         TExprKind::Lit(_) => Ok(()),
         TExprKind::Field(i, name) => match input.fields.get(*i) {
             Some(f) if f.name == *name && f.ty == e.ty => Ok(()),
             _ => Err(format!("field reference `{name}` does not match the input")),
         },
-        TExprKind::Unary(_, a) | TExprKind::Cast(a) => expr(a, input),
+        TExprKind::Unary(_, a) | TExprKind::Cast(a) => expr_fits(a, input),
         TExprKind::Binary(_, a, b) => {
-            expr(a, input)?;
-            expr(b, input)
+            expr_fits(a, input)?;
+            expr_fits(b, input)
         }
         TExprKind::If(c, a, b) => {
-            expr(c, input)?;
-            expr(a, input)?;
-            expr(b, input)
+            expr_fits(c, input)?;
+            expr_fits(a, input)?;
+            expr_fits(b, input)
         }
-        TExprKind::Call(_, args) => args.iter().try_for_each(|a| expr(a, input)),
+        TExprKind::Call(_, args) => args.iter().try_for_each(|a| expr_fits(a, input)),
     }
 }

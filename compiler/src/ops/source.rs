@@ -1,22 +1,95 @@
-//! Sources: the loops in `run` that read records and hand them to the source's chain, and
-//! the per-source CSV decoders.
+//! `source`: where records come from. Not a step: a pipeline starts with one.
 //!
-//! Inline pipelines add iterator sources, and read files into the user's record types.
+//! `.pipe`: `source bids: Bid = csv("bids.csv") with event_time(ts), watermark(bounded
+//! 2s)`, also `text`, `jsonl` and `stdin`; `stream!`: `source iter(v)`, `text("path")`,
+//! `csv::<Bid>("path")`, `jsonl::<Bid>("path")`. Each front-end reads its own source
+//! syntax (`check/sources.rs`, `inline/sources.rs`) into a [`SourceOp`].
 //!
-//! Bounded sources are read one after another; a union sees all of the first input, then all
-//! of the next. End of input is when every source is exhausted.
+//! Generated code: a loop in `run` per source that reads records and hands them to the
+//! source's chain, with the source's watermark generator; and a CSV decoder per source.
+//! Bounded sources are read one after another; a union sees all of the first input, then
+//! all of the next. End of input is when every source is exhausted.
+
+use std::fmt;
 
 use petgraph::graph::NodeIndex;
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
-use crate::codegen::names::{field_ident, ident};
+use super::{Lower, OpInfo, OperatorDef};
+use crate::codegen::names::{chain_input, chain_watermark, field_ident, ident, node_method};
 use crate::codegen::rust_code::source_var;
 use crate::codegen::Gen;
-use crate::ir::{InputLocation, OnError, Operator, SourceFormat, SourceOp, Type, WatermarkSpec};
+use crate::ir::{
+    InputLocation, OnError, Operator, Plan, RustFn, SourceFormat, SourceOp, StateKind, Type,
+    WatermarkSpec,
+};
+use crate::lower::{Applied, FrontEnd, Lowering, Stream};
 
-fn decoder(n: NodeIndex) -> proc_macro2::Ident {
-    ident(&format!("decode_{}", n.index()))
+impl Lower for SourceOp {
+    const INFO: OpInfo = OpInfo {
+        name: "source",
+        doc: "reads records; a pipeline starts with one",
+        pipe: None,
+        inline: &[],
+        inputs: (0, 0),
+        outputs: 1,
+        state: StateKind::Stateless,
+        completes_window: false,
+    };
+
+    /// Never called: no front-end has a source step (`pipe` and `inline` name none).
+    fn lower<F: FrontEnd>(
+        l: &mut Lowering<F>,
+        _input: Stream<F::Span>,
+        step: &F::Step,
+    ) -> Applied<F::Span> {
+        let (_, span) = F::step_name(step);
+        l.report(crate::diagnostics::Diagnostic::error(
+            "a source starts a pipeline; it is not a step",
+            span,
+            "not a step",
+        ))
+    }
+}
+
+impl OperatorDef for SourceOp {
+    fn info(&self) -> &'static OpInfo {
+        &Self::INFO
+    }
+
+    fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "source {} = {}", self.name, self.describe())
+    }
+
+    fn check(&self, plan: &Plan, n: NodeIndex) -> Result<(), String> {
+        let schema = &plan.graph[n].schema;
+        if let Some(et) = &self.event_time {
+            let field_ok = et.rust.is_some()
+                || matches!(schema.fields.get(et.field), Some(f) if f.ty == Type::Timestamp);
+            if !field_ok {
+                return Err("its event-time field is not a timestamp".into());
+            }
+        }
+        Ok(())
+    }
+
+    fn closures(&self) -> Vec<&RustFn> {
+        self.event_time
+            .as_ref()
+            .and_then(|e| e.rust.as_ref())
+            .into_iter()
+            .collect()
+    }
+
+    /// Sources have no input port: the run loop hands their records to their chain.
+    fn push(&self, _g: &Gen<'_>, _n: NodeIndex, _port: usize, _input: &Ident) -> TokenStream {
+        quote!()
+    }
+}
+
+fn decoder(n: NodeIndex) -> Ident {
+    node_method(n, "decode")
 }
 
 /// Every source node, in node order.
@@ -84,8 +157,8 @@ pub(crate) fn loops(g: &Gen<'_>) -> Vec<TokenStream> {
 fn source_loop(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
     let node = &g.plan.graph[n];
     let chain_id = node.chain.expect("the chaining pass ran");
-    let chain = Gen::chain_method(chain_id);
-    let watermark = Gen::watermark_method(chain_id);
+    let chain = chain_input(chain_id, 0);
+    let watermark = chain_watermark(chain_id);
     // With event time, each record carries its timestamp field, and the source's watermark
     // follows each record that moves it.
     let (generator, deliver) = match &s.event_time {

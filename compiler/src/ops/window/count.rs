@@ -6,24 +6,28 @@ use petgraph::graph::NodeIndex;
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
-use super::{names, Window, COUNT_WORD};
+use super::{Names, Window, COUNT_WORD};
 use crate::codegen::accumulators::accumulators;
-use crate::codegen::ops::aggregate::{encode_key, state};
+use crate::codegen::keys::encode_key;
 use crate::codegen::Gen;
 
 /// Code that adds the record in `input` to its key's current group.
 pub(super) fn push(
     g: &Gen<'_>,
     n: NodeIndex,
-    w: &Window<'_>,
+    w: &Window,
     count: u64,
     input: &Ident,
 ) -> TokenStream {
-    let s = state(n);
-    let [scratch, _, _, emit, _, _] = names(n);
-    let code = accumulators(g, w.aggregates, input, COUNT_WORD);
+    let Names {
+        state: s,
+        scratch,
+        emit,
+        ..
+    } = Names::of(n);
+    let code = accumulators(g, &w.aggregates, input, COUNT_WORD);
     let (args, init, update) = (&code.args, &code.init, &code.update);
-    let encode = encode_key(g, n, w.key, input);
+    let encode = encode_key(g, n, &w.key, input);
     quote! {
         #args
         #encode
@@ -50,8 +54,12 @@ pub(super) fn push(
 
 /// End of input: every group with records is emitted, in first-seen key order.
 pub(super) fn flush(n: NodeIndex) -> TokenStream {
-    let s = state(n);
-    let [scratch, _, _, emit, _, _] = names(n);
+    let Names {
+        state: s,
+        scratch,
+        emit,
+        ..
+    } = Names::of(n);
     quote! {
         let drained = self.#s.drain();
         let mut scratch = ::std::mem::take(&mut self.#scratch);

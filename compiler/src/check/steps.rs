@@ -1,0 +1,361 @@
+//! How `.pipe` writes a step's arguments, read against the input's schema: the
+//! [`FrontEnd`] of the `.pipe` front-end. Expressions are typed here (`types.rs`), so a
+//! `.pipe` user never sees a rustc error about generated code.
+
+use std::sync::Arc;
+
+use super::spelling::did_you_mean;
+use super::types::{ExprChecker, ListUse};
+use super::PipeFront;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::ir::{AggFunc, AggregateField, Code, Field, KeySpec, RustFn, Schema, TExpr, Type};
+use crate::lower::{FrontEnd, PendingWindow, RecordArg, RecordRole, SinkSpec};
+use crate::ops::{self, OpInfo};
+use crate::parse::ast::{Expr, ExprKind, FieldInit, OpBody, OpSyntax, Span};
+
+impl FrontEnd for PipeFront<'_> {
+    type Span = Span;
+    type Step = OpSyntax;
+    const WARNINGS_ARE_ERRORS: bool = false;
+
+    fn info(name: &str) -> Option<&'static OpInfo> {
+        ops::pipe_info(name)
+    }
+
+    fn form(info: &OpInfo) -> String {
+        info.pipe.unwrap_or(info.name).to_string()
+    }
+
+    fn step_names() -> Vec<&'static str> {
+        ops::pipe_steps()
+    }
+
+    fn event_time_form() -> &'static str {
+        "with event_time(field), watermark(bounded 2s)"
+    }
+
+    fn sink_naming_help() -> String {
+        "name one explicitly: `sink other_name = csv(\"...\")`".into()
+    }
+
+    fn step_name(step: &OpSyntax) -> (String, Span) {
+        (step.name.name.clone(), step.name.span.clone())
+    }
+
+    fn step_span(step: &OpSyntax) -> Span {
+        step.span.clone()
+    }
+
+    fn place(&mut self, span: &Span) -> (Span, String) {
+        (span.clone(), self.file.location(span.start))
+    }
+
+    fn diagnostics(&mut self) -> &mut Diagnostics {
+        &mut self.diagnostics
+    }
+
+    fn no_args(&mut self, info: &OpInfo, step: &OpSyntax) -> Option<()> {
+        match &step.body {
+            OpBody::Args(args) if args.is_empty() => Some(()),
+            OpBody::Args(args) => self.report(Diagnostic::error(
+                format!("`{}` takes no arguments", info.name),
+                args[0].span.clone(),
+                "unexpected argument",
+            )),
+            _ => self.wrong_form(info, step),
+        }
+    }
+
+    fn predicate(&mut self, info: &OpInfo, step: &OpSyntax, input: &Schema) -> Option<Code> {
+        let OpBody::Args(args) = &step.body else {
+            return self.wrong_form(info, step);
+        };
+        let [cond] = args.as_slice() else {
+            return self.report(Diagnostic::error(
+                format!("`{}` takes one condition, found {}", info.name, args.len()),
+                step.span.clone(),
+                "here",
+            ));
+        };
+        let predicate = ExprChecker::new(input, &mut self.diagnostics).check(
+            cond,
+            Some(&Type::Bool),
+            ListUse::Refused,
+        )?;
+        Some(Code::Expr(predicate))
+    }
+
+    fn key(&mut self, info: &OpInfo, step: &OpSyntax, input: &Schema) -> Option<KeySpec> {
+        let OpBody::Args(args) = &step.body else {
+            return self.wrong_form(info, step);
+        };
+        if args.is_empty() {
+            return self.report(Diagnostic::error(
+                format!("`{}` needs at least one field", info.name),
+                step.span.clone(),
+                "no key",
+            ));
+        }
+        let mut indexes = Vec::new();
+        let mut ok = true;
+        for a in args {
+            let ExprKind::Name(name) = &a.kind else {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        format!("`{}` takes field names", info.name),
+                        a.span.clone(),
+                        "not a field name",
+                    )
+                    .with_help("to key by a computed value, add it as a field with `map` first"),
+                );
+                ok = false;
+                continue;
+            };
+            // The expression checker gives the unknown-field message and suggestion.
+            if ExprChecker::new(input, &mut self.diagnostics)
+                .check(a, None, ListUse::Refused)
+                .is_none()
+            {
+                ok = false;
+                continue;
+            }
+            match input.index_of(name) {
+                Some(i) => indexes.push(i),
+                None => ok = false,
+            }
+        }
+        ok.then_some(KeySpec::Fields(indexes))
+    }
+
+    fn record(
+        &mut self,
+        info: &OpInfo,
+        step: &OpSyntax,
+        input: &Schema,
+        role: RecordRole,
+    ) -> Option<RecordArg<Span>> {
+        let OpBody::Record(fields) = &step.body else {
+            return self.wrong_form(info, step);
+        };
+        if fields.is_empty() && role == RecordRole::Map {
+            return self.report(Diagnostic::error(
+                format!("`{}` must build at least one field", info.name),
+                step.span.clone(),
+                "empty record",
+            ));
+        }
+        let lists = match role {
+            RecordRole::Map => ListUse::Refused,
+            RecordRole::FlatMap => ListUse::Allowed,
+        };
+        self.record_fields(input, fields, lists)
+            .map(RecordArg::Fields)
+    }
+
+    fn closure_schema(&mut self, closure: &RustFn, _role: RecordRole) -> Arc<Schema> {
+        // `.pipe` has no closures; a record of the closure's type is the honest answer.
+        Arc::new(Schema::rust(closure.output.clone()))
+    }
+
+    fn aggregates(
+        &mut self,
+        info: &OpInfo,
+        step: &OpSyntax,
+        input: &Schema,
+    ) -> Option<Vec<(AggregateField, Span)>> {
+        let OpBody::Record(fields) = &step.body else {
+            return self.wrong_form(info, step);
+        };
+        let mut out = Vec::new();
+        let mut ok = true;
+        for f in fields {
+            match self.aggregate_field(input, f) {
+                Some(a) => out.push((a, f.name.span.clone())),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn window(&mut self, info: &OpInfo, step: &OpSyntax) -> Option<PendingWindow<Span>> {
+        let OpBody::Window(phrases) = &step.body else {
+            return self.wrong_form(info, step);
+        };
+        self.window_phrases(step, phrases)
+    }
+
+    fn stream_names(&mut self, info: &OpInfo, step: &OpSyntax) -> Option<Vec<(String, Span)>> {
+        let OpBody::Args(args) = &step.body else {
+            return self.wrong_form(info, step);
+        };
+        let mut names = Vec::new();
+        let mut ok = true;
+        for a in args {
+            match &a.kind {
+                ExprKind::Name(name) => names.push((name.clone(), a.span.clone())),
+                _ => {
+                    self.diagnostics.push(Diagnostic::error(
+                        format!("`{}` takes stream names", info.name),
+                        a.span.clone(),
+                        "not a stream name",
+                    ));
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(names)
+    }
+
+    fn sink(&mut self, info: &OpInfo, step: &OpSyntax, _input: &Schema) -> Option<SinkSpec<Span>> {
+        let OpBody::Sink { name, call } = &step.body else {
+            return self.wrong_form(info, step);
+        };
+        let (format, output) = self.sink_call(call)?;
+        Some(SinkSpec {
+            name: name.as_ref().map(|n| (n.name.clone(), n.span.clone())),
+            format,
+            output,
+            span: call.span.clone(),
+        })
+    }
+
+    fn result_schema(&mut self, columns: Vec<Field>) -> Arc<Schema> {
+        Arc::new(Schema::record(columns))
+    }
+
+    fn unify(&mut self, input: &Schema, other: &Schema, _at: &Span) -> bool {
+        input.same_records(other)
+    }
+}
+
+impl PipeFront<'_> {
+    fn report<T>(&mut self, d: Diagnostic) -> Option<T> {
+        self.diagnostics.push(d);
+        None
+    }
+
+    /// A step whose body has another shape than its operator's.
+    fn wrong_form<T>(&mut self, info: &OpInfo, step: &OpSyntax) -> Option<T> {
+        self.report(Diagnostic::error(
+            format!("`{}` is written `{}`", info.name, Self::form(info)),
+            step.span.clone(),
+            "wrong form",
+        ))
+    }
+
+    /// Checks `name: expr` fields; a bare `name` is the input field of that name.
+    fn record_fields(
+        &mut self,
+        schema: &Schema,
+        fields: &[FieldInit],
+        lists: ListUse,
+    ) -> Option<Vec<(String, TExpr, Span)>> {
+        let mut out: Vec<(String, TExpr, Span)> = Vec::new();
+        let mut ok = true;
+        for f in fields {
+            if out.iter().any(|(n, _, _)| *n == f.name.name) {
+                self.diagnostics.push(Diagnostic::error(
+                    format!("field `{}` is given twice", f.name.name),
+                    f.name.span.clone(),
+                    "duplicate field",
+                ));
+                ok = false;
+                continue;
+            }
+            let value = f.value.clone().unwrap_or_else(|| Expr {
+                kind: ExprKind::Name(f.name.name.clone()),
+                span: f.name.span.clone(),
+            });
+            match ExprChecker::new(schema, &mut self.diagnostics).check(&value, None, lists) {
+                Some(t) => out.push((f.name.name.clone(), t, value.span.clone())),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn aggregate_field(&mut self, schema: &Schema, f: &FieldInit) -> Option<AggregateField> {
+        let call = f.value.as_ref().and_then(|v| match &v.kind {
+            ExprKind::Call(name, args) => Some((name, args, v)),
+            _ => None,
+        });
+        let all = AggFunc::NAMES.join(", ");
+        let Some((fname, args, whole)) = call else {
+            let span = f
+                .value
+                .as_ref()
+                .map_or(f.name.span.clone(), |v| v.span.clone());
+            return self.report(
+                Diagnostic::error(
+                    format!("`{}` must be an aggregate function", f.name.name),
+                    span,
+                    "not an aggregate",
+                )
+                .with_help(format!("the aggregate functions are {all}")),
+            );
+        };
+        let Some(func) = AggFunc::from_name(&fname.name) else {
+            return self.report(
+                Diagnostic::error(
+                    format!("unknown aggregate function `{}`", fname.name),
+                    fname.span.clone(),
+                    "not an aggregate function",
+                )
+                .with_help(format!("the aggregate functions are {all}"))
+                .with_help_opt(did_you_mean(&fname.name, AggFunc::NAMES.iter().copied())),
+            );
+        };
+        let wanted = func.arguments();
+        if args.len() != wanted {
+            return self.report(Diagnostic::error(
+                format!(
+                    "`{}` takes {wanted} argument(s), found {}",
+                    func.name(),
+                    args.len()
+                ),
+                whole.span.clone(),
+                "here",
+            ));
+        }
+        let arg = match args.first() {
+            Some(a) => Some(ExprChecker::new(schema, &mut self.diagnostics).check(
+                a,
+                None,
+                ListUse::Refused,
+            )?),
+            None => None,
+        };
+        if let Some(a) = &arg {
+            if let Err((message, label)) = func.accepts(&a.ty) {
+                return self.report(Diagnostic::error(message, a.span.clone(), label));
+            }
+        }
+        let mut combine = None;
+        if let (Some(a), Some(c)) = (&arg, args.get(1)) {
+            // The combining expression sees the running value as `a` and the new one as `b`.
+            let pair = Schema::record(vec![
+                Field {
+                    name: "a".into(),
+                    ty: a.ty.clone(),
+                },
+                Field {
+                    name: "b".into(),
+                    ty: a.ty.clone(),
+                },
+            ]);
+            combine = Some(ExprChecker::new(&pair, &mut self.diagnostics).check(
+                c,
+                Some(&a.ty),
+                ListUse::Refused,
+            )?);
+        }
+        let ty = func.result_type(arg.as_ref().map(|a| &a.ty));
+        Some(AggregateField {
+            name: f.name.name.clone(),
+            func,
+            arg: arg.map(Code::Expr),
+            combine: combine.map(Code::Expr),
+            ty,
+        })
+    }
+}

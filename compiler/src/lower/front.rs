@@ -1,0 +1,150 @@
+//! What a front-end provides the shared lowering: its kind of place, its step syntax, and
+//! a reader for each shape of step argument.
+//!
+//! A reader reports its own syntax errors (a wrong form, an unknown field) at the user's
+//! tokens and returns `None`; the rules that hold whatever the syntax (keyed input, event
+//! time, output schemas, names) are the lowering's and the operators'.
+
+use std::sync::Arc;
+
+use petgraph::graph::DiGraph;
+
+use super::PendingWindow;
+use crate::diagnostics::Diagnostics;
+use crate::ir::{
+    AggregateField, Code, Edge, Field, KeySpec, Node, OutputLocation, RustFn, Schema, SinkFormat,
+    TExpr,
+};
+use crate::ops::OpInfo;
+use crate::parse::ast::Span as ByteSpan;
+
+/// What a record-building step (`map`, `flat_map`) makes its records with.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecordArg<S> {
+    /// Named, typed fields (`.pipe`), with where each value is written.
+    Fields(Vec<(String, TExpr, S)>),
+    /// The user's closure (`stream!`).
+    Closure(RustFn),
+}
+
+/// Which record-building step reads a [`RecordArg`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordRole {
+    /// One record per record.
+    Map,
+    /// Any number of records per record: one field is a list (`.pipe`), or the closure
+    /// returns something iterable (`stream!`).
+    FlatMap,
+}
+
+/// A sink as read: its name if given, its format and its destination.
+#[derive(Debug, Clone)]
+pub struct SinkSpec<S> {
+    /// `sink name = ...`, if given.
+    pub name: Option<(String, S)>,
+    /// How records are encoded.
+    pub format: SinkFormat,
+    /// Where they go.
+    pub output: OutputLocation,
+    /// The sink's call, where an unnamed sink is reported.
+    pub span: S,
+}
+
+/// A front-end's side of the lowering. See the module documentation.
+pub trait FrontEnd {
+    /// Where things are written: byte ranges of a `.pipe` file, or `proc_macro2::Span`s.
+    type Span: Clone + std::fmt::Debug;
+    /// One `|> ...` step as parsed.
+    type Step;
+
+    /// Whether this front-end reports warnings as errors (`stream!`: a macro cannot warn
+    /// on a stable compiler).
+    const WARNINGS_ARE_ERRORS: bool;
+
+    /// The table entry of step `name`, as this front-end names steps.
+    fn info(name: &str) -> Option<&'static OpInfo>;
+    /// How this front-end writes operator `info`, for help texts, between backticks
+    /// (several forms are joined by "`, `").
+    fn form(info: &OpInfo) -> String;
+    /// Every step name, for suggestions.
+    fn step_names() -> Vec<&'static str>;
+    /// A hint for an unknown step that is something else in this front-end.
+    fn unknown_step_help(name: &str) -> Option<String> {
+        let _ = name;
+        None
+    }
+    /// How a source declares event time, for help texts.
+    fn event_time_form() -> &'static str;
+    /// How to give a sink a name of its own.
+    fn sink_naming_help() -> String;
+    /// The step's name and where the name is written.
+    fn step_name(step: &Self::Step) -> (String, Self::Span);
+    /// Where the whole step is written.
+    fn step_span(step: &Self::Step) -> Self::Span;
+    /// The node span and the `file:line:col` of a node written at `span`.
+    fn place(&mut self, span: &Self::Span) -> (ByteSpan, String);
+    /// Where every diagnostic goes, in the order found: the front-end's readers and the
+    /// lowering report into the same list.
+    fn diagnostics(&mut self) -> &mut Diagnostics<Self::Span>;
+
+    /// A step that takes no arguments.
+    fn no_args(&mut self, info: &OpInfo, step: &Self::Step) -> Option<()>;
+
+    /// A condition on a record of `input`.
+    fn predicate(&mut self, info: &OpInfo, step: &Self::Step, input: &Schema) -> Option<Code>;
+
+    /// A key of records of `input`.
+    fn key(&mut self, info: &OpInfo, step: &Self::Step, input: &Schema) -> Option<KeySpec>;
+
+    /// How a record-building step makes its records from records of `input`.
+    fn record(
+        &mut self,
+        info: &OpInfo,
+        step: &Self::Step,
+        input: &Schema,
+        role: RecordRole,
+    ) -> Option<RecordArg<Self::Span>>;
+
+    /// The schema of records made by `closure` in `role`.
+    fn closure_schema(&mut self, closure: &RustFn, role: RecordRole) -> Arc<Schema>;
+
+    /// Aggregates over records of `input`, each with where it is written.
+    fn aggregates(
+        &mut self,
+        info: &OpInfo,
+        step: &Self::Step,
+        input: &Schema,
+    ) -> Option<Vec<(AggregateField, Self::Span)>>;
+
+    /// The window of a `window(...)` step.
+    fn window(&mut self, info: &OpInfo, step: &Self::Step) -> Option<PendingWindow<Self::Span>>;
+
+    /// The stream names a step takes (`union(a, b)`).
+    fn stream_names(
+        &mut self,
+        info: &OpInfo,
+        step: &Self::Step,
+    ) -> Option<Vec<(String, Self::Span)>>;
+
+    /// A sink step, writing records of `input`.
+    fn sink(
+        &mut self,
+        info: &OpInfo,
+        step: &Self::Step,
+        input: &Schema,
+    ) -> Option<SinkSpec<Self::Span>>;
+
+    /// The schema of result records made of `columns` (an aggregate's key, window bounds
+    /// and aggregates): a record struct, or a tuple.
+    fn result_schema(&mut self, columns: Vec<Field>) -> Arc<Schema>;
+
+    /// Whether records of `other`, merged at `at` into a stream of `input`, can be one
+    /// type. `.pipe` compares fields; `stream!` compares the types it knows, and where
+    /// rustc infers one, makes it the other and has rustc check it at `at`.
+    fn unify(&mut self, input: &Schema, other: &Schema, at: &Self::Span) -> bool;
+
+    /// Called once with the finished graph (inline: bounds on streams that fan out).
+    fn finish_graph(&mut self, graph: &DiGraph<Node, Edge>) {
+        let _ = graph;
+    }
+}

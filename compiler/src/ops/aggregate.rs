@@ -1,0 +1,302 @@
+//! `aggregate`: per key, counts, sums, extremes, averages, first and last values and
+//! reductions; on a bounded input one result per key at the end.
+//!
+//! `.pipe`: `key_by(word) |> aggregate { n: count(), top: max(price) }`; `stream!`:
+//! `key_by(|w| w.clone()) |> aggregate(count(), max(|b: &Bid| b.price))`. After a
+//! `window(...)`, the same step completes the window instead (`ops/window`).
+//!
+//! State: a segment-backed keyed table of accumulators; the key is encoded in the
+//! runtime's binary layout into a reused builder, so a lookup allocates nothing.
+
+use std::fmt;
+
+use petgraph::graph::NodeIndex;
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+use serde::Serialize;
+use weir_runtime::memory::MemoryDemand;
+
+use super::{Lower, OpInfo, OperatorDef};
+use crate::codegen::accumulators::accumulators;
+use crate::codegen::keys::{encode_key, key_outputs};
+use crate::codegen::names::{node_field, node_method};
+use crate::codegen::Gen;
+use crate::diagnostics::Diagnostic;
+use crate::ir::{
+    accumulator_offsets, describe_aggregates, AggregateField, Code, Field, KeySpec, Operator,
+    Partitioning, Plan, RustFn, Schema, StateKind, Type,
+};
+use crate::lower::{Applied, FrontEnd, Lowering, Stream};
+use crate::passes::memory::keyed_table_min_pages;
+use crate::passes::typecheck::{expr_fits, input_of};
+
+/// See the module documentation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Aggregate {
+    /// What the input is keyed by.
+    pub key: KeySpec,
+    /// The aggregates, in output order after the key columns.
+    pub aggregates: Vec<AggregateField>,
+}
+
+/// Weight of a keyed aggregation in the division of memory.
+const WEIGHT: u32 = 1;
+
+impl Lower for Aggregate {
+    const INFO: OpInfo = OpInfo {
+        name: "aggregate",
+        doc: "aggregates each key's records (per window after `window`)",
+        pipe: Some("aggregate { name: count() | sum(e) | min(e) | max(e) | avg(e) | first(e) | last(e) | reduce(e, combine), ... }"),
+        inline: &["aggregate(count(), sum(|r| value), ...)"],
+        inputs: (1, 1),
+        outputs: 1,
+        state: StateKind::Keyed,
+        completes_window: true,
+    };
+
+    fn lower<F: FrontEnd>(
+        l: &mut Lowering<F>,
+        mut input: Stream<F::Span>,
+        step: &F::Step,
+    ) -> Applied<F::Span> {
+        let Some(key) = l.require_key(&input, &Self::INFO, step) else {
+            return Applied::Broken;
+        };
+        let schema = l.schema_of(&input);
+        let Some(aggregates) = l.fe.aggregates(&Self::INFO, step, &schema) else {
+            return Applied::Broken;
+        };
+        let span = F::step_span(step);
+        if aggregates.is_empty() {
+            return l.report(
+                Diagnostic::error(
+                    "`aggregate` needs at least one aggregate",
+                    span,
+                    "nothing to compute",
+                )
+                .with_help(format!("write `{}`", F::form(&Self::INFO))),
+            );
+        }
+        let window = input.window.take();
+        let bounds = window.as_ref().is_some_and(|w| w.kind.has_bounds());
+        let Some(columns) = result_columns(l, &key, &schema, bounds, &aggregates, &span) else {
+            return Applied::Broken;
+        };
+        let out = l.fe.result_schema(columns);
+        let aggregates = aggregates.into_iter().map(|(a, _)| a).collect();
+        match window {
+            Some(w) => super::window::complete(l, input, w, key, aggregates, out),
+            None => {
+                let op = Operator::Aggregate(Aggregate { key, aggregates });
+                let node = l.add_node(op, out, &span);
+                l.connect(&input, node, 0);
+                // Results come at the end of input, when time has no meaning.
+                Applied::Stream(Stream::new(node, false))
+            }
+        }
+    }
+}
+
+/// The columns of a keyed result: the key's, the window's bounds when `bounds`, then one
+/// per aggregate; a name given twice is reported.
+fn result_columns<F: FrontEnd>(
+    l: &mut Lowering<F>,
+    key: &KeySpec,
+    input: &Schema,
+    bounds: bool,
+    aggregates: &[(AggregateField, F::Span)],
+    span: &F::Span,
+) -> Option<Vec<Field>> {
+    let mut columns = key.result_columns(input);
+    if bounds {
+        for bound in ["window_start", "window_end"] {
+            if columns.iter().any(|f| f.name == bound) {
+                l.report(Diagnostic::error(
+                    format!("key field `{bound}` would clash with the window's bound"),
+                    span.clone(),
+                    "window results have fields window_start and window_end",
+                ));
+                return None;
+            }
+            columns.push(Field {
+                name: bound.into(),
+                ty: Type::Timestamp,
+            });
+        }
+    }
+    let mut ok = true;
+    for (a, at) in aggregates {
+        if columns.iter().any(|c| c.name == a.name) {
+            l.report(Diagnostic::error(
+                format!("field `{}` is already in the output", a.name),
+                at.clone(),
+                "a key field or an earlier aggregate has this name",
+            ));
+            ok = false;
+            continue;
+        }
+        columns.push(Field {
+            name: a.name.clone(),
+            ty: a.ty.clone(),
+        });
+    }
+    ok.then_some(columns)
+}
+
+/// The type rules every keyed operator shares: the input is hash-partitioned on the key,
+/// aggregate arguments read the input, and a record schema has a column per key field,
+/// bound and aggregate.
+pub(crate) fn check_keyed(
+    plan: &Plan,
+    n: NodeIndex,
+    key: &KeySpec,
+    aggregates: &[AggregateField],
+    bounds: usize,
+) -> Result<(), String> {
+    let input = check_keyed_input(plan, n, key)?;
+    for a in aggregates {
+        if let Some(Code::Expr(e)) = &a.arg {
+            expr_fits(e, &input)?;
+        }
+    }
+    let schema = &plan.graph[n].schema;
+    if schema.rust.is_none() && schema.fields.len() != key.columns() + bounds + aggregates.len() {
+        return Err("its output schema does not match its key and aggregates".into());
+    }
+    Ok(())
+}
+
+/// The input schema of keyed node `n`, checked to arrive hash-partitioned on `key`.
+pub(crate) fn check_keyed_input(
+    plan: &Plan,
+    n: NodeIndex,
+    key: &KeySpec,
+) -> Result<std::sync::Arc<Schema>, String> {
+    let input = input_of(plan, n, 0)?;
+    let (_, edge) = plan.inputs(n)[0];
+    if edge.partitioning != Partitioning::Hash(key.partition_names(&input)) {
+        return Err("its input is not hash-partitioned on its key".into());
+    }
+    Ok(input)
+}
+
+/// The closures of a keyed operator: its key's and its aggregates'.
+pub(crate) fn keyed_closures<'a>(
+    key: &'a KeySpec,
+    aggregates: &'a [AggregateField],
+) -> Vec<&'a RustFn> {
+    let mut all: Vec<&RustFn> = key.closure().into_iter().collect();
+    for a in aggregates {
+        for code in [&a.arg, &a.combine].into_iter().flatten() {
+            all.extend(code.closure());
+        }
+    }
+    all
+}
+
+/// What a keyed table of `key` and accumulator blocks of `acc_bytes` needs at least.
+pub(crate) fn keyed_demand(
+    plan: &Plan,
+    n: NodeIndex,
+    key: &KeySpec,
+    acc_bytes: usize,
+    weight: u32,
+    extra_pages: u64,
+) -> MemoryDemand {
+    let input = plan
+        .input_schema(n, 0)
+        .unwrap_or_else(|| std::sync::Arc::new(Schema::record(Vec::new())));
+    MemoryDemand {
+        weight,
+        min_pages: keyed_table_min_pages(key, &input, acc_bytes) + extra_pages,
+    }
+}
+
+impl OperatorDef for Aggregate {
+    fn info(&self) -> &'static OpInfo {
+        &Self::INFO
+    }
+
+    fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "aggregate {{ {} }}",
+            describe_aggregates(&self.aggregates)
+        )
+    }
+
+    fn check(&self, plan: &Plan, n: NodeIndex) -> Result<(), String> {
+        check_keyed(plan, n, &self.key, &self.aggregates, 0)
+    }
+
+    fn memory(&self, plan: &Plan, n: NodeIndex) -> Option<MemoryDemand> {
+        let (_, acc) = accumulator_offsets(&self.aggregates);
+        Some(keyed_demand(plan, n, &self.key, acc, WEIGHT, 0))
+    }
+
+    fn closures(&self) -> Vec<&RustFn> {
+        keyed_closures(&self.key, &self.aggregates)
+    }
+
+    fn fields(&self, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, TokenStream)> {
+        let (_, acc_size) = accumulator_offsets(&self.aggregates);
+        let (s, k) = (node_field(n, "state"), node_field(n, "key"));
+        let memory = g.operator_memory(n);
+        vec![
+            (
+                quote!(#s: weir_runtime::state::KeyedTable),
+                quote!(#s: weir_runtime::state::KeyedTable::new(#memory, #acc_size)?),
+            ),
+            (
+                quote!(#k: weir_runtime::layout::RecordBuilder),
+                quote!(#k: weir_runtime::layout::RecordBuilder::new()),
+            ),
+        ]
+    }
+
+    fn push(&self, g: &Gen<'_>, n: NodeIndex, _port: usize, input: &Ident) -> TokenStream {
+        let code = accumulators(g, &self.aggregates, input, 0);
+        let (args, init, update) = (&code.args, &code.init, &code.update);
+        let encode = encode_key(g, n, &self.key, input);
+        let s = node_field(n, "state");
+        quote! {
+            #args
+            #encode
+            let acc = self.#s.upsert(key, |acc| { #init })?;
+            #update
+        }
+    }
+
+    fn methods(&self, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+        let out = g.var(n);
+        let mut values = key_outputs(g, n, &self.key);
+        let unused = crate::codegen::names::ident("unused");
+        values.extend(accumulators(g, &self.aggregates, &unused, 0).outputs);
+        let record = g.result_record(n, values);
+        let rest = g.emit(n, 0, &out);
+        let method = node_method(n, "finish");
+        let s = node_field(n, "state");
+        let doc = format!(
+            "End of input for the aggregate at {}: one record per key, in first-seen order.",
+            g.plan.graph[n].location
+        );
+        quote! {
+            #[doc = #doc]
+            fn #method(&mut self) -> ::core::result::Result<(), weir_runtime::JobError> {
+                let drained = self.#s.drain();
+                for (key, acc) in drained.iter() {
+                    let k = weir_runtime::layout::RecordView::new(key);
+                    let ts = i64::MIN;
+                    let #out = #record;
+                    #rest
+                }
+                ::core::result::Result::Ok(())
+            }
+        }
+    }
+
+    fn finish(&self, _g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+        let method = node_method(n, "finish");
+        quote!(self.#method()?;)
+    }
+}

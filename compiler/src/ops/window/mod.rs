@@ -1,0 +1,478 @@
+//! `window(...)`, completed by the `aggregate` after it: per key and window, the
+//! aggregates of the window's records.
+//!
+//! `.pipe`: `key_by(auction) |> window(tumbling 10s, allowed_lateness 5s, late -> late)
+//! |> aggregate { bids: count() }`; `stream!`: the same with `window(tumbling 10s, ...)`
+//! and `aggregate(count())`. Kinds: `tumbling S [offset O]`, `sliding S every P [offset
+//! O]`, `session gap G` (one file each here) and `count N`. Options: `allowed_lateness D`,
+//! `late -> name` (the side output, output port 1, carrying the window's input records)
+//! and `processing_time`.
+//!
+//! Time windows keep their accumulators in the runtime's `WindowState` and fire from the
+//! watermark (event time) or as the clock passes them (processing time). Count windows keep
+//! a count beside the accumulators in a `KeyedTable` and fire on the record that completes
+//! them. Every result goes out through the node's `emit` method, so firing, re-firing for
+//! late records, and end of input share one path.
+
+mod count;
+mod session;
+mod sliding;
+mod tumbling;
+
+use std::fmt;
+use std::sync::Arc;
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+use serde::Serialize;
+use weir_runtime::memory::MemoryDemand;
+
+use super::aggregate::{check_keyed, keyed_closures, keyed_demand};
+use super::{Lower, OpInfo, OperatorDef};
+use crate::codegen::accumulators::accumulators;
+use crate::codegen::keys::{encode_key, key_outputs};
+use crate::codegen::names::{ident, node_field, node_method};
+use crate::codegen::Gen;
+use crate::diagnostics::Diagnostic;
+use crate::ir::{
+    accumulator_offsets, describe_aggregates, AggregateField, Edge, KeySpec, Node, Operator, Plan,
+    RustFn, Schema, StateKind, TimeDomain, WindowKind, WindowProblem,
+};
+use crate::lower::{Applied, FrontEnd, Lowering, PendingWindow, Stream};
+
+/// Bytes before the accumulators in a count window's block: the count.
+pub(crate) const COUNT_WORD: usize = 8;
+
+/// Weight of a window operator: it holds a block per key and open window, so it gets twice
+/// an aggregate's share.
+const WEIGHT: u32 = 2;
+/// A time window's pages besides its key table: the first page of window nodes and the
+/// first page of timers.
+const TIME_WINDOW_EXTRA_PAGES: u64 = 2;
+
+/// See the module documentation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Window {
+    /// What the input is keyed by.
+    pub key: KeySpec,
+    /// Which windows a record belongs to.
+    pub window: WindowKind,
+    /// Event time (watermarks) or processing time (the clock).
+    pub time: TimeDomain,
+    /// How long after its end a window still takes late records, in ms.
+    pub lateness: i64,
+    /// The aggregates, in output order after the key columns (and window bounds).
+    pub aggregates: Vec<AggregateField>,
+}
+
+impl Lower for Window {
+    const INFO: OpInfo = OpInfo {
+        name: "window",
+        doc: "groups each key's records into windows, for the `aggregate` after it",
+        pipe: Some("window(tumbling 10s | sliding 10s every 5s | session gap 30s | count 100, allowed_lateness 5s, late -> name, processing_time)"),
+        inline: &["window(tumbling 10s, ...)"],
+        inputs: (1, 1),
+        outputs: 2,
+        state: StateKind::Keyed,
+        completes_window: false,
+    };
+
+    /// Reads the window and leaves it pending on the stream for `aggregate`.
+    fn lower<F: FrontEnd>(
+        l: &mut Lowering<F>,
+        input: Stream<F::Span>,
+        step: &F::Step,
+    ) -> Applied<F::Span> {
+        let key = l.require_key(&input, &Self::INFO, step);
+        let window = l.fe.window(&Self::INFO, step);
+        let (Some(_), Some(w)) = (key, window) else {
+            return Applied::Broken;
+        };
+        if !w.kind.is_valid() {
+            return l.report(Diagnostic::error(
+                "window lengths must be positive, and an offset shorter than the window's step",
+                w.kind_span,
+                "invalid window",
+            ));
+        }
+        let late_data = w.lateness > 0 || w.late.is_some();
+        if let Some(problem) = w.kind.problem(w.time, late_data, input.timed) {
+            let mut d = Diagnostic::error(problem.message(), w.span.clone(), problem.label());
+            if problem == WindowProblem::NoEventTime {
+                d = d.with_help(format!(
+                    "add `{}` to the source, or use `processing_time`",
+                    F::event_time_form()
+                ));
+            }
+            return l.report(d);
+        }
+        Applied::Stream(Stream {
+            window: Some(w),
+            name: None,
+            ..input
+        })
+    }
+}
+
+/// Completes the pending window `w` on `input` with `aggregates`, whose results have
+/// schema `out`: the window node, and its late side output bound to its name.
+pub(crate) fn complete<F: FrontEnd>(
+    l: &mut Lowering<F>,
+    input: Stream<F::Span>,
+    w: PendingWindow<F::Span>,
+    key: KeySpec,
+    aggregates: Vec<AggregateField>,
+    out: Arc<Schema>,
+) -> Applied<F::Span> {
+    let op = Operator::Window(Window {
+        key,
+        window: w.kind,
+        time: w.time,
+        lateness: w.lateness,
+        aggregates,
+    });
+    let node = l.add_node(op, out, &w.span);
+    l.connect(&input, node, 0);
+    if let Some((name, at)) = w.late {
+        let late = Stream {
+            port: 1,
+            ..Stream::new(node, input.timed)
+        };
+        l.bind(&name, at, Some(late));
+    }
+    // Results carry the window's end as their time: event time flows on.
+    let timed = w.time == TimeDomain::EventTime && w.kind.has_bounds();
+    Applied::Stream(Stream::new(node, timed))
+}
+
+impl OperatorDef for Window {
+    fn info(&self) -> &'static OpInfo {
+        &Self::INFO
+    }
+
+    fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "window({}", self.window)?;
+        if self.time == TimeDomain::ProcessingTime {
+            f.write_str(", processing_time")?;
+        }
+        if self.lateness > 0 {
+            write!(f, ", allowed_lateness {}ms", self.lateness)?;
+        }
+        write!(
+            f,
+            ") |> aggregate {{ {} }}",
+            describe_aggregates(&self.aggregates)
+        )
+    }
+
+    fn check(&self, plan: &Plan, n: NodeIndex) -> Result<(), String> {
+        let bounds = if self.window.has_bounds() { 2 } else { 0 };
+        check_keyed(plan, n, &self.key, &self.aggregates, bounds)
+    }
+
+    /// Port 1 carries the late records: the window's input records.
+    fn output_schema(&self, graph: &DiGraph<Node, Edge>, n: NodeIndex, port: usize) -> Arc<Schema> {
+        match port {
+            0 => graph[n].schema.clone(),
+            _ => crate::ir::input_schema(graph, n, 0).unwrap_or_else(|| graph[n].schema.clone()),
+        }
+    }
+
+    fn memory(&self, plan: &Plan, n: NodeIndex) -> Option<MemoryDemand> {
+        let (_, acc) = accumulator_offsets(&self.aggregates);
+        let extra = if self.window.has_bounds() {
+            TIME_WINDOW_EXTRA_PAGES
+        } else {
+            0
+        };
+        Some(keyed_demand(plan, n, &self.key, acc, WEIGHT, extra))
+    }
+
+    fn closures(&self) -> Vec<&RustFn> {
+        keyed_closures(&self.key, &self.aggregates)
+    }
+
+    fn fields(&self, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, TokenStream)> {
+        state_fields(self, g, n)
+    }
+
+    fn push(&self, g: &Gen<'_>, n: NodeIndex, _port: usize, input: &Ident) -> TokenStream {
+        push(self, g, n, input)
+    }
+
+    fn on_watermark(&self, _g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+        if !(self.window.has_bounds() && self.time == TimeDomain::EventTime) {
+            return quote!();
+        }
+        let Names {
+            watermark, fire, ..
+        } = Names::of(n);
+        quote! {
+            self.#watermark = wm;
+            self.#fire(wm)?;
+        }
+    }
+
+    fn methods(&self, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+        methods(self, g, n)
+    }
+
+    fn finish(&self, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+        finish(self, g, n)
+    }
+}
+
+/// The job's fields and methods of window node `n`.
+pub(crate) struct Names {
+    state: Ident,
+    scratch: Ident,
+    watermark: Ident,
+    late: Ident,
+    emit: Ident,
+    fire: Ident,
+    refire: Ident,
+}
+
+impl Names {
+    fn of(n: NodeIndex) -> Self {
+        Names {
+            state: node_field(n, "state"),
+            scratch: node_field(n, "scratch"),
+            watermark: node_field(n, "watermark"),
+            late: node_field(n, "late"),
+            emit: node_method(n, "emit"),
+            fire: node_method(n, "fire"),
+            refire: node_method(n, "refire"),
+        }
+    }
+}
+
+fn state_fields(w: &Window, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, TokenStream)> {
+    let (_, acc_size) = accumulator_offsets(&w.aggregates);
+    let Names {
+        state,
+        scratch,
+        watermark,
+        late,
+        ..
+    } = Names::of(n);
+    let k = node_field(n, "key");
+    let memory = g.operator_memory(n);
+    let (ty, init) = match w.window {
+        WindowKind::Count { .. } => {
+            let size = COUNT_WORD + acc_size;
+            (
+                quote!(weir_runtime::state::KeyedTable),
+                quote!(weir_runtime::state::KeyedTable::new(#memory, #size)?),
+            )
+        }
+        WindowKind::Tumbling { .. } | WindowKind::Sliding { .. } | WindowKind::Session { .. } => {
+            let lateness = w.lateness;
+            (
+                quote!(weir_runtime::state::WindowState),
+                quote!(weir_runtime::state::WindowState::new(#memory, #acc_size, #lateness)?),
+            )
+        }
+    };
+    vec![
+        (quote!(#state: #ty), quote!(#state: #init)),
+        (
+            quote!(#k: weir_runtime::layout::RecordBuilder),
+            quote!(#k: weir_runtime::layout::RecordBuilder::new()),
+        ),
+        (
+            quote!(#scratch: ::std::vec::Vec<u8>),
+            quote!(#scratch: ::std::vec::Vec::new()),
+        ),
+        (quote!(#watermark: i64), quote!(#watermark: i64::MIN)),
+        (quote!(#late: u64), quote!(#late: 0)),
+    ]
+}
+
+/// What every time-window kind needs to land a record: the state field, the key's encoding,
+/// the set-up of a new window's accumulators, and what follows once the record has a window
+/// (`slot`).
+struct Landing {
+    state: Ident,
+    encode: TokenStream,
+    init: TokenStream,
+    landed: TokenStream,
+}
+
+impl Landing {
+    /// Opens the fixed window `[start, start + SIZE)` of the key and lands the record there.
+    fn open_fixed(&self) -> TokenStream {
+        let Landing {
+            state,
+            encode,
+            init,
+            landed,
+        } = self;
+        quote! {
+            #encode
+            if let ::core::option::Option::Some(slot) = self.#state.open(key, start, start.saturating_add(SIZE), wm, |acc| { #init })? {
+                #landed
+            }
+        }
+    }
+}
+
+/// Code that adds the record in `input` to its windows.
+fn push(w: &Window, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> TokenStream {
+    let Names {
+        state: s,
+        watermark,
+        late,
+        fire,
+        refire,
+        ..
+    } = Names::of(n);
+    if let WindowKind::Count { n: count } = w.window {
+        return count::push(g, n, w, count, input);
+    }
+    let code = accumulators(g, &w.aggregates, input, 0);
+    let (args, init, update, merge) = (&code.args, &code.init, &code.update, &code.merge);
+    let clock = match w.time {
+        TimeDomain::EventTime => quote!(let wm = self.#watermark;),
+        // A processing-time record belongs to the windows of its arrival; the clock is the
+        // watermark, and windows it has passed fire first.
+        TimeDomain::ProcessingTime => quote! {
+            let ts = self.clock.now();
+            let wm = ts - 1;
+            self.#fire(wm)?;
+        },
+    };
+    let encode = encode_key(g, n, &w.key, input);
+    let landed = quote! {
+        on_time = true;
+        let acc = self.#s.acc_mut(slot);
+        #update
+        if let weir_runtime::state::WindowOutcome::Refire(slot) = self.#s.after_update(slot, wm) {
+            self.#refire(slot)?;
+        }
+    };
+    let landing = Landing {
+        state: s,
+        encode,
+        init: init.clone(),
+        landed,
+    };
+    let assign = match w.window {
+        WindowKind::Tumbling { size, offset } => tumbling::assign(&landing, size, offset),
+        WindowKind::Sliding {
+            size,
+            slide,
+            offset,
+        } => sliding::assign(&landing, size, slide, offset),
+        WindowKind::Session { gap } => session::assign(&landing, merge, gap),
+        WindowKind::Count { .. } => unreachable!("handled above"),
+    };
+    let on_late = if g.plan.outputs(n, 1).is_empty() {
+        quote!(self.#late += 1;)
+    } else {
+        g.emit(n, 1, input)
+    };
+    quote! {
+        #clock
+        #args
+        let mut on_time = false;
+        #assign
+        if !on_time {
+            #on_late
+        }
+    }
+}
+
+/// The window's methods: `emit` (one result), `fire` (everything due at a watermark) and
+/// `refire` (one window again, after a late record).
+fn methods(w: &Window, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+    let node = &g.plan.graph[n];
+    let Names {
+        state: s,
+        scratch,
+        emit,
+        fire,
+        refire,
+        ..
+    } = Names::of(n);
+    let out = g.var(n);
+    let mut values = key_outputs(g, n, &w.key);
+    let base = if w.window.has_bounds() { 0 } else { COUNT_WORD };
+    if w.window.has_bounds() {
+        values.push(quote!(start));
+        values.push(quote!(end));
+    }
+    let dummy = ident("unused");
+    values.extend(accumulators(g, &w.aggregates, &dummy, base).outputs);
+    let record = g.result_record(n, values);
+    let ts = match (w.window.has_bounds(), w.time) {
+        (true, TimeDomain::EventTime) => quote!(end.saturating_sub(1)),
+        _ => quote!(i64::MIN),
+    };
+    let rest = g.emit(n, 0, &out);
+    let doc = format!("One result of the window at {}.", node.location);
+    let emit_fn = quote! {
+        #[doc = #doc]
+        #[allow(unused_variables)]
+        fn #emit(&mut self, start: i64, end: i64, key_len: usize, bytes: &[u8]) -> ::core::result::Result<(), weir_runtime::JobError> {
+            let k = weir_runtime::layout::RecordView::new(&bytes[..key_len]);
+            let acc = &bytes[key_len..];
+            let ts = #ts;
+            let #out = #record;
+            #rest
+            ::core::result::Result::Ok(())
+        }
+    };
+    if !w.window.has_bounds() {
+        return emit_fn;
+    }
+    quote! {
+        #emit_fn
+
+        /// Emits every window due at `wm`, in order of end, then of opening.
+        fn #fire(&mut self, wm: i64) -> ::core::result::Result<(), weir_runtime::JobError> {
+            if self.#s.next_timer().is_none_or(|t| t > wm) {
+                return ::core::result::Result::Ok(());
+            }
+            let mut scratch = ::std::mem::take(&mut self.#scratch);
+            let mut result = ::core::result::Result::Ok(());
+            while let ::core::option::Option::Some(f) = self.#s.next_due(wm, &mut scratch) {
+                result = self.#emit(f.start, f.end, f.key_len, &scratch);
+                if result.is_err() {
+                    break;
+                }
+            }
+            self.#scratch = scratch;
+            result
+        }
+
+        /// Emits window `slot` again with its updated result.
+        fn #refire(&mut self, slot: u32) -> ::core::result::Result<(), weir_runtime::JobError> {
+            let mut scratch = ::std::mem::take(&mut self.#scratch);
+            let f = self.#s.copy_window(slot, &mut scratch);
+            let result = self.#emit(f.start, f.end, f.key_len, &scratch);
+            self.#scratch = scratch;
+            result
+        }
+    }
+}
+
+/// End of input for window `n`: everything still open fires, and dropped late records are
+/// reported.
+fn finish(w: &Window, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+    let Names { late, fire, .. } = Names::of(n);
+    let location = &g.plan.graph[n].location;
+    let flush = if w.window.has_bounds() {
+        quote!(self.#fire(i64::MAX)?;)
+    } else {
+        count::flush(n)
+    };
+    let message = format!("window at {location}: dropped {{}} late record(s); name a side output with `late -> stream` to keep them");
+    quote! {
+        #flush
+        if self.#late > 0 {
+            ctx.report(format!(#message, self.#late));
+        }
+    }
+}
