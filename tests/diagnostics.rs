@@ -28,6 +28,7 @@ const CASES: &[(&str, &[&str])] = &[
         "aggregate_errors",
         &["3:42", "4:20", "6:25", "6:44", "6:67", "7:22", "8:18"],
     ),
+    ("front_end_rules", &["4:71", "5:37", "6:11", "7:42"]),
 ];
 
 #[test]
@@ -81,4 +82,52 @@ fn a_missing_file_and_bad_flags_fail_cleanly() {
     let (code, _, err) = weir(&["explain", "dsl-examples/wordcount.pipe", "--memory", "64KB"]);
     assert_eq!(code, 1);
     assert!(err.contains("too small"), "{err}");
+}
+
+/// The rules `stream!` shares (tests/ui: window_after_aggregate, union_of_different_*,
+/// unknown_step_key_bi): an aggregate's results have no event time, a union's inputs
+/// carry one record type, and step and function names come from the operator table.
+#[test]
+fn the_rules_shared_with_stream_say_what_is_wrong() {
+    let (_, _, err) = weir(&["check", "tests/fixtures/errors/front_end_rules.pipe"]);
+    assert!(
+        err.contains("an event-time window needs records with event time"),
+        "{err}"
+    );
+    assert!(
+        err.contains("the input carries { user: str, ts: timestamp } and `pages` carries { user: str, page: str, ts: timestamp }"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `key_by`?"), "{err}");
+    assert!(
+        err.contains("the aggregate functions are count, sum, min, max, avg, first, last, reduce"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unknown_operator_lists_the_operators_of_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("op.pipe");
+    std::fs::write(
+        &path,
+        "source a = text(\"a.txt\");\na |> frobnicate(x) |> sink stdout();\n",
+    )
+    .unwrap();
+    let (code, _, err) = weir(&["check", path.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    for op in [
+        "filter",
+        "map",
+        "flat_map",
+        "key_by",
+        "window",
+        "aggregate",
+        "union",
+        "distinct",
+        "sink",
+    ] {
+        assert!(err.contains(op), "{op} missing from:\n{err}");
+    }
+    assert!(!err.contains("value"), "{err}");
 }

@@ -19,6 +19,8 @@ mod bids_per_10s;
 mod click_sessions;
 #[path = "../dsl-examples/rust/expensive_bids.rs"]
 mod expensive_bids;
+#[path = "../dsl-examples/rust/first_visits.rs"]
+mod first_visits;
 #[path = "../dsl-examples/rust/late_bids.rs"]
 mod late_bids;
 #[path = "../dsl-examples/rust/moving_average.rs"]
@@ -129,4 +131,17 @@ fn late_bids() {
     assert!(!late.is_empty());
     assert_eq!(inline_windows, windows);
     assert_eq!(inline_late, late);
+}
+
+#[test]
+fn first_visits() {
+    let pipe: Vec<(String, String, i64)> =
+        pipe_rows("dsl-examples/first_visits.pipe", "first_visits");
+    let inline: Vec<_> = first_visits::pipeline()
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.user, c.page, c.ts))
+        .collect();
+    assert!(!pipe.is_empty());
+    assert_eq!(inline, pipe);
 }

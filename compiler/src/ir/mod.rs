@@ -7,14 +7,15 @@ mod rust;
 mod state_layout;
 mod types;
 
-/// The operator of a node: see the registry in `crate::ops`.
-pub use crate::ops::Operator;
+/// The operator of a node, and the payloads of sources and sinks: see the registry in
+/// `crate::ops`.
+pub use crate::ops::{Operator, SinkOp, SourceOp};
 pub use expr::{Func, Literal, TExpr, TExprKind};
 pub use graph::{input_schema, output_schema, Chain, Edge, Node, Partitioning, Plan, StateKind};
 pub(crate) use operator::describe_aggregates;
 pub use operator::{
-    AggFunc, AggregateField, EventTime, InputLocation, OnError, OutputLocation, SinkFormat, SinkOp,
-    SourceFormat, SourceOp, TimeDomain, WatermarkSpec, WindowKind, WindowProblem,
+    AggFunc, AggregateField, EventTime, InputLocation, OnError, OutputLocation, SinkFormat,
+    SourceFormat, TimeDomain, WatermarkSpec, WindowKind, WindowProblem,
 };
 pub use rust::{source_var_name, Code, KeySpec, RustCode, RustFn, RustType};
 pub use state_layout::{accumulator_offsets, KeyLayout};

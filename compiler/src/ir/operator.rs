@@ -182,58 +182,6 @@ pub enum WatermarkSpec {
     Ascending,
 }
 
-/// A source: a format read from a location, with a bad-record policy.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SourceOp {
-    /// The stream's name, also the key of `--input NAME=PATH`.
-    pub name: String,
-    /// How records are encoded.
-    pub format: SourceFormat,
-    /// Where they are read from.
-    pub input: InputLocation,
-    /// What to do with a record that does not decode.
-    pub on_error: OnError,
-    /// Event time, if declared.
-    pub event_time: Option<EventTime>,
-}
-
-impl SourceOp {
-    /// `csv("bids.csv", ...) with event_time(ts), ...`.
-    pub(crate) fn describe(&self) -> String {
-        let at = match &self.input {
-            InputLocation::Path(p) => format!("{p:?}"),
-            InputLocation::Stdin => "stdin".into(),
-            InputLocation::Program => String::new(),
-        };
-        let kind = match &self.format {
-            SourceFormat::Iter(r) => format!("iter({r})"),
-            SourceFormat::Text => format!("text({at})"),
-            SourceFormat::Jsonl => format!("jsonl({at})"),
-            SourceFormat::Csv { header, delimiter } => format!(
-                "csv({at}, header: {header}, delimiter: {:?})",
-                char::from(*delimiter)
-            ),
-        };
-        match &self.event_time {
-            None => kind,
-            Some(et) => {
-                let wm = match et.watermark {
-                    WatermarkSpec::Bounded(ms) => format!("bounded {ms}ms"),
-                    WatermarkSpec::Ascending => "ascending".into(),
-                };
-                let idle = et
-                    .idle
-                    .map(|ms| format!(", idle {ms}ms"))
-                    .unwrap_or_default();
-                format!(
-                    "{kind} with event_time({}), watermark({wm}{idle})",
-                    et.field_name
-                )
-            }
-        }
-    }
-}
-
 /// How a source's records are encoded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum SourceFormat {
@@ -272,34 +220,6 @@ pub enum OnError {
     Skip,
     /// Write to a dead-letter file and count.
     DeadLetter(String),
-}
-
-/// A sink: a format written to a location.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SinkOp {
-    /// The sink's name, the key of `--output NAME=PATH`.
-    pub name: String,
-    /// How records are encoded.
-    pub format: SinkFormat,
-    /// Where they go.
-    pub output: OutputLocation,
-}
-
-impl SinkOp {
-    /// `csv("out.csv")`, `stdout(csv)`, `collect()`.
-    pub(crate) fn describe(&self) -> String {
-        let format = match &self.format {
-            SinkFormat::Csv => "csv",
-            SinkFormat::Jsonl => "jsonl",
-            SinkFormat::Collect => return "collect()".into(),
-            SinkFormat::ForEach(r) => return format!("for_each({r})"),
-        };
-        match &self.output {
-            OutputLocation::Path(p) => format!("{format}({p:?})"),
-            OutputLocation::Stdout => format!("stdout({format})"),
-            OutputLocation::Program => format.into(),
-        }
-    }
 }
 
 /// How a sink encodes records.

@@ -385,3 +385,6 @@ impl<F: FrontEnd> Lowering<F> {
         true
     }
 }
+
+#[cfg(test)]
+mod tests;

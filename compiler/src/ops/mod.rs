@@ -9,17 +9,6 @@
 //! [`Operator`] enum and every dispatch over it, so no other code matches on the operator
 //! kind, and a new operator that forgets a hook does not compile.
 
-mod aggregate;
-mod distinct;
-mod filter;
-mod flat_map;
-mod key_by;
-mod map;
-pub(crate) mod sink;
-pub(crate) mod source;
-mod union;
-pub(crate) mod window;
-
 use std::fmt;
 use std::sync::Arc;
 
@@ -32,14 +21,6 @@ use weir_runtime::memory::MemoryDemand;
 use crate::codegen::Gen;
 use crate::ir::{Edge, Node, Plan, RustFn, Schema, StateKind};
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};
-
-pub use aggregate::Aggregate;
-pub use distinct::Distinct;
-pub use filter::Filter;
-pub use flat_map::FlatMap;
-pub use map::Map;
-pub use union::Union;
-pub use window::Window;
 
 /// What the table knows of an operator before there is one: its names, how each front-end
 /// writes it, its ports and its state.
@@ -149,19 +130,27 @@ pub(crate) trait Lower {
 }
 
 /// The table. `nodes` are operators that become graph nodes (a variant of [`Operator`]
-/// each); `steps` are pipeline steps that only change the stream (`key_by`).
+/// each, its payload `module::Type` in `ops/module.rs` or `ops/module/mod.rs`); `steps`
+/// are pipeline steps that only change the stream (`key_by`). Each line declares its
+/// module too, so a new operator is its file and one line here.
 macro_rules! registry {
     (
-        nodes { $($variant:ident => $ty:ty,)* }
-        steps { $($step:ty,)* }
+        nodes { $($variant:ident => $module:ident :: $ty:ident,)* }
+        steps { $($smodule:ident :: $step:ident,)* }
     ) => {
+        $(
+            pub(crate) mod $module;
+            pub use $module::$ty;
+        )*
+        $(pub(crate) mod $smodule;)*
+
         /// What a node does: one variant per registered operator, its payload defined in
         /// the operator's file.
         #[derive(Debug, Clone, PartialEq, Serialize)]
         pub enum Operator {
             $(
                 #[doc = concat!("See [`", stringify!($ty), "`].")]
-                $variant($ty),
+                $variant($module::$ty),
             )*
         }
 
@@ -175,7 +164,10 @@ macro_rules! registry {
         }
 
         /// Every registered operator and step, in table order.
-        pub static TABLE: &[&OpInfo] = &[$(&<$ty as Lower>::INFO,)* $(&<$step as Lower>::INFO,)*];
+        pub static TABLE: &[&OpInfo] = &[
+            $(&<$module::$ty as Lower>::INFO,)*
+            $(&<$smodule::$step as Lower>::INFO,)*
+        ];
 
         /// Lowers `step`, an application of the operator `info`; `None` when `info` is
         /// not in the table.
@@ -186,13 +178,13 @@ macro_rules! registry {
             step: &F::Step,
         ) -> Option<Applied<F::Span>> {
             $(
-                if info.name == <$ty as Lower>::INFO.name {
-                    return Some(<$ty as Lower>::lower(l, input, step));
+                if info.name == <$module::$ty as Lower>::INFO.name {
+                    return Some(<$module::$ty as Lower>::lower(l, input, step));
                 }
             )*
             $(
-                if info.name == <$step as Lower>::INFO.name {
-                    return Some(<$step as Lower>::lower(l, input, step));
+                if info.name == <$smodule::$step as Lower>::INFO.name {
+                    return Some(<$smodule::$step as Lower>::lower(l, input, step));
                 }
             )*
             None
@@ -202,15 +194,15 @@ macro_rules! registry {
 
 registry! {
     nodes {
-        Source => crate::ir::SourceOp,
-        Filter => Filter,
-        Map => Map,
-        FlatMap => FlatMap,
-        Aggregate => Aggregate,
-        Window => Window,
-        Union => Union,
-        Distinct => Distinct,
-        Sink => crate::ir::SinkOp,
+        Source => source::SourceOp,
+        Filter => filter::Filter,
+        Map => map::Map,
+        FlatMap => flat_map::FlatMap,
+        Aggregate => aggregate::Aggregate,
+        Window => window::Window,
+        Union => union::Union,
+        Distinct => distinct::Distinct,
+        Sink => sink::SinkOp,
     }
     steps {
         key_by::KeyBy,
@@ -280,7 +272,7 @@ pub(crate) fn key_by_info() -> &'static OpInfo {
 
 /// The table entry of `sink`.
 pub(crate) fn sink_info() -> &'static OpInfo {
-    &<crate::ir::SinkOp as Lower>::INFO
+    &<SinkOp as Lower>::INFO
 }
 
 #[cfg(test)]

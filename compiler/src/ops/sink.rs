@@ -10,13 +10,43 @@ use std::fmt;
 use petgraph::graph::NodeIndex;
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
+use serde::Serialize;
 
 use super::{Lower, OpInfo, OperatorDef};
 use crate::codegen::names::{field_ident, node_field};
 use crate::codegen::Gen;
-use crate::ir::{Operator, OutputLocation, Plan, RustFn, SinkFormat, SinkOp, StateKind, Type};
+
+use crate::ir::{Operator, OutputLocation, Plan, RustFn, SinkFormat, StateKind, Type};
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};
 use crate::passes::typecheck::{input_of, same};
+
+/// A sink: a format written to a location.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SinkOp {
+    /// The sink's name, the key of `--output NAME=PATH`.
+    pub name: String,
+    /// How records are encoded.
+    pub format: SinkFormat,
+    /// Where they go.
+    pub output: OutputLocation,
+}
+
+impl SinkOp {
+    /// `csv("out.csv")`, `stdout(csv)`, `collect()`.
+    pub(crate) fn summary(&self) -> String {
+        let format = match &self.format {
+            SinkFormat::Csv => "csv",
+            SinkFormat::Jsonl => "jsonl",
+            SinkFormat::Collect => return "collect()".into(),
+            SinkFormat::ForEach(r) => return format!("for_each({r})"),
+        };
+        match &self.output {
+            OutputLocation::Path(p) => format!("{format}({p:?})"),
+            OutputLocation::Stdout => format!("stdout({format})"),
+            OutputLocation::Program => format.into(),
+        }
+    }
+}
 
 impl Lower for SinkOp {
     const INFO: OpInfo = OpInfo {
@@ -77,7 +107,7 @@ impl OperatorDef for SinkOp {
     }
 
     fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "sink {} = {}", self.name, self.describe())
+        write!(f, "sink {} = {}", self.name, self.summary())
     }
 
     fn check(&self, plan: &Plan, n: NodeIndex) -> Result<(), String> {

@@ -15,16 +15,70 @@ use std::fmt;
 use petgraph::graph::NodeIndex;
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
+use serde::Serialize;
 
 use super::{Lower, OpInfo, OperatorDef};
 use crate::codegen::names::{chain_input, chain_watermark, field_ident, ident, node_method};
 use crate::codegen::rust_code::source_var;
 use crate::codegen::Gen;
+
 use crate::ir::{
-    InputLocation, OnError, Operator, Plan, RustFn, SourceFormat, SourceOp, StateKind, Type,
+    EventTime, InputLocation, OnError, Operator, Plan, RustFn, SourceFormat, StateKind, Type,
     WatermarkSpec,
 };
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};
+
+/// A source: a format read from a location, with a bad-record policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceOp {
+    /// The stream's name, also the key of `--input NAME=PATH`.
+    pub name: String,
+    /// How records are encoded.
+    pub format: SourceFormat,
+    /// Where they are read from.
+    pub input: InputLocation,
+    /// What to do with a record that does not decode.
+    pub on_error: OnError,
+    /// Event time, if declared.
+    pub event_time: Option<EventTime>,
+}
+
+impl SourceOp {
+    /// `csv("bids.csv", ...) with event_time(ts), ...`.
+    pub(crate) fn summary(&self) -> String {
+        let at = match &self.input {
+            InputLocation::Path(p) => format!("{p:?}"),
+            InputLocation::Stdin => "stdin".into(),
+            InputLocation::Program => String::new(),
+        };
+        let kind = match &self.format {
+            SourceFormat::Iter(r) => format!("iter({r})"),
+            SourceFormat::Text => format!("text({at})"),
+            SourceFormat::Jsonl => format!("jsonl({at})"),
+            SourceFormat::Csv { header, delimiter } => format!(
+                "csv({at}, header: {header}, delimiter: {:?})",
+                char::from(*delimiter)
+            ),
+        };
+        match &self.event_time {
+            None => kind,
+            Some(et) => {
+                let wm = match et.watermark {
+                    WatermarkSpec::Bounded(ms) => format!("bounded {ms}ms"),
+                    WatermarkSpec::Ascending => "ascending".into(),
+                };
+                let idle = et
+                    .idle
+                    .map(|ms| format!(", idle {ms}ms"))
+                    .unwrap_or_default();
+                format!(
+                    "{kind} with event_time({}), watermark({wm}{idle})",
+                    et.field_name
+                )
+            }
+        }
+    }
+}
 
 impl Lower for SourceOp {
     const INFO: OpInfo = OpInfo {
@@ -59,7 +113,7 @@ impl OperatorDef for SourceOp {
     }
 
     fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "source {} = {}", self.name, self.describe())
+        write!(f, "source {} = {}", self.name, self.summary())
     }
 
     fn check(&self, plan: &Plan, n: NodeIndex) -> Result<(), String> {

@@ -34,3 +34,95 @@ pub fn optimize(plan: &mut Plan) -> Diagnostics {
     }
     all
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostics::SourceFile;
+    use crate::ir::Partitioning;
+
+    fn logical(text: &str) -> Plan {
+        let file = SourceFile::new("t.pipe", text);
+        crate::logical(&file).expect("checks").0
+    }
+
+    const LATE: &str = "schema B { a: u64, ts: timestamp }
+        source b: B = csv(\"b.csv\") with event_time(ts);
+        b |> filter(a > 0) |> key_by(a) |> window(tumbling 1s, late -> l)
+          |> aggregate { n: count() } |> map { a, n } |> sink csv(\"o.csv\");
+        l |> key_by(a) |> distinct() |> sink csv(\"l.csv\");";
+
+    #[test]
+    fn chaining_fuses_forward_edges_and_breaks_at_exchanges_and_side_outputs() {
+        let mut plan = logical(LATE);
+        assert!(!ChainingPass.run(&mut plan).has_errors());
+        let chains: Vec<Vec<&str>> = plan
+            .chains
+            .iter()
+            .map(|c| c.nodes.iter().map(|&n| plan.graph[n].op.kind()).collect())
+            .collect();
+        // source -> filter fuse; the hash edge starts the window's chain; the window has
+        // two outputs, so neither consumer joins it; map -> sink fuse.
+        assert_eq!(
+            chains,
+            [
+                vec!["source", "filter"],
+                vec!["window"],
+                vec!["map", "sink"],
+                vec!["distinct", "sink"],
+            ]
+        );
+    }
+
+    #[test]
+    fn memory_states_a_demand_for_each_stateful_operator() {
+        let mut plan = logical(LATE);
+        assert!(!optimize(&mut plan).has_errors());
+        let demand = |kind: &str| {
+            plan.graph
+                .node_weights()
+                .find(|n| n.op.kind() == kind)
+                .and_then(|n| n.memory)
+        };
+        let (window, distinct) = (demand("window").unwrap(), demand("distinct").unwrap());
+        assert!(window.weight > distinct.weight);
+        assert!(
+            window.min_pages > distinct.min_pages,
+            "windows add timer pages"
+        );
+        assert_eq!(demand("map"), None);
+    }
+
+    #[test]
+    fn type_check_reports_a_keyed_operator_fed_without_its_key_as_a_compiler_bug() {
+        let mut plan = logical(LATE);
+        assert!(!TypeCheckPass.run(&mut plan).has_errors());
+        for e in plan.graph.edge_weights_mut() {
+            e.partitioning = Partitioning::Forward;
+        }
+        let d = TypeCheckPass.run(&mut plan);
+        let messages: Vec<&str> = d.iter().map(|d| d.message.as_str()).collect();
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("internal compiler error in `window`")
+                    && m.contains("not hash-partitioned")),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn type_check_reports_ports_the_operator_does_not_have() {
+        let mut plan = logical(LATE);
+        for e in plan.graph.edge_weights_mut() {
+            if e.from_port == 0 {
+                e.from_port = 2;
+            }
+        }
+        let d = TypeCheckPass.run(&mut plan);
+        assert!(
+            d.iter().any(|d| d.message.contains("no output port 2")),
+            "{d:?}"
+        );
+    }
+}
