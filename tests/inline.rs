@@ -162,3 +162,26 @@ fn bad_csv_records_follow_the_sources_policy() {
     assert!(error.contains("inline-bad-records.csv:3"), "{error}");
     assert!(error.contains("field `auction`"), "{error}");
 }
+
+#[test]
+fn an_inline_job_names_its_operators_at_their_place_in_this_file() {
+    let v = vec![1u64, 2, 2, 3];
+    let job = weir::stream! {
+        source iter(v)
+        |> key_by(|x: &u64| *x)
+        |> distinct()
+        |> key_by(|x: &u64| x % 2)
+        |> aggregate(count())
+        |> collect()
+    };
+    let table = job.explain(&weir::JobConfig::default()).unwrap();
+    let line = line!();
+    // The steps are written 6 and 4 lines above `line!()`, at column 12.
+    let distinct = format!("distinct at {}:{}:12", file!(), line - 6);
+    let aggregate = format!("aggregate at {}:{}:12", file!(), line - 4);
+    assert!(table.contains(&distinct), "{distinct} in\n{table}");
+    assert!(table.contains(&aggregate), "{aggregate} in\n{table}");
+    let mut counts = job.run().unwrap();
+    counts.sort();
+    assert_eq!(counts, vec![(0, 1), (1, 2)]);
+}

@@ -52,6 +52,12 @@ where
         InlineJob { spec, body }
     }
 
+    /// The job's stateful operators, each at its place in the program's source
+    /// (`aggregate at src/main.rs:12:9`), with its memory budget under `config`.
+    pub fn explain(&self, config: &JobConfig) -> Result<String, JobError> {
+        self.spec.budgets(config.memory)
+    }
+
     /// Runs the job with the default configuration and returns what its `collect()` sinks
     /// gathered (`()` without one, a tuple for several).
     pub fn run(self) -> Result<T, JobError> {

@@ -25,6 +25,31 @@ pub struct JobSpec {
     pub operators: &'static [StatefulOperator],
 }
 
+impl JobSpec {
+    /// Each stateful operator, where it is written, and its budget under `memory` bytes: the
+    /// part of `weir explain` a built job can tell by itself.
+    pub fn budgets(&self, memory: u64) -> Result<String, JobError> {
+        let demands: Vec<MemoryDemand> = self.operators.iter().map(|o| o.demand).collect();
+        let pages = divide_memory(memory, DEFAULT_PAGE_SIZE, &demands)
+            .map_err(|e| JobError::Config(e.to_string()))?;
+        let mut out = format!(
+            "job `{}`: {} stateful operator(s), memory {}\n",
+            self.name,
+            self.operators.len(),
+            format_bytes(memory)
+        );
+        for (op, pages) in self.operators.iter().zip(pages) {
+            out.push_str(&format!(
+                "{}: {} ({pages} pages, min {})\n",
+                op.name,
+                format_bytes(pages * DEFAULT_PAGE_SIZE as u64),
+                op.demand.min_pages
+            ));
+        }
+        Ok(out)
+    }
+}
+
 /// A stateful operator of a job: its id, its name in messages, and what it asks of memory.
 #[derive(Debug, Clone, Copy)]
 pub struct StatefulOperator {

@@ -126,6 +126,16 @@ impl Schema {
         }
     }
 
+    /// How many columns a record has, where the compiler knows: its fields, or the
+    /// elements of a Rust tuple; `None` for an opaque Rust type.
+    pub fn columns(&self) -> Option<usize> {
+        match &self.rust {
+            None => Some(self.fields.len()),
+            Some(super::RustType::Tuple(elements)) => Some(elements.len()),
+            Some(_) => None,
+        }
+    }
+
     /// Whether records of both schemas are of one type: the same fields, or the same Rust
     /// type.
     pub fn same_records(&self, other: &Schema) -> bool {
