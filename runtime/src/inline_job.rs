@@ -75,6 +75,7 @@ where
         };
         let mut ctx = JobContext::new(self.spec, args)?;
         let result = (self.body)(&mut ctx);
+        let result = ctx.commit_or_discard(result);
         ctx.print_report();
         result
     }

@@ -5,7 +5,8 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use crate::io::{InputSpec, OutputSpec};
+use crate::io::files::{self, FileRole, FileUse, ResolvedUse};
+use crate::io::{InputSpec, OutputSpec, PendingOutputs};
 use crate::memory::{
     divide_memory, format_bytes, parse_bytes, MemoryDemand, OperatorMemory, SegmentPool,
     DEFAULT_MEMORY, DEFAULT_PAGE_SIZE,
@@ -23,6 +24,8 @@ pub struct JobSpec {
     pub sinks: &'static [&'static str],
     /// Its stateful operators, in the compiler's order (the order budgets are divided in).
     pub operators: &'static [StatefulOperator],
+    /// Every file it reads or writes, checked before anything is written.
+    pub files: &'static [FileUse],
 }
 
 impl JobSpec {
@@ -152,6 +155,8 @@ pub struct JobContext {
     pool: Arc<SegmentPool>,
     /// Each stateful operator's id and budget in pages.
     budgets: Vec<(usize, u64)>,
+    /// Outputs written but not yet committed.
+    outputs: PendingOutputs,
     report: Vec<String>,
     progress: bool,
 }
@@ -173,9 +178,12 @@ impl JobContext {
             JobError::Config(format!("{e} ({})", each.join("; ")))
         })?;
         let budgets = spec.operators.iter().map(|o| o.id).zip(pages).collect();
+        let uses: Vec<ResolvedUse> = spec.files.iter().map(|u| resolve(u, &args)).collect();
+        files::check(&uses)?;
         Ok(JobContext {
             pool: SegmentPool::new(args.memory, DEFAULT_PAGE_SIZE),
             budgets,
+            outputs: PendingOutputs::default(),
             args,
             report: Vec::new(),
             progress: std::io::stderr().is_terminal(),
@@ -184,18 +192,18 @@ impl JobContext {
 
     /// Where source `name` reads from: `--input name=PATH` if given, else `default`.
     pub fn input(&self, name: &str, default: InputSpec) -> InputSpec {
-        match self.args.inputs.iter().rev().find(|(n, _)| n == name) {
-            Some((_, p)) if p == "-" => InputSpec::Stdin,
-            Some((_, p)) => InputSpec::File(p.clone()),
+        match overridden(&self.args.inputs, name) {
+            Some(Some(p)) => InputSpec::File(p.to_string()),
+            Some(None) => InputSpec::Stdin,
             None => default,
         }
     }
 
     /// Where sink `name` writes to: `--output name=PATH` if given, else `default`.
     pub fn output(&self, name: &str, default: OutputSpec) -> OutputSpec {
-        match self.args.outputs.iter().rev().find(|(n, _)| n == name) {
-            Some((_, p)) if p == "-" => OutputSpec::Stdout,
-            Some((_, p)) => OutputSpec::File(p.clone()),
+        match overridden(&self.args.outputs, name) {
+            Some(Some(p)) => OutputSpec::File(p.to_string()),
+            Some(None) => OutputSpec::Stdout,
             None => default,
         }
     }
@@ -218,6 +226,23 @@ impl JobContext {
                 ))
             })?;
         Ok(self.pool.operator(name, location, *pages))
+    }
+
+    /// The job's outputs, written aside until the job commits them.
+    pub fn outputs(&self) -> &PendingOutputs {
+        &self.outputs
+    }
+
+    /// Ends the job: `result` ok commits every output (renames it over its target), an
+    /// error discards them, leaving the previous results.
+    pub fn commit_or_discard<T>(&self, result: Result<T, JobError>) -> Result<T, JobError> {
+        match result {
+            Ok(v) => self.outputs.commit().map(|()| v),
+            Err(e) => {
+                self.outputs.discard();
+                Err(e)
+            }
+        }
     }
 
     /// Adds a line to the report printed on stderr at the end of the run.
@@ -253,10 +278,38 @@ impl JobContext {
     }
 }
 
+/// The last `NAME=PATH` override of `name` in `pairs`: `Some(None)` for `-` (a std
+/// stream), `None` when not overridden.
+fn overridden<'a>(pairs: &'a [(String, String)], name: &str) -> Option<Option<&'a str>> {
+    pairs
+        .iter()
+        .rev()
+        .find(|(n, _)| n == name)
+        .map(|(_, p)| (p != "-").then_some(p.as_str()))
+}
+
+/// Where a file use points after `--input`/`--output`.
+fn resolve(u: &FileUse, args: &JobArgs) -> ResolvedUse {
+    let path = match u.role {
+        FileRole::Input => overridden(&args.inputs, u.name),
+        FileRole::Output => overridden(&args.outputs, u.name),
+        FileRole::DeadLetter => None,
+    }
+    .map_or_else(|| u.path.map(String::from), |p| p.map(String::from));
+    ResolvedUse {
+        role: u.role,
+        name: u.name.to_string(),
+        path,
+    }
+}
+
 /// The `main` of a generated job: reads the command line, runs `body`, prints the report
 /// and any error on stderr, and returns the exit code (0, 1 for a failed job, 2 for bad
 /// arguments).
-pub fn run_main(spec: &JobSpec, body: fn(&mut JobContext) -> Result<(), JobError>) -> ExitCode {
+pub fn run_main(
+    spec: &'static JobSpec,
+    body: fn(&mut JobContext) -> Result<(), JobError>,
+) -> ExitCode {
     let ctx =
         JobArgs::parse(std::env::args().skip(1), spec).and_then(|args| JobContext::new(spec, args));
     let mut ctx = match ctx {
@@ -266,7 +319,9 @@ pub fn run_main(spec: &JobSpec, body: fn(&mut JobContext) -> Result<(), JobError
             return ExitCode::from(e.exit_code());
         }
     };
+    crate::signals::discard_outputs_on_interrupt(spec.name, ctx.outputs().clone());
     let result = body(&mut ctx);
+    let result = ctx.commit_or_discard(result);
     ctx.print_report();
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -286,6 +341,7 @@ mod tests {
         sources: &["lines"],
         sinks: &["counts"],
         operators: &[],
+        files: &[],
     };
 
     fn parse(args: &[&str]) -> Result<JobArgs, JobError> {
@@ -321,6 +377,7 @@ mod tests {
             name: "k",
             sources: &[],
             sinks: &[],
+            files: &[],
             operators: &[
                 StatefulOperator {
                     id: 7,

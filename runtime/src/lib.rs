@@ -23,6 +23,7 @@ pub mod job;
 pub mod layout;
 pub mod memory;
 pub mod record;
+mod signals;
 pub mod state;
 pub mod time;
 

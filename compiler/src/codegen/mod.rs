@@ -18,7 +18,7 @@ use petgraph::graph::NodeIndex;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::ir::{Operator, Plan};
+use crate::ir::{InputLocation, OnError, OutputLocation, Plan, SinkOp, SourceOp};
 use crate::ops::source;
 use records::RecordTypes;
 
@@ -172,24 +172,23 @@ impl Gen<'_> {
 
     fn spec(&self) -> TokenStream {
         let name = &self.plan.name;
-        let sources: Vec<&str> = self
+        let sources: Vec<&SourceOp> = self
             .plan
             .graph
             .node_weights()
-            .filter_map(|n| match &n.op {
-                Operator::Source(s) => Some(s.name.as_str()),
-                _ => None,
-            })
+            .filter_map(|n| n.op.payload::<SourceOp>())
             .collect();
-        let sinks: Vec<&str> = self
+        let sinks: Vec<&SinkOp> = self
             .plan
             .graph
             .node_weights()
-            .filter_map(|n| match &n.op {
-                Operator::Sink(s) => Some(s.name.as_str()),
-                _ => None,
-            })
+            .filter_map(|n| n.op.payload::<SinkOp>())
             .collect();
+        let files = files(&sources, &sinks);
+        let (sources, sinks) = (
+            sources.iter().map(|s| s.name.as_str()),
+            sinks.iter().map(|s| s.name.as_str()),
+        );
         let operators = self.plan.stateful_nodes().into_iter().map(|n| {
             let node = &self.plan.graph[n];
             let d = node
@@ -211,7 +210,40 @@ impl Gen<'_> {
                 sources: &[#(#sources),*],
                 sinks: &[#(#sinks),*],
                 operators: &[#(#operators),*],
+                files: &[#(#files),*],
             };
         }
     }
+}
+
+/// The spec's list of files: what each source reads (and where its dead letters go) and
+/// what each sink writes, for the job to check before it writes anything.
+fn files(sources: &[&SourceOp], sinks: &[&SinkOp]) -> Vec<TokenStream> {
+    let file_use = |role: &str, name: &str, path: Option<&str>| {
+        let role = names::ident(role);
+        let path = match path {
+            Some(p) => quote!(::core::option::Option::Some(#p)),
+            None => quote!(::core::option::Option::None),
+        };
+        quote!(weir_runtime::io::FileUse { role: weir_runtime::io::FileRole::#role, name: #name, path: #path })
+    };
+    let mut out = Vec::new();
+    for s in sources {
+        match &s.input {
+            InputLocation::Path(p) => out.push(file_use("Input", &s.name, Some(p))),
+            InputLocation::Stdin => out.push(file_use("Input", &s.name, None)),
+            InputLocation::Program => {}
+        }
+        if let OnError::DeadLetter(p) = &s.on_error {
+            out.push(file_use("DeadLetter", &s.name, Some(p)));
+        }
+    }
+    for s in sinks {
+        match &s.output {
+            OutputLocation::Path(p) => out.push(file_use("Output", &s.name, Some(p))),
+            OutputLocation::Stdout => out.push(file_use("Output", &s.name, None)),
+            OutputLocation::Program => {}
+        }
+    }
+    out
 }

@@ -8,6 +8,7 @@
 //! waits for its `aggregate`, nothing follows a sink), keys, event time, side outputs,
 //! nodes and edges. So the two front-ends cannot disagree about a rule.
 
+mod files;
 mod front;
 mod stream;
 
@@ -40,6 +41,8 @@ pub struct Lowering<F: FrontEnd> {
     streams: HashMap<String, Binding<F::Span>>,
     order: Vec<String>,
     sinks: HashMap<String, F::Span>,
+    /// Where each node is written, by node index.
+    spans: Vec<F::Span>,
 }
 
 impl<F: FrontEnd> Lowering<F> {
@@ -51,6 +54,7 @@ impl<F: FrontEnd> Lowering<F> {
             streams: HashMap::new(),
             order: Vec::new(),
             sinks: HashMap::new(),
+            spans: Vec::new(),
         }
     }
 
@@ -254,6 +258,7 @@ impl<F: FrontEnd> Lowering<F> {
                 );
             }
         }
+        self.check_files();
         let has_sink = self
             .graph
             .node_weights()
@@ -302,6 +307,7 @@ impl<F: FrontEnd> Lowering<F> {
 
     /// Adds a node for `op` with output `schema`, written at `span`.
     pub fn add_node(&mut self, op: Operator, schema: Arc<Schema>, span: &F::Span) -> NodeIndex {
+        self.spans.push(span.clone());
         let (span, location) = self.fe.place(span);
         let state = op.info().state;
         self.graph.add_node(Node {

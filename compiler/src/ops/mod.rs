@@ -161,6 +161,14 @@ macro_rules! registry {
                     $(Operator::$variant(op) => op,)*
                 }
             }
+
+            /// The payload if the operator is a `T` (`op.payload::<SourceOp>()`), so code
+            /// that needs one kind asks for it without matching on the kind.
+            pub fn payload<T: 'static>(&self) -> Option<&T> {
+                match self {
+                    $(Operator::$variant(op) => (op as &dyn std::any::Any).downcast_ref::<T>(),)*
+                }
+            }
         }
 
         /// Every registered operator and step, in table order.

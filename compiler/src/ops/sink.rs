@@ -215,7 +215,8 @@ pub(crate) fn collected(g: &Gen<'_>) -> TokenStream {
         .graph
         .node_indices()
         .filter(|&n| {
-            matches!(&g.plan.graph[n].op, Operator::Sink(s) if s.format == SinkFormat::Collect)
+            let sink = g.plan.graph[n].op.payload::<SinkOp>();
+            sink.is_some_and(|s| s.format == SinkFormat::Collect)
         })
         .map(|n| node_field(n, "sink"))
         .collect();

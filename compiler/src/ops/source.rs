@@ -23,7 +23,7 @@ use crate::codegen::rust_code::source_var;
 use crate::codegen::Gen;
 
 use crate::ir::{
-    EventTime, InputLocation, OnError, Operator, Plan, RustFn, SourceFormat, StateKind, Type,
+    EventTime, InputLocation, OnError, Plan, RustFn, SourceFormat, StateKind, Type,
     WatermarkSpec,
 };
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};
@@ -151,10 +151,7 @@ pub(crate) fn sources<'g>(g: &'g Gen<'_>) -> impl Iterator<Item = (NodeIndex, &'
     g.plan
         .graph
         .node_indices()
-        .filter_map(move |n| match &g.plan.graph[n].op {
-            Operator::Source(s) => Some((n, s)),
-            _ => None,
-        })
+        .filter_map(move |n| g.plan.graph[n].op.payload::<SourceOp>().map(|s| (n, s)))
 }
 
 /// The decoders of every CSV source: a CSV row to the source's record struct, borrowing

@@ -114,7 +114,7 @@ impl Lower for Union {
 /// walking back through single-input operators.
 fn idle_behind(plan: &Plan, mut n: NodeIndex) -> Option<i64> {
     loop {
-        if let Operator::Source(s) = &plan.graph[n].op {
+        if let Some(s) = plan.graph[n].op.payload::<crate::ir::SourceOp>() {
             return s.event_time.as_ref().and_then(|e| e.idle);
         }
         let mut inputs = plan.graph.neighbors_directed(n, Direction::Incoming);

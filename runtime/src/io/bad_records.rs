@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use crate::io::{OutputSpec, OutputWriter};
+use crate::io::{OutputSpec, OutputWriter, PendingOutputs};
 use crate::JobError;
 
 /// A source's policy for records it cannot decode (`with on_error(...)` in a pipeline).
@@ -58,16 +58,30 @@ pub struct BadRecords {
 }
 
 impl BadRecords {
-    /// The handler for source `source_name` reading `file`.
-    pub fn new(source_name: &str, file: &str, policy: BadRecordPolicy) -> Self {
-        BadRecords {
+    /// The handler for source `source_name` reading `file`; a dead-letter file is opened
+    /// at once (so an unwritable one is found before any record), as an output committed
+    /// with the job's others.
+    pub fn new(
+        source_name: &str,
+        file: &str,
+        policy: BadRecordPolicy,
+        outputs: &PendingOutputs,
+    ) -> Result<Self, JobError> {
+        let dead_letter = match &policy {
+            BadRecordPolicy::DeadLetter(path) => Some(OutputWriter::create(
+                &OutputSpec::File(path.clone()),
+                outputs,
+            )?),
+            BadRecordPolicy::Fail | BadRecordPolicy::Skip => None,
+        };
+        Ok(BadRecords {
             source_name: source_name.to_string(),
             file: file.to_string(),
             policy,
-            dead_letter: None,
+            dead_letter,
             count: 0,
             first: None,
-        }
+        })
     }
 
     /// The file being read, as messages name it.
@@ -94,9 +108,6 @@ impl BadRecords {
             }
             BadRecordPolicy::Skip => {}
             BadRecordPolicy::DeadLetter(path) => {
-                if self.dead_letter.is_none() {
-                    self.dead_letter = Some(OutputWriter::create(&OutputSpec::File(path.clone()))?);
-                }
                 let entry = serde_json::json!({
                     "source": self.source_name,
                     "file": self.file,
@@ -104,7 +115,12 @@ impl BadRecords {
                     "error": message,
                     "record": record,
                 });
-                let w = self.dead_letter.as_mut().expect("opened above");
+                let Some(w) = self.dead_letter.as_mut() else {
+                    return Err(JobError::Config(format!(
+                        "source `{}`: its dead-letter file is not open",
+                        self.source_name
+                    )));
+                };
                 let io_err = |source| JobError::Io {
                     action: "cannot write dead-letter file",
                     path: path.clone(),
@@ -154,7 +170,8 @@ mod tests {
 
     #[test]
     fn fail_quotes_the_record_and_its_place() {
-        let mut b = BadRecords::new("bids", "bids.csv", BadRecordPolicy::Fail);
+        let outputs = PendingOutputs::default();
+        let mut b = BadRecords::new("bids", "bids.csv", BadRecordPolicy::Fail, &outputs).unwrap();
         let e = b.reject(12, b"1,x", "field `price`: bad").unwrap_err();
         let text = e.to_string();
         assert!(text.contains("bids.csv:12"), "{text}");
@@ -163,7 +180,8 @@ mod tests {
 
     #[test]
     fn skip_counts() {
-        let mut b = BadRecords::new("bids", "bids.csv", BadRecordPolicy::Skip);
+        let outputs = PendingOutputs::default();
+        let mut b = BadRecords::new("bids", "bids.csv", BadRecordPolicy::Skip, &outputs).unwrap();
         b.reject(3, b"a", "bad").unwrap();
         b.reject(9, b"b", "bad").unwrap();
         let report = b.finish().unwrap().unwrap();
@@ -176,9 +194,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("dead/letters.jsonl");
         let policy = BadRecordPolicy::DeadLetter(path.to_string_lossy().into_owned());
-        let mut b = BadRecords::new("bids", "bids.csv", policy);
+        let outputs = PendingOutputs::default();
+        let mut b = BadRecords::new("bids", "bids.csv", policy, &outputs).unwrap();
         b.reject(4, b"4,oops", "field `price`: bad").unwrap();
         b.finish().unwrap();
+        assert!(!path.exists(), "written only when the job commits");
+        outputs.commit().unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
         assert_eq!(v["line"], 4);

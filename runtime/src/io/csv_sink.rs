@@ -32,7 +32,7 @@ impl CsvSink {
         fields: &[&str],
     ) -> Result<Self, JobError> {
         let spec = ctx.output(name, default);
-        let writer = OutputWriter::create(&spec)?;
+        let writer = OutputWriter::create(&spec, ctx.outputs())?;
         let mut sink = CsvSink {
             target: SinkTarget::new(name, &spec),
             writer: csv::WriterBuilder::new()

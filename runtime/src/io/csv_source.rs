@@ -64,7 +64,7 @@ impl CsvSource {
             record: csv::ByteRecord::new(),
             columns,
             needed,
-            bad: BadRecords::new(name, &file, policy),
+            bad: BadRecords::new(name, &file, policy, ctx.outputs())?,
             progress,
             file,
         })

@@ -19,7 +19,7 @@ impl JsonlSink {
         let spec = ctx.output(name, default);
         Ok(JsonlSink {
             target: SinkTarget::new(name, &spec),
-            writer: OutputWriter::create(&spec)?,
+            writer: OutputWriter::create(&spec, ctx.outputs())?,
         })
     }
 

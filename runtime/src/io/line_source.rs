@@ -33,7 +33,7 @@ impl LineSource {
         let reader = InputReader::open(&spec)?;
         let progress = SourceProgress::new(name, reader.total(), ctx.progress_enabled());
         Ok(LineSource {
-            bad: BadRecords::new(name, spec.display_name(), policy),
+            bad: BadRecords::new(name, spec.display_name(), policy, ctx.outputs())?,
             reader,
             buf: Vec::with_capacity(1024),
             line: 0,

@@ -2,8 +2,10 @@
 //! progress reporting that every file source shares.
 
 mod bad_records;
+mod commit;
 mod csv_sink;
 mod csv_source;
+pub mod files;
 mod input;
 mod jsonl_sink;
 mod line_source;
@@ -12,8 +14,10 @@ mod progress;
 mod sink_target;
 
 pub use bad_records::{BadRecordPolicy, FieldError};
+pub use commit::PendingOutputs;
 pub use csv_sink::CsvSink;
 pub use csv_source::{CsvRow, CsvSource};
+pub use files::{FileRole, FileUse};
 pub use input::{InputReader, InputSpec};
 pub use jsonl_sink::JsonlSink;
 pub use line_source::LineSource;

@@ -3,6 +3,7 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 
+use crate::io::PendingOutputs;
 use crate::JobError;
 
 /// Where a sink writes to.
@@ -37,21 +38,12 @@ pub enum OutputWriter {
 const BUFFER: usize = 256 * 1024;
 
 impl OutputWriter {
-    /// Opens `spec` for writing, creating a file's parent folders.
-    pub fn create(spec: &OutputSpec) -> Result<Self, JobError> {
+    /// Opens `spec` for writing. A file is written as a temporary file beside it, which
+    /// `pending` renames over it when the job succeeds.
+    pub fn create(spec: &OutputSpec, pending: &PendingOutputs) -> Result<Self, JobError> {
         match spec {
             OutputSpec::File(path) => {
-                let io_err = |source| JobError::Io {
-                    action: "cannot create output",
-                    path: path.clone(),
-                    source,
-                };
-                if let Some(dir) = std::path::Path::new(path).parent() {
-                    if !dir.as_os_str().is_empty() {
-                        std::fs::create_dir_all(dir).map_err(io_err)?;
-                    }
-                }
-                let file = File::create(path).map_err(io_err)?;
+                let file: File = pending.create(path)?;
                 Ok(OutputWriter::File(BufWriter::with_capacity(BUFFER, file)))
             }
             OutputSpec::Stdout => Ok(OutputWriter::Stdout(BufWriter::with_capacity(

@@ -1,0 +1,131 @@
+//! The one commit step of a job's outputs: each file a job writes is a temporary file beside
+//! its target until the whole job has succeeded, then renamed over the target. A job that
+//! fails, or is interrupted, removes its temporary files and leaves every earlier result
+//! intact. (Checkpoints will commit here at each completed checkpoint: two-phase commit.)
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::JobError;
+
+/// Outputs written but not yet committed. Shared with the job's signal handler, which
+/// discards them when the job is interrupted.
+#[derive(Debug, Default, Clone)]
+pub struct PendingOutputs {
+    files: std::sync::Arc<Mutex<Vec<Pending>>>,
+}
+
+#[derive(Debug)]
+struct Pending {
+    /// Removed when dropped uncommitted.
+    temp: tempfile::TempPath,
+    target: PathBuf,
+}
+
+impl PendingOutputs {
+    /// A new temporary file beside `target` (its folder created), to be renamed over
+    /// `target` at [`commit`](Self::commit).
+    pub fn create(&self, target: &str) -> Result<File, JobError> {
+        let (file, temp) = temp_beside(Path::new(target))?;
+        self.lock().push(Pending {
+            temp,
+            target: PathBuf::from(target),
+        });
+        Ok(file)
+    }
+
+    /// Renames every temporary file over its target. Call only when everything was
+    /// written and flushed.
+    pub fn commit(&self) -> Result<(), JobError> {
+        for p in self.lock().drain(..) {
+            let target = p.target.display().to_string();
+            p.temp.persist(&p.target).map_err(|e| JobError::Io {
+                action: "cannot replace output",
+                path: target,
+                source: e.error,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Removes every temporary file: the job did not succeed.
+    pub fn discard(&self) {
+        self.lock().clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Pending>> {
+        // A panic while holding the lock leaves the list usable: it is only pushed to.
+        self.files.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Creates a hidden temporary file in `target`'s folder (creating the folder), so the final
+/// rename stays on one file system.
+pub(crate) fn temp_beside(target: &Path) -> Result<(File, tempfile::TempPath), JobError> {
+    let io_err = |source| JobError::Io {
+        action: "cannot create output",
+        path: target.display().to_string(),
+        source,
+    };
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(io_err)?;
+    let name = target
+        .file_name()
+        .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
+    let temp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".weir-tmp")
+        .tempfile_in(dir)
+        .map_err(io_err)?;
+    Ok(temp.into_parts())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn a_target_is_replaced_only_at_commit_and_kept_on_discard() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.csv");
+        std::fs::write(&target, "old\n").unwrap();
+        let t = target.to_str().unwrap();
+
+        let pending = PendingOutputs::default();
+        pending.create(t).unwrap().write_all(b"half").unwrap();
+        pending.discard();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "old\n");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp left"
+        );
+
+        let pending = PendingOutputs::default();
+        pending.create(t).unwrap().write_all(b"new\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "old\n");
+        pending.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new\n");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn dropping_uncommitted_outputs_removes_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("nested/out.csv");
+        {
+            let pending = PendingOutputs::default();
+            pending.create(target.to_str().unwrap()).unwrap();
+        }
+        assert!(!target.exists());
+        let left = std::fs::read_dir(dir.path().join("nested"))
+            .unwrap()
+            .count();
+        assert_eq!(left, 0);
+    }
+}

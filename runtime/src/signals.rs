@@ -1,0 +1,30 @@
+//! SIGINT and SIGTERM reach a running job (`weir run` forwards them): the job's uncommitted
+//! outputs are removed, it says so, and it exits with 128 + the signal, as a shell reports
+//! a job killed by one. The previous results stay in place. Only jobs built as programs
+//! (`run_main`) install this; an inline job leaves its host program's signals alone.
+
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+
+use crate::io::PendingOutputs;
+
+/// Watches for SIGINT and SIGTERM on a thread of its own for the rest of the process.
+pub(crate) fn discard_outputs_on_interrupt(job: &'static str, outputs: PendingOutputs) {
+    let Ok(mut signals) = Signals::new([SIGINT, SIGTERM]) else {
+        // Without a handler the default action stands: the job dies, and its temporary
+        // files (hidden, beside their targets) remain; the targets are untouched either way.
+        return;
+    };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            outputs.discard();
+            let name = if signal == SIGINT {
+                "SIGINT"
+            } else {
+                "SIGTERM"
+            };
+            eprintln!("error: job `{job}` interrupted by {name}; no output was replaced");
+            std::process::exit(128 + signal);
+        }
+    });
+}

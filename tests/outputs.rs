@@ -1,0 +1,214 @@
+//! Outputs are never lost: a job refuses to write over its own input or to write one file
+//! twice (at check time, and again at start after `--input`/`--output`), and replaces its
+//! results only when it succeeds, so a failed, refused or interrupted run leaves the
+//! previous results intact and no temporary file behind.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn check(dir: &Path, text: &str) -> (u8, String) {
+    let path = dir.join("job.pipe");
+    std::fs::write(&path, text).unwrap();
+    let run = weir_cli(&["check", path.to_str().unwrap()]);
+    (run.code, run.err)
+}
+
+/// The files in `dir`, sorted: what a run left there.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_sink_on_the_jobs_own_input_or_two_sinks_on_one_file_do_not_check() {
+    let dir = temp();
+    let (code, err) = check(
+        dir.path(),
+        "schema E { a: u64 }\nsource e: E = csv(\"same.csv\");\ne |> sink csv(\"same.csv\");\n",
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(
+            "source `e` and sink `same` use `same.csv`: the job would overwrite its own input"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("job.pipe:3:6"), "at the sink: {err}");
+
+    let (code, err) = check(
+        dir.path(),
+        "schema E { a: u64 }\nsource e: E = csv(\"in.csv\");\n\
+         e |> sink a = csv(\"o.csv\");\ne |> sink b = csv(\"./o.csv\");\n",
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("sink `a` and sink `b` both write `./o.csv`"),
+        "{err}"
+    );
+
+    let (code, err) = check(
+        dir.path(),
+        "schema E { a: u64 }\nsource e: E = csv(\"in.csv\") with on_error(dead_letter(\"o.csv\"));\n\
+         e |> sink csv(\"o.csv\");\n",
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("the dead-letter file of source `e` and sink `o` both write"),
+        "{err}"
+    );
+
+    let (code, err) = check(
+        dir.path(),
+        "source a = stdin();\nsource b = stdin();\na |> union(b) |> sink stdout();\n",
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("both read standard input"), "{err}");
+}
+
+const COPY: &str = "schema Row { id: u64 }\n\
+    source rows: Row = csv(\"in.csv\");\n\
+    rows |> sink first = csv(\"first.csv\");\n\
+    rows |> filter(id > 1) |> sink second = csv(\"second.csv\");\n";
+
+/// A job copying `in.csv` (ids 1, 2, 3) to two sinks, built in its own folder, with a
+/// first successful run's results in place.
+fn copy_job() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = temp();
+    let pipe = dir.path().join("copy.pipe");
+    std::fs::write(&pipe, COPY).unwrap();
+    std::fs::write(dir.path().join("in.csv"), "id\n1\n2\n3\n").unwrap();
+    let bin = build(&pipe);
+    let ok = Command::new(&bin).current_dir(dir.path()).output().unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    (dir, bin)
+}
+
+fn results(dir: &Path) -> (String, String) {
+    (
+        std::fs::read_to_string(dir.join("first.csv")).unwrap(),
+        std::fs::read_to_string(dir.join("second.csv")).unwrap(),
+    )
+}
+
+#[test]
+fn an_output_pointed_at_an_input_is_refused_before_anything_is_written() {
+    let (dir, bin) = copy_job();
+    let before = listing(dir.path());
+    let out = Command::new(&bin)
+        .args(["--output", "first=./in.csv"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("source `rows` and sink `first`"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("in.csv")).unwrap(),
+        "id\n1\n2\n3\n"
+    );
+    assert_eq!(listing(dir.path()), before);
+}
+
+#[test]
+fn a_failed_run_leaves_the_previous_results_and_no_temporary_file() {
+    let (dir, bin) = copy_job();
+    let before = results(dir.path());
+    let listed = listing(dir.path());
+    assert_eq!(before.0, "id\n1\n2\n3\n");
+
+    // A missing input.
+    let out = Command::new(&bin)
+        .args(["--input", "rows=missing.csv"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.csv"));
+    assert_eq!(results(dir.path()), before);
+    assert_eq!(listing(dir.path()), listed);
+
+    // A second sink that cannot be written (its path is a folder).
+    std::fs::create_dir(dir.path().join("taken")).unwrap();
+    let out = Command::new(&bin)
+        .args(["--output", "second=taken"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert_eq!(results(dir.path()), before);
+
+    // A bad record half-way through the input.
+    std::fs::write(dir.path().join("bad.csv"), "id\n7\nnope\n9\n").unwrap();
+    let out = Command::new(&bin)
+        .args(["--input", "rows=bad.csv"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(results(dir.path()), before);
+    let mut listed = listed;
+    listed.extend(["bad.csv".to_string(), "taken".to_string()]);
+    listed.sort();
+    assert_eq!(listing(dir.path()), listed, "no temporary file is left");
+}
+
+#[test]
+fn sigterm_mid_run_leaves_the_previous_results_and_no_temporary_file() {
+    let dir = temp();
+    let pipe = dir.path().join("follow.pipe");
+    std::fs::write(
+        &pipe,
+        "source lines = stdin();\nlines |> sink out = csv(\"out.csv\");\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("out.csv"), "line\nprevious\n").unwrap();
+    let bin = build(&pipe);
+    let mut child = Command::new(&bin)
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let stdin = child.stdin.as_mut().unwrap();
+        stdin.write_all(b"one\ntwo\n").unwrap();
+        stdin.flush().unwrap();
+    }
+    // Wait until the job has its temporary output open, then interrupt it mid-run (its
+    // standard input is still open, so it is waiting for more).
+    let start = Instant::now();
+    while listing(dir.path())
+        .iter()
+        .all(|f| !f.ends_with(".weir-tmp"))
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the job never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(128 + libc::SIGTERM), "{err}");
+    assert!(err.contains("interrupted by SIGTERM"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out.csv")).unwrap(),
+        "line\nprevious\n"
+    );
+    assert_eq!(listing(dir.path()), ["follow.pipe", "out.csv"]);
+}
