@@ -172,3 +172,19 @@ fn unknown_arguments_are_refused_with_usage() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no source named `nope`"));
 }
+
+#[test]
+fn help_prints_usage_with_the_jobs_names_and_succeeds() {
+    let bin = build(Path::new("dsl-examples/late_bids.pipe"));
+    for flag in ["--help", "-h"] {
+        let out = run(&bin, &[flag]);
+        assert_eq!(out.status.code(), Some(0), "{flag}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("usage: JOB [--memory SIZE]"), "{text}");
+        assert!(text.contains("sources (--input): bids"), "{text}");
+        assert!(
+            text.contains("sinks (--output): bids_per_5s, late_bids"),
+            "{text}"
+        );
+    }
+}

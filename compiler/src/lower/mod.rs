@@ -31,6 +31,8 @@ struct Binding<S> {
     value: Option<Stream<S>>,
     span: S,
     used: bool,
+    /// A side output (`late -> name`): its records would vanish unused, so that is an error.
+    side_output: bool,
 }
 
 /// One lowering in progress: the graph so far, the names in scope, the diagnostics.
@@ -69,8 +71,23 @@ impl<F: FrontEnd> Lowering<F> {
         &self.graph
     }
 
-    /// Names a stream (`let`, a source, a side output); a name is given once.
+    /// Names a stream (`let`, a source); a name is given once.
     pub fn bind(&mut self, name: &str, span: F::Span, value: Option<Stream<F::Span>>) {
+        self.bind_as(name, span, value, false);
+    }
+
+    /// Names a side output (`late -> name`), which must be used.
+    pub fn bind_side_output(&mut self, name: &str, span: F::Span, value: Stream<F::Span>) {
+        self.bind_as(name, span, Some(value), true);
+    }
+
+    fn bind_as(
+        &mut self,
+        name: &str,
+        span: F::Span,
+        value: Option<Stream<F::Span>>,
+        side_output: bool,
+    ) {
         if let Some(prev) = self.streams.get(name) {
             let first = prev.span.clone();
             self.fe.diagnostics().push(
@@ -95,6 +112,7 @@ impl<F: FrontEnd> Lowering<F> {
                 value,
                 span,
                 used: false,
+                side_output,
             },
         );
     }
@@ -247,7 +265,18 @@ impl<F: FrontEnd> Lowering<F> {
     ) -> (Option<Plan>, F) {
         for name in &self.order {
             let b = &self.streams[name];
-            if !b.used && b.value.is_some() {
+            if !b.used && b.side_output {
+                self.fe.diagnostics().push(
+                    Diagnostic::error(
+                        format!("the late records go to `{name}`, which is never used, so they would vanish"),
+                        b.span.clone(),
+                        "never used",
+                    )
+                    .with_help(format!(
+                        "send them somewhere (`{name} |> ...` ending in a sink), or drop `late -> {name}` to have them counted"
+                    )),
+                );
+            } else if !b.used && b.value.is_some() {
                 self.fe.diagnostics().push(
                     Diagnostic::warning(
                         format!("stream `{name}` is never used"),

@@ -149,6 +149,20 @@ fn order_rules_are_the_same_in_both_front_ends() {
             "`distinct` needs a keyed stream",
         ),
         (
+            "schema B { a: u64, ts: timestamp } source b: B = csv(\"b\") with event_time(ts);
+             b |> key_by(a) |> window(sliding 1s every 2s) |> aggregate { n: count() } |> sink stdout();",
+            "source iter(v) with event_time(|b: &(u64, i64)| b.1) |> key_by(|b: &(u64, i64)| b.0)
+             |> window(sliding 1s every 2s) |> aggregate(count()) |> collect()",
+            "slide is longer than its size",
+        ),
+        (
+            "schema B { a: u64, ts: timestamp } source b: B = csv(\"b\") with event_time(ts);
+             b |> key_by(a) |> window(tumbling 1s, late -> lt) |> aggregate { n: count() } |> sink stdout();",
+            "source iter(v) with event_time(|b: &(u64, i64)| b.1) |> key_by(|b: &(u64, i64)| b.0)
+             |> window(tumbling 1s, late -> lt) |> aggregate(count()) |> collect()",
+            "the late records go to `lt`, which is never used",
+        ),
+        (
             "source l = text(\"a\"); let l = l |> filter(true); l |> sink stdout();",
             "let l = source iter(v); let l = l |> filter(|x: &u64| true); l |> collect()",
             "`l` is already defined",

@@ -44,6 +44,10 @@ use crate::lower::{Applied, FrontEnd, Lowering, PendingWindow, Stream};
 /// Bytes before the accumulators in a count window's block: the count.
 pub(crate) const COUNT_WORD: usize = 8;
 
+/// The most sliding windows one record may belong to (`size / slide`): past it, every
+/// record would update that many accumulators.
+pub const MAX_WINDOWS_PER_RECORD: i64 = 10_000;
+
 /// Weight of a window operator: it holds a block per key and open window, so it gets twice
 /// an aggregate's share.
 const WEIGHT: u32 = 2;
@@ -96,6 +100,31 @@ impl Lower for Window {
                 "invalid window",
             ));
         }
+        if let WindowKind::Sliding { size, slide, .. } = w.kind {
+            if slide > size {
+                return l.report(
+                    Diagnostic::error(
+                        "a sliding window's slide is longer than its size: records between two windows would belong to none",
+                        w.kind_span,
+                        "gaps between windows",
+                    )
+                    .with_help("make the slide at most the size (a slide equal to the size is a tumbling window)"),
+                );
+            }
+            if size / slide > MAX_WINDOWS_PER_RECORD {
+                return l.report(
+                    Diagnostic::error(
+                        format!(
+                            "each record would belong to {} sliding windows; weir takes at most {MAX_WINDOWS_PER_RECORD}",
+                            size / slide
+                        ),
+                        w.kind_span,
+                        "too many windows per record",
+                    )
+                    .with_help("a longer slide, or a shorter window"),
+                );
+            }
+        }
         let late_data = w.lateness > 0 || w.late.is_some();
         if let Some(problem) = w.kind.problem(w.time, late_data, input.timed) {
             let mut d = Diagnostic::error(problem.message(), w.span.clone(), problem.label());
@@ -139,7 +168,7 @@ pub(crate) fn complete<F: FrontEnd>(
             port: 1,
             ..Stream::new(node, input.timed)
         };
-        l.bind(&name, at, Some(late));
+        l.bind_side_output(&name, at, late);
     }
     // Results carry the window's end as their time: event time flows on.
     let timed = w.time == TimeDomain::EventTime && w.kind.has_bounds();
