@@ -130,7 +130,10 @@ fn wordcount_past_its_budget_names_the_operator() {
         ),
         "{err}"
     );
-    assert!(err.contains("rerun with --memory"), "{err}");
+    // 1 MB is all of --memory: the suggestion is more than what failed.
+    assert!(err.contains("(its share of --memory 1 MiB)"), "{err}");
+    assert!(err.contains("weir cannot say what would suffice"), "{err}");
+    assert!(err.contains("such as --memory 2 MiB"), "{err}");
 
     let out = run(&bin, &["--input", &lines, "--memory", "64KB"]);
     assert_eq!(out.status.code(), Some(2));
@@ -187,4 +190,64 @@ fn help_prints_usage_with_the_jobs_names_and_succeeds() {
             "{text}"
         );
     }
+}
+
+#[test]
+fn extra_fields_are_bad_records_and_dead_letters_replay_as_the_rows_they_were() {
+    let dir = temp();
+    let data = dir.path().join("rows.csv");
+    std::fs::write(&data, "id,price\n1,10\n2,\"x,y\"\n3,30,999\n4,40\n").unwrap();
+    let dead = dir.path().join("dead.jsonl");
+    let policy = format!(
+        "with on_error(dead_letter({:?}))",
+        dead.display().to_string()
+    );
+    let bin = build(&policy_pipeline(dir.path(), &data, &policy));
+    let out_file = dir.path().join("out.csv");
+    let out = run(
+        &bin,
+        &["--output", &format!("ignored={}", out_file.display())],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(written_ids(&out_file), ["1", "4"]);
+    let letters: Vec<serde_json::Value> = std::fs::read_to_string(&dead)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(letters.len(), 2);
+    assert!(letters[1]["error"]
+        .as_str()
+        .unwrap()
+        .contains("extra fields"));
+    // The records, read back as CSV, are the rows as written: quoted fields stay whole.
+    let replay: String = letters
+        .iter()
+        .map(|v| format!("{}\n", v["record"].as_str().unwrap()))
+        .collect();
+    let rows: Vec<Vec<String>> = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(replay.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    assert_eq!(rows, [vec!["2", "x,y"], vec!["3", "30", "999"]]);
+}
+
+#[test]
+fn a_header_naming_a_column_twice_is_an_error_no_policy_can_skip() {
+    let dir = temp();
+    let data = dir.path().join("rows.csv");
+    std::fs::write(&data, "id,price,price\n1,10,11\n").unwrap();
+    let bin = build(&policy_pipeline(dir.path(), &data, "with on_error(skip)"));
+    let out = run(&bin, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("names column `price` twice"), "{err}");
+    assert!(!err.contains("on_error(skip)"), "no hint to skip: {err}");
 }

@@ -29,8 +29,20 @@ pub enum JobError {
         /// The record as read, quoted for the user.
         record: String,
     },
+    /// A CSV source's header does not fit its schema (no policy can skip a header).
+    #[error("source `{source_name}`: the header of {file} {message}\n  header: {header}")]
+    Header {
+        /// The source's name in the pipeline.
+        source_name: String,
+        /// The file it was read from.
+        file: String,
+        /// What is wrong with it.
+        message: String,
+        /// The header as read.
+        header: String,
+    },
     /// A stateful operator needed more memory than its budget.
-    #[error("operator `{operator}` at {location} ran out of its memory budget: it has {budget} and needs at least {needed} for its state; rerun with --memory {suggested} or more", budget = format_bytes(*.budget_bytes), needed = format_bytes(*.needed_bytes), suggested = format_bytes(*.suggested_memory))]
+    #[error("operator `{operator}` at {location} ran out of its memory budget of {budget} (its share of --memory {total}); how much its state needs in all is known only at the end of the input, so weir cannot say what would suffice: rerun with more, such as --memory {suggested}", budget = format_bytes(*.budget_bytes), total = format_bytes(*.total_memory), suggested = format_bytes(*.suggested_memory))]
     MemoryBudget {
         /// The operator's name.
         operator: String,
@@ -38,6 +50,8 @@ pub enum JobError {
         location: String,
         /// Its budget in bytes.
         budget_bytes: u64,
+        /// The job's `--memory`, of which the budget is a share.
+        total_memory: u64,
         /// What it needed when it failed (a lower bound).
         needed_bytes: u64,
         /// A `--memory` that would give it that much.

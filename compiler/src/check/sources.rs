@@ -195,7 +195,22 @@ impl PipeFront<'_> {
         let mut watermark: Option<(WatermarkSpec, Span)> = None;
         let mut idle: Option<i64> = None;
         let mut ok = true;
+        let mut seen: Vec<&crate::parse::ast::Ident> = Vec::new();
         for opt in &s.options {
+            if let Some(first) = seen.iter().find(|f| f.name == opt.name.name) {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        format!("`{}` is given twice", opt.name.name),
+                        opt.span.clone(),
+                        "given again here",
+                    )
+                    .with_related(first.span.clone(), "first given here")
+                    .with_help("give each option once"),
+                );
+                ok = false;
+                continue;
+            }
+            seen.push(&opt.name);
             match opt.name.name.as_str() {
                 "on_error" => {
                     match opt.args.as_slice() {

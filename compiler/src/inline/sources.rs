@@ -168,7 +168,20 @@ impl InlineFront {
         let mut event_time = None;
         let mut watermark: Option<(WatermarkSpec, Span)> = None;
         let mut idle = None;
+        let mut seen: Vec<&Ident> = Vec::new();
         for clause in with {
+            if let Some(first) = seen.iter().find(|f| **f == &clause.name) {
+                let d = crate::diagnostics::Diagnostic::error(
+                    format!("`{}` is given twice", clause.name),
+                    clause.name.span(),
+                    "",
+                )
+                .with_related(first.span(), "first given here")
+                .with_help("give each option once");
+                self.diagnostics.push(d);
+                return None;
+            }
+            seen.push(&clause.name);
             match clause.name.to_string().as_str() {
                 "event_time" => {
                     let f = self.one_closure(clause)?;

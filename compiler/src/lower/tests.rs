@@ -163,6 +163,11 @@ fn order_rules_are_the_same_in_both_front_ends() {
             "the late records go to `lt`, which is never used",
         ),
         (
+            "source l = text(\"a\") with on_error(skip), on_error(fail); l |> sink stdout();",
+            "source iter(v) with on_error(skip), on_error(fail) |> collect()",
+            "`on_error` is given twice",
+        ),
+        (
             "source l = text(\"a\"); let l = l |> filter(true); l |> sink stdout();",
             "let l = source iter(v); let l = l |> filter(|x: &u64| true); l |> collect()",
             "`l` is already defined",

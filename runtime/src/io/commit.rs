@@ -25,8 +25,12 @@ struct Pending {
 
 impl PendingOutputs {
     /// A new temporary file beside `target` (its folder created), to be renamed over
-    /// `target` at [`commit`](Self::commit).
+    /// `target` at [`commit`](Self::commit). A target that exists and is not a regular file
+    /// (`/dev/null`, a named pipe, a terminal) cannot be replaced: it is written directly.
     pub fn create(&self, target: &str) -> Result<File, JobError> {
+        if let Some(file) = open_special(Path::new(target))? {
+            return Ok(file);
+        }
         let (file, temp) = temp_beside(Path::new(target))?;
         self.lock().push(Pending {
             temp,
@@ -57,6 +61,22 @@ impl PendingOutputs {
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Pending>> {
         // A panic while holding the lock leaves the list usable: it is only pushed to.
         self.files.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// `target` opened for writing if it exists and is not a regular file; `None` otherwise.
+pub(crate) fn open_special(target: &Path) -> Result<Option<File>, JobError> {
+    match std::fs::metadata(target) {
+        Ok(m) if !m.is_file() && !m.is_dir() => std::fs::OpenOptions::new()
+            .write(true)
+            .open(target)
+            .map(Some)
+            .map_err(|source| JobError::Io {
+                action: "cannot open output",
+                path: target.display().to_string(),
+                source,
+            }),
+        _ => Ok(None),
     }
 }
 
@@ -112,6 +132,19 @@ mod tests {
         pending.commit().unwrap();
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "new\n");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_device_is_written_directly_never_replaced() {
+        let pending = PendingOutputs::default();
+        pending
+            .create("/dev/null")
+            .unwrap()
+            .write_all(b"gone")
+            .unwrap();
+        pending.commit().unwrap();
+        let m = std::fs::metadata("/dev/null").unwrap();
+        assert!(!m.is_file(), "/dev/null is still a device");
     }
 
     #[test]

@@ -6,14 +6,19 @@ use crate::{JobContext, JobError};
 
 /// Reads CSV records into one reused `ByteRecord`, so a record costs no allocation.
 ///
-/// With a header, columns are matched to schema fields by name (in any order, extra columns
-/// ignored); without one, the schema's fields are the first columns in order.
+/// With a header, columns are matched to schema fields by name (in any order; columns the
+/// schema does not name are read past, and a name the header gives twice is an error);
+/// without one, the schema's fields are the columns in order. A row with fewer fields than
+/// the schema needs, or more than the header (or schema) has, is a bad record.
 #[derive(Debug)]
 pub struct CsvSource {
     reader: csv::Reader<InputReader>,
     record: csv::ByteRecord,
     columns: Vec<usize>,
     needed: usize,
+    /// Fields a row has: the header's, or the schema's without one; more are refused.
+    width: usize,
+    delimiter: u8,
     bad: BadRecords,
     progress: SourceProgress,
     file: String,
@@ -49,6 +54,7 @@ impl CsvSource {
             .from_reader(input);
         let file = spec.display_name().to_string();
         let mut columns: Vec<usize> = (0..fields.len()).collect();
+        let mut header_width = fields.len();
         if header {
             let mut head = csv::ByteRecord::new();
             let has = reader
@@ -56,14 +62,18 @@ impl CsvSource {
                 .map_err(|e| csv_error(&file, e))?;
             if has {
                 columns = match_header(name, &file, &head, fields)?;
+                header_width = head.len();
             }
         }
         let needed = columns.iter().max().map_or(0, |m| m + 1);
+        let width = if header { header_width } else { fields.len() };
         Ok(CsvSource {
             reader,
             record: csv::ByteRecord::new(),
             columns,
             needed,
+            width,
+            delimiter,
             bad: BadRecords::new(name, &file, policy, ctx.outputs())?,
             progress,
             file,
@@ -84,18 +94,23 @@ impl CsvSource {
                 return Ok(None);
             }
             self.progress.record(self.reader.position().byte());
-            if self.record.len() >= self.needed {
+            let found = self.record.len();
+            if found >= self.needed && found <= self.width {
                 break;
             }
-            if self.record.len() == 1 && self.record[0].is_empty() {
+            if found == 1 && self.record[0].is_empty() {
                 continue; // a blank line
             }
-            let message = format!(
-                "expected at least {} fields, found {}",
-                self.needed,
-                self.record.len()
-            );
-            self.bad.reject(self.line(), &raw(&self.record), &message)?;
+            let message = if found > self.width {
+                format!(
+                    "expected {} fields, found {found}: extra fields",
+                    self.width
+                )
+            } else {
+                format!("expected at least {} fields, found {found}", self.needed)
+            };
+            let raw = raw(&self.record, self.delimiter);
+            self.bad.reject(self.line(), &raw, &message)?;
         }
         Ok(Some(CsvRow {
             record: &self.record,
@@ -106,7 +121,7 @@ impl CsvSource {
     /// Refuses the current record (a field did not decode) under the source's policy.
     #[cold]
     pub fn reject(&mut self, error: FieldError) -> Result<(), JobError> {
-        let raw = raw(&self.record);
+        let raw = raw(&self.record, self.delimiter);
         self.bad.reject(self.line(), &raw, &error.message)
     }
 
@@ -217,30 +232,41 @@ fn match_header(
             String::from_utf8_lossy(h).trim().to_string()
         })
         .collect();
+    let error = |message: String| JobError::Header {
+        source_name: source.to_string(),
+        file: file.to_string(),
+        message,
+        header: names.join(","),
+    };
     fields
         .iter()
         .map(|f| {
-            names
+            let mut at = names
                 .iter()
-                .position(|n| n == f)
-                .ok_or_else(|| JobError::BadRecord {
-                    source_name: source.to_string(),
-                    file: file.to_string(),
-                    line: 1,
-                    message: format!("the header has no column `{f}` for the schema's field"),
-                    record: names.join(","),
-                })
+                .enumerate()
+                .filter(|(_, n)| n == f)
+                .map(|(i, _)| i);
+            match (at.next(), at.next()) {
+                (Some(i), None) => Ok(i),
+                (Some(_), Some(_)) => Err(error(format!("names column `{f}` twice"))),
+                (None, _) => Err(error(format!("has no column `{f}` for the schema's field"))),
+            }
         })
         .collect()
 }
 
-fn raw(record: &csv::ByteRecord) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (i, f) in record.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(f);
+/// The record as CSV again, quoted where needed, so a dead letter can be read back as the
+/// row it was (`4,"x,y",bad` stays so).
+fn raw(record: &csv::ByteRecord, delimiter: u8) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    // Writing to memory fails only for a record the reader itself produced: never.
+    let _ = w.write_byte_record(record);
+    let mut out = w.into_inner().unwrap_or_default();
+    if out.last() == Some(&b'\n') {
+        out.pop();
     }
     out
 }

@@ -71,6 +71,11 @@ pub fn identity(path: &str) -> PathBuf {
     lexically_clean(&absolute)
 }
 
+/// Whether `path` exists and is neither a regular file nor a folder.
+fn is_device(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
+
 /// `a/./b/../c` as `a/c`, without asking the file system.
 pub fn lexically_clean(p: &Path) -> PathBuf {
     let mut out = PathBuf::new();
@@ -105,6 +110,8 @@ pub fn check(uses: &[ResolvedUse]) -> Result<(), JobError> {
         for (j, b) in uses.iter().enumerate().skip(i + 1) {
             let writes = |u: &ResolvedUse| u.role != FileRole::Input;
             match (&ids[i], &ids[j]) {
+                // Two writers of a device (`/dev/null`) do not overwrite each other.
+                (Some(x), Some(_)) if writes(a) && writes(b) && is_device(x) => {}
                 (Some(x), Some(y)) if x == y && (writes(a) || writes(b)) => {
                     let path = a.path.as_deref().unwrap_or_default();
                     return if writes(a) && writes(b) {
@@ -141,8 +148,11 @@ pub fn check(uses: &[ResolvedUse]) -> Result<(), JobError> {
                 })?;
             }
             FileRole::Output | FileRole::DeadLetter => {
-                // A probe file in the folder, removed at once.
-                crate::io::commit::temp_beside(Path::new(path))?;
+                // A device is opened as it will be; otherwise a probe file in the folder,
+                // removed at once.
+                if crate::io::commit::open_special(Path::new(path))?.is_none() {
+                    crate::io::commit::temp_beside(Path::new(path))?;
+                }
             }
         }
     }
@@ -191,6 +201,15 @@ mod tests {
         .to_string();
         assert!(e.contains("both write"), "{e}");
         assert!(!out.exists(), "nothing was written");
+    }
+
+    #[test]
+    fn two_outputs_may_both_go_to_dev_null() {
+        assert!(check(&[
+            u(FileRole::Output, "a", Some("/dev/null")),
+            u(FileRole::Output, "b", Some("/dev/null")),
+        ])
+        .is_ok());
     }
 
     #[test]

@@ -216,14 +216,17 @@ impl OperatorMemory {
         let page = self.pool.page_size as u64;
         let needed = (self.pages_in_use() + wanted_pages) * page;
         let budget = self.budget_bytes().max(page);
-        // Budgets are shares of --memory, so scaling the total by the same factor gives
-        // this operator what it needs.
+        // The state may grow to the end of the input, so no amount is known to suffice:
+        // suggest twice --memory (at least what scaling the total to this need gives),
+        // rounded up to a whole MiB so it never reads as the amount that just failed.
         let total = self.pool.total_bytes();
-        let suggested = (u128::from(total) * u128::from(needed)).div_ceil(u128::from(budget));
+        let scaled = (u128::from(total) * u128::from(needed)).div_ceil(u128::from(budget));
+        let suggested = scaled.max(2 * u128::from(total)).next_multiple_of(1 << 20);
         JobError::MemoryBudget {
             operator: self.account.name.clone(),
             location: self.account.location.clone(),
             budget_bytes: self.budget_bytes(),
+            total_memory: total,
             needed_bytes: needed,
             suggested_memory: u64::try_from(suggested).unwrap_or(u64::MAX),
         }
