@@ -251,3 +251,36 @@ fn a_header_naming_a_column_twice_is_an_error_no_policy_can_skip() {
     assert!(err.contains("names column `price` twice"), "{err}");
     assert!(!err.contains("on_error(skip)"), "no hint to skip: {err}");
 }
+
+#[test]
+fn jsonl_skips_a_byte_order_mark_and_names_the_field_of_a_bad_record() {
+    let dir = temp();
+    let data = dir.path().join("rows.jsonl");
+    std::fs::write(
+        &data,
+        "\u{feff}{\"id\": 1, \"price\": 10}\n{\"id\": 2, \"price\": \"x\"}\n{\"id\": 3, \"price\": 30}\n",
+    )
+    .unwrap();
+    let pipe = dir.path().join("j.pipe");
+    std::fs::write(
+        &pipe,
+        format!(
+            "schema Row {{ id: u64, price: u64 }}\n\
+             source rows: Row = jsonl({:?}) with on_error(skip);\n\
+             rows |> sink csv(\"ignored.csv\");\n",
+            data.display().to_string()
+        ),
+    )
+    .unwrap();
+    let bin = build(&pipe);
+    let out_file = dir.path().join("out.csv");
+    let out = run(
+        &bin,
+        &["--output", &format!("ignored={}", out_file.display())],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(written_ids(&out_file), ["1", "3"]);
+    assert!(err.contains("skipped 1 bad record(s)"), "{err}");
+    assert!(err.contains(":2: field `price`"), "{err}");
+}

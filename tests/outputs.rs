@@ -212,3 +212,31 @@ fn sigterm_mid_run_leaves_the_previous_results_and_no_temporary_file() {
     );
     assert_eq!(listing(dir.path()), ["follow.pipe", "out.csv"]);
 }
+
+#[test]
+fn a_reader_that_closes_early_ends_the_job_quietly() {
+    let dir = temp();
+    let input = dir.path().join("words.txt");
+    let text: String = (0..200_000).map(|i| format!("w{i}\n")).collect();
+    std::fs::write(&input, text).unwrap();
+    let bin = build(Path::new("dsl-examples/wordcount.pipe"));
+    let mut child = Command::new(&bin)
+        .args(["--input", &format!("lines={}", input.display())])
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::BufRead;
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert_eq!(first, "word,count\n");
+        // The reader goes away here, as `head -1` would.
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}

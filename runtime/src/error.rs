@@ -29,6 +29,10 @@ pub enum JobError {
         /// The record as read, quoted for the user.
         record: String,
     },
+    /// Standard output was closed by its reader (`weir run ... | head`): the job stops
+    /// quietly, as Unix tools do.
+    #[error("standard output was closed by its reader")]
+    OutputClosed,
     /// A CSV source's header does not fit its schema (no policy can skip a header).
     #[error("source `{source_name}`: the header of {file} {message}\n  header: {header}")]
     Header {

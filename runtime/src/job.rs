@@ -343,6 +343,9 @@ pub fn run_main(
     ctx.print_report();
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of standard output went away (`| head`): a quiet end. Outputs to
+        // files were discarded with the rest, since the job did not finish.
+        Err(JobError::OutputClosed) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: job `{}` failed: {e}", spec.name);
             ExitCode::from(e.exit_code())

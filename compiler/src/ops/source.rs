@@ -300,9 +300,9 @@ fn source_loop(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
             quote! {
                 let mut src = weir_runtime::io::LineSource::open(ctx, #name, #spec, #policy, true)?;
                 while let ::core::option::Option::Some(line) = src.next_line()? {
-                    match weir_runtime::serde_json::from_str::<#ty>(line) {
+                    match weir_runtime::io::decode_json::<#ty>(line) {
                         ::core::result::Result::Ok(record) => { #deliver }
-                        ::core::result::Result::Err(e) => src.reject(&e.to_string())?,
+                        ::core::result::Result::Err(e) => src.reject(&e)?,
                     }
                 }
             }

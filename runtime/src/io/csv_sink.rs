@@ -97,6 +97,12 @@ impl CsvSink {
     fn write_row(&mut self) -> Result<(), JobError> {
         let result = self.writer.write_byte_record(&self.row);
         self.row.clear();
-        result.map_err(|e| self.target.io_error(std::io::Error::other(e.to_string())))
+        result.map_err(|e| {
+            let io = match e.into_kind() {
+                csv::ErrorKind::Io(io) => io,
+                other => std::io::Error::other(format!("{other:?}")),
+            };
+            self.target.io_error(io)
+        })
     }
 }

@@ -7,6 +7,24 @@ use crate::io::bad_records::BadRecords;
 use crate::io::{BadRecordPolicy, InputReader, InputSpec, SourceProgress};
 use crate::{JobContext, JobError};
 
+/// The UTF-8 byte-order mark some editors put at the start of a file.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// One JSON object as `T`; an error names the field that did not decode
+/// (`field `price`: invalid type: string "x", expected u64 at line 1 column 30`).
+pub fn decode_json<'a, T: serde::Deserialize<'a>>(line: &'a str) -> Result<T, String> {
+    let mut de = serde_json::Deserializer::from_str(line);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        match path.as_str() {
+            "." | "" => e.inner().to_string(),
+            _ => format!("field `{path}`: {}", e.inner()),
+        }
+    })?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(value)
+}
+
 /// Reads lines into one reused buffer, so a line costs no allocation. Lines that are not
 /// UTF-8 are bad records under the source's policy.
 #[derive(Debug)]
@@ -45,7 +63,7 @@ impl LineSource {
     /// The next line without its line ending, or `None` at the end of the input.
     #[inline]
     pub fn next_line(&mut self) -> Result<Option<&str>, JobError> {
-        let end = loop {
+        let (start, end) = loop {
             self.buf.clear();
             let n = self
                 .reader
@@ -68,22 +86,28 @@ impl LineSource {
                     end -= 1;
                 }
             }
-            if self.skip_blank && self.buf[..end].iter().all(u8::is_ascii_whitespace) {
+            // A UTF-8 byte-order mark before the first line is not part of the record.
+            let start = if self.line == 1 && self.buf[..end].starts_with(BOM) {
+                BOM.len()
+            } else {
+                0
+            };
+            if self.skip_blank && self.buf[start..end].iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            match std::str::from_utf8(&self.buf[..end]) {
-                Ok(_) => break end,
+            match std::str::from_utf8(&self.buf[start..end]) {
+                Ok(_) => break (start, end),
                 Err(e) => {
                     let message = format!("not valid UTF-8 ({e})");
                     self.bad.reject(self.line, &self.buf[..end], &message)?;
                 }
             }
         };
-        // SAFETY: `buf[..end]` was checked to be UTF-8 just above and not changed since. The
+        // SAFETY: `buf[start..end]` was checked to be UTF-8 just above and not changed since. The
         // check cannot be returned from inside the loop (the borrow would outlive the next
         // iteration's read), and checking twice would cost a second pass over every line.
         Ok(Some(unsafe {
-            std::str::from_utf8_unchecked(&self.buf[..end])
+            std::str::from_utf8_unchecked(&self.buf[start..end])
         }))
     }
 
@@ -110,5 +134,33 @@ impl LineSource {
 
     fn bad_file(&self) -> String {
         format!("{}:{}", self.bad.file(), self.line + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode_json;
+
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct Bid {
+        auction: u64,
+        price: f64,
+    }
+
+    #[test]
+    fn a_json_error_names_the_field() {
+        let e = decode_json::<Bid>(r#"{"auction": 1, "price": "high"}"#).unwrap_err();
+        assert!(e.starts_with("field `price`: invalid type"), "{e}");
+        let e = decode_json::<Bid>(r#"{"auction": 1}"#).unwrap_err();
+        assert!(e.contains("missing field `price`"), "{e}");
+        let e = decode_json::<Bid>(r#"{"auction": 1, "price": 2} x"#).unwrap_err();
+        assert!(e.contains("trailing characters"), "{e}");
+        assert_eq!(
+            decode_json::<Bid>(r#"{"auction": 1, "price": 2.5}"#).unwrap(),
+            Bid {
+                auction: 1,
+                price: 2.5
+            }
+        );
     }
 }

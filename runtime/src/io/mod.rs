@@ -20,6 +20,6 @@ pub use csv_source::{CsvRow, CsvSource};
 pub use files::{FileRole, FileUse};
 pub use input::{InputReader, InputSpec};
 pub use jsonl_sink::JsonlSink;
-pub use line_source::LineSource;
+pub use line_source::{decode_json, LineSource};
 pub use output::{OutputSpec, OutputWriter};
 pub use progress::SourceProgress;

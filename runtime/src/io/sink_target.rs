@@ -11,8 +11,9 @@ pub(crate) struct SinkTarget {
     target: String,
     /// Records written so far.
     pub(crate) records: u64,
-    /// Standard output is not reported: the records are there to see.
-    report: bool,
+    /// Whether it writes standard output: not reported (the records are there to see),
+    /// and its reader may go away.
+    stdout: bool,
 }
 
 impl SinkTarget {
@@ -21,13 +22,17 @@ impl SinkTarget {
             name: name.to_string(),
             target: spec.display_name().to_string(),
             records: 0,
-            report: *spec != OutputSpec::Stdout,
+            stdout: *spec == OutputSpec::Stdout,
         }
     }
 
-    /// A write failure, naming the destination.
+    /// A write failure, naming the destination; standard output closed by its reader is
+    /// not a failure but the end of the job.
     #[cold]
     pub(crate) fn io_error(&self, source: std::io::Error) -> JobError {
+        if self.stdout && source.kind() == std::io::ErrorKind::BrokenPipe {
+            return JobError::OutputClosed;
+        }
         JobError::Io {
             action: "cannot write output",
             path: self.target.clone(),
@@ -37,7 +42,7 @@ impl SinkTarget {
 
     /// Adds "wrote N records to X" to the run's report.
     pub(crate) fn report(&self, ctx: &mut JobContext) {
-        if self.report {
+        if !self.stdout {
             ctx.report(format!(
                 "sink `{}`: wrote {} record(s) to {}",
                 self.name, self.records, self.target
