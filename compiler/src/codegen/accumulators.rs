@@ -82,7 +82,7 @@ pub(crate) fn accumulators(
             AggFunc::Sum | AggFunc::Min | AggFunc::Max => {
                 fold_number(&mut code, a.func, &t, &v, at)
             }
-            AggFunc::Avg => average(&mut code, &v, at),
+            AggFunc::Avg => average(&mut code, &t, &v, at),
             AggFunc::First | AggFunc::Last => first_or_last(&mut code, a.func, &t, &v, at),
             AggFunc::Reduce => reduce(g, &mut code, a, &t, &v, input, at),
         }
@@ -122,23 +122,24 @@ fn fold_number(code: &mut AccumulatorCode, func: AggFunc, t: &TokenStream, v: &I
     code.outputs.push(get("acc", t, off));
 }
 
-fn average(code: &mut AccumulatorCode, v: &Ident, off: usize) {
-    let n = off + 8;
-    let (f, u) = (quote!(f64), quote!(u64));
-    code.init.extend(set("acc", off, quote!(0f64)));
+/// `avg`: a 16-byte sum (integers exactly, as an `i128`; floats as an `f64`) and a count;
+/// the number type does the arithmetic (`AggNumber::avg_*`).
+fn average(code: &mut AccumulatorCode, t: &TokenStream, v: &Ident, off: usize) {
+    let n = off + 16;
+    let u = quote!(u64);
+    code.init.extend(set("acc", off, quote!(0u64)));
+    code.init.extend(set("acc", off + 8, quote!(0u64)));
     code.init.extend(set("acc", n, quote!(0u64)));
-    let (sum, count) = (get("acc", &f, off), get("acc", &u, n));
-    code.update.extend(set(
-        "acc",
-        off,
-        quote!(#sum + weir_runtime::state::AggNumber::to_f64(#v)),
-    ));
+    let count = get("acc", &u, n);
+    code.update
+        .extend(quote!(weir_runtime::state::AggNumber::avg_add(#v, acc, #off);));
     code.update.extend(set("acc", n, quote!(#count + 1)));
-    let (xs, ys) = (get("into", &f, off), get("from", &f, off));
     let (xn, yn) = (get("into", &u, n), get("from", &u, n));
-    code.merge.extend(set("into", off, quote!(#xs + #ys)));
+    code.merge
+        .extend(quote!(<#t as weir_runtime::state::AggNumber>::avg_merge(into, from, #off);));
     code.merge.extend(set("into", n, quote!(#xn + #yn)));
-    code.outputs.push(quote!(#sum / (#count as f64)));
+    code.outputs
+        .push(quote!(<#t as weir_runtime::state::AggNumber>::avg_of(acc, #off, #count)));
 }
 
 /// `first` and `last`: the value, the event time it came with, and whether there is one.

@@ -309,8 +309,8 @@ impl AggFunc {
     /// Accumulator words (8 bytes each) the function needs.
     pub fn words(self) -> usize {
         match self {
-            // sum and count
-            AggFunc::Avg => 2,
+            // a 16-byte sum (exact for integers) and a count
+            AggFunc::Avg => 3,
             // value, its event time, and whether there is one
             AggFunc::First | AggFunc::Last => 3,
             // value, and whether there is one

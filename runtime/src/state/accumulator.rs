@@ -107,8 +107,38 @@ pub trait AggNumber: AccWord {
     fn smaller(self, other: Self) -> Self;
     /// The larger value.
     fn larger(self, other: Self) -> Self;
-    /// The value as a float, for `avg`.
+    /// The value as a float.
     fn to_f64(self) -> f64;
+    /// Adds the value to the sum of an average at `acc[off..off + 16]`: integers exactly,
+    /// as an `i128`; floats as an `f64` in the first word.
+    fn avg_add(self, acc: &mut [u8], off: usize);
+    /// Folds the sum of an average at `from[off..]` into `into[off..]`.
+    fn avg_merge(into: &mut [u8], from: &[u8], off: usize);
+    /// The average of `count` values whose sum is at `acc[off..]`.
+    fn avg_of(acc: &[u8], off: usize, count: u64) -> f64;
+}
+
+/// The exact sum of an integer average, in two accumulator words.
+#[inline]
+fn wide_get(acc: &[u8], off: usize) -> i128 {
+    let lo = acc_get::<u64>(acc, off);
+    let hi = acc_get::<u64>(acc, off + 8);
+    ((u128::from(hi) << 64) | u128::from(lo)) as i128
+}
+
+#[inline]
+fn wide_set(acc: &mut [u8], off: usize, v: i128) {
+    acc_set(acc, off, v as u64);
+    acc_set(acc, off + 8, ((v as u128) >> 64) as u64);
+}
+
+/// `sum / count` for an exact integer sum: the quotient exactly, the remainder as a fraction,
+/// so an average of large integers keeps every digit an `f64` can hold.
+#[inline]
+fn exact_average(sum: i128, count: u64) -> f64 {
+    let n = i128::from(count.max(1));
+    let (q, r) = (sum / n, sum % n);
+    q as f64 + r as f64 / n as f64
 }
 
 macro_rules! int_number {
@@ -132,6 +162,19 @@ macro_rules! int_number {
             #[inline]
             fn to_f64(self) -> f64 {
                 self as f64
+            }
+            #[inline]
+            fn avg_add(self, acc: &mut [u8], off: usize) {
+                // i128 holds the sum of 2^64 values of any of these types without wrapping.
+                wide_set(acc, off, wide_get(acc, off) + self as i128);
+            }
+            #[inline]
+            fn avg_merge(into: &mut [u8], from: &[u8], off: usize) {
+                wide_set(into, off, wide_get(into, off) + wide_get(from, off));
+            }
+            #[inline]
+            fn avg_of(acc: &[u8], off: usize, count: u64) -> f64 {
+                exact_average(wide_get(acc, off), count)
             }
         }
     )*};
@@ -159,6 +202,22 @@ impl AggNumber for f64 {
     fn to_f64(self) -> f64 {
         self
     }
+    #[inline]
+    fn avg_add(self, acc: &mut [u8], off: usize) {
+        acc_set(acc, off, acc_get::<f64>(acc, off) + self);
+    }
+    #[inline]
+    fn avg_merge(into: &mut [u8], from: &[u8], off: usize) {
+        acc_set(
+            into,
+            off,
+            acc_get::<f64>(into, off) + acc_get::<f64>(from, off),
+        );
+    }
+    #[inline]
+    fn avg_of(acc: &[u8], off: usize, count: u64) -> f64 {
+        acc_get::<f64>(acc, off) / count as f64
+    }
 }
 
 #[cfg(test)]
@@ -183,5 +242,35 @@ mod tests {
         assert_eq!(f64::HIGHEST.smaller(2.0), 2.0);
         assert_eq!(AggNumber::larger(u32::LOWEST, 9), 9);
         assert_eq!(7usize.to_f64(), 7.0);
+    }
+
+    fn average<T: AggNumber>(values: &[T]) -> f64 {
+        let mut acc = [0u8; 16];
+        for &v in values {
+            v.avg_add(&mut acc, 0);
+        }
+        T::avg_of(&acc, 0, values.len() as u64)
+    }
+
+    #[test]
+    fn integer_averages_are_exact() {
+        // Through f64, 9007199254740993 becomes 9007199254740992 and the average is off.
+        assert_eq!(
+            average(&[9_007_199_254_740_993u64, 1]),
+            4_503_599_627_370_497.0
+        );
+        assert_eq!(average(&[u64::MAX, u64::MAX]), u64::MAX as f64);
+        assert_eq!(
+            average(&[i64::MIN, i64::MIN, 1]),
+            (i64::MIN as f64 * 2.0 + 1.0) / 3.0
+        );
+        assert_eq!(average(&[-3i32, -4]), -3.5);
+        assert_eq!(average(&[0.5f64, 0.25]), 0.375);
+        let mut a = [0u8; 16];
+        let mut b = [0u8; 16];
+        7u64.avg_add(&mut a, 0);
+        9u64.avg_add(&mut b, 0);
+        u64::avg_merge(&mut a, &b, 0);
+        assert_eq!(u64::avg_of(&a, 0, 2), 8.0);
     }
 }
