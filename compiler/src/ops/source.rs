@@ -242,8 +242,15 @@ fn source_loop(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
             };
             (
                 quote!(let mut generator = weir_runtime::time::WatermarkGenerator::new(#strategy, #idle, job.clock.now());),
+                // A record outside the valid event times is a bad record of the source.
                 quote! {
-                    let ts = #timestamp;
+                    let ts = match weir_runtime::time::valid_timestamp(#timestamp) {
+                        ::core::result::Result::Ok(ts) => ts,
+                        ::core::result::Result::Err(e) => {
+                            src.reject_message(&e)?;
+                            continue;
+                        }
+                    };
                     job.#chain(record, ts)?;
                     if let ::core::option::Option::Some(wm) = generator.on_event(ts, #now) {
                         job.#watermark(0, wm)?;
@@ -269,16 +276,14 @@ fn source_loop(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
     let ty = g.record_type(&node.schema);
     let body = match &s.format {
         SourceFormat::Iter(_) => {
-            let src = source_var(n);
-            return quote! {
-                {
-                    #generator
-                    for record in #src {
-                        #deliver
-                    }
-                    job.#watermark(0, weir_runtime::time::MAX_WATERMARK)?;
+            let items = source_var(n);
+            quote! {
+                let mut src = weir_runtime::io::IterSource::open(ctx, #name, #policy)?;
+                for record in #items {
+                    src.next_item();
+                    #deliver
                 }
-            };
+            }
         }
         SourceFormat::Text => {
             let record = if rust {

@@ -14,7 +14,7 @@ pub const DURATION_UNITS: &[(&str, u64)] = &[
 pub enum DurationError {
     /// The unit is none of [`DURATION_UNITS`] (or missing).
     UnknownUnit(String),
-    /// More than `i64::MAX` milliseconds.
+    /// More than [`weir_runtime::time::MAX_DURATION`] milliseconds.
     TooLarge,
 }
 
@@ -28,7 +28,9 @@ impl std::fmt::Display for DurationError {
                 f,
                 "`{u}` is not a unit of time: write ms, s, m, h or d (as in `10s`)"
             ),
-            DurationError::TooLarge => f.write_str("duration is too large (more than 2^63 ms)"),
+            DurationError::TooLarge => f.write_str(
+                "duration is too long: weir takes at most 2^60 ms (about 36 million years)",
+            ),
         }
     }
 }
@@ -43,7 +45,7 @@ pub fn duration_ms(digits: &str, unit: &str) -> Result<u64, DurationError> {
         .parse::<u64>()
         .ok()
         .and_then(|n| n.checked_mul(*scale))
-        .filter(|&ms| ms <= i64::MAX as u64)
+        .filter(|&ms| ms <= weir_runtime::time::MAX_DURATION as u64)
         .ok_or(DurationError::TooLarge)
 }
 
@@ -61,6 +63,12 @@ mod tests {
         );
         assert_eq!(
             duration_ms("99999999999999999", "d"),
+            Err(DurationError::TooLarge)
+        );
+        let most = weir_runtime::time::MAX_DURATION as u64;
+        assert_eq!(duration_ms(&most.to_string(), "ms"), Ok(most));
+        assert_eq!(
+            duration_ms(&(most + 1).to_string(), "ms"),
             Err(DurationError::TooLarge)
         );
     }

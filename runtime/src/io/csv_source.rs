@@ -125,6 +125,13 @@ impl CsvSource {
         self.bad.reject(self.line(), &raw, &error.message)
     }
 
+    /// Refuses the current record for `message` (its event time is out of range) under the
+    /// source's policy.
+    #[cold]
+    pub fn reject_message(&mut self, message: &str) -> Result<(), JobError> {
+        self.reject(FieldError::other(message))
+    }
+
     /// Ends the source, adding its bad-record count to the run's report.
     pub fn finish(mut self, ctx: &mut JobContext) -> Result<(), JobError> {
         self.progress.finish();

@@ -123,6 +123,12 @@ impl LineSource {
         self.bad.reject(self.line, raw.as_bytes(), message)
     }
 
+    /// Refuses the current line for `message` (its event time is out of range).
+    #[cold]
+    pub fn reject_message(&mut self, message: &str) -> Result<(), JobError> {
+        self.reject(message)
+    }
+
     /// Ends the source, adding its bad-record count to the run's report.
     pub fn finish(mut self, ctx: &mut JobContext) -> Result<(), JobError> {
         self.progress.finish();

@@ -1,0 +1,44 @@
+//! What an inline `iter(...)` source keeps besides its iterator: the item count, so a
+//! refused item (an event time out of range) is named by its position, and the source's
+//! bad-record policy.
+
+use crate::io::bad_records::BadRecords;
+use crate::io::BadRecordPolicy;
+use crate::{JobContext, JobError};
+
+/// The bookkeeping of an iterator source; generated code drives the iterator itself.
+#[derive(Debug)]
+pub struct IterSource {
+    bad: BadRecords,
+    items: u64,
+}
+
+impl IterSource {
+    /// Source `name` with `policy`.
+    pub fn open(ctx: &JobContext, name: &str, policy: BadRecordPolicy) -> Result<Self, JobError> {
+        Ok(IterSource {
+            bad: BadRecords::new(name, "<iterator>", policy, ctx.outputs())?,
+            items: 0,
+        })
+    }
+
+    /// Counts the next item.
+    #[inline]
+    pub fn next_item(&mut self) {
+        self.items += 1;
+    }
+
+    /// Refuses the current item for `message` under the source's policy.
+    #[cold]
+    pub fn reject_message(&mut self, message: &str) -> Result<(), JobError> {
+        self.bad.reject(self.items, b"", message)
+    }
+
+    /// Ends the source, adding its bad-record count to the run's report.
+    pub fn finish(mut self, ctx: &mut JobContext) -> Result<(), JobError> {
+        if let Some(line) = self.bad.finish()? {
+            ctx.report(line);
+        }
+        Ok(())
+    }
+}
