@@ -185,3 +185,30 @@ fn an_inline_job_names_its_operators_at_their_place_in_this_file() {
     counts.sort();
     assert_eq!(counts, vec![(0, 1), (1, 2)]);
 }
+
+#[test]
+fn a_late_record_re_fires_its_sliding_windows_in_order_of_end() {
+    let rows: Vec<(u64, i64)> = vec![(1, 1_000), (1, 16_000), (1, 6_000)];
+    let got = weir::stream! {
+        source iter(rows) with event_time(|r: &(u64, i64)| r.1), watermark(ascending)
+        |> key_by(|r: &(u64, i64)| r.0)
+        |> window(sliding 10s every 5s, allowed_lateness 20s)
+        |> aggregate(count())
+        |> collect()
+    }
+    .run()
+    .unwrap();
+    // 16000 moves the watermark to 15999: the windows ending by then fire. 6000 is late
+    // but allowed: [0, 10s) fires again with 2, then [5s, 15s) with 1, in order of end.
+    assert_eq!(
+        got,
+        vec![
+            (1, -5_000, 5_000, 1),
+            (1, 0, 10_000, 1),
+            (1, 0, 10_000, 2),
+            (1, 5_000, 15_000, 1),
+            (1, 10_000, 20_000, 1),
+            (1, 15_000, 25_000, 1),
+        ]
+    );
+}

@@ -1,5 +1,6 @@
 //! `window(sliding S every P [offset O])`: windows of `S` starting every `P`; a record joins
-//! each one that contains it, from the latest start back.
+//! each one that contains it, from the earliest start on, so a late record that re-fires
+//! several windows emits them in order of `window_end`.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -11,11 +12,14 @@ use super::Landing;
 pub(super) fn assign(landing: &Landing, size: i64, slide: i64, offset: i64) -> TokenStream {
     let open = landing.open_fixed();
     quote! {
+        // Event times and durations are bounded (`weir_runtime::time`), so none of this
+        // overflows.
         const SIZE: i64 = #size;
-        let mut start = ts.wrapping_sub(ts.wrapping_sub(#offset).rem_euclid(#slide));
-        while start > ts.saturating_sub(SIZE) {
+        let latest = ts - (ts - #offset).rem_euclid(#slide);
+        let mut start = latest - ((latest - (ts - SIZE) - 1) / #slide) * #slide;
+        while start <= latest {
             #open
-            start = start.saturating_sub(#slide);
+            start += #slide;
         }
     }
 }

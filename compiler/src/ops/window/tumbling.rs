@@ -11,7 +11,7 @@ pub(super) fn assign(landing: &Landing, size: i64, offset: i64) -> TokenStream {
     let open = landing.open_fixed();
     quote! {
         const SIZE: i64 = #size;
-        let start = ts.wrapping_sub(ts.wrapping_sub(#offset).rem_euclid(SIZE));
+        let start = ts - (ts - #offset).rem_euclid(SIZE);
         #open
     }
 }
