@@ -528,3 +528,38 @@ fn a_union_holds_the_watermark_at_its_slowest_input() {
     );
     assert!(!String::from_utf8_lossy(&out.stderr).contains("late"));
 }
+
+/// A long source and a short one with `idle(1ms)`, merged by a union into a window: the
+/// short source is read after the long one, so it has not started while the long one
+/// runs, and must not count as idle then. Nothing is late.
+#[test]
+fn an_idle_source_that_has_not_started_does_not_make_its_records_late() {
+    let dir = temp();
+    let long: String = std::iter::once("k,ts\n".to_string())
+        .chain((0..20_000).map(|i| format!("{},{}\n", i % 7, i * 10)))
+        .collect();
+    let short = "k,ts\n1,5\n2,150000\n3,199990\n";
+    std::fs::write(dir.path().join("long.csv"), long).unwrap();
+    std::fs::write(dir.path().join("short.csv"), short).unwrap();
+    let pipe = dir.path().join("idle_union.pipe");
+    std::fs::write(
+        &pipe,
+        "schema E { k: u64, ts: timestamp }\n\
+         source long: E = csv(\"long.csv\") with event_time(ts), watermark(bounded 1s);\n\
+         source short: E = csv(\"short.csv\") with event_time(ts), watermark(bounded 1s), idle(1ms);\n\
+         long |> union(short) |> key_by(k) |> window(tumbling 100s) |> aggregate { n: count() }\n\
+           |> sink out = csv(\"out.csv\");\n",
+    )
+    .unwrap();
+    let bin = build(&pipe);
+    let out = std::process::Command::new(&bin)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("late"), "no record is late: {err}");
+    let (_, rows) = read_csv(&dir.path().join("out.csv"));
+    let total: u64 = rows.iter().map(|r| r[3].parse::<u64>().unwrap()).sum();
+    assert_eq!(total, 20_003);
+}

@@ -6,7 +6,9 @@
 /// Each input reports its watermark as it advances; the combined watermark is the least of
 /// the inputs that are not idle, and never moves back. An input with an idleness timeout
 /// that has reported nothing for that long is left out, so a quiet source does not hold
-/// back every window downstream forever. If every input is idle the watermark stays put.
+/// back every window downstream forever. An input that has not reported at all has not
+/// started (its source has not been read yet) and is never idle: otherwise all its records
+/// would be late. If every input is idle the watermark stays put.
 #[derive(Debug, Clone)]
 pub struct CombinedWatermark {
     inputs: Vec<InputWatermark>,
@@ -18,6 +20,7 @@ struct InputWatermark {
     watermark: i64,
     idle_after: Option<i64>,
     last_update: i64,
+    started: bool,
 }
 
 impl CombinedWatermark {
@@ -30,6 +33,7 @@ impl CombinedWatermark {
                     watermark: super::MIN_WATERMARK,
                     idle_after,
                     last_update: now,
+                    started: false,
                 })
                 .collect(),
             current: super::MIN_WATERMARK,
@@ -42,6 +46,7 @@ impl CombinedWatermark {
         if let Some(input) = self.inputs.get_mut(port) {
             input.watermark = input.watermark.max(wm);
             input.last_update = now;
+            input.started = true;
         }
         self.recompute(now)
     }
@@ -49,9 +54,10 @@ impl CombinedWatermark {
     /// Re-evaluates idleness at `now` without a new report.
     pub fn recompute(&mut self, now: i64) -> Option<i64> {
         let active = self.inputs.iter().filter(|i| {
-            let idle = i.idle_after.is_some_and(|after| {
-                i.watermark < super::MAX_WATERMARK && now.saturating_sub(i.last_update) >= after
-            });
+            let idle = i.started
+                && i.idle_after.is_some_and(|after| {
+                    i.watermark < super::MAX_WATERMARK && now.saturating_sub(i.last_update) >= after
+                });
             !idle
         });
         let min = active.map(|i| i.watermark).min()?;
@@ -88,7 +94,12 @@ mod tests {
     #[test]
     fn an_idle_input_is_skipped_until_it_speaks() {
         let mut c = CombinedWatermark::new(&[None, Some(30_000)], 0);
-        assert_eq!(c.update(0, 100, 10_000), None, "input 1 is not idle yet");
+        assert_eq!(c.update(1, 50, 0), None, "input 0 has said nothing");
+        assert_eq!(
+            c.update(0, 100, 10_000),
+            Some(50),
+            "input 1 is not idle yet"
+        );
         assert_eq!(
             c.update(0, 150, 30_000),
             Some(150),
@@ -104,9 +115,21 @@ mod tests {
     }
 
     #[test]
+    fn an_input_that_has_not_started_is_never_idle() {
+        // Sources are read one after another: the second has not started while the first
+        // runs, however long that takes.
+        let mut c = CombinedWatermark::new(&[None, Some(10)], 0);
+        assert_eq!(c.update(0, 100, 1_000_000), None);
+        assert_eq!(c.update(0, super::super::MAX_WATERMARK, 2_000_000), None);
+        assert_eq!(c.update(1, 70, 2_000_001), Some(70));
+    }
+
+    #[test]
     fn all_idle_holds_the_watermark() {
         let mut c = CombinedWatermark::new(&[Some(10), Some(10)], 0);
+        assert_eq!(c.update(0, 5, 0), None);
+        assert_eq!(c.update(1, 6, 0), Some(5));
         assert_eq!(c.recompute(1_000), None);
-        assert_eq!(c.current(), super::super::MIN_WATERMARK);
+        assert_eq!(c.current(), 5);
     }
 }
