@@ -202,9 +202,15 @@ fn sigterm_mid_run_leaves_the_previous_results_and_no_temporary_file() {
         std::thread::sleep(Duration::from_millis(20));
     }
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(128 + libc::SIGTERM), "{err}");
+    // Waiting closes the job's standard input unless it is taken first: the job would then
+    // end at that end of input, racing the signal.
+    let stdin = child.stdin.take();
+    let mut stderr = child.stderr.take().unwrap();
+    let status = child.wait().unwrap();
+    drop(stdin);
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut err).unwrap();
+    assert_eq!(status.code(), Some(128 + libc::SIGTERM), "{err}");
     assert!(err.contains("interrupted by SIGTERM"), "{err}");
     assert_eq!(
         std::fs::read_to_string(dir.path().join("out.csv")).unwrap(),

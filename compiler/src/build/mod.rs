@@ -158,7 +158,10 @@ pub fn build_job(job: &GeneratedJob, name: &str, cache: &Path) -> Result<BuiltJo
         .arg(&target)
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_TARGET_DIR")
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(crate::cli::output_forwarding)
         .map_err(BuildError::Cargo)?;
     if !output.status.success() {
         return Err(BuildError::Compile {

@@ -8,6 +8,10 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod signals;
+
+pub(crate) use signals::output_forwarding;
+
 use crate::build::{build_job, default_cache_dir};
 use crate::codegen::generate;
 use crate::diagnostics::{Diagnostics, SourceFile};
@@ -220,10 +224,18 @@ impl Ctx<'_> {
                 if stats {
                     cmd.arg("--stats");
                 }
-                let status = cmd
-                    .status()
+                let child = cmd
+                    .spawn()
                     .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
-                Ok(status.code().map_or(1, |c| c.clamp(0, 255) as u8))
+                let status = signals::wait_forwarding(child)
+                    .map_err(|e| format!("cannot wait for {}: {e}", binary.display()))?;
+                if let Some(code) = status.code() {
+                    return Ok(code.clamp(0, 255) as u8);
+                }
+                use std::os::unix::process::ExitStatusExt;
+                let signal = status.signal().unwrap_or(0);
+                let _ = writeln!(self.err, "weir: job killed by {}", signals::name(signal));
+                Ok((128 + signal).clamp(0, 255) as u8)
             }
         }
     }

@@ -96,9 +96,13 @@ pub(crate) fn temp_beside(target: &Path) -> Result<(File, tempfile::TempPath), J
     let name = target
         .file_name()
         .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
+    // Created as `File::create` would (0666 less the umask), not tempfile's private 0600:
+    // the temporary file becomes the output.
+    use std::os::unix::fs::PermissionsExt;
     let temp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".weir-tmp")
+        .permissions(std::fs::Permissions::from_mode(0o666))
         .tempfile_in(dir)
         .map_err(io_err)?;
     Ok(temp.into_parts())
@@ -131,6 +135,13 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "old\n");
         pending.commit().unwrap();
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "new\n");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+        assert_eq!(
+            mode & 0o644,
+            0o644,
+            "readable as a file weir made always was: {mode:o}"
+        );
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
