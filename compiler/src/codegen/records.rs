@@ -170,9 +170,13 @@ fn definition(id: &Ident, fields: &[Field], borrows: bool) -> TokenStream {
         let json_name = &f.name;
         let rename = (name != json_name).then(|| quote!(#[serde(rename = #json_name)]));
         let borrow = (f.ty == Type::Str).then(|| quote!(#[serde(borrow)]));
+        // NaN and infinities as strings in JSON, so they read back (`io::json_float`).
+        let float =
+            (f.ty == Type::F64).then(|| quote!(#[serde(with = "weir_runtime::io::json_float")]));
         quote! {
             #rename
             #borrow
+            #float
             #name: #ty
         }
     });

@@ -8,6 +8,7 @@ mod csv_source;
 pub mod files;
 mod input;
 mod iter_source;
+pub mod json_float;
 mod jsonl_sink;
 mod line_source;
 mod output;
