@@ -115,3 +115,18 @@ fn standard_input_is_a_source() {
         "word,count\nx,1\ny,2\n"
     );
 }
+
+#[test]
+fn cache_clean_removes_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    std::fs::create_dir_all(cache.join("jobs/x-01/bin")).unwrap();
+    std::fs::write(cache.join("jobs/x-01/bin/job"), [0u8; 2048]).unwrap();
+    let (code, err) = weir(&["cache", "clean", "--cache-dir", cache.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("removed") && err.contains("2 KiB"), "{err}");
+    assert!(!cache.exists());
+    let (code, err) = weir(&["cache", "clean", "--cache-dir", cache.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(err.contains("no cache at"), "{err}");
+}

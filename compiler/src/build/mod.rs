@@ -12,6 +12,8 @@ use sha2::{Digest, Sha256};
 
 use crate::codegen::GeneratedJob;
 
+pub mod eviction;
+
 /// Where the runtime crate is, for the generated crate's path dependency.
 const RUNTIME_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../runtime");
 /// The workspace lock file, so generated crates build with the versions weir was tested
@@ -115,6 +117,7 @@ pub fn build_job(job: &GeneratedJob, name: &str, cache: &Path) -> Result<BuiltJo
     let crate_dir = cache.join("jobs").join(format!("{name}-{hash}"));
     let cached = crate_dir.join("bin").join(&bin);
     if cached.is_file() {
+        eviction::stamp(&crate_dir);
         return Ok(BuiltJob {
             binary: cached,
             cache_hit: true,
@@ -177,6 +180,8 @@ pub fn build_job(job: &GeneratedJob, name: &str, cache: &Path) -> Result<BuiltJo
         .join(format!("{bin}.partial-{}", std::process::id()));
     std::fs::copy(&built, &partial).map_err(io(&built))?;
     std::fs::rename(&partial, &cached).map_err(io(&cached))?;
+    eviction::stamp(&crate_dir);
+    eviction::evict(cache, eviction::cap(), &crate_dir);
     Ok(BuiltJob {
         binary: cached,
         cache_hit: false,

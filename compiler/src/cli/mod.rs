@@ -88,6 +88,22 @@ enum Command {
         #[arg(long)]
         cache_dir: Option<PathBuf>,
     },
+    /// Manage the build cache. Built jobs beyond $WEIR_CACHE_MAX (default 2GB) are removed,
+    /// least recently used first, after each build.
+    Cache {
+        #[command(subcommand)]
+        action: CacheAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CacheAction {
+    /// Remove the whole cache: every built job and the compiled runtime.
+    Clean {
+        /// The build cache (default: $WEIR_CACHE_DIR or ~/.cache/weir).
+        #[arg(long)]
+        cache_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -198,6 +214,25 @@ impl Ctx<'_> {
                 let target = output.unwrap_or_else(|| PathBuf::from(&plan.name));
                 copy_executable(&binary, &target)?;
                 let _ = writeln!(self.err, "weir: wrote {}", target.display());
+                Ok(0)
+            }
+            Command::Cache {
+                action: CacheAction::Clean { cache_dir },
+            } => {
+                let cache = cache_dir.unwrap_or_else(default_cache_dir);
+                if !cache.exists() {
+                    let _ = writeln!(self.err, "weir: no cache at {}", cache.display());
+                    return Ok(0);
+                }
+                let bytes = crate::build::eviction::size(&cache);
+                std::fs::remove_dir_all(&cache)
+                    .map_err(|e| format!("cannot remove {}: {e}", cache.display()))?;
+                let _ = writeln!(
+                    self.err,
+                    "weir: removed {} ({})",
+                    cache.display(),
+                    weir_runtime::memory::format_bytes(bytes)
+                );
                 Ok(0)
             }
             Command::Run {
