@@ -284,3 +284,30 @@ fn jsonl_skips_a_byte_order_mark_and_names_the_field_of_a_bad_record() {
     assert!(err.contains("skipped 1 bad record(s)"), "{err}");
     assert!(err.contains(":2: field `price`"), "{err}");
 }
+
+#[test]
+fn a_key_longer_than_a_page_names_the_operator_and_the_record() {
+    let dir = temp();
+    let data = dir.path().join("keys.txt");
+    let long = "x".repeat(40_000);
+    std::fs::write(&data, format!("short\n{long}\n")).unwrap();
+    let pipe = dir.path().join("keys.pipe");
+    std::fs::write(
+        &pipe,
+        format!(
+            "source lines = text({:?});\nlines |> key_by(line) |> aggregate {{ n: count() }} |> sink stdout();\n",
+            data.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = run(&build(&pipe), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("operator `aggregate` at"), "{err}");
+    assert!(err.contains("keys.pipe:2:"), "{err}");
+    assert!(err.contains("a key of 40008 bytes is longer than"), "{err}");
+    assert!(
+        err.contains(&format!("the record is at {}:2", data.display())),
+        "{err}"
+    );
+}

@@ -29,6 +29,20 @@ pub enum JobError {
         /// The record as read, quoted for the user.
         record: String,
     },
+    /// A key longer than a state page can hold.
+    #[error("operator `{operator}` at {location}: a key of {key_bytes} bytes is longer than the {limit_bytes} bytes a key may take (a state page, less the entry's header and accumulators){}", record.as_ref().map(|r| format!("; the record is at {r}")).unwrap_or_default())]
+    KeyTooLong {
+        /// The operator's name.
+        operator: String,
+        /// Where the operator is written in the pipeline.
+        location: String,
+        /// The key's length.
+        key_bytes: usize,
+        /// The longest key the operator takes.
+        limit_bytes: usize,
+        /// Where the record with that key was read (`file:line`), once its source knows.
+        record: Option<String>,
+    },
     /// Standard output was closed by its reader (`weir run ... | head`): the job stops
     /// quietly, as Unix tools do.
     #[error("standard output was closed by its reader")]
@@ -75,6 +89,27 @@ pub enum JobError {
 }
 
 impl JobError {
+    /// The error with the place of the record it happened at (`file:line`), for errors a
+    /// record causes downstream of its source (a key too long for state).
+    pub fn at_record(self, place: impl FnOnce() -> String) -> Self {
+        match self {
+            JobError::KeyTooLong {
+                operator,
+                location,
+                key_bytes,
+                limit_bytes,
+                record: None,
+            } => JobError::KeyTooLong {
+                operator,
+                location,
+                key_bytes,
+                limit_bytes,
+                record: Some(place()),
+            },
+            other => other,
+        }
+    }
+
     /// The process exit code for this error: 2 for bad arguments, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {

@@ -213,7 +213,10 @@ fn source_loop(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
     // With event time, each record carries its timestamp field, and the source's watermark
     // follows each record that moves it.
     let (generator, deliver) = match &s.event_time {
-        None => (quote!(), quote!(job.#chain(record, i64::MIN)?;)),
+        None => (
+            quote!(),
+            quote!(job.#chain(record, i64::MIN).map_err(|e| src.locate(e))?;),
+        ),
         Some(et) => {
             let timestamp = match &et.rust {
                 Some(r) => {
@@ -251,7 +254,7 @@ fn source_loop(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
                             continue;
                         }
                     };
-                    job.#chain(record, ts)?;
+                    job.#chain(record, ts).map_err(|e| src.locate(e))?;
                     if let ::core::option::Option::Some(wm) = generator.on_event(ts, #now) {
                         job.#watermark(0, wm)?;
                     }

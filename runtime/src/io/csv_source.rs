@@ -132,6 +132,12 @@ impl CsvSource {
         self.reject(FieldError::other(message))
     }
 
+    /// `e`, with the place of the current record where it names one.
+    #[cold]
+    pub fn locate(&self, e: JobError) -> JobError {
+        e.at_record(|| format!("{}:{}", self.file, self.line()))
+    }
+
     /// Ends the source, adding its bad-record count to the run's report.
     pub fn finish(mut self, ctx: &mut JobContext) -> Result<(), JobError> {
         self.progress.finish();

@@ -34,6 +34,12 @@ impl IterSource {
         self.bad.reject(self.items, b"", message)
     }
 
+    /// `e`, with the place of the current record where it names one.
+    #[cold]
+    pub fn locate(&self, e: JobError) -> JobError {
+        e.at_record(|| format!("<iterator>:{}", self.items))
+    }
+
     /// Ends the source, adding its bad-record count to the run's report.
     pub fn finish(mut self, ctx: &mut JobContext) -> Result<(), JobError> {
         if let Some(line) = self.bad.finish()? {

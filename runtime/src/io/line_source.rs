@@ -129,6 +129,12 @@ impl LineSource {
         self.reject(message)
     }
 
+    /// `e`, with the place of the current record where it names one.
+    #[cold]
+    pub fn locate(&self, e: JobError) -> JobError {
+        e.at_record(|| format!("{}:{}", self.bad.file(), self.line))
+    }
+
     /// Ends the source, adding its bad-record count to the run's report.
     pub fn finish(mut self, ctx: &mut JobContext) -> Result<(), JobError> {
         self.progress.finish();

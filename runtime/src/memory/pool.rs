@@ -165,6 +165,11 @@ impl OperatorMemory {
         self.pool.page_size
     }
 
+    /// The operator's name and where it is written, for messages.
+    pub fn operator(&self) -> (&str, &str) {
+        (&self.account.name, &self.account.location)
+    }
+
     /// The operator's budget in bytes.
     pub fn budget_bytes(&self) -> u64 {
         self.account.budget_pages * self.pool.page_size as u64

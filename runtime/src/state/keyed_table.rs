@@ -193,11 +193,14 @@ impl KeyedTable {
         let page_size = self.mem.page_size();
         let len = HEADER + self.acc_size + key.len();
         if len > page_size {
-            return Err(JobError::Config(format!(
-                "a key of {} bytes does not fit in one {}-byte state page",
-                key.len(),
-                page_size
-            )));
+            let (operator, location) = self.mem.operator();
+            return Err(JobError::KeyTooLong {
+                operator: operator.to_string(),
+                location: location.to_string(),
+                key_bytes: key.len(),
+                limit_bytes: page_size - HEADER - self.acc_size,
+                record: None,
+            });
         }
         let needs_page = match self.fill.last() {
             Some(&used) => used + len > page_size,
