@@ -30,6 +30,12 @@ const CASES: &[(&str, &[&str])] = &[
     ),
     ("front_end_rules", &["4:71", "5:37", "6:11", "7:42"]),
     ("window_limits", &["3:26", "4:26", "5:47"]),
+    // Every mistake of a pipeline is reported, past an error in a step that passes its
+    // records on and past a literal that is too large.
+    (
+        "error_recovery",
+        &["4:17", "3:17", "3:30", "3:50", "3:70", "4:54"],
+    ),
 ];
 
 #[test]

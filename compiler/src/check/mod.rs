@@ -28,7 +28,13 @@ pub use spelling::did_you_mean;
 /// diagnostic (warnings too) either way.
 pub fn check(file: &SourceFile) -> (Option<Plan>, Diagnostics) {
     match crate::parse::parse(&file.text) {
-        Ok(program) => check_program(file, &program),
+        // Errors in literals do not stop the check: every other mistake is found too.
+        Ok((program, mut literals)) => {
+            let (plan, rest) = check_program(file, &program);
+            let failed = literals.has_errors();
+            literals.extend(rest);
+            (plan.filter(|_| !failed), literals)
+        }
         Err(d) => (None, d),
     }
 }

@@ -145,6 +145,9 @@ impl<F: FrontEnd> Lowering<F> {
     pub fn pipeline(&mut self, head: Stream<F::Span>, steps: &[F::Step]) -> Flow<F::Span> {
         let mut value = Some(head);
         let mut sunk: Option<F::Span> = None;
+        // After an error in a step whose output is its input's records, the later steps
+        // are still checked (so one run reports them all), but the pipeline is broken.
+        let mut broken = false;
         for step in steps {
             let (name, name_span) = F::step_name(step);
             let Some(current) = value.take() else {
@@ -176,10 +179,21 @@ impl<F: FrontEnd> Lowering<F> {
                     return Flow::Broken;
                 }
             }
+            let input = info.passes_records.then(|| Stream {
+                window: None,
+                name: None,
+                ..current.clone()
+            });
             match crate::ops::lower_step(self, info, current, step) {
                 Some(Applied::Stream(v)) => value = Some(v),
                 Some(Applied::Sunk) => sunk = Some(name_span),
-                Some(Applied::Broken) => return Flow::Broken,
+                Some(Applied::Broken) => match input {
+                    Some(input) => {
+                        broken = true;
+                        value = Some(input);
+                    }
+                    None => return Flow::Broken,
+                },
                 None => {
                     self.unknown_step(&name, name_span);
                     return Flow::Broken;
@@ -187,6 +201,7 @@ impl<F: FrontEnd> Lowering<F> {
             }
         }
         match value {
+            _ if broken => Flow::Broken,
             Some(v) => Flow::Stream(v),
             None => Flow::Sunk,
         }

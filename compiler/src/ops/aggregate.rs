@@ -52,6 +52,7 @@ impl Lower for Aggregate {
         outputs: 1,
         state: StateKind::Keyed,
         completes_window: true,
+        passes_records: false,
     };
 
     fn lower<F: FrontEnd>(

@@ -43,6 +43,7 @@ impl Lower for Distinct {
         outputs: 1,
         state: StateKind::Keyed,
         completes_window: false,
+        passes_records: true,
     };
 
     fn lower<F: FrontEnd>(

@@ -33,6 +33,7 @@ impl Lower for Filter {
         outputs: 1,
         state: StateKind::Stateless,
         completes_window: false,
+        passes_records: true,
     };
 
     fn lower<F: FrontEnd>(

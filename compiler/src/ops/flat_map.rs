@@ -46,6 +46,7 @@ impl Lower for FlatMap {
         outputs: 1,
         state: StateKind::Stateless,
         completes_window: false,
+        passes_records: false,
     };
 
     fn lower<F: FrontEnd>(

@@ -21,6 +21,7 @@ impl Lower for KeyBy {
         outputs: 1,
         state: StateKind::Stateless,
         completes_window: false,
+        passes_records: false,
     };
 
     fn lower<F: FrontEnd>(

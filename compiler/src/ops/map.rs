@@ -36,6 +36,7 @@ impl Lower for Map {
         outputs: 1,
         state: StateKind::Stateless,
         completes_window: false,
+        passes_records: false,
     };
 
     fn lower<F: FrontEnd>(

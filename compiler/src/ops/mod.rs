@@ -42,6 +42,9 @@ pub struct OpInfo {
     pub state: StateKind,
     /// Whether it takes a pending `window(...)` (the step right after a window must).
     pub completes_window: bool,
+    /// Whether its output records are its input's (a filter, a union): after an error in
+    /// it, the pipeline's later steps are still checked against the input.
+    pub passes_records: bool,
 }
 
 impl OpInfo {

@@ -58,6 +58,7 @@ impl Lower for SinkOp {
         outputs: 0,
         state: StateKind::Stateless,
         completes_window: false,
+        passes_records: false,
     };
 
     fn lower<F: FrontEnd>(

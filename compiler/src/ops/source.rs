@@ -90,6 +90,7 @@ impl Lower for SourceOp {
         outputs: 1,
         state: StateKind::Stateless,
         completes_window: false,
+        passes_records: false,
     };
 
     /// Never called: no front-end has a source step (`pipe` and `inline` name none).

@@ -34,6 +34,7 @@ impl Lower for Union {
         outputs: 1,
         state: StateKind::Stateless,
         completes_window: false,
+        passes_records: true,
     };
 
     fn lower<F: FrontEnd>(

@@ -9,8 +9,9 @@ use super::ast::*;
 use super::Rule;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 
-/// Builds the program, collecting literal errors (such as an integer too large).
-pub(super) fn program(mut pairs: Pairs<'_, Rule>) -> Result<Program, Diagnostics> {
+/// Builds the program, collecting literal errors (such as an integer too large): a bad
+/// literal stands as 0, so the rest of the program is still checked.
+pub(super) fn program(mut pairs: Pairs<'_, Rule>) -> (Program, Diagnostics) {
     let mut b = Builder {
         diagnostics: Diagnostics::new(),
     };
@@ -20,11 +21,7 @@ pub(super) fn program(mut pairs: Pairs<'_, Rule>) -> Result<Program, Diagnostics
         .filter(|p| p.as_rule() != Rule::EOI)
         .map(|p| b.item(p))
         .collect();
-    if b.diagnostics.has_errors() {
-        Err(b.diagnostics)
-    } else {
-        Ok(Program { items })
-    }
+    (Program { items }, b.diagnostics)
 }
 
 struct Builder {
@@ -372,12 +369,9 @@ impl Builder {
         // The grammar admits only known units, so the one failure left is size.
         match super::duration::duration_ms(digits, &text[digits.len()..]) {
             Ok(ms) => ms,
-            Err(_) => {
-                self.diagnostics.push(Diagnostic::error(
-                    "duration is too large",
-                    span(p),
-                    "more than 2^63 milliseconds",
-                ));
+            Err(e) => {
+                self.diagnostics
+                    .push(Diagnostic::error(e.to_string(), span(p), "too long"));
                 0
             }
         }

@@ -25,8 +25,9 @@ pub(crate) use grammar::{PipeParser, Rule};
 /// exhaust the stack of the recursive-descent parser.
 const MAX_NESTING: usize = 128;
 
-/// Parses a `.pipe` program, or returns the syntax error as a diagnostic.
-pub fn parse(text: &str) -> Result<Program, Diagnostics> {
+/// Parses a `.pipe` program, with the errors of its literals (the program is still whole:
+/// a bad literal stands as 0), or returns the syntax error as a diagnostic.
+pub fn parse(text: &str) -> Result<(Program, Diagnostics), Diagnostics> {
     if let Some(d) = nesting_guard(text) {
         let mut ds = Diagnostics::new();
         ds.push(d);
@@ -37,7 +38,7 @@ pub fn parse(text: &str) -> Result<Program, Diagnostics> {
         ds.push(syntax_error(e));
         ds
     })?;
-    build::program(pairs)
+    Ok(build::program(pairs))
 }
 
 fn nesting_guard(text: &str) -> Option<Diagnostic> {

@@ -80,6 +80,9 @@ impl Lower for Window {
         outputs: 2,
         state: StateKind::Keyed,
         completes_window: false,
+        // The step after a window completes it: after an error in the window, it would
+        // report its own error about a missing window or key, so checking stops here.
+        passes_records: false,
     };
 
     /// Reads the window and leaves it pending on the stream for `aggregate`.
