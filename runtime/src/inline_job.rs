@@ -72,6 +72,7 @@ where
             inputs: Vec::new(),
             outputs: Vec::new(),
             stats: false,
+            flush_every: crate::job::DEFAULT_FLUSH,
         };
         let mut ctx = JobContext::new(self.spec, args)?;
         let result = (self.body)(&mut ctx);

@@ -89,9 +89,11 @@ pub struct JobArgs {
     pub outputs: Vec<(String, String)>,
     /// `--stats`: print each stateful operator's memory use at the end.
     pub stats: bool,
+    /// `--flush-every`: how often sinks write out records that wait in their buffers.
+    pub flush_every: std::time::Duration,
 }
 
-const USAGE: &str = "usage: JOB [--memory SIZE] [--input NAME=PATH]... [--output NAME=PATH]... [--stats]\n  PATH `-` is standard input or output";
+const USAGE: &str = "usage: JOB [--memory SIZE] [--input NAME=PATH]... [--output NAME=PATH]... [--flush-every DURATION] [--stats]\n  PATH `-` is standard input or output; --flush-every (default 1s) is how often sinks write out what waits";
 
 impl JobArgs {
     /// Reads the arguments, checking source and sink names against `spec`.
@@ -104,6 +106,7 @@ impl JobArgs {
             inputs: Vec::new(),
             outputs: Vec::new(),
             stats: false,
+            flush_every: DEFAULT_FLUSH,
         };
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -131,6 +134,14 @@ impl JobArgs {
                     out.outputs.push(pair);
                 }
                 "--stats" => out.stats = true,
+                "--flush-every" => {
+                    let v = value("a duration")?;
+                    out.flush_every = parse_duration(&v).ok_or_else(|| {
+                        JobError::Config(format!(
+                            "--flush-every takes a duration such as 500ms or 2s, not `{v}`"
+                        ))
+                    })?;
+                }
                 "-h" | "--help" => return Err(JobError::Config(USAGE.to_string())),
                 _ => {
                     return Err(JobError::Config(format!(
@@ -242,6 +253,11 @@ impl JobContext {
         Ok(self.pool.operator(name, location, *pages))
     }
 
+    /// How often sinks write out what waits (`--flush-every`).
+    pub fn flush_every(&self) -> std::time::Duration {
+        self.args.flush_every
+    }
+
     /// The job's outputs, written aside until the job commits them.
     pub fn outputs(&self) -> &PendingOutputs {
         &self.outputs
@@ -290,6 +306,22 @@ impl JobContext {
             }
         }
     }
+}
+
+/// How often sinks write out what waits, unless `--flush-every` says otherwise.
+pub const DEFAULT_FLUSH: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// `500ms`, `2s`, `1m` as a duration.
+fn parse_duration(text: &str) -> Option<std::time::Duration> {
+    let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let n: u64 = digits.parse().ok()?;
+    let ms = match &text[digits.len()..] {
+        "ms" => n,
+        "s" => n.checked_mul(1_000)?,
+        "m" => n.checked_mul(60_000)?,
+        _ => return None,
+    };
+    Some(std::time::Duration::from_millis(ms))
 }
 
 /// The last `NAME=PATH` override of `name` in `pairs`: `Some(None)` for `-` (a std

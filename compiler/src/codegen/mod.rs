@@ -93,6 +93,10 @@ impl Gen<'_> {
             .order
             .iter()
             .map(|&n| self.plan.graph[n].op.def().finish(self, n));
+        let ticks = self
+            .order
+            .iter()
+            .map(|&n| self.plan.graph[n].op.def().on_tick(self, n));
         let (generics, where_clause) = (self.generics(), self.where_clause());
         quote! {
             #job
@@ -104,6 +108,13 @@ impl Gen<'_> {
                 #(#watermarks)*
 
                 #(#node_methods)*
+
+                /// A wake-up while live input is quiet: processing-time windows fire what is
+                /// due, sinks write out what has waited.
+                fn tick(&mut self) -> ::core::result::Result<(), weir_runtime::JobError> {
+                    #(#ticks)*
+                    ::core::result::Result::Ok(())
+                }
 
                 /// End of input: each operator in topological order emits what it holds
                 /// (windows still open fire), and sinks commit.

@@ -105,6 +105,13 @@ pub(crate) trait OperatorDef {
         quote!()
     }
 
+    /// Code run when a job waiting on live input wakes up (`tick`): a processing-time
+    /// window fires what is due, a sink writes out what has waited.
+    fn on_tick(&self, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+        let _ = (g, n);
+        quote!()
+    }
+
     /// Methods of the job the node's code calls.
     fn methods(&self, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
         let _ = (g, n);

@@ -196,6 +196,16 @@ impl OperatorDef for SinkOp {
         }
     }
 
+    fn on_tick(&self, _g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+        match self.format {
+            SinkFormat::Csv | SinkFormat::Jsonl => {
+                let s = node_field(n, "sink");
+                quote!(self.#s.flush_if_due()?;)
+            }
+            SinkFormat::Collect | SinkFormat::ForEach(_) => quote!(),
+        }
+    }
+
     /// Files are flushed and committed once everything upstream has finished.
     fn finish(&self, _g: &Gen<'_>, n: NodeIndex) -> TokenStream {
         match self.format {

@@ -275,6 +275,13 @@ fn source_loop(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
             quote!(weir_runtime::io::BadRecordPolicy::DeadLetter(#p.to_string()))
         }
     };
+    // On live input (stdin) the job wakes up while the input is quiet.
+    let wake = quote! {
+        if src.wake_up()? {
+            job.tick()?;
+            continue;
+        }
+    };
     let fields = &node.schema.fields;
     let rust = node.schema.rust.is_some();
     let ty = g.record_type(&node.schema);
@@ -299,7 +306,9 @@ fn source_loop(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
             };
             quote! {
                 let mut src = weir_runtime::io::LineSource::open(ctx, #name, #spec, #policy, false)?;
-                while let ::core::option::Option::Some(line) = src.next_line()? {
+                loop {
+                    #wake
+                    let ::core::option::Option::Some(line) = src.next_line()? else { break };
                     let record: #ty = #record;
                     #deliver
                 }
@@ -308,7 +317,9 @@ fn source_loop(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
         SourceFormat::Jsonl => {
             quote! {
                 let mut src = weir_runtime::io::LineSource::open(ctx, #name, #spec, #policy, true)?;
-                while let ::core::option::Option::Some(line) = src.next_line()? {
+                loop {
+                    #wake
+                    let ::core::option::Option::Some(line) = src.next_line()? else { break };
                     match weir_runtime::io::decode_json::<#ty>(line) {
                         ::core::result::Result::Ok(record) => { #deliver }
                         ::core::result::Result::Err(e) => src.reject(&e)?,
@@ -330,7 +341,9 @@ fn source_loop(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
             };
             quote! {
                 let mut src = weir_runtime::io::CsvSource::open(ctx, #name, #spec, #policy, #header, #delimiter, #names)?;
-                while let ::core::option::Option::Some(row) = src.next_record()? {
+                loop {
+                    #wake
+                    let ::core::option::Option::Some(row) = src.next_record()? else { break };
                     match #decode(&row) {
                         ::core::result::Result::Ok(record) => { #deliver }
                         ::core::result::Result::Err(e) => src.reject(e)?,

@@ -34,7 +34,7 @@ impl CsvSink {
         let spec = ctx.output(name, default);
         let writer = OutputWriter::create(&spec, ctx.outputs())?;
         let mut sink = CsvSink {
-            target: SinkTarget::new(name, &spec),
+            target: SinkTarget::new(ctx, name, &spec),
             writer: csv::WriterBuilder::new()
                 .buffer_capacity(64 * 1024)
                 .from_writer(writer),
@@ -82,8 +82,17 @@ impl CsvSink {
     /// Ends the current row and writes it.
     #[inline]
     pub fn end_record(&mut self) -> Result<(), JobError> {
-        self.target.records += 1;
+        self.target.wrote();
         self.write_row()
+    }
+
+    /// Writes out what waits in the buffer if it has waited longer than the flush interval
+    /// (`--flush-every`), so a live job's output appears as it goes.
+    pub fn flush_if_due(&mut self) -> Result<(), JobError> {
+        if self.target.flush_due() {
+            self.writer.flush().map_err(|e| self.target.io_error(e))?;
+        }
+        Ok(())
     }
 
     /// Flushes the output and reports how many records were written.

@@ -21,6 +21,7 @@ pub struct CsvSource {
     delimiter: u8,
     bad: BadRecords,
     progress: SourceProgress,
+    waker: super::stdin::Waker,
     file: String,
 }
 
@@ -46,6 +47,7 @@ impl CsvSource {
         let spec = ctx.input(name, default);
         let input = InputReader::open(&spec)?;
         let progress = SourceProgress::new(name, input.total(), ctx.progress_enabled());
+        let waker = super::stdin::Waker::new(&input);
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -76,6 +78,7 @@ impl CsvSource {
             delimiter,
             bad: BadRecords::new(name, &file, policy, ctx.outputs())?,
             progress,
+            waker,
             file,
         })
     }
@@ -123,6 +126,23 @@ impl CsvSource {
     pub fn reject(&mut self, error: FieldError) -> Result<(), JobError> {
         let raw = raw(&self.record, self.delimiter);
         self.bad.reject(self.line(), &raw, &error.message)
+    }
+
+    /// Whether the job should wake up (fire processing-time windows, flush sinks) before
+    /// the next record: only on live input, when it is quiet or a tick has passed.
+    #[inline]
+    pub fn wake_up(&mut self) -> Result<bool, JobError> {
+        // Bytes the CSV reader took from the input but has not parsed are read without
+        // waiting.
+        let buffered = self.reader.position().byte() < self.reader.get_ref().consumed();
+        let (reader, waker) = (&mut self.reader, &mut self.waker);
+        waker
+            .due(reader.get_mut(), buffered)
+            .map_err(|source| JobError::Io {
+                action: "cannot read CSV input",
+                path: self.file.clone(),
+                source,
+            })
     }
 
     /// Refuses the current record for `message` (its event time is out of range) under the

@@ -37,7 +37,7 @@ pub struct InputReader {
 #[derive(Debug)]
 enum ReaderKind {
     File(BufReader<File>),
-    Stdin(BufReader<io::Stdin>),
+    Stdin(super::stdin::StdinChunks),
 }
 
 const BUFFER: usize = 256 * 1024;
@@ -60,7 +60,7 @@ impl InputReader {
                 })
             }
             InputSpec::Stdin => Ok(InputReader {
-                inner: ReaderKind::Stdin(BufReader::with_capacity(BUFFER, io::stdin())),
+                inner: ReaderKind::Stdin(super::stdin::StdinChunks::start()),
                 consumed: 0,
                 total: None,
             }),
@@ -75,6 +75,20 @@ impl InputReader {
     /// The input's size, when it is a file.
     pub fn total(&self) -> Option<u64> {
         self.total
+    }
+
+    /// Whether there is input (or its end) to read, waiting at most `timeout`: a file
+    /// always has; standard input may keep a job waiting.
+    pub fn poll(&mut self, timeout: std::time::Duration) -> io::Result<bool> {
+        match &mut self.inner {
+            ReaderKind::File(_) => Ok(true),
+            ReaderKind::Stdin(r) => r.poll(timeout),
+        }
+    }
+
+    /// Whether this input is live (standard input): the job wakes up while it is quiet.
+    pub fn is_live(&self) -> bool {
+        matches!(self.inner, ReaderKind::Stdin(_))
     }
 }
 

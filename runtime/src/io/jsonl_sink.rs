@@ -18,7 +18,7 @@ impl JsonlSink {
     pub fn create(ctx: &JobContext, name: &str, default: OutputSpec) -> Result<Self, JobError> {
         let spec = ctx.output(name, default);
         Ok(JsonlSink {
-            target: SinkTarget::new(name, &spec),
+            target: SinkTarget::new(ctx, name, &spec),
             writer: OutputWriter::create(&spec, ctx.outputs())?,
         })
     }
@@ -26,11 +26,20 @@ impl JsonlSink {
     /// Writes one record.
     #[inline]
     pub fn write<T: serde::Serialize>(&mut self, record: &T) -> Result<(), JobError> {
-        self.target.records += 1;
+        self.target.wrote();
         serde_json::to_writer(&mut self.writer, record)
             .map_err(std::io::Error::other)
             .and_then(|()| self.writer.write_all(b"\n"))
             .map_err(|e| self.target.io_error(e))
+    }
+
+    /// Writes out what waits in the buffer if it has waited longer than the flush interval
+    /// (`--flush-every`), so a live job's output appears as it goes.
+    pub fn flush_if_due(&mut self) -> Result<(), JobError> {
+        if self.target.flush_due() {
+            self.writer.flush().map_err(|e| self.target.io_error(e))?;
+        }
+        Ok(())
     }
 
     /// Flushes the output and reports how many records were written.

@@ -35,6 +35,7 @@ pub struct LineSource {
     skip_blank: bool,
     bad: BadRecords,
     progress: SourceProgress,
+    waker: super::stdin::Waker,
 }
 
 impl LineSource {
@@ -51,6 +52,7 @@ impl LineSource {
         let reader = InputReader::open(&spec)?;
         let progress = SourceProgress::new(name, reader.total(), ctx.progress_enabled());
         Ok(LineSource {
+            waker: super::stdin::Waker::new(&reader),
             bad: BadRecords::new(name, spec.display_name(), policy, ctx.outputs())?,
             reader,
             buf: Vec::with_capacity(1024),
@@ -121,6 +123,20 @@ impl LineSource {
     pub fn reject(&mut self, message: &str) -> Result<(), JobError> {
         let raw = String::from_utf8_lossy(&self.buf).trim_end().to_string();
         self.bad.reject(self.line, raw.as_bytes(), message)
+    }
+
+    /// Whether the job should wake up (fire processing-time windows, flush sinks) before
+    /// the next line: only on live input, when it is quiet or a tick has passed.
+    #[inline]
+    pub fn wake_up(&mut self) -> Result<bool, JobError> {
+        // What the reader holds, `poll` sees: nothing is buffered here besides.
+        self.waker
+            .due(&mut self.reader, false)
+            .map_err(|source| JobError::Io {
+                action: "cannot read input",
+                path: self.bad_file(),
+                source,
+            })
     }
 
     /// Refuses the current line for `message` (its event time is out of range).

@@ -14,6 +14,7 @@ mod line_source;
 mod output;
 mod progress;
 mod sink_target;
+mod stdin;
 
 pub use bad_records::{BadRecordPolicy, FieldError};
 pub use commit::PendingOutputs;

@@ -14,16 +14,41 @@ pub(crate) struct SinkTarget {
     /// Whether it writes standard output: not reported (the records are there to see),
     /// and its reader may go away.
     stdout: bool,
+    /// Records written since the last flush, and when that was.
+    unflushed: bool,
+    last_flush: std::time::Instant,
+    flush_every: std::time::Duration,
 }
 
 impl SinkTarget {
-    pub(crate) fn new(name: &str, spec: &OutputSpec) -> Self {
+    pub(crate) fn new(ctx: &JobContext, name: &str, spec: &OutputSpec) -> Self {
         SinkTarget {
             name: name.to_string(),
             target: spec.display_name().to_string(),
             records: 0,
             stdout: *spec == OutputSpec::Stdout,
+            unflushed: false,
+            last_flush: std::time::Instant::now(),
+            flush_every: ctx.flush_every(),
         }
+    }
+
+    /// Counts a record written to the sink's buffer.
+    #[inline]
+    pub(crate) fn wrote(&mut self) {
+        self.records += 1;
+        self.unflushed = true;
+    }
+
+    /// Whether records wait in the buffer longer than the flush interval; if so, they are
+    /// taken to be flushed now.
+    pub(crate) fn flush_due(&mut self) -> bool {
+        if !self.unflushed || self.last_flush.elapsed() < self.flush_every {
+            return false;
+        }
+        self.unflushed = false;
+        self.last_flush = std::time::Instant::now();
+        true
     }
 
     /// A write failure, naming the destination; standard output closed by its reader is

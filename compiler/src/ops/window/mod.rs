@@ -246,6 +246,18 @@ impl OperatorDef for Window {
         }
     }
 
+    fn on_tick(&self, _g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+        if !(self.window.has_bounds() && self.time == TimeDomain::ProcessingTime) {
+            return quote!();
+        }
+        // The clock is the watermark of a processing-time window.
+        let Names { fire, .. } = Names::of(n);
+        quote! {
+            let now = self.clock.now();
+            self.#fire(now - 1)?;
+        }
+    }
+
     fn methods(&self, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
         methods(self, g, n)
     }

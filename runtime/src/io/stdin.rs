@@ -1,0 +1,136 @@
+//! Standard input read on a thread of its own, so a job waiting for input can still wake up
+//! on time: processing-time windows fire and sinks flush while the input is quiet.
+
+use std::io::{self, BufRead, Read};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
+use std::time::Duration;
+
+/// How much the thread reads at once.
+const CHUNK: usize = 64 * 1024;
+
+/// Standard input as chunks from the reading thread.
+#[derive(Debug)]
+pub struct StdinChunks {
+    chunks: Receiver<io::Result<Vec<u8>>>,
+    chunk: Vec<u8>,
+    pos: usize,
+    eof: bool,
+}
+
+impl StdinChunks {
+    /// Starts the reading thread.
+    pub fn start() -> Self {
+        // A few chunks ahead at most: the thread waits for the job, memory stays bounded.
+        let (send, chunks) = sync_channel(4);
+        std::thread::spawn(move || {
+            let mut stdin = io::stdin().lock();
+            loop {
+                let mut buf = vec![0u8; CHUNK];
+                let read = stdin.read(&mut buf);
+                let end = matches!(read, Ok(0) | Err(_));
+                let sent = send.send(read.map(|n| {
+                    buf.truncate(n);
+                    buf
+                }));
+                if end || sent.is_err() {
+                    return;
+                }
+            }
+        });
+        StdinChunks {
+            chunks,
+            chunk: Vec::new(),
+            pos: 0,
+            eof: false,
+        }
+    }
+
+    /// Whether input (or its end) is there to read, waiting at most `timeout` for it.
+    pub fn poll(&mut self, timeout: Duration) -> io::Result<bool> {
+        if self.pos < self.chunk.len() || self.eof {
+            return Ok(true);
+        }
+        match self.chunks.recv_timeout(timeout) {
+            Ok(chunk) => {
+                self.take(chunk)?;
+                Ok(true)
+            }
+            Err(RecvTimeoutError::Timeout) => Ok(false),
+            Err(RecvTimeoutError::Disconnected) => {
+                self.eof = true;
+                Ok(true)
+            }
+        }
+    }
+
+    fn take(&mut self, chunk: io::Result<Vec<u8>>) -> io::Result<()> {
+        let chunk = chunk?;
+        self.eof = chunk.is_empty();
+        self.chunk = chunk;
+        self.pos = 0;
+        Ok(())
+    }
+}
+
+impl Read for StdinChunks {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for StdinChunks {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.pos >= self.chunk.len() && !self.eof {
+            match self.chunks.recv() {
+                Ok(chunk) => self.take(chunk)?,
+                Err(_) => self.eof = true,
+            }
+        }
+        Ok(&self.chunk[self.pos.min(self.chunk.len())..])
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.pos += amt;
+    }
+}
+
+/// How often a job waiting on live input wakes up: processing-time windows fire at most
+/// this late, and sinks flush on these beats.
+pub const TICK: Duration = Duration::from_millis(50);
+
+/// When a source over live input should wake its job up: a tick has passed since the last
+/// wake-up, or no input came within one.
+#[derive(Debug)]
+pub struct Waker {
+    live: bool,
+    last: std::time::Instant,
+}
+
+impl Waker {
+    /// A waker for `input`; a file never wakes its job (it is never quiet).
+    pub fn new(input: &super::InputReader) -> Self {
+        Waker {
+            live: input.is_live(),
+            last: std::time::Instant::now(),
+        }
+    }
+
+    /// Whether the job should wake up before the next record. `buffered` says the source
+    /// holds input already read, which is then read without waiting.
+    pub fn due(&mut self, input: &mut super::InputReader, buffered: bool) -> io::Result<bool> {
+        if !self.live {
+            return Ok(false);
+        }
+        let elapsed = self.last.elapsed();
+        let quiet = elapsed < TICK && !buffered && !input.poll(TICK - elapsed)?;
+        if quiet || elapsed >= TICK {
+            self.last = std::time::Instant::now();
+            return Ok(true);
+        }
+        Ok(false)
+    }
+}

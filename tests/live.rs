@@ -1,0 +1,105 @@
+//! Live input on stdin: while the input is quiet the job wakes up, so a processing-time
+//! window fires on time and what a sink holds is written out within the flush interval,
+//! not only when the next record comes or the input ends.
+
+mod common;
+
+use std::io::{BufRead, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// Starts `pipe` (in a folder of its own) with `args`, stdin and stdout piped; its stdout
+/// lines arrive on the receiver as they are written.
+fn start(text: &str, args: &[&str]) -> (tempfile::TempDir, Child, Receiver<String>) {
+    let dir = temp();
+    let pipe = dir.path().join("live.pipe");
+    std::fs::write(&pipe, text).unwrap();
+    let mut child = Command::new(build(&pipe))
+        .args(args)
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (send, lines) = channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { return };
+            if send.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    (dir, child, lines)
+}
+
+fn next_line(lines: &Receiver<String>, within: Duration) -> Option<String> {
+    lines.recv_timeout(within).ok()
+}
+
+#[test]
+fn a_sink_writes_out_records_while_the_input_is_quiet() {
+    let (_dir, mut child, lines) = start(
+        "source lines = stdin();\nlines |> sink stdout();\n",
+        &["--flush-every", "200ms"],
+    );
+    let stdin = child.stdin.as_mut().unwrap();
+    stdin.write_all(b"first\n").unwrap();
+    stdin.flush().unwrap();
+    let sent = Instant::now();
+    // The input stays open: only the flush interval can bring the record out.
+    assert_eq!(
+        next_line(&lines, Duration::from_secs(10)).as_deref(),
+        Some("line")
+    );
+    assert_eq!(
+        next_line(&lines, Duration::from_secs(10)).as_deref(),
+        Some("first")
+    );
+    assert!(
+        sent.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        sent.elapsed()
+    );
+    drop(child.stdin.take());
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn a_processing_time_window_fires_while_the_input_is_quiet() {
+    let (_dir, mut child, lines) = start(
+        "source lines = stdin();\n\
+         lines |> key_by(line) |> window(tumbling 1s, processing_time)\n\
+           |> aggregate { n: count() } |> sink stdout();\n",
+        &["--flush-every", "100ms"],
+    );
+    let stdin = child.stdin.as_mut().unwrap();
+    stdin.write_all(b"a\na\nb\n").unwrap();
+    stdin.flush().unwrap();
+    assert_eq!(
+        next_line(&lines, Duration::from_secs(10)).as_deref(),
+        Some("line,window_start,window_end,n")
+    );
+    // The window ends within a second and fires then, with no further input.
+    let mut rows: Vec<(String, u64)> = Vec::new();
+    while rows.iter().map(|r| r.1).sum::<u64>() < 3 {
+        let Some(row) = next_line(&lines, Duration::from_secs(10)) else {
+            panic!("the window did not fire while the input was quiet: {rows:?}");
+        };
+        let fields: Vec<&str> = row.split(',').collect();
+        let (start, end): (i64, i64) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
+        assert_eq!(end - start, 1000);
+        rows.push((fields[0].to_string(), fields[3].parse().unwrap()));
+    }
+    rows.sort();
+    // A window boundary may fall between the records: count per line over all windows.
+    let count = |k: &str| rows.iter().filter(|r| r.0 == k).map(|r| r.1).sum::<u64>();
+    assert_eq!((count("a"), count("b")), (2, 1));
+    drop(child.stdin.take());
+    assert!(child.wait().unwrap().success());
+}
