@@ -6,6 +6,10 @@
 //!
 //! Events: ten per millisecond of event time, keys uniform over 10,000, each timestamp up to
 //! 2 s behind the stream's progress (so none is late), from a fixed seed.
+//!
+//! Then the same job with `watermark(bounded 30000s)`: every window stays open to the end
+//! of input (hundreds per key), so a record's cost must not grow with the windows a key has
+//! open. Its time is compared with the 2 s job's; the results are the same rows.
 
 mod common;
 
@@ -71,31 +75,38 @@ fn main() {
         size as f64 / 1e6
     );
 
-    let pipe = data_dir().join("tumbling_bench.pipe");
-    std::fs::write(
-        &pipe,
-        "schema Event { ts: timestamp, key: u64, value: i64 }\n\
-         source events: Event = csv(\"events.csv\") with event_time(ts), watermark(bounded 2s);\n\
-         events |> key_by(key) |> window(tumbling 10s) |> aggregate { n: count(), total: sum(value) }\n  \
-         |> sink csv(\"windows.csv\");\n",
-    )
-    .unwrap();
-    let (weir_bin, build) = build_weir(&pipe, &root().join("target/weir-cache"));
+    let job = |bound: &str| {
+        let pipe = data_dir().join(format!("tumbling_bench_{bound}.pipe"));
+        std::fs::write(
+            &pipe,
+            format!(
+                "schema Event {{ ts: timestamp, key: u64, value: i64 }}\n\
+                 source events: Event = csv(\"events.csv\") with event_time(ts), watermark(bounded {bound});\n\
+                 events |> key_by(key) |> window(tumbling 10s) |> aggregate {{ n: count(), total: sum(value) }}\n  \
+                 |> sink csv(\"windows.csv\");\n"
+            ),
+        )
+        .unwrap();
+        build_weir(&pipe, &root().join("target/weir-cache"))
+    };
+    let (weir_bin, build) = job("2s");
+    let (late_bin, _) = job("30000s");
     println!("weir build: {:.1} s", build.as_secs_f64());
     let hand_bin = build_example("handwritten_windows");
 
     let dir = data_dir();
     let (weir_out, hand_out) = (dir.join("weir-windows.csv"), dir.join("hand-windows.csv"));
-    let weir_cmd = || {
-        let mut c = Command::new(&weir_bin);
+    let job_cmd = |bin: &Path, out: &Path| {
+        let mut c = Command::new(bin);
         c.arg("--input")
             .arg(format!("events={}", input.display()))
             .arg("--output")
-            .arg(format!("windows={}", weir_out.display()))
+            .arg(format!("windows={}", out.display()))
             .arg("--memory")
             .arg("1GB");
         c
     };
+    let weir_cmd = || job_cmd(&weir_bin, &weir_out);
     let hand_cmd = || {
         let mut c = Command::new(&hand_bin);
         c.arg(&input).arg(&hand_out);
@@ -127,5 +138,21 @@ fn main() {
     println!(
         "ratio weir/hand-written: {:.3} (target <= 1.3)",
         weir_t.as_secs_f64() / hand_t.as_secs_f64()
+    );
+
+    // Every window open to the end: the cost per record must not grow with them.
+    let late_out = dir.join("weir-windows-30000s.csv");
+    let late_cmd = || job_cmd(&late_bin, &late_out);
+    let [(late_t, late_rss), (fast_t, _)] = race(RUNS, late_cmd, weir_cmd);
+    assert!(
+        sorted_rows(&late_out) == w,
+        "the same windows whatever the watermark delay"
+    );
+    println!(
+        "weir, bounded 30000s {:>8.3} s  peak RSS {:>6.1} MiB; against bounded 2s {:.3} s: ratio {:.3} (target <= 2)",
+        late_t.as_secs_f64(),
+        late_rss as f64 / 1048576.0,
+        fast_t.as_secs_f64(),
+        late_t.as_secs_f64() / fast_t.as_secs_f64()
     );
 }

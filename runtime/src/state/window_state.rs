@@ -6,19 +6,34 @@ use crate::layout::{read_u64, write_u64};
 use crate::memory::OperatorMemory;
 use crate::JobError;
 
-// A window node: next (index + 1, 0 = end of list), start, end, the key's entry address in
-// the key table, meta (version in the low 31 bits, the fired flag in bit 32), then the
-// accumulator block.
+// A window node: next and prev (index + 1, 0 = none), start, end, the key's entry address
+// in the key table, meta (version in the low 31 bits, the fired flag in bit 32), then the
+// accumulator block. A key's entry holds the first and the last node of its list.
 const NEXT: usize = 0;
-const START: usize = 8;
-const END: usize = 16;
-const KEY: usize = 24;
-const META: usize = 32;
-const NODE_HEADER: usize = 40;
+const PREV: usize = 8;
+const START: usize = 16;
+const END: usize = 24;
+const KEY: usize = 32;
+const META: usize = 40;
+const NODE_HEADER: usize = 48;
+/// In a key's entry: the first (oldest start) and last (newest start) node.
+const HEAD: usize = 0;
+const TAIL: usize = 8;
 const FIRED: u64 = 1 << 32;
 const VERSION_MASK: u32 = 0x7fff_ffff;
 /// Set in a timer's version for a cleanup timer (drop the window) rather than a firing.
 const CLEANUP: u32 = 0x8000_0000;
+
+/// A link as stored: the node's index + 1, or 0 for none.
+#[inline]
+fn link_word(n: Option<u32>) -> u64 {
+    n.map_or(0, |x| u64::from(x) + 1)
+}
+
+#[inline]
+fn node_of(word: u64) -> Option<u32> {
+    (word != 0).then(|| (word - 1) as u32)
+}
 
 /// What adding a record to a window did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,8 +59,11 @@ pub struct FiredWindow {
 
 /// Open windows per key, in pool pages.
 ///
-/// Each key (in a [`KeyedTable`]) heads a list of window nodes sorted by start, so fixed
-/// windows find theirs in a step or two and session windows find the ones a record bridges.
+/// Each key (in a [`KeyedTable`]) holds a doubly linked list of window nodes sorted by
+/// start. A fixed window is looked up from the newest end of the list, where a record in
+/// time order lands, so its cost does not grow with how many older windows a late
+/// watermark keeps open; a window is unlinked in one step. Session windows find the ones
+/// a record bridges from the front.
 /// A window fires when the watermark reaches its last millisecond (`end - 1`), as in Flink;
 /// with allowed lateness it is kept until `end - 1 + lateness`, and a late record that
 /// still lands in it makes it fire again with the updated result.
@@ -72,7 +90,7 @@ impl WindowState {
     pub fn new(mem: OperatorMemory, acc_size: usize, lateness: i64) -> Result<Self, JobError> {
         let acc_size = acc_size.next_multiple_of(8);
         Ok(WindowState {
-            keys: KeyedTable::new(mem.clone(), 8)?,
+            keys: KeyedTable::new(mem.clone(), 16)?,
             nodes: PagedArena::new(mem.clone(), NODE_HEADER + acc_size),
             timers: TimerHeap::new(mem),
             acc_size,
@@ -107,20 +125,21 @@ impl WindowState {
             return Ok(None);
         }
         let key_addr = self.keys.upsert_entry(key, |a| a.fill(0))?;
-        let mut prev: Option<u32> = None;
-        let mut cur = self.head(key_addr);
+        // From the newest window back: the new node goes after `cur`, before `after`.
+        let mut after: Option<u32> = None;
+        let mut cur = self.tail(key_addr);
         while let Some(n) = cur {
             let s = self.start(n);
             if s == start {
                 return Ok(Some(n));
             }
-            if s > start {
+            if s < start {
                 break;
             }
-            prev = Some(n);
-            cur = self.next(n);
+            after = Some(n);
+            cur = self.prev(n);
         }
-        let n = self.link(key_addr, start, end, prev, cur)?;
+        let n = self.link(key_addr, start, end, cur, after)?;
         init(self.acc_mut(n));
         self.schedule(n, end, wm)?;
         Ok(Some(n))
@@ -268,15 +287,14 @@ impl WindowState {
     ) -> Result<u32, JobError> {
         let n = self.nodes.alloc()?;
         let node = self.nodes.get_mut(n);
-        write_u64(node, NEXT, next.map_or(0, |x| u64::from(x) + 1));
+        write_u64(node, NEXT, link_word(next));
+        write_u64(node, PREV, link_word(prev));
         write_u64(node, START, start as u64);
         write_u64(node, END, end as u64);
         write_u64(node, KEY, key_addr);
         self.set_meta(n, 0);
-        match prev {
-            Some(p) => write_u64(self.nodes.get_mut(p), NEXT, u64::from(n) + 1),
-            None => write_u64(self.keys.acc_at_mut(key_addr), 0, u64::from(n) + 1),
-        }
+        self.join(key_addr, prev, Some(n));
+        self.join(key_addr, Some(n), next);
         Ok(n)
     }
 
@@ -307,23 +325,24 @@ impl WindowState {
         Ok(())
     }
 
+    /// Makes `b` follow `a` in the list of the key at `key_addr`; `None` for `a` makes `b`
+    /// the first, `None` for `b` makes `a` the last.
+    fn join(&mut self, key_addr: u64, a: Option<u32>, b: Option<u32>) {
+        match a {
+            Some(a) => write_u64(self.nodes.get_mut(a), NEXT, link_word(b)),
+            None => write_u64(self.keys.acc_at_mut(key_addr), HEAD, link_word(b)),
+        }
+        match b {
+            Some(b) => write_u64(self.nodes.get_mut(b), PREV, link_word(a)),
+            None => write_u64(self.keys.acc_at_mut(key_addr), TAIL, link_word(a)),
+        }
+    }
+
     /// Unlinks and frees node `n`.
     fn remove(&mut self, n: u32) {
         let key_addr = read_u64(self.nodes.get(n), KEY);
-        let after = read_u64(self.nodes.get(n), NEXT);
-        let mut prev: Option<u32> = None;
-        let mut cur = self.head(key_addr);
-        while let Some(c) = cur {
-            if c == n {
-                break;
-            }
-            prev = Some(c);
-            cur = self.next(c);
-        }
-        match prev {
-            Some(p) => write_u64(self.nodes.get_mut(p), NEXT, after),
-            None => write_u64(self.keys.acc_at_mut(key_addr), 0, after),
-        }
+        let (prev, next) = (self.prev(n), self.next(n));
+        self.join(key_addr, prev, next);
         // A fresh version makes every timer still pointing here stale.
         self.set_meta(n, 0);
         self.nodes.free(n);
@@ -338,14 +357,22 @@ impl WindowState {
 
     #[inline]
     fn head(&self, key_addr: u64) -> Option<u32> {
-        let h = read_u64(self.keys.acc_at(key_addr), 0);
-        (h != 0).then(|| (h - 1) as u32)
+        node_of(read_u64(self.keys.acc_at(key_addr), HEAD))
+    }
+
+    #[inline]
+    fn tail(&self, key_addr: u64) -> Option<u32> {
+        node_of(read_u64(self.keys.acc_at(key_addr), TAIL))
     }
 
     #[inline]
     fn next(&self, n: u32) -> Option<u32> {
-        let x = read_u64(self.nodes.get(n), NEXT);
-        (x != 0).then(|| (x - 1) as u32)
+        node_of(read_u64(self.nodes.get(n), NEXT))
+    }
+
+    #[inline]
+    fn prev(&self, n: u32) -> Option<u32> {
+        node_of(read_u64(self.nodes.get(n), PREV))
     }
 
     #[inline]
