@@ -3,7 +3,8 @@
 //! A node joins its input's chain when it has exactly one input, that edge is forward, and
 //! the input feeds nothing else from any output port. So a keyed exchange (a hash edge), a
 //! fan-out (one stream feeding several, or an operator with a side output) and a merge
-//! (several inputs) each start a new chain. Records inside a
+//! (several inputs) each start a new chain. So does every [`MAX_CHAIN`]-th operator: a
+//! chain is one function of nested code, and rustc's cost (and stack) grows with its depth. Records inside a
 //! chain pass as plain values from one operator's code to the next in one loop.
 
 use super::Pass;
@@ -12,6 +13,9 @@ use crate::ir::{Chain, Partitioning, Plan};
 
 /// See the module documentation.
 pub struct ChainingPass;
+
+/// The most operators fused into one chain.
+pub const MAX_CHAIN: usize = 32;
 
 impl Pass for ChainingPass {
     fn name(&self) -> &'static str {
@@ -25,7 +29,9 @@ impl Pass for ChainingPass {
             let fused = match inputs.as_slice() {
                 [(up, edge)] if edge.partitioning == Partitioning::Forward => {
                     let single = plan.all_outputs(*up).len() == 1;
-                    single.then(|| plan.graph[*up].chain)
+                    let chain = plan.graph[*up].chain;
+                    let room = chain.is_some_and(|c| chains[c].nodes.len() < MAX_CHAIN);
+                    (single && room).then_some(chain)
                 }
                 _ => None,
             }
