@@ -132,6 +132,9 @@ impl CsvSource {
     /// the next record: only on live input, when it is quiet or a tick has passed.
     #[inline]
     pub fn wake_up(&mut self) -> Result<bool, JobError> {
+        if !self.waker.is_live() {
+            return Ok(false);
+        }
         // Bytes the CSV reader took from the input but has not parsed are read without
         // waiting.
         let buffered = self.reader.position().byte() < self.reader.get_ref().consumed();

@@ -119,8 +119,15 @@ impl Waker {
         }
     }
 
+    /// Whether the input is live (a file never wakes its job).
+    #[inline]
+    pub fn is_live(&self) -> bool {
+        self.live
+    }
+
     /// Whether the job should wake up before the next record. `buffered` says the source
     /// holds input already read, which is then read without waiting.
+    #[inline]
     pub fn due(&mut self, input: &mut super::InputReader, buffered: bool) -> io::Result<bool> {
         if !self.live {
             return Ok(false);
