@@ -36,8 +36,14 @@ fn main() {
         return;
     }
     let cases = [
-        ("1000 chained filters", chain(1000, |i| format!("filter(n != {i})"))),
-        ("10000 chained maps", chain(10_000, |_| "map { n: n + 1 }".to_string())),
+        (
+            "1000 chained filters",
+            chain(1000, |i| format!("filter(n != {i})")),
+        ),
+        (
+            "10000 chained maps",
+            chain(10_000, |_| "map { n: n + 1 }".to_string()),
+        ),
         ("400-branch fan-out", fan_out(400)),
     ];
     let cache = root().join("target/weir-cache");

@@ -44,15 +44,14 @@ const WEIGHT: u32 = 1;
 
 impl Lower for Aggregate {
     const INFO: OpInfo = OpInfo {
-        name: "aggregate",
-        doc: "aggregates each key's records (per window after `window`)",
-        pipe: Some("aggregate { name: count() | sum(e) | min(e) | max(e) | avg(e) | first(e) | last(e) | reduce(e, combine), ... }"),
-        inline: &["aggregate(count(), sum(|r| value), ...)"],
-        inputs: (1, 1),
-        outputs: 1,
         state: StateKind::Keyed,
         completes_window: true,
-        passes_records: false,
+        ..OpInfo::new(
+            "aggregate",
+            "aggregates each key's records (per window after `window`)",
+            Some("aggregate { name: count() | sum(e) | min(e) | max(e) | avg(e) | first(e) | last(e) | reduce(e, combine), ... }"),
+            &["aggregate(count(), sum(|r| value), ...)"],
+        )
     };
 
     fn lower<F: FrontEnd>(

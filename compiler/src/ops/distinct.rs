@@ -35,15 +35,14 @@ const WEIGHT: u32 = 1;
 
 impl Lower for Distinct {
     const INFO: OpInfo = OpInfo {
-        name: "distinct",
-        doc: "keeps the first record of each key",
-        pipe: Some("distinct()"),
-        inline: &["distinct()"],
-        inputs: (1, 1),
-        outputs: 1,
         state: StateKind::Keyed,
-        completes_window: false,
         passes_records: true,
+        ..OpInfo::new(
+            "distinct",
+            "keeps the first record of each key",
+            Some("distinct()"),
+            &["distinct()"],
+        )
     };
 
     fn lower<F: FrontEnd>(

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::{Lower, OpInfo, OperatorDef};
 use crate::codegen::Gen;
-use crate::ir::{Code, Operator, Plan, RustFn, StateKind, Type};
+use crate::ir::{Code, Operator, Plan, RustFn, Type};
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};
 use crate::passes::typecheck::{expr_fits, input_of, same};
 
@@ -25,15 +25,13 @@ pub struct Filter {
 
 impl Lower for Filter {
     const INFO: OpInfo = OpInfo {
-        name: "filter",
-        doc: "keeps the records for which a condition holds",
-        pipe: Some("filter(condition)"),
-        inline: &["filter(|r| condition)"],
-        inputs: (1, 1),
-        outputs: 1,
-        state: StateKind::Stateless,
-        completes_window: false,
         passes_records: true,
+        ..OpInfo::new(
+            "filter",
+            "keeps the records for which a condition holds",
+            Some("filter(condition)"),
+            &["filter(|r| condition)"],
+        )
     };
 
     fn lower<F: FrontEnd>(

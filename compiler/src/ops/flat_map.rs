@@ -17,7 +17,7 @@ use super::{Lower, OpInfo, OperatorDef};
 use crate::codegen::expr::ExprGen;
 use crate::codegen::Gen;
 use crate::diagnostics::Diagnostic;
-use crate::ir::{Operator, Plan, RustFn, StateKind, TExpr, Type};
+use crate::ir::{Operator, Plan, RustFn, TExpr, Type};
 use crate::lower::{Applied, FrontEnd, Lowering, RecordArg, RecordRole, Stream};
 use crate::passes::typecheck::{closure_takes, input_of};
 
@@ -38,15 +38,12 @@ pub enum FlatMap {
 
 impl Lower for FlatMap {
     const INFO: OpInfo = OpInfo {
-        name: "flat_map",
-        doc: "makes any number of records per record",
-        pipe: Some("flat_map { name: list_expression, ... }"),
-        inline: &["flat_map(|r| iterable)"],
-        inputs: (1, 1),
-        outputs: 1,
-        state: StateKind::Stateless,
-        completes_window: false,
-        passes_records: false,
+        ..OpInfo::new(
+            "flat_map",
+            "makes any number of records per record",
+            Some("flat_map { name: list_expression, ... }"),
+            &["flat_map(|r| iterable)"],
+        )
     };
 
     fn lower<F: FrontEnd>(

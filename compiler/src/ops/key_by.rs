@@ -5,7 +5,6 @@
 //! a hash exchange on the key, and that operator keeps its state per key.
 
 use super::{Lower, OpInfo};
-use crate::ir::StateKind;
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};
 
 /// See the module documentation.
@@ -13,15 +12,12 @@ pub(crate) struct KeyBy;
 
 impl Lower for KeyBy {
     const INFO: OpInfo = OpInfo {
-        name: "key_by",
-        doc: "partitions a stream by a key for the keyed operator after it",
-        pipe: Some("key_by(field, ...)"),
-        inline: &["key_by(|r| key)"],
-        inputs: (1, 1),
-        outputs: 1,
-        state: StateKind::Stateless,
-        completes_window: false,
-        passes_records: false,
+        ..OpInfo::new(
+            "key_by",
+            "partitions a stream by a key for the keyed operator after it",
+            Some("key_by(field, ...)"),
+            &["key_by(|r| key)"],
+        )
     };
 
     fn lower<F: FrontEnd>(

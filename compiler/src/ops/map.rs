@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::{Lower, OpInfo, OperatorDef};
 use crate::codegen::Gen;
-use crate::ir::{Edge, Field, Node, Operator, Plan, RustFn, Schema, StateKind, TExpr};
+use crate::ir::{Edge, Field, Node, Operator, Plan, RustFn, Schema, TExpr};
 use crate::lower::{Applied, FrontEnd, Lowering, RecordArg, RecordRole, Stream};
 use crate::passes::typecheck::{closure_takes, expr_fits, input_of};
 
@@ -28,15 +28,12 @@ pub enum Map {
 
 impl Lower for Map {
     const INFO: OpInfo = OpInfo {
-        name: "map",
-        doc: "makes one new record per record",
-        pipe: Some("map { name: expression, ... }"),
-        inline: &["map(|r| new_record)"],
-        inputs: (1, 1),
-        outputs: 1,
-        state: StateKind::Stateless,
-        completes_window: false,
-        passes_records: false,
+        ..OpInfo::new(
+            "map",
+            "makes one new record per record",
+            Some("map { name: expression, ... }"),
+            &["map(|r| new_record)"],
+        )
     };
 
     fn lower<F: FrontEnd>(

@@ -48,6 +48,28 @@ pub struct OpInfo {
 }
 
 impl OpInfo {
+    /// The entry of an operator with one input and one output, no state, that takes no
+    /// pending window and whose failure stops the check of its pipeline: what most
+    /// operators are. Others change a field (`OpInfo { state: .., ..OpInfo::new(..) }`).
+    pub const fn new(
+        name: &'static str,
+        doc: &'static str,
+        pipe: Option<&'static str>,
+        inline: &'static [&'static str],
+    ) -> OpInfo {
+        OpInfo {
+            name,
+            doc,
+            pipe,
+            inline,
+            inputs: (1, 1),
+            outputs: 1,
+            state: StateKind::Stateless,
+            completes_window: false,
+            passes_records: false,
+        }
+    }
+
     /// Whether a `.pipe` step is called `name`.
     fn pipe_step(&self, name: &str) -> bool {
         self.pipe.is_some() && self.name == name

@@ -16,7 +16,7 @@ use super::{Lower, OpInfo, OperatorDef};
 use crate::codegen::names::{field_ident, node_field};
 use crate::codegen::Gen;
 
-use crate::ir::{Operator, OutputLocation, Plan, RustFn, SinkFormat, StateKind, Type};
+use crate::ir::{Operator, OutputLocation, Plan, RustFn, SinkFormat, Type};
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};
 use crate::passes::typecheck::{input_of, same};
 
@@ -50,15 +50,13 @@ impl SinkOp {
 
 impl Lower for SinkOp {
     const INFO: OpInfo = OpInfo {
-        name: "sink",
-        doc: "writes records: the end of a pipeline",
-        pipe: Some("sink csv(\"path\") | sink jsonl(\"path\") | sink stdout()"),
-        inline: &["sink csv(\"path\")", "collect()", "for_each(|r| ...)"],
-        inputs: (1, 1),
         outputs: 0,
-        state: StateKind::Stateless,
-        completes_window: false,
-        passes_records: false,
+        ..OpInfo::new(
+            "sink",
+            "writes records: the end of a pipeline",
+            Some("sink csv(\"path\") | sink jsonl(\"path\") | sink stdout()"),
+            &["sink csv(\"path\")", "collect()", "for_each(|r| ...)"],
+        )
     };
 
     fn lower<F: FrontEnd>(

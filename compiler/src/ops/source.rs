@@ -23,7 +23,7 @@ use crate::codegen::rust_code::source_var;
 use crate::codegen::Gen;
 
 use crate::ir::{
-    EventTime, InputLocation, OnError, Plan, RustFn, SourceFormat, StateKind, Type,
+    EventTime, InputLocation, OnError, Plan, RustFn, SourceFormat, Type,
     WatermarkSpec,
 };
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};
@@ -82,15 +82,13 @@ impl SourceOp {
 
 impl Lower for SourceOp {
     const INFO: OpInfo = OpInfo {
-        name: "source",
-        doc: "reads records; a pipeline starts with one",
-        pipe: None,
-        inline: &[],
         inputs: (0, 0),
-        outputs: 1,
-        state: StateKind::Stateless,
-        completes_window: false,
-        passes_records: false,
+        ..OpInfo::new(
+            "source",
+            "reads records; a pipeline starts with one",
+            None,
+            &[],
+        )
     };
 
     /// Never called: no front-end has a source step (`pipe` and `inline` name none).

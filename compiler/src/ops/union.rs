@@ -16,7 +16,7 @@ use super::{Lower, OpInfo, OperatorDef};
 use crate::codegen::names::node_field;
 use crate::codegen::Gen;
 use crate::diagnostics::Diagnostic;
-use crate::ir::{Operator, Plan, StateKind};
+use crate::ir::{Operator, Plan};
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};
 use crate::passes::typecheck::same;
 
@@ -26,15 +26,14 @@ pub struct Union;
 
 impl Lower for Union {
     const INFO: OpInfo = OpInfo {
-        name: "union",
-        doc: "merges streams of one record type",
-        pipe: Some("union(stream, ...)"),
-        inline: &["union(stream, ...)"],
         inputs: (2, usize::MAX),
-        outputs: 1,
-        state: StateKind::Stateless,
-        completes_window: false,
         passes_records: true,
+        ..OpInfo::new(
+            "union",
+            "merges streams of one record type",
+            Some("union(stream, ...)"),
+            &["union(stream, ...)"],
+        )
     };
 
     fn lower<F: FrontEnd>(

@@ -71,18 +71,17 @@ pub struct Window {
 }
 
 impl Lower for Window {
+    // Not `passes_records`: the step after a window completes it, and after an error in
+    // the window it would report its own error about a missing window or key.
     const INFO: OpInfo = OpInfo {
-        name: "window",
-        doc: "groups each key's records into windows, for the `aggregate` after it",
-        pipe: Some("window(tumbling 10s | sliding 10s every 5s | session gap 30s | count 100, allowed_lateness 5s, late -> name, processing_time)"),
-        inline: &["window(tumbling 10s, ...)"],
-        inputs: (1, 1),
         outputs: 2,
         state: StateKind::Keyed,
-        completes_window: false,
-        // The step after a window completes it: after an error in the window, it would
-        // report its own error about a missing window or key, so checking stops here.
-        passes_records: false,
+        ..OpInfo::new(
+            "window",
+            "groups each key's records into windows, for the `aggregate` after it",
+            Some("window(tumbling 10s | sliding 10s every 5s | session gap 30s | count 100, allowed_lateness 5s, late -> name, processing_time)"),
+            &["window(tumbling 10s, ...)"],
+        )
     };
 
     /// Reads the window and leaves it pending on the stream for `aggregate`.
