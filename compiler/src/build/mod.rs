@@ -70,7 +70,13 @@ pub fn default_cache_dir() -> PathBuf {
     std::env::temp_dir().join("weir-cache")
 }
 
-fn manifest(package: &str, bin: &str) -> String {
+/// Generated lines past which a job is built with several codegen units: one unit gives
+/// the fastest loops, but LLVM then optimizes a very large job (hundreds of sinks) on one
+/// core for a minute; split, both cores share it.
+const LARGE_JOB_LINES: usize = 5_000;
+
+fn manifest(package: &str, bin: &str, lines: usize) -> String {
+    let units = if lines > LARGE_JOB_LINES { 16 } else { 1 };
     let runtime = Path::new(RUNTIME_DIR)
         .canonicalize()
         .unwrap_or_else(|_| PathBuf::from(RUNTIME_DIR));
@@ -90,7 +96,7 @@ weir-runtime = {{ path = {runtime:?} }}
 
 [profile.release]
 opt-level = 3
-codegen-units = 1
+codegen-units = {units}
 panic = "abort"
 debug = false
 
@@ -105,8 +111,11 @@ codegen-units = 16
 
 /// Builds `job` (named `name`) in `cache`, or finds it there.
 pub fn build_job(job: &GeneratedJob, name: &str, cache: &Path) -> Result<BuiltJob, BuildError> {
+    let lines = job.source.lines().count();
     let mut hasher = Sha256::new();
     hasher.update(job.source.as_bytes());
+    // How the job is built is part of what is cached (the names come from the hash).
+    hasher.update(manifest("", "", lines).as_bytes());
     hasher.update(env!("WEIR_RUNTIME_FINGERPRINT").as_bytes());
     hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
     let hash: String = hasher.finalize()[..8]
@@ -133,7 +142,7 @@ pub fn build_job(job: &GeneratedJob, name: &str, cache: &Path) -> Result<BuiltJo
         // either no crate or a whole one.
         let staging = crate_dir.with_extension(format!("staging-{}", std::process::id()));
         std::fs::create_dir_all(staging.join("src")).map_err(io(&staging))?;
-        write(&staging.join("Cargo.toml"), &manifest(&bin, &bin))?;
+        write(&staging.join("Cargo.toml"), &manifest(&bin, &bin, lines))?;
         write(&staging.join("src/main.rs"), &job.source)?;
         if let Ok(lock) = std::fs::read_to_string(WORKSPACE_LOCK) {
             write(&staging.join("Cargo.lock"), &lock)?;

@@ -140,6 +140,9 @@ pub fn check(uses: &[ResolvedUse]) -> Result<(), JobError> {
     for u in uses {
         let Some(path) = &u.path else { continue };
         match u.role {
+            // A named pipe is not opened ahead: that would block, and its writer would
+            // see a reader come and go.
+            FileRole::Input if is_device(Path::new(path)) => {}
             FileRole::Input => {
                 std::fs::File::open(path).map_err(|source| JobError::Io {
                     action: "cannot open input",
@@ -147,12 +150,12 @@ pub fn check(uses: &[ResolvedUse]) -> Result<(), JobError> {
                     source,
                 })?;
             }
+            // A device or named pipe is written directly when the sink opens it; opening it
+            // here would block, or end a reader's input early.
+            FileRole::Output | FileRole::DeadLetter if is_device(Path::new(path)) => {}
             FileRole::Output | FileRole::DeadLetter => {
-                // A device is opened as it will be; otherwise a probe file in the folder,
-                // removed at once.
-                if crate::io::commit::open_special(Path::new(path))?.is_none() {
-                    crate::io::commit::temp_beside(Path::new(path))?;
-                }
+                // A probe file in the output's folder, removed at once.
+                crate::io::commit::temp_beside(Path::new(path))?;
             }
         }
     }
