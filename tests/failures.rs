@@ -22,6 +22,37 @@ fn policy_pipeline(dir: &Path, data: &Path, policy: &str) -> std::path::PathBuf 
     path
 }
 
+/// Runs the policy pipeline over `data` with a dead-letter file, expecting success: the
+/// output file and the dead-letter file.
+fn run_with_dead_letters(dir: &Path, data: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dead = dir.join("dead.jsonl");
+    let policy = format!(
+        "with on_error(dead_letter({:?}))",
+        dead.display().to_string()
+    );
+    let bin = build(&policy_pipeline(dir, data, &policy));
+    let out_file = dir.join("out.csv");
+    let out = run(
+        &bin,
+        &["--output", &format!("ignored={}", out_file.display())],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out_file, dead)
+}
+
+/// The dead letters in `path`, one JSON value per line.
+fn dead_letters(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 fn written_ids(path: &Path) -> Vec<String> {
     read_csv(path).1.into_iter().map(|r| r[0].clone()).collect()
 }
@@ -68,28 +99,9 @@ fn dead_letter_keeps_every_bad_record() {
     let dir = temp();
     let data = dir.path().join("bad.csv");
     std::fs::write(&data, BAD_CSV).unwrap();
-    let dead = dir.path().join("dead.jsonl");
-    let policy = format!(
-        "with on_error(dead_letter({:?}))",
-        dead.display().to_string()
-    );
-    let bin = build(&policy_pipeline(dir.path(), &data, &policy));
-    let out_file = dir.path().join("out.csv");
-    let out = run(
-        &bin,
-        &["--output", &format!("ignored={}", out_file.display())],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (out_file, dead) = run_with_dead_letters(dir.path(), &data);
     assert_eq!(written_ids(&out_file), ["1", "3", "5"]);
-    let letters: Vec<serde_json::Value> = std::fs::read_to_string(&dead)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let letters = dead_letters(&dead);
     let lines: Vec<u64> = letters
         .iter()
         .map(|v| v["line"].as_u64().unwrap())
@@ -197,28 +209,9 @@ fn extra_fields_are_bad_records_and_dead_letters_replay_as_the_rows_they_were() 
     let dir = temp();
     let data = dir.path().join("rows.csv");
     std::fs::write(&data, "id,price\n1,10\n2,\"x,y\"\n3,30,999\n4,40\n").unwrap();
-    let dead = dir.path().join("dead.jsonl");
-    let policy = format!(
-        "with on_error(dead_letter({:?}))",
-        dead.display().to_string()
-    );
-    let bin = build(&policy_pipeline(dir.path(), &data, &policy));
-    let out_file = dir.path().join("out.csv");
-    let out = run(
-        &bin,
-        &["--output", &format!("ignored={}", out_file.display())],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (out_file, dead) = run_with_dead_letters(dir.path(), &data);
     assert_eq!(written_ids(&out_file), ["1", "4"]);
-    let letters: Vec<serde_json::Value> = std::fs::read_to_string(&dead)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let letters = dead_letters(&dead);
     assert_eq!(letters.len(), 2);
     assert!(letters[1]["error"]
         .as_str()
