@@ -138,25 +138,7 @@ pub fn build_job(job: &GeneratedJob, name: &str, cache: &Path) -> Result<BuiltJo
         move |source| BuildError::Io { path, source }
     };
     if !crate_dir.join("Cargo.toml").is_file() {
-        // Written aside, then renamed into place: a concurrent build of the same job sees
-        // either no crate or a whole one.
-        let staging = crate_dir.with_extension(format!("staging-{}", std::process::id()));
-        std::fs::create_dir_all(staging.join("src")).map_err(io(&staging))?;
-        write(&staging.join("Cargo.toml"), &manifest(&bin, &bin, lines))?;
-        write(&staging.join("src/main.rs"), &job.source)?;
-        if let Ok(lock) = std::fs::read_to_string(WORKSPACE_LOCK) {
-            write(&staging.join("Cargo.lock"), &lock)?;
-        }
-        if std::fs::rename(&staging, &crate_dir).is_err() {
-            // Another build put it there first; theirs is the same crate.
-            let _ = std::fs::remove_dir_all(&staging);
-            if !crate_dir.join("Cargo.toml").is_file() {
-                return Err(BuildError::Io {
-                    path: crate_dir.display().to_string(),
-                    source: std::io::Error::other("cannot move the generated crate into place"),
-                });
-            }
-        }
+        stage_crate(&crate_dir, &manifest(&bin, &bin, lines), &job.source)?;
     }
     let target = cache.join("target");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -196,6 +178,33 @@ pub fn build_job(job: &GeneratedJob, name: &str, cache: &Path) -> Result<BuiltJo
         cache_hit: false,
         crate_dir,
     })
+}
+
+/// Writes the job's crate (manifest, source, the workspace's lock file) aside, then
+/// renames it to `crate_dir`: a concurrent build of the same job sees either no crate or a
+/// whole one.
+fn stage_crate(crate_dir: &Path, manifest: &str, source: &str) -> Result<(), BuildError> {
+    let staging = crate_dir.with_extension(format!("staging-{}", std::process::id()));
+    std::fs::create_dir_all(staging.join("src")).map_err(|source| BuildError::Io {
+        path: staging.display().to_string(),
+        source,
+    })?;
+    write(&staging.join("Cargo.toml"), manifest)?;
+    write(&staging.join("src/main.rs"), source)?;
+    if let Ok(lock) = std::fs::read_to_string(WORKSPACE_LOCK) {
+        write(&staging.join("Cargo.lock"), &lock)?;
+    }
+    if std::fs::rename(&staging, crate_dir).is_err() {
+        // Another build put it there first; theirs is the same crate.
+        let _ = std::fs::remove_dir_all(&staging);
+        if !crate_dir.join("Cargo.toml").is_file() {
+            return Err(BuildError::Io {
+                path: crate_dir.display().to_string(),
+                source: std::io::Error::other("cannot move the generated crate into place"),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn write(path: &Path, text: &str) -> Result<(), BuildError> {
