@@ -84,6 +84,9 @@ enum Command {
         /// Print each stateful operator's peak memory at the end.
         #[arg(long)]
         stats: bool,
+        /// How often sinks write out records that wait (e.g. 500ms; default 1s).
+        #[arg(long, value_name = "DURATION")]
+        flush_every: Option<String>,
         /// The build cache (default: $WEIR_CACHE_DIR or ~/.cache/weir).
         #[arg(long)]
         cache_dir: Option<PathBuf>,
@@ -241,6 +244,7 @@ impl Ctx<'_> {
                 inputs,
                 outputs,
                 stats,
+                flush_every,
                 cache_dir,
             } => {
                 let Some((_, binary)) = self.build(&file, cache_dir)? else {
@@ -258,6 +262,9 @@ impl Ctx<'_> {
                 }
                 if stats {
                     cmd.arg("--stats");
+                }
+                if let Some(d) = flush_every {
+                    cmd.arg("--flush-every").arg(d);
                 }
                 let child = cmd
                     .spawn()
