@@ -75,14 +75,6 @@ impl<S> Diagnostic<S> {
             None => self,
         }
     }
-
-    /// The same diagnostic as a warning.
-    pub fn into_warning(self) -> Self {
-        Diagnostic {
-            severity: Severity::Warning,
-            ..self
-        }
-    }
 }
 
 /// The diagnostics of one compilation, in the order found.

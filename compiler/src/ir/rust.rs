@@ -57,11 +57,6 @@ impl RustType {
         RustType::Ref(Box::new(self.clone()))
     }
 
-    /// Whether rustc infers this type.
-    pub fn is_inferred(&self) -> bool {
-        matches!(self, RustType::Inferred { .. })
-    }
-
     /// The type with every inferred part replaced by what `resolve` says it stands for.
     pub fn resolved(&self, resolve: &impl Fn(&RustType) -> Option<RustType>) -> RustType {
         match self {

@@ -48,7 +48,6 @@ impl Lower for Aggregate {
         completes_window: true,
         ..OpInfo::new(
             "aggregate",
-            "aggregates each key's records (per window after `window`)",
             Some("aggregate { name: count() | sum(e) | min(e) | max(e) | avg(e) | first(e) | last(e) | reduce(e, combine), ... }"),
             &["aggregate(count(), sum(|r| value), ...)"],
         )

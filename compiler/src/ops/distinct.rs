@@ -39,7 +39,6 @@ impl Lower for Distinct {
         passes_records: true,
         ..OpInfo::new(
             "distinct",
-            "keeps the first record of each key",
             Some("distinct()"),
             &["distinct()"],
         )

@@ -28,7 +28,6 @@ impl Lower for Filter {
         passes_records: true,
         ..OpInfo::new(
             "filter",
-            "keeps the records for which a condition holds",
             Some("filter(condition)"),
             &["filter(|r| condition)"],
         )

@@ -40,7 +40,6 @@ impl Lower for FlatMap {
     const INFO: OpInfo = OpInfo {
         ..OpInfo::new(
             "flat_map",
-            "makes any number of records per record",
             Some("flat_map { name: list_expression, ... }"),
             &["flat_map(|r| iterable)"],
         )

@@ -14,7 +14,6 @@ impl Lower for KeyBy {
     const INFO: OpInfo = OpInfo {
         ..OpInfo::new(
             "key_by",
-            "partitions a stream by a key for the keyed operator after it",
             Some("key_by(field, ...)"),
             &["key_by(|r| key)"],
         )

@@ -30,7 +30,6 @@ impl Lower for Map {
     const INFO: OpInfo = OpInfo {
         ..OpInfo::new(
             "map",
-            "makes one new record per record",
             Some("map { name: expression, ... }"),
             &["map(|r| new_record)"],
         )

@@ -28,8 +28,6 @@ use crate::lower::{Applied, FrontEnd, Lowering, Stream};
 pub struct OpInfo {
     /// The operator's name in graphs, plans and messages; also its `.pipe` step name.
     pub name: &'static str,
-    /// One line on what it does, for help texts.
-    pub doc: &'static str,
     /// How a `.pipe` pipeline writes it after `|>`; `None` when it is no step there.
     pub pipe: Option<&'static str>,
     /// How a `stream!` pipeline writes it, one form per step name it answers to.
@@ -53,13 +51,11 @@ impl OpInfo {
     /// operators are. Others change a field (`OpInfo { state: .., ..OpInfo::new(..) }`).
     pub const fn new(
         name: &'static str,
-        doc: &'static str,
         pipe: Option<&'static str>,
         inline: &'static [&'static str],
     ) -> OpInfo {
         OpInfo {
             name,
-            doc,
             pipe,
             inline,
             inputs: (1, 1),

@@ -53,7 +53,6 @@ impl Lower for SinkOp {
         outputs: 0,
         ..OpInfo::new(
             "sink",
-            "writes records: the end of a pipeline",
             Some("sink csv(\"path\") | sink jsonl(\"path\") | sink stdout()"),
             &["sink csv(\"path\")", "collect()", "for_each(|r| ...)"],
         )

@@ -85,7 +85,6 @@ impl Lower for SourceOp {
         inputs: (0, 0),
         ..OpInfo::new(
             "source",
-            "reads records; a pipeline starts with one",
             None,
             &[],
         )

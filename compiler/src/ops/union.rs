@@ -30,7 +30,6 @@ impl Lower for Union {
         passes_records: true,
         ..OpInfo::new(
             "union",
-            "merges streams of one record type",
             Some("union(stream, ...)"),
             &["union(stream, ...)"],
         )

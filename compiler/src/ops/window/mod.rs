@@ -78,7 +78,6 @@ impl Lower for Window {
         state: StateKind::Keyed,
         ..OpInfo::new(
             "window",
-            "groups each key's records into windows, for the `aggregate` after it",
             Some("window(tumbling 10s | sliding 10s every 5s | session gap 30s | count 100, allowed_lateness 5s, late -> name, processing_time)"),
             &["window(tumbling 10s, ...)"],
         )
