@@ -265,7 +265,7 @@ impl KeyedTable {
 /// Key equality, inlined: keys are usually a few bytes, where a call to `memcmp` costs more
 /// than the comparison.
 #[inline]
-fn same_key(a: &[u8], b: &[u8]) -> bool {
+pub(super) fn same_key(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }

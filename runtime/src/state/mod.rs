@@ -1,13 +1,17 @@
 //! Operator state that lives in pool pages.
 
 mod accumulator;
+mod fired_window;
+mod fixed_windows;
 mod keyed_table;
 mod paged_arena;
+mod session_windows;
 mod timer_heap;
-mod window_state;
 
 pub use accumulator::{acc_get, acc_set, AccWord, AggNumber};
+pub use fired_window::{FiredWindow, WindowOutcome, WindowSlot};
+pub use fixed_windows::FixedWindows;
 pub use keyed_table::{KeyedTable, KeyedTableDrain};
 pub use paged_arena::PagedArena;
+pub use session_windows::SessionWindows;
 pub use timer_heap::{Timer, TimerHeap};
-pub use window_state::{FiredWindow, WindowOutcome, WindowState};

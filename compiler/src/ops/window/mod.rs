@@ -8,9 +8,10 @@
 //! `late -> name` (the side output, output port 1, carrying the window's input records)
 //! and `processing_time`.
 //!
-//! Time windows keep their accumulators in the runtime's `WindowState` and fire from the
-//! watermark (event time) or as the clock passes them (processing time). Count windows keep
-//! a count beside the accumulators in a `KeyedTable` and fire on the record that completes
+//! Tumbling and sliding windows keep their accumulators in the runtime's `FixedWindows`
+//! (one table by key and window start), sessions in `SessionWindows` (a list of sessions
+//! per key); both fire from the watermark (event time) or as the clock passes them
+//! (processing time). Count windows keep a count beside the accumulators in a `KeyedTable` and fire on the record that completes
 //! them. Every result goes out through the node's `emit` method, so firing, re-firing for
 //! late records, and end of input share one path.
 
@@ -51,8 +52,9 @@ pub const MAX_WINDOWS_PER_RECORD: i64 = 10_000;
 /// Weight of a window operator: it holds a block per key and open window, so it gets twice
 /// an aggregate's share.
 const WEIGHT: u32 = 2;
-/// A time window's pages besides its key table: the first page of window nodes and the
-/// first page of timers.
+/// A time window's pages besides its table: for sessions, the first page of session nodes
+/// and the first page of timers; for fixed windows, the first data page and room to
+/// rebuild the index.
 const TIME_WINDOW_EXTRA_PAGES: u64 = 2;
 
 /// See the module documentation.
@@ -309,11 +311,18 @@ fn state_fields(w: &Window, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, Toke
                 quote!(weir_runtime::state::KeyedTable::new(#memory, #size)?),
             )
         }
-        WindowKind::Tumbling { .. } | WindowKind::Sliding { .. } | WindowKind::Session { .. } => {
+        WindowKind::Tumbling { size, .. } | WindowKind::Sliding { size, .. } => {
             let lateness = w.lateness;
             (
-                quote!(weir_runtime::state::WindowState),
-                quote!(weir_runtime::state::WindowState::new(#memory, #acc_size, #lateness)?),
+                quote!(weir_runtime::state::FixedWindows),
+                quote!(weir_runtime::state::FixedWindows::new(#memory, #size, #acc_size, #lateness)?),
+            )
+        }
+        WindowKind::Session { .. } => {
+            let lateness = w.lateness;
+            (
+                quote!(weir_runtime::state::SessionWindows),
+                quote!(weir_runtime::state::SessionWindows::new(#memory, #acc_size, #lateness)?),
             )
         }
     };
@@ -490,7 +499,7 @@ fn methods(w: &Window, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
         }
 
         /// Emits window `slot` again with its updated result.
-        fn #refire(&mut self, slot: u32) -> ::core::result::Result<(), weir_runtime::JobError> {
+        fn #refire(&mut self, slot: weir_runtime::state::WindowSlot) -> ::core::result::Result<(), weir_runtime::JobError> {
             let mut scratch = ::std::mem::take(&mut self.#scratch);
             let f = self.#s.copy_window(slot, &mut scratch);
             let result = self.#emit(f.start, f.end, f.key_len, &scratch);

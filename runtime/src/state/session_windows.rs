@@ -1,10 +1,12 @@
-//! The state of a keyed time-window operator: each key's open windows with their
+//! The state of a keyed session-window operator: each key's open sessions with their
 //! accumulators, and the timers that fire and clean them, all in pool pages.
 
 use super::{KeyedTable, PagedArena, Timer, TimerHeap};
 use crate::layout::{read_u64, write_u64};
 use crate::memory::OperatorMemory;
 use crate::JobError;
+
+use super::fired_window::{FiredWindow, WindowOutcome, WindowSlot};
 
 // A window node: next and prev (index + 1, 0 = none), start, end, the key's entry address
 // in the key table, meta (version in the low 31 bits, the fired flag in bit 32), then the
@@ -35,35 +37,12 @@ fn node_of(word: u64) -> Option<u32> {
     (word != 0).then(|| (word - 1) as u32)
 }
 
-/// What adding a record to a window did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WindowOutcome {
-    /// Added; the window fires later.
-    Added,
-    /// The window's time has passed (it is kept for allowed lateness): emit its updated
-    /// result now, with [`WindowState::copy_window`].
-    Refire(u32),
-}
-
-/// A window copied out for emitting: the key bytes are `out[..key_len]`, the accumulator
-/// block `out[key_len..]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FiredWindow {
-    /// Inclusive start (event or processing time).
-    pub start: i64,
-    /// Exclusive end.
-    pub end: i64,
-    /// Bytes of key at the front of the copy.
-    pub key_len: usize,
-}
-
-/// Open windows per key, in pool pages.
+/// Open session windows per key, in pool pages.
 ///
-/// Each key (in a [`KeyedTable`]) holds a doubly linked list of window nodes sorted by
-/// start. A fixed window is looked up from the newest end of the list, where a record in
-/// time order lands, so its cost does not grow with how many older windows a late
-/// watermark keeps open; a window is unlinked in one step. Session windows find the ones
-/// a record bridges from the front.
+/// Each key (in a [`KeyedTable`]) holds a doubly linked list of session nodes sorted by
+/// start: a record finds the sessions it bridges from the front, and a merged-away session
+/// is unlinked in one step. (Tumbling and sliding windows, whose bounds do not move, live
+/// in [`super::FixedWindows`].)
 /// A window fires when the watermark reaches its last millisecond (`end - 1`), as in Flink;
 /// with allowed lateness it is kept until `end - 1 + lateness`, and a late record that
 /// still lands in it makes it fire again with the updated result.
@@ -72,7 +51,7 @@ pub struct FiredWindow {
 /// for equal ends, in the order they were opened: the same input always gives the same
 /// output order.
 #[derive(Debug)]
-pub struct WindowState {
+pub struct SessionWindows {
     keys: KeyedTable,
     nodes: PagedArena,
     timers: TimerHeap,
@@ -84,12 +63,12 @@ pub struct WindowState {
     scratch_acc: Vec<u8>,
 }
 
-impl WindowState {
+impl SessionWindows {
     /// Empty state with `acc_size`-byte accumulators, keeping windows `lateness` ms past
     /// their end.
     pub fn new(mem: OperatorMemory, acc_size: usize, lateness: i64) -> Result<Self, JobError> {
         let acc_size = acc_size.next_multiple_of(8);
-        Ok(WindowState {
+        Ok(SessionWindows {
             keys: KeyedTable::new(mem.clone(), 16)?,
             nodes: PagedArena::new(mem.clone(), NODE_HEADER + acc_size),
             timers: TimerHeap::new(mem),
@@ -108,43 +87,6 @@ impl WindowState {
         self.timers.peek().map(|t| t.time)
     }
 
-    /// The fixed window `[start, end)` of `key` at watermark `wm`, opened with `init` if new;
-    /// `None` when the window is past its allowed lateness (the record is late for it).
-    /// Update the accumulators with [`acc_mut`](Self::acc_mut), then call
-    /// [`after_update`](Self::after_update).
-    #[inline]
-    pub fn open(
-        &mut self,
-        key: &[u8],
-        start: i64,
-        end: i64,
-        wm: i64,
-        init: impl FnOnce(&mut [u8]),
-    ) -> Result<Option<u32>, JobError> {
-        if self.expired(end, wm) {
-            return Ok(None);
-        }
-        let key_addr = self.keys.upsert_entry(key, |a| a.fill(0))?;
-        // From the newest window back: the new node goes after `cur`, before `after`.
-        let mut after: Option<u32> = None;
-        let mut cur = self.tail(key_addr);
-        while let Some(n) = cur {
-            let s = self.start(n);
-            if s == start {
-                return Ok(Some(n));
-            }
-            if s < start {
-                break;
-            }
-            after = Some(n);
-            cur = self.prev(n);
-        }
-        let n = self.link(key_addr, start, end, cur, after)?;
-        init(self.acc_mut(n));
-        self.schedule(n, end, wm)?;
-        Ok(Some(n))
-    }
-
     /// The session window of `key` that a record at `ts` joins, with inactivity `gap`: the
     /// record's own window `[ts, ts + gap)` merges with every session it touches, combining
     /// their accumulators with `merge(into, from)`. `None` when the record's window is past
@@ -158,7 +100,7 @@ impl WindowState {
         wm: i64,
         init: impl FnOnce(&mut [u8]),
         mut merge: impl FnMut(&mut [u8], &[u8]) -> Result<(), JobError>,
-    ) -> Result<Option<u32>, JobError> {
+    ) -> Result<Option<WindowSlot>, JobError> {
         let end = ts.saturating_add(gap);
         if self.expired(end, wm) {
             return Ok(None);
@@ -181,9 +123,9 @@ impl WindowState {
         }
         let Some(&target) = self.scratch_nodes.first() else {
             let n = self.link(key_addr, ts, end, prev, cur)?;
-            init(self.acc_mut(n));
+            init(self.node_acc_mut(n));
             self.schedule(n, end, wm)?;
-            return Ok(Some(n));
+            return Ok(Some(WindowSlot::from(n)));
         };
         let (mut new_start, mut new_end) = (ts.min(self.start(target)), end.max(self.end(target)));
         let others: Vec<u32> = self.scratch_nodes[1..].to_vec();
@@ -193,7 +135,7 @@ impl WindowState {
             let mut from = std::mem::take(&mut self.scratch_acc);
             from.clear();
             from.extend_from_slice(self.acc(other));
-            let merged = merge(self.acc_mut(target), &from);
+            let merged = merge(self.node_acc_mut(target), &from);
             self.scratch_acc = from;
             merged?;
             self.remove(other);
@@ -205,12 +147,17 @@ impl WindowState {
             self.set_meta(target, 0);
             self.schedule(target, new_end, wm)?;
         }
-        Ok(Some(target))
+        Ok(Some(WindowSlot::from(target)))
     }
 
     /// The accumulator block of window node `n`.
     #[inline]
-    pub fn acc_mut(&mut self, n: u32) -> &mut [u8] {
+    pub fn acc_mut(&mut self, slot: WindowSlot) -> &mut [u8] {
+        self.node_acc_mut(slot as u32)
+    }
+
+    #[inline]
+    fn node_acc_mut(&mut self, n: u32) -> &mut [u8] {
         let size = self.acc_size;
         &mut self.nodes.get_mut(n)[NODE_HEADER..NODE_HEADER + size]
     }
@@ -218,12 +165,13 @@ impl WindowState {
     /// After a record landed in window `n` at watermark `wm`: a window whose time has
     /// already passed fires at once, with the updated result.
     #[inline]
-    pub fn after_update(&mut self, n: u32, wm: i64) -> WindowOutcome {
+    pub fn after_update(&mut self, slot: WindowSlot, wm: i64) -> WindowOutcome {
+        let n = slot as u32;
         if self.end(n).saturating_sub(1) <= wm {
             let version = self.version_of(n);
             let node = self.nodes.get_mut(n);
             write_u64(node, META, u64::from(version) | FIRED);
-            WindowOutcome::Refire(n)
+            WindowOutcome::Refire(slot)
         } else {
             WindowOutcome::Added
         }
@@ -245,7 +193,7 @@ impl WindowState {
                 self.remove(n);
                 continue;
             }
-            let fired = self.copy_window(n, out);
+            let fired = self.copy_window(WindowSlot::from(n), out);
             if self.lateness == 0 {
                 self.remove(n);
             } else {
@@ -258,7 +206,8 @@ impl WindowState {
     }
 
     /// Copies window node `n` (key and accumulators) into `out` for emitting.
-    pub fn copy_window(&self, n: u32, out: &mut Vec<u8>) -> FiredWindow {
+    pub fn copy_window(&self, slot: WindowSlot, out: &mut Vec<u8>) -> FiredWindow {
+        let n = slot as u32;
         let key = self.keys.key_at(read_u64(self.nodes.get(n), KEY));
         out.clear();
         out.extend_from_slice(key);
@@ -361,11 +310,6 @@ impl WindowState {
     }
 
     #[inline]
-    fn tail(&self, key_addr: u64) -> Option<u32> {
-        node_of(read_u64(self.keys.acc_at(key_addr), TAIL))
-    }
-
-    #[inline]
     fn next(&self, n: u32) -> Option<u32> {
         node_of(read_u64(self.nodes.get(n), NEXT))
     }
@@ -402,28 +346,12 @@ mod tests {
     use crate::memory::SegmentPool;
     use crate::state::{acc_get, acc_set};
 
-    fn state(lateness: i64) -> WindowState {
+    fn state(lateness: i64) -> SessionWindows {
         let pool = SegmentPool::new(256 * 1024, 1024);
-        WindowState::new(pool.operator("window", "t.pipe:1:1", 256), 8, lateness).unwrap()
+        SessionWindows::new(pool.operator("window", "t.pipe:1:1", 256), 8, lateness).unwrap()
     }
 
-    /// Counts a record into a window; `None` when late.
-    fn count(
-        s: &mut WindowState,
-        key: &str,
-        start: i64,
-        end: i64,
-        wm: i64,
-    ) -> Option<WindowOutcome> {
-        let n = s
-            .open(key.as_bytes(), start, end, wm, |a| acc_set(a, 0, 0u64))
-            .unwrap()?;
-        let a = s.acc_mut(n);
-        acc_set(a, 0, acc_get::<u64>(a, 0) + 1);
-        Some(s.after_update(n, wm))
-    }
-
-    fn session(s: &mut WindowState, key: &str, ts: i64, wm: i64) -> Option<WindowOutcome> {
+    fn session(s: &mut SessionWindows, key: &str, ts: i64, wm: i64) -> Option<WindowOutcome> {
         let n = s
             .open_session(
                 key.as_bytes(),
@@ -443,7 +371,7 @@ mod tests {
     }
 
     /// (key, start, end, count) of everything due at `wm`.
-    fn due(s: &mut WindowState, wm: i64) -> Vec<(String, i64, i64, u64)> {
+    fn due(s: &mut SessionWindows, wm: i64) -> Vec<(String, i64, i64, u64)> {
         let mut out = Vec::new();
         let mut v = Vec::new();
         while let Some(f) = s.next_due(wm, &mut out) {
@@ -451,43 +379,6 @@ mod tests {
             v.push((key, f.start, f.end, acc_get::<u64>(&out[f.key_len..], 0)));
         }
         v
-    }
-
-    #[test]
-    fn fixed_windows_fire_in_end_then_opening_order() {
-        let mut s = state(0);
-        count(&mut s, "b", 10, 20, 0);
-        count(&mut s, "a", 0, 10, 0);
-        count(&mut s, "a", 0, 10, 0);
-        count(&mut s, "b", 0, 10, 0);
-        assert!(due(&mut s, 8).is_empty());
-        assert_eq!(
-            due(&mut s, 9),
-            [("a".into(), 0, 10, 2), ("b".into(), 0, 10, 1)]
-        );
-        assert_eq!(count(&mut s, "a", 0, 10, 9), None, "late");
-        assert_eq!(due(&mut s, i64::MAX), [("b".into(), 10, 20, 1)]);
-    }
-
-    #[test]
-    fn allowed_lateness_refires_then_expires() {
-        let mut s = state(5);
-        count(&mut s, "a", 0, 10, 0);
-        assert_eq!(due(&mut s, 9), [("a".into(), 0, 10, 1)]);
-        // Within lateness: the window is still there and fires again at once.
-        match count(&mut s, "a", 0, 10, 12) {
-            Some(WindowOutcome::Refire(n)) => {
-                let mut out = Vec::new();
-                let f = s.copy_window(n, &mut out);
-                assert_eq!(
-                    (f.start, f.end, acc_get::<u64>(&out[f.key_len..], 0)),
-                    (0, 10, 2)
-                );
-            }
-            other => panic!("expected a refire, got {other:?}"),
-        }
-        assert!(due(&mut s, 13).is_empty(), "cleanup emits nothing");
-        assert_eq!(count(&mut s, "a", 0, 10, 14), None, "past the lateness");
     }
 
     #[test]
@@ -509,67 +400,12 @@ mod tests {
     #[test]
     fn a_fired_window_is_still_cleaned_up_after_its_lateness() {
         let pool = SegmentPool::new(256 * 1024, 1024);
-        let mut s = WindowState::new(pool.operator("w", "", 256), 8, 5).unwrap();
+        let mut s = SessionWindows::new(pool.operator("w", "", 256), 8, 5).unwrap();
         session(&mut s, "k", 0, i64::MIN); // [0, 10)
         assert_eq!(due(&mut s, 9), [("k".into(), 0, 10, 1)]);
         assert!(due(&mut s, 14).is_empty(), "cleanup at 9 + 5 emits nothing");
         // Had the cleanup been lost, this record would merge with the old session.
         session(&mut s, "k", 9, 14);
         assert_eq!(due(&mut s, i64::MAX), [("k".into(), 9, 19, 1)]);
-    }
-
-    /// Processing time, as generated code drives it: each record lands in the window of the
-    /// clock's current time with the watermark just below it, and windows fire once the
-    /// clock has passed their end.
-    #[test]
-    fn processing_time_windows_follow_a_hand_driven_clock() {
-        let (clock, hand) = crate::time::Clock::manual(1_000);
-        let mut s = state(0);
-        let arrive = |s: &mut WindowState, key: &str| {
-            let now = clock.now();
-            let start = now - now.rem_euclid(10);
-            count(s, key, start, start + 10, now - 1)
-        };
-        arrive(&mut s, "a");
-        arrive(&mut s, "b");
-        hand.store(1_005, std::sync::atomic::Ordering::Relaxed);
-        arrive(&mut s, "a");
-        assert!(
-            due(&mut s, clock.now() - 1).is_empty(),
-            "the clock is still inside [1000, 1010)"
-        );
-        hand.store(1_012, std::sync::atomic::Ordering::Relaxed);
-        arrive(&mut s, "a");
-        assert_eq!(
-            due(&mut s, clock.now() - 1),
-            [("a".into(), 1000, 1010, 2), ("b".into(), 1000, 1010, 1)]
-        );
-        assert_eq!(due(&mut s, i64::MAX), [("a".into(), 1010, 1020, 1)]);
-    }
-
-    #[test]
-    fn state_pages_come_back_when_windows_close() {
-        let pool = SegmentPool::new(64 * 1024, 1024);
-        let mut s = WindowState::new(pool.operator("w", "", 64), 8, 0).unwrap();
-        let before = pool.in_use_bytes();
-        for round in 0..50i64 {
-            for k in 0..20 {
-                let key = format!("key{k}");
-                s.open(
-                    key.as_bytes(),
-                    round * 10,
-                    round * 10 + 10,
-                    round * 10 - 1,
-                    |_| {},
-                )
-                .unwrap();
-            }
-            let mut out = Vec::new();
-            while s.next_due(round * 10 + 9, &mut out).is_some() {}
-        }
-        assert!(
-            pool.in_use_bytes() <= before + 4 * 1024,
-            "closed windows free their slots"
-        );
     }
 }
