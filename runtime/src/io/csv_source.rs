@@ -1,10 +1,11 @@
 //! The `csv` source: delimited records, with or without a header row.
 
 use crate::io::bad_records::BadRecords;
+use crate::io::csv_records::{CsvFields, CsvRecords};
 use crate::io::{BadRecordPolicy, FieldError, InputReader, InputSpec, SourceProgress};
 use crate::{JobContext, JobError};
 
-/// Reads CSV records into one reused `ByteRecord`, so a record costs no allocation.
+/// Reads CSV records through [`CsvRecords`], so a record costs no allocation.
 ///
 /// With a header, columns are matched to schema fields by name (in any order; columns the
 /// schema does not name are read past, and a name the header gives twice is an error);
@@ -12,13 +13,11 @@ use crate::{JobContext, JobError};
 /// the schema needs, or more than the header (or schema) has, is a bad record.
 #[derive(Debug)]
 pub struct CsvSource {
-    reader: csv::Reader<InputReader>,
-    record: csv::ByteRecord,
+    records: CsvRecords,
     columns: Vec<usize>,
     needed: usize,
     /// Fields a row has: the header's, or the schema's without one; more are refused.
     width: usize,
-    delimiter: u8,
     bad: BadRecords,
     progress: SourceProgress,
     waker: super::stdin::Waker,
@@ -28,7 +27,7 @@ pub struct CsvSource {
 /// One CSV record, with its columns arranged in schema order.
 #[derive(Debug, Clone, Copy)]
 pub struct CsvRow<'r> {
-    record: &'r csv::ByteRecord,
+    fields: CsvFields<'r>,
     columns: &'r [usize],
 }
 
@@ -48,34 +47,27 @@ impl CsvSource {
         let input = InputReader::open(&spec)?;
         let progress = SourceProgress::new(name, input.total(), ctx.progress_enabled());
         let waker = super::stdin::Waker::new(&input);
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(delimiter)
-            .buffer_capacity(256 * 1024)
-            .from_reader(input);
+        let mut records = CsvRecords::new(input, delimiter);
         let file = spec.display_name().to_string();
+        let read_error = |source| JobError::Io {
+            action: "cannot read CSV input",
+            path: file.clone(),
+            source,
+        };
         let mut columns: Vec<usize> = (0..fields.len()).collect();
         let mut header_width = fields.len();
-        if header {
-            let mut head = csv::ByteRecord::new();
-            let has = reader
-                .read_byte_record(&mut head)
-                .map_err(|e| csv_error(&file, e))?;
-            if has {
-                columns = match_header(name, &file, &head, fields)?;
-                header_width = head.len();
-            }
+        if header && records.advance().map_err(read_error)? {
+            let head = records.fields();
+            columns = match_header(name, &file, &head, fields)?;
+            header_width = head.len();
         }
         let needed = columns.iter().max().map_or(0, |m| m + 1);
         let width = if header { header_width } else { fields.len() };
         Ok(CsvSource {
-            reader,
-            record: csv::ByteRecord::new(),
+            records,
             columns,
             needed,
             width,
-            delimiter,
             bad: BadRecords::new(name, &file, policy, ctx.outputs())?,
             progress,
             waker,
@@ -88,21 +80,19 @@ impl CsvSource {
     #[inline]
     pub fn next_record(&mut self) -> Result<Option<CsvRow<'_>>, JobError> {
         loop {
-            let more = self
-                .reader
-                .read_byte_record(&mut self.record)
-                .map_err(|e| csv_error(&self.file, e))?;
+            let more = self.records.advance().map_err(|source| JobError::Io {
+                action: "cannot read CSV input",
+                path: format!("{}:{}", self.file, self.records.line() + 1),
+                source,
+            })?;
             if !more {
                 self.progress.finish();
                 return Ok(None);
             }
-            self.progress.record(self.reader.position().byte());
-            let found = self.record.len();
+            self.progress.record(self.records.position());
+            let found = self.records.fields().len();
             if found >= self.needed && found <= self.width {
                 break;
-            }
-            if found == 1 && self.record[0].is_empty() {
-                continue; // a blank line
             }
             let message = if found > self.width {
                 format!(
@@ -112,11 +102,11 @@ impl CsvSource {
             } else {
                 format!("expected at least {} fields, found {found}", self.needed)
             };
-            let raw = raw(&self.record, self.delimiter);
-            self.bad.reject(self.line(), &raw, &message)?;
+            let line = self.records.line();
+            self.bad.reject(line, self.records.raw(), &message)?;
         }
         Ok(Some(CsvRow {
-            record: &self.record,
+            fields: self.records.fields(),
             columns: &self.columns,
         }))
     }
@@ -124,8 +114,8 @@ impl CsvSource {
     /// Refuses the current record (a field did not decode) under the source's policy.
     #[cold]
     pub fn reject(&mut self, error: FieldError) -> Result<(), JobError> {
-        let raw = raw(&self.record, self.delimiter);
-        self.bad.reject(self.line(), &raw, &error.message)
+        let line = self.records.line();
+        self.bad.reject(line, self.records.raw(), &error.message)
     }
 
     /// Whether the job should wake up (fire processing-time windows, flush sinks) before
@@ -135,12 +125,9 @@ impl CsvSource {
         if !self.waker.is_live() {
             return Ok(false);
         }
-        // Bytes the CSV reader took from the input but has not parsed are read without
-        // waiting.
-        let buffered = self.reader.position().byte() < self.reader.get_ref().consumed();
-        let (reader, waker) = (&mut self.reader, &mut self.waker);
+        let (records, waker) = (&mut self.records, &mut self.waker);
         waker
-            .due(reader.get_mut(), buffered)
+            .due(records.input_mut(), false)
             .map_err(|source| JobError::Io {
                 action: "cannot read CSV input",
                 path: self.file.clone(),
@@ -171,14 +158,14 @@ impl CsvSource {
     }
 
     fn line(&self) -> u64 {
-        self.record.position().map_or(0, |p| p.line())
+        self.records.line()
     }
 }
 
 impl<'r> CsvRow<'r> {
     #[inline]
     fn field(&self, i: usize) -> &'r [u8] {
-        &self.record[self.columns[i]]
+        self.fields.get(self.columns[i])
     }
 
     /// Schema field `i` (named `name`) as a string.
@@ -208,12 +195,15 @@ impl<'r> CsvRow<'r> {
 
     /// An integer read from the field's bytes: digits with an optional sign, surrounded by
     /// optional spaces, and nothing else.
-    #[inline]
+    #[inline(always)]
     fn integer<T>(&self, i: usize, name: &str, ty: &str) -> Result<T, FieldError>
     where
-        T: atoi::FromRadix10SignedChecked,
+        T: atoi::FromRadix10SignedChecked + TryFrom<i64>,
     {
         let raw = self.field(i);
+        if let Some(v) = short_integer(raw).and_then(|v| T::try_from(v).ok()) {
+            return Ok(v);
+        }
         let digits = raw.trim_ascii();
         match T::from_radix_10_signed_checked(digits) {
             (Some(v), used) if used == digits.len() && used > 0 => Ok(v),
@@ -250,23 +240,38 @@ impl<'r> CsvRow<'r> {
     }
 }
 
+/// The common case of an integer field, without a branch per digit for overflow: at most
+/// 18 digits (which cannot overflow an `i64`) after an optional `-`. `None` for anything
+/// else, which the checked parse then reads or refuses.
+#[inline(always)]
+fn short_integer(raw: &[u8]) -> Option<i64> {
+    let (negative, digits) = match raw.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, raw),
+    };
+    if digits.is_empty() || digits.len() > 18 {
+        return None;
+    }
+    let mut value: i64 = 0;
+    for &c in digits {
+        let digit = c.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        value = value * 10 + i64::from(digit);
+    }
+    Some(if negative { -value } else { value })
+}
+
 fn match_header(
     source: &str,
     file: &str,
-    head: &csv::ByteRecord,
+    head: &CsvFields<'_>,
     fields: &[&str],
 ) -> Result<Vec<usize>, JobError> {
     let names: Vec<String> = head
         .iter()
-        .enumerate()
-        .map(|(i, h)| {
-            let h = if i == 0 {
-                h.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(h)
-            } else {
-                h
-            };
-            String::from_utf8_lossy(h).trim().to_string()
-        })
+        .map(|h| String::from_utf8_lossy(h).trim().to_string())
         .collect();
     let error = |message: String| JobError::Header {
         source_name: source.to_string(),
@@ -289,29 +294,4 @@ fn match_header(
             }
         })
         .collect()
-}
-
-/// The record as CSV again, quoted where needed, so a dead letter can be read back as the
-/// row it was (`4,"x,y",bad` stays so).
-fn raw(record: &csv::ByteRecord, delimiter: u8) -> Vec<u8> {
-    let mut w = csv::WriterBuilder::new()
-        .delimiter(delimiter)
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
-    // Writing to memory fails only for a record the reader itself produced: never.
-    let _ = w.write_byte_record(record);
-    let mut out = w.into_inner().unwrap_or_default();
-    if out.last() == Some(&b'\n') {
-        out.pop();
-    }
-    out
-}
-
-fn csv_error(file: &str, e: csv::Error) -> JobError {
-    let line = e.position().map_or(0, |p| p.line());
-    JobError::Io {
-        action: "cannot read CSV input",
-        path: format!("{file}:{line}"),
-        source: std::io::Error::other(e.to_string()),
-    }
 }

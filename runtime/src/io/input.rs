@@ -86,6 +86,15 @@ impl InputReader {
         }
     }
 
+    /// Bytes read from the input and not yet consumed, without reading more.
+    #[inline]
+    pub fn buffer(&self) -> &[u8] {
+        match &self.inner {
+            ReaderKind::File(r) => r.buffer(),
+            ReaderKind::Stdin(r) => r.buffer(),
+        }
+    }
+
     /// Whether this input is live (standard input): the job wakes up while it is quiet.
     pub fn is_live(&self) -> bool {
         matches!(self.inner, ReaderKind::Stdin(_))

@@ -3,6 +3,7 @@
 
 mod bad_records;
 mod commit;
+mod csv_records;
 mod csv_sink;
 mod csv_source;
 pub mod files;

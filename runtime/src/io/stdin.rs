@@ -72,6 +72,13 @@ impl StdinChunks {
     }
 }
 
+impl StdinChunks {
+    /// What has been received and not yet consumed, without waiting for more.
+    pub fn buffer(&self) -> &[u8] {
+        &self.chunk[self.pos.min(self.chunk.len())..]
+    }
+}
+
 impl Read for StdinChunks {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let available = self.fill_buf()?;

@@ -1,0 +1,404 @@
+//! Splitting CSV input into records and fields: a line at a time, with `csv_core` for the
+//! rows that need quoting rules.
+
+use std::io::BufRead;
+
+use super::InputReader;
+
+/// The UTF-8 byte-order mark some editors put at the start of a file.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Reads CSV records into reused buffers, so a record costs no allocation.
+///
+/// Most rows carry no quote: such a row is one line, split on the delimiter where it
+/// stands. A line with a quote is read by `csv_core` with RFC 4180's rules instead, on as
+/// many lines as its quoted fields span. A record ends at a line feed (`\n` or `\r\n`)
+/// outside quotes; a lone carriage return is data, and a `\r\n` inside a quoted field
+/// reads as `\n`. Blank lines are passed over, as the csv crate does; a byte-order mark
+/// before the first record is dropped.
+#[derive(Debug)]
+pub struct CsvRecords {
+    /// The input, read through its own buffer: a row that sits whole in that buffer is
+    /// split where it stands.
+    input: InputReader,
+    delimiter: u8,
+    /// The record's raw bytes: its line(s) without the final line break.
+    raw: Vec<u8>,
+    /// Unquoted field bytes, for a record `csv_core` read.
+    unquoted: Vec<u8>,
+    ends: Vec<usize>,
+    /// Each field's `(start, end)` in `raw` (split rows) or `unquoted` (quoted rows).
+    bounds: Vec<(usize, usize)>,
+    /// Where the current record's fields are.
+    place: Place,
+    /// Bytes of the reader's buffer the current record took, consumed on the next read.
+    pending: usize,
+    parser: csv_core::Reader,
+    /// Lines read so far, and the line the current record starts on (1-based).
+    lines: u64,
+    record_line: u64,
+    /// Bytes read so far.
+    position: u64,
+    at_start: bool,
+}
+
+/// Which bytes a record's field bounds refer to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// The input's buffer, from its start.
+    Input,
+    /// `raw`: a row that straddled two fills of the input's buffer.
+    Raw,
+    /// `unquoted`: a row read by `csv_core`.
+    Unquoted,
+}
+
+/// Where a record's fields are: `bytes[start..end]` for each `(start, end)`.
+#[derive(Debug, Clone, Copy)]
+pub struct CsvFields<'r> {
+    bytes: &'r [u8],
+    bounds: &'r [(usize, usize)],
+}
+
+impl<'r> CsvFields<'r> {
+    /// Field `i`'s bytes (quotes removed).
+    #[inline]
+    pub fn get(&self, i: usize) -> &'r [u8] {
+        let (start, end) = self.bounds[i];
+        &self.bytes[start..end]
+    }
+
+    /// How many fields the record has.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.bounds.len()
+    }
+
+    /// Every field, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &'r [u8]> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+}
+
+impl CsvRecords {
+    /// Records of `input`, with fields separated by `delimiter`.
+    pub fn new(input: InputReader, delimiter: u8) -> Self {
+        CsvRecords {
+            input,
+            delimiter,
+            raw: Vec::with_capacity(256),
+            unquoted: vec![0; 256],
+            ends: vec![0; 16],
+            bounds: Vec::with_capacity(16),
+            place: Place::Raw,
+            pending: 0,
+            parser: csv_core::ReaderBuilder::new()
+                .delimiter(delimiter)
+                .terminator(csv_core::Terminator::Any(b'\n'))
+                .build(),
+            lines: 0,
+            record_line: 0,
+            position: 0,
+            at_start: true,
+        }
+    }
+
+    /// Reads the next record; `false` at the end of the input.
+    #[inline]
+    pub fn advance(&mut self) -> std::io::Result<bool> {
+        loop {
+            self.input.consume(std::mem::take(&mut self.pending));
+            let buf = self.input.fill_buf()?;
+            if buf.is_empty() {
+                return Ok(false);
+            }
+            self.lines += 1;
+            self.record_line = self.lines;
+            let bom = if self.at_start && buf.starts_with(BOM) {
+                BOM.len()
+            } else {
+                0
+            };
+            self.at_start = false;
+            // One pass over the line: its end, its delimiters, and whether it quotes.
+            self.bounds.clear();
+            let (delimiter, mut start, mut quote) = (self.delimiter, bom, false);
+            let mut end = None;
+            for (i, &b) in buf.iter().enumerate().skip(bom) {
+                if b == b'\n' {
+                    end = Some(i);
+                    break;
+                }
+                if b == delimiter {
+                    self.bounds.push((start, i));
+                    start = i + 1;
+                }
+                quote |= b == b'"';
+            }
+            let Some(end) = end else {
+                self.read_long_line(bom)?;
+                if self.raw.is_empty() {
+                    continue;
+                }
+                return Ok(true);
+            };
+            self.position += (end + 1) as u64;
+            self.pending = end + 1;
+            let last = if end > start && buf[end - 1] == b'\r' {
+                end - 1
+            } else {
+                end
+            };
+            if last == bom {
+                continue; // a blank line
+            }
+            if quote {
+                self.raw.clear();
+                self.raw.extend_from_slice(&buf[bom..last]);
+                self.input.consume(std::mem::take(&mut self.pending));
+                self.read_quoted()?;
+                return Ok(true);
+            }
+            self.bounds.push((start, last));
+            self.place = Place::Input;
+            return Ok(true);
+        }
+    }
+
+    /// Reads a line that goes past the end of the input's buffer into `raw` and splits it
+    /// there (or reads it with quoting rules); `raw` is left empty for a blank line.
+    #[cold]
+    fn read_long_line(&mut self, bom: usize) -> std::io::Result<()> {
+        self.raw.clear();
+        self.input.consume(bom);
+        let n = self.input.read_until(b'\n', &mut self.raw)?;
+        self.position += (n + bom) as u64;
+        if self.raw.last() == Some(&b'\n') {
+            self.raw.pop();
+            if self.raw.last() == Some(&b'\r') {
+                self.raw.pop();
+            }
+        }
+        if self.raw.is_empty() {
+            return Ok(());
+        }
+        if memchr::memchr(b'"', &self.raw).is_some() {
+            return self.read_quoted();
+        }
+        self.place = Place::Raw;
+        self.bounds.clear();
+        let mut start = 0;
+        for at in memchr::memchr_iter(self.delimiter, &self.raw) {
+            self.bounds.push((start, at));
+            start = at + 1;
+        }
+        self.bounds.push((start, self.raw.len()));
+        Ok(())
+    }
+
+    /// The current record's fields.
+    #[inline]
+    pub fn fields(&self) -> CsvFields<'_> {
+        CsvFields {
+            bytes: match self.place {
+                Place::Input => self.input.buffer(),
+                Place::Raw => &self.raw,
+                Place::Unquoted => &self.unquoted,
+            },
+            bounds: &self.bounds,
+        }
+    }
+
+    /// The current record as it was written, without its final line break: what a dead
+    /// letter keeps, so it can be replayed.
+    pub fn raw(&self) -> &[u8] {
+        match self.place {
+            Place::Input => {
+                let (first, last) = (self.bounds[0].0, self.bounds[self.bounds.len() - 1].1);
+                &self.input.buffer()[first..last]
+            }
+            Place::Raw | Place::Unquoted => &self.raw,
+        }
+    }
+
+    /// The line the current record starts on (1-based).
+    pub fn line(&self) -> u64 {
+        self.record_line
+    }
+
+    /// Bytes of input read so far.
+    #[inline]
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    /// The input, to poll while it is quiet.
+    pub fn input_mut(&mut self) -> &mut InputReader {
+        &mut self.input
+    }
+
+    /// Reads a record with quotes through `csv_core`, taking more lines while a quoted
+    /// field is open. The record's raw bytes keep the line breaks inside it.
+    #[cold]
+    fn read_quoted(&mut self) -> std::io::Result<()> {
+        self.place = Place::Unquoted;
+        self.parser.reset();
+        // The parser sees each line with its break, so a line break outside quotes ends
+        // the record.
+        self.raw.push(b'\n');
+        let (mut fed, mut nout, mut nend) = (0, 0, 0);
+        let mut at_end = false;
+        loop {
+            let input = if at_end { &[][..] } else { &self.raw[fed..] };
+            let (result, nin, out, end) =
+                self.parser
+                    .read_record(input, &mut self.unquoted[nout..], &mut self.ends[nend..]);
+            fed += nin;
+            nout += out;
+            nend += end;
+            match result {
+                csv_core::ReadRecordResult::Record | csv_core::ReadRecordResult::End => break,
+                csv_core::ReadRecordResult::OutputFull => {
+                    let len = self.unquoted.len() * 2;
+                    self.unquoted.resize(len, 0);
+                }
+                csv_core::ReadRecordResult::OutputEndsFull => {
+                    let len = self.ends.len() * 2;
+                    self.ends.resize(len, 0);
+                }
+                csv_core::ReadRecordResult::InputEmpty if at_end => break,
+                csv_core::ReadRecordResult::InputEmpty => {
+                    // A quoted field is open at the end of the line: it goes on.
+                    let n = self.input.read_until(b'\n', &mut self.raw)?;
+                    self.position += n as u64;
+                    if n == 0 {
+                        at_end = true; // the input ends inside a quote
+                        continue;
+                    }
+                    self.lines += 1;
+                    if self.raw.ends_with(b"\r\n") {
+                        let len = self.raw.len();
+                        self.raw.remove(len - 2);
+                    } else if self.raw.last() != Some(&b'\n') {
+                        self.raw.push(b'\n');
+                    }
+                }
+            }
+        }
+        if self.raw.last() == Some(&b'\n') {
+            self.raw.pop();
+        }
+        self.bounds.clear();
+        let mut start = 0;
+        for &end in &self.ends[..nend] {
+            self.bounds.push((start, end));
+            start = end;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::InputSpec;
+    use proptest::prelude::*;
+
+    /// Every record of `text` as its fields, read by `CsvRecords`.
+    fn read(text: &[u8]) -> Vec<Vec<Vec<u8>>> {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), text).unwrap();
+        let spec = InputSpec::File(file.path().display().to_string());
+        let mut records = CsvRecords::new(InputReader::open(&spec).unwrap(), b',');
+        let mut out = Vec::new();
+        while records.advance().unwrap() {
+            out.push(records.fields().iter().map(<[u8]>::to_vec).collect());
+        }
+        out
+    }
+
+    /// The same, read by the csv crate (blank lines skipped, any number of fields).
+    fn reference(text: &[u8]) -> Vec<Vec<Vec<u8>>> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text);
+        reader
+            .byte_records()
+            .map(|r| r.unwrap().iter().map(<[u8]>::to_vec).collect())
+            .collect()
+    }
+
+    fn write(rows: &[Vec<String>], crlf: bool) -> Vec<u8> {
+        let mut w = csv::WriterBuilder::new()
+            .flexible(true)
+            .terminator(if crlf {
+                csv::Terminator::CRLF
+            } else {
+                csv::Terminator::Any(b'\n')
+            })
+            .from_writer(Vec::new());
+        for row in rows {
+            w.write_record(row).unwrap();
+        }
+        w.into_inner().unwrap()
+    }
+
+    proptest! {
+        /// Fields with delimiters, quotes, spaces and line breaks read back as the csv crate
+        /// reads them, with `\n` or `\r\n` line ends.
+        #[test]
+        fn reads_what_the_csv_crate_reads(
+            rows in proptest::collection::vec(
+                proptest::collection::vec("[a-c,\" \n]{0,6}", 1..5), 0..40),
+            crlf in any::<bool>(),
+        ) {
+            let text = write(&rows, crlf);
+            prop_assert_eq!(read(&text), reference(&text));
+        }
+    }
+
+    #[test]
+    fn rows_across_the_end_of_the_read_buffer_and_longer_than_it() {
+        let mut rows: Vec<Vec<String>> = (0..30_000)
+            .map(|i| vec![i.to_string(), "x".repeat(i % 23), format!("q\"{i}")])
+            .collect();
+        rows.insert(12_345, vec!["long".into(), "y".repeat(600_000)]);
+        rows.insert(20_000, vec!["long, quoted".into(), "z\n".repeat(200_000)]);
+        let text = write(&rows, false);
+        let got = read(&text);
+        assert_eq!(got.len(), rows.len());
+        assert_eq!(got, reference(&text));
+    }
+
+    #[test]
+    fn blank_lines_a_byte_order_mark_and_a_missing_last_line_break() {
+        let text = b"\xEF\xBB\xBFa,b\n\n\r\nc,\"d\n\"\n\ne,f";
+        let want: Vec<Vec<Vec<u8>>> = vec![
+            vec![b"a".to_vec(), b"b".to_vec()],
+            vec![b"c".to_vec(), b"d\n".to_vec()],
+            vec![b"e".to_vec(), b"f".to_vec()],
+        ];
+        assert_eq!(read(text), want);
+    }
+
+    #[test]
+    fn a_record_keeps_its_raw_bytes_and_first_line() {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), b"1,2\r\n\n4,\"x,\ny\",bad\n5,6").unwrap();
+        let spec = InputSpec::File(file.path().display().to_string());
+        let mut records = CsvRecords::new(InputReader::open(&spec).unwrap(), b',');
+        let mut seen = Vec::new();
+        while records.advance().unwrap() {
+            seen.push((records.line(), records.raw().to_vec()));
+        }
+        assert_eq!(
+            seen,
+            [
+                (1, b"1,2".to_vec()),
+                (3, b"4,\"x,\ny\",bad".to_vec()),
+                (5, b"5,6".to_vec())
+            ]
+        );
+    }
+}
