@@ -120,21 +120,9 @@ impl CsvRecords {
                 0
             };
             self.at_start = false;
-            // One pass over the line: its end, its delimiters, and whether it quotes.
             self.bounds.clear();
-            let (delimiter, mut start, mut quote) = (self.delimiter, bom, false);
-            let mut end = None;
-            for (i, &b) in buf.iter().enumerate().skip(bom) {
-                if b == b'\n' {
-                    end = Some(i);
-                    break;
-                }
-                if b == delimiter {
-                    self.bounds.push((start, i));
-                    start = i + 1;
-                }
-                quote |= b == b'"';
-            }
+            let (end, quote) = scan_line(buf, bom, self.delimiter, &mut self.bounds);
+            let start = self.bounds.last().map_or(bom, |&(_, d)| d + 1);
             let Some(end) = end else {
                 self.read_long_line(bom)?;
                 if self.raw.is_empty() {
@@ -296,6 +284,63 @@ impl CsvRecords {
         }
         Ok(())
     }
+}
+
+/// Eight copies of `b`.
+#[inline(always)]
+const fn splat(b: u8) -> u64 {
+    0x0101_0101_0101_0101 * b as u64
+}
+
+/// The high bit of each byte of `x` that is zero, and no other bit.
+#[inline(always)]
+const fn zero_bytes(x: u64) -> u64 {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7)
+}
+
+/// One pass over the line starting at `buf[from]`, eight bytes at a time: pushes the
+/// `(start, end)` of each field before the last delimiter to `bounds`, and gives the
+/// line's end (the `\n`, if the buffer holds it) and whether the line has a quote.
+#[inline(always)]
+fn scan_line(
+    buf: &[u8],
+    from: usize,
+    delimiter: u8,
+    bounds: &mut Vec<(usize, usize)>,
+) -> (Option<usize>, bool) {
+    let (newline, delimiters, quotes) = (splat(b'\n'), splat(delimiter), splat(b'"'));
+    let (mut i, mut start, mut quote) = (from, from, 0u64);
+    while let Some(word) = buf.get(i..i + 8) {
+        let w = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        let q = zero_bytes(w ^ quotes);
+        let mut hits = zero_bytes(w ^ newline) | zero_bytes(w ^ delimiters);
+        while hits != 0 {
+            let bit = hits.trailing_zeros();
+            let at = i + (bit / 8) as usize;
+            if buf[at] == b'\n' {
+                // Only the quotes before the line's end count.
+                quote |= q & ((1u64 << bit) - 1);
+                return (Some(at), quote != 0);
+            }
+            bounds.push((start, at));
+            start = at + 1;
+            hits &= hits - 1;
+        }
+        quote |= q;
+        i += 8;
+    }
+    for (at, &b) in buf.iter().enumerate().skip(i) {
+        if b == b'\n' {
+            return (Some(at), quote != 0);
+        }
+        if b == delimiter {
+            bounds.push((start, at));
+            start = at + 1;
+        }
+        quote |= u64::from(b == b'"');
+    }
+    (None, quote != 0)
 }
 
 #[cfg(test)]
