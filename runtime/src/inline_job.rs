@@ -72,12 +72,13 @@ where
             inputs: Vec::new(),
             outputs: Vec::new(),
             stats: false,
+            stats_json: None,
             flush_every: crate::job::DEFAULT_FLUSH,
         };
         let mut ctx = JobContext::new(self.spec, args)?;
         let result = (self.body)(&mut ctx);
         let result = ctx.commit_or_discard(result);
-        ctx.print_report();
-        result
+        let reported = ctx.print_report(result.is_ok());
+        result.and_then(|v| reported.map(|()| v))
     }
 }

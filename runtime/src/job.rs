@@ -87,13 +87,16 @@ pub struct JobArgs {
     pub inputs: Vec<(String, String)>,
     /// `--output NAME=PATH` pairs.
     pub outputs: Vec<(String, String)>,
-    /// `--stats`: print each stateful operator's memory use at the end.
+    /// `--stats`: print each stateful operator's records and memory at the end, with
+    /// tuning advice.
     pub stats: bool,
+    /// `--stats-json FILE`: write the same report as JSON (schema in `docs/stats.md`).
+    pub stats_json: Option<String>,
     /// `--flush-every`: how often sinks write out records that wait in their buffers.
     pub flush_every: std::time::Duration,
 }
 
-const USAGE: &str = "usage: JOB [--memory SIZE] [--input NAME=PATH]... [--output NAME=PATH]... [--flush-every DURATION] [--stats]\n  PATH `-` is standard input or output; --flush-every (default 1s) is how often sinks write out what waits";
+const USAGE: &str = "usage: JOB [--memory SIZE] [--input NAME=PATH]... [--output NAME=PATH]... [--flush-every DURATION] [--stats] [--stats-json FILE]\n  PATH `-` is standard input or output; --flush-every (default 1s) is how often sinks write out what waits";
 
 impl JobArgs {
     /// Reads the arguments, checking source and sink names against `spec`.
@@ -106,6 +109,7 @@ impl JobArgs {
             inputs: Vec::new(),
             outputs: Vec::new(),
             stats: false,
+            stats_json: None,
             flush_every: DEFAULT_FLUSH,
         };
         let mut args = args.into_iter();
@@ -134,6 +138,7 @@ impl JobArgs {
                     out.outputs.push(pair);
                 }
                 "--stats" => out.stats = true,
+                "--stats-json" => out.stats_json = Some(value("a file path")?),
                 "--flush-every" => {
                     let v = value("a duration")?;
                     out.flush_every = parse_duration(&v).ok_or_else(|| {
@@ -180,6 +185,14 @@ pub struct JobContext {
     pool: Arc<SegmentPool>,
     /// Each stateful operator's id and budget in pages.
     budgets: Vec<(usize, u64)>,
+    /// Each stateful operator's id and least budget in pages.
+    mins: Vec<(usize, u64)>,
+    /// The ids of operators given memory, in the order the pool registered them.
+    registered: Vec<usize>,
+    /// Records in and out of each operator, by id, as counted at the end.
+    records: Vec<(usize, u64, u64)>,
+    started: std::time::Instant,
+    name: &'static str,
     /// Outputs written but not yet committed.
     outputs: PendingOutputs,
     report: Vec<String>,
@@ -189,7 +202,7 @@ pub struct JobContext {
 impl JobContext {
     /// A context for `spec` run with `args`; fails when `--memory` is below what the
     /// stateful operators need at the least.
-    pub fn new(spec: &JobSpec, args: JobArgs) -> Result<Self, JobError> {
+    pub fn new(spec: &'static JobSpec, args: JobArgs) -> Result<Self, JobError> {
         let demands: Vec<MemoryDemand> = spec.operators.iter().map(|o| o.demand).collect();
         let pages = divide_memory(args.memory, DEFAULT_PAGE_SIZE, &demands).map_err(|e| {
             let each: Vec<String> = spec
@@ -208,6 +221,15 @@ impl JobContext {
         Ok(JobContext {
             pool: SegmentPool::new(args.memory, DEFAULT_PAGE_SIZE),
             budgets,
+            mins: spec
+                .operators
+                .iter()
+                .map(|o| (o.id, o.demand.min_pages))
+                .collect(),
+            registered: Vec::new(),
+            records: Vec::new(),
+            started: std::time::Instant::now(),
+            name: spec.name,
             outputs: PendingOutputs::default(),
             args,
             report: Vec::new(),
@@ -236,7 +258,7 @@ impl JobContext {
     /// The memory slice of the stateful operator with id `id` (see [`StatefulOperator`]);
     /// an id the spec does not list is an error, never an empty budget.
     pub fn operator_memory(
-        &self,
+        &mut self,
         id: usize,
         name: &str,
         location: &str,
@@ -250,7 +272,56 @@ impl JobContext {
                     "{name} at {location} (operator {id}) has no memory budget in this job's spec"
                 ))
             })?;
-        Ok(self.pool.operator(name, location, *pages))
+        let pages = *pages;
+        self.registered.push(id);
+        Ok(self.pool.operator(name, location, pages))
+    }
+
+    /// Records operator `id` received and emitted over the run, for the report.
+    pub fn operator_records(&mut self, id: usize, records_in: u64, records_out: u64) {
+        self.records.push((id, records_in, records_out));
+    }
+
+    /// The run's report so far: each stateful operator's records and memory, the job's
+    /// peaks and wall time.
+    pub fn stats(&self, succeeded: bool) -> crate::stats::JobStats {
+        let usage = self.pool.usage();
+        let operators = usage
+            .iter()
+            .zip(&self.registered)
+            .map(|(u, id)| {
+                let (_, records_in, records_out) = self
+                    .records
+                    .iter()
+                    .find(|(r, _, _)| r == id)
+                    .copied()
+                    .unwrap_or((*id, 0, 0));
+                crate::stats::OperatorStats {
+                    operator: u.name.clone(),
+                    location: u.location.clone(),
+                    records_in,
+                    records_out,
+                    budget_bytes: u.budget_bytes,
+                    peak_bytes: u.peak_bytes,
+                    in_use_bytes: u.in_use_bytes,
+                    page_bytes: self.pool.page_size() as u64,
+                    min_budget_bytes: self
+                        .mins
+                        .iter()
+                        .find(|(m, _)| m == id)
+                        .map_or(0, |(_, pages)| pages * self.pool.page_size() as u64),
+                }
+            })
+            .collect();
+        crate::stats::JobStats {
+            job: self.name.to_string(),
+            succeeded,
+            wall_ms: self.started.elapsed().as_millis() as u64,
+            memory_bytes: self.pool.total_bytes(),
+            managed_peak_bytes: self.pool.peak_bytes(),
+            peak_rss_bytes: crate::stats::peak_rss_bytes(),
+            operators,
+        }
     }
 
     /// How often sinks write out what waits (`--flush-every`).
@@ -290,21 +361,36 @@ impl JobContext {
         self.progress
     }
 
-    pub(crate) fn print_report(&self) {
+    /// Prints the report lines on stderr; with `--stats`, the operators' table and any
+    /// advice; with `--stats-json`, writes the report there.
+    pub(crate) fn print_report(&self, succeeded: bool) -> Result<(), JobError> {
         for line in &self.report {
             eprintln!("{line}");
         }
+        if !self.args.stats && self.args.stats_json.is_none() {
+            return Ok(());
+        }
+        let stats = self.stats(succeeded);
+        let advice = stats.advice();
         if self.args.stats {
-            for u in self.pool.usage() {
-                eprintln!(
-                    "memory: {} at {}: peak {} of budget {}",
-                    u.name,
-                    u.location,
-                    format_bytes(u.peak_bytes),
-                    format_bytes(u.budget_bytes)
-                );
+            for line in stats.table().iter().chain(&advice) {
+                eprintln!("{line}");
             }
         }
+        if let Some(path) = &self.args.stats_json {
+            let report = crate::stats::StatsReport {
+                stats: &stats,
+                advice: &advice,
+            };
+            let json = serde_json::to_string_pretty(&report)
+                .map_err(|e| JobError::Config(e.to_string()))?;
+            std::fs::write(path, json + "\n").map_err(|source| JobError::Io {
+                action: "cannot write the stats file",
+                path: path.clone(),
+                source,
+            })?;
+        }
+        Ok(())
     }
 }
 
@@ -372,7 +458,8 @@ pub fn run_main(
     crate::signals::discard_outputs_on_interrupt(spec.name, ctx.outputs().clone());
     let result = body(&mut ctx);
     let result = ctx.commit_or_discard(result);
-    ctx.print_report();
+    let reported = ctx.print_report(result.is_ok());
+    let result = result.and(reported);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         // The reader of standard output went away (`| head`): a quiet end. Outputs to
@@ -451,7 +538,7 @@ mod tests {
             ],
         };
         let args = JobArgs::parse(["--memory".to_string(), "4MB".to_string()], &KEYED).unwrap();
-        let ctx = JobContext::new(&KEYED, args).unwrap();
+        let mut ctx = JobContext::new(&KEYED, args).unwrap();
         let aggregate = ctx.operator_memory(7, "aggregate", "k.pipe:3:4").unwrap();
         let window = ctx.operator_memory(2, "window", "k.pipe:5:4").unwrap();
         // The window weighs three times the aggregate, whatever their order in the spec.

@@ -25,6 +25,7 @@ pub mod memory;
 pub mod record;
 mod signals;
 pub mod state;
+pub mod stats;
 pub mod time;
 
 pub use error::JobError;

@@ -81,9 +81,12 @@ enum Command {
         /// Write sink NAME to PATH instead (`-` for stdout).
         #[arg(long = "output", value_name = "NAME=PATH")]
         outputs: Vec<String>,
-        /// Print each stateful operator's peak memory at the end.
+        /// Print each stateful operator's records and memory at the end, with tuning advice.
         #[arg(long)]
         stats: bool,
+        /// Write the same report as JSON to FILE (schema in docs/stats.md).
+        #[arg(long, value_name = "FILE")]
+        stats_json: Option<PathBuf>,
         /// How often sinks write out records that wait (e.g. 500ms; default 1s).
         #[arg(long, value_name = "DURATION")]
         flush_every: Option<String>,
@@ -244,6 +247,7 @@ impl Ctx<'_> {
                 inputs,
                 outputs,
                 stats,
+                stats_json,
                 flush_every,
                 cache_dir,
             } => {
@@ -262,6 +266,9 @@ impl Ctx<'_> {
                 }
                 if stats {
                     cmd.arg("--stats");
+                }
+                if let Some(f) = stats_json {
+                    cmd.arg("--stats-json").arg(f);
                 }
                 if let Some(d) = flush_every {
                     cmd.arg("--flush-every").arg(d);

@@ -70,8 +70,13 @@ impl Gen<'_> {
     }
 
     /// Code for node `n` receiving the record in variable `input` on input `port`.
+    /// A stateful node counts what it receives, for the run's report.
     pub(crate) fn push(&self, n: NodeIndex, port: usize, input: &Ident) -> TokenStream {
-        self.plan.graph[n].op.def().push(self, n, port, input)
+        let code = self.plan.graph[n].op.def().push(self, n, port, input);
+        match self.record_counters(n) {
+            Some((records_in, _)) => quote! { self.#records_in += 1; #code },
+            None => code,
+        }
     }
 
     /// Code for node `n` having produced the record in variable `record` on output `port`:
@@ -80,6 +85,9 @@ impl Gen<'_> {
         let outputs = self.plan.outputs(n, port);
         let chain = self.plan.graph[n].chain;
         let last = outputs.len().saturating_sub(1);
+        let count = self
+            .record_counters(n)
+            .map(|(_, records_out)| quote!(self.#records_out += 1;));
         let steps = outputs.iter().enumerate().map(|(i, (t, e))| {
             let target = self.plan.graph[*t].chain;
             if target == chain {
@@ -92,7 +100,7 @@ impl Gen<'_> {
                 quote!(self.#method(#record.clone(), ts)?;)
             }
         });
-        quote!(#(#steps)*)
+        quote!(#count #(#steps)*)
     }
 
     /// `chain{c}_watermark(port, wm)`: a watermark arriving at the chain on input `port`.

@@ -15,10 +15,10 @@ mod records;
 pub(crate) mod rust_code;
 
 use petgraph::graph::NodeIndex;
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
-use crate::ir::{InputLocation, OnError, OutputLocation, Plan, SinkOp, SourceOp};
+use crate::ir::{InputLocation, OnError, OutputLocation, Plan, SinkOp, SourceOp, StateKind};
 use crate::ops::source;
 use records::RecordTypes;
 
@@ -68,6 +68,17 @@ impl<'p> Gen<'p> {
         let (id, kind, location) = (n.index(), node.op.kind(), &node.location);
         quote!(ctx.operator_memory(#id, #kind, #location)?)
     }
+
+    /// The fields counting records into and out of node `n`, when it is stateful (its
+    /// line in `--stats` shows them).
+    pub(crate) fn record_counters(&self, n: NodeIndex) -> Option<(Ident, Ident)> {
+        (self.plan.graph[n].state != StateKind::Stateless).then(|| {
+            (
+                names::node_field(n, "records_in"),
+                names::node_field(n, "records_out"),
+            )
+        })
+    }
 }
 
 /// Generates the expansion of an inline pipeline's optimized plan: a block that evaluates
@@ -93,6 +104,11 @@ impl Gen<'_> {
             .order
             .iter()
             .map(|&n| self.plan.graph[n].op.def().finish(self, n));
+        let counts = self.order.iter().filter_map(|&n| {
+            let (records_in, records_out) = self.record_counters(n)?;
+            let id = n.index();
+            Some(quote!(ctx.operator_records(#id, self.#records_in, self.#records_out);))
+        });
         let ticks = self
             .order
             .iter()
@@ -120,6 +136,7 @@ impl Gen<'_> {
                 /// (windows still open fire), and sinks commit.
                 fn finish(&mut self, ctx: &mut weir_runtime::JobContext) -> ::core::result::Result<(), weir_runtime::JobError> {
                     #(#finishes)*
+                    #(#counts)*
                     ::core::result::Result::Ok(())
                 }
             }
@@ -162,6 +179,12 @@ impl Gen<'_> {
                 fields.push(f);
                 inits.push(init);
             }
+            if let Some((records_in, records_out)) = self.record_counters(n) {
+                fields.push(quote!(#records_in: u64));
+                fields.push(quote!(#records_out: u64));
+                inits.push(quote!(#records_in: 0));
+                inits.push(quote!(#records_out: 0));
+            }
         }
         let (generics, where_clause) = (self.generics(), self.where_clause());
         let params = self.new_params();
@@ -174,7 +197,7 @@ impl Gen<'_> {
 
             #[allow(clippy::all)]
             impl #generics WeirJob #generics #where_clause {
-                fn new(ctx: &weir_runtime::JobContext #params) -> ::core::result::Result<Self, weir_runtime::JobError> {
+                fn new(ctx: &mut weir_runtime::JobContext #params) -> ::core::result::Result<Self, weir_runtime::JobError> {
                     ::core::result::Result::Ok(WeirJob { #(#inits,)* })
                 }
             }

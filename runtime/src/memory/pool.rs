@@ -18,6 +18,7 @@ pub struct SegmentPool {
     page_size: usize,
     total_pages: u64,
     pages_in_use: AtomicU64,
+    peak_pages: AtomicU64,
     free: Mutex<Vec<MemorySegment>>,
     operators: Mutex<Vec<Arc<OperatorAccount>>>,
 }
@@ -61,6 +62,7 @@ impl SegmentPool {
             page_size,
             total_pages: total_bytes / page_size as u64,
             pages_in_use: AtomicU64::new(0),
+            peak_pages: AtomicU64::new(0),
             free: Mutex::new(Vec::new()),
             operators: Mutex::new(Vec::new()),
         })
@@ -79,6 +81,11 @@ impl SegmentPool {
     /// Bytes handed out and not yet given back.
     pub fn in_use_bytes(&self) -> u64 {
         self.pages_in_use.load(Ordering::Relaxed) * self.page_size as u64
+    }
+
+    /// The most bytes ever handed out at once.
+    pub fn peak_bytes(&self) -> u64 {
+        self.peak_pages.load(Ordering::Relaxed) * self.page_size as u64
     }
 
     /// Registers a stateful operator with its own budget of `budget_pages` pages. `location`
@@ -135,7 +142,10 @@ impl SegmentPool {
                 Ordering::AcqRel,
                 Ordering::Relaxed,
             ) {
-                Ok(_) => break,
+                Ok(_) => {
+                    self.peak_pages.fetch_max(used + 1, Ordering::Relaxed);
+                    break;
+                }
                 Err(now) => used = now,
             }
         }
