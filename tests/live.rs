@@ -103,3 +103,34 @@ fn a_processing_time_window_fires_while_the_input_is_quiet() {
     drop(child.stdin.take());
     assert!(child.wait().unwrap().success());
 }
+
+/// The same for CSV rows on stdin: the row already read does not keep the job from
+/// noticing that the input has gone quiet.
+#[test]
+fn a_csv_sink_writes_out_rows_while_the_input_is_quiet() {
+    let (_dir, mut child, lines) = start(
+        "schema R { k: u64, v: i64 }\n\
+         source rows: R = stdin(csv);\n\
+         rows |> sink stdout();\n",
+        &["--flush-every", "200ms"],
+    );
+    let stdin = child.stdin.as_mut().unwrap();
+    stdin.write_all(b"k,v\n1,-5\n").unwrap();
+    stdin.flush().unwrap();
+    let sent = Instant::now();
+    assert_eq!(
+        next_line(&lines, Duration::from_secs(10)).as_deref(),
+        Some("k,v")
+    );
+    assert_eq!(
+        next_line(&lines, Duration::from_secs(10)).as_deref(),
+        Some("1,-5")
+    );
+    assert!(
+        sent.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        sent.elapsed()
+    );
+    drop(child.stdin.take());
+    assert!(child.wait().unwrap().success());
+}

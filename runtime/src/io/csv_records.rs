@@ -220,8 +220,13 @@ impl CsvRecords {
         self.position
     }
 
-    /// The input, to poll while it is quiet.
+    /// The input, to poll while it is quiet. The current record is done with by then: its
+    /// bytes are consumed first, so that what the input still holds is only what is new.
     pub fn input_mut(&mut self) -> &mut InputReader {
+        self.input.consume(std::mem::take(&mut self.pending));
+        self.bounds.clear();
+        self.place = Place::Raw;
+        self.raw.clear();
         &mut self.input
     }
 
