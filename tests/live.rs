@@ -42,6 +42,25 @@ fn next_line(lines: &Receiver<String>, within: Duration) -> Option<String> {
     lines.recv_timeout(within).ok()
 }
 
+/// The job writes `expected` while its stdin is still open (well within the 5 s a quiet
+/// input without wake-ups would keep them back), then ends cleanly once stdin closes.
+fn expect_while_open(child: &mut Child, lines: &Receiver<String>, expected: &[&str]) {
+    let sent = Instant::now();
+    for want in expected {
+        assert_eq!(
+            next_line(lines, Duration::from_secs(10)).as_deref(),
+            Some(*want)
+        );
+    }
+    assert!(
+        sent.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        sent.elapsed()
+    );
+    drop(child.stdin.take());
+    assert!(child.wait().unwrap().success());
+}
+
 #[test]
 fn a_sink_writes_out_records_while_the_input_is_quiet() {
     let (_dir, mut child, lines) = start(
@@ -51,23 +70,8 @@ fn a_sink_writes_out_records_while_the_input_is_quiet() {
     let stdin = child.stdin.as_mut().unwrap();
     stdin.write_all(b"first\n").unwrap();
     stdin.flush().unwrap();
-    let sent = Instant::now();
     // The input stays open: only the flush interval can bring the record out.
-    assert_eq!(
-        next_line(&lines, Duration::from_secs(10)).as_deref(),
-        Some("line")
-    );
-    assert_eq!(
-        next_line(&lines, Duration::from_secs(10)).as_deref(),
-        Some("first")
-    );
-    assert!(
-        sent.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        sent.elapsed()
-    );
-    drop(child.stdin.take());
-    assert!(child.wait().unwrap().success());
+    expect_while_open(&mut child, &lines, &["line", "first"]);
 }
 
 #[test]
@@ -117,20 +121,5 @@ fn a_csv_sink_writes_out_rows_while_the_input_is_quiet() {
     let stdin = child.stdin.as_mut().unwrap();
     stdin.write_all(b"k,v\n1,-5\n").unwrap();
     stdin.flush().unwrap();
-    let sent = Instant::now();
-    assert_eq!(
-        next_line(&lines, Duration::from_secs(10)).as_deref(),
-        Some("k,v")
-    );
-    assert_eq!(
-        next_line(&lines, Duration::from_secs(10)).as_deref(),
-        Some("1,-5")
-    );
-    assert!(
-        sent.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        sent.elapsed()
-    );
-    drop(child.stdin.take());
-    assert!(child.wait().unwrap().success());
+    expect_while_open(&mut child, &lines, &["k,v", "1,-5"]);
 }

@@ -120,3 +120,34 @@ fn a_failed_run_still_writes_its_stats() {
     assert_eq!(report["succeeded"], false);
     assert_eq!(report["advice"].as_array().map(Vec::len), Some(0));
 }
+
+#[test]
+fn a_stats_file_that_is_the_jobs_input_is_refused_before_anything_is_written() {
+    let dir = temp();
+    let pipe = dir.path().join("guarded.pipe");
+    std::fs::write(
+        &pipe,
+        "schema R { k: u64 }\n\
+         source r: R = csv(\"r.csv\");\n\
+         r |> key_by(k) |> aggregate { n: count() } |> sink csv(\"o.csv\");\n",
+    )
+    .unwrap();
+    let input = dir.path().join("r.csv");
+    std::fs::write(&input, "k\n1\n2\n").unwrap();
+    let binary = build(&pipe);
+    let out = run(
+        &binary,
+        &[
+            "--input",
+            &format!("r={}", input.display()),
+            "--output",
+            &format!("o={}", dir.path().join("o.csv").display()),
+            "--stats-json",
+            input.to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--stats-json report"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&input).unwrap(), "k\n1\n2\n");
+}

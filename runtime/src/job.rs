@@ -216,7 +216,13 @@ impl JobContext {
             JobError::Config(format!("{e} ({})", each.join("; ")))
         })?;
         let budgets = spec.operators.iter().map(|o| o.id).zip(pages).collect();
-        let uses: Vec<ResolvedUse> = spec.files.iter().map(|u| resolve(u, &args)).collect();
+        let mut uses: Vec<ResolvedUse> = spec.files.iter().map(|u| resolve(u, &args)).collect();
+        // The report is one more file the run writes: it may not be an input or an output.
+        uses.extend(args.stats_json.iter().map(|path| ResolvedUse {
+            role: FileRole::Report,
+            name: "--stats-json".to_string(),
+            path: Some(path.clone()),
+        }));
         files::check(&uses)?;
         Ok(JobContext {
             pool: SegmentPool::new(args.memory, DEFAULT_PAGE_SIZE),
@@ -425,7 +431,7 @@ fn resolve(u: &FileUse, args: &JobArgs) -> ResolvedUse {
     let path = match u.role {
         FileRole::Input => overridden(&args.inputs, u.name),
         FileRole::Output => overridden(&args.outputs, u.name),
-        FileRole::DeadLetter => None,
+        FileRole::DeadLetter | FileRole::Report => None,
     }
     .map_or_else(|| u.path.map(String::from), |p| p.map(String::from));
     ResolvedUse {

@@ -16,6 +16,8 @@ pub enum FileRole {
     Output,
     /// A source writes its refused records there.
     DeadLetter,
+    /// The run's `--stats-json` report is written there.
+    Report,
 }
 
 /// One file use of a job, as the compiler wrote it.
@@ -46,6 +48,7 @@ impl ResolvedUse {
             FileRole::Input => format!("source `{}`", self.name),
             FileRole::Output => format!("sink `{}`", self.name),
             FileRole::DeadLetter => format!("the dead-letter file of source `{}`", self.name),
+            FileRole::Report => "the --stats-json report".to_string(),
         }
     }
 }
@@ -152,8 +155,9 @@ pub fn check(uses: &[ResolvedUse]) -> Result<(), JobError> {
             }
             // A device or named pipe is written directly when the sink opens it; opening it
             // here would block, or end a reader's input early.
-            FileRole::Output | FileRole::DeadLetter if is_device(Path::new(path)) => {}
-            FileRole::Output | FileRole::DeadLetter => {
+            FileRole::Output | FileRole::DeadLetter | FileRole::Report
+                if is_device(Path::new(path)) => {}
+            FileRole::Output | FileRole::DeadLetter | FileRole::Report => {
                 // A probe file in the output's folder, removed at once.
                 crate::io::commit::temp_beside(Path::new(path))?;
             }
