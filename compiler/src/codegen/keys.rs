@@ -39,6 +39,18 @@ pub(crate) fn encode_key(g: &Gen<'_>, n: NodeIndex, key: &KeySpec, input: &Ident
     quote!(let key = self.#k.begin(#fixed) #(#puts)* .bytes();)
 }
 
+/// `Some(width)` when every key of node `n` has the same width in bytes (no string field,
+/// no user key closure), as a `quote`d `Option<usize>`.
+pub(crate) fn key_width(g: &Gen<'_>, n: NodeIndex, key: &KeySpec) -> TokenStream {
+    match key {
+        KeySpec::Fields(key) => match KeyLayout::new(&key_input(g, n), key).width() {
+            Some(w) => quote!(::core::option::Option::Some(#w)),
+            None => quote!(::core::option::Option::None),
+        },
+        KeySpec::Rust(_) => quote!(::core::option::Option::None),
+    }
+}
+
 /// The values of the key columns of node `n`'s output, read from `k` (a `RecordView` of
 /// the encoded key).
 pub(crate) fn key_outputs(g: &Gen<'_>, n: NodeIndex, key: &KeySpec) -> Vec<TokenStream> {

@@ -30,6 +30,12 @@ impl KeyLayout {
             fixed_len: offset,
         }
     }
+
+    /// The width of every key when no key field is a string; `None` when keys vary.
+    pub fn width(&self) -> Option<usize> {
+        let varies = self.fields.iter().any(|(_, _, ty)| *ty == Type::Str);
+        (!varies).then_some(self.fixed_len)
+    }
 }
 
 /// Byte offset of each aggregate's accumulator words, and the block's size.

@@ -3,7 +3,28 @@
 //! [`super::SessionWindows`], so generated code drives both the same way.
 
 /// Where a record's window result lives in the state, until the state changes.
-pub type WindowSlot = u64;
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowSlot {
+    /// The window's start (fixed windows; sessions do not use it).
+    pub(crate) window: i64,
+    /// The entry in the state (an address, or a session's node).
+    pub(crate) entry: u64,
+}
+
+impl WindowSlot {
+    /// The slot of session node `n`.
+    pub(crate) fn session_node(n: u32) -> Self {
+        WindowSlot {
+            window: 0,
+            entry: u64::from(n),
+        }
+    }
+
+    /// The session node of a slot made by [`WindowSlot::session_node`].
+    pub(crate) fn node(self) -> u32 {
+        self.entry as u32
+    }
+}
 
 /// What adding a record to a window did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,12 +1,14 @@
 //! Operator state that lives in pool pages.
 
 mod accumulator;
+mod chunk_pages;
 mod fired_window;
 mod fixed_windows;
 mod keyed_table;
 mod paged_arena;
 mod session_windows;
 mod timer_heap;
+mod window_table;
 
 pub use accumulator::{acc_get, acc_set, AccWord, AggNumber};
 pub use fired_window::{FiredWindow, WindowOutcome, WindowSlot};

@@ -125,7 +125,7 @@ impl SessionWindows {
             let n = self.link(key_addr, ts, end, prev, cur)?;
             init(self.node_acc_mut(n));
             self.schedule(n, end, wm)?;
-            return Ok(Some(WindowSlot::from(n)));
+            return Ok(Some(WindowSlot::session_node(n)));
         };
         let (mut new_start, mut new_end) = (ts.min(self.start(target)), end.max(self.end(target)));
         let others: Vec<u32> = self.scratch_nodes[1..].to_vec();
@@ -147,13 +147,13 @@ impl SessionWindows {
             self.set_meta(target, 0);
             self.schedule(target, new_end, wm)?;
         }
-        Ok(Some(WindowSlot::from(target)))
+        Ok(Some(WindowSlot::session_node(target)))
     }
 
     /// The accumulator block of window node `n`.
     #[inline]
     pub fn acc_mut(&mut self, slot: WindowSlot) -> &mut [u8] {
-        self.node_acc_mut(slot as u32)
+        self.node_acc_mut(slot.node())
     }
 
     #[inline]
@@ -166,7 +166,7 @@ impl SessionWindows {
     /// already passed fires at once, with the updated result.
     #[inline]
     pub fn after_update(&mut self, slot: WindowSlot, wm: i64) -> WindowOutcome {
-        let n = slot as u32;
+        let n = slot.node();
         if self.end(n).saturating_sub(1) <= wm {
             let version = self.version_of(n);
             let node = self.nodes.get_mut(n);
@@ -193,7 +193,7 @@ impl SessionWindows {
                 self.remove(n);
                 continue;
             }
-            let fired = self.copy_window(WindowSlot::from(n), out);
+            let fired = self.copy_window(WindowSlot::session_node(n), out);
             if self.lateness == 0 {
                 self.remove(n);
             } else {
@@ -207,7 +207,7 @@ impl SessionWindows {
 
     /// Copies window node `n` (key and accumulators) into `out` for emitting.
     pub fn copy_window(&self, slot: WindowSlot, out: &mut Vec<u8>) -> FiredWindow {
-        let n = slot as u32;
+        let n = slot.node();
         let key = self.keys.key_at(read_u64(self.nodes.get(n), KEY));
         out.clear();
         out.extend_from_slice(key);

@@ -32,7 +32,7 @@ use weir_runtime::memory::MemoryDemand;
 use super::aggregate::{check_keyed, keyed_closures, keyed_demand};
 use super::{Lower, OpInfo, OperatorDef};
 use crate::codegen::accumulators::accumulators;
-use crate::codegen::keys::{encode_key, key_outputs};
+use crate::codegen::keys::{encode_key, key_outputs, key_width};
 use crate::codegen::names::{ident, node_field, node_method};
 use crate::codegen::Gen;
 use crate::diagnostics::Diagnostic;
@@ -313,9 +313,10 @@ fn state_fields(w: &Window, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, Toke
         }
         WindowKind::Tumbling { size, .. } | WindowKind::Sliding { size, .. } => {
             let lateness = w.lateness;
+            let width = key_width(g, n, &w.key);
             (
                 quote!(weir_runtime::state::FixedWindows),
-                quote!(weir_runtime::state::FixedWindows::new(#memory, #size, #acc_size, #lateness)?),
+                quote!(weir_runtime::state::FixedWindows::new(#memory, #size, #acc_size, #lateness, #width)?),
             )
         }
         WindowKind::Session { .. } => {

@@ -1,0 +1,211 @@
+//! Chunks of up to a page, bump-allocated in pool pages: storage for many small tables that
+//! grow and are dropped whole, such as the per-window tables of [`super::FixedWindows`].
+
+use crate::memory::{MemorySegment, OperatorMemory};
+use crate::JobError;
+
+/// Chunks carved from pool pages in allocation order. A chunk never spans pages; a page goes
+/// back to the pool once every chunk in it is freed (and it is not the page being carved).
+/// Tables that are made and dropped in time order, as windows are, free pages in the order
+/// they took them, so little memory is pinned by a straggler.
+///
+/// A chunk's address is `page id << page_shift | offset`; a freed page's id is reused.
+#[derive(Debug)]
+pub struct ChunkPages {
+    mem: OperatorMemory,
+    pages: Vec<Option<MemorySegment>>,
+    /// Live chunks per page.
+    live: Vec<u32>,
+    free_ids: Vec<u32>,
+    page_shift: u32,
+    /// The page being carved, and the bytes used in it.
+    current: Option<(u32, usize)>,
+}
+
+impl ChunkPages {
+    /// No pages yet; they are drawn from `mem` as chunks are asked for.
+    pub fn new(mem: OperatorMemory) -> Self {
+        ChunkPages {
+            page_shift: mem.page_size().trailing_zeros(),
+            mem,
+            pages: Vec::new(),
+            live: Vec::new(),
+            free_ids: Vec::new(),
+            current: None,
+        }
+    }
+
+    /// The operator's memory the pages come from.
+    pub fn memory(&self) -> &OperatorMemory {
+        &self.mem
+    }
+
+    /// The page size: the largest chunk.
+    pub fn page_size(&self) -> usize {
+        1 << self.page_shift
+    }
+
+    /// A zeroed chunk of `len` bytes (at most a page; a multiple of 8), aligned to 64 bytes
+    /// when it is at least that long, so a small table does not straddle cache lines
+    /// needlessly. Zeroed because pool pages come zeroed and no byte is carved twice.
+    pub fn alloc(&mut self, len: usize) -> Result<u64, JobError> {
+        debug_assert!(len <= self.page_size() && len.is_multiple_of(8) && len > 0);
+        let align = len.min(64);
+        let (id, offset) = match self.current {
+            Some((id, used)) if used.next_multiple_of(align) + len <= self.page_size() => {
+                (id, used.next_multiple_of(align))
+            }
+            _ => (self.new_page()?, 0),
+        };
+        self.current = Some((id, offset + len));
+        self.live[id as usize] += 1;
+        Ok(((id as u64) << self.page_shift) | offset as u64)
+    }
+
+    /// Frees the chunk at `addr`; its page goes back to the pool when it was the last.
+    pub fn free(&mut self, addr: u64) {
+        let id = (addr >> self.page_shift) as u32;
+        self.live[id as usize] -= 1;
+        if self.live[id as usize] == 0 && self.current.map(|(c, _)| c) != Some(id) {
+            self.release_page(id);
+        }
+    }
+
+    /// The `len` bytes at `addr`.
+    #[inline]
+    pub fn bytes(&self, addr: u64, len: usize) -> &[u8] {
+        let (id, offset) = self.locate(addr);
+        &self.pages[id]
+            .as_ref()
+            .expect("chunks live in held pages")
+            .bytes()[offset..offset + len]
+    }
+
+    /// The `len` bytes at `addr`, to change.
+    #[inline]
+    pub fn bytes_mut(&mut self, addr: u64, len: usize) -> &mut [u8] {
+        let (id, offset) = self.locate(addr);
+        &mut self.pages[id]
+            .as_mut()
+            .expect("chunks live in held pages")
+            .bytes_mut()[offset..offset + len]
+    }
+
+    /// The 64-bit word `i` of the chunk at `addr` (which must be 8-byte aligned).
+    #[inline]
+    pub fn word(&self, addr: u64, i: usize) -> u64 {
+        let (id, offset) = self.locate(addr);
+        self.pages[id]
+            .as_ref()
+            .expect("chunks live in held pages")
+            .words()[offset / 8 + i]
+    }
+
+    /// Sets the 64-bit word `i` of the chunk at `addr`.
+    #[inline]
+    pub fn set_word(&mut self, addr: u64, i: usize, value: u64) {
+        let (id, offset) = self.locate(addr);
+        self.pages[id]
+            .as_mut()
+            .expect("chunks live in held pages")
+            .words_mut()[offset / 8 + i] = value;
+    }
+
+    #[inline]
+    fn locate(&self, addr: u64) -> (usize, usize) {
+        let addr = addr as usize;
+        (addr >> self.page_shift, addr & (self.page_size() - 1))
+    }
+
+    /// A fresh page's id. The page being carved is left; it goes back to the pool once its
+    /// last chunk is freed.
+    fn new_page(&mut self) -> Result<u32, JobError> {
+        if let Some((old, _)) = self.current.take() {
+            if self.live[old as usize] == 0 {
+                self.release_page(old);
+            }
+        }
+        let page = self.mem.allocate()?;
+        Ok(match self.free_ids.pop() {
+            Some(id) => {
+                self.pages[id as usize] = Some(page);
+                id
+            }
+            None => {
+                self.pages.push(Some(page));
+                self.live.push(0);
+                (self.pages.len() - 1) as u32
+            }
+        })
+    }
+
+    fn release_page(&mut self, id: u32) {
+        if let Some(page) = self.pages[id as usize].take() {
+            self.mem.release(page);
+            self.free_ids.push(id);
+        }
+    }
+}
+
+impl Drop for ChunkPages {
+    fn drop(&mut self) {
+        for page in self.pages.drain(..).flatten() {
+            self.mem.release(page);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::SegmentPool;
+
+    fn pages(budget_pages: u64) -> ChunkPages {
+        let pool = SegmentPool::new(64 * 1024, 1024);
+        ChunkPages::new(pool.operator("window", "t.pipe:1:1", budget_pages))
+    }
+
+    #[test]
+    fn chunks_share_a_page_and_the_page_returns_with_its_last_chunk() {
+        let mut p = pages(4);
+        let a = p.alloc(256).unwrap();
+        let b = p.alloc(512).unwrap();
+        assert_eq!(p.memory().pages_in_use(), 1, "both fit in one page");
+        p.bytes_mut(a, 256).fill(7);
+        assert!(
+            p.bytes(b, 512).iter().all(|&x| x == 0),
+            "chunks do not overlap"
+        );
+        let c = p.alloc(1024).unwrap(); // a page of its own: the first has 256 bytes left
+        assert_eq!(p.memory().pages_in_use(), 2);
+        p.free(a);
+        p.free(b);
+        assert_eq!(p.memory().pages_in_use(), 1, "the first page went back");
+        p.set_word(c, 3, 42);
+        assert_eq!(p.word(c, 3), 42);
+        assert_eq!(p.bytes(c, 1024)[24], 42);
+    }
+
+    #[test]
+    fn small_chunks_are_aligned_and_zeroed_when_reused() {
+        let mut p = pages(1);
+        let a = p.alloc(8).unwrap();
+        let b = p.alloc(128).unwrap();
+        assert_eq!(b % 64, 0);
+        assert!(b > a);
+        p.bytes_mut(b, 128).fill(9);
+        p.free(a);
+        p.free(b);
+        // The current page is kept; its space is not reused, but a new page is the same one.
+        let c = p.alloc(1024).unwrap();
+        assert!(p.bytes(c, 1024).iter().all(|&x| x == 0));
+        assert_eq!(p.memory().pages_in_use(), 1);
+    }
+
+    #[test]
+    fn running_out_of_budget_is_an_error() {
+        let mut p = pages(1);
+        p.alloc(1024).unwrap();
+        assert!(matches!(p.alloc(8), Err(JobError::MemoryBudget { .. })));
+    }
+}

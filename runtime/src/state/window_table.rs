@@ -1,0 +1,281 @@
+//! One window's keys: a small hash table in [`ChunkPages`] chunks that grows by doubling
+//! and is dropped whole when the window is done.
+
+use std::hash::BuildHasher;
+
+use super::chunk_pages::ChunkPages;
+use super::keyed_table::same_key;
+use crate::layout::read_u32;
+use crate::JobError;
+
+/// Index slots are 64-bit words: 16 bits of hash tag over a 48-bit entry address plus one.
+const ADDR_BITS: u32 = 48;
+const ADDR_MASK: u64 = (1 << ADDR_BITS) - 1;
+const EMPTY: u64 = 0;
+/// A new window's index: 16 slots, one cache line pair.
+const FIRST_SLOTS: usize = 16;
+/// A new window's first chunk of entries.
+const FIRST_ENTRIES: usize = 256;
+
+/// How a window operator's entries are laid out: the accumulator block, then the key. A
+/// key of fixed width (every key field fixed-size) is stored bare; any other key has its
+/// length in the 8 bytes before it.
+#[derive(Debug, Clone)]
+pub(super) struct EntryFormat {
+    /// Accumulator bytes, a multiple of 8.
+    pub acc_size: usize,
+    pub key_width: Option<usize>,
+    pub hasher: foldhash::fast::FixedState,
+}
+
+impl EntryFormat {
+    /// Bytes of the entry holding `key`.
+    #[inline]
+    pub fn entry_len(&self, key: &[u8]) -> usize {
+        let header = if self.key_width.is_some() { 0 } else { 8 };
+        (self.acc_size + header + key.len()).next_multiple_of(8)
+    }
+
+    #[inline]
+    pub fn hash(&self, key: &[u8]) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    /// The key of the entry at `addr`.
+    #[inline]
+    pub fn key<'p>(&self, pages: &'p ChunkPages, addr: u64) -> &'p [u8] {
+        match self.key_width {
+            Some(w) => pages.bytes(addr + self.acc_size as u64, w),
+            None => {
+                let len = read_u32(pages.bytes(addr + self.acc_size as u64, 4), 0) as usize;
+                pages.bytes(addr + self.acc_size as u64 + 8, len)
+            }
+        }
+    }
+
+    fn write(&self, bytes: &mut [u8], key: &[u8], init: impl FnOnce(&mut [u8])) {
+        init(&mut bytes[..self.acc_size]);
+        let key_at = match self.key_width {
+            Some(_) => self.acc_size,
+            None => {
+                bytes[self.acc_size..self.acc_size + 4]
+                    .copy_from_slice(&(key.len() as u32).to_le_bytes());
+                self.acc_size + 8
+            }
+        };
+        bytes[key_at..key_at + key.len()].copy_from_slice(key);
+    }
+}
+
+/// A chunk of entries, filled front to back.
+#[derive(Debug, Clone, Copy)]
+struct EntryChunk {
+    addr: u64,
+    len: u32,
+    used: u32,
+}
+
+/// Where iteration over a window's entries stands: a chunk and an offset in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) struct EntryCursor {
+    chunk: usize,
+    offset: u32,
+}
+
+/// The keys of one window with their accumulators. Entries are appended in the order their
+/// keys opened the window, so iterating them is that order; nothing is removed until the
+/// whole table is. The index is open-addressing with linear probing and a 16-bit hash tag
+/// per slot, at most three quarters full; when it grows, the new index is built from the
+/// entries before the old one is freed.
+#[derive(Debug)]
+pub(super) struct WindowTable {
+    index: Vec<u64>,
+    capacity: usize,
+    /// log2 of the slots per index chunk.
+    chunk_shift: u32,
+    live: usize,
+    chunks: Vec<EntryChunk>,
+}
+
+impl WindowTable {
+    /// An empty table with a small index.
+    pub fn new(pages: &mut ChunkPages) -> Result<Self, JobError> {
+        let capacity = FIRST_SLOTS.min(pages.page_size() / 8);
+        let index = vec![pages.alloc(capacity * 8)?];
+        Ok(WindowTable {
+            index,
+            capacity,
+            chunk_shift: capacity.trailing_zeros(),
+            live: 0,
+            chunks: Vec::new(),
+        })
+    }
+
+    /// Keys in the window.
+    pub fn len(&self) -> usize {
+        self.live
+    }
+
+    /// The entry of `key` (whose hash is `hash`), appended with accumulators prepared by
+    /// `init` if the key is new. The entry must fit in a page (the caller checks).
+    #[inline]
+    pub fn find_or_insert(
+        &mut self,
+        pages: &mut ChunkPages,
+        format: &EntryFormat,
+        key: &[u8],
+        hash: u64,
+        init: impl FnOnce(&mut [u8]),
+    ) -> Result<u64, JobError> {
+        let tag = hash >> ADDR_BITS;
+        let mask = self.capacity - 1;
+        let mut i = hash as usize & mask;
+        loop {
+            let slot = self.slot(pages, i);
+            if slot == EMPTY {
+                break;
+            }
+            if slot >> ADDR_BITS == tag {
+                let addr = (slot & ADDR_MASK) - 1;
+                if same_key(format.key(pages, addr), key) {
+                    return Ok(addr);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+        if (self.live + 1) * 4 > self.capacity * 3 {
+            self.grow(pages, format)?;
+            i = self.empty_slot(pages, hash);
+        }
+        let addr = self.append(pages, format, key, init)?;
+        self.set_slot(pages, i, (tag << ADDR_BITS) | (addr + 1));
+        self.live += 1;
+        Ok(addr)
+    }
+
+    /// The entry at `at` and the cursor past it, or `None` at the end.
+    #[inline]
+    pub fn entry_at(
+        &self,
+        pages: &ChunkPages,
+        format: &EntryFormat,
+        at: EntryCursor,
+    ) -> Option<(u64, EntryCursor)> {
+        let mut at = at;
+        let chunk = loop {
+            let chunk = self.chunks.get(at.chunk)?;
+            if at.offset < chunk.used {
+                break chunk;
+            }
+            at = EntryCursor {
+                chunk: at.chunk + 1,
+                offset: 0,
+            };
+        };
+        let addr = chunk.addr + u64::from(at.offset);
+        let len = format.entry_len(format.key(pages, addr)) as u32;
+        let next = EntryCursor {
+            chunk: at.chunk,
+            offset: at.offset + len,
+        };
+        Some((addr, next))
+    }
+
+    /// Frees every chunk of the table.
+    pub fn free(self, pages: &mut ChunkPages) {
+        for addr in self.index {
+            pages.free(addr);
+        }
+        for chunk in self.chunks {
+            pages.free(chunk.addr);
+        }
+    }
+
+    fn append(
+        &mut self,
+        pages: &mut ChunkPages,
+        format: &EntryFormat,
+        key: &[u8],
+        init: impl FnOnce(&mut [u8]),
+    ) -> Result<u64, JobError> {
+        let len = format.entry_len(key);
+        let fits = self
+            .chunks
+            .last()
+            .is_some_and(|c| (c.used as usize) + len <= c.len as usize);
+        if !fits {
+            let page = pages.page_size();
+            let grown = self
+                .chunks
+                .last()
+                .map_or(FIRST_ENTRIES, |c| c.len as usize * 2);
+            let chunk_len = grown.max(len.next_power_of_two()).min(page);
+            let addr = pages.alloc(chunk_len)?;
+            self.chunks.push(EntryChunk {
+                addr,
+                len: chunk_len as u32,
+                used: 0,
+            });
+        }
+        let chunk = self.chunks.last_mut().expect("a chunk with room");
+        let addr = chunk.addr + u64::from(chunk.used);
+        chunk.used += len as u32;
+        format.write(pages.bytes_mut(addr, len), key, init);
+        Ok(addr)
+    }
+
+    /// Doubles the index. The new one is allocated (all or nothing) before anything
+    /// changes, so running out of budget leaves the table as it was.
+    fn grow(&mut self, pages: &mut ChunkPages, format: &EntryFormat) -> Result<(), JobError> {
+        let capacity = self.capacity * 2;
+        let per_chunk = capacity.min(pages.page_size() / 8);
+        let mut index = Vec::with_capacity(capacity / per_chunk);
+        for _ in 0..capacity / per_chunk {
+            match pages.alloc(per_chunk * 8) {
+                Ok(addr) => index.push(addr),
+                Err(e) => {
+                    for addr in index {
+                        pages.free(addr);
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        let old = std::mem::replace(&mut self.index, index);
+        for addr in old {
+            pages.free(addr);
+        }
+        self.capacity = capacity;
+        self.chunk_shift = per_chunk.trailing_zeros();
+        let mut at = EntryCursor::default();
+        while let Some((addr, next)) = self.entry_at(pages, format, at) {
+            let hash = format.hash(format.key(pages, addr));
+            let i = self.empty_slot(pages, hash);
+            self.set_slot(pages, i, ((hash >> ADDR_BITS) << ADDR_BITS) | (addr + 1));
+            at = next;
+        }
+        Ok(())
+    }
+
+    /// The first empty slot on `hash`'s probe sequence.
+    fn empty_slot(&self, pages: &ChunkPages, hash: u64) -> usize {
+        let mask = self.capacity - 1;
+        let mut i = hash as usize & mask;
+        while self.slot(pages, i) != EMPTY {
+            i = (i + 1) & mask;
+        }
+        i
+    }
+
+    #[inline]
+    fn slot(&self, pages: &ChunkPages, i: usize) -> u64 {
+        let within = i & ((1 << self.chunk_shift) - 1);
+        pages.word(self.index[i >> self.chunk_shift], within)
+    }
+
+    #[inline]
+    fn set_slot(&self, pages: &mut ChunkPages, i: usize, value: u64) {
+        let within = i & ((1 << self.chunk_shift) - 1);
+        pages.set_word(self.index[i >> self.chunk_shift], within, value);
+    }
+}
