@@ -85,7 +85,7 @@ pub(super) struct EntryCursor {
 /// The keys of one window with their accumulators. Entries are appended in the order their
 /// keys opened the window, so iterating them is that order; nothing is removed until the
 /// whole table is. The index is open-addressing with linear probing and a 16-bit hash tag
-/// per slot, at most three quarters full; when it grows, the new index is built from the
+/// per slot, at most half full; when it grows, the new index is built from the
 /// entries before the old one is freed.
 #[derive(Debug)]
 pub(super) struct WindowTable {
@@ -127,13 +127,28 @@ impl WindowTable {
         hash: u64,
         init: impl FnOnce(&mut [u8]),
     ) -> Result<u64, JobError> {
+        match self.find(pages, format, key, hash) {
+            Ok(addr) => Ok(addr),
+            Err(empty) => self.insert(pages, format, key, hash, empty, init),
+        }
+    }
+
+    /// The entry of `key`, or the empty slot where its probe sequence ends.
+    #[inline]
+    fn find(
+        &self,
+        pages: &ChunkPages,
+        format: &EntryFormat,
+        key: &[u8],
+        hash: u64,
+    ) -> Result<u64, usize> {
         let tag = hash >> ADDR_BITS;
         let mask = self.capacity - 1;
         let mut i = hash as usize & mask;
         loop {
             let slot = self.slot(pages, i);
             if slot == EMPTY {
-                break;
+                return Err(i);
             }
             if slot >> ADDR_BITS == tag {
                 let addr = (slot & ADDR_MASK) - 1;
@@ -143,12 +158,26 @@ impl WindowTable {
             }
             i = (i + 1) & mask;
         }
-        if (self.live + 1) * 4 > self.capacity * 3 {
+    }
+
+    /// Adds `key` at the empty slot `i` that ended its probe sequence; the index stays at
+    /// most half full, as linear probing needs to stay short.
+    #[inline(never)]
+    fn insert(
+        &mut self,
+        pages: &mut ChunkPages,
+        format: &EntryFormat,
+        key: &[u8],
+        hash: u64,
+        mut i: usize,
+        init: impl FnOnce(&mut [u8]),
+    ) -> Result<u64, JobError> {
+        if (self.live + 1) * 2 > self.capacity {
             self.grow(pages, format)?;
             i = self.empty_slot(pages, hash);
         }
         let addr = self.append(pages, format, key, init)?;
-        self.set_slot(pages, i, (tag << ADDR_BITS) | (addr + 1));
+        self.set_slot(pages, i, ((hash >> ADDR_BITS) << ADDR_BITS) | (addr + 1));
         self.live += 1;
         Ok(addr)
     }
