@@ -111,23 +111,27 @@ fn dead_letter_keeps_every_bad_record() {
     assert_eq!(letters[1]["record"], "4");
 }
 
-fn distinct_words(n: usize) -> String {
-    (0..n).map(|i| format!("w{i}\n")).collect()
-}
+/// A keyed sum of floats: its partial sums would not merge exactly, so it cannot spill.
+const FLOAT_SUM: &str = "schema Row { key: str, x: f64 }\n\
+source rows: Row = csv(\"rows.csv\");\n\
+rows |> key_by(key) |> aggregate { total: sum(x) } |> sink stdout();\n";
 
 #[test]
-fn wordcount_past_its_budget_names_the_operator() {
-    let bin = build(Path::new("dsl-examples/wordcount.pipe"));
+fn an_aggregate_that_cannot_spill_names_itself_and_why_past_its_budget() {
     let dir = temp();
-    let input = dir.path().join("many.txt");
-    std::fs::write(&input, distinct_words(200_000)).unwrap();
-    let lines = format!("lines={}", input.display());
+    let pipe = dir.path().join("floats.pipe");
+    std::fs::write(&pipe, FLOAT_SUM).unwrap();
+    let bin = build(&pipe);
+    let input = dir.path().join("rows.csv");
+    let rows: String = (0..200_000).map(|i| format!("k{i},1.5\n")).collect();
+    std::fs::write(&input, format!("key,x\n{rows}")).unwrap();
+    let rows_arg = format!("rows={}", input.display());
 
     let out = run(
         &bin,
         &[
             "--input",
-            &lines,
+            &rows_arg,
             "--memory",
             "1MB",
             "--output",
@@ -136,10 +140,13 @@ fn wordcount_past_its_budget_names_the_operator() {
     );
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
+    let at = format!(
+        "operator `aggregate` at {}:3:24 ran out of its memory budget",
+        pipe.display()
+    );
+    assert!(err.contains(&at), "{err}");
     assert!(
-        err.contains(
-            "operator `aggregate` at dsl-examples/wordcount.pipe:11:6 ran out of its memory budget"
-        ),
+        err.contains("cannot spill to disk: partial sums of floating-point values"),
         "{err}"
     );
     // 1 MB is all of --memory: the suggestion is more than what failed.
@@ -147,19 +154,19 @@ fn wordcount_past_its_budget_names_the_operator() {
     assert!(err.contains("weir cannot say what would suffice"), "{err}");
     assert!(err.contains("such as --memory 2 MiB"), "{err}");
 
-    let out = run(&bin, &["--input", &lines, "--memory", "64KB"]);
+    let out = run(&bin, &["--input", &rows_arg, "--memory", "64KB"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("too small"), "{err}");
     assert!(
-        err.contains("aggregate at dsl-examples/wordcount.pipe:11:6 needs"),
+        err.contains(&format!("aggregate at {}:3:24 needs", pipe.display())),
         "{err}"
     );
 
-    // With room enough, the same input counts every word once.
-    let stdout = run_ok(&bin, &["--input", &lines, "--memory", "64MB"]);
+    // With room enough, the same input sums every key once.
+    let stdout = run_ok(&bin, &["--input", &rows_arg, "--memory", "64MB"]);
     assert_eq!(stdout.lines().count(), 200_001);
-    assert!(stdout.lines().skip(1).all(|l| l.ends_with(",1")));
+    assert!(stdout.lines().skip(1).all(|l| l.ends_with(",1.5")));
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! `weir explain`: the optimized plan as a table of operators, chains, state and budgets.
+//! `weir explain`: the optimized plan as a table of operators, chains, state, budgets and
+//! whether each stateful operator can spill.
 
 use weir_runtime::memory::{divide_memory, format_bytes, MemoryDemand, DEFAULT_PAGE_SIZE};
 
@@ -23,13 +24,15 @@ pub fn explain(plan: &Plan, memory: u64) -> Result<String, String> {
             .position(|&s| s == n)
             .map(|i| (budgets[i], demands[i].min_pages))
     };
-    let mut rows: Vec<[String; 5]> = vec![[
+    let mut rows: Vec<[String; 6]> = vec![[
         "operator".into(),
         "at".into(),
         "chain".into(),
         "state".into(),
         "budget".into(),
+        "spills".into(),
     ]];
+    let mut cannot_spill = Vec::new();
     for chain in &plan.chains {
         for &n in &chain.nodes {
             let node = &plan.graph[n];
@@ -40,6 +43,16 @@ pub fn explain(plan: &Plan, memory: u64) -> Result<String, String> {
                 ),
                 None => "-".into(),
             };
+            let spills = match node.state {
+                StateKind::Stateless => "-".to_string(),
+                StateKind::Keyed => match node.op.def().spill(plan, n) {
+                    Ok(()) => "yes".to_string(),
+                    Err(why) => {
+                        cannot_spill.push(format!("{} at {}: {why}", node.op, node.location));
+                        "no".to_string()
+                    }
+                },
+            };
             rows.push([
                 node.op.to_string(),
                 node.location.clone(),
@@ -49,10 +62,11 @@ pub fn explain(plan: &Plan, memory: u64) -> Result<String, String> {
                     StateKind::Keyed => "keyed".into(),
                 },
                 budget,
+                spills,
             ]);
         }
     }
-    let widths: Vec<usize> = (0..5)
+    let widths: Vec<usize> = (0..6)
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();
     let mut out = format!(
@@ -75,6 +89,12 @@ pub fn explain(plan: &Plan, memory: u64) -> Result<String, String> {
             let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
             out.push_str(&rule.join("  "));
             out.push('\n');
+        }
+    }
+    if !cannot_spill.is_empty() {
+        out.push_str("\nPast its budget, an operator that spills writes state to disk (--spill-dir) and\ngoes on; one that cannot stops with an error:\n");
+        for line in cannot_spill {
+            out.push_str(&format!("  {line}\n"));
         }
     }
     Ok(out)

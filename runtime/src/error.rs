@@ -60,7 +60,7 @@ pub enum JobError {
         header: String,
     },
     /// A stateful operator needed more memory than its budget.
-    #[error("operator `{operator}` at {location} ran out of its memory budget of {budget} (its share of --memory {total}); how much its state needs in all is known only at the end of the input, so weir cannot say what would suffice: rerun with more, such as --memory {suggested}", budget = format_bytes(*.budget_bytes), total = format_bytes(*.total_memory), suggested = format_bytes(*.suggested_memory))]
+    #[error("operator `{operator}` at {location} ran out of its memory budget of {budget} (its share of --memory {total}){}; how much its state needs in all is known only at the end of the input, so weir cannot say what would suffice: rerun with more, such as --memory {suggested}", cannot_spill.map(|why| format!(" and cannot spill to disk: {why}")).unwrap_or_default(), budget = format_bytes(*.budget_bytes), total = format_bytes(*.total_memory), suggested = format_bytes(*.suggested_memory))]
     MemoryBudget {
         /// The operator's name.
         operator: String,
@@ -74,6 +74,35 @@ pub enum JobError {
         needed_bytes: u64,
         /// A `--memory` that would give it that much.
         suggested_memory: u64,
+        /// Why the operator could not spill instead, when that is why it stopped.
+        cannot_spill: Option<&'static str>,
+    },
+    /// A stateful operator could not write or read its spill files.
+    #[error("operator `{operator}` at {location} cannot spill to {dir}: {source}; free space there, or name another directory with --spill-dir")]
+    Spill {
+        /// The operator's name.
+        operator: String,
+        /// Where the operator is written in the pipeline.
+        location: String,
+        /// The spill directory (or its parent, when it could not be made).
+        dir: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A spill file read back did not match what was written: the disk or another process
+    /// changed it. The job stops rather than give a wrong result.
+    #[error("operator `{operator}` at {location}: spill file {path} is corrupt ({problem} in block {block}); it was changed after weir wrote it, so the job stops rather than give a wrong result")]
+    SpillCorrupt {
+        /// The operator's name.
+        operator: String,
+        /// Where the operator is written in the pipeline.
+        location: String,
+        /// The spill file.
+        path: String,
+        /// The block (0-based) that failed.
+        block: u64,
+        /// What failed: the checksum, or the block's framing.
+        problem: &'static str,
     },
     /// An expression could not be evaluated for a record, e.g. a division by zero.
     #[error("{location}: {message}")]
@@ -105,6 +134,30 @@ impl JobError {
                 key_bytes,
                 limit_bytes,
                 record: Some(place()),
+            },
+            other => other,
+        }
+    }
+
+    /// A budget error that says why the operator could not spill instead.
+    pub fn unspillable(self, why: &'static str) -> Self {
+        match self {
+            JobError::MemoryBudget {
+                operator,
+                location,
+                budget_bytes,
+                total_memory,
+                needed_bytes,
+                suggested_memory,
+                ..
+            } => JobError::MemoryBudget {
+                operator,
+                location,
+                budget_bytes,
+                total_memory,
+                needed_bytes,
+                suggested_memory,
+                cannot_spill: Some(why),
             },
             other => other,
         }

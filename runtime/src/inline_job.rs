@@ -10,12 +10,17 @@ use crate::JobError;
 pub struct JobConfig {
     /// Managed memory in bytes, divided among the stateful operators (as `--memory`).
     pub memory: u64,
+    /// Where state past its budget is spilled (as `--spill-dir`): a fresh directory is
+    /// made in it, and removed when the job ends. The system's temporary directory when
+    /// `None`.
+    pub spill_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for JobConfig {
     fn default() -> Self {
         JobConfig {
             memory: DEFAULT_MEMORY,
+            spill_dir: None,
         }
     }
 }
@@ -23,7 +28,18 @@ impl Default for JobConfig {
 impl JobConfig {
     /// The configuration with `bytes` of managed memory.
     pub fn memory(self, bytes: u64) -> Self {
-        JobConfig { memory: bytes }
+        JobConfig {
+            memory: bytes,
+            ..self
+        }
+    }
+
+    /// The configuration spilling under `dir`.
+    pub fn spill_dir(self, dir: impl Into<std::path::PathBuf>) -> Self {
+        JobConfig {
+            spill_dir: Some(dir.into()),
+            ..self
+        }
     }
 }
 
@@ -74,6 +90,7 @@ where
             stats: false,
             stats_json: None,
             flush_every: crate::job::DEFAULT_FLUSH,
+            spill_dir: config.spill_dir,
         };
         let mut ctx = JobContext::new(self.spec, args)?;
         let result = (self.body)(&mut ctx);

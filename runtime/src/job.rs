@@ -11,6 +11,7 @@ use crate::memory::{
     divide_memory, format_bytes, parse_bytes, MemoryDemand, OperatorMemory, SegmentPool,
     DEFAULT_MEMORY, DEFAULT_PAGE_SIZE,
 };
+use crate::spill::SpillSpace;
 use crate::JobError;
 
 /// The static description of a generated job, written by the compiler.
@@ -94,9 +95,12 @@ pub struct JobArgs {
     pub stats_json: Option<String>,
     /// `--flush-every`: how often sinks write out records that wait in their buffers.
     pub flush_every: std::time::Duration,
+    /// `--spill-dir DIR`: where operators past their budget write spill files (a fresh
+    /// directory is made in it); the system's temporary directory when `None`.
+    pub spill_dir: Option<std::path::PathBuf>,
 }
 
-const USAGE: &str = "usage: JOB [--memory SIZE] [--input NAME=PATH]... [--output NAME=PATH]... [--flush-every DURATION] [--stats] [--stats-json FILE]\n  PATH `-` is standard input or output; --flush-every (default 1s) is how often sinks write out what waits";
+const USAGE: &str = "usage: JOB [--memory SIZE] [--input NAME=PATH]... [--output NAME=PATH]... [--flush-every DURATION] [--spill-dir DIR] [--stats] [--stats-json FILE]\n  PATH `-` is standard input or output; --flush-every (default 1s) is how often sinks write out what waits;\n  --spill-dir (default: the system's temporary directory) is where state past its budget goes";
 
 impl JobArgs {
     /// Reads the arguments, checking source and sink names against `spec`.
@@ -111,6 +115,7 @@ impl JobArgs {
             stats: false,
             stats_json: None,
             flush_every: DEFAULT_FLUSH,
+            spill_dir: None,
         };
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -139,6 +144,7 @@ impl JobArgs {
                 }
                 "--stats" => out.stats = true,
                 "--stats-json" => out.stats_json = Some(value("a file path")?),
+                "--spill-dir" => out.spill_dir = Some(value("a directory")?.into()),
                 "--flush-every" => {
                     let v = value("a duration")?;
                     out.flush_every = parse_duration(&v).ok_or_else(|| {
@@ -195,6 +201,8 @@ pub struct JobContext {
     name: &'static str,
     /// Outputs written but not yet committed.
     outputs: PendingOutputs,
+    /// Where operators spill; removed when the context is dropped.
+    spill: SpillSpace,
     report: Vec<String>,
     progress: bool,
 }
@@ -237,6 +245,7 @@ impl JobContext {
             started: std::time::Instant::now(),
             name: spec.name,
             outputs: PendingOutputs::default(),
+            spill: SpillSpace::new(args.spill_dir.clone(), spec.name),
             args,
             report: Vec::new(),
             progress: std::io::stderr().is_terminal(),
@@ -280,7 +289,15 @@ impl JobContext {
             })?;
         let pages = *pages;
         self.registered.push(id);
-        Ok(self.pool.operator(name, location, pages))
+        Ok(self
+            .pool
+            .operator(name, location, pages)
+            .with_spill(self.spill.clone()))
+    }
+
+    /// The job's spill space, shared with its signal handler and panic hook.
+    pub fn spill_space(&self) -> &SpillSpace {
+        &self.spill
     }
 
     /// Records operator `id` received and emitted over the run, for the report.
@@ -311,6 +328,11 @@ impl JobContext {
                     peak_bytes: u.peak_bytes,
                     in_use_bytes: u.in_use_bytes,
                     page_bytes: self.pool.page_size() as u64,
+                    spill_runs: u.spill_runs,
+                    spilled_bytes: u.spilled_bytes,
+                    read_back_bytes: u.read_back_bytes,
+                    spill_ms: u64::try_from(u.spill_time.as_millis()).unwrap_or(u64::MAX),
+                    unspilled_need_bytes: u.unspilled_need_bytes,
                     min_budget_bytes: self
                         .mins
                         .iter()
@@ -341,8 +363,9 @@ impl JobContext {
     }
 
     /// Ends the job: `result` ok commits every output (renames it over its target), an
-    /// error discards them, leaving the previous results.
+    /// error discards them, leaving the previous results. Spill files are removed either way.
     pub fn commit_or_discard<T>(&self, result: Result<T, JobError>) -> Result<T, JobError> {
+        self.spill.remove();
         match result {
             Ok(v) => self.outputs.commit().map(|()| v),
             Err(e) => {
@@ -362,9 +385,10 @@ impl JobContext {
         crate::time::Clock::System
     }
 
-    /// Whether sources draw a progress line (stderr is a terminal).
-    pub fn progress_enabled(&self) -> bool {
-        self.progress
+    /// The job's memory, for the progress line sources draw when stderr is a terminal
+    /// (`None` when it is not).
+    pub fn progress_memory(&self) -> Option<Arc<SegmentPool>> {
+        self.progress.then(|| self.pool.clone())
     }
 
     /// Prints the report lines on stderr; with `--stats`, the operators' table and any
@@ -397,6 +421,13 @@ impl JobContext {
             })?;
         }
         Ok(())
+    }
+}
+
+impl Drop for JobContext {
+    /// A job that unwinds (an inline job's panic) leaves no spill files either.
+    fn drop(&mut self) {
+        self.spill.remove();
     }
 }
 
@@ -461,7 +492,9 @@ pub fn run_main(
             return ExitCode::from(e.exit_code());
         }
     };
-    crate::signals::discard_outputs_on_interrupt(spec.name, ctx.outputs().clone());
+    let (outputs, spill) = (ctx.outputs().clone(), ctx.spill_space().clone());
+    crate::signals::clean_up_on_interrupt(spec.name, outputs.clone(), spill.clone());
+    crate::signals::clean_up_on_panic(outputs, spill);
     let result = body(&mut ctx);
     let result = ctx.commit_or_discard(result);
     let reported = ctx.print_report(result.is_ok());

@@ -24,6 +24,7 @@ pub mod layout;
 pub mod memory;
 pub mod record;
 mod signals;
+pub mod spill;
 pub mod state;
 pub mod stats;
 pub mod time;

@@ -1,23 +1,26 @@
 //! SIGINT and SIGTERM reach a running job (`weir run` forwards them): the job's uncommitted
-//! outputs are removed, it says so, and it exits with 128 + the signal, as a shell reports
-//! a job killed by one. The previous results stay in place. Only jobs built as programs
+//! outputs and its spill files are removed, it says so, and it exits with 128 + the signal,
+//! as a shell reports a job killed by one. The previous results stay in place. Only jobs built as programs
 //! (`run_main`) install this; an inline job leaves its host program's signals alone.
 
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use crate::io::PendingOutputs;
+use crate::spill::SpillSpace;
 
 /// Watches for SIGINT and SIGTERM on a thread of its own for the rest of the process.
-pub(crate) fn discard_outputs_on_interrupt(job: &'static str, outputs: PendingOutputs) {
+pub(crate) fn clean_up_on_interrupt(job: &'static str, outputs: PendingOutputs, spill: SpillSpace) {
     let Ok(mut signals) = Signals::new([SIGINT, SIGTERM]) else {
         // Without a handler the default action stands: the job dies, and its temporary
-        // files (hidden, beside their targets) remain; the targets are untouched either way.
+        // files (hidden, beside their targets) and spill files remain; the targets are
+        // untouched either way.
         return;
     };
     std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
             outputs.discard();
+            spill.remove();
             let name = if signal == SIGINT {
                 "SIGINT"
             } else {
@@ -27,4 +30,15 @@ pub(crate) fn discard_outputs_on_interrupt(job: &'static str, outputs: PendingOu
             std::process::exit(128 + signal);
         }
     });
+}
+
+/// On a panic (jobs are built to abort on one, so nothing unwinds), removes the spill files
+/// and uncommitted outputs before the previous hook reports the panic.
+pub(crate) fn clean_up_on_panic(outputs: PendingOutputs, spill: SpillSpace) {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        spill.remove();
+        outputs.discard_without_waiting();
+        previous(info);
+    }));
 }

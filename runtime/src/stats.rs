@@ -27,6 +27,17 @@ pub struct OperatorStats {
     pub page_bytes: u64,
     /// The least budget the operator can run with.
     pub min_budget_bytes: u64,
+    /// Times its state went to disk (0: it never spilled).
+    pub spill_runs: u64,
+    /// Bytes it wrote to spill files.
+    pub spilled_bytes: u64,
+    /// Bytes it read back from spill files.
+    pub read_back_bytes: u64,
+    /// Time spent spilling and merging spilled state back, in milliseconds.
+    pub spill_ms: u64,
+    /// For an operator that spilled: about the budget its state would have needed not to,
+    /// in bytes.
+    pub unspilled_need_bytes: Option<u64>,
 }
 
 /// The whole run's report.
@@ -92,18 +103,24 @@ impl JobStats {
             .unwrap_or(0)
             .max("operator".len());
         let mut lines = vec![format!(
-            "{:<width$} {:>12} {:>12} {:>10} {:>10} {:>5}",
-            "operator", "records in", "records out", "peak", "budget", "used"
+            "{:<width$} {:>12} {:>12} {:>10} {:>10} {:>5} {:>10} {:>6}",
+            "operator", "records in", "records out", "peak", "budget", "used", "spilled", "spills"
         )];
         for o in &self.operators {
             lines.push(format!(
-                "{:<width$} {:>12} {:>12} {:>10} {:>10} {:>4.0}%",
+                "{:<width$} {:>12} {:>12} {:>10} {:>10} {:>4.0}% {:>10} {:>6}",
                 o.name(),
                 o.records_in,
                 o.records_out,
                 format_bytes(o.peak_bytes),
                 format_bytes(o.budget_bytes),
-                o.share() * 100.0
+                o.share() * 100.0,
+                if o.spill_runs == 0 {
+                    "-".to_string()
+                } else {
+                    format_bytes(o.spilled_bytes)
+                },
+                o.spill_runs
             ));
         }
         let rss = self
@@ -124,7 +141,12 @@ impl JobStats {
         if !self.succeeded {
             return Vec::new();
         }
-        let mut advice = Vec::new();
+        let mut advice: Vec<String> = self
+            .operators
+            .iter()
+            .filter(|o| o.spill_runs > 0)
+            .map(|o| self.spill_advice(o))
+            .collect();
         let pressed = self
             .operators
             .iter()
@@ -153,6 +175,27 @@ impl JobStats {
             }
         }
         advice
+    }
+
+    /// What a spilling operator did, and a `--memory` that would have kept its state in
+    /// memory: its share scales with `--memory`, so the job needs `need / share`.
+    fn spill_advice(&self, o: &OperatorStats) -> String {
+        let did = format!(
+            "advice: {} spilled {} in {} run(s), {:.1} s of spilling and merging",
+            o.name(),
+            format_bytes(o.spilled_bytes),
+            o.spill_runs,
+            o.spill_ms as f64 / 1000.0
+        );
+        match o.unspilled_need_bytes {
+            Some(need) if o.budget_bytes > 0 => {
+                let memory = (u128::from(self.memory_bytes) * u128::from(need))
+                    .div_ceil(u128::from(o.budget_bytes));
+                let mb = u64::try_from(memory.div_ceil(1 << 20)).unwrap_or(u64::MAX);
+                format!("{did}; with --memory {mb}MB it would not have spilled")
+            }
+            _ => did,
+        }
     }
 
     /// The smallest `--memory` (rounded up to a MiB, with headroom) under which every
@@ -203,6 +246,11 @@ mod tests {
             in_use_bytes: 0,
             page_bytes: 32 << 10,
             min_budget_bytes: 9 * (32 << 10),
+            spill_runs: 0,
+            spilled_bytes: 0,
+            read_back_bytes: 0,
+            spill_ms: 0,
+            unspilled_need_bytes: None,
         }
     }
 
@@ -262,6 +310,24 @@ mod tests {
         );
         failed.succeeded = false;
         assert!(failed.advice().is_empty());
+    }
+
+    #[test]
+    fn a_spilling_operator_is_told_the_memory_that_would_have_held_it() {
+        // The aggregate had 8 MiB of 16 and needed 450 MiB: 900 MiB of --memory gives it that.
+        let mut aggregate = op("aggregate", 8 << 20, 8 << 20);
+        aggregate.spill_runs = 14;
+        aggregate.spilled_bytes = 1200 << 20;
+        aggregate.spill_ms = 2500;
+        aggregate.unspilled_need_bytes = Some(450 << 20);
+        let stats = job(vec![aggregate, op("window", 8 << 20, 8 << 20)], 16 << 20);
+        let advice = stats.advice();
+        assert_eq!(advice.len(), 1, "{advice:?}");
+        assert_eq!(
+            advice[0],
+            "advice: aggregate at x.pipe:3:4 spilled 1.2 GiB in 14 run(s), 2.5 s of spilling and merging; with --memory 900MB it would not have spilled"
+        );
+        assert!(stats.table()[1].contains("1.2 GiB"), "{:?}", stats.table());
     }
 
     #[test]

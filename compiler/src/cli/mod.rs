@@ -90,6 +90,10 @@ enum Command {
         /// How often sinks write out records that wait (e.g. 500ms; default 1s).
         #[arg(long, value_name = "DURATION")]
         flush_every: Option<String>,
+        /// Where state past its memory budget is spilled; a fresh directory is made in it
+        /// and removed at the end (default: the system's temporary directory).
+        #[arg(long, value_name = "DIR")]
+        spill_dir: Option<PathBuf>,
         /// The build cache (default: $WEIR_CACHE_DIR or ~/.cache/weir).
         #[arg(long)]
         cache_dir: Option<PathBuf>,
@@ -249,6 +253,7 @@ impl Ctx<'_> {
                 stats,
                 stats_json,
                 flush_every,
+                spill_dir,
                 cache_dir,
             } => {
                 let Some((_, binary)) = self.build(&file, cache_dir)? else {
@@ -272,6 +277,9 @@ impl Ctx<'_> {
                 }
                 if let Some(d) = flush_every {
                     cmd.arg("--flush-every").arg(d);
+                }
+                if let Some(d) = spill_dir {
+                    cmd.arg("--spill-dir").arg(d);
                 }
                 let child = cmd
                     .spawn()

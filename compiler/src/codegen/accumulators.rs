@@ -1,6 +1,6 @@
 //! Accumulator code shared by `aggregate` and windowed aggregates: how each aggregate
-//! function starts, takes a record, merges with another (for session windows), and reads
-//! out. Every accumulator is a run of 8-byte words at an offset the compiler fixes.
+//! function starts, takes a record, merges with another (session windows, and spilled
+//! state coming back), and reads out. Every accumulator is a run of 8-byte words at an offset the compiler fixes.
 
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
@@ -8,7 +8,7 @@ use quote::quote;
 use super::expr::ExprGen;
 use super::names::ident;
 use super::Gen;
-use crate::ir::{accumulator_offsets, AggFunc, AggregateField, Code, Type};
+use crate::ir::{accumulator_offsets, AggFunc, AggregateField, Code, RustType, Type};
 
 /// The statements for a list of aggregates whose block starts at byte `base`.
 pub(crate) struct AccumulatorCode {
@@ -18,7 +18,7 @@ pub(crate) struct AccumulatorCode {
     pub init: TokenStream,
     /// Adds the record (its arguments and `ts`) to `acc`.
     pub update: TokenStream,
-    /// Folds block `from` into block `into`.
+    /// Folds block `from` (later records) into block `into` (earlier ones).
     pub merge: TokenStream,
     /// Each aggregate's result, read from `acc`.
     pub outputs: Vec<TokenStream>,
@@ -36,6 +36,29 @@ fn value_type(g: &Gen<'_>, code: &Code) -> TokenStream {
         },
         Code::Rust(r) => g.rust_type(&r.output),
     }
+}
+
+/// Whether the accumulators of `aggregates` merge exactly: folding two partial results
+/// together gives what folding the records one by one gives, bit for bit, so state that
+/// spilled in parts comes back to the same result. `Err` says which one does not, and why.
+pub(crate) fn exact_merge(aggregates: &[AggregateField]) -> Result<(), &'static str> {
+    for a in aggregates {
+        let float = match &a.arg {
+            None => false,
+            Some(Code::Expr(e)) => e.ty == Type::F64,
+            Some(Code::Rust(r)) => match &r.output {
+                RustType::Path(p) => p == "f64" || p == "f32",
+                _ => return Err("an aggregate's value type is inferred from a closure, so weir cannot tell whether its partial results merge exactly; give the closure an integer return type"),
+            },
+        };
+        match a.func {
+            AggFunc::Reduce => return Err("a `reduce` is applied record by record, and merging partial results gives the same answer only for an associative function, which weir cannot check"),
+            AggFunc::Sum | AggFunc::Avg if float => return Err("partial sums of floating-point values added in another order can differ in their last bits"),
+            AggFunc::Min | AggFunc::Max if float => return Err("the min or max of floating-point values can be 0.0 or -0.0 depending on the order values arrive in"),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn get(buf: &str, t: &TokenStream, off: usize) -> TokenStream {

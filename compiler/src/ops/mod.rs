@@ -102,6 +102,14 @@ pub(crate) trait OperatorDef {
         None
     }
 
+    /// Whether the node's state can go to disk past its budget: `Ok(())` when it can,
+    /// otherwise why not (for `weir explain` and the budget error). Only stateful
+    /// operators are asked.
+    fn spill(&self, plan: &Plan, n: NodeIndex) -> Result<(), &'static str> {
+        let _ = (plan, n);
+        Err("spilling is not built for this operator yet (issue 10)")
+    }
+
     /// The user's closures the operator calls (inline pipelines).
     fn closures(&self) -> Vec<&RustFn> {
         Vec::new()

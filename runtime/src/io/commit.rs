@@ -58,6 +58,16 @@ impl PendingOutputs {
         self.lock().clear();
     }
 
+    /// Like [`discard`](Self::discard), but gives up rather than wait for the list, for a
+    /// panic hook that may run while this thread holds it.
+    pub fn discard_without_waiting(&self) {
+        match self.files.try_lock() {
+            Ok(mut files) => files.clear(),
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner().clear(),
+            Err(std::sync::TryLockError::WouldBlock) => {}
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Pending>> {
         // A panic while holding the lock leaves the list usable: it is only pushed to.
         self.files.lock().unwrap_or_else(|e| e.into_inner())

@@ -45,7 +45,7 @@ impl CsvSource {
     ) -> Result<Self, JobError> {
         let spec = ctx.input(name, default);
         let input = InputReader::open(&spec)?;
-        let progress = SourceProgress::new(name, input.total(), ctx.progress_enabled());
+        let progress = SourceProgress::new(name, input.total(), ctx.progress_memory());
         let waker = super::stdin::Waker::new(&input);
         let mut records = CsvRecords::new(input, delimiter);
         let file = spec.display_name().to_string();

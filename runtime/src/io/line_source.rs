@@ -50,7 +50,7 @@ impl LineSource {
     ) -> Result<Self, JobError> {
         let spec = ctx.input(name, default);
         let reader = InputReader::open(&spec)?;
-        let progress = SourceProgress::new(name, reader.total(), ctx.progress_enabled());
+        let progress = SourceProgress::new(name, reader.total(), ctx.progress_memory());
         Ok(LineSource {
             waker: super::stdin::Waker::new(&reader),
             bad: BadRecords::new(name, spec.display_name(), policy, ctx.outputs())?,

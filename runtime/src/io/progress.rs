@@ -1,8 +1,12 @@
-//! A progress line for long runs: records per second, bytes read of the total, and ETA.
+//! A progress line for long runs: records per second, bytes read of the total, ETA, and
+//! the managed memory in use against `--memory`, with the bytes spilled so far.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::memory::{format_bytes, SegmentPool};
 
 /// How many records pass between two progress updates; a power of two so the check is a
 /// mask, and large enough that the update costs nothing per record.
@@ -13,14 +17,16 @@ const UPDATE_EVERY: u64 = 1 << 15;
 #[derive(Debug)]
 pub struct SourceProgress {
     bar: Option<ProgressBar>,
+    pool: Option<Arc<SegmentPool>>,
     records: u64,
     started: Instant,
 }
 
 impl SourceProgress {
-    /// A progress line for source `name` reading `total` bytes (unknown for stdin).
-    pub fn new(name: &str, total: Option<u64>, enabled: bool) -> Self {
-        let bar = enabled.then(|| {
+    /// A progress line for source `name` reading `total` bytes (unknown for stdin), drawn
+    /// when `pool` is given: the job's memory, shown beside the rate.
+    pub fn new(name: &str, total: Option<u64>, pool: Option<Arc<SegmentPool>>) -> Self {
+        let bar = pool.is_some().then(|| {
             let bar = match total {
                 Some(t) => ProgressBar::with_draw_target(Some(t), ProgressDrawTarget::stderr()),
                 None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
@@ -38,6 +44,7 @@ impl SourceProgress {
         });
         SourceProgress {
             bar,
+            pool,
             records: 0,
             started: Instant::now(),
         }
@@ -62,7 +69,19 @@ impl SourceProgress {
         if let Some(bar) = &self.bar {
             let secs = self.started.elapsed().as_secs_f64().max(1e-9);
             bar.set_position(consumed);
-            bar.set_message(format!("{:.0} records/s", self.records as f64 / secs));
+            let mut message = format!("{:.0} records/s", self.records as f64 / secs);
+            if let Some(pool) = &self.pool {
+                message.push_str(&format!(
+                    ", memory {} of {}",
+                    format_bytes(pool.in_use_bytes()),
+                    format_bytes(pool.total_bytes())
+                ));
+                let spilled = pool.spilled_bytes();
+                if spilled > 0 {
+                    message.push_str(&format!(", spilled {}", format_bytes(spilled)));
+                }
+            }
+            bar.set_message(message);
         }
     }
 

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::MemorySegment;
+use crate::spill::SpillSpace;
 use crate::JobError;
 
 /// Owns all managed memory of a job: fixed-size pages carved from one budget given at start.
@@ -23,7 +24,7 @@ pub struct SegmentPool {
     operators: Mutex<Vec<Arc<OperatorAccount>>>,
 }
 
-/// Pages in use and peak pages of one operator.
+/// Pages in use and peak pages of one operator, and what it spilled.
 #[derive(Debug)]
 struct OperatorAccount {
     name: String,
@@ -31,6 +32,12 @@ struct OperatorAccount {
     budget_pages: u64,
     in_use: AtomicU64,
     peak: AtomicU64,
+    spill_runs: AtomicU64,
+    spilled_bytes: AtomicU64,
+    read_back_bytes: AtomicU64,
+    spill_nanos: AtomicU64,
+    /// What the state would have needed in memory not to spill (0: not known).
+    unspilled_need: AtomicU64,
 }
 
 /// A snapshot of one operator's memory use, for reports and tests.
@@ -46,6 +53,17 @@ pub struct OperatorUsage {
     pub in_use_bytes: u64,
     /// The most bytes it ever held.
     pub peak_bytes: u64,
+    /// Times its state went to disk.
+    pub spill_runs: u64,
+    /// Bytes it wrote to spill files.
+    pub spilled_bytes: u64,
+    /// Bytes it read back from spill files.
+    pub read_back_bytes: u64,
+    /// Time spent spilling and merging spilled state back.
+    pub spill_time: std::time::Duration,
+    /// For an operator that spilled, about the memory its state would have needed not to
+    /// (`None` when it did not spill, or cannot tell).
+    pub unspilled_need_bytes: Option<u64>,
 }
 
 impl SegmentPool {
@@ -102,6 +120,11 @@ impl SegmentPool {
             budget_pages,
             in_use: AtomicU64::new(0),
             peak: AtomicU64::new(0),
+            spill_runs: AtomicU64::new(0),
+            spilled_bytes: AtomicU64::new(0),
+            read_back_bytes: AtomicU64::new(0),
+            spill_nanos: AtomicU64::new(0),
+            unspilled_need: AtomicU64::new(0),
         });
         self.operators
             .lock()
@@ -110,7 +133,18 @@ impl SegmentPool {
         OperatorMemory {
             pool: self.clone(),
             account,
+            spill: None,
         }
+    }
+
+    /// Bytes all operators have written to spill files so far.
+    pub fn spilled_bytes(&self) -> u64 {
+        self.operators
+            .lock()
+            .expect("pool lock poisoned")
+            .iter()
+            .map(|a| a.spilled_bytes.load(Ordering::Relaxed))
+            .sum()
     }
 
     /// Memory use of every registered operator, in registration order.
@@ -126,6 +160,12 @@ impl SegmentPool {
                 budget_bytes: a.budget_pages * page,
                 in_use_bytes: a.in_use.load(Ordering::Relaxed) * page,
                 peak_bytes: a.peak.load(Ordering::Relaxed) * page,
+                spill_runs: a.spill_runs.load(Ordering::Relaxed),
+                spilled_bytes: a.spilled_bytes.load(Ordering::Relaxed),
+                read_back_bytes: a.read_back_bytes.load(Ordering::Relaxed),
+                spill_time: std::time::Duration::from_nanos(a.spill_nanos.load(Ordering::Relaxed)),
+                unspilled_need_bytes: Some(a.unspilled_need.load(Ordering::Relaxed))
+                    .filter(|&b| b > 0),
             })
             .collect()
     }
@@ -161,14 +201,83 @@ impl SegmentPool {
 }
 
 /// One stateful operator's slice of the [`SegmentPool`]: allocations are checked against the
-/// operator's own budget first, then the pool's.
+/// operator's own budget first, then the pool's. With a [`SpillSpace`], the operator may
+/// also write state it has no room for to disk.
 #[derive(Debug, Clone)]
 pub struct OperatorMemory {
     pool: Arc<SegmentPool>,
     account: Arc<OperatorAccount>,
+    spill: Option<SpillSpace>,
 }
 
 impl OperatorMemory {
+    /// The same slice, allowed to spill into `space`.
+    pub fn with_spill(self, space: SpillSpace) -> Self {
+        OperatorMemory {
+            spill: Some(space),
+            ..self
+        }
+    }
+
+    /// Whether the operator may spill (the job has a spill space).
+    pub fn can_spill(&self) -> bool {
+        self.spill.is_some()
+    }
+
+    /// A new spill file of this operator, with its path.
+    pub(crate) fn create_spill_file(
+        &self,
+    ) -> Result<(std::fs::File, std::path::PathBuf), JobError> {
+        let space = self.spill.as_ref().ok_or_else(|| {
+            JobError::Config(format!(
+                "operator `{}` at {} has no spill space",
+                self.account.name, self.account.location
+            ))
+        })?;
+        space.create(&self.account.name, &self.account.location)
+    }
+
+    /// An I/O error on this operator's spill files, naming the spill directory.
+    pub(crate) fn spill_error(&self, source: std::io::Error) -> JobError {
+        let dir = self.spill.as_ref().and_then(SpillSpace::dir);
+        JobError::Spill {
+            operator: self.account.name.clone(),
+            location: self.account.location.clone(),
+            dir: dir.map_or_else(
+                || "the spill directory".to_string(),
+                |d| d.display().to_string(),
+            ),
+            source,
+        }
+    }
+
+    /// Counts `bytes` written to spill files.
+    pub(crate) fn note_spill_written(&self, bytes: u64) {
+        self.account
+            .spilled_bytes
+            .fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// Counts `runs` spills (times the state went to disk) and `busy`, the time spent
+    /// spilling and merging spilled state back.
+    pub(crate) fn note_spill_work(&self, runs: u64, busy: std::time::Duration) {
+        self.account.spill_runs.fetch_add(runs, Ordering::Relaxed);
+        let nanos = u64::try_from(busy.as_nanos()).unwrap_or(u64::MAX);
+        self.account.spill_nanos.fetch_add(nanos, Ordering::Relaxed);
+    }
+
+    /// Records about how much memory the state would have needed not to spill.
+    pub(crate) fn note_unspilled_need(&self, bytes: u64) {
+        self.account.unspilled_need.store(bytes, Ordering::Relaxed);
+    }
+
+    /// Counts `bytes` read back from spill files.
+    pub(crate) fn note_read_back(&self, bytes: u64) {
+        self.account
+            .read_back_bytes
+            .fetch_add(bytes, Ordering::Relaxed);
+    }
+
     /// The page size in bytes.
     #[inline]
     pub fn page_size(&self) -> usize {
@@ -244,6 +353,7 @@ impl OperatorMemory {
             total_memory: total,
             needed_bytes: needed,
             suggested_memory: u64::try_from(suggested).unwrap_or(u64::MAX),
+            cannot_spill: None,
         }
     }
 }

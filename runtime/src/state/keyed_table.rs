@@ -59,6 +59,21 @@ impl KeyedTable {
         })
     }
 
+    /// About the memory a table of `keys` keys of `key_bytes` bytes in all, with
+    /// `acc_size`-byte accumulators, takes in pages of `page_size`: its entries, and its
+    /// index at its largest (while growing, the old and the new index are both held).
+    pub fn memory_for(keys: u64, key_bytes: u64, acc_size: usize, page_size: usize) -> u64 {
+        let page = page_size as u64;
+        let entries = keys * (HEADER + acc_size.next_multiple_of(8)) as u64 + key_bytes;
+        // Entries do not straddle pages: allow for the unused end of each.
+        let data = entries + entries / page * (HEADER as u64 + 64) + page;
+        let mut slots = page / 8;
+        while keys * 4 > slots * 3 {
+            slots *= 2;
+        }
+        data + slots * 8 + slots * 4
+    }
+
     /// Number of keys.
     pub fn len(&self) -> usize {
         self.len
@@ -151,7 +166,18 @@ impl KeyedTable {
             acc_size: self.acc_size,
             data: std::mem::take(&mut self.data),
             fill: std::mem::take(&mut self.fill),
+            at: (0, 0),
         }
+    }
+
+    /// Gives back every index page but one: for an empty table (just drained) whose
+    /// memory another structure of the operator needs now.
+    pub fn shrink(&mut self) {
+        debug_assert!(self.is_empty() && self.data.is_empty());
+        for page in self.index.drain(1..) {
+            self.mem.release(page);
+        }
+        self.capacity = 1 << self.slot_shift;
     }
 
     /// Puts an entry's address in the first free slot of its probe sequence.
@@ -294,9 +320,28 @@ pub struct KeyedTableDrain {
     acc_size: usize,
     data: Vec<MemorySegment>,
     fill: Vec<usize>,
+    /// Where [`next_entry`](Self::next_entry) stands: a page and an offset in it.
+    at: (usize, usize),
 }
 
 impl KeyedTableDrain {
+    /// The next entry as `(key, accumulator block)`, in first-seen order, or `None`.
+    pub fn next_entry(&mut self) -> Option<(&[u8], &[u8])> {
+        let (mut page, mut offset) = self.at;
+        while offset >= *self.fill.get(page)? {
+            (page, offset) = (page + 1, 0);
+        }
+        let bytes = self.data[page].bytes();
+        let key_len = read_u32(bytes, offset + 8) as usize;
+        let acc_start = offset + HEADER;
+        let key_start = acc_start + self.acc_size;
+        self.at = (page, key_start + key_len);
+        Some((
+            &bytes[key_start..key_start + key_len],
+            &bytes[acc_start..key_start],
+        ))
+    }
+
     /// Each entry as `(key, accumulator block)`.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
         let acc_size = self.acc_size;

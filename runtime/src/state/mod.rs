@@ -7,6 +7,7 @@ mod fixed_windows;
 mod keyed_table;
 mod paged_arena;
 mod session_windows;
+mod spilling_table;
 mod timer_heap;
 mod window_table;
 
@@ -16,4 +17,5 @@ pub use fixed_windows::FixedWindows;
 pub use keyed_table::{KeyedTable, KeyedTableDrain};
 pub use paged_arena::PagedArena;
 pub use session_windows::SessionWindows;
+pub use spilling_table::{AggregateOutput, SpillingTable};
 pub use timer_heap::{Timer, TimerHeap};

@@ -1,0 +1,338 @@
+//! Spill runs: records written to a file in checksummed, page-sized blocks and read back
+//! with every block verified.
+//!
+//! A block is `[payload length: u32][CRC-32 of the payload: u32][payload]`, little-endian;
+//! the payload is records, each `[length: u32][bytes]`, never split across blocks. Records
+//! are state entries in the runtime's binary layout (keys, accumulators), so nothing is
+//! converted on the way out or back.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::PathBuf;
+
+use crate::memory::OperatorMemory;
+use crate::JobError;
+
+const BLOCK_HEADER: usize = 8;
+
+/// A spill file being written.
+#[derive(Debug)]
+pub struct RunWriter {
+    file: File,
+    path: PathBuf,
+    mem: OperatorMemory,
+    /// The block being filled, header space first.
+    block: Vec<u8>,
+    block_size: usize,
+    bytes: u64,
+    records: u64,
+}
+
+impl RunWriter {
+    /// A new spill file of the operator that owns `mem`, in the job's spill space.
+    pub fn create(mem: &OperatorMemory) -> Result<Self, JobError> {
+        let (file, path) = mem.create_spill_file()?;
+        let block_size = mem.page_size();
+        let mut block = Vec::with_capacity(block_size);
+        block.resize(BLOCK_HEADER, 0);
+        Ok(RunWriter {
+            file,
+            path,
+            mem: mem.clone(),
+            block,
+            block_size,
+            bytes: 0,
+            records: 0,
+        })
+    }
+
+    /// Appends one record made of `parts`, in order.
+    pub fn push(&mut self, parts: &[&[u8]]) -> Result<(), JobError> {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        if self.block.len() > BLOCK_HEADER && self.block.len() + 4 + len > self.block_size {
+            self.write_block()?;
+        }
+        self.block.extend_from_slice(&(len as u32).to_le_bytes());
+        for part in parts {
+            self.block.extend_from_slice(part);
+        }
+        self.records += 1;
+        Ok(())
+    }
+
+    /// Records pushed so far.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// Writes out the last block; the run can then be read back.
+    pub fn finish(mut self) -> Result<Run, JobError> {
+        if self.block.len() > BLOCK_HEADER {
+            self.write_block()?;
+        }
+        self.mem.note_spill_written(self.bytes);
+        Ok(Run {
+            file: self.file,
+            path: self.path,
+            mem: self.mem,
+            bytes: self.bytes,
+            records: self.records,
+        })
+    }
+
+    fn write_block(&mut self) -> Result<(), JobError> {
+        let payload = (self.block.len() - BLOCK_HEADER) as u32;
+        let crc = crc32fast::hash(&self.block[BLOCK_HEADER..]);
+        self.block[..4].copy_from_slice(&payload.to_le_bytes());
+        self.block[4..8].copy_from_slice(&crc.to_le_bytes());
+        self.file
+            .write_all(&self.block)
+            .map_err(|e| self.mem.spill_error(e))?;
+        self.bytes += self.block.len() as u64;
+        self.block.truncate(BLOCK_HEADER);
+        Ok(())
+    }
+}
+
+/// A finished spill file. Removed from disk when dropped, so a run read back (or no
+/// longer wanted) frees its space at once.
+#[derive(Debug)]
+pub struct Run {
+    file: File,
+    path: PathBuf,
+    mem: OperatorMemory,
+    bytes: u64,
+    records: u64,
+}
+
+impl Run {
+    /// Records in the run.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// Reads the run from its start.
+    pub fn read(mut self) -> Result<RunReader, JobError> {
+        self.file
+            .seek(SeekFrom::Start(0))
+            .map_err(|e| self.mem.spill_error(e))?;
+        Ok(RunReader {
+            block: Vec::with_capacity(self.mem.page_size()),
+            run: self,
+            pos: 0,
+            blocks: 0,
+            read: 0,
+            current: (0, 0),
+        })
+    }
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Reads a run's records in the order they were written, verifying each block.
+#[derive(Debug)]
+pub struct RunReader {
+    run: Run,
+    block: Vec<u8>,
+    pos: usize,
+    /// Blocks read so far.
+    blocks: u64,
+    /// Bytes read so far.
+    read: u64,
+    /// The current record's bounds in `block`.
+    current: (usize, usize),
+}
+
+impl RunReader {
+    /// The next record, or `None` after the last.
+    #[allow(clippy::should_implement_trait)] // records borrow the reader's block
+    pub fn next(&mut self) -> Result<Option<&[u8]>, JobError> {
+        Ok(if self.advance()? {
+            Some(self.current())
+        } else {
+            None
+        })
+    }
+
+    /// Moves to the next record; `false` after the last.
+    pub fn advance(&mut self) -> Result<bool, JobError> {
+        if self.pos == self.block.len() && !self.next_block()? {
+            self.current = (0, 0);
+            return Ok(false);
+        }
+        let Some(len) = self.block.get(self.pos..self.pos + 4) else {
+            return Err(self.corrupt("a record cut short"));
+        };
+        let len = u32::from_le_bytes(len.try_into().expect("four bytes")) as usize;
+        let start = self.pos + 4;
+        if start + len > self.block.len() {
+            return Err(self.corrupt("a record cut short"));
+        }
+        self.pos = start + len;
+        self.current = (start, start + len);
+        Ok(true)
+    }
+
+    /// The record [`advance`](Self::advance) moved to (empty before the first and after
+    /// the last).
+    pub fn current(&self) -> &[u8] {
+        &self.block[self.current.0..self.current.1]
+    }
+
+    /// The run again, to read from its start.
+    pub fn into_run(self) -> Run {
+        self.run
+    }
+
+    /// Loads the next block; `false` at the end of the run.
+    fn next_block(&mut self) -> Result<bool, JobError> {
+        if self.read == self.run.bytes {
+            return Ok(false);
+        }
+        let mut header = [0u8; BLOCK_HEADER];
+        self.read_exact(&mut header)?;
+        let len = u32::from_le_bytes(header[..4].try_into().expect("four bytes")) as usize;
+        let crc = u32::from_le_bytes(header[4..].try_into().expect("four bytes"));
+        if self.read + (BLOCK_HEADER + len) as u64 > self.run.bytes {
+            return Err(self.corrupt("a block length past the end of the file"));
+        }
+        self.block.resize(len, 0);
+        let mut block = std::mem::take(&mut self.block);
+        let result = self.read_exact(&mut block);
+        self.block = block;
+        result?;
+        if crc32fast::hash(&self.block) != crc {
+            return Err(self.corrupt("checksum mismatch"));
+        }
+        self.read += (BLOCK_HEADER + len) as u64;
+        self.run.mem.note_read_back((BLOCK_HEADER + len) as u64);
+        self.blocks += 1;
+        self.pos = 0;
+        Ok(true)
+    }
+
+    fn read_exact(&mut self, buf: &mut [u8]) -> Result<(), JobError> {
+        match self.run.file.read_exact(buf) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                Err(self.corrupt("the file ends early"))
+            }
+            Err(e) => Err(self.run.mem.spill_error(e)),
+        }
+    }
+
+    /// The error for a run that does not read back as written.
+    pub(crate) fn corrupt(&self, problem: &'static str) -> JobError {
+        let (operator, location) = self.run.mem.operator();
+        JobError::SpillCorrupt {
+            operator: operator.to_string(),
+            location: location.to_string(),
+            path: self.run.path.display().to_string(),
+            block: self.blocks,
+            problem,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::SegmentPool;
+    use crate::spill::SpillSpace;
+
+    fn memory(dir: &std::path::Path) -> OperatorMemory {
+        let pool = SegmentPool::new(64 * 1024, 1024);
+        pool.operator("aggregate", "t.pipe:2:3", 8)
+            .with_spill(SpillSpace::new(Some(dir.to_path_buf()), "t"))
+    }
+
+    fn records(n: usize) -> Vec<Vec<u8>> {
+        (0..n)
+            .map(|i| (0..(i * 7) % 300).map(|b| (b ^ i) as u8).collect())
+            .collect()
+    }
+
+    #[test]
+    fn records_come_back_in_order_across_blocks_and_the_file_goes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mem = memory(dir.path());
+        let mut w = RunWriter::create(&mem).unwrap();
+        let want = records(500);
+        for r in &want {
+            let (a, b) = r.split_at(r.len() / 2);
+            w.push(&[a, b]).unwrap();
+        }
+        let run = w.finish().unwrap();
+        assert_eq!(run.records(), 500);
+        let path = run.path.clone();
+        let mut reader = run.read().unwrap();
+        let mut got = Vec::new();
+        while let Some(r) = reader.next().unwrap() {
+            got.push(r.to_vec());
+        }
+        assert_eq!(got, want);
+        assert!(reader.blocks > 10, "many 1 KiB blocks: {}", reader.blocks);
+        drop(reader);
+        assert!(!path.exists(), "a run read back is removed");
+    }
+
+    #[test]
+    fn a_changed_byte_is_a_checksum_error_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mem = memory(dir.path());
+        let mut w = RunWriter::create(&mem).unwrap();
+        for r in records(200) {
+            w.push(&[&r]).unwrap();
+        }
+        let run = w.finish().unwrap();
+        let path = run.path.clone();
+        let mut bytes = std::fs::read(&path).unwrap();
+        let at = bytes.len() / 2;
+        bytes[at] ^= 0x40;
+        std::fs::write(&path, &bytes).unwrap();
+        let mut reader = run.read().unwrap();
+        let err = loop {
+            match reader.next() {
+                Ok(Some(_)) => continue,
+                Ok(None) => panic!("the corruption went unnoticed"),
+                Err(e) => break e.to_string(),
+            }
+        };
+        assert!(err.contains(&path.display().to_string()), "{err}");
+        assert!(
+            err.contains("corrupt") && err.contains("aggregate"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_truncated_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let mem = memory(dir.path());
+        let mut w = RunWriter::create(&mem).unwrap();
+        for r in records(200) {
+            w.push(&[&r]).unwrap();
+        }
+        let run = w.finish().unwrap();
+        let len = std::fs::metadata(&run.path).unwrap().len();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&run.path)
+            .unwrap()
+            .set_len(len - 10)
+            .unwrap();
+        let mut reader = run.read().unwrap();
+        let err = loop {
+            match reader.next() {
+                Ok(Some(_)) => continue,
+                Ok(None) => panic!("the truncation went unnoticed"),
+                Err(e) => break e,
+            }
+        };
+        assert!(matches!(err, JobError::SpillCorrupt { .. }), "{err}");
+    }
+}

@@ -1,0 +1,159 @@
+//! Where a job's spill files live: one fresh directory per run, made at the first spill and
+//! removed at the end of the run, whatever the end.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crate::JobError;
+
+/// The spill directory of one run, shared by every operator that spills.
+///
+/// The directory (`weir-spill-<job>-XXXXXX` under `--spill-dir`, by default the system's
+/// temporary directory) is made at the first spill, so a job that never spills touches no
+/// disk. It is removed when the job ends: on success and on error by [`remove`]
+/// (`JobContext` calls it), on SIGINT and SIGTERM by the job's signal handler, and on a panic
+/// by the panic hook of `run_main`. Only SIGKILL, which no process can catch, leaves it.
+///
+/// [`remove`]: SpillSpace::remove
+#[derive(Debug, Clone)]
+pub struct SpillSpace {
+    inner: Arc<Mutex<Inner>>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    parent: PathBuf,
+    job: String,
+    dir: Option<tempfile::TempDir>,
+    /// Files made so far, to name the next.
+    made: u64,
+}
+
+impl SpillSpace {
+    /// Spill space under `parent` (the system's temporary directory when `None`) for the
+    /// job `job`.
+    pub fn new(parent: Option<PathBuf>, job: &str) -> Self {
+        SpillSpace {
+            inner: Arc::new(Mutex::new(Inner {
+                parent: parent.unwrap_or_else(std::env::temp_dir),
+                job: job.chars().filter(|c| c.is_ascii_alphanumeric()).collect(),
+                dir: None,
+                made: 0,
+            })),
+        }
+    }
+
+    /// The directory the run's spill directory is made in.
+    pub fn parent(&self) -> PathBuf {
+        self.lock().parent.clone()
+    }
+
+    /// The run's spill directory, once made.
+    pub fn dir(&self) -> Option<PathBuf> {
+        self.lock().dir.as_ref().map(|d| d.path().to_path_buf())
+    }
+
+    /// A new, empty file for operator `operator`, open for reading and writing, with its
+    /// path. The directory is made first if need be.
+    pub(crate) fn create(
+        &self,
+        operator: &str,
+        location: &str,
+    ) -> Result<(File, PathBuf), JobError> {
+        let mut inner = self.lock();
+        let cannot = |parent: &Path, source| JobError::Spill {
+            operator: operator.to_string(),
+            location: location.to_string(),
+            dir: parent.display().to_string(),
+            source,
+        };
+        if inner.dir.is_none() {
+            let prefix = format!("weir-spill-{}-", inner.job);
+            let dir = tempfile::Builder::new()
+                .prefix(&prefix)
+                .tempdir_in(&inner.parent)
+                .map_err(|e| cannot(&inner.parent, e))?;
+            inner.dir = Some(dir);
+        }
+        inner.made += 1;
+        let name: String = operator
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        let dir = inner.dir.as_ref().expect("made above").path();
+        let path = dir.join(format!("{name}-{}.spill", inner.made));
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| cannot(dir, e))?;
+        Ok((file, path))
+    }
+
+    /// Removes the spill directory and everything in it. Safe to call more than once, and
+    /// from a signal thread or a panic hook: if another thread holds the space at that
+    /// moment, the directory is removed by path without waiting for it.
+    pub fn remove(&self) {
+        match self.inner.try_lock() {
+            Ok(mut inner) => {
+                if let Some(dir) = inner.dir.take() {
+                    let _ = dir.close();
+                }
+            }
+            Err(std::sync::TryLockError::Poisoned(p)) => {
+                if let Some(dir) = p.into_inner().dir.take() {
+                    let _ = dir.close();
+                }
+            }
+            Err(std::sync::TryLockError::WouldBlock) => {}
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_directory_is_made_at_the_first_file_and_removed_whole() {
+        let parent = tempfile::tempdir().unwrap();
+        let space = SpillSpace::new(Some(parent.path().to_path_buf()), "word count!");
+        assert_eq!(space.dir(), None, "nothing on disk before a spill");
+        let (_, a) = space.create("aggregate", "x.pipe:1:1").unwrap();
+        let (_, b) = space.create("aggregate", "x.pipe:1:1").unwrap();
+        assert_ne!(a, b);
+        let dir = space.dir().unwrap();
+        assert!(dir.starts_with(parent.path()));
+        assert!(dir
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("weir-spill-wordcount-"));
+        space.remove();
+        assert!(!dir.exists());
+        assert!(!a.exists() && !b.exists());
+        space.remove();
+    }
+
+    #[test]
+    fn an_unusable_directory_names_the_operator_and_the_directory() {
+        let parent = tempfile::tempdir().unwrap();
+        let missing = parent.path().join("not-there");
+        let space = SpillSpace::new(Some(missing.clone()), "j");
+        let err = space
+            .create("aggregate", "x.pipe:3:4")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("aggregate") && err.contains("x.pipe:3:4"),
+            "{err}"
+        );
+        assert!(err.contains(&missing.display().to_string()), "{err}");
+    }
+}
