@@ -125,17 +125,55 @@ fn closures_borrow_the_programs_locals_and_for_each_receives_every_result() {
 }
 
 #[test]
-fn a_budget_too_small_for_the_state_fails_naming_the_operator() {
+fn an_aggregate_past_its_budget_spills_and_gives_the_same_rows() {
+    let keys: Vec<u64> = (0..300_000).map(|i| (i * 7919) % 100_003).collect();
+    let spill = tempfile::tempdir().unwrap();
+    let small = weir::stream! {
+        source iter(keys.clone())
+        |> key_by(|k: &u64| *k)
+        |> aggregate(count())
+        |> collect()
+    }
+    .run_with(
+        weir::JobConfig::default()
+            .memory(1 << 20)
+            .spill_dir(spill.path()),
+    )
+    .unwrap();
+    // The reference: counts in first-seen order.
+    let mut want: Vec<(u64, u64)> = Vec::new();
+    let mut at = std::collections::HashMap::new();
+    for &k in &keys {
+        let i = *at.entry(k).or_insert_with(|| {
+            want.push((k, 0));
+            want.len() - 1
+        });
+        want[i].1 += 1;
+    }
+    assert_eq!(small, want);
+    assert_eq!(
+        std::fs::read_dir(spill.path()).unwrap().count(),
+        0,
+        "the run's spill directory is gone"
+    );
+}
+
+#[test]
+fn a_budget_too_small_for_a_state_that_cannot_spill_fails_naming_the_operator() {
     let keys: Vec<u64> = (0..1_000_000).collect();
     let result = weir::stream! {
         source iter(keys)
         |> key_by(|k: &u64| *k)
-        |> aggregate(count())
+        |> aggregate(reduce(|k: &u64| *k, |a: u64, b: u64| a.max(b)))
         |> collect()
     }
     .run_with(weir::JobConfig::default().memory(1 << 20));
     let error = result.unwrap_err().to_string();
     assert!(error.contains("aggregate"), "{error}");
+    assert!(
+        error.contains("cannot spill to disk: a `reduce`"),
+        "{error}"
+    );
 }
 
 #[test]
