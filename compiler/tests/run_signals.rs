@@ -121,3 +121,75 @@ fn a_job_killed_by_a_signal_is_reported_by_name() {
         "line\nprevious\n"
     );
 }
+
+/// Every entry under `dir`, recursively.
+fn entries(dir: &Path) -> Vec<PathBuf> {
+    let mut all = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = e.path();
+        if path.is_dir() {
+            all.extend(entries(&path));
+        }
+        all.push(path);
+    }
+    all
+}
+
+#[test]
+fn sigterm_to_weir_run_removes_the_jobs_spill_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let spill = dir.path().join("spill");
+    std::fs::create_dir(&spill).unwrap();
+    std::fs::write(
+        dir.path().join("count.pipe"),
+        "source lines = stdin();\nlines |> key_by(line) |> aggregate { n: count() } |> sink out = csv(\"out.csv\");\n",
+    )
+    .unwrap();
+    let mut weir = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["run", "count.pipe", "--memory", "1MB", "--spill-dir"])
+        .arg(&spill)
+        .arg("--cache-dir")
+        .arg(cache())
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Far more distinct keys than 1 MB holds, written from a thread (the pipe fills while
+    // the job is still being built); the input then stays open, so the job waits.
+    let mut stdin = weir.stdin.take().unwrap();
+    let (back, held) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::Write;
+        let text: String = (0..200_000).map(|i| format!("key-{i}\n")).collect();
+        let _ = stdin.write_all(text.as_bytes());
+        let _ = stdin.flush();
+        let _ = back.send(stdin);
+    });
+    let start = Instant::now();
+    while !entries(&spill).iter().any(|p| {
+        p.extension().is_some_and(|e| e == "spill")
+            && std::fs::metadata(p).is_ok_and(|m| m.len() > 0)
+    }) {
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "the job never spilled"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: the pid of the weir process this test spawned.
+    unsafe { libc::kill(weir.id() as i32, libc::SIGTERM) };
+    let stdin = held.recv_timeout(Duration::from_secs(60));
+    let mut stderr = weir.stderr.take().unwrap();
+    let status = weir.wait().unwrap();
+    drop(stdin);
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut err).unwrap();
+    assert_eq!(status.code(), Some(128 + libc::SIGTERM), "{err}");
+    assert_eq!(
+        entries(&spill),
+        Vec::<PathBuf>::new(),
+        "spill files outlived the job"
+    );
+    assert!(!dir.path().join("out.csv").exists());
+}

@@ -1,0 +1,194 @@
+//! Spilling, end to end: a job past its memory budget writes state to disk and still gives
+//! the unspilled run's output byte for byte; its spill files never outlive it; a spill file
+//! changed under it stops the job instead of giving a wrong result.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// Words with repeats and many distinct ones: word `i % distinct` scrambled, `n` in all.
+fn words(n: usize, distinct: usize) -> String {
+    (0..n)
+        .map(|i| format!("w{}\n", (i * 7919 + i / 3) % distinct))
+        .collect()
+}
+
+/// Every file under `dir`, recursively.
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut all = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = e.path();
+        if path.is_dir() {
+            all.extend(files(&path));
+        }
+        all.push(path);
+    }
+    all
+}
+
+#[test]
+fn wordcount_spilling_under_1mb_writes_what_64mb_writes_byte_for_byte() {
+    let bin = build(Path::new("dsl-examples/wordcount.pipe"));
+    let dir = temp();
+    let input = dir.path().join("words.txt");
+    std::fs::write(&input, words(400_000, 150_000)).unwrap();
+    let spill = dir.path().join("spill");
+    std::fs::create_dir(&spill).unwrap();
+    let (small, large, stats) = (
+        dir.path().join("small.csv"),
+        dir.path().join("large.csv"),
+        dir.path().join("stats.json"),
+    );
+    let lines = format!("lines={}", input.display());
+    let run_with = |memory: &str, out: &Path, extra: &[&str]| {
+        let out = format!("stdout={}", out.display());
+        let mut args = vec!["--input", &lines, "--output", &out, "--memory", memory];
+        args.extend_from_slice(extra);
+        run_ok(&bin, &args);
+    };
+    let (spill_arg, stats_arg) = (spill.display().to_string(), stats.display().to_string());
+    run_with(
+        "1MB",
+        &small,
+        &["--spill-dir", &spill_arg, "--stats-json", &stats_arg],
+    );
+    run_with("64MB", &large, &[]);
+    let (small, large) = (
+        std::fs::read(&small).unwrap(),
+        std::fs::read(&large).unwrap(),
+    );
+    assert!(small == large, "the spilled run's output differs");
+    // And the output is right: each word once, in first-seen order, with its count.
+    let text = String::from_utf8(large).unwrap();
+    let mut want: Vec<(String, u64)> = Vec::new();
+    let mut at = std::collections::HashMap::new();
+    for w in std::fs::read_to_string(&input).unwrap().lines() {
+        let i = *at.entry(w.to_string()).or_insert_with(|| {
+            want.push((w.to_string(), 0));
+            want.len() - 1
+        });
+        want[i].1 += 1;
+    }
+    let got: Vec<(String, u64)> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let (w, n) = l.rsplit_once(',').unwrap();
+            (w.to_string(), n.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(got, want);
+
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+    let op = &report["operators"][0];
+    assert!(op["spill_runs"].as_u64().unwrap() > 1, "{op}");
+    assert!(op["spilled_bytes"].as_u64().unwrap() > 1 << 20, "{op}");
+    assert!(op["read_back_bytes"].as_u64().unwrap() > 0, "{op}");
+    let advice = report["advice"].to_string();
+    assert!(advice.contains("would not have spilled"), "{advice}");
+    assert_eq!(files(&spill), Vec::<PathBuf>::new(), "spill files remain");
+}
+
+#[test]
+fn an_unusable_spill_directory_names_the_operator_and_the_directory() {
+    let bin = build(Path::new("dsl-examples/wordcount.pipe"));
+    let dir = temp();
+    let input = dir.path().join("words.txt");
+    std::fs::write(&input, words(200_000, 100_000)).unwrap();
+    let missing = dir.path().join("no-such-dir");
+    let out = run(
+        &bin,
+        &[
+            "--input",
+            &format!("lines={}", input.display()),
+            "--memory",
+            "1MB",
+            "--spill-dir",
+            &missing.display().to_string(),
+            "--output",
+            "stdout=/dev/null",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("operator `aggregate` at dsl-examples/wordcount.pipe:11:6 cannot spill to"),
+        "{err}"
+    );
+    assert!(err.contains(&missing.display().to_string()), "{err}");
+}
+
+#[test]
+fn a_spill_file_changed_during_the_run_stops_the_job_with_a_checksum_error() {
+    let dir = temp();
+    let pipe = dir.path().join("count.pipe");
+    std::fs::write(
+        &pipe,
+        "source lines = stdin();\nlines |> key_by(line) |> aggregate { n: count() } |> sink out = csv(\"out.csv\");\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("out.csv"), "line,n\nprevious,1\n").unwrap();
+    let bin = build(&pipe);
+    let spill = dir.path().join("spill");
+    std::fs::create_dir(&spill).unwrap();
+    let mut job = Command::new(&bin)
+        .args(["--memory", "1MB", "--spill-dir"])
+        .arg(&spill)
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = job.stdin.take().unwrap();
+    {
+        use std::io::Write;
+        stdin.write_all(words(300_000, 150_000).as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    }
+    // Once a spill file holds a few blocks, change a byte in its first block.
+    let start = Instant::now();
+    let victim = loop {
+        let found = files(&spill).into_iter().find(|p| {
+            p.extension().is_some_and(|e| e == "spill")
+                && std::fs::metadata(p).is_ok_and(|m| m.len() > 100_000)
+        });
+        if let Some(p) = found {
+            break p;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the job never spilled"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    {
+        use std::io::{Read, Seek, SeekFrom, Write};
+        let mut f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&victim)
+            .unwrap();
+        let mut byte = [0u8];
+        f.seek(SeekFrom::Start(1000)).unwrap();
+        f.read_exact(&mut byte).unwrap();
+        f.seek(SeekFrom::Start(1000)).unwrap();
+        f.write_all(&[byte[0] ^ 0x20]).unwrap();
+    }
+    drop(stdin);
+    let out = job.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("is corrupt (checksum mismatch"), "{err}");
+    assert!(err.contains(&victim.display().to_string()), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out.csv")).unwrap(),
+        "line,n\nprevious,1\n",
+        "no result replaced the previous one"
+    );
+    assert_eq!(files(&spill), Vec::<PathBuf>::new(), "spill files remain");
+}
