@@ -2,19 +2,12 @@
 //! past it, hash partitions on disk, merged partition by partition at the end of the input
 //! (grace hash aggregation), with the output in the same order as without spilling.
 
-use std::hash::BuildHasher;
 use std::time::Instant;
 
 use super::keyed_table::{KeyedTable, KeyedTableDrain};
 use crate::memory::OperatorMemory;
-use crate::spill::{Run, RunWriter, SeqMerge};
+use crate::spill::{partition, Fold, RunWriter, SeqMerge, PARTITIONS};
 use crate::JobError;
-
-/// Partitions a spill is split into, at every level.
-const PARTITIONS: usize = 16;
-/// Levels of re-partitioning before giving up: 16^6 partitions is far past any key set a
-/// budget that holds one key could need.
-const MAX_LEVEL: u32 = 6;
 
 /// Keyed accumulators that spill to disk when the operator's budget is spent.
 ///
@@ -48,9 +41,6 @@ pub struct SpillingTable {
     partitions: Vec<RunWriter>,
     /// Entries spilled so far: the next entry's `seq`.
     spilled: u64,
-    /// Keys merged at the end, and their bytes: what an unspilled table would have held.
-    merged_keys: u64,
-    merged_key_bytes: u64,
 }
 
 impl SpillingTable {
@@ -68,8 +58,6 @@ impl SpillingTable {
             cannot_spill,
             partitions: Vec::new(),
             spilled: 0,
-            merged_keys: 0,
-            merged_key_bytes: 0,
         })
     }
 
@@ -104,14 +92,16 @@ impl SpillingTable {
         self.table.shrink();
         let started = Instant::now();
         let partitions = std::mem::take(&mut self.partitions);
+        let mut fold = Fold::new(&self.mem, self.acc_size, merge);
         let mut merged = Vec::with_capacity(partitions.len());
         for p in partitions {
-            merged.push(self.merge_partition(p.finish()?, 1, merge)?);
+            merged.push(fold.fold(vec![p.finish()?], 0)?);
         }
+        let (keys, key_bytes) = fold.folded();
         self.mem.note_spill_work(0, started.elapsed());
         self.mem.note_unspilled_need(KeyedTable::memory_for(
-            self.merged_keys,
-            self.merged_key_bytes,
+            keys,
+            key_bytes,
             self.acc_size,
             self.mem.page_size(),
         ));
@@ -152,92 +142,6 @@ impl SpillingTable {
         self.mem.note_spill_work(1, started.elapsed());
         Ok(())
     }
-
-    /// Folds the entries of partition run `run` (split at `level`) into one run of each
-    /// key's `[seq][accumulators][key]`, sorted by `seq`.
-    fn merge_partition(
-        &mut self,
-        run: Run,
-        level: u32,
-        merge: &mut dyn FnMut(&mut [u8], &[u8]),
-    ) -> Result<Run, JobError> {
-        if run.records() == 0 {
-            return Ok(run);
-        }
-        let mut table = KeyedTable::new(self.mem.clone(), 8 + self.acc_size)?;
-        let mut reader = run.read()?;
-        let overflow = loop {
-            let Some(record) = reader.next()? else {
-                break None;
-            };
-            let (seq, acc, key) = self.split_record(record);
-            let mut fresh = false;
-            let entry = table.upsert_entry(key, |block| {
-                fresh = true;
-                block[..8].copy_from_slice(seq);
-                block[8..].copy_from_slice(acc);
-            });
-            match entry {
-                Ok(addr) if !fresh => merge(&mut table.acc_at_mut(addr)[8..], acc),
-                Ok(_) => {}
-                Err(e @ JobError::MemoryBudget { .. }) => break Some(e),
-                Err(e) => return Err(e),
-            }
-        };
-        if let Some(e) = overflow {
-            drop(table);
-            if level >= MAX_LEVEL {
-                return Err(e);
-            }
-            return self.split_and_merge(reader.into_run(), level, merge);
-        }
-        let mut out = RunWriter::create(&self.mem)?;
-        let mut drain = table.drain();
-        while let Some((key, block)) = drain.next_entry() {
-            self.merged_keys += 1;
-            self.merged_key_bytes += key.len() as u64;
-            out.push(&[block, key])?;
-        }
-        out.finish()
-    }
-
-    /// Splits `run` into partitions by the hash of `level`, merges each, and merges the
-    /// results by `seq` into one run.
-    fn split_and_merge(
-        &mut self,
-        run: Run,
-        level: u32,
-        merge: &mut dyn FnMut(&mut [u8], &[u8]),
-    ) -> Result<Run, JobError> {
-        let mut parts: Vec<RunWriter> = (0..PARTITIONS)
-            .map(|_| RunWriter::create(&self.mem))
-            .collect::<Result<_, _>>()?;
-        let mut reader = run.read()?;
-        while let Some(record) = reader.next()? {
-            let (_, _, key) = self.split_record(record);
-            parts[partition(key, level)].push(&[record])?;
-        }
-        drop(reader);
-        let mut merged = Vec::with_capacity(PARTITIONS);
-        for part in parts {
-            merged.push(self.merge_partition(part.finish()?, level + 1, merge)?);
-        }
-        SeqMerge::new(merged)?.into_run(&self.mem)
-    }
-
-    /// A spilled record's `seq` bytes, accumulators and key.
-    fn split_record<'r>(&self, record: &'r [u8]) -> (&'r [u8], &'r [u8], &'r [u8]) {
-        let (seq, rest) = record.split_at(8);
-        let (acc, key) = rest.split_at(self.acc_size);
-        (seq, acc, key)
-    }
-}
-
-/// The partition of `key` at `level`: a hash seeded per level, so that a partition split
-/// again spreads over all new partitions.
-fn partition(key: &[u8], level: u32) -> usize {
-    let hasher = foldhash::fast::FixedState::with_seed(0x5350_494c_4c00 + u64::from(level));
-    (hasher.hash_one(key) >> 60) as usize % PARTITIONS
 }
 
 /// A keyed aggregation's result at the end of input: each key and its accumulators, in
