@@ -192,3 +192,81 @@ fn a_spill_file_changed_during_the_run_stops_the_job_with_a_checksum_error() {
     );
     assert_eq!(files(&spill), Vec::<PathBuf>::new(), "spill files remain");
 }
+
+/// Events `ts,key,value`: `n` of them over `keys` keys, time moving 1 ms per 4 events
+/// with up to 1.5 s of disorder, from a fixed rule.
+fn events(n: i64, keys: i64) -> String {
+    let mut text = String::from("ts,key,value\n");
+    for i in 0..n {
+        let ts = (i / 4 - (i * 7919) % 1500).max(0);
+        let key = (i * 104_729) % keys;
+        text.push_str(&format!("{ts},k{key},{}\n", i % 100 - 50));
+    }
+    text
+}
+
+#[test]
+fn tumbling_and_sliding_windows_spilling_write_what_they_write_in_memory() {
+    let dir = temp();
+    std::fs::write(dir.path().join("events.csv"), events(400_000, 20_000)).unwrap();
+    let spill = dir.path().join("spill");
+    std::fs::create_dir(&spill).unwrap();
+    let spill_arg = spill.display().to_string();
+    // With allowed lateness a fired window comes back into memory until its lateness
+    // passes, so that budget must hold one window's keys (20,000 here, about 1 MB).
+    for (name, window, memory) in [
+        ("tumbling", "tumbling 10s", "400KB"),
+        ("sliding", "sliding 20s every 5s", "400KB"),
+        ("late", "sliding 20s every 5s, allowed_lateness 3s", "2MB"),
+    ] {
+        let pipe = dir.path().join(format!("{name}.pipe"));
+        std::fs::write(
+            &pipe,
+            format!(
+                "schema Event {{ ts: timestamp, key: str, value: i64 }}\n\
+                 source events: Event = csv(\"events.csv\") with event_time(ts), watermark(bounded 1s);\n\
+                 events |> key_by(key) |> window({window}) |> aggregate {{ n: count(), total: sum(value), low: min(value) }}\n  \
+                 |> sink out = csv(\"out.csv\");\n"
+            ),
+        )
+        .unwrap();
+        let bin = build(&pipe);
+        let run_with = |memory: &str, out: &str| {
+            let out_path = dir.path().join(out);
+            let output = Command::new(&bin)
+                .args([
+                    "--memory",
+                    memory,
+                    "--spill-dir",
+                    &spill_arg,
+                    "--stats-json",
+                    "stats.json",
+                ])
+                .arg("--output")
+                .arg(format!("out={}", out_path.display()))
+                .current_dir(dir.path())
+                .output()
+                .unwrap();
+            assert!(
+                output.status.success(),
+                "{name} under {memory}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let report: serde_json::Value = serde_json::from_str(
+                &std::fs::read_to_string(dir.path().join("stats.json")).unwrap(),
+            )
+            .unwrap();
+            (
+                std::fs::read(out_path).unwrap(),
+                report["operators"][0]["spill_runs"].as_u64().unwrap(),
+            )
+        };
+        let (large, large_spills) = run_with("256MB", "large.csv");
+        let (small, small_spills) = run_with(memory, "small.csv");
+        assert_eq!(large_spills, 0, "{name}");
+        assert!(small_spills > 3, "{name} spilled {small_spills} times");
+        assert!(small == large, "{name}: the spilled run's output differs");
+        assert!(large.len() > 100_000, "{name}: a real amount of output");
+        assert_eq!(files(&spill), Vec::<PathBuf>::new(), "spill files remain");
+    }
+}

@@ -294,6 +294,20 @@ impl OperatorMemory {
         self.account.budget_pages * self.pool.page_size as u64
     }
 
+    /// Pages this operator could still take: what is left of its budget, or of the pool's
+    /// if that is less.
+    pub fn pages_free(&self) -> u64 {
+        let own = self
+            .account
+            .budget_pages
+            .saturating_sub(self.pages_in_use());
+        let pool = self
+            .pool
+            .total_pages
+            .saturating_sub(self.pool.pages_in_use.load(Ordering::Relaxed));
+        own.min(pool)
+    }
+
     /// Pages this operator holds now.
     pub fn pages_in_use(&self) -> u64 {
         self.account.in_use.load(Ordering::Relaxed)

@@ -11,3 +11,14 @@ pub use fold::{partition, split_record, Fold, PARTITIONS};
 pub use run_file::{Run, RunReader, RunWriter};
 pub use seq_merge::SeqMerge;
 pub use space::SpillSpace;
+
+/// Whether an operator's state may go to disk, as the compiler decided from its
+/// accumulators.
+#[derive(Debug, Clone, Copy)]
+pub enum SpillSupport {
+    /// It may: partial results spilled apart are folded back with this, `merge(into,
+    /// from)`, `from` being the later part.
+    Merge(fn(&mut [u8], &[u8])),
+    /// It may not, and why: the budget error says so.
+    Cannot(&'static str),
+}

@@ -7,14 +7,48 @@ use super::chunk_pages::ChunkPages;
 use super::fired_window::{FiredWindow, WindowOutcome, WindowSlot};
 use super::window_table::{EntryCursor, EntryFormat, WindowTable};
 use crate::memory::OperatorMemory;
+use crate::spill::{Run, RunReader, SpillSupport};
 use crate::JobError;
 
-/// A window that has keys: its table, and whether it has fired (it stays, for allowed
-/// lateness, until its cleanup).
+mod spill;
+
+/// A window that has keys: its table, its spilled parts, and whether it has fired (it
+/// stays, for allowed lateness, until its cleanup).
 #[derive(Debug)]
 struct OpenWindow {
-    table: WindowTable,
+    /// Its keys in memory; `None` once spilled, until a key arrives again.
+    table: Option<WindowTable>,
     fired: bool,
+    /// Parts of the window spilled to disk, oldest first: `[seq][accumulators][key]`
+    /// records, `seq` counting the window's entries in opening order across parts.
+    segments: Vec<Run>,
+    /// The `seq` of the next entry spilled.
+    next_seq: u64,
+}
+
+impl OpenWindow {
+    fn new(table: Option<WindowTable>, fired: bool) -> Self {
+        OpenWindow {
+            table,
+            fired,
+            segments: Vec::new(),
+            next_seq: 0,
+        }
+    }
+
+    /// Keys held in memory.
+    fn in_memory(&self) -> usize {
+        self.table.as_ref().map_or(0, WindowTable::len)
+    }
+}
+
+/// A window being emitted, and where its emission stands.
+#[derive(Debug)]
+enum Firing {
+    /// From its table in memory.
+    Table(i64, EntryCursor),
+    /// From its spilled parts, folded into one run.
+    Spilled(i64, RunReader),
 }
 
 /// Tumbling and sliding windows per key, in pool pages.
@@ -31,30 +65,38 @@ struct OpenWindow {
 ///
 /// The tables live in chunks of pool pages ([`ChunkPages`]), so a window with a few keys
 /// takes a few hundred bytes, not a page.
+///
+/// Past the budget, the unfired window furthest from firing is written to disk (its
+/// entries in opening order) and its memory freed; records that reach it later start a
+/// new part in memory. When the watermark reaches a spilled window, its parts are folded
+/// back ([`Fold`](crate::spill::Fold), the accumulators merged) into its keys in opening
+/// order, so results are those of an unspilled run, byte for byte. See `spill.rs`.
 #[derive(Debug)]
 pub struct FixedWindows {
     pages: ChunkPages,
     size: i64,
     lateness: i64,
     format: EntryFormat,
+    spill: SpillSupport,
     windows: BTreeMap<i64, OpenWindow>,
     /// No unfired window starts before this.
     fire_from: i64,
-    /// A window being emitted: its start and where its emission stands.
-    firing: Option<(i64, EntryCursor)>,
+    firing: Option<Firing>,
 }
 
 impl FixedWindows {
     /// Empty state for windows `size` ms long with `acc_size`-byte accumulators, keeping
     /// windows `lateness` ms past their end. `key_width` is the width of every key when
-    /// keys are of one fixed width (then their length is not stored). Takes its first page
-    /// at once, so a budget too small for any state fails at start.
+    /// keys are of one fixed width (then their length is not stored); `spill` says whether
+    /// and how windows may spill. Takes its first page at once, so a budget too small for
+    /// any state fails at start.
     pub fn new(
         mem: OperatorMemory,
         size: i64,
         acc_size: usize,
         lateness: i64,
         key_width: Option<usize>,
+        spill: SpillSupport,
     ) -> Result<Self, JobError> {
         let mut pages = ChunkPages::new(mem);
         // The first page: a window's first chunks come from it.
@@ -69,6 +111,7 @@ impl FixedWindows {
                 key_width,
                 hasher: foldhash::fast::FixedState::with_seed(0x5749_4e44),
             },
+            spill,
             windows: BTreeMap::new(),
             fire_from: i64::MIN,
             firing: None,
@@ -107,7 +150,7 @@ impl FixedWindows {
         start: i64,
         end: i64,
         wm: i64,
-        init: impl FnOnce(&mut [u8]),
+        mut init: impl FnMut(&mut [u8]),
     ) -> Result<Option<WindowSlot>, JobError> {
         debug_assert_eq!(end, start.saturating_add(self.size));
         if end.saturating_sub(1).saturating_add(self.lateness) <= wm {
@@ -117,21 +160,46 @@ impl FixedWindows {
             return Err(self.key_too_long(key));
         }
         let hash = self.format.hash(key);
-        let entry = match self.windows.get_mut(&start) {
-            Some(w) => w
-                .table
-                .find_or_insert(&mut self.pages, &self.format, key, hash, init)?,
-            None => {
-                self.open_window(start, wm)?;
-                let w = self.windows.get_mut(&start).expect("the window is open");
-                w.table
-                    .find_or_insert(&mut self.pages, &self.format, key, hash, init)?
+        loop {
+            match self.try_open(key, hash, start, wm, &mut init) {
+                Ok(entry) => {
+                    return Ok(Some(WindowSlot {
+                        window: start,
+                        entry,
+                    }))
+                }
+                // Other windows go first: this one is receiving records.
+                Err(e) => match self.victim(Some(start)) {
+                    Some(_) => self.make_room(e, Some(start))?,
+                    None => self.make_room(e, None)?,
+                },
             }
-        };
-        Ok(Some(WindowSlot {
-            window: start,
-            entry,
-        }))
+        }
+    }
+
+    /// [`open`](Self::open) without spilling: a budget error comes back as it is.
+    #[inline]
+    fn try_open(
+        &mut self,
+        key: &[u8],
+        hash: u64,
+        start: i64,
+        wm: i64,
+        init: &mut impl FnMut(&mut [u8]),
+    ) -> Result<u64, JobError> {
+        if let Some(OpenWindow {
+            table: Some(table), ..
+        }) = self.windows.get_mut(&start)
+        {
+            return table.find_or_insert(&mut self.pages, &self.format, key, hash, init);
+        }
+        if !self.windows.contains_key(&start) {
+            self.open_window(start, wm);
+        }
+        let table = WindowTable::new(&mut self.pages)?;
+        let window = self.windows.get_mut(&start).expect("the window is open");
+        let table = window.table.insert(table);
+        table.find_or_insert(&mut self.pages, &self.format, key, hash, init)
     }
 
     /// The accumulator block of the entry at `slot`.
@@ -153,40 +221,82 @@ impl FixedWindows {
 
     /// The next result due at watermark `wm`, copied into `out`, or `None` when nothing
     /// more is due: windows in order of start (and so of end), each one's keys in the order
-    /// they opened it. Without allowed lateness, a window is dropped once emitted.
-    pub fn next_due(&mut self, wm: i64, out: &mut Vec<u8>) -> Option<FiredWindow> {
+    /// they opened it. Without allowed lateness, a window is dropped once emitted. A
+    /// spilled window is folded back first, which reads its spill files.
+    pub fn next_due(
+        &mut self,
+        wm: i64,
+        out: &mut Vec<u8>,
+    ) -> Result<Option<FiredWindow>, JobError> {
         loop {
-            if let Some((start, at)) = self.firing {
-                let window = &self.windows[&start];
-                if let Some((entry, next)) = window.table.entry_at(&self.pages, &self.format, at) {
-                    self.firing = Some((start, next));
-                    return Some(self.copy_window(
-                        WindowSlot {
-                            window: start,
-                            entry,
-                        },
-                        out,
-                    ));
+            match &mut self.firing {
+                Some(Firing::Table(start, at)) => {
+                    let start = *start;
+                    let table = self.windows[&start].table.as_ref();
+                    let next = table.and_then(|t| t.entry_at(&self.pages, &self.format, *at));
+                    if let Some((entry, next)) = next {
+                        self.firing = Some(Firing::Table(start, next));
+                        return Ok(Some(self.copy_window(
+                            WindowSlot {
+                                window: start,
+                                entry,
+                            },
+                            out,
+                        )));
+                    }
+                    self.firing = None;
+                    self.window_done(start);
+                    continue;
                 }
-                self.firing = None;
-                if self.lateness == 0 {
-                    self.drop_window(start);
-                } else if let Some(w) = self.windows.get_mut(&start) {
-                    w.fired = true;
+                Some(Firing::Spilled(start, reader)) => {
+                    let start = *start;
+                    if reader.advance()? {
+                        let (_, acc, key) =
+                            crate::spill::split_record(reader.current(), self.format.acc_size);
+                        out.clear();
+                        out.extend_from_slice(key);
+                        out.extend_from_slice(acc);
+                        return Ok(Some(FiredWindow {
+                            start,
+                            end: start.saturating_add(self.size),
+                            key_len: key.len(),
+                        }));
+                    }
+                    let Some(Firing::Spilled(_, reader)) = self.firing.take() else {
+                        unreachable!("matched above");
+                    };
+                    self.spilled_window_done(start, reader)?;
+                    continue;
                 }
-                continue;
+                None => {}
             }
             self.clean_up(wm);
-            let start = self
+            let Some(start) = self
                 .windows
                 .range(self.fire_from..)
                 .find(|(_, w)| !w.fired)
-                .map(|(&start, _)| start)?;
+                .map(|(&start, _)| start)
+            else {
+                return Ok(None);
+            };
             if self.last_ms(start) > wm {
-                return None;
+                return Ok(None);
             }
             self.fire_from = start;
-            self.firing = Some((start, EntryCursor::default()));
+            self.firing = Some(if self.windows[&start].segments.is_empty() {
+                Firing::Table(start, EntryCursor::default())
+            } else {
+                Firing::Spilled(start, self.bring_back(start)?)
+            });
+        }
+    }
+
+    /// A window emitted from memory: dropped, or kept as fired for allowed lateness.
+    fn window_done(&mut self, start: i64) {
+        if self.lateness == 0 {
+            self.drop_window(start);
+        } else if let Some(w) = self.windows.get_mut(&start) {
+            w.fired = true;
         }
     }
 
@@ -203,9 +313,9 @@ impl FixedWindows {
         }
     }
 
-    /// Keys held in all windows.
+    /// Keys held in memory in all windows.
     pub fn len(&self) -> usize {
-        self.windows.values().map(|w| w.table.len()).sum()
+        self.windows.values().map(OpenWindow::in_memory).sum()
     }
 
     /// Whether no window holds a key.
@@ -213,16 +323,14 @@ impl FixedWindows {
         self.windows.is_empty()
     }
 
-    /// A new window starting at `start`; one already due at `wm` counts as fired (its
-    /// record re-fires it at once).
-    fn open_window(&mut self, start: i64, wm: i64) -> Result<(), JobError> {
+    /// A new window starting at `start`, with no table yet; one already due at `wm` counts
+    /// as fired (its record re-fires it at once).
+    fn open_window(&mut self, start: i64, wm: i64) {
         let due = self.last_ms(start) <= wm;
-        let table = WindowTable::new(&mut self.pages)?;
         if !due && start < self.fire_from {
             self.fire_from = start;
         }
-        self.windows.insert(start, OpenWindow { table, fired: due });
-        Ok(())
+        self.windows.insert(start, OpenWindow::new(None, due));
     }
 
     /// Drops fired windows whose allowed lateness has passed at `wm`.
@@ -237,7 +345,9 @@ impl FixedWindows {
 
     fn drop_window(&mut self, start: i64) {
         if let Some(w) = self.windows.remove(&start) {
-            w.table.free(&mut self.pages);
+            if let Some(table) = w.table {
+                table.free(&mut self.pages);
+            }
         }
     }
 

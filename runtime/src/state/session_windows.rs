@@ -178,11 +178,16 @@ impl SessionWindows {
     }
 
     /// The next window due at watermark `wm`, copied into `out`, or `None` when nothing more
-    /// is due. Windows without allowed lateness are dropped as they fire.
-    pub fn next_due(&mut self, wm: i64, out: &mut Vec<u8>) -> Option<FiredWindow> {
+    /// is due. Windows without allowed lateness are dropped as they fire. (Never an error
+    /// today: sessions do not spill.)
+    pub fn next_due(
+        &mut self,
+        wm: i64,
+        out: &mut Vec<u8>,
+    ) -> Result<Option<FiredWindow>, JobError> {
         while let Some(t) = self.timers.peek() {
             if t.time > wm {
-                return None;
+                return Ok(None);
             }
             self.timers.pop();
             let n = t.node;
@@ -200,9 +205,9 @@ impl SessionWindows {
                 // Same version: the window's cleanup timer must stay valid.
                 write_u64(self.nodes.get_mut(n), META, u64::from(t.version) | FIRED);
             }
-            return Some(fired);
+            return Ok(Some(fired));
         }
-        None
+        Ok(None)
     }
 
     /// Copies window node `n` (key and accumulators) into `out` for emitting.
@@ -374,7 +379,7 @@ mod tests {
     fn due(s: &mut SessionWindows, wm: i64) -> Vec<(String, i64, i64, u64)> {
         let mut out = Vec::new();
         let mut v = Vec::new();
-        while let Some(f) = s.next_due(wm, &mut out) {
+        while let Some(f) = s.next_due(wm, &mut out).unwrap() {
             let key = String::from_utf8(out[..f.key_len].to_vec()).unwrap();
             v.push((key, f.start, f.end, acc_get::<u64>(&out[f.key_len..], 0)));
         }

@@ -31,7 +31,7 @@ use weir_runtime::memory::MemoryDemand;
 
 use super::aggregate::{check_keyed, keyed_closures, keyed_demand};
 use super::{Lower, OpInfo, OperatorDef};
-use crate::codegen::accumulators::accumulators;
+use crate::codegen::accumulators::{accumulators, exact_merge};
 use crate::codegen::keys::{encode_key, key_outputs, key_width};
 use crate::codegen::names::{ident, node_field, node_method};
 use crate::codegen::Gen;
@@ -221,6 +221,14 @@ impl OperatorDef for Window {
         Some(keyed_demand(plan, n, &self.key, acc, WEIGHT, extra))
     }
 
+    fn spill(&self, _plan: &Plan, _n: NodeIndex) -> Result<(), &'static str> {
+        match self.window {
+            WindowKind::Tumbling { .. } | WindowKind::Sliding { .. } => exact_merge(&self.aggregates),
+            WindowKind::Session { .. } => Err("spilling session windows is not built yet (issue 10): a record may merge into any open session of its key"),
+            WindowKind::Count { .. } => Err("spilling count windows is not built yet (issue 10)"),
+        }
+    }
+
     fn closures(&self) -> Vec<&RustFn> {
         keyed_closures(&self.key, &self.aggregates)
     }
@@ -314,9 +322,17 @@ fn state_fields(w: &Window, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, Toke
         WindowKind::Tumbling { size, .. } | WindowKind::Sliding { size, .. } => {
             let lateness = w.lateness;
             let width = key_width(g, n, &w.key);
+            let spill = match exact_merge(&w.aggregates) {
+                Ok(()) => {
+                    let unused = ident("unused");
+                    let merge = accumulators(g, &w.aggregates, &unused, 0).merge;
+                    quote!(weir_runtime::spill::SpillSupport::Merge(|into: &mut [u8], from: &[u8]| { #merge }))
+                }
+                Err(why) => quote!(weir_runtime::spill::SpillSupport::Cannot(#why)),
+            };
             (
                 quote!(weir_runtime::state::FixedWindows),
-                quote!(weir_runtime::state::FixedWindows::new(#memory, #size, #acc_size, #lateness, #width)?),
+                quote!(weir_runtime::state::FixedWindows::new(#memory, #size, #acc_size, #lateness, #width, #spill)?),
             )
         }
         WindowKind::Session { .. } => {
@@ -489,7 +505,15 @@ fn methods(w: &Window, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
             }
             let mut scratch = ::std::mem::take(&mut self.#scratch);
             let mut result = ::core::result::Result::Ok(());
-            while let ::core::option::Option::Some(f) = self.#s.next_due(wm, &mut scratch) {
+            loop {
+                let f = match self.#s.next_due(wm, &mut scratch) {
+                    ::core::result::Result::Ok(::core::option::Option::Some(f)) => f,
+                    ::core::result::Result::Ok(::core::option::Option::None) => break,
+                    ::core::result::Result::Err(e) => {
+                        result = ::core::result::Result::Err(e);
+                        break;
+                    }
+                };
                 result = self.#emit(f.start, f.end, f.key_len, &scratch);
                 if result.is_err() {
                     break;

@@ -1,7 +1,15 @@
 use super::*;
 use crate::memory::SegmentPool;
+use crate::spill::{SpillSpace, SpillSupport};
 use crate::state::{acc_get, acc_set};
 use proptest::prelude::*;
+
+const NO_SPILL: SpillSupport = SpillSupport::Cannot("not in this test");
+
+/// Adds the counts of `from` into `into`.
+fn merge_counts(into: &mut [u8], from: &[u8]) {
+    acc_set(into, 0, acc_get::<u64>(into, 0) + acc_get::<u64>(from, 0));
+}
 
 fn state(size: i64, lateness: i64) -> FixedWindows {
     let pool = SegmentPool::new(1024 * 1024, 1024);
@@ -11,6 +19,7 @@ fn state(size: i64, lateness: i64) -> FixedWindows {
         8,
         lateness,
         None,
+        SpillSupport::Cannot("not in this test"),
     )
     .unwrap()
 }
@@ -48,7 +57,7 @@ fn due(s: &mut FixedWindows, wm: i64) -> Vec<Out> {
     if s.next_timer().is_none_or(|t| t > wm) {
         return v;
     }
-    while let Some(f) = s.next_due(wm, &mut out) {
+    while let Some(f) = s.next_due(wm, &mut out).unwrap() {
         v.push(result(&out, f));
     }
     v
@@ -121,7 +130,7 @@ fn processing_time_windows_follow_a_hand_driven_clock() {
 #[test]
 fn pages_come_back_when_windows_close() {
     let pool = SegmentPool::new(64 * 1024, 1024);
-    let mut s = FixedWindows::new(pool.operator("w", "", 64), 10, 8, 0, None).unwrap();
+    let mut s = FixedWindows::new(pool.operator("w", "", 64), 10, 8, 0, None, NO_SPILL).unwrap();
     let before = pool.in_use_bytes();
     for round in 0..200i64 {
         for k in 0..40 {
@@ -142,8 +151,15 @@ fn pages_come_back_when_windows_close() {
 #[test]
 fn running_out_of_budget_names_the_operator() {
     let pool = SegmentPool::new(4 * 1024, 1024);
-    let mut s =
-        FixedWindows::new(pool.operator("window", "t.pipe:2:3", 4), 10, 8, 0, Some(8)).unwrap();
+    let mut s = FixedWindows::new(
+        pool.operator("window", "t.pipe:2:3", 4),
+        10,
+        8,
+        0,
+        Some(8),
+        NO_SPILL,
+    )
+    .unwrap();
     let err = (0..10_000u64)
         .find_map(|i| s.open(&i.to_le_bytes(), 0, 10, -1, |_| {}).err())
         .expect("the budget runs out");
@@ -238,49 +254,140 @@ impl Reference {
     }
 }
 
+/// How a property run is set up: window shape, lateness, key width, and whether the
+/// state has a budget so small it spills all the time.
+#[derive(Debug, Clone, Copy)]
+struct Setup {
+    size: i64,
+    slide: i64,
+    lateness: i64,
+    fixed_width: bool,
+    spill: bool,
+}
+
+/// Runs `steps` against the state and the reference; every result in order, and the
+/// state's memory and spill files given back at the end.
+fn check(steps: Vec<Step>, setup: Setup) -> Result<(), TestCaseError> {
+    let Setup {
+        size,
+        slide,
+        lateness,
+        fixed_width,
+        spill,
+    } = setup;
+    let dir = tempfile::tempdir().unwrap();
+    let (pool, mem, support) = if spill {
+        let pool = SegmentPool::new(12 * 256, 256);
+        let space = SpillSpace::new(Some(dir.path().to_path_buf()), "t");
+        let mem = pool.operator("w", "", 12).with_spill(space);
+        (pool, mem, SpillSupport::Merge(merge_counts))
+    } else {
+        let pool = SegmentPool::new(512 * 1024, 512);
+        let mem = pool.operator("w", "", 1024);
+        (pool, mem, NO_SPILL)
+    };
+    let width = fixed_width.then_some(4);
+    let mut s = FixedWindows::new(mem, size, 8, lateness, width, support).unwrap();
+    let mut reference = Reference::default();
+    let (mut wm, mut got, mut want) = (-1i64, Vec::new(), Vec::new());
+    for step in steps {
+        match step {
+            Step::Record(k, ts) => {
+                // Enough keys per window to grow its index and chunks several times.
+                let key = if fixed_width {
+                    format!("k{k:03}")
+                } else {
+                    format!("k{k}{}", "-".repeat(usize::from(k % 5)))
+                };
+                for start in starts(ts, size, slide) {
+                    if let Some(Some(r)) = count(&mut s, &key, start, wm) {
+                        got.push(r);
+                    }
+                    want.extend(reference.record(&key, start, size, lateness, wm));
+                }
+            }
+            Step::Advance(by) => {
+                wm += by;
+                got.extend(due(&mut s, wm));
+                want.extend(reference.advance(size, lateness, wm));
+            }
+        }
+    }
+    got.extend(due(&mut s, i64::MAX));
+    want.extend(reference.advance(size, lateness, i64::MAX - size - lateness));
+    prop_assert_eq!(got, want);
+    drop(s);
+    prop_assert_eq!(pool.in_use_bytes(), 0);
+    let spill_files = walk(dir.path());
+    prop_assert!(spill_files.iter().all(|p| p.is_dir()), "{:?}", spill_files);
+    Ok(())
+}
+
+/// Every path under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut all = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        if e.path().is_dir() {
+            all.extend(walk(&e.path()));
+        }
+        all.push(e.path());
+    }
+    all
+}
+
+fn setups(spill: bool) -> impl Strategy<Value = Setup> {
+    (
+        prop_oneof![Just((10i64, 10i64)), Just((30, 10)), Just((20, 5))],
+        prop_oneof![Just(0i64), Just(15)],
+        any::<bool>(),
+    )
+        .prop_map(move |((size, slide), lateness, fixed_width)| Setup {
+            size,
+            slide,
+            lateness,
+            fixed_width,
+            spill,
+        })
+}
+
 proptest! {
     /// Every result and re-fired result, in order, as the reference computes them, for
     /// tumbling and sliding windows with and without allowed lateness.
     #[test]
-    fn results_match_a_reference(
-        steps in steps(),
-        (size, slide) in prop_oneof![Just((10i64, 10i64)), Just((30, 10)), Just((20, 5))],
-        lateness in prop_oneof![Just(0i64), Just(15)],
-        fixed_width in any::<bool>(),
-    ) {
-        let pool = SegmentPool::new(512 * 1024, 512);
-        let width = fixed_width.then_some(4);
-        let mut s =
-            FixedWindows::new(pool.operator("w", "", 1024), size, 8, lateness, width).unwrap();
-        let mut reference = Reference::default();
-        let (mut wm, mut got, mut want) = (-1i64, Vec::new(), Vec::new());
-        for step in steps {
-            match step {
-                Step::Record(k, ts) => {
-                    // Enough keys per window to grow its index and chunks several times.
-                    let key = if fixed_width {
-                        format!("k{k:03}")
-                    } else {
-                        format!("k{k}{}", "-".repeat(usize::from(k % 5)))
-                    };
-                    for start in starts(ts, size, slide) {
-                        if let Some(Some(r)) = count(&mut s, &key, start, wm) {
-                            got.push(r);
-                        }
-                        want.extend(reference.record(&key, start, size, lateness, wm));
-                    }
-                }
-                Step::Advance(by) => {
-                    wm += by;
-                    got.extend(due(&mut s, wm));
-                    want.extend(reference.advance(size, lateness, wm));
-                }
-            }
-        }
-        got.extend(due(&mut s, i64::MAX));
-        want.extend(reference.advance(size, lateness, i64::MAX - size - lateness));
-        prop_assert_eq!(got, want);
-        drop(s);
-        prop_assert_eq!(pool.in_use_bytes(), 0);
+    fn results_match_a_reference(steps in steps(), setup in setups(false)) {
+        check(steps, setup)?;
     }
+
+    /// The same under a budget of 12 pages of 256 bytes: windows spill and come back
+    /// (folded, and loaded again when fired with allowed lateness), and every result is the
+    /// reference's, in order.
+    #[test]
+    fn spilled_results_match_a_reference(steps in steps(), setup in setups(true)) {
+        check(steps, setup)?;
+    }
+}
+
+#[test]
+fn a_tiny_budget_spills_windows_and_their_results_stay_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = SegmentPool::new(12 * 256, 256);
+    let mem = pool
+        .operator("w", "", 12)
+        .with_spill(SpillSpace::new(Some(dir.path().to_path_buf()), "t"));
+    let mut s = FixedWindows::new(mem, 100, 8, 0, None, SpillSupport::Merge(merge_counts)).unwrap();
+    let mut reference = Reference::default();
+    let (mut got, mut want) = (Vec::new(), Vec::new());
+    // Three windows open at once, 200 keys each, every key several times.
+    for i in 0..6000i64 {
+        let key = format!("key{}", (i * 37) % 200);
+        let start = (i / 20) / 100 * 100;
+        for start in [start, start + 100, start + 200] {
+            count(&mut s, &key, start, start - 1);
+            want.extend(reference.record(&key, start, 100, 0, start - 1));
+        }
+    }
+    got.extend(due(&mut s, i64::MAX));
+    want.extend(reference.advance(100, 0, i64::MAX - 100));
+    assert_eq!(got, want);
+    assert!(pool.usage()[0].spill_runs > 10, "{:?}", pool.usage());
 }
