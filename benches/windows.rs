@@ -155,4 +155,38 @@ fn main() {
         fast_t.as_secs_f64(),
         late_t.as_secs_f64() / fast_t.as_secs_f64()
     );
+
+    // Both jobs again under budgets too small for their windows: they spill, and their
+    // results must be the same rows, byte for byte.
+    let spill_dir = dir.join("spill");
+    std::fs::create_dir_all(&spill_dir).unwrap();
+    for (bin, name, memory, reference) in [
+        (&weir_bin, "bounded 2s", "384KB", &weir_out),
+        (&late_bin, "bounded 30000s", "2MB", &late_out),
+    ] {
+        let out = dir.join("weir-windows-spilled.csv");
+        let stats = dir.join("windows-spill.json");
+        let mut cmd = job_cmd(bin, &out);
+        cmd.arg("--memory")
+            .arg(memory)
+            .arg("--spill-dir")
+            .arg(&spill_dir)
+            .arg("--stats-json")
+            .arg(&stats);
+        let (t, _) = common::measure(&mut cmd);
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+        let op = &report["operators"][0];
+        assert!(
+            std::fs::read(&out).unwrap() == std::fs::read(reference).unwrap(),
+            "{name} under {memory}: the spilled run's output differs"
+        );
+        println!(
+            "weir, {name}, --memory {memory}: {:>8.3} s  peak RSS {:>5.1} MiB  spilled {:>6.1} MiB in {} spills",
+            t.as_secs_f64(),
+            report["peak_rss_bytes"].as_u64().unwrap_or(0) as f64 / 1048576.0,
+            op["spilled_bytes"].as_u64().unwrap() as f64 / 1048576.0,
+            op["spill_runs"]
+        );
+    }
 }
