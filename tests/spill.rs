@@ -270,3 +270,57 @@ fn tumbling_and_sliding_windows_spilling_write_what_they_write_in_memory() {
         assert_eq!(files(&spill), Vec::<PathBuf>::new(), "spill files remain");
     }
 }
+
+#[test]
+fn distinct_spilling_under_256kb_writes_what_it_writes_in_memory() {
+    let dir = temp();
+    let pipe = dir.path().join("first.pipe");
+    std::fs::write(
+        &pipe,
+        "source lines = text(\"words.txt\");\nlines |> key_by(line) |> distinct() |> sink out = csv(\"out.csv\");\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("words.txt"), words(300_000, 120_000)).unwrap();
+    let bin = build(&pipe);
+    let spill = dir.path().join("spill");
+    std::fs::create_dir(&spill).unwrap();
+    let run_with = |memory: &str, out: &str| {
+        let out_path = dir.path().join(out);
+        let output = Command::new(&bin)
+            .args([
+                "--memory",
+                memory,
+                "--stats-json",
+                "stats.json",
+                "--spill-dir",
+            ])
+            .arg(&spill)
+            .arg("--output")
+            .arg(format!("out={}", out_path.display()))
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join("stats.json")).unwrap())
+                .unwrap();
+        let spills = report["operators"][0]["spill_runs"].as_u64().unwrap();
+        (std::fs::read_to_string(out_path).unwrap(), spills)
+    };
+    let (large, no_spills) = run_with("64MB", "large.csv");
+    let (small, spills) = run_with("256KB", "small.csv");
+    assert_eq!(no_spills, 0);
+    assert!(spills > 5, "spilled {spills} times");
+    assert!(small == large, "the spilled run's output differs");
+    // The reference: each word's first line, in input order.
+    let mut seen = std::collections::HashSet::new();
+    let text = std::fs::read_to_string(dir.path().join("words.txt")).unwrap();
+    let want: Vec<&str> = text.lines().filter(|w| seen.insert(*w)).collect();
+    let got: Vec<&str> = large.lines().skip(1).collect();
+    assert_eq!(got, want);
+    assert_eq!(files(&spill), Vec::<PathBuf>::new(), "spill files remain");
+}

@@ -3,8 +3,9 @@
 //! `.pipe`: `key_by(user) |> distinct()`; `stream!`: `key_by(|c: &Click| c.user) |>
 //! distinct()`. Records keep their schema and their event time, so a window may follow.
 //!
-//! State: the seen keys, in a segment-backed keyed table under the operator's budget (no
-//! accumulators: a key's presence is the whole state).
+//! State: the seen keys (`SeenKeys`), in a segment-backed keyed table under the operator's
+//! budget (no accumulators: a key's presence is the whole state); past the budget they go
+//! to disk in runs sorted by hash, where unseen-in-memory keys are looked up.
 
 use std::fmt;
 
@@ -83,6 +84,10 @@ impl OperatorDef for Distinct {
         Some(keyed_demand(plan, n, &self.key, 0, WEIGHT, 0))
     }
 
+    fn spill(&self, _plan: &Plan, _n: NodeIndex) -> Result<(), &'static str> {
+        Ok(())
+    }
+
     fn closures(&self) -> Vec<&RustFn> {
         self.key.closure().into_iter().collect()
     }
@@ -92,8 +97,8 @@ impl OperatorDef for Distinct {
         let memory = g.operator_memory(n);
         vec![
             (
-                quote!(#s: weir_runtime::state::KeyedTable),
-                quote!(#s: weir_runtime::state::KeyedTable::new(#memory, 0)?),
+                quote!(#s: weir_runtime::state::SeenKeys),
+                quote!(#s: weir_runtime::state::SeenKeys::new(#memory)?),
             ),
             (
                 quote!(#k: weir_runtime::layout::RecordBuilder),
@@ -109,9 +114,7 @@ impl OperatorDef for Distinct {
         quote! {
             let first = {
                 #encode
-                let mut first = false;
-                self.#s.upsert_entry(key, |_| first = true)?;
-                first
+                self.#s.first_sight(key)?
             };
             if first {
                 #rest

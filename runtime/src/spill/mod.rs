@@ -3,12 +3,14 @@
 //! is each state kind's business (`state::SpillingTable` for keyed aggregation).
 
 mod fold;
+mod key_runs;
 mod run_file;
 mod seq_merge;
 mod space;
 
 pub use fold::{partition, split_record, Fold, PARTITIONS};
-pub use run_file::{Run, RunReader, RunWriter};
+pub use key_runs::KeyRuns;
+pub use run_file::{BlockRecords, Run, RunReader, RunWriter};
 pub use seq_merge::SeqMerge;
 pub use space::SpillSpace;
 

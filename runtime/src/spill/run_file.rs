@@ -60,6 +60,23 @@ impl RunWriter {
         Ok(())
     }
 
+    /// Like [`push`](Self::push), and gives the file offset of the block the record opens,
+    /// when it is the first of its block: for an index of blocks to read one at a time
+    /// ([`Run::read_block_at`]).
+    pub fn push_indexed(&mut self, parts: &[&[u8]]) -> Result<Option<u64>, JobError> {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        let full = self.block.len() > BLOCK_HEADER && self.block.len() + 4 + len > self.block_size;
+        let opens = full || self.block.len() == BLOCK_HEADER;
+        // A full block is written out by `push`, before the record: its block starts after.
+        let at = if full {
+            self.bytes + self.block.len() as u64
+        } else {
+            self.bytes
+        };
+        self.push(parts)?;
+        Ok(opens.then_some(at))
+    }
+
     /// Records pushed so far.
     pub fn records(&self) -> u64 {
         self.records
@@ -111,6 +128,47 @@ impl Run {
         self.records
     }
 
+    /// Reads the block at file offset `at` (as [`RunWriter::push_indexed`] gave it) into
+    /// `block`, verified, and gives its records.
+    pub fn read_block_at<'b>(
+        &self,
+        at: u64,
+        block: &'b mut Vec<u8>,
+    ) -> Result<BlockRecords<'b>, JobError> {
+        use std::os::unix::fs::FileExt;
+        let corrupt = |problem| {
+            let (operator, location) = self.mem.operator();
+            JobError::SpillCorrupt {
+                operator: operator.to_string(),
+                location: location.to_string(),
+                path: self.path.display().to_string(),
+                block: at,
+                problem,
+            }
+        };
+        let mut header = [0u8; BLOCK_HEADER];
+        let read = |buf: &mut [u8], offset| match self.file.read_exact_at(buf, offset) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                Err(corrupt("the file ends early"))
+            }
+            Err(e) => Err(self.mem.spill_error(e)),
+        };
+        read(&mut header, at)?;
+        let len = u32::from_le_bytes(header[..4].try_into().expect("four bytes")) as usize;
+        let crc = u32::from_le_bytes(header[4..].try_into().expect("four bytes"));
+        if at + (BLOCK_HEADER + len) as u64 > self.bytes {
+            return Err(corrupt("a block length past the end of the file"));
+        }
+        block.resize(len, 0);
+        read(block, at + BLOCK_HEADER as u64)?;
+        if crc32fast::hash(block) != crc {
+            return Err(corrupt("checksum mismatch"));
+        }
+        self.mem.note_read_back((BLOCK_HEADER + len) as u64);
+        Ok(BlockRecords { block, pos: 0 })
+    }
+
     /// Reads the run from its start.
     pub fn read(mut self) -> Result<RunReader, JobError> {
         self.file
@@ -130,6 +188,27 @@ impl Run {
 impl Drop for Run {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// The records of one block read by [`Run::read_block_at`].
+#[derive(Debug)]
+pub struct BlockRecords<'b> {
+    block: &'b [u8],
+    pos: usize,
+}
+
+impl<'b> Iterator for BlockRecords<'b> {
+    type Item = &'b [u8];
+
+    fn next(&mut self) -> Option<&'b [u8]> {
+        let len = self.block.get(self.pos..self.pos + 4)?;
+        let len = u32::from_le_bytes(len.try_into().expect("four bytes")) as usize;
+        let start = self.pos + 4;
+        // A block that passed its checksum was written whole.
+        let record = self.block.get(start..start + len)?;
+        self.pos = start + len;
+        Some(record)
     }
 }
 

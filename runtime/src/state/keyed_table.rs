@@ -12,6 +12,8 @@ const HEADER: usize = 16;
 const ADDR_BITS: u32 = 48;
 const ADDR_MASK: u64 = (1 << ADDR_BITS) - 1;
 
+mod by_hash;
+
 /// A hash table from keys (records in the binary layout, compared as bytes) to fixed-size
 /// accumulator blocks, with every byte in pages of the operator's [`OperatorMemory`].
 ///
