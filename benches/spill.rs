@@ -12,73 +12,24 @@
 
 mod common;
 
-use std::collections::HashMap;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
+use common::corpus::{read_counts, Corpus};
 use common::{build_example, build_weir, data_dir, measure, root};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Zipf};
 
 /// Words in the vocabulary: with Zipf s = 1 over 170M drawn words, nearly all of them
 /// appear, so the aggregate holds well over 2 million keys.
 const VOCABULARY: usize = 3_000_000;
 
-/// Writes the corpus once per size: words of 3 to 12 letters drawn Zipf-like from the
-/// vocabulary, twelve to a line, from a fixed seed.
-fn corpus(megabytes: u64) -> PathBuf {
-    let path = data_dir().join(format!("spill-corpus-{megabytes}mb.txt"));
-    if path.exists() {
-        return path;
-    }
-    let mut rng = ChaCha8Rng::seed_from_u64(0x5350_494c);
-    let vocabulary: Vec<String> = (0..VOCABULARY)
-        .map(|_| {
-            let len = rng.random_range(3..=12);
-            (0..len)
-                .map(|_| rng.random_range(b'a'..=b'z') as char)
-                .collect()
-        })
-        .collect();
-    let zipf = Zipf::new(VOCABULARY as f64, 1.0).unwrap();
-    let tmp = path.with_extension("partial");
-    let mut out = BufWriter::new(std::fs::File::create(&tmp).unwrap());
-    let target = megabytes << 20;
-    let mut written = 0u64;
-    while written < target {
-        for i in 0..12 {
-            let w = &vocabulary[zipf.sample(&mut rng) as usize - 1];
-            if i > 0 {
-                out.write_all(b" ").unwrap();
-            }
-            out.write_all(w.as_bytes()).unwrap();
-            written += w.len() as u64 + 1;
-        }
-        out.write_all(b"\n").unwrap();
-    }
-    out.flush().unwrap();
-    std::fs::rename(&tmp, &path).unwrap();
-    drop(vocabulary);
-    // A child's peak RSS starts from its parent's at fork and survives exec: give the
-    // vocabulary's pages back, so the runs below are not charged for them.
-    // SAFETY: malloc_trim only returns free heap memory to the system.
-    unsafe { libc::malloc_trim(0) };
-    path
-}
-
-fn read_counts(path: &Path) -> HashMap<String, u64> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(|l| {
-            let (w, c) = l.rsplit_once(',').unwrap();
-            (w.to_string(), c.parse().unwrap())
-        })
-        .collect()
-}
+/// Words of 3 to 12 letters drawn Zipf-like (s = 1.0) from the vocabulary.
+const WORDS: Corpus = Corpus {
+    name: "spill-corpus",
+    vocabulary: VOCABULARY,
+    letters: 3..=12,
+    capitalised: None,
+    seed: 0x5350_494c,
+};
 
 fn main() {
     if std::env::args().any(|a| a == "--list") {
@@ -88,7 +39,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1024);
-    let input = corpus(megabytes);
+    let input = WORDS.file(megabytes);
     let size = std::fs::metadata(&input).unwrap().len();
     println!(
         "corpus: {} ({:.1} MB, vocabulary {VOCABULARY}, Zipf s=1)",

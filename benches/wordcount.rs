@@ -10,72 +10,24 @@
 
 mod common;
 
-use std::collections::HashMap;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
+use common::corpus::{read_counts, Corpus};
 use common::{build_example, build_weir, data_dir, race, root};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Zipf};
 
 const VOCABULARY: usize = 100_000;
 const RUNS: usize = 5;
 
-/// Writes the corpus once per size: words drawn Zipf-like (s = 1.0) from a fixed
-/// vocabulary, some capitalised, twelve to a line, from a fixed seed.
-fn corpus(megabytes: u64) -> PathBuf {
-    let path = data_dir().join(format!("corpus-{megabytes}mb.txt"));
-    if path.exists() {
-        return path;
-    }
-    let mut rng = ChaCha8Rng::seed_from_u64(0x5745_4952);
-    let vocabulary: Vec<String> = (0..VOCABULARY)
-        .map(|_| {
-            let len = rng.random_range(2..=10);
-            let mut w: String = (0..len)
-                .map(|_| rng.random_range(b'a'..=b'z') as char)
-                .collect();
-            if rng.random_bool(0.1) {
-                w[..1].make_ascii_uppercase();
-            }
-            w
-        })
-        .collect();
-    let zipf = Zipf::new(VOCABULARY as f64, 1.0).unwrap();
-    let tmp = path.with_extension("partial");
-    let mut out = BufWriter::new(std::fs::File::create(&tmp).unwrap());
-    let target = megabytes << 20;
-    let mut written = 0u64;
-    while written < target {
-        for i in 0..12 {
-            let w = &vocabulary[zipf.sample(&mut rng) as usize - 1];
-            if i > 0 {
-                out.write_all(b" ").unwrap();
-            }
-            out.write_all(w.as_bytes()).unwrap();
-            written += w.len() as u64 + 1;
-        }
-        out.write_all(b"\n").unwrap();
-    }
-    out.flush().unwrap();
-    std::fs::rename(&tmp, &path).unwrap();
-    path
-}
-
-fn read_counts(path: &Path) -> HashMap<String, u64> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(|l| {
-            let (w, c) = l.rsplit_once(',').unwrap();
-            (w.to_string(), c.parse().unwrap())
-        })
-        .collect()
-}
+/// Words drawn Zipf-like (s = 1.0) from a fixed vocabulary, some capitalised.
+const WORDS: Corpus = Corpus {
+    name: "corpus",
+    vocabulary: VOCABULARY,
+    letters: 2..=10,
+    capitalised: Some(0.1),
+    seed: 0x5745_4952,
+};
 
 fn main() {
     if std::env::args().any(|a| a == "--list") {
@@ -85,7 +37,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100);
-    let input = corpus(megabytes);
+    let input = WORDS.file(megabytes);
     let size = std::fs::metadata(&input).unwrap().len();
     println!(
         "corpus: {} ({:.1} MB, vocabulary {VOCABULARY}, Zipf s=1)",

@@ -30,6 +30,42 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     all
 }
 
+/// Runs `bin` in `dir` under `memory`, spilling into `spill`, with sink `out` written to
+/// `dir/out_file`: the output's bytes and how many times the job spilled.
+fn run_spilling(
+    bin: &Path,
+    dir: &Path,
+    spill: &Path,
+    memory: &str,
+    out_file: &str,
+) -> (Vec<u8>, u64) {
+    let out_path = dir.join(out_file);
+    let output = Command::new(bin)
+        .args([
+            "--memory",
+            memory,
+            "--stats-json",
+            "stats.json",
+            "--spill-dir",
+        ])
+        .arg(spill)
+        .arg("--output")
+        .arg(format!("out={}", out_path.display()))
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{} under {memory}: {}",
+        bin.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("stats.json")).unwrap()).unwrap();
+    let spills = report["operators"][0]["spill_runs"].as_u64().unwrap();
+    (std::fs::read(out_path).unwrap(), spills)
+}
+
 #[test]
 fn wordcount_spilling_under_1mb_writes_what_64mb_writes_byte_for_byte() {
     let bin = build(Path::new("dsl-examples/wordcount.pipe"));
@@ -211,7 +247,6 @@ fn tumbling_and_sliding_windows_spilling_write_what_they_write_in_memory() {
     std::fs::write(dir.path().join("events.csv"), events(400_000, 20_000)).unwrap();
     let spill = dir.path().join("spill");
     std::fs::create_dir(&spill).unwrap();
-    let spill_arg = spill.display().to_string();
     // With allowed lateness a fired window comes back into memory until its lateness
     // passes, so that budget must hold one window's keys (20,000 here, about 1 MB).
     for (name, window, memory) in [
@@ -231,38 +266,8 @@ fn tumbling_and_sliding_windows_spilling_write_what_they_write_in_memory() {
         )
         .unwrap();
         let bin = build(&pipe);
-        let run_with = |memory: &str, out: &str| {
-            let out_path = dir.path().join(out);
-            let output = Command::new(&bin)
-                .args([
-                    "--memory",
-                    memory,
-                    "--spill-dir",
-                    &spill_arg,
-                    "--stats-json",
-                    "stats.json",
-                ])
-                .arg("--output")
-                .arg(format!("out={}", out_path.display()))
-                .current_dir(dir.path())
-                .output()
-                .unwrap();
-            assert!(
-                output.status.success(),
-                "{name} under {memory}: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            let report: serde_json::Value = serde_json::from_str(
-                &std::fs::read_to_string(dir.path().join("stats.json")).unwrap(),
-            )
-            .unwrap();
-            (
-                std::fs::read(out_path).unwrap(),
-                report["operators"][0]["spill_runs"].as_u64().unwrap(),
-            )
-        };
-        let (large, large_spills) = run_with("256MB", "large.csv");
-        let (small, small_spills) = run_with(memory, "small.csv");
+        let (large, large_spills) = run_spilling(&bin, dir.path(), &spill, "256MB", "large.csv");
+        let (small, small_spills) = run_spilling(&bin, dir.path(), &spill, memory, "small.csv");
         assert_eq!(large_spills, 0, "{name}");
         assert!(small_spills > 3, "{name} spilled {small_spills} times");
         assert!(small == large, "{name}: the spilled run's output differs");
@@ -284,35 +289,9 @@ fn distinct_spilling_under_256kb_writes_what_it_writes_in_memory() {
     let bin = build(&pipe);
     let spill = dir.path().join("spill");
     std::fs::create_dir(&spill).unwrap();
-    let run_with = |memory: &str, out: &str| {
-        let out_path = dir.path().join(out);
-        let output = Command::new(&bin)
-            .args([
-                "--memory",
-                memory,
-                "--stats-json",
-                "stats.json",
-                "--spill-dir",
-            ])
-            .arg(&spill)
-            .arg("--output")
-            .arg(format!("out={}", out_path.display()))
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let report: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.path().join("stats.json")).unwrap())
-                .unwrap();
-        let spills = report["operators"][0]["spill_runs"].as_u64().unwrap();
-        (std::fs::read_to_string(out_path).unwrap(), spills)
-    };
-    let (large, no_spills) = run_with("64MB", "large.csv");
-    let (small, spills) = run_with("256KB", "small.csv");
+    let (large, no_spills) = run_spilling(&bin, dir.path(), &spill, "64MB", "large.csv");
+    let (small, spills) = run_spilling(&bin, dir.path(), &spill, "256KB", "small.csv");
+
     assert_eq!(no_spills, 0);
     assert!(spills > 5, "spilled {spills} times");
     assert!(small == large, "the spilled run's output differs");
@@ -320,6 +299,7 @@ fn distinct_spilling_under_256kb_writes_what_it_writes_in_memory() {
     let mut seen = std::collections::HashSet::new();
     let text = std::fs::read_to_string(dir.path().join("words.txt")).unwrap();
     let want: Vec<&str> = text.lines().filter(|w| seen.insert(*w)).collect();
+    let large = String::from_utf8(large).unwrap();
     let got: Vec<&str> = large.lines().skip(1).collect();
     assert_eq!(got, want);
     assert_eq!(files(&spill), Vec::<PathBuf>::new(), "spill files remain");
