@@ -128,10 +128,12 @@ fn closures_borrow_the_programs_locals_and_for_each_receives_every_result() {
 fn an_aggregate_past_its_budget_spills_and_gives_the_same_rows() {
     let keys: Vec<u64> = (0..300_000).map(|i| (i * 7919) % 100_003).collect();
     let spill = tempfile::tempdir().unwrap();
+    // The sum's value type is inferred from the closure: rustc tells weir it is an
+    // integer, so its partial sums merge exactly and the state may spill.
     let small = weir::stream! {
         source iter(keys.clone())
         |> key_by(|k: &u64| *k)
-        |> aggregate(count())
+        |> aggregate(count(), sum(|k: &u64| *k % 7))
         |> collect()
     }
     .run_with(
@@ -140,15 +142,16 @@ fn an_aggregate_past_its_budget_spills_and_gives_the_same_rows() {
             .spill_dir(spill.path()),
     )
     .unwrap();
-    // The reference: counts in first-seen order.
-    let mut want: Vec<(u64, u64)> = Vec::new();
+    // The reference: counts and sums in first-seen order.
+    let mut want: Vec<(u64, u64, u64)> = Vec::new();
     let mut at = std::collections::HashMap::new();
     for &k in &keys {
         let i = *at.entry(k).or_insert_with(|| {
-            want.push((k, 0));
+            want.push((k, 0, 0));
             want.len() - 1
         });
         want[i].1 += 1;
+        want[i].2 += k % 7;
     }
     assert_eq!(small, want);
     assert_eq!(

@@ -38,35 +38,75 @@ fn value_type(g: &Gen<'_>, code: &Code) -> TokenStream {
     }
 }
 
+/// Why partial results of a floating-point sum do not merge exactly.
+const FLOAT_SUM: &str =
+    "partial sums of floating-point values added in another order can differ in their last bits";
+/// Why a floating-point min or max does not.
+const FLOAT_MIN_MAX: &str =
+    "the min or max of floating-point values can be 0.0 or -0.0 depending on the order values arrive in";
+
 /// Whether the accumulators of `aggregates` merge exactly: folding two partial results
 /// together gives what folding the records one by one gives, bit for bit, so state that
 /// spilled in parts comes back to the same result. `Err` says which one does not, and why.
+/// A closure's inferred value type counts as exact here; [`spill_support`] has rustc check
+/// it.
 pub(crate) fn exact_merge(aggregates: &[AggregateField]) -> Result<(), &'static str> {
     for a in aggregates {
         if a.func == AggFunc::Reduce {
             return Err("a `reduce` is applied record by record, and merging partial results gives the same answer only for an associative function, which weir cannot check");
         }
-        if !matches!(
-            a.func,
-            AggFunc::Sum | AggFunc::Avg | AggFunc::Min | AggFunc::Max
-        ) {
-            continue;
-        }
         let float = match &a.arg {
-            None => false,
             Some(Code::Expr(e)) => e.ty == Type::F64,
-            Some(Code::Rust(r)) => match &r.output {
-                RustType::Path(p) => p == "f64" || p == "f32",
-                _ => return Err("an aggregate's value type is inferred from a closure, so weir cannot tell whether its partial results merge exactly; give the closure an integer return type"),
-            },
+            Some(Code::Rust(r)) => {
+                matches!(&r.output, RustType::Path(p) if p == "f64" || p == "f32")
+            }
+            None => false,
         };
         match a.func {
-            AggFunc::Sum | AggFunc::Avg if float => return Err("partial sums of floating-point values added in another order can differ in their last bits"),
-            AggFunc::Min | AggFunc::Max if float => return Err("the min or max of floating-point values can be 0.0 or -0.0 depending on the order values arrive in"),
+            AggFunc::Sum | AggFunc::Avg if float => return Err(FLOAT_SUM),
+            AggFunc::Min | AggFunc::Max if float => return Err(FLOAT_MIN_MAX),
             _ => {}
         }
     }
     Ok(())
+}
+
+/// The `SpillSupport` of a keyed operator over `aggregates`: their merge code, or why
+/// they cannot spill. A closure's value type that rustc infers is checked by rustc
+/// (`AggNumber::MERGES_EXACTLY`), so an inline integer sum spills and a float sum does not.
+pub(crate) fn spill_support(g: &Gen<'_>, aggregates: &[AggregateField]) -> TokenStream {
+    if let Err(why) = exact_merge(aggregates) {
+        return quote!(weir_runtime::spill::SpillSupport::Cannot(#why));
+    }
+    let unused = ident("unused");
+    let merge = accumulators(g, aggregates, &unused, 0).merge;
+    let inferred: Vec<TokenStream> = aggregates
+        .iter()
+        .filter(|a| {
+            matches!(
+                a.func,
+                AggFunc::Sum | AggFunc::Avg | AggFunc::Min | AggFunc::Max
+            )
+        })
+        .filter_map(|a| match &a.arg {
+            Some(c @ Code::Rust(r)) if !matches!(r.output, RustType::Path(_)) => {
+                Some(value_type(g, c))
+            }
+            _ => None,
+        })
+        .collect();
+    let merges =
+        quote!(weir_runtime::spill::SpillSupport::Merge(|into: &mut [u8], from: &[u8]| { #merge }));
+    if inferred.is_empty() {
+        return merges;
+    }
+    quote! {
+        if true #(&& <#inferred as weir_runtime::state::AggNumber>::MERGES_EXACTLY)* {
+            #merges
+        } else {
+            weir_runtime::spill::SpillSupport::Cannot(#FLOAT_SUM)
+        }
+    }
 }
 
 fn get(buf: &str, t: &TokenStream, off: usize) -> TokenStream {

@@ -17,7 +17,7 @@ use serde::Serialize;
 use weir_runtime::memory::MemoryDemand;
 
 use super::{Lower, OpInfo, OperatorDef};
-use crate::codegen::accumulators::{accumulators, exact_merge};
+use crate::codegen::accumulators::{accumulators, exact_merge, spill_support};
 use crate::codegen::keys::{encode_key, key_outputs};
 use crate::codegen::names::{node_field, node_method};
 use crate::codegen::Gen;
@@ -245,14 +245,11 @@ impl OperatorDef for Aggregate {
         let (_, acc_size) = accumulator_offsets(&self.aggregates);
         let (s, k) = (node_field(n, "state"), node_field(n, "key"));
         let memory = g.operator_memory(n);
-        let cannot_spill = match exact_merge(&self.aggregates) {
-            Ok(()) => quote!(::core::option::Option::None),
-            Err(why) => quote!(::core::option::Option::Some(#why)),
-        };
+        let spill = spill_support(g, &self.aggregates);
         vec![
             (
                 quote!(#s: weir_runtime::state::SpillingTable),
-                quote!(#s: weir_runtime::state::SpillingTable::new(#memory, #acc_size, #cannot_spill)?),
+                quote!(#s: weir_runtime::state::SpillingTable::new(#memory, #acc_size, #spill)?),
             ),
             (
                 quote!(#k: weir_runtime::layout::RecordBuilder),
@@ -278,9 +275,7 @@ impl OperatorDef for Aggregate {
         let out = g.var(n);
         let mut values = key_outputs(g, n, &self.key);
         let unused = crate::codegen::names::ident("unused");
-        let code = accumulators(g, &self.aggregates, &unused, 0);
-        let merge = &code.merge;
-        values.extend(code.outputs);
+        values.extend(accumulators(g, &self.aggregates, &unused, 0).outputs);
         let record = g.result_record(n, values);
         let rest = g.emit(n, 0, &out);
         let method = node_method(n, "finish");
@@ -292,7 +287,7 @@ impl OperatorDef for Aggregate {
         quote! {
             #[doc = #doc]
             fn #method(&mut self) -> ::core::result::Result<(), weir_runtime::JobError> {
-                let mut drained = self.#s.finish(&mut |into: &mut [u8], from: &[u8]| { #merge })?;
+                let mut drained = self.#s.finish()?;
                 while let ::core::option::Option::Some((key, acc)) = drained.next()? {
                     let k = weir_runtime::layout::RecordView::new(key);
                     let ts = i64::MIN;

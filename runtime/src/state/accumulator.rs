@@ -101,6 +101,10 @@ pub trait AggNumber: AccWord {
     const LOWEST: Self;
     /// Where `sum` starts.
     const ZERO: Self;
+    /// Whether partial results (sums, mins, maxes) merged in any grouping give exactly
+    /// what folding values one by one gives: true for integers, false for floats. State
+    /// that spills in parts needs it.
+    const MERGES_EXACTLY: bool;
     /// `self + other`; integers wrap, as in Java and so in Flink.
     fn plus(self, other: Self) -> Self;
     /// The smaller value.
@@ -147,6 +151,7 @@ macro_rules! int_number {
             const HIGHEST: Self = <$t>::MAX;
             const LOWEST: Self = <$t>::MIN;
             const ZERO: Self = 0;
+            const MERGES_EXACTLY: bool = true;
             #[inline]
             fn plus(self, other: Self) -> Self {
                 self.wrapping_add(other)
@@ -186,6 +191,7 @@ impl AggNumber for f64 {
     const HIGHEST: Self = f64::INFINITY;
     const LOWEST: Self = f64::NEG_INFINITY;
     const ZERO: Self = 0.0;
+    const MERGES_EXACTLY: bool = false;
     #[inline]
     fn plus(self, other: Self) -> Self {
         self + other

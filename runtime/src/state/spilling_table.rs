@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use super::keyed_table::{KeyedTable, KeyedTableDrain};
 use crate::memory::OperatorMemory;
-use crate::spill::{partition, Fold, RunWriter, SeqMerge, PARTITIONS};
+use crate::spill::{partition, Fold, RunWriter, SeqMerge, SpillSupport, PARTITIONS};
 use crate::JobError;
 
 /// Keyed accumulators that spill to disk when the operator's budget is spent.
@@ -29,33 +29,33 @@ use crate::JobError;
 ///
 /// Merging partial results must give what folding records one by one gives, so an
 /// operator whose accumulators do not merge exactly (a floating-point sum, a `reduce` that
-/// need not be associative) is made with a reason it cannot spill, and keeps the budget
-/// error instead.
+/// need not be associative) is made with [`SpillSupport::Cannot`] and a reason, and keeps
+/// the budget error instead.
 #[derive(Debug)]
 pub struct SpillingTable {
     table: KeyedTable,
     mem: OperatorMemory,
     acc_size: usize,
-    /// Why this operator may not spill, if it may not.
-    cannot_spill: Option<&'static str>,
+    /// Whether and how the operator's partial results merge.
+    spill: SpillSupport,
     partitions: Vec<RunWriter>,
     /// Entries spilled so far: the next entry's `seq`.
     spilled: u64,
 }
 
 impl SpillingTable {
-    /// Empty state with `acc_size`-byte accumulators. `cannot_spill` is why the operator's
-    /// state may not go to disk (`None` when it may).
+    /// Empty state with `acc_size`-byte accumulators; `spill` says whether and how the
+    /// operator's state may go to disk.
     pub fn new(
         mem: OperatorMemory,
         acc_size: usize,
-        cannot_spill: Option<&'static str>,
+        spill: SpillSupport,
     ) -> Result<Self, JobError> {
         Ok(SpillingTable {
             table: KeyedTable::new(mem.clone(), acc_size)?,
             acc_size: acc_size.next_multiple_of(8),
             mem,
-            cannot_spill,
+            spill,
             partitions: Vec::new(),
             spilled: 0,
         })
@@ -79,12 +79,8 @@ impl SpillingTable {
         Ok(self.table.acc_at_mut(addr))
     }
 
-    /// End of input: the keys and their accumulators in first-seen order. `merge(into,
-    /// from)` folds the accumulators `from` (later records) into `into`.
-    pub fn finish(
-        &mut self,
-        merge: &mut dyn FnMut(&mut [u8], &[u8]),
-    ) -> Result<AggregateOutput, JobError> {
+    /// End of input: the keys and their accumulators in first-seen order.
+    pub fn finish(&mut self) -> Result<AggregateOutput, JobError> {
         if self.partitions.is_empty() {
             return Ok(AggregateOutput::Memory(self.table.drain()));
         }
@@ -92,7 +88,11 @@ impl SpillingTable {
         self.table.shrink();
         let started = Instant::now();
         let partitions = std::mem::take(&mut self.partitions);
-        let mut fold = Fold::new(&self.mem, self.acc_size, merge);
+        let SpillSupport::Merge(merge) = self.spill else {
+            unreachable!("an operator that cannot spill has no partitions");
+        };
+        let mut merge = merge;
+        let mut fold = Fold::new(&self.mem, self.acc_size, &mut merge);
         let mut merged = Vec::with_capacity(partitions.len());
         for p in partitions {
             merged.push(fold.fold(vec![p.finish()?], 0)?);
@@ -117,9 +117,9 @@ impl SpillingTable {
         match e {
             JobError::MemoryBudget { .. } if self.table.is_empty() => Err(e),
             JobError::MemoryBudget { .. } if !self.mem.can_spill() => Err(e),
-            JobError::MemoryBudget { .. } => match self.cannot_spill {
-                Some(why) => Err(e.unspillable(why)),
-                None => self.spill(),
+            JobError::MemoryBudget { .. } => match self.spill {
+                SpillSupport::Cannot(why) => Err(e.unspillable(why)),
+                SpillSupport::Merge(_) => self.spill(),
             },
             e => Err(e),
         }

@@ -31,7 +31,7 @@ use weir_runtime::memory::MemoryDemand;
 
 use super::aggregate::{check_keyed, keyed_closures, keyed_demand};
 use super::{Lower, OpInfo, OperatorDef};
-use crate::codegen::accumulators::{accumulators, exact_merge};
+use crate::codegen::accumulators::{accumulators, exact_merge, spill_support};
 use crate::codegen::keys::{encode_key, key_outputs, key_width};
 use crate::codegen::names::{ident, node_field, node_method};
 use crate::codegen::Gen;
@@ -322,14 +322,7 @@ fn state_fields(w: &Window, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, Toke
         WindowKind::Tumbling { size, .. } | WindowKind::Sliding { size, .. } => {
             let lateness = w.lateness;
             let width = key_width(g, n, &w.key);
-            let spill = match exact_merge(&w.aggregates) {
-                Ok(()) => {
-                    let unused = ident("unused");
-                    let merge = accumulators(g, &w.aggregates, &unused, 0).merge;
-                    quote!(weir_runtime::spill::SpillSupport::Merge(|into: &mut [u8], from: &[u8]| { #merge }))
-                }
-                Err(why) => quote!(weir_runtime::spill::SpillSupport::Cannot(#why)),
-            };
+            let spill = spill_support(g, &w.aggregates);
             (
                 quote!(weir_runtime::state::FixedWindows),
                 quote!(weir_runtime::state::FixedWindows::new(#memory, #size, #acc_size, #lateness, #width, #spill)?),

@@ -1,6 +1,6 @@
 use super::*;
 use crate::memory::SegmentPool;
-use crate::spill::SpillSpace;
+use crate::spill::{SpillSpace, SpillSupport};
 use crate::state::{acc_get, acc_set};
 use proptest::prelude::*;
 
@@ -14,7 +14,7 @@ fn table(pages: u64, page_size: usize, dir: Option<&std::path::Path>) -> Spillin
     if let Some(dir) = dir {
         mem = mem.with_spill(SpillSpace::new(Some(dir.to_path_buf()), "t"));
     }
-    SpillingTable::new(mem, 24, None).unwrap()
+    SpillingTable::new(mem, 24, SpillSupport::Merge(merge)).unwrap()
 }
 
 /// Accumulators: count, sum and the first value (a `first` in arrival order).
@@ -36,7 +36,7 @@ fn merge(into: &mut [u8], from: &[u8]) {
 }
 
 fn results(t: &mut SpillingTable) -> Rows {
-    let mut out = t.finish(&mut merge).unwrap();
+    let mut out = t.finish().unwrap();
     let mut rows = Vec::new();
     while let Some((key, acc)) = out.next().unwrap() {
         rows.push((
@@ -97,7 +97,7 @@ fn small_budgets_spill_and_split_partitions() {
     let mem = pool
         .operator("aggregate", "t.pipe:4:6", 8)
         .with_spill(SpillSpace::new(Some(dir.path().to_path_buf()), "t"));
-    let mut t = SpillingTable::new(mem, 24, None).unwrap();
+    let mut t = SpillingTable::new(mem, 24, SpillSupport::Merge(merge)).unwrap();
     let records: Vec<(String, i64)> = (0..20_000i64)
         .map(|i| (format!("k{}", (i * 7919) % 3001), i % 17))
         .collect();
@@ -151,7 +151,7 @@ fn without_a_spill_space_or_with_a_reason_the_budget_error_stands() {
         .operator("aggregate", "t.pipe:4:6", 8)
         .with_spill(SpillSpace::new(Some(dir.path().to_path_buf()), "t"));
     let why = "a sum of f64 values depends on the order it is added in";
-    let mut t = SpillingTable::new(mem, 24, Some(why)).unwrap();
+    let mut t = SpillingTable::new(mem, 24, SpillSupport::Cannot(why)).unwrap();
     let err = (0..10_000)
         .find_map(|i| add(&mut t, &format!("key{i}"), 1).err())
         .expect("the budget runs out");
