@@ -1,7 +1,7 @@
-//! Keys on disk that are looked up one at a time: runs of keys sorted by hash, each with a
-//! sparse index of its blocks, newest first, merged into one when they grow many (a small
-//! log-structured merge tree). For state whose every record asks "was this key seen?",
-//! such as `distinct`'s.
+//! Keys on disk, each with a value, looked up one at a time: runs of keys sorted by hash,
+//! each with a sparse index of its blocks, searched newest first and merged into one when
+//! they grow many (a small log-structured merge tree). For state whose records each ask
+//! for their key's state: `distinct`'s seen keys (no value), a count window's groups.
 
 use super::{Run, RunReader, RunWriter};
 use crate::memory::OperatorMemory;
@@ -10,8 +10,8 @@ use crate::JobError;
 /// Runs kept before they are merged into one: a lookup reads at most one block per run.
 const MAX_RUNS: usize = 8;
 
-/// One run of `[hash: u64 LE][key]` records sorted by (hash, key), and the hash each of its
-/// blocks starts with.
+/// One run of `[hash: u64 LE][key length: u32 LE][key][value]` records sorted by (hash,
+/// key), and the hash each of its blocks starts with.
 #[derive(Debug)]
 struct IndexedRun {
     run: Run,
@@ -41,14 +41,17 @@ impl KeyRuns {
         }
     }
 
-    /// Writes a new run from `fill`, which must push `(hash, key)` pairs in order of
-    /// (hash, key) to the writer it is given; runs are merged when there are too many.
+    /// Writes a new run from `fill`, which must push `(hash, key, value)` in order of
+    /// (hash, key) to the writer it is given; runs are merged when there are too many. A
+    /// key's value in a newer run replaces its value in older ones.
     pub fn add(
         &mut self,
-        fill: impl FnOnce(&mut dyn FnMut(u64, &[u8]) -> Result<(), JobError>) -> Result<(), JobError>,
+        fill: impl FnOnce(
+            &mut dyn FnMut(u64, &[u8], &[u8]) -> Result<(), JobError>,
+        ) -> Result<(), JobError>,
     ) -> Result<(), JobError> {
         let mut out = IndexedWriter::new(&self.mem)?;
-        fill(&mut |hash, key| out.push(hash, key))?;
+        fill(&mut |hash, key, value| out.push(hash, key, value))?;
         self.runs.push(out.finish()?);
         if self.runs.len() > MAX_RUNS {
             self.merge_all()?;
@@ -58,6 +61,11 @@ impl KeyRuns {
 
     /// Whether `key` (whose hash is `hash`) is in any run.
     pub fn contains(&mut self, hash: u64, key: &[u8]) -> Result<bool, JobError> {
+        Ok(self.get(hash, key)?.is_some())
+    }
+
+    /// The newest value of `key` (whose hash is `hash`), if any run holds it.
+    pub fn get(&mut self, hash: u64, key: &[u8]) -> Result<Option<&[u8]>, JobError> {
         for run in self.runs.iter().rev() {
             // The last block starting below `hash`: the key's records may begin in it.
             let first = run
@@ -68,22 +76,50 @@ impl KeyRuns {
                 if block_hash > hash {
                     break;
                 }
+                let mut found = None;
+                let mut offset = 0;
                 for record in run.run.read_block_at(at, &mut self.block)? {
-                    let (h, k) = split(record);
+                    let (h, k, v) = split(record);
                     if h > hash {
                         break;
                     }
                     if h == hash && k == key {
-                        return Ok(true);
+                        // Where the value lies in the block, to hand it out after the loop.
+                        found = Some((offset + record.len() - v.len(), v.len()));
+                        break;
                     }
+                    offset += 4 + record.len();
+                }
+                if let Some((start, len)) = found {
+                    let start = start + 4;
+                    return Ok(Some(&self.block[start..start + len]));
                 }
             }
         }
-        Ok(false)
+        Ok(None)
     }
 
-    /// Merges every run into one, dropping keys found twice (a key looked up on disk is
-    /// kept in memory again, and may be spilled again).
+    /// Calls `each(key, value)` for every key's newest value, in order of (hash, key), and
+    /// empties the store.
+    pub fn drain_newest(
+        mut self,
+        mut each: impl FnMut(&[u8], &[u8]) -> Result<(), JobError>,
+    ) -> Result<(), JobError> {
+        if self.runs.is_empty() {
+            return Ok(());
+        }
+        self.merge_all()?;
+        let run = self.runs.pop().expect("merged into one").run;
+        let mut reader = run.read()?;
+        while let Some(record) = reader.next()? {
+            let (_, key, value) = split(record);
+            each(key, value)?;
+        }
+        Ok(())
+    }
+
+    /// Merges every run into one, keeping each key's value from the newest run that has
+    /// it (a key looked up on disk is kept in memory again, and may be spilled again).
     fn merge_all(&mut self) -> Result<(), JobError> {
         let runs = std::mem::take(&mut self.runs);
         let mut readers: Vec<RunReader> = runs
@@ -95,21 +131,32 @@ impl KeyRuns {
             live.push(r.advance()?);
         }
         let mut out = IndexedWriter::new(&self.mem)?;
-        let mut last: Option<(u64, Vec<u8>)> = None;
         loop {
-            let smallest = (0..readers.len())
-                .filter(|&i| live[i])
-                .min_by(|&a, &b| split(readers[a].current()).cmp(&split(readers[b].current())));
-            let Some(i) = smallest else { break };
-            let (hash, key) = split(readers[i].current());
-            if last
-                .as_ref()
-                .is_none_or(|(h, k)| (*h, k.as_slice()) != (hash, key))
-            {
-                out.push(hash, key)?;
-                last = Some((hash, key.to_vec()));
+            // The smallest (hash, key); among equal ones the newest run, which comes last.
+            let mut best: Option<usize> = None;
+            for i in (0..readers.len()).filter(|&i| live[i]) {
+                let (h, k, _) = split(readers[i].current());
+                let better = best.is_none_or(|b| {
+                    let (bh, bk, _) = split(readers[b].current());
+                    (h, k) <= (bh, bk)
+                });
+                if better {
+                    best = Some(i);
+                }
             }
-            live[i] = readers[i].advance()?;
+            let Some(b) = best else { break };
+            let (hash, key, value) = split(readers[b].current());
+            out.push(hash, key, value)?;
+            let key = key.to_vec();
+            // Older copies of the key are passed over.
+            for i in 0..readers.len() {
+                while live[i] && {
+                    let (h, k, _) = split(readers[i].current());
+                    h == hash && k == key.as_slice()
+                } {
+                    live[i] = readers[i].advance()?;
+                }
+            }
         }
         self.runs.push(out.finish()?);
         Ok(())
@@ -130,8 +177,12 @@ impl IndexedWriter {
         })
     }
 
-    fn push(&mut self, hash: u64, key: &[u8]) -> Result<(), JobError> {
-        if let Some(at) = self.out.push_indexed(&[&hash.to_le_bytes(), key])? {
+    fn push(&mut self, hash: u64, key: &[u8], value: &[u8]) -> Result<(), JobError> {
+        let len = (key.len() as u32).to_le_bytes();
+        if let Some(at) = self
+            .out
+            .push_indexed(&[&hash.to_le_bytes(), &len, key, value])?
+        {
             self.blocks.push((hash, at));
         }
         Ok(())
@@ -145,12 +196,16 @@ impl IndexedWriter {
     }
 }
 
-/// A record's hash and key.
-fn split(record: &[u8]) -> (u64, &[u8]) {
-    let (hash, key) = record.split_at(8);
+/// A record's hash, key and value.
+fn split(record: &[u8]) -> (u64, &[u8], &[u8]) {
+    let (hash, rest) = record.split_at(8);
+    let (len, rest) = rest.split_at(4);
+    let len = u32::from_le_bytes(len.try_into().expect("four bytes")) as usize;
+    let (key, value) = rest.split_at(len);
     (
         u64::from_le_bytes(hash.try_into().expect("eight bytes")),
         key,
+        value,
     )
 }
 
@@ -181,7 +236,7 @@ mod tests {
             batch.sort();
             runs.add(|push| {
                 for (h, k) in &batch {
-                    push(*h, k)?;
+                    push(*h, k, &round.to_le_bytes())?;
                 }
                 Ok(())
             })
@@ -207,5 +262,52 @@ mod tests {
                 "key-{k} was never stored"
             );
         }
+    }
+
+    #[test]
+    fn the_newest_value_wins_in_lookups_and_in_the_merged_drain() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = SegmentPool::new(64 * 1024, 1024);
+        let mem = pool
+            .operator("window", "t.pipe:1:1", 8)
+            .with_spill(SpillSpace::new(Some(dir.path().to_path_buf()), "t"));
+        let mut runs = KeyRuns::new(mem);
+        let hash = |k: u64| k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 8;
+        let mut newest = std::collections::BTreeMap::new();
+        // Twelve rounds over overlapping key ranges: later rounds overwrite earlier ones.
+        for round in 0..12u64 {
+            let mut batch: Vec<(u64, Vec<u8>)> = (round * 50..round * 50 + 400)
+                .map(|k| (hash(k), format!("k{k}").into_bytes()))
+                .collect();
+            batch.sort();
+            runs.add(|push| {
+                for (h, k) in &batch {
+                    push(*h, k, &round.to_le_bytes())?;
+                }
+                Ok(())
+            })
+            .unwrap();
+            for (h, k) in batch {
+                newest.insert((h, k), round);
+            }
+        }
+        for ((h, k), round) in &newest {
+            let got = runs
+                .get(*h, k)
+                .unwrap()
+                .map(|v| u64::from_le_bytes(v.try_into().unwrap()));
+            assert_eq!(got, Some(*round), "{}", String::from_utf8_lossy(k));
+        }
+        let mut drained = Vec::new();
+        runs.drain_newest(|k, v| {
+            drained.push((k.to_vec(), u64::from_le_bytes(v.try_into().unwrap())));
+            Ok(())
+        })
+        .unwrap();
+        let want: Vec<(Vec<u8>, u64)> = newest.into_iter().map(|((_, k), r)| (k, r)).collect();
+        assert_eq!(
+            drained, want,
+            "each key once, newest value, in (hash, key) order"
+        );
     }
 }
