@@ -304,3 +304,33 @@ fn distinct_spilling_under_256kb_writes_what_it_writes_in_memory() {
     assert_eq!(got, want);
     assert_eq!(files(&spill), Vec::<PathBuf>::new(), "spill files remain");
 }
+
+#[test]
+fn count_windows_spilling_write_what_they_write_in_memory() {
+    let dir = temp();
+    let pipe = dir.path().join("groups.pipe");
+    std::fs::write(
+        &pipe,
+        "schema Event { ts: timestamp, key: str, value: i64 }\n\
+         source events: Event = csv(\"events.csv\");\n\
+         events |> key_by(key) |> window(count 3) |> aggregate { n: count(), total: sum(value) }\n  \
+         |> sink out = csv(\"out.csv\");\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("events.csv"), events(200_000, 40_000)).unwrap();
+    let bin = build(&pipe);
+    let spill = dir.path().join("spill");
+    std::fs::create_dir(&spill).unwrap();
+    let (large, no_spills) = run_spilling(&bin, dir.path(), &spill, "64MB", "large.csv");
+    let (small, spills) = run_spilling(&bin, dir.path(), &spill, "320KB", "small.csv");
+    assert_eq!(no_spills, 0);
+    assert!(spills > 3, "spilled {spills} times");
+    assert!(small == large, "the spilled run's output differs");
+    // 200,000 records over 40,000 keys, 5 each: one full group of 3 and a leftover of 2
+    // per key.
+    assert_eq!(
+        String::from_utf8(large).unwrap().lines().count(),
+        1 + 80_000
+    );
+    assert_eq!(files(&spill), Vec::<PathBuf>::new(), "spill files remain");
+}

@@ -2,6 +2,7 @@
 
 mod accumulator;
 mod chunk_pages;
+mod count_groups;
 mod fired_window;
 mod fixed_windows;
 mod keyed_table;
@@ -13,6 +14,7 @@ mod timer_heap;
 mod window_table;
 
 pub use accumulator::{acc_get, acc_set, AccWord, AggNumber};
+pub use count_groups::CountGroups;
 pub use fired_window::{FiredWindow, WindowOutcome, WindowSlot};
 pub use fixed_windows::FixedWindows;
 pub use keyed_table::{KeyedTable, KeyedTableDrain};

@@ -82,7 +82,10 @@ impl SpillingTable {
     /// End of input: the keys and their accumulators in first-seen order.
     pub fn finish(&mut self) -> Result<AggregateOutput, JobError> {
         if self.partitions.is_empty() {
-            return Ok(AggregateOutput::Memory(self.table.drain()));
+            return Ok(AggregateOutput::Memory {
+                drain: self.table.drain(),
+                skip: 0,
+            });
         }
         self.spill()?;
         self.table.shrink();
@@ -144,12 +147,18 @@ impl SpillingTable {
     }
 }
 
-/// A keyed aggregation's result at the end of input: each key and its accumulators, in
-/// first-seen order.
+/// A keyed state's result at the end of input (an aggregate's, a count window's groups):
+/// each key and its accumulators, in first-seen order.
 #[derive(Debug)]
 pub enum AggregateOutput {
-    /// Nothing spilled: the table's entries.
-    Memory(KeyedTableDrain),
+    /// Nothing spilled: the table's entries, whose accumulators start `skip` bytes into
+    /// each entry's block.
+    Memory {
+        /// The table's entries.
+        drain: KeyedTableDrain,
+        /// Bytes of each block before the accumulators.
+        skip: usize,
+    },
     /// Spilled: the partitions' merged runs, merged by first sighting.
     Merged {
         /// The merge of the partitions' runs.
@@ -167,7 +176,10 @@ impl AggregateOutput {
     #[allow(clippy::should_implement_trait)] // entries borrow the output
     pub fn next(&mut self) -> Result<Option<KeyAndAcc<'_>>, JobError> {
         match self {
-            AggregateOutput::Memory(drain) => Ok(drain.next_entry()),
+            AggregateOutput::Memory { drain, skip } => {
+                let skip = *skip;
+                Ok(drain.next_entry().map(|(key, acc)| (key, &acc[skip..])))
+            }
             AggregateOutput::Merged { merge, acc_size } => {
                 let acc_size = *acc_size;
                 Ok(merge.next()?.map(|record| {

@@ -1,6 +1,7 @@
 //! `window(count N)`: a key's records in groups of `N` (a global window with a count
 //! trigger). The count sits in the first accumulator word; the group fires on the record that
-//! completes it, and groups still filling at the end of input are emitted as they stand.
+//! completes it, and groups still filling at the end of input are emitted as they stand, in
+//! first-seen key order. State: `CountGroups`, which spills past its budget.
 
 use petgraph::graph::NodeIndex;
 use proc_macro2::{Ident, TokenStream};
@@ -31,8 +32,8 @@ pub(super) fn push(
     quote! {
         #args
         #encode
-        let addr = self.#s.upsert_entry(key, |acc| { weir_runtime::state::acc_set(acc, 0, 0u64); #init })?;
-        let acc = self.#s.acc_at_mut(addr);
+        let addr = self.#s.group(key, |acc| { weir_runtime::state::acc_set(acc, 0, 0u64); #init })?;
+        let acc = self.#s.block_mut(addr);
         #update
         let count = weir_runtime::state::acc_get::<u64>(acc, 0) + 1;
         weir_runtime::state::acc_set(acc, 0, count);
@@ -41,8 +42,8 @@ pub(super) fn push(
         scratch.clear();
         scratch.extend_from_slice(self.#s.key_at(addr));
         let key_len = scratch.len();
-        scratch.extend_from_slice(self.#s.acc_at(addr));
-        let acc = self.#s.acc_at_mut(addr);
+        scratch.extend_from_slice(self.#s.block(addr));
+        let acc = self.#s.block_mut(addr);
         weir_runtime::state::acc_set(acc, 0, 0u64);
         #init
         let emitted = self.#emit(0, 0, key_len, &scratch);
@@ -61,9 +62,9 @@ pub(super) fn flush(n: NodeIndex) -> TokenStream {
         ..
     } = Names::of(n);
     quote! {
-        let drained = self.#s.drain();
+        let mut drained = self.#s.finish()?;
         let mut scratch = ::std::mem::take(&mut self.#scratch);
-        for (key, acc) in drained.iter() {
+        while let ::core::option::Option::Some((key, acc)) = drained.next()? {
             if weir_runtime::state::acc_get::<u64>(acc, 0) > 0 {
                 scratch.clear();
                 scratch.extend_from_slice(key);

@@ -225,7 +225,8 @@ impl OperatorDef for Window {
         match self.window {
             WindowKind::Tumbling { .. } | WindowKind::Sliding { .. } => exact_merge(&self.aggregates),
             WindowKind::Session { .. } => Err("spilling session windows is not built yet (issue 10): a record may merge into any open session of its key"),
-            WindowKind::Count { .. } => Err("spilling count windows is not built yet (issue 10)"),
+            // A group is moved to disk and back whole, never merged.
+            WindowKind::Count { .. } => Ok(()),
         }
     }
 
@@ -315,8 +316,8 @@ fn state_fields(w: &Window, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, Toke
         WindowKind::Count { .. } => {
             let size = COUNT_WORD + acc_size;
             (
-                quote!(weir_runtime::state::KeyedTable),
-                quote!(weir_runtime::state::KeyedTable::new(#memory, #size)?),
+                quote!(weir_runtime::state::CountGroups),
+                quote!(weir_runtime::state::CountGroups::new(#memory, #size)?),
             )
         }
         WindowKind::Tumbling { size, .. } | WindowKind::Sliding { size, .. } => {

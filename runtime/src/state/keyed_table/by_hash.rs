@@ -1,6 +1,7 @@
-//! A keyed table's entries in hash order, for state that goes to disk as runs sorted by
-//! hash and is looked up there by hash. Sorted in place in the table's own index pages
-//! (a heapsort of the slots), so spilling takes no memory beyond the budget.
+//! A keyed table's entries in a chosen order: by hash, for state that goes to disk as runs
+//! looked up by hash, or by anything else the caller compares (a sequence number in the
+//! accumulators). Sorted in place in the table's own index pages (a heapsort of the
+//! slots), so it takes no memory beyond the budget.
 
 use std::cmp::Ordering;
 
@@ -17,6 +18,33 @@ impl KeyedTable {
     /// then empties the table, giving its data pages back.
     pub fn drain_by_hash(
         &mut self,
+        each: impl FnMut(u64, &[u8], &[u8]) -> Result<(), JobError>,
+    ) -> Result<(), JobError> {
+        self.drain_sorted(
+            |t, a, b| {
+                t.entry_hash(a)
+                    .cmp(&t.entry_hash(b))
+                    .then_with(|| t.entry_key(a).cmp(t.entry_key(b)))
+            },
+            each,
+        )
+    }
+
+    /// Calls `each(hash, key, accumulators)` for every entry in the order of
+    /// `accumulators`, compared by `order`, then empties the table.
+    pub fn drain_by_accumulators(
+        &mut self,
+        order: impl Fn(&[u8], &[u8]) -> Ordering,
+        each: impl FnMut(u64, &[u8], &[u8]) -> Result<(), JobError>,
+    ) -> Result<(), JobError> {
+        self.drain_sorted(|t, a, b| order(t.acc_at(a), t.acc_at(b)), each)
+    }
+
+    /// Sorts the entries by `order` (over entry addresses), hands them to `each`, then
+    /// empties the table.
+    fn drain_sorted(
+        &mut self,
+        order: impl Fn(&Self, u64, u64) -> Ordering,
         mut each: impl FnMut(u64, &[u8], &[u8]) -> Result<(), JobError>,
     ) -> Result<(), JobError> {
         // Gather the live slots at the front of the index.
@@ -32,11 +60,11 @@ impl KeyedTable {
         debug_assert_eq!(len, self.len);
         // Heapsort: a max-heap of slots by (hash, key), then the largest moved to the end.
         for root in (0..len / 2).rev() {
-            self.sift_down(root, len);
+            self.sift_down(root, len, &order);
         }
         for end in (1..len).rev() {
             self.swap_slots(0, end);
-            self.sift_down(0, end);
+            self.sift_down(0, end, &order);
         }
         let mut result = Ok(());
         for i in 0..len {
@@ -55,11 +83,19 @@ impl KeyedTable {
         result
     }
 
-    fn sift_down(&mut self, mut root: usize, len: usize) {
+    fn sift_down(
+        &mut self,
+        mut root: usize,
+        len: usize,
+        order: &impl Fn(&Self, u64, u64) -> Ordering,
+    ) {
+        let addr = |t: &Self, i: usize| (t.slot(i) & ADDR_MASK) - 1;
         loop {
             let mut largest = root;
             for child in [2 * root + 1, 2 * root + 2] {
-                if child < len && self.compare_slots(child, largest) == Ordering::Greater {
+                if child < len
+                    && order(self, addr(self, child), addr(self, largest)) == Ordering::Greater
+                {
                     largest = child;
                 }
             }
@@ -69,16 +105,6 @@ impl KeyedTable {
             self.swap_slots(root, largest);
             root = largest;
         }
-    }
-
-    fn compare_slots(&self, a: usize, b: usize) -> Ordering {
-        let (a, b) = (
-            (self.slot(a) & ADDR_MASK) - 1,
-            (self.slot(b) & ADDR_MASK) - 1,
-        );
-        self.entry_hash(a)
-            .cmp(&self.entry_hash(b))
-            .then_with(|| self.entry_key(a).cmp(self.entry_key(b)))
     }
 
     fn swap_slots(&mut self, a: usize, b: usize) {

@@ -1,0 +1,204 @@
+//! The state of a count window (`window(count N)`): each key's group filling up, in a
+//! [`KeyedTable`] while the keys fit the operator's budget; past it, on disk ([`KeyRuns`]),
+//! where a key not in memory is looked up and brought back.
+
+use std::time::Instant;
+
+use super::keyed_table::KeyedTable;
+use super::spilling_table::AggregateOutput;
+use crate::memory::OperatorMemory;
+use crate::spill::{KeyRuns, Run, RunWriter, SeqMerge};
+use crate::JobError;
+
+/// Bytes before a group's block: the sequence number of its key's first record.
+const SEQ: usize = 8;
+
+/// Each key's current group of a count window.
+///
+/// A group is a block the generated code fills (its count first, then the accumulators); it
+/// stays with its key when it fires and restarts, so a key keeps the sequence number of
+/// its first record for good. When the table's pages run out, every key goes to disk with
+/// its block, in hash order, and the table starts empty; a key not in memory is looked up
+/// there, newest copy first, and brought back. A group's block is moved, never merged, so
+/// any accumulator spills. At the end the groups still filling come out in the order their
+/// keys were first seen, as from an unspilled table.
+#[derive(Debug)]
+pub struct CountGroups {
+    table: KeyedTable,
+    mem: OperatorMemory,
+    block_size: usize,
+    disk: Option<KeyRuns>,
+    next_seq: u64,
+}
+
+impl CountGroups {
+    /// No group yet; each group's block is `block_size` bytes. Takes its first page at
+    /// once, so a budget too small for any state fails at start.
+    pub fn new(mem: OperatorMemory, block_size: usize) -> Result<Self, JobError> {
+        let block_size = block_size.next_multiple_of(8);
+        Ok(CountGroups {
+            table: KeyedTable::new(mem.clone(), SEQ + block_size)?,
+            mem,
+            block_size,
+            disk: None,
+            next_seq: 0,
+        })
+    }
+
+    /// The group of `key` (an address for [`block_mut`](Self::block_mut)), from disk if it
+    /// went there, or new with a block prepared by `init`.
+    #[inline]
+    pub fn group(&mut self, key: &[u8], mut init: impl FnMut(&mut [u8])) -> Result<u64, JobError> {
+        let seq = self.next_seq.to_le_bytes();
+        let mut fresh = false;
+        let mut make = |block: &mut [u8]| {
+            fresh = true;
+            block[..SEQ].copy_from_slice(&seq);
+            init(&mut block[SEQ..]);
+        };
+        let addr = match self.table.upsert_entry(key, &mut make) {
+            Ok(addr) => addr,
+            Err(e) => {
+                self.spill_for(e)?;
+                self.table.upsert_entry(key, &mut make)?
+            }
+        };
+        if fresh {
+            self.next_seq += 1;
+            if let Some(disk) = &mut self.disk {
+                if let Some(stored) = disk.get(self.table.hash_of(key), key)? {
+                    self.table.acc_at_mut(addr).copy_from_slice(stored);
+                }
+            }
+        }
+        Ok(addr)
+    }
+
+    /// The block of the group at `addr`, to change.
+    #[inline]
+    pub fn block_mut(&mut self, addr: u64) -> &mut [u8] {
+        &mut self.table.acc_at_mut(addr)[SEQ..]
+    }
+
+    /// The block of the group at `addr`.
+    #[inline]
+    pub fn block(&self, addr: u64) -> &[u8] {
+        &self.table.acc_at(addr)[SEQ..]
+    }
+
+    /// The key of the group at `addr`.
+    #[inline]
+    pub fn key_at(&self, addr: u64) -> &[u8] {
+        self.table.key_at(addr)
+    }
+
+    /// End of input: every key and its block, in the order keys were first seen (empty
+    /// groups included; the caller skips them).
+    pub fn finish(&mut self) -> Result<AggregateOutput, JobError> {
+        let Some(disk) = self.disk.take() else {
+            return Ok(AggregateOutput::Memory {
+                drain: self.table.drain(),
+                skip: SEQ,
+            });
+        };
+        let started = Instant::now();
+        self.disk = Some(disk);
+        self.spill()?;
+        self.table.shrink();
+        let disk = self.disk.take().expect("spilled above");
+        let mut sorter = SeqSorter::new(&self.mem, self.block_size)?;
+        disk.drain_newest(|key, stored| {
+            let count = u64::from_le_bytes(stored[SEQ..SEQ + 8].try_into().expect("a count"));
+            if count == 0 {
+                return Ok(()); // fired and not refilled: nothing to flush
+            }
+            sorter.push(key, stored)
+        })?;
+        let runs = sorter.finish()?;
+        self.mem.note_spill_work(0, started.elapsed());
+        Ok(AggregateOutput::Merged {
+            merge: SeqMerge::new(runs)?,
+            acc_size: self.block_size,
+        })
+    }
+
+    /// Spills when `e` is the budget running out and the operator may spill; `e` otherwise.
+    #[cold]
+    fn spill_for(&mut self, e: JobError) -> Result<(), JobError> {
+        if !matches!(e, JobError::MemoryBudget { .. })
+            || !self.mem.can_spill()
+            || self.table.is_empty()
+        {
+            return Err(e);
+        }
+        self.spill()
+    }
+
+    /// Writes every key in memory with its `[seq][block]` to disk, in hash order, and
+    /// empties the table.
+    fn spill(&mut self) -> Result<(), JobError> {
+        let started = Instant::now();
+        let disk = self
+            .disk
+            .get_or_insert_with(|| KeyRuns::new(self.mem.clone()));
+        let table = &mut self.table;
+        disk.add(|push| table.drain_by_hash(|hash, key, stored| push(hash, key, stored)))?;
+        self.mem.note_spill_work(1, started.elapsed());
+        Ok(())
+    }
+}
+
+/// Groups sorted by sequence number: as many as fit in a table at a time, sorted in place
+/// and written out as a run of `[seq][block][key]`, for a [`SeqMerge`] of the runs.
+struct SeqSorter<'a> {
+    mem: &'a OperatorMemory,
+    table: KeyedTable,
+    runs: Vec<Run>,
+}
+
+impl<'a> SeqSorter<'a> {
+    fn new(mem: &'a OperatorMemory, block_size: usize) -> Result<Self, JobError> {
+        Ok(SeqSorter {
+            mem,
+            table: KeyedTable::new(mem.clone(), SEQ + block_size)?,
+            runs: Vec::new(),
+        })
+    }
+
+    /// Adds `key` with its `[seq][block]`.
+    fn push(&mut self, key: &[u8], stored: &[u8]) -> Result<(), JobError> {
+        let copy = |block: &mut [u8]| block.copy_from_slice(stored);
+        match self.table.upsert_entry(key, copy) {
+            Ok(_) => Ok(()),
+            Err(JobError::MemoryBudget { .. }) if !self.table.is_empty() => {
+                self.write_run()?;
+                self.table.upsert_entry(key, copy).map(|_| ())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn write_run(&mut self) -> Result<(), JobError> {
+        let mut out = RunWriter::create(self.mem)?;
+        self.table.drain_by_accumulators(
+            |a, b| seq_of(a).cmp(&seq_of(b)),
+            |_, key, stored| out.push(&[stored, key]),
+        )?;
+        self.runs.push(out.finish()?);
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<Vec<Run>, JobError> {
+        if !self.table.is_empty() {
+            self.write_run()?;
+        }
+        Ok(self.runs)
+    }
+}
+
+fn seq_of(stored: &[u8]) -> u64 {
+    u64::from_le_bytes(stored[..SEQ].try_into().expect("a sequence number"))
+}
+
+#[cfg(test)]
+mod tests;
