@@ -26,6 +26,9 @@ const VERSION_MASK: u32 = 0x7fff_ffff;
 /// Set in a timer's version for a cleanup timer (drop the window) rather than a firing.
 const CLEANUP: u32 = 0x8000_0000;
 
+/// Why sessions stop at their budget rather than spill (`weir explain` says the same).
+const CANNOT_SPILL: &str = "spilling session windows is not built yet: a record may merge into any open session of its key, and the timers name sessions in memory";
+
 /// A link as stored: the node's index + 1, or 0 for none.
 #[inline]
 fn link_word(n: Option<u32>) -> u64 {
@@ -93,6 +96,20 @@ impl SessionWindows {
     /// its allowed lateness. Update and finish as with [`open`](Self::open).
     #[allow(clippy::too_many_arguments)]
     pub fn open_session(
+        &mut self,
+        key: &[u8],
+        ts: i64,
+        gap: i64,
+        wm: i64,
+        init: impl FnOnce(&mut [u8]),
+        merge: impl FnMut(&mut [u8], &[u8]) -> Result<(), JobError>,
+    ) -> Result<Option<WindowSlot>, JobError> {
+        self.try_open_session(key, ts, gap, wm, init, merge)
+            .map_err(|e| e.unspillable(CANNOT_SPILL))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn try_open_session(
         &mut self,
         key: &[u8],
         ts: i64,
@@ -373,6 +390,24 @@ mod tests {
         let a = s.acc_mut(n);
         acc_set(a, 0, acc_get::<u64>(a, 0) + 1);
         Some(s.after_update(n, wm))
+    }
+
+    #[test]
+    fn past_its_budget_a_session_window_says_it_cannot_spill() {
+        let pool = SegmentPool::new(8 * 1024, 1024);
+        let mut s = SessionWindows::new(pool.operator("window", "t.pipe:1:1", 8), 8, 0).unwrap();
+        let err = (0..10_000i64)
+            .find_map(|i| {
+                let key = format!("key{i}");
+                s.open_session(key.as_bytes(), i, 10, -1, |_| {}, |_, _| Ok(()))
+                    .err()
+            })
+            .expect("the budget runs out");
+        let text = err.to_string();
+        assert!(
+            text.contains("cannot spill to disk: spilling session windows is not built yet"),
+            "{text}"
+        );
     }
 
     /// (key, start, end, count) of everything due at `wm`.
