@@ -91,7 +91,7 @@ pub enum JobError {
     },
     /// A spill file read back did not match what was written: the disk or another process
     /// changed it. The job stops rather than give a wrong result.
-    #[error("operator `{operator}` at {location}: spill file {path} is corrupt ({problem} in block {block}); it was changed after weir wrote it, so the job stops rather than give a wrong result")]
+    #[error("operator `{operator}` at {location}: spill file {path} is corrupt ({problem} in the block at byte {offset}); it was changed after weir wrote it, so the job stops rather than give a wrong result")]
     SpillCorrupt {
         /// The operator's name.
         operator: String,
@@ -99,8 +99,8 @@ pub enum JobError {
         location: String,
         /// The spill file.
         path: String,
-        /// The block (0-based) that failed.
-        block: u64,
+        /// Where the block that failed starts in the file.
+        offset: u64,
         /// What failed: the checksum, or the block's framing.
         problem: &'static str,
     },

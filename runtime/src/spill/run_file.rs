@@ -142,7 +142,7 @@ impl Run {
                 operator: operator.to_string(),
                 location: location.to_string(),
                 path: self.path.display().to_string(),
-                block: at,
+                offset: at,
                 problem,
             }
         };
@@ -311,7 +311,7 @@ impl RunReader {
             operator: operator.to_string(),
             location: location.to_string(),
             path: self.run.path.display().to_string(),
-            block: self.blocks,
+            offset: self.read,
             problem,
         }
     }

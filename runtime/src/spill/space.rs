@@ -93,21 +93,25 @@ impl SpillSpace {
     }
 
     /// Removes the spill directory and everything in it. Safe to call more than once, and
-    /// from a signal thread or a panic hook: if another thread holds the space at that
-    /// moment, the directory is removed by path without waiting for it.
+    /// from a signal thread or a panic hook: if another thread holds the space, it waits a
+    /// little for it, and never blocks (a panic hook may run on the thread that holds it).
     pub fn remove(&self) {
-        match self.inner.try_lock() {
-            Ok(mut inner) => {
-                if let Some(dir) = inner.dir.take() {
-                    let _ = dir.close();
+        for _ in 0..100 {
+            match self.inner.try_lock() {
+                Ok(mut inner) => return Self::remove_dir(&mut inner),
+                Err(std::sync::TryLockError::Poisoned(p)) => {
+                    return Self::remove_dir(&mut p.into_inner())
+                }
+                Err(std::sync::TryLockError::WouldBlock) => {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
                 }
             }
-            Err(std::sync::TryLockError::Poisoned(p)) => {
-                if let Some(dir) = p.into_inner().dir.take() {
-                    let _ = dir.close();
-                }
-            }
-            Err(std::sync::TryLockError::WouldBlock) => {}
+        }
+    }
+
+    fn remove_dir(inner: &mut Inner) {
+        if let Some(dir) = inner.dir.take() {
+            let _ = dir.close();
         }
     }
 
