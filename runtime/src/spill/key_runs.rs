@@ -26,6 +26,8 @@ struct IndexedRun {
 #[derive(Debug)]
 pub struct KeyRuns {
     mem: OperatorMemory,
+    /// Whether an empty value means "no state": merging every run then drops the key.
+    empty_is_gone: bool,
     runs: Vec<IndexedRun>,
     /// The block a lookup reads into.
     block: Vec<u8>,
@@ -36,6 +38,7 @@ impl KeyRuns {
     pub fn new(mem: OperatorMemory) -> Self {
         KeyRuns {
             mem,
+            empty_is_gone: false,
             runs: Vec::new(),
             block: Vec::new(),
         }
@@ -57,6 +60,15 @@ impl KeyRuns {
             self.merge_all()?;
         }
         Ok(())
+    }
+
+    /// No keys on disk yet, for state where an empty value is a key with nothing left (a
+    /// tombstone over older runs), which merging all runs drops.
+    pub fn with_tombstones(mem: OperatorMemory) -> Self {
+        KeyRuns {
+            empty_is_gone: true,
+            ..KeyRuns::new(mem)
+        }
     }
 
     /// Whether `key` (whose hash is `hash`) is in any run.
@@ -146,7 +158,9 @@ impl KeyRuns {
             }
             let Some(b) = best else { break };
             let (hash, key, value) = split(readers[b].current());
-            out.push(hash, key, value)?;
+            if !(self.empty_is_gone && value.is_empty()) {
+                out.push(hash, key, value)?;
+            }
             let key = key.to_vec();
             // Older copies of the key are passed over.
             for i in 0..readers.len() {

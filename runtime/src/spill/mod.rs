@@ -7,12 +7,14 @@ mod key_runs;
 mod run_file;
 mod seq_merge;
 mod space;
+mod timer_runs;
 
 pub use fold::{partition, split_record, Fold, PARTITIONS};
 pub use key_runs::KeyRuns;
 pub use run_file::{BlockRecords, Run, RunReader, RunWriter};
 pub use seq_merge::SeqMerge;
 pub use space::SpillSpace;
+pub use timer_runs::TimerRuns;
 
 /// Whether an operator's state may go to disk, as the compiler decided from its
 /// accumulators.

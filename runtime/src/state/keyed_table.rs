@@ -136,6 +136,27 @@ impl KeyedTable {
         Ok(addr)
     }
 
+    /// The entry of `key`, if the table holds it.
+    pub fn find(&self, key: &[u8]) -> Option<u64> {
+        let hash = self.hasher.hash_one(key);
+        let tag = hash >> ADDR_BITS;
+        let mask = self.capacity - 1;
+        let mut i = hash as usize & mask;
+        loop {
+            let slot = self.slot(i);
+            if slot == 0 {
+                return None;
+            }
+            if slot >> ADDR_BITS == tag {
+                let addr = (slot & ADDR_MASK) - 1;
+                if same_key(self.entry_key(addr), key) {
+                    return Some(addr);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
     /// The key of the entry at `addr`.
     #[inline]
     pub fn key_at(&self, addr: u64) -> &[u8] {

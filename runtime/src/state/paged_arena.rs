@@ -61,6 +61,24 @@ impl PagedArena {
         Ok((self.used - 1) as u32)
     }
 
+    /// Makes sure the next `n` allocations take no new page (they cannot fail), so a caller
+    /// can prepare before it changes anything. Counts only never-used slots.
+    pub fn reserve(&mut self, n: usize) -> Result<(), JobError> {
+        while self.used + n > self.pages.len() * self.per_page {
+            self.pages.push(self.mem.allocate()?);
+        }
+        Ok(())
+    }
+
+    /// Frees every slot and gives every page back.
+    pub fn clear(&mut self) {
+        for page in self.pages.drain(..) {
+            self.mem.release(page);
+        }
+        self.used = 0;
+        self.free = 0;
+    }
+
     /// Gives slot `index` back for reuse.
     pub fn free(&mut self, index: u32) {
         let next = self.free;

@@ -75,6 +75,12 @@ impl TimerHeap {
         }
     }
 
+    /// Makes sure the next `n` pushes take no new page (they cannot fail).
+    pub fn reserve(&mut self, n: usize) -> Result<(), JobError> {
+        self.run.reserve(n)?;
+        self.heap.reserve(n)
+    }
+
     /// Adds a timer.
     pub fn push(&mut self, t: Timer) -> Result<(), JobError> {
         let in_order =
@@ -130,7 +136,11 @@ impl PagedTimers {
     }
 
     fn reserve_one(&mut self) -> Result<(), JobError> {
-        if self.len == self.base + self.pages.len() * self.per_page {
+        self.reserve(1)
+    }
+
+    fn reserve(&mut self, n: usize) -> Result<(), JobError> {
+        while self.len + n > self.base + self.pages.len() * self.per_page {
             self.pages.push_back(self.mem.allocate()?);
         }
         Ok(())
