@@ -334,3 +334,35 @@ fn count_windows_spilling_write_what_they_write_in_memory() {
     );
     assert_eq!(files(&spill), Vec::<PathBuf>::new(), "spill files remain");
 }
+
+#[test]
+fn session_windows_spilling_write_what_they_write_in_memory() {
+    let dir = temp();
+    std::fs::write(dir.path().join("events.csv"), events(300_000, 30_000)).unwrap();
+    let spill = dir.path().join("spill");
+    std::fs::create_dir(&spill).unwrap();
+    for (name, window) in [
+        ("sessions", "session gap 2s"),
+        ("late_sessions", "session gap 2s, allowed_lateness 1s"),
+    ] {
+        let pipe = dir.path().join(format!("{name}.pipe"));
+        std::fs::write(
+            &pipe,
+            format!(
+                "schema Event {{ ts: timestamp, key: str, value: i64 }}\n\
+                 source events: Event = csv(\"events.csv\") with event_time(ts), watermark(bounded 1s);\n\
+                 events |> key_by(key) |> window({window}) |> aggregate {{ n: count(), total: sum(value), first: first(value) }}\n  \
+                 |> sink out = csv(\"out.csv\");\n"
+            ),
+        )
+        .unwrap();
+        let bin = build(&pipe);
+        let (large, large_spills) = run_spilling(&bin, dir.path(), &spill, "256MB", "large.csv");
+        let (small, small_spills) = run_spilling(&bin, dir.path(), &spill, "512KB", "small.csv");
+        assert_eq!(large_spills, 0, "{name}");
+        assert!(small_spills > 3, "{name} spilled {small_spills} times");
+        assert!(small == large, "{name}: the spilled run's output differs");
+        assert!(large.len() > 100_000, "{name}: a real amount of output");
+        assert_eq!(files(&spill), Vec::<PathBuf>::new(), "spill files remain");
+    }
+}

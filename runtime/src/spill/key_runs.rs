@@ -9,6 +9,9 @@ use crate::JobError;
 
 /// Runs kept before they are merged into one: a lookup reads at most one block per run.
 const MAX_RUNS: usize = 8;
+/// Bytes per block: a lookup reads one, so blocks are small; the sparse index has an entry
+/// per block (16 bytes per 4 KiB spilled).
+const BLOCK: usize = 4096;
 
 /// One run of `[hash: u64 LE][key length: u32 LE][key][value]` records sorted by (hash,
 /// key), and the hash each of its blocks starts with.
@@ -21,8 +24,8 @@ struct IndexedRun {
 
 /// Keys spilled by one operator.
 ///
-/// The sparse indexes are outside the pool: 16 bytes per 32 KiB block on disk, about
-/// 1/2000 of what was spilled.
+/// The sparse indexes are outside the pool: 16 bytes per 4 KiB block on disk, about 1/256
+/// of what was spilled.
 #[derive(Debug)]
 pub struct KeyRuns {
     mem: OperatorMemory,
@@ -186,7 +189,7 @@ struct IndexedWriter {
 impl IndexedWriter {
     fn new(mem: &OperatorMemory) -> Result<Self, JobError> {
         Ok(IndexedWriter {
-            out: RunWriter::create(mem)?,
+            out: RunWriter::with_blocks(mem, BLOCK)?,
             blocks: Vec::new(),
         })
     }

@@ -29,10 +29,17 @@ pub struct RunWriter {
 }
 
 impl RunWriter {
-    /// A new spill file of the operator that owns `mem`, in the job's spill space.
+    /// A new spill file of the operator that owns `mem`, in the job's spill space, in
+    /// page-sized blocks (for files read from end to end).
     pub fn create(mem: &OperatorMemory) -> Result<Self, JobError> {
+        Self::with_blocks(mem, mem.page_size())
+    }
+
+    /// A new spill file in blocks of about `block_size` bytes: small blocks for files read
+    /// one block at a time by lookups (a record larger than a block gets a block of its
+    /// own).
+    pub fn with_blocks(mem: &OperatorMemory, block_size: usize) -> Result<Self, JobError> {
         let (file, path) = mem.create_spill_file()?;
-        let block_size = mem.page_size();
         let mut block = Vec::with_capacity(block_size);
         block.resize(BLOCK_HEADER, 0);
         Ok(RunWriter {

@@ -1,0 +1,172 @@
+//! Session windows past their budget: every key's sessions, and every timer, go to disk;
+//! a key's sessions come back when a record or a timer of the key needs them.
+//!
+//! A spilled key is `[start][end][flags][accumulators]` per session, in start order
+//! ([`KeyRuns`], newest copy wins; a key left with no session is written empty, which
+//! hides older copies). A spilled timer names its session by key and bounds
+//! (`[flags][start][end][key]` in [`TimerRuns`]), since node numbers do not survive: a
+//! session's bounds only grow, so a timer whose session no longer has those bounds is
+//! stale, as a version mismatch makes an in-memory timer stale. A session brought back
+//! keeps its timers on disk until its bounds change, when it gets new ones in memory.
+
+use std::time::Instant;
+
+use super::{
+    node_of, SessionWindows, CLEANUP, END, FIRED, HEAD, KEY, META, NEXT, START, VERSION_MASK,
+};
+use crate::layout::{read_u64, write_u64};
+use crate::spill::{KeyRuns, TimerRuns};
+use crate::state::fired_window::{FiredWindow, WindowSlot};
+use crate::JobError;
+
+/// Bytes of a spilled session before its accumulators: start, end, flags.
+const SESSION_HEADER: usize = 24;
+
+/// What a session-window operator has on disk.
+#[derive(Debug)]
+pub(super) struct SessionDisk {
+    sessions: KeyRuns,
+    pub(super) timers: TimerRuns,
+}
+
+impl SessionWindows {
+    /// The entry of `key` in memory, its sessions brought back from disk if they went
+    /// there, with room reserved for one new session and its two timers. Past the budget,
+    /// everything in memory goes to disk first (once); if even then the key does not fit,
+    /// the budget error stands.
+    pub(super) fn prepare(&mut self, key: &[u8]) -> Result<u64, JobError> {
+        match self.try_prepare(key) {
+            Err(JobError::MemoryBudget { .. }) if self.mem.can_spill() => {
+                self.spill_all()?;
+                self.try_prepare(key)
+            }
+            result => result,
+        }
+    }
+
+    fn try_prepare(&mut self, key: &[u8]) -> Result<u64, JobError> {
+        self.nodes.reserve(1)?;
+        self.timers.reserve(2)?;
+        if let Some(addr) = self.keys.find(key) {
+            return Ok(addr);
+        }
+        let hash = self.keys.hash_of(key);
+        let mut stored = std::mem::take(&mut self.scratch_disk);
+        stored.clear();
+        if let Some(disk) = &mut self.disk {
+            if let Some(value) = disk.sessions.get(hash, key)? {
+                stored.extend_from_slice(value);
+            }
+        }
+        let result = self.bring_back(key, &stored);
+        self.scratch_disk = stored;
+        result
+    }
+
+    /// Makes the entry of `key` and links the sessions of `stored` (as spilled) to it.
+    fn bring_back(&mut self, key: &[u8], stored: &[u8]) -> Result<u64, JobError> {
+        let record = SESSION_HEADER + self.acc_size;
+        self.nodes.reserve(1 + stored.len() / record)?;
+        let addr = self.keys.upsert_entry(key, |a| a.fill(0))?;
+        let mut tail = None;
+        for session in stored.chunks_exact(record) {
+            let start = read_u64(session, 0) as i64;
+            let end = read_u64(session, 8) as i64;
+            let n = self.link(addr, start, end, tail, None)?;
+            if read_u64(session, 16) & FIRED != 0 {
+                let version = self.version_of(n);
+                write_u64(self.nodes.get_mut(n), META, u64::from(version) | FIRED);
+            }
+            let acc = &session[SESSION_HEADER..];
+            self.node_acc_mut(n).copy_from_slice(acc);
+            tail = Some(n);
+        }
+        Ok(addr)
+    }
+
+    /// Writes every live timer and every key's sessions to disk, and frees them all.
+    fn spill_all(&mut self) -> Result<(), JobError> {
+        let started = Instant::now();
+        let mem = self.mem.clone();
+        let disk = self.disk.get_or_insert_with(|| SessionDisk {
+            sessions: KeyRuns::with_tombstones(mem.clone()),
+            timers: TimerRuns::new(mem.clone()),
+        });
+        let (timers, nodes, keys) = (&mut self.timers, &self.nodes, &mut self.keys);
+        let mut buf = Vec::new();
+        disk.timers.add(|push| {
+            while let Some(t) = timers.pop() {
+                let node = nodes.get(t.node);
+                if read_u64(node, META) as u32 & VERSION_MASK != t.version & VERSION_MASK {
+                    continue; // stale
+                }
+                buf.clear();
+                buf.extend_from_slice(&u64::from(t.version & CLEANUP).to_le_bytes());
+                buf.extend_from_slice(&node[START..START + 8]);
+                buf.extend_from_slice(&node[END..END + 8]);
+                buf.extend_from_slice(keys.key_at(read_u64(node, KEY)));
+                push(t.time, t.seq, &buf)?;
+            }
+            Ok(())
+        })?;
+        let acc_size = self.acc_size;
+        disk.sessions.add(|push| {
+            keys.drain_by_hash(|hash, key, links| {
+                buf.clear();
+                let mut cur = node_of(read_u64(links, HEAD));
+                while let Some(n) = cur {
+                    let node = nodes.get(n);
+                    buf.extend_from_slice(&node[START..START + 8]);
+                    buf.extend_from_slice(&node[END..END + 8]);
+                    buf.extend_from_slice(&(read_u64(node, META) & FIRED).to_le_bytes());
+                    buf.extend_from_slice(&node[super::NODE_HEADER..super::NODE_HEADER + acc_size]);
+                    cur = node_of(read_u64(node, NEXT));
+                }
+                push(hash, key, &buf)
+            })
+        })?;
+        self.nodes.clear();
+        self.mem.note_spill_work(1, started.elapsed());
+        Ok(())
+    }
+
+    /// Takes the earliest timer on disk and acts on its session: fires it (copying it into
+    /// `out`), drops it at its cleanup, or nothing when the timer is stale.
+    pub(super) fn spilled_timer(
+        &mut self,
+        out: &mut Vec<u8>,
+    ) -> Result<Option<FiredWindow>, JobError> {
+        let mut payload = std::mem::take(&mut self.scratch_disk);
+        let disk = self.disk.as_mut().expect("timers on disk");
+        disk.timers.pop(&mut payload)?;
+        let result = self.act_on(&payload, out);
+        self.scratch_disk = payload;
+        result
+    }
+
+    fn act_on(&mut self, timer: &[u8], out: &mut Vec<u8>) -> Result<Option<FiredWindow>, JobError> {
+        let cleanup = read_u64(timer, 0) != 0;
+        let (start, end) = (read_u64(timer, 8) as i64, read_u64(timer, 16) as i64);
+        let key = timer[24..].to_vec();
+        let addr = self.prepare(&key)?;
+        let mut cur = node_of(read_u64(self.keys.acc_at(addr), HEAD));
+        while let Some(n) = cur {
+            if self.start(n) == start && self.end(n) == end {
+                if cleanup {
+                    self.remove(n);
+                    return Ok(None);
+                }
+                let fired = self.copy_window(WindowSlot::session_node(n), out);
+                if self.lateness == 0 {
+                    self.remove(n);
+                } else {
+                    let version = self.version_of(n);
+                    write_u64(self.nodes.get_mut(n), META, u64::from(version) | FIRED);
+                }
+                return Ok(Some(fired));
+            }
+            cur = self.next(n);
+        }
+        Ok(None) // the session merged or grew since: the timer is stale
+    }
+}
