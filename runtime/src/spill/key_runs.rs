@@ -12,6 +12,10 @@ const MAX_RUNS: usize = 8;
 /// Bytes per block: a lookup reads one, so blocks are small; the sparse index has an entry
 /// per block (16 bytes per 4 KiB spilled).
 const BLOCK: usize = 4096;
+/// Bits of a run's Bloom filter per key, and the most bits one filter takes (128 KiB):
+/// past that many keys the filter answers "maybe" more often, never wrongly.
+const BLOOM_BITS_PER_KEY: usize = 10;
+const BLOOM_MAX_BITS: usize = 1 << 20;
 
 /// One run of `[hash: u64 LE][key length: u32 LE][key][value]` records sorted by (hash,
 /// key), and the hash each of its blocks starts with.
@@ -20,12 +24,51 @@ struct IndexedRun {
     run: Run,
     /// (first hash, file offset) per block, in order.
     blocks: Vec<(u64, u64)>,
+    /// Which hashes may be in the run: a lookup of a key that is not reads no block.
+    bloom: Bloom,
+    keys: usize,
+}
+
+/// A Bloom filter over 64-bit hashes: three probes derived from the hash itself.
+#[derive(Debug)]
+struct Bloom {
+    words: Vec<u64>,
+}
+
+impl Bloom {
+    fn new(keys: usize) -> Self {
+        let bits = (keys * BLOOM_BITS_PER_KEY)
+            .clamp(64, BLOOM_MAX_BITS)
+            .next_power_of_two();
+        Bloom {
+            words: vec![0; bits / 64],
+        }
+    }
+
+    fn probes(&self, hash: u64) -> [usize; 3] {
+        let mask = self.words.len() * 64 - 1;
+        let step = hash.rotate_left(29) | 1;
+        [0u64, 1, 2].map(|i| (hash.wrapping_add(i.wrapping_mul(step)) as usize) & mask)
+    }
+
+    fn insert(&mut self, hash: u64) {
+        for bit in self.probes(hash) {
+            self.words[bit / 64] |= 1 << (bit % 64);
+        }
+    }
+
+    fn may_contain(&self, hash: u64) -> bool {
+        self.probes(hash)
+            .iter()
+            .all(|bit| self.words[bit / 64] & (1 << (bit % 64)) != 0)
+    }
 }
 
 /// Keys spilled by one operator.
 ///
-/// The sparse indexes are outside the pool: 16 bytes per 4 KiB block on disk, about 1/256
-/// of what was spilled.
+/// The sparse indexes and Bloom filters are outside the pool: 16 bytes per 4 KiB block on
+/// disk (about 1/256 of what was spilled), and at most 128 KiB of filter per run, at most
+/// nine runs.
 #[derive(Debug)]
 pub struct KeyRuns {
     mem: OperatorMemory,
@@ -49,14 +92,16 @@ impl KeyRuns {
 
     /// Writes a new run from `fill`, which must push `(hash, key, value)` in order of
     /// (hash, key) to the writer it is given; runs are merged when there are too many. A
-    /// key's value in a newer run replaces its value in older ones.
+    /// key's value in a newer run replaces its value in older ones. `keys` is about how
+    /// many keys `fill` pushes (it sizes the run's Bloom filter).
     pub fn add(
         &mut self,
+        keys: usize,
         fill: impl FnOnce(
             &mut dyn FnMut(u64, &[u8], &[u8]) -> Result<(), JobError>,
         ) -> Result<(), JobError>,
     ) -> Result<(), JobError> {
-        let mut out = IndexedWriter::new(&self.mem)?;
+        let mut out = IndexedWriter::new(&self.mem, keys)?;
         fill(&mut |hash, key, value| out.push(hash, key, value))?;
         self.runs.push(out.finish()?);
         if self.runs.len() > MAX_RUNS {
@@ -82,6 +127,9 @@ impl KeyRuns {
     /// The newest value of `key` (whose hash is `hash`), if any run holds it.
     pub fn get(&mut self, hash: u64, key: &[u8]) -> Result<Option<&[u8]>, JobError> {
         for run in self.runs.iter().rev() {
+            if !run.bloom.may_contain(hash) {
+                continue;
+            }
             // The last block starting below `hash`: the key's records may begin in it.
             let first = run
                 .blocks
@@ -137,6 +185,7 @@ impl KeyRuns {
     /// it (a key looked up on disk is kept in memory again, and may be spilled again).
     fn merge_all(&mut self) -> Result<(), JobError> {
         let runs = std::mem::take(&mut self.runs);
+        let keys = runs.iter().map(|r| r.keys).sum();
         let mut readers: Vec<RunReader> = runs
             .into_iter()
             .map(|r| r.run.read())
@@ -145,7 +194,7 @@ impl KeyRuns {
         for r in &mut readers {
             live.push(r.advance()?);
         }
-        let mut out = IndexedWriter::new(&self.mem)?;
+        let mut out = IndexedWriter::new(&self.mem, keys)?;
         loop {
             // The smallest (hash, key); among equal ones the newest run, which comes last.
             let mut best: Option<usize> = None;
@@ -184,13 +233,18 @@ impl KeyRuns {
 struct IndexedWriter {
     out: RunWriter,
     blocks: Vec<(u64, u64)>,
+    bloom: Bloom,
+    keys: usize,
 }
 
 impl IndexedWriter {
-    fn new(mem: &OperatorMemory) -> Result<Self, JobError> {
+    /// A run for about `keys` keys.
+    fn new(mem: &OperatorMemory, keys: usize) -> Result<Self, JobError> {
         Ok(IndexedWriter {
             out: RunWriter::with_blocks(mem, BLOCK)?,
             blocks: Vec::new(),
+            bloom: Bloom::new(keys),
+            keys: 0,
         })
     }
 
@@ -202,6 +256,8 @@ impl IndexedWriter {
         {
             self.blocks.push((hash, at));
         }
+        self.bloom.insert(hash);
+        self.keys += 1;
         Ok(())
     }
 
@@ -209,6 +265,8 @@ impl IndexedWriter {
         Ok(IndexedRun {
             run: self.out.finish()?,
             blocks: self.blocks,
+            bloom: self.bloom,
+            keys: self.keys,
         })
     }
 }
@@ -251,7 +309,7 @@ mod tests {
                 })
                 .collect();
             batch.sort();
-            runs.add(|push| {
+            runs.add(batch.len(), |push| {
                 for (h, k) in &batch {
                     push(*h, k, &round.to_le_bytes())?;
                 }
@@ -297,7 +355,7 @@ mod tests {
                 .map(|k| (hash(k), format!("k{k}").into_bytes()))
                 .collect();
             batch.sort();
-            runs.add(|push| {
+            runs.add(batch.len(), |push| {
                 for (h, k) in &batch {
                     push(*h, k, &round.to_le_bytes())?;
                 }

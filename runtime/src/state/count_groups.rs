@@ -142,7 +142,9 @@ impl CountGroups {
             .disk
             .get_or_insert_with(|| KeyRuns::new(self.mem.clone()));
         let table = &mut self.table;
-        disk.add(|push| table.drain_by_hash(|hash, key, stored| push(hash, key, stored)))?;
+        disk.add(table.len(), |push| {
+            table.drain_by_hash(|hash, key, stored| push(hash, key, stored))
+        })?;
         self.mem.note_spill_work(1, started.elapsed());
         Ok(())
     }

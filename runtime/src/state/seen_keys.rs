@@ -65,7 +65,9 @@ impl SeenKeys {
             .disk
             .get_or_insert_with(|| KeyRuns::new(self.mem.clone()));
         let table = &mut self.table;
-        disk.add(|push| table.drain_by_hash(|hash, key, _| push(hash, key, &[])))?;
+        disk.add(table.len(), |push| {
+            table.drain_by_hash(|hash, key, _| push(hash, key, &[]))
+        })?;
         self.mem.note_spill_work(1, started.elapsed());
         Ok(())
     }

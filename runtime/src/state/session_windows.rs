@@ -20,9 +20,13 @@ const END: usize = 24;
 const KEY: usize = 32;
 const META: usize = 40;
 const NODE_HEADER: usize = 48;
-/// In a key's entry: the first (oldest start) and last (newest start) node.
+/// In a key's entry: the first (oldest start) and last (newest start) node, and flags.
 const HEAD: usize = 0;
 const TAIL: usize = 8;
+const KEY_FLAGS: usize = 16;
+/// In a key's flags: the newest copy of the key on disk holds sessions, so the key must
+/// be written again (if only empty) when it spills, to hide that copy.
+const ON_DISK: u64 = 1;
 const FIRED: u64 = 1 << 32;
 const VERSION_MASK: u32 = 0x7fff_ffff;
 /// Set in a timer's version for a cleanup timer (drop the window) rather than a firing.
@@ -80,7 +84,7 @@ impl SessionWindows {
     pub fn new(mem: OperatorMemory, acc_size: usize, lateness: i64) -> Result<Self, JobError> {
         let acc_size = acc_size.next_multiple_of(8);
         Ok(SessionWindows {
-            keys: KeyedTable::new(mem.clone(), 16)?,
+            keys: KeyedTable::new(mem.clone(), 24)?,
             nodes: PagedArena::new(mem.clone(), NODE_HEADER + acc_size),
             timers: TimerHeap::new(mem.clone()),
             mem,

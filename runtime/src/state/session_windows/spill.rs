@@ -2,8 +2,8 @@
 //! a key's sessions come back when a record or a timer of the key needs them.
 //!
 //! A spilled key is `[start][end][flags][accumulators]` per session, in start order
-//! ([`KeyRuns`], newest copy wins; a key left with no session is written empty, which
-//! hides older copies). A spilled timer names its session by key and bounds
+//! ([`KeyRuns`], newest copy wins; a key left with no session is written empty when an
+//! older copy with sessions must be hidden, and not at all otherwise). A spilled timer names its session by key and bounds
 //! (`[flags][start][end][key]` in [`TimerRuns`]), since node numbers do not survive: a
 //! session's bounds only grow, so a timer whose session no longer has those bounds is
 //! stale, as a version mismatch makes an in-memory timer stale. A session brought back
@@ -12,7 +12,8 @@
 use std::time::Instant;
 
 use super::{
-    node_of, SessionWindows, CLEANUP, END, FIRED, HEAD, KEY, META, NEXT, START, VERSION_MASK,
+    node_of, SessionWindows, CLEANUP, END, FIRED, HEAD, KEY, KEY_FLAGS, META, NEXT, ON_DISK, START,
+    VERSION_MASK,
 };
 use crate::layout::{read_u64, write_u64};
 use crate::spill::{KeyRuns, TimerRuns};
@@ -68,6 +69,9 @@ impl SessionWindows {
         let record = SESSION_HEADER + self.acc_size;
         self.nodes.reserve(1 + stored.len() / record)?;
         let addr = self.keys.upsert_entry(key, |a| a.fill(0))?;
+        if !stored.is_empty() {
+            write_u64(self.keys.acc_at_mut(addr), KEY_FLAGS, ON_DISK);
+        }
         let mut tail = None;
         for session in stored.chunks_exact(record) {
             let start = read_u64(session, 0) as i64;
@@ -110,10 +114,14 @@ impl SessionWindows {
             Ok(())
         })?;
         let acc_size = self.acc_size;
-        disk.sessions.add(|push| {
+        let keys_in_memory = keys.len();
+        disk.sessions.add(keys_in_memory, |push| {
             keys.drain_by_hash(|hash, key, links| {
                 buf.clear();
                 let mut cur = node_of(read_u64(links, HEAD));
+                if cur.is_none() && read_u64(links, KEY_FLAGS) & ON_DISK == 0 {
+                    return Ok(()); // nothing here, nothing older on disk to hide
+                }
                 while let Some(n) = cur {
                     let node = nodes.get(n);
                     buf.extend_from_slice(&node[START..START + 8]);
