@@ -66,6 +66,13 @@ fn run_spilling(
     (std::fs::read(out_path).unwrap(), spills)
 }
 
+/// The advice of the last run's `stats.json` in `dir`.
+fn advice(dir: &Path) -> String {
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("stats.json")).unwrap()).unwrap();
+    report["advice"].to_string()
+}
+
 #[test]
 fn wordcount_spilling_under_1mb_writes_what_64mb_writes_byte_for_byte() {
     let bin = build(Path::new("dsl-examples/wordcount.pipe"));
@@ -268,6 +275,8 @@ fn tumbling_and_sliding_windows_spilling_write_what_they_write_in_memory() {
         let bin = build(&pipe);
         let (large, large_spills) = run_spilling(&bin, dir.path(), &spill, "256MB", "large.csv");
         let (small, small_spills) = run_spilling(&bin, dir.path(), &spill, memory, "small.csv");
+        let said = advice(dir.path());
+        assert!(said.contains("would not have spilled"), "{name}: {said}");
         assert_eq!(large_spills, 0, "{name}");
         assert!(small_spills > 3, "{name} spilled {small_spills} times");
         assert!(small == large, "{name}: the spilled run's output differs");
@@ -291,6 +300,8 @@ fn distinct_spilling_under_256kb_writes_what_it_writes_in_memory() {
     std::fs::create_dir(&spill).unwrap();
     let (large, no_spills) = run_spilling(&bin, dir.path(), &spill, "64MB", "large.csv");
     let (small, spills) = run_spilling(&bin, dir.path(), &spill, "256KB", "small.csv");
+    let said = advice(dir.path());
+    assert!(said.contains("would not have spilled"), "{said}");
 
     assert_eq!(no_spills, 0);
     assert!(spills > 5, "spilled {spills} times");

@@ -29,6 +29,8 @@ pub struct CountGroups {
     block_size: usize,
     disk: Option<KeyRuns>,
     next_seq: u64,
+    /// Bytes of the keys seen (`next_seq` counts them): what memory alone would hold.
+    key_bytes: u64,
 }
 
 impl CountGroups {
@@ -42,6 +44,7 @@ impl CountGroups {
             block_size,
             disk: None,
             next_seq: 0,
+            key_bytes: 0,
         })
     }
 
@@ -64,10 +67,15 @@ impl CountGroups {
             }
         };
         if fresh {
-            self.next_seq += 1;
-            if let Some(disk) = &mut self.disk {
-                if let Some(stored) = disk.get(self.table.hash_of(key), key)? {
-                    self.table.acc_at_mut(addr).copy_from_slice(stored);
+            let stored = match &mut self.disk {
+                Some(disk) => disk.get(self.table.hash_of(key), key)?,
+                None => None,
+            };
+            match stored {
+                Some(stored) => self.table.acc_at_mut(addr).copy_from_slice(stored),
+                None => {
+                    self.next_seq += 1;
+                    self.key_bytes += key.len() as u64;
                 }
             }
         }
@@ -146,6 +154,11 @@ impl CountGroups {
             table.drain_by_hash(|hash, key, stored| push(hash, key, stored))
         })?;
         self.mem.note_spill_work(1, started.elapsed());
+        // Every key seen so far in memory at once: about the budget that would not spill.
+        let entry = SEQ + self.block_size;
+        let page = self.mem.page_size();
+        let need = KeyedTable::memory_for(self.next_seq, self.key_bytes, entry, page);
+        self.mem.note_unspilled_need(need);
         Ok(())
     }
 }

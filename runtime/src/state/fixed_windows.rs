@@ -24,6 +24,8 @@ struct OpenWindow {
     segments: Vec<Run>,
     /// The `seq` of the next entry spilled.
     next_seq: u64,
+    /// What its spilled parts took in memory.
+    spilled_bytes: u64,
 }
 
 impl OpenWindow {
@@ -33,6 +35,7 @@ impl OpenWindow {
             fired,
             segments: Vec::new(),
             next_seq: 0,
+            spilled_bytes: 0,
         }
     }
 
@@ -82,6 +85,10 @@ pub struct FixedWindows {
     /// No unfired window starts before this.
     fire_from: i64,
     firing: Option<Firing>,
+    /// What the windows' spilled parts took in memory, and the most that memory and those
+    /// parts ever added up to: about the budget that would not have spilled.
+    spilled_bytes: u64,
+    unspilled_need: u64,
 }
 
 impl FixedWindows {
@@ -115,6 +122,8 @@ impl FixedWindows {
             windows: BTreeMap::new(),
             fire_from: i64::MIN,
             firing: None,
+            spilled_bytes: 0,
+            unspilled_need: 0,
         })
     }
 

@@ -21,6 +21,9 @@ pub struct SeenKeys {
     table: KeyedTable,
     mem: OperatorMemory,
     disk: Option<KeyRuns>,
+    /// Keys seen, and their bytes: what memory alone would have had to hold.
+    seen: u64,
+    seen_bytes: u64,
 }
 
 impl SeenKeys {
@@ -31,6 +34,8 @@ impl SeenKeys {
             table: KeyedTable::new(mem.clone(), 0)?,
             mem,
             disk: None,
+            seen: 0,
+            seen_bytes: 0,
         })
     }
 
@@ -45,10 +50,15 @@ impl SeenKeys {
         if !fresh {
             return Ok(false);
         }
-        match &mut self.disk {
-            None => Ok(true),
-            Some(disk) => Ok(!disk.contains(self.table.hash_of(key), key)?),
+        let first = match &mut self.disk {
+            None => true,
+            Some(disk) => !disk.contains(self.table.hash_of(key), key)?,
+        };
+        if first {
+            self.seen += 1;
+            self.seen_bytes += key.len() as u64;
         }
+        Ok(first)
     }
 
     /// Spills when `e` is the budget running out and the operator may spill; `e` otherwise.
@@ -69,7 +79,24 @@ impl SeenKeys {
             table.drain_by_hash(|hash, key, _| push(hash, key, &[]))
         })?;
         self.mem.note_spill_work(1, started.elapsed());
+        self.note_need();
         Ok(())
+    }
+
+    /// Records about the budget that would have held every key seen so far.
+    fn note_need(&self) {
+        let need = KeyedTable::memory_for(self.seen, self.seen_bytes, 0, self.mem.page_size());
+        self.mem.note_unspilled_need(need);
+    }
+}
+
+impl Drop for SeenKeys {
+    /// The run report is made after the job's state is dropped: the keys seen by the end
+    /// give the amount the advice names.
+    fn drop(&mut self) {
+        if self.disk.is_some() {
+            self.note_need();
+        }
     }
 }
 

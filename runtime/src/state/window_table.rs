@@ -210,6 +210,12 @@ impl WindowTable {
         Some((addr, next))
     }
 
+    /// Bytes of chunks the table holds: what keeping it in memory costs.
+    pub fn memory_bytes(&self) -> u64 {
+        let index = (self.capacity * 8) as u64;
+        index + self.chunks.iter().map(|c| u64::from(c.len)).sum::<u64>()
+    }
+
     /// Frees every chunk of the table.
     pub fn free(self, pages: &mut ChunkPages) {
         for addr in self.index {

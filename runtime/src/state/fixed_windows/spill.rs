@@ -74,6 +74,14 @@ impl FixedWindows {
             Ok(run) => {
                 window.segments.push(run);
                 window.next_seq = seq;
+                let bytes = table.memory_bytes();
+                window.spilled_bytes += bytes;
+                self.spilled_bytes += bytes;
+                // The budget was full: what it held, plus everything on disk, is about
+                // what memory alone would have needed at this point.
+                let budget = self.pages.memory().budget_bytes();
+                self.unspilled_need = self.unspilled_need.max(budget + self.spilled_bytes - bytes);
+                self.pages.memory().note_unspilled_need(self.unspilled_need);
                 table.free(&mut self.pages);
                 self.pages.memory().note_spill_work(1, started.elapsed());
                 Ok(())
@@ -105,13 +113,9 @@ impl FixedWindows {
             unreachable!("a window that cannot spill has no parts on disk");
         };
         let mut merge = merge;
-        let segments = std::mem::take(
-            &mut self
-                .windows
-                .get_mut(&start)
-                .expect("the window firing")
-                .segments,
-        );
+        let window = self.windows.get_mut(&start).expect("the window firing");
+        let segments = std::mem::take(&mut window.segments);
+        self.spilled_bytes -= std::mem::take(&mut window.spilled_bytes);
         let mem = self.pages.memory().clone();
         let run = Fold::new(&mem, self.format.acc_size, &mut merge).fold(segments, 0)?;
         mem.note_spill_work(0, started.elapsed());
@@ -160,12 +164,7 @@ impl FixedWindows {
             }
         }
         let window = self.windows.get_mut(&start).expect("the window fired");
-        *window = OpenWindow {
-            table,
-            fired: true,
-            segments: Vec::new(),
-            next_seq: 0,
-        };
+        *window = OpenWindow::new(table, true);
         Ok(())
     }
 }
