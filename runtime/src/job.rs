@@ -144,7 +144,15 @@ impl JobArgs {
                 }
                 "--stats" => out.stats = true,
                 "--stats-json" => out.stats_json = Some(value("a file path")?),
-                "--spill-dir" => out.spill_dir = Some(value("a directory")?.into()),
+                "--spill-dir" => {
+                    let dir = value("a directory")?;
+                    if dir.is_empty() {
+                        return Err(JobError::Config(format!(
+                            "--spill-dir needs a directory, not an empty path\n{USAGE}"
+                        )));
+                    }
+                    out.spill_dir = Some(dir.into());
+                }
                 "--flush-every" => {
                     let v = value("a duration")?;
                     out.flush_every = parse_duration(&v).ok_or_else(|| {
@@ -525,6 +533,14 @@ mod tests {
 
     fn parse(args: &[&str]) -> Result<JobArgs, JobError> {
         JobArgs::parse(args.iter().map(|s| s.to_string()), &SPEC)
+    }
+
+    #[test]
+    fn an_empty_spill_dir_is_refused() {
+        let err = parse(&["--spill-dir", ""]).unwrap_err().to_string();
+        assert!(err.contains("--spill-dir needs a directory"), "{err}");
+        let ok = parse(&["--spill-dir=/tmp/x"]).unwrap();
+        assert_eq!(ok.spill_dir, Some(std::path::PathBuf::from("/tmp/x")));
     }
 
     #[test]
