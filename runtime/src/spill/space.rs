@@ -9,11 +9,12 @@ use crate::JobError;
 
 /// The spill directory of one run, shared by every operator that spills.
 ///
-/// The directory (`weir-spill-<job>-XXXXXX` under `--spill-dir`, by default the system's
-/// temporary directory) is made at the first spill, so a job that never spills touches no
-/// disk. It is removed when the job ends: on success and on error by [`remove`]
+/// The directory (`weir-spill-<job>-<pid namespace>-<pid>-XXXXXX` under `--spill-dir`, by default the
+/// system's temporary directory) is made at the first spill, so a job that never spills
+/// touches no disk. It is removed when the job ends: on success and on error by [`remove`]
 /// (`JobContext` calls it), on SIGINT and SIGTERM by the job's signal handler, and on a panic
-/// by the panic hook of `run_main`. Only SIGKILL, which no process can catch, leaves it.
+/// by the panic hook of `run_main`. Only SIGKILL, which no process can catch, leaves it; the
+/// next job to spill in the same place removes directories whose process is gone.
 ///
 /// [`remove`]: SpillSpace::remove
 #[derive(Debug, Clone)]
@@ -69,7 +70,9 @@ impl SpillSpace {
             source,
         };
         if inner.dir.is_none() {
-            let prefix = format!("weir-spill-{}-", inner.job);
+            let ns = pid_namespace();
+            remove_abandoned(&inner.parent, ns);
+            let prefix = format!("weir-spill-{}-{ns}-{}-", inner.job, std::process::id());
             let dir = tempfile::Builder::new()
                 .prefix(&prefix)
                 .tempdir_in(&inner.parent)
@@ -120,6 +123,53 @@ impl SpillSpace {
     }
 }
 
+/// The id of this process's pid namespace (0 where the system does not say): pids are
+/// only comparable within one, and containers sharing a temporary directory have several.
+fn pid_namespace() -> u64 {
+    std::fs::read_link("/proc/self/ns/pid")
+        .ok()
+        .and_then(|l| {
+            let l = l.to_string_lossy().into_owned();
+            l.trim_start_matches("pid:[")
+                .trim_end_matches(']')
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0)
+}
+
+/// Removes the spill directories in `parent` left by jobs that were killed (SIGKILL, a
+/// power cut): their names carry the pid namespace and process id, and that process is
+/// gone. A directory of another namespace, of a process that still runs, or whose name
+/// does not parse, is left alone.
+fn remove_abandoned(parent: &Path, ns: u64) {
+    if ns == 0 {
+        return; // no way to tell whose a directory is
+    }
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some((their_ns, pid)) = name.to_str().and_then(spill_dir_owner) else {
+            continue;
+        };
+        if their_ns == ns && !Path::new("/proc").join(pid.to_string()).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// The pid namespace and process id in a spill directory's name,
+/// `weir-spill-<job>-<namespace>-<pid>-<random>`.
+fn spill_dir_owner(name: &str) -> Option<(u64, u32)> {
+    let rest = name.strip_prefix("weir-spill-")?;
+    let mut parts = rest.rsplitn(4, '-');
+    let (_random, pid, ns) = (parts.next()?, parts.next()?, parts.next()?);
+    parts.next()?; // the job's name
+    Some((ns.parse().ok()?, pid.parse().ok()?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,10 +188,49 @@ mod tests {
             .file_name()
             .unwrap()
             .to_string_lossy()
-            .starts_with("weir-spill-wordcount-"));
+            .starts_with(&format!(
+                "weir-spill-wordcount-{}-{}-",
+                pid_namespace(),
+                std::process::id()
+            )));
         space.remove();
         assert!(!dir.exists());
         assert!(!a.exists() && !b.exists());
+        space.remove();
+    }
+
+    #[test]
+    fn directories_of_killed_jobs_are_removed_and_others_left() {
+        let parent = tempfile::tempdir().unwrap();
+        // A pid far above any this machine hands out, in this namespace and another one;
+        // and this process's own.
+        let ns = pid_namespace();
+        let dead = parent
+            .path()
+            .join(format!("weir-spill-wc-{ns}-4000000000-abc123"));
+        let elsewhere = parent
+            .path()
+            .join(format!("weir-spill-wc-{}-4000000000-abc124", ns + 1));
+        let ours = parent
+            .path()
+            .join(format!("weir-spill-wc-{ns}-{}-def456", std::process::id()));
+        let other = parent.path().join("weir-spill-notapid");
+        for d in [&dead, &elsewhere, &ours, &other] {
+            std::fs::create_dir(d).unwrap();
+            std::fs::write(d.join("aggregate-1.spill"), b"x").unwrap();
+        }
+        let space = SpillSpace::new(Some(parent.path().to_path_buf()), "wc");
+        space.create("aggregate", "x.pipe:1:1").unwrap();
+        assert!(!dead.exists(), "a killed job's directory is removed");
+        assert!(ours.exists() && other.exists());
+        assert!(
+            elsewhere.exists(),
+            "another namespace's pids are not ours to judge"
+        );
+        assert_eq!(
+            spill_dir_owner("weir-spill-job-77-123-x1y2z3"),
+            Some((77, 123))
+        );
         space.remove();
     }
 
