@@ -253,3 +253,35 @@ fn a_late_record_re_fires_its_sliding_windows_in_order_of_end() {
         ]
     );
 }
+
+#[test]
+fn a_panic_in_a_closure_leaves_no_spill_files() {
+    let keys: Vec<u64> = (0..300_000).map(|i| (i * 7919) % 100_003).collect();
+    let spill = tempfile::tempdir().unwrap();
+    let dir = spill.path().to_path_buf();
+    // Late in the input, when 1 MB has long been spilled.
+    let seen = std::sync::atomic::AtomicUsize::new(0);
+    let outcome = std::panic::catch_unwind(|| {
+        weir::stream! {
+            source iter(keys)
+            |> map(|k: u64| {
+                if seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 250_000 {
+                    panic!("the user's closure gave up");
+                }
+                k
+            })
+            |> key_by(|k: &u64| *k)
+            |> aggregate(count())
+            |> collect()
+        }
+        .run_with(weir::JobConfig::default().memory(1 << 20).spill_dir(dir))
+    });
+    assert!(outcome.is_err(), "the closure panicked");
+    // Unwinding drops the job's context and state, and with them the last handle on the
+    // spill directory, which removes it.
+    assert_eq!(
+        std::fs::read_dir(spill.path()).unwrap().count(),
+        0,
+        "the spill directory went with the unwinding job"
+    );
+}
