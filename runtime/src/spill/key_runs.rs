@@ -1,6 +1,6 @@
 //! Keys on disk, each with a value, looked up one at a time: runs of keys sorted by hash,
-//! each with a sparse index of its blocks, searched newest first and merged into one when
-//! they grow many (a small log-structured merge tree). For state whose records each ask
+//! each with a sparse index of its blocks, searched newest first; past 8 runs the newest
+//! ones of about one size are merged (size tiers) (a small log-structured merge tree). For state whose records each ask
 //! for their key's state: `distinct`'s seen keys (no value), a count window's groups.
 
 use super::{Run, RunReader, RunWriter};
@@ -105,7 +105,7 @@ impl KeyRuns {
         fill(&mut |hash, key, value| out.push(hash, key, value))?;
         self.runs.push(out.finish()?);
         if self.runs.len() > MAX_RUNS {
-            self.merge_all()?;
+            self.merge_newest(self.tier())?;
         }
         Ok(())
     }
@@ -171,7 +171,7 @@ impl KeyRuns {
         if self.runs.is_empty() {
             return Ok(());
         }
-        self.merge_all()?;
+        self.merge_newest(0)?;
         let run = self.runs.pop().expect("merged into one").run;
         let mut reader = run.read()?;
         while let Some(record) = reader.next()? {
@@ -181,10 +181,26 @@ impl KeyRuns {
         Ok(())
     }
 
-    /// Merges every run into one, keeping each key's value from the newest run that has
-    /// it (a key looked up on disk is kept in memory again, and may be spilled again).
-    fn merge_all(&mut self) -> Result<(), JobError> {
-        let runs = std::mem::take(&mut self.runs);
+    /// Where the newest runs of about one size begin: runs are merged in tiers (the newest
+    /// ones, as long as the next older is no more than twice what they hold together), so
+    /// a key is rewritten a logarithmic number of times, not at every merge.
+    fn tier(&self) -> usize {
+        let mut from = self.runs.len() - 1;
+        let mut bytes = self.runs[from].run.bytes();
+        while from > 0 && self.runs[from - 1].run.bytes() <= 2 * bytes {
+            from -= 1;
+            bytes += self.runs[from].run.bytes();
+        }
+        // At least two runs, so that a merge always lowers the count.
+        from.min(self.runs.len() - 2)
+    }
+
+    /// Merges the runs from `from` on (the newest ones) into one, keeping each key's value
+    /// from the newest run that has it (a key looked up on disk is kept in memory again,
+    /// and may be spilled again). Tombstones go only when every run is merged.
+    fn merge_newest(&mut self, from: usize) -> Result<(), JobError> {
+        let runs = self.runs.split_off(from);
+        let drop_empty = self.empty_is_gone && from == 0;
         let keys = runs.iter().map(|r| r.keys).sum();
         let mut readers: Vec<RunReader> = runs
             .into_iter()
@@ -210,7 +226,7 @@ impl KeyRuns {
             }
             let Some(b) = best else { break };
             let (hash, key, value) = split(readers[b].current());
-            if !(self.empty_is_gone && value.is_empty()) {
+            if !(drop_empty && value.is_empty()) {
                 out.push(hash, key, value)?;
             }
             let key = key.to_vec();

@@ -135,6 +135,11 @@ impl Run {
         self.records
     }
 
+    /// Bytes of the run's file.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
     /// Reads the block at file offset `at` (as [`RunWriter::push_indexed`] gave it) into
     /// `block`, verified, and gives its records.
     pub fn read_block_at<'b>(
