@@ -1,7 +1,8 @@
 //! Keys on disk, each with a value, looked up one at a time: runs of keys sorted by hash,
-//! each with a sparse index of its blocks, searched newest first; past 8 runs the newest
-//! ones of about one size are merged (size tiers) (a small log-structured merge tree). For state whose records each ask
-//! for their key's state: `distinct`'s seen keys (no value), a count window's groups.
+//! each with a sparse index of its blocks and a Bloom filter, searched newest first; past
+//! 8 runs the newest ones of about one size are merged (a small log-structured merge tree
+//! with size tiers). For state whose records each ask for their key's state: `distinct`'s
+//! seen keys (no value), a count window's groups, a session window's sessions.
 
 use super::{Run, RunReader, RunWriter};
 use crate::memory::OperatorMemory;
