@@ -274,6 +274,11 @@ impl RunReader {
         &self.block[self.current.0..self.current.1]
     }
 
+    /// Bytes of the run not read yet.
+    pub fn remaining_bytes(&self) -> u64 {
+        self.run.bytes - self.read
+    }
+
     /// The run again, to read from its start.
     pub fn into_run(self) -> Run {
         self.run

@@ -70,7 +70,7 @@ impl TimerRuns {
             self.heads.push(Head::new(run.read()?)?);
         }
         if self.heads.len() > MAX_RUNS {
-            self.merge_all()?;
+            self.merge_smallest()?;
         }
         Ok(())
     }
@@ -102,15 +102,28 @@ impl TimerRuns {
             .min_by_key(|&i| self.heads[i].at)
     }
 
-    /// Merges what is left of every run into one.
-    fn merge_all(&mut self) -> Result<(), JobError> {
-        let mut out = RunWriter::create(&self.mem)?;
-        while let Some(i) = self.earliest() {
-            let head = &mut self.heads[i];
-            out.push(&[head.reader.current()])?;
-            head.advance()?;
+    /// Merges what is left of the smaller runs into one: the smallest, and then the next
+    /// smallest as long as it is no more than twice what is taken, so a timer is rewritten
+    /// a logarithmic number of times, not at every merge.
+    fn merge_smallest(&mut self) -> Result<(), JobError> {
+        self.heads
+            .sort_by_key(|h| std::cmp::Reverse(h.reader.remaining_bytes()));
+        let mut from = self.heads.len() - 1;
+        let mut bytes = self.heads[from].reader.remaining_bytes();
+        while from > 0 && self.heads[from - 1].reader.remaining_bytes() <= 2 * bytes {
+            from -= 1;
+            bytes += self.heads[from].reader.remaining_bytes();
         }
-        self.heads.clear();
+        let mut merging = self.heads.split_off(from.min(self.heads.len() - 2));
+        let mut out = RunWriter::create(&self.mem)?;
+        loop {
+            let earliest = (0..merging.len())
+                .filter(|&i| merging[i].at.is_some())
+                .min_by_key(|&i| merging[i].at);
+            let Some(i) = earliest else { break };
+            out.push(&[merging[i].reader.current()])?;
+            merging[i].advance()?;
+        }
         self.heads.push(Head::new(out.finish()?.read()?)?);
         Ok(())
     }
