@@ -1,6 +1,8 @@
-//! State that does not fit its memory budget goes to disk: the job's spill directory and the
-//! checksummed run files operators write there. Which state spills, and how it comes back,
-//! is each state kind's business (`state::SpillingTable` for keyed aggregation).
+//! State that does not fit its memory budget goes to disk: the job's spill directory, the
+//! checksummed run files operators write there, and the ways runs come back (merged by
+//! sequence, folded per key, looked up by key, read as timers). Which state spills, and
+//! how, is each state kind's business: `SpillingTable` (aggregate), `FixedWindows`,
+//! `CountGroups`, `SessionWindows`, `SeenKeys` (distinct), in `state/`.
 
 mod fold;
 mod key_runs;
