@@ -248,6 +248,23 @@ fn events(n: i64, keys: i64) -> String {
     text
 }
 
+/// Writes `dir/{name}.pipe`: events keyed by `key` through `window({window})` into
+/// `aggregates`, to sink `out`.
+fn windowed_pipe(dir: &Path, name: &str, window: &str, aggregates: &str) -> PathBuf {
+    let pipe = dir.join(format!("{name}.pipe"));
+    std::fs::write(
+        &pipe,
+        format!(
+            "schema Event {{ ts: timestamp, key: str, value: i64 }}\n\
+             source events: Event = csv(\"events.csv\") with event_time(ts), watermark(bounded 1s);\n\
+             events |> key_by(key) |> window({window}) |> aggregate {{ {aggregates} }}\n  \
+             |> sink out = csv(\"out.csv\");\n"
+        ),
+    )
+    .unwrap();
+    pipe
+}
+
 #[test]
 fn tumbling_and_sliding_windows_spilling_write_what_they_write_in_memory() {
     let dir = temp();
@@ -261,17 +278,8 @@ fn tumbling_and_sliding_windows_spilling_write_what_they_write_in_memory() {
         ("sliding", "sliding 20s every 5s", "400KB"),
         ("late", "sliding 20s every 5s, allowed_lateness 3s", "2MB"),
     ] {
-        let pipe = dir.path().join(format!("{name}.pipe"));
-        std::fs::write(
-            &pipe,
-            format!(
-                "schema Event {{ ts: timestamp, key: str, value: i64 }}\n\
-                 source events: Event = csv(\"events.csv\") with event_time(ts), watermark(bounded 1s);\n\
-                 events |> key_by(key) |> window({window}) |> aggregate {{ n: count(), total: sum(value), low: min(value) }}\n  \
-                 |> sink out = csv(\"out.csv\");\n"
-            ),
-        )
-        .unwrap();
+        let aggregates = "n: count(), total: sum(value), low: min(value)";
+        let pipe = windowed_pipe(dir.path(), name, window, aggregates);
         let bin = build(&pipe);
         let (large, large_spills) = run_spilling(&bin, dir.path(), &spill, "256MB", "large.csv");
         let (small, small_spills) = run_spilling(&bin, dir.path(), &spill, memory, "small.csv");
@@ -356,17 +364,8 @@ fn session_windows_spilling_write_what_they_write_in_memory() {
         ("sessions", "session gap 2s"),
         ("late_sessions", "session gap 2s, allowed_lateness 1s"),
     ] {
-        let pipe = dir.path().join(format!("{name}.pipe"));
-        std::fs::write(
-            &pipe,
-            format!(
-                "schema Event {{ ts: timestamp, key: str, value: i64 }}\n\
-                 source events: Event = csv(\"events.csv\") with event_time(ts), watermark(bounded 1s);\n\
-                 events |> key_by(key) |> window({window}) |> aggregate {{ n: count(), total: sum(value), first: first(value) }}\n  \
-                 |> sink out = csv(\"out.csv\");\n"
-            ),
-        )
-        .unwrap();
+        let aggregates = "n: count(), total: sum(value), first: first(value)";
+        let pipe = windowed_pipe(dir.path(), name, window, aggregates);
         let bin = build(&pipe);
         let (large, large_spills) = run_spilling(&bin, dir.path(), &spill, "256MB", "large.csv");
         let (small, small_spills) = run_spilling(&bin, dir.path(), &spill, "512KB", "small.csv");

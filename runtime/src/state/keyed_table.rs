@@ -107,13 +107,33 @@ impl KeyedTable {
         init: impl FnOnce(&mut [u8]),
     ) -> Result<u64, JobError> {
         let hash = self.hasher.hash_one(key);
+        let i = match self.probe(key, hash) {
+            Ok(addr) => return Ok(addr),
+            Err(empty) => empty,
+        };
+        if (self.len + 1) * 4 > self.capacity * 3 {
+            self.grow()?;
+            let addr = self.append_entry(key, hash, init)?;
+            self.place(hash, addr);
+            self.len += 1;
+            return Ok(addr);
+        }
+        let addr = self.append_entry(key, hash, init)?;
+        self.set_slot(i, ((hash >> ADDR_BITS) << ADDR_BITS) | (addr + 1));
+        self.len += 1;
+        Ok(addr)
+    }
+
+    /// The entry of `key` (whose hash is `hash`), or the empty slot its probe ends at.
+    #[inline]
+    fn probe(&self, key: &[u8], hash: u64) -> Result<u64, usize> {
         let tag = hash >> ADDR_BITS;
         let mask = self.capacity - 1;
         let mut i = hash as usize & mask;
         loop {
             let slot = self.slot(i);
             if slot == 0 {
-                break;
+                return Err(i);
             }
             if slot >> ADDR_BITS == tag {
                 let addr = (slot & ADDR_MASK) - 1;
@@ -123,38 +143,11 @@ impl KeyedTable {
             }
             i = (i + 1) & mask;
         }
-        if (self.len + 1) * 4 > self.capacity * 3 {
-            self.grow()?;
-            let addr = self.append_entry(key, hash, init)?;
-            self.place(hash, addr);
-            self.len += 1;
-            return Ok(addr);
-        }
-        let addr = self.append_entry(key, hash, init)?;
-        self.set_slot(i, (tag << ADDR_BITS) | (addr + 1));
-        self.len += 1;
-        Ok(addr)
     }
 
     /// The entry of `key`, if the table holds it.
     pub fn find(&self, key: &[u8]) -> Option<u64> {
-        let hash = self.hasher.hash_one(key);
-        let tag = hash >> ADDR_BITS;
-        let mask = self.capacity - 1;
-        let mut i = hash as usize & mask;
-        loop {
-            let slot = self.slot(i);
-            if slot == 0 {
-                return None;
-            }
-            if slot >> ADDR_BITS == tag {
-                let addr = (slot & ADDR_MASK) - 1;
-                if same_key(self.entry_key(addr), key) {
-                    return Some(addr);
-                }
-            }
-            i = (i + 1) & mask;
-        }
+        self.probe(key, self.hasher.hash_one(key)).ok()
     }
 
     /// The key of the entry at `addr`.
