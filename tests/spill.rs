@@ -465,3 +465,113 @@ fn random_inputs_give_the_same_bytes_spilled_or_not() {
         .unwrap();
     assert_eq!(files(&dir.path().join("spill")), Vec::<PathBuf>::new());
 }
+
+/// A session result: key, start, end, count, sum.
+type Session = (String, i64, i64, u64, i64);
+
+/// Drives session windows (gap `gap`, count and sum) as a generated job does, in a state of
+/// `pages` pages of 256 bytes spilling into `dir`: every result in emission order.
+fn drive_sessions(
+    recs: &[common::window_reference::Rec],
+    gap: i64,
+    bound: i64,
+    lateness: i64,
+    dir: &Path,
+) -> (Vec<Session>, u64) {
+    use weir::runtime::memory::SegmentPool;
+    use weir::runtime::spill::SpillSpace;
+    use weir::runtime::state::{acc_get, acc_set, SessionWindows, WindowOutcome};
+    let pool = SegmentPool::new(12 * 256, 256);
+    let mem = pool
+        .operator("window", "t.pipe:1:1", 12)
+        .with_spill(SpillSpace::new(Some(dir.to_path_buf()), "t"));
+    let mut s = SessionWindows::new(mem, 16, lateness).unwrap();
+    let mut out = Vec::new();
+    let mut fired = Vec::new();
+    let mut push = |out: &[u8], f: weir::runtime::state::FiredWindow| {
+        let key = String::from_utf8(out[..f.key_len].to_vec()).unwrap();
+        let acc = &out[f.key_len..];
+        fired.push((
+            key,
+            f.start,
+            f.end,
+            acc_get::<u64>(acc, 0),
+            acc_get::<i64>(acc, 8),
+        ));
+    };
+    let (mut wm, mut max_ts) = (i64::MIN, i64::MIN);
+    for r in recs {
+        let merge = |into: &mut [u8], from: &[u8]| {
+            acc_set(into, 0, acc_get::<u64>(into, 0) + acc_get::<u64>(from, 0));
+            acc_set(into, 8, acc_get::<i64>(into, 8) + acc_get::<i64>(from, 8));
+            Ok(())
+        };
+        let init = |a: &mut [u8]| a.fill(0);
+        let slot = s
+            .open_session(r.key.as_bytes(), r.ts, gap, wm, init, merge)
+            .unwrap();
+        if let Some(slot) = slot {
+            let a = s.acc_mut(slot);
+            acc_set(a, 0, acc_get::<u64>(a, 0) + 1);
+            acc_set(a, 8, acc_get::<i64>(a, 8) + r.v as i64);
+            if let WindowOutcome::Refire(slot) = s.after_update(slot, wm) {
+                let f = s.copy_window(slot, &mut out);
+                push(&out, f);
+            }
+        }
+        if r.ts > max_ts {
+            max_ts = r.ts;
+            if max_ts - bound - 1 > wm {
+                wm = max_ts - bound - 1;
+                while let Some(f) = s.next_due(wm, &mut out).unwrap() {
+                    push(&out, f);
+                }
+            }
+        }
+    }
+    while let Some(f) = s.next_due(i64::MAX, &mut out).unwrap() {
+        push(&out, f);
+    }
+    (fired, pool.usage()[0].spill_runs)
+}
+
+#[test]
+fn spilled_session_windows_give_the_reference_simulations_results() {
+    use common::window_reference::{simulate, Assign, Rec};
+    use proptest::prelude::*;
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(16));
+    let cases = (
+        proptest::collection::vec((0u8..60, 0i64..1_500, -50i64..50), 200..1_200),
+        prop_oneof![Just(0i64), Just(700)],
+    );
+    runner
+        .run(&cases, |(steps, lateness)| {
+            // Time wanders forward by up to 1.5 s a record, keys come back at random.
+            let mut t = 0i64;
+            let recs: Vec<Rec> = steps
+                .iter()
+                .enumerate()
+                .map(|(i, &(k, dt, v))| {
+                    t += dt / 4;
+                    let back = if i % 7 == 0 { dt } else { 0 };
+                    Rec {
+                        key: format!("key{k}"),
+                        ts: (t - back).max(0),
+                        v: v as f64,
+                    }
+                })
+                .collect();
+            let (gap, bound) = (400, 300);
+            let dir = temp();
+            let (got, spills) = drive_sessions(&recs, gap, bound, lateness, dir.path());
+            let (fired, _) = simulate(&recs, Assign::Session { gap }, bound, lateness);
+            let want: Vec<Session> = fired
+                .iter()
+                .map(|w| (w.key.clone(), w.start, w.end, w.count(), w.sum() as i64))
+                .collect();
+            prop_assert!(spills > 0, "the state spilled");
+            prop_assert_eq!(got, want);
+            Ok(())
+        })
+        .unwrap();
+}

@@ -18,6 +18,15 @@ pub use seq_merge::SeqMerge;
 pub use space::SpillSpace;
 pub use timer_runs::TimerRuns;
 
+use crate::memory::OperatorMemory;
+use crate::JobError;
+
+/// Whether `e` is an operator's budget running out while it holds state it may write to
+/// disk (it has a spill space, and something in memory): then it spills and tries again.
+pub(crate) fn can_spill_after(e: &JobError, mem: &OperatorMemory, holds_state: bool) -> bool {
+    matches!(e, JobError::MemoryBudget { .. }) && mem.can_spill() && holds_state
+}
+
 /// Whether an operator's state may go to disk, as the compiler decided from its
 /// accumulators.
 #[derive(Debug, Clone, Copy)]

@@ -7,7 +7,7 @@ use std::time::Instant;
 use super::keyed_table::KeyedTable;
 use super::spilling_table::AggregateOutput;
 use crate::memory::OperatorMemory;
-use crate::spill::{KeyRuns, Run, RunWriter, SeqMerge};
+use crate::spill::{can_spill_after, KeyRuns, Run, RunWriter, SeqMerge};
 use crate::JobError;
 
 /// Bytes before a group's block: the sequence number of its key's first record.
@@ -133,10 +133,7 @@ impl CountGroups {
     /// Spills when `e` is the budget running out and the operator may spill; `e` otherwise.
     #[cold]
     fn spill_for(&mut self, e: JobError) -> Result<(), JobError> {
-        if !matches!(e, JobError::MemoryBudget { .. })
-            || !self.mem.can_spill()
-            || self.table.is_empty()
-        {
+        if !can_spill_after(&e, &self.mem, !self.table.is_empty()) {
             return Err(e);
         }
         self.spill()

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use super::keyed_table::KeyedTable;
 use crate::memory::OperatorMemory;
-use crate::spill::KeyRuns;
+use crate::spill::{can_spill_after, KeyRuns};
 use crate::JobError;
 
 /// The keys a `distinct` has seen.
@@ -64,10 +64,7 @@ impl SeenKeys {
     /// Spills when `e` is the budget running out and the operator may spill; `e` otherwise.
     #[cold]
     fn spill_for(&mut self, e: JobError) -> Result<(), JobError> {
-        if !matches!(e, JobError::MemoryBudget { .. })
-            || !self.mem.can_spill()
-            || self.table.is_empty()
-        {
+        if !can_spill_after(&e, &self.mem, !self.table.is_empty()) {
             return Err(e);
         }
         let started = Instant::now();

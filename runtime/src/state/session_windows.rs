@@ -74,8 +74,10 @@ pub struct SessionWindows {
     mem: OperatorMemory,
     /// Sessions and timers spilled to disk (see `spill.rs`), once the budget ran out.
     disk: Option<spill::SessionDisk>,
-    /// A spilled key's sessions or a spilled timer, read back.
+    /// A spilled key's sessions, read back.
     scratch_disk: Vec<u8>,
+    /// A spilled timer, read back.
+    scratch_timer: Vec<u8>,
 }
 
 impl SessionWindows {
@@ -90,6 +92,7 @@ impl SessionWindows {
             mem,
             disk: None,
             scratch_disk: Vec::new(),
+            scratch_timer: Vec::new(),
             acc_size,
             lateness: lateness.max(0),
             seq: 0,

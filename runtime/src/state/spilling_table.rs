@@ -6,7 +6,9 @@ use std::time::Instant;
 
 use super::keyed_table::{KeyedTable, KeyedTableDrain};
 use crate::memory::OperatorMemory;
-use crate::spill::{partition, Fold, RunWriter, SeqMerge, SpillSupport, PARTITIONS};
+use crate::spill::{
+    can_spill_after, partition, Fold, RunWriter, SeqMerge, SpillSupport, PARTITIONS,
+};
 use crate::JobError;
 
 /// Keyed accumulators that spill to disk when the operator's budget is spent.
@@ -117,14 +119,12 @@ impl SpillingTable {
     /// Spills when `e` is the budget running out and the operator may spill; `e` otherwise.
     #[cold]
     fn spill_for(&mut self, e: JobError) -> Result<(), JobError> {
-        match e {
-            JobError::MemoryBudget { .. } if self.table.is_empty() => Err(e),
-            JobError::MemoryBudget { .. } if !self.mem.can_spill() => Err(e),
-            JobError::MemoryBudget { .. } => match self.spill {
-                SpillSupport::Cannot(why) => Err(e.unspillable(why)),
-                SpillSupport::Merge(_) => self.spill(),
-            },
-            e => Err(e),
+        if !can_spill_after(&e, &self.mem, !self.table.is_empty()) {
+            return Err(e);
+        }
+        match self.spill {
+            SpillSupport::Cannot(why) => Err(e.unspillable(why)),
+            SpillSupport::Merge(_) => self.spill(),
         }
     }
 

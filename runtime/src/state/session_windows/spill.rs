@@ -16,7 +16,7 @@ use super::{
     VERSION_MASK,
 };
 use crate::layout::{read_u64, write_u64};
-use crate::spill::{KeyRuns, TimerRuns};
+use crate::spill::{can_spill_after, KeyRuns, TimerRuns};
 use crate::state::fired_window::{FiredWindow, WindowSlot};
 use crate::JobError;
 
@@ -37,7 +37,7 @@ impl SessionWindows {
     /// the budget error stands.
     pub(super) fn prepare(&mut self, key: &[u8]) -> Result<u64, JobError> {
         match self.try_prepare(key) {
-            Err(JobError::MemoryBudget { .. }) if self.mem.can_spill() => {
+            Err(e) if can_spill_after(&e, &self.mem, true) => {
                 self.spill_all()?;
                 self.try_prepare(key)
             }
@@ -144,19 +144,18 @@ impl SessionWindows {
         &mut self,
         out: &mut Vec<u8>,
     ) -> Result<Option<FiredWindow>, JobError> {
-        let mut payload = std::mem::take(&mut self.scratch_disk);
+        let mut payload = std::mem::take(&mut self.scratch_timer);
         let disk = self.disk.as_mut().expect("timers on disk");
         disk.timers.pop(&mut payload)?;
         let result = self.act_on(&payload, out);
-        self.scratch_disk = payload;
+        self.scratch_timer = payload;
         result
     }
 
     fn act_on(&mut self, timer: &[u8], out: &mut Vec<u8>) -> Result<Option<FiredWindow>, JobError> {
         let cleanup = read_u64(timer, 0) != 0;
         let (start, end) = (read_u64(timer, 8) as i64, read_u64(timer, 16) as i64);
-        let key = timer[24..].to_vec();
-        let addr = self.prepare(&key)?;
+        let addr = self.prepare(&timer[24..])?;
         let mut cur = node_of(read_u64(self.keys.acc_at(addr), HEAD));
         while let Some(n) = cur {
             if self.start(n) == start && self.end(n) == end {
