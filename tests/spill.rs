@@ -66,6 +66,33 @@ fn run_spilling(
     (std::fs::read(out_path).unwrap(), spills)
 }
 
+/// Runs `bin` under `large` (no spilling) and `small` (at least `min_spills` spills),
+/// asserts the outputs are the same bytes and no spill file is left, and gives the output
+/// and the small run's advice.
+fn same_output_spilled(
+    bin: &Path,
+    dir: &Path,
+    spill: &Path,
+    (large, small): (&str, &str),
+    min_spills: u64,
+) -> (Vec<u8>, String) {
+    let (in_memory, no_spills) = run_spilling(bin, dir, spill, large, "large.csv");
+    let (spilled, spills) = run_spilling(bin, dir, spill, small, "small.csv");
+    let said = advice(dir);
+    let name = bin.display();
+    assert_eq!(no_spills, 0, "{name} under {large}");
+    assert!(
+        spills >= min_spills,
+        "{name} under {small} spilled {spills} times"
+    );
+    assert!(
+        spilled == in_memory,
+        "{name}: the spilled run's output differs"
+    );
+    assert_eq!(files(spill), Vec::<PathBuf>::new(), "spill files remain");
+    (in_memory, said)
+}
+
 /// The advice of the last run's `stats.json` in `dir`.
 fn advice(dir: &Path) -> String {
     let report: serde_json::Value =
@@ -281,15 +308,9 @@ fn tumbling_and_sliding_windows_spilling_write_what_they_write_in_memory() {
         let aggregates = "n: count(), total: sum(value), low: min(value)";
         let pipe = windowed_pipe(dir.path(), name, window, aggregates);
         let bin = build(&pipe);
-        let (large, large_spills) = run_spilling(&bin, dir.path(), &spill, "256MB", "large.csv");
-        let (small, small_spills) = run_spilling(&bin, dir.path(), &spill, memory, "small.csv");
-        let said = advice(dir.path());
+        let (out, said) = same_output_spilled(&bin, dir.path(), &spill, ("256MB", memory), 4);
         assert!(said.contains("would not have spilled"), "{name}: {said}");
-        assert_eq!(large_spills, 0, "{name}");
-        assert!(small_spills > 3, "{name} spilled {small_spills} times");
-        assert!(small == large, "{name}: the spilled run's output differs");
-        assert!(large.len() > 100_000, "{name}: a real amount of output");
-        assert_eq!(files(&spill), Vec::<PathBuf>::new(), "spill files remain");
+        assert!(out.len() > 100_000, "{name}: a real amount of output");
     }
 }
 
@@ -306,14 +327,8 @@ fn distinct_spilling_under_256kb_writes_what_it_writes_in_memory() {
     let bin = build(&pipe);
     let spill = dir.path().join("spill");
     std::fs::create_dir(&spill).unwrap();
-    let (large, no_spills) = run_spilling(&bin, dir.path(), &spill, "64MB", "large.csv");
-    let (small, spills) = run_spilling(&bin, dir.path(), &spill, "256KB", "small.csv");
-    let said = advice(dir.path());
+    let (large, said) = same_output_spilled(&bin, dir.path(), &spill, ("64MB", "256KB"), 6);
     assert!(said.contains("would not have spilled"), "{said}");
-
-    assert_eq!(no_spills, 0);
-    assert!(spills > 5, "spilled {spills} times");
-    assert!(small == large, "the spilled run's output differs");
     // The reference: each word's first line, in input order.
     let mut seen = std::collections::HashSet::new();
     let text = std::fs::read_to_string(dir.path().join("words.txt")).unwrap();
@@ -321,7 +336,6 @@ fn distinct_spilling_under_256kb_writes_what_it_writes_in_memory() {
     let large = String::from_utf8(large).unwrap();
     let got: Vec<&str> = large.lines().skip(1).collect();
     assert_eq!(got, want);
-    assert_eq!(files(&spill), Vec::<PathBuf>::new(), "spill files remain");
 }
 
 #[test]
@@ -340,18 +354,13 @@ fn count_windows_spilling_write_what_they_write_in_memory() {
     let bin = build(&pipe);
     let spill = dir.path().join("spill");
     std::fs::create_dir(&spill).unwrap();
-    let (large, no_spills) = run_spilling(&bin, dir.path(), &spill, "64MB", "large.csv");
-    let (small, spills) = run_spilling(&bin, dir.path(), &spill, "320KB", "small.csv");
-    assert_eq!(no_spills, 0);
-    assert!(spills > 3, "spilled {spills} times");
-    assert!(small == large, "the spilled run's output differs");
+    let (large, _) = same_output_spilled(&bin, dir.path(), &spill, ("64MB", "320KB"), 4);
     // 200,000 records over 40,000 keys, 5 each: one full group of 3 and a leftover of 2
     // per key.
     assert_eq!(
         String::from_utf8(large).unwrap().lines().count(),
         1 + 80_000
     );
-    assert_eq!(files(&spill), Vec::<PathBuf>::new(), "spill files remain");
 }
 
 #[test]
@@ -367,13 +376,8 @@ fn session_windows_spilling_write_what_they_write_in_memory() {
         let aggregates = "n: count(), total: sum(value), first: first(value)";
         let pipe = windowed_pipe(dir.path(), name, window, aggregates);
         let bin = build(&pipe);
-        let (large, large_spills) = run_spilling(&bin, dir.path(), &spill, "256MB", "large.csv");
-        let (small, small_spills) = run_spilling(&bin, dir.path(), &spill, "512KB", "small.csv");
-        assert_eq!(large_spills, 0, "{name}");
-        assert!(small_spills > 3, "{name} spilled {small_spills} times");
-        assert!(small == large, "{name}: the spilled run's output differs");
-        assert!(large.len() > 100_000, "{name}: a real amount of output");
-        assert_eq!(files(&spill), Vec::<PathBuf>::new(), "spill files remain");
+        let (out, _) = same_output_spilled(&bin, dir.path(), &spill, ("256MB", "512KB"), 4);
+        assert!(out.len() > 100_000, "{name}: a real amount of output");
     }
 }
 
