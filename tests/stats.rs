@@ -89,17 +89,16 @@ fn stats_json_counts_each_operators_records_and_memory() {
     assert!(stderr.contains(advice[0].as_str().unwrap()), "{stderr}");
 }
 
+/// A count per key of a CSV column `k`, to `o.csv`.
+const COUNT_PER_KEY: &str = "schema R { k: u64 }\n\
+source r: R = csv(\"r.csv\");\n\
+r |> key_by(k) |> aggregate { n: count() } |> sink csv(\"o.csv\");\n";
+
 #[test]
 fn a_failed_run_still_writes_its_stats() {
     let dir = temp();
     let pipe = dir.path().join("failing.pipe");
-    std::fs::write(
-        &pipe,
-        "schema R { k: u64 }\n\
-         source r: R = csv(\"r.csv\");\n\
-         r |> key_by(k) |> aggregate { n: count() } |> sink csv(\"o.csv\");\n",
-    )
-    .unwrap();
+    std::fs::write(&pipe, COUNT_PER_KEY).unwrap();
     std::fs::write(dir.path().join("r.csv"), "k\n1\n2\nnot a number\n").unwrap();
     let binary = build(&pipe);
     let json = dir.path().join("stats.json");
@@ -125,13 +124,7 @@ fn a_failed_run_still_writes_its_stats() {
 fn a_stats_file_that_is_the_jobs_input_is_refused_before_anything_is_written() {
     let dir = temp();
     let pipe = dir.path().join("guarded.pipe");
-    std::fs::write(
-        &pipe,
-        "schema R { k: u64 }\n\
-         source r: R = csv(\"r.csv\");\n\
-         r |> key_by(k) |> aggregate { n: count() } |> sink csv(\"o.csv\");\n",
-    )
-    .unwrap();
+    std::fs::write(&pipe, COUNT_PER_KEY).unwrap();
     let input = dir.path().join("r.csv");
     std::fs::write(&input, "k\n1\n2\n").unwrap();
     let binary = build(&pipe);
