@@ -1,15 +1,27 @@
 //! The `csv` sink (also `stdout()`): a header row, then one row per record.
 
+use std::io::Write;
+
 use crate::io::sink_target::SinkTarget;
 use crate::io::{OutputSpec, OutputWriter};
 use crate::{JobContext, JobError};
 
-/// Writes records as CSV through a buffered writer. Generated code pushes a record's fields
-/// into one reused row, then ends the record; numbers are formatted without allocating.
+/// Rows wait in the sink's own buffer until it holds this much, then go to the output in
+/// one write.
+const BATCH: usize = 64 * 1024;
+
+/// Writes records as CSV (RFC 4180, as the `csv` crate writes it). Generated code appends a
+/// record's fields to one reused buffer, then ends the record. Numbers and booleans never
+/// need quotes, so they are formatted straight into the buffer without allocating; a
+/// string is quoted when it holds a comma, a quote or a line break, with quotes doubled.
+/// A row of one empty field is written `""`, so that it does not read back as a blank line.
 pub struct CsvSink {
     target: SinkTarget,
-    writer: csv::Writer<OutputWriter>,
-    row: csv::ByteRecord,
+    writer: OutputWriter,
+    /// Finished rows, then the row being built from `row_start`.
+    buf: Vec<u8>,
+    row_start: usize,
+    fields: usize,
     ints: itoa::Buffer,
     floats: ryu::Buffer,
 }
@@ -35,61 +47,102 @@ impl CsvSink {
         let writer = OutputWriter::create(&spec, ctx.outputs())?;
         let mut sink = CsvSink {
             target: SinkTarget::new(ctx, name, &spec),
-            writer: csv::WriterBuilder::new()
-                .buffer_capacity(64 * 1024)
-                .from_writer(writer),
-            row: csv::ByteRecord::new(),
+            writer,
+            buf: Vec::with_capacity(BATCH + 4096),
+            row_start: 0,
+            fields: 0,
             ints: itoa::Buffer::new(),
             floats: ryu::Buffer::new(),
         };
         for f in fields {
-            sink.row.push_field(f.as_bytes());
+            sink.field_str(f);
         }
-        sink.write_row()?;
+        sink.end_row()?;
         Ok(sink)
+    }
+
+    /// Starts the next field: a comma unless it is the row's first.
+    #[inline]
+    fn separate(&mut self) {
+        if self.fields > 0 {
+            self.buf.push(b',');
+        }
+        self.fields += 1;
+    }
+
+    /// Adds a field that never needs quotes.
+    #[inline]
+    fn field_plain(&mut self, bytes: &[u8]) {
+        self.separate();
+        self.buf.extend_from_slice(bytes);
     }
 
     /// Adds a string field to the current row.
     #[inline]
     pub fn field_str(&mut self, v: &str) {
-        self.row.push_field(v.as_bytes());
+        self.separate();
+        let bytes = v.as_bytes();
+        if bytes
+            .iter()
+            .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+        {
+            self.quoted(bytes);
+        } else {
+            self.buf.extend_from_slice(bytes);
+        }
+    }
+
+    #[cold]
+    fn quoted(&mut self, bytes: &[u8]) {
+        self.buf.push(b'"');
+        for part in bytes.split_inclusive(|&b| b == b'"') {
+            self.buf.extend_from_slice(part);
+            if part.last() == Some(&b'"') {
+                self.buf.push(b'"');
+            }
+        }
+        self.buf.push(b'"');
     }
 
     /// Adds a `u64` field.
     #[inline]
     pub fn field_u64(&mut self, v: u64) {
-        self.row.push_field(self.ints.format(v).as_bytes());
+        self.separate();
+        self.buf.extend_from_slice(self.ints.format(v).as_bytes());
     }
 
     /// Adds an `i64` (or timestamp) field.
     #[inline]
     pub fn field_i64(&mut self, v: i64) {
-        self.row.push_field(self.ints.format(v).as_bytes());
+        self.separate();
+        self.buf.extend_from_slice(self.ints.format(v).as_bytes());
     }
 
     /// Adds an `f64` field, in the shortest form that reads back to the same value.
     #[inline]
     pub fn field_f64(&mut self, v: f64) {
-        self.row.push_field(self.floats.format(v).as_bytes());
+        self.separate();
+        self.buf.extend_from_slice(self.floats.format(v).as_bytes());
     }
 
     /// Adds a `bool` field.
     #[inline]
     pub fn field_bool(&mut self, v: bool) {
-        self.row.push_field(if v { b"true" } else { b"false" });
+        self.field_plain(if v { b"true" } else { b"false" });
     }
 
     /// Ends the current row and writes it.
     #[inline]
     pub fn end_record(&mut self) -> Result<(), JobError> {
         self.target.wrote();
-        self.write_row()
+        self.end_row()
     }
 
     /// Writes out what waits in the buffer if it has waited longer than the flush interval
     /// (`--flush-every`), so a live job's output appears as it goes.
     pub fn flush_if_due(&mut self) -> Result<(), JobError> {
         if self.target.flush_due() {
+            self.write_out()?;
             self.writer.flush().map_err(|e| self.target.io_error(e))?;
         }
         Ok(())
@@ -97,21 +150,124 @@ impl CsvSink {
 
     /// Flushes the output and reports how many records were written.
     pub fn finish(&mut self, ctx: &mut JobContext) -> Result<(), JobError> {
+        self.write_out()?;
         self.writer.flush().map_err(|e| self.target.io_error(e))?;
         self.target.report(ctx);
         Ok(())
     }
 
     #[inline]
-    fn write_row(&mut self) -> Result<(), JobError> {
-        let result = self.writer.write_byte_record(&self.row);
-        self.row.clear();
-        result.map_err(|e| {
-            let io = match e.into_kind() {
-                csv::ErrorKind::Io(io) => io,
-                other => std::io::Error::other(format!("{other:?}")),
-            };
-            self.target.io_error(io)
-        })
+    fn end_row(&mut self) -> Result<(), JobError> {
+        if self.fields == 1 && self.buf.len() == self.row_start {
+            self.buf.extend_from_slice(b"\"\"");
+        }
+        self.buf.push(b'\n');
+        self.fields = 0;
+        self.row_start = self.buf.len();
+        if self.buf.len() >= BATCH {
+            self.write_out()?;
+        }
+        Ok(())
+    }
+
+    /// Hands the finished rows to the output.
+    fn write_out(&mut self) -> Result<(), JobError> {
+        let result = self.writer.write_all(&self.buf);
+        self.buf.clear();
+        self.row_start = 0;
+        result.map_err(|e| self.target.io_error(e))
+    }
+}
+
+impl Drop for CsvSink {
+    /// Rows already written stay written when the job fails: standard output gets them
+    /// (a file sink's temporary file is discarded anyway), as a `BufWriter` would do.
+    fn drop(&mut self) {
+        let _ = self.writer.write_all(&self.buf);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const SPEC: crate::JobSpec = crate::JobSpec {
+        name: "t",
+        sources: &[],
+        sinks: &["out"],
+        operators: &[],
+        files: &[],
+    };
+
+    /// What the sink writes for `rows` of string fields.
+    fn written(rows: &[Vec<String>]) -> Vec<u8> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.csv");
+        let spec = OutputSpec::File(path.display().to_string());
+        let args = crate::job::JobArgs {
+            memory: 1 << 20,
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+            stats: false,
+            stats_json: None,
+            flush_every: crate::job::DEFAULT_FLUSH,
+            spill_dir: None,
+        };
+        let mut ctx = JobContext::new(&SPEC, args).unwrap();
+        let width = rows.first().map_or(1, Vec::len);
+        let header: Vec<String> = (0..width).map(|i| format!("c{i}")).collect();
+        let header: Vec<&str> = header.iter().map(String::as_str).collect();
+        let mut sink = CsvSink::create(&ctx, "out", spec, &header).unwrap();
+        for row in rows {
+            for f in row {
+                sink.field_str(f);
+            }
+            sink.end_record().unwrap();
+        }
+        sink.finish(&mut ctx).unwrap();
+        ctx.commit_or_discard(Ok(())).unwrap();
+        std::fs::read(&path).unwrap()
+    }
+
+    /// The same rows written by the `csv` crate.
+    fn reference(rows: &[Vec<String>]) -> Vec<u8> {
+        let width = rows.first().map_or(1, Vec::len);
+        let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+        w.write_record((0..width).map(|i| format!("c{i}"))).unwrap();
+        for row in rows {
+            w.write_record(row).unwrap();
+        }
+        w.into_inner().unwrap()
+    }
+
+    #[test]
+    fn quotes_what_needs_quotes_and_nothing_else() {
+        let rows = vec![
+            vec!["plain".to_string(), "a,b".to_string()],
+            vec!["say \"hi\"".to_string(), "two\nlines".to_string()],
+            vec!["".to_string(), "cr\r".to_string()],
+        ];
+        assert_eq!(
+            String::from_utf8(written(&rows)).unwrap(),
+            "c0,c1\nplain,\"a,b\"\n\"say \"\"hi\"\"\",\"two\nlines\"\n,\"cr\r\"\n"
+        );
+    }
+
+    #[test]
+    fn a_row_of_one_empty_field_is_not_a_blank_line() {
+        let rows = vec![vec![String::new()], vec!["x".to_string()]];
+        assert_eq!(written(&rows), b"c0\n\"\"\nx\n");
+    }
+
+    proptest! {
+        #[test]
+        fn writes_what_the_csv_crate_writes(
+            width in 1usize..4,
+            cells in proptest::collection::vec("[a-c,\"\\r\\n ]{0,4}", 0..40),
+        ) {
+            let rows: Vec<Vec<String>> = cells.chunks_exact(width).map(<[String]>::to_vec).collect();
+            prop_assert_eq!(written(&rows), reference(&rows));
+        }
     }
 }

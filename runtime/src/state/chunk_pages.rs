@@ -18,6 +18,8 @@ pub struct ChunkPages {
     live: Vec<u32>,
     free_ids: Vec<u32>,
     page_shift: u32,
+    /// `page size - 1`: an address's offset bits.
+    offset_mask: usize,
     /// The page being carved, and the bytes used in it.
     current: Option<(u32, usize)>,
 }
@@ -27,6 +29,7 @@ impl ChunkPages {
     pub fn new(mem: OperatorMemory) -> Self {
         ChunkPages {
             page_shift: mem.page_size().trailing_zeros(),
+            offset_mask: mem.page_size() - 1,
             mem,
             pages: Vec::new(),
             live: Vec::new(),
@@ -114,7 +117,7 @@ impl ChunkPages {
     #[inline]
     fn locate(&self, addr: u64) -> (usize, usize) {
         let addr = addr as usize;
-        (addr >> self.page_shift, addr & (self.page_size() - 1))
+        (addr >> self.page_shift, addr & self.offset_mask)
     }
 
     /// A fresh page's id. The page being carved is left; it goes back to the pool once its

@@ -89,6 +89,8 @@ pub struct FixedWindows {
     /// parts ever added up to: about the budget that would not have spilled.
     spilled_bytes: u64,
     unspilled_need: u64,
+    /// Keys of the window dropped last: how big a new window's index starts.
+    expected_keys: usize,
 }
 
 impl FixedWindows {
@@ -124,6 +126,7 @@ impl FixedWindows {
             firing: None,
             spilled_bytes: 0,
             unspilled_need: 0,
+            expected_keys: 0,
         })
     }
 
@@ -205,7 +208,13 @@ impl FixedWindows {
         if !self.windows.contains_key(&start) {
             self.open_window(start, wm);
         }
-        let table = WindowTable::new(&mut self.pages)?;
+        // Once the budget is tight, a window's index grows only as its keys come.
+        let expected = if self.spilled_bytes == 0 && self.unspilled_need == 0 {
+            self.expected_keys
+        } else {
+            0
+        };
+        let table = WindowTable::new(&mut self.pages, expected)?;
         let window = self.windows.get_mut(&start).expect("the window is open");
         let table = window.table.insert(table);
         table.find_or_insert(&mut self.pages, &self.format, key, hash, init)
@@ -355,6 +364,7 @@ impl FixedWindows {
     fn drop_window(&mut self, start: i64) {
         if let Some(w) = self.windows.remove(&start) {
             if let Some(table) = w.table {
+                self.expected_keys = table.len();
                 table.free(&mut self.pages);
             }
         }

@@ -36,9 +36,25 @@ impl EntryFormat {
         (self.acc_size + header + key.len()).next_multiple_of(8)
     }
 
+    /// The hash of `key`. A one-word key (the common `key_by` on one integer field) is
+    /// hashed as a number, which costs a few instructions rather than a byte loop.
     #[inline]
     pub fn hash(&self, key: &[u8]) -> u64 {
-        self.hasher.hash_one(key)
+        match <[u8; 8]>::try_from(key) {
+            Ok(word) if self.key_width == Some(8) => self.hasher.hash_one(u64::from_ne_bytes(word)),
+            _ => self.hasher.hash_one(key),
+        }
+    }
+
+    /// Whether the entry at `addr` holds `key`.
+    #[inline]
+    pub fn holds(&self, pages: &ChunkPages, addr: u64, key: &[u8]) -> bool {
+        match <[u8; 8]>::try_from(key) {
+            Ok(word) if self.key_width == Some(8) => {
+                pages.bytes(addr + self.acc_size as u64, 8) == word
+            }
+            _ => same_key(self.key(pages, addr), key),
+        }
     }
 
     /// The key of the entry at `addr`.
@@ -65,6 +81,11 @@ impl EntryFormat {
         };
         bytes[key_at..key_at + key.len()].copy_from_slice(key);
     }
+}
+
+/// Slots per chunk of an index of `capacity` slots: the whole index, up to a page.
+fn index_chunk_slots(pages: &ChunkPages, capacity: usize) -> usize {
+    capacity.min(pages.page_size() / 8)
 }
 
 /// A chunk of entries, filled front to back.
@@ -98,14 +119,32 @@ pub(super) struct WindowTable {
 }
 
 impl WindowTable {
-    /// An empty table with a small index.
-    pub fn new(pages: &mut ChunkPages) -> Result<Self, JobError> {
-        let capacity = FIRST_SLOTS.min(pages.page_size() / 8);
-        let index = vec![pages.alloc(capacity * 8)?];
+    /// An empty table whose index holds `expected` keys without growing (at least a small
+    /// one). A window stream's windows tend to see as many keys as the last one, so sizing
+    /// from it spares the doublings. The index starts at no more than a 16th of the
+    /// operator's budget, so that a tight budget is not taken by index slots a window may
+    /// never fill; if that much is not to be had, a small one will do.
+    pub fn new(pages: &mut ChunkPages, expected: usize) -> Result<Self, JobError> {
+        let small = FIRST_SLOTS.min(pages.page_size() / 8);
+        let most = usize::try_from(pages.memory().budget_bytes() / 16 / 8).unwrap_or(usize::MAX);
+        let wanted = expected
+            .saturating_mul(2)
+            .next_power_of_two()
+            .min(
+                most.checked_next_power_of_two()
+                    .map_or(most, |p| p / 2)
+                    .max(1),
+            )
+            .max(small);
+        let (capacity, index) = match Self::alloc_index(pages, wanted) {
+            Ok(index) => (wanted, index),
+            Err(_) if wanted > small => (small, Self::alloc_index(pages, small)?),
+            Err(e) => return Err(e),
+        };
         Ok(WindowTable {
+            chunk_shift: (index_chunk_slots(pages, capacity)).trailing_zeros(),
             index,
             capacity,
-            chunk_shift: capacity.trailing_zeros(),
             live: 0,
             chunks: Vec::new(),
         })
@@ -152,7 +191,7 @@ impl WindowTable {
             }
             if slot >> ADDR_BITS == tag {
                 let addr = (slot & ADDR_MASK) - 1;
-                if same_key(format.key(pages, addr), key) {
+                if format.holds(pages, addr, key) {
                     return Ok(addr);
                 }
             }
@@ -263,7 +302,26 @@ impl WindowTable {
     /// changes, so running out of budget leaves the table as it was.
     fn grow(&mut self, pages: &mut ChunkPages, format: &EntryFormat) -> Result<(), JobError> {
         let capacity = self.capacity * 2;
-        let per_chunk = capacity.min(pages.page_size() / 8);
+        let index = Self::alloc_index(pages, capacity)?;
+        let old = std::mem::replace(&mut self.index, index);
+        for addr in old {
+            pages.free(addr);
+        }
+        self.capacity = capacity;
+        self.chunk_shift = index_chunk_slots(pages, capacity).trailing_zeros();
+        let mut at = EntryCursor::default();
+        while let Some((addr, next)) = self.entry_at(pages, format, at) {
+            let hash = format.hash(format.key(pages, addr));
+            let i = self.empty_slot(pages, hash);
+            self.set_slot(pages, i, ((hash >> ADDR_BITS) << ADDR_BITS) | (addr + 1));
+            at = next;
+        }
+        Ok(())
+    }
+
+    /// The chunks of an empty index of `capacity` slots, all or none.
+    fn alloc_index(pages: &mut ChunkPages, capacity: usize) -> Result<Vec<u64>, JobError> {
+        let per_chunk = index_chunk_slots(pages, capacity);
         let mut index = Vec::with_capacity(capacity / per_chunk);
         for _ in 0..capacity / per_chunk {
             match pages.alloc(per_chunk * 8) {
@@ -276,20 +334,7 @@ impl WindowTable {
                 }
             }
         }
-        let old = std::mem::replace(&mut self.index, index);
-        for addr in old {
-            pages.free(addr);
-        }
-        self.capacity = capacity;
-        self.chunk_shift = per_chunk.trailing_zeros();
-        let mut at = EntryCursor::default();
-        while let Some((addr, next)) = self.entry_at(pages, format, at) {
-            let hash = format.hash(format.key(pages, addr));
-            let i = self.empty_slot(pages, hash);
-            self.set_slot(pages, i, ((hash >> ADDR_BITS) << ADDR_BITS) | (addr + 1));
-            at = next;
-        }
-        Ok(())
+        Ok(index)
     }
 
     /// The first empty slot on `hash`'s probe sequence.

@@ -4,9 +4,13 @@
 use std::time::Instant;
 
 use super::{FixedWindows, OpenWindow};
-use crate::spill::{Fold, RunReader, RunWriter, SpillSupport};
+use crate::spill::{Fold, Run, RunReader, RunWriter, SpillSupport};
 use crate::state::window_table::{EntryCursor, WindowTable};
 use crate::JobError;
+
+/// A window's parts on disk past which they are joined into one, so that the open files
+/// stay few however often a window spills (each part holds its file open).
+const MAX_PARTS: usize = 8;
 
 /// Pages a fold needs free to start: its table's index and a data page, with room for the
 /// index to grow once.
@@ -73,6 +77,12 @@ impl FixedWindows {
         match run {
             Ok(run) => {
                 window.segments.push(run);
+                if window.segments.len() > MAX_PARTS {
+                    let parts = std::mem::take(&mut window.segments);
+                    window
+                        .segments
+                        .push(concatenate(parts, self.pages.memory())?);
+                }
                 window.next_seq = seq;
                 let bytes = table.memory_bytes();
                 window.spilled_bytes += bytes;
@@ -148,7 +158,7 @@ impl FixedWindows {
             loop {
                 let t: &mut WindowTable = match &mut table {
                     Some(t) => t,
-                    None => match WindowTable::new(&mut self.pages) {
+                    None => match WindowTable::new(&mut self.pages, 0) {
                         Ok(t) => table.insert(t),
                         Err(e) => {
                             self.room_for_fired(e, start)?;
@@ -167,4 +177,17 @@ impl FixedWindows {
         *window = OpenWindow::new(table, true);
         Ok(())
     }
+}
+
+/// One run holding `parts`' records in order. A window's parts number their records on from
+/// one another, so the joined run is in opening order as they were.
+fn concatenate(parts: Vec<Run>, mem: &crate::memory::OperatorMemory) -> Result<Run, JobError> {
+    let mut out = RunWriter::create(mem)?;
+    for part in parts {
+        let mut reader = part.read()?;
+        while let Some(record) = reader.next()? {
+            out.push(&[record])?;
+        }
+    }
+    out.finish()
 }
