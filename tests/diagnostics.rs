@@ -30,6 +30,10 @@ const CASES: &[(&str, &[&str])] = &[
     ),
     ("front_end_rules", &["4:71", "5:37", "6:11", "7:42"]),
     ("window_limits", &["3:26", "4:26", "5:47"]),
+    (
+        "join_errors",
+        &["9:54", "10:54", "11:54", "12:65", "13:27", "14:34", "15:77"],
+    ),
     // Every mistake of a pipeline is reported, past an error in a step that passes its
     // records on and past a literal that is too large.
     (

@@ -43,6 +43,21 @@ pub enum JobError {
         /// Where the record with that key was read (`file:line`), once its source knows.
         record: Option<String>,
     },
+    /// A record longer than a state page can hold, in an operator that keeps whole records
+    /// (a join's windows).
+    #[error("operator `{operator}` at {location}: a record of {record_bytes} bytes is longer than the {limit_bytes} bytes a record kept in state may take (a state page, less its header){}", record.as_ref().map(|r| format!("; the record is at {r}")).unwrap_or_default())]
+    RecordTooLong {
+        /// The operator's name.
+        operator: String,
+        /// Where the operator is written in the pipeline.
+        location: String,
+        /// The record's length in the binary layout.
+        record_bytes: usize,
+        /// The longest record the operator takes.
+        limit_bytes: usize,
+        /// Where the record was read (`file:line`), once its source knows.
+        record: Option<String>,
+    },
     /// Standard output was closed by its reader (`weir run ... | head`): the job stops
     /// quietly, as Unix tools do.
     #[error("standard output was closed by its reader")]
@@ -132,6 +147,19 @@ impl JobError {
                 operator,
                 location,
                 key_bytes,
+                limit_bytes,
+                record: Some(place()),
+            },
+            JobError::RecordTooLong {
+                operator,
+                location,
+                record_bytes,
+                limit_bytes,
+                record: None,
+            } => JobError::RecordTooLong {
+                operator,
+                location,
+                record_bytes,
                 limit_bytes,
                 record: Some(place()),
             },

@@ -8,7 +8,7 @@ use quote::quote;
 
 use super::names::{field_ident, node_field};
 use super::Gen;
-use crate::ir::{KeyLayout, KeySpec, Type};
+use crate::ir::{KeyLayout, KeySpec, Schema, Type};
 
 /// `let key = ...;`: the record's key encoded in the builder of node `n`: its key fields,
 /// or the value of the user's key closure in its [`Layout`](weir_runtime::Layout).
@@ -21,11 +21,22 @@ pub(crate) fn encode_key(g: &Gen<'_>, n: NodeIndex, key: &KeySpec, input: &Ident
             return quote!(let key = weir_runtime::Layout::encode(&#value, &mut self.#k););
         }
     };
-    let input_schema = key_input(g, n);
-    let layout = KeyLayout::new(&input_schema, key);
+    let encoded = encode_fields(&k, &key_input(g, n), key, input);
+    quote!(let key = #encoded;)
+}
+
+/// The expression encoding fields `fields` of `input` (records of `schema`) in the
+/// builder `self.#builder`, giving the bytes: a key, or a whole record kept in state.
+pub(crate) fn encode_fields(
+    builder: &Ident,
+    schema: &Schema,
+    fields: &[usize],
+    input: &Ident,
+) -> TokenStream {
+    let layout = KeyLayout::new(schema, fields);
     let fixed = layout.fixed_len;
     let puts = layout.fields.iter().map(|(i, offset, ty)| {
-        let f = field_ident(&input_schema.fields[*i].name);
+        let f = field_ident(&schema.fields[*i].name);
         match ty {
             Type::Str => quote!(.put_str(#offset, &#input.#f)),
             Type::U64 => quote!(.put_u64(#offset, #input.#f)),
@@ -36,7 +47,25 @@ pub(crate) fn encode_key(g: &Gen<'_>, n: NodeIndex, key: &KeySpec, input: &Ident
             }
         }
     });
-    quote!(let key = self.#k.begin(#fixed) #(#puts)* .bytes();)
+    quote!(self.#builder.begin(#fixed) #(#puts)* .bytes())
+}
+
+/// The values of fields `fields` of `schema` read back from `view` (a `RecordView` of
+/// bytes [`encode_fields`] made).
+pub(crate) fn decode_fields(schema: &Schema, fields: &[usize], view: &Ident) -> Vec<TokenStream> {
+    KeyLayout::new(schema, fields)
+        .fields
+        .iter()
+        .map(|(_, offset, ty)| match ty {
+            Type::Str => quote!(::std::borrow::Cow::Borrowed(#view.str_at(#offset))),
+            Type::U64 => quote!(#view.u64_at(#offset)),
+            Type::F64 => quote!(#view.f64_at(#offset)),
+            Type::Bool => quote!(#view.bool_at(#offset)),
+            Type::I64 | Type::Timestamp | Type::List(_) | Type::Rust(_) => {
+                quote!(#view.i64_at(#offset))
+            }
+        })
+        .collect()
 }
 
 /// `Some(width)` when every key of node `n` has the same width in bytes (no string field,
@@ -61,20 +90,7 @@ pub(crate) fn key_outputs(g: &Gen<'_>, n: NodeIndex, key: &KeySpec) -> Vec<Token
             return vec![quote!(<#t as weir_runtime::Layout>::read(&k, 0))];
         }
     };
-    let layout = KeyLayout::new(&key_input(g, n), key);
-    layout
-        .fields
-        .iter()
-        .map(|(_, offset, ty)| match ty {
-            Type::Str => quote!(::std::borrow::Cow::Borrowed(k.str_at(#offset))),
-            Type::U64 => quote!(k.u64_at(#offset)),
-            Type::F64 => quote!(k.f64_at(#offset)),
-            Type::Bool => quote!(k.bool_at(#offset)),
-            Type::I64 | Type::Timestamp | Type::List(_) | Type::Rust(_) => {
-                quote!(k.i64_at(#offset))
-            }
-        })
-        .collect()
+    decode_fields(&key_input(g, n), key, &super::names::ident("k"))
 }
 
 /// The schema of the records keyed node `n` receives.

@@ -13,6 +13,11 @@ pub const RESERVED: &[&str] = &["WeirJob", "WeirStr", "SPEC", "run", "main", "we
 /// The identifier for field `name`: itself when it is a valid Rust identifier, a raw
 /// identifier for keywords, and `name_` when even that is not allowed (`self`, `_`).
 pub fn field_ident(name: &str) -> Ident {
+    // A join's qualified field `orders.id` is `orders__id`; the join refuses the rare pair
+    // of sides whose names would collide so.
+    if let Some((side, field)) = name.split_once('.') {
+        return ident(&format!("{side}__{field}"));
+    }
     if syn::parse_str::<Ident>(name).is_ok() {
         return Ident::new(name, Span::call_site());
     }

@@ -104,6 +104,7 @@ impl<F: FrontEnd> Lowering<F> {
         self.order.push(name.to_string());
         let value = value.map(|v| Stream {
             name: Some(name.to_string()),
+            records_of: Some(name.to_string()),
             ..v
         });
         self.streams.insert(
@@ -166,7 +167,7 @@ impl<F: FrontEnd> Lowering<F> {
             if let Some(w) = &current.window {
                 if !info.completes_window {
                     let d = Diagnostic::error(
-                        "a window must be followed by `aggregate`",
+                        "a window must be followed by `aggregate` or `join`",
                         name_span,
                         format!("`{name}` here"),
                     )
@@ -248,7 +249,7 @@ impl<F: FrontEnd> Lowering<F> {
         match v.window {
             Some(w) => self.fe.diagnostics().push(
                 Diagnostic::error(
-                    "a window must be followed by `aggregate`",
+                    "a window must be followed by `aggregate` or `join`",
                     w.span,
                     "this window computes nothing",
                 )

@@ -20,6 +20,9 @@ pub struct Stream<S> {
     pub window: Option<PendingWindow<S>>,
     /// The name it was used by, while no step has changed it (for messages).
     pub name: Option<String>,
+    /// The named stream whose records these still are, through steps that keep them
+    /// (`key_by`, a pending `window`): what a join calls this side (`orders.id`).
+    pub records_of: Option<String>,
 }
 
 impl<S> Stream<S> {
@@ -32,6 +35,7 @@ impl<S> Stream<S> {
             timed,
             window: None,
             name: None,
+            records_of: None,
         }
     }
 
@@ -62,6 +66,8 @@ pub struct PendingWindow<S> {
 }
 
 /// What applying one step gives.
+// Short-lived and passed by value once per step: boxing the stream would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Applied<S> {
     /// A new stream.
@@ -73,6 +79,7 @@ pub enum Applied<S> {
 }
 
 /// What a whole pipeline leaves behind.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Flow<S> {
     /// A stream, to name or to report as unused.

@@ -245,6 +245,7 @@ registry! {
         Aggregate => aggregate::Aggregate,
         Window => window::Window,
         Union => union::Union,
+        Join => join::Join,
         Distinct => distinct::Distinct,
         Sink => sink::SinkOp,
     }
@@ -348,6 +349,7 @@ mod tests {
                 "aggregate",
                 "window",
                 "union",
+                "join",
                 "distinct",
                 "sink",
                 "key_by"

@@ -111,7 +111,7 @@ impl Lower for Union {
 
 /// The idleness timeout of the source behind `n`, if a single source with one is found by
 /// walking back through single-input operators.
-fn idle_behind(plan: &Plan, mut n: NodeIndex) -> Option<i64> {
+pub(crate) fn idle_behind(plan: &Plan, mut n: NodeIndex) -> Option<i64> {
     loop {
         if let Some(s) = plan.graph[n].op.payload::<crate::ir::SourceOp>() {
             return s.event_time.as_ref().and_then(|e| e.idle);

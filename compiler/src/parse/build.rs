@@ -344,7 +344,7 @@ impl Builder {
                 let inner = p.into_inner().next().expect("string body");
                 ExprKind::Str(self.unescape(inner))
             }
-            Rule::ident => ExprKind::Name(p.as_str().to_string()),
+            Rule::ident | Rule::qualified => ExprKind::Name(p.as_str().to_string()),
             Rule::call_expr => {
                 let mut it = p.into_inner();
                 let name = ident(it.next().expect("function name"));

@@ -165,6 +165,7 @@ fn rule_words(rule: Rule) -> &'static str {
         Rule::string | Rule::string_inner => "a string",
         Rule::boolean => "`true` or `false`",
         Rule::ident_char | Rule::ident => "a name",
+        Rule::qualified => "an expression",
         Rule::keyword => "a keyword",
         Rule::kw_schema => "`schema`",
         Rule::kw_source => "`source`",

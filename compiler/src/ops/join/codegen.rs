@@ -1,0 +1,306 @@
+//! Generated code of a window join: each side's records land in their windows (key and
+//! whole record encoded in the runtime's binary layout), the combined watermark fires
+//! windows, and each fired key's records are paired.
+
+use petgraph::graph::NodeIndex;
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+use super::{side_schema, Join};
+use crate::codegen::keys::{decode_fields, encode_fields};
+use crate::codegen::names::{ident, node_field, node_method};
+use crate::codegen::Gen;
+use crate::ir::{KeyLayout, KeySpec, Type, WindowKind};
+use crate::ops::union::idle_behind;
+
+/// The job's fields and methods of join node `n`.
+struct Names {
+    state: Ident,
+    group: Ident,
+    watermark: Ident,
+    watermarks: Ident,
+    fire: Ident,
+    emit_group: Ident,
+}
+
+impl Names {
+    fn of(n: NodeIndex) -> Self {
+        Names {
+            state: node_field(n, "state"),
+            group: node_field(n, "group"),
+            watermark: node_field(n, "watermark"),
+            watermarks: node_field(n, "watermarks"),
+            fire: node_method(n, "fire"),
+            emit_group: node_method(n, "emit_group"),
+        }
+    }
+}
+
+/// Per input port: the key builder, the record builder and the late count.
+fn port_fields(n: NodeIndex, port: usize) -> (Ident, Ident, Ident) {
+    (
+        node_field(n, &format!("key{port}")),
+        node_field(n, &format!("record{port}")),
+        node_field(n, &format!("late{port}")),
+    )
+}
+
+fn key_fields(key: &KeySpec) -> &[usize] {
+    match key {
+        KeySpec::Fields(f) => f,
+        KeySpec::Rust(_) => unreachable!("the lowering refuses joins of inline records"),
+    }
+}
+
+pub(super) fn fields(j: &Join, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, TokenStream)> {
+    let Names {
+        state,
+        group,
+        watermark,
+        watermarks,
+        ..
+    } = Names::of(n);
+    let memory = g.operator_memory(n);
+    let size = match j.window {
+        WindowKind::Tumbling { size, .. } | WindowKind::Sliding { size, .. } => size,
+        _ => unreachable!("the lowering takes only tumbling and sliding windows"),
+    };
+    let width = match KeyLayout::new(&side_schema(g, n, 0), key_fields(&j.left_key)).width() {
+        Some(w) => quote!(::core::option::Option::Some(#w)),
+        None => quote!(::core::option::Option::None),
+    };
+    let mut inputs = g.plan.inputs(n);
+    inputs.sort_by_key(|(_, e)| e.port);
+    let idle = inputs.iter().map(|(up, _)| match idle_behind(g.plan, *up) {
+        Some(ms) => quote!(::core::option::Option::Some(#ms)),
+        None => quote!(::core::option::Option::None),
+    });
+    let mut all = vec![
+        (
+            quote!(#state: weir_runtime::state::JoinWindows),
+            quote!(#state: weir_runtime::state::JoinWindows::new(#memory, #size, #width)?),
+        ),
+        (
+            quote!(#group: weir_runtime::state::JoinGroup),
+            quote!(#group: ::core::default::Default::default()),
+        ),
+        (quote!(#watermark: i64), quote!(#watermark: i64::MIN)),
+        (
+            quote!(#watermarks: weir_runtime::time::CombinedWatermark),
+            quote!(#watermarks: weir_runtime::time::CombinedWatermark::new(&[#(#idle),*], ctx.clock().now())),
+        ),
+    ];
+    for port in 0..2 {
+        let (key, record, late) = port_fields(n, port);
+        all.push((
+            quote!(#key: weir_runtime::layout::RecordBuilder),
+            quote!(#key: weir_runtime::layout::RecordBuilder::new()),
+        ));
+        all.push((
+            quote!(#record: weir_runtime::layout::RecordBuilder),
+            quote!(#record: weir_runtime::layout::RecordBuilder::new()),
+        ));
+        all.push((quote!(#late: u64), quote!(#late: 0)));
+    }
+    all
+}
+
+/// Code that keeps the record in `input`, arriving on `port`, in each of its windows.
+pub(super) fn push(j: &Join, g: &Gen<'_>, n: NodeIndex, port: usize, input: &Ident) -> TokenStream {
+    let Names {
+        state, watermark, ..
+    } = Names::of(n);
+    let (key_builder, record_builder, late) = port_fields(n, port);
+    let schema = side_schema(g, n, port);
+    let key = if port == 0 { &j.left_key } else { &j.right_key };
+    let encode_key = encode_fields(&key_builder, &schema, key_fields(key), input);
+    let all: Vec<usize> = (0..schema.fields.len()).collect();
+    let encode_record = encode_fields(&record_builder, &schema, &all, input);
+    let side = if port == 0 {
+        quote!(weir_runtime::state::JoinSide::Left)
+    } else {
+        quote!(weir_runtime::state::JoinSide::Right)
+    };
+    let add = quote! {
+        if self.#state.add(#side, key, start, wm, record)? {
+            on_time = true;
+        }
+    };
+    let assign = match j.window {
+        WindowKind::Tumbling { size, offset } => quote! {
+            let start = ts - (ts - #offset).rem_euclid(#size);
+            #add
+        },
+        // As in a sliding window aggregate: every window holding `ts`, earliest first.
+        // Event times and durations are bounded (`weir_runtime::time`), so nothing
+        // overflows.
+        WindowKind::Sliding {
+            size,
+            slide,
+            offset,
+        } => quote! {
+            let latest = ts - (ts - #offset).rem_euclid(#slide);
+            let mut start = latest - ((latest - (ts - #size) - 1) / #slide) * #slide;
+            while start <= latest {
+                #add
+                start += #slide;
+            }
+        },
+        _ => unreachable!("the lowering takes only tumbling and sliding windows"),
+    };
+    quote! {
+        let wm = self.#watermark;
+        let key = #encode_key;
+        let record = #encode_record;
+        let mut on_time = false;
+        #assign
+        if !on_time {
+            self.#late += 1;
+        }
+    }
+}
+
+/// The combined watermark of both inputs (the least, skipping idle ones) fires windows.
+pub(super) fn on_watermark(_g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+    let Names {
+        watermark,
+        watermarks,
+        fire,
+        ..
+    } = Names::of(n);
+    quote! {
+        let now = self.clock.now();
+        let ::core::option::Option::Some(wm) = self.#watermarks.update(port, wm, now) else {
+            return ::core::result::Result::Ok(());
+        };
+        self.#watermark = wm;
+        self.#fire(wm)?;
+    }
+}
+
+/// The default value of a missing side's field of type `ty`.
+fn default_value(ty: &Type) -> TokenStream {
+    match ty {
+        Type::Str => quote!(::std::borrow::Cow::Borrowed("")),
+        Type::U64 => quote!(0u64),
+        Type::F64 => quote!(0.0f64),
+        Type::Bool => quote!(false),
+        Type::I64 | Type::Timestamp | Type::List(_) | Type::Rust(_) => quote!(0i64),
+    }
+}
+
+/// `fire` (every key of every window due at a watermark) and `emit_group` (one key's
+/// pairs, and its unmatched records in an outer join).
+pub(super) fn methods(j: &Join, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+    let Names {
+        state,
+        group,
+        fire,
+        emit_group,
+        ..
+    } = Names::of(n);
+    let (left, right) = (side_schema(g, n, 0), side_schema(g, n, 1));
+    let (lv, rv) = (ident("lv"), ident("rv"));
+    let left_values = decode_fields(&left, &(0..left.fields.len()).collect::<Vec<_>>(), &lv);
+    let right_values = decode_fields(&right, &(0..right.fields.len()).collect::<Vec<_>>(), &rv);
+    let left_defaults: Vec<TokenStream> = left.fields.iter().map(|f| default_value(&f.ty)).collect();
+    let right_defaults: Vec<TokenStream> = right.fields.iter().map(|f| default_value(&f.ty)).collect();
+    let (left_flag, right_flag) = (j.kind.left_optional(), j.kind.right_optional());
+    // The output record with each side's values (or defaults) and flags.
+    let record = |l: &[TokenStream], l_found: bool, r: &[TokenStream], r_found: bool| {
+        let mut values = vec![quote!(start), quote!(end)];
+        values.extend(l.iter().cloned());
+        if left_flag {
+            values.push(quote!(#l_found));
+        }
+        values.extend(r.iter().cloned());
+        if right_flag {
+            values.push(quote!(#r_found));
+        }
+        g.result_record(n, values)
+    };
+    let out = g.var(n);
+    let emit = g.emit(n, 0, &out);
+    let pair = record(&left_values, true, &right_values, true);
+    let left_alone = record(&left_values, true, &right_defaults, false);
+    let right_alone = record(&left_defaults, false, &right_values, true);
+    let unmatched_left = right_flag.then(|| {
+        quote! {
+            if group.no_right() {
+                let #out = #left_alone;
+                #emit
+            }
+        }
+    });
+    let unmatched_right = left_flag.then(|| {
+        quote! {
+            if group.no_left() {
+                for r in group.right() {
+                    let #rv = weir_runtime::layout::RecordView::new(r);
+                    let #out = #right_alone;
+                    #emit
+                }
+            }
+        }
+    });
+    let doc = format!("The pairs of one key of a fired window of the join at {}.", g.plan.graph[n].location);
+    quote! {
+        /// Emits every key of every window due at `wm`, windows in order of end, keys in
+        /// the order they opened the window.
+        fn #fire(&mut self, wm: i64) -> ::core::result::Result<(), weir_runtime::JobError> {
+            if self.#state.next_timer().is_none_or(|t| t > wm) {
+                return ::core::result::Result::Ok(());
+            }
+            let mut group = ::std::mem::take(&mut self.#group);
+            let mut result = ::core::result::Result::Ok(());
+            while self.#state.next_group(wm, &mut group) {
+                result = self.#emit_group(&group);
+                if result.is_err() {
+                    break;
+                }
+            }
+            self.#group = group;
+            result
+        }
+
+        #[doc = #doc]
+        #[allow(unused_variables)]
+        fn #emit_group(&mut self, group: &weir_runtime::state::JoinGroup) -> ::core::result::Result<(), weir_runtime::JobError> {
+            let (start, end) = (group.start, group.end);
+            let ts = end.saturating_sub(1);
+            for l in group.left() {
+                let #lv = weir_runtime::layout::RecordView::new(l);
+                for r in group.right() {
+                    let #rv = weir_runtime::layout::RecordView::new(r);
+                    let #out = #pair;
+                    #emit
+                }
+                #unmatched_left
+            }
+            #unmatched_right
+            ::core::result::Result::Ok(())
+        }
+    }
+}
+
+/// End of input: every window still open fires, and late records are reported per side.
+pub(super) fn finish(j: &Join, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+    let Names { fire, .. } = Names::of(n);
+    let location = &g.plan.graph[n].location;
+    let reports = (0..2).map(|port| {
+        let (_, _, late) = port_fields(n, port);
+        let message = format!(
+            "join at {location}: dropped {{}} late record(s) of `{}`, whose windows had fired",
+            j.sides[port]
+        );
+        quote! {
+            if self.#late > 0 {
+                ctx.report(format!(#message, self.#late));
+            }
+        }
+    });
+    quote! {
+        self.#fire(i64::MAX)?;
+        #(#reports)*
+    }
+}

@@ -1,0 +1,424 @@
+//! `join(other [, left | right | full])` after `window(...)`: the window join.
+//!
+//! `.pipe`: `orders |> key_by(id) |> window(tumbling 10s) |> join(paid)`, where `paid` is
+//! a keyed stream (`let paid = payments |> key_by(order_id);`) whose key has the same
+//! types. Every pair of a left and a right record with equal keys in the same window is one
+//! output record: `window_start`, `window_end`, then every field of each side under its
+//! side's name (`orders.id`, `paid.amount`). The left side is named by the stream the
+//! pipeline starts from (`left` when a step has changed its records), the right by the
+//! stream named in `join(...)`. Outer joins (`left`, `right`, `full`) also emit the records
+//! of a side that found no partner in the window, with the other side's fields at their
+//! defaults (0, "", false) and a `side.matched` flag per side that can be missing.
+//!
+//! Tumbling and sliding windows, on event time: pairs are emitted when the window fires,
+//! windows in order of end, keys in the order they first appeared in the window, then
+//! each left record in arrival order with each right record in arrival order. The
+//! watermark is the least of the two inputs', skipping idle ones, as at a union. State is
+//! the runtime's `JoinWindows`: per window, each key's records from both sides.
+
+mod codegen;
+
+use std::fmt;
+use std::sync::Arc;
+
+use petgraph::graph::NodeIndex;
+use proc_macro2::{Ident, TokenStream};
+use serde::Serialize;
+use weir_runtime::memory::MemoryDemand;
+
+use super::aggregate::keyed_demand;
+use super::{Lower, OpInfo, OperatorDef};
+use crate::codegen::names::field_ident;
+use crate::codegen::Gen;
+use crate::diagnostics::Diagnostic;
+use crate::ir::{Field, KeySpec, Operator, Partitioning, Plan, Schema, StateKind, TimeDomain, Type, WindowKind};
+use crate::lower::{Applied, FrontEnd, Lowering, PendingWindow, Stream};
+use crate::passes::typecheck::input_of;
+
+/// Which unmatched records a join also emits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum JoinKind {
+    /// Only pairs.
+    Inner,
+    /// Pairs, and left records without a partner.
+    Left,
+    /// Pairs, and right records without a partner.
+    Right,
+    /// Pairs, and records of either side without a partner.
+    Full,
+}
+
+impl JoinKind {
+    /// The kind named `word` in `join(other, word)`.
+    fn from_word(word: &str) -> Option<Self> {
+        Some(match word {
+            "inner" => JoinKind::Inner,
+            "left" => JoinKind::Left,
+            "right" => JoinKind::Right,
+            "full" => JoinKind::Full,
+            _ => return None,
+        })
+    }
+
+    /// Whether the left side may be missing from an output record.
+    pub fn left_optional(self) -> bool {
+        matches!(self, JoinKind::Right | JoinKind::Full)
+    }
+
+    /// Whether the right side may be missing from an output record.
+    pub fn right_optional(self) -> bool {
+        matches!(self, JoinKind::Left | JoinKind::Full)
+    }
+}
+
+/// See the module documentation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Join {
+    /// Inner or which outer join.
+    pub kind: JoinKind,
+    /// The windows pairs meet in.
+    pub window: WindowKind,
+    /// The left input's key (port 0).
+    pub left_key: KeySpec,
+    /// The right input's key (port 1), of the same types.
+    pub right_key: KeySpec,
+    /// What the output calls each side's fields: `[left, right]`.
+    pub sides: [String; 2],
+}
+
+/// Weight of a join: it keeps whole records per key and window, so it gets twice an
+/// aggregate's share, as a window does.
+const WEIGHT: u32 = 2;
+/// Bytes a key's entry holds besides its key: the ends of both sides' lists.
+const ENTRY_WORDS: usize = 32;
+
+impl Lower for Join {
+    const INFO: OpInfo = OpInfo {
+        inputs: (2, 2),
+        state: StateKind::Keyed,
+        completes_window: true,
+        ..OpInfo::new(
+            "join",
+            Some("join(stream) or join(stream, left | right | full)"),
+            &["join(stream)"],
+        )
+    };
+
+    fn lower<F: FrontEnd>(
+        l: &mut Lowering<F>,
+        input: Stream<F::Span>,
+        step: &F::Step,
+    ) -> Applied<F::Span> {
+        let span = F::step_span(step);
+        let Some(w) = input.window.clone() else {
+            return l.report(
+                Diagnostic::error(
+                    "`join` needs a window before it: pairs meet within a window",
+                    span,
+                    "no window",
+                )
+                .with_help("write `|> key_by(...) |> window(tumbling 10s) |> join(other)`"),
+            );
+        };
+        let Some(left_key) = l.require_key(&input, &Self::INFO, step) else {
+            return Applied::Broken;
+        };
+        let Some(names) = l.fe.stream_names(&Self::INFO, step) else {
+            return Applied::Broken;
+        };
+        let Some((kind, right_name, right_at)) = read_args(l, names, &span) else {
+            return Applied::Broken;
+        };
+        if !window_fits(l, &w, &input) {
+            return Applied::Broken;
+        }
+        let Some(right) = l.use_stream(&right_name, &right_at) else {
+            return Applied::Broken;
+        };
+        let (left_schema, right_schema) = (l.schema_of(&input), l.schema_of(&right));
+        if left_schema.rust.is_some() || right_schema.rust.is_some() {
+            return l.report(
+                Diagnostic::error(
+                    "`join` in `stream!` is not built yet",
+                    span,
+                    "not available inline",
+                )
+                .with_help("write the join in a `.pipe` file"),
+            );
+        }
+        let Some(right_key) = right.key.clone() else {
+            return l.report(
+                Diagnostic::error(
+                    format!("`join` needs the other stream keyed, and `{right_name}` is not"),
+                    right_at,
+                    "not keyed",
+                )
+                .with_help(format!(
+                    "key it where it is named: `let {right_name} = ... |> key_by(field);`"
+                )),
+            );
+        };
+        if !right.timed {
+            return l.report(
+                Diagnostic::error(
+                    format!("`{right_name}` has no event time, and a window join pairs records by event time"),
+                    right_at,
+                    "no event time",
+                )
+                .with_help(format!("add `{}` to its source", F::event_time_form())),
+            );
+        }
+        let left_name = input.records_of.clone().unwrap_or_else(|| "left".into());
+        let sides = [left_name, right_name];
+        if !keys_match(l, &sides, (&left_key, &left_schema), (&right_key, &right_schema), &right_at) {
+            return Applied::Broken;
+        }
+        let Some(columns) = output_columns(l, kind, &sides, (&left_schema, &right_schema), &right_at) else {
+            return Applied::Broken;
+        };
+        let out = l.fe.result_schema(columns);
+        let op = Operator::Join(Join {
+            kind,
+            window: w.kind,
+            left_key,
+            right_key,
+            sides,
+        });
+        let node = l.add_node(op, out, &span);
+        l.connect(&input, node, 0);
+        l.connect(&right, node, 1);
+        Applied::Stream(Stream::new(node, true))
+    }
+}
+
+/// `join(other)` or `join(other, kind)`: the kind, the other stream's name and where it is.
+fn read_args<F: FrontEnd>(
+    l: &mut Lowering<F>,
+    names: Vec<(String, F::Span)>,
+    span: &F::Span,
+) -> Option<(JoinKind, String, F::Span)> {
+    let mut names = names.into_iter();
+    let Some((right, right_at)) = names.next() else {
+        l.report(
+            Diagnostic::error("`join` needs the stream to join with", span.clone(), "nothing to join")
+                .with_help("write `join(other)`, or `join(other, left)` for a left outer join"),
+        );
+        return None;
+    };
+    let kind = match names.next() {
+        None => JoinKind::Inner,
+        Some((word, at)) => match JoinKind::from_word(&word) {
+            Some(k) => k,
+            None => {
+                l.report(
+                    Diagnostic::error(
+                        format!("unknown kind of join `{word}`"),
+                        at,
+                        "not a kind of join",
+                    )
+                    .with_help("the kinds are `inner` (the default), `left`, `right` and `full`"),
+                );
+                return None;
+            }
+        },
+    };
+    if let Some((_, at)) = names.next() {
+        l.report(
+            Diagnostic::error("`join` joins two streams", at, "one stream too many")
+                .with_help("join the result again to join a third stream"),
+        );
+        return None;
+    }
+    Some((kind, right, right_at))
+}
+
+/// Whether the pending window can hold a join: a tumbling or sliding window on event time,
+/// without lateness options.
+fn window_fits<F: FrontEnd>(l: &mut Lowering<F>, w: &PendingWindow<F::Span>, input: &Stream<F::Span>) -> bool {
+    let refuse = |l: &mut Lowering<F>, message: &str, at: &F::Span, label: &str, help: &str| {
+        l.report(Diagnostic::error(message, at.clone(), label).with_help(help));
+        false
+    };
+    match w.kind {
+        WindowKind::Tumbling { .. } | WindowKind::Sliding { .. } => {}
+        WindowKind::Session { .. } => {
+            return refuse(l, "a session window join is not built yet", &w.kind_span, "session window", "use a tumbling or sliding window");
+        }
+        WindowKind::Count { .. } => {
+            return refuse(l, "a join pairs records in time windows, not count windows", &w.kind_span, "count window", "use a tumbling or sliding window");
+        }
+    }
+    if w.time == TimeDomain::ProcessingTime {
+        return refuse(l, "a window join runs on event time", &w.span, "processing time", "drop `processing_time`, and declare event time on both sources");
+    }
+    if w.lateness > 0 || w.late.is_some() {
+        return refuse(l, "a window join takes no late data options yet: its late records are counted and reported", &w.span, "late data option", "drop `allowed_lateness` and `late -> ...`");
+    }
+    if !input.timed {
+        return refuse(l, "the stream joined has no event time, and a window join pairs records by event time", &w.span, "no event time", &format!("add `{}` to its source", F::event_time_form()));
+    }
+    true
+}
+
+/// Whether both keys have the same column types; reports the mismatch otherwise.
+fn keys_match<F: FrontEnd>(
+    l: &mut Lowering<F>,
+    sides: &[String; 2],
+    (left, left_schema): (&KeySpec, &Schema),
+    (right, right_schema): (&KeySpec, &Schema),
+    right_at: &F::Span,
+) -> bool {
+    let types = |k: &KeySpec, s: &Schema| -> Vec<Type> {
+        match k {
+            KeySpec::Fields(f) => f.iter().map(|&i| s.fields[i].ty.clone()).collect(),
+            KeySpec::Rust(_) => Vec::new(),
+        }
+    };
+    let (a, b) = (types(left, left_schema), types(right, right_schema));
+    if a == b {
+        return true;
+    }
+    let show = |t: &[Type]| t.iter().map(Type::to_string).collect::<Vec<_>>().join(", ");
+    l.report(
+        Diagnostic::error(
+            format!(
+                "the two sides of a join have keys of different types: `{}` is keyed by ({}), `{}` by ({})",
+                sides[0],
+                show(&a),
+                sides[1],
+                show(&b)
+            ),
+            right_at.clone(),
+            format!("keyed by ({})", show(&b)),
+        )
+        .with_help("key both sides by fields of the same types, in the same order (`as` in a `map` converts)"),
+    );
+    false
+}
+
+/// The output's columns: the window bounds, each side's fields under its name, and a
+/// `matched` flag per side an outer join can miss.
+fn output_columns<F: FrontEnd>(
+    l: &mut Lowering<F>,
+    kind: JoinKind,
+    sides: &[String; 2],
+    schemas: (&Schema, &Schema),
+    right_at: &F::Span,
+) -> Option<Vec<Field>> {
+    if sides[0] == sides[1] {
+        l.report(
+            Diagnostic::error(
+                format!("both sides of the join are called `{}`, so their fields could not be told apart", sides[0]),
+                right_at.clone(),
+                "the same name as the stream it joins",
+            )
+            .with_help(format!("name one side differently: `let other = {} ...;`", sides[1])),
+        );
+        return None;
+    }
+    let mut columns = vec![
+        Field { name: "window_start".into(), ty: Type::Timestamp },
+        Field { name: "window_end".into(), ty: Type::Timestamp },
+    ];
+    for (side, schema, optional) in [
+        (&sides[0], schemas.0, kind.left_optional()),
+        (&sides[1], schemas.1, kind.right_optional()),
+    ] {
+        columns.extend(schema.fields.iter().map(|f| Field {
+            name: format!("{side}.{}", f.name),
+            ty: f.ty.clone(),
+        }));
+        if optional {
+            columns.push(Field { name: format!("{side}.matched"), ty: Type::Bool });
+        }
+    }
+    // Generated code names `orders.id` `orders__id`: those names must differ too.
+    let mut names: Vec<(String, &str)> = columns
+        .iter()
+        .map(|f| (field_ident(&f.name).to_string(), f.name.as_str()))
+        .collect();
+    names.sort_unstable();
+    if let Some(w) = names.windows(2).find(|w| w[0].0 == w[1].0) {
+        l.report(
+            Diagnostic::error(
+                format!("the join's output fields `{}` and `{}` would clash", w[0].1, w[1].1),
+                right_at.clone(),
+                "a field of this side clashes",
+            )
+            .with_help("rename the field, or the stream, with a `map` or a `let` before the join"),
+        );
+        return None;
+    }
+    Some(columns)
+}
+
+impl OperatorDef for Join {
+    fn info(&self) -> &'static OpInfo {
+        &Self::INFO
+    }
+
+    fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.kind {
+            JoinKind::Inner => "",
+            JoinKind::Left => ", left",
+            JoinKind::Right => ", right",
+            JoinKind::Full => ", full",
+        };
+        write!(f, "window({}) |> join({}{kind}) as {}", self.window, self.sides[1], self.sides[0])
+    }
+
+    fn check(&self, plan: &Plan, n: NodeIndex) -> Result<(), String> {
+        for (port, key) in [(0, &self.left_key), (1, &self.right_key)] {
+            let input = input_of(plan, n, port)?;
+            let (_, edge) = plan
+                .inputs(n)
+                .into_iter()
+                .find(|(_, e)| e.port == port)
+                .ok_or("an input is not connected")?;
+            if edge.partitioning != Partitioning::Hash(key.partition_names(&input)) {
+                return Err(format!("its input {port} is not hash-partitioned on its key"));
+            }
+        }
+        let (left, right) = (input_of(plan, n, 0)?, input_of(plan, n, 1)?);
+        let flags = usize::from(self.kind.left_optional()) + usize::from(self.kind.right_optional());
+        if plan.graph[n].schema.fields.len() != 2 + left.fields.len() + right.fields.len() + flags {
+            return Err("its output schema does not match its inputs".into());
+        }
+        Ok(())
+    }
+
+    fn memory(&self, plan: &Plan, n: NodeIndex) -> Option<MemoryDemand> {
+        Some(keyed_demand(plan, n, &self.left_key, ENTRY_WORDS, WEIGHT, 2))
+    }
+
+    fn spill(&self, _plan: &Plan, _n: NodeIndex) -> Result<(), &'static str> {
+        Err("a window join's records do not spill yet: give it the memory its windows need")
+    }
+
+    fn fields(&self, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, TokenStream)> {
+        codegen::fields(self, g, n)
+    }
+
+    fn push(&self, g: &Gen<'_>, n: NodeIndex, port: usize, input: &Ident) -> TokenStream {
+        codegen::push(self, g, n, port, input)
+    }
+
+    fn on_watermark(&self, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+        codegen::on_watermark(g, n)
+    }
+
+    fn methods(&self, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+        codegen::methods(self, g, n)
+    }
+
+    fn finish(&self, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+        codegen::finish(self, g, n)
+    }
+}
+
+/// The schema of records on input `port` of node `n`.
+fn side_schema(g: &Gen<'_>, n: NodeIndex, port: usize) -> Arc<Schema> {
+    g.plan
+        .input_schema(n, port)
+        .expect("the type-check pass saw both inputs of the join")
+}

@@ -1,0 +1,320 @@
+//! The state of a window join: per window, each key's records from both sides, in pool
+//! pages, until the window fires and its pairs are emitted.
+
+use std::collections::BTreeMap;
+
+use super::chunk_pages::ChunkPages;
+use super::window_table::{EntryCursor, EntryFormat, WindowTable};
+use crate::memory::OperatorMemory;
+use crate::JobError;
+
+/// A key's entry: the first and last record of each side, as `address + 1` (0: none).
+const LEFT_HEAD: usize = 0;
+const LEFT_TAIL: usize = 8;
+const RIGHT_HEAD: usize = 16;
+const RIGHT_TAIL: usize = 24;
+const ENTRY_ACC: usize = 32;
+/// A kept record's header: the next record of its key and side (`address + 1`), then its
+/// length.
+const RECORD_HEADER: usize = 16;
+/// A window's first chunk of records; later chunks double, up to a page.
+const FIRST_CHUNK: usize = 512;
+
+/// Which input of the join a record came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinSide {
+    /// Input port 0, the stream the join is applied to.
+    Left,
+    /// Input port 1, the stream named in `join(...)`.
+    Right,
+}
+
+/// One key of a fired window: its records from each side in arrival order, copied out so
+/// the job can emit pairs while the state changes.
+#[derive(Debug, Default)]
+pub struct JoinGroup {
+    /// The window's bounds.
+    pub start: i64,
+    /// The window's end (exclusive).
+    pub end: i64,
+    bytes: Vec<u8>,
+    left: Vec<(usize, usize)>,
+    right: Vec<(usize, usize)>,
+}
+
+impl JoinGroup {
+    /// The key's left records, in arrival order.
+    pub fn left(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        self.left.iter().map(|&(a, b)| &self.bytes[a..b])
+    }
+
+    /// The key's right records, in arrival order.
+    pub fn right(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        self.right.iter().map(|&(a, b)| &self.bytes[a..b])
+    }
+
+    /// Whether the key has no left record in the window.
+    pub fn no_left(&self) -> bool {
+        self.left.is_empty()
+    }
+
+    /// Whether the key has no right record in the window.
+    pub fn no_right(&self) -> bool {
+        self.right.is_empty()
+    }
+
+    fn clear(&mut self, start: i64, end: i64) {
+        self.start = start;
+        self.end = end;
+        self.bytes.clear();
+        self.left.clear();
+        self.right.clear();
+    }
+}
+
+/// A chunk of a window's records, filled front to back.
+#[derive(Debug, Clone, Copy)]
+struct RecordChunk {
+    addr: u64,
+    len: usize,
+    used: usize,
+}
+
+/// One window: its keys (with the ends of each side's list of records), and the chunks
+/// its records sit in.
+#[derive(Debug)]
+struct JoinWindow {
+    keys: WindowTable,
+    chunks: Vec<RecordChunk>,
+}
+
+/// Tumbling and sliding window joins, in pool pages.
+///
+/// Each window has its own small hash table from key to the two ends of each side's list
+/// of records (a [`WindowTable`]); the records themselves are appended to the window's
+/// chunks, each linked to the next record of its key and side. A `BTreeMap` by start
+/// holds the windows and is the timer: all windows have one length, so they end in the
+/// order they start. A window fires when the watermark reaches its last millisecond
+/// (`end - 1`), as in Flink; it is then read key by key in the order the keys opened it
+/// ([`next_group`](Self::next_group)), and its memory goes back whole.
+#[derive(Debug)]
+pub struct JoinWindows {
+    pages: ChunkPages,
+    size: i64,
+    format: EntryFormat,
+    windows: BTreeMap<i64, JoinWindow>,
+    /// The window being read out, and the key it is at.
+    firing: Option<(i64, EntryCursor)>,
+    /// Keys of the window dropped last: how big a new window's index starts.
+    expected_keys: usize,
+}
+
+impl JoinWindows {
+    /// Empty state for windows `size` ms long whose keys are all `key_width` bytes wide
+    /// when given. Takes its first page at once, so a budget too small for any state fails
+    /// at start.
+    pub fn new(mem: OperatorMemory, size: i64, key_width: Option<usize>) -> Result<Self, JobError> {
+        let mut pages = ChunkPages::new(mem);
+        let first = pages.alloc(8)?;
+        pages.free(first);
+        Ok(JoinWindows {
+            pages,
+            size,
+            format: EntryFormat {
+                acc_size: ENTRY_ACC,
+                key_width,
+                hasher: foldhash::fast::FixedState::with_seed(0x5749_4e44),
+            },
+            windows: BTreeMap::new(),
+            firing: None,
+            expected_keys: 0,
+        })
+    }
+
+    /// Keeps `record` of `side` with key `key` in window `[start, start + size)`, unless
+    /// the window has already fired at watermark `wm`: then `false` (the record is late
+    /// for it).
+    pub fn add(
+        &mut self,
+        side: JoinSide,
+        key: &[u8],
+        start: i64,
+        wm: i64,
+        record: &[u8],
+    ) -> Result<bool, JobError> {
+        if self.last_ms(start) <= wm {
+            return Ok(false);
+        }
+        let page = self.pages.page_size();
+        if self.format.entry_len(key) > page {
+            return Err(self.too_long(key.len(), page - self.format.entry_len(&[]), true));
+        }
+        let need = (RECORD_HEADER + record.len()).next_multiple_of(8);
+        if need > page {
+            return Err(self.too_long(record.len(), page - RECORD_HEADER, false));
+        }
+        if !self.windows.contains_key(&start) {
+            let keys = WindowTable::new(&mut self.pages, self.expected_keys)?;
+            let window = JoinWindow {
+                keys,
+                chunks: Vec::new(),
+            };
+            self.windows.insert(start, window);
+        }
+        let hash = self.format.hash(key);
+        let window = self.windows.get_mut(&start).expect("opened above");
+        let entry =
+            window
+                .keys
+                .find_or_insert(&mut self.pages, &self.format, key, hash, |acc| acc.fill(0))?;
+        let at = append(&mut self.pages, &mut window.chunks, need)?;
+        let block = self.pages.bytes_mut(at, need);
+        block[..8].fill(0);
+        block[8..16].copy_from_slice(&(record.len() as u64).to_le_bytes());
+        block[RECORD_HEADER..RECORD_HEADER + record.len()].copy_from_slice(record);
+        let (head, tail) = match side {
+            JoinSide::Left => (LEFT_HEAD, LEFT_TAIL),
+            JoinSide::Right => (RIGHT_HEAD, RIGHT_TAIL),
+        };
+        let ends = self.pages.bytes(entry, ENTRY_ACC);
+        let last = word(ends, tail);
+        if last == 0 {
+            self.set_word(entry + head as u64, at + 1);
+        } else {
+            self.set_word(last - 1, at + 1);
+        }
+        self.set_word(entry + tail as u64, at + 1);
+        Ok(true)
+    }
+
+    /// The time of the next firing, if any window is open: nothing is due below it.
+    pub fn next_timer(&self) -> Option<i64> {
+        if self.firing.is_some() {
+            return Some(i64::MIN);
+        }
+        self.windows.keys().next().map(|&s| self.last_ms(s))
+    }
+
+    /// Copies into `group` the next key of the first window due at `wm` (windows in order
+    /// of end, keys in the order they opened the window); `false` when nothing is due. A
+    /// window is dropped once its last key is read.
+    pub fn next_group(&mut self, wm: i64, group: &mut JoinGroup) -> bool {
+        loop {
+            let (start, at) = match self.firing {
+                Some(f) => f,
+                None => match self.windows.keys().next() {
+                    Some(&start) if self.last_ms(start) <= wm => (start, EntryCursor::default()),
+                    _ => return false,
+                },
+            };
+            let window = &self.windows[&start];
+            match window.keys.entry_at(&self.pages, &self.format, at) {
+                Some((entry, next)) => {
+                    self.firing = Some((start, next));
+                    group.clear(start, start.saturating_add(self.size));
+                    let ends = self.pages.bytes(entry, ENTRY_ACC);
+                    let (left, right) = (word(ends, LEFT_HEAD), word(ends, RIGHT_HEAD));
+                    self.copy_list(left, &mut group.bytes, &mut group.left);
+                    self.copy_list(right, &mut group.bytes, &mut group.right);
+                    return true;
+                }
+                None => {
+                    self.firing = None;
+                    self.drop_window(start);
+                }
+            }
+        }
+    }
+
+    /// Whether no window holds a record.
+    pub fn is_empty(&self) -> bool {
+        self.windows.is_empty()
+    }
+
+    /// Appends the records of the list starting at `first` (`address + 1`) to `bytes`,
+    /// with their bounds.
+    fn copy_list(&self, first: u64, bytes: &mut Vec<u8>, bounds: &mut Vec<(usize, usize)>) {
+        let mut at = first;
+        while at != 0 {
+            let header = self.pages.bytes(at - 1, RECORD_HEADER);
+            let (next, len) = (word(header, 0), word(header, 8) as usize);
+            let from = bytes.len();
+            bytes.extend_from_slice(self.pages.bytes(at - 1 + RECORD_HEADER as u64, len));
+            bounds.push((from, bytes.len()));
+            at = next;
+        }
+    }
+
+    fn drop_window(&mut self, start: i64) {
+        if let Some(w) = self.windows.remove(&start) {
+            self.expected_keys = w.keys.len();
+            w.keys.free(&mut self.pages);
+            for c in w.chunks {
+                self.pages.free(c.addr);
+            }
+        }
+    }
+
+    fn set_word(&mut self, addr: u64, value: u64) {
+        self.pages
+            .bytes_mut(addr, 8)
+            .copy_from_slice(&value.to_le_bytes());
+    }
+
+    fn last_ms(&self, start: i64) -> i64 {
+        start.saturating_add(self.size).saturating_sub(1)
+    }
+
+    fn too_long(&self, bytes: usize, limit: usize, key: bool) -> JobError {
+        let (operator, location) = self.pages.memory().operator();
+        let (operator, location) = (operator.to_string(), location.to_string());
+        if key {
+            JobError::KeyTooLong {
+                operator,
+                location,
+                key_bytes: bytes,
+                limit_bytes: limit,
+                record: None,
+            }
+        } else {
+            JobError::RecordTooLong {
+                operator,
+                location,
+                record_bytes: bytes,
+                limit_bytes: limit,
+                record: None,
+            }
+        }
+    }
+}
+
+/// Room for `len` bytes at the end of a window's `chunks`, taking a new chunk (twice the
+/// last, up to a page) when the last is full.
+fn append(
+    pages: &mut ChunkPages,
+    chunks: &mut Vec<RecordChunk>,
+    len: usize,
+) -> Result<u64, JobError> {
+    let fits = chunks.last().is_some_and(|c| c.used + len <= c.len);
+    if !fits {
+        let grown = chunks.last().map_or(FIRST_CHUNK, |c| c.len * 2);
+        let chunk_len = grown.max(len.next_power_of_two()).min(pages.page_size());
+        let addr = pages.alloc(chunk_len)?;
+        chunks.push(RecordChunk {
+            addr,
+            len: chunk_len,
+            used: 0,
+        });
+    }
+    let chunk = chunks.last_mut().expect("a chunk with room");
+    let at = chunk.addr + chunk.used as u64;
+    chunk.used += len;
+    Ok(at)
+}
+
+fn word(bytes: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight bytes"))
+}
+
+#[cfg(test)]
+mod tests;

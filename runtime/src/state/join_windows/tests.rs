@@ -1,0 +1,133 @@
+use super::*;
+use crate::memory::SegmentPool;
+use proptest::prelude::*;
+
+fn state(size: i64, page: usize, pages: u64) -> JoinWindows {
+    let pool = SegmentPool::new(page as u64 * pages, page);
+    JoinWindows::new(pool.operator("join", "t.pipe:1:1", pages), size, None).unwrap()
+}
+
+/// Everything due at `wm`, as `(start, key's first record, lefts, rights)` per group.
+type Groups = Vec<(i64, Vec<Vec<u8>>, Vec<Vec<u8>>)>;
+
+fn fire(s: &mut JoinWindows, wm: i64) -> Groups {
+    let mut out = Vec::new();
+    let mut g = JoinGroup::default();
+    while s.next_group(wm, &mut g) {
+        out.push((
+            g.start,
+            g.left().map(<[u8]>::to_vec).collect(),
+            g.right().map(<[u8]>::to_vec).collect(),
+        ));
+    }
+    out
+}
+
+#[test]
+fn a_window_gives_each_key_its_records_from_both_sides_in_arrival_order() {
+    let mut s = state(10, 1024, 64);
+    assert!(s.add(JoinSide::Left, b"a", 0, i64::MIN, b"l1").unwrap());
+    assert!(s.add(JoinSide::Right, b"b", 0, i64::MIN, b"r1").unwrap());
+    assert!(s.add(JoinSide::Right, b"a", 0, i64::MIN, b"r2").unwrap());
+    assert!(s.add(JoinSide::Left, b"a", 0, i64::MIN, b"l3").unwrap());
+    assert!(s.add(JoinSide::Left, b"a", 10, i64::MIN, b"later").unwrap());
+    assert_eq!(
+        fire(&mut s, 8),
+        Vec::<(i64, Vec<Vec<u8>>, Vec<Vec<u8>>)>::new()
+    );
+    assert_eq!(
+        fire(&mut s, 9),
+        vec![
+            (
+                0,
+                vec![b"l1".to_vec(), b"l3".to_vec()],
+                vec![b"r2".to_vec()]
+            ),
+            (0, vec![], vec![b"r1".to_vec()]),
+        ]
+    );
+    assert!(
+        !s.add(JoinSide::Right, b"a", 0, 9, b"late").unwrap(),
+        "the window fired"
+    );
+    assert_eq!(
+        fire(&mut s, i64::MAX),
+        vec![(10, vec![b"later".to_vec()], vec![])]
+    );
+    assert!(s.is_empty());
+    // The page being carved stays for the next window.
+    assert!(
+        s.pages.memory().pages_in_use() <= 1,
+        "the windows' pages went back"
+    );
+}
+
+#[test]
+fn a_record_longer_than_a_page_is_refused_by_name() {
+    let mut s = state(10, 256, 8);
+    let long = vec![7u8; 300];
+    let err = s.add(JoinSide::Left, b"k", 0, i64::MIN, &long).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("a record of 300 bytes is longer than the 240 bytes"),
+        "{err}"
+    );
+}
+
+#[test]
+fn running_out_of_budget_is_a_budget_error() {
+    let mut s = state(10, 256, 2);
+    let err = (0..1000u32)
+        .map(|i| s.add(JoinSide::Left, &i.to_le_bytes(), 0, i64::MIN, b"0123456789"))
+        .find_map(Result::err)
+        .expect("two pages cannot hold a thousand records");
+    assert!(matches!(err, JobError::MemoryBudget { .. }), "{err}");
+}
+
+proptest! {
+    /// Random records on both sides with a rising watermark, against a model: a map from
+    /// window start to its keys in opening order, each with its two lists.
+    #[test]
+    fn matches_a_model_of_windows_keys_and_lists(
+        events in proptest::collection::vec((any::<bool>(), 0u8..6, 0i64..60, 0i64..4), 0..300),
+    ) {
+        let size = 10;
+        let mut s = state(size, 256, 4096);
+        type Keys = Vec<(u8, Vec<Vec<u8>>, Vec<Vec<u8>>)>;
+        let mut model: std::collections::BTreeMap<i64, Keys> = Default::default();
+        let (mut wm, mut got, mut want) = (i64::MIN, Vec::new(), Vec::new());
+        for (i, (left, key, ts, advance)) in events.into_iter().enumerate() {
+            let start = ts - ts.rem_euclid(size);
+            let record = format!("{i}").into_bytes();
+            let side = if left { JoinSide::Left } else { JoinSide::Right };
+            let kept = s.add(side, &[key], start, wm, &record).unwrap();
+            prop_assert_eq!(kept, start + size - 1 > wm);
+            if kept {
+                let keys = model.entry(start).or_default();
+                let at = match keys.iter().position(|k| k.0 == key) {
+                    Some(at) => at,
+                    None => {
+                        keys.push((key, Vec::new(), Vec::new()));
+                        keys.len() - 1
+                    }
+                };
+                if left { keys[at].1.push(record) } else { keys[at].2.push(record) }
+            }
+            if advance == 0 {
+                wm = wm.max(ts - 5);
+                got.extend(fire(&mut s, wm));
+                while let Some(entry) = model.first_entry() {
+                    if entry.key() + size - 1 > wm {
+                        break;
+                    }
+                    let (start, keys) = entry.remove_entry();
+                    want.extend(keys.into_iter().map(|(_, l, r)| (start, l, r)));
+                }
+            }
+        }
+        got.extend(fire(&mut s, i64::MAX));
+        want.extend(model.into_iter().flat_map(|(start, keys)| keys.into_iter().map(move |(_, l, r)| (start, l, r))));
+        prop_assert_eq!(got, want);
+        prop_assert!(s.pages.memory().pages_in_use() <= 1);
+    }
+}

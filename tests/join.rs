@@ -1,0 +1,381 @@
+//! Window joins against a reference written here: for each window, every pair of a left
+//! and a right record with equal keys, found by a nested loop over all records, filtered by
+//! the window rule and the lateness rule; then each outer join's unmatched records. Random
+//! two-stream inputs with disorder, equal timestamps, duplicate keys on both sides, empty
+//! windows, strings that need quoting, and late records; tumbling and sliding windows;
+//! inner, left, right and full joins, all from one job.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use common::*;
+use proptest::prelude::*;
+
+const BOUND: i64 = 2_000;
+const KINDS: [&str; 4] = ["inner", "left", "right", "full"];
+
+/// A left record (`orders`).
+#[derive(Debug, Clone)]
+struct Order {
+    ts: i64,
+    id: u64,
+    note: String,
+}
+
+/// A right record (`paid`).
+#[derive(Debug, Clone)]
+struct Payment {
+    ts: i64,
+    order_id: u64,
+    amount: i64,
+}
+
+/// The windows: `size` ms starting every `slide` ms (a tumbling window when equal).
+#[derive(Debug, Clone, Copy)]
+struct Windows {
+    size: i64,
+    slide: i64,
+}
+
+impl Windows {
+    /// The starts of the windows holding `ts`, earliest first.
+    fn starts(self, ts: i64) -> Vec<i64> {
+        let latest = ts - ts.rem_euclid(self.slide);
+        let mut starts: Vec<i64> = (0..)
+            .map(|i| latest - i * self.slide)
+            .take_while(|&s| s + self.size > ts)
+            .collect();
+        starts.reverse();
+        starts
+    }
+
+    fn phrase(self) -> String {
+        if self.size == self.slide {
+            format!("tumbling {}ms", self.size)
+        } else {
+            format!("sliding {}ms every {}ms", self.size, self.slide)
+        }
+    }
+}
+
+/// One job with the four joins of `orders` and `paid` in `windows`, each to its own sink.
+fn job(windows: Windows) -> PathBuf {
+    let mut text = format!(
+        "schema Order {{ ts: timestamp, id: u64, note: str }}\n\
+         schema Payment {{ ts: timestamp, order_id: u64, amount: i64 }}\n\
+         source orders: Order = csv(\"orders.csv\") with event_time(ts), watermark(bounded {BOUND}ms);\n\
+         source payments: Payment = csv(\"payments.csv\") with event_time(ts), watermark(bounded {BOUND}ms);\n\
+         let paid = payments |> key_by(order_id);\n"
+    );
+    for kind in KINDS {
+        let arg = if kind == "inner" {
+            String::new()
+        } else {
+            format!(", {kind}")
+        };
+        text.push_str(&format!(
+            "orders |> key_by(id) |> window({}) |> join(paid{arg}) |> sink {kind} = csv(\"{kind}.csv\");\n",
+            windows.phrase()
+        ));
+    }
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("join-jobs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let name = format!("join_{}_{}", windows.size, windows.slide);
+    let pipe = dir.join(format!("{name}.pipe"));
+    std::fs::write(&pipe, text).unwrap();
+    build(&pipe)
+}
+
+fn tumbling_job() -> &'static Path {
+    static JOB: OnceLock<PathBuf> = OnceLock::new();
+    JOB.get_or_init(|| job(TUMBLING))
+}
+
+fn sliding_job() -> &'static Path {
+    static JOB: OnceLock<PathBuf> = OnceLock::new();
+    JOB.get_or_init(|| job(SLIDING))
+}
+
+const TUMBLING: Windows = Windows {
+    size: 10_000,
+    slide: 10_000,
+};
+const SLIDING: Windows = Windows {
+    size: 10_000,
+    slide: 5_000,
+};
+
+/// The rows of each join, in `KINDS` order, and what the job said on stderr.
+fn run_job(bin: &Path, orders: &[Order], payments: &[Payment]) -> (Vec<Vec<Vec<String>>>, String) {
+    let dir = temp();
+    let mut o = csv::Writer::from_path(dir.path().join("orders.csv")).unwrap();
+    o.write_record(["ts", "id", "note"]).unwrap();
+    for r in orders {
+        o.write_record([r.ts.to_string(), r.id.to_string(), r.note.clone()])
+            .unwrap();
+    }
+    o.flush().unwrap();
+    let mut p = csv::Writer::from_path(dir.path().join("payments.csv")).unwrap();
+    p.write_record(["ts", "order_id", "amount"]).unwrap();
+    for r in payments {
+        p.write_record([
+            r.ts.to_string(),
+            r.order_id.to_string(),
+            r.amount.to_string(),
+        ])
+        .unwrap();
+    }
+    p.flush().unwrap();
+    let mut args = vec![
+        "--input".to_string(),
+        format!("orders={}", dir.path().join("orders.csv").display()),
+        "--input".to_string(),
+        format!("payments={}", dir.path().join("payments.csv").display()),
+    ];
+    for kind in KINDS {
+        args.push("--output".into());
+        args.push(format!(
+            "{kind}={}",
+            dir.path().join(format!("{kind}.csv")).display()
+        ));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run(bin, &args);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{stderr}");
+    let rows = KINDS
+        .iter()
+        .map(|kind| read_csv(&dir.path().join(format!("{kind}.csv"))).1)
+        .collect();
+    (rows, stderr)
+}
+
+/// One key of one window: its left and right records in arrival order.
+type Group<'a> = (u64, Vec<&'a Order>, Vec<&'a Payment>);
+
+/// The reference: each join's rows in `KINDS` order, and how many payments were late.
+///
+/// Bounded sources are read one after another, `orders` first: while it is read the
+/// other input has not started, so the join's watermark does not move and no order is
+/// late. `payments` then drives the watermark alone (`orders` has ended): a payment is late
+/// for a window whose last millisecond the watermark before it has reached, and dropped
+/// when that holds for all its windows.
+fn reference(w: Windows, orders: &[Order], payments: &[Payment]) -> (Vec<Vec<Vec<String>>>, u64) {
+    let mut windows: std::collections::BTreeMap<i64, Vec<Group<'_>>> = Default::default();
+    fn entry<'a, 'b>(groups: &'b mut Vec<Group<'a>>, key: u64) -> &'b mut Group<'a> {
+        let at = match groups.iter().position(|g| g.0 == key) {
+            Some(at) => at,
+            None => {
+                groups.push((key, Vec::new(), Vec::new()));
+                groups.len() - 1
+            }
+        };
+        &mut groups[at]
+    }
+    for o in orders {
+        for start in w.starts(o.ts) {
+            entry(windows.entry(start).or_default(), o.id).1.push(o);
+        }
+    }
+    let (mut max_ts, mut late) = (i64::MIN, 0);
+    for p in payments {
+        let wm = max_ts.saturating_sub(BOUND + 1);
+        let open: Vec<i64> = w
+            .starts(p.ts)
+            .into_iter()
+            .filter(|s| s + w.size - 1 > wm)
+            .collect();
+        if open.is_empty() {
+            late += 1;
+        }
+        for start in open {
+            entry(windows.entry(start).or_default(), p.order_id)
+                .2
+                .push(p);
+        }
+        max_ts = max_ts.max(p.ts);
+    }
+    let left_cols = |o: &Order| vec![o.ts.to_string(), o.id.to_string(), o.note.clone()];
+    let right_cols = |p: &Payment| {
+        vec![
+            p.ts.to_string(),
+            p.order_id.to_string(),
+            p.amount.to_string(),
+        ]
+    };
+    let no_left = || vec!["0".to_string(), "0".to_string(), String::new()];
+    let no_right = || vec!["0".to_string(); 3];
+    let rows = KINDS
+        .iter()
+        .map(|&kind| {
+            let (left_flag, right_flag) = (
+                matches!(kind, "right" | "full"),
+                matches!(kind, "left" | "full"),
+            );
+            let row = |start: i64, l: Vec<String>, lf: bool, r: Vec<String>, rf: bool| {
+                let mut row = vec![start.to_string(), (start + w.size).to_string()];
+                row.extend(l);
+                if left_flag {
+                    row.push(lf.to_string());
+                }
+                row.extend(r);
+                if right_flag {
+                    row.push(rf.to_string());
+                }
+                row
+            };
+            let mut out = Vec::new();
+            for (&start, groups) in &windows {
+                for (_, lefts, rights) in groups {
+                    for o in lefts {
+                        for p in rights {
+                            out.push(row(start, left_cols(o), true, right_cols(p), true));
+                        }
+                        if right_flag && rights.is_empty() {
+                            out.push(row(start, left_cols(o), true, no_right(), false));
+                        }
+                    }
+                    if left_flag && lefts.is_empty() {
+                        for p in rights {
+                            out.push(row(start, no_left(), false, right_cols(p), true));
+                        }
+                    }
+                }
+            }
+            out
+        })
+        .collect();
+    (rows, late)
+}
+
+fn check(
+    w: Windows,
+    bin: &Path,
+    orders: &[Order],
+    payments: &[Payment],
+) -> Result<(), TestCaseError> {
+    let (got, stderr) = run_job(bin, orders, payments);
+    let (want, late) = reference(w, orders, payments);
+    for (i, kind) in KINDS.iter().enumerate() {
+        prop_assert_eq!(&got[i], &want[i], "{} join", kind);
+    }
+    let said = format!("dropped {late} late record(s) of `paid`");
+    prop_assert_eq!(
+        late > 0,
+        stderr.contains("late record(s) of `paid`"),
+        "{}",
+        stderr
+    );
+    if late > 0 {
+        prop_assert!(stderr.contains(&said), "{} not in {}", said, stderr);
+    }
+    prop_assert!(!stderr.contains("of `orders`"), "{}", stderr);
+    Ok(())
+}
+
+fn orders() -> impl Strategy<Value = Vec<Order>> {
+    let note = prop_oneof![
+        Just(""),
+        Just("gift"),
+        Just("a, b"),
+        Just("say \"hi\""),
+        Just("x")
+    ];
+    proptest::collection::vec((0i64..40_000, 0u64..5, note), 0..40).prop_map(|v| {
+        v.into_iter()
+            .map(|(ts, id, note)| Order {
+                ts: ts / 500 * 500,
+                id,
+                note: note.to_string(),
+            })
+            .collect()
+    })
+}
+
+fn payments() -> impl Strategy<Value = Vec<Payment>> {
+    // Mostly rising with disorder up to 6 s against a 2 s bound: some payments are late.
+    proptest::collection::vec((0i64..6_000, 0u64..5, -50i64..50), 0..40).prop_map(|v| {
+        v.into_iter()
+            .enumerate()
+            .map(|(i, (back, order_id, amount))| Payment {
+                ts: (i as i64 * 1_000 - back).max(0) / 250 * 250,
+                order_id,
+                amount,
+            })
+            .collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn tumbling_window_joins_match_the_nested_loop_reference(o in orders(), p in payments()) {
+        check(TUMBLING, tumbling_job(), &o, &p)?;
+    }
+
+    #[test]
+    fn sliding_window_joins_emit_a_pair_once_per_shared_window(o in orders(), p in payments()) {
+        check(SLIDING, sliding_job(), &o, &p)?;
+    }
+}
+
+#[test]
+fn a_pair_at_the_window_edges_meets_only_inside() {
+    // 9,999 is the last millisecond of [0, 10000); 10,000 starts the next window.
+    let orders = vec![
+        Order {
+            ts: 0,
+            id: 1,
+            note: "first ms".into(),
+        },
+        Order {
+            ts: 9_999,
+            id: 2,
+            note: "last ms".into(),
+        },
+        Order {
+            ts: 10_000,
+            id: 3,
+            note: "next window".into(),
+        },
+    ];
+    let payments = vec![
+        Payment {
+            ts: 9_999,
+            order_id: 1,
+            amount: 10,
+        },
+        Payment {
+            ts: 0,
+            order_id: 2,
+            amount: 20,
+        },
+        Payment {
+            ts: 9_999,
+            order_id: 3,
+            amount: 30,
+        },
+    ];
+    let (got, _) = run_job(tumbling_job(), &orders, &payments);
+    let inner: Vec<String> = got[0].iter().map(|r| r.join(",")).collect();
+    assert_eq!(
+        inner,
+        [
+            "0,10000,0,1,first ms,9999,1,10",
+            "0,10000,9999,2,last ms,0,2,20",
+        ]
+    );
+    let full: Vec<String> = got[3].iter().map(|r| r.join(",")).collect();
+    assert_eq!(
+        full,
+        [
+            "0,10000,0,1,first ms,true,9999,1,10,true",
+            "0,10000,9999,2,last ms,true,0,2,20,true",
+            "0,10000,0,0,,false,9999,3,30,true",
+            "10000,20000,10000,3,next window,true,0,0,0,false",
+        ]
+    );
+}
