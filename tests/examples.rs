@@ -191,3 +191,62 @@ fn all_clicks_merges_two_formats() {
 
     assert_eq!(read_clicks_per_page(&output), expected);
 }
+
+/// The rows of `pipe`'s sink `sink`, and what the job said on stderr.
+fn example_rows(pipe: &str, sink: &str) -> (Vec<String>, String) {
+    let dir = temp();
+    let out = dir.path().join("out.csv");
+    let run = run(&build(Path::new(pipe)), &["--output", &out_arg(sink, &out)]);
+    let stderr = String::from_utf8_lossy(&run.stderr).to_string();
+    assert!(run.status.success(), "{stderr}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    (text.lines().map(String::from).collect(), stderr)
+}
+
+#[test]
+fn click_impressions_join_pairs_each_ads_impressions_and_clicks_per_window() {
+    let (rows, stderr) = example_rows(
+        "dsl-examples/click_impressions_join.pipe",
+        "click_impressions",
+    );
+    // Worked out by hand from the data: windows [0,10s), [10s,20s), [20s,30s); in each,
+    // ads in the order they first appear, impressions in arrival order, each with the
+    // ad's clicks in arrival order. Click u9 (13 s) arrives after the watermark reached
+    // 23 s, past its window: it is late.
+    assert_eq!(
+        rows,
+        [
+            "ad,site,user,shown,clicked",
+            "7,news,u1,1000,3000",
+            "7,news,u3,1000,9500",
+            "7,shop,u1,4000,3000",
+            "7,shop,u3,4000,9500",
+            "8,blog,u2,2500,2000",
+            "7,blog,u5,12000,11500",
+            "8,news,u4,11000,12500",
+            "9,shop,u6,15500,14000",
+            "9,shop,u7,15500,16000",
+            "8,blog,u8,21000,25000",
+        ]
+    );
+    assert!(
+        stderr.contains("dropped 1 late record(s) of `clicks`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn unpaid_orders_are_the_orders_no_payment_met_in_their_window() {
+    let (rows, stderr) = example_rows("dsl-examples/unpaid_orders.pipe", "unpaid_orders");
+    // By hand: order 3 (3.5 s) is paid at 13 s, in the next window; order 5 is never
+    // paid. Every other order is paid within its window (order 6 at 14 s, paid at 19 s).
+    assert_eq!(
+        rows,
+        [
+            "order,customer,total,window_end",
+            "3,cid,7,10000",
+            "5,dan,9,20000"
+        ]
+    );
+    assert!(!stderr.contains("late"), "{stderr}");
+}
