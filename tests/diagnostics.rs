@@ -32,7 +32,9 @@ const CASES: &[(&str, &[&str])] = &[
     ("window_limits", &["3:26", "4:26", "5:47"]),
     (
         "join_errors",
-        &["9:54", "10:54", "11:54", "12:65", "13:27", "14:34", "15:77"],
+        &[
+            "9:54", "10:54", "11:54", "12:65", "13:27", "14:34", "15:77", "16:50", "17:50", "18:27",
+        ],
     ),
     // Every mistake of a pipeline is reported, past an error in a step that passes its
     // records on and past a literal that is too large.

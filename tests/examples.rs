@@ -250,3 +250,41 @@ fn unpaid_orders_are_the_orders_no_payment_met_in_their_window() {
     );
     assert!(!stderr.contains("late"), "{stderr}");
 }
+
+#[test]
+fn payments_after_orders_meet_their_order_within_fifteen_minutes() {
+    let bin = build(Path::new("dsl-examples/payments_after_orders.pipe"));
+    let dir = temp();
+    let (pairs, late) = (dir.path().join("pairs.csv"), dir.path().join("late.csv"));
+    let run = run(
+        &bin,
+        &[
+            "--output",
+            &out_arg("payments_after_orders", &pairs),
+            "--output",
+            &out_arg("late_payments", &late),
+        ],
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // By hand: order 1 (0 min) is paid at 0 and 0.5 min, order 2 (1 min) at 16 min (the
+    // upper edge, included), order 5 (15 min) at 16.7 min; order 3's payment comes 16.3
+    // min after it, too late for the interval. Payment 4 (10.8 min) arrives after the
+    // watermark reached 18.3 min: late.
+    let text = std::fs::read_to_string(&pairs).unwrap();
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        [
+            "order,customer,total,paid,after_ms",
+            "1,ann,30,5,0",
+            "1,ann,30,30,30000",
+            "2,bob,12,12,900000",
+            "5,dan,9,9,100000",
+        ]
+    );
+    let text = std::fs::read_to_string(&late).unwrap();
+    assert_eq!(text, "ts,order_id,amount\n650000,4,25\n");
+}

@@ -1,13 +1,15 @@
 //! The `.pipe` front-end: a syntax tree becomes a typed operator graph, or diagnostics.
 //!
 //! Schemas and sources are this front-end's own (`sources.rs`); steps are read here
-//! (`steps.rs`: conditions, keys, records, aggregates, `windows.rs`, `sinks.rs`) and lowered
+//! (`steps.rs`: conditions, keys, records, aggregates, `windows.rs`, `intervals.rs`,
+//! `sinks.rs`) and lowered
 //! by the shared lowering (`crate::lower`) and the operators' files (`crate::ops`), which
 //! `stream!` uses too. Names are resolved in statement order (a stream can use only
 //! streams defined before it, so the graph is acyclic by construction). Every statement is
 //! checked even after an error, so one run reports every mistake; a stream whose
 //! definition failed is remembered as broken, so its uses do not repeat the error.
 
+mod intervals;
 mod sinks;
 mod sources;
 pub(crate) mod spelling;

@@ -9,7 +9,7 @@ use super::types::{ExprChecker, ListUse};
 use super::PipeFront;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::ir::{AggFunc, AggregateField, Code, Field, KeySpec, RustFn, Schema, TExpr, Type};
-use crate::lower::{FrontEnd, PendingWindow, RecordArg, RecordRole, SinkSpec};
+use crate::lower::{FrontEnd, IntervalSpec, PendingWindow, RecordArg, RecordRole, SinkSpec};
 use crate::ops::{self, OpInfo};
 use crate::parse::ast::{Expr, ExprKind, FieldInit, OpBody, OpSyntax, Span};
 
@@ -178,10 +178,17 @@ impl FrontEnd for PipeFront<'_> {
     }
 
     fn window(&mut self, info: &OpInfo, step: &OpSyntax) -> Option<PendingWindow<Span>> {
-        let OpBody::Window(phrases) = &step.body else {
+        let OpBody::Phrases(phrases) = &step.body else {
             return self.wrong_form(info, step);
         };
         self.window_phrases(step, phrases)
+    }
+
+    fn interval(&mut self, info: &OpInfo, step: &OpSyntax) -> Option<IntervalSpec<Span>> {
+        let OpBody::Phrases(phrases) = &step.body else {
+            return self.wrong_form(info, step);
+        };
+        self.interval_phrases(step, phrases)
     }
 
     fn stream_names(&mut self, info: &OpInfo, step: &OpSyntax) -> Option<Vec<(String, Span)>> {
@@ -229,7 +236,7 @@ impl FrontEnd for PipeFront<'_> {
 }
 
 impl PipeFront<'_> {
-    fn report<T>(&mut self, d: Diagnostic) -> Option<T> {
+    pub(super) fn report<T>(&mut self, d: Diagnostic) -> Option<T> {
         self.diagnostics.push(d);
         None
     }

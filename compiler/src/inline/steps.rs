@@ -17,7 +17,7 @@ use crate::ir::{
     AggFunc, AggregateField, Code, Field, KeySpec, OutputLocation, RustFn, RustType, Schema,
     SinkFormat, Type,
 };
-use crate::lower::{FrontEnd, PendingWindow, RecordArg, RecordRole, SinkSpec};
+use crate::lower::{FrontEnd, IntervalSpec, PendingWindow, RecordArg, RecordRole, SinkSpec};
 use crate::ops::{self, OpInfo};
 use crate::parse::ast::Span as ByteSpan;
 
@@ -204,6 +204,18 @@ impl FrontEnd for InlineFront {
             Ok(w) => Some(w),
             Err(e) => self.syn_error(e),
         }
+    }
+
+    fn interval(&mut self, _info: &OpInfo, step: &Step) -> Option<IntervalSpec<Span>> {
+        self.diagnostics.push(
+            Diagnostic::error(
+                "`interval_join` in `stream!` is not built yet",
+                step.call().span(),
+                "not available inline",
+            )
+            .with_help("write the join in a `.pipe` file"),
+        );
+        None
     }
 
     fn stream_names(&mut self, _info: &OpInfo, step: &Step) -> Option<Vec<(String, Span)>> {

@@ -50,6 +50,24 @@ pub struct SinkSpec<S> {
     pub span: S,
 }
 
+/// `interval_join(other, between L and U, ...)` as read: a right record at `s` meets a left
+/// record at `t` when `t + lower <= s <= t + upper` (bounds made inclusive).
+#[derive(Debug, Clone)]
+pub struct IntervalSpec<S> {
+    /// The other stream's name and where it is written.
+    pub other: (String, S),
+    /// The least offset of a partner's time, inclusive, in ms.
+    pub lower: i64,
+    /// The greatest offset, inclusive, in ms.
+    pub upper: i64,
+    /// The `between ...` phrase.
+    pub bounds_span: S,
+    /// `late_left -> name`: the side output of late records of the joined stream.
+    pub late_left: Option<(String, S)>,
+    /// `late_right -> name`: the side output of late records of the other stream.
+    pub late_right: Option<(String, S)>,
+}
+
 /// A front-end's side of the lowering. See the module documentation.
 pub trait FrontEnd {
     /// Where things are written: byte ranges of a `.pipe` file, or `proc_macro2::Span`s.
@@ -118,6 +136,9 @@ pub trait FrontEnd {
 
     /// The window of a `window(...)` step.
     fn window(&mut self, info: &OpInfo, step: &Self::Step) -> Option<PendingWindow<Self::Span>>;
+
+    /// The other stream, the bounds and the options of an interval join.
+    fn interval(&mut self, info: &OpInfo, step: &Self::Step) -> Option<IntervalSpec<Self::Span>>;
 
     /// The stream names a step takes (`union(a, b)`).
     fn stream_names(

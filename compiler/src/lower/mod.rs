@@ -12,7 +12,7 @@ mod files;
 mod front;
 mod stream;
 
-pub use front::{FrontEnd, RecordArg, RecordRole, SinkSpec};
+pub use front::{FrontEnd, IntervalSpec, RecordArg, RecordRole, SinkSpec};
 pub use stream::{Applied, Flow, PendingWindow, Stream};
 
 use std::collections::HashMap;

@@ -121,8 +121,9 @@ pub enum OpBody {
     Args(Vec<Expr>),
     /// `{ name: expr, name, ... }`
     Record(Vec<FieldInit>),
-    /// `window(phrase, ...)`, e.g. `window(sliding 10s every 5s, late -> late_bids)`.
-    Window(Vec<Phrase>),
+    /// `window(phrase, ...)`, e.g. `window(sliding 10s every 5s, late -> late_bids)`, or
+    /// `interval_join(paid, between -5s and 10s)`.
+    Phrases(Vec<Phrase>),
     /// `sink [name =] kind(args)`
     Sink {
         /// The sink's name, when given.
@@ -148,6 +149,8 @@ pub enum PhraseItem {
     Word(Ident),
     /// A duration, in milliseconds.
     Duration(u64, Span),
+    /// A negative duration (`-5s`), in milliseconds below zero.
+    NegDuration(u64, Span),
     /// A whole number.
     Int(u64, Span),
     /// `->`
@@ -159,7 +162,10 @@ impl PhraseItem {
     pub fn span(&self) -> Span {
         match self {
             PhraseItem::Word(i) => i.span.clone(),
-            PhraseItem::Duration(_, s) | PhraseItem::Int(_, s) | PhraseItem::Arrow(s) => s.clone(),
+            PhraseItem::Duration(_, s)
+            | PhraseItem::NegDuration(_, s)
+            | PhraseItem::Int(_, s)
+            | PhraseItem::Arrow(s) => s.clone(),
         }
     }
 }

@@ -50,6 +50,7 @@ fn significant<'a>(p: Pair<'a, Rule>) -> impl Iterator<Item = Pair<'a, Rule>> {
                 | Rule::kw_with
                 | Rule::kw_sink
                 | Rule::kw_window
+                | Rule::kw_interval_join
                 | Rule::kw_if
                 | Rule::kw_then
                 | Rule::kw_else
@@ -215,7 +216,7 @@ impl Builder {
             Rule::window_op => {
                 let kw = p.clone().into_inner().next().expect("window keyword");
                 let name = Ident {
-                    name: "window".into(),
+                    name: kw.as_str().into(),
                     span: span(&kw),
                 };
                 let phrases = significant(p)
@@ -232,6 +233,10 @@ impl Builder {
                                     span(&item),
                                 ),
                                 Rule::arrow => PhraseItem::Arrow(span(&item)),
+                                Rule::neg_duration => {
+                                    let d = item.clone().into_inner().next().expect("duration");
+                                    PhraseItem::NegDuration(self.duration(&d), span(&item))
+                                }
                                 _ => PhraseItem::Word(ident(item)),
                             })
                             .collect();
@@ -240,7 +245,7 @@ impl Builder {
                     .collect();
                 OpSyntax {
                     name,
-                    body: OpBody::Window(phrases),
+                    body: OpBody::Phrases(phrases),
                     span: whole,
                 }
             }

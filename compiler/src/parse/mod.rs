@@ -173,6 +173,8 @@ fn rule_words(rule: Rule) -> &'static str {
         Rule::kw_with => "`with`",
         Rule::kw_sink => "`sink`",
         Rule::kw_window => "`window`",
+        Rule::kw_interval_join => "`interval_join`",
+        Rule::neg_duration => "a duration",
         Rule::window_op => "`window(...)`",
         Rule::phrase => "a window description such as `tumbling 10s`",
         Rule::phrase_arg => "a word and a duration, such as `bounded 2s`",

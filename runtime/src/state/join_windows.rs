@@ -226,6 +226,50 @@ impl JoinWindows {
         }
     }
 
+    /// Calls `f` with each record of `side` under `key` in the windows starting in
+    /// `starts`: windows in order, records in arrival order.
+    pub fn visit(
+        &self,
+        side: JoinSide,
+        key: &[u8],
+        starts: std::ops::RangeInclusive<i64>,
+        mut f: impl FnMut(&[u8]),
+    ) {
+        let hash = self.format.hash(key);
+        let head = match side {
+            JoinSide::Left => LEFT_HEAD,
+            JoinSide::Right => RIGHT_HEAD,
+        };
+        for window in self.windows.range(starts).map(|(_, w)| w) {
+            let Some(entry) = window.keys.get(&self.pages, &self.format, key, hash) else {
+                continue;
+            };
+            let mut at = word(self.pages.bytes(entry, ENTRY_ACC), head);
+            while at != 0 {
+                let header = self.pages.bytes(at - 1, RECORD_HEADER);
+                let (next, len) = (word(header, 0), word(header, 8) as usize);
+                f(self.pages.bytes(at - 1 + RECORD_HEADER as u64, len));
+                at = next;
+            }
+        }
+    }
+
+    /// Drops, without emitting, every window whose last millisecond is at or before
+    /// `through`.
+    pub fn drop_through(&mut self, through: i64) {
+        while let Some(&start) = self.windows.keys().next() {
+            if self.last_ms(start) > through {
+                return;
+            }
+            self.drop_window(start);
+        }
+    }
+
+    /// The operator's memory the windows' pages come from.
+    pub fn memory(&self) -> &OperatorMemory {
+        self.pages.memory()
+    }
+
     /// Whether no window holds a record.
     pub fn is_empty(&self) -> bool {
         self.windows.is_empty()

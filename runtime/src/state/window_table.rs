@@ -172,6 +172,18 @@ impl WindowTable {
         }
     }
 
+    /// The entry of `key` (whose hash is `hash`), if the table has it.
+    #[inline]
+    pub fn get(
+        &self,
+        pages: &ChunkPages,
+        format: &EntryFormat,
+        key: &[u8],
+        hash: u64,
+    ) -> Option<u64> {
+        self.find(pages, format, key, hash).ok()
+    }
+
     /// The entry of `key`, or the empty slot where its probe sequence ends.
     #[inline]
     fn find(

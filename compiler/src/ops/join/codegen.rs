@@ -45,7 +45,7 @@ fn port_fields(n: NodeIndex, port: usize) -> (Ident, Ident, Ident) {
     )
 }
 
-fn key_fields(key: &KeySpec) -> &[usize] {
+pub(crate) fn key_fields(key: &KeySpec) -> &[usize] {
     match key {
         KeySpec::Fields(f) => f,
         KeySpec::Rust(_) => unreachable!("the lowering refuses joins of inline records"),
@@ -179,7 +179,7 @@ pub(super) fn on_watermark(_g: &Gen<'_>, n: NodeIndex) -> TokenStream {
 }
 
 /// The default value of a missing side's field of type `ty`.
-fn default_value(ty: &Type) -> TokenStream {
+pub(crate) fn default_value(ty: &Type) -> TokenStream {
     match ty {
         Type::Str => quote!(::std::borrow::Cow::Borrowed("")),
         Type::U64 => quote!(0u64),

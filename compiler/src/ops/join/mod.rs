@@ -16,7 +16,7 @@
 //! watermark is the least of the two inputs', skipping idle ones, as at a union. State is
 //! the runtime's `JoinWindows`: per window, each key's records from both sides.
 
-mod codegen;
+pub(crate) mod codegen;
 
 use std::fmt;
 use std::sync::Arc;
@@ -173,7 +173,7 @@ impl Lower for Join {
         if !keys_match(l, &sides, (&left_key, &left_schema), (&right_key, &right_schema), &right_at) {
             return Applied::Broken;
         }
-        let Some(columns) = output_columns(l, kind, &sides, (&left_schema, &right_schema), &right_at) else {
+        let Some(columns) = output_columns(l, true, kind, &sides, (&left_schema, &right_schema), &right_at) else {
             return Applied::Broken;
         };
         let out = l.fe.result_schema(columns);
@@ -261,7 +261,7 @@ fn window_fits<F: FrontEnd>(l: &mut Lowering<F>, w: &PendingWindow<F::Span>, inp
 }
 
 /// Whether both keys have the same column types; reports the mismatch otherwise.
-fn keys_match<F: FrontEnd>(
+pub(crate) fn keys_match<F: FrontEnd>(
     l: &mut Lowering<F>,
     sides: &[String; 2],
     (left, left_schema): (&KeySpec, &Schema),
@@ -296,10 +296,11 @@ fn keys_match<F: FrontEnd>(
     false
 }
 
-/// The output's columns: the window bounds, each side's fields under its name, and a
-/// `matched` flag per side an outer join can miss.
-fn output_columns<F: FrontEnd>(
+/// The output's columns: the window bounds (when `bounds`), each side's fields under its
+/// name, and a `matched` flag per side an outer join can miss.
+pub(crate) fn output_columns<F: FrontEnd>(
     l: &mut Lowering<F>,
+    bounds: bool,
     kind: JoinKind,
     sides: &[String; 2],
     schemas: (&Schema, &Schema),
@@ -316,10 +317,11 @@ fn output_columns<F: FrontEnd>(
         );
         return None;
     }
-    let mut columns = vec![
-        Field { name: "window_start".into(), ty: Type::Timestamp },
-        Field { name: "window_end".into(), ty: Type::Timestamp },
-    ];
+    let mut columns = Vec::new();
+    if bounds {
+        columns.push(Field { name: "window_start".into(), ty: Type::Timestamp });
+        columns.push(Field { name: "window_end".into(), ty: Type::Timestamp });
+    }
     for (side, schema, optional) in [
         (&sides[0], schemas.0, kind.left_optional()),
         (&sides[1], schemas.1, kind.right_optional()),
@@ -417,7 +419,7 @@ impl OperatorDef for Join {
 }
 
 /// The schema of records on input `port` of node `n`.
-fn side_schema(g: &Gen<'_>, n: NodeIndex, port: usize) -> Arc<Schema> {
+pub(crate) fn side_schema(g: &Gen<'_>, n: NodeIndex, port: usize) -> Arc<Schema> {
     g.plan
         .input_schema(n, port)
         .expect("the type-check pass saw both inputs of the join")

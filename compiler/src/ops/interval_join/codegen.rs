@@ -1,0 +1,200 @@
+//! Generated code of an interval join: a record that is not late meets the other side's
+//! buffered records of its key in its interval, each pair is emitted at once, and the
+//! record is kept for the other side's later records; the combined watermark drops what no
+//! record can meet any more.
+
+use petgraph::graph::NodeIndex;
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+use super::IntervalJoin;
+use crate::codegen::keys::{decode_fields, encode_fields};
+use crate::codegen::names::{field_ident, ident, node_field};
+use crate::codegen::Gen;
+use crate::ir::KeyLayout;
+use crate::ops::join::codegen::key_fields;
+use crate::ops::join::side_schema;
+use crate::ops::union::idle_behind;
+
+/// The job's fields of interval join node `n`.
+struct Names {
+    state: Ident,
+    partners: Ident,
+    watermark: Ident,
+    watermarks: Ident,
+}
+
+impl Names {
+    fn of(n: NodeIndex) -> Self {
+        Names {
+            state: node_field(n, "state"),
+            partners: node_field(n, "partners"),
+            watermark: node_field(n, "watermark"),
+            watermarks: node_field(n, "watermarks"),
+        }
+    }
+}
+
+/// Per input port: the key builder, the record builder and the late count.
+fn port_fields(n: NodeIndex, port: usize) -> (Ident, Ident, Ident) {
+    (
+        node_field(n, &format!("key{port}")),
+        node_field(n, &format!("record{port}")),
+        node_field(n, &format!("late{port}")),
+    )
+}
+
+pub(super) fn fields(j: &IntervalJoin, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, TokenStream)> {
+    let Names {
+        state,
+        partners,
+        watermark,
+        watermarks,
+    } = Names::of(n);
+    let memory = g.operator_memory(n);
+    let (lower, upper) = (j.lower, j.upper);
+    let width = match KeyLayout::new(&side_schema(g, n, 0), key_fields(&j.left_key)).width() {
+        Some(w) => quote!(::core::option::Option::Some(#w)),
+        None => quote!(::core::option::Option::None),
+    };
+    let mut inputs = g.plan.inputs(n);
+    inputs.sort_by_key(|(_, e)| e.port);
+    let idle = inputs.iter().map(|(up, _)| match idle_behind(g.plan, *up) {
+        Some(ms) => quote!(::core::option::Option::Some(#ms)),
+        None => quote!(::core::option::Option::None),
+    });
+    let mut all = vec![
+        (
+            quote!(#state: weir_runtime::state::IntervalBuffers),
+            quote!(#state: weir_runtime::state::IntervalBuffers::new(#memory, #lower, #upper, #width)?),
+        ),
+        (
+            quote!(#partners: weir_runtime::state::Partners),
+            quote!(#partners: ::core::default::Default::default()),
+        ),
+        (quote!(#watermark: i64), quote!(#watermark: i64::MIN)),
+        (
+            quote!(#watermarks: weir_runtime::time::CombinedWatermark),
+            quote!(#watermarks: weir_runtime::time::CombinedWatermark::new(&[#(#idle),*], ctx.clock().now())),
+        ),
+    ];
+    for port in 0..2 {
+        let (key, record, late) = port_fields(n, port);
+        all.push((
+            quote!(#key: weir_runtime::layout::RecordBuilder),
+            quote!(#key: weir_runtime::layout::RecordBuilder::new()),
+        ));
+        all.push((
+            quote!(#record: weir_runtime::layout::RecordBuilder),
+            quote!(#record: weir_runtime::layout::RecordBuilder::new()),
+        ));
+        all.push((quote!(#late: u64), quote!(#late: 0)));
+    }
+    all
+}
+
+/// Code for the record in `input` arriving on `port`: late, or paired and kept.
+pub(super) fn push(j: &IntervalJoin, g: &Gen<'_>, n: NodeIndex, port: usize, input: &Ident) -> TokenStream {
+    let Names {
+        state,
+        partners,
+        watermark,
+        ..
+    } = Names::of(n);
+    let (key_builder, record_builder, late) = port_fields(n, port);
+    let schema = side_schema(g, n, port);
+    let other_schema = side_schema(g, n, 1 - port);
+    let key = if port == 0 { &j.left_key } else { &j.right_key };
+    let encode_key = encode_fields(&key_builder, &schema, key_fields(key), input);
+    let all: Vec<usize> = (0..schema.fields.len()).collect();
+    let encode_record = encode_fields(&record_builder, &schema, &all, input);
+    let side = if port == 0 {
+        quote!(weir_runtime::state::JoinSide::Left)
+    } else {
+        quote!(weir_runtime::state::JoinSide::Right)
+    };
+    // This record's own fields come straight from it; the partner's from its bytes.
+    // Cloned, since the record meets any number of partners (a string stays borrowed).
+    let own: Vec<TokenStream> = schema
+        .fields
+        .iter()
+        .map(|f| {
+            let f = field_ident(&f.name);
+            quote!(::core::clone::Clone::clone(&#input.#f))
+        })
+        .collect();
+    let pv = ident("pv");
+    let theirs = decode_fields(&other_schema, &(0..other_schema.fields.len()).collect::<Vec<_>>(), &pv);
+    let values = if port == 0 {
+        own.into_iter().chain(theirs).collect()
+    } else {
+        theirs.into_iter().chain(own).collect()
+    };
+    let out = g.var(n);
+    let record = g.result_record(n, values);
+    let emit = g.emit(n, 0, &out);
+    let on_late = if g.plan.outputs(n, port + 1).is_empty() {
+        quote!(self.#late += 1;)
+    } else {
+        g.emit(n, port + 1, input)
+    };
+    quote! {
+        if ts <= self.#watermark {
+            #on_late
+        } else {
+            let mut partners = ::std::mem::take(&mut self.#partners);
+            {
+                let key = #encode_key;
+                let record = #encode_record;
+                self.#state.probe(#side, key, ts, &mut partners);
+                self.#state.add(#side, key, ts, record)?;
+            }
+            for (partner_ts, partner) in partners.iter() {
+                let #pv = weir_runtime::layout::RecordView::new(partner);
+                let ts = ts.max(partner_ts);
+                let #out = #record;
+                #emit
+            }
+            self.#partners = partners;
+        }
+    }
+}
+
+/// The combined watermark of both inputs drops the records no later record can meet.
+pub(super) fn on_watermark(_g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+    let Names {
+        state,
+        watermark,
+        watermarks,
+        ..
+    } = Names::of(n);
+    quote! {
+        let now = self.clock.now();
+        let ::core::option::Option::Some(wm) = self.#watermarks.update(port, wm, now) else {
+            return ::core::result::Result::Ok(());
+        };
+        self.#watermark = wm;
+        self.#state.expire(wm);
+    }
+}
+
+/// End of input: late records without a side output are reported per side.
+pub(super) fn finish(j: &IntervalJoin, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+    let location = &g.plan.graph[n].location;
+    let reports = (0..2).filter(|port| g.plan.outputs(n, port + 1).is_empty()).map(|port| {
+        let (_, _, late) = port_fields(n, port);
+        let message = format!(
+            "interval join at {location}: dropped {{}} late record(s) of `{}`; name a side output with `{} -> stream` to keep them",
+            j.sides[port],
+            if port == 0 { "late_left" } else { "late_right" }
+        );
+        quote! {
+            if self.#late > 0 {
+                ctx.report(format!(#message, self.#late));
+            }
+        }
+    });
+    quote! {
+        #(#reports)*
+    }
+}

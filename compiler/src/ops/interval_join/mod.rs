@@ -1,0 +1,234 @@
+//! `interval_join(other, between L and U, ...)`: each record meets the other stream's
+//! records with the same key within a time interval of it.
+//!
+//! `.pipe`: `orders |> key_by(id) |> interval_join(paid, between 0s and 15m)`, where `paid`
+//! is a keyed stream whose key has the same types (Flink's
+//! `a.keyBy(...).intervalJoin(b.keyBy(...)).between(lower, upper)`). A left record at `t`
+//! meets every right record with an equal key at a time `s` in `[t + L, t + U]`; the bounds
+//! are inclusive unless `exclusive_lower` or `exclusive_upper` is given. Each pair is one
+//! output record, emitted when the later of the two arrives: every field of each side
+//! under its side's name (`orders.id`, `paid.amount`, as in a window join), with the larger
+//! of the two times as its event time.
+//!
+//! A record is late when the watermark (the least of the two inputs', skipping idle ones)
+//! has reached its time, as in Flink. Late records of the joined stream go to `late_left ->
+//! name` (output port 1), of the other stream to `late_right -> name` (port 2), or are
+//! counted and reported. State is the runtime's `IntervalBuffers`: each side's records by
+//! key in time buckets, dropped once no record that is not late could meet them.
+
+mod codegen;
+
+use std::fmt;
+use std::sync::Arc;
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use proc_macro2::{Ident, TokenStream};
+use serde::Serialize;
+use weir_runtime::memory::MemoryDemand;
+
+use super::aggregate::keyed_demand;
+use super::join::{keys_match, output_columns, JoinKind};
+use super::{Lower, OpInfo, OperatorDef};
+use crate::codegen::Gen;
+use crate::diagnostics::Diagnostic;
+use crate::ir::{Edge, KeySpec, Node, Operator, Partitioning, Plan, Schema, StateKind};
+use crate::lower::{Applied, FrontEnd, Lowering, Stream};
+use crate::passes::typecheck::input_of;
+
+/// See the module documentation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IntervalJoin {
+    /// A partner's time minus the left record's, least, inclusive, in ms.
+    pub lower: i64,
+    /// The greatest, inclusive.
+    pub upper: i64,
+    /// The left input's key (port 0).
+    pub left_key: KeySpec,
+    /// The right input's key (port 1), of the same types.
+    pub right_key: KeySpec,
+    /// What the output calls each side's fields: `[left, right]`.
+    pub sides: [String; 2],
+}
+
+/// Weight of an interval join: it keeps whole records per key, as a window join does.
+const WEIGHT: u32 = 2;
+/// Bytes a key's entry holds besides its key (the ends of its list of records).
+const ENTRY_WORDS: usize = 32;
+
+impl Lower for IntervalJoin {
+    const INFO: OpInfo = OpInfo {
+        inputs: (2, 2),
+        outputs: 3,
+        state: StateKind::Keyed,
+        ..OpInfo::new(
+            "interval_join",
+            Some("interval_join(stream, between -5s and 10s, exclusive_lower, exclusive_upper, late_left -> name, late_right -> name)"),
+            &["interval_join(stream, ...)"],
+        )
+    };
+
+    fn lower<F: FrontEnd>(
+        l: &mut Lowering<F>,
+        input: Stream<F::Span>,
+        step: &F::Step,
+    ) -> Applied<F::Span> {
+        let span = F::step_span(step);
+        let key = l.require_key(&input, &Self::INFO, step);
+        let spec = l.fe.interval(&Self::INFO, step);
+        let (Some(left_key), Some(spec)) = (key, spec) else {
+            return Applied::Broken;
+        };
+        if spec.lower > spec.upper {
+            return l.report(
+                Diagnostic::error(
+                    format!(
+                        "the interval from {} ms to {} ms holds no time, so no record would meet another",
+                        spec.lower, spec.upper
+                    ),
+                    spec.bounds_span,
+                    "empty interval",
+                )
+                .with_help("the lower bound comes first: `between -5s and 10s`"),
+            );
+        }
+        if !input.timed {
+            return l.report(
+                Diagnostic::error(
+                    "the stream joined has no event time, and an interval join pairs records by event time",
+                    span,
+                    "no event time",
+                )
+                .with_help(format!("add `{}` to its source", F::event_time_form())),
+            );
+        }
+        let (right_name, right_at) = spec.other.clone();
+        let Some(right) = l.use_stream(&right_name, &right_at) else {
+            return Applied::Broken;
+        };
+        let (left_schema, right_schema) = (l.schema_of(&input), l.schema_of(&right));
+        if left_schema.rust.is_some() || right_schema.rust.is_some() {
+            return l.report(
+                Diagnostic::error("`interval_join` in `stream!` is not built yet", span, "not available inline")
+                    .with_help("write the join in a `.pipe` file"),
+            );
+        }
+        let Some(right_key) = right.key.clone() else {
+            return l.report(
+                Diagnostic::error(
+                    format!("`interval_join` needs the other stream keyed, and `{right_name}` is not"),
+                    right_at,
+                    "not keyed",
+                )
+                .with_help(format!("key it where it is named: `let {right_name} = ... |> key_by(field);`")),
+            );
+        };
+        if !right.timed {
+            return l.report(
+                Diagnostic::error(
+                    format!("`{right_name}` has no event time, and an interval join pairs records by event time"),
+                    right_at,
+                    "no event time",
+                )
+                .with_help(format!("add `{}` to its source", F::event_time_form())),
+            );
+        }
+        let left_name = input.records_of.clone().unwrap_or_else(|| "left".into());
+        let sides = [left_name, right_name];
+        if !keys_match(l, &sides, (&left_key, &left_schema), (&right_key, &right_schema), &right_at) {
+            return Applied::Broken;
+        }
+        let Some(columns) = output_columns(l, false, JoinKind::Inner, &sides, (&left_schema, &right_schema), &right_at) else {
+            return Applied::Broken;
+        };
+        let out = l.fe.result_schema(columns);
+        let op = Operator::IntervalJoin(IntervalJoin {
+            lower: spec.lower,
+            upper: spec.upper,
+            left_key,
+            right_key,
+            sides,
+        });
+        let node = l.add_node(op, out, &span);
+        l.connect(&input, node, 0);
+        l.connect(&right, node, 1);
+        for (port, late) in [(1, spec.late_left), (2, spec.late_right)] {
+            if let Some((name, at)) = late {
+                let timed = if port == 1 { input.timed } else { right.timed };
+                let stream = Stream {
+                    port,
+                    ..Stream::new(node, timed)
+                };
+                l.bind_side_output(&name, at, stream);
+            }
+        }
+        Applied::Stream(Stream::new(node, true))
+    }
+}
+
+impl OperatorDef for IntervalJoin {
+    fn info(&self) -> &'static OpInfo {
+        &Self::INFO
+    }
+
+    fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "interval_join({}, between {}ms and {}ms) as {}",
+            self.sides[1], self.lower, self.upper, self.sides[0]
+        )
+    }
+
+    fn check(&self, plan: &Plan, n: NodeIndex) -> Result<(), String> {
+        for (port, key) in [(0, &self.left_key), (1, &self.right_key)] {
+            let input = input_of(plan, n, port)?;
+            let (_, edge) = plan
+                .inputs(n)
+                .into_iter()
+                .find(|(_, e)| e.port == port)
+                .ok_or("an input is not connected")?;
+            if edge.partitioning != Partitioning::Hash(key.partition_names(&input)) {
+                return Err(format!("its input {port} is not hash-partitioned on its key"));
+            }
+        }
+        let (left, right) = (input_of(plan, n, 0)?, input_of(plan, n, 1)?);
+        if plan.graph[n].schema.fields.len() != left.fields.len() + right.fields.len() {
+            return Err("its output schema does not match its inputs".into());
+        }
+        if self.lower > self.upper {
+            return Err("its interval is empty".into());
+        }
+        Ok(())
+    }
+
+    /// Port 1 carries the left input's late records, port 2 the right input's.
+    fn output_schema(&self, graph: &DiGraph<Node, Edge>, n: NodeIndex, port: usize) -> Arc<Schema> {
+        match port {
+            0 => graph[n].schema.clone(),
+            p => crate::ir::input_schema(graph, n, p - 1).unwrap_or_else(|| graph[n].schema.clone()),
+        }
+    }
+
+    fn memory(&self, plan: &Plan, n: NodeIndex) -> Option<MemoryDemand> {
+        Some(keyed_demand(plan, n, &self.left_key, ENTRY_WORDS, WEIGHT, 4))
+    }
+
+    fn spill(&self, _plan: &Plan, _n: NodeIndex) -> Result<(), &'static str> {
+        Err("an interval join's records do not spill yet: give it the memory its intervals need")
+    }
+
+    fn fields(&self, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, TokenStream)> {
+        codegen::fields(self, g, n)
+    }
+
+    fn push(&self, g: &Gen<'_>, n: NodeIndex, port: usize, input: &Ident) -> TokenStream {
+        codegen::push(self, g, n, port, input)
+    }
+
+    fn on_watermark(&self, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+        codegen::on_watermark(g, n)
+    }
+
+    fn finish(&self, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+        codegen::finish(self, g, n)
+    }
+}

@@ -1,0 +1,265 @@
+//! Interval joins against a reference written here: every pair of a left and a right
+//! record with equal keys whose times fit the interval, found by a nested loop over all
+//! records, filtered by the lateness rule. Random inputs with disorder, equal timestamps,
+//! duplicate keys on both sides and late records; the interval's edges by hand; both
+//! orders of reading the inputs, so each side is once the one buffered and once the one
+//! probing.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use common::*;
+use proptest::prelude::*;
+
+/// The watermark bound: 1,999 ms, so watermarks (`max - 2000`) land on record times (steps of
+/// 250 ms) and a record exactly at the watermark is tested.
+const BOUND: i64 = 1_999;
+
+/// A record of either side: time, key, and a payload column.
+#[derive(Debug, Clone)]
+struct Rec {
+    ts: i64,
+    key: u64,
+    tag: String,
+}
+
+/// How a job is set up: the interval as written, which input is read first, and whether
+/// late records of the input read second go to a side output.
+#[derive(Debug, Clone, Copy)]
+struct Setup {
+    name: &'static str,
+    between: &'static str,
+    /// The inclusive bounds `between` means, in ms.
+    lower: i64,
+    upper: i64,
+    orders_first: bool,
+}
+
+/// Orders read first; late payments to a side output.
+const ORDERS_FIRST: Setup = Setup {
+    name: "interval_orders_first",
+    between: "between -2s and 3s",
+    lower: -2_000,
+    upper: 3_000,
+    orders_first: true,
+};
+
+/// Payments read first (so late orders are counted); bounds exclusive at both ends.
+const PAYMENTS_FIRST: Setup = Setup {
+    name: "interval_payments_first",
+    between: "between 0s and 5s, exclusive_lower, exclusive_upper",
+    lower: 1,
+    upper: 4_999,
+    orders_first: false,
+};
+
+fn job(s: Setup) -> PathBuf {
+    let orders = format!("source orders: Order = csv(\"orders.csv\") with event_time(ts), watermark(bounded {BOUND}ms);\n");
+    let payments = format!("source payments: Payment = csv(\"payments.csv\") with event_time(ts), watermark(bounded {BOUND}ms);\n");
+    let (first, second) = if s.orders_first {
+        (orders, payments)
+    } else {
+        (payments, orders)
+    };
+    let late = if s.orders_first {
+        ", late_right -> late_paid"
+    } else {
+        ""
+    };
+    let mut text = format!(
+        "schema Order {{ ts: timestamp, id: u64, tag: str }}\n\
+         schema Payment {{ ts: timestamp, order_id: u64, tag: str }}\n\
+         {first}{second}\
+         let paid = payments |> key_by(order_id);\n\
+         orders |> key_by(id) |> interval_join(paid, {}{late}) |> sink pairs = csv(\"pairs.csv\");\n",
+        s.between
+    );
+    if s.orders_first {
+        text.push_str("late_paid |> sink late = csv(\"late.csv\");\n");
+    }
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("join-jobs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let pipe = dir.join(format!("{}.pipe", s.name));
+    std::fs::write(&pipe, text).unwrap();
+    build(&pipe)
+}
+
+fn built(s: Setup) -> &'static Path {
+    static A: OnceLock<PathBuf> = OnceLock::new();
+    static B: OnceLock<PathBuf> = OnceLock::new();
+    let cell = if s.orders_first { &A } else { &B };
+    cell.get_or_init(|| job(s))
+}
+
+fn write_csv(path: &Path, key: &str, recs: &[Rec]) {
+    let mut w = csv::Writer::from_path(path).unwrap();
+    w.write_record(["ts", key, "tag"]).unwrap();
+    for r in recs {
+        w.write_record([r.ts.to_string(), r.key.to_string(), r.tag.clone()])
+            .unwrap();
+    }
+    w.flush().unwrap();
+}
+
+/// The pairs the job wrote, the late payments it sent to its side output, and stderr.
+fn run_job(
+    s: Setup,
+    orders: &[Rec],
+    payments: &[Rec],
+) -> (Vec<Vec<String>>, Vec<Vec<String>>, String) {
+    let dir = temp();
+    let at = |f: &str| dir.path().join(f).display().to_string();
+    write_csv(&dir.path().join("orders.csv"), "id", orders);
+    write_csv(&dir.path().join("payments.csv"), "order_id", payments);
+    let mut args = vec![
+        "--input".to_string(),
+        format!("orders={}", at("orders.csv")),
+        "--input".to_string(),
+        format!("payments={}", at("payments.csv")),
+        "--output".to_string(),
+        format!("pairs={}", at("pairs.csv")),
+    ];
+    if s.orders_first {
+        args.push("--output".into());
+        args.push(format!("late={}", at("late.csv")));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run(built(s), &args);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{stderr}");
+    let pairs = read_csv(&dir.path().join("pairs.csv")).1;
+    let late = if s.orders_first {
+        read_csv(&dir.path().join("late.csv")).1
+    } else {
+        Vec::new()
+    };
+    (pairs, late, stderr)
+}
+
+fn cols(r: &Rec) -> Vec<String> {
+    vec![r.ts.to_string(), r.key.to_string(), r.tag.clone()]
+}
+
+/// The reference: the pairs in output order, and the late records of the input read second.
+///
+/// Bounded sources are read one after another: while the first is read the other has not
+/// started, so the join's watermark stays put and nothing is late; the second then drives
+/// the watermark alone, and its record is late when the watermark before it has reached its
+/// time. Each record of the second input that is not late meets, when it arrives, every
+/// record of the first with its key and a time in the interval, in order of time (ties in
+/// arrival order).
+fn reference(s: Setup, orders: &[Rec], payments: &[Rec]) -> (Vec<Vec<String>>, Vec<Rec>) {
+    let (first, second) = if s.orders_first {
+        (orders, payments)
+    } else {
+        (payments, orders)
+    };
+    let (mut pairs, mut late) = (Vec::new(), Vec::new());
+    let mut max_ts = i64::MIN;
+    for r in second {
+        let wm = max_ts.saturating_sub(BOUND + 1);
+        max_ts = max_ts.max(r.ts);
+        if r.ts <= wm {
+            late.push(r.clone());
+            continue;
+        }
+        let mut partners: Vec<&Rec> = first
+            .iter()
+            .filter(|p| p.key == r.key)
+            .filter(|p| {
+                let (order, payment) = if s.orders_first { (*p, r) } else { (r, *p) };
+                (order.ts + s.lower..=order.ts + s.upper).contains(&payment.ts)
+            })
+            .collect();
+        partners.sort_by_key(|p| p.ts);
+        for p in partners {
+            let (order, payment) = if s.orders_first { (p, r) } else { (r, p) };
+            let mut row = cols(order);
+            row.extend(cols(payment));
+            pairs.push(row);
+        }
+    }
+    (pairs, late)
+}
+
+fn check(s: Setup, orders: &[Rec], payments: &[Rec]) -> Result<(), TestCaseError> {
+    let (pairs, late_rows, stderr) = run_job(s, orders, payments);
+    let (want, late) = reference(s, orders, payments);
+    prop_assert_eq!(pairs, want);
+    if s.orders_first {
+        let want_late: Vec<Vec<String>> = late.iter().map(cols).collect();
+        prop_assert_eq!(late_rows, want_late);
+        prop_assert!(!stderr.contains("dropped"), "{}", stderr);
+    } else if late.is_empty() {
+        prop_assert!(!stderr.contains("dropped"), "{}", stderr);
+    } else {
+        let said = format!("dropped {} late record(s) of `orders`", late.len());
+        prop_assert!(stderr.contains(&said), "{} not in {}", said, stderr);
+    }
+    Ok(())
+}
+
+/// Records mostly rising, with up to 6 s of disorder against a 2 s bound (so some are
+/// late), times in steps of 250 ms (so many are equal), five keys, tags that need quoting.
+fn records() -> impl Strategy<Value = Vec<Rec>> {
+    let tag = prop_oneof![Just(""), Just("a"), Just("b, c"), Just("\"q\"")];
+    proptest::collection::vec((0i64..6_000, 0u64..5, tag), 0..40).prop_map(|v| {
+        v.into_iter()
+            .enumerate()
+            .map(|(i, (back, key, tag))| Rec {
+                ts: (i as i64 * 700 - back).max(0) / 250 * 250,
+                key,
+                tag: tag.to_string(),
+            })
+            .collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn buffered_orders_meet_payments_in_their_interval(o in records(), p in records()) {
+        check(ORDERS_FIRST, &o, &p)?;
+    }
+
+    #[test]
+    fn buffered_payments_meet_orders_with_exclusive_bounds(o in records(), p in records()) {
+        check(PAYMENTS_FIRST, &o, &p)?;
+    }
+}
+
+fn rec(ts: i64, key: u64, tag: &str) -> Rec {
+    Rec {
+        ts,
+        key,
+        tag: tag.into(),
+    }
+}
+
+#[test]
+fn the_interval_holds_its_edges_unless_they_are_exclusive() {
+    // Payments 2 s before to 3 s after the order at 10 s: 8,000 and 13,000 are in.
+    let orders = vec![rec(10_000, 1, "order")];
+    let payments = vec![
+        rec(7_999, 1, "too early"),
+        rec(8_000, 1, "lower edge"),
+        rec(13_000, 1, "upper edge"),
+        rec(13_001, 1, "too late"),
+    ];
+    let (pairs, _, _) = run_job(ORDERS_FIRST, &orders, &payments);
+    let tags: Vec<&str> = pairs.iter().map(|r| r[5].as_str()).collect();
+    assert_eq!(tags, ["lower edge", "upper edge"]);
+    // Exclusive 0 s to 5 s after the order: neither 10,000 nor 15,000.
+    let payments = vec![
+        rec(10_000, 1, "same time"),
+        rec(10_001, 1, "just after"),
+        rec(14_999, 1, "just before the end"),
+        rec(15_000, 1, "the end"),
+    ];
+    let (pairs, _, _) = run_job(PAYMENTS_FIRST, &orders, &payments);
+    let tags: Vec<&str> = pairs.iter().map(|r| r[5].as_str()).collect();
+    assert_eq!(tags, ["just after", "just before the end"]);
+}
