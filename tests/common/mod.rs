@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod join_schedule;
 pub mod window_reference;
 
 use std::path::{Path, PathBuf};

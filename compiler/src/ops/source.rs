@@ -7,8 +7,8 @@
 //!
 //! Generated code: a loop in `run` per source that reads records and hands them to the
 //! source's chain, with the source's watermark generator; and a CSV decoder per source.
-//! Bounded sources are read one after another; a union sees all of the first input, then
-//! all of the next. End of input is when every source is exhausted.
+//! Several sources are read interleaved by event time, in batches from the source whose
+//! watermark is lowest (see [`loops`]). End of input is when every source is exhausted.
 
 use std::fmt;
 
@@ -198,12 +198,121 @@ pub(crate) fn run_fn(g: &Gen<'_>) -> TokenStream {
     }
 }
 
-/// One block per source that reads it to its end into the `job`.
+/// Records a source hands on before the run loop picks the next source to read.
+const BATCH: usize = 256;
+
+/// The blocks that read every source to its end into the `job`. One source is read in a
+/// plain loop. Several are interleaved by event time: the loop reads up to [`BATCH`]
+/// records from the open source whose watermark is lowest (the first such in declaration
+/// order; a source without event time counts as lowest), then picks again. So a union or a
+/// join buffers about a batch and the sources' disorder, not a whole input, and a source
+/// that has not started yet cannot hold the others back for long.
 pub(crate) fn loops(g: &Gen<'_>) -> Vec<TokenStream> {
-    sources(g).map(|(n, s)| source_loop(g, n, s)).collect()
+    let all: Vec<(NodeIndex, &SourceOp)> = sources(g).collect();
+    if let [(n, s)] = all.as_slice() {
+        return vec![sequential(g, *n, s)];
+    }
+    vec![interleaved(g, &all)]
 }
 
-fn source_loop(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
+/// What reading one source takes: opening it (and its watermark generator), the code that
+/// reads and delivers one record (`end` runs at the end of the input), and the methods
+/// that take its watermark.
+struct SourceCode {
+    generator: TokenStream,
+    open: TokenStream,
+    next: TokenStream,
+    watermark: Ident,
+    timed: bool,
+}
+
+/// One source read to its end.
+fn sequential(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
+    let SourceCode {
+        generator,
+        open,
+        next,
+        watermark,
+        ..
+    } = source_code(g, n, s, &quote!({ break }));
+    quote! {
+        {
+            #generator
+            #open
+            loop {
+                #next
+            }
+            src.finish(ctx)?;
+            job.#watermark(0, weir_runtime::time::MAX_WATERMARK)?;
+        }
+    }
+}
+
+/// Every source open at once, read in batches from the one with the lowest watermark.
+fn interleaved(g: &Gen<'_>, all: &[(NodeIndex, &SourceOp)]) -> TokenStream {
+    let mut opens = Vec::new();
+    let mut lows = Vec::new();
+    let mut arms = Vec::new();
+    for (i, (n, s)) in all.iter().enumerate() {
+        let code = source_code(g, *n, s, &quote!({ ended = true; break; }));
+        let (src, generator) = (ident(&format!("src_{i}")), ident(&format!("generator_{i}")));
+        let (make_generator, open, next, watermark) =
+            (code.generator, code.open, code.next, code.watermark);
+        opens.push(quote! {
+            #make_generator
+            #open
+            let mut #src = ::core::option::Option::Some(src);
+        });
+        let (current, bind) = if code.timed {
+            opens.push(quote!(let mut #generator = generator;));
+            (
+                quote!(#generator.current()),
+                quote!(let generator = &mut #generator;),
+            )
+        } else {
+            (quote!(i64::MIN), quote!())
+        };
+        lows.push(quote! {
+            if #src.is_some() && (pick.is_none() || #current < low) {
+                pick = ::core::option::Option::Some(#i);
+                low = #current;
+            }
+        });
+        arms.push(quote! {
+            ::core::option::Option::Some(#i) => {
+                let mut ended = false;
+                {
+                    let src = #src.as_mut().expect("an open source");
+                    #bind
+                    for _ in 0..#BATCH {
+                        #next
+                    }
+                }
+                if ended {
+                    #src.take().expect("an open source").finish(ctx)?;
+                    job.#watermark(0, weir_runtime::time::MAX_WATERMARK)?;
+                }
+            }
+        });
+    }
+    quote! {
+        {
+            #(#opens)*
+            loop {
+                let mut pick: ::core::option::Option<usize> = ::core::option::Option::None;
+                let mut low = i64::MAX;
+                #(#lows)*
+                match pick {
+                    ::core::option::Option::None => break,
+                    #(#arms)*
+                    ::core::option::Option::Some(_) => unreachable!("a source index"),
+                }
+            }
+        }
+    }
+}
+
+fn source_code(g: &Gen<'_>, n: NodeIndex, s: &SourceOp, end: &TokenStream) -> SourceCode {
     let node = &g.plan.graph[n];
     let chain_id = node.chain.expect("the chaining pass ran");
     let chain = chain_input(chain_id, 0);
@@ -282,16 +391,20 @@ fn source_loop(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
     let fields = &node.schema.fields;
     let rust = node.schema.rust.is_some();
     let ty = g.record_type(&node.schema);
-    let body = match &s.format {
+    let (open, next) = match &s.format {
         SourceFormat::Iter(_) => {
             let items = source_var(n);
-            quote! {
-                let mut src = weir_runtime::io::IterSource::open(ctx, #name, #policy)?;
-                for record in #items {
+            (
+                quote! {
+                    let mut src = weir_runtime::io::IterSource::open(ctx, #name, #policy)?;
+                    let mut items = #items;
+                },
+                quote! {
+                    let ::core::option::Option::Some(record) = ::core::iter::Iterator::next(&mut items) else #end;
                     src.next_item();
                     #deliver
-                }
-            }
+                },
+            )
         }
         SourceFormat::Text => {
             let record = if rust {
@@ -301,29 +414,27 @@ fn source_loop(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
                 let f = field_ident(&fields[0].name);
                 quote!(#name { #f: ::std::borrow::Cow::Borrowed(line) })
             };
-            quote! {
-                let mut src = weir_runtime::io::LineSource::open(ctx, #name, #spec, #policy, false)?;
-                loop {
+            (
+                quote!(let mut src = weir_runtime::io::LineSource::open(ctx, #name, #spec, #policy, false)?;),
+                quote! {
                     #wake
-                    let ::core::option::Option::Some(line) = src.next_line()? else { break };
+                    let ::core::option::Option::Some(line) = src.next_line()? else #end;
                     let record: #ty = #record;
                     #deliver
-                }
-            }
+                },
+            )
         }
-        SourceFormat::Jsonl => {
+        SourceFormat::Jsonl => (
+            quote!(let mut src = weir_runtime::io::LineSource::open(ctx, #name, #spec, #policy, true)?;),
             quote! {
-                let mut src = weir_runtime::io::LineSource::open(ctx, #name, #spec, #policy, true)?;
-                loop {
-                    #wake
-                    let ::core::option::Option::Some(line) = src.next_line()? else { break };
-                    match weir_runtime::io::decode_json::<#ty>(line) {
-                        ::core::result::Result::Ok(record) => { #deliver }
-                        ::core::result::Result::Err(e) => src.reject(&e)?,
-                    }
+                #wake
+                let ::core::option::Option::Some(line) = src.next_line()? else #end;
+                match weir_runtime::io::decode_json::<#ty>(line) {
+                    ::core::result::Result::Ok(record) => { #deliver }
+                    ::core::result::Result::Err(e) => src.reject(&e)?,
                 }
-            }
-        }
+            },
+        ),
         SourceFormat::Csv { header, delimiter } => {
             // Rust records name their columns and decode themselves (`weir::Record`).
             let (names, decode) = if rust {
@@ -336,25 +447,24 @@ fn source_loop(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
                 let decode = decoder(n);
                 (quote!(&[#(#names),*]), quote!(#decode))
             };
-            quote! {
-                let mut src = weir_runtime::io::CsvSource::open(ctx, #name, #spec, #policy, #header, #delimiter, #names)?;
-                loop {
+            (
+                quote!(let mut src = weir_runtime::io::CsvSource::open(ctx, #name, #spec, #policy, #header, #delimiter, #names)?;),
+                quote! {
                     #wake
-                    let ::core::option::Option::Some(row) = src.next_record()? else { break };
+                    let ::core::option::Option::Some(row) = src.next_record()? else #end;
                     match #decode(&row) {
                         ::core::result::Result::Ok(record) => { #deliver }
                         ::core::result::Result::Err(e) => src.reject(e)?,
                     }
-                }
-            }
+                },
+            )
         }
     };
-    quote! {
-        {
-            #generator
-            #body
-            src.finish(ctx)?;
-            job.#watermark(0, weir_runtime::time::MAX_WATERMARK)?;
-        }
+    SourceCode {
+        timed: s.event_time.is_some(),
+        generator,
+        open,
+        next,
+        watermark,
     }
 }

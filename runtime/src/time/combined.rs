@@ -1,4 +1,4 @@
-//! The watermark of a merge (a union, later a join): the minimum of its inputs', skipping
+//! The watermark of a merge (a union, a join): the minimum of its inputs', skipping
 //! inputs that have gone idle.
 
 /// Combines the watermarks of several inputs.
@@ -116,8 +116,8 @@ mod tests {
 
     #[test]
     fn an_input_that_has_not_started_is_never_idle() {
-        // Sources are read one after another: the second has not started while the first
-        // runs, however long that takes.
+        // A source may not have started while another runs (one without event time is read
+        // first, to its end), however long that takes.
         let mut c = CombinedWatermark::new(&[None, Some(10)], 0);
         assert_eq!(c.update(0, 100, 1_000_000), None);
         assert_eq!(c.update(0, super::super::MAX_WATERMARK, 2_000_000), None);
