@@ -7,6 +7,7 @@
 //!
 //! Usage: handwritten_joins window|interval LEFT RIGHT OUTPUT
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 
 const SIZE: i64 = 10_000;
@@ -43,23 +44,40 @@ fn write_rec(out: &mut impl Write, n: &mut itoa::Buffer, r: &Rec) -> std::io::Re
     out.write_all(n.format(r.2).as_bytes())
 }
 
+/// Groups both inputs by window, then joins window by window: the left records of a window
+/// chained by key behind a `hashbrown` map of chain heads (no allocation per key), each
+/// right record walking its key's chain.
 fn window_join(left: &[Rec], right: &[Rec], out: &mut impl Write) -> std::io::Result<()> {
-    let mut windows: hashbrown::HashMap<(i64, u64), (Vec<u32>, Vec<u32>)> =
-        hashbrown::HashMap::new();
+    const NONE: u32 = u32::MAX;
+    let mut windows: BTreeMap<i64, (Vec<u32>, Vec<u32>)> = BTreeMap::new();
     for (i, r) in left.iter().enumerate() {
-        let start = r.0 - r.0.rem_euclid(SIZE);
-        windows.entry((start, r.1)).or_default().0.push(i as u32);
+        windows
+            .entry(r.0 - r.0.rem_euclid(SIZE))
+            .or_default()
+            .0
+            .push(i as u32);
     }
     for (i, r) in right.iter().enumerate() {
-        let start = r.0 - r.0.rem_euclid(SIZE);
-        if let Some(e) = windows.get_mut(&(start, r.1)) {
-            e.1.push(i as u32);
-        }
+        windows
+            .entry(r.0 - r.0.rem_euclid(SIZE))
+            .or_default()
+            .1
+            .push(i as u32);
     }
+    let mut heads: hashbrown::HashMap<u64, u32> = hashbrown::HashMap::new();
+    let mut next = vec![NONE; left.len()];
     let mut n = itoa::Buffer::new();
-    for ((start, _), (ls, rs)) in &windows {
-        for &l in ls {
-            for &r in rs {
+    for (start, (ls, rs)) in &windows {
+        heads.clear();
+        for &l in ls.iter().rev() {
+            next[l as usize] = heads.insert(left[l as usize].1, l).unwrap_or(NONE);
+        }
+        for &r in rs {
+            let Some(&head) = heads.get(&right[r as usize].1) else {
+                continue;
+            };
+            let mut l = head;
+            while l != NONE {
                 out.write_all(n.format(*start).as_bytes())?;
                 out.write_all(b",")?;
                 out.write_all(n.format(start + SIZE).as_bytes())?;
@@ -68,12 +86,17 @@ fn window_join(left: &[Rec], right: &[Rec], out: &mut impl Write) -> std::io::Re
                 out.write_all(b",")?;
                 write_rec(out, &mut n, &right[r as usize])?;
                 out.write_all(b"\n")?;
+                l = next[l as usize];
             }
         }
     }
     Ok(())
 }
 
+/// The right records by key in a `hashbrown` map, each key's sorted by time; each left
+/// record finds its partners by binary search in its key's list. (One sorted array of all
+/// right records searched by key and time was tried: 0.69 s against 0.45 s on 1M events,
+/// its searches miss the cache.)
 fn interval_join(left: &[Rec], right: &[Rec], out: &mut impl Write) -> std::io::Result<()> {
     let mut by_key: hashbrown::HashMap<u64, Vec<(i64, u32)>> = hashbrown::HashMap::new();
     for (i, r) in right.iter().enumerate() {

@@ -1,6 +1,7 @@
 //! The state of a window join: per window, each key's records from both sides, in pool
 //! pages, until the window fires and its pairs are emitted.
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
 use super::chunk_pages::ChunkPages;
@@ -29,46 +30,68 @@ pub enum JoinSide {
     Right,
 }
 
-/// One key of a fired window: its records from each side in arrival order, copied out so
-/// the job can emit pairs while the state changes.
-#[derive(Debug, Default)]
-pub struct JoinGroup {
-    /// The window's bounds.
+/// One key of a fired window: its records from each side in arrival order, read where they
+/// are in the state's pages.
+#[derive(Debug, Clone, Copy)]
+pub struct JoinGroup<'a> {
+    /// The window's start.
     pub start: i64,
     /// The window's end (exclusive).
     pub end: i64,
-    bytes: Vec<u8>,
-    left: Vec<(usize, usize)>,
-    right: Vec<(usize, usize)>,
+    pages: &'a ChunkPages,
+    left: u64,
+    right: u64,
 }
 
-impl JoinGroup {
+impl<'a> JoinGroup<'a> {
     /// The key's left records, in arrival order.
-    pub fn left(&self) -> impl Iterator<Item = &[u8]> + '_ {
-        self.left.iter().map(|&(a, b)| &self.bytes[a..b])
+    pub fn left(&self) -> KeptRecords<'a> {
+        KeptRecords {
+            pages: self.pages,
+            at: self.left,
+        }
     }
 
     /// The key's right records, in arrival order.
-    pub fn right(&self) -> impl Iterator<Item = &[u8]> + '_ {
-        self.right.iter().map(|&(a, b)| &self.bytes[a..b])
+    pub fn right(&self) -> KeptRecords<'a> {
+        KeptRecords {
+            pages: self.pages,
+            at: self.right,
+        }
     }
 
     /// Whether the key has no left record in the window.
     pub fn no_left(&self) -> bool {
-        self.left.is_empty()
+        self.left == 0
     }
 
     /// Whether the key has no right record in the window.
     pub fn no_right(&self) -> bool {
-        self.right.is_empty()
+        self.right == 0
     }
+}
 
-    fn clear(&mut self, start: i64, end: i64) {
-        self.start = start;
-        self.end = end;
-        self.bytes.clear();
-        self.left.clear();
-        self.right.clear();
+/// The records of one key and side, following their links.
+#[derive(Debug, Clone)]
+pub struct KeptRecords<'a> {
+    pages: &'a ChunkPages,
+    /// The next record's address + 1; 0 at the end.
+    at: u64,
+}
+
+impl<'a> Iterator for KeptRecords<'a> {
+    type Item = &'a [u8];
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.at == 0 {
+            return None;
+        }
+        let addr = self.at - 1;
+        let header = self.pages.bytes(addr, RECORD_HEADER);
+        let (next, len) = (word(header, 0), word(header, 8) as usize);
+        self.at = next;
+        Some(self.pages.bytes(addr + RECORD_HEADER as u64, len))
     }
 }
 
@@ -96,7 +119,8 @@ struct JoinWindow {
 /// holds the windows and is the timer: all windows have one length, so they end in the
 /// order they start. A window fires when the watermark reaches its last millisecond
 /// (`end - 1`), as in Flink; it is then read key by key in the order the keys opened it
-/// ([`next_group`](Self::next_group)), and its memory goes back whole.
+/// ([`next_group`](Self::next_group)), its records read where they are, and its memory
+/// goes back whole.
 #[derive(Debug)]
 pub struct JoinWindows {
     pages: ChunkPages,
@@ -153,16 +177,14 @@ impl JoinWindows {
         if need > page {
             return Err(self.too_long(record.len(), page - RECORD_HEADER, false));
         }
-        if !self.windows.contains_key(&start) {
-            let keys = WindowTable::new(&mut self.pages, self.expected_keys)?;
-            let window = JoinWindow {
-                keys,
-                chunks: Vec::new(),
-            };
-            self.windows.insert(start, window);
-        }
         let hash = self.format.hash(key);
-        let window = self.windows.get_mut(&start).expect("opened above");
+        let window = match self.windows.entry(start) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(v) => v.insert(JoinWindow {
+                keys: WindowTable::new(&mut self.pages, self.expected_keys)?,
+                chunks: Vec::new(),
+            }),
+        };
         let entry =
             window
                 .keys
@@ -195,28 +217,30 @@ impl JoinWindows {
         self.windows.keys().next().map(|&s| self.last_ms(s))
     }
 
-    /// Copies into `group` the next key of the first window due at `wm` (windows in order
-    /// of end, keys in the order they opened the window); `false` when nothing is due. A
-    /// window is dropped once its last key is read.
-    pub fn next_group(&mut self, wm: i64, group: &mut JoinGroup) -> bool {
+    /// The next key of the first window due at `wm` (windows in order of end, keys in the
+    /// order they opened the window); `None` when nothing is due. A window is dropped once
+    /// its last key has been read.
+    pub fn next_group(&mut self, wm: i64) -> Option<JoinGroup<'_>> {
         loop {
             let (start, at) = match self.firing {
                 Some(f) => f,
                 None => match self.windows.keys().next() {
                     Some(&start) if self.last_ms(start) <= wm => (start, EntryCursor::default()),
-                    _ => return false,
+                    _ => return None,
                 },
             };
             let window = &self.windows[&start];
             match window.keys.entry_at(&self.pages, &self.format, at) {
                 Some((entry, next)) => {
                     self.firing = Some((start, next));
-                    group.clear(start, start.saturating_add(self.size));
                     let ends = self.pages.bytes(entry, ENTRY_ACC);
-                    let (left, right) = (word(ends, LEFT_HEAD), word(ends, RIGHT_HEAD));
-                    self.copy_list(left, &mut group.bytes, &mut group.left);
-                    self.copy_list(right, &mut group.bytes, &mut group.right);
-                    return true;
+                    return Some(JoinGroup {
+                        start,
+                        end: start.saturating_add(self.size),
+                        pages: &self.pages,
+                        left: word(ends, LEFT_HEAD),
+                        right: word(ends, RIGHT_HEAD),
+                    });
                 }
                 None => {
                     self.firing = None;
@@ -244,13 +268,11 @@ impl JoinWindows {
             let Some(entry) = window.keys.get(&self.pages, &self.format, key, hash) else {
                 continue;
             };
-            let mut at = word(self.pages.bytes(entry, ENTRY_ACC), head);
-            while at != 0 {
-                let header = self.pages.bytes(at - 1, RECORD_HEADER);
-                let (next, len) = (word(header, 0), word(header, 8) as usize);
-                f(self.pages.bytes(at - 1 + RECORD_HEADER as u64, len));
-                at = next;
-            }
+            let records = KeptRecords {
+                pages: &self.pages,
+                at: word(self.pages.bytes(entry, ENTRY_ACC), head),
+            };
+            records.for_each(&mut f);
         }
     }
 
@@ -273,20 +295,6 @@ impl JoinWindows {
     /// Whether no window holds a record.
     pub fn is_empty(&self) -> bool {
         self.windows.is_empty()
-    }
-
-    /// Appends the records of the list starting at `first` (`address + 1`) to `bytes`,
-    /// with their bounds.
-    fn copy_list(&self, first: u64, bytes: &mut Vec<u8>, bounds: &mut Vec<(usize, usize)>) {
-        let mut at = first;
-        while at != 0 {
-            let header = self.pages.bytes(at - 1, RECORD_HEADER);
-            let (next, len) = (word(header, 0), word(header, 8) as usize);
-            let from = bytes.len();
-            bytes.extend_from_slice(self.pages.bytes(at - 1 + RECORD_HEADER as u64, len));
-            bounds.push((from, bytes.len()));
-            at = next;
-        }
     }
 
     fn drop_window(&mut self, start: i64) {

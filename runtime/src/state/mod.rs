@@ -20,7 +20,7 @@ pub use count_groups::CountGroups;
 pub use fired_window::{FiredWindow, WindowOutcome, WindowSlot};
 pub use fixed_windows::FixedWindows;
 pub use interval_buffers::{IntervalBuffers, Partners};
-pub use join_windows::{JoinGroup, JoinSide, JoinWindows};
+pub use join_windows::{JoinGroup, JoinSide, JoinWindows, KeptRecords};
 pub use keyed_table::{KeyedTable, KeyedTableDrain};
 pub use paged_arena::PagedArena;
 pub use seen_keys::SeenKeys;

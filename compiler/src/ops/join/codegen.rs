@@ -16,7 +16,6 @@ use crate::ops::union::idle_behind;
 /// The job's fields and methods of join node `n`.
 struct Names {
     state: Ident,
-    group: Ident,
     watermark: Ident,
     watermarks: Ident,
     fire: Ident,
@@ -27,7 +26,6 @@ impl Names {
     fn of(n: NodeIndex) -> Self {
         Names {
             state: node_field(n, "state"),
-            group: node_field(n, "group"),
             watermark: node_field(n, "watermark"),
             watermarks: node_field(n, "watermarks"),
             fire: node_method(n, "fire"),
@@ -55,7 +53,6 @@ pub(crate) fn key_fields(key: &KeySpec) -> &[usize] {
 pub(super) fn fields(j: &Join, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, TokenStream)> {
     let Names {
         state,
-        group,
         watermark,
         watermarks,
         ..
@@ -76,13 +73,11 @@ pub(super) fn fields(j: &Join, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, T
         None => quote!(::core::option::Option::None),
     });
     let mut all = vec![
+        // Taken out while a window fires, so its records are read in place while the
+        // job emits.
         (
-            quote!(#state: weir_runtime::state::JoinWindows),
-            quote!(#state: weir_runtime::state::JoinWindows::new(#memory, #size, #width)?),
-        ),
-        (
-            quote!(#group: weir_runtime::state::JoinGroup),
-            quote!(#group: ::core::default::Default::default()),
+            quote!(#state: ::core::option::Option<weir_runtime::state::JoinWindows>),
+            quote!(#state: ::core::option::Option::Some(weir_runtime::state::JoinWindows::new(#memory, #size, #width)?)),
         ),
         (quote!(#watermark: i64), quote!(#watermark: i64::MIN)),
         (
@@ -122,7 +117,7 @@ pub(super) fn push(j: &Join, g: &Gen<'_>, n: NodeIndex, port: usize, input: &Ide
         quote!(weir_runtime::state::JoinSide::Right)
     };
     let add = quote! {
-        if self.#state.add(#side, key, start, wm, record)? {
+        if state.add(#side, key, start, wm, record)? {
             on_time = true;
         }
     };
@@ -152,6 +147,7 @@ pub(super) fn push(j: &Join, g: &Gen<'_>, n: NodeIndex, port: usize, input: &Ide
         let wm = self.#watermark;
         let key = #encode_key;
         let record = #encode_record;
+        let state = self.#state.as_mut().expect("the join's state is back after firing");
         let mut on_time = false;
         #assign
         if !on_time {
@@ -194,7 +190,6 @@ pub(crate) fn default_value(ty: &Type) -> TokenStream {
 pub(super) fn methods(j: &Join, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
     let Names {
         state,
-        group,
         fire,
         emit_group,
         ..
@@ -248,24 +243,23 @@ pub(super) fn methods(j: &Join, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
         /// Emits every key of every window due at `wm`, windows in order of end, keys in
         /// the order they opened the window.
         fn #fire(&mut self, wm: i64) -> ::core::result::Result<(), weir_runtime::JobError> {
-            if self.#state.next_timer().is_none_or(|t| t > wm) {
-                return ::core::result::Result::Ok(());
-            }
-            let mut group = ::std::mem::take(&mut self.#group);
+            let mut state = self.#state.take().expect("the join's state is back after firing");
             let mut result = ::core::result::Result::Ok(());
-            while self.#state.next_group(wm, &mut group) {
-                result = self.#emit_group(&group);
-                if result.is_err() {
-                    break;
+            if state.next_timer().is_some_and(|t| t <= wm) {
+                while let ::core::option::Option::Some(group) = state.next_group(wm) {
+                    result = self.#emit_group(&group);
+                    if result.is_err() {
+                        break;
+                    }
                 }
             }
-            self.#group = group;
+            self.#state = ::core::option::Option::Some(state);
             result
         }
 
         #[doc = #doc]
         #[allow(unused_variables)]
-        fn #emit_group(&mut self, group: &weir_runtime::state::JoinGroup) -> ::core::result::Result<(), weir_runtime::JobError> {
+        fn #emit_group(&mut self, group: &weir_runtime::state::JoinGroup<'_>) -> ::core::result::Result<(), weir_runtime::JobError> {
             let (start, end) = (group.start, group.end);
             let ts = end.saturating_sub(1);
             for l in group.left() {

@@ -12,8 +12,7 @@ type Groups = Vec<(i64, Vec<Vec<u8>>, Vec<Vec<u8>>)>;
 
 fn fire(s: &mut JoinWindows, wm: i64) -> Groups {
     let mut out = Vec::new();
-    let mut g = JoinGroup::default();
-    while s.next_group(wm, &mut g) {
+    while let Some(g) = s.next_group(wm) {
         out.push((
             g.start,
             g.left().map(<[u8]>::to_vec).collect(),
