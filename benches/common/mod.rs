@@ -25,24 +25,49 @@ pub fn data_dir() -> PathBuf {
     dir
 }
 
-/// Runs `cmd` and returns its wall time and peak resident set (bytes). The child is reaped
-/// by `wait4`, which also reports its own peak RSS (not that of earlier children).
+/// Runs `cmd` and returns its wall time and peak resident set (bytes).
+///
+/// The peak is the child's own `VmHWM`, read from `/proc` every few milliseconds while it
+/// runs: `wait4`'s `ru_maxrss` would also count the memory of this process, which the child
+/// shares between its spawn and its `exec` (Linux carries that high-water mark over the
+/// `exec`), so a bench that has read a large output would see every later child as large.
 #[allow(clippy::zombie_processes)]
 pub fn measure(cmd: &mut Command) -> (Duration, u64) {
     let start = Instant::now();
     let child = cmd.spawn().unwrap();
     let pid = child.id() as libc::pid_t;
+    let status_path = format!("/proc/{pid}/status");
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut peak = 0u64;
+            while !done.load(std::sync::atomic::Ordering::Acquire) {
+                if let Some(kb) = std::fs::read_to_string(&status_path).ok().and_then(|s| {
+                    s.lines()
+                        .find_map(|l| l.strip_prefix("VmHWM:"))
+                        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<u64>().ok())
+                }) {
+                    peak = peak.max(kb * 1024);
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            peak
+        })
+    };
     let mut status = 0;
     // SAFETY: plain FFI call with valid pointers to locals; `wait4` reaps our own child.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     let elapsed = start.elapsed();
+    done.store(true, std::sync::atomic::Ordering::Release);
+    let peak = watcher.join().unwrap();
     assert_eq!(r, pid, "wait4 failed");
     assert!(
         libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
         "{cmd:?} failed"
     );
-    (elapsed, usage.ru_maxrss as u64 * 1024)
+    (elapsed, peak)
 }
 
 /// Compiles `pipe` with weir into `cache`: the executable and the build time.

@@ -77,7 +77,7 @@ impl CsvSource {
 
     /// The next record, or `None` at the end of the input. Records with too few fields are
     /// refused under the source's policy.
-    #[inline]
+    #[inline(always)]
     pub fn next_record(&mut self) -> Result<Option<CsvRow<'_>>, JobError> {
         loop {
             let more = self.records.advance().map_err(|source| JobError::Io {

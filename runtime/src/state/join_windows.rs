@@ -185,10 +185,7 @@ impl JoinWindows {
                 chunks: Vec::new(),
             }),
         };
-        let entry =
-            window
-                .keys
-                .find_or_insert(&mut self.pages, &self.format, key, hash, |acc| acc.fill(0))?;
+        // The record first, so a new key's entry is made pointing at it.
         let at = append(&mut self.pages, &mut window.chunks, need)?;
         let block = self.pages.bytes_mut(at, need);
         block[..8].fill(0);
@@ -198,14 +195,28 @@ impl JoinWindows {
             JoinSide::Left => (LEFT_HEAD, LEFT_TAIL),
             JoinSide::Right => (RIGHT_HEAD, RIGHT_TAIL),
         };
-        let ends = self.pages.bytes(entry, ENTRY_ACC);
-        let last = word(ends, tail);
-        if last == 0 {
-            self.set_word(entry + head as u64, at + 1);
-        } else {
-            self.set_word(last - 1, at + 1);
+        let link = (at + 1).to_le_bytes();
+        let mut fresh = false;
+        let entry =
+            window
+                .keys
+                .find_or_insert(&mut self.pages, &self.format, key, hash, |ends| {
+                    ends.fill(0);
+                    ends[head..head + 8].copy_from_slice(&link);
+                    ends[tail..tail + 8].copy_from_slice(&link);
+                    fresh = true;
+                })?;
+        if !fresh {
+            let ends = self.pages.bytes_mut(entry, ENTRY_ACC);
+            let last = word(ends, tail);
+            ends[tail..tail + 8].copy_from_slice(&link);
+            if last == 0 {
+                // The key came from the other side so far.
+                ends[head..head + 8].copy_from_slice(&link);
+            } else {
+                self.set_word(last - 1, at + 1);
+            }
         }
-        self.set_word(entry + tail as u64, at + 1);
         Ok(true)
     }
 
@@ -364,6 +375,7 @@ fn append(
     Ok(at)
 }
 
+#[inline]
 fn word(bytes: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight bytes"))
 }
