@@ -285,3 +285,48 @@ fn a_panic_in_a_closure_leaves_no_spill_files() {
         "the spill directory went with the unwinding job"
     );
 }
+
+#[test]
+fn a_union_of_two_iterator_sources_reads_each_of_them_once() {
+    // Longer than a batch of the run loop, so the two sources are open at once.
+    let a: Vec<u64> = (0..600).collect();
+    let b: Vec<u64> = (1_000..1_450).collect();
+    let got = weir::stream! {
+        let left = source iter(a.clone());
+        let right = source iter(b.clone());
+        left |> union(right) |> collect()
+    }
+    .run()
+    .unwrap();
+    // Without event time both count as lowest: the first declared is read to its end.
+    let want: Vec<u64> = a.iter().chain(&b).copied().collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn an_inline_window_join_yields_pairs_and_options() {
+    let orders: Vec<(u64, i64)> = vec![(1, 1_000), (2, 2_000), (3, 12_000)];
+    let paid: Vec<(u64, i64, i64)> = vec![(1, 1_500, 30), (1, 9_000, 5), (3, 25_000, 7)];
+    let (pairs, left) = weir::stream! {
+        let o = source iter(orders.clone()) with event_time(|r: &(u64, i64)| r.1);
+        let p = source iter(paid.clone()) with event_time(|r: &(u64, i64, i64)| r.1)
+            |> key_by(|r: &(u64, i64, i64)| r.0);
+        o |> key_by(|r: &(u64, i64)| r.0) |> window(tumbling 10s) |> join(p) |> collect();
+        o |> key_by(|r: &(u64, i64)| r.0) |> window(tumbling 10s) |> join(p, left) |> collect()
+    }
+    .run()
+    .unwrap();
+    assert_eq!(
+        pairs,
+        [((1, 1_000), (1, 1_500, 30)), ((1, 1_000), (1, 9_000, 5))]
+    );
+    assert_eq!(
+        left,
+        [
+            ((1, 1_000), Some((1, 1_500, 30))),
+            ((1, 1_000), Some((1, 9_000, 5))),
+            ((2, 2_000), None),
+            ((3, 12_000), None),
+        ]
+    );
+}

@@ -15,6 +15,8 @@ mod all_clicks;
 mod bid_stats;
 #[path = "../dsl-examples/rust/bids_per_10s.rs"]
 mod bids_per_10s;
+#[path = "../dsl-examples/rust/click_impressions_join.rs"]
+mod click_impressions_join;
 #[path = "../dsl-examples/rust/click_sessions.rs"]
 mod click_sessions;
 #[path = "../dsl-examples/rust/expensive_bids.rs"]
@@ -25,6 +27,10 @@ mod first_visits;
 mod late_bids;
 #[path = "../dsl-examples/rust/moving_average.rs"]
 mod moving_average;
+#[path = "../dsl-examples/rust/payments_after_orders.rs"]
+mod payments_after_orders;
+#[path = "../dsl-examples/rust/unpaid_orders.rs"]
+mod unpaid_orders;
 #[path = "../dsl-examples/rust/wordcount.rs"]
 mod wordcount;
 
@@ -144,4 +150,40 @@ fn first_visits() {
         .collect();
     assert!(!pipe.is_empty());
     assert_eq!(inline, pipe);
+}
+
+#[test]
+fn click_impressions_join() {
+    let pipe: Vec<(u64, String, String, i64, i64)> = pipe_rows(
+        "dsl-examples/click_impressions_join.pipe",
+        "click_impressions",
+    );
+    assert!(!pipe.is_empty());
+    assert_eq!(click_impressions_join::pipeline().unwrap(), pipe);
+}
+
+#[test]
+fn unpaid_orders() {
+    let pipe: Vec<(u64, String, i64, i64)> =
+        pipe_rows("dsl-examples/unpaid_orders.pipe", "unpaid_orders");
+    assert!(!pipe.is_empty());
+    assert_eq!(unpaid_orders::pipeline().unwrap(), pipe);
+}
+
+#[test]
+fn payments_after_orders() {
+    let (_dir, paths) = run_pipe(
+        "dsl-examples/payments_after_orders.pipe",
+        &["payments_after_orders", "late_payments"],
+    );
+    let pairs: Vec<(u64, String, i64, i64, i64)> = rows(&paths[0]);
+    let late: Vec<(i64, u64, i64)> = rows(&paths[1]);
+    let (inline_pairs, inline_late) = payments_after_orders::pipeline().unwrap();
+    let inline_late: Vec<_> = inline_late
+        .into_iter()
+        .map(|p| (p.ts, p.order_id, p.amount))
+        .collect();
+    assert!(!pairs.is_empty() && !late.is_empty());
+    assert_eq!(inline_pairs, pairs);
+    assert_eq!(inline_late, late);
 }

@@ -123,3 +123,8 @@ pub fn cloned<R: Clone>(_: Ty<R>) {}
 /// inputs' types, spanned at the second input's name, so a mismatch names both types there.
 #[inline]
 pub fn union_input<T>(_: Ty<T>, _: Ty<T>) {}
+
+/// The two sides of a join have keys of one type: spanned at the other stream's name, so a
+/// mismatch names both types there.
+#[inline]
+pub fn join_keys<K>(_: Ty<K>, _: Ty<K>) {}

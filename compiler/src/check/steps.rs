@@ -191,6 +191,20 @@ impl FrontEnd for PipeFront<'_> {
         self.interval_phrases(step, phrases)
     }
 
+    fn join_keys(&mut self, _left: &KeySpec, _right: &KeySpec, _at: &Span) -> Option<bool> {
+        None
+    }
+
+    fn joined_records(
+        &mut self,
+        _left: &Schema,
+        _right: &Schema,
+        _optional: [bool; 2],
+        _at: &Span,
+    ) -> Option<Arc<Schema>> {
+        None
+    }
+
     fn stream_names(&mut self, info: &OpInfo, step: &OpSyntax) -> Option<Vec<(String, Span)>> {
         let OpBody::Args(args) = &step.body else {
             return self.wrong_form(info, step);

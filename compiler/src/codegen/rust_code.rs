@@ -52,7 +52,8 @@ impl Gen<'_> {
         }
     }
 
-    /// Every closure of the plan (not the `iter(...)` expressions), in id order.
+    /// Every closure of the plan (not the `iter(...)` expressions), in id order, each once:
+    /// a keyed stream used by two operators gives both its key closure.
     pub(crate) fn closures(&self) -> Vec<&RustFn> {
         let mut all: Vec<&RustFn> = self
             .plan
@@ -61,6 +62,7 @@ impl Gen<'_> {
             .flat_map(|n| n.op.def().closures())
             .collect();
         all.sort_by_key(|r| r.id);
+        all.dedup_by_key(|r| r.id);
         all
     }
 

@@ -176,6 +176,15 @@ impl InlineFront {
                     tuple(#(#witnesses),*)
                 })
             }
+            RustType::Option(inner) => {
+                let inner = self.witness_at(inner, span);
+                quote::quote!({
+                    fn option<T>(_: weir_runtime::inline_guard::Ty<T>) -> weir_runtime::inline_guard::Ty<::core::option::Option<T>> {
+                        weir_runtime::inline_guard::Ty::new()
+                    }
+                    option(#inner)
+                })
+            }
             RustType::Path(_) | RustType::Ref(_) => {
                 let t: TokenStream = ty.to_string().parse().expect("Rust types print as Rust");
                 quote::quote!(weir_runtime::inline_guard::Ty::<#t>::new())

@@ -10,7 +10,7 @@ use syn::spanned::Spanned;
 
 use super::front::{Guard, InlineFront};
 use super::syntax::{Call, Step};
-use super::time::window_phrases;
+use super::time::{interval_phrases, window_phrases};
 use crate::check::did_you_mean;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::ir::{
@@ -207,15 +207,50 @@ impl FrontEnd for InlineFront {
     }
 
     fn interval(&mut self, _info: &OpInfo, step: &Step) -> Option<IntervalSpec<Span>> {
-        self.diagnostics.push(
-            Diagnostic::error(
-                "`interval_join` in `stream!` is not built yet",
-                step.call().span(),
-                "not available inline",
-            )
-            .with_help("write the join in a `.pipe` file"),
+        let call = step.call();
+        match interval_phrases(call.args.clone(), call.span()) {
+            Ok(spec) => Some(spec),
+            Err(e) => self.syn_error(e),
+        }
+    }
+
+    fn join_keys(&mut self, left: &KeySpec, right: &KeySpec, at: &Span) -> Option<bool> {
+        let (KeySpec::Rust(l), KeySpec::Rust(r)) = (left, right) else {
+            return Some(false);
+        };
+        let (wl, wr) = (
+            self.witness_at(&l.output, *at),
+            self.witness_at(&r.output, *at),
         );
-        None
+        self.push_guard(
+            quote::quote_spanned!(*at=> weir_runtime::inline_guard::join_keys(#wl, #wr);),
+        );
+        Some(true)
+    }
+
+    fn joined_records(
+        &mut self,
+        left: &Schema,
+        right: &Schema,
+        optional: [bool; 2],
+        at: &Span,
+    ) -> Option<Arc<Schema>> {
+        let sides = [record_type(left), record_type(right)];
+        for ty in &sides {
+            if matches!(ty, RustType::Inferred { .. }) {
+                self.bound(*at, ty, quote!(weir_runtime::Layout));
+            }
+            self.check(*at, "layout", ty);
+        }
+        let pair = sides
+            .into_iter()
+            .zip(optional)
+            .map(|(ty, optional)| match optional {
+                true => RustType::Option(Box::new(ty)),
+                false => ty,
+            })
+            .collect();
+        Some(Arc::new(Schema::rust(RustType::Tuple(pair))))
     }
 
     fn stream_names(&mut self, _info: &OpInfo, step: &Step) -> Option<Vec<(String, Span)>> {

@@ -1,4 +1,4 @@
-//! Durations and window phrases in the inline form. Rust lexes `10s` as the integer `10`
+//! Durations, window phrases and interval join phrases in the inline form. Rust lexes `10s` as the integer `10`
 //! with the suffix `s`, so a duration is an integer literal whose suffix is a unit.
 
 use proc_macro2::TokenStream;
@@ -6,7 +6,7 @@ use syn::parse::{ParseStream, Parser};
 use syn::{Ident, Lit, Token};
 
 use crate::ir::{TimeDomain, WindowKind};
-use crate::lower::PendingWindow;
+use crate::lower::{IntervalSpec, PendingWindow};
 use crate::parse::duration::duration_ms;
 
 /// The milliseconds of a duration literal, or an error at it.
@@ -114,4 +114,81 @@ fn offset(input: ParseStream<'_>) -> syn::Result<i64> {
         return parse_duration(input);
     }
     Ok(0)
+}
+
+/// A duration, possibly negative (`-5s`).
+fn signed_duration(input: ParseStream<'_>) -> syn::Result<i64> {
+    if input.peek(Token![-]) {
+        input.parse::<Token![-]>()?;
+        return Ok(-parse_duration(input)?);
+    }
+    parse_duration(input)
+}
+
+/// `interval_join(...)`'s arguments: the other stream, then `between L and U`,
+/// `exclusive_lower`, `exclusive_upper`, `late_left -> name` and `late_right -> name` in any
+/// order.
+pub(super) fn interval_phrases(
+    args: TokenStream,
+    span: proc_macro2::Span,
+) -> syn::Result<IntervalSpec<proc_macro2::Span>> {
+    let parser = |input: ParseStream<'_>| {
+        let other: Ident = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected the stream to join: `interval_join(other, between 0s and 10s)`",
+            )
+        })?;
+        let mut bounds = None;
+        let (mut exclusive_lower, mut exclusive_upper) = (false, false);
+        let (mut late_left, mut late_right) = (None, None);
+        while input.peek(Token![,]) {
+            input.parse::<Token![,]>()?;
+            if input.is_empty() {
+                break;
+            }
+            let option: Ident = input.parse()?;
+            match option.to_string().as_str() {
+                "between" => {
+                    let lower = signed_duration(input)?;
+                    word(input, "and")?;
+                    let upper = signed_duration(input)?;
+                    bounds = Some((lower, upper, option.span()));
+                }
+                "exclusive_lower" => exclusive_lower = true,
+                "exclusive_upper" => exclusive_upper = true,
+                which @ ("late_left" | "late_right") => {
+                    input.parse::<Token![->]>()?;
+                    let name: Ident = input.parse()?;
+                    let late = Some((name.to_string(), name.span()));
+                    if which == "late_left" {
+                        late_left = late;
+                    } else {
+                        late_right = late;
+                    }
+                }
+                other => {
+                    return Err(syn::Error::new(
+                        option.span(),
+                        format!("unknown interval join option `{other}`: options are `between L and U`, `exclusive_lower`, `exclusive_upper`, `late_left -> name` and `late_right -> name`"),
+                    ))
+                }
+            }
+        }
+        let Some((lower, upper, bounds_span)) = bounds else {
+            return Err(syn::Error::new(
+                span,
+                "`interval_join` needs its bounds: `interval_join(other, between -5s and 10s)`",
+            ));
+        };
+        Ok(IntervalSpec {
+            other: (other.to_string(), other.span()),
+            lower: lower + i64::from(exclusive_lower),
+            upper: upper - i64::from(exclusive_upper),
+            bounds_span,
+            late_left,
+            late_right,
+        })
+    };
+    parser.parse2(args)
 }

@@ -44,6 +44,8 @@ pub enum RustType {
     Tuple(Vec<RustType>),
     /// A shared reference (what a closure that reads a record takes).
     Ref(Box<RustType>),
+    /// An `Option` (a side an outer join can miss).
+    Option(Box<RustType>),
 }
 
 impl RustType {
@@ -69,6 +71,7 @@ impl RustType {
                 RustType::Tuple(ts.iter().map(|t| t.resolved(resolve)).collect())
             }
             RustType::Ref(t) => RustType::Ref(Box::new(t.resolved(resolve))),
+            RustType::Option(t) => RustType::Option(Box::new(t.resolved(resolve))),
         }
     }
 }
@@ -90,6 +93,7 @@ impl fmt::Display for RustType {
                 f.write_str(")")
             }
             RustType::Ref(t) => write!(f, "&{t}"),
+            RustType::Option(t) => write!(f, "::core::option::Option<{t}>"),
         }
     }
 }

@@ -140,6 +140,24 @@ pub trait FrontEnd {
     /// The other stream, the bounds and the options of an interval join.
     fn interval(&mut self, info: &OpInfo, step: &Self::Step) -> Option<IntervalSpec<Self::Span>>;
 
+    /// Whether the two sides of a join have keys of one type, where this front-end decides:
+    /// `stream!` has rustc check, at `at`, that the two key types are one (`Some(true)`);
+    /// `.pipe` leaves it to the operator, which compares the key fields (`None`).
+    fn join_keys(&mut self, left: &KeySpec, right: &KeySpec, at: &Self::Span) -> Option<bool>;
+
+    /// The records a join of `left` and `right` records makes, where they are Rust values
+    /// (`stream!`): `(L, R)`, with `Option` for a side an outer join can miss
+    /// (`optional`), both record types required to have a binary layout, since whole
+    /// records are kept in state. `None` in `.pipe`, where the operator makes columns
+    /// named by side.
+    fn joined_records(
+        &mut self,
+        left: &Schema,
+        right: &Schema,
+        optional: [bool; 2],
+        at: &Self::Span,
+    ) -> Option<Arc<Schema>>;
+
     /// The stream names a step takes (`union(a, b)`).
     fn stream_names(
         &mut self,

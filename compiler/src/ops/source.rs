@@ -393,14 +393,15 @@ fn source_code(g: &Gen<'_>, n: NodeIndex, s: &SourceOp, end: &TokenStream) -> So
     let ty = g.record_type(&node.schema);
     let (open, next) = match &s.format {
         SourceFormat::Iter(_) => {
-            let items = source_var(n);
+            // Named by node: several iterator sources are open at once when interleaved.
+            let (items, local) = (source_var(n), ident(&format!("items_{}", n.index())));
             (
                 quote! {
                     let mut src = weir_runtime::io::IterSource::open(ctx, #name, #policy)?;
-                    let mut items = #items;
+                    let mut #local = #items;
                 },
                 quote! {
-                    let ::core::option::Option::Some(record) = ::core::iter::Iterator::next(&mut items) else #end;
+                    let ::core::option::Option::Some(record) = ::core::iter::Iterator::next(&mut #local) else #end;
                     src.next_item();
                     #deliver
                 },

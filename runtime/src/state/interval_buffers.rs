@@ -8,15 +8,22 @@ use crate::JobError;
 /// The shortest time bucket records are kept in, in ms.
 const MIN_BUCKET: i64 = 1_000;
 
-/// The records of the other side that meet one record, copied out in order of their event
-/// time (ties in arrival order), so the job can emit pairs while the state changes.
+/// One record and the records of the other side that meet it, copied out (partners in
+/// order of their event time, ties in arrival order), so the job can emit pairs while the
+/// state changes.
 #[derive(Debug, Default)]
 pub struct Partners {
     bytes: Vec<u8>,
+    own: usize,
     found: Vec<(i64, usize, usize)>,
 }
 
 impl Partners {
+    /// The record the partners meet.
+    pub fn own(&self) -> &[u8] {
+        &self.bytes[..self.own]
+    }
+
     /// Each partner's event time and record.
     pub fn iter(&self) -> impl Iterator<Item = (i64, &[u8])> + '_ {
         self.found.iter().map(|&(ts, a, b)| (ts, &self.bytes[a..b]))
@@ -77,10 +84,12 @@ impl IntervalBuffers {
         })
     }
 
-    /// Copies into `out` the records of the other side under `key` that meet a record of
-    /// `side` at `ts`.
-    pub fn probe(&self, side: JoinSide, key: &[u8], ts: i64, out: &mut Partners) {
+    /// Copies into `out` the record `record` of `side` at `ts`, and the records of the
+    /// other side under `key` that meet it.
+    pub fn probe(&self, side: JoinSide, key: &[u8], ts: i64, record: &[u8], out: &mut Partners) {
         out.bytes.clear();
+        out.bytes.extend_from_slice(record);
+        out.own = record.len();
         out.found.clear();
         let (from, to, other) = match side {
             JoinSide::Left => (ts + self.lower, ts + self.upper, &self.right),

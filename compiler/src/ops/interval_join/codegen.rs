@@ -8,12 +8,10 @@ use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
 use super::IntervalJoin;
-use crate::codegen::keys::{decode_fields, encode_fields};
-use crate::codegen::names::{field_ident, ident, node_field};
+use crate::codegen::names::{ident, node_field};
 use crate::codegen::Gen;
-use crate::ir::KeyLayout;
-use crate::ops::join::codegen::key_fields;
 use crate::ops::join::side_schema;
+use crate::ops::join::sides::{encode_key, encode_record, key_width, side_values};
 use crate::ops::union::idle_behind;
 
 /// The job's fields of interval join node `n`.
@@ -53,10 +51,7 @@ pub(super) fn fields(j: &IntervalJoin, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenS
     } = Names::of(n);
     let memory = g.operator_memory(n);
     let (lower, upper) = (j.lower, j.upper);
-    let width = match KeyLayout::new(&side_schema(g, n, 0), key_fields(&j.left_key)).width() {
-        Some(w) => quote!(::core::option::Option::Some(#w)),
-        None => quote!(::core::option::Option::None),
-    };
+    let width = key_width(&j.left_key, &side_schema(g, n, 0));
     let mut inputs = g.plan.inputs(n);
     inputs.sort_by_key(|(_, e)| e.port);
     let idle = inputs.iter().map(|(up, _)| match idle_behind(g.plan, *up) {
@@ -105,26 +100,18 @@ pub(super) fn push(j: &IntervalJoin, g: &Gen<'_>, n: NodeIndex, port: usize, inp
     let schema = side_schema(g, n, port);
     let other_schema = side_schema(g, n, 1 - port);
     let key = if port == 0 { &j.left_key } else { &j.right_key };
-    let encode_key = encode_fields(&key_builder, &schema, key_fields(key), input);
-    let all: Vec<usize> = (0..schema.fields.len()).collect();
-    let encode_record = encode_fields(&record_builder, &schema, &all, input);
+    let encode_key = encode_key(g, &key_builder, key, &schema, input);
+    let encode_record = encode_record(&record_builder, &schema, input);
     let side = if port == 0 {
         quote!(weir_runtime::state::JoinSide::Left)
     } else {
         quote!(weir_runtime::state::JoinSide::Right)
     };
-    // This record's own fields come straight from it; the partner's from its bytes.
-    // Cloned, since the record meets any number of partners (a string stays borrowed).
-    let own: Vec<TokenStream> = schema
-        .fields
-        .iter()
-        .map(|f| {
-            let f = field_ident(&f.name);
-            quote!(::core::clone::Clone::clone(&#input.#f))
-        })
-        .collect();
-    let pv = ident("pv");
-    let theirs = decode_fields(&other_schema, &(0..other_schema.fields.len()).collect::<Vec<_>>(), &pv);
+    // Both records of a pair are read back from the copies `partners` holds: the record
+    // meets any number of partners, and needs no `Clone` for it.
+    let (own_view, partner_view) = (ident("own"), ident("pv"));
+    let own = side_values(g, &schema, Some(&own_view), false);
+    let theirs = side_values(g, &other_schema, Some(&partner_view), false);
     let values = if port == 0 {
         own.into_iter().chain(theirs).collect()
     } else {
@@ -146,11 +133,12 @@ pub(super) fn push(j: &IntervalJoin, g: &Gen<'_>, n: NodeIndex, port: usize, inp
             {
                 let key = #encode_key;
                 let record = #encode_record;
-                self.#state.probe(#side, key, ts, &mut partners);
+                self.#state.probe(#side, key, ts, record, &mut partners);
                 self.#state.add(#side, key, ts, record)?;
             }
+            let #own_view = weir_runtime::layout::RecordView::new(partners.own());
             for (partner_ts, partner) in partners.iter() {
-                let #pv = weir_runtime::layout::RecordView::new(partner);
+                let #partner_view = weir_runtime::layout::RecordView::new(partner);
                 let ts = ts.max(partner_ts);
                 let #out = #record;
                 #emit

@@ -31,7 +31,7 @@ use super::join::{keys_match, output_columns, JoinKind};
 use super::{Lower, OpInfo, OperatorDef};
 use crate::codegen::Gen;
 use crate::diagnostics::Diagnostic;
-use crate::ir::{Edge, KeySpec, Node, Operator, Partitioning, Plan, Schema, StateKind};
+use crate::ir::{RustFn, Edge, KeySpec, Node, Operator, Partitioning, Plan, Schema, StateKind};
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};
 use crate::passes::typecheck::input_of;
 
@@ -106,12 +106,6 @@ impl Lower for IntervalJoin {
             return Applied::Broken;
         };
         let (left_schema, right_schema) = (l.schema_of(&input), l.schema_of(&right));
-        if left_schema.rust.is_some() || right_schema.rust.is_some() {
-            return l.report(
-                Diagnostic::error("`interval_join` in `stream!` is not built yet", span, "not available inline")
-                    .with_help("write the join in a `.pipe` file"),
-            );
-        }
         let Some(right_key) = right.key.clone() else {
             return l.report(
                 Diagnostic::error(
@@ -134,13 +128,22 @@ impl Lower for IntervalJoin {
         }
         let left_name = input.records_of.clone().unwrap_or_else(|| "left".into());
         let sides = [left_name, right_name];
-        if !keys_match(l, &sides, (&left_key, &left_schema), (&right_key, &right_schema), &right_at) {
+        let keys_agree = match l.fe.join_keys(&left_key, &right_key, &right_at) {
+            Some(agree) => agree,
+            None => keys_match(l, &sides, (&left_key, &left_schema), (&right_key, &right_schema), &right_at),
+        };
+        if !keys_agree {
             return Applied::Broken;
         }
-        let Some(columns) = output_columns(l, false, JoinKind::Inner, &sides, (&left_schema, &right_schema), &right_at) else {
-            return Applied::Broken;
+        let out = match l.fe.joined_records(&left_schema, &right_schema, [false, false], &right_at) {
+            Some(records) => records,
+            None => {
+                let Some(columns) = output_columns(l, false, JoinKind::Inner, &sides, (&left_schema, &right_schema), &right_at) else {
+                    return Applied::Broken;
+                };
+                l.fe.result_schema(columns)
+            }
         };
-        let out = l.fe.result_schema(columns);
         let op = Operator::IntervalJoin(IntervalJoin {
             lower: spec.lower,
             upper: spec.upper,
@@ -191,7 +194,8 @@ impl OperatorDef for IntervalJoin {
             }
         }
         let (left, right) = (input_of(plan, n, 0)?, input_of(plan, n, 1)?);
-        if plan.graph[n].schema.fields.len() != left.fields.len() + right.fields.len() {
+        let out = &plan.graph[n].schema;
+        if out.rust.is_none() && out.fields.len() != left.fields.len() + right.fields.len() {
             return Err("its output schema does not match its inputs".into());
         }
         if self.lower > self.upper {
@@ -214,6 +218,14 @@ impl OperatorDef for IntervalJoin {
 
     fn spill(&self, _plan: &Plan, _n: NodeIndex) -> Result<(), &'static str> {
         Err("an interval join's records do not spill yet: give it the memory its intervals need")
+    }
+
+    /// Both sides' key closures (inline pipelines).
+    fn closures(&self) -> Vec<&RustFn> {
+        [&self.left_key, &self.right_key]
+            .into_iter()
+            .filter_map(KeySpec::closure)
+            .collect()
     }
 
     fn fields(&self, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, TokenStream)> {

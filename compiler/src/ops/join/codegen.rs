@@ -6,11 +6,11 @@ use petgraph::graph::NodeIndex;
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
+use super::sides::{encode_key, encode_record, key_width, side_values};
 use super::{side_schema, Join};
-use crate::codegen::keys::{decode_fields, encode_fields};
 use crate::codegen::names::{ident, node_field, node_method};
 use crate::codegen::Gen;
-use crate::ir::{KeyLayout, KeySpec, Type, WindowKind};
+use crate::ir::WindowKind;
 use crate::ops::union::idle_behind;
 
 /// The job's fields and methods of join node `n`.
@@ -43,13 +43,6 @@ fn port_fields(n: NodeIndex, port: usize) -> (Ident, Ident, Ident) {
     )
 }
 
-pub(crate) fn key_fields(key: &KeySpec) -> &[usize] {
-    match key {
-        KeySpec::Fields(f) => f,
-        KeySpec::Rust(_) => unreachable!("the lowering refuses joins of inline records"),
-    }
-}
-
 pub(super) fn fields(j: &Join, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, TokenStream)> {
     let Names {
         state,
@@ -62,10 +55,7 @@ pub(super) fn fields(j: &Join, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, T
         WindowKind::Tumbling { size, .. } | WindowKind::Sliding { size, .. } => size,
         _ => unreachable!("the lowering takes only tumbling and sliding windows"),
     };
-    let width = match KeyLayout::new(&side_schema(g, n, 0), key_fields(&j.left_key)).width() {
-        Some(w) => quote!(::core::option::Option::Some(#w)),
-        None => quote!(::core::option::Option::None),
-    };
+    let width = key_width(&j.left_key, &side_schema(g, n, 0));
     let mut inputs = g.plan.inputs(n);
     inputs.sort_by_key(|(_, e)| e.port);
     let idle = inputs.iter().map(|(up, _)| match idle_behind(g.plan, *up) {
@@ -108,9 +98,8 @@ pub(super) fn push(j: &Join, g: &Gen<'_>, n: NodeIndex, port: usize, input: &Ide
     let (key_builder, record_builder, late) = port_fields(n, port);
     let schema = side_schema(g, n, port);
     let key = if port == 0 { &j.left_key } else { &j.right_key };
-    let encode_key = encode_fields(&key_builder, &schema, key_fields(key), input);
-    let all: Vec<usize> = (0..schema.fields.len()).collect();
-    let encode_record = encode_fields(&record_builder, &schema, &all, input);
+    let encode_key = encode_key(g, &key_builder, key, &schema, input);
+    let encode_record = encode_record(&record_builder, &schema, input);
     let side = if port == 0 {
         quote!(weir_runtime::state::JoinSide::Left)
     } else {
@@ -174,17 +163,6 @@ pub(super) fn on_watermark(_g: &Gen<'_>, n: NodeIndex) -> TokenStream {
     }
 }
 
-/// The default value of a missing side's field of type `ty`.
-pub(crate) fn default_value(ty: &Type) -> TokenStream {
-    match ty {
-        Type::Str => quote!(::std::borrow::Cow::Borrowed("")),
-        Type::U64 => quote!(0u64),
-        Type::F64 => quote!(0.0f64),
-        Type::Bool => quote!(false),
-        Type::I64 | Type::Timestamp | Type::List(_) | Type::Rust(_) => quote!(0i64),
-    }
-}
-
 /// `fire` (every key of every window due at a watermark) and `emit_group` (one key's
 /// pairs, and its unmatched records in an outer join).
 pub(super) fn methods(j: &Join, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
@@ -196,30 +174,24 @@ pub(super) fn methods(j: &Join, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
     } = Names::of(n);
     let (left, right) = (side_schema(g, n, 0), side_schema(g, n, 1));
     let (lv, rv) = (ident("lv"), ident("rv"));
-    let left_values = decode_fields(&left, &(0..left.fields.len()).collect::<Vec<_>>(), &lv);
-    let right_values = decode_fields(&right, &(0..right.fields.len()).collect::<Vec<_>>(), &rv);
-    let left_defaults: Vec<TokenStream> = left.fields.iter().map(|f| default_value(&f.ty)).collect();
-    let right_defaults: Vec<TokenStream> = right.fields.iter().map(|f| default_value(&f.ty)).collect();
-    let (left_flag, right_flag) = (j.kind.left_optional(), j.kind.right_optional());
-    // The output record with each side's values (or defaults) and flags.
-    let record = |l: &[TokenStream], l_found: bool, r: &[TokenStream], r_found: bool| {
-        let mut values = vec![quote!(start), quote!(end)];
-        values.extend(l.iter().cloned());
-        if left_flag {
-            values.push(quote!(#l_found));
-        }
-        values.extend(r.iter().cloned());
-        if right_flag {
-            values.push(quote!(#r_found));
-        }
+    let (left_optional, right_optional) = (j.kind.left_optional(), j.kind.right_optional());
+    // The output record with each side's values, or the side missing (`None`).
+    let record = |l: Option<&Ident>, r: Option<&Ident>| {
+        // `.pipe` records start with the window's bounds; `stream!` yields `(L, R)`.
+        let mut values = match left.rust {
+            Some(_) => Vec::new(),
+            None => vec![quote!(start), quote!(end)],
+        };
+        values.extend(side_values(g, &left, l, left_optional));
+        values.extend(side_values(g, &right, r, right_optional));
         g.result_record(n, values)
     };
+    let pair = record(Some(&lv), Some(&rv));
+    let left_alone = record(Some(&lv), None);
+    let right_alone = record(None, Some(&rv));
     let out = g.var(n);
     let emit = g.emit(n, 0, &out);
-    let pair = record(&left_values, true, &right_values, true);
-    let left_alone = record(&left_values, true, &right_defaults, false);
-    let right_alone = record(&left_defaults, false, &right_values, true);
-    let unmatched_left = right_flag.then(|| {
+    let unmatched_left = right_optional.then(|| {
         quote! {
             if group.no_right() {
                 let #out = #left_alone;
@@ -227,7 +199,7 @@ pub(super) fn methods(j: &Join, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
             }
         }
     });
-    let unmatched_right = left_flag.then(|| {
+    let unmatched_right = left_optional.then(|| {
         quote! {
             if group.no_left() {
                 for r in group.right() {

@@ -16,7 +16,8 @@
 //! watermark is the least of the two inputs', skipping idle ones, as at a union. State is
 //! the runtime's `JoinWindows`: per window, each key's records from both sides.
 
-pub(crate) mod codegen;
+mod codegen;
+pub(crate) mod sides;
 
 use std::fmt;
 use std::sync::Arc;
@@ -31,7 +32,7 @@ use super::{Lower, OpInfo, OperatorDef};
 use crate::codegen::names::field_ident;
 use crate::codegen::Gen;
 use crate::diagnostics::Diagnostic;
-use crate::ir::{Field, KeySpec, Operator, Partitioning, Plan, Schema, StateKind, TimeDomain, Type, WindowKind};
+use crate::ir::{RustFn, Field, KeySpec, Operator, Partitioning, Plan, Schema, StateKind, TimeDomain, Type, WindowKind};
 use crate::lower::{Applied, FrontEnd, Lowering, PendingWindow, Stream};
 use crate::passes::typecheck::input_of;
 
@@ -136,16 +137,6 @@ impl Lower for Join {
             return Applied::Broken;
         };
         let (left_schema, right_schema) = (l.schema_of(&input), l.schema_of(&right));
-        if left_schema.rust.is_some() || right_schema.rust.is_some() {
-            return l.report(
-                Diagnostic::error(
-                    "`join` in `stream!` is not built yet",
-                    span,
-                    "not available inline",
-                )
-                .with_help("write the join in a `.pipe` file"),
-            );
-        }
         let Some(right_key) = right.key.clone() else {
             return l.report(
                 Diagnostic::error(
@@ -170,13 +161,23 @@ impl Lower for Join {
         }
         let left_name = input.records_of.clone().unwrap_or_else(|| "left".into());
         let sides = [left_name, right_name];
-        if !keys_match(l, &sides, (&left_key, &left_schema), (&right_key, &right_schema), &right_at) {
+        let keys_agree = match l.fe.join_keys(&left_key, &right_key, &right_at) {
+            Some(agree) => agree,
+            None => keys_match(l, &sides, (&left_key, &left_schema), (&right_key, &right_schema), &right_at),
+        };
+        if !keys_agree {
             return Applied::Broken;
         }
-        let Some(columns) = output_columns(l, true, kind, &sides, (&left_schema, &right_schema), &right_at) else {
-            return Applied::Broken;
+        let optional = [kind.left_optional(), kind.right_optional()];
+        let out = match l.fe.joined_records(&left_schema, &right_schema, optional, &right_at) {
+            Some(records) => records,
+            None => {
+                let Some(columns) = output_columns(l, true, kind, &sides, (&left_schema, &right_schema), &right_at) else {
+                    return Applied::Broken;
+                };
+                l.fe.result_schema(columns)
+            }
         };
-        let out = l.fe.result_schema(columns);
         let op = Operator::Join(Join {
             kind,
             window: w.kind,
@@ -383,7 +384,8 @@ impl OperatorDef for Join {
         }
         let (left, right) = (input_of(plan, n, 0)?, input_of(plan, n, 1)?);
         let flags = usize::from(self.kind.left_optional()) + usize::from(self.kind.right_optional());
-        if plan.graph[n].schema.fields.len() != 2 + left.fields.len() + right.fields.len() + flags {
+        let out = &plan.graph[n].schema;
+        if out.rust.is_none() && out.fields.len() != 2 + left.fields.len() + right.fields.len() + flags {
             return Err("its output schema does not match its inputs".into());
         }
         Ok(())
@@ -395,6 +397,14 @@ impl OperatorDef for Join {
 
     fn spill(&self, _plan: &Plan, _n: NodeIndex) -> Result<(), &'static str> {
         Err("a window join's records do not spill yet: give it the memory its windows need")
+    }
+
+    /// Both sides' key closures (inline pipelines).
+    fn closures(&self) -> Vec<&RustFn> {
+        [&self.left_key, &self.right_key]
+            .into_iter()
+            .filter_map(KeySpec::closure)
+            .collect()
     }
 
     fn fields(&self, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, TokenStream)> {

@@ -15,7 +15,8 @@ fn buffers(lower: i64, upper: i64) -> IntervalBuffers {
 
 fn partners(b: &IntervalBuffers, side: JoinSide, key: u8, ts: i64) -> Vec<(i64, Vec<u8>)> {
     let mut out = Partners::default();
-    b.probe(side, &[key], ts, &mut out);
+    b.probe(side, &[key], ts, b"me", &mut out);
+    assert_eq!(out.own(), b"me");
     out.iter().map(|(t, r)| (t, r.to_vec())).collect()
 }
 

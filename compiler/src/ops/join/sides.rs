@@ -1,0 +1,82 @@
+//! How generated code writes a join side's keys and records into state and reads them
+//! back, for both kinds of records: named fields (`.pipe`, one value per field, with
+//! defaults for a missing side and a `matched` flag) and Rust values (`stream!`, through
+//! their [`Layout`](weir_runtime::Layout), `Option` for a side that can be missing).
+//! Shared by the window join and the interval join.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+use crate::codegen::keys::{decode_fields, encode_fields};
+use crate::codegen::Gen;
+use crate::ir::{KeyLayout, KeySpec, Schema, Type};
+
+/// The expression giving the bytes of `input`'s key in the builder `self.#builder`.
+pub(crate) fn encode_key(g: &Gen<'_>, builder: &Ident, key: &KeySpec, schema: &Schema, input: &Ident) -> TokenStream {
+    match key {
+        KeySpec::Fields(fields) => encode_fields(builder, schema, fields, input),
+        KeySpec::Rust(r) => {
+            let value = g.call(r, quote!(&#input));
+            quote!(weir_runtime::Layout::encode(&#value, &mut self.#builder))
+        }
+    }
+}
+
+/// The expression giving the bytes of the whole record `input` in `self.#builder`.
+pub(crate) fn encode_record(builder: &Ident, schema: &Schema, input: &Ident) -> TokenStream {
+    match &schema.rust {
+        Some(_) => quote!(weir_runtime::Layout::encode(&#input, &mut self.#builder)),
+        None => {
+            let all: Vec<usize> = (0..schema.fields.len()).collect();
+            encode_fields(builder, schema, &all, input)
+        }
+    }
+}
+
+/// `Some(width)` when every key of the side is that many bytes, as a `quote`d
+/// `Option<usize>`.
+pub(crate) fn key_width(key: &KeySpec, schema: &Schema) -> TokenStream {
+    let width = match key {
+        KeySpec::Fields(fields) => KeyLayout::new(schema, fields).width(),
+        KeySpec::Rust(_) => None,
+    };
+    match width {
+        Some(w) => quote!(::core::option::Option::Some(#w)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+/// A side's values in an output record: read from `view` (a `RecordView` of the stored
+/// record) when the side is there, else its defaults; with its `matched` flag (fields) or
+/// wrapped in `Option` (Rust values) when `optional`.
+pub(crate) fn side_values(g: &Gen<'_>, schema: &Schema, view: Option<&Ident>, optional: bool) -> Vec<TokenStream> {
+    if let Some(t) = &schema.rust {
+        let ty = g.rust_type(t);
+        let value = view.map(|v| quote!(<#ty as weir_runtime::Layout>::read(&#v, 0)));
+        return vec![match (value, optional) {
+            (Some(v), true) => quote!(::core::option::Option::Some(#v)),
+            (Some(v), false) => v,
+            (None, _) => quote!(::core::option::Option::None),
+        }];
+    }
+    let mut values = match view {
+        Some(v) => decode_fields(schema, &(0..schema.fields.len()).collect::<Vec<_>>(), v),
+        None => schema.fields.iter().map(|f| default_value(&f.ty)).collect(),
+    };
+    if optional {
+        let found = view.is_some();
+        values.push(quote!(#found));
+    }
+    values
+}
+
+/// The default value of a missing side's field of type `ty`.
+fn default_value(ty: &Type) -> TokenStream {
+    match ty {
+        Type::Str => quote!(::std::borrow::Cow::Borrowed("")),
+        Type::U64 => quote!(0u64),
+        Type::F64 => quote!(0.0f64),
+        Type::Bool => quote!(false),
+        Type::I64 | Type::Timestamp | Type::List(_) | Type::Rust(_) => quote!(0i64),
+    }
+}
