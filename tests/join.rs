@@ -34,11 +34,13 @@ struct Payment {
     amount: i64,
 }
 
-/// The windows: `size` ms starting every `slide` ms (a tumbling window when equal).
+/// The windows: `size` ms starting every `slide` ms (a tumbling window when equal), or
+/// sessions closing after `gap` ms without a record of their key (`size` unused).
 #[derive(Debug, Clone, Copy)]
 struct Windows {
     size: i64,
     slide: i64,
+    gap: Option<i64>,
 }
 
 impl Windows {
@@ -54,7 +56,9 @@ impl Windows {
     }
 
     fn phrase(self) -> String {
-        if self.size == self.slide {
+        if let Some(gap) = self.gap {
+            format!("session gap {gap}ms")
+        } else if self.size == self.slide {
             format!("tumbling {}ms", self.size)
         } else {
             format!("sliding {}ms every {}ms", self.size, self.slide)
@@ -84,7 +88,12 @@ fn job(windows: Windows) -> PathBuf {
     }
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("join-jobs");
     std::fs::create_dir_all(&dir).unwrap();
-    let name = format!("join_{}_{}", windows.size, windows.slide);
+    let name = format!(
+        "join_{}_{}_{}",
+        windows.size,
+        windows.slide,
+        windows.gap.unwrap_or(0)
+    );
     let pipe = dir.join(format!("{name}.pipe"));
     std::fs::write(&pipe, text).unwrap();
     build(&pipe)
@@ -103,11 +112,23 @@ fn sliding_job() -> &'static Path {
 const TUMBLING: Windows = Windows {
     size: 10_000,
     slide: 10_000,
+    gap: None,
 };
 const SLIDING: Windows = Windows {
     size: 10_000,
     slide: 5_000,
+    gap: None,
 };
+const SESSIONS: Windows = Windows {
+    size: 0,
+    slide: 0,
+    gap: Some(3_000),
+};
+
+fn session_job() -> &'static Path {
+    static JOB: OnceLock<PathBuf> = OnceLock::new();
+    JOB.get_or_init(|| job(SESSIONS))
+}
 
 /// The rows of each join, in `KINDS` order, and what the job said on stderr.
 fn run_job(bin: &Path, orders: &[Order], payments: &[Payment]) -> (Vec<Vec<Vec<String>>>, String) {
@@ -157,20 +178,19 @@ fn run_job(bin: &Path, orders: &[Order], payments: &[Payment]) -> (Vec<Vec<Vec<S
 /// One key of one window: its left and right records in arrival order.
 type Group<'a> = (u64, Vec<&'a Order>, Vec<&'a Payment>);
 
-/// The reference: each join's rows in `KINDS` order, and how many orders and payments
-/// were late.
-///
-/// The records reach the join in the order the run loop reads the two sources
-/// (`common::join_schedule`), each with the join's watermark at that point. A record is
-/// late for a window whose last millisecond that watermark has reached, and dropped when
-/// that holds for all its windows. Each window lists its keys in the order they first
-/// arrived, each key its records of either side in arrival order.
-fn reference(
+/// Each fired window's key with its records, in output order, with the window's bounds.
+type FiredGroups<'a> = Vec<((i64, i64), Group<'a>)>;
+
+/// Tumbling and sliding windows: each window lists its keys in the order they first
+/// arrived, each key its records of either side in arrival order; windows fire in order of
+/// start (all have one length). A record is late for a window whose last millisecond the
+/// join's watermark has reached when it arrives, and dropped when that holds for all.
+fn fixed_windows<'a>(
     w: Windows,
-    orders: &[Order],
-    payments: &[Payment],
-) -> (Vec<Vec<Vec<String>>>, [u64; 2]) {
-    let mut windows: std::collections::BTreeMap<i64, Vec<Group<'_>>> = Default::default();
+    orders: &'a [Order],
+    payments: &'a [Payment],
+) -> (FiredGroups<'a>, [u64; 2]) {
+    let mut windows: std::collections::BTreeMap<i64, Vec<Group<'a>>> = Default::default();
     fn entry<'a, 'b>(groups: &'b mut Vec<Group<'a>>, key: u64) -> &'b mut Group<'a> {
         let at = match groups.iter().position(|g| g.0 == key) {
             Some(at) => at,
@@ -181,10 +201,7 @@ fn reference(
         };
         &mut groups[at]
     }
-    let times: [Vec<i64>; 2] = [
-        orders.iter().map(|o| o.ts).collect(),
-        payments.iter().map(|p| p.ts).collect(),
-    ];
+    let times = times(orders, payments);
     let mut late = [0u64; 2];
     for a in arrivals([&times[0], &times[1]], BOUND) {
         let ts = times[a.source][a.index];
@@ -207,6 +224,159 @@ fn reference(
             }
         }
     }
+    let fired = windows
+        .into_iter()
+        .flat_map(|(start, groups)| {
+            groups
+                .into_iter()
+                .map(move |g| ((start, start + w.size), g))
+        })
+        .collect();
+    (fired, late)
+}
+
+/// Session windows over both sides together: a record's own window `[t, t + gap)` merges
+/// with every session of its key it touches (bounds included), and is late when its end - 1
+/// is at or before the join's watermark. Sessions fire once the watermark reaches their
+/// end - 1, in order of end, then of when they were opened or last changed.
+fn sessions<'a>(
+    gap: i64,
+    orders: &'a [Order],
+    payments: &'a [Payment],
+) -> (FiredGroups<'a>, [u64; 2]) {
+    struct Session<'a> {
+        start: i64,
+        end: i64,
+        changed: u64,
+        group: Group<'a>,
+        /// Arrival numbers of each side's records, to keep them in arrival order.
+        order: (Vec<usize>, Vec<usize>),
+    }
+    let times = times(orders, payments);
+    let (mut open, mut fired, mut late) = (Vec::<Session<'a>>::new(), Vec::new(), [0u64; 2]);
+    let mut changes = 0u64;
+    let fire_due = |open: &mut Vec<Session<'a>>, fired: &mut FiredGroups<'a>, wm: i64| {
+        let mut due: Vec<Session<'a>> = Vec::new();
+        let mut i = 0;
+        while i < open.len() {
+            if open[i].end - 1 <= wm {
+                due.push(open.remove(i));
+            } else {
+                i += 1;
+            }
+        }
+        due.sort_by_key(|s| (s.end, s.changed));
+        fired.extend(due.into_iter().map(|s| ((s.start, s.end), s.group)));
+    };
+    for (n, a) in arrivals([&times[0], &times[1]], BOUND)
+        .into_iter()
+        .enumerate()
+    {
+        fire_due(&mut open, &mut fired, a.watermark);
+        let (ts, key) = match a.source {
+            0 => (orders[a.index].ts, orders[a.index].id),
+            _ => (payments[a.index].ts, payments[a.index].order_id),
+        };
+        let (s, e) = (ts, ts + gap);
+        if e - 1 <= a.watermark {
+            late[a.source] += 1;
+            continue;
+        }
+        let (touching, rest): (Vec<Session<'a>>, Vec<Session<'a>>) = std::mem::take(&mut open)
+            .into_iter()
+            .partition(|x| x.group.0 == key && x.start <= e && x.end >= s);
+        open = rest;
+        let mut merged = Session {
+            start: s,
+            end: e,
+            changed: 0,
+            group: (key, Vec::new(), Vec::new()),
+            order: (Vec::new(), Vec::new()),
+        };
+        let unchanged = touching.len() == 1 && touching[0].start <= s && touching[0].end >= e;
+        let kept_changed = touching.first().map(|t| t.changed);
+        for t in touching {
+            merged.start = merged.start.min(t.start);
+            merged.end = merged.end.max(t.end);
+            merged.group.1.extend(
+                t.group
+                    .1
+                    .iter()
+                    .copied()
+                    .zip(t.order.0.iter().copied())
+                    .map(|(o, _)| o),
+            );
+            merged.order.0.extend(t.order.0);
+            merged.group.2.extend(t.group.2);
+            merged.order.1.extend(t.order.1);
+        }
+        if a.source == 0 {
+            merged.group.1.push(&orders[a.index]);
+            merged.order.0.push(n);
+        } else {
+            merged.group.2.push(&payments[a.index]);
+            merged.order.1.push(n);
+        }
+        merged.changed = match (unchanged, kept_changed) {
+            (true, Some(c)) => c,
+            _ => {
+                changes += 1;
+                changes
+            }
+        };
+        // Each side's records in arrival order.
+        let mut lefts: Vec<(usize, &'a Order)> = merged
+            .order
+            .0
+            .iter()
+            .copied()
+            .zip(merged.group.1.iter().copied())
+            .collect();
+        lefts.sort_by_key(|x| x.0);
+        let mut rights: Vec<(usize, &'a Payment)> = merged
+            .order
+            .1
+            .iter()
+            .copied()
+            .zip(merged.group.2.iter().copied())
+            .collect();
+        rights.sort_by_key(|x| x.0);
+        merged.order = (
+            lefts.iter().map(|x| x.0).collect(),
+            rights.iter().map(|x| x.0).collect(),
+        );
+        merged.group.1 = lefts.into_iter().map(|x| x.1).collect();
+        merged.group.2 = rights.into_iter().map(|x| x.1).collect();
+        open.push(merged);
+    }
+    fire_due(&mut open, &mut fired, i64::MAX);
+    (fired, late)
+}
+
+fn times(orders: &[Order], payments: &[Payment]) -> [Vec<i64>; 2] {
+    [
+        orders.iter().map(|o| o.ts).collect(),
+        payments.iter().map(|p| p.ts).collect(),
+    ]
+}
+
+/// The reference: each join's rows in `KINDS` order, and how many orders and payments
+/// were late.
+///
+/// The records reach the join in the order the run loop reads the two sources
+/// (`common::join_schedule`), each with the join's watermark at that point. A record is
+/// late for a window whose last millisecond that watermark has reached, and dropped when
+/// that holds for all its windows. Each window lists its keys in the order they first
+/// arrived, each key its records of either side in arrival order.
+fn reference(
+    w: Windows,
+    orders: &[Order],
+    payments: &[Payment],
+) -> (Vec<Vec<Vec<String>>>, [u64; 2]) {
+    let (fired, late) = match w.gap {
+        Some(gap) => sessions(gap, orders, payments),
+        None => fixed_windows(w, orders, payments),
+    };
     let left_cols = |o: &Order| vec![o.ts.to_string(), o.id.to_string(), o.note.clone()];
     let right_cols = |p: &Payment| {
         vec![
@@ -224,33 +394,33 @@ fn reference(
                 matches!(kind, "right" | "full"),
                 matches!(kind, "left" | "full"),
             );
-            let row = |start: i64, l: Vec<String>, lf: bool, r: Vec<String>, rf: bool| {
-                let mut row = vec![start.to_string(), (start + w.size).to_string()];
-                row.extend(l);
-                if left_flag {
-                    row.push(lf.to_string());
-                }
-                row.extend(r);
-                if right_flag {
-                    row.push(rf.to_string());
-                }
-                row
-            };
-            let mut out = Vec::new();
-            for (&start, groups) in &windows {
-                for (_, lefts, rights) in groups {
-                    for o in lefts {
-                        for p in rights {
-                            out.push(row(start, left_cols(o), true, right_cols(p), true));
-                        }
-                        if right_flag && rights.is_empty() {
-                            out.push(row(start, left_cols(o), true, no_right(), false));
-                        }
+            let row =
+                |(start, end): (i64, i64), l: Vec<String>, lf: bool, r: Vec<String>, rf: bool| {
+                    let mut row = vec![start.to_string(), end.to_string()];
+                    row.extend(l);
+                    if left_flag {
+                        row.push(lf.to_string());
                     }
-                    if left_flag && lefts.is_empty() {
-                        for p in rights {
-                            out.push(row(start, no_left(), false, right_cols(p), true));
-                        }
+                    row.extend(r);
+                    if right_flag {
+                        row.push(rf.to_string());
+                    }
+                    row
+                };
+            let mut out = Vec::new();
+            for (bounds, (_, lefts, rights)) in &fired {
+                let bounds = *bounds;
+                for o in lefts {
+                    for p in rights {
+                        out.push(row(bounds, left_cols(o), true, right_cols(p), true));
+                    }
+                    if right_flag && rights.is_empty() {
+                        out.push(row(bounds, left_cols(o), true, no_right(), false));
+                    }
+                }
+                if left_flag && lefts.is_empty() {
+                    for p in rights {
+                        out.push(row(bounds, no_left(), false, right_cols(p), true));
                     }
                 }
             }
@@ -330,6 +500,11 @@ proptest! {
     #[test]
     fn sliding_window_joins_emit_a_pair_once_per_shared_window(o in orders(), p in payments()) {
         check(SLIDING, sliding_job(), &o, &p)?;
+    }
+
+    #[test]
+    fn session_window_joins_pair_the_records_of_sessions_both_sides_make(o in orders(), p in payments()) {
+        check(SESSIONS, session_job(), &o, &p)?;
     }
 }
 

@@ -51,11 +51,18 @@ pub(super) fn fields(j: &Join, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, T
         ..
     } = Names::of(n);
     let memory = g.operator_memory(n);
-    let size = match j.window {
-        WindowKind::Tumbling { size, .. } | WindowKind::Sliding { size, .. } => size,
-        _ => unreachable!("the lowering takes only tumbling and sliding windows"),
-    };
     let width = key_width(&j.left_key, &side_schema(g, n, 0));
+    let (ty, init) = match j.window {
+        WindowKind::Tumbling { size, .. } | WindowKind::Sliding { size, .. } => (
+            quote!(weir_runtime::state::JoinWindows),
+            quote!(weir_runtime::state::JoinWindows::new(#memory, #size, #width)?),
+        ),
+        WindowKind::Session { gap } => (
+            quote!(weir_runtime::state::SessionJoin),
+            quote!(weir_runtime::state::SessionJoin::new(#memory, #gap)?),
+        ),
+        WindowKind::Count { .. } => unreachable!("the lowering refuses count windows in joins"),
+    };
     let mut inputs = g.plan.inputs(n);
     inputs.sort_by_key(|(_, e)| e.port);
     let idle = inputs.iter().map(|(up, _)| match idle_behind(g.plan, *up) {
@@ -66,8 +73,8 @@ pub(super) fn fields(j: &Join, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, T
         // Taken out while a window fires, so its records are read in place while the
         // job emits.
         (
-            quote!(#state: ::core::option::Option<weir_runtime::state::JoinWindows>),
-            quote!(#state: ::core::option::Option::Some(weir_runtime::state::JoinWindows::new(#memory, #size, #width)?)),
+            quote!(#state: ::core::option::Option<#ty>),
+            quote!(#state: ::core::option::Option::Some(#init)),
         ),
         (quote!(#watermark: i64), quote!(#watermark: i64::MIN)),
         (
@@ -130,7 +137,13 @@ pub(super) fn push(j: &Join, g: &Gen<'_>, n: NodeIndex, port: usize, input: &Ide
                 start += #slide;
             }
         },
-        _ => unreachable!("the lowering takes only tumbling and sliding windows"),
+        // A session grows around the record: the state finds or merges it.
+        WindowKind::Session { .. } => quote! {
+            if state.add(#side, key, ts, wm, record)? {
+                on_time = true;
+            }
+        },
+        WindowKind::Count { .. } => unreachable!("the lowering refuses count windows in joins"),
     };
     quote! {
         let wm = self.#watermark;
@@ -211,6 +224,25 @@ pub(super) fn methods(j: &Join, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
         }
     });
     let doc = format!("The pairs of one key of a fired window of the join at {}.", g.plan.graph[n].location);
+    // Session joins may read spilled sessions back, so theirs can fail.
+    let (next_group, group_ty) = match j.window {
+        WindowKind::Session { .. } => (
+            quote! {
+                match state.next_group(wm) {
+                    ::core::result::Result::Ok(group) => group,
+                    ::core::result::Result::Err(e) => {
+                        result = ::core::result::Result::Err(e);
+                        break;
+                    }
+                }
+            },
+            quote!(weir_runtime::state::SessionGroup<'_>),
+        ),
+        _ => (
+            quote!(state.next_group(wm)),
+            quote!(weir_runtime::state::JoinGroup<'_>),
+        ),
+    };
     quote! {
         /// Emits every key of every window due at `wm`, windows in order of end, keys in
         /// the order they opened the window.
@@ -218,7 +250,11 @@ pub(super) fn methods(j: &Join, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
             let mut state = self.#state.take().expect("the join's state is back after firing");
             let mut result = ::core::result::Result::Ok(());
             if state.next_timer().is_some_and(|t| t <= wm) {
-                while let ::core::option::Option::Some(group) = state.next_group(wm) {
+                loop {
+                    let group = match #next_group {
+                        ::core::option::Option::Some(group) => group,
+                        ::core::option::Option::None => break,
+                    };
                     result = self.#emit_group(&group);
                     if result.is_err() {
                         break;
@@ -231,7 +267,7 @@ pub(super) fn methods(j: &Join, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
 
         #[doc = #doc]
         #[allow(unused_variables)]
-        fn #emit_group(&mut self, group: &weir_runtime::state::JoinGroup<'_>) -> ::core::result::Result<(), weir_runtime::JobError> {
+        fn #emit_group(&mut self, group: &#group_ty) -> ::core::result::Result<(), weir_runtime::JobError> {
             let (start, end) = (group.start, group.end);
             let ts = end.saturating_sub(1);
             for l in group.left() {

@@ -10,11 +10,13 @@
 //! of a side that found no partner in the window, with the other side's fields at their
 //! defaults (0, "", false) and a `side.matched` flag per side that can be missing.
 //!
-//! Tumbling and sliding windows, on event time: pairs are emitted when the window fires,
-//! windows in order of end, keys in the order they first appeared in the window, then
-//! each left record in arrival order with each right record in arrival order. The
-//! watermark is the least of the two inputs', skipping idle ones, as at a union. State is
-//! the runtime's `JoinWindows`: per window, each key's records from both sides.
+//! Tumbling, sliding and session windows, on event time: pairs are emitted when the window
+//! fires, windows in order of end, keys in the order they first appeared in the window
+//! (sessions: in the order they were opened or last changed), then each left record in
+//! arrival order with each right record in arrival order. Sessions are made by the records
+//! of both sides of a key together, as in Flink. The watermark is the least of the two
+//! inputs', skipping idle ones, as at a union. State is the runtime's `JoinWindows` (per
+//! window, each key's records from both sides) or `SessionJoin`.
 
 mod codegen;
 pub(crate) mod sides;
@@ -233,20 +235,17 @@ fn read_args<F: FrontEnd>(
     Some((kind, right, right_at))
 }
 
-/// Whether the pending window can hold a join: a tumbling or sliding window on event time,
-/// without lateness options.
+/// Whether the pending window can hold a join: a tumbling, sliding or session window on
+/// event time, without lateness options.
 fn window_fits<F: FrontEnd>(l: &mut Lowering<F>, w: &PendingWindow<F::Span>, input: &Stream<F::Span>) -> bool {
     let refuse = |l: &mut Lowering<F>, message: &str, at: &F::Span, label: &str, help: &str| {
         l.report(Diagnostic::error(message, at.clone(), label).with_help(help));
         false
     };
     match w.kind {
-        WindowKind::Tumbling { .. } | WindowKind::Sliding { .. } => {}
-        WindowKind::Session { .. } => {
-            return refuse(l, "a session window join is not built yet", &w.kind_span, "session window", "use a tumbling or sliding window");
-        }
+        WindowKind::Tumbling { .. } | WindowKind::Sliding { .. } | WindowKind::Session { .. } => {}
         WindowKind::Count { .. } => {
-            return refuse(l, "a join pairs records in time windows, not count windows", &w.kind_span, "count window", "use a tumbling or sliding window");
+            return refuse(l, "a join pairs records in time windows, not count windows", &w.kind_span, "count window", "use a tumbling, sliding or session window");
         }
     }
     if w.time == TimeDomain::ProcessingTime {
