@@ -584,3 +584,28 @@ fn spilled_session_windows_give_the_reference_simulations_results() {
         })
         .unwrap();
 }
+
+#[test]
+fn a_window_join_spilling_writes_what_it_writes_in_memory() {
+    let dir = temp();
+    // Two streams of 30 s with 30 s of watermark delay: their three 10 s windows stay
+    // open to the end, some 70,000 records each (about 5 MB): 8 MB holds one, not three.
+    std::fs::write(dir.path().join("left.csv"), events(120_000, 5_000)).unwrap();
+    std::fs::write(dir.path().join("right.csv"), events(90_000, 5_000)).unwrap();
+    let pipe = dir.path().join("pairs.pipe");
+    std::fs::write(
+        &pipe,
+        "schema Event { ts: timestamp, key: str, value: i64 }\n\
+         source left: Event = csv(\"left.csv\") with event_time(ts), watermark(bounded 30s);\n\
+         source right: Event = csv(\"right.csv\") with event_time(ts), watermark(bounded 30s);\n\
+         let r = right |> key_by(key);\n\
+         left |> key_by(key) |> window(tumbling 10s) |> join(r, full) |> sink out = csv(\"out.csv\");\n",
+    )
+    .unwrap();
+    let bin = build(&pipe);
+    let spill = dir.path().join("spill");
+    std::fs::create_dir(&spill).unwrap();
+    let (out, said) = same_output_spilled(&bin, dir.path(), &spill, ("256MB", "8MB"), 2);
+    assert!(said.contains("would not have spilled"), "{said}");
+    assert!(out.len() > 100_000, "a real amount of output");
+}

@@ -181,6 +181,18 @@ impl Run {
         Ok(BlockRecords { block, pos: 0 })
     }
 
+    /// One run holding the records of `parts`, in order: many parts become one open file.
+    pub fn concatenate(parts: Vec<Run>, mem: &OperatorMemory) -> Result<Run, JobError> {
+        let mut out = RunWriter::create(mem)?;
+        for part in parts {
+            let mut reader = part.read()?;
+            while let Some(record) = reader.next()? {
+                out.push(&[record])?;
+            }
+        }
+        out.finish()
+    }
+
     /// Reads the run from its start.
     pub fn read(mut self) -> Result<RunReader, JobError> {
         self.file

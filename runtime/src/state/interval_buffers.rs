@@ -75,8 +75,8 @@ impl IntervalBuffers {
             .saturating_add(1)
             .max(MIN_BUCKET);
         Ok(IntervalBuffers {
-            left: JoinWindows::new(mem.clone(), bucket, key_width)?,
-            right: JoinWindows::new(mem, bucket, key_width)?,
+            left: JoinWindows::in_memory(mem.clone(), bucket, key_width)?,
+            right: JoinWindows::in_memory(mem, bucket, key_width)?,
             lower,
             upper,
             bucket,

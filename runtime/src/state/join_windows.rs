@@ -15,9 +15,12 @@ const LEFT_TAIL: usize = 8;
 const RIGHT_HEAD: usize = 16;
 const RIGHT_TAIL: usize = 24;
 const ENTRY_ACC: usize = 32;
-/// A kept record's header: the next record of its key and side (`address + 1`), then its
-/// length.
-const RECORD_HEADER: usize = 16;
+/// A kept record's header: the next record of its key and side (`address + 1`), its
+/// length, and its key's entry (`address + 1`, 0 until the record is linked) with its side
+/// in the top bit, so a window's chunks can be read back in arrival order when it spills.
+const RECORD_HEADER: usize = 24;
+const ENTRY_OF: usize = 16;
+const RIGHT_BIT: u64 = 1 << 63;
 /// A window's first chunk of records; later chunks double, up to a page.
 const FIRST_CHUNK: usize = 512;
 
@@ -107,8 +110,13 @@ struct RecordChunk {
 /// its records sit in.
 #[derive(Debug)]
 struct JoinWindow {
-    keys: WindowTable,
+    /// Its keys in memory; `None` once spilled, until a record arrives again.
+    keys: Option<WindowTable>,
     chunks: Vec<RecordChunk>,
+    /// Parts of the window on disk, oldest first, each its records in arrival order.
+    parts: Vec<crate::spill::Run>,
+    /// What its parts took in memory.
+    spilled_bytes: u64,
 }
 
 /// Tumbling and sliding window joins, in pool pages.
@@ -131,6 +139,13 @@ pub struct JoinWindows {
     firing: Option<(i64, EntryCursor)>,
     /// Keys of the window dropped last: how big a new window's index starts.
     expected_keys: usize,
+    /// Whether windows may go to disk past the budget (not when a caller reads windows
+    /// before they fire, as the interval join's buckets are).
+    spills: bool,
+    /// What the windows' parts on disk took in memory, and the most that memory and those
+    /// parts ever added up to: about the budget that would not have spilled.
+    spilled_bytes: u64,
+    unspilled_need: u64,
 }
 
 impl JoinWindows {
@@ -152,12 +167,27 @@ impl JoinWindows {
             windows: BTreeMap::new(),
             firing: None,
             expected_keys: 0,
+            spills: true,
+            spilled_bytes: 0,
+            unspilled_need: 0,
+        })
+    }
+
+    /// The same, never spilling: every window stays readable in memory until dropped.
+    pub fn in_memory(
+        mem: OperatorMemory,
+        size: i64,
+        key_width: Option<usize>,
+    ) -> Result<Self, JobError> {
+        Ok(JoinWindows {
+            spills: false,
+            ..JoinWindows::new(mem, size, key_width)?
         })
     }
 
     /// Keeps `record` of `side` with key `key` in window `[start, start + size)`, unless
     /// the window has already fired at watermark `wm`: then `false` (the record is late
-    /// for it).
+    /// for it). Past the budget, windows go to disk (see `spill.rs`).
     pub fn add(
         &mut self,
         side: JoinSide,
@@ -173,23 +203,49 @@ impl JoinWindows {
         if self.format.entry_len(key) > page {
             return Err(self.too_long(key.len(), page - self.format.entry_len(&[]), true));
         }
-        let need = (RECORD_HEADER + record.len()).next_multiple_of(8);
-        if need > page {
+        if (RECORD_HEADER + record.len()).next_multiple_of(8) > page {
             return Err(self.too_long(record.len(), page - RECORD_HEADER, false));
         }
+        loop {
+            match self.try_add(side, key, start, record) {
+                Ok(()) => return Ok(true),
+                Err(e) => self.make_room(e, start)?,
+            }
+        }
+    }
+
+    /// [`add`](Self::add) without spilling: a budget error comes back as it is, and leaves
+    /// at most an unlinked record behind.
+    fn try_add(
+        &mut self,
+        side: JoinSide,
+        key: &[u8],
+        start: i64,
+        record: &[u8],
+    ) -> Result<(), JobError> {
+        let need = (RECORD_HEADER + record.len()).next_multiple_of(8);
         let hash = self.format.hash(key);
         let window = match self.windows.entry(start) {
             Entry::Occupied(e) => e.into_mut(),
             Entry::Vacant(v) => v.insert(JoinWindow {
-                keys: WindowTable::new(&mut self.pages, self.expected_keys)?,
+                keys: None,
                 chunks: Vec::new(),
+                parts: Vec::new(),
+                spilled_bytes: 0,
             }),
+        };
+        let keys = match &mut window.keys {
+            Some(keys) => keys,
+            None => window
+                .keys
+                .insert(WindowTable::new(&mut self.pages, self.expected_keys)?),
         };
         // The record first, so a new key's entry is made pointing at it.
         let at = append(&mut self.pages, &mut window.chunks, need)?;
         let block = self.pages.bytes_mut(at, need);
         block[..8].fill(0);
         block[8..16].copy_from_slice(&(record.len() as u64).to_le_bytes());
+        block[ENTRY_OF..ENTRY_OF + 8].fill(0);
         block[RECORD_HEADER..RECORD_HEADER + record.len()].copy_from_slice(record);
         let (head, tail) = match side {
             JoinSide::Left => (LEFT_HEAD, LEFT_TAIL),
@@ -197,15 +253,12 @@ impl JoinWindows {
         };
         let link = (at + 1).to_le_bytes();
         let mut fresh = false;
-        let entry =
-            window
-                .keys
-                .find_or_insert(&mut self.pages, &self.format, key, hash, |ends| {
-                    ends.fill(0);
-                    ends[head..head + 8].copy_from_slice(&link);
-                    ends[tail..tail + 8].copy_from_slice(&link);
-                    fresh = true;
-                })?;
+        let entry = keys.find_or_insert(&mut self.pages, &self.format, key, hash, |ends| {
+            ends.fill(0);
+            ends[head..head + 8].copy_from_slice(&link);
+            ends[tail..tail + 8].copy_from_slice(&link);
+            fresh = true;
+        })?;
         if !fresh {
             let ends = self.pages.bytes_mut(entry, ENTRY_ACC);
             let last = word(ends, tail);
@@ -217,7 +270,14 @@ impl JoinWindows {
                 self.set_word(last - 1, at + 1);
             }
         }
-        Ok(true)
+        let owner = (entry + 1)
+            | if side == JoinSide::Right {
+                RIGHT_BIT
+            } else {
+                0
+            };
+        self.set_word(at + ENTRY_OF as u64, owner);
+        Ok(())
     }
 
     /// The time of the next firing, if any window is open: nothing is due below it.
@@ -230,28 +290,37 @@ impl JoinWindows {
 
     /// The next key of the first window due at `wm` (windows in order of end, keys in the
     /// order they opened the window); `None` when nothing is due. A window is dropped once
-    /// its last key has been read.
-    pub fn next_group(&mut self, wm: i64) -> Option<JoinGroup<'_>> {
+    /// its last key has been read. A window with parts on disk is read back whole first.
+    pub fn next_group(&mut self, wm: i64) -> Result<Option<JoinGroup<'_>>, JobError> {
         loop {
             let (start, at) = match self.firing {
                 Some(f) => f,
-                None => match self.windows.keys().next() {
-                    Some(&start) if self.last_ms(start) <= wm => (start, EntryCursor::default()),
-                    _ => return None,
+                None => match self.windows.iter().next() {
+                    Some((&start, w)) if self.last_ms(start) <= wm => {
+                        if !w.parts.is_empty() {
+                            self.bring_back(start)?;
+                        }
+                        (start, EntryCursor::default())
+                    }
+                    _ => return Ok(None),
                 },
             };
             let window = &self.windows[&start];
-            match window.keys.entry_at(&self.pages, &self.format, at) {
+            let next = window
+                .keys
+                .as_ref()
+                .and_then(|keys| keys.entry_at(&self.pages, &self.format, at));
+            match next {
                 Some((entry, next)) => {
                     self.firing = Some((start, next));
                     let ends = self.pages.bytes(entry, ENTRY_ACC);
-                    return Some(JoinGroup {
+                    return Ok(Some(JoinGroup {
                         start,
                         end: start.saturating_add(self.size),
                         pages: &self.pages,
                         left: word(ends, LEFT_HEAD),
                         right: word(ends, RIGHT_HEAD),
-                    });
+                    }));
                 }
                 None => {
                     self.firing = None;
@@ -276,7 +345,11 @@ impl JoinWindows {
             JoinSide::Right => RIGHT_HEAD,
         };
         for window in self.windows.range(starts).map(|(_, w)| w) {
-            let Some(entry) = window.keys.get(&self.pages, &self.format, key, hash) else {
+            let Some(entry) = window
+                .keys
+                .as_ref()
+                .and_then(|keys| keys.get(&self.pages, &self.format, key, hash))
+            else {
                 continue;
             };
             let records = KeptRecords {
@@ -310,8 +383,10 @@ impl JoinWindows {
 
     fn drop_window(&mut self, start: i64) {
         if let Some(w) = self.windows.remove(&start) {
-            self.expected_keys = w.keys.len();
-            w.keys.free(&mut self.pages);
+            if let Some(keys) = w.keys {
+                self.expected_keys = keys.len();
+                keys.free(&mut self.pages);
+            }
             for c in w.chunks {
                 self.pages.free(c.addr);
             }
@@ -380,5 +455,6 @@ fn word(bytes: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight bytes"))
 }
 
+mod spill;
 #[cfg(test)]
 mod tests;

@@ -224,24 +224,9 @@ pub(super) fn methods(j: &Join, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
         }
     });
     let doc = format!("The pairs of one key of a fired window of the join at {}.", g.plan.graph[n].location);
-    // Session joins may read spilled sessions back, so theirs can fail.
-    let (next_group, group_ty) = match j.window {
-        WindowKind::Session { .. } => (
-            quote! {
-                match state.next_group(wm) {
-                    ::core::result::Result::Ok(group) => group,
-                    ::core::result::Result::Err(e) => {
-                        result = ::core::result::Result::Err(e);
-                        break;
-                    }
-                }
-            },
-            quote!(weir_runtime::state::SessionGroup<'_>),
-        ),
-        _ => (
-            quote!(state.next_group(wm)),
-            quote!(weir_runtime::state::JoinGroup<'_>),
-        ),
+    let group_ty = match j.window {
+        WindowKind::Session { .. } => quote!(weir_runtime::state::SessionGroup<'_>),
+        _ => quote!(weir_runtime::state::JoinGroup<'_>),
     };
     quote! {
         /// Emits every key of every window due at `wm`, windows in order of end, keys in
@@ -251,9 +236,14 @@ pub(super) fn methods(j: &Join, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
             let mut result = ::core::result::Result::Ok(());
             if state.next_timer().is_some_and(|t| t <= wm) {
                 loop {
-                    let group = match #next_group {
-                        ::core::option::Option::Some(group) => group,
-                        ::core::option::Option::None => break,
+                    // Reading a window out may read its spilled parts back: it can fail.
+                    let group = match state.next_group(wm) {
+                        ::core::result::Result::Ok(::core::option::Option::Some(group)) => group,
+                        ::core::result::Result::Ok(::core::option::Option::None) => break,
+                        ::core::result::Result::Err(e) => {
+                            result = ::core::result::Result::Err(e);
+                            break;
+                        }
                     };
                     result = self.#emit_group(&group);
                     if result.is_err() {

@@ -394,8 +394,15 @@ impl OperatorDef for Join {
         Some(keyed_demand(plan, n, &self.left_key, ENTRY_WORDS, WEIGHT, 2))
     }
 
+    /// Tumbling and sliding windows go to disk whole, in arrival order, and are read
+    /// back when they fire; sessions do not spill yet.
     fn spill(&self, _plan: &Plan, _n: NodeIndex) -> Result<(), &'static str> {
-        Err("a window join's records do not spill yet: give it the memory its windows need")
+        match self.window {
+            WindowKind::Session { .. } => {
+                Err("a session window join's records do not spill yet: give it the memory its sessions need")
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Both sides' key closures (inline pipelines).

@@ -78,10 +78,12 @@ impl FixedWindows {
             Ok(run) => {
                 window.segments.push(run);
                 if window.segments.len() > MAX_PARTS {
+                    // Parts number their records on from one another: joined, they stay
+                    // in opening order.
                     let parts = std::mem::take(&mut window.segments);
                     window
                         .segments
-                        .push(concatenate(parts, self.pages.memory())?);
+                        .push(Run::concatenate(parts, self.pages.memory())?);
                 }
                 window.next_seq = seq;
                 let bytes = table.memory_bytes();
@@ -177,17 +179,4 @@ impl FixedWindows {
         *window = OpenWindow::new(table, true);
         Ok(())
     }
-}
-
-/// One run holding `parts`' records in order. A window's parts number their records on from
-/// one another, so the joined run is in opening order as they were.
-fn concatenate(parts: Vec<Run>, mem: &crate::memory::OperatorMemory) -> Result<Run, JobError> {
-    let mut out = RunWriter::create(mem)?;
-    for part in parts {
-        let mut reader = part.read()?;
-        while let Some(record) = reader.next()? {
-            out.push(&[record])?;
-        }
-    }
-    out.finish()
 }

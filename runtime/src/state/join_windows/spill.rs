@@ -1,0 +1,139 @@
+//! Window joins past their budget: the window furthest from firing goes to disk, its
+//! records in arrival order, and is read back whole when the watermark reaches it.
+
+use std::time::Instant;
+
+use super::{word, JoinSide, JoinWindows, ENTRY_OF, RECORD_HEADER, RIGHT_BIT};
+use crate::spill::{Run, RunWriter};
+use crate::JobError;
+
+/// A window's parts on disk past which they are joined into one, so that the open files
+/// stay few however often a window spills.
+const MAX_PARTS: usize = 8;
+
+impl JoinWindows {
+    /// After `e` while adding to window `keep`: spills the window with records in memory
+    /// that fires last, other than `keep` (or `keep` itself when it is the only one); `e`
+    /// itself when it is not the budget running out, or nothing can spill.
+    pub(super) fn make_room(&mut self, e: JobError, keep: i64) -> Result<(), JobError> {
+        if !matches!(e, JobError::MemoryBudget { .. })
+            || !self.spills
+            || !self.pages.memory().can_spill()
+        {
+            return Err(e);
+        }
+        let own = self
+            .windows
+            .get(&keep)
+            .is_some_and(|w| !w.chunks.is_empty());
+        match self.victim(keep).or(own.then_some(keep)) {
+            Some(start) => self.spill_window(start),
+            None => Err(e),
+        }
+    }
+
+    /// The window with records in memory that fires last, other than `keep` and the
+    /// window being read out.
+    fn victim(&self, keep: i64) -> Option<i64> {
+        let firing = self.firing.map(|(start, _)| start);
+        self.windows
+            .iter()
+            .rev()
+            .find(|(&start, w)| start != keep && Some(start) != firing && !w.chunks.is_empty())
+            .map(|(&start, _)| start)
+    }
+
+    /// Writes window `start`'s records in memory to a new part on disk, in arrival order
+    /// (`[side][key length, 4 bytes][key][record]`), and frees their memory.
+    fn spill_window(&mut self, start: i64) -> Result<(), JobError> {
+        let started = Instant::now();
+        let mut out = RunWriter::create(self.pages.memory())?;
+        let window = &self.windows[&start];
+        for chunk in &window.chunks {
+            let mut offset = 0;
+            while offset + RECORD_HEADER <= chunk.used {
+                let at = chunk.addr + offset as u64;
+                let header = self.pages.bytes(at, RECORD_HEADER);
+                let (len, owner) = (word(header, 8) as usize, word(header, ENTRY_OF));
+                // A record left unlinked by an add that ran out of memory has no owner.
+                if owner != 0 {
+                    let side = [u8::from(owner & RIGHT_BIT != 0)];
+                    let key = self.format.key(&self.pages, (owner & !RIGHT_BIT) - 1);
+                    let record = self.pages.bytes(at + RECORD_HEADER as u64, len);
+                    out.push(&[&side, &(key.len() as u32).to_le_bytes(), key, record])?;
+                }
+                offset += (RECORD_HEADER + len).next_multiple_of(8);
+            }
+        }
+        let part = out.finish()?;
+        let mem = self.pages.memory().clone();
+        let window = self.windows.get_mut(&start).expect("a window to spill");
+        let (keys, chunks) = (window.keys.take(), std::mem::take(&mut window.chunks));
+        let bytes = keys.as_ref().map_or(0, |k| k.memory_bytes())
+            + chunks.iter().map(|c| c.len as u64).sum::<u64>();
+        window.spilled_bytes += bytes;
+        window.parts.push(part);
+        if window.parts.len() > MAX_PARTS {
+            let parts = std::mem::take(&mut window.parts);
+            window.parts.push(Run::concatenate(parts, &mem)?);
+        }
+        if let Some(keys) = keys {
+            keys.free(&mut self.pages);
+        }
+        for c in chunks {
+            self.pages.free(c.addr);
+        }
+        // The budget was full: what it held, plus what was on disk before, is about what
+        // memory alone would have needed at this point.
+        self.unspilled_need = self
+            .unspilled_need
+            .max(mem.budget_bytes() + self.spilled_bytes);
+        self.spilled_bytes += bytes;
+        mem.note_unspilled_need(self.unspilled_need);
+        mem.note_spill_work(1, started.elapsed());
+        Ok(())
+    }
+
+    /// Reads window `start`'s parts back into memory, replaying its records in arrival
+    /// order, so its keys and lists are those of a window that never spilled. Other
+    /// windows spill to make room; the window itself must fit.
+    pub(super) fn bring_back(&mut self, start: i64) -> Result<(), JobError> {
+        let started = Instant::now();
+        if self.windows[&start].keys.is_some() {
+            self.spill_window(start)?;
+        }
+        let window = self.windows.get_mut(&start).expect("the window firing");
+        let parts = std::mem::take(&mut window.parts);
+        self.spilled_bytes -= std::mem::take(&mut window.spilled_bytes);
+        for part in parts {
+            let mut reader = part.read()?;
+            while let Some(stored) = reader.next()? {
+                let side = if stored[0] == 1 {
+                    JoinSide::Right
+                } else {
+                    JoinSide::Left
+                };
+                let key_len =
+                    u32::from_le_bytes(stored[1..5].try_into().expect("four bytes")) as usize;
+                let (key, record) = stored[5..].split_at(key_len);
+                while let Err(e) = self.try_add(side, key, start, record) {
+                    self.room_to_bring_back(e, start)?;
+                }
+            }
+        }
+        self.pages.memory().note_spill_work(0, started.elapsed());
+        Ok(())
+    }
+
+    fn room_to_bring_back(&mut self, e: JobError, start: i64) -> Result<(), JobError> {
+        if !matches!(e, JobError::MemoryBudget { .. }) {
+            return Err(e);
+        }
+        match self.victim(start) {
+            Some(victim) => self.spill_window(victim),
+            None => Err(e.unspillable(
+                "a window join's window is read back whole when it fires, and this one does not fit",
+            )),
+        }
+    }
+}
