@@ -609,3 +609,26 @@ fn a_window_join_spilling_writes_what_it_writes_in_memory() {
     assert!(said.contains("would not have spilled"), "{said}");
     assert!(out.len() > 100_000, "a real amount of output");
 }
+
+#[test]
+fn an_interval_join_spilling_writes_what_it_writes_in_memory() {
+    let dir = temp();
+    std::fs::write(dir.path().join("left.csv"), events(120_000, 5_000)).unwrap();
+    std::fs::write(dir.path().join("right.csv"), events(90_000, 5_000)).unwrap();
+    let pipe = dir.path().join("near.pipe");
+    // A 30 s watermark delay keeps every bucket (the whole input, some 10 MB) until the end.
+    std::fs::write(
+        &pipe,
+        "schema Event { ts: timestamp, key: str, value: i64 }\n\
+         source left: Event = csv(\"left.csv\") with event_time(ts), watermark(bounded 30s);\n\
+         source right: Event = csv(\"right.csv\") with event_time(ts), watermark(bounded 30s);\n\
+         let r = right |> key_by(key);\n\
+         left |> key_by(key) |> interval_join(r, between -1s and 2s) |> sink out = csv(\"out.csv\");\n",
+    )
+    .unwrap();
+    let bin = build(&pipe);
+    let spill = dir.path().join("spill");
+    std::fs::create_dir(&spill).unwrap();
+    let (out, _) = same_output_spilled(&bin, dir.path(), &spill, ("256MB", "2MB"), 2);
+    assert!(out.len() > 100_000, "a real amount of output");
+}

@@ -1,9 +1,14 @@
 //! The state of an interval join: each side's records by key, kept while a record of the
 //! other side could still meet them.
 
+use std::collections::BTreeMap;
+
 use super::join_windows::{JoinSide, JoinWindows};
 use crate::memory::OperatorMemory;
+use crate::spill::KeyRuns;
 use crate::JobError;
+
+mod spill;
 
 /// The shortest time bucket records are kept in, in ms.
 const MIN_BUCKET: i64 = 1_000;
@@ -50,14 +55,26 @@ impl Partners {
 /// that is not late meets every partner, since a bucket is dropped only once the watermark
 /// has passed the last time any record of it could meet a record not yet late: left
 /// records at `t + max(upper, 0)`, right ones at `s - min(lower, 0)`.
+///
+/// Past the budget the oldest bucket in memory goes to disk, its keys looked up there by
+/// the records that probe it (see `spill.rs`).
 #[derive(Debug)]
 pub struct IntervalBuffers {
-    left: JoinWindows,
-    right: JoinWindows,
+    left: SideBuffer,
+    right: SideBuffer,
     lower: i64,
     upper: i64,
     bucket: i64,
     scratch: Vec<u8>,
+    mem: OperatorMemory,
+}
+
+/// One side's buckets: in memory, and on disk (each key's records of a bucket, as
+/// `[length, 4 bytes][time][record]`, in arrival order).
+#[derive(Debug)]
+struct SideBuffer {
+    memory: JoinWindows,
+    disk: BTreeMap<i64, KeyRuns>,
 }
 
 impl IntervalBuffers {
@@ -74,29 +91,47 @@ impl IntervalBuffers {
             .saturating_sub(lower)
             .saturating_add(1)
             .max(MIN_BUCKET);
+        let side = |mem: &OperatorMemory| -> Result<SideBuffer, JobError> {
+            Ok(SideBuffer {
+                memory: JoinWindows::in_memory(mem.clone(), bucket, key_width)?,
+                disk: BTreeMap::new(),
+            })
+        };
         Ok(IntervalBuffers {
-            left: JoinWindows::in_memory(mem.clone(), bucket, key_width)?,
-            right: JoinWindows::in_memory(mem, bucket, key_width)?,
+            left: side(&mem)?,
+            right: side(&mem)?,
             lower,
             upper,
             bucket,
             scratch: Vec::new(),
+            mem,
         })
     }
 
     /// Copies into `out` the record `record` of `side` at `ts`, and the records of the
-    /// other side under `key` that meet it.
-    pub fn probe(&self, side: JoinSide, key: &[u8], ts: i64, record: &[u8], out: &mut Partners) {
+    /// other side under `key` that meet it (read from disk for buckets that spilled).
+    pub fn probe(
+        &mut self,
+        side: JoinSide,
+        key: &[u8],
+        ts: i64,
+        record: &[u8],
+        out: &mut Partners,
+    ) -> Result<(), JobError> {
         out.bytes.clear();
         out.bytes.extend_from_slice(record);
         out.own = record.len();
         out.found.clear();
-        let (from, to, other) = match side {
-            JoinSide::Left => (ts + self.lower, ts + self.upper, &self.right),
-            JoinSide::Right => (ts - self.upper, ts - self.lower, &self.left),
+        let (from, to) = match side {
+            JoinSide::Left => (ts + self.lower, ts + self.upper),
+            JoinSide::Right => (ts - self.upper, ts - self.lower),
         };
         let starts = self.bucket_of(from)..=self.bucket_of(to);
-        other.visit(JoinSide::Left, key, starts, |stored| {
+        let other = match side {
+            JoinSide::Left => &mut self.right,
+            JoinSide::Right => &mut self.left,
+        };
+        let mut meet = |stored: &[u8]| {
             let (time, record) = stored.split_at(8);
             let time = i64::from_le_bytes(time.try_into().expect("eight bytes"));
             if (from..=to).contains(&time) {
@@ -104,8 +139,24 @@ impl IntervalBuffers {
                 out.bytes.extend_from_slice(record);
                 out.found.push((time, at, out.bytes.len()));
             }
-        });
+        };
+        // A bucket's records on disk came before those in memory: with the stable sort by
+        // time below, partners at one time stay in arrival order.
+        if !other.disk.is_empty() {
+            let hash = other.memory.hash(key);
+            for runs in other.disk.range_mut(starts.clone()).map(|(_, r)| r) {
+                if let Some(mut value) = runs.get(hash, key)? {
+                    while let Some((len, rest)) = value.split_first_chunk::<4>() {
+                        let (stored, rest) = rest.split_at(u32::from_le_bytes(*len) as usize);
+                        meet(stored);
+                        value = rest;
+                    }
+                }
+            }
+        }
+        other.memory.visit(JoinSide::Left, key, starts, meet);
         out.found.sort_by_key(|&(time, _, _)| time);
+        Ok(())
     }
 
     /// Keeps `record` of `side` under `key` at time `ts`, for the other side's later
@@ -121,19 +172,32 @@ impl IntervalBuffers {
         self.scratch.extend_from_slice(&ts.to_le_bytes());
         self.scratch.extend_from_slice(record);
         let start = self.bucket_of(ts);
-        let buffer = match side {
-            JoinSide::Left => &mut self.left,
-            JoinSide::Right => &mut self.right,
-        };
-        buffer.add(JoinSide::Left, key, start, i64::MIN, &self.scratch)?;
-        Ok(())
+        loop {
+            let buffer = match side {
+                JoinSide::Left => &mut self.left,
+                JoinSide::Right => &mut self.right,
+            };
+            match buffer
+                .memory
+                .add(JoinSide::Left, key, start, i64::MIN, &self.scratch)
+            {
+                Ok(_) => return Ok(()),
+                Err(e) => self.make_room(e, side, start)?,
+            }
+        }
     }
 
     /// Drops the buckets no record that is not late at watermark `wm` can meet.
     pub fn expire(&mut self, wm: i64) {
-        self.left.drop_through(wm.saturating_sub(self.upper.max(0)));
-        self.right
-            .drop_through(wm.saturating_add(self.lower.min(0)));
+        let bucket = self.bucket;
+        for (side, through) in [
+            (&mut self.left, wm.saturating_sub(self.upper.max(0))),
+            (&mut self.right, wm.saturating_add(self.lower.min(0))),
+        ] {
+            side.memory.drop_through(through);
+            side.disk
+                .retain(|start, _| start.saturating_add(bucket).saturating_sub(1) > through);
+        }
     }
 
     fn bucket_of(&self, ts: i64) -> i64 {

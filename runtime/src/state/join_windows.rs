@@ -360,6 +360,58 @@ impl JoinWindows {
         }
     }
 
+    /// The hash of `key`, as the windows' tables have it.
+    pub fn hash(&self, key: &[u8]) -> u64 {
+        self.format.hash(key)
+    }
+
+    /// The first window (by start) holding records in memory, other than `keep` unless it
+    /// is the only one.
+    pub fn first_in_memory(&self, keep: i64) -> Option<i64> {
+        let held = |w: &JoinWindow| !w.chunks.is_empty();
+        self.windows
+            .iter()
+            .find(|(&start, w)| start != keep && held(w))
+            .or_else(|| self.windows.get_key_value(&keep).filter(|(_, w)| held(w)))
+            .map(|(&start, _)| start)
+    }
+
+    /// Hands each key of window `start` to `each` in order of (hash, key), with its records
+    /// of `side` in arrival order, then drops the window (its memory goes back).
+    pub fn drain_window(
+        &mut self,
+        start: i64,
+        side: JoinSide,
+        mut each: impl FnMut(u64, &[u8], KeptRecords<'_>) -> Result<(), JobError>,
+    ) -> Result<(), JobError> {
+        let head = match side {
+            JoinSide::Left => LEFT_HEAD,
+            JoinSide::Right => RIGHT_HEAD,
+        };
+        if let Some(keys) = self.windows.get(&start).and_then(|w| w.keys.as_ref()) {
+            let mut entries = Vec::with_capacity(keys.len());
+            let mut at = EntryCursor::default();
+            while let Some((entry, next)) = keys.entry_at(&self.pages, &self.format, at) {
+                let key = self.format.key(&self.pages, entry);
+                entries.push((self.format.hash(key), entry));
+                at = next;
+            }
+            entries.sort_by(|a, b| {
+                (a.0, self.format.key(&self.pages, a.1))
+                    .cmp(&(b.0, self.format.key(&self.pages, b.1)))
+            });
+            for (hash, entry) in entries {
+                let records = KeptRecords {
+                    pages: &self.pages,
+                    at: word(self.pages.bytes(entry, ENTRY_ACC), head),
+                };
+                each(hash, self.format.key(&self.pages, entry), records)?;
+            }
+        }
+        self.drop_window(start);
+        Ok(())
+    }
+
     /// Drops, without emitting, every window whose last millisecond is at or before
     /// `through`.
     pub fn drop_through(&mut self, through: i64) {

@@ -133,7 +133,7 @@ pub(super) fn push(j: &IntervalJoin, g: &Gen<'_>, n: NodeIndex, port: usize, inp
             {
                 let key = #encode_key;
                 let record = #encode_record;
-                self.#state.probe(#side, key, ts, record, &mut partners);
+                self.#state.probe(#side, key, ts, record, &mut partners)?;
                 self.#state.add(#side, key, ts, record)?;
             }
             let #own_view = weir_runtime::layout::RecordView::new(partners.own());

@@ -13,9 +13,9 @@ fn buffers(lower: i64, upper: i64) -> IntervalBuffers {
     .unwrap()
 }
 
-fn partners(b: &IntervalBuffers, side: JoinSide, key: u8, ts: i64) -> Vec<(i64, Vec<u8>)> {
+fn partners(b: &mut IntervalBuffers, side: JoinSide, key: u8, ts: i64) -> Vec<(i64, Vec<u8>)> {
     let mut out = Partners::default();
-    b.probe(side, &[key], ts, b"me", &mut out);
+    b.probe(side, &[key], ts, b"me", &mut out).unwrap();
     assert_eq!(out.own(), b"me");
     out.iter().map(|(t, r)| (t, r.to_vec())).collect()
 }
@@ -31,7 +31,7 @@ fn bounds_are_inclusive_at_both_edges() {
     ] {
         b.add(JoinSide::Right, &[1], ts, name.as_bytes()).unwrap();
     }
-    let got = partners(&b, JoinSide::Left, 1, 100);
+    let got = partners(&mut b, JoinSide::Left, 1, 100);
     assert_eq!(
         got,
         [(95, b"lower edge".to_vec()), (110, b"upper edge".to_vec())]
@@ -40,10 +40,10 @@ fn bounds_are_inclusive_at_both_edges() {
     b.add(JoinSide::Left, &[1], 90, b"l90").unwrap();
     b.add(JoinSide::Left, &[1], 89, b"l89").unwrap();
     assert_eq!(
-        partners(&b, JoinSide::Right, 1, 100),
+        partners(&mut b, JoinSide::Right, 1, 100),
         [(90, b"l90".to_vec())]
     );
-    assert_eq!(partners(&b, JoinSide::Right, 2, 100), []);
+    assert_eq!(partners(&mut b, JoinSide::Right, 2, 100), []);
 }
 
 proptest! {
@@ -66,7 +66,7 @@ proptest! {
                 continue; // late
             }
             let record = i.to_le_bytes().to_vec();
-            let got = partners(&b, side, key, ts);
+            let got = partners(&mut b, side, key, ts);
             let (from, to) = match side {
                 JoinSide::Left => (ts + lower, ts + upper),
                 JoinSide::Right => (ts - upper, ts - lower),
@@ -97,9 +97,76 @@ fn expired_buckets_give_their_pages_back() {
         b.add(JoinSide::Right, &[(i % 7) as u8], i, &[0u8; 40])
             .unwrap();
     }
-    let full = b.left.memory().pages_in_use();
+    let full = b.mem.pages_in_use();
     b.expire(i64::MAX - 1);
     assert!(full > 4, "{full}");
     // Each side keeps the page it is carving.
-    assert!(b.left.memory().pages_in_use() <= 2);
+    assert!(b.mem.pages_in_use() <= 2);
+}
+
+/// Every probe of the same records through buffers that spill (a budget of a few pages)
+/// and buffers that do not: the partners must be the same, in the same order.
+fn spilled_and_not(events: &[(bool, u8, i64, i64)], pages: u64) -> u64 {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = SegmentPool::new(256 * pages, 256);
+    let space = crate::spill::SpillSpace::new(Some(dir.path().to_path_buf()), "t");
+    let mem = pool
+        .operator("interval_join", "t.pipe:1:1", pages)
+        .with_spill(space);
+    let mut small = IntervalBuffers::new(mem, -1_500, 2_000, None).unwrap();
+    let mut large = buffers(-1_500, 2_000);
+    let mut wm = i64::MIN;
+    for (i, &(left, key, ts, advance)) in events.iter().enumerate() {
+        let side = if left {
+            JoinSide::Left
+        } else {
+            JoinSide::Right
+        };
+        if ts <= wm {
+            continue;
+        }
+        let key = [key; 12];
+        let (mut a, mut b) = (Partners::default(), Partners::default());
+        small.probe(side, &key, ts, b"me", &mut a).unwrap();
+        large.probe(side, &key, ts, b"me", &mut b).unwrap();
+        let got: Vec<_> = a.iter().map(|(t, r)| (t, r.to_vec())).collect();
+        let want: Vec<_> = b.iter().map(|(t, r)| (t, r.to_vec())).collect();
+        assert_eq!(got, want, "record {i}");
+        let record = format!("record {i}").into_bytes();
+        small.add(side, &key, ts, &record).unwrap();
+        large.add(side, &key, ts, &record).unwrap();
+        if advance == 0 {
+            wm = wm.max(ts - 3_000);
+            small.expire(wm);
+            large.expire(wm);
+        }
+    }
+    pool.usage().iter().map(|u| u.spill_runs).sum()
+}
+
+#[test]
+fn buckets_past_the_budget_spill_and_are_met_on_disk() {
+    let events: Vec<(bool, u8, i64, i64)> = (0..4_000i64)
+        // Times in steps of 250 ms: many partners at one time, whose order is arrival.
+        .map(|i| {
+            (
+                i % 3 != 0,
+                (i * 7 % 40) as u8,
+                (i * 5 + (i * 13) % 2_000) / 250 * 250,
+                i % 5,
+            )
+        })
+        .collect();
+    let runs = spilled_and_not(&events, 40);
+    assert!(runs > 10, "it spilled: {runs} runs");
+}
+
+proptest! {
+    #[test]
+    fn random_records_meet_the_same_partners_spilled_or_not(
+        events in proptest::collection::vec((any::<bool>(), 0u8..8, 0i64..80, 0i64..4), 0..300),
+    ) {
+        let events: Vec<_> = events.into_iter().map(|(l, k, t, a)| (l, k, t * 250, a)).collect();
+        spilled_and_not(&events, 24);
+    }
 }
