@@ -11,8 +11,9 @@ use super::IntervalJoin;
 use crate::codegen::names::{ident, node_field};
 use crate::codegen::Gen;
 use crate::ops::join::side_schema;
-use crate::ops::join::sides::{encode_key, encode_record, key_width, side_values};
-use crate::ops::union::idle_behind;
+use crate::ops::join::sides::{
+    encode_key, encode_record, input_fields, key_width, port_fields, side_values,
+};
 
 /// The job's fields of interval join node `n`.
 struct Names {
@@ -33,31 +34,13 @@ impl Names {
     }
 }
 
-/// Per input port: the key builder, the record builder and the late count.
-fn port_fields(n: NodeIndex, port: usize) -> (Ident, Ident, Ident) {
-    (
-        node_field(n, &format!("key{port}")),
-        node_field(n, &format!("record{port}")),
-        node_field(n, &format!("late{port}")),
-    )
-}
-
 pub(super) fn fields(j: &IntervalJoin, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, TokenStream)> {
     let Names {
-        state,
-        partners,
-        watermark,
-        watermarks,
+        state, partners, ..
     } = Names::of(n);
     let memory = g.operator_memory(n);
     let (lower, upper) = (j.lower, j.upper);
     let width = key_width(&j.left_key, &side_schema(g, n, 0));
-    let mut inputs = g.plan.inputs(n);
-    inputs.sort_by_key(|(_, e)| e.port);
-    let idle = inputs.iter().map(|(up, _)| match idle_behind(g.plan, *up) {
-        Some(ms) => quote!(::core::option::Option::Some(#ms)),
-        None => quote!(::core::option::Option::None),
-    });
     let mut all = vec![
         (
             quote!(#state: weir_runtime::state::IntervalBuffers),
@@ -67,24 +50,8 @@ pub(super) fn fields(j: &IntervalJoin, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenS
             quote!(#partners: weir_runtime::state::Partners),
             quote!(#partners: ::core::default::Default::default()),
         ),
-        (quote!(#watermark: i64), quote!(#watermark: i64::MIN)),
-        (
-            quote!(#watermarks: weir_runtime::time::CombinedWatermark),
-            quote!(#watermarks: weir_runtime::time::CombinedWatermark::new(&[#(#idle),*], ctx.clock().now())),
-        ),
     ];
-    for port in 0..2 {
-        let (key, record, late) = port_fields(n, port);
-        all.push((
-            quote!(#key: weir_runtime::layout::RecordBuilder),
-            quote!(#key: weir_runtime::layout::RecordBuilder::new()),
-        ));
-        all.push((
-            quote!(#record: weir_runtime::layout::RecordBuilder),
-            quote!(#record: weir_runtime::layout::RecordBuilder::new()),
-        ));
-        all.push((quote!(#late: u64), quote!(#late: 0)));
-    }
+    all.extend(input_fields(g, n));
     all
 }
 

@@ -28,13 +28,13 @@ use serde::Serialize;
 use weir_runtime::memory::MemoryDemand;
 
 use super::aggregate::keyed_demand;
-use super::join::{keys_match, output_columns, JoinKind};
+use super::join::pairing::{check_inputs, other_side, Sides};
+use super::join::{output_columns, JoinKind};
 use super::{Lower, OpInfo, OperatorDef};
 use crate::codegen::Gen;
 use crate::diagnostics::Diagnostic;
-use crate::ir::{RustFn, Edge, KeySpec, Node, Operator, Partitioning, Plan, Schema, StateKind};
+use crate::ir::{RustFn, Edge, KeySpec, Node, Operator, Plan, Schema, StateKind};
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};
-use crate::passes::typecheck::input_of;
 
 /// See the module documentation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -103,39 +103,16 @@ impl Lower for IntervalJoin {
             );
         }
         let (right_name, right_at) = spec.other.clone();
-        let Some(right) = l.use_stream(&right_name, &right_at) else {
+        let pairs = ("interval_join", "an interval join");
+        let Some(Sides {
+            right,
+            right_key,
+            names: sides,
+            schemas: [left_schema, right_schema],
+        }) = other_side(l, pairs, &input, &left_key, (right_name, right_at.clone()))
+        else {
             return Applied::Broken;
         };
-        let (left_schema, right_schema) = (l.schema_of(&input), l.schema_of(&right));
-        let Some(right_key) = right.key.clone() else {
-            return l.report(
-                Diagnostic::error(
-                    format!("`interval_join` needs the other stream keyed, and `{right_name}` is not"),
-                    right_at,
-                    "not keyed",
-                )
-                .with_help(format!("key it where it is named: `let {right_name} = ... |> key_by(field);`")),
-            );
-        };
-        if !right.timed {
-            return l.report(
-                Diagnostic::error(
-                    format!("`{right_name}` has no event time, and an interval join pairs records by event time"),
-                    right_at,
-                    "no event time",
-                )
-                .with_help(format!("add `{}` to its source", F::event_time_form())),
-            );
-        }
-        let left_name = input.records_of.clone().unwrap_or_else(|| "left".into());
-        let sides = [left_name, right_name];
-        let keys_agree = match l.fe.join_keys(&left_key, &right_key, &right_at) {
-            Some(agree) => agree,
-            None => keys_match(l, &sides, (&left_key, &left_schema), (&right_key, &right_schema), &right_at),
-        };
-        if !keys_agree {
-            return Applied::Broken;
-        }
         let out = match l.fe.joined_records(&left_schema, &right_schema, [false, false], &right_at) {
             Some(records) => records,
             None => {
@@ -183,18 +160,7 @@ impl OperatorDef for IntervalJoin {
     }
 
     fn check(&self, plan: &Plan, n: NodeIndex) -> Result<(), String> {
-        for (port, key) in [(0, &self.left_key), (1, &self.right_key)] {
-            let input = input_of(plan, n, port)?;
-            let (_, edge) = plan
-                .inputs(n)
-                .into_iter()
-                .find(|(_, e)| e.port == port)
-                .ok_or("an input is not connected")?;
-            if edge.partitioning != Partitioning::Hash(key.partition_names(&input)) {
-                return Err(format!("its input {port} is not hash-partitioned on its key"));
-            }
-        }
-        let (left, right) = (input_of(plan, n, 0)?, input_of(plan, n, 1)?);
+        let [left, right] = check_inputs(plan, n, [&self.left_key, &self.right_key])?;
         let out = &plan.graph[n].schema;
         if out.rust.is_none() && out.fields.len() != left.fields.len() + right.fields.len() {
             return Err("its output schema does not match its inputs".into());

@@ -6,12 +6,11 @@ use petgraph::graph::NodeIndex;
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
-use super::sides::{encode_key, encode_record, key_width, side_values};
+use super::sides::{encode_key, encode_record, input_fields, key_width, port_fields, side_values};
 use super::{side_schema, Join};
 use crate::codegen::names::{ident, node_field, node_method};
 use crate::codegen::Gen;
 use crate::ir::WindowKind;
-use crate::ops::union::idle_behind;
 
 /// The job's fields and methods of join node `n`.
 struct Names {
@@ -34,22 +33,8 @@ impl Names {
     }
 }
 
-/// Per input port: the key builder, the record builder and the late count.
-fn port_fields(n: NodeIndex, port: usize) -> (Ident, Ident, Ident) {
-    (
-        node_field(n, &format!("key{port}")),
-        node_field(n, &format!("record{port}")),
-        node_field(n, &format!("late{port}")),
-    )
-}
-
 pub(super) fn fields(j: &Join, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, TokenStream)> {
-    let Names {
-        state,
-        watermark,
-        watermarks,
-        ..
-    } = Names::of(n);
+    let Names { state, .. } = Names::of(n);
     let memory = g.operator_memory(n);
     let width = key_width(&j.left_key, &side_schema(g, n, 0));
     let (ty, init) = match j.window {
@@ -63,37 +48,13 @@ pub(super) fn fields(j: &Join, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, T
         ),
         WindowKind::Count { .. } => unreachable!("the lowering refuses count windows in joins"),
     };
-    let mut inputs = g.plan.inputs(n);
-    inputs.sort_by_key(|(_, e)| e.port);
-    let idle = inputs.iter().map(|(up, _)| match idle_behind(g.plan, *up) {
-        Some(ms) => quote!(::core::option::Option::Some(#ms)),
-        None => quote!(::core::option::Option::None),
-    });
-    let mut all = vec![
-        // Taken out while a window fires, so its records are read in place while the
-        // job emits.
-        (
-            quote!(#state: ::core::option::Option<#ty>),
-            quote!(#state: ::core::option::Option::Some(#init)),
-        ),
-        (quote!(#watermark: i64), quote!(#watermark: i64::MIN)),
-        (
-            quote!(#watermarks: weir_runtime::time::CombinedWatermark),
-            quote!(#watermarks: weir_runtime::time::CombinedWatermark::new(&[#(#idle),*], ctx.clock().now())),
-        ),
-    ];
-    for port in 0..2 {
-        let (key, record, late) = port_fields(n, port);
-        all.push((
-            quote!(#key: weir_runtime::layout::RecordBuilder),
-            quote!(#key: weir_runtime::layout::RecordBuilder::new()),
-        ));
-        all.push((
-            quote!(#record: weir_runtime::layout::RecordBuilder),
-            quote!(#record: weir_runtime::layout::RecordBuilder::new()),
-        ));
-        all.push((quote!(#late: u64), quote!(#late: 0)));
-    }
+    // Taken out while a window fires, so its records are read in place while the job
+    // emits.
+    let mut all = vec![(
+        quote!(#state: ::core::option::Option<#ty>),
+        quote!(#state: ::core::option::Option::Some(#init)),
+    )];
+    all.extend(input_fields(g, n));
     all
 }
 

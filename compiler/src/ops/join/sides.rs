@@ -4,12 +4,57 @@
 //! their [`Layout`](weir_runtime::Layout), `Option` for a side that can be missing).
 //! Shared by the window join and the interval join.
 
+use petgraph::graph::NodeIndex;
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
 use crate::codegen::keys::{decode_fields, encode_fields};
+use crate::codegen::names::node_field;
 use crate::codegen::Gen;
 use crate::ir::{KeyLayout, KeySpec, Schema, Type};
+use crate::ops::union::idle_behind;
+
+/// Per input port of join node `n`: the key builder, the record builder and the late count.
+pub(crate) fn port_fields(n: NodeIndex, port: usize) -> (Ident, Ident, Ident) {
+    (
+        node_field(n, &format!("key{port}")),
+        node_field(n, &format!("record{port}")),
+        node_field(n, &format!("late{port}")),
+    )
+}
+
+/// The fields every join node `n` has besides its state: its watermark, the combined
+/// watermark of its two inputs (skipping idle ones, as at a union), and each port's
+/// builders and late count.
+pub(crate) fn input_fields(g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, TokenStream)> {
+    let (watermark, watermarks) = (node_field(n, "watermark"), node_field(n, "watermarks"));
+    let mut inputs = g.plan.inputs(n);
+    inputs.sort_by_key(|(_, e)| e.port);
+    let idle = inputs.iter().map(|(up, _)| match idle_behind(g.plan, *up) {
+        Some(ms) => quote!(::core::option::Option::Some(#ms)),
+        None => quote!(::core::option::Option::None),
+    });
+    let mut all = vec![
+        (quote!(#watermark: i64), quote!(#watermark: i64::MIN)),
+        (
+            quote!(#watermarks: weir_runtime::time::CombinedWatermark),
+            quote!(#watermarks: weir_runtime::time::CombinedWatermark::new(&[#(#idle),*], ctx.clock().now())),
+        ),
+    ];
+    for port in 0..2 {
+        let (key, record, late) = port_fields(n, port);
+        all.push((
+            quote!(#key: weir_runtime::layout::RecordBuilder),
+            quote!(#key: weir_runtime::layout::RecordBuilder::new()),
+        ));
+        all.push((
+            quote!(#record: weir_runtime::layout::RecordBuilder),
+            quote!(#record: weir_runtime::layout::RecordBuilder::new()),
+        ));
+        all.push((quote!(#late: u64), quote!(#late: 0)));
+    }
+    all
+}
 
 /// The expression giving the bytes of `input`'s key in the builder `self.#builder`.
 pub(crate) fn encode_key(g: &Gen<'_>, builder: &Ident, key: &KeySpec, schema: &Schema, input: &Ident) -> TokenStream {
