@@ -129,6 +129,11 @@ struct JoinWindow {
 /// (`end - 1`), as in Flink; it is then read key by key in the order the keys opened it
 /// ([`next_group`](Self::next_group)), its records read where they are, and its memory
 /// goes back whole.
+///
+/// Past the budget the window that fires last goes to disk with its records in arrival
+/// order, and is replayed into memory when it fires (`spill.rs`). The interval join keeps
+/// its time buckets in a `JoinWindows` that never spills ([`in_memory`](Self::in_memory)),
+/// since it reads them before they fire.
 #[derive(Debug)]
 pub struct JoinWindows {
     pages: ChunkPages,
