@@ -632,3 +632,27 @@ fn an_interval_join_spilling_writes_what_it_writes_in_memory() {
     let (out, _) = same_output_spilled(&bin, dir.path(), &spill, ("256MB", "2MB"), 2);
     assert!(out.len() > 100_000, "a real amount of output");
 }
+
+#[test]
+fn a_session_window_join_spilling_writes_what_it_writes_in_memory() {
+    let dir = temp();
+    std::fs::write(dir.path().join("left.csv"), events(60_000, 3_000)).unwrap();
+    std::fs::write(dir.path().join("right.csv"), events(40_000, 3_000)).unwrap();
+    let pipe = dir.path().join("sessions.pipe");
+    // Gaps of 2 s over 3,000 keys and 30 s of watermark delay: every session stays open
+    // to the end (some 5 MB of records).
+    std::fs::write(
+        &pipe,
+        "schema Event { ts: timestamp, key: str, value: i64 }\n\
+         source left: Event = csv(\"left.csv\") with event_time(ts), watermark(bounded 30s);\n\
+         source right: Event = csv(\"right.csv\") with event_time(ts), watermark(bounded 30s);\n\
+         let r = right |> key_by(key);\n\
+         left |> key_by(key) |> window(session gap 2s) |> join(r, left) |> sink out = csv(\"out.csv\");\n",
+    )
+    .unwrap();
+    let bin = build(&pipe);
+    let spill = dir.path().join("spill");
+    std::fs::create_dir(&spill).unwrap();
+    let (out, _) = same_output_spilled(&bin, dir.path(), &spill, ("256MB", "2MB"), 1);
+    assert!(out.len() > 100_000, "a real amount of output");
+}

@@ -26,6 +26,6 @@ pub use keyed_table::{KeyedTable, KeyedTableDrain};
 pub use paged_arena::PagedArena;
 pub use seen_keys::SeenKeys;
 pub use session_join::{SessionGroup, SessionJoin};
-pub use session_windows::SessionWindows;
+pub use session_windows::{NoExtra, SessionExtra, SessionWindows};
 pub use spilling_table::{AggregateOutput, SpillingTable};
 pub use timer_heap::{Timer, TimerHeap};

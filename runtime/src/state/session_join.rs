@@ -3,6 +3,7 @@
 
 use super::chunk_pages::ChunkPages;
 use super::join_windows::JoinSide;
+use super::session_windows::SessionExtra;
 use super::SessionWindows;
 use crate::memory::OperatorMemory;
 use crate::JobError;
@@ -31,10 +32,13 @@ const HEADER: usize = 24;
 /// chunks of [`ChunkPages`], each numbered on arrival, so a fired session gives each side's
 /// records in arrival order however its parts merged. A session's records go back to the
 /// pool once the job has read its pairs.
+///
+/// Past the budget every session goes to disk with its records (they are the sessions'
+/// [`SessionExtra`]), and comes back with them when a record or a timer of its key needs it.
 #[derive(Debug)]
 pub struct SessionJoin {
     sessions: SessionWindows,
-    records: ChunkPages,
+    lists: RecordLists,
     gap: i64,
     seq: u64,
     fired: Vec<u8>,
@@ -94,7 +98,7 @@ impl SessionJoin {
         records.free(first);
         Ok(SessionJoin {
             sessions: SessionWindows::new(mem, ENDS, 0)?,
-            records,
+            lists: RecordLists { records },
             gap,
             seq: 0,
             fired: Vec::new(),
@@ -114,40 +118,55 @@ impl SessionJoin {
         wm: i64,
         record: &[u8],
     ) -> Result<bool, JobError> {
+        let records = &mut self.lists.records;
         let need = (HEADER + record.len()).next_multiple_of(8);
-        if need > self.records.page_size() {
-            let (operator, location) = self.records.memory().operator();
+        if need > records.page_size() {
+            let (operator, location) = records.memory().operator();
             return Err(JobError::RecordTooLong {
                 operator: operator.to_string(),
                 location: location.to_string(),
                 record_bytes: record.len(),
-                limit_bytes: self.records.page_size() - HEADER,
+                limit_bytes: records.page_size() - HEADER,
                 record: None,
             });
         }
-        let records = &mut self.records;
-        let slot = self.sessions.open_session(
-            key,
-            ts,
-            self.gap,
-            wm,
-            |ends| ends.fill(0),
-            |into, from| {
-                concat(records, into, from, LEFT_HEAD, LEFT_TAIL);
-                concat(records, into, from, RIGHT_HEAD, RIGHT_TAIL);
-                Ok(())
-            },
-        )?;
-        let Some(slot) = slot else {
+        if ts.saturating_add(self.gap).saturating_sub(1) <= wm {
             return Ok(false);
+        }
+        // The record first, so that its session, once found, cannot move to disk before
+        // the record is in its list.
+        let at = match self.lists.records.alloc(need) {
+            Ok(at) => at,
+            Err(e) => {
+                self.sessions.spill_everything(e, &mut self.lists)?;
+                self.lists.records.alloc(need)?
+            }
         };
-        let at = self.records.alloc(need)?;
-        let block = self.records.bytes_mut(at, need);
+        let block = self.lists.records.bytes_mut(at, need);
         block[NEXT..NEXT + 8].fill(0);
         block[LEN..LEN + 8].copy_from_slice(&(record.len() as u64).to_le_bytes());
         block[SEQ..SEQ + 8].copy_from_slice(&self.seq.to_le_bytes());
         block[HEADER..HEADER + record.len()].copy_from_slice(record);
         self.seq += 1;
+        let slot = self.sessions.open_session_with(
+            &mut self.lists,
+            key,
+            (ts, self.gap, wm),
+            |ends| ends.fill(0),
+            |_, _| Ok(()),
+        );
+        let slot = match slot {
+            Ok(Some(slot)) => slot,
+            // Not reached (the same check is made above), but a late record is harmless.
+            Ok(None) => {
+                self.lists.records.free(at);
+                return Ok(false);
+            }
+            Err(e) => {
+                self.lists.records.free(at);
+                return Err(e);
+            }
+        };
         let (head, tail) = ends_of(side);
         let link = (at + 1).to_le_bytes();
         let ends = self.sessions.acc_mut(slot);
@@ -156,7 +175,8 @@ impl SessionJoin {
         if last == 0 {
             ends[head..head + 8].copy_from_slice(&link);
         } else {
-            self.records
+            self.lists
+                .records
                 .bytes_mut(last - 1 + NEXT as u64, 8)
                 .copy_from_slice(&link);
         }
@@ -175,17 +195,21 @@ impl SessionJoin {
     /// the pool.
     pub fn next_group(&mut self, wm: i64) -> Result<Option<SessionGroup<'_>>, JobError> {
         for at in self.done.drain(..) {
-            self.records.free(at);
+            self.lists.records.free(at);
         }
-        let Some(fired) = self.sessions.next_due(wm, &mut self.fired)? else {
+        let Some(fired) = self
+            .sessions
+            .next_due_with(&mut self.lists, wm, &mut self.fired)?
+        else {
             return Ok(None);
         };
         let ends = &self.fired[fired.key_len..];
+        let records = &self.lists.records;
         for (list, head) in [(&mut self.left, LEFT_HEAD), (&mut self.right, RIGHT_HEAD)] {
             list.clear();
             let mut at = word(ends, head);
             while at != 0 {
-                let header = self.records.bytes(at - 1, HEADER);
+                let header = records.bytes(at - 1, HEADER);
                 list.push((word(header, SEQ), at - 1));
                 self.done.push(at - 1);
                 at = word(header, NEXT);
@@ -195,10 +219,98 @@ impl SessionJoin {
         Ok(Some(SessionGroup {
             start: fired.start,
             end: fired.end,
-            records: &self.records,
+            records,
             left: &self.left,
             right: &self.right,
         }))
+    }
+}
+
+/// The sessions' records: what a session owns besides its accumulator block (the ends of
+/// its two lists), moved to disk and back with it.
+#[derive(Debug)]
+struct RecordLists {
+    records: ChunkPages,
+}
+
+impl SessionExtra for RecordLists {
+    /// Each side's records as a count, then `[seq][length, 4 bytes][record]` each, in list
+    /// order; their chunks go back to the pool.
+    fn spill(&mut self, acc: &[u8], out: &mut Vec<u8>) -> Result<(), JobError> {
+        for head in [LEFT_HEAD, RIGHT_HEAD] {
+            let count_at = out.len();
+            out.extend_from_slice(&0u32.to_le_bytes());
+            let (mut count, mut at) = (0u32, word(acc, head));
+            while at != 0 {
+                let header = self.records.bytes(at - 1, HEADER);
+                let (next, len, seq) = (
+                    word(header, NEXT),
+                    word(header, LEN) as usize,
+                    word(header, SEQ),
+                );
+                out.extend_from_slice(&seq.to_le_bytes());
+                out.extend_from_slice(&(len as u32).to_le_bytes());
+                out.extend_from_slice(self.records.bytes(at - 1 + HEADER as u64, len));
+                self.records.free(at - 1);
+                count += 1;
+                at = next;
+            }
+            out[count_at..count_at + 4].copy_from_slice(&count.to_le_bytes());
+        }
+        Ok(())
+    }
+
+    fn restore_bytes(&self, data: &[u8]) -> u64 {
+        let (mut rest, mut bytes) = (data, 0u64);
+        for _ in 0..2 {
+            let count = u32::from_le_bytes(rest[..4].try_into().expect("four bytes"));
+            rest = &rest[4..];
+            for _ in 0..count {
+                let len = u32::from_le_bytes(rest[8..12].try_into().expect("four bytes")) as usize;
+                bytes += (HEADER + len).next_multiple_of(8) as u64;
+                rest = &rest[12 + len..];
+            }
+        }
+        bytes
+    }
+
+    fn restore(&mut self, acc: &mut [u8], data: &[u8]) -> Result<(), JobError> {
+        let mut rest = data;
+        for (head, tail) in [(LEFT_HEAD, LEFT_TAIL), (RIGHT_HEAD, RIGHT_TAIL)] {
+            acc[head..head + 8].fill(0);
+            acc[tail..tail + 8].fill(0);
+            let count = u32::from_le_bytes(rest[..4].try_into().expect("four bytes"));
+            rest = &rest[4..];
+            for _ in 0..count {
+                let seq = &rest[..8];
+                let len = u32::from_le_bytes(rest[8..12].try_into().expect("four bytes")) as usize;
+                let record = &rest[12..12 + len];
+                rest = &rest[12 + len..];
+                let need = (HEADER + len).next_multiple_of(8);
+                let at = self.records.alloc(need)?;
+                let block = self.records.bytes_mut(at, need);
+                block[NEXT..NEXT + 8].fill(0);
+                block[LEN..LEN + 8].copy_from_slice(&(len as u64).to_le_bytes());
+                block[SEQ..SEQ + 8].copy_from_slice(seq);
+                block[HEADER..HEADER + len].copy_from_slice(record);
+                let link = (at + 1).to_le_bytes();
+                let last = word(acc, tail);
+                if last == 0 {
+                    acc[head..head + 8].copy_from_slice(&link);
+                } else {
+                    self.records
+                        .bytes_mut(last - 1 + NEXT as u64, 8)
+                        .copy_from_slice(&link);
+                }
+                acc[tail..tail + 8].copy_from_slice(&link);
+            }
+        }
+        Ok(())
+    }
+
+    fn merge(&mut self, into: &mut [u8], from: &[u8]) {
+        concat(&mut self.records, into, from, LEFT_HEAD, LEFT_TAIL);
+        concat(&mut self.records, into, from, RIGHT_HEAD, RIGHT_TAIL);
     }
 }
 

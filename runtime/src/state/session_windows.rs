@@ -32,6 +32,41 @@ const VERSION_MASK: u32 = 0x7fff_ffff;
 /// Set in a timer's version for a cleanup timer (drop the window) rather than a firing.
 const CLEANUP: u32 = 0x8000_0000;
 
+/// Data a session owns outside its accumulator block, which must follow the session to
+/// disk and back (a session window join's records): written after the accumulators when
+/// the session spills, and read back when it returns. Merging two sessions merges theirs.
+pub trait SessionExtra {
+    /// Writes what the session with accumulators `acc` owns to `out`, and lets it go.
+    fn spill(&mut self, acc: &[u8], out: &mut Vec<u8>) -> Result<(), JobError>;
+    /// Bytes of managed memory taking back `data` needs at most: checked for every session
+    /// of a key before any comes back, so a key comes back whole or not at all.
+    fn restore_bytes(&self, data: &[u8]) -> u64;
+    /// Takes back what [`spill`](Self::spill) wrote, pointing `acc` at it.
+    fn restore(&mut self, acc: &mut [u8], data: &[u8]) -> Result<(), JobError>;
+    /// Session `from` merged into `into`.
+    fn merge(&mut self, into: &mut [u8], from: &[u8]);
+}
+
+/// Sessions that own nothing but their accumulators.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoExtra;
+
+impl SessionExtra for NoExtra {
+    fn spill(&mut self, _acc: &[u8], _out: &mut Vec<u8>) -> Result<(), JobError> {
+        Ok(())
+    }
+
+    fn restore_bytes(&self, _data: &[u8]) -> u64 {
+        0
+    }
+
+    fn restore(&mut self, _acc: &mut [u8], _data: &[u8]) -> Result<(), JobError> {
+        Ok(())
+    }
+
+    fn merge(&mut self, _into: &mut [u8], _from: &[u8]) {}
+}
+
 /// A link as stored: the node's index + 1, or 0 for none.
 #[inline]
 fn link_word(n: Option<u32>) -> u64 {
@@ -129,6 +164,19 @@ impl SessionWindows {
         gap: i64,
         wm: i64,
         init: impl FnOnce(&mut [u8]),
+        merge: impl FnMut(&mut [u8], &[u8]) -> Result<(), JobError>,
+    ) -> Result<Option<WindowSlot>, JobError> {
+        self.open_session_with(&mut NoExtra, key, (ts, gap, wm), init, merge)
+    }
+
+    /// [`open_session`](Self::open_session) for sessions that own `extra` data, which
+    /// follows them to disk and back and merges with them.
+    pub fn open_session_with(
+        &mut self,
+        extra: &mut dyn SessionExtra,
+        key: &[u8],
+        (ts, gap, wm): (i64, i64, i64),
+        init: impl FnOnce(&mut [u8]),
         mut merge: impl FnMut(&mut [u8], &[u8]) -> Result<(), JobError>,
     ) -> Result<Option<WindowSlot>, JobError> {
         let end = ts.saturating_add(gap);
@@ -137,7 +185,7 @@ impl SessionWindows {
         }
         // The key's sessions in memory (from disk if they went there), with room for a new
         // session and its timers: nothing below can run out of memory halfway.
-        let key_addr = self.prepare(key)?;
+        let key_addr = self.prepare(key, extra)?;
         // Sessions that touch [ts, end], in start order (Flink merges windows that touch).
         self.scratch_nodes.clear();
         let mut prev: Option<u32> = None;
@@ -168,6 +216,7 @@ impl SessionWindows {
             from.clear();
             from.extend_from_slice(self.acc(other));
             let merged = merge(self.node_acc_mut(target), &from);
+            extra.merge(self.node_acc_mut(target), &from);
             self.scratch_acc = from;
             merged?;
             self.remove(other);
@@ -217,6 +266,17 @@ impl SessionWindows {
         wm: i64,
         out: &mut Vec<u8>,
     ) -> Result<Option<FiredWindow>, JobError> {
+        self.next_due_with(&mut NoExtra, wm, out)
+    }
+
+    /// [`next_due`](Self::next_due) for sessions that own `extra` data: a session read
+    /// back from disk to fire takes its data back.
+    pub fn next_due_with(
+        &mut self,
+        extra: &mut dyn SessionExtra,
+        wm: i64,
+        out: &mut Vec<u8>,
+    ) -> Result<Option<FiredWindow>, JobError> {
         loop {
             let in_memory = self.timers.peek();
             let spilled = self.disk.as_ref().and_then(|d| d.timers.peek());
@@ -230,7 +290,7 @@ impl SessionWindows {
                 if time > wm {
                     return Ok(None);
                 }
-                match self.spilled_timer(out)? {
+                match self.spilled_timer(out, extra)? {
                     Some(fired) => return Ok(Some(fired)),
                     None => continue,
                 }

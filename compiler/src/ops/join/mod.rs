@@ -361,14 +361,10 @@ impl OperatorDef for Join {
     }
 
     /// Tumbling and sliding windows go to disk whole, in arrival order, and are read
-    /// back when they fire; sessions do not spill yet.
+    /// back when they fire; sessions go to disk with their records, and come back when a
+    /// record or a timer of their key needs them.
     fn spill(&self, _plan: &Plan, _n: NodeIndex) -> Result<(), &'static str> {
-        match self.window {
-            WindowKind::Session { .. } => {
-                Err("a session window join's records do not spill yet: give it the memory its sessions need")
-            }
-            _ => Ok(()),
-        }
+        Ok(())
     }
 
     /// Both sides' key closures (inline pipelines).

@@ -1,7 +1,9 @@
 //! Session windows past their budget: every key's sessions, and every timer, go to disk;
 //! a key's sessions come back when a record or a timer of the key needs them.
 //!
-//! A spilled key is `[start][end][flags][accumulators]` per session, in start order
+//! A spilled key is `[start][end][flags][accumulators][extra length][extra]` per session
+//! (the extra is what the session owns outside its accumulators, see [`SessionExtra`]), in
+//! start order
 //! ([`KeyRuns`], newest copy wins; a key left with no session is written empty when an
 //! older copy with sessions must be hidden, and not at all otherwise). A spilled timer names its session by key and bounds
 //! (`[flags][start][end][key]` in [`TimerRuns`]), since node numbers do not survive: a
@@ -12,8 +14,8 @@
 use std::time::Instant;
 
 use super::{
-    node_of, SessionWindows, CLEANUP, END, FIRED, HEAD, KEY, KEY_FLAGS, META, NEXT, ON_DISK, START,
-    VERSION_MASK,
+    node_of, SessionExtra, SessionWindows, CLEANUP, END, FIRED, HEAD, KEY, KEY_FLAGS, META, NEXT,
+    ON_DISK, START, VERSION_MASK,
 };
 use crate::layout::{read_u64, write_u64};
 use crate::spill::{can_spill_after, KeyRuns, TimerRuns};
@@ -35,17 +37,34 @@ impl SessionWindows {
     /// there, with room reserved for one new session and its two timers. Past the budget,
     /// everything in memory goes to disk first (once); if even then the key does not fit,
     /// the budget error stands.
-    pub(super) fn prepare(&mut self, key: &[u8]) -> Result<u64, JobError> {
-        match self.try_prepare(key) {
+    pub(super) fn prepare(
+        &mut self,
+        key: &[u8],
+        extra: &mut dyn SessionExtra,
+    ) -> Result<u64, JobError> {
+        match self.try_prepare(key, extra) {
             Err(e) if can_spill_after(&e, &self.mem, true) => {
-                self.spill_all()?;
-                self.try_prepare(key)
+                self.spill_all(extra)?;
+                self.try_prepare(key, extra)
             }
             result => result,
         }
     }
 
-    fn try_prepare(&mut self, key: &[u8]) -> Result<u64, JobError> {
+    /// Writes every session (with its `extra` data) and timer to disk, to make room for
+    /// what the sessions own outside their accumulators; `e` when spilling is not allowed.
+    pub fn spill_everything(
+        &mut self,
+        e: JobError,
+        extra: &mut dyn SessionExtra,
+    ) -> Result<(), JobError> {
+        if !can_spill_after(&e, &self.mem, true) {
+            return Err(e);
+        }
+        self.spill_all(extra)
+    }
+
+    fn try_prepare(&mut self, key: &[u8], extra: &mut dyn SessionExtra) -> Result<u64, JobError> {
         self.nodes.reserve(1)?;
         self.timers.reserve(2)?;
         if let Some(addr) = self.keys.find(key) {
@@ -59,21 +78,33 @@ impl SessionWindows {
                 stored.extend_from_slice(value);
             }
         }
-        let result = self.bring_back(key, &stored);
+        let result = self.bring_back(key, &stored, extra);
         self.scratch_disk = stored;
         result
     }
 
-    /// Makes the entry of `key` and links the sessions of `stored` (as spilled) to it.
-    fn bring_back(&mut self, key: &[u8], stored: &[u8]) -> Result<u64, JobError> {
+    /// Makes the entry of `key` and links the sessions of `stored` (as spilled) to it,
+    /// each taking back its `extra` data.
+    fn bring_back(
+        &mut self,
+        key: &[u8],
+        stored: &[u8],
+        extra: &mut dyn SessionExtra,
+    ) -> Result<u64, JobError> {
         let record = SESSION_HEADER + self.acc_size;
-        self.nodes.reserve(1 + stored.len() / record)?;
+        self.nodes.reserve(1 + stored.len() / (record + 8))?;
+        self.room_for_extra(stored, extra)?;
         let addr = self.keys.upsert_entry(key, |a| a.fill(0))?;
         if !stored.is_empty() {
             write_u64(self.keys.acc_at_mut(addr), KEY_FLAGS, ON_DISK);
         }
         let mut tail = None;
-        for session in stored.chunks_exact(record) {
+        let mut rest = stored;
+        while !rest.is_empty() {
+            let (session, after) = rest.split_at(record);
+            let extra_len = read_u64(after, 0) as usize;
+            let (data, after) = after[8..].split_at(extra_len);
+            rest = after;
             let start = read_u64(session, 0) as i64;
             let end = read_u64(session, 8) as i64;
             let n = self.link(addr, start, end, tail, None)?;
@@ -83,13 +114,37 @@ impl SessionWindows {
             }
             let acc = &session[SESSION_HEADER..];
             self.node_acc_mut(n).copy_from_slice(acc);
+            extra.restore(self.node_acc_mut(n), data)?;
             tail = Some(n);
         }
         Ok(addr)
     }
 
+    /// A budget error unless the pool has room for the extra data of every session in
+    /// `stored`: the pages are taken and given back, so nothing changes either way.
+    fn room_for_extra(&self, stored: &[u8], extra: &dyn SessionExtra) -> Result<(), JobError> {
+        let record = SESSION_HEADER + self.acc_size;
+        let (mut rest, mut bytes) = (stored, 0u64);
+        while !rest.is_empty() {
+            let after = &rest[record..];
+            let extra_len = read_u64(after, 0) as usize;
+            bytes += extra.restore_bytes(&after[8..8 + extra_len]);
+            rest = &after[8 + extra_len..];
+        }
+        if bytes == 0 {
+            return Ok(());
+        }
+        let page = self.mem.page_size() as u64;
+        // Chunks are carved from pages in order, so up to half a page can go unused per page.
+        let pages = (2 * bytes).div_ceil(page) + 1;
+        for p in self.mem.allocate_many(pages)? {
+            self.mem.release(p);
+        }
+        Ok(())
+    }
+
     /// Writes every live timer and every key's sessions to disk, and frees them all.
-    fn spill_all(&mut self) -> Result<(), JobError> {
+    fn spill_all(&mut self, extra: &mut dyn SessionExtra) -> Result<(), JobError> {
         let started = Instant::now();
         let mem = self.mem.clone();
         let disk = self.disk.get_or_insert_with(|| SessionDisk {
@@ -98,6 +153,7 @@ impl SessionWindows {
         });
         let (timers, nodes, keys) = (&mut self.timers, &self.nodes, &mut self.keys);
         let mut buf = Vec::new();
+        let mut owned = Vec::new();
         disk.timers.add(|push| {
             while let Some(t) = timers.pop() {
                 let node = nodes.get(t.node);
@@ -127,7 +183,12 @@ impl SessionWindows {
                     buf.extend_from_slice(&node[START..START + 8]);
                     buf.extend_from_slice(&node[END..END + 8]);
                     buf.extend_from_slice(&(read_u64(node, META) & FIRED).to_le_bytes());
-                    buf.extend_from_slice(&node[super::NODE_HEADER..super::NODE_HEADER + acc_size]);
+                    let acc = &node[super::NODE_HEADER..super::NODE_HEADER + acc_size];
+                    buf.extend_from_slice(acc);
+                    owned.clear();
+                    extra.spill(acc, &mut owned)?;
+                    buf.extend_from_slice(&(owned.len() as u64).to_le_bytes());
+                    buf.extend_from_slice(&owned);
                     cur = node_of(read_u64(node, NEXT));
                 }
                 push(hash, key, &buf)
@@ -143,19 +204,25 @@ impl SessionWindows {
     pub(super) fn spilled_timer(
         &mut self,
         out: &mut Vec<u8>,
+        extra: &mut dyn SessionExtra,
     ) -> Result<Option<FiredWindow>, JobError> {
         let mut payload = std::mem::take(&mut self.scratch_timer);
         let disk = self.disk.as_mut().expect("timers on disk");
         disk.timers.pop(&mut payload)?;
-        let result = self.act_on(&payload, out);
+        let result = self.act_on(&payload, out, extra);
         self.scratch_timer = payload;
         result
     }
 
-    fn act_on(&mut self, timer: &[u8], out: &mut Vec<u8>) -> Result<Option<FiredWindow>, JobError> {
+    fn act_on(
+        &mut self,
+        timer: &[u8],
+        out: &mut Vec<u8>,
+        extra: &mut dyn SessionExtra,
+    ) -> Result<Option<FiredWindow>, JobError> {
         let cleanup = read_u64(timer, 0) != 0;
         let (start, end) = (read_u64(timer, 8) as i64, read_u64(timer, 16) as i64);
-        let addr = self.prepare(&timer[24..])?;
+        let addr = self.prepare(&timer[24..], extra)?;
         let mut cur = node_of(read_u64(self.keys.acc_at(addr), HEAD));
         while let Some(n) = cur {
             if self.start(n) == start && self.end(n) == end {
