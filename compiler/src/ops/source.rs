@@ -312,13 +312,14 @@ fn interleaved(g: &Gen<'_>, all: &[(NodeIndex, &SourceOp)]) -> TokenStream {
     }
 }
 
-fn source_code(g: &Gen<'_>, n: NodeIndex, s: &SourceOp, end: &TokenStream) -> SourceCode {
+/// The watermark generator of source `s` (node `n`), and the code that hands one decoded
+/// `record` to its chain: with event time, its timestamp is checked and the source's
+/// watermark follows each record that moves it.
+fn delivery(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> (TokenStream, TokenStream, Ident) {
     let node = &g.plan.graph[n];
     let chain_id = node.chain.expect("the chaining pass ran");
     let chain = chain_input(chain_id, 0);
     let watermark = chain_watermark(chain_id);
-    // With event time, each record carries its timestamp field, and the source's watermark
-    // follows each record that moves it.
     let (generator, deliver) = match &s.event_time {
         None => (
             quote!(),
@@ -369,6 +370,12 @@ fn source_code(g: &Gen<'_>, n: NodeIndex, s: &SourceOp, end: &TokenStream) -> So
             )
         }
     };
+    (generator, deliver, watermark)
+}
+
+fn source_code(g: &Gen<'_>, n: NodeIndex, s: &SourceOp, end: &TokenStream) -> SourceCode {
+    let node = &g.plan.graph[n];
+    let (generator, deliver, watermark) = delivery(g, n, s);
     let name = &s.name;
     let spec = match &s.input {
         InputLocation::Path(p) => quote!(weir_runtime::io::InputSpec::File(#p.to_string())),

@@ -140,12 +140,55 @@ pub(super) fn on_watermark(_g: &Gen<'_>, n: NodeIndex) -> TokenStream {
 /// `fire` (every key of every window due at a watermark) and `emit_group` (one key's
 /// pairs, and its unmatched records in an outer join).
 pub(super) fn methods(j: &Join, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+    let fire = fire_method(n);
+    let emit_group = emit_group_method(j, g, n);
+    quote! {
+        #fire
+        #emit_group
+    }
+}
+
+/// `fire`: every key of every window due at a watermark, read from the state taken out of
+/// the job meanwhile.
+fn fire_method(n: NodeIndex) -> TokenStream {
     let Names {
         state,
         fire,
         emit_group,
         ..
     } = Names::of(n);
+    quote! {
+        /// Emits every key of every window due at `wm`, windows in order of end, keys in
+        /// the order they opened the window.
+        fn #fire(&mut self, wm: i64) -> ::core::result::Result<(), weir_runtime::JobError> {
+            let mut state = self.#state.take().expect("the join's state is back after firing");
+            let mut result = ::core::result::Result::Ok(());
+            if state.next_timer().is_some_and(|t| t <= wm) {
+                loop {
+                    // Reading a window out may read its spilled parts back: it can fail.
+                    let group = match state.next_group(wm) {
+                        ::core::result::Result::Ok(::core::option::Option::Some(group)) => group,
+                        ::core::result::Result::Ok(::core::option::Option::None) => break,
+                        ::core::result::Result::Err(e) => {
+                            result = ::core::result::Result::Err(e);
+                            break;
+                        }
+                    };
+                    result = self.#emit_group(&group);
+                    if result.is_err() {
+                        break;
+                    }
+                }
+            }
+            self.#state = ::core::option::Option::Some(state);
+            result
+        }
+    }
+}
+
+/// `emit_group`: one key's pairs, and in an outer join its records without a partner.
+fn emit_group_method(j: &Join, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+    let Names { emit_group, .. } = Names::of(n);
     let (left, right) = (side_schema(g, n, 0), side_schema(g, n, 1));
     let (lv, rv) = (ident("lv"), ident("rv"));
     let (left_optional, right_optional) = (j.kind.left_optional(), j.kind.right_optional());
@@ -160,9 +203,11 @@ pub(super) fn methods(j: &Join, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
         values.extend(side_values(g, &right, r, right_optional));
         g.result_record(n, values)
     };
-    let pair = record(Some(&lv), Some(&rv));
-    let left_alone = record(Some(&lv), None);
-    let right_alone = record(None, Some(&rv));
+    let (pair, left_alone, right_alone) = (
+        record(Some(&lv), Some(&rv)),
+        record(Some(&lv), None),
+        record(None, Some(&rv)),
+    );
     let out = g.var(n);
     let emit = g.emit(n, 0, &out);
     let unmatched_left = right_optional.then(|| {
@@ -190,32 +235,6 @@ pub(super) fn methods(j: &Join, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
         _ => quote!(weir_runtime::state::JoinGroup<'_>),
     };
     quote! {
-        /// Emits every key of every window due at `wm`, windows in order of end, keys in
-        /// the order they opened the window.
-        fn #fire(&mut self, wm: i64) -> ::core::result::Result<(), weir_runtime::JobError> {
-            let mut state = self.#state.take().expect("the join's state is back after firing");
-            let mut result = ::core::result::Result::Ok(());
-            if state.next_timer().is_some_and(|t| t <= wm) {
-                loop {
-                    // Reading a window out may read its spilled parts back: it can fail.
-                    let group = match state.next_group(wm) {
-                        ::core::result::Result::Ok(::core::option::Option::Some(group)) => group,
-                        ::core::result::Result::Ok(::core::option::Option::None) => break,
-                        ::core::result::Result::Err(e) => {
-                            result = ::core::result::Result::Err(e);
-                            break;
-                        }
-                    };
-                    result = self.#emit_group(&group);
-                    if result.is_err() {
-                        break;
-                    }
-                }
-            }
-            self.#state = ::core::option::Option::Some(state);
-            result
-        }
-
         #[doc = #doc]
         #[allow(unused_variables)]
         fn #emit_group(&mut self, group: &#group_ty) -> ::core::result::Result<(), weir_runtime::JobError> {
