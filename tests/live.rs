@@ -123,3 +123,40 @@ fn a_csv_sink_writes_out_rows_while_the_input_is_quiet() {
     stdin.flush().unwrap();
     expect_while_open(&mut child, &lines, &["k,v", "1,-5"]);
 }
+
+#[test]
+fn an_idle_live_source_does_not_keep_the_run_loop_from_a_file_source() {
+    let dir = temp();
+    // Longer than a batch of the run loop: the file is read in several turns.
+    let mut events = String::from("ts,key\n");
+    for i in 0..2_000 {
+        events.push_str(&format!("{},k\n", i * 10));
+    }
+    let file = dir.path().join("events.csv");
+    std::fs::write(&file, events).unwrap();
+    // The live source is declared first, so it is picked first; once idle it must not be
+    // picked again while the file has records, or no window of the file would ever fire.
+    let text = format!(
+        "schema E {{ ts: timestamp, key: str }}\n\
+         source live: E = stdin(csv) with event_time(ts), watermark(bounded 1s), idle(300ms);\n\
+         source file: E = csv({:?}) with event_time(ts), watermark(bounded 1s);\n\
+         live |> union(file) |> key_by(key) |> window(tumbling 10s) |> aggregate {{ n: count() }}\n\
+           |> sink stdout();\n",
+        file.display().to_string()
+    );
+    let (_dir, mut child, lines) = start(&text, &["--flush-every", "200ms"]);
+    // One live record starts the live source (one that has said nothing holds the
+    // watermark back); then it stays quiet, goes idle, and the file's windows fire.
+    let stdin = child.stdin.as_mut().unwrap();
+    stdin.write_all(b"ts,key\n0,k\n").unwrap();
+    stdin.flush().unwrap();
+    expect_while_open(
+        &mut child,
+        &lines,
+        &[
+            "key,window_start,window_end,n",
+            "k,0,10000,1001",
+            "k,10000,20000,1000",
+        ],
+    );
+}

@@ -204,7 +204,8 @@ const BATCH: usize = 256;
 /// The blocks that read every source to its end into the `job`. One source is read in a
 /// plain loop. Several are interleaved by event time: the loop reads up to [`BATCH`]
 /// records from the open source whose watermark is lowest (the first such in declaration
-/// order; a source without event time counts as lowest), then picks again. So a union or a
+/// order; a source without event time counts as lowest, an idle one as highest), then
+/// picks again. So a union or a
 /// join buffers about a batch and the sources' disorder, not a whole input, and a source
 /// that has not started yet cannot hold the others back for long.
 pub(crate) fn loops(g: &Gen<'_>) -> Vec<TokenStream> {
@@ -234,7 +235,7 @@ fn sequential(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
         next,
         watermark,
         ..
-    } = source_code(g, n, s, &quote!({ break }));
+    } = source_code(g, n, s, &quote!({ break }), &quote!(continue));
     quote! {
         {
             #generator
@@ -254,7 +255,9 @@ fn interleaved(g: &Gen<'_>, all: &[(NodeIndex, &SourceOp)]) -> TokenStream {
     let mut lows = Vec::new();
     let mut arms = Vec::new();
     for (i, (n, s)) in all.iter().enumerate() {
-        let code = source_code(g, *n, s, &quote!({ ended = true; break; }));
+        // A quiet live input ends its turn: the loop picks again (another source, once this
+        // one is idle).
+        let code = source_code(g, *n, s, &quote!({ ended = true; break; }), &quote!(break));
         let (src, generator) = (ident(&format!("src_{i}")), ident(&format!("generator_{i}")));
         let (make_generator, open, next, watermark) =
             (code.generator, code.open, code.next, code.watermark);
@@ -263,12 +266,17 @@ fn interleaved(g: &Gen<'_>, all: &[(NodeIndex, &SourceOp)]) -> TokenStream {
             #open
             let mut #src = ::core::option::Option::Some(src);
         });
+        let idle = s.event_time.as_ref().is_some_and(|e| e.idle.is_some());
         let (current, bind) = if code.timed {
             opens.push(quote!(let mut #generator = generator;));
-            (
-                quote!(#generator.current()),
-                quote!(let generator = &mut #generator;),
-            )
+            // An idle source is left out of the combined watermark; it is read last, so a
+            // quiet live input does not keep the others waiting.
+            let current = if idle {
+                quote!(if #generator.is_idle(job.clock.now()) { i64::MAX } else { #generator.current() })
+            } else {
+                quote!(#generator.current())
+            };
+            (current, quote!(let generator = &mut #generator;))
         } else {
             (quote!(i64::MIN), quote!())
         };
@@ -373,7 +381,15 @@ fn delivery(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> (TokenStream, TokenStrea
     (generator, deliver, watermark)
 }
 
-fn source_code(g: &Gen<'_>, n: NodeIndex, s: &SourceOp, end: &TokenStream) -> SourceCode {
+/// What reading source `s` (node `n`) takes; `end` runs at the end of its input, `quiet`
+/// after a wake-up while live input is quiet.
+fn source_code(
+    g: &Gen<'_>,
+    n: NodeIndex,
+    s: &SourceOp,
+    end: &TokenStream,
+    quiet: &TokenStream,
+) -> SourceCode {
     let node = &g.plan.graph[n];
     let (generator, deliver, watermark) = delivery(g, n, s);
     let name = &s.name;
@@ -392,7 +408,7 @@ fn source_code(g: &Gen<'_>, n: NodeIndex, s: &SourceOp, end: &TokenStream) -> So
     let wake = quote! {
         if src.wake_up()? {
             job.tick()?;
-            continue;
+            #quiet;
         }
     };
     let fields = &node.schema.fields;
