@@ -585,74 +585,58 @@ fn spilled_session_windows_give_the_reference_simulations_results() {
         .unwrap();
 }
 
-#[test]
-fn a_window_join_spilling_writes_what_it_writes_in_memory() {
+/// Joins `left` and `right` records (counts of `events` over `keys` keys, both with 30 s
+/// of watermark delay, so state stays to the end) through `step` under 256 MB and under
+/// `small`: the output (the same bytes both ways, spilling at least `min_spills` times)
+/// and the small run's advice.
+fn join_spilling(
+    step: &str,
+    (left, right, keys): (i64, i64, i64),
+    small: &str,
+    min_spills: u64,
+) -> (Vec<u8>, String) {
     let dir = temp();
-    // Two streams of 30 s with 30 s of watermark delay: their three 10 s windows stay
-    // open to the end, some 70,000 records each (about 5 MB): 8 MB holds one, not three.
-    std::fs::write(dir.path().join("left.csv"), events(120_000, 5_000)).unwrap();
-    std::fs::write(dir.path().join("right.csv"), events(90_000, 5_000)).unwrap();
-    let pipe = dir.path().join("pairs.pipe");
+    std::fs::write(dir.path().join("left.csv"), events(left, keys)).unwrap();
+    std::fs::write(dir.path().join("right.csv"), events(right, keys)).unwrap();
+    let pipe = dir.path().join("join.pipe");
     std::fs::write(
         &pipe,
-        "schema Event { ts: timestamp, key: str, value: i64 }\n\
-         source left: Event = csv(\"left.csv\") with event_time(ts), watermark(bounded 30s);\n\
-         source right: Event = csv(\"right.csv\") with event_time(ts), watermark(bounded 30s);\n\
-         let r = right |> key_by(key);\n\
-         left |> key_by(key) |> window(tumbling 10s) |> join(r, full) |> sink out = csv(\"out.csv\");\n",
+        format!(
+            "schema Event {{ ts: timestamp, key: str, value: i64 }}\n\
+             source left: Event = csv(\"left.csv\") with event_time(ts), watermark(bounded 30s);\n\
+             source right: Event = csv(\"right.csv\") with event_time(ts), watermark(bounded 30s);\n\
+             let r = right |> key_by(key);\n\
+             left |> key_by(key) |> {step} |> sink out = csv(\"out.csv\");\n"
+        ),
     )
     .unwrap();
     let bin = build(&pipe);
     let spill = dir.path().join("spill");
     std::fs::create_dir(&spill).unwrap();
-    let (out, said) = same_output_spilled(&bin, dir.path(), &spill, ("256MB", "8MB"), 2);
+    let (out, said) = same_output_spilled(&bin, dir.path(), &spill, ("256MB", small), min_spills);
+    assert!(out.len() > 100_000, "{step}: a real amount of output");
+    (out, said)
+}
+
+#[test]
+fn a_window_join_spilling_writes_what_it_writes_in_memory() {
+    // Two streams of 30 s: their three 10 s windows stay open to the end, some 70,000
+    // records each (about 5 MB): 8 MB holds one, not three.
+    let step = "window(tumbling 10s) |> join(r, full)";
+    let (_, said) = join_spilling(step, (120_000, 90_000, 5_000), "8MB", 2);
     assert!(said.contains("would not have spilled"), "{said}");
-    assert!(out.len() > 100_000, "a real amount of output");
 }
 
 #[test]
 fn an_interval_join_spilling_writes_what_it_writes_in_memory() {
-    let dir = temp();
-    std::fs::write(dir.path().join("left.csv"), events(120_000, 5_000)).unwrap();
-    std::fs::write(dir.path().join("right.csv"), events(90_000, 5_000)).unwrap();
-    let pipe = dir.path().join("near.pipe");
-    // A 30 s watermark delay keeps every bucket (the whole input, some 10 MB) until the end.
-    std::fs::write(
-        &pipe,
-        "schema Event { ts: timestamp, key: str, value: i64 }\n\
-         source left: Event = csv(\"left.csv\") with event_time(ts), watermark(bounded 30s);\n\
-         source right: Event = csv(\"right.csv\") with event_time(ts), watermark(bounded 30s);\n\
-         let r = right |> key_by(key);\n\
-         left |> key_by(key) |> interval_join(r, between -1s and 2s) |> sink out = csv(\"out.csv\");\n",
-    )
-    .unwrap();
-    let bin = build(&pipe);
-    let spill = dir.path().join("spill");
-    std::fs::create_dir(&spill).unwrap();
-    let (out, _) = same_output_spilled(&bin, dir.path(), &spill, ("256MB", "2MB"), 2);
-    assert!(out.len() > 100_000, "a real amount of output");
+    // Every bucket (the whole input, some 10 MB) is kept to the end.
+    let step = "interval_join(r, between -1s and 2s)";
+    join_spilling(step, (120_000, 90_000, 5_000), "2MB", 2);
 }
 
 #[test]
 fn a_session_window_join_spilling_writes_what_it_writes_in_memory() {
-    let dir = temp();
-    std::fs::write(dir.path().join("left.csv"), events(60_000, 3_000)).unwrap();
-    std::fs::write(dir.path().join("right.csv"), events(40_000, 3_000)).unwrap();
-    let pipe = dir.path().join("sessions.pipe");
-    // Gaps of 2 s over 3,000 keys and 30 s of watermark delay: every session stays open
-    // to the end (some 5 MB of records).
-    std::fs::write(
-        &pipe,
-        "schema Event { ts: timestamp, key: str, value: i64 }\n\
-         source left: Event = csv(\"left.csv\") with event_time(ts), watermark(bounded 30s);\n\
-         source right: Event = csv(\"right.csv\") with event_time(ts), watermark(bounded 30s);\n\
-         let r = right |> key_by(key);\n\
-         left |> key_by(key) |> window(session gap 2s) |> join(r, left) |> sink out = csv(\"out.csv\");\n",
-    )
-    .unwrap();
-    let bin = build(&pipe);
-    let spill = dir.path().join("spill");
-    std::fs::create_dir(&spill).unwrap();
-    let (out, _) = same_output_spilled(&bin, dir.path(), &spill, ("256MB", "2MB"), 1);
-    assert!(out.len() > 100_000, "a real amount of output");
+    // Gaps of 2 s over 3,000 keys: every session stays open to the end (some 5 MB).
+    let step = "window(session gap 2s) |> join(r, left)";
+    join_spilling(step, (60_000, 40_000, 3_000), "2MB", 1);
 }

@@ -12,7 +12,8 @@ use crate::codegen::names::{ident, node_field};
 use crate::codegen::Gen;
 use crate::ops::join::side_schema;
 use crate::ops::join::sides::{
-    encode_key, encode_record, input_fields, key_width, port_fields, side_values,
+    combined_watermark, encode_key, encode_record, input_fields, key_width, port_fields,
+    side_values,
 };
 
 /// The job's fields of interval join node `n`.
@@ -20,7 +21,6 @@ struct Names {
     state: Ident,
     partners: Ident,
     watermark: Ident,
-    watermarks: Ident,
 }
 
 impl Names {
@@ -29,7 +29,6 @@ impl Names {
             state: node_field(n, "state"),
             partners: node_field(n, "partners"),
             watermark: node_field(n, "watermark"),
-            watermarks: node_field(n, "watermarks"),
         }
     }
 }
@@ -117,18 +116,10 @@ pub(super) fn push(j: &IntervalJoin, g: &Gen<'_>, n: NodeIndex, port: usize, inp
 
 /// The combined watermark of both inputs drops the records no later record can meet.
 pub(super) fn on_watermark(_g: &Gen<'_>, n: NodeIndex) -> TokenStream {
-    let Names {
-        state,
-        watermark,
-        watermarks,
-        ..
-    } = Names::of(n);
+    let Names { state, .. } = Names::of(n);
+    let combined = combined_watermark(n);
     quote! {
-        let now = self.clock.now();
-        let ::core::option::Option::Some(wm) = self.#watermarks.update(port, wm, now) else {
-            return ::core::result::Result::Ok(());
-        };
-        self.#watermark = wm;
+        #combined
         self.#state.expire(wm);
     }
 }

@@ -29,6 +29,7 @@ use weir_runtime::memory::MemoryDemand;
 
 use super::aggregate::keyed_demand;
 use super::join::pairing::{check_inputs, other_side, Sides};
+use super::join::sides::key_closures;
 use super::join::{output_columns, JoinKind};
 use super::{Lower, OpInfo, OperatorDef};
 use crate::codegen::Gen;
@@ -190,10 +191,7 @@ impl OperatorDef for IntervalJoin {
 
     /// Both sides' key closures (inline pipelines).
     fn closures(&self) -> Vec<&RustFn> {
-        [&self.left_key, &self.right_key]
-            .into_iter()
-            .filter_map(KeySpec::closure)
-            .collect()
+        key_closures([&self.left_key, &self.right_key])
     }
 
     fn fields(&self, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, TokenStream)> {

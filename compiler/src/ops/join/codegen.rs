@@ -6,7 +6,10 @@ use petgraph::graph::NodeIndex;
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
-use super::sides::{encode_key, encode_record, input_fields, key_width, port_fields, side_values};
+use super::sides::{
+    combined_watermark, encode_key, encode_record, input_fields, key_width, port_fields,
+    side_values,
+};
 use super::{side_schema, Join};
 use crate::codegen::names::{ident, node_field, node_method};
 use crate::codegen::Gen;
@@ -16,7 +19,6 @@ use crate::ir::WindowKind;
 struct Names {
     state: Ident,
     watermark: Ident,
-    watermarks: Ident,
     fire: Ident,
     emit_group: Ident,
 }
@@ -26,7 +28,6 @@ impl Names {
         Names {
             state: node_field(n, "state"),
             watermark: node_field(n, "watermark"),
-            watermarks: node_field(n, "watermarks"),
             fire: node_method(n, "fire"),
             emit_group: node_method(n, "emit_group"),
         }
@@ -121,18 +122,10 @@ pub(super) fn push(j: &Join, g: &Gen<'_>, n: NodeIndex, port: usize, input: &Ide
 
 /// The combined watermark of both inputs (the least, skipping idle ones) fires windows.
 pub(super) fn on_watermark(_g: &Gen<'_>, n: NodeIndex) -> TokenStream {
-    let Names {
-        watermark,
-        watermarks,
-        fire,
-        ..
-    } = Names::of(n);
+    let Names { fire, .. } = Names::of(n);
+    let combined = combined_watermark(n);
     quote! {
-        let now = self.clock.now();
-        let ::core::option::Option::Some(wm) = self.#watermarks.update(port, wm, now) else {
-            return ::core::result::Result::Ok(());
-        };
-        self.#watermark = wm;
+        #combined
         self.#fire(wm)?;
     }
 }

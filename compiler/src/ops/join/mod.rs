@@ -23,6 +23,7 @@ pub(crate) mod pairing;
 pub(crate) mod sides;
 
 use pairing::{check_inputs, other_side, Sides};
+use sides::key_closures;
 
 use std::fmt;
 use std::sync::Arc;
@@ -369,10 +370,7 @@ impl OperatorDef for Join {
 
     /// Both sides' key closures (inline pipelines).
     fn closures(&self) -> Vec<&RustFn> {
-        [&self.left_key, &self.right_key]
-            .into_iter()
-            .filter_map(KeySpec::closure)
-            .collect()
+        key_closures([&self.left_key, &self.right_key])
     }
 
     fn fields(&self, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, TokenStream)> {

@@ -91,6 +91,25 @@ pub(crate) fn key_width(key: &KeySpec, schema: &Schema) -> TokenStream {
     }
 }
 
+/// The start of a join's `on_watermark`: the two inputs' combined watermark (the least,
+/// skipping idle ones), kept in the node's `watermark` field; returns early when it did
+/// not move.
+pub(crate) fn combined_watermark(n: NodeIndex) -> TokenStream {
+    let (watermark, watermarks) = (node_field(n, "watermark"), node_field(n, "watermarks"));
+    quote! {
+        let now = self.clock.now();
+        let ::core::option::Option::Some(wm) = self.#watermarks.update(port, wm, now) else {
+            return ::core::result::Result::Ok(());
+        };
+        self.#watermark = wm;
+    }
+}
+
+/// Both sides' key closures (inline pipelines).
+pub(crate) fn key_closures(keys: [&KeySpec; 2]) -> Vec<&crate::ir::RustFn> {
+    keys.into_iter().filter_map(KeySpec::closure).collect()
+}
+
 /// A side's values in an output record: read from `view` (a `RecordView` of the stored
 /// record) when the side is there, else its defaults; with its `matched` flag (fields) or
 /// wrapped in `Option` (Rust values) when `optional`.
