@@ -214,7 +214,7 @@ impl FixedWindows {
         } else {
             0
         };
-        let table = WindowTable::new(&mut self.pages, expected)?;
+        let table = WindowTable::new(&mut self.pages, &self.format, expected)?;
         let window = self.windows.get_mut(&start).expect("the window is open");
         let table = window.table.insert(table);
         table.find_or_insert(&mut self.pages, &self.format, key, hash, init)

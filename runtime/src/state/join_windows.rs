@@ -241,9 +241,11 @@ impl JoinWindows {
         };
         let keys = match &mut window.keys {
             Some(keys) => keys,
-            None => window
-                .keys
-                .insert(WindowTable::new(&mut self.pages, self.expected_keys)?),
+            None => window.keys.insert(WindowTable::new(
+                &mut self.pages,
+                &self.format,
+                self.expected_keys,
+            )?),
         };
         // The record first, so a new key's entry is made pointing at it.
         let at = append(&mut self.pages, &mut window.chunks, need)?;

@@ -86,7 +86,7 @@ impl FixedWindows {
                         .push(Run::concatenate(parts, self.pages.memory())?);
                 }
                 window.next_seq = seq;
-                let bytes = table.memory_bytes();
+                let bytes = table.memory_bytes(&self.pages);
                 window.spilled_bytes += bytes;
                 self.spilled_bytes += bytes;
                 // The budget was full: what it held, plus everything on disk, is about
@@ -160,7 +160,7 @@ impl FixedWindows {
             loop {
                 let t: &mut WindowTable = match &mut table {
                     Some(t) => t,
-                    None => match WindowTable::new(&mut self.pages, 0) {
+                    None => match WindowTable::new(&mut self.pages, &self.format, 0) {
                         Ok(t) => table.insert(t),
                         Err(e) => {
                             self.room_for_fired(e, start)?;

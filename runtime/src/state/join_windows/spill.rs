@@ -69,7 +69,7 @@ impl JoinWindows {
         let mem = self.pages.memory().clone();
         let window = self.windows.get_mut(&start).expect("a window to spill");
         let (keys, chunks) = (window.keys.take(), std::mem::take(&mut window.chunks));
-        let bytes = keys.as_ref().map_or(0, |k| k.memory_bytes())
+        let bytes = keys.as_ref().map_or(0, |k| k.memory_bytes(&self.pages))
             + chunks.iter().map(|c| c.len as u64).sum::<u64>();
         window.spilled_bytes += bytes;
         window.parts.push(part);
