@@ -91,6 +91,7 @@ where
             stats_json: None,
             flush_every: crate::job::DEFAULT_FLUSH,
             spill_dir: config.spill_dir,
+            cluster: crate::parallel::Cluster::default(),
         };
         let mut ctx = JobContext::new(self.spec, args)?;
         let result = (self.body)(&mut ctx);

@@ -27,6 +27,16 @@ pub struct JobSpec {
     pub operators: &'static [StatefulOperator],
     /// Every file it reads or writes, checked before anything is written.
     pub files: &'static [FileUse],
+    /// Its exchanges: hash edges records cross between workers of a parallel run.
+    pub exchanges: usize,
+    /// Whether its results do not depend on the order records arrive in (no event time,
+    /// no count window or `distinct`, only aggregates such as integer sums), so that in a
+    /// parallel run each worker may read a slice of every file. Otherwise worker 0 reads
+    /// every source in order, and keys see their records as one worker would.
+    pub split_inputs: bool,
+    /// The exchanges fed straight from sources, with no exchange before them. When
+    /// worker 0 reads every source, only its watermarks count on these.
+    pub source_fed: &'static [usize],
 }
 
 impl JobSpec {
@@ -98,9 +108,12 @@ pub struct JobArgs {
     /// `--spill-dir DIR`: where operators past their budget write spill files (a fresh
     /// directory is made in it); the system's temporary directory when `None`.
     pub spill_dir: Option<std::path::PathBuf>,
+    /// `--parallelism N` worker threads, and `--processes N --process I --hostfile FILE`
+    /// for one process of a multi-process job.
+    pub cluster: crate::parallel::Cluster,
 }
 
-const USAGE: &str = "usage: JOB [--memory SIZE] [--input NAME=PATH]... [--output NAME=PATH]... [--flush-every DURATION] [--spill-dir DIR] [--stats] [--stats-json FILE]\n  PATH `-` is standard input or output; --flush-every (default 1s) is how often sinks write out what waits;\n  --spill-dir (default: the system's temporary directory) is where state past its budget goes";
+const USAGE: &str = "usage: JOB [--memory SIZE] [--input NAME=PATH]... [--output NAME=PATH]... [--flush-every DURATION] [--spill-dir DIR] [--stats] [--stats-json FILE] [--parallelism N] [--processes N --process I --hostfile FILE]\n  --parallelism (default 1) is the number of worker threads (per process, with --processes);\n  PATH `-` is standard input or output; --flush-every (default 1s) is how often sinks write out what waits;\n  --spill-dir (default: the system's temporary directory) is where state past its budget goes";
 
 impl JobArgs {
     /// Reads the arguments, checking source and sink names against `spec`.
@@ -116,6 +129,7 @@ impl JobArgs {
             stats_json: None,
             flush_every: DEFAULT_FLUSH,
             spill_dir: None,
+            cluster: crate::parallel::Cluster::default(),
         };
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -161,6 +175,10 @@ impl JobArgs {
                         ))
                     })?;
                 }
+                "--parallelism" | "--processes" | "--process" | "--hostfile" => {
+                    let v = value("a value")?;
+                    out.cluster.set(&flag, &v)?;
+                }
                 "-h" | "--help" => return Err(JobError::Config(USAGE.to_string())),
                 _ => {
                     return Err(JobError::Config(format!(
@@ -169,6 +187,7 @@ impl JobArgs {
                 }
             }
         }
+        out.cluster.check()?;
         Ok(out)
     }
 }
@@ -201,8 +220,9 @@ pub struct JobContext {
     budgets: Vec<(usize, u64)>,
     /// Each stateful operator's id and least budget in pages.
     mins: Vec<(usize, u64)>,
-    /// The ids of operators given memory, in the order the pool registered them.
-    registered: Vec<usize>,
+    /// The ids of operators given memory, in the order the pool registered them (shared by
+    /// the workers of a parallel run, which register into one pool).
+    registered: Arc<std::sync::Mutex<Vec<usize>>>,
     /// Records in and out of each operator, by id, as counted at the end.
     records: Vec<(usize, u64, u64)>,
     started: std::time::Instant,
@@ -212,7 +232,13 @@ pub struct JobContext {
     /// Where operators spill; removed when the context is dropped.
     spill: SpillSpace,
     report: Vec<String>,
+    /// Records each file sink wrote, by sink and target (summed over workers).
+    sinks: Vec<(String, String, u64)>,
     progress: bool,
+    /// Which worker this context serves.
+    slot: crate::parallel::WorkerSlot,
+    /// The spec's `split_inputs`.
+    split_inputs: bool,
 }
 
 impl JobContext {
@@ -248,7 +274,7 @@ impl JobContext {
                 .iter()
                 .map(|o| (o.id, o.demand.min_pages))
                 .collect(),
-            registered: Vec::new(),
+            registered: Arc::default(),
             records: Vec::new(),
             started: std::time::Instant::now(),
             name: spec.name,
@@ -256,8 +282,103 @@ impl JobContext {
             spill: SpillSpace::new(args.spill_dir.clone(), spec.name),
             args,
             report: Vec::new(),
+            sinks: Vec::new(),
             progress: std::io::stderr().is_terminal(),
+            slot: crate::parallel::WorkerSlot::SINGLE,
+            split_inputs: spec.split_inputs,
         })
+    }
+
+    /// The context of worker `slot` of a parallel run: the same inputs, outputs (written
+    /// as the worker's parts), pool and spill space, and each operator's budget divided
+    /// among the workers (an error when that leaves one below its minimum).
+    pub(crate) fn for_worker(&self, slot: crate::parallel::WorkerSlot) -> Result<Self, JobError> {
+        let peers = slot.peers as u64;
+        let mut budgets = Vec::with_capacity(self.budgets.len());
+        for &(id, pages) in &self.budgets {
+            let min = self
+                .mins
+                .iter()
+                .find(|(m, _)| *m == id)
+                .map_or(1, |(_, p)| *p);
+            if pages / peers < min {
+                let need = min * peers * DEFAULT_PAGE_SIZE as u64;
+                return Err(JobError::Config(format!(
+                    "--memory {} over {peers} workers leaves operator {id} {} each, below its least {}; it needs about {} for its share alone: rerun with more --memory or fewer workers",
+                    format_bytes(self.args.memory),
+                    format_bytes(pages / peers * DEFAULT_PAGE_SIZE as u64),
+                    format_bytes(min * DEFAULT_PAGE_SIZE as u64),
+                    format_bytes(need)
+                )));
+            }
+            budgets.push((id, pages / peers));
+        }
+        Ok(JobContext {
+            args: self.args.clone(),
+            pool: self.pool.clone(),
+            budgets,
+            mins: self.mins.clone(),
+            registered: self.registered.clone(),
+            records: Vec::new(),
+            started: self.started,
+            name: self.name,
+            outputs: self.outputs.part(slot.index),
+            spill: self.spill.clone(),
+            report: Vec::new(),
+            sinks: Vec::new(),
+            // One progress line per worker would overwrite the others' on the terminal.
+            progress: self.progress && slot.index == 0,
+            slot,
+            split_inputs: self.split_inputs,
+        })
+    }
+
+    /// What a worker's run left for the job's report: its operators' record counts, and its
+    /// report lines (each line once).
+    pub(crate) fn absorb(&mut self, mut worker: JobContext) {
+        for (id, records_in, records_out) in std::mem::take(&mut worker.records) {
+            match self.records.iter_mut().find(|(r, _, _)| *r == id) {
+                Some((_, i, o)) => {
+                    *i += records_in;
+                    *o += records_out;
+                }
+                None => self.records.push((id, records_in, records_out)),
+            }
+        }
+        for (name, target, records) in std::mem::take(&mut worker.sinks) {
+            self.report_sink(&name, &target, records);
+        }
+        for line in std::mem::take(&mut worker.report) {
+            if !self.report.contains(&line) {
+                self.report.push(line);
+            }
+        }
+    }
+
+    /// The part of `input` this worker reads: all of it on one worker; in a parallel run,
+    /// a slice of each file when the job's spec allows it, else everything on worker 0
+    /// and nothing elsewhere (standard input is always read by worker 0 alone).
+    pub fn input_part(&self, input: &InputSpec) -> crate::io::InputPart {
+        use crate::io::InputPart;
+        if self.slot.is_single() {
+            InputPart::Whole
+        } else if self.split_inputs && matches!(input, InputSpec::File(_)) {
+            InputPart::Slice(self.slot)
+        } else if self.slot.index == 0 {
+            InputPart::Whole
+        } else {
+            InputPart::Nothing
+        }
+    }
+
+    /// Which of the job's workers this context serves.
+    pub fn worker(&self) -> crate::parallel::WorkerSlot {
+        self.slot
+    }
+
+    /// The command line the job was started with.
+    pub fn args(&self) -> &JobArgs {
+        &self.args
     }
 
     /// Where source `name` reads from: `--input name=PATH` if given, else `default`.
@@ -296,7 +417,10 @@ impl JobContext {
                 ))
             })?;
         let pages = *pages;
-        self.registered.push(id);
+        // Held while the pool registers the operator, so ids stay in the pool's order
+        // when workers register at once.
+        let mut registered = self.registered.lock().unwrap_or_else(|e| e.into_inner());
+        registered.push(id);
         Ok(self
             .pool
             .operator(name, location, pages)
@@ -317,38 +441,48 @@ impl JobContext {
     /// peaks and wall time.
     pub fn stats(&self, succeeded: bool) -> crate::stats::JobStats {
         let usage = self.pool.usage();
-        let operators = usage
-            .iter()
-            .zip(&self.registered)
-            .map(|(u, id)| {
-                let (_, records_in, records_out) = self
-                    .records
+        let registered = self
+            .registered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let mut operators: Vec<(usize, crate::stats::OperatorStats)> = Vec::new();
+        let each = usage.iter().zip(&registered).map(|(u, id)| {
+            let (_, records_in, records_out) = self
+                .records
+                .iter()
+                .find(|(r, _, _)| r == id)
+                .copied()
+                .unwrap_or((*id, 0, 0));
+            crate::stats::OperatorStats {
+                operator: u.name.clone(),
+                location: u.location.clone(),
+                records_in,
+                records_out,
+                budget_bytes: u.budget_bytes,
+                peak_bytes: u.peak_bytes,
+                in_use_bytes: u.in_use_bytes,
+                page_bytes: self.pool.page_size() as u64,
+                spill_runs: u.spill_runs,
+                spilled_bytes: u.spilled_bytes,
+                read_back_bytes: u.read_back_bytes,
+                spill_ms: u64::try_from(u.spill_time.as_millis()).unwrap_or(u64::MAX),
+                unspilled_need_bytes: u.unspilled_need_bytes,
+                min_budget_bytes: self
+                    .mins
                     .iter()
-                    .find(|(r, _, _)| r == id)
-                    .copied()
-                    .unwrap_or((*id, 0, 0));
-                crate::stats::OperatorStats {
-                    operator: u.name.clone(),
-                    location: u.location.clone(),
-                    records_in,
-                    records_out,
-                    budget_bytes: u.budget_bytes,
-                    peak_bytes: u.peak_bytes,
-                    in_use_bytes: u.in_use_bytes,
-                    page_bytes: self.pool.page_size() as u64,
-                    spill_runs: u.spill_runs,
-                    spilled_bytes: u.spilled_bytes,
-                    read_back_bytes: u.read_back_bytes,
-                    spill_ms: u64::try_from(u.spill_time.as_millis()).unwrap_or(u64::MAX),
-                    unspilled_need_bytes: u.unspilled_need_bytes,
-                    min_budget_bytes: self
-                        .mins
-                        .iter()
-                        .find(|(m, _)| m == id)
-                        .map_or(0, |(_, pages)| pages * self.pool.page_size() as u64),
-                }
-            })
-            .collect();
+                    .find(|(m, _)| m == id)
+                    .map_or(0, |(_, pages)| pages * self.pool.page_size() as u64),
+            }
+        });
+        // The workers of a parallel run each have a share of an operator: one line, summed.
+        for (id, op) in registered.iter().zip(each) {
+            match operators.iter_mut().find(|(i, _)| i == id) {
+                Some((_, total)) => total.add_share(&op),
+                None => operators.push((*id, op)),
+            }
+        }
+        let operators = operators.into_iter().map(|(_, op)| op).collect();
         crate::stats::JobStats {
             job: self.name.to_string(),
             succeeded,
@@ -383,6 +517,21 @@ impl JobContext {
         }
     }
 
+    /// Adds `records` to what sink `name` wrote to `target`, for the report's
+    /// "wrote N records" line.
+    pub fn report_sink(&mut self, name: &str, target: &str, records: u64) {
+        match self
+            .sinks
+            .iter_mut()
+            .find(|(n, t, _)| n == name && t == target)
+        {
+            Some((_, _, n)) => *n += records,
+            None => self
+                .sinks
+                .push((name.to_string(), target.to_string(), records)),
+        }
+    }
+
     /// Adds a line to the report printed on stderr at the end of the run.
     pub fn report(&mut self, line: String) {
         self.report.push(line);
@@ -404,6 +553,9 @@ impl JobContext {
     pub(crate) fn print_report(&self, succeeded: bool) -> Result<(), JobError> {
         for line in &self.report {
             eprintln!("{line}");
+        }
+        for (name, target, records) in &self.sinks {
+            eprintln!("sink `{name}`: wrote {records} record(s) to {target}");
         }
         if !self.args.stats && self.args.stats_json.is_none() {
             return Ok(());
@@ -483,10 +635,7 @@ fn resolve(u: &FileUse, args: &JobArgs) -> ResolvedUse {
 /// The `main` of a generated job: reads the command line, runs `body`, prints the report
 /// and any error on stderr, and returns the exit code (0, 1 for a failed job, 2 for bad
 /// arguments).
-pub fn run_main(
-    spec: &'static JobSpec,
-    body: fn(&mut JobContext) -> Result<(), JobError>,
-) -> ExitCode {
+pub fn run_main(spec: &'static JobSpec, body: crate::parallel::WorkerBody) -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "-h" || a == "--help") {
         println!("{}", spec.usage());
@@ -503,7 +652,11 @@ pub fn run_main(
     let (outputs, spill) = (ctx.outputs().clone(), ctx.spill_space().clone());
     crate::signals::clean_up_on_interrupt(spec.name, outputs.clone(), spill.clone());
     crate::signals::clean_up_on_panic(outputs, spill);
-    let result = body(&mut ctx);
+    let result = if ctx.args().cluster.workers() > 1 {
+        crate::parallel::run_workers(&mut ctx, spec, body)
+    } else {
+        body(&mut ctx, None)
+    };
     let result = ctx.commit_or_discard(result);
     let reported = ctx.print_report(result.is_ok());
     let result = result.and(reported);
@@ -529,6 +682,9 @@ mod tests {
         sinks: &["counts"],
         operators: &[],
         files: &[],
+        exchanges: 0,
+        split_inputs: false,
+        source_fed: &[],
     };
 
     fn parse(args: &[&str]) -> Result<JobArgs, JobError> {
@@ -573,6 +729,9 @@ mod tests {
             sources: &[],
             sinks: &[],
             files: &[],
+            exchanges: 0,
+            split_inputs: false,
+            source_fed: &[],
             operators: &[
                 StatefulOperator {
                     id: 7,

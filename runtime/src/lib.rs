@@ -22,6 +22,7 @@ pub mod io;
 pub mod job;
 pub mod layout;
 pub mod memory;
+pub mod parallel;
 pub mod record;
 mod signals;
 pub mod spill;

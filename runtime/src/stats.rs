@@ -40,6 +40,25 @@ pub struct OperatorStats {
     pub unspilled_need_bytes: Option<u64>,
 }
 
+impl OperatorStats {
+    /// Adds another worker's share of the same operator: records, memory and spills are
+    /// summed (a peak is the sum of the workers' peaks, an upper bound of the operator's).
+    pub fn add_share(&mut self, other: &OperatorStats) {
+        self.budget_bytes += other.budget_bytes;
+        self.peak_bytes += other.peak_bytes;
+        self.in_use_bytes += other.in_use_bytes;
+        self.min_budget_bytes += other.min_budget_bytes;
+        self.spill_runs += other.spill_runs;
+        self.spilled_bytes += other.spilled_bytes;
+        self.read_back_bytes += other.read_back_bytes;
+        self.spill_ms += other.spill_ms;
+        self.unspilled_need_bytes = match (self.unspilled_need_bytes, other.unspilled_need_bytes) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
+    }
+}
+
 /// The whole run's report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct JobStats {

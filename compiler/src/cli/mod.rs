@@ -94,6 +94,18 @@ enum Command {
         /// and removed at the end (default: the system's temporary directory).
         #[arg(long, value_name = "DIR")]
         spill_dir: Option<PathBuf>,
+        /// Worker threads (per process, with --processes); default 1.
+        #[arg(long, value_name = "N")]
+        parallelism: Option<usize>,
+        /// Processes in a multi-process job (each started with its own --process).
+        #[arg(long, value_name = "N", requires = "hostfile")]
+        processes: Option<usize>,
+        /// This process's index in a multi-process job, from 0.
+        #[arg(long, value_name = "I", requires = "processes")]
+        process: Option<usize>,
+        /// One `host:port` line per process of a multi-process job.
+        #[arg(long, value_name = "FILE")]
+        hostfile: Option<PathBuf>,
         /// The build cache (default: $WEIR_CACHE_DIR or ~/.cache/weir).
         #[arg(long)]
         cache_dir: Option<PathBuf>,
@@ -254,6 +266,10 @@ impl Ctx<'_> {
                 stats_json,
                 flush_every,
                 spill_dir,
+                parallelism,
+                processes,
+                process,
+                hostfile,
                 cache_dir,
             } => {
                 let Some((_, binary)) = self.build(&file, cache_dir)? else {
@@ -280,6 +296,18 @@ impl Ctx<'_> {
                 }
                 if let Some(d) = spill_dir {
                     cmd.arg("--spill-dir").arg(d);
+                }
+                for (flag, n) in [
+                    ("--parallelism", parallelism),
+                    ("--processes", processes),
+                    ("--process", process),
+                ] {
+                    if let Some(n) = n {
+                        cmd.arg(flag).arg(n.to_string());
+                    }
+                }
+                if let Some(f) = hostfile {
+                    cmd.arg("--hostfile").arg(f);
                 }
                 let child = cmd
                     .spawn()

@@ -94,6 +94,9 @@ impl Gen<'_> {
                 return self.push(*t, e.port, record);
             }
             let method = chain_input(target.expect("chained"), e.port);
+            if let Some(id) = self.exchange_id(n, port, *t, e.port) {
+                return self.call_or_send(id, &method, record, i != last);
+            }
             if i == last {
                 quote!(self.#method(#record, ts)?;)
             } else {
@@ -123,7 +126,11 @@ impl Gen<'_> {
                 if target != chain.id {
                     let method = chain_watermark(target);
                     let port = e.weight().port;
-                    forwards.push(quote!(self.#method(#port, wm)?;));
+                    let w = e.weight();
+                    forwards.push(match self.exchange_id(n, w.from_port, e.target(), port) {
+                        Some(id) => self.watermark_or_send(id, &method, port),
+                        None => quote!(self.#method(#port, wm)?;),
+                    });
                 }
             }
         }

@@ -8,6 +8,7 @@
 
 pub(crate) mod accumulators;
 mod chain;
+mod exchange;
 pub(crate) mod expr;
 pub(crate) mod keys;
 pub(crate) mod names;
@@ -32,7 +33,7 @@ pub struct GeneratedJob {
 
 /// Generates the job for an optimized plan (after [`crate::passes::optimize`]).
 pub fn generate(plan: &Plan) -> GeneratedJob {
-    let tokens = Gen::new(plan).program();
+    let tokens = Gen::new(plan, true).program();
     let file: syn::File = syn::parse2(tokens.clone()).expect("generated code is valid Rust syntax");
     let body = prettyplease::unparse(&file);
     let source = format!(
@@ -50,14 +51,25 @@ pub(crate) struct Gen<'p> {
     pub(crate) records: RecordTypes,
     /// Nodes in topological order: the order of fields, methods and end-of-input code.
     order: Vec<NodeIndex>,
+    /// Whether the job can run on several workers (a `.pipe` program; an inline pipeline
+    /// runs on one).
+    parallel: bool,
+    /// The hash edges records cross between workers, numbered by position.
+    exchanges: Vec<exchange::ExchangeEdge>,
 }
 
 impl<'p> Gen<'p> {
-    fn new(plan: &'p Plan) -> Self {
+    fn new(plan: &'p Plan, parallel: bool) -> Self {
         Gen {
             plan,
             records: RecordTypes::new(plan),
             order: plan.topo_order(),
+            parallel,
+            exchanges: if parallel {
+                exchange::exchange_edges(plan)
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -84,7 +96,7 @@ impl<'p> Gen<'p> {
 /// Generates the expansion of an inline pipeline's optimized plan: a block that evaluates
 /// to an `InlineJob`, for `stream!` to put in place of its invocation.
 pub fn generate_inline(plan: &Plan) -> TokenStream {
-    Gen::new(plan).inline_expansion()
+    Gen::new(plan, false).inline_expansion()
 }
 
 impl Gen<'_> {
@@ -99,11 +111,21 @@ impl Gen<'_> {
             .iter()
             .map(|&n| self.plan.graph[n].op.def().methods(self, n));
         // In topological order, so every node finishes after what feeds it: windows still
-        // open fire, aggregates emit, then the sinks they feed commit.
-        let finishes = self
-            .order
-            .iter()
-            .map(|&n| self.plan.graph[n].op.def().finish(self, n));
+        // open fire, aggregates emit, then the sinks they feed commit. A `.pipe` job has
+        // them step by step (`Exchanging::finish_step`), as its workers finish.
+        let finishes: Vec<TokenStream> = if self.parallel {
+            let steps = self.order.len();
+            vec![quote! {
+                for step in 0..#steps {
+                    weir_runtime::parallel::Exchanging::finish_step(self, step, ctx)?;
+                }
+            }]
+        } else {
+            self.order
+                .iter()
+                .map(|&n| self.plan.graph[n].op.def().finish(self, n))
+                .collect()
+        };
         let counts = self.order.iter().filter_map(|&n| {
             let (records_in, records_out) = self.record_counters(n)?;
             let id = n.index();
@@ -114,6 +136,7 @@ impl Gen<'_> {
             .iter()
             .map(|&n| self.plan.graph[n].op.def().on_tick(self, n));
         let (generics, where_clause) = (self.generics(), self.where_clause());
+        let exchanging = self.exchanging_impl();
         quote! {
             #job
 
@@ -136,10 +159,17 @@ impl Gen<'_> {
                 /// (windows still open fire), and sinks commit.
                 fn finish(&mut self, ctx: &mut weir_runtime::JobContext) -> ::core::result::Result<(), weir_runtime::JobError> {
                     #(#finishes)*
-                    #(#counts)*
+                    self.count_records(ctx);
                     ::core::result::Result::Ok(())
                 }
+
+                /// Each stateful operator's records in and out, for the run's report.
+                fn count_records(&self, ctx: &mut weir_runtime::JobContext) {
+                    #(#counts)*
+                }
             }
+
+            #exchanging
         }
     }
 
@@ -174,6 +204,10 @@ impl Gen<'_> {
         let (mut fields, mut inits) = self.closure_fields();
         fields.push(quote!(clock: weir_runtime::time::Clock));
         inits.push(quote!(clock: ctx.clock()));
+        for (f, init) in self.exchange_fields() {
+            fields.push(f);
+            inits.push(init);
+        }
         for &n in &self.order {
             for (f, init) in self.plan.graph[n].op.def().fields(self, n) {
                 fields.push(f);
@@ -223,6 +257,14 @@ impl Gen<'_> {
             sources.iter().map(|s| s.name.as_str()),
             sinks.iter().map(|s| s.name.as_str()),
         );
+        let exchanges = self.exchanges.len();
+        let source_fed = self.source_fed_exchanges();
+        let split_inputs = self.parallel
+            && self
+                .plan
+                .graph
+                .node_weights()
+                .all(|n| !n.op.def().order_sensitive());
         let operators = self.plan.stateful_nodes().into_iter().map(|n| {
             let node = &self.plan.graph[n];
             let d = node
@@ -245,6 +287,9 @@ impl Gen<'_> {
                 sinks: &[#(#sinks),*],
                 operators: &[#(#operators),*],
                 files: &[#(#files),*],
+                exchanges: #exchanges,
+                split_inputs: #split_inputs,
+                source_fed: &[#(#source_fed),*],
             };
         }
     }

@@ -23,7 +23,7 @@ use crate::codegen::names::{node_field, node_method};
 use crate::codegen::Gen;
 use crate::diagnostics::Diagnostic;
 use crate::ir::{
-    accumulator_offsets, describe_aggregates, AggregateField, Code, Field, KeySpec, Operator,
+    accumulator_offsets, describe_aggregates, AggFunc, AggregateField, Code, Field, KeySpec, Operator,
     Partitioning, Plan, RustFn, Schema, StateKind, Type,
 };
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};
@@ -212,6 +212,16 @@ pub(crate) fn keyed_demand(
 }
 
 impl OperatorDef for Aggregate {
+    /// Counts, integer sums, minima and maxima are the same in any order; `first`, `last`,
+    /// `reduce` and float sums (rounding) are not, nor `avg` (a float).
+    fn order_sensitive(&self) -> bool {
+        !self.aggregates.iter().all(|a| match a.func {
+            AggFunc::Count | AggFunc::Min | AggFunc::Max => true,
+            AggFunc::Sum => matches!(a.ty, Type::I64 | Type::U64),
+            AggFunc::Avg | AggFunc::First | AggFunc::Last | AggFunc::Reduce => false,
+        })
+    }
+
     fn info(&self) -> &'static OpInfo {
         &Self::INFO
     }

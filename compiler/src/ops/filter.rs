@@ -48,6 +48,10 @@ impl Lower for Filter {
 }
 
 impl OperatorDef for Filter {
+    fn order_sensitive(&self) -> bool {
+        false
+    }
+
     fn info(&self) -> &'static OpInfo {
         &Self::INFO
     }

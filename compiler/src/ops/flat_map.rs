@@ -96,6 +96,10 @@ impl Lower for FlatMap {
 }
 
 impl OperatorDef for FlatMap {
+    fn order_sensitive(&self) -> bool {
+        false
+    }
+
     fn info(&self) -> &'static OpInfo {
         &Self::INFO
     }

@@ -86,6 +86,10 @@ pub(crate) fn check_fields(
 }
 
 impl OperatorDef for Map {
+    fn order_sensitive(&self) -> bool {
+        false
+    }
+
     fn info(&self) -> &'static OpInfo {
         &Self::INFO
     }

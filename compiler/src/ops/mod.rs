@@ -110,6 +110,14 @@ pub(crate) trait OperatorDef {
         Err("spilling is not built for this operator yet (issue 10)")
     }
 
+    /// Whether the node's results can depend on the order its records arrive in (event
+    /// time and lateness, counts of records, the first of a key, float sums). When no node
+    /// of a job's does, a parallel run may read each file in slices; the safe default is
+    /// that order matters.
+    fn order_sensitive(&self) -> bool {
+        true
+    }
+
     /// The user's closures the operator calls (inline pipelines).
     fn closures(&self) -> Vec<&RustFn> {
         Vec::new()

@@ -100,6 +100,10 @@ pub(crate) fn default_sink_name(output: &OutputLocation) -> String {
 }
 
 impl OperatorDef for SinkOp {
+    fn order_sensitive(&self) -> bool {
+        false
+    }
+
     fn info(&self) -> &'static OpInfo {
         &Self::INFO
     }

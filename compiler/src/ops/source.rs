@@ -106,6 +106,11 @@ impl Lower for SourceOp {
 }
 
 impl OperatorDef for SourceOp {
+    /// With event time, lateness depends on what was read before a record.
+    fn order_sensitive(&self) -> bool {
+        self.event_time.is_some()
+    }
+
     fn info(&self) -> &'static OpInfo {
         &Self::INFO
     }
@@ -186,15 +191,43 @@ pub(crate) fn decoders(g: &Gen<'_>) -> Vec<TokenStream> {
         .collect()
 }
 
-/// `run`: builds the job, reads every source to its end, then finishes the job.
+/// `run`: builds the job, reads every source to its end, then finishes the job. On one
+/// of several workers (`exchange` is `Some`), it reads its slice of each source and
+/// finishes step by step with the others (`weir_runtime::parallel::finish`).
 pub(crate) fn run_fn(g: &Gen<'_>) -> TokenStream {
     let loops = loops(g);
     quote! {
-        fn run(ctx: &mut weir_runtime::JobContext) -> ::core::result::Result<(), weir_runtime::JobError> {
+        fn run(
+            ctx: &mut weir_runtime::JobContext,
+            exchange: ::core::option::Option<weir_runtime::parallel::Exchange>,
+        ) -> ::core::result::Result<(), weir_runtime::JobError> {
             let mut job = WeirJob::new(ctx)?;
+            job.exchange = exchange;
             #(#loops)*
+            if job.exchange.is_some() {
+                weir_runtime::parallel::finish(&mut job, ctx)?;
+                job.count_records(ctx);
+                return ::core::result::Result::Ok(());
+            }
             job.finish(ctx)
         }
+    }
+}
+
+/// On several workers: the exchange is pumped when a buffer is full, and on every wake-up
+/// of a quiet live source.
+fn pump(g: &Gen<'_>, when_full: bool) -> TokenStream {
+    if !g.parallel() {
+        return quote!();
+    }
+    if when_full {
+        quote! {
+            if job.exchange.as_ref().is_some_and(|x| x.outbox.is_full()) {
+                weir_runtime::parallel::pump(&mut job, false)?;
+            }
+        }
+    } else {
+        quote!(weir_runtime::parallel::pump(&mut job, false)?;)
     }
 }
 
@@ -331,7 +364,13 @@ fn delivery(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> (TokenStream, TokenStrea
     let (generator, deliver) = match &s.event_time {
         None => (
             quote!(),
-            quote!(job.#chain(record, i64::MIN).map_err(|e| src.locate(e))?;),
+            {
+                let pump = pump(g, true);
+                quote! {
+                    job.#chain(record, i64::MIN).map_err(|e| src.locate(e))?;
+                    #pump
+                }
+            },
         ),
         Some(et) => {
             let timestamp = match &et.rust {
@@ -359,6 +398,7 @@ fn delivery(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> (TokenStream, TokenStrea
                 ),
                 None => (quote!(::core::option::Option::None), quote!(0)),
             };
+            let pump = pump(g, true);
             (
                 quote!(let mut generator = weir_runtime::time::WatermarkGenerator::new(#strategy, #idle, job.clock.now());),
                 // A record outside the valid event times is a bad record of the source.
@@ -374,6 +414,7 @@ fn delivery(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> (TokenStream, TokenStrea
                     if let ::core::option::Option::Some(wm) = generator.on_event(ts, #now) {
                         job.#watermark(0, wm)?;
                     }
+                    #pump
                 },
             )
         }
@@ -405,9 +446,11 @@ fn source_code(
         }
     };
     // On live input (stdin) the job wakes up while the input is quiet.
+    let pump = pump(g, false);
     let wake = quote! {
         if src.wake_up()? {
             job.tick()?;
+            #pump
             #quiet;
         }
     };

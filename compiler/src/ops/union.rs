@@ -125,6 +125,10 @@ pub(crate) fn idle_behind(plan: &Plan, mut n: NodeIndex) -> Option<i64> {
 }
 
 impl OperatorDef for Union {
+    fn order_sensitive(&self) -> bool {
+        false
+    }
+
     fn info(&self) -> &'static OpInfo {
         &Self::INFO
     }

@@ -11,16 +11,24 @@ use crate::JobError;
 
 /// Outputs written but not yet committed. Shared with the job's signal handler, which
 /// discards them when the job is interrupted.
+///
+/// In a parallel run each worker writes its own part of every output ([`part`](Self::part)):
+/// at commit the parts of a file are joined in worker order into part 0's file, which is
+/// then renamed over the target; standard output parts after the first (which worker 0
+/// writes directly) are copied to standard output in worker order.
 #[derive(Debug, Default, Clone)]
 pub struct PendingOutputs {
     files: std::sync::Arc<Mutex<Vec<Pending>>>,
+    part: usize,
 }
 
 #[derive(Debug)]
 struct Pending {
     /// Removed when dropped uncommitted.
     temp: tempfile::TempPath,
-    target: PathBuf,
+    /// `None`: a part of standard output.
+    target: Option<PathBuf>,
+    part: usize,
 }
 
 impl PendingOutputs {
@@ -34,19 +42,77 @@ impl PendingOutputs {
         let (file, temp) = temp_beside(Path::new(target))?;
         self.lock().push(Pending {
             temp,
-            target: PathBuf::from(target),
+            target: Some(PathBuf::from(target)),
+            part: self.part,
         });
         Ok(file)
     }
 
-    /// Renames every temporary file over its target. Call only when everything was
-    /// written and flushed.
+    /// The same outputs, written as part `part` (a worker's index): see the type's doc.
+    pub fn part(&self, part: usize) -> PendingOutputs {
+        PendingOutputs {
+            files: self.files.clone(),
+            part,
+        }
+    }
+
+    /// Where this part writes standard output: `None` for part 0, which writes it
+    /// directly; a temporary file copied out at commit for the others.
+    pub fn stdout_part(&self) -> Result<Option<File>, JobError> {
+        if self.part == 0 {
+            return Ok(None);
+        }
+        let (file, temp) = tempfile::NamedTempFile::new()
+            .map_err(|source| JobError::Io {
+                action: "cannot create a part of standard output in",
+                path: std::env::temp_dir().display().to_string(),
+                source,
+            })?
+            .into_parts();
+        self.lock().push(Pending {
+            temp,
+            target: None,
+            part: self.part,
+        });
+        Ok(Some(file))
+    }
+
+    /// Renames every temporary file over its target (joining parts first). Call only when
+    /// everything was written and flushed.
     pub fn commit(&self) -> Result<(), JobError> {
-        for p in self.lock().drain(..) {
-            let target = p.target.display().to_string();
-            p.temp.persist(&p.target).map_err(|e| JobError::Io {
+        let mut files: Vec<Pending> = self.lock().drain(..).collect();
+        files.sort_by_key(|p| p.part);
+        if files.iter().any(|p| p.target.is_none()) {
+            let mut stdout = std::io::stdout().lock();
+            let closed = |source| JobError::Io {
+                action: "cannot write to",
+                path: "<stdout>".to_string(),
+                source,
+            };
+            for p in files.iter().filter(|p| p.target.is_none()) {
+                let mut part = File::open(&p.temp).map_err(|source| part_error(&p.temp, source))?;
+                std::io::copy(&mut part, &mut stdout).map_err(closed)?;
+            }
+            std::io::Write::flush(&mut stdout).map_err(closed)?;
+        }
+        let (firsts, rest): (Vec<Pending>, Vec<Pending>) = files
+            .into_iter()
+            .filter(|p| p.target.is_some())
+            .partition(|p| p.part == 0);
+        for first in firsts {
+            let target = first.target.clone().expect("a file");
+            let mut whole = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&first.temp)
+                .map_err(|source| part_error(&first.temp, source))?;
+            for p in rest.iter().filter(|p| p.target.as_ref() == Some(&target)) {
+                let mut part = File::open(&p.temp).map_err(|source| part_error(&p.temp, source))?;
+                std::io::copy(&mut part, &mut whole)
+                    .map_err(|source| part_error(&first.temp, source))?;
+            }
+            first.temp.persist(&target).map_err(|e| JobError::Io {
                 action: "cannot replace output",
-                path: target,
+                path: target.display().to_string(),
                 source: e.error,
             })?;
         }
@@ -71,6 +137,14 @@ impl PendingOutputs {
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Pending>> {
         // A panic while holding the lock leaves the list usable: it is only pushed to.
         self.files.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn part_error(path: &Path, source: std::io::Error) -> JobError {
+    JobError::Io {
+        action: "cannot join the parts of an output at",
+        path: path.display().to_string(),
+        source,
     }
 }
 

@@ -36,7 +36,7 @@ impl std::fmt::Debug for CsvSink {
 
 impl CsvSink {
     /// Opens sink `name` writing to `default` unless `--output name=PATH` says otherwise,
-    /// and writes the header row `fields`.
+    /// and writes the header row `fields` (on worker 0 of a parallel run).
     pub fn create(
         ctx: &JobContext,
         name: &str,
@@ -54,10 +54,13 @@ impl CsvSink {
             ints: itoa::Buffer::new(),
             floats: ryu::Buffer::new(),
         };
-        for f in fields {
-            sink.field_str(f);
+        // Worker 0's part comes first in the joined output: it alone has the header.
+        if ctx.worker().index == 0 {
+            for f in fields {
+                sink.field_str(f);
+            }
+            sink.end_row()?;
         }
-        sink.end_row()?;
         Ok(sink)
     }
 
@@ -198,6 +201,9 @@ mod tests {
         sinks: &["out"],
         operators: &[],
         files: &[],
+        exchanges: 0,
+        split_inputs: false,
+        source_fed: &[],
     };
 
     /// What the sink writes for `rows` of string fields.
@@ -213,6 +219,7 @@ mod tests {
             stats_json: None,
             flush_every: crate::job::DEFAULT_FLUSH,
             spill_dir: None,
+            cluster: crate::parallel::Cluster::default(),
         };
         let mut ctx = JobContext::new(&SPEC, args).unwrap();
         let width = rows.first().map_or(1, Vec::len);

@@ -2,7 +2,7 @@
 
 use crate::io::bad_records::BadRecords;
 use crate::io::csv_records::{CsvFields, CsvRecords};
-use crate::io::{BadRecordPolicy, FieldError, InputReader, InputSpec, SourceProgress};
+use crate::io::{BadRecordPolicy, FieldError, InputPart, InputReader, InputSpec, SourceProgress};
 use crate::{JobContext, JobError};
 
 /// Reads CSV records through [`CsvRecords`], so a record costs no allocation.
@@ -44,7 +44,8 @@ impl CsvSource {
         fields: &[&str],
     ) -> Result<Self, JobError> {
         let spec = ctx.input(name, default);
-        let input = InputReader::open(&spec)?;
+        let part = ctx.input_part(&spec);
+        let input = InputReader::open_part(&spec, part)?;
         let progress = SourceProgress::new(name, input.total(), ctx.progress_memory());
         let waker = super::stdin::Waker::new(&input);
         let mut records = CsvRecords::new(input, delimiter);
@@ -56,8 +57,14 @@ impl CsvSource {
         };
         let mut columns: Vec<usize> = (0..fields.len()).collect();
         let mut header_width = fields.len();
-        if header && records.advance().map_err(read_error)? {
-            let head = records.fields();
+        // Worker 0's slice starts with the header; the others read it from the file's start.
+        let sliced = matches!(part, InputPart::Slice(slot) if slot.index > 0);
+        let mut from_start = (header && sliced)
+            .then(|| InputReader::open(&spec).map(|r| CsvRecords::new(r, delimiter)))
+            .transpose()?;
+        let header_records = from_start.as_mut().unwrap_or(&mut records);
+        if header && part != InputPart::Nothing && header_records.advance().map_err(read_error)? {
+            let head = header_records.fields();
             columns = match_header(name, &file, &head, fields)?;
             header_width = head.len();
         }

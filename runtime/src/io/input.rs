@@ -1,7 +1,9 @@
 //! Opening an input: a file or standard input, behind one buffered reader type.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek};
+
+use crate::parallel::WorkerSlot;
 
 use crate::JobError;
 
@@ -36,8 +38,25 @@ pub struct InputReader {
 
 #[derive(Debug)]
 enum ReaderKind {
-    File(BufReader<File>),
+    /// A file, or a worker's slice of one.
+    File(BufReader<io::Take<File>>),
     Stdin(super::stdin::StdinChunks),
+    /// Another worker reads this input.
+    Nothing,
+}
+
+/// Which part of an input a worker reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputPart {
+    /// All of it.
+    Whole,
+    /// The worker's slice of a file: the file cut into as many byte ranges as there are
+    /// workers, each moved to the start of a line (the line holding a range's first byte
+    /// belongs to the range before), so every line is read by exactly one worker.
+    /// Standard input cannot be cut: a slice of it is empty.
+    Slice(WorkerSlot),
+    /// None of it: another worker reads it.
+    Nothing,
 }
 
 const BUFFER: usize = 256 * 1024;
@@ -45,21 +64,47 @@ const BUFFER: usize = 256 * 1024;
 impl InputReader {
     /// Opens `spec`.
     pub fn open(spec: &InputSpec) -> Result<Self, JobError> {
-        match spec {
-            InputSpec::File(path) => {
-                let file = File::open(path).map_err(|source| JobError::Io {
+        Self::open_part(spec, InputPart::Whole)
+    }
+
+    /// Opens `part` of `spec` (see [`InputPart`]).
+    pub fn open_part(spec: &InputSpec, part: InputPart) -> Result<Self, JobError> {
+        match (spec, part) {
+            (_, InputPart::Nothing) | (InputSpec::Stdin, InputPart::Slice(_)) => Ok(InputReader {
+                inner: ReaderKind::Nothing,
+                consumed: 0,
+                total: Some(0),
+            }),
+            (InputSpec::File(path), part) => {
+                let error = |source| JobError::Io {
                     action: "cannot open input",
                     path: path.clone(),
                     source,
-                })?;
-                let total = file.metadata().ok().map(|m| m.len());
+                };
+                let mut file = File::open(path).map_err(error)?;
+                let len = file.metadata().map_err(error)?.len();
+                let (start, end) = match part {
+                    InputPart::Slice(slot) if !slot.is_single() => {
+                        let cut =
+                            |w: usize| (u128::from(len) * w as u128 / slot.peers as u128) as u64;
+                        (
+                            line_start(&mut file, cut(slot.index), len).map_err(error)?,
+                            line_start(&mut file, cut(slot.index + 1), len).map_err(error)?,
+                        )
+                    }
+                    _ => (0, len),
+                };
+                file.seek(io::SeekFrom::Start(start)).map_err(error)?;
                 Ok(InputReader {
-                    inner: ReaderKind::File(BufReader::with_capacity(BUFFER, file)),
+                    inner: ReaderKind::File(BufReader::with_capacity(
+                        BUFFER,
+                        file.take(end - start),
+                    )),
                     consumed: 0,
-                    total,
+                    total: Some(end - start),
                 })
             }
-            InputSpec::Stdin => Ok(InputReader {
+            (InputSpec::Stdin, InputPart::Whole) => Ok(InputReader {
                 inner: ReaderKind::Stdin(super::stdin::StdinChunks::start()),
                 consumed: 0,
                 total: None,
@@ -81,7 +126,7 @@ impl InputReader {
     /// always has; standard input may keep a job waiting.
     pub fn poll(&mut self, timeout: std::time::Duration) -> io::Result<bool> {
         match &mut self.inner {
-            ReaderKind::File(_) => Ok(true),
+            ReaderKind::File(_) | ReaderKind::Nothing => Ok(true),
             ReaderKind::Stdin(r) => r.poll(timeout),
         }
     }
@@ -92,6 +137,7 @@ impl InputReader {
         match &self.inner {
             ReaderKind::File(r) => r.buffer(),
             ReaderKind::Stdin(r) => r.buffer(),
+            ReaderKind::Nothing => &[],
         }
     }
 
@@ -101,11 +147,26 @@ impl InputReader {
     }
 }
 
+/// The first line start at or after byte `at` of a file of `len` bytes: `at` itself when
+/// it is 0 or follows a line break, else the byte after the next line break (or `len`).
+fn line_start(file: &mut File, at: u64, len: u64) -> io::Result<u64> {
+    if at == 0 || at >= len {
+        return Ok(at.min(len));
+    }
+    file.seek(io::SeekFrom::Start(at - 1))?;
+    let mut reader = BufReader::with_capacity(64 * 1024, &mut *file);
+    let mut skipped = Vec::new();
+    let n = reader.read_until(b'\n', &mut skipped)?;
+    let start = at - 1 + n as u64;
+    Ok(start.min(len))
+}
+
 impl Read for InputReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = match &mut self.inner {
             ReaderKind::File(r) => r.read(buf)?,
             ReaderKind::Stdin(r) => r.read(buf)?,
+            ReaderKind::Nothing => 0,
         };
         self.consumed += n as u64;
         Ok(n)
@@ -117,6 +178,7 @@ impl BufRead for InputReader {
         match &mut self.inner {
             ReaderKind::File(r) => r.fill_buf(),
             ReaderKind::Stdin(r) => r.fill_buf(),
+            ReaderKind::Nothing => Ok(&[]),
         }
     }
 
@@ -125,6 +187,7 @@ impl BufRead for InputReader {
         match &mut self.inner {
             ReaderKind::File(r) => r.consume(amt),
             ReaderKind::Stdin(r) => r.consume(amt),
+            ReaderKind::Nothing => {}
         }
     }
 }

@@ -22,7 +22,7 @@ pub use commit::PendingOutputs;
 pub use csv_sink::CsvSink;
 pub use csv_source::{CsvRow, CsvSource};
 pub use files::{FileRole, FileUse};
-pub use input::{InputReader, InputSpec};
+pub use input::{InputPart, InputReader, InputSpec};
 pub use iter_source::IterSource;
 pub use jsonl_sink::JsonlSink;
 pub use line_source::{decode_json, LineSource};

@@ -46,10 +46,12 @@ impl OutputWriter {
                 let file: File = pending.create(path)?;
                 Ok(OutputWriter::File(BufWriter::with_capacity(BUFFER, file)))
             }
-            OutputSpec::Stdout => Ok(OutputWriter::Stdout(BufWriter::with_capacity(
-                BUFFER,
-                io::stdout(),
-            ))),
+            // Worker 0 of a parallel run writes standard output; the others write parts
+            // that go out after it, at commit.
+            OutputSpec::Stdout => Ok(match pending.stdout_part()? {
+                Some(part) => OutputWriter::File(BufWriter::with_capacity(BUFFER, part)),
+                None => OutputWriter::Stdout(BufWriter::with_capacity(BUFFER, io::stdout())),
+            }),
         }
     }
 }

@@ -68,10 +68,7 @@ impl SinkTarget {
     /// Adds "wrote N records to X" to the run's report.
     pub(crate) fn report(&self, ctx: &mut JobContext) {
         if !self.stdout {
-            ctx.report(format!(
-                "sink `{}`: wrote {} record(s) to {}",
-                self.name, self.records, self.target
-            ));
+            ctx.report_sink(&self.name, &self.target, self.records);
         }
     }
 }

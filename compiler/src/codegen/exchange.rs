@@ -1,0 +1,268 @@
+//! Exchanges: what a `.pipe` job does at its hash edges when it runs on several workers.
+//!
+//! Every hash edge is an exchange, numbered in edge order. Where a chain calls the next
+//! chain over one, the generated code asks whether the job has an exchange (it has one
+//! when run with `--parallelism` above 1): if not, the call is made as before; if so, the
+//! record is written in the row layout and queued for the worker owning its key group
+//! (`weir_runtime::parallel::Outbox`). The receiving worker decodes it and calls the same
+//! chain method (`receive`). Watermarks take the same turn (`receive_watermark` gets the
+//! least over the sending workers). At the end, `finish_step` runs one node's end-of-input
+//! code, and `finish_plan` says which exchanges must have ended first and which end after.
+
+use petgraph::graph::NodeIndex;
+use petgraph::visit::EdgeRef;
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+use super::keys::{decode_fields, encode_fields};
+use super::names::{chain_input, chain_watermark, field_ident, ident};
+use super::Gen;
+use crate::ir::Partitioning;
+
+/// One exchange: a hash edge from `from` (output `from_port`) to `to` (input `to_port`),
+/// keyed by fields `key` of the records it carries.
+#[derive(Debug, Clone)]
+pub(crate) struct ExchangeEdge {
+    pub from: NodeIndex,
+    pub from_port: usize,
+    pub to: NodeIndex,
+    pub to_port: usize,
+    pub key: Vec<usize>,
+}
+
+/// The exchanges of `plan`, in edge order: every hash edge whose records are `.pipe`
+/// records (an inline pipeline runs on one worker and has none).
+pub(crate) fn exchange_edges(plan: &crate::ir::Plan) -> Vec<ExchangeEdge> {
+    let mut edges: Vec<_> = plan.graph.edge_references().collect();
+    edges.sort_by_key(|e| e.id());
+    edges
+        .into_iter()
+        .filter_map(|e| {
+            let Partitioning::Hash(names) = &e.weight().partitioning else {
+                return None;
+            };
+            let schema = plan.input_schema(e.target(), e.weight().port)?;
+            if schema.rust.is_some() {
+                return None;
+            }
+            let key = names
+                .iter()
+                .map(|n| schema.index_of(n))
+                .collect::<Option<Vec<usize>>>()?;
+            Some(ExchangeEdge {
+                from: e.source(),
+                from_port: e.weight().from_port,
+                to: e.target(),
+                to_port: e.weight().port,
+                key,
+            })
+        })
+        .collect()
+}
+
+fn row_builder(id: usize) -> Ident {
+    ident(&format!("x{id}_row"))
+}
+
+fn key_builder(id: usize) -> Ident {
+    ident(&format!("x{id}_key"))
+}
+
+impl Gen<'_> {
+    /// The exchange from `from`'s output `from_port` to `to`'s input `to_port`, if that
+    /// edge is one.
+    pub(crate) fn exchange_id(
+        &self,
+        from: NodeIndex,
+        from_port: usize,
+        to: NodeIndex,
+        to_port: usize,
+    ) -> Option<usize> {
+        self.exchanges.iter().position(|x| {
+            x.from == from && x.from_port == from_port && x.to == to && x.to_port == to_port
+        })
+    }
+
+    /// The job's fields for its exchanges: the exchange itself and a row and key builder
+    /// per edge.
+    pub(crate) fn exchange_fields(&self) -> Vec<(TokenStream, TokenStream)> {
+        if !self.parallel {
+            return Vec::new();
+        }
+        let mut fields = vec![(
+            quote!(exchange: ::core::option::Option<weir_runtime::parallel::Exchange>),
+            quote!(exchange: ::core::option::Option::None),
+        )];
+        for id in 0..self.exchanges.len() {
+            for b in [row_builder(id), key_builder(id)] {
+                fields.push((
+                    quote!(#b: weir_runtime::layout::RecordBuilder),
+                    quote!(#b: weir_runtime::layout::RecordBuilder::new()),
+                ));
+            }
+        }
+        fields
+    }
+
+    /// The call of `method` (the next chain's input) with `record`, or, on several
+    /// workers, the record queued on exchange `id` for the worker owning its key.
+    pub(crate) fn call_or_send(
+        &self,
+        id: usize,
+        method: &Ident,
+        record: &Ident,
+        clone: bool,
+    ) -> TokenStream {
+        let x = &self.exchanges[id];
+        let schema = self
+            .plan
+            .input_schema(x.to, x.to_port)
+            .expect("an exchange edge has a schema");
+        let (rows, keys) = (row_builder(id), key_builder(id));
+        let all: Vec<usize> = (0..schema.fields.len()).collect();
+        let key = encode_fields(&keys, &schema, &x.key, record);
+        let row = encode_fields(&rows, &schema, &all, record);
+        let arg = if clone {
+            quote!(#record.clone())
+        } else {
+            quote!(#record)
+        };
+        quote! {
+            if let ::core::option::Option::Some(x) = self.exchange.as_mut() {
+                let hash = weir_runtime::parallel::key_hash(#key);
+                x.outbox.row(#id, hash, ts, #row);
+            } else {
+                self.#method(#arg, ts)?;
+            }
+        }
+    }
+
+    /// The call of the next chain's watermark method, or, on several workers, the
+    /// watermark queued on exchange `id`.
+    pub(crate) fn watermark_or_send(&self, id: usize, method: &Ident, port: usize) -> TokenStream {
+        quote! {
+            if let ::core::option::Option::Some(x) = self.exchange.as_mut() {
+                x.outbox.watermark(#id, wm);
+            } else {
+                self.#method(#port, wm)?;
+            }
+        }
+    }
+
+    /// `impl Exchanging for WeirJob`: receiving rows and watermarks, and the end of input
+    /// step by step.
+    pub(crate) fn exchanging_impl(&self) -> TokenStream {
+        if !self.parallel {
+            return quote!();
+        }
+        let mut receives = Vec::new();
+        let mut watermarks = Vec::new();
+        for (id, x) in self.exchanges.iter().enumerate() {
+            let id = id as u32;
+            let chain = self.plan.graph[x.to].chain.expect("chained");
+            let method = chain_input(chain, x.to_port);
+            let schema = self
+                .plan
+                .input_schema(x.to, x.to_port)
+                .expect("an exchange edge has a schema");
+            let all: Vec<usize> = (0..schema.fields.len()).collect();
+            let view = ident("view");
+            let name = self.records.name(&schema.fields);
+            let inits = schema
+                .fields
+                .iter()
+                .zip(decode_fields(&schema, &all, &view))
+                .map(|(f, v)| {
+                    let f = field_ident(&f.name);
+                    quote!(#f: #v)
+                });
+            receives.push(quote! {
+                #id => {
+                    let #view = weir_runtime::layout::RecordView::new(row);
+                    self.#method(#name { #(#inits,)* }, ts)
+                }
+            });
+            let watermark = chain_watermark(chain);
+            let port = x.to_port;
+            watermarks.push(quote!(#id => self.#watermark(#port, wm),));
+        }
+        let steps = self.order.iter().enumerate().map(|(step, &n)| {
+            let code = self.plan.graph[n].op.def().finish(self, n);
+            quote!(#step => { #code })
+        });
+        let plan = self.order.iter().map(|&n| {
+            let waits = self
+                .exchanges
+                .iter()
+                .enumerate()
+                .filter(|(_, x)| x.to == n)
+                .map(|(i, _)| i as u32);
+            let ends = self
+                .exchanges
+                .iter()
+                .enumerate()
+                .filter(|(_, x)| x.from == n)
+                .map(|(i, _)| i as u32);
+            quote!((&[#(#waits),*], &[#(#ends),*]))
+        });
+        quote! {
+            #[allow(unused_variables, unreachable_code, clippy::all)]
+            impl weir_runtime::parallel::Exchanging for WeirJob {
+                fn exchange(&mut self) -> ::core::option::Option<&mut weir_runtime::parallel::Exchange> {
+                    self.exchange.as_mut()
+                }
+
+                fn receive(&mut self, edge: u32, ts: i64, row: &[u8]) -> ::core::result::Result<(), weir_runtime::JobError> {
+                    match edge {
+                        #(#receives)*
+                        _ => unreachable!("the compiler numbers every exchange"),
+                    }
+                }
+
+                fn receive_watermark(&mut self, edge: u32, wm: i64) -> ::core::result::Result<(), weir_runtime::JobError> {
+                    match edge {
+                        #(#watermarks)*
+                        _ => unreachable!("the compiler numbers every exchange"),
+                    }
+                }
+
+                fn finish_step(&mut self, step: usize, ctx: &mut weir_runtime::JobContext) -> ::core::result::Result<(), weir_runtime::JobError> {
+                    match step {
+                        #(#steps)*
+                        _ => {}
+                    }
+                    ::core::result::Result::Ok(())
+                }
+
+                fn finish_plan(&self) -> &'static [(&'static [u32], &'static [u32])] {
+                    &[#(#plan),*]
+                }
+            }
+        }
+    }
+}
+
+impl Gen<'_> {
+    /// The exchanges with no exchange upstream of them: only sources feed them.
+    pub(crate) fn source_fed_exchanges(&self) -> Vec<usize> {
+        let mut behind = std::collections::HashSet::new();
+        let mut todo: Vec<NodeIndex> = self.exchanges.iter().map(|x| x.to).collect();
+        while let Some(n) = todo.pop() {
+            if behind.insert(n) {
+                todo.extend(
+                    self.plan
+                        .graph
+                        .neighbors_directed(n, petgraph::Direction::Outgoing),
+                );
+            }
+        }
+        (0..self.exchanges.len())
+            .filter(|&i| !behind.contains(&self.exchanges[i].from))
+            .collect()
+    }
+
+    /// Whether the job can run on several workers.
+    pub(crate) fn parallel(&self) -> bool {
+        self.parallel
+    }
+}

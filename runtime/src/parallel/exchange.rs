@@ -1,0 +1,226 @@
+//! A worker's side of timely-dataflow: a one-operator dataflow that carries [`Batch`]es to
+//! the worker they name, and the loop that feeds what arrives to the generated job.
+//!
+//! timely is the transport and the scheduler of the workers (threads of one process, or
+//! processes over TCP); weir's own code decides what goes where (key groups), and carries
+//! watermarks and the end of each edge as messages. Event time is out of order, so
+//! holding a timely capability per watermark would cost more than a message per pump;
+//! timely keeps the messages of one sender to one receiver in order, which is all the
+//! watermarks and ends need.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use timely::container::CapacityContainerBuilder;
+use timely::dataflow::channels::pact::Exchange as ByWorker;
+use timely::dataflow::operators::generic::Operator;
+use timely::dataflow::operators::Input;
+use timely::dataflow::InputHandle;
+
+use super::outbox::Entry;
+use super::{Batch, KeyGroups, Outbox, WorkerSlot};
+use crate::time::CombinedWatermark;
+use crate::JobError;
+
+type Message = (u32, Batch);
+
+/// One worker's exchange: its outbox, the timely input it sends through, and what has
+/// arrived. The generated job owns it (`None` when the job runs on one worker).
+pub struct Exchange {
+    worker: timely::worker::Worker,
+    input: Option<InputHandle<u64, CapacityContainerBuilder<Vec<Message>>>>,
+    inbox: Rc<RefCell<Vec<Batch>>>,
+    /// What this worker sends.
+    pub outbox: Outbox,
+    slot: WorkerSlot,
+    /// Per edge: the senders' watermarks, combined.
+    watermarks: Vec<CombinedWatermark>,
+    /// Per edge: senders that have ended it.
+    ended: Vec<usize>,
+    /// Set when a worker of this process failed: the others stop rather than wait for
+    /// messages it will never send.
+    abort: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl std::fmt::Debug for Exchange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Exchange")
+            .field("slot", &self.slot)
+            .field("ended", &self.ended)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Exchange {
+    /// Builds the worker's dataflow for `edges` exchange edges.
+    pub fn new(
+        worker: &mut timely::worker::Worker,
+        edges: usize,
+        abort: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) -> Self {
+        let slot = WorkerSlot {
+            index: worker.index(),
+            peers: worker.peers(),
+        };
+        let inbox = Rc::new(RefCell::new(Vec::new()));
+        let arrived = inbox.clone();
+        let input = worker.dataflow::<u64, _, _>(move |scope| {
+            let (input, stream) = scope.new_input::<Vec<Message>>();
+            stream.sink(
+                ByWorker::new(|(to, _): &Message| u64::from(*to)),
+                "weir-inbox",
+                move |(input, _frontier)| {
+                    let mut inbox = arrived.borrow_mut();
+                    input.for_each(|_, data| inbox.extend(data.drain(..).map(|(_, b)| b)));
+                },
+            );
+            input
+        });
+        let never_idle = vec![None; slot.peers];
+        Exchange {
+            worker: worker.clone(),
+            input: Some(input),
+            inbox,
+            outbox: Outbox::new(
+                slot.index,
+                slot.peers,
+                edges,
+                KeyGroups::new(super::key_groups::DEFAULT_KEY_GROUPS, slot.peers),
+            ),
+            slot,
+            watermarks: (0..edges)
+                .map(|_| CombinedWatermark::new(&never_idle, 0))
+                .collect(),
+            ended: vec![0; edges],
+            abort,
+        }
+    }
+
+    /// Worker 0 reads every source: on the exchanges `source_fed` (fed from sources with
+    /// no exchange before them) the other workers never send a row, so their watermarks
+    /// are counted as the highest from the start. Otherwise a row from worker 0 could
+    /// arrive before another worker's first watermark and be judged against a watermark
+    /// a single worker would not have had.
+    pub fn only_worker_zero_reads(&mut self, source_fed: &[usize]) {
+        for &edge in source_fed {
+            for from in 1..self.slot.peers {
+                self.watermarks[edge].update(from, crate::time::MAX_WATERMARK, 0);
+            }
+        }
+    }
+
+    /// This worker's place among the job's workers.
+    pub fn slot(&self) -> WorkerSlot {
+        self.slot
+    }
+
+    /// Sends what the outbox holds, lets timely move messages (waiting up to a millisecond
+    /// for some when `wait`), and returns what has arrived.
+    fn exchange(&mut self, wait: bool) -> Vec<Batch> {
+        if let Some(input) = &mut self.input {
+            let messages = self.outbox.take();
+            if !messages.is_empty() {
+                for message in messages {
+                    input.send(message);
+                }
+                // timely's exchange holds a partial buffer per receiver until the epoch
+                // moves on: a new epoch per pump sends everything now.
+                let next = input.time() + 1;
+                input.advance_to(next);
+            }
+        }
+        if wait {
+            self.worker
+                .step_or_park(Some(std::time::Duration::from_millis(1)));
+        } else {
+            self.worker.step();
+        }
+        std::mem::take(&mut *self.inbox.borrow_mut())
+    }
+
+    /// Whether every worker has ended `edge` and everything it sent has arrived.
+    pub fn is_done(&self, edge: usize) -> bool {
+        self.ended[edge] == self.slot.peers
+    }
+
+    /// Closes this worker's input and steps until timely has delivered everything, so
+    /// that the other workers can finish.
+    fn shut_down(&mut self) {
+        self.input = None;
+        while self
+            .worker
+            .step_or_park(Some(std::time::Duration::from_millis(1)))
+        {}
+    }
+}
+
+/// What a generated job does with arriving rows and watermarks. The compiler writes it for
+/// every job with exchange edges.
+pub trait Exchanging {
+    /// The job's exchange, if it runs on more than one worker.
+    fn exchange(&mut self) -> Option<&mut Exchange>;
+    /// A row arrived on `edge`: decode it and push it into the chain the edge feeds.
+    fn receive(&mut self, edge: u32, ts: i64, row: &[u8]) -> Result<(), JobError>;
+    /// The combined watermark of `edge` moved to `wm`.
+    fn receive_watermark(&mut self, edge: u32, wm: i64) -> Result<(), JobError>;
+    /// Runs the end-of-input code of node number `step` (in topological order).
+    fn finish_step(&mut self, step: usize, ctx: &mut crate::JobContext) -> Result<(), JobError>;
+    /// Per node in topological order: the exchange edges that must have ended before it
+    /// finishes, and those it ends once it has.
+    fn finish_plan(&self) -> &'static [(&'static [u32], &'static [u32])];
+}
+
+/// Sends what waits in `job`'s outbox, and hands what arrived to the job: rows to their
+/// chains, watermarks combined over the senders. Does nothing on one worker.
+pub fn pump<J: Exchanging>(job: &mut J, wait: bool) -> Result<(), JobError> {
+    let Some(exchange) = job.exchange() else {
+        return Ok(());
+    };
+    if exchange.abort.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(JobError::WorkerStopped);
+    }
+    for batch in exchange.exchange(wait) {
+        for entry in batch.entries() {
+            match entry {
+                Entry::Row { edge, ts, row } => job.receive(edge, ts, row)?,
+                Entry::Watermark { edge, wm } => {
+                    let exchange = job.exchange().expect("still parallel");
+                    let combined = &mut exchange.watermarks[edge as usize];
+                    if let Some(wm) = combined.update(batch.from as usize, wm, 0) {
+                        job.receive_watermark(edge, wm)?;
+                    }
+                }
+                Entry::End { edge } => {
+                    job.exchange().expect("still parallel").ended[edge as usize] += 1;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The end of input on a worker whose sources have all ended: each node finishes (in
+/// topological order) once every exchange edge into it has ended on every worker, then
+/// ends the edges it feeds; last, the worker stays in the dataflow until the others are
+/// done with what it sent.
+pub fn finish<J: Exchanging>(job: &mut J, ctx: &mut crate::JobContext) -> Result<(), JobError> {
+    let plan = job.finish_plan();
+    for (step, (waits, ends)) in plan.iter().enumerate() {
+        loop {
+            pump(job, false)?;
+            let exchange = job.exchange().expect("parallel");
+            if waits.iter().all(|&e| exchange.is_done(e as usize)) {
+                break;
+            }
+            pump(job, true)?;
+        }
+        job.finish_step(step, ctx)?;
+        let exchange = job.exchange().expect("parallel");
+        for &edge in ends.iter() {
+            exchange.outbox.end(edge as usize);
+        }
+    }
+    pump(job, false)?;
+    job.exchange().expect("parallel").shut_down();
+    Ok(())
+}

@@ -1,0 +1,54 @@
+//! Parallel execution: N workers run the same generated job, each over its slice of the
+//! input, and exchange records at every hash edge through timely-dataflow.
+//!
+//! * A worker ([`WorkerSlot`]) builds its own `WeirJob`: its own state (each stateful
+//!   operator gets its budget divided by the number of workers), its own slice of each
+//!   file source (byte ranges cut at line starts, [`crate::io::InputReader::open_part`]) and
+//!   its own part of each file sink (parts joined in worker order at commit,
+//!   [`crate::io::PendingOutputs`]).
+//! * At a hash edge, a record is encoded in the row layout into the [`Outbox`] buffer of
+//!   the worker owning its key's group ([`KeyGroups`]); full buffers, watermarks and the
+//!   end of each edge go out through timely ([`Exchange`]), and arriving rows are decoded
+//!   and handed to the next chain on the receiving worker.
+//! * Watermarks travel as messages: each worker sends its own on every edge, and a
+//!   receiver combines them per edge, the least over all sending workers
+//!   ([`crate::time::CombinedWatermark`]). A worker whose sources have ended sends
+//!   `MAX_WATERMARK`, so an empty slice never holds windows back.
+
+mod exchange;
+mod key_groups;
+mod outbox;
+mod workers;
+
+pub use exchange::{finish, pump, Exchange, Exchanging};
+pub use key_groups::KeyGroups;
+pub use outbox::{Batch, Entry, Outbox, EXCHANGE_BUFFER};
+pub use workers::{run_workers, Cluster, WorkerBody};
+
+/// The hash that routes a key (its bytes in the row layout) to its key group: fixed, so
+/// every process of a cluster routes a key alike.
+#[inline]
+pub fn key_hash(key: &[u8]) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::default().hash_one(key)
+}
+
+/// Which of the job's workers this is, and how many there are in all (over every
+/// process of a cluster).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkerSlot {
+    /// This worker's index, from 0.
+    pub index: usize,
+    /// Workers in the job.
+    pub peers: usize,
+}
+
+impl WorkerSlot {
+    /// The one worker of a job run without parallelism.
+    pub const SINGLE: WorkerSlot = WorkerSlot { index: 0, peers: 1 };
+
+    /// Whether this is the only worker.
+    pub fn is_single(&self) -> bool {
+        self.peers == 1
+    }
+}

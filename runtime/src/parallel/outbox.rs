@@ -1,0 +1,223 @@
+//! What a worker sends to the others: one stream per receiving worker, in buffers of a
+//! page, carrying rows of every exchange edge in the binary row layout and, in their
+//! places among the rows, the sender's watermarks and the ends of its edges.
+//!
+//! One stream per receiver, rather than one per edge, keeps the sender's order across
+//! edges: a join's two inputs, read by one worker, reach the join's owner interleaved as
+//! they were read, with each watermark where it moved. So a key sees the records and
+//! watermarks a single-threaded run would show it.
+
+use serde::{Deserialize, Serialize};
+
+use super::KeyGroups;
+
+/// Bytes a buffer collects before the worker pumps: one memory page, as Flink's network
+/// buffers are memory segments.
+pub const EXCHANGE_BUFFER: usize = crate::memory::DEFAULT_PAGE_SIZE;
+
+/// Bytes in front of each entry: its kind and edge, its time (or watermark), its length.
+const HEADER: usize = 16;
+const KIND_SHIFT: u32 = 30;
+const EDGE_MASK: u32 = (1 << KIND_SHIFT) - 1;
+const ROW: u32 = 0;
+const WATERMARK: u32 = 1;
+const END: u32 = 2;
+
+/// What a batch holds, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry<'b> {
+    /// A row on an edge, with its event time.
+    Row {
+        /// The exchange edge.
+        edge: u32,
+        /// The row's event time.
+        ts: i64,
+        /// The row, in the row layout.
+        row: &'b [u8],
+    },
+    /// The sender's watermark on an edge moved.
+    Watermark {
+        /// The exchange edge.
+        edge: u32,
+        /// The new watermark.
+        wm: i64,
+    },
+    /// The sender will send nothing more on an edge.
+    End {
+        /// The exchange edge.
+        edge: u32,
+    },
+}
+
+/// One message between workers: a piece of the sender's stream to the receiver.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Batch {
+    /// The sending worker.
+    pub from: u32,
+    /// Entries, each `[kind << 30 | edge: u32][time: i64][length: u32][row]`,
+    /// little-endian.
+    pub bytes: Vec<u8>,
+}
+
+impl Batch {
+    /// The batch's entries, in the order they were sent.
+    pub fn entries(&self) -> impl Iterator<Item = Entry<'_>> {
+        let bytes = &self.bytes;
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            let header = bytes.get(at..at + HEADER)?;
+            let tag = u32::from_le_bytes(header[..4].try_into().expect("4 bytes"));
+            let ts = i64::from_le_bytes(header[4..12].try_into().expect("8 bytes"));
+            let len = u32::from_le_bytes(header[12..].try_into().expect("4 bytes")) as usize;
+            let row = &bytes[at + HEADER..at + HEADER + len];
+            at += HEADER + len;
+            let edge = tag & EDGE_MASK;
+            Some(match tag >> KIND_SHIFT {
+                ROW => Entry::Row { edge, ts, row },
+                WATERMARK => Entry::Watermark { edge, wm: ts },
+                _ => Entry::End { edge },
+            })
+        })
+    }
+}
+
+/// A worker's outgoing streams, one per receiving worker. Entries wait here until a
+/// buffer is full or the worker pumps its exchange.
+#[derive(Debug)]
+pub struct Outbox {
+    from: u32,
+    groups: KeyGroups,
+    buffers: Vec<Vec<u8>>,
+    /// Per edge: the last watermark put in the streams, so an unchanged one is not sent.
+    sent: Vec<i64>,
+    /// A buffer reached [`EXCHANGE_BUFFER`].
+    full: bool,
+}
+
+impl Outbox {
+    /// The outbox of worker `from` of `peers`, for `edges` exchange edges.
+    pub fn new(from: usize, peers: usize, edges: usize, groups: KeyGroups) -> Self {
+        Outbox {
+            from: from as u32,
+            groups,
+            buffers: vec![Vec::new(); peers],
+            sent: vec![i64::MIN; edges],
+            full: false,
+        }
+    }
+
+    /// Queues `row` (with event time `ts`) on `edge`, for the worker owning the key whose
+    /// hash is `key_hash`.
+    #[inline]
+    pub fn row(&mut self, edge: usize, key_hash: u64, ts: i64, row: &[u8]) {
+        let to = self.groups.worker(key_hash);
+        self.push(to, (ROW << KIND_SHIFT) | edge as u32, ts, row);
+    }
+
+    /// This worker's watermark on `edge` moved to `wm`: every receiver gets it after the
+    /// rows sent before it.
+    #[inline]
+    pub fn watermark(&mut self, edge: usize, wm: i64) {
+        if wm <= self.sent[edge] {
+            return;
+        }
+        self.sent[edge] = wm;
+        for to in 0..self.buffers.len() {
+            self.push(to, (WATERMARK << KIND_SHIFT) | edge as u32, wm, &[]);
+        }
+    }
+
+    /// This worker will send nothing more on `edge`.
+    pub fn end(&mut self, edge: usize) {
+        for to in 0..self.buffers.len() {
+            self.push(to, (END << KIND_SHIFT) | edge as u32, 0, &[]);
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, to: usize, tag: u32, ts: i64, row: &[u8]) {
+        let buffer = &mut self.buffers[to];
+        if buffer.capacity() == 0 {
+            buffer.reserve(EXCHANGE_BUFFER + HEADER);
+        }
+        buffer.extend_from_slice(&tag.to_le_bytes());
+        buffer.extend_from_slice(&ts.to_le_bytes());
+        buffer.extend_from_slice(&(row.len() as u32).to_le_bytes());
+        buffer.extend_from_slice(row);
+        self.full |= buffer.len() >= EXCHANGE_BUFFER;
+    }
+
+    /// Whether a buffer is full: time to pump.
+    #[inline]
+    pub fn is_full(&self) -> bool {
+        self.full
+    }
+
+    /// Every non-empty stream's waiting entries, with its receiving worker.
+    pub fn take(&mut self) -> Vec<(u32, Batch)> {
+        self.full = false;
+        let from = self.from;
+        self.buffers
+            .iter_mut()
+            .enumerate()
+            .filter(|(_, b)| !b.is_empty())
+            .map(|(to, b)| {
+                (
+                    to as u32,
+                    Batch {
+                        from,
+                        bytes: std::mem::take(b),
+                    },
+                )
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_come_back_in_order_and_watermarks_and_ends_reach_everyone() {
+        let groups = KeyGroups::new(128, 3);
+        let key = (0u64..).find(|k| groups.worker(*k) == 2).unwrap();
+        let mut out = Outbox::new(1, 3, 2, groups);
+        out.row(1, key, -5, b"abc");
+        out.watermark(0, 40);
+        out.watermark(0, 40);
+        out.row(0, key, 7, b"");
+        out.end(1);
+        let batches = out.take();
+        assert_eq!(
+            batches.iter().map(|(to, _)| *to).collect::<Vec<_>>(),
+            vec![0, 1, 2]
+        );
+        assert!(batches.iter().all(|(_, b)| b.from == 1));
+        let to2: Vec<Entry<'_>> = batches[2].1.entries().collect();
+        assert_eq!(
+            to2,
+            vec![
+                Entry::Row {
+                    edge: 1,
+                    ts: -5,
+                    row: b"abc"
+                },
+                Entry::Watermark { edge: 0, wm: 40 },
+                Entry::Row {
+                    edge: 0,
+                    ts: 7,
+                    row: b""
+                },
+                Entry::End { edge: 1 },
+            ],
+            "in order, an unchanged watermark sent once"
+        );
+        let to0: Vec<Entry<'_>> = batches[0].1.entries().collect();
+        assert_eq!(
+            to0,
+            vec![Entry::Watermark { edge: 0, wm: 40 }, Entry::End { edge: 1 }]
+        );
+        assert!(out.take().is_empty(), "nothing is sent twice");
+    }
+}
