@@ -109,12 +109,15 @@ fn run_job(
     s: Setup,
     orders: &[Rec],
     payments: &[Rec],
+    parallelism: usize,
 ) -> (Vec<Vec<String>>, Vec<Vec<String>>, String) {
     let dir = temp();
     let at = |f: &str| dir.path().join(f).display().to_string();
     write_csv(&dir.path().join("orders.csv"), "id", orders);
     write_csv(&dir.path().join("payments.csv"), "order_id", payments);
     let mut args = vec![
+        "--parallelism".to_string(),
+        parallelism.to_string(),
         "--input".to_string(),
         format!("orders={}", at("orders.csv")),
         "--input".to_string(),
@@ -190,8 +193,37 @@ fn reference(s: Setup, orders: &[Rec], payments: &[Rec]) -> (Vec<Vec<String>>, [
 }
 
 fn check(s: Setup, orders: &[Rec], payments: &[Rec]) -> Result<(), TestCaseError> {
-    let (pairs, late_rows, stderr) = run_job(s, orders, payments);
+    let (pairs, late_rows, stderr) = run_job(s, orders, payments, 1);
     let (want, late) = reference(s, orders, payments);
+    // On several workers: the same rows, in another order across keys, the same report.
+    for parallelism in [2, 3] {
+        let (mut many, mut many_late, many_err) = run_job(s, orders, payments, parallelism);
+        let sorted = |mut rows: Vec<Vec<String>>| {
+            rows.sort();
+            rows
+        };
+        many.sort();
+        many_late.sort();
+        prop_assert_eq!(many, sorted(want.clone()), "{} workers", parallelism);
+        prop_assert_eq!(
+            many_late,
+            sorted(late_rows.clone()),
+            "{} workers",
+            parallelism
+        );
+        let dropped = |e: &str| {
+            e.lines()
+                .filter(|l| l.contains("late record(s)"))
+                .map(String::from)
+                .collect::<Vec<_>>()
+        };
+        prop_assert_eq!(
+            dropped(&many_err),
+            dropped(&stderr),
+            "{} workers",
+            parallelism
+        );
+    }
     prop_assert_eq!(pairs, want);
     let (late_orders, late_payments) = if s.orders_first {
         (&late[0], &late[1])
@@ -274,7 +306,7 @@ fn the_interval_holds_its_edges_unless_they_are_exclusive() {
         rec(13_000, 1, "upper edge"),
         rec(13_001, 1, "too late"),
     ];
-    let (pairs, _, _) = run_job(ORDERS_FIRST, &orders, &payments);
+    let (pairs, _, _) = run_job(ORDERS_FIRST, &orders, &payments, 1);
     let tags: Vec<&str> = pairs.iter().map(|r| r[5].as_str()).collect();
     assert_eq!(tags, ["lower edge", "upper edge"]);
     // Exclusive 0 s to 5 s after the order: neither 10,000 nor 15,000.
@@ -284,7 +316,7 @@ fn the_interval_holds_its_edges_unless_they_are_exclusive() {
         rec(14_999, 1, "just before the end"),
         rec(15_000, 1, "the end"),
     ];
-    let (pairs, _, _) = run_job(PAYMENTS_FIRST, &orders, &payments);
+    let (pairs, _, _) = run_job(PAYMENTS_FIRST, &orders, &payments, 1);
     let tags: Vec<&str> = pairs.iter().map(|r| r[5].as_str()).collect();
     assert_eq!(tags, ["just after", "just before the end"]);
 }

@@ -131,7 +131,12 @@ fn session_job() -> &'static Path {
 }
 
 /// The rows of each join, in `KINDS` order, and what the job said on stderr.
-fn run_job(bin: &Path, orders: &[Order], payments: &[Payment]) -> (Vec<Vec<Vec<String>>>, String) {
+fn run_job(
+    bin: &Path,
+    orders: &[Order],
+    payments: &[Payment],
+    parallelism: usize,
+) -> (Vec<Vec<Vec<String>>>, String) {
     let dir = temp();
     let mut o = csv::Writer::from_path(dir.path().join("orders.csv")).unwrap();
     o.write_record(["ts", "id", "note"]).unwrap();
@@ -152,6 +157,8 @@ fn run_job(bin: &Path, orders: &[Order], payments: &[Payment]) -> (Vec<Vec<Vec<S
     }
     p.flush().unwrap();
     let mut args = vec![
+        "--parallelism".to_string(),
+        parallelism.to_string(),
         "--input".to_string(),
         format!("orders={}", dir.path().join("orders.csv").display()),
         "--input".to_string(),
@@ -436,10 +443,34 @@ fn check(
     orders: &[Order],
     payments: &[Payment],
 ) -> Result<(), TestCaseError> {
-    let (got, stderr) = run_job(bin, orders, payments);
+    let (got, stderr) = run_job(bin, orders, payments, 1);
     let (want, late) = reference(w, orders, payments);
     for (i, kind) in KINDS.iter().enumerate() {
         prop_assert_eq!(&got[i], &want[i], "{} join", kind);
+    }
+    // On several workers: the same rows (in another order across keys), the same late
+    // counts.
+    for parallelism in [2, 3] {
+        let (mut many, stderr_many) = run_job(bin, orders, payments, parallelism);
+        for (i, kind) in KINDS.iter().enumerate() {
+            let mut want = want[i].clone();
+            want.sort();
+            many[i].sort();
+            prop_assert_eq!(&many[i], &want, "{} join on {} workers", kind, parallelism);
+        }
+        for side in ["orders", "paid"] {
+            let count = |text: &str| {
+                text.lines()
+                    .find(|l| l.contains(&format!("late record(s) of `{side}`")))
+                    .map(String::from)
+            };
+            prop_assert_eq!(
+                count(&stderr_many),
+                count(&stderr),
+                "{} workers",
+                parallelism
+            );
+        }
     }
     // Each of the four joins reports its own late records.
     for (side, late) in ["orders", "paid"].into_iter().zip(late) {
@@ -545,7 +576,7 @@ fn a_pair_at_the_window_edges_meets_only_inside() {
             amount: 30,
         },
     ];
-    let (got, _) = run_job(tumbling_job(), &orders, &payments);
+    let (got, _) = run_job(tumbling_job(), &orders, &payments, 1);
     let inner: Vec<String> = got[0].iter().map(|r| r.join(",")).collect();
     assert_eq!(
         inner,

@@ -295,6 +295,48 @@ fn run_case(c: &Case, recs: &[Rec]) -> Result<(), TestCaseError> {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let main_rows = csv_rows(&main);
+    let late_got = if c.side_output {
+        csv_rows(&late)
+    } else {
+        Vec::new()
+    };
+    // On several workers: the same rows, in another order across keys.
+    for parallelism in ["2", "3"] {
+        let mut many = args.clone();
+        many.extend(["--parallelism", parallelism]);
+        let out_many = run(&c.binary, &many);
+        prop_assert!(
+            out_many.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out_many.stderr)
+        );
+        let sorted = |mut rows: Vec<Vec<String>>| {
+            rows.sort();
+            rows
+        };
+        prop_assert_eq!(
+            sorted(csv_rows(&main)),
+            sorted(main_rows.clone()),
+            "{} workers",
+            parallelism
+        );
+        if c.side_output {
+            prop_assert_eq!(
+                sorted(csv_rows(&late)),
+                sorted(late_got.clone()),
+                "{} workers",
+                parallelism
+            );
+        }
+        let dropped = |o: &std::process::Output| {
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .find(|l| l.contains("late record(s)"))
+                .map(String::from)
+        };
+        prop_assert_eq!(dropped(&out_many), dropped(&out), "{} workers", parallelism);
+    }
     let (fired, late_idx) = simulate(recs, c.assign, c.bound, c.lateness);
     let row = |w: &Fired| {
         vec![
@@ -310,7 +352,7 @@ fn run_case(c: &Case, recs: &[Rec]) -> Result<(), TestCaseError> {
         ]
     };
     let expected: Vec<Vec<String>> = fired.iter().map(row).collect();
-    prop_assert_eq!(csv_rows(&main), expected);
+    prop_assert_eq!(main_rows, expected);
     if c.side_output {
         let late_rows: Vec<Vec<String>> = late_idx
             .iter()
@@ -322,7 +364,7 @@ fn run_case(c: &Case, recs: &[Rec]) -> Result<(), TestCaseError> {
                 ]
             })
             .collect();
-        prop_assert_eq!(csv_rows(&late), late_rows);
+        prop_assert_eq!(late_got, late_rows);
     } else if !late_idx.is_empty() {
         let err = String::from_utf8_lossy(&out.stderr);
         let counted = format!("dropped {} late record(s)", late_idx.len());

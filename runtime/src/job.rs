@@ -349,9 +349,7 @@ impl JobContext {
             self.report_sink(&name, &target, records);
         }
         for line in std::mem::take(&mut worker.report) {
-            if !self.report.contains(&line) {
-                self.report.push(line);
-            }
+            self.report_counted(line);
         }
     }
 
@@ -368,6 +366,35 @@ impl JobContext {
             InputPart::Whole
         } else {
             InputPart::Nothing
+        }
+    }
+
+    /// Adds a worker's report line, summing it into a line that says the same but for its
+    /// first number standing as a word ("dropped 3 late record(s)" and "dropped 4 ..."
+    /// make "dropped 7 ..."; numbers in a path or a location are part of the words).
+    fn report_counted(&mut self, line: String) {
+        let split = |l: &str| -> Option<(String, u64, String)> {
+            let mut at = 0;
+            for word in l.split(' ') {
+                if let Ok(n) = word.parse::<u64>() {
+                    return Some((l[..at].to_string(), n, l[at + word.len()..].to_string()));
+                }
+                at += word.len() + 1;
+            }
+            None
+        };
+        if let Some((before, n, after)) = split(&line) {
+            for existing in &mut self.report {
+                if let Some((b, m, a)) = split(existing) {
+                    if b == before && a == after {
+                        *existing = format!("{before}{}{after}", m + n);
+                        return;
+                    }
+                }
+            }
+        }
+        if !self.report.contains(&line) {
+            self.report.push(line);
         }
     }
 

@@ -57,9 +57,16 @@ impl Gen<'_> {
                 chain.id,
                 ops.join(" -> ")
             );
+            // A chain fed by an exchange has a second caller (`receive`); without the
+            // hint, that caller would cost the single-worker path its inlining.
+            let inline = if self.exchanges_into(head) {
+                quote!(#[inline(always)])
+            } else {
+                quote!(#[inline])
+            };
             quote! {
                 #[doc = #doc]
-                #[inline]
+                #inline
                 fn #name(&mut self, #input: #ty, ts: i64) -> ::core::result::Result<(), weir_runtime::JobError> {
                     #body
                     ::core::result::Result::Ok(())

@@ -68,6 +68,10 @@ fn key_builder(id: usize) -> Ident {
     ident(&format!("x{id}_key"))
 }
 
+fn send_method(id: usize) -> Ident {
+    ident(&format!("send_x{id}"))
+}
+
 impl Gen<'_> {
     /// The exchange from `from`'s output `from_port` to `to`'s input `to_port`, if that
     /// edge is one.
@@ -105,7 +109,8 @@ impl Gen<'_> {
     }
 
     /// The call of `method` (the next chain's input) with `record`, or, on several
-    /// workers, the record queued on exchange `id` for the worker owning its key.
+    /// workers, the record handed to `send_x{id}`, kept out of line so that the
+    /// single-worker path stays as tight as it was.
     pub(crate) fn call_or_send(
         &self,
         id: usize,
@@ -113,28 +118,50 @@ impl Gen<'_> {
         record: &Ident,
         clone: bool,
     ) -> TokenStream {
-        let x = &self.exchanges[id];
-        let schema = self
-            .plan
-            .input_schema(x.to, x.to_port)
-            .expect("an exchange edge has a schema");
-        let (rows, keys) = (row_builder(id), key_builder(id));
-        let all: Vec<usize> = (0..schema.fields.len()).collect();
-        let key = encode_fields(&keys, &schema, &x.key, record);
-        let row = encode_fields(&rows, &schema, &all, record);
+        let send = send_method(id);
         let arg = if clone {
             quote!(#record.clone())
         } else {
             quote!(#record)
         };
         quote! {
-            if let ::core::option::Option::Some(x) = self.exchange.as_mut() {
-                let hash = weir_runtime::parallel::key_hash(#key);
-                x.outbox.row(#id, hash, ts, #row);
+            if self.exchange.is_some() {
+                self.#send(&#record, ts);
             } else {
                 self.#method(#arg, ts)?;
             }
         }
+    }
+
+    /// `send_x{id}` per exchange: a record written in the row layout and queued for the
+    /// worker owning its key.
+    fn send_methods(&self) -> Vec<TokenStream> {
+        self.exchanges
+            .iter()
+            .enumerate()
+            .map(|(id, x)| {
+                let schema = self
+                    .plan
+                    .input_schema(x.to, x.to_port)
+                    .expect("an exchange edge has a schema");
+                let (rows, keys) = (row_builder(id), key_builder(id));
+                let all: Vec<usize> = (0..schema.fields.len()).collect();
+                let record = ident("record");
+                let key = encode_fields(&keys, &schema, &x.key, &record);
+                let row = encode_fields(&rows, &schema, &all, &record);
+                let (send, ty) = (send_method(id), self.record_type(&schema));
+                quote! {
+                    #[inline(never)]
+                    fn #send(&mut self, #record: &#ty, ts: i64) {
+                        let hash = weir_runtime::parallel::key_hash(#key);
+                        let row = #row;
+                        if let ::core::option::Option::Some(x) = self.exchange.as_mut() {
+                            x.outbox.row(#id, hash, ts, row);
+                        }
+                    }
+                }
+            })
+            .collect()
     }
 
     /// The call of the next chain's watermark method, or, on several workers, the
@@ -205,7 +232,13 @@ impl Gen<'_> {
                 .map(|(i, _)| i as u32);
             quote!((&[#(#waits),*], &[#(#ends),*]))
         });
+        let sends = self.send_methods();
         quote! {
+            #[allow(clippy::all)]
+            impl WeirJob {
+                #(#sends)*
+            }
+
             #[allow(unused_variables, unreachable_code, clippy::all)]
             impl weir_runtime::parallel::Exchanging for WeirJob {
                 fn exchange(&mut self) -> ::core::option::Option<&mut weir_runtime::parallel::Exchange> {
@@ -259,6 +292,11 @@ impl Gen<'_> {
         (0..self.exchanges.len())
             .filter(|&i| !behind.contains(&self.exchanges[i].from))
             .collect()
+    }
+
+    /// Whether an exchange feeds node `n`.
+    pub(crate) fn exchanges_into(&self, n: NodeIndex) -> bool {
+        self.exchanges.iter().any(|x| x.to == n)
     }
 
     /// Whether the job can run on several workers.

@@ -209,9 +209,10 @@ impl CsvRecords {
         }
     }
 
-    /// The line the current record starts on (1-based).
+    /// The line of the file the current record starts on (1-based), also when the input
+    /// is a worker's slice of the file.
     pub fn line(&self) -> u64 {
-        self.record_line
+        self.input.lines_before() + self.record_line
     }
 
     /// Bytes of input read so far.

@@ -34,6 +34,10 @@ pub struct InputReader {
     inner: ReaderKind,
     consumed: u64,
     total: Option<u64>,
+    /// A slice of a file: the file, and where the slice starts.
+    slice: Option<(String, u64)>,
+    /// Lines of the file before the slice, counted when first asked (for messages).
+    lines_before: std::cell::OnceCell<u64>,
 }
 
 #[derive(Debug)]
@@ -74,6 +78,8 @@ impl InputReader {
                 inner: ReaderKind::Nothing,
                 consumed: 0,
                 total: Some(0),
+                slice: None,
+                lines_before: std::cell::OnceCell::new(),
             }),
             (InputSpec::File(path), part) => {
                 let error = |source| JobError::Io {
@@ -102,14 +108,44 @@ impl InputReader {
                     )),
                     consumed: 0,
                     total: Some(end - start),
+                    slice: (start > 0).then(|| (path.clone(), start)),
+                    lines_before: std::cell::OnceCell::new(),
                 })
             }
             (InputSpec::Stdin, InputPart::Whole) => Ok(InputReader {
                 inner: ReaderKind::Stdin(super::stdin::StdinChunks::start()),
                 consumed: 0,
                 total: None,
+                slice: None,
+                lines_before: std::cell::OnceCell::new(),
             }),
         }
+    }
+
+    /// Lines of the file before this worker's slice of it (0 for a whole input), so that
+    /// messages name a record by its line in the file. Counted once, when first asked: only
+    /// messages about bad records need it.
+    pub fn lines_before(&self) -> u64 {
+        let Some((path, start)) = &self.slice else {
+            return 0;
+        };
+        *self.lines_before.get_or_init(|| {
+            let count = || -> io::Result<u64> {
+                let mut file = File::open(path)?.take(*start);
+                let mut buf = vec![0u8; 256 * 1024];
+                let mut lines = 0;
+                loop {
+                    let n = file.read(&mut buf)?;
+                    if n == 0 {
+                        return Ok(lines);
+                    }
+                    lines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
+                }
+            };
+            // The file was opened a moment ago; if it cannot be read again, the line is
+            // counted within the slice.
+            count().unwrap_or(0)
+        })
     }
 
     /// Bytes handed out so far.

@@ -101,7 +101,11 @@ impl LineSource {
                 Ok(_) => break (start, end),
                 Err(e) => {
                     let message = format!("not valid UTF-8 ({e})");
-                    self.bad.reject(self.line, &self.buf[..end], &message)?;
+                    self.bad.reject(
+                        self.reader.lines_before() + self.line,
+                        &self.buf[..end],
+                        &message,
+                    )?;
                 }
             }
         };
@@ -113,16 +117,16 @@ impl LineSource {
         }))
     }
 
-    /// The current line's number (1-based).
+    /// The current line's number in the file (1-based), also in a worker's slice.
     pub fn line_number(&self) -> u64 {
-        self.line
+        self.reader.lines_before() + self.line
     }
 
     /// Refuses the current line (it decoded badly) under the source's policy.
     #[cold]
     pub fn reject(&mut self, message: &str) -> Result<(), JobError> {
         let raw = String::from_utf8_lossy(&self.buf).trim_end().to_string();
-        self.bad.reject(self.line, raw.as_bytes(), message)
+        self.bad.reject(self.line_number(), raw.as_bytes(), message)
     }
 
     /// Whether the job should wake up (fire processing-time windows, flush sinks) before

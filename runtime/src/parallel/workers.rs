@@ -68,6 +68,13 @@ impl Cluster {
                 self.process, self.processes
             )));
         }
+        if self.processes > 1 {
+            // Each process would commit its own workers' parts over the same files: a
+            // multi-process run needs its sinks gathered to one process first.
+            return Err(JobError::Config(
+                "--processes above 1 is not supported yet: the processes' outputs are not joined into one file; run one process with --parallelism N".to_string(),
+            ));
+        }
         if self.processes > 1 && self.hostfile.is_none() {
             return Err(JobError::Config(
                 "--processes above 1 needs --hostfile FILE: one `host:port` line per process"

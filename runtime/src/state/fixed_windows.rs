@@ -155,7 +155,7 @@ impl FixedWindows {
     /// `None` when the window is past its allowed lateness (the record is late for it).
     /// `end` must be `start + size`. Update the accumulators with
     /// [`acc_mut`](Self::acc_mut), then call [`after_update`](Self::after_update).
-    #[inline]
+    #[inline(always)]
     pub fn open(
         &mut self,
         key: &[u8],
@@ -190,7 +190,7 @@ impl FixedWindows {
     }
 
     /// [`open`](Self::open) without spilling: a budget error comes back as it is.
-    #[inline]
+    #[inline(always)]
     fn try_open(
         &mut self,
         key: &[u8],

@@ -45,7 +45,7 @@ impl EntryFormat {
     }
 
     /// Whether the entry at `addr` holds `key`.
-    #[inline]
+    #[inline(always)]
     pub fn holds(&self, pages: &ChunkPages, addr: u64, key: &[u8]) -> bool {
         match <[u8; 8]>::try_from(key) {
             Ok(word) if self.key_width == Some(8) => {
@@ -128,7 +128,7 @@ impl WindowTable {
 
     /// The entry of `key` (whose hash is `hash`), appended with accumulators prepared by
     /// `init` if the key is new. The entry must fit in a page (the caller checks).
-    #[inline]
+    #[inline(always)]
     pub fn find_or_insert(
         &mut self,
         pages: &mut ChunkPages,

@@ -87,7 +87,7 @@ impl FlatTable {
     }
 
     /// The entry of `key`, or the empty slot where its probe sequence ends.
-    #[inline]
+    #[inline(always)]
     pub fn find(
         &self,
         pages: &ChunkPages,
