@@ -152,24 +152,25 @@ fn workers_with_empty_slices_and_standard_input_lose_nothing() {
 fn a_bad_record_in_a_later_slice_is_named_by_its_line_and_nothing_is_replaced() {
     let dir = temp();
     let pipe = dir.path().join("sums.pipe");
-    let (input, output) = (dir.path().join("in.csv"), dir.path().join("out.csv"));
+    let (input, output) = (dir.path().join("in.jsonl"), dir.path().join("out.csv"));
     std::fs::write(
         &pipe,
         format!(
             "schema KV {{ k: u64, v: i64 }}\n\
-             source rows: KV = csv(\"{}\");\n\
+             source rows: KV = jsonl(\"{}\");\n\
              rows |> key_by(k) |> aggregate {{ n: count(), s: sum(v) }} |> sink out = csv(\"{}\");\n",
             input.display(),
             output.display()
         ),
     )
     .unwrap();
-    let mut text = String::from("k,v\n");
+    let mut text = String::new();
     for i in 0..30_000u64 {
-        text.push_str(&format!("{},{}\n", i % 17, i % 5));
+        text.push_str(&format!("{{\"k\": {}, \"v\": {}}}\n", i % 17, i % 5));
     }
-    text.push_str("x,1\n");
-    text.push_str("3,3\n");
+    let good = text.clone();
+    text.push_str("{\"k\": \"x\", \"v\": 1}\n");
+    text.push_str("{\"k\": 3, \"v\": 3}\n");
     std::fs::write(&input, &text).unwrap();
     std::fs::write(&output, "old\n").unwrap();
     let bin = build(&pipe);
@@ -177,7 +178,7 @@ fn a_bad_record_in_a_later_slice_is_named_by_its_line_and_nothing_is_replaced() 
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains(&format!("{}:30002", input.display())),
+        stderr.contains(&format!("{}:30001", input.display())),
         "{stderr}"
     );
     assert_eq!(std::fs::read_to_string(&output).unwrap(), "old\n");
@@ -192,4 +193,17 @@ fn a_bad_record_in_a_later_slice_is_named_by_its_line_and_nothing_is_replaced() 
         })
         .count();
     assert_eq!(temps, 0, "no part is left behind");
+    // Without the bad line, the three slices' sums are the single worker's.
+    std::fs::write(&input, &good).unwrap();
+    let one = run_ok(&bin, &["--parallelism", "1"]);
+    let one_out = std::fs::read_to_string(&output).unwrap();
+    let three = run_ok(&bin, &["--parallelism", "3"]);
+    assert_eq!(
+        (one, sorted_body(&one_out)),
+        (
+            three,
+            sorted_body(&std::fs::read_to_string(&output).unwrap())
+        )
+    );
+    assert_eq!(sorted_body(&one_out).len(), 17);
 }

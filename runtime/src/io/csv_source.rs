@@ -44,7 +44,7 @@ impl CsvSource {
         fields: &[&str],
     ) -> Result<Self, JobError> {
         let spec = ctx.input(name, default);
-        let part = ctx.input_part(&spec);
+        let part = ctx.input_part(&spec, false);
         let input = InputReader::open_part(&spec, part)?;
         let progress = SourceProgress::new(name, input.total(), ctx.progress_memory());
         let waker = super::stdin::Waker::new(&input);
@@ -57,14 +57,9 @@ impl CsvSource {
         };
         let mut columns: Vec<usize> = (0..fields.len()).collect();
         let mut header_width = fields.len();
-        // Worker 0's slice starts with the header; the others read it from the file's start.
-        let sliced = matches!(part, InputPart::Slice(slot) if slot.index > 0);
-        let mut from_start = (header && sliced)
-            .then(|| InputReader::open(&spec).map(|r| CsvRecords::new(r, delimiter)))
-            .transpose()?;
-        let header_records = from_start.as_mut().unwrap_or(&mut records);
-        if header && part != InputPart::Nothing && header_records.advance().map_err(read_error)? {
-            let head = header_records.fields();
+        // A worker that reads nothing of the input has no header to read either.
+        if header && part != InputPart::Nothing && records.advance().map_err(read_error)? {
+            let head = records.fields();
             columns = match_header(name, &file, &head, fields)?;
             header_width = head.len();
         }

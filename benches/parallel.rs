@@ -1,0 +1,116 @@
+//! Parallelism: WordCount (~100 MB of text) and the tumbling-window job (20M events) at
+//! `--parallelism` 1 and 2, on the same data, in one run; the outputs must be the same
+//! records. Prints each one's best wall time, peak RSS and the speedup.
+//!
+//!   cargo bench --bench parallel
+//!   WEIR_BENCH_MB=20 WEIR_BENCH_EVENTS=3000000 cargo bench --bench parallel
+//!
+//! WordCount's job has no event time and counts only: each worker reads a slice of the
+//! file. The window job has event time: worker 0 reads the file in order (so lateness is
+//! decided as on one worker) and the windows are spread over the workers by key.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::corpus::Corpus;
+use common::{build_weir, data_dir, race, root};
+
+const RUNS: usize = 3;
+
+const WORDS: Corpus = Corpus {
+    name: "corpus",
+    vocabulary: 100_000,
+    letters: 2..=10,
+    capitalised: Some(0.1),
+    seed: 0x5745_4952,
+};
+
+fn sorted_lines(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    lines.sort_unstable();
+    lines
+}
+
+/// Runs `bin` at parallelism 1 and 2 (alternating, best of [`RUNS`]), checks the outputs
+/// are the same records, and prints the figures.
+fn compare(what: &str, bin: &Path, mb: f64, args: &dyn Fn(&Path) -> Vec<String>) {
+    let dir = data_dir();
+    let outs: Vec<PathBuf> = (1..=2)
+        .map(|p| dir.join(format!("parallel-{what}-{p}.out")))
+        .collect();
+    let cmd = |p: usize| {
+        let mut c = Command::new(bin);
+        c.args(args(&outs[p - 1]))
+            .arg("--parallelism")
+            .arg(p.to_string())
+            .arg("--memory")
+            .arg("1GB");
+        c
+    };
+    let [(one, one_rss), (two, two_rss)] = race(RUNS, || cmd(1), || cmd(2));
+    assert!(
+        sorted_lines(&outs[0]) == sorted_lines(&outs[1]),
+        "{what}: parallelism 2 wrote other records than parallelism 1"
+    );
+    println!(
+        "{what}: parallelism 1 {:>7.3} s ({:>6.1} MB/s, peak RSS {:>6.1} MiB); parallelism 2 {:>7.3} s ({:>6.1} MB/s, peak RSS {:>6.1} MiB); speedup {:.2} (target >= 1.7)",
+        one.as_secs_f64(),
+        mb / one.as_secs_f64(),
+        one_rss as f64 / 1048576.0,
+        two.as_secs_f64(),
+        mb / two.as_secs_f64(),
+        two_rss as f64 / 1048576.0,
+        one.as_secs_f64() / two.as_secs_f64()
+    );
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let megabytes: u64 = std::env::var("WEIR_BENCH_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    let corpus = WORDS.file(megabytes);
+    let cache = root().join("target/weir-cache");
+    let (wordcount, _) = build_weir(&root().join("dsl-examples/wordcount.pipe"), &cache);
+    let mb = std::fs::metadata(&corpus).unwrap().len() as f64 / 1e6;
+    compare("wordcount", &wordcount, mb, &|out| {
+        vec![
+            "--input".into(),
+            format!("lines={}", corpus.display()),
+            "--output".into(),
+            format!("stdout={}", out.display()),
+        ]
+    });
+
+    // The windows benchmark's job and events (made by `cargo bench --bench windows` with the
+    // same WEIR_BENCH_EVENTS).
+    let events: u64 = std::env::var("WEIR_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000_000);
+    let input = data_dir().join(format!("events-{events}.csv"));
+    let pipe = data_dir().join("tumbling_bench_2s.pipe");
+    if !input.exists() || !pipe.exists() {
+        println!(
+            "windows: skipped, run `WEIR_BENCH_EVENTS={events} cargo bench --bench windows` first to make {}",
+            input.display()
+        );
+        return;
+    }
+    let (windows, _) = build_weir(&pipe, &cache);
+    let mb = std::fs::metadata(&input).unwrap().len() as f64 / 1e6;
+    compare("windows", &windows, mb, &|out| {
+        vec![
+            "--input".into(),
+            format!("events={}", input.display()),
+            "--output".into(),
+            format!("windows={}", out.display()),
+        ]
+    });
+}
