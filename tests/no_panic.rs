@@ -23,8 +23,9 @@ fn every_command(text: &str) {
                 Mermaid.write(&view);
                 Json.write(&view);
             }
-            let _ = explain(&plan, 256 << 20);
-            let _ = explain(&plan, 1024);
+            let _ = explain(&plan, 256 << 20, 1);
+            let _ = explain(&plan, 256 << 20, 3);
+            let _ = explain(&plan, 1024, 2);
             let job = generate(&plan);
             assert!(syn::parse_file(&job.source).is_ok());
         }

@@ -207,3 +207,61 @@ fn a_bad_record_in_a_later_slice_is_named_by_its_line_and_nothing_is_replaced() 
     );
     assert_eq!(sorted_body(&one_out).len(), 17);
 }
+
+#[test]
+fn explain_shows_the_exchanges_and_the_budget_holds_their_buffers() {
+    let explained = weir_cli(&[
+        "explain",
+        "dsl-examples/wordcount.pipe",
+        "--parallelism",
+        "2",
+        "--memory",
+        "1MB",
+    ]);
+    let out = &explained.out;
+    assert_eq!(explained.code, 0, "{}", explained.err);
+    assert!(
+        out.contains("parallelism 2: 1 exchange(s), exchange buffers 256 KiB"),
+        "{out}"
+    );
+    assert!(out.contains("(by word)"), "{out}");
+    assert!(out.contains("per worker"), "{out}");
+
+    // The running job divides the same memory: its operators' budgets and the exchange
+    // buffers stay within --memory.
+    let bin = build(Path::new("dsl-examples/wordcount.pipe"));
+    let dir = temp();
+    let stats = dir.path().join("stats.json");
+    run_ok(
+        &bin,
+        &[
+            "--parallelism",
+            "2",
+            "--memory",
+            "1MB",
+            "--stats-json",
+            stats.to_str().unwrap(),
+        ],
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+    let budgets: u64 = report["operators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["budget_bytes"].as_u64().unwrap())
+        .sum();
+    assert!(budgets > 0 && budgets + 256 * 1024 <= 1 << 20, "{budgets}");
+    assert_eq!(
+        report["operators"].as_array().unwrap().len(),
+        1,
+        "one line per operator"
+    );
+    let too_little = run(&bin, &["--parallelism", "2", "--memory", "300KB"]);
+    assert_eq!(too_little.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&too_little.stderr).contains("exchange buffers"),
+        "{}",
+        String::from_utf8_lossy(&too_little.stderr)
+    );
+}

@@ -5,8 +5,19 @@ use weir_runtime::memory::{divide_memory, format_bytes, MemoryDemand, DEFAULT_PA
 
 use crate::ir::{Plan, StateKind};
 
-/// The table for `plan` run with `memory` bytes, or the reason the memory is too small.
-pub fn explain(plan: &Plan, memory: u64) -> Result<String, String> {
+/// The table for `plan` run with `memory` bytes on `workers` workers, or the reason the
+/// memory is too small. On several workers the exchange buffers are set aside first, and
+/// each operator's budget is split among the workers.
+pub fn explain(plan: &Plan, memory: u64, workers: usize) -> Result<String, String> {
+    let exchanges = crate::codegen::exchanges(plan);
+    let exchange_bytes = weir_runtime::parallel::exchange_memory(workers, exchanges.len());
+    let for_operators = memory.checked_sub(exchange_bytes).ok_or_else(|| {
+        format!(
+            "--memory {} is less than the {} the exchange buffers of {workers} workers take",
+            format_bytes(memory),
+            format_bytes(exchange_bytes)
+        )
+    })?;
     let stateful = plan.stateful_nodes();
     let demands: Vec<MemoryDemand> = stateful
         .iter()
@@ -16,7 +27,16 @@ pub fn explain(plan: &Plan, memory: u64) -> Result<String, String> {
                 .expect("the memory pass sizes every stateful node")
         })
         .collect();
-    let budgets = divide_memory(memory, DEFAULT_PAGE_SIZE, &demands).map_err(|e| e.to_string())?;
+    let budgets = divide_memory(for_operators, DEFAULT_PAGE_SIZE, &demands).map_err(|e| {
+        if exchange_bytes == 0 {
+            return e.to_string();
+        }
+        format!(
+            "{e} (what is left of --memory {} after the {} of exchange buffers for {workers} workers)",
+            format_bytes(memory),
+            format_bytes(exchange_bytes)
+        )
+    })?;
     // Budgets by node id, as the running job looks them up.
     let budget_of = |n| {
         stateful
@@ -37,6 +57,11 @@ pub fn explain(plan: &Plan, memory: u64) -> Result<String, String> {
         for &n in &chain.nodes {
             let node = &plan.graph[n];
             let budget = match budget_of(n) {
+                Some((pages, min)) if workers > 1 => format!(
+                    "{} ({pages} pages, min {min}; {} per worker)",
+                    format_bytes(pages * DEFAULT_PAGE_SIZE as u64),
+                    format_bytes(pages / workers as u64 * DEFAULT_PAGE_SIZE as u64),
+                ),
                 Some((pages, min)) => format!(
                     "{} ({pages} pages, min {min})",
                     format_bytes(pages * DEFAULT_PAGE_SIZE as u64),
@@ -89,6 +114,17 @@ pub fn explain(plan: &Plan, memory: u64) -> Result<String, String> {
             let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
             out.push_str(&rule.join("  "));
             out.push('\n');
+        }
+    }
+    if workers > 1 {
+        out.push_str(&format!(
+            "\nparallelism {workers}: {} exchange(s), exchange buffers {} ({workers} workers x {workers} streams x 2 pages of {}, set aside from --memory)\n",
+            exchanges.len(),
+            format_bytes(exchange_bytes),
+            format_bytes(DEFAULT_PAGE_SIZE as u64)
+        ));
+        for x in &exchanges {
+            out.push_str(&format!("  exchange {x}\n"));
         }
     }
     if !cannot_spill.is_empty() {

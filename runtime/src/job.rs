@@ -246,7 +246,17 @@ impl JobContext {
     /// stateful operators need at the least.
     pub fn new(spec: &'static JobSpec, args: JobArgs) -> Result<Self, JobError> {
         let demands: Vec<MemoryDemand> = spec.operators.iter().map(|o| o.demand).collect();
-        let pages = divide_memory(args.memory, DEFAULT_PAGE_SIZE, &demands).map_err(|e| {
+        // A parallel run's exchange buffers come out of --memory first.
+        let exchange = crate::parallel::exchange_memory(args.cluster.workers(), spec.exchanges);
+        let for_operators = args.memory.checked_sub(exchange).ok_or_else(|| {
+            JobError::Config(format!(
+                "--memory {} is less than the {} the exchange buffers of {} workers take; give more --memory",
+                format_bytes(args.memory),
+                format_bytes(exchange),
+                args.cluster.workers()
+            ))
+        })?;
+        let pages = divide_memory(for_operators, DEFAULT_PAGE_SIZE, &demands).map_err(|e| {
             let each: Vec<String> = spec
                 .operators
                 .iter()
@@ -255,7 +265,16 @@ impl JobContext {
                     format!("{} needs {}", op.name, format_bytes(min))
                 })
                 .collect();
-            JobError::Config(format!("{e} ({})", each.join("; ")))
+            let exchange_note = if exchange > 0 {
+                format!(
+                    "; that is what is left of --memory {} after the {} of exchange buffers",
+                    format_bytes(args.memory),
+                    format_bytes(exchange)
+                )
+            } else {
+                String::new()
+            };
+            JobError::Config(format!("{e} ({}{exchange_note})", each.join("; ")))
         })?;
         let budgets = spec.operators.iter().map(|o| o.id).zip(pages).collect();
         let mut uses: Vec<ResolvedUse> = spec.files.iter().map(|u| resolve(u, &args)).collect();

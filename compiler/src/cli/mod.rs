@@ -51,6 +51,9 @@ enum Command {
         /// The job memory to divide among stateful operators.
         #[arg(long, default_value = "256MB")]
         memory: String,
+        /// Worker threads: shows the exchanges, their buffers and each worker's budgets.
+        #[arg(long, default_value_t = 1)]
+        parallelism: usize,
     },
     /// Print the generated Rust program.
     Emit {
@@ -208,14 +211,18 @@ impl Ctx<'_> {
                 };
                 self.print(&text)
             }
-            Command::Explain { file, memory } => {
+            Command::Explain {
+                file,
+                memory,
+                parallelism,
+            } => {
                 let memory =
                     weir_runtime::memory::parse_bytes(&memory).map_err(|e| e.to_string())?;
                 let (_, plan) = match self.compile(&file, true)? {
                     Ok(v) => v,
                     Err(code) => return Ok(code),
                 };
-                let table = crate::explain::explain(&plan, memory)?;
+                let table = crate::explain::explain(&plan, memory, parallelism.max(1))?;
                 self.print(&table)
             }
             Command::Emit { file } => {

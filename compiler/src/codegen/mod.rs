@@ -31,6 +31,33 @@ pub struct GeneratedJob {
     pub source: String,
 }
 
+/// The hash edges a `.pipe` job's records cross between workers, described for
+/// `weir explain`: `from -> to (by key)`.
+pub fn exchanges(plan: &Plan) -> Vec<String> {
+    exchange::exchange_edges(plan)
+        .iter()
+        .map(|x| {
+            let (from, to) = (&plan.graph[x.from], &plan.graph[x.to]);
+            let schema = plan
+                .input_schema(x.to, x.to_port)
+                .expect("an exchange has a schema");
+            let key: Vec<&str> = x
+                .key
+                .iter()
+                .map(|&k| schema.fields[k].name.as_str())
+                .collect();
+            format!(
+                "{} at {} -> {} at {} (by {})",
+                from.op.kind(),
+                from.location,
+                to.op.kind(),
+                to.location,
+                key.join(", ")
+            )
+        })
+        .collect()
+}
+
 /// Generates the job for an optimized plan (after [`crate::passes::optimize`]).
 pub fn generate(plan: &Plan) -> GeneratedJob {
     let tokens = Gen::new(plan, true).program();

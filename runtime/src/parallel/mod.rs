@@ -25,6 +25,17 @@ pub use key_groups::KeyGroups;
 pub use outbox::{Batch, Entry, Outbox, EXCHANGE_BUFFER};
 pub use workers::{run_workers, Cluster, WorkerBody};
 
+/// Bytes a parallel run of `workers` workers sets aside from `--memory` for a job with
+/// `exchanges` exchange edges: each worker keeps a page-sized buffer per receiving worker
+/// filling, and as much again sent and not yet taken in. Nothing with one worker or no
+/// exchange.
+pub fn exchange_memory(workers: usize, exchanges: usize) -> u64 {
+    if workers <= 1 || exchanges == 0 {
+        return 0;
+    }
+    (workers * workers * 2 * EXCHANGE_BUFFER) as u64
+}
+
 /// The hash that routes a key (its bytes in the row layout) to its key group: fixed, so
 /// every process of a cluster routes a key alike.
 #[inline]
