@@ -65,6 +65,24 @@ impl ChunkPages {
         Ok(((id as u64) << self.page_shift) | offset as u64)
     }
 
+    /// `count` zeroed chunks of `len` bytes each, all or none: on a budget error the ones
+    /// already taken are freed.
+    pub fn alloc_all(&mut self, count: usize, len: usize) -> Result<Vec<u64>, JobError> {
+        let mut chunks = Vec::with_capacity(count);
+        for _ in 0..count {
+            match self.alloc(len) {
+                Ok(addr) => chunks.push(addr),
+                Err(e) => {
+                    for addr in chunks {
+                        self.free(addr);
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        Ok(chunks)
+    }
+
     /// Frees the chunk at `addr`; its page goes back to the pool when it was the last.
     pub fn free(&mut self, addr: u64) {
         let id = (addr >> self.page_shift) as u32;

@@ -258,19 +258,7 @@ impl AddressedTable {
     /// The chunks of an empty index of `capacity` slots, all or none.
     fn alloc_index(pages: &mut ChunkPages, capacity: usize) -> Result<Vec<u64>, JobError> {
         let per_chunk = index_chunk_slots(pages, capacity);
-        let mut index = Vec::with_capacity(capacity / per_chunk);
-        for _ in 0..capacity / per_chunk {
-            match pages.alloc(per_chunk * 8) {
-                Ok(addr) => index.push(addr),
-                Err(e) => {
-                    for addr in index {
-                        pages.free(addr);
-                    }
-                    return Err(e);
-                }
-            }
-        }
-        Ok(index)
+        pages.alloc_all(capacity / per_chunk, per_chunk * 8)
     }
 
     /// The first empty slot on `hash`'s probe sequence.

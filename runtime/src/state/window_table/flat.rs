@@ -212,19 +212,7 @@ impl FlatTable {
     /// The chunks of `capacity` empty slots, all or none.
     fn alloc(&self, pages: &mut ChunkPages, capacity: usize) -> Result<Vec<u64>, JobError> {
         let per_chunk = self.chunk_slots(pages, capacity);
-        let mut slots = Vec::with_capacity(capacity / per_chunk);
-        for _ in 0..capacity / per_chunk {
-            match pages.alloc(per_chunk * self.stride) {
-                Ok(addr) => slots.push(addr),
-                Err(e) => {
-                    for addr in slots {
-                        pages.free(addr);
-                    }
-                    return Err(e);
-                }
-            }
-        }
-        Ok(slots)
+        pages.alloc_all(capacity / per_chunk, per_chunk * self.stride)
     }
 
     /// The first empty slot on the probe sequence of the hash word `tagged`.
