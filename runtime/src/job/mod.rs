@@ -8,11 +8,16 @@ use std::sync::Arc;
 use crate::io::files::{self, FileRole, FileUse, ResolvedUse};
 use crate::io::{InputSpec, OutputSpec, PendingOutputs};
 use crate::memory::{
-    divide_memory, format_bytes, parse_bytes, MemoryDemand, OperatorMemory, SegmentPool,
-    DEFAULT_MEMORY, DEFAULT_PAGE_SIZE,
+    divide_memory, format_bytes, MemoryDemand, OperatorMemory, SegmentPool, DEFAULT_PAGE_SIZE,
 };
 use crate::spill::SpillSpace;
 use crate::JobError;
+
+mod args;
+mod report;
+
+use args::{overridden, resolve, USAGE};
+pub use args::{JobArgs, DEFAULT_FLUSH};
 
 /// The static description of a generated job, written by the compiler.
 #[derive(Debug)]
@@ -87,127 +92,6 @@ pub struct StatefulOperator {
     pub name: &'static str,
     /// Its weight and minimum.
     pub demand: MemoryDemand,
-}
-
-/// The job's command line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JobArgs {
-    /// `--memory`, in bytes.
-    pub memory: u64,
-    /// `--input NAME=PATH` pairs.
-    pub inputs: Vec<(String, String)>,
-    /// `--output NAME=PATH` pairs.
-    pub outputs: Vec<(String, String)>,
-    /// `--stats`: print each stateful operator's records and memory at the end, with
-    /// tuning advice.
-    pub stats: bool,
-    /// `--stats-json FILE`: write the same report as JSON (schema in `docs/stats.md`).
-    pub stats_json: Option<String>,
-    /// `--flush-every`: how often sinks write out records that wait in their buffers.
-    pub flush_every: std::time::Duration,
-    /// `--spill-dir DIR`: where operators past their budget write spill files (a fresh
-    /// directory is made in it); the system's temporary directory when `None`.
-    pub spill_dir: Option<std::path::PathBuf>,
-    /// `--parallelism N` worker threads, and `--processes N --process I --hostfile FILE`
-    /// for one process of a multi-process job.
-    pub cluster: crate::parallel::Cluster,
-}
-
-const USAGE: &str = "usage: JOB [--memory SIZE] [--input NAME=PATH]... [--output NAME=PATH]... [--flush-every DURATION] [--spill-dir DIR] [--stats] [--stats-json FILE] [--parallelism N] [--processes N --process I --hostfile FILE]\n  --parallelism (default 1) is the number of worker threads (per process, with --processes);\n  PATH `-` is standard input or output; --flush-every (default 1s) is how often sinks write out what waits;\n  --spill-dir (default: the system's temporary directory) is where state past its budget goes";
-
-impl JobArgs {
-    /// Reads the arguments, checking source and sink names against `spec`.
-    pub fn parse(
-        args: impl IntoIterator<Item = String>,
-        spec: &JobSpec,
-    ) -> Result<JobArgs, JobError> {
-        let mut out = JobArgs {
-            memory: DEFAULT_MEMORY,
-            inputs: Vec::new(),
-            outputs: Vec::new(),
-            stats: false,
-            stats_json: None,
-            flush_every: DEFAULT_FLUSH,
-            spill_dir: None,
-            cluster: crate::parallel::Cluster::default(),
-        };
-        let mut args = args.into_iter();
-        while let Some(arg) = args.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
-                _ => (arg.clone(), None),
-            };
-            let mut value = |what: &str| {
-                inline
-                    .clone()
-                    .or_else(|| args.next())
-                    .ok_or_else(|| JobError::Config(format!("{flag} needs {what}\n{USAGE}")))
-            };
-            match flag.as_str() {
-                "--memory" => {
-                    let v = value("a size")?;
-                    out.memory = parse_bytes(&v).map_err(|e| JobError::Config(e.to_string()))?;
-                }
-                "--input" => {
-                    let pair = named_path(&value("NAME=PATH")?, "--input", spec.sources, "source")?;
-                    out.inputs.push(pair);
-                }
-                "--output" => {
-                    let pair = named_path(&value("NAME=PATH")?, "--output", spec.sinks, "sink")?;
-                    out.outputs.push(pair);
-                }
-                "--stats" => out.stats = true,
-                "--stats-json" => out.stats_json = Some(value("a file path")?),
-                "--spill-dir" => {
-                    let dir = value("a directory")?;
-                    if dir.is_empty() {
-                        return Err(JobError::Config(format!(
-                            "--spill-dir needs a directory, not an empty path\n{USAGE}"
-                        )));
-                    }
-                    out.spill_dir = Some(dir.into());
-                }
-                "--flush-every" => {
-                    let v = value("a duration")?;
-                    out.flush_every = parse_duration(&v).ok_or_else(|| {
-                        JobError::Config(format!(
-                            "--flush-every takes a duration such as 500ms or 2s, not `{v}`"
-                        ))
-                    })?;
-                }
-                "--parallelism" | "--processes" | "--process" | "--hostfile" => {
-                    let v = value("a value")?;
-                    out.cluster.set(&flag, &v)?;
-                }
-                "-h" | "--help" => return Err(JobError::Config(USAGE.to_string())),
-                _ => {
-                    return Err(JobError::Config(format!(
-                        "unknown argument `{arg}`\n{USAGE}"
-                    )))
-                }
-            }
-        }
-        out.cluster.check()?;
-        Ok(out)
-    }
-}
-
-fn named_path(
-    text: &str,
-    flag: &str,
-    known: &[&str],
-    what: &str,
-) -> Result<(String, String), JobError> {
-    let (name, path) = text
-        .split_once('=')
-        .ok_or_else(|| JobError::Config(format!("{flag} takes NAME=PATH, not `{text}`")))?;
-    if !known.contains(&name) {
-        return Err(JobError::Config(format!(
-            "{flag}: this pipeline has no {what} named `{name}` (it has: {})",
-            known.join(", ")
-        )));
-    }
-    Ok((name.to_string(), path.to_string()))
 }
 
 /// What a running job's operators reach: inputs and outputs after overrides, each stateful
@@ -352,26 +236,6 @@ impl JobContext {
         })
     }
 
-    /// What a worker's run left for the job's report: its operators' record counts, and its
-    /// report lines (each line once).
-    pub(crate) fn absorb(&mut self, mut worker: JobContext) {
-        for (id, records_in, records_out) in std::mem::take(&mut worker.records) {
-            match self.records.iter_mut().find(|(r, _, _)| *r == id) {
-                Some((_, i, o)) => {
-                    *i += records_in;
-                    *o += records_out;
-                }
-                None => self.records.push((id, records_in, records_out)),
-            }
-        }
-        for (name, target, records) in std::mem::take(&mut worker.sinks) {
-            self.report_sink(&name, &target, records);
-        }
-        for line in std::mem::take(&mut worker.report) {
-            self.report_counted(line);
-        }
-    }
-
     /// The part of `input` this worker reads: all of it on one worker; in a parallel run,
     /// a slice of each file of lines when the job's spec allows it, else everything on
     /// worker 0 and nothing elsewhere (standard input is always read by worker 0 alone).
@@ -387,35 +251,6 @@ impl JobContext {
             InputPart::Whole
         } else {
             InputPart::Nothing
-        }
-    }
-
-    /// Adds a worker's report line, summing it into a line that says the same but for its
-    /// first number standing as a word ("dropped 3 late record(s)" and "dropped 4 ..."
-    /// make "dropped 7 ..."; numbers in a path or a location are part of the words).
-    fn report_counted(&mut self, line: String) {
-        let split = |l: &str| -> Option<(String, u64, String)> {
-            let mut at = 0;
-            for word in l.split(' ') {
-                if let Ok(n) = word.parse::<u64>() {
-                    return Some((l[..at].to_string(), n, l[at + word.len()..].to_string()));
-                }
-                at += word.len() + 1;
-            }
-            None
-        };
-        if let Some((before, n, after)) = split(&line) {
-            for existing in &mut self.report {
-                if let Some((b, m, a)) = split(existing) {
-                    if b == before && a == after {
-                        *existing = format!("{before}{}{after}", m + n);
-                        return;
-                    }
-                }
-            }
-        }
-        if !self.report.contains(&line) {
-            self.report.push(line);
         }
     }
 
@@ -480,68 +315,6 @@ impl JobContext {
         &self.spill
     }
 
-    /// Records operator `id` received and emitted over the run, for the report.
-    pub fn operator_records(&mut self, id: usize, records_in: u64, records_out: u64) {
-        self.records.push((id, records_in, records_out));
-    }
-
-    /// The run's report so far: each stateful operator's records and memory, the job's
-    /// peaks and wall time.
-    pub fn stats(&self, succeeded: bool) -> crate::stats::JobStats {
-        let usage = self.pool.usage();
-        let registered = self
-            .registered
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        let mut operators: Vec<(usize, crate::stats::OperatorStats)> = Vec::new();
-        let each = usage.iter().zip(&registered).map(|(u, id)| {
-            let (_, records_in, records_out) = self
-                .records
-                .iter()
-                .find(|(r, _, _)| r == id)
-                .copied()
-                .unwrap_or((*id, 0, 0));
-            crate::stats::OperatorStats {
-                operator: u.name.clone(),
-                location: u.location.clone(),
-                records_in,
-                records_out,
-                budget_bytes: u.budget_bytes,
-                peak_bytes: u.peak_bytes,
-                in_use_bytes: u.in_use_bytes,
-                page_bytes: self.pool.page_size() as u64,
-                spill_runs: u.spill_runs,
-                spilled_bytes: u.spilled_bytes,
-                read_back_bytes: u.read_back_bytes,
-                spill_ms: u64::try_from(u.spill_time.as_millis()).unwrap_or(u64::MAX),
-                unspilled_need_bytes: u.unspilled_need_bytes,
-                min_budget_bytes: self
-                    .mins
-                    .iter()
-                    .find(|(m, _)| m == id)
-                    .map_or(0, |(_, pages)| pages * self.pool.page_size() as u64),
-            }
-        });
-        // The workers of a parallel run each have a share of an operator: one line, summed.
-        for (id, op) in registered.iter().zip(each) {
-            match operators.iter_mut().find(|(i, _)| i == id) {
-                Some((_, total)) => total.add_share(&op),
-                None => operators.push((*id, op)),
-            }
-        }
-        let operators = operators.into_iter().map(|(_, op)| op).collect();
-        crate::stats::JobStats {
-            job: self.name.to_string(),
-            succeeded,
-            wall_ms: self.started.elapsed().as_millis() as u64,
-            memory_bytes: self.pool.total_bytes(),
-            managed_peak_bytes: self.pool.peak_bytes(),
-            peak_rss_bytes: crate::stats::peak_rss_bytes(),
-            operators,
-        }
-    }
-
     /// How often sinks write out what waits (`--flush-every`).
     pub fn flush_every(&self) -> std::time::Duration {
         self.args.flush_every
@@ -565,26 +338,6 @@ impl JobContext {
         }
     }
 
-    /// Adds `records` to what sink `name` wrote to `target`, for the report's
-    /// "wrote N records" line.
-    pub fn report_sink(&mut self, name: &str, target: &str, records: u64) {
-        match self
-            .sinks
-            .iter_mut()
-            .find(|(n, t, _)| n == name && t == target)
-        {
-            Some((_, _, n)) => *n += records,
-            None => self
-                .sinks
-                .push((name.to_string(), target.to_string(), records)),
-        }
-    }
-
-    /// Adds a line to the report printed on stderr at the end of the run.
-    pub fn report(&mut self, line: String) {
-        self.report.push(line);
-    }
-
     /// The processing-time clock.
     pub fn clock(&self) -> crate::time::Clock {
         crate::time::Clock::System
@@ -595,88 +348,12 @@ impl JobContext {
     pub fn progress_memory(&self) -> Option<Arc<SegmentPool>> {
         self.progress.then(|| self.pool.clone())
     }
-
-    /// Prints the report lines on stderr; with `--stats`, the operators' table and any
-    /// advice; with `--stats-json`, writes the report there.
-    pub(crate) fn print_report(&self, succeeded: bool) -> Result<(), JobError> {
-        for line in &self.report {
-            eprintln!("{line}");
-        }
-        for (name, target, records) in &self.sinks {
-            eprintln!("sink `{name}`: wrote {records} record(s) to {target}");
-        }
-        if !self.args.stats && self.args.stats_json.is_none() {
-            return Ok(());
-        }
-        let stats = self.stats(succeeded);
-        let advice = stats.advice();
-        if self.args.stats {
-            for line in stats.table().iter().chain(&advice) {
-                eprintln!("{line}");
-            }
-        }
-        if let Some(path) = &self.args.stats_json {
-            let report = crate::stats::StatsReport {
-                stats: &stats,
-                advice: &advice,
-            };
-            let json = serde_json::to_string_pretty(&report)
-                .map_err(|e| JobError::Config(e.to_string()))?;
-            std::fs::write(path, json + "\n").map_err(|source| JobError::Io {
-                action: "cannot write the stats file",
-                path: path.clone(),
-                source,
-            })?;
-        }
-        Ok(())
-    }
 }
 
 impl Drop for JobContext {
     /// A job that unwinds (an inline job's panic) leaves no spill files either.
     fn drop(&mut self) {
         self.spill.remove();
-    }
-}
-
-/// How often sinks write out what waits, unless `--flush-every` says otherwise.
-pub const DEFAULT_FLUSH: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// `500ms`, `2s`, `1m` as a duration.
-fn parse_duration(text: &str) -> Option<std::time::Duration> {
-    let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-    let n: u64 = digits.parse().ok()?;
-    let ms = match &text[digits.len()..] {
-        "ms" => n,
-        "s" => n.checked_mul(1_000)?,
-        "m" => n.checked_mul(60_000)?,
-        _ => return None,
-    };
-    Some(std::time::Duration::from_millis(ms))
-}
-
-/// The last `NAME=PATH` override of `name` in `pairs`: `Some(None)` for `-` (a std
-/// stream), `None` when not overridden.
-fn overridden<'a>(pairs: &'a [(String, String)], name: &str) -> Option<Option<&'a str>> {
-    pairs
-        .iter()
-        .rev()
-        .find(|(n, _)| n == name)
-        .map(|(_, p)| (p != "-").then_some(p.as_str()))
-}
-
-/// Where a file use points after `--input`/`--output`.
-fn resolve(u: &FileUse, args: &JobArgs) -> ResolvedUse {
-    let path = match u.role {
-        FileRole::Input => overridden(&args.inputs, u.name),
-        FileRole::Output => overridden(&args.outputs, u.name),
-        FileRole::DeadLetter | FileRole::Report => None,
-    }
-    .map_or_else(|| u.path.map(String::from), |p| p.map(String::from));
-    ResolvedUse {
-        role: u.role,
-        name: u.name.to_string(),
-        path,
     }
 }
 

@@ -1,0 +1,170 @@
+//! A generated job's command line: its flags, and where inputs and outputs point after
+//! `--input` and `--output`.
+
+use crate::io::files::{FileRole, FileUse, ResolvedUse};
+use crate::memory::{parse_bytes, DEFAULT_MEMORY};
+use crate::JobError;
+
+use super::JobSpec;
+
+/// The job's command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobArgs {
+    /// `--memory`, in bytes.
+    pub memory: u64,
+    /// `--input NAME=PATH` pairs.
+    pub inputs: Vec<(String, String)>,
+    /// `--output NAME=PATH` pairs.
+    pub outputs: Vec<(String, String)>,
+    /// `--stats`: print each stateful operator's records and memory at the end, with
+    /// tuning advice.
+    pub stats: bool,
+    /// `--stats-json FILE`: write the same report as JSON (schema in `docs/stats.md`).
+    pub stats_json: Option<String>,
+    /// `--flush-every`: how often sinks write out records that wait in their buffers.
+    pub flush_every: std::time::Duration,
+    /// `--spill-dir DIR`: where operators past their budget write spill files (a fresh
+    /// directory is made in it); the system's temporary directory when `None`.
+    pub spill_dir: Option<std::path::PathBuf>,
+    /// `--parallelism N` worker threads, and `--processes N --process I --hostfile FILE`
+    /// for one process of a multi-process job.
+    pub cluster: crate::parallel::Cluster,
+}
+
+pub(super) const USAGE: &str = "usage: JOB [--memory SIZE] [--input NAME=PATH]... [--output NAME=PATH]... [--flush-every DURATION] [--spill-dir DIR] [--stats] [--stats-json FILE] [--parallelism N] [--processes N --process I --hostfile FILE]\n  --parallelism (default 1) is the number of worker threads (per process, with --processes);\n  PATH `-` is standard input or output; --flush-every (default 1s) is how often sinks write out what waits;\n  --spill-dir (default: the system's temporary directory) is where state past its budget goes";
+
+impl JobArgs {
+    /// Reads the arguments, checking source and sink names against `spec`.
+    pub fn parse(
+        args: impl IntoIterator<Item = String>,
+        spec: &JobSpec,
+    ) -> Result<JobArgs, JobError> {
+        let mut out = JobArgs {
+            memory: DEFAULT_MEMORY,
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+            stats: false,
+            stats_json: None,
+            flush_every: DEFAULT_FLUSH,
+            spill_dir: None,
+            cluster: crate::parallel::Cluster::default(),
+        };
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let (flag, inline) = match arg.split_once('=') {
+                Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
+                _ => (arg.clone(), None),
+            };
+            let mut value = |what: &str| {
+                inline
+                    .clone()
+                    .or_else(|| args.next())
+                    .ok_or_else(|| JobError::Config(format!("{flag} needs {what}\n{USAGE}")))
+            };
+            match flag.as_str() {
+                "--memory" => {
+                    let v = value("a size")?;
+                    out.memory = parse_bytes(&v).map_err(|e| JobError::Config(e.to_string()))?;
+                }
+                "--input" => {
+                    let pair = named_path(&value("NAME=PATH")?, "--input", spec.sources, "source")?;
+                    out.inputs.push(pair);
+                }
+                "--output" => {
+                    let pair = named_path(&value("NAME=PATH")?, "--output", spec.sinks, "sink")?;
+                    out.outputs.push(pair);
+                }
+                "--stats" => out.stats = true,
+                "--stats-json" => out.stats_json = Some(value("a file path")?),
+                "--spill-dir" => {
+                    let dir = value("a directory")?;
+                    if dir.is_empty() {
+                        return Err(JobError::Config(format!(
+                            "--spill-dir needs a directory, not an empty path\n{USAGE}"
+                        )));
+                    }
+                    out.spill_dir = Some(dir.into());
+                }
+                "--flush-every" => {
+                    let v = value("a duration")?;
+                    out.flush_every = parse_duration(&v).ok_or_else(|| {
+                        JobError::Config(format!(
+                            "--flush-every takes a duration such as 500ms or 2s, not `{v}`"
+                        ))
+                    })?;
+                }
+                "--parallelism" | "--processes" | "--process" | "--hostfile" => {
+                    let v = value("a value")?;
+                    out.cluster.set(&flag, &v)?;
+                }
+                "-h" | "--help" => return Err(JobError::Config(USAGE.to_string())),
+                _ => {
+                    return Err(JobError::Config(format!(
+                        "unknown argument `{arg}`\n{USAGE}"
+                    )))
+                }
+            }
+        }
+        out.cluster.check()?;
+        Ok(out)
+    }
+}
+
+fn named_path(
+    text: &str,
+    flag: &str,
+    known: &[&str],
+    what: &str,
+) -> Result<(String, String), JobError> {
+    let (name, path) = text
+        .split_once('=')
+        .ok_or_else(|| JobError::Config(format!("{flag} takes NAME=PATH, not `{text}`")))?;
+    if !known.contains(&name) {
+        return Err(JobError::Config(format!(
+            "{flag}: this pipeline has no {what} named `{name}` (it has: {})",
+            known.join(", ")
+        )));
+    }
+    Ok((name.to_string(), path.to_string()))
+}
+
+/// How often sinks write out what waits, unless `--flush-every` says otherwise.
+pub const DEFAULT_FLUSH: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// `500ms`, `2s`, `1m` as a duration.
+fn parse_duration(text: &str) -> Option<std::time::Duration> {
+    let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let n: u64 = digits.parse().ok()?;
+    let ms = match &text[digits.len()..] {
+        "ms" => n,
+        "s" => n.checked_mul(1_000)?,
+        "m" => n.checked_mul(60_000)?,
+        _ => return None,
+    };
+    Some(std::time::Duration::from_millis(ms))
+}
+
+/// The last `NAME=PATH` override of `name` in `pairs`: `Some(None)` for `-` (a std
+/// stream), `None` when not overridden.
+pub(super) fn overridden<'a>(pairs: &'a [(String, String)], name: &str) -> Option<Option<&'a str>> {
+    pairs
+        .iter()
+        .rev()
+        .find(|(n, _)| n == name)
+        .map(|(_, p)| (p != "-").then_some(p.as_str()))
+}
+
+/// Where a file use points after `--input`/`--output`.
+pub(super) fn resolve(u: &FileUse, args: &JobArgs) -> ResolvedUse {
+    let path = match u.role {
+        FileRole::Input => overridden(&args.inputs, u.name),
+        FileRole::Output => overridden(&args.outputs, u.name),
+        FileRole::DeadLetter | FileRole::Report => None,
+    }
+    .map_or_else(|| u.path.map(String::from), |p| p.map(String::from));
+    ResolvedUse {
+        role: u.role,
+        name: u.name.to_string(),
+        path,
+    }
+}

@@ -1,0 +1,173 @@
+//! A job's report: record counts, sink counts and report lines (summed over the workers of a
+//! parallel run), the `--stats` table and the `--stats-json` file.
+
+use super::JobContext;
+use crate::JobError;
+
+impl JobContext {
+    /// What a worker's run left for the job's report: its operators' record counts, and its
+    /// report lines (each line once).
+    pub(crate) fn absorb(&mut self, mut worker: JobContext) {
+        for (id, records_in, records_out) in std::mem::take(&mut worker.records) {
+            match self.records.iter_mut().find(|(r, _, _)| *r == id) {
+                Some((_, i, o)) => {
+                    *i += records_in;
+                    *o += records_out;
+                }
+                None => self.records.push((id, records_in, records_out)),
+            }
+        }
+        for (name, target, records) in std::mem::take(&mut worker.sinks) {
+            self.report_sink(&name, &target, records);
+        }
+        for line in std::mem::take(&mut worker.report) {
+            self.report_counted(line);
+        }
+    }
+
+    /// Adds a worker's report line, summing it into a line that says the same but for its
+    /// first number standing as a word ("dropped 3 late record(s)" and "dropped 4 ..."
+    /// make "dropped 7 ..."; numbers in a path or a location are part of the words).
+    fn report_counted(&mut self, line: String) {
+        let split = |l: &str| -> Option<(String, u64, String)> {
+            let mut at = 0;
+            for word in l.split(' ') {
+                if let Ok(n) = word.parse::<u64>() {
+                    return Some((l[..at].to_string(), n, l[at + word.len()..].to_string()));
+                }
+                at += word.len() + 1;
+            }
+            None
+        };
+        if let Some((before, n, after)) = split(&line) {
+            for existing in &mut self.report {
+                if let Some((b, m, a)) = split(existing) {
+                    if b == before && a == after {
+                        *existing = format!("{before}{}{after}", m + n);
+                        return;
+                    }
+                }
+            }
+        }
+        if !self.report.contains(&line) {
+            self.report.push(line);
+        }
+    }
+
+    /// Records operator `id` received and emitted over the run, for the report.
+    pub fn operator_records(&mut self, id: usize, records_in: u64, records_out: u64) {
+        self.records.push((id, records_in, records_out));
+    }
+
+    /// The run's report so far: each stateful operator's records and memory, the job's
+    /// peaks and wall time.
+    pub fn stats(&self, succeeded: bool) -> crate::stats::JobStats {
+        let usage = self.pool.usage();
+        let registered = self
+            .registered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let mut operators: Vec<(usize, crate::stats::OperatorStats)> = Vec::new();
+        let each = usage.iter().zip(&registered).map(|(u, id)| {
+            let (_, records_in, records_out) = self
+                .records
+                .iter()
+                .find(|(r, _, _)| r == id)
+                .copied()
+                .unwrap_or((*id, 0, 0));
+            crate::stats::OperatorStats {
+                operator: u.name.clone(),
+                location: u.location.clone(),
+                records_in,
+                records_out,
+                budget_bytes: u.budget_bytes,
+                peak_bytes: u.peak_bytes,
+                in_use_bytes: u.in_use_bytes,
+                page_bytes: self.pool.page_size() as u64,
+                spill_runs: u.spill_runs,
+                spilled_bytes: u.spilled_bytes,
+                read_back_bytes: u.read_back_bytes,
+                spill_ms: u64::try_from(u.spill_time.as_millis()).unwrap_or(u64::MAX),
+                unspilled_need_bytes: u.unspilled_need_bytes,
+                min_budget_bytes: self
+                    .mins
+                    .iter()
+                    .find(|(m, _)| m == id)
+                    .map_or(0, |(_, pages)| pages * self.pool.page_size() as u64),
+            }
+        });
+        // The workers of a parallel run each have a share of an operator: one line, summed.
+        for (id, op) in registered.iter().zip(each) {
+            match operators.iter_mut().find(|(i, _)| i == id) {
+                Some((_, total)) => total.add_share(&op),
+                None => operators.push((*id, op)),
+            }
+        }
+        let operators = operators.into_iter().map(|(_, op)| op).collect();
+        crate::stats::JobStats {
+            job: self.name.to_string(),
+            succeeded,
+            wall_ms: self.started.elapsed().as_millis() as u64,
+            memory_bytes: self.pool.total_bytes(),
+            managed_peak_bytes: self.pool.peak_bytes(),
+            peak_rss_bytes: crate::stats::peak_rss_bytes(),
+            operators,
+        }
+    }
+
+    /// Adds `records` to what sink `name` wrote to `target`, for the report's
+    /// "wrote N records" line.
+    pub fn report_sink(&mut self, name: &str, target: &str, records: u64) {
+        match self
+            .sinks
+            .iter_mut()
+            .find(|(n, t, _)| n == name && t == target)
+        {
+            Some((_, _, n)) => *n += records,
+            None => self
+                .sinks
+                .push((name.to_string(), target.to_string(), records)),
+        }
+    }
+
+    /// Adds a line to the report printed on stderr at the end of the run.
+    pub fn report(&mut self, line: String) {
+        self.report.push(line);
+    }
+
+    /// Prints the report lines on stderr; with `--stats`, the operators' table and any
+    /// advice; with `--stats-json`, writes the report there.
+    pub(crate) fn print_report(&self, succeeded: bool) -> Result<(), JobError> {
+        for line in &self.report {
+            eprintln!("{line}");
+        }
+        for (name, target, records) in &self.sinks {
+            eprintln!("sink `{name}`: wrote {records} record(s) to {target}");
+        }
+        if !self.args.stats && self.args.stats_json.is_none() {
+            return Ok(());
+        }
+        let stats = self.stats(succeeded);
+        let advice = stats.advice();
+        if self.args.stats {
+            for line in stats.table().iter().chain(&advice) {
+                eprintln!("{line}");
+            }
+        }
+        if let Some(path) = &self.args.stats_json {
+            let report = crate::stats::StatsReport {
+                stats: &stats,
+                advice: &advice,
+            };
+            let json = serde_json::to_string_pretty(&report)
+                .map_err(|e| JobError::Config(e.to_string()))?;
+            std::fs::write(path, json + "\n").map_err(|source| JobError::Io {
+                action: "cannot write the stats file",
+                path: path.clone(),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+}
