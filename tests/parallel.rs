@@ -221,10 +221,13 @@ fn explain_shows_the_exchanges_and_the_budget_holds_their_buffers() {
     let out = &explained.out;
     assert_eq!(explained.code, 0, "{}", explained.err);
     assert!(
-        out.contains("parallelism 2: 1 exchange(s), exchange buffers 256 KiB"),
+        out.contains("parallelism 2: 1 exchange(s), exchange buffers 512 KiB"),
         "{out}"
     );
-    assert!(out.contains("(by word)"), "{out}");
+    assert!(
+        out.contains("(by word, folded on the reading worker first)"),
+        "{out}"
+    );
     assert!(out.contains("per worker"), "{out}");
 
     // The running job divides the same memory: its operators' budgets and the exchange
@@ -251,6 +254,8 @@ fn explain_shows_the_exchanges_and_the_budget_holds_their_buffers() {
         .iter()
         .map(|o| o["budget_bytes"].as_u64().unwrap())
         .sum();
+    // The aggregate's line includes its two combiners' 128 KiB (out of the 512 KiB set
+    // aside): the rest of the set-aside is the exchange's 256 KiB.
     assert!(budgets > 0 && budgets + 256 * 1024 <= 1 << 20, "{budgets}");
     assert_eq!(
         report["operators"].as_array().unwrap().len(),
@@ -264,4 +269,36 @@ fn explain_shows_the_exchanges_and_the_budget_holds_their_buffers() {
         "{}",
         String::from_utf8_lossy(&too_little.stderr)
     );
+}
+
+#[test]
+fn combiners_that_fill_up_send_their_partial_counts_and_lose_none() {
+    let bin = build(Path::new("dsl-examples/wordcount.pipe"));
+    let dir = temp();
+    // 20,000 distinct words, each several times: far more than a 128 KiB combiner holds.
+    let text: String = (0..120_000u64)
+        .map(|i| format!("w{} ", (i * 7_919) % 20_000) + if i % 9 == 0 { "\n" } else { "" })
+        .collect();
+    let input = dir.path().join("words.txt");
+    std::fs::write(&input, &text).unwrap();
+    let stats = dir.path().join("stats.json");
+    let out = run_ok(
+        &bin,
+        &[
+            "--parallelism",
+            "2",
+            "--memory",
+            "2MB",
+            "--input",
+            &format!("lines={}", input.display()),
+            "--stats-json",
+            stats.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(sorted_body(&out), counts(&text));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+    let aggregate = &report["operators"][0];
+    assert_eq!(aggregate["records_in"], 120_000, "every word counted once");
+    assert_eq!(aggregate["records_out"], 20_000);
 }

@@ -9,8 +9,9 @@ use crate::ir::{Plan, StateKind};
 /// memory is too small. On several workers the exchange buffers are set aside first, and
 /// each operator's budget is split among the workers.
 pub fn explain(plan: &Plan, memory: u64, workers: usize) -> Result<String, String> {
-    let exchanges = crate::codegen::exchanges(plan);
-    let exchange_bytes = weir_runtime::parallel::exchange_memory(workers, exchanges.len());
+    let (exchanges, combined) = crate::codegen::exchanges(plan);
+    let exchange_bytes =
+        weir_runtime::parallel::exchange_memory(workers, exchanges.len(), combined, memory);
     let for_operators = memory.checked_sub(exchange_bytes).ok_or_else(|| {
         format!(
             "--memory {} is less than the {} the exchange buffers of {workers} workers take",
@@ -117,12 +118,23 @@ pub fn explain(plan: &Plan, memory: u64, workers: usize) -> Result<String, Strin
         }
     }
     if workers > 1 {
+        let combiners = if combined > 0 {
+            format!(
+                ", and {} per worker for each of {combined} combiner(s)",
+                format_bytes(
+                    weir_runtime::parallel::combiner_pages(memory, workers, combined)
+                        * DEFAULT_PAGE_SIZE as u64
+                )
+            )
+        } else {
+            String::new()
+        };
         out.push_str(&format!(
-            "\nparallelism {workers}: {} exchange(s), exchange buffers {} ({workers} workers x {workers} streams x 2 pages of {}, set aside from --memory)\n",
+            "\nparallelism {workers}: {} exchange(s), exchange buffers {} ({workers} workers x {workers} streams x 2 pages of {}{combiners}, set aside from --memory)\n",
             exchanges.len(),
             format_bytes(exchange_bytes),
             format_bytes(DEFAULT_PAGE_SIZE as u64)
-        ));
+));
         for x in &exchanges {
             out.push_str(&format!("  exchange {x}\n"));
         }

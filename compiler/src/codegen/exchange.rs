@@ -72,6 +72,10 @@ fn send_method(id: usize) -> Ident {
     ident(&format!("send_x{id}"))
 }
 
+fn combiner_field(id: usize) -> Ident {
+    ident(&format!("x{id}_combine"))
+}
+
 impl Gen<'_> {
     /// The exchange from `from`'s output `from_port` to `to`'s input `to_port`, if that
     /// edge is one.
@@ -104,6 +108,13 @@ impl Gen<'_> {
                     quote!(#b: weir_runtime::layout::RecordBuilder::new()),
                 ));
             }
+            if self.combiner_of(id).is_some() {
+                let c = combiner_field(id);
+                fields.push((
+                    quote!(#c: ::core::option::Option<weir_runtime::parallel::Combiner>),
+                    quote!(#c: ::core::option::Option::None),
+                ));
+            }
         }
         fields
     }
@@ -126,7 +137,7 @@ impl Gen<'_> {
         };
         quote! {
             if self.exchange.is_some() {
-                self.#send(&#record, ts);
+                self.#send(&#record, ts)?;
             } else {
                 self.#method(#arg, ts)?;
             }
@@ -134,7 +145,8 @@ impl Gen<'_> {
     }
 
     /// `send_x{id}` per exchange: a record written in the row layout and queued for the
-    /// worker owning its key.
+    /// worker owning its key, or, with a combiner, folded into this worker's partial
+    /// result for its key (counted as received by the node it feeds).
     fn send_methods(&self) -> Vec<TokenStream> {
         self.exchanges
             .iter()
@@ -148,20 +160,71 @@ impl Gen<'_> {
                 let all: Vec<usize> = (0..schema.fields.len()).collect();
                 let record = ident("record");
                 let key = encode_fields(&keys, &schema, &x.key, &record);
-                let row = encode_fields(&rows, &schema, &all, &record);
                 let (send, ty) = (send_method(id), self.record_type(&schema));
+                let body = match self.combiner_of(id) {
+                    Some(c) => {
+                        let (args, init, update) = (&c.args, &c.init, &c.update);
+                        let field = combiner_field(id);
+                        let count = self
+                            .record_counters(x.to)
+                            .map(|(records_in, _)| quote!(self.#records_in += 1;));
+                        quote! {
+                            #count
+                            #args
+                            let key = #key;
+                            if let (::core::option::Option::Some(c), ::core::option::Option::Some(x)) =
+                                (self.#field.as_mut(), self.exchange.as_mut())
+                            {
+                                let acc = c.fold(&mut x.outbox, key, |acc| { #init })?;
+                                #update
+                            }
+                        }
+                    }
+                    None => {
+                        let row = encode_fields(&rows, &schema, &all, &record);
+                        quote! {
+                            let hash = weir_runtime::parallel::key_hash(#key);
+                            let row = #row;
+                            if let ::core::option::Option::Some(x) = self.exchange.as_mut() {
+                                x.outbox.row(#id, hash, ts, row);
+                            }
+                        }
+                    }
+                };
                 quote! {
                     #[inline(never)]
-                    fn #send(&mut self, #record: &#ty, ts: i64) {
-                        let hash = weir_runtime::parallel::key_hash(#key);
-                        let row = #row;
-                        if let ::core::option::Option::Some(x) = self.exchange.as_mut() {
-                            x.outbox.row(#id, hash, ts, row);
-                        }
+                    fn #send(&mut self, #record: &#ty, ts: i64) -> ::core::result::Result<(), weir_runtime::JobError> {
+                        #body
+                        ::core::result::Result::Ok(())
                     }
                 }
             })
             .collect()
+    }
+
+    /// `start_parallel`: each combiner made, with its memory, once the job has an exchange.
+    fn start_parallel(&self) -> TokenStream {
+        let starts = (0..self.exchanges.len()).filter_map(|id| {
+            let c = self.combiner_of(id)?;
+            let to = self.exchanges[id].to;
+            let (field, acc_size) = (combiner_field(id), c.acc_size);
+            let node = &self.plan.graph[to];
+            let (op, kind, location) = (to.index(), node.op.kind(), &node.location);
+            Some(quote! {
+                self.#field = ::core::option::Option::Some(weir_runtime::parallel::Combiner::new(
+                    ctx.combiner_memory(#op, #kind, #location)?,
+                    #acc_size,
+                    #id,
+                )?);
+            })
+        });
+        quote! {
+            /// On several workers: the combiners, made once the job has its exchange.
+            fn start_parallel(&mut self, ctx: &mut weir_runtime::JobContext) -> ::core::result::Result<(), weir_runtime::JobError> {
+                #(#starts)*
+                ::core::result::Result::Ok(())
+            }
+        }
     }
 
     /// The call of the next chain's watermark method, or, on several workers, the
@@ -203,20 +266,46 @@ impl Gen<'_> {
                     let f = field_ident(&f.name);
                     quote!(#f: #v)
                 });
-            receives.push(quote! {
-                #id => {
-                    let #view = weir_runtime::layout::RecordView::new(row);
-                    self.#method(#name { #(#inits,)* }, ts)
+            receives.push(match self.combiner_of(id as usize) {
+                Some(c) => {
+                    let merge = c.merge;
+                    quote! {
+                        #id => {
+                            let (key, partial) = weir_runtime::parallel::partial(row);
+                            #merge
+                            ::core::result::Result::Ok(())
+                        }
+                    }
                 }
+                None => quote! {
+                    #id => {
+                        let #view = weir_runtime::layout::RecordView::new(row);
+                        self.#method(#name { #(#inits,)* }, ts)
+                    }
+                },
             });
             let watermark = chain_watermark(chain);
             let port = x.to_port;
             watermarks.push(quote!(#id => self.#watermark(#port, wm),));
         }
-        let steps = self.order.iter().enumerate().map(|(step, &n)| {
-            let code = self.plan.graph[n].op.def().finish(self, n);
-            quote!(#step => { #code })
-        });
+        let steps =
+            self.order.iter().enumerate().map(|(step, &n)| {
+                let code = self.plan.graph[n].op.def().finish(self, n);
+                // A combiner's partial results go out once the node feeding it is done.
+                let flushes = self.exchanges.iter().enumerate().filter(|(id, x)| {
+                x.from == n && self.combiner_of(*id).is_some()
+            }).map(|(id, _)| {
+                let field = combiner_field(id);
+                quote! {
+                    if let (::core::option::Option::Some(c), ::core::option::Option::Some(x)) =
+                        (self.#field.as_mut(), self.exchange.as_mut())
+                    {
+                        c.flush(&mut x.outbox);
+                    }
+                }
+            });
+                quote!(#step => { #code #(#flushes)* })
+            });
         let plan = self.order.iter().map(|&n| {
             let waits = self
                 .exchanges
@@ -233,10 +322,13 @@ impl Gen<'_> {
             quote!((&[#(#waits),*], &[#(#ends),*]))
         });
         let sends = self.send_methods();
+        let start = self.start_parallel();
         quote! {
             #[allow(clippy::all)]
             impl WeirJob {
                 #(#sends)*
+
+                #start
             }
 
             #[allow(unused_variables, unreachable_code, clippy::all)]
@@ -276,6 +368,19 @@ impl Gen<'_> {
 }
 
 impl Gen<'_> {
+    /// The combiner of exchange `id`: when the job reads files in slices and the node the
+    /// exchange feeds folds records into partial results that merge exactly.
+    pub(crate) fn combiner_of(&self, id: usize) -> Option<crate::ops::CombinerCode> {
+        if !self.split_inputs {
+            return None;
+        }
+        let x = &self.exchanges[id];
+        self.plan.graph[x.to]
+            .op
+            .def()
+            .combiner(self, x.to, &ident("record"))
+    }
+
     /// The exchanges with no exchange upstream of them: only sources feed them.
     pub(crate) fn source_fed_exchanges(&self) -> Vec<usize> {
         let mut behind = std::collections::HashSet::new();

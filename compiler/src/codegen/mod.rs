@@ -32,11 +32,18 @@ pub struct GeneratedJob {
 }
 
 /// The hash edges a `.pipe` job's records cross between workers, described for
-/// `weir explain`: `from -> to (by key)`.
-pub fn exchanges(plan: &Plan) -> Vec<String> {
-    exchange::exchange_edges(plan)
+/// `weir explain` (`from -> to (by key)`, and whether records are folded before they
+/// cross), and how many are folded.
+pub fn exchanges(plan: &Plan) -> (Vec<String>, usize) {
+    let g = Gen::new(plan, true);
+    let combined: Vec<bool> = (0..g.exchanges.len())
+        .map(|i| g.combiner_of(i).is_some())
+        .collect();
+    let described = g
+        .exchanges
         .iter()
-        .map(|x| {
+        .zip(&combined)
+        .map(|(x, &folded)| {
             let (from, to) = (&plan.graph[x.from], &plan.graph[x.to]);
             let schema = plan
                 .input_schema(x.to, x.to_port)
@@ -46,8 +53,13 @@ pub fn exchanges(plan: &Plan) -> Vec<String> {
                 .iter()
                 .map(|&k| schema.fields[k].name.as_str())
                 .collect();
+            let fold = if folded {
+                ", folded on the reading worker first"
+            } else {
+                ""
+            };
             format!(
-                "{} at {} -> {} at {} (by {})",
+                "{} at {} -> {} at {} (by {}{fold})",
                 from.op.kind(),
                 from.location,
                 to.op.kind(),
@@ -55,7 +67,8 @@ pub fn exchanges(plan: &Plan) -> Vec<String> {
                 key.join(", ")
             )
         })
-        .collect()
+        .collect();
+    (described, combined.iter().filter(|&&c| c).count())
 }
 
 /// Generates the job for an optimized plan (after [`crate::passes::optimize`]).
@@ -83,6 +96,9 @@ pub(crate) struct Gen<'p> {
     parallel: bool,
     /// The hash edges records cross between workers, numbered by position.
     exchanges: Vec<exchange::ExchangeEdge>,
+    /// Whether no node's results depend on arrival order, so that workers may read files in
+    /// slices (and aggregates may fold on the reading worker).
+    split_inputs: bool,
 }
 
 impl<'p> Gen<'p> {
@@ -97,6 +113,11 @@ impl<'p> Gen<'p> {
             } else {
                 Vec::new()
             },
+            split_inputs: parallel
+                && plan
+                    .graph
+                    .node_weights()
+                    .all(|n| !n.op.def().order_sensitive()),
         }
     }
 
@@ -286,12 +307,10 @@ impl Gen<'_> {
         );
         let exchanges = self.exchanges.len();
         let source_fed = self.source_fed_exchanges();
-        let split_inputs = self.parallel
-            && self
-                .plan
-                .graph
-                .node_weights()
-                .all(|n| !n.op.def().order_sensitive());
+        let split_inputs = self.split_inputs;
+        let combined = (0..self.exchanges.len())
+            .filter(|&i| self.combiner_of(i).is_some())
+            .count();
         let operators = self.plan.stateful_nodes().into_iter().map(|n| {
             let node = &self.plan.graph[n];
             let d = node
@@ -317,6 +336,7 @@ impl Gen<'_> {
                 exchanges: #exchanges,
                 split_inputs: #split_inputs,
                 source_fed: &[#(#source_fed),*],
+                combined: #combined,
             };
         }
     }

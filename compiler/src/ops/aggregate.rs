@@ -16,7 +16,7 @@ use quote::quote;
 use serde::Serialize;
 use weir_runtime::memory::MemoryDemand;
 
-use super::{Lower, OpInfo, OperatorDef};
+use super::{CombinerCode, Lower, OpInfo, OperatorDef};
 use crate::codegen::accumulators::{accumulators, exact_merge, spill_support};
 use crate::codegen::keys::{encode_key, key_outputs};
 use crate::codegen::names::{node_field, node_method};
@@ -219,6 +219,40 @@ impl OperatorDef for Aggregate {
             AggFunc::Count | AggFunc::Min | AggFunc::Max => true,
             AggFunc::Sum => matches!(a.ty, Type::I64 | Type::U64),
             AggFunc::Avg | AggFunc::First | AggFunc::Last | AggFunc::Reduce => false,
+        })
+    }
+
+    /// Counts, and integer sums, minima and maxima (exact and the same in any order) fold on
+    /// the reading worker; a partial result merges into the state as spilled parts do.
+    fn combiner(&self, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> Option<CombinerCode> {
+        let numbers = self.aggregates.iter().all(|a| match a.func {
+            AggFunc::Count => true,
+            AggFunc::Sum | AggFunc::Min | AggFunc::Max => matches!(a.ty, Type::I64 | Type::U64),
+            _ => false,
+        });
+        if !numbers || exact_merge(&self.aggregates).is_err() {
+            return None;
+        }
+        let (_, acc_size) = accumulator_offsets(&self.aggregates);
+        let code = accumulators(g, &self.aggregates, input, 0);
+        let s = node_field(n, "state");
+        let merge = &code.merge;
+        Some(CombinerCode {
+            acc_size,
+            args: code.args,
+            init: code.init,
+            update: code.update,
+            merge: quote! {
+                let mut fresh = false;
+                let into = self.#s.upsert(key, |acc| {
+                    acc.copy_from_slice(partial);
+                    fresh = true;
+                })?;
+                if !fresh {
+                    let from = partial;
+                    #merge
+                }
+            },
         })
     }
 

@@ -22,6 +22,20 @@ use crate::codegen::Gen;
 use crate::ir::{Edge, Node, Plan, RustFn, Schema, StateKind};
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};
 
+/// A node's combiner code (see [`OperatorDef::combiner`]).
+pub(crate) struct CombinerCode {
+    /// Bytes of a partial result's accumulators.
+    pub acc_size: usize,
+    /// Folding the record into `acc`: values read from the record, a new key's `acc`, the
+    /// update of `acc`.
+    pub args: TokenStream,
+    pub init: TokenStream,
+    pub update: TokenStream,
+    /// On the key's worker: `partial` (the accumulators of `key`) merged into the node's
+    /// state.
+    pub merge: TokenStream,
+}
+
 /// What the table knows of an operator before there is one: its names, how each front-end
 /// writes it, its ports and its state.
 #[derive(Debug)]
@@ -116,6 +130,14 @@ pub(crate) trait OperatorDef {
     /// that order matters.
     fn order_sensitive(&self) -> bool {
         true
+    }
+
+    /// How the node's records may be folded on the worker that read them before they cross
+    /// an exchange to it, as partial results (Flink's local aggregation): `None` unless the
+    /// operator's partial results merge exactly.
+    fn combiner(&self, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> Option<CombinerCode> {
+        let _ = (g, n, input);
+        None
     }
 
     /// The user's closures the operator calls (inline pipelines).

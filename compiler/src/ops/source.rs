@@ -203,6 +203,9 @@ pub(crate) fn run_fn(g: &Gen<'_>) -> TokenStream {
         ) -> ::core::result::Result<(), weir_runtime::JobError> {
             let mut job = WeirJob::new(ctx)?;
             job.exchange = exchange;
+            if job.exchange.is_some() {
+                job.start_parallel(ctx)?;
+            }
             #(#loops)*
             if job.exchange.is_some() {
                 weir_runtime::parallel::finish(&mut job, ctx)?;

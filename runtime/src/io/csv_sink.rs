@@ -204,6 +204,7 @@ mod tests {
         exchanges: 0,
         split_inputs: false,
         source_fed: &[],
+        combined: 0,
     };
 
     /// What the sink writes for `rows` of string fields.

@@ -42,6 +42,9 @@ pub struct JobSpec {
     /// The exchanges fed straight from sources, with no exchange before them. When
     /// worker 0 reads every source, only its watermarks count on these.
     pub source_fed: &'static [usize],
+    /// How many exchanges fold records into partial results before they cross
+    /// (`parallel::Combiner`).
+    pub combined: usize,
 }
 
 impl JobSpec {
@@ -123,6 +126,8 @@ pub struct JobContext {
     slot: crate::parallel::WorkerSlot,
     /// The spec's `split_inputs`.
     split_inputs: bool,
+    /// Pages of each combiner (`parallel::combiner_pages`).
+    combiner_pages: u64,
 }
 
 impl JobContext {
@@ -131,7 +136,12 @@ impl JobContext {
     pub fn new(spec: &'static JobSpec, args: JobArgs) -> Result<Self, JobError> {
         let demands: Vec<MemoryDemand> = spec.operators.iter().map(|o| o.demand).collect();
         // A parallel run's exchange buffers come out of --memory first.
-        let exchange = crate::parallel::exchange_memory(args.cluster.workers(), spec.exchanges);
+        let exchange = crate::parallel::exchange_memory(
+            args.cluster.workers(),
+            spec.exchanges,
+            spec.combined,
+            args.memory,
+        );
         let for_operators = args.memory.checked_sub(exchange).ok_or_else(|| {
             JobError::Config(format!(
                 "--memory {} is less than the {} the exchange buffers of {} workers take; give more --memory",
@@ -161,6 +171,7 @@ impl JobContext {
             JobError::Config(format!("{e} ({}{exchange_note})", each.join("; ")))
         })?;
         let budgets = spec.operators.iter().map(|o| o.id).zip(pages).collect();
+        let (args_memory, workers) = (args.memory, args.cluster.workers());
         let mut uses: Vec<ResolvedUse> = spec.files.iter().map(|u| resolve(u, &args)).collect();
         // The report is one more file the run writes: it may not be an input or an output.
         uses.extend(args.stats_json.iter().map(|path| ResolvedUse {
@@ -189,6 +200,7 @@ impl JobContext {
             progress: std::io::stderr().is_terminal(),
             slot: crate::parallel::WorkerSlot::SINGLE,
             split_inputs: spec.split_inputs,
+            combiner_pages: crate::parallel::combiner_pages(args_memory, workers, spec.combined),
         })
     }
 
@@ -233,6 +245,7 @@ impl JobContext {
             progress: self.progress && slot.index == 0,
             slot,
             split_inputs: self.split_inputs,
+            combiner_pages: self.combiner_pages,
         })
     }
 
@@ -307,6 +320,23 @@ impl JobContext {
         Ok(self
             .pool
             .operator(name, location, pages)
+            .with_spill(self.spill.clone()))
+    }
+
+    /// The memory of a combiner of the stateful operator with id `id` on this worker:
+    /// [`crate::parallel::combiner_pages`], out of what `--memory` set aside for the
+    /// exchange; it counts as part of the operator in the report.
+    pub fn combiner_memory(
+        &mut self,
+        id: usize,
+        name: &str,
+        location: &str,
+    ) -> Result<OperatorMemory, JobError> {
+        let mut registered = self.registered.lock().unwrap_or_else(|e| e.into_inner());
+        registered.push(id);
+        Ok(self
+            .pool
+            .operator(name, location, self.combiner_pages)
             .with_spill(self.spill.clone()))
     }
 
@@ -410,6 +440,7 @@ mod tests {
         exchanges: 0,
         split_inputs: false,
         source_fed: &[],
+        combined: 0,
     };
 
     fn parse(args: &[&str]) -> Result<JobArgs, JobError> {
@@ -457,6 +488,7 @@ mod tests {
             exchanges: 0,
             split_inputs: false,
             source_fed: &[],
+            combined: 0,
             operators: &[
                 StatefulOperator {
                     id: 7,

@@ -15,25 +15,29 @@
 //!   ([`crate::time::CombinedWatermark`]). A worker whose sources have ended sends
 //!   `MAX_WATERMARK`, so an empty slice never holds windows back.
 
+mod combiner;
 mod exchange;
 mod key_groups;
 mod outbox;
 mod workers;
 
+pub use combiner::{combiner_pages, partial, Combiner};
 pub use exchange::{finish, pump, Exchange, Exchanging};
 pub use key_groups::KeyGroups;
 pub use outbox::{Batch, Entry, Outbox, EXCHANGE_BUFFER};
 pub use workers::{run_workers, Cluster, WorkerBody};
 
-/// Bytes a parallel run of `workers` workers sets aside from `--memory` for a job with
-/// `exchanges` exchange edges: each worker keeps a page-sized buffer per receiving worker
-/// filling, and as much again sent and not yet taken in. Nothing with one worker or no
-/// exchange.
-pub fn exchange_memory(workers: usize, exchanges: usize) -> u64 {
+/// Bytes a parallel run of `workers` workers sets aside from `memory` for a job with
+/// `exchanges` exchange edges, `combined` of them with a combiner: each worker keeps a
+/// page-sized buffer per receiving worker filling, and as much again sent and not yet
+/// taken in, and [`combiner_pages`] per combiner. Nothing with one worker or no exchange.
+pub fn exchange_memory(workers: usize, exchanges: usize, combined: usize, memory: u64) -> u64 {
     if workers <= 1 || exchanges == 0 {
         return 0;
     }
-    (workers * workers * 2 * EXCHANGE_BUFFER) as u64
+    let page = EXCHANGE_BUFFER as u64;
+    let w = workers as u64;
+    w * w * 2 * page + w * combined as u64 * combiner_pages(memory, workers, combined) * page
 }
 
 /// The hash that routes a key (its bytes in the row layout) to its key group: fixed, so
