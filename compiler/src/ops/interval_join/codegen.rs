@@ -12,8 +12,7 @@ use crate::codegen::names::{ident, node_field};
 use crate::codegen::Gen;
 use crate::ops::join::side_schema;
 use crate::ops::join::sides::{
-    combined_watermark, encode_key, encode_record, input_fields, key_width, port_fields,
-    side_values,
+    arrival, combined_watermark, input_fields, key_width, port_fields, side_values, Arrival,
 };
 
 /// The job's fields of interval join node `n`.
@@ -62,17 +61,14 @@ pub(super) fn push(j: &IntervalJoin, g: &Gen<'_>, n: NodeIndex, port: usize, inp
         watermark,
         ..
     } = Names::of(n);
-    let (key_builder, record_builder, late) = port_fields(n, port);
-    let schema = side_schema(g, n, port);
+    let Arrival {
+        schema,
+        encode_key,
+        encode_record,
+        side,
+        late,
+    } = arrival(g, n, port, [&j.left_key, &j.right_key], input);
     let other_schema = side_schema(g, n, 1 - port);
-    let key = if port == 0 { &j.left_key } else { &j.right_key };
-    let encode_key = encode_key(g, &key_builder, key, &schema, input);
-    let encode_record = encode_record(&record_builder, &schema, input);
-    let side = if port == 0 {
-        quote!(weir_runtime::state::JoinSide::Left)
-    } else {
-        quote!(weir_runtime::state::JoinSide::Right)
-    };
     // Both records of a pair are read back from the copies `partners` holds: the record
     // meets any number of partners, and needs no `Clone` for it.
     let (own_view, partner_view) = (ident("own"), ident("pv"));

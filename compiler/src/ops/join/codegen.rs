@@ -7,8 +7,7 @@ use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
 use super::sides::{
-    combined_watermark, encode_key, encode_record, input_fields, key_width, port_fields,
-    side_values,
+    arrival, combined_watermark, input_fields, key_width, port_fields, side_values, Arrival,
 };
 use super::{side_schema, Join};
 use crate::codegen::names::{ident, node_field, node_method};
@@ -64,16 +63,13 @@ pub(super) fn push(j: &Join, g: &Gen<'_>, n: NodeIndex, port: usize, input: &Ide
     let Names {
         state, watermark, ..
     } = Names::of(n);
-    let (key_builder, record_builder, late) = port_fields(n, port);
-    let schema = side_schema(g, n, port);
-    let key = if port == 0 { &j.left_key } else { &j.right_key };
-    let encode_key = encode_key(g, &key_builder, key, &schema, input);
-    let encode_record = encode_record(&record_builder, &schema, input);
-    let side = if port == 0 {
-        quote!(weir_runtime::state::JoinSide::Left)
-    } else {
-        quote!(weir_runtime::state::JoinSide::Right)
-    };
+    let Arrival {
+        encode_key,
+        encode_record,
+        side,
+        late,
+        ..
+    } = arrival(g, n, port, [&j.left_key, &j.right_key], input);
     let add = quote! {
         if state.add(#side, key, start, wm, record)? {
             on_time = true;

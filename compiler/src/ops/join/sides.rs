@@ -56,6 +56,34 @@ pub(crate) fn input_fields(g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, Token
     all
 }
 
+/// What a record in `input` arriving on `port` of join node `n` (keyed by `keys`, left
+/// then right) takes to be kept: its side's schema, the expressions giving its key and
+/// whole record in the port's builders, its `JoinSide`, and the port's late count.
+pub(crate) struct Arrival {
+    pub schema: std::sync::Arc<Schema>,
+    pub encode_key: TokenStream,
+    pub encode_record: TokenStream,
+    pub side: TokenStream,
+    pub late: Ident,
+}
+
+/// See [`Arrival`]; shared by the window join and the interval join.
+pub(crate) fn arrival(g: &Gen<'_>, n: NodeIndex, port: usize, keys: [&KeySpec; 2], input: &Ident) -> Arrival {
+    let (key_builder, record_builder, late) = port_fields(n, port);
+    let schema = super::side_schema(g, n, port);
+    Arrival {
+        encode_key: encode_key(g, &key_builder, keys[port], &schema, input),
+        encode_record: encode_record(&record_builder, &schema, input),
+        side: if port == 0 {
+            quote!(weir_runtime::state::JoinSide::Left)
+        } else {
+            quote!(weir_runtime::state::JoinSide::Right)
+        },
+        late,
+        schema,
+    }
+}
+
 /// The expression giving the bytes of `input`'s key in the builder `self.#builder`.
 pub(crate) fn encode_key(g: &Gen<'_>, builder: &Ident, key: &KeySpec, schema: &Schema, input: &Ident) -> TokenStream {
     match key {
