@@ -311,3 +311,33 @@ fn a_key_longer_than_a_page_names_the_operator_and_the_record() {
         "{err}"
     );
 }
+
+/// Braces in a pipeline's path end up in its generated report lines: they must stay text,
+/// not become format placeholders (which would fail to build, or count the wrong thing).
+#[test]
+fn braces_in_the_pipelines_path_stay_text_in_its_report() {
+    let dir = temp();
+    let odd = dir.path().join("we{}ird");
+    std::fs::create_dir_all(&odd).unwrap();
+    let (pipe, input) = (odd.join("w.pipe"), odd.join("in.csv"));
+    std::fs::write(&input, "k,ts\n1,1000\n1,5000\n1,100\n2,7000\n").unwrap();
+    std::fs::write(
+        &pipe,
+        format!(
+            "schema E {{ k: u64, ts: timestamp }}\n\
+             source e: E = csv(\"{}\") with event_time(ts), watermark(bounded 0s);\n\
+             e |> key_by(k) |> window(tumbling 1s) |> aggregate {{ n: count() }} |> sink out = csv(\"{}\");\n",
+            input.display(),
+            odd.join("out.csv").display()
+        ),
+    )
+    .unwrap();
+    let out = run(&build(&pipe), &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let said = format!(
+        "window at {}:3:19: dropped 1 late record(s)",
+        pipe.display()
+    );
+    assert!(stderr.contains(&said), "{stderr}");
+}

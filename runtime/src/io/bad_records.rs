@@ -135,9 +135,9 @@ impl BadRecords {
         Ok(())
     }
 
-    /// Flushes the dead-letter file and returns a line for the end-of-run report, if any
-    /// record was refused.
-    pub fn finish(&mut self) -> Result<Option<String>, JobError> {
+    /// Flushes the dead-letter file and, if any record was refused, adds their count to the
+    /// end-of-run report.
+    pub fn finish(&mut self, ctx: &mut crate::JobContext) -> Result<(), JobError> {
         if let (Some(w), BadRecordPolicy::DeadLetter(path)) =
             (self.dead_letter.as_mut(), &self.policy)
         {
@@ -148,19 +148,23 @@ impl BadRecords {
             })?;
         }
         if self.count == 0 {
-            return Ok(None);
+            return Ok(());
         }
         let first = self.first.as_deref().unwrap_or("");
-        Ok(Some(match &self.policy {
-            BadRecordPolicy::DeadLetter(path) => format!(
-                "source `{}`: {} bad record(s) written to dead-letter file {path} (first: {first})",
-                self.source_name, self.count
-            ),
-            _ => format!(
-                "source `{}`: skipped {} bad record(s) (first: {first})",
-                self.source_name, self.count
-            ),
-        }))
+        let before = format!("source `{}`: ", self.source_name);
+        let after = match &self.policy {
+            BadRecordPolicy::DeadLetter(path) => {
+                format!(" bad record(s) written to dead-letter file {path}")
+            }
+            _ => " bad record(s)".to_string(),
+        };
+        let skipped = if matches!(self.policy, BadRecordPolicy::DeadLetter(_)) {
+            before
+        } else {
+            before + "skipped "
+        };
+        ctx.report_count(&skipped, self.count, &after, &format!(" (first: {first})"));
+        Ok(())
     }
 }
 

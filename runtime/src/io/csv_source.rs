@@ -153,9 +153,7 @@ impl CsvSource {
     /// Ends the source, adding its bad-record count to the run's report.
     pub fn finish(mut self, ctx: &mut JobContext) -> Result<(), JobError> {
         self.progress.finish();
-        if let Some(line) = self.bad.finish()? {
-            ctx.report(line);
-        }
+        self.bad.finish(ctx)?;
         Ok(())
     }
 

@@ -42,9 +42,7 @@ impl IterSource {
 
     /// Ends the source, adding its bad-record count to the run's report.
     pub fn finish(mut self, ctx: &mut JobContext) -> Result<(), JobError> {
-        if let Some(line) = self.bad.finish()? {
-            ctx.report(line);
-        }
+        self.bad.finish(ctx)?;
         Ok(())
     }
 }

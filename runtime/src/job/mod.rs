@@ -118,7 +118,7 @@ pub struct JobContext {
     outputs: PendingOutputs,
     /// Where operators spill; removed when the context is dropped.
     spill: SpillSpace,
-    report: Vec<String>,
+    report: Vec<report::ReportLine>,
     /// Records each file sink wrote, by sink and target (summed over workers).
     sinks: Vec<(String, String, u64)>,
     progress: bool,

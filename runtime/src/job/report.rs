@@ -4,9 +4,23 @@
 use super::JobContext;
 use crate::JobError;
 
+/// A line of the report printed at the end of a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ReportLine {
+    /// Said once, however many workers say it.
+    Text(String),
+    /// `before`, a count summed over workers, `after`, then the first worker's `detail`.
+    Count {
+        before: String,
+        count: u64,
+        after: String,
+        detail: String,
+    },
+}
+
 impl JobContext {
     /// What a worker's run left for the job's report: its operators' record counts, and its
-    /// report lines (each line once).
+    /// report lines (counts summed, other lines once).
     pub(crate) fn absorb(&mut self, mut worker: JobContext) {
         for (id, records_in, records_out) in std::mem::take(&mut worker.records) {
             match self.records.iter_mut().find(|(r, _, _)| *r == id) {
@@ -21,36 +35,19 @@ impl JobContext {
             self.report_sink(&name, &target, records);
         }
         for line in std::mem::take(&mut worker.report) {
-            self.report_counted(line);
-        }
-    }
-
-    /// Adds a worker's report line, summing it into a line that says the same but for its
-    /// first number standing as a word ("dropped 3 late record(s)" and "dropped 4 ..."
-    /// make "dropped 7 ..."; numbers in a path or a location are part of the words).
-    fn report_counted(&mut self, line: String) {
-        let split = |l: &str| -> Option<(String, u64, String)> {
-            let mut at = 0;
-            for word in l.split(' ') {
-                if let Ok(n) = word.parse::<u64>() {
-                    return Some((l[..at].to_string(), n, l[at + word.len()..].to_string()));
-                }
-                at += word.len() + 1;
-            }
-            None
-        };
-        if let Some((before, n, after)) = split(&line) {
-            for existing in &mut self.report {
-                if let Some((b, m, a)) = split(existing) {
-                    if b == before && a == after {
-                        *existing = format!("{before}{}{after}", m + n);
-                        return;
+            match line {
+                ReportLine::Text(text) => {
+                    if !self.report.contains(&ReportLine::Text(text.clone())) {
+                        self.report.push(ReportLine::Text(text));
                     }
                 }
+                ReportLine::Count {
+                    before,
+                    count,
+                    after,
+                    detail,
+                } => self.report_count(&before, count, &after, &detail),
             }
-        }
-        if !self.report.contains(&line) {
-            self.report.push(line);
         }
     }
 
@@ -133,14 +130,49 @@ impl JobContext {
 
     /// Adds a line to the report printed on stderr at the end of the run.
     pub fn report(&mut self, line: String) {
-        self.report.push(line);
+        self.report.push(ReportLine::Text(line));
+    }
+
+    /// Adds a counted line to the report: `before`, `count`, `after`, then `detail` (such
+    /// as the first bad record). The workers of a parallel run each add theirs: the counts
+    /// of one line are summed, and the first worker's detail is kept (worker order is
+    /// input order where workers read slices).
+    pub fn report_count(&mut self, before: &str, count: u64, after: &str, detail: &str) {
+        for line in &mut self.report {
+            if let ReportLine::Count {
+                before: b,
+                count: n,
+                after: a,
+                ..
+            } = line
+            {
+                if b == before && a == after {
+                    *n += count;
+                    return;
+                }
+            }
+        }
+        self.report.push(ReportLine::Count {
+            before: before.to_string(),
+            count,
+            after: after.to_string(),
+            detail: detail.to_string(),
+        });
     }
 
     /// Prints the report lines on stderr; with `--stats`, the operators' table and any
     /// advice; with `--stats-json`, writes the report there.
     pub(crate) fn print_report(&self, succeeded: bool) -> Result<(), JobError> {
         for line in &self.report {
-            eprintln!("{line}");
+            match line {
+                ReportLine::Text(text) => eprintln!("{text}"),
+                ReportLine::Count {
+                    before,
+                    count,
+                    after,
+                    detail,
+                } => eprintln!("{before}{count}{after}{detail}"),
+            }
         }
         for (name, target, records) in &self.sinks {
             eprintln!("sink `{name}`: wrote {records} record(s) to {target}");

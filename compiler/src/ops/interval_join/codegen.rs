@@ -125,14 +125,15 @@ pub(super) fn finish(j: &IntervalJoin, g: &Gen<'_>, n: NodeIndex) -> TokenStream
     let location = &g.plan.graph[n].location;
     let reports = (0..2).filter(|port| g.plan.outputs(n, port + 1).is_empty()).map(|port| {
         let (_, _, late) = port_fields(n, port);
-        let message = format!(
-            "interval join at {location}: dropped {{}} late record(s) of `{}`; name a side output with `{} -> stream` to keep them",
+        let before = format!("interval join at {location}: dropped ");
+        let after = format!(
+            " late record(s) of `{}`; name a side output with `{} -> stream` to keep them",
             j.sides[port],
             if port == 0 { "late_left" } else { "late_right" }
         );
         quote! {
             if self.#late > 0 {
-                ctx.report(format!(#message, self.#late));
+                ctx.report_count(#before, self.#late, #after, "");
             }
         }
     });

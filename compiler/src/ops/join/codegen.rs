@@ -250,13 +250,14 @@ pub(super) fn finish(j: &Join, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
     let location = &g.plan.graph[n].location;
     let reports = (0..2).map(|port| {
         let (_, _, late) = port_fields(n, port);
-        let message = format!(
-            "join at {location}: dropped {{}} late record(s) of `{}`, whose windows had fired",
+        let before = format!("join at {location}: dropped ");
+        let after = format!(
+            " late record(s) of `{}`, whose windows had fired",
             j.sides[port]
         );
         quote! {
             if self.#late > 0 {
-                ctx.report(format!(#message, self.#late));
+                ctx.report_count(#before, self.#late, #after, "");
             }
         }
     });

@@ -539,11 +539,12 @@ fn finish(w: &Window, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
     } else {
         count::flush(n)
     };
-    let message = format!("window at {location}: dropped {{}} late record(s); name a side output with `late -> stream` to keep them");
+    let before = format!("window at {location}: dropped ");
+    let after = " late record(s); name a side output with `late -> stream` to keep them";
     quote! {
         #flush
         if self.#late > 0 {
-            ctx.report(format!(#message, self.#late));
+            ctx.report_count(#before, self.#late, #after, "");
         }
     }
 }
