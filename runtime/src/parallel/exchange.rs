@@ -109,11 +109,6 @@ impl Exchange {
         }
     }
 
-    /// This worker's place among the job's workers.
-    pub fn slot(&self) -> WorkerSlot {
-        self.slot
-    }
-
     /// Sends what the outbox holds, lets timely move messages (waiting up to a millisecond
     /// for some when `wait`), and returns what has arrived.
     fn exchange(&mut self, wait: bool) -> Vec<Batch> {
