@@ -172,6 +172,22 @@ impl BadRecords {
 mod tests {
     use super::*;
 
+    fn context() -> crate::JobContext {
+        const SPEC: crate::JobSpec = crate::JobSpec {
+            name: "t",
+            sources: &["bids"],
+            sinks: &[],
+            operators: &[],
+            files: &[],
+            exchanges: 0,
+            split_inputs: false,
+            source_fed: &[],
+            combined: 0,
+        };
+        let args = crate::JobArgs::parse(Vec::<String>::new(), &SPEC).unwrap();
+        crate::JobContext::new(&SPEC, args).unwrap()
+    }
+
     #[test]
     fn fail_quotes_the_record_and_its_place() {
         let outputs = PendingOutputs::default();
@@ -188,8 +204,13 @@ mod tests {
         let mut b = BadRecords::new("bids", "bids.csv", BadRecordPolicy::Skip, &outputs).unwrap();
         b.reject(3, b"a", "bad").unwrap();
         b.reject(9, b"b", "bad").unwrap();
-        let report = b.finish().unwrap().unwrap();
-        assert!(report.contains("skipped 2"), "{report}");
+        let mut ctx = context();
+        b.finish(&mut ctx).unwrap();
+        let report = ctx.report_lines().join("\n");
+        assert!(
+            report.contains("source `bids`: skipped 2 bad record(s)"),
+            "{report}"
+        );
         assert!(report.contains("bids.csv:3"), "{report}");
     }
 
@@ -201,7 +222,7 @@ mod tests {
         let outputs = PendingOutputs::default();
         let mut b = BadRecords::new("bids", "bids.csv", policy, &outputs).unwrap();
         b.reject(4, b"4,oops", "field `price`: bad").unwrap();
-        b.finish().unwrap();
+        b.finish(&mut context()).unwrap();
         assert!(!path.exists(), "written only when the job commits");
         outputs.commit().unwrap();
         let text = std::fs::read_to_string(&path).unwrap();

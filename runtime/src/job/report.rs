@@ -133,6 +133,24 @@ impl JobContext {
         self.report.push(ReportLine::Text(line));
     }
 
+    /// The report's lines as printed at the end: what operators and sources said, then
+    /// what each file sink wrote.
+    pub(crate) fn report_lines(&self) -> Vec<String> {
+        let said = self.report.iter().map(|line| match line {
+            ReportLine::Text(text) => text.clone(),
+            ReportLine::Count {
+                before,
+                count,
+                after,
+                detail,
+            } => format!("{before}{count}{after}{detail}"),
+        });
+        let sinks = self.sinks.iter().map(|(name, target, records)| {
+            format!("sink `{name}`: wrote {records} record(s) to {target}")
+        });
+        said.chain(sinks).collect()
+    }
+
     /// Adds a counted line to the report: `before`, `count`, `after`, then `detail` (such
     /// as the first bad record). The workers of a parallel run each add theirs: the counts
     /// of one line are summed, and the first worker's detail is kept (worker order is
@@ -163,19 +181,8 @@ impl JobContext {
     /// Prints the report lines on stderr; with `--stats`, the operators' table and any
     /// advice; with `--stats-json`, writes the report there.
     pub(crate) fn print_report(&self, succeeded: bool) -> Result<(), JobError> {
-        for line in &self.report {
-            match line {
-                ReportLine::Text(text) => eprintln!("{text}"),
-                ReportLine::Count {
-                    before,
-                    count,
-                    after,
-                    detail,
-                } => eprintln!("{before}{count}{after}{detail}"),
-            }
-        }
-        for (name, target, records) in &self.sinks {
-            eprintln!("sink `{name}`: wrote {records} record(s) to {target}");
+        for line in self.report_lines() {
+            eprintln!("{line}");
         }
         if !self.args.stats && self.args.stats_json.is_none() {
             return Ok(());
@@ -201,5 +208,54 @@ impl JobContext {
             })?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{JobArgs, JobContext, JobSpec};
+
+    const SPEC: JobSpec = JobSpec {
+        name: "t",
+        sources: &[],
+        sinks: &[],
+        operators: &[],
+        files: &[],
+        exchanges: 0,
+        split_inputs: false,
+        source_fed: &[],
+        combined: 0,
+    };
+
+    fn context() -> JobContext {
+        JobContext::new(&SPEC, JobArgs::parse(Vec::<String>::new(), &SPEC).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn workers_counts_are_summed_and_the_first_detail_kept() {
+        let mut job = context();
+        let mut one = context();
+        one.report_count("window at a{}.pipe:3:4: dropped ", 2, " late record(s)", "");
+        one.report_count("source `s`: skipped ", 1, " bad record(s)", " (first: a:7)");
+        one.report("said once".into());
+        let mut two = context();
+        two.report_count(
+            "source `s`: skipped ",
+            4,
+            " bad record(s)",
+            " (first: a:90)",
+        );
+        two.report_count("window at a{}.pipe:3:4: dropped ", 3, " late record(s)", "");
+        two.report("said once".into());
+        job.absorb(one);
+        job.absorb(two);
+        assert_eq!(
+            job.report_lines(),
+            vec![
+                "window at a{}.pipe:3:4: dropped 5 late record(s)",
+                "source `s`: skipped 5 bad record(s) (first: a:7)",
+                "said once",
+            ]
+        );
     }
 }
