@@ -133,12 +133,10 @@ fn pipe_distinct_matches_the_reference_on_random_input() {
             let want = first_of_each(&rows, |r| r.0);
             prop_assert_eq!(&got, &want);
             // On several workers: the same records, in another order across keys.
-            for parallelism in ["2", "3"] {
-                run_ok(
+            for workers in PARALLEL {
+                workers.run_ok(
                     &bin,
                     &[
-                        "--parallelism",
-                        parallelism,
                         "--input",
                         &format!("rows={}", input.display()),
                         "--output",
@@ -153,7 +151,7 @@ fn pipe_distinct_matches_the_reference_on_random_input() {
                 let mut want = want.clone();
                 many.sort();
                 want.sort();
-                prop_assert_eq!(many, want, "{} workers", parallelism);
+                prop_assert_eq!(many, want, "{}", workers);
             }
             Ok(())
         })

@@ -109,15 +109,13 @@ fn run_job(
     s: Setup,
     orders: &[Rec],
     payments: &[Rec],
-    parallelism: usize,
+    workers: Workers,
 ) -> (Vec<Vec<String>>, Vec<Vec<String>>, String) {
     let dir = temp();
     let at = |f: &str| dir.path().join(f).display().to_string();
     write_csv(&dir.path().join("orders.csv"), "id", orders);
     write_csv(&dir.path().join("payments.csv"), "order_id", payments);
     let mut args = vec![
-        "--parallelism".to_string(),
-        parallelism.to_string(),
         "--input".to_string(),
         format!("orders={}", at("orders.csv")),
         "--input".to_string(),
@@ -130,7 +128,7 @@ fn run_job(
         args.push(format!("late={}", at("late.csv")));
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = run(built(s), &args);
+    let out = workers.run(built(s), &args);
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(out.status.success(), "{stderr}");
     let pairs = read_csv(&dir.path().join("pairs.csv")).1;
@@ -193,24 +191,19 @@ fn reference(s: Setup, orders: &[Rec], payments: &[Rec]) -> (Vec<Vec<String>>, [
 }
 
 fn check(s: Setup, orders: &[Rec], payments: &[Rec]) -> Result<(), TestCaseError> {
-    let (pairs, late_rows, stderr) = run_job(s, orders, payments, 1);
+    let (pairs, late_rows, stderr) = run_job(s, orders, payments, Workers::Threads(1));
     let (want, late) = reference(s, orders, payments);
     // On several workers: the same rows, in another order across keys, the same report.
-    for parallelism in [2, 3] {
-        let (mut many, mut many_late, many_err) = run_job(s, orders, payments, parallelism);
+    for workers in PARALLEL {
+        let (mut many, mut many_late, many_err) = run_job(s, orders, payments, workers);
         let sorted = |mut rows: Vec<Vec<String>>| {
             rows.sort();
             rows
         };
         many.sort();
         many_late.sort();
-        prop_assert_eq!(many, sorted(want.clone()), "{} workers", parallelism);
-        prop_assert_eq!(
-            many_late,
-            sorted(late_rows.clone()),
-            "{} workers",
-            parallelism
-        );
+        prop_assert_eq!(many, sorted(want.clone()), "{}", workers);
+        prop_assert_eq!(many_late, sorted(late_rows.clone()), "{}", workers);
         // Each worker's lines are summed; their order follows the workers', so compare
         // them as a set.
         let dropped = |e: &str| {
@@ -222,12 +215,7 @@ fn check(s: Setup, orders: &[Rec], payments: &[Rec]) -> Result<(), TestCaseError
             lines.sort();
             lines
         };
-        prop_assert_eq!(
-            dropped(&many_err),
-            dropped(&stderr),
-            "{} workers",
-            parallelism
-        );
+        prop_assert_eq!(dropped(&many_err), dropped(&stderr), "{}", workers);
     }
     prop_assert_eq!(pairs, want);
     let (late_orders, late_payments) = if s.orders_first {
@@ -311,7 +299,7 @@ fn the_interval_holds_its_edges_unless_they_are_exclusive() {
         rec(13_000, 1, "upper edge"),
         rec(13_001, 1, "too late"),
     ];
-    let (pairs, _, _) = run_job(ORDERS_FIRST, &orders, &payments, 1);
+    let (pairs, _, _) = run_job(ORDERS_FIRST, &orders, &payments, Workers::Threads(1));
     let tags: Vec<&str> = pairs.iter().map(|r| r[5].as_str()).collect();
     assert_eq!(tags, ["lower edge", "upper edge"]);
     // Exclusive 0 s to 5 s after the order: neither 10,000 nor 15,000.
@@ -321,7 +309,7 @@ fn the_interval_holds_its_edges_unless_they_are_exclusive() {
         rec(14_999, 1, "just before the end"),
         rec(15_000, 1, "the end"),
     ];
-    let (pairs, _, _) = run_job(PAYMENTS_FIRST, &orders, &payments, 1);
+    let (pairs, _, _) = run_job(PAYMENTS_FIRST, &orders, &payments, Workers::Threads(1));
     let tags: Vec<&str> = pairs.iter().map(|r| r[5].as_str()).collect();
     assert_eq!(tags, ["just after", "just before the end"]);
 }

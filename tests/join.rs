@@ -135,7 +135,7 @@ fn run_job(
     bin: &Path,
     orders: &[Order],
     payments: &[Payment],
-    parallelism: usize,
+    workers: Workers,
 ) -> (Vec<Vec<Vec<String>>>, String) {
     let dir = temp();
     let mut o = csv::Writer::from_path(dir.path().join("orders.csv")).unwrap();
@@ -157,8 +157,6 @@ fn run_job(
     }
     p.flush().unwrap();
     let mut args = vec![
-        "--parallelism".to_string(),
-        parallelism.to_string(),
         "--input".to_string(),
         format!("orders={}", dir.path().join("orders.csv").display()),
         "--input".to_string(),
@@ -172,7 +170,7 @@ fn run_job(
         ));
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = run(bin, &args);
+    let out = workers.run(bin, &args);
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(out.status.success(), "{stderr}");
     let rows = KINDS
@@ -443,20 +441,20 @@ fn check(
     orders: &[Order],
     payments: &[Payment],
 ) -> Result<(), TestCaseError> {
-    let (got, stderr) = run_job(bin, orders, payments, 1);
+    let (got, stderr) = run_job(bin, orders, payments, Workers::Threads(1));
     let (want, late) = reference(w, orders, payments);
     for (i, kind) in KINDS.iter().enumerate() {
         prop_assert_eq!(&got[i], &want[i], "{} join", kind);
     }
     // On several workers: the same rows (in another order across keys), the same late
     // counts.
-    for parallelism in [2, 3] {
-        let (mut many, stderr_many) = run_job(bin, orders, payments, parallelism);
+    for workers in PARALLEL {
+        let (mut many, stderr_many) = run_job(bin, orders, payments, workers);
         for (i, kind) in KINDS.iter().enumerate() {
             let mut want = want[i].clone();
             want.sort();
             many[i].sort();
-            prop_assert_eq!(&many[i], &want, "{} join on {} workers", kind, parallelism);
+            prop_assert_eq!(&many[i], &want, "{} join on {}", kind, workers);
         }
         // Each join's lines, summed over the workers (in the workers' order: compared as
         // a set).
@@ -469,12 +467,7 @@ fn check(
             lines.sort();
             lines
         };
-        prop_assert_eq!(
-            late_lines(&stderr_many),
-            late_lines(&stderr),
-            "{} workers",
-            parallelism
-        );
+        prop_assert_eq!(late_lines(&stderr_many), late_lines(&stderr), "{}", workers);
     }
     // Each of the four joins reports its own late records.
     for (side, late) in ["orders", "paid"].into_iter().zip(late) {
@@ -580,7 +573,7 @@ fn a_pair_at_the_window_edges_meets_only_inside() {
             amount: 30,
         },
     ];
-    let (got, _) = run_job(tumbling_job(), &orders, &payments, 1);
+    let (got, _) = run_job(tumbling_job(), &orders, &payments, Workers::Threads(1));
     let inner: Vec<String> = got[0].iter().map(|r| r.join(",")).collect();
     assert_eq!(
         inner,

@@ -1,6 +1,7 @@
-//! Parallel runs: every example at `--parallelism` 2 and 3 gives the records of the
-//! single-worker run (the same multiset; across keys the order is unspecified), and the
-//! join, window and `distinct` property tests' jobs do too on random inputs.
+//! Parallel runs: every example at `--parallelism` 2 and 3, and as a cluster of two
+//! processes on loopback, gives the records of the single-worker run (the same multiset;
+//! across keys the order is unspecified), and the join, window and `distinct` property
+//! tests' jobs do too on random inputs.
 
 mod common;
 
@@ -27,11 +28,11 @@ fn sinks(bin: &Path) -> Vec<String> {
 fn outputs(
     bin: &Path,
     dir: &Path,
-    parallelism: usize,
+    workers: Workers,
     extra: &[&str],
 ) -> BTreeMap<String, Vec<String>> {
     std::fs::create_dir_all(dir).unwrap();
-    let mut args: Vec<String> = vec!["--parallelism".into(), parallelism.to_string()];
+    let mut args: Vec<String> = Vec::new();
     let names = sinks(bin);
     for name in &names {
         args.push("--output".into());
@@ -39,7 +40,7 @@ fn outputs(
     }
     args.extend(extra.iter().map(|s| s.to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let stdout = run_ok(bin, &args);
+    let stdout = workers.run_ok(bin, &args);
     let mut all = BTreeMap::new();
     let mut texts = vec![("stdout".to_string(), stdout)];
     for name in names {
@@ -65,19 +66,23 @@ fn outputs(
 fn same_at_every_parallelism(pipe: &str, extra: &[&str]) {
     let bin = build(Path::new(pipe));
     let dir = temp();
-    let one = outputs(&bin, &dir.path().join("p1"), 1, extra);
+    let one = outputs(&bin, &dir.path().join("p1"), Workers::Threads(1), extra);
     assert!(
         one.values().any(|l| l.len() > 1),
         "{pipe}: the job writes something"
     );
-    for p in [2, 3] {
-        let many = outputs(&bin, &dir.path().join(format!("p{p}")), p, extra);
-        assert_eq!(one, many, "{pipe}: --parallelism {p} against 1");
+    let two_by_two = Workers::Cluster {
+        processes: 2,
+        threads: 2,
+    };
+    for (i, workers) in PARALLEL.into_iter().chain([two_by_two]).enumerate() {
+        let many = outputs(&bin, &dir.path().join(format!("run{i}")), workers, extra);
+        assert_eq!(one, many, "{pipe}: {workers} against one worker");
     }
 }
 
 #[test]
-fn every_example_gives_the_same_records_on_two_and_three_workers() {
+fn every_example_gives_the_same_records_on_two_and_three_workers_and_on_a_cluster() {
     let mut examples: Vec<_> = std::fs::read_dir(root().join("dsl-examples"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -193,6 +198,21 @@ fn a_bad_record_in_a_later_slice_is_named_by_its_line_and_nothing_is_replaced() 
         })
         .count();
     assert_eq!(temps, 0, "no part is left behind");
+    // On a cluster the bad line is in process 1's slice: process 0 fails with its error,
+    // and commits nothing.
+    let cluster = Workers::Cluster {
+        processes: 2,
+        threads: 1,
+    };
+    let out = cluster.run(&bin, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("worker 1 (process 1) failed")
+            && stderr.contains(&format!("{}:30001", input.display())),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&output).unwrap(), "old\n");
     // Without the bad line, the three slices' sums are the single worker's.
     std::fs::write(&input, &good).unwrap();
     let one = run_ok(&bin, &["--parallelism", "1"]);
@@ -301,4 +321,54 @@ fn combiners_that_fill_up_send_their_partial_counts_and_lose_none() {
     let aggregate = &report["operators"][0];
     assert_eq!(aggregate["records_in"], 120_000, "every word counted once");
     assert_eq!(aggregate["records_out"], 20_000);
+}
+
+#[test]
+fn two_weir_run_processes_with_a_hostfile_give_the_single_process_result() {
+    let dir = temp();
+    let cache = cache();
+    let cache = cache.to_str().unwrap();
+    let input = dir.path().join("in.txt");
+    let text: String = (0..3_000)
+        .map(|i| format!("w{} x{} W{}\n", i % 89, i % 7, i % 89))
+        .collect();
+    std::fs::write(&input, &text).unwrap();
+    // Built once first, so the two runs below find it in the cache.
+    build(Path::new("dsl-examples/wordcount.pipe"));
+    let (_hosts_dir, hosts) = common::workers::hostfile(2);
+    let runs: Vec<_> = (0..2)
+        .map(|process| {
+            let (input, hosts) = (input.clone(), hosts.clone());
+            let output = dir.path().join("out.csv");
+            let cache = cache.to_string();
+            std::thread::spawn(move || {
+                let run = weir_cli(&[
+                    "run",
+                    "dsl-examples/wordcount.pipe",
+                    "--cache-dir",
+                    &cache,
+                    "--input",
+                    &format!("lines={}", input.display()),
+                    "--output",
+                    &format!("stdout={}", output.display()),
+                    "--processes",
+                    "2",
+                    "--process",
+                    &process.to_string(),
+                    "--hostfile",
+                    &hosts,
+                ]);
+                (run.code, run.err)
+            })
+        })
+        .collect();
+    for run in runs {
+        let (code, err) = run.join().unwrap();
+        assert_eq!(code, 0, "{err}");
+    }
+    let written = std::fs::read_to_string(dir.path().join("out.csv")).unwrap();
+    assert_eq!(written.lines().next(), Some("word,count"), "one header");
+    assert_eq!(sorted_body(&written), counts(&text));
+    let files = std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(files, 2, "the input and the output, no part left behind");
 }

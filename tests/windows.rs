@@ -302,10 +302,8 @@ fn run_case(c: &Case, recs: &[Rec]) -> Result<(), TestCaseError> {
         Vec::new()
     };
     // On several workers: the same rows, in another order across keys.
-    for parallelism in ["2", "3"] {
-        let mut many = args.clone();
-        many.extend(["--parallelism", parallelism]);
-        let out_many = run(&c.binary, &many);
+    for workers in PARALLEL {
+        let out_many = workers.run(&c.binary, &args);
         prop_assert!(
             out_many.status.success(),
             "{}",
@@ -318,15 +316,15 @@ fn run_case(c: &Case, recs: &[Rec]) -> Result<(), TestCaseError> {
         prop_assert_eq!(
             sorted(csv_rows(&main)),
             sorted(main_rows.clone()),
-            "{} workers",
-            parallelism
+            "{}",
+            workers
         );
         if c.side_output {
             prop_assert_eq!(
                 sorted(csv_rows(&late)),
                 sorted(late_got.clone()),
-                "{} workers",
-                parallelism
+                "{}",
+                workers
             );
         }
         let dropped = |o: &std::process::Output| {
@@ -335,7 +333,7 @@ fn run_case(c: &Case, recs: &[Rec]) -> Result<(), TestCaseError> {
                 .find(|l| l.contains("late record(s)"))
                 .map(String::from)
         };
-        prop_assert_eq!(dropped(&out_many), dropped(&out), "{} workers", parallelism);
+        prop_assert_eq!(dropped(&out_many), dropped(&out), "{}", workers);
     }
     let (fired, late_idx) = simulate(recs, c.assign, c.bound, c.lateness);
     let row = |w: &Fired| {

@@ -78,6 +78,19 @@ pub enum JobError {
     /// error is the one reported.
     #[error("stopped: another worker of the job failed")]
     WorkerStopped,
+    /// A worker of another process of a multi-process job failed: its error as that
+    /// process put it, reported by process 0 for the whole job.
+    #[error("worker {worker} (process {process}) failed: {message}")]
+    InAnotherProcess {
+        /// The failed worker.
+        worker: usize,
+        /// Its process.
+        process: usize,
+        /// Its error.
+        message: String,
+        /// The exit code its error gives.
+        code: u8,
+    },
     /// A stateful operator needed more memory than its budget.
     #[error("operator `{operator}` at {location} ran out of its memory budget of {budget} (its share of --memory {total}){}; how much its state needs in all is known only at the end of the input, so weir cannot say what would suffice: rerun with more, such as --memory {suggested}", cannot_spill.map(|why| format!(" and cannot spill to disk: {why}")).unwrap_or_default(), budget = format_bytes(*.budget_bytes), total = format_bytes(*.total_memory), suggested = format_bytes(*.suggested_memory))]
     MemoryBudget {
@@ -199,6 +212,7 @@ impl JobError {
     pub fn exit_code(&self) -> u8 {
         match self {
             JobError::Config(_) => 2,
+            JobError::InAnotherProcess { code, .. } => *code,
             _ => 1,
         }
     }

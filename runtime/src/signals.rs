@@ -34,11 +34,27 @@ pub(crate) fn clean_up_on_interrupt(job: &'static str, outputs: PendingOutputs, 
 
 /// On a panic (jobs are built to abort on one, so nothing unwinds), removes the spill files
 /// and uncommitted outputs before the previous hook reports the panic.
-pub(crate) fn clean_up_on_panic(outputs: PendingOutputs, spill: SpillSpace) {
+///
+/// timely's network threads panic when the connection to another process of a job is lost
+/// (that process was killed, or its machine went away): that is not a bug in the job, so it
+/// is reported as the job's error, with exit code 1, instead of a panic.
+pub(crate) fn clean_up_on_panic(job: &'static str, outputs: PendingOutputs, spill: SpillSpace) {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         spill.remove();
         outputs.discard_without_waiting();
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if let Some(cause) = message.strip_prefix("timely communication error: ") {
+            eprintln!(
+                "error: job `{job}` failed: the connection to another process of the job was lost ({cause}); no output was replaced"
+            );
+            std::process::exit(1);
+        }
         previous(info);
     }));
 }

@@ -5,6 +5,10 @@
 
 pub mod join_schedule;
 pub mod window_reference;
+pub mod workers;
+
+#[allow(unused_imports)]
+pub use workers::{Workers, PARALLEL};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

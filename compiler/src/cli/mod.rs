@@ -100,8 +100,8 @@ enum Command {
         /// Worker threads (per process, with --processes); default 1.
         #[arg(long, value_name = "N")]
         parallelism: Option<usize>,
-        /// Processes in a multi-process job (each started with its own --process); not
-        /// supported yet: refused with an error.
+        /// Processes in a multi-process job, each started with its own --process and the
+        /// same --hostfile; process 0 writes the outputs and the report.
         #[arg(long, value_name = "N", requires = "hostfile")]
         processes: Option<usize>,
         /// This process's index in a multi-process job, from 0.

@@ -77,6 +77,16 @@ impl PendingOutputs {
         Ok(Some(file))
     }
 
+    /// Takes part `part`'s files out of the list, each with its target (`None`: standard
+    /// output): a worker of another process sends them to worker 0, which commits.
+    pub(crate) fn take_part(&self, part: usize) -> Vec<(Option<PathBuf>, tempfile::TempPath)> {
+        let mut files = self.lock();
+        let (taken, kept): (Vec<Pending>, Vec<Pending>) =
+            files.drain(..).partition(|p| p.part == part);
+        *files = kept;
+        taken.into_iter().map(|p| (p.target, p.temp)).collect()
+    }
+
     /// Renames every temporary file over its target (joining parts first). Call only when
     /// everything was written and flushed.
     pub fn commit(&self) -> Result<(), JobError> {

@@ -16,6 +16,8 @@ use crate::JobError;
 mod args;
 mod report;
 
+pub(crate) use report::WorkerReport;
+
 use args::{overridden, resolve, USAGE};
 pub use args::{JobArgs, DEFAULT_FLUSH};
 
@@ -406,7 +408,7 @@ pub fn run_main(spec: &'static JobSpec, body: crate::parallel::WorkerBody) -> Ex
     };
     let (outputs, spill) = (ctx.outputs().clone(), ctx.spill_space().clone());
     crate::signals::clean_up_on_interrupt(spec.name, outputs.clone(), spill.clone());
-    crate::signals::clean_up_on_panic(outputs, spill);
+    crate::signals::clean_up_on_panic(spec.name, outputs, spill);
     let result = if ctx.args().cluster.workers() > 1 {
         crate::parallel::run_workers(&mut ctx, spec, body)
     } else {

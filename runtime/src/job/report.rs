@@ -1,11 +1,13 @@
 //! A job's report: record counts, sink counts and report lines (summed over the workers of a
 //! parallel run), the `--stats` table and the `--stats-json` file.
 
+use serde::{Deserialize, Serialize};
+
 use super::JobContext;
 use crate::JobError;
 
 /// A line of the report printed at the end of a run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum ReportLine {
     /// Said once, however many workers say it.
     Text(String),
@@ -18,11 +20,35 @@ pub(crate) enum ReportLine {
     },
 }
 
+/// What one worker's run leaves for the job's report: its operators' record counts, what
+/// its file sinks wrote, and its report lines. The workers of another process send theirs
+/// to worker 0 at the end (`parallel::gather`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct WorkerReport {
+    records: Vec<(usize, u64, u64)>,
+    sinks: Vec<(String, String, u64)>,
+    lines: Vec<ReportLine>,
+}
+
 impl JobContext {
     /// What a worker's run left for the job's report: its operators' record counts, and its
     /// report lines (counts summed, other lines once).
     pub(crate) fn absorb(&mut self, mut worker: JobContext) {
-        for (id, records_in, records_out) in std::mem::take(&mut worker.records) {
+        self.absorb_report(worker.take_report());
+    }
+
+    /// Takes this context's part of the report, leaving it empty.
+    pub(crate) fn take_report(&mut self) -> WorkerReport {
+        WorkerReport {
+            records: std::mem::take(&mut self.records),
+            sinks: std::mem::take(&mut self.sinks),
+            lines: std::mem::take(&mut self.report),
+        }
+    }
+
+    /// Adds a worker's part of the report to this one's: counts summed, other lines once.
+    pub(crate) fn absorb_report(&mut self, worker: WorkerReport) {
+        for (id, records_in, records_out) in worker.records {
             match self.records.iter_mut().find(|(r, _, _)| *r == id) {
                 Some((_, i, o)) => {
                     *i += records_in;
@@ -31,10 +57,10 @@ impl JobContext {
                 None => self.records.push((id, records_in, records_out)),
             }
         }
-        for (name, target, records) in std::mem::take(&mut worker.sinks) {
+        for (name, target, records) in worker.sinks {
             self.report_sink(&name, &target, records);
         }
-        for line in std::mem::take(&mut worker.report) {
+        for line in worker.lines {
             match line {
                 ReportLine::Text(text) => {
                     if !self.report.contains(&ReportLine::Text(text.clone())) {

@@ -14,8 +14,8 @@ use std::rc::Rc;
 use timely::container::CapacityContainerBuilder;
 use timely::dataflow::channels::pact::Exchange as ByWorker;
 use timely::dataflow::operators::generic::Operator;
-use timely::dataflow::operators::Input;
-use timely::dataflow::InputHandle;
+use timely::dataflow::operators::{Input, Probe};
+use timely::dataflow::{InputHandle, ProbeHandle};
 
 use super::outbox::Entry;
 use super::{Batch, KeyGroups, Outbox, WorkerSlot};
@@ -30,6 +30,8 @@ pub struct Exchange {
     worker: timely::worker::Worker,
     input: Option<InputHandle<u64, CapacityContainerBuilder<Vec<Message>>>>,
     inbox: Rc<RefCell<Vec<Batch>>>,
+    /// Done when every worker has closed its input and everything sent has arrived.
+    probe: ProbeHandle<u64>,
     /// What this worker sends.
     pub outbox: Outbox,
     slot: WorkerSlot,
@@ -64,23 +66,28 @@ impl Exchange {
         };
         let inbox = Rc::new(RefCell::new(Vec::new()));
         let arrived = inbox.clone();
-        let input = worker.dataflow::<u64, _, _>(move |scope| {
+        let (input, probe) = worker.dataflow::<u64, _, _>(move |scope| {
             let (input, stream) = scope.new_input::<Vec<Message>>();
-            stream.sink(
-                ByWorker::new(|(to, _): &Message| u64::from(*to)),
-                "weir-inbox",
-                move |(input, _frontier)| {
-                    let mut inbox = arrived.borrow_mut();
-                    input.for_each(|_, data| inbox.extend(data.drain(..).map(|(_, b)| b)));
-                },
-            );
-            input
+            let (probe, _) = stream
+                .unary::<CapacityContainerBuilder<Vec<()>>, _, _, _>(
+                    ByWorker::new(|(to, _): &Message| u64::from(*to)),
+                    "weir-inbox",
+                    move |_, _| {
+                        move |input, _| {
+                            let mut inbox = arrived.borrow_mut();
+                            input.for_each(|_, data| inbox.extend(data.drain(..).map(|(_, b)| b)));
+                        }
+                    },
+                )
+                .probe();
+            (input, probe)
         });
         let never_idle = vec![None; slot.peers];
         Exchange {
             worker: worker.clone(),
             input: Some(input),
             inbox,
+            probe,
             outbox: Outbox::new(
                 slot.index,
                 slot.peers,
@@ -142,10 +149,33 @@ impl Exchange {
     /// that the other workers can finish.
     fn shut_down(&mut self) {
         self.input = None;
-        while self
-            .worker
-            .step_or_park(Some(std::time::Duration::from_millis(1)))
-        {}
+        while !self.probe.done() {
+            self.worker
+                .step_or_park(Some(std::time::Duration::from_millis(1)));
+        }
+    }
+}
+
+impl Drop for Exchange {
+    /// A worker whose job stopped before the end (an error) tells every other worker, in
+    /// this process or another, to stop rather than wait for what it will never send.
+    fn drop(&mut self) {
+        let Some(input) = &mut self.input else {
+            return;
+        };
+        if std::thread::panicking() {
+            return;
+        }
+        self.outbox.abort();
+        for message in self.outbox.take() {
+            input.send(message);
+        }
+        let next = input.time() + 1;
+        input.advance_to(next);
+        // Closing the input lets the dataflow complete once the others close theirs;
+        // timely steps the worker until then after the job's body returns.
+        self.input = None;
+        self.worker.step();
     }
 }
 
@@ -188,6 +218,7 @@ pub fn pump<J: Exchanging>(job: &mut J, wait: bool) -> Result<(), JobError> {
                 Entry::End { edge } => {
                     job.exchange().expect("still parallel").ended[edge as usize] += 1;
                 }
+                Entry::Abort => return Err(JobError::WorkerStopped),
             }
         }
     }

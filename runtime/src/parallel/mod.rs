@@ -16,7 +16,9 @@
 //!   `MAX_WATERMARK`, so an empty slice never holds windows back.
 
 mod combiner;
+mod connections;
 mod exchange;
+mod gather;
 mod key_groups;
 mod outbox;
 mod workers;

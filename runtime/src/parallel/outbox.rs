@@ -22,6 +22,7 @@ const EDGE_MASK: u32 = (1 << KIND_SHIFT) - 1;
 const ROW: u32 = 0;
 const WATERMARK: u32 = 1;
 const END: u32 = 2;
+const ABORT: u32 = 3;
 
 /// What a batch holds, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +48,9 @@ pub enum Entry<'b> {
         /// The exchange edge.
         edge: u32,
     },
+    /// The sender's job failed: the receiver stops too. (Threads of one process also share
+    /// a flag; this reaches the workers of other processes.)
+    Abort,
 }
 
 /// One message between workers: a piece of the sender's stream to the receiver.
@@ -75,7 +79,8 @@ impl Batch {
             Some(match tag >> KIND_SHIFT {
                 ROW => Entry::Row { edge, ts, row },
                 WATERMARK => Entry::Watermark { edge, wm: ts },
-                _ => Entry::End { edge },
+                END => Entry::End { edge },
+                _ => Entry::Abort,
             })
         })
     }
@@ -131,6 +136,14 @@ impl Outbox {
     pub fn end(&mut self, edge: usize) {
         for to in 0..self.buffers.len() {
             self.push(to, (END << KIND_SHIFT) | edge as u32, 0, &[]);
+        }
+    }
+
+    /// This worker's job failed: what waits is dropped, and every receiver is told to stop.
+    pub fn abort(&mut self) {
+        for to in 0..self.buffers.len() {
+            self.buffers[to].clear();
+            self.push(to, ABORT << KIND_SHIFT, 0, &[]);
         }
     }
 
@@ -219,5 +232,12 @@ mod tests {
             vec![Entry::Watermark { edge: 0, wm: 40 }, Entry::End { edge: 1 }]
         );
         assert!(out.take().is_empty(), "nothing is sent twice");
+        out.row(1, key, 3, b"dropped");
+        out.abort();
+        let aborts = out.take();
+        assert_eq!(aborts.len(), 3, "every worker is told");
+        for (_, batch) in aborts {
+            assert_eq!(batch.entries().collect::<Vec<_>>(), vec![Entry::Abort]);
+        }
     }
 }
