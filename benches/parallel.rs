@@ -1,6 +1,7 @@
 //! Parallelism: WordCount (~100 MB of text) and the tumbling-window job (20M events) at
-//! `--parallelism` 1 and 2, on the same data, in one run; the outputs must be the same
-//! records. Prints each one's best wall time, peak RSS and the speedup.
+//! `--parallelism` 1 and 2, and as 2 processes x 1 worker on loopback, on the same data, in
+//! one run; the outputs must be the same records. Prints each one's best wall time, peak
+//! RSS and the speedup.
 //!
 //!   cargo bench --bench parallel
 //!   WEIR_BENCH_MB=20 WEIR_BENCH_EVENTS=3000000 cargo bench --bench parallel
@@ -34,11 +35,12 @@ fn sorted_lines(path: &Path) -> Vec<String> {
     lines
 }
 
-/// Runs `bin` at parallelism 1 and 2 (alternating, best of [`RUNS`]), checks the outputs
-/// are the same records, and prints the figures.
+/// Runs `bin` at parallelism 1 and 2 (alternating, best of [`RUNS`]), and as two processes
+/// of one worker on loopback; checks the outputs are the same records, and prints the
+/// figures.
 fn compare(what: &str, bin: &Path, mb: f64, args: &dyn Fn(&Path) -> Vec<String>) {
     let dir = data_dir();
-    let outs: Vec<PathBuf> = (1..=2)
+    let outs: Vec<PathBuf> = (1..=3)
         .map(|p| dir.join(format!("parallel-{what}-{p}.out")))
         .collect();
     let cmd = |p: usize| {
@@ -51,20 +53,65 @@ fn compare(what: &str, bin: &Path, mb: f64, args: &dyn Fn(&Path) -> Vec<String>)
         c
     };
     let [(one, one_rss), (two, two_rss)] = race(RUNS, || cmd(1), || cmd(2));
+    let processes = (0..RUNS)
+        .map(|_| cluster(bin, &args(&outs[2])))
+        .min()
+        .unwrap();
     assert!(
         sorted_lines(&outs[0]) == sorted_lines(&outs[1]),
         "{what}: parallelism 2 wrote other records than parallelism 1"
     );
+    assert!(
+        sorted_lines(&outs[0]) == sorted_lines(&outs[2]),
+        "{what}: two processes wrote other records than one worker"
+    );
     println!(
-        "{what}: parallelism 1 {:>7.3} s ({:>6.1} MB/s, peak RSS {:>6.1} MiB); parallelism 2 {:>7.3} s ({:>6.1} MB/s, peak RSS {:>6.1} MiB); speedup {:.2} (target >= 1.7)",
+        "{what}: parallelism 1 {:>7.3} s ({:>6.1} MB/s, peak RSS {:>6.1} MiB); parallelism 2 {:>7.3} s ({:>6.1} MB/s, peak RSS {:>6.1} MiB); speedup {:.2} (target >= 1.7); 2 processes x 1 worker {:>7.3} s, speedup {:.2}",
         one.as_secs_f64(),
         mb / one.as_secs_f64(),
         one_rss as f64 / 1048576.0,
         two.as_secs_f64(),
         mb / two.as_secs_f64(),
         two_rss as f64 / 1048576.0,
-        one.as_secs_f64() / two.as_secs_f64()
+        one.as_secs_f64() / two.as_secs_f64(),
+        processes.as_secs_f64(),
+        one.as_secs_f64() / processes.as_secs_f64()
     );
+}
+
+/// Wall time of `bin` run as two processes of one worker each on loopback, from starting
+/// the first to the end of the last.
+fn cluster(bin: &Path, args: &[String]) -> std::time::Duration {
+    let ports: Vec<std::net::TcpListener> = (0..2)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    let hosts = data_dir().join("parallel-hosts");
+    let lines: Vec<String> = ports
+        .iter()
+        .map(|l| l.local_addr().unwrap().to_string())
+        .collect();
+    std::fs::write(&hosts, lines.join("\n") + "\n").unwrap();
+    drop(ports);
+    let start = std::time::Instant::now();
+    let children: Vec<std::process::Child> = (0..2)
+        .map(|process| {
+            Command::new(bin)
+                .args(args)
+                .args(["--memory", "1GB", "--processes", "2", "--process"])
+                .arg(process.to_string())
+                .arg("--hostfile")
+                .arg(&hosts)
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(
+            child.wait().unwrap().success(),
+            "a process of the cluster failed"
+        );
+    }
+    start.elapsed()
 }
 
 fn main() {

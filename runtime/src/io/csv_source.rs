@@ -2,7 +2,9 @@
 
 use crate::io::bad_records::BadRecords;
 use crate::io::csv_records::{CsvFields, CsvRecords};
-use crate::io::{BadRecordPolicy, FieldError, InputPart, InputReader, InputSpec, SourceProgress};
+use crate::io::{
+    BadRecordPolicy, FieldError, InputPart, InputReader, InputSpec, Records, SourceProgress,
+};
 use crate::{JobContext, JobError};
 
 /// Reads CSV records through [`CsvRecords`], so a record costs no allocation.
@@ -44,8 +46,10 @@ impl CsvSource {
         fields: &[&str],
     ) -> Result<Self, JobError> {
         let spec = ctx.input(name, default);
-        let part = ctx.input_part(&spec, false);
+        let part = ctx.input_part(&spec, Records::Csv(delimiter));
         let input = InputReader::open_part(&spec, part)?;
+        // A slice after the first starts past the header: it reads the header on its own.
+        let header_apart = header && input.slice_start() > 0;
         let progress = SourceProgress::new(name, input.total(), ctx.progress_memory());
         let waker = super::stdin::Waker::new(&input);
         let mut records = CsvRecords::new(input, delimiter);
@@ -57,8 +61,15 @@ impl CsvSource {
         };
         let mut columns: Vec<usize> = (0..fields.len()).collect();
         let mut header_width = fields.len();
+        if header_apart {
+            let mut whole = CsvRecords::new(InputReader::open(&spec)?, delimiter);
+            if whole.advance().map_err(read_error)? {
+                let head = whole.fields();
+                columns = match_header(name, &file, &head, fields)?;
+                header_width = head.len();
+            }
         // A worker that reads nothing of the input has no header to read either.
-        if header && part != InputPart::Nothing && records.advance().map_err(read_error)? {
+        } else if header && part != InputPart::Nothing && records.advance().map_err(read_error)? {
             let head = records.fields();
             columns = match_header(name, &file, &head, fields)?;
             header_width = head.len();

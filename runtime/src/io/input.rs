@@ -3,6 +3,7 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek};
 
+use super::slices::{record_start, Records};
 use crate::parallel::WorkerSlot;
 
 use crate::JobError;
@@ -55,10 +56,10 @@ pub enum InputPart {
     /// All of it.
     Whole,
     /// The worker's slice of a file: the file cut into as many byte ranges as there are
-    /// workers, each moved to the start of a line (the line holding a range's first byte
-    /// belongs to the range before), so every line is read by exactly one worker.
-    /// Standard input cannot be cut: a slice of it is empty.
-    Slice(WorkerSlot),
+    /// workers, each moved to the start of a record (the record holding a range's first
+    /// byte belongs to the range before; [`super::slices`]), so every record is read by
+    /// exactly one worker. Standard input cannot be cut: a slice of it is empty.
+    Slice(WorkerSlot, Records),
     /// None of it: another worker reads it.
     Nothing,
 }
@@ -74,7 +75,7 @@ impl InputReader {
     /// Opens `part` of `spec` (see [`InputPart`]).
     pub fn open_part(spec: &InputSpec, part: InputPart) -> Result<Self, JobError> {
         match (spec, part) {
-            (_, InputPart::Nothing) | (InputSpec::Stdin, InputPart::Slice(_)) => Ok(InputReader {
+            (_, InputPart::Nothing) | (InputSpec::Stdin, InputPart::Slice(..)) => Ok(InputReader {
                 inner: ReaderKind::Nothing,
                 consumed: 0,
                 total: Some(0),
@@ -90,12 +91,13 @@ impl InputReader {
                 let mut file = File::open(path).map_err(error)?;
                 let len = file.metadata().map_err(error)?.len();
                 let (start, end) = match part {
-                    InputPart::Slice(slot) if !slot.is_single() => {
+                    InputPart::Slice(slot, records) if !slot.is_single() => {
                         let cut =
                             |w: usize| (u128::from(len) * w as u128 / slot.peers as u128) as u64;
+                        let mut start = |w| record_start(&mut file, cut(w), len, records);
                         (
-                            line_start(&mut file, cut(slot.index), len).map_err(error)?,
-                            line_start(&mut file, cut(slot.index + 1), len).map_err(error)?,
+                            start(slot.index).map_err(error)?,
+                            start(slot.index + 1).map_err(error)?,
                         )
                     }
                     _ => (0, len),
@@ -120,6 +122,11 @@ impl InputReader {
                 lines_before: std::cell::OnceCell::new(),
             }),
         }
+    }
+
+    /// Where this worker's slice of a file starts (0 for a whole input).
+    pub fn slice_start(&self) -> u64 {
+        self.slice.as_ref().map_or(0, |(_, start)| *start)
     }
 
     /// Lines of the file before this worker's slice of it (0 for a whole input), so that
@@ -181,20 +188,6 @@ impl InputReader {
     pub fn is_live(&self) -> bool {
         matches!(self.inner, ReaderKind::Stdin(_))
     }
-}
-
-/// The first line start at or after byte `at` of a file of `len` bytes: `at` itself when
-/// it is 0 or follows a line break, else the byte after the next line break (or `len`).
-fn line_start(file: &mut File, at: u64, len: u64) -> io::Result<u64> {
-    if at == 0 || at >= len {
-        return Ok(at.min(len));
-    }
-    file.seek(io::SeekFrom::Start(at - 1))?;
-    let mut reader = BufReader::with_capacity(64 * 1024, &mut *file);
-    let mut skipped = Vec::new();
-    let n = reader.read_until(b'\n', &mut skipped)?;
-    let start = at - 1 + n as u64;
-    Ok(start.min(len))
 }
 
 impl Read for InputReader {

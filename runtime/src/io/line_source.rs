@@ -49,7 +49,8 @@ impl LineSource {
         skip_blank: bool,
     ) -> Result<Self, JobError> {
         let spec = ctx.input(name, default);
-        let reader = InputReader::open_part(&spec, ctx.input_part(&spec, true))?;
+        let reader =
+            InputReader::open_part(&spec, ctx.input_part(&spec, crate::io::Records::Lines))?;
         let progress = SourceProgress::new(name, reader.total(), ctx.progress_memory());
         Ok(LineSource {
             waker: super::stdin::Waker::new(&reader),

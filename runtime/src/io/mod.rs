@@ -15,6 +15,7 @@ mod line_source;
 mod output;
 mod progress;
 mod sink_target;
+mod slices;
 mod stdin;
 
 pub use bad_records::{BadRecordPolicy, FieldError};
@@ -28,3 +29,4 @@ pub use jsonl_sink::JsonlSink;
 pub use line_source::{decode_json, LineSource};
 pub use output::{OutputSpec, OutputWriter};
 pub use progress::SourceProgress;
+pub use slices::Records;

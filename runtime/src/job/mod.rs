@@ -252,16 +252,19 @@ impl JobContext {
     }
 
     /// The part of `input` this worker reads: all of it on one worker; in a parallel run,
-    /// a slice of each file of lines when the job's spec allows it, else everything on
-    /// worker 0 and nothing elsewhere (standard input is always read by worker 0 alone).
-    /// `lines` says whether the format's records are lines (text, JSON lines): a CSV file
-    /// is never cut, since a quoted field may hold a line break.
-    pub fn input_part(&self, input: &InputSpec, lines: bool) -> crate::io::InputPart {
+    /// a slice of each file when the job's spec allows it (cut where `records` start),
+    /// else everything on worker 0 and nothing elsewhere (standard input is always read by
+    /// worker 0 alone).
+    pub fn input_part(
+        &self,
+        input: &InputSpec,
+        records: crate::io::Records,
+    ) -> crate::io::InputPart {
         use crate::io::InputPart;
         if self.slot.is_single() {
             InputPart::Whole
-        } else if lines && self.split_inputs && matches!(input, InputSpec::File(_)) {
-            InputPart::Slice(self.slot)
+        } else if self.split_inputs && matches!(input, InputSpec::File(_)) {
+            InputPart::Slice(self.slot, records)
         } else if self.slot.index == 0 {
             InputPart::Whole
         } else {

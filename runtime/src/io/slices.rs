@@ -1,0 +1,198 @@
+//! Where the workers' slices of a file meet: the file is cut into as many byte ranges as
+//! there are workers, and each cut moved forward to the next place a record starts, so
+//! every record is read by exactly one worker. Both workers beside a cut compute it alike.
+//!
+//! Lines (text, JSON lines) start after a line break. A CSV record starts after a line
+//! break that is not inside a quoted field; where the file holds no quote before the cut,
+//! the last line break before it is a record start and the parser runs from there, else it
+//! runs from the start of the file (from the line before the first quote), with csv-core,
+//! the parser the CSV source itself uses, so a quoted line break is never taken for a cut.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Seek};
+
+/// What a slice's records are, for finding where they start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Records {
+    /// Lines: a record starts after every line break.
+    Lines,
+    /// CSV with this delimiter: quoted fields may hold line breaks.
+    Csv(u8),
+}
+
+/// The first record start at or after byte `at` of `file` (`len` bytes): `at` itself when
+/// it is 0 or a record ends just before it, else the end of the record holding byte `at`.
+pub fn record_start(file: &mut File, at: u64, len: u64, records: Records) -> io::Result<u64> {
+    if at == 0 || at >= len {
+        return Ok(at.min(len));
+    }
+    match records {
+        Records::Lines => line_start(file, at, len),
+        Records::Csv(delimiter) => csv_record_start(file, at, len, delimiter),
+    }
+}
+
+/// The first line start at or after `at` (0 < `at` < `len`).
+fn line_start(file: &mut File, at: u64, len: u64) -> io::Result<u64> {
+    file.seek(io::SeekFrom::Start(at - 1))?;
+    let mut reader = BufReader::with_capacity(64 * 1024, &mut *file);
+    let mut skipped = Vec::new();
+    let n = reader.read_until(b'\n', &mut skipped)?;
+    Ok((at - 1 + n as u64).min(len))
+}
+
+/// The first CSV record start at or after `at` (0 < `at` < `len`).
+fn csv_record_start(file: &mut File, at: u64, len: u64, delimiter: u8) -> io::Result<u64> {
+    let from = match first_quote(file, at)? {
+        // No quote before the cut: every line break before it ends a record.
+        None => last_line_start(file, at)?,
+        // Line breaks before the first quote end records too.
+        Some(quote) => last_line_start(file, quote)?,
+    };
+    if from == at {
+        return Ok(at);
+    }
+    file.seek(io::SeekFrom::Start(from))?;
+    let mut reader = BufReader::with_capacity(256 * 1024, &mut *file);
+    let mut parser = csv_core::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .terminator(csv_core::Terminator::Any(b'\n'))
+        .build();
+    // Only where records end matters: fields are written over the same scratch space.
+    let (mut out, mut ends) = (vec![0u8; 64 * 1024], vec![0usize; 1024]);
+    let mut position = from;
+    loop {
+        let input = reader.fill_buf()?;
+        let (result, read, _, _) = parser.read_record(input, &mut out, &mut ends);
+        let at_end = input.is_empty();
+        reader.consume(read);
+        position += read as u64;
+        match result {
+            csv_core::ReadRecordResult::Record if position >= at => return Ok(position.min(len)),
+            csv_core::ReadRecordResult::End => return Ok(len),
+            _ if at_end && read == 0 && result == csv_core::ReadRecordResult::InputEmpty => {
+                return Ok(len)
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Where the first `"` before byte `at` is, if any.
+fn first_quote(file: &mut File, at: u64) -> io::Result<Option<u64>> {
+    file.seek(io::SeekFrom::Start(0))?;
+    let mut prefix = (&mut *file).take(at);
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut offset = 0u64;
+    loop {
+        let n = prefix.read(&mut buf)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        if let Some(i) = memchr::memchr(b'"', &buf[..n]) {
+            return Ok(Some(offset + i as u64));
+        }
+        offset += n as u64;
+    }
+}
+
+/// The start of the line holding byte `at - 1` (0 when none breaks before it).
+fn last_line_start(file: &mut File, at: u64) -> io::Result<u64> {
+    const STEP: u64 = 64 * 1024;
+    let mut end = at;
+    let mut buf = vec![0u8; STEP as usize];
+    while end > 0 {
+        let start = end.saturating_sub(STEP);
+        file.seek(io::SeekFrom::Start(start))?;
+        let chunk = &mut buf[..(end - start) as usize];
+        file.read_exact(chunk)?;
+        if let Some(i) = memchr::memrchr(b'\n', chunk) {
+            return Ok(start + i as u64 + 1);
+        }
+        end = start;
+    }
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn file_with(text: &str) -> (tempfile::NamedTempFile, File) {
+        let mut temp = tempfile::NamedTempFile::new().unwrap();
+        temp.write_all(text.as_bytes()).unwrap();
+        let file = File::open(temp.path()).unwrap();
+        (temp, file)
+    }
+
+    /// The records each of `n` slices reads, by cutting as the workers do.
+    fn slices(text: &str, n: u64, records: Records) -> Vec<String> {
+        let (_temp, mut file) = file_with(text);
+        let len = text.len() as u64;
+        let cuts: Vec<u64> = (0..=n)
+            .map(|w| record_start(&mut file, len * w / n, len, records).unwrap())
+            .collect();
+        cuts.windows(2)
+            .map(|c| text[c[0] as usize..c[1] as usize].to_string())
+            .collect()
+    }
+
+    #[test]
+    fn lines_are_cut_after_line_breaks() {
+        let text = "aa\nbbbb\nc\n\ndddddd\n";
+        for n in 1..=8 {
+            let parts = slices(text, n, Records::Lines);
+            assert_eq!(parts.concat(), text, "{n} slices");
+            assert!(
+                parts.iter().all(|p| p.is_empty() || p.ends_with('\n')),
+                "{parts:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn csv_is_never_cut_inside_a_quoted_field() {
+        let mut text = String::from("id,note\n");
+        for i in 0..200 {
+            if i % 3 == 0 {
+                text.push_str(&format!("{i},\"two\nlines, \"\"quoted\"\"\n\"\n"));
+            } else {
+                text.push_str(&format!("{i},plain\n"));
+            }
+        }
+        let whole: Vec<csv::StringRecord> = csv::Reader::from_reader(text.as_bytes())
+            .records()
+            .map(Result::unwrap)
+            .collect();
+        for n in 1..=7 {
+            let parts = slices(&text, n, Records::Csv(b','));
+            assert_eq!(parts.concat(), text);
+            let mut read = Vec::new();
+            for (w, part) in parts.iter().enumerate() {
+                let mut reader = csv::ReaderBuilder::new()
+                    .has_headers(w == 0)
+                    .from_reader(part.as_bytes());
+                read.extend(reader.records().map(Result::unwrap));
+            }
+            assert_eq!(read, whole, "{n} slices read every record once");
+        }
+    }
+
+    #[test]
+    fn csv_without_quotes_before_the_cut_starts_near_it() {
+        let text = "a,b\n1,2\n3,\"x\ny\"\n5,6\n";
+        let (_temp, mut file) = file_with(text);
+        let len = text.len() as u64;
+        // Byte 9 is inside `3,"x`: its record ends after `y"`.
+        assert_eq!(
+            record_start(&mut file, 9, len, Records::Csv(b',')).unwrap(),
+            text.find("5,6").unwrap() as u64
+        );
+        assert_eq!(
+            record_start(&mut file, 8, len, Records::Csv(b',')).unwrap(),
+            8,
+            "a record starts at byte 8"
+        );
+    }
+}
