@@ -130,10 +130,10 @@ pub fn explain(plan: &Plan, memory: u64, workers: usize) -> Result<String, Strin
             String::new()
         };
         out.push_str(&format!(
-            "\nparallelism {workers}: {} exchange(s), exchange buffers {} ({workers} workers x {workers} streams x 2 pages of {}{combiners}, set aside from --memory)\n",
+            "\nparallelism {workers}: {} exchange(s), exchange buffers {} ({workers} workers x {workers} streams x 2 buffers of {}{combiners}, set aside from --memory)\n",
             exchanges.len(),
             format_bytes(exchange_bytes),
-            format_bytes(DEFAULT_PAGE_SIZE as u64)
+            format_bytes(weir_runtime::parallel::exchange_buffer(memory, workers) as u64)
 ));
         for x in &exchanges {
             out.push_str(&format!("  exchange {x}\n"));

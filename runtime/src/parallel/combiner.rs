@@ -22,7 +22,7 @@ pub fn combiner_pages(memory: u64, workers: usize, combined: usize) -> u64 {
     if combined == 0 || workers <= 1 {
         return 0;
     }
-    let each = memory / 16 / (workers * combined) as u64 / super::EXCHANGE_BUFFER as u64;
+    let each = memory / 16 / (workers * combined) as u64 / crate::memory::DEFAULT_PAGE_SIZE as u64;
     each.clamp(LEAST_PAGES, MOST_PAGES)
 }
 

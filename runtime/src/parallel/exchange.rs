@@ -54,10 +54,12 @@ impl std::fmt::Debug for Exchange {
 }
 
 impl Exchange {
-    /// Builds the worker's dataflow for `edges` exchange edges.
+    /// Builds the worker's dataflow for `edges` exchange edges, sending buffers of
+    /// `buffer` bytes ([`super::exchange_buffer`]).
     pub fn new(
         worker: &mut timely::worker::Worker,
         edges: usize,
+        buffer: usize,
         abort: std::sync::Arc<std::sync::atomic::AtomicBool>,
     ) -> Self {
         let slot = WorkerSlot {
@@ -93,6 +95,7 @@ impl Exchange {
                 slot.peers,
                 edges,
                 KeyGroups::new(super::key_groups::DEFAULT_KEY_GROUPS, slot.peers),
+                buffer,
             ),
             slot,
             watermarks: (0..edges)

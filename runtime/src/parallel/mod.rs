@@ -26,7 +26,7 @@ mod workers;
 pub use combiner::{combiner_pages, partial, Combiner};
 pub use exchange::{finish, pump, Exchange, Exchanging};
 pub use key_groups::KeyGroups;
-pub use outbox::{Batch, Entry, Outbox, EXCHANGE_BUFFER};
+pub use outbox::{exchange_buffer, Batch, Entry, Outbox};
 pub use workers::{run_workers, Cluster, WorkerBody};
 
 /// Bytes a parallel run of `workers` workers sets aside from `memory` for a job with
@@ -37,9 +37,10 @@ pub fn exchange_memory(workers: usize, exchanges: usize, combined: usize, memory
     if workers <= 1 || exchanges == 0 {
         return 0;
     }
-    let page = EXCHANGE_BUFFER as u64;
+    let page = crate::memory::DEFAULT_PAGE_SIZE as u64;
+    let buffer = exchange_buffer(memory, workers) as u64;
     let w = workers as u64;
-    w * w * 2 * page + w * combined as u64 * combiner_pages(memory, workers, combined) * page
+    w * w * 2 * buffer + w * combined as u64 * combiner_pages(memory, workers, combined) * page
 }
 
 /// The hash that routes a key (its bytes in the row layout) to its key group: fixed, so

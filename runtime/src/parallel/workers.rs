@@ -173,6 +173,7 @@ pub fn run_workers(
     let abort = Arc::new(AtomicBool::new(false));
     let (processes, threads) = (cluster.processes, cluster.threads);
     let job = fingerprint(spec, ctx.args());
+    let buffer = super::exchange_buffer(ctx.args().memory, peers);
     let guards = {
         let (contexts, abort) = (contexts.clone(), abort.clone());
         cluster.start(job, move |worker| {
@@ -180,7 +181,7 @@ pub fn run_workers(
             let mut wctx = contexts.lock().unwrap_or_else(|e| e.into_inner())[local]
                 .take()
                 .expect("each worker takes its own context once");
-            let mut exchange = Exchange::new(worker, spec.exchanges, abort.clone());
+            let mut exchange = Exchange::new(worker, spec.exchanges, buffer, abort.clone());
             if !spec.split_inputs {
                 exchange.only_worker_zero_reads(spec.source_fed);
             }
