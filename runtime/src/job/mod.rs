@@ -418,7 +418,13 @@ pub fn run_main(spec: &'static JobSpec, body: crate::parallel::WorkerBody) -> Ex
         body(&mut ctx, None)
     };
     let result = ctx.commit_or_discard(result);
-    let reported = ctx.print_report(result.is_ok());
+    // Process 0 reports for a whole multi-process job (the others sent it their counts);
+    // another process writing the same --stats-json path would race it.
+    let reported = if ctx.args().cluster.process == 0 {
+        ctx.print_report(result.is_ok())
+    } else {
+        Ok(())
+    };
     let result = result.and(reported);
     match result {
         Ok(()) => ExitCode::SUCCESS,
