@@ -12,9 +12,6 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use timely::container::CapacityContainerBuilder;
-use timely::dataflow::channels::pact::Exchange as ByWorker;
-use timely::dataflow::operators::generic::Operator;
-use timely::dataflow::operators::{Input, Probe};
 use timely::dataflow::{InputHandle, ProbeHandle};
 
 use super::outbox::Entry;
@@ -29,7 +26,7 @@ type Message = (u32, Batch);
 pub struct Exchange {
     worker: timely::worker::Worker,
     input: Option<InputHandle<u64, CapacityContainerBuilder<Vec<Message>>>>,
-    inbox: Rc<RefCell<Vec<Batch>>>,
+    inbox: Rc<RefCell<Vec<Message>>>,
     /// Done when every worker has closed its input and everything sent has arrived.
     probe: ProbeHandle<u64>,
     /// What this worker sends.
@@ -66,30 +63,14 @@ impl Exchange {
             index: worker.index(),
             peers: worker.peers(),
         };
-        let inbox = Rc::new(RefCell::new(Vec::new()));
-        let arrived = inbox.clone();
-        let (input, probe) = worker.dataflow::<u64, _, _>(move |scope| {
-            let (input, stream) = scope.new_input::<Vec<Message>>();
-            let (probe, _) = stream
-                .unary::<CapacityContainerBuilder<Vec<()>>, _, _, _>(
-                    ByWorker::new(|(to, _): &Message| u64::from(*to)),
-                    "weir-inbox",
-                    move |_, _| {
-                        move |input, _| {
-                            let mut inbox = arrived.borrow_mut();
-                            input.for_each(|_, data| inbox.extend(data.drain(..).map(|(_, b)| b)));
-                        }
-                    },
-                )
-                .probe();
-            (input, probe)
-        });
+        let routed =
+            super::routed::Routed::new(worker, "weir-inbox", |(to, _): &Message| u64::from(*to));
         let never_idle = vec![None; slot.peers];
         Exchange {
             worker: worker.clone(),
-            input: Some(input),
-            inbox,
-            probe,
+            input: routed.input,
+            inbox: routed.inbox,
+            probe: routed.probe,
             outbox: Outbox::new(
                 slot.index,
                 slot.peers,
@@ -140,7 +121,8 @@ impl Exchange {
         } else {
             self.worker.step();
         }
-        std::mem::take(&mut *self.inbox.borrow_mut())
+        let arrived = std::mem::take(&mut *self.inbox.borrow_mut());
+        arrived.into_iter().map(|(_, batch)| batch).collect()
     }
 
     /// Whether every worker has ended `edge` and everything it sent has arrived.

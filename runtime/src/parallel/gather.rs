@@ -15,9 +15,6 @@ use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 use timely::container::CapacityContainerBuilder;
-use timely::dataflow::channels::pact::Exchange as ByWorker;
-use timely::dataflow::operators::generic::Operator;
-use timely::dataflow::operators::{Input, Probe};
 use timely::dataflow::{InputHandle, ProbeHandle};
 
 use crate::job::WorkerReport;
@@ -86,29 +83,12 @@ pub(crate) struct Gather {
 impl Gather {
     /// Builds the gather dataflow on `worker`: everything sent reaches worker 0.
     pub fn new(worker: &mut timely::worker::Worker) -> Self {
-        let inbox = Rc::new(RefCell::new(Vec::new()));
-        let arrived = inbox.clone();
-        let (input, probe) = worker.dataflow::<u64, _, _>(move |scope| {
-            let (input, stream) = scope.new_input::<Vec<Message>>();
-            let (probe, _) = stream
-                .unary::<CapacityContainerBuilder<Vec<()>>, _, _, _>(
-                    ByWorker::new(|_: &Message| 0),
-                    "weir-gather",
-                    move |_, _| {
-                        move |input, _| {
-                            let mut inbox = arrived.borrow_mut();
-                            input.for_each(|_, data| inbox.append(data));
-                        }
-                    },
-                )
-                .probe();
-            (input, probe)
-        });
+        let routed = super::routed::Routed::new(worker, "weir-gather", |_: &Message| 0);
         Gather {
             worker: worker.clone(),
-            input: Some(input),
-            probe,
-            inbox,
+            input: routed.input,
+            probe: routed.probe,
+            inbox: routed.inbox,
         }
     }
 

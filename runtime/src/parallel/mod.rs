@@ -21,6 +21,7 @@ mod exchange;
 mod gather;
 mod key_groups;
 mod outbox;
+mod routed;
 mod workers;
 
 pub use combiner::{combiner_pages, partial, Combiner};
