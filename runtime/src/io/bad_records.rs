@@ -173,17 +173,7 @@ mod tests {
     use super::*;
 
     fn context() -> crate::JobContext {
-        const SPEC: crate::JobSpec = crate::JobSpec {
-            name: "t",
-            sources: &["bids"],
-            sinks: &[],
-            operators: &[],
-            files: &[],
-            exchanges: 0,
-            split_inputs: false,
-            source_fed: &[],
-            combined: 0,
-        };
+        const SPEC: crate::JobSpec = crate::JobSpec::bare(&["bids"], &[]);
         let args = crate::JobArgs::parse(Vec::<String>::new(), &SPEC).unwrap();
         crate::JobContext::new(&SPEC, args).unwrap()
     }

@@ -195,17 +195,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const SPEC: crate::JobSpec = crate::JobSpec {
-        name: "t",
-        sources: &[],
-        sinks: &["out"],
-        operators: &[],
-        files: &[],
-        exchanges: 0,
-        split_inputs: false,
-        source_fed: &[],
-        combined: 0,
-    };
+    const SPEC: crate::JobSpec = crate::JobSpec::bare(&[], &["out"]);
 
     /// What the sink writes for `rows` of string fields.
     fn written(rows: &[Vec<String>]) -> Vec<u8> {

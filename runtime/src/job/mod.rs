@@ -50,6 +50,25 @@ pub struct JobSpec {
 }
 
 impl JobSpec {
+    /// A spec with these sources and sinks and nothing else, for the runtime's own tests.
+    #[cfg(test)]
+    pub(crate) const fn bare(
+        sources: &'static [&'static str],
+        sinks: &'static [&'static str],
+    ) -> Self {
+        JobSpec {
+            name: "t",
+            sources,
+            sinks,
+            operators: &[],
+            files: &[],
+            exchanges: 0,
+            split_inputs: false,
+            source_fed: &[],
+            combined: 0,
+        }
+    }
+
     /// What `JOB --help` prints: the flags, and the names `--input` and `--output` take.
     pub fn usage(&self) -> String {
         let names = |list: &[&str]| match list {
@@ -442,17 +461,7 @@ pub fn run_main(spec: &'static JobSpec, body: crate::parallel::WorkerBody) -> Ex
 mod tests {
     use super::*;
 
-    const SPEC: JobSpec = JobSpec {
-        name: "t",
-        sources: &["lines"],
-        sinks: &["counts"],
-        operators: &[],
-        files: &[],
-        exchanges: 0,
-        split_inputs: false,
-        source_fed: &[],
-        combined: 0,
-    };
+    const SPEC: JobSpec = JobSpec::bare(&["lines"], &["counts"]);
 
     fn parse(args: &[&str]) -> Result<JobArgs, JobError> {
         JobArgs::parse(args.iter().map(|s| s.to_string()), &SPEC)
@@ -493,13 +502,6 @@ mod tests {
     fn budgets_are_found_by_operator_id_and_an_unknown_id_is_an_error() {
         const KEYED: JobSpec = JobSpec {
             name: "k",
-            sources: &[],
-            sinks: &[],
-            files: &[],
-            exchanges: 0,
-            split_inputs: false,
-            source_fed: &[],
-            combined: 0,
             operators: &[
                 StatefulOperator {
                     id: 7,
@@ -518,6 +520,7 @@ mod tests {
                     },
                 },
             ],
+            ..JobSpec::bare(&[], &[])
         };
         let args = JobArgs::parse(["--memory".to_string(), "4MB".to_string()], &KEYED).unwrap();
         let mut ctx = JobContext::new(&KEYED, args).unwrap();

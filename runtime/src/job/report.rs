@@ -241,17 +241,7 @@ impl JobContext {
 mod tests {
     use crate::{JobArgs, JobContext, JobSpec};
 
-    const SPEC: JobSpec = JobSpec {
-        name: "t",
-        sources: &[],
-        sinks: &[],
-        operators: &[],
-        files: &[],
-        exchanges: 0,
-        split_inputs: false,
-        source_fed: &[],
-        combined: 0,
-    };
+    const SPEC: JobSpec = JobSpec::bare(&[], &[]);
 
     fn context() -> JobContext {
         JobContext::new(&SPEC, JobArgs::parse(Vec::<String>::new(), &SPEC).unwrap()).unwrap()
