@@ -32,7 +32,7 @@ pub mod time;
 
 pub use error::JobError;
 pub use inline_job::{InlineJob, JobConfig};
-pub use job::{run_main, JobArgs, JobContext, JobSpec, StatefulOperator};
+pub use job::{run_main, InputSplit, JobArgs, JobContext, JobSpec, StatefulOperator};
 pub use layout::Layout;
 pub use record::{CsvField, Record};
 

@@ -101,6 +101,14 @@ impl Gen<'_> {
             quote!(exchange: ::core::option::Option<weir_runtime::parallel::Exchange>),
             quote!(exchange: ::core::option::Option::None),
         )];
+        if self.judges_by_sender() {
+            // The watermark of the worker that read the row being received; `i64::MIN`
+            // otherwise.
+            fields.push((
+                quote!(sender_watermark: i64),
+                quote!(sender_watermark: i64::MIN),
+            ));
+        }
         for id in 0..self.exchanges.len() {
             for b in [row_builder(id), key_builder(id)] {
                 fields.push((
@@ -247,6 +255,7 @@ impl Gen<'_> {
         }
         let mut receives = Vec::new();
         let mut watermarks = Vec::new();
+        let source_fed = self.source_fed_exchanges();
         for (id, x) in self.exchanges.iter().enumerate() {
             let id = id as u32;
             let chain = self.plan.graph[x.to].chain.expect("chained");
@@ -277,6 +286,15 @@ impl Gen<'_> {
                         }
                     }
                 }
+                None if self.judges_by_sender() && source_fed.contains(&(id as usize)) => quote! {
+                    #id => {
+                        let #view = weir_runtime::layout::RecordView::new(row);
+                        self.sender_watermark = sender_watermark;
+                        let result = self.#method(#name { #(#inits,)* }, ts);
+                        self.sender_watermark = i64::MIN;
+                        result
+                    }
+                },
                 None => quote! {
                     #id => {
                         let #view = weir_runtime::layout::RecordView::new(row);
@@ -337,7 +355,7 @@ impl Gen<'_> {
                     self.exchange.as_mut()
                 }
 
-                fn receive(&mut self, edge: u32, ts: i64, row: &[u8]) -> ::core::result::Result<(), weir_runtime::JobError> {
+                fn receive(&mut self, edge: u32, ts: i64, row: &[u8], sender_watermark: i64) -> ::core::result::Result<(), weir_runtime::JobError> {
                     match edge {
                         #(#receives)*
                         _ => unreachable!("the compiler numbers every exchange"),
@@ -371,7 +389,7 @@ impl Gen<'_> {
     /// The combiner of exchange `id`: when the job reads files in slices and the node the
     /// exchange feeds folds records into partial results that merge exactly.
     pub(crate) fn combiner_of(&self, id: usize) -> Option<crate::ops::CombinerCode> {
-        if !self.split_inputs {
+        if self.inputs == super::InputSplit::WorkerZero {
             return None;
         }
         let x = &self.exchanges[id];
@@ -407,5 +425,11 @@ impl Gen<'_> {
     /// Whether the job can run on several workers.
     pub(crate) fn parallel(&self) -> bool {
         self.parallel
+    }
+
+    /// Whether the workers read the one event-time source in slices, each record judged
+    /// late by the watermark of the worker that read it (`sender_watermark`).
+    pub(crate) fn judges_by_sender(&self) -> bool {
+        self.inputs == super::InputSplit::EventTimeSlices
     }
 }

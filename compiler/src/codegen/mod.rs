@@ -96,9 +96,39 @@ pub(crate) struct Gen<'p> {
     parallel: bool,
     /// The hash edges records cross between workers, numbered by position.
     exchanges: Vec<exchange::ExchangeEdge>,
-    /// Whether no node's results depend on arrival order, so that workers may read files in
-    /// slices (and aggregates may fold on the reading worker).
-    split_inputs: bool,
+    /// How the workers of a parallel run read the sources.
+    inputs: InputSplit,
+}
+
+/// How the workers of a parallel run read a job's sources: the runtime's `InputSplit`,
+/// which documents each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InputSplit {
+    /// Worker 0 reads everything in order.
+    WorkerZero,
+    /// Every worker reads a slice of every file: no node's results depend on arrival order.
+    Slices,
+    /// Every worker reads a slice of the one event-time source, with one worker's lateness.
+    EventTimeSlices,
+}
+
+impl InputSplit {
+    /// How `plan`'s sources are read on several workers (`parallel`).
+    fn of(plan: &Plan, parallel: bool) -> Self {
+        let g = &plan.graph;
+        if !parallel {
+            InputSplit::WorkerZero
+        } else if g.node_weights().all(|n| !n.op.def().order_sensitive()) {
+            InputSplit::Slices
+        } else if source::sources_of(plan).count() == 1
+            && g.node_indices()
+                .all(|n| g[n].op.def().exact_in_event_time_slices(plan, n))
+        {
+            InputSplit::EventTimeSlices
+        } else {
+            InputSplit::WorkerZero
+        }
+    }
 }
 
 impl<'p> Gen<'p> {
@@ -113,11 +143,7 @@ impl<'p> Gen<'p> {
             } else {
                 Vec::new()
             },
-            split_inputs: parallel
-                && plan
-                    .graph
-                    .node_weights()
-                    .all(|n| !n.op.def().order_sensitive()),
+            inputs: InputSplit::of(plan, parallel),
         }
     }
 
@@ -307,7 +333,11 @@ impl Gen<'_> {
         );
         let exchanges = self.exchanges.len();
         let source_fed = self.source_fed_exchanges();
-        let split_inputs = self.split_inputs;
+        let inputs = match self.inputs {
+            InputSplit::WorkerZero => quote!(WorkerZero),
+            InputSplit::Slices => quote!(Slices),
+            InputSplit::EventTimeSlices => quote!(EventTimeSlices),
+        };
         let combined = (0..self.exchanges.len())
             .filter(|&i| self.combiner_of(i).is_some())
             .count();
@@ -334,7 +364,7 @@ impl Gen<'_> {
                 operators: &[#(#operators),*],
                 files: &[#(#files),*],
                 exchanges: #exchanges,
-                split_inputs: #split_inputs,
+                inputs: weir_runtime::InputSplit::#inputs,
                 source_fed: &[#(#source_fed),*],
                 combined: #combined,
             };
@@ -372,4 +402,64 @@ fn files(sources: &[&SourceOp], sinks: &[&SinkOp]) -> Vec<TokenStream> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::InputSplit;
+    use crate::diagnostics::SourceFile;
+
+    /// How a parallel run reads the job `steps` applies to `source b: B = csv(...)` +
+    /// `options`.
+    fn split(options: &str, steps: &str) -> InputSplit {
+        let text = format!(
+            "schema B {{ a: u64, p: i64, x: f64, ts: timestamp }}\n\
+             source b: B = csv(\"b.csv\"){options};\n\
+             b |> key_by(a) |> {steps} |> sink csv(\"o.csv\");"
+        );
+        let file = SourceFile::new("t.pipe", &text);
+        let (mut plan, _) = crate::logical(&file).expect("checks");
+        assert!(!crate::passes::optimize(&mut plan).has_errors());
+        InputSplit::of(&plan, true)
+    }
+
+    const TIMED: &str = " with event_time(ts), watermark(bounded 1s)";
+
+    #[test]
+    fn event_time_windows_read_in_slices_only_where_one_workers_lateness_survives() {
+        let sliced = |options, steps| split(options, steps) == InputSplit::EventTimeSlices;
+        assert_eq!(
+            split("", "aggregate { n: count(), m: avg(p) }"),
+            InputSplit::Slices
+        );
+        assert!(sliced(
+            TIMED,
+            "window(tumbling 10s) |> aggregate { n: count(), s: sum(p) }"
+        ));
+        assert!(sliced(
+            TIMED,
+            "window(sliding 10s every 5s) |> aggregate { hi: max(p), m: avg(p) }"
+        ));
+        let one_worker = [
+            // Order decides the value, or a float's last bits.
+            "window(tumbling 10s) |> aggregate { f: first(p) }",
+            "window(tumbling 10s) |> aggregate { s: sum(x) }",
+            // A late record would update a window that several workers fire later.
+            "window(tumbling 10s, allowed_lateness 1s) |> aggregate { n: count() }",
+            "window(session gap 5s) |> aggregate { n: count() }",
+            "window(count 3) |> aggregate { n: count() }",
+            "distinct()",
+        ];
+        for steps in one_worker {
+            assert_eq!(split(TIMED, steps), InputSplit::WorkerZero, "{steps}");
+        }
+        assert_eq!(
+            split(
+                " with event_time(ts), watermark(bounded 1s, idle 5s)",
+                "window(tumbling 10s) |> aggregate { n: count() }"
+            ),
+            InputSplit::WorkerZero,
+            "idleness is processing time"
+        );
+    }
 }

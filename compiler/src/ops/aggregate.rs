@@ -211,15 +211,22 @@ pub(crate) fn keyed_demand(
     }
 }
 
+/// Whether `aggregates` give the same result whatever order their records come in: those
+/// whose partial results merge exactly (counts; integer sums, averages, minima and
+/// maxima), but not `first` and `last`. Float sums differ in their last bits, and a float
+/// minimum can be `0.0` or `-0.0` (see [`exact_merge`]).
+pub(crate) fn same_in_any_order(aggregates: &[AggregateField]) -> bool {
+    exact_merge(aggregates).is_ok()
+        && aggregates
+            .iter()
+            .all(|a| !matches!(a.func, AggFunc::First | AggFunc::Last))
+}
+
 impl OperatorDef for Aggregate {
     /// Counts, integer sums, minima and maxima are the same in any order; `first`, `last`,
     /// `reduce` and float sums (rounding) are not, nor `avg` (a float).
     fn order_sensitive(&self) -> bool {
-        !self.aggregates.iter().all(|a| match a.func {
-            AggFunc::Count | AggFunc::Min | AggFunc::Max => true,
-            AggFunc::Sum => matches!(a.ty, Type::I64 | Type::U64),
-            AggFunc::Avg | AggFunc::First | AggFunc::Last | AggFunc::Reduce => false,
-        })
+        !same_in_any_order(&self.aggregates)
     }
 
     /// Counts, and integer sums, minima and maxima (exact and the same in any order) fold on

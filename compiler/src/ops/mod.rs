@@ -132,6 +132,17 @@ pub(crate) trait OperatorDef {
         true
     }
 
+    /// Whether the node's results stay one worker's when the job's one event-time source
+    /// is read in slices (the runtime's `InputSplit::EventTimeSlices`): each worker's
+    /// watermark starts from the largest event time before its slice, a record is judged
+    /// late against the watermark of the worker that read it, and windows fire on the
+    /// least watermark over the workers, so later than on one worker. True wherever order
+    /// does not matter at all.
+    fn exact_in_event_time_slices(&self, plan: &Plan, n: NodeIndex) -> bool {
+        let _ = (plan, n);
+        !self.order_sensitive()
+    }
+
     /// How the node's records may be folded on the worker that read them before they cross
     /// an exchange to it, as partial results (Flink's local aggregation): `None` unless the
     /// operator's partial results merge exactly.

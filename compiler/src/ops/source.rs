@@ -111,6 +111,14 @@ impl OperatorDef for SourceOp {
         self.event_time.is_some()
     }
 
+    /// A file read in slices keeps one worker's watermarks when each worker starts from
+    /// the largest event time before its slice; an idle timeout is processing time, which
+    /// no two runs share.
+    fn exact_in_event_time_slices(&self, _plan: &Plan, _n: NodeIndex) -> bool {
+        !matches!(self.format, SourceFormat::Iter(_))
+            && self.event_time.as_ref().is_none_or(|e| e.idle.is_none())
+    }
+
     fn info(&self) -> &'static OpInfo {
         &Self::INFO
     }
@@ -151,10 +159,14 @@ fn decoder(n: NodeIndex) -> Ident {
 
 /// Every source node, in node order.
 pub(crate) fn sources<'g>(g: &'g Gen<'_>) -> impl Iterator<Item = (NodeIndex, &'g SourceOp)> + 'g {
-    g.plan
-        .graph
+    sources_of(g.plan)
+}
+
+/// Every source node of `plan`, in node order.
+pub(crate) fn sources_of(plan: &Plan) -> impl Iterator<Item = (NodeIndex, &SourceOp)> + '_ {
+    plan.graph
         .node_indices()
-        .filter_map(move |n| g.plan.graph[n].op.payload::<SourceOp>().map(|s| (n, s)))
+        .filter_map(move |n| plan.graph[n].op.payload::<SourceOp>().map(|s| (n, s)))
 }
 
 /// The decoders of every CSV source: a CSV row to the source's record struct, borrowing
@@ -271,16 +283,52 @@ fn sequential(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
         next,
         watermark,
         ..
-    } = source_code(g, n, s, &quote!({ break }), &quote!(continue));
+    } = source_code(g, n, s, &quote!({ break }), &quote!(continue), Pass::Read);
+    let start = if g.judges_by_sender() {
+        slice_start(g, n, s, &watermark)
+    } else {
+        quote!()
+    };
     quote! {
         {
             #generator
+            #start
             #open
             loop {
                 #next
             }
             src.finish(ctx)?;
             job.#watermark(0, weir_runtime::time::MAX_WATERMARK)?;
+        }
+    }
+}
+
+/// Where a worker's watermark starts when every worker reads a slice of the one
+/// event-time source (`InputSplit::EventTimeSlices`): at the largest event time of the
+/// slices before its own, where one worker reading every slice in order would have it.
+/// Each worker but the last first scans its slice for its largest valid event time
+/// (records that do not decode count for nothing, as they do when read) and tells the
+/// workers after it.
+fn slice_start(g: &Gen<'_>, n: NodeIndex, s: &SourceOp, watermark: &Ident) -> TokenStream {
+    let SourceCode { open, next, .. } =
+        source_code(g, n, s, &quote!({ break }), &quote!(continue), Pass::Scan);
+    let (name, spec) = (&s.name, input_spec(s));
+    quote! {
+        let slice_max = if ctx.scans_for_later_slices(&ctx.input(#name, #spec)) {
+            ctx.without_progress(|ctx| -> ::core::result::Result<i64, weir_runtime::JobError> {
+                #open
+                let mut slice_max = i64::MIN;
+                loop {
+                    #next
+                }
+                ::core::result::Result::Ok(slice_max)
+            })?
+        } else {
+            i64::MIN
+        };
+        let before = weir_runtime::parallel::after_earlier_slices(&mut job, slice_max)?;
+        if let ::core::option::Option::Some(wm) = generator.on_event(before, 0) {
+            job.#watermark(0, wm)?;
         }
     }
 }
@@ -293,7 +341,14 @@ fn interleaved(g: &Gen<'_>, all: &[(NodeIndex, &SourceOp)]) -> TokenStream {
     for (i, (n, s)) in all.iter().enumerate() {
         // A quiet live input ends its turn: the loop picks again (another source, once this
         // one is idle).
-        let code = source_code(g, *n, s, &quote!({ ended = true; break; }), &quote!(break));
+        let code = source_code(
+            g,
+            *n,
+            s,
+            &quote!({ ended = true; break; }),
+            &quote!(break),
+            Pass::Read,
+        );
         let (src, generator) = (ident(&format!("src_{i}")), ident(&format!("generator_{i}")));
         let (make_generator, open, next, watermark) =
             (code.generator, code.open, code.next, code.watermark);
@@ -376,16 +431,7 @@ fn delivery(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> (TokenStream, TokenStrea
             },
         ),
         Some(et) => {
-            let timestamp = match &et.rust {
-                Some(r) => {
-                    let f = ident(&r.field_name());
-                    quote!((job.#f)(&record))
-                }
-                None => {
-                    let field = field_ident(&node.schema.fields[et.field].name);
-                    quote!(record.#field)
-                }
-            };
+            let timestamp = event_time(g, n, et);
             let strategy = match et.watermark {
                 WatermarkSpec::Bounded(ms) => {
                     quote!(weir_runtime::time::WatermarkStrategy::Bounded(#ms))
@@ -425,6 +471,37 @@ fn delivery(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> (TokenStream, TokenStrea
     (generator, deliver, watermark)
 }
 
+/// The event time of a decoded `record` of source node `n`.
+fn event_time(g: &Gen<'_>, n: NodeIndex, et: &EventTime) -> TokenStream {
+    match &et.rust {
+        Some(r) => {
+            let f = ident(&r.field_name());
+            quote!((job.#f)(&record))
+        }
+        None => {
+            let field = field_ident(&g.plan.graph[n].schema.fields[et.field].name);
+            quote!(record.#field)
+        }
+    }
+}
+
+/// The `InputSpec` source `s` reads unless `--input` says otherwise.
+fn input_spec(s: &SourceOp) -> TokenStream {
+    match &s.input {
+        InputLocation::Path(p) => quote!(weir_runtime::io::InputSpec::File(#p.to_string())),
+        InputLocation::Stdin | InputLocation::Program => quote!(weir_runtime::io::InputSpec::Stdin),
+    }
+}
+
+/// Why a source is read: for its records, or only for the largest event time among them
+/// (`slice_start`), with bad records passed over without a word (the read that follows
+/// meets them under the source's policy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    Read,
+    Scan,
+}
+
 /// What reading source `s` (node `n`) takes; `end` runs at the end of its input, `quiet`
 /// after a wake-up while live input is quiet.
 fn source_code(
@@ -433,30 +510,39 @@ fn source_code(
     s: &SourceOp,
     end: &TokenStream,
     quiet: &TokenStream,
+    pass: Pass,
 ) -> SourceCode {
     let node = &g.plan.graph[n];
-    let (generator, deliver, watermark) = delivery(g, n, s);
+    let (generator, mut deliver, watermark) = delivery(g, n, s);
     let name = &s.name;
-    let spec = match &s.input {
-        InputLocation::Path(p) => quote!(weir_runtime::io::InputSpec::File(#p.to_string())),
-        InputLocation::Stdin | InputLocation::Program => quote!(weir_runtime::io::InputSpec::Stdin),
-    };
-    let policy = match &s.on_error {
-        OnError::Fail => quote!(weir_runtime::io::BadRecordPolicy::Fail),
-        OnError::Skip => quote!(weir_runtime::io::BadRecordPolicy::Skip),
-        OnError::DeadLetter(p) => {
+    let spec = input_spec(s);
+    let policy = match (&s.on_error, pass) {
+        (_, Pass::Scan) | (OnError::Skip, _) => quote!(weir_runtime::io::BadRecordPolicy::Skip),
+        (OnError::Fail, _) => quote!(weir_runtime::io::BadRecordPolicy::Fail),
+        (OnError::DeadLetter(p), _) => {
             quote!(weir_runtime::io::BadRecordPolicy::DeadLetter(#p.to_string()))
         }
     };
-    // On live input (stdin) the job wakes up while the input is quiet.
+    // On live input (stdin) the job wakes up while the input is quiet; a scan reads files.
     let pump = pump(g, false);
-    let wake = quote! {
-        if src.wake_up()? {
-            job.tick()?;
-            #pump
-            #quiet;
-        }
+    let wake = match pass {
+        Pass::Read => quote! {
+            if src.wake_up()? {
+                job.tick()?;
+                #pump
+                #quiet;
+            }
+        },
+        Pass::Scan => quote!(),
     };
+    if let (Pass::Scan, Some(et)) = (pass, &s.event_time) {
+        let timestamp = event_time(g, n, et);
+        deliver = quote! {
+            if let ::core::result::Result::Ok(ts) = weir_runtime::time::valid_timestamp(#timestamp) {
+                slice_max = slice_max.max(ts);
+            }
+        };
+    }
     let fields = &node.schema.fields;
     let rust = node.schema.rust.is_some();
     let ty = g.record_type(&node.schema);

@@ -36,17 +36,33 @@ pub struct JobSpec {
     pub files: &'static [FileUse],
     /// Its exchanges: hash edges records cross between workers of a parallel run.
     pub exchanges: usize,
-    /// Whether its results do not depend on the order records arrive in (no event time,
-    /// no count window or `distinct`, only aggregates such as integer sums), so that in a
-    /// parallel run each worker may read a slice of every file. Otherwise worker 0 reads
-    /// every source in order, and keys see their records as one worker would.
-    pub split_inputs: bool,
+    /// How the workers of a parallel run read its sources.
+    pub inputs: InputSplit,
     /// The exchanges fed straight from sources, with no exchange before them. When
     /// worker 0 reads every source, only its watermarks count on these.
     pub source_fed: &'static [usize],
     /// How many exchanges fold records into partial results before they cross
     /// (`parallel::Combiner`).
     pub combined: usize,
+}
+
+/// How the workers of a parallel run read a job's sources (one worker reads everything).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputSplit {
+    /// Worker 0 reads every source in order and the others read nothing, so each key sees
+    /// its records and watermarks as one worker would: for jobs whose results depend on
+    /// arrival order in ways slices cannot reproduce (several event-time sources, sessions,
+    /// `distinct`, count windows, allowed lateness...).
+    WorkerZero,
+    /// Each worker reads a slice of every file: no result depends on the order records
+    /// arrive in (no event time; counts, integer sums, minima, maxima).
+    Slices,
+    /// Each worker reads a slice of the job's one event-time source, with the lateness of
+    /// one worker reading it all: a worker's watermark starts from the largest event time
+    /// of the slices before its own (`parallel::after_earlier_slices`), and a row on an
+    /// exchange fed by the source is judged late against the watermark of the worker that
+    /// read it (`Exchange::judge_by_sender`), not the combined one.
+    EventTimeSlices,
 }
 
 impl JobSpec {
@@ -63,7 +79,7 @@ impl JobSpec {
             operators: &[],
             files: &[],
             exchanges: 0,
-            split_inputs: false,
+            inputs: InputSplit::WorkerZero,
             source_fed: &[],
             combined: 0,
         }
@@ -145,8 +161,8 @@ pub struct JobContext {
     progress: bool,
     /// Which worker this context serves.
     slot: crate::parallel::WorkerSlot,
-    /// The spec's `split_inputs`.
-    split_inputs: bool,
+    /// The spec's `inputs`.
+    inputs: InputSplit,
     /// Pages of each combiner (`parallel::combiner_pages`).
     combiner_pages: u64,
 }
@@ -220,7 +236,7 @@ impl JobContext {
             sinks: Vec::new(),
             progress: std::io::stderr().is_terminal(),
             slot: crate::parallel::WorkerSlot::SINGLE,
-            split_inputs: spec.split_inputs,
+            inputs: spec.inputs,
             combiner_pages: crate::parallel::combiner_pages(args_memory, workers, spec.combined),
         })
     }
@@ -265,7 +281,7 @@ impl JobContext {
             // One progress line per worker would overwrite the others' on the terminal.
             progress: self.progress && slot.index == 0,
             slot,
-            split_inputs: self.split_inputs,
+            inputs: self.inputs,
             combiner_pages: self.combiner_pages,
         })
     }
@@ -282,13 +298,32 @@ impl JobContext {
         use crate::io::InputPart;
         if self.slot.is_single() {
             InputPart::Whole
-        } else if self.split_inputs && matches!(input, InputSpec::File(_)) {
+        } else if self.inputs != InputSplit::WorkerZero && matches!(input, InputSpec::File(_)) {
             InputPart::Slice(self.slot, records)
         } else if self.slot.index == 0 {
             InputPart::Whole
         } else {
             InputPart::Nothing
         }
+    }
+
+    /// Whether this worker scans its slice of `input` for its largest event time before
+    /// reading it ([`InputSplit::EventTimeSlices`]): the workers after it need that to
+    /// start their watermarks where one worker reading everything would have it. The last
+    /// worker's slice has no worker after it.
+    pub fn scans_for_later_slices(&self, input: &InputSpec) -> bool {
+        self.inputs == InputSplit::EventTimeSlices
+            && matches!(input, InputSpec::File(_))
+            && self.slot.index + 1 < self.slot.peers
+    }
+
+    /// Runs `scan` with no progress line drawn: a pass over the input before the real one
+    /// would show the progress twice.
+    pub fn without_progress<T>(&mut self, scan: impl FnOnce(&JobContext) -> T) -> T {
+        let shown = std::mem::replace(&mut self.progress, false);
+        let result = scan(self);
+        self.progress = shown;
+        result
     }
 
     /// Which of the job's workers this context serves.

@@ -36,6 +36,11 @@ pub struct Exchange {
     watermarks: Vec<CombinedWatermark>,
     /// Per edge: senders that have ended it.
     ended: Vec<usize>,
+    /// Per edge: whether a row is judged late against its sender's watermark rather than
+    /// the combined one (`InputSplit::EventTimeSlices`).
+    judged_by_sender: Vec<bool>,
+    /// Per worker: the largest event time of its slice, once it has said.
+    slice_max: Vec<Option<i64>>,
     /// Set when a worker of this process failed: the others stop rather than wait for
     /// messages it will never send.
     abort: std::sync::Arc<std::sync::atomic::AtomicBool>,
@@ -83,6 +88,8 @@ impl Exchange {
                 .map(|_| CombinedWatermark::new(&never_idle, 0))
                 .collect(),
             ended: vec![0; edges],
+            judged_by_sender: vec![false; edges],
+            slice_max: vec![None; slot.peers],
             abort,
         }
     }
@@ -98,6 +105,27 @@ impl Exchange {
                 self.watermarks[edge].update(from, crate::time::MAX_WATERMARK, 0);
             }
         }
+    }
+
+    /// Every worker reads a slice of the one event-time source: on the exchanges
+    /// `source_fed`, a row is judged late against the watermark of the worker that read it.
+    /// That worker's watermark, before the row, is the one a single worker reading every
+    /// slice in order would have had there (it started from the largest event time of the
+    /// slices before its own), so a record is late exactly when it would be on one worker;
+    /// the combined watermark, the least over the senders, is lower and only decides when
+    /// windows fire.
+    pub fn judge_by_sender(&mut self, source_fed: &[usize]) {
+        for &edge in source_fed {
+            self.judged_by_sender[edge] = true;
+        }
+    }
+
+    /// The largest event time of the slices before this worker's, once every earlier
+    /// worker has said (`i64::MIN` on worker 0, or when they hold no event time).
+    fn earlier_slices_max(&self) -> Option<i64> {
+        self.slice_max[..self.slot.index]
+            .iter()
+            .try_fold(i64::MIN, |max, s| s.map(|s| max.max(s)))
     }
 
     /// Sends what the outbox holds, lets timely move messages (waiting up to a millisecond
@@ -170,7 +198,15 @@ pub trait Exchanging {
     /// The job's exchange, if it runs on more than one worker.
     fn exchange(&mut self) -> Option<&mut Exchange>;
     /// A row arrived on `edge`: decode it and push it into the chain the edge feeds.
-    fn receive(&mut self, edge: u32, ts: i64, row: &[u8]) -> Result<(), JobError>;
+    /// `sender_watermark` is the watermark to judge its lateness by, where that is its
+    /// sender's (`Exchange::judge_by_sender`), else `i64::MIN`.
+    fn receive(
+        &mut self,
+        edge: u32,
+        ts: i64,
+        row: &[u8],
+        sender_watermark: i64,
+    ) -> Result<(), JobError>;
     /// The combined watermark of `edge` moved to `wm`.
     fn receive_watermark(&mut self, edge: u32, wm: i64) -> Result<(), JobError>;
     /// Runs the end-of-input code of node number `step` (in topological order).
@@ -192,7 +228,15 @@ pub fn pump<J: Exchanging>(job: &mut J, wait: bool) -> Result<(), JobError> {
     for batch in exchange.exchange(wait) {
         for entry in batch.entries() {
             match entry {
-                Entry::Row { edge, ts, row } => job.receive(edge, ts, row)?,
+                Entry::Row { edge, ts, row } => {
+                    let exchange = job.exchange().expect("still parallel");
+                    let judged = if exchange.judged_by_sender[edge as usize] {
+                        exchange.watermarks[edge as usize].input(batch.from as usize)
+                    } else {
+                        i64::MIN
+                    };
+                    job.receive(edge, ts, row, judged)?
+                }
                 Entry::Watermark { edge, wm } => {
                     let exchange = job.exchange().expect("still parallel");
                     let combined = &mut exchange.watermarks[edge as usize];
@@ -204,10 +248,32 @@ pub fn pump<J: Exchanging>(job: &mut J, wait: bool) -> Result<(), JobError> {
                     job.exchange().expect("still parallel").ended[edge as usize] += 1;
                 }
                 Entry::Abort => return Err(JobError::WorkerStopped),
+                Entry::SliceMax { ts } => {
+                    job.exchange().expect("still parallel").slice_max[batch.from as usize] =
+                        Some(ts);
+                }
             }
         }
     }
     Ok(())
+}
+
+/// Tells the workers after this one that `slice_max` is the largest event time of this
+/// worker's slice, and waits (taking in what arrives meanwhile) until every worker before
+/// it has said the same: returns the largest event time before this worker's slice, where
+/// its watermark starts (`InputSplit::EventTimeSlices`). `i64::MIN` on one worker.
+pub fn after_earlier_slices<J: Exchanging>(job: &mut J, slice_max: i64) -> Result<i64, JobError> {
+    let Some(exchange) = job.exchange() else {
+        return Ok(i64::MIN);
+    };
+    exchange.outbox.slice_max(slice_max);
+    pump(job, false)?;
+    loop {
+        if let Some(max) = job.exchange().and_then(|x| x.earlier_slices_max()) {
+            return Ok(max);
+        }
+        pump(job, true)?;
+    }
 }
 
 /// The end of input on a worker whose sources have all ended: each node finishes (in

@@ -25,7 +25,7 @@ mod routed;
 mod workers;
 
 pub use combiner::{combiner_pages, partial, Combiner};
-pub use exchange::{finish, pump, Exchange, Exchanging};
+pub use exchange::{after_earlier_slices, finish, pump, Exchange, Exchanging};
 pub use key_groups::KeyGroups;
 pub use outbox::{exchange_buffer, Batch, Entry, Outbox};
 pub use workers::{run_workers, Cluster, WorkerBody};

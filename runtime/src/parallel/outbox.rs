@@ -27,12 +27,13 @@ pub fn exchange_buffer(memory: u64, workers: usize) -> usize {
 
 /// Bytes in front of each entry: its kind and edge, its time (or watermark), its length.
 const HEADER: usize = 16;
-const KIND_SHIFT: u32 = 30;
+const KIND_SHIFT: u32 = 28;
 const EDGE_MASK: u32 = (1 << KIND_SHIFT) - 1;
 const ROW: u32 = 0;
 const WATERMARK: u32 = 1;
 const END: u32 = 2;
 const ABORT: u32 = 3;
+const SLICE_MAX: u32 = 4;
 
 /// What a batch holds, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +62,12 @@ pub enum Entry<'b> {
     /// The sender's job failed: the receiver stops too. (Threads of one process also share
     /// a flag; this reaches the workers of other processes.)
     Abort,
+    /// The largest event time in the sender's slice of the input (`i64::MIN` for none),
+    /// for the workers reading the slices after it.
+    SliceMax {
+        /// That event time.
+        ts: i64,
+    },
 }
 
 /// One message between workers: a piece of the sender's stream to the receiver.
@@ -68,7 +75,7 @@ pub enum Entry<'b> {
 pub struct Batch {
     /// The sending worker.
     pub from: u32,
-    /// Entries, each `[kind << 30 | edge: u32][time: i64][length: u32][row]`,
+    /// Entries, each `[kind << 28 | edge: u32][time: i64][length: u32][row]`,
     /// little-endian.
     pub bytes: Vec<u8>,
 }
@@ -90,6 +97,7 @@ impl Batch {
                 ROW => Entry::Row { edge, ts, row },
                 WATERMARK => Entry::Watermark { edge, wm: ts },
                 END => Entry::End { edge },
+                SLICE_MAX => Entry::SliceMax { ts },
                 _ => Entry::Abort,
             })
         })
@@ -150,6 +158,14 @@ impl Outbox {
     pub fn end(&mut self, edge: usize) {
         for to in 0..self.buffers.len() {
             self.push(to, (END << KIND_SHIFT) | edge as u32, 0, &[]);
+        }
+    }
+
+    /// The largest event time in this worker's slice of the input: every worker after it
+    /// gets it.
+    pub fn slice_max(&mut self, ts: i64) {
+        for to in self.from as usize + 1..self.buffers.len() {
+            self.push(to, SLICE_MAX << KIND_SHIFT, ts, &[]);
         }
     }
 
@@ -215,6 +231,7 @@ mod tests {
         out.watermark(0, 40);
         out.row(0, key, 7, b"");
         out.end(1);
+        out.slice_max(99);
         let batches = out.take();
         assert_eq!(
             batches.iter().map(|(to, _)| *to).collect::<Vec<_>>(),
@@ -237,13 +254,15 @@ mod tests {
                     row: b""
                 },
                 Entry::End { edge: 1 },
+                Entry::SliceMax { ts: 99 },
             ],
             "in order, an unchanged watermark sent once"
         );
         let to0: Vec<Entry<'_>> = batches[0].1.entries().collect();
         assert_eq!(
             to0,
-            vec![Entry::Watermark { edge: 0, wm: 40 }, Entry::End { edge: 1 }]
+            vec![Entry::Watermark { edge: 0, wm: 40 }, Entry::End { edge: 1 }],
+            "a slice's largest event time goes only to the workers after it"
         );
         assert!(out.take().is_empty(), "nothing is sent twice");
         out.row(1, key, 3, b"dropped");

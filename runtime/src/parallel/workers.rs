@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use super::gather::Gather;
 use super::{Exchange, WorkerSlot};
-use crate::{JobContext, JobError};
+use crate::{InputSplit, JobContext, JobError};
 
 /// How many workers a job runs, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,8 +182,10 @@ pub fn run_workers(
                 .take()
                 .expect("each worker takes its own context once");
             let mut exchange = Exchange::new(worker, spec.exchanges, buffer, abort.clone());
-            if !spec.split_inputs {
-                exchange.only_worker_zero_reads(spec.source_fed);
+            match spec.inputs {
+                InputSplit::WorkerZero => exchange.only_worker_zero_reads(spec.source_fed),
+                InputSplit::Slices => {}
+                InputSplit::EventTimeSlices => exchange.judge_by_sender(spec.source_fed),
             }
             // Built on every worker alike, before any data flows: timely matches dataflows
             // by the order they are built in.

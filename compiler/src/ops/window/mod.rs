@@ -183,6 +183,24 @@ impl OperatorDef for Window {
         &Self::INFO
     }
 
+    /// Tumbling and sliding event-time windows: a record is late exactly when one worker
+    /// would find it late (it is judged by its reading worker's watermark), and a window
+    /// fires once every worker's watermark has passed its end, with every record that was
+    /// not late. Not with allowed lateness (a late record then updates a window that may
+    /// not have fired yet on several workers), a late side output (a key's late records
+    /// would come from several workers interleaved), aggregates whose result depends on
+    /// order, sessions (a record may join a session one worker had already closed) or
+    /// counts.
+    fn exact_in_event_time_slices(&self, plan: &Plan, n: NodeIndex) -> bool {
+        matches!(
+            self.window,
+            WindowKind::Tumbling { .. } | WindowKind::Sliding { .. }
+        ) && self.time == TimeDomain::EventTime
+            && self.lateness == 0
+            && plan.outputs(n, 1).is_empty()
+            && super::aggregate::same_in_any_order(&self.aggregates)
+    }
+
     fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "window({}", self.window)?;
         if self.time == TimeDomain::ProcessingTime {
@@ -397,6 +415,11 @@ fn push(w: &Window, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> TokenStream {
     let code = accumulators(g, &w.aggregates, input, 0);
     let (args, init, update, merge) = (&code.args, &code.init, &code.update, &code.merge);
     let clock = match w.time {
+        // Reading an event-time source in slices, a record from another worker is judged
+        // by that worker's watermark (`sender_watermark`, never below this one's).
+        TimeDomain::EventTime if g.judges_by_sender() => {
+            quote!(let wm = self.#watermark.max(self.sender_watermark);)
+        }
         TimeDomain::EventTime => quote!(let wm = self.#watermark;),
         // A processing-time record belongs to the windows of its arrival; the clock is the
         // watermark, and windows it has passed fire first.
