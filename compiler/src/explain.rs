@@ -135,6 +135,10 @@ pub fn explain(plan: &Plan, memory: u64, workers: usize) -> Result<String, Strin
             format_bytes(exchange_bytes),
             format_bytes(weir_runtime::parallel::exchange_buffer(memory, workers) as u64)
 ));
+        out.push_str(&format!(
+            "  inputs: {}\n",
+            crate::codegen::input_reading(plan)
+        ));
         for x in &exchanges {
             out.push_str(&format!("  exchange {x}\n"));
         }

@@ -116,10 +116,14 @@ impl Gen<'_> {
                     quote!(#b: weir_runtime::layout::RecordBuilder::new()),
                 ));
             }
-            if self.combiner_of(id).is_some() {
+            if let Some(code) = self.combiner_of(id) {
                 let c = combiner_field(id);
+                let ty = match code.windows {
+                    Some(_) => quote!(weir_runtime::parallel::WindowCombiner),
+                    None => quote!(weir_runtime::parallel::Combiner),
+                };
                 fields.push((
-                    quote!(#c: ::core::option::Option<weir_runtime::parallel::Combiner>),
+                    quote!(#c: ::core::option::Option<#ty>),
                     quote!(#c: ::core::option::Option::None),
                 ));
             }
@@ -176,6 +180,12 @@ impl Gen<'_> {
                         let count = self
                             .record_counters(x.to)
                             .map(|(records_in, _)| quote!(self.#records_in += 1;));
+                        let fold = c.windows.map(|w| w.fold).unwrap_or_else(|| {
+                            quote! {
+                                let acc = c.fold(&mut x.outbox, key, |acc| { #init })?;
+                                #update
+                            }
+                        });
                         quote! {
                             #count
                             #args
@@ -183,8 +193,7 @@ impl Gen<'_> {
                             if let (::core::option::Option::Some(c), ::core::option::Option::Some(x)) =
                                 (self.#field.as_mut(), self.exchange.as_mut())
                             {
-                                let acc = c.fold(&mut x.outbox, key, |acc| { #init })?;
-                                #update
+                                #fold
                             }
                         }
                     }
@@ -218,12 +227,24 @@ impl Gen<'_> {
             let (field, acc_size) = (combiner_field(id), c.acc_size);
             let node = &self.plan.graph[to];
             let (op, kind, location) = (to.index(), node.op.kind(), &node.location);
-            Some(quote! {
-                self.#field = ::core::option::Option::Some(weir_runtime::parallel::Combiner::new(
-                    ctx.combiner_memory(#op, #kind, #location)?,
-                    #acc_size,
-                    #id,
-                )?);
+            let memory = quote!(ctx.combiner_memory(#op, #kind, #location)?);
+            Some(match c.windows {
+                Some(w) => {
+                    let state = w.state;
+                    quote! {
+                        let mem = #memory;
+                        self.#field = ::core::option::Option::Some(
+                            weir_runtime::parallel::WindowCombiner::new(#state, #id),
+                        );
+                    }
+                }
+                None => quote! {
+                    self.#field = ::core::option::Option::Some(weir_runtime::parallel::Combiner::new(
+                        #memory,
+                        #acc_size,
+                        #id,
+                    )?);
+                },
             })
         });
         quote! {
@@ -238,8 +259,18 @@ impl Gen<'_> {
     /// The call of the next chain's watermark method, or, on several workers, the
     /// watermark queued on exchange `id`.
     pub(crate) fn watermark_or_send(&self, id: usize, method: &Ident, port: usize) -> TokenStream {
+        // Windows held in a combiner that fire at `wm` go out first.
+        let flush = self.combiner_of(id).and_then(|c| c.windows).map(|_| {
+            let field = combiner_field(id);
+            quote! {
+                if let ::core::option::Option::Some(c) = self.#field.as_mut() {
+                    c.flush_due(&mut x.outbox, wm)?;
+                }
+            }
+        });
         quote! {
             if let ::core::option::Option::Some(x) = self.exchange.as_mut() {
+                #flush
                 x.outbox.watermark(#id, wm);
             } else {
                 self.#method(#port, wm)?;
@@ -318,7 +349,7 @@ impl Gen<'_> {
                     if let (::core::option::Option::Some(c), ::core::option::Option::Some(x)) =
                         (self.#field.as_mut(), self.exchange.as_mut())
                     {
-                        c.flush(&mut x.outbox);
+                        c.flush(&mut x.outbox)?;
                     }
                 }
             });
@@ -415,6 +446,13 @@ impl Gen<'_> {
         (0..self.exchanges.len())
             .filter(|&i| !behind.contains(&self.exchanges[i].from))
             .collect()
+    }
+
+    /// Whether an exchange fed straight from sources feeds node `n`.
+    pub(crate) fn source_fed_into(&self, n: NodeIndex) -> bool {
+        self.source_fed_exchanges()
+            .into_iter()
+            .any(|i| self.exchanges[i].to == n)
     }
 
     /// Whether an exchange feeds node `n`.

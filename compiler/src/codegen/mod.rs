@@ -31,6 +31,15 @@ pub struct GeneratedJob {
     pub source: String,
 }
 
+/// How the workers of a parallel run of a `.pipe` job read its inputs, for `weir explain`.
+pub fn input_reading(plan: &Plan) -> &'static str {
+    match InputSplit::of(plan, true) {
+        InputSplit::WorkerZero => "worker 0 reads every source in order (results depend on arrival order)",
+        InputSplit::Slices => "each worker reads a slice of every file",
+        InputSplit::EventTimeSlices => "each worker reads a slice of the file, its watermark starting at the largest event time before its slice",
+    }
+}
+
 /// The hash edges a `.pipe` job's records cross between workers, described for
 /// `weir explain` (`from -> to (by key)`, and whether records are folded before they
 /// cross), and how many are folded.

@@ -260,6 +260,7 @@ impl OperatorDef for Aggregate {
                     #merge
                 }
             },
+            windows: None,
         })
     }
 

@@ -34,6 +34,19 @@ pub(crate) struct CombinerCode {
     /// On the key's worker: `partial` (the accumulators of `key`) merged into the node's
     /// state.
     pub merge: TokenStream,
+    /// For an event-time window, what its `WindowCombiner` takes; `None`: a `Combiner`
+    /// folds one partial result per key, with `init` and `update`.
+    pub windows: Option<WindowCombinerCode>,
+}
+
+/// A window's combiner (`weir_runtime::parallel::WindowCombiner`).
+pub(crate) struct WindowCombinerCode {
+    /// The whole fold of a record, given `key`, the combiner `c` and the exchange `x`:
+    /// lateness judged by this worker's watermark, the record folded into each of its
+    /// windows.
+    pub fold: TokenStream,
+    /// The combiner's `FixedWindows`, given its memory `mem`.
+    pub state: TokenStream,
 }
 
 /// What the table knows of an operator before there is one: its names, how each front-end

@@ -56,7 +56,7 @@ impl Combiner {
         let addr = match self.table.upsert_entry(key, &mut init) {
             Ok(addr) => addr,
             Err(JobError::MemoryBudget { .. }) if !self.table.is_empty() => {
-                self.flush(outbox);
+                self.flush(outbox)?;
                 self.table.upsert_entry(key, &mut init)?
             }
             Err(e) => return Err(e),
@@ -65,7 +65,8 @@ impl Combiner {
     }
 
     /// Sends every partial result to its key's worker, as `[key length: u32][key][acc]`.
-    pub fn flush(&mut self, outbox: &mut Outbox) {
+    /// (`Result` as [`super::WindowCombiner::flush`]'s: the generated code calls either.)
+    pub fn flush(&mut self, outbox: &mut Outbox) -> Result<(), JobError> {
         let mut drain = self.table.drain();
         while let Some((key, acc)) = drain.next_entry() {
             self.row.clear();
@@ -75,6 +76,7 @@ impl Combiner {
             self.row.extend_from_slice(acc);
             outbox.row(self.edge, key_hash(key), i64::MIN, &self.row);
         }
+        Ok(())
     }
 }
 

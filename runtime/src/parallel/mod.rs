@@ -22,12 +22,14 @@ mod gather;
 mod key_groups;
 mod outbox;
 mod routed;
+mod window_combiner;
 mod workers;
 
 pub use combiner::{combiner_pages, partial, Combiner};
 pub use exchange::{after_earlier_slices, finish, pump, Exchange, Exchanging};
 pub use key_groups::KeyGroups;
 pub use outbox::{exchange_buffer, Batch, Entry, Outbox};
+pub use window_combiner::{window_key, WindowCombiner};
 pub use workers::{run_workers, Cluster, WorkerBody};
 
 /// Bytes a parallel run of `workers` workers sets aside from `memory` for a job with

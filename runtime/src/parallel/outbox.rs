@@ -154,6 +154,12 @@ impl Outbox {
         }
     }
 
+    /// The last watermark this worker sent on `edge`: its own watermark there.
+    #[inline]
+    pub fn sent_watermark(&self, edge: usize) -> i64 {
+        self.sent[edge]
+    }
+
     /// This worker will send nothing more on `edge`.
     pub fn end(&mut self, edge: usize) {
         for to in 0..self.buffers.len() {

@@ -15,6 +15,7 @@
 //! them. Every result goes out through the node's `emit` method, so firing, re-firing for
 //! late records, and end of input share one path.
 
+mod combiner;
 mod count;
 mod session;
 mod sliding;
@@ -30,7 +31,7 @@ use serde::Serialize;
 use weir_runtime::memory::MemoryDemand;
 
 use super::aggregate::{check_keyed, keyed_closures, keyed_demand};
-use super::{Lower, OpInfo, OperatorDef};
+use super::{CombinerCode, Lower, OpInfo, OperatorDef};
 use crate::codegen::accumulators::{accumulators, exact_merge, spill_support};
 use crate::codegen::keys::{encode_key, key_outputs, key_width};
 use crate::codegen::names::{ident, node_field, node_method};
@@ -290,6 +291,10 @@ impl OperatorDef for Window {
         methods(self, g, n)
     }
 
+    fn combiner(&self, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> Option<CombinerCode> {
+        combiner::combiner(self, g, n, input)
+    }
+
     fn finish(&self, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
         finish(self, g, n)
     }
@@ -379,6 +384,9 @@ struct Landing {
     encode: TokenStream,
     init: TokenStream,
     landed: TokenStream,
+    /// Landing in the reading worker's combiner (`c`, with the exchange `x`) instead of the
+    /// state: see `combiner.rs`.
+    combined: bool,
 }
 
 impl Landing {
@@ -389,7 +397,16 @@ impl Landing {
             encode,
             init,
             landed,
+            combined,
         } = self;
+        if *combined {
+            return quote! {
+                if let ::core::option::Option::Some(acc) = c.fold(key, start, start.saturating_add(SIZE), wm, |acc| { #init })? {
+                    on_time = true;
+                    #landed
+                }
+            };
+        }
         quote! {
             #encode
             if let ::core::option::Option::Some(slot) = self.#state.open(key, start, start.saturating_add(SIZE), wm, |acc| { #init })? {
@@ -443,6 +460,7 @@ fn push(w: &Window, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> TokenStream {
         encode,
         init: init.clone(),
         landed,
+        combined: false,
     };
     let assign = match w.window {
         WindowKind::Tumbling { size, offset } => tumbling::assign(&landing, size, offset),

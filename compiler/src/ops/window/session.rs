@@ -13,6 +13,8 @@ pub(super) fn assign(landing: &Landing, merge: &TokenStream, gap: i64) -> TokenS
         encode,
         init,
         landed,
+        // Sessions are never combined: a record may merge sessions across workers.
+        combined: _,
     } = landing;
     quote! {
         #encode
