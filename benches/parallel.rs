@@ -7,8 +7,9 @@
 //!   WEIR_BENCH_MB=20 WEIR_BENCH_EVENTS=3000000 cargo bench --bench parallel
 //!
 //! WordCount's job has no event time and counts only: each worker reads a slice of the
-//! file. The window job has event time: worker 0 reads the file in order (so lateness is
-//! decided as on one worker) and the windows are spread over the workers by key.
+//! file. The window job has event time: each worker reads a slice too, its watermark
+//! starting where one worker reading the whole file would have it (so lateness is decided
+//! as on one worker), and folds its windows before they cross to their keys' workers.
 
 mod common;
 
