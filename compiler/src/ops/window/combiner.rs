@@ -15,7 +15,7 @@ use petgraph::graph::NodeIndex;
 use proc_macro2::Ident;
 use quote::quote;
 
-use super::{sliding, tumbling, Landing, Names, Window, WindowKind};
+use super::{Landing, Names, Window, WindowKind};
 use crate::codegen::accumulators::accumulators;
 use crate::codegen::Gen;
 use crate::ir::accumulator_offsets;
@@ -46,15 +46,7 @@ pub(super) fn combiner(w: &Window, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> 
         landed: code.update.clone(),
         combined: true,
     };
-    let assign = match w.window {
-        WindowKind::Tumbling { size, offset } => tumbling::assign(&landing, size, offset),
-        WindowKind::Sliding {
-            size,
-            slide,
-            offset,
-        } => sliding::assign(&landing, size, slide, offset),
-        WindowKind::Session { .. } | WindowKind::Count { .. } => unreachable!("left out above"),
-    };
+    let assign = landing.assign_fixed(&w.window)?;
     let merge = &code.merge;
     Some(CombinerCode {
         acc_size,

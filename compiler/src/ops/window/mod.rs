@@ -390,6 +390,20 @@ struct Landing {
 }
 
 impl Landing {
+    /// The code that lands the record in each of its fixed windows (tumbling or sliding);
+    /// `None` for sessions and counts.
+    fn assign_fixed(&self, window: &WindowKind) -> Option<TokenStream> {
+        match *window {
+            WindowKind::Tumbling { size, offset } => Some(tumbling::assign(self, size, offset)),
+            WindowKind::Sliding {
+                size,
+                slide,
+                offset,
+            } => Some(sliding::assign(self, size, slide, offset)),
+            WindowKind::Session { .. } | WindowKind::Count { .. } => None,
+        }
+    }
+
     /// Opens the fixed window `[start, start + SIZE)` of the key and lands the record there.
     fn open_fixed(&self) -> TokenStream {
         let Landing {
@@ -462,16 +476,12 @@ fn push(w: &Window, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> TokenStream {
         landed,
         combined: false,
     };
-    let assign = match w.window {
-        WindowKind::Tumbling { size, offset } => tumbling::assign(&landing, size, offset),
-        WindowKind::Sliding {
-            size,
-            slide,
-            offset,
-        } => sliding::assign(&landing, size, slide, offset),
-        WindowKind::Session { gap } => session::assign(&landing, merge, gap),
-        WindowKind::Count { .. } => unreachable!("handled above"),
-    };
+    let assign = landing
+        .assign_fixed(&w.window)
+        .unwrap_or_else(|| match w.window {
+            WindowKind::Session { gap } => session::assign(&landing, merge, gap),
+            _ => unreachable!("count windows are handled above"),
+        });
     let on_late = if g.plan.outputs(n, 1).is_empty() {
         quote!(self.#late += 1;)
     } else {
