@@ -101,14 +101,6 @@ impl Gen<'_> {
             quote!(exchange: ::core::option::Option<weir_runtime::parallel::Exchange>),
             quote!(exchange: ::core::option::Option::None),
         )];
-        if self.judges_by_sender() {
-            // The watermark of the worker that read the row being received; `i64::MIN`
-            // otherwise.
-            fields.push((
-                quote!(sender_watermark: i64),
-                quote!(sender_watermark: i64::MIN),
-            ));
-        }
         for id in 0..self.exchanges.len() {
             for b in [row_builder(id), key_builder(id)] {
                 fields.push((
@@ -286,7 +278,6 @@ impl Gen<'_> {
         }
         let mut receives = Vec::new();
         let mut watermarks = Vec::new();
-        let source_fed = self.source_fed_exchanges();
         for (id, x) in self.exchanges.iter().enumerate() {
             let id = id as u32;
             let chain = self.plan.graph[x.to].chain.expect("chained");
@@ -317,15 +308,6 @@ impl Gen<'_> {
                         }
                     }
                 }
-                None if self.judges_by_sender() && source_fed.contains(&(id as usize)) => quote! {
-                    #id => {
-                        let #view = weir_runtime::layout::RecordView::new(row);
-                        self.sender_watermark = sender_watermark;
-                        let result = self.#method(#name { #(#inits,)* }, ts);
-                        self.sender_watermark = i64::MIN;
-                        result
-                    }
-                },
                 None => quote! {
                     #id => {
                         let #view = weir_runtime::layout::RecordView::new(row);
@@ -386,7 +368,7 @@ impl Gen<'_> {
                     self.exchange.as_mut()
                 }
 
-                fn receive(&mut self, edge: u32, ts: i64, row: &[u8], sender_watermark: i64) -> ::core::result::Result<(), weir_runtime::JobError> {
+                fn receive(&mut self, edge: u32, ts: i64, row: &[u8]) -> ::core::result::Result<(), weir_runtime::JobError> {
                     match edge {
                         #(#receives)*
                         _ => unreachable!("the compiler numbers every exchange"),
@@ -465,9 +447,11 @@ impl Gen<'_> {
         self.parallel
     }
 
-    /// Whether the workers read the one event-time source in slices, each record judged
-    /// late by the watermark of the worker that read it (`sender_watermark`).
-    pub(crate) fn judges_by_sender(&self) -> bool {
+    /// Whether the workers read the one event-time source in slices
+    /// (`InputSplit::EventTimeSlices`): each starts its watermark from the slices before
+    /// its own, and a window fed straight from the source folds on the reading worker,
+    /// which judges lateness by its own watermark (see `ops/window/combiner.rs`).
+    pub(crate) fn reads_event_time_slices(&self) -> bool {
         self.inputs == super::InputSplit::EventTimeSlices
     }
 }

@@ -194,7 +194,10 @@ pub(crate) fn decoders(g: &Gen<'_>) -> Vec<TokenStream> {
                 }
             });
             let f = decoder(n);
+            // Always inlined: the slice scan (`slice_scans`) calls it too, and with two
+            // callers rustc stopped inlining it into the hot loop.
             quote! {
+                #[inline(always)]
                 fn #f<'r>(row: &weir_runtime::io::CsvRow<'r>) -> ::core::result::Result<#ty, weir_runtime::io::FieldError> {
                     ::core::result::Result::Ok(#name { #(#inits,)* })
                 }
@@ -208,7 +211,10 @@ pub(crate) fn decoders(g: &Gen<'_>) -> Vec<TokenStream> {
 /// finishes step by step with the others (`weir_runtime::parallel::finish`).
 pub(crate) fn run_fn(g: &Gen<'_>) -> TokenStream {
     let loops = loops(g);
+    let scans = slice_scans(g);
     quote! {
+        #(#scans)*
+
         fn run(
             ctx: &mut weir_runtime::JobContext,
             exchange: ::core::option::Option<weir_runtime::parallel::Exchange>,
@@ -284,8 +290,8 @@ fn sequential(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
         watermark,
         ..
     } = source_code(g, n, s, &quote!({ break }), &quote!(continue), Pass::Read);
-    let start = if g.judges_by_sender() {
-        slice_start(g, n, s, &watermark)
+    let start = if g.reads_event_time_slices() {
+        slice_start(n, s, &watermark)
     } else {
         quote!()
     };
@@ -309,20 +315,12 @@ fn sequential(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
 /// Each worker but the last first scans its slice for its largest valid event time
 /// (records that do not decode count for nothing, as they do when read) and tells the
 /// workers after it.
-fn slice_start(g: &Gen<'_>, n: NodeIndex, s: &SourceOp, watermark: &Ident) -> TokenStream {
-    let SourceCode { open, next, .. } =
-        source_code(g, n, s, &quote!({ break }), &quote!(continue), Pass::Scan);
+fn slice_start(n: NodeIndex, s: &SourceOp, watermark: &Ident) -> TokenStream {
     let (name, spec) = (&s.name, input_spec(s));
+    let scan = slice_scan(n);
     quote! {
         let slice_max = if ctx.scans_for_later_slices(&ctx.input(#name, #spec)) {
-            ctx.without_progress(|ctx| -> ::core::result::Result<i64, weir_runtime::JobError> {
-                #open
-                let mut slice_max = i64::MIN;
-                loop {
-                    #next
-                }
-                ::core::result::Result::Ok(slice_max)
-            })?
+            ctx.without_progress(|ctx| #scan(&job, ctx))?
         } else {
             i64::MIN
         };
@@ -331,6 +329,42 @@ fn slice_start(g: &Gen<'_>, n: NodeIndex, s: &SourceOp, watermark: &Ident) -> To
             job.#watermark(0, wm)?;
         }
     }
+}
+
+/// The function that scans source `n`'s slice for its largest valid event time.
+fn slice_scan(n: NodeIndex) -> Ident {
+    ident(&format!("n{}_slice_max", n.index()))
+}
+
+/// The slice scans of [`slice_start`], each a function of its own and never inlined: a
+/// second copy of the source's reading loop inside `run` cost the single-worker path 15%
+/// (`run`'s main loop lost registers and inlining to it).
+fn slice_scans(g: &Gen<'_>) -> Vec<TokenStream> {
+    if !g.reads_event_time_slices() {
+        return Vec::new();
+    }
+    sources(g)
+        .map(|(n, s)| {
+            let SourceCode { open, next, .. } =
+                source_code(g, n, s, &quote!({ break }), &quote!(continue), Pass::Scan);
+            let f = slice_scan(n);
+            quote! {
+                #[inline(never)]
+                #[allow(unused_variables)]
+                fn #f(
+                    job: &WeirJob,
+                    ctx: &weir_runtime::JobContext,
+                ) -> ::core::result::Result<i64, weir_runtime::JobError> {
+                    #open
+                    let mut slice_max = i64::MIN;
+                    loop {
+                        #next
+                    }
+                    ::core::result::Result::Ok(slice_max)
+                }
+            }
+        })
+        .collect()
 }
 
 /// Every source open at once, read in batches from the one with the lowest watermark.

@@ -104,7 +104,7 @@ impl CsvRecords {
     }
 
     /// Reads the next record; `false` at the end of the input.
-    #[inline]
+    #[inline(always)]
     pub fn advance(&mut self) -> std::io::Result<bool> {
         loop {
             self.input.consume(std::mem::take(&mut self.pending));

@@ -36,9 +36,6 @@ pub struct Exchange {
     watermarks: Vec<CombinedWatermark>,
     /// Per edge: senders that have ended it.
     ended: Vec<usize>,
-    /// Per edge: whether a row is judged late against its sender's watermark rather than
-    /// the combined one (`InputSplit::EventTimeSlices`).
-    judged_by_sender: Vec<bool>,
     /// Per worker: the largest event time of its slice, once it has said.
     slice_max: Vec<Option<i64>>,
     /// Set when a worker of this process failed: the others stop rather than wait for
@@ -88,7 +85,6 @@ impl Exchange {
                 .map(|_| CombinedWatermark::new(&never_idle, 0))
                 .collect(),
             ended: vec![0; edges],
-            judged_by_sender: vec![false; edges],
             slice_max: vec![None; slot.peers],
             abort,
         }
@@ -104,19 +100,6 @@ impl Exchange {
             for from in 1..self.slot.peers {
                 self.watermarks[edge].update(from, crate::time::MAX_WATERMARK, 0);
             }
-        }
-    }
-
-    /// Every worker reads a slice of the one event-time source: on the exchanges
-    /// `source_fed`, a row is judged late against the watermark of the worker that read it.
-    /// That worker's watermark, before the row, is the one a single worker reading every
-    /// slice in order would have had there (it started from the largest event time of the
-    /// slices before its own), so a record is late exactly when it would be on one worker;
-    /// the combined watermark, the least over the senders, is lower and only decides when
-    /// windows fire.
-    pub fn judge_by_sender(&mut self, source_fed: &[usize]) {
-        for &edge in source_fed {
-            self.judged_by_sender[edge] = true;
         }
     }
 
@@ -198,15 +181,7 @@ pub trait Exchanging {
     /// The job's exchange, if it runs on more than one worker.
     fn exchange(&mut self) -> Option<&mut Exchange>;
     /// A row arrived on `edge`: decode it and push it into the chain the edge feeds.
-    /// `sender_watermark` is the watermark to judge its lateness by, where that is its
-    /// sender's (`Exchange::judge_by_sender`), else `i64::MIN`.
-    fn receive(
-        &mut self,
-        edge: u32,
-        ts: i64,
-        row: &[u8],
-        sender_watermark: i64,
-    ) -> Result<(), JobError>;
+    fn receive(&mut self, edge: u32, ts: i64, row: &[u8]) -> Result<(), JobError>;
     /// The combined watermark of `edge` moved to `wm`.
     fn receive_watermark(&mut self, edge: u32, wm: i64) -> Result<(), JobError>;
     /// Runs the end-of-input code of node number `step` (in topological order).
@@ -228,15 +203,7 @@ pub fn pump<J: Exchanging>(job: &mut J, wait: bool) -> Result<(), JobError> {
     for batch in exchange.exchange(wait) {
         for entry in batch.entries() {
             match entry {
-                Entry::Row { edge, ts, row } => {
-                    let exchange = job.exchange().expect("still parallel");
-                    let judged = if exchange.judged_by_sender[edge as usize] {
-                        exchange.watermarks[edge as usize].input(batch.from as usize)
-                    } else {
-                        i64::MIN
-                    };
-                    job.receive(edge, ts, row, judged)?
-                }
+                Entry::Row { edge, ts, row } => job.receive(edge, ts, row)?,
                 Entry::Watermark { edge, wm } => {
                     let exchange = job.exchange().expect("still parallel");
                     let combined = &mut exchange.watermarks[edge as usize];

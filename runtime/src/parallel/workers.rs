@@ -184,8 +184,7 @@ pub fn run_workers(
             let mut exchange = Exchange::new(worker, spec.exchanges, buffer, abort.clone());
             match spec.inputs {
                 InputSplit::WorkerZero => exchange.only_worker_zero_reads(spec.source_fed),
-                InputSplit::Slices => {}
-                InputSplit::EventTimeSlices => exchange.judge_by_sender(spec.source_fed),
+                InputSplit::Slices | InputSplit::EventTimeSlices => {}
             }
             // Built on every worker alike, before any data flows: timely matches dataflows
             // by the order they are built in.

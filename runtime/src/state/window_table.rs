@@ -36,7 +36,7 @@ impl EntryFormat {
 
     /// The hash of `key`. A one-word key (the common `key_by` on one integer field) is
     /// hashed as a number, which costs a few instructions rather than a byte loop.
-    #[inline]
+    #[inline(always)]
     pub fn hash(&self, key: &[u8]) -> u64 {
         match <[u8; 8]>::try_from(key) {
             Ok(word) if self.key_width == Some(8) => self.hasher.hash_one(u64::from_ne_bytes(word)),

@@ -67,13 +67,6 @@ impl CombinedWatermark {
         })
     }
 
-    /// The last watermark input `port` reported (`MIN_WATERMARK` before its first).
-    pub fn input(&self, port: usize) -> i64 {
-        self.inputs
-            .get(port)
-            .map_or(super::MIN_WATERMARK, |i| i.watermark)
-    }
-
     /// The combined watermark.
     pub fn current(&self) -> i64 {
         self.current

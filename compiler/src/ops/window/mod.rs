@@ -446,11 +446,6 @@ fn push(w: &Window, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> TokenStream {
     let code = accumulators(g, &w.aggregates, input, 0);
     let (args, init, update, merge) = (&code.args, &code.init, &code.update, &code.merge);
     let clock = match w.time {
-        // Reading an event-time source in slices, a record from another worker is judged
-        // by that worker's watermark (`sender_watermark`, never below this one's).
-        TimeDomain::EventTime if g.judges_by_sender() => {
-            quote!(let wm = self.#watermark.max(self.sender_watermark);)
-        }
         TimeDomain::EventTime => quote!(let wm = self.#watermark;),
         // A processing-time record belongs to the windows of its arrival; the clock is the
         // watermark, and windows it has passed fire first.
