@@ -18,7 +18,7 @@ use weir_runtime::memory::MemoryDemand;
 
 use super::{CombinerCode, Lower, OpInfo, OperatorDef};
 use crate::codegen::accumulators::{accumulators, exact_merge, spill_support};
-use crate::codegen::keys::{encode_key, key_outputs};
+use crate::codegen::keys::{encode_key, key_builder_field, key_outputs};
 use crate::codegen::names::{node_field, node_method};
 use crate::codegen::Gen;
 use crate::diagnostics::Diagnostic;
@@ -295,19 +295,15 @@ impl OperatorDef for Aggregate {
 
     fn fields(&self, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, TokenStream)> {
         let (_, acc_size) = accumulator_offsets(&self.aggregates);
-        let (s, k) = (node_field(n, "state"), node_field(n, "key"));
+        let s = node_field(n, "state");
         let memory = g.operator_memory(n);
         let spill = spill_support(g, &self.aggregates);
-        vec![
-            (
-                quote!(#s: weir_runtime::state::SpillingTable),
-                quote!(#s: weir_runtime::state::SpillingTable::new(#memory, #acc_size, #spill)?),
-            ),
-            (
-                quote!(#k: weir_runtime::layout::RecordBuilder),
-                quote!(#k: weir_runtime::layout::RecordBuilder::new()),
-            ),
-        ]
+        let mut fields = vec![(
+            quote!(#s: weir_runtime::state::SpillingTable),
+            quote!(#s: weir_runtime::state::SpillingTable::new(#memory, #acc_size, #spill)?),
+        )];
+        fields.extend(key_builder_field(g, n, &self.key));
+        fields
     }
 
     fn push(&self, g: &Gen<'_>, n: NodeIndex, _port: usize, input: &Ident) -> TokenStream {

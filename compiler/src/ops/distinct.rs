@@ -17,7 +17,7 @@ use weir_runtime::memory::MemoryDemand;
 
 use super::aggregate::{check_keyed_input, keyed_demand};
 use super::{Lower, OpInfo, OperatorDef};
-use crate::codegen::keys::encode_key;
+use crate::codegen::keys::{encode_key, key_builder_field};
 use crate::codegen::names::node_field;
 use crate::codegen::Gen;
 use crate::ir::{KeySpec, Operator, Plan, RustFn, StateKind};
@@ -93,18 +93,14 @@ impl OperatorDef for Distinct {
     }
 
     fn fields(&self, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, TokenStream)> {
-        let (s, k) = (node_field(n, "state"), node_field(n, "key"));
+        let s = node_field(n, "state");
         let memory = g.operator_memory(n);
-        vec![
-            (
-                quote!(#s: weir_runtime::state::SeenKeys),
-                quote!(#s: weir_runtime::state::SeenKeys::new(#memory)?),
-            ),
-            (
-                quote!(#k: weir_runtime::layout::RecordBuilder),
-                quote!(#k: weir_runtime::layout::RecordBuilder::new()),
-            ),
-        ]
+        let mut fields = vec![(
+            quote!(#s: weir_runtime::state::SeenKeys),
+            quote!(#s: weir_runtime::state::SeenKeys::new(#memory)?),
+        )];
+        fields.extend(key_builder_field(g, n, &self.key));
+        fields
     }
 
     fn push(&self, g: &Gen<'_>, n: NodeIndex, _port: usize, input: &Ident) -> TokenStream {

@@ -7,8 +7,29 @@
 //! state can compare and hash keys as plain byte strings.
 
 mod fixed;
+mod fixed_record;
 
 pub use fixed::Layout;
+pub use fixed_record::FixedRecord;
+
+/// Writes `v` little-endian at `offset` of `buf`.
+#[inline(always)]
+fn put_word(buf: &mut [u8], offset: usize, v: u64) {
+    buf[offset..offset + 8].copy_from_slice(&v.to_le_bytes());
+}
+
+/// `v` as a key stores it: `-0.0` as `0.0` and every NaN as one NaN, so that equal keys
+/// have equal bytes.
+#[inline(always)]
+fn canonical_f64(v: f64) -> f64 {
+    if v == 0.0 {
+        0.0
+    } else if v.is_nan() {
+        f64::NAN
+    } else {
+        v
+    }
+}
 
 /// Builds one record in the binary layout into a reusable buffer.
 #[derive(Debug, Default)]
@@ -44,7 +65,7 @@ impl RecordBuilder {
     /// Writes a `u64` at `offset`.
     #[inline]
     pub fn put_u64(&mut self, offset: usize, v: u64) -> &mut Self {
-        self.buf[offset..offset + 8].copy_from_slice(&v.to_le_bytes());
+        put_word(&mut self.buf, offset, v);
         self
     }
 
@@ -58,14 +79,7 @@ impl RecordBuilder {
     /// that equal keys have equal bytes.
     #[inline]
     pub fn put_f64(&mut self, offset: usize, v: f64) -> &mut Self {
-        let canonical = if v == 0.0 {
-            0.0
-        } else if v.is_nan() {
-            f64::NAN
-        } else {
-            v
-        };
-        self.put_u64(offset, canonical.to_bits())
+        self.put_u64(offset, canonical_f64(v).to_bits())
     }
 
     /// Appends `s` to the variable part and writes its offset and length at `offset`.

@@ -33,7 +33,7 @@ use weir_runtime::memory::MemoryDemand;
 use super::aggregate::{check_keyed, keyed_closures, keyed_demand};
 use super::{CombinerCode, Lower, OpInfo, OperatorDef};
 use crate::codegen::accumulators::{accumulators, exact_merge, spill_support};
-use crate::codegen::keys::{encode_key, key_outputs, key_width};
+use crate::codegen::keys::{encode_key, key_builder_field, key_outputs, key_width};
 use crate::codegen::names::{ident, node_field, node_method};
 use crate::codegen::Gen;
 use crate::diagnostics::Diagnostic;
@@ -334,7 +334,6 @@ fn state_fields(w: &Window, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, Toke
         late,
         ..
     } = Names::of(n);
-    let k = node_field(n, "key");
     let memory = g.operator_memory(n);
     let (ty, init) = match w.window {
         WindowKind::Count { .. } => {
@@ -361,19 +360,17 @@ fn state_fields(w: &Window, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, Toke
             )
         }
     };
-    vec![
-        (quote!(#state: #ty), quote!(#state: #init)),
-        (
-            quote!(#k: weir_runtime::layout::RecordBuilder),
-            quote!(#k: weir_runtime::layout::RecordBuilder::new()),
-        ),
+    let mut fields = vec![(quote!(#state: #ty), quote!(#state: #init))];
+    fields.extend(key_builder_field(g, n, &w.key));
+    fields.extend([
         (
             quote!(#scratch: ::std::vec::Vec<u8>),
             quote!(#scratch: ::std::vec::Vec::new()),
         ),
         (quote!(#watermark: i64), quote!(#watermark: i64::MIN)),
         (quote!(#late: u64), quote!(#late: 0)),
-    ]
+    ]);
+    fields
 }
 
 /// What every time-window kind needs to land a record: the state field, the key's encoding,
