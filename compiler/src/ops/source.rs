@@ -637,11 +637,20 @@ fn source_code(
                 let decode = decoder(n);
                 (quote!(&[#(#names),*]), quote!(#decode))
             };
+            // A scan for the largest event time passes over the rows whose event time is
+            // no later than the largest so far without decoding them.
+            let next_record = match (&s.event_time, pass) {
+                (Some(et), Pass::Scan) if et.rust.is_none() && !rust => {
+                    let field = et.field;
+                    quote!(next_record_later_than(#field, slice_max))
+                }
+                _ => quote!(next_record()),
+            };
             (
                 quote!(let mut src = weir_runtime::io::CsvSource::open(ctx, #name, #spec, #policy, #header, #delimiter, #names)?;),
                 quote! {
                     #wake
-                    let ::core::option::Option::Some(row) = src.next_record()? else #end;
+                    let ::core::option::Option::Some(row) = src.#next_record? else #end;
                     match #decode(&row) {
                         ::core::result::Result::Ok(record) => { #deliver }
                         ::core::result::Result::Err(e) => src.reject(e)?,

@@ -124,6 +124,27 @@ impl CsvSource {
         }))
     }
 
+    /// The next record that may have an event time above `ts` in schema field `field`:
+    /// records whose field is an integer of at most `ts` are passed over unread, which makes
+    /// the scan for a slice's largest event time a fraction of a full read. Bad records are
+    /// refused as by [`CsvSource::next_record`] only if they are read.
+    #[inline(always)]
+    pub fn next_record_later_than(
+        &mut self,
+        field: usize,
+        ts: i64,
+    ) -> Result<Option<CsvRow<'_>>, JobError> {
+        let column = self.columns[field];
+        loop {
+            // A read error is met again, and reported, by the full read.
+            let peeked = self.records.peek_field(column).ok().flatten();
+            match peeked.and_then(short_integer) {
+                Some(earlier) if earlier <= ts => self.records.skip_peeked(),
+                _ => return self.next_record(),
+            }
+        }
+    }
+
     /// Refuses the current record (a field did not decode) under the source's policy.
     #[cold]
     pub fn reject(&mut self, error: FieldError) -> Result<(), JobError> {

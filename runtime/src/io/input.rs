@@ -3,7 +3,7 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek};
 
-use super::slices::{record_start, Records};
+use super::slices::{known_record_start, Records};
 use crate::parallel::WorkerSlot;
 
 use crate::JobError;
@@ -94,7 +94,8 @@ impl InputReader {
                     InputPart::Slice(slot, records) if !slot.is_single() => {
                         let cut =
                             |w: usize| (u128::from(len) * w as u128 / slot.peers as u128) as u64;
-                        let mut start = |w| record_start(&mut file, cut(w), len, records);
+                        let mut start =
+                            |w| known_record_start(path, &mut file, cut(w), len, records);
                         (
                             start(slot.index).map_err(error)?,
                             start(slot.index + 1).map_err(error)?,
