@@ -312,26 +312,23 @@ fn sequential(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
 /// Where a worker's watermark starts when every worker reads a slice of the one
 /// event-time source (`InputSplit::EventTimeSlices`): at the largest event time of the
 /// slices before its own, where one worker reading every slice in order would have it.
-/// Each worker but the last first scans its slice for its largest valid event time
-/// (records that do not decode count for nothing, as they do when read) and tells the
-/// workers after it.
+/// Every worker first scans its piece of each slice but the last for its largest valid
+/// event time (records that do not decode count for nothing, as they do when read) and
+/// tells the workers after that slice.
 fn slice_start(n: NodeIndex, s: &SourceOp, watermark: &Ident) -> TokenStream {
     let (name, spec) = (&s.name, input_spec(s));
     let scan = slice_scan(n);
     quote! {
-        let slice_max = if ctx.scans_for_later_slices(&ctx.input(#name, #spec)) {
-            ctx.without_progress(|ctx| #scan(&job, ctx))?
-        } else {
-            i64::MIN
-        };
-        let before = weir_runtime::parallel::after_earlier_slices(&mut job, slice_max)?;
+        let input = ctx.input(#name, #spec);
+        let maxima = ctx.scan_pieces(&input, |ctx| #scan(&job, ctx))?;
+        let before = weir_runtime::parallel::after_earlier_slices(&mut job, &maxima)?;
         if let ::core::option::Option::Some(wm) = generator.on_event(before, 0) {
             job.#watermark(0, wm)?;
         }
     }
 }
 
-/// The function that scans source `n`'s slice for its largest valid event time.
+/// The function that scans source `n`'s piece of a slice for its largest valid event time.
 fn slice_scan(n: NodeIndex) -> Ident {
     ident(&format!("n{}_slice_max", n.index()))
 }

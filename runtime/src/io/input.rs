@@ -3,7 +3,7 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek};
 
-use super::slices::{known_record_start, Records};
+use super::slices::{record_start, Records};
 use crate::parallel::WorkerSlot;
 
 use crate::JobError;
@@ -60,6 +60,17 @@ pub enum InputPart {
     /// byte belongs to the range before; [`super::slices`]), so every record is read by
     /// exactly one worker. Standard input cannot be cut: a slice of it is empty.
     Slice(WorkerSlot, Records),
+    /// Piece `piece` of the slice of worker `slice` (an [`InputPart::Slice`] cut again into
+    /// as many pieces as there are workers, also at record starts): the workers share the
+    /// scan of a slice for its largest event time, each reading one piece of it.
+    Piece {
+        /// The slice.
+        slice: WorkerSlot,
+        /// Which piece of it, from 0 to `slice.peers - 1`.
+        piece: usize,
+        /// What the file's records are.
+        records: Records,
+    },
     /// None of it: another worker reads it.
     Nothing,
 }
@@ -75,13 +86,16 @@ impl InputReader {
     /// Opens `part` of `spec` (see [`InputPart`]).
     pub fn open_part(spec: &InputSpec, part: InputPart) -> Result<Self, JobError> {
         match (spec, part) {
-            (_, InputPart::Nothing) | (InputSpec::Stdin, InputPart::Slice(..)) => Ok(InputReader {
-                inner: ReaderKind::Nothing,
-                consumed: 0,
-                total: Some(0),
-                slice: None,
-                lines_before: std::cell::OnceCell::new(),
-            }),
+            (_, InputPart::Nothing)
+            | (InputSpec::Stdin, InputPart::Slice(..) | InputPart::Piece { .. }) => {
+                Ok(InputReader {
+                    inner: ReaderKind::Nothing,
+                    consumed: 0,
+                    total: Some(0),
+                    slice: None,
+                    lines_before: std::cell::OnceCell::new(),
+                })
+            }
             (InputSpec::File(path), part) => {
                 let error = |source| JobError::Io {
                     action: "cannot open input",
@@ -90,15 +104,26 @@ impl InputReader {
                 };
                 let mut file = File::open(path).map_err(error)?;
                 let len = file.metadata().map_err(error)?.len();
+                // Byte `i` of `n` equal parts of `from..to`, moved to a record start.
+                let mut cut = |from: u64, to: u64, i: usize, n: usize, records| {
+                    let at = from + (u128::from(to - from) * i as u128 / n as u128) as u64;
+                    record_start(path, &mut file, at, len, records).map_err(error)
+                };
                 let (start, end) = match part {
-                    InputPart::Slice(slot, records) if !slot.is_single() => {
-                        let cut =
-                            |w: usize| (u128::from(len) * w as u128 / slot.peers as u128) as u64;
-                        let mut start =
-                            |w| known_record_start(path, &mut file, cut(w), len, records);
+                    InputPart::Slice(slot, records) if !slot.is_single() => (
+                        cut(0, len, slot.index, slot.peers, records)?,
+                        cut(0, len, slot.index + 1, slot.peers, records)?,
+                    ),
+                    InputPart::Piece {
+                        slice,
+                        piece,
+                        records,
+                    } => {
+                        let from = cut(0, len, slice.index, slice.peers, records)?;
+                        let to = cut(0, len, slice.index + 1, slice.peers, records)?;
                         (
-                            start(slot.index).map_err(error)?,
-                            start(slot.index + 1).map_err(error)?,
+                            cut(from, to, piece, slice.peers, records)?,
+                            cut(from, to, piece + 1, slice.peers, records)?,
                         )
                     }
                     _ => (0, len),

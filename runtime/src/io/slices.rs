@@ -20,36 +20,47 @@ pub enum Records {
     Csv(u8),
 }
 
-/// The first record start at or after byte `at` of `file` (`len` bytes): `at` itself when
-/// it is 0 or a record ends just before it, else the end of the record holding byte `at`.
-pub fn record_start(file: &mut File, at: u64, len: u64, records: Records) -> io::Result<u64> {
-    if at == 0 || at >= len {
-        return Ok(at.min(len));
-    }
-    match records {
-        Records::Lines => line_start(file, at, len),
-        Records::Csv(delimiter) => csv_record_start(file, at, len, delimiter),
+/// What this process has found out about one file (by path, length and modification
+/// time): where records start at the cuts asked for so far, and how far it is known to hold
+/// no quote. Finding a CSV cut reads the file before it for quotes; the workers beside a
+/// cut, each opening of a slice or a piece of one (scan, then read), and each later cut
+/// would otherwise read it again: on 20M events, the same 167 MB was read four times.
+#[derive(Debug)]
+struct KnownFile {
+    path: String,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    /// `(at, records, start)`: the record start found for a cut at `at`.
+    cuts: Vec<(u64, Records, u64)>,
+    /// No quote in the bytes before this.
+    quote_free: u64,
+    /// The first quote, once found.
+    first_quote: Option<u64>,
+}
+
+impl KnownFile {
+    /// The first quote before byte `at`, reading only what no earlier question read.
+    fn first_quote_before(&mut self, file: &mut File, at: u64) -> io::Result<Option<u64>> {
+        if let Some(q) = self.first_quote {
+            return Ok((q < at).then_some(q));
+        }
+        if at <= self.quote_free {
+            return Ok(None);
+        }
+        match first_quote(file, self.quote_free, at)? {
+            Some(q) => self.first_quote = Some(q),
+            None => self.quote_free = at,
+        }
+        Ok(self.first_quote)
     }
 }
 
-/// A cut already found in this process: the file (by path, length and modification time),
-/// the byte it was asked for, the records, and where the record there starts.
-type KnownCut = (
-    String,
-    u64,
-    Option<std::time::SystemTime>,
-    u64,
-    Records,
-    u64,
-);
+static KNOWN_FILES: std::sync::Mutex<Vec<KnownFile>> = std::sync::Mutex::new(Vec::new());
 
-/// Cuts found so far. Finding a CSV cut may read the whole file before it (to be sure no
-/// quoted field spans it), and each worker beside a cut, and each opening of a slice (a
-/// scan, then the read), asks for it: on 20M events, the same 167 MB was read four times.
-static KNOWN_CUTS: std::sync::Mutex<Vec<KnownCut>> = std::sync::Mutex::new(Vec::new());
-
-/// [`record_start`] of `file` at `path`, found once per process for an unchanged file.
-pub fn known_record_start(
+/// The first record start at or after byte `at` of `file` (at `path`, `len` bytes): `at`
+/// itself when it is 0 or a record ends just before it, else the end of the record holding
+/// byte `at`. Each cut is found once per process for an unchanged file ([`KnownFile`]).
+pub fn record_start(
     path: &str,
     file: &mut File,
     at: u64,
@@ -58,14 +69,34 @@ pub fn known_record_start(
 ) -> io::Result<u64> {
     let modified = file.metadata()?.modified().ok();
     // Held while a cut is found, so that the workers beside it find it once between them.
-    let mut cuts = KNOWN_CUTS.lock().unwrap_or_else(|e| e.into_inner());
-    let same =
-        |c: &&KnownCut| c.0 == path && c.1 == len && c.2 == modified && c.3 == at && c.4 == records;
-    if let Some(known) = cuts.iter().find(same) {
-        return Ok(known.5);
+    let mut known = KNOWN_FILES.lock().unwrap_or_else(|e| e.into_inner());
+    let same = |k: &KnownFile| k.path == path && k.len == len && k.modified == modified;
+    let entry = match known.iter().position(same) {
+        Some(i) => &mut known[i],
+        None => {
+            known.push(KnownFile {
+                path: path.to_string(),
+                len,
+                modified,
+                cuts: Vec::new(),
+                quote_free: 0,
+                first_quote: None,
+            });
+            known.last_mut().expect("just pushed")
+        }
+    };
+    if let Some(&(_, _, start)) = entry.cuts.iter().find(|c| c.0 == at && c.1 == records) {
+        return Ok(start);
     }
-    let start = record_start(file, at, len, records)?;
-    cuts.push((path.to_string(), len, modified, at, records, start));
+    let start = match records {
+        _ if at == 0 || at >= len => at.min(len),
+        Records::Lines => line_start(file, at, len)?,
+        Records::Csv(delimiter) => {
+            let quote = entry.first_quote_before(file, at)?;
+            csv_record_start(file, at, len, delimiter, quote)?
+        }
+    };
+    entry.cuts.push((at, records, start));
     Ok(start)
 }
 
@@ -78,9 +109,16 @@ fn line_start(file: &mut File, at: u64, len: u64) -> io::Result<u64> {
     Ok((at - 1 + n as u64).min(len))
 }
 
-/// The first CSV record start at or after `at` (0 < `at` < `len`).
-fn csv_record_start(file: &mut File, at: u64, len: u64, delimiter: u8) -> io::Result<u64> {
-    let from = match first_quote(file, at)? {
+/// The first CSV record start at or after `at` (0 < `at` < `len`), given the first quote
+/// before `at`, if any.
+fn csv_record_start(
+    file: &mut File,
+    at: u64,
+    len: u64,
+    delimiter: u8,
+    first_quote: Option<u64>,
+) -> io::Result<u64> {
+    let from = match first_quote {
         // No quote before the cut: every line break before it ends a record.
         None => last_line_start(file, at)?,
         // Line breaks before the first quote end records too.
@@ -115,12 +153,12 @@ fn csv_record_start(file: &mut File, at: u64, len: u64, delimiter: u8) -> io::Re
     }
 }
 
-/// Where the first `"` before byte `at` is, if any.
-fn first_quote(file: &mut File, at: u64) -> io::Result<Option<u64>> {
-    file.seek(io::SeekFrom::Start(0))?;
-    let mut prefix = (&mut *file).take(at);
+/// Where the first `"` in bytes `from..at` is, if any.
+fn first_quote(file: &mut File, from: u64, at: u64) -> io::Result<Option<u64>> {
+    file.seek(io::SeekFrom::Start(from))?;
+    let mut prefix = (&mut *file).take(at - from);
     let mut buf = vec![0u8; 256 * 1024];
-    let mut offset = 0u64;
+    let mut offset = from;
     loop {
         let n = prefix.read(&mut buf)?;
         if n == 0 {
@@ -157,6 +195,7 @@ mod tests {
     use std::io::Write;
 
     fn file_with(text: &str) -> (tempfile::NamedTempFile, File) {
+        // Each test's file is new: what this process knows of others does not apply.
         let mut temp = tempfile::NamedTempFile::new().unwrap();
         temp.write_all(text.as_bytes()).unwrap();
         let file = File::open(temp.path()).unwrap();
@@ -165,10 +204,11 @@ mod tests {
 
     /// The records each of `n` slices reads, by cutting as the workers do.
     fn slices(text: &str, n: u64, records: Records) -> Vec<String> {
-        let (_temp, mut file) = file_with(text);
+        let (temp, mut file) = file_with(text);
+        let path = temp.path().display().to_string();
         let len = text.len() as u64;
         let cuts: Vec<u64> = (0..=n)
-            .map(|w| record_start(&mut file, len * w / n, len, records).unwrap())
+            .map(|w| record_start(&path, &mut file, len * w / n, len, records).unwrap())
             .collect();
         cuts.windows(2)
             .map(|c| text[c[0] as usize..c[1] as usize].to_string())
@@ -217,17 +257,47 @@ mod tests {
     }
 
     #[test]
+    fn cuts_remembered_in_any_order_are_the_cuts_found_afresh() {
+        let mut text = String::from("a,b\n");
+        for i in 0..400 {
+            if i == 150 || i == 300 {
+                text.push_str(&format!("{i},\"q\n{i}\"\n"));
+            } else {
+                text.push_str(&format!("{i},x\n"));
+            }
+        }
+        let len = text.len() as u64;
+        let records = Records::Csv(b',');
+        let (temp, mut file) = file_with(&text);
+        let path = temp.path().display().to_string();
+        // Downwards, upwards, and again: the first quote is found between the cuts.
+        let mut down: Vec<u64> = (1..len).step_by(37).collect();
+        down.reverse();
+        let order = down.into_iter().chain((1..len).step_by(23));
+        for at in order.chain((1..len).step_by(37)) {
+            let (fresh_temp, mut fresh) = file_with(&text);
+            let fresh_path = fresh_temp.path().display().to_string();
+            assert_eq!(
+                record_start(&path, &mut file, at, len, records).unwrap(),
+                record_start(&fresh_path, &mut fresh, at, len, records).unwrap(),
+                "cut at {at}"
+            );
+        }
+    }
+
+    #[test]
     fn csv_without_quotes_before_the_cut_starts_near_it() {
         let text = "a,b\n1,2\n3,\"x\ny\"\n5,6\n";
-        let (_temp, mut file) = file_with(text);
+        let (temp, mut file) = file_with(text);
+        let path = temp.path().display().to_string();
         let len = text.len() as u64;
         // Byte 9 is inside `3,"x`: its record ends after `y"`.
         assert_eq!(
-            record_start(&mut file, 9, len, Records::Csv(b',')).unwrap(),
+            record_start(&path, &mut file, 9, len, Records::Csv(b',')).unwrap(),
             text.find("5,6").unwrap() as u64
         );
         assert_eq!(
-            record_start(&mut file, 8, len, Records::Csv(b',')).unwrap(),
+            record_start(&path, &mut file, 8, len, Records::Csv(b',')).unwrap(),
             8,
             "a record starts at byte 8"
         );

@@ -165,6 +165,8 @@ pub struct JobContext {
     inputs: InputSplit,
     /// Pages of each combiner (`parallel::combiner_pages`).
     combiner_pages: u64,
+    /// The slice whose piece this worker is scanning ([`JobContext::scan_pieces`]).
+    scanning: Option<usize>,
 }
 
 impl JobContext {
@@ -238,6 +240,7 @@ impl JobContext {
             slot: crate::parallel::WorkerSlot::SINGLE,
             inputs: spec.inputs,
             combiner_pages: crate::parallel::combiner_pages(args_memory, workers, spec.combined),
+            scanning: None,
         })
     }
 
@@ -283,6 +286,7 @@ impl JobContext {
             slot,
             inputs: self.inputs,
             combiner_pages: self.combiner_pages,
+            scanning: None,
         })
     }
 
@@ -298,6 +302,15 @@ impl JobContext {
         use crate::io::InputPart;
         if self.slot.is_single() {
             InputPart::Whole
+        } else if let (Some(slice), InputSpec::File(_)) = (self.scanning, input) {
+            InputPart::Piece {
+                slice: crate::parallel::WorkerSlot {
+                    index: slice,
+                    peers: self.slot.peers,
+                },
+                piece: self.slot.index,
+                records,
+            }
         } else if self.inputs != InputSplit::WorkerZero && matches!(input, InputSpec::File(_)) {
             InputPart::Slice(self.slot, records)
         } else if self.slot.index == 0 {
@@ -307,23 +320,38 @@ impl JobContext {
         }
     }
 
-    /// Whether this worker scans its slice of `input` for its largest event time before
-    /// reading it ([`InputSplit::EventTimeSlices`]): the workers after it need that to
-    /// start their watermarks where one worker reading everything would have it. The last
-    /// worker's slice has no worker after it.
-    pub fn scans_for_later_slices(&self, input: &InputSpec) -> bool {
-        self.inputs == InputSplit::EventTimeSlices
-            && matches!(input, InputSpec::File(_))
-            && self.slot.index + 1 < self.slot.peers
-    }
-
-    /// Runs `scan` with no progress line drawn: a pass over the input before the real one
-    /// would show the progress twice.
-    pub fn without_progress<T>(&mut self, scan: impl FnOnce(&JobContext) -> T) -> T {
+    /// The largest event time in this worker's piece of each slice of `input` but the last
+    /// ([`InputSplit::EventTimeSlices`]), found by `scan` (given a context whose sources open
+    /// that piece): the workers after a slice start their watermarks where one worker
+    /// reading every slice before theirs would have it, and all workers share the scans.
+    /// `i64::MIN` for each slice when `input` is not a file cut into slices; nothing on one
+    /// worker.
+    pub fn scan_pieces(
+        &mut self,
+        input: &InputSpec,
+        mut scan: impl FnMut(&JobContext) -> Result<i64, JobError>,
+    ) -> Result<Vec<i64>, JobError> {
+        let slices = self.slot.peers.saturating_sub(1);
+        if self.inputs != InputSplit::EventTimeSlices || !matches!(input, InputSpec::File(_)) {
+            return Ok(vec![i64::MIN; slices]);
+        }
+        // A pass over the input before the real one would show the progress twice.
         let shown = std::mem::replace(&mut self.progress, false);
-        let result = scan(self);
+        let mut maxima = Vec::with_capacity(slices);
+        for slice in 0..slices {
+            self.scanning = Some(slice);
+            let max = scan(self);
+            self.scanning = None;
+            match max {
+                Ok(max) => maxima.push(max),
+                Err(e) => {
+                    self.progress = shown;
+                    return Err(e);
+                }
+            }
+        }
         self.progress = shown;
-        result
+        Ok(maxima)
     }
 
     /// Which of the job's workers this context serves.

@@ -36,8 +36,9 @@ pub struct Exchange {
     watermarks: Vec<CombinedWatermark>,
     /// Per edge: senders that have ended it.
     ended: Vec<usize>,
-    /// Per worker: the largest event time of its slice, once it has said.
-    slice_max: Vec<Option<i64>>,
+    /// Per slice of the input but the last: how many workers have said the largest event
+    /// time of their piece of it, and the largest they said.
+    slice_max: Vec<(usize, i64)>,
     /// Set when a worker of this process failed: the others stop rather than wait for
     /// messages it will never send.
     abort: std::sync::Arc<std::sync::atomic::AtomicBool>,
@@ -85,7 +86,7 @@ impl Exchange {
                 .map(|_| CombinedWatermark::new(&never_idle, 0))
                 .collect(),
             ended: vec![0; edges],
-            slice_max: vec![None; slot.peers],
+            slice_max: vec![(0, i64::MIN); slot.peers.saturating_sub(1)],
             abort,
         }
     }
@@ -103,12 +104,16 @@ impl Exchange {
         }
     }
 
-    /// The largest event time of the slices before this worker's, once every earlier
-    /// worker has said (`i64::MIN` on worker 0, or when they hold no event time).
+    /// The largest event time of the slices before this worker's, once every worker has
+    /// said it for its piece of each (`i64::MIN` on worker 0, or when they hold no event
+    /// time).
     fn earlier_slices_max(&self) -> Option<i64> {
+        let peers = self.slot.peers;
         self.slice_max[..self.slot.index]
             .iter()
-            .try_fold(i64::MIN, |max, s| s.map(|s| max.max(s)))
+            .try_fold(i64::MIN, |max, &(said, s)| {
+                (said == peers).then(|| max.max(s))
+            })
     }
 
     /// Sends what the outbox holds, lets timely move messages (waiting up to a millisecond
@@ -215,9 +220,11 @@ pub fn pump<J: Exchanging>(job: &mut J, wait: bool) -> Result<(), JobError> {
                     job.exchange().expect("still parallel").ended[edge as usize] += 1;
                 }
                 Entry::Abort => return Err(JobError::WorkerStopped),
-                Entry::SliceMax { ts } => {
-                    job.exchange().expect("still parallel").slice_max[batch.from as usize] =
-                        Some(ts);
+                Entry::SliceMax { slice, ts } => {
+                    let exchange = job.exchange().expect("still parallel");
+                    let (said, max) = &mut exchange.slice_max[slice as usize];
+                    *said += 1;
+                    *max = (*max).max(ts);
                 }
             }
         }
@@ -225,15 +232,18 @@ pub fn pump<J: Exchanging>(job: &mut J, wait: bool) -> Result<(), JobError> {
     Ok(())
 }
 
-/// Tells the workers after this one that `slice_max` is the largest event time of this
-/// worker's slice, and waits (taking in what arrives meanwhile) until every worker before
-/// it has said the same: returns the largest event time before this worker's slice, where
+/// Tells the workers reading the slices after each slice of the input the largest event
+/// time in this worker's piece of it (`maxima`, from `JobContext::scan_pieces`), and waits
+/// (taking in what arrives meanwhile) until every worker has said the same for every slice
+/// before this worker's: returns the largest event time before this worker's slice, where
 /// its watermark starts (`InputSplit::EventTimeSlices`). `i64::MIN` on one worker.
-pub fn after_earlier_slices<J: Exchanging>(job: &mut J, slice_max: i64) -> Result<i64, JobError> {
+pub fn after_earlier_slices<J: Exchanging>(job: &mut J, maxima: &[i64]) -> Result<i64, JobError> {
     let Some(exchange) = job.exchange() else {
         return Ok(i64::MIN);
     };
-    exchange.outbox.slice_max(slice_max);
+    for (slice, &max) in maxima.iter().enumerate() {
+        exchange.outbox.slice_max(slice, max);
+    }
     pump(job, false)?;
     loop {
         if let Some(max) = job.exchange().and_then(|x| x.earlier_slices_max()) {

@@ -62,9 +62,11 @@ pub enum Entry<'b> {
     /// The sender's job failed: the receiver stops too. (Threads of one process also share
     /// a flag; this reaches the workers of other processes.)
     Abort,
-    /// The largest event time in the sender's slice of the input (`i64::MIN` for none),
-    /// for the workers reading the slices after it.
+    /// The largest event time in the sender's piece of a slice of the input (`i64::MIN`
+    /// for none), for the workers reading the slices after it.
     SliceMax {
+        /// The slice.
+        slice: u32,
         /// That event time.
         ts: i64,
     },
@@ -97,7 +99,7 @@ impl Batch {
                 ROW => Entry::Row { edge, ts, row },
                 WATERMARK => Entry::Watermark { edge, wm: ts },
                 END => Entry::End { edge },
-                SLICE_MAX => Entry::SliceMax { ts },
+                SLICE_MAX => Entry::SliceMax { slice: edge, ts },
                 _ => Entry::Abort,
             })
         })
@@ -167,11 +169,11 @@ impl Outbox {
         }
     }
 
-    /// The largest event time in this worker's slice of the input: every worker after it
-    /// gets it.
-    pub fn slice_max(&mut self, ts: i64) {
-        for to in self.from as usize + 1..self.buffers.len() {
-            self.push(to, SLICE_MAX << KIND_SHIFT, ts, &[]);
+    /// The largest event time in this worker's piece of `slice` of the input: every worker
+    /// reading a slice after it gets it.
+    pub fn slice_max(&mut self, slice: usize, ts: i64) {
+        for to in slice + 1..self.buffers.len() {
+            self.push(to, (SLICE_MAX << KIND_SHIFT) | slice as u32, ts, &[]);
         }
     }
 
@@ -237,7 +239,7 @@ mod tests {
         out.watermark(0, 40);
         out.row(0, key, 7, b"");
         out.end(1);
-        out.slice_max(99);
+        out.slice_max(1, 99);
         let batches = out.take();
         assert_eq!(
             batches.iter().map(|(to, _)| *to).collect::<Vec<_>>(),
@@ -260,7 +262,7 @@ mod tests {
                     row: b""
                 },
                 Entry::End { edge: 1 },
-                Entry::SliceMax { ts: 99 },
+                Entry::SliceMax { slice: 1, ts: 99 },
             ],
             "in order, an unchanged watermark sent once"
         );
@@ -268,7 +270,7 @@ mod tests {
         assert_eq!(
             to0,
             vec![Entry::Watermark { edge: 0, wm: 40 }, Entry::End { edge: 1 }],
-            "a slice's largest event time goes only to the workers after it"
+            "a slice's largest event time goes only to the workers after the slice"
         );
         assert!(out.take().is_empty(), "nothing is sent twice");
         out.row(1, key, 3, b"dropped");
