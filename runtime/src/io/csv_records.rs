@@ -405,17 +405,34 @@ mod tests {
     use crate::io::InputSpec;
     use proptest::prelude::*;
 
-    /// Every record of `text` as its fields, read by `CsvRecords`.
-    fn read(text: &[u8]) -> Vec<Vec<Vec<u8>>> {
+    /// `CsvRecords` over a file holding `text` (kept while the records are read).
+    fn records_of(text: &[u8]) -> (tempfile::NamedTempFile, CsvRecords) {
         let file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(file.path(), text).unwrap();
         let spec = InputSpec::File(file.path().display().to_string());
-        let mut records = CsvRecords::new(InputReader::open(&spec).unwrap(), b',');
+        let records = CsvRecords::new(InputReader::open(&spec).unwrap(), b',');
+        (file, records)
+    }
+
+    /// Every record of `text` with its line, read by `CsvRecords`.
+    fn read_with_lines(text: &[u8]) -> Vec<(u64, Vec<Vec<u8>>)> {
+        let (_file, mut records) = records_of(text);
         let mut out = Vec::new();
         while records.advance().unwrap() {
-            out.push(records.fields().iter().map(<[u8]>::to_vec).collect());
+            out.push((
+                records.line(),
+                records.fields().iter().map(<[u8]>::to_vec).collect(),
+            ));
         }
         out
+    }
+
+    /// Every record of `text` as its fields, read by `CsvRecords`.
+    fn read(text: &[u8]) -> Vec<Vec<Vec<u8>>> {
+        read_with_lines(text)
+            .into_iter()
+            .map(|(_, fields)| fields)
+            .collect()
     }
 
     /// The same, read by the csv crate (blank lines skipped, any number of fields).
@@ -463,10 +480,7 @@ mod tests {
     /// a peek at each record, then passing over it (even steps) or reading it in full.
     /// What a peek gives is checked against the record's own field.
     fn skim(text: &[u8], column: usize) -> Vec<(u64, Vec<Vec<u8>>)> {
-        let file = tempfile::NamedTempFile::new().unwrap();
-        std::fs::write(file.path(), text).unwrap();
-        let spec = InputSpec::File(file.path().display().to_string());
-        let mut records = CsvRecords::new(InputReader::open(&spec).unwrap(), b',');
+        let (_file, mut records) = records_of(text);
         let mut out = Vec::new();
         for step in 0.. {
             let peeked = records.peek_field(column).unwrap().map(<[u8]>::to_vec);
@@ -501,17 +515,7 @@ mod tests {
             column in 0usize..3,
         ) {
             let text = write(&rows, crlf);
-            let whole = {
-                let file = tempfile::NamedTempFile::new().unwrap();
-                std::fs::write(file.path(), &text).unwrap();
-                let spec = InputSpec::File(file.path().display().to_string());
-                let mut records = CsvRecords::new(InputReader::open(&spec).unwrap(), b',');
-                let mut all = Vec::new();
-                while records.advance().unwrap() {
-                    all.push((records.line(), records.fields().iter().map(<[u8]>::to_vec).collect::<Vec<_>>()));
-                }
-                all
-            };
+            let whole = read_with_lines(&text);
             let skimmed = skim(&text, column);
             // Each record read by the scan is the full read's record with the same line.
             let mut rest = whole.iter();
@@ -547,10 +551,7 @@ mod tests {
 
     #[test]
     fn a_record_keeps_its_raw_bytes_and_first_line() {
-        let file = tempfile::NamedTempFile::new().unwrap();
-        std::fs::write(file.path(), b"1,2\r\n\n4,\"x,\ny\",bad\n5,6").unwrap();
-        let spec = InputSpec::File(file.path().display().to_string());
-        let mut records = CsvRecords::new(InputReader::open(&spec).unwrap(), b',');
+        let (_file, mut records) = records_of(b"1,2\r\n\n4,\"x,\ny\",bad\n5,6");
         let mut seen = Vec::new();
         while records.advance().unwrap() {
             seen.push((records.line(), records.raw().to_vec()));
