@@ -31,7 +31,10 @@ pub mod stats;
 pub mod time;
 
 pub use error::JobError;
-pub use inline_job::{InlineJob, JobConfig};
+pub use inline_job::{
+    Collected, InlineBody, InlineJob, JobConfig, OneWorker, ParallelBody, Placement, RunsOn,
+    Workers,
+};
 pub use job::{run_main, InputSplit, JobArgs, JobContext, JobSpec, StatefulOperator};
 pub use layout::Layout;
 pub use record::{CsvField, Record};

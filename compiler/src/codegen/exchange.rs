@@ -17,21 +17,24 @@ use quote::quote;
 use super::keys::{decode_fields, encode_fields};
 use super::names::{chain_input, chain_watermark, field_ident, ident};
 use super::Gen;
-use crate::ir::Partitioning;
+use crate::ir::{KeySpec, Partitioning, Schema};
 
 /// One exchange: a hash edge from `from` (output `from_port`) to `to` (input `to_port`),
-/// keyed by fields `key` of the records it carries.
+/// keyed by `key` of the records it carries: fields of a `.pipe` record, or the key
+/// closure of an inline pipeline's keyed operator.
 #[derive(Debug, Clone)]
 pub(crate) struct ExchangeEdge {
     pub from: NodeIndex,
     pub from_port: usize,
     pub to: NodeIndex,
     pub to_port: usize,
-    pub key: Vec<usize>,
+    pub key: KeySpec,
 }
 
-/// The exchanges of `plan`, in edge order: every hash edge whose records are `.pipe`
-/// records (an inline pipeline runs on one worker and has none).
+/// The exchanges of `plan`, in edge order: every hash edge into a node that keys its
+/// input. (A `.pipe` job's hash edges all do; in an inline pipeline, a hash edge into a
+/// stateless step, such as a `map` after `key_by`, keeps its records on their worker
+/// until the keyed operator after it.)
 pub(crate) fn exchange_edges(plan: &crate::ir::Plan) -> Vec<ExchangeEdge> {
     let mut edges: Vec<_> = plan.graph.edge_references().collect();
     edges.sort_by_key(|e| e.id());
@@ -42,13 +45,19 @@ pub(crate) fn exchange_edges(plan: &crate::ir::Plan) -> Vec<ExchangeEdge> {
                 return None;
             };
             let schema = plan.input_schema(e.target(), e.weight().port)?;
-            if schema.rust.is_some() {
-                return None;
-            }
-            let key = names
-                .iter()
-                .map(|n| schema.index_of(n))
-                .collect::<Option<Vec<usize>>>()?;
+            let key = match &schema.rust {
+                Some(_) => plan.graph[e.target()]
+                    .op
+                    .def()
+                    .input_key(e.weight().port)?
+                    .clone(),
+                None => KeySpec::Fields(
+                    names
+                        .iter()
+                        .map(|n| schema.index_of(n))
+                        .collect::<Option<Vec<usize>>>()?,
+                ),
+            };
             Some(ExchangeEdge {
                 from: e.source(),
                 from_port: e.weight().from_port,
@@ -70,6 +79,11 @@ fn key_builder(id: usize) -> Ident {
 
 fn send_method(id: usize) -> Ident {
     ident(&format!("send_x{id}"))
+}
+
+/// The field holding exchange `id`'s `encode` or `decode` function (inline pipelines).
+fn layout_field(id: usize, which: &str) -> Ident {
+    ident(&format!("x{id}_{which}"))
 }
 
 fn combiner_field(id: usize) -> Ident {
@@ -106,6 +120,17 @@ impl Gen<'_> {
                 fields.push((
                     quote!(#b: weir_runtime::layout::RecordBuilder),
                     quote!(#b: weir_runtime::layout::RecordBuilder::new()),
+                ));
+            }
+            if let Some(ty) = self.exchanged_type(id) {
+                let (encode, decode) = (layout_field(id, "encode"), layout_field(id, "decode"));
+                fields.push((
+                    quote!(#encode: ::core::option::Option<fn(&#ty, &mut weir_runtime::layout::RecordBuilder)>),
+                    quote!(#encode: ::core::option::Option::None),
+                ));
+                fields.push((
+                    quote!(#decode: ::core::option::Option<fn(&[u8]) -> #ty>),
+                    quote!(#decode: ::core::option::Option::None),
                 ));
             }
             if let Some(code) = self.combiner_of(id) {
@@ -160,10 +185,10 @@ impl Gen<'_> {
                     .plan
                     .input_schema(x.to, x.to_port)
                     .expect("an exchange edge has a schema");
-                let (rows, keys) = (row_builder(id), key_builder(id));
+                let rows = row_builder(id);
                 let all: Vec<usize> = (0..schema.fields.len()).collect();
                 let record = ident("record");
-                let key = encode_fields(&keys, &schema, &x.key, &record);
+                let key = self.exchange_key(id, &schema, &record);
                 let (send, ty) = (send_method(id), self.record_type(&schema));
                 let body = match self.combiner_of(id) {
                     Some(c) => {
@@ -186,6 +211,17 @@ impl Gen<'_> {
                                 (self.#field.as_mut(), self.exchange.as_mut())
                             {
                                 #fold
+                            }
+                        }
+                    }
+                    None if schema.rust.is_some() => {
+                        let encode = layout_field(id, "encode");
+                        quote! {
+                            let hash = weir_runtime::parallel::key_hash(#key);
+                            let encode = self.#encode.expect("a parallel run sets the layouts of its exchanges");
+                            encode(#record, &mut self.#rows);
+                            if let ::core::option::Option::Some(x) = self.exchange.as_mut() {
+                                x.outbox.row(#id, hash, ts, self.#rows.bytes());
                             }
                         }
                     }
@@ -286,6 +322,18 @@ impl Gen<'_> {
                 .plan
                 .input_schema(x.to, x.to_port)
                 .expect("an exchange edge has a schema");
+            if schema.rust.is_some() {
+                let decode = layout_field(id as usize, "decode");
+                receives.push(quote! {
+                    #id => {
+                        let decode = self.#decode.expect("a parallel run sets the layouts of its exchanges");
+                        self.#method(decode(row), ts)
+                    }
+                });
+                let (watermark, port) = (chain_watermark(chain), x.to_port);
+                watermarks.push(quote!(#id => self.#watermark(#port, wm),));
+                continue;
+            }
             let all: Vec<usize> = (0..schema.fields.len()).collect();
             let view = ident("view");
             let name = self.records.name(&schema.fields);
@@ -354,16 +402,20 @@ impl Gen<'_> {
         });
         let sends = self.send_methods();
         let start = self.start_parallel();
+        let (generics, where_clause) = (self.generics(), self.where_clause());
+        let layouts = self.layouts_impl();
         quote! {
             #[allow(clippy::all)]
-            impl WeirJob {
+            impl #generics WeirJob #generics #where_clause {
                 #(#sends)*
 
                 #start
             }
 
+            #layouts
+
             #[allow(unused_variables, unreachable_code, clippy::all)]
-            impl weir_runtime::parallel::Exchanging for WeirJob {
+            impl #generics weir_runtime::parallel::Exchanging for WeirJob #generics #where_clause {
                 fn exchange(&mut self) -> ::core::option::Option<&mut weir_runtime::parallel::Exchange> {
                     self.exchange.as_mut()
                 }
@@ -402,7 +454,9 @@ impl Gen<'_> {
     /// The combiner of exchange `id`: when the job reads files in slices and the node the
     /// exchange feeds folds records into partial results that merge exactly.
     pub(crate) fn combiner_of(&self, id: usize) -> Option<crate::ops::CombinerCode> {
-        if self.inputs == super::InputSplit::WorkerZero {
+        // An inline pipeline's aggregates fold with the user's closures, which the
+        // combiners' generated code does not call.
+        if self.inputs == super::InputSplit::WorkerZero || self.plan.rust.is_some() {
             return None;
         }
         let x = &self.exchanges[id];
@@ -453,5 +507,72 @@ impl Gen<'_> {
     /// which judges lateness by its own watermark (see `ops/window/combiner.rs`).
     pub(crate) fn reads_event_time_slices(&self) -> bool {
         self.inputs == super::InputSplit::EventTimeSlices
+    }
+
+    /// The Rust type of the records crossing exchange `id`, in an inline pipeline.
+    pub(crate) fn exchanged_type(&self, id: usize) -> Option<TokenStream> {
+        let x = &self.exchanges[id];
+        let schema = self.plan.input_schema(x.to, x.to_port)?;
+        schema.rust.as_ref()?;
+        Some(self.record_type(&schema))
+    }
+
+    /// The expression giving the key bytes of `record` (a reference to a record of
+    /// `schema`) that route it over exchange `id`.
+    fn exchange_key(&self, id: usize, schema: &Schema, record: &Ident) -> TokenStream {
+        let keys = key_builder(id);
+        match &self.exchanges[id].key {
+            KeySpec::Fields(fields) => encode_fields(&keys, schema, fields, record),
+            KeySpec::Rust(r) => {
+                let value = self.call(r, quote!(#record));
+                quote!(weir_runtime::Layout::encode(&#value, &mut self.#keys))
+            }
+        }
+    }
+
+    /// On several workers of an inline pipeline: the method that sets how the records
+    /// crossing each exchange are written and read, in an `impl` of its own, as only a
+    /// parallel run asks their types for a [`Layout`](weir_runtime::Layout). The bounds
+    /// are higher-ranked so that rustc checks them where the method is called, not where
+    /// it is written (a bound on a named type that does not hold would be an error there).
+    fn layouts_impl(&self) -> TokenStream {
+        if self.plan.rust.is_none() {
+            return quote!();
+        }
+        let (generics, where_clause) = (self.generics(), self.where_clause());
+        let mut bounds = Vec::new();
+        let mut sets = Vec::new();
+        for id in 0..self.exchanges.len() {
+            let Some(ty) = self.exchanged_type(id) else {
+                continue;
+            };
+            let (encode, decode) = (layout_field(id, "encode"), layout_field(id, "decode"));
+            bounds.push(quote!(for<'weir> #ty: weir_runtime::Layout));
+            sets.push(quote! {
+                self.#encode = ::core::option::Option::Some(|r: &#ty, out: &mut weir_runtime::layout::RecordBuilder| {
+                    weir_runtime::Layout::encode(r, out);
+                });
+                self.#decode = ::core::option::Option::Some(<#ty as weir_runtime::Layout>::decode);
+            });
+        }
+        quote! {
+            #[allow(clippy::all)]
+            impl #generics WeirJob #generics #where_clause #(#bounds,)* {
+                /// On several workers: how the records crossing each exchange are written
+                /// and read.
+                fn weir_layouts(&mut self) {
+                    #(#sets)*
+                }
+            }
+        }
+    }
+
+    /// The bounds a parallel run puts on the records crossing the exchanges, as
+    /// [`Gen::layouts_impl`] writes them.
+    pub(crate) fn exchanged_bounds(&self) -> Vec<TokenStream> {
+        (0..self.exchanges.len())
+            .filter_map(|id| self.exchanged_type(id))
+            .map(|ty| quote!(for<'weir> #ty: weir_runtime::Layout))
+            .collect()
     }
 }

@@ -19,7 +19,9 @@ use petgraph::graph::NodeIndex;
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
-use crate::ir::{InputLocation, OnError, OutputLocation, Plan, SinkOp, SourceOp, StateKind};
+use crate::ir::{
+    InputLocation, KeySpec, OnError, OutputLocation, Plan, SinkOp, SourceOp, StateKind,
+};
 use crate::ops::source;
 use records::RecordTypes;
 
@@ -57,11 +59,13 @@ pub fn exchanges(plan: &Plan) -> (Vec<String>, usize) {
             let schema = plan
                 .input_schema(x.to, x.to_port)
                 .expect("an exchange has a schema");
-            let key: Vec<&str> = x
-                .key
-                .iter()
-                .map(|&k| schema.fields[k].name.as_str())
-                .collect();
+            let key: Vec<&str> = match &x.key {
+                KeySpec::Fields(key) => key
+                    .iter()
+                    .map(|&k| schema.fields[k].name.as_str())
+                    .collect(),
+                KeySpec::Rust(r) => vec![r.text.as_str()],
+            };
             let fold = if folded {
                 ", folded on the reading worker first"
             } else {
@@ -100,8 +104,8 @@ pub(crate) struct Gen<'p> {
     pub(crate) records: RecordTypes,
     /// Nodes in topological order: the order of fields, methods and end-of-input code.
     order: Vec<NodeIndex>,
-    /// Whether the job can run on several workers (a `.pipe` program; an inline pipeline
-    /// runs on one).
+    /// Whether the job can run on several workers (always, but in tests of the
+    /// single-worker path).
     parallel: bool,
     /// The hash edges records cross between workers, numbered by position.
     exchanges: Vec<exchange::ExchangeEdge>,
@@ -125,6 +129,19 @@ impl InputSplit {
     /// How `plan`'s sources are read on several workers (`parallel`).
     fn of(plan: &Plan, parallel: bool) -> Self {
         let g = &plan.graph;
+        if plan.rust.is_some() {
+            // An inline pipeline's iterators are the calling thread's, so worker 0 reads
+            // them; its files may be read in slices where order does not matter. (The
+            // event-time slice scan decodes `.pipe` records only.)
+            let iterators = source::sources_of(plan)
+                .any(|(_, s)| matches!(s.format, crate::ir::SourceFormat::Iter(_)));
+            let unordered = g.node_weights().all(|n| !n.op.def().order_sensitive());
+            return if parallel && !iterators && unordered {
+                InputSplit::Slices
+            } else {
+                InputSplit::WorkerZero
+            };
+        }
         if !parallel {
             InputSplit::WorkerZero
         } else if g.node_weights().all(|n| !n.op.def().order_sensitive()) {
@@ -179,7 +196,7 @@ impl<'p> Gen<'p> {
 /// Generates the expansion of an inline pipeline's optimized plan: a block that evaluates
 /// to an `InlineJob`, for `stream!` to put in place of its invocation.
 pub fn generate_inline(plan: &Plan) -> TokenStream {
-    Gen::new(plan, false).inline_expansion()
+    Gen::new(plan, true).inline_expansion()
 }
 
 impl Gen<'_> {

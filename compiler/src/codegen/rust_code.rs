@@ -144,10 +144,13 @@ impl Gen<'_> {
 }
 
 impl Gen<'_> {
-    /// The block `stream!` expands to: the job's items, then an `InlineJob` whose body
-    /// builds the job with the user's closures, reads the sources and returns what
-    /// `collect()` gathered. The iterators of `iter(...)` sources are taken where the
-    /// macro is, so they may borrow the user's locals.
+    /// The block `stream!` expands to: the job's items; `weir_worker`, which builds one
+    /// worker's job with the user's closures, reads the sources and returns what its
+    /// `collect()` sinks gathered; `WeirBody`, which holds the closures and iterators and
+    /// runs the job on one worker (`InlineBody`) or several (`ParallelBody`); and an
+    /// `InlineJob` of it. The iterators of `iter(...)` sources are taken where the macro
+    /// is, so they may borrow the user's locals; on several workers, the first (the
+    /// calling thread) reads them.
     pub(crate) fn inline_expansion(&self) -> TokenStream {
         let rust = self.plan.rust.as_ref().expect("an inline plan");
         let runtime = rust_tokens(&rust.runtime);
@@ -161,9 +164,13 @@ impl Gen<'_> {
             _ => None,
         });
         let guards = &rust.guards;
-        let args = self.new_args();
-        let loops = source::loops(self);
-        let collected = sink::collected(self);
+        let body = BodyParts::new(self);
+        let worker = self.worker_fn(&body);
+        let body_items = self.body_items(&body);
+        let BodyParts {
+            closures, sources, ..
+        } = &body;
+        let witnesses = source::sources(self).map(|_| quote!(::core::marker::PhantomData));
         quote! {
             {
                 use #runtime as weir_runtime;
@@ -172,16 +179,198 @@ impl Gen<'_> {
 
                 #spec
 
+                #worker
+
+                #body_items
+
                 #(#iterators)*
 
-                weir_runtime::InlineJob::new(&SPEC, |ctx: &mut weir_runtime::JobContext| {
-                    #(#guards)*
-                    let mut job = WeirJob::new(ctx #args)?;
-                    #(#loops)*
-                    job.finish(ctx)?;
-                    ::core::result::Result::Ok(#collected)
-                })
+                #(#guards)*
+
+                weir_runtime::InlineJob::new(
+                    &SPEC,
+                    WeirBody::new(#(#witnesses,)* #(#closures,)* #(#sources,)*),
+                )
             }
+        }
+    }
+
+    /// `weir_worker`: one worker's run of the job, given its exchange (`None` on one
+    /// worker), the method setting the exchanges' layouts, its iterators (`None` on all
+    /// workers but the first) and its own copy of the closures.
+    fn worker_fn(&self, b: &BodyParts) -> TokenStream {
+        let BodyParts {
+            generics,
+            where_clause,
+            closures,
+            closure_types,
+            sources,
+            source_types,
+            output,
+            ..
+        } = b;
+        let job_generics = self.generics();
+        let args = self.new_args();
+        let loops = source::loops(self);
+        let (collected, _) = sink::collected(self);
+        quote! {
+            #[allow(clippy::too_many_arguments, non_snake_case, unused_mut)]
+            fn weir_worker #generics (
+                ctx: &mut weir_runtime::JobContext,
+                exchange: ::core::option::Option<weir_runtime::parallel::Exchange>,
+                layouts: fn(&mut WeirJob #job_generics),
+                #(#sources: ::core::option::Option<#source_types>,)*
+                #(#closures: #closure_types,)*
+            ) -> ::core::result::Result<#output, weir_runtime::JobError> #where_clause {
+                let mut job = WeirJob::new(ctx #args)?;
+                layouts(&mut job);
+                job.exchange = exchange;
+                if job.exchange.is_some() {
+                    job.start_parallel(ctx)?;
+                }
+                #(#loops)*
+                if job.exchange.is_some() {
+                    weir_runtime::parallel::finish(&mut job, ctx)?;
+                    job.count_records(ctx);
+                } else {
+                    job.finish(ctx)?;
+                }
+                ::core::result::Result::Ok(#collected)
+            }
+        }
+    }
+
+    /// `WeirBody`, its constructor (whose signature lets rustc infer every type of the
+    /// pipeline), and how it runs on one worker and on several. Running on several asks
+    /// more of the pipeline, so those bounds are higher-ranked: rustc checks them only
+    /// where a program asks for workers, and a program that does not may keep closures
+    /// that are neither `Clone` nor `Send`.
+    fn body_items(&self, b: &BodyParts) -> TokenStream {
+        let BodyParts {
+            generics,
+            where_clause,
+            params,
+            closures,
+            closure_types,
+            sources,
+            source_types,
+            output,
+        } = b;
+        let job_generics = self.generics();
+        let witnesses = source::sources(self).map(|(n, _)| {
+            let w = ident(&format!("source_{}", n.index()));
+            let t = self.record_type(&self.plan.graph[n].schema);
+            quote!(#w: ::core::marker::PhantomData<#t>)
+        });
+        let exchanged = self.exchanged_bounds();
+        quote! {
+            /// The pipeline's closures and iterators, not yet run.
+            #[allow(non_snake_case)]
+            struct WeirBody #generics {
+                #(#closures: #closure_types,)*
+                #(#sources: #source_types,)*
+                types: ::core::marker::PhantomData<fn() -> (#(#params,)*)>,
+            }
+
+            #[allow(clippy::all)]
+            impl #generics WeirBody #generics #where_clause {
+                #[allow(clippy::too_many_arguments)]
+                fn new(#(#witnesses,)* #(#closures: #closure_types,)* #(#sources: #source_types,)*) -> Self {
+                    WeirBody { #(#closures,)* #(#sources,)* types: ::core::marker::PhantomData }
+                }
+            }
+
+            #[allow(clippy::all)]
+            impl #generics weir_runtime::InlineBody for WeirBody #generics #where_clause {
+                type Output = #output;
+
+                fn run(self, ctx: &mut weir_runtime::JobContext) -> ::core::result::Result<#output, weir_runtime::JobError> {
+                    let WeirBody { #(#closures,)* #(#sources,)* .. } = self;
+                    weir_worker(ctx, ::core::option::Option::None, |_| {}, #(::core::option::Option::Some(#sources),)* #(#closures,)*)
+                }
+            }
+
+            #[allow(clippy::all)]
+            impl #generics weir_runtime::ParallelBody for WeirBody #generics #where_clause
+                #(for<'weir> #closure_types: ::core::clone::Clone + ::core::marker::Send,)*
+                #(#exchanged,)*
+                for<'weir> #output: ::core::marker::Send,
+            {
+                fn run_workers(self, ctx: &mut weir_runtime::JobContext) -> ::core::result::Result<#output, weir_runtime::JobError> {
+                    let WeirBody { #(#closures,)* #(#sources,)* .. } = self;
+                    let others: ::std::vec::Vec<_> = (1..ctx.args().cluster.threads)
+                        .map(|_| {
+                            #(let #closures = ::core::clone::Clone::clone(&#closures);)*
+                            move |ctx: &mut weir_runtime::JobContext, exchange: ::core::option::Option<weir_runtime::parallel::Exchange>| {
+                                weir_worker(ctx, exchange, WeirJob:: #job_generics ::weir_layouts, #(::core::option::Option::None::<#source_types>,)* #(#closures,)*)
+                            }
+                        })
+                        .collect();
+                    // In a cluster, only the first process reads the iterators.
+                    let reads = ctx.args().cluster.process == 0;
+                    let lead = move |ctx: &mut weir_runtime::JobContext, exchange: ::core::option::Option<weir_runtime::parallel::Exchange>| {
+                        weir_worker(ctx, exchange, WeirJob:: #job_generics ::weir_layouts, #(reads.then_some(#sources),)* #(#closures,)*)
+                    };
+                    let parts = weir_runtime::parallel::run_workers_with(ctx, &SPEC, lead, others)?;
+                    ::core::result::Result::Ok(<#output as weir_runtime::Collected>::gather(parts))
+                }
+            }
+        }
+    }
+}
+
+/// The pieces of `WeirBody` and `weir_worker` that name the pipeline's types: the
+/// inferred types, the closures, the iterators of `iter(...)` sources, and the collected
+/// output.
+struct BodyParts {
+    /// `<R0, .., F0, .., S3, ..>`.
+    generics: TokenStream,
+    /// The job's `where` clause and each iterator's item type.
+    where_clause: TokenStream,
+    params: Vec<Ident>,
+    closures: Vec<Ident>,
+    closure_types: Vec<Ident>,
+    sources: Vec<Ident>,
+    source_types: Vec<Ident>,
+    output: TokenStream,
+}
+
+impl BodyParts {
+    fn new(g: &Gen<'_>) -> Self {
+        let rust = g.plan.rust.as_ref().expect("an inline plan");
+        let params: Vec<Ident> = rust
+            .generic_params()
+            .map(|p| ident(&p.to_string()))
+            .collect();
+        let (closures, closure_types): (Vec<Ident>, Vec<Ident>) = g
+            .closures()
+            .into_iter()
+            .map(|r| (ident(&r.field_name()), ident(&r.type_param())))
+            .unzip();
+        let mut sources = Vec::new();
+        let mut source_types = Vec::new();
+        let mut items = Vec::new();
+        for (n, s) in source::sources(g) {
+            if let SourceFormat::Iter(_) = s.format {
+                sources.push(source_var(n));
+                source_types.push(ident(&format!("S{}", n.index())));
+                items.push(g.record_type(&g.plan.graph[n].schema));
+            }
+        }
+        let job_where = g.where_clause();
+        let where_clause = quote! {
+            #job_where #(#source_types: ::core::iter::Iterator<Item = #items>,)*
+        };
+        let (_, output) = sink::collected(g);
+        BodyParts {
+            generics: quote!(<#(#params,)* #(#closure_types,)* #(#source_types,)*>),
+            where_clause,
+            params,
+            closures,
+            closure_types,
+            sources,
+            source_types,
+            output,
         }
     }
 }

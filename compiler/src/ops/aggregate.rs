@@ -223,6 +223,10 @@ pub(crate) fn same_in_any_order(aggregates: &[AggregateField]) -> bool {
 }
 
 impl OperatorDef for Aggregate {
+    fn input_key(&self, _port: usize) -> Option<&KeySpec> {
+        Some(&self.key)
+    }
+
     /// Counts, integer sums, minima and maxima are the same in any order; `first`, `last`,
     /// `reduce` and float sums (rounding) are not, nor `avg` (a float).
     fn order_sensitive(&self) -> bool {

@@ -67,6 +67,10 @@ impl Lower for Distinct {
 }
 
 impl OperatorDef for Distinct {
+    fn input_key(&self, _port: usize) -> Option<&KeySpec> {
+        Some(&self.key)
+    }
+
     fn info(&self) -> &'static OpInfo {
         &Self::INFO
     }

@@ -19,7 +19,7 @@ use serde::Serialize;
 use weir_runtime::memory::MemoryDemand;
 
 use crate::codegen::Gen;
-use crate::ir::{Edge, Node, Plan, RustFn, Schema, StateKind};
+use crate::ir::{Edge, KeySpec, Node, Plan, RustFn, Schema, StateKind};
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};
 
 /// A node's combiner code (see [`OperatorDef::combiner`]).
@@ -161,6 +161,14 @@ pub(crate) trait OperatorDef {
     /// operator's partial results merge exactly.
     fn combiner(&self, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> Option<CombinerCode> {
         let _ = (g, n, input);
+        None
+    }
+
+    /// The key that routes the records arriving on input `port` to the worker owning it,
+    /// for a keyed operator: where a parallel inline job finds the key closure of an
+    /// exchange.
+    fn input_key(&self, port: usize) -> Option<&KeySpec> {
+        let _ = port;
         None
     }
 

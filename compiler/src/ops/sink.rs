@@ -220,9 +220,9 @@ impl OperatorDef for SinkOp {
 }
 
 /// What an inline job returns: the `Vec` of its one `collect()` sink, a tuple of them for
-/// several, `()` for none.
-pub(crate) fn collected(g: &Gen<'_>) -> TokenStream {
-    let vecs: Vec<Ident> = g
+/// several, `()` for none; as the value read from `job`, and as its type.
+pub(crate) fn collected(g: &Gen<'_>) -> (TokenStream, TokenStream) {
+    let sinks: Vec<NodeIndex> = g
         .plan
         .graph
         .node_indices()
@@ -230,10 +230,17 @@ pub(crate) fn collected(g: &Gen<'_>) -> TokenStream {
             let sink = g.plan.graph[n].op.payload::<SinkOp>();
             sink.is_some_and(|s| s.format == SinkFormat::Collect)
         })
-        .map(|n| node_field(n, "sink"))
         .collect();
-    match vecs.as_slice() {
-        [one] => quote!(job.#one),
-        all => quote!((#(job.#all,)*)),
+    let vecs = sinks.iter().map(|&n| node_field(n, "sink"));
+    let types = sinks.iter().map(|&n| {
+        let ty = g.record_type(&g.plan.graph[n].schema);
+        quote!(::std::vec::Vec<#ty>)
+    });
+    match sinks.len() {
+        1 => {
+            let (v, t) = (vecs.clone().next(), types.clone().next());
+            (quote!(job.#v), quote!(#t))
+        }
+        _ => (quote!((#(job.#vecs,)*)), quote!((#(#types,)*))),
     }
 }

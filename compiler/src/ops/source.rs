@@ -586,8 +586,9 @@ fn source_code(
                     let mut src = weir_runtime::io::IterSource::open(ctx, #name, #policy)?;
                     let mut #local = #items;
                 },
+                // `None` on every worker but the first: the iterator is the calling thread's.
                 quote! {
-                    let ::core::option::Option::Some(record) = ::core::iter::Iterator::next(&mut #local) else #end;
+                    let ::core::option::Option::Some(record) = #local.as_mut().and_then(::core::iter::Iterator::next) else #end;
                     src.next_item();
                     #deliver
                 },

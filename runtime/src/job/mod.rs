@@ -99,11 +99,26 @@ impl JobSpec {
         )
     }
 
-    /// Each stateful operator, where it is written, and its budget under `memory` bytes: the
-    /// part of `weir explain` a built job can tell by itself.
+    /// Each stateful operator's budget out of `memory` on one worker, one line each.
     pub fn budgets(&self, memory: u64) -> Result<String, JobError> {
+        self.budgets_on(memory, 1)
+    }
+
+    /// Each stateful operator's budget out of `memory` on `workers` workers, one line
+    /// each: what the exchange buffers leave, divided among the operators, and each
+    /// worker's share of it; then the exchange buffers' own line.
+    pub fn budgets_on(&self, memory: u64, workers: usize) -> Result<String, JobError> {
+        let exchange =
+            crate::parallel::exchange_memory(workers, self.exchanges, self.combined, memory);
+        let for_operators = memory.checked_sub(exchange).ok_or_else(|| {
+            JobError::Config(format!(
+                "memory {} is less than the {} the exchange buffers of {workers} workers take",
+                format_bytes(memory),
+                format_bytes(exchange)
+            ))
+        })?;
         let demands: Vec<MemoryDemand> = self.operators.iter().map(|o| o.demand).collect();
-        let pages = divide_memory(memory, DEFAULT_PAGE_SIZE, &demands)
+        let pages = divide_memory(for_operators, DEFAULT_PAGE_SIZE, &demands)
             .map_err(|e| JobError::Config(e.to_string()))?;
         let mut out = format!(
             "job `{}`: {} stateful operator(s), memory {}\n",
@@ -111,12 +126,28 @@ impl JobSpec {
             self.operators.len(),
             format_bytes(memory)
         );
+        let workers = workers.max(1) as u64;
         for (op, pages) in self.operators.iter().zip(pages) {
+            let share = if workers > 1 {
+                format!(
+                    ", {} per worker",
+                    format_bytes(pages / workers * DEFAULT_PAGE_SIZE as u64)
+                )
+            } else {
+                String::new()
+            };
             out.push_str(&format!(
-                "{}: {} ({pages} pages, min {})\n",
+                "{}: {} ({pages} pages, min {}{share})\n",
                 op.name,
                 format_bytes(pages * DEFAULT_PAGE_SIZE as u64),
                 op.demand.min_pages
+            ));
+        }
+        if workers > 1 {
+            out.push_str(&format!(
+                "exchange buffers: {} ({workers} workers, {} exchange(s))\n",
+                format_bytes(exchange),
+                self.exchanges
             ));
         }
         Ok(out)

@@ -95,11 +95,11 @@ impl Gather {
     /// On a worker of a process other than 0: sends its parts of the outputs (unless its
     /// job failed) and then how it ended. Its parts leave this process's outputs, so this
     /// process commits nothing.
-    pub fn send(mut self, ctx: &mut JobContext, result: &Result<(), JobError>) {
+    pub fn send(mut self, ctx: &mut JobContext, result: Result<(), &JobError>) {
         let from = ctx.worker().index;
         let mut outcome = Outcome {
             worker: from,
-            error: result.as_ref().err().map(RemoteError::new),
+            error: result.err().map(RemoteError::new),
             report: ctx.take_report(),
         };
         if result.is_ok() {

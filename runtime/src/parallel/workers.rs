@@ -2,8 +2,11 @@
 //! share of a multi-process job (`--processes N --process I --hostfile FILE`, as timely's
 //! own `-n -p -h` take them).
 
+use std::any::Any;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use timely::communication::AllocatorBuilder;
 
 use super::gather::Gather;
 use super::{Exchange, WorkerSlot};
@@ -61,6 +64,22 @@ impl Cluster {
         Ok(())
     }
 
+    /// Whether a cluster an inline job was given is one the command line could give: as
+    /// many workers as the flags allow, and flags that agree.
+    pub(crate) fn check_inline(&self) -> Result<(), JobError> {
+        for (what, n, least) in [
+            ("parallelism", self.threads, 1),
+            ("processes", self.processes, 1),
+        ] {
+            if n < least || n > 1024 {
+                return Err(JobError::Config(format!(
+                    "{what} takes a number from {least} to 1024, not {n}"
+                )));
+            }
+        }
+        self.check()
+    }
+
     /// Whether the flags agree with one another.
     pub(crate) fn check(&self) -> Result<(), JobError> {
         if self.process >= self.processes {
@@ -78,24 +97,19 @@ impl Cluster {
         Ok(())
     }
 
-    /// Starts `func` on each of this process's workers: threads, or this process's share
-    /// of a cluster, connected to the other processes first ([`super::connections`]), all
-    /// of which must run the job with the fingerprint `job`.
-    fn start<T, F>(
-        &self,
-        job: u64,
-        func: F,
-    ) -> Result<timely::communication::WorkerGuards<T>, JobError>
-    where
-        T: Send + 'static,
-        F: Fn(&mut timely::worker::Worker) -> T + Send + Sync + 'static,
-    {
+    /// The communication of this process's workers, one builder per worker thread (built
+    /// on that thread), and what must live until they are done: nothing for threads alone,
+    /// or the connections to the other processes of a cluster
+    /// ([`super::connections`]), all of which must run the job with the fingerprint `job`.
+    fn builders(&self, job: u64) -> Result<(Vec<AllocatorBuilder>, Box<dyn Any + Send>), JobError> {
         use timely::communication::allocator::zero_copy::initialize::initialize_networking_from_sockets;
         use timely::communication::allocator::ProcessBuilder;
-        use timely::communication::{AllocatorBuilder, Hooks};
+        use timely::communication::Hooks;
         let started = |e: String| JobError::Config(format!("cannot start the job's workers: {e}"));
         let Some(hostfile) = &self.hostfile else {
-            return timely::execute(timely::Config::process(self.threads), func).map_err(started);
+            return timely::CommunicationConfig::Process(self.threads)
+                .try_build()
+                .map_err(started);
         };
         let addresses = self.addresses(hostfile)?;
         let sockets = super::connections::connect(
@@ -114,13 +128,7 @@ impl Cluster {
             initialize_networking_from_sockets(local, sockets, self.process, self.threads, hooks)
                 .map_err(|e| started(e.to_string()))?;
         let builders = builders.into_iter().map(AllocatorBuilder::Tcp).collect();
-        timely::execute::execute_from(
-            builders,
-            Box::new(guard),
-            timely::WorkerConfig::default(),
-            func,
-        )
-        .map_err(started)
+        Ok((builders, Box::new(guard)))
     }
 
     /// The `host:port` of each process, one per non-empty line of `hostfile`.
@@ -150,71 +158,99 @@ impl Cluster {
 /// The generated job's body, run once per worker.
 pub type WorkerBody = fn(&mut JobContext, Option<Exchange>) -> Result<(), JobError>;
 
-/// Runs `body` on every worker of this process, each with its own context (see
-/// [`JobContext`]'s `for_worker`) and an exchange for the spec's edges; their records and
-/// report lines are added to `ctx`. The first worker's error is the job's error; when one
-/// fails, the others stop.
-///
-/// In a multi-process job, the workers of processes other than 0 then send their outputs
-/// and report lines to worker 0 ([`Gather`]): process 0 commits and reports for the whole
-/// job, and the others commit nothing.
+/// Runs a `.pipe` job's `body` on every worker of this process: [`run_workers_with`],
+/// each worker running the same body.
 pub fn run_workers(
     ctx: &mut JobContext,
     spec: &'static crate::JobSpec,
     body: WorkerBody,
 ) -> Result<(), JobError> {
+    let others = vec![body; ctx.args().cluster.threads.saturating_sub(1)];
+    run_workers_with(ctx, spec, body, others).map(|_| ())
+}
+
+/// Runs `lead` on this process's first worker, on the calling thread, and each of
+/// `others` on one of the rest, on scoped threads (so the bodies may borrow what the
+/// caller holds, and `lead` need not be `Send`: an inline job's iterators stay on the
+/// thread that made them). Each worker has its own context (see [`JobContext`]'s
+/// `for_worker`) and an exchange for the spec's edges; their records and report lines are
+/// added to `ctx`. Returns each worker's value in worker order. The first worker's error
+/// is the job's error; when one fails, the others stop.
+///
+/// In a multi-process job, the workers of processes other than 0 then send their outputs
+/// and report lines to worker 0 ([`Gather`]): process 0 commits and reports for the whole
+/// job, and the others commit nothing.
+pub fn run_workers_with<T, L, W>(
+    ctx: &mut JobContext,
+    spec: &'static crate::JobSpec,
+    lead: L,
+    others: Vec<W>,
+) -> Result<Vec<T>, JobError>
+where
+    T: Send,
+    L: FnOnce(&mut JobContext, Option<Exchange>) -> Result<T, JobError>,
+    W: FnOnce(&mut JobContext, Option<Exchange>) -> Result<T, JobError> + Send,
+{
     let cluster = ctx.args().cluster.clone();
+    assert_eq!(
+        others.len() + 1,
+        cluster.threads,
+        "a body for every worker of the process"
+    );
     let peers = cluster.workers();
     let first = cluster.process * cluster.threads;
-    let contexts: Vec<Option<JobContext>> = (first..first + cluster.threads)
-        .map(|index| ctx.for_worker(WorkerSlot { index, peers }).map(Some))
+    let contexts: Vec<JobContext> = (first..first + cluster.threads)
+        .map(|index| ctx.for_worker(WorkerSlot { index, peers }))
         .collect::<Result<_, _>>()?;
-    let contexts = Arc::new(Mutex::new(contexts));
-    let abort = Arc::new(AtomicBool::new(false));
-    let (processes, threads) = (cluster.processes, cluster.threads);
-    let job = fingerprint(spec, ctx.args());
-    let buffer = super::exchange_buffer(ctx.args().memory, peers);
-    let guards = {
-        let (contexts, abort) = (contexts.clone(), abort.clone());
-        cluster.start(job, move |worker| {
-            let local = worker.index() - first;
-            let mut wctx = contexts.lock().unwrap_or_else(|e| e.into_inner())[local]
-                .take()
-                .expect("each worker takes its own context once");
-            let mut exchange = Exchange::new(worker, spec.exchanges, buffer, abort.clone());
-            match spec.inputs {
-                InputSplit::WorkerZero => exchange.only_worker_zero_reads(spec.source_fed),
-                InputSplit::Slices | InputSplit::EventTimeSlices => {}
-            }
-            // Built on every worker alike, before any data flows: timely matches dataflows
-            // by the order they are built in.
-            let gather = (processes > 1).then(|| Gather::new(worker));
-            let mut result = body(&mut wctx, Some(exchange));
-            if result.is_err() {
-                abort.store(true, Ordering::Relaxed);
-            }
-            let mut remote = Vec::new();
-            match gather {
-                Some(gather) if worker.index() == 0 => {
-                    let others: Vec<usize> = (threads..threads * processes).collect();
-                    match gather.receive(&wctx, &others) {
-                        Ok(ended) => remote = ended,
-                        Err(e) => result = result.and(Err(e)),
-                    }
-                }
-                Some(gather) if worker.index() >= threads => gather.send(&mut wctx, &result),
-                _ => {}
-            }
-            (result, wctx, remote)
-        })?
+    let (builders, network) = cluster.builders(fingerprint(spec, ctx.args()))?;
+    let run = WorkerRun {
+        spec,
+        abort: Arc::new(AtomicBool::new(false)),
+        buffer: super::exchange_buffer(ctx.args().memory, peers),
+        processes: cluster.processes,
+        threads: cluster.threads,
     };
+    let ended: Vec<Ended<T>> = std::thread::scope(|scope| {
+        let mut builders = builders.into_iter();
+        let mut contexts = contexts.into_iter();
+        let (lead_builder, lead_ctx) = (builders.next(), contexts.next());
+        let handles: Vec<_> = others
+            .into_iter()
+            .zip(builders.zip(contexts))
+            .enumerate()
+            .map(|(i, (body, (builder, wctx)))| {
+                let run = &run;
+                std::thread::Builder::new()
+                    .name(format!("weir-worker-{}", first + i + 1))
+                    .spawn_scoped(scope, move || run.worker(builder, wctx, body))
+            })
+            .collect();
+        let lead_builder = lead_builder.expect("a builder per worker");
+        let lead_ctx = lead_ctx.expect("a context per worker");
+        let mut ended = vec![Ok(run.worker(lead_builder, lead_ctx, lead))];
+        for handle in handles {
+            ended.push(
+                handle
+                    .map_err(|e| JobError::Config(format!("cannot start a worker thread: {e}")))
+                    .and_then(|h| {
+                        h.join().map_err(|_| {
+                            JobError::Config("a worker of the job stopped unexpectedly".into())
+                        })
+                    }),
+            );
+        }
+        ended.into_iter().collect::<Result<Vec<_>, _>>()
+    })?;
+    // The connections to other processes close once every worker is done with them.
+    drop(network);
     let mut outcome = Ok(());
-    for joined in guards.join() {
-        let (result, wctx, remote) = joined.map_err(|e| {
-            JobError::Config(format!("a worker of the job stopped unexpectedly: {e}"))
-        })?;
+    let mut values = Vec::with_capacity(ended.len());
+    for (result, wctx, remote) in ended {
         ctx.absorb(wctx);
-        merge_outcome(&mut outcome, result);
+        match result {
+            Ok(v) => values.push(v),
+            Err(e) => merge_outcome(&mut outcome, Err(e)),
+        }
         for ended in remote {
             ctx.absorb_report(ended.report);
             let error = ended.error.map(|e| {
@@ -223,7 +259,7 @@ pub fn run_workers(
                 } else {
                     JobError::InAnotherProcess {
                         worker: ended.worker,
-                        process: ended.worker / threads,
+                        process: ended.worker / cluster.threads,
                         message: e.message,
                         code: e.code,
                     }
@@ -232,7 +268,93 @@ pub fn run_workers(
             merge_outcome(&mut outcome, error.map_or(Ok(()), Err));
         }
     }
-    outcome
+    outcome.map(|()| values)
+}
+
+/// How one worker ended: its value or error, its context, and (worker 0 of a cluster)
+/// what the other processes' workers sent it.
+type Ended<T> = (Result<T, JobError>, JobContext, Vec<super::gather::Outcome>);
+
+/// What every worker of a run shares.
+struct WorkerRun {
+    spec: &'static crate::JobSpec,
+    abort: Arc<AtomicBool>,
+    buffer: usize,
+    processes: usize,
+    threads: usize,
+}
+
+impl WorkerRun {
+    /// One worker: its timely worker and exchange built, `body` run, and, in a cluster,
+    /// its outcome gathered to worker 0; then timely stepped until every message is out.
+    fn worker<T>(
+        &self,
+        builder: AllocatorBuilder,
+        mut wctx: JobContext,
+        body: impl FnOnce(&mut JobContext, Option<Exchange>) -> Result<T, JobError>,
+    ) -> Ended<T> {
+        let mut worker = timely::worker::Worker::new(
+            timely::WorkerConfig::default(),
+            allocator(builder),
+            Some(std::time::Instant::now()),
+        );
+        let mut exchange = Exchange::new(
+            &mut worker,
+            self.spec.exchanges,
+            self.buffer,
+            self.abort.clone(),
+        );
+        match self.spec.inputs {
+            InputSplit::WorkerZero => exchange.only_worker_zero_reads(self.spec.source_fed),
+            InputSplit::Slices | InputSplit::EventTimeSlices => {}
+        }
+        // Built on every worker alike, before any data flows: timely matches dataflows by
+        // the order they are built in.
+        let gather = (self.processes > 1).then(|| Gather::new(&mut worker));
+        let mut result = body(&mut wctx, Some(exchange));
+        if result.is_err() {
+            self.abort.store(true, Ordering::Relaxed);
+        }
+        let mut remote = Vec::new();
+        let (threads, processes) = (self.threads, self.processes);
+        match gather {
+            Some(gather) if worker.index() == 0 => {
+                let others: Vec<usize> = (threads..threads * processes).collect();
+                match gather.receive(&wctx, &others) {
+                    Ok(ended) => remote = ended,
+                    Err(e) => {
+                        if result.is_ok() {
+                            result = Err(e);
+                        }
+                    }
+                }
+            }
+            Some(gather) if worker.index() >= threads => {
+                let sent = match &result {
+                    Ok(_) => Ok(()),
+                    Err(e) => Err(e),
+                };
+                gather.send(&mut wctx, sent);
+            }
+            // Closed now: timely steps below until every worker's dataflows are done.
+            unused => drop(unused),
+        }
+        while worker.has_dataflows() {
+            worker.step_or_park(None);
+        }
+        (result, wctx, remote)
+    }
+}
+
+/// The worker's allocator from its builder, on the worker's own thread. (timely's own
+/// `build` is behind a crate-private trait; its variants' builders are public.)
+fn allocator(builder: AllocatorBuilder) -> timely::communication::Allocator {
+    use timely::communication::Allocator;
+    match builder {
+        AllocatorBuilder::Thread(_) => Allocator::Thread(Default::default()),
+        AllocatorBuilder::Process(p) => Allocator::Process(p.build()),
+        AllocatorBuilder::Tcp(t) => Allocator::Tcp(t.build()),
+    }
 }
 
 /// What every process of a job must agree on: the job, and its arguments but `--process`

@@ -148,6 +148,10 @@ impl Lower for IntervalJoin {
 }
 
 impl OperatorDef for IntervalJoin {
+    fn input_key(&self, port: usize) -> Option<&KeySpec> {
+        Some(if port == 0 { &self.left_key } else { &self.right_key })
+    }
+
     fn info(&self) -> &'static OpInfo {
         &Self::INFO
     }

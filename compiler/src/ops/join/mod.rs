@@ -333,6 +333,10 @@ pub(crate) fn output_columns<F: FrontEnd>(
 }
 
 impl OperatorDef for Join {
+    fn input_key(&self, port: usize) -> Option<&KeySpec> {
+        Some(if port == 0 { &self.left_key } else { &self.right_key })
+    }
+
     fn info(&self) -> &'static OpInfo {
         &Self::INFO
     }

@@ -180,6 +180,10 @@ pub(crate) fn complete<F: FrontEnd>(
 }
 
 impl OperatorDef for Window {
+    fn input_key(&self, _port: usize) -> Option<&KeySpec> {
+        Some(&self.key)
+    }
+
     fn info(&self) -> &'static OpInfo {
         &Self::INFO
     }
