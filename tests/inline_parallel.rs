@@ -1,8 +1,11 @@
 //! `stream!` pipelines on several worker threads (`JobConfig::parallelism`), checked
 //! against answers computed here and against the same pipeline on one worker.
 
+mod common;
+
 use std::collections::HashMap;
 
+use weir::runtime::parallel::Cluster;
 use weir::JobConfig;
 
 #[test]
@@ -245,4 +248,46 @@ fn explain_shows_each_workers_share_and_the_exchange_buffers() {
             .to_string(),
         "parallelism takes a number from 1 to 1024, not 0"
     );
+}
+
+#[test]
+fn two_processes_of_a_cluster_give_the_first_every_workers_records() {
+    let input = bids(10_000);
+    let (want, want_late) = window_reference(&input);
+    let (_dir, hosts) = common::workers::hostfile(2);
+    // Each thread is one process of the cluster, running the same program on its own
+    // copy of the data; only the first process's iterator is read.
+    let results = std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..2)
+            .map(|process| {
+                let (hosts, input) = (hosts.clone(), input.clone());
+                scope.spawn(move || {
+                    let cluster = Cluster {
+                        threads: 2,
+                        processes: 2,
+                        process,
+                        hostfile: Some(hosts),
+                    };
+                    weir::stream! {
+                        source iter(input) with event_time(|b: &Bid| b.ts), watermark(bounded 2s)
+                        |> key_by(|b: &Bid| b.auction)
+                        |> window(tumbling 10s, late -> late_bids)
+                        |> aggregate(count(), max(|b: &Bid| b.price))
+                        |> collect();
+                        late_bids |> collect()
+                    }
+                    .run_with(JobConfig::default().cluster(cluster))
+                    .unwrap()
+                })
+            })
+            .collect();
+        runs.into_iter()
+            .map(|r| r.join().unwrap())
+            .collect::<Vec<_>>()
+    });
+    let (mut rows, late) = results[0].clone();
+    rows.sort_unstable();
+    assert_eq!(rows, want);
+    assert_eq!(late.len(), want_late);
+    assert!(results[1].0.is_empty() && results[1].1.is_empty());
 }

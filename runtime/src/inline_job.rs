@@ -3,13 +3,14 @@
 //!
 //! Where its workers run is part of the configuration's type: [`OneWorker`] (the
 //! default) runs the job on the calling thread and asks nothing of the user's closures;
-//! [`Workers`] (after [`JobConfig::parallelism`] or [`JobConfig::cluster`]) runs one copy
-//! of the job per worker, so it asks more of the pipeline ([`ParallelBody`]), and rustc
-//! checks that only for the programs that use it.
+//! [`Workers`] (after [`JobConfig::parallelism`]) and [`Processes`] (after
+//! [`JobConfig::cluster`]) run one copy of the job per worker, so they ask more of the
+//! pipeline ([`ParallelBody`], and [`CollectedRows`] for records that travel between
+//! processes), and rustc checks that only for the programs that use them.
 
 use crate::job::{JobArgs, JobContext, JobSpec};
 use crate::memory::DEFAULT_MEMORY;
-use crate::parallel::Cluster;
+use crate::parallel::{Cluster, Travel};
 use crate::JobError;
 
 /// How an inline job runs: its memory, where it spills, and on which workers (`P`).
@@ -29,10 +30,15 @@ pub struct JobConfig<P = OneWorker> {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OneWorker;
 
-/// Worker threads in this process, and, in a cluster, the other processes running the
-/// same program (as `--parallelism`, `--processes`, `--process` and `--hostfile`).
+/// Worker threads in this process (as `--parallelism`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Workers(pub Cluster);
+
+/// This process's share of a multi-process job: its worker threads, and the other
+/// processes running the same program (as `--parallelism`, `--processes`, `--process` and
+/// `--hostfile`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Processes(pub Cluster);
 
 /// Where a job's workers run: [`OneWorker`] or [`Workers`].
 pub trait Placement {
@@ -47,6 +53,12 @@ impl Placement for OneWorker {
 }
 
 impl Placement for Workers {
+    fn cluster(&self) -> Cluster {
+        self.0.clone()
+    }
+}
+
+impl Placement for Processes {
     fn cluster(&self) -> Cluster {
         self.0.clone()
     }
@@ -80,28 +92,61 @@ impl<P: Placement> JobConfig<P> {
         }
     }
 
-    /// The configuration running `threads` workers in this process (as `--parallelism`):
-    /// records cross between them at every `key_by`, so that each worker owns a disjoint
-    /// set of keys. The pipeline's closures must then be `Clone + Send` (each worker calls
-    /// its own copy) and the records crossing a `key_by` must have a
-    /// [`Layout`](crate::Layout).
-    pub fn parallelism(self, threads: usize) -> JobConfig<Workers> {
-        let cluster = Cluster {
-            threads,
-            ..self.workers.cluster()
-        };
-        self.cluster(cluster)
-    }
-
     /// The configuration running this process's share of a multi-process job (as
-    /// `--processes`, `--process` and `--hostfile`): every process runs the same program;
-    /// `iter(...)` sources are read by the first process only, and `collect()` returns
-    /// every worker's records in the first process and nothing in the others.
-    pub fn cluster(self, cluster: Cluster) -> JobConfig<Workers> {
+    /// `--processes`, `--process` and `--hostfile`, with `cluster.threads` as
+    /// `--parallelism`): every process runs the same program; `iter(...)` sources are read
+    /// by the first process only, and `collect()` returns every worker's records in the
+    /// first process and empty `Vec`s in the others. Collected records then need a
+    /// [`Layout`](crate::Layout), to travel.
+    pub fn cluster(self, cluster: Cluster) -> JobConfig<Processes> {
         JobConfig {
             memory: self.memory,
             spill_dir: self.spill_dir,
-            workers: Workers(cluster),
+            workers: Processes(cluster),
+        }
+    }
+}
+
+impl JobConfig<OneWorker> {
+    /// The configuration running `threads` workers in this process (as `--parallelism`):
+    /// records cross between them at every keyed operator after `key_by`, so that each
+    /// worker owns a disjoint set of keys. The pipeline's closures must then be
+    /// `Clone + Send` (each worker calls its own copy), the records crossing a `key_by`
+    /// must have a [`Layout`](crate::Layout), and collected records must be `Send`.
+    pub fn parallelism(self, threads: usize) -> JobConfig<Workers> {
+        JobConfig {
+            memory: self.memory,
+            spill_dir: self.spill_dir,
+            workers: Workers(Cluster {
+                threads,
+                ..Cluster::default()
+            }),
+        }
+    }
+}
+
+impl JobConfig<Workers> {
+    /// The configuration with `threads` workers instead.
+    pub fn parallelism(self, threads: usize) -> JobConfig<Workers> {
+        JobConfig {
+            workers: Workers(Cluster {
+                threads,
+                ..self.workers.0
+            }),
+            ..self
+        }
+    }
+}
+
+impl JobConfig<Processes> {
+    /// The configuration with `threads` workers in each process instead.
+    pub fn parallelism(self, threads: usize) -> JobConfig<Processes> {
+        JobConfig {
+            workers: Processes(Cluster {
+                threads,
+                ..self.workers.0
+            }),
+            ..self
         }
     }
 }
@@ -124,8 +169,13 @@ pub trait InlineBody: Sized {
 )]
 pub trait ParallelBody: InlineBody {
     /// Runs the job on this process's workers (`ctx`'s cluster), the first on the calling
-    /// thread (it reads the `iter(...)` sources), and gathers what they collected.
-    fn run_workers(self, ctx: &mut JobContext) -> Result<Self::Output, JobError>;
+    /// thread (it reads the `iter(...)` sources), and gathers what they collected; with
+    /// `travel`, what the workers of other processes collected too.
+    fn run_workers(
+        self,
+        ctx: &mut JobContext,
+        travel: Option<Travel<Self::Output>>,
+    ) -> Result<Self::Output, JobError>;
 }
 
 /// A body that runs on the workers `P` places.
@@ -143,10 +193,89 @@ impl<B: InlineBody> RunsOn<OneWorker> for B {
 impl<B: ParallelBody> RunsOn<Workers> for B {
     fn run_on(self, ctx: &mut JobContext) -> Result<Self::Output, JobError> {
         if ctx.args().cluster.workers() > 1 {
-            self.run_workers(ctx)
+            self.run_workers(ctx, None)
         } else {
             self.run(ctx)
         }
+    }
+}
+
+impl<B> RunsOn<Processes> for B
+where
+    B: ParallelBody,
+    B::Output: CollectedRows,
+{
+    fn run_on(self, ctx: &mut JobContext) -> Result<Self::Output, JobError> {
+        if ctx.args().cluster.workers() > 1 {
+            let travel = Travel {
+                encode: encode_rows::<B::Output>,
+                decode: decode_rows::<B::Output>,
+                empty: || Collected::gather(Vec::new()),
+            };
+            self.run_workers(ctx, Some(travel))
+        } else {
+            self.run(ctx)
+        }
+    }
+}
+
+/// Collected records that can travel between processes: each in its
+/// [`Layout`](crate::Layout).
+#[diagnostic::on_unimplemented(
+    message = "the records `collect()` gathers cannot travel from other processes",
+    note = "in a cluster, collected records travel to the first process in their binary layout: numbers, `bool`, `String`, tuples of them, or structs with `#[derive(weir::Record)]`"
+)]
+pub trait CollectedRows: Collected {
+    /// Appends the records to `out`.
+    fn encode(&self, out: &mut Vec<u8>);
+    /// The records `encode` wrote at `*at` of `bytes`, moving `at` past them.
+    fn decode(bytes: &[u8], at: &mut usize) -> Self;
+}
+
+fn encode_rows<T: CollectedRows>(value: &T) -> Vec<u8> {
+    let mut out = Vec::new();
+    value.encode(&mut out);
+    out
+}
+
+fn decode_rows<T: CollectedRows>(bytes: &[u8]) -> T {
+    T::decode(bytes, &mut 0)
+}
+
+/// The little-endian `u64` at `*at`, moving past it.
+fn take_len(bytes: &[u8], at: &mut usize) -> usize {
+    let word: [u8; 8] = bytes[*at..*at + 8]
+        .try_into()
+        .expect("eight bytes a length");
+    *at += 8;
+    u64::from_le_bytes(word) as usize
+}
+
+impl CollectedRows for () {
+    fn encode(&self, _: &mut Vec<u8>) {}
+    fn decode(_: &[u8], _: &mut usize) -> Self {}
+}
+
+impl<T: crate::Layout> CollectedRows for Vec<T> {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&(self.len() as u64).to_le_bytes());
+        let mut row = crate::layout::RecordBuilder::new();
+        for record in self {
+            let bytes = record.encode(&mut row);
+            out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+            out.extend_from_slice(bytes);
+        }
+    }
+
+    fn decode(bytes: &[u8], at: &mut usize) -> Self {
+        let n = take_len(bytes, at);
+        let mut records = Vec::with_capacity(n);
+        for _ in 0..n {
+            let len = take_len(bytes, at);
+            records.push(T::decode(&bytes[*at..*at + len]));
+            *at += len;
+        }
+        records
     }
 }
 
@@ -185,6 +314,28 @@ macro_rules! tuple_collected {
         }
     };
 }
+
+macro_rules! tuple_collected_rows {
+    ($($name:ident $idx:tt),+) => {
+        impl<$($name: CollectedRows),+> CollectedRows for ($($name,)+) {
+            fn encode(&self, out: &mut Vec<u8>) {
+                $(self.$idx.encode(out);)+
+            }
+            fn decode(bytes: &[u8], at: &mut usize) -> Self {
+                ($(<$name as CollectedRows>::decode(bytes, at),)+)
+            }
+        }
+    };
+}
+
+tuple_collected_rows!(A 0);
+tuple_collected_rows!(A 0, B 1);
+tuple_collected_rows!(A 0, B 1, C 2);
+tuple_collected_rows!(A 0, B 1, C 2, D 3);
+tuple_collected_rows!(A 0, B 1, C 2, D 3, E 4);
+tuple_collected_rows!(A 0, B 1, C 2, D 3, E 4, F 5);
+tuple_collected_rows!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+tuple_collected_rows!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
 
 tuple_collected!(A 0);
 tuple_collected!(A 0, B 1);

@@ -108,9 +108,6 @@ impl Gen<'_> {
     /// The job's fields for its exchanges: the exchange itself and a row and key builder
     /// per edge.
     pub(crate) fn exchange_fields(&self) -> Vec<(TokenStream, TokenStream)> {
-        if !self.parallel {
-            return Vec::new();
-        }
         let mut fields = vec![(
             quote!(exchange: ::core::option::Option<weir_runtime::parallel::Exchange>),
             quote!(exchange: ::core::option::Option::None),
@@ -309,9 +306,6 @@ impl Gen<'_> {
     /// `impl Exchanging for WeirJob`: receiving rows and watermarks, and the end of input
     /// step by step.
     pub(crate) fn exchanging_impl(&self) -> TokenStream {
-        if !self.parallel {
-            return quote!();
-        }
         let mut receives = Vec::new();
         let mut watermarks = Vec::new();
         for (id, x) in self.exchanges.iter().enumerate() {
@@ -494,11 +488,6 @@ impl Gen<'_> {
     /// Whether an exchange feeds node `n`.
     pub(crate) fn exchanges_into(&self, n: NodeIndex) -> bool {
         self.exchanges.iter().any(|x| x.to == n)
-    }
-
-    /// Whether the job can run on several workers.
-    pub(crate) fn parallel(&self) -> bool {
-        self.parallel
     }
 
     /// Whether the workers read the one event-time source in slices

@@ -35,7 +35,7 @@ pub struct GeneratedJob {
 
 /// How the workers of a parallel run of a `.pipe` job read its inputs, for `weir explain`.
 pub fn input_reading(plan: &Plan) -> &'static str {
-    match InputSplit::of(plan, true) {
+    match InputSplit::of(plan) {
         InputSplit::WorkerZero => "worker 0 reads every source in order (results depend on arrival order)",
         InputSplit::Slices => "each worker reads a slice of every file",
         InputSplit::EventTimeSlices => "each worker reads a slice of the file, its watermark starting at the largest event time before its slice",
@@ -46,7 +46,7 @@ pub fn input_reading(plan: &Plan) -> &'static str {
 /// `weir explain` (`from -> to (by key)`, and whether records are folded before they
 /// cross), and how many are folded.
 pub fn exchanges(plan: &Plan) -> (Vec<String>, usize) {
-    let g = Gen::new(plan, true);
+    let g = Gen::new(plan);
     let combined: Vec<bool> = (0..g.exchanges.len())
         .map(|i| g.combiner_of(i).is_some())
         .collect();
@@ -86,7 +86,7 @@ pub fn exchanges(plan: &Plan) -> (Vec<String>, usize) {
 
 /// Generates the job for an optimized plan (after [`crate::passes::optimize`]).
 pub fn generate(plan: &Plan) -> GeneratedJob {
-    let tokens = Gen::new(plan, true).program();
+    let tokens = Gen::new(plan).program();
     let file: syn::File = syn::parse2(tokens.clone()).expect("generated code is valid Rust syntax");
     let body = prettyplease::unparse(&file);
     let source = format!(
@@ -104,9 +104,6 @@ pub(crate) struct Gen<'p> {
     pub(crate) records: RecordTypes,
     /// Nodes in topological order: the order of fields, methods and end-of-input code.
     order: Vec<NodeIndex>,
-    /// Whether the job can run on several workers (always, but in tests of the
-    /// single-worker path).
-    parallel: bool,
     /// The hash edges records cross between workers, numbered by position.
     exchanges: Vec<exchange::ExchangeEdge>,
     /// How the workers of a parallel run read the sources.
@@ -126,8 +123,8 @@ pub(crate) enum InputSplit {
 }
 
 impl InputSplit {
-    /// How `plan`'s sources are read on several workers (`parallel`).
-    fn of(plan: &Plan, parallel: bool) -> Self {
+    /// How `plan`'s sources are read on several workers.
+    fn of(plan: &Plan) -> Self {
         let g = &plan.graph;
         if plan.rust.is_some() {
             // An inline pipeline's iterators are the calling thread's, so worker 0 reads
@@ -136,15 +133,13 @@ impl InputSplit {
             let iterators = source::sources_of(plan)
                 .any(|(_, s)| matches!(s.format, crate::ir::SourceFormat::Iter(_)));
             let unordered = g.node_weights().all(|n| !n.op.def().order_sensitive());
-            return if parallel && !iterators && unordered {
+            return if !iterators && unordered {
                 InputSplit::Slices
             } else {
                 InputSplit::WorkerZero
             };
         }
-        if !parallel {
-            InputSplit::WorkerZero
-        } else if g.node_weights().all(|n| !n.op.def().order_sensitive()) {
+        if g.node_weights().all(|n| !n.op.def().order_sensitive()) {
             InputSplit::Slices
         } else if source::sources_of(plan).count() == 1
             && g.node_indices()
@@ -158,18 +153,13 @@ impl InputSplit {
 }
 
 impl<'p> Gen<'p> {
-    fn new(plan: &'p Plan, parallel: bool) -> Self {
+    fn new(plan: &'p Plan) -> Self {
         Gen {
             plan,
             records: RecordTypes::new(plan),
             order: plan.topo_order(),
-            parallel,
-            exchanges: if parallel {
-                exchange::exchange_edges(plan)
-            } else {
-                Vec::new()
-            },
-            inputs: InputSplit::of(plan, parallel),
+            exchanges: exchange::exchange_edges(plan),
+            inputs: InputSplit::of(plan),
         }
     }
 
@@ -196,7 +186,7 @@ impl<'p> Gen<'p> {
 /// Generates the expansion of an inline pipeline's optimized plan: a block that evaluates
 /// to an `InlineJob`, for `stream!` to put in place of its invocation.
 pub fn generate_inline(plan: &Plan) -> TokenStream {
-    Gen::new(plan, true).inline_expansion()
+    Gen::new(plan).inline_expansion()
 }
 
 impl Gen<'_> {
@@ -213,18 +203,11 @@ impl Gen<'_> {
         // In topological order, so every node finishes after what feeds it: windows still
         // open fire, aggregates emit, then the sinks they feed commit. A `.pipe` job has
         // them step by step (`Exchanging::finish_step`), as its workers finish.
-        let finishes: Vec<TokenStream> = if self.parallel {
-            let steps = self.order.len();
-            vec![quote! {
-                for step in 0..#steps {
-                    weir_runtime::parallel::Exchanging::finish_step(self, step, ctx)?;
-                }
-            }]
-        } else {
-            self.order
-                .iter()
-                .map(|&n| self.plan.graph[n].op.def().finish(self, n))
-                .collect()
+        let steps = self.order.len();
+        let finishes = quote! {
+            for step in 0..#steps {
+                weir_runtime::parallel::Exchanging::finish_step(self, step, ctx)?;
+            }
         };
         let counts = self.order.iter().filter_map(|&n| {
             let (records_in, records_out) = self.record_counters(n)?;
@@ -258,7 +241,7 @@ impl Gen<'_> {
                 /// End of input: each operator in topological order emits what it holds
                 /// (windows still open fire), and sinks commit.
                 fn finish(&mut self, ctx: &mut weir_runtime::JobContext) -> ::core::result::Result<(), weir_runtime::JobError> {
-                    #(#finishes)*
+                    #finishes
                     self.count_records(ctx);
                     ::core::result::Result::Ok(())
                 }
@@ -446,7 +429,7 @@ mod tests {
         let file = SourceFile::new("t.pipe", &text);
         let (mut plan, _) = crate::logical(&file).expect("checks");
         assert!(!crate::passes::optimize(&mut plan).has_errors());
-        InputSplit::of(&plan, true)
+        InputSplit::of(&plan)
     }
 
     const TIMED: &str = " with event_time(ts), watermark(bounded 1s)";

@@ -296,7 +296,11 @@ impl Gen<'_> {
                 #(#exchanged,)*
                 for<'weir> #output: ::core::marker::Send,
             {
-                fn run_workers(self, ctx: &mut weir_runtime::JobContext) -> ::core::result::Result<#output, weir_runtime::JobError> {
+                fn run_workers(
+                    self,
+                    ctx: &mut weir_runtime::JobContext,
+                    travel: ::core::option::Option<weir_runtime::parallel::Travel<#output>>,
+                ) -> ::core::result::Result<#output, weir_runtime::JobError> {
                     let WeirBody { #(#closures,)* #(#sources,)* .. } = self;
                     let others: ::std::vec::Vec<_> = (1..ctx.args().cluster.threads)
                         .map(|_| {
@@ -311,7 +315,7 @@ impl Gen<'_> {
                     let lead = move |ctx: &mut weir_runtime::JobContext, exchange: ::core::option::Option<weir_runtime::parallel::Exchange>| {
                         weir_worker(ctx, exchange, WeirJob:: #job_generics ::weir_layouts, #(reads.then_some(#sources),)* #(#closures,)*)
                     };
-                    let parts = weir_runtime::parallel::run_workers_with(ctx, &SPEC, lead, others)?;
+                    let parts = weir_runtime::parallel::run_workers_with(ctx, &SPEC, lead, others, travel)?;
                     ::core::result::Result::Ok(<#output as weir_runtime::Collected>::gather(parts))
                 }
             }

@@ -237,10 +237,7 @@ pub(crate) fn run_fn(g: &Gen<'_>) -> TokenStream {
 
 /// On several workers: the exchange is pumped when a buffer is full, and on every wake-up
 /// of a quiet live source.
-fn pump(g: &Gen<'_>, when_full: bool) -> TokenStream {
-    if !g.parallel() {
-        return quote!();
-    }
+fn pump(when_full: bool) -> TokenStream {
     if when_full {
         quote! {
             if job.exchange.as_ref().is_some_and(|x| x.outbox.is_full()) {
@@ -454,7 +451,7 @@ fn delivery(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> (TokenStream, TokenStrea
         None => (
             quote!(),
             {
-                let pump = pump(g, true);
+                let pump = pump(true);
                 quote! {
                     job.#chain(record, i64::MIN).map_err(|e| src.locate(e))?;
                     #pump
@@ -478,7 +475,7 @@ fn delivery(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> (TokenStream, TokenStrea
                 ),
                 None => (quote!(::core::option::Option::None), quote!(0)),
             };
-            let pump = pump(g, true);
+            let pump = pump(true);
             (
                 quote!(let mut generator = weir_runtime::time::WatermarkGenerator::new(#strategy, #idle, job.clock.now());),
                 // A record outside the valid event times is a bad record of the source.
@@ -555,7 +552,7 @@ fn source_code(
         }
     };
     // On live input (stdin) the job wakes up while the input is quiet; a scan reads files.
-    let pump = pump(g, false);
+    let pump = pump(false);
     let wake = match pass {
         Pass::Read => quote! {
             if src.wake_up()? {

@@ -47,6 +47,9 @@ pub(crate) struct Outcome {
     pub error: Option<RemoteError>,
     /// Its part of the report.
     pub report: WorkerReport,
+    /// What an inline job's `collect()` sinks gathered on it, encoded
+    /// ([`crate::inline_job::CollectedRows`]).
+    pub collected: Option<Vec<u8>>,
 }
 
 /// A worker's error, sent to process 0.
@@ -93,14 +96,20 @@ impl Gather {
     }
 
     /// On a worker of a process other than 0: sends its parts of the outputs (unless its
-    /// job failed) and then how it ended. Its parts leave this process's outputs, so this
+    /// job failed) and then how it ended, with what it collected. Its parts leave this process's outputs, so this
     /// process commits nothing.
-    pub fn send(mut self, ctx: &mut JobContext, result: Result<(), &JobError>) {
+    pub fn send(
+        mut self,
+        ctx: &mut JobContext,
+        result: Result<(), &JobError>,
+        collected: Option<Vec<u8>>,
+    ) {
         let from = ctx.worker().index;
         let mut outcome = Outcome {
             worker: from,
             error: result.err().map(RemoteError::new),
             report: ctx.take_report(),
+            collected,
         };
         if result.is_ok() {
             if let Err(e) = self.send_parts(ctx) {

@@ -30,7 +30,7 @@ pub use exchange::{after_earlier_slices, finish, pump, Exchange, Exchanging};
 pub use key_groups::KeyGroups;
 pub use outbox::{exchange_buffer, Batch, Entry, Outbox};
 pub use window_combiner::{window_key, WindowCombiner};
-pub use workers::{run_workers, run_workers_with, Cluster, WorkerBody};
+pub use workers::{run_workers, run_workers_with, Cluster, Travel, WorkerBody};
 
 /// Bytes a parallel run of `workers` workers sets aside from `memory` for a job with
 /// `exchanges` exchange edges, `combined` of them with a combiner: each worker keeps a

@@ -166,7 +166,7 @@ pub fn run_workers(
     body: WorkerBody,
 ) -> Result<(), JobError> {
     let others = vec![body; ctx.args().cluster.threads.saturating_sub(1)];
-    run_workers_with(ctx, spec, body, others).map(|_| ())
+    run_workers_with(ctx, spec, body, others, None).map(|_| ())
 }
 
 /// Runs `lead` on this process's first worker, on the calling thread, and each of
@@ -179,12 +179,14 @@ pub fn run_workers(
 ///
 /// In a multi-process job, the workers of processes other than 0 then send their outputs
 /// and report lines to worker 0 ([`Gather`]): process 0 commits and reports for the whole
-/// job, and the others commit nothing.
+/// job, and the others commit nothing. With `travel`, their values go too: process 0
+/// returns every worker's value, the others `travel.empty` for each of their workers.
 pub fn run_workers_with<T, L, W>(
     ctx: &mut JobContext,
     spec: &'static crate::JobSpec,
     lead: L,
     others: Vec<W>,
+    travel: Option<Travel<T>>,
 ) -> Result<Vec<T>, JobError>
 where
     T: Send,
@@ -205,6 +207,7 @@ where
     let (builders, network) = cluster.builders(fingerprint(spec, ctx.args()))?;
     let run = WorkerRun {
         spec,
+        travel,
         abort: Arc::new(AtomicBool::new(false)),
         buffer: super::exchange_buffer(ctx.args().memory, peers),
         processes: cluster.processes,
@@ -243,6 +246,7 @@ where
     })?;
     // The connections to other processes close once every worker is done with them.
     drop(network);
+    let run_decode = run.travel.as_ref().map(|t| t.decode);
     let mut outcome = Ok(());
     let mut values = Vec::with_capacity(ended.len());
     for (result, wctx, remote) in ended {
@@ -253,6 +257,9 @@ where
         }
         for ended in remote {
             ctx.absorb_report(ended.report);
+            if let (Some(bytes), Some(travel)) = (&ended.collected, &run_decode) {
+                values.push(travel(bytes));
+            }
             let error = ended.error.map(|e| {
                 if e.stopped {
                     JobError::WorkerStopped
@@ -275,8 +282,21 @@ where
 /// what the other processes' workers sent it.
 type Ended<T> = (Result<T, JobError>, JobContext, Vec<super::gather::Outcome>);
 
+/// How the values of a run's workers in other processes travel to worker 0: an inline
+/// job's collected records ([`crate::inline_job::CollectedRows`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Travel<T> {
+    /// The value as bytes.
+    pub encode: fn(&T) -> Vec<u8>,
+    /// The value of bytes `encode` made.
+    pub decode: fn(&[u8]) -> T,
+    /// What a worker whose value travelled returns in its own process.
+    pub empty: fn() -> T,
+}
+
 /// What every worker of a run shares.
-struct WorkerRun {
+struct WorkerRun<T> {
+    travel: Option<Travel<T>>,
     spec: &'static crate::JobSpec,
     abort: Arc<AtomicBool>,
     buffer: usize,
@@ -284,10 +304,10 @@ struct WorkerRun {
     threads: usize,
 }
 
-impl WorkerRun {
+impl<T> WorkerRun<T> {
     /// One worker: its timely worker and exchange built, `body` run, and, in a cluster,
     /// its outcome gathered to worker 0; then timely stepped until every message is out.
-    fn worker<T>(
+    fn worker(
         &self,
         builder: AllocatorBuilder,
         mut wctx: JobContext,
@@ -330,11 +350,15 @@ impl WorkerRun {
                 }
             }
             Some(gather) if worker.index() >= threads => {
-                let sent = match &result {
-                    Ok(_) => Ok(()),
-                    Err(e) => Err(e),
+                let (sent, collected) = match (&result, &self.travel) {
+                    (Ok(value), Some(travel)) => (Ok(()), Some((travel.encode)(value))),
+                    (Ok(_), None) => (Ok(()), None),
+                    (Err(e), _) => (Err(e), None),
                 };
-                gather.send(&mut wctx, sent);
+                gather.send(&mut wctx, sent, collected);
+                if let (Ok(value), Some(travel)) = (&mut result, &self.travel) {
+                    *value = (travel.empty)();
+                }
             }
             // Closed now: timely steps below until every worker's dataflows are done.
             unused => drop(unused),
