@@ -291,3 +291,21 @@ fn two_processes_of_a_cluster_give_the_first_every_workers_records() {
     assert_eq!(late.len(), want_late);
     assert!(results[1].0.is_empty() && results[1].1.is_empty());
 }
+
+#[test]
+fn a_panic_in_a_closure_on_any_worker_reaches_the_caller_and_stops_the_others() {
+    let input = bids(2_000);
+    for workers in [2, 3] {
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            weir::stream! {
+                source iter(input.iter().cloned())
+                |> key_by(|b: &Bid| b.auction)
+                |> aggregate(sum(|b: &Bid| if b.auction == 7 { panic!("auction 7") } else { b.price }))
+                |> collect()
+            }
+            .run_with(JobConfig::default().parallelism(workers))
+        }));
+        let payload = run.expect_err("the closure's panic goes on");
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"auction 7"));
+    }
+}

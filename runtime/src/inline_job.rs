@@ -178,43 +178,45 @@ pub trait ParallelBody: InlineBody {
     ) -> Result<Self::Output, JobError>;
 }
 
-/// A body that runs on the workers `P` places.
-pub trait RunsOn<P>: InlineBody {
-    /// Runs the job in `ctx`.
-    fn run_on(self, ctx: &mut JobContext) -> Result<Self::Output, JobError>;
+/// Where workers run (`Self`, a [`Placement`]) that can run the job `B`. Dispatched on
+/// the placement rather than the body so that rustc learns the placement from the
+/// configuration passed, and reports the bound the body misses for it.
+pub trait Runner<B: InlineBody> {
+    /// Runs `body` in `ctx`.
+    fn run(body: B, ctx: &mut JobContext) -> Result<B::Output, JobError>;
 }
 
-impl<B: InlineBody> RunsOn<OneWorker> for B {
-    fn run_on(self, ctx: &mut JobContext) -> Result<Self::Output, JobError> {
-        self.run(ctx)
+impl<B: InlineBody> Runner<B> for OneWorker {
+    fn run(body: B, ctx: &mut JobContext) -> Result<B::Output, JobError> {
+        body.run(ctx)
     }
 }
 
-impl<B: ParallelBody> RunsOn<Workers> for B {
-    fn run_on(self, ctx: &mut JobContext) -> Result<Self::Output, JobError> {
+impl<B: ParallelBody> Runner<B> for Workers {
+    fn run(body: B, ctx: &mut JobContext) -> Result<B::Output, JobError> {
         if ctx.args().cluster.workers() > 1 {
-            self.run_workers(ctx, None)
+            body.run_workers(ctx, None)
         } else {
-            self.run(ctx)
+            body.run(ctx)
         }
     }
 }
 
-impl<B> RunsOn<Processes> for B
+impl<B> Runner<B> for Processes
 where
     B: ParallelBody,
     B::Output: CollectedRows,
 {
-    fn run_on(self, ctx: &mut JobContext) -> Result<Self::Output, JobError> {
+    fn run(body: B, ctx: &mut JobContext) -> Result<B::Output, JobError> {
         if ctx.args().cluster.workers() > 1 {
             let travel = Travel {
                 encode: encode_rows::<B::Output>,
                 decode: decode_rows::<B::Output>,
                 empty: || Collected::gather(Vec::new()),
             };
-            self.run_workers(ctx, Some(travel))
+            body.run_workers(ctx, Some(travel))
         } else {
-            self.run(ctx)
+            body.run(ctx)
         }
     }
 }
@@ -385,15 +387,15 @@ impl<B: InlineBody> InlineJob<B> {
     /// Runs the job with `config`. What a `.pipe` job reports at its end (skipped records,
     /// dropped late records) goes to stderr here too (in a cluster, from the first
     /// process, for the whole job).
-    pub fn run_with<P: Placement>(self, config: JobConfig<P>) -> Result<B::Output, JobError>
+    pub fn run_with<P>(self, config: JobConfig<P>) -> Result<B::Output, JobError>
     where
-        B: RunsOn<P>,
+        P: Placement + Runner<B>,
     {
         let cluster = config.workers.cluster();
         cluster.check_inline()?;
         let args = self.args(config.memory, config.spill_dir, cluster);
         let mut ctx = JobContext::new(self.spec, args)?;
-        let result = self.body.run_on(&mut ctx);
+        let result = P::run(self.body, &mut ctx);
         let result = ctx.commit_or_discard(result);
         let reported = if ctx.args().cluster.process == 0 {
             ctx.print_report(result.is_ok())

@@ -32,7 +32,7 @@ pub mod time;
 
 pub use error::JobError;
 pub use inline_job::{
-    Collected, InlineBody, InlineJob, JobConfig, OneWorker, ParallelBody, Placement, RunsOn,
+    Collected, InlineBody, InlineJob, JobConfig, OneWorker, ParallelBody, Placement, Runner,
     Workers,
 };
 pub use job::{run_main, InputSplit, JobArgs, JobContext, JobSpec, StatefulOperator};

@@ -150,7 +150,7 @@ impl Exchange {
     /// that the other workers can finish.
     fn shut_down(&mut self) {
         self.input = None;
-        while !self.probe.done() {
+        while !self.probe.done() && !self.abort.load(std::sync::atomic::Ordering::Relaxed) {
             self.worker
                 .step_or_park(Some(std::time::Duration::from_millis(1)));
         }
@@ -165,6 +165,9 @@ impl Drop for Exchange {
             return;
         };
         if std::thread::panicking() {
+            // A panic in the user's code (an inline job's closure): the workers of this
+            // process stop waiting for this one, and the panic goes on to the caller.
+            self.abort.store(true, std::sync::atomic::Ordering::Relaxed);
             return;
         }
         self.outbox.abort();

@@ -208,12 +208,13 @@ where
     let run = WorkerRun {
         spec,
         travel,
+        panicked: AtomicBool::new(false),
         abort: Arc::new(AtomicBool::new(false)),
         buffer: super::exchange_buffer(ctx.args().memory, peers),
         processes: cluster.processes,
         threads: cluster.threads,
     };
-    let ended: Vec<Ended<T>> = std::thread::scope(|scope| {
+    let ended = std::thread::scope(|scope| {
         let mut builders = builders.into_iter();
         let mut contexts = contexts.into_iter();
         let (lead_builder, lead_ctx) = (builders.next(), contexts.next());
@@ -228,22 +229,43 @@ where
                     .spawn_scoped(scope, move || run.worker(builder, wctx, body))
             })
             .collect();
+        if handles.iter().any(Result::is_err) {
+            // A worker that never started would be waited for forever.
+            run.abort.store(true, Ordering::Relaxed);
+        }
         let lead_builder = lead_builder.expect("a builder per worker");
         let lead_ctx = lead_ctx.expect("a context per worker");
-        let mut ended = vec![Ok(run.worker(lead_builder, lead_ctx, lead))];
-        for handle in handles {
-            ended.push(
-                handle
-                    .map_err(|e| JobError::Config(format!("cannot start a worker thread: {e}")))
-                    .and_then(|h| {
-                        h.join().map_err(|_| {
-                            JobError::Config("a worker of the job stopped unexpectedly".into())
-                        })
-                    }),
-            );
+        let mut ended = Vec::new();
+        let mut panicked = None;
+        match run.worker(lead_builder, lead_ctx, lead) {
+            Ok(one) => ended.push(one),
+            Err(payload) => panicked = Some(payload),
         }
-        ended.into_iter().collect::<Result<Vec<_>, _>>()
-    })?;
+        let mut not_started = None;
+        for handle in handles {
+            match handle.map(|h| h.join().and_then(|one| one)) {
+                Ok(Ok(one)) => ended.push(one),
+                // A panic in the user's code (an inline job's closure) goes on as the
+                // panic it was, as on one worker; its exchange told the others to stop.
+                Ok(Err(payload)) => panicked = panicked.or(Some(payload)),
+                Err(e) => {
+                    not_started = not_started.or_else(|| {
+                        Some(JobError::Config(format!(
+                            "cannot start a worker thread: {e}"
+                        )))
+                    })
+                }
+            }
+        }
+        (ended, panicked, not_started)
+    });
+    let (ended, panicked, not_started) = ended;
+    if let Some(payload) = panicked {
+        std::panic::resume_unwind(payload);
+    }
+    if let Some(e) = not_started {
+        return Err(e);
+    }
     // The connections to other processes close once every worker is done with them.
     drop(network);
     let run_decode = run.travel.as_ref().map(|t| t.decode);
@@ -297,6 +319,8 @@ pub struct Travel<T> {
 /// What every worker of a run shares.
 struct WorkerRun<T> {
     travel: Option<Travel<T>>,
+    /// Set when a worker's body panicked: the others leave timely without waiting for it.
+    panicked: AtomicBool,
     spec: &'static crate::JobSpec,
     abort: Arc<AtomicBool>,
     buffer: usize,
@@ -312,7 +336,7 @@ impl<T> WorkerRun<T> {
         builder: AllocatorBuilder,
         mut wctx: JobContext,
         body: impl FnOnce(&mut JobContext, Option<Exchange>) -> Result<T, JobError>,
-    ) -> Ended<T> {
+    ) -> std::thread::Result<Ended<T>> {
         let mut worker = timely::worker::Worker::new(
             timely::WorkerConfig::default(),
             allocator(builder),
@@ -331,7 +355,18 @@ impl<T> WorkerRun<T> {
         // Built on every worker alike, before any data flows: timely matches dataflows by
         // the order they are built in.
         let gather = (self.processes > 1).then(|| Gather::new(&mut worker));
-        let mut result = body(&mut wctx, Some(exchange));
+        // A panic in the user's code (an inline job's closure): its exchange, dropped on
+        // the way, told this process's workers to stop; none waits for this one below.
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            body(&mut wctx, Some(exchange))
+        }));
+        let mut result = match run {
+            Ok(result) => result,
+            Err(payload) => {
+                self.panicked.store(true, Ordering::Relaxed);
+                return Err(payload);
+            }
+        };
         if result.is_err() {
             self.abort.store(true, Ordering::Relaxed);
         }
@@ -363,10 +398,10 @@ impl<T> WorkerRun<T> {
             // Closed now: timely steps below until every worker's dataflows are done.
             unused => drop(unused),
         }
-        while worker.has_dataflows() {
-            worker.step_or_park(None);
+        while worker.has_dataflows() && !self.panicked.load(Ordering::Relaxed) {
+            worker.step_or_park(Some(std::time::Duration::from_millis(1)));
         }
-        (result, wctx, remote)
+        Ok((result, wctx, remote))
     }
 }
 
