@@ -309,3 +309,40 @@ fn a_panic_in_a_closure_on_any_worker_reaches_the_caller_and_stops_the_others() 
         assert_eq!(payload.downcast_ref::<&str>(), Some(&"auction 7"));
     }
 }
+
+#[test]
+fn empty_input_a_missing_file_and_too_little_memory_per_worker_on_several_workers() {
+    let none: Vec<u64> = Vec::new();
+    let counts = weir::stream! {
+        source iter(none.clone())
+        |> key_by(|n: &u64| *n)
+        |> aggregate(count())
+        |> collect()
+    }
+    .run_with(JobConfig::default().parallelism(3))
+    .unwrap();
+    assert!(counts.is_empty());
+
+    let missing = weir::stream! {
+        source text("dsl-examples/data/no-such-file.txt")
+        |> key_by(|l: &String| l.clone())
+        |> aggregate(count())
+        |> collect()
+    }
+    .run_with(JobConfig::default().parallelism(2))
+    .unwrap_err()
+    .to_string();
+    assert!(missing.contains("no-such-file.txt"), "{missing}");
+
+    // 1 MiB cannot give 64 workers each their aggregate's least.
+    let starved = weir::stream! {
+        source iter(vec![1u64, 2, 3])
+        |> key_by(|n: &u64| *n)
+        |> aggregate(count())
+        |> collect()
+    }
+    .run_with(JobConfig::default().memory(1 << 20).parallelism(64))
+    .unwrap_err()
+    .to_string();
+    assert!(starved.contains("64 workers"), "{starved}");
+}

@@ -250,6 +250,31 @@ impl Gen<'_> {
                 fn count_records(&self, ctx: &mut weir_runtime::JobContext) {
                     #(#counts)*
                 }
+
+                /// Takes this worker's exchange (`None` on one worker) and, with one, makes
+                /// the combiners.
+                fn attach(
+                    &mut self,
+                    ctx: &mut weir_runtime::JobContext,
+                    exchange: ::core::option::Option<weir_runtime::parallel::Exchange>,
+                ) -> ::core::result::Result<(), weir_runtime::JobError> {
+                    self.exchange = exchange;
+                    if self.exchange.is_some() {
+                        self.start_parallel(ctx)?;
+                    }
+                    ::core::result::Result::Ok(())
+                }
+
+                /// Every source has ended: on one worker, finishes; on several, finishes
+                /// step by step with the others (`weir_runtime::parallel::finish`).
+                fn end_of_input(&mut self, ctx: &mut weir_runtime::JobContext) -> ::core::result::Result<(), weir_runtime::JobError> {
+                    if self.exchange.is_none() {
+                        return self.finish(ctx);
+                    }
+                    weir_runtime::parallel::finish(self, ctx)?;
+                    self.count_records(ctx);
+                    ::core::result::Result::Ok(())
+                }
             }
 
             #exchanging

@@ -224,17 +224,9 @@ impl Gen<'_> {
             ) -> ::core::result::Result<#output, weir_runtime::JobError> #where_clause {
                 let mut job = WeirJob::new(ctx #args)?;
                 layouts(&mut job);
-                job.exchange = exchange;
-                if job.exchange.is_some() {
-                    job.start_parallel(ctx)?;
-                }
+                job.attach(ctx, exchange)?;
                 #(#loops)*
-                if job.exchange.is_some() {
-                    weir_runtime::parallel::finish(&mut job, ctx)?;
-                    job.count_records(ctx);
-                } else {
-                    job.finish(ctx)?;
-                }
+                job.end_of_input(ctx)?;
                 ::core::result::Result::Ok(#collected)
             }
         }

@@ -220,17 +220,9 @@ pub(crate) fn run_fn(g: &Gen<'_>) -> TokenStream {
             exchange: ::core::option::Option<weir_runtime::parallel::Exchange>,
         ) -> ::core::result::Result<(), weir_runtime::JobError> {
             let mut job = WeirJob::new(ctx)?;
-            job.exchange = exchange;
-            if job.exchange.is_some() {
-                job.start_parallel(ctx)?;
-            }
+            job.attach(ctx, exchange)?;
             #(#loops)*
-            if job.exchange.is_some() {
-                weir_runtime::parallel::finish(&mut job, ctx)?;
-                job.count_records(ctx);
-                return ::core::result::Result::Ok(());
-            }
-            job.finish(ctx)
+            job.end_of_input(ctx)
         }
     }
 }
