@@ -30,15 +30,17 @@ pub struct JobConfig<P = OneWorker> {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OneWorker;
 
-/// Worker threads in this process (as `--parallelism`).
+/// Worker threads in this process (as `--parallelism`). Made only by
+/// [`JobConfig::parallelism`], so it never spans processes: a cluster is [`Processes`],
+/// whose collected records travel to the first process.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Workers(pub Cluster);
+pub struct Workers(Cluster);
 
 /// This process's share of a multi-process job: its worker threads, and the other
 /// processes running the same program (as `--parallelism`, `--processes`, `--process` and
 /// `--hostfile`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Processes(pub Cluster);
+pub struct Processes(Cluster);
 
 /// Where a job's workers run: [`OneWorker`] or [`Workers`].
 pub trait Placement {
