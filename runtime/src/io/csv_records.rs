@@ -31,7 +31,8 @@ pub struct CsvRecords {
     bounds: Vec<(usize, usize)>,
     /// Where the current record's fields are.
     place: Place,
-    /// Bytes of the reader's buffer the current record took, consumed on the next read.
+    /// Bytes at the start of the reader's buffer that records have taken, consumed once
+    /// the buffer holds no whole line past them (or before reading by other means).
     pending: usize,
     /// Bytes of the line [`CsvRecords::peek_field`] last looked at.
     peeked: usize,
@@ -47,7 +48,7 @@ pub struct CsvRecords {
 /// Which bytes a record's field bounds refer to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Place {
-    /// The input's buffer, from its start.
+    /// The input's buffer, from its start (records before it included).
     Input,
     /// `raw`: a row that straddled two fills of the input's buffer.
     Raw,
@@ -68,6 +69,15 @@ impl<'r> CsvFields<'r> {
     pub fn get(&self, i: usize) -> &'r [u8] {
         let (start, end) = self.bounds[i];
         &self.bytes[start..end]
+    }
+
+    /// Field `i`'s bytes, and the bytes from its start to the end of the buffer it sits
+    /// in (the field, then what follows it): a number can be read a word at a time.
+    #[inline(always)]
+    pub fn get_with_rest(&self, i: usize) -> (&'r [u8], &'r [u8]) {
+        let (start, end) = self.bounds[i];
+        let rest = &self.bytes[start..];
+        (&rest[..end - start], rest)
     }
 
     /// How many fields the record has.
@@ -110,42 +120,51 @@ impl CsvRecords {
     #[inline(always)]
     pub fn advance(&mut self) -> std::io::Result<bool> {
         loop {
-            self.input.consume(std::mem::take(&mut self.pending));
-            let buf = self.input.fill_buf()?;
-            if buf.is_empty() {
-                return Ok(false);
+            // Records are split where they sit in the input's buffer, which is consumed
+            // only once no whole line is left in it: a `consume` and `fill_buf` per
+            // record cost more than the rest of finding its fields.
+            let mut buf = self.input.buffer();
+            if self.pending >= buf.len() {
+                self.input.consume(std::mem::take(&mut self.pending));
+                buf = self.input.fill_buf()?;
+                if buf.is_empty() {
+                    return Ok(false);
+                }
             }
+            let from = self.pending;
             self.lines += 1;
             self.record_line = self.lines;
-            let bom = if self.at_start && buf.starts_with(BOM) {
+            let bom = if self.at_start && buf[from..].starts_with(BOM) {
                 BOM.len()
             } else {
                 0
             };
             self.at_start = false;
             self.bounds.clear();
-            let (end, quote) = scan_line(buf, bom, self.delimiter, &mut self.bounds);
-            let start = self.bounds.last().map_or(bom, |&(_, d)| d + 1);
+            let first = from + bom;
+            let (end, quote) = scan_line(buf, first, self.delimiter, &mut self.bounds);
+            let start = self.bounds.last().map_or(first, |&(_, d)| d + 1);
             let Some(end) = end else {
+                self.input.consume(std::mem::take(&mut self.pending));
                 self.read_long_line(bom)?;
                 if self.raw.is_empty() {
                     continue;
                 }
                 return Ok(true);
             };
-            self.position += (end + 1) as u64;
+            self.position += (end + 1 - from) as u64;
             self.pending = end + 1;
             let last = if end > start && buf[end - 1] == b'\r' {
                 end - 1
             } else {
                 end
             };
-            if last == bom {
+            if last == first {
                 continue; // a blank line
             }
             if quote {
                 self.raw.clear();
-                self.raw.extend_from_slice(&buf[bom..last]);
+                self.raw.extend_from_slice(&buf[first..last]);
                 self.input.consume(std::mem::take(&mut self.pending));
                 self.read_quoted()?;
                 return Ok(true);

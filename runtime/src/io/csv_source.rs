@@ -2,6 +2,7 @@
 
 use crate::io::bad_records::BadRecords;
 use crate::io::csv_records::{CsvFields, CsvRecords};
+use crate::io::decimal::short_integer;
 use crate::io::{
     BadRecordPolicy, FieldError, InputPart, InputReader, InputSpec, Records, SourceProgress,
 };
@@ -138,7 +139,7 @@ impl CsvSource {
         loop {
             // A read error is met again, and reported, by the full read.
             let peeked = self.records.peek_field(column).ok().flatten();
-            match peeked.and_then(short_integer) {
+            match peeked.and_then(|field| short_integer(field, |_| None)) {
                 Some(earlier) if earlier <= ts => self.records.skip_peeked(),
                 _ => return self.next_record(),
             }
@@ -232,8 +233,12 @@ impl<'r> CsvRow<'r> {
     where
         T: atoi::FromRadix10SignedChecked + TryFrom<i64>,
     {
-        let raw = self.field(i);
-        if let Some(v) = short_integer(raw).and_then(|v| T::try_from(v).ok()) {
+        let (raw, rest) = self.fields.get_with_rest(self.columns[i]);
+        let word_at = |k: usize| {
+            rest.get(k..k + 8)
+                .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+        };
+        if let Some(v) = short_integer(raw, word_at).and_then(|v| T::try_from(v).ok()) {
             return Ok(v);
         }
         let digits = raw.trim_ascii();
@@ -270,29 +275,6 @@ impl<'r> CsvRow<'r> {
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| FieldError::parse(name, raw, ty))
     }
-}
-
-/// The common case of an integer field, without a branch per digit for overflow: at most
-/// 18 digits (which cannot overflow an `i64`) after an optional `-`. `None` for anything
-/// else, which the checked parse then reads or refuses.
-#[inline(always)]
-fn short_integer(raw: &[u8]) -> Option<i64> {
-    let (negative, digits) = match raw.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, raw),
-    };
-    if digits.is_empty() || digits.len() > 18 {
-        return None;
-    }
-    let mut value: i64 = 0;
-    for &c in digits {
-        let digit = c.wrapping_sub(b'0');
-        if digit > 9 {
-            return None;
-        }
-        value = value * 10 + i64::from(digit);
-    }
-    Some(if negative { -value } else { value })
 }
 
 fn match_header(

@@ -229,6 +229,7 @@ impl Read for InputReader {
 }
 
 impl BufRead for InputReader {
+    #[inline]
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         match &mut self.inner {
             ReaderKind::File(r) => r.fill_buf(),
@@ -237,6 +238,7 @@ impl BufRead for InputReader {
         }
     }
 
+    #[inline]
     fn consume(&mut self, amt: usize) {
         self.consumed += amt as u64;
         match &mut self.inner {

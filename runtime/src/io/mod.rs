@@ -6,6 +6,7 @@ mod commit;
 mod csv_records;
 mod csv_sink;
 mod csv_source;
+mod decimal;
 pub mod files;
 mod input;
 mod iter_source;

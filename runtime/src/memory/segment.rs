@@ -9,7 +9,9 @@
 /// [`SegmentPool`]: super::SegmentPool
 #[derive(Debug)]
 pub struct MemorySegment {
-    lines: Box<[CacheLine]>,
+    /// A `Vec` rather than a boxed slice: `Vec::as_mut_ptr` promises not to invalidate
+    /// pointers taken from it before, which [`MemorySegment::base_ptr`]'s users rely on.
+    lines: Vec<CacheLine>,
 }
 
 /// 64 bytes, 64-byte aligned.
@@ -28,8 +30,17 @@ impl MemorySegment {
     pub(crate) fn zeroed(page_size: usize) -> Self {
         debug_assert!(page_size.is_multiple_of(64));
         MemorySegment {
-            lines: vec![CacheLine([0; 8]); page_size / 64].into_boxed_slice(),
+            lines: vec![CacheLine([0; 8]); page_size / 64],
         }
+    }
+
+    /// The page's first byte, for state that addresses its pages through raw pointers
+    /// (see `state::chunk_pages`). The pointer stays valid, and keeps pointing at this
+    /// page's bytes, for as long as the segment lives, wherever the segment is moved: the
+    /// bytes are on the heap and never reallocated.
+    pub(crate) fn base_ptr(&mut self) -> std::ptr::NonNull<u8> {
+        std::ptr::NonNull::new(self.lines.as_mut_ptr().cast::<u8>())
+            .expect("a Vec's pointer is never null")
     }
 
     /// The page size in bytes.

@@ -54,10 +54,10 @@ impl WindowCombiner {
         wm: i64,
         init: impl FnMut(&mut [u8]),
     ) -> Result<Option<&mut [u8]>, JobError> {
-        Ok(match self.windows.open(key, start, end, wm, init)? {
-            Some(slot) => Some(self.windows.acc_mut(slot)),
-            None => None,
-        })
+        Ok(self
+            .windows
+            .open(key, start, end, wm, init)?
+            .map(|(_, acc)| acc))
     }
 
     /// Sends the partial results of every window that fires at `wm` to its keys' workers,

@@ -1,8 +1,49 @@
 //! Chunks of up to a page, bump-allocated in pool pages: storage for many small tables that
 //! grow and are dropped whole, such as the per-window tables of [`super::FixedWindows`].
 
+use std::ptr::NonNull;
+
 use crate::memory::{MemorySegment, OperatorMemory};
 use crate::JobError;
+
+/// A page held by [`ChunkPages`], with the pointer every access to it goes through. All
+/// reads and writes of a held page derive from `base`, taken once when the page comes in,
+/// so that the [`ChunkPtr`]s handed to tables stay valid while the page is held (a fresh
+/// `&mut` to the segment would, by Rust's aliasing rules, invalidate them).
+#[derive(Debug)]
+struct HeldPage {
+    segment: MemorySegment,
+    base: NonNull<u8>,
+}
+
+// SAFETY: `base` points into `segment`'s heap buffer, which the page owns alone; it is used
+// only through `ChunkPages`, whose borrows (`&self` to read, `&mut self` to write) are what
+// sending or sharing it follows.
+unsafe impl Send for HeldPage {}
+// SAFETY: as above; `&ChunkPages` only reads.
+unsafe impl Sync for HeldPage {}
+
+/// The first byte of a chunk, for tables whose probe loop must not pay a page lookup and
+/// bounds checks per access (`window_table::flat`). Valid while the chunk is not freed:
+/// its holder must keep every access within the chunk's length, reading through `&
+/// ChunkPages` and writing through `&mut ChunkPages` borrows it holds at the time.
+#[derive(Debug, Clone, Copy)]
+pub(in crate::state) struct ChunkPtr(NonNull<u8>);
+
+// SAFETY: a `ChunkPtr` is an address into pages owned by a `ChunkPages`; its holder uses it
+// only under a borrow of that `ChunkPages` (see the type's documentation).
+unsafe impl Send for ChunkPtr {}
+// SAFETY: as above.
+unsafe impl Sync for ChunkPtr {}
+
+impl ChunkPtr {
+    /// The byte `offset` bytes into the chunk.
+    #[inline(always)]
+    pub fn at(self, offset: usize) -> *mut u8 {
+        // `wrapping_add` keeps this safe to call; callers stay within the chunk.
+        self.0.as_ptr().wrapping_add(offset)
+    }
+}
 
 /// Chunks carved from pool pages in allocation order. A chunk never spans pages; a page goes
 /// back to the pool once every chunk in it is freed (and it is not the page being carved).
@@ -13,7 +54,7 @@ use crate::JobError;
 #[derive(Debug)]
 pub struct ChunkPages {
     mem: OperatorMemory,
-    pages: Vec<Option<MemorySegment>>,
+    pages: Vec<Option<HeldPage>>,
     /// Live chunks per page.
     live: Vec<u32>,
     free_ids: Vec<u32>,
@@ -95,41 +136,53 @@ impl ChunkPages {
     /// The `len` bytes at `addr`.
     #[inline]
     pub fn bytes(&self, addr: u64, len: usize) -> &[u8] {
-        let (id, offset) = self.locate(addr);
-        &self.pages[id]
-            .as_ref()
-            .expect("chunks live in held pages")
-            .bytes()[offset..offset + len]
+        let (base, offset) = self.place(addr, len);
+        // SAFETY: `place` checked that the page is held and `offset + len` is within it;
+        // `&self` keeps writers away for the slice's life.
+        unsafe { std::slice::from_raw_parts(base.as_ptr().add(offset), len) }
     }
 
     /// The `len` bytes at `addr`, to change.
     #[inline]
     pub fn bytes_mut(&mut self, addr: u64, len: usize) -> &mut [u8] {
-        let (id, offset) = self.locate(addr);
-        &mut self.pages[id]
-            .as_mut()
-            .expect("chunks live in held pages")
-            .bytes_mut()[offset..offset + len]
+        let (base, offset) = self.place(addr, len);
+        // SAFETY: as in `bytes`; `&mut self` makes the slice the only access.
+        unsafe { std::slice::from_raw_parts_mut(base.as_ptr().add(offset), len) }
     }
 
     /// The 64-bit word `i` of the chunk at `addr` (which must be 8-byte aligned).
     #[inline]
     pub fn word(&self, addr: u64, i: usize) -> u64 {
-        let (id, offset) = self.locate(addr);
-        self.pages[id]
-            .as_ref()
-            .expect("chunks live in held pages")
-            .words()[offset / 8 + i]
+        u64::from_ne_bytes(
+            self.bytes(addr + 8 * i as u64, 8)
+                .try_into()
+                .expect("8 bytes"),
+        )
     }
 
     /// Sets the 64-bit word `i` of the chunk at `addr`.
     #[inline]
     pub fn set_word(&mut self, addr: u64, i: usize, value: u64) {
+        self.bytes_mut(addr + 8 * i as u64, 8)
+            .copy_from_slice(&value.to_ne_bytes());
+    }
+
+    /// The chunk at `addr` as a pointer, for tables that check their own bounds.
+    pub(in crate::state) fn chunk_ptr(&self, addr: u64) -> ChunkPtr {
+        let (base, offset) = self.place(addr, 0);
+        ChunkPtr(NonNull::new(base.as_ptr().wrapping_add(offset)).expect("within a held page"))
+    }
+
+    /// The held page of `addr` and the offset in it, checked to have `len` bytes there.
+    #[inline]
+    fn place(&self, addr: u64, len: usize) -> (NonNull<u8>, usize) {
         let (id, offset) = self.locate(addr);
-        self.pages[id]
-            .as_mut()
-            .expect("chunks live in held pages")
-            .words_mut()[offset / 8 + i] = value;
+        let page = self.pages[id].as_ref().expect("chunks live in held pages");
+        assert!(
+            offset + len <= self.offset_mask + 1,
+            "an access within its page"
+        );
+        (page.base, offset)
     }
 
     #[inline]
@@ -146,7 +199,11 @@ impl ChunkPages {
                 self.release_page(old);
             }
         }
-        let page = self.mem.allocate()?;
+        let mut segment = self.mem.allocate()?;
+        let page = HeldPage {
+            base: segment.base_ptr(),
+            segment,
+        };
         Ok(match self.free_ids.pop() {
             Some(id) => {
                 self.pages[id as usize] = Some(page);
@@ -162,7 +219,7 @@ impl ChunkPages {
 
     fn release_page(&mut self, id: u32) {
         if let Some(page) = self.pages[id as usize].take() {
-            self.mem.release(page);
+            self.mem.release(page.segment);
             self.free_ids.push(id);
         }
     }
@@ -171,7 +228,7 @@ impl ChunkPages {
 impl Drop for ChunkPages {
     fn drop(&mut self) {
         for page in self.pages.drain(..).flatten() {
-            self.mem.release(page);
+            self.mem.release(page.segment);
         }
     }
 }

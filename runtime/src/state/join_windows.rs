@@ -260,7 +260,7 @@ impl JoinWindows {
         };
         let link = (at + 1).to_le_bytes();
         let mut fresh = false;
-        let entry = keys.find_or_insert(&mut self.pages, &self.format, key, hash, |ends| {
+        let (entry, _) = keys.find_or_insert(&mut self.pages, &self.format, key, hash, |ends| {
             ends.fill(0);
             ends[head..head + 8].copy_from_slice(&link);
             ends[tail..tail + 8].copy_from_slice(&link);

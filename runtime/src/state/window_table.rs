@@ -127,7 +127,8 @@ impl WindowTable {
     }
 
     /// The entry of `key` (whose hash is `hash`), appended with accumulators prepared by
-    /// `init` if the key is new. The entry must fit in a page (the caller checks).
+    /// `init` if the key is new: its address, and a pointer to it that stays valid until
+    /// `pages` or the table next change. The entry must fit in a page (the caller checks).
     #[inline(always)]
     pub fn find_or_insert(
         &mut self,
@@ -136,13 +137,16 @@ impl WindowTable {
         key: &[u8],
         hash: u64,
         init: impl FnOnce(&mut [u8]),
-    ) -> Result<u64, JobError> {
+    ) -> Result<(u64, *mut u8), JobError> {
         match self {
             WindowTable::Flat(t) => match t.find(pages, format, key, hash) {
                 Ok(entry) => Ok(entry),
                 Err(empty) => t.insert(pages, format, key, hash, empty, init),
             },
-            WindowTable::Addressed(t) => t.find_or_insert(pages, format, key, hash, init),
+            WindowTable::Addressed(t) => {
+                let addr = t.find_or_insert(pages, format, key, hash, init)?;
+                Ok((addr, pages.chunk_ptr(addr).at(0)))
+            }
         }
     }
 
@@ -156,7 +160,7 @@ impl WindowTable {
         hash: u64,
     ) -> Option<u64> {
         match self {
-            WindowTable::Flat(t) => t.find(pages, format, key, hash).ok(),
+            WindowTable::Flat(t) => t.find(pages, format, key, hash).ok().map(|(addr, _)| addr),
             WindowTable::Addressed(t) => t.get(pages, format, key, hash),
         }
     }

@@ -57,12 +57,11 @@ pub(super) fn combiner(w: &Window, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> 
         merge: quote! {
             let (key, start) = weir_runtime::parallel::window_key(key);
             let mut fresh = false;
-            if let ::core::option::Option::Some(slot) = self.#state.open(key, start, start.saturating_add(#size), i64::MIN, |acc| {
+            if let ::core::option::Option::Some((_, into)) = self.#state.open(key, start, start.saturating_add(#size), i64::MIN, |acc| {
                 acc.copy_from_slice(partial);
                 fresh = true;
             })? {
                 if !fresh {
-                    let into = self.#state.acc_mut(slot);
                     let from = partial;
                     #merge
                 }

@@ -424,7 +424,7 @@ impl Landing {
         }
         quote! {
             #encode
-            if let ::core::option::Option::Some(slot) = self.#state.open(key, start, start.saturating_add(SIZE), wm, |acc| { #init })? {
+            if let ::core::option::Option::Some((slot, acc)) = self.#state.open(key, start, start.saturating_add(SIZE), wm, |acc| { #init })? {
                 #landed
             }
         }
@@ -457,9 +457,10 @@ fn push(w: &Window, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> TokenStream {
         },
     };
     let encode = encode_key(g, n, &w.key, input);
+    // `acc` is the landed entry's accumulators: fixed windows hand them over with the
+    // slot, sessions look them up (`session.rs`).
     let landed = quote! {
         on_time = true;
-        let acc = self.#s.acc_mut(slot);
         #update
         if let weir_runtime::state::WindowOutcome::Refire(slot) = self.#s.after_update(slot, wm) {
             self.#refire(slot)?;

@@ -23,6 +23,7 @@ pub(super) fn assign(landing: &Landing, merge: &TokenStream, gap: i64) -> TokenS
             ::core::result::Result::Ok(())
         })?;
         if let ::core::option::Option::Some(slot) = opened {
+            let acc = self.#state.acc_mut(slot);
             #landed
         }
     }

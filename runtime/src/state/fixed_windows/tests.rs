@@ -28,10 +28,9 @@ fn state(size: i64, lateness: i64) -> FixedWindows {
 /// had fired, `None` when the record is late.
 fn count(s: &mut FixedWindows, key: &str, start: i64, wm: i64) -> Option<Option<Out>> {
     let end = start + s.size;
-    let n = s
+    let (n, a) = s
         .open(key.as_bytes(), start, end, wm, |a| acc_set(a, 0, 0u64))
         .unwrap()?;
-    let a = s.acc_mut(n);
     acc_set(a, 0, acc_get::<u64>(a, 0) + 1);
     Some(match s.after_update(n, wm) {
         WindowOutcome::Added => None,
