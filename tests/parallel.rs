@@ -523,3 +523,69 @@ fn the_slice_scan_skims_rows_and_never_counts_a_bad_rows_event_time() {
         );
     }
 }
+
+#[test]
+fn windows_in_time_order_give_one_workers_bytes_on_every_parallelism() {
+    // A job whose one stateful operator is an event-time window over one file runs it in
+    // time order (`runtime/src/parallel/time_order.rs`): each worker fires the windows of
+    // its slice and hands the ones it shares with the slice before to that worker. The
+    // result is then not only the same records as on one worker but the same bytes: every
+    // window in order, each window's keys in the order they came.
+    let dir = temp();
+    let input = dir.path().join("in.csv");
+    let mut text = String::from("ts,key,v\n");
+    for i in 0..20_000i64 {
+        // Up to 3 s of disorder, and every 97th record 12 s behind: late on any worker.
+        let ts = (i * 50 - (i * 7919) % 3_000 - if i % 97 == 5 { 12_000 } else { 0 }).max(0);
+        text.push_str(&format!("{ts},k{},{}\n", (i * 31) % 23, i % 1_000 - 500));
+    }
+    std::fs::write(&input, &text).unwrap();
+    for (name, window) in [
+        ("tumbling", "tumbling 10s"),
+        ("sliding", "sliding 10s every 4s"),
+    ] {
+        let pipe = dir.path().join(format!("{name}.pipe"));
+        std::fs::write(
+            &pipe,
+            format!(
+                "schema E {{ ts: timestamp, key: str, v: i64 }}\n\
+                 source es: E = csv(\"{}\") with event_time(ts), watermark(bounded 2s);\n\
+                 es |> key_by(key) |> window({window}) |> aggregate {{ n: count(), s: sum(v), hi: max(v) }}\n  \
+                 |> sink csv(\"out.csv\");\n",
+                input.display()
+            ),
+        )
+        .unwrap();
+        let bin = build(&pipe);
+        let explained = weir_cli(&["explain", pipe.to_str().unwrap(), "--parallelism", "2"]);
+        assert!(
+            explained.out.contains("in time order"),
+            "{}{}",
+            explained.out,
+            explained.err
+        );
+        let run = |workers: Workers, out: &Path| {
+            let arg = format!("out={}", out.display());
+            let result = workers.run(&bin, &["--output", &arg]);
+            let stderr = String::from_utf8_lossy(&result.stderr).to_string();
+            assert!(result.status.success(), "{name}, {workers}: {stderr}");
+            (std::fs::read_to_string(out).unwrap(), stderr)
+        };
+        let (one, one_err) = run(Workers::Threads(1), &dir.path().join("one.csv"));
+        let late = one_err
+            .lines()
+            .find(|l| l.contains("late record(s)"))
+            .expect("the data has late records")
+            .to_string();
+        assert!(
+            one.lines().count() > 200,
+            "{name}: {} results",
+            one.lines().count()
+        );
+        for workers in PARALLEL {
+            let (many, err) = run(workers, &dir.path().join(format!("{name}-many.csv")));
+            assert!(many == one, "{name}, {workers}: not one worker's bytes");
+            assert!(err.contains(&late), "{name}, {workers}: {err}");
+        }
+    }
+}

@@ -161,6 +161,10 @@ impl Gen<'_> {
         } else {
             quote!(#record)
         };
+        if self.time_ordered() == Some(id) {
+            // Every worker keeps the windows of the records it reads (`time_order`).
+            return quote!(self.#method(#arg, ts)?;);
+        }
         quote! {
             if self.exchange.is_some() {
                 self.#send(&#record, ts)?;
@@ -247,6 +251,10 @@ impl Gen<'_> {
     /// `start_parallel`: each combiner made, with its memory, once the job has an exchange.
     fn start_parallel(&self) -> TokenStream {
         let starts = (0..self.exchanges.len()).filter_map(|id| {
+            if self.time_ordered() == Some(id) {
+                // No combiner: the worker's own window state is the one that fires.
+                return None;
+            }
             let c = self.combiner_of(id)?;
             let to = self.exchanges[id].to;
             let (field, acc_size) = (combiner_field(id), c.acc_size);
@@ -284,6 +292,15 @@ impl Gen<'_> {
     /// The call of the next chain's watermark method, or, on several workers, the
     /// watermark queued on exchange `id`.
     pub(crate) fn watermark_or_send(&self, id: usize, method: &Ident, port: usize) -> TokenStream {
+        if self.time_ordered() == Some(id) {
+            // A worker's source ending is the end of its slice, not of event time: the
+            // windows still open then are settled by `release_windows`.
+            return quote! {
+                if self.exchange.is_none() || wm != weir_runtime::time::MAX_WATERMARK {
+                    self.#method(#port, wm)?;
+                }
+            };
+        }
         // Windows held in a combiner that fire at `wm` go out first.
         let flush = self.combiner_of(id).and_then(|c| c.windows).map(|_| {
             let field = combiner_field(id);
@@ -394,6 +411,20 @@ impl Gen<'_> {
                 .map(|(i, _)| i as u32);
             quote!((&[#(#waits),*], &[#(#ends),*]))
         });
+        let release = self.time_ordered().and_then(|id| {
+            let code = self.combiner_of(id)?.windows?;
+            let (hold, settle) = (code.hold, code.settle);
+            Some(quote! {
+                fn hold_windows_through(&mut self, before: i64) {
+                    #hold
+                }
+
+                fn settle_windows(&mut self, earlier: ::core::option::Option<usize>) -> ::core::result::Result<(), weir_runtime::JobError> {
+                    let id = #id;
+                    #settle
+                }
+            })
+        });
         let sends = self.send_methods();
         let start = self.start_parallel();
         let (generics, where_clause) = (self.generics(), self.where_clause());
@@ -439,6 +470,8 @@ impl Gen<'_> {
                 fn finish_plan(&self) -> &'static [(&'static [u32], &'static [u32])] {
                     &[#(#plan),*]
                 }
+
+                #release
             }
         }
     }
@@ -458,6 +491,29 @@ impl Gen<'_> {
             .op
             .def()
             .combiner(self, x.to, &ident("record"))
+    }
+
+    /// The exchange whose window runs in time order, if the job runs one
+    /// (`weir_runtime::parallel::finish_in_time_order` explains the plan): the job reads
+    /// one event-time source in slices, and its only exchange feeds a tumbling or sliding
+    /// window (one whose partial results merge exactly), its only stateful operator.
+    pub(crate) fn time_ordered(&self) -> Option<usize> {
+        if self.exchanges.len() != 1 || self.plan.rust.is_some() {
+            return None;
+        }
+        let window = self.exchanges[0].to;
+        let alone =
+            self.plan.graph.node_indices().all(|n| {
+                n == window || self.plan.graph[n].state == crate::ir::StateKind::Stateless
+            });
+        let windowed = self.combiner_of(0).is_some_and(|c| c.windows.is_some());
+        (self.inputs == super::InputSplit::EventTimeSlices && alone && windowed).then_some(0)
+    }
+
+    /// Whether records are folded into a combiner before they cross exchange `id` (not
+    /// when its window runs in time order: then there is no combiner).
+    pub(crate) fn folds_before_crossing(&self, id: usize) -> bool {
+        self.combiner_of(id).is_some() && self.time_ordered() != Some(id)
     }
 
     /// The exchanges with no exchange upstream of them: only sources feed them.

@@ -48,13 +48,15 @@ pub fn input_reading(plan: &Plan) -> &'static str {
 pub fn exchanges(plan: &Plan) -> (Vec<String>, usize) {
     let g = Gen::new(plan);
     let combined: Vec<bool> = (0..g.exchanges.len())
-        .map(|i| g.combiner_of(i).is_some())
+        .map(|i| g.folds_before_crossing(i))
         .collect();
+    let time_ordered = g.time_ordered();
     let described = g
         .exchanges
         .iter()
         .zip(&combined)
-        .map(|(x, &folded)| {
+        .enumerate()
+        .map(|(i, (x, &folded))| {
             let (from, to) = (&plan.graph[x.from], &plan.graph[x.to]);
             let schema = plan
                 .input_schema(x.to, x.to_port)
@@ -66,7 +68,10 @@ pub fn exchanges(plan: &Plan) -> (Vec<String>, usize) {
                     .collect(),
                 KeySpec::Rust(r) => vec![r.text.as_str()],
             };
-            let fold = if folded {
+            let fold = if time_ordered == Some(i) {
+                ", windows fired by the worker that read them, in time order: only those a \
+                 slice shares with the one before cross, at the end"
+            } else if folded {
                 ", folded on the reading worker first"
             } else {
                 ""
@@ -220,6 +225,10 @@ impl Gen<'_> {
             .map(|&n| self.plan.graph[n].op.def().on_tick(self, n));
         let (generics, where_clause) = (self.generics(), self.where_clause());
         let exchanging = self.exchanging_impl();
+        let finish_parallel = match self.time_ordered() {
+            Some(id) => quote!(weir_runtime::parallel::finish_in_time_order(self, ctx, #id)?;),
+            None => quote!(weir_runtime::parallel::finish(self, ctx)?;),
+        };
         quote! {
             #job
 
@@ -271,7 +280,7 @@ impl Gen<'_> {
                     if self.exchange.is_none() {
                         return self.finish(ctx);
                     }
-                    weir_runtime::parallel::finish(self, ctx)?;
+                    #finish_parallel
                     self.count_records(ctx);
                     ::core::result::Result::Ok(())
                 }
@@ -373,7 +382,7 @@ impl Gen<'_> {
             InputSplit::EventTimeSlices => quote!(EventTimeSlices),
         };
         let combined = (0..self.exchanges.len())
-            .filter(|&i| self.combiner_of(i).is_some())
+            .filter(|&i| self.folds_before_crossing(i))
             .count();
         let operators = self.plan.stateful_nodes().into_iter().map(|n| {
             let node = &self.plan.graph[n];

@@ -47,6 +47,12 @@ pub(crate) struct WindowCombinerCode {
     pub fold: TokenStream,
     /// The combiner's `FixedWindows`, given its memory `mem`.
     pub state: TokenStream,
+    /// For a job that runs the window in time order instead
+    /// (`weir_runtime::parallel::finish_in_time_order`): the bodies of
+    /// `Exchanging::hold_windows_through` (given `before`) and `settle_windows` (given
+    /// `earlier` and the exchange's number `id`).
+    pub hold: TokenStream,
+    pub settle: TokenStream,
 }
 
 /// What the table knows of an operator before there is one: its names, how each front-end

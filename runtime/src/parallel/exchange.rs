@@ -34,8 +34,9 @@ pub struct Exchange {
     slot: WorkerSlot,
     /// Per edge: the senders' watermarks, combined.
     watermarks: Vec<CombinedWatermark>,
-    /// Per edge: senders that have ended it.
+    /// Per edge: senders that have ended it, how many and which.
     ended: Vec<usize>,
+    ended_by: Vec<Vec<bool>>,
     /// Per slice of the input but the last: how many workers have said the largest event
     /// time of their piece of it, and the largest they said.
     slice_max: Vec<(usize, i64)>,
@@ -86,6 +87,7 @@ impl Exchange {
                 .map(|_| CombinedWatermark::new(&never_idle, 0))
                 .collect(),
             ended: vec![0; edges],
+            ended_by: vec![vec![false; slot.peers]; edges],
             slice_max: vec![(0, i64::MIN); slot.peers.saturating_sub(1)],
             abort,
         }
@@ -146,6 +148,16 @@ impl Exchange {
         self.ended[edge] == self.slot.peers
     }
 
+    /// Whether worker `from` has ended `edge` and everything it sent on it has arrived.
+    pub fn is_done_by(&self, edge: usize, from: usize) -> bool {
+        self.ended_by[edge][from]
+    }
+
+    /// Which worker this is, of how many.
+    pub fn slot(&self) -> WorkerSlot {
+        self.slot
+    }
+
     /// Closes this worker's input and steps until timely has delivered everything, so
     /// that the other workers can finish.
     fn shut_down(&mut self) {
@@ -197,6 +209,19 @@ pub trait Exchanging {
     /// Per node in topological order: the exchange edges that must have ended before it
     /// finishes, and those it ends once it has.
     fn finish_plan(&self) -> &'static [(&'static [u32], &'static [u32])];
+    /// Windows in time order (`super::time_order`): the slices before this worker's end
+    /// at event time `before`, and the windows starting by then are the earlier workers'
+    /// to fire. Jobs that do not run windows in time order have nothing to do.
+    fn hold_windows_through(&mut self, before: i64) {
+        let _ = before;
+    }
+    /// Windows in time order, at the end of input, once the worker after this one has
+    /// handed over its part of this worker's windows: hands the windows this worker holds
+    /// for the one before it to worker `earlier`, and fires the rest.
+    fn settle_windows(&mut self, earlier: Option<usize>) -> Result<(), JobError> {
+        let _ = earlier;
+        Ok(())
+    }
 }
 
 /// Sends what waits in `job`'s outbox, and hands what arrived to the job: rows to their
@@ -220,7 +245,9 @@ pub fn pump<J: Exchanging>(job: &mut J, wait: bool) -> Result<(), JobError> {
                     }
                 }
                 Entry::End { edge } => {
-                    job.exchange().expect("still parallel").ended[edge as usize] += 1;
+                    let exchange = job.exchange().expect("still parallel");
+                    exchange.ended[edge as usize] += 1;
+                    exchange.ended_by[edge as usize][batch.from as usize] = true;
                 }
                 Entry::Abort => return Err(JobError::WorkerStopped),
                 Entry::SliceMax { slice, ts } => {
@@ -250,6 +277,7 @@ pub fn after_earlier_slices<J: Exchanging>(job: &mut J, maxima: &[i64]) -> Resul
     pump(job, false)?;
     loop {
         if let Some(max) = job.exchange().and_then(|x| x.earlier_slices_max()) {
+            job.hold_windows_through(max);
             return Ok(max);
         }
         pump(job, true)?;

@@ -143,6 +143,11 @@ impl Outbox {
         self.push(to, (ROW << KIND_SHIFT) | edge as u32, ts, row);
     }
 
+    /// Queues `row` (with event time `ts`) on `edge` for worker `to`, whatever its key.
+    pub fn row_to(&mut self, edge: usize, to: usize, ts: i64, row: &[u8]) {
+        self.push(to, (ROW << KIND_SHIFT) | edge as u32, ts, row);
+    }
+
     /// This worker's watermark on `edge` moved to `wm`: every receiver gets it after the
     /// rows sent before it.
     #[inline]

@@ -69,12 +69,7 @@ impl WindowCombiner {
         }
         while let Some(f) = self.windows.next_due(wm, &mut self.scratch)? {
             let (key, acc) = self.scratch.split_at(f.key_len);
-            self.row.clear();
-            self.row
-                .extend_from_slice(&(key.len() as u32 + 8).to_le_bytes());
-            self.row.extend_from_slice(key);
-            self.row.extend_from_slice(&f.start.to_le_bytes());
-            self.row.extend_from_slice(acc);
+            partial_row(&mut self.row, key, f.start, acc);
             outbox.row(self.edge, key_hash(key), i64::MIN, &self.row);
         }
         Ok(())
@@ -84,6 +79,17 @@ impl WindowCombiner {
     pub fn flush(&mut self, outbox: &mut Outbox) -> Result<(), JobError> {
         self.flush_due(outbox, i64::MAX)
     }
+}
+
+/// Writes the partial result of `key`'s window at `start` into `row`:
+/// `[key length + 8: u32][key][start][acc]`, what [`super::partial`] and [`window_key`]
+/// take apart.
+pub(crate) fn partial_row(row: &mut Vec<u8>, key: &[u8], start: i64, acc: &[u8]) {
+    row.clear();
+    row.extend_from_slice(&(key.len() as u32 + 8).to_le_bytes());
+    row.extend_from_slice(key);
+    row.extend_from_slice(&start.to_le_bytes());
+    row.extend_from_slice(acc);
 }
 
 /// A window's partial result key ([`WindowCombiner::flush_due`]): the window's key and

@@ -91,6 +91,10 @@ pub struct FixedWindows {
     unspilled_need: u64,
     /// Keys of the window dropped last: how big a new window's index starts.
     expected_keys: usize,
+    /// Windows starting at or before this do not fire until released: on a worker reading
+    /// a later slice of the input, they belong to the worker before it
+    /// (`parallel::time_order`).
+    held_through: Option<i64>,
 }
 
 impl FixedWindows {
@@ -127,7 +131,44 @@ impl FixedWindows {
             spilled_bytes: 0,
             unspilled_need: 0,
             expected_keys: 0,
+            held_through: None,
         })
+    }
+
+    /// Holds the windows starting at or before `start`: they do not fire until
+    /// [`release_held`](Self::release_held).
+    pub fn hold_through(&mut self, start: i64) {
+        self.held_through = Some(start);
+    }
+
+    /// Lets the held windows fire again, and says which were held (those starting at or
+    /// before the time returned).
+    pub fn release_held(&mut self) -> Option<i64> {
+        // Later windows may have fired past them.
+        self.fire_from = i64::MIN;
+        self.held_through.take()
+    }
+
+    /// The next result of the windows starting at or before `through`, as
+    /// [`next_due`](Self::next_due) gives them.
+    pub fn next_starting_by(
+        &mut self,
+        through: i64,
+        out: &mut Vec<u8>,
+    ) -> Result<Option<FiredWindow>, JobError> {
+        self.next_due(self.last_ms(through), out)
+    }
+
+    /// The first window not fired (nor held), if any.
+    fn first_unfired(&self) -> Option<i64> {
+        let from = match self.held_through {
+            Some(held) => self.fire_from.max(held.saturating_add(1)),
+            None => self.fire_from,
+        };
+        self.windows
+            .range(from..)
+            .find(|(_, w)| !w.fired)
+            .map(|(&start, _)| start)
     }
 
     /// The time of the next firing or cleanup, if any: nothing is due below it.
@@ -135,11 +176,7 @@ impl FixedWindows {
         if self.firing.is_some() {
             return Some(i64::MIN);
         }
-        let unfired = self
-            .windows
-            .range(self.fire_from..)
-            .find(|(_, w)| !w.fired)
-            .map(|(&start, _)| self.last_ms(start));
+        let unfired = self.first_unfired().map(|start| self.last_ms(start));
         let cleanup = self
             .windows
             .first_key_value()
@@ -292,12 +329,7 @@ impl FixedWindows {
                 None => {}
             }
             self.clean_up(wm);
-            let Some(start) = self
-                .windows
-                .range(self.fire_from..)
-                .find(|(_, w)| !w.fired)
-                .map(|(&start, _)| start)
-            else {
+            let Some(start) = self.first_unfired() else {
                 return Ok(None);
             };
             if self.last_ms(start) > wm {

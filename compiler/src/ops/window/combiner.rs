@@ -34,7 +34,13 @@ pub(super) fn combiner(w: &Window, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> 
         WindowKind::Tumbling { size, .. } | WindowKind::Sliding { size, .. } => size,
         WindowKind::Session { .. } | WindowKind::Count { .. } => return None,
     };
-    let Names { state, late, .. } = Names::of(n);
+    let Names {
+        state,
+        late,
+        fire,
+        scratch,
+        ..
+    } = Names::of(n);
     let (_, acc_size) = accumulator_offsets(&w.aggregates);
     let code = accumulators(g, &w.aggregates, input, 0);
     let width = key_width(g, n, &w.key);
@@ -77,6 +83,13 @@ pub(super) fn combiner(w: &Window, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> 
                 }
             },
             state: quote!(weir_runtime::state::FixedWindows::new(mem, #size, #acc_size, 0i64, #width, #spill)?),
+            hold: quote!(self.#state.hold_through(before);),
+            settle: quote! {
+                if let (::core::option::Option::Some(to), ::core::option::Option::Some(x)) = (earlier, self.exchange.as_mut()) {
+                    weir_runtime::parallel::hand_over_windows(&mut self.#state, &mut x.outbox, id, to, &mut self.#scratch)?;
+                }
+                self.#fire(i64::MAX)
+            },
         }),
     })
 }
