@@ -10,6 +10,9 @@
 //!   the worker owning its key's group ([`KeyGroups`]); full buffers, watermarks and the
 //!   end of each edge go out through timely ([`Exchange`]), and arriving rows are decoded
 //!   and handed to the next chain on the receiving worker.
+//! * A job whose one stateful operator is an event-time window over a file read in
+//!   event-time slices runs it in time order instead: each worker fires its slice's
+//!   windows and only the windows two slices share cross, at the end (`time_order.rs`).
 //! * Watermarks travel as messages: each worker sends its own on every edge, and a
 //!   receiver combines them per edge, the least over all sending workers
 //!   ([`crate::time::CombinedWatermark`]). A worker whose sources have ended sends
