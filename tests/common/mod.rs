@@ -46,11 +46,19 @@ pub fn build(pipe: &Path) -> PathBuf {
 
 /// Runs `binary` from the root with `args`.
 pub fn run(binary: &Path, args: &[&str]) -> Output {
-    Command::new(binary)
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap()
+    // A binary `weir build` (run in this process) has just written can be briefly busy:
+    // another test thread's fork may still hold the written file open until its exec
+    // (ETXTBSY). Running it again a moment later is what a user would do.
+    const TEXT_FILE_BUSY: i32 = 26;
+    for _ in 0..50 {
+        match Command::new(binary).args(args).current_dir(root()).output() {
+            Err(e) if e.raw_os_error() == Some(TEXT_FILE_BUSY) => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            result => return result.unwrap(),
+        }
+    }
+    panic!("{} stayed busy (ETXTBSY)", binary.display())
 }
 
 /// Runs and asserts success, returning stdout.

@@ -113,6 +113,9 @@ impl Gen<'_> {
             quote!(exchange: ::core::option::Option::None),
         )];
         for id in 0..self.exchanges.len() {
+            if self.time_ordered() == Some(id) {
+                continue;
+            }
             for b in [row_builder(id), key_builder(id)] {
                 fields.push((
                     quote!(#b: weir_runtime::layout::RecordBuilder),
@@ -181,6 +184,7 @@ impl Gen<'_> {
         self.exchanges
             .iter()
             .enumerate()
+            .filter(|&(id, _)| self.time_ordered() != Some(id))
             .map(|(id, x)| {
                 let schema = self
                     .plan
@@ -252,8 +256,13 @@ impl Gen<'_> {
     fn start_parallel(&self) -> TokenStream {
         let starts = (0..self.exchanges.len()).filter_map(|id| {
             if self.time_ordered() == Some(id) {
-                // No combiner: the worker's own window state is the one that fires.
-                return None;
+                // No combiner: the worker's own window state is the one that fires, and
+                // windows handed over merge after the worker's own records.
+                return Some(quote! {
+                    if let ::core::option::Option::Some(x) = self.exchange.as_mut() {
+                        x.defer_rows(#id);
+                    }
+                });
             }
             let c = self.combiner_of(id)?;
             let to = self.exchanges[id].to;
@@ -282,6 +291,7 @@ impl Gen<'_> {
         });
         quote! {
             /// On several workers: the combiners, made once the job has its exchange.
+            #[allow(unused_variables)]
             fn start_parallel(&mut self, ctx: &mut weir_runtime::JobContext) -> ::core::result::Result<(), weir_runtime::JobError> {
                 #(#starts)*
                 ::core::result::Result::Ok(())
@@ -294,7 +304,7 @@ impl Gen<'_> {
     pub(crate) fn watermark_or_send(&self, id: usize, method: &Ident, port: usize) -> TokenStream {
         if self.time_ordered() == Some(id) {
             // A worker's source ending is the end of its slice, not of event time: the
-            // windows still open then are settled by `release_windows`.
+            // windows still open then are settled by `settle_windows`.
             return quote! {
                 if self.exchange.is_none() || wm != weir_runtime::time::MAX_WATERMARK {
                     self.#method(#port, wm)?;
@@ -383,7 +393,7 @@ impl Gen<'_> {
                 let code = self.plan.graph[n].op.def().finish(self, n);
                 // A combiner's partial results go out once the node feeding it is done.
                 let flushes = self.exchanges.iter().enumerate().filter(|(id, x)| {
-                x.from == n && self.combiner_of(*id).is_some()
+                x.from == n && self.folds_before_crossing(*id)
             }).map(|(id, _)| {
                 let field = combiner_field(id);
                 quote! {
@@ -496,8 +506,15 @@ impl Gen<'_> {
     /// The exchange whose window runs in time order, if the job runs one
     /// (`weir_runtime::parallel::finish_in_time_order` explains the plan): the job reads
     /// one event-time source in slices, and its only exchange feeds a tumbling or sliding
-    /// window (one whose partial results merge exactly), its only stateful operator.
+    /// window (one whose partial results merge exactly), its only stateful operator. No
+    /// record crosses it one by one (no `send_x`, row builders or combiner): only the
+    /// windows two slices share, at the end.
     pub(crate) fn time_ordered(&self) -> Option<usize> {
+        self.time_ordered
+    }
+
+    /// Works out [`Gen::time_ordered`], once, when the generator is made.
+    pub(super) fn find_time_ordered(&self) -> Option<usize> {
         if self.exchanges.len() != 1 || self.plan.rust.is_some() {
             return None;
         }

@@ -113,6 +113,8 @@ pub(crate) struct Gen<'p> {
     exchanges: Vec<exchange::ExchangeEdge>,
     /// How the workers of a parallel run read the sources.
     inputs: InputSplit,
+    /// The exchange whose window runs in time order, if any ([`Gen::time_ordered`]).
+    time_ordered: Option<usize>,
 }
 
 /// How the workers of a parallel run read a job's sources: the runtime's `InputSplit`,
@@ -159,13 +161,16 @@ impl InputSplit {
 
 impl<'p> Gen<'p> {
     fn new(plan: &'p Plan) -> Self {
-        Gen {
+        let mut g = Gen {
             plan,
             records: RecordTypes::new(plan),
             order: plan.topo_order(),
             exchanges: exchange::exchange_edges(plan),
             inputs: InputSplit::of(plan),
-        }
+            time_ordered: None,
+        };
+        g.time_ordered = g.find_time_ordered();
+        g
     }
 
     /// `ctx.operator_memory(id, ...)?`: the memory slice of stateful node `n`, looked up

@@ -37,6 +37,11 @@ pub struct Exchange {
     /// Per edge: senders that have ended it, how many and which.
     ended: Vec<usize>,
     ended_by: Vec<Vec<bool>>,
+    /// Rows that arrived on an edge whose rows wait until this worker is ready for them
+    /// ([`Exchange::defer_rows`]), with their edge and time; `None` when none wait.
+    deferred: Option<Vec<(u32, i64, Vec<u8>)>>,
+    /// The edge whose rows wait, if any.
+    deferred_edge: Option<u32>,
     /// Per slice of the input but the last: how many workers have said the largest event
     /// time of their piece of it, and the largest they said.
     slice_max: Vec<(usize, i64)>,
@@ -88,6 +93,8 @@ impl Exchange {
                 .collect(),
             ended: vec![0; edges],
             ended_by: vec![vec![false; slot.peers]; edges],
+            deferred: None,
+            deferred_edge: None,
             slice_max: vec![(0, i64::MIN); slot.peers.saturating_sub(1)],
             abort,
         }
@@ -151,6 +158,21 @@ impl Exchange {
     /// Whether worker `from` has ended `edge` and everything it sent on it has arrived.
     pub fn is_done_by(&self, edge: usize, from: usize) -> bool {
         self.ended_by[edge][from]
+    }
+
+    /// Keeps the rows arriving on `edge` until [`take_deferred`](Self::take_deferred):
+    /// windows handed over in time order must merge after this worker's own records
+    /// (`super::time_order`), and a worker reading a short slice may hand them over before
+    /// the worker before it has begun reading.
+    pub fn defer_rows(&mut self, edge: usize) {
+        self.deferred_edge = Some(edge as u32);
+        self.deferred = Some(Vec::new());
+    }
+
+    /// The rows kept so far; rows arrive as usual from now on.
+    pub(crate) fn take_deferred(&mut self) -> Vec<(u32, i64, Vec<u8>)> {
+        self.deferred_edge = None;
+        self.deferred.take().unwrap_or_default()
     }
 
     /// Which worker this is, of how many.
@@ -236,7 +258,15 @@ pub fn pump<J: Exchanging>(job: &mut J, wait: bool) -> Result<(), JobError> {
     for batch in exchange.exchange(wait) {
         for entry in batch.entries() {
             match entry {
-                Entry::Row { edge, ts, row } => job.receive(edge, ts, row)?,
+                Entry::Row { edge, ts, row } => {
+                    let exchange = job.exchange().expect("still parallel");
+                    match &mut exchange.deferred {
+                        Some(kept) if exchange.deferred_edge == Some(edge) => {
+                            kept.push((edge, ts, row.to_vec()));
+                        }
+                        _ => job.receive(edge, ts, row)?,
+                    }
+                }
                 Entry::Watermark { edge, wm } => {
                     let exchange = job.exchange().expect("still parallel");
                     let combined = &mut exchange.watermarks[edge as usize];

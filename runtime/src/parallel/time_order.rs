@@ -55,7 +55,8 @@ pub fn hand_over_windows(
 
 /// The end of input of a job running its windows in time order on `edge`: waits for the
 /// worker after this one to hand over the windows it held for this one (they arrive on
-/// `edge` and merge as they come), settles this worker's windows
+/// `edge`, kept until now if they came early: `Exchange::defer_rows`, and merge after
+/// this worker's own records, as on one worker), settles this worker's windows
 /// ([`Exchanging::settle_windows`]), then finishes as every parallel job does
 /// ([`finish`]).
 pub fn finish_in_time_order<J: Exchanging>(
@@ -64,6 +65,9 @@ pub fn finish_in_time_order<J: Exchanging>(
     edge: usize,
 ) -> Result<(), JobError> {
     let slot = job.exchange().expect("parallel").slot();
+    for (edge, ts, row) in job.exchange().expect("parallel").take_deferred() {
+        job.receive(edge, ts, &row)?;
+    }
     if slot.index + 1 < slot.peers {
         loop {
             pump(job, false)?;
