@@ -589,3 +589,68 @@ fn windows_in_time_order_give_one_workers_bytes_on_every_parallelism() {
         }
     }
 }
+
+/// The slices of an event-time CSV file are first cut at line starts, and the slice scans
+/// check the cuts (`runtime/src/parallel/slice_scan.rs`): a quoted field with line breaks
+/// (here holding lines that would read as records far ahead in time, in a key of their
+/// own) sends every worker back to cut at record starts; quoted fields without line
+/// breaks do not. Either way every record is read once, as one worker reads it. Checked
+/// against windows counted in the test.
+#[test]
+fn event_time_slices_are_cut_at_record_starts_when_quoted_fields_hold_line_breaks() {
+    let dir = temp();
+    let input = dir.path().join("in.csv");
+    let pipe = dir.path().join("notes.pipe");
+    std::fs::write(
+        &pipe,
+        format!(
+            "schema E {{ ts: timestamp, key: str, note: str, v: i64 }}\n\
+             source es: E = csv(\"{}\") with event_time(ts), watermark(bounded 2s);\n\
+             es |> key_by(key) |> window(tumbling 10s) |> aggregate {{ n: count(), s: sum(v) }} |> sink stdout();\n",
+            input.display()
+        ),
+    )
+    .unwrap();
+    let bin = build(&pipe);
+    for line_breaks in [true, false] {
+        let mut text = String::from("ts,key,note,v\n");
+        let mut record_starts = std::collections::HashSet::new();
+        let mut windows: BTreeMap<(String, i64), (u64, i64)> = BTreeMap::new();
+        for i in 0..6_001i64 {
+            let (ts, key) = (i * 100, format!("k{}", i % 7));
+            let note = if line_breaks {
+                // Five lines: four of them inside the quotes.
+                format!(
+                    "\"see\n{},zz,x,1\n{},zz,x,1\nend, \"\"{i}\"\"\n\"",
+                    ts + 90_000_000,
+                    ts + 90_000_001
+                )
+            } else {
+                format!("\"see, \"\"{i}\"\"\"")
+            };
+            record_starts.insert(text.len());
+            text.push_str(&format!("{ts},{key},{note},{}\n", i % 11));
+            let w = windows.entry((key, ts - ts % 10_000)).or_default();
+            w.0 += 1;
+            w.1 += i % 11;
+        }
+        std::fs::write(&input, &text).unwrap();
+        // Where two workers' slices meet when cut at the line start after the middle: inside
+        // a quoted field when fields hold line breaks.
+        let middle = text.len() / 2 + text[text.len() / 2..].find('\n').unwrap() + 1;
+        assert_eq!(record_starts.contains(&middle), !line_breaks);
+        let mut want: Vec<String> = windows
+            .into_iter()
+            .map(|((key, start), (n, s))| format!("{key},{start},{},{n},{s}", start + 10_000))
+            .collect();
+        want.sort();
+        for workers in [Workers::Threads(1)].into_iter().chain(PARALLEL) {
+            let stdout = workers.run_ok(&bin, &[]);
+            assert_eq!(
+                sorted_body(&stdout),
+                want,
+                "{workers}, line breaks in quotes: {line_breaks}"
+            );
+        }
+    }
+}

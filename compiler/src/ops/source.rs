@@ -303,14 +303,14 @@ fn sequential(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
 /// slices before its own, where one worker reading every slice in order would have it.
 /// Every worker first scans its piece of each slice but the last for its largest valid
 /// event time (records that do not decode count for nothing, as they do when read) and
-/// tells the workers after that slice.
+/// tells the other workers; the same scans check the cuts between slices
+/// (`runtime/src/parallel/slice_scan.rs`).
 fn slice_start(n: NodeIndex, s: &SourceOp, watermark: &Ident) -> TokenStream {
     let (name, spec) = (&s.name, input_spec(s));
     let scan = slice_scan(n);
     quote! {
         let input = ctx.input(#name, #spec);
-        let maxima = ctx.scan_pieces(&input, |ctx| #scan(&job, ctx))?;
-        let before = weir_runtime::parallel::after_earlier_slices(&mut job, &maxima)?;
+        let before = weir_runtime::parallel::start_after_earlier_slices(&mut job, ctx, &input, #scan)?;
         if let ::core::option::Option::Some(wm) = generator.on_event(before, 0) {
             job.#watermark(0, wm)?;
         }
@@ -340,13 +340,13 @@ fn slice_scans(g: &Gen<'_>) -> Vec<TokenStream> {
                 fn #f(
                     job: &WeirJob,
                     ctx: &weir_runtime::JobContext,
-                ) -> ::core::result::Result<i64, weir_runtime::JobError> {
+                ) -> ::core::result::Result<weir_runtime::parallel::PieceScan, weir_runtime::JobError> {
                     #open
                     let mut slice_max = i64::MIN;
                     loop {
                         #next
                     }
-                    ::core::result::Result::Ok(slice_max)
+                    ::core::result::Result::Ok(src.scanned(slice_max))
                 }
             }
         })

@@ -111,9 +111,13 @@ impl PendingOutputs {
             .partition(|p| p.part == 0);
         for first in firsts {
             let target = first.target.clone().expect("a file");
+            // Written at its end rather than opened to append: the kernel copies the parts
+            // file to file (copy_file_range) only into a file not opened to append.
             let mut whole = std::fs::OpenOptions::new()
-                .append(true)
+                .write(true)
                 .open(&first.temp)
+                .map_err(|source| part_error(&first.temp, source))?;
+            std::io::Seek::seek(&mut whole, std::io::SeekFrom::End(0))
                 .map_err(|source| part_error(&first.temp, source))?;
             for p in rest.iter().filter(|p| p.target.as_ref() == Some(&target)) {
                 let mut part = File::open(&p.temp).map_err(|source| part_error(&p.temp, source))?;

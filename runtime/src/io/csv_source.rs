@@ -135,14 +135,20 @@ impl CsvSource {
         field: usize,
         ts: i64,
     ) -> Result<Option<CsvRow<'_>>, JobError> {
-        let column = self.columns[field];
-        loop {
-            // A read error is met again, and reported, by the full read.
-            let peeked = self.records.peek_field(column).ok().flatten();
-            match peeked.and_then(|field| short_integer(field, |_| None)) {
-                Some(earlier) if earlier <= ts => self.records.skip_peeked(),
-                _ => return self.next_record(),
-            }
+        // A read error is met again, and reported, by the full read.
+        let _ = self
+            .records
+            .pass_over_not_later_than(self.columns[field], ts);
+        self.next_record()
+    }
+
+    /// What a scan of this source for its largest event time found: `max`, and whether a
+    /// record had a line break inside quotes (then a line start is not always a record
+    /// start: `JobContext::scan_pieces`).
+    pub fn scanned(&self, max: i64) -> crate::parallel::PieceScan {
+        crate::parallel::PieceScan {
+            max,
+            quoted_line_break: self.records.met_quoted_line_break(),
         }
     }
 

@@ -40,6 +40,14 @@ impl IterSource {
         e.at_record(|| format!("<iterator>:{}", self.items))
     }
 
+    /// What a scan of this source for its largest event time found: `max`.
+    pub fn scanned(&self, max: i64) -> crate::parallel::PieceScan {
+        crate::parallel::PieceScan {
+            max,
+            quoted_line_break: false,
+        }
+    }
+
     /// Ends the source, adding its bad-record count to the run's report.
     pub fn finish(mut self, ctx: &mut JobContext) -> Result<(), JobError> {
         self.bad.finish(ctx)?;

@@ -156,6 +156,15 @@ impl LineSource {
         e.at_record(|| format!("{}:{}", self.bad.file(), self.line))
     }
 
+    /// What a scan of this source for its largest event time found: `max` (a line always
+    /// starts a record).
+    pub fn scanned(&self, max: i64) -> crate::parallel::PieceScan {
+        crate::parallel::PieceScan {
+            max,
+            quoted_line_break: false,
+        }
+    }
+
     /// Ends the source, adding its bad-record count to the run's report.
     pub fn finish(mut self, ctx: &mut JobContext) -> Result<(), JobError> {
         self.progress.finish();

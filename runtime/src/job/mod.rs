@@ -198,6 +198,9 @@ pub struct JobContext {
     combiner_pages: u64,
     /// The slice whose piece this worker is scanning ([`JobContext::scan_pieces`]).
     scanning: Option<usize>,
+    /// The file whose slices are cut at line starts, also when it is CSV (checked by the
+    /// slice scans: `parallel::start_after_earlier_slices`).
+    line_start_cuts: Option<String>,
 }
 
 impl JobContext {
@@ -272,6 +275,7 @@ impl JobContext {
             inputs: spec.inputs,
             combiner_pages: crate::parallel::combiner_pages(args_memory, workers, spec.combined),
             scanning: None,
+            line_start_cuts: None,
         })
     }
 
@@ -318,6 +322,7 @@ impl JobContext {
             inputs: self.inputs,
             combiner_pages: self.combiner_pages,
             scanning: None,
+            line_start_cuts: None,
         })
     }
 
@@ -331,6 +336,12 @@ impl JobContext {
         records: crate::io::Records,
     ) -> crate::io::InputPart {
         use crate::io::InputPart;
+        let records = match input {
+            InputSpec::File(path) if self.line_start_cuts.as_ref() == Some(path) => {
+                crate::io::Records::Lines
+            }
+            _ => records,
+        };
         if self.slot.is_single() {
             InputPart::Whole
         } else if let (Some(slice), InputSpec::File(_)) = (self.scanning, input) {
@@ -351,30 +362,39 @@ impl JobContext {
         }
     }
 
-    /// The largest event time in this worker's piece of each slice of `input` but the last
+    /// What this worker's piece of each slice of `input` but the last holds
     /// ([`InputSplit::EventTimeSlices`]), found by `scan` (given a context whose sources open
     /// that piece): the workers after a slice start their watermarks where one worker
-    /// reading every slice before theirs would have it, and all workers share the scans.
-    /// `i64::MIN` for each slice when `input` is not a file cut into slices; nothing on one
-    /// worker.
+    /// reading every slice before theirs would have it, and all workers share the scans
+    /// (`parallel::start_after_earlier_slices`). With `at_line_starts`, the slices and
+    /// pieces of a CSV file are cut at line starts rather than record starts, from now on:
+    /// the scans check that the two are the same. [`PieceScan::NOTHING`] for each slice when
+    /// `input` is not a file cut into slices; nothing on one worker.
+    ///
+    /// [`PieceScan::NOTHING`]: crate::parallel::PieceScan::NOTHING
     pub fn scan_pieces(
         &mut self,
         input: &InputSpec,
-        mut scan: impl FnMut(&JobContext) -> Result<i64, JobError>,
-    ) -> Result<Vec<i64>, JobError> {
+        at_line_starts: bool,
+        mut scan: impl FnMut(&JobContext) -> Result<crate::parallel::PieceScan, JobError>,
+    ) -> Result<Vec<crate::parallel::PieceScan>, JobError> {
         let slices = self.slot.peers.saturating_sub(1);
-        if self.inputs != InputSplit::EventTimeSlices || !matches!(input, InputSpec::File(_)) {
-            return Ok(vec![i64::MIN; slices]);
+        let InputSpec::File(path) = input else {
+            return Ok(vec![crate::parallel::PieceScan::NOTHING; slices]);
+        };
+        if self.inputs != InputSplit::EventTimeSlices {
+            return Ok(vec![crate::parallel::PieceScan::NOTHING; slices]);
         }
+        self.line_start_cuts = at_line_starts.then(|| path.clone());
         // A pass over the input before the real one would show the progress twice.
         let shown = std::mem::replace(&mut self.progress, false);
-        let mut maxima = Vec::with_capacity(slices);
+        let mut found = Vec::with_capacity(slices);
         for slice in 0..slices {
             self.scanning = Some(slice);
-            let max = scan(self);
+            let piece = scan(self);
             self.scanning = None;
-            match max {
-                Ok(max) => maxima.push(max),
+            match piece {
+                Ok(piece) => found.push(piece),
                 Err(e) => {
                     self.progress = shown;
                     return Err(e);
@@ -382,7 +402,7 @@ impl JobContext {
             }
         }
         self.progress = shown;
-        Ok(maxima)
+        Ok(found)
     }
 
     /// Which of the job's workers this context serves.

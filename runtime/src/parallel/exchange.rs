@@ -42,9 +42,9 @@ pub struct Exchange {
     deferred: Option<Vec<(u32, i64, Vec<u8>)>>,
     /// The edge whose rows wait, if any.
     deferred_edge: Option<u32>,
-    /// Per slice of the input but the last: how many workers have said the largest event
-    /// time of their piece of it, and the largest they said.
-    slice_max: Vec<(usize, i64)>,
+    /// Per round of slice scans, per slice of the input but the last: what the workers
+    /// that have said so far found in their pieces of it.
+    slice_scans: [Vec<SliceReports>; 2],
     /// Set when a worker of this process failed: the others stop rather than wait for
     /// messages it will never send.
     abort: std::sync::Arc<std::sync::atomic::AtomicBool>,
@@ -95,7 +95,9 @@ impl Exchange {
             ended_by: vec![vec![false; slot.peers]; edges],
             deferred: None,
             deferred_edge: None,
-            slice_max: vec![(0, i64::MIN); slot.peers.saturating_sub(1)],
+            slice_scans: std::array::from_fn(|_| {
+                vec![SliceReports::default(); slot.peers.saturating_sub(1)]
+            }),
             abort,
         }
     }
@@ -113,16 +115,21 @@ impl Exchange {
         }
     }
 
-    /// The largest event time of the slices before this worker's, once every worker has
-    /// said it for its piece of each (`i64::MIN` on worker 0, or when they hold no event
-    /// time).
-    fn earlier_slices_max(&self) -> Option<i64> {
+    /// What round `round` of slice scans found, once every worker has said it for its
+    /// piece of every slice: the largest event time before this worker's slice
+    /// (`i64::MIN` on worker 0, or when they hold no event time), and whether a piece had
+    /// a line break inside quotes.
+    pub(super) fn slice_scans(&self, round: u8) -> Option<(i64, bool)> {
         let peers = self.slot.peers;
-        self.slice_max[..self.slot.index]
+        let reports = &self.slice_scans[usize::from(round)];
+        if reports.iter().any(|r| r.said < peers) {
+            return None;
+        }
+        let max = reports[..self.slot.index]
             .iter()
-            .try_fold(i64::MIN, |max, &(said, s)| {
-                (said == peers).then(|| max.max(s))
-            })
+            .map(|r| r.max)
+            .fold(i64::MIN, i64::max);
+        Some((max, reports.iter().any(|r| r.quoted_line_break)))
     }
 
     /// Sends what the outbox holds, lets timely move messages (waiting up to a millisecond
@@ -280,11 +287,18 @@ pub fn pump<J: Exchanging>(job: &mut J, wait: bool) -> Result<(), JobError> {
                     exchange.ended_by[edge as usize][batch.from as usize] = true;
                 }
                 Entry::Abort => return Err(JobError::WorkerStopped),
-                Entry::SliceMax { slice, ts } => {
+                Entry::SliceScan {
+                    slice,
+                    round,
+                    max,
+                    quoted_line_break,
+                } => {
                     let exchange = job.exchange().expect("still parallel");
-                    let (said, max) = &mut exchange.slice_max[slice as usize];
-                    *said += 1;
-                    *max = (*max).max(ts);
+                    let report =
+                        &mut exchange.slice_scans[usize::from(round.min(1))][slice as usize];
+                    report.said += 1;
+                    report.max = report.max.max(max);
+                    report.quoted_line_break |= quoted_line_break;
                 }
             }
         }
@@ -292,25 +306,24 @@ pub fn pump<J: Exchanging>(job: &mut J, wait: bool) -> Result<(), JobError> {
     Ok(())
 }
 
-/// Tells the workers reading the slices after each slice of the input the largest event
-/// time in this worker's piece of it (`maxima`, from `JobContext::scan_pieces`), and waits
-/// (taking in what arrives meanwhile) until every worker has said the same for every slice
-/// before this worker's: returns the largest event time before this worker's slice, where
-/// its watermark starts (`InputSplit::EventTimeSlices`). `i64::MIN` on one worker.
-pub fn after_earlier_slices<J: Exchanging>(job: &mut J, maxima: &[i64]) -> Result<i64, JobError> {
-    let Some(exchange) = job.exchange() else {
-        return Ok(i64::MIN);
-    };
-    for (slice, &max) in maxima.iter().enumerate() {
-        exchange.outbox.slice_max(slice, max);
-    }
-    pump(job, false)?;
-    loop {
-        if let Some(max) = job.exchange().and_then(|x| x.earlier_slices_max()) {
-            job.hold_windows_through(max);
-            return Ok(max);
+/// What the workers said of their pieces of one slice in one round of slice scans.
+#[derive(Debug, Clone, Copy)]
+struct SliceReports {
+    /// How many have said.
+    said: usize,
+    /// The largest event time they found.
+    max: i64,
+    /// Whether one met a line break inside quotes.
+    quoted_line_break: bool,
+}
+
+impl Default for SliceReports {
+    fn default() -> Self {
+        SliceReports {
+            said: 0,
+            max: i64::MIN,
+            quoted_line_break: false,
         }
-        pump(job, true)?;
     }
 }
 

@@ -25,14 +25,16 @@ mod gather;
 mod key_groups;
 mod outbox;
 mod routed;
+mod slice_scan;
 mod time_order;
 mod window_combiner;
 mod workers;
 
 pub use combiner::{combiner_pages, partial, Combiner};
-pub use exchange::{after_earlier_slices, finish, pump, Exchange, Exchanging};
+pub use exchange::{finish, pump, Exchange, Exchanging};
 pub use key_groups::KeyGroups;
 pub use outbox::{exchange_buffer, Batch, Entry, Outbox};
+pub use slice_scan::{start_after_earlier_slices, PieceScan};
 pub use time_order::{finish_in_time_order, hand_over_windows};
 pub use window_combiner::{window_key, WindowCombiner};
 pub use workers::{run_workers, run_workers_with, Cluster, Travel, WorkerBody};

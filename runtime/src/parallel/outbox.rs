@@ -33,7 +33,7 @@ const ROW: u32 = 0;
 const WATERMARK: u32 = 1;
 const END: u32 = 2;
 const ABORT: u32 = 3;
-const SLICE_MAX: u32 = 4;
+const SLICE_SCAN: u32 = 4;
 
 /// What a batch holds, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,13 +62,17 @@ pub enum Entry<'b> {
     /// The sender's job failed: the receiver stops too. (Threads of one process also share
     /// a flag; this reaches the workers of other processes.)
     Abort,
-    /// The largest event time in the sender's piece of a slice of the input (`i64::MIN`
-    /// for none), for the workers reading the slices after it.
-    SliceMax {
+    /// What the sender's scan of its piece of a slice of the input found, in a round of
+    /// scans ([`super::start_after_earlier_slices`]).
+    SliceScan {
         /// The slice.
         slice: u32,
-        /// That event time.
-        ts: i64,
+        /// The round: 0 with the file cut at line starts, 1 at record starts.
+        round: u8,
+        /// The largest event time in the piece (`i64::MIN` for none).
+        max: i64,
+        /// Whether a record of the piece had a line break inside quotes.
+        quoted_line_break: bool,
     },
 }
 
@@ -99,7 +103,12 @@ impl Batch {
                 ROW => Entry::Row { edge, ts, row },
                 WATERMARK => Entry::Watermark { edge, wm: ts },
                 END => Entry::End { edge },
-                SLICE_MAX => Entry::SliceMax { slice: edge, ts },
+                SLICE_SCAN => Entry::SliceScan {
+                    slice: edge,
+                    round: row.first().copied().unwrap_or(0),
+                    max: ts,
+                    quoted_line_break: row.get(1).is_some_and(|&b| b != 0),
+                },
                 _ => Entry::Abort,
             })
         })
@@ -174,11 +183,17 @@ impl Outbox {
         }
     }
 
-    /// The largest event time in this worker's piece of `slice` of the input: every worker
-    /// reading a slice after it gets it.
-    pub fn slice_max(&mut self, slice: usize, ts: i64) {
-        for to in slice + 1..self.buffers.len() {
-            self.push(to, (SLICE_MAX << KIND_SHIFT) | slice as u32, ts, &[]);
+    /// What this worker's scan of its piece of `slice` of the input found in `round`:
+    /// every worker gets it (each checks every cut it reads by).
+    pub fn slice_scan(&mut self, slice: usize, round: u8, scan: super::PieceScan) {
+        let flags = [round, u8::from(scan.quoted_line_break)];
+        for to in 0..self.buffers.len() {
+            self.push(
+                to,
+                (SLICE_SCAN << KIND_SHIFT) | slice as u32,
+                scan.max,
+                &flags,
+            );
         }
     }
 
@@ -244,7 +259,11 @@ mod tests {
         out.watermark(0, 40);
         out.row(0, key, 7, b"");
         out.end(1);
-        out.slice_max(1, 99);
+        let scan = super::super::PieceScan {
+            max: 99,
+            quoted_line_break: true,
+        };
+        out.slice_scan(1, 1, scan);
         let batches = out.take();
         assert_eq!(
             batches.iter().map(|(to, _)| *to).collect::<Vec<_>>(),
@@ -267,15 +286,29 @@ mod tests {
                     row: b""
                 },
                 Entry::End { edge: 1 },
-                Entry::SliceMax { slice: 1, ts: 99 },
+                Entry::SliceScan {
+                    slice: 1,
+                    round: 1,
+                    max: 99,
+                    quoted_line_break: true
+                },
             ],
             "in order, an unchanged watermark sent once"
         );
         let to0: Vec<Entry<'_>> = batches[0].1.entries().collect();
         assert_eq!(
             to0,
-            vec![Entry::Watermark { edge: 0, wm: 40 }, Entry::End { edge: 1 }],
-            "a slice's largest event time goes only to the workers after the slice"
+            vec![
+                Entry::Watermark { edge: 0, wm: 40 },
+                Entry::End { edge: 1 },
+                Entry::SliceScan {
+                    slice: 1,
+                    round: 1,
+                    max: 99,
+                    quoted_line_break: true
+                }
+            ],
+            "what a slice's scan found goes to every worker"
         );
         assert!(out.take().is_empty(), "nothing is sent twice");
         out.row(1, key, 3, b"dropped");

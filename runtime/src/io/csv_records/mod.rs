@@ -5,6 +5,8 @@ use std::io::BufRead;
 
 use super::InputReader;
 
+mod pass_over;
+
 /// The UTF-8 byte-order mark some editors put at the start of a file.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -34,8 +36,13 @@ pub struct CsvRecords {
     /// Bytes at the start of the reader's buffer that records have taken, consumed once
     /// the buffer holds no whole line past them (or before reading by other means).
     pending: usize,
-    /// Bytes of the line [`CsvRecords::peek_field`] last looked at.
-    peeked: usize,
+    /// Where (counted in bytes consumed from the input) the first quote at or after the
+    /// records read so far is, or the end of the input's buffer when it holds none:
+    /// [`CsvRecords::pass_over_not_later_than`] passes over lines before it.
+    clean_to: u64,
+    /// A record read so far had a line break inside quotes (or ended the input inside
+    /// quotes): a line start is not always a record start ([`CsvRecords::met_quoted_line_break`]).
+    quoted_line_break: bool,
     parser: csv_core::Reader,
     /// Lines read so far, and the line the current record starts on (1-based).
     lines: u64,
@@ -104,7 +111,8 @@ impl CsvRecords {
             bounds: Vec::with_capacity(16),
             place: Place::Raw,
             pending: 0,
-            peeked: 0,
+            clean_to: 0,
+            quoted_line_break: false,
             parser: csv_core::ReaderBuilder::new()
                 .delimiter(delimiter)
                 .terminator(csv_core::Terminator::Any(b'\n'))
@@ -173,53 +181,6 @@ impl CsvRecords {
             self.place = Place::Input;
             return Ok(true);
         }
-    }
-
-    /// Field `column` of the next record, without reading the record: for a pass that
-    /// needs one field of most records (the largest event time of a slice). Then either
-    /// [`CsvRecords::skip_peeked`] passes over the record, or [`CsvRecords::advance`] reads
-    /// it. `None` when the record is not a plain line whole in the input's buffer (a quote,
-    /// a blank or first line, fewer fields, the buffer's end, the input's end): `advance`
-    /// then reads it by the full rules.
-    #[inline(always)]
-    pub fn peek_field(&mut self, column: usize) -> std::io::Result<Option<&[u8]>> {
-        self.input.consume(std::mem::take(&mut self.pending));
-        if self.at_start {
-            return Ok(None);
-        }
-        let buf = self.input.fill_buf()?;
-        // A quote before the line's end may hide a line break inside a field.
-        let end = match memchr::memchr2(b'\n', b'"', buf) {
-            Some(end) if buf[end] == b'\n' => end,
-            _ => return Ok(None),
-        };
-        let line = &buf[..end];
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.is_empty() {
-            return Ok(None);
-        }
-        let mut start = 0;
-        for _ in 0..column {
-            match memchr::memchr(self.delimiter, &line[start..]) {
-                Some(at) => start += at + 1,
-                None => return Ok(None),
-            }
-        }
-        let rest = &line[start..];
-        let field = &rest[..memchr::memchr(self.delimiter, rest).unwrap_or(rest.len())];
-        self.peeked = end + 1;
-        Ok(Some(field))
-    }
-
-    /// Passes over the record [`CsvRecords::peek_field`] looked at, unread.
-    #[inline(always)]
-    pub fn skip_peeked(&mut self) {
-        self.lines += 1;
-        self.position += self.peeked as u64;
-        self.pending = std::mem::take(&mut self.peeked);
-        self.place = Place::Raw;
-        self.raw.clear();
-        self.bounds.clear();
     }
 
     /// Reads a line that goes past the end of the input's buffer into `raw` and splits it
@@ -332,6 +293,7 @@ impl CsvRecords {
                 csv_core::ReadRecordResult::InputEmpty if at_end => break,
                 csv_core::ReadRecordResult::InputEmpty => {
                     // A quoted field is open at the end of the line: it goes on.
+                    self.quoted_line_break = true;
                     let n = self.input.read_until(b'\n', &mut self.raw)?;
                     self.position += n as u64;
                     if n == 0 {
@@ -425,7 +387,7 @@ mod tests {
     use proptest::prelude::*;
 
     /// `CsvRecords` over a file holding `text` (kept while the records are read).
-    fn records_of(text: &[u8]) -> (tempfile::NamedTempFile, CsvRecords) {
+    pub(super) fn records_of(text: &[u8]) -> (tempfile::NamedTempFile, CsvRecords) {
         let file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(file.path(), text).unwrap();
         let spec = InputSpec::File(file.path().display().to_string());
@@ -434,7 +396,7 @@ mod tests {
     }
 
     /// Every record of `text` with its line, read by `CsvRecords`.
-    fn read_with_lines(text: &[u8]) -> Vec<(u64, Vec<Vec<u8>>)> {
+    pub(super) fn read_with_lines(text: &[u8]) -> Vec<(u64, Vec<Vec<u8>>)> {
         let (_file, mut records) = records_of(text);
         let mut out = Vec::new();
         while records.advance().unwrap() {
@@ -466,7 +428,7 @@ mod tests {
             .collect()
     }
 
-    fn write(rows: &[Vec<String>], crlf: bool) -> Vec<u8> {
+    pub(super) fn write(rows: &[Vec<String>], crlf: bool) -> Vec<u8> {
         let mut w = csv::WriterBuilder::new()
             .flexible(true)
             .terminator(if crlf {
@@ -492,55 +454,6 @@ mod tests {
         ) {
             let text = write(&rows, crlf);
             prop_assert_eq!(read(&text), reference(&text));
-        }
-    }
-
-    /// Every record of `text` with its line, read as a scan for field `column` reads it:
-    /// a peek at each record, then passing over it (even steps) or reading it in full.
-    /// What a peek gives is checked against the record's own field.
-    fn skim(text: &[u8], column: usize) -> Vec<(u64, Vec<Vec<u8>>)> {
-        let (_file, mut records) = records_of(text);
-        let mut out = Vec::new();
-        for step in 0.. {
-            let peeked = records.peek_field(column).unwrap().map(<[u8]>::to_vec);
-            if !records.advance().unwrap() {
-                assert_eq!(peeked, None, "nothing to peek at past the end");
-                break;
-            }
-            let fields: Vec<Vec<u8>> = records.fields().iter().map(<[u8]>::to_vec).collect();
-            if let Some(field) = &peeked {
-                assert_eq!(Some(field), fields.get(column), "a peek gives the field");
-            }
-            out.push((records.line(), fields));
-            if step % 2 == 0 && peeked.is_some() {
-                // Peek at the next record and pass over it unread; the full read of the
-                // following one must still be right (checked against the reference).
-                if records.peek_field(column).unwrap().is_some() {
-                    records.skip_peeked();
-                }
-            }
-        }
-        out
-    }
-
-    proptest! {
-        /// A scan that peeks at one field and passes over records reads the fields and
-        /// lines of the records it does read as a full read does.
-        #[test]
-        fn peeking_and_passing_over_keeps_records_and_lines(
-            rows in proptest::collection::vec(
-                proptest::collection::vec("[a-c,\" \n0-9]{0,6}", 1..5), 0..40),
-            crlf in any::<bool>(),
-            column in 0usize..3,
-        ) {
-            let text = write(&rows, crlf);
-            let whole = read_with_lines(&text);
-            let skimmed = skim(&text, column);
-            // Each record read by the scan is the full read's record with the same line.
-            let mut rest = whole.iter();
-            for record in &skimmed {
-                prop_assert!(rest.any(|w| w == record), "{:?} not in the full read in order", record);
-            }
         }
     }
 

@@ -1,0 +1,245 @@
+//! Passing over CSV records unread: the scan of a slice of a file for its largest event
+//! time (`JobContext::scan_pieces`) needs one field of each record, and only of the
+//! records that could raise the largest so far.
+//!
+//! The scan goes a buffer at a time: the buffer is searched once for a quote, and the lines
+//! before it are passed over while their event-time field is an integer no later than the
+//! largest so far. The first record that is not such a line (a quote, a field that is not a
+//! plain integer, fewer fields, a line that runs past the buffer) is left to
+//! [`CsvRecords::advance`], which reads it by the full rules. A record with a line break
+//! inside quotes is therefore always read by `advance`, which notes it
+//! ([`CsvRecords::met_quoted_line_break`]).
+
+use super::CsvRecords;
+use crate::io::decimal::short_integer;
+use std::io::BufRead;
+
+impl CsvRecords {
+    /// Passes over, unread, the records ahead whose field `column` is an integer of at most
+    /// `ts` (they cannot raise a largest event time of `ts`), as far as the input's buffer
+    /// holds whole lines without a quote. The record it stops before, if any, is the next
+    /// one [`CsvRecords::advance`] reads. The first record (a header, perhaps behind a
+    /// byte-order mark) is never passed over.
+    #[inline(always)]
+    pub fn pass_over_not_later_than(&mut self, column: usize, ts: i64) -> std::io::Result<()> {
+        if self.at_start {
+            return Ok(());
+        }
+        if self.pending >= self.input.buffer().len() {
+            self.input.consume(std::mem::take(&mut self.pending));
+            self.input.fill_buf()?;
+        }
+        // Bytes consumed from the input before its buffer: where the buffer starts.
+        let base = self.input.consumed();
+        let buf = self.input.buffer();
+        let from = self.pending;
+        if self.clean_to <= base + from as u64 {
+            // Searched once per buffer, and again past each quote.
+            let quote = memchr::memchr(b'"', &buf[from..]).map_or(buf.len(), |q| from + q);
+            self.clean_to = base + quote as u64;
+        }
+        let clean = ((self.clean_to - base) as usize).min(buf.len());
+        let (passed, lines) = lines_not_later_than(&buf[from..clean], self.delimiter, column, ts);
+        if passed == 0 {
+            return Ok(());
+        }
+        self.pending += passed;
+        self.position += passed as u64;
+        self.lines += lines;
+        // The record read last is gone: nothing may refer to its bytes.
+        self.place = super::Place::Raw;
+        self.raw.clear();
+        self.bounds.clear();
+        Ok(())
+    }
+
+    /// Whether a record read so far had a line break inside quotes (or the input ended
+    /// inside quotes). Passing over lines never hides one: a line with a quote is read.
+    pub fn met_quoted_line_break(&self) -> bool {
+        self.quoted_line_break
+    }
+}
+
+/// How many bytes and lines at the start of `text` (which holds no quote) are whole lines
+/// that are blank or whose field `column` is an integer of at most `ts`.
+#[inline(always)]
+fn lines_not_later_than(text: &[u8], delimiter: u8, column: usize, ts: i64) -> (usize, u64) {
+    let (mut at, mut lines) = (0, 0);
+    while let Some((field, end)) = line_field(text, at, delimiter, column) {
+        // A blank line (perhaps a carriage return) is passed over as `advance` does.
+        let blank = end == at || (end == at + 1 && text[at] == b'\r');
+        if !blank {
+            // Fewer fields than `column` needs: `advance` reads the line and refuses it.
+            let Some((start, stop)) = field else {
+                break;
+            };
+            // Eight bytes from the field's start, when the text has them: the field's
+            // digits are read as one word.
+            let word_at = |k: usize| {
+                text.get(start + k..start + k + 8)
+                    .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+            };
+            match short_integer(&text[start..stop], word_at) {
+                Some(t) if t <= ts => {}
+                _ => break,
+            }
+        }
+        at = end + 1;
+        lines += 1;
+    }
+    (at, lines)
+}
+
+/// The line starting at `text[at]`: where its field `column` starts and ends (a final
+/// carriage return is not part of the last field), if it has that many fields, and where
+/// the line ends (its `\n`). `None` when `text` holds no line end after `at`.
+///
+/// Eight bytes at a time: lines of a few short fields would otherwise cost a search call
+/// per field and per line end.
+#[inline(always)]
+fn line_field(
+    text: &[u8],
+    at: usize,
+    delimiter: u8,
+    column: usize,
+) -> Option<(Option<(usize, usize)>, usize)> {
+    let (newline, delimiters) = (super::splat(b'\n'), super::splat(delimiter));
+    let (mut i, mut start, mut seen) = (at, at, 0);
+    let mut field = None;
+    // Every line end and delimiter of the line, in order, until its end.
+    let mut hit = |pos: usize| -> Option<(Option<(usize, usize)>, usize)> {
+        if text[pos] == b'\n' {
+            if seen == column {
+                let stop = if pos > start && text[pos - 1] == b'\r' {
+                    pos - 1
+                } else {
+                    pos
+                };
+                field = Some((start, stop));
+            }
+            return Some((field, pos));
+        }
+        if seen == column {
+            field = Some((start, pos));
+        }
+        seen += 1;
+        start = pos + 1;
+        None
+    };
+    while let Some(word) = text.get(i..i + 8) {
+        let w = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        let mut hits = super::zero_bytes(w ^ newline) | super::zero_bytes(w ^ delimiters);
+        while hits != 0 {
+            if let Some(line) = hit(i + (hits.trailing_zeros() / 8) as usize) {
+                return Some(line);
+            }
+            hits &= hits - 1;
+        }
+        i += 8;
+    }
+    (i..text.len())
+        .filter(|&pos| text[pos] == b'\n' || text[pos] == delimiter)
+        .find_map(hit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{read_with_lines, records_of, write};
+    use proptest::prelude::*;
+
+    /// What a scan for the largest value of field `column` reads of `text`: each record
+    /// it reads, with its line, having passed over the records before it whose field is an
+    /// integer no later than the largest read so far; and whether it met a line break
+    /// inside quotes.
+    fn scan(text: &[u8], column: usize) -> (Vec<(u64, Vec<Vec<u8>>)>, bool) {
+        let (_file, mut records) = records_of(text);
+        let mut out = Vec::new();
+        let mut max = i64::MIN;
+        loop {
+            records.pass_over_not_later_than(column, max).unwrap();
+            if !records.advance().unwrap() {
+                break;
+            }
+            let fields: Vec<Vec<u8>> = records.fields().iter().map(<[u8]>::to_vec).collect();
+            if let Some(v) = fields.get(column).and_then(|f| integer(f)) {
+                max = max.max(v);
+            }
+            out.push((records.line(), fields));
+        }
+        (out, records.met_quoted_line_break())
+    }
+
+    /// The integer a field holds, by the standard library's rules.
+    fn integer(field: &[u8]) -> Option<i64> {
+        std::str::from_utf8(field).ok()?.parse().ok()
+    }
+
+    /// Checks a scan of `rows` (written as CSV) against a full read: the records it reads
+    /// are the full read's, with the same lines, in order; every record it passes over is
+    /// one whose field is an integer no larger than the largest before it; and it meets a
+    /// quoted line break exactly when a field holds a line break.
+    fn check(rows: &[Vec<String>], crlf: bool, column: usize) -> Result<(), TestCaseError> {
+        let text = write(rows, crlf);
+        let whole = read_with_lines(&text);
+        let (read, quoted_line_break) = scan(&text, column);
+        let mut max = i64::MIN;
+        let mut read_rest = read.iter().peekable();
+        for (i, record) in whole.iter().enumerate() {
+            let value = record.1.get(column).and_then(|f| integer(f));
+            if read_rest.peek() == Some(&record) {
+                read_rest.next();
+            } else {
+                prop_assert!(i > 0, "the first record is always read");
+                prop_assert!(
+                    value.is_some_and(|v| v <= max),
+                    "passed over {:?} with the largest so far {}",
+                    record,
+                    max
+                );
+            }
+            max = max.max(value.unwrap_or(i64::MIN));
+        }
+        prop_assert!(
+            read_rest.next().is_none(),
+            "the scan read records the full read does not have"
+        );
+        let breaks = rows.iter().flatten().any(|f| f.contains('\n'));
+        prop_assert_eq!(quoted_line_break, breaks);
+        Ok(())
+    }
+
+    proptest! {
+        /// Passing over records keeps the records that are read, and their lines, as a
+        /// full read has them, and passes over only what cannot raise the largest value.
+        #[test]
+        fn passing_over_keeps_records_lines_and_the_largest_value(
+            rows in proptest::collection::vec(
+                proptest::collection::vec("[a-c,\" \n0-9-]{0,6}|[0-9]{1,12}", 1..5), 0..60),
+            crlf in any::<bool>(),
+            column in 0usize..3,
+        ) {
+            check(&rows, crlf, column)?;
+        }
+    }
+
+    #[test]
+    fn passing_over_across_read_buffers_and_lines_longer_than_them() {
+        // Rising and falling values over several read buffers, with a line longer than a
+        // buffer and a quoted field with line breaks in the middle.
+        let mut rows: Vec<Vec<String>> = (0..60_000i64)
+            .map(|i| {
+                let v = i * 3 - (i * 7919) % 500;
+                vec![
+                    v.to_string(),
+                    format!("k{}", i % 13),
+                    "x".repeat((i % 29) as usize),
+                ]
+            })
+            .collect();
+        rows.insert(12_345, vec!["99".into(), "y".repeat(600_000)]);
+        rows.insert(30_000, vec!["77".into(), "a \"quoted\"\nnote".into()]);
+        check(&rows, false, 0).unwrap();
+        rows.remove(30_000);
+        check(&rows, true, 0).unwrap();
+    }
+}
