@@ -62,84 +62,126 @@ impl CsvRecords {
 
 /// How many bytes and lines at the start of `text` (which holds no quote) are whole lines
 /// that are blank or whose field `column` is an integer of at most `ts`.
+///
+/// Sixty-four bytes at a time: a mask of their line ends and one of their delimiters (by
+/// vector compares), then each line end and delimiter in order.
+/// Lines of a few short fields would otherwise cost a search call per field and per line.
 #[inline(always)]
 fn lines_not_later_than(text: &[u8], delimiter: u8, column: usize, ts: i64) -> (usize, u64) {
-    let (mut at, mut lines) = (0, 0);
-    while let Some((field, end)) = line_field(text, at, delimiter, column) {
-        // A blank line (perhaps a carriage return) is passed over as `advance` does.
-        let blank = end == at || (end == at + 1 && text[at] == b'\r');
-        if !blank {
-            // Fewer fields than `column` needs: `advance` reads the line and refuses it.
-            let Some((start, stop)) = field else {
-                break;
-            };
-            // Eight bytes from the field's start, when the text has them: the field's
-            // digits are read as one word.
-            let word_at = |k: usize| {
-                text.get(start + k..start + k + 8)
-                    .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
-            };
-            match short_integer(&text[start..stop], word_at) {
-                Some(t) if t <= ts => {}
-                _ => break,
+    let (mut passed, mut lines) = (0, 0);
+    // The line being read: how many delimiters it has had, and where field `column`
+    // starts and (once a delimiter or the line's end closes it) ends.
+    let (mut seen, mut start, mut stop) = (0, 0, None);
+    let mut base = 0;
+    while base < text.len() {
+        let block = &text[base..text.len().min(base + 64)];
+        let (line_ends, delimiters) = byte_masks(block, b'\n', delimiter);
+        let mut events = line_ends | delimiters;
+        while events != 0 {
+            let bit = events.trailing_zeros();
+            events &= events - 1;
+            let pos = base + bit as usize;
+            if delimiters >> bit & 1 == 1 {
+                if seen == column {
+                    stop = Some(pos);
+                }
+                seen += 1;
+                if seen == column {
+                    start = pos + 1;
+                }
+                continue;
             }
+            if !passes(text, passed, pos, start, stop, seen >= column, ts) {
+                return (passed, lines);
+            }
+            passed = pos + 1;
+            lines += 1;
+            (seen, start, stop) = (0, passed, None);
         }
-        at = end + 1;
-        lines += 1;
+        base += 64;
     }
-    (at, lines)
+    (passed, lines)
 }
 
-/// The line starting at `text[at]`: where its field `column` starts and ends (a final
-/// carriage return is not part of the last field), if it has that many fields, and where
-/// the line ends (its `\n`). `None` when `text` holds no line end after `at`.
-///
-/// Eight bytes at a time: lines of a few short fields would otherwise cost a search call
-/// per field and per line end.
+/// Whether the line `text[from..end]` (its `\n` at `end`) may be passed over: it is blank
+/// (perhaps a carriage return), as `advance` passes over, or its field `column` (starting
+/// at `start`, ended by a delimiter at `stop` or else by the line's end; `has_field` when
+/// the line has that many fields) is an integer of at most `ts`.
 #[inline(always)]
-fn line_field(
+fn passes(
     text: &[u8],
-    at: usize,
-    delimiter: u8,
-    column: usize,
-) -> Option<(Option<(usize, usize)>, usize)> {
-    let (newline, delimiters) = (super::splat(b'\n'), super::splat(delimiter));
-    let (mut i, mut start, mut seen) = (at, at, 0);
-    let mut field = None;
-    // Every line end and delimiter of the line, in order, until its end.
-    let mut hit = |pos: usize| -> Option<(Option<(usize, usize)>, usize)> {
-        if text[pos] == b'\n' {
-            if seen == column {
-                let stop = if pos > start && text[pos - 1] == b'\r' {
-                    pos - 1
-                } else {
-                    pos
-                };
-                field = Some((start, stop));
-            }
-            return Some((field, pos));
-        }
-        if seen == column {
-            field = Some((start, pos));
-        }
-        seen += 1;
-        start = pos + 1;
-        None
-    };
-    while let Some(word) = text.get(i..i + 8) {
-        let w = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-        let mut hits = super::zero_bytes(w ^ newline) | super::zero_bytes(w ^ delimiters);
-        while hits != 0 {
-            if let Some(line) = hit(i + (hits.trailing_zeros() / 8) as usize) {
-                return Some(line);
-            }
-            hits &= hits - 1;
-        }
-        i += 8;
+    from: usize,
+    end: usize,
+    start: usize,
+    stop: Option<usize>,
+    has_field: bool,
+    ts: i64,
+) -> bool {
+    if end == from || (end == from + 1 && text[from] == b'\r') {
+        return true;
     }
-    (i..text.len())
-        .filter(|&pos| text[pos] == b'\n' || text[pos] == delimiter)
-        .find_map(hit)
+    if !has_field {
+        // Fewer fields than `column` needs: `advance` reads the line and refuses it.
+        return false;
+    }
+    // The last field of a line ends before its carriage return, if any.
+    let stop = stop.unwrap_or(if end > start && text[end - 1] == b'\r' {
+        end - 1
+    } else {
+        end
+    });
+    // Eight bytes from the field's start, when the text has them: the field's digits are
+    // read as one word.
+    let word_at = |k: usize| {
+        text.get(start + k..start + k + 8)
+            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+    };
+    short_integer(&text[start..stop], word_at).is_some_and(|t| t <= ts)
+}
+
+/// Bit `i` of the first mask set where `block[i]` is `a`, of the second where it is `b`
+/// (`block` holds at most 64 bytes).
+#[inline(always)]
+fn byte_masks(block: &[u8], a: u8, b: u8) -> (u64, u64) {
+    match <&[u8; 64]>::try_from(block) {
+        Ok(whole) => whole_block_masks(whole, a, b),
+        Err(_) => block.iter().enumerate().fold((0, 0), |(ma, mb), (i, &c)| {
+            (ma | (u64::from(c == a) << i), mb | (u64::from(c == b) << i))
+        }),
+    }
+}
+
+/// [`byte_masks`] of a whole block, sixteen bytes to a vector compare.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn whole_block_masks(block: &[u8; 64], a: u8, b: u8) -> (u64, u64) {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+    };
+    let (mut ma, mut mb) = (0u64, 0u64);
+    for (k, sixteen) in block.chunks_exact(16).enumerate() {
+        // SAFETY: SSE2 is part of every x86_64 processor; the load reads the sixteen bytes
+        // of `sixteen` (unaligned loads allowed).
+        let (ea, eb) = unsafe {
+            let v = _mm_loadu_si128(sixteen.as_ptr().cast::<__m128i>());
+            (
+                _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(a as i8))),
+                _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8))),
+            )
+        };
+        ma |= u64::from(ea as u16) << (16 * k);
+        mb |= u64::from(eb as u16) << (16 * k);
+    }
+    (ma, mb)
+}
+
+/// [`byte_masks`] of a whole block.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn whole_block_masks(block: &[u8; 64], a: u8, b: u8) -> (u64, u64) {
+    block.iter().enumerate().fold((0, 0), |(ma, mb), (i, &c)| {
+        (ma | (u64::from(c == a) << i), mb | (u64::from(c == b) << i))
+    })
 }
 
 #[cfg(test)]
