@@ -7,6 +7,8 @@
 //! the last line break before it is a record start and the parser runs from there, else it
 //! runs from the start of the file (from the line before the first quote), with csv-core,
 //! the parser the CSV source itself uses, so a quoted line break is never taken for a cut.
+//! (A CSV file read in event-time slices is cut as lines first, and the slice scans check
+//! that this was exact: `parallel/slice_scan.rs`.)
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek};

@@ -59,7 +59,7 @@ pub enum InputSplit {
     Slices,
     /// Each worker reads a slice of the job's one event-time source, with the lateness of
     /// one worker reading it all: a worker's watermark starts from the largest event time
-    /// of the slices before its own (`parallel::after_earlier_slices`), and windows fed
+    /// of the slices before its own (`parallel::start_after_earlier_slices`), and windows fed
     /// straight from the source fold on the reading worker (`WindowCombiner`), which
     /// judges lateness by that watermark; the combined one decides when windows fire.
     EventTimeSlices,
