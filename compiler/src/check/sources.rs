@@ -91,7 +91,19 @@ impl PipeFront<'_> {
                     }
                 },
                 (Some(n), "csv") if n.name == "delimiter" => match &arg.value.kind {
-                    ExprKind::Str(d) if d.len() == 1 && d.is_ascii() => delimiter = d.as_bytes()[0],
+                    ExprKind::Str(d) if d.chars().count() == 1 => {
+                        match crate::ir::csv_delimiter(d.chars().next().expect("one")) {
+                            Ok(d) => delimiter = d,
+                            Err(why) => {
+                                self.diagnostics.push(Diagnostic::error(
+                                    why,
+                                    arg.value.span.clone(),
+                                    "not a delimiter CSV can have",
+                                ));
+                                ok = false;
+                            }
+                        }
+                    }
                     _ => {
                         self.diagnostics.push(Diagnostic::error(
                             "`delimiter` takes a string of one ASCII character, such as \";\"",

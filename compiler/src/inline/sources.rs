@@ -132,12 +132,8 @@ impl InlineFront {
                         "header" if csv => args.header = input.parse::<syn::LitBool>()?.value,
                         "delimiter" if csv => {
                             let c = input.parse::<syn::LitChar>()?;
-                            args.delimiter = u8::try_from(c.value()).map_err(|_| {
-                                syn::Error::new(
-                                    c.span(),
-                                    "the delimiter must be one ASCII character",
-                                )
-                            })?;
+                            args.delimiter = crate::ir::csv_delimiter(c.value())
+                                .map_err(|why| syn::Error::new(c.span(), why))?;
                         }
                         _ => {
                             return Err(syn::Error::new(

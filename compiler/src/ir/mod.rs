@@ -12,7 +12,7 @@ mod types;
 pub use crate::ops::{Operator, SinkOp, SourceOp};
 pub use expr::{Func, Literal, TExpr, TExprKind};
 pub use graph::{input_schema, output_schema, Chain, Edge, Node, Partitioning, Plan, StateKind};
-pub(crate) use operator::describe_aggregates;
+pub(crate) use operator::{csv_delimiter, describe_aggregates};
 pub use operator::{
     AggFunc, AggregateField, EventTime, InputLocation, OnError, OutputLocation, SinkFormat,
     SourceFormat, TimeDomain, WatermarkSpec, WindowKind, WindowProblem,

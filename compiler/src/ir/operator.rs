@@ -200,6 +200,17 @@ pub enum SourceFormat {
     Iter(RustFn),
 }
 
+/// The CSV field delimiter `c` names, or why it cannot be one: it must be one ASCII
+/// character, and not a quote or a line break, which CSV gives their own meaning.
+pub(crate) fn csv_delimiter(c: char) -> Result<u8, &'static str> {
+    match c {
+        '"' => Err("the delimiter cannot be a quote: quotes enclose fields"),
+        '\n' | '\r' => Err("the delimiter cannot be a line break: line breaks end records"),
+        c if c.is_ascii() => Ok(c as u8),
+        _ => Err("the delimiter must be one ASCII character"),
+    }
+}
+
 /// Where a source reads.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum InputLocation {

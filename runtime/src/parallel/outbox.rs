@@ -265,6 +265,12 @@ mod tests {
         };
         out.slice_scan(1, 1, scan);
         let batches = out.take();
+        let scanned = Entry::SliceScan {
+            slice: 1,
+            round: 1,
+            max: 99,
+            quoted_line_break: true,
+        };
         assert_eq!(
             batches.iter().map(|(to, _)| *to).collect::<Vec<_>>(),
             vec![0, 1, 2]
@@ -286,12 +292,7 @@ mod tests {
                     row: b""
                 },
                 Entry::End { edge: 1 },
-                Entry::SliceScan {
-                    slice: 1,
-                    round: 1,
-                    max: 99,
-                    quoted_line_break: true
-                },
+                scanned,
             ],
             "in order, an unchanged watermark sent once"
         );
@@ -301,12 +302,7 @@ mod tests {
             vec![
                 Entry::Watermark { edge: 0, wm: 40 },
                 Entry::End { edge: 1 },
-                Entry::SliceScan {
-                    slice: 1,
-                    round: 1,
-                    max: 99,
-                    quoted_line_break: true
-                }
+                scanned
             ],
             "what a slice's scan found goes to every worker"
         );
