@@ -64,8 +64,8 @@ impl CsvRecords {
 /// that are blank or whose field `column` is an integer of at most `ts`.
 ///
 /// Sixty-four bytes at a time: a mask of their line ends and one of their delimiters (by
-/// vector compares), then each line end and delimiter in order.
-/// Lines of a few short fields would otherwise cost a search call per field and per line.
+/// vector compares), then each line end and delimiter in order. Lines of a few short
+/// fields would otherwise cost a search call per field and per line.
 #[inline(always)]
 fn lines_not_later_than(text: &[u8], delimiter: u8, column: usize, ts: i64) -> (usize, u64) {
     let (mut passed, mut lines) = (0, 0);
