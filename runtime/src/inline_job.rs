@@ -332,23 +332,22 @@ macro_rules! tuple_collected_rows {
     };
 }
 
-tuple_collected_rows!(A 0);
-tuple_collected_rows!(A 0, B 1);
-tuple_collected_rows!(A 0, B 1, C 2);
-tuple_collected_rows!(A 0, B 1, C 2, D 3);
-tuple_collected_rows!(A 0, B 1, C 2, D 3, E 4);
-tuple_collected_rows!(A 0, B 1, C 2, D 3, E 4, F 5);
-tuple_collected_rows!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
-tuple_collected_rows!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+/// Invokes `$m` for tuples of one to eight collect sinks.
+macro_rules! for_tuples_to_eight {
+    ($m:ident) => {
+        $m!(A 0);
+        $m!(A 0, B 1);
+        $m!(A 0, B 1, C 2);
+        $m!(A 0, B 1, C 2, D 3);
+        $m!(A 0, B 1, C 2, D 3, E 4);
+        $m!(A 0, B 1, C 2, D 3, E 4, F 5);
+        $m!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+        $m!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+    };
+}
 
-tuple_collected!(A 0);
-tuple_collected!(A 0, B 1);
-tuple_collected!(A 0, B 1, C 2);
-tuple_collected!(A 0, B 1, C 2, D 3);
-tuple_collected!(A 0, B 1, C 2, D 3, E 4);
-tuple_collected!(A 0, B 1, C 2, D 3, E 4, F 5);
-tuple_collected!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
-tuple_collected!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+for_tuples_to_eight!(tuple_collected_rows);
+for_tuples_to_eight!(tuple_collected);
 
 /// A compiled inline pipeline, not yet run. `run` consumes it: its sources are iterators
 /// and files read once.

@@ -379,12 +379,9 @@ impl JobContext {
         mut scan: impl FnMut(&JobContext) -> Result<crate::parallel::PieceScan, JobError>,
     ) -> Result<Vec<crate::parallel::PieceScan>, JobError> {
         let slices = self.slot.peers.saturating_sub(1);
-        let InputSpec::File(path) = input else {
+        let (InputSpec::File(path), InputSplit::EventTimeSlices) = (input, self.inputs) else {
             return Ok(vec![crate::parallel::PieceScan::NOTHING; slices]);
         };
-        if self.inputs != InputSplit::EventTimeSlices {
-            return Ok(vec![crate::parallel::PieceScan::NOTHING; slices]);
-        }
         self.line_start_cuts = at_line_starts.then(|| path.clone());
         // A pass over the input before the real one would show the progress twice.
         let shown = std::mem::replace(&mut self.progress, false);
