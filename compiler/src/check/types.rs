@@ -12,30 +12,6 @@ pub struct ExprChecker<'a> {
     diagnostics: &'a mut Diagnostics,
 }
 
-/// How deep an expression may nest (operators, `if`, calls): deeper ones would crash rustc
-/// on the generated code, so weir refuses them with a message instead.
-pub const MAX_EXPR_DEPTH: usize = 64;
-
-/// The first sub-expression of `e` below `limit` levels, if any.
-fn too_deep(e: &Expr, limit: usize) -> Option<&Expr> {
-    if limit == 0 {
-        return Some(e);
-    }
-    let children: Vec<&Expr> = match &e.kind {
-        ExprKind::Int(_)
-        | ExprKind::Float(_)
-        | ExprKind::Duration(_)
-        | ExprKind::Str(_)
-        | ExprKind::Bool(_)
-        | ExprKind::Name(_) => Vec::new(),
-        ExprKind::Unary(_, a) | ExprKind::Cast(a, _) => vec![a],
-        ExprKind::Binary(_, a, b) => vec![a, b],
-        ExprKind::If(c, a, b) => vec![c, a, b],
-        ExprKind::Call(_, args) => args.iter().collect(),
-    };
-    children.into_iter().find_map(|c| too_deep(c, limit - 1))
-}
-
 /// Whether a list-valued expression is acceptable where this one stands.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum ListUse {
@@ -57,17 +33,6 @@ impl<'a> ExprChecker<'a> {
     /// Checks `e`, which should have type `want` if given. `None` means an error was
     /// reported.
     pub fn check(&mut self, e: &Expr, want: Option<&Type>, lists: ListUse) -> Option<TExpr> {
-        if let Some(deep) = too_deep(e, MAX_EXPR_DEPTH) {
-            self.error(
-                Diagnostic::error(
-                    format!("this expression nests more than {MAX_EXPR_DEPTH} levels deep"),
-                    deep.span.clone(),
-                    format!("level {}", MAX_EXPR_DEPTH + 1),
-                )
-                .with_help("split it over several `map` steps, or use fewer nested `if`s"),
-            );
-            return None;
-        }
         let t = self.infer(e, want)?;
         if let Type::List(_) = t.ty {
             if lists == ListUse::Refused {

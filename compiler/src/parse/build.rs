@@ -10,10 +10,12 @@ use super::Rule;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 
 /// Builds the program, collecting literal errors (such as an integer too large): a bad
-/// literal stands as 0, so the rest of the program is still checked.
-pub(super) fn program(mut pairs: Pairs<'_, Rule>) -> (Program, Diagnostics) {
+/// literal stands as 0, so the rest of the program is still checked. `Err` when an
+/// expression nests too deep to be checked at all.
+pub(super) fn program(mut pairs: Pairs<'_, Rule>) -> Result<(Program, Diagnostics), Diagnostics> {
     let mut b = Builder {
         diagnostics: Diagnostics::new(),
+        too_deep: false,
     };
     let program = pairs.next().expect("the grammar's top rule is `program`");
     let items = program
@@ -21,11 +23,17 @@ pub(super) fn program(mut pairs: Pairs<'_, Rule>) -> (Program, Diagnostics) {
         .filter(|p| p.as_rule() != Rule::EOI)
         .map(|p| b.item(p))
         .collect();
-    (Program { items }, b.diagnostics)
+    if b.too_deep {
+        return Err(b.diagnostics);
+    }
+    Ok((Program { items }, b.diagnostics))
 }
 
 struct Builder {
     diagnostics: Diagnostics,
+    /// An expression nested past [`MAX_EXPR_DEPTH`]: it stands as a placeholder, which the
+    /// checker must not see.
+    too_deep: bool,
 }
 
 fn span(p: &Pair<'_, Rule>) -> Span {
@@ -59,6 +67,23 @@ fn significant<'a>(p: Pair<'a, Rule>) -> impl Iterator<Item = Pair<'a, Rule>> {
                 | Rule::pipe
         )
     })
+}
+
+/// The prefix operator at level [`MAX_EXPR_DEPTH`] + 1 of a run of them, if a run is that
+/// long.
+fn prefix_past_limit<'a>(pairs: Pairs<'a, Rule>) -> Option<Pair<'a, Rule>> {
+    let mut run = 0;
+    for p in pairs {
+        if matches!(p.as_rule(), Rule::not | Rule::neg) {
+            run += 1;
+            if run > MAX_EXPR_DEPTH {
+                return Some(p);
+            }
+        } else {
+            run = 0;
+        }
+    }
+    None
 }
 
 fn pratt() -> &'static PrattParser<Rule> {
@@ -278,7 +303,48 @@ impl Builder {
         }
     }
 
+    /// An expression, or a placeholder (with `too_deep` set) for one nested past
+    /// [`MAX_EXPR_DEPTH`]. A run of prefix operators is measured before the Pratt parser,
+    /// which recurses once per prefix; the built tree is measured without recursion.
     fn expr(&mut self, p: Pair<'_, Rule>) -> Expr {
+        let whole = span(&p);
+        if let Some(op) = prefix_past_limit(p.clone().into_inner()) {
+            return self.refuse_deep(span(&op));
+        }
+        let built = self.pratt_expr(p);
+        match built
+            .nested_below(MAX_EXPR_DEPTH)
+            .map(|deep| deep.span.clone())
+        {
+            Some(at) => {
+                built.dismantle();
+                let placeholder = self.refuse_deep(at);
+                Expr {
+                    span: whole,
+                    ..placeholder
+                }
+            }
+            None => built,
+        }
+    }
+
+    fn refuse_deep(&mut self, at: Span) -> Expr {
+        self.too_deep = true;
+        self.diagnostics.push(
+            Diagnostic::error(
+                format!("this expression nests more than {MAX_EXPR_DEPTH} levels deep"),
+                at.clone(),
+                format!("level {}", MAX_EXPR_DEPTH + 1),
+            )
+            .with_help("split it over several `map` steps, or use fewer nested `if`s"),
+        );
+        Expr {
+            kind: ExprKind::Bool(false),
+            span: at,
+        }
+    }
+
+    fn pratt_expr(&mut self, p: Pair<'_, Rule>) -> Expr {
         let cell = std::cell::RefCell::new(self);
         pratt()
             .map_primary(|prim| cell.borrow_mut().primary(prim))

@@ -38,7 +38,7 @@ pub fn parse(text: &str) -> Result<(Program, Diagnostics), Diagnostics> {
         ds.push(syntax_error(e));
         ds
     })?;
-    Ok(build::program(pairs))
+    build::program(pairs)
 }
 
 fn nesting_guard(text: &str) -> Option<Diagnostic> {
@@ -99,6 +99,15 @@ fn syntax_error(e: pest::error::Error<Rule>) -> Diagnostic {
                 [] => "something else".to_string(),
             };
             format!("expected {list}")
+        }
+        // pest's guard of its own stack: the input nests deeper than the parser can go.
+        other if other.message().contains("stack limit reached") => {
+            return Diagnostic::error(
+                "this program nests too deeply to be parsed",
+                span,
+                "the parser ran out of stack here",
+            )
+            .with_help("split deeply nested expressions (such as long `else if` chains) over several `map` steps");
         }
         other => other.message().into_owned(),
     };
@@ -202,5 +211,39 @@ mod tests {
         let text = format!("x |> filter({}1{});", "(".repeat(5000), ")".repeat(5000));
         let e = parse(&text).unwrap_err();
         assert!(e.iter().next().unwrap().message.contains("nested"));
+    }
+
+    /// Runs in a test thread (2 MiB of stack, less than a user's main thread): each of
+    /// these overflowed the stack before the runs were measured and the tree was walked
+    /// without recursion.
+    #[test]
+    fn long_operator_chains_are_a_diagnostic_at_their_place_not_a_crash() {
+        let chains = [
+            ("-".repeat(60_000) + "a", "-"),
+            ("not ".repeat(60_000) + "a", "not"),
+            (vec!["a"; 100_000].join(" + "), "a"),
+            ("a".to_string() + &" as i64".repeat(100_000), "a"),
+            // pest's own stack guard stops this one wherever its stack runs out.
+            ("if a then 1 else ".repeat(30_000) + "1", ""),
+        ];
+        for (expr, starts) in chains {
+            let text = format!("s |> map {{ x: {expr} }} |> sink stdout();");
+            let e = parse(&text).unwrap_err();
+            let d = e.iter().next().unwrap();
+            assert!(d.message.contains("nests"), "{starts}...: {}", d.message);
+            assert!(
+                text[d.span.start..].starts_with(starts),
+                "{starts}...: points at {:?}",
+                &text[d.span.start..(d.span.start + 10).min(text.len())]
+            );
+        }
+    }
+
+    #[test]
+    fn a_chain_at_the_limit_parses() {
+        let expr = vec!["a"; crate::parse::ast::MAX_EXPR_DEPTH].join(" + ");
+        let neg = "-".repeat(crate::parse::ast::MAX_EXPR_DEPTH - 1) + "a";
+        let text = format!("s |> map {{ x: {expr}, y: {neg} }} |> sink stdout();");
+        assert!(parse(&text).is_ok());
     }
 }
