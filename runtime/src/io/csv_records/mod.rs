@@ -15,8 +15,8 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// Most rows carry no quote: such a row is one line, split on the delimiter where it
 /// stands. A line with a quote is read by `csv_core` with RFC 4180's rules instead, on as
 /// many lines as its quoted fields span. A record ends at a line feed (`\n` or `\r\n`)
-/// outside quotes; a lone carriage return is data, and a `\r\n` inside a quoted field
-/// reads as `\n`. Blank lines are passed over, as the csv crate does; a byte-order mark
+/// outside quotes; a lone carriage return is data, and a field keeps a `\r\n` inside its
+/// quotes as written (as Python's csv and the csv crate do). Blank lines are passed over, as the csv crate does; a byte-order mark
 /// before the first record is dropped.
 #[derive(Debug)]
 pub struct CsvRecords {
@@ -171,8 +171,9 @@ impl CsvRecords {
                 continue; // a blank line
             }
             if quote {
+                // With its line break: a `\r\n` inside quotes belongs to the field.
                 self.raw.clear();
-                self.raw.extend_from_slice(&buf[first..last]);
+                self.raw.extend_from_slice(&buf[first..=end]);
                 self.input.consume(std::mem::take(&mut self.pending));
                 self.read_quoted()?;
                 return Ok(true);
@@ -191,6 +192,9 @@ impl CsvRecords {
         self.input.consume(bom);
         let n = self.input.read_until(b'\n', &mut self.raw)?;
         self.position += (n + bom) as u64;
+        if memchr::memchr(b'"', &self.raw).is_some() {
+            return self.read_quoted();
+        }
         if self.raw.last() == Some(&b'\n') {
             self.raw.pop();
             if self.raw.last() == Some(&b'\r') {
@@ -199,9 +203,6 @@ impl CsvRecords {
         }
         if self.raw.is_empty() {
             return Ok(());
-        }
-        if memchr::memchr(b'"', &self.raw).is_some() {
-            return self.read_quoted();
         }
         self.place = Place::Raw;
         self.bounds.clear();
@@ -262,16 +263,20 @@ impl CsvRecords {
     }
 
     /// Reads a record with quotes through `csv_core`, taking more lines while a quoted
-    /// field is open. The record's raw bytes keep the line breaks inside it.
+    /// field is open; `raw` holds its first line with the line break, if it had one. The
+    /// record's raw bytes keep the line breaks inside it.
     #[cold]
     fn read_quoted(&mut self) -> std::io::Result<()> {
         self.place = Place::Unquoted;
         self.parser.reset();
         // The parser sees each line with its break, so a line break outside quotes ends
         // the record.
-        self.raw.push(b'\n');
+        if self.raw.last() != Some(&b'\n') {
+            self.raw.push(b'\n');
+        }
         let (mut fed, mut nout, mut nend) = (0, 0, 0);
         let mut at_end = false;
+        let mut ends_record = false;
         loop {
             let input = if at_end { &[][..] } else { &self.raw[fed..] };
             let (result, nin, out, end) =
@@ -281,7 +286,11 @@ impl CsvRecords {
             nout += out;
             nend += end;
             match result {
-                csv_core::ReadRecordResult::Record | csv_core::ReadRecordResult::End => break,
+                csv_core::ReadRecordResult::Record => {
+                    ends_record = true;
+                    break;
+                }
+                csv_core::ReadRecordResult::End => break,
                 csv_core::ReadRecordResult::OutputFull => {
                     let len = self.unquoted.len() * 2;
                     self.unquoted.resize(len, 0);
@@ -301,10 +310,7 @@ impl CsvRecords {
                         continue;
                     }
                     self.lines += 1;
-                    if self.raw.ends_with(b"\r\n") {
-                        let len = self.raw.len();
-                        self.raw.remove(len - 2);
-                    } else if self.raw.last() != Some(&b'\n') {
+                    if self.raw.last() != Some(&b'\n') {
                         self.raw.push(b'\n');
                     }
                 }
@@ -312,6 +318,16 @@ impl CsvRecords {
         }
         if self.raw.last() == Some(&b'\n') {
             self.raw.pop();
+            // A `\r` before the line feed that ended the record stood outside quotes (no
+            // quote fits between the two), so it is the line break's, not the field's,
+            // which the parser (ending records at `\n` alone) gave it to.
+            if ends_record && self.raw.last() == Some(&b'\r') {
+                self.raw.pop();
+                if nend > 0 && nout > 0 && self.unquoted[nout - 1] == b'\r' {
+                    nout -= 1;
+                    self.ends[nend - 1] -= 1;
+                }
+            }
         }
         self.bounds.clear();
         let mut start = 0;
@@ -449,7 +465,7 @@ mod tests {
         #[test]
         fn reads_what_the_csv_crate_reads(
             rows in proptest::collection::vec(
-                proptest::collection::vec("[a-c,\" \n]{0,6}", 1..5), 0..40),
+                proptest::collection::vec("[a-c,\" \r\n]{0,6}", 1..5), 0..40),
             crlf in any::<bool>(),
         ) {
             let text = write(&rows, crlf);
@@ -479,6 +495,23 @@ mod tests {
             vec![b"e".to_vec(), b"f".to_vec()],
         ];
         assert_eq!(read(text), want);
+    }
+
+    #[test]
+    fn a_quoted_crlf_keeps_its_carriage_return() {
+        // As Python's csv reads it; weir's own CSV sink writes `\r\n` inside quotes.
+        let text = b"1,\"a\r\nb\"\r\n2,\"c\r\"\n3,\"d\"\r\n4,x\r\n";
+        let want: Vec<Vec<Vec<u8>>> = vec![
+            vec![b"1".to_vec(), b"a\r\nb".to_vec()],
+            vec![b"2".to_vec(), b"c\r".to_vec()],
+            vec![b"3".to_vec(), b"d".to_vec()],
+            vec![b"4".to_vec(), b"x".to_vec()],
+        ];
+        assert_eq!(read(text), want);
+        assert_eq!(read(text), reference(text));
+        let (_file, mut records) = records_of(b"1,\"a\r\nb\"\r\n");
+        assert!(records.advance().unwrap());
+        assert_eq!(records.raw(), b"1,\"a\r\nb\"");
     }
 
     #[test]
