@@ -246,3 +246,111 @@ fn a_reader_that_closes_early_ends_the_job_quietly() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
+
+const THREE: &str = "schema Row { id: u64 }\n\
+    source rows: Row = csv(\"in.csv\");\n\
+    rows |> sink o1 = csv(\"o1.csv\");\n\
+    rows |> filter(id > 1) |> sink o2 = csv(\"o2.csv\");\n\
+    rows |> filter(id > 2) |> sink o3 = csv(\"o3.csv\");\n";
+
+/// The bytes of every file in `dir`, by name.
+fn contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    listing(dir)
+        .into_iter()
+        .filter(|n| dir.join(n).is_file())
+        .map(|n| {
+            let bytes = std::fs::read(dir.join(&n)).unwrap();
+            (n, bytes)
+        })
+        .collect()
+}
+
+/// A failed run of a job with three sinks, whatever the moment it fails, leaves every
+/// earlier output byte-identical and no temporary file. The failing runs read other data
+/// than the first run did, so an output replaced by mistake would show.
+#[test]
+fn a_run_failing_at_start_mid_run_or_at_commit_leaves_every_earlier_output() {
+    let dir = temp();
+    let pipe = dir.path().join("three.pipe");
+    std::fs::write(&pipe, THREE).unwrap();
+    std::fs::write(dir.path().join("in.csv"), "id\n1\n2\n3\n").unwrap();
+    std::fs::write(dir.path().join("other.csv"), "id\n5\n6\n7\n8\n").unwrap();
+    std::fs::create_dir(dir.path().join("adir")).unwrap();
+    let bin = build(&pipe);
+    let first = Command::new(&bin).current_dir(dir.path()).output().unwrap();
+    assert!(first.status.success());
+    let before = contents(dir.path());
+    let o1 = std::fs::read_to_string(dir.path().join("o1.csv")).unwrap();
+    assert_eq!(o1, "id\n1\n2\n3\n");
+
+    // At start: a sink, or the report, pointed at a folder or at an empty path.
+    for args in [
+        &["--output", "o2=adir"][..],
+        &["--output", "o3="],
+        &["--stats-json", "adir"],
+        &["--stats-json", ""],
+        &["--output", "o1=", "--output", "o2=adir"],
+    ] {
+        let mut all = vec!["--input", "rows=other.csv"];
+        all.extend_from_slice(args);
+        let out = Command::new(&bin)
+            .args(&all)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("directory") || err.contains("empty path"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("wrote"), "{args:?}: nothing ran: {err}");
+        assert_eq!(contents(dir.path()), before, "{args:?}");
+    }
+
+    // Mid-run: a bad record after good ones.
+    std::fs::write(dir.path().join("bad.csv"), "id\n5\n6\nnope\n8\n").unwrap();
+    let out = Command::new(&bin)
+        .args(["--input", "rows=bad.csv"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    std::fs::remove_file(dir.path().join("bad.csv")).unwrap();
+    assert_eq!(contents(dir.path()), before);
+
+    // At commit: o3's new target became a folder while the job was reading.
+    let mut child = Command::new(&bin)
+        .args(["--input", "rows=-", "--output", "o3=later"])
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    std::io::Write::write_all(&mut stdin, b"id\n5\n6\n").unwrap();
+    let start = Instant::now();
+    while listing(dir.path())
+        .iter()
+        .all(|f| !f.ends_with(".weir-tmp"))
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the job never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::fs::create_dir(dir.path().join("later")).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("later") && err.contains("directory"), "{err}");
+    std::fs::remove_dir(dir.path().join("later")).unwrap();
+    assert_eq!(contents(dir.path()), before);
+    assert!(
+        listing(dir.path()).iter().all(|f| !f.contains(".weir-")),
+        "{:?}",
+        listing(dir.path())
+    );
+}

@@ -169,33 +169,38 @@ fn wordcount_spilling_under_1mb_writes_what_64mb_writes_byte_for_byte() {
     assert_eq!(files(&spill), Vec::<PathBuf>::new(), "spill files remain");
 }
 
+/// A bad `--spill-dir` is found before the job reads a record, not at the first spill
+/// (which may come hours into a run), and the advice fits what is wrong with it.
 #[test]
-fn an_unusable_spill_directory_names_the_operator_and_the_directory() {
+fn an_unusable_spill_directory_is_refused_at_start() {
     let bin = build(Path::new("dsl-examples/wordcount.pipe"));
     let dir = temp();
     let input = dir.path().join("words.txt");
     std::fs::write(&input, words(200_000, 100_000)).unwrap();
     let missing = dir.path().join("no-such-dir");
-    let out = run(
-        &bin,
-        &[
-            "--input",
-            &format!("lines={}", input.display()),
-            "--memory",
-            "1MB",
-            "--spill-dir",
-            &missing.display().to_string(),
-            "--output",
-            "stdout=/dev/null",
-        ],
-    );
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("operator `aggregate` at dsl-examples/wordcount.pipe:11:6 cannot spill to"),
-        "{err}"
-    );
-    assert!(err.contains(&missing.display().to_string()), "{err}");
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    for (spill, says) in [(&missing, "does not exist"), (&file, "is not a directory")] {
+        let out = run(
+            &bin,
+            &[
+                "--input",
+                &format!("lines={}", input.display()),
+                "--memory",
+                "1MB",
+                "--spill-dir",
+                &spill.display().to_string(),
+            ],
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(&format!("spill directory {} {says}", spill.display())),
+            "{err}"
+        );
+        assert!(!err.contains("free space"), "{err}");
+        assert!(out.stdout.is_empty(), "nothing ran");
+    }
 }
 
 #[test]

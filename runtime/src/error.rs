@@ -110,7 +110,10 @@ pub enum JobError {
         cannot_spill: Option<&'static str>,
     },
     /// A stateful operator could not write or read its spill files.
-    #[error("operator `{operator}` at {location} cannot spill to {dir}: {source}; free space there, or name another directory with --spill-dir")]
+    #[error(
+        "operator `{operator}` at {location} cannot spill to {dir}: {source}; {}",
+        spill_advice(source)
+    )]
     Spill {
         /// The operator's name.
         operator: String,
@@ -215,5 +218,19 @@ impl JobError {
             JobError::InAnotherProcess { code, .. } => *code,
             _ => 1,
         }
+    }
+}
+
+/// What to do about a spill directory that failed with `e`: free space is the answer only
+/// when space ran out.
+fn spill_advice(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+            "free space there, or name another directory with --spill-dir"
+        }
+        std::io::ErrorKind::NotFound => {
+            "it does not exist: create it, or name another directory with --spill-dir"
+        }
+        _ => "name another directory with --spill-dir",
     }
 }

@@ -397,13 +397,7 @@ impl<B: InlineBody> InlineJob<B> {
         let args = self.args(config.memory, config.spill_dir, cluster);
         let mut ctx = JobContext::new(self.spec, args)?;
         let result = P::run(self.body, &mut ctx);
-        let result = ctx.commit_or_discard(result);
-        let reported = if ctx.args().cluster.process == 0 {
-            ctx.print_report(result.is_ok())
-        } else {
-            Ok(())
-        };
-        result.and_then(|v| reported.map(|()| v))
+        ctx.finish(result)
     }
 
     fn args(

@@ -45,8 +45,11 @@ fn inline_errors(text: &str) -> String {
     }
 }
 
-/// Node kinds, and edges as (from, from port, to, to port, keyed).
-fn shape(plan: &Plan) -> (Vec<&'static str>, Vec<(usize, usize, usize, usize, bool)>) {
+/// An edge as (from, from port, to, to port, keyed).
+type EdgeShape = (usize, usize, usize, usize, bool);
+
+/// Node kinds, and edges.
+fn shape(plan: &Plan) -> (Vec<&'static str>, Vec<EdgeShape>) {
     let kinds = plan.graph.node_weights().map(|n| n.op.kind()).collect();
     let mut edges: Vec<_> = plan
         .graph

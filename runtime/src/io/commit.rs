@@ -7,6 +7,8 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use super::abandoned::{owner_tag, STDOUT_PART_PREFIX};
+use super::replace::replace_all;
 use crate::JobError;
 
 /// Outputs written but not yet committed. Shared with the job's signal handler, which
@@ -62,7 +64,10 @@ impl PendingOutputs {
         if self.part == 0 {
             return Ok(None);
         }
-        let (file, temp) = tempfile::NamedTempFile::new()
+        let (file, temp) = tempfile::Builder::new()
+            .prefix(&format!("{STDOUT_PART_PREFIX}{}.", owner_tag()))
+            .suffix(".weir-tmp")
+            .tempfile()
             .map_err(|source| JobError::Io {
                 action: "cannot create a part of standard output in",
                 path: std::env::temp_dir().display().to_string(),
@@ -87,50 +92,48 @@ impl PendingOutputs {
         taken.into_iter().map(|p| (p.target, p.temp)).collect()
     }
 
-    /// Renames every temporary file over its target (joining parts first). Call only when
-    /// everything was written and flushed.
+    /// A file whose whole content is known now (the `--stats-json` report), staged beside
+    /// `target` to be replaced at [`commit`](Self::commit) with the outputs.
+    pub fn stage(&self, target: &str, bytes: &[u8]) -> Result<(), JobError> {
+        let mut file = self.create(target)?;
+        std::io::Write::write_all(&mut file, bytes).map_err(|source| JobError::Io {
+            action: "cannot write",
+            path: target.to_string(),
+            source,
+        })
+    }
+
+    /// Replaces every target by its written file, all or nothing as far as the file
+    /// system allows: standard output's parts are copied out first (nothing can take them
+    /// back, and a reader that went away fails the job before any file is replaced); then
+    /// each file's parts are joined in worker order, every target is checked, and only
+    /// then renamed over, the earlier ones restored if a rename still fails
+    /// ([`replace_all`]). Call only when everything was written and flushed.
     pub fn commit(&self) -> Result<(), JobError> {
         let mut files: Vec<Pending> = self.lock().drain(..).collect();
         files.sort_by_key(|p| p.part);
-        if files.iter().any(|p| p.target.is_none()) {
-            let mut stdout = std::io::stdout().lock();
-            let closed = |source| JobError::Io {
-                action: "cannot write to",
-                path: "<stdout>".to_string(),
-                source,
-            };
-            for p in files.iter().filter(|p| p.target.is_none()) {
-                let mut part = File::open(&p.temp).map_err(|source| part_error(&p.temp, source))?;
-                std::io::copy(&mut part, &mut stdout).map_err(closed)?;
+        let (stdout, files): (Vec<Pending>, Vec<Pending>) =
+            files.into_iter().partition(|p| p.target.is_none());
+        copy_to_stdout(&stdout)?;
+        let mut staged: Vec<(tempfile::TempPath, PathBuf)> = Vec::new();
+        let mut later_parts: Vec<Pending> = Vec::new();
+        for p in files {
+            let target = p.target.clone().expect("partitioned above");
+            if staged.iter().any(|(_, t)| *t == target) {
+                later_parts.push(p);
+            } else {
+                staged.push((p.temp, target));
             }
-            std::io::Write::flush(&mut stdout).map_err(closed)?;
         }
-        let (firsts, rest): (Vec<Pending>, Vec<Pending>) = files
-            .into_iter()
-            .filter(|p| p.target.is_some())
-            .partition(|p| p.part == 0);
-        for first in firsts {
-            let target = first.target.clone().expect("a file");
-            // Written at its end rather than opened to append: the kernel copies the parts
-            // file to file (copy_file_range) only into a file not opened to append.
-            let mut whole = std::fs::OpenOptions::new()
-                .write(true)
-                .open(&first.temp)
-                .map_err(|source| part_error(&first.temp, source))?;
-            std::io::Seek::seek(&mut whole, std::io::SeekFrom::End(0))
-                .map_err(|source| part_error(&first.temp, source))?;
-            for p in rest.iter().filter(|p| p.target.as_ref() == Some(&target)) {
-                let mut part = File::open(&p.temp).map_err(|source| part_error(&p.temp, source))?;
-                std::io::copy(&mut part, &mut whole)
-                    .map_err(|source| part_error(&first.temp, source))?;
-            }
-            first.temp.persist(&target).map_err(|e| JobError::Io {
-                action: "cannot replace output",
-                path: target.display().to_string(),
-                source: e.error,
-            })?;
+        for (whole, target) in &staged {
+            join_parts(
+                whole,
+                later_parts
+                    .iter()
+                    .filter(|p| p.target.as_ref() == Some(target)),
+            )?;
         }
-        Ok(())
+        replace_all(staged, |temp, target| std::fs::rename(temp, target))
     }
 
     /// Removes every temporary file: the job did not succeed.
@@ -152,6 +155,45 @@ impl PendingOutputs {
         // A panic while holding the lock leaves the list usable: it is only pushed to.
         self.files.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// Copies the parts of standard output to it, in worker order.
+fn copy_to_stdout(parts: &[Pending]) -> Result<(), JobError> {
+    if parts.is_empty() {
+        return Ok(());
+    }
+    let mut stdout = std::io::stdout().lock();
+    let closed = |source| JobError::Io {
+        action: "cannot write to",
+        path: "<stdout>".to_string(),
+        source,
+    };
+    for p in parts {
+        let mut part = File::open(&p.temp).map_err(|source| part_error(&p.temp, source))?;
+        std::io::copy(&mut part, &mut stdout).map_err(closed)?;
+    }
+    std::io::Write::flush(&mut stdout).map_err(closed)
+}
+
+/// Appends `parts` (later workers' parts of one output, in worker order) to `whole`.
+fn join_parts<'a>(whole: &Path, parts: impl Iterator<Item = &'a Pending>) -> Result<(), JobError> {
+    let mut parts = parts.peekable();
+    if parts.peek().is_none() {
+        return Ok(());
+    }
+    // Written at its end rather than opened to append: the kernel copies the parts file
+    // to file (copy_file_range) only into a file not opened to append.
+    let mut out = std::fs::OpenOptions::new()
+        .write(true)
+        .open(whole)
+        .map_err(|source| part_error(whole, source))?;
+    std::io::Seek::seek(&mut out, std::io::SeekFrom::End(0))
+        .map_err(|source| part_error(whole, source))?;
+    for p in parts {
+        let mut part = File::open(&p.temp).map_err(|source| part_error(&p.temp, source))?;
+        std::io::copy(&mut part, &mut out).map_err(|source| part_error(whole, source))?;
+    }
+    Ok(())
 }
 
 fn part_error(path: &Path, source: std::io::Error) -> JobError {
@@ -179,7 +221,8 @@ pub(crate) fn open_special(target: &Path) -> Result<Option<File>, JobError> {
 }
 
 /// Creates a hidden temporary file in `target`'s folder (creating the folder), so the final
-/// rename stays on one file system.
+/// rename stays on one file system; its name, `.NAME.<owner>.XXXXXX.weir-tmp`, says which
+/// process made it (`abandoned`).
 pub(crate) fn temp_beside(target: &Path) -> Result<(File, tempfile::TempPath), JobError> {
     let io_err = |source| JobError::Io {
         action: "cannot create output",
@@ -198,7 +241,11 @@ pub(crate) fn temp_beside(target: &Path) -> Result<(File, tempfile::TempPath), J
     // the temporary file becomes the output.
     use std::os::unix::fs::PermissionsExt;
     let temp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
+        .prefix(&format!(
+            "{}{}.",
+            super::abandoned::output_prefix(&name),
+            owner_tag()
+        ))
         .suffix(".weir-tmp")
         .permissions(std::fs::Permissions::from_mode(0o666))
         .tempfile_in(dir)

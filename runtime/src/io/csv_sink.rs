@@ -224,7 +224,7 @@ mod tests {
             sink.end_record().unwrap();
         }
         sink.finish(&mut ctx).unwrap();
-        ctx.commit_or_discard(Ok(())).unwrap();
+        ctx.finish(Ok(())).unwrap();
         std::fs::read(&path).unwrap()
     }
 

@@ -134,7 +134,7 @@ mod tests {
         #[test]
         fn agrees_with_the_plain_parse(
             field in proptest::collection::vec(
-                prop_oneof![8 => (b'0'..=b'9'), 1 => Just(b'-'), 1 => any::<u8>()], 0..21),
+                prop_oneof![8 => b'0'..=b'9', 1 => Just(b'-'), 1 => any::<u8>()], 0..21),
             after in proptest::collection::vec(any::<u8>(), 0..10),
         ) {
             let want = reference(&field);

@@ -5,6 +5,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
+use super::abandoned;
 use crate::JobError;
 
 /// How a job uses a file.
@@ -142,6 +143,12 @@ pub fn check(uses: &[ResolvedUse]) -> Result<(), JobError> {
     }
     for u in uses {
         let Some(path) = &u.path else { continue };
+        if path.is_empty() {
+            return Err(JobError::Config(format!(
+                "{} is given an empty path; nothing was written",
+                u.describe()
+            )));
+        }
         match u.role {
             // A named pipe is not opened ahead: that would block, and its writer would
             // see a reader come and go.
@@ -158,11 +165,28 @@ pub fn check(uses: &[ResolvedUse]) -> Result<(), JobError> {
             FileRole::Output | FileRole::DeadLetter | FileRole::Report
                 if is_device(Path::new(path)) => {}
             FileRole::Output | FileRole::DeadLetter | FileRole::Report => {
+                let target = Path::new(path);
+                if target.is_dir() {
+                    return Err(JobError::Config(format!(
+                        "{} would replace {path}, which is a directory; nothing was written",
+                        u.describe()
+                    )));
+                }
+                if let (Some(dir), Some(name)) = (target.parent(), target.file_name()) {
+                    let dir = if dir.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        dir
+                    };
+                    abandoned::remove_abandoned_outputs(dir, &name.to_string_lossy());
+                }
                 // A probe file in the output's folder, removed at once.
-                crate::io::commit::temp_beside(Path::new(path))?;
+                crate::io::commit::temp_beside(target)
+                    .map_err(|e| JobError::Config(format!("{e}; nothing was written")))?;
             }
         }
     }
+    abandoned::remove_abandoned_stdout_parts();
     Ok(())
 }
 
@@ -247,6 +271,23 @@ mod tests {
         assert!(e.unwrap_err().to_string().contains("/no/such/input.csv"));
         let e = check(&[u(FileRole::Output, "o", Some("/proc/no/out.csv"))]);
         assert!(e.unwrap_err().to_string().contains("/proc/no/out.csv"));
+    }
+
+    #[test]
+    fn an_empty_path_and_a_directory_are_refused_as_outputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let e = check(&[u(FileRole::Output, "o", Some(""))]).unwrap_err();
+        assert!(
+            e.to_string().contains("sink `o` is given an empty path"),
+            "{e}"
+        );
+        assert_eq!(e.exit_code(), 2);
+        for role in [FileRole::Output, FileRole::DeadLetter, FileRole::Report] {
+            let e = check(&[u(role, "o", Some(d))]).unwrap_err();
+            assert!(e.to_string().contains("which is a directory"), "{e}");
+            assert_eq!(e.exit_code(), 2);
+        }
     }
 
     #[test]

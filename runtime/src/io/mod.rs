@@ -1,6 +1,7 @@
 //! Sources and sinks: where records come from and go to, with the bad-record policy and
 //! progress reporting that every file source shares.
 
+pub(crate) mod abandoned;
 mod bad_records;
 mod commit;
 mod csv_records;
@@ -15,6 +16,7 @@ mod jsonl_sink;
 mod line_source;
 mod output;
 mod progress;
+mod replace;
 mod sink_target;
 mod slices;
 mod stdin;

@@ -253,6 +253,10 @@ impl JobContext {
             path: Some(path.clone()),
         }));
         files::check(&uses)?;
+        let spill = SpillSpace::new(args.spill_dir.clone(), spec.name);
+        if args.spill_dir.is_some() || !spec.operators.is_empty() {
+            spill.probe()?;
+        }
         Ok(JobContext {
             pool: SegmentPool::new(args.memory, DEFAULT_PAGE_SIZE),
             budgets,
@@ -266,7 +270,7 @@ impl JobContext {
             started: std::time::Instant::now(),
             name: spec.name,
             outputs: PendingOutputs::default(),
-            spill: SpillSpace::new(args.spill_dir.clone(), spec.name),
+            spill,
             args,
             report: Vec::new(),
             sinks: Vec::new(),
@@ -490,17 +494,32 @@ impl JobContext {
         &self.outputs
     }
 
-    /// Ends the job: `result` ok commits every output (renames it over its target), an
-    /// error discards them, leaving the previous results. Spill files are removed either way.
-    pub fn commit_or_discard<T>(&self, result: Result<T, JobError>) -> Result<T, JobError> {
+    /// Ends the job: `result` ok commits every output (renames it over its target), with
+    /// the `--stats-json` report staged among them, so a report that cannot be written
+    /// fails the job before any output is replaced; an error discards them, leaving the
+    /// previous results. Spill files are removed either way. Then (on the first process of
+    /// a job) prints the report, and writes the report file of a failed run.
+    pub fn finish<T>(&self, result: Result<T, JobError>) -> Result<T, JobError> {
         self.spill.remove();
-        match result {
-            Ok(v) => self.outputs.commit().map(|()| v),
-            Err(e) => {
-                self.outputs.discard();
-                Err(e)
+        let reports = self.args.cluster.process == 0;
+        let result = result.and_then(|v| {
+            if let (true, Some(path)) = (reports, &self.args.stats_json) {
+                self.outputs.stage(path, &self.stats_json(true)?)?;
             }
+            Ok(v)
+        });
+        let result = match result {
+            Ok(v) => self.outputs.commit().map(|()| v),
+            Err(e) => Err(e),
+        };
+        if result.is_err() {
+            self.outputs.discard();
         }
+        if !reports {
+            return result;
+        }
+        let reported = self.print_report(result.is_ok());
+        result.and_then(|v| reported.map(|()| v))
     }
 
     /// The processing-time clock.
@@ -547,16 +566,9 @@ pub fn run_main(spec: &'static JobSpec, body: crate::parallel::WorkerBody) -> Ex
     } else {
         body(&mut ctx, None)
     };
-    let result = ctx.commit_or_discard(result);
     // Process 0 reports for a whole multi-process job (the others sent it their counts);
     // another process writing the same --stats-json path would race it.
-    let reported = if ctx.args().cluster.process == 0 {
-        ctx.print_report(result.is_ok())
-    } else {
-        Ok(())
-    };
-    let result = result.and(reported);
-    match result {
+    match ctx.finish(result) {
         Ok(()) => ExitCode::SUCCESS,
         // The reader of standard output went away (`| head`): a quiet end. Outputs to
         // files were discarded with the rest, since the job did not finish.

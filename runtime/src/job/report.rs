@@ -205,7 +205,8 @@ impl JobContext {
     }
 
     /// Prints the report lines on stderr; with `--stats`, the operators' table and any
-    /// advice; with `--stats-json`, writes the report there.
+    /// advice; with `--stats-json`, writes the report of a failed run there (a successful
+    /// run's is committed with its outputs: [`JobContext::finish`]).
     pub(crate) fn print_report(&self, succeeded: bool) -> Result<(), JobError> {
         for line in self.report_lines() {
             eprintln!("{line}");
@@ -213,27 +214,31 @@ impl JobContext {
         if !self.args.stats && self.args.stats_json.is_none() {
             return Ok(());
         }
-        let stats = self.stats(succeeded);
-        let advice = stats.advice();
         if self.args.stats {
-            for line in stats.table().iter().chain(&advice) {
+            let stats = self.stats(succeeded);
+            for line in stats.table().iter().chain(&stats.advice()) {
                 eprintln!("{line}");
             }
         }
-        if let Some(path) = &self.args.stats_json {
-            let report = crate::stats::StatsReport {
-                stats: &stats,
-                advice: &advice,
-            };
-            let json = serde_json::to_string_pretty(&report)
-                .map_err(|e| JobError::Config(e.to_string()))?;
-            std::fs::write(path, json + "\n").map_err(|source| JobError::Io {
-                action: "cannot write the stats file",
-                path: path.clone(),
-                source,
-            })?;
+        // A successful run's report file was committed with its outputs.
+        if let (false, Some(path)) = (succeeded, &self.args.stats_json) {
+            let report = crate::io::PendingOutputs::default();
+            report.stage(path, &self.stats_json(false)?)?;
+            report.commit()?;
         }
         Ok(())
+    }
+
+    /// The `--stats-json` report of the run (schema in `docs/stats.md`).
+    pub(crate) fn stats_json(&self, succeeded: bool) -> Result<Vec<u8>, JobError> {
+        let stats = self.stats(succeeded);
+        let report = crate::stats::StatsReport {
+            stats: &stats,
+            advice: &stats.advice(),
+        };
+        let json =
+            serde_json::to_string_pretty(&report).map_err(|e| JobError::Config(e.to_string()))?;
+        Ok((json + "\n").into_bytes())
     }
 }
 

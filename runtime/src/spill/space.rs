@@ -5,6 +5,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use crate::io::abandoned::pid_namespace;
 use crate::JobError;
 
 /// The spill directory of one run, shared by every operator that spills.
@@ -43,6 +44,37 @@ impl SpillSpace {
                 made: 0,
             })),
         }
+    }
+
+    /// Checks, before the job starts, that spill files can be made where they will go:
+    /// the directory exists, is a directory, and takes a file (a probe file, removed at
+    /// once). A bad `--spill-dir` would otherwise be found at the first spill, maybe hours
+    /// into a run.
+    pub fn probe(&self) -> Result<(), JobError> {
+        let parent = self.parent();
+        let shown = parent.display();
+        match std::fs::metadata(&parent) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(JobError::Config(format!(
+                    "spill directory {shown} does not exist: create it, or name another with --spill-dir"
+                )))
+            }
+            Ok(m) if !m.is_dir() => {
+                return Err(JobError::Config(format!(
+                    "spill directory {shown} is not a directory: name a directory with --spill-dir"
+                )))
+            }
+            _ => {}
+        }
+        tempfile::Builder::new()
+            .prefix(".weir-spill-probe")
+            .tempfile_in(&parent)
+            .map(drop)
+            .map_err(|e| {
+                JobError::Config(format!(
+                    "cannot write in spill directory {shown}: {e}; name another with --spill-dir"
+                ))
+            })
     }
 
     /// The directory the run's spill directory is made in.
@@ -121,21 +153,6 @@ impl SpillSpace {
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
-}
-
-/// The id of this process's pid namespace (0 where the system does not say): pids are
-/// only comparable within one, and containers sharing a temporary directory have several.
-fn pid_namespace() -> u64 {
-    std::fs::read_link("/proc/self/ns/pid")
-        .ok()
-        .and_then(|l| {
-            let l = l.to_string_lossy().into_owned();
-            l.trim_start_matches("pid:[")
-                .trim_end_matches(']')
-                .parse()
-                .ok()
-        })
-        .unwrap_or(0)
 }
 
 /// Removes the spill directories in `parent` left by jobs that were killed (SIGKILL, a

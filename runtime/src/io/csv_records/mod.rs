@@ -324,7 +324,6 @@ impl CsvRecords {
             if ends_record && self.raw.last() == Some(&b'\r') {
                 self.raw.pop();
                 if nend > 0 && nout > 0 && self.unquoted[nout - 1] == b'\r' {
-                    nout -= 1;
                     self.ends[nend - 1] -= 1;
                 }
             }

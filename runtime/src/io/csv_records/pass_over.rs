@@ -189,11 +189,14 @@ mod tests {
     use super::super::tests::{read_with_lines, records_of, write};
     use proptest::prelude::*;
 
+    /// A record's line and fields.
+    type LineRecord = (u64, Vec<Vec<u8>>);
+
     /// What a scan for the largest value of field `column` reads of `text`: each record
     /// it reads, with its line, having passed over the records before it whose field is an
     /// integer no later than the largest read so far; and whether it met a line break
     /// inside quotes.
-    fn scan(text: &[u8], column: usize) -> (Vec<(u64, Vec<Vec<u8>>)>, bool) {
+    fn scan(text: &[u8], column: usize) -> (Vec<LineRecord>, bool) {
         let (_file, mut records) = records_of(text);
         let mut out = Vec::new();
         let mut max = i64::MIN;
