@@ -125,8 +125,43 @@ fn cache_clean_removes_the_cache() {
     let (code, err) = weir(&["cache", "clean", "--cache-dir", cache.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("removed") && err.contains("2 KiB"), "{err}");
-    assert!(!cache.exists());
+    // Only the lock file stays: a build waiting on it holds it open.
+    let left: Vec<_> = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, [".lock"]);
     let (code, err) = weir(&["cache", "clean", "--cache-dir", cache.to_str().unwrap()]);
     assert_eq!(code, 0);
     assert!(err.contains("no cache at"), "{err}");
+}
+
+/// `-o` naming the pipeline itself, or a file the job reads, would replace it with the
+/// executable: refused as `run` refuses an output on an input, and nothing is written.
+#[test]
+fn build_refuses_to_write_over_the_pipeline_or_its_input() {
+    let cache = cache();
+    let cache = cache.to_str().unwrap();
+    let pipe = "dsl-examples/bid_stats.pipe";
+    let input = "dsl-examples/data/bids.csv";
+    let before = (std::fs::read(pipe).unwrap(), std::fs::read(input).unwrap());
+    for (target, says) in [
+        (pipe, "is the pipeline"),
+        (
+            "./dsl-examples/../dsl-examples/bid_stats.pipe",
+            "is the pipeline",
+        ),
+        (input, "which source `bids` uses"),
+    ] {
+        let (code, err) = weir(&["build", pipe, "-o", target, "--cache-dir", cache]);
+        assert_eq!(code, 2, "{target}: {err}");
+        assert!(
+            err.contains(says) && err.contains("nothing was written"),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        (std::fs::read(pipe).unwrap(), std::fs::read(input).unwrap()),
+        before
+    );
 }

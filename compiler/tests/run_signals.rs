@@ -193,3 +193,64 @@ fn sigterm_to_weir_run_removes_the_jobs_spill_files() {
     );
     assert!(!dir.path().join("out.csv").exists());
 }
+
+/// SIGKILL, which weir cannot catch or forward, still ends the job (the kernel sends it
+/// SIGTERM when its parent dies), so it neither replaces the outputs of a run the user
+/// killed nor waits on its input forever; the next run removes any temporary file it left.
+#[test]
+fn sigkill_to_weir_run_ends_the_job_and_the_next_run_leaves_no_temp_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let weir = start(dir.path());
+    let job = job_pid(&weir, dir.path());
+    // SAFETY: the pid of the weir process this test spawned.
+    unsafe { libc::kill(weir.id() as i32, libc::SIGKILL) };
+    let (out, _) = wait_keeping_stdin(weir);
+    assert_eq!(out.code(), None, "killed");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !gone(job) {
+        assert!(Instant::now() < deadline, "the job outlived weir run");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out.csv")).unwrap(),
+        "line\nprevious\n"
+    );
+    // A temporary file of a run that was killed outright, as a power cut would leave it.
+    let (ns, dead) = (pid_namespace(), 4_000_000_000u32);
+    let orphan = dir
+        .path()
+        .join(format!(".out.csv.{ns}-{dead}.a1b2c3.weir-tmp"));
+    std::fs::write(&orphan, "half").unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["run", "follow.pipe", "--cache-dir"])
+        .arg(cache())
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".weir-"))
+        .collect();
+    assert!(left.is_empty() || ns == 0, "{left:?}");
+}
+
+/// This process's pid namespace, as the runtime names it in its temporary files.
+fn pid_namespace() -> u64 {
+    std::fs::read_link("/proc/self/ns/pid")
+        .ok()
+        .and_then(|l| {
+            let l = l.to_string_lossy().into_owned();
+            l.trim_start_matches("pid:[")
+                .trim_end_matches(']')
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0)
+}

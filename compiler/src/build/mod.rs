@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::codegen::GeneratedJob;
 
+pub mod cache_lock;
 pub mod eviction;
 
 /// Where the runtime crate is, for the generated crate's path dependency.
@@ -45,6 +46,15 @@ pub enum BuildError {
     /// cargo could not be started.
     #[error("cannot run cargo ({0}); weir builds jobs with cargo, which must be on PATH")]
     Cargo(std::io::Error),
+    /// The job's crate was removed while cargo built it (by hand: `weir cache clean` waits
+    /// for builds).
+    #[error("the build cache at {cache} was changed while the job was being built (its crate {crate_dir} is gone); run the command again")]
+    CacheChanged {
+        /// The cache.
+        cache: String,
+        /// The crate that went.
+        crate_dir: String,
+    },
     /// cargo failed: a bug in weir, since checked pipelines always generate valid Rust.
     #[error("cargo failed to build the generated job in {crate_dir} (this is a weir bug; please report it with the pipeline):\n{output}")]
     Compile {
@@ -123,6 +133,11 @@ pub fn build_job(job: &GeneratedJob, name: &str, cache: &Path) -> Result<BuiltJo
         .map(|b| format!("{b:02x}"))
         .collect();
     let bin = format!("weir-job-{name}-{hash}").replace('_', "-");
+    // Held to the end of the build: `weir cache clean` waits for it.
+    let _lock = cache_lock::CacheLock::shared(cache).map_err(|source| BuildError::Io {
+        path: cache.display().to_string(),
+        source,
+    })?;
     let crate_dir = cache.join("jobs").join(format!("{name}-{hash}"));
     let cached = crate_dir.join("bin").join(&bin);
     if cached.is_file() {
@@ -142,7 +157,9 @@ pub fn build_job(job: &GeneratedJob, name: &str, cache: &Path) -> Result<BuiltJo
     }
     let target = cache.join("target");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
+    let mut cargo = Command::new(cargo);
+    crate::cli::die_with_this_process(&mut cargo);
+    let output = cargo
         .arg("build")
         .arg("--release")
         .arg("--quiet")
@@ -158,6 +175,12 @@ pub fn build_job(job: &GeneratedJob, name: &str, cache: &Path) -> Result<BuiltJo
         .and_then(crate::cli::output_forwarding)
         .map_err(BuildError::Cargo)?;
     if !output.status.success() {
+        if !crate_dir.join("Cargo.toml").is_file() {
+            return Err(BuildError::CacheChanged {
+                cache: cache.display().to_string(),
+                crate_dir: crate_dir.display().to_string(),
+            });
+        }
         return Err(BuildError::Compile {
             crate_dir: crate_dir.display().to_string(),
             output: String::from_utf8_lossy(&output.stderr).into_owned(),

@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod signals;
 
-pub(crate) use signals::output_forwarding;
+pub(crate) use signals::{die_with_this_process, output_forwarding};
 
 use crate::build::{build_job, default_cache_dir};
 use crate::codegen::generate;
@@ -242,6 +242,14 @@ impl Ctx<'_> {
                     return Ok(1);
                 };
                 let target = output.unwrap_or_else(|| PathBuf::from(&plan.name));
+                if let Some(taken) = build_target_conflict(&target, &file, &plan) {
+                    let _ = writeln!(
+                        self.err,
+                        "error: -o {} is {taken}: weir build would replace it with the executable; nothing was written",
+                        target.display()
+                    );
+                    return Ok(2);
+                }
                 copy_executable(&binary, &target)?;
                 let _ = writeln!(self.err, "weir: wrote {}", target.display());
                 Ok(0)
@@ -250,13 +258,22 @@ impl Ctx<'_> {
                 action: CacheAction::Clean { cache_dir },
             } => {
                 let cache = cache_dir.unwrap_or_else(default_cache_dir);
-                if !cache.exists() {
+                if !crate::build::cache_lock::holds_anything(&cache) {
                     let _ = writeln!(self.err, "weir: no cache at {}", cache.display());
                     return Ok(0);
                 }
+                use crate::build::cache_lock::{clear, CacheLock};
+                let err = &mut *self.err;
+                let _lock = CacheLock::exclusive(&cache, || {
+                    let _ = writeln!(
+                        err,
+                        "weir: a build is using {}; waiting for it to finish",
+                        cache.display()
+                    );
+                })
+                .map_err(|e| format!("cannot lock {}: {e}", cache.display()))?;
                 let bytes = crate::build::eviction::size(&cache);
-                std::fs::remove_dir_all(&cache)
-                    .map_err(|e| format!("cannot remove {}: {e}", cache.display()))?;
+                clear(&cache).map_err(|e| format!("cannot remove {}: {e}", cache.display()))?;
                 let _ = writeln!(
                     self.err,
                     "weir: removed {} ({})",
@@ -317,6 +334,7 @@ impl Ctx<'_> {
                 if let Some(f) = hostfile {
                     cmd.arg("--hostfile").arg(f);
                 }
+                signals::die_with_this_process(&mut cmd);
                 let child = cmd
                     .spawn()
                     .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
@@ -405,6 +423,21 @@ impl Ctx<'_> {
         }
         Ok(Some((plan, built.binary)))
     }
+}
+
+/// What `target` already is to this build, if it is a file the pipeline needs: the
+/// pipeline itself, or a file one of its sources reads or its sinks write.
+fn build_target_conflict(target: &Path, pipe: &Path, plan: &Plan) -> Option<String> {
+    use weir_runtime::io::files::identity;
+    let id = |p: &Path| identity(&p.to_string_lossy());
+    let target = id(target);
+    if target == id(pipe) {
+        return Some(format!("the pipeline {}", pipe.display()));
+    }
+    plan.file_uses()
+        .into_iter()
+        .find(|(_, path)| id(Path::new(path)) == target)
+        .map(|(who, path)| format!("{path}, which {who} uses"))
 }
 
 fn copy_executable(from: &Path, to: &Path) -> Result<(), Failure> {

@@ -53,6 +53,34 @@ pub(crate) fn output_forwarding(child: Child) -> std::io::Result<std::process::O
     output
 }
 
+/// Makes the process `cmd` starts die with this one: on Linux the kernel sends it SIGTERM
+/// when weir goes, even by SIGKILL, which no handler sees (`PR_SET_PDEATHSIG`); the job's
+/// own SIGTERM handler then discards its outputs. Without it a killed `weir run` left the
+/// job running on its own, to replace the outputs of a run the user had stopped.
+pub(crate) fn die_with_this_process(cmd: &mut std::process::Command) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: the closure runs in the forked child before exec and calls only
+        // async-signal-safe functions (prctl, getppid, kill, getpid).
+        let parent = unsafe { libc::getpid() };
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // weir died between the fork and the prctl: nobody would send it.
+                if libc::getppid() != parent {
+                    libc::kill(libc::getpid(), libc::SIGTERM);
+                }
+                Ok(())
+            });
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = cmd;
+}
+
 /// The name of signal `signal`, for messages.
 pub(crate) fn name(signal: i32) -> String {
     match signal {
