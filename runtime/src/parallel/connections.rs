@@ -68,12 +68,30 @@ pub fn connect(
     let mut sockets: Vec<Option<TcpStream>> = (0..processes).map(|_| None).collect();
     for (to, address) in addresses.iter().enumerate().take(process) {
         let mut stream = connect_to(address, to, process, deadline)?;
+        // Something that accepts and never answers (another service on a wrong port, a
+        // hung peer) must not hold the job at start-up past the deadline.
+        let silent = |e: &std::io::Error| {
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) {
+                JobError::Config(format!(
+                    "process {process} connected to {address} (process {to} in the host file), which did not answer within {} s: another program listens there, or process {to} is hung",
+                    timeout.as_secs_f64().ceil()
+                ))
+            } else {
+                lost(to, address, e)
+            }
+        };
+        bound_by(&stream, deadline).map_err(|e| lost(to, address, &e))?;
         stream
             .write_all(&hello(process, processes, job))
-            .map_err(|e| lost(to, address, &e))?;
+            .map_err(|e| silent(&e))?;
         let mut answer = [0u8; HELLO_LEN];
+        stream.read_exact(&mut answer).map_err(|e| silent(&e))?;
         stream
-            .read_exact(&mut answer)
+            .set_read_timeout(None)
+            .and_then(|()| stream.set_write_timeout(None))
             .map_err(|e| lost(to, address, &e))?;
         match read_hello(&answer, processes) {
             Some((p, theirs)) if p == to && theirs == job => {}
@@ -95,7 +113,9 @@ pub fn connect(
                 if let Some((from, theirs)) = introduced(&stream, process, processes, deadline) {
                     let mut answer = &stream;
                     // The other side learns of a different job from its own check.
+                    let _ = bound_by(&stream, deadline);
                     let _ = answer.write_all(&hello(process, processes, job));
+                    let _ = stream.set_write_timeout(None);
                     if theirs != job {
                         return Err(different_job(process, from));
                     }
@@ -125,16 +145,39 @@ pub fn connect(
     Ok(sockets)
 }
 
+/// Makes reads and writes on `stream` fail once `deadline` has passed.
+fn bound_by(stream: &TcpStream, deadline: Instant) -> std::io::Result<()> {
+    let left = deadline
+        .saturating_duration_since(Instant::now())
+        .max(Duration::from_millis(1));
+    stream.set_read_timeout(Some(left))?;
+    stream.set_write_timeout(Some(left))
+}
+
 /// Connects to process `to` at `address`, trying again until `deadline` while it has not
-/// started listening.
+/// started listening; no attempt outlasts the deadline (a host that drops packets).
 fn connect_to(
     address: &str,
     to: usize,
     process: usize,
     deadline: Instant,
 ) -> Result<TcpStream, JobError> {
+    use std::net::ToSocketAddrs;
+    let attempt = || -> std::io::Result<TcpStream> {
+        let left = deadline
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_millis(1));
+        let mut last = std::io::Error::other("the address resolves to nothing");
+        for addr in address.to_socket_addrs()? {
+            match TcpStream::connect_timeout(&addr, left) {
+                Ok(s) => return Ok(s),
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
+    };
     loop {
-        match TcpStream::connect(address) {
+        match attempt() {
             Ok(stream) => {
                 stream.set_nodelay(true).map_err(|e| lost(to, address, &e))?;
                 return Ok(stream);
@@ -239,6 +282,30 @@ mod tests {
         let second = connect(&addresses, 1, 7, Duration::from_secs(20)).unwrap();
         assert!(second[0].is_some());
         assert!(first.join().unwrap().unwrap()[1].is_some());
+    }
+
+    /// A wrong port pointing at a service that accepts and never answers, or a hung peer:
+    /// the process gives up at the deadline, naming the address, instead of waiting forever.
+    #[test]
+    fn a_peer_that_accepts_and_never_answers_fails_at_the_deadline() {
+        let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut addresses = free_addresses(2);
+        addresses[0] = silent.local_addr().unwrap().to_string();
+        let held = std::thread::spawn(move || {
+            let (conn, _) = silent.accept().unwrap();
+            std::thread::sleep(Duration::from_secs(3));
+            drop(conn);
+        });
+        let started = Instant::now();
+        let e = connect(&addresses, 1, 7, Duration::from_millis(500))
+            .unwrap_err()
+            .to_string();
+        assert!(started.elapsed() < Duration::from_secs(2), "{e}");
+        assert!(
+            e.contains(&addresses[0]) && e.contains("did not answer"),
+            "{e}"
+        );
+        held.join().unwrap();
     }
 
     #[test]
