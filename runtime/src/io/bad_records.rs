@@ -108,13 +108,20 @@ impl BadRecords {
             }
             BadRecordPolicy::Skip => {}
             BadRecordPolicy::DeadLetter(path) => {
-                let entry = serde_json::json!({
+                let mut entry = serde_json::json!({
                     "source": self.source_name,
                     "file": self.file,
                     "line": line,
                     "error": message,
                     "record": record,
                 });
+                // `record` shows bytes that are not UTF-8 as U+FFFD: the exact bytes go
+                // beside it, so the record can still be replayed.
+                if std::str::from_utf8(raw).is_err() {
+                    use base64::Engine;
+                    entry["record_base64"] =
+                        base64::engine::general_purpose::STANDARD.encode(raw).into();
+                }
                 let Some(w) = self.dead_letter.as_mut() else {
                     return Err(JobError::Config(format!(
                         "source `{}`: its dead-letter file is not open",
@@ -219,5 +226,30 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
         assert_eq!(v["line"], 4);
         assert_eq!(v["record"], "4,oops");
+        assert!(
+            v.get("record_base64").is_none(),
+            "only for bytes that are not UTF-8"
+        );
+    }
+
+    #[test]
+    fn a_dead_letter_that_is_not_utf8_keeps_its_exact_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("letters.jsonl");
+        let policy = BadRecordPolicy::DeadLetter(path.to_string_lossy().into_owned());
+        let outputs = PendingOutputs::default();
+        let mut b = BadRecords::new("bids", "bids.csv", policy, &outputs).unwrap();
+        let raw = b"4,\xff\xfe,6";
+        b.reject(3, raw, "field `b`: bad").unwrap();
+        b.finish(&mut context()).unwrap();
+        outputs.commit().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(v["record_base64"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(bytes, raw);
+        assert_eq!(v["record"], "4,\u{fffd}\u{fffd},6");
     }
 }

@@ -108,7 +108,9 @@ impl CsvSource {
             if found >= self.needed && found <= self.width {
                 break;
             }
-            let message = if found > self.width {
+            let message = if let Some(line) = self.records.unterminated_at() {
+                format!("unterminated quoted field starting at line {line}")
+            } else if found > self.width {
                 format!(
                     "expected {} fields, found {found}: extra fields",
                     self.width

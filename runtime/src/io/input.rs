@@ -150,6 +150,27 @@ impl InputReader {
         }
     }
 
+    /// Goes back to byte `offset` of this reader's part of a file, to read on from there;
+    /// `false` (and nothing changed) for standard input, which cannot go back.
+    pub fn rewind_to(&mut self, offset: u64) -> io::Result<bool> {
+        let total = self.total.unwrap_or(0);
+        if !matches!(self.inner, ReaderKind::File(_)) || offset > total {
+            return Ok(false);
+        }
+        let ReaderKind::File(reader) = std::mem::replace(&mut self.inner, ReaderKind::Nothing)
+        else {
+            unreachable!("matched above")
+        };
+        let mut take = reader.into_inner();
+        let at = self.slice_start() + offset;
+        let moved = take.get_mut().seek(io::SeekFrom::Start(at));
+        take.set_limit(total - offset);
+        self.inner = ReaderKind::File(BufReader::with_capacity(BUFFER, take));
+        moved?;
+        self.consumed = offset;
+        Ok(true)
+    }
+
     /// Where this worker's slice of a file starts (0 for a whole input).
     pub fn slice_start(&self) -> u64 {
         self.slice.as_ref().map_or(0, |(_, start)| *start)

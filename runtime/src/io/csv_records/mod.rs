@@ -49,6 +49,10 @@ pub struct CsvRecords {
     record_line: u64,
     /// Bytes read so far.
     position: u64,
+    /// Where (in bytes read) the current record starts.
+    record_start: u64,
+    /// The line of the last record whose quoted field the input ended inside (0: none).
+    unterminated_line: u64,
     at_start: bool,
 }
 
@@ -120,6 +124,8 @@ impl CsvRecords {
             lines: 0,
             record_line: 0,
             position: 0,
+            record_start: 0,
+            unterminated_line: 0,
             at_start: true,
         }
     }
@@ -160,6 +166,7 @@ impl CsvRecords {
                 }
                 return Ok(true);
             };
+            self.record_start = self.position + bom as u64;
             self.position += (end + 1 - from) as u64;
             self.pending = end + 1;
             let last = if end > start && buf[end - 1] == b'\r' {
@@ -191,6 +198,7 @@ impl CsvRecords {
         self.raw.clear();
         self.input.consume(bom);
         let n = self.input.read_until(b'\n', &mut self.raw)?;
+        self.record_start = self.position + bom as u64;
         self.position += (n + bom) as u64;
         if memchr::memchr(b'"', &self.raw).is_some() {
             return self.read_quoted();
@@ -262,6 +270,41 @@ impl CsvRecords {
         &mut self.input
     }
 
+    /// Ends a record whose quoted field the input ended inside: without a closing quote
+    /// nothing says where the field should have ended, so the record is its first line
+    /// alone, with no fields (its source refuses it, naming the line), and a file is read
+    /// again from the line after it. Standard input cannot go back: there the record is
+    /// everything to the end.
+    #[cold]
+    fn unterminated(&mut self) -> std::io::Result<()> {
+        self.unterminated_line = self.record_line;
+        self.place = Place::Raw;
+        self.bounds.clear();
+        let Some(first_end) = memchr::memchr(b'\n', &self.raw) else {
+            return Ok(());
+        };
+        let next = self.record_start + first_end as u64 + 1;
+        if first_end + 1 < self.raw.len() && self.input.rewind_to(next)? {
+            self.pending = 0;
+            self.position = next;
+            self.lines = self.record_line;
+            self.raw.truncate(first_end);
+            if self.raw.last() == Some(&b'\r') {
+                self.raw.pop();
+            }
+        } else if self.raw.last() == Some(&b'\n') {
+            self.raw.pop();
+        }
+        Ok(())
+    }
+
+    /// The line the current record starts on, if the input ended inside one of its
+    /// quoted fields (see [`CsvRecords::unterminated`]).
+    pub fn unterminated_at(&self) -> Option<u64> {
+        (self.unterminated_line == self.record_line && self.unterminated_line != 0)
+            .then(|| self.line())
+    }
+
     /// Reads a record with quotes through `csv_core`, taking more lines while a quoted
     /// field is open; `raw` holds its first line with the line break, if it had one. The
     /// record's raw bytes keep the line breaks inside it.
@@ -315,6 +358,9 @@ impl CsvRecords {
                     }
                 }
             }
+        }
+        if at_end {
+            return self.unterminated();
         }
         if self.raw.last() == Some(&b'\n') {
             self.raw.pop();
@@ -511,6 +557,37 @@ mod tests {
         let (_file, mut records) = records_of(b"1,\"a\r\nb\"\r\n");
         assert!(records.advance().unwrap());
         assert_eq!(records.raw(), b"1,\"a\r\nb\"");
+    }
+
+    /// A quote the input never closes makes its first line a record of its own (with no
+    /// fields, so its source refuses it), and a file is read on from the next line, where
+    /// the records parse again.
+    #[test]
+    fn an_unterminated_quote_is_its_first_line_and_reading_goes_on_after_it() {
+        // Three quotes: the first two pair up (a field over two lines), the third is open.
+        let text = b"a,b\n1,\"x\n2,\"y\r\n3,\"z\r\n4,w\n5,v";
+        let (_file, mut records) = records_of(text);
+        let mut seen = Vec::new();
+        while records.advance().unwrap() {
+            let fields: Vec<Vec<u8>> = records.fields().iter().map(<[u8]>::to_vec).collect();
+            seen.push((
+                records.line(),
+                fields,
+                records.raw().to_vec(),
+                records.unterminated_at(),
+            ));
+        }
+        let f = |v: &[&[u8]]| v.iter().map(|x| x.to_vec()).collect::<Vec<_>>();
+        assert_eq!(
+            seen,
+            [
+                (1, f(&[b"a", b"b"]), b"a,b".to_vec(), None),
+                (2, f(&[b"1", b"x\n2,y"]), b"1,\"x\n2,\"y".to_vec(), None),
+                (4, vec![], b"3,\"z".to_vec(), Some(4)),
+                (5, f(&[b"4", b"w"]), b"4,w".to_vec(), None),
+                (6, f(&[b"5", b"v"]), b"5,v".to_vec(), None),
+            ]
+        );
     }
 
     #[test]
