@@ -14,6 +14,7 @@ use crate::spill::SpillSpace;
 use crate::JobError;
 
 mod args;
+mod memory_plan;
 mod report;
 
 pub(crate) use report::WorkerReport;
@@ -207,43 +208,9 @@ impl JobContext {
     /// A context for `spec` run with `args`; fails when `--memory` is below what the
     /// stateful operators need at the least.
     pub fn new(spec: &'static JobSpec, args: JobArgs) -> Result<Self, JobError> {
-        let demands: Vec<MemoryDemand> = spec.operators.iter().map(|o| o.demand).collect();
-        // A parallel run's exchange buffers come out of --memory first.
-        let exchange = crate::parallel::exchange_memory(
-            args.cluster.workers(),
-            spec.exchanges,
-            spec.combined,
-            args.memory,
-        );
-        let for_operators = args.memory.checked_sub(exchange).ok_or_else(|| {
-            JobError::Config(format!(
-                "--memory {} is less than the {} the exchange buffers of {} workers take; give more --memory",
-                format_bytes(args.memory),
-                format_bytes(exchange),
-                args.cluster.workers()
-            ))
-        })?;
-        let pages = divide_memory(for_operators, DEFAULT_PAGE_SIZE, &demands).map_err(|e| {
-            let each: Vec<String> = spec
-                .operators
-                .iter()
-                .map(|op| {
-                    let min = op.demand.min_pages * DEFAULT_PAGE_SIZE as u64;
-                    format!("{} needs {}", op.name, format_bytes(min))
-                })
-                .collect();
-            let exchange_note = if exchange > 0 {
-                format!(
-                    "; that is what is left of --memory {} after the {} of exchange buffers",
-                    format_bytes(args.memory),
-                    format_bytes(exchange)
-                )
-            } else {
-                String::new()
-            };
-            JobError::Config(format!("{e} ({}{exchange_note})", each.join("; ")))
-        })?;
-        let budgets = spec.operators.iter().map(|o| o.id).zip(pages).collect();
+        // A parallel run's exchange buffers come out of --memory first; every shortfall,
+        // per worker too, is found here before a record is read.
+        let budgets = memory_plan::budgets(spec, args.memory, args.cluster.workers())?;
         let (args_memory, workers) = (args.memory, args.cluster.workers());
         let mut uses: Vec<ResolvedUse> = spec.files.iter().map(|u| resolve(u, &args)).collect();
         // The report is one more file the run writes: it may not be an input or an output.
@@ -287,26 +254,13 @@ impl JobContext {
     /// as the worker's parts), pool and spill space, and each operator's budget divided
     /// among the workers (an error when that leaves one below its minimum).
     pub(crate) fn for_worker(&self, slot: crate::parallel::WorkerSlot) -> Result<Self, JobError> {
+        // `JobContext::new` checked that each share is at least the operator's minimum.
         let peers = slot.peers as u64;
-        let mut budgets = Vec::with_capacity(self.budgets.len());
-        for &(id, pages) in &self.budgets {
-            let min = self
-                .mins
-                .iter()
-                .find(|(m, _)| *m == id)
-                .map_or(1, |(_, p)| *p);
-            if pages / peers < min {
-                let need = min * peers * DEFAULT_PAGE_SIZE as u64;
-                return Err(JobError::Config(format!(
-                    "--memory {} over {peers} workers leaves operator {id} {} each, below its least {}; it needs about {} for its share alone: rerun with more --memory or fewer workers",
-                    format_bytes(self.args.memory),
-                    format_bytes(pages / peers * DEFAULT_PAGE_SIZE as u64),
-                    format_bytes(min * DEFAULT_PAGE_SIZE as u64),
-                    format_bytes(need)
-                )));
-            }
-            budgets.push((id, pages / peers));
-        }
+        let budgets = self
+            .budgets
+            .iter()
+            .map(|&(id, pages)| (id, pages / peers))
+            .collect();
         Ok(JobContext {
             args: self.args.clone(),
             pool: self.pool.clone(),
