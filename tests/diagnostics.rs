@@ -30,6 +30,9 @@ const CASES: &[(&str, &[&str])] = &[
     ),
     ("front_end_rules", &["4:71", "5:37", "6:11", "7:42"]),
     ("window_limits", &["3:26", "4:26", "5:47"]),
+    // A count past u64, an option given twice, an offset (negative ones are allowed, as in
+    // Flink) as long as the window.
+    ("window_options", &["3:32", "4:61", "5:26"]),
     // A CSV delimiter is one ASCII character other than a quote or a line break.
     ("csv_delimiters", &["2:46", "3:45", "4:44"]),
     (

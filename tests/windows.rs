@@ -437,7 +437,7 @@ proptest! {
     #[test]
     fn sliding_counting_late_records(recs in streams()) {
         static CASE: std::sync::OnceLock<Case> = std::sync::OnceLock::new();
-        let c = CASE.get_or_init(|| case("sliding", "sliding 10s every 4s offset 1s", Assign::Sliding { size: 10_000, slide: 4_000, offset: 1_000 }, 1_000, 0, false));
+        let c = CASE.get_or_init(|| case("sliding", "sliding 10s every 4s offset -3s", Assign::Sliding { size: 10_000, slide: 4_000, offset: 1_000 }, 1_000, 0, false));
         run_case(c, &recs)?;
     }
 

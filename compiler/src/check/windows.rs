@@ -26,7 +26,27 @@ impl PipeFront<'_> {
             kind_span: first.span.clone(),
         };
         let mut ok = true;
+        // Each option once: a second one would silently win over the first.
+        let mut given: Vec<(&str, Span)> = Vec::new();
         for ph in rest {
+            let option = match ph.items.first() {
+                Some(PhraseItem::Word(w)) => w.name.as_str(),
+                _ => "",
+            };
+            if let Some((_, first)) = given.iter().find(|(o, _)| !o.is_empty() && *o == option) {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        format!("`{option}` is given twice in this window"),
+                        ph.span.clone(),
+                        "given again",
+                    )
+                    .with_related(first.clone(), "first given here")
+                    .with_help("keep one of them"),
+                );
+                ok = false;
+                continue;
+            }
+            given.push((option, ph.span.clone()));
             match ph.items.as_slice() {
                 [PhraseItem::Word(w), PhraseItem::Duration(ms, _)]
                     if w.name == "allowed_lateness" =>
@@ -57,15 +77,22 @@ impl PipeFront<'_> {
     fn window_kind(&mut self, ph: &Phrase) -> Option<WindowKind> {
         use PhraseItem::{Duration as D, Int, Word as W};
         let word = |w: &crate::parse::ast::Ident, s: &str| w.name == s;
+        let signed = |item: &PhraseItem| match item {
+            D(ms, _) => Some(*ms as i64),
+            PhraseItem::NegDuration(ms, _) => Some(-(*ms as i64)),
+            _ => None,
+        };
         let kind = match ph.items.as_slice() {
             [W(t), D(size, _)] if word(t, "tumbling") => WindowKind::Tumbling {
                 size: *size as i64,
                 offset: 0,
             },
-            [W(t), D(size, _), W(o), D(offset, _)] if word(t, "tumbling") && word(o, "offset") => {
+            [W(t), D(size, _), W(o), off]
+                if word(t, "tumbling") && word(o, "offset") && signed(off).is_some() =>
+            {
                 WindowKind::Tumbling {
                     size: *size as i64,
-                    offset: *offset as i64,
+                    offset: signed(off).unwrap_or_default(),
                 }
             }
             [W(t), D(size, _), W(e), D(slide, _)] if word(t, "sliding") && word(e, "every") => {
@@ -75,13 +102,16 @@ impl PipeFront<'_> {
                     offset: 0,
                 }
             }
-            [W(t), D(size, _), W(e), D(slide, _), W(o), D(offset, _)]
-                if word(t, "sliding") && word(e, "every") && word(o, "offset") =>
+            [W(t), D(size, _), W(e), D(slide, _), W(o), off]
+                if word(t, "sliding")
+                    && word(e, "every")
+                    && word(o, "offset")
+                    && signed(off).is_some() =>
             {
                 WindowKind::Sliding {
                     size: *size as i64,
                     slide: *slide as i64,
-                    offset: *offset as i64,
+                    offset: signed(off).unwrap_or_default(),
                 }
             }
             [W(t), W(g), D(gap, _)] if word(t, "session") && word(g, "gap") => {
@@ -101,7 +131,7 @@ impl PipeFront<'_> {
                     )
                     .with_help("write a duration such as 500ms, 10s, 5m or 1h"),
                     _ => Diagnostic::error("unknown window", ph.span.clone(), "not a window")
-                        .with_help("the windows are `tumbling 10s [offset 2s]`, `sliding 10s every 5s [offset 1s]`, `session gap 30s` and `count 100`"),
+                        .with_help("the windows are `tumbling 10s [offset 2s]`, `sliding 10s every 5s [offset 1s]`, `session gap 30s` and `count 100`; an offset may be negative, shorter than the window's step"),
                 };
                 self.diagnostics.push(d);
                 return None;

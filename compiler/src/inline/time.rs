@@ -111,7 +111,7 @@ pub(super) fn window_phrases(
 fn offset(input: ParseStream<'_>) -> syn::Result<i64> {
     if input.peek(Ident) && input.fork().parse::<Ident>()? == "offset" {
         input.parse::<Ident>()?;
-        return parse_duration(input);
+        return signed_duration(input);
     }
     Ok(0)
 }

@@ -57,15 +57,40 @@ impl WindowKind {
         !matches!(self, WindowKind::Count { .. })
     }
 
-    /// Whether lengths are positive and an offset is shorter than the window's step.
-    pub fn is_valid(self) -> bool {
+    /// The same windows with the offset in `0..step`: a negative offset, as Flink allows
+    /// (`offset -15m` of hourly windows), is the step less its length. Only for a valid
+    /// window.
+    pub fn with_offset_from_zero(self) -> WindowKind {
         match self {
-            WindowKind::Tumbling { size, offset } => size > 0 && offset < size,
+            WindowKind::Tumbling { size, offset } => WindowKind::Tumbling {
+                size,
+                offset: offset.rem_euclid(size),
+            },
             WindowKind::Sliding {
                 size,
                 slide,
                 offset,
-            } => size > 0 && slide > 0 && offset < slide,
+            } => WindowKind::Sliding {
+                size,
+                slide,
+                offset: offset.rem_euclid(slide),
+            },
+            other => other,
+        }
+    }
+
+    /// Whether lengths are positive and an offset (of either sign) is shorter than the
+    /// window's step.
+    pub fn is_valid(self) -> bool {
+        match self {
+            WindowKind::Tumbling { size, offset } => {
+                size > 0 && offset.unsigned_abs() < size as u64
+            }
+            WindowKind::Sliding {
+                size,
+                slide,
+                offset,
+            } => size > 0 && slide > 0 && offset.unsigned_abs() < slide as u64,
             WindowKind::Session { gap } => gap > 0,
             WindowKind::Count { n } => n > 0,
         }

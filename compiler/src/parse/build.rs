@@ -253,10 +253,7 @@ impl Builder {
                                 Rule::duration => {
                                     PhraseItem::Duration(self.duration(&item), span(&item))
                                 }
-                                Rule::int => PhraseItem::Int(
-                                    item.as_str().parse().unwrap_or(u64::MAX),
-                                    span(&item),
-                                ),
+                                Rule::int => PhraseItem::Int(self.phrase_int(&item), span(&item)),
                                 Rule::arrow => PhraseItem::Arrow(span(&item)),
                                 Rule::neg_duration => {
                                     let d = item.clone().into_inner().next().expect("duration");
@@ -431,6 +428,19 @@ impl Builder {
             r => unreachable!("primary rule {r:?}"),
         };
         Expr { kind, span: s }
+    }
+
+    /// A whole number in a phrase (`count 100`); one too large is reported and stands as
+    /// the largest.
+    fn phrase_int(&mut self, p: &Pair<'_, Rule>) -> u64 {
+        p.as_str().parse().unwrap_or_else(|_| {
+            self.diagnostics.push(Diagnostic::error(
+                "integer literal is too large",
+                span(p),
+                "larger than 18446744073709551615",
+            ));
+            u64::MAX
+        })
     }
 
     /// A duration literal in milliseconds; one too large is reported.

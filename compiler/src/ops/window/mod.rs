@@ -94,7 +94,7 @@ impl Lower for Window {
     ) -> Applied<F::Span> {
         let key = l.require_key(&input, &Self::INFO, step);
         let window = l.fe.window(&Self::INFO, step);
-        let (Some(_), Some(w)) = (key, window) else {
+        let (Some(_), Some(mut w)) = (key, window) else {
             return Applied::Broken;
         };
         if !w.kind.is_valid() {
@@ -104,6 +104,7 @@ impl Lower for Window {
                 "invalid window",
             ));
         }
+        w.kind = w.kind.with_offset_from_zero();
         if let WindowKind::Sliding { size, slide, .. } = w.kind {
             if slide > size {
                 return l.report(
