@@ -321,6 +321,13 @@ fn combiners_that_fill_up_send_their_partial_counts_and_lose_none() {
     let aggregate = &report["operators"][0];
     assert_eq!(aggregate["records_in"], 120_000, "every word counted once");
     assert_eq!(aggregate["records_out"], 20_000);
+    // The operator's peak is what its workers and combiners held at once: within the
+    // pool's, where a sum of each one's peak (reached at other moments) was not.
+    let (peak, managed) = (
+        aggregate["peak_bytes"].as_u64().unwrap(),
+        report["managed_peak_bytes"].as_u64().unwrap(),
+    );
+    assert!(peak > 0 && peak <= managed, "{peak} > {managed}");
 }
 
 #[test]

@@ -42,10 +42,12 @@ pub struct OperatorStats {
 
 impl OperatorStats {
     /// Adds another worker's share of the same operator: records, memory and spills are
-    /// summed (a peak is the sum of the workers' peaks, an upper bound of the operator's).
+    /// summed; the peak is the operator's over all its workers at once, which every share
+    /// carries.
     pub fn add_share(&mut self, other: &OperatorStats) {
         self.budget_bytes += other.budget_bytes;
-        self.peak_bytes += other.peak_bytes;
+        // Each share carries the whole operator's peak (reached by all shares at once).
+        self.peak_bytes = self.peak_bytes.max(other.peak_bytes);
         self.in_use_bytes += other.in_use_bytes;
         self.min_budget_bytes += other.min_budget_bytes;
         self.spill_runs += other.spill_runs;

@@ -105,7 +105,7 @@ impl JobContext {
                 records_in,
                 records_out,
                 budget_bytes: u.budget_bytes,
-                peak_bytes: u.peak_bytes,
+                peak_bytes: u.whole_peak_bytes,
                 in_use_bytes: u.in_use_bytes,
                 page_bytes: self.pool.page_size() as u64,
                 spill_runs: u.spill_runs,

@@ -24,6 +24,15 @@ pub struct SegmentPool {
     operators: Mutex<Vec<Arc<OperatorAccount>>>,
 }
 
+/// What one operator holds over all its instances (the workers of a parallel run, and its
+/// combiners): its peak is the most they held at the same moment, never more than the
+/// pool's own peak, where a sum of each worker's peak (reached at other moments) could be.
+#[derive(Debug, Default)]
+struct WholeOperator {
+    in_use: AtomicU64,
+    peak: AtomicU64,
+}
+
 /// Pages in use and peak pages of one operator, and what it spilled.
 #[derive(Debug)]
 struct OperatorAccount {
@@ -38,6 +47,8 @@ struct OperatorAccount {
     spill_nanos: AtomicU64,
     /// What the state would have needed in memory not to spill (0: not known).
     unspilled_need: AtomicU64,
+    /// The operator over all its instances: the accounts of one name and location share it.
+    whole: Arc<WholeOperator>,
 }
 
 /// A snapshot of one operator's memory use, for reports and tests.
@@ -51,8 +62,11 @@ pub struct OperatorUsage {
     pub budget_bytes: u64,
     /// Bytes it holds now.
     pub in_use_bytes: u64,
-    /// The most bytes it ever held.
+    /// The most bytes this instance ever held.
     pub peak_bytes: u64,
+    /// The most bytes all instances of the operator (same name and location: the workers
+    /// of a parallel run, and combiners) held at the same moment.
+    pub whole_peak_bytes: u64,
     /// Times its state went to disk.
     pub spill_runs: u64,
     /// Bytes it wrote to spill files.
@@ -114,6 +128,11 @@ impl SegmentPool {
         location: &str,
         budget_pages: u64,
     ) -> OperatorMemory {
+        let mut operators = self.operators.lock().expect("pool lock poisoned");
+        let whole = operators
+            .iter()
+            .find(|a| a.name == name && a.location == location)
+            .map_or_else(Arc::default, |a| a.whole.clone());
         let account = Arc::new(OperatorAccount {
             name: name.to_string(),
             location: location.to_string(),
@@ -125,11 +144,10 @@ impl SegmentPool {
             read_back_bytes: AtomicU64::new(0),
             spill_nanos: AtomicU64::new(0),
             unspilled_need: AtomicU64::new(0),
+            whole,
         });
-        self.operators
-            .lock()
-            .expect("pool lock poisoned")
-            .push(account.clone());
+        operators.push(account.clone());
+        drop(operators);
         OperatorMemory {
             pool: self.clone(),
             account,
@@ -160,6 +178,7 @@ impl SegmentPool {
                 budget_bytes: a.budget_pages * page,
                 in_use_bytes: a.in_use.load(Ordering::Relaxed) * page,
                 peak_bytes: a.peak.load(Ordering::Relaxed) * page,
+                whole_peak_bytes: a.whole.peak.load(Ordering::Relaxed) * page,
                 spill_runs: a.spill_runs.load(Ordering::Relaxed),
                 spilled_bytes: a.spilled_bytes.load(Ordering::Relaxed),
                 read_back_bytes: a.read_back_bytes.load(Ordering::Relaxed),
@@ -341,12 +360,16 @@ impl OperatorMemory {
         }
         let now = self.account.in_use.fetch_add(count, Ordering::AcqRel) + count;
         self.account.peak.fetch_max(now, Ordering::AcqRel);
+        let whole = &self.account.whole;
+        let together = whole.in_use.fetch_add(count, Ordering::AcqRel) + count;
+        whole.peak.fetch_max(together, Ordering::AcqRel);
         Ok(pages)
     }
 
     /// Gives a page back to the pool.
     pub fn release(&self, page: MemorySegment) {
         self.account.in_use.fetch_sub(1, Ordering::AcqRel);
+        self.account.whole.in_use.fetch_sub(1, Ordering::AcqRel);
         self.pool.give_back(page);
     }
 
@@ -426,5 +449,26 @@ mod tests {
         p.bytes_mut()[5] = 7;
         op.release(p);
         assert!(op.allocate().unwrap().bytes().iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn an_operators_peak_over_its_workers_is_what_they_held_at_once() {
+        let pool = SegmentPool::new(16 * 1024, 1024);
+        let first = pool.operator("aggregate", "a.pipe:3:4", 8);
+        let second = pool.operator("aggregate", "a.pipe:3:4", 8);
+        let other = pool.operator("window", "a.pipe:5:4", 8);
+        let pages = first.allocate_many(3).unwrap();
+        for p in pages {
+            first.release(p);
+        }
+        let held = second.allocate_many(2).unwrap();
+        let _w = other.allocate_many(1).unwrap();
+        let usage = pool.usage();
+        assert_eq!(usage[0].peak_bytes + usage[1].peak_bytes, 5 * 1024);
+        assert_eq!(usage[0].whole_peak_bytes, 3 * 1024, "never 5 pages at once");
+        assert_eq!(usage[1].whole_peak_bytes, 3 * 1024);
+        assert_eq!(usage[2].whole_peak_bytes, 1024);
+        assert!(usage[0].whole_peak_bytes <= pool.peak_bytes());
+        drop(held);
     }
 }
