@@ -166,7 +166,6 @@ impl CsvRecords {
                 }
                 return Ok(true);
             };
-            self.record_start = self.position + bom as u64;
             self.position += (end + 1 - from) as u64;
             self.pending = end + 1;
             let last = if end > start && buf[end - 1] == b'\r' {
@@ -178,6 +177,8 @@ impl CsvRecords {
                 continue; // a blank line
             }
             if quote {
+                // Where it starts is needed only if its quote never closes (`unterminated`).
+                self.record_start = self.position - (end + 1 - first) as u64;
                 // With its line break: a `\r\n` inside quotes belongs to the field.
                 self.raw.clear();
                 self.raw.extend_from_slice(&buf[first..=end]);
