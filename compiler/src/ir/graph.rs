@@ -51,9 +51,32 @@ pub enum Partitioning {
     Hash(Vec<String>),
 }
 
+/// What an edge is to the graph's order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub enum EdgeKind {
+    /// Records flow downstream: the graph without feedback edges is acyclic, and is run
+    /// in topological order.
+    #[default]
+    Stream,
+    /// Records go back upstream, closing a loop (an iteration's feedback, as timely's
+    /// `feedback` and Flink's `closeWith`): left out of the order. No front-end writes one
+    /// yet.
+    Feedback,
+}
+
+impl EdgeKind {
+    /// Whether this is an ordinary downstream edge (not written in graph JSON).
+    pub fn is_stream(&self) -> bool {
+        *self == EdgeKind::Stream
+    }
+}
+
 /// A stream from one node's output port to another's input port.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Edge {
+    /// Downstream, or feedback.
+    #[serde(skip_serializing_if = "EdgeKind::is_stream")]
+    pub kind: EdgeKind,
     /// How records are routed.
     pub partitioning: Partitioning,
     /// Which output of the source this is: 0 for results, 1 for a side output (a window's
@@ -168,12 +191,20 @@ impl Plan {
     }
 
     /// Nodes in topological order, taking the lowest-numbered ready node first, so the
-    /// order (and with it chain numbers and budgets) follows the program text.
-    pub fn topo_order(&self) -> Vec<NodeIndex> {
+    /// order (and with it chain numbers and budgets) follows the program text. Feedback
+    /// edges are left out; a cycle of stream edges is an error naming its nodes (no
+    /// front-end writes one, so it is an internal error: [`crate::passes::optimize`]
+    /// reports it before anything else orders the graph).
+    pub fn try_topo_order(&self) -> Result<Vec<NodeIndex>, GraphCycle> {
+        let streams = |n: NodeIndex, dir: Direction| {
+            self.graph
+                .edges_directed(n, dir)
+                .filter(|e| e.weight().kind == EdgeKind::Stream)
+        };
         let mut waiting: Vec<usize> = self
             .graph
             .node_indices()
-            .map(|n| self.graph.edges_directed(n, Direction::Incoming).count())
+            .map(|n| streams(n, Direction::Incoming).count())
             .collect();
         let mut ready: std::collections::BTreeSet<NodeIndex> = self
             .graph
@@ -183,7 +214,7 @@ impl Plan {
         let mut order = Vec::with_capacity(waiting.len());
         while let Some(n) = ready.pop_first() {
             order.push(n);
-            for e in self.graph.edges_directed(n, Direction::Outgoing) {
+            for e in streams(n, Direction::Outgoing) {
                 let t = e.target();
                 waiting[t.index()] -= 1;
                 if waiting[t.index()] == 0 {
@@ -191,8 +222,16 @@ impl Plan {
                 }
             }
         }
-        debug_assert_eq!(order.len(), waiting.len(), "pipelines are acyclic");
-        order
+        if order.len() == waiting.len() {
+            return Ok(order);
+        }
+        Err(GraphCycle::in_plan(self, &waiting))
+    }
+
+    /// [`Plan::try_topo_order`], for a plan the passes have checked.
+    pub fn topo_order(&self) -> Vec<NodeIndex> {
+        self.try_topo_order()
+            .unwrap_or_else(|cycle| panic!("{cycle} (passes::optimize reports this first)"))
     }
 
     /// Stateful nodes in topological order: the order of memory budgets in a job.
@@ -201,5 +240,65 @@ impl Plan {
             .into_iter()
             .filter(|&n| self.graph[n].state != StateKind::Stateless)
             .collect()
+    }
+}
+
+/// A cycle of stream edges in a plan: the nodes on it, in order around it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraphCycle {
+    /// The nodes on the cycle.
+    pub nodes: Vec<NodeIndex>,
+    /// Each as `kind at file:line:col`.
+    pub names: Vec<String>,
+}
+
+impl GraphCycle {
+    /// The cycle among the nodes the ordering could not place (`waiting` above zero): from
+    /// one of them, follow stream edges to nodes still waiting until one repeats.
+    fn in_plan(plan: &Plan, waiting: &[usize]) -> GraphCycle {
+        let stuck = |n: NodeIndex| waiting[n.index()] > 0;
+        let Some(start) = plan.graph.node_indices().find(|&n| stuck(n)) else {
+            return GraphCycle {
+                nodes: Vec::new(),
+                names: Vec::new(),
+            };
+        };
+        // Walking backwards along stuck inputs never ends at a source, so it must repeat.
+        let mut path = vec![start];
+        let cycle_start = loop {
+            let here = *path.last().expect("not empty");
+            let back = plan
+                .graph
+                .edges_directed(here, Direction::Incoming)
+                .filter(|e| e.weight().kind == EdgeKind::Stream)
+                .map(|e| e.source())
+                .find(|&up| stuck(up))
+                .expect("a node still waiting has an input still waiting");
+            if let Some(at) = path.iter().position(|&n| n == back) {
+                break at;
+            }
+            path.push(back);
+        };
+        // Walked against the flow: turn it round, starting at the node written first.
+        let mut nodes: Vec<NodeIndex> = path[cycle_start..].to_vec();
+        nodes.reverse();
+        if let Some(first) = (0..nodes.len()).min_by_key(|&i| nodes[i]) {
+            nodes.rotate_left(first);
+        }
+        let names = nodes
+            .iter()
+            .map(|&n| format!("{} at {}", plan.graph[n].op.kind(), plan.graph[n].location))
+            .collect();
+        GraphCycle { nodes, names }
+    }
+}
+
+impl std::fmt::Display for GraphCycle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "internal error: the operator graph has a cycle without a feedback edge: {}",
+            self.names.join(" -> ")
+        )
     }
 }

@@ -11,7 +11,10 @@ mod types;
 /// `crate::ops`.
 pub use crate::ops::{Operator, SinkOp, SourceOp};
 pub use expr::{Func, Literal, TExpr, TExprKind};
-pub use graph::{input_schema, output_schema, Chain, Edge, Node, Partitioning, Plan, StateKind};
+pub use graph::{
+    input_schema, output_schema, Chain, Edge, EdgeKind, GraphCycle, Node, Partitioning, Plan,
+    StateKind,
+};
 pub(crate) use operator::{csv_delimiter, describe_aggregates};
 pub use operator::{
     AggFunc, AggregateField, EventTime, InputLocation, OnError, OutputLocation, SinkFormat,

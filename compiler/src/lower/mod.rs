@@ -373,6 +373,7 @@ impl<F: FrontEnd> Lowering<F> {
             None => Partitioning::Forward,
         };
         let edge = Edge {
+            kind: crate::ir::EdgeKind::Stream,
             partitioning,
             from_port: from.port,
             port,

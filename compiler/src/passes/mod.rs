@@ -1,9 +1,11 @@
 //! Passes over the operator graph, in the order [`optimize`] runs them, one file each.
 
+mod acyclic;
 mod chaining;
 pub(crate) mod memory;
 pub(crate) mod typecheck;
 
+pub use acyclic::AcyclicPass;
 pub use chaining::ChainingPass;
 pub use memory::MemoryPass;
 pub use typecheck::TypeCheckPass;
@@ -19,10 +21,10 @@ pub trait Pass {
     fn run(&self, plan: &mut Plan) -> Diagnostics;
 }
 
-/// Runs every pass in order: type check, chaining, memory. Stops at the first pass that
-/// reports an error.
+/// Runs every pass in order: acyclic, type check, chaining, memory. Stops at the first
+/// pass that reports an error.
 pub fn optimize(plan: &mut Plan) -> Diagnostics {
-    let passes: [&dyn Pass; 3] = [&TypeCheckPass, &ChainingPass, &MemoryPass];
+    let passes: [&dyn Pass; 4] = [&AcyclicPass, &TypeCheckPass, &ChainingPass, &MemoryPass];
     let mut all = Diagnostics::new();
     for pass in passes {
         let d = pass.run(plan);
