@@ -9,10 +9,13 @@ use crate::JobError;
 /// `lower(s)`: borrows `s` when it has nothing to lower.
 #[inline]
 pub fn lower(s: &str) -> Cow<'_, str> {
-    if s.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
-        Cow::Owned(s.to_lowercase())
-    } else {
+    if !s.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
         Cow::Borrowed(s)
+    } else if s.is_ascii() {
+        // Lowering ASCII is a byte at a time; Unicode's tables are for the rest.
+        Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        Cow::Owned(s.to_lowercase())
     }
 }
 
@@ -102,6 +105,99 @@ pub fn display_to_str<T: std::fmt::Display>(v: T) -> Cow<'static, str> {
     Cow::Owned(v.to_string())
 }
 
+/// `split_whitespace(s)`: the words of `s` between runs of Unicode white space, as
+/// [`str::split_whitespace`] gives them. ASCII text, nearly all of it, is split a byte at a
+/// time against a table; at the first byte past ASCII the rest of the text goes to
+/// [`str::split_whitespace`] (decoding every character costs about four times as much).
+#[inline]
+pub fn split_whitespace(s: &str) -> Words<'_> {
+    Words {
+        text: s,
+        at: 0,
+        unicode: None,
+    }
+}
+
+/// The iterator of [`split_whitespace`].
+#[derive(Debug, Clone)]
+pub struct Words<'a> {
+    text: &'a str,
+    /// Where the ASCII scan goes on (every byte before it was ASCII).
+    at: usize,
+    /// The rest of the text, once a byte past ASCII was met.
+    unicode: Option<std::str::SplitWhitespace<'a>>,
+}
+
+/// The class of each byte for [`Words`]: a word byte, white space (the ASCII members of
+/// Unicode's White_Space: tab, line feed, vertical tab, form feed, carriage return and
+/// space), or past ASCII.
+const WORD: u8 = 0;
+const SPACE: u8 = 1;
+const PAST_ASCII: u8 = 2;
+static BYTE_CLASS: [u8; 256] = {
+    let mut t = [WORD; 256];
+    let mut b = 0x80;
+    while b < 256 {
+        t[b] = PAST_ASCII;
+        b += 1;
+    }
+    t[b'\t' as usize] = SPACE;
+    t[b'\n' as usize] = SPACE;
+    t[0x0B] = SPACE;
+    t[0x0C] = SPACE;
+    t[b'\r' as usize] = SPACE;
+    t[b' ' as usize] = SPACE;
+    t
+};
+
+impl<'a> Iterator for Words<'a> {
+    type Item = &'a str;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a str> {
+        if let Some(rest) = &mut self.unicode {
+            return rest.next();
+        }
+        let bytes = self.text.as_bytes();
+        let mut i = self.at;
+        // Past the white space before the word.
+        loop {
+            match bytes.get(i).map(|&b| BYTE_CLASS[b as usize]) {
+                None => {
+                    self.at = i;
+                    return None;
+                }
+                Some(SPACE) => i += 1,
+                Some(WORD) => break,
+                Some(_) => return self.go_unicode(i),
+            }
+        }
+        let start = i;
+        loop {
+            match bytes.get(i).map(|&b| BYTE_CLASS[b as usize]) {
+                Some(WORD) => i += 1,
+                Some(PAST_ASCII) => return self.go_unicode(start),
+                // White space or the end: every byte of the word is ASCII, so `start` and
+                // `i` are character boundaries.
+                _ => {
+                    self.at = i;
+                    return Some(&self.text[start..i]);
+                }
+            }
+        }
+    }
+}
+
+impl<'a> Words<'a> {
+    /// Splits the text from `from` (a character boundary: every byte before it is ASCII)
+    /// with Unicode's rules.
+    #[cold]
+    fn go_unicode(&mut self, from: usize) -> Option<&'a str> {
+        let rest = self.unicode.insert(self.text[from..].split_whitespace());
+        rest.next()
+    }
+}
+
 /// One of two iterators, so that `flat_map { x: if c then split(a, ",") else
 /// split_whitespace(a) }` iterates either without boxing.
 #[derive(Debug, Clone)]
@@ -127,6 +223,31 @@ impl<T, L: Iterator<Item = T>, R: Iterator<Item = T>> Iterator for Either<L, R> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The same words as `str::split_whitespace`, on text mixing ASCII, Unicode white
+        /// space (no-break space, em space, U+0085) and letters past ASCII.
+        #[test]
+        fn split_whitespace_gives_what_std_gives(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just(" "), proptest::strategy::Just("\t"),
+                    proptest::strategy::Just("\u{0B}"), proptest::strategy::Just("\u{0C}"),
+                    proptest::strategy::Just("\r\n"), proptest::strategy::Just("\u{A0}"),
+                    proptest::strategy::Just("\u{2003}"), proptest::strategy::Just("\u{85}"),
+                    proptest::strategy::Just("\u{1C}"), proptest::strategy::Just("ab"),
+                    proptest::strategy::Just("Zé"), proptest::strategy::Just("x"),
+                    proptest::strategy::Just("日本"),
+                ],
+                0..24,
+            )
+        ) {
+            let text: String = parts.concat();
+            let got: Vec<&str> = split_whitespace(&text).collect();
+            let want: Vec<&str> = text.split_whitespace().collect();
+            proptest::prop_assert_eq!(got, want);
+        }
+    }
 
     #[test]
     fn lower_borrows_when_it_can() {

@@ -86,7 +86,7 @@ impl ExprGen<'_> {
         match &e.kind {
             TExprKind::Call(Func::SplitWhitespace, args) => {
                 let s = self.str_ref(&args[0]);
-                quote!((#s).split_whitespace())
+                quote!(weir_runtime::expr::split_whitespace(#s))
             }
             TExprKind::Call(Func::Split, args) => {
                 let s = self.str_ref(&args[0]);

@@ -88,7 +88,7 @@ impl KeyedTable {
 
     /// The accumulator block of `key`, inserting the key with a block prepared by `init` if
     /// it is new.
-    #[inline]
+    #[inline(always)]
     pub fn upsert(
         &mut self,
         key: &[u8],
@@ -100,7 +100,7 @@ impl KeyedTable {
 
     /// Like [`upsert`](Self::upsert), but returns the entry's address: stable for the life
     /// of the table (entries never move until [`drain`](Self::drain)).
-    #[inline]
+    #[inline(always)]
     pub fn upsert_entry(
         &mut self,
         key: &[u8],
@@ -125,7 +125,7 @@ impl KeyedTable {
     }
 
     /// The entry of `key` (whose hash is `hash`), or the empty slot its probe ends at.
-    #[inline]
+    #[inline(always)]
     fn probe(&self, key: &[u8], hash: u64) -> Result<u64, usize> {
         let tag = hash >> ADDR_BITS;
         let mask = self.capacity - 1;
@@ -263,7 +263,7 @@ impl KeyedTable {
         Ok((page_index * page_size + offset) as u64)
     }
 
-    #[inline]
+    #[inline(always)]
     fn slot(&self, i: usize) -> u64 {
         let per_page = (1usize << self.slot_shift) - 1;
         self.index[i >> self.slot_shift].words()[i & per_page]
@@ -275,7 +275,7 @@ impl KeyedTable {
         self.index[i >> self.slot_shift].words_mut()[i & per_page] = value;
     }
 
-    #[inline]
+    #[inline(always)]
     fn locate(&self, addr: u64) -> (usize, usize) {
         let addr = addr as usize;
         (addr >> self.page_shift, addr & ((1 << self.page_shift) - 1))
@@ -287,7 +287,7 @@ impl KeyedTable {
         read_u64(self.data[p].bytes(), o)
     }
 
-    #[inline]
+    #[inline(always)]
     fn entry_key(&self, addr: u64) -> &[u8] {
         let (p, o) = self.locate(addr);
         let bytes = self.data[p].bytes();
@@ -296,7 +296,7 @@ impl KeyedTable {
         &bytes[start..start + key_len]
     }
 
-    #[inline]
+    #[inline(always)]
     fn entry_acc_mut(&mut self, addr: u64) -> &mut [u8] {
         let (p, o) = self.locate(addr);
         let start = o + HEADER;
@@ -305,20 +305,30 @@ impl KeyedTable {
 }
 
 /// Key equality, inlined: keys are usually a few bytes, where a call to `memcmp` costs more
-/// than the comparison.
-#[inline]
+/// than the comparison. Compared a word at a time, the last word (or half word) read where
+/// it overlaps the one before, so no key ends in a loop over single bytes.
+#[inline(always)]
 pub(super) fn same_key(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
+    let n = a.len();
+    if n != b.len() {
         return false;
     }
-    let (mut a, mut b) = (a, b);
-    while a.len() >= 8 {
-        if a[..8] != b[..8] {
-            return false;
+    let word = |s: &[u8], at: usize| u64::from_ne_bytes(s[at..at + 8].try_into().expect("8"));
+    let half = |s: &[u8], at: usize| u32::from_ne_bytes(s[at..at + 4].try_into().expect("4"));
+    if n >= 8 {
+        let mut at = 0;
+        while at + 8 < n {
+            if word(a, at) != word(b, at) {
+                return false;
+            }
+            at += 8;
         }
-        (a, b) = (&a[8..], &b[8..]);
+        word(a, n - 8) == word(b, n - 8)
+    } else if n >= 4 {
+        half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4)
+    } else {
+        a == b
     }
-    a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 impl Drop for KeyedTable {
@@ -391,6 +401,26 @@ impl Drop for KeyedTableDrain {
 
 #[cfg(test)]
 mod tests {
+    proptest::proptest! {
+        /// Word-at-a-time equality agrees with byte equality, for keys of every length up
+        /// to three words and keys that differ in one byte anywhere.
+        #[test]
+        fn same_key_is_byte_equality(
+            a in proptest::collection::vec(0u8..4, 0..25),
+            flip in proptest::option::of(0usize..25),
+            longer in proptest::bool::ANY,
+        ) {
+            let mut b = a.clone();
+            if let Some(i) = flip.filter(|&i| i < b.len()) {
+                b[i] ^= 1;
+            }
+            if longer {
+                b.push(0);
+            }
+            proptest::prop_assert_eq!(super::same_key(&a, &b), a == b);
+            proptest::prop_assert!(super::same_key(&a, &a));
+        }
+    }
     use super::*;
     use crate::memory::SegmentPool;
     use crate::state::{acc_get, acc_set};
