@@ -9,13 +9,79 @@ use crate::JobError;
 /// `lower(s)`: borrows `s` when it has nothing to lower.
 #[inline]
 pub fn lower(s: &str) -> Cow<'_, str> {
-    if !s.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
+    if !has_upper_or_non_ascii(s.as_bytes()) {
         Cow::Borrowed(s)
     } else if s.is_ascii() {
         // Lowering ASCII is a byte at a time; Unicode's tables are for the rest.
         Cow::Owned(s.to_ascii_lowercase())
     } else {
         Cow::Owned(s.to_lowercase())
+    }
+}
+
+/// `lower(s)` written into `scratch` (a buffer the generated code keeps between records)
+/// when `s` has something to lower, so no record allocates for it; `s` itself otherwise.
+#[inline]
+pub fn lower_in<'a>(s: &'a str, scratch: &'a mut String) -> Cow<'a, str> {
+    if !has_upper_or_non_ascii(s.as_bytes()) {
+        return Cow::Borrowed(s);
+    }
+    scratch.clear();
+    if s.is_ascii() {
+        scratch.push_str(s);
+        scratch.make_ascii_lowercase();
+    } else {
+        // str's own rules (a final sigma lowers by its place in the word).
+        scratch.push_str(&s.to_lowercase());
+    }
+    Cow::Borrowed(scratch.as_str())
+}
+
+/// `upper(s)` written into `scratch`, as [`lower_in`].
+#[inline]
+pub fn upper_in<'a>(s: &'a str, scratch: &'a mut String) -> Cow<'a, str> {
+    if !s.bytes().any(|b| b.is_ascii_lowercase() || !b.is_ascii()) {
+        return Cow::Borrowed(s);
+    }
+    scratch.clear();
+    if s.is_ascii() {
+        scratch.push_str(s);
+        scratch.make_ascii_uppercase();
+    } else {
+        scratch.push_str(&s.to_uppercase());
+    }
+    Cow::Borrowed(scratch.as_str())
+}
+
+/// Whether `s` has an ASCII capital or a byte past ASCII, eight bytes at a time (a word is
+/// usually one or two such reads: the last one overlaps the one before, or, for fewer than
+/// eight bytes, is put together from two overlapping halves).
+#[inline]
+fn has_upper_or_non_ascii(s: &[u8]) -> bool {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let flagged = |x: u64| {
+        let low = x & !HIGH;
+        // A byte's high bit after adding: set from 'A' (0x41) up, and from '[' (0x5B) up.
+        let from_a = low + 0x3F3F_3F3F_3F3F_3F3F;
+        let past_z = low + 0x2525_2525_2525_2525;
+        (from_a & !past_z & HIGH) | (x & HIGH) != 0
+    };
+    let word = |at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8"));
+    let half = |at: usize| u64::from(u32::from_le_bytes(s[at..at + 4].try_into().expect("4")));
+    let n = s.len();
+    if n >= 8 {
+        let mut at = 0;
+        while at + 8 < n {
+            if flagged(word(at)) {
+                return true;
+            }
+            at += 8;
+        }
+        flagged(word(n - 8))
+    } else if n >= 4 {
+        flagged(half(0) | half(n - 4) << 32)
+    } else {
+        s.iter().any(|b| b.is_ascii_uppercase() || !b.is_ascii())
     }
 }
 
@@ -173,6 +239,23 @@ impl<'a> Iterator for Words<'a> {
             }
         }
         let start = i;
+        // Eight bytes at a time to the first that may end the word: a byte below `!`
+        // (white space, or a control character, which is a word byte) or past ASCII.
+        while let Some(chunk) = bytes.get(i..i + 8) {
+            let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+            // A byte below 0x21 borrows, which can flag only bytes after it: the lowest
+            // flag is a real one.
+            let flags = (x.wrapping_sub(0x2121_2121_2121_2121) | x) & 0x8080_8080_8080_8080;
+            if flags == 0 {
+                i += 8;
+                continue;
+            }
+            i += (flags.trailing_zeros() / 8) as usize;
+            if BYTE_CLASS[bytes[i] as usize] != WORD {
+                break;
+            }
+            i += 1; // a control character: part of the word
+        }
         loop {
             match bytes.get(i).map(|&b| BYTE_CLASS[b as usize]) {
                 Some(WORD) => i += 1,
@@ -247,6 +330,30 @@ mod tests {
             let want: Vec<&str> = text.split_whitespace().collect();
             proptest::prop_assert_eq!(got, want);
         }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn capitals_and_bytes_past_ascii_are_found_at_any_length(
+            s in proptest::collection::vec(
+                proptest::prop_oneof![0x20u8..0x7F, proptest::strategy::Just(0xC3u8)], 0..20),
+        ) {
+            let want = s.iter().any(|b| b.is_ascii_uppercase() || !b.is_ascii());
+            proptest::prop_assert_eq!(has_upper_or_non_ascii(&s), want);
+        }
+    }
+
+    #[test]
+    fn lowering_into_a_buffer_agrees_with_lowering() {
+        let mut scratch = String::from("left over");
+        for s in ["word", "WoRd", "ÉTÉ", "İstanbul", "", "ΣΑΣ"] {
+            assert_eq!(lower_in(s, &mut scratch), s.to_lowercase(), "{s}");
+            assert_eq!(upper_in(s, &mut scratch), s.to_uppercase(), "{s}");
+        }
+        assert!(matches!(
+            lower_in("word", &mut scratch),
+            Cow::Borrowed("word")
+        ));
     }
 
     #[test]

@@ -279,6 +279,7 @@ fn reduce(
             record: input,
             locals: true,
             file: &g.plan.file,
+            scratch: false,
         }
         .value(e),
         Code::Rust(r) => g.call(r, quote!(a, b)),

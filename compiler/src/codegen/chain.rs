@@ -52,6 +52,14 @@ impl Gen<'_> {
             } else {
                 self.push(head, port, &input)
             };
+            // The buffers `lower`/`upper` write into, kept by the job between calls (one
+            // taken early by an error is made anew).
+            let scratches = super::expr::scratch_idents(&body);
+            let body = quote! {
+                #(let mut #scratches = self.weir_scratch.pop().unwrap_or_default();)*
+                #body
+                #(self.weir_scratch.push(#scratches);)*
+            };
             let doc = format!(
                 "Chain {}, records on input {port}: {}.",
                 chain.id,

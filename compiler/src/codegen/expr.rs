@@ -22,6 +22,32 @@ pub struct ExprGen<'a> {
     pub locals: bool,
     /// For the places named in run-time errors.
     pub file: &'a SourceFile,
+    /// Inside a chain method, which declares a reused buffer for each `lower`/`upper` of a
+    /// field ([`scratch_idents`]), so a word that needs lowering costs no allocation.
+    pub scratch: bool,
+}
+
+/// The prefix of the buffers [`ExprGen`] lowers into, `weir_scratch_<byte offset>`.
+pub const SCRATCH_PREFIX: &str = "weir_scratch_";
+
+/// The scratch buffers `tokens` uses, each once, in order of first use.
+pub fn scratch_idents(tokens: &TokenStream) -> Vec<Ident> {
+    fn walk(tokens: TokenStream, found: &mut Vec<Ident>) {
+        for t in tokens {
+            match t {
+                proc_macro2::TokenTree::Ident(i)
+                    if i.to_string().starts_with(SCRATCH_PREFIX) && !found.contains(&i) =>
+                {
+                    found.push(i)
+                }
+                proc_macro2::TokenTree::Group(g) => walk(g.stream(), found),
+                _ => {}
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(tokens.clone(), &mut found);
+    found
 }
 
 impl ExprGen<'_> {
@@ -176,7 +202,13 @@ impl ExprGen<'_> {
                 let name = super::names::ident(f.name());
                 let s = self.str_ref(&args[0]);
                 // A result borrowed from a temporary cannot outlive the statement; own it.
-                if matches!(args[0].kind, TExprKind::Field(..) | TExprKind::Lit(_)) {
+                let borrowable = matches!(args[0].kind, TExprKind::Field(..) | TExprKind::Lit(_));
+                if borrowable && self.scratch {
+                    let into = super::names::ident(&format!("{}_in", f.name()));
+                    let buffer =
+                        super::names::ident(&format!("{SCRATCH_PREFIX}{}", args[0].span.start));
+                    quote!(weir_runtime::expr::#into(#s, &mut #buffer))
+                } else if borrowable {
                     quote!(weir_runtime::expr::#name(#s))
                 } else {
                     quote!(::std::borrow::Cow::<'static, str>::Owned(weir_runtime::expr::#name(#s).into_owned()))

@@ -203,8 +203,9 @@ impl Gen<'_> {
     /// The job struct and its methods: what a `.pipe` program and an inline expansion
     /// share.
     fn job_items(&self) -> TokenStream {
-        let job = self.job_struct();
-        let chains = self.plan.chains.iter().map(|c| self.chain_fns(c));
+        let chains: Vec<TokenStream> = self.plan.chains.iter().map(|c| self.chain_fns(c)).collect();
+        let scratch = chains.iter().any(|c| !expr::scratch_idents(c).is_empty());
+        let job = self.job_struct(scratch);
         let watermarks = self.plan.chains.iter().map(|c| self.watermark_fn(c));
         let node_methods = self
             .order
@@ -322,7 +323,8 @@ impl Gen<'_> {
         }
     }
 
-    fn job_struct(&self) -> TokenStream {
+    /// The job's struct; `scratch` adds the buffers `lower`/`upper` reuse (`chain_fns`).
+    fn job_struct(&self, scratch: bool) -> TokenStream {
         let (mut fields, mut inits) = self.closure_fields();
         fields.push(quote!(clock: weir_runtime::time::Clock));
         inits.push(quote!(clock: ctx.clock()));
@@ -341,6 +343,10 @@ impl Gen<'_> {
                 inits.push(quote!(#records_in: 0));
                 inits.push(quote!(#records_out: 0));
             }
+        }
+        if scratch {
+            fields.push(quote!(weir_scratch: ::std::vec::Vec<::std::string::String>));
+            inits.push(quote!(weir_scratch: ::std::vec::Vec::new()));
         }
         let (generics, where_clause) = (self.generics(), self.where_clause());
         let params = self.new_params();

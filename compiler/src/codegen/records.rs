@@ -145,10 +145,12 @@ impl super::Gen<'_> {
         input: &Ident,
         given: Option<(usize, TokenStream)>,
     ) -> TokenStream {
+        // Only `map` and `flat_map` build records, always inside a chain method.
         let exprs = super::expr::ExprGen {
             record: input,
             locals: false,
             file: &self.plan.file,
+            scratch: true,
         };
         let name = self.records.name(&self.plan.graph[n].schema.fields);
         let inits = fields.iter().enumerate().map(|(i, (f, e))| {

@@ -46,6 +46,7 @@ impl Gen<'_> {
                 record: input,
                 locals: false,
                 file: &self.plan.file,
+                scratch: false,
             }
             .value(e),
             Code::Rust(r) => self.call(r, quote!(&#input)),

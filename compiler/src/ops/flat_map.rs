@@ -143,6 +143,7 @@ impl OperatorDef for FlatMap {
                     record: input,
                     locals: false,
                     file: &g.plan.file,
+                    scratch: false,
                 };
                 let item = crate::codegen::names::local(n, "item");
                 let list = exprs.list(&fields[*list_field].1);
