@@ -348,6 +348,37 @@ fn a_run_failing_at_start_mid_run_or_at_commit_leaves_every_earlier_output() {
     assert!(err.contains("later") && err.contains("directory"), "{err}");
     std::fs::remove_dir(dir.path().join("later")).unwrap();
     assert_eq!(contents(dir.path()), before);
+
+    // At commit, the report: it is staged with the outputs, so a report that cannot be
+    // written fails the run before any output is replaced.
+    let mut child = Command::new(&bin)
+        .args(["--input", "rows=-", "--stats-json", "report.json"])
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    std::io::Write::write_all(&mut stdin, b"id\n5\n6\n").unwrap();
+    let start = Instant::now();
+    while listing(dir.path())
+        .iter()
+        .all(|f| !f.ends_with(".weir-tmp"))
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the job never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::fs::create_dir(dir.path().join("report.json")).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("report.json"), "{err}");
+    std::fs::remove_dir(dir.path().join("report.json")).unwrap();
+    assert_eq!(contents(dir.path()), before);
     assert!(
         listing(dir.path()).iter().all(|f| !f.contains(".weir-")),
         "{:?}",

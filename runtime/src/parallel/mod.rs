@@ -53,13 +53,9 @@ pub fn exchange_memory(workers: usize, exchanges: usize, combined: usize, memory
     w * w * 2 * buffer + w * combined as u64 * combiner_pages(memory, workers, combined) * page
 }
 
-/// The hash that routes a key (its bytes in the row layout) to its key group: fixed, so
-/// every process of a cluster routes a key alike.
-#[inline]
-pub fn key_hash(key: &[u8]) -> u64 {
-    use std::hash::BuildHasher;
-    foldhash::fast::FixedState::default().hash_one(key)
-}
+/// The hash that routes a key (its bytes in the row layout) to its key group: the one key
+/// hash, which state tables file keys under too.
+pub use crate::state::key_hash;
 
 /// Which of the job's workers this is, and how many there are in all (over every
 /// process of a cluster).

@@ -122,7 +122,6 @@ impl FixedWindows {
             format: EntryFormat {
                 acc_size: acc_size.next_multiple_of(8),
                 key_width,
-                hasher: foldhash::fast::FixedState::with_seed(0x5749_4e44),
             },
             spill,
             windows: BTreeMap::new(),

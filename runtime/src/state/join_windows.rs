@@ -167,7 +167,6 @@ impl JoinWindows {
             format: EntryFormat {
                 acc_size: ENTRY_ACC,
                 key_width,
-                hasher: foldhash::fast::FixedState::with_seed(0x5749_4e44),
             },
             windows: BTreeMap::new(),
             firing: None,

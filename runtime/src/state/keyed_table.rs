@@ -1,7 +1,5 @@
 //! A hash table whose keys and accumulators live in pool pages.
 
-use std::hash::BuildHasher;
-
 use crate::layout::{read_u32, read_u64, write_u64};
 use crate::memory::{MemorySegment, OperatorMemory};
 use crate::JobError;
@@ -27,7 +25,6 @@ mod by_hash;
 pub struct KeyedTable {
     mem: OperatorMemory,
     acc_size: usize,
-    hasher: foldhash::fast::FixedState,
     index: Vec<MemorySegment>,
     /// log2 of slots per index page.
     slot_shift: u32,
@@ -49,7 +46,6 @@ impl KeyedTable {
         let index = mem.allocate_many(1)?;
         Ok(KeyedTable {
             acc_size: acc_size.next_multiple_of(8),
-            hasher: foldhash::fast::FixedState::with_seed(0x5745_4952),
             index,
             slot_shift: slots_per_page.trailing_zeros(),
             page_shift: page.trailing_zeros(),
@@ -106,7 +102,7 @@ impl KeyedTable {
         key: &[u8],
         init: impl FnOnce(&mut [u8]),
     ) -> Result<u64, JobError> {
-        let hash = self.hasher.hash_one(key);
+        let hash = super::key_hash(key);
         let i = match self.probe(key, hash) {
             Ok(addr) => return Ok(addr),
             Err(empty) => empty,
@@ -147,7 +143,7 @@ impl KeyedTable {
 
     /// The entry of `key`, if the table holds it.
     pub fn find(&self, key: &[u8]) -> Option<u64> {
-        self.probe(key, self.hasher.hash_one(key)).ok()
+        self.probe(key, super::key_hash(key)).ok()
     }
 
     /// The key of the entry at `addr`.

@@ -6,8 +6,6 @@
 mod addressed;
 mod flat;
 
-use std::hash::BuildHasher;
-
 use super::chunk_pages::ChunkPages;
 use super::keyed_table::same_key;
 use crate::layout::read_u32;
@@ -23,7 +21,6 @@ pub(super) struct EntryFormat {
     /// Accumulator bytes, a multiple of 8.
     pub acc_size: usize,
     pub key_width: Option<usize>,
-    pub hasher: foldhash::fast::FixedState,
 }
 
 impl EntryFormat {
@@ -34,14 +31,10 @@ impl EntryFormat {
         (self.acc_size + header + key.len()).next_multiple_of(8)
     }
 
-    /// The hash of `key`. A one-word key (the common `key_by` on one integer field) is
-    /// hashed as a number, which costs a few instructions rather than a byte loop.
+    /// The hash of `key`: the one key hash ([`super::key_hash`]).
     #[inline(always)]
     pub fn hash(&self, key: &[u8]) -> u64 {
-        match <[u8; 8]>::try_from(key) {
-            Ok(word) if self.key_width == Some(8) => self.hasher.hash_one(u64::from_ne_bytes(word)),
-            _ => self.hasher.hash_one(key),
-        }
+        super::key_hash(key)
     }
 
     /// Whether the entry at `addr` holds `key`.

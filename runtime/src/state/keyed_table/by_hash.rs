@@ -9,9 +9,9 @@ use super::{KeyedTable, ADDR_MASK};
 use crate::JobError;
 
 impl KeyedTable {
-    /// The hash the table files `key` under.
+    /// The hash the table files `key` under: the one key hash.
     pub fn hash_of(&self, key: &[u8]) -> u64 {
-        std::hash::BuildHasher::hash_one(&self.hasher, key)
+        crate::state::key_hash(key)
     }
 
     /// Calls `each(hash, key, accumulators)` for every entry in order of hash (then key),
