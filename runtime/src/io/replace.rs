@@ -79,9 +79,12 @@ fn check_target(target: &Path) -> Result<(), JobError> {
 }
 
 /// A second name for `target`'s current bytes beside it, if it exists: a hard link, or a
-/// copy where the file system has no links.
+/// copy where the file system has no links; a symbolic link is kept as a second link.
 fn backup_of(target: &Path) -> Result<Option<PathBuf>, JobError> {
-    if !std::fs::symlink_metadata(target).is_ok_and(|m| m.is_file()) {
+    let Ok(meta) = std::fs::symlink_metadata(target) else {
+        return Ok(None);
+    };
+    if !meta.is_file() && !meta.is_symlink() {
         return Ok(None);
     }
     let name = target
@@ -93,13 +96,17 @@ fn backup_of(target: &Path) -> Result<Option<PathBuf>, JobError> {
     };
     let backup = dir.join(format!("{}{}.weir-old", output_prefix(&name), owner_tag()));
     let _ = std::fs::remove_file(&backup);
-    std::fs::hard_link(target, &backup)
-        .or_else(|_| std::fs::copy(target, &backup).map(|_| ()))
-        .map_err(|source| JobError::Io {
-            action: "cannot keep the previous output aside while replacing",
-            path: target.display().to_string(),
-            source,
-        })?;
+    // A link is kept as a link (the rename replaces the link, not what it points at).
+    let kept = if meta.is_symlink() {
+        std::fs::read_link(target).and_then(|to| std::os::unix::fs::symlink(to, &backup))
+    } else {
+        std::fs::hard_link(target, &backup).or_else(|_| std::fs::copy(target, &backup).map(|_| ()))
+    };
+    kept.map_err(|source| JobError::Io {
+        action: "cannot keep the previous output aside while replacing",
+        path: target.display().to_string(),
+        source,
+    })?;
     Ok(Some(backup))
 }
 
@@ -176,6 +183,33 @@ mod tests {
         .to_string();
         assert!(e.contains("c.csv") && e.contains("disk on fire"), "{e}");
         assert_eq!(listing(dir.path()), before, "as before: no temp, no backup");
+    }
+
+    #[test]
+    fn a_symbolic_link_replaced_before_a_failure_is_put_back_as_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("real.csv"), "real\n").unwrap();
+        std::os::unix::fs::symlink("real.csv", dir.path().join("a.csv")).unwrap();
+        let files = vec![
+            staged(dir.path(), "a.csv", "new a\n"),
+            staged(dir.path(), "b.csv", "new b\n"),
+        ];
+        let mut renames = 0;
+        replace_all(files, |from, to| {
+            renames += 1;
+            if renames == 2 {
+                return Err(std::io::Error::other("disk on fire"));
+            }
+            std::fs::rename(from, to)
+        })
+        .unwrap_err();
+        let link = std::fs::read_link(dir.path().join("a.csv")).unwrap();
+        assert_eq!(link, Path::new("real.csv"));
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("real.csv")).unwrap(),
+            "real\n"
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 
     #[test]

@@ -252,7 +252,7 @@ impl JobContext {
 
     /// The context of worker `slot` of a parallel run: the same inputs, outputs (written
     /// as the worker's parts), pool and spill space, and each operator's budget divided
-    /// among the workers (an error when that leaves one below its minimum).
+    /// among the workers (`JobContext::new` made sure no share is below its minimum).
     pub(crate) fn for_worker(&self, slot: crate::parallel::WorkerSlot) -> Result<Self, JobError> {
         // `JobContext::new` checked that each share is at least the operator's minimum.
         let peers = slot.peers as u64;
