@@ -124,6 +124,12 @@ pub enum JobError {
         /// The cause.
         source: std::io::Error,
     },
+    /// A state snapshot read back is not one weir wrote, or was changed since.
+    #[error("a state snapshot is corrupt: {problem}")]
+    SnapshotCorrupt {
+        /// What is wrong with it.
+        problem: String,
+    },
     /// A spill file read back did not match what was written: the disk or another process
     /// changed it. The job stops rather than give a wrong result.
     #[error("operator `{operator}` at {location}: spill file {path} is corrupt ({problem} in the block at byte {offset}); it was changed after weir wrote it, so the job stops rather than give a wrong result")]

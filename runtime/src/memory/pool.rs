@@ -308,6 +308,11 @@ impl OperatorMemory {
         (&self.account.name, &self.account.location)
     }
 
+    /// Times this operator's state went to disk so far.
+    pub fn spill_runs(&self) -> u64 {
+        self.account.spill_runs.load(Ordering::Relaxed)
+    }
+
     /// The operator's budget in bytes.
     pub fn budget_bytes(&self) -> u64 {
         self.account.budget_pages * self.pool.page_size as u64

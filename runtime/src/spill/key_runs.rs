@@ -182,6 +182,42 @@ impl KeyRuns {
         Ok(())
     }
 
+    /// Calls `each(hash, key, value)` for every key's newest value, in order of (hash,
+    /// key), and keeps them: the runs are merged into one first (as a lookup would find
+    /// them, tombstones dropped), which is read through and kept.
+    pub fn visit_newest(
+        &mut self,
+        mut each: impl FnMut(u64, &[u8], &[u8]) -> Result<(), JobError>,
+    ) -> Result<(), JobError> {
+        if self.runs.is_empty() {
+            return Ok(());
+        }
+        if self.runs.len() > 1 || self.empty_is_gone {
+            self.merge_newest(0)?;
+        }
+        let IndexedRun {
+            run,
+            blocks,
+            bloom,
+            keys,
+        } = self.runs.pop().expect("merged into one");
+        let mut reader = run.read()?;
+        let visited = (|| {
+            while let Some(record) = reader.next()? {
+                let (hash, key, value) = split(record);
+                each(hash, key, value)?;
+            }
+            Ok(())
+        })();
+        self.runs.push(IndexedRun {
+            run: reader.into_run(),
+            blocks,
+            bloom,
+            keys,
+        });
+        visited
+    }
+
     /// Where the newest runs of about one size begin: runs are merged in tiers (the newest
     /// ones, as long as the next older is no more than twice what they hold together), so
     /// a key is rewritten a logarithmic number of times, not at every merge.

@@ -166,6 +166,34 @@ impl KeyedTable {
         self.entry_acc_mut(addr)
     }
 
+    /// Every entry as `(hash, key, accumulator block)`, in first-seen order, left in place
+    /// (what a snapshot reads).
+    pub fn entries(&self) -> impl Iterator<Item = (u64, &[u8], &[u8])> + '_ {
+        let acc_size = self.acc_size;
+        self.data
+            .iter()
+            .zip(&self.fill)
+            .flat_map(move |(page, &used)| {
+                let bytes = &page.bytes()[..used];
+                let mut offset = 0;
+                std::iter::from_fn(move || {
+                    if offset >= bytes.len() {
+                        return None;
+                    }
+                    let hash = read_u64(bytes, offset);
+                    let key_len = read_u32(bytes, offset + 8) as usize;
+                    let acc_start = offset + HEADER;
+                    let key_start = acc_start + acc_size;
+                    offset = key_start + key_len;
+                    Some((
+                        hash,
+                        &bytes[key_start..offset],
+                        &bytes[acc_start..key_start],
+                    ))
+                })
+            })
+    }
+
     /// Moves every entry out into a drain that iterates them in first-seen order and gives
     /// the pages back when dropped. The table is left empty and usable.
     pub fn drain(&mut self) -> KeyedTableDrain {

@@ -2,6 +2,7 @@
 
 mod accumulator;
 mod chunk_pages;
+pub mod contract;
 mod count_groups;
 mod fired_window;
 mod fixed_windows;

@@ -87,6 +87,40 @@ impl SeenKeys {
     }
 }
 
+/// Under the keyed-state contract a snapshot is every key seen, on disk (the runs merged
+/// into one, which stays) and in memory; a key in both is written twice, and restored once.
+impl super::contract::KeyedState for SeenKeys {
+    fn memory(&self) -> &OperatorMemory {
+        &self.mem
+    }
+
+    fn snapshot(&mut self, out: &mut super::contract::SnapshotWriter) -> Result<(), JobError> {
+        if let Some(disk) = &mut self.disk {
+            disk.visit_newest(|hash, key, _| {
+                out.push(hash, key, &[]);
+                Ok(())
+            })?;
+        }
+        for (hash, key, _) in self.table.entries() {
+            out.push(hash, key, &[]);
+        }
+        Ok(())
+    }
+
+    fn restore(
+        &mut self,
+        from: &mut super::contract::SnapshotReader<'_>,
+        groups: std::ops::Range<usize>,
+    ) -> Result<(), JobError> {
+        while let Some(entry) = from.next()? {
+            if groups.contains(&entry.group) {
+                self.first_sight(entry.key)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Drop for SeenKeys {
     /// The run report is made after the job's state is dropped: the keys seen by the end
     /// give the amount the advice names.

@@ -7,7 +7,7 @@ use std::time::Instant;
 use super::keyed_table::{KeyedTable, KeyedTableDrain};
 use crate::memory::OperatorMemory;
 use crate::spill::{
-    can_spill_after, partition, Fold, RunWriter, SeqMerge, SpillSupport, PARTITIONS,
+    can_spill_after, partition, Fold, Run, RunWriter, SeqMerge, SpillSupport, PARTITIONS,
 };
 use crate::JobError;
 
@@ -41,6 +41,9 @@ pub struct SpillingTable {
     /// Whether and how the operator's partial results merge.
     spill: SpillSupport,
     partitions: Vec<RunWriter>,
+    /// Each partition's runs finished by snapshots (`snapshot.rs`), oldest first, before
+    /// what its writer holds.
+    finished: Vec<Vec<Run>>,
     /// Entries spilled so far: the next entry's `seq`.
     spilled: u64,
 }
@@ -59,6 +62,7 @@ impl SpillingTable {
             mem,
             spill,
             partitions: Vec::new(),
+            finished: Vec::new(),
             spilled: 0,
         })
     }
@@ -83,7 +87,7 @@ impl SpillingTable {
 
     /// End of input: the keys and their accumulators in first-seen order.
     pub fn finish(&mut self) -> Result<AggregateOutput, JobError> {
-        if self.partitions.is_empty() {
+        if !self.has_spilled() {
             return Ok(AggregateOutput::Memory {
                 drain: self.table.drain(),
                 skip: 0,
@@ -93,14 +97,18 @@ impl SpillingTable {
         self.table.shrink();
         let started = Instant::now();
         let partitions = std::mem::take(&mut self.partitions);
+        let mut finished = std::mem::take(&mut self.finished);
+        finished.resize_with(partitions.len(), Vec::new);
         let SpillSupport::Merge(merge) = self.spill else {
             unreachable!("an operator that cannot spill has no partitions");
         };
         let mut merge = merge;
         let mut fold = Fold::new(&self.mem, self.acc_size, &mut merge);
         let mut merged = Vec::with_capacity(partitions.len());
-        for p in partitions {
-            merged.push(fold.fold(vec![p.finish()?], 0)?);
+        for (p, mut runs) in partitions.into_iter().zip(finished) {
+            // Oldest first: the fold merges a key's earlier parts before its later ones.
+            runs.push(p.finish()?);
+            merged.push(fold.fold(runs, 0)?);
         }
         let (keys, key_bytes) = fold.folded();
         self.mem.note_spill_work(0, started.elapsed());
@@ -191,5 +199,6 @@ impl AggregateOutput {
     }
 }
 
+mod snapshot;
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,254 @@
+//! The conformance suite of the keyed-state contract, one set of checks run against every
+//! state kind that implements it (`cargo test -p weir-runtime conformance`).
+//!
+//! Each check feeds random operations to a state under a budget of a few 256-byte pages,
+//! so it spills, and compares with the same operations fed to a state that never stopped:
+//! * snapshot, restore into a fresh state, continue;
+//! * snapshot, restore split into 2 and into 3 key-group ranges (each op going to the
+//!   state that owns its key's group, as a job restored at another parallelism routes it),
+//!   continue;
+//! * snapshot, and the snapshotted state itself continues as if nothing happened.
+//!
+//! What each op emits must be the same one by one; what the states give at the end must be
+//! the same, in the same order for a whole restore, and as a set for a split one (across
+//! workers the order is unspecified).
+
+use proptest::prelude::*;
+
+use super::{KeyedState, SnapshotReader, SnapshotWriter};
+use crate::memory::{OperatorMemory, SegmentPool};
+use crate::parallel::KeyGroups;
+use crate::spill::SpillSpace;
+use crate::state::key_hash;
+
+const GROUPS: usize = 128;
+const PAGE: usize = 256;
+const PAGES: u64 = 8;
+
+/// A state kind under test: how to make one, feed it, and read what it gives.
+trait Subject {
+    type State: KeyedState;
+    /// A fresh state over `mem`.
+    fn fresh(mem: OperatorMemory) -> Self::State;
+    /// Feeds one record (a key and a number); what the operator emits for it.
+    fn apply(state: &mut Self::State, key: &[u8], n: i64) -> String;
+    /// What the state gives at the end of input, one line per key, in its order.
+    fn finish(state: Self::State) -> Vec<String>;
+}
+
+/// A fresh state under the tiny budget, spilling under `dir`.
+fn fresh<S: Subject>(dir: &std::path::Path) -> S::State {
+    let pool = SegmentPool::new(PAGES * PAGE as u64, PAGE);
+    let mem = pool
+        .operator("op", "conformance:1:1", PAGES)
+        .with_spill(SpillSpace::new(Some(dir.to_path_buf()), "conformance"));
+    S::fresh(mem)
+}
+
+/// What a run gives: each op's output, then the end's.
+type Outputs = (Vec<String>, Vec<String>);
+
+fn uninterrupted<S: Subject>(ops: &[(String, i64)], dir: &std::path::Path) -> Outputs {
+    let mut state = fresh::<S>(dir);
+    let each = ops
+        .iter()
+        .map(|(k, n)| S::apply(&mut state, k.as_bytes(), *n))
+        .collect();
+    (each, S::finish(state))
+}
+
+/// Feeds `ops[..at]`, snapshots, restores into `ways` states by key-group range, feeds the
+/// rest to the state owning each key; also lets the snapshotted state itself go on.
+fn restored<S: Subject>(
+    ops: &[(String, i64)],
+    at: usize,
+    ways: usize,
+    dir: &std::path::Path,
+) -> (Outputs, Outputs) {
+    let mut first = fresh::<S>(dir);
+    let mut each: Vec<String> = ops[..at]
+        .iter()
+        .map(|(k, n)| S::apply(&mut first, k.as_bytes(), *n))
+        .collect();
+    let mut out = SnapshotWriter::new(GROUPS);
+    first.snapshot(&mut out).unwrap();
+    let snapshot = out.finish();
+    let groups = KeyGroups::new(GROUPS, ways);
+    let mut states: Vec<S::State> = (0..ways)
+        .map(|w| {
+            let mut state = fresh::<S>(dir);
+            let mut reader = SnapshotReader::new(&snapshot.bytes).unwrap();
+            state.restore(&mut reader, groups.range(w)).unwrap();
+            state
+        })
+        .collect();
+    let mut kept_on = each.clone();
+    for (k, n) in &ops[at..] {
+        let owner = groups.worker(key_hash(k.as_bytes()));
+        each.push(S::apply(&mut states[owner], k.as_bytes(), *n));
+        kept_on.push(S::apply(&mut first, k.as_bytes(), *n));
+    }
+    let end: Vec<String> = states.into_iter().flat_map(S::finish).collect();
+    ((each, end), (kept_on, S::finish(first)))
+}
+
+/// Every check of the suite on `ops`, snapshotting after `at` of them.
+fn conforms<S: Subject>(ops: &[(String, i64)], at: usize) -> Result<(), TestCaseError> {
+    let dir = tempfile::tempdir().unwrap();
+    let at = at.min(ops.len());
+    let (want_each, want_end) = uninterrupted::<S>(ops, dir.path());
+    for ways in [1, 2, 3] {
+        let ((each, mut end), (kept_each, kept_end)) = restored::<S>(ops, at, ways, dir.path());
+        prop_assert_eq!(
+            &each,
+            &want_each,
+            "outputs after a restore into {} state(s)",
+            ways
+        );
+        if ways == 1 {
+            prop_assert_eq!(&end, &want_end, "the end of a whole restore, in order");
+        } else {
+            let mut want = want_end.clone();
+            want.sort();
+            end.sort();
+            prop_assert_eq!(&end, &want, "the end of a restore into {} states", ways);
+        }
+        prop_assert_eq!(&kept_each, &want_each, "the snapshotted state going on");
+        prop_assert_eq!(&kept_end, &want_end, "the snapshotted state's end");
+    }
+    Ok(())
+}
+
+fn ops() -> impl Strategy<Value = (Vec<(String, i64)>, usize)> {
+    (
+        proptest::collection::vec(("[a-z]{1,2}[0-9]{0,3}", -100i64..100), 0..1500),
+        0usize..1500,
+    )
+}
+
+/// `distinct`'s seen keys: each op says whether its key is new.
+struct Distinct;
+
+impl Subject for Distinct {
+    type State = crate::state::SeenKeys;
+    fn fresh(mem: OperatorMemory) -> Self::State {
+        crate::state::SeenKeys::new(mem).unwrap()
+    }
+    fn apply(state: &mut Self::State, key: &[u8], _: i64) -> String {
+        state.first_sight(key).unwrap().to_string()
+    }
+    fn finish(_: Self::State) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// A keyed aggregate of count, sum and first value, merging spilled parts exactly.
+struct Aggregate;
+
+fn merge(into: &mut [u8], from: &[u8]) {
+    use crate::state::{acc_get, acc_set};
+    acc_set(into, 0, acc_get::<u64>(into, 0) + acc_get::<u64>(from, 0));
+    acc_set(into, 8, acc_get::<i64>(into, 8) + acc_get::<i64>(from, 8));
+}
+
+impl Subject for Aggregate {
+    type State = crate::state::SpillingTable;
+    fn fresh(mem: OperatorMemory) -> Self::State {
+        crate::state::SpillingTable::new(mem, 24, crate::spill::SpillSupport::Merge(merge)).unwrap()
+    }
+    fn apply(state: &mut Self::State, key: &[u8], n: i64) -> String {
+        use crate::state::{acc_get, acc_set};
+        let acc = state
+            .upsert(key, |a| {
+                acc_set(a, 0, 0u64);
+                acc_set(a, 8, 0i64);
+                acc_set(a, 16, n);
+            })
+            .unwrap();
+        acc_set(acc, 0, acc_get::<u64>(acc, 0) + 1);
+        acc_set(acc, 8, acc_get::<i64>(acc, 8) + n);
+        String::new()
+    }
+    fn finish(mut state: Self::State) -> Vec<String> {
+        use crate::state::acc_get;
+        let mut out = state.finish().unwrap();
+        let mut rows = Vec::new();
+        while let Some((key, acc)) = out.next().unwrap() {
+            rows.push(format!(
+                "{} {} {} {}",
+                String::from_utf8_lossy(key),
+                acc_get::<u64>(acc, 0),
+                acc_get::<i64>(acc, 8),
+                acc_get::<i64>(acc, 16)
+            ));
+        }
+        rows
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    #[test]
+    fn conformance_distinct_seen_keys((ops, at) in ops()) {
+        conforms::<Distinct>(&ops, at)?;
+    }
+
+    #[test]
+    fn conformance_aggregate_spilling_table((ops, at) in ops()) {
+        conforms::<Aggregate>(&ops, at)?;
+    }
+}
+
+/// The suite's checks can fail: a restore that drops a key group is caught.
+#[test]
+fn conformance_catches_a_restore_that_loses_a_key_group() {
+    let ops: Vec<(String, i64)> = (0..400).map(|i| (format!("k{}", i % 97), i)).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = fresh::<Aggregate>(dir.path());
+    for (k, n) in &ops[..200] {
+        Aggregate::apply(&mut state, k.as_bytes(), *n);
+    }
+    let mut out = SnapshotWriter::new(GROUPS);
+    state.snapshot(&mut out).unwrap();
+    let snapshot = out.finish();
+    let mut lossy = fresh::<Aggregate>(dir.path());
+    lossy
+        .restore(
+            &mut SnapshotReader::new(&snapshot.bytes).unwrap(),
+            1..GROUPS,
+        )
+        .unwrap();
+    for (k, n) in &ops[200..] {
+        Aggregate::apply(&mut lossy, k.as_bytes(), *n);
+    }
+    let (_, want) = uninterrupted::<Aggregate>(&ops, dir.path());
+    assert_ne!(Aggregate::finish(lossy), want);
+}
+
+/// Many more keys than 8 pages hold: the snapshot is taken of state already on disk, and
+/// the state spills again after the restore.
+#[test]
+fn conformance_of_state_that_has_spilled() {
+    let ops: Vec<(String, i64)> = (0..3000i64)
+        .map(|i| (format!("key{}", (i * 7919) % 1301), i % 23))
+        .collect();
+    for spilled in [
+        spilled_at::<Distinct>(&ops, 2000),
+        spilled_at::<Aggregate>(&ops, 2000),
+    ] {
+        assert!(spilled > 0, "the state had spilled before its snapshot");
+    }
+    conforms::<Distinct>(&ops, 2000).unwrap();
+    conforms::<Aggregate>(&ops, 2000).unwrap();
+}
+
+/// How many times the state had spilled after `ops[..at]`.
+fn spilled_at<S: Subject>(ops: &[(String, i64)], at: usize) -> u64 {
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = fresh::<S>(dir.path());
+    for (k, n) in &ops[..at] {
+        S::apply(&mut state, k.as_bytes(), *n);
+    }
+    state.memory().spill_runs()
+}

@@ -1,0 +1,246 @@
+//! The bytes of a keyed state's snapshot: every entry tagged with its key group, so a
+//! restore can take the groups it owns (another parallelism takes other ranges), and a
+//! digest per group, so the next snapshot knows which groups changed.
+//!
+//! ```text
+//! "WEIRSNAP" | version u32 | groups u32
+//! entries:   group u16 | key length u32 | value length u32 | key | value
+//! end:       0xFFFF
+//! digests:   one u64 per group
+//! checksum:  CRC-32 of everything before it, u32
+//! ```
+//!
+//! Entries are in the order the state lists them (an aggregate's in first-seen order), so a
+//! restore that takes them in turn rebuilds the same order. All integers little-endian.
+
+use crate::parallel::KeyGroups;
+use crate::JobError;
+
+const MAGIC: &[u8; 8] = b"WEIRSNAP";
+const VERSION: u32 = 1;
+const END: u16 = u16::MAX;
+
+/// Writes a snapshot of one operator's keyed state.
+#[derive(Debug)]
+pub struct SnapshotWriter {
+    groups: KeyGroups,
+    group_count: usize,
+    bytes: Vec<u8>,
+    digests: Vec<u64>,
+}
+
+/// A finished snapshot: its bytes, and each key group's digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The snapshot as written (what a checkpoint stores).
+    pub bytes: Vec<u8>,
+    /// Each key group's digest.
+    pub digests: GroupDigests,
+}
+
+/// A digest of each key group's entries: two snapshots whose digests of a group differ
+/// have different entries in it (what an incremental checkpoint writes again).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupDigests(Vec<u64>);
+
+impl GroupDigests {
+    /// The groups whose entries differ from `earlier`'s (every group when `earlier` is
+    /// `None`, or has another number of groups).
+    pub fn changed_since(&self, earlier: Option<&GroupDigests>) -> Vec<usize> {
+        match earlier {
+            Some(e) if e.0.len() == self.0.len() => {
+                (0..self.0.len()).filter(|&g| self.0[g] != e.0[g]).collect()
+            }
+            _ => (0..self.0.len()).collect(),
+        }
+    }
+}
+
+impl SnapshotWriter {
+    /// An empty snapshot of state keyed into `groups` key groups.
+    pub fn new(groups: usize) -> Self {
+        let mut bytes = Vec::with_capacity(4096);
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&VERSION.to_le_bytes());
+        bytes.extend_from_slice(&(groups as u32).to_le_bytes());
+        SnapshotWriter {
+            groups: KeyGroups::new(groups, 1),
+            group_count: groups,
+            bytes,
+            digests: vec![0; groups],
+        }
+    }
+
+    /// Adds `key`, whose one key hash (`state::key_hash`) is `hash`, with `value`.
+    pub fn push(&mut self, hash: u64, key: &[u8], value: &[u8]) {
+        let group = self.groups.group(hash);
+        self.bytes.extend_from_slice(&(group as u16).to_le_bytes());
+        self.bytes
+            .extend_from_slice(&(key.len() as u32).to_le_bytes());
+        self.bytes
+            .extend_from_slice(&(value.len() as u32).to_le_bytes());
+        self.bytes.extend_from_slice(key);
+        self.bytes.extend_from_slice(value);
+        // Order-sensitive within a group: the same entries in another order are another
+        // state (an aggregate's output order is part of it).
+        let d = &mut self.digests[group];
+        *d = mix(*d ^ crate::state::key_hash(key)) ^ mix(crate::state::key_hash(value) ^ 0x5a);
+    }
+
+    /// The finished snapshot.
+    pub fn finish(mut self) -> Snapshot {
+        self.bytes.extend_from_slice(&END.to_le_bytes());
+        for d in &self.digests {
+            self.bytes.extend_from_slice(&d.to_le_bytes());
+        }
+        let crc = crc32fast::hash(&self.bytes);
+        self.bytes.extend_from_slice(&crc.to_le_bytes());
+        debug_assert_eq!(self.digests.len(), self.group_count);
+        Snapshot {
+            bytes: self.bytes,
+            digests: GroupDigests(self.digests),
+        }
+    }
+}
+
+fn mix(x: u64) -> u64 {
+    (x ^ (x >> 31))
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        .rotate_left(17)
+}
+
+/// Reads the entries of a snapshot, checked whole before the first is handed out.
+#[derive(Debug)]
+pub struct SnapshotReader<'s> {
+    entries: &'s [u8],
+    groups: usize,
+}
+
+/// One entry of a snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotEntry<'s> {
+    /// The key group.
+    pub group: usize,
+    /// The key, in the row layout.
+    pub key: &'s [u8],
+    /// What the state keeps for it.
+    pub value: &'s [u8],
+}
+
+impl<'s> SnapshotReader<'s> {
+    /// A reader of `bytes`, or why they are not a whole snapshot.
+    pub fn new(bytes: &'s [u8]) -> Result<Self, JobError> {
+        let corrupt = |problem: &str| JobError::SnapshotCorrupt {
+            problem: problem.to_string(),
+        };
+        if bytes.len() < 8 + 4 + 4 + 2 + 4 || &bytes[..8] != MAGIC {
+            return Err(corrupt("not a weir snapshot"));
+        }
+        let (body, crc) = bytes.split_at(bytes.len() - 4);
+        if crc32fast::hash(body).to_le_bytes() != crc {
+            return Err(corrupt(
+                "its checksum does not match: it was changed or cut short",
+            ));
+        }
+        if u32::from_le_bytes(body[8..12].try_into().expect("4")) != VERSION {
+            return Err(corrupt("written by another version of weir"));
+        }
+        let groups = u32::from_le_bytes(body[12..16].try_into().expect("4")) as usize;
+        let entries_end = body
+            .len()
+            .checked_sub(groups * 8)
+            .filter(|&e| e >= 16 + 2)
+            .ok_or_else(|| corrupt("too short for its key groups"))?;
+        Ok(SnapshotReader {
+            entries: &body[16..entries_end],
+            groups,
+        })
+    }
+
+    /// The number of key groups the state was keyed into.
+    pub fn groups(&self) -> usize {
+        self.groups
+    }
+
+    /// The next entry, or `None` after the last.
+    #[allow(clippy::should_implement_trait)] // fallible
+    pub fn next(&mut self) -> Result<Option<SnapshotEntry<'s>>, JobError> {
+        let corrupt = || JobError::SnapshotCorrupt {
+            problem: "an entry runs past the end".to_string(),
+        };
+        let e = self.entries;
+        let group = u16::from_le_bytes(e.get(..2).ok_or_else(corrupt)?.try_into().expect("2"));
+        if group == END {
+            return Ok(None);
+        }
+        let head = e.get(2..10).ok_or_else(corrupt)?;
+        let key_len = u32::from_le_bytes(head[..4].try_into().expect("4")) as usize;
+        let value_len = u32::from_le_bytes(head[4..].try_into().expect("4")) as usize;
+        let end = 10usize
+            .checked_add(key_len)
+            .and_then(|k| k.checked_add(value_len))
+            .filter(|&end| end <= e.len())
+            .ok_or_else(corrupt)?;
+        self.entries = &e[end..];
+        Ok(Some(SnapshotEntry {
+            group: usize::from(group),
+            key: &e[10..10 + key_len],
+            value: &e[10 + key_len..end],
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(entries: &[(&str, &str)]) -> Snapshot {
+        let mut w = SnapshotWriter::new(128);
+        for (k, v) in entries {
+            w.push(
+                crate::state::key_hash(k.as_bytes()),
+                k.as_bytes(),
+                v.as_bytes(),
+            );
+        }
+        w.finish()
+    }
+
+    #[test]
+    fn entries_read_back_in_order_with_their_groups() {
+        let s = snapshot(&[("a", "1"), ("bb", ""), ("a", "2")]);
+        let mut r = SnapshotReader::new(&s.bytes).unwrap();
+        let groups = KeyGroups::new(128, 1);
+        let mut got = Vec::new();
+        while let Some(e) = r.next().unwrap() {
+            assert_eq!(e.group, groups.group(crate::state::key_hash(e.key)));
+            got.push((e.key.to_vec(), e.value.to_vec()));
+        }
+        let want: Vec<(Vec<u8>, Vec<u8>)> = [("a", "1"), ("bb", ""), ("a", "2")]
+            .iter()
+            .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn only_the_groups_whose_entries_changed_are_changed() {
+        let before = snapshot(&[("a", "1"), ("b", "1")]);
+        let after = snapshot(&[("a", "1"), ("b", "2")]);
+        let groups = KeyGroups::new(128, 1);
+        let b = groups.group(crate::state::key_hash(b"b"));
+        assert_eq!(after.digests.changed_since(Some(&before.digests)), vec![b]);
+        assert_eq!(after.digests.changed_since(None).len(), 128);
+    }
+
+    #[test]
+    fn a_changed_or_cut_snapshot_is_refused() {
+        let s = snapshot(&[("a", "1")]);
+        let mut flipped = s.bytes.clone();
+        flipped[20] ^= 1;
+        for bad in [&flipped[..], &s.bytes[..s.bytes.len() - 1], b"nonsense"] {
+            let e = SnapshotReader::new(bad).unwrap_err();
+            assert!(matches!(e, JobError::SnapshotCorrupt { .. }), "{e}");
+        }
+    }
+}
