@@ -160,6 +160,66 @@ impl CountGroups {
     }
 }
 
+/// Under the keyed-state contract a snapshot is every key's `[seq][block]` in order of
+/// `seq` (first sighting), so a restore that takes them in turn fills its table in the
+/// order a run that never stopped has. Once groups went to disk, the table goes too and
+/// the newest copy of each is sorted by `seq` (the runs stay).
+impl super::contract::KeyedState for CountGroups {
+    fn memory(&self) -> &OperatorMemory {
+        &self.mem
+    }
+
+    fn snapshot(&mut self, out: &mut super::contract::SnapshotWriter) -> Result<(), JobError> {
+        if self.disk.is_none() {
+            for (hash, key, stored) in self.table.entries() {
+                out.push(hash, key, stored);
+            }
+            return Ok(());
+        }
+        self.spill()?;
+        self.table.shrink();
+        let mut sorter = SeqSorter::new(&self.mem, self.block_size)?;
+        let disk = self.disk.as_mut().expect("spilled above");
+        disk.visit_newest(|_, key, stored| sorter.push(key, stored))?;
+        let mut merged = SeqMerge::new(sorter.finish()?)?;
+        let stored_len = SEQ + self.block_size;
+        while let Some(record) = merged.next()? {
+            let (stored, key) = record.split_at(stored_len);
+            out.push(super::key_hash(key), key, stored);
+        }
+        Ok(())
+    }
+
+    fn restore(
+        &mut self,
+        from: &mut super::contract::SnapshotReader<'_>,
+        groups: std::ops::Range<usize>,
+    ) -> Result<(), JobError> {
+        let stored_len = SEQ + self.block_size;
+        while let Some(entry) = from.next()? {
+            if !groups.contains(&entry.group) {
+                continue;
+            }
+            if entry.value.len() != stored_len {
+                return Err(JobError::SnapshotCorrupt {
+                    problem: format!(
+                        "a count window's group holds {} bytes, not {stored_len}",
+                        entry.value.len()
+                    ),
+                });
+            }
+            let copy = |block: &mut [u8]| block.copy_from_slice(entry.value);
+            if let Err(e) = self.table.upsert_entry(entry.key, copy) {
+                self.spill_for(e)?;
+                self.table.upsert_entry(entry.key, copy)?;
+            }
+            self.next_seq = self.next_seq.max(seq_of(entry.value) + 1);
+            self.key_bytes += entry.key.len() as u64;
+        }
+        Ok(())
+    }
+}
+
 /// Groups sorted by sequence number: as many as fit in a table at a time, sorted in place
 /// and written out as a run of `[seq][block][key]`, for a [`SeqMerge`] of the runs.
 struct SeqSorter<'a> {

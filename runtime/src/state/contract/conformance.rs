@@ -186,8 +186,58 @@ impl Subject for Aggregate {
     }
 }
 
+/// A count window of 3 records per key, summing them: each op says whether its group
+/// fired, and with what; the end gives the groups left filling.
+struct CountWindow;
+
+impl Subject for CountWindow {
+    type State = crate::state::CountGroups;
+    fn fresh(mem: OperatorMemory) -> Self::State {
+        crate::state::CountGroups::new(mem, 16).unwrap()
+    }
+    fn apply(state: &mut Self::State, key: &[u8], n: i64) -> String {
+        use crate::state::{acc_get, acc_set};
+        let addr = state
+            .group(key, |b| {
+                acc_set(b, 0, 0u64);
+                acc_set(b, 8, 0i64);
+            })
+            .unwrap();
+        let block = state.block_mut(addr);
+        let count = acc_get::<u64>(block, 0) + 1;
+        let sum = acc_get::<i64>(block, 8) + n;
+        if count == 3 {
+            acc_set(block, 0, 0u64);
+            acc_set(block, 8, 0i64);
+            return format!("fired {sum}");
+        }
+        acc_set(block, 0, count);
+        acc_set(block, 8, sum);
+        String::new()
+    }
+    fn finish(mut state: Self::State) -> Vec<String> {
+        use crate::state::acc_get;
+        let mut out = state.finish().unwrap();
+        let mut rows = Vec::new();
+        while let Some((key, block)) = out.next().unwrap() {
+            let count = acc_get::<u64>(block, 0);
+            if count > 0 {
+                let sum = acc_get::<i64>(block, 8);
+                rows.push(format!("{} {count} {sum}", String::from_utf8_lossy(key)));
+            }
+        }
+        rows
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    #[test]
+    fn conformance_count_window_groups((ops, at) in ops()) {
+        conforms::<CountWindow>(&ops, at)?;
+    }
+
 
     #[test]
     fn conformance_distinct_seen_keys((ops, at) in ops()) {
