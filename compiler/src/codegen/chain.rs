@@ -55,10 +55,11 @@ impl Gen<'_> {
             // The buffers `lower`/`upper` write into, kept by the job between calls (one
             // taken early by an error is made anew).
             let scratches = super::expr::scratch_idents(&body);
+            let pool = super::names::ident(super::names::SCRATCH_POOL);
             let body = quote! {
-                #(let mut #scratches = self.weir_scratch.pop().unwrap_or_default();)*
+                #(let mut #scratches = self.#pool.pop().unwrap_or_default();)*
                 #body
-                #(self.weir_scratch.push(#scratches);)*
+                #(self.#pool.push(#scratches);)*
             };
             let doc = format!(
                 "Chain {}, records on input {port}: {}.",

@@ -27,16 +27,13 @@ pub struct ExprGen<'a> {
     pub scratch: bool,
 }
 
-/// The prefix of the buffers [`ExprGen`] lowers into, `weir_scratch_<byte offset>`.
-pub const SCRATCH_PREFIX: &str = "weir_scratch_";
-
 /// The scratch buffers `tokens` uses, each once, in order of first use.
 pub fn scratch_idents(tokens: &TokenStream) -> Vec<Ident> {
     fn walk(tokens: TokenStream, found: &mut Vec<Ident>) {
         for t in tokens {
             match t {
                 proc_macro2::TokenTree::Ident(i)
-                    if i.to_string().starts_with(SCRATCH_PREFIX) && !found.contains(&i) =>
+                    if super::names::is_scratch(&i) && !found.contains(&i) =>
                 {
                     found.push(i)
                 }
@@ -205,8 +202,7 @@ impl ExprGen<'_> {
                 let borrowable = matches!(args[0].kind, TExprKind::Field(..) | TExprKind::Lit(_));
                 if borrowable && self.scratch {
                     let into = super::names::ident(&format!("{}_in", f.name()));
-                    let buffer =
-                        super::names::ident(&format!("{SCRATCH_PREFIX}{}", args[0].span.start));
+                    let buffer = super::names::scratch(args[0].span.start);
                     quote!(weir_runtime::expr::#into(#s, &mut #buffer))
                 } else if borrowable {
                     quote!(weir_runtime::expr::#name(#s))

@@ -345,8 +345,9 @@ impl Gen<'_> {
             }
         }
         if scratch {
-            fields.push(quote!(weir_scratch: ::std::vec::Vec<::std::string::String>));
-            inits.push(quote!(weir_scratch: ::std::vec::Vec::new()));
+            let pool = names::ident(names::SCRATCH_POOL);
+            fields.push(quote!(#pool: ::std::vec::Vec<::std::string::String>));
+            inits.push(quote!(#pool: ::std::vec::Vec::new()));
         }
         let (generics, where_clause) = (self.generics(), self.where_clause());
         let params = self.new_params();

@@ -2,7 +2,8 @@
 //! be a Rust keyword or clash with generated items), and for the job's own fields, methods
 //! and locals. Each kind of generated name has a prefix of its own, so no two kinds can
 //! clash: node fields `s{n}_...`, node methods `n{n}_...`, chain methods `chain{c}_...`,
-//! closures `f{id}` (types `F{id}`), record locals `r{n}`.
+//! closures `f{id}` (types `F{id}`), record locals `r{n}`, and `weir_scratch` (the job's
+//! pool of string buffers) with the locals taken from it, `weir_scratch_{offset}`.
 
 use petgraph::graph::NodeIndex;
 use proc_macro2::{Ident, Span};
@@ -56,6 +57,20 @@ pub fn local(n: NodeIndex, what: &str) -> Ident {
 /// head (for a source's chain, the source's records): `chain{c}_in{port}`.
 pub fn chain_input(chain: usize, port: usize) -> Ident {
     ident(&format!("chain{chain}_in{port}"))
+}
+
+/// The job's pool of buffers that `lower`/`upper` write into.
+pub const SCRATCH_POOL: &str = "weir_scratch";
+
+/// The local buffer of the `lower`/`upper` whose argument starts at byte `offset` of the
+/// pipeline: `weir_scratch_{offset}`.
+pub fn scratch(offset: usize) -> Ident {
+    ident(&format!("{SCRATCH_POOL}_{offset}"))
+}
+
+/// Whether `id` is a [`scratch`] buffer.
+pub fn is_scratch(id: &Ident) -> bool {
+    id.to_string().starts_with(&format!("{SCRATCH_POOL}_"))
 }
 
 /// The method of chain `chain` taking a watermark: `chain{c}_watermark`.
