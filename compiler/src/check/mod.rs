@@ -12,7 +12,6 @@
 mod intervals;
 mod sinks;
 mod sources;
-pub(crate) mod spelling;
 mod steps;
 mod types;
 mod windows;
@@ -20,11 +19,10 @@ mod windows;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile};
+use crate::diagnostics::{did_you_mean, Diagnostic, Diagnostics, SourceFile};
 use crate::ir::{Field, Plan, Schema, Type};
 use crate::lower::{Flow, Lowering};
 use crate::parse::ast::{Item, Pipeline, Program, SchemaDecl, Span};
-pub use spelling::did_you_mean;
 
 /// Parses and checks `file`. Returns the logical plan when there is no error, and every
 /// diagnostic (warnings too) either way.

@@ -1,8 +1,8 @@
 //! How `.pipe` writes a sink's kind and destination: `csv("path")`, `jsonl("path")`,
 //! `stdout()` or `stdout(jsonl)`. The sink operator itself is `crate::ops::sink`.
 
-use super::spelling::did_you_mean;
 use super::PipeFront;
+use crate::diagnostics::did_you_mean;
 use crate::diagnostics::Diagnostic;
 use crate::ir::{OutputLocation, SinkFormat};
 use crate::parse::ast::{Arg, Call};

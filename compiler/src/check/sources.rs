@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use super::spelling::did_you_mean;
 use super::PipeFront;
+use crate::diagnostics::did_you_mean;
 use crate::diagnostics::Diagnostic;
 use crate::ir::{
     EventTime, Field, InputLocation, OnError, Schema, SourceFormat, SourceOp, Type, WatermarkSpec,

@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use super::spelling::did_you_mean;
 use super::types::{ExprChecker, ListUse};
 use super::PipeFront;
+use crate::diagnostics::did_you_mean;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::ir::{AggFunc, AggregateField, Code, Field, KeySpec, RustFn, Schema, TExpr, Type};
 use crate::lower::{FrontEnd, IntervalSpec, PendingWindow, RecordArg, RecordRole, SinkSpec};

@@ -1,7 +1,7 @@
 //! Expression type checking: an AST expression over a record schema becomes a [`TExpr`], or
 //! diagnostics that say which part has which type.
 
-use crate::check::spelling::did_you_mean;
+use crate::diagnostics::did_you_mean;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::ir::{AggFunc, Func, Literal, Schema, TExpr, TExprKind, Type};
 use crate::parse::ast::{BinOp, Expr, ExprKind, UnOp};

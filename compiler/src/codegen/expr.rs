@@ -10,8 +10,7 @@ use quote::quote;
 
 use super::names::field_ident;
 use crate::diagnostics::SourceFile;
-use crate::ir::{Func, Literal, TExpr, TExprKind, Type};
-use crate::parse::ast::{BinOp, UnOp};
+use crate::ir::{BinOp, Func, Literal, TExpr, TExprKind, Type, UnOp};
 
 /// Generates expressions over the record in `record`.
 pub struct ExprGen<'a> {

@@ -15,10 +15,10 @@ use quote::{quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 
 use super::syntax::{Call, Head, Pipeline};
+use crate::diagnostics::Span as ByteSpan;
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile};
 use crate::ir::{Edge, Node, Plan, RustCode, RustFn, RustType};
 use crate::lower::{Flow, Lowering};
-use crate::parse::ast::Span as ByteSpan;
 
 /// The inline front-end's side of a lowering.
 pub(crate) struct InlineFront {

@@ -27,7 +27,7 @@ pub fn plan(input: TokenStream, runtime: &str) -> syn::Result<crate::ir::Plan> {
     let (mut plan, spans) = front::lower(pipeline, runtime).map_err(combine)?;
     // A pass's diagnostic is at a node's span, which indexes the span table.
     let at =
-        |s: &crate::parse::ast::Span| spans.get(s.start).copied().unwrap_or_else(Span::call_site);
+        |s: &crate::diagnostics::Span| spans.get(s.start).copied().unwrap_or_else(Span::call_site);
     let passes: Vec<Diagnostic<Span>> = optimize(&mut plan)
         .into_vec()
         .into_iter()

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::front::{Guard, InlineFront};
 use super::syntax::Call;
 use super::time::duration;
-use crate::check::did_you_mean;
+use crate::diagnostics::did_you_mean;
 use crate::ir::{
     EventTime, InputLocation, OnError, RustType, Schema, SourceFormat, SourceOp, WatermarkSpec,
 };

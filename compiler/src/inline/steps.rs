@@ -11,7 +11,8 @@ use syn::spanned::Spanned;
 use super::front::{Guard, InlineFront};
 use super::syntax::{Call, Step};
 use super::time::{interval_phrases, window_phrases};
-use crate::check::did_you_mean;
+use crate::diagnostics::did_you_mean;
+use crate::diagnostics::Span as ByteSpan;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::ir::{
     AggFunc, AggregateField, Code, Field, KeySpec, OutputLocation, RustFn, RustType, Schema,
@@ -19,7 +20,6 @@ use crate::ir::{
 };
 use crate::lower::{FrontEnd, IntervalSpec, PendingWindow, RecordArg, RecordRole, SinkSpec};
 use crate::ops::{self, OpInfo};
-use crate::parse::ast::Span as ByteSpan;
 
 impl FrontEnd for InlineFront {
     type Span = Span;

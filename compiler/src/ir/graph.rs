@@ -11,7 +11,7 @@ use weir_runtime::memory::MemoryDemand;
 
 use super::{Operator, Schema};
 use crate::diagnostics::SourceFile;
-use crate::parse::ast::Span;
+use crate::diagnostics::Span;
 
 /// Whether a node keeps state between records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

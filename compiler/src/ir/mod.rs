@@ -10,7 +10,7 @@ mod types;
 /// The operator of a node, and the payloads of sources and sinks: see the registry in
 /// `crate::ops`.
 pub use crate::ops::{Operator, SinkOp, SourceOp};
-pub use expr::{Func, Literal, TExpr, TExprKind};
+pub use expr::{BinOp, Func, Literal, TExpr, TExprKind, UnOp};
 pub use graph::{
     input_schema, output_schema, Chain, Edge, EdgeKind, GraphCycle, Node, Partitioning, Plan,
     StateKind,

@@ -11,12 +11,12 @@ use petgraph::graph::DiGraph;
 
 use super::PendingWindow;
 use crate::diagnostics::Diagnostics;
+use crate::diagnostics::Span as ByteSpan;
 use crate::ir::{
     AggregateField, Code, Edge, Field, KeySpec, Node, OutputLocation, RustFn, Schema, SinkFormat,
     TExpr,
 };
 use crate::ops::OpInfo;
-use crate::parse::ast::Span as ByteSpan;
 
 /// What a record-building step (`map`, `flat_map`) makes its records with.
 #[derive(Debug, Clone, PartialEq)]

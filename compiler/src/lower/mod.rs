@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use crate::check::did_you_mean;
+use crate::diagnostics::did_you_mean;
 use crate::diagnostics::{Diagnostic, SourceFile};
 use crate::ir::{Edge, KeySpec, Node, Operator, Partitioning, Plan, Schema, SourceOp};
 use crate::ops::OpInfo;

@@ -5,8 +5,8 @@
 
 use serde::Serialize;
 
-/// A byte range in the source text.
-pub type Span = std::ops::Range<usize>;
+pub use crate::diagnostics::Span;
+pub use crate::ir::{BinOp, UnOp};
 
 /// A name as written, with where.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -279,53 +279,4 @@ pub enum ExprKind {
     Cast(Box<Expr>, Ident),
     /// `name(args)`
     Call(Ident, Vec<Expr>),
-}
-
-/// Unary operators.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum UnOp {
-    /// `not`
-    Not,
-    /// `-`
-    Neg,
-}
-
-/// Binary operators.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[allow(missing_docs)]
-pub enum BinOp {
-    Or,
-    And,
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Rem,
-}
-
-impl BinOp {
-    /// The operator as written.
-    pub fn symbol(self) -> &'static str {
-        match self {
-            BinOp::Or => "or",
-            BinOp::And => "and",
-            BinOp::Eq => "==",
-            BinOp::Ne => "!=",
-            BinOp::Lt => "<",
-            BinOp::Le => "<=",
-            BinOp::Gt => ">",
-            BinOp::Ge => ">=",
-            BinOp::Add => "+",
-            BinOp::Sub => "-",
-            BinOp::Mul => "*",
-            BinOp::Div => "/",
-            BinOp::Rem => "%",
-        }
-    }
 }

@@ -7,7 +7,12 @@
 
 use serde::Serialize;
 
-use crate::parse::ast::Span;
+mod spelling;
+
+pub use spelling::{closest, did_you_mean};
+
+/// A byte range in the source text.
+pub type Span = std::ops::Range<usize>;
 
 /// How serious a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
