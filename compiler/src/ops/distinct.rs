@@ -15,7 +15,7 @@ use quote::quote;
 use serde::Serialize;
 use weir_runtime::memory::MemoryDemand;
 
-use super::aggregate::{check_keyed_input, keyed_demand};
+use super::keyed::{check_keyed_input, keyed_demand};
 use super::{Lower, OpInfo, OperatorDef};
 use crate::codegen::keys::{encode_key, key_builder_field};
 use crate::codegen::names::node_field;

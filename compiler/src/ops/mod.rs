@@ -233,6 +233,8 @@ pub(crate) trait Lower {
     ) -> Applied<F::Span>;
 }
 
+pub(crate) mod keyed;
+
 /// The table. `nodes` are operators that become graph nodes (a variant of [`Operator`]
 /// each, its payload `module::Type` in `ops/module.rs` or `ops/module/mod.rs`); `steps`
 /// are pipeline steps that only change the stream (`key_by`). Each line declares its

@@ -27,7 +27,7 @@ use proc_macro2::{Ident, TokenStream};
 use serde::Serialize;
 use weir_runtime::memory::MemoryDemand;
 
-use super::aggregate::keyed_demand;
+use super::keyed::keyed_demand;
 use super::join::pairing::{check_inputs, other_side, Sides};
 use super::join::sides::key_closures;
 use super::join::{output_columns, JoinKind};

@@ -33,7 +33,7 @@ use proc_macro2::{Ident, TokenStream};
 use serde::Serialize;
 use weir_runtime::memory::MemoryDemand;
 
-use super::aggregate::keyed_demand;
+use super::keyed::keyed_demand;
 use super::{Lower, OpInfo, OperatorDef};
 use crate::codegen::names::field_ident;
 use crate::codegen::Gen;

@@ -30,7 +30,7 @@ use quote::quote;
 use serde::Serialize;
 use weir_runtime::memory::MemoryDemand;
 
-use super::aggregate::{check_keyed, keyed_closures, keyed_demand};
+use super::keyed::{check_keyed, keyed_closures, keyed_demand, same_in_any_order};
 use super::{CombinerCode, Lower, OpInfo, OperatorDef};
 use crate::codegen::accumulators::{accumulators, exact_merge, spill_support};
 use crate::codegen::keys::{encode_key, key_builder_field, key_outputs, key_width};
@@ -204,7 +204,7 @@ impl OperatorDef for Window {
         ) && self.time == TimeDomain::EventTime
             && self.lateness == 0
             && plan.outputs(n, 1).is_empty()
-            && super::aggregate::same_in_any_order(&self.aggregates)
+            && same_in_any_order(&self.aggregates)
     }
 
     fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -1,0 +1,92 @@
+//! What every keyed operator shares (aggregates, windows, joins, `distinct`): the type
+//! rules of a keyed input, the closures of a key and its aggregates, and the least memory
+//! of a keyed table. One module, so keyed operators depend on it rather than on one
+//! another.
+
+use petgraph::graph::NodeIndex;
+use weir_runtime::memory::MemoryDemand;
+
+use crate::codegen::accumulators::exact_merge;
+use crate::ir::{AggFunc, AggregateField, Code, KeySpec, Partitioning, Plan, RustFn, Schema};
+use crate::passes::memory::keyed_table_min_pages;
+use crate::passes::typecheck::{expr_fits, input_of};
+
+/// The type rules every keyed operator shares: the input is hash-partitioned on the key,
+/// aggregate arguments read the input, and a record schema has a column per key field,
+/// bound and aggregate.
+pub(crate) fn check_keyed(
+    plan: &Plan,
+    n: NodeIndex,
+    key: &KeySpec,
+    aggregates: &[AggregateField],
+    bounds: usize,
+) -> Result<(), String> {
+    let input = check_keyed_input(plan, n, key)?;
+    for a in aggregates {
+        if let Some(Code::Expr(e)) = &a.arg {
+            expr_fits(e, &input)?;
+        }
+    }
+    let schema = &plan.graph[n].schema;
+    if schema.rust.is_none() && schema.fields.len() != key.columns() + bounds + aggregates.len() {
+        return Err("its output schema does not match its key and aggregates".into());
+    }
+    Ok(())
+}
+
+/// The input schema of keyed node `n`, checked to arrive hash-partitioned on `key`.
+pub(crate) fn check_keyed_input(
+    plan: &Plan,
+    n: NodeIndex,
+    key: &KeySpec,
+) -> Result<std::sync::Arc<Schema>, String> {
+    let input = input_of(plan, n, 0)?;
+    let (_, edge) = plan.inputs(n)[0];
+    if edge.partitioning != Partitioning::Hash(key.partition_names(&input)) {
+        return Err("its input is not hash-partitioned on its key".into());
+    }
+    Ok(input)
+}
+
+/// The closures of a keyed operator: its key's and its aggregates'.
+pub(crate) fn keyed_closures<'a>(
+    key: &'a KeySpec,
+    aggregates: &'a [AggregateField],
+) -> Vec<&'a RustFn> {
+    let mut all: Vec<&RustFn> = key.closure().into_iter().collect();
+    for a in aggregates {
+        for code in [&a.arg, &a.combine].into_iter().flatten() {
+            all.extend(code.closure());
+        }
+    }
+    all
+}
+
+/// What a keyed table of `key` and accumulator blocks of `acc_bytes` needs at least.
+pub(crate) fn keyed_demand(
+    plan: &Plan,
+    n: NodeIndex,
+    key: &KeySpec,
+    acc_bytes: usize,
+    weight: u32,
+    extra_pages: u64,
+) -> MemoryDemand {
+    let input = plan
+        .input_schema(n, 0)
+        .unwrap_or_else(|| std::sync::Arc::new(Schema::record(Vec::new())));
+    MemoryDemand {
+        weight,
+        min_pages: keyed_table_min_pages(key, &input, acc_bytes) + extra_pages,
+    }
+}
+
+/// Whether `aggregates` give the same result whatever order their records come in: those
+/// whose partial results merge exactly (counts; integer sums, averages, minima and
+/// maxima), but not `first` and `last`. Float sums differ in their last bits, and a float
+/// minimum can be `0.0` or `-0.0` (see [`exact_merge`]).
+pub(crate) fn same_in_any_order(aggregates: &[AggregateField]) -> bool {
+    exact_merge(aggregates).is_ok()
+        && aggregates
+            .iter()
+            .all(|a| !matches!(a.func, AggFunc::First | AggFunc::Last))
+}
