@@ -331,30 +331,25 @@ impl PipeFront<'_> {
                 }
             }
         }
-        let event_time = match (field, watermark) {
-            (Some(field), w) => Some(EventTime {
-                rust: None,
-                field,
-                field_name: schema
-                    .map(|s| s.fields[field].name.clone())
-                    .unwrap_or_default(),
-                watermark: w.map_or(WatermarkSpec::Ascending, |(w, _)| w),
-                idle,
-            }),
-            (None, Some((_, span))) => {
-                self.diagnostics.push(
-                    Diagnostic::error(
-                        "a watermark needs event time",
-                        span,
-                        "no event_time(...) on this source",
-                    )
-                    .with_help("add `event_time(field)` naming the source's timestamp field"),
-                );
-                ok = false;
-                None
-            }
-            (None, None) => None,
-        };
+        let time = field.map(|field| EventTime {
+            rust: None,
+            field,
+            field_name: schema
+                .map(|s| s.fields[field].name.clone())
+                .unwrap_or_default(),
+            watermark: WatermarkSpec::Ascending,
+            idle,
+        });
+        let event_time = crate::lower::source_event_time(
+            time,
+            watermark,
+            "add `event_time(field)` naming the source's timestamp field",
+        )
+        .unwrap_or_else(|d| {
+            self.diagnostics.push(d);
+            ok = false;
+            None
+        });
         ok.then_some((on_error, event_time))
     }
 

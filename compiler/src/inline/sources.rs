@@ -210,24 +210,26 @@ impl InlineFront {
                 }
             }
         }
-        match event_time {
-            Some(r) => {
-                op.event_time = Some(EventTime {
-                    field: 0,
-                    field_name: r.text.clone(),
-                    watermark: watermark.map_or(WatermarkSpec::Ascending, |(w, _)| w),
-                    idle,
-                    rust: Some(r),
-                });
+        let time = event_time.map(|r| EventTime {
+            field: 0,
+            field_name: r.text.clone(),
+            watermark: WatermarkSpec::Ascending,
+            idle,
+            rust: Some(r),
+        });
+        match crate::lower::source_event_time(
+            time,
+            watermark,
+            "add `event_time(|r| r.ts)` to this source",
+        ) {
+            Ok(t) => {
+                op.event_time = t;
                 Some(())
             }
-            None => match watermark {
-                Some((_, span)) => self.error(
-                    span,
-                    "a watermark follows event time: add `event_time(|r| r.ts)` to this source",
-                ),
-                None => Some(()),
-            },
+            Err(d) => {
+                self.diagnostics.push(d);
+                None
+            }
         }
     }
 

@@ -10,9 +10,11 @@
 
 mod files;
 mod front;
+mod source_time;
 mod stream;
 
 pub use front::{FrontEnd, IntervalSpec, RecordArg, RecordRole, SinkSpec};
+pub use source_time::source_event_time;
 pub use stream::{Applied, Flow, PendingWindow, Stream};
 
 use std::collections::HashMap;

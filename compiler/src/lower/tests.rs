@@ -166,6 +166,12 @@ fn order_rules_are_the_same_in_both_front_ends() {
             "the late records go to `lt`, which is never used",
         ),
         (
+            "schema B { a: u64, ts: timestamp } source b: B = csv(\"b\") with watermark(bounded 1s);
+             b |> sink stdout();",
+            "source iter(v) with watermark(bounded 1s) |> collect()",
+            "a watermark needs event time",
+        ),
+        (
             "source l = text(\"a\") with on_error(skip), on_error(fail); l |> sink stdout();",
             "source iter(v) with on_error(skip), on_error(fail) |> collect()",
             "`on_error` is given twice",
