@@ -22,7 +22,7 @@ use crate::codegen::names::node_field;
 use crate::codegen::Gen;
 use crate::ir::{KeySpec, Operator, Plan, RustFn, StateKind};
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};
-use crate::passes::typecheck::same;
+use crate::ops::checks::same;
 
 /// See the module documentation.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -14,7 +14,7 @@ use super::{Lower, OpInfo, OperatorDef};
 use crate::codegen::Gen;
 use crate::ir::{Code, Operator, Plan, RustFn, Type};
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};
-use crate::passes::typecheck::{expr_fits, input_of, same};
+use crate::ops::checks::{expr_fits, input_of, same};
 
 /// See the module documentation.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -19,7 +19,7 @@ use crate::codegen::Gen;
 use crate::diagnostics::Diagnostic;
 use crate::ir::{Operator, Plan, RustFn, TExpr, Type};
 use crate::lower::{Applied, FrontEnd, Lowering, RecordArg, RecordRole, Stream};
-use crate::passes::typecheck::{closure_takes, input_of};
+use crate::ops::checks::{closure_takes, input_of};
 
 /// See the module documentation.
 #[derive(Debug, Clone, PartialEq, Serialize)]

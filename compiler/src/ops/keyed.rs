@@ -4,12 +4,11 @@
 //! another.
 
 use petgraph::graph::NodeIndex;
-use weir_runtime::memory::MemoryDemand;
+use weir_runtime::memory::{MemoryDemand, DEFAULT_PAGE_SIZE};
 
+use super::checks::{expr_fits, input_of};
 use crate::codegen::accumulators::exact_merge;
 use crate::ir::{AggFunc, AggregateField, Code, KeySpec, Partitioning, Plan, RustFn, Schema};
-use crate::passes::memory::keyed_table_min_pages;
-use crate::passes::typecheck::{expr_fits, input_of};
 
 /// The type rules every keyed operator shares: the input is hash-partitioned on the key,
 /// aggregate arguments read the input, and a record schema has a column per key field,
@@ -89,4 +88,25 @@ pub(crate) fn same_in_any_order(aggregates: &[AggregateField]) -> bool {
         && aggregates
             .iter()
             .all(|a| !matches!(a.func, AggFunc::First | AggFunc::Last))
+}
+
+/// Bytes assumed per string in a key, for sizing the minimum.
+const ASSUMED_STR_BYTES: usize = 16;
+/// The runtime's entry header: hash and key length.
+const ENTRY_HEADER: usize = 16;
+
+/// The pages a keyed table of `key` (over records of `input`) and accumulator blocks of
+/// `acc_bytes` needs at the least.
+pub(crate) fn keyed_table_min_pages(key: &KeySpec, input: &Schema, acc_bytes: usize) -> u64 {
+    let entry = ENTRY_HEADER + acc_bytes + key.encoded_bytes(input, ASSUMED_STR_BYTES);
+    table_pages(entry, DEFAULT_PAGE_SIZE)
+}
+
+/// What a table of entries of `entry_bytes` needs to reach its first index growth.
+pub(crate) fn table_pages(entry_bytes: usize, page: usize) -> u64 {
+    let slots = page / 8;
+    let entries_before_growth = slots * 3 / 4;
+    let entries_per_page = (page / entry_bytes).max(1);
+    let data_pages = entries_before_growth.div_ceil(entries_per_page);
+    (1 + data_pages + 2) as u64
 }

@@ -15,7 +15,7 @@ use super::{Lower, OpInfo, OperatorDef};
 use crate::codegen::Gen;
 use crate::ir::{Edge, Field, Node, Operator, Plan, RustFn, Schema, TExpr};
 use crate::lower::{Applied, FrontEnd, Lowering, RecordArg, RecordRole, Stream};
-use crate::passes::typecheck::{closure_takes, expr_fits, input_of};
+use crate::ops::checks::{closure_takes, expr_fits, input_of};
 
 /// See the module documentation.
 #[derive(Debug, Clone, PartialEq, Serialize)]

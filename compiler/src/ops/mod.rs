@@ -233,6 +233,7 @@ pub(crate) trait Lower {
     ) -> Applied<F::Span>;
 }
 
+pub(crate) mod checks;
 pub(crate) mod keyed;
 
 /// The table. `nodes` are operators that become graph nodes (a variant of [`Operator`]

@@ -18,7 +18,7 @@ use crate::codegen::Gen;
 
 use crate::ir::{Operator, OutputLocation, Plan, RustFn, SinkFormat, Type};
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};
-use crate::passes::typecheck::{input_of, same};
+use crate::ops::checks::{input_of, same};
 
 /// A sink: a format written to a location.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -18,7 +18,7 @@ use crate::codegen::Gen;
 use crate::diagnostics::Diagnostic;
 use crate::ir::{Operator, Plan};
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};
-use crate::passes::typecheck::same;
+use crate::ops::checks::same;
 
 /// See the module documentation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -10,19 +10,12 @@
 //! limit, and the two pages of the grown index (old and new index live together for a
 //! moment while entries are re-placed).
 
-use weir_runtime::memory::DEFAULT_PAGE_SIZE;
-
 use super::Pass;
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::ir::{KeySpec, Plan, Schema};
+use crate::ir::Plan;
 
 /// See the module documentation.
 pub struct MemoryPass;
-
-/// Bytes assumed per string in a key, for sizing the minimum.
-const ASSUMED_STR_BYTES: usize = 16;
-/// The runtime's entry header: hash and key length.
-const ENTRY_HEADER: usize = 16;
 
 impl Pass for MemoryPass {
     fn name(&self) -> &'static str {
@@ -50,25 +43,9 @@ impl Pass for MemoryPass {
     }
 }
 
-/// The pages a keyed table of `key` (over records of `input`) and accumulator blocks of
-/// `acc_bytes` needs at the least.
-pub(crate) fn keyed_table_min_pages(key: &KeySpec, input: &Schema, acc_bytes: usize) -> u64 {
-    let entry = ENTRY_HEADER + acc_bytes + key.encoded_bytes(input, ASSUMED_STR_BYTES);
-    table_pages(entry, DEFAULT_PAGE_SIZE)
-}
-
-/// What a table of entries of `entry_bytes` needs to reach its first index growth.
-fn table_pages(entry_bytes: usize, page: usize) -> u64 {
-    let slots = page / 8;
-    let entries_before_growth = slots * 3 / 4;
-    let entries_per_page = (page / entry_bytes).max(1);
-    let data_pages = entries_before_growth.div_ceil(entries_per_page);
-    (1 + data_pages + 2) as u64
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::ops::keyed::table_pages;
 
     #[test]
     fn minimum_grows_with_the_entry() {

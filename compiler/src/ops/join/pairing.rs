@@ -10,7 +10,7 @@ use super::keys_match;
 use crate::diagnostics::Diagnostic;
 use crate::ir::{KeySpec, Partitioning, Plan, Schema};
 use crate::lower::{FrontEnd, Lowering, Stream};
-use crate::passes::typecheck::input_of;
+use crate::ops::checks::input_of;
 
 /// The two sides of a join, checked.
 pub(crate) struct Sides<S> {
