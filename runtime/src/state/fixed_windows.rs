@@ -10,6 +10,7 @@ use crate::memory::OperatorMemory;
 use crate::spill::{Run, RunReader, SpillSupport};
 use crate::JobError;
 
+mod snapshot;
 mod spill;
 
 /// A window that has keys: its table, its spilled parts, and whether it has fired (it

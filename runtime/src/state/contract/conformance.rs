@@ -30,8 +30,14 @@ trait Subject {
     type State: KeyedState;
     /// A fresh state over `mem`.
     fn fresh(mem: OperatorMemory) -> Self::State;
-    /// Feeds one record (a key and a number); what the operator emits for it.
-    fn apply(state: &mut Self::State, key: &[u8], n: i64) -> String;
+    /// Feeds record `at` (a key and a number); what the operator emits for it.
+    fn apply(state: &mut Self::State, key: &[u8], n: i64, at: usize) -> String;
+    /// What the operator emits after record `at` whatever the record's key (a watermark
+    /// reaching windows): in a restore split over several states, every state ticks.
+    fn tick(state: &mut Self::State, at: usize) -> Vec<String> {
+        let _ = (state, at);
+        Vec::new()
+    }
     /// What the state gives at the end of input, one line per key, in its order.
     fn finish(state: Self::State) -> Vec<String>;
 }
@@ -45,15 +51,34 @@ fn fresh<S: Subject>(dir: &std::path::Path) -> S::State {
     S::fresh(mem)
 }
 
-/// What a run gives: each op's output, then the end's.
-type Outputs = (Vec<String>, Vec<String>);
+/// What a run gives: what each op made emit (sorted: across states the order is not
+/// given), then the end's.
+type Outputs = (Vec<Vec<String>>, Vec<String>);
+
+/// Feeds op `at` to `owner`, then ticks every state; what they emitted.
+fn step<S: Subject>(
+    states: &mut [S::State],
+    owner: usize,
+    op: &(String, i64),
+    at: usize,
+) -> Vec<String> {
+    let mut lines = vec![S::apply(&mut states[owner], op.0.as_bytes(), op.1, at)];
+    for state in states.iter_mut() {
+        lines.extend(S::tick(state, at));
+    }
+    lines.retain(|l| !l.is_empty());
+    lines.sort();
+    lines
+}
 
 fn uninterrupted<S: Subject>(ops: &[(String, i64)], dir: &std::path::Path) -> Outputs {
-    let mut state = fresh::<S>(dir);
+    let mut states = [fresh::<S>(dir)];
     let each = ops
         .iter()
-        .map(|(k, n)| S::apply(&mut state, k.as_bytes(), *n))
+        .enumerate()
+        .map(|(at, op)| step::<S>(&mut states, 0, op, at))
         .collect();
+    let [state] = states;
     (each, S::finish(state))
 }
 
@@ -65,13 +90,14 @@ fn restored<S: Subject>(
     ways: usize,
     dir: &std::path::Path,
 ) -> (Outputs, Outputs) {
-    let mut first = fresh::<S>(dir);
-    let mut each: Vec<String> = ops[..at]
+    let mut first = [fresh::<S>(dir)];
+    let mut each: Vec<Vec<String>> = ops[..at]
         .iter()
-        .map(|(k, n)| S::apply(&mut first, k.as_bytes(), *n))
+        .enumerate()
+        .map(|(i, op)| step::<S>(&mut first, 0, op, i))
         .collect();
     let mut out = SnapshotWriter::new(GROUPS);
-    first.snapshot(&mut out).unwrap();
+    first[0].snapshot(&mut out).unwrap();
     let snapshot = out.finish();
     let groups = KeyGroups::new(GROUPS, ways);
     let mut states: Vec<S::State> = (0..ways)
@@ -83,12 +109,13 @@ fn restored<S: Subject>(
         })
         .collect();
     let mut kept_on = each.clone();
-    for (k, n) in &ops[at..] {
-        let owner = groups.worker(key_hash(k.as_bytes()));
-        each.push(S::apply(&mut states[owner], k.as_bytes(), *n));
-        kept_on.push(S::apply(&mut first, k.as_bytes(), *n));
+    for (i, op) in ops.iter().enumerate().skip(at) {
+        let owner = groups.worker(key_hash(op.0.as_bytes()));
+        each.push(step::<S>(&mut states, owner, op, i));
+        kept_on.push(step::<S>(&mut first, 0, op, i));
     }
     let end: Vec<String> = states.into_iter().flat_map(S::finish).collect();
+    let [first] = first;
     ((each, end), (kept_on, S::finish(first)))
 }
 
@@ -134,7 +161,7 @@ impl Subject for Distinct {
     fn fresh(mem: OperatorMemory) -> Self::State {
         crate::state::SeenKeys::new(mem).unwrap()
     }
-    fn apply(state: &mut Self::State, key: &[u8], _: i64) -> String {
+    fn apply(state: &mut Self::State, key: &[u8], _: i64, _: usize) -> String {
         state.first_sight(key).unwrap().to_string()
     }
     fn finish(_: Self::State) -> Vec<String> {
@@ -156,7 +183,7 @@ impl Subject for Aggregate {
     fn fresh(mem: OperatorMemory) -> Self::State {
         crate::state::SpillingTable::new(mem, 24, crate::spill::SpillSupport::Merge(merge)).unwrap()
     }
-    fn apply(state: &mut Self::State, key: &[u8], n: i64) -> String {
+    fn apply(state: &mut Self::State, key: &[u8], n: i64, _: usize) -> String {
         use crate::state::{acc_get, acc_set};
         let acc = state
             .upsert(key, |a| {
@@ -195,7 +222,7 @@ impl Subject for CountWindow {
     fn fresh(mem: OperatorMemory) -> Self::State {
         crate::state::CountGroups::new(mem, 16).unwrap()
     }
-    fn apply(state: &mut Self::State, key: &[u8], n: i64) -> String {
+    fn apply(state: &mut Self::State, key: &[u8], n: i64, _: usize) -> String {
         use crate::state::{acc_get, acc_set};
         let addr = state
             .group(key, |b| {
@@ -230,8 +257,96 @@ impl Subject for CountWindow {
     }
 }
 
+/// Tumbling windows of 100 ms with 50 ms of allowed lateness, counting and summing: record
+/// `at` has event time about `5 * at`, up to 120 ms behind, under a watermark of
+/// `5 * at - 60`, so some records are late, some land in fired windows (which fire again),
+/// and windows fire at every tick.
+struct Tumbling;
+
+const WINDOW: i64 = 100;
+
+fn watermark(at: usize) -> i64 {
+    at as i64 * 5 - 60
+}
+
+fn fired(state: &crate::state::FixedWindows, out: &[u8], f: crate::state::FiredWindow) -> String {
+    use crate::state::acc_get;
+    let _ = state;
+    let (key, acc) = out.split_at(f.key_len);
+    format!(
+        "fired {} {} {} {}",
+        String::from_utf8_lossy(key),
+        f.start,
+        acc_get::<u64>(acc, 0),
+        acc_get::<i64>(acc, 8)
+    )
+}
+
+fn due(state: &mut crate::state::FixedWindows, wm: i64) -> Vec<String> {
+    let mut lines = Vec::new();
+    if state.next_timer().is_none_or(|t| t > wm) {
+        return lines;
+    }
+    let mut out = Vec::new();
+    while let Some(f) = state.next_due(wm, &mut out).unwrap() {
+        lines.push(fired(state, &out, f));
+    }
+    lines
+}
+
+impl Subject for Tumbling {
+    type State = crate::state::FixedWindows;
+    fn fresh(mem: OperatorMemory) -> Self::State {
+        crate::state::FixedWindows::new(
+            mem,
+            WINDOW,
+            16,
+            50,
+            None,
+            crate::spill::SpillSupport::Merge(merge),
+        )
+        .unwrap()
+    }
+    fn apply(state: &mut Self::State, key: &[u8], n: i64, at: usize) -> String {
+        use crate::state::{acc_get, acc_set, WindowOutcome};
+        let wm = watermark(at);
+        let ts = at as i64 * 5 - n.rem_euclid(120);
+        let start = ts.div_euclid(WINDOW) * WINDOW;
+        let opened = state
+            .open(key, start, start + WINDOW, wm, |a| {
+                acc_set(a, 0, 0u64);
+                acc_set(a, 8, 0i64);
+            })
+            .unwrap();
+        let Some((slot, acc)) = opened else {
+            return format!("late {} {ts}", String::from_utf8_lossy(key));
+        };
+        acc_set(acc, 0, acc_get::<u64>(acc, 0) + 1);
+        acc_set(acc, 8, acc_get::<i64>(acc, 8) + n);
+        match state.after_update(slot, wm) {
+            WindowOutcome::Added => String::new(),
+            WindowOutcome::Refire(slot) => {
+                let mut out = Vec::new();
+                let f = state.copy_window(slot, &mut out);
+                fired(state, &out, f)
+            }
+        }
+    }
+    fn tick(state: &mut Self::State, at: usize) -> Vec<String> {
+        due(state, watermark(at))
+    }
+    fn finish(mut state: Self::State) -> Vec<String> {
+        due(&mut state, i64::MAX)
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    #[test]
+    fn conformance_tumbling_windows((ops, at) in ops()) {
+        conforms::<Tumbling>(&ops, at)?;
+    }
 
     #[test]
     fn conformance_count_window_groups((ops, at) in ops()) {
@@ -256,8 +371,8 @@ fn conformance_catches_a_restore_that_loses_a_key_group() {
     let ops: Vec<(String, i64)> = (0..400).map(|i| (format!("k{}", i % 97), i)).collect();
     let dir = tempfile::tempdir().unwrap();
     let mut state = fresh::<Aggregate>(dir.path());
-    for (k, n) in &ops[..200] {
-        Aggregate::apply(&mut state, k.as_bytes(), *n);
+    for (i, (k, n)) in ops[..200].iter().enumerate() {
+        Aggregate::apply(&mut state, k.as_bytes(), *n, i);
     }
     let mut out = SnapshotWriter::new(GROUPS);
     state.snapshot(&mut out).unwrap();
@@ -269,8 +384,8 @@ fn conformance_catches_a_restore_that_loses_a_key_group() {
             1..GROUPS,
         )
         .unwrap();
-    for (k, n) in &ops[200..] {
-        Aggregate::apply(&mut lossy, k.as_bytes(), *n);
+    for (i, (k, n)) in ops.iter().enumerate().skip(200) {
+        Aggregate::apply(&mut lossy, k.as_bytes(), *n, i);
     }
     let (_, want) = uninterrupted::<Aggregate>(&ops, dir.path());
     assert_ne!(Aggregate::finish(lossy), want);
@@ -297,8 +412,8 @@ fn conformance_of_state_that_has_spilled() {
 fn spilled_at<S: Subject>(ops: &[(String, i64)], at: usize) -> u64 {
     let dir = tempfile::tempdir().unwrap();
     let mut state = fresh::<S>(dir.path());
-    for (k, n) in &ops[..at] {
-        S::apply(&mut state, k.as_bytes(), *n);
+    for (i, (k, n)) in ops[..at].iter().enumerate() {
+        S::apply(&mut state, k.as_bytes(), *n, i);
     }
     state.memory().spill_runs()
 }

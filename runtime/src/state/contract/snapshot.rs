@@ -6,6 +6,8 @@
 //! "WEIRSNAP" | version u32 | groups u32
 //! entries:   group u16 | key length u32 | value length u32 | key | value
 //! end:       0xFFFF
+//! operator:  its bytes | their length u32   (state that is no key's: a window
+//!                                            operator's firing point, say)
 //! digests:   one u64 per group
 //! checksum:  CRC-32 of everything before it, u32
 //! ```
@@ -27,6 +29,7 @@ pub struct SnapshotWriter {
     group_count: usize,
     bytes: Vec<u8>,
     digests: Vec<u64>,
+    operator: Vec<u8>,
 }
 
 /// A finished snapshot: its bytes, and each key group's digest.
@@ -68,7 +71,14 @@ impl SnapshotWriter {
             group_count: groups,
             bytes,
             digests: vec![0; groups],
+            operator: Vec::new(),
         }
+    }
+
+    /// Sets the operator's own state, which belongs to no key: every restore, whatever its
+    /// key groups, reads it.
+    pub fn operator_state(&mut self, bytes: &[u8]) {
+        self.operator = bytes.to_vec();
     }
 
     /// Adds `key`, whose one key hash (`state::key_hash`) is `hash`, with `value`.
@@ -90,6 +100,9 @@ impl SnapshotWriter {
     /// The finished snapshot.
     pub fn finish(mut self) -> Snapshot {
         self.bytes.extend_from_slice(&END.to_le_bytes());
+        self.bytes.extend_from_slice(&self.operator);
+        self.bytes
+            .extend_from_slice(&(self.operator.len() as u32).to_le_bytes());
         for d in &self.digests {
             self.bytes.extend_from_slice(&d.to_le_bytes());
         }
@@ -114,6 +127,7 @@ fn mix(x: u64) -> u64 {
 pub struct SnapshotReader<'s> {
     entries: &'s [u8],
     groups: usize,
+    operator: &'s [u8],
 }
 
 /// One entry of a snapshot.
@@ -146,15 +160,27 @@ impl<'s> SnapshotReader<'s> {
             return Err(corrupt("written by another version of weir"));
         }
         let groups = u32::from_le_bytes(body[12..16].try_into().expect("4")) as usize;
-        let entries_end = body
+        let digests_at = body
             .len()
-            .checked_sub(groups * 8)
-            .filter(|&e| e >= 16 + 2)
+            .checked_sub(groups.saturating_mul(8))
+            .filter(|&at| at >= 16 + 2 + 4)
             .ok_or_else(|| corrupt("too short for its key groups"))?;
+        let op_len =
+            u32::from_le_bytes(body[digests_at - 4..digests_at].try_into().expect("4")) as usize;
+        let op_at = (digests_at - 4)
+            .checked_sub(op_len)
+            .filter(|&at| at >= 16 + 2)
+            .ok_or_else(|| corrupt("its operator state runs past its start"))?;
         Ok(SnapshotReader {
-            entries: &body[16..entries_end],
+            entries: &body[16..op_at],
             groups,
+            operator: &body[op_at..digests_at - 4],
         })
+    }
+
+    /// The operator's own state ([`SnapshotWriter::operator_state`]).
+    pub fn operator_state(&self) -> &'s [u8] {
+        self.operator
     }
 
     /// The number of key groups the state was keyed into.
@@ -231,6 +257,18 @@ mod tests {
         let b = groups.group(crate::state::key_hash(b"b"));
         assert_eq!(after.digests.changed_since(Some(&before.digests)), vec![b]);
         assert_eq!(after.digests.changed_since(None).len(), 128);
+    }
+
+    #[test]
+    fn the_operator_state_reads_back_beside_the_entries() {
+        let mut w = SnapshotWriter::new(4);
+        w.push(crate::state::key_hash(b"k"), b"k", b"v");
+        w.operator_state(b"fire from 10");
+        let s = w.finish();
+        let mut r = SnapshotReader::new(&s.bytes).unwrap();
+        assert_eq!(r.operator_state(), b"fire from 10");
+        assert_eq!(r.next().unwrap().unwrap().key, b"k");
+        assert!(r.next().unwrap().is_none());
     }
 
     #[test]
