@@ -513,6 +513,7 @@ fn word(bytes: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight bytes"))
 }
 
+mod snapshot;
 mod spill;
 #[cfg(test)]
 mod tests;

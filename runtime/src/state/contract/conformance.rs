@@ -28,6 +28,9 @@ const PAGES: u64 = 8;
 /// A state kind under test: how to make one, feed it, and read what it gives.
 trait Subject {
     type State: KeyedState;
+    /// Pages of 256 bytes the state gets: few, so it spills (a window join needs the
+    /// window it fires whole in memory, so it gets more).
+    const PAGES: u64 = PAGES;
     /// A fresh state over `mem`.
     fn fresh(mem: OperatorMemory) -> Self::State;
     /// Feeds record `at` (a key and a number); what the operator emits for it.
@@ -44,9 +47,9 @@ trait Subject {
 
 /// A fresh state under the tiny budget, spilling under `dir`.
 fn fresh<S: Subject>(dir: &std::path::Path) -> S::State {
-    let pool = SegmentPool::new(PAGES * PAGE as u64, PAGE);
+    let pool = SegmentPool::new(S::PAGES * PAGE as u64, PAGE);
     let mem = pool
-        .operator("op", "conformance:1:1", PAGES)
+        .operator("op", "conformance:1:1", S::PAGES)
         .with_spill(SpillSpace::new(Some(dir.to_path_buf()), "conformance"));
     S::fresh(mem)
 }
@@ -340,8 +343,72 @@ impl Subject for Tumbling {
     }
 }
 
+/// A tumbling window join of 100 ms: even numbers are left records, odd ones right, each
+/// record its key and number, with event time and watermark as for [`Tumbling`]; a fired
+/// window gives each key's records of both sides.
+struct WindowJoin;
+
+fn join_groups(state: &mut crate::state::JoinWindows, wm: i64) -> Vec<String> {
+    let mut lines = Vec::new();
+    if state.next_timer().is_none_or(|t| t > wm) {
+        return lines;
+    }
+    while let Some(group) = state.next_group(wm).unwrap() {
+        let side = |records: crate::state::KeptRecords<'_>| {
+            records
+                .map(|r| String::from_utf8_lossy(r).into_owned())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        lines.push(format!(
+            "join {} L[{}] R[{}]",
+            group.start,
+            side(group.left()),
+            side(group.right())
+        ));
+    }
+    lines
+}
+
+impl Subject for WindowJoin {
+    type State = crate::state::JoinWindows;
+    const PAGES: u64 = 32;
+    fn fresh(mem: OperatorMemory) -> Self::State {
+        crate::state::JoinWindows::new(mem, WINDOW, None).unwrap()
+    }
+    fn apply(state: &mut Self::State, key: &[u8], n: i64, at: usize) -> String {
+        use crate::state::JoinSide;
+        let ts = at as i64 * 5 - n.rem_euclid(120);
+        let start = ts.div_euclid(WINDOW) * WINDOW;
+        let side = if n.rem_euclid(2) == 0 {
+            JoinSide::Left
+        } else {
+            JoinSide::Right
+        };
+        let record = format!("{}:{n}", String::from_utf8_lossy(key));
+        match state
+            .add(side, key, start, watermark(at), record.as_bytes())
+            .unwrap()
+        {
+            true => String::new(),
+            false => format!("late {record}"),
+        }
+    }
+    fn tick(state: &mut Self::State, at: usize) -> Vec<String> {
+        join_groups(state, watermark(at))
+    }
+    fn finish(mut state: Self::State) -> Vec<String> {
+        join_groups(&mut state, i64::MAX)
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    #[test]
+    fn conformance_window_join((ops, at) in ops()) {
+        conforms::<WindowJoin>(&ops, at)?;
+    }
 
     #[test]
     fn conformance_tumbling_windows((ops, at) in ops()) {

@@ -1,0 +1,110 @@
+//! Window joins under the keyed-state contract: a snapshot is every window's records in
+//! arrival order (its parts on disk first, oldest first, then its chunks in memory), each
+//! as `[start][side][record]` under its key; a restore adds them in that order, which
+//! rebuilds each window's keys in the order they opened it and each side's records in the
+//! order they came. Windows are taken between firings, never while one is being read out.
+
+use super::{word, JoinSide, JoinWindows, ENTRY_OF, RECORD_HEADER, RIGHT_BIT};
+use crate::state::contract::{KeyedState, SnapshotReader, SnapshotWriter};
+use crate::state::key_hash;
+use crate::JobError;
+
+/// `[start: i64][side: u8]` before each record.
+const HEAD: usize = 9;
+
+impl JoinWindows {
+    /// Writes window `start`'s records to `out`, its parts on disk read and kept.
+    fn snapshot_window(&mut self, start: i64, out: &mut SnapshotWriter) -> Result<(), JobError> {
+        let mut value = start.to_le_bytes().to_vec();
+        let window = self.windows.get_mut(&start).expect("a window listed");
+        let parts = std::mem::take(&mut window.parts);
+        let mut kept = Vec::with_capacity(parts.len());
+        let mut read = Ok(());
+        for part in parts {
+            let mut reader = part.read()?;
+            while read.is_ok() {
+                match reader.next() {
+                    Ok(Some(stored)) => {
+                        let key_len =
+                            u32::from_le_bytes(stored[1..5].try_into().expect("4")) as usize;
+                        let (key, record) = stored[5..].split_at(key_len);
+                        value.truncate(HEAD - 1);
+                        value.push(stored[0]);
+                        value.extend_from_slice(record);
+                        out.push(key_hash(key), key, &value);
+                    }
+                    Ok(None) => break,
+                    Err(e) => read = Err(e),
+                }
+            }
+            kept.push(reader.into_run());
+        }
+        let window = self.windows.get_mut(&start).expect("a window listed");
+        window.parts = kept;
+        read?;
+        for chunk in &window.chunks {
+            let mut offset = 0;
+            while offset + RECORD_HEADER <= chunk.used {
+                let at = chunk.addr + offset as u64;
+                let header = self.pages.bytes(at, RECORD_HEADER);
+                let (len, owner) = (word(header, 8) as usize, word(header, ENTRY_OF));
+                // A record left unlinked by an add that ran out of memory is no record.
+                if owner != 0 {
+                    let key = self.format.key(&self.pages, (owner & !RIGHT_BIT) - 1);
+                    value.truncate(HEAD - 1);
+                    value.push(u8::from(owner & RIGHT_BIT != 0));
+                    value.extend_from_slice(self.pages.bytes(at + RECORD_HEADER as u64, len));
+                    out.push(key_hash(key), key, &value);
+                }
+                offset += (RECORD_HEADER + len).next_multiple_of(8);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl KeyedState for JoinWindows {
+    fn memory(&self) -> &crate::memory::OperatorMemory {
+        self.pages.memory()
+    }
+
+    fn snapshot(&mut self, out: &mut SnapshotWriter) -> Result<(), JobError> {
+        if self.firing.is_some() {
+            return Err(JobError::Config(
+                "internal error: a window join was asked for a snapshot while it read out a window"
+                    .to_string(),
+            ));
+        }
+        let starts: Vec<i64> = self.windows.keys().copied().collect();
+        for start in starts {
+            self.snapshot_window(start, out)?;
+        }
+        Ok(())
+    }
+
+    fn restore(
+        &mut self,
+        from: &mut SnapshotReader<'_>,
+        groups: std::ops::Range<usize>,
+    ) -> Result<(), JobError> {
+        while let Some(entry) = from.next()? {
+            if !groups.contains(&entry.group) {
+                continue;
+            }
+            let Some((head, record)) = entry.value.split_at_checked(HEAD) else {
+                return Err(JobError::SnapshotCorrupt {
+                    problem: "a window join's record has no window".to_string(),
+                });
+            };
+            let start = i64::from_le_bytes(head[..8].try_into().expect("8"));
+            let side = if head[8] == 1 {
+                JoinSide::Right
+            } else {
+                JoinSide::Left
+            };
+            // Nothing is late at the lowest watermark: every record of the snapshot lands.
+            self.add(side, entry.key, start, i64::MIN, record)?;
+        }
+        Ok(())
+    }
+}
