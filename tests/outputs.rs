@@ -319,69 +319,51 @@ fn a_run_failing_at_start_mid_run_or_at_commit_leaves_every_earlier_output() {
     std::fs::remove_file(dir.path().join("bad.csv")).unwrap();
     assert_eq!(contents(dir.path()), before);
 
-    // At commit: o3's new target became a folder while the job was reading.
-    let mut child = Command::new(&bin)
-        .args(["--input", "rows=-", "--output", "o3=later"])
-        .current_dir(dir.path())
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    std::io::Write::write_all(&mut stdin, b"id\n5\n6\n").unwrap();
-    let start = Instant::now();
-    while listing(dir.path())
-        .iter()
-        .all(|f| !f.ends_with(".weir-tmp"))
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "the job never started"
-        );
-        std::thread::sleep(Duration::from_millis(20));
+    // At commit: o3's new target, or the report, became a folder while the job was
+    // reading. The report is staged with the outputs, so it cannot be written fails the run
+    // before any output is replaced.
+    for (args, taken) in [
+        (&["--output", "o3=later"][..], "later"),
+        (&["--stats-json", "report.json"], "report.json"),
+    ] {
+        let err = fail_at_commit(dir.path(), &bin, args, taken);
+        assert!(err.contains(taken), "{err}");
+        assert_eq!(contents(dir.path()), before, "{args:?}");
     }
-    std::fs::create_dir(dir.path().join("later")).unwrap();
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("later") && err.contains("directory"), "{err}");
-    std::fs::remove_dir(dir.path().join("later")).unwrap();
-    assert_eq!(contents(dir.path()), before);
-
-    // At commit, the report: it is staged with the outputs, so a report that cannot be
-    // written fails the run before any output is replaced.
-    let mut child = Command::new(&bin)
-        .args(["--input", "rows=-", "--stats-json", "report.json"])
-        .current_dir(dir.path())
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    std::io::Write::write_all(&mut stdin, b"id\n5\n6\n").unwrap();
-    let start = Instant::now();
-    while listing(dir.path())
-        .iter()
-        .all(|f| !f.ends_with(".weir-tmp"))
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "the job never started"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::fs::create_dir(dir.path().join("report.json")).unwrap();
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("report.json"), "{err}");
-    std::fs::remove_dir(dir.path().join("report.json")).unwrap();
-    assert_eq!(contents(dir.path()), before);
     assert!(
         listing(dir.path()).iter().all(|f| !f.contains(".weir-")),
         "{:?}",
         listing(dir.path())
     );
+}
+
+/// Runs `bin` on records from standard input with `args`, turns `taken` into a folder
+/// once the job has its temporary outputs open, then ends the input: the commit fails
+/// (exit 1). The folder is removed again; stderr is returned.
+fn fail_at_commit(dir: &Path, bin: &Path, args: &[&str], taken: &str) -> String {
+    let mut child = Command::new(bin)
+        .args(["--input", "rows=-"])
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    std::io::Write::write_all(&mut stdin, b"id\n5\n6\n").unwrap();
+    let start = Instant::now();
+    while listing(dir).iter().all(|f| !f.ends_with(".weir-tmp")) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the job never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::fs::create_dir(dir.join(taken)).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    std::fs::remove_dir(dir.join(taken)).unwrap();
+    err
 }

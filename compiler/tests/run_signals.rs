@@ -216,7 +216,10 @@ fn sigkill_to_weir_run_ends_the_job_and_the_next_run_leaves_no_temp_file() {
         "line\nprevious\n"
     );
     // A temporary file of a run that was killed outright, as a power cut would leave it.
-    let (ns, dead) = (pid_namespace(), 4_000_000_000u32);
+    let (ns, dead) = (
+        weir_runtime::io::abandoned::pid_namespace(),
+        4_000_000_000u32,
+    );
     let orphan = dir
         .path()
         .join(format!(".out.csv.{ns}-{dead}.a1b2c3.weir-tmp"));
@@ -239,18 +242,4 @@ fn sigkill_to_weir_run_ends_the_job_and_the_next_run_leaves_no_temp_file() {
         .filter(|n| n.contains(".weir-"))
         .collect();
     assert!(left.is_empty() || ns == 0, "{left:?}");
-}
-
-/// This process's pid namespace, as the runtime names it in its temporary files.
-fn pid_namespace() -> u64 {
-    std::fs::read_link("/proc/self/ns/pid")
-        .ok()
-        .and_then(|l| {
-            let l = l.to_string_lossy().into_owned();
-            l.trim_start_matches("pid:[")
-                .trim_end_matches(']')
-                .parse()
-                .ok()
-        })
-        .unwrap_or(0)
 }

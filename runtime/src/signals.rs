@@ -3,14 +3,83 @@
 //! as a shell reports a job killed by one. The previous results stay in place. Only jobs built as programs
 //! (`run_main`) install this; an inline job leaves its host program's signals alone.
 
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::OnceLock;
+
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use crate::io::PendingOutputs;
 use crate::spill::SpillSpace;
 
-/// Watches for SIGINT and SIGTERM on a thread of its own for the rest of the process.
+/// The signal that interrupted the job (0: none), set the moment it arrives, before the
+/// thread that ends the job wakes up: a commit that starts after it must not go on.
+static SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+/// What ending an interrupted job removes, and its name for the message.
+static ENDING: OnceLock<(&'static str, PendingOutputs, SpillSpace)> = OnceLock::new();
+
+/// Ends the job for `signal` once, whichever thread gets here first: its uncommitted
+/// outputs and spill files are removed, and it exits with 128 + the signal. A commit that
+/// had already begun is finished first (the outputs' lock is held through it), and the
+/// message says so.
+fn end_interrupted(signal: i32) -> ! {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if let Some((job, outputs, spill)) = ENDING.get() {
+            let replaced = outputs.discard_after_any_commit();
+            spill.remove();
+            let name = if signal == SIGINT {
+                "SIGINT"
+            } else {
+                "SIGTERM"
+            };
+            if replaced {
+                eprintln!(
+                    "error: job `{job}` interrupted by {name} after its outputs were replaced"
+                );
+            } else {
+                eprintln!("error: job `{job}` interrupted by {name}; no output was replaced");
+            }
+        }
+        std::process::exit(128 + signal);
+    });
+    // Another thread is ending the process.
+    loop {
+        std::thread::park();
+    }
+}
+
+/// Called by a commit with the outputs' lock released: if the job was interrupted, it
+/// ends here instead of replacing outputs of a run the user stopped. Only jobs built as
+/// programs are ever interrupted this way.
+pub(crate) fn end_if_interrupted() {
+    match SIGNAL.load(Ordering::SeqCst) {
+        0 => {}
+        signal => end_interrupted(signal),
+    }
+}
+
+/// Whether the job was interrupted.
+pub(crate) fn interrupted() -> bool {
+    SIGNAL.load(Ordering::SeqCst) != 0
+}
+
+/// Watches for SIGINT and SIGTERM for the rest of the process: the signal is noted at
+/// once (a commit checks it), and a thread of its own ends the job.
 pub(crate) fn clean_up_on_interrupt(job: &'static str, outputs: PendingOutputs, spill: SpillSpace) {
+    let _ = ENDING.set((job, outputs, spill));
+    for signal in [SIGINT, SIGTERM] {
+        // SAFETY: the action only stores to an atomic, which is async-signal-safe.
+        let noted = unsafe {
+            signal_hook::low_level::register(signal, move || {
+                let _ = SIGNAL.compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst);
+            })
+        };
+        if noted.is_err() {
+            return;
+        }
+    }
     let Ok(mut signals) = Signals::new([SIGINT, SIGTERM]) else {
         // Without a handler the default action stands: the job dies, and its temporary
         // files (hidden, beside their targets) and spill files remain; the targets are
@@ -19,15 +88,7 @@ pub(crate) fn clean_up_on_interrupt(job: &'static str, outputs: PendingOutputs, 
     };
     std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
-            outputs.discard();
-            spill.remove();
-            let name = if signal == SIGINT {
-                "SIGINT"
-            } else {
-                "SIGTERM"
-            };
-            eprintln!("error: job `{job}` interrupted by {name}; no output was replaced");
-            std::process::exit(128 + signal);
+            end_interrupted(signal);
         }
     });
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 
 /// The id of this process's pid namespace (0 where the system does not say): pids are
 /// only comparable within one, and containers sharing a folder have several.
-pub(crate) fn pid_namespace() -> u64 {
+pub fn pid_namespace() -> u64 {
     std::fs::read_link("/proc/self/ns/pid")
         .ok()
         .and_then(|l| {

@@ -22,6 +22,8 @@ use crate::JobError;
 pub struct PendingOutputs {
     files: std::sync::Arc<Mutex<Vec<Pending>>>,
     part: usize,
+    /// Whether a commit replaced the targets.
+    committed: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 #[derive(Debug)]
@@ -55,6 +57,7 @@ impl PendingOutputs {
         PendingOutputs {
             files: self.files.clone(),
             part,
+            committed: self.committed.clone(),
         }
     }
 
@@ -109,8 +112,26 @@ impl PendingOutputs {
     /// each file's parts are joined in worker order, every target is checked, and only
     /// then renamed over, the earlier ones restored if a rename still fails
     /// ([`replace_all`]). Call only when everything was written and flushed.
+    ///
+    /// The list's lock is held to the end, so an interrupt that comes meanwhile waits for
+    /// the commit; one that came before it ends the job here, replacing nothing.
     pub fn commit(&self) -> Result<(), JobError> {
-        let mut files: Vec<Pending> = self.lock().drain(..).collect();
+        let mut list = self.lock();
+        if crate::signals::interrupted() {
+            drop(list);
+            crate::signals::end_if_interrupted();
+            list = self.lock();
+        }
+        let committed = self.commit_locked(std::mem::take(&mut *list));
+        if committed.is_ok() {
+            self.committed
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        committed
+    }
+
+    fn commit_locked(&self, files: Vec<Pending>) -> Result<(), JobError> {
+        let mut files = files;
         files.sort_by_key(|p| p.part);
         let (stdout, files): (Vec<Pending>, Vec<Pending>) =
             files.into_iter().partition(|p| p.target.is_none());
@@ -134,6 +155,13 @@ impl PendingOutputs {
             )?;
         }
         replace_all(staged, |temp, target| std::fs::rename(temp, target))
+    }
+
+    /// Removes every temporary file once no commit is under way, and says whether a
+    /// commit had replaced the targets (for an interrupt's message).
+    pub(crate) fn discard_after_any_commit(&self) -> bool {
+        self.lock().clear();
+        self.committed.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Removes every temporary file: the job did not succeed.

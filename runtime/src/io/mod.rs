@@ -1,7 +1,7 @@
 //! Sources and sinks: where records come from and go to, with the bad-record policy and
 //! progress reporting that every file source shares.
 
-pub(crate) mod abandoned;
+pub mod abandoned;
 mod bad_records;
 mod commit;
 mod csv_records;

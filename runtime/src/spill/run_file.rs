@@ -193,6 +193,37 @@ impl Run {
         out.finish()
     }
 
+    /// Calls `each` with every record of `runs`, in order, and gives the runs back to read
+    /// again (a snapshot reads spilled state it keeps); with the first error, if any.
+    pub fn read_kept(
+        runs: Vec<Run>,
+        mut each: impl FnMut(&[u8]) -> Result<(), JobError>,
+    ) -> (Vec<Run>, Result<(), JobError>) {
+        let mut kept = Vec::with_capacity(runs.len());
+        let mut result = Ok(());
+        for run in runs {
+            if result.is_err() {
+                kept.push(run);
+                continue;
+            }
+            match run.read() {
+                Ok(mut reader) => {
+                    result = (|| {
+                        while let Some(record) = reader.next()? {
+                            each(record)?;
+                        }
+                        Ok(())
+                    })();
+                    kept.push(reader.into_run());
+                }
+                // A run that cannot be read from its start goes with the error, which ends
+                // the job.
+                Err(e) => result = Err(e),
+            }
+        }
+        (kept, result)
+    }
+
     /// Reads the run from its start.
     pub fn read(mut self) -> Result<RunReader, JobError> {
         self.file

@@ -196,10 +196,7 @@ impl super::contract::KeyedState for CountGroups {
         groups: std::ops::Range<usize>,
     ) -> Result<(), JobError> {
         let stored_len = SEQ + self.block_size;
-        while let Some(entry) = from.next()? {
-            if !groups.contains(&entry.group) {
-                continue;
-            }
+        while let Some(entry) = from.next_in(&groups)? {
             if entry.value.len() != stored_len {
                 return Err(JobError::SnapshotCorrupt {
                     problem: format!(

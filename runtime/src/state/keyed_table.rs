@@ -169,29 +169,7 @@ impl KeyedTable {
     /// Every entry as `(hash, key, accumulator block)`, in first-seen order, left in place
     /// (what a snapshot reads).
     pub fn entries(&self) -> impl Iterator<Item = (u64, &[u8], &[u8])> + '_ {
-        let acc_size = self.acc_size;
-        self.data
-            .iter()
-            .zip(&self.fill)
-            .flat_map(move |(page, &used)| {
-                let bytes = &page.bytes()[..used];
-                let mut offset = 0;
-                std::iter::from_fn(move || {
-                    if offset >= bytes.len() {
-                        return None;
-                    }
-                    let hash = read_u64(bytes, offset);
-                    let key_len = read_u32(bytes, offset + 8) as usize;
-                    let acc_start = offset + HEADER;
-                    let key_start = acc_start + acc_size;
-                    offset = key_start + key_len;
-                    Some((
-                        hash,
-                        &bytes[key_start..offset],
-                        &bytes[acc_start..key_start],
-                    ))
-                })
-            })
+        entries_in(&self.data, &self.fill, self.acc_size)
     }
 
     /// Moves every entry out into a drain that iterates them in first-seen order and gives
@@ -394,25 +372,36 @@ impl KeyedTableDrain {
 
     /// Each entry as `(key, accumulator block)`.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
-        let acc_size = self.acc_size;
-        self.data
-            .iter()
-            .zip(&self.fill)
-            .flat_map(move |(page, &used)| {
-                let bytes = &page.bytes()[..used];
-                let mut offset = 0;
-                std::iter::from_fn(move || {
-                    if offset >= bytes.len() {
-                        return None;
-                    }
-                    let key_len = read_u32(bytes, offset + 8) as usize;
-                    let acc_start = offset + HEADER;
-                    let key_start = acc_start + acc_size;
-                    offset = key_start + key_len;
-                    Some((&bytes[key_start..offset], &bytes[acc_start..key_start]))
-                })
-            })
+        entries_in(&self.data, &self.fill, self.acc_size).map(|(_, key, acc)| (key, acc))
     }
+}
+
+/// The entries of `data` pages (each filled to its `fill`) as `(hash, key, accumulator
+/// block)`, in first-seen order.
+fn entries_in<'a>(
+    data: &'a [MemorySegment],
+    fill: &'a [usize],
+    acc_size: usize,
+) -> impl Iterator<Item = (u64, &'a [u8], &'a [u8])> + 'a {
+    data.iter().zip(fill).flat_map(move |(page, &used)| {
+        let bytes = &page.bytes()[..used];
+        let mut offset = 0;
+        std::iter::from_fn(move || {
+            if offset >= bytes.len() {
+                return None;
+            }
+            let hash = read_u64(bytes, offset);
+            let key_len = read_u32(bytes, offset + 8) as usize;
+            let acc_start = offset + HEADER;
+            let key_start = acc_start + acc_size;
+            offset = key_start + key_len;
+            Some((
+                hash,
+                &bytes[key_start..offset],
+                &bytes[acc_start..key_start],
+            ))
+        })
+    })
 }
 
 impl Drop for KeyedTableDrain {

@@ -112,10 +112,8 @@ impl super::contract::KeyedState for SeenKeys {
         from: &mut super::contract::SnapshotReader<'_>,
         groups: std::ops::Range<usize>,
     ) -> Result<(), JobError> {
-        while let Some(entry) = from.next()? {
-            if groups.contains(&entry.group) {
-                self.first_sight(entry.key)?;
-            }
+        while let Some(entry) = from.next_in(&groups)? {
+            self.first_sight(entry.key)?;
         }
         Ok(())
     }

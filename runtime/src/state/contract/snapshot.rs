@@ -188,6 +188,20 @@ impl<'s> SnapshotReader<'s> {
         self.groups
     }
 
+    /// The next entry whose key group is in `groups` (a restore's share), or `None` after
+    /// the last.
+    pub fn next_in(
+        &mut self,
+        groups: &std::ops::Range<usize>,
+    ) -> Result<Option<SnapshotEntry<'s>>, JobError> {
+        while let Some(entry) = self.next()? {
+            if groups.contains(&entry.group) {
+                return Ok(Some(entry));
+            }
+        }
+        Ok(None)
+    }
+
     /// The next entry, or `None` after the last.
     #[allow(clippy::should_implement_trait)] // fallible
     pub fn next(&mut self) -> Result<Option<SnapshotEntry<'s>>, JobError> {

@@ -54,24 +54,13 @@ impl FixedWindows {
         head.push(u8::from(window.fired));
         let mut value = head.clone();
         let segments = std::mem::take(&mut window.segments);
-        let mut kept = Vec::with_capacity(segments.len());
-        let mut read = Ok(());
-        for run in segments {
-            let mut reader = run.read()?;
-            while read.is_ok() {
-                match reader.next() {
-                    Ok(Some(record)) => {
-                        let (_, acc, key) = split_record(record, acc_size);
-                        value.truncate(HEAD);
-                        value.extend_from_slice(acc);
-                        out.push(key_hash(key), key, &value);
-                    }
-                    Ok(None) => break,
-                    Err(e) => read = Err(e),
-                }
-            }
-            kept.push(reader.into_run());
-        }
+        let (kept, read) = crate::spill::Run::read_kept(segments, |record| {
+            let (_, acc, key) = split_record(record, acc_size);
+            value.truncate(HEAD);
+            value.extend_from_slice(acc);
+            out.push(key_hash(key), key, &value);
+            Ok(())
+        });
         let window = self.windows.get_mut(&start).expect("a window listed");
         window.segments = kept;
         read?;
@@ -120,10 +109,7 @@ impl KeyedState for FixedWindows {
             SpillSupport::Merge(merge) => Some(merge),
             SpillSupport::Cannot(_) => None,
         };
-        while let Some(entry) = from.next()? {
-            if !groups.contains(&entry.group) {
-                continue;
-            }
+        while let Some(entry) = from.next_in(&groups)? {
             if entry.value.len() != HEAD + acc_size {
                 return Err(corrupt(
                     "a window entry's accumulators are not the operator's",

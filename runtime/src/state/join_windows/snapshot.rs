@@ -4,7 +4,7 @@
 //! rebuilds each window's keys in the order they opened it and each side's records in the
 //! order they came. Windows are taken between firings, never while one is being read out.
 
-use super::{word, JoinSide, JoinWindows, ENTRY_OF, RECORD_HEADER, RIGHT_BIT};
+use super::{JoinSide, JoinWindows};
 use crate::state::contract::{KeyedState, SnapshotReader, SnapshotWriter};
 use crate::state::key_hash;
 use crate::JobError;
@@ -18,47 +18,25 @@ impl JoinWindows {
         let mut value = start.to_le_bytes().to_vec();
         let window = self.windows.get_mut(&start).expect("a window listed");
         let parts = std::mem::take(&mut window.parts);
-        let mut kept = Vec::with_capacity(parts.len());
-        let mut read = Ok(());
-        for part in parts {
-            let mut reader = part.read()?;
-            while read.is_ok() {
-                match reader.next() {
-                    Ok(Some(stored)) => {
-                        let key_len =
-                            u32::from_le_bytes(stored[1..5].try_into().expect("4")) as usize;
-                        let (key, record) = stored[5..].split_at(key_len);
-                        value.truncate(HEAD - 1);
-                        value.push(stored[0]);
-                        value.extend_from_slice(record);
-                        out.push(key_hash(key), key, &value);
-                    }
-                    Ok(None) => break,
-                    Err(e) => read = Err(e),
-                }
-            }
-            kept.push(reader.into_run());
-        }
+        let (kept, read) = crate::spill::Run::read_kept(parts, |stored| {
+            let key_len = u32::from_le_bytes(stored[1..5].try_into().expect("4")) as usize;
+            let (key, record) = stored[5..].split_at(key_len);
+            value.truncate(HEAD - 1);
+            value.push(stored[0]);
+            value.extend_from_slice(record);
+            out.push(key_hash(key), key, &value);
+            Ok(())
+        });
         let window = self.windows.get_mut(&start).expect("a window listed");
         window.parts = kept;
         read?;
-        for chunk in &window.chunks {
-            let mut offset = 0;
-            while offset + RECORD_HEADER <= chunk.used {
-                let at = chunk.addr + offset as u64;
-                let header = self.pages.bytes(at, RECORD_HEADER);
-                let (len, owner) = (word(header, 8) as usize, word(header, ENTRY_OF));
-                // A record left unlinked by an add that ran out of memory is no record.
-                if owner != 0 {
-                    let key = self.format.key(&self.pages, (owner & !RIGHT_BIT) - 1);
-                    value.truncate(HEAD - 1);
-                    value.push(u8::from(owner & RIGHT_BIT != 0));
-                    value.extend_from_slice(self.pages.bytes(at + RECORD_HEADER as u64, len));
-                    out.push(key_hash(key), key, &value);
-                }
-                offset += (RECORD_HEADER + len).next_multiple_of(8);
-            }
-        }
+        self.records_in_memory(start, |side, key, record| {
+            value.truncate(HEAD - 1);
+            value.push(side);
+            value.extend_from_slice(record);
+            out.push(key_hash(key), key, &value);
+            Ok(())
+        })?;
         Ok(())
     }
 }
@@ -87,10 +65,7 @@ impl KeyedState for JoinWindows {
         from: &mut SnapshotReader<'_>,
         groups: std::ops::Range<usize>,
     ) -> Result<(), JobError> {
-        while let Some(entry) = from.next()? {
-            if !groups.contains(&entry.group) {
-                continue;
-            }
+        while let Some(entry) = from.next_in(&groups)? {
             let Some((head, record)) = entry.value.split_at_checked(HEAD) else {
                 return Err(JobError::SnapshotCorrupt {
                     problem: "a window join's record has no window".to_string(),

@@ -48,23 +48,9 @@ impl JoinWindows {
     fn spill_window(&mut self, start: i64) -> Result<(), JobError> {
         let started = Instant::now();
         let mut out = RunWriter::create(self.pages.memory())?;
-        let window = &self.windows[&start];
-        for chunk in &window.chunks {
-            let mut offset = 0;
-            while offset + RECORD_HEADER <= chunk.used {
-                let at = chunk.addr + offset as u64;
-                let header = self.pages.bytes(at, RECORD_HEADER);
-                let (len, owner) = (word(header, 8) as usize, word(header, ENTRY_OF));
-                // A record left unlinked by an add that ran out of memory has no owner.
-                if owner != 0 {
-                    let side = [u8::from(owner & RIGHT_BIT != 0)];
-                    let key = self.format.key(&self.pages, (owner & !RIGHT_BIT) - 1);
-                    let record = self.pages.bytes(at + RECORD_HEADER as u64, len);
-                    out.push(&[&side, &(key.len() as u32).to_le_bytes(), key, record])?;
-                }
-                offset += (RECORD_HEADER + len).next_multiple_of(8);
-            }
-        }
+        self.records_in_memory(start, |side, key, record| {
+            out.push(&[&[side], &(key.len() as u32).to_le_bytes(), key, record])
+        })?;
         let part = out.finish()?;
         let mem = self.pages.memory().clone();
         let window = self.windows.get_mut(&start).expect("a window to spill");
@@ -91,6 +77,31 @@ impl JoinWindows {
         self.spilled_bytes += bytes;
         mem.note_unspilled_need(self.unspilled_need);
         mem.note_spill_work(1, started.elapsed());
+        Ok(())
+    }
+
+    /// Calls `each(side, key, record)` for window `start`'s records in memory, in arrival
+    /// order (`side` 1 for the right side).
+    pub(super) fn records_in_memory(
+        &self,
+        start: i64,
+        mut each: impl FnMut(u8, &[u8], &[u8]) -> Result<(), JobError>,
+    ) -> Result<(), JobError> {
+        for chunk in &self.windows[&start].chunks {
+            let mut offset = 0;
+            while offset + RECORD_HEADER <= chunk.used {
+                let at = chunk.addr + offset as u64;
+                let header = self.pages.bytes(at, RECORD_HEADER);
+                let (len, owner) = (word(header, 8) as usize, word(header, ENTRY_OF));
+                // A record left unlinked by an add that ran out of memory has no owner.
+                if owner != 0 {
+                    let side = u8::from(owner & RIGHT_BIT != 0);
+                    let key = self.format.key(&self.pages, (owner & !RIGHT_BIT) - 1);
+                    each(side, key, self.pages.bytes(at + RECORD_HEADER as u64, len))?;
+                }
+                offset += (RECORD_HEADER + len).next_multiple_of(8);
+            }
+        }
         Ok(())
     }
 

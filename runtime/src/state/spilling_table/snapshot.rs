@@ -88,10 +88,7 @@ impl KeyedState for SpillingTable {
             SpillSupport::Cannot(_) => None,
         };
         let acc_size = self.acc_size;
-        while let Some(entry) = from.next()? {
-            if !groups.contains(&entry.group) {
-                continue;
-            }
+        while let Some(entry) = from.next_in(&groups)? {
             if entry.value.len() != acc_size {
                 return Err(JobError::SnapshotCorrupt {
                     problem: format!(
