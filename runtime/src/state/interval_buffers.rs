@@ -8,6 +8,7 @@ use crate::memory::OperatorMemory;
 use crate::spill::KeyRuns;
 use crate::JobError;
 
+mod snapshot;
 mod spill;
 
 /// The shortest time bucket records are kept in, in ms.

@@ -33,10 +33,16 @@ trait Subject {
     const PAGES: u64 = PAGES;
     /// A fresh state over `mem`.
     fn fresh(mem: OperatorMemory) -> Self::State;
+    /// The key a generated key stands for (a join narrows keys, so that records of one
+    /// key come close together and meet).
+    fn key_of(key: &str) -> &str {
+        key
+    }
     /// Feeds record `at` (a key and a number); what the operator emits for it.
     fn apply(state: &mut Self::State, key: &[u8], n: i64, at: usize) -> String;
-    /// What the operator emits after record `at` whatever the record's key (a watermark
-    /// reaching windows): in a restore split over several states, every state ticks.
+    /// What the operator emits at record `at`'s time, before the record, whatever its key
+    /// (a watermark reaching windows): in a restore split over several states, every
+    /// state ticks.
     fn tick(state: &mut Self::State, at: usize) -> Vec<String> {
         let _ = (state, at);
         Vec::new()
@@ -58,17 +64,20 @@ fn fresh<S: Subject>(dir: &std::path::Path) -> S::State {
 /// given), then the end's.
 type Outputs = (Vec<Vec<String>>, Vec<String>);
 
-/// Feeds op `at` to `owner`, then ticks every state; what they emitted.
+/// Ticks every state to op `at`'s time, then feeds the op to `owner`, as a job fires what
+/// a watermark makes due before the next record; what they emitted.
 fn step<S: Subject>(
     states: &mut [S::State],
     owner: usize,
     op: &(String, i64),
     at: usize,
 ) -> Vec<String> {
-    let mut lines = vec![S::apply(&mut states[owner], op.0.as_bytes(), op.1, at)];
+    let mut lines = Vec::new();
     for state in states.iter_mut() {
         lines.extend(S::tick(state, at));
     }
+    let key = S::key_of(&op.0).as_bytes();
+    lines.push(S::apply(&mut states[owner], key, op.1, at));
     lines.retain(|l| !l.is_empty());
     lines.sort();
     lines
@@ -113,7 +122,7 @@ fn restored<S: Subject>(
         .collect();
     let mut kept_on = each.clone();
     for (i, op) in ops.iter().enumerate().skip(at) {
-        let owner = groups.worker(key_hash(op.0.as_bytes()));
+        let owner = groups.worker(key_hash(S::key_of(&op.0).as_bytes()));
         each.push(step::<S>(&mut states, owner, op, i));
         kept_on.push(step::<S>(&mut first, 0, op, i));
     }
@@ -373,6 +382,9 @@ fn join_groups(state: &mut crate::state::JoinWindows, wm: i64) -> Vec<String> {
 impl Subject for WindowJoin {
     type State = crate::state::JoinWindows;
     const PAGES: u64 = 32;
+    fn key_of(key: &str) -> &str {
+        &key[key.len() - 1..]
+    }
     fn fresh(mem: OperatorMemory) -> Self::State {
         crate::state::JoinWindows::new(mem, WINDOW, None).unwrap()
     }
@@ -402,8 +414,58 @@ impl Subject for WindowJoin {
     }
 }
 
+/// An interval join of records within 50 ms of each other (either way), sides and times
+/// as for [`WindowJoin`]: a record not late gives the partners it meets, then is kept;
+/// every tick drops what no record can meet any more.
+struct IntervalJoin;
+
+impl Subject for IntervalJoin {
+    type State = crate::state::IntervalBuffers;
+    fn key_of(key: &str) -> &str {
+        &key[key.len() - 1..]
+    }
+    fn fresh(mem: OperatorMemory) -> Self::State {
+        crate::state::IntervalBuffers::new(mem, -50, 50, None).unwrap()
+    }
+    fn apply(state: &mut Self::State, key: &[u8], n: i64, at: usize) -> String {
+        use crate::state::JoinSide;
+        let ts = at as i64 * 5 - n.rem_euclid(120);
+        let record = format!("{}:{n}", String::from_utf8_lossy(key));
+        if ts <= watermark(at) {
+            return format!("late {record}");
+        }
+        let side = if n.rem_euclid(2) == 0 {
+            JoinSide::Left
+        } else {
+            JoinSide::Right
+        };
+        let mut partners = crate::state::Partners::default();
+        state
+            .probe(side, key, ts, record.as_bytes(), &mut partners)
+            .unwrap();
+        state.add(side, key, ts, record.as_bytes()).unwrap();
+        let met: Vec<String> = partners
+            .iter()
+            .map(|(t, r)| format!("{}@{t}", String::from_utf8_lossy(r)))
+            .collect();
+        format!("{record} meets [{}]", met.join(","))
+    }
+    fn tick(state: &mut Self::State, at: usize) -> Vec<String> {
+        state.expire(watermark(at));
+        Vec::new()
+    }
+    fn finish(_: Self::State) -> Vec<String> {
+        Vec::new()
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    #[test]
+    fn conformance_interval_join((ops, at) in ops()) {
+        conforms::<IntervalJoin>(&ops, at)?;
+    }
 
     #[test]
     fn conformance_window_join((ops, at) in ops()) {
@@ -480,7 +542,7 @@ fn spilled_at<S: Subject>(ops: &[(String, i64)], at: usize) -> u64 {
     let dir = tempfile::tempdir().unwrap();
     let mut state = fresh::<S>(dir.path());
     for (i, (k, n)) in ops[..at].iter().enumerate() {
-        S::apply(&mut state, k.as_bytes(), *n, i);
+        S::apply(&mut state, S::key_of(k).as_bytes(), *n, i);
     }
     state.memory().spill_runs()
 }

@@ -80,6 +80,19 @@ impl JoinWindows {
         Ok(())
     }
 
+    /// Calls `each(start, side, key, record)` for every record in memory, windows in order
+    /// of start, each window's records in arrival order (what an interval join's buckets,
+    /// which never spill, hold).
+    pub(crate) fn each_record_in_memory(
+        &self,
+        mut each: impl FnMut(i64, u8, &[u8], &[u8]) -> Result<(), JobError>,
+    ) -> Result<(), JobError> {
+        for &start in self.windows.keys() {
+            self.records_in_memory(start, |side, key, record| each(start, side, key, record))?;
+        }
+        Ok(())
+    }
+
     /// Calls `each(side, key, record)` for window `start`'s records in memory, in arrival
     /// order (`side` 1 for the right side).
     pub(super) fn records_in_memory(

@@ -1,0 +1,71 @@
+//! Interval joins under the keyed-state contract: a snapshot is each side's kept records,
+//! `[side][time][record]` under their key, its buckets on disk first (older), then those in
+//! memory, each key's records in arrival order; a restore keeps them again in that order,
+//! so every record meets the same partners in the same order afterwards.
+
+use super::IntervalBuffers;
+use crate::state::contract::{KeyedState, SnapshotReader, SnapshotWriter};
+use crate::state::join_windows::JoinSide;
+use crate::JobError;
+
+impl KeyedState for IntervalBuffers {
+    fn memory(&self) -> &crate::memory::OperatorMemory {
+        &self.mem
+    }
+
+    fn snapshot(&mut self, out: &mut SnapshotWriter) -> Result<(), JobError> {
+        let mut value = Vec::new();
+        for (side, buffer) in [(0u8, &mut self.left), (1, &mut self.right)] {
+            for runs in buffer.disk.values_mut() {
+                runs.visit_newest(|hash, key, mut records| {
+                    // `[length][time][record]` entries, in arrival order.
+                    while let Some((len, rest)) = records.split_first_chunk::<4>() {
+                        let (stored, rest) = rest.split_at(u32::from_le_bytes(*len) as usize);
+                        value.clear();
+                        value.push(side);
+                        value.extend_from_slice(stored);
+                        out.push(hash, key, &value);
+                        records = rest;
+                    }
+                    Ok(())
+                })?;
+            }
+            buffer.memory.each_record_in_memory(|_, _, key, stored| {
+                value.clear();
+                value.push(side);
+                value.extend_from_slice(stored);
+                out.push(crate::state::key_hash(key), key, &value);
+                Ok(())
+            })?;
+        }
+        Ok(())
+    }
+
+    fn restore(
+        &mut self,
+        from: &mut SnapshotReader<'_>,
+        groups: std::ops::Range<usize>,
+    ) -> Result<(), JobError> {
+        while let Some(entry) = from.next_in(&groups)? {
+            let Some(([side], stored)) = entry.value.split_first_chunk::<1>() else {
+                return Err(corrupt());
+            };
+            let Some((time, record)) = stored.split_first_chunk::<8>() else {
+                return Err(corrupt());
+            };
+            let side = if *side == 1 {
+                JoinSide::Right
+            } else {
+                JoinSide::Left
+            };
+            self.add(side, entry.key, i64::from_le_bytes(*time), record)?;
+        }
+        Ok(())
+    }
+}
+
+fn corrupt() -> JobError {
+    JobError::SnapshotCorrupt {
+        problem: "an interval join's record has no side or time".to_string(),
+    }
+}
