@@ -191,7 +191,7 @@ pub fn build_job(job: &GeneratedJob, name: &str, cache: &Path) -> Result<BuiltJo
     // Copy, then rename: a concurrent build of the same job never sees half a binary.
     let partial = crate_dir
         .join("bin")
-        .join(format!("{bin}.partial-{}", std::process::id()));
+        .join(format!("{bin}.partial-{}", unique_suffix()));
     std::fs::copy(&built, &partial).map_err(io(&built))?;
     std::fs::rename(&partial, &cached).map_err(io(&cached))?;
     eviction::stamp(&crate_dir);
@@ -203,11 +203,20 @@ pub fn build_job(job: &GeneratedJob, name: &str, cache: &Path) -> Result<BuiltJo
     })
 }
 
+/// A name part no other build writing at the same time uses: this process's id and a
+/// count of its builds (two threads of one process, as tests and library users have,
+/// build side by side).
+fn unique_suffix() -> String {
+    static BUILDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}-{n}", std::process::id())
+}
+
 /// Writes the job's crate (manifest, source, the workspace's lock file) aside, then
 /// renames it to `crate_dir`: a concurrent build of the same job sees either no crate or a
 /// whole one.
 fn stage_crate(crate_dir: &Path, manifest: &str, source: &str) -> Result<(), BuildError> {
-    let staging = crate_dir.with_extension(format!("staging-{}", std::process::id()));
+    let staging = crate_dir.with_extension(format!("staging-{}", unique_suffix()));
     std::fs::create_dir_all(staging.join("src")).map_err(|source| BuildError::Io {
         path: staging.display().to_string(),
         source,
@@ -235,4 +244,36 @@ fn write(path: &Path, text: &str) -> Result<(), BuildError> {
         path: path.display().to_string(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Builds of one job in one process (test threads, a library's threads) stage its
+    /// crate side by side: each in a folder of its own, so none writes into another's.
+    #[test]
+    fn threads_staging_one_crate_at_once_all_see_it_whole() {
+        let cache = tempfile::tempdir().unwrap();
+        let crate_dir = cache.path().join("jobs/j-0123");
+        std::fs::create_dir_all(crate_dir.parent().unwrap()).unwrap();
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let dir = crate_dir.clone();
+                std::thread::spawn(move || stage_crate(&dir, "[package]\n", "fn main() {}\n"))
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap().unwrap();
+        }
+        assert_eq!(
+            std::fs::read_to_string(crate_dir.join("src/main.rs")).unwrap(),
+            "fn main() {}\n"
+        );
+        let left: Vec<_> = std::fs::read_dir(crate_dir.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["j-0123"], "no staging folder left");
+    }
 }
