@@ -59,6 +59,23 @@ pub fn chain_input(chain: usize, port: usize) -> Ident {
     ident(&format!("chain{chain}_in{port}"))
 }
 
+/// The generated function scanning source `n`'s piece of a slice for its largest event
+/// time: `n{n}_slice_max` (a node method's name, as a free function).
+pub fn slice_scan(n: NodeIndex) -> Ident {
+    ident(&format!("n{}_slice_max", n.index()))
+}
+
+/// The locals of the `i`th source read interleaved with others: its reader and its
+/// watermark generator, `src_{i}` and `generator_{i}`.
+pub fn interleaved_source(i: usize) -> (Ident, Ident) {
+    (ident(&format!("src_{i}")), ident(&format!("generator_{i}")))
+}
+
+/// The local holding the items an `iter(...)` source of node `n` yields: `items_{n}`.
+pub fn iter_items(n: NodeIndex) -> Ident {
+    ident(&format!("items_{}", n.index()))
+}
+
 /// The job's pool of buffers that `lower`/`upper` write into.
 pub const SCRATCH_POOL: &str = "weir_scratch";
 

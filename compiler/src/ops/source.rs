@@ -307,7 +307,7 @@ fn sequential(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
 /// (`runtime/src/parallel/slice_scan.rs`).
 fn slice_start(n: NodeIndex, s: &SourceOp, watermark: &Ident) -> TokenStream {
     let (name, spec) = (&s.name, input_spec(s));
-    let scan = slice_scan(n);
+    let scan = crate::codegen::names::slice_scan(n);
     quote! {
         let input = ctx.input(#name, #spec);
         let before = weir_runtime::parallel::start_after_earlier_slices(&mut job, ctx, &input, #scan)?;
@@ -317,10 +317,6 @@ fn slice_start(n: NodeIndex, s: &SourceOp, watermark: &Ident) -> TokenStream {
     }
 }
 
-/// The function that scans source `n`'s piece of a slice for its largest valid event time.
-fn slice_scan(n: NodeIndex) -> Ident {
-    ident(&format!("n{}_slice_max", n.index()))
-}
 
 /// The slice scans of [`slice_start`], each a function of its own and never inlined: a
 /// second copy of the source's reading loop inside `run` cost the single-worker path 15%
@@ -333,7 +329,7 @@ fn slice_scans(g: &Gen<'_>) -> Vec<TokenStream> {
         .map(|(n, s)| {
             let SourceCode { open, next, .. } =
                 source_code(g, n, s, &quote!({ break }), &quote!(continue), Pass::Scan);
-            let f = slice_scan(n);
+            let f = crate::codegen::names::slice_scan(n);
             quote! {
                 #[inline(never)]
                 #[allow(unused_variables)]
@@ -369,7 +365,7 @@ fn interleaved(g: &Gen<'_>, all: &[(NodeIndex, &SourceOp)]) -> TokenStream {
             &quote!(break),
             Pass::Read,
         );
-        let (src, generator) = (ident(&format!("src_{i}")), ident(&format!("generator_{i}")));
+        let (src, generator) = crate::codegen::names::interleaved_source(i);
         let (make_generator, open, next, watermark) =
             (code.generator, code.open, code.next, code.watermark);
         opens.push(quote! {
@@ -569,7 +565,7 @@ fn source_code(
     let (open, next) = match &s.format {
         SourceFormat::Iter(_) => {
             // Named by node: several iterator sources are open at once when interleaved.
-            let (items, local) = (source_var(n), ident(&format!("items_{}", n.index())));
+            let (items, local) = (source_var(n), crate::codegen::names::iter_items(n));
             (
                 quote! {
                     let mut src = weir_runtime::io::IterSource::open(ctx, #name, #policy)?;
