@@ -28,6 +28,7 @@ mod conformance;
 pub use snapshot::{GroupDigests, Snapshot, SnapshotEntry, SnapshotReader, SnapshotWriter};
 
 use crate::memory::OperatorMemory;
+use crate::spill::SpillSupport;
 use crate::JobError;
 
 /// The contract of a keyed operator state (see the module's doc).
@@ -46,4 +47,24 @@ pub trait KeyedState {
         from: &mut SnapshotReader<'_>,
         groups: std::ops::Range<usize>,
     ) -> Result<(), JobError>;
+}
+
+/// Folds `part`, a later partial result of a key restored again, into `into` with the
+/// operator's merge function, as bringing spilled parts back does; a state whose partial
+/// results do not merge never spilled, so never has two parts of one key in a snapshot.
+pub(crate) fn fold_part(
+    spill: &SpillSupport,
+    into: &mut [u8],
+    part: &[u8],
+) -> Result<(), JobError> {
+    match spill {
+        SpillSupport::Merge(merge) => {
+            merge(into, part);
+            Ok(())
+        }
+        SpillSupport::Cannot(_) => Err(JobError::SnapshotCorrupt {
+            problem: "a key repeats in the state of an operator whose partial results do not merge"
+                .to_string(),
+        }),
+    }
 }

@@ -26,7 +26,6 @@ const END: u16 = u16::MAX;
 #[derive(Debug)]
 pub struct SnapshotWriter {
     groups: KeyGroups,
-    group_count: usize,
     bytes: Vec<u8>,
     digests: Vec<u64>,
     operator: Vec<u8>,
@@ -68,7 +67,6 @@ impl SnapshotWriter {
         bytes.extend_from_slice(&(groups as u32).to_le_bytes());
         SnapshotWriter {
             groups: KeyGroups::new(groups, 1),
-            group_count: groups,
             bytes,
             digests: vec![0; groups],
             operator: Vec::new(),
@@ -108,7 +106,6 @@ impl SnapshotWriter {
         }
         let crc = crc32fast::hash(&self.bytes);
         self.bytes.extend_from_slice(&crc.to_le_bytes());
-        debug_assert_eq!(self.digests.len(), self.group_count);
         Snapshot {
             bytes: self.bytes,
             digests: GroupDigests(self.digests),

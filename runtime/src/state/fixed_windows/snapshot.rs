@@ -8,8 +8,8 @@
 //! taken between records, never while a window is being emitted.
 
 use super::{FixedWindows, OpenWindow};
-use crate::spill::{split_record, SpillSupport};
-use crate::state::contract::{KeyedState, SnapshotReader, SnapshotWriter};
+use crate::spill::split_record;
+use crate::state::contract::{fold_part, KeyedState, SnapshotReader, SnapshotWriter};
 use crate::state::key_hash;
 use crate::state::window_table::EntryCursor;
 use crate::JobError;
@@ -105,10 +105,7 @@ impl KeyedState for FixedWindows {
     ) -> Result<(), JobError> {
         self.read_operator_bytes(from.operator_state())?;
         let acc_size = self.format.acc_size;
-        let merge = match self.spill {
-            SpillSupport::Merge(merge) => Some(merge),
-            SpillSupport::Cannot(_) => None,
-        };
+        let spill = self.spill;
         while let Some(entry) = from.next_in(&groups)? {
             if entry.value.len() != HEAD + acc_size {
                 return Err(corrupt(
@@ -129,12 +126,7 @@ impl KeyedState for FixedWindows {
                 return Err(corrupt("a window entry is late at the lowest watermark"));
             };
             if !fresh {
-                let Some(merge) = merge else {
-                    return Err(corrupt(
-                        "a key repeats in a window whose partial results do not merge",
-                    ));
-                };
-                merge(into, acc);
+                fold_part(&spill, into, acc)?;
             }
             if fired {
                 if let Some(OpenWindow { fired, .. }) = self.windows.get_mut(&start) {

@@ -10,8 +10,8 @@
 //! the end.
 
 use super::SpillingTable;
-use crate::spill::{split_record, RunReader, SpillSupport};
-use crate::state::contract::{KeyedState, SnapshotReader, SnapshotWriter};
+use crate::spill::{split_record, RunReader};
+use crate::state::contract::{fold_part, KeyedState, SnapshotReader, SnapshotWriter};
 use crate::state::key_hash;
 use crate::JobError;
 
@@ -83,11 +83,8 @@ impl KeyedState for SpillingTable {
         from: &mut SnapshotReader<'_>,
         groups: std::ops::Range<usize>,
     ) -> Result<(), JobError> {
-        let merge = match self.spill {
-            SpillSupport::Merge(merge) => Some(merge),
-            SpillSupport::Cannot(_) => None,
-        };
         let acc_size = self.acc_size;
+        let spill = self.spill;
         while let Some(entry) = from.next_in(&groups)? {
             if entry.value.len() != acc_size {
                 return Err(JobError::SnapshotCorrupt {
@@ -103,12 +100,7 @@ impl KeyedState for SpillingTable {
                 acc[..acc_size].copy_from_slice(entry.value);
             })?;
             if !fresh {
-                let Some(merge) = merge else {
-                    return Err(JobError::SnapshotCorrupt {
-                        problem: "a key repeats in the state of an aggregate whose partial results do not merge".to_string(),
-                    });
-                };
-                merge(&mut acc[..acc_size], entry.value);
+                fold_part(&spill, &mut acc[..acc_size], entry.value)?;
             }
         }
         Ok(())
