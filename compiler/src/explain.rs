@@ -3,15 +3,20 @@
 
 use weir_runtime::memory::{divide_memory, format_bytes, MemoryDemand, DEFAULT_PAGE_SIZE};
 
-use crate::ir::{Plan, StateKind};
+use crate::ir::{Crossing, Exchange, KeySpec, Plan, StateKind};
 
 /// The table for `plan` run with `memory` bytes on `workers` workers, or the reason the
 /// memory is too small. On several workers the exchange buffers are set aside first, and
 /// each operator's budget is split among the workers.
 pub fn explain(plan: &Plan, memory: u64, workers: usize) -> Result<String, String> {
-    let (exchanges, combined) = crate::codegen::exchanges(plan);
-    let exchange_bytes =
-        weir_runtime::parallel::exchange_memory(workers, exchanges.len(), combined, memory);
+    let physical = plan.physical();
+    let combined = physical.folded();
+    let exchange_bytes = weir_runtime::parallel::exchange_memory(
+        workers,
+        physical.exchanges.len(),
+        combined,
+        memory,
+    );
     let for_operators = memory.checked_sub(exchange_bytes).ok_or_else(|| {
         format!(
             "--memory {} is less than the {} the exchange buffers of {workers} workers take",
@@ -131,16 +136,13 @@ pub fn explain(plan: &Plan, memory: u64, workers: usize) -> Result<String, Strin
         };
         out.push_str(&format!(
             "\nparallelism {workers}: {} exchange(s), exchange buffers {} ({workers} workers x {workers} streams x 2 buffers of {}{combiners}, set aside from --memory)\n",
-            exchanges.len(),
+            physical.exchanges.len(),
             format_bytes(exchange_bytes),
             format_bytes(weir_runtime::parallel::exchange_buffer(memory, workers) as u64)
 ));
-        out.push_str(&format!(
-            "  inputs: {}\n",
-            crate::codegen::input_reading(plan)
-        ));
-        for x in &exchanges {
-            out.push_str(&format!("  exchange {x}\n"));
+        out.push_str(&format!("  inputs: {}\n", physical.inputs.describe()));
+        for x in &physical.exchanges {
+            out.push_str(&format!("  exchange {}\n", describe_exchange(plan, x)));
         }
     }
     if !cannot_spill.is_empty() {
@@ -150,4 +152,35 @@ pub fn explain(plan: &Plan, memory: u64, workers: usize) -> Result<String, Strin
         }
     }
     Ok(out)
+}
+
+/// One exchange for the table: `from at place -> to at place (by key, what crosses)`.
+fn describe_exchange(plan: &Plan, x: &Exchange) -> String {
+    let (from, to) = (&plan.graph[x.from], &plan.graph[x.to]);
+    let schema = plan
+        .input_schema(x.to, x.to_port)
+        .expect("an exchange has a schema");
+    let key: Vec<&str> = match &x.key {
+        KeySpec::Fields(key) => key
+            .iter()
+            .map(|&k| schema.fields[k].name.as_str())
+            .collect(),
+        KeySpec::Rust(r) => vec![r.text.as_str()],
+    };
+    let crossing = match x.crossing {
+        Crossing::Records => "",
+        Crossing::Folded(_) => ", folded on the reading worker first",
+        Crossing::TimeOrdered => {
+            ", windows fired by the worker that read them, in time order: only those a \
+             slice shares with the one before cross, at the end"
+        }
+    };
+    format!(
+        "{} at {} -> {} at {} (by {}{crossing})",
+        from.op.kind(),
+        from.location,
+        to.op.kind(),
+        to.location,
+        key.join(", ")
+    )
 }

@@ -25,8 +25,7 @@ use std::path::{Path, PathBuf};
 /// Imports against the layering that remain, as `from-file -> to-file`. What is left:
 /// the IR's `Operator` enum and the operator API (`OperatorDef`, `OpInfo`) live in the
 /// registry's `ops/mod.rs`; the codegen context `Gen` is defined with the driver in
-/// `codegen/mod.rs` (its exchange and time-order fields wait for the physical plan,
-/// issue 27 item 6); `ops/source.rs` writes the run loop the driver should own (item 5).
+/// `codegen/mod.rs`; `ops/source.rs` writes the run loop the driver should own (item 5).
 const KNOWN: &[&str] = &[
     "ir/mod.rs -> ops/mod.rs",
     "lower/front.rs -> ops/mod.rs",

@@ -10,64 +10,13 @@
 //! code, and `finish_plan` says which exchanges must have ended first and which end after.
 
 use petgraph::graph::NodeIndex;
-use petgraph::visit::EdgeRef;
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
 use super::keys::{decode_fields, encode_fields};
 use super::names::{chain_input, chain_watermark, field_ident, ident};
 use super::Gen;
-use crate::ir::{KeySpec, Partitioning, Schema};
-
-/// One exchange: a hash edge from `from` (output `from_port`) to `to` (input `to_port`),
-/// keyed by `key` of the records it carries: fields of a `.pipe` record, or the key
-/// closure of an inline pipeline's keyed operator.
-#[derive(Debug, Clone)]
-pub(crate) struct ExchangeEdge {
-    pub from: NodeIndex,
-    pub from_port: usize,
-    pub to: NodeIndex,
-    pub to_port: usize,
-    pub key: KeySpec,
-}
-
-/// The exchanges of `plan`, in edge order: every hash edge into a node that keys its
-/// input. (A `.pipe` job's hash edges all do; in an inline pipeline, a hash edge into a
-/// stateless step, such as a `map` after `key_by`, keeps its records on their worker
-/// until the keyed operator after it.)
-pub(crate) fn exchange_edges(plan: &crate::ir::Plan) -> Vec<ExchangeEdge> {
-    let mut edges: Vec<_> = plan.graph.edge_references().collect();
-    edges.sort_by_key(|e| e.id());
-    edges
-        .into_iter()
-        .filter_map(|e| {
-            let Partitioning::Hash(names) = &e.weight().partitioning else {
-                return None;
-            };
-            let schema = plan.input_schema(e.target(), e.weight().port)?;
-            let key = match &schema.rust {
-                Some(_) => plan.graph[e.target()]
-                    .op
-                    .def()
-                    .input_key(e.weight().port)?
-                    .clone(),
-                None => KeySpec::Fields(
-                    names
-                        .iter()
-                        .map(|n| schema.index_of(n))
-                        .collect::<Option<Vec<usize>>>()?,
-                ),
-            };
-            Some(ExchangeEdge {
-                from: e.source(),
-                from_port: e.weight().from_port,
-                to: e.target(),
-                to_port: e.weight().port,
-                key,
-            })
-        })
-        .collect()
-}
+use crate::ir::{Crossing, InputSplit, KeySpec, Schema};
 
 fn row_builder(id: usize) -> Ident {
     ident(&format!("x{id}_row"))
@@ -100,9 +49,9 @@ impl Gen<'_> {
         to: NodeIndex,
         to_port: usize,
     ) -> Option<usize> {
-        self.exchanges.iter().position(|x| {
-            x.from == from && x.from_port == from_port && x.to == to && x.to_port == to_port
-        })
+        self.plan
+            .physical()
+            .exchange_id(from, from_port, to, to_port)
     }
 
     /// The job's fields for its exchanges: the exchange itself and a row and key builder
@@ -488,74 +437,35 @@ impl Gen<'_> {
 }
 
 impl Gen<'_> {
-    /// The combiner of exchange `id`: when the job reads files in slices and the node the
-    /// exchange feeds folds records into partial results that merge exactly.
+    /// The combiner of exchange `id`, where the physical plan folds records before they
+    /// cross it (or fires its window in time order).
     pub(crate) fn combiner_of(&self, id: usize) -> Option<crate::ops::CombinerCode> {
-        // An inline pipeline's aggregates fold with the user's closures, which the
-        // combiners' generated code does not call.
-        if self.inputs == super::InputSplit::WorkerZero || self.plan.rust.is_some() {
+        let x = &self.exchanges[id];
+        if x.crossing == Crossing::Records {
             return None;
         }
-        let x = &self.exchanges[id];
-        self.plan.graph[x.to]
+        let code = self.plan.graph[x.to]
             .op
             .def()
-            .combiner(self, x.to, &ident("record"))
+            .combiner(self, x.to, &ident("record"));
+        assert!(
+            code.is_some(),
+            "the physical plan folds only into operators with partial results"
+        );
+        code
     }
 
     /// The exchange whose window runs in time order, if the job runs one
-    /// (`weir_runtime::parallel::finish_in_time_order` explains the plan): the job reads
-    /// one event-time source in slices, and its only exchange feeds a tumbling or sliding
-    /// window (one whose partial results merge exactly), its only stateful operator. No
-    /// record crosses it one by one (no `send_x`, row builders or combiner): only the
-    /// windows two slices share, at the end.
+    /// (`weir_runtime::parallel::finish_in_time_order` explains the plan). No record
+    /// crosses it one by one (no `send_x`, row builders or combiner): only the windows two
+    /// slices share, at the end.
     pub(crate) fn time_ordered(&self) -> Option<usize> {
-        self.time_ordered
+        self.plan.physical().time_ordered()
     }
 
-    /// Works out [`Gen::time_ordered`], once, when the generator is made.
-    pub(super) fn find_time_ordered(&self) -> Option<usize> {
-        if self.exchanges.len() != 1 || self.plan.rust.is_some() {
-            return None;
-        }
-        let window = self.exchanges[0].to;
-        let alone =
-            self.plan.graph.node_indices().all(|n| {
-                n == window || self.plan.graph[n].state == crate::ir::StateKind::Stateless
-            });
-        let windowed = self.combiner_of(0).is_some_and(|c| c.windows.is_some());
-        (self.inputs == super::InputSplit::EventTimeSlices && alone && windowed).then_some(0)
-    }
-
-    /// Whether records are folded into a combiner before they cross exchange `id` (not
-    /// when its window runs in time order: then there is no combiner).
+    /// Whether records are folded into a combiner before they cross exchange `id`.
     pub(crate) fn folds_before_crossing(&self, id: usize) -> bool {
-        self.combiner_of(id).is_some() && self.time_ordered() != Some(id)
-    }
-
-    /// The exchanges with no exchange upstream of them: only sources feed them.
-    pub(crate) fn source_fed_exchanges(&self) -> Vec<usize> {
-        let mut behind = std::collections::HashSet::new();
-        let mut todo: Vec<NodeIndex> = self.exchanges.iter().map(|x| x.to).collect();
-        while let Some(n) = todo.pop() {
-            if behind.insert(n) {
-                todo.extend(
-                    self.plan
-                        .graph
-                        .neighbors_directed(n, petgraph::Direction::Outgoing),
-                );
-            }
-        }
-        (0..self.exchanges.len())
-            .filter(|&i| !behind.contains(&self.exchanges[i].from))
-            .collect()
-    }
-
-    /// Whether an exchange fed straight from sources feeds node `n`.
-    pub(crate) fn source_fed_into(&self, n: NodeIndex) -> bool {
-        self.source_fed_exchanges()
-            .into_iter()
-            .any(|i| self.exchanges[i].to == n)
+        self.exchanges[id].folds()
     }
 
     /// Whether an exchange feeds node `n`.
@@ -565,10 +475,9 @@ impl Gen<'_> {
 
     /// Whether the workers read the one event-time source in slices
     /// (`InputSplit::EventTimeSlices`): each starts its watermark from the slices before
-    /// its own, and a window fed straight from the source folds on the reading worker,
-    /// which judges lateness by its own watermark (see `ops/window/combiner.rs`).
+    /// its own.
     pub(crate) fn reads_event_time_slices(&self) -> bool {
-        self.inputs == super::InputSplit::EventTimeSlices
+        self.plan.physical().inputs == InputSplit::EventTimeSlices
     }
 
     /// The Rust type of the records crossing exchange `id`, in an inline pipeline.

@@ -20,7 +20,7 @@ use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
 use crate::ir::{
-    InputLocation, KeySpec, OnError, OutputLocation, Plan, SinkOp, SourceOp, StateKind,
+    Exchange, InputLocation, OnError, OutputLocation, Plan, SinkOp, SourceOp, StateKind,
 };
 use crate::ops::source;
 use records::RecordTypes;
@@ -31,62 +31,6 @@ pub struct GeneratedJob {
     pub tokens: TokenStream,
     /// The tokens pretty-printed: the `main.rs` of the job's crate.
     pub source: String,
-}
-
-/// How the workers of a parallel run of a `.pipe` job read its inputs, for `weir explain`.
-pub fn input_reading(plan: &Plan) -> &'static str {
-    match InputSplit::of(plan) {
-        InputSplit::WorkerZero => "worker 0 reads every source in order (results depend on arrival order)",
-        InputSplit::Slices => "each worker reads a slice of every file",
-        InputSplit::EventTimeSlices => "each worker reads a slice of the file, its watermark starting at the largest event time before its slice",
-    }
-}
-
-/// The hash edges a `.pipe` job's records cross between workers, described for
-/// `weir explain` (`from -> to (by key)`, and whether records are folded before they
-/// cross), and how many are folded.
-pub fn exchanges(plan: &Plan) -> (Vec<String>, usize) {
-    let g = Gen::new(plan);
-    let combined: Vec<bool> = (0..g.exchanges.len())
-        .map(|i| g.folds_before_crossing(i))
-        .collect();
-    let time_ordered = g.time_ordered();
-    let described = g
-        .exchanges
-        .iter()
-        .zip(&combined)
-        .enumerate()
-        .map(|(i, (x, &folded))| {
-            let (from, to) = (&plan.graph[x.from], &plan.graph[x.to]);
-            let schema = plan
-                .input_schema(x.to, x.to_port)
-                .expect("an exchange has a schema");
-            let key: Vec<&str> = match &x.key {
-                KeySpec::Fields(key) => key
-                    .iter()
-                    .map(|&k| schema.fields[k].name.as_str())
-                    .collect(),
-                KeySpec::Rust(r) => vec![r.text.as_str()],
-            };
-            let fold = if time_ordered == Some(i) {
-                ", windows fired by the worker that read them, in time order: only those a \
-                 slice shares with the one before cross, at the end"
-            } else if folded {
-                ", folded on the reading worker first"
-            } else {
-                ""
-            };
-            format!(
-                "{} at {} -> {} at {} (by {}{fold})",
-                from.op.kind(),
-                from.location,
-                to.op.kind(),
-                to.location,
-                key.join(", ")
-            )
-        })
-        .collect();
-    (described, combined.iter().filter(|&&c| c).count())
 }
 
 /// Generates the job for an optimized plan (after [`crate::passes::optimize`]).
@@ -109,68 +53,18 @@ pub(crate) struct Gen<'p> {
     pub(crate) records: RecordTypes,
     /// Nodes in topological order: the order of fields, methods and end-of-input code.
     order: Vec<NodeIndex>,
-    /// The hash edges records cross between workers, numbered by position.
-    exchanges: Vec<exchange::ExchangeEdge>,
-    /// How the workers of a parallel run read the sources.
-    inputs: InputSplit,
-    /// The exchange whose window runs in time order, if any ([`Gen::time_ordered`]).
-    time_ordered: Option<usize>,
-}
-
-/// How the workers of a parallel run read a job's sources: the runtime's `InputSplit`,
-/// which documents each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum InputSplit {
-    /// Worker 0 reads everything in order.
-    WorkerZero,
-    /// Every worker reads a slice of every file: no node's results depend on arrival order.
-    Slices,
-    /// Every worker reads a slice of the one event-time source, with one worker's lateness.
-    EventTimeSlices,
-}
-
-impl InputSplit {
-    /// How `plan`'s sources are read on several workers.
-    fn of(plan: &Plan) -> Self {
-        let g = &plan.graph;
-        if plan.rust.is_some() {
-            // An inline pipeline's iterators are the calling thread's, so worker 0 reads
-            // them; its files may be read in slices where order does not matter. (The
-            // event-time slice scan decodes `.pipe` records only.)
-            let iterators = source::sources_of(plan)
-                .any(|(_, s)| matches!(s.format, crate::ir::SourceFormat::Iter(_)));
-            let unordered = g.node_weights().all(|n| !n.op.def().order_sensitive());
-            return if !iterators && unordered {
-                InputSplit::Slices
-            } else {
-                InputSplit::WorkerZero
-            };
-        }
-        if g.node_weights().all(|n| !n.op.def().order_sensitive()) {
-            InputSplit::Slices
-        } else if source::sources_of(plan).count() == 1
-            && g.node_indices()
-                .all(|n| g[n].op.def().exact_in_event_time_slices(plan, n))
-        {
-            InputSplit::EventTimeSlices
-        } else {
-            InputSplit::WorkerZero
-        }
-    }
+    /// The exchanges, numbered by position, from the physical plan.
+    exchanges: &'p [Exchange],
 }
 
 impl<'p> Gen<'p> {
     fn new(plan: &'p Plan) -> Self {
-        let mut g = Gen {
+        Gen {
             plan,
             records: RecordTypes::new(plan),
             order: plan.topo_order(),
-            exchanges: exchange::exchange_edges(plan),
-            inputs: InputSplit::of(plan),
-            time_ordered: None,
-        };
-        g.time_ordered = g.find_time_ordered();
-        g
+            exchanges: &plan.physical().exchanges,
+        }
     }
 
     /// `ctx.operator_memory(id, ...)?`: the memory slice of stateful node `n`, looked up
@@ -386,16 +280,11 @@ impl Gen<'_> {
             sources.iter().map(|s| s.name.as_str()),
             sinks.iter().map(|s| s.name.as_str()),
         );
-        let exchanges = self.exchanges.len();
-        let source_fed = self.source_fed_exchanges();
-        let inputs = match self.inputs {
-            InputSplit::WorkerZero => quote!(WorkerZero),
-            InputSplit::Slices => quote!(Slices),
-            InputSplit::EventTimeSlices => quote!(EventTimeSlices),
-        };
-        let combined = (0..self.exchanges.len())
-            .filter(|&i| self.folds_before_crossing(i))
-            .count();
+        let physical = self.plan.physical();
+        let exchanges = physical.exchanges.len();
+        let source_fed = (0..exchanges).filter(|&i| physical.exchanges[i].source_fed);
+        let inputs = names::ident(physical.inputs.name());
+        let combined = physical.folded();
         let operators = self.plan.stateful_nodes().into_iter().map(|n| {
             let node = &self.plan.graph[n];
             let d = node
@@ -457,64 +346,4 @@ fn files(sources: &[&SourceOp], sinks: &[&SinkOp]) -> Vec<TokenStream> {
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::InputSplit;
-    use crate::diagnostics::SourceFile;
-
-    /// How a parallel run reads the job `steps` applies to `source b: B = csv(...)` +
-    /// `options`.
-    fn split(options: &str, steps: &str) -> InputSplit {
-        let text = format!(
-            "schema B {{ a: u64, p: i64, x: f64, ts: timestamp }}\n\
-             source b: B = csv(\"b.csv\"){options};\n\
-             b |> key_by(a) |> {steps} |> sink csv(\"o.csv\");"
-        );
-        let file = SourceFile::new("t.pipe", &text);
-        let (mut plan, _) = crate::logical(&file).expect("checks");
-        assert!(!crate::passes::optimize(&mut plan).has_errors());
-        InputSplit::of(&plan)
-    }
-
-    const TIMED: &str = " with event_time(ts), watermark(bounded 1s)";
-
-    #[test]
-    fn event_time_windows_read_in_slices_only_where_one_workers_lateness_survives() {
-        let sliced = |options, steps| split(options, steps) == InputSplit::EventTimeSlices;
-        assert_eq!(
-            split("", "aggregate { n: count(), m: avg(p) }"),
-            InputSplit::Slices
-        );
-        assert!(sliced(
-            TIMED,
-            "window(tumbling 10s) |> aggregate { n: count(), s: sum(p) }"
-        ));
-        assert!(sliced(
-            TIMED,
-            "window(sliding 10s every 5s) |> aggregate { hi: max(p), m: avg(p) }"
-        ));
-        let one_worker = [
-            // Order decides the value, or a float's last bits.
-            "window(tumbling 10s) |> aggregate { f: first(p) }",
-            "window(tumbling 10s) |> aggregate { s: sum(x) }",
-            // A late record would update a window that several workers fire later.
-            "window(tumbling 10s, allowed_lateness 1s) |> aggregate { n: count() }",
-            "window(session gap 5s) |> aggregate { n: count() }",
-            "window(count 3) |> aggregate { n: count() }",
-            "distinct()",
-        ];
-        for steps in one_worker {
-            assert_eq!(split(TIMED, steps), InputSplit::WorkerZero, "{steps}");
-        }
-        assert_eq!(
-            split(
-                " with event_time(ts), watermark(bounded 1s, idle 5s)",
-                "window(tumbling 10s) |> aggregate { n: count() }"
-            ),
-            InputSplit::WorkerZero,
-            "idleness is processing time"
-        );
-    }
 }

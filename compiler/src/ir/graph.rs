@@ -120,6 +120,8 @@ pub struct Plan {
     pub graph: DiGraph<Node, Edge>,
     /// Chains, in topological order of their heads (empty before the chaining pass).
     pub chains: Vec<Chain>,
+    /// How it runs on several workers (`None` before the physical planning pass).
+    pub physical: Option<super::PhysicalPlan>,
     /// For an inline pipeline: the user's Rust code and the types standing for its types.
     pub rust: Option<super::RustCode>,
 }
@@ -226,6 +228,13 @@ impl Plan {
             return Ok(order);
         }
         Err(GraphCycle::in_plan(self, &waiting))
+    }
+
+    /// The physical plan, once `passes::PhysicalPlanningPass` has made it.
+    pub fn physical(&self) -> &super::PhysicalPlan {
+        self.physical
+            .as_ref()
+            .expect("the physical planning pass runs before anything reads its plan")
     }
 
     /// [`Plan::try_topo_order`], for a plan the passes have checked.

@@ -3,6 +3,7 @@
 mod expr;
 mod graph;
 mod operator;
+mod physical;
 mod rust;
 mod state_layout;
 mod types;
@@ -19,6 +20,9 @@ pub(crate) use operator::{csv_delimiter, describe_aggregates};
 pub use operator::{
     AggFunc, AggregateField, EventTime, InputLocation, OnError, OutputLocation, SinkFormat,
     SourceFormat, TimeDomain, WatermarkSpec, WindowKind, WindowProblem,
+};
+pub use physical::{
+    Crossing, Exchange, InputDistribution, InputSplit, PartialResults, PhysicalPlan,
 };
 pub use rust::{source_var_name, Code, KeySpec, RustCode, RustFn, RustType};
 pub use state_layout::{accumulator_offsets, KeyLayout};

@@ -333,6 +333,7 @@ impl<F: FrontEnd> Lowering<F> {
             file,
             graph: self.graph,
             chains: Vec::new(),
+            physical: None,
             rust: None,
         };
         (Some(plan), self.fe)

@@ -24,8 +24,8 @@ use crate::codegen::names::{node_field, node_method};
 use crate::codegen::Gen;
 use crate::diagnostics::Diagnostic;
 use crate::ir::{
-    accumulator_offsets, describe_aggregates, AggFunc, AggregateField, Field, KeySpec, Operator,
-    Plan, RustFn, Schema, StateKind, Type,
+    accumulator_offsets, describe_aggregates, AggFunc, AggregateField, Field, InputDistribution, KeySpec, Operator,
+    PartialResults, Plan, RustFn, Schema, StateKind, Type,
 };
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};
 
@@ -142,8 +142,8 @@ fn result_columns<F: FrontEnd>(
 }
 
 impl OperatorDef for Aggregate {
-    fn input_key(&self, _port: usize) -> Option<&KeySpec> {
-        Some(&self.key)
+    fn input_distribution(&self, _port: usize) -> InputDistribution<'_> {
+        InputDistribution::ByKeyGroup(&self.key)
     }
 
     /// Counts, integer sums, minima and maxima are the same in any order; `first`, `last`,
@@ -153,16 +153,18 @@ impl OperatorDef for Aggregate {
     }
 
     /// Counts, and integer sums, minima and maxima (exact and the same in any order) fold on
-    /// the reading worker; a partial result merges into the state as spilled parts do.
-    fn combiner(&self, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> Option<CombinerCode> {
+    /// the reading worker.
+    fn partial_results(&self, _plan: &Plan, _n: NodeIndex) -> Option<PartialResults> {
         let numbers = self.aggregates.iter().all(|a| match a.func {
             AggFunc::Count => true,
             AggFunc::Sum | AggFunc::Min | AggFunc::Max => matches!(a.ty, Type::I64 | Type::U64),
             _ => false,
         });
-        if !numbers || exact_merge(&self.aggregates).is_err() {
-            return None;
-        }
+        (numbers && exact_merge(&self.aggregates).is_ok()).then_some(PartialResults::PerKey)
+    }
+
+    /// A partial result merges into the state as spilled parts do.
+    fn combiner(&self, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> Option<CombinerCode> {
         let (_, acc_size) = accumulator_offsets(&self.aggregates);
         let code = accumulators(g, &self.aggregates, input, 0);
         let s = node_field(n, "state");

@@ -20,7 +20,7 @@ use super::{Lower, OpInfo, OperatorDef};
 use crate::codegen::keys::{encode_key, key_builder_field};
 use crate::codegen::names::node_field;
 use crate::codegen::Gen;
-use crate::ir::{KeySpec, Operator, Plan, RustFn, StateKind};
+use crate::ir::{InputDistribution, KeySpec, Operator, Plan, RustFn, StateKind};
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};
 use crate::ops::checks::same;
 
@@ -67,8 +67,8 @@ impl Lower for Distinct {
 }
 
 impl OperatorDef for Distinct {
-    fn input_key(&self, _port: usize) -> Option<&KeySpec> {
-        Some(&self.key)
+    fn input_distribution(&self, _port: usize) -> InputDistribution<'_> {
+        InputDistribution::ByKeyGroup(&self.key)
     }
 
     fn info(&self) -> &'static OpInfo {

@@ -19,7 +19,7 @@ use serde::Serialize;
 use weir_runtime::memory::MemoryDemand;
 
 use crate::codegen::Gen;
-use crate::ir::{Edge, KeySpec, Node, Plan, RustFn, Schema, StateKind};
+use crate::ir::{Edge, InputDistribution, Node, PartialResults, Plan, RustFn, Schema, StateKind};
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};
 
 /// A node's combiner code (see [`OperatorDef::combiner`]).
@@ -162,20 +162,28 @@ pub(crate) trait OperatorDef {
         !self.order_sensitive()
     }
 
-    /// How the node's records may be folded on the worker that read them before they cross
-    /// an exchange to it, as partial results (Flink's local aggregation): `None` unless the
-    /// operator's partial results merge exactly.
+    /// Whether the node's records may be folded on the worker that read them before they
+    /// cross an exchange to it, as partial results (Flink's local aggregation): `None`
+    /// unless the operator's partial results merge exactly. The physical planning pass
+    /// decides where they are.
+    fn partial_results(&self, plan: &Plan, n: NodeIndex) -> Option<PartialResults> {
+        let _ = (plan, n);
+        None
+    }
+
+    /// The code of the fold [`OperatorDef::partial_results`] allows, asked for only where
+    /// the physical plan folds records before they cross to the node.
     fn combiner(&self, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> Option<CombinerCode> {
         let _ = (g, n, input);
         None
     }
 
-    /// The key that routes the records arriving on input `port` to the worker owning it,
-    /// for a keyed operator: where a parallel inline job finds the key closure of an
-    /// exchange.
-    fn input_key(&self, port: usize) -> Option<&KeySpec> {
+    /// What the node asks of the records arriving on input `port`: a keyed operator asks
+    /// for every record of a key on the worker owning its key group, by its key (where a
+    /// parallel inline job finds the key closure of an exchange).
+    fn input_distribution(&self, port: usize) -> InputDistribution<'_> {
         let _ = port;
-        None
+        InputDistribution::Any
     }
 
     /// The user's closures the operator calls (inline pipelines).

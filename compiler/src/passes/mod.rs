@@ -3,11 +3,13 @@
 mod acyclic;
 mod chaining;
 pub(crate) mod memory;
+mod physical;
 pub(crate) mod typecheck;
 
 pub use acyclic::AcyclicPass;
 pub use chaining::ChainingPass;
 pub use memory::MemoryPass;
+pub use physical::PhysicalPlanningPass;
 pub use typecheck::TypeCheckPass;
 
 use crate::diagnostics::Diagnostics;
@@ -21,10 +23,16 @@ pub trait Pass {
     fn run(&self, plan: &mut Plan) -> Diagnostics;
 }
 
-/// Runs every pass in order: acyclic, type check, chaining, memory. Stops at the first
-/// pass that reports an error.
+/// Runs every pass in order: acyclic, type check, physical planning, chaining, memory.
+/// Stops at the first pass that reports an error.
 pub fn optimize(plan: &mut Plan) -> Diagnostics {
-    let passes: [&dyn Pass; 4] = [&AcyclicPass, &TypeCheckPass, &ChainingPass, &MemoryPass];
+    let passes: [&dyn Pass; 5] = [
+        &AcyclicPass,
+        &TypeCheckPass,
+        &PhysicalPlanningPass,
+        &ChainingPass,
+        &MemoryPass,
+    ];
     let mut all = Diagnostics::new();
     for pass in passes {
         let d = pass.run(plan);

@@ -34,7 +34,7 @@ use super::join::{output_columns, JoinKind};
 use super::{Lower, OpInfo, OperatorDef};
 use crate::codegen::Gen;
 use crate::diagnostics::Diagnostic;
-use crate::ir::{RustFn, Edge, KeySpec, Node, Operator, Plan, Schema, StateKind};
+use crate::ir::{Edge, InputDistribution, KeySpec, Node, Operator, Plan, RustFn, Schema, StateKind};
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};
 
 /// See the module documentation.
@@ -148,8 +148,8 @@ impl Lower for IntervalJoin {
 }
 
 impl OperatorDef for IntervalJoin {
-    fn input_key(&self, port: usize) -> Option<&KeySpec> {
-        Some(if port == 0 { &self.left_key } else { &self.right_key })
+    fn input_distribution(&self, port: usize) -> InputDistribution<'_> {
+        InputDistribution::ByKeyGroup(if port == 0 { &self.left_key } else { &self.right_key })
     }
 
     fn info(&self) -> &'static OpInfo {

@@ -38,7 +38,10 @@ use super::{Lower, OpInfo, OperatorDef};
 use crate::codegen::names::field_ident;
 use crate::codegen::Gen;
 use crate::diagnostics::Diagnostic;
-use crate::ir::{RustFn, Field, KeySpec, Operator, Plan, Schema, StateKind, TimeDomain, Type, WindowKind};
+use crate::ir::{
+    Field, InputDistribution, KeySpec, Operator, Plan, RustFn, Schema, StateKind, TimeDomain, Type,
+    WindowKind,
+};
 use crate::lower::{Applied, FrontEnd, Lowering, PendingWindow, Stream};
 
 /// Which unmatched records a join also emits.
@@ -333,8 +336,8 @@ pub(crate) fn output_columns<F: FrontEnd>(
 }
 
 impl OperatorDef for Join {
-    fn input_key(&self, port: usize) -> Option<&KeySpec> {
-        Some(if port == 0 { &self.left_key } else { &self.right_key })
+    fn input_distribution(&self, port: usize) -> InputDistribution<'_> {
+        InputDistribution::ByKeyGroup(if port == 0 { &self.left_key } else { &self.right_key })
     }
 
     fn info(&self) -> &'static OpInfo {

@@ -27,9 +27,6 @@ use crate::ops::{CombinerCode, WindowCombinerCode};
 /// worker, where the job reads its event-time source in slices and an exchange straight
 /// from it feeds the window.
 pub(super) fn combiner(w: &Window, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> Option<CombinerCode> {
-    if !g.reads_event_time_slices() || !g.source_fed_into(n) {
-        return None;
-    }
     let size = match w.window {
         WindowKind::Tumbling { size, .. } | WindowKind::Sliding { size, .. } => size,
         WindowKind::Session { .. } | WindowKind::Count { .. } => return None,

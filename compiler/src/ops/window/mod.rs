@@ -38,8 +38,8 @@ use crate::codegen::names::{ident, node_field, node_method};
 use crate::codegen::Gen;
 use crate::diagnostics::Diagnostic;
 use crate::ir::{
-    accumulator_offsets, describe_aggregates, AggregateField, Edge, KeySpec, Node, Operator, Plan,
-    RustFn, Schema, StateKind, TimeDomain, WindowKind, WindowProblem,
+    accumulator_offsets, describe_aggregates, AggregateField, Edge, InputDistribution, KeySpec, Node, Operator,
+    PartialResults, Plan, RustFn, Schema, StateKind, TimeDomain, WindowKind, WindowProblem,
 };
 use crate::lower::{Applied, FrontEnd, Lowering, PendingWindow, Stream};
 
@@ -181,8 +181,8 @@ pub(crate) fn complete<F: FrontEnd>(
 }
 
 impl OperatorDef for Window {
-    fn input_key(&self, _port: usize) -> Option<&KeySpec> {
-        Some(&self.key)
+    fn input_distribution(&self, _port: usize) -> InputDistribution<'_> {
+        InputDistribution::ByKeyGroup(&self.key)
     }
 
     fn info(&self) -> &'static OpInfo {
@@ -294,6 +294,15 @@ impl OperatorDef for Window {
 
     fn methods(&self, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
         methods(self, g, n)
+    }
+
+    /// Tumbling and sliding event-time windows: a partial result per key and window.
+    fn partial_results(&self, _plan: &Plan, _n: NodeIndex) -> Option<PartialResults> {
+        let fixed = matches!(
+            self.window,
+            WindowKind::Tumbling { .. } | WindowKind::Sliding { .. }
+        );
+        (fixed && self.time == TimeDomain::EventTime).then_some(PartialResults::PerWindow)
     }
 
     fn combiner(&self, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> Option<CombinerCode> {
