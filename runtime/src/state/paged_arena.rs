@@ -39,6 +39,11 @@ impl PagedArena {
         }
     }
 
+    /// Slots ever handed out: every slot index below is either in use or free.
+    pub fn slots_used(&self) -> usize {
+        self.used
+    }
+
     /// A zeroed slot's index.
     pub fn alloc(&mut self) -> Result<u32, JobError> {
         if self.free != 0 {

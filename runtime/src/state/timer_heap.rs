@@ -75,6 +75,16 @@ impl TimerHeap {
         }
     }
 
+    /// Drops every timer and gives every page back.
+    pub fn clear(&mut self) {
+        for timers in [&mut self.heap, &mut self.run] {
+            timers.len = 0;
+            timers.base = 0;
+            timers.shrink();
+        }
+        self.run_front = 0;
+    }
+
     /// Makes sure the next `n` pushes take no new page (they cannot fail).
     pub fn reserve(&mut self, n: usize) -> Result<(), JobError> {
         self.run.reserve(n)?;

@@ -459,8 +459,61 @@ impl Subject for IntervalJoin {
     }
 }
 
+/// The keyed timer service: an op sets a timer of its key (event or processing time, on a
+/// coarse grid so keys meet their own timers again), or deletes one; every op first fires
+/// what is due at its place, in both domains; the end fires the rest, in order.
+struct Timers;
+
+impl Timers {
+    fn fire(state: &mut crate::state::KeyedTimers, now: i64) -> Vec<String> {
+        let mut key = Vec::new();
+        let mut lines = Vec::new();
+        for domain in crate::state::TimeDomain::ALL {
+            while let Some(time) = state.pop_due(domain, now, &mut key).unwrap() {
+                lines.push(format!(
+                    "{domain:?} {time} {}",
+                    String::from_utf8_lossy(&key)
+                ));
+            }
+        }
+        lines
+    }
+}
+
+impl Subject for Timers {
+    type State = crate::state::KeyedTimers;
+    fn fresh(mem: OperatorMemory) -> Self::State {
+        crate::state::KeyedTimers::new(mem).unwrap()
+    }
+    fn apply(state: &mut Self::State, key: &[u8], n: i64, at: usize) -> String {
+        use crate::state::TimeDomain;
+        let domain = if n % 2 == 0 {
+            TimeDomain::EventTime
+        } else {
+            TimeDomain::ProcessingTime
+        };
+        let time = (at as i64 / 20 + n.rem_euclid(5)) * 20;
+        if n % 3 == 0 {
+            format!("delete {}", state.delete(domain, key, time).unwrap())
+        } else {
+            format!("set {}", state.register(domain, key, time).unwrap())
+        }
+    }
+    fn tick(state: &mut Self::State, at: usize) -> Vec<String> {
+        Timers::fire(state, at as i64)
+    }
+    fn finish(mut state: Self::State) -> Vec<String> {
+        Timers::fire(&mut state, i64::MAX)
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    #[test]
+    fn conformance_keyed_timers((ops, at) in ops()) {
+        conforms::<Timers>(&ops, at)?;
+    }
 
     #[test]
     fn conformance_interval_join((ops, at) in ops()) {
