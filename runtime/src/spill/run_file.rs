@@ -317,6 +317,32 @@ impl RunReader {
         &self.block[self.current.0..self.current.1]
     }
 
+    /// Calls `each` with the current record and every record after it, and leaves the
+    /// reader where it was (a snapshot reads what a run still holds).
+    pub fn visit_rest(
+        &self,
+        mut each: impl FnMut(&[u8]) -> Result<(), JobError>,
+    ) -> Result<(), JobError> {
+        if self.current != (0, 0) {
+            each(self.current())?;
+        }
+        for record in (BlockRecords {
+            block: &self.block,
+            pos: self.pos,
+        }) {
+            each(record)?;
+        }
+        let mut block = Vec::new();
+        let mut at = self.read;
+        while at < self.run.bytes {
+            for record in self.run.read_block_at(at, &mut block)? {
+                each(record)?;
+            }
+            at += (BLOCK_HEADER + block.len()) as u64;
+        }
+        Ok(())
+    }
+
     /// Bytes of the run not read yet.
     pub fn remaining_bytes(&self) -> u64 {
         self.run.bytes - self.read

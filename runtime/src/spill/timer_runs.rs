@@ -80,6 +80,21 @@ impl TimerRuns {
         self.heads.iter().filter_map(|h| h.at).min()
     }
 
+    /// Calls `each(time, seq, payload)` for every timer not yet taken, run by run (not in
+    /// time order), and takes none.
+    pub fn visit(
+        &self,
+        mut each: impl FnMut(i64, u64, &[u8]) -> Result<(), JobError>,
+    ) -> Result<(), JobError> {
+        for head in self.heads.iter().filter(|h| h.at.is_some()) {
+            head.reader.visit_rest(|record| {
+                let (time, seq, payload) = split(record);
+                each(time, seq, payload)
+            })?;
+        }
+        Ok(())
+    }
+
     /// Takes the earliest timer: its (time, seq), and its payload copied into `payload`.
     pub fn pop(&mut self, payload: &mut Vec<u8>) -> Result<Option<(i64, u64)>, JobError> {
         let Some(i) = self.earliest() else {

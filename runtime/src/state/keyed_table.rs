@@ -152,6 +152,12 @@ impl KeyedTable {
         self.entry_key(addr)
     }
 
+    /// The key's hash of the entry at `addr`, as stored with it.
+    #[inline]
+    pub fn hash_at(&self, addr: u64) -> u64 {
+        self.entry_hash(addr)
+    }
+
     /// The accumulator block of the entry at `addr`.
     #[inline]
     pub fn acc_at(&self, addr: u64) -> &[u8] {

@@ -6,6 +6,7 @@ use super::join_windows::JoinSide;
 use super::session_windows::SessionExtra;
 use super::SessionWindows;
 use crate::memory::OperatorMemory;
+use crate::state::contract::{KeyedState, SnapshotReader, SnapshotWriter};
 use crate::JobError;
 
 /// A session's accumulator block: the first and last record of each side, as
@@ -226,6 +227,37 @@ impl SessionJoin {
     }
 }
 
+/// Snapshots are the sessions' (`SessionWindows::snapshot_with`), records included; the
+/// operator's own state is the arrival count, so records arriving after a restore come
+/// after every record restored.
+impl KeyedState for SessionJoin {
+    fn memory(&self) -> &OperatorMemory {
+        self.lists.records.memory()
+    }
+
+    fn snapshot(&mut self, out: &mut SnapshotWriter) -> Result<(), JobError> {
+        self.sessions.snapshot_with(&self.lists, out)?;
+        out.operator_state(&self.seq.to_le_bytes());
+        Ok(())
+    }
+
+    fn restore(
+        &mut self,
+        from: &mut SnapshotReader<'_>,
+        groups: std::ops::Range<usize>,
+    ) -> Result<(), JobError> {
+        self.sessions.restore_with(&mut self.lists, from, groups)?;
+        let seq: [u8; 8] =
+            from.operator_state()
+                .try_into()
+                .map_err(|_| JobError::SnapshotCorrupt {
+                    problem: "a session join's arrival count is not 8 bytes".to_string(),
+                })?;
+        self.seq = self.seq.max(u64::from_le_bytes(seq));
+        Ok(())
+    }
+}
+
 /// The sessions' records: what a session owns besides its accumulator block (the ends of
 /// its two lists), moved to disk and back with it.
 #[derive(Debug)]
@@ -237,6 +269,19 @@ impl SessionExtra for RecordLists {
     /// Each side's records as a count, then `[seq][length, 4 bytes][record]` each, in list
     /// order; their chunks go back to the pool.
     fn spill(&mut self, acc: &[u8], out: &mut Vec<u8>) -> Result<(), JobError> {
+        self.copy(acc, out);
+        for head in [LEFT_HEAD, RIGHT_HEAD] {
+            let mut at = word(acc, head);
+            while at != 0 {
+                let next = word(self.records.bytes(at - 1, HEADER), NEXT);
+                self.records.free(at - 1);
+                at = next;
+            }
+        }
+        Ok(())
+    }
+
+    fn copy(&self, acc: &[u8], out: &mut Vec<u8>) {
         for head in [LEFT_HEAD, RIGHT_HEAD] {
             let count_at = out.len();
             out.extend_from_slice(&0u32.to_le_bytes());
@@ -251,13 +296,11 @@ impl SessionExtra for RecordLists {
                 out.extend_from_slice(&seq.to_le_bytes());
                 out.extend_from_slice(&(len as u32).to_le_bytes());
                 out.extend_from_slice(self.records.bytes(at - 1 + HEADER as u64, len));
-                self.records.free(at - 1);
                 count += 1;
                 at = next;
             }
             out[count_at..count_at + 4].copy_from_slice(&count.to_le_bytes());
         }
-        Ok(())
     }
 
     fn restore_bytes(&self, data: &[u8]) -> u64 {

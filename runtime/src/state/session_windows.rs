@@ -8,6 +8,7 @@ use crate::JobError;
 
 use super::fired_window::{FiredWindow, WindowOutcome, WindowSlot};
 
+mod snapshot;
 mod spill;
 
 // A window node: next and prev (index + 1, 0 = none), start, end, the key's entry address
@@ -38,6 +39,8 @@ const CLEANUP: u32 = 0x8000_0000;
 pub trait SessionExtra {
     /// Writes what the session with accumulators `acc` owns to `out`, and lets it go.
     fn spill(&mut self, acc: &[u8], out: &mut Vec<u8>) -> Result<(), JobError>;
+    /// Writes what [`spill`](Self::spill) writes, and keeps it (a snapshot).
+    fn copy(&self, acc: &[u8], out: &mut Vec<u8>);
     /// Bytes of managed memory taking back `data` needs at most: checked for every session
     /// of a key before any comes back, so a key comes back whole or not at all.
     fn restore_bytes(&self, data: &[u8]) -> u64;
@@ -55,6 +58,8 @@ impl SessionExtra for NoExtra {
     fn spill(&mut self, _acc: &[u8], _out: &mut Vec<u8>) -> Result<(), JobError> {
         Ok(())
     }
+
+    fn copy(&self, _acc: &[u8], _out: &mut Vec<u8>) {}
 
     fn restore_bytes(&self, _data: &[u8]) -> u64 {
         0

@@ -75,6 +75,16 @@ impl TimerHeap {
         }
     }
 
+    /// Calls `each` with every timer waiting, in no particular order.
+    pub fn for_each(&self, mut each: impl FnMut(Timer)) {
+        for i in self.run_front..self.run.len {
+            each(self.run.read(i));
+        }
+        for i in 0..self.heap.len {
+            each(self.heap.read(i));
+        }
+    }
+
     /// Drops every timer and gives every page back.
     pub fn clear(&mut self) {
         for timers in [&mut self.heap, &mut self.run] {

@@ -459,6 +459,141 @@ impl Subject for IntervalJoin {
     }
 }
 
+/// Session windows of a 40 ms gap with 30 ms of allowed lateness, event time and
+/// watermark as for [`Tumbling`]: each op counts and sums into its key's session (a late
+/// record that still lands fires its session again); windows fire as the watermark
+/// passes them.
+struct Sessions;
+
+fn session_line(out: &[u8], f: crate::state::FiredWindow) -> String {
+    use crate::state::acc_get;
+    let acc = &out[f.key_len..];
+    format!(
+        "session {} [{}, {}) {} {}",
+        String::from_utf8_lossy(&out[..f.key_len]),
+        f.start,
+        f.end,
+        acc_get::<u64>(acc, 0),
+        acc_get::<i64>(acc, 8)
+    )
+}
+
+fn sessions_due(state: &mut crate::state::SessionWindows, wm: i64) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut lines = Vec::new();
+    while let Some(f) = state.next_due(wm, &mut out).unwrap() {
+        lines.push(session_line(&out, f));
+    }
+    lines
+}
+
+impl Subject for Sessions {
+    type State = crate::state::SessionWindows;
+    fn fresh(mem: OperatorMemory) -> Self::State {
+        crate::state::SessionWindows::new(mem, 16, 30).unwrap()
+    }
+    fn apply(state: &mut Self::State, key: &[u8], n: i64, at: usize) -> String {
+        use crate::state::{acc_get, acc_set, WindowOutcome};
+        let wm = watermark(at);
+        let ts = at as i64 * 5 - n.rem_euclid(120);
+        let opened = state
+            .open_session(
+                key,
+                ts,
+                40,
+                wm,
+                |a| {
+                    acc_set(a, 0, 0u64);
+                    acc_set(a, 8, 0i64);
+                },
+                |into, from| {
+                    merge(into, from);
+                    Ok(())
+                },
+            )
+            .unwrap();
+        let Some(slot) = opened else {
+            return format!("late {} {ts}", String::from_utf8_lossy(key));
+        };
+        let acc = state.acc_mut(slot);
+        acc_set(acc, 0, acc_get::<u64>(acc, 0) + 1);
+        acc_set(acc, 8, acc_get::<i64>(acc, 8) + n);
+        match state.after_update(slot, wm) {
+            WindowOutcome::Added => String::new(),
+            WindowOutcome::Refire(slot) => {
+                let mut out = Vec::new();
+                let f = state.copy_window(slot, &mut out);
+                session_line(&out, f)
+            }
+        }
+    }
+    fn tick(state: &mut Self::State, at: usize) -> Vec<String> {
+        sessions_due(state, watermark(at))
+    }
+    fn finish(mut state: Self::State) -> Vec<String> {
+        sessions_due(&mut state, i64::MAX)
+    }
+}
+
+/// A session window join of a 40 ms gap: sides and times as for [`WindowJoin`]; a fired
+/// session gives its key's records of both sides, in arrival order.
+struct SessionJoin;
+
+fn session_groups(state: &mut crate::state::SessionJoin, wm: i64) -> Vec<String> {
+    let mut lines = Vec::new();
+    while let Some(group) = state.next_group(wm).unwrap() {
+        let side = |records: Vec<&[u8]>| {
+            records
+                .iter()
+                .map(|r| String::from_utf8_lossy(r).into_owned())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        lines.push(format!(
+            "session join [{}, {}) L[{}] R[{}]",
+            group.start,
+            group.end,
+            side(group.left().collect()),
+            side(group.right().collect())
+        ));
+    }
+    lines
+}
+
+impl Subject for SessionJoin {
+    type State = crate::state::SessionJoin;
+    const PAGES: u64 = 16;
+    fn key_of(key: &str) -> &str {
+        &key[key.len() - 1..]
+    }
+    fn fresh(mem: OperatorMemory) -> Self::State {
+        crate::state::SessionJoin::new(mem, 40).unwrap()
+    }
+    fn apply(state: &mut Self::State, key: &[u8], n: i64, at: usize) -> String {
+        use crate::state::JoinSide;
+        let ts = at as i64 * 5 - n.rem_euclid(120);
+        let side = if n.rem_euclid(2) == 0 {
+            JoinSide::Left
+        } else {
+            JoinSide::Right
+        };
+        let record = format!("{}:{n}", String::from_utf8_lossy(key));
+        match state
+            .add(side, key, ts, watermark(at), record.as_bytes())
+            .unwrap()
+        {
+            true => String::new(),
+            false => format!("late {record}"),
+        }
+    }
+    fn tick(state: &mut Self::State, at: usize) -> Vec<String> {
+        session_groups(state, watermark(at))
+    }
+    fn finish(mut state: Self::State) -> Vec<String> {
+        session_groups(&mut state, i64::MAX)
+    }
+}
+
 /// The keyed timer service: an op sets a timer of its key (event or processing time, on a
 /// coarse grid so keys meet their own timers again), or deletes one; every op first fires
 /// what is due at its place, in both domains; the end fires the rest, in order.
@@ -509,6 +644,16 @@ impl Subject for Timers {
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    #[test]
+    fn conformance_session_windows((ops, at) in ops()) {
+        conforms::<Sessions>(&ops, at)?;
+    }
+
+    #[test]
+    fn conformance_session_join((ops, at) in ops()) {
+        conforms::<SessionJoin>(&ops, at)?;
+    }
 
     #[test]
     fn conformance_keyed_timers((ops, at) in ops()) {

@@ -23,12 +23,12 @@ use crate::state::fired_window::{FiredWindow, WindowSlot};
 use crate::JobError;
 
 /// Bytes of a spilled session before its accumulators: start, end, flags.
-const SESSION_HEADER: usize = 24;
+pub(super) const SESSION_HEADER: usize = 24;
 
 /// What a session-window operator has on disk.
 #[derive(Debug)]
 pub(super) struct SessionDisk {
-    sessions: KeyRuns,
+    pub(super) sessions: KeyRuns,
     pub(super) timers: TimerRuns,
 }
 
@@ -85,7 +85,7 @@ impl SessionWindows {
 
     /// Makes the entry of `key` and links the sessions of `stored` (as spilled) to it,
     /// each taking back its `extra` data.
-    fn bring_back(
+    pub(super) fn bring_back(
         &mut self,
         key: &[u8],
         stored: &[u8],
@@ -144,7 +144,7 @@ impl SessionWindows {
     }
 
     /// Writes every live timer and every key's sessions to disk, and frees them all.
-    fn spill_all(&mut self, extra: &mut dyn SessionExtra) -> Result<(), JobError> {
+    pub(super) fn spill_all(&mut self, extra: &mut dyn SessionExtra) -> Result<(), JobError> {
         let started = Instant::now();
         let mem = self.mem.clone();
         let disk = self.disk.get_or_insert_with(|| SessionDisk {
@@ -153,7 +153,6 @@ impl SessionWindows {
         });
         let (timers, nodes, keys) = (&mut self.timers, &self.nodes, &mut self.keys);
         let mut buf = Vec::new();
-        let mut owned = Vec::new();
         disk.timers.add(|push| {
             while let Some(t) = timers.pop() {
                 let node = nodes.get(t.node);
@@ -173,24 +172,13 @@ impl SessionWindows {
         let keys_in_memory = keys.len();
         disk.sessions.add(keys_in_memory, |push| {
             keys.drain_by_hash(|hash, key, links| {
-                buf.clear();
-                let mut cur = node_of(read_u64(links, HEAD));
-                if cur.is_none() && read_u64(links, KEY_FLAGS) & ON_DISK == 0 {
+                let head = node_of(read_u64(links, HEAD));
+                if head.is_none() && read_u64(links, KEY_FLAGS) & ON_DISK == 0 {
                     return Ok(()); // nothing here, nothing older on disk to hide
                 }
-                while let Some(n) = cur {
-                    let node = nodes.get(n);
-                    buf.extend_from_slice(&node[START..START + 8]);
-                    buf.extend_from_slice(&node[END..END + 8]);
-                    buf.extend_from_slice(&(read_u64(node, META) & FIRED).to_le_bytes());
-                    let acc = &node[super::NODE_HEADER..super::NODE_HEADER + acc_size];
-                    buf.extend_from_slice(acc);
-                    owned.clear();
-                    extra.spill(acc, &mut owned)?;
-                    buf.extend_from_slice(&(owned.len() as u64).to_le_bytes());
-                    buf.extend_from_slice(&owned);
-                    cur = node_of(read_u64(node, NEXT));
-                }
+                encode_sessions(nodes, acc_size, head, &mut buf, |acc, out| {
+                    extra.spill(acc, out)
+                })?;
                 push(hash, key, &buf)
             })
         })?;
@@ -243,4 +231,33 @@ impl SessionWindows {
         }
         Ok(None) // the session merged or grew since: the timer is stale
     }
+}
+
+/// Writes into `out` the sessions of the list starting at `head`, as a spilled key holds
+/// them, each session's extra data written by `extra(acc, out)`.
+pub(super) fn encode_sessions(
+    nodes: &crate::state::PagedArena,
+    acc_size: usize,
+    head: Option<u32>,
+    out: &mut Vec<u8>,
+    mut extra: impl FnMut(&[u8], &mut Vec<u8>) -> Result<(), JobError>,
+) -> Result<(), JobError> {
+    out.clear();
+    let mut cur = head;
+    while let Some(n) = cur {
+        let node = nodes.get(n);
+        out.extend_from_slice(&node[START..START + 8]);
+        out.extend_from_slice(&node[END..END + 8]);
+        out.extend_from_slice(&(read_u64(node, META) & FIRED).to_le_bytes());
+        let acc = &node[super::NODE_HEADER..super::NODE_HEADER + acc_size];
+        out.extend_from_slice(acc);
+        // The extra data's length, filled in once it is written.
+        let length_at = out.len();
+        out.extend_from_slice(&0u64.to_le_bytes());
+        extra(acc, out)?;
+        let length = (out.len() - length_at - 8) as u64;
+        out[length_at..length_at + 8].copy_from_slice(&length.to_le_bytes());
+        cur = node_of(read_u64(node, NEXT));
+    }
+    Ok(())
 }
