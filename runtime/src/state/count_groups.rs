@@ -4,8 +4,8 @@
 
 use std::time::Instant;
 
-use super::keyed_table::KeyedTable;
 use super::spilling_table::AggregateOutput;
+use super::storage::keyed_table::KeyedTable;
 use crate::memory::OperatorMemory;
 use crate::spill::{can_spill_after, KeyRuns, Run, RunWriter, SeqMerge};
 use crate::JobError;

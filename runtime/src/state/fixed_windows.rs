@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use super::chunk_pages::ChunkPages;
 use super::fired_window::{FiredWindow, WindowOutcome, WindowSlot};
-use super::window_table::{EntryCursor, EntryFormat, WindowTable};
+use super::storage::chunk_pages::ChunkPages;
+use super::storage::window_table::{EntryCursor, EntryFormat, WindowTable};
 use crate::memory::OperatorMemory;
 use crate::spill::{Run, RunReader, SpillSupport};
 use crate::JobError;

@@ -4,8 +4,8 @@
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
-use super::chunk_pages::ChunkPages;
-use super::window_table::{EntryCursor, EntryFormat, WindowTable};
+use super::storage::chunk_pages::ChunkPages;
+use super::storage::window_table::{EntryCursor, EntryFormat, WindowTable};
 use crate::memory::OperatorMemory;
 use crate::JobError;
 

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use super::keyed_table::KeyedTable;
+use super::storage::keyed_table::KeyedTable;
 use crate::memory::OperatorMemory;
 use crate::spill::{can_spill_after, KeyRuns};
 use crate::JobError;

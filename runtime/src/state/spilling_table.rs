@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use super::keyed_table::{KeyedTable, KeyedTableDrain};
+use super::storage::keyed_table::{KeyedTable, KeyedTableDrain};
 use crate::memory::OperatorMemory;
 use crate::spill::{
     can_spill_after, partition, Fold, Run, RunWriter, SeqMerge, SpillSupport, PARTITIONS,

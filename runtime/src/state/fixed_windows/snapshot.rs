@@ -11,7 +11,7 @@ use super::{FixedWindows, OpenWindow};
 use crate::spill::split_record;
 use crate::state::contract::{fold_part, KeyedState, SnapshotReader, SnapshotWriter};
 use crate::state::key_hash;
-use crate::state::window_table::EntryCursor;
+use crate::state::storage::window_table::EntryCursor;
 use crate::JobError;
 
 /// `[start: i64][fired: u8]` before each entry's accumulators.

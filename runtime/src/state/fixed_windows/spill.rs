@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use super::{FixedWindows, OpenWindow};
 use crate::spill::{Fold, Run, RunReader, RunWriter, SpillSupport};
-use crate::state::window_table::{EntryCursor, WindowTable};
+use crate::state::storage::window_table::{EntryCursor, WindowTable};
 use crate::JobError;
 
 /// A window's parts on disk past which they are joined into one, so that the open files

@@ -2,7 +2,7 @@
 //! index of their addresses.
 
 use super::{EntryCursor, EntryFormat};
-use crate::state::chunk_pages::ChunkPages;
+use crate::state::storage::chunk_pages::ChunkPages;
 use crate::JobError;
 
 /// Index slots are 64-bit words: 16 bits of hash tag over a 48-bit entry address plus one.

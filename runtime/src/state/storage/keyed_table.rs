@@ -316,7 +316,7 @@ impl KeyedTable {
 /// than the comparison. Compared a word at a time, the last word (or half word) read where
 /// it overlaps the one before, so no key ends in a loop over single bytes.
 #[inline(always)]
-pub(super) fn same_key(a: &[u8], b: &[u8]) -> bool {
+pub(in crate::state) fn same_key(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
         return false;

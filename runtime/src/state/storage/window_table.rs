@@ -17,7 +17,7 @@ use flat::FlatTable;
 /// key of fixed width (every key field fixed-size) is stored bare; any other key has its
 /// length in the 8 bytes before it.
 #[derive(Debug, Clone)]
-pub(super) struct EntryFormat {
+pub(in crate::state) struct EntryFormat {
     /// Accumulator bytes, a multiple of 8.
     pub acc_size: usize,
     pub key_width: Option<usize>,
@@ -78,7 +78,7 @@ impl EntryFormat {
 /// Where iteration over a window's entries stands: a chunk and an offset in it (a
 /// [`FlatTable`] counts keys in `chunk`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(super) struct EntryCursor {
+pub(in crate::state) struct EntryCursor {
     chunk: usize,
     offset: u32,
 }
@@ -86,7 +86,7 @@ pub(super) struct EntryCursor {
 /// The keys of one window with their accumulators, iterated in the order the keys opened
 /// the window; nothing is removed until the whole table is.
 #[derive(Debug)]
-pub(super) enum WindowTable {
+pub(in crate::state) enum WindowTable {
     /// Fixed-width keys: entries in the slots.
     Flat(FlatTable),
     /// Keys of any length: entries in chunks, slots hold their addresses.

@@ -8,7 +8,7 @@
 
 use super::{EntryCursor, EntryFormat};
 use crate::layout::read_u32;
-use crate::state::chunk_pages::{ChunkPages, ChunkPtr};
+use crate::state::storage::chunk_pages::{ChunkPages, ChunkPtr};
 use crate::JobError;
 
 /// The first word of an empty slot; a taken one holds its key's hash with the low bit set.

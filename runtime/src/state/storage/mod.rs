@@ -1,0 +1,19 @@
+//! The storage primitives operator state is built from, every byte in pool pages: the one
+//! key hash, an append-only keyed table and a hash map with removal, fixed-size slots,
+//! chunks of up to a page, the timer heap, and per-window tables.
+
+mod accumulator;
+pub(crate) mod chunk_pages;
+mod key_hash;
+pub(crate) mod keyed_table;
+mod paged_arena;
+mod paged_map;
+pub(crate) mod timer_heap;
+pub(crate) mod window_table;
+
+pub use accumulator::{acc_get, acc_set, AccWord, AggNumber};
+pub use key_hash::key_hash;
+pub use keyed_table::{KeyedTable, KeyedTableDrain};
+pub use paged_arena::PagedArena;
+pub use paged_map::PagedMap;
+pub use timer_heap::{Timer, TimerHeap};
