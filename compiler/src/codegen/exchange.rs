@@ -201,8 +201,9 @@ impl Gen<'_> {
             .collect()
     }
 
-    /// `start_parallel`: each combiner made, with its memory, once the job has an exchange.
-    fn start_parallel(&self) -> TokenStream {
+    /// `Pipeline::start_parallel`: each combiner made, with its memory, once the job has
+    /// an exchange; `None` when the job makes none.
+    pub(crate) fn start_parallel(&self) -> Option<TokenStream> {
         let starts = (0..self.exchanges.len()).filter_map(|id| {
             if self.time_ordered() == Some(id) {
                 // No combiner: the worker's own window state is the one that fires, and
@@ -238,14 +239,15 @@ impl Gen<'_> {
                 },
             })
         });
-        quote! {
-            /// On several workers: the combiners, made once the job has its exchange.
-            #[allow(unused_variables)]
-            fn start_parallel(&mut self, ctx: &mut weir_runtime::JobContext) -> ::core::result::Result<(), weir_runtime::JobError> {
-                #(#starts)*
-                ::core::result::Result::Ok(())
+        let starts: Vec<TokenStream> = starts.collect();
+        (!starts.is_empty()).then(|| {
+            quote! {
+                fn start_parallel(&mut self, ctx: &mut weir_runtime::JobContext) -> ::core::result::Result<(), weir_runtime::JobError> {
+                    #(#starts)*
+                    ::core::result::Result::Ok(())
+                }
             }
-        }
+        })
     }
 
     /// The call of the next chain's watermark method, or, on several workers, the
@@ -338,7 +340,7 @@ impl Gen<'_> {
             watermarks.push(quote!(#id => self.#watermark(#port, wm),));
         }
         let steps =
-            self.order.iter().enumerate().map(|(step, &n)| {
+            self.order.iter().enumerate().filter_map(|(step, &n)| {
                 let code = self.plan.graph[n].op.def().finish(self, n);
                 // A combiner's partial results go out once the node feeding it is done.
                 let flushes = self.exchanges.iter().enumerate().filter(|(id, x)| {
@@ -353,7 +355,9 @@ impl Gen<'_> {
                     }
                 }
             });
-                quote!(#step => { #code #(#flushes)* })
+                let flushes: Vec<TokenStream> = flushes.collect();
+                (!code.is_empty() || !flushes.is_empty())
+                    .then(|| quote!(#step => { #code #(#flushes)* }))
             });
         let plan = self.order.iter().map(|&n| {
             let waits = self
@@ -385,25 +389,20 @@ impl Gen<'_> {
             })
         });
         let sends = self.send_methods();
-        let start = self.start_parallel();
         let (generics, where_clause) = (self.generics(), self.where_clause());
         let layouts = self.layouts_impl();
-        quote! {
-            #[allow(clippy::all)]
-            impl #generics WeirJob #generics #where_clause {
-                #(#sends)*
-
-                #start
-            }
-
-            #layouts
-
-            #[allow(unused_variables, unreachable_code, clippy::all)]
-            impl #generics weir_runtime::parallel::Exchanging for WeirJob #generics #where_clause {
-                fn exchange(&mut self) -> ::core::option::Option<&mut weir_runtime::parallel::Exchange> {
-                    self.exchange.as_mut()
+        let sending = (!sends.is_empty()).then(|| {
+            quote! {
+                #[allow(clippy::all)]
+                impl #generics WeirJob #generics #where_clause {
+                    #(#sends)*
                 }
-
+            }
+        });
+        // A job without exchanges receives nothing and waits for nothing at its end: the
+        // trait's defaults say so.
+        let exchanged = (!self.exchanges.is_empty()).then(|| {
+            quote! {
                 fn receive(&mut self, edge: u32, ts: i64, row: &[u8]) -> ::core::result::Result<(), weir_runtime::JobError> {
                     match edge {
                         #(#receives)*
@@ -418,6 +417,22 @@ impl Gen<'_> {
                     }
                 }
 
+                fn finish_plan(&self) -> &'static [(&'static [u32], &'static [u32])] {
+                    &[#(#plan),*]
+                }
+            }
+        });
+        quote! {
+            #sending
+
+            #layouts
+
+            #[allow(unused_variables, unreachable_code, clippy::all)]
+            impl #generics weir_runtime::parallel::Exchanging for WeirJob #generics #where_clause {
+                fn exchange(&mut self) -> ::core::option::Option<&mut weir_runtime::parallel::Exchange> {
+                    self.exchange.as_mut()
+                }
+
                 fn finish_step(&mut self, step: usize, ctx: &mut weir_runtime::JobContext) -> ::core::result::Result<(), weir_runtime::JobError> {
                     match step {
                         #(#steps)*
@@ -426,9 +441,7 @@ impl Gen<'_> {
                     ::core::result::Result::Ok(())
                 }
 
-                fn finish_plan(&self) -> &'static [(&'static [u32], &'static [u32])] {
-                    &[#(#plan),*]
-                }
+                #exchanged
 
                 #release
             }

@@ -105,30 +105,45 @@ impl Gen<'_> {
             .order
             .iter()
             .map(|&n| self.plan.graph[n].op.def().methods(self, n));
-        // In topological order, so every node finishes after what feeds it: windows still
-        // open fire, aggregates emit, then the sinks they feed commit. A `.pipe` job has
-        // them step by step (`Exchanging::finish_step`), as its workers finish.
-        let steps = self.order.len();
-        let finishes = quote! {
-            for step in 0..#steps {
-                weir_runtime::parallel::Exchanging::finish_step(self, step, ctx)?;
-            }
-        };
-        let counts = self.order.iter().filter_map(|&n| {
-            let (records_in, records_out) = self.record_counters(n)?;
-            let id = n.index();
-            Some(quote!(ctx.operator_records(#id, self.#records_in, self.#records_out);))
-        });
-        let ticks = self
+        let counts: Vec<TokenStream> = self
             .order
             .iter()
-            .map(|&n| self.plan.graph[n].op.def().on_tick(self, n));
+            .filter_map(|&n| {
+                let (records_in, records_out) = self.record_counters(n)?;
+                let id = n.index();
+                Some(quote!(ctx.operator_records(#id, self.#records_in, self.#records_out);))
+            })
+            .collect();
+        let ticks: Vec<TokenStream> = self
+            .order
+            .iter()
+            .map(|&n| self.plan.graph[n].op.def().on_tick(self, n))
+            .filter(|t| !t.is_empty())
+            .collect();
         let (generics, where_clause) = (self.generics(), self.where_clause());
         let exchanging = self.exchanging_impl();
-        let finish_parallel = match self.time_ordered() {
-            Some(id) => quote!(weir_runtime::parallel::finish_in_time_order(self, ctx, #id)?;),
-            None => quote!(weir_runtime::parallel::finish(self, ctx)?;),
-        };
+        // What the driver (`weir_runtime::job`) asks of this pipeline beyond its chains;
+        // what a pipeline does not need keeps the trait's default.
+        let steps = self.order.len();
+        let time_ordered = self
+            .time_ordered()
+            .map(|id| quote!(const TIME_ORDERED: ::core::option::Option<usize> = ::core::option::Option::Some(#id);));
+        let start = self.start_parallel();
+        let tick = (!ticks.is_empty()).then(|| {
+            quote! {
+                fn tick(&mut self) -> ::core::result::Result<(), weir_runtime::JobError> {
+                    #(#ticks)*
+                    ::core::result::Result::Ok(())
+                }
+            }
+        });
+        let count = (!counts.is_empty()).then(|| {
+            quote! {
+                fn count_records(&self, ctx: &mut weir_runtime::JobContext) {
+                    #(#counts)*
+                }
+            }
+        });
         quote! {
             #job
 
@@ -139,51 +154,22 @@ impl Gen<'_> {
                 #(#watermarks)*
 
                 #(#node_methods)*
+            }
 
-                /// A wake-up while live input is quiet: processing-time windows fire what is
-                /// due, sinks write out what has waited.
-                fn tick(&mut self) -> ::core::result::Result<(), weir_runtime::JobError> {
-                    #(#ticks)*
-                    ::core::result::Result::Ok(())
-                }
+            #[allow(unused_variables, clippy::all)]
+            impl #generics weir_runtime::job::Pipeline for WeirJob #generics #where_clause {
+                const STEPS: usize = #steps;
+                #time_ordered
 
-                /// End of input: each operator in topological order emits what it holds
-                /// (windows still open fire), and sinks commit.
-                fn finish(&mut self, ctx: &mut weir_runtime::JobContext) -> ::core::result::Result<(), weir_runtime::JobError> {
-                    #finishes
-                    self.count_records(ctx);
-                    ::core::result::Result::Ok(())
-                }
-
-                /// Each stateful operator's records in and out, for the run's report.
-                fn count_records(&self, ctx: &mut weir_runtime::JobContext) {
-                    #(#counts)*
-                }
-
-                /// Takes this worker's exchange (`None` on one worker) and, with one, makes
-                /// the combiners.
-                fn attach(
-                    &mut self,
-                    ctx: &mut weir_runtime::JobContext,
-                    exchange: ::core::option::Option<weir_runtime::parallel::Exchange>,
-                ) -> ::core::result::Result<(), weir_runtime::JobError> {
+                fn set_exchange(&mut self, exchange: ::core::option::Option<weir_runtime::parallel::Exchange>) {
                     self.exchange = exchange;
-                    if self.exchange.is_some() {
-                        self.start_parallel(ctx)?;
-                    }
-                    ::core::result::Result::Ok(())
                 }
 
-                /// Every source has ended: on one worker, finishes; on several, finishes
-                /// step by step with the others (`weir_runtime::parallel::finish`).
-                fn end_of_input(&mut self, ctx: &mut weir_runtime::JobContext) -> ::core::result::Result<(), weir_runtime::JobError> {
-                    if self.exchange.is_none() {
-                        return self.finish(ctx);
-                    }
-                    #finish_parallel
-                    self.count_records(ctx);
-                    ::core::result::Result::Ok(())
-                }
+                #start
+
+                #tick
+
+                #count
             }
 
             #exchanging

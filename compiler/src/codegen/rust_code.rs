@@ -225,9 +225,9 @@ impl Gen<'_> {
             ) -> ::core::result::Result<#output, weir_runtime::JobError> #where_clause {
                 let mut job = WeirJob::new(ctx #args)?;
                 layouts(&mut job);
-                job.attach(ctx, exchange)?;
+                weir_runtime::job::attach(&mut job, ctx, exchange)?;
                 #(#loops)*
-                job.end_of_input(ctx)?;
+                weir_runtime::job::end_of_input(&mut job, ctx)?;
                 ::core::result::Result::Ok(#collected)
             }
         }

@@ -220,24 +220,10 @@ pub(crate) fn run_fn(g: &Gen<'_>) -> TokenStream {
             exchange: ::core::option::Option<weir_runtime::parallel::Exchange>,
         ) -> ::core::result::Result<(), weir_runtime::JobError> {
             let mut job = WeirJob::new(ctx)?;
-            job.attach(ctx, exchange)?;
+            weir_runtime::job::attach(&mut job, ctx, exchange)?;
             #(#loops)*
-            job.end_of_input(ctx)
+            weir_runtime::job::end_of_input(&mut job, ctx)
         }
-    }
-}
-
-/// On several workers: the exchange is pumped when a buffer is full, and on every wake-up
-/// of a quiet live source.
-fn pump(when_full: bool) -> TokenStream {
-    if when_full {
-        quote! {
-            if job.exchange.as_ref().is_some_and(|x| x.outbox.is_full()) {
-                weir_runtime::parallel::pump(&mut job, false)?;
-            }
-        }
-    } else {
-        quote!(weir_runtime::parallel::pump(&mut job, false)?;)
     }
 }
 
@@ -289,9 +275,9 @@ fn sequential(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
             #generator
             #start
             #open
-            loop {
+            weir_runtime::read_to_end!(job, src, {
                 #next
-            }
+            });
             src.finish(ctx)?;
             job.#watermark(0, weir_runtime::time::MAX_WATERMARK)?;
         }
@@ -362,7 +348,7 @@ fn interleaved(g: &Gen<'_>, all: &[(NodeIndex, &SourceOp)]) -> TokenStream {
             *n,
             s,
             &quote!({ ended = true; break; }),
-            &quote!(break),
+            &quote!(continue),
             Pass::Read,
         );
         let (src, generator) = crate::codegen::names::interleaved_source(i);
@@ -399,9 +385,9 @@ fn interleaved(g: &Gen<'_>, all: &[(NodeIndex, &SourceOp)]) -> TokenStream {
                 {
                     let src = #src.as_mut().expect("an open source");
                     #bind
-                    for _ in 0..#BATCH {
+                    weir_runtime::read_batch!(job, src, #BATCH, {
                         #next
-                    }
+                    });
                 }
                 if ended {
                     #src.take().expect("an open source").finish(ctx)?;
@@ -430,7 +416,12 @@ fn interleaved(g: &Gen<'_>, all: &[(NodeIndex, &SourceOp)]) -> TokenStream {
 /// The watermark generator of source `s` (node `n`), and the code that hands one decoded
 /// `record` to its chain: with event time, its timestamp is checked and the source's
 /// watermark follows each record that moves it.
-fn delivery(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> (TokenStream, TokenStream, Ident) {
+fn delivery(
+    g: &Gen<'_>,
+    n: NodeIndex,
+    s: &SourceOp,
+    skip: &TokenStream,
+) -> (TokenStream, TokenStream, Ident) {
     let node = &g.plan.graph[n];
     let chain_id = node.chain.expect("the chaining pass ran");
     let chain = chain_input(chain_id, 0);
@@ -438,12 +429,9 @@ fn delivery(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> (TokenStream, TokenStrea
     let (generator, deliver) = match &s.event_time {
         None => (
             quote!(),
-            {
-                let pump = pump(true);
-                quote! {
-                    job.#chain(record, i64::MIN).map_err(|e| src.locate(e))?;
-                    #pump
-                }
+            quote! {
+                job.#chain(record, i64::MIN).map_err(|e| src.locate(e))?;
+                weir_runtime::job::pump_if_full(job)?;
             },
         ),
         Some(et) => {
@@ -463,7 +451,6 @@ fn delivery(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> (TokenStream, TokenStrea
                 ),
                 None => (quote!(::core::option::Option::None), quote!(0)),
             };
-            let pump = pump(true);
             (
                 quote!(let mut generator = weir_runtime::time::WatermarkGenerator::new(#strategy, #idle, job.clock.now());),
                 // A record outside the valid event times is a bad record of the source.
@@ -472,14 +459,14 @@ fn delivery(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> (TokenStream, TokenStrea
                         ::core::result::Result::Ok(ts) => ts,
                         ::core::result::Result::Err(e) => {
                             src.reject_message(&e)?;
-                            continue;
+                            #skip;
                         }
                     };
                     job.#chain(record, ts).map_err(|e| src.locate(e))?;
                     if let ::core::option::Option::Some(wm) = generator.on_event(ts, #now) {
                         job.#watermark(0, wm)?;
                     }
-                    #pump
+                    weir_runtime::job::pump_if_full(job)?;
                 },
             )
         }
@@ -518,18 +505,19 @@ enum Pass {
     Scan,
 }
 
-/// What reading source `s` (node `n`) takes; `end` runs at the end of its input, `quiet`
-/// after a wake-up while live input is quiet.
+/// What reading source `s` (node `n`) takes; `end` runs at the end of its input, `skip`
+/// passes over a record (a bad one). Waking up for quiet live input is the driver's
+/// (`weir_runtime::job::read_to_end`); a scan reads files only.
 fn source_code(
     g: &Gen<'_>,
     n: NodeIndex,
     s: &SourceOp,
     end: &TokenStream,
-    quiet: &TokenStream,
+    skip: &TokenStream,
     pass: Pass,
 ) -> SourceCode {
     let node = &g.plan.graph[n];
-    let (generator, mut deliver, watermark) = delivery(g, n, s);
+    let (generator, mut deliver, watermark) = delivery(g, n, s, skip);
     let name = &s.name;
     let spec = input_spec(s);
     let policy = match (&s.on_error, pass) {
@@ -538,18 +526,6 @@ fn source_code(
         (OnError::DeadLetter(p), _) => {
             quote!(weir_runtime::io::BadRecordPolicy::DeadLetter(#p.to_string()))
         }
-    };
-    // On live input (stdin) the job wakes up while the input is quiet; a scan reads files.
-    let pump = pump(false);
-    let wake = match pass {
-        Pass::Read => quote! {
-            if src.wake_up()? {
-                job.tick()?;
-                #pump
-                #quiet;
-            }
-        },
-        Pass::Scan => quote!(),
     };
     if let (Pass::Scan, Some(et)) = (pass, &s.event_time) {
         let timestamp = event_time(g, n, et);
@@ -574,7 +550,9 @@ fn source_code(
                 // `None` on every worker but the first: the iterator is the calling thread's.
                 quote! {
                     let ::core::option::Option::Some(record) = #local.as_mut().and_then(::core::iter::Iterator::next) else #end;
-                    src.next_item();
+                    if !src.next_item() {
+                        #skip;
+                    }
                     #deliver
                 },
             )
@@ -590,7 +568,6 @@ fn source_code(
             (
                 quote!(let mut src = weir_runtime::io::LineSource::open(ctx, #name, #spec, #policy, false)?;),
                 quote! {
-                    #wake
                     let ::core::option::Option::Some(line) = src.next_line()? else #end;
                     let record: #ty = #record;
                     #deliver
@@ -600,7 +577,6 @@ fn source_code(
         SourceFormat::Jsonl => (
             quote!(let mut src = weir_runtime::io::LineSource::open(ctx, #name, #spec, #policy, true)?;),
             quote! {
-                #wake
                 let ::core::option::Option::Some(line) = src.next_line()? else #end;
                 match weir_runtime::io::decode_json::<#ty>(line) {
                     ::core::result::Result::Ok(record) => { #deliver }
@@ -632,7 +608,6 @@ fn source_code(
             (
                 quote!(let mut src = weir_runtime::io::CsvSource::open(ctx, #name, #spec, #policy, #header, #delimiter, #names)?;),
                 quote! {
-                    #wake
                     let ::core::option::Option::Some(row) = src.#next_record? else #end;
                     match #decode(&row) {
                         ::core::result::Result::Ok(record) => { #deliver }

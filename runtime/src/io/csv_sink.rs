@@ -182,6 +182,22 @@ impl CsvSink {
     }
 }
 
+impl crate::io::Sink for CsvSink {
+    fn commit_point(&mut self) -> Result<crate::io::SinkPosition, JobError> {
+        self.write_out()?;
+        let bytes = self.writer.commit_point();
+        self.target.commit_point(bytes)
+    }
+
+    fn abort_to(&mut self, point: crate::io::SinkPosition) -> Result<(), JobError> {
+        // Rows not yet written out are after every commit point.
+        self.buf.clear();
+        self.row_start = 0;
+        self.fields = 0;
+        self.target.abort_to(&mut self.writer, point)
+    }
+}
+
 impl Drop for CsvSink {
     /// Rows already written stay written when the job fails: standard output gets them
     /// (a file sink's temporary file is discarded anyway), as a `BufWriter` would do.
@@ -250,6 +266,39 @@ mod tests {
             String::from_utf8(written(&rows)).unwrap(),
             "c0,c1\nplain,\"a,b\"\n\"say \"\"hi\"\"\",\"two\nlines\"\n,\"cr\r\"\n"
         );
+    }
+
+    #[test]
+    fn a_sink_taken_back_to_a_commit_point_writes_on_from_there() {
+        use crate::io::Sink;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.csv");
+        let spec = OutputSpec::File(path.display().to_string());
+        let args = crate::job::JobArgs::parse(Vec::<String>::new(), &SPEC).unwrap();
+        let mut ctx = JobContext::new(&SPEC, args).unwrap();
+        let mut sink = CsvSink::create(&ctx, "out", spec, &["n"]).unwrap();
+        let row = |sink: &mut CsvSink, n: u64| {
+            sink.field_u64(n);
+            sink.end_record().unwrap();
+        };
+        row(&mut sink, 1);
+        row(&mut sink, 2);
+        let point = sink.commit_point().unwrap();
+        assert_eq!(
+            point,
+            crate::io::SinkPosition {
+                records: 2,
+                bytes: 6
+            }
+        );
+        for n in 3..2000 {
+            row(&mut sink, n); // past the write-out batch: some reach the file
+        }
+        sink.abort_to(point).unwrap();
+        row(&mut sink, 9);
+        sink.finish(&mut ctx).unwrap();
+        ctx.finish(Ok(())).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "n\n1\n2\n9\n");
     }
 
     #[test]

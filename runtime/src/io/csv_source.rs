@@ -25,6 +25,8 @@ pub struct CsvSource {
     progress: SourceProgress,
     waker: super::stdin::Waker,
     file: String,
+    /// The source's name in the pipeline.
+    name: String,
 }
 
 /// One CSV record, with its columns arranged in schema order.
@@ -86,6 +88,7 @@ impl CsvSource {
             progress,
             waker,
             file,
+            name: name.to_string(),
         })
     }
 
@@ -164,7 +167,7 @@ impl CsvSource {
     /// Whether the job should wake up (fire processing-time windows, flush sinks) before
     /// the next record: only on live input, when it is quiet or a tick has passed.
     #[inline]
-    pub fn wake_up(&mut self) -> Result<bool, JobError> {
+    fn wake(&mut self) -> Result<bool, JobError> {
         if !self.waker.is_live() {
             return Ok(false);
         }
@@ -316,4 +319,47 @@ fn match_header(
             }
         })
         .collect()
+}
+
+impl crate::io::Source for CsvSource {
+    #[inline]
+    fn wake_up(&mut self) -> Result<bool, JobError> {
+        self.wake()
+    }
+
+    /// The byte of the file the next record starts at, and the lines of the file before
+    /// it (a worker's slice counts the lines before it too).
+    fn position(&self) -> crate::io::SourcePosition {
+        let input = self.records.input();
+        crate::io::SourcePosition {
+            offset: input.slice_start() + self.records.position(),
+            lines: input.lines_before() + self.records.lines(),
+        }
+    }
+
+    fn seek(&mut self, position: crate::io::SourcePosition) -> Result<(), JobError> {
+        let input = self.records.input();
+        let (start, before) = (input.slice_start(), input.lines_before());
+        let (Some(offset), Some(lines)) = (
+            position.offset.checked_sub(start),
+            position.lines.checked_sub(before),
+        ) else {
+            return Err(JobError::Config(format!(
+                "source `{}` cannot go back to byte {} of {}: its part of the file starts at byte {start}",
+                self.name, position.offset, self.file
+            )));
+        };
+        let moved = self
+            .records
+            .seek(offset, lines)
+            .map_err(|source| JobError::Io {
+                action: "cannot read CSV input",
+                path: self.file.clone(),
+                source,
+            })?;
+        if !moved {
+            return Err(crate::io::source::cannot_seek(&self.name, &self.file));
+        }
+        Ok(())
+    }
 }

@@ -11,6 +11,9 @@ use crate::{JobContext, JobError};
 pub struct IterSource {
     bad: BadRecords,
     items: u64,
+    /// Items to pass over from the start (after a seek): the iterator is given again from
+    /// its start, and read on from where the source stood.
+    skip_to: u64,
 }
 
 impl IterSource {
@@ -19,13 +22,16 @@ impl IterSource {
         Ok(IterSource {
             bad: BadRecords::new(name, "<iterator>", policy, ctx.outputs())?,
             items: 0,
+            skip_to: 0,
         })
     }
 
-    /// Counts the next item.
+    /// Counts the next item; `false` while items are passed over to reach the position
+    /// of a [`seek`](crate::io::Source::seek).
     #[inline]
-    pub fn next_item(&mut self) {
+    pub fn next_item(&mut self) -> bool {
         self.items += 1;
+        self.items > self.skip_to
     }
 
     /// Refuses the current item for `message` under the source's policy.
@@ -51,6 +57,32 @@ impl IterSource {
     /// Ends the source, adding its bad-record count to the run's report.
     pub fn finish(mut self, ctx: &mut JobContext) -> Result<(), JobError> {
         self.bad.finish(ctx)?;
+        Ok(())
+    }
+}
+
+impl crate::io::Source for IterSource {
+    fn wake_up(&mut self) -> Result<bool, JobError> {
+        Ok(false)
+    }
+
+    /// Items taken so far.
+    fn position(&self) -> crate::io::SourcePosition {
+        crate::io::SourcePosition {
+            offset: self.items,
+            lines: self.items,
+        }
+    }
+
+    /// An iterator cannot go back: a seek is to a fresh iterator, from its start, to the
+    /// item the source stood at, and the items before it are passed over.
+    fn seek(&mut self, position: crate::io::SourcePosition) -> Result<(), JobError> {
+        if self.items > 0 {
+            return Err(JobError::Config(
+                "an iterator source can seek only before its first item: give the job its iterator again from the start".to_string(),
+            ));
+        }
+        self.skip_to = position.offset;
         Ok(())
     }
 }

@@ -49,3 +49,14 @@ impl JsonlSink {
         Ok(())
     }
 }
+
+impl crate::io::Sink for JsonlSink {
+    fn commit_point(&mut self) -> Result<crate::io::SinkPosition, JobError> {
+        let bytes = self.writer.commit_point();
+        self.target.commit_point(bytes)
+    }
+
+    fn abort_to(&mut self, point: crate::io::SinkPosition) -> Result<(), JobError> {
+        self.target.abort_to(&mut self.writer, point)
+    }
+}

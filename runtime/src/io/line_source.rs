@@ -36,6 +36,8 @@ pub struct LineSource {
     bad: BadRecords,
     progress: SourceProgress,
     waker: super::stdin::Waker,
+    /// The source's name in the pipeline.
+    name: String,
 }
 
 impl LineSource {
@@ -60,6 +62,7 @@ impl LineSource {
             line: 0,
             skip_blank,
             progress,
+            name: name.to_string(),
         })
     }
 
@@ -133,7 +136,7 @@ impl LineSource {
     /// Whether the job should wake up (fire processing-time windows, flush sinks) before
     /// the next line: only on live input, when it is quiet or a tick has passed.
     #[inline]
-    pub fn wake_up(&mut self) -> Result<bool, JobError> {
+    fn wake(&mut self) -> Result<bool, JobError> {
         // What the reader holds, `poll` sees: nothing is buffered here besides.
         self.waker
             .due(&mut self.reader, false)
@@ -174,6 +177,49 @@ impl LineSource {
 
     fn bad_file(&self) -> String {
         format!("{}:{}", self.bad.file(), self.line + 1)
+    }
+}
+
+impl crate::io::Source for LineSource {
+    #[inline]
+    fn wake_up(&mut self) -> Result<bool, JobError> {
+        self.wake()
+    }
+
+    /// The byte of the file the next line starts at, and the lines of the file before it.
+    fn position(&self) -> crate::io::SourcePosition {
+        crate::io::SourcePosition {
+            offset: self.reader.slice_start() + self.reader.consumed(),
+            lines: self.line_number(),
+        }
+    }
+
+    fn seek(&mut self, position: crate::io::SourcePosition) -> Result<(), JobError> {
+        let (start, before) = (self.reader.slice_start(), self.reader.lines_before());
+        let (Some(offset), Some(lines)) = (
+            position.offset.checked_sub(start),
+            position.lines.checked_sub(before),
+        ) else {
+            return Err(JobError::Config(format!(
+                "source `{}` cannot go back to byte {} of {}: its part of the file starts at byte {start}",
+                self.name,
+                position.offset,
+                self.bad_file()
+            )));
+        };
+        let moved = self
+            .reader
+            .rewind_to(offset)
+            .map_err(|source| JobError::Io {
+                action: "cannot read input",
+                path: self.bad_file(),
+                source,
+            })?;
+        if !moved {
+            return Err(crate::io::source::cannot_seek(&self.name, &self.bad_file()));
+        }
+        self.line = lines;
+        Ok(())
     }
 }
 

@@ -17,8 +17,10 @@ mod line_source;
 mod output;
 mod progress;
 mod replace;
+mod sink;
 mod sink_target;
 mod slices;
+pub(crate) mod source;
 mod stdin;
 
 pub use bad_records::{BadRecordPolicy, FieldError};
@@ -32,4 +34,6 @@ pub use jsonl_sink::JsonlSink;
 pub use line_source::{decode_json, LineSource};
 pub use output::{OutputSpec, OutputWriter};
 pub use progress::SourceProgress;
+pub use sink::{Sink, SinkPosition};
 pub use slices::Records;
+pub use source::{Source, SourcePosition};

@@ -56,6 +56,35 @@ impl OutputWriter {
     }
 }
 
+impl OutputWriter {
+    /// Writes out what is buffered; the bytes of a file written so far, `None` for
+    /// standard output (which cannot be cut back).
+    pub fn commit_point(&mut self) -> io::Result<Option<u64>> {
+        use std::io::Seek;
+        self.flush()?;
+        match self {
+            OutputWriter::File(w) => w.get_mut().stream_position().map(Some),
+            OutputWriter::Stdout(_) => Ok(None),
+        }
+    }
+
+    /// Cuts a file back to its first `bytes`, to write on from there; `false` (nothing
+    /// done) for standard output.
+    pub fn cut_back(&mut self, bytes: u64) -> io::Result<bool> {
+        use std::io::Seek;
+        match self {
+            OutputWriter::File(w) => {
+                w.flush()?;
+                let file = w.get_mut();
+                file.set_len(bytes)?;
+                file.seek(io::SeekFrom::Start(bytes))?;
+                Ok(true)
+            }
+            OutputWriter::Stdout(_) => Ok(false),
+        }
+    }
+}
+
 impl Write for OutputWriter {
     #[inline]
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {

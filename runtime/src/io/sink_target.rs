@@ -65,6 +65,34 @@ impl SinkTarget {
         }
     }
 
+    /// Where the output stands, given the bytes `writer` reported at its commit point.
+    pub(crate) fn commit_point(
+        &self,
+        bytes: std::io::Result<Option<u64>>,
+    ) -> Result<crate::io::SinkPosition, JobError> {
+        let bytes = bytes.map_err(|e| self.io_error(e))?;
+        Ok(crate::io::SinkPosition {
+            records: self.records,
+            bytes: bytes.unwrap_or(0),
+        })
+    }
+
+    /// Cuts `writer` back to `point`, counting its records again.
+    pub(crate) fn abort_to(
+        &mut self,
+        writer: &mut crate::io::OutputWriter,
+        point: crate::io::SinkPosition,
+    ) -> Result<(), JobError> {
+        if !writer.cut_back(point.bytes).map_err(|e| self.io_error(e))? {
+            return Err(JobError::Config(format!(
+                "sink `{}` writes standard output, which cannot take back what it wrote",
+                self.name
+            )));
+        }
+        self.records = point.records;
+        Ok(())
+    }
+
     /// Adds "wrote N records to X" to the run's report.
     pub(crate) fn report(&self, ctx: &mut JobContext) {
         if !self.stdout {

@@ -14,6 +14,7 @@ use crate::spill::SpillSpace;
 use crate::JobError;
 
 mod args;
+mod driver;
 mod memory_plan;
 mod report;
 
@@ -21,6 +22,7 @@ pub(crate) use report::WorkerReport;
 
 use args::{overridden, resolve, USAGE};
 pub use args::{JobArgs, DEFAULT_FLUSH};
+pub use driver::{attach, end_of_input, pump_if_full, Pipeline};
 
 /// The static description of a generated job, written by the compiler.
 #[derive(Debug)]

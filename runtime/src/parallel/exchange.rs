@@ -16,6 +16,7 @@ use timely::dataflow::{InputHandle, ProbeHandle};
 
 use super::outbox::Entry;
 use super::{Batch, KeyGroups, Outbox, WorkerSlot};
+use crate::job::Pipeline;
 use crate::time::CombinedWatermark;
 use crate::JobError;
 
@@ -229,15 +230,25 @@ impl Drop for Exchange {
 pub trait Exchanging {
     /// The job's exchange, if it runs on more than one worker.
     fn exchange(&mut self) -> Option<&mut Exchange>;
-    /// A row arrived on `edge`: decode it and push it into the chain the edge feeds.
-    fn receive(&mut self, edge: u32, ts: i64, row: &[u8]) -> Result<(), JobError>;
+    /// A row arrived on `edge`: decode it and push it into the chain the edge feeds. (A
+    /// job without exchanges receives none.)
+    fn receive(&mut self, edge: u32, ts: i64, row: &[u8]) -> Result<(), JobError> {
+        let _ = (ts, row);
+        unreachable!("a job without exchanges received a row on edge {edge}")
+    }
     /// The combined watermark of `edge` moved to `wm`.
-    fn receive_watermark(&mut self, edge: u32, wm: i64) -> Result<(), JobError>;
+    fn receive_watermark(&mut self, edge: u32, wm: i64) -> Result<(), JobError> {
+        let _ = wm;
+        unreachable!("a job without exchanges received a watermark on edge {edge}")
+    }
     /// Runs the end-of-input code of node number `step` (in topological order).
     fn finish_step(&mut self, step: usize, ctx: &mut crate::JobContext) -> Result<(), JobError>;
     /// Per node in topological order: the exchange edges that must have ended before it
-    /// finishes, and those it ends once it has.
-    fn finish_plan(&self) -> &'static [(&'static [u32], &'static [u32])];
+    /// finishes, and those it ends once it has; nodes past the end wait for none and end
+    /// none (all of them, in a job without exchanges).
+    fn finish_plan(&self) -> &'static [(&'static [u32], &'static [u32])] {
+        &[]
+    }
     /// Windows in time order (`super::time_order`): the slices before this worker's end
     /// at event time `before`, and the windows starting by then are the earlier workers'
     /// to fire. Jobs that do not run windows in time order have nothing to do.
@@ -331,9 +342,10 @@ impl Default for SliceReports {
 /// topological order) once every exchange edge into it has ended on every worker, then
 /// ends the edges it feeds; last, the worker stays in the dataflow until the others are
 /// done with what it sent.
-pub fn finish<J: Exchanging>(job: &mut J, ctx: &mut crate::JobContext) -> Result<(), JobError> {
+pub fn finish<J: Pipeline>(job: &mut J, ctx: &mut crate::JobContext) -> Result<(), JobError> {
     let plan = job.finish_plan();
-    for (step, (waits, ends)) in plan.iter().enumerate() {
+    for step in 0..J::STEPS {
+        let (waits, ends) = plan.get(step).copied().unwrap_or((&[], &[]));
         loop {
             pump(job, false)?;
             let exchange = job.exchange().expect("parallel");

@@ -26,7 +26,7 @@
 //! slice shares with the one before, so memory stays what one worker needs.
 
 use super::window_combiner::partial_row;
-use super::{finish, pump, Exchanging, Outbox};
+use super::{finish, pump, Outbox};
 use crate::state::FixedWindows;
 use crate::JobError;
 
@@ -59,7 +59,7 @@ pub fn hand_over_windows(
 /// this worker's own records, as on one worker), settles this worker's windows
 /// ([`Exchanging::settle_windows`]), then finishes as every parallel job does
 /// ([`finish`]).
-pub fn finish_in_time_order<J: Exchanging>(
+pub fn finish_in_time_order<J: crate::job::Pipeline>(
     job: &mut J,
     ctx: &mut crate::JobContext,
     edge: usize,

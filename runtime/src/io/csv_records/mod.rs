@@ -261,6 +261,37 @@ impl CsvRecords {
         self.position
     }
 
+    /// Lines of input read so far.
+    pub fn lines(&self) -> u64 {
+        self.lines
+    }
+
+    /// Goes back (or on) to byte `offset` of the input, a record start after `lines`
+    /// lines, to read on from there; `false` (and nothing changed) when the input cannot
+    /// go there (standard input).
+    pub fn seek(&mut self, offset: u64, lines: u64) -> std::io::Result<bool> {
+        if !self.input.rewind_to(offset)? {
+            return Ok(false);
+        }
+        self.pending = 0;
+        self.position = offset;
+        self.lines = lines;
+        self.record_line = lines;
+        self.record_start = offset;
+        // Nothing is known of quotes past here yet: nothing is passed over unread.
+        self.clean_to = offset;
+        self.at_start = offset == 0;
+        self.bounds.clear();
+        self.place = Place::Raw;
+        self.raw.clear();
+        Ok(true)
+    }
+
+    /// The input, to ask where it stands.
+    pub fn input(&self) -> &InputReader {
+        &self.input
+    }
+
     /// The input, to poll while it is quiet. The current record is done with by then: its
     /// bytes are consumed first, so that what the input still holds is only what is new.
     pub fn input_mut(&mut self) -> &mut InputReader {

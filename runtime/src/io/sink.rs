@@ -1,0 +1,29 @@
+//! What every sink offers besides writing its records: a commit point (what is written so
+//! far, written out, and where the output then stands) and taking back what was written
+//! after one, so a job that resumes from a checkpoint writes no record twice.
+//!
+//! A sink's records are typed by the pipeline (a CSV row written field by field, a JSON
+//! object), so writing one is each sink's own method, called from generated code; this
+//! trait is what the driver and checkpoints need of every sink alike.
+
+use crate::JobError;
+
+/// Where a sink's output stands at a commit point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SinkPosition {
+    /// Records written before it.
+    pub records: u64,
+    /// Bytes of output before it.
+    pub bytes: u64,
+}
+
+/// A sink as the driver and checkpoints see it.
+pub trait Sink {
+    /// Writes out everything written so far and says where the output stands.
+    fn commit_point(&mut self) -> Result<SinkPosition, JobError>;
+
+    /// Takes back what was written after `point`, a commit point of this sink: the output
+    /// is cut back there. Standard output, already read, cannot take anything back: an
+    /// error says so.
+    fn abort_to(&mut self, point: SinkPosition) -> Result<(), JobError>;
+}
