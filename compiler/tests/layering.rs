@@ -2,9 +2,9 @@
 //! tests: each file imports only from its own layer and the layers before it.
 //!
 //! 1. the IR and diagnostics;
-//! 2. the operator API: the lowering builder, the codegen context (names, keys,
-//!    accumulators, expressions, records), keyed helpers and the checks operators' `check`
-//!    hooks use;
+//! 2. the operator API: its traits (`ops/api.rs`), the lowering builder, the codegen
+//!    context (`codegen/context.rs`: `Gen`, `emit`, names, keys, accumulators,
+//!    expressions, records), keyed helpers and the checks operators' `check` hooks use;
 //! 3. the operators (`ops/*`);
 //! 4. the registry (`ops/mod.rs`);
 //! 5. passes, code generation and the driver;
@@ -12,7 +12,7 @@
 //!    `logical`, the `.pipe` front-end's entries);
 //! 7. the CLI and the build cache.
 //!
-//! Every `crate::…` path outside comments and test modules counts. The layering is being
+//! Every `crate::…` or `super::…` path outside comments and test modules counts. The layering is being
 //! reached in steps (issue 27): `KNOWN` lists the imports against it that remain, each of
 //! which must go, and none may be added. A fixed one must leave the list too, so the list
 //! stays the true account of what is left.
@@ -22,37 +22,17 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-/// Imports against the layering that remain, as `from-file -> to-file`. What is left:
-/// the IR's `Operator` enum and the operator API (`OperatorDef`, `OpInfo`) live in the
-/// registry's `ops/mod.rs`; the codegen context `Gen` is defined with the driver in
-/// `codegen/mod.rs`; `ops/source.rs` writes the run loop the driver should own (item 5).
-const KNOWN: &[&str] = &[
-    "ir/mod.rs -> ops/mod.rs",
-    "lower/front.rs -> ops/mod.rs",
-    "lower/mod.rs -> ops/mod.rs",
-    "ops/aggregate.rs -> codegen/mod.rs",
-    "ops/distinct.rs -> codegen/mod.rs",
-    "ops/filter.rs -> codegen/mod.rs",
-    "ops/flat_map.rs -> codegen/mod.rs",
-    "ops/interval_join/codegen.rs -> codegen/mod.rs",
-    "ops/interval_join/mod.rs -> codegen/mod.rs",
-    "ops/join/codegen.rs -> codegen/mod.rs",
-    "ops/join/mod.rs -> codegen/mod.rs",
-    "ops/join/sides.rs -> codegen/mod.rs",
-    "ops/map.rs -> codegen/mod.rs",
-    "ops/mod.rs -> codegen/mod.rs",
-    "ops/sink.rs -> codegen/mod.rs",
-    "ops/source.rs -> codegen/mod.rs",
-    "ops/source.rs -> codegen/rust_code.rs",
-    "ops/union.rs -> codegen/mod.rs",
-    "ops/window/combiner.rs -> codegen/mod.rs",
-    "ops/window/combiner.rs -> ops/mod.rs",
-    "ops/window/count.rs -> codegen/mod.rs",
-    "ops/window/mod.rs -> codegen/mod.rs",
-];
+/// Imports against the layering that remain, as `from-file -> to-file`. What is left: a
+/// graph node holds an `Operator`, the enum the registry generates over every operator's
+/// payload, so the IR names the registry (`ir/mod.rs` re-exports it, with the source and
+/// sink payloads). Breaking it needs nodes that hold an operator behind the operator API
+/// (a trait object, or a plan generic over its operator type).
+const KNOWN: &[&str] = &["ir/mod.rs -> ops/mod.rs"];
 
 fn layer(file: &str) -> u8 {
     const API: &[&str] = &[
+        "codegen/context.rs",
+        "ops/api.rs",
         "codegen/names.rs",
         "codegen/keys.rs",
         "codegen/accumulators.rs",
@@ -111,6 +91,32 @@ fn target(path: &[&str]) -> Option<String> {
     Some("lib.rs".to_string())
 }
 
+/// The module path of source file `file` (`ops/window/mod.rs`: `ops::window`).
+fn module_of(file: &str) -> Vec<String> {
+    let stem = file.trim_end_matches(".rs");
+    let mut segs: Vec<String> = stem.split('/').map(str::to_string).collect();
+    if segs
+        .last()
+        .is_some_and(|s| s == "mod" || s == "lib" || s == "main")
+    {
+        segs.pop();
+    }
+    segs
+}
+
+/// `text` with its `super::` paths written from the crate root, as `crate::…`, for file
+/// `file`: an import through `super` counts as one through `crate`.
+fn absolute(text: &str, file: &str) -> String {
+    let mut module = module_of(file);
+    module.pop();
+    let parent = if module.is_empty() {
+        "crate::".to_string()
+    } else {
+        format!("crate::{}::", module.join("::"))
+    };
+    text.replace("super::", &parent)
+}
+
 /// Every `crate::…` path of `text` outside comments and test modules.
 fn crate_paths(text: &str) -> Vec<Vec<String>> {
     let mut found = Vec::new();
@@ -158,7 +164,7 @@ fn violations() -> BTreeSet<String> {
         if file.ends_with("tests.rs") || file.contains("/tests/") {
             continue;
         }
-        let text = std::fs::read_to_string(&path).unwrap();
+        let text = absolute(&std::fs::read_to_string(&path).unwrap(), &file);
         for p in crate_paths(&text) {
             let segs: Vec<&str> = p.iter().map(String::as_str).collect();
             let Some(to) = target(&segs) else { continue };
@@ -211,5 +217,13 @@ fn the_layer_check_reads_paths_as_imports() {
         "ops/source.rs"
     );
     assert_eq!(layer("ops/source.rs"), 3);
+    assert_eq!(
+        crate_paths(&absolute("use super::api::OpInfo;", "ops/window/mod.rs")),
+        vec![vec!["ops".to_string(), "api".into()]]
+    );
+    assert_eq!(
+        crate_paths(&absolute("use super::names::ident;", "codegen/chain.rs")),
+        vec![vec!["codegen".to_string(), "names".into(), "ident".into()]]
+    );
     assert!(layer("ops/mod.rs") > layer("ops/source.rs"));
 }

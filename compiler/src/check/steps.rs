@@ -9,7 +9,10 @@ use super::PipeFront;
 use crate::diagnostics::did_you_mean;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::ir::{AggFunc, AggregateField, Code, Field, KeySpec, RustFn, Schema, TExpr, Type};
-use crate::lower::{FrontEnd, IntervalSpec, PendingWindow, RecordArg, RecordRole, SinkSpec};
+use crate::lower::{
+    Applied, FrontEnd, IntervalSpec, KnownStep, Lowering, PendingWindow, RecordArg, RecordRole,
+    SinkSpec, Stream,
+};
 use crate::ops::{self, OpInfo};
 use crate::parse::ast::{Expr, ExprKind, FieldInit, OpBody, OpSyntax, Span};
 
@@ -24,6 +27,23 @@ impl FrontEnd for PipeFront<'_> {
 
     fn form(info: &OpInfo) -> String {
         info.pipe.unwrap_or(info.name).to_string()
+    }
+
+    fn known(step: KnownStep) -> &'static OpInfo {
+        match step {
+            KnownStep::Aggregate => ops::aggregate_info(),
+            KnownStep::Sink => ops::sink_info(),
+            KnownStep::KeyBy => ops::key_by_info(),
+        }
+    }
+
+    fn lower_step(
+        l: &mut Lowering<Self>,
+        info: &OpInfo,
+        input: Stream<Self::Span>,
+        step: &Self::Step,
+    ) -> Option<Applied<Self::Span>> {
+        ops::lower_step(l, info, input, step)
     }
 
     fn step_names() -> Vec<&'static str> {

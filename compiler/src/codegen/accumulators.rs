@@ -5,9 +5,9 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
+use super::context::Gen;
 use super::expr::ExprGen;
 use super::names::ident;
-use super::Gen;
 use crate::ir::{accumulator_offsets, AggFunc, AggregateField, Code, RustType, Type};
 
 /// The statements for a list of aggregates whose block starts at byte `base`.

@@ -5,13 +5,12 @@
 //! `push` hook is followed by [`Gen::emit`], which inlines the next operator of the chain or
 //! calls the methods of the chains fed from that output port.
 
-use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::names::{chain_input, chain_watermark, ident, record_var};
-use super::Gen;
+use super::context::Gen;
+use super::names::{chain_input, chain_watermark, ident};
 use crate::ir::Chain;
 
 impl Gen<'_> {
@@ -85,43 +84,6 @@ impl Gen<'_> {
         quote!(#(#methods)*)
     }
 
-    /// Code for node `n` receiving the record in variable `input` on input `port`.
-    /// A stateful node counts what it receives, for the run's report.
-    pub(crate) fn push(&self, n: NodeIndex, port: usize, input: &Ident) -> TokenStream {
-        let code = self.plan.graph[n].op.def().push(self, n, port, input);
-        match self.record_counters(n) {
-            Some((records_in, _)) => quote! { self.#records_in += 1; #code },
-            None => code,
-        }
-    }
-
-    /// Code for node `n` having produced the record in variable `record` on output `port`:
-    /// inline the next operator of the chain, or call the methods of the chains it feeds.
-    pub(crate) fn emit(&self, n: NodeIndex, port: usize, record: &Ident) -> TokenStream {
-        let outputs = self.plan.outputs(n, port);
-        let chain = self.plan.graph[n].chain;
-        let last = outputs.len().saturating_sub(1);
-        let count = self
-            .record_counters(n)
-            .map(|(_, records_out)| quote!(self.#records_out += 1;));
-        let steps = outputs.iter().enumerate().map(|(i, (t, e))| {
-            let target = self.plan.graph[*t].chain;
-            if target == chain {
-                return self.push(*t, e.port, record);
-            }
-            let method = chain_input(target.expect("chained"), e.port);
-            if let Some(id) = self.exchange_id(n, port, *t, e.port) {
-                return self.call_or_send(id, &method, record, i != last);
-            }
-            if i == last {
-                quote!(self.#method(#record, ts)?;)
-            } else {
-                quote!(self.#method(#record.clone(), ts)?;)
-            }
-        });
-        quote!(#count #(#steps)*)
-    }
-
     /// `chain{c}_watermark(port, wm)`: a watermark arriving at the chain on input `port`.
     /// Each operator of the chain sees it (a merge may hold it back; an event-time window
     /// fires what is due); then it goes on to every chain this one feeds.
@@ -158,10 +120,5 @@ impl Gen<'_> {
                 ::core::result::Result::Ok(())
             }
         }
-    }
-
-    /// The variable for the record node `n` makes.
-    pub(crate) fn var(&self, n: NodeIndex) -> Ident {
-        record_var(n.index())
     }
 }

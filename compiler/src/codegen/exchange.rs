@@ -13,10 +13,10 @@ use petgraph::graph::NodeIndex;
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
+use super::context::Gen;
 use super::keys::{decode_fields, encode_fields};
 use super::names::{chain_input, chain_watermark, field_ident, ident};
-use super::Gen;
-use crate::ir::{Crossing, InputSplit, KeySpec, Schema};
+use crate::ir::{Crossing, KeySpec, Schema};
 
 fn row_builder(id: usize) -> Ident {
     ident(&format!("x{id}_row"))
@@ -26,9 +26,7 @@ fn key_builder(id: usize) -> Ident {
     ident(&format!("x{id}_key"))
 }
 
-fn send_method(id: usize) -> Ident {
-    ident(&format!("send_x{id}"))
-}
+use super::names::send_method;
 
 /// The field holding exchange `id`'s `encode` or `decode` function (inline pipelines).
 fn layout_field(id: usize, which: &str) -> Ident {
@@ -40,20 +38,6 @@ fn combiner_field(id: usize) -> Ident {
 }
 
 impl Gen<'_> {
-    /// The exchange from `from`'s output `from_port` to `to`'s input `to_port`, if that
-    /// edge is one.
-    pub(crate) fn exchange_id(
-        &self,
-        from: NodeIndex,
-        from_port: usize,
-        to: NodeIndex,
-        to_port: usize,
-    ) -> Option<usize> {
-        self.plan
-            .physical()
-            .exchange_id(from, from_port, to, to_port)
-    }
-
     /// The job's fields for its exchanges: the exchange itself and a row and key builder
     /// per edge.
     pub(crate) fn exchange_fields(&self) -> Vec<(TokenStream, TokenStream)> {
@@ -95,35 +79,6 @@ impl Gen<'_> {
             }
         }
         fields
-    }
-
-    /// The call of `method` (the next chain's input) with `record`, or, on several
-    /// workers, the record handed to `send_x{id}`, kept out of line so that the
-    /// single-worker path stays as tight as it was.
-    pub(crate) fn call_or_send(
-        &self,
-        id: usize,
-        method: &Ident,
-        record: &Ident,
-        clone: bool,
-    ) -> TokenStream {
-        let send = send_method(id);
-        let arg = if clone {
-            quote!(#record.clone())
-        } else {
-            quote!(#record)
-        };
-        if self.time_ordered() == Some(id) {
-            // Every worker keeps the windows of the records it reads (`time_order`).
-            return quote!(self.#method(#arg, ts)?;);
-        }
-        quote! {
-            if self.exchange.is_some() {
-                self.#send(&#record, ts)?;
-            } else {
-                self.#method(#arg, ts)?;
-            }
-        }
     }
 
     /// `send_x{id}` per exchange: a record written in the row layout and queued for the
@@ -468,14 +423,6 @@ impl Gen<'_> {
         code
     }
 
-    /// The exchange whose window runs in time order, if the job runs one
-    /// (`weir_runtime::parallel::finish_in_time_order` explains the plan). No record
-    /// crosses it one by one (no `send_x`, row builders or combiner): only the windows two
-    /// slices share, at the end.
-    pub(crate) fn time_ordered(&self) -> Option<usize> {
-        self.plan.physical().time_ordered()
-    }
-
     /// Whether records are folded into a combiner before they cross exchange `id`.
     pub(crate) fn folds_before_crossing(&self, id: usize) -> bool {
         self.exchanges[id].folds()
@@ -484,13 +431,6 @@ impl Gen<'_> {
     /// Whether an exchange feeds node `n`.
     pub(crate) fn exchanges_into(&self, n: NodeIndex) -> bool {
         self.exchanges.iter().any(|x| x.to == n)
-    }
-
-    /// Whether the workers read the one event-time source in slices
-    /// (`InputSplit::EventTimeSlices`): each starts its watermark from the slices before
-    /// its own.
-    pub(crate) fn reads_event_time_slices(&self) -> bool {
-        self.plan.physical().inputs == InputSplit::EventTimeSlices
     }
 
     /// The Rust type of the records crossing exchange `id`, in an inline pipeline.

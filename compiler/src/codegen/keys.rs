@@ -6,8 +6,8 @@ use petgraph::graph::NodeIndex;
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
+use super::context::Gen;
 use super::names::{field_ident, node_field};
-use super::Gen;
 use crate::ir::{KeyLayout, KeySpec, Schema, Type};
 
 /// The field holding node `n`'s key builder, unless its keys are built on the stack (see

@@ -8,6 +8,7 @@
 
 pub(crate) mod accumulators;
 mod chain;
+pub(crate) mod context;
 mod exchange;
 pub(crate) mod expr;
 pub(crate) mod keys;
@@ -15,15 +16,12 @@ pub(crate) mod names;
 mod records;
 pub(crate) mod rust_code;
 
-use petgraph::graph::NodeIndex;
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::ir::{
-    Exchange, InputLocation, OnError, OutputLocation, Plan, SinkOp, SourceOp, StateKind,
-};
+use crate::ir::{InputLocation, OnError, OutputLocation, Plan, SinkOp, SourceOp};
 use crate::ops::source;
-use records::RecordTypes;
+use context::Gen;
 
 /// Generated Rust for a plan.
 pub struct GeneratedJob {
@@ -43,48 +41,6 @@ pub fn generate(plan: &Plan) -> GeneratedJob {
         plan.file.path
     );
     GeneratedJob { tokens, source }
-}
-
-/// What every part of the generator reads; operators' hooks get it.
-pub(crate) struct Gen<'p> {
-    /// The optimized plan.
-    pub plan: &'p Plan,
-    /// The record struct of each schema.
-    pub(crate) records: RecordTypes,
-    /// Nodes in topological order: the order of fields, methods and end-of-input code.
-    order: Vec<NodeIndex>,
-    /// The exchanges, numbered by position, from the physical plan.
-    exchanges: &'p [Exchange],
-}
-
-impl<'p> Gen<'p> {
-    fn new(plan: &'p Plan) -> Self {
-        Gen {
-            plan,
-            records: RecordTypes::new(plan),
-            order: plan.topo_order(),
-            exchanges: &plan.physical().exchanges,
-        }
-    }
-
-    /// `ctx.operator_memory(id, ...)?`: the memory slice of stateful node `n`, looked up
-    /// by its id in the job's spec.
-    pub(crate) fn operator_memory(&self, n: NodeIndex) -> TokenStream {
-        let node = &self.plan.graph[n];
-        let (id, kind, location) = (n.index(), node.op.kind(), &node.location);
-        quote!(ctx.operator_memory(#id, #kind, #location)?)
-    }
-
-    /// The fields counting records into and out of node `n`, when it is stateful (its
-    /// line in `--stats` shows them).
-    pub(crate) fn record_counters(&self, n: NodeIndex) -> Option<(Ident, Ident)> {
-        (self.plan.graph[n].state != StateKind::Stateless).then(|| {
-            (
-                names::node_field(n, "records_in"),
-                names::node_field(n, "records_out"),
-            )
-        })
-    }
 }
 
 /// Generates the expansion of an inline pipeline's optimized plan: a block that evaluates

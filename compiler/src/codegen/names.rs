@@ -95,6 +95,11 @@ pub fn chain_watermark(chain: usize) -> Ident {
     ident(&format!("chain{chain}_watermark"))
 }
 
+/// The method that sends a record over exchange `id` (`send_x{id}`).
+pub(crate) fn send_method(id: usize) -> Ident {
+    ident(&format!("send_x{id}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

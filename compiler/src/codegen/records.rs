@@ -100,11 +100,11 @@ pub fn rust_type(ty: &Type) -> TokenStream {
         Type::F64 => quote!(f64),
         Type::Str => quote!(WeirStr<'a>),
         Type::List(_) => unreachable!("records never hold lists"),
-        Type::Rust(t) => super::rust_code::rust_tokens(&t.to_string()),
+        Type::Rust(t) => super::context::rust_tokens(&t.to_string()),
     }
 }
 
-impl super::Gen<'_> {
+impl super::context::Gen<'_> {
     /// The Rust type of the records in `schema`: a record struct, or the inline pipeline's
     /// type.
     pub(crate) fn record_type(&self, schema: &Schema) -> TokenStream {
@@ -134,7 +134,7 @@ impl super::Gen<'_> {
     }
 }
 
-impl super::Gen<'_> {
+impl super::context::Gen<'_> {
     /// The struct literal of node `n`'s output record with each field's value computed
     /// from `input`, except the field `given`, whose value is the tokens given
     /// (`flat_map`'s element).

@@ -6,53 +6,15 @@
 //! (`F3: FnMut(&R0) -> bool`), so rustc infers the record types from the closures and
 //! reports a closure of the wrong shape at the closure itself.
 
-use std::str::FromStr;
-
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
-use super::expr::ExprGen;
+use super::context::{rust_tokens, source_var, Gen};
 use super::names::ident;
-use super::Gen;
-use crate::ir::{Code, RustFn, RustType, SourceFormat};
+use crate::ir::{RustFn, SourceFormat};
 use crate::ops::{sink, source};
 
-/// Tokens for a Rust type as text.
-pub(crate) fn rust_tokens(text: &str) -> TokenStream {
-    TokenStream::from_str(text).expect("Rust types print as valid Rust")
-}
-
 impl Gen<'_> {
-    /// The tokens of `ty`, with the inferred types the front-end unified written as the
-    /// type they stand for.
-    pub(crate) fn rust_type(&self, ty: &RustType) -> TokenStream {
-        let ty = match &self.plan.rust {
-            Some(rust) => rust.resolve(ty),
-            None => ty.clone(),
-        };
-        rust_tokens(&ty.to_string())
-    }
-
-    /// `(self.f3)(args)`: a call of the user's closure.
-    pub(crate) fn call(&self, r: &RustFn, args: TokenStream) -> TokenStream {
-        let f = ident(&r.field_name());
-        quote!((self.#f)(#args))
-    }
-
-    /// The value of `code` for the record in `input` (closures take it by reference).
-    pub(crate) fn code_value(&self, code: &Code, input: &Ident) -> TokenStream {
-        match code {
-            Code::Expr(e) => ExprGen {
-                record: input,
-                locals: false,
-                file: &self.plan.file,
-                scratch: false,
-            }
-            .value(e),
-            Code::Rust(r) => self.call(r, quote!(&#input)),
-        }
-    }
-
     /// Every closure of the plan (not the `iter(...)` expressions), in id order, each once:
     /// a keyed stream used by two operators gives both its key closure.
     pub(crate) fn closures(&self) -> Vec<&RustFn> {
@@ -370,9 +332,4 @@ impl BodyParts {
             output,
         }
     }
-}
-
-/// The local holding the iterator of source node `n`.
-pub(crate) fn source_var(n: petgraph::graph::NodeIndex) -> Ident {
-    ident(&crate::ir::source_var_name(n.index()))
 }

@@ -18,7 +18,10 @@ use crate::ir::{
     AggFunc, AggregateField, Code, Field, KeySpec, OutputLocation, RustFn, RustType, Schema,
     SinkFormat, Type,
 };
-use crate::lower::{FrontEnd, IntervalSpec, PendingWindow, RecordArg, RecordRole, SinkSpec};
+use crate::lower::{
+    Applied, FrontEnd, IntervalSpec, KnownStep, Lowering, PendingWindow, RecordArg, RecordRole,
+    SinkSpec, Stream,
+};
 use crate::ops::{self, OpInfo};
 
 impl FrontEnd for InlineFront {
@@ -32,6 +35,23 @@ impl FrontEnd for InlineFront {
 
     fn form(info: &OpInfo) -> String {
         info.inline.join("`, `")
+    }
+
+    fn known(step: KnownStep) -> &'static OpInfo {
+        match step {
+            KnownStep::Aggregate => ops::aggregate_info(),
+            KnownStep::Sink => ops::sink_info(),
+            KnownStep::KeyBy => ops::key_by_info(),
+        }
+    }
+
+    fn lower_step(
+        l: &mut Lowering<Self>,
+        info: &OpInfo,
+        input: Stream<Self::Span>,
+        step: &Self::Step,
+    ) -> Option<Applied<Self::Span>> {
+        ops::lower_step(l, info, input, step)
     }
 
     fn step_names() -> Vec<&'static str> {

@@ -10,13 +10,14 @@ use std::sync::Arc;
 use petgraph::graph::DiGraph;
 
 use super::PendingWindow;
+use super::{Applied, Lowering, Stream};
 use crate::diagnostics::Diagnostics;
 use crate::diagnostics::Span as ByteSpan;
 use crate::ir::{
     AggregateField, Code, Edge, Field, KeySpec, Node, OutputLocation, RustFn, Schema, SinkFormat,
     TExpr,
 };
-use crate::ops::OpInfo;
+use crate::ops::api::OpInfo;
 
 /// What a record-building step (`map`, `flat_map`) makes its records with.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,6 +69,17 @@ pub struct IntervalSpec<S> {
     pub late_right: Option<(String, S)>,
 }
 
+/// A step the lowering's own rules name ([`FrontEnd::known`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KnownStep {
+    /// `aggregate`, which completes a pending window.
+    Aggregate,
+    /// `sink`, which ends a pipeline.
+    Sink,
+    /// `key_by`, which keys a stream.
+    KeyBy,
+}
+
 /// A front-end's side of the lowering. See the module documentation.
 pub trait FrontEnd {
     /// Where things are written: byte ranges of a `.pipe` file, or `proc_macro2::Span`s.
@@ -86,6 +98,20 @@ pub trait FrontEnd {
     fn form(info: &OpInfo) -> String;
     /// Every step name, for suggestions.
     fn step_names() -> Vec<&'static str>;
+    /// The table entry of a step the lowering names in its own rules (`aggregate` after a
+    /// window, `sink` at a pipeline's end, `key_by` before a keyed operator): the
+    /// front-end, not the lowering, knows the registry.
+    fn known(step: KnownStep) -> &'static OpInfo;
+    /// Lowers `step`, an application of operator `info`, through the registry; `None`
+    /// when `info` is not registered.
+    fn lower_step(
+        l: &mut Lowering<Self>,
+        info: &OpInfo,
+        input: Stream<Self::Span>,
+        step: &Self::Step,
+    ) -> Option<Applied<Self::Span>>
+    where
+        Self: Sized;
     /// A hint for an unknown step that is something else in this front-end.
     fn unknown_step_help(name: &str) -> Option<String> {
         let _ = name;

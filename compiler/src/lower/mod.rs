@@ -13,7 +13,7 @@ mod front;
 mod source_time;
 mod stream;
 
-pub use front::{FrontEnd, IntervalSpec, RecordArg, RecordRole, SinkSpec};
+pub use front::{FrontEnd, IntervalSpec, KnownStep, RecordArg, RecordRole, SinkSpec};
 pub use source_time::source_event_time;
 pub use stream::{Applied, Flow, PendingWindow, Stream};
 
@@ -25,7 +25,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use crate::diagnostics::did_you_mean;
 use crate::diagnostics::{Diagnostic, SourceFile};
 use crate::ir::{Edge, KeySpec, Node, Operator, Partitioning, Plan, Schema, SourceOp};
-use crate::ops::OpInfo;
+use crate::ops::api::OpInfo;
 
 /// A name given to a stream, and whether anything used it.
 struct Binding<S> {
@@ -176,7 +176,7 @@ impl<F: FrontEnd> Lowering<F> {
                     .with_related(w.span.clone(), "the window")
                     .with_help(format!(
                         "write `|> window(...) |> {}`",
-                        F::form(crate::ops::aggregate_info())
+                        F::form(F::known(KnownStep::Aggregate))
                     ));
                     self.fe.diagnostics().push(d);
                     return Flow::Broken;
@@ -187,7 +187,7 @@ impl<F: FrontEnd> Lowering<F> {
                 name: None,
                 ..current.clone()
             });
-            match crate::ops::lower_step(self, info, current, step) {
+            match F::lower_step(self, info, current, step) {
                 Some(Applied::Stream(v)) => value = Some(v),
                 Some(Applied::Sunk) => sunk = Some(name_span),
                 Some(Applied::Broken) => match input {
@@ -257,7 +257,7 @@ impl<F: FrontEnd> Lowering<F> {
                 )
                 .with_help(format!(
                     "write `|> window(...) |> {}`",
-                    F::form(crate::ops::aggregate_info())
+                    F::form(F::known(KnownStep::Aggregate))
                 )),
             ),
             None => self.fe.diagnostics().push(
@@ -268,7 +268,7 @@ impl<F: FrontEnd> Lowering<F> {
                 )
                 .with_help(format!(
                     "end it with a sink (`{}`), or name it with `let`",
-                    F::form(crate::ops::sink_info())
+                    F::form(F::known(KnownStep::Sink))
                 )),
             ),
         }
@@ -309,7 +309,7 @@ impl<F: FrontEnd> Lowering<F> {
         let has_sink = self
             .graph
             .node_weights()
-            .any(|n| n.op.info().name == crate::ops::sink_info().name);
+            .any(|n| n.op.info().name == F::known(KnownStep::Sink).name);
         // A pipeline that lost its sink to an error above says so already.
         if !has_sink && !self.failed() {
             self.fe.diagnostics().push(
@@ -320,7 +320,7 @@ impl<F: FrontEnd> Lowering<F> {
                 )
                 .with_help(format!(
                     "end a pipeline with a sink: `{}`",
-                    F::form(crate::ops::sink_info())
+                    F::form(F::known(KnownStep::Sink))
                 )),
             );
         }
@@ -416,7 +416,7 @@ impl<F: FrontEnd> Lowering<F> {
             )
             .with_help(format!(
                 "add `|> {}` before `{}`",
-                F::form(crate::ops::key_by_info()),
+                F::form(F::known(KnownStep::KeyBy)),
                 info.name
             )),
         );

@@ -16,10 +16,10 @@ use serde::Serialize;
 use weir_runtime::memory::MemoryDemand;
 
 use super::keyed::{check_keyed_input, keyed_demand};
-use super::{Lower, OpInfo, OperatorDef};
+use super::api::{Lower, OpInfo, OperatorDef};
 use crate::codegen::keys::{encode_key, key_builder_field};
 use crate::codegen::names::node_field;
-use crate::codegen::Gen;
+use crate::codegen::context::Gen;
 use crate::ir::{InputDistribution, KeySpec, Operator, Plan, RustFn, StateKind};
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};
 use crate::ops::checks::same;

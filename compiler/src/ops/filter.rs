@@ -10,8 +10,8 @@ use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 use serde::Serialize;
 
-use super::{Lower, OpInfo, OperatorDef};
-use crate::codegen::Gen;
+use super::api::{Lower, OpInfo, OperatorDef};
+use crate::codegen::context::Gen;
 use crate::ir::{Code, Operator, Plan, RustFn, Type};
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};
 use crate::ops::checks::{expr_fits, input_of, same};

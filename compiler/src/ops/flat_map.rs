@@ -13,9 +13,9 @@ use quote::quote;
 use serde::Serialize;
 
 use super::map::{check_fields, describe_fields, record_schema};
-use super::{Lower, OpInfo, OperatorDef};
+use super::api::{Lower, OpInfo, OperatorDef};
 use crate::codegen::expr::ExprGen;
-use crate::codegen::Gen;
+use crate::codegen::context::Gen;
 use crate::diagnostics::Diagnostic;
 use crate::ir::{Operator, Plan, RustFn, TExpr, Type};
 use crate::lower::{Applied, FrontEnd, Lowering, RecordArg, RecordRole, Stream};

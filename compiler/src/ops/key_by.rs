@@ -4,7 +4,7 @@
 //! `key_by(|b: &Bid| b.auction)`. It makes no node: the edge into the next operator becomes
 //! a hash exchange on the key, and that operator keeps its state per key.
 
-use super::{Lower, OpInfo};
+use super::api::{Lower, OpInfo};
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};
 
 /// See the module documentation.

@@ -11,8 +11,8 @@ use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 use serde::Serialize;
 
-use super::{Lower, OpInfo, OperatorDef};
-use crate::codegen::Gen;
+use super::api::{Lower, OpInfo, OperatorDef};
+use crate::codegen::context::Gen;
 use crate::ir::{Edge, Field, Node, Operator, Plan, RustFn, Schema, TExpr};
 use crate::lower::{Applied, FrontEnd, Lowering, RecordArg, RecordRole, Stream};
 use crate::ops::checks::{closure_takes, expr_fits, input_of};

@@ -12,9 +12,9 @@ use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 use serde::Serialize;
 
-use super::{Lower, OpInfo, OperatorDef};
+use super::api::{Lower, OpInfo, OperatorDef};
 use crate::codegen::names::{field_ident, node_field};
-use crate::codegen::Gen;
+use crate::codegen::context::Gen;
 
 use crate::ir::{Operator, OutputLocation, Plan, RustFn, SinkFormat, Type};
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};

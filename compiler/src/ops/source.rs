@@ -17,10 +17,10 @@ use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 use serde::Serialize;
 
-use super::{Lower, OpInfo, OperatorDef};
+use super::api::{Lower, OpInfo, OperatorDef};
 use crate::codegen::names::{chain_input, chain_watermark, field_ident, ident, node_method};
-use crate::codegen::rust_code::source_var;
-use crate::codegen::Gen;
+use crate::codegen::context::source_var;
+use crate::codegen::context::Gen;
 
 use crate::ir::{
     EventTime, InputLocation, OnError, Plan, RustFn, SourceFormat, Type,

@@ -9,7 +9,7 @@ use quote::quote;
 
 use super::IntervalJoin;
 use crate::codegen::names::{ident, node_field};
-use crate::codegen::Gen;
+use crate::codegen::context::Gen;
 use crate::ops::join::side_schema;
 use crate::ops::join::sides::{
     arrival, combined_watermark, input_fields, key_width, port_fields, side_values, Arrival,

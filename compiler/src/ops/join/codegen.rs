@@ -11,7 +11,7 @@ use super::sides::{
 };
 use super::{side_schema, Join};
 use crate::codegen::names::{ident, node_field, node_method};
-use crate::codegen::Gen;
+use crate::codegen::context::Gen;
 use crate::ir::WindowKind;
 
 /// The job's fields and methods of join node `n`.

@@ -34,9 +34,9 @@ use serde::Serialize;
 use weir_runtime::memory::MemoryDemand;
 
 use super::keyed::keyed_demand;
-use super::{Lower, OpInfo, OperatorDef};
+use super::api::{Lower, OpInfo, OperatorDef};
 use crate::codegen::names::field_ident;
-use crate::codegen::Gen;
+use crate::codegen::context::Gen;
 use crate::diagnostics::Diagnostic;
 use crate::ir::{
     Field, InputDistribution, KeySpec, Operator, Plan, RustFn, Schema, StateKind, TimeDomain, Type,

@@ -10,7 +10,7 @@ use quote::quote;
 
 use crate::codegen::keys::{decode_fields, encode_fields};
 use crate::codegen::names::node_field;
-use crate::codegen::Gen;
+use crate::codegen::context::Gen;
 use crate::ir::{KeyLayout, KeySpec, Schema, Type};
 use crate::ops::union::idle_behind;
 

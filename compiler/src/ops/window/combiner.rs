@@ -17,11 +17,11 @@ use quote::quote;
 
 use super::{Landing, Names, Window, WindowKind};
 use crate::codegen::accumulators::accumulators;
-use crate::codegen::Gen;
+use crate::codegen::context::Gen;
 use crate::ir::accumulator_offsets;
 use crate::codegen::accumulators::spill_support;
 use crate::codegen::keys::key_width;
-use crate::ops::{CombinerCode, WindowCombinerCode};
+use crate::ops::api::{CombinerCode, WindowCombinerCode};
 
 /// The fold of window `w` (node `n`) on the reading worker and the merge on the key's
 /// worker, where the job reads its event-time source in slices and an exchange straight

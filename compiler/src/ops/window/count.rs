@@ -10,7 +10,7 @@ use quote::quote;
 use super::{Names, Window, COUNT_WORD};
 use crate::codegen::accumulators::accumulators;
 use crate::codegen::keys::encode_key;
-use crate::codegen::Gen;
+use crate::codegen::context::Gen;
 
 /// Code that adds the record in `input` to its key's current group.
 pub(super) fn push(

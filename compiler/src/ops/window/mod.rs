@@ -31,11 +31,11 @@ use serde::Serialize;
 use weir_runtime::memory::MemoryDemand;
 
 use super::keyed::{check_keyed, keyed_closures, keyed_demand, same_in_any_order};
-use super::{CombinerCode, Lower, OpInfo, OperatorDef};
+use super::api::{CombinerCode, Lower, OpInfo, OperatorDef};
 use crate::codegen::accumulators::{accumulators, exact_merge, spill_support};
 use crate::codegen::keys::{encode_key, key_builder_field, key_outputs, key_width};
 use crate::codegen::names::{ident, node_field, node_method};
-use crate::codegen::Gen;
+use crate::codegen::context::Gen;
 use crate::diagnostics::Diagnostic;
 use crate::ir::{
     accumulator_offsets, describe_aggregates, AggregateField, Edge, InputDistribution, KeySpec, Node, Operator,
