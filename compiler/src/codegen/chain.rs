@@ -105,10 +105,16 @@ impl Gen<'_> {
                     let method = chain_watermark(target);
                     let port = e.weight().port;
                     let w = e.weight();
-                    forwards.push(match self.exchange_id(n, w.from_port, e.target(), port) {
-                        Some(id) => self.watermark_or_send(id, &method, port),
-                        None => quote!(self.#method(#port, wm)?;),
-                    });
+                    forwards.push(
+                        match self
+                            .plan
+                            .physical()
+                            .exchange_id(n, w.from_port, e.target(), port)
+                        {
+                            Some(id) => self.watermark_or_send(id, &method, port),
+                            None => quote!(self.#method(#port, wm)?;),
+                        },
+                    );
                 }
             }
         }

@@ -87,7 +87,7 @@ impl Gen<'_> {
                 return self.push(*t, e.port, record);
             }
             let method = chain_input(target.expect("chained"), e.port);
-            if let Some(id) = self.exchange_id(n, port, *t, e.port) {
+            if let Some(id) = self.plan.physical().exchange_id(n, port, *t, e.port) {
                 return self.call_or_send(id, &method, record, i != last);
             }
             if i == last {
@@ -102,20 +102,6 @@ impl Gen<'_> {
     /// The variable for the record node `n` makes.
     pub(crate) fn var(&self, n: NodeIndex) -> Ident {
         record_var(n.index())
-    }
-
-    /// The exchange from `from`'s output `from_port` to `to`'s input `to_port`, if that
-    /// edge is one.
-    pub(crate) fn exchange_id(
-        &self,
-        from: NodeIndex,
-        from_port: usize,
-        to: NodeIndex,
-        to_port: usize,
-    ) -> Option<usize> {
-        self.plan
-            .physical()
-            .exchange_id(from, from_port, to, to_port)
     }
 
     /// The call of `method` (the next chain's input) with `record`, or, on several

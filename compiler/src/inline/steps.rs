@@ -38,11 +38,7 @@ impl FrontEnd for InlineFront {
     }
 
     fn known(step: KnownStep) -> &'static OpInfo {
-        match step {
-            KnownStep::Aggregate => ops::aggregate_info(),
-            KnownStep::Sink => ops::sink_info(),
-            KnownStep::KeyBy => ops::key_by_info(),
-        }
+        ops::known(step)
     }
 
     fn lower_step(

@@ -169,19 +169,15 @@ pub fn inline_info(name: &str) -> Option<(&'static OpInfo, &'static str)> {
     })
 }
 
-/// The table entry of `aggregate`, which completes a pending window.
-pub(crate) fn aggregate_info() -> &'static OpInfo {
-    &<Aggregate as Lower>::INFO
-}
-
-/// The table entry of `key_by`.
-pub(crate) fn key_by_info() -> &'static OpInfo {
-    &<key_by::KeyBy as Lower>::INFO
-}
-
-/// The table entry of `sink`.
-pub(crate) fn sink_info() -> &'static OpInfo {
-    &<SinkOp as Lower>::INFO
+/// The table entry of a step the lowering's rules name: `aggregate` completes a pending
+/// window, `sink` ends a pipeline, `key_by` keys a stream.
+pub(crate) fn known(step: crate::lower::KnownStep) -> &'static OpInfo {
+    use crate::lower::KnownStep;
+    match step {
+        KnownStep::Aggregate => &<Aggregate as Lower>::INFO,
+        KnownStep::Sink => &<SinkOp as Lower>::INFO,
+        KnownStep::KeyBy => &<key_by::KeyBy as Lower>::INFO,
+    }
 }
 
 #[cfg(test)]

@@ -338,17 +338,8 @@ impl crate::io::Source for CsvSource {
     }
 
     fn seek(&mut self, position: crate::io::SourcePosition) -> Result<(), JobError> {
-        let input = self.records.input();
-        let (start, before) = (input.slice_start(), input.lines_before());
-        let (Some(offset), Some(lines)) = (
-            position.offset.checked_sub(start),
-            position.lines.checked_sub(before),
-        ) else {
-            return Err(JobError::Config(format!(
-                "source `{}` cannot go back to byte {} of {}: its part of the file starts at byte {start}",
-                self.name, position.offset, self.file
-            )));
-        };
+        let (offset, lines) =
+            crate::io::source::within_part(&self.name, &self.file, self.records.input(), position)?;
         let moved = self
             .records
             .seek(offset, lines)

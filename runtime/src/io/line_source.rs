@@ -195,18 +195,8 @@ impl crate::io::Source for LineSource {
     }
 
     fn seek(&mut self, position: crate::io::SourcePosition) -> Result<(), JobError> {
-        let (start, before) = (self.reader.slice_start(), self.reader.lines_before());
-        let (Some(offset), Some(lines)) = (
-            position.offset.checked_sub(start),
-            position.lines.checked_sub(before),
-        ) else {
-            return Err(JobError::Config(format!(
-                "source `{}` cannot go back to byte {} of {}: its part of the file starts at byte {start}",
-                self.name,
-                position.offset,
-                self.bad_file()
-            )));
-        };
+        let (offset, lines) =
+            crate::io::source::within_part(&self.name, &self.bad_file(), &self.reader, position)?;
         let moved = self
             .reader
             .rewind_to(offset)

@@ -32,6 +32,27 @@ pub trait Source {
     fn seek(&mut self, position: SourcePosition) -> Result<(), JobError>;
 }
 
+/// `position` within the part of a file `input` reads: its offset and lines from the
+/// part's start, or the error for a position before it.
+pub(crate) fn within_part(
+    source: &str,
+    file: &str,
+    input: &crate::io::InputReader,
+    position: SourcePosition,
+) -> Result<(u64, u64), JobError> {
+    let (start, before) = (input.slice_start(), input.lines_before());
+    match (
+        position.offset.checked_sub(start),
+        position.lines.checked_sub(before),
+    ) {
+        (Some(offset), Some(lines)) => Ok((offset, lines)),
+        _ => Err(JobError::Config(format!(
+            "source `{source}` cannot go back to byte {} of {file}: its part of the file starts at byte {start}",
+            position.offset
+        ))),
+    }
+}
+
 /// The error for a source that cannot be sought.
 pub(crate) fn cannot_seek(source: &str, input: &str) -> JobError {
     JobError::Config(format!(

@@ -1,14 +1,12 @@
 //! A hash table whose keys and accumulators live in pool pages.
 
+use super::slot_index::{SlotIndex, ADDR_BITS, ADDR_MASK};
 use crate::layout::{read_u32, read_u64, write_u64};
 use crate::memory::{MemorySegment, OperatorMemory};
 use crate::JobError;
 
 /// Entry header: the key's hash (8 bytes), then the key's length (4) and 4 bytes of padding.
 const HEADER: usize = 16;
-/// Slots are 64-bit words: 16 bits of hash tag over a 48-bit entry address plus one.
-const ADDR_BITS: u32 = 48;
-const ADDR_MASK: u64 = (1 << ADDR_BITS) - 1;
 
 mod by_hash;
 
@@ -25,12 +23,9 @@ mod by_hash;
 pub struct KeyedTable {
     mem: OperatorMemory,
     acc_size: usize,
-    index: Vec<MemorySegment>,
-    /// log2 of slots per index page.
-    slot_shift: u32,
+    index: SlotIndex,
     /// log2 of the page size: an entry address is `page << page_shift | offset`.
     page_shift: u32,
-    capacity: usize,
     len: usize,
     data: Vec<MemorySegment>,
     /// Bytes used in each data page.
@@ -42,14 +37,10 @@ impl KeyedTable {
     /// index page at once, so a budget too small for any state fails at start.
     pub fn new(mem: OperatorMemory, acc_size: usize) -> Result<Self, JobError> {
         let page = mem.page_size();
-        let slots_per_page = page / 8;
-        let index = mem.allocate_many(1)?;
         Ok(KeyedTable {
             acc_size: acc_size.next_multiple_of(8),
-            index,
-            slot_shift: slots_per_page.trailing_zeros(),
+            index: SlotIndex::new(&mem)?,
             page_shift: page.trailing_zeros(),
-            capacity: slots_per_page,
             len: 0,
             data: Vec::new(),
             fill: Vec::new(),
@@ -107,15 +98,15 @@ impl KeyedTable {
             Ok(addr) => return Ok(addr),
             Err(empty) => empty,
         };
-        if (self.len + 1) * 4 > self.capacity * 3 {
+        if (self.len + 1) * 4 > self.index.capacity() * 3 {
             self.grow()?;
             let addr = self.append_entry(key, hash, init)?;
-            self.place(hash, addr);
+            self.index.place(hash, addr);
             self.len += 1;
             return Ok(addr);
         }
         let addr = self.append_entry(key, hash, init)?;
-        self.set_slot(i, ((hash >> ADDR_BITS) << ADDR_BITS) | (addr + 1));
+        self.index.fill(i, hash, addr);
         self.len += 1;
         Ok(addr)
     }
@@ -123,11 +114,14 @@ impl KeyedTable {
     /// The entry of `key` (whose hash is `hash`), or the empty slot its probe ends at.
     #[inline(always)]
     fn probe(&self, key: &[u8], hash: u64) -> Result<u64, usize> {
+        // `SlotIndex::probe` with the key comparison written in: through its closure the
+        // hot loop of every keyed operator lost registers (WordCount: 591.9M instructions
+        // against 583.0M on 10 MB).
         let tag = hash >> ADDR_BITS;
-        let mask = self.capacity - 1;
+        let mask = self.index.capacity() - 1;
         let mut i = hash as usize & mask;
         loop {
-            let slot = self.slot(i);
+            let slot = self.index.slot(i);
             if slot == 0 {
                 return Err(i);
             }
@@ -181,9 +175,7 @@ impl KeyedTable {
     /// Moves every entry out into a drain that iterates them in first-seen order and gives
     /// the pages back when dropped. The table is left empty and usable.
     pub fn drain(&mut self) -> KeyedTableDrain {
-        for slot_page in &mut self.index {
-            slot_page.words_mut().fill(0);
-        }
+        self.index.empty();
         self.len = 0;
         KeyedTableDrain {
             mem: self.mem.clone(),
@@ -198,40 +190,13 @@ impl KeyedTable {
     /// memory another structure of the operator needs now.
     pub fn shrink(&mut self) {
         debug_assert!(self.is_empty() && self.data.is_empty());
-        for page in self.index.drain(1..) {
-            self.mem.release(page);
-        }
-        self.capacity = 1 << self.slot_shift;
-    }
-
-    /// Puts an entry's address in the first free slot of its probe sequence.
-    fn place(&mut self, hash: u64, addr: u64) {
-        let mask = self.capacity - 1;
-        let mut i = hash as usize & mask;
-        while self.slot(i) != 0 {
-            i = (i + 1) & mask;
-        }
-        self.set_slot(i, ((hash >> ADDR_BITS) << ADDR_BITS) | (addr + 1));
+        self.index.clear(&self.mem);
     }
 
     fn grow(&mut self) -> Result<(), JobError> {
-        let pages = (self.index.len() * 2) as u64;
-        let new_index = self.mem.allocate_many(pages)?;
-        let old = std::mem::replace(&mut self.index, new_index);
-        self.capacity *= 2;
-        for slot_page in &old {
-            for &slot in slot_page.words() {
-                if slot != 0 {
-                    let addr = (slot & ADDR_MASK) - 1;
-                    let hash = self.entry_hash(addr);
-                    self.place(hash, addr);
-                }
-            }
-        }
-        for page in old {
-            self.mem.release(page);
-        }
-        Ok(())
+        let (data, page_shift) = (&self.data, self.page_shift);
+        self.index
+            .grow(&self.mem, |addr| entry_hash_in(data, page_shift, addr))
     }
 
     fn append_entry(
@@ -273,14 +238,12 @@ impl KeyedTable {
 
     #[inline(always)]
     fn slot(&self, i: usize) -> u64 {
-        let per_page = (1usize << self.slot_shift) - 1;
-        self.index[i >> self.slot_shift].words()[i & per_page]
+        self.index.slot(i)
     }
 
     #[inline]
     fn set_slot(&mut self, i: usize, value: u64) {
-        let per_page = (1usize << self.slot_shift) - 1;
-        self.index[i >> self.slot_shift].words_mut()[i & per_page] = value;
+        self.index.set_slot(i, value);
     }
 
     #[inline(always)]
@@ -291,8 +254,7 @@ impl KeyedTable {
 
     #[inline]
     fn entry_hash(&self, addr: u64) -> u64 {
-        let (p, o) = self.locate(addr);
-        read_u64(self.data[p].bytes(), o)
+        entry_hash_in(&self.data, self.page_shift, addr)
     }
 
     #[inline(always)]
@@ -339,9 +301,20 @@ pub(in crate::state) fn same_key(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
+/// The hash stored with the entry at `addr` of data pages `data`.
+#[inline]
+fn entry_hash_in(data: &[MemorySegment], page_shift: u32, addr: u64) -> u64 {
+    let addr = addr as usize;
+    read_u64(
+        data[addr >> page_shift].bytes(),
+        addr & ((1 << page_shift) - 1),
+    )
+}
+
 impl Drop for KeyedTable {
     fn drop(&mut self) {
-        for page in self.index.drain(..).chain(self.data.drain(..)) {
+        self.index.release(&self.mem);
+        for page in self.data.drain(..) {
             self.mem.release(page);
         }
     }

@@ -8,6 +8,7 @@ mod key_hash;
 pub(crate) mod keyed_table;
 mod paged_arena;
 mod paged_map;
+mod slot_index;
 pub(crate) mod timer_heap;
 pub(crate) mod window_table;
 

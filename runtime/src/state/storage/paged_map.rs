@@ -3,9 +3,10 @@
 //! (timers, process state), where [`super::KeyedTable`] only grows.
 
 use super::keyed_table::same_key;
+use super::slot_index::SlotIndex;
 use super::PagedArena;
 use crate::layout::{read_u32, read_u64, write_u64};
-use crate::memory::{MemorySegment, OperatorMemory};
+use crate::memory::OperatorMemory;
 use crate::JobError;
 
 /// Entry header: the key's hash (8 bytes), the key's length (4) and a live mark (4), which
@@ -13,9 +14,6 @@ use crate::JobError;
 const HEADER: usize = 16;
 /// The smallest entry slot; slot sizes are powers of two from here to a page.
 const SMALLEST: usize = 32;
-/// Index slots: 16 bits of hash tag over a 48-bit entry address plus one.
-const ADDR_BITS: u32 = 48;
-const ADDR_MASK: u64 = (1 << ADDR_BITS) - 1;
 
 /// A hash map from byte keys to `value_size`-byte values, every byte in pages of the
 /// operator's [`OperatorMemory`].
@@ -30,10 +28,7 @@ const ADDR_MASK: u64 = (1 << ADDR_BITS) - 1;
 pub struct PagedMap {
     mem: OperatorMemory,
     value_size: usize,
-    index: Vec<MemorySegment>,
-    /// log2 of slots per index page.
-    slot_shift: u32,
-    capacity: usize,
+    index: SlotIndex,
     len: usize,
     /// Entry slots of `SMALLEST << c` bytes in `classes[c]`.
     classes: Vec<PagedArena>,
@@ -43,13 +38,9 @@ impl PagedMap {
     /// An empty map with `value_size`-byte values (rounded up to 8). Takes its first index
     /// page at once, so a budget too small for any state fails at start.
     pub fn new(mem: OperatorMemory, value_size: usize) -> Result<Self, JobError> {
-        let slots_per_page = mem.page_size() / 8;
-        let index = mem.allocate_many(1)?;
         Ok(PagedMap {
             value_size: value_size.next_multiple_of(8),
-            index,
-            slot_shift: slots_per_page.trailing_zeros(),
-            capacity: slots_per_page,
+            index: SlotIndex::new(&mem)?,
             len: 0,
             classes: Vec::new(),
             mem,
@@ -84,45 +75,23 @@ impl PagedMap {
         if let Ok(addr) = self.probe(key, hash) {
             return Ok((addr, false));
         }
-        if (self.len + 1) * 4 > self.capacity * 3 {
-            self.grow()?;
+        if (self.len + 1) * 4 > self.index.capacity() * 3 {
+            let classes = &self.classes;
+            self.index
+                .grow(&self.mem, |addr| entry_hash(classes, addr))?;
         }
         let addr = self.alloc_entry(key, hash)?;
         init(self.value_mut(addr));
-        self.place(hash, addr);
+        self.index.place(hash, addr);
         self.len += 1;
         Ok((addr, true))
     }
 
     /// Removes the entry at `addr` (which must be live).
     pub fn remove(&mut self, addr: u64) {
-        let hash = self.hash(addr);
-        let mask = self.capacity - 1;
-        let mut hole = hash as usize & mask;
-        while self.slot(hole) & ADDR_MASK != addr + 1 {
-            hole = (hole + 1) & mask;
-        }
-        // Shift back every later entry of the run whose home is not between the hole and
-        // it, so each stays reachable from its home.
-        let mut j = (hole + 1) & mask;
-        loop {
-            let slot = self.slot(j);
-            if slot == 0 {
-                break;
-            }
-            let home = self.hash((slot & ADDR_MASK) - 1) as usize & mask;
-            let reachable = if hole <= j {
-                hole < home && home <= j
-            } else {
-                hole < home || home <= j
-            };
-            if !reachable {
-                self.set_slot(hole, slot);
-                hole = j;
-            }
-            j = (j + 1) & mask;
-        }
-        self.set_slot(hole, 0);
+        let classes = &self.classes;
+        self.index
+            .remove(entry_hash(classes, addr), addr, |a| entry_hash(classes, a));
         let (class, slot) = split(addr);
         let bytes = self.classes[class].get_mut(slot);
         bytes[12..16].fill(0);
@@ -152,7 +121,7 @@ impl PagedMap {
     /// The key's hash of the entry at `addr` ([`super::key_hash`] of its key).
     #[inline]
     pub fn hash(&self, addr: u64) -> u64 {
-        read_u64(self.entry(addr), 0)
+        entry_hash(&self.classes, addr)
     }
 
     /// The value of the entry at `addr`.
@@ -188,61 +157,14 @@ impl PagedMap {
         for arena in &mut self.classes {
             arena.clear();
         }
-        for page in self.index.drain(1..) {
-            self.mem.release(page);
-        }
-        self.index[0].words_mut().fill(0);
-        self.capacity = 1 << self.slot_shift;
+        self.index.clear(&self.mem);
         self.len = 0;
     }
 
     /// The entry of `key` (whose hash is `hash`), or the empty slot its probe ends at.
     #[inline]
     fn probe(&self, key: &[u8], hash: u64) -> Result<u64, usize> {
-        let tag = hash >> ADDR_BITS;
-        let mask = self.capacity - 1;
-        let mut i = hash as usize & mask;
-        loop {
-            let slot = self.slot(i);
-            if slot == 0 {
-                return Err(i);
-            }
-            if slot >> ADDR_BITS == tag {
-                let addr = (slot & ADDR_MASK) - 1;
-                if same_key(self.key(addr), key) {
-                    return Ok(addr);
-                }
-            }
-            i = (i + 1) & mask;
-        }
-    }
-
-    /// Puts an entry's address in the first free slot of its probe sequence.
-    fn place(&mut self, hash: u64, addr: u64) {
-        let mask = self.capacity - 1;
-        let mut i = hash as usize & mask;
-        while self.slot(i) != 0 {
-            i = (i + 1) & mask;
-        }
-        self.set_slot(i, ((hash >> ADDR_BITS) << ADDR_BITS) | (addr + 1));
-    }
-
-    fn grow(&mut self) -> Result<(), JobError> {
-        let new_index = self.mem.allocate_many((self.index.len() * 2) as u64)?;
-        let old = std::mem::replace(&mut self.index, new_index);
-        self.capacity *= 2;
-        for page in &old {
-            for &slot in page.words() {
-                if slot != 0 {
-                    let addr = (slot & ADDR_MASK) - 1;
-                    self.place(self.hash(addr), addr);
-                }
-            }
-        }
-        for page in old {
-            self.mem.release(page);
-        }
-        Ok(())
+        self.index.probe(hash, |addr| same_key(self.key(addr), key))
     }
 
     /// A live entry for `key`, its value zeroed, not yet in the index.
@@ -278,18 +200,6 @@ impl PagedMap {
         let (class, slot) = split(addr);
         self.classes[class].get(slot)
     }
-
-    #[inline]
-    fn slot(&self, i: usize) -> u64 {
-        let per_page = (1usize << self.slot_shift) - 1;
-        self.index[i >> self.slot_shift].words()[i & per_page]
-    }
-
-    #[inline]
-    fn set_slot(&mut self, i: usize, value: u64) {
-        let per_page = (1usize << self.slot_shift) - 1;
-        self.index[i >> self.slot_shift].words_mut()[i & per_page] = value;
-    }
 }
 
 /// An entry address's size class and slot.
@@ -298,11 +208,16 @@ fn split(addr: u64) -> (usize, u32) {
     ((addr >> 32) as usize, addr as u32)
 }
 
+/// The key's hash stored with the entry at `addr` of `classes`.
+#[inline]
+fn entry_hash(classes: &[PagedArena], addr: u64) -> u64 {
+    let (class, slot) = split(addr);
+    read_u64(classes[class].get(slot), 0)
+}
+
 impl Drop for PagedMap {
     fn drop(&mut self) {
-        for page in self.index.drain(..) {
-            self.mem.release(page);
-        }
+        self.index.release(&self.mem);
     }
 }
 

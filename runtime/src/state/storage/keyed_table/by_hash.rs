@@ -5,7 +5,8 @@
 
 use std::cmp::Ordering;
 
-use super::{KeyedTable, ADDR_MASK};
+use super::super::slot_index::ADDR_MASK;
+use super::KeyedTable;
 use crate::JobError;
 
 impl KeyedTable {
@@ -49,7 +50,7 @@ impl KeyedTable {
     ) -> Result<(), JobError> {
         // Gather the live slots at the front of the index.
         let mut len = 0;
-        for i in 0..self.capacity {
+        for i in 0..self.index.capacity() {
             let slot = self.slot(i);
             if slot != 0 {
                 self.set_slot(i, 0);
