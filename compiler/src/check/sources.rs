@@ -8,7 +8,8 @@ use crate::diagnostics::Diagnostic;
 use crate::ir::{
     EventTime, Field, InputLocation, OnError, Schema, SourceFormat, SourceOp, Type, WatermarkSpec,
 };
-use crate::parse::ast::{Arg, Call, Expr, ExprKind, SourceDecl, Span};
+use crate::lower::{OptionForms, SourceOption, WrittenOption};
+use crate::parse::ast::{Arg, Call, Expr, ExprKind, SourceDecl};
 
 const KINDS: &[&str] = &["text", "csv", "jsonl", "stdin"];
 
@@ -197,160 +198,143 @@ impl PipeFront<'_> {
     }
 
     /// `with on_error(...), event_time(field), watermark(...), idle(...)`.
+    /// The source's options, each read in `.pipe` syntax and ruled by the shared lowering
+    /// (`lower::source_options`).
     fn source_options(
         &mut self,
         s: &SourceDecl,
         schema: Option<&Schema>,
     ) -> Option<(OnError, Option<EventTime>)> {
-        let mut on_error = OnError::Fail;
-        let mut field: Option<usize> = None;
-        let mut watermark: Option<(WatermarkSpec, Span)> = None;
-        let mut idle: Option<i64> = None;
-        let mut ok = true;
-        let mut seen: Vec<&crate::parse::ast::Ident> = Vec::new();
-        for opt in &s.options {
-            if let Some(first) = seen.iter().find(|f| f.name == opt.name.name) {
-                self.diagnostics.push(
-                    Diagnostic::error(
-                        format!("`{}` is given twice", opt.name.name),
-                        opt.span.clone(),
-                        "given again here",
-                    )
-                    .with_related(first.span.clone(), "first given here")
-                    .with_help("give each option once"),
-                );
-                ok = false;
-                continue;
-            }
-            seen.push(&opt.name);
-            match opt.name.name.as_str() {
-                "on_error" => {
-                    match opt.args.as_slice() {
-                        [Arg {
-                            name: None,
-                            word: None,
-                            value,
-                        }] => match self.policy(value) {
-                            Some(p) => on_error = p,
-                            None => ok = self.option_error(
-                                opt,
-                                "on_error takes one policy: fail, skip or dead_letter(\"path\")",
-                            ),
-                        },
-                        _ => {
-                            ok = self.option_error(
-                                opt,
-                                "on_error takes one policy: fail, skip or dead_letter(\"path\")",
-                            )
-                        }
-                    }
-                }
-                "event_time" => match (opt.args.as_slice(), schema) {
-                    (
-                        [Arg {
-                            name: None,
-                            word: None,
-                            value:
-                                Expr {
-                                    kind: ExprKind::Name(n),
-                                    span,
-                                },
-                        }],
-                        Some(schema),
-                    ) => match schema.index_of(n) {
-                        Some(i) if schema.fields[i].ty == Type::Timestamp => field = Some(i),
-                        Some(i) => {
-                            self.diagnostics.push(Diagnostic::error(
-                                    format!("event time must be a timestamp field, but `{n}` is {}", schema.fields[i].ty),
-                                    span.clone(),
-                                    "not a timestamp",
-                                ).with_help("declare the field as `timestamp` (milliseconds since the epoch)"));
-                            ok = false;
-                        }
-                        None => {
-                            let mut d = Diagnostic::error(
-                                format!("unknown field `{n}`"),
-                                span.clone(),
-                                format!("not a field of {}", schema.describe()),
-                            );
-                            if let Some(h) =
-                                did_you_mean(n, schema.fields.iter().map(|f| f.name.as_str()))
-                            {
-                                d = d.with_help(h);
-                            }
-                            self.diagnostics.push(d);
-                            ok = false;
-                        }
-                    },
-                    (_, None) => ok = false,
-                    _ => {
-                        ok =
-                            self.option_error(opt, "event_time takes the name of a timestamp field")
-                    }
-                },
-                "watermark" => {
-                    for arg in &opt.args {
-                        match (arg.name.as_ref(), arg.word.as_ref().map(|w| w.name.as_str()), &arg.value.kind) {
-                            (None, Some("bounded"), ExprKind::Duration(ms)) => {
-                                watermark = Some((WatermarkSpec::Bounded(*ms as i64), opt.span.clone()))
-                            }
-                            (None, Some("idle"), ExprKind::Duration(ms)) => idle = Some(*ms as i64),
-                            (None, None, ExprKind::Name(n)) if n == "ascending" => {
-                                watermark = Some((WatermarkSpec::Ascending, opt.span.clone()))
-                            }
-                            _ => ok = self.option_error(opt, "watermark takes `bounded <duration>` or `ascending`, and optionally `idle <duration>`"),
-                        }
-                    }
-                }
-                "idle" => match opt.args.as_slice() {
-                    [Arg {
-                        name: None,
-                        word: None,
-                        value:
-                            Expr {
-                                kind: ExprKind::Duration(ms),
-                                ..
-                            },
-                    }] => idle = Some(*ms as i64),
-                    _ => ok = self.option_error(opt, "idle takes a duration, such as idle(30s)"),
-                },
-                other => {
-                    let mut d = Diagnostic::error(
-                        format!("unknown source option `{other}`"),
-                        opt.name.span.clone(),
-                        "not an option",
-                    )
-                    .with_help("sources take on_error(...), event_time(field), watermark(...) and idle(duration)");
-                    if let Some(h) =
-                        did_you_mean(other, ["on_error", "event_time", "watermark", "idle"])
-                    {
-                        d = d.with_help(h);
-                    }
+        let options = s
+            .options
+            .iter()
+            .map(|opt| WrittenOption {
+                name: opt.name.name.clone(),
+                at: opt.span.clone(),
+                name_at: opt.name.span.clone(),
+                value: self.source_option(opt, schema),
+            })
+            .collect();
+        let forms = OptionForms {
+            all: "on_error(...), event_time(field), watermark(...) and idle(duration)",
+            event_time: "add `event_time(field)` naming the source's timestamp field",
+        };
+        match crate::lower::source_options(options, forms) {
+            Ok(made) => Some(made),
+            Err(mistakes) => {
+                for d in mistakes {
                     self.diagnostics.push(d);
-                    ok = false;
                 }
+                None
             }
         }
-        let time = field.map(|field| EventTime {
-            rust: None,
-            field,
-            field_name: schema
-                .map(|s| s.fields[field].name.clone())
-                .unwrap_or_default(),
-            watermark: WatermarkSpec::Ascending,
-            idle,
-        });
-        let event_time = crate::lower::source_event_time(
-            time,
-            watermark,
-            "add `event_time(field)` naming the source's timestamp field",
-        )
-        .unwrap_or_else(|d| {
-            self.diagnostics.push(d);
-            ok = false;
-            None
-        });
-        ok.then_some((on_error, event_time))
+    }
+
+    /// What option `opt` says, or `None` when its arguments are wrong (said here) or it is
+    /// no option (said by the rules).
+    fn source_option(&mut self, opt: &Call, schema: Option<&Schema>) -> Option<SourceOption> {
+        let lone = |opt: &Call| match opt.args.as_slice() {
+            [Arg {
+                name: None,
+                word: None,
+                value,
+            }] => Some(value.clone()),
+            _ => None,
+        };
+        match opt.name.name.as_str() {
+            "on_error" => {
+                let policy = lone(opt).and_then(|value| self.policy(&value));
+                if policy.is_none() {
+                    self.option_error(
+                        opt,
+                        "on_error takes one policy: fail, skip or dead_letter(\"path\")",
+                    );
+                }
+                policy.map(SourceOption::OnError)
+            }
+            "event_time" => {
+                let schema = schema?;
+                let Some(Expr {
+                    kind: ExprKind::Name(n),
+                    span,
+                }) = lone(opt)
+                else {
+                    self.option_error(opt, "event_time takes the name of a timestamp field");
+                    return None;
+                };
+                match schema.index_of(&n) {
+                    Some(i) if schema.fields[i].ty == Type::Timestamp => {
+                        Some(SourceOption::EventTime(EventTime {
+                            rust: None,
+                            field: i,
+                            field_name: n.clone(),
+                            watermark: WatermarkSpec::Ascending,
+                            idle: None,
+                        }))
+                    }
+                    Some(i) => {
+                        self.diagnostics.push(
+                            Diagnostic::error(
+                                format!(
+                                    "event time must be a timestamp field, but `{n}` is {}",
+                                    schema.fields[i].ty
+                                ),
+                                span,
+                                "not a timestamp",
+                            )
+                            .with_help(
+                                "declare the field as `timestamp` (milliseconds since the epoch)",
+                            ),
+                        );
+                        None
+                    }
+                    None => {
+                        let d = Diagnostic::error(
+                            format!("unknown field `{n}`"),
+                            span,
+                            format!("not a field of {}", schema.describe()),
+                        )
+                        .with_help_opt(did_you_mean(
+                            &n,
+                            schema.fields.iter().map(|f| f.name.as_str()),
+                        ));
+                        self.diagnostics.push(d);
+                        None
+                    }
+                }
+            }
+            "watermark" => {
+                let (mut spec, mut idle) = (None, None);
+                for arg in &opt.args {
+                    match (
+                        arg.name.as_ref(),
+                        arg.word.as_ref().map(|w| w.name.as_str()),
+                        &arg.value.kind,
+                    ) {
+                        (None, Some("bounded"), ExprKind::Duration(ms)) => {
+                            spec = Some(WatermarkSpec::Bounded(*ms as i64))
+                        }
+                        (None, Some("idle"), ExprKind::Duration(ms)) => idle = Some(*ms as i64),
+                        (None, None, ExprKind::Name(n)) if n == "ascending" => {
+                            spec = Some(WatermarkSpec::Ascending)
+                        }
+                        _ => {
+                            self.option_error(opt, "watermark takes `bounded <duration>` or `ascending`, and optionally `idle <duration>`");
+                            return None;
+                        }
+                    }
+                }
+                Some(SourceOption::Watermark(spec, idle))
+            }
+            "idle" => match lone(opt).map(|v| v.kind) {
+                Some(ExprKind::Duration(ms)) => Some(SourceOption::Idle(ms as i64)),
+                _ => {
+                    self.option_error(opt, "idle takes a duration, such as idle(30s)");
+                    None
+                }
+            },
+            _ => None,
+        }
     }
 
     fn option_error(&mut self, opt: &Call, message: &str) -> bool {

@@ -15,9 +15,9 @@ use crate::diagnostics::did_you_mean;
 use crate::ir::{
     EventTime, InputLocation, OnError, RustType, Schema, SourceFormat, SourceOp, WatermarkSpec,
 };
+use crate::lower::{OptionForms, SourceOption, WrittenOption};
 
 const KINDS: &[&str] = &["iter", "text", "csv", "jsonl"];
-const WITH: &[&str] = &["event_time", "watermark", "idle", "on_error"];
 
 /// A file source's arguments: the path, then `header: bool` and `delimiter: 'c'` for CSV.
 struct FileArgs {
@@ -160,76 +160,66 @@ impl InlineFront {
         }
     }
 
+    /// The source's `with` clauses, each read in Rust syntax and ruled by the shared
+    /// lowering (`lower::source_options`).
     fn with_clauses(&mut self, op: &mut SourceOp, ty: &RustType, with: &[Call]) -> Option<()> {
-        let mut event_time = None;
-        let mut watermark: Option<(WatermarkSpec, Span)> = None;
-        let mut idle = None;
-        let mut seen: Vec<&Ident> = Vec::new();
-        for clause in with {
-            if let Some(first) = seen.iter().find(|f| **f == &clause.name) {
-                let d = crate::diagnostics::Diagnostic::error(
-                    format!("`{}` is given twice", clause.name),
-                    clause.name.span(),
-                    "",
-                )
-                .with_related(first.span(), "first given here")
-                .with_help("give each option once");
-                self.diagnostics.push(d);
-                return None;
-            }
-            seen.push(&clause.name);
-            match clause.name.to_string().as_str() {
-                "event_time" => {
-                    let f = self.one_closure(clause)?;
-                    event_time = Some(self.guarded(
-                        &f,
-                        Guard {
-                            guard: "event_time",
-                            input: ty,
-                            inputs: vec![ty.by_ref()],
-                            output: RustType::path("i64"),
-                            outs: &[],
-                            requirement: None,
-                        },
-                    ));
-                }
-                "watermark" => {
-                    let spec = self.watermark(clause)?;
-                    watermark = Some((spec, clause.name.span()));
-                }
-                "idle" => idle = Some(self.duration_arg(clause)?),
-                "on_error" => op.on_error = self.on_error(clause)?,
-                other => {
-                    let mut message = format!("unknown `with` clause `{other}`");
-                    if let Some(help) = did_you_mean(other, WITH.iter().copied()) {
-                        message.push_str(&format!("; {help}"));
-                    } else {
-                        message.push_str("; sources take `event_time(|r| ...)`, `watermark(...)`, `idle(...)` and `on_error(...)`");
-                    }
-                    return self.error(clause.name.span(), message);
-                }
-            }
-        }
-        let time = event_time.map(|r| EventTime {
-            field: 0,
-            field_name: r.text.clone(),
-            watermark: WatermarkSpec::Ascending,
-            idle,
-            rust: Some(r),
-        });
-        match crate::lower::source_event_time(
-            time,
-            watermark,
-            "add `event_time(|r| r.ts)` to this source",
-        ) {
-            Ok(t) => {
-                op.event_time = t;
+        let options = with
+            .iter()
+            .map(|clause| WrittenOption {
+                name: clause.name.to_string(),
+                at: clause.span(),
+                name_at: clause.name.span(),
+                value: self.with_clause(clause, ty),
+            })
+            .collect();
+        let forms = OptionForms {
+            all: "`event_time(|r| ...)`, `watermark(...)`, `idle(...)` and `on_error(...)`",
+            event_time: "add `event_time(|r| r.ts)` to this source",
+        };
+        match crate::lower::source_options(options, forms) {
+            Ok((on_error, event_time)) => {
+                op.on_error = on_error;
+                op.event_time = event_time;
                 Some(())
             }
-            Err(d) => {
-                self.diagnostics.push(d);
+            Err(mistakes) => {
+                for d in mistakes {
+                    self.diagnostics.push(d);
+                }
                 None
             }
+        }
+    }
+
+    /// What clause `clause` says, or `None` when its arguments are wrong (said here) or it
+    /// is no option (said by the rules).
+    fn with_clause(&mut self, clause: &Call, ty: &RustType) -> Option<SourceOption> {
+        match clause.name.to_string().as_str() {
+            "event_time" => {
+                let f = self.one_closure(clause)?;
+                let r = self.guarded(
+                    &f,
+                    Guard {
+                        guard: "event_time",
+                        input: ty,
+                        inputs: vec![ty.by_ref()],
+                        output: RustType::path("i64"),
+                        outs: &[],
+                        requirement: None,
+                    },
+                );
+                Some(SourceOption::EventTime(EventTime {
+                    field: 0,
+                    field_name: r.text.clone(),
+                    watermark: WatermarkSpec::Ascending,
+                    idle: None,
+                    rust: Some(r),
+                }))
+            }
+            "watermark" => Some(SourceOption::Watermark(Some(self.watermark(clause)?), None)),
+            "idle" => Some(SourceOption::Idle(self.duration_arg(clause)?)),
+            "on_error" => Some(SourceOption::OnError(self.on_error(clause)?)),
+            _ => None,
         }
     }
 

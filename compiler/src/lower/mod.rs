@@ -10,10 +10,14 @@
 
 mod files;
 mod front;
+mod source_options;
 mod source_time;
 mod stream;
 
 pub use front::{FrontEnd, IntervalSpec, KnownStep, RecordArg, RecordRole, SinkSpec};
+pub use source_options::{
+    source_options, OptionForms, SourceOption, WrittenOption, SOURCE_OPTIONS,
+};
 pub use source_time::source_event_time;
 pub use stream::{Applied, Flow, PendingWindow, Stream};
 

@@ -177,6 +177,16 @@ fn order_rules_are_the_same_in_both_front_ends() {
             "`on_error` is given twice",
         ),
         (
+            "source l = text(\"a\") with watermak(bounded 1s); l |> sink stdout();",
+            "source iter(v) with watermak(bounded 1s) |> collect()",
+            "unknown source option `watermak`",
+        ),
+        (
+            "source l = text(\"a\") with idle(30s); l |> sink stdout();",
+            "source iter(v) with idle(30s) |> collect()",
+            "idleness needs event time",
+        ),
+        (
             "source l = text(\"a\"); let l = l |> filter(true); l |> sink stdout();",
             "let l = source iter(v); let l = l |> filter(|x: &u64| true); l |> collect()",
             "`l` is already defined",

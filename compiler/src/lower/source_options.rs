@@ -1,0 +1,254 @@
+//! A source's options (`on_error`, `event_time`, `watermark`, `idle`), ruled once for both
+//! front-ends: each is given at most once, an unknown one is named with a suggestion, and
+//! together they make the source's bad-record policy and event time (with the rules of
+//! `source_time.rs`). A front-end reads each option's arguments in its own syntax (a field
+//! name or a closure, a duration literal) and hands them here.
+
+use super::source_time::source_event_time;
+use crate::diagnostics::{did_you_mean, Diagnostic};
+use crate::ir::{EventTime, OnError, WatermarkSpec};
+
+/// The names of a source's options.
+pub const SOURCE_OPTIONS: &[&str] = &["on_error", "event_time", "watermark", "idle"];
+
+/// What one option says, as its front-end read it.
+#[derive(Debug, Clone)]
+pub enum SourceOption {
+    /// `on_error(policy)`.
+    OnError(OnError),
+    /// `event_time(...)`: the record's timestamp (a field, or a closure); its watermark
+    /// and idleness are filled in here.
+    EventTime(EventTime),
+    /// `watermark(...)`: its kind (ascending when only idleness is given), and the
+    /// idleness `.pipe` may give inside it.
+    Watermark(Option<WatermarkSpec>, Option<i64>),
+    /// `idle(duration)`.
+    Idle(i64),
+}
+
+/// One option as written: its name, where it and its name are, and what the front-end
+/// read of its arguments (`None` when it could not: the front-end has said why).
+#[derive(Debug, Clone)]
+pub struct WrittenOption<S> {
+    /// The option's name.
+    pub name: String,
+    /// Where the whole option is written.
+    pub at: S,
+    /// Where its name is written.
+    pub name_at: S,
+    /// Its arguments, read.
+    pub value: Option<SourceOption>,
+}
+
+/// How a front-end writes what the rules' messages mention.
+#[derive(Debug, Clone, Copy)]
+pub struct OptionForms<'a> {
+    /// Every option, in the front-end's syntax, for the help of an unknown one.
+    pub all: &'a str,
+    /// How to declare event time, for the help of an option that needs it.
+    pub event_time: &'a str,
+}
+
+/// The bad-record policy and event time `options` make, or every mistake in them.
+pub fn source_options<S: Clone>(
+    options: Vec<WrittenOption<S>>,
+    forms: OptionForms<'_>,
+) -> Result<(OnError, Option<EventTime>), Vec<Diagnostic<S>>> {
+    let mut errors = Vec::new();
+    let mut seen: Vec<(String, S)> = Vec::new();
+    let mut on_error = OnError::Fail;
+    let mut time: Option<EventTime> = None;
+    let mut watermark: Option<(WatermarkSpec, S)> = None;
+    let mut idle: Option<(i64, S)> = None;
+    let mut read_all = true;
+    for option in options {
+        if let Some((_, first)) = seen.iter().find(|(name, _)| *name == option.name) {
+            errors.push(
+                Diagnostic::error(
+                    format!("`{}` is given twice", option.name),
+                    option.at.clone(),
+                    "given again here",
+                )
+                .with_related(first.clone(), "first given here")
+                .with_help("give each option once"),
+            );
+            continue;
+        }
+        seen.push((option.name.clone(), option.at.clone()));
+        if !SOURCE_OPTIONS.contains(&option.name.as_str()) {
+            errors.push(
+                Diagnostic::error(
+                    format!("unknown source option `{}`", option.name),
+                    option.name_at.clone(),
+                    "not an option",
+                )
+                .with_help(format!("sources take {}", forms.all))
+                .with_help_opt(did_you_mean(&option.name, SOURCE_OPTIONS.iter().copied())),
+            );
+            continue;
+        }
+        let Some(value) = option.value else {
+            read_all = false;
+            continue;
+        };
+        match value {
+            SourceOption::OnError(p) => on_error = p,
+            SourceOption::EventTime(t) => time = Some(t),
+            SourceOption::Watermark(spec, inner_idle) => {
+                let spec = spec.unwrap_or(WatermarkSpec::Ascending);
+                watermark = Some((spec, option.at.clone()));
+                if let Some(ms) = inner_idle {
+                    idle = Some((ms, option.at.clone()));
+                }
+            }
+            SourceOption::Idle(ms) => {
+                if let Some((_, first)) = &idle {
+                    errors.push(
+                        Diagnostic::error(
+                            "the idle time is given twice",
+                            option.at.clone(),
+                            "given again here",
+                        )
+                        .with_related(first.clone(), "first given inside the watermark")
+                        .with_help("give it once, in `idle(...)` or in the watermark"),
+                    );
+                    continue;
+                }
+                idle = Some((ms, option.at.clone()));
+            }
+        }
+    }
+    if let (None, Some((_, at))) = (&time, &idle) {
+        errors.push(
+            Diagnostic::error(
+                "idleness needs event time",
+                at.clone(),
+                "no event_time(...) on this source",
+            )
+            .with_help(format!(
+                "a source is idle when its watermark stops moving; {}",
+                forms.event_time
+            )),
+        );
+    }
+    let time = time.map(|t| EventTime {
+        idle: idle.map(|(ms, _)| ms),
+        ..t
+    });
+    let event_time = source_event_time(time, watermark, forms.event_time).map_err(|d| {
+        errors.push(d);
+    });
+    match event_time {
+        Ok(t) if errors.is_empty() && read_all => Ok((on_error, t)),
+        _ => Err(errors),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FORMS: OptionForms<'static> = OptionForms {
+        all: "on_error, event_time, watermark and idle",
+        event_time: "add event_time",
+    };
+
+    fn option(name: &str, at: u32, value: Option<SourceOption>) -> WrittenOption<u32> {
+        WrittenOption {
+            name: name.into(),
+            at,
+            name_at: at,
+            value,
+        }
+    }
+
+    fn time() -> SourceOption {
+        SourceOption::EventTime(EventTime {
+            field: 1,
+            field_name: "ts".into(),
+            rust: None,
+            watermark: WatermarkSpec::Ascending,
+            idle: None,
+        })
+    }
+
+    fn messages(r: Result<(OnError, Option<EventTime>), Vec<Diagnostic<u32>>>) -> Vec<String> {
+        r.expect_err("mistakes")
+            .into_iter()
+            .map(|d| d.message)
+            .collect()
+    }
+
+    #[test]
+    fn options_make_the_policy_and_the_event_time() {
+        let (policy, t) = source_options(
+            vec![
+                option("on_error", 1, Some(SourceOption::OnError(OnError::Skip))),
+                option("event_time", 2, Some(time())),
+                option(
+                    "watermark",
+                    3,
+                    Some(SourceOption::Watermark(
+                        Some(WatermarkSpec::Bounded(5)),
+                        None,
+                    )),
+                ),
+                option("idle", 4, Some(SourceOption::Idle(30))),
+            ],
+            FORMS,
+        )
+        .unwrap();
+        assert_eq!(policy, OnError::Skip);
+        let t = t.unwrap();
+        assert_eq!((t.watermark, t.idle), (WatermarkSpec::Bounded(5), Some(30)));
+        let (_, t) = source_options(
+            vec![
+                option("event_time", 2, Some(time())),
+                option("watermark", 3, Some(SourceOption::Watermark(None, Some(7)))),
+            ],
+            FORMS,
+        )
+        .unwrap();
+        let t = t.unwrap();
+        assert_eq!((t.watermark, t.idle), (WatermarkSpec::Ascending, Some(7)));
+    }
+
+    #[test]
+    fn every_mistake_is_named() {
+        let r = source_options(
+            vec![
+                option("on_error", 1, Some(SourceOption::OnError(OnError::Skip))),
+                option("on_error", 2, Some(SourceOption::OnError(OnError::Fail))),
+                option("watermak", 3, None),
+                option("idle", 4, Some(SourceOption::Idle(30))),
+            ],
+            FORMS,
+        );
+        assert_eq!(
+            messages(r),
+            [
+                "`on_error` is given twice",
+                "unknown source option `watermak`",
+                "idleness needs event time"
+            ]
+        );
+        let r = source_options(
+            vec![
+                option("watermark", 1, Some(SourceOption::Watermark(None, Some(3)))),
+                option("idle", 2, Some(SourceOption::Idle(4))),
+            ],
+            FORMS,
+        );
+        assert_eq!(
+            messages(r),
+            [
+                "the idle time is given twice",
+                "idleness needs event time",
+                "a watermark needs event time"
+            ]
+        );
+        // An option whose arguments the front-end could not read fails with no word here.
+        let r = source_options(vec![option("event_time", 1, None)], FORMS);
+        assert!(messages(r).is_empty());
+    }
+}
