@@ -13,7 +13,6 @@ mod intervals;
 mod sinks;
 mod sources;
 mod steps;
-mod types;
 mod windows;
 
 use std::collections::HashMap;

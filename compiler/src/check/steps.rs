@@ -4,11 +4,11 @@
 
 use std::sync::Arc;
 
-use super::types::{ExprChecker, ListUse};
 use super::PipeFront;
 use crate::diagnostics::did_you_mean;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::ir::{AggFunc, AggregateField, Code, Field, KeySpec, RustFn, Schema, TExpr, Type};
+use crate::lower::expr_types::{ExprChecker, ListUse};
 use crate::lower::{
     Applied, FrontEnd, IntervalSpec, KnownStep, Lowering, PendingWindow, RecordArg, RecordRole,
     SinkSpec, Stream,

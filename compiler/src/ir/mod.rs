@@ -7,6 +7,7 @@ mod physical;
 mod rust;
 mod state_layout;
 mod types;
+pub mod untyped;
 
 /// The operator of a node, and the payloads of sources and sinks: see the registry in
 /// `crate::ops`.

@@ -8,6 +8,7 @@
 //! waits for its `aggregate`, nothing follows a sink), keys, event time, side outputs,
 //! nodes and edges. So the two front-ends cannot disagree about a rule.
 
+pub(crate) mod expr_types;
 mod files;
 mod front;
 mod source_options;

@@ -1,10 +1,12 @@
-//! Expression type checking: an AST expression over a record schema becomes a [`TExpr`], or
-//! diagnostics that say which part has which type.
+//! Expression type checking, shared by the front-ends that write expressions: an untyped
+//! expression (`ir::untyped`) over a record schema becomes a [`TExpr`], or diagnostics that
+//! say which part has which type. (`stream!` pipelines write closures, which rustc types.)
 
 use crate::diagnostics::did_you_mean;
 use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::ir::untyped::{Expr, ExprKind, Ident};
 use crate::ir::{AggFunc, Func, Literal, Schema, TExpr, TExprKind, Type};
-use crate::parse::ast::{BinOp, Expr, ExprKind, UnOp};
+use crate::ir::{BinOp, UnOp};
 
 /// Checks expressions against one input schema, adding diagnostics as it goes.
 pub struct ExprChecker<'a> {
@@ -312,7 +314,7 @@ impl<'a> ExprChecker<'a> {
         }
     }
 
-    fn call(&mut self, name: &crate::parse::ast::Ident, args: &[Expr], e: &Expr) -> Option<TExpr> {
+    fn call(&mut self, name: &Ident, args: &[Expr], e: &Expr) -> Option<TExpr> {
         let Some(func) = Func::from_name(&name.name) else {
             let mut d = Diagnostic::error(
                 format!("unknown function `{}`", name.name),
