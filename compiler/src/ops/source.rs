@@ -232,9 +232,9 @@ const BATCH: usize = 256;
 
 /// The blocks that read every source to its end into the `job`. One source is read in a
 /// plain loop. Several are interleaved by event time: the loop reads up to [`BATCH`]
-/// records from the open source whose watermark is lowest (the first such in declaration
-/// order; a source without event time counts as lowest, an idle one as highest), then
-/// picks again. So a union or a
+/// records from the source the driver picks (`weir_runtime::job::SourcePick`: the open
+/// one whose watermark is lowest; a source without event time counts as lowest, an idle
+/// one as highest), then picks again. So a union or a
 /// join buffers about a batch and the sources' disorder, not a whole input, and a source
 /// that has not started yet cannot hold the others back for long.
 pub(crate) fn loops(g: &Gen<'_>) -> Vec<TokenStream> {
@@ -373,12 +373,7 @@ fn interleaved(g: &Gen<'_>, all: &[(NodeIndex, &SourceOp)]) -> TokenStream {
         } else {
             (quote!(i64::MIN), quote!())
         };
-        lows.push(quote! {
-            if #src.is_some() && (pick.is_none() || #current < low) {
-                pick = ::core::option::Option::Some(#i);
-                low = #current;
-            }
-        });
+        lows.push(quote!(pick.offer(#i, #src.is_some(), || #current);));
         arms.push(quote! {
             ::core::option::Option::Some(#i) => {
                 let mut ended = false;
@@ -400,10 +395,9 @@ fn interleaved(g: &Gen<'_>, all: &[(NodeIndex, &SourceOp)]) -> TokenStream {
         {
             #(#opens)*
             loop {
-                let mut pick: ::core::option::Option<usize> = ::core::option::Option::None;
-                let mut low = i64::MAX;
+                let mut pick = weir_runtime::job::SourcePick::new();
                 #(#lows)*
-                match pick {
+                match pick.chosen() {
                     ::core::option::Option::None => break,
                     #(#arms)*
                     ::core::option::Option::Some(_) => unreachable!("a source index"),

@@ -100,6 +100,47 @@ macro_rules! read_batch {
     };
 }
 
+/// Which of several sources a job reads next: the open one whose watermark is lowest, the
+/// first such in declaration order. A source without event time counts as lowest, an idle
+/// one as highest (so a quiet live input does not keep the others waiting). Reading the
+/// one furthest behind keeps a union or a join from holding more than about a batch and
+/// the disorder in memory. Generated code offers each source in turn, then reads the one
+/// [`chosen`](SourcePick::chosen).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SourcePick {
+    pick: Option<usize>,
+    low: i64,
+}
+
+impl SourcePick {
+    /// No source offered yet.
+    #[inline(always)]
+    pub fn new() -> Self {
+        SourcePick {
+            pick: None,
+            low: i64::MAX,
+        }
+    }
+
+    /// Offers source `i`, if it is still `open`, at watermark `wm()`.
+    #[inline(always)]
+    pub fn offer(&mut self, i: usize, open: bool, wm: impl FnOnce() -> i64) {
+        if open {
+            let wm = wm();
+            if self.pick.is_none() || wm < self.low {
+                self.pick = Some(i);
+                self.low = wm;
+            }
+        }
+    }
+
+    /// The source to read next; `None` once every source has ended.
+    #[inline(always)]
+    pub fn chosen(&self) -> Option<usize> {
+        self.pick
+    }
+}
+
 /// Sends what waits in the job's outbox when it is full (between records).
 #[inline(always)]
 pub fn pump_if_full<P: Pipeline>(job: &mut P) -> Result<(), JobError> {
@@ -124,4 +165,34 @@ pub fn end_of_input<P: Pipeline>(job: &mut P, ctx: &mut JobContext) -> Result<()
     }
     job.count_records(ctx);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SourcePick;
+
+    fn pick(watermarks: &[Option<i64>]) -> Option<usize> {
+        let mut p = SourcePick::new();
+        for (i, wm) in watermarks.iter().enumerate() {
+            p.offer(i, wm.is_some(), || wm.unwrap());
+        }
+        p.chosen()
+    }
+
+    #[test]
+    fn the_source_furthest_behind_is_read_next_and_ended_ones_never() {
+        assert_eq!(pick(&[]), None);
+        assert_eq!(pick(&[None, None]), None);
+        assert_eq!(
+            pick(&[Some(5), Some(3), Some(3)]),
+            Some(1),
+            "ties: the first"
+        );
+        assert_eq!(pick(&[Some(i64::MAX), Some(i64::MIN)]), Some(1));
+        assert_eq!(
+            pick(&[None, Some(i64::MAX)]),
+            Some(1),
+            "an idle one still ends"
+        );
+    }
 }
