@@ -294,6 +294,12 @@ mod tests {
         for n in 3..2000 {
             row(&mut sink, n); // past the write-out batch: some reach the file
         }
+        let past = crate::io::SinkPosition {
+            records: 9999,
+            bytes: 1 << 40,
+        };
+        let err = sink.abort_to(past).unwrap_err().to_string();
+        assert!(err.contains("not a commit point"), "{err}");
         sink.abort_to(point).unwrap();
         row(&mut sink, 9);
         sink.finish(&mut ctx).unwrap();

@@ -76,6 +76,14 @@ impl OutputWriter {
             OutputWriter::File(w) => {
                 w.flush()?;
                 let file = w.get_mut();
+                let written = file.stream_position()?;
+                if bytes > written {
+                    // Cutting "back" past the end would pad the output with zeros.
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!("byte {bytes} is past the {written} bytes written: not a commit point of this output"),
+                    ));
+                }
                 file.set_len(bytes)?;
                 file.seek(io::SeekFrom::Start(bytes))?;
                 Ok(true)

@@ -41,14 +41,16 @@ pub(crate) fn within_part(
     position: SourcePosition,
 ) -> Result<(u64, u64), JobError> {
     let (start, before) = (input.slice_start(), input.lines_before());
+    let within = |offset: &u64| input.total().is_none_or(|total| *offset <= total);
     match (
-        position.offset.checked_sub(start),
+        position.offset.checked_sub(start).filter(within),
         position.lines.checked_sub(before),
     ) {
         (Some(offset), Some(lines)) => Ok((offset, lines)),
         _ => Err(JobError::Config(format!(
-            "source `{source}` cannot go back to byte {} of {file}: its part of the file starts at byte {start}",
-            position.offset
+            "source `{source}` cannot go to byte {} of {file}: its part of the file is bytes {start} to {}",
+            position.offset,
+            start + input.total().unwrap_or(0)
         ))),
     }
 }
@@ -128,6 +130,13 @@ mod tests {
         let _ = rest_csv(&mut src);
         src.seek(all[42].0).unwrap();
         assert_eq!(rest_csv(&mut src), all[42..]);
+        // A position past the file's end is no position of it.
+        let past = SourcePosition {
+            offset: text.len() as u64 + 1,
+            lines: 0,
+        };
+        let err = csv(&ctx).seek(past).unwrap_err().to_string();
+        assert!(err.contains("cannot go to byte"), "{err}");
     }
 
     fn rest_lines(src: &mut LineSource) -> Vec<(SourcePosition, String)> {

@@ -190,3 +190,32 @@ fn without_a_spill_space_the_budget_error_stands() {
         .expect("the budget runs out");
     assert!(matches!(err, JobError::MemoryBudget { .. }), "{err}");
 }
+
+#[test]
+fn extreme_times_and_empty_keys_are_timers_like_any() {
+    let pool = SegmentPool::new(64 * 1024, 1024);
+    let mut timers = KeyedTimers::new(pool.operator("op", "t.pipe:1:1", 64)).unwrap();
+    let d = TimeDomain::EventTime;
+    assert!(timers.register(d, b"", i64::MAX).unwrap());
+    assert!(timers.register(d, b"", i64::MIN).unwrap());
+    assert!(!timers.register(d, b"", i64::MAX).unwrap());
+    assert!(timers
+        .register(TimeDomain::ProcessingTime, b"", i64::MAX)
+        .unwrap());
+    let mut key = vec![1u8];
+    assert_eq!(
+        timers.pop_due(d, i64::MIN, &mut key).unwrap(),
+        Some(i64::MIN)
+    );
+    assert!(key.is_empty());
+    assert_eq!(timers.pop_due(d, i64::MAX - 1, &mut key).unwrap(), None);
+    assert_eq!(
+        timers.pop_due(d, i64::MAX, &mut key).unwrap(),
+        Some(i64::MAX)
+    );
+    assert_eq!(timers.pop_due(d, i64::MAX, &mut key).unwrap(), None);
+    assert_eq!(timers.next_time(TimeDomain::ProcessingTime), Some(i64::MAX));
+    let long = vec![7u8; 2000];
+    let err = timers.register(d, &long, 0).unwrap_err();
+    assert!(matches!(err, JobError::KeyTooLong { .. }), "{err}");
+}
