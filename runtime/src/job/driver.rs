@@ -106,7 +106,7 @@ macro_rules! read_batch {
 /// one furthest behind keeps a union or a join from holding more than about a batch and
 /// the disorder in memory. Generated code offers each source in turn, then reads the one
 /// [`chosen`](SourcePick::chosen).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct SourcePick {
     pick: Option<usize>,
     low: i64,
@@ -138,6 +138,12 @@ impl SourcePick {
     #[inline(always)]
     pub fn chosen(&self) -> Option<usize> {
         self.pick
+    }
+}
+
+impl Default for SourcePick {
+    fn default() -> Self {
+        SourcePick::new()
     }
 }
 
