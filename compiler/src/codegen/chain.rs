@@ -92,7 +92,7 @@ impl Gen<'_> {
         let arrive = chain
             .nodes
             .iter()
-            .map(|&n| self.plan.graph[n].op.def().on_watermark(self, n));
+            .map(|&n| self.code(n).on_watermark(self, n));
         let mut forwards = Vec::new();
         for &n in &chain.nodes {
             for e in self

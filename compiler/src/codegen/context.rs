@@ -12,7 +12,8 @@ use quote::quote;
 use super::expr::ExprGen;
 use super::names::{chain_input, ident, record_var, send_method};
 use super::records::RecordTypes;
-use crate::ir::{Code, Exchange, InputSplit, Plan, RustFn, RustType, StateKind};
+use crate::ir::{Code, Exchange, InputSplit, Operator, Plan, RustFn, RustType, StateKind};
+use crate::ops::api::OperatorCode;
 
 /// Tokens for a Rust type as text.
 pub(crate) fn rust_tokens(text: &str) -> TokenStream {
@@ -29,16 +30,28 @@ pub(crate) struct Gen<'p> {
     pub(super) order: Vec<NodeIndex>,
     /// The exchanges, numbered by position, from the physical plan.
     pub(super) exchanges: &'p [Exchange],
+    /// A node's code generation hooks, from the registry (which the context does not
+    /// name: the code generator hands it over).
+    code_of: CodeOf,
 }
 
+/// How the codegen context finds an operator's code generation hooks.
+pub(crate) type CodeOf = fn(&Operator) -> &dyn OperatorCode;
+
 impl<'p> Gen<'p> {
-    pub(super) fn new(plan: &'p Plan) -> Self {
+    pub(super) fn new(plan: &'p Plan, code_of: CodeOf) -> Self {
         Gen {
             plan,
             records: RecordTypes::new(plan),
             order: plan.topo_order(),
             exchanges: &plan.physical().exchanges,
+            code_of,
         }
+    }
+
+    /// The code generation hooks of node `n`'s operator.
+    pub(crate) fn code(&self, n: NodeIndex) -> &'p dyn OperatorCode {
+        (self.code_of)(&self.plan.graph[n].op)
     }
 
     /// `ctx.operator_memory(id, ...)?`: the memory slice of stateful node `n`, looked up
@@ -65,7 +78,7 @@ impl Gen<'_> {
     /// Code for node `n` receiving the record in variable `input` on input `port`.
     /// A stateful node counts what it receives, for the run's report.
     pub(crate) fn push(&self, n: NodeIndex, port: usize, input: &Ident) -> TokenStream {
-        let code = self.plan.graph[n].op.def().push(self, n, port, input);
+        let code = self.code(n).push(self, n, port, input);
         match self.record_counters(n) {
             Some((records_in, _)) => quote! { self.#records_in += 1; #code },
             None => code,

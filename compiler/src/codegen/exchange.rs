@@ -296,7 +296,7 @@ impl Gen<'_> {
         }
         let steps =
             self.order.iter().enumerate().filter_map(|(step, &n)| {
-                let code = self.plan.graph[n].op.def().finish(self, n);
+                let code = self.code(n).finish(self, n);
                 // A combiner's partial results go out once the node feeding it is done.
                 let flushes = self.exchanges.iter().enumerate().filter(|(id, x)| {
                 x.from == n && self.folds_before_crossing(*id)
@@ -412,10 +412,7 @@ impl Gen<'_> {
         if x.crossing == Crossing::Records {
             return None;
         }
-        let code = self.plan.graph[x.to]
-            .op
-            .def()
-            .combiner(self, x.to, &ident("record"));
+        let code = self.code(x.to).combiner(self, x.to, &ident("record"));
         assert!(
             code.is_some(),
             "the physical plan folds only into operators with partial results"

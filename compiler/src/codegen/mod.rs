@@ -33,7 +33,7 @@ pub struct GeneratedJob {
 
 /// Generates the job for an optimized plan (after [`crate::passes::optimize`]).
 pub fn generate(plan: &Plan) -> GeneratedJob {
-    let tokens = Gen::new(plan).program();
+    let tokens = Gen::new(plan, crate::ops::code_of).program();
     let file: syn::File = syn::parse2(tokens.clone()).expect("generated code is valid Rust syntax");
     let body = prettyplease::unparse(&file);
     let source = format!(
@@ -46,7 +46,7 @@ pub fn generate(plan: &Plan) -> GeneratedJob {
 /// Generates the expansion of an inline pipeline's optimized plan: a block that evaluates
 /// to an `InlineJob`, for `stream!` to put in place of its invocation.
 pub fn generate_inline(plan: &Plan) -> TokenStream {
-    Gen::new(plan).inline_expansion()
+    Gen::new(plan, crate::ops::code_of).inline_expansion()
 }
 
 impl Gen<'_> {
@@ -57,10 +57,7 @@ impl Gen<'_> {
         let scratch = chains.iter().any(|c| !expr::scratch_idents(c).is_empty());
         let job = self.job_struct(scratch);
         let watermarks = self.plan.chains.iter().map(|c| self.watermark_fn(c));
-        let node_methods = self
-            .order
-            .iter()
-            .map(|&n| self.plan.graph[n].op.def().methods(self, n));
+        let node_methods = self.order.iter().map(|&n| self.code(n).methods(self, n));
         let counts: Vec<TokenStream> = self
             .order
             .iter()
@@ -73,7 +70,7 @@ impl Gen<'_> {
         let ticks: Vec<TokenStream> = self
             .order
             .iter()
-            .map(|&n| self.plan.graph[n].op.def().on_tick(self, n))
+            .map(|&n| self.code(n).on_tick(self, n))
             .filter(|t| !t.is_empty())
             .collect();
         let (generics, where_clause) = (self.generics(), self.where_clause());
@@ -169,7 +166,7 @@ impl Gen<'_> {
             inits.push(init);
         }
         for &n in &self.order {
-            for (f, init) in self.plan.graph[n].op.def().fields(self, n) {
+            for (f, init) in self.code(n).fields(self, n) {
                 fields.push(f);
                 inits.push(init);
             }

@@ -23,7 +23,7 @@ pub enum StateKind {
 }
 
 /// One operator in the graph.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Node {
     /// What it does.
     pub op: Operator,
@@ -130,27 +130,10 @@ impl Plan {
     /// Every file the pipeline reads or writes, as written in it, with who uses it
     /// (`source `bids``, `the dead-letter file of source `bids``, `sink `out``).
     pub fn file_uses(&self) -> Vec<(String, String)> {
-        use super::{InputLocation, OnError, OutputLocation, SinkOp, SourceOp};
-        let mut uses = Vec::new();
-        for node in self.graph.node_weights() {
-            if let Some(s) = node.op.payload::<SourceOp>() {
-                if let InputLocation::Path(p) = &s.input {
-                    uses.push((format!("source `{}`", s.name), p.clone()));
-                }
-                if let OnError::DeadLetter(p) = &s.on_error {
-                    uses.push((
-                        format!("the dead-letter file of source `{}`", s.name),
-                        p.clone(),
-                    ));
-                }
-            }
-            if let Some(s) = node.op.payload::<SinkOp>() {
-                if let OutputLocation::Path(p) = &s.output {
-                    uses.push((format!("sink `{}`", s.name), p.clone()));
-                }
-            }
-        }
-        uses
+        self.graph
+            .node_weights()
+            .flat_map(|node| node.op.def().files())
+            .collect()
     }
 
     /// The nodes feeding `n`, in port order.

@@ -1,17 +1,17 @@
 //! The operator graph every front-end lowers to and every pass and the code generator read.
 
+mod endpoints;
 mod expr;
 mod graph;
 mod operator;
+mod operator_node;
 mod physical;
 mod rust;
 mod state_layout;
 mod types;
 pub mod untyped;
 
-/// The operator of a node, and the payloads of sources and sinks: see the registry in
-/// `crate::ops`.
-pub use crate::ops::{Operator, SinkOp, SourceOp};
+pub use endpoints::{SinkOp, SourceOp};
 pub use expr::{BinOp, Func, Literal, TExpr, TExprKind, UnOp};
 pub use graph::{
     input_schema, output_schema, Chain, Edge, EdgeKind, GraphCycle, Node, Partitioning, Plan,
@@ -22,6 +22,7 @@ pub use operator::{
     AggFunc, AggregateField, EventTime, InputLocation, OnError, OutputLocation, SinkFormat,
     SourceFormat, TimeDomain, WatermarkSpec, WindowKind, WindowProblem,
 };
+pub use operator_node::{AsOperator, OpInfo, Operator, OperatorNode};
 pub use physical::{
     Crossing, Exchange, InputDistribution, InputSplit, PartialResults, PhysicalPlan,
 };

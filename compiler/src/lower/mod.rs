@@ -145,7 +145,7 @@ impl<F: FrontEnd> Lowering<F> {
     /// Adds source `op` with records of `schema`, written at `span`.
     pub fn source(&mut self, op: SourceOp, schema: Arc<Schema>, span: &F::Span) -> Stream<F::Span> {
         let timed = op.event_time.is_some();
-        let node = self.add_node(Operator::Source(op), schema, span);
+        let node = self.add_node(Operator::new(op), schema, span);
         Stream::new(node, timed)
     }
 

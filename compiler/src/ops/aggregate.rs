@@ -17,7 +17,8 @@ use serde::Serialize;
 use weir_runtime::memory::MemoryDemand;
 
 use super::keyed::{check_keyed, keyed_closures, keyed_demand, same_in_any_order};
-use super::api::{CombinerCode, Lower, OpInfo, OperatorDef};
+use super::api::{CombinerCode, Lower, OpInfo, OperatorCode};
+use crate::ir::OperatorNode;
 use crate::codegen::accumulators::{accumulators, exact_merge, spill_support};
 use crate::codegen::keys::{encode_key, key_builder_field, key_outputs};
 use crate::codegen::names::{node_field, node_method};
@@ -85,7 +86,7 @@ impl Lower for Aggregate {
         match window {
             Some(w) => super::window::complete(l, input, w, key, aggregates, out),
             None => {
-                let op = Operator::Aggregate(Aggregate { key, aggregates });
+                let op = Operator::new(Aggregate { key, aggregates });
                 let node = l.add_node(op, out, &span);
                 l.connect(&input, node, 0);
                 // Results come at the end of input, when time has no meaning.
@@ -141,7 +142,7 @@ fn result_columns<F: FrontEnd>(
     ok.then_some(columns)
 }
 
-impl OperatorDef for Aggregate {
+impl OperatorNode for Aggregate {
     fn input_distribution(&self, _port: usize) -> InputDistribution<'_> {
         InputDistribution::ByKeyGroup(&self.key)
     }
@@ -161,32 +162,6 @@ impl OperatorDef for Aggregate {
             _ => false,
         });
         (numbers && exact_merge(&self.aggregates).is_ok()).then_some(PartialResults::PerKey)
-    }
-
-    /// A partial result merges into the state as spilled parts do.
-    fn combiner(&self, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> Option<CombinerCode> {
-        let (_, acc_size) = accumulator_offsets(&self.aggregates);
-        let code = accumulators(g, &self.aggregates, input, 0);
-        let s = node_field(n, "state");
-        let merge = &code.merge;
-        Some(CombinerCode {
-            acc_size,
-            args: code.args,
-            init: code.init,
-            update: code.update,
-            merge: quote! {
-                let mut fresh = false;
-                let into = self.#s.upsert(key, |acc| {
-                    acc.copy_from_slice(partial);
-                    fresh = true;
-                })?;
-                if !fresh {
-                    let from = partial;
-                    #merge
-                }
-            },
-            windows: None,
-        })
     }
 
     fn info(&self) -> &'static OpInfo {
@@ -216,6 +191,34 @@ impl OperatorDef for Aggregate {
 
     fn closures(&self) -> Vec<&RustFn> {
         keyed_closures(&self.key, &self.aggregates)
+    }
+}
+
+impl OperatorCode for Aggregate {
+    /// A partial result merges into the state as spilled parts do.
+    fn combiner(&self, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> Option<CombinerCode> {
+        let (_, acc_size) = accumulator_offsets(&self.aggregates);
+        let code = accumulators(g, &self.aggregates, input, 0);
+        let s = node_field(n, "state");
+        let merge = &code.merge;
+        Some(CombinerCode {
+            acc_size,
+            args: code.args,
+            init: code.init,
+            update: code.update,
+            merge: quote! {
+                let mut fresh = false;
+                let into = self.#s.upsert(key, |acc| {
+                    acc.copy_from_slice(partial);
+                    fresh = true;
+                })?;
+                if !fresh {
+                    let from = partial;
+                    #merge
+                }
+            },
+            windows: None,
+        })
     }
 
     fn fields(&self, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, TokenStream)> {

@@ -16,7 +16,8 @@ use serde::Serialize;
 use weir_runtime::memory::MemoryDemand;
 
 use super::keyed::{check_keyed_input, keyed_demand};
-use super::api::{Lower, OpInfo, OperatorDef};
+use super::api::{Lower, OpInfo, OperatorCode};
+use crate::ir::OperatorNode;
 use crate::codegen::keys::{encode_key, key_builder_field};
 use crate::codegen::names::node_field;
 use crate::codegen::context::Gen;
@@ -57,7 +58,7 @@ impl Lower for Distinct {
         };
         let schema = l.schema_of(&input);
         let node = l.add_node(
-            Operator::Distinct(Distinct { key }),
+            Operator::new(Distinct { key }),
             schema,
             &F::step_span(step),
         );
@@ -66,7 +67,7 @@ impl Lower for Distinct {
     }
 }
 
-impl OperatorDef for Distinct {
+impl OperatorNode for Distinct {
     fn input_distribution(&self, _port: usize) -> InputDistribution<'_> {
         InputDistribution::ByKeyGroup(&self.key)
     }
@@ -95,7 +96,9 @@ impl OperatorDef for Distinct {
     fn closures(&self) -> Vec<&RustFn> {
         self.key.closure().into_iter().collect()
     }
+}
 
+impl OperatorCode for Distinct {
     fn fields(&self, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, TokenStream)> {
         let s = node_field(n, "state");
         let memory = g.operator_memory(n);

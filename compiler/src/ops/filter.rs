@@ -10,7 +10,8 @@ use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 use serde::Serialize;
 
-use super::api::{Lower, OpInfo, OperatorDef};
+use super::api::{Lower, OpInfo, OperatorCode};
+use crate::ir::OperatorNode;
 use crate::codegen::context::Gen;
 use crate::ir::{Code, Operator, Plan, RustFn, Type};
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};
@@ -42,12 +43,12 @@ impl Lower for Filter {
         let Some(predicate) = l.fe.predicate(&Self::INFO, step, &schema) else {
             return Applied::Broken;
         };
-        let op = Operator::Filter(Filter { predicate });
+        let op = Operator::new(Filter { predicate });
         l.one_input(&input, op, schema, &F::step_span(step))
     }
 }
 
-impl OperatorDef for Filter {
+impl OperatorNode for Filter {
     fn order_sensitive(&self) -> bool {
         false
     }
@@ -75,7 +76,9 @@ impl OperatorDef for Filter {
     fn closures(&self) -> Vec<&RustFn> {
         self.predicate.closure().into_iter().collect()
     }
+}
 
+impl OperatorCode for Filter {
     fn push(&self, g: &Gen<'_>, n: NodeIndex, _port: usize, input: &Ident) -> TokenStream {
         let cond = g.code_value(&self.predicate, input);
         let rest = g.emit(n, 0, input);

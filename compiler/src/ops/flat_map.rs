@@ -13,7 +13,8 @@ use quote::quote;
 use serde::Serialize;
 
 use super::map::{check_fields, describe_fields, record_schema};
-use super::api::{Lower, OpInfo, OperatorDef};
+use super::api::{Lower, OpInfo, OperatorCode};
+use crate::ir::OperatorNode;
 use crate::codegen::expr::ExprGen;
 use crate::codegen::context::Gen;
 use crate::diagnostics::Diagnostic;
@@ -91,11 +92,11 @@ impl Lower for FlatMap {
                 (FlatMap::Fields { fields, list_field }, out)
             }
         };
-        l.one_input(&input, Operator::FlatMap(op), out, &span)
+        l.one_input(&input, Operator::new(op), out, &span)
     }
 }
 
-impl OperatorDef for FlatMap {
+impl OperatorNode for FlatMap {
     fn order_sensitive(&self) -> bool {
         false
     }
@@ -133,7 +134,9 @@ impl OperatorDef for FlatMap {
             FlatMap::Rust(r) => vec![r],
         }
     }
+}
 
+impl OperatorCode for FlatMap {
     fn push(&self, g: &Gen<'_>, n: NodeIndex, _port: usize, input: &Ident) -> TokenStream {
         let out = g.var(n);
         let rest = g.emit(n, 0, &out);

@@ -11,7 +11,8 @@ use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 use serde::Serialize;
 
-use super::api::{Lower, OpInfo, OperatorDef};
+use super::api::{Lower, OpInfo, OperatorCode};
+use crate::ir::OperatorNode;
 use crate::codegen::context::Gen;
 use crate::ir::{Edge, Field, Node, Operator, Plan, RustFn, Schema, TExpr};
 use crate::lower::{Applied, FrontEnd, Lowering, RecordArg, RecordRole, Stream};
@@ -55,7 +56,7 @@ impl Lower for Map {
                 (Map::Rust(r), out)
             }
         };
-        l.one_input(&input, Operator::Map(map), out, &F::step_span(step))
+        l.one_input(&input, Operator::new(map), out, &F::step_span(step))
     }
 }
 
@@ -85,7 +86,7 @@ pub(crate) fn check_fields(
     fields.iter().try_for_each(|(_, e)| expr_fits(e, input))
 }
 
-impl OperatorDef for Map {
+impl OperatorNode for Map {
     fn order_sensitive(&self) -> bool {
         false
     }
@@ -124,7 +125,9 @@ impl OperatorDef for Map {
             Map::Rust(r) => vec![r],
         }
     }
+}
 
+impl OperatorCode for Map {
     fn push(&self, g: &Gen<'_>, n: NodeIndex, _port: usize, input: &Ident) -> TokenStream {
         let out = g.var(n);
         let value = match self {

@@ -2,22 +2,20 @@
 //!
 //! Each operator file holds everything about its operator: its names and written forms for
 //! both front-ends and its ports ([`OpInfo`]); its lowering from step arguments into a node
-//! (a `lower` function over any [`FrontEnd`](crate::lower::FrontEnd)); its type rules, its
-//! memory demand and its code generation hooks ([`OperatorDef`]).
+//! (a `lower` function over any `FrontEnd`); its type rules, its
+//! memory demand and its code generation hooks (`OperatorNode`, `OperatorCode`).
 //!
-//! The traits an operator implements are the operator API (`api.rs`). The [`registry!`]
-//! table below is the only place that lists the operators. It generates the [`Operator`]
-//! enum and every dispatch over it, so no other code matches on the operator kind; an
+//! The traits an operator implements are the IR's `OperatorNode` and the operator API's
+//! (`api.rs`). The `registry!` table below is the only place that lists the operators:
+//! it generates the table of names and forms, the lowering of a step and the lookup of a
+//! node's code generation hooks, so no other code matches on the operator kind; an
 //! operator must write `info`, `describe`, `check` and `push`, and every other hook has a
 //! default (a stateful operator without a `memory` demand is caught by the memory pass).
 
-use std::fmt;
-
-use serde::Serialize;
-
+pub use crate::ir::OpInfo;
+use crate::ir::Operator;
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};
-pub use api::OpInfo;
-pub(crate) use api::{CombinerCode, Lower, OperatorDef};
+pub(crate) use api::{CombinerCode, Lower, OperatorCode};
 
 /// The step name a written form starts with: `filter` in `filter(|r| ...)`.
 fn step_name(form: &str) -> &str {
@@ -28,8 +26,8 @@ pub(crate) mod api;
 pub(crate) mod checks;
 pub(crate) mod keyed;
 
-/// The table. `nodes` are operators that become graph nodes (a variant of [`Operator`]
-/// each, its payload `module::Type` in `ops/module.rs` or `ops/module/mod.rs`); `steps`
+/// The table. `nodes` are operators that become graph nodes (their payload `module::Type`
+/// in `ops/module.rs` or `ops/module/mod.rs`, held by a node as an `Operator`); `steps`
 /// are pipeline steps that only change the stream (`key_by`). Each line declares its
 /// module too, so a new operator is its file and one line here.
 macro_rules! registry {
@@ -43,31 +41,16 @@ macro_rules! registry {
         )*
         $(pub(crate) mod $smodule;)*
 
-        /// What a node does: one variant per registered operator, its payload defined in
-        /// the operator's file.
-        #[derive(Debug, Clone, PartialEq, Serialize)]
-        pub enum Operator {
+        /// The code generation hooks of `op`, whichever registered operator it is: how the
+        /// codegen context finds a node's (it is given this function, so it names no
+        /// operator).
+        pub(crate) fn code_of(op: &Operator) -> &dyn OperatorCode {
             $(
-                #[doc = concat!("See [`", stringify!($ty), "`].")]
-                $variant($module::$ty),
+                if let Some(code) = op.payload::<$module::$ty>() {
+                    return code;
+                }
             )*
-        }
-
-        impl Operator {
-            /// The operator's hooks.
-            pub(crate) fn def(&self) -> &dyn OperatorDef {
-                match self {
-                    $(Operator::$variant(op) => op,)*
-                }
-            }
-
-            /// The payload if the operator is a `T` (`op.payload::<SourceOp>()`), so code
-            /// that needs one kind asks for it without matching on the kind.
-            pub fn payload<T: 'static>(&self) -> Option<&T> {
-                match self {
-                    $(Operator::$variant(op) => (op as &dyn std::any::Any).downcast_ref::<T>(),)*
-                }
-            }
+            unreachable!("every node's operator is registered")
         }
 
         /// Every registered operator and step, in table order.
@@ -115,25 +98,6 @@ registry! {
     }
     steps {
         key_by::KeyBy,
-    }
-}
-
-impl Operator {
-    /// The operator's name as written in a pipeline.
-    pub fn kind(&self) -> &'static str {
-        self.def().info().name
-    }
-
-    /// The operator's table entry.
-    pub fn info(&self) -> &'static OpInfo {
-        self.def().info()
-    }
-}
-
-impl fmt::Display for Operator {
-    /// A one-line description, for graphs and `weir explain`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.def().describe(f)
     }
 }
 

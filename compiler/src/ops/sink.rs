@@ -10,9 +10,9 @@ use std::fmt;
 use petgraph::graph::NodeIndex;
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
-use serde::Serialize;
 
-use super::api::{Lower, OpInfo, OperatorDef};
+use super::api::{Lower, OpInfo, OperatorCode};
+use crate::ir::OperatorNode;
 use crate::codegen::names::{field_ident, node_field};
 use crate::codegen::context::Gen;
 
@@ -20,16 +20,7 @@ use crate::ir::{Operator, OutputLocation, Plan, RustFn, SinkFormat, Type};
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};
 use crate::ops::checks::{input_of, same};
 
-/// A sink: a format written to a location.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SinkOp {
-    /// The sink's name, the key of `--output NAME=PATH`.
-    pub name: String,
-    /// How records are encoded.
-    pub format: SinkFormat,
-    /// Where they go.
-    pub output: OutputLocation,
-}
+pub use crate::ir::SinkOp;
 
 impl SinkOp {
     /// `csv("out.csv")`, `stdout(csv)`, `collect()`.
@@ -74,7 +65,7 @@ impl Lower for SinkOp {
         if !l.claim_sink_name(&name, at) {
             return Applied::Broken;
         }
-        let op = Operator::Sink(SinkOp {
+        let op = Operator::new(SinkOp {
             name,
             format: spec.format,
             output: spec.output,
@@ -99,7 +90,14 @@ pub(crate) fn default_sink_name(output: &OutputLocation) -> String {
     }
 }
 
-impl OperatorDef for SinkOp {
+impl OperatorNode for SinkOp {
+    fn files(&self) -> Vec<(String, String)> {
+        match &self.output {
+            OutputLocation::Path(p) => vec![(format!("sink `{}`", self.name), p.clone())],
+            OutputLocation::Stdout | OutputLocation::Program => Vec::new(),
+        }
+    }
+
     fn order_sensitive(&self) -> bool {
         false
     }
@@ -123,7 +121,9 @@ impl OperatorDef for SinkOp {
             SinkFormat::Csv | SinkFormat::Jsonl | SinkFormat::Collect => Vec::new(),
         }
     }
+}
 
+impl OperatorCode for SinkOp {
     fn fields(&self, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, TokenStream)> {
         let node = &g.plan.graph[n];
         let f = node_field(n, "sink");

@@ -15,9 +15,9 @@ use std::fmt;
 use petgraph::graph::NodeIndex;
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
-use serde::Serialize;
 
-use super::api::{Lower, OpInfo, OperatorDef};
+use super::api::{Lower, OpInfo, OperatorCode};
+use crate::ir::OperatorNode;
 use crate::codegen::names::{chain_input, chain_watermark, field_ident, ident, node_method};
 use crate::codegen::context::source_var;
 use crate::codegen::context::Gen;
@@ -28,20 +28,7 @@ use crate::ir::{
 };
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};
 
-/// A source: a format read from a location, with a bad-record policy.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SourceOp {
-    /// The stream's name, also the key of `--input NAME=PATH`.
-    pub name: String,
-    /// How records are encoded.
-    pub format: SourceFormat,
-    /// Where they are read from.
-    pub input: InputLocation,
-    /// What to do with a record that does not decode.
-    pub on_error: OnError,
-    /// Event time, if declared.
-    pub event_time: Option<EventTime>,
-}
+pub use crate::ir::SourceOp;
 
 impl SourceOp {
     /// `csv("bids.csv", ...) with event_time(ts), ...`.
@@ -105,7 +92,21 @@ impl Lower for SourceOp {
     }
 }
 
-impl OperatorDef for SourceOp {
+impl OperatorNode for SourceOp {
+    fn files(&self) -> Vec<(String, String)> {
+        let mut uses = Vec::new();
+        if let InputLocation::Path(p) = &self.input {
+            uses.push((format!("source `{}`", self.name), p.clone()));
+        }
+        if let OnError::DeadLetter(p) = &self.on_error {
+            uses.push((
+                format!("the dead-letter file of source `{}`", self.name),
+                p.clone(),
+            ));
+        }
+        uses
+    }
+
     /// With event time, lateness depends on what was read before a record.
     fn order_sensitive(&self) -> bool {
         self.event_time.is_some()
@@ -146,7 +147,9 @@ impl OperatorDef for SourceOp {
             .into_iter()
             .collect()
     }
+}
 
+impl OperatorCode for SourceOp {
     /// Sources have no input port: the run loop hands their records to their chain.
     fn push(&self, _g: &Gen<'_>, _n: NodeIndex, _port: usize, _input: &Ident) -> TokenStream {
         quote!()

@@ -12,7 +12,8 @@ use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 use serde::Serialize;
 
-use super::api::{Lower, OpInfo, OperatorDef};
+use super::api::{Lower, OpInfo, OperatorCode};
+use crate::ir::OperatorNode;
 use crate::codegen::names::node_field;
 use crate::codegen::context::Gen;
 use crate::diagnostics::Diagnostic;
@@ -100,7 +101,7 @@ impl Lower for Union {
         if !ok {
             return Applied::Broken;
         }
-        let node = l.add_node(Operator::Union(Union), schema, &span);
+        let node = l.add_node(Operator::new(Union), schema, &span);
         l.connect(&input, node, 0);
         for (i, other) in others.iter().enumerate() {
             l.connect(other, node, i + 1);
@@ -124,7 +125,7 @@ pub(crate) fn idle_behind(plan: &Plan, mut n: NodeIndex) -> Option<i64> {
     }
 }
 
-impl OperatorDef for Union {
+impl OperatorNode for Union {
     fn order_sensitive(&self) -> bool {
         false
     }
@@ -144,7 +145,9 @@ impl OperatorDef for Union {
         }
         Ok(())
     }
+}
 
+impl OperatorCode for Union {
     fn fields(&self, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, TokenStream)> {
         let idle = g
             .plan

@@ -2,7 +2,7 @@
 //! writes it on the plan (`Plan::physical`), where codegen and `weir explain` read it.
 //!
 //! * **Exchanges.** A keyed edge (`Partitioning::Hash`) is an exchange when the operator
-//!   it feeds asks for its records by key group (`OperatorDef::input_distribution`); in an
+//!   it feeds asks for its records by key group (`OperatorNode::input_distribution`); in an
 //!   inline pipeline a keyed edge into a stateless step (a `map` after `key_by`) keeps its
 //!   records on their worker until the keyed operator after it. Every other edge is
 //!   forward.
@@ -10,7 +10,7 @@
 //!   on arrival order; a slice of the one event-time file when every node's results stay
 //!   one worker's that way; otherwise worker 0 reads everything.
 //! * **Combiners.** Records are folded before they cross where the job reads in slices and
-//!   the operator's partial results merge exactly (`OperatorDef::partial_results`); a
+//!   the operator's partial results merge exactly (`OperatorNode::partial_results`); a
 //!   window's only where its reading worker judges lateness as one worker would.
 //! * **Time order.** A job whose one exchange feeds such a window, its only stateful
 //!   operator, fires the window on the worker that read its records instead.

@@ -31,7 +31,8 @@ use super::keyed::keyed_demand;
 use super::join::pairing::{check_inputs, other_side, Sides};
 use super::join::sides::key_closures;
 use super::join::{output_columns, JoinKind};
-use super::api::{Lower, OpInfo, OperatorDef};
+use super::api::{Lower, OpInfo, OperatorCode};
+use crate::ir::OperatorNode;
 use crate::codegen::context::Gen;
 use crate::diagnostics::Diagnostic;
 use crate::ir::{Edge, InputDistribution, KeySpec, Node, Operator, Plan, RustFn, Schema, StateKind};
@@ -123,7 +124,7 @@ impl Lower for IntervalJoin {
                 l.fe.result_schema(columns)
             }
         };
-        let op = Operator::IntervalJoin(IntervalJoin {
+        let op = Operator::new(IntervalJoin {
             lower: spec.lower,
             upper: spec.upper,
             left_key,
@@ -147,7 +148,7 @@ impl Lower for IntervalJoin {
     }
 }
 
-impl OperatorDef for IntervalJoin {
+impl OperatorNode for IntervalJoin {
     fn input_distribution(&self, port: usize) -> InputDistribution<'_> {
         InputDistribution::ByKeyGroup(if port == 0 { &self.left_key } else { &self.right_key })
     }
@@ -197,7 +198,9 @@ impl OperatorDef for IntervalJoin {
     fn closures(&self) -> Vec<&RustFn> {
         key_closures([&self.left_key, &self.right_key])
     }
+}
 
+impl OperatorCode for IntervalJoin {
     fn fields(&self, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, TokenStream)> {
         codegen::fields(self, g, n)
     }

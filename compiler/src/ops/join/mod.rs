@@ -34,7 +34,8 @@ use serde::Serialize;
 use weir_runtime::memory::MemoryDemand;
 
 use super::keyed::keyed_demand;
-use super::api::{Lower, OpInfo, OperatorDef};
+use super::api::{Lower, OpInfo, OperatorCode};
+use crate::ir::OperatorNode;
 use crate::codegen::names::field_ident;
 use crate::codegen::context::Gen;
 use crate::diagnostics::Diagnostic;
@@ -161,7 +162,7 @@ impl Lower for Join {
                 l.fe.result_schema(columns)
             }
         };
-        let op = Operator::Join(Join {
+        let op = Operator::new(Join {
             kind,
             window: w.kind,
             left_key,
@@ -335,7 +336,7 @@ pub(crate) fn output_columns<F: FrontEnd>(
     Some(columns)
 }
 
-impl OperatorDef for Join {
+impl OperatorNode for Join {
     fn input_distribution(&self, port: usize) -> InputDistribution<'_> {
         InputDistribution::ByKeyGroup(if port == 0 { &self.left_key } else { &self.right_key })
     }
@@ -379,7 +380,9 @@ impl OperatorDef for Join {
     fn closures(&self) -> Vec<&RustFn> {
         key_closures([&self.left_key, &self.right_key])
     }
+}
 
+impl OperatorCode for Join {
     fn fields(&self, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, TokenStream)> {
         codegen::fields(self, g, n)
     }

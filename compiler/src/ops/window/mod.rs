@@ -31,7 +31,8 @@ use serde::Serialize;
 use weir_runtime::memory::MemoryDemand;
 
 use super::keyed::{check_keyed, keyed_closures, keyed_demand, same_in_any_order};
-use super::api::{CombinerCode, Lower, OpInfo, OperatorDef};
+use super::api::{CombinerCode, Lower, OpInfo, OperatorCode};
+use crate::ir::OperatorNode;
 use crate::codegen::accumulators::{accumulators, exact_merge, spill_support};
 use crate::codegen::keys::{encode_key, key_builder_field, key_outputs, key_width};
 use crate::codegen::names::{ident, node_field, node_method};
@@ -159,7 +160,7 @@ pub(crate) fn complete<F: FrontEnd>(
     aggregates: Vec<AggregateField>,
     out: Arc<Schema>,
 ) -> Applied<F::Span> {
-    let op = Operator::Window(Window {
+    let op = Operator::new(Window {
         key,
         window: w.kind,
         time: w.time,
@@ -180,7 +181,7 @@ pub(crate) fn complete<F: FrontEnd>(
     Applied::Stream(Stream::new(node, timed))
 }
 
-impl OperatorDef for Window {
+impl OperatorNode for Window {
     fn input_distribution(&self, _port: usize) -> InputDistribution<'_> {
         InputDistribution::ByKeyGroup(&self.key)
     }
@@ -259,6 +260,17 @@ impl OperatorDef for Window {
         keyed_closures(&self.key, &self.aggregates)
     }
 
+    /// Tumbling and sliding event-time windows: a partial result per key and window.
+    fn partial_results(&self, _plan: &Plan, _n: NodeIndex) -> Option<PartialResults> {
+        let fixed = matches!(
+            self.window,
+            WindowKind::Tumbling { .. } | WindowKind::Sliding { .. }
+        );
+        (fixed && self.time == TimeDomain::EventTime).then_some(PartialResults::PerWindow)
+    }
+}
+
+impl OperatorCode for Window {
     fn fields(&self, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, TokenStream)> {
         state_fields(self, g, n)
     }
@@ -294,15 +306,6 @@ impl OperatorDef for Window {
 
     fn methods(&self, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
         methods(self, g, n)
-    }
-
-    /// Tumbling and sliding event-time windows: a partial result per key and window.
-    fn partial_results(&self, _plan: &Plan, _n: NodeIndex) -> Option<PartialResults> {
-        let fixed = matches!(
-            self.window,
-            WindowKind::Tumbling { .. } | WindowKind::Sliding { .. }
-        );
-        (fixed && self.time == TimeDomain::EventTime).then_some(PartialResults::PerWindow)
     }
 
     fn combiner(&self, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> Option<CombinerCode> {
