@@ -281,6 +281,20 @@ fn watermark(at: usize) -> i64 {
     at as i64 * 5 - 60
 }
 
+/// Op `at`'s event time: 5 ms after the op before, up to 119 ms out of order (by `n`).
+fn event_time(at: usize, n: i64) -> i64 {
+    at as i64 * 5 - n.rem_euclid(120)
+}
+
+/// The side of a joined op: even numbers left, odd ones right.
+fn side_of(n: i64) -> crate::state::JoinSide {
+    if n.rem_euclid(2) == 0 {
+        crate::state::JoinSide::Left
+    } else {
+        crate::state::JoinSide::Right
+    }
+}
+
 fn fired(state: &crate::state::FixedWindows, out: &[u8], f: crate::state::FiredWindow) -> String {
     use crate::state::acc_get;
     let _ = state;
@@ -322,7 +336,7 @@ impl Subject for Tumbling {
     fn apply(state: &mut Self::State, key: &[u8], n: i64, at: usize) -> String {
         use crate::state::{acc_get, acc_set, WindowOutcome};
         let wm = watermark(at);
-        let ts = at as i64 * 5 - n.rem_euclid(120);
+        let ts = event_time(at, n);
         let start = ts.div_euclid(WINDOW) * WINDOW;
         let opened = state
             .open(key, start, start + WINDOW, wm, |a| {
@@ -398,14 +412,9 @@ impl<const P: u64, const PAD: usize> Subject for WindowJoinOf<P, PAD> {
         crate::state::JoinWindows::new(mem, WINDOW, None).unwrap()
     }
     fn apply(state: &mut Self::State, key: &[u8], n: i64, at: usize) -> String {
-        use crate::state::JoinSide;
-        let ts = at as i64 * 5 - n.rem_euclid(120);
+        let ts = event_time(at, n);
         let start = ts.div_euclid(WINDOW) * WINDOW;
-        let side = if n.rem_euclid(2) == 0 {
-            JoinSide::Left
-        } else {
-            JoinSide::Right
-        };
+        let side = side_of(n);
         let record = format!("{}:{n}:{}", String::from_utf8_lossy(key), "-".repeat(PAD));
         match state
             .add(side, key, start, watermark(at), record.as_bytes())
@@ -437,17 +446,12 @@ impl Subject for IntervalJoin {
         crate::state::IntervalBuffers::new(mem, -50, 50, None).unwrap()
     }
     fn apply(state: &mut Self::State, key: &[u8], n: i64, at: usize) -> String {
-        use crate::state::JoinSide;
-        let ts = at as i64 * 5 - n.rem_euclid(120);
+        let ts = event_time(at, n);
         let record = format!("{}:{n}", String::from_utf8_lossy(key));
         if ts <= watermark(at) {
             return format!("late {record}");
         }
-        let side = if n.rem_euclid(2) == 0 {
-            JoinSide::Left
-        } else {
-            JoinSide::Right
-        };
+        let side = side_of(n);
         let mut partners = crate::state::Partners::default();
         state
             .probe(side, key, ts, record.as_bytes(), &mut partners)
@@ -504,7 +508,7 @@ impl Subject for Sessions {
     fn apply(state: &mut Self::State, key: &[u8], n: i64, at: usize) -> String {
         use crate::state::{acc_get, acc_set, WindowOutcome};
         let wm = watermark(at);
-        let ts = at as i64 * 5 - n.rem_euclid(120);
+        let ts = event_time(at, n);
         let opened = state
             .open_session(
                 key,
@@ -579,13 +583,8 @@ impl Subject for SessionJoin {
         crate::state::SessionJoin::new(mem, 40).unwrap()
     }
     fn apply(state: &mut Self::State, key: &[u8], n: i64, at: usize) -> String {
-        use crate::state::JoinSide;
-        let ts = at as i64 * 5 - n.rem_euclid(120);
-        let side = if n.rem_euclid(2) == 0 {
-            JoinSide::Left
-        } else {
-            JoinSide::Right
-        };
+        let ts = event_time(at, n);
+        let side = side_of(n);
         let record = format!("{}:{n}", String::from_utf8_lossy(key));
         match state
             .add(side, key, ts, watermark(at), record.as_bytes())
