@@ -176,6 +176,12 @@ impl KeyedTimers {
         }
     }
 
+    /// Whether memory holds any timer entry (set, or hiding one on disk): what a spill
+    /// would free.
+    pub(crate) fn holds_entries(&self) -> bool {
+        !self.map.is_empty()
+    }
+
     /// Timers set in memory (those on disk are not counted).
     pub fn len_in_memory(&self) -> usize {
         self.live[0] + self.live[1]

@@ -12,6 +12,7 @@ mod fixed_windows;
 mod interval_buffers;
 mod join_windows;
 mod keyed_timers;
+mod process_state;
 mod seen_keys;
 mod session_join;
 mod session_windows;
@@ -24,11 +25,12 @@ pub use fixed_windows::FixedWindows;
 pub use interval_buffers::{IntervalBuffers, Partners};
 pub use join_windows::{JoinGroup, JoinSide, JoinWindows, KeptRecords};
 pub use keyed_timers::{KeyedTimers, TimeDomain};
+pub use process_state::ProcessState;
 pub use seen_keys::SeenKeys;
 pub use session_join::{SessionGroup, SessionJoin};
 pub use session_windows::{NoExtra, SessionExtra, SessionWindows};
 pub use spilling_table::{AggregateOutput, SpillingTable};
 pub use storage::{
-    acc_get, acc_set, key_hash, AccWord, AggNumber, KeyedTable, KeyedTableDrain, PagedArena,
-    PagedMap, Timer, TimerHeap,
+    acc_get, acc_set, key_hash, AccWord, AggNumber, BlobStore, KeyedTable, KeyedTableDrain,
+    PagedArena, PagedMap, Timer, TimerHeap,
 };

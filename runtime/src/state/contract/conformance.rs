@@ -650,6 +650,69 @@ impl Subject for Timers {
     }
 }
 
+/// A process function's state: an op appends its number to its key's value, keeping its
+/// last 24 bytes (or, one op in five, clears it) and sets an event-time timer on a coarse grid; a timer that fires
+/// gives its key's value and clears it. The end fires every timer left.
+struct Process;
+
+impl Process {
+    fn fire(state: &mut crate::state::ProcessState, now: i64) -> Vec<String> {
+        use crate::state::TimeDomain;
+        let mut key = Vec::new();
+        let mut lines = Vec::new();
+        while let Some(time) = state
+            .pop_due_timer(TimeDomain::EventTime, now, &mut key)
+            .unwrap()
+        {
+            let value = state.get(&key).unwrap().map(|v| v.to_vec());
+            lines.push(format!(
+                "fired {time} {} {}",
+                String::from_utf8_lossy(&key),
+                String::from_utf8_lossy(&value.unwrap_or_default())
+            ));
+            state.put(&key, &[]).unwrap();
+        }
+        lines
+    }
+}
+
+impl Subject for Process {
+    type State = crate::state::ProcessState;
+    /// Values and timers each take index, queue and slot pages of their own: at 8, nearly
+    /// every op would spill.
+    const PAGES: u64 = 16;
+    fn fresh(mem: OperatorMemory) -> Self::State {
+        crate::state::ProcessState::new(mem).unwrap()
+    }
+    fn apply(state: &mut Self::State, key: &[u8], n: i64, at: usize) -> String {
+        use crate::state::TimeDomain;
+        if n % 5 == 0 {
+            state.put(key, &[]).unwrap();
+            return "cleared".to_string();
+        }
+        let mut value = state
+            .get(key)
+            .unwrap()
+            .map(|v| v.to_vec())
+            .unwrap_or_default();
+        value.extend_from_slice(format!(",{n}").as_bytes());
+        // The last few numbers: values change length, but the state fits a few pages.
+        let value = &value[value.len().saturating_sub(24)..];
+        state.put(key, value).unwrap();
+        let time = (at as i64 / 20 + 2) * 20;
+        let set = state
+            .register_timer(TimeDomain::EventTime, key, time)
+            .unwrap();
+        format!("{} {set}", value.len())
+    }
+    fn tick(state: &mut Self::State, at: usize) -> Vec<String> {
+        Process::fire(state, at as i64)
+    }
+    fn finish(mut state: Self::State) -> Vec<String> {
+        Process::fire(&mut state, i64::MAX)
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
 
@@ -661,6 +724,11 @@ proptest! {
     #[test]
     fn conformance_session_join((ops, at) in ops()) {
         conforms::<SessionJoin>(&ops, at)?;
+    }
+
+    #[test]
+    fn conformance_process_state((ops, at) in ops()) {
+        conforms::<Process>(&ops, at)?;
     }
 
     #[test]
@@ -753,6 +821,7 @@ fn conformance_of_state_that_has_spilled() {
         ("session join", spilled_at::<SessionJoin>(&joined, 2000)),
         ("interval join", spilled_at::<IntervalJoin>(&ops, 2000)),
         ("timers", spilled_at::<Timers>(&ops, 2000)),
+        ("process", spilled_at::<Process>(&ops, 2000)),
     ];
     for (kind, runs) in spilled {
         assert!(
@@ -769,6 +838,7 @@ fn conformance_of_state_that_has_spilled() {
     conforms::<SessionJoin>(&joined, 2000).unwrap();
     conforms::<IntervalJoin>(&ops, 2000).unwrap();
     conforms::<Timers>(&ops, 2000).unwrap();
+    conforms::<Process>(&ops, 2000).unwrap();
 }
 
 /// How many times the state had spilled after `ops[..at]`.

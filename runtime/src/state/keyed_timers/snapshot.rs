@@ -18,16 +18,17 @@ fn snapshot_value(id: &[u8], seq: u64) -> [u8; 17] {
     value
 }
 
-impl KeyedState for KeyedTimers {
-    fn memory(&self) -> &OperatorMemory {
-        &self.mem
-    }
-
-    fn snapshot(&mut self, out: &mut SnapshotWriter) -> Result<(), JobError> {
+impl KeyedTimers {
+    /// Calls `each(key hash, key, value)` for every timer set, in memory or on disk: what
+    /// a snapshot holds of them (a process state's snapshot has them beside its values).
+    pub(crate) fn snapshot_entries(
+        &mut self,
+        mut each: impl FnMut(u64, &[u8], &[u8]),
+    ) -> Result<(), JobError> {
         for (_, _, id, value) in self.map.entries() {
             if is_set(value) {
                 let seq = read_u64(value, SEQ);
-                out.push(
+                each(
                     read_u64(value, KEY_HASH),
                     &id[ID_HEADER..],
                     &snapshot_value(id, seq),
@@ -35,9 +36,34 @@ impl KeyedState for KeyedTimers {
             }
         }
         pending_timers(self, |hash, id, seq| {
-            out.push(hash, &id[ID_HEADER..], &snapshot_value(id, seq));
+            each(hash, &id[ID_HEADER..], &snapshot_value(id, seq));
             Ok(())
         })
+    }
+
+    /// Sets again the timer of `key` a snapshot entry's `value` describes, with its order.
+    pub(crate) fn restore_entry(&mut self, key: &[u8], value: &[u8]) -> Result<(), JobError> {
+        if value.len() != 17 {
+            return Err(JobError::SnapshotCorrupt {
+                problem: format!("a timer's entry of {} bytes, not 17", value.len()),
+            });
+        }
+        let domain = TimeDomain::from_byte(value[0])?;
+        let time = time_of(value);
+        let seq = read_u64(value, ID_HEADER);
+        self.seq = self.seq.max(seq);
+        self.with_room(|t| t.try_register(domain, key, time, seq))?;
+        Ok(())
+    }
+}
+
+impl KeyedState for KeyedTimers {
+    fn memory(&self) -> &OperatorMemory {
+        &self.mem
+    }
+
+    fn snapshot(&mut self, out: &mut SnapshotWriter) -> Result<(), JobError> {
+        self.snapshot_entries(|hash, key, value| out.push(hash, key, value))
     }
 
     fn restore(
@@ -46,16 +72,7 @@ impl KeyedState for KeyedTimers {
         groups: std::ops::Range<usize>,
     ) -> Result<(), JobError> {
         while let Some(entry) = from.next_in(&groups)? {
-            if entry.value.len() != 17 {
-                return Err(JobError::SnapshotCorrupt {
-                    problem: format!("a timer's entry of {} bytes, not 17", entry.value.len()),
-                });
-            }
-            let domain = TimeDomain::from_byte(entry.value[0])?;
-            let time = time_of(entry.value);
-            let seq = read_u64(entry.value, ID_HEADER);
-            self.seq = self.seq.max(seq);
-            self.with_room(|t| t.try_register(domain, entry.key, time, seq))?;
+            self.restore_entry(entry.key, entry.value)?;
         }
         Ok(())
     }

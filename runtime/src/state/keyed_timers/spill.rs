@@ -79,7 +79,7 @@ impl KeyedTimers {
     }
 
     /// Writes every timer in memory to disk and empties memory.
-    pub(super) fn spill(&mut self) -> Result<(), JobError> {
+    pub(crate) fn spill(&mut self) -> Result<(), JobError> {
         let started = Instant::now();
         let mem = self.mem.clone();
         let disk = self.disk.get_or_insert_with(|| TimerDisk {

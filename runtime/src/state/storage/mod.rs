@@ -1,8 +1,9 @@
 //! The storage primitives operator state is built from, every byte in pool pages: the one
-//! key hash, an append-only keyed table and a hash map with removal, fixed-size slots,
+//! key hash, an append-only keyed table and a hash map with removal, fixed-size slots, values of any length,
 //! chunks of up to a page, the timer heap, and per-window tables.
 
 mod accumulator;
+mod blob_store;
 pub(crate) mod chunk_pages;
 mod key_hash;
 pub(crate) mod keyed_table;
@@ -13,6 +14,7 @@ pub(crate) mod timer_heap;
 pub(crate) mod window_table;
 
 pub use accumulator::{acc_get, acc_set, AccWord, AggNumber};
+pub use blob_store::BlobStore;
 pub use key_hash::key_hash;
 pub use keyed_table::{KeyedTable, KeyedTableDrain};
 pub use paged_arena::PagedArena;
