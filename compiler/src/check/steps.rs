@@ -82,6 +82,27 @@ impl FrontEnd for PipeFront<'_> {
         }
     }
 
+    fn process(
+        &mut self,
+        info: &OpInfo,
+        step: &OpSyntax,
+        input: &Schema,
+        key: &[Field],
+        timed: bool,
+    ) -> Option<crate::ir::process::ProcessDef> {
+        let OpBody::Process(body) = &step.body else {
+            return self.wrong_form(info, step);
+        };
+        crate::lower::process_types::check_process(
+            body,
+            input,
+            key,
+            timed,
+            &step.span,
+            &mut self.diagnostics,
+        )
+    }
+
     fn predicate(&mut self, info: &OpInfo, step: &OpSyntax, input: &Schema) -> Option<Code> {
         let OpBody::Args(args) = &step.body else {
             return self.wrong_form(info, step);

@@ -10,6 +10,7 @@ use quote::quote;
 
 use super::names::field_ident;
 use crate::diagnostics::SourceFile;
+use crate::ir::process::{StateFunc, Var};
 use crate::ir::{BinOp, Func, Literal, TExpr, TExprKind, Type, UnOp};
 
 /// Generates expressions over the record in `record`.
@@ -83,6 +84,49 @@ impl ExprGen<'_> {
             }
             TExprKind::Cast(a) => self.cast(a, &e.ty, e),
             TExprKind::Call(f, args) => self.call(*f, args),
+            TExprKind::Var(v) => {
+                let place = process_var(v);
+                if e.ty == Type::Str {
+                    quote!(::std::borrow::Cow::Borrowed(&*#place))
+                } else {
+                    quote!(#place)
+                }
+            }
+            TExprKind::StateCall(f, state, args) => self.state_call(*f, state, args, &e.ty),
+        }
+    }
+
+    /// `len`, `get` or `contains` of a list or map state (a field of the state `st`).
+    fn state_call(&self, f: StateFunc, state: &str, args: &[TExpr], ty: &Type) -> TokenStream {
+        let s = state_field(state);
+        match f {
+            StateFunc::Len => quote!((st.#s.len() as u64)),
+            StateFunc::Contains => {
+                let k = self.map_key(&args[0]);
+                quote!(st.#s.contains_key(#k))
+            }
+            StateFunc::Get => {
+                let k = self.map_key(&args[0]);
+                let default = self.value(&args[1]);
+                if *ty == Type::Str {
+                    quote!(match st.#s.get(#k) {
+                        ::core::option::Option::Some(v) => ::std::borrow::Cow::<'static, str>::Owned(v.clone()),
+                        ::core::option::Option::None => ::std::borrow::Cow::Owned((#default).into_owned()),
+                    })
+                } else {
+                    quote!(st.#s.get(#k).copied().unwrap_or(#default))
+                }
+            }
+        }
+    }
+
+    /// A map state's key for a lookup: `&str` for strings, a reference to the value else.
+    pub fn map_key(&self, k: &TExpr) -> TokenStream {
+        if k.ty == Type::Str {
+            self.str_ref(k)
+        } else {
+            let v = self.value(k);
+            quote!(&(#v))
         }
     }
 
@@ -95,6 +139,10 @@ impl ExprGen<'_> {
                 let r = self.record;
                 let f = field_ident(name);
                 quote!(&*#r.#f)
+            }
+            TExprKind::Var(v) => {
+                let place = process_var(v);
+                quote!(&*#place)
             }
             _ => {
                 let v = self.value(e);
@@ -230,6 +278,35 @@ impl ExprGen<'_> {
             }
         }
     }
+}
+
+/// Where a process function's name lives in its generated handler: the state `st`'s
+/// fields, locals, the key's fields (inside `on timer`) and the handler's clocks.
+pub fn process_var(v: &Var) -> TokenStream {
+    match v {
+        Var::State(name) => {
+            let f = state_field(name);
+            quote!(st.#f)
+        }
+        Var::Local(name) => {
+            let l = super::names::ident(&format!("l_{name}"));
+            quote!(#l)
+        }
+        Var::KeyField(name) => {
+            let k = super::names::ident(&format!("kf_{name}"));
+            quote!(#k)
+        }
+        Var::EventTime => quote!(ts),
+        Var::Watermark => quote!(p_watermark),
+        Var::ProcessingTime => quote!(self.clock.now()),
+        Var::TimerTime => quote!(p_timer_time),
+        Var::TimerKind => quote!(p_timer_kind),
+    }
+}
+
+/// The field of a process function's state struct holding state `name`.
+pub fn state_field(name: &str) -> Ident {
+    super::names::ident(&format!("s_{name}"))
 }
 
 fn literal(l: &Literal) -> TokenStream {

@@ -86,6 +86,22 @@ impl FrontEnd for InlineFront {
         &mut self.diagnostics
     }
 
+    fn process(
+        &mut self,
+        info: &OpInfo,
+        step: &Step,
+        _input: &Schema,
+        _key: &[Field],
+        _timed: bool,
+    ) -> Option<crate::ir::process::ProcessDef> {
+        // Not reached: `process` has no `stream!` form, so the step is unknown there.
+        self.error::<()>(
+            step.call().name.span(),
+            format!("`{}` is written in `.pipe` files only", info.name),
+        );
+        None
+    }
+
     fn no_args(&mut self, info: &OpInfo, step: &Step) -> Option<()> {
         let call = step.call();
         if call.args.is_empty() {

@@ -108,6 +108,10 @@ pub enum TExprKind {
     Cast(Box<TExpr>),
     /// A built-in function call.
     Call(Func, Vec<TExpr>),
+    /// A name of a process function: a state, a local, the event time, ...
+    Var(super::process::Var),
+    /// `len`, `get` or `contains` of the list or map state named.
+    StateCall(super::process::StateFunc, String, Vec<TExpr>),
 }
 
 impl fmt::Display for TExpr {
@@ -124,6 +128,14 @@ impl fmt::Display for TExpr {
             TExprKind::Binary(op, a, b) => write!(f, "({a} {} {b})", op.symbol()),
             TExprKind::If(c, a, b) => write!(f, "if {c} then {a} else {b}"),
             TExprKind::Cast(e) => write!(f, "({e} as {})", self.ty),
+            TExprKind::Var(v) => write!(f, "{v:?}"),
+            TExprKind::StateCall(func, state, args) => {
+                write!(f, "{}({state}", func.name())?;
+                for a in args {
+                    write!(f, ", {a}")?;
+                }
+                f.write_str(")")
+            }
             TExprKind::Call(func, args) => {
                 write!(f, "{}(", func.name())?;
                 for (i, a) in args.iter().enumerate() {

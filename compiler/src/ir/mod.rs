@@ -6,6 +6,7 @@ mod graph;
 mod operator;
 mod operator_node;
 mod physical;
+pub mod process;
 mod rust;
 mod state_layout;
 mod types;

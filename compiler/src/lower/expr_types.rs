@@ -4,6 +4,7 @@
 
 use crate::diagnostics::did_you_mean;
 use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::ir::process::{StateFunc, StateVarKind, Var};
 use crate::ir::untyped::{Expr, ExprKind, Ident};
 use crate::ir::{AggFunc, Func, Literal, Schema, TExpr, TExprKind, Type};
 use crate::ir::{BinOp, UnOp};
@@ -12,6 +13,19 @@ use crate::ir::{BinOp, UnOp};
 pub struct ExprChecker<'a> {
     schema: &'a Schema,
     diagnostics: &'a mut Diagnostics,
+    scope: Option<&'a dyn NameScope>,
+}
+
+/// Names an expression may read besides the record's fields: a process function's state,
+/// locals and clocks. Looked up before the fields.
+pub trait NameScope {
+    /// What `name` stands for: a value and its type, or why it is not a value here (a
+    /// message and a label); `None` when the scope does not know it.
+    fn resolve(&self, name: &str) -> Option<Result<(Var, Type), (String, String)>>;
+    /// The list or map state called `name`.
+    fn container(&self, name: &str) -> Option<&StateVarKind>;
+    /// Every name the scope knows, for suggestions.
+    fn names(&self) -> Vec<String>;
 }
 
 /// Whether a list-valued expression is acceptable where this one stands.
@@ -29,6 +43,20 @@ impl<'a> ExprChecker<'a> {
         ExprChecker {
             schema,
             diagnostics,
+            scope: None,
+        }
+    }
+
+    /// A checker over records of `schema` that reads `scope`'s names first.
+    pub fn with_scope(
+        schema: &'a Schema,
+        scope: &'a dyn NameScope,
+        diagnostics: &'a mut Diagnostics,
+    ) -> Self {
+        ExprChecker {
+            schema,
+            diagnostics,
+            scope: Some(scope),
         }
     }
 
@@ -82,13 +110,28 @@ impl<'a> ExprChecker<'a> {
             ExprKind::Float(v) => mk(TExprKind::Lit(Literal::F64(*v)), Type::F64),
             ExprKind::Str(s) => mk(TExprKind::Lit(Literal::Str(s.clone())), Type::Str),
             ExprKind::Bool(b) => mk(TExprKind::Lit(Literal::Bool(*b)), Type::Bool),
+            ExprKind::Name(n) if self.scope.and_then(|s| s.resolve(n)).is_some() => {
+                match self.scope.and_then(|s| s.resolve(n)).expect("resolved") {
+                    Ok((var, ty)) => mk(TExprKind::Var(var), ty),
+                    Err((message, label)) => {
+                        self.error(Diagnostic::error(message, e.span.clone(), label));
+                        None
+                    }
+                }
+            }
             ExprKind::Name(n) => match self.schema.index_of(n) {
                 Some(i) => mk(
                     TExprKind::Field(i, n.clone()),
                     self.schema.fields[i].ty.clone(),
                 ),
                 None => {
-                    let names = self.schema.fields.iter().map(|f| f.name.as_str());
+                    let scoped = self.scope.map(|s| s.names()).unwrap_or_default();
+                    let names = self
+                        .schema
+                        .fields
+                        .iter()
+                        .map(|f| f.name.as_str())
+                        .chain(scoped.iter().map(String::as_str));
                     let mut d = Diagnostic::error(
                         format!("unknown field `{n}`"),
                         e.span.clone(),
@@ -315,6 +358,9 @@ impl<'a> ExprChecker<'a> {
     }
 
     fn call(&mut self, name: &Ident, args: &[Expr], e: &Expr) -> Option<TExpr> {
+        if let Some(call) = self.state_call(name, args, e) {
+            return call;
+        }
         let Some(func) = Func::from_name(&name.name) else {
             let mut d = Diagnostic::error(
                 format!("unknown function `{}`", name.name),
@@ -375,6 +421,64 @@ impl<'a> ExprChecker<'a> {
             ty: ret,
             span: e.span.clone(),
         })
+    }
+}
+
+impl ExprChecker<'_> {
+    /// `len`, `get` or `contains` of a list or map state; `None` when the call is not one.
+    fn state_call(&mut self, name: &Ident, args: &[Expr], e: &Expr) -> Option<Option<TExpr>> {
+        let func = match name.name.as_str() {
+            "len" => StateFunc::Len,
+            "get" => StateFunc::Get,
+            "contains" => StateFunc::Contains,
+            _ => return None,
+        };
+        let ExprKind::Name(state) = &args.first()?.kind else {
+            return None;
+        };
+        let kind = self.scope?.container(state)?.clone();
+        let (params, ret): (Vec<Type>, Type) = match (func, &kind) {
+            (StateFunc::Len, _) => (Vec::new(), Type::U64),
+            (StateFunc::Get, StateVarKind::Map(k, v)) => (vec![k.clone(), v.clone()], v.clone()),
+            (StateFunc::Contains, StateVarKind::Map(k, _)) => (vec![k.clone()], Type::Bool),
+            _ => {
+                self.error(
+                    Diagnostic::error(
+                        format!("`{}` is not defined on a {}", func.name(), kind.describe()),
+                        e.span.clone(),
+                        format!("`{state}` is a {}", kind.describe()),
+                    )
+                    .with_help(
+                        "a list state has len(list), append(list, x), clear and for x in list",
+                    ),
+                );
+                return Some(None);
+            }
+        };
+        if args.len() != params.len() + 1 {
+            self.error(Diagnostic::error(
+                format!(
+                    "`{}` of a state takes {} argument(s), found {}",
+                    func.name(),
+                    params.len() + 1,
+                    args.len()
+                ),
+                e.span.clone(),
+                "this call",
+            ));
+            return Some(None);
+        }
+        let checked: Vec<Option<TExpr>> = args[1..]
+            .iter()
+            .zip(&params)
+            .map(|(a, t)| self.check(a, Some(t), ListUse::Refused))
+            .collect();
+        let args = checked.into_iter().collect::<Option<Vec<_>>>();
+        Some(args.map(|args| TExpr {
+            kind: TExprKind::StateCall(func, state.clone(), args),
+            ty: ret,
+            span: e.span.clone(),
+        }))
     }
 }
 

@@ -160,6 +160,17 @@ pub trait FrontEnd {
         input: &Schema,
     ) -> Option<Vec<(AggregateField, Self::Span)>>;
 
+    /// The process function of a `process` step over records of `input` keyed by the
+    /// fields `key`, with event time when `timed`.
+    fn process(
+        &mut self,
+        info: &OpInfo,
+        step: &Self::Step,
+        input: &Schema,
+        key: &[Field],
+        timed: bool,
+    ) -> Option<crate::ir::process::ProcessDef>;
+
     /// The window of a `window(...)` step.
     fn window(&mut self, info: &OpInfo, step: &Self::Step) -> Option<PendingWindow<Self::Span>>;
 

@@ -94,6 +94,7 @@ registry! {
         Join => join::Join,
         IntervalJoin => interval_join::IntervalJoin,
         Distinct => distinct::Distinct,
+        Process => process::Process,
         Sink => sink::SinkOp,
     }
     steps {
@@ -176,6 +177,7 @@ mod tests {
                 "join",
                 "interval_join",
                 "distinct",
+                "process",
                 "sink",
                 "key_by"
             ]

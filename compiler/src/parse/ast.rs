@@ -116,6 +116,8 @@ pub enum OpBody {
     /// `window(phrase, ...)`, e.g. `window(sliding 10s every 5s, late -> late_bids)`, or
     /// `interval_join(paid, between -5s and 10s)`.
     Phrases(Vec<Phrase>),
+    /// `process { state ...; on record { ... } on timer { ... } }`
+    Process(crate::ir::process::ProcessBody),
     /// `sink [name =] kind(args)`
     Sink {
         /// The sink's name, when given.

@@ -8,6 +8,7 @@ use pest::pratt_parser::{Assoc, Op, PrattParser};
 use super::ast::*;
 use super::Rule;
 use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::ir::process::{Handler, ProcessBody, StateDecl, Stmt, StmtKind};
 
 /// Builds the program, collecting literal errors (such as an integer too large): a bad
 /// literal stands as 0, so the rest of the program is still checked. `Err` when an
@@ -271,6 +272,19 @@ impl Builder {
                     span: whole,
                 }
             }
+            Rule::process_op => {
+                let mut it = p.into_inner();
+                let kw = it.next().expect("process keyword");
+                let name = Ident {
+                    name: "process".into(),
+                    span: span(&kw),
+                };
+                OpSyntax {
+                    name,
+                    body: OpBody::Process(self.process(it)),
+                    span: whole,
+                }
+            }
             Rule::generic_op => {
                 let mut it = p.into_inner();
                 let name = ident(it.next().expect("operator name"));
@@ -298,6 +312,143 @@ impl Builder {
             }
             r => unreachable!("operator rule {r:?}"),
         }
+    }
+
+    /// The declarations and handlers of a `process` block.
+    fn process(&mut self, items: Pairs<'_, Rule>) -> ProcessBody {
+        let mut body = ProcessBody {
+            states: Vec::new(),
+            handlers: Vec::new(),
+        };
+        for item in items {
+            let whole = span(&item);
+            let mut it = item.clone().into_inner();
+            match item.as_rule() {
+                Rule::state_decl => {
+                    let kind = ident(it.next().expect("state kind"));
+                    let name = ident(it.next().expect("state name"));
+                    let ty = ident(it.next().expect("state type"));
+                    let mut value_ty = None;
+                    let mut init = None;
+                    for rest in it {
+                        match rest.as_rule() {
+                            Rule::ident => value_ty = Some(ident(rest)),
+                            Rule::expr => init = Some(self.expr(rest)),
+                            _ => {}
+                        }
+                    }
+                    body.states.push(StateDecl {
+                        kind,
+                        name,
+                        ty,
+                        value_ty,
+                        init,
+                        span: whole,
+                    });
+                }
+                Rule::handler => {
+                    it.next(); // `on`
+                    let on = ident(it.next().expect("handler name"));
+                    let block = self.block(it.next().expect("handler block"));
+                    body.handlers.push(Handler { on, body: block });
+                }
+                r => unreachable!("process item rule {r:?}"),
+            }
+        }
+        body
+    }
+
+    fn block(&mut self, p: Pair<'_, Rule>) -> Vec<Stmt> {
+        p.into_inner().map(|s| self.stmt(s)).collect()
+    }
+
+    fn stmt(&mut self, p: Pair<'_, Rule>) -> Stmt {
+        let whole = span(&p);
+        let rule = p.as_rule();
+        let mut it = p.into_inner().filter(|q| {
+            !matches!(
+                q.as_rule(),
+                Rule::semi
+                    | Rule::kw_let
+                    | Rule::kw_if
+                    | Rule::kw_else
+                    | Rule::word_for
+                    | Rule::word_in
+                    | Rule::word_emit
+                    | Rule::word_clear
+            )
+        });
+        let kind = match rule {
+            Rule::let_local => {
+                let name = ident(it.next().expect("let name"));
+                StmtKind::Let(name, self.expr(it.next().expect("let value")))
+            }
+            Rule::assign_stmt => {
+                let name = ident(it.next().expect("assigned name"));
+                StmtKind::Assign(name, self.expr(it.next().expect("assigned value")))
+            }
+            Rule::if_stmt => {
+                let cond = self.expr(it.next().expect("condition"));
+                let then = self.block(it.next().expect("then block"));
+                let otherwise = match it.next() {
+                    None => Vec::new(),
+                    Some(b) if b.as_rule() == Rule::block => self.block(b),
+                    Some(nested) => vec![self.stmt(nested)],
+                };
+                StmtKind::If(cond, then, otherwise)
+            }
+            Rule::for_stmt => {
+                let mut names: Vec<Ident> = Vec::new();
+                let mut body = Vec::new();
+                for q in it {
+                    match q.as_rule() {
+                        Rule::ident => names.push(ident(q)),
+                        _ => body = self.block(q),
+                    }
+                }
+                let over = names.pop().expect("the state iterated");
+                StmtKind::For(names, over, body)
+            }
+            Rule::emit_stmt => {
+                let record = it.next().expect("emitted record");
+                let fields = record
+                    .into_inner()
+                    .map(|f| {
+                        let mut parts = f.into_inner();
+                        let name = ident(parts.next().expect("field name"));
+                        let value = parts.next().map(|e| self.expr(e));
+                        (name, value)
+                    })
+                    .collect();
+                StmtKind::Emit(fields)
+            }
+            Rule::timer_stmt => {
+                let (mut delete, mut processing, mut after) = (false, false, false);
+                let mut when = None;
+                for q in it {
+                    match q.as_rule() {
+                        Rule::word_delete => delete = true,
+                        Rule::word_processing => processing = true,
+                        Rule::timer_word => after = q.as_str() == "after",
+                        Rule::expr => when = Some(self.expr(q)),
+                        _ => {}
+                    }
+                }
+                StmtKind::Timer {
+                    delete,
+                    processing: processing || after,
+                    after,
+                    when: when.expect("the timer's time"),
+                }
+            }
+            Rule::clear_stmt => StmtKind::Clear(ident(it.next().expect("cleared state"))),
+            Rule::call_stmt => {
+                let name = ident(it.next().expect("called name"));
+                StmtKind::Call(name, it.map(|e| self.expr(e)).collect())
+            }
+            r => unreachable!("statement rule {r:?}"),
+        };
+        Stmt { kind, span: whole }
     }
 
     /// An expression, or a placeholder (with `too_deep` set) for one nested past

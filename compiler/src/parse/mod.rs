@@ -199,6 +199,27 @@ fn rule_words(rule: Rule) -> &'static str {
         Rule::WHITESPACE | Rule::COMMENT => "white space",
         Rule::semi => "`;`",
         Rule::pipe => "`|>`",
+        Rule::kw_process | Rule::process_op => "`process { ... }`",
+        Rule::process_item => {
+            "a declaration (`state`, `list`, `map`) or a handler (`on record`, `on timer`)"
+        }
+        Rule::state_decl => "a state declaration such as `state seen: bool = false;`",
+        Rule::state_kind => "`state`, `list` or `map`",
+        Rule::handler | Rule::word_on => "`on record { ... }` or `on timer { ... }`",
+        Rule::block => "`{`",
+        Rule::stmt => "a statement",
+        Rule::let_local => "`let`",
+        Rule::if_stmt => "`if`",
+        Rule::for_stmt | Rule::word_for => "`for`",
+        Rule::word_in => "`in`",
+        Rule::emit_stmt | Rule::word_emit => "`emit { ... };`",
+        Rule::timer_stmt | Rule::word_timer => "`timer at ...;` or `timer after ...;`",
+        Rule::word_delete => "`delete`",
+        Rule::word_processing => "`processing`",
+        Rule::timer_word => "`at` or `after`",
+        Rule::clear_stmt | Rule::word_clear => "`clear`",
+        Rule::call_stmt => "a call such as `append(list, x);`",
+        Rule::assign_stmt => "an assignment `name = expression;`",
     }
 }
 

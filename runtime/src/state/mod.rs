@@ -25,7 +25,7 @@ pub use fixed_windows::FixedWindows;
 pub use interval_buffers::{IntervalBuffers, Partners};
 pub use join_windows::{JoinGroup, JoinSide, JoinWindows, KeptRecords};
 pub use keyed_timers::{KeyedTimers, TimeDomain};
-pub use process_state::ProcessState;
+pub use process_state::{ProcessState, StateValue};
 pub use seen_keys::SeenKeys;
 pub use session_join::{SessionGroup, SessionJoin};
 pub use session_windows::{NoExtra, SessionExtra, SessionWindows};

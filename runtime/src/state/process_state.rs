@@ -11,7 +11,10 @@ use crate::memory::OperatorMemory;
 use crate::spill::{can_spill_after, KeyRuns};
 use crate::JobError;
 
+mod codec;
 mod snapshot;
+
+pub use codec::StateValue;
 
 /// In an index entry's value: the length of the key's value and its handle in the store.
 const LEN: usize = 0;

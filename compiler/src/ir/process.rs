@@ -1,0 +1,238 @@
+//! A keyed process function, as front-ends write it (`ProcessBody`, untyped, with spans)
+//! and as the checker makes it (`ProcessDef`, typed): per-key state, a handler for each
+//! record and one for each timer that fires, and the records they emit.
+
+use serde::Serialize;
+
+use super::untyped::{Expr, Ident};
+use super::{Field, TExpr, Type};
+use crate::diagnostics::Span;
+
+/// `process { declarations handlers }` as written.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProcessBody {
+    /// `state`, `list` and `map` declarations, in order.
+    pub states: Vec<StateDecl>,
+    /// `on record { ... }` and `on timer { ... }`.
+    pub handlers: Vec<Handler>,
+}
+
+/// `state name: type = value;`, `list name: type;` or `map name: key -> value;`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StateDecl {
+    /// `state`, `list` or `map`.
+    pub kind: Ident,
+    /// The state's name.
+    pub name: Ident,
+    /// The value type (a map's key type).
+    pub ty: Ident,
+    /// A map's value type.
+    pub value_ty: Option<Ident>,
+    /// A scalar's initial value.
+    pub init: Option<Expr>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `on record { ... }` or `on timer { ... }`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Handler {
+    /// `record` or `timer`.
+    pub on: Ident,
+    /// Its statements.
+    pub body: Vec<Stmt>,
+}
+
+/// A statement with where it is written.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stmt {
+    /// What it does.
+    pub kind: StmtKind,
+    /// The whole statement.
+    pub span: Span,
+}
+
+/// The statements of a handler.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum StmtKind {
+    /// `let name = expr;`
+    Let(Ident, Expr),
+    /// `name = expr;`
+    Assign(Ident, Expr),
+    /// `if c { ... } else { ... }` (`else if` is an `if` alone in the else branch).
+    If(Expr, Vec<Stmt>, Vec<Stmt>),
+    /// `for x in list { ... }` or `for k, v in map { ... }`.
+    For(Vec<Ident>, Ident, Vec<Stmt>),
+    /// `emit { name: expr, name, ... };`
+    Emit(Vec<(Ident, Option<Expr>)>),
+    /// `[delete] timer [processing] at|after expr;`
+    Timer {
+        /// `delete timer ...`.
+        delete: bool,
+        /// `processing` written (or `after`, which is always processing time).
+        processing: bool,
+        /// `after` (a duration from now) rather than `at` (a time).
+        after: bool,
+        /// The time or duration.
+        when: Expr,
+    },
+    /// `clear name;`
+    Clear(Ident),
+    /// `append(list, x);`, `put(map, k, v);`, `remove(map, k);`
+    Call(Ident, Vec<Expr>),
+}
+
+/// A checked process function.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProcessDef {
+    /// The per-key state, in declaration order.
+    pub states: Vec<StateVar>,
+    /// Run for each record.
+    pub on_record: Vec<TStmt>,
+    /// Run for each timer that fires.
+    pub on_timer: Vec<TStmt>,
+    /// The fields of the records it emits.
+    pub output: Vec<Field>,
+}
+
+/// One piece of per-key state.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StateVar {
+    /// Its name.
+    pub name: String,
+    /// What it holds.
+    pub kind: StateVarKind,
+}
+
+/// What a piece of state holds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum StateVarKind {
+    /// One value, and the value a key starts with.
+    Scalar(Type, TExpr),
+    /// A list of values.
+    List(Type),
+    /// A map from keys to values, iterated in key order.
+    Map(Type, Type),
+}
+
+impl StateVarKind {
+    /// `bool`, `list of f64`, `map str -> i64`: how messages name it.
+    pub fn describe(&self) -> String {
+        match self {
+            StateVarKind::Scalar(t, _) => format!("state of type {t}"),
+            StateVarKind::List(t) => format!("list state of {t}"),
+            StateVarKind::Map(k, v) => format!("map state of {k} -> {v}"),
+        }
+    }
+}
+
+/// Which clock a timer follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum TimerClock {
+    /// The watermark.
+    Event,
+    /// The job's clock.
+    Processing,
+}
+
+/// A checked statement.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum TStmt {
+    /// A new local value.
+    Let(String, TExpr),
+    /// A new value for a local or a scalar state.
+    Assign(Place, TExpr),
+    /// A branch.
+    If(TExpr, Vec<TStmt>, Vec<TStmt>),
+    /// Each element of a list state, by value.
+    ForList {
+        /// The element's name.
+        var: String,
+        /// The list.
+        list: String,
+        /// The body.
+        body: Vec<TStmt>,
+    },
+    /// Each entry of a map state, in key order.
+    ForMap {
+        /// The key's name.
+        key: String,
+        /// The value's name.
+        value: String,
+        /// The map.
+        map: String,
+        /// The body.
+        body: Vec<TStmt>,
+    },
+    /// An output record, its fields in the output's order.
+    Emit(Vec<TExpr>),
+    /// Sets (or deletes) the key's timer at an absolute time.
+    Timer {
+        /// Its clock.
+        clock: TimerClock,
+        /// Deletes instead of setting.
+        delete: bool,
+        /// When, in milliseconds.
+        time: TExpr,
+    },
+    /// A state back to its start (a scalar to its initial value, a list or map empty).
+    Clear(String),
+    /// `append(list, x)`.
+    Append(String, TExpr),
+    /// `put(map, k, v)`.
+    Put(String, TExpr, TExpr),
+    /// `remove(map, k)`.
+    Remove(String, TExpr),
+}
+
+/// What an assignment changes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Place {
+    /// A scalar state.
+    State(String),
+    /// A `let` local.
+    Local(String),
+}
+
+/// A name a process function's expressions read besides the record's fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Var {
+    /// A scalar state.
+    State(String),
+    /// A `let` local or a loop variable.
+    Local(String),
+    /// A key field inside `on timer` (where there is no record).
+    KeyField(String),
+    /// The record's event time.
+    EventTime,
+    /// The operator's current watermark.
+    Watermark,
+    /// The job's clock.
+    ProcessingTime,
+    /// The time of the timer firing.
+    TimerTime,
+    /// `"event_time"` or `"processing_time"`: the clock of the timer firing.
+    TimerKind,
+}
+
+/// Functions over a list or map state, in expressions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum StateFunc {
+    /// `len(list)` or `len(map)`.
+    Len,
+    /// `get(map, key, default)`.
+    Get,
+    /// `contains(map, key)`.
+    Contains,
+}
+
+impl StateFunc {
+    /// The function's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            StateFunc::Len => "len",
+            StateFunc::Get => "get",
+            StateFunc::Contains => "contains",
+        }
+    }
+}

@@ -1,0 +1,676 @@
+//! Type checking of a process function written as statements (`ir::process::ProcessBody`)
+//! into a [`ProcessDef`]: its state declarations, its handlers' statements, and the one
+//! shape every `emit` must agree on. Expressions are typed by [`ExprChecker`] with the
+//! handler's names in scope.
+
+use std::collections::BTreeMap;
+
+use super::expr_types::{ExprChecker, ListUse, NameScope};
+use crate::diagnostics::{did_you_mean, Diagnostic, Diagnostics, Span};
+use crate::ir::process::{
+    Handler, Place, ProcessBody, ProcessDef, StateDecl, StateVar, StateVarKind, Stmt, StmtKind,
+    TStmt, TimerClock, Var,
+};
+use crate::ir::untyped::{Expr, Ident};
+use crate::ir::{Field, Schema, TExpr, TExprKind, Type};
+
+/// Which handler is being checked.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum On {
+    Record,
+    Timer,
+}
+
+/// The names a handler's expressions see.
+struct Scope<'a> {
+    on: On,
+    states: &'a [StateVar],
+    /// Key fields by name (inside `on timer`, the only fields there are).
+    key: &'a [Field],
+    /// Locals, innermost last.
+    locals: Vec<(String, Type)>,
+    timed: bool,
+}
+
+impl NameScope for Scope<'_> {
+    fn resolve(&self, name: &str) -> Option<Result<(Var, Type), (String, String)>> {
+        if let Some((_, ty)) = self.locals.iter().rev().find(|(n, _)| n == name) {
+            return Some(Ok((Var::Local(name.to_string()), ty.clone())));
+        }
+        if let Some(s) = self.states.iter().find(|s| s.name == name) {
+            return Some(match &s.kind {
+                StateVarKind::Scalar(ty, _) => Ok((Var::State(name.to_string()), ty.clone())),
+                kind => Err((
+                    format!("`{name}` is a {}, not a value", kind.describe()),
+                    "read it with len, get or contains, or go through it with for".to_string(),
+                )),
+            });
+        }
+        let special = match name {
+            "watermark" => Some((Var::Watermark, Type::Timestamp)),
+            "processing_time" => Some((Var::ProcessingTime, Type::Timestamp)),
+            "event_time" if self.on == On::Record && self.timed => {
+                Some((Var::EventTime, Type::Timestamp))
+            }
+            "event_time" if self.on == On::Record => {
+                return Some(Err((
+                    "`event_time` needs a stream with event time".to_string(),
+                    "these records have none: declare `event_time(...)` on the source".to_string(),
+                )))
+            }
+            "timer_time" if self.on == On::Timer => Some((Var::TimerTime, Type::Timestamp)),
+            "timer_kind" if self.on == On::Timer => Some((Var::TimerKind, Type::Str)),
+            "timer_time" | "timer_kind" => {
+                return Some(Err((
+                    format!("`{name}` is only known in `on timer`"),
+                    "no timer is firing here".to_string(),
+                )))
+            }
+            _ => None,
+        };
+        if special.is_some() {
+            return special.map(Ok);
+        }
+        if self.on == On::Timer {
+            if let Some(f) = self.key.iter().find(|f| f.name == name) {
+                return Some(Ok((Var::KeyField(name.to_string()), f.ty.clone())));
+            }
+            return Some(Err((
+                format!("`{name}` is not known in `on timer`"),
+                "a timer has no record: only the key's fields, the state and locals are here"
+                    .to_string(),
+            )));
+        }
+        None
+    }
+
+    fn container(&self, name: &str) -> Option<&StateVarKind> {
+        if self.locals.iter().any(|(n, _)| n == name) {
+            return None;
+        }
+        self.states
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| &s.kind)
+            .filter(|k| !matches!(k, StateVarKind::Scalar(..)))
+    }
+
+    fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.locals.iter().map(|(n, _)| n.clone()).collect();
+        names.extend(self.states.iter().map(|s| s.name.clone()));
+        names.extend(self.key.iter().map(|f| f.name.clone()));
+        names
+    }
+}
+
+/// Checks `body`, a process function over records of `input` keyed by `key`, with event
+/// time when `timed`.
+pub fn check_process(
+    body: &ProcessBody,
+    input: &Schema,
+    key: &[Field],
+    timed: bool,
+    at: &Span,
+    diagnostics: &mut Diagnostics,
+) -> Option<ProcessDef> {
+    let mut checker = ProcessChecker {
+        diagnostics,
+        output: None,
+        ok: true,
+    };
+    let states = checker.states(&body.states);
+    let mut handlers: BTreeMap<&str, &Handler> = BTreeMap::new();
+    for h in &body.handlers {
+        match h.on.name.as_str() {
+            "record" | "timer" => {
+                if handlers.insert(&h.on.name, h).is_some() {
+                    checker.report(Diagnostic::error(
+                        format!("`on {}` is written twice", h.on.name),
+                        h.on.span.clone(),
+                        "a second handler",
+                    ));
+                }
+            }
+            other => {
+                let mut d = Diagnostic::error(
+                    format!("unknown handler `on {other}`"),
+                    h.on.span.clone(),
+                    "not a handler",
+                )
+                .with_help("a process has `on record { ... }` and `on timer { ... }`");
+                if let Some(h) = did_you_mean(other, ["record", "timer"]) {
+                    d = d.with_help(h);
+                }
+                checker.report(d);
+            }
+        }
+    }
+    if !handlers.contains_key("record") {
+        checker.report(
+            Diagnostic::error(
+                "a process needs `on record { ... }`",
+                at.clone(),
+                "this process",
+            )
+            .with_help("`on record` runs for each record; `on timer`, for each timer"),
+        );
+    }
+    let mut scope = Scope {
+        on: On::Record,
+        states: &states,
+        key,
+        locals: Vec::new(),
+        timed,
+    };
+    let on_record = match handlers.get("record") {
+        Some(h) => checker.block(&h.body, input, &mut scope),
+        None => Vec::new(),
+    };
+    let key_schema = Schema::record(key.to_vec());
+    scope.on = On::Timer;
+    scope.locals.clear();
+    let on_timer = match handlers.get("timer") {
+        Some(h) => checker.block(&h.body, &key_schema, &mut scope),
+        None => Vec::new(),
+    };
+    let Some((output, _)) = checker.output.take() else {
+        checker.report(
+            Diagnostic::error(
+                "a process must emit records",
+                at.clone(),
+                "this process emits nothing",
+            )
+            .with_help("add `emit { name: expression, ... };` to a handler"),
+        );
+        return None;
+    };
+    checker.ok.then_some(ProcessDef {
+        states,
+        on_record,
+        on_timer,
+        output,
+    })
+}
+
+struct ProcessChecker<'d> {
+    diagnostics: &'d mut Diagnostics,
+    /// The fields of the first `emit`, and where it is.
+    output: Option<(Vec<Field>, Span)>,
+    ok: bool,
+}
+
+impl ProcessChecker<'_> {
+    fn report(&mut self, d: Diagnostic) {
+        self.ok = false;
+        self.diagnostics.push(d);
+    }
+
+    fn type_named(&mut self, name: &Ident) -> Option<Type> {
+        match Type::from_name(&name.name) {
+            Some(t) => Some(t),
+            None => {
+                self.report(
+                    Diagnostic::error(
+                        format!("unknown type `{}`", name.name),
+                        name.span.clone(),
+                        "not a type",
+                    )
+                    .with_help("the types are bool, i64, u64, f64, str and timestamp"),
+                );
+                None
+            }
+        }
+    }
+
+    fn states(&mut self, decls: &[StateDecl]) -> Vec<StateVar> {
+        let mut states: Vec<StateVar> = Vec::new();
+        let empty = Schema::record(Vec::new());
+        for d in decls {
+            if states.iter().any(|s| s.name == d.name.name) {
+                self.report(Diagnostic::error(
+                    format!("state `{}` is declared twice", d.name.name),
+                    d.name.span.clone(),
+                    "declared again",
+                ));
+                continue;
+            }
+            let Some(ty) = self.type_named(&d.ty) else {
+                continue;
+            };
+            let kind = match (d.kind.name.as_str(), &d.value_ty, &d.init) {
+                ("state", None, Some(init)) => {
+                    let mut c = ExprChecker::new(&empty, self.diagnostics);
+                    match c.check(init, Some(&ty), ListUse::Refused) {
+                        Some(t) => StateVarKind::Scalar(ty, t),
+                        None => {
+                            self.ok = false;
+                            continue;
+                        }
+                    }
+                }
+                ("state", None, None) => {
+                    self.report(
+                        Diagnostic::error(
+                            format!("state `{}` needs an initial value", d.name.name),
+                            d.span.clone(),
+                            "no `= value`",
+                        )
+                        .with_help(format!("e.g. `state {}: {} = ...;`", d.name.name, ty)),
+                    );
+                    continue;
+                }
+                ("list", None, None) => StateVarKind::List(ty),
+                ("map", Some(v), None) => {
+                    let Some(v) = self.type_named(v) else {
+                        continue;
+                    };
+                    if ty == Type::F64 {
+                        self.report(Diagnostic::error(
+                            "a map's keys cannot be f64",
+                            d.ty.span.clone(),
+                            "floats have no order to keep keys in",
+                        ));
+                        continue;
+                    }
+                    StateVarKind::Map(ty, v)
+                }
+                (kind, _, _) => {
+                    let form = match kind {
+                        "list" => "`list name: type;`",
+                        "map" => "`map name: key_type -> value_type;`",
+                        _ => "`state name: type = value;`",
+                    };
+                    self.report(Diagnostic::error(
+                        format!("a {kind} declaration is written {form}"),
+                        d.span.clone(),
+                        "not in that form",
+                    ));
+                    continue;
+                }
+            };
+            states.push(StateVar {
+                name: d.name.name.clone(),
+                kind,
+            });
+        }
+        states
+    }
+
+    fn expr(
+        &mut self,
+        e: &Expr,
+        want: Option<&Type>,
+        input: &Schema,
+        scope: &Scope<'_>,
+    ) -> Option<TExpr> {
+        let t = ExprChecker::with_scope(input, scope, self.diagnostics).check(
+            e,
+            want,
+            ListUse::Refused,
+        );
+        if t.is_none() {
+            self.ok = false;
+        }
+        t
+    }
+
+    fn block(&mut self, stmts: &[Stmt], input: &Schema, scope: &mut Scope<'_>) -> Vec<TStmt> {
+        let depth = scope.locals.len();
+        let out = stmts
+            .iter()
+            .filter_map(|s| self.stmt(s, input, scope))
+            .collect();
+        scope.locals.truncate(depth);
+        out
+    }
+
+    fn stmt(&mut self, s: &Stmt, input: &Schema, scope: &mut Scope<'_>) -> Option<TStmt> {
+        match &s.kind {
+            StmtKind::Let(name, value) => {
+                let t = self.expr(value, None, input, scope)?;
+                scope.locals.push((name.name.clone(), t.ty.clone()));
+                Some(TStmt::Let(name.name.clone(), t))
+            }
+            StmtKind::Assign(name, value) => self.assign(name, value, input, scope),
+            StmtKind::If(cond, then, otherwise) => {
+                let c = self.expr(cond, Some(&Type::Bool), input, scope);
+                let then = self.block(then, input, scope);
+                let otherwise = self.block(otherwise, input, scope);
+                Some(TStmt::If(c?, then, otherwise))
+            }
+            StmtKind::For(vars, over, body) => self.for_each(vars, over, body, input, scope),
+            StmtKind::Emit(fields) => self.emit(fields, s, input, scope),
+            StmtKind::Timer {
+                delete,
+                processing,
+                after,
+                when,
+            } => {
+                let clock = if *processing {
+                    TimerClock::Processing
+                } else {
+                    TimerClock::Event
+                };
+                let time = if *after {
+                    let d = self.expr(when, Some(&Type::I64), input, scope)?;
+                    let span = d.span.clone();
+                    TExpr {
+                        kind: TExprKind::Binary(
+                            crate::ir::BinOp::Add,
+                            Box::new(TExpr {
+                                kind: TExprKind::Var(Var::ProcessingTime),
+                                ty: Type::Timestamp,
+                                span: span.clone(),
+                            }),
+                            Box::new(d),
+                        ),
+                        ty: Type::Timestamp,
+                        span,
+                    }
+                } else {
+                    self.timer_time(when, input, scope)?
+                };
+                Some(TStmt::Timer {
+                    clock,
+                    delete: *delete,
+                    time,
+                })
+            }
+            StmtKind::Clear(name) => {
+                self.state_named(name, scope)?;
+                Some(TStmt::Clear(name.name.clone()))
+            }
+            StmtKind::Call(name, args) => self.call(name, args, s, input, scope),
+        }
+    }
+
+    /// `timer at T`: `T` must be a timestamp.
+    fn timer_time(&mut self, when: &Expr, input: &Schema, scope: &Scope<'_>) -> Option<TExpr> {
+        let t = ExprChecker::with_scope(input, scope, self.diagnostics).check(
+            when,
+            None,
+            ListUse::Refused,
+        );
+        let t = match t {
+            Some(t) => t,
+            None => {
+                self.ok = false;
+                return None;
+            }
+        };
+        if t.ty != Type::Timestamp {
+            self.report(
+                Diagnostic::error(
+                    format!("`timer at` takes a timestamp, found {}", t.ty),
+                    when.span.clone(),
+                    format!("this is {}", t.ty),
+                )
+                .with_help(
+                    "a time such as `ts + 1m` for a timestamp field `ts`; `timer after 1h` sets a processing-time timer an hour from now",
+                ),
+            );
+            return None;
+        }
+        Some(t)
+    }
+
+    fn state_named<'s>(&mut self, name: &Ident, scope: &Scope<'s>) -> Option<&'s StateVar> {
+        match scope.states.iter().find(|s| s.name == name.name) {
+            Some(s) => Some(s),
+            None => {
+                let mut d = Diagnostic::error(
+                    format!("no state is called `{}`", name.name),
+                    name.span.clone(),
+                    "not a declared state",
+                );
+                let names: Vec<&str> = scope.states.iter().map(|s| s.name.as_str()).collect();
+                if let Some(h) = did_you_mean(&name.name, names) {
+                    d = d.with_help(h);
+                } else {
+                    d = d.with_help(format!(
+                        "declare it first: `state {}: type = value;`",
+                        name.name
+                    ));
+                }
+                self.report(d);
+                None
+            }
+        }
+    }
+
+    fn assign(
+        &mut self,
+        name: &Ident,
+        value: &Expr,
+        input: &Schema,
+        scope: &Scope<'_>,
+    ) -> Option<TStmt> {
+        if let Some((_, ty)) = scope.locals.iter().rev().find(|(n, _)| *n == name.name) {
+            let ty = ty.clone();
+            let t = self.expr(value, Some(&ty), input, scope)?;
+            return Some(TStmt::Assign(Place::Local(name.name.clone()), t));
+        }
+        let state = self.state_named(name, scope)?;
+        let StateVarKind::Scalar(ty, _) = &state.kind else {
+            self.report(
+                Diagnostic::error(
+                    format!(
+                        "cannot assign to `{}`, a {}",
+                        name.name,
+                        state.kind.describe()
+                    ),
+                    name.span.clone(),
+                    "not a single value",
+                )
+                .with_help("change a list with append and clear, a map with put, remove and clear"),
+            );
+            return None;
+        };
+        let t = self.expr(value, Some(ty), input, scope)?;
+        Some(TStmt::Assign(Place::State(name.name.clone()), t))
+    }
+
+    fn for_each(
+        &mut self,
+        vars: &[Ident],
+        over: &Ident,
+        body: &[Stmt],
+        input: &Schema,
+        scope: &mut Scope<'_>,
+    ) -> Option<TStmt> {
+        let state = self.state_named(over, scope)?;
+        let depth = scope.locals.len();
+        let made = match (&state.kind, vars) {
+            (StateVarKind::List(t), [var]) => {
+                scope.locals.push((var.name.clone(), t.clone()));
+                let body = self.block(body, input, scope);
+                TStmt::ForList {
+                    var: var.name.clone(),
+                    list: over.name.clone(),
+                    body,
+                }
+            }
+            (StateVarKind::Map(k, v), [key, value]) => {
+                scope.locals.push((key.name.clone(), k.clone()));
+                scope.locals.push((value.name.clone(), v.clone()));
+                let body = self.block(body, input, scope);
+                TStmt::ForMap {
+                    key: key.name.clone(),
+                    value: value.name.clone(),
+                    map: over.name.clone(),
+                    body,
+                }
+            }
+            (kind, _) => {
+                let form = match kind {
+                    StateVarKind::List(_) => format!("for x in {} {{ ... }}", over.name),
+                    StateVarKind::Map(..) => format!("for k, v in {} {{ ... }}", over.name),
+                    StateVarKind::Scalar(..) => String::new(),
+                };
+                let d = Diagnostic::error(
+                    format!("cannot go through `{}`, a {}", over.name, kind.describe()),
+                    over.span.clone(),
+                    "here",
+                );
+                self.report(if form.is_empty() {
+                    d.with_help("only list and map states can be gone through")
+                } else {
+                    d.with_help(format!("write `{form}`"))
+                });
+                return None;
+            }
+        };
+        scope.locals.truncate(depth);
+        Some(made)
+    }
+
+    fn emit(
+        &mut self,
+        fields: &[(Ident, Option<Expr>)],
+        s: &Stmt,
+        input: &Schema,
+        scope: &Scope<'_>,
+    ) -> Option<TStmt> {
+        let mut values = Vec::new();
+        let mut shape = Vec::new();
+        for (name, value) in fields {
+            if shape.iter().any(|f: &Field| f.name == name.name) {
+                self.report(Diagnostic::error(
+                    format!("field `{}` is given twice", name.name),
+                    name.span.clone(),
+                    "duplicate field",
+                ));
+                return None;
+            }
+            let e = value.clone().unwrap_or_else(|| Expr {
+                kind: crate::ir::untyped::ExprKind::Name(name.name.clone()),
+                span: name.span.clone(),
+            });
+            let t = self.expr(&e, None, input, scope)?;
+            shape.push(Field {
+                name: name.name.clone(),
+                ty: t.ty.clone(),
+            });
+            values.push(t);
+        }
+        match &self.output {
+            None => self.output = Some((shape, s.span.clone())),
+            Some((first, at)) if *first != shape => {
+                let describe = |fs: &[Field]| {
+                    fs.iter()
+                        .map(|f| format!("{}: {}", f.name, f.ty))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let d = Diagnostic::error(
+                    "every emit of a process must make records of one shape",
+                    s.span.clone(),
+                    format!("this emits {{ {} }}", describe(&shape)),
+                )
+                .with_related(
+                    at.clone(),
+                    format!("the first emits {{ {} }}", describe(first)),
+                );
+                self.report(d);
+                return None;
+            }
+            Some(_) => {}
+        }
+        Some(TStmt::Emit(values))
+    }
+
+    fn call(
+        &mut self,
+        name: &Ident,
+        args: &[Expr],
+        s: &Stmt,
+        input: &Schema,
+        scope: &Scope<'_>,
+    ) -> Option<TStmt> {
+        let (want, arity) = match name.name.as_str() {
+            "append" => ("list", 2),
+            "put" => ("map", 3),
+            "remove" => ("map", 2),
+            other => {
+                let mut d = Diagnostic::error(
+                    format!("`{other}(...)` is not a statement"),
+                    name.span.clone(),
+                    "not a statement",
+                )
+                .with_help(
+                    "the statement calls are append(list, x), put(map, k, v) and remove(map, k)",
+                );
+                if let Some(h) = did_you_mean(other, ["append", "put", "remove"]) {
+                    d = d.with_help(h);
+                }
+                self.report(d);
+                return None;
+            }
+        };
+        if args.len() != arity {
+            self.report(Diagnostic::error(
+                format!(
+                    "`{}` takes {arity} arguments, found {}",
+                    name.name,
+                    args.len()
+                ),
+                s.span.clone(),
+                "this call",
+            ));
+            return None;
+        }
+        let crate::ir::untyped::ExprKind::Name(target) = &args[0].kind else {
+            self.report(Diagnostic::error(
+                format!("the first argument of `{}` names a {want} state", name.name),
+                args[0].span.clone(),
+                "not a state's name",
+            ));
+            return None;
+        };
+        let target_ident = Ident {
+            name: target.clone(),
+            span: args[0].span.clone(),
+        };
+        let state = self.state_named(&target_ident, scope)?;
+        match (&state.kind, name.name.as_str()) {
+            (StateVarKind::List(t), "append") => {
+                let t = t.clone();
+                let x = self.expr(&args[1], Some(&t), input, scope)?;
+                Some(TStmt::Append(target.clone(), x))
+            }
+            (StateVarKind::Map(k, v), "put") => {
+                let (k, v) = (k.clone(), v.clone());
+                let key = self.expr(&args[1], Some(&k), input, scope);
+                let value = self.expr(&args[2], Some(&v), input, scope);
+                Some(TStmt::Put(target.clone(), key?, value?))
+            }
+            (StateVarKind::Map(k, _), "remove") => {
+                let k = k.clone();
+                let key = self.expr(&args[1], Some(&k), input, scope)?;
+                Some(TStmt::Remove(target.clone(), key))
+            }
+            (kind, op) => {
+                self.report(
+                    Diagnostic::error(
+                        format!(
+                            "`{op}` is for a {want} state; `{target}` is a {}",
+                            kind.describe()
+                        ),
+                        args[0].span.clone(),
+                        format!("a {}", kind.describe()),
+                    )
+                    .with_help(match kind {
+                        StateVarKind::Scalar(..) => {
+                            format!("set a single value by assignment: `{target} = ...;`")
+                        }
+                        StateVarKind::List(_) => "a list takes append(list, x)".to_string(),
+                        StateVarKind::Map(..) => {
+                            "a map takes put(map, k, v) and remove(map, k)".to_string()
+                        }
+                    }),
+                );
+                None
+            }
+        }
+    }
+}

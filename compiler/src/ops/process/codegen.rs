@@ -1,0 +1,433 @@
+//! The generated code of a process function: a state struct per node (its fields the
+//! declared state, encoded with the runtime's `StateValue`), a method run for each record
+//! and one that fires due timers, each loading the key's state, running the handler's
+//! statements, storing the state back (a key whose state is back to its start is cleared),
+//! and emitting what the handler emitted, in order.
+
+use petgraph::graph::NodeIndex;
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+use super::Process;
+use crate::codegen::context::Gen;
+use crate::codegen::expr::{state_field, ExprGen};
+use crate::codegen::keys::{decode_fields, encode_key, key_builder_field};
+use crate::codegen::names::{ident, node_field, node_method};
+use crate::ir::process::{Place, StateVarKind, TStmt, TimerClock};
+use crate::ir::{KeySpec, TExpr, TExprKind, Type};
+
+struct Names {
+    state: Ident,
+    watermark: Ident,
+    blob: Ident,
+    timer_key: Ident,
+    on_record: Ident,
+    fire: Ident,
+}
+
+impl Names {
+    fn of(n: NodeIndex) -> Self {
+        Names {
+            state: node_field(n, "state"),
+            watermark: node_field(n, "watermark"),
+            blob: node_field(n, "blob"),
+            timer_key: node_field(n, "timer_key"),
+            on_record: node_method(n, "on_record"),
+            fire: node_method(n, "fire_timers"),
+        }
+    }
+}
+
+pub(super) fn fields(p: &Process, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, TokenStream)> {
+    let Names {
+        state,
+        watermark,
+        blob,
+        timer_key,
+        ..
+    } = Names::of(n);
+    let memory = g.operator_memory(n);
+    let mut fields = vec![
+        (
+            quote!(#state: weir_runtime::state::ProcessState),
+            quote!(#state: weir_runtime::state::ProcessState::new(#memory)?),
+        ),
+        (quote!(#watermark: i64), quote!(#watermark: i64::MIN)),
+        (quote!(#blob: Vec<u8>), quote!(#blob: Vec::new())),
+        (quote!(#timer_key: Vec<u8>), quote!(#timer_key: Vec::new())),
+    ];
+    fields.extend(key_builder_field(g, n, &p.key));
+    fields
+}
+
+pub(super) fn push(n: NodeIndex, input: &Ident) -> TokenStream {
+    let on_record = Names::of(n).on_record;
+    quote!(self.#on_record(&#input, ts)?;)
+}
+
+pub(super) fn on_watermark(n: NodeIndex) -> TokenStream {
+    let Names {
+        watermark, fire, ..
+    } = Names::of(n);
+    quote! {
+        self.#watermark = wm;
+        self.#fire(weir_runtime::state::TimeDomain::EventTime, wm)?;
+        let now = self.clock.now();
+        self.#fire(weir_runtime::state::TimeDomain::ProcessingTime, now)?;
+    }
+}
+
+pub(super) fn on_tick(n: NodeIndex) -> TokenStream {
+    let fire = Names::of(n).fire;
+    quote! {
+        let now = self.clock.now();
+        self.#fire(weir_runtime::state::TimeDomain::ProcessingTime, now)?;
+    }
+}
+
+pub(super) fn finish(n: NodeIndex) -> TokenStream {
+    let Names {
+        watermark, fire, ..
+    } = Names::of(n);
+    // The end of input is the last watermark: every event-time timer fires.
+    quote! {
+        self.#watermark = i64::MAX;
+        self.#fire(weir_runtime::state::TimeDomain::EventTime, i64::MAX)?;
+    }
+}
+
+pub(super) fn methods(p: &Process, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+    let Names {
+        state,
+        watermark,
+        blob,
+        timer_key,
+        on_record,
+        fire,
+    } = Names::of(n);
+    let record = ident("record");
+    let exprs = ExprGen {
+        record: &record,
+        locals: false,
+        file: &g.plan.file,
+        scratch: false,
+    };
+    let st = StateCode { p, g, n, exprs: &exprs };
+    let def = st.definition();
+    let input = g
+        .plan
+        .input_schema(n, 0)
+        .expect("the type-check pass saw the process's input");
+    let input_ty = g.record_type(&input);
+    let encode = encode_key(g, n, &p.key, &record);
+    let record_body = st.block(&p.def.on_record);
+    let timer_body = st.block(&p.def.on_timer);
+    let out = g.var(n);
+    let out_ty = g.record_type(&g.plan.graph[n].schema);
+    let rest = g.emit(n, 0, &out);
+    let key_fields = match &p.key {
+        KeySpec::Fields(idx) => {
+            let values = decode_fields(&input, idx, &ident("k"));
+            let names = idx
+                .iter()
+                .map(|&i| ident(&format!("kf_{}", input.fields[i].name)));
+            quote!(#(#[allow(unused_variables)] let #names = #values;)*)
+        }
+        KeySpec::Rust(_) => quote!(),
+    };
+    let location = &g.plan.graph[n].location;
+    let doc_record = format!("A record reaching the process at {location}.");
+    let doc_fire = format!("Fires the timers of the process at {location} due at `now`.");
+    let load = quote! {
+        let mut st = match self.#state.get(key)? {
+            ::core::option::Option::Some(bytes) => PState::decode(bytes)?,
+            ::core::option::Option::None => PState::initial()?,
+        };
+    };
+    let store = quote! {
+        if st == PState::initial()? {
+            self.#state.put(key, &[])?;
+        } else {
+            st.encode(&mut self.#blob);
+            self.#state.put(key, &self.#blob)?;
+        }
+    };
+    quote! {
+        #[doc = #doc_record]
+        #[allow(unused_mut, unused_variables, clippy::all)]
+        fn #on_record(
+            &mut self,
+            record: &#input_ty,
+            ts: i64,
+        ) -> ::core::result::Result<(), weir_runtime::JobError> {
+            #def
+            #encode
+            #load
+            let p_watermark = self.#watermark;
+            let p_emit_ts = ts;
+            let mut p_out: ::std::vec::Vec<(#out_ty, i64)> = ::std::vec::Vec::new();
+            #record_body
+            #store
+            for (#out, ts) in p_out {
+                #rest
+            }
+            ::core::result::Result::Ok(())
+        }
+
+        #[doc = #doc_fire]
+        #[allow(unused_mut, unused_variables, clippy::all)]
+        fn #fire(
+            &mut self,
+            domain: weir_runtime::state::TimeDomain,
+            now: i64,
+        ) -> ::core::result::Result<(), weir_runtime::JobError> {
+            #def
+            if self.#state.next_timer(domain).is_none_or(|t| t > now) {
+                return ::core::result::Result::Ok(());
+            }
+            let mut p_key = ::std::mem::take(&mut self.#timer_key);
+            while let ::core::option::Option::Some(p_timer_time) =
+                self.#state.pop_due_timer(domain, now, &mut p_key)?
+            {
+                let p_timer_kind: &str = match domain {
+                    weir_runtime::state::TimeDomain::EventTime => "event_time",
+                    weir_runtime::state::TimeDomain::ProcessingTime => "processing_time",
+                };
+                let key: &[u8] = &p_key;
+                let k = weir_runtime::layout::RecordView::new(key);
+                #key_fields
+                #load
+                let p_watermark = self.#watermark;
+                // A record a timer emits carries the timer's time (event time), or the
+                // watermark (processing time), so that it is not late downstream.
+                let p_emit_ts = match domain {
+                    weir_runtime::state::TimeDomain::EventTime => p_timer_time,
+                    weir_runtime::state::TimeDomain::ProcessingTime => p_watermark,
+                };
+                let mut p_out: ::std::vec::Vec<(#out_ty, i64)> = ::std::vec::Vec::new();
+                #timer_body
+                #store
+                for (#out, ts) in p_out {
+                    #rest
+                }
+            }
+            self.#timer_key = p_key;
+            ::core::result::Result::Ok(())
+        }
+    }
+}
+
+/// Code for one process node's state and statements.
+struct StateCode<'a> {
+    p: &'a Process,
+    g: &'a Gen<'a>,
+    n: NodeIndex,
+    exprs: &'a ExprGen<'a>,
+}
+
+/// The Rust type a state value of `ty` is kept as.
+fn owned_type(ty: &Type) -> TokenStream {
+    match ty {
+        Type::Bool => quote!(bool),
+        Type::I64 | Type::Timestamp => quote!(i64),
+        Type::U64 => quote!(u64),
+        Type::F64 => quote!(f64),
+        _ => quote!(::std::string::String),
+    }
+}
+
+impl StateCode<'_> {
+    /// An owned value of `e`: numbers as they are, strings as a `String`.
+    fn owned(&self, e: &TExpr) -> TokenStream {
+        let v = self.exprs.value(e);
+        if e.ty == Type::Str {
+            quote!((#v).into_owned())
+        } else {
+            v
+        }
+    }
+
+    /// The `PState` struct: its fields, the state a key starts with, and its encoding.
+    fn definition(&self) -> TokenStream {
+        let mut members = Vec::new();
+        let mut inits = Vec::new();
+        let mut puts = Vec::new();
+        let mut takes = Vec::new();
+        for s in &self.p.def.states {
+            let f = state_field(&s.name);
+            let (ty, init) = match &s.kind {
+                StateVarKind::Scalar(t, init) => (owned_type(t), self.owned(init)),
+                StateVarKind::List(t) => {
+                    let t = owned_type(t);
+                    (quote!(::std::vec::Vec<#t>), quote!(::std::vec::Vec::new()))
+                }
+                StateVarKind::Map(k, v) => {
+                    let (k, v) = (owned_type(k), owned_type(v));
+                    (
+                        quote!(::std::collections::BTreeMap<#k, #v>),
+                        quote!(::std::collections::BTreeMap::new()),
+                    )
+                }
+            };
+            members.push(quote!(#f: #ty));
+            inits.push(quote!(#f: #init));
+            puts.push(quote!(weir_runtime::state::StateValue::put(&self.#f, out);));
+            takes.push(quote!(#f: weir_runtime::state::StateValue::take(&mut bytes)?));
+        }
+        let _ = (self.g, self.n);
+        quote! {
+            #[derive(Debug, Clone, PartialEq)]
+            struct PState { #(#members,)* }
+            impl PState {
+                fn initial() -> ::core::result::Result<Self, weir_runtime::JobError> {
+                    ::core::result::Result::Ok(PState { #(#inits,)* })
+                }
+                fn encode(&self, out: &mut ::std::vec::Vec<u8>) {
+                    out.clear();
+                    #(#puts)*
+                }
+                fn decode(mut bytes: &[u8]) -> ::core::result::Result<Self, weir_runtime::JobError> {
+                    ::core::result::Result::Ok(PState { #(#takes,)* })
+                }
+            }
+        }
+    }
+
+    fn block(&self, stmts: &[TStmt]) -> TokenStream {
+        let stmts = stmts.iter().map(|s| self.stmt(s));
+        quote!(#(#stmts)*)
+    }
+
+    fn stmt(&self, s: &TStmt) -> TokenStream {
+        let state = node_field(self.n, "state");
+        match s {
+            TStmt::Let(name, e) => {
+                let l = ident(&format!("l_{name}"));
+                let v = self.owned(e);
+                quote!(let mut #l = #v;)
+            }
+            TStmt::Assign(Place::State(name), e) => {
+                let f = state_field(name);
+                let v = self.owned(e);
+                quote!(st.#f = #v;)
+            }
+            TStmt::Assign(Place::Local(name), e) => {
+                let l = ident(&format!("l_{name}"));
+                let v = self.owned(e);
+                quote!(#l = #v;)
+            }
+            TStmt::If(c, then, otherwise) => {
+                let c = self.exprs.value(c);
+                let (then, otherwise) = (self.block(then), self.block(otherwise));
+                quote!(if #c { #then } else { #otherwise })
+            }
+            TStmt::ForList { var, list, body } => {
+                let f = state_field(list);
+                let l = ident(&format!("l_{var}"));
+                let body_code = self.block(body);
+                // A body that changes the list goes through a copy of it.
+                if changes(body, list) {
+                    quote!(for mut #l in st.#f.clone() { #body_code })
+                } else {
+                    quote!(for mut #l in st.#f.iter().cloned() { #body_code })
+                }
+            }
+            TStmt::ForMap {
+                key,
+                value,
+                map,
+                body,
+            } => {
+                let f = state_field(map);
+                let (k, v) = (ident(&format!("l_{key}")), ident(&format!("l_{value}")));
+                let body_code = self.block(body);
+                if changes(body, map) {
+                    quote!(for (mut #k, mut #v) in st.#f.clone() { #body_code })
+                } else {
+                    quote! {
+                        for (mut #k, mut #v) in st.#f.iter().map(|(k, v)| (k.clone(), v.clone())) {
+                            #body_code
+                        }
+                    }
+                }
+            }
+            TStmt::Emit(values) => {
+                let values = values
+                    .iter()
+                    .map(|e| match (&e.kind, &e.ty) {
+                        // Borrowing the record is safe; the state and locals change.
+                        (TExprKind::Field(..), _) | (_, Type::Bool | Type::I64 | Type::U64 | Type::F64 | Type::Timestamp) => self.exprs.value(e),
+                        _ => {
+                            let v = self.exprs.value(e);
+                            quote!(::std::borrow::Cow::Owned((#v).into_owned()))
+                        }
+                    })
+                    .collect();
+                let record = self.g.result_record(self.n, values);
+                quote!(p_out.push((#record, p_emit_ts));)
+            }
+            TStmt::Timer {
+                clock,
+                delete,
+                time,
+            } => {
+                let domain = match clock {
+                    TimerClock::Event => quote!(weir_runtime::state::TimeDomain::EventTime),
+                    TimerClock::Processing => {
+                        quote!(weir_runtime::state::TimeDomain::ProcessingTime)
+                    }
+                };
+                let t = self.exprs.value(time);
+                if *delete {
+                    quote!(self.#state.delete_timer(#domain, key, #t)?;)
+                } else {
+                    quote!(self.#state.register_timer(#domain, key, #t)?;)
+                }
+            }
+            TStmt::Clear(name) => {
+                let f = state_field(name);
+                let s = self
+                    .p
+                    .def
+                    .states
+                    .iter()
+                    .find(|s| s.name == *name)
+                    .expect("the checker found the state");
+                match &s.kind {
+                    StateVarKind::Scalar(_, init) => {
+                        let v = self.owned(init);
+                        quote!(st.#f = #v;)
+                    }
+                    _ => quote!(st.#f.clear();),
+                }
+            }
+            TStmt::Append(list, x) => {
+                let f = state_field(list);
+                let v = self.owned(x);
+                quote!(st.#f.push(#v);)
+            }
+            TStmt::Put(map, k, v) => {
+                let f = state_field(map);
+                let (k, v) = (self.owned(k), self.owned(v));
+                quote!(st.#f.insert(#k, #v);)
+            }
+            TStmt::Remove(map, k) => {
+                let f = state_field(map);
+                let k = self.exprs.map_key(k);
+                quote!(st.#f.remove(#k);)
+            }
+        }
+    }
+}
+
+/// Whether `stmts` change the list or map state `name`.
+fn changes(stmts: &[TStmt], name: &str) -> bool {
+    stmts.iter().any(|s| match s {
+        TStmt::Append(n, _) | TStmt::Put(n, _, _) | TStmt::Remove(n, _) | TStmt::Clear(n) => {
+            n == name
+        }
+        TStmt::If(_, a, b) => changes(a, name) || changes(b, name),
+        TStmt::ForList { body, .. } | TStmt::ForMap { body, .. } => changes(body, name),
+        _ => false,
+    })
+}
