@@ -226,3 +226,19 @@ fn process_needs_a_keyed_stream() {
     assert!(run.err.contains("key_by"), "{}", run.err);
     assert!(run.err.contains("p.pipe:3:9"), "{}", run.err);
 }
+
+#[test]
+fn a_long_else_if_chain_is_a_diagnostic_not_a_crash() {
+    let chain = (0..30_000)
+        .map(|i| format!("if amount > {i}.0 {{ n = {i}; }}"))
+        .collect::<Vec<_>>()
+        .join(" else ");
+    let err = check_error(&format!(
+        "state n: i64 = 0;\non record {{ {chain} emit {{ account, n }}; }}"
+    ));
+    assert!(
+        err.contains("`else if` arms"),
+        "{}",
+        &err[..err.len().min(300)]
+    );
+}

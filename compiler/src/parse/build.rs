@@ -388,14 +388,52 @@ impl Builder {
                 StmtKind::Assign(name, self.expr(it.next().expect("assigned value")))
             }
             Rule::if_stmt => {
-                let cond = self.expr(it.next().expect("condition"));
-                let then = self.block(it.next().expect("then block"));
-                let otherwise = match it.next() {
-                    None => Vec::new(),
-                    Some(b) if b.as_rule() == Rule::block => self.block(b),
-                    Some(nested) => vec![self.stmt(nested)],
+                let parts: Vec<Pair<'_, Rule>> = it.collect();
+                let arms = parts.len() / 2;
+                if arms > MAX_EXPR_DEPTH {
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            format!("this `if` has more than {MAX_EXPR_DEPTH} `else if` arms"),
+                            whole.clone(),
+                            "this chain",
+                        )
+                        .with_help("split it, or look the value up in a map state"),
+                    );
+                    return Stmt {
+                        kind: StmtKind::If(
+                            Expr {
+                                kind: ExprKind::Bool(false),
+                                span: whole.clone(),
+                            },
+                            Vec::new(),
+                            Vec::new(),
+                        ),
+                        span: whole,
+                    };
+                }
+                let mut otherwise = match parts.len() % 2 {
+                    1 => self.block(parts[parts.len() - 1].clone()),
+                    _ => Vec::new(),
                 };
-                StmtKind::If(cond, then, otherwise)
+                // Folded from the last arm, so `else if` is an `if` alone in its else branch.
+                for arm in (0..arms).rev() {
+                    let cond = self.expr(parts[2 * arm].clone());
+                    let then = self.block(parts[2 * arm + 1].clone());
+                    let start = parts[2 * arm].as_span().start();
+                    let span = Span {
+                        start: if arm == 0 { whole.start } else { start },
+                        end: whole.end,
+                    };
+                    let stmt = Stmt {
+                        kind: StmtKind::If(cond, then, otherwise),
+                        span,
+                    };
+                    if arm == 0 {
+                        return stmt;
+                    }
+                    otherwise = vec![stmt];
+                }
+                unreachable!("an if has at least one arm")
             }
             Rule::for_stmt => {
                 let mut names: Vec<Ident> = Vec::new();
