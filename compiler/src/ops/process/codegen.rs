@@ -67,13 +67,19 @@ pub(super) fn push(n: NodeIndex, input: &Ident) -> TokenStream {
 
 pub(super) fn on_watermark(n: NodeIndex) -> TokenStream {
     let Names {
-        watermark, fire, ..
+        state,
+        watermark,
+        fire,
+        ..
     } = Names::of(n);
     quote! {
         self.#watermark = wm;
         self.#fire(weir_runtime::state::TimeDomain::EventTime, wm)?;
-        let now = self.clock.now();
-        self.#fire(weir_runtime::state::TimeDomain::ProcessingTime, now)?;
+        // The clock is read only when a processing-time timer waits.
+        if self.#state.next_timer(weir_runtime::state::TimeDomain::ProcessingTime).is_some() {
+            let now = self.clock.now();
+            self.#fire(weir_runtime::state::TimeDomain::ProcessingTime, now)?;
+        }
     }
 }
 
