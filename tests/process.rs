@@ -97,50 +97,54 @@ fn fraud_detection_example_raises_the_hand_checked_alerts() {
     );
 }
 
+/// Writes `txns` to `dir/name` and gives its `--input` argument and the simulation's
+/// alerts (there are enough of them for the comparison to mean something).
+fn fraud_input(
+    dir: &Path,
+    name: &str,
+    txns: &[(i64, String, i64)],
+) -> (String, Vec<(String, i64, i64)>) {
+    let input = dir.join(name);
+    write_transactions(&input, txns);
+    let want = fraud_reference(txns);
+    assert!(want.len() > 100, "the data raises alerts: {}", want.len());
+    (format!("transactions={}", input.display()), want)
+}
+
+/// Runs the fraud detection job on `source` with `flags`, writing alerts to `out`.
+fn run_fraud(bin: &Path, source: &str, out: &Path, flags: &[&str]) {
+    let sink = format!("alerts={}", out.display());
+    let mut args = vec!["--input", source, "--output", &sink];
+    args.extend_from_slice(flags);
+    run_ok(bin, &args);
+}
+
 #[test]
 fn fraud_detection_matches_the_simulation_in_parallel_and_spilled() {
     let bin = build(Path::new("dsl-examples/fraud_detection.pipe"));
     let dir = temp();
-    let input = dir.path().join("txns.csv");
-    let txns = transactions(30_000, 300, 400, 7);
-    write_transactions(&input, &txns);
-    let want = fraud_reference(&txns);
-    assert!(want.len() > 100, "the data raises alerts: {}", want.len());
-    let source = format!("transactions={}", input.display());
+    let (source, want) = fraud_input(dir.path(), "txns.csv", &transactions(30_000, 300, 400, 7));
     for parallelism in ["1", "2", "3"] {
         let out = dir.path().join(format!("alerts-{parallelism}.csv"));
-        run_ok(
-            &bin,
-            &[
-                "--input",
-                &source,
-                "--output",
-                &format!("alerts={}", out.display()),
-                "--parallelism",
-                parallelism,
-            ],
-        );
+        run_fraud(&bin, &source, &out, &["--parallelism", parallelism]);
         assert_eq!(alerts_of(&out), want, "at parallelism {parallelism}");
     }
     // Many accounts flagged at once, under a budget a few pages over the operator's least:
     // its keys and timers spill.
-    let input = dir.path().join("many.csv");
-    let txns = transactions(100_000, 40_000, 3, 11);
-    write_transactions(&input, &txns);
-    let want = fraud_reference(&txns);
-    assert!(want.len() > 100, "the data raises alerts: {}", want.len());
-    let source = format!("transactions={}", input.display());
+    let (source, want) = fraud_input(
+        dir.path(),
+        "many.csv",
+        &transactions(100_000, 40_000, 3, 11),
+    );
     let out = dir.path().join("alerts-spilled.csv");
     let stats = dir.path().join("stats.json");
     let spill = dir.path().join("spill");
     std::fs::create_dir(&spill).unwrap();
-    run_ok(
+    run_fraud(
         &bin,
+        &source,
+        &out,
         &[
-            "--input",
-            &source,
-            "--output",
-            &format!("alerts={}", out.display()),
             "--memory",
             "600KB",
             "--spill-dir",

@@ -110,40 +110,7 @@ impl<'a> ExprChecker<'a> {
             ExprKind::Float(v) => mk(TExprKind::Lit(Literal::F64(*v)), Type::F64),
             ExprKind::Str(s) => mk(TExprKind::Lit(Literal::Str(s.clone())), Type::Str),
             ExprKind::Bool(b) => mk(TExprKind::Lit(Literal::Bool(*b)), Type::Bool),
-            ExprKind::Name(n) if self.scope.and_then(|s| s.resolve(n)).is_some() => {
-                match self.scope.and_then(|s| s.resolve(n)).expect("resolved") {
-                    Ok((var, ty)) => mk(TExprKind::Var(var), ty),
-                    Err((message, label)) => {
-                        self.error(Diagnostic::error(message, e.span.clone(), label));
-                        None
-                    }
-                }
-            }
-            ExprKind::Name(n) => match self.schema.index_of(n) {
-                Some(i) => mk(
-                    TExprKind::Field(i, n.clone()),
-                    self.schema.fields[i].ty.clone(),
-                ),
-                None => {
-                    let scoped = self.scope.map(|s| s.names()).unwrap_or_default();
-                    let names = self
-                        .schema
-                        .fields
-                        .iter()
-                        .map(|f| f.name.as_str())
-                        .chain(scoped.iter().map(String::as_str));
-                    let mut d = Diagnostic::error(
-                        format!("unknown field `{n}`"),
-                        e.span.clone(),
-                        format!("not a field of {}", self.schema.describe()),
-                    );
-                    if let Some(h) = did_you_mean(n, names) {
-                        d = d.with_help(h);
-                    }
-                    self.error(d);
-                    None
-                }
-            },
+            ExprKind::Name(n) => self.name(n, e),
             ExprKind::Unary(UnOp::Neg, inner) if matches!(inner.kind, ExprKind::Int(_)) => {
                 let ExprKind::Int(v) = inner.kind else {
                     unreachable!()
@@ -212,6 +179,50 @@ impl<'a> ExprChecker<'a> {
                 mk(TExprKind::Cast(Box::new(t)), target)
             }
             ExprKind::Call(name, args) => self.call(name, args, e),
+        }
+    }
+
+    /// A name: one the scope knows, else a field of the record.
+    fn name(&mut self, n: &str, e: &Expr) -> Option<TExpr> {
+        let typed = |kind, ty| {
+            Some(TExpr {
+                kind,
+                ty,
+                span: e.span.clone(),
+            })
+        };
+        match self.scope.and_then(|s| s.resolve(n)) {
+            Some(Ok((var, ty))) => return typed(TExprKind::Var(var), ty),
+            Some(Err((message, label))) => {
+                self.error(Diagnostic::error(message, e.span.clone(), label));
+                return None;
+            }
+            None => {}
+        }
+        match self.schema.index_of(n) {
+            Some(i) => typed(
+                TExprKind::Field(i, n.to_string()),
+                self.schema.fields[i].ty.clone(),
+            ),
+            None => {
+                let scoped = self.scope.map(|s| s.names()).unwrap_or_default();
+                let names = self
+                    .schema
+                    .fields
+                    .iter()
+                    .map(|f| f.name.as_str())
+                    .chain(scoped.iter().map(String::as_str));
+                let mut d = Diagnostic::error(
+                    format!("unknown field `{n}`"),
+                    e.span.clone(),
+                    format!("not a field of {}", self.schema.describe()),
+                );
+                if let Some(h) = did_you_mean(n, names) {
+                    d = d.with_help(h);
+                }
+                self.error(d);
+                None
+            }
         }
     }
 

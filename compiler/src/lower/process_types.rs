@@ -5,7 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use super::expr_types::{ExprChecker, ListUse, NameScope};
+use super::expr_types::{ExprChecker, ListUse};
+use super::process_scope::{On, Scope};
 use crate::diagnostics::{did_you_mean, Diagnostic, Diagnostics, Span};
 use crate::ir::process::{
     Handler, Place, ProcessBody, ProcessDef, StateDecl, StateVar, StateVarKind, Stmt, StmtKind,
@@ -13,95 +14,6 @@ use crate::ir::process::{
 };
 use crate::ir::untyped::{Expr, Ident};
 use crate::ir::{Field, Schema, TExpr, TExprKind, Type};
-
-/// Which handler is being checked.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum On {
-    Record,
-    Timer,
-}
-
-/// The names a handler's expressions see.
-struct Scope<'a> {
-    on: On,
-    states: &'a [StateVar],
-    /// Key fields by name (inside `on timer`, the only fields there are).
-    key: &'a [Field],
-    /// Locals, innermost last.
-    locals: Vec<(String, Type)>,
-    timed: bool,
-}
-
-impl NameScope for Scope<'_> {
-    fn resolve(&self, name: &str) -> Option<Result<(Var, Type), (String, String)>> {
-        if let Some((_, ty)) = self.locals.iter().rev().find(|(n, _)| n == name) {
-            return Some(Ok((Var::Local(name.to_string()), ty.clone())));
-        }
-        if let Some(s) = self.states.iter().find(|s| s.name == name) {
-            return Some(match &s.kind {
-                StateVarKind::Scalar(ty, _) => Ok((Var::State(name.to_string()), ty.clone())),
-                kind => Err((
-                    format!("`{name}` is a {}, not a value", kind.describe()),
-                    "read it with len, get or contains, or go through it with for".to_string(),
-                )),
-            });
-        }
-        let special = match name {
-            "watermark" => Some((Var::Watermark, Type::Timestamp)),
-            "processing_time" => Some((Var::ProcessingTime, Type::Timestamp)),
-            "event_time" if self.on == On::Record && self.timed => {
-                Some((Var::EventTime, Type::Timestamp))
-            }
-            "event_time" if self.on == On::Record => {
-                return Some(Err((
-                    "`event_time` needs a stream with event time".to_string(),
-                    "these records have none: declare `event_time(...)` on the source".to_string(),
-                )))
-            }
-            "timer_time" if self.on == On::Timer => Some((Var::TimerTime, Type::Timestamp)),
-            "timer_kind" if self.on == On::Timer => Some((Var::TimerKind, Type::Str)),
-            "timer_time" | "timer_kind" => {
-                return Some(Err((
-                    format!("`{name}` is only known in `on timer`"),
-                    "no timer is firing here".to_string(),
-                )))
-            }
-            _ => None,
-        };
-        if special.is_some() {
-            return special.map(Ok);
-        }
-        if self.on == On::Timer {
-            if let Some(f) = self.key.iter().find(|f| f.name == name) {
-                return Some(Ok((Var::KeyField(name.to_string()), f.ty.clone())));
-            }
-            return Some(Err((
-                format!("`{name}` is not known in `on timer`"),
-                "a timer has no record: only the key's fields, the state and locals are here"
-                    .to_string(),
-            )));
-        }
-        None
-    }
-
-    fn container(&self, name: &str) -> Option<&StateVarKind> {
-        if self.locals.iter().any(|(n, _)| n == name) {
-            return None;
-        }
-        self.states
-            .iter()
-            .find(|s| s.name == name)
-            .map(|s| &s.kind)
-            .filter(|k| !matches!(k, StateVarKind::Scalar(..)))
-    }
-
-    fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.locals.iter().map(|(n, _)| n.clone()).collect();
-        names.extend(self.states.iter().map(|s| s.name.clone()));
-        names.extend(self.key.iter().map(|f| f.name.clone()));
-        names
-    }
-}
 
 /// Checks `body`, a process function over records of `input` keyed by `key`, with event
 /// time when `timed`.

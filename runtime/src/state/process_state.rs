@@ -184,42 +184,36 @@ impl ProcessState {
             }
             return Ok(());
         }
-        let addr = match found {
-            Some(addr) => {
-                let entry = self.index.value(addr);
-                let (len, handle) = (read_u64(entry, LEN), read_u64(entry, HANDLE));
-                if len == value.len() as u64 {
-                    self.values.overwrite(handle, value);
-                    return Ok(());
-                }
-                // A new value first: when the budget runs out, the old one is still there.
-                let new = self.values.put(value)?;
-                if len != CLEARED {
-                    self.values.free(handle, len as usize);
-                }
+        if let Some(addr) = found {
+            let entry = self.index.value(addr);
+            let (len, handle) = (read_u64(entry, LEN), read_u64(entry, HANDLE));
+            if len == value.len() as u64 {
+                self.values.overwrite(handle, value);
+                return Ok(());
+            }
+            // The new value first: when the budget runs out, the old one is still there.
+            let new = self.values.put(value)?;
+            if len != CLEARED {
+                self.values.free(handle, len as usize);
+            }
+            let entry = self.index.value_mut(addr);
+            write_u64(entry, LEN, value.len() as u64);
+            write_u64(entry, HANDLE, new);
+            return Ok(());
+        }
+        let new = self.values.put(value)?;
+        match self.index.insert(key, |_| {}) {
+            Ok((addr, _)) => {
                 let entry = self.index.value_mut(addr);
                 write_u64(entry, LEN, value.len() as u64);
                 write_u64(entry, HANDLE, new);
-                return Ok(());
+                Ok(())
             }
-            None => {
-                let new = self.values.put(value)?;
-                match self.index.insert(key, |_| {}) {
-                    Ok((addr, _)) => {
-                        let entry = self.index.value_mut(addr);
-                        write_u64(entry, LEN, value.len() as u64);
-                        write_u64(entry, HANDLE, new);
-                        addr
-                    }
-                    Err(e) => {
-                        self.values.free(new, value.len());
-                        return Err(e);
-                    }
-                }
+            Err(e) => {
+                self.values.free(new, value.len());
+                Err(e)
             }
-        };
-        debug_assert!(self.index.is_live(addr));
-        Ok(())
+        }
     }
 
     /// Clears the key at `addr`: its entry goes, or stays as a clearing where disk may

@@ -280,7 +280,6 @@ impl StateCode<'_> {
             puts.push(quote!(weir_runtime::state::StateValue::put(&self.#f, out);));
             takes.push(quote!(#f: weir_runtime::state::StateValue::take(&mut bytes)?));
         }
-        let _ = (self.g, self.n);
         quote! {
             #[derive(Debug, Clone, PartialEq)]
             struct PState { #(#members,)* }

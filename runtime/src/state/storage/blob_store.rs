@@ -57,10 +57,9 @@ impl BlobStore {
         }
         let class = self.class_of(page);
         let per_slot = page - LINK;
-        let parts = value.len().div_ceil(per_slot);
         // Slots from the last part to the first, so each links to the one written before.
         let mut next = END;
-        for (i, part) in value.chunks(per_slot).enumerate().rev() {
+        for part in value.chunks(per_slot).rev() {
             let slot = match self.classes[class].alloc() {
                 Ok(slot) => slot,
                 Err(e) => {
@@ -68,7 +67,6 @@ impl BlobStore {
                     return Err(e);
                 }
             };
-            debug_assert!(i < parts);
             let bytes = self.classes[class].get_mut(slot);
             write_u64(bytes, 0, next);
             bytes[LINK..LINK + part.len()].copy_from_slice(part);
