@@ -1,5 +1,5 @@
-//! Every expression form, compiled by rustc and run: casts, conditionals, string functions,
-//! integer and float arithmetic, keyword-named fields, JSON-lines in and out. Each output
+//! Every expression form, compiled by rustc and run: casts, conditionals, string and number
+//! functions, integer and float arithmetic, keyword-named fields, JSON-lines in and out. Each output
 //! field is compared with the same computation written here in plain Rust.
 
 mod common;
@@ -31,6 +31,9 @@ rows
        later: ts + 500,
        parsed: "42" as i64 + (ok as u64) as i64,
        self: n % 5,
+       mag: abs(d - 1),
+       fmag: abs(x),
+       root: sqrt(abs(x)),
      }
   |> sink jsonl("OUT");
 "#;
@@ -102,5 +105,8 @@ fn every_expression_form_computes_what_rust_computes() {
         assert_eq!(g["later"], ts + 500);
         assert_eq!(g["parsed"], 42 + i64::from(ok));
         assert_eq!(g["self"], n % 5);
+        assert_eq!(g["mag"], d.wrapping_sub(1).wrapping_abs());
+        assert_eq!(g["fmag"].as_f64().unwrap(), x.abs());
+        assert_eq!(g["root"].as_f64().unwrap(), x.abs().sqrt());
     }
 }

@@ -6,7 +6,7 @@ mod common;
 use std::collections::HashMap;
 use std::path::Path;
 
-use common::{build, read_csv, run_ok, temp, weir_cli};
+use common::{build, read_csv, run_ok, spill_runs, temp, weir_cli};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -154,15 +154,7 @@ fn fraud_detection_matches_the_simulation_in_parallel_and_spilled() {
         ],
     );
     assert_eq!(alerts_of(&out), want, "spilled");
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
-    let spills: u64 = report["operators"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|o| o["spill_runs"].as_u64())
-        .sum();
-    assert!(spills > 0, "the state spilled: {report}");
+    assert!(spill_runs(&stats) > 0, "the state spilled");
 }
 
 /// `weir check` on a process with one mistake; the error's message.
@@ -205,6 +197,11 @@ fn process_mistakes_are_diagnostics_at_their_place() {
             "state seen: bool = false;\non record { append(seen, amount); emit { account }; }",
             "`append` is for a list state; `seen` is a state of type bool",
             "p.pipe:5:20",
+        ),
+        (
+            "on record { emit { a: abs(account) }; }",
+            "`abs` takes an i64 or f64, not str",
+            "p.pipe:4:27",
         ),
     ];
     for (process, message, place) in cases {

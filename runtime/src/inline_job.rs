@@ -22,6 +22,9 @@ pub struct JobConfig<P = OneWorker> {
     /// made in it, and removed when the job ends. The system's temporary directory when
     /// `None`.
     pub spill_dir: Option<std::path::PathBuf>,
+    /// The processing-time clock (as `--clock`): the system's, or the largest event time
+    /// an operator has received (recorded input replayed the same on every run).
+    pub clock: crate::time::ClockMode,
     /// The job's workers.
     pub workers: P,
 }
@@ -71,6 +74,7 @@ impl Default for JobConfig {
         JobConfig {
             memory: DEFAULT_MEMORY,
             spill_dir: None,
+            clock: crate::time::ClockMode::System,
             workers: OneWorker,
         }
     }
@@ -84,6 +88,11 @@ impl<P: Placement> JobConfig<P> {
             memory: bytes,
             ..self
         }
+    }
+
+    /// The configuration running on `clock` (as `--clock`).
+    pub fn clock(self, clock: crate::time::ClockMode) -> Self {
+        JobConfig { clock, ..self }
     }
 
     /// The configuration spilling under `dir`.
@@ -104,6 +113,7 @@ impl<P: Placement> JobConfig<P> {
         JobConfig {
             memory: self.memory,
             spill_dir: self.spill_dir,
+            clock: self.clock,
             workers: Processes(cluster),
         }
     }
@@ -119,6 +129,7 @@ impl JobConfig<OneWorker> {
         JobConfig {
             memory: self.memory,
             spill_dir: self.spill_dir,
+            clock: self.clock,
             workers: Workers(Cluster {
                 threads,
                 ..Cluster::default()
@@ -394,7 +405,8 @@ impl<B: InlineBody> InlineJob<B> {
     {
         let cluster = config.workers.cluster();
         cluster.check_inline()?;
-        let args = self.args(config.memory, config.spill_dir, cluster);
+        let mut args = self.args(config.memory, config.spill_dir, cluster);
+        args.clock = config.clock;
         let mut ctx = JobContext::new(self.spec, args)?;
         let result = P::run(self.body, &mut ctx);
         ctx.finish(result)
@@ -415,6 +427,7 @@ impl<B: InlineBody> InlineJob<B> {
             flush_every: crate::job::DEFAULT_FLUSH,
             spill_dir,
             cluster,
+            clock: crate::time::ClockMode::System,
         }
     }
 }

@@ -100,6 +100,18 @@ pub fn read_clicks_per_page(path: &Path) -> Vec<(String, u64, i64, i64)> {
         .collect()
 }
 
+/// How many times the operators of a run spilled, from its `--stats-json` report.
+pub fn spill_runs(stats_json: &Path) -> u64 {
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(stats_json).unwrap()).unwrap();
+    report["operators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["spill_runs"].as_u64())
+        .sum()
+}
+
 /// A fresh temporary directory.
 pub fn temp() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()

@@ -8,7 +8,10 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod run_args;
 mod signals;
+
+use run_args::RunArgs;
 
 pub(crate) use signals::{die_with_this_process, output_forwarding};
 
@@ -72,48 +75,7 @@ enum Command {
         cache_dir: Option<PathBuf>,
     },
     /// Build if needed, then run a pipeline.
-    Run {
-        /// The .pipe file.
-        file: PathBuf,
-        /// Managed memory for operator state, e.g. 256MB.
-        #[arg(long)]
-        memory: Option<String>,
-        /// Read source NAME from PATH instead (`-` for stdin).
-        #[arg(long = "input", value_name = "NAME=PATH")]
-        inputs: Vec<String>,
-        /// Write sink NAME to PATH instead (`-` for stdout).
-        #[arg(long = "output", value_name = "NAME=PATH")]
-        outputs: Vec<String>,
-        /// Print each stateful operator's records and memory at the end, with tuning advice.
-        #[arg(long)]
-        stats: bool,
-        /// Write the same report as JSON to FILE (schema in docs/stats.md).
-        #[arg(long, value_name = "FILE")]
-        stats_json: Option<PathBuf>,
-        /// How often sinks write out records that wait (e.g. 500ms; default 1s).
-        #[arg(long, value_name = "DURATION")]
-        flush_every: Option<String>,
-        /// Where state past its memory budget is spilled; a fresh directory is made in it
-        /// and removed at the end (default: the system's temporary directory).
-        #[arg(long, value_name = "DIR")]
-        spill_dir: Option<PathBuf>,
-        /// Worker threads (per process, with --processes); default 1.
-        #[arg(long, value_name = "N")]
-        parallelism: Option<usize>,
-        /// Processes in a multi-process job, each started with its own --process and the
-        /// same --hostfile; process 0 writes the outputs and the report.
-        #[arg(long, value_name = "N", requires = "hostfile")]
-        processes: Option<usize>,
-        /// This process's index in a multi-process job, from 0.
-        #[arg(long, value_name = "I", requires = "processes")]
-        process: Option<usize>,
-        /// One `host:port` line per process of a multi-process job.
-        #[arg(long, value_name = "FILE")]
-        hostfile: Option<PathBuf>,
-        /// The build cache (default: $WEIR_CACHE_DIR or ~/.cache/weir).
-        #[arg(long)]
-        cache_dir: Option<PathBuf>,
-    },
+    Run(Box<RunArgs>),
     /// Manage the build cache. Built jobs beyond $WEIR_CACHE_MAX (default 2GB) are removed,
     /// least recently used first, after each build.
     Cache {
@@ -282,58 +244,12 @@ impl Ctx<'_> {
                 );
                 Ok(0)
             }
-            Command::Run {
-                file,
-                memory,
-                inputs,
-                outputs,
-                stats,
-                stats_json,
-                flush_every,
-                spill_dir,
-                parallelism,
-                processes,
-                process,
-                hostfile,
-                cache_dir,
-            } => {
-                let Some((_, binary)) = self.build(&file, cache_dir)? else {
+            Command::Run(run) => {
+                let Some((_, binary)) = self.build(&run.file, run.cache_dir.clone())? else {
                     return Ok(1);
                 };
                 let mut cmd = std::process::Command::new(&binary);
-                if let Some(m) = memory {
-                    cmd.arg("--memory").arg(m);
-                }
-                for i in inputs {
-                    cmd.arg("--input").arg(i);
-                }
-                for o in outputs {
-                    cmd.arg("--output").arg(o);
-                }
-                if stats {
-                    cmd.arg("--stats");
-                }
-                if let Some(f) = stats_json {
-                    cmd.arg("--stats-json").arg(f);
-                }
-                if let Some(d) = flush_every {
-                    cmd.arg("--flush-every").arg(d);
-                }
-                if let Some(d) = spill_dir {
-                    cmd.arg("--spill-dir").arg(d);
-                }
-                for (flag, n) in [
-                    ("--parallelism", parallelism),
-                    ("--processes", processes),
-                    ("--process", process),
-                ] {
-                    if let Some(n) = n {
-                        cmd.arg(flag).arg(n.to_string());
-                    }
-                }
-                if let Some(f) = hostfile {
-                    cmd.arg("--hostfile").arg(f);
-                }
+                cmd.args(run.job_args());
                 signals::die_with_this_process(&mut cmd);
                 let child = cmd
                     .spawn()

@@ -273,6 +273,19 @@ impl ExprGen<'_> {
                 let parts = args.iter().map(|a| self.str_ref(a));
                 quote!(weir_runtime::expr::concat(&[#(#parts),*]))
             }
+            Func::Sqrt => {
+                let x = self.value(&args[0]);
+                quote!(f64::sqrt(#x))
+            }
+            // The least i64 has no positive counterpart: it wraps, as `-x` does.
+            Func::Abs if args[0].ty == Type::I64 => {
+                let x = self.value(&args[0]);
+                quote!(i64::wrapping_abs(#x))
+            }
+            Func::Abs => {
+                let x = self.value(&args[0]);
+                quote!(f64::abs(#x))
+            }
             Func::Split | Func::SplitWhitespace => {
                 unreachable!("lists only appear as flat_map's exploded field")
             }

@@ -46,6 +46,8 @@ pub enum Func {
     Contains,
     StartsWith,
     Concat,
+    Abs,
+    Sqrt,
 }
 
 impl Func {
@@ -60,6 +62,8 @@ impl Func {
             "contains" => Func::Contains,
             "starts_with" => Func::StartsWith,
             "concat" => Func::Concat,
+            "abs" => Func::Abs,
+            "sqrt" => Func::Sqrt,
             _ => return None,
         })
     }
@@ -75,6 +79,8 @@ impl Func {
             Func::Contains => "contains",
             Func::StartsWith => "starts_with",
             Func::Concat => "concat",
+            Func::Abs => "abs",
+            Func::Sqrt => "sqrt",
         }
     }
 
@@ -88,6 +94,8 @@ impl Func {
         "contains",
         "starts_with",
         "concat",
+        "abs",
+        "sqrt",
     ];
 }
 
@@ -112,6 +120,22 @@ pub enum TExprKind {
     Var(super::process::Var),
     /// `len`, `get` or `contains` of the list or map state named.
     StateCall(super::process::StateFunc, String, Vec<TExpr>),
+}
+
+impl TExpr {
+    /// Whether `pred` holds for this expression or any expression inside it.
+    pub fn any(&self, pred: &impl Fn(&TExpr) -> bool) -> bool {
+        pred(self)
+            || match &self.kind {
+                TExprKind::Lit(_) | TExprKind::Field(..) | TExprKind::Var(_) => false,
+                TExprKind::Unary(_, x) | TExprKind::Cast(x) => x.any(pred),
+                TExprKind::Binary(_, a, b) => a.any(pred) || b.any(pred),
+                TExprKind::If(c, a, b) => c.any(pred) || a.any(pred) || b.any(pred),
+                TExprKind::Call(_, args) | TExprKind::StateCall(_, _, args) => {
+                    args.iter().any(|a| a.any(pred))
+                }
+            }
+    }
 }
 
 impl fmt::Display for TExpr {

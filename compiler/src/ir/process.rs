@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::untyped::{Expr, Ident};
-use super::{Field, TExpr, Type};
+use super::{Field, TExpr, TExprKind, Type};
 use crate::diagnostics::Span;
 
 /// `process { declarations handlers }` as written.
@@ -93,6 +93,17 @@ pub struct ProcessDef {
     pub on_timer: Vec<TStmt>,
     /// The fields of the records it emits.
     pub output: Vec<Field>,
+}
+
+impl ProcessDef {
+    /// Whether a handler sets a processing-time timer or reads `processing_time`: only
+    /// then does the generated code read (or replay) the clock.
+    pub fn reads_clock(&self) -> bool {
+        self.on_record
+            .iter()
+            .chain(&self.on_timer)
+            .any(TStmt::reads_clock)
+    }
 }
 
 /// One piece of per-key state.
@@ -183,6 +194,26 @@ pub enum TStmt {
     Put(String, TExpr, TExpr),
     /// `remove(map, k)`.
     Remove(String, TExpr),
+}
+
+impl TStmt {
+    /// Whether this statement (or one inside it) sets or deletes a processing-time timer
+    /// or reads `processing_time`.
+    fn reads_clock(&self) -> bool {
+        let e = |e: &TExpr| e.any(&|e| matches!(e.kind, TExprKind::Var(Var::ProcessingTime)));
+        let block = |b: &[TStmt]| b.iter().any(TStmt::reads_clock);
+        match self {
+            TStmt::Let(_, x) | TStmt::Assign(_, x) | TStmt::Append(_, x) | TStmt::Remove(_, x) => {
+                e(x)
+            }
+            TStmt::Put(_, k, v) => e(k) || e(v),
+            TStmt::If(c, a, b) => e(c) || block(a) || block(b),
+            TStmt::ForList { body, .. } | TStmt::ForMap { body, .. } => block(body),
+            TStmt::Emit(values) => values.iter().any(e),
+            TStmt::Timer { clock, time, .. } => *clock == TimerClock::Processing || e(time),
+            TStmt::Clear(_) => false,
+        }
+    }
 }
 
 /// What an assignment changes.

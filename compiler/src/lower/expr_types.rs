@@ -396,6 +396,8 @@ impl<'a> ExprChecker<'a> {
             Func::SplitWhitespace => (&[Type::Str], Type::List(Box::new(Type::Str))),
             Func::Contains | Func::StartsWith => (&[Type::Str, Type::Str], Type::Bool),
             Func::Concat => (&[], Type::Str),
+            Func::Sqrt => (&[Type::F64], Type::F64),
+            Func::Abs => return self.abs(args, e),
         };
         let arity_ok = if func == Func::Concat {
             !args.is_empty()
@@ -436,6 +438,32 @@ impl<'a> ExprChecker<'a> {
 }
 
 impl ExprChecker<'_> {
+    /// `abs(x)`: of an `i64` or `f64`, of the same type.
+    fn abs(&mut self, args: &[Expr], e: &Expr) -> Option<TExpr> {
+        let [arg] = args else {
+            self.error(Diagnostic::error(
+                format!("`abs` takes 1 argument(s), found {}", args.len()),
+                e.span.clone(),
+                "this call",
+            ));
+            return None;
+        };
+        let x = self.check(arg, None, ListUse::Refused)?;
+        if !matches!(x.ty, Type::I64 | Type::F64) {
+            self.error(Diagnostic::error(
+                format!("`abs` takes an i64 or f64, not {}", x.ty),
+                arg.span.clone(),
+                format!("this is {}", x.ty),
+            ));
+            return None;
+        }
+        Some(TExpr {
+            ty: x.ty.clone(),
+            kind: TExprKind::Call(Func::Abs, vec![x]),
+            span: e.span.clone(),
+        })
+    }
+
     /// `len`, `get` or `contains` of a list or map state; `None` when the call is not one.
     fn state_call(&mut self, name: &Ident, args: &[Expr], e: &Expr) -> Option<Option<TExpr>> {
         let func = match name.name.as_str() {

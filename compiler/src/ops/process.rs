@@ -139,11 +139,11 @@ impl OperatorCode for Process {
     }
 
     fn on_watermark(&self, _g: &Gen<'_>, n: NodeIndex) -> TokenStream {
-        codegen::on_watermark(n)
+        codegen::on_watermark(self, n)
     }
 
     fn on_tick(&self, _g: &Gen<'_>, n: NodeIndex) -> TokenStream {
-        codegen::on_tick(n)
+        codegen::on_tick(self, n)
     }
 
     fn methods(&self, g: &Gen<'_>, n: NodeIndex) -> TokenStream {

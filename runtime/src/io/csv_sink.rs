@@ -227,6 +227,7 @@ mod tests {
             flush_every: crate::job::DEFAULT_FLUSH,
             spill_dir: None,
             cluster: crate::parallel::Cluster::default(),
+            clock: crate::time::ClockMode::System,
         };
         let mut ctx = JobContext::new(&SPEC, args).unwrap();
         let width = rows.first().map_or(1, Vec::len);

@@ -29,9 +29,13 @@ pub struct JobArgs {
     /// `--parallelism N` worker threads, and `--processes N --process I --hostfile FILE`
     /// for one process of a multi-process job.
     pub cluster: crate::parallel::Cluster,
+    /// `--clock system|replay`: processing time from the system, or the largest event
+    /// time that has reached the operator (recorded input replayed as if it arrived in
+    /// time).
+    pub clock: crate::time::ClockMode,
 }
 
-pub(super) const USAGE: &str = "usage: JOB [--memory SIZE] [--input NAME=PATH]... [--output NAME=PATH]... [--flush-every DURATION] [--spill-dir DIR] [--stats] [--stats-json FILE] [--parallelism N] [--processes N --process I --hostfile FILE]\n  --parallelism (default 1) is the number of worker threads (per process, with --processes);\n  PATH `-` is standard input or output; --flush-every (default 1s) is how often sinks write out what waits;\n  --spill-dir (default: the system's temporary directory) is where state past its budget goes";
+pub(super) const USAGE: &str = "usage: JOB [--memory SIZE] [--input NAME=PATH]... [--output NAME=PATH]... [--flush-every DURATION] [--spill-dir DIR] [--clock system|replay] [--stats] [--stats-json FILE] [--parallelism N] [--processes N --process I --hostfile FILE]\n  --parallelism (default 1) is the number of worker threads (per process, with --processes);\n  PATH `-` is standard input or output; --flush-every (default 1s) is how often sinks write out what waits;\n  --spill-dir (default: the system's temporary directory) is where state past its budget goes;\n  --clock replay makes processing time the largest event time an operator has received (default: system)";
 
 impl JobArgs {
     /// Reads the arguments, checking source and sink names against `spec`.
@@ -48,6 +52,7 @@ impl JobArgs {
             flush_every: DEFAULT_FLUSH,
             spill_dir: None,
             cluster: crate::parallel::Cluster::default(),
+            clock: crate::time::ClockMode::System,
         };
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -90,6 +95,14 @@ impl JobArgs {
                     out.flush_every = parse_duration(&v).ok_or_else(|| {
                         JobError::Config(format!(
                             "--flush-every takes a duration such as 500ms or 2s, not `{v}`"
+                        ))
+                    })?;
+                }
+                "--clock" => {
+                    let v = value("system or replay")?;
+                    out.clock = crate::time::ClockMode::from_name(&v).ok_or_else(|| {
+                        JobError::Config(format!(
+                            "--clock takes `system` or `replay`, not `{v}`\n{USAGE}"
                         ))
                     })?;
                 }

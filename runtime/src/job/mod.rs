@@ -478,9 +478,9 @@ impl JobContext {
         result.and_then(|v| reported.map(|()| v))
     }
 
-    /// The processing-time clock.
+    /// A processing-time clock for one worker, as `--clock` asks.
     pub fn clock(&self) -> crate::time::Clock {
-        crate::time::Clock::System
+        self.args.clock.clock()
     }
 
     /// The job's memory, for the progress line sources draw when stderr is a terminal

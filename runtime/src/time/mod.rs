@@ -9,7 +9,7 @@ mod clock;
 mod combined;
 mod watermark;
 
-pub use clock::Clock;
+pub use clock::{Clock, ClockMode};
 pub use combined::CombinedWatermark;
 pub use watermark::{WatermarkGenerator, WatermarkStrategy};
 

@@ -65,17 +65,49 @@ pub(super) fn push(n: NodeIndex, input: &Ident) -> TokenStream {
     quote!(self.#on_record(&#input, ts)?;)
 }
 
-pub(super) fn on_watermark(n: NodeIndex) -> TokenStream {
+pub(super) fn on_watermark(p: &Process, n: NodeIndex) -> TokenStream {
     let Names {
         state,
         watermark,
         fire,
         ..
     } = Names::of(n);
+    let clock = p.def.reads_clock().then(|| {
+        let due = fire_due_processing_timers(&state, &fire);
+        quote! {
+            // A replayed clock has reached the watermark; the end of input is not a time.
+            if wm < weir_runtime::time::MAX_WATERMARK {
+                self.clock.follow(wm);
+            }
+            #due
+        }
+    });
     quote! {
         self.#watermark = wm;
         self.#fire(weir_runtime::state::TimeDomain::EventTime, wm)?;
-        // The clock is read only when a processing-time timer waits.
+        #clock
+    }
+}
+
+/// At a record: moves a replayed clock to the record's time and fires the processing-time
+/// timers it has passed, so that a record arriving after a timer's time finds it fired.
+/// Nothing for a process that never reads the clock.
+fn clock_at_record(p: &Process, n: NodeIndex) -> TokenStream {
+    if !p.def.reads_clock() {
+        return quote!();
+    }
+    let Names { state, fire, .. } = Names::of(n);
+    let due = fire_due_processing_timers(&state, &fire);
+    quote! {
+        self.clock.follow(ts);
+        #due
+    }
+}
+
+/// Fires the processing-time timers the clock has passed. The clock is read only when one
+/// waits (a read per record or watermark would cost a clock call each).
+fn fire_due_processing_timers(state: &Ident, fire: &Ident) -> TokenStream {
+    quote! {
         if self.#state.next_timer(weir_runtime::state::TimeDomain::ProcessingTime).is_some() {
             let now = self.clock.now();
             self.#fire(weir_runtime::state::TimeDomain::ProcessingTime, now)?;
@@ -83,7 +115,10 @@ pub(super) fn on_watermark(n: NodeIndex) -> TokenStream {
     }
 }
 
-pub(super) fn on_tick(n: NodeIndex) -> TokenStream {
+pub(super) fn on_tick(p: &Process, n: NodeIndex) -> TokenStream {
+    if !p.def.reads_clock() {
+        return quote!();
+    }
     let fire = Names::of(n).fire;
     quote! {
         let now = self.clock.now();
@@ -141,6 +176,7 @@ pub(super) fn methods(p: &Process, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
         }
         KeySpec::Rust(_) => quote!(),
     };
+    let clock = clock_at_record(p, n);
     let location = &g.plan.graph[n].location;
     let doc_record = format!("A record reaching the process at {location}.");
     let doc_fire = format!("Fires the timers of the process at {location} due at `now`.");
@@ -166,6 +202,7 @@ pub(super) fn methods(p: &Process, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
             record: &#input_ty,
             ts: i64,
         ) -> ::core::result::Result<(), weir_runtime::JobError> {
+            #clock
             #def
             #encode
             #load

@@ -462,10 +462,12 @@ fn push(w: &Window, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> TokenStream {
     let clock = match w.time {
         TimeDomain::EventTime => quote!(let wm = self.#watermark;),
         // A processing-time record belongs to the windows of its arrival; the clock is the
-        // watermark, and windows it has passed fire first.
+        // watermark, and windows it has passed fire first. (A replayed clock has reached
+        // the record's event time.)
         TimeDomain::ProcessingTime => quote! {
+            self.clock.follow(ts);
             let ts = self.clock.now();
-            let wm = ts - 1;
+            let wm = ts.saturating_sub(1);
             self.#fire(wm)?;
         },
     };

@@ -1,0 +1,106 @@
+//! `weir run`'s flags: those it keeps (the pipeline, the build cache) and those it hands to
+//! the job it starts.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// The flags of `weir run`.
+#[derive(Debug, Args)]
+pub(super) struct RunArgs {
+    /// The .pipe file.
+    pub(super) file: PathBuf,
+    /// Managed memory for operator state, e.g. 256MB.
+    #[arg(long)]
+    pub(super) memory: Option<String>,
+    /// Read source NAME from PATH instead (`-` for stdin).
+    #[arg(long = "input", value_name = "NAME=PATH")]
+    pub(super) inputs: Vec<String>,
+    /// Write sink NAME to PATH instead (`-` for stdout).
+    #[arg(long = "output", value_name = "NAME=PATH")]
+    pub(super) outputs: Vec<String>,
+    /// Print each stateful operator's records and memory at the end, with tuning advice.
+    #[arg(long)]
+    pub(super) stats: bool,
+    /// Write the same report as JSON to FILE (schema in docs/stats.md).
+    #[arg(long, value_name = "FILE")]
+    pub(super) stats_json: Option<PathBuf>,
+    /// How often sinks write out records that wait (e.g. 500ms; default 1s).
+    #[arg(long, value_name = "DURATION")]
+    pub(super) flush_every: Option<String>,
+    /// Where state past its memory budget is spilled; a fresh directory is made in it
+    /// and removed at the end (default: the system's temporary directory).
+    #[arg(long, value_name = "DIR")]
+    pub(super) spill_dir: Option<PathBuf>,
+    /// Processing time: `system` (the default) or `replay`, the largest event time an
+    /// operator has received (recorded input runs as if each record arrived at its own
+    /// time).
+    #[arg(long, value_name = "CLOCK", value_parser = ["system", "replay"])]
+    pub(super) clock: Option<String>,
+    /// Worker threads (per process, with --processes); default 1.
+    #[arg(long, value_name = "N")]
+    pub(super) parallelism: Option<usize>,
+    /// Processes in a multi-process job, each started with its own --process and the
+    /// same --hostfile; process 0 writes the outputs and the report.
+    #[arg(long, value_name = "N", requires = "hostfile")]
+    pub(super) processes: Option<usize>,
+    /// This process's index in a multi-process job, from 0.
+    #[arg(long, value_name = "I", requires = "processes")]
+    pub(super) process: Option<usize>,
+    /// One `host:port` line per process of a multi-process job.
+    #[arg(long, value_name = "FILE")]
+    pub(super) hostfile: Option<PathBuf>,
+    /// The build cache (default: $WEIR_CACHE_DIR or ~/.cache/weir).
+    #[arg(long)]
+    pub(super) cache_dir: Option<PathBuf>,
+}
+
+impl RunArgs {
+    /// The job's command line: every flag but the pipeline and the build cache, as the job
+    /// reads it (its usage line in `weir_runtime::job::args`).
+    pub(super) fn job_args(&self) -> Vec<OsString> {
+        let mut args: Vec<OsString> = Vec::new();
+        let mut flag = |name: &str, value: OsString| {
+            args.push(name.into());
+            args.push(value);
+        };
+        if let Some(m) = &self.memory {
+            flag("--memory", m.into());
+        }
+        for i in &self.inputs {
+            flag("--input", i.into());
+        }
+        for o in &self.outputs {
+            flag("--output", o.into());
+        }
+        if let Some(f) = &self.stats_json {
+            flag("--stats-json", f.into());
+        }
+        if let Some(d) = &self.flush_every {
+            flag("--flush-every", d.into());
+        }
+        if let Some(d) = &self.spill_dir {
+            flag("--spill-dir", d.into());
+        }
+        if let Some(c) = &self.clock {
+            flag("--clock", c.into());
+        }
+        for (name, n) in [
+            ("--parallelism", self.parallelism),
+            ("--processes", self.processes),
+            ("--process", self.process),
+        ] {
+            if let Some(n) = n {
+                flag(name, n.to_string().into());
+            }
+        }
+        if let Some(f) = &self.hostfile {
+            flag("--hostfile", f.into());
+        }
+        if self.stats {
+            args.push("--stats".into());
+        }
+        args
+    }
+}
