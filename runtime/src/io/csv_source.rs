@@ -216,7 +216,7 @@ impl<'r> CsvRow<'r> {
     #[inline]
     pub fn str(&self, i: usize, name: &str) -> Result<&'r str, FieldError> {
         let raw = self.field(i);
-        std::str::from_utf8(raw).map_err(|_| FieldError::parse(name, raw, "UTF-8 text"))
+        super::utf8::utf8(raw).map_err(|_| FieldError::parse(name, raw, "UTF-8 text"))
     }
 
     /// Schema field `i` as a `u64`.
@@ -281,7 +281,7 @@ impl<'r> CsvRow<'r> {
     #[inline]
     fn parse<T: std::str::FromStr>(&self, i: usize, name: &str, ty: &str) -> Result<T, FieldError> {
         let raw = self.field(i);
-        std::str::from_utf8(raw.trim_ascii())
+        super::utf8::utf8(raw.trim_ascii())
             .ok()
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| FieldError::parse(name, raw, ty))

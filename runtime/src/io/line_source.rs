@@ -101,7 +101,7 @@ impl LineSource {
             if self.skip_blank && self.buf[start..end].iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            match std::str::from_utf8(&self.buf[start..end]) {
+            match super::utf8::utf8(&self.buf[start..end]) {
                 Ok(_) => break (start, end),
                 Err(e) => {
                     let message = format!("not valid UTF-8 ({e})");

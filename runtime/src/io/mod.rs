@@ -22,6 +22,7 @@ mod sink_target;
 mod slices;
 pub(crate) mod source;
 mod stdin;
+mod utf8;
 
 pub use bad_records::{BadRecordPolicy, FieldError};
 pub use commit::PendingOutputs;

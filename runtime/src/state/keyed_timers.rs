@@ -116,8 +116,9 @@ impl KeyedTimers {
     }
 
     /// The time of the earliest timer of `domain`, if any: none fires before it.
+    #[inline]
     pub fn next_time(&self, domain: TimeDomain) -> Option<i64> {
-        let in_memory = self.queues[domain as usize].peek().map(|t| t.time);
+        let in_memory = self.queues[domain as usize].next_time();
         let on_disk = self
             .disk
             .as_ref()

@@ -151,6 +151,7 @@ impl ProcessState {
     }
 
     /// The time of the earliest timer of `domain`, if any.
+    #[inline]
     pub fn next_timer(&self, domain: TimeDomain) -> Option<i64> {
         self.timers.next_time(domain)
     }

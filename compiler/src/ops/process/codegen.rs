@@ -181,14 +181,18 @@ pub(super) fn methods(p: &Process, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
     let doc_record = format!("A record reaching the process at {location}.");
     let doc_fire = format!("Fires the timers of the process at {location} due at `now`.");
     let load = quote! {
-        let mut st = match self.#state.get(key)? {
-            ::core::option::Option::Some(bytes) => PState::decode(bytes)?,
-            ::core::option::Option::None => PState::initial()?,
+        let (mut st, p_stored) = match self.#state.get(key)? {
+            ::core::option::Option::Some(bytes) => (PState::decode(bytes)?, true),
+            ::core::option::Option::None => (PState::initial()?, false),
         };
     };
+    // A key back at its start is cleared; one that never left it has nothing to clear
+    // (most records of most jobs: a second probe of the index each saved).
     let store = quote! {
         if st == PState::initial()? {
-            self.#state.put(key, &[])?;
+            if p_stored {
+                self.#state.put(key, &[])?;
+            }
         } else {
             st.encode(&mut self.#blob);
             self.#state.put(key, &self.#blob)?;

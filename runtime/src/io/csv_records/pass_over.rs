@@ -216,7 +216,7 @@ mod tests {
 
     /// The integer a field holds, by the standard library's rules.
     fn integer(field: &[u8]) -> Option<i64> {
-        std::str::from_utf8(field).ok()?.parse().ok()
+        crate::io::utf8::utf8(field).ok()?.parse().ok()
     }
 
     /// Checks a scan of `rows` (written as CSV) against a full read: the records it reads

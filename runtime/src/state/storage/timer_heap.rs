@@ -75,6 +75,18 @@ impl TimerHeap {
         }
     }
 
+    /// The earliest timer's time: `peek` without reading the rest of two timers (a
+    /// process asks at every watermark).
+    #[inline]
+    pub fn next_time(&self) -> Option<i64> {
+        let run = (self.run_front < self.run.len).then(|| self.run.time(self.run_front));
+        let heap = (self.heap.len > 0).then(|| self.heap.time(0));
+        match (run, heap) {
+            (Some(r), Some(h)) => Some(r.min(h)),
+            (r, h) => r.or(h),
+        }
+    }
+
     /// Calls `each` with every timer waiting, in no particular order.
     pub fn for_each(&self, mut each: impl FnMut(Timer)) {
         for i in self.run_front..self.run.len {
@@ -247,6 +259,13 @@ impl PagedTimers {
             node: (w[2] >> 32) as u32,
             version: w[2] as u32,
         }
+    }
+
+    /// The time of timer `i`.
+    #[inline]
+    fn time(&self, i: usize) -> i64 {
+        let i = i - self.base;
+        self.pages[i >> self.shift].words()[(i & (self.per_page - 1)) * WORDS] as i64
     }
 
     #[inline]
