@@ -102,9 +102,7 @@ fn main() {
                 .arg("--input")
                 .arg(format!("right={}", right.display()))
                 .arg("--output")
-                .arg(format!("pairs={}", weir_out.display()))
-                .arg("--memory")
-                .arg("1GB");
+                .arg(format!("pairs={}", weir_out.display()));
             c
         };
         let hand_cmd = || {

@@ -48,9 +48,7 @@ fn compare(what: &str, bin: &Path, mb: f64, args: &dyn Fn(&Path) -> Vec<String>)
         let mut c = Command::new(bin);
         c.args(args(&outs[p - 1]))
             .arg("--parallelism")
-            .arg(p.to_string())
-            .arg("--memory")
-            .arg("1GB");
+            .arg(p.to_string());
         c
     };
     let [(one, one_rss), (two, two_rss)] = race(RUNS, || cmd(1), || cmd(2));
@@ -98,7 +96,7 @@ fn cluster(bin: &Path, args: &[String]) -> std::time::Duration {
         .map(|process| {
             Command::new(bin)
                 .args(args)
-                .args(["--memory", "1GB", "--processes", "2", "--process"])
+                .args(["--processes", "2", "--process"])
                 .arg(process.to_string())
                 .arg("--hostfile")
                 .arg(&hosts)

@@ -101,9 +101,7 @@ fn main() {
         c.arg("--input")
             .arg(format!("events={}", input.display()))
             .arg("--output")
-            .arg(format!("windows={}", out.display()))
-            .arg("--memory")
-            .arg("1GB");
+            .arg(format!("windows={}", out.display()));
         c
     };
     let weir_cmd = || job_cmd(&weir_bin, &weir_out);
