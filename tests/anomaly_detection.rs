@@ -123,6 +123,28 @@ fn the_example_finds_the_simulated_anomalies_on_either_clock() {
     assert_eq!(valve_near_30(&replayed), 0, "{replayed:?}");
 }
 
+#[test]
+fn stats_show_the_process_keys_and_timers() {
+    let bin = build(Path::new(EXAMPLE));
+    let dir = temp();
+    let out = dir.path().join("anomalies.csv");
+    let sink = format!("anomalies={}", out.display());
+    let run = common::run(&bin, &["--output", &sink, "--clock", "replay", "--stats"]);
+    assert!(run.status.success());
+    let err = String::from_utf8_lossy(&run.stderr);
+    // Every reading deletes its sensor's timer and sets a new one; the valve's hour of
+    // silence fires one; all five sensors hold state at the end.
+    let readings = read_readings(Path::new("dsl-examples/data/sensor_readings.csv"));
+    let place = "process at dsl-examples/anomaly_detection.pipe:20:6: ";
+    for line in [
+        "5 key(s) with state in memory at the end of input".to_string(),
+        format!("{} timer(s) set", readings.len()),
+        "1 timer(s) fired".to_string(),
+    ] {
+        assert!(err.contains(&format!("{place}{line}")), "{line} in {err}");
+    }
+}
+
 /// Readings of `sensors` sensors in ascending time: each sensor around its own level, with
 /// spikes now and then, and silences of half an hour to two hours (some exactly an hour).
 fn readings(n: usize, sensors: usize, seed: u64) -> Vec<Reading> {

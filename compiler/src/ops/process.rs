@@ -150,7 +150,7 @@ impl OperatorCode for Process {
         codegen::methods(self, g, n)
     }
 
-    fn finish(&self, _g: &Gen<'_>, n: NodeIndex) -> TokenStream {
-        codegen::finish(n)
+    fn finish(&self, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+        codegen::finish(g, n)
     }
 }

@@ -44,6 +44,9 @@ pub struct ProcessState {
     disk: Option<KeyRuns>,
     /// A chained value gathered, or a value read from disk.
     scratch: Vec<u8>,
+    /// Timers set (not counting one set again at its time) and fired, for `--stats`.
+    timers_set: u64,
+    timers_fired: u64,
 }
 
 impl ProcessState {
@@ -57,6 +60,8 @@ impl ProcessState {
             mem,
             disk: None,
             scratch: Vec::new(),
+            timers_set: 0,
+            timers_fired: 0,
         })
     }
 
@@ -102,7 +107,9 @@ impl ProcessState {
         key: &[u8],
         time: i64,
     ) -> Result<bool, JobError> {
-        self.with_room(|s| s.timers.register(domain, key, time))
+        let set = self.with_room(|s| s.timers.register(domain, key, time))?;
+        self.timers_set += u64::from(set);
+        Ok(set)
     }
 
     /// Deletes the timer of `key` at `time` in `domain`; `false` when none was set.
@@ -147,7 +154,14 @@ impl ProcessState {
         now: i64,
         key: &mut Vec<u8>,
     ) -> Result<Option<i64>, JobError> {
-        self.timers.pop_due(domain, now, key)
+        let due = self.timers.pop_due(domain, now, key)?;
+        self.timers_fired += u64::from(due.is_some());
+        Ok(due)
+    }
+
+    /// Timers set over the run (a timer set again at its time counts once) and fired.
+    pub fn timer_counts(&self) -> (u64, u64) {
+        (self.timers_set, self.timers_fired)
     }
 
     /// The time of the earliest timer of `domain`, if any.

@@ -126,14 +126,26 @@ pub(super) fn on_tick(p: &Process, n: NodeIndex) -> TokenStream {
     }
 }
 
-pub(super) fn finish(n: NodeIndex) -> TokenStream {
+pub(super) fn finish(g: &Gen<'_>, n: NodeIndex) -> TokenStream {
     let Names {
-        watermark, fire, ..
+        state,
+        watermark,
+        fire,
+        ..
     } = Names::of(n);
-    // The end of input is the last watermark: every event-time timer fires.
+    let before = format!("process at {}: ", g.plan.graph[n].location);
+    // The end of input is the last watermark: every event-time timer fires. `--stats`
+    // adds what the state held (each worker's counts summed).
     quote! {
         self.#watermark = i64::MAX;
         self.#fire(weir_runtime::state::TimeDomain::EventTime, i64::MAX)?;
+        if ctx.args().stats {
+            let keys = self.#state.keys_in_memory() as u64;
+            let (set, fired) = self.#state.timer_counts();
+            ctx.report_count(#before, keys, " key(s) with state in memory at the end of input", "");
+            ctx.report_count(#before, set, " timer(s) set", "");
+            ctx.report_count(#before, fired, " timer(s) fired", "");
+        }
     }
 }
 
