@@ -12,10 +12,10 @@
 mod common;
 
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
-use common::{build_example, build_weir, data_dir, race, root};
+use common::{build_example, build_weir, data_dir, race, root, sorted_rows};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -58,13 +58,6 @@ fn transactions(count: u64) -> PathBuf {
     out.flush().unwrap();
     std::fs::rename(&tmp, &path).unwrap();
     path
-}
-
-fn sorted_rows(path: &Path) -> Vec<String> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut rows: Vec<String> = text.lines().skip(1).map(String::from).collect();
-    rows.sort_unstable();
-    rows
 }
 
 fn main() {

@@ -8,7 +8,7 @@ mod common;
 use std::collections::HashMap;
 use std::path::Path;
 
-use common::{build, read_csv, run_ok, spill_runs, temp};
+use common::{build, read_csv, run_to, spill_runs, temp};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -98,10 +98,7 @@ fn anomalies_of(path: &Path) -> Vec<Anomaly> {
 
 /// Runs the example's job with `flags`, its anomalies written to `out`.
 fn run(bin: &Path, out: &Path, flags: &[&str]) -> Vec<Anomaly> {
-    let sink = format!("anomalies={}", out.display());
-    let mut args = vec!["--output", &sink];
-    args.extend_from_slice(flags);
-    run_ok(bin, &args);
+    run_to(bin, "anomalies", out, flags);
     anomalies_of(out)
 }
 

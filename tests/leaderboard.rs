@@ -7,7 +7,7 @@ mod common;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use common::{build, read_csv, run_ok, spill_runs, temp};
+use common::{build, read_csv, run_to, spill_runs, temp};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -96,11 +96,9 @@ fn boards_of(path: &Path) -> Vec<Board> {
     out
 }
 
+/// Runs the example's job with `flags`, its boards written to `out`.
 fn run(bin: &Path, out: &Path, flags: &[&str]) -> Vec<Board> {
-    let sink = format!("leaderboard={}", out.display());
-    let mut args = vec!["--output", &sink];
-    args.extend_from_slice(flags);
-    run_ok(bin, &args);
+    run_to(bin, "leaderboard", out, flags);
     boards_of(out)
 }
 

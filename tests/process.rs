@@ -6,7 +6,7 @@ mod common;
 use std::collections::HashMap;
 use std::path::Path;
 
-use common::{build, read_csv, run_ok, spill_runs, temp, weir_cli};
+use common::{build, read_csv, run_to, spill_runs, temp, weir_cli};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -83,7 +83,7 @@ fn fraud_detection_example_raises_the_hand_checked_alerts() {
     let bin = build(Path::new("dsl-examples/fraud_detection.pipe"));
     let dir = temp();
     let out = dir.path().join("alerts.csv");
-    run_ok(&bin, &["--output", &format!("alerts={}", out.display())]);
+    run_to(&bin, "alerts", &out, &[]);
     // bob: 0.50 then 725.00 a second later; alice: 0.99 then 600.00 45 s later; dave: 0.75
     // then 501.00 59 s later. Not carol (exactly a minute), erin (500.00 is not over
     // 500.00, and it clears the flag), frank (a minute).
@@ -113,10 +113,7 @@ fn fraud_input(
 
 /// Runs the fraud detection job on `source` with `flags`, writing alerts to `out`.
 fn run_fraud(bin: &Path, source: &str, out: &Path, flags: &[&str]) {
-    let sink = format!("alerts={}", out.display());
-    let mut args = vec!["--input", source, "--output", &sink];
-    args.extend_from_slice(flags);
-    run_ok(bin, &args);
+    run_to(bin, "alerts", out, &[&["--input", source], flags].concat());
 }
 
 #[test]

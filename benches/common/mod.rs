@@ -107,3 +107,12 @@ pub fn race(
     }
     best
 }
+
+/// A CSV output's rows without its header, sorted: two programs' outputs compared whatever
+/// order each wrote its rows in.
+pub fn sorted_rows(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut rows: Vec<String> = text.lines().skip(1).map(String::from).collect();
+    rows.sort_unstable();
+    rows
+}

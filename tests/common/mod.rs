@@ -73,6 +73,14 @@ pub fn run_ok(binary: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Runs and asserts success with sink `sink` written to `out`, then `flags`.
+pub fn run_to(binary: &Path, sink: &str, out: &Path, flags: &[&str]) {
+    let sink = format!("{sink}={}", out.display());
+    let mut args = vec!["--output", &sink];
+    args.extend_from_slice(flags);
+    run_ok(binary, &args);
+}
+
 /// Reads a CSV file (with header) into rows of strings.
 pub fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     let mut r = csv::Reader::from_path(path).unwrap();
