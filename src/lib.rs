@@ -4,6 +4,6 @@
 //! pipelines link against and the `stream!` and `#[derive(Record)]` macros; the `weir`
 //! command-line tool lives in `weir-compiler`.
 
-pub use weir_macros::{stream, Record};
+pub use weir_macros::{stream, Record, StateValue};
 pub use weir_runtime as runtime;
 pub use weir_runtime::*;

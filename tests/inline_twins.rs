@@ -11,6 +11,8 @@ use serde::de::DeserializeOwned;
 
 #[path = "../dsl-examples/rust/all_clicks.rs"]
 mod all_clicks;
+#[path = "../dsl-examples/rust/anomaly_detection.rs"]
+mod anomaly_detection;
 #[path = "../dsl-examples/rust/bid_stats.rs"]
 mod bid_stats;
 #[path = "../dsl-examples/rust/bids_per_10s.rs"]
@@ -23,8 +25,12 @@ mod click_sessions;
 mod expensive_bids;
 #[path = "../dsl-examples/rust/first_visits.rs"]
 mod first_visits;
+#[path = "../dsl-examples/rust/fraud_detection.rs"]
+mod fraud_detection;
 #[path = "../dsl-examples/rust/late_bids.rs"]
 mod late_bids;
+#[path = "../dsl-examples/rust/leaderboard.rs"]
+mod leaderboard;
 #[path = "../dsl-examples/rust/moving_average.rs"]
 mod moving_average;
 #[path = "../dsl-examples/rust/payments_after_orders.rs"]
@@ -36,14 +42,24 @@ mod wordcount;
 
 /// Runs `pipe` with each of `sinks` redirected to a file, returning the files' paths.
 fn run_pipe(pipe: &str, sinks: &[&str]) -> (tempfile::TempDir, Vec<std::path::PathBuf>) {
+    run_pipe_with(pipe, sinks, &[])
+}
+
+/// [`run_pipe`] with the job's flags `flags` too.
+fn run_pipe_with(
+    pipe: &str,
+    sinks: &[&str],
+    flags: &[&str],
+) -> (tempfile::TempDir, Vec<std::path::PathBuf>) {
     let bin = build(Path::new(pipe));
     let dir = temp();
     let paths: Vec<_> = sinks.iter().map(|s| dir.path().join(s)).collect();
-    let args: Vec<String> = sinks
+    let mut args: Vec<String> = sinks
         .iter()
         .zip(&paths)
         .flat_map(|(s, p)| ["--output".to_string(), format!("{s}={}", p.display())])
         .collect();
+    args.extend(flags.iter().map(|f| f.to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     run_ok(&bin, &args);
     (dir, paths)
@@ -186,4 +202,40 @@ fn payments_after_orders() {
     assert!(!pairs.is_empty() && !late.is_empty());
     assert_eq!(inline_pairs, pairs);
     assert_eq!(inline_late, late);
+}
+
+#[test]
+fn fraud_detection() {
+    let pipe: Vec<(String, i64, f64)> = pipe_rows("dsl-examples/fraud_detection.pipe", "alerts");
+    let inline: Vec<_> = fraud_detection::pipeline()
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.account, a.ts, a.amount))
+        .collect();
+    assert!(!pipe.is_empty());
+    assert_eq!(inline, pipe);
+}
+
+#[test]
+fn anomaly_detection() {
+    let (_dir, paths) = run_pipe_with(
+        "dsl-examples/anomaly_detection.pipe",
+        &["anomalies"],
+        &["--clock", "replay"],
+    );
+    let pipe: Vec<(String, i64, f64, f64, f64)> = rows(&paths[0]);
+    let inline: Vec<_> = anomaly_detection::pipeline()
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.sensor, a.ts, a.value, a.mean, a.sd))
+        .collect();
+    assert!(!pipe.is_empty());
+    assert_eq!(inline, pipe);
+}
+
+#[test]
+fn leaderboard() {
+    let pipe: Vec<leaderboard::Board> = pipe_rows("dsl-examples/leaderboard.pipe", "leaderboard");
+    assert!(!pipe.is_empty());
+    assert_eq!(leaderboard::pipeline().unwrap(), pipe);
 }

@@ -118,7 +118,7 @@ fn a_fan_out_ends_a_chain() {
     );
 }
 
-/// The expansion of `stream!` for three representative pipelines, taken through the
+/// The expansion of `stream!` for four representative pipelines, taken through the
 /// compiler library (what the macro crate calls), pretty-printed.
 #[test]
 fn inline_expansions() {
@@ -149,6 +149,22 @@ fn inline_expansions() {
                   |> key_by(|c: &Click| c.page.clone())
                   |> aggregate(count(), sum(|c: &Click| c.ms))
                   |> sink csv("out/clicks.csv")"#,
+        ),
+        (
+            "inline_process",
+            r#"source iter(txns) with event_time(|t: &Txn| t.ts), watermark(ascending)
+               |> key_by(|t: &Txn| t.account.clone())
+               |> process(
+                   on_record(|t: &Txn, st: &mut Flag, ctx| {
+                       if st.flagged && t.amount > 500.0 { ctx.emit(t.clone()); }
+                       st.flagged = t.amount < 1.0;
+                       if st.flagged { ctx.timer_at(t.ts + 60_000); }
+                   }),
+                   on_timer(|_: Timer, st: &mut Flag, _: &mut ProcessContext<String, Txn>| {
+                       st.flagged = false;
+                   }),
+               )
+               |> collect()"#,
         ),
     ];
     for (name, text) in pipelines {

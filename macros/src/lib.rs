@@ -1,9 +1,11 @@
 //! The macros of weir. `stream!` hands its tokens to the compiler library
 //! ([`weir_compiler::inline`]), which parses, checks, optimizes and generates the pipeline
 //! with the same passes and code generator as the `weir` CLI. `#[derive(Record)]` gives a
-//! struct the binary layout and CSV columns a pipeline needs.
+//! struct the binary layout and CSV columns a pipeline needs; `#[derive(StateValue)]` makes
+//! one a `process` step's per-key state.
 
 mod record;
+mod state_value;
 
 use proc_macro::TokenStream;
 
@@ -34,6 +36,17 @@ pub fn stream(input: TokenStream) -> TokenStream {
 pub fn derive_record(input: TokenStream) -> TokenStream {
     let item = syn::parse_macro_input!(input as syn::DeriveInput);
     record::derive(&item)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Makes a struct the per-key state of a `process` step: kept between records as bytes,
+/// each field in turn (numbers, `bool`, `String`, `Option`, tuples, `Vec`, `VecDeque`,
+/// `BTreeSet`, `BTreeMap` and other `StateValue` structs).
+#[proc_macro_derive(StateValue)]
+pub fn derive_state_value(input: TokenStream) -> TokenStream {
+    let item = syn::parse_macro_input!(input as syn::DeriveInput);
+    state_value::derive(&item)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

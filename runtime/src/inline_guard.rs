@@ -6,8 +6,9 @@
 use std::marker::PhantomData;
 
 use crate::layout::Layout;
+use crate::process::{ProcessContext, Timer};
 use crate::record::Record;
-use crate::state::{AccWord, AggNumber};
+use crate::state::{AccWord, AggNumber, StateValue};
 
 /// A witness of type `T`: no value, only the type, for inference.
 pub struct Ty<T>(PhantomData<fn() -> T>);
@@ -128,3 +129,28 @@ pub fn union_input<T>(_: Ty<T>, _: Ty<T>) {}
 /// mismatch names both types there.
 #[inline]
 pub fn join_keys<K>(_: Ty<K>, _: Ty<K>) {}
+
+/// `process`'s `on_record`: the record, the key's state and the context. The state's and
+/// the emitted records' types come from the closure (its annotations and its `emit`s).
+#[inline]
+pub fn on_record<R, K, S, O, F>(_: Ty<R>, _: Ty<K>, f: F) -> (F, Ty<O>, Ty<S>)
+where
+    F: FnMut(&R, &mut S, &mut ProcessContext<'_, K, O>),
+{
+    (f, Ty::new(), Ty::new())
+}
+
+/// `process`'s `on_timer`: the timer firing, the key's state and the context, of the
+/// types `on_record` has.
+#[inline]
+pub fn on_timer<K, S, O, F>(_: Ty<K>, _: Ty<S>, _: Ty<O>, f: F) -> F
+where
+    F: FnMut(Timer, &mut S, &mut ProcessContext<'_, K, O>),
+{
+    f
+}
+
+/// A process's state is kept encoded between records, starts at its `Default`, and a key
+/// whose state is back at the default is forgotten.
+#[inline]
+pub fn process_state<S: StateValue + Default + PartialEq>(_: Ty<S>) {}

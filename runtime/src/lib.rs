@@ -11,8 +11,9 @@
 //! * [`io`]: sources, sinks and the bad-record policy.
 //! * [`expr`]: functions that generated expressions call.
 //! * [`job`]: the command line, context and `main` of every generated job.
-//! * [`inline_job`], [`record`], [`layout::Layout`]: what `stream!` pipelines add: a job
-//!   value to run, and user types as CSV rows and as keys in state.
+//! * [`inline_job`], [`record`], [`layout::Layout`], [`process`]: what `stream!` pipelines
+//!   add: a job value to run, user types as CSV rows and as keys in state, and what a
+//!   `process` step's closures are given.
 
 pub mod error;
 pub mod expr;
@@ -23,6 +24,7 @@ pub mod job;
 pub mod layout;
 pub mod memory;
 pub mod parallel;
+pub mod process;
 pub mod record;
 mod signals;
 pub mod spill;

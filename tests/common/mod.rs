@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod fraud;
 pub mod join_schedule;
 pub mod window_reference;
 pub mod workers;

@@ -10,8 +10,8 @@ use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::ir::{AggFunc, AggregateField, Code, Field, KeySpec, RustFn, Schema, TExpr, Type};
 use crate::lower::expr_types::{ExprChecker, ListUse};
 use crate::lower::{
-    Applied, FrontEnd, IntervalSpec, KnownStep, Lowering, PendingWindow, RecordArg, RecordRole,
-    SinkSpec, Stream,
+    Applied, FrontEnd, IntervalSpec, KnownStep, Lowering, PendingWindow, ProcessInput, RecordArg,
+    RecordRole, SinkSpec, Stream,
 };
 use crate::ops::{self, OpInfo};
 use crate::parse::ast::{Expr, ExprKind, FieldInit, OpBody, OpSyntax, Span};
@@ -86,21 +86,20 @@ impl FrontEnd for PipeFront<'_> {
         &mut self,
         info: &OpInfo,
         step: &OpSyntax,
-        input: &Schema,
-        key: &[Field],
-        timed: bool,
-    ) -> Option<crate::ir::process::ProcessDef> {
+        input: &ProcessInput<'_>,
+    ) -> Option<crate::ir::process::ProcessLogic> {
         let OpBody::Process(body) = &step.body else {
             return self.wrong_form(info, step);
         };
         crate::lower::process_types::check_process(
             body,
-            input,
-            key,
-            timed,
+            input.schema,
+            input.key_fields,
+            input.timed,
             &step.span,
             &mut self.diagnostics,
         )
+        .map(crate::ir::process::ProcessLogic::Statements)
     }
 
     fn predicate(&mut self, info: &OpInfo, step: &OpSyntax, input: &Schema) -> Option<Code> {

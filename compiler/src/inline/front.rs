@@ -185,7 +185,7 @@ impl InlineFront {
                     option(#inner)
                 })
             }
-            RustType::Path(_) | RustType::Ref(_) => {
+            RustType::Path(_) | RustType::Ref(_) | RustType::RefMut(_) | RustType::Applied(..) => {
                 let t: TokenStream = ty.to_string().parse().expect("Rust types print as Rust");
                 quote::quote!(weir_runtime::inline_guard::Ty::<#t>::new())
             }
@@ -203,17 +203,29 @@ impl InlineFront {
     /// in `outs`, and `requirement` (a guard on the last of them) checks what the result
     /// must be able to do.
     pub(super) fn guarded(&mut self, code: &syn::Expr, role: Guard<'_>) -> RustFn {
+        let input = role.input;
+        self.guarded_with(code, &[input], role)
+    }
+
+    /// [`InlineFront::guarded`] with the witnesses of several types (the guard's
+    /// arguments before the closure); `role.input` is not read.
+    pub(super) fn guarded_with(
+        &mut self,
+        code: &syn::Expr,
+        witnesses: &[&RustType],
+        role: Guard<'_>,
+    ) -> RustFn {
         let r = self.rust_fn(code, Some(role.inputs), role.output);
         let f = quote::format_ident!("{}", r.field_name());
         let guard = quote::format_ident!("{}", role.guard);
-        let w = self.witness(role.input);
+        let w = witnesses.iter().map(|t| self.witness(t));
         let outs: Vec<_> = role
             .outs
             .iter()
             .map(|o| quote::format_ident!("ty_{}", o.to_string()))
             .collect();
         let span = first_token_span(code);
-        let call = quote_spanned!(span=> weir_runtime::inline_guard::#guard(#w, #code));
+        let call = quote_spanned!(span=> weir_runtime::inline_guard::#guard(#(#w,)* #code));
         self.rust.guards.push(if outs.is_empty() {
             quote::quote!(let #f = #call;)
         } else {
@@ -223,6 +235,9 @@ impl InlineFront {
         // closure's span: rustc reports an unmet bound at the call that requires it.
         if let (Some(requirement), Some(t)) = (role.requirement, outs.last()) {
             let requirement = quote::format_ident!("{}", requirement);
+            // The witness respanned at the closure: rustc underlines the argument whose
+            // type falls short.
+            let t = proc_macro2::Ident::new(&t.to_string(), span);
             self.rust
                 .guards
                 .push(quote_spanned!(span=> weir_runtime::inline_guard::#requirement(#t);));

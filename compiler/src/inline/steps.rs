@@ -19,8 +19,8 @@ use crate::ir::{
     SinkFormat, Type,
 };
 use crate::lower::{
-    Applied, FrontEnd, IntervalSpec, KnownStep, Lowering, PendingWindow, RecordArg, RecordRole,
-    SinkSpec, Stream,
+    Applied, FrontEnd, IntervalSpec, KnownStep, Lowering, PendingWindow, ProcessInput, RecordArg,
+    RecordRole, SinkSpec, Stream,
 };
 use crate::ops::{self, OpInfo};
 
@@ -88,18 +88,11 @@ impl FrontEnd for InlineFront {
 
     fn process(
         &mut self,
-        info: &OpInfo,
+        _info: &OpInfo,
         step: &Step,
-        _input: &Schema,
-        _key: &[Field],
-        _timed: bool,
-    ) -> Option<crate::ir::process::ProcessDef> {
-        // Not reached: `process` has no `stream!` form, so the step is unknown there.
-        self.error::<()>(
-            step.call().name.span(),
-            format!("`{}` is written in `.pipe` files only", info.name),
-        );
-        None
+        input: &ProcessInput<'_>,
+    ) -> Option<crate::ir::process::ProcessLogic> {
+        self.process_closures(step, input)
     }
 
     fn no_args(&mut self, info: &OpInfo, step: &Step) -> Option<()> {

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::untyped::{Expr, Ident};
-use super::{Field, TExpr, TExprKind, Type};
+use super::{Field, RustFn, RustType, TExpr, TExprKind, Type};
 use crate::diagnostics::Span;
 
 /// `process { declarations handlers }` as written.
@@ -80,6 +80,48 @@ pub enum StmtKind {
     Clear(Ident),
     /// `append(list, x);`, `put(map, k, v);`, `remove(map, k);`
     Call(Ident, Vec<Expr>),
+}
+
+/// What a process function does, as its front-end wrote it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum ProcessLogic {
+    /// `.pipe`: declared state and typed statements.
+    Statements(ProcessDef),
+    /// `stream!`: the user's closures over a state of the user's type.
+    Closures(Box<ProcessClosures>),
+}
+
+impl ProcessLogic {
+    /// Whether the generated code reads (or replays) the job's clock: for statements, only
+    /// when they set a processing-time timer or read `processing_time`; closures may
+    /// always.
+    pub fn reads_clock(&self) -> bool {
+        match self {
+            ProcessLogic::Statements(def) => def.reads_clock(),
+            ProcessLogic::Closures(_) => true,
+        }
+    }
+
+    /// Whether anything runs when a timer fires.
+    pub fn has_on_timer(&self) -> bool {
+        match self {
+            ProcessLogic::Statements(def) => !def.on_timer.is_empty(),
+            ProcessLogic::Closures(c) => c.on_timer.is_some(),
+        }
+    }
+}
+
+/// `process(on_record(|r, st, ctx| ...), on_timer(|timer, st, ctx| ...))` in `stream!`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProcessClosures {
+    /// Run for each record: `FnMut(&R, &mut S, &mut ProcessContext<K, O>)`.
+    pub on_record: RustFn,
+    /// Run for each timer that fires: `FnMut(Timer, &mut S, &mut ProcessContext<K, O>)`.
+    pub on_timer: Option<RustFn>,
+    /// The key's state (`S`): kept encoded, starting at its `Default`.
+    pub state: RustType,
+    /// The records emitted (`O`).
+    pub output: RustType,
 }
 
 /// A checked process function.

@@ -46,6 +46,11 @@ pub enum RustType {
     Ref(Box<RustType>),
     /// An `Option` (a side an outer join can miss).
     Option(Box<RustType>),
+    /// A unique reference (the state a `process` closure changes).
+    RefMut(Box<RustType>),
+    /// A generic type of the runtime's with these arguments (a lifetime argument written
+    /// as a `Path`): `weir_runtime::process::ProcessContext<'_, K2, O5>`.
+    Applied(String, Vec<RustType>),
 }
 
 impl RustType {
@@ -72,6 +77,11 @@ impl RustType {
             }
             RustType::Ref(t) => RustType::Ref(Box::new(t.resolved(resolve))),
             RustType::Option(t) => RustType::Option(Box::new(t.resolved(resolve))),
+            RustType::RefMut(t) => RustType::RefMut(Box::new(t.resolved(resolve))),
+            RustType::Applied(path, args) => RustType::Applied(
+                path.clone(),
+                args.iter().map(|t| t.resolved(resolve)).collect(),
+            ),
         }
     }
 }
@@ -94,6 +104,17 @@ impl fmt::Display for RustType {
             }
             RustType::Ref(t) => write!(f, "&{t}"),
             RustType::Option(t) => write!(f, "::core::option::Option<{t}>"),
+            RustType::RefMut(t) => write!(f, "&mut {t}"),
+            RustType::Applied(path, args) => {
+                write!(f, "{path}<")?;
+                for (i, t) in args.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{t}")?;
+                }
+                f.write_str(">")
+            }
         }
     }
 }

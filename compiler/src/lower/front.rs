@@ -38,6 +38,20 @@ pub enum RecordRole {
     FlatMap,
 }
 
+/// What a `process` step reads: records of `schema`, keyed by `key` (by the fields
+/// `key_fields` in `.pipe`), with event time when `timed`.
+#[derive(Debug, Clone, Copy)]
+pub struct ProcessInput<'a> {
+    /// The records.
+    pub schema: &'a Schema,
+    /// What they are keyed by.
+    pub key: &'a KeySpec,
+    /// The key's fields, for a key of fields.
+    pub key_fields: &'a [Field],
+    /// Whether records carry event time.
+    pub timed: bool,
+}
+
 /// A sink as read: its name if given, its format and its destination.
 #[derive(Debug, Clone)]
 pub struct SinkSpec<S> {
@@ -160,16 +174,13 @@ pub trait FrontEnd {
         input: &Schema,
     ) -> Option<Vec<(AggregateField, Self::Span)>>;
 
-    /// The process function of a `process` step over records of `input` keyed by the
-    /// fields `key`, with event time when `timed`.
+    /// The process function of a `process` step over `input`.
     fn process(
         &mut self,
         info: &OpInfo,
         step: &Self::Step,
-        input: &Schema,
-        key: &[Field],
-        timed: bool,
-    ) -> Option<crate::ir::process::ProcessDef>;
+        input: &ProcessInput<'_>,
+    ) -> Option<crate::ir::process::ProcessLogic>;
 
     /// The window of a `window(...)` step.
     fn window(&mut self, info: &OpInfo, step: &Self::Step) -> Option<PendingWindow<Self::Span>>;

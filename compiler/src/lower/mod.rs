@@ -17,7 +17,7 @@ mod source_options;
 mod source_time;
 mod stream;
 
-pub use front::{FrontEnd, IntervalSpec, KnownStep, RecordArg, RecordRole, SinkSpec};
+pub use front::{FrontEnd, IntervalSpec, KnownStep, ProcessInput, RecordArg, RecordRole, SinkSpec};
 pub use source_options::{
     source_options, OptionForms, SourceOption, WrittenOption, SOURCE_OPTIONS,
 };

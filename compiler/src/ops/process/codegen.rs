@@ -13,20 +13,21 @@ use crate::codegen::context::Gen;
 use crate::codegen::expr::{state_field, ExprGen};
 use crate::codegen::keys::{decode_fields, encode_key, key_builder_field};
 use crate::codegen::names::{ident, node_field, node_method};
-use crate::ir::process::{Place, StateVarKind, TStmt, TimerClock};
+use crate::ir::process::{Place, ProcessDef, StateVarKind, TStmt, TimerClock};
 use crate::ir::{KeySpec, TExpr, TExprKind, Type};
 
-struct Names {
-    state: Ident,
-    watermark: Ident,
-    blob: Ident,
-    timer_key: Ident,
-    on_record: Ident,
-    fire: Ident,
+/// The names of a process node's fields and methods.
+pub(super) struct Names {
+    pub state: Ident,
+    pub watermark: Ident,
+    pub blob: Ident,
+    pub timer_key: Ident,
+    pub on_record: Ident,
+    pub fire: Ident,
 }
 
 impl Names {
-    fn of(n: NodeIndex) -> Self {
+    pub(super) fn of(n: NodeIndex) -> Self {
         Names {
             state: node_field(n, "state"),
             watermark: node_field(n, "watermark"),
@@ -72,7 +73,7 @@ pub(super) fn on_watermark(p: &Process, n: NodeIndex) -> TokenStream {
         fire,
         ..
     } = Names::of(n);
-    let clock = p.def.reads_clock().then(|| {
+    let clock = p.logic.reads_clock().then(|| {
         let due = fire_due_processing_timers(&state, &fire);
         quote! {
             // A replayed clock has reached the watermark; the end of input is not a time.
@@ -92,8 +93,8 @@ pub(super) fn on_watermark(p: &Process, n: NodeIndex) -> TokenStream {
 /// At a record: moves a replayed clock to the record's time and fires the processing-time
 /// timers it has passed, so that a record arriving after a timer's time finds it fired.
 /// Nothing for a process that never reads the clock.
-fn clock_at_record(p: &Process, n: NodeIndex) -> TokenStream {
-    if !p.def.reads_clock() {
+pub(super) fn clock_at_record(p: &Process, n: NodeIndex) -> TokenStream {
+    if !p.logic.reads_clock() {
         return quote!();
     }
     let Names { state, fire, .. } = Names::of(n);
@@ -116,7 +117,7 @@ fn fire_due_processing_timers(state: &Ident, fire: &Ident) -> TokenStream {
 }
 
 pub(super) fn on_tick(p: &Process, n: NodeIndex) -> TokenStream {
-    if !p.def.reads_clock() {
+    if !p.logic.reads_clock() {
         return quote!();
     }
     let fire = Names::of(n).fire;
@@ -149,7 +150,7 @@ pub(super) fn finish(g: &Gen<'_>, n: NodeIndex) -> TokenStream {
     }
 }
 
-pub(super) fn methods(p: &Process, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+pub(super) fn methods(p: &Process, def: &ProcessDef, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
     let Names {
         state,
         watermark,
@@ -165,16 +166,21 @@ pub(super) fn methods(p: &Process, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
         file: &g.plan.file,
         scratch: false,
     };
-    let st = StateCode { p, g, n, exprs: &exprs };
-    let def = st.definition();
+    let st = StateCode {
+        def,
+        g,
+        n,
+        exprs: &exprs,
+    };
+    let state_def = st.definition();
     let input = g
         .plan
         .input_schema(n, 0)
         .expect("the type-check pass saw the process's input");
     let input_ty = g.record_type(&input);
     let encode = encode_key(g, n, &p.key, &record);
-    let record_body = st.block(&p.def.on_record);
-    let timer_body = st.block(&p.def.on_timer);
+    let record_body = st.block(&def.on_record);
+    let timer_body = st.block(&def.on_timer);
     let out = g.var(n);
     let out_ty = g.record_type(&g.plan.graph[n].schema);
     let rest = g.emit(n, 0, &out);
@@ -219,7 +225,7 @@ pub(super) fn methods(p: &Process, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
             ts: i64,
         ) -> ::core::result::Result<(), weir_runtime::JobError> {
             #clock
-            #def
+            #state_def
             #encode
             #load
             let p_watermark = self.#watermark;
@@ -240,7 +246,7 @@ pub(super) fn methods(p: &Process, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
             domain: weir_runtime::state::TimeDomain,
             now: i64,
         ) -> ::core::result::Result<(), weir_runtime::JobError> {
-            #def
+            #state_def
             if self.#state.next_timer(domain).is_none_or(|t| t > now) {
                 return ::core::result::Result::Ok(());
             }
@@ -278,7 +284,7 @@ pub(super) fn methods(p: &Process, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
 
 /// Code for one process node's state and statements.
 struct StateCode<'a> {
-    p: &'a Process,
+    def: &'a ProcessDef,
     g: &'a Gen<'a>,
     n: NodeIndex,
     exprs: &'a ExprGen<'a>,
@@ -312,7 +318,7 @@ impl StateCode<'_> {
         let mut inits = Vec::new();
         let mut puts = Vec::new();
         let mut takes = Vec::new();
-        for s in &self.p.def.states {
+        for s in &self.def.states {
             let f = state_field(&s.name);
             let (ty, init) = match &s.kind {
                 StateVarKind::Scalar(t, init) => (owned_type(t), self.owned(init)),
@@ -445,7 +451,6 @@ impl StateCode<'_> {
             TStmt::Clear(name) => {
                 let f = state_field(name);
                 let s = self
-                    .p
                     .def
                     .states
                     .iter()

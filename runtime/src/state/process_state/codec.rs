@@ -2,11 +2,18 @@
 //! [`super::ProcessState`] keeps, and back: each field in turn, little-endian numbers,
 //! strings and collections prefixed by their length.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::JobError;
 
-/// A value a process function's state holds.
+/// A value a process function's state holds. Numbers, `bool`, `String`, `Option`,
+/// tuples, arrays, `Vec`, `VecDeque`, `BTreeSet` and `BTreeMap` of such values have it; a struct
+/// gets it with `#[derive(weir::StateValue)]` (each field in turn).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be kept as a process's state",
+    label = "the state this closure takes must be a `StateValue`",
+    note = "derive it with `#[derive(Default, PartialEq, weir::StateValue)]`; fields are numbers, `bool`, `String`, `Option`, tuples, arrays, `Vec`, `VecDeque`, `BTreeSet`, `BTreeMap` or other `StateValue` structs"
+)]
 pub trait StateValue: Sized {
     /// Appends the value's bytes to `out`.
     fn put(&self, out: &mut Vec<u8>);
@@ -48,7 +55,7 @@ macro_rules! number {
     )*};
 }
 
-number!(i64, u64, f64, u32);
+number!(i64, u64, f64, u32, i32, u16, i16, u8, i8, f32, i128, u128);
 
 impl StateValue for bool {
     #[inline]
@@ -108,6 +115,115 @@ impl<K: StateValue + Ord, V: StateValue> StateValue for BTreeMap<K, V> {
     }
 }
 
+impl StateValue for usize {
+    #[inline]
+    fn put(&self, out: &mut Vec<u8>) {
+        (*self as u64).put(out);
+    }
+    #[inline]
+    fn take(input: &mut &[u8]) -> Result<Self, JobError> {
+        usize::try_from(u64::take(input)?).map_err(|_| corrupt())
+    }
+}
+
+impl<T: StateValue> StateValue for Option<T> {
+    fn put(&self, out: &mut Vec<u8>) {
+        match self {
+            None => out.push(0),
+            Some(x) => {
+                out.push(1);
+                x.put(out);
+            }
+        }
+    }
+    fn take(input: &mut &[u8]) -> Result<Self, JobError> {
+        match array::<1>(input)?[0] {
+            0 => Ok(None),
+            1 => Ok(Some(T::take(input)?)),
+            _ => Err(corrupt()),
+        }
+    }
+}
+
+impl<T: StateValue + Ord> StateValue for BTreeSet<T> {
+    fn put(&self, out: &mut Vec<u8>) {
+        (self.len() as u32).put(out);
+        for x in self {
+            x.put(out);
+        }
+    }
+    fn take(input: &mut &[u8]) -> Result<Self, JobError> {
+        let len = u32::take(input)? as usize;
+        if len > input.len() {
+            return Err(corrupt());
+        }
+        (0..len).map(|_| T::take(input)).collect()
+    }
+}
+
+impl<T: StateValue> StateValue for VecDeque<T> {
+    fn put(&self, out: &mut Vec<u8>) {
+        (self.len() as u32).put(out);
+        for x in self {
+            x.put(out);
+        }
+    }
+    fn take(input: &mut &[u8]) -> Result<Self, JobError> {
+        let len = u32::take(input)? as usize;
+        if len > input.len() {
+            return Err(corrupt());
+        }
+        (0..len).map(|_| T::take(input)).collect()
+    }
+}
+
+impl<T: StateValue, const N: usize> StateValue for [T; N] {
+    fn put(&self, out: &mut Vec<u8>) {
+        for x in self {
+            x.put(out);
+        }
+    }
+    fn take(input: &mut &[u8]) -> Result<Self, JobError> {
+        let items = (0..N)
+            .map(|_| T::take(input))
+            .collect::<Result<Vec<T>, JobError>>()?;
+        items.try_into().map_err(|_| corrupt())
+    }
+}
+
+impl StateValue for () {
+    #[inline]
+    fn put(&self, _: &mut Vec<u8>) {}
+    #[inline]
+    fn take(_: &mut &[u8]) -> Result<Self, JobError> {
+        Ok(())
+    }
+}
+
+macro_rules! tuple {
+    ($($t:ident . $i:tt),*) => {
+        impl<$($t: StateValue),*> StateValue for ($($t,)*) {
+            #[inline]
+            fn put(&self, out: &mut Vec<u8>) {
+                $(self.$i.put(out);)*
+            }
+            #[inline]
+            fn take(input: &mut &[u8]) -> Result<Self, JobError> {
+                Ok(($($t::take(input)?,)*))
+            }
+        }
+    };
+}
+
+tuple!(A.0);
+tuple!(A.0, B.1);
+tuple!(A.0, B.1, C.2);
+tuple!(A.0, B.1, C.2, D.3);
+tuple!(A.0, B.1, C.2, D.3, E.4);
+tuple!(A.0, B.1, C.2, D.3, E.4, F.5);
+tuple!(A.0, B.1, C.2, D.3, E.4, F.5, G.6);
+tuple!(A.0, B.1, C.2, D.3, E.4, F.5, G.6, H.7);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,5 +262,35 @@ mod tests {
             })();
             assert!(all.is_err(), "cut at {cut}");
         }
+    }
+
+    #[test]
+    fn composite_values_read_back_as_written() {
+        type Composite = (
+            Option<u32>,
+            Option<String>,
+            [(String, i64); 2],
+            BTreeSet<i8>,
+            VecDeque<usize>,
+            (),
+        );
+        let value: Composite = (
+            None,
+            Some("x".into()),
+            [("a".into(), -1), (String::new(), i64::MIN)],
+            [3i8, -4].into(),
+            [usize::MAX, 0].into(),
+            (),
+        );
+        let mut out = Vec::new();
+        value.put(&mut out);
+        let mut input = &out[..];
+        assert_eq!(Composite::take(&mut input).unwrap(), value);
+        assert!(input.is_empty());
+        for cut in 0..out.len() {
+            assert!(Composite::take(&mut &out[..cut]).is_err(), "cut at {cut}");
+        }
+        // An option's tag is 0 or 1.
+        assert!(<Option<u8> as StateValue>::take(&mut &[2u8, 0][..]).is_err());
     }
 }

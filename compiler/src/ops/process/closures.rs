@@ -1,0 +1,157 @@
+//! The generated code of a `stream!` process: the user's `on_record` and `on_timer`
+//! closures called with the key's state (the user's type, decoded with its `StateValue`
+//! and starting at its `Default`) and a runtime `ProcessContext` for the key, the clocks,
+//! timers and emitted records. The state is stored back after each call, and a key whose
+//! state is back at its default is cleared, as for `.pipe`.
+
+use petgraph::graph::NodeIndex;
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::codegen::{clock_at_record, Names};
+use super::Process;
+use crate::codegen::context::Gen;
+use crate::codegen::names::node_field;
+use crate::ir::process::ProcessClosures;
+use crate::ir::KeySpec;
+
+pub(super) fn methods(p: &Process, c: &ProcessClosures, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+    let Names {
+        state,
+        watermark,
+        blob,
+        timer_key,
+        on_record,
+        fire,
+    } = Names::of(n);
+    let KeySpec::Rust(key_fn) = &p.key else {
+        unreachable!("a stream! pipeline keys by a closure")
+    };
+    let input = g
+        .plan
+        .input_schema(n, 0)
+        .expect("the type-check pass saw the process's input");
+    let input_ty = g.record_type(&input);
+    let (key_ty, state_ty, out_ty) = (
+        g.rust_type(&key_fn.output),
+        g.rust_type(&c.state),
+        g.rust_type(&c.output),
+    );
+    let builder = node_field(n, "key");
+    let key_value = g.call(key_fn, quote!(record));
+    let clock = clock_at_record(p, n);
+    let out = g.var(n);
+    let rest = g.emit(n, 0, &out);
+    let location = &g.plan.graph[n].location;
+    let doc_record = format!("A record reaching the process at {location}.");
+    let doc_fire = format!("Fires the timers of the process at {location} due at `now`.");
+    let load = quote! {
+        let (mut st, p_stored): (#state_ty, bool) = match self.#state.get(key)? {
+            ::core::option::Option::Some(mut bytes) => {
+                (weir_runtime::state::StateValue::take(&mut bytes)?, true)
+            }
+            ::core::option::Option::None => (::core::default::Default::default(), false),
+        };
+    };
+    let context = |timestamp: TokenStream, emit_ts: TokenStream| {
+        quote! {
+            weir_runtime::process::ProcessContext::new(weir_runtime::process::ContextParts {
+                state: &mut self.#state,
+                key_bytes: key,
+                key: &p_key_value,
+                timestamp: #timestamp,
+                emit_ts: #emit_ts,
+                watermark: self.#watermark,
+                clock: &self.clock,
+                out: &mut p_out,
+            })
+        }
+    };
+    // A key back at its default is cleared; one that never left it has nothing to clear.
+    let store = quote! {
+        if st == <#state_ty as ::core::default::Default>::default() {
+            if p_stored {
+                self.#state.put(key, &[])?;
+            }
+        } else {
+            self.#blob.clear();
+            weir_runtime::state::StateValue::put(&st, &mut self.#blob);
+            self.#state.put(key, &self.#blob)?;
+        }
+    };
+    let record_ctx = context(quote!(ts), quote!(ts));
+    let call_record = g.call(&c.on_record, quote!(record, &mut st, &mut p_ctx));
+    // A record a timer emits carries the timer's time (event time), or the watermark
+    // (processing time), so that it is not late downstream.
+    let timer_ctx = context(
+        quote!(p_timer_time),
+        quote! {
+            match domain {
+                weir_runtime::state::TimeDomain::EventTime => p_timer_time,
+                weir_runtime::state::TimeDomain::ProcessingTime => self.#watermark,
+            }
+        },
+    );
+    let on_timer = c.on_timer.as_ref().map(|t| {
+        let call = g.call(
+            t,
+            quote!(weir_runtime::process::Timer { time: p_timer_time, domain }, &mut st, &mut p_ctx),
+        );
+        quote! {
+            let key: &[u8] = &p_key;
+            let p_key_value = <#key_ty as weir_runtime::Layout>::decode(key);
+            #load
+            let mut p_out: ::std::vec::Vec<(#out_ty, i64)> = ::std::vec::Vec::new();
+            let mut p_ctx = #timer_ctx;
+            #call;
+            p_ctx.finish()?;
+            #store
+            for (#out, ts) in p_out {
+                #rest
+            }
+        }
+    });
+    quote! {
+        #[doc = #doc_record]
+        #[allow(unused_mut, unused_variables, clippy::all)]
+        fn #on_record(
+            &mut self,
+            record: &#input_ty,
+            ts: i64,
+        ) -> ::core::result::Result<(), weir_runtime::JobError> {
+            #clock
+            let p_key_value: #key_ty = #key_value;
+            let key = weir_runtime::Layout::encode(&p_key_value, &mut self.#builder);
+            #load
+            let mut p_out: ::std::vec::Vec<(#out_ty, i64)> = ::std::vec::Vec::new();
+            let mut p_ctx = #record_ctx;
+            #call_record;
+            p_ctx.finish()?;
+            #store
+            for (#out, ts) in p_out {
+                #rest
+            }
+            ::core::result::Result::Ok(())
+        }
+
+        #[doc = #doc_fire]
+        #[allow(unused_mut, unused_variables, clippy::all)]
+        fn #fire(
+            &mut self,
+            domain: weir_runtime::state::TimeDomain,
+            now: i64,
+        ) -> ::core::result::Result<(), weir_runtime::JobError> {
+            if self.#state.next_timer(domain).is_none_or(|t| t > now) {
+                return ::core::result::Result::Ok(());
+            }
+            let mut p_key = ::std::mem::take(&mut self.#timer_key);
+            while let ::core::option::Option::Some(p_timer_time) =
+                self.#state.pop_due_timer(domain, now, &mut p_key)?
+            {
+                #on_timer
+            }
+            self.#timer_key = p_key;
+            ::core::result::Result::Ok(())
+        }
+    }
+}

@@ -1,0 +1,16 @@
+#[derive(Default, PartialEq)]
+struct Seen {
+    n: u64,
+}
+
+fn main() {
+    let _job = weir::stream! {
+        source iter(vec![(1i64, 5u64), (2, 6)])
+        |> key_by(|r: &(i64, u64)| r.0)
+        |> process(on_record(|r: &(i64, u64), st: &mut Seen, ctx| {
+            st.n += r.1;
+            ctx.emit(st.n);
+        }))
+        |> collect()
+    };
+}
