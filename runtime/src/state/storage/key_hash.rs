@@ -13,13 +13,16 @@ use std::hash::BuildHasher;
 const KEY_STATE: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0x5745_4952);
 
 /// The hash of `key`. A one-word key (the common `key_by` on one integer field) is hashed
-/// as a number, a few instructions rather than a byte loop; that is a function of the
-/// bytes like any other.
+/// as a number, and a key of 17 to 32 bytes (a short string's offset, length and text) as
+/// four overlapping words and its length: a few multiplies rather than a byte loop. Both
+/// are functions of the bytes like any other.
 #[inline(always)]
 pub fn key_hash(key: &[u8]) -> u64 {
-    match <[u8; 8]>::try_from(key) {
-        Ok(word) => KEY_STATE.hash_one(u64::from_ne_bytes(word)),
-        Err(_) => KEY_STATE.hash_one(key),
+    let word = |i: usize| u64::from_le_bytes(key[i..i + 8].try_into().expect("8 bytes"));
+    match key.len() {
+        8 => KEY_STATE.hash_one(word(0)),
+        n @ 17..=32 => KEY_STATE.hash_one((n, word(0), word(8), word(n - 16), word(n - 8))),
+        _ => KEY_STATE.hash_one(key),
     }
 }
 
@@ -30,6 +33,18 @@ mod tests {
     #[test]
     fn equal_keys_hash_alike_and_others_spread() {
         assert_eq!(key_hash(b"abc"), key_hash(&b"xabc"[1..]));
+        // Keys of 17 to 32 bytes: every byte counts, and so does the length.
+        let long = *b"0123456789abcdefghijklmnopqrstuv";
+        for n in 17..=32 {
+            let k = &long[..n];
+            assert_eq!(key_hash(k), key_hash(&k.to_vec()));
+            for i in 0..n {
+                let mut changed = k.to_vec();
+                changed[i] ^= 1;
+                assert_ne!(key_hash(k), key_hash(&changed), "byte {i} of {n}");
+            }
+            assert_ne!(key_hash(k), key_hash(&long[..n - 1]));
+        }
         let hashes: std::collections::HashSet<u64> =
             (0u64..10_000).map(|i| key_hash(&i.to_ne_bytes())).collect();
         assert_eq!(hashes.len(), 10_000);
