@@ -37,7 +37,8 @@ mod tests {
         let long = *b"0123456789abcdefghijklmnopqrstuv";
         for n in 17..=32 {
             let k = &long[..n];
-            assert_eq!(key_hash(k), key_hash(&k.to_vec()));
+            let elsewhere = k.to_vec();
+            assert_eq!(key_hash(k), key_hash(&elsewhere));
             for i in 0..n {
                 let mut changed = k.to_vec();
                 changed[i] ^= 1;
