@@ -8,7 +8,7 @@ use petgraph::graph::NodeIndex;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::codegen::{clock_at_record, Names};
+use super::codegen::{clock_at_record, fire_method, Names};
 use super::Process;
 use crate::codegen::context::Gen;
 use crate::codegen::names::node_field;
@@ -20,9 +20,8 @@ pub(super) fn methods(p: &Process, c: &ProcessClosures, g: &Gen<'_>, n: NodeInde
         state,
         watermark,
         blob,
-        timer_key,
         on_record,
-        fire,
+        ..
     } = Names::of(n);
     let KeySpec::Rust(key_fn) = &p.key else {
         unreachable!("a stream! pipeline keys by a closure")
@@ -44,7 +43,6 @@ pub(super) fn methods(p: &Process, c: &ProcessClosures, g: &Gen<'_>, n: NodeInde
     let rest = g.emit(n, 0, &out);
     let location = &g.plan.graph[n].location;
     let doc_record = format!("A record reaching the process at {location}.");
-    let doc_fire = format!("Fires the timers of the process at {location} due at `now`.");
     let load = quote! {
         let (mut st, p_stored): (#state_ty, bool) = match self.#state.get(key)? {
             ::core::option::Option::Some(mut bytes) => {
@@ -98,7 +96,6 @@ pub(super) fn methods(p: &Process, c: &ProcessClosures, g: &Gen<'_>, n: NodeInde
             quote!(weir_runtime::process::Timer { time: p_timer_time, domain }, &mut st, &mut p_ctx),
         );
         quote! {
-            let key: &[u8] = &p_key;
             let p_key_value = <#key_ty as weir_runtime::Layout>::decode(key);
             #load
             let mut p_out: ::std::vec::Vec<(#out_ty, i64)> = ::std::vec::Vec::new();
@@ -111,6 +108,7 @@ pub(super) fn methods(p: &Process, c: &ProcessClosures, g: &Gen<'_>, n: NodeInde
             }
         }
     });
+    let fire_method = fire_method(n, &location.to_string(), quote!(), quote!(#on_timer));
     quote! {
         #[doc = #doc_record]
         #[allow(unused_mut, unused_variables, clippy::all)]
@@ -134,24 +132,6 @@ pub(super) fn methods(p: &Process, c: &ProcessClosures, g: &Gen<'_>, n: NodeInde
             ::core::result::Result::Ok(())
         }
 
-        #[doc = #doc_fire]
-        #[allow(unused_mut, unused_variables, clippy::all)]
-        fn #fire(
-            &mut self,
-            domain: weir_runtime::state::TimeDomain,
-            now: i64,
-        ) -> ::core::result::Result<(), weir_runtime::JobError> {
-            if self.#state.next_timer(domain).is_none_or(|t| t > now) {
-                return ::core::result::Result::Ok(());
-            }
-            let mut p_key = ::std::mem::take(&mut self.#timer_key);
-            while let ::core::option::Option::Some(p_timer_time) =
-                self.#state.pop_due_timer(domain, now, &mut p_key)?
-            {
-                #on_timer
-            }
-            self.#timer_key = p_key;
-            ::core::result::Result::Ok(())
-        }
+        #fire_method
     }
 }

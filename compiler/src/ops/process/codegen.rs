@@ -155,9 +155,8 @@ pub(super) fn methods(p: &Process, def: &ProcessDef, g: &Gen<'_>, n: NodeIndex) 
         state,
         watermark,
         blob,
-        timer_key,
         on_record,
-        fire,
+        ..
     } = Names::of(n);
     let record = ident("record");
     let exprs = ExprGen {
@@ -197,7 +196,6 @@ pub(super) fn methods(p: &Process, def: &ProcessDef, g: &Gen<'_>, n: NodeIndex) 
     let clock = clock_at_record(p, n);
     let location = &g.plan.graph[n].location;
     let doc_record = format!("A record reaching the process at {location}.");
-    let doc_fire = format!("Fires the timers of the process at {location} due at `now`.");
     let load = quote! {
         let (mut st, p_stored) = match self.#state.get(key)? {
             ::core::option::Option::Some(bytes) => (PState::decode(bytes)?, true),
@@ -216,6 +214,33 @@ pub(super) fn methods(p: &Process, def: &ProcessDef, g: &Gen<'_>, n: NodeIndex) 
             self.#state.put(key, &self.#blob)?;
         }
     };
+    let fire_method = fire_method(
+        n,
+        &location.to_string(),
+        state_def.clone(),
+        quote! {
+                let p_timer_kind: &str = match domain {
+                    weir_runtime::state::TimeDomain::EventTime => "event_time",
+                    weir_runtime::state::TimeDomain::ProcessingTime => "processing_time",
+                };
+                let k = weir_runtime::layout::RecordView::new(key);
+                #key_fields
+                #load
+                let p_watermark = self.#watermark;
+                // A record a timer emits carries the timer's time (event time), or the
+                // watermark (processing time), so that it is not late downstream.
+                let p_emit_ts = match domain {
+                    weir_runtime::state::TimeDomain::EventTime => p_timer_time,
+                    weir_runtime::state::TimeDomain::ProcessingTime => p_watermark,
+                };
+                let mut p_out: ::std::vec::Vec<(#out_ty, i64)> = ::std::vec::Vec::new();
+                #timer_body
+                #store
+                for (#out, ts) in p_out {
+                    #rest
+                }
+        },
+    );
     quote! {
         #[doc = #doc_record]
         #[allow(unused_mut, unused_variables, clippy::all)]
@@ -239,14 +264,35 @@ pub(super) fn methods(p: &Process, def: &ProcessDef, g: &Gen<'_>, n: NodeIndex) 
             ::core::result::Result::Ok(())
         }
 
-        #[doc = #doc_fire]
+        #fire_method
+    }
+}
+
+/// The method firing the due timers of process node `n` (at `location`): the key of each
+/// in `key` (a `&[u8]`), its time in `p_timer_time`, then `each` (which loads the key's
+/// state, runs the handler and stores it back), after the items `prelude`.
+pub(super) fn fire_method(
+    n: NodeIndex,
+    location: &str,
+    prelude: TokenStream,
+    each: TokenStream,
+) -> TokenStream {
+    let Names {
+        state,
+        timer_key,
+        fire,
+        ..
+    } = Names::of(n);
+    let doc = format!("Fires the timers of the process at {location} due at `now`.");
+    quote! {
+        #[doc = #doc]
         #[allow(unused_mut, unused_variables, clippy::all)]
         fn #fire(
             &mut self,
             domain: weir_runtime::state::TimeDomain,
             now: i64,
         ) -> ::core::result::Result<(), weir_runtime::JobError> {
-            #state_def
+            #prelude
             if self.#state.next_timer(domain).is_none_or(|t| t > now) {
                 return ::core::result::Result::Ok(());
             }
@@ -254,27 +300,8 @@ pub(super) fn methods(p: &Process, def: &ProcessDef, g: &Gen<'_>, n: NodeIndex) 
             while let ::core::option::Option::Some(p_timer_time) =
                 self.#state.pop_due_timer(domain, now, &mut p_key)?
             {
-                let p_timer_kind: &str = match domain {
-                    weir_runtime::state::TimeDomain::EventTime => "event_time",
-                    weir_runtime::state::TimeDomain::ProcessingTime => "processing_time",
-                };
                 let key: &[u8] = &p_key;
-                let k = weir_runtime::layout::RecordView::new(key);
-                #key_fields
-                #load
-                let p_watermark = self.#watermark;
-                // A record a timer emits carries the timer's time (event time), or the
-                // watermark (processing time), so that it is not late downstream.
-                let p_emit_ts = match domain {
-                    weir_runtime::state::TimeDomain::EventTime => p_timer_time,
-                    weir_runtime::state::TimeDomain::ProcessingTime => p_watermark,
-                };
-                let mut p_out: ::std::vec::Vec<(#out_ty, i64)> = ::std::vec::Vec::new();
-                #timer_body
-                #store
-                for (#out, ts) in p_out {
-                    #rest
-                }
+                #each
             }
             self.#timer_key = p_key;
             ::core::result::Result::Ok(())

@@ -79,22 +79,30 @@ impl StateValue for String {
     }
 }
 
-impl<T: StateValue> StateValue for Vec<T> {
-    fn put(&self, out: &mut Vec<u8>) {
-        (self.len() as u32).put(out);
-        for x in self {
-            x.put(out);
+/// A collection of values: its length, then each value in order.
+macro_rules! sequence {
+    ($($c:ident $(: $bound:ident)?),*) => {$(
+        impl<T: StateValue $(+ $bound)?> StateValue for $c<T> {
+            fn put(&self, out: &mut Vec<u8>) {
+                (self.len() as u32).put(out);
+                for x in self {
+                    x.put(out);
+                }
+            }
+            fn take(input: &mut &[u8]) -> Result<Self, JobError> {
+                let len = u32::take(input)? as usize;
+                // Each element of a type with a size takes at least a byte: a length past
+                // what is left is corrupt (and not an allocation to make).
+                if len > input.len() && std::mem::size_of::<T>() > 0 {
+                    return Err(corrupt());
+                }
+                (0..len).map(|_| T::take(input)).collect()
+            }
         }
-    }
-    fn take(input: &mut &[u8]) -> Result<Self, JobError> {
-        let len = u32::take(input)? as usize;
-        // Each element takes at least a byte: a length past what is left is corrupt.
-        if len > input.len() {
-            return Err(corrupt());
-        }
-        (0..len).map(|_| T::take(input)).collect()
-    }
+    )*};
 }
+
+sequence!(Vec, VecDeque, BTreeSet: Ord);
 
 impl<K: StateValue + Ord, V: StateValue> StateValue for BTreeMap<K, V> {
     fn put(&self, out: &mut Vec<u8>) {
@@ -106,7 +114,7 @@ impl<K: StateValue + Ord, V: StateValue> StateValue for BTreeMap<K, V> {
     }
     fn take(input: &mut &[u8]) -> Result<Self, JobError> {
         let len = u32::take(input)? as usize;
-        if len > input.len() {
+        if len > input.len() && std::mem::size_of::<(K, V)>() > 0 {
             return Err(corrupt());
         }
         (0..len)
@@ -142,38 +150,6 @@ impl<T: StateValue> StateValue for Option<T> {
             1 => Ok(Some(T::take(input)?)),
             _ => Err(corrupt()),
         }
-    }
-}
-
-impl<T: StateValue + Ord> StateValue for BTreeSet<T> {
-    fn put(&self, out: &mut Vec<u8>) {
-        (self.len() as u32).put(out);
-        for x in self {
-            x.put(out);
-        }
-    }
-    fn take(input: &mut &[u8]) -> Result<Self, JobError> {
-        let len = u32::take(input)? as usize;
-        if len > input.len() {
-            return Err(corrupt());
-        }
-        (0..len).map(|_| T::take(input)).collect()
-    }
-}
-
-impl<T: StateValue> StateValue for VecDeque<T> {
-    fn put(&self, out: &mut Vec<u8>) {
-        (self.len() as u32).put(out);
-        for x in self {
-            x.put(out);
-        }
-    }
-    fn take(input: &mut &[u8]) -> Result<Self, JobError> {
-        let len = u32::take(input)? as usize;
-        if len > input.len() {
-            return Err(corrupt());
-        }
-        (0..len).map(|_| T::take(input)).collect()
     }
 }
 
@@ -290,6 +266,11 @@ mod tests {
         for cut in 0..out.len() {
             assert!(Composite::take(&mut &out[..cut]).is_err(), "cut at {cut}");
         }
+        // Zero-sized values take no bytes, so any length of them is whole.
+        let units = vec![(); 5];
+        let mut out = Vec::new();
+        units.put(&mut out);
+        assert_eq!(Vec::<()>::take(&mut &out[..]).unwrap(), units);
         // An option's tag is 0 or 1.
         assert!(<Option<u8> as StateValue>::take(&mut &[2u8, 0][..]).is_err());
     }
