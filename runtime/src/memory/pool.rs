@@ -189,7 +189,8 @@ impl SegmentPool {
             .collect()
     }
 
-    fn take_page(&self) -> Option<MemorySegment> {
+    /// A page, zeroed when `zeroed` (a page given back keeps what it held until taken).
+    fn take_page(&self, zeroed: bool) -> Option<MemorySegment> {
         let mut used = self.pages_in_use.load(Ordering::Relaxed);
         loop {
             if used >= self.total_pages {
@@ -209,11 +210,21 @@ impl SegmentPool {
             }
         }
         let recycled = self.free.lock().expect("pool lock poisoned").pop();
-        Some(recycled.unwrap_or_else(|| MemorySegment::zeroed(self.page_size)))
+        Some(match recycled {
+            Some(mut page) => {
+                if zeroed {
+                    page.clear();
+                }
+                page
+            }
+            None => MemorySegment::zeroed(self.page_size),
+        })
     }
 
-    fn give_back(&self, mut page: MemorySegment) {
-        page.clear();
+    /// Takes `page` back as it is: it is zeroed when next taken for a user that needs
+    /// zeroes, so one that overwrites what it reads (record chunks) or a page never taken
+    /// again costs no zeroing.
+    fn give_back(&self, page: MemorySegment) {
         self.free.lock().expect("pool lock poisoned").push(page);
         self.pages_in_use.fetch_sub(1, Ordering::AcqRel);
     }
@@ -347,13 +358,24 @@ impl OperatorMemory {
     /// `count` zeroed pages at once, or none: either all fit the budget or the error says
     /// how many bytes the operator would need.
     pub fn allocate_many(&self, count: u64) -> Result<Vec<MemorySegment>, JobError> {
+        self.take_pages(count, true)
+    }
+
+    /// A page holding whatever it held last (zeroes if it is new): for a user that zeroes
+    /// what it needs zeroed itself. Budgeted as [`OperatorMemory::allocate`].
+    pub fn allocate_unzeroed(&self) -> Result<MemorySegment, JobError> {
+        self.take_pages(1, false)
+            .map(|mut v| v.pop().expect("one page"))
+    }
+
+    fn take_pages(&self, count: u64, zeroed: bool) -> Result<Vec<MemorySegment>, JobError> {
         let in_use = self.account.in_use.load(Ordering::Relaxed);
         if in_use + count > self.account.budget_pages {
             return Err(self.budget_error(count));
         }
         let mut pages = Vec::with_capacity(count as usize);
         for _ in 0..count {
-            match self.pool.take_page() {
+            match self.pool.take_page(zeroed) {
                 Some(p) => pages.push(p),
                 None => {
                     for p in pages {

@@ -249,6 +249,9 @@ impl JoinWindows {
         // The record first, so a new key's entry is made pointing at it.
         let at = append(&mut self.pages, &mut window.chunks, need)?;
         let block = self.pages.bytes_mut(at, need);
+        // The chunk is not zeroed (`append`): the last word first, so the padding after
+        // the record is zeroes and the block holds nothing but what this record wrote.
+        block[need - 8..].fill(0);
         block[..8].fill(0);
         block[8..16].copy_from_slice(&(record.len() as u64).to_le_bytes());
         block[ENTRY_OF..ENTRY_OF + 8].fill(0);
@@ -485,7 +488,8 @@ impl JoinWindows {
 }
 
 /// Room for `len` bytes at the end of a window's `chunks`, taking a new chunk (twice the
-/// last, up to a page) when the last is full.
+/// last, up to a page) when the last is full. The room is not zeroed: the caller writes
+/// every byte of it.
 fn append(
     pages: &mut ChunkPages,
     chunks: &mut Vec<RecordChunk>,
@@ -495,7 +499,7 @@ fn append(
     if !fits {
         let grown = chunks.last().map_or(FIRST_CHUNK, |c| c.len * 2);
         let chunk_len = grown.max(len.next_power_of_two()).min(pages.page_size());
-        let addr = pages.alloc(chunk_len)?;
+        let addr = pages.alloc_unzeroed(chunk_len)?;
         chunks.push(RecordChunk {
             addr,
             len: chunk_len,

@@ -91,8 +91,18 @@ impl ChunkPages {
 
     /// A zeroed chunk of `len` bytes (at most a page; a multiple of 8), aligned to 64 bytes
     /// when it is at least that long, so a small table does not straddle cache lines
-    /// needlessly. Zeroed because pool pages come zeroed and no byte is carved twice.
+    /// needlessly. Pages come from the pool unzeroed, so only what is carved is zeroed.
     pub fn alloc(&mut self, len: usize) -> Result<u64, JobError> {
+        let addr = self.alloc_unzeroed(len)?;
+        self.bytes_mut(addr, len).fill(0);
+        Ok(addr)
+    }
+
+    /// A chunk as [`ChunkPages::alloc`] makes, holding whatever its bytes held last: for a
+    /// user that writes every byte it later reads (a window's records, read up to what
+    /// was appended). A window's last record chunk is half empty on average, and those
+    /// bytes are then never zeroed.
+    pub fn alloc_unzeroed(&mut self, len: usize) -> Result<u64, JobError> {
         debug_assert!(len <= self.page_size() && len.is_multiple_of(8) && len > 0);
         let align = len.min(64);
         let (id, offset) = match self.current {
@@ -199,7 +209,7 @@ impl ChunkPages {
                 self.release_page(old);
             }
         }
-        let mut segment = self.mem.allocate()?;
+        let mut segment = self.mem.allocate_unzeroed()?;
         let page = HeldPage {
             base: segment.base_ptr(),
             segment,
