@@ -54,7 +54,7 @@ impl ProcessState {
     /// state fails at start.
     pub fn new(mem: OperatorMemory) -> Result<Self, JobError> {
         Ok(ProcessState {
-            index: PagedMap::new(mem.clone(), ENTRY)?,
+            index: PagedMap::sparse(mem.clone(), ENTRY)?,
             values: BlobStore::new(mem.clone()),
             timers: KeyedTimers::new(mem.clone())?,
             mem,

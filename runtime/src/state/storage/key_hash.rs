@@ -13,15 +13,20 @@ use std::hash::BuildHasher;
 const KEY_STATE: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0x5745_4952);
 
 /// The hash of `key`. A one-word key (the common `key_by` on one integer field) is hashed
-/// as a number, and a key of 17 to 32 bytes (a short string's offset, length and text) as
-/// four overlapping words and its length: a few multiplies rather than a byte loop. Both
-/// are functions of the bytes like any other.
+/// as a number, and a key of 17 to 32 bytes (a short string's offset and length word, then
+/// its text) as the words covering it and its length: a few multiplies rather than a byte
+/// loop. Both are functions of the bytes like any other.
+///
+/// The words are those a key just built was written by (its first word, then its text
+/// from byte 8 on, the last word overlapping), never one straddling the first word and
+/// the text: a load spanning two stores waits for both to reach the cache.
 #[inline(always)]
 pub fn key_hash(key: &[u8]) -> u64 {
     let word = |i: usize| u64::from_le_bytes(key[i..i + 8].try_into().expect("8 bytes"));
     match key.len() {
         8 => KEY_STATE.hash_one(word(0)),
-        n @ 17..=32 => KEY_STATE.hash_one((n, word(0), word(8), word(n - 16), word(n - 8))),
+        n @ 17..=24 => KEY_STATE.hash_one((n, word(0), word(8), word(n - 8))),
+        n @ 25..=32 => KEY_STATE.hash_one((n, word(0), word(8), word(16), word(n - 8))),
         _ => KEY_STATE.hash_one(key),
     }
 }
