@@ -31,6 +31,6 @@ pub use session_join::{SessionGroup, SessionJoin};
 pub use session_windows::{NoExtra, SessionExtra, SessionWindows};
 pub use spilling_table::{AggregateOutput, SpillingTable};
 pub use storage::{
-    acc_get, acc_set, key_hash, AccWord, AggNumber, BlobStore, KeyedTable, KeyedTableDrain,
-    PagedArena, PagedMap, Timer, TimerHeap,
+    acc_get, acc_set, key_hash, str_key_hash, AccWord, AggNumber, BlobStore, KeyedTable,
+    KeyedTableDrain, PagedArena, PagedMap, Timer, TimerHeap,
 };

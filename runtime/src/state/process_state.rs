@@ -68,7 +68,15 @@ impl ProcessState {
     /// The state of `key`; `None` when it has none (never set, or cleared).
     #[inline]
     pub fn get(&mut self, key: &[u8]) -> Result<Option<&[u8]>, JobError> {
-        if let Some(addr) = self.index.find(key) {
+        self.get_hashed(key, super::key_hash(key))
+    }
+
+    /// [`ProcessState::get`] of a key whose hash the caller has (it must be
+    /// [`super::key_hash`] of `key`; generated code reads a string key's from the
+    /// record, [`super::str_key_hash`]).
+    #[inline]
+    pub fn get_hashed(&mut self, key: &[u8], hash: u64) -> Result<Option<&[u8]>, JobError> {
+        if let Some(addr) = self.index.find_hashed(key, hash) {
             let entry = self.index.value(addr);
             let len = read_u64(entry, LEN);
             if len == CLEARED {
@@ -84,7 +92,7 @@ impl ProcessState {
         let Some(disk) = &mut self.disk else {
             return Ok(None);
         };
-        match disk.get(super::key_hash(key), key)? {
+        match disk.get(hash, key)? {
             Some(v) if !v.is_empty() => {
                 self.scratch.clear();
                 self.scratch.extend_from_slice(v);

@@ -12,9 +12,9 @@ use super::Process;
 use crate::codegen::context::Gen;
 use crate::codegen::expr::{state_field, ExprGen};
 use crate::codegen::keys::{decode_fields, encode_key, key_builder_field};
-use crate::codegen::names::{ident, node_field, node_method};
+use crate::codegen::names::{field_ident, ident, node_field, node_method};
 use crate::ir::process::{Place, ProcessDef, StateVarKind, TStmt, TimerClock};
-use crate::ir::{KeySpec, TExpr, TExprKind, Type};
+use crate::ir::{KeySpec, Schema, TExpr, TExprKind, Type};
 
 /// The names of a process node's fields and methods.
 pub(super) struct Names {
@@ -196,12 +196,16 @@ pub(super) fn methods(p: &Process, def: &ProcessDef, g: &Gen<'_>, n: NodeIndex) 
     let clock = clock_at_record(p, n);
     let location = &g.plan.graph[n].location;
     let doc_record = format!("A record reaching the process at {location}.");
-    let load = quote! {
-        let (mut st, p_stored) = match self.#state.get(key)? {
-            ::core::option::Option::Some(bytes) => (PState::decode(bytes)?, true),
-            ::core::option::Option::None => (PState::initial()?, false),
-        };
+    let load_with = |get: TokenStream| {
+        quote! {
+            let (mut st, p_stored) = match #get? {
+                ::core::option::Option::Some(bytes) => (PState::decode(bytes)?, true),
+                ::core::option::Option::None => (PState::initial()?, false),
+            };
+        }
     };
+    let load = load_with(quote!(self.#state.get(key)));
+    let load_record = load_with(record_key_lookup(p, &input, &state));
     // A key back at its start is cleared; one that never left it has nothing to clear
     // (most records of most jobs: a second probe of the index each saved).
     let store = quote! {
@@ -252,7 +256,7 @@ pub(super) fn methods(p: &Process, def: &ProcessDef, g: &Gen<'_>, n: NodeIndex) 
             #clock
             #state_def
             #encode
-            #load
+            #load_record
             let p_watermark = self.#watermark;
             let p_emit_ts = ts;
             let mut p_out: ::std::vec::Vec<(#out_ty, i64)> = ::std::vec::Vec::new();
@@ -265,6 +269,26 @@ pub(super) fn methods(p: &Process, def: &ProcessDef, g: &Gen<'_>, n: NodeIndex) 
         }
 
         #fire_method
+    }
+}
+
+/// The lookup of the record's key in the state: a key of one string field is hashed from
+/// the record's text ([`weir_runtime::state::str_key_hash`]), not from the key just built
+/// from it, whose words cannot be forwarded from the copy that wrote them.
+fn record_key_lookup(p: &Process, input: &Schema, state: &Ident) -> TokenStream {
+    match &p.key {
+        KeySpec::Fields(idx) if idx.len() == 1 && input.fields[idx[0]].ty == Type::Str => {
+            let f = field_ident(&input.fields[idx[0]].name);
+            quote! {{
+                let text: &str = &record.#f;
+                let hash = match weir_runtime::state::str_key_hash(text.as_bytes()) {
+                    ::core::option::Option::Some(hash) => hash,
+                    ::core::option::Option::None => weir_runtime::state::key_hash(key),
+                };
+                self.#state.get_hashed(key, hash)
+            }}
+        }
+        _ => quote!(self.#state.get(key)),
     }
 }
 

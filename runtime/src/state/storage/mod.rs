@@ -15,7 +15,7 @@ pub(crate) mod window_table;
 
 pub use accumulator::{acc_get, acc_set, AccWord, AggNumber};
 pub use blob_store::BlobStore;
-pub use key_hash::key_hash;
+pub use key_hash::{key_hash, str_key_hash};
 pub use keyed_table::{KeyedTable, KeyedTableDrain};
 pub use paged_arena::PagedArena;
 pub use paged_map::PagedMap;

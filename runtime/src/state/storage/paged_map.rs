@@ -83,7 +83,14 @@ impl PagedMap {
     /// The entry of `key`, if the map holds it.
     #[inline]
     pub fn find(&self, key: &[u8]) -> Option<u64> {
-        let hash = super::key_hash(key);
+        self.find_hashed(key, super::key_hash(key))
+    }
+
+    /// [`PagedMap::find`] of a key whose hash the caller has (it must be
+    /// [`super::key_hash`] of `key`).
+    #[inline]
+    pub fn find_hashed(&self, key: &[u8], hash: u64) -> Option<u64> {
+        debug_assert_eq!(hash, super::key_hash(key));
         self.probe(key, hash).ok()
     }
 
