@@ -33,6 +33,14 @@ pub trait Layout: Sized {
     fn decode(bytes: &[u8]) -> Self {
         Self::read(&RecordView::new(bytes), 0)
     }
+
+    /// [`key_hash`](crate::state::key_hash) of what [`Layout::encode`] makes of the value,
+    /// where it can be read from the value itself (a `String`'s text): the bytes just
+    /// encoded cannot be read back without a store-forwarding stall. `None` otherwise.
+    #[inline]
+    fn key_hash_hint(&self) -> Option<u64> {
+        None
+    }
 }
 
 macro_rules! word_layout {
@@ -81,6 +89,10 @@ impl Layout for String {
     #[inline]
     fn read(view: &RecordView<'_>, offset: usize) -> Self {
         view.str_at(offset).to_owned()
+    }
+    #[inline]
+    fn key_hash_hint(&self) -> Option<u64> {
+        crate::state::str_key_hash(self.as_bytes())
     }
 }
 

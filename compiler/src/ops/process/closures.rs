@@ -43,14 +43,25 @@ pub(super) fn methods(p: &Process, c: &ProcessClosures, g: &Gen<'_>, n: NodeInde
     let rest = g.emit(n, 0, &out);
     let location = &g.plan.graph[n].location;
     let doc_record = format!("A record reaching the process at {location}.");
-    let load = quote! {
-        let (mut st, p_stored): (#state_ty, bool) = match self.#state.get(key)? {
-            ::core::option::Option::Some(mut bytes) => {
-                (weir_runtime::state::StateValue::take(&mut bytes)?, true)
-            }
-            ::core::option::Option::None => (::core::default::Default::default(), false),
-        };
+    let load_with = |get: TokenStream| {
+        quote! {
+            let (mut st, p_stored): (#state_ty, bool) = match #get? {
+                ::core::option::Option::Some(mut bytes) => {
+                    (weir_runtime::state::StateValue::take(&mut bytes)?, true)
+                }
+                ::core::option::Option::None => (::core::default::Default::default(), false),
+            };
+        }
     };
+    let load = load_with(quote!(self.#state.get(key)));
+    // A key whose hash its value gives (a `String`) is not hashed from the bytes just
+    // encoded, as in `.pipe` (`codegen::record_key_lookup`).
+    let load_record = load_with(quote! {
+        match weir_runtime::Layout::key_hash_hint(&p_key_value) {
+            ::core::option::Option::Some(hash) => self.#state.get_hashed(key, hash),
+            ::core::option::Option::None => self.#state.get(key),
+        }
+    });
     let context = |timestamp: TokenStream, emit_ts: TokenStream| {
         quote! {
             weir_runtime::process::ProcessContext::new(weir_runtime::process::ContextParts {
@@ -120,7 +131,7 @@ pub(super) fn methods(p: &Process, c: &ProcessClosures, g: &Gen<'_>, n: NodeInde
             #clock
             let p_key_value: #key_ty = #key_value;
             let key = weir_runtime::Layout::encode(&p_key_value, &mut self.#builder);
-            #load
+            #load_record
             let mut p_out: ::std::vec::Vec<(#out_ty, i64)> = ::std::vec::Vec::new();
             let mut p_ctx = #record_ctx;
             #call_record;

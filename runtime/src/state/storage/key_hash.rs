@@ -75,6 +75,12 @@ mod tests {
             let mut key = crate::layout::RecordBuilder::new();
             key.begin(8);
             key.put_str(0, std::str::from_utf8(text).unwrap());
+            let string = String::from_utf8(text.to_vec()).unwrap();
+            assert_eq!(
+                crate::Layout::key_hash_hint(&string),
+                str_key_hash(text),
+                "a String's hint"
+            );
             if let Some(h) = str_key_hash(text) {
                 assert_eq!(h, key_hash(key.bytes()), "text of {len} bytes");
             } else {
