@@ -8,7 +8,7 @@ use petgraph::graph::NodeIndex;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::codegen::{clock_at_record, fire_method, Names};
+use super::codegen::{clock_at_record, fire_method, record_method, Names};
 use super::Process;
 use crate::codegen::context::Gen;
 use crate::codegen::names::node_field;
@@ -20,7 +20,6 @@ pub(super) fn methods(p: &Process, c: &ProcessClosures, g: &Gen<'_>, n: NodeInde
         state,
         watermark,
         blob,
-        on_record,
         ..
     } = Names::of(n);
     let KeySpec::Rust(key_fn) = &p.key else {
@@ -42,7 +41,6 @@ pub(super) fn methods(p: &Process, c: &ProcessClosures, g: &Gen<'_>, n: NodeInde
     let out = g.var(n);
     let rest = g.emit(n, 0, &out);
     let location = &g.plan.graph[n].location;
-    let doc_record = format!("A record reaching the process at {location}.");
     let load_with = |get: TokenStream| {
         quote! {
             let (mut st, p_stored): (#state_ty, bool) = match #get? {
@@ -120,14 +118,11 @@ pub(super) fn methods(p: &Process, c: &ProcessClosures, g: &Gen<'_>, n: NodeInde
         }
     });
     let fire_method = fire_method(n, &location.to_string(), quote!(), quote!(#on_timer));
-    quote! {
-        #[doc = #doc_record]
-        #[allow(unused_mut, unused_variables, clippy::all)]
-        fn #on_record(
-            &mut self,
-            record: &#input_ty,
-            ts: i64,
-        ) -> ::core::result::Result<(), weir_runtime::JobError> {
+    let record_method = record_method(
+        n,
+        &location.to_string(),
+        quote!(#input_ty),
+        quote! {
             #clock
             let p_key_value: #key_ty = #key_value;
             let key = weir_runtime::Layout::encode(&p_key_value, &mut self.#builder);
@@ -140,8 +135,10 @@ pub(super) fn methods(p: &Process, c: &ProcessClosures, g: &Gen<'_>, n: NodeInde
             for (#out, ts) in p_out {
                 #rest
             }
-            ::core::result::Result::Ok(())
-        }
+        },
+    );
+    quote! {
+        #record_method
 
         #fire_method
     }

@@ -155,7 +155,6 @@ pub(super) fn methods(p: &Process, def: &ProcessDef, g: &Gen<'_>, n: NodeIndex) 
         state,
         watermark,
         blob,
-        on_record,
         ..
     } = Names::of(n);
     let record = ident("record");
@@ -195,7 +194,6 @@ pub(super) fn methods(p: &Process, def: &ProcessDef, g: &Gen<'_>, n: NodeIndex) 
     };
     let clock = clock_at_record(p, n);
     let location = &g.plan.graph[n].location;
-    let doc_record = format!("A record reaching the process at {location}.");
     let load_with = |get: TokenStream| {
         quote! {
             let (mut st, p_stored) = match #get? {
@@ -245,14 +243,11 @@ pub(super) fn methods(p: &Process, def: &ProcessDef, g: &Gen<'_>, n: NodeIndex) 
                 }
         },
     );
-    quote! {
-        #[doc = #doc_record]
-        #[allow(unused_mut, unused_variables, clippy::all)]
-        fn #on_record(
-            &mut self,
-            record: &#input_ty,
-            ts: i64,
-        ) -> ::core::result::Result<(), weir_runtime::JobError> {
+    let record_method = record_method(
+        n,
+        &location.to_string(),
+        quote!(#input_ty),
+        quote! {
             #clock
             #state_def
             #encode
@@ -265,8 +260,10 @@ pub(super) fn methods(p: &Process, def: &ProcessDef, g: &Gen<'_>, n: NodeIndex) 
             for (#out, ts) in p_out {
                 #rest
             }
-            ::core::result::Result::Ok(())
-        }
+        },
+    );
+    quote! {
+        #record_method
 
         #fire_method
     }
@@ -289,6 +286,30 @@ fn record_key_lookup(p: &Process, input: &Schema, state: &Ident) -> TokenStream 
             }}
         }
         _ => quote!(self.#state.get(key)),
+    }
+}
+
+/// The method run for each record reaching process node `n` (at `location`): `record`
+/// (a `&input`) and its event time `ts`, then `body`.
+pub(super) fn record_method(
+    n: NodeIndex,
+    location: &str,
+    input: TokenStream,
+    body: TokenStream,
+) -> TokenStream {
+    let on_record = Names::of(n).on_record;
+    let doc = format!("A record reaching the process at {location}.");
+    quote! {
+        #[doc = #doc]
+        #[allow(unused_mut, unused_variables, clippy::all)]
+        fn #on_record(
+            &mut self,
+            record: &#input,
+            ts: i64,
+        ) -> ::core::result::Result<(), weir_runtime::JobError> {
+            #body
+            ::core::result::Result::Ok(())
+        }
     }
 }
 
