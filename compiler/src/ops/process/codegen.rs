@@ -207,7 +207,7 @@ pub(super) fn methods(p: &Process, def: &ProcessDef, g: &Gen<'_>, n: NodeIndex) 
     // A key back at its start is cleared; one that never left it has nothing to clear
     // (most records of most jobs: a second probe of the index each saved).
     let store = quote! {
-        if st == PState::initial()? {
+        if st.is_initial()? {
             if p_stored {
                 self.#state.put(key, &[])?;
             }
@@ -390,8 +390,10 @@ impl StateCode<'_> {
         let mut inits = Vec::new();
         let mut puts = Vec::new();
         let mut takes = Vec::new();
+        let mut starts = Vec::new();
         for s in &self.def.states {
             let f = state_field(&s.name);
+            starts.push(self.at_start(&f, &s.kind));
             let (ty, init) = match &s.kind {
                 StateVarKind::Scalar(t, init) => (owned_type(t), self.owned(init)),
                 StateVarKind::List(t) => {
@@ -418,6 +420,12 @@ impl StateCode<'_> {
                 fn initial() -> ::core::result::Result<Self, weir_runtime::JobError> {
                     ::core::result::Result::Ok(PState { #(#inits,)* })
                 }
+                /// Whether every state is at its start, without building the start state
+                /// (a string's start value is not allocated for it at every record).
+                fn is_initial(&self) -> ::core::result::Result<bool, weir_runtime::JobError> {
+                    #(if !#starts { return ::core::result::Result::Ok(false); })*
+                    ::core::result::Result::Ok(true)
+                }
                 fn encode(&self, out: &mut ::std::vec::Vec<u8>) {
                     out.clear();
                     #(#puts)*
@@ -426,6 +434,21 @@ impl StateCode<'_> {
                     ::core::result::Result::Ok(PState { #(#takes,)* })
                 }
             }
+        }
+    }
+
+    /// Whether the state in field `f` of `self` is at its start.
+    fn at_start(&self, f: &Ident, kind: &StateVarKind) -> TokenStream {
+        match kind {
+            StateVarKind::Scalar(Type::Str, init) => {
+                let v = self.exprs.value(init);
+                quote!((*self.#f == *(#v)))
+            }
+            StateVarKind::Scalar(_, init) => {
+                let v = self.exprs.value(init);
+                quote!((self.#f == (#v)))
+            }
+            StateVarKind::List(_) | StateVarKind::Map(..) => quote!(self.#f.is_empty()),
         }
     }
 
