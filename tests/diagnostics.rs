@@ -41,6 +41,8 @@ const CASES: &[(&str, &[&str])] = &[
             "9:54", "10:54", "11:54", "12:65", "13:27", "14:34", "15:77", "16:50", "17:50", "18:27",
         ],
     ),
+    // `follow` reads a file: not standard input; it takes no arguments, and comes once.
+    ("follow_errors", &["1:25", "2:31", "3:39"]),
     // Every mistake of a pipeline is reported, past an error in a step that passes its
     // records on and past a literal that is too large.
     (

@@ -25,6 +25,9 @@ pub struct JobConfig<P = OneWorker> {
     /// The processing-time clock (as `--clock`): the system's, or the largest event time
     /// an operator has received (recorded input replayed the same on every run).
     pub clock: crate::time::ClockMode,
+    /// What ends the job's followed sources (`with follow`): such a job runs until
+    /// [`InputStop::stop`](crate::io::InputStop::stop) is called, from another thread.
+    pub input_stop: crate::io::InputStop,
     /// The job's workers.
     pub workers: P,
 }
@@ -75,6 +78,7 @@ impl Default for JobConfig {
             memory: DEFAULT_MEMORY,
             spill_dir: None,
             clock: crate::time::ClockMode::System,
+            input_stop: crate::io::InputStop::new(),
             workers: OneWorker,
         }
     }
@@ -93,6 +97,14 @@ impl<P: Placement> JobConfig<P> {
     /// The configuration running on `clock` (as `--clock`).
     pub fn clock(self, clock: crate::time::ClockMode) -> Self {
         JobConfig { clock, ..self }
+    }
+
+    /// The configuration whose followed sources end when `stop` is stopped.
+    pub fn input_stop(self, stop: crate::io::InputStop) -> Self {
+        JobConfig {
+            input_stop: stop,
+            ..self
+        }
     }
 
     /// The configuration spilling under `dir`.
@@ -114,6 +126,7 @@ impl<P: Placement> JobConfig<P> {
             memory: self.memory,
             spill_dir: self.spill_dir,
             clock: self.clock,
+            input_stop: self.input_stop,
             workers: Processes(cluster),
         }
     }
@@ -130,6 +143,7 @@ impl JobConfig<OneWorker> {
             memory: self.memory,
             spill_dir: self.spill_dir,
             clock: self.clock,
+            input_stop: self.input_stop,
             workers: Workers(Cluster {
                 threads,
                 ..Cluster::default()
@@ -407,7 +421,7 @@ impl<B: InlineBody> InlineJob<B> {
         cluster.check_inline()?;
         let mut args = self.args(config.memory, config.spill_dir, cluster);
         args.clock = config.clock;
-        let mut ctx = JobContext::new(self.spec, args)?;
+        let mut ctx = JobContext::new(self.spec, args)?.with_input_stop(config.input_stop);
         let result = P::run(self.body, &mut ctx);
         ctx.finish(result)
     }

@@ -2,6 +2,11 @@
 //! outputs and its spill files are removed, it says so, and it exits with 128 + the signal,
 //! as a shell reports a job killed by one. The previous results stay in place. Only jobs built as programs
 //! (`run_main`) install this; an inline job leaves its host program's signals alone.
+//!
+//! A job that follows a file (`with follow`) runs until it is stopped, so its first signal
+//! is the way to end it: its followed inputs end where their files stand
+//! ([`InputStop`]), and the job finishes as at the end of a bounded input, committing its
+//! outputs and exiting 0. A second signal aborts it as above.
 
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::OnceLock;
@@ -9,7 +14,7 @@ use std::sync::OnceLock;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
-use crate::io::PendingOutputs;
+use crate::io::{InputStop, PendingOutputs};
 use crate::spill::SpillSpace;
 
 /// The signal that interrupted the job (0: none), set the moment it arrives, before the
@@ -67,13 +72,23 @@ pub(crate) fn interrupted() -> bool {
 
 /// Watches for SIGINT and SIGTERM for the rest of the process: the signal is noted at
 /// once (a commit checks it), and a thread of its own ends the job.
-pub(crate) fn clean_up_on_interrupt(job: &'static str, outputs: PendingOutputs, spill: SpillSpace) {
+pub(crate) fn clean_up_on_interrupt(
+    job: &'static str,
+    outputs: PendingOutputs,
+    spill: SpillSpace,
+    stop: InputStop,
+) {
     let _ = ENDING.set((job, outputs, spill));
     for signal in [SIGINT, SIGTERM] {
-        // SAFETY: the action only stores to an atomic, which is async-signal-safe.
+        let stop = stop.clone();
+        // SAFETY: the action only loads and stores atomics, which is async-signal-safe.
         let noted = unsafe {
             signal_hook::low_level::register(signal, move || {
-                let _ = SIGNAL.compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst);
+                if stop.is_following() && !stop.is_stopped() {
+                    stop.stop();
+                } else {
+                    let _ = SIGNAL.compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst);
+                }
             })
         };
         if noted.is_err() {
@@ -87,8 +102,19 @@ pub(crate) fn clean_up_on_interrupt(job: &'static str, outputs: PendingOutputs, 
         return;
     };
     std::thread::spawn(move || {
-        if let Some(signal) = signals.forever().next() {
-            end_interrupted(signal);
+        for signal in signals.forever() {
+            // The action above ran first: a signal that only stopped the input leaves
+            // `SIGNAL` unset.
+            match SIGNAL.load(Ordering::SeqCst) {
+                0 => {
+                    eprintln!(
+                    "weir: job `{job}` stops reading its followed input and finishes (a second \
+                     {} aborts it)",
+                    if signal == SIGINT { "SIGINT" } else { "SIGTERM" }
+                )
+                }
+                noted => end_interrupted(noted),
+            }
         }
     });
 }

@@ -8,7 +8,7 @@ use crate::diagnostics::Diagnostic;
 use crate::ir::{
     EventTime, Field, InputLocation, OnError, Schema, SourceFormat, SourceOp, Type, WatermarkSpec,
 };
-use crate::lower::{OptionForms, SourceOption, WrittenOption};
+use crate::lower::{OptionForms, SourceOption, SourceSettings, WrittenOption};
 use crate::parse::ast::{Arg, Call, Expr, ExprKind, SourceDecl};
 
 const KINDS: &[&str] = &["text", "csv", "jsonl", "stdin"];
@@ -61,14 +61,17 @@ impl PipeFront<'_> {
         };
         let format = format?;
         let schema = self.source_schema(s, &format);
-        let options = self.source_options(s, schema.as_deref());
-        let (schema, (on_error, event_time), input) = (schema?, options?, input?);
+        // A path that could not be read (said already) still lets the options be checked.
+        let reads = input.clone().unwrap_or(InputLocation::Path(String::new()));
+        let options = self.source_options(s, schema.as_deref(), &reads);
+        let (schema, made, input) = (schema?, options?, input?);
         let op = SourceOp {
             name: s.name.name.clone(),
             format,
             input,
-            on_error,
-            event_time,
+            on_error: made.on_error,
+            event_time: made.event_time,
+            follow: made.follow,
         };
         Some((op, schema))
     }
@@ -197,14 +200,15 @@ impl PipeFront<'_> {
         Some(schema)
     }
 
-    /// `with on_error(...), event_time(field), watermark(...), idle(...)`.
+    /// `with on_error(...), event_time(field), watermark(...), idle(...), follow`.
     /// The source's options, each read in `.pipe` syntax and ruled by the shared lowering
     /// (`lower::source_options`).
     fn source_options(
         &mut self,
         s: &SourceDecl,
         schema: Option<&Schema>,
-    ) -> Option<(OnError, Option<EventTime>)> {
+        input: &InputLocation,
+    ) -> Option<SourceSettings> {
         let options = s
             .options
             .iter()
@@ -216,10 +220,10 @@ impl PipeFront<'_> {
             })
             .collect();
         let forms = OptionForms {
-            all: "on_error(...), event_time(field), watermark(...) and idle(duration)",
+            all: "on_error(...), event_time(field), watermark(...), idle(duration) and follow",
             event_time: "add `event_time(field)` naming the source's timestamp field",
         };
-        match crate::lower::source_options(options, forms) {
+        match crate::lower::source_options(options, input, forms) {
             Ok(made) => Some(made),
             Err(mistakes) => {
                 for d in mistakes {
@@ -333,6 +337,11 @@ impl PipeFront<'_> {
                     None
                 }
             },
+            "follow" if opt.args.is_empty() => Some(SourceOption::Follow),
+            "follow" => {
+                self.option_error(opt, "follow takes no arguments: `with follow`");
+                None
+            }
             _ => None,
         }
     }

@@ -2,9 +2,13 @@
 //! builds, then the job), so nothing is left running and the job's own handler discards its
 //! uncommitted outputs; with no child running, weir exits at once. A child's death by a
 //! signal is reported by name.
+//!
+//! A signal the terminal sent (Ctrl-C) went to its whole foreground process group, the
+//! child included, so it is not passed on: the child would see it twice, and a job that
+//! follows a file ends cleanly on a first signal but aborts on a second.
 
 use std::process::{Child, ExitStatus};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::OnceLock;
 
 use signal_hook::consts::{SIGINT, SIGKILL, SIGTERM};
@@ -14,9 +18,22 @@ use signal_hook::iterator::Signals;
 static CHILD: AtomicU32 = AtomicU32::new(0);
 static INSTALLED: OnceLock<()> = OnceLock::new();
 
+/// Whether the latest signal came from the kernel: a terminal's, sent to the process group.
+static FROM_TERMINAL: AtomicBool = AtomicBool::new(false);
+
 /// Starts forwarding SIGINT and SIGTERM for the rest of the process (once).
 fn install() {
     INSTALLED.get_or_init(|| {
+        for signal in [SIGINT, SIGTERM] {
+            // SAFETY: the action reads the siginfo it is given and stores to an atomic,
+            // both async-signal-safe. It runs before the iterator's own action (registered
+            // after it), so the thread below sees the flag of the signal it is handling.
+            let _ = unsafe {
+                signal_hook_registry::register_sigaction(signal, |info| {
+                    FROM_TERMINAL.store(info.si_code == libc::SI_KERNEL, Ordering::SeqCst);
+                })
+            };
+        }
         let Ok(mut signals) = Signals::new([SIGINT, SIGTERM]) else {
             return;
         };
@@ -24,6 +41,7 @@ fn install() {
             for signal in signals.forever() {
                 match CHILD.load(Ordering::SeqCst) {
                     0 => std::process::exit(128 + signal),
+                    _ if FROM_TERMINAL.load(Ordering::SeqCst) => {}
                     // SAFETY: kill(2) with a pid this process spawned and has not yet reaped
                     // (the guard clears it before waiting returns), and a valid signal.
                     pid => unsafe {

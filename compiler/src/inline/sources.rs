@@ -96,6 +96,7 @@ impl InlineFront {
             input,
             on_error: OnError::Fail,
             event_time: None,
+            follow: false,
         };
         if matches!(op.format, SourceFormat::Iter(_)) {
             // The iterator's item type is known before any closure is read.
@@ -173,13 +174,15 @@ impl InlineFront {
             })
             .collect();
         let forms = OptionForms {
-            all: "`event_time(|r| ...)`, `watermark(...)`, `idle(...)` and `on_error(...)`",
+            all:
+                "`event_time(|r| ...)`, `watermark(...)`, `idle(...)`, `on_error(...)` and `follow`",
             event_time: "add `event_time(|r| r.ts)` to this source",
         };
-        match crate::lower::source_options(options, forms) {
-            Ok((on_error, event_time)) => {
-                op.on_error = on_error;
-                op.event_time = event_time;
+        match crate::lower::source_options(options, &op.input, forms) {
+            Ok(made) => {
+                op.on_error = made.on_error;
+                op.event_time = made.event_time;
+                op.follow = made.follow;
                 Some(())
             }
             Err(mistakes) => {
@@ -219,6 +222,8 @@ impl InlineFront {
             "watermark" => Some(SourceOption::Watermark(Some(self.watermark(clause)?), None)),
             "idle" => Some(SourceOption::Idle(self.duration_arg(clause)?)),
             "on_error" => Some(SourceOption::OnError(self.on_error(clause)?)),
+            "follow" if clause.args.is_empty() => Some(SourceOption::Follow),
+            "follow" => self.error(clause.span(), "`follow` takes no arguments"),
             _ => None,
         }
     }

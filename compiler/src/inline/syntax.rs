@@ -85,6 +85,21 @@ impl Call {
     }
 }
 
+/// A source option: a call, or a bare word (`follow`) as a call without arguments.
+fn option(input: ParseStream<'_>) -> syn::Result<Call> {
+    let bare = input.peek(Ident) && !input.peek2(syn::token::Paren) && !input.peek2(Token![::]);
+    if !bare {
+        return input.parse();
+    }
+    let name: Ident = input.parse()?;
+    Ok(Call {
+        parens: name.span(),
+        name,
+        ty: None,
+        args: TokenStream::new(),
+    })
+}
+
 fn is_pipe(input: ParseStream<'_>) -> bool {
     input.peek(Token![|]) && input.peek2(Token![>])
 }
@@ -146,7 +161,7 @@ impl Parse for Head {
         if input.peek(Ident) && input.fork().parse::<Ident>()? == "with" {
             input.parse::<Ident>()?;
             loop {
-                with.push(input.parse()?);
+                with.push(option(input)?);
                 if !input.peek(Token![,]) {
                     break;
                 }

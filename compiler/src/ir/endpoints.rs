@@ -19,6 +19,10 @@ pub struct SourceOp {
     pub on_error: OnError,
     /// Event time, if declared.
     pub event_time: Option<EventTime>,
+    /// Whether the file is followed as it grows (`with follow`): read whole by one worker
+    /// until the job is stopped.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub follow: bool,
 }
 
 /// A sink: a format written to a location.

@@ -19,7 +19,7 @@ mod stream;
 
 pub use front::{FrontEnd, IntervalSpec, KnownStep, ProcessInput, RecordArg, RecordRole, SinkSpec};
 pub use source_options::{
-    source_options, OptionForms, SourceOption, WrittenOption, SOURCE_OPTIONS,
+    source_options, OptionForms, SourceOption, SourceSettings, WrittenOption, SOURCE_OPTIONS,
 };
 pub use source_time::source_event_time;
 pub use stream::{Applied, Flow, PendingWindow, Stream};

@@ -1,15 +1,26 @@
-//! A source's options (`on_error`, `event_time`, `watermark`, `idle`), ruled once for both
-//! front-ends: each is given at most once, an unknown one is named with a suggestion, and
-//! together they make the source's bad-record policy and event time (with the rules of
-//! `source_time.rs`). A front-end reads each option's arguments in its own syntax (a field
+//! A source's options (`on_error`, `event_time`, `watermark`, `idle`, `follow`), ruled once
+//! for both front-ends: each is given at most once, an unknown one is named with a
+//! suggestion, `follow` only on a file, and together they make the source's bad-record
+//! policy, event time (with the rules of `source_time.rs`) and whether it follows its file. A front-end reads each option's arguments in its own syntax (a field
 //! name or a closure, a duration literal) and hands them here.
 
 use super::source_time::source_event_time;
 use crate::diagnostics::{did_you_mean, Diagnostic};
-use crate::ir::{EventTime, OnError, WatermarkSpec};
+use crate::ir::{EventTime, InputLocation, OnError, WatermarkSpec};
 
 /// The names of a source's options.
-pub const SOURCE_OPTIONS: &[&str] = &["on_error", "event_time", "watermark", "idle"];
+pub const SOURCE_OPTIONS: &[&str] = &["on_error", "event_time", "watermark", "idle", "follow"];
+
+/// What a source's options make of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceSettings {
+    /// The bad-record policy.
+    pub on_error: OnError,
+    /// Event time, if declared.
+    pub event_time: Option<EventTime>,
+    /// Whether the source follows its file as it grows (`follow`).
+    pub follow: bool,
+}
 
 /// What one option says, as its front-end read it.
 #[derive(Debug, Clone)]
@@ -24,6 +35,8 @@ pub enum SourceOption {
     Watermark(Option<WatermarkSpec>, Option<i64>),
     /// `idle(duration)`.
     Idle(i64),
+    /// `follow`: read the file as it grows, until the job is stopped.
+    Follow,
 }
 
 /// One option as written: its name, where it and its name are, and what the front-end
@@ -49,17 +62,19 @@ pub struct OptionForms<'a> {
     pub event_time: &'a str,
 }
 
-/// The bad-record policy and event time `options` make, or every mistake in them.
+/// The settings `options` make for a source reading `input`, or every mistake in them.
 pub fn source_options<S: Clone>(
     options: Vec<WrittenOption<S>>,
+    input: &InputLocation,
     forms: OptionForms<'_>,
-) -> Result<(OnError, Option<EventTime>), Vec<Diagnostic<S>>> {
+) -> Result<SourceSettings, Vec<Diagnostic<S>>> {
     let mut errors = Vec::new();
     let mut seen: Vec<(String, S)> = Vec::new();
     let mut on_error = OnError::Fail;
     let mut time: Option<EventTime> = None;
     let mut watermark: Option<(WatermarkSpec, S)> = None;
     let mut idle: Option<(i64, S)> = None;
+    let mut follow = false;
     let mut read_all = true;
     for option in options {
         if let Some((_, first)) = seen.iter().find(|(name, _)| *name == option.name) {
@@ -116,6 +131,22 @@ pub fn source_options<S: Clone>(
                 }
                 idle = Some((ms, option.at.clone()));
             }
+            SourceOption::Follow => match input {
+                InputLocation::Path(_) => follow = true,
+                InputLocation::Stdin | InputLocation::Program => errors.push(
+                    Diagnostic::error(
+                        "only a file can be followed",
+                        option.at.clone(),
+                        match input {
+                            InputLocation::Stdin => "this source reads standard input",
+                            _ => "this source reads the program's values",
+                        },
+                    )
+                    .with_help(
+                        "`follow` reads a file as it grows, as `tail -f` does; standard input is read as it comes already",
+                    ),
+                ),
+            },
         }
     }
     if let (None, Some((_, at))) = (&time, &idle) {
@@ -139,7 +170,11 @@ pub fn source_options<S: Clone>(
         errors.push(d);
     });
     match event_time {
-        Ok(t) if errors.is_empty() && read_all => Ok((on_error, t)),
+        Ok(event_time) if errors.is_empty() && read_all => Ok(SourceSettings {
+            on_error,
+            event_time,
+            follow,
+        }),
         _ => Err(errors),
     }
 }
@@ -172,7 +207,11 @@ mod tests {
         })
     }
 
-    fn messages(r: Result<(OnError, Option<EventTime>), Vec<Diagnostic<u32>>>) -> Vec<String> {
+    fn file() -> InputLocation {
+        InputLocation::Path("in.csv".into())
+    }
+
+    fn messages(r: Result<SourceSettings, Vec<Diagnostic<u32>>>) -> Vec<String> {
         r.expect_err("mistakes")
             .into_iter()
             .map(|d| d.message)
@@ -181,7 +220,7 @@ mod tests {
 
     #[test]
     fn options_make_the_policy_and_the_event_time() {
-        let (policy, t) = source_options(
+        let made = source_options(
             vec![
                 option("on_error", 1, Some(SourceOption::OnError(OnError::Skip))),
                 option("event_time", 2, Some(time())),
@@ -194,22 +233,26 @@ mod tests {
                     )),
                 ),
                 option("idle", 4, Some(SourceOption::Idle(30))),
+                option("follow", 5, Some(SourceOption::Follow)),
             ],
+            &file(),
             FORMS,
         )
         .unwrap();
-        assert_eq!(policy, OnError::Skip);
-        let t = t.unwrap();
+        assert_eq!((made.on_error, made.follow), (OnError::Skip, true));
+        let t = made.event_time.unwrap();
         assert_eq!((t.watermark, t.idle), (WatermarkSpec::Bounded(5), Some(30)));
-        let (_, t) = source_options(
+        let made = source_options(
             vec![
                 option("event_time", 2, Some(time())),
                 option("watermark", 3, Some(SourceOption::Watermark(None, Some(7)))),
             ],
+            &file(),
             FORMS,
         )
         .unwrap();
-        let t = t.unwrap();
+        assert!(!made.follow);
+        let t = made.event_time.unwrap();
         assert_eq!((t.watermark, t.idle), (WatermarkSpec::Ascending, Some(7)));
     }
 
@@ -221,7 +264,9 @@ mod tests {
                 option("on_error", 2, Some(SourceOption::OnError(OnError::Fail))),
                 option("watermak", 3, None),
                 option("idle", 4, Some(SourceOption::Idle(30))),
+                option("follow", 5, Some(SourceOption::Follow)),
             ],
+            &InputLocation::Stdin,
             FORMS,
         );
         assert_eq!(
@@ -229,6 +274,7 @@ mod tests {
             [
                 "`on_error` is given twice",
                 "unknown source option `watermak`",
+                "only a file can be followed",
                 "idleness needs event time"
             ]
         );
@@ -237,6 +283,7 @@ mod tests {
                 option("watermark", 1, Some(SourceOption::Watermark(None, Some(3)))),
                 option("idle", 2, Some(SourceOption::Idle(4))),
             ],
+            &file(),
             FORMS,
         );
         assert_eq!(
@@ -248,7 +295,7 @@ mod tests {
             ]
         );
         // An option whose arguments the front-end could not read fails with no word here.
-        let r = source_options(vec![option("event_time", 1, None)], FORMS);
+        let r = source_options(vec![option("event_time", 1, None)], &file(), FORMS);
         assert!(messages(r).is_empty());
     }
 }

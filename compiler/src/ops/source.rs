@@ -47,6 +47,13 @@ impl SourceOp {
                 char::from(*delimiter)
             ),
         };
+        let kind = if self.follow {
+            format!("{kind} with follow")
+        } else {
+            kind
+        };
+        // `with follow, event_time(..)` reads as one `with`.
+        let with = if self.follow { "," } else { " with" };
         match &self.event_time {
             None => kind,
             Some(et) => {
@@ -59,7 +66,7 @@ impl SourceOp {
                     .map(|ms| format!(", idle {ms}ms"))
                     .unwrap_or_default();
                 format!(
-                    "{kind} with event_time({}), watermark({wm}{idle})",
+                    "{kind}{with} event_time({}), watermark({wm}{idle})",
                     et.field_name
                 )
             }
@@ -488,6 +495,9 @@ fn event_time(g: &Gen<'_>, n: NodeIndex, et: &EventTime) -> TokenStream {
 /// The `InputSpec` source `s` reads unless `--input` says otherwise.
 fn input_spec(s: &SourceOp) -> TokenStream {
     match &s.input {
+        InputLocation::Path(p) if s.follow => {
+            quote!(weir_runtime::io::InputSpec::Follow(#p.to_string()))
+        }
         InputLocation::Path(p) => quote!(weir_runtime::io::InputSpec::File(#p.to_string())),
         InputLocation::Stdin | InputLocation::Program => quote!(weir_runtime::io::InputSpec::Stdin),
     }

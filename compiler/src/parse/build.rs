@@ -138,7 +138,7 @@ impl Builder {
                 let kind = self.call(it.next().expect("source kind"));
                 let options = it
                     .next()
-                    .map(|w| significant(w).map(|c| self.call(c)).collect())
+                    .map(|w| significant(w).map(|c| self.option(c)).collect())
                     .unwrap_or_default();
                 Item::Source(SourceDecl {
                     name,
@@ -158,6 +158,20 @@ impl Builder {
                 Item::Pipeline(self.pipeline(p.into_inner().next().expect("pipeline")))
             }
             r => unreachable!("statement rule {r:?}"),
+        }
+    }
+
+    /// A source option: a call, or a bare word as the call without arguments.
+    fn option(&mut self, p: Pair<'_, Rule>) -> Call {
+        if p.as_rule() != Rule::bare_option {
+            return self.call(p);
+        }
+        let whole = span(&p);
+        let name = ident(p.into_inner().next().expect("option name"));
+        Call {
+            name,
+            args: Vec::new(),
+            span: whole,
         }
     }
 

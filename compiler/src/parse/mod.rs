@@ -143,6 +143,7 @@ fn rule_words(rule: Rule) -> &'static str {
         Rule::source_decl => "a source declaration",
         Rule::with_clause => "`with`",
         Rule::call | Rule::call_expr => "a call `name(...)`",
+        Rule::bare_option | Rule::source_option => "an option",
         Rule::arg => "an argument",
         Rule::let_stmt => "`let`",
         Rule::pipeline_stmt | Rule::pipeline => "a pipeline",

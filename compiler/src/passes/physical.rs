@@ -61,6 +61,10 @@ fn input_split(plan: &Plan) -> InputSplit {
     let g = &plan.graph;
     let unordered = g.node_weights().all(|n| !n.op.def().order_sensitive());
     let sources = || g.node_weights().filter_map(|n| n.op.payload::<SourceOp>());
+    if sources().any(|s| s.follow) {
+        // A followed file has no end to cut slices by: one worker reads it as it grows.
+        return InputSplit::WorkerZero;
+    }
     if plan.rust.is_some() {
         // An inline pipeline's iterators are the calling thread's, so worker 0 reads them;
         // its files may be read in slices where order does not matter. (The event-time

@@ -23,7 +23,7 @@ pub struct CsvSource {
     width: usize,
     bad: BadRecords,
     progress: SourceProgress,
-    waker: super::stdin::Waker,
+    waker: super::live::Waker,
     file: String,
     /// The source's name in the pipeline.
     name: String,
@@ -50,11 +50,11 @@ impl CsvSource {
     ) -> Result<Self, JobError> {
         let spec = ctx.input(name, default);
         let part = ctx.input_part(&spec, Records::Csv(delimiter));
-        let input = InputReader::open_part(&spec, part)?;
+        let input = InputReader::open_part(&spec, part, ctx.input_stop())?;
         // A slice after the first starts past the header: it reads the header on its own.
         let header_apart = header && input.slice_start() > 0;
         let progress = SourceProgress::new(name, input.total(), ctx.progress_memory());
-        let waker = super::stdin::Waker::new(&input);
+        let waker = super::live::Waker::new(&input);
         let mut records = CsvRecords::new(input, delimiter);
         let file = spec.display_name().to_string();
         let read_error = |source| JobError::Io {
@@ -65,7 +65,7 @@ impl CsvSource {
         let mut columns: Vec<usize> = (0..fields.len()).collect();
         let mut header_width = fields.len();
         if header_apart {
-            let mut whole = CsvRecords::new(InputReader::open(&spec)?, delimiter);
+            let mut whole = CsvRecords::new(InputReader::open(&spec, ctx.input_stop())?, delimiter);
             if whole.advance().map_err(read_error)? {
                 let head = whole.fields();
                 columns = match_header(name, &file, &head, fields)?;

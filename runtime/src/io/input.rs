@@ -3,6 +3,8 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek};
 
+use super::follow::{follow, InputStop};
+use super::live::LiveChunks;
 use super::slices::{record_start, Records};
 use crate::parallel::WorkerSlot;
 
@@ -13,6 +15,9 @@ use crate::JobError;
 pub enum InputSpec {
     /// A file path.
     File(String),
+    /// A file path, followed as `tail -f` does (`with follow`): read by one worker, whole,
+    /// until the job is asked to stop ([`InputStop`]).
+    Follow(String),
     /// Standard input.
     Stdin,
 }
@@ -21,7 +26,7 @@ impl InputSpec {
     /// The name used in messages: the path, or `<stdin>`.
     pub fn display_name(&self) -> &str {
         match self {
-            InputSpec::File(p) => p,
+            InputSpec::File(p) | InputSpec::Follow(p) => p,
             InputSpec::Stdin => "<stdin>",
         }
     }
@@ -45,7 +50,10 @@ pub struct InputReader {
 enum ReaderKind {
     /// A file, or a worker's slice of one.
     File(BufReader<io::Take<File>>),
-    Stdin(super::stdin::StdinChunks),
+    /// Standard input.
+    Stdin(LiveChunks),
+    /// A followed file, and what restarts it elsewhere.
+    Follow(LiveChunks, String, InputStop),
     /// Another worker reads this input.
     Nothing,
 }
@@ -78,24 +86,29 @@ pub enum InputPart {
 const BUFFER: usize = 256 * 1024;
 
 impl InputReader {
-    /// Opens `spec`.
-    pub fn open(spec: &InputSpec) -> Result<Self, JobError> {
-        Self::open_part(spec, InputPart::Whole)
+    /// Opens `spec` (a followed file follows until `stop`).
+    pub fn open(spec: &InputSpec, stop: &InputStop) -> Result<Self, JobError> {
+        Self::open_part(spec, InputPart::Whole, stop)
     }
 
-    /// Opens `part` of `spec` (see [`InputPart`]).
-    pub fn open_part(spec: &InputSpec, part: InputPart) -> Result<Self, JobError> {
+    /// Opens `part` of `spec` (see [`InputPart`]); a followed file follows until `stop`.
+    pub fn open_part(
+        spec: &InputSpec,
+        part: InputPart,
+        stop: &InputStop,
+    ) -> Result<Self, JobError> {
         match (spec, part) {
             (_, InputPart::Nothing)
-            | (InputSpec::Stdin, InputPart::Slice(..) | InputPart::Piece { .. }) => {
-                Ok(InputReader {
-                    inner: ReaderKind::Nothing,
-                    consumed: 0,
-                    total: Some(0),
-                    slice: None,
-                    lines_before: std::cell::OnceCell::new(),
-                })
-            }
+            | (
+                InputSpec::Stdin | InputSpec::Follow(_),
+                InputPart::Slice(..) | InputPart::Piece { .. },
+            ) => Ok(InputReader {
+                inner: ReaderKind::Nothing,
+                consumed: 0,
+                total: Some(0),
+                slice: None,
+                lines_before: std::cell::OnceCell::new(),
+            }),
             (InputSpec::File(path), part) => {
                 let error = |source| JobError::Io {
                     action: "cannot open input",
@@ -140,8 +153,23 @@ impl InputReader {
                     lines_before: std::cell::OnceCell::new(),
                 })
             }
+            (InputSpec::Follow(path), InputPart::Whole) => Ok(InputReader {
+                inner: ReaderKind::Follow(
+                    follow(path, 0, stop).map_err(|source| JobError::Io {
+                        action: "cannot open input",
+                        path: path.clone(),
+                        source,
+                    })?,
+                    path.clone(),
+                    stop.clone(),
+                ),
+                consumed: 0,
+                total: None,
+                slice: None,
+                lines_before: std::cell::OnceCell::new(),
+            }),
             (InputSpec::Stdin, InputPart::Whole) => Ok(InputReader {
-                inner: ReaderKind::Stdin(super::stdin::StdinChunks::start()),
+                inner: ReaderKind::Stdin(LiveChunks::stdin()),
                 consumed: 0,
                 total: None,
                 slice: None,
@@ -153,6 +181,12 @@ impl InputReader {
     /// Goes back to byte `offset` of this reader's part of a file, to read on from there;
     /// `false` (and nothing changed) for standard input, which cannot go back.
     pub fn rewind_to(&mut self, offset: u64) -> io::Result<bool> {
+        if let ReaderKind::Follow(chunks, path, stop) = &mut self.inner {
+            // A followed file restarts there; what it held past `offset` is read again.
+            *chunks = follow(path, offset, stop)?;
+            self.consumed = offset;
+            return Ok(true);
+        }
         let total = self.total.unwrap_or(0);
         if !matches!(self.inner, ReaderKind::File(_)) || offset > total {
             return Ok(false);
@@ -217,7 +251,7 @@ impl InputReader {
     pub fn poll(&mut self, timeout: std::time::Duration) -> io::Result<bool> {
         match &mut self.inner {
             ReaderKind::File(_) | ReaderKind::Nothing => Ok(true),
-            ReaderKind::Stdin(r) => r.poll(timeout),
+            ReaderKind::Stdin(r) | ReaderKind::Follow(r, ..) => r.poll(timeout),
         }
     }
 
@@ -226,14 +260,15 @@ impl InputReader {
     pub fn buffer(&self) -> &[u8] {
         match &self.inner {
             ReaderKind::File(r) => r.buffer(),
-            ReaderKind::Stdin(r) => r.buffer(),
+            ReaderKind::Stdin(r) | ReaderKind::Follow(r, ..) => r.buffer(),
             ReaderKind::Nothing => &[],
         }
     }
 
-    /// Whether this input is live (standard input): the job wakes up while it is quiet.
+    /// Whether this input is live (standard input, a followed file): the job wakes up
+    /// while it is quiet.
     pub fn is_live(&self) -> bool {
-        matches!(self.inner, ReaderKind::Stdin(_))
+        matches!(self.inner, ReaderKind::Stdin(_) | ReaderKind::Follow(..))
     }
 }
 
@@ -241,7 +276,7 @@ impl Read for InputReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = match &mut self.inner {
             ReaderKind::File(r) => r.read(buf)?,
-            ReaderKind::Stdin(r) => r.read(buf)?,
+            ReaderKind::Stdin(r) | ReaderKind::Follow(r, ..) => r.read(buf)?,
             ReaderKind::Nothing => 0,
         };
         self.consumed += n as u64;
@@ -254,7 +289,7 @@ impl BufRead for InputReader {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         match &mut self.inner {
             ReaderKind::File(r) => r.fill_buf(),
-            ReaderKind::Stdin(r) => r.fill_buf(),
+            ReaderKind::Stdin(r) | ReaderKind::Follow(r, ..) => r.fill_buf(),
             ReaderKind::Nothing => Ok(&[]),
         }
     }
@@ -264,7 +299,7 @@ impl BufRead for InputReader {
         self.consumed += amt as u64;
         match &mut self.inner {
             ReaderKind::File(r) => r.consume(amt),
-            ReaderKind::Stdin(r) => r.consume(amt),
+            ReaderKind::Stdin(r) | ReaderKind::Follow(r, ..) => r.consume(amt),
             ReaderKind::Nothing => {}
         }
     }

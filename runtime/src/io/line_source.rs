@@ -35,7 +35,7 @@ pub struct LineSource {
     skip_blank: bool,
     bad: BadRecords,
     progress: SourceProgress,
-    waker: super::stdin::Waker,
+    waker: super::live::Waker,
     /// The source's name in the pipeline.
     name: String,
 }
@@ -51,11 +51,11 @@ impl LineSource {
         skip_blank: bool,
     ) -> Result<Self, JobError> {
         let spec = ctx.input(name, default);
-        let reader =
-            InputReader::open_part(&spec, ctx.input_part(&spec, crate::io::Records::Lines))?;
+        let part = ctx.input_part(&spec, crate::io::Records::Lines);
+        let reader = InputReader::open_part(&spec, part, ctx.input_stop())?;
         let progress = SourceProgress::new(name, reader.total(), ctx.progress_memory());
         Ok(LineSource {
-            waker: super::stdin::Waker::new(&reader),
+            waker: super::live::Waker::new(&reader),
             bad: BadRecords::new(name, spec.display_name(), policy, ctx.outputs())?,
             reader,
             buf: Vec::with_capacity(1024),

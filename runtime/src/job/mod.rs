@@ -204,6 +204,8 @@ pub struct JobContext {
     /// The file whose slices are cut at line starts, also when it is CSV (checked by the
     /// slice scans: `parallel::start_after_earlier_slices`).
     line_start_cuts: Option<String>,
+    /// Ends the job's followed inputs (shared by its workers).
+    input_stop: crate::io::InputStop,
 }
 
 impl JobContext {
@@ -249,6 +251,7 @@ impl JobContext {
             combiner_pages: crate::parallel::combiner_pages(args_memory, workers, spec.combined),
             scanning: None,
             line_start_cuts: None,
+            input_stop: crate::io::InputStop::new(),
         })
     }
 
@@ -283,7 +286,19 @@ impl JobContext {
             combiner_pages: self.combiner_pages,
             scanning: None,
             line_start_cuts: None,
+            input_stop: self.input_stop.clone(),
         })
+    }
+
+    /// What ends the job's followed inputs (`with follow`).
+    pub fn input_stop(&self) -> &crate::io::InputStop {
+        &self.input_stop
+    }
+
+    /// The same context, its followed inputs ended by `stop`.
+    pub fn with_input_stop(mut self, stop: crate::io::InputStop) -> Self {
+        self.input_stop = stop;
+        self
     }
 
     /// The part of `input` this worker reads: all of it on one worker; in a parallel run,
@@ -375,6 +390,10 @@ impl JobContext {
     /// Where source `name` reads from: `--input name=PATH` if given, else `default`.
     pub fn input(&self, name: &str, default: InputSpec) -> InputSpec {
         match overridden(&self.args.inputs, name) {
+            // A followed source follows the file it is given instead.
+            Some(Some(p)) if matches!(default, InputSpec::Follow(_)) => {
+                InputSpec::Follow(p.to_string())
+            }
             Some(Some(p)) => InputSpec::File(p.to_string()),
             Some(None) => InputSpec::Stdin,
             None => default,
@@ -515,7 +534,8 @@ pub fn run_main(spec: &'static JobSpec, body: crate::parallel::WorkerBody) -> Ex
         }
     };
     let (outputs, spill) = (ctx.outputs().clone(), ctx.spill_space().clone());
-    crate::signals::clean_up_on_interrupt(spec.name, outputs.clone(), spill.clone());
+    let stop = ctx.input_stop().clone();
+    crate::signals::clean_up_on_interrupt(spec.name, outputs.clone(), spill.clone(), stop);
     crate::signals::clean_up_on_panic(spec.name, outputs, spill);
     let result = if ctx.args().cluster.workers() > 1 {
         crate::parallel::run_workers(&mut ctx, spec, body)

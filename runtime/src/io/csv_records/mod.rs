@@ -484,7 +484,10 @@ mod tests {
         let file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(file.path(), text).unwrap();
         let spec = InputSpec::File(file.path().display().to_string());
-        let records = CsvRecords::new(InputReader::open(&spec).unwrap(), b',');
+        let records = CsvRecords::new(
+            InputReader::open(&spec, &crate::io::InputStop::new()).unwrap(),
+            b',',
+        );
         (file, records)
     }
 

@@ -1,28 +1,45 @@
-//! Standard input read on a thread of its own, so a job waiting for input can still wake up
-//! on time: processing-time windows fire and sinks flush while the input is quiet.
+//! Live input (standard input, a followed file) read on a thread of its own, so a job
+//! waiting for input can still wake up on time: processing-time windows fire and sinks
+//! flush while the input is quiet.
 
 use std::io::{self, BufRead, Read};
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
 use std::time::Duration;
 
 /// How much the thread reads at once.
-const CHUNK: usize = 64 * 1024;
+pub(super) const CHUNK: usize = 64 * 1024;
 
-/// Standard input as chunks from the reading thread.
+/// What a reading thread sends: a chunk of input, empty at its end, or the error that
+/// ended it.
+pub(super) type Chunk = io::Result<Vec<u8>>;
+
+/// Live input as chunks from its reading thread.
 #[derive(Debug)]
-pub struct StdinChunks {
-    chunks: Receiver<io::Result<Vec<u8>>>,
+pub struct LiveChunks {
+    chunks: Receiver<Chunk>,
     chunk: Vec<u8>,
     pos: usize,
     eof: bool,
 }
 
-impl StdinChunks {
-    /// Starts the reading thread.
-    pub fn start() -> Self {
+impl LiveChunks {
+    /// Starts `read` on a thread of its own, sending what it reads; it should return when
+    /// a send fails (the job is done with the input).
+    pub(super) fn start(read: impl FnOnce(SyncSender<Chunk>) + Send + 'static) -> Self {
         // A few chunks ahead at most: the thread waits for the job, memory stays bounded.
         let (send, chunks) = sync_channel(4);
-        std::thread::spawn(move || {
+        std::thread::spawn(move || read(send));
+        LiveChunks {
+            chunks,
+            chunk: Vec::new(),
+            pos: 0,
+            eof: false,
+        }
+    }
+
+    /// Standard input, read to its end.
+    pub fn stdin() -> Self {
+        Self::start(|send| {
             let mut stdin = io::stdin().lock();
             loop {
                 let mut buf = vec![0u8; CHUNK];
@@ -36,13 +53,7 @@ impl StdinChunks {
                     return;
                 }
             }
-        });
-        StdinChunks {
-            chunks,
-            chunk: Vec::new(),
-            pos: 0,
-            eof: false,
-        }
+        })
     }
 
     /// Whether input (or its end) is there to read, waiting at most `timeout` for it.
@@ -72,14 +83,14 @@ impl StdinChunks {
     }
 }
 
-impl StdinChunks {
+impl LiveChunks {
     /// What has been received and not yet consumed, without waiting for more.
     pub fn buffer(&self) -> &[u8] {
         &self.chunk[self.pos.min(self.chunk.len())..]
     }
 }
 
-impl Read for StdinChunks {
+impl Read for LiveChunks {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let available = self.fill_buf()?;
         let n = available.len().min(buf.len());
@@ -89,7 +100,7 @@ impl Read for StdinChunks {
     }
 }
 
-impl BufRead for StdinChunks {
+impl BufRead for LiveChunks {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         if self.pos >= self.chunk.len() && !self.eof {
             match self.chunks.recv() {

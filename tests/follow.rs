@@ -1,0 +1,279 @@
+//! `with follow`: a source reads its file as it grows, as `tail -f` does, and the job runs
+//! until it is stopped. A first SIGINT or SIGTERM ends the input where the file stands: the
+//! job finishes as at the end of a bounded input (windows still open fire, aggregates emit,
+//! outputs are committed) and exits 0. A second signal aborts it, replacing nothing.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// Appends `text` to the file at `path`, as a writer logging to it would.
+fn append(path: &Path, text: &str) {
+    let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+}
+
+fn signal(child: &Child, signal: i32) {
+    // SAFETY: kill(2) on a child this test spawned and has not reaped.
+    unsafe { libc::kill(child.id() as i32, signal) };
+}
+
+/// Starts the job `binary` in `dir` with stdout piped: its lines arrive on the receiver.
+fn start(binary: &Path, dir: &Path, args: &[&str]) -> (Child, Receiver<String>) {
+    let mut child = Command::new(binary)
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (send, lines) = channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { return };
+            if send.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    (child, lines)
+}
+
+/// The next `n` lines the job writes, within 20 s.
+fn expect_lines(lines: &Receiver<String>, n: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    (0..n)
+        .map(|i| {
+            let left = deadline.saturating_duration_since(Instant::now());
+            lines
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("line {i} of {n} never came"))
+        })
+        .collect()
+}
+
+/// Waits for the job to exit (within 20 s): its exit code and stderr.
+fn wait(mut child: Child) -> (Option<i32>, String) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+            return (status.code(), err);
+        }
+        assert!(Instant::now() < deadline, "the job did not end");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Tumbling 10 s windows of `(ts, user, n)` rows: `user,start,end,total` per window and
+/// user, windows in order of start and users by name (as the job fires them: a window's
+/// keys in the order they first came, which the rows below keep alphabetical).
+fn window_totals(rows: &[(i64, &str, i64)]) -> Vec<String> {
+    let mut sums: BTreeMap<(i64, String), i64> = BTreeMap::new();
+    for &(ts, user, n) in rows {
+        *sums
+            .entry((ts - ts % 10_000, user.to_string()))
+            .or_default() += n;
+    }
+    sums.into_iter()
+        .map(|((start, user), total)| format!("{user},{start},{},{total}", start + 10_000))
+        .collect()
+}
+
+fn csv_rows(rows: &[(i64, &str, i64)]) -> String {
+    rows.iter()
+        .map(|(ts, user, n)| format!("{ts},{user},{n}\n"))
+        .collect()
+}
+
+const WINDOWS: &str = "schema Event { ts: timestamp, user: str, n: i64 }\n\
+     source events: Event = csv(\"events.csv\") with event_time(ts), watermark(bounded 1s), follow;\n\
+     events |> key_by(user) |> window(tumbling 10s) |> aggregate { total: sum(n) } |> sink stdout();\n";
+
+#[test]
+fn a_followed_file_is_read_as_it_grows_and_a_signal_ends_the_job_cleanly() {
+    let dir = temp();
+    let pipe = dir.path().join("follow.pipe");
+    std::fs::write(&pipe, WINDOWS).unwrap();
+    let binary = build(&pipe);
+    let events = dir.path().join("events.csv");
+    let first = [(1_000, "a", 1), (2_000, "b", 2), (4_000, "a", 3)];
+    std::fs::write(&events, format!("ts,user,n\n{}", csv_rows(&first))).unwrap();
+    let (child, lines) = start(&binary, dir.path(), &["--flush-every", "50ms"]);
+
+    // Past the first window's end and the watermark's bound: it fires while the job runs.
+    std::thread::sleep(Duration::from_millis(200));
+    let second = [(9_500, "b", 4), (12_000, "a", 5)];
+    append(&events, &csv_rows(&second));
+    let mut all: Vec<_> = first.iter().chain(&second).copied().collect();
+    let mut fired = vec!["user,window_start,window_end,total".to_string()];
+    fired.extend(window_totals(&all[..4]));
+    assert_eq!(expect_lines(&lines, fired.len()), fired);
+
+    // A line written in two pieces is one record.
+    append(&events, "15000,b,");
+    std::thread::sleep(Duration::from_millis(100));
+    append(&events, "6\n25000,a,7\n");
+    all.extend([(15_000, "b", 6), (25_000, "a", 7)]);
+    let fired = window_totals(&all[4..6]);
+    assert_eq!(expect_lines(&lines, fired.len()), fired);
+
+    // The stop: the rest of the windows fire as at the end of a bounded input.
+    std::thread::sleep(Duration::from_millis(100));
+    signal(&child, libc::SIGINT);
+    let rest = window_totals(&all[6..]);
+    assert_eq!(expect_lines(&lines, rest.len()), rest);
+    let (code, err) = wait(child);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("stops reading its followed input"), "{err}");
+}
+
+#[test]
+fn a_followed_text_file_counts_every_line_there_at_the_stop_into_a_committed_file() {
+    let dir = temp();
+    let pipe = dir.path().join("count.pipe");
+    std::fs::write(
+        &pipe,
+        "source lines = text(\"log.txt\") with follow;\n\
+         lines |> key_by(line) |> aggregate { n: count() } |> sink csv(\"counts.csv\");\n",
+    )
+    .unwrap();
+    let binary = build(&pipe);
+    let log = dir.path().join("log.txt");
+    std::fs::write(&log, "").unwrap();
+    let (child, _lines) = start(&binary, dir.path(), &[]);
+    let mut want: BTreeMap<String, u64> = BTreeMap::new();
+    for round in 0..5 {
+        let text: String = (0..200)
+            .map(|i| format!("w{}\n", (i * 7 + round) % 13))
+            .collect();
+        for line in text.lines() {
+            *want.entry(line.to_string()).or_default() += 1;
+        }
+        append(&log, &text);
+        std::thread::sleep(Duration::from_millis(60));
+    }
+    // A last line without its line end is a line, as at the end of a file.
+    append(&log, "tail");
+    *want.entry("tail".to_string()).or_default() += 1;
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        !dir.path().join("counts.csv").exists(),
+        "nothing is committed before the job ends"
+    );
+    signal(&child, libc::SIGTERM);
+    let (code, err) = wait(child);
+    assert_eq!(code, Some(0), "{err}");
+    let (head, rows) = read_csv(&dir.path().join("counts.csv"));
+    assert_eq!(head, ["line", "n"]);
+    let got: BTreeMap<String, u64> = rows
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].parse().unwrap()))
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn a_second_signal_aborts_and_replaces_nothing() {
+    let dir = temp();
+    let pipe = dir.path().join("abort.pipe");
+    std::fs::write(
+        &pipe,
+        "source lines = text(\"log.txt\") with follow;\n\
+         lines |> key_by(line) |> aggregate { n: count() } |> sink csv(\"out.csv\");\n",
+    )
+    .unwrap();
+    let binary = build(&pipe);
+    // Enough keys that the job is still writing their counts, which it does only once
+    // its input has ended, when the second signal comes.
+    let text: String = (0..1_000_000).map(|i| format!("{i:x}\n")).collect();
+    std::fs::write(dir.path().join("log.txt"), text).unwrap();
+    std::fs::write(dir.path().join("out.csv"), "earlier\n").unwrap();
+    let (child, _lines) = start(&binary, dir.path(), &[]);
+    std::thread::sleep(Duration::from_millis(500));
+    signal(&child, libc::SIGINT);
+    std::thread::sleep(Duration::from_millis(5));
+    signal(&child, libc::SIGINT);
+    let (code, err) = wait(child);
+    assert_eq!(code, Some(130), "{err}");
+    assert!(err.contains("interrupted by SIGINT"), "{err}");
+    let out = std::fs::read_to_string(dir.path().join("out.csv")).unwrap();
+    assert_eq!(out, "earlier\n", "the earlier output is whole");
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".weir-tmp"))
+        .collect();
+    assert!(left.is_empty(), "no temporary file stays: {left:?}");
+}
+
+#[test]
+fn a_followed_file_given_on_the_command_line_is_followed_too() {
+    let dir = temp();
+    let pipe = dir.path().join("follow.pipe");
+    std::fs::write(&pipe, WINDOWS).unwrap();
+    let binary = build(&pipe);
+    let other = dir.path().join("other.csv");
+    std::fs::write(&other, "ts,user,n\n1000,x,1\n").unwrap();
+    let arg = format!("events={}", other.display());
+    let (child, lines) = start(
+        &binary,
+        dir.path(),
+        &["--input", &arg, "--flush-every", "50ms"],
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    append(&other, "20000,x,2\n");
+    assert_eq!(
+        expect_lines(&lines, 2),
+        ["user,window_start,window_end,total", "x,0,10000,1"]
+    );
+    signal(&child, libc::SIGINT);
+    assert_eq!(expect_lines(&lines, 1), ["x,20000,30000,2"]);
+    let (code, err) = wait(child);
+    assert_eq!(code, Some(0), "{err}");
+}
+
+/// `stream!` follows a file too; the program ends the input with an `InputStop`.
+#[test]
+fn an_inline_job_follows_a_file_until_its_input_stop() {
+    // A file path is a literal in the pipeline, so the data goes where it says.
+    std::fs::create_dir_all(root().join("target")).unwrap();
+    let log = root().join("target/inline-follow.txt");
+    std::fs::write(&log, "a\nb\n").unwrap();
+    let stop = weir::io::InputStop::new();
+    let appender = {
+        let (stop, log) = (stop.clone(), log.clone());
+        std::thread::spawn(move || {
+            for round in 0..3 {
+                std::thread::sleep(Duration::from_millis(100));
+                append(&log, &format!("a\nc{round}\n"));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+            stop.stop();
+        })
+    };
+    let mut counts = weir::stream! {
+        source text("target/inline-follow.txt") with follow
+        |> key_by(|l: &String| l.clone())
+        |> aggregate(count())
+        |> collect()
+    }
+    .run_with(weir::JobConfig::default().input_stop(stop))
+    .unwrap();
+    appender.join().unwrap();
+    counts.sort();
+    let want: Vec<(String, u64)> = [("a", 4), ("b", 1), ("c0", 1), ("c1", 1), ("c2", 1)]
+        .iter()
+        .map(|(k, n)| (k.to_string(), *n))
+        .collect();
+    assert_eq!(counts, want);
+}
