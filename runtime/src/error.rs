@@ -156,6 +156,10 @@ pub enum JobError {
     /// The job was started with arguments it cannot use.
     #[error("{0}")]
     Config(String),
+    /// The checkpoint to resume from was not written by this pipeline (or by this version
+    /// of one of its operators): resuming would read state into the wrong place.
+    #[error("cannot resume from the checkpoint: {0}")]
+    CheckpointMismatch(String),
 }
 
 impl JobError {
@@ -220,7 +224,7 @@ impl JobError {
     /// The process exit code for this error: 2 for bad arguments, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
-            JobError::Config(_) => 2,
+            JobError::Config(_) | JobError::CheckpointMismatch(_) => 2,
             JobError::InAnotherProcess { code, .. } => *code,
             _ => 1,
         }

@@ -442,6 +442,7 @@ impl<B: InlineBody> InlineJob<B> {
             spill_dir,
             cluster,
             clock: crate::time::ClockMode::System,
+            checkpoint: None,
         }
     }
 }

@@ -15,6 +15,7 @@
 //!   add: a job value to run, user types as CSV rows and as keys in state, and what a
 //!   `process` step's closures are given.
 
+pub mod checkpoint;
 pub mod error;
 pub mod expr;
 pub mod inline_guard;

@@ -134,7 +134,16 @@ impl Gen<'_> {
         let job = self.job_items();
         let run = source::run_fn(self);
         let decoders = source::decoders(self);
-        let spec = self.spec();
+        // What a checkpoint's state depends on: the records, the job's fields and code,
+        // and how sources decode.
+        let pipeline = fingerprint(
+            records
+                .iter()
+                .chain([&job])
+                .chain(decoders.iter())
+                .map(|t| t.to_string()),
+        );
+        let spec = self.spec(&pipeline);
         quote! {
             #![allow(unused_parens, clippy::all)]
 
@@ -184,6 +193,7 @@ impl Gen<'_> {
         }
         let (generics, where_clause) = (self.generics(), self.where_clause());
         let params = self.new_params();
+        let checkpointed = self.checkpointed_impl(&fields);
         quote! {
             /// Operator state and sinks of the job; each chain is a method.
             #[allow(non_snake_case)]
@@ -197,10 +207,30 @@ impl Gen<'_> {
                     ::core::result::Result::Ok(WeirJob { #(#inits,)* })
                 }
             }
+
+            #checkpointed
         }
     }
 
-    fn spec(&self) -> TokenStream {
+    /// How a checkpoint saves and restores the job: each of `fields` (`name: Type`) in
+    /// a section of its own, by its type's `Checkpointed` impl, so a field whose type has
+    /// none does not compile (`weir_runtime::checkpointed_fields!`). Only jobs built from
+    /// `.pipe` take checkpoints.
+    fn checkpointed_impl(&self, fields: &[TokenStream]) -> TokenStream {
+        if self.plan.rust.is_some() {
+            return quote!();
+        }
+        let names: Vec<proc_macro2::Ident> = fields
+            .iter()
+            .map(|f| match f.clone().into_iter().next() {
+                Some(proc_macro2::TokenTree::Ident(name)) => name,
+                _ => unreachable!("a field is `name: Type`"),
+            })
+            .collect();
+        quote!(weir_runtime::checkpointed_fields!(WeirJob { #(#names),* });)
+    }
+
+    fn spec(&self, pipeline: &str) -> TokenStream {
         let name = &self.plan.name;
         let sources: Vec<&SourceOp> = self
             .plan
@@ -250,9 +280,22 @@ impl Gen<'_> {
                 inputs: weir_runtime::InputSplit::#inputs,
                 source_fed: &[#(#source_fed),*],
                 combined: #combined,
+                pipeline: #pipeline,
             };
         }
     }
+}
+
+/// A 64-bit FNV-1a hash of `parts`, in hex: the same generated code gives the same
+/// fingerprint on every build.
+fn fingerprint(parts: impl Iterator<Item = String>) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.bytes().chain([0]) {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
 }
 
 /// The spec's list of files: what each source reads (and where its dead letters go) and

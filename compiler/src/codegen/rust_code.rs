@@ -118,7 +118,7 @@ impl Gen<'_> {
         let rust = self.plan.rust.as_ref().expect("an inline plan");
         let runtime = rust_tokens(&rust.runtime);
         let job = self.job_items();
-        let spec = self.spec();
+        let spec = self.spec("");
         let iterators = source::sources(self).filter_map(|(n, s)| match &s.format {
             SourceFormat::Iter(r) => {
                 let (var, expr) = (source_var(n), &rust.code[r.id]);

@@ -229,8 +229,11 @@ pub(crate) fn run_fn(g: &Gen<'_>) -> TokenStream {
             ctx: &mut weir_runtime::JobContext,
             exchange: ::core::option::Option<weir_runtime::parallel::Exchange>,
         ) -> ::core::result::Result<(), weir_runtime::JobError> {
+            // Before the job is made: its sinks open the parts a resumed run keeps.
+            let mut checkpoints = weir_runtime::checkpoint::Checkpoints::open(ctx, &SPEC)?;
             let mut job = WeirJob::new(ctx)?;
             weir_runtime::job::attach(&mut job, ctx, exchange)?;
+            checkpoints.restore_job(&mut job)?;
             #(#loops)*
             weir_runtime::job::end_of_input(&mut job, ctx)
         }
@@ -280,12 +283,25 @@ fn sequential(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
     } else {
         quote!()
     };
+    // In the read loop, `src` is a `&mut` to the source.
+    let (parts, in_loop) = if s.event_time.is_some() {
+        (
+            vec![quote!(&mut src), quote!(&mut generator)],
+            vec![quote!(&mut *src), quote!(&mut generator)],
+        )
+    } else {
+        (vec![quote!(&mut src)], vec![quote!(&mut *src)])
+    };
+    let (restore, _) = checkpoint_code(g, &parts, &quote!(job));
+    let (_, take) = checkpoint_code(g, &in_loop, &quote!(job));
     quote! {
         {
             #generator
             #start
             #open
+            #restore
             weir_runtime::read_to_end!(job, src, {
+                #take
                 #next
             });
             src.finish(ctx)?;
@@ -350,6 +366,7 @@ fn interleaved(g: &Gen<'_>, all: &[(NodeIndex, &SourceOp)]) -> TokenStream {
     let mut opens = Vec::new();
     let mut lows = Vec::new();
     let mut arms = Vec::new();
+    let mut parts = Vec::new();
     for (i, (n, s)) in all.iter().enumerate() {
         // A quiet live input ends its turn: the loop picks again (another source, once this
         // one is idle).
@@ -369,6 +386,10 @@ fn interleaved(g: &Gen<'_>, all: &[(NodeIndex, &SourceOp)]) -> TokenStream {
             #open
             let mut #src = ::core::option::Option::Some(src);
         });
+        parts.push(quote!(&mut #src));
+        if code.timed {
+            parts.push(quote!(&mut #generator));
+        }
         let idle = s.event_time.as_ref().is_some_and(|e| e.idle.is_some());
         let (current, bind) = if code.timed {
             opens.push(quote!(let mut #generator = generator;));
@@ -401,10 +422,13 @@ fn interleaved(g: &Gen<'_>, all: &[(NodeIndex, &SourceOp)]) -> TokenStream {
             }
         });
     }
+    let (restore, take) = checkpoint_code(g, &parts, &quote!(&mut job));
     quote! {
         {
             #(#opens)*
+            #restore
             loop {
+                #take
                 let mut pick = weir_runtime::job::SourcePick::new();
                 #(#lows)*
                 match pick.chosen() {
@@ -415,6 +439,28 @@ fn interleaved(g: &Gen<'_>, all: &[(NodeIndex, &SourceOp)]) -> TokenStream {
             }
         }
     }
+}
+
+/// The code that restores the sources' `parts` (`&mut` to each source, then to its
+/// watermark generator) from the checkpoint a run resumes from, and that takes a
+/// checkpoint of `job` and them when one is due (between two records). Nothing for an inline job,
+/// which takes no checkpoints.
+fn checkpoint_code(
+    g: &Gen<'_>,
+    parts: &[TokenStream],
+    job: &TokenStream,
+) -> (TokenStream, TokenStream) {
+    if g.plan.rust.is_some() {
+        return (quote!(), quote!());
+    }
+    (
+        quote!(checkpoints.restore_sources(&mut [#(#parts),*])?;),
+        quote! {
+            if checkpoints.due() {
+                checkpoints.take(#job, &mut [#(#parts),*])?;
+            }
+        },
+    )
 }
 
 /// The watermark generator of source `s` (node `n`), and the code that hands one decoded

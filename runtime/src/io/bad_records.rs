@@ -175,6 +175,45 @@ impl BadRecords {
     }
 }
 
+/// In a checkpoint: the count, the first bad record's place, and how far the dead-letter
+/// file is written (cut back there on resuming, as a sink's output is).
+impl crate::checkpoint::Checkpointed for BadRecords {
+    fn save(&mut self, out: &mut crate::checkpoint::StateOut) -> Result<(), JobError> {
+        out.u64(self.count);
+        out.str(self.first.as_deref().unwrap_or(""));
+        let written = match &mut self.dead_letter {
+            Some(w) => w.commit_point().map_err(|e| self.dead_letter_error(e))?,
+            None => None,
+        };
+        out.u64(written.unwrap_or(0));
+        Ok(())
+    }
+
+    fn load(&mut self, from: &mut crate::checkpoint::StateIn<'_>) -> Result<(), JobError> {
+        self.count = from.u64()?;
+        self.first = Some(from.str()?.to_string()).filter(|f| !f.is_empty());
+        let written = from.u64()?;
+        if let Some(w) = &mut self.dead_letter {
+            w.cut_back(written).map_err(|e| self.dead_letter_error(e))?;
+        }
+        Ok(())
+    }
+}
+
+impl BadRecords {
+    fn dead_letter_error(&self, source: std::io::Error) -> JobError {
+        let path = match &self.policy {
+            BadRecordPolicy::DeadLetter(path) => path.clone(),
+            _ => self.file.clone(),
+        };
+        JobError::Io {
+            action: "cannot write dead-letter file",
+            path,
+            source,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,12 @@
 //! The one commit step of a job's outputs: each file a job writes is a temporary file beside
 //! its target until the whole job has succeeded, then renamed over the target. A job that
 //! fails, or is interrupted, removes its temporary files and leaves every earlier result
-//! intact. (Checkpoints will commit here at each completed checkpoint: two-phase commit.)
+//! intact.
+//!
+//! A job that takes checkpoints writes each file instead to a part beside its target
+//! with a name that does not change from run to run (`.NAME.weir-part`), which a failed or
+//! killed run leaves in place: the run that resumes from the last checkpoint cuts it back
+//! to what that checkpoint committed and writes on ([`PendingOutputs::durable`]).
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -22,14 +27,17 @@ use crate::JobError;
 pub struct PendingOutputs {
     files: std::sync::Arc<Mutex<Vec<Pending>>>,
     part: usize,
+    /// Files are durable parts (checkpoints are on): `Some(resuming)`, where a resumed run
+    /// keeps what the parts hold (its sinks cut them back) and a new one empties them.
+    durable: Option<bool>,
     /// Whether a commit replaced the targets.
     committed: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 #[derive(Debug)]
 struct Pending {
-    /// Removed when dropped uncommitted.
-    temp: tempfile::TempPath,
+    /// The file written.
+    temp: PartFile,
     /// `None`: a part of standard output.
     target: Option<PathBuf>,
     part: usize,
@@ -43,7 +51,16 @@ impl PendingOutputs {
         if let Some(file) = open_special(Path::new(target))? {
             return Ok(file);
         }
-        let (file, temp) = temp_beside(Path::new(target))?;
+        let (file, temp) = match self.durable {
+            Some(resuming) => {
+                let (file, path) = part_beside(Path::new(target), resuming)?;
+                (file, PartFile::Kept(path))
+            }
+            None => {
+                let (file, temp) = temp_beside(Path::new(target))?;
+                (file, PartFile::Temp(temp))
+            }
+        };
         self.lock().push(Pending {
             temp,
             target: Some(PathBuf::from(target)),
@@ -57,8 +74,15 @@ impl PendingOutputs {
         PendingOutputs {
             files: self.files.clone(),
             part,
+            durable: self.durable,
             committed: self.committed.clone(),
         }
+    }
+
+    /// From now on, files are durable parts a failed run leaves for the next to resume:
+    /// `resuming` keeps what they hold, else they start empty (see the module's doc).
+    pub fn durable(&mut self, resuming: bool) {
+        self.durable = Some(resuming);
     }
 
     /// Where this part writes standard output: `None` for part 0, which writes it
@@ -78,7 +102,7 @@ impl PendingOutputs {
             })?
             .into_parts();
         self.lock().push(Pending {
-            temp,
+            temp: PartFile::Temp(temp),
             target: None,
             part: self.part,
         });
@@ -87,12 +111,18 @@ impl PendingOutputs {
 
     /// Takes part `part`'s files out of the list, each with its target (`None`: standard
     /// output): a worker of another process sends them to worker 0, which commits.
-    pub(crate) fn take_part(&self, part: usize) -> Vec<(Option<PathBuf>, tempfile::TempPath)> {
+    pub(crate) fn take_part(
+        &self,
+        part: usize,
+    ) -> Result<Vec<(Option<PathBuf>, tempfile::TempPath)>, JobError> {
         let mut files = self.lock();
         let (taken, kept): (Vec<Pending>, Vec<Pending>) =
             files.drain(..).partition(|p| p.part == part);
         *files = kept;
-        taken.into_iter().map(|p| (p.target, p.temp)).collect()
+        taken
+            .into_iter()
+            .map(|p| Ok((p.target, p.temp.into_temp()?)))
+            .collect()
     }
 
     /// A file whose whole content is known now (the `--stats-json` report), staged beside
@@ -143,7 +173,7 @@ impl PendingOutputs {
             if staged.iter().any(|(_, t)| *t == target) {
                 later_parts.push(p);
             } else {
-                staged.push((p.temp, target));
+                staged.push((p.temp.into_temp()?, target));
             }
         }
         for (whole, target) in &staged {
@@ -197,7 +227,7 @@ fn copy_to_stdout(parts: &[Pending]) -> Result<(), JobError> {
         source,
     };
     for p in parts {
-        let mut part = File::open(&p.temp).map_err(|source| part_error(&p.temp, source))?;
+        let mut part = File::open(&p.temp).map_err(|source| part_error(p.temp.as_ref(), source))?;
         std::io::copy(&mut part, &mut stdout).map_err(closed)?;
     }
     std::io::Write::flush(&mut stdout).map_err(closed)
@@ -218,7 +248,7 @@ fn join_parts<'a>(whole: &Path, parts: impl Iterator<Item = &'a Pending>) -> Res
     std::io::Seek::seek(&mut out, std::io::SeekFrom::End(0))
         .map_err(|source| part_error(whole, source))?;
     for p in parts {
-        let mut part = File::open(&p.temp).map_err(|source| part_error(&p.temp, source))?;
+        let mut part = File::open(&p.temp).map_err(|source| part_error(p.temp.as_ref(), source))?;
         std::io::copy(&mut part, &mut out).map_err(|source| part_error(whole, source))?;
     }
     Ok(())
@@ -230,6 +260,66 @@ fn part_error(path: &Path, source: std::io::Error) -> JobError {
         path: path.display().to_string(),
         source,
     }
+}
+
+/// A file an output is written to until its commit.
+#[derive(Debug)]
+enum PartFile {
+    /// A temporary file, removed when dropped uncommitted.
+    Temp(tempfile::TempPath),
+    /// A durable part, left in place when dropped uncommitted.
+    Kept(PathBuf),
+}
+
+impl PartFile {
+    /// The file as one the commit renames away (or removes, if the commit fails).
+    fn into_temp(self) -> Result<tempfile::TempPath, JobError> {
+        match self {
+            PartFile::Temp(t) => Ok(t),
+            PartFile::Kept(p) => {
+                tempfile::TempPath::try_from_path(&p).map_err(|source| JobError::Io {
+                    action: "cannot commit output part",
+                    path: p.display().to_string(),
+                    source,
+                })
+            }
+        }
+    }
+}
+
+impl AsRef<Path> for PartFile {
+    fn as_ref(&self) -> &Path {
+        match self {
+            PartFile::Temp(t) => t,
+            PartFile::Kept(p) => p,
+        }
+    }
+}
+
+/// The durable part of `target` (`.NAME.weir-part` in its folder, which is created),
+/// opened for writing at its start: emptied unless `resuming`.
+fn part_beside(target: &Path, resuming: bool) -> Result<(File, PathBuf), JobError> {
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = target
+        .file_name()
+        .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
+    let path = dir.join(format!(".{name}.weir-part"));
+    let io_err = |source| JobError::Io {
+        action: "cannot create output part",
+        path: path.display().to_string(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(io_err)?;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(!resuming)
+        .open(&path)
+        .map_err(io_err)?;
+    Ok((file, path))
 }
 
 /// `target` opened for writing if it exists and is not a regular file; `None` otherwise.

@@ -182,6 +182,17 @@ impl CsvSink {
     }
 }
 
+impl CsvSink {
+    /// Resumes at `point`, a commit point of a checkpoint (see `SinkTarget::resume_at`).
+    pub(crate) fn resume_at(&mut self, point: crate::io::SinkPosition) -> Result<(), JobError> {
+        // The header row of a sink just made is in the part already.
+        self.buf.clear();
+        self.row_start = 0;
+        self.fields = 0;
+        self.target.resume_at(&mut self.writer, point)
+    }
+}
+
 impl crate::io::Sink for CsvSink {
     fn commit_point(&mut self) -> Result<crate::io::SinkPosition, JobError> {
         self.write_out()?;
@@ -228,6 +239,7 @@ mod tests {
             spill_dir: None,
             cluster: crate::parallel::Cluster::default(),
             clock: crate::time::ClockMode::System,
+            checkpoint: None,
         };
         let mut ctx = JobContext::new(&SPEC, args).unwrap();
         let width = rows.first().map_or(1, Vec::len);

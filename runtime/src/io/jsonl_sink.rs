@@ -50,6 +50,13 @@ impl JsonlSink {
     }
 }
 
+impl JsonlSink {
+    /// Resumes at `point`, a commit point of a checkpoint (see `SinkTarget::resume_at`).
+    pub(crate) fn resume_at(&mut self, point: crate::io::SinkPosition) -> Result<(), JobError> {
+        self.target.resume_at(&mut self.writer, point)
+    }
+}
+
 impl crate::io::Sink for JsonlSink {
     fn commit_point(&mut self) -> Result<crate::io::SinkPosition, JobError> {
         let bytes = self.writer.commit_point();

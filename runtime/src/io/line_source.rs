@@ -213,6 +213,25 @@ impl crate::io::Source for LineSource {
     }
 }
 
+/// In a checkpoint: where the source stands, and its bad records.
+impl crate::checkpoint::Checkpointed for LineSource {
+    fn save(&mut self, out: &mut crate::checkpoint::StateOut) -> Result<(), JobError> {
+        let at = crate::io::Source::position(self);
+        out.u64(at.offset);
+        out.u64(at.lines);
+        self.bad.save(out)
+    }
+
+    fn load(&mut self, from: &mut crate::checkpoint::StateIn<'_>) -> Result<(), JobError> {
+        let at = crate::io::SourcePosition {
+            offset: from.u64()?,
+            lines: from.u64()?,
+        };
+        crate::io::Source::seek(self, at)?;
+        self.bad.load(from)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::decode_json;

@@ -63,7 +63,12 @@ impl OutputWriter {
         use std::io::Seek;
         self.flush()?;
         match self {
-            OutputWriter::File(w) => w.get_mut().stream_position().map(Some),
+            // On disk before a checkpoint that counts on it is complete.
+            OutputWriter::File(w) => {
+                let file = w.get_mut();
+                file.sync_data()?;
+                file.stream_position().map(Some)
+            }
             OutputWriter::Stdout(_) => Ok(None),
         }
     }
@@ -76,7 +81,9 @@ impl OutputWriter {
             OutputWriter::File(w) => {
                 w.flush()?;
                 let file = w.get_mut();
-                let written = file.stream_position()?;
+                // What the file holds: more than this run wrote when it resumes a part
+                // an earlier run wrote.
+                let written = file.metadata()?.len().max(file.stream_position()?);
                 if bytes > written {
                     // Cutting "back" past the end would pad the output with zeros.
                     return Err(io::Error::new(

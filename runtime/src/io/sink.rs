@@ -27,3 +27,27 @@ pub trait Sink {
     /// error says so.
     fn abort_to(&mut self, point: SinkPosition) -> Result<(), JobError>;
 }
+
+/// A sink in a checkpoint: its commit point, and on resuming, its output cut back there.
+macro_rules! checkpointed_sink {
+    ($($t:ty),*) => {$(
+        impl crate::checkpoint::Checkpointed for $t {
+            fn save(&mut self, out: &mut crate::checkpoint::StateOut) -> Result<(), JobError> {
+                let point = Sink::commit_point(self)?;
+                out.u64(point.records);
+                out.u64(point.bytes);
+                Ok(())
+            }
+
+            fn load(&mut self, from: &mut crate::checkpoint::StateIn<'_>) -> Result<(), JobError> {
+                let point = SinkPosition {
+                    records: from.u64()?,
+                    bytes: from.u64()?,
+                };
+                self.resume_at(point)
+            }
+        }
+    )*};
+}
+
+checkpointed_sink!(crate::io::CsvSink, crate::io::JsonlSink);

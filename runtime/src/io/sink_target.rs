@@ -93,6 +93,20 @@ impl SinkTarget {
         Ok(())
     }
 
+    /// Resumes at `point` of a checkpoint: the output is cut back there, but standard
+    /// output, already read, keeps what it has (it is at-least-once).
+    pub(crate) fn resume_at(
+        &mut self,
+        writer: &mut crate::io::OutputWriter,
+        point: crate::io::SinkPosition,
+    ) -> Result<(), JobError> {
+        if self.stdout {
+            self.records = point.records;
+            return Ok(());
+        }
+        self.abort_to(writer, point)
+    }
+
     /// Adds "wrote N records to X" to the run's report.
     pub(crate) fn report(&self, ctx: &mut JobContext) {
         if !self.stdout {

@@ -33,9 +33,12 @@ pub struct JobArgs {
     /// time that has reached the operator (recorded input replayed as if it arrived in
     /// time).
     pub clock: crate::time::ClockMode,
+    /// `--checkpoint-dir DIR [--checkpoint-interval DURATION]`: take checkpoints there,
+    /// and resume from the newest one found there.
+    pub checkpoint: Option<crate::checkpoint::CheckpointConfig>,
 }
 
-pub(super) const USAGE: &str = "usage: JOB [--memory SIZE] [--input NAME=PATH]... [--output NAME=PATH]... [--flush-every DURATION] [--spill-dir DIR] [--clock system|replay] [--stats] [--stats-json FILE] [--parallelism N] [--processes N --process I --hostfile FILE]\n  --parallelism (default 1) is the number of worker threads (per process, with --processes);\n  PATH `-` is standard input or output; --flush-every (default 1s) is how often sinks write out what waits;\n  --spill-dir (default: the system's temporary directory) is where state past its budget goes;\n  --clock replay makes processing time the largest event time an operator has received (default: system)";
+pub(super) const USAGE: &str = "usage: JOB [--memory SIZE] [--input NAME=PATH]... [--output NAME=PATH]... [--flush-every DURATION] [--spill-dir DIR] [--clock system|replay] [--checkpoint-dir DIR [--checkpoint-interval DURATION]] [--stats] [--stats-json FILE] [--parallelism N] [--processes N --process I --hostfile FILE]\n  --parallelism (default 1) is the number of worker threads (per process, with --processes);\n  PATH `-` is standard input or output; --flush-every (default 1s) is how often sinks write out what waits;\n  --spill-dir (default: the system's temporary directory) is where state past its budget goes;\n  --clock replay makes processing time the largest event time an operator has received (default: system);\n  --checkpoint-dir takes a checkpoint there every --checkpoint-interval (default 1s) and resumes from the newest one there";
 
 impl JobArgs {
     /// Reads the arguments, checking source and sink names against `spec`.
@@ -53,7 +56,9 @@ impl JobArgs {
             spill_dir: None,
             cluster: crate::parallel::Cluster::default(),
             clock: crate::time::ClockMode::System,
+            checkpoint: None,
         };
+        let mut interval: Option<std::time::Duration> = None;
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             let (flag, inline) = match arg.split_once('=') {
@@ -98,6 +103,25 @@ impl JobArgs {
                         ))
                     })?;
                 }
+                "--checkpoint-dir" => {
+                    let dir = value("a directory")?;
+                    if dir.is_empty() {
+                        return Err(JobError::Config(format!(
+                            "--checkpoint-dir needs a directory, not an empty path\n{USAGE}"
+                        )));
+                    }
+                    out.checkpoint = Some(crate::checkpoint::CheckpointConfig::new(dir.into()));
+                }
+                "--checkpoint-interval" => {
+                    let v = value("a duration")?;
+                    interval = Some(parse_duration(&v).filter(|d| !d.is_zero()).ok_or_else(
+                        || {
+                            JobError::Config(format!(
+                                "--checkpoint-interval takes a duration above zero such as 500ms or 10s, not `{v}`"
+                            ))
+                        },
+                    )?);
+                }
                 "--clock" => {
                     let v = value("system or replay")?;
                     out.clock = crate::time::ClockMode::from_name(&v).ok_or_else(|| {
@@ -119,6 +143,13 @@ impl JobArgs {
             }
         }
         out.cluster.check()?;
+        match (&mut out.checkpoint, interval) {
+            (Some(c), Some(i)) => c.interval = i,
+            (None, Some(_)) => return Err(JobError::Config(format!(
+                "--checkpoint-interval needs --checkpoint-dir, where the checkpoints go\n{USAGE}"
+            ))),
+            _ => {}
+        }
         Ok(out)
     }
 }

@@ -47,6 +47,9 @@ pub struct JobSpec {
     /// How many exchanges fold records into partial results before they cross
     /// (`parallel::Combiner`).
     pub combined: usize,
+    /// The pipeline's fingerprint (of its generated code): a checkpoint resumes only a run
+    /// of the pipeline that wrote it.
+    pub pipeline: &'static str,
 }
 
 /// How the workers of a parallel run read a job's sources (one worker reads everything).
@@ -85,6 +88,7 @@ impl JobSpec {
             inputs: InputSplit::WorkerZero,
             source_fed: &[],
             combined: 0,
+            pipeline: "",
         }
     }
 
@@ -290,6 +294,11 @@ impl JobContext {
         })
     }
 
+    /// The job's outputs, to make them durable parts (checkpoints are on).
+    pub(crate) fn outputs_mut(&mut self) -> &mut PendingOutputs {
+        &mut self.outputs
+    }
+
     /// What ends the job's followed inputs (`with follow`).
     pub fn input_stop(&self) -> &crate::io::InputStop {
         &self.input_stop
@@ -484,7 +493,13 @@ impl JobContext {
             Ok(v)
         });
         let result = match result {
-            Ok(v) => self.outputs.commit().map(|()| v),
+            Ok(v) => self.outputs.commit().map(|()| v).and_then(|v| {
+                // The job is done: a run of it again starts over.
+                match &self.args.checkpoint {
+                    Some(c) => crate::checkpoint::store::clear(&c.dir).map(|()| v),
+                    None => Ok(v),
+                }
+            }),
             Err(e) => Err(e),
         };
         if result.is_err() {

@@ -126,7 +126,7 @@ impl Gather {
 
     fn send_parts(&mut self, ctx: &JobContext) -> Result<(), JobError> {
         let from = ctx.worker().index;
-        for (target, temp) in ctx.outputs().take_part(from) {
+        for (target, temp) in ctx.outputs().take_part(from)? {
             let target = target.map(|t| t.display().to_string());
             let read_error = |source| JobError::Io {
                 action: "cannot read back a part of an output at",

@@ -32,7 +32,7 @@ mod workers;
 
 pub use combiner::{combiner_pages, partial, Combiner};
 pub use exchange::{finish, pump, Exchange, Exchanging};
-pub use key_groups::KeyGroups;
+pub use key_groups::{KeyGroups, DEFAULT_KEY_GROUPS};
 pub use outbox::{exchange_buffer, Batch, Entry, Outbox};
 pub use slice_scan::{start_after_earlier_slices, PieceScan};
 pub use time_order::{finish_in_time_order, hand_over_windows};

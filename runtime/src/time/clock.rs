@@ -82,6 +82,25 @@ impl Clock {
     }
 }
 
+/// In a checkpoint: a replayed clock's time (the system's needs nothing).
+impl crate::checkpoint::Checkpointed for Clock {
+    fn save(&mut self, out: &mut crate::checkpoint::StateOut) -> Result<(), crate::JobError> {
+        match self {
+            Clock::Replay(t) => out.i64(t.get()),
+            Clock::System | Clock::Manual(_) => out.i64(i64::MIN),
+        }
+        Ok(())
+    }
+
+    fn load(&mut self, from: &mut crate::checkpoint::StateIn<'_>) -> Result<(), crate::JobError> {
+        let t = from.i64()?;
+        if let Clock::Replay(now) = self {
+            now.set(now.get().max(t));
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -73,6 +73,34 @@ impl CombinedWatermark {
     }
 }
 
+/// In a checkpoint: each input's watermark and whether it has started, and the combined
+/// one. Idleness is processing time, which starts again with the run that resumes.
+impl crate::checkpoint::Checkpointed for CombinedWatermark {
+    fn save(&mut self, out: &mut crate::checkpoint::StateOut) -> Result<(), crate::JobError> {
+        out.i64(self.current);
+        out.u64(self.inputs.len() as u64);
+        for input in &self.inputs {
+            out.i64(input.watermark);
+            out.bool(input.started);
+        }
+        Ok(())
+    }
+
+    fn load(&mut self, from: &mut crate::checkpoint::StateIn<'_>) -> Result<(), crate::JobError> {
+        self.current = from.i64()?;
+        if from.u64()? != self.inputs.len() as u64 {
+            return Err(crate::JobError::CheckpointMismatch(
+                "an operator's number of inputs differs".to_string(),
+            ));
+        }
+        for input in &mut self.inputs {
+            input.watermark = from.i64()?;
+            input.started = from.bool()?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -84,6 +84,22 @@ impl WatermarkGenerator {
     }
 }
 
+/// In a checkpoint: the largest timestamp seen and the watermark. Idleness is processing
+/// time, which starts again with the run that resumes.
+impl crate::checkpoint::Checkpointed for WatermarkGenerator {
+    fn save(&mut self, out: &mut crate::checkpoint::StateOut) -> Result<(), crate::JobError> {
+        out.i64(self.max_ts);
+        out.i64(self.current);
+        Ok(())
+    }
+
+    fn load(&mut self, from: &mut crate::checkpoint::StateIn<'_>) -> Result<(), crate::JobError> {
+        self.max_ts = from.i64()?;
+        self.current = from.i64()?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

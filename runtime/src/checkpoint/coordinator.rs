@@ -1,0 +1,275 @@
+//! Taking a run's checkpoints and resuming from one.
+//!
+//! The generated `run` opens [`Checkpoints`] before it makes the job (so that sinks open
+//! their durable parts), restores the job's fields right after making it and each
+//! source once all are open, and between two records asks [`Checkpoints::due`] (a flag a
+//! timer thread raises every interval: one load per record) and then
+//! [`Checkpoints::take`]. A checkpoint that fails (a full disk, say) is reported and
+//! the job goes on; after [`MAX_FAILURES`] in a row the job stops.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::store::{self, Manifest};
+use super::{Checkpointed, StateIn, StateOut};
+use crate::{JobContext, JobError, JobSpec};
+
+/// Checkpoints that may fail in a row before the job stops.
+pub const MAX_FAILURES: u32 = 3;
+
+/// Where and how often a job takes checkpoints (`--checkpoint-dir`,
+/// `--checkpoint-interval`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointConfig {
+    /// The directory that holds them.
+    pub dir: PathBuf,
+    /// The time between two.
+    pub interval: Duration,
+}
+
+impl CheckpointConfig {
+    /// Checkpoints in `dir`, every second.
+    pub fn new(dir: PathBuf) -> Self {
+        CheckpointConfig {
+            dir,
+            interval: Duration::from_secs(1),
+        }
+    }
+}
+
+/// A run's checkpoints: none when the job takes none.
+#[derive(Debug)]
+pub struct Checkpoints {
+    active: Option<Box<Active>>,
+}
+
+#[derive(Debug)]
+struct Active {
+    config: CheckpointConfig,
+    spec: &'static JobSpec,
+    due: Arc<AtomicBool>,
+    next_id: u64,
+    /// The checkpoint being resumed from, and where its sources' part starts.
+    resume: Option<(store::Found, usize)>,
+    failed_in_row: u32,
+    stats: CheckpointStats,
+}
+
+/// What a run's checkpoints took, for its report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CheckpointStats {
+    /// Checkpoints completed.
+    pub taken: u64,
+    /// Checkpoints that failed.
+    pub failed: u64,
+    /// The longest time records waited for one (the state copied and written).
+    pub longest_pause: Duration,
+    /// Bytes of the last one's state.
+    pub last_bytes: u64,
+}
+
+impl Checkpoints {
+    /// The checkpoints of a run of `spec` with `ctx`'s arguments: none without
+    /// `--checkpoint-dir`. With one, finds the newest complete checkpoint there (passing
+    /// over damaged ones with a warning) and refuses one of another pipeline; from here on
+    /// outputs are durable parts, kept as they are when the run resumes.
+    pub fn open(ctx: &mut JobContext, spec: &'static JobSpec) -> Result<Self, JobError> {
+        let Some(config) = ctx.args().checkpoint.clone() else {
+            return Ok(Checkpoints { active: None });
+        };
+        if ctx.args().cluster.workers() > 1 {
+            return Err(JobError::Config(
+                "--checkpoint-dir runs on one worker for now: drop --parallelism and --processes \
+                 (a parallel run's consistent cut is not built yet)"
+                    .to_string(),
+            ));
+        }
+        std::fs::create_dir_all(&config.dir).map_err(|source| JobError::Io {
+            action: "cannot create the checkpoint directory",
+            path: config.dir.display().to_string(),
+            source,
+        })?;
+        let found = store::latest(&config.dir, |w| eprintln!("warning: {w}"))?;
+        if let Some(found) = &found {
+            check_pipeline(&found.manifest, spec, &config.dir)?;
+        }
+        ctx.outputs_mut().durable(found.is_some());
+        let next_id = store::next_id(&config.dir)?;
+        let due = Arc::new(AtomicBool::new(false));
+        start_timer(&due, config.interval);
+        Ok(Checkpoints {
+            active: Some(Box::new(Active {
+                config,
+                spec,
+                due,
+                next_id,
+                resume: found.map(|f| (f, 0)),
+                failed_in_row: 0,
+                stats: CheckpointStats::default(),
+            })),
+        })
+    }
+
+    /// Whether a checkpoint is due.
+    #[inline(always)]
+    pub fn due(&self) -> bool {
+        self.active
+            .as_ref()
+            .is_some_and(|a| a.due.load(Ordering::Relaxed))
+    }
+
+    /// Takes a checkpoint of `job` and `sources` (each source, then its watermark
+    /// generator, in the order `run` opened them), between two records.
+    pub fn take(
+        &mut self,
+        job: &mut dyn Checkpointed,
+        sources: &mut [&mut dyn Checkpointed],
+    ) -> Result<(), JobError> {
+        let Some(a) = self.active.as_mut() else {
+            return Ok(());
+        };
+        a.due.store(false, Ordering::Relaxed);
+        let started = Instant::now();
+        let id = a.next_id;
+        a.next_id += 1;
+        match a.write(id, job, sources) {
+            Ok(bytes) => {
+                a.failed_in_row = 0;
+                a.stats.taken += 1;
+                a.stats.last_bytes = bytes;
+                a.stats.longest_pause = a.stats.longest_pause.max(started.elapsed());
+                Ok(())
+            }
+            Err(e) => {
+                a.failed_in_row += 1;
+                a.stats.failed += 1;
+                eprintln!(
+                    "warning: checkpoint {id} of job `{}` failed: {e}",
+                    a.spec.name
+                );
+                if a.failed_in_row >= MAX_FAILURES {
+                    return Err(JobError::Config(format!(
+                        "{MAX_FAILURES} checkpoints in a row failed, the last: {e}"
+                    )));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Restores `job`'s fields from the checkpoint being resumed from, if any.
+    pub fn restore_job(&mut self, job: &mut dyn Checkpointed) -> Result<(), JobError> {
+        let Some((found, at)) = self.active.as_mut().and_then(|a| a.resume.as_mut()) else {
+            return Ok(());
+        };
+        let mut input = StateIn::new(&found.state);
+        input.section("job", |i| job.load(i))?;
+        *at = input.consumed();
+        Ok(())
+    }
+
+    /// Restores `sources` (as [`take`](Self::take) lists them) from the checkpoint being
+    /// resumed from, if any: each goes back to where it stood.
+    pub fn restore_sources(
+        &mut self,
+        sources: &mut [&mut dyn Checkpointed],
+    ) -> Result<(), JobError> {
+        let Some(a) = self.active.as_mut() else {
+            return Ok(());
+        };
+        let Some((found, at)) = a.resume.take() else {
+            return Ok(());
+        };
+        let mut input = StateIn::new(&found.state[at..]);
+        for (i, s) in sources.iter_mut().enumerate() {
+            input.section(&format!("source {i}"), |r| s.load(r))?;
+        }
+        if !input.at_end() {
+            return Err(JobError::CheckpointMismatch(
+                "it holds more sources than this job reads".to_string(),
+            ));
+        }
+        eprintln!(
+            "weir: job `{}` resumes from checkpoint {}",
+            a.spec.name,
+            found.dir.display()
+        );
+        Ok(())
+    }
+
+    /// What the run's checkpoints took.
+    pub fn stats(&self) -> Option<CheckpointStats> {
+        self.active.as_ref().map(|a| a.stats)
+    }
+}
+
+impl Active {
+    /// Writes checkpoint `id`; the bytes of its state.
+    fn write(
+        &mut self,
+        id: u64,
+        job: &mut dyn Checkpointed,
+        sources: &mut [&mut dyn Checkpointed],
+    ) -> Result<u64, JobError> {
+        let mut out = StateOut::new();
+        out.section("job", |o| job.save(o))?;
+        for (i, s) in sources.iter_mut().enumerate() {
+            out.section(&format!("source {i}"), |o| s.save(o))?;
+        }
+        let state = out.finish();
+        let manifest = Manifest::new(
+            id,
+            self.spec.name,
+            self.spec.pipeline,
+            operators(self.spec),
+            1,
+        );
+        store::write(&self.config.dir, manifest, &state)?;
+        Ok(state.len() as u64)
+    }
+}
+
+fn operators(spec: &JobSpec) -> Vec<String> {
+    spec.operators.iter().map(|o| o.name.to_string()).collect()
+}
+
+/// Refuses a checkpoint written by another pipeline, naming what differs.
+fn check_pipeline(
+    manifest: &Manifest,
+    spec: &JobSpec,
+    dir: &std::path::Path,
+) -> Result<(), JobError> {
+    if manifest.job == spec.name && manifest.pipeline == spec.pipeline {
+        return Ok(());
+    }
+    let ours = operators(spec);
+    let difference = if manifest.job != spec.name {
+        format!("it is job `{}`'s, this is `{}`", manifest.job, spec.name)
+    } else if manifest.operators != ours {
+        format!(
+            "its stateful operators are [{}], this job's are [{}]",
+            manifest.operators.join(", "),
+            ours.join(", ")
+        )
+    } else {
+        "the pipeline was changed since it was written".to_string()
+    };
+    Err(JobError::CheckpointMismatch(format!(
+        "{} was written by another pipeline: {difference}; remove it to start over",
+        dir.display()
+    )))
+}
+
+/// Raises `due` every `interval` for as long as the run holds it.
+fn start_timer(due: &Arc<AtomicBool>, interval: Duration) {
+    let weak = Arc::downgrade(due);
+    std::thread::spawn(move || loop {
+        std::thread::sleep(interval);
+        match weak.upgrade() {
+            Some(due) => due.store(true, Ordering::Relaxed),
+            None => return,
+        }
+    });
+}

@@ -1,0 +1,67 @@
+//! Checkpoints: a consistent cut of a running job, written durably at an interval, from
+//! which a job killed at any moment resumes with the output it would have written had it
+//! never stopped.
+//!
+//! A checkpoint is taken between two records, where nothing is in flight inside the job
+//! (one worker: the cut is the state of every part at that moment). It holds every field
+//! of the generated job, each saved by its [`Checkpointed`] impl (operator states by key
+//! group through the keyed-state contract, watermarks, late and record counters, each
+//! sink's commit point), then each source's position, bad-record count and watermark
+//! generator. Sinks write to a part file beside their target that survives the run
+//! (`io::commit`); a checkpoint records how far it is committed, and a resumed job cuts
+//! it back there and writes on, so no record is written twice or lost.
+//!
+//! `store.rs` keeps them on disk (manifest last, fsynced, renamed; the last three kept),
+//! `codec.rs` is the bytes, `coordinator.rs` takes and restores them for a run, and
+//! `impls.rs` says how the runtime's generic parts are saved.
+
+mod codec;
+mod coordinator;
+mod impls;
+pub mod store;
+
+pub use codec::{StateIn, StateOut};
+pub use coordinator::{CheckpointConfig, CheckpointStats, Checkpoints, MAX_FAILURES};
+
+use crate::JobError;
+
+/// A part of a job whose state a checkpoint holds: it writes that state, and reads it
+/// back into a part freshly made for the same pipeline.
+pub trait Checkpointed {
+    /// Writes the part's state; anything buffered toward an output is written out first
+    /// (a sink's commit point).
+    fn save(&mut self, out: &mut StateOut) -> Result<(), JobError>;
+
+    /// Reads back what [`save`](Self::save) wrote, into a part that has seen no record.
+    fn load(&mut self, from: &mut StateIn<'_>) -> Result<(), JobError>;
+}
+
+/// Implements [`Checkpointed`] for a struct, field by field: each field in a section of
+/// its own named after it, saved and restored by its type's impl (so a field whose type
+/// has none does not compile). The generated job's impl is this one line.
+#[macro_export]
+macro_rules! checkpointed_fields {
+    ($ty:ty { $($field:ident),* $(,)? }) => {
+        impl $crate::checkpoint::Checkpointed for $ty {
+            fn save(
+                &mut self,
+                out: &mut $crate::checkpoint::StateOut,
+            ) -> ::core::result::Result<(), $crate::JobError> {
+                $(out.section(::core::stringify!($field), |o| {
+                    $crate::checkpoint::Checkpointed::save(&mut self.$field, o)
+                })?;)*
+                ::core::result::Result::Ok(())
+            }
+
+            fn load(
+                &mut self,
+                from: &mut $crate::checkpoint::StateIn<'_>,
+            ) -> ::core::result::Result<(), $crate::JobError> {
+                $(from.section(::core::stringify!($field), |i| {
+                    $crate::checkpoint::Checkpointed::load(&mut self.$field, i)
+                })?;)*
+                ::core::result::Result::Ok(())
+            }
+        }
+    };
+}

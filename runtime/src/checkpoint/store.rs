@@ -1,0 +1,288 @@
+//! Checkpoints on disk: one folder each in the checkpoint directory, complete only once
+//! its manifest is.
+//!
+//! ```text
+//! DIR/chk-0000000007/state      the job's state (codec.rs), written and fsynced first
+//! DIR/chk-0000000007/MANIFEST   JSON: job, pipeline, state's length and CRC-32, and the
+//!                               manifest's own CRC-32; written to MANIFEST.tmp, fsynced,
+//!                               renamed, and the folder fsynced
+//! ```
+//!
+//! A folder without a manifest (a run killed while writing it), or whose manifest or state
+//! does not match its checksum, is passed over with a warning in favour of the one before.
+//! The newest [`KEEP`] complete checkpoints are kept; older folders are removed once a
+//! newer one is complete.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::JobError;
+
+/// Complete checkpoints kept.
+pub const KEEP: usize = 3;
+
+const STATE: &str = "state";
+const MANIFEST: &str = "MANIFEST";
+const FORMAT: u32 = 1;
+
+/// What a checkpoint's manifest says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// The manifest's format.
+    pub format: u32,
+    /// The checkpoint's number, counting up over the runs that share the directory.
+    pub id: u64,
+    /// The job's name.
+    pub job: String,
+    /// The pipeline's fingerprint: a checkpoint restores only into the same pipeline.
+    pub pipeline: String,
+    /// The stateful operators, by name and place, for the message when the pipeline
+    /// differs.
+    pub operators: Vec<String>,
+    /// The workers that wrote it.
+    pub workers: usize,
+    /// Bytes of the state file, and their CRC-32.
+    pub state_bytes: u64,
+    /// CRC-32 of the state file.
+    pub state_crc: u32,
+    /// When it was taken, in milliseconds since the Unix epoch.
+    pub taken_at_ms: i64,
+}
+
+/// A complete checkpoint found on disk.
+#[derive(Debug)]
+pub struct Found {
+    /// Its folder.
+    pub dir: PathBuf,
+    /// Its manifest.
+    pub manifest: Manifest,
+    /// Its state, checked against the manifest.
+    pub state: Vec<u8>,
+}
+
+fn io<'p>(action: &'static str, path: &'p Path) -> impl FnOnce(std::io::Error) -> JobError + 'p {
+    move |source| JobError::Io {
+        action,
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// The folder of checkpoint `id` in `dir`.
+fn folder(dir: &Path, id: u64) -> PathBuf {
+    dir.join(format!("chk-{id:010}"))
+}
+
+/// The numbers of the checkpoint folders in `dir`, newest first.
+fn ids(dir: &Path) -> Result<Vec<u64>, JobError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io("cannot read the checkpoint directory", dir)(e)),
+    };
+    let mut ids: Vec<u64> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str()?.strip_prefix("chk-")?.parse().ok())
+        .collect();
+    ids.sort_unstable_by(|a, b| b.cmp(a));
+    Ok(ids)
+}
+
+/// The number the next checkpoint in `dir` takes: one past every folder there, complete
+/// or not, so a new checkpoint never reuses a folder a killed run left half written.
+pub fn next_id(dir: &Path) -> Result<u64, JobError> {
+    Ok(ids(dir)?.first().map_or(1, |newest| newest + 1))
+}
+
+/// Writes checkpoint `manifest.id` with `state` into `dir`, durably: the state, then the
+/// manifest, each fsynced, the manifest renamed into place and the folders fsynced. Then
+/// removes the folders older than the newest [`KEEP`] complete ones.
+pub fn write(dir: &Path, mut manifest: Manifest, state: &[u8]) -> Result<(), JobError> {
+    let at = folder(dir, manifest.id);
+    fs::create_dir_all(&at).map_err(io("cannot create checkpoint folder", &at))?;
+    let state_path = at.join(STATE);
+    write_synced(&state_path, state)?;
+    manifest.state_bytes = state.len() as u64;
+    manifest.state_crc = crc32fast::hash(state);
+    let text = manifest_text(&manifest);
+    let tmp = at.join("MANIFEST.tmp");
+    write_synced(&tmp, text.as_bytes())?;
+    let final_path = at.join(MANIFEST);
+    fs::rename(&tmp, &final_path)
+        .map_err(io("cannot complete checkpoint manifest", &final_path))?;
+    sync_dir(&at)?;
+    sync_dir(dir)?;
+    prune(dir)
+}
+
+/// The manifest as written: its JSON, then a line with the CRC-32 of that JSON.
+fn manifest_text(manifest: &Manifest) -> String {
+    let json = serde_json::to_string_pretty(manifest).expect("a manifest is plain data");
+    format!("{json}\ncrc32 {:08x}\n", crc32fast::hash(json.as_bytes()))
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), JobError> {
+    let mut f = File::create(path).map_err(io("cannot write checkpoint file", path))?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(io("cannot write checkpoint file", path))
+}
+
+fn sync_dir(dir: &Path) -> Result<(), JobError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io("cannot sync checkpoint directory", dir))
+}
+
+/// Removes every folder older than the newest [`KEEP`] complete checkpoints.
+fn prune(dir: &Path) -> Result<(), JobError> {
+    let mut complete = 0;
+    for id in ids(dir)? {
+        let at = folder(dir, id);
+        if complete >= KEEP {
+            fs::remove_dir_all(&at).map_err(io("cannot remove old checkpoint", &at))?;
+        } else if at.join(MANIFEST).exists() {
+            complete += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Removes every checkpoint in `dir` (the job they were of has finished).
+pub fn clear(dir: &Path) -> Result<(), JobError> {
+    for id in ids(dir)? {
+        let at = folder(dir, id);
+        fs::remove_dir_all(&at).map_err(io("cannot remove checkpoint", &at))?;
+    }
+    Ok(())
+}
+
+/// The newest complete checkpoint in `dir` whose files match their checksums, if any. Each
+/// newer one that is incomplete or damaged is reported through `warn` and passed over.
+pub fn latest(dir: &Path, mut warn: impl FnMut(String)) -> Result<Option<Found>, JobError> {
+    for id in ids(dir)? {
+        let at = folder(dir, id);
+        match read(&at) {
+            Ok(found) => return Ok(Some(found)),
+            Err(why) => warn(format!("checkpoint {} is passed over: {why}", at.display())),
+        }
+    }
+    Ok(None)
+}
+
+/// A complete checkpoint's manifest and state, or why it is not one.
+fn read(at: &Path) -> Result<Found, String> {
+    let text = match fs::read_to_string(at.join(MANIFEST)) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err("it has no manifest (its run stopped while writing it)".into())
+        }
+        Err(e) => return Err(format!("its manifest cannot be read ({e})")),
+    };
+    let (json, crc_line) = text
+        .trim_end()
+        .rsplit_once('\n')
+        .ok_or("its manifest is cut short")?;
+    let crc = crc_line
+        .strip_prefix("crc32 ")
+        .and_then(|h| u32::from_str_radix(h, 16).ok())
+        .ok_or("its manifest is cut short")?;
+    if crc != crc32fast::hash(json.as_bytes()) {
+        return Err("its manifest does not match its checksum".into());
+    }
+    let manifest: Manifest = serde_json::from_str(json)
+        .map_err(|e| format!("its manifest is not one weir wrote ({e})"))?;
+    if manifest.format != FORMAT {
+        return Err(format!(
+            "it is in format {}, this weir reads format {FORMAT}",
+            manifest.format
+        ));
+    }
+    let state = fs::read(at.join(STATE)).map_err(|e| format!("its state cannot be read ({e})"))?;
+    if state.len() as u64 != manifest.state_bytes || crc32fast::hash(&state) != manifest.state_crc {
+        return Err("its state does not match the manifest's checksum".into());
+    }
+    Ok(Found {
+        dir: at.to_path_buf(),
+        manifest,
+        state,
+    })
+}
+
+impl Manifest {
+    /// A manifest for checkpoint `id` of `job` (the state's length and checksum are filled
+    /// in when it is written).
+    pub fn new(id: u64, job: &str, pipeline: &str, operators: Vec<String>, workers: usize) -> Self {
+        let taken_at_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        Manifest {
+            format: FORMAT,
+            id,
+            job: job.to_string(),
+            pipeline: pipeline.to_string(),
+            operators,
+            workers,
+            state_bytes: 0,
+            state_crc: 0,
+            taken_at_ms,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(id: u64) -> Manifest {
+        Manifest::new(id, "job", "p1", vec!["aggregate at a.pipe:1:1".into()], 1)
+    }
+
+    #[test]
+    fn the_newest_complete_checkpoint_is_found_and_older_ones_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(next_id(dir.path()).unwrap(), 1);
+        for id in 1..=5 {
+            write(dir.path(), manifest(id), format!("state {id}").as_bytes()).unwrap();
+        }
+        assert_eq!(ids(dir.path()).unwrap(), [5, 4, 3], "the newest three kept");
+        let found = latest(dir.path(), |w| panic!("{w}")).unwrap().unwrap();
+        assert_eq!(found.manifest.id, 5);
+        assert_eq!(found.state, b"state 5");
+        assert_eq!(next_id(dir.path()).unwrap(), 6);
+    }
+
+    #[test]
+    fn an_incomplete_or_damaged_checkpoint_is_passed_over_with_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), manifest(1), b"good").unwrap();
+        write(dir.path(), manifest(2), b"flipped").unwrap();
+        write(dir.path(), manifest(3), b"no manifest").unwrap();
+        fs::remove_file(folder(dir.path(), 3).join(MANIFEST)).unwrap();
+        fs::write(folder(dir.path(), 2).join(STATE), b"flopped").unwrap();
+        // A run killed after creating the folder of checkpoint 4.
+        fs::create_dir_all(folder(dir.path(), 4)).unwrap();
+        let mut warnings = Vec::new();
+        let found = latest(dir.path(), |w| warnings.push(w)).unwrap().unwrap();
+        assert_eq!(found.manifest.id, 1);
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
+        assert!(warnings[0].contains("no manifest"), "{warnings:?}");
+        assert!(warnings[2].contains("does not match"), "{warnings:?}");
+        assert_eq!(next_id(dir.path()).unwrap(), 5, "never reuses a folder");
+        // A manifest changed by hand.
+        let path = folder(dir.path(), 1).join(MANIFEST);
+        let text = fs::read_to_string(&path)
+            .unwrap()
+            .replace("\"job\"", "\"jab\"");
+        fs::write(&path, text).unwrap();
+        let mut warnings = Vec::new();
+        assert!(latest(dir.path(), |w| warnings.push(w)).unwrap().is_none());
+        assert!(
+            warnings.last().unwrap().contains("checksum"),
+            "{warnings:?}"
+        );
+    }
+}
