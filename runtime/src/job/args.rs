@@ -145,9 +145,11 @@ impl JobArgs {
         out.cluster.check()?;
         match (&mut out.checkpoint, interval) {
             (Some(c), Some(i)) => c.interval = i,
-            (None, Some(_)) => return Err(JobError::Config(format!(
+            (None, Some(_)) => {
+                return Err(JobError::Config(format!(
                 "--checkpoint-interval needs --checkpoint-dir, where the checkpoints go\n{USAGE}"
-            ))),
+            )))
+            }
             _ => {}
         }
         Ok(out)

@@ -1,0 +1,406 @@
+//! Checkpoints prove themselves by killing the job: each example runs with checkpoints
+//! every 50 ms over an input that takes a while, is killed with SIGKILL at random
+//! moments (and started again with the same command each time), and its final outputs
+//! must be byte-identical to an uninterrupted run's: no record lost, none written twice.
+//! Modelled on Flink's failure-injecting IT cases and Arroyo's smoke loop. This is the
+//! short version (a few kills per job); `WEIR_KILLS=20 cargo test --release --test
+//! checkpoints` runs the long one.
+
+mod common;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// One example run over generated inputs.
+struct Job {
+    pipe: &'static str,
+    /// `--input` names and the files' contents.
+    inputs: Vec<(&'static str, String)>,
+    /// `--output` names.
+    outputs: &'static [&'static str],
+}
+
+fn kills() -> usize {
+    std::env::var("WEIR_KILLS")
+        .ok()
+        .and_then(|k| k.parse().ok())
+        .unwrap_or(3)
+}
+
+/// The job's command in `dir`: inputs from `data`, outputs into `dir`.
+fn command(binary: &Path, job: &Job, data: &Path, dir: &Path, extra: &[&str]) -> Command {
+    let mut c = Command::new(binary);
+    c.current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (name, _) in &job.inputs {
+        c.arg("--input")
+            .arg(format!("{name}={}", data.join(name).display()));
+    }
+    for name in job.outputs {
+        c.arg("--output").arg(format!(
+            "{name}={}",
+            dir.join(format!("{name}.out")).display()
+        ));
+    }
+    c.args(extra);
+    c
+}
+
+fn outputs(job: &Job, dir: &Path) -> Vec<(String, Vec<u8>)> {
+    job.outputs
+        .iter()
+        .map(|name| {
+            let path = dir.join(format!("{name}.out"));
+            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            (name.to_string(), bytes)
+        })
+        .collect()
+}
+
+/// Runs `job` once without checkpoints and then killed `kills()` times with them,
+/// resuming each time; the outputs must be the same bytes.
+fn survives_kills(job: Job, seed: u64) {
+    let dir = temp();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for (name, text) in &job.inputs {
+        std::fs::write(data.join(name), text).unwrap();
+    }
+    let binary = build(&root().join(job.pipe));
+    let (golden, killed) = (dir.path().join("golden"), dir.path().join("killed"));
+    std::fs::create_dir_all(&golden).unwrap();
+    std::fs::create_dir_all(&killed).unwrap();
+
+    let started = Instant::now();
+    let out = command(&binary, &job, &data, &golden, &[])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let took = started.elapsed();
+    let want = outputs(&job, &golden);
+
+    let checkpoints = killed.join("checkpoints");
+    let flags = [
+        "--checkpoint-dir",
+        checkpoints.to_str().unwrap(),
+        "--checkpoint-interval",
+        "50ms",
+    ];
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (mut resumed, mut log) = (0, String::new());
+    for kill in 0..kills() {
+        let mut child = command(&binary, &job, &data, &killed, &flags)
+            .spawn()
+            .unwrap();
+        let at = took
+            .mul_f64(rng.random_range(0.2..0.9))
+            .max(Duration::from_millis(60));
+        std::thread::sleep(at);
+        let _ = child.kill();
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        resumed += err.matches("resumes from checkpoint").count();
+        writeln!(
+            log,
+            "kill {kill} after {at:?}: {:?} {err}",
+            out.status.code()
+        )
+        .unwrap();
+        if out.status.success() {
+            // It finished before the kill: start over for the next one.
+            std::fs::remove_dir_all(&checkpoints).ok();
+        }
+    }
+    let out = command(&binary, &job, &data, &killed, &flags)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}\nlast run: {err}");
+    resumed += err.matches("resumes from checkpoint").count();
+    assert!(
+        resumed > 0,
+        "no run resumed from a checkpoint:\n{log}\n{err}"
+    );
+    for ((name, got), (_, want)) in outputs(&job, &killed).iter().zip(&want) {
+        assert!(
+            got == want,
+            "{}: output `{name}` differs from the uninterrupted run's ({} bytes against {}):\n{log}",
+            job.pipe,
+            got.len(),
+            want.len()
+        );
+    }
+    let left: Vec<PathBuf> = std::fs::read_dir(&checkpoints)
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    assert!(
+        left.is_empty(),
+        "a finished job leaves no checkpoint: {left:?}"
+    );
+}
+
+#[test]
+fn wordcount_survives_kills() {
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let mut text = String::new();
+    for _ in 0..1_500_000 {
+        let (a, b, c): (u32, u32, u32) = (
+            rng.random_range(0..40_000),
+            rng.random_range(0..400),
+            rng.random_range(0..40),
+        );
+        writeln!(text, "w{a} W{b} x{c}").unwrap();
+    }
+    survives_kills(
+        Job {
+            pipe: "dsl-examples/wordcount.pipe",
+            inputs: vec![("lines", text)],
+            outputs: &["stdout"],
+        },
+        11,
+    );
+}
+
+#[test]
+fn a_window_with_late_data_and_a_side_output_survives_kills() {
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let mut text = String::from("auction,bidder,price,ts\n");
+    for i in 0..1_200_000i64 {
+        // Mostly within the watermark's second of disorder, some later than the
+        // window's lateness: those go to the side output.
+        let late = if rng.random_range(0..100) < 3 {
+            rng.random_range(0..9_000)
+        } else {
+            rng.random_range(0..900)
+        };
+        let ts = (i * 2 - late).max(0);
+        let (auction, bidder, price): (u64, u64, u64) = (
+            rng.random_range(0..3_000),
+            rng.random_range(0..100_000),
+            rng.random_range(1..10_000),
+        );
+        writeln!(text, "{auction},{bidder},{price},{ts}").unwrap();
+    }
+    survives_kills(
+        Job {
+            pipe: "dsl-examples/late_bids.pipe",
+            inputs: vec![("bids", text)],
+            outputs: &["bids_per_5s", "late_bids"],
+        },
+        12,
+    );
+}
+
+#[test]
+fn a_window_join_survives_kills() {
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let (mut shown, mut clicked) = (String::from("ts,ad,site\n"), String::from("ts,ad,user\n"));
+    for i in 0..500_000i64 {
+        let ts = i * 20 + rng.random_range(0..1_500);
+        writeln!(
+            shown,
+            "{ts},{},s{}",
+            rng.random_range(0..200_000u64),
+            rng.random_range(0..50u32)
+        )
+        .unwrap();
+        let ts = i * 20 + rng.random_range(0..1_500);
+        writeln!(
+            clicked,
+            "{ts},{},u{}",
+            rng.random_range(0..200_000u64),
+            rng.random_range(0..9_999u32)
+        )
+        .unwrap();
+    }
+    survives_kills(
+        Job {
+            pipe: "dsl-examples/click_impressions_join.pipe",
+            inputs: vec![("impressions", shown), ("raw_clicks", clicked)],
+            outputs: &["click_impressions"],
+        },
+        13,
+    );
+}
+
+#[test]
+fn an_interval_join_with_late_payments_survives_kills() {
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    let (mut orders, mut payments) = (
+        String::from("ts,id,customer,total\n"),
+        String::from("ts,order_id,amount\n"),
+    );
+    for i in 0..400_000i64 {
+        let ts = i * 100 + rng.random_range(0..1_500);
+        writeln!(
+            orders,
+            "{ts},{i},c{},{}",
+            rng.random_range(0..5_000u32),
+            rng.random_range(1..500i64)
+        )
+        .unwrap();
+        // A payment for a recent order, now and then later than the bound.
+        let order = (i - rng.random_range(0..50i64)).max(0);
+        let back = if rng.random_range(0..100) < 2 {
+            5_000
+        } else {
+            rng.random_range(0..1_500)
+        };
+        writeln!(
+            payments,
+            "{},{order},{}",
+            (i * 100 - back).max(0),
+            rng.random_range(1..500i64)
+        )
+        .unwrap();
+    }
+    survives_kills(
+        Job {
+            pipe: "dsl-examples/payments_after_orders.pipe",
+            inputs: vec![("orders", orders), ("payments", payments)],
+            outputs: &["payments_after_orders", "late_payments"],
+        },
+        14,
+    );
+}
+
+#[test]
+fn session_windows_survive_kills() {
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let mut text = String::from("user,page,ts\n");
+    for i in 0..1_000_000i64 {
+        let ts = i * 7 + rng.random_range(0..4_000);
+        writeln!(
+            text,
+            "u{},/p{},{ts}",
+            rng.random_range(0..20_000u32),
+            rng.random_range(0..30u32)
+        )
+        .unwrap();
+    }
+    survives_kills(
+        Job {
+            pipe: "dsl-examples/click_sessions.pipe",
+            inputs: vec![("clicks", text)],
+            outputs: &["sessions"],
+        },
+        15,
+    );
+}
+
+#[test]
+fn the_fraud_detection_process_survives_kills() {
+    let mut text = String::from("ts,account,amount\n");
+    for (ts, account, cents) in fraud::transactions(1_000_000, 30_000, 40, 6) {
+        writeln!(text, "{ts},{account},{}.{:02}", cents / 100, cents % 100).unwrap();
+    }
+    survives_kills(
+        Job {
+            pipe: "dsl-examples/fraud_detection.pipe",
+            inputs: vec![("transactions", text)],
+            outputs: &["alerts"],
+        },
+        16,
+    );
+}
+
+/// A checkpoint written by another pipeline is refused, naming the difference, and a
+/// damaged newest checkpoint is passed over for the one before.
+#[test]
+fn another_pipelines_checkpoint_is_refused_and_a_damaged_one_passed_over() {
+    let dir = temp();
+    let checkpoints = dir.path().join("ck");
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let counts = build(&write(
+        "counts.pipe",
+        "source lines = text(\"in.txt\");\n\
+         lines |> key_by(line) |> aggregate { n: count() } |> sink csv(\"out.csv\");\n",
+    ));
+    let firsts = build(&write(
+        "counts.pipe",
+        "source lines = text(\"in.txt\");\n\
+         lines |> key_by(line) |> distinct() |> sink csv(\"out.csv\");\n",
+    ));
+    let text: String = (0..3_000_000)
+        .map(|i| format!("k{}\n", i % 5_000))
+        .collect();
+    write("in.txt", &text);
+    let flags = [
+        "--checkpoint-dir",
+        checkpoints.to_str().unwrap(),
+        "--checkpoint-interval",
+        "20ms",
+    ];
+    let mut child = Command::new(&counts)
+        .args(flags)
+        .current_dir(dir.path())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once it has a checkpoint.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::fs::read_dir(&checkpoints)
+        .map(|d| d.count() < 2)
+        .unwrap_or(true)
+    {
+        assert!(Instant::now() < deadline, "no checkpoint was taken");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let out = Command::new(&firsts)
+        .args(flags)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("was written by another pipeline"), "{err}");
+    assert!(err.contains("aggregate at"), "names the operators: {err}");
+    assert!(err.contains("distinct at"), "names the operators: {err}");
+
+    // The newest complete checkpoint damaged: the one before it is used.
+    let mut complete: Vec<PathBuf> = std::fs::read_dir(&checkpoints)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("MANIFEST").exists())
+        .collect();
+    complete.sort();
+    let newest = complete.last().unwrap().join("state");
+    let mut bytes = std::fs::read(&newest).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&newest, bytes).unwrap();
+    let out = Command::new(&counts)
+        .args(flags)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("is passed over"), "{err}");
+    if complete.len() > 1 {
+        assert!(err.contains("resumes from checkpoint"), "{err}");
+    }
+    let (_, rows) = read_csv(&dir.path().join("out.csv"));
+    assert_eq!(rows.len(), 5_000);
+    assert!(
+        rows.iter().all(|r| r[1] == "600"),
+        "every key counted once per line"
+    );
+}
