@@ -42,6 +42,9 @@ impl CheckpointConfig {
 /// A run's checkpoints: none when the job takes none.
 #[derive(Debug)]
 pub struct Checkpoints {
+    /// Raised when one is due; never, without checkpoints. Kept here, not in `active`:
+    /// the check runs at every record.
+    due: Arc<AtomicBool>,
     active: Option<Box<Active>>,
 }
 
@@ -49,7 +52,6 @@ pub struct Checkpoints {
 struct Active {
     config: CheckpointConfig,
     spec: &'static JobSpec,
-    due: Arc<AtomicBool>,
     next_id: u64,
     /// The checkpoint being resumed from, and where its sources' part starts.
     resume: Option<(store::Found, usize)>,
@@ -76,8 +78,9 @@ impl Checkpoints {
     /// over damaged ones with a warning) and refuses one of another pipeline; from here on
     /// outputs are durable parts, kept as they are when the run resumes.
     pub fn open(ctx: &mut JobContext, spec: &'static JobSpec) -> Result<Self, JobError> {
+        let due = Arc::new(AtomicBool::new(false));
         let Some(config) = ctx.args().checkpoint.clone() else {
-            return Ok(Checkpoints { active: None });
+            return Ok(Checkpoints { due, active: None });
         };
         if ctx.args().cluster.workers() > 1 {
             return Err(JobError::Config(
@@ -97,13 +100,12 @@ impl Checkpoints {
         }
         ctx.outputs_mut().durable(found.is_some());
         let next_id = store::next_id(&config.dir)?;
-        let due = Arc::new(AtomicBool::new(false));
         start_timer(&due, config.interval);
         Ok(Checkpoints {
+            due,
             active: Some(Box::new(Active {
                 config,
                 spec,
-                due,
                 next_id,
                 resume: found.map(|f| (f, 0)),
                 failed_in_row: 0,
@@ -115,22 +117,23 @@ impl Checkpoints {
     /// Whether a checkpoint is due.
     #[inline(always)]
     pub fn due(&self) -> bool {
-        self.active
-            .as_ref()
-            .is_some_and(|a| a.due.load(Ordering::Relaxed))
+        self.due.load(Ordering::Relaxed)
     }
 
     /// Takes a checkpoint of `job` and `sources` (each source, then its watermark
-    /// generator, in the order `run` opened them), between two records.
+    /// generator, in the order `run` opened them), between two records. Out of line and
+    /// cold: it sits in the record loop, which must stay as it was without it.
+    #[cold]
+    #[inline(never)]
     pub fn take(
         &mut self,
         job: &mut dyn Checkpointed,
         sources: &mut [&mut dyn Checkpointed],
     ) -> Result<(), JobError> {
+        self.due.store(false, Ordering::Relaxed);
         let Some(a) = self.active.as_mut() else {
             return Ok(());
         };
-        a.due.store(false, Ordering::Relaxed);
         let started = Instant::now();
         let id = a.next_id;
         a.next_id += 1;

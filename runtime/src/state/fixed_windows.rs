@@ -1,8 +1,6 @@
 //! The state of a keyed tumbling or sliding window operator: per window, a hash table from
 //! key to accumulators, all in pool pages.
 
-use std::collections::BTreeMap;
-
 use super::fired_window::{FiredWindow, WindowOutcome, WindowSlot};
 use super::storage::chunk_pages::ChunkPages;
 use super::storage::window_table::{EntryCursor, EntryFormat, WindowTable};
@@ -10,8 +8,11 @@ use crate::memory::OperatorMemory;
 use crate::spill::{Run, RunReader, SpillSupport};
 use crate::JobError;
 
+mod by_start;
 mod snapshot;
 mod spill;
+
+use by_start::WindowsByStart;
 
 /// A window that has keys: its table, its spilled parts, and whether it has fired (it
 /// stays, for allowed lateness, until its cleanup).
@@ -59,7 +60,7 @@ enum Firing {
 ///
 /// Every window of the operator has the same length, so windows end in the order they
 /// start. Each window has its own small hash table from key to accumulators (a
-/// [`WindowTable`]), and a `BTreeMap` by start holds them and is the operator's timer: a
+/// [`WindowTable`]), and a deque by start (`WindowsByStart`) holds them and is the operator's timer: a
 /// record costs one map lookup and one probe of its window's table, whatever the number
 /// of windows its key has open, and only the windows receiving records need to be in the
 /// cache. A window fires when the watermark reaches its last millisecond (`end - 1`), as
@@ -82,7 +83,7 @@ pub struct FixedWindows {
     lateness: i64,
     format: EntryFormat,
     spill: SpillSupport,
-    windows: BTreeMap<i64, OpenWindow>,
+    windows: WindowsByStart<OpenWindow>,
     /// No unfired window starts before this.
     fire_from: i64,
     firing: Option<Firing>,
@@ -125,7 +126,7 @@ impl FixedWindows {
                 key_width,
             },
             spill,
-            windows: BTreeMap::new(),
+            windows: WindowsByStart::default(),
             fire_from: i64::MIN,
             firing: None,
             spilled_bytes: 0,
@@ -166,7 +167,7 @@ impl FixedWindows {
             None => self.fire_from,
         };
         self.windows
-            .range(from..)
+            .range_from(from)
             .find(|(_, w)| !w.fired)
             .map(|(&start, _)| start)
     }

@@ -3,6 +3,7 @@ use crate::memory::SegmentPool;
 use crate::spill::{SpillSpace, SpillSupport};
 use crate::state::{acc_get, acc_set};
 use proptest::prelude::*;
+use std::collections::BTreeMap;
 
 const NO_SPILL: SpillSupport = SpillSupport::Cannot("not in this test");
 
