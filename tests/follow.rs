@@ -277,3 +277,64 @@ fn an_inline_job_follows_a_file_until_its_input_stop() {
         .collect();
     assert_eq!(counts, want);
 }
+
+/// A followed job with checkpoints, killed with SIGKILL while lines keep coming: started
+/// again, it reads on from its last checkpoint, and its output has every appended line
+/// counted once.
+#[test]
+fn a_followed_job_resumes_after_sigkill_without_losing_or_repeating_lines() {
+    let dir = temp();
+    let pipe = dir.path().join("totals.pipe");
+    std::fs::write(
+        &pipe,
+        "schema Event { ts: timestamp, user: str, n: i64 }\n\
+         source events: Event = csv(\"events.csv\") with follow, event_time(ts), watermark(bounded 1s);\n\
+         events |> key_by(user) |> window(tumbling 10s) |> aggregate { total: sum(n) } |> sink csv(\"totals.csv\");\n",
+    )
+    .unwrap();
+    let binary = build(&pipe);
+    let rows: Vec<(i64, &str, i64)> = (0..900i64)
+        .map(|i| (i * 100, if i % 2 == 0 { "a" } else { "b" }, i))
+        .collect();
+    let events = dir.path().join("events.csv");
+    std::fs::write(&events, format!("ts,user,n\n{}", csv_rows(&rows[..300]))).unwrap();
+    let checkpoints = dir.path().join("ck");
+    let flags = [
+        "--checkpoint-dir",
+        checkpoints.to_str().unwrap(),
+        "--checkpoint-interval",
+        "30ms",
+    ];
+    let (mut child, _) = start(&binary, dir.path(), &flags);
+    // Lines come in while it runs; then it is killed once a checkpoint has them.
+    for chunk in rows[300..450].chunks(50) {
+        std::thread::sleep(Duration::from_millis(60));
+        append(&events, &csv_rows(chunk));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        std::fs::read_dir(&checkpoints).unwrap().count() > 0,
+        "a checkpoint was taken"
+    );
+    // More come while it is down, and after it is back.
+    append(&events, &csv_rows(&rows[450..600]));
+    let (child, _) = start(&binary, dir.path(), &flags);
+    for chunk in rows[600..].chunks(100) {
+        std::thread::sleep(Duration::from_millis(60));
+        append(&events, &csv_rows(chunk));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    signal(&child, libc::SIGTERM);
+    let (code, err) = wait(child);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("resumes from checkpoint"), "{err}");
+    let got = std::fs::read_to_string(dir.path().join("totals.csv")).unwrap();
+    let mut want = String::from("user,window_start,window_end,total\n");
+    for line in window_totals(&rows) {
+        want.push_str(&line);
+        want.push('\n');
+    }
+    assert_eq!(got, want);
+}
