@@ -388,12 +388,17 @@ fn another_pipelines_checkpoint_is_refused_and_a_damaged_one_passed_over() {
     std::fs::write(&newest, bytes).unwrap();
     let out = Command::new(&counts)
         .args(flags)
+        .args(["--stats-json", "stats.json"])
         .current_dir(dir.path())
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("is passed over"), "{err}");
+    let stats: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("stats.json")).unwrap()).unwrap();
+    assert_eq!(stats["checkpoints"]["failed"], 0, "{stats}");
+    assert!(stats["checkpoints"]["taken"].is_u64(), "{stats}");
     if complete.len() > 1 {
         assert!(err.contains("resumes from checkpoint"), "{err}");
     }

@@ -79,6 +79,9 @@ pub struct JobStats {
     pub peak_rss_bytes: Option<u64>,
     /// Every stateful operator, in the order budgets are divided in.
     pub operators: Vec<OperatorStats>,
+    /// What the run's checkpoints took, when it took them (`--checkpoint-dir`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkpoints: Option<crate::checkpoint::CheckpointStats>,
 }
 
 /// What `--stats-json` writes: the report and its advice lines.
@@ -153,6 +156,15 @@ impl JobStats {
             format_bytes(self.memory_bytes),
             self.wall_ms
         ));
+        if let Some(c) = &self.checkpoints {
+            lines.push(format!(
+                "checkpoints: {} taken, {} failed; longest pause {} ms; last {}",
+                c.taken,
+                c.failed,
+                c.longest_pause_ms,
+                format_bytes(c.last_bytes)
+            ));
+        }
         lines
     }
 
@@ -280,6 +292,7 @@ mod tests {
 
     fn job(operators: Vec<OperatorStats>, memory: u64) -> JobStats {
         JobStats {
+            checkpoints: None,
             job: "x".into(),
             succeeded: true,
             wall_ms: 5,

@@ -9,7 +9,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::store::{self, Manifest};
@@ -56,18 +56,19 @@ struct Active {
     /// The checkpoint being resumed from, and where its sources' part starts.
     resume: Option<(store::Found, usize)>,
     failed_in_row: u32,
-    stats: CheckpointStats,
+    /// Shared with the job's context, for its report.
+    stats: Arc<Mutex<CheckpointStats>>,
 }
 
-/// What a run's checkpoints took, for its report.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// What a run's checkpoints took, for its report (`--stats`, `--stats-json`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct CheckpointStats {
     /// Checkpoints completed.
     pub taken: u64,
     /// Checkpoints that failed.
     pub failed: u64,
-    /// The longest time records waited for one (the state copied and written).
-    pub longest_pause: Duration,
+    /// The longest time records waited for one (the state copied and written), in ms.
+    pub longest_pause_ms: u64,
     /// Bytes of the last one's state.
     pub last_bytes: u64,
 }
@@ -101,6 +102,8 @@ impl Checkpoints {
         ctx.outputs_mut().durable(found.is_some());
         let next_id = store::next_id(&config.dir)?;
         start_timer(&due, config.interval);
+        let stats = Arc::new(Mutex::new(CheckpointStats::default()));
+        ctx.report_checkpoints(stats.clone());
         Ok(Checkpoints {
             due,
             active: Some(Box::new(Active {
@@ -109,7 +112,7 @@ impl Checkpoints {
                 next_id,
                 resume: found.map(|f| (f, 0)),
                 failed_in_row: 0,
-                stats: CheckpointStats::default(),
+                stats,
             })),
         })
     }
@@ -137,17 +140,20 @@ impl Checkpoints {
         let started = Instant::now();
         let id = a.next_id;
         a.next_id += 1;
-        match a.write(id, job, sources) {
+        let written = a.write(id, job, sources);
+        let mut stats = a.stats.lock().unwrap_or_else(|e| e.into_inner());
+        match written {
             Ok(bytes) => {
                 a.failed_in_row = 0;
-                a.stats.taken += 1;
-                a.stats.last_bytes = bytes;
-                a.stats.longest_pause = a.stats.longest_pause.max(started.elapsed());
+                stats.taken += 1;
+                stats.last_bytes = bytes;
+                let pause = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                stats.longest_pause_ms = stats.longest_pause_ms.max(pause);
                 Ok(())
             }
             Err(e) => {
                 a.failed_in_row += 1;
-                a.stats.failed += 1;
+                stats.failed += 1;
                 eprintln!(
                     "warning: checkpoint {id} of job `{}` failed: {e}",
                     a.spec.name
@@ -200,11 +206,6 @@ impl Checkpoints {
             found.dir.display()
         );
         Ok(())
-    }
-
-    /// What the run's checkpoints took.
-    pub fn stats(&self) -> Option<CheckpointStats> {
-        self.active.as_ref().map(|a| a.stats)
     }
 }
 

@@ -210,6 +210,8 @@ pub struct JobContext {
     line_start_cuts: Option<String>,
     /// Ends the job's followed inputs (shared by its workers).
     input_stop: crate::io::InputStop,
+    /// What the run's checkpoints took, kept up to date by its `Checkpoints`.
+    checkpoint_stats: Option<Arc<std::sync::Mutex<crate::checkpoint::CheckpointStats>>>,
 }
 
 impl JobContext {
@@ -256,6 +258,7 @@ impl JobContext {
             scanning: None,
             line_start_cuts: None,
             input_stop: crate::io::InputStop::new(),
+            checkpoint_stats: None,
         })
     }
 
@@ -291,12 +294,21 @@ impl JobContext {
             scanning: None,
             line_start_cuts: None,
             input_stop: self.input_stop.clone(),
+            checkpoint_stats: None,
         })
     }
 
     /// The job's outputs, to make them durable parts (checkpoints are on).
     pub(crate) fn outputs_mut(&mut self) -> &mut PendingOutputs {
         &mut self.outputs
+    }
+
+    /// Where the run's checkpoints keep their figures, for its report.
+    pub(crate) fn report_checkpoints(
+        &mut self,
+        stats: Arc<std::sync::Mutex<crate::checkpoint::CheckpointStats>>,
+    ) {
+        self.checkpoint_stats = Some(stats);
     }
 
     /// What ends the job's followed inputs (`with follow`).

@@ -136,6 +136,10 @@ impl JobContext {
             managed_peak_bytes: self.pool.peak_bytes(),
             peak_rss_bytes: crate::stats::peak_rss_bytes(),
             operators,
+            checkpoints: self
+                .checkpoint_stats
+                .as_ref()
+                .map(|c| *c.lock().unwrap_or_else(|e| e.into_inner())),
         }
     }
 
