@@ -16,18 +16,10 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::corpus::Corpus;
+use common::corpus::WORDS;
 use common::{build_weir, data_dir, race, root};
 
 const RUNS: usize = 3;
-
-const WORDS: Corpus = Corpus {
-    name: "corpus",
-    vocabulary: 100_000,
-    letters: 2..=10,
-    capitalised: Some(0.1),
-    seed: 0x5745_4952,
-};
 
 fn sorted_lines(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap();

@@ -14,20 +14,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use common::corpus::{read_counts, Corpus};
+use common::corpus::{read_counts, WORDS};
 use common::{build_example, build_weir, data_dir, race, root};
 
-const VOCABULARY: usize = 100_000;
 const RUNS: usize = 5;
-
-/// Words drawn Zipf-like (s = 1.0) from a fixed vocabulary, some capitalised.
-const WORDS: Corpus = Corpus {
-    name: "corpus",
-    vocabulary: VOCABULARY,
-    letters: 2..=10,
-    capitalised: Some(0.1),
-    seed: 0x5745_4952,
-};
 
 fn main() {
     if std::env::args().any(|a| a == "--list") {
@@ -40,9 +30,10 @@ fn main() {
     let input = WORDS.file(megabytes);
     let size = std::fs::metadata(&input).unwrap().len();
     println!(
-        "corpus: {} ({:.1} MB, vocabulary {VOCABULARY}, Zipf s=1)",
+        "corpus: {} ({:.1} MB, vocabulary {}, Zipf s=1)",
         input.display(),
-        size as f64 / 1e6
+        size as f64 / 1e6,
+        WORDS.vocabulary
     );
 
     // Build times: an empty cache (runtime and dependencies compile too), a warm cache (a new

@@ -12,6 +12,16 @@ use rand_distr::{Distribution, Zipf};
 
 use super::data_dir;
 
+/// The WordCount benchmarks' corpus: 100,000 words of 2 to 10 letters, a tenth
+/// capitalised (`wordcount`, `parallel`, `checkpoints`).
+pub const WORDS: Corpus = Corpus {
+    name: "corpus",
+    vocabulary: 100_000,
+    letters: 2..=10,
+    capitalised: Some(0.1),
+    seed: 0x5745_4952,
+};
+
 /// The shape of a corpus.
 pub struct Corpus {
     /// File name prefix under `target/bench-data`.
