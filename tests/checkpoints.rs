@@ -409,3 +409,53 @@ fn another_pipelines_checkpoint_is_refused_and_a_damaged_one_passed_over() {
         "every key counted once per line"
     );
 }
+
+/// A part that lost what a checkpoint committed (removed by hand) is refused, with exit
+/// code 2 and the output named, rather than resumed into a gap.
+#[test]
+fn a_part_shorter_than_its_checkpoint_is_refused() {
+    let dir = temp();
+    let pipe = dir.path().join("copy.pipe");
+    std::fs::write(
+        &pipe,
+        "source lines = text(\"in.txt\");\nlines |> sink csv(\"out.csv\");\n",
+    )
+    .unwrap();
+    let binary = build(&pipe);
+    let text: String = (0..4_000_000).map(|i| format!("line {i}\n")).collect();
+    std::fs::write(dir.path().join("in.txt"), text).unwrap();
+    let checkpoints = dir.path().join("ck");
+    let flags = [
+        "--checkpoint-dir",
+        checkpoints.to_str().unwrap(),
+        "--checkpoint-interval",
+        "20ms",
+    ];
+    let mut child = Command::new(&binary)
+        .args(flags)
+        .current_dir(dir.path())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_dir(&checkpoints)
+        .map(|d| d.flatten().any(|e| e.path().join("MANIFEST").exists()))
+        .unwrap_or(false)
+    {
+        assert!(Instant::now() < deadline, "no checkpoint was taken");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::fs::remove_file(dir.path().join(".out.csv.weir-part")).unwrap();
+    let out = Command::new(&binary)
+        .args(flags)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("the part of output `out`"), "{err}");
+    assert!(err.contains("changed or removed"), "{err}");
+    assert!(!dir.path().join("out.csv").exists(), "nothing committed");
+}

@@ -151,7 +151,9 @@ fn prune(dir: &Path) -> Result<(), JobError> {
     Ok(())
 }
 
-/// Removes every checkpoint in `dir` (the job they were of has finished).
+/// Removes every checkpoint in `dir` (the job they were of has finished), newest first:
+/// a run killed meanwhile leaves older complete ones, which still match the outputs'
+/// parts (not committed yet).
 pub fn clear(dir: &Path) -> Result<(), JobError> {
     for id in ids(dir)? {
         let at = folder(dir, id);

@@ -171,6 +171,15 @@ impl CsvSource {
         if !self.waker.is_live() {
             return Ok(false);
         }
+        self.wake_live()
+    }
+
+    /// [`wake`](Self::wake) on live input, out of the record path of a file: inlined,
+    /// it cost the window join 60M instructions of 3,220M on 1M events a side, when its
+    /// `run` reads two sources.
+    #[cold]
+    #[inline(never)]
+    fn wake_live(&mut self) -> Result<bool, JobError> {
         let (records, waker) = (&mut self.records, &mut self.waker);
         waker
             .due(records.input_mut(), false)

@@ -137,6 +137,18 @@ impl LineSource {
     /// the next line: only on live input, when it is quiet or a tick has passed.
     #[inline]
     fn wake(&mut self) -> Result<bool, JobError> {
+        if !self.waker.is_live() {
+            return Ok(false);
+        }
+        self.wake_live()
+    }
+
+    /// [`wake`](Self::wake) on live input, out of the record path of a file: inlined,
+    /// it cost the window join 60M instructions of 3,220M on 1M events a side, when its
+    /// `run` reads two sources.
+    #[cold]
+    #[inline(never)]
+    fn wake_live(&mut self) -> Result<bool, JobError> {
         // What the reader holds, `poll` sees: nothing is buffered here besides.
         self.waker
             .due(&mut self.reader, false)

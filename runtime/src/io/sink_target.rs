@@ -104,7 +104,16 @@ impl SinkTarget {
             self.records = point.records;
             return Ok(());
         }
-        self.abort_to(writer, point)
+        self.abort_to(writer, point).map_err(|e| match e {
+            JobError::Io { source, .. } if source.kind() == std::io::ErrorKind::InvalidInput => {
+                JobError::CheckpointMismatch(format!(
+                    "the part of output `{}` beside {} holds less than the checkpoint \
+                     committed ({} bytes): it was changed or removed since",
+                    self.name, self.target, point.bytes
+                ))
+            }
+            other => other,
+        })
     }
 
     /// Adds "wrote N records to X" to the run's report.

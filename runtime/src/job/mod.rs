@@ -505,13 +505,15 @@ impl JobContext {
             Ok(v)
         });
         let result = match result {
-            Ok(v) => self.outputs.commit().map(|()| v).and_then(|v| {
-                // The job is done: a run of it again starts over.
-                match &self.args.checkpoint {
-                    Some(c) => crate::checkpoint::store::clear(&c.dir).map(|()| v),
-                    None => Ok(v),
-                }
-            }),
+            // The job is done: its checkpoints go before its outputs are committed, so
+            // that a run killed in between runs the job again and commits the same
+            // outputs, rather than resume from a checkpoint whose parts were renamed away.
+            Ok(v) => match &self.args.checkpoint {
+                Some(c) => crate::checkpoint::store::clear(&c.dir),
+                None => Ok(()),
+            }
+            .and_then(|()| self.outputs.commit())
+            .map(|()| v),
             Err(e) => Err(e),
         };
         if result.is_err() {

@@ -225,7 +225,7 @@ impl CsvRecords {
     }
 
     /// The current record's fields.
-    #[inline]
+    #[inline(always)]
     pub fn fields(&self) -> CsvFields<'_> {
         CsvFields {
             bytes: match self.place {
