@@ -278,9 +278,9 @@ fn an_inline_job_follows_a_file_until_its_input_stop() {
     assert_eq!(counts, want);
 }
 
-/// A followed job with checkpoints, killed with SIGKILL while lines keep coming: started
-/// again, it reads on from its last checkpoint, and its output has every appended line
-/// counted once.
+/// A followed job with checkpoints shows what each checkpoint committed in its output
+/// while it runs; killed with SIGKILL while lines keep coming and started again, it reads
+/// on from its last checkpoint, and its output has every appended line counted once.
 #[test]
 fn a_followed_job_resumes_after_sigkill_without_losing_or_repeating_lines() {
     let dir = temp();
@@ -312,12 +312,24 @@ fn a_followed_job_resumes_after_sigkill_without_losing_or_repeating_lines() {
         append(&events, &csv_rows(chunk));
     }
     std::thread::sleep(Duration::from_millis(300));
+    let mut want = String::from("user,window_start,window_end,total\n");
+    for line in window_totals(&rows) {
+        want.push_str(&line);
+        want.push('\n');
+    }
+    // What the checkpoints committed is in the output while the job runs: windows the
+    // watermark has passed, a prefix of the final output.
+    let shown = std::fs::read_to_string(dir.path().join("totals.csv")).unwrap();
+    assert!(want.starts_with(&shown), "{shown}");
+    assert!(shown.lines().count() > 3, "windows were published: {shown}");
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(
         std::fs::read_dir(&checkpoints).unwrap().count() > 0,
         "a checkpoint was taken"
     );
+    let shown = std::fs::read_to_string(dir.path().join("totals.csv")).unwrap();
+    assert!(want.starts_with(&shown), "a kill leaves a prefix: {shown}");
     // More come while it is down, and after it is back.
     append(&events, &csv_rows(&rows[450..600]));
     let (child, _) = start(&binary, dir.path(), &flags);
@@ -331,10 +343,5 @@ fn a_followed_job_resumes_after_sigkill_without_losing_or_repeating_lines() {
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("resumes from checkpoint"), "{err}");
     let got = std::fs::read_to_string(dir.path().join("totals.csv")).unwrap();
-    let mut want = String::from("user,window_start,window_end,total\n");
-    for line in window_totals(&rows) {
-        want.push_str(&line);
-        want.push('\n');
-    }
     assert_eq!(got, want);
 }

@@ -58,6 +58,9 @@ struct Active {
     failed_in_row: u32,
     /// Shared with the job's context, for its report.
     stats: Arc<Mutex<CheckpointStats>>,
+    /// The job's outputs, published at each checkpoint when the job follows a file.
+    outputs: crate::io::PendingOutputs,
+    stop: crate::io::InputStop,
 }
 
 /// What a run's checkpoints took, for its report (`--stats`, `--stats-json`).
@@ -104,6 +107,7 @@ impl Checkpoints {
         start_timer(&due, config.interval);
         let stats = Arc::new(Mutex::new(CheckpointStats::default()));
         ctx.report_checkpoints(stats.clone());
+        let (outputs, stop) = (ctx.outputs().clone(), ctx.input_stop().clone());
         Ok(Checkpoints {
             due,
             active: Some(Box::new(Active {
@@ -113,6 +117,8 @@ impl Checkpoints {
                 resume: found.map(|f| (f, 0)),
                 failed_in_row: 0,
                 stats,
+                outputs,
+                stop,
             })),
         })
     }
@@ -205,7 +211,7 @@ impl Checkpoints {
             a.spec.name,
             found.dir.display()
         );
-        Ok(())
+        a.publish()
     }
 }
 
@@ -231,7 +237,18 @@ impl Active {
             1,
         );
         store::write(&self.config.dir, manifest, &state)?;
+        self.publish()?;
         Ok(state.len() as u64)
+    }
+
+    /// A job that follows a file shows what each checkpoint committed in its outputs at
+    /// once (a bounded job's appear whole at its end). The sinks wrote out everything at
+    /// the checkpoint, and nothing since: each part holds just what it committed.
+    fn publish(&self) -> Result<(), JobError> {
+        if self.stop.is_following() {
+            self.outputs.publish()?;
+        }
+        Ok(())
     }
 }
 

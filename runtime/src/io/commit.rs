@@ -9,6 +9,7 @@
 //! to what that checkpoint committed and writes on ([`PendingOutputs::durable`]).
 
 use std::fs::File;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -123,6 +124,20 @@ impl PendingOutputs {
             .into_iter()
             .map(|p| Ok((p.target, p.temp.into_temp()?)))
             .collect()
+    }
+
+    /// Makes each durable part's target what the part holds so far, which a checkpoint
+    /// has just committed: the bytes it does not have yet are appended (and fsynced), and
+    /// bytes it has beyond the part (a newer checkpoint's, when the run resumed from an
+    /// older one) are cut. For a job that follows a file, whose outputs would otherwise
+    /// appear only when it is stopped.
+    pub fn publish(&self) -> Result<(), JobError> {
+        for p in self.lock().iter() {
+            if let (PartFile::Kept(part), Some(target)) = (&p.temp, &p.target) {
+                publish_part(part, target)?;
+            }
+        }
+        Ok(())
     }
 
     /// A file whose whole content is known now (the `--stats-json` report), staged beside
@@ -294,6 +309,37 @@ impl AsRef<Path> for PartFile {
             PartFile::Kept(p) => p,
         }
     }
+}
+
+/// Makes `target` hold the first bytes of `part`, all of them: see
+/// [`PendingOutputs::publish`].
+fn publish_part(part: &Path, target: &Path) -> Result<(), JobError> {
+    use std::io::{Seek, SeekFrom};
+    let io_err = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| JobError::Io {
+            action: "cannot publish committed output to",
+            path,
+            source,
+        }
+    };
+    let mut from = File::open(part).map_err(io_err(part))?;
+    let have = from.metadata().map_err(io_err(part))?.len();
+    let mut to = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(target)
+        .map_err(io_err(target))?;
+    let shown = to.metadata().map_err(io_err(target))?.len();
+    if shown > have {
+        to.set_len(have).map_err(io_err(target))?;
+    } else if shown < have {
+        from.seek(SeekFrom::Start(shown)).map_err(io_err(part))?;
+        to.seek(SeekFrom::Start(shown)).map_err(io_err(target))?;
+        std::io::copy(&mut (&mut from).take(have - shown), &mut to).map_err(io_err(target))?;
+    }
+    to.sync_data().map_err(io_err(target))
 }
 
 /// The durable part of `target` (`.NAME.weir-part` in its folder, which is created),
