@@ -281,6 +281,7 @@ fn an_inline_job_follows_a_file_until_its_input_stop() {
 /// A followed job with checkpoints shows what each checkpoint committed in its output
 /// while it runs; killed with SIGKILL while lines keep coming and started again, it reads
 /// on from its last checkpoint, and its output has every appended line counted once.
+/// Stopped by a signal, it stops at a last checkpoint, and the next run goes on from there.
 #[test]
 fn a_followed_job_resumes_after_sigkill_without_losing_or_repeating_lines() {
     let dir = temp();
@@ -338,7 +339,24 @@ fn a_followed_job_resumes_after_sigkill_without_losing_or_repeating_lines() {
         append(&events, &csv_rows(chunk));
     }
     std::thread::sleep(Duration::from_millis(300));
+    // Stopped while it takes checkpoints, it stops at a last one without firing the
+    // window still open: its output holds every window the watermark passed.
     signal(&child, libc::SIGTERM);
+    let (code, err) = wait(child);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("resumes from checkpoint"), "{err}");
+    assert!(err.contains("stopped at checkpoint"), "{err}");
+    let last_window = format!("\nb,80000,90000,{}\n", (801..900).step_by(2).sum::<i64>());
+    assert!(want.ends_with(&last_window), "{want}");
+    let fired = &want[..want.len() - last_window.len() + 1];
+    let fired = &fired[..fired.rfind("a,80000").unwrap()];
+    let got = std::fs::read_to_string(dir.path().join("totals.csv")).unwrap();
+    assert_eq!(got, fired);
+    // Run again, it resumes there: a record far ahead fires the last window.
+    let (child, _) = start(&binary, dir.path(), &flags);
+    append(&events, "100000,c,1\n");
+    std::thread::sleep(Duration::from_millis(300));
+    signal(&child, libc::SIGINT);
     let (code, err) = wait(child);
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("resumes from checkpoint"), "{err}");

@@ -292,8 +292,8 @@ fn sequential(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
     } else {
         (vec![quote!(&mut src)], vec![quote!(&mut *src)])
     };
-    let (restore, _) = checkpoint_code(g, &parts, &quote!(job));
-    let (_, take) = checkpoint_code(g, &in_loop, &quote!(job));
+    let (restore, _, stop) = checkpoint_code(g, &parts, &quote!(&mut job));
+    let (_, take, _) = checkpoint_code(g, &in_loop, &quote!(job));
     quote! {
         {
             #generator
@@ -304,6 +304,7 @@ fn sequential(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
                 #take
                 #next
             });
+            #stop
             src.finish(ctx)?;
             job.#watermark(0, weir_runtime::time::MAX_WATERMARK)?;
         }
@@ -366,7 +367,20 @@ fn interleaved(g: &Gen<'_>, all: &[(NodeIndex, &SourceOp)]) -> TokenStream {
     let mut opens = Vec::new();
     let mut lows = Vec::new();
     let mut arms = Vec::new();
-    let mut parts = Vec::new();
+    // Every source, then its watermark generator if it has one, for the checkpoints.
+    let parts: Vec<TokenStream> = all
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (_, s))| {
+            let (src, generator) = crate::codegen::names::interleaved_source(i);
+            let mut part = vec![quote!(&mut #src)];
+            if s.event_time.is_some() {
+                part.push(quote!(&mut #generator));
+            }
+            part
+        })
+        .collect();
+    let (restore, take, stop) = checkpoint_code(g, &parts, &quote!(&mut job));
     for (i, (n, s)) in all.iter().enumerate() {
         // A quiet live input ends its turn: the loop picks again (another source, once this
         // one is idle).
@@ -386,10 +400,6 @@ fn interleaved(g: &Gen<'_>, all: &[(NodeIndex, &SourceOp)]) -> TokenStream {
             #open
             let mut #src = ::core::option::Option::Some(src);
         });
-        parts.push(quote!(&mut #src));
-        if code.timed {
-            parts.push(quote!(&mut #generator));
-        }
         let idle = s.event_time.as_ref().is_some_and(|e| e.idle.is_some());
         let (current, bind) = if code.timed {
             opens.push(quote!(let mut #generator = generator;));
@@ -416,13 +426,13 @@ fn interleaved(g: &Gen<'_>, all: &[(NodeIndex, &SourceOp)]) -> TokenStream {
                     });
                 }
                 if ended {
+                    #stop
                     #src.take().expect("an open source").finish(ctx)?;
                     job.#watermark(0, weir_runtime::time::MAX_WATERMARK)?;
                 }
             }
         });
     }
-    let (restore, take) = checkpoint_code(g, &parts, &quote!(&mut job));
     quote! {
         {
             #(#opens)*
@@ -442,22 +452,28 @@ fn interleaved(g: &Gen<'_>, all: &[(NodeIndex, &SourceOp)]) -> TokenStream {
 }
 
 /// The code that restores the sources' `parts` (`&mut` to each source, then to its
-/// watermark generator) from the checkpoint a run resumes from, and that takes a
-/// checkpoint of `job` and them when one is due (between two records). Nothing for an inline job,
-/// which takes no checkpoints.
+/// watermark generator) from the checkpoint a run resumes from; that takes a checkpoint
+/// of `job` and them when one is due (between two records); and that, where a source has
+/// ended, stops the run at a last checkpoint if its followed inputs were stopped
+/// (`Checkpoints::stopped`). Nothing for an inline job, which takes no checkpoints.
 fn checkpoint_code(
     g: &Gen<'_>,
     parts: &[TokenStream],
     job: &TokenStream,
-) -> (TokenStream, TokenStream) {
+) -> (TokenStream, TokenStream, TokenStream) {
     if g.plan.rust.is_some() {
-        return (quote!(), quote!());
+        return (quote!(), quote!(), quote!());
     }
     (
         quote!(checkpoints.restore_sources(&mut [#(#parts),*])?;),
         quote! {
             if checkpoints.due() {
                 checkpoints.take(#job, &mut [#(#parts),*])?;
+            }
+        },
+        quote! {
+            if checkpoints.stopped(ctx, #job, &mut [#(#parts),*])? {
+                return ::core::result::Result::Ok(());
             }
         },
     )

@@ -174,6 +174,42 @@ impl Checkpoints {
         }
     }
 
+    /// Whether the run stops here, its followed inputs having been stopped (SIGINT or
+    /// SIGTERM) while it takes checkpoints: then it takes a last checkpoint where the input
+    /// stopped (its outputs then hold what it committed) and ends without firing what is
+    /// still open or committing its parts, so that the next run resumes where it stopped,
+    /// as if it had never stopped. Called where a source has ended, with `job` and every
+    /// source as [`take`](Self::take) has them.
+    #[cold]
+    #[inline(never)]
+    pub fn stopped(
+        &mut self,
+        ctx: &mut JobContext,
+        job: &mut dyn Checkpointed,
+        sources: &mut [&mut dyn Checkpointed],
+    ) -> Result<bool, JobError> {
+        let Some(a) = self.active.as_mut() else {
+            return Ok(false);
+        };
+        if !a.stop.is_stopped() {
+            return Ok(false);
+        }
+        let id = a.next_id;
+        a.next_id += 1;
+        let bytes = a.write(id, job, sources)?;
+        {
+            let mut stats = a.stats.lock().unwrap_or_else(|e| e.into_inner());
+            stats.taken += 1;
+            stats.last_bytes = bytes;
+        }
+        ctx.keep_for_resuming();
+        eprintln!(
+            "weir: job `{}` stopped at checkpoint {id}; the same command resumes it",
+            a.spec.name
+        );
+        Ok(true)
+    }
+
     /// Restores `job`'s fields from the checkpoint being resumed from, if any.
     pub fn restore_job(&mut self, job: &mut dyn Checkpointed) -> Result<(), JobError> {
         let Some((found, at)) = self.active.as_mut().and_then(|a| a.resume.as_mut()) else {

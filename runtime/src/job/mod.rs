@@ -212,6 +212,9 @@ pub struct JobContext {
     input_stop: crate::io::InputStop,
     /// What the run's checkpoints took, kept up to date by its `Checkpoints`.
     checkpoint_stats: Option<Arc<std::sync::Mutex<crate::checkpoint::CheckpointStats>>>,
+    /// The run stopped at a checkpoint to be resumed: its outputs stay parts, and its
+    /// checkpoints stay.
+    resumable: bool,
 }
 
 impl JobContext {
@@ -259,6 +262,7 @@ impl JobContext {
             line_start_cuts: None,
             input_stop: crate::io::InputStop::new(),
             checkpoint_stats: None,
+            resumable: false,
         })
     }
 
@@ -295,12 +299,19 @@ impl JobContext {
             line_start_cuts: None,
             input_stop: self.input_stop.clone(),
             checkpoint_stats: None,
+            resumable: false,
         })
     }
 
     /// The job's outputs, to make them durable parts (checkpoints are on).
     pub(crate) fn outputs_mut(&mut self) -> &mut PendingOutputs {
         &mut self.outputs
+    }
+
+    /// The run stopped at a checkpoint: at its end, nothing is committed and the
+    /// checkpoints stay, for the next run to resume from.
+    pub(crate) fn keep_for_resuming(&mut self) {
+        self.resumable = true;
     }
 
     /// Where the run's checkpoints keep their figures, for its report.
@@ -499,7 +510,8 @@ impl JobContext {
         self.spill.remove();
         let reports = self.args.cluster.process == 0;
         let result = result.and_then(|v| {
-            if let (true, Some(path)) = (reports, &self.args.stats_json) {
+            // A run stopped to be resumed has no end to report in a file.
+            if let (true, Some(path), false) = (reports, &self.args.stats_json, self.resumable) {
                 self.outputs.stage(path, &self.stats_json(true)?)?;
             }
             Ok(v)
@@ -508,6 +520,7 @@ impl JobContext {
             // The job is done: its checkpoints go before its outputs are committed, so
             // that a run killed in between runs the job again and commits the same
             // outputs, rather than resume from a checkpoint whose parts were renamed away.
+            Ok(v) if self.resumable => Ok(v),
             Ok(v) => match &self.args.checkpoint {
                 Some(c) => crate::checkpoint::store::clear(&c.dir),
                 None => Ok(()),
