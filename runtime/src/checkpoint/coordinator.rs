@@ -160,15 +160,17 @@ impl Checkpoints {
             Err(e) => {
                 a.failed_in_row += 1;
                 stats.failed += 1;
+                if a.failed_in_row >= MAX_FAILURES {
+                    eprintln!(
+                        "weir: {MAX_FAILURES} checkpoints in a row failed; job `{}` stops",
+                        a.spec.name
+                    );
+                    return Err(e);
+                }
                 eprintln!(
                     "warning: checkpoint {id} of job `{}` failed: {e}",
                     a.spec.name
                 );
-                if a.failed_in_row >= MAX_FAILURES {
-                    return Err(JobError::Config(format!(
-                        "{MAX_FAILURES} checkpoints in a row failed, the last: {e}"
-                    )));
-                }
                 Ok(())
             }
         }

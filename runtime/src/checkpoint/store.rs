@@ -100,9 +100,21 @@ pub fn next_id(dir: &Path) -> Result<u64, JobError> {
 /// Writes checkpoint `manifest.id` with `state` into `dir`, durably: the state, then the
 /// manifest, each fsynced, the manifest renamed into place and the folders fsynced. Then
 /// removes the folders older than the newest [`KEEP`] complete ones.
-pub fn write(dir: &Path, mut manifest: Manifest, state: &[u8]) -> Result<(), JobError> {
+pub fn write(dir: &Path, manifest: Manifest, state: &[u8]) -> Result<(), JobError> {
     let at = folder(dir, manifest.id);
-    fs::create_dir_all(&at).map_err(io("cannot create checkpoint folder", &at))?;
+    let written = write_folder(&at, manifest, state);
+    if written.is_err() {
+        // What it wrote would only fill the disk that may have made it fail.
+        let _ = fs::remove_dir_all(&at);
+    }
+    written?;
+    sync_dir(dir)?;
+    prune(dir)
+}
+
+/// Writes checkpoint folder `at`: see [`write`].
+fn write_folder(at: &Path, mut manifest: Manifest, state: &[u8]) -> Result<(), JobError> {
+    fs::create_dir_all(at).map_err(io("cannot create checkpoint folder", at))?;
     let state_path = at.join(STATE);
     write_synced(&state_path, state)?;
     manifest.state_bytes = state.len() as u64;
@@ -113,9 +125,7 @@ pub fn write(dir: &Path, mut manifest: Manifest, state: &[u8]) -> Result<(), Job
     let final_path = at.join(MANIFEST);
     fs::rename(&tmp, &final_path)
         .map_err(io("cannot complete checkpoint manifest", &final_path))?;
-    sync_dir(&at)?;
-    sync_dir(dir)?;
-    prune(dir)
+    sync_dir(at)
 }
 
 /// The manifest as written: its JSON, then a line with the CRC-32 of that JSON.

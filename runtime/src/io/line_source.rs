@@ -207,8 +207,9 @@ impl crate::io::Source for LineSource {
     }
 
     fn seek(&mut self, position: crate::io::SourcePosition) -> Result<(), JobError> {
+        let file = self.bad.file().to_string();
         let (offset, lines) =
-            crate::io::source::within_part(&self.name, &self.bad_file(), &self.reader, position)?;
+            crate::io::source::within_part(&self.name, &file, &self.reader, position)?;
         let moved = self
             .reader
             .rewind_to(offset)
@@ -218,7 +219,7 @@ impl crate::io::Source for LineSource {
                 source,
             })?;
         if !moved {
-            return Err(crate::io::source::cannot_seek(&self.name, &self.bad_file()));
+            return Err(crate::io::source::cannot_seek(&self.name, &file));
         }
         self.line = lines;
         Ok(())

@@ -48,7 +48,8 @@ pub(crate) fn within_part(
     ) {
         (Some(offset), Some(lines)) => Ok((offset, lines)),
         _ => Err(JobError::Config(format!(
-            "source `{source}` cannot go to byte {} of {file}: its part of the file is bytes {start} to {}",
+            "source `{source}` cannot go to byte {} of {file}: its part of the file is bytes {start} to {} \
+             (a checkpoint resumed from another input than it read?)",
             position.offset,
             start + input.total().unwrap_or(0)
         ))),
