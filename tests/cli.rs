@@ -80,6 +80,29 @@ fn run_passes_arguments_and_the_exit_code_through() {
         "64KB",
     ]);
     assert_eq!(code, 2, "a memory below the minimum is a usage error");
+
+    // The checkpoint flags reach the job: its report counts its checkpoints.
+    let stats = dir.path().join("stats.json");
+    let (code, err) = weir(&[
+        "run",
+        "dsl-examples/wordcount.pipe",
+        "--cache-dir",
+        cache,
+        "--input",
+        &format!("lines={}", input.display()),
+        "--output",
+        &format!("stdout={}", output.display()),
+        "--checkpoint-dir",
+        dir.path().join("ck").to_str().unwrap(),
+        "--checkpoint-interval",
+        "10ms",
+        "--stats-json",
+        stats.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
+    assert_eq!(report["checkpoints"]["failed"], 0, "{report}");
 }
 
 #[test]

@@ -38,6 +38,12 @@ pub(super) struct RunArgs {
     /// time).
     #[arg(long, value_name = "CLOCK", value_parser = ["system", "replay"])]
     pub(super) clock: Option<String>,
+    /// Take checkpoints in DIR, and resume from the newest one there (docs/checkpoints.md).
+    #[arg(long, value_name = "DIR")]
+    pub(super) checkpoint_dir: Option<PathBuf>,
+    /// The time between two checkpoints (e.g. 500ms; default 1s).
+    #[arg(long, value_name = "DURATION", requires = "checkpoint_dir")]
+    pub(super) checkpoint_interval: Option<String>,
     /// Worker threads (per process, with --processes); default 1.
     #[arg(long, value_name = "N")]
     pub(super) parallelism: Option<usize>,
@@ -85,6 +91,12 @@ impl RunArgs {
         }
         if let Some(c) = &self.clock {
             flag("--clock", c.into());
+        }
+        if let Some(d) = &self.checkpoint_dir {
+            flag("--checkpoint-dir", d.into());
+        }
+        if let Some(i) = &self.checkpoint_interval {
+            flag("--checkpoint-interval", i.into());
         }
         for (name, n) in [
             ("--parallelism", self.parallelism),
