@@ -150,6 +150,28 @@ fn survives_kills(job: Job, seed: u64) {
     );
 }
 
+/// Starts `binary` in `dir` with checkpoints every 20 ms into `checkpoints`, and kills it
+/// with SIGKILL once one is complete.
+fn kill_after_a_checkpoint(binary: &Path, dir: &Path, checkpoints: &Path) {
+    let mut child = Command::new(binary)
+        .args(["--checkpoint-dir", checkpoints.to_str().unwrap()])
+        .args(["--checkpoint-interval", "20ms"])
+        .current_dir(dir)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_dir(checkpoints)
+        .map(|d| d.flatten().any(|e| e.path().join("MANIFEST").exists()))
+        .unwrap_or(false)
+    {
+        assert!(Instant::now() < deadline, "no checkpoint was taken");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
 #[test]
 fn wordcount_survives_kills() {
     let mut rng = ChaCha8Rng::seed_from_u64(1);
@@ -346,23 +368,7 @@ fn another_pipelines_checkpoint_is_refused_and_a_damaged_one_passed_over() {
         "--checkpoint-interval",
         "20ms",
     ];
-    let mut child = Command::new(&counts)
-        .args(flags)
-        .current_dir(dir.path())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Kill it once it has a checkpoint.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::fs::read_dir(&checkpoints)
-        .map(|d| d.count() < 2)
-        .unwrap_or(true)
-    {
-        assert!(Instant::now() < deadline, "no checkpoint was taken");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    kill_after_a_checkpoint(&counts, dir.path(), &checkpoints);
     let out = Command::new(&firsts)
         .args(flags)
         .current_dir(dir.path())
@@ -431,22 +437,7 @@ fn a_part_shorter_than_its_checkpoint_is_refused() {
         "--checkpoint-interval",
         "20ms",
     ];
-    let mut child = Command::new(&binary)
-        .args(flags)
-        .current_dir(dir.path())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !std::fs::read_dir(&checkpoints)
-        .map(|d| d.flatten().any(|e| e.path().join("MANIFEST").exists()))
-        .unwrap_or(false)
-    {
-        assert!(Instant::now() < deadline, "no checkpoint was taken");
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    kill_after_a_checkpoint(&binary, dir.path(), &checkpoints);
     std::fs::remove_file(dir.path().join(".out.csv.weir-part")).unwrap();
     let out = Command::new(&binary)
         .args(flags)

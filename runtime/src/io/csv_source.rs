@@ -363,21 +363,16 @@ impl crate::io::Source for CsvSource {
         Ok(())
     }
 }
+
 /// In a checkpoint: where the source stands, and its bad records.
 impl crate::checkpoint::Checkpointed for CsvSource {
     fn save(&mut self, out: &mut crate::checkpoint::StateOut) -> Result<(), JobError> {
-        let at = crate::io::Source::position(self);
-        out.u64(at.offset);
-        out.u64(at.lines);
+        crate::io::Source::position(self).save(out);
         self.bad.save(out)
     }
 
     fn load(&mut self, from: &mut crate::checkpoint::StateIn<'_>) -> Result<(), JobError> {
-        let at = crate::io::SourcePosition {
-            offset: from.u64()?,
-            lines: from.u64()?,
-        };
-        crate::io::Source::seek(self, at)?;
+        crate::io::Source::seek(self, crate::io::SourcePosition::load(from)?)?;
         self.bad.load(from)
     }
 }

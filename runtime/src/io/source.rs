@@ -18,6 +18,22 @@ pub struct SourcePosition {
     pub lines: u64,
 }
 
+impl SourcePosition {
+    /// Writes the position into a checkpoint.
+    pub(crate) fn save(self, out: &mut crate::checkpoint::StateOut) {
+        out.u64(self.offset);
+        out.u64(self.lines);
+    }
+
+    /// Reads back what [`save`](Self::save) wrote.
+    pub(crate) fn load(from: &mut crate::checkpoint::StateIn<'_>) -> Result<Self, JobError> {
+        Ok(SourcePosition {
+            offset: from.u64()?,
+            lines: from.u64()?,
+        })
+    }
+}
+
 /// A source as the driver and checkpoints see it.
 pub trait Source {
     /// Whether a quiet live input woke the job up (the job ticks, and reads on after):
