@@ -72,8 +72,8 @@ pub(super) fn follow(path: &str, offset: u64, stop: &InputStop) -> io::Result<Li
     file.seek(io::SeekFrom::Start(offset))?;
     stop.mark_following();
     let (path, stop) = (path.to_string(), stop.clone());
-    Ok(LiveChunks::start(move |send| {
-        if let Err(e) = read_following(&mut file, &path, offset, &stop, &send) {
+    Ok(LiveChunks::start(move |send, dropped| {
+        if let Err(e) = read_following(&mut file, &path, offset, &stop, &send, dropped) {
             let _ = send.send(Err(e));
         }
     }))
@@ -87,6 +87,7 @@ fn read_following(
     mut at: u64,
     stop: &InputStop,
     send: &SyncSender<Chunk>,
+    dropped: &AtomicBool,
 ) -> io::Result<()> {
     let mut end: Option<u64> = None;
     loop {
@@ -117,6 +118,9 @@ fn read_following(
         }
         if file.metadata()?.len() < at {
             return Err(truncated(path, at));
+        }
+        if dropped.load(Ordering::Relaxed) {
+            return Ok(());
         }
         std::thread::sleep(LOOK_AGAIN);
     }
@@ -168,6 +172,24 @@ mod tests {
         assert_eq!(rest, b"c\nd", "what was there at the stop, then the end");
         file.write_all(b"\ne\n").unwrap();
         assert!(chunks.poll(Duration::from_millis(10)).unwrap(), "ended");
+    }
+
+    #[test]
+    fn the_reading_thread_ends_when_the_chunks_are_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.txt");
+        std::fs::write(&path, b"").unwrap();
+        let stop = InputStop::new();
+        let chunks = follow(path.to_str().unwrap(), 0, &stop).unwrap();
+        let dropped = chunks.dropped.clone();
+        drop(chunks);
+        assert!(dropped.load(Ordering::Relaxed));
+        // The thread holds the only other handle to the flag: it lets go when it ends.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while std::sync::Arc::strong_count(&dropped) > 1 {
+            assert!(std::time::Instant::now() < deadline, "the thread goes on");
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 
     #[test]

@@ -20,26 +20,41 @@ pub struct LiveChunks {
     chunk: Vec<u8>,
     pos: usize,
     eof: bool,
+    /// Raised when these chunks are dropped, for a reading thread that may wait a long
+    /// time between sends (a followed file that does not grow) to notice and end.
+    pub(super) dropped: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Drop for LiveChunks {
+    fn drop(&mut self) {
+        self.dropped
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 impl LiveChunks {
     /// Starts `read` on a thread of its own, sending what it reads; it should return when
-    /// a send fails (the job is done with the input).
-    pub(super) fn start(read: impl FnOnce(SyncSender<Chunk>) + Send + 'static) -> Self {
+    /// a send fails or the flag it is given is raised (the job is done with the input).
+    pub(super) fn start(
+        read: impl FnOnce(SyncSender<Chunk>, &std::sync::atomic::AtomicBool) + Send + 'static,
+    ) -> Self {
         // A few chunks ahead at most: the thread waits for the job, memory stays bounded.
         let (send, chunks) = sync_channel(4);
-        std::thread::spawn(move || read(send));
+        let dropped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let seen = dropped.clone();
+        std::thread::spawn(move || read(send, &seen));
         LiveChunks {
             chunks,
             chunk: Vec::new(),
             pos: 0,
             eof: false,
+            dropped,
         }
     }
 
     /// Standard input, read to its end.
     pub fn stdin() -> Self {
-        Self::start(|send| {
+        Self::start(|send, _| {
             let mut stdin = io::stdin().lock();
             loop {
                 let mut buf = vec![0u8; CHUNK];
