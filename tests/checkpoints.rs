@@ -369,6 +369,17 @@ fn another_pipelines_checkpoint_is_refused_and_a_damaged_one_passed_over() {
         "20ms",
     ];
     kill_after_a_checkpoint(&counts, dir.path(), &checkpoints);
+    // What the checkpoint holds, for people.
+    let report = weir_cli(&["checkpoint", "inspect", checkpoints.to_str().unwrap()]);
+    assert_eq!(report.code, 0, "{}", report.err);
+    assert!(report.out.contains("of job `counts`"), "{}", report.out);
+    assert!(
+        report.out.contains("stateful operators: aggregate at"),
+        "{}",
+        report.out
+    );
+    assert!(report.out.contains("keyed state: "), "{}", report.out);
+    assert!(report.out.contains(" of 128 key groups"), "{}", report.out);
     let out = Command::new(&firsts)
         .args(flags)
         .current_dir(dir.path())

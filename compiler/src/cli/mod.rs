@@ -76,6 +76,11 @@ enum Command {
     },
     /// Build if needed, then run a pipeline.
     Run(Box<RunArgs>),
+    /// Look into checkpoints (--checkpoint-dir).
+    Checkpoint {
+        #[command(subcommand)]
+        action: CheckpointAction,
+    },
     /// Manage the build cache. Built jobs beyond $WEIR_CACHE_MAX (default 2GB) are removed,
     /// least recently used first, after each build.
     Cache {
@@ -91,6 +96,17 @@ enum CacheAction {
         /// The build cache (default: $WEIR_CACHE_DIR or ~/.cache/weir).
         #[arg(long)]
         cache_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CheckpointAction {
+    /// Print what a checkpoint holds: its job, pipeline and operators, each part of the
+    /// state with its size, and each operator state's entries and key groups.
+    Inspect {
+        /// A checkpoint folder (`chk-…`), or a checkpoint directory (its newest complete
+        /// checkpoint).
+        path: PathBuf,
     },
 }
 
@@ -216,6 +232,15 @@ impl Ctx<'_> {
                 let _ = writeln!(self.err, "weir: wrote {}", target.display());
                 Ok(0)
             }
+            Command::Checkpoint {
+                action: CheckpointAction::Inspect { path },
+            } => match weir_runtime::checkpoint::inspect(&path) {
+                Ok(report) => self.print(&report),
+                Err(e) => {
+                    let _ = writeln!(self.err, "error: {e}");
+                    Ok(e.exit_code())
+                }
+            },
             Command::Cache {
                 action: CacheAction::Clean { cache_dir },
             } => {

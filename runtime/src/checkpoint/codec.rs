@@ -115,6 +115,15 @@ impl<'a> StateIn<'a> {
         Ok(())
     }
 
+    /// The next section, whatever its name: its name and body (for a report of what a
+    /// checkpoint holds).
+    pub fn any_section(&mut self) -> Result<(&'a str, &'a [u8]), JobError> {
+        let name_len = u16::from_le_bytes(self.array()?) as usize;
+        let name = std::str::from_utf8(self.take(name_len)?).map_err(|_| corrupt("a name"))?;
+        let len = usize::try_from(self.u64()?).map_err(|_| corrupt("a section's length"))?;
+        Ok((name, self.take(len)?))
+    }
+
     /// Bytes read so far.
     pub fn consumed(&self) -> usize {
         self.at

@@ -12,16 +12,19 @@
 //! it back there and writes on, so no record is written twice or lost.
 //!
 //! `store.rs` keeps them on disk (manifest last, fsynced, renamed; the last three kept),
-//! `codec.rs` is the bytes, `coordinator.rs` takes and restores them for a run, and
-//! `impls.rs` says how the runtime's generic parts are saved.
+//! `codec.rs` is the bytes, `coordinator.rs` takes and restores them for a run,
+//! `impls.rs` says how the runtime's generic parts are saved, and `inspect.rs` reports
+//! what one holds (`weir checkpoint inspect`).
 
 mod codec;
 mod coordinator;
 mod impls;
+mod inspect;
 pub mod store;
 
 pub use codec::{StateIn, StateOut};
 pub use coordinator::{CheckpointConfig, CheckpointStats, Checkpoints, MAX_FAILURES};
+pub use inspect::inspect;
 
 use crate::JobError;
 

@@ -177,7 +177,7 @@ pub fn clear(dir: &Path) -> Result<(), JobError> {
 pub fn latest(dir: &Path, mut warn: impl FnMut(String)) -> Result<Option<Found>, JobError> {
     for id in ids(dir)? {
         let at = folder(dir, id);
-        match read(&at) {
+        match read_folder(&at) {
             Ok(found) => return Ok(Some(found)),
             Err(why) => warn(format!("checkpoint {} is passed over: {why}", at.display())),
         }
@@ -186,7 +186,7 @@ pub fn latest(dir: &Path, mut warn: impl FnMut(String)) -> Result<Option<Found>,
 }
 
 /// A complete checkpoint's manifest and state, or why it is not one.
-fn read(at: &Path) -> Result<Found, String> {
+pub fn read_folder(at: &Path) -> Result<Found, String> {
     let text = match fs::read_to_string(at.join(MANIFEST)) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
