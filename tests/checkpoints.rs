@@ -64,6 +64,16 @@ fn outputs(job: &Job, dir: &Path) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
+/// The number of the newest complete checkpoint in `dir`, if any.
+fn newest_complete(dir: &Path) -> Option<u64> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .filter(|e| e.path().join("MANIFEST").exists())
+        .filter_map(|e| e.file_name().to_str()?.strip_prefix("chk-")?.parse().ok())
+        .max()
+}
+
 /// Runs `job` once without checkpoints and then killed `kills()` times with them,
 /// resuming each time; the outputs must be the same bytes.
 fn survives_kills(job: Job, seed: u64) {
@@ -100,6 +110,7 @@ fn survives_kills(job: Job, seed: u64) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let (mut resumed, mut log) = (0, String::new());
     for kill in 0..kills() {
+        let before = newest_complete(&checkpoints);
         let mut child = command(&binary, &job, &data, &killed, &flags)
             .spawn()
             .unwrap();
@@ -107,6 +118,11 @@ fn survives_kills(job: Job, seed: u64) {
             .mul_f64(rng.random_range(0.2..0.9))
             .max(Duration::from_millis(60));
         std::thread::sleep(at);
+        // A kill before the run's first checkpoint would only repeat the last resume: on
+        // a loaded machine the job may not have got that far yet.
+        while newest_complete(&checkpoints) == before && child.try_wait().unwrap().is_none() {
+            std::thread::sleep(Duration::from_millis(2));
+        }
         let _ = child.kill();
         let out = child.wait_with_output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
