@@ -44,6 +44,9 @@ pub(super) struct RunArgs {
     /// The time between two checkpoints (e.g. 500ms; default 1s).
     #[arg(long, value_name = "DURATION", requires = "checkpoint_dir")]
     pub(super) checkpoint_interval: Option<String>,
+    /// Checkpoints that may fail in a row before the job stops (default 3).
+    #[arg(long, value_name = "N", requires = "checkpoint_dir")]
+    pub(super) checkpoint_failures: Option<u32>,
     /// Worker threads (per process, with --processes); default 1.
     #[arg(long, value_name = "N")]
     pub(super) parallelism: Option<usize>,
@@ -97,6 +100,9 @@ impl RunArgs {
         }
         if let Some(i) = &self.checkpoint_interval {
             flag("--checkpoint-interval", i.into());
+        }
+        if let Some(n) = self.checkpoint_failures {
+            flag("--checkpoint-failures", n.to_string().into());
         }
         for (name, n) in [
             ("--parallelism", self.parallelism),

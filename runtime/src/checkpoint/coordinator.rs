@@ -5,7 +5,8 @@
 //! source once all are open, and between two records asks [`Checkpoints::due`] (a flag a
 //! timer thread raises every interval: one load per record) and then
 //! [`Checkpoints::take`]. A checkpoint that fails (a full disk, say) is reported and
-//! the job goes on; after [`MAX_FAILURES`] in a row the job stops.
+//! the job goes on; after `--checkpoint-failures` in a row (default
+//! [`DEFAULT_MAX_FAILURES`]) the job stops.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,8 +17,9 @@ use super::store::{self, Manifest};
 use super::{Checkpointed, StateIn, StateOut};
 use crate::{JobContext, JobError, JobSpec};
 
-/// Checkpoints that may fail in a row before the job stops.
-pub const MAX_FAILURES: u32 = 3;
+/// Checkpoints that may fail in a row before the job stops, unless
+/// `--checkpoint-failures` says otherwise.
+pub const DEFAULT_MAX_FAILURES: u32 = 3;
 
 /// Where and how often a job takes checkpoints (`--checkpoint-dir`,
 /// `--checkpoint-interval`).
@@ -27,6 +29,8 @@ pub struct CheckpointConfig {
     pub dir: PathBuf,
     /// The time between two.
     pub interval: Duration,
+    /// Checkpoints that may fail in a row before the job stops (`--checkpoint-failures`).
+    pub max_failures: u32,
 }
 
 impl CheckpointConfig {
@@ -35,6 +39,7 @@ impl CheckpointConfig {
         CheckpointConfig {
             dir,
             interval: Duration::from_secs(1),
+            max_failures: DEFAULT_MAX_FAILURES,
         }
     }
 }
@@ -160,10 +165,10 @@ impl Checkpoints {
             Err(e) => {
                 a.failed_in_row += 1;
                 stats.failed += 1;
-                if a.failed_in_row >= MAX_FAILURES {
+                if a.failed_in_row >= a.config.max_failures {
                     eprintln!(
-                        "weir: {MAX_FAILURES} checkpoints in a row failed; job `{}` stops",
-                        a.spec.name
+                        "weir: {} checkpoint(s) in a row failed; job `{}` stops",
+                        a.failed_in_row, a.spec.name
                     );
                     return Err(e);
                 }

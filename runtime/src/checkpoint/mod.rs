@@ -23,7 +23,7 @@ mod inspect;
 pub mod store;
 
 pub use codec::{StateIn, StateOut};
-pub use coordinator::{CheckpointConfig, CheckpointStats, Checkpoints, MAX_FAILURES};
+pub use coordinator::{CheckpointConfig, CheckpointStats, Checkpoints, DEFAULT_MAX_FAILURES};
 pub use inspect::inspect;
 
 use crate::JobError;

@@ -38,7 +38,7 @@ pub struct JobArgs {
     pub checkpoint: Option<crate::checkpoint::CheckpointConfig>,
 }
 
-pub(super) const USAGE: &str = "usage: JOB [--memory SIZE] [--input NAME=PATH]... [--output NAME=PATH]... [--flush-every DURATION] [--spill-dir DIR] [--clock system|replay] [--checkpoint-dir DIR [--checkpoint-interval DURATION]] [--stats] [--stats-json FILE] [--parallelism N] [--processes N --process I --hostfile FILE]\n  --parallelism (default 1) is the number of worker threads (per process, with --processes);\n  PATH `-` is standard input or output; --flush-every (default 1s) is how often sinks write out what waits;\n  --spill-dir (default: the system's temporary directory) is where state past its budget goes;\n  --clock replay makes processing time the largest event time an operator has received (default: system);\n  --checkpoint-dir takes a checkpoint there every --checkpoint-interval (default 1s) and resumes from the newest one there";
+pub(super) const USAGE: &str = "usage: JOB [--memory SIZE] [--input NAME=PATH]... [--output NAME=PATH]... [--flush-every DURATION] [--spill-dir DIR] [--clock system|replay] [--checkpoint-dir DIR [--checkpoint-interval DURATION] [--checkpoint-failures N]] [--stats] [--stats-json FILE] [--parallelism N] [--processes N --process I --hostfile FILE]\n  --parallelism (default 1) is the number of worker threads (per process, with --processes);\n  PATH `-` is standard input or output; --flush-every (default 1s) is how often sinks write out what waits;\n  --spill-dir (default: the system's temporary directory) is where state past its budget goes;\n  --clock replay makes processing time the largest event time an operator has received (default: system);\n  --checkpoint-dir takes a checkpoint there every --checkpoint-interval (default 1s) and resumes from the newest one there; the job stops after --checkpoint-failures (default 3) fail in a row";
 
 impl JobArgs {
     /// Reads the arguments, checking source and sink names against `spec`.
@@ -59,6 +59,7 @@ impl JobArgs {
             checkpoint: None,
         };
         let mut interval: Option<std::time::Duration> = None;
+        let mut failures: Option<u32> = None;
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             let (flag, inline) = match arg.split_once('=') {
@@ -122,6 +123,14 @@ impl JobArgs {
                         },
                     )?);
                 }
+                "--checkpoint-failures" => {
+                    let v = value("a number")?;
+                    failures = Some(v.parse().ok().filter(|&n: &u32| n > 0).ok_or_else(|| {
+                        JobError::Config(format!(
+                            "--checkpoint-failures takes how many checkpoints may fail in a row, at least 1, not `{v}`"
+                        ))
+                    })?);
+                }
                 "--clock" => {
                     let v = value("system or replay")?;
                     out.clock = crate::time::ClockMode::from_name(&v).ok_or_else(|| {
@@ -143,14 +152,17 @@ impl JobArgs {
             }
         }
         out.cluster.check()?;
-        match (&mut out.checkpoint, interval) {
-            (Some(c), Some(i)) => c.interval = i,
-            (None, Some(_)) => {
-                return Err(JobError::Config(format!(
-                "--checkpoint-interval needs --checkpoint-dir, where the checkpoints go\n{USAGE}"
-            )))
+        match (&mut out.checkpoint, interval, failures) {
+            (Some(c), interval, failures) => {
+                c.interval = interval.unwrap_or(c.interval);
+                c.max_failures = failures.unwrap_or(c.max_failures);
             }
-            _ => {}
+            (None, None, None) => {}
+            (None, _, _) => {
+                return Err(JobError::Config(format!(
+                    "--checkpoint-interval and --checkpoint-failures need --checkpoint-dir, where the checkpoints go\n{USAGE}"
+                )))
+            }
         }
         Ok(out)
     }

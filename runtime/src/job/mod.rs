@@ -609,6 +609,41 @@ mod tests {
     }
 
     #[test]
+    fn checkpoint_flags_need_a_directory_and_sensible_values() {
+        let a = parse(&[
+            "--checkpoint-dir",
+            "ck",
+            "--checkpoint-interval",
+            "250ms",
+            "--checkpoint-failures",
+            "5",
+        ])
+        .unwrap();
+        let c = a.checkpoint.unwrap();
+        assert_eq!(c.dir, std::path::PathBuf::from("ck"));
+        assert_eq!(c.interval, std::time::Duration::from_millis(250));
+        assert_eq!(c.max_failures, 5);
+        let c = parse(&["--checkpoint-dir=ck"]).unwrap().checkpoint.unwrap();
+        assert_eq!(
+            (c.interval, c.max_failures),
+            (
+                std::time::Duration::from_secs(1),
+                crate::checkpoint::DEFAULT_MAX_FAILURES
+            )
+        );
+        for bad in [
+            &["--checkpoint-interval", "1s"][..],
+            &["--checkpoint-failures", "2"],
+            &["--checkpoint-dir", "ck", "--checkpoint-interval", "0ms"],
+            &["--checkpoint-dir", "ck", "--checkpoint-failures", "0"],
+            &["--checkpoint-dir", ""],
+        ] {
+            let err = parse(bad).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{bad:?}: {err}");
+        }
+    }
+
+    #[test]
     fn an_empty_spill_dir_is_refused() {
         let err = parse(&["--spill-dir", ""]).unwrap_err().to_string();
         assert!(err.contains("--spill-dir needs a directory"), "{err}");
