@@ -53,7 +53,8 @@ impl CsvSource {
         let input = InputReader::open_part(&spec, part, ctx.input_stop())?;
         // A slice after the first starts past the header: it reads the header on its own.
         let header_apart = header && input.slice_start() > 0;
-        let progress = SourceProgress::new(name, input.total(), ctx.progress_memory());
+        let progress = SourceProgress::new(name, input.total(), ctx.progress_memory())
+            .with_checkpoints(ctx.checkpoint_stats());
         let waker = super::live::Waker::new(&input);
         let mut records = CsvRecords::new(input, delimiter);
         let file = spec.display_name().to_string();

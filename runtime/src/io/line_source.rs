@@ -53,7 +53,8 @@ impl LineSource {
         let spec = ctx.input(name, default);
         let part = ctx.input_part(&spec, crate::io::Records::Lines);
         let reader = InputReader::open_part(&spec, part, ctx.input_stop())?;
-        let progress = SourceProgress::new(name, reader.total(), ctx.progress_memory());
+        let progress = SourceProgress::new(name, reader.total(), ctx.progress_memory())
+            .with_checkpoints(ctx.checkpoint_stats());
         Ok(LineSource {
             waker: super::live::Waker::new(&reader),
             bad: BadRecords::new(name, spec.display_name(), policy, ctx.outputs())?,

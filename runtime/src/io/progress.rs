@@ -1,11 +1,13 @@
-//! A progress line for long runs: records per second, bytes read of the total, ETA, and
-//! the managed memory in use against `--memory`, with the bytes spilled so far.
+//! A progress line for long runs: records per second, bytes read of the total, ETA, the
+//! managed memory in use against `--memory`, with the bytes spilled so far, and the
+//! checkpoints taken (`--checkpoint-dir`).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::checkpoint::CheckpointStats;
 use crate::memory::{format_bytes, SegmentPool};
 
 /// How many records pass between two progress updates; a power of two so the check is a
@@ -18,6 +20,8 @@ const UPDATE_EVERY: u64 = 1 << 15;
 pub struct SourceProgress {
     bar: Option<ProgressBar>,
     pool: Option<Arc<SegmentPool>>,
+    /// The run's checkpoint figures, when it takes checkpoints.
+    checkpoints: Option<Arc<Mutex<CheckpointStats>>>,
     records: u64,
     started: Instant,
 }
@@ -45,8 +49,17 @@ impl SourceProgress {
         SourceProgress {
             bar,
             pool,
+            checkpoints: None,
             records: 0,
             started: Instant::now(),
+        }
+    }
+
+    /// The same line, showing the checkpoints `stats` counts.
+    pub(crate) fn with_checkpoints(self, stats: Option<Arc<Mutex<CheckpointStats>>>) -> Self {
+        SourceProgress {
+            checkpoints: stats,
+            ..self
         }
     }
 
@@ -81,6 +94,10 @@ impl SourceProgress {
                     message.push_str(&format!(", spilled {}", format_bytes(spilled)));
                 }
             }
+            if let Some(stats) = &self.checkpoints {
+                let c = *stats.lock().unwrap_or_else(|e| e.into_inner());
+                message.push_str(&checkpoint_message(&c));
+            }
             bar.set_message(message);
         }
     }
@@ -90,5 +107,40 @@ impl SourceProgress {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+/// The checkpoints' part of the progress line.
+fn checkpoint_message(c: &CheckpointStats) -> String {
+    let mut message = format!(
+        ", {} checkpoint(s), longest pause {} ms, last {}",
+        c.taken,
+        c.longest_pause_ms,
+        format_bytes(c.last_bytes)
+    );
+    if c.failed > 0 {
+        message.push_str(&format!(", {} failed", c.failed));
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_line_names_checkpoints_and_failures() {
+        let mut c = CheckpointStats {
+            taken: 4,
+            failed: 0,
+            longest_pause_ms: 7,
+            last_bytes: 2048,
+        };
+        assert_eq!(
+            checkpoint_message(&c),
+            ", 4 checkpoint(s), longest pause 7 ms, last 2 KiB"
+        );
+        c.failed = 1;
+        assert!(checkpoint_message(&c).ends_with(", 1 failed"));
     }
 }

@@ -308,6 +308,13 @@ impl JobContext {
         &mut self.outputs
     }
 
+    /// The run's checkpoint figures, when it takes checkpoints (for the progress line).
+    pub(crate) fn checkpoint_stats(
+        &self,
+    ) -> Option<Arc<std::sync::Mutex<crate::checkpoint::CheckpointStats>>> {
+        self.checkpoint_stats.clone()
+    }
+
     /// The run stopped at a checkpoint: at its end, nothing is committed and the
     /// checkpoints stay, for the next run to resume from.
     pub(crate) fn keep_for_resuming(&mut self) {
