@@ -66,7 +66,16 @@ struct Active {
     /// The job's outputs, published at each checkpoint when the job follows a file.
     outputs: crate::io::PendingOutputs,
     stop: crate::io::InputStop,
+    /// No checkpoint before this: records get at least [`WORK_PER_PAUSE`] times the last
+    /// pause, whatever the interval (Flink's minimum pause between checkpoints).
+    quiet_until: Instant,
 }
+
+/// Time records get, at the least, for each unit of time a checkpoint stops them: a state
+/// slow to copy (a large one spilled to disk, read back whole) stretches the interval
+/// instead of stopping the job for good (WordCount over 1 GB under 16 MB with 1 s
+/// checkpoints did not end in 300 s, against 14 s without).
+const WORK_PER_PAUSE: u32 = 9;
 
 /// What a run's checkpoints took, for its report (`--stats`, `--stats-json`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -124,6 +133,7 @@ impl Checkpoints {
                 stats,
                 outputs,
                 stop,
+                quiet_until: Instant::now(),
             })),
         })
     }
@@ -149,9 +159,13 @@ impl Checkpoints {
             return Ok(());
         };
         let started = Instant::now();
+        if started < a.quiet_until {
+            return Ok(());
+        }
         let id = a.next_id;
         a.next_id += 1;
         let written = a.write(id, job, sources);
+        a.quiet_until = Instant::now() + started.elapsed() * WORK_PER_PAUSE;
         let mut stats = a.stats.lock().unwrap_or_else(|e| e.into_inner());
         match written {
             Ok(bytes) => {
