@@ -222,9 +222,12 @@ impl Gen<'_> {
         }
         let names: Vec<proc_macro2::Ident> = fields
             .iter()
-            .map(|f| match f.clone().into_iter().next() {
-                Some(proc_macro2::TokenTree::Ident(name)) => name,
-                _ => unreachable!("a field is `name: Type`"),
+            .filter_map(|f| {
+                // `name: Type`, perhaps after attributes (a `#` and a bracketed group).
+                f.clone().into_iter().find_map(|t| match t {
+                    proc_macro2::TokenTree::Ident(name) => Some(name),
+                    _ => None,
+                })
             })
             .collect();
         quote!(weir_runtime::checkpointed_fields!(WeirJob { #(#names),* });)

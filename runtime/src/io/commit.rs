@@ -55,7 +55,8 @@ impl PendingOutputs {
         let (file, temp) = match self.durable {
             Some(resuming) => {
                 let (file, path) = part_beside(Path::new(target), resuming)?;
-                (file, PartFile::Kept(path))
+                // A new run's first publish replaces what the target held before.
+                (file, PartFile::Kept(path, !resuming))
             }
             None => {
                 let (file, temp) = temp_beside(Path::new(target))?;
@@ -132,9 +133,10 @@ impl PendingOutputs {
     /// older one) are cut. For a job that follows a file, whose outputs would otherwise
     /// appear only when it is stopped.
     pub fn publish(&self) -> Result<(), JobError> {
-        for p in self.lock().iter() {
-            if let (PartFile::Kept(part), Some(target)) = (&p.temp, &p.target) {
-                publish_part(part, target)?;
+        for p in self.lock().iter_mut() {
+            if let (PartFile::Kept(part, fresh), Some(target)) = (&mut p.temp, &p.target) {
+                publish_part(part, target, *fresh)?;
+                *fresh = false;
             }
         }
         Ok(())
@@ -282,8 +284,10 @@ fn part_error(path: &Path, source: std::io::Error) -> JobError {
 enum PartFile {
     /// A temporary file, removed when dropped uncommitted.
     Temp(tempfile::TempPath),
-    /// A durable part, left in place when dropped uncommitted.
-    Kept(PathBuf),
+    /// A durable part, left in place when dropped uncommitted, and whether its target
+    /// still holds what it held before this run (an earlier run's output, not this
+    /// part's beginning).
+    Kept(PathBuf, bool),
 }
 
 impl PartFile {
@@ -291,7 +295,7 @@ impl PartFile {
     fn into_temp(self) -> Result<tempfile::TempPath, JobError> {
         match self {
             PartFile::Temp(t) => Ok(t),
-            PartFile::Kept(p) => {
+            PartFile::Kept(p, _) => {
                 tempfile::TempPath::try_from_path(&p).map_err(|source| JobError::Io {
                     action: "cannot commit output part",
                     path: p.display().to_string(),
@@ -306,14 +310,15 @@ impl AsRef<Path> for PartFile {
     fn as_ref(&self) -> &Path {
         match self {
             PartFile::Temp(t) => t,
-            PartFile::Kept(p) => p,
+            PartFile::Kept(p, _) => p,
         }
     }
 }
 
 /// Makes `target` hold the first bytes of `part`, all of them: see
-/// [`PendingOutputs::publish`].
-fn publish_part(part: &Path, target: &Path) -> Result<(), JobError> {
+/// [`PendingOutputs::publish`]. A `fresh` target (an earlier run's output) is emptied
+/// first: its bytes are no prefix of this part.
+fn publish_part(part: &Path, target: &Path, fresh: bool) -> Result<(), JobError> {
     use std::io::{Seek, SeekFrom};
     let io_err = |path: &Path| {
         let path = path.display().to_string();
@@ -331,6 +336,9 @@ fn publish_part(part: &Path, target: &Path) -> Result<(), JobError> {
         .truncate(false)
         .open(target)
         .map_err(io_err(target))?;
+    if fresh {
+        to.set_len(0).map_err(io_err(target))?;
+    }
     let shown = to.metadata().map_err(io_err(target))?.len();
     if shown > have {
         to.set_len(have).map_err(io_err(target))?;
@@ -345,13 +353,7 @@ fn publish_part(part: &Path, target: &Path) -> Result<(), JobError> {
 /// The durable part of `target` (`.NAME.weir-part` in its folder, which is created),
 /// opened for writing at its start: emptied unless `resuming`.
 fn part_beside(target: &Path, resuming: bool) -> Result<(File, PathBuf), JobError> {
-    let dir = match target.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = target
-        .file_name()
-        .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
+    let (dir, name) = folder_and_name(target);
     let path = dir.join(format!(".{name}.weir-part"));
     let io_err = |source| JobError::Io {
         action: "cannot create output part",
@@ -384,6 +386,18 @@ pub(crate) fn open_special(target: &Path) -> Result<Option<File>, JobError> {
     }
 }
 
+/// The folder `target` is in (`.` for a bare name) and its file name.
+fn folder_and_name(target: &Path) -> (&Path, String) {
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = target
+        .file_name()
+        .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
+    (dir, name)
+}
+
 /// Creates a hidden temporary file in `target`'s folder (creating the folder), so the final
 /// rename stays on one file system; its name, `.NAME.<owner>.XXXXXX.weir-tmp`, says which
 /// process made it (`abandoned`).
@@ -393,14 +407,8 @@ pub(crate) fn temp_beside(target: &Path) -> Result<(File, tempfile::TempPath), J
         path: target.display().to_string(),
         source,
     };
-    let dir = match target.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let (dir, name) = folder_and_name(target);
     std::fs::create_dir_all(dir).map_err(io_err)?;
-    let name = target
-        .file_name()
-        .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
     // Created as `File::create` would (0666 less the umask), not tempfile's private 0600:
     // the temporary file becomes the output.
     use std::os::unix::fs::PermissionsExt;
@@ -452,6 +460,40 @@ mod tests {
             "readable as a file weir made always was: {mode:o}"
         );
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn publishing_makes_the_target_what_the_part_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.csv");
+        std::fs::write(&target, "an earlier run's longer output\n").unwrap();
+        let t = target.to_str().unwrap();
+        let mut pending = PendingOutputs::default();
+        pending.durable(false);
+        let mut part = pending.create(t).unwrap();
+        part.write_all(b"a\n").unwrap();
+        pending.publish().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&target).unwrap(),
+            "a\n",
+            "replaced, not patched"
+        );
+        part.write_all(b"b\n").unwrap();
+        pending.publish().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&target).unwrap(),
+            "a\nb\n",
+            "appended"
+        );
+        // Resumed from an older checkpoint: the part is shorter than what was shown.
+        part.set_len(2).unwrap();
+        pending.publish().unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "a\n");
+        drop(pending);
+        assert!(
+            dir.path().join(".out.csv.weir-part").exists(),
+            "a part outlives its run"
+        );
     }
 
     #[test]
