@@ -74,9 +74,11 @@ fn newest_complete(dir: &Path) -> Option<u64> {
         .max()
 }
 
-/// Runs `job` once without checkpoints and then killed `kills()` times with them,
-/// resuming each time; the outputs must be the same bytes.
-fn survives_kills(job: Job, seed: u64) {
+/// Runs `job` on `workers` workers once without checkpoints and then killed `kills()`
+/// times with them, resuming each time; the outputs must be the same bytes.
+fn survives_kills(job: Job, seed: u64, workers: usize) {
+    let parallelism = workers.to_string();
+    let parallel = ["--parallelism", parallelism.as_str()];
     let dir = temp();
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
@@ -89,7 +91,7 @@ fn survives_kills(job: Job, seed: u64) {
     std::fs::create_dir_all(&killed).unwrap();
 
     let started = Instant::now();
-    let out = command(&binary, &job, &data, &golden, &[])
+    let out = command(&binary, &job, &data, &golden, &parallel)
         .output()
         .unwrap();
     assert!(
@@ -106,6 +108,8 @@ fn survives_kills(job: Job, seed: u64) {
         checkpoints.to_str().unwrap(),
         "--checkpoint-interval",
         "50ms",
+        parallel[0],
+        parallel[1],
     ];
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let (mut resumed, mut log) = (0, String::new());
@@ -151,7 +155,7 @@ fn survives_kills(job: Job, seed: u64) {
     for ((name, got), (_, want)) in outputs(&job, &killed).iter().zip(&want) {
         assert!(
             got == want,
-            "{}: output `{name}` differs from the uninterrupted run's ({} bytes against {}):\n{log}",
+            "{} on {workers} worker(s): output `{name}` differs from the uninterrupted run's ({} bytes against {}):\n{log}",
             job.pipe,
             got.len(),
             want.len()
@@ -188,8 +192,59 @@ fn kill_after_a_checkpoint(binary: &Path, dir: &Path, checkpoints: &Path) {
     child.wait().unwrap();
 }
 
-#[test]
-fn wordcount_survives_kills() {
+/// Two tests of `job`: killed on one worker, and on two.
+macro_rules! survives_kills {
+    ($job:ident, $seed:expr, $one:ident, $two:ident) => {
+        #[test]
+        fn $one() {
+            survives_kills($job(), $seed, 1);
+        }
+
+        #[test]
+        fn $two() {
+            survives_kills($job(), $seed, 2);
+        }
+    };
+}
+
+survives_kills!(
+    wordcount,
+    11,
+    wordcount_survives_kills,
+    wordcount_survives_kills_on_two_workers
+);
+survives_kills!(
+    late_bids,
+    12,
+    a_window_with_late_data_and_a_side_output_survives_kills,
+    a_window_with_late_data_survives_kills_on_two_workers
+);
+survives_kills!(
+    window_join,
+    13,
+    a_window_join_survives_kills,
+    a_window_join_survives_kills_on_two_workers
+);
+survives_kills!(
+    interval_join,
+    14,
+    an_interval_join_with_late_payments_survives_kills,
+    an_interval_join_survives_kills_on_two_workers
+);
+survives_kills!(
+    sessions,
+    15,
+    session_windows_survive_kills,
+    session_windows_survive_kills_on_two_workers
+);
+survives_kills!(
+    fraud_process,
+    16,
+    the_fraud_detection_process_survives_kills,
+    the_fraud_detection_process_survives_kills_on_two_workers
+);
+
+fn wordcount() -> Job {
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let mut text = String::new();
     for _ in 0..1_500_000 {
@@ -200,18 +255,14 @@ fn wordcount_survives_kills() {
         );
         writeln!(text, "w{a} W{b} x{c}").unwrap();
     }
-    survives_kills(
-        Job {
-            pipe: "dsl-examples/wordcount.pipe",
-            inputs: vec![("lines", text)],
-            outputs: &["stdout"],
-        },
-        11,
-    );
+    Job {
+        pipe: "dsl-examples/wordcount.pipe",
+        inputs: vec![("lines", text)],
+        outputs: &["stdout"],
+    }
 }
 
-#[test]
-fn a_window_with_late_data_and_a_side_output_survives_kills() {
+fn late_bids() -> Job {
     let mut rng = ChaCha8Rng::seed_from_u64(2);
     let mut text = String::from("auction,bidder,price,ts\n");
     for i in 0..1_200_000i64 {
@@ -230,18 +281,14 @@ fn a_window_with_late_data_and_a_side_output_survives_kills() {
         );
         writeln!(text, "{auction},{bidder},{price},{ts}").unwrap();
     }
-    survives_kills(
-        Job {
-            pipe: "dsl-examples/late_bids.pipe",
-            inputs: vec![("bids", text)],
-            outputs: &["bids_per_5s", "late_bids"],
-        },
-        12,
-    );
+    Job {
+        pipe: "dsl-examples/late_bids.pipe",
+        inputs: vec![("bids", text)],
+        outputs: &["bids_per_5s", "late_bids"],
+    }
 }
 
-#[test]
-fn a_window_join_survives_kills() {
+fn window_join() -> Job {
     let mut rng = ChaCha8Rng::seed_from_u64(3);
     let (mut shown, mut clicked) = (String::from("ts,ad,site\n"), String::from("ts,ad,user\n"));
     for i in 0..500_000i64 {
@@ -262,18 +309,14 @@ fn a_window_join_survives_kills() {
         )
         .unwrap();
     }
-    survives_kills(
-        Job {
-            pipe: "dsl-examples/click_impressions_join.pipe",
-            inputs: vec![("impressions", shown), ("raw_clicks", clicked)],
-            outputs: &["click_impressions"],
-        },
-        13,
-    );
+    Job {
+        pipe: "dsl-examples/click_impressions_join.pipe",
+        inputs: vec![("impressions", shown), ("raw_clicks", clicked)],
+        outputs: &["click_impressions"],
+    }
 }
 
-#[test]
-fn an_interval_join_with_late_payments_survives_kills() {
+fn interval_join() -> Job {
     let mut rng = ChaCha8Rng::seed_from_u64(4);
     let (mut orders, mut payments) = (
         String::from("ts,id,customer,total\n"),
@@ -303,18 +346,14 @@ fn an_interval_join_with_late_payments_survives_kills() {
         )
         .unwrap();
     }
-    survives_kills(
-        Job {
-            pipe: "dsl-examples/payments_after_orders.pipe",
-            inputs: vec![("orders", orders), ("payments", payments)],
-            outputs: &["payments_after_orders", "late_payments"],
-        },
-        14,
-    );
+    Job {
+        pipe: "dsl-examples/payments_after_orders.pipe",
+        inputs: vec![("orders", orders), ("payments", payments)],
+        outputs: &["payments_after_orders", "late_payments"],
+    }
 }
 
-#[test]
-fn session_windows_survive_kills() {
+fn sessions() -> Job {
     let mut rng = ChaCha8Rng::seed_from_u64(5);
     let mut text = String::from("user,page,ts\n");
     for i in 0..1_000_000i64 {
@@ -327,30 +366,23 @@ fn session_windows_survive_kills() {
         )
         .unwrap();
     }
-    survives_kills(
-        Job {
-            pipe: "dsl-examples/click_sessions.pipe",
-            inputs: vec![("clicks", text)],
-            outputs: &["sessions"],
-        },
-        15,
-    );
+    Job {
+        pipe: "dsl-examples/click_sessions.pipe",
+        inputs: vec![("clicks", text)],
+        outputs: &["sessions"],
+    }
 }
 
-#[test]
-fn the_fraud_detection_process_survives_kills() {
+fn fraud_process() -> Job {
     let mut text = String::from("ts,account,amount\n");
     for (ts, account, cents) in fraud::transactions(1_000_000, 30_000, 40, 6) {
         writeln!(text, "{ts},{account},{}.{:02}", cents / 100, cents % 100).unwrap();
     }
-    survives_kills(
-        Job {
-            pipe: "dsl-examples/fraud_detection.pipe",
-            inputs: vec![("transactions", text)],
-            outputs: &["alerts"],
-        },
-        16,
-    );
+    Job {
+        pipe: "dsl-examples/fraud_detection.pipe",
+        inputs: vec![("transactions", text)],
+        outputs: &["alerts"],
+    }
 }
 
 /// A checkpoint written by another pipeline is refused, naming the difference, and a

@@ -235,7 +235,7 @@ pub(crate) fn run_fn(g: &Gen<'_>) -> TokenStream {
             weir_runtime::job::attach(&mut job, ctx, exchange)?;
             checkpoints.restore_job(&mut job)?;
             #(#loops)*
-            weir_runtime::job::end_of_input(&mut job, ctx)
+            weir_runtime::job::end_of_input_with(&mut job, ctx, &mut checkpoints)
         }
     }
 }

@@ -74,6 +74,11 @@ impl StateOut {
         self.bytes(v.as_bytes());
     }
 
+    /// Appends `bytes` another writer wrote (whole sections).
+    pub fn raw(&mut self, bytes: &[u8]) {
+        self.bytes.extend_from_slice(bytes);
+    }
+
     /// Everything written.
     pub fn finish(self) -> Vec<u8> {
         self.bytes

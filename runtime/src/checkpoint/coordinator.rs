@@ -14,8 +14,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::store::{self, Manifest};
-use super::{Checkpointed, StateIn, StateOut};
-use crate::{JobContext, JobError, JobSpec};
+use super::{Checkpointed, CutJob, StateIn, StateOut};
+use crate::parallel::WorkerSlot;
+use crate::{InputSplit, JobContext, JobError, JobSpec};
 
 /// Checkpoints that may fail in a row before the job stops, unless
 /// `--checkpoint-failures` says otherwise.
@@ -54,11 +55,13 @@ pub struct Checkpoints {
 }
 
 #[derive(Debug)]
-struct Active {
-    config: CheckpointConfig,
-    spec: &'static JobSpec,
-    next_id: u64,
-    /// The checkpoint being resumed from, and where its sources' part starts.
+pub(super) struct Active {
+    pub(super) config: CheckpointConfig,
+    pub(super) spec: &'static JobSpec,
+    /// This worker, of how many.
+    pub(super) slot: WorkerSlot,
+    pub(super) next_id: u64,
+    /// The checkpoint being resumed from, and where this worker's sources' part starts.
     resume: Option<(store::Found, usize)>,
     failed_in_row: u32,
     /// Shared with the job's context, for its report.
@@ -68,7 +71,13 @@ struct Active {
     stop: crate::io::InputStop,
     /// No checkpoint before this: records get at least [`WORK_PER_PAUSE`] times the last
     /// pause, whatever the interval (Flink's minimum pause between checkpoints).
-    quiet_until: Instant,
+    pub(super) quiet_until: Instant,
+    /// On several workers, the state of this worker's sources where the last one ended:
+    /// what the cuts it joins at the end of input hold of them (`cut.rs`).
+    pub(super) ended_sources: Option<Vec<u8>>,
+    /// On several workers, when this one begins its next cut, unless another began one
+    /// first (`cut.rs`).
+    pub(super) next_due: std::time::SystemTime,
 }
 
 /// Time records get, at the least, for each unit of time a checkpoint stops them: a state
@@ -100,12 +109,14 @@ impl Checkpoints {
         let Some(config) = ctx.args().checkpoint.clone() else {
             return Ok(Checkpoints { due, active: None });
         };
-        if ctx.args().cluster.workers() > 1 {
-            return Err(JobError::Config(
-                "--checkpoint-dir runs on one worker for now: drop --parallelism and --processes \
-                 (a parallel run's consistent cut is not built yet)"
-                    .to_string(),
-            ));
+        let slot = ctx.worker();
+        if !slot.is_single() && spec.inputs == InputSplit::EventTimeSlices {
+            return Err(JobError::Config(format!(
+                "job `{}` reads its input in event-time slices on {} workers, which \
+                 checkpoints do not cover yet: run it with --parallelism 1, or without \
+                 --checkpoint-dir",
+                spec.name, slot.peers
+            )));
         }
         std::fs::create_dir_all(&config.dir).map_err(|source| JobError::Io {
             action: "cannot create the checkpoint directory",
@@ -115,10 +126,19 @@ impl Checkpoints {
         let found = store::latest(&config.dir, |w| eprintln!("warning: {w}"))?;
         if let Some(found) = &found {
             check_pipeline(&found.manifest, spec, &config.dir)?;
+            check_workers(&found.manifest, slot)?;
         }
         ctx.outputs_mut().durable(found.is_some());
         let next_id = store::next_id(&config.dir)?;
-        start_timer(&due, config.interval);
+        // On several workers the timer only wakes the worker up to look for a cut another
+        // one began (`cut.rs`); when one is due is reckoned in `take`.
+        let poll = if slot.is_single() {
+            config.interval
+        } else {
+            config.interval.min(super::cut::POLL)
+        };
+        start_timer(&due, poll);
+        let next_due = super::cut::next_due(std::time::SystemTime::now(), config.interval);
         let stats = Arc::new(Mutex::new(CheckpointStats::default()));
         ctx.report_checkpoints(stats.clone());
         let (outputs, stop) = (ctx.outputs().clone(), ctx.input_stop().clone());
@@ -127,6 +147,7 @@ impl Checkpoints {
             active: Some(Box::new(Active {
                 config,
                 spec,
+                slot,
                 next_id,
                 resume: found.map(|f| (f, 0)),
                 failed_in_row: 0,
@@ -134,6 +155,8 @@ impl Checkpoints {
                 outputs,
                 stop,
                 quiet_until: Instant::now(),
+                ended_sources: None,
+                next_due,
             })),
         })
     }
@@ -151,7 +174,7 @@ impl Checkpoints {
     #[inline(never)]
     pub fn take(
         &mut self,
-        job: &mut dyn Checkpointed,
+        job: &mut dyn CutJob,
         sources: &mut [&mut dyn Checkpointed],
     ) -> Result<(), JobError> {
         self.due.store(false, Ordering::Relaxed);
@@ -159,12 +182,55 @@ impl Checkpoints {
             return Ok(());
         };
         let started = Instant::now();
+        if !a.slot.is_single() {
+            let Some(id) = a.cut_to_take(job, started)? else {
+                return Ok(());
+            };
+            let written = a.cut(job, super::cut::CutSources::Open(sources), id);
+            return a.taken(id, started, written);
+        }
         if started < a.quiet_until {
             return Ok(());
         }
         let id = a.next_id;
         a.next_id += 1;
         let written = a.write(id, job, sources);
+        a.taken(id, started, written)
+    }
+
+    /// At the end of input on one of several workers, waiting for the others: joins the
+    /// cut another worker began, if any; once this worker is `done` with the whole job,
+    /// keeps joining cuts until every worker is (`cut.rs`).
+    pub fn at_end(&mut self, job: &mut dyn CutJob, done: bool) -> Result<(), JobError> {
+        let Some(a) = self.active.as_mut() else {
+            return Ok(());
+        };
+        if a.slot.is_single() {
+            return Ok(());
+        }
+        if done {
+            return a.serve_until_all_done(job);
+        }
+        let requested = job.exchange().and_then(|x| x.markers.requested());
+        if let Some(id) = requested {
+            let started = Instant::now();
+            let written = a.cut(job, super::cut::CutSources::Ended, id);
+            a.taken(id, started, written)?;
+        }
+        Ok(())
+    }
+}
+
+impl Active {
+    /// Counts checkpoint `id`, begun at `started`, as taken (`written` its bytes) or failed;
+    /// the error of one failure too many.
+    pub(super) fn taken(
+        &mut self,
+        id: u64,
+        started: Instant,
+        written: Result<u64, JobError>,
+    ) -> Result<(), JobError> {
+        let a = self;
         a.quiet_until = Instant::now() + started.elapsed() * WORK_PER_PAUSE;
         let mut stats = a.stats.lock().unwrap_or_else(|e| e.into_inner());
         match written {
@@ -186,15 +252,19 @@ impl Checkpoints {
                     );
                     return Err(e);
                 }
-                eprintln!(
-                    "warning: checkpoint {id} of job `{}` failed: {e}",
-                    a.spec.name
-                );
+                if a.slot.index == 0 {
+                    eprintln!(
+                        "warning: checkpoint {id} of job `{}` failed: {e}",
+                        a.spec.name
+                    );
+                }
                 Ok(())
             }
         }
     }
+}
 
+impl Checkpoints {
     /// Whether the run stops here, its followed inputs having been stopped (SIGINT or
     /// SIGTERM) while it takes checkpoints: then it takes a last checkpoint where the input
     /// stopped (its outputs then hold what it committed) and ends without firing what is
@@ -206,12 +276,15 @@ impl Checkpoints {
     pub fn stopped(
         &mut self,
         ctx: &mut JobContext,
-        job: &mut dyn Checkpointed,
+        job: &mut dyn CutJob,
         sources: &mut [&mut dyn Checkpointed],
     ) -> Result<bool, JobError> {
         let Some(a) = self.active.as_mut() else {
             return Ok(false);
         };
+        if !a.slot.is_single() {
+            a.ended_sources = Some(super::cut::save_sources(sources)?);
+        }
         if !a.stop.is_stopped() {
             return Ok(false);
         }
@@ -232,11 +305,18 @@ impl Checkpoints {
     }
 
     /// Restores `job`'s fields from the checkpoint being resumed from, if any.
-    pub fn restore_job(&mut self, job: &mut dyn Checkpointed) -> Result<(), JobError> {
-        let Some((found, at)) = self.active.as_mut().and_then(|a| a.resume.as_mut()) else {
+    pub fn restore_job(&mut self, job: &mut dyn CutJob) -> Result<(), JobError> {
+        let Some(a) = self.active.as_mut() else {
             return Ok(());
         };
-        let mut input = StateIn::new(&found.state);
+        if let Some(x) = job.exchange() {
+            x.markers.request_with(self.due.clone());
+        }
+        let worker = a.slot.index;
+        let Some((found, at)) = a.resume.as_mut() else {
+            return Ok(());
+        };
+        let mut input = StateIn::new(&found.states[worker]);
         input.section("job", |i| job.load(i))?;
         *at = input.consumed();
         Ok(())
@@ -251,10 +331,17 @@ impl Checkpoints {
         let Some(a) = self.active.as_mut() else {
             return Ok(());
         };
+        if !a.slot.is_single() && a.stop.is_following() {
+            return Err(JobError::Config(format!(
+                "job `{}` follows a file on {} workers with checkpoints, which is not built \
+                 yet: run it with --parallelism 1",
+                a.spec.name, a.slot.peers
+            )));
+        }
         let Some((found, at)) = a.resume.take() else {
             return Ok(());
         };
-        let mut input = StateIn::new(&found.state[at..]);
+        let mut input = StateIn::new(&found.states[a.slot.index][at..]);
         for (i, s) in sources.iter_mut().enumerate() {
             input.section(&format!("source {i}"), |r| s.load(r))?;
         }
@@ -263,11 +350,13 @@ impl Checkpoints {
                 "it holds more sources than this job reads".to_string(),
             ));
         }
-        eprintln!(
-            "weir: job `{}` resumes from checkpoint {}",
-            a.spec.name,
-            found.dir.display()
-        );
+        if a.slot.index == 0 {
+            eprintln!(
+                "weir: job `{}` resumes from checkpoint {}",
+                a.spec.name,
+                found.dir.display()
+            );
+        }
         a.publish()
     }
 }
@@ -277,14 +366,12 @@ impl Active {
     fn write(
         &mut self,
         id: u64,
-        job: &mut dyn Checkpointed,
+        job: &mut dyn CutJob,
         sources: &mut [&mut dyn Checkpointed],
     ) -> Result<u64, JobError> {
         let mut out = StateOut::new();
         out.section("job", |o| job.save(o))?;
-        for (i, s) in sources.iter_mut().enumerate() {
-            out.section(&format!("source {i}"), |o| s.save(o))?;
-        }
+        out.raw(&super::cut::save_sources(sources)?);
         let state = out.finish();
         let manifest = Manifest::new(
             id,
@@ -301,7 +388,7 @@ impl Active {
     /// A job that follows a file shows what each checkpoint committed in its outputs at
     /// once (a bounded job's appear whole at its end). The sinks wrote out everything at
     /// the checkpoint, and nothing since: each part holds just what it committed.
-    fn publish(&self) -> Result<(), JobError> {
+    pub(super) fn publish(&self) -> Result<(), JobError> {
         if self.stop.is_following() {
             self.outputs.publish()?;
         }
@@ -309,7 +396,19 @@ impl Active {
     }
 }
 
-fn operators(spec: &JobSpec) -> Vec<String> {
+/// Refuses a checkpoint written by another number of workers than this run has.
+fn check_workers(manifest: &Manifest, slot: WorkerSlot) -> Result<(), JobError> {
+    if manifest.workers == slot.peers {
+        return Ok(());
+    }
+    Err(JobError::CheckpointMismatch(format!(
+        "it was written by {} worker(s) and this run has {}: give the --parallelism (and \
+         --processes) it ran with",
+        manifest.workers, slot.peers
+    )))
+}
+
+pub(super) fn operators(spec: &JobSpec) -> Vec<String> {
     spec.operators.iter().map(|o| o.name.to_string()).collect()
 }
 

@@ -54,10 +54,6 @@ scratch!(
     Vec<String>,
     crate::layout::RecordBuilder,
     crate::state::Partners,
-    // One worker has no exchange; a parallel run's cut is taken across workers
-    // (`Checkpoints::open` refuses one until then).
-    Option<crate::parallel::Exchange>,
-    Option<crate::parallel::Combiner>,
 );
 
 /// A state kept behind an `Option` only while it is taken out to fire is always there

@@ -40,18 +40,25 @@ pub fn inspect(at: &Path) -> Result<String, JobError> {
         m.id, m.taken_at_ms, m.workers, m.pipeline
     );
     let _ = writeln!(out, "  stateful operators: {}", m.operators.join(", "));
-    let _ = writeln!(out, "  state: {} bytes", m.state_bytes);
-    let mut input = StateIn::new(&found.state);
-    while !input.at_end() {
-        let (name, body) = input.any_section()?;
-        if name == "job" {
-            let mut fields = StateIn::new(body);
-            while !fields.at_end() {
-                let (field, value) = fields.any_section()?;
-                let _ = writeln!(out, "  {}", describe(field, value));
-            }
+    let indent = if found.states.len() > 1 { "    " } else { "  " };
+    for (worker, state) in found.states.iter().enumerate() {
+        if found.states.len() > 1 {
+            let _ = writeln!(out, "  worker {worker}: {} bytes", state.len());
         } else {
-            let _ = writeln!(out, "  {name}: {} bytes", body.len());
+            let _ = writeln!(out, "  state: {} bytes", state.len());
+        }
+        let mut input = StateIn::new(state);
+        while !input.at_end() {
+            let (name, body) = input.any_section()?;
+            if name == "job" {
+                let mut fields = StateIn::new(body);
+                while !fields.at_end() {
+                    let (field, value) = fields.any_section()?;
+                    let _ = writeln!(out, "{indent}{}", describe(field, value));
+                }
+            } else {
+                let _ = writeln!(out, "{indent}{name}: {} bytes", body.len());
+            }
         }
     }
     Ok(out)

@@ -18,6 +18,7 @@
 
 mod codec;
 mod coordinator;
+mod cut;
 mod impls;
 mod inspect;
 pub mod store;
@@ -38,6 +39,12 @@ pub trait Checkpointed {
     /// Reads back what [`save`](Self::save) wrote, into a part that has seen no record.
     fn load(&mut self, from: &mut StateIn<'_>) -> Result<(), JobError>;
 }
+
+/// A job a checkpoint is taken of: its state, and on several workers its exchange, through
+/// which the cut goes (`cut.rs`). Every generated `.pipe` job is one.
+pub trait CutJob: Checkpointed + crate::parallel::Exchanging {}
+
+impl<T: Checkpointed + crate::parallel::Exchanging> CutJob for T {}
 
 /// Implements [`Checkpointed`] for a struct, field by field: each field in a section of
 /// its own named after it, saved and restored by its type's impl (so a field whose type

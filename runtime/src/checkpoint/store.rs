@@ -3,9 +3,11 @@
 //!
 //! ```text
 //! DIR/chk-0000000007/state      the job's state (codec.rs), written and fsynced first
-//! DIR/chk-0000000007/MANIFEST   JSON: job, pipeline, state's length and CRC-32, and the
-//!                               manifest's own CRC-32; written to MANIFEST.tmp, fsynced,
-//!                               renamed, and the folder fsynced
+//! DIR/chk-0000000007/state-1    on a parallel run, worker 1's (and so on): `state` is
+//!                               worker 0's
+//! DIR/chk-0000000007/MANIFEST   JSON: job, pipeline, each state's length and CRC-32, and
+//!                               the manifest's own CRC-32; written to MANIFEST.tmp,
+//!                               fsynced, renamed, and the folder fsynced
 //! ```
 //!
 //! A folder without a manifest (a run killed while writing it), or whose manifest or state
@@ -48,6 +50,10 @@ pub struct Manifest {
     pub state_bytes: u64,
     /// CRC-32 of the state file.
     pub state_crc: u32,
+    /// On a parallel run, the length and CRC-32 of each other worker's state file, in
+    /// worker order from worker 1.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub worker_states: Vec<(u64, u32)>,
     /// When it was taken, in milliseconds since the Unix epoch.
     pub taken_at_ms: i64,
 }
@@ -59,8 +65,8 @@ pub struct Found {
     pub dir: PathBuf,
     /// Its manifest.
     pub manifest: Manifest,
-    /// Its state, checked against the manifest.
-    pub state: Vec<u8>,
+    /// Each worker's state, checked against the manifest, in worker order.
+    pub states: Vec<Vec<u8>>,
 }
 
 fn io<'p>(action: &'static str, path: &'p Path) -> impl FnOnce(std::io::Error) -> JobError + 'p {
@@ -72,7 +78,7 @@ fn io<'p>(action: &'static str, path: &'p Path) -> impl FnOnce(std::io::Error) -
 }
 
 /// The folder of checkpoint `id` in `dir`.
-fn folder(dir: &Path, id: u64) -> PathBuf {
+pub(crate) fn folder(dir: &Path, id: u64) -> PathBuf {
     dir.join(format!("chk-{id:010}"))
 }
 
@@ -114,18 +120,50 @@ pub fn write(dir: &Path, manifest: Manifest, state: &[u8]) -> Result<(), JobErro
 
 /// Writes checkpoint folder `at`: see [`write`].
 fn write_folder(at: &Path, mut manifest: Manifest, state: &[u8]) -> Result<(), JobError> {
+    let (bytes, crc) = write_state(at, 0, state)?;
+    manifest.state_bytes = bytes;
+    manifest.state_crc = crc;
+    write_manifest(at, &manifest)
+}
+
+/// The file of worker `worker`'s state in a checkpoint folder.
+fn state_file(at: &Path, worker: usize) -> PathBuf {
+    match worker {
+        0 => at.join(STATE),
+        w => at.join(format!("{STATE}-{w}")),
+    }
+}
+
+/// Writes worker `worker`'s `state` into checkpoint folder `at` (created if need be) and
+/// fsyncs it: its length and CRC-32, for the manifest.
+pub(crate) fn write_state(at: &Path, worker: usize, state: &[u8]) -> Result<(u64, u32), JobError> {
     fs::create_dir_all(at).map_err(io("cannot create checkpoint folder", at))?;
-    let state_path = at.join(STATE);
-    write_synced(&state_path, state)?;
-    manifest.state_bytes = state.len() as u64;
-    manifest.state_crc = crc32fast::hash(state);
-    let text = manifest_text(&manifest);
+    write_synced(&state_file(at, worker), state)?;
+    Ok((state.len() as u64, crc32fast::hash(state)))
+}
+
+/// Completes checkpoint folder `at`, whose states are written: its manifest goes to
+/// `MANIFEST.tmp`, is fsynced and renamed into place, and the folder is fsynced.
+pub(crate) fn write_manifest(at: &Path, manifest: &Manifest) -> Result<(), JobError> {
+    let text = manifest_text(manifest);
     let tmp = at.join("MANIFEST.tmp");
     write_synced(&tmp, text.as_bytes())?;
     let final_path = at.join(MANIFEST);
     fs::rename(&tmp, &final_path)
         .map_err(io("cannot complete checkpoint manifest", &final_path))?;
     sync_dir(at)
+}
+
+/// After checkpoint `id`'s manifest is written into `dir`: the directory is fsynced and
+/// older folders removed (see [`write`]). A folder of a failed checkpoint is removed with
+/// `failed`.
+pub(crate) fn complete(dir: &Path, id: u64, failed: bool) -> Result<(), JobError> {
+    if failed {
+        let _ = fs::remove_dir_all(folder(dir, id));
+        return Ok(());
+    }
+    sync_dir(dir)?;
+    prune(dir)
 }
 
 /// The manifest as written: its JSON, then a line with the CRC-32 of that JSON.
@@ -213,14 +251,33 @@ pub fn read_folder(at: &Path) -> Result<Found, String> {
             manifest.format
         ));
     }
-    let state = fs::read(at.join(STATE)).map_err(|e| format!("its state cannot be read ({e})"))?;
-    if state.len() as u64 != manifest.state_bytes || crc32fast::hash(&state) != manifest.state_crc {
-        return Err("its state does not match the manifest's checksum".into());
+    if manifest.workers != manifest.worker_states.len() + 1 {
+        return Err(format!(
+            "its manifest lists {} state(s) for {} worker(s)",
+            manifest.worker_states.len() + 1,
+            manifest.workers
+        ));
+    }
+    let sums = std::iter::once((manifest.state_bytes, manifest.state_crc))
+        .chain(manifest.worker_states.iter().copied());
+    let mut states = Vec::with_capacity(manifest.workers);
+    for (worker, (bytes, crc)) in sums.enumerate() {
+        let path = state_file(at, worker);
+        let state = fs::read(&path).map_err(|e| {
+            format!(
+                "its state {} cannot be read ({e})",
+                path.file_name().unwrap_or_default().to_string_lossy()
+            )
+        })?;
+        if state.len() as u64 != bytes || crc32fast::hash(&state) != crc {
+            return Err("its state does not match the manifest's checksum".into());
+        }
+        states.push(state);
     }
     Ok(Found {
         dir: at.to_path_buf(),
         manifest,
-        state,
+        states,
     })
 }
 
@@ -240,6 +297,7 @@ impl Manifest {
             workers,
             state_bytes: 0,
             state_crc: 0,
+            worker_states: Vec::new(),
             taken_at_ms,
         }
     }
@@ -263,7 +321,7 @@ mod tests {
         assert_eq!(ids(dir.path()).unwrap(), [5, 4, 3], "the newest three kept");
         let found = latest(dir.path(), |w| panic!("{w}")).unwrap().unwrap();
         assert_eq!(found.manifest.id, 5);
-        assert_eq!(found.state, b"state 5");
+        assert_eq!(found.states, [b"state 5"]);
         assert_eq!(next_id(dir.path()).unwrap(), 6);
     }
 

@@ -54,7 +54,7 @@ impl PendingOutputs {
         }
         let (file, temp) = match self.durable {
             Some(resuming) => {
-                let (file, path) = part_beside(Path::new(target), resuming)?;
+                let (file, path) = part_beside(Path::new(target), self.part, resuming)?;
                 // A new run's first publish replaces what the target held before.
                 (file, PartFile::Kept(path, !resuming))
             }
@@ -92,6 +92,15 @@ impl PendingOutputs {
     pub fn stdout_part(&self) -> Result<Option<File>, JobError> {
         if self.part == 0 {
             return Ok(None);
+        }
+        if self.durable.is_some() {
+            // A temporary part would not survive a kill, and standard output cannot hold
+            // a part to be cut back.
+            return Err(JobError::Config(
+                "a job with checkpoints writes standard output on one worker only: write \
+                 that sink to a file (--output NAME=PATH) or run it with --parallelism 1"
+                    .to_string(),
+            ));
         }
         let (file, temp) = tempfile::Builder::new()
             .prefix(&format!("{STDOUT_PART_PREFIX}{}.", owner_tag()))
@@ -350,11 +359,15 @@ fn publish_part(part: &Path, target: &Path, fresh: bool) -> Result<(), JobError>
     to.sync_data().map_err(io_err(target))
 }
 
-/// The durable part of `target` (`.NAME.weir-part` in its folder, which is created),
-/// opened for writing at its start: emptied unless `resuming`.
-fn part_beside(target: &Path, resuming: bool) -> Result<(File, PathBuf), JobError> {
+/// Worker `part`'s durable part of `target` (`.NAME.weir-part`, `.NAME.weir-part-1` and
+/// so on, in its folder, which is created), opened for writing at its start: emptied
+/// unless `resuming`.
+fn part_beside(target: &Path, part: usize, resuming: bool) -> Result<(File, PathBuf), JobError> {
     let (dir, name) = folder_and_name(target);
-    let path = dir.join(format!(".{name}.weir-part"));
+    let path = match part {
+        0 => dir.join(format!(".{name}.weir-part")),
+        w => dir.join(format!(".{name}.weir-part-{w}")),
+    };
     let io_err = |source| JobError::Io {
         action: "cannot create output part",
         path: path.display().to_string(),

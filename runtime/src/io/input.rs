@@ -190,6 +190,10 @@ impl InputReader {
             self.consumed = offset;
             return Ok(true);
         }
+        if matches!(self.inner, ReaderKind::Nothing) {
+            // Another worker reads this input: this one stays where it is, at nothing.
+            return Ok(offset == self.consumed);
+        }
         let total = self.total.unwrap_or(0);
         if !matches!(self.inner, ReaderKind::File(_)) || offset > total {
             return Ok(false);

@@ -160,6 +160,24 @@ pub fn pump_if_full<P: Pipeline>(job: &mut P) -> Result<(), JobError> {
 /// (windows still open fire, aggregates emit, sinks commit); on several, step by step
 /// with the other workers (`crate::parallel::finish`).
 pub fn end_of_input<P: Pipeline>(job: &mut P, ctx: &mut JobContext) -> Result<(), JobError> {
+    finish_job(job, ctx, &mut |_, _| Ok(()))
+}
+
+/// [`end_of_input`] for a job that takes checkpoints: on several workers, one waiting for
+/// the others takes part in their checkpoints.
+pub fn end_of_input_with<P: Pipeline + crate::checkpoint::Checkpointed>(
+    job: &mut P,
+    ctx: &mut JobContext,
+    checkpoints: &mut crate::checkpoint::Checkpoints,
+) -> Result<(), JobError> {
+    finish_job(job, ctx, &mut |job, done| checkpoints.at_end(job, done))
+}
+
+fn finish_job<P: Pipeline>(
+    job: &mut P,
+    ctx: &mut JobContext,
+    waiting: &mut dyn FnMut(&mut P, bool) -> Result<(), JobError>,
+) -> Result<(), JobError> {
     if job.exchange().is_none() {
         for step in 0..P::STEPS {
             job.finish_step(step, ctx)?;
@@ -167,7 +185,7 @@ pub fn end_of_input<P: Pipeline>(job: &mut P, ctx: &mut JobContext) -> Result<()
     } else if let Some(edge) = P::TIME_ORDERED {
         crate::parallel::finish_in_time_order(job, ctx, edge)?;
     } else {
-        crate::parallel::finish(job, ctx)?;
+        crate::parallel::finish(job, ctx, waiting)?;
     }
     job.count_records(ctx);
     Ok(())

@@ -22,7 +22,7 @@ pub(crate) use report::WorkerReport;
 
 use args::{overridden, resolve, USAGE};
 pub use args::{JobArgs, DEFAULT_FLUSH};
-pub use driver::{attach, end_of_input, pump_if_full, Pipeline, SourcePick};
+pub use driver::{attach, end_of_input, end_of_input_with, pump_if_full, Pipeline, SourcePick};
 
 /// The static description of a generated job, written by the compiler.
 #[derive(Debug)]

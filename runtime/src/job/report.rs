@@ -35,6 +35,10 @@ impl JobContext {
     /// report lines (counts summed, other lines once).
     pub(crate) fn absorb(&mut self, mut worker: JobContext) {
         self.absorb_report(worker.take_report());
+        // Every worker takes part in every checkpoint: the first one's figures are the run's.
+        if self.checkpoint_stats.is_none() {
+            self.checkpoint_stats = worker.checkpoint_stats.take();
+        }
     }
 
     /// Takes this context's part of the report, leaving it empty.

@@ -80,6 +80,37 @@ impl Combiner {
     }
 }
 
+/// A checkpoint holds a combiner's partial results as they are, in the order its keys
+/// came: sending them at the cut instead would change the order keys first reach their
+/// aggregate, and so the order of its output.
+impl crate::checkpoint::Checkpointed for Combiner {
+    fn save(&mut self, out: &mut crate::checkpoint::StateOut) -> Result<(), JobError> {
+        out.u64(self.table.len() as u64);
+        for (_, key, acc) in self.table.entries() {
+            out.bytes(key);
+            out.bytes(acc);
+        }
+        Ok(())
+    }
+
+    fn load(&mut self, from: &mut crate::checkpoint::StateIn<'_>) -> Result<(), JobError> {
+        for _ in 0..from.u64()? {
+            let key = from.bytes()?;
+            let acc = from.bytes()?;
+            let addr = self.table.upsert_entry(key, |into: &mut [u8]| {
+                let n = into.len().min(acc.len());
+                into[..n].copy_from_slice(&acc[..n]);
+            })?;
+            if self.table.acc_at_mut(addr).len() < acc.len() {
+                return Err(JobError::CheckpointMismatch(
+                    "a combiner's partial results are longer than this job's".to_string(),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A partial result's key and accumulators, from a row [`Combiner::flush`] sent.
 pub fn partial(row: &[u8]) -> (&[u8], &[u8]) {
     let len = u32::from_le_bytes(row[..4].try_into().expect("4 bytes")) as usize;

@@ -49,6 +49,8 @@ pub struct Exchange {
     /// Set when a worker of this process failed: the others stop rather than wait for
     /// messages it will never send.
     abort: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// The checkpoint cuts' markers that arrived.
+    pub(crate) markers: super::markers::CutMarkers,
 }
 
 impl std::fmt::Debug for Exchange {
@@ -100,6 +102,7 @@ impl Exchange {
                 vec![SliceReports::default(); slot.peers.saturating_sub(1)]
             }),
             abort,
+            markers: super::markers::CutMarkers::new(edges),
         }
     }
 
@@ -266,7 +269,7 @@ pub trait Exchanging {
 
 /// Sends what waits in `job`'s outbox, and hands what arrived to the job: rows to their
 /// chains, watermarks combined over the senders. Does nothing on one worker.
-pub fn pump<J: Exchanging>(job: &mut J, wait: bool) -> Result<(), JobError> {
+pub fn pump<J: Exchanging + ?Sized>(job: &mut J, wait: bool) -> Result<(), JobError> {
     let Some(exchange) = job.exchange() else {
         return Ok(());
     };
@@ -298,6 +301,12 @@ pub fn pump<J: Exchanging>(job: &mut J, wait: bool) -> Result<(), JobError> {
                     exchange.ended_by[edge as usize][batch.from as usize] = true;
                 }
                 Entry::Abort => return Err(JobError::WorkerStopped),
+                Entry::Marker { id, round, written } => {
+                    let exchange = job.exchange().expect("still parallel");
+                    exchange
+                        .markers
+                        .arrived(batch.from as usize, id, round, written);
+                }
                 Entry::SliceScan {
                     slice,
                     round,
@@ -315,6 +324,37 @@ pub fn pump<J: Exchanging>(job: &mut J, wait: bool) -> Result<(), JobError> {
         }
     }
     Ok(())
+}
+
+/// A checkpoint holds what the worker's exchange knows of the others: each edge's
+/// watermarks as each sender last sent them, and the watermark this worker last sent on
+/// each. (Rows in flight are none: the cut drains them first.)
+impl crate::checkpoint::Checkpointed for Exchange {
+    fn save(&mut self, out: &mut crate::checkpoint::StateOut) -> Result<(), JobError> {
+        out.u64(self.watermarks.len() as u64);
+        for combined in &mut self.watermarks {
+            combined.save(out)?;
+        }
+        for &sent in self.outbox.sent_watermarks().iter() {
+            out.i64(sent);
+        }
+        Ok(())
+    }
+
+    fn load(&mut self, from: &mut crate::checkpoint::StateIn<'_>) -> Result<(), JobError> {
+        if from.u64()? != self.watermarks.len() as u64 {
+            return Err(JobError::CheckpointMismatch(
+                "its number of exchanges differs".to_string(),
+            ));
+        }
+        for combined in &mut self.watermarks {
+            combined.load(from)?;
+        }
+        for sent in self.outbox.sent_watermarks().iter_mut() {
+            *sent = from.i64()?;
+        }
+        Ok(())
+    }
 }
 
 /// What the workers said of their pieces of one slice in one round of slice scans.
@@ -341,8 +381,14 @@ impl Default for SliceReports {
 /// The end of input on a worker whose sources have all ended: each node finishes (in
 /// topological order) once every exchange edge into it has ended on every worker, then
 /// ends the edges it feeds; last, the worker stays in the dataflow until the others are
-/// done with what it sent.
-pub fn finish<J: Pipeline>(job: &mut J, ctx: &mut crate::JobContext) -> Result<(), JobError> {
+/// done with what it sent. `waiting` is called whenever the worker waits for the others
+/// (`false`) and once it is done (`true`): it takes part in their checkpoints
+/// (`crate::checkpoint::Checkpoints::at_end`).
+pub fn finish<J: Pipeline>(
+    job: &mut J,
+    ctx: &mut crate::JobContext,
+    waiting: &mut dyn FnMut(&mut J, bool) -> Result<(), JobError>,
+) -> Result<(), JobError> {
     let plan = job.finish_plan();
     for step in 0..J::STEPS {
         let (waits, ends) = plan.get(step).copied().unwrap_or((&[], &[]));
@@ -352,6 +398,7 @@ pub fn finish<J: Pipeline>(job: &mut J, ctx: &mut crate::JobContext) -> Result<(
             if waits.iter().all(|&e| exchange.is_done(e as usize)) {
                 break;
             }
+            waiting(job, false)?;
             pump(job, true)?;
         }
         job.finish_step(step, ctx)?;
@@ -361,6 +408,7 @@ pub fn finish<J: Pipeline>(job: &mut J, ctx: &mut crate::JobContext) -> Result<(
         }
     }
     pump(job, false)?;
+    waiting(job, true)?;
     job.exchange().expect("parallel").shut_down();
     Ok(())
 }

@@ -23,6 +23,7 @@ mod connections;
 mod exchange;
 mod gather;
 mod key_groups;
+mod markers;
 mod outbox;
 mod routed;
 mod slice_scan;

@@ -34,6 +34,7 @@ const WATERMARK: u32 = 1;
 const END: u32 = 2;
 const ABORT: u32 = 3;
 const SLICE_SCAN: u32 = 4;
+const MARKER: u32 = 5;
 
 /// What a batch holds, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +75,17 @@ pub enum Entry<'b> {
         /// Whether a record of the piece had a line break inside quotes.
         quoted_line_break: bool,
     },
+    /// The sender has reached `round` of checkpoint `id`'s cut (`crate::checkpoint`): in
+    /// this stream, everything before the marker is before the cut.
+    Marker {
+        /// The checkpoint.
+        id: u64,
+        /// The round of the cut.
+        round: u8,
+        /// In the cut's last round: the length and CRC-32 of the state the sender wrote,
+        /// `None` if it could not write it. Empty in the others.
+        written: Option<(u64, u32)>,
+    },
 }
 
 /// One message between workers: a piece of the sender's stream to the receiver.
@@ -108,6 +120,16 @@ impl Batch {
                     round: row.first().copied().unwrap_or(0),
                     max: ts,
                     quoted_line_break: row.get(1).is_some_and(|&b| b != 0),
+                },
+                MARKER => Entry::Marker {
+                    id: ts as u64,
+                    round: edge as u8,
+                    written: (row.len() == 12).then(|| {
+                        (
+                            u64::from_le_bytes(row[..8].try_into().expect("8 bytes")),
+                            u32::from_le_bytes(row[8..].try_into().expect("4 bytes")),
+                        )
+                    }),
                 },
                 _ => Entry::Abort,
             })
@@ -197,6 +219,34 @@ impl Outbox {
         }
     }
 
+    /// This worker has reached `round` of checkpoint `id`'s cut, having written a state of
+    /// `written` bytes and CRC-32 in the last round: every receiver gets the marker after
+    /// everything sent before it.
+    pub fn marker(&mut self, id: u64, round: u8, written: Option<(u64, u32)>) {
+        let mut sum = [0u8; 12];
+        let row: &[u8] = match written {
+            Some((bytes, crc)) => {
+                sum[..8].copy_from_slice(&bytes.to_le_bytes());
+                sum[8..].copy_from_slice(&crc.to_le_bytes());
+                &sum
+            }
+            None => &[],
+        };
+        for to in 0..self.buffers.len() {
+            self.push(
+                to,
+                (MARKER << KIND_SHIFT) | u32::from(round),
+                id as i64,
+                row,
+            );
+        }
+    }
+
+    /// The watermark last sent on each edge, for a checkpoint.
+    pub(crate) fn sent_watermarks(&mut self) -> &mut Vec<i64> {
+        &mut self.sent
+    }
+
     /// This worker's job failed: what waits is dropped, and every receiver is told to stop.
     pub fn abort(&mut self) {
         for to in 0..self.buffers.len() {
@@ -264,6 +314,8 @@ mod tests {
             quoted_line_break: true,
         };
         out.slice_scan(1, 1, scan);
+        out.marker(7, 2, Some((300, 0xdead_beef)));
+        out.marker(7, 0, None);
         let batches = out.take();
         let scanned = Entry::SliceScan {
             slice: 1,
@@ -293,6 +345,16 @@ mod tests {
                 },
                 Entry::End { edge: 1 },
                 scanned,
+                Entry::Marker {
+                    id: 7,
+                    round: 2,
+                    written: Some((300, 0xdead_beef))
+                },
+                Entry::Marker {
+                    id: 7,
+                    round: 0,
+                    written: None
+                },
             ],
             "in order, an unchanged watermark sent once"
         );
@@ -302,9 +364,19 @@ mod tests {
             vec![
                 Entry::Watermark { edge: 0, wm: 40 },
                 Entry::End { edge: 1 },
-                scanned
+                scanned,
+                Entry::Marker {
+                    id: 7,
+                    round: 2,
+                    written: Some((300, 0xdead_beef))
+                },
+                Entry::Marker {
+                    id: 7,
+                    round: 0,
+                    written: None
+                },
             ],
-            "what a slice's scan found goes to every worker"
+            "what a slice's scan found and a cut's markers go to every worker"
         );
         assert!(out.take().is_empty(), "nothing is sent twice");
         out.row(1, key, 3, b"dropped");
