@@ -99,6 +99,28 @@ impl<'a> StateIn<'a> {
         name: &str,
         read: impl FnOnce(&mut StateIn<'a>) -> Result<(), JobError>,
     ) -> Result<(), JobError> {
+        let mut inner = self.open_section(name)?;
+        read(&mut inner)?;
+        inner.read_whole(name)
+    }
+
+    /// Reads the same section `name` of each of `parts` (the states of the workers that
+    /// wrote a checkpoint) with `read`, which must read all of each.
+    pub fn sections(
+        parts: &mut [StateIn<'a>],
+        name: &str,
+        read: impl FnOnce(&mut [StateIn<'a>]) -> Result<(), JobError>,
+    ) -> Result<(), JobError> {
+        let mut inner = parts
+            .iter_mut()
+            .map(|p| p.open_section(name))
+            .collect::<Result<Vec<_>, _>>()?;
+        read(&mut inner)?;
+        inner.iter().try_for_each(|i| i.read_whole(name))
+    }
+
+    /// The body of section `name`, next.
+    fn open_section(&mut self, name: &str) -> Result<StateIn<'a>, JobError> {
         let found_len = u16::from_le_bytes(self.array()?) as usize;
         let found = self.take(found_len)?;
         if found != name.as_bytes() {
@@ -108,13 +130,15 @@ impl<'a> StateIn<'a> {
             )));
         }
         let len = usize::try_from(self.u64()?).map_err(|_| corrupt("a section's length"))?;
-        let body = self.take(len)?;
-        let mut inner = StateIn::new(body);
-        read(&mut inner)?;
-        if inner.at != body.len() {
+        Ok(StateIn::new(self.take(len)?))
+    }
+
+    /// Whether section `name`'s body was read to its end.
+    fn read_whole(&self, name: &str) -> Result<(), JobError> {
+        if self.at != self.bytes.len() {
             return Err(JobError::CheckpointMismatch(format!(
                 "the state of `{name}` has {} bytes this job does not read: it was written by another version of the operator",
-                body.len() - inner.at
+                self.bytes.len() - self.at
             )));
         }
         Ok(())
@@ -127,6 +151,11 @@ impl<'a> StateIn<'a> {
         let name = std::str::from_utf8(self.take(name_len)?).map_err(|_| corrupt("a name"))?;
         let len = usize::try_from(self.u64()?).map_err(|_| corrupt("a section's length"))?;
         Ok((name, self.take(len)?))
+    }
+
+    /// Passes over what is left unread: a part with nothing to restore into.
+    pub fn skip_rest(&mut self) {
+        self.at = self.bytes.len();
     }
 
     /// Bytes read so far.

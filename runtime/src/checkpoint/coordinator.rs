@@ -123,10 +123,14 @@ impl Checkpoints {
             path: config.dir.display().to_string(),
             source,
         })?;
-        let found = store::latest(&config.dir, |w| eprintln!("warning: {w}"))?;
+        let found = store::latest(&config.dir, |w| {
+            if slot.index == 0 {
+                eprintln!("warning: {w}");
+            }
+        })?;
         if let Some(found) = &found {
             check_pipeline(&found.manifest, spec, &config.dir)?;
-            check_workers(&found.manifest, slot)?;
+            check_workers(&found.manifest, spec, slot)?;
         }
         ctx.outputs_mut().durable(found.is_some());
         let next_id = store::next_id(&config.dir)?;
@@ -312,13 +316,21 @@ impl Checkpoints {
         if let Some(x) = job.exchange() {
             x.markers.request_with(self.due.clone());
         }
-        let worker = a.slot.index;
+        let slot = a.slot;
         let Some((found, at)) = a.resume.as_mut() else {
             return Ok(());
         };
-        let mut input = StateIn::new(&found.states[worker]);
-        input.section("job", |i| job.load(i))?;
-        *at = input.consumed();
+        if found.manifest.workers == slot.peers {
+            let mut input = StateIn::new(&found.states[slot.index]);
+            input.section("job", |i| job.load(i))?;
+            *at = input.consumed();
+            return Ok(());
+        }
+        // Written by another number of workers: every worker reads every worker's state.
+        let to = super::Rescale::new(slot.index, slot.peers);
+        let mut parts: Vec<StateIn<'_>> = found.states.iter().map(|s| StateIn::new(s)).collect();
+        StateIn::sections(&mut parts, "job", |p| job.load_rescaled(p, &to))?;
+        *at = parts[0].consumed();
         Ok(())
     }
 
@@ -341,6 +353,12 @@ impl Checkpoints {
         let Some((found, at)) = a.resume.take() else {
             return Ok(());
         };
+        // On another number of workers, worker 0 reads every source (`check_workers`) and
+        // goes on from where worker 0 stood; the others read nothing.
+        let rescaled = found.manifest.workers != a.slot.peers;
+        if rescaled && a.slot.index != 0 {
+            return Ok(());
+        }
         let mut input = StateIn::new(&found.states[a.slot.index][at..]);
         for (i, s) in sources.iter_mut().enumerate() {
             input.section(&format!("source {i}"), |r| s.load(r))?;
@@ -351,8 +369,16 @@ impl Checkpoints {
             ));
         }
         if a.slot.index == 0 {
+            let on = if rescaled {
+                format!(
+                    " (written by {} worker(s), resumed on {})",
+                    found.manifest.workers, a.slot.peers
+                )
+            } else {
+                String::new()
+            };
             eprintln!(
-                "weir: job `{}` resumes from checkpoint {}",
+                "weir: job `{}` resumes from checkpoint {}{on}",
                 a.spec.name,
                 found.dir.display()
             );
@@ -396,15 +422,19 @@ impl Active {
     }
 }
 
-/// Refuses a checkpoint written by another number of workers than this run has.
-fn check_workers(manifest: &Manifest, slot: WorkerSlot) -> Result<(), JobError> {
-    if manifest.workers == slot.peers {
+/// Refuses a checkpoint written by another number of workers than this run has, unless
+/// its state can move: its keyed state does, by key group, but a source read in slices
+/// (one per worker) stands at one place per slice, which another number of workers
+/// cannot take over. A job whose sources worker 0 reads can.
+fn check_workers(manifest: &Manifest, spec: &JobSpec, slot: WorkerSlot) -> Result<(), JobError> {
+    if manifest.workers == slot.peers || spec.inputs == InputSplit::WorkerZero {
         return Ok(());
     }
     Err(JobError::CheckpointMismatch(format!(
-        "it was written by {} worker(s) and this run has {}: give the --parallelism (and \
-         --processes) it ran with",
-        manifest.workers, slot.peers
+        "it was written by {} worker(s) and this run has {}: job `{}` reads its input in \
+         slices, one per worker, so it resumes only on as many (give the --parallelism and \
+         --processes it ran with)",
+        manifest.workers, slot.peers, spec.name
     )))
 }
 

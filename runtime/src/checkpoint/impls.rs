@@ -4,11 +4,13 @@
 //! worker). The parts with private state (sources, sinks, watermark generators, the clock)
 //! have their impls beside their own code.
 
-use super::{Checkpointed, StateIn, StateOut};
+use super::{Checkpointed, Rescale, StateIn, StateOut};
 use crate::parallel::DEFAULT_KEY_GROUPS;
 use crate::state::contract::{KeyedState, SnapshotReader, SnapshotWriter};
 use crate::JobError;
 
+/// A job's `u64` fields are counters (records in and out, late records): on another
+/// number of workers, worker 0 carries their sum, so that the run's report adds up.
 impl Checkpointed for u64 {
     fn save(&mut self, out: &mut StateOut) -> Result<(), JobError> {
         out.u64(*self);
@@ -19,8 +21,19 @@ impl Checkpointed for u64 {
         *self = from.u64()?;
         Ok(())
     }
+
+    fn load_rescaled(&mut self, parts: &mut [StateIn<'_>], to: &Rescale) -> Result<(), JobError> {
+        let mut sum = 0u64;
+        for part in parts {
+            sum = sum.wrapping_add(part.u64()?);
+        }
+        *self = if to.worker == 0 { sum } else { 0 };
+        Ok(())
+    }
 }
 
+/// A job's `i64` fields are watermarks: on another number of workers, the highest any
+/// worker had (after the cut, every worker has seen every watermark sent before it).
 impl Checkpointed for i64 {
     fn save(&mut self, out: &mut StateOut) -> Result<(), JobError> {
         out.i64(*self);
@@ -29,6 +42,15 @@ impl Checkpointed for i64 {
 
     fn load(&mut self, from: &mut StateIn<'_>) -> Result<(), JobError> {
         *self = from.i64()?;
+        Ok(())
+    }
+
+    fn load_rescaled(&mut self, parts: &mut [StateIn<'_>], _: &Rescale) -> Result<(), JobError> {
+        let mut highest = i64::MIN;
+        for part in parts {
+            highest = highest.max(part.i64()?);
+        }
+        *self = highest;
         Ok(())
     }
 }
@@ -43,6 +65,10 @@ macro_rules! scratch {
             }
 
             fn load(&mut self, _: &mut StateIn<'_>) -> Result<(), JobError> {
+                Ok(())
+            }
+
+            fn load_rescaled(&mut self, _: &mut [StateIn<'_>], _: &Rescale) -> Result<(), JobError> {
                 Ok(())
             }
         }
@@ -79,6 +105,30 @@ impl<T: Checkpointed> Checkpointed for Option<T> {
             )),
         }
     }
+
+    fn load_rescaled(&mut self, parts: &mut [StateIn<'_>], to: &Rescale) -> Result<(), JobError> {
+        let mut present = Vec::with_capacity(parts.len());
+        for part in parts.iter_mut() {
+            present.push(part.bool()?);
+        }
+        match (
+            present.iter().all(|&p| p),
+            present.iter().any(|&p| p),
+            self.as_mut(),
+        ) {
+            (true, _, Some(t)) => t.load_rescaled(parts, to),
+            // A part there on one number of workers only (a parallel run's exchange): there
+            // is nothing to restore, or nothing to restore it into.
+            (_, false, _) => Ok(()),
+            (true, _, None) => {
+                parts.iter_mut().for_each(StateIn::skip_rest);
+                Ok(())
+            }
+            _ => Err(JobError::CheckpointMismatch(
+                "its workers' states disagree on a part being there".to_string(),
+            )),
+        }
+    }
 }
 
 /// Saves a keyed state as its snapshot by key group.
@@ -96,6 +146,26 @@ fn load_keyed(state: &mut impl KeyedState, from: &mut StateIn<'_>) -> Result<(),
     state.restore(&mut r, 0..groups)
 }
 
+/// Restores, from each worker's snapshot of a keyed state, the key groups worker
+/// `to.worker` owns now.
+fn load_keyed_groups(
+    state: &mut impl KeyedState,
+    parts: &mut [StateIn<'_>],
+    to: &Rescale,
+) -> Result<(), JobError> {
+    for part in parts {
+        let mut r = SnapshotReader::new(part.bytes()?)?;
+        if r.groups() != DEFAULT_KEY_GROUPS {
+            return Err(JobError::CheckpointMismatch(format!(
+                "its keyed state is in {} key groups, this job's in {DEFAULT_KEY_GROUPS}",
+                r.groups()
+            )));
+        }
+        state.restore(&mut r, to.groups.0..to.groups.1)?;
+    }
+    Ok(())
+}
+
 macro_rules! keyed {
     ($($t:ty),* $(,)?) => {$(
         impl Checkpointed for $t {
@@ -105,6 +175,10 @@ macro_rules! keyed {
 
             fn load(&mut self, from: &mut StateIn<'_>) -> Result<(), JobError> {
                 load_keyed(self, from)
+            }
+
+            fn load_rescaled(&mut self, parts: &mut [StateIn<'_>], to: &Rescale) -> Result<(), JobError> {
+                load_keyed_groups(self, parts, to)
             }
         }
     )*};

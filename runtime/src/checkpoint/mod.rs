@@ -38,6 +38,48 @@ pub trait Checkpointed {
 
     /// Reads back what [`save`](Self::save) wrote, into a part that has seen no record.
     fn load(&mut self, from: &mut StateIn<'_>) -> Result<(), JobError>;
+
+    /// Reads back what the workers of a run on another number of workers wrote (`parts`,
+    /// one per worker that wrote the checkpoint, in worker order), into this part of
+    /// worker `to.worker`: keyed state takes the entries of the key groups that worker now
+    /// owns from every part (see [`Rescale`] for the rest). A part that cannot move
+    /// between parallelisms says so, naming itself.
+    fn load_rescaled(&mut self, parts: &mut [StateIn<'_>], to: &Rescale) -> Result<(), JobError> {
+        let _ = parts;
+        Err(JobError::CheckpointMismatch(format!(
+            "{} cannot be restored on another number of workers than wrote it ({} now)",
+            std::any::type_name::<Self>(),
+            to.peers
+        )))
+    }
+}
+
+/// Which worker a part restored at another parallelism now belongs to, and so what it
+/// takes of the workers' states: its key groups' entries of every keyed state; counters
+/// summed on worker 0 (so that the run's report adds up) and zero elsewhere; watermarks
+/// the highest any worker had (after the cut every worker has seen every watermark sent
+/// before it); sinks' committed output all on worker 0 (`io::sink`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rescale {
+    /// The worker restored.
+    pub worker: usize,
+    /// Workers now.
+    pub peers: usize,
+    /// The key groups it owns.
+    pub groups: (usize, usize),
+}
+
+impl Rescale {
+    /// Worker `worker` of `peers`.
+    pub fn new(worker: usize, peers: usize) -> Self {
+        let range = crate::parallel::KeyGroups::new(crate::parallel::DEFAULT_KEY_GROUPS, peers)
+            .range(worker);
+        Rescale {
+            worker,
+            peers,
+            groups: (range.start, range.end),
+        }
+    }
 }
 
 /// A job a checkpoint is taken of: its state, and on several workers its exchange, through
@@ -69,6 +111,17 @@ macro_rules! checkpointed_fields {
             ) -> ::core::result::Result<(), $crate::JobError> {
                 $(from.section(::core::stringify!($field), |i| {
                     $crate::checkpoint::Checkpointed::load(&mut self.$field, i)
+                })?;)*
+                ::core::result::Result::Ok(())
+            }
+
+            fn load_rescaled(
+                &mut self,
+                parts: &mut [$crate::checkpoint::StateIn<'_>],
+                to: &$crate::checkpoint::Rescale,
+            ) -> ::core::result::Result<(), $crate::JobError> {
+                $($crate::checkpoint::StateIn::sections(parts, ::core::stringify!($field), |p| {
+                    $crate::checkpoint::Checkpointed::load_rescaled(&mut self.$field, p, to)
                 })?;)*
                 ::core::result::Result::Ok(())
             }

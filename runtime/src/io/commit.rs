@@ -28,6 +28,8 @@ use crate::JobError;
 pub struct PendingOutputs {
     files: std::sync::Arc<Mutex<Vec<Pending>>>,
     part: usize,
+    /// The parts of each output: the run's workers.
+    parts: usize,
     /// Files are durable parts (checkpoints are on): `Some(resuming)`, where a resumed run
     /// keeps what the parts hold (its sinks cut them back) and a new one empties them.
     durable: Option<bool>,
@@ -54,7 +56,7 @@ impl PendingOutputs {
         }
         let (file, temp) = match self.durable {
             Some(resuming) => {
-                let (file, path) = part_beside(Path::new(target), self.part, resuming)?;
+                let (file, path) = part_beside(Path::new(target), self.part, self.parts, resuming)?;
                 // A new run's first publish replaces what the target held before.
                 (file, PartFile::Kept(path, !resuming))
             }
@@ -71,11 +73,13 @@ impl PendingOutputs {
         Ok(file)
     }
 
-    /// The same outputs, written as part `part` (a worker's index): see the type's doc.
-    pub fn part(&self, part: usize) -> PendingOutputs {
+    /// The same outputs, written as part `part` of `parts` (a worker's index, of the
+    /// run's workers): see the type's doc.
+    pub fn part(&self, part: usize, parts: usize) -> PendingOutputs {
         PendingOutputs {
             files: self.files.clone(),
             part,
+            parts,
             durable: self.durable,
             committed: self.committed.clone(),
         }
@@ -210,7 +214,14 @@ impl PendingOutputs {
                     .filter(|p| p.target.as_ref() == Some(target)),
             )?;
         }
-        replace_all(staged, |temp, target| std::fs::rename(temp, target))
+        let targets: Vec<PathBuf> = staged.iter().map(|(_, t)| t.clone()).collect();
+        replace_all(staged, |temp, target| std::fs::rename(temp, target))?;
+        if self.durable.is_some() {
+            for target in &targets {
+                remove_stale_parts(target);
+            }
+        }
+        Ok(())
     }
 
     /// Removes every temporary file once no commit is under way, and says whether a
@@ -359,15 +370,51 @@ fn publish_part(part: &Path, target: &Path, fresh: bool) -> Result<(), JobError>
     to.sync_data().map_err(io_err(target))
 }
 
-/// Worker `part`'s durable part of `target` (`.NAME.weir-part`, `.NAME.weir-part-1` and
-/// so on, in its folder, which is created), opened for writing at its start: emptied
-/// unless `resuming`.
-fn part_beside(target: &Path, part: usize, resuming: bool) -> Result<(File, PathBuf), JobError> {
+/// Where worker `part` of `parts` keeps its durable part of `target`: `.NAME.weir-part`
+/// in its folder on one worker, `.NAME.weir-part-W-of-N` on several (so that a run
+/// restored on another number of workers writes new parts, and a kill meanwhile leaves
+/// the old ones as its checkpoint knows them).
+pub(crate) fn part_path(target: &Path, part: usize, parts: usize) -> PathBuf {
     let (dir, name) = folder_and_name(target);
-    let path = match part {
-        0 => dir.join(format!(".{name}.weir-part")),
-        w => dir.join(format!(".{name}.weir-part-{w}")),
+    match parts {
+        0 | 1 => dir.join(format!(".{name}.weir-part")),
+        n => dir.join(format!(".{name}.weir-part-{part}-of-{n}")),
+    }
+}
+
+/// Removes the durable parts of `target` that a run restored on another number of workers
+/// left behind (its own were renamed over it): nothing refers to them once the job is
+/// done. Best effort: a part left over is only a hidden file.
+fn remove_stale_parts(target: &Path) {
+    let (dir, name) = folder_and_name(target);
+    let prefix = format!(".{name}.weir-part");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
     };
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let file = file.to_string_lossy();
+        let stale = file == prefix
+            || file
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.strip_prefix('-'))
+                .is_some_and(|rest| rest.contains("-of-"));
+        if stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Worker `part`'s durable part of `target` ([`part_path`], its folder created), opened
+/// for writing at its start: emptied unless `resuming`.
+fn part_beside(
+    target: &Path,
+    part: usize,
+    parts: usize,
+    resuming: bool,
+) -> Result<(File, PathBuf), JobError> {
+    let (dir, _) = folder_and_name(target);
+    let path = part_path(target, part, parts);
     let io_err = |source| JobError::Io {
         action: "cannot create output part",
         path: path.display().to_string(),

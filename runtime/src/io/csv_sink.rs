@@ -183,6 +183,19 @@ impl CsvSink {
 }
 
 impl CsvSink {
+    /// Resumes from the commit points of a checkpoint written by another number of workers
+    /// (see `SinkTarget::resume_rescaled`).
+    pub(crate) fn resume_rescaled(
+        &mut self,
+        points: &[crate::io::SinkPosition],
+        to: &crate::checkpoint::Rescale,
+    ) -> Result<(), JobError> {
+        self.buf.clear();
+        self.row_start = 0;
+        self.fields = 0;
+        self.target.resume_rescaled(&mut self.writer, points, to)
+    }
+
     /// Resumes at `point`, a commit point of a checkpoint (see `SinkTarget::resume_at`).
     pub(crate) fn resume_at(&mut self, point: crate::io::SinkPosition) -> Result<(), JobError> {
         // The header row of a sink just made is in the part already.

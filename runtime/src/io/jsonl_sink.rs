@@ -51,6 +51,16 @@ impl JsonlSink {
 }
 
 impl JsonlSink {
+    /// Resumes from the commit points of a checkpoint written by another number of workers
+    /// (see `SinkTarget::resume_rescaled`).
+    pub(crate) fn resume_rescaled(
+        &mut self,
+        points: &[crate::io::SinkPosition],
+        to: &crate::checkpoint::Rescale,
+    ) -> Result<(), JobError> {
+        self.target.resume_rescaled(&mut self.writer, points, to)
+    }
+
     /// Resumes at `point`, a commit point of a checkpoint (see `SinkTarget::resume_at`).
     pub(crate) fn resume_at(&mut self, point: crate::io::SinkPosition) -> Result<(), JobError> {
         self.target.resume_at(&mut self.writer, point)

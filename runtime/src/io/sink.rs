@@ -46,6 +46,21 @@ macro_rules! checkpointed_sink {
                 };
                 self.resume_at(point)
             }
+
+            fn load_rescaled(
+                &mut self,
+                parts: &mut [crate::checkpoint::StateIn<'_>],
+                to: &crate::checkpoint::Rescale,
+            ) -> Result<(), JobError> {
+                let mut points = Vec::with_capacity(parts.len());
+                for part in parts {
+                    points.push(SinkPosition {
+                        records: part.u64()?,
+                        bytes: part.u64()?,
+                    });
+                }
+                self.resume_rescaled(&points, to)
+            }
         }
     )*};
 }

@@ -116,6 +116,61 @@ impl SinkTarget {
         })
     }
 
+    /// Resumes from the commit points `points` of a checkpoint written by another number of
+    /// workers (one per worker, in order): worker 0's part becomes what each of their
+    /// parts committed, joined in their order (their records counted), and the others'
+    /// parts start empty. Their parts stay as they were, for a run killed meanwhile.
+    pub(crate) fn resume_rescaled(
+        &mut self,
+        writer: &mut crate::io::OutputWriter,
+        points: &[crate::io::SinkPosition],
+        to: &crate::checkpoint::Rescale,
+    ) -> Result<(), JobError> {
+        let total = points.iter().map(|p| p.records).sum();
+        let records = if to.worker == 0 { total } else { 0 };
+        if self.stdout {
+            self.records = records;
+            return Ok(());
+        }
+        self.abort_to(writer, crate::io::SinkPosition::default())?;
+        if to.worker == 0 {
+            for (w, point) in points.iter().enumerate() {
+                let part = crate::io::commit::part_path(
+                    std::path::Path::new(&self.target),
+                    w,
+                    points.len(),
+                );
+                self.copy_part(writer, &part, point.bytes)?;
+            }
+        }
+        self.records = records;
+        Ok(())
+    }
+
+    /// Writes the first `bytes` of `part` to `writer`.
+    fn copy_part(
+        &self,
+        writer: &mut crate::io::OutputWriter,
+        part: &std::path::Path,
+        bytes: u64,
+    ) -> Result<(), JobError> {
+        use std::io::Read;
+        let short = || {
+            JobError::CheckpointMismatch(format!(
+                "the part {} of output `{}` holds less than the checkpoint committed ({bytes} \
+                 bytes): it was changed or removed since",
+                part.display(),
+                self.name
+            ))
+        };
+        let file = std::fs::File::open(part).map_err(|_| short())?;
+        let copied = std::io::copy(&mut file.take(bytes), writer).map_err(|e| self.io_error(e))?;
+        if copied < bytes {
+            return Err(short());
+        }
+        Ok(())
+    }
+
     /// Adds "wrote N records to X" to the run's report.
     pub(crate) fn report(&self, ctx: &mut JobContext) {
         if !self.stdout {

@@ -286,7 +286,7 @@ impl JobContext {
             records: Vec::new(),
             started: self.started,
             name: self.name,
-            outputs: self.outputs.part(slot.index),
+            outputs: self.outputs.part(slot.index, slot.peers),
             spill: self.spill.clone(),
             report: Vec::new(),
             sinks: Vec::new(),

@@ -51,6 +51,8 @@ pub struct Exchange {
     abort: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// The checkpoint cuts' markers that arrived.
     pub(crate) markers: super::markers::CutMarkers,
+    /// The edges fed from sources only worker 0 reads ([`Exchange::only_worker_zero_reads`]).
+    worker_zero_fed: Vec<usize>,
 }
 
 impl std::fmt::Debug for Exchange {
@@ -103,6 +105,7 @@ impl Exchange {
             }),
             abort,
             markers: super::markers::CutMarkers::new(edges),
+            worker_zero_fed: Vec::new(),
         }
     }
 
@@ -112,6 +115,7 @@ impl Exchange {
     /// arrive before another worker's first watermark and be judged against a watermark
     /// a single worker would not have had.
     pub fn only_worker_zero_reads(&mut self, source_fed: &[usize]) {
+        self.worker_zero_fed = source_fed.to_vec();
         for &edge in source_fed {
             for from in 1..self.slot.peers {
                 self.watermarks[edge].update(from, crate::time::MAX_WATERMARK, 0);
@@ -353,6 +357,40 @@ impl crate::checkpoint::Checkpointed for Exchange {
         for sent in self.outbox.sent_watermarks().iter_mut() {
             *sent = from.i64()?;
         }
+        Ok(())
+    }
+
+    /// On another number of workers the senders are others: each edge starts with every
+    /// sender at the lowest watermark any worker had combined there, and this worker has
+    /// sent nothing yet, so it sends its watermarks again (receivers keep the highest, so
+    /// one sent twice changes nothing; one held back because the worker of its number had
+    /// sent it would leave the others waiting).
+    fn load_rescaled(
+        &mut self,
+        parts: &mut [crate::checkpoint::StateIn<'_>],
+        _: &crate::checkpoint::Rescale,
+    ) -> Result<(), JobError> {
+        let edges = self.watermarks.len();
+        let mut combined = vec![i64::MAX; edges];
+        for part in parts.iter_mut() {
+            if part.u64()? != edges as u64 {
+                return Err(JobError::CheckpointMismatch(
+                    "its number of exchanges differs".to_string(),
+                ));
+            }
+            for c in combined.iter_mut() {
+                *c = (*c).min(CombinedWatermark::saved_current(part)?);
+            }
+            for _ in 0..edges {
+                part.i64()?;
+            }
+        }
+        for (watermarks, c) in self.watermarks.iter_mut().zip(combined) {
+            watermarks.set_all(c);
+        }
+        // The workers that read nothing still count as done there from the start.
+        let fed = std::mem::take(&mut self.worker_zero_fed);
+        self.only_worker_zero_reads(&fed);
         Ok(())
     }
 }

@@ -228,7 +228,7 @@ fn write_part(
 ) -> Result<(), JobError> {
     let key = (from, target);
     if !parts.contains_key(&key) {
-        let outputs = ctx.outputs().part(from);
+        let outputs = ctx.outputs().part(from, ctx.worker().peers);
         let file = match &key.1 {
             Some(target) => outputs.create(target)?,
             None => outputs

@@ -99,6 +99,17 @@ impl crate::checkpoint::Checkpointed for Clock {
         }
         Ok(())
     }
+
+    fn load_rescaled(
+        &mut self,
+        parts: &mut [crate::checkpoint::StateIn<'_>],
+        _: &crate::checkpoint::Rescale,
+    ) -> Result<(), crate::JobError> {
+        for part in parts {
+            self.load(part)?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -99,6 +99,55 @@ impl crate::checkpoint::Checkpointed for CombinedWatermark {
         }
         Ok(())
     }
+
+    /// An operator's inputs on another number of workers: each input the highest any
+    /// worker had.
+    fn load_rescaled(
+        &mut self,
+        parts: &mut [crate::checkpoint::StateIn<'_>],
+        _: &crate::checkpoint::Rescale,
+    ) -> Result<(), crate::JobError> {
+        let mut merged = self.clone();
+        for (i, part) in parts.iter_mut().enumerate() {
+            let mut one = self.clone();
+            one.load(part)?;
+            if i == 0 {
+                merged = one;
+                continue;
+            }
+            merged.current = merged.current.max(one.current);
+            for (m, o) in merged.inputs.iter_mut().zip(&one.inputs) {
+                m.watermark = m.watermark.max(o.watermark);
+                m.started |= o.started;
+            }
+        }
+        *self = merged;
+        Ok(())
+    }
+}
+
+impl CombinedWatermark {
+    /// The combined watermark a checkpoint saved in `from`, whatever its inputs: for an
+    /// exchange restored on another number of workers, which has other senders.
+    pub(crate) fn saved_current(
+        from: &mut crate::checkpoint::StateIn<'_>,
+    ) -> Result<i64, crate::JobError> {
+        let current = from.i64()?;
+        for _ in 0..from.u64()? {
+            from.i64()?;
+            from.bool()?;
+        }
+        Ok(current)
+    }
+
+    /// Every input at `wm`, as if each had sent it.
+    pub(crate) fn set_all(&mut self, wm: i64) {
+        self.current = wm;
+        for input in &mut self.inputs {
+            input.watermark = wm;
+            input.started = wm > i64::MIN;
+        }
+    }
 }
 
 #[cfg(test)]
