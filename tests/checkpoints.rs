@@ -10,7 +10,7 @@ mod common;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -88,11 +88,85 @@ fn newest_complete(dir: &Path) -> Option<u64> {
         .max()
 }
 
-/// Runs `job` on `workers` workers once without checkpoints and then killed `kills()`
-/// times with them, resuming each time; the outputs must be the same bytes.
-fn survives_kills(job: Job, seed: u64, workers: usize) {
-    let parallelism = workers.to_string();
-    let parallel = ["--parallelism", parallelism.as_str()];
+/// Where a job runs: worker threads of one process, or a cluster of two processes of one
+/// worker each on loopback.
+#[derive(Debug, Clone, Copy)]
+enum Layout {
+    Threads(usize),
+    Cluster,
+}
+
+impl Layout {
+    fn workers(self) -> usize {
+        match self {
+            Layout::Threads(n) => n,
+            Layout::Cluster => 2,
+        }
+    }
+
+    /// Starts the job's processes in `dir` with `extra` flags.
+    fn start(
+        self,
+        binary: &Path,
+        job: &Job,
+        data: &Path,
+        dir: &Path,
+        extra: &[&str],
+    ) -> Vec<Child> {
+        match self {
+            Layout::Threads(n) => {
+                let n = n.to_string();
+                vec![command(binary, job, data, dir, extra)
+                    .args(["--parallelism", &n])
+                    .spawn()
+                    .unwrap()]
+            }
+            Layout::Cluster => {
+                // New ports each time: a killed process's may not be free yet.
+                let hosts = dir.join("hosts");
+                std::fs::write(&hosts, common::workers::free_addresses(2).join("\n")).unwrap();
+                (0..2)
+                    .map(|process| {
+                        command(binary, job, data, dir, extra)
+                            .args(["--processes", "2", "--hostfile"])
+                            .arg(&hosts)
+                            .args(["--process", &process.to_string()])
+                            .spawn()
+                            .unwrap()
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
+/// Waits for every process (killing those still running after a minute): whether all
+/// succeeded, and what they said.
+fn wait_all(children: Vec<Child>) -> (bool, String) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (mut ok, mut said) = (true, String::new());
+    for mut child in children {
+        while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let _ = child.kill();
+        let out = child.wait_with_output().unwrap();
+        ok &= out.status.success();
+        write!(
+            said,
+            "[{:?}] {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .unwrap();
+    }
+    (ok, said)
+}
+
+/// Runs `job` laid out as `layout` once without checkpoints and then killed `kills()`
+/// times with them (on a cluster, one process of the two, the other then fails), resuming
+/// each time; the outputs must be the same bytes.
+fn survives_kills(job: Job, seed: u64, layout: Layout) {
     let dir = temp();
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
@@ -105,14 +179,8 @@ fn survives_kills(job: Job, seed: u64, workers: usize) {
     std::fs::create_dir_all(&killed).unwrap();
 
     let started = Instant::now();
-    let out = command(&binary, &job, &data, &golden, &parallel)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (ok, said) = wait_all(layout.start(&binary, &job, &data, &golden, &[]));
+    assert!(ok, "{said}");
     let took = started.elapsed();
     let want = outputs(&job, &golden);
 
@@ -122,55 +190,45 @@ fn survives_kills(job: Job, seed: u64, workers: usize) {
         checkpoints.to_str().unwrap(),
         "--checkpoint-interval",
         "50ms",
-        parallel[0],
-        parallel[1],
     ];
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let (mut resumed, mut log) = (0, String::new());
     for kill in 0..kills() {
         let before = newest_complete(&checkpoints);
-        let mut child = command(&binary, &job, &data, &killed, &flags)
-            .spawn()
-            .unwrap();
+        let mut children = layout.start(&binary, &job, &data, &killed, &flags);
         let at = took
             .mul_f64(rng.random_range(0.2..0.9))
             .max(Duration::from_millis(60));
         std::thread::sleep(at);
         // A kill before the run's first checkpoint would only repeat the last resume: on
         // a loaded machine the job may not have got that far yet.
-        while newest_complete(&checkpoints) == before && child.try_wait().unwrap().is_none() {
+        let victim = rng.random_range(0..children.len());
+        while newest_complete(&checkpoints) == before
+            && children[victim].try_wait().unwrap().is_none()
+        {
             std::thread::sleep(Duration::from_millis(2));
         }
-        let _ = child.kill();
-        let out = child.wait_with_output().unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        resumed += err.matches("resumes from checkpoint").count();
-        writeln!(
-            log,
-            "kill {kill} after {at:?}: {:?} {err}",
-            out.status.code()
-        )
-        .unwrap();
-        if out.status.success() {
+        let _ = children[victim].kill();
+        let (ok, said) = wait_all(children);
+        resumed += said.matches("resumes from checkpoint").count();
+        writeln!(log, "kill {kill} of process {victim} after {at:?}: {said}").unwrap();
+        if ok {
             // It finished before the kill: start over for the next one.
             std::fs::remove_dir_all(&checkpoints).ok();
         }
     }
-    let out = command(&binary, &job, &data, &killed, &flags)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{log}\nlast run: {err}");
-    resumed += err.matches("resumes from checkpoint").count();
+    let (ok, said) = wait_all(layout.start(&binary, &job, &data, &killed, &flags));
+    assert!(ok, "{log}\nlast run: {said}");
+    resumed += said.matches("resumes from checkpoint").count();
     assert!(
         resumed > 0,
-        "no run resumed from a checkpoint:\n{log}\n{err}"
+        "no run resumed from a checkpoint:\n{log}\n{said}"
     );
-    let any_order = job.sliced && workers > 1;
+    let any_order = job.sliced && layout.workers() > 1;
     for ((name, got), (_, want)) in outputs(&job, &killed).iter().zip(&want) {
         assert!(
             comparable(got, any_order) == comparable(want, any_order),
-            "{} on {workers} worker(s): output `{name}` differs from the uninterrupted run's ({} bytes against {}):\n{log}",
+            "{} on {layout:?}: output `{name}` differs from the uninterrupted run's ({} bytes against {}):\n{log}",
             job.pipe,
             got.len(),
             want.len()
@@ -207,17 +265,22 @@ fn kill_after_a_checkpoint(binary: &Path, dir: &Path, checkpoints: &Path) {
     child.wait().unwrap();
 }
 
-/// Two tests of `job`: killed on one worker, and on two.
+/// Three tests of `job`: killed on one worker, on two, and on a cluster of two processes.
 macro_rules! survives_kills {
-    ($job:ident, $seed:expr, $one:ident, $two:ident) => {
+    ($job:ident, $seed:expr, $one:ident, $two:ident, $cluster:ident) => {
         #[test]
         fn $one() {
-            survives_kills($job(), $seed, 1);
+            survives_kills($job(), $seed, Layout::Threads(1));
         }
 
         #[test]
         fn $two() {
-            survives_kills($job(), $seed, 2);
+            survives_kills($job(), $seed, Layout::Threads(2));
+        }
+
+        #[test]
+        fn $cluster() {
+            survives_kills($job(), $seed, Layout::Cluster);
         }
     };
 }
@@ -226,37 +289,43 @@ survives_kills!(
     wordcount,
     11,
     wordcount_survives_kills,
-    wordcount_survives_kills_on_two_workers
+    wordcount_survives_kills_on_two_workers,
+    wordcount_survives_kills_on_a_cluster
 );
 survives_kills!(
     late_bids,
     12,
     a_window_with_late_data_and_a_side_output_survives_kills,
-    a_window_with_late_data_survives_kills_on_two_workers
+    a_window_with_late_data_survives_kills_on_two_workers,
+    a_window_with_late_data_survives_kills_on_a_cluster
 );
 survives_kills!(
     window_join,
     13,
     a_window_join_survives_kills,
-    a_window_join_survives_kills_on_two_workers
+    a_window_join_survives_kills_on_two_workers,
+    a_window_join_survives_kills_on_a_cluster
 );
 survives_kills!(
     interval_join,
     14,
     an_interval_join_with_late_payments_survives_kills,
-    an_interval_join_survives_kills_on_two_workers
+    an_interval_join_survives_kills_on_two_workers,
+    an_interval_join_survives_kills_on_a_cluster
 );
 survives_kills!(
     sessions,
     15,
     session_windows_survive_kills,
-    session_windows_survive_kills_on_two_workers
+    session_windows_survive_kills_on_two_workers,
+    session_windows_survive_kills_on_a_cluster
 );
 survives_kills!(
     fraud_process,
     16,
     the_fraud_detection_process_survives_kills,
-    the_fraud_detection_process_survives_kills_on_two_workers
+    the_fraud_detection_process_survives_kills_on_two_workers,
+    the_fraud_detection_process_survives_kills_on_a_cluster
 );
 
 fn wordcount() -> Job {

@@ -73,6 +73,17 @@ impl PendingOutputs {
         Ok(file)
     }
 
+    /// A temporary file beside `target` for the part of it a worker of another process sent
+    /// (it is only there to be committed: that worker's durable part, if any, is its own,
+    /// which on a shared file system has the same name).
+    pub(crate) fn create_received(&self, target: &str) -> Result<File, JobError> {
+        let received = PendingOutputs {
+            durable: None,
+            ..self.clone()
+        };
+        received.create(target)
+    }
+
     /// The same outputs, written as part `part` of `parts` (a worker's index, of the
     /// run's workers): see the type's doc.
     pub fn part(&self, part: usize, parts: usize) -> PendingOutputs {
@@ -125,19 +136,15 @@ impl PendingOutputs {
     }
 
     /// Takes part `part`'s files out of the list, each with its target (`None`: standard
-    /// output): a worker of another process sends them to worker 0, which commits.
-    pub(crate) fn take_part(
-        &self,
-        part: usize,
-    ) -> Result<Vec<(Option<PathBuf>, tempfile::TempPath)>, JobError> {
+    /// output): a worker of another process sends them to worker 0, which commits. A
+    /// temporary file goes when dropped; a durable part stays (worker 0 may yet die before
+    /// it commits, and the run that resumes needs it), for worker 0's commit to remove.
+    pub(crate) fn take_part(&self, part: usize) -> Vec<(Option<PathBuf>, impl AsRef<Path>)> {
         let mut files = self.lock();
         let (taken, kept): (Vec<Pending>, Vec<Pending>) =
             files.drain(..).partition(|p| p.part == part);
         *files = kept;
-        taken
-            .into_iter()
-            .map(|p| Ok((p.target, p.temp.into_temp()?)))
-            .collect()
+        taken.into_iter().map(|p| (p.target, p.temp)).collect()
     }
 
     /// Makes each durable part's target what the part holds so far, which a checkpoint

@@ -528,9 +528,11 @@ impl JobContext {
             // that a run killed in between runs the job again and commits the same
             // outputs, rather than resume from a checkpoint whose parts were renamed away.
             Ok(v) if self.resumable => Ok(v),
+            // Process 0 commits, so it alone clears them (the others of a cluster share
+            // the directory).
             Ok(v) => match &self.args.checkpoint {
-                Some(c) => crate::checkpoint::store::clear(&c.dir),
-                None => Ok(()),
+                Some(c) if reports => crate::checkpoint::store::clear(&c.dir),
+                _ => Ok(()),
             }
             .and_then(|()| self.outputs.commit())
             .map(|()| v),

@@ -126,14 +126,14 @@ impl Gather {
 
     fn send_parts(&mut self, ctx: &JobContext) -> Result<(), JobError> {
         let from = ctx.worker().index;
-        for (target, temp) in ctx.outputs().take_part(from)? {
+        for (target, part) in ctx.outputs().take_part(from) {
             let target = target.map(|t| t.display().to_string());
             let read_error = |source| JobError::Io {
                 action: "cannot read back a part of an output at",
-                path: temp.display().to_string(),
+                path: part.as_ref().display().to_string(),
                 source,
             };
-            let mut file = File::open(&temp).map_err(read_error)?;
+            let mut file = File::open(part.as_ref()).map_err(read_error)?;
             loop {
                 let mut bytes = Vec::with_capacity(CHUNK);
                 let read = (&mut file)
@@ -230,7 +230,7 @@ fn write_part(
     if !parts.contains_key(&key) {
         let outputs = ctx.outputs().part(from, ctx.worker().peers);
         let file = match &key.1 {
-            Some(target) => outputs.create(target)?,
+            Some(target) => outputs.create_received(target)?,
             None => outputs
                 .stdout_part()?
                 .expect("a part of another worker than 0"),

@@ -18,9 +18,7 @@ const ENTRY_ACC: usize = 32;
 /// A kept record's header: the next record of its key and side (`address + 1`), its
 /// length, and its key's entry (`address + 1`, 0 until the record is linked) with its side
 /// in the top bit, so a window's chunks can be read back in arrival order when it spills.
-const RECORD_HEADER: usize = 24;
-const ENTRY_OF: usize = 16;
-const RIGHT_BIT: u64 = 1 << 63;
+const RECORD_HEADER: usize = 16;
 /// A window's first chunk of records; later chunks double, up to a page.
 const FIRST_CHUNK: usize = 512;
 
@@ -254,7 +252,6 @@ impl JoinWindows {
         block[need - 8..].fill(0);
         block[..8].fill(0);
         block[8..16].copy_from_slice(&(record.len() as u64).to_le_bytes());
-        block[ENTRY_OF..ENTRY_OF + 8].fill(0);
         block[RECORD_HEADER..RECORD_HEADER + record.len()].copy_from_slice(record);
         let (head, tail) = match side {
             JoinSide::Left => (LEFT_HEAD, LEFT_TAIL),
@@ -279,13 +276,6 @@ impl JoinWindows {
                 self.set_word(last - 1, at + 1);
             }
         }
-        let owner = (entry + 1)
-            | if side == JoinSide::Right {
-                RIGHT_BIT
-            } else {
-                0
-            };
-        self.set_word(at + ENTRY_OF as u64, owner);
         Ok(())
     }
 

@@ -3,8 +3,9 @@
 
 use std::time::Instant;
 
-use super::{word, JoinSide, JoinWindows, ENTRY_OF, RECORD_HEADER, RIGHT_BIT};
+use super::{word, JoinSide, JoinWindows, KeptRecords, ENTRY_ACC, LEFT_HEAD, RIGHT_HEAD};
 use crate::spill::{Run, RunWriter};
+use crate::state::storage::window_table::EntryCursor;
 use crate::JobError;
 
 /// A window's parts on disk past which they are joined into one, so that the open files
@@ -43,8 +44,9 @@ impl JoinWindows {
             .map(|(&start, _)| start)
     }
 
-    /// Writes window `start`'s records in memory to a new part on disk, in arrival order
-    /// (`[side][key length, 4 bytes][key][record]`), and frees their memory.
+    /// Writes window `start`'s records in memory to a new part on disk, key by key
+    /// ([`records_in_memory`](Self::records_in_memory): `[side][key length, 4 bytes][key]
+    /// [record]`), and frees their memory.
     fn spill_window(&mut self, start: i64) -> Result<(), JobError> {
         let started = Instant::now();
         let mut out = RunWriter::create(self.pages.memory())?;
@@ -81,8 +83,8 @@ impl JoinWindows {
     }
 
     /// Calls `each(start, side, key, record)` for every record in memory, windows in order
-    /// of start, each window's records in arrival order (what an interval join's buckets,
-    /// which never spill, hold).
+    /// of start, each window's as [`records_in_memory`](Self::records_in_memory) has them
+    /// (what an interval join's buckets in memory hold).
     pub(crate) fn each_record_in_memory(
         &self,
         mut each: impl FnMut(i64, u8, &[u8], &[u8]) -> Result<(), JobError>,
@@ -93,27 +95,33 @@ impl JoinWindows {
         Ok(())
     }
 
-    /// Calls `each(side, key, record)` for window `start`'s records in memory, in arrival
-    /// order (`side` 1 for the right side).
+    /// Calls `each(side, key, record)` for window `start`'s records in memory: its keys in
+    /// the order they opened the window, each key's left records then its right ones, in
+    /// arrival order (`side` 1 for the right side). Replayed in this order, they make the
+    /// same keys, in the same order, with the same lists: nothing observes how the records
+    /// of different keys interleaved. (Records are found from their key's lists, never the
+    /// other way: a table of fixed-width keys moves its entries when it grows.)
     pub(super) fn records_in_memory(
         &self,
         start: i64,
         mut each: impl FnMut(u8, &[u8], &[u8]) -> Result<(), JobError>,
     ) -> Result<(), JobError> {
-        for chunk in &self.windows[&start].chunks {
-            let mut offset = 0;
-            while offset + RECORD_HEADER <= chunk.used {
-                let at = chunk.addr + offset as u64;
-                let header = self.pages.bytes(at, RECORD_HEADER);
-                let (len, owner) = (word(header, 8) as usize, word(header, ENTRY_OF));
-                // A record left unlinked by an add that ran out of memory has no owner.
-                if owner != 0 {
-                    let side = u8::from(owner & RIGHT_BIT != 0);
-                    let key = self.format.key(&self.pages, (owner & !RIGHT_BIT) - 1);
-                    each(side, key, self.pages.bytes(at + RECORD_HEADER as u64, len))?;
+        let Some(keys) = self.windows[&start].keys.as_ref() else {
+            return Ok(());
+        };
+        let mut at = EntryCursor::default();
+        while let Some((entry, next)) = keys.entry_at(&self.pages, &self.format, at) {
+            let key = self.format.key(&self.pages, entry);
+            for (side, head) in [(0u8, LEFT_HEAD), (1, RIGHT_HEAD)] {
+                let records = KeptRecords {
+                    pages: &self.pages,
+                    at: word(self.pages.bytes(entry, ENTRY_ACC), head),
+                };
+                for record in records {
+                    each(side, key, record)?;
                 }
-                offset += (RECORD_HEADER + len).next_multiple_of(8);
             }
+            at = next;
         }
         Ok(())
     }

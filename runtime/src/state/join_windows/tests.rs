@@ -68,7 +68,7 @@ fn a_record_longer_than_a_page_is_refused_by_name() {
     let err = s.add(JoinSide::Left, b"k", 0, i64::MIN, &long).unwrap_err();
     assert!(
         err.to_string()
-            .contains("a record of 300 bytes is longer than the 232 bytes"),
+            .contains("a record of 300 bytes is longer than the 240 bytes"),
         "{err}"
     );
 }
