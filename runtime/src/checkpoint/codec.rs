@@ -8,14 +8,30 @@
 //! section: name length u16 | name | body length u64 | body
 //! ```
 //!
+//! A checkpoint streams its state to its file ([`StateOut::to_file`]): a buffer of
+//! [`FLUSH_AT`] bytes goes out as it fills, and each section's length is written back in
+//! place once its body is done, so a state far larger than memory (an aggregate spilled to
+//! disk) never sits in memory whole.
+//!
 //! [`Checkpointed`]: super::Checkpointed
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
 
 use crate::JobError;
 
-/// Where a job's parts write their state.
+/// Bytes a streamed state collects before they go to its file.
+const FLUSH_AT: usize = 4 << 20;
+
+/// Where a job's parts write their state: memory, or a file it streams to.
 #[derive(Debug, Default)]
 pub struct StateOut {
+    /// What is not in the file yet (all of it, in memory).
     bytes: Vec<u8>,
+    /// The file, and how many bytes it holds.
+    file: Option<(File, u64)>,
+    /// The first failure writing the file: reported by [`finish_file`](Self::finish_file).
+    failed: Option<std::io::Error>,
 }
 
 /// Reads back what a [`StateOut`] wrote.
@@ -23,12 +39,24 @@ pub struct StateOut {
 pub struct StateIn<'a> {
     bytes: &'a [u8],
     at: usize,
+    /// The mapped state file the bytes are in, whose pages a restore gives back as it
+    /// reads them.
+    map: Option<&'a super::store::MappedState>,
 }
 
 impl StateOut {
     /// An empty writer.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A writer that streams to `file` (empty, open to read and write).
+    pub fn to_file(file: File) -> Self {
+        StateOut {
+            bytes: Vec::with_capacity(FLUSH_AT + 4096),
+            file: Some((file, 0)),
+            failed: None,
+        }
     }
 
     /// Writes section `name`, whose body `write` writes.
@@ -38,35 +66,87 @@ impl StateOut {
         write: impl FnOnce(&mut StateOut) -> Result<(), JobError>,
     ) -> Result<(), JobError> {
         let name_len = u16::try_from(name.len()).expect("a section name under 64 KiB");
-        self.bytes.extend_from_slice(&name_len.to_le_bytes());
-        self.bytes.extend_from_slice(name.as_bytes());
-        let len_at = self.bytes.len();
-        self.bytes.extend_from_slice(&0u64.to_le_bytes());
+        self.put(&name_len.to_le_bytes());
+        self.put(name.as_bytes());
+        self.with_length(write)
+    }
+
+    /// Writes a length (u64), then what `write` writes, then puts the length of that in
+    /// front of it.
+    pub(crate) fn with_length(
+        &mut self,
+        write: impl FnOnce(&mut StateOut) -> Result<(), JobError>,
+    ) -> Result<(), JobError> {
+        let len_at = self.position();
+        self.put(&0u64.to_le_bytes());
         write(self)?;
-        let len = (self.bytes.len() - len_at - 8) as u64;
-        self.bytes[len_at..len_at + 8].copy_from_slice(&len.to_le_bytes());
+        let len = self.position() - len_at - 8;
+        self.write_back(len_at, &len.to_le_bytes());
         Ok(())
+    }
+
+    /// Bytes written so far.
+    fn position(&self) -> u64 {
+        self.file.as_ref().map_or(0, |(_, flushed)| *flushed) + self.bytes.len() as u64
+    }
+
+    /// Writes `bytes` over what was written at `at`.
+    fn write_back(&mut self, at: u64, bytes: &[u8]) {
+        let flushed = self.file.as_ref().map_or(0, |(_, flushed)| *flushed);
+        if at >= flushed {
+            let at = (at - flushed) as usize;
+            self.bytes[at..at + bytes.len()].copy_from_slice(bytes);
+            return;
+        }
+        if let Some((file, _)) = &self.file {
+            // A length never straddles the flush: the buffer goes out whole, after it.
+            if let Err(e) = file.write_all_at(bytes, at) {
+                self.failed.get_or_insert(e);
+            }
+        }
+    }
+
+    /// Appends `bytes`, sending the buffer to the file once it is full.
+    #[inline]
+    pub(crate) fn put(&mut self, bytes: &[u8]) {
+        self.bytes.extend_from_slice(bytes);
+        if self.bytes.len() >= FLUSH_AT {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        let Some((file, flushed)) = &mut self.file else {
+            return;
+        };
+        if self.failed.is_none() {
+            match std::io::Write::write_all(file, &self.bytes) {
+                Ok(()) => *flushed += self.bytes.len() as u64,
+                Err(e) => self.failed = Some(e),
+            }
+        }
+        self.bytes.clear();
     }
 
     /// Writes `v`.
     pub fn u64(&mut self, v: u64) {
-        self.bytes.extend_from_slice(&v.to_le_bytes());
+        self.put(&v.to_le_bytes());
     }
 
     /// Writes `v`.
     pub fn i64(&mut self, v: i64) {
-        self.bytes.extend_from_slice(&v.to_le_bytes());
+        self.put(&v.to_le_bytes());
     }
 
     /// Writes `v`.
     pub fn bool(&mut self, v: bool) {
-        self.bytes.push(u8::from(v));
+        self.put(&[u8::from(v)]);
     }
 
     /// Writes `v` with its length.
     pub fn bytes(&mut self, v: &[u8]) {
         self.u64(v.len() as u64);
-        self.bytes.extend_from_slice(v);
+        self.put(v);
     }
 
     /// Writes `v` with its length.
@@ -76,19 +156,68 @@ impl StateOut {
 
     /// Appends `bytes` another writer wrote (whole sections).
     pub fn raw(&mut self, bytes: &[u8]) {
-        self.bytes.extend_from_slice(bytes);
+        self.put(bytes);
     }
 
-    /// Everything written.
+    /// Everything written, of a writer in memory.
     pub fn finish(self) -> Vec<u8> {
         self.bytes
+    }
+
+    /// Ends a writer streaming to a file: the rest written out and fsynced; the file's
+    /// length and CRC-32 (read back: lengths were written in place after their bodies).
+    /// `path` names the file in an error.
+    pub fn finish_file(mut self, path: &std::path::Path) -> Result<(u64, u32), JobError> {
+        self.flush();
+        let io_error = |source| JobError::Io {
+            action: "cannot write checkpoint file",
+            path: path.display().to_string(),
+            source,
+        };
+        if let Some(e) = self.failed.take() {
+            return Err(io_error(e));
+        }
+        let Some((file, len)) = self.file.take() else {
+            return Ok((0, 0));
+        };
+        file.sync_all().map_err(io_error)?;
+        let mut crc = crc32fast::Hasher::new();
+        let mut buffer = std::mem::take(&mut self.bytes);
+        buffer.resize(FLUSH_AT, 0);
+        let mut at = 0u64;
+        while at < len {
+            let n = (len - at).min(FLUSH_AT as u64) as usize;
+            file.read_exact_at(&mut buffer[..n], at).map_err(io_error)?;
+            crc.update(&buffer[..n]);
+            at += n as u64;
+        }
+        Ok((len, crc.finalize()))
     }
 }
 
 impl<'a> StateIn<'a> {
     /// A reader of `bytes`.
     pub fn new(bytes: &'a [u8]) -> Self {
-        StateIn { bytes, at: 0 }
+        StateIn {
+            bytes,
+            at: 0,
+            map: None,
+        }
+    }
+
+    /// A reader of a checkpoint's mapped state, from byte `at`.
+    pub fn mapped(state: &'a super::store::MappedState, at: usize) -> Self {
+        StateIn {
+            bytes: state.get(at..).unwrap_or(&[]),
+            at: 0,
+            map: Some(state),
+        }
+    }
+
+    /// The mapped state these bytes are in, if any: a keyed state's snapshot gives back its
+    /// pages as it is restored.
+    pub(crate) fn mapping(&self) -> Option<&'a super::store::MappedState> {
+        self.map
     }
 
     /// Reads section `name` with `read`, which must read all of its body: a section of
@@ -130,7 +259,11 @@ impl<'a> StateIn<'a> {
             )));
         }
         let len = usize::try_from(self.u64()?).map_err(|_| corrupt("a section's length"))?;
-        Ok(StateIn::new(self.take(len)?))
+        Ok(StateIn {
+            bytes: self.take(len)?,
+            at: 0,
+            map: self.map,
+        })
     }
 
     /// Whether section `name`'s body was read to its end.
@@ -271,5 +404,49 @@ mod tests {
             .section("a", |_| Ok(()))
             .unwrap_err();
         assert!(matches!(err, JobError::SnapshotCorrupt { .. }), "{err}");
+    }
+
+    /// A state streamed to a file is the bytes one written in memory has, with their
+    /// checksum, however far its sections outgrow the buffer.
+    #[test]
+    fn a_streamed_state_is_the_same_bytes_as_one_in_memory() {
+        let write = |out: &mut StateOut| {
+            out.section("small", |o| {
+                o.u64(1);
+                Ok(())
+            })?;
+            out.section("large", |o| {
+                o.section("inner", |o| {
+                    for i in 0..(3 * FLUSH_AT as u64 / 8) {
+                        o.u64(i);
+                    }
+                    Ok(())
+                })?;
+                o.bytes(&vec![7u8; FLUSH_AT + 5]);
+                Ok(())
+            })?;
+            out.section("after", |o| {
+                o.str("end");
+                Ok(())
+            })
+        };
+        let mut memory = StateOut::new();
+        write(&mut memory).unwrap();
+        let memory = memory.finish();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state");
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .unwrap();
+        let mut streamed = StateOut::to_file(file);
+        write(&mut streamed).unwrap();
+        let (len, crc) = streamed.finish_file(&path).unwrap();
+        let on_disk = std::fs::read(&path).unwrap();
+        assert!(on_disk == memory, "the same bytes");
+        assert_eq!((len, crc), (memory.len() as u64, crc32fast::hash(&memory)));
     }
 }

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::store::{self, Manifest};
-use super::{Checkpointed, CutJob, StateIn, StateOut};
+use super::{Checkpointed, CutJob, StateIn};
 use crate::parallel::WorkerSlot;
 use crate::{InputSplit, JobContext, JobError, JobSpec};
 
@@ -321,14 +321,15 @@ impl Checkpoints {
             return Ok(());
         };
         if found.manifest.workers == slot.peers {
-            let mut input = StateIn::new(&found.states[slot.index]);
+            let mut input = StateIn::mapped(&found.states[slot.index], 0);
             input.section("job", |i| job.load(i))?;
             *at = input.consumed();
             return Ok(());
         }
         // Written by another number of workers: every worker reads every worker's state.
         let to = super::Rescale::new(slot.index, slot.peers);
-        let mut parts: Vec<StateIn<'_>> = found.states.iter().map(|s| StateIn::new(s)).collect();
+        let mut parts: Vec<StateIn<'_>> =
+            found.states.iter().map(|s| StateIn::mapped(s, 0)).collect();
         StateIn::sections(&mut parts, "job", |p| job.load_rescaled(p, &to))?;
         *at = parts[0].consumed();
         Ok(())
@@ -359,7 +360,7 @@ impl Checkpoints {
         if rescaled && a.slot.index != 0 {
             return Ok(());
         }
-        let mut input = StateIn::new(&found.states[a.slot.index][at..]);
+        let mut input = StateIn::mapped(&found.states[a.slot.index], at);
         for (i, s) in sources.iter_mut().enumerate() {
             input.section(&format!("source {i}"), |r| s.load(r))?;
         }
@@ -395,20 +396,25 @@ impl Active {
         job: &mut dyn CutJob,
         sources: &mut [&mut dyn Checkpointed],
     ) -> Result<u64, JobError> {
-        let mut out = StateOut::new();
-        out.section("job", |o| job.save(o))?;
-        out.raw(&super::cut::save_sources(sources)?);
-        let state = out.finish();
-        let manifest = Manifest::new(
-            id,
-            self.spec.name,
-            self.spec.pipeline,
-            operators(self.spec),
-            1,
-        );
-        store::write(&self.config.dir, manifest, &state)?;
+        let at = store::folder(&self.config.dir, id);
+        let written = (|| {
+            let (bytes, crc) =
+                super::cut::write_state(&at, 0, job, super::cut::CutSources::Open(sources), None)?;
+            let mut manifest = Manifest::new(
+                id,
+                self.spec.name,
+                self.spec.pipeline,
+                operators(self.spec),
+                1,
+            );
+            (manifest.state_bytes, manifest.state_crc) = (bytes, crc);
+            store::write_manifest(&at, &manifest)?;
+            Ok(bytes)
+        })();
+        store::complete(&self.config.dir, id, written.is_err())?;
+        let bytes = written?;
         self.publish()?;
-        Ok(state.len() as u64)
+        Ok(bytes)
     }
 
     /// A job that follows a file shows what each checkpoint committed in its outputs at

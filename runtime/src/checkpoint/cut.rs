@@ -55,6 +55,27 @@ pub(super) fn save_sources(sources: &mut [&mut dyn Checkpointed]) -> Result<Vec<
     Ok(out.finish())
 }
 
+/// Streams worker `worker`'s state into checkpoint folder `at` (created): the job's fields,
+/// then its sources' (`ended`: as they were where the last one ended, for a worker at its
+/// end of input). The file's length and CRC-32.
+pub(super) fn write_state(
+    at: &std::path::Path,
+    worker: usize,
+    job: &mut dyn CutJob,
+    sources: CutSources<'_, '_>,
+    ended: Option<&[u8]>,
+) -> Result<(u64, u32), JobError> {
+    let (mut out, path) = store::state_writer(at, worker)?;
+    out.section("job", |o| job.save(o))?;
+    match sources {
+        CutSources::Open(sources) => out.raw(&save_sources(sources)?),
+        CutSources::Ended => out.raw(ended.ok_or_else(|| {
+            JobError::Config("a worker at its end of input kept no sources".to_string())
+        })?),
+    }
+    out.finish_file(&path)
+}
+
 /// When the next checkpoint after `now` is due on every worker alike: the next multiple of
 /// `interval` since the Unix epoch, so that workers in other processes begin together.
 pub(super) fn next_due(now: SystemTime, interval: Duration) -> SystemTime {
@@ -117,9 +138,8 @@ impl Active {
             wait_for_round(job, id, round, peers)?;
         }
         let folder = store::folder(&self.config.dir, id);
-        let written = self
-            .save_worker(job, sources)
-            .and_then(|state| store::write_state(&folder, self.slot.index, &state));
+        let ended = self.ended_sources.as_deref();
+        let written = write_state(&folder, self.slot.index, job, sources, ended);
         exchange(job)?
             .outbox
             .marker(id, last, written.as_ref().ok().copied());
@@ -134,23 +154,6 @@ impl Active {
             store::complete(&self.config.dir, id, true)?;
         }
         completed
-    }
-
-    /// This worker's state: the job's fields, then its sources'.
-    fn save_worker(
-        &self,
-        job: &mut dyn CutJob,
-        sources: CutSources<'_, '_>,
-    ) -> Result<Vec<u8>, JobError> {
-        let mut out = StateOut::new();
-        out.section("job", |o| job.save(o))?;
-        match sources {
-            CutSources::Open(sources) => out.raw(&save_sources(sources)?),
-            CutSources::Ended => out.raw(self.ended_sources.as_deref().ok_or_else(|| {
-                JobError::Config("a worker at its end of input kept no sources".to_string())
-            })?),
-        }
-        Ok(out.finish())
     }
 
     /// Every worker's state of checkpoint `id` is written (`sums`, by worker): worker 0

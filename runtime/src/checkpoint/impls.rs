@@ -131,17 +131,21 @@ impl<T: Checkpointed> Checkpointed for Option<T> {
     }
 }
 
-/// Saves a keyed state as its snapshot by key group.
+/// Saves a keyed state as its snapshot by key group, streamed into `out` as it goes (a
+/// state spilled far past memory never sits there whole), with its length in front.
 fn save_keyed(state: &mut impl KeyedState, out: &mut StateOut) -> Result<(), JobError> {
-    let mut w = SnapshotWriter::new(DEFAULT_KEY_GROUPS);
-    state.snapshot(&mut w)?;
-    out.bytes(&w.finish().bytes);
-    Ok(())
+    out.with_length(|out| {
+        let mut w = SnapshotWriter::streaming(out, DEFAULT_KEY_GROUPS);
+        state.snapshot(&mut w)?;
+        w.finish_streamed();
+        Ok(())
+    })
 }
 
 /// Restores every key group of a keyed state's snapshot.
 fn load_keyed(state: &mut impl KeyedState, from: &mut StateIn<'_>) -> Result<(), JobError> {
-    let mut r = SnapshotReader::new(from.bytes()?)?;
+    let map = from.mapping();
+    let mut r = SnapshotReader::mapped(from.bytes()?, map)?;
     let groups = r.groups();
     state.restore(&mut r, 0..groups)
 }
@@ -154,7 +158,8 @@ fn load_keyed_groups(
     to: &Rescale,
 ) -> Result<(), JobError> {
     for part in parts {
-        let mut r = SnapshotReader::new(part.bytes()?)?;
+        let map = part.mapping();
+        let mut r = SnapshotReader::mapped(part.bytes()?, map)?;
         if r.groups() != DEFAULT_KEY_GROUPS {
             return Err(JobError::CheckpointMismatch(format!(
                 "its keyed state is in {} key groups, this job's in {DEFAULT_KEY_GROUPS}",

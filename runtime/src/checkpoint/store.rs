@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::StateOut;
 use crate::JobError;
 
 /// Complete checkpoints kept.
@@ -66,7 +67,82 @@ pub struct Found {
     /// Its manifest.
     pub manifest: Manifest,
     /// Each worker's state, checked against the manifest, in worker order.
-    pub states: Vec<Vec<u8>>,
+    pub states: Vec<MappedState>,
+}
+
+/// Bytes read through a mapped state before its pages are given back.
+pub(crate) const RELEASE_EVERY: usize = 16 << 20;
+
+/// A worker's state in a checkpoint, mapped from its file rather than read: its pages come
+/// in as a restore reads them and go back once read ([`MappedState::release`]), so a
+/// state far larger than memory (an aggregate spilled to disk) never sits there whole.
+pub struct MappedState {
+    map: Option<memmap2::Mmap>,
+}
+
+impl std::fmt::Debug for MappedState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MappedState({} bytes)", self.len())
+    }
+}
+
+impl std::ops::Deref for MappedState {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        self.map.as_deref().unwrap_or(&[])
+    }
+}
+
+impl MappedState {
+    /// The state in `path`.
+    fn open(path: &Path) -> std::io::Result<MappedState> {
+        let file = File::open(path)?;
+        if file.metadata()?.len() == 0 {
+            return Ok(MappedState { map: None });
+        }
+        // SAFETY: a complete checkpoint's files are written once, fsynced, before its
+        // manifest, and never written again; only pruning removes them (the mapping keeps
+        // an unlinked file's pages).
+        let map = unsafe { memmap2::Mmap::map(&file)? };
+        Ok(MappedState { map: Some(map) })
+    }
+
+    /// Gives back the memory of the pages wholly inside `part`, a part of this state a
+    /// restore has read (it is read again from the file if it is touched again).
+    pub(crate) fn release(&self, part: &[u8]) {
+        // 64 KiB: a multiple of every page size Linux uses.
+        const ALIGN: usize = 64 << 10;
+        let Some(map) = &self.map else {
+            return;
+        };
+        let base = map.as_ptr() as usize;
+        let start = part.as_ptr() as usize;
+        if start < base || start + part.len() > base + map.len() {
+            return;
+        }
+        let from = (start - base).next_multiple_of(ALIGN);
+        let to = (start - base + part.len()) / ALIGN * ALIGN;
+        if to > from {
+            // SAFETY: the mapping is private and read-only over a file nobody writes (see
+            // `open`): pages dropped are read again, the same bytes, if touched again, so
+            // slices into them stay valid.
+            unsafe {
+                let _ =
+                    map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, to - from);
+            }
+        }
+    }
+
+    /// Its CRC-32, read through once, its pages given back as they are.
+    fn crc(&self) -> u32 {
+        let mut crc = crc32fast::Hasher::new();
+        for chunk in self.chunks(RELEASE_EVERY) {
+            crc.update(chunk);
+            self.release(chunk);
+        }
+        crc.finalize()
+    }
 }
 
 fn io<'p>(action: &'static str, path: &'p Path) -> impl FnOnce(std::io::Error) -> JobError + 'p {
@@ -137,9 +213,25 @@ fn state_file(at: &Path, worker: usize) -> PathBuf {
 /// Writes worker `worker`'s `state` into checkpoint folder `at` (created if need be) and
 /// fsyncs it: its length and CRC-32, for the manifest.
 pub(crate) fn write_state(at: &Path, worker: usize, state: &[u8]) -> Result<(u64, u32), JobError> {
+    let (mut out, path) = state_writer(at, worker)?;
+    out.raw(state);
+    out.finish_file(&path)
+}
+
+/// A writer streaming worker `worker`'s state into checkpoint folder `at` (created if need
+/// be), and the file's path; [`StateOut::finish_file`] fsyncs it.
+pub(crate) fn state_writer(at: &Path, worker: usize) -> Result<(StateOut, PathBuf), JobError> {
     fs::create_dir_all(at).map_err(io("cannot create checkpoint folder", at))?;
-    write_synced(&state_file(at, worker), state)?;
-    Ok((state.len() as u64, crc32fast::hash(state)))
+    let path = state_file(at, worker);
+    // Read too: its checksum is read back once it is written.
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path)
+        .map_err(io("cannot write checkpoint file", &path))?;
+    Ok((StateOut::to_file(file), path))
 }
 
 /// Completes checkpoint folder `at`, whose states are written: its manifest goes to
@@ -263,13 +355,13 @@ pub fn read_folder(at: &Path) -> Result<Found, String> {
     let mut states = Vec::with_capacity(manifest.workers);
     for (worker, (bytes, crc)) in sums.enumerate() {
         let path = state_file(at, worker);
-        let state = fs::read(&path).map_err(|e| {
+        let state = MappedState::open(&path).map_err(|e| {
             format!(
                 "its state {} cannot be read ({e})",
                 path.file_name().unwrap_or_default().to_string_lossy()
             )
         })?;
-        if state.len() as u64 != bytes || crc32fast::hash(&state) != crc {
+        if state.len() as u64 != bytes || state.crc() != crc {
             return Err("its state does not match the manifest's checksum".into());
         }
         states.push(state);
@@ -321,7 +413,8 @@ mod tests {
         assert_eq!(ids(dir.path()).unwrap(), [5, 4, 3], "the newest three kept");
         let found = latest(dir.path(), |w| panic!("{w}")).unwrap().unwrap();
         assert_eq!(found.manifest.id, 5);
-        assert_eq!(found.states, [b"state 5"]);
+        assert_eq!(found.states.len(), 1);
+        assert_eq!(&found.states[0][..], b"state 5");
         assert_eq!(next_id(dir.path()).unwrap(), 6);
     }
 

@@ -22,13 +22,20 @@ const MAGIC: &[u8; 8] = b"WEIRSNAP";
 const VERSION: u32 = 1;
 const END: u16 = u16::MAX;
 
-/// Writes a snapshot of one operator's keyed state.
+/// Bytes a snapshot streamed into a checkpoint collects before they go on.
+const STREAM_AT: usize = 1 << 20;
+
+/// Writes a snapshot of one operator's keyed state: into memory, or streamed into a
+/// checkpoint's state as it goes ([`SnapshotWriter::streaming`]).
 #[derive(Debug)]
-pub struct SnapshotWriter {
+pub struct SnapshotWriter<'o> {
     groups: KeyGroups,
     bytes: Vec<u8>,
     digests: Vec<u64>,
     operator: Vec<u8>,
+    /// The CRC-32 of the bytes already streamed.
+    crc: crc32fast::Hasher,
+    out: Option<&'o mut crate::checkpoint::StateOut>,
 }
 
 /// A finished snapshot: its bytes, and each key group's digest.
@@ -58,9 +65,21 @@ impl GroupDigests {
     }
 }
 
-impl SnapshotWriter {
-    /// An empty snapshot of state keyed into `groups` key groups.
+impl SnapshotWriter<'static> {
+    /// An empty snapshot of state keyed into `groups` key groups, in memory.
     pub fn new(groups: usize) -> Self {
+        SnapshotWriter::start(groups, None)
+    }
+}
+
+impl<'o> SnapshotWriter<'o> {
+    /// A snapshot of state keyed into `groups` key groups written into `out` as it goes
+    /// (a megabyte at a time), ended by [`finish_streamed`](Self::finish_streamed).
+    pub fn streaming(out: &'o mut crate::checkpoint::StateOut, groups: usize) -> Self {
+        SnapshotWriter::start(groups, Some(out))
+    }
+
+    fn start(groups: usize, out: Option<&'o mut crate::checkpoint::StateOut>) -> Self {
         let mut bytes = Vec::with_capacity(4096);
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(&VERSION.to_le_bytes());
@@ -70,6 +89,8 @@ impl SnapshotWriter {
             bytes,
             digests: vec![0; groups],
             operator: Vec::new(),
+            crc: crc32fast::Hasher::new(),
+            out,
         }
     }
 
@@ -93,10 +114,17 @@ impl SnapshotWriter {
         // state (an aggregate's output order is part of it).
         let d = &mut self.digests[group];
         *d = mix(*d ^ crate::state::key_hash(key)) ^ mix(crate::state::key_hash(value) ^ 0x5a);
+        if self.bytes.len() >= STREAM_AT {
+            if let Some(out) = &mut self.out {
+                self.crc.update(&self.bytes);
+                out.put(&self.bytes);
+                self.bytes.clear();
+            }
+        }
     }
 
-    /// The finished snapshot.
-    pub fn finish(mut self) -> Snapshot {
+    /// The end: no more entries, the operator's state, the digests, the checksum.
+    fn end(&mut self) {
         self.bytes.extend_from_slice(&END.to_le_bytes());
         self.bytes.extend_from_slice(&self.operator);
         self.bytes
@@ -104,12 +132,29 @@ impl SnapshotWriter {
         for d in &self.digests {
             self.bytes.extend_from_slice(&d.to_le_bytes());
         }
-        let crc = crc32fast::hash(&self.bytes);
+        self.crc.update(&self.bytes);
+        let crc = self.crc.clone().finalize();
         self.bytes.extend_from_slice(&crc.to_le_bytes());
+    }
+
+    /// The finished snapshot (of one written in memory; a streamed one's bytes are those
+    /// not streamed yet).
+    pub fn finish(mut self) -> Snapshot {
+        self.end();
+        if let Some(out) = &mut self.out {
+            out.put(&self.bytes);
+            self.bytes.clear();
+        }
         Snapshot {
             bytes: self.bytes,
             digests: GroupDigests(self.digests),
         }
+    }
+
+    /// Ends a streamed snapshot: the rest goes into its checkpoint's state. Each key
+    /// group's digest.
+    pub fn finish_streamed(self) -> GroupDigests {
+        self.finish().digests
     }
 }
 
@@ -125,6 +170,10 @@ pub struct SnapshotReader<'s> {
     entries: &'s [u8],
     groups: usize,
     operator: &'s [u8],
+    /// The mapped checkpoint state the snapshot is in, and the entries read since its
+    /// pages were last given back.
+    map: Option<&'s crate::checkpoint::store::MappedState>,
+    unreleased: &'s [u8],
 }
 
 /// One entry of a snapshot.
@@ -141,6 +190,15 @@ pub struct SnapshotEntry<'s> {
 impl<'s> SnapshotReader<'s> {
     /// A reader of `bytes`, or why they are not a whole snapshot.
     pub fn new(bytes: &'s [u8]) -> Result<Self, JobError> {
+        SnapshotReader::mapped(bytes, None)
+    }
+
+    /// A reader of `bytes`, which lie in the mapped checkpoint state `map` if given: their
+    /// pages are given back as they are read (checked, then restored).
+    pub(crate) fn mapped(
+        bytes: &'s [u8],
+        map: Option<&'s crate::checkpoint::store::MappedState>,
+    ) -> Result<Self, JobError> {
         let corrupt = |problem: &str| JobError::SnapshotCorrupt {
             problem: problem.to_string(),
         };
@@ -148,7 +206,14 @@ impl<'s> SnapshotReader<'s> {
             return Err(corrupt("not a weir snapshot"));
         }
         let (body, crc) = bytes.split_at(bytes.len() - 4);
-        if crc32fast::hash(body).to_le_bytes() != crc {
+        let mut sum = crc32fast::Hasher::new();
+        for chunk in body.chunks(crate::checkpoint::store::RELEASE_EVERY) {
+            sum.update(chunk);
+            if let Some(map) = map {
+                map.release(chunk);
+            }
+        }
+        if sum.finalize().to_le_bytes() != crc {
             return Err(corrupt(
                 "its checksum does not match: it was changed or cut short",
             ));
@@ -172,6 +237,8 @@ impl<'s> SnapshotReader<'s> {
             entries: &body[16..op_at],
             groups,
             operator: &body[op_at..digests_at - 4],
+            map,
+            unreleased: &body[16..op_at],
         })
     }
 
@@ -219,6 +286,14 @@ impl<'s> SnapshotReader<'s> {
             .filter(|&end| end <= e.len())
             .ok_or_else(corrupt)?;
         self.entries = &e[end..];
+        if let Some(map) = self.map {
+            let read = self.unreleased.len() - self.entries.len();
+            if read >= crate::checkpoint::store::RELEASE_EVERY {
+                // The entry handed out now is in the part kept.
+                map.release(&self.unreleased[..read - end]);
+                self.unreleased = &self.unreleased[read - end..];
+            }
+        }
         Ok(Some(SnapshotEntry {
             group: usize::from(group),
             key: &e[10..10 + key_len],
