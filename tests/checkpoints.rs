@@ -722,3 +722,186 @@ fn a_part_shorter_than_its_checkpoint_is_refused() {
     assert!(err.contains("changed or removed"), "{err}");
     assert!(!dir.path().join("out.csv").exists(), "nothing committed");
 }
+
+/// The late-bids pipeline with `edit` applied to its text, written into `dir` as `name`.
+fn late_bids_edited(dir: &Path, name: &str, edit: impl Fn(String) -> String) -> PathBuf {
+    let text = std::fs::read_to_string(root().join("dsl-examples/late_bids.pipe")).unwrap();
+    let path = dir.join(format!("{name}.pipe"));
+    std::fs::write(&path, edit(text)).unwrap();
+    build(&path)
+}
+
+/// A savepoint taken while the job runs (SIGUSR1), then the pipeline edited and started
+/// from it: an unrelated operator added, it goes on where the savepoint stood and its
+/// outputs are the unedited job's; the window's size changed, it is refused naming the
+/// window and both layouts; the window's side output dropped (the window named with `uid`,
+/// so it is still known), it is refused for the sink's state left over, and starts with
+/// `--allow-non-restored-state`, listing it.
+#[test]
+fn a_savepoint_restores_into_an_edited_pipeline_by_identity() {
+    let dir = temp();
+    // Long enough that the savepoint asked for after the first checkpoint comes well
+    // before the end.
+    let job = late_bids_of(4_000_000);
+    let data = dir.path().join("bids.csv");
+    std::fs::write(&data, &job.inputs[0].1).unwrap();
+    let named = |t: String| {
+        t.replace(
+            "|> aggregate { bids: count(), top: max(price) }",
+            "|> aggregate { bids: count(), top: max(price) } |> uid(bid_counts)",
+        )
+    };
+    let original = late_bids_edited(dir.path(), "original", named);
+    let added = late_bids_edited(dir.path(), "added", |t| {
+        named(t)
+            + "\nbids |> filter(price > 9990) |> sink expensive = csv(\"out/expensive.csv\");\n"
+    });
+    let resized = late_bids_edited(dir.path(), "resized", |t| {
+        named(t).replace("tumbling 5s", "tumbling 10s")
+    });
+    let dropped = late_bids_edited(dir.path(), "dropped", |t| {
+        named(t)
+            .replace(", late -> late_bids", "")
+            .replace("late_bids |> sink csv(\"out/late_bids.csv\");", "")
+    });
+    let run = |binary: &Path, out: &str, flags: &[&str]| {
+        let mut c = Command::new(binary);
+        c.current_dir(dir.path())
+            .arg("--input")
+            .arg(format!("bids={}", data.display()))
+            .args(["--output", &format!("bids_per_5s={out}.csv")])
+            .args(["--output", &format!("late_bids={out}-late.csv")])
+            .args(flags);
+        c
+    };
+    let read = |name: &str| std::fs::read(dir.path().join(name)).unwrap();
+    let golden = run(&original, "golden", &[]).output().unwrap();
+    assert!(golden.status.success());
+
+    // The savepoint, asked for once the run has taken a checkpoint.
+    let child = run(
+        &original,
+        "first",
+        &[
+            "--checkpoint-dir",
+            "ck",
+            "--checkpoint-interval",
+            "20ms",
+            "--savepoint-dir",
+            "sp",
+        ],
+    )
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while newest_complete(&dir.path().join("ck")).is_none() {
+        assert!(Instant::now() < deadline, "no checkpoint");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let pid = child.id().to_string();
+    let signalled = Command::new("kill").args(["-USR1", &pid]).status().unwrap();
+    assert!(signalled.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("wrote savepoint sp/savepoint-"), "{err}");
+    let report = weir_cli(&[
+        "savepoint",
+        "inspect",
+        dir.path().join("sp").to_str().unwrap(),
+    ]);
+    assert_eq!(report.code, 0, "{}", report.err);
+    assert!(report.out.contains("`bid_counts`"), "{}", report.out);
+    assert!(
+        report.out.contains("layout: window(tumbling 5000ms"),
+        "{}",
+        report.out
+    );
+
+    // An operator added on another branch: the job goes on from the savepoint.
+    let out = run(
+        &added,
+        "added",
+        &[
+            "--checkpoint-dir",
+            "ck-added",
+            "--from-savepoint",
+            "sp",
+            "--output",
+            "expensive=expensive.csv",
+        ],
+    )
+    .output()
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("starts from savepoint sp/savepoint-"), "{err}");
+    assert!(
+        read("added.csv") == read("golden.csv"),
+        "the window's results"
+    );
+    assert!(
+        read("added-late.csv") == read("golden-late.csv"),
+        "the late bids"
+    );
+    let expensive = String::from_utf8(read("expensive.csv")).unwrap();
+    let all: usize = job.inputs[0]
+        .1
+        .lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(2).unwrap().parse::<u64>().unwrap() > 9990)
+        .count();
+    let after = expensive.lines().count() - 1;
+    assert!(
+        after > 0 && after < all,
+        "only bids after the savepoint: {after} of {all}"
+    );
+
+    // Another window size: refused, naming the window and both layouts.
+    let out = run(
+        &resized,
+        "resized",
+        &["--checkpoint-dir", "ck-resized", "--from-savepoint", "sp"],
+    )
+    .output()
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("window at"), "{err}");
+    assert!(
+        err.contains("tumbling 5000ms") && err.contains("tumbling 10000ms"),
+        "{err}"
+    );
+
+    // A sink gone: refused, then allowed and listed.
+    let flags = ["--checkpoint-dir", "ck-dropped", "--from-savepoint", "sp"];
+    let out = Command::new(&dropped)
+        .current_dir(dir.path())
+        .arg("--input")
+        .arg(format!("bids={}", data.display()))
+        .args(["--output", "bids_per_5s=dropped.csv"])
+        .args(flags)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--allow-non-restored-state"), "{err}");
+    assert!(err.contains("sink late_bids"), "{err}");
+    let out = Command::new(&dropped)
+        .current_dir(dir.path())
+        .arg("--input")
+        .arg(format!("bids={}", data.display()))
+        .args(["--output", "bids_per_5s=dropped.csv"])
+        .args(flags)
+        .arg("--allow-non-restored-state")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("state left out of savepoint"), "{err}");
+    assert!(
+        read("dropped.csv") == read("golden.csv"),
+        "the window went on"
+    );
+}

@@ -43,6 +43,8 @@ const CASES: &[(&str, &[&str])] = &[
     ),
     // `follow` reads a file: not standard input; it takes no arguments, and comes once.
     ("follow_errors", &["1:25", "2:31", "3:39"]),
+    // `uid` names one stateful operator, once, with a name no other operator has.
+    ("uid_errors", &["2:29", "3:69", "4:54", "5:36"]),
     // Every mistake of a pipeline is reported, past an error in a step that passes its
     // records on and past a literal that is too large.
     (

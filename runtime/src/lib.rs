@@ -38,7 +38,7 @@ pub use inline_job::{
     Collected, InlineBody, InlineJob, JobConfig, OneWorker, ParallelBody, Placement, Runner,
     Workers,
 };
-pub use job::{run_main, InputSplit, JobArgs, JobContext, JobSpec, StatefulOperator};
+pub use job::{run_main, Identity, InputSplit, JobArgs, JobContext, JobSpec, StatefulOperator};
 pub use layout::Layout;
 pub use record::{CsvField, Record};
 

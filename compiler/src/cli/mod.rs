@@ -81,6 +81,11 @@ enum Command {
         #[command(subcommand)]
         action: CheckpointAction,
     },
+    /// Look into savepoints (--savepoint-dir, --savepoint-on-stop).
+    Savepoint {
+        #[command(subcommand)]
+        action: SavepointAction,
+    },
     /// Manage the build cache. Built jobs beyond $WEIR_CACHE_MAX (default 2GB) are removed,
     /// least recently used first, after each build.
     Cache {
@@ -106,6 +111,16 @@ enum CheckpointAction {
     Inspect {
         /// A checkpoint folder (`chk-…`), or a checkpoint directory (its newest complete
         /// checkpoint).
+        path: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SavepointAction {
+    /// Print what a savepoint holds: each stateful operator and sink by its stable
+    /// identity, with its state's layout and size, the sources, and the outputs committed.
+    Inspect {
+        /// A savepoint folder (`savepoint-…`), or a directory of them (the newest).
         path: PathBuf,
     },
 }
@@ -235,6 +250,15 @@ impl Ctx<'_> {
             Command::Checkpoint {
                 action: CheckpointAction::Inspect { path },
             } => match weir_runtime::checkpoint::inspect(&path) {
+                Ok(report) => self.print(&report),
+                Err(e) => {
+                    let _ = writeln!(self.err, "error: {e}");
+                    Ok(e.exit_code())
+                }
+            },
+            Command::Savepoint {
+                action: SavepointAction::Inspect { path },
+            } => match weir_runtime::checkpoint::savepoint::inspect(&path) {
                 Ok(report) => self.print(&report),
                 Err(e) => {
                     let _ = writeln!(self.err, "error: {e}");

@@ -47,6 +47,20 @@ pub(super) struct RunArgs {
     /// Checkpoints that may fail in a row before the job stops (default 3).
     #[arg(long, value_name = "N", requires = "checkpoint_dir")]
     pub(super) checkpoint_failures: Option<u32>,
+    /// Where SIGUSR1 makes the running job write a savepoint (docs/checkpoints.md).
+    #[arg(long, value_name = "DIR", requires = "checkpoint_dir")]
+    pub(super) savepoint_dir: Option<PathBuf>,
+    /// Where a job stopped by SIGINT or SIGTERM writes a savepoint.
+    #[arg(long, value_name = "DIR", requires = "checkpoint_dir")]
+    pub(super) savepoint_on_stop: Option<PathBuf>,
+    /// Start from this savepoint (a `savepoint-…` folder, or a directory of them), unless
+    /// the checkpoint directory has a checkpoint to resume from.
+    #[arg(long, value_name = "PATH", requires = "checkpoint_dir")]
+    pub(super) from_savepoint: Option<PathBuf>,
+    /// Start from a savepoint that holds state of operators the job no longer has, leaving
+    /// that state out (it is listed).
+    #[arg(long, requires = "from_savepoint")]
+    pub(super) allow_non_restored_state: bool,
     /// Worker threads (per process, with --processes); default 1.
     #[arg(long, value_name = "N")]
     pub(super) parallelism: Option<usize>,
@@ -104,6 +118,15 @@ impl RunArgs {
         if let Some(n) = self.checkpoint_failures {
             flag("--checkpoint-failures", n.to_string().into());
         }
+        for (name, dir) in [
+            ("--savepoint-dir", &self.savepoint_dir),
+            ("--savepoint-on-stop", &self.savepoint_on_stop),
+            ("--from-savepoint", &self.from_savepoint),
+        ] {
+            if let Some(d) = dir {
+                flag(name, d.into());
+            }
+        }
         for (name, n) in [
             ("--parallelism", self.parallelism),
             ("--processes", self.processes),
@@ -118,6 +141,9 @@ impl RunArgs {
         }
         if self.stats {
             args.push("--stats".into());
+        }
+        if self.allow_non_restored_state {
+            args.push("--allow-non-restored-state".into());
         }
         args
     }

@@ -11,6 +11,7 @@ mod chain;
 pub(crate) mod context;
 mod exchange;
 pub(crate) mod expr;
+mod identity;
 pub(crate) mod keys;
 pub(crate) mod names;
 mod records;
@@ -272,6 +273,10 @@ impl Gen<'_> {
                 }
             }
         });
+        let identities = identity::identities(self.plan).into_iter().map(|i| {
+            let (node, uid, layout) = (i.node, i.uid, i.layout);
+            quote!(weir_runtime::Identity { node: #node, uid: #uid, layout: #layout })
+        });
         quote! {
             static SPEC: weir_runtime::JobSpec = weir_runtime::JobSpec {
                 name: #name,
@@ -284,6 +289,7 @@ impl Gen<'_> {
                 source_fed: &[#(#source_fed),*],
                 combined: #combined,
                 pipeline: #pipeline,
+                identities: &[#(#identities),*],
             };
         }
     }

@@ -40,6 +40,8 @@ pub struct Node {
     pub chain: Option<usize>,
     /// What it asks of memory (set by the memory pass, stateful nodes only).
     pub memory: Option<MemoryDemand>,
+    /// The name a `uid` step gave it: its identity in savepoints.
+    pub uid: Option<String>,
 }
 
 /// How records travel along an edge.

@@ -373,7 +373,43 @@ impl<F: FrontEnd> Lowering<F> {
             location,
             chain: None,
             memory: None,
+            uid: None,
         })
+    }
+
+    /// Names node `n` (what stream `of` carries) `name` for savepoints (a `uid` step at
+    /// `at`): refused when it keeps no state, is named already, or another node has the
+    /// name.
+    pub fn name_node(&mut self, n: NodeIndex, of: &str, name: &str, at: &F::Span) -> bool {
+        let node = &self.graph[n];
+        let problem = if node.state == crate::ir::StateKind::Stateless {
+            Some((
+                format!("`uid` names a stateful operator, and {of} comes from `{}`, which keeps no state", node.op.kind()),
+                "nothing to name",
+            ))
+        } else if let Some(given) = &node.uid {
+            Some((
+                format!("{of} comes from an operator already named `{given}`"),
+                "named twice",
+            ))
+        } else if self
+            .graph
+            .node_weights()
+            .any(|o| o.uid.as_deref() == Some(name))
+        {
+            Some((
+                format!("another operator is named `{name}`: savepoints would not tell them apart"),
+                "a name used twice",
+            ))
+        } else {
+            None
+        };
+        if let Some((message, label)) = problem {
+            self.report(Diagnostic::error(message, at.clone(), label));
+            return false;
+        }
+        self.graph[n].uid = Some(name.to_string());
+        true
     }
 
     /// Connects `from` to input `port` of `to`: hash-partitioned when `from` is keyed.

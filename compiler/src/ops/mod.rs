@@ -99,6 +99,7 @@ registry! {
     }
     steps {
         key_by::KeyBy,
+        uid::Uid,
     }
 }
 
@@ -179,7 +180,8 @@ mod tests {
                 "distinct",
                 "process",
                 "sink",
-                "key_by"
+                "key_by",
+                "uid"
             ]
         );
         let inline = inline_steps();

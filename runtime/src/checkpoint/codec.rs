@@ -86,7 +86,7 @@ impl StateOut {
     }
 
     /// Bytes written so far.
-    fn position(&self) -> u64 {
+    pub(crate) fn position(&self) -> u64 {
         self.file.as_ref().map_or(0, |(_, flushed)| *flushed) + self.bytes.len() as u64
     }
 

@@ -32,6 +32,38 @@ pub struct CheckpointConfig {
     pub interval: Duration,
     /// Checkpoints that may fail in a row before the job stops (`--checkpoint-failures`).
     pub max_failures: u32,
+    /// Where savepoints go and come from.
+    pub savepoints: SavepointConfig,
+}
+
+/// The run's savepoints (`savepoint.rs`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SavepointConfig {
+    /// `--savepoint-dir`: where SIGUSR1 writes one.
+    pub dir: Option<PathBuf>,
+    /// `--savepoint-on-stop`: where a job stopped by a signal writes one.
+    pub on_stop: Option<PathBuf>,
+    /// `--from-savepoint`: the one the run starts from.
+    pub from: Option<PathBuf>,
+    /// `--allow-non-restored-state`: state of operators the job no longer has is left out
+    /// (and listed) rather than refused.
+    pub allow_non_restored: bool,
+}
+
+impl SavepointConfig {
+    /// Sets the directory of flag `flag` (one of the three).
+    pub(crate) fn set(&mut self, flag: &str, dir: PathBuf) {
+        match flag {
+            "--savepoint-dir" => self.dir = Some(dir),
+            "--savepoint-on-stop" => self.on_stop = Some(dir),
+            _ => self.from = Some(dir),
+        }
+    }
+
+    /// Whether no savepoint flag was given.
+    pub(crate) fn is_none(&self) -> bool {
+        *self == SavepointConfig::default()
+    }
 }
 
 impl CheckpointConfig {
@@ -41,6 +73,7 @@ impl CheckpointConfig {
             dir,
             interval: Duration::from_secs(1),
             max_failures: DEFAULT_MAX_FAILURES,
+            savepoints: SavepointConfig::default(),
         }
     }
 }
@@ -78,6 +111,12 @@ pub(super) struct Active {
     /// On several workers, when this one begins its next cut, unless another began one
     /// first (`cut.rs`).
     pub(super) next_due: std::time::SystemTime,
+    /// The savepoint the run starts from, if it does.
+    savepoint: Option<super::savepoint::Loaded>,
+    /// Where the job's file sinks keep their parts (a savepoint copies what they committed).
+    sink_parts: super::savepoint::SinkParts,
+    /// Raised by SIGUSR1 when the run has a `--savepoint-dir`.
+    savepoint_requested: Arc<AtomicBool>,
 }
 
 /// Time records get, at the least, for each unit of time a checkpoint stops them: a state
@@ -132,7 +171,20 @@ impl Checkpoints {
             check_pipeline(&found.manifest, spec, &config.dir)?;
             check_workers(&found.manifest, spec, slot)?;
         }
-        ctx.outputs_mut().durable(found.is_some());
+        let sink_parts = sink_parts(ctx, spec);
+        let savepoint = match (&found, &config.savepoints.from) {
+            (None, Some(from)) => Some(start_from_savepoint(
+                from,
+                &config,
+                spec,
+                slot,
+                &sink_parts,
+            )?),
+            _ => None,
+        };
+        ctx.outputs_mut()
+            .durable(found.is_some() || savepoint.is_some());
+        let savepoint_requested = savepoint_signal(&config, slot, &due)?;
         let next_id = store::next_id(&config.dir)?;
         // On several workers the timer only wakes the worker up to look for a cut another
         // one began (`cut.rs`); when one is due is reckoned in `take`.
@@ -160,6 +212,9 @@ impl Checkpoints {
                 stop,
                 quiet_until: Instant::now(),
                 ended_sources: None,
+                savepoint,
+                sink_parts,
+                savepoint_requested,
                 next_due,
             })),
         })
@@ -186,6 +241,9 @@ impl Checkpoints {
             return Ok(());
         };
         let started = Instant::now();
+        if a.savepoint_requested.swap(false, Ordering::Relaxed) {
+            a.write_savepoint(job, sources, a.config.savepoints.dir.clone())?;
+        }
         if !a.slot.is_single() {
             let Some(id) = a.cut_to_take(job, started)? else {
                 return Ok(());
@@ -305,6 +363,7 @@ impl Checkpoints {
             "weir: job `{}` stopped at checkpoint {id}; the same command resumes it",
             a.spec.name
         );
+        a.write_savepoint(job, sources, a.config.savepoints.on_stop.clone())?;
         Ok(true)
     }
 
@@ -318,6 +377,9 @@ impl Checkpoints {
         }
         let slot = a.slot;
         let Some((found, at)) = a.resume.as_mut() else {
+            if let Some(savepoint) = &a.savepoint {
+                savepoint.restore_job(a.spec, job, &a.config.dir.join("restoring"))?;
+            }
             return Ok(());
         };
         if found.manifest.workers == slot.peers {
@@ -352,6 +414,18 @@ impl Checkpoints {
             )));
         }
         let Some((found, at)) = a.resume.take() else {
+            if let Some(savepoint) = a.savepoint.take() {
+                let mut input = savepoint.sources()?;
+                for (i, s) in sources.iter_mut().enumerate() {
+                    input.section(&format!("source {i}"), |r| s.load(r))?;
+                }
+                eprintln!(
+                    "weir: job `{}` starts from savepoint {}",
+                    a.spec.name,
+                    savepoint.dir.display()
+                );
+                return a.publish();
+            }
             return Ok(());
         };
         // On another number of workers, worker 0 reads every source (`check_workers`) and
@@ -426,6 +500,115 @@ impl Active {
         }
         Ok(())
     }
+}
+
+impl Active {
+    /// Writes a savepoint of `job` and `sources` into a new folder in `dir`, if given (the
+    /// flag that asks for it): a failure is reported and the job goes on.
+    fn write_savepoint(
+        &mut self,
+        job: &mut dyn CutJob,
+        sources: &mut [&mut dyn Checkpointed],
+        dir: Option<PathBuf>,
+    ) -> Result<(), JobError> {
+        let Some(dir) = dir else {
+            return Ok(());
+        };
+        match super::savepoint::write(&dir, self.spec, job, sources, &self.sink_parts) {
+            Ok(at) => eprintln!(
+                "weir: job `{}` wrote savepoint {}",
+                self.spec.name,
+                at.display()
+            ),
+            Err(e) => eprintln!(
+                "warning: job `{}` could not write a savepoint: {e}",
+                self.spec.name
+            ),
+        }
+        Ok(())
+    }
+}
+
+/// Where each of the job's file sinks keeps its part on one worker, after `--output`.
+fn sink_parts(ctx: &JobContext, spec: &JobSpec) -> super::savepoint::SinkParts {
+    spec.files
+        .iter()
+        .filter(|f| f.role == crate::io::FileRole::Output)
+        .filter_map(|f| {
+            let default = f.path.map_or(crate::io::OutputSpec::Stdout, |p| {
+                crate::io::OutputSpec::File(p.to_string())
+            });
+            match ctx.output(f.name, default) {
+                crate::io::OutputSpec::File(p) => {
+                    let target = std::path::Path::new(&p);
+                    // A device or pipe is written directly: it has no part.
+                    let special = std::fs::metadata(target).is_ok_and(|m| !m.is_file());
+                    (!special).then(|| {
+                        (
+                            f.name.to_string(),
+                            crate::io::commit::part_path(target, 0, 1),
+                        )
+                    })
+                }
+                crate::io::OutputSpec::Stdout => None,
+            }
+        })
+        .collect()
+}
+
+/// The savepoint a run with no checkpoint to resume from starts from: read, checked against
+/// the job (what it leaves out listed), and its outputs made the sinks' parts.
+fn start_from_savepoint(
+    from: &std::path::Path,
+    config: &CheckpointConfig,
+    spec: &JobSpec,
+    slot: WorkerSlot,
+    sink_parts: &super::savepoint::SinkParts,
+) -> Result<super::savepoint::Loaded, JobError> {
+    if !slot.is_single() {
+        return Err(savepoints_on_one_worker(slot));
+    }
+    let loaded = super::savepoint::read(from)?;
+    let left = loaded.check(spec, config.savepoints.allow_non_restored)?;
+    for part in left {
+        eprintln!(
+            "warning: state left out of savepoint {}: {part}",
+            loaded.dir.display()
+        );
+    }
+    loaded.seed_parts(sink_parts)?;
+    Ok(loaded)
+}
+
+fn savepoints_on_one_worker(slot: WorkerSlot) -> JobError {
+    JobError::Config(format!(
+        "savepoints are taken and restored on one worker for now, and this run has {}: \
+         drop --parallelism and --processes",
+        slot.peers
+    ))
+}
+
+/// The flag SIGUSR1 raises (with `due`, so the reading loop looks at once) when the run
+/// has a `--savepoint-dir`.
+fn savepoint_signal(
+    config: &CheckpointConfig,
+    slot: WorkerSlot,
+    due: &Arc<AtomicBool>,
+) -> Result<Arc<AtomicBool>, JobError> {
+    let requested = Arc::new(AtomicBool::new(false));
+    let asked = config.savepoints.dir.is_some() || config.savepoints.on_stop.is_some();
+    if asked && !slot.is_single() {
+        return Err(savepoints_on_one_worker(slot));
+    }
+    if config.savepoints.dir.is_some() {
+        let register = |flag: &Arc<AtomicBool>| {
+            signal_hook::flag::register(signal_hook::consts::SIGUSR1, flag.clone())
+                .map_err(|e| JobError::Config(format!("cannot take SIGUSR1 for savepoints: {e}")))
+        };
+        register(&requested)?;
+        register(due)?;
+    }
+    Ok(requested)
 }
 
 /// Refuses a checkpoint written by another number of workers than this run has, unless

@@ -21,10 +21,13 @@ mod coordinator;
 mod cut;
 mod impls;
 mod inspect;
+pub mod savepoint;
 pub mod store;
 
 pub use codec::{StateIn, StateOut};
-pub use coordinator::{CheckpointConfig, CheckpointStats, Checkpoints, DEFAULT_MAX_FAILURES};
+pub use coordinator::{
+    CheckpointConfig, CheckpointStats, Checkpoints, SavepointConfig, DEFAULT_MAX_FAILURES,
+};
 pub use inspect::inspect;
 
 use crate::JobError;

@@ -135,7 +135,7 @@ impl MappedState {
     }
 
     /// Its CRC-32, read through once, its pages given back as they are.
-    fn crc(&self) -> u32 {
+    pub(crate) fn crc(&self) -> u32 {
         let mut crc = crc32fast::Hasher::new();
         for chunk in self.chunks(RELEASE_EVERY) {
             crc.update(chunk);
@@ -216,6 +216,21 @@ pub(crate) fn write_state(at: &Path, worker: usize, state: &[u8]) -> Result<(u64
     let (mut out, path) = state_writer(at, worker)?;
     out.raw(state);
     out.finish_file(&path)
+}
+
+/// The state file at `path`, mapped.
+pub(crate) fn map_state(path: &Path) -> Result<MappedState, JobError> {
+    MappedState::open(path).map_err(io("cannot read checkpoint file", path))
+}
+
+/// Writes `bytes` as file `name` of folder `at` durably: to a temporary name, fsynced,
+/// renamed, the folder fsynced (a manifest: the folder is complete once it is there).
+pub(crate) fn write_named(at: &Path, name: &str, bytes: &[u8]) -> Result<(), JobError> {
+    let tmp = at.join(format!("{name}.tmp"));
+    write_synced(&tmp, bytes)?;
+    let path = at.join(name);
+    fs::rename(&tmp, &path).map_err(io("cannot complete", &path))?;
+    sync_dir(at)
 }
 
 /// A writer streaming worker `worker`'s state into checkpoint folder `at` (created if need

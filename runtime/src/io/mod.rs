@@ -3,7 +3,7 @@
 
 pub mod abandoned;
 mod bad_records;
-mod commit;
+pub(crate) mod commit;
 mod csv_records;
 mod csv_sink;
 mod csv_source;

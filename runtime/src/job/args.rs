@@ -38,7 +38,7 @@ pub struct JobArgs {
     pub checkpoint: Option<crate::checkpoint::CheckpointConfig>,
 }
 
-pub(super) const USAGE: &str = "usage: JOB [--memory SIZE] [--input NAME=PATH]... [--output NAME=PATH]... [--flush-every DURATION] [--spill-dir DIR] [--clock system|replay] [--checkpoint-dir DIR [--checkpoint-interval DURATION] [--checkpoint-failures N]] [--stats] [--stats-json FILE] [--parallelism N] [--processes N --process I --hostfile FILE]\n  --parallelism (default 1) is the number of worker threads (per process, with --processes);\n  PATH `-` is standard input or output; --flush-every (default 1s) is how often sinks write out what waits;\n  --spill-dir (default: the system's temporary directory) is where state past its budget goes;\n  --clock replay makes processing time the largest event time an operator has received (default: system);\n  --checkpoint-dir takes a checkpoint there every --checkpoint-interval (default 1s) and resumes from the newest one there; the job stops after --checkpoint-failures (default 3) fail in a row";
+pub(super) const USAGE: &str = "usage: JOB [--memory SIZE] [--input NAME=PATH]... [--output NAME=PATH]... [--flush-every DURATION] [--spill-dir DIR] [--clock system|replay] [--checkpoint-dir DIR [--checkpoint-interval DURATION] [--checkpoint-failures N] [--savepoint-dir DIR] [--savepoint-on-stop DIR] [--from-savepoint DIR [--allow-non-restored-state]]] [--stats] [--stats-json FILE] [--parallelism N] [--processes N --process I --hostfile FILE]\n  --parallelism (default 1) is the number of worker threads (per process, with --processes);\n  PATH `-` is standard input or output; --flush-every (default 1s) is how often sinks write out what waits;\n  --spill-dir (default: the system's temporary directory) is where state past its budget goes;\n  --clock replay makes processing time the largest event time an operator has received (default: system);\n  --checkpoint-dir takes a checkpoint there every --checkpoint-interval (default 1s) and resumes from the newest one there; the job stops after --checkpoint-failures (default 3) fail in a row;\n  SIGUSR1 writes a savepoint into --savepoint-dir; a job stopped by a signal writes one into --savepoint-on-stop; --from-savepoint starts from one (unless a checkpoint is there to resume from)";
 
 impl JobArgs {
     /// Reads the arguments, checking source and sink names against `spec`.
@@ -60,6 +60,7 @@ impl JobArgs {
         };
         let mut interval: Option<std::time::Duration> = None;
         let mut failures: Option<u32> = None;
+        let mut savepoints = crate::checkpoint::SavepointConfig::default();
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             let (flag, inline) = match arg.split_once('=') {
@@ -131,6 +132,16 @@ impl JobArgs {
                         ))
                     })?);
                 }
+                "--savepoint-dir" | "--savepoint-on-stop" | "--from-savepoint" => {
+                    let dir = value("a directory")?;
+                    if dir.is_empty() {
+                        return Err(JobError::Config(format!(
+                            "{flag} needs a directory, not an empty path\n{USAGE}"
+                        )));
+                    }
+                    savepoints.set(&flag, dir.into());
+                }
+                "--allow-non-restored-state" => savepoints.allow_non_restored = true,
                 "--clock" => {
                     let v = value("system or replay")?;
                     out.clock = crate::time::ClockMode::from_name(&v).ok_or_else(|| {
@@ -156,8 +167,15 @@ impl JobArgs {
             (Some(c), interval, failures) => {
                 c.interval = interval.unwrap_or(c.interval);
                 c.max_failures = failures.unwrap_or(c.max_failures);
+                c.savepoints = savepoints;
             }
-            (None, None, None) => {}
+            (None, None, None) if savepoints.is_none() => {}
+            (None, None, None) => {
+                return Err(JobError::Config(format!(
+                    "savepoints need --checkpoint-dir: the run keeps its outputs' parts and its \
+                     checkpoints there\n{USAGE}"
+                )))
+            }
             (None, _, _) => {
                 return Err(JobError::Config(format!(
                     "--checkpoint-interval and --checkpoint-failures need --checkpoint-dir, where the checkpoints go\n{USAGE}"

@@ -50,6 +50,9 @@ pub struct JobSpec {
     /// The pipeline's fingerprint (of its generated code): a checkpoint resumes only a run
     /// of the pipeline that wrote it.
     pub pipeline: &'static str,
+    /// The stable identity and state layout of each stateful operator and sink, by node:
+    /// what a savepoint is matched against (`checkpoint::savepoint`).
+    pub identities: &'static [Identity],
 }
 
 /// How the workers of a parallel run read a job's sources (one worker reads everything).
@@ -89,6 +92,7 @@ impl JobSpec {
             source_fed: &[],
             combined: 0,
             pipeline: "",
+            identities: &[],
         }
     }
 
@@ -159,6 +163,19 @@ impl JobSpec {
         }
         Ok(out)
     }
+}
+
+/// A part of a job with state (a stateful operator or a sink) as savepoints know it.
+#[derive(Debug, Clone, Copy)]
+pub struct Identity {
+    /// The node in the compiler's graph: the generated job's fields of this part are
+    /// named `s{node}_…`.
+    pub node: usize,
+    /// What stays the same when the pipeline is edited around it:
+    /// `window(auction) bids -> bids_per_5s`, `sink alerts`.
+    pub uid: &'static str,
+    /// Its state's layout (the operator as `weir explain` shows it, and its key's types).
+    pub layout: &'static str,
 }
 
 /// A stateful operator of a job: its id, its name in messages, and what it asks of memory.
