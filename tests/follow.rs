@@ -281,7 +281,8 @@ fn an_inline_job_follows_a_file_until_its_input_stop() {
 /// A followed job with checkpoints shows what each checkpoint committed in its output
 /// while it runs; killed with SIGKILL while lines keep coming and started again, it reads
 /// on from its last checkpoint, and its output has every appended line counted once.
-/// Stopped by a signal, it stops at a last checkpoint, and the next run goes on from there.
+/// Stopped by a signal, it stops at a last checkpoint and writes a savepoint
+/// (`--savepoint-on-stop`), and a run started from that savepoint goes on from there.
 #[test]
 fn a_followed_job_resumes_after_sigkill_without_losing_or_repeating_lines() {
     let dir = temp();
@@ -331,9 +332,12 @@ fn a_followed_job_resumes_after_sigkill_without_losing_or_repeating_lines() {
     );
     let shown = std::fs::read_to_string(dir.path().join("totals.csv")).unwrap();
     assert!(want.starts_with(&shown), "a kill leaves a prefix: {shown}");
-    // More come while it is down, and after it is back.
+    // More come while it is down, and after it is back; stopped, it writes a savepoint.
     append(&events, &csv_rows(&rows[450..600]));
-    let (child, _) = start(&binary, dir.path(), &flags);
+    let savepoints = dir.path().join("sp");
+    let mut on_stop = flags.to_vec();
+    on_stop.extend(["--savepoint-on-stop", savepoints.to_str().unwrap()]);
+    let (child, _) = start(&binary, dir.path(), &on_stop);
     for chunk in rows[600..].chunks(100) {
         std::thread::sleep(Duration::from_millis(60));
         append(&events, &csv_rows(chunk));
@@ -346,20 +350,31 @@ fn a_followed_job_resumes_after_sigkill_without_losing_or_repeating_lines() {
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("resumes from checkpoint"), "{err}");
     assert!(err.contains("stopped at checkpoint"), "{err}");
+    assert!(err.contains("wrote savepoint"), "{err}");
     let last_window = format!("\nb,80000,90000,{}\n", (801..900).step_by(2).sum::<i64>());
     assert!(want.ends_with(&last_window), "{want}");
     let fired = &want[..want.len() - last_window.len() + 1];
     let fired = &fired[..fired.rfind("a,80000").unwrap()];
     let got = std::fs::read_to_string(dir.path().join("totals.csv")).unwrap();
     assert_eq!(got, fired);
-    // Run again, it resumes there: a record far ahead fires the last window.
-    let (child, _) = start(&binary, dir.path(), &flags);
+    // Run again from the savepoint, with checkpoints of its own, it goes on there: a
+    // record far ahead fires the last window.
+    let fresh = dir.path().join("ck-from-savepoint");
+    let from = [
+        "--checkpoint-dir",
+        fresh.to_str().unwrap(),
+        "--checkpoint-interval",
+        "30ms",
+        "--from-savepoint",
+        savepoints.to_str().unwrap(),
+    ];
+    let (child, _) = start(&binary, dir.path(), &from);
     append(&events, "100000,c,1\n");
     std::thread::sleep(Duration::from_millis(300));
     signal(&child, libc::SIGINT);
     let (code, err) = wait(child);
     assert_eq!(code, Some(0), "{err}");
-    assert!(err.contains("resumes from checkpoint"), "{err}");
+    assert!(err.contains("starts from savepoint"), "{err}");
     let got = std::fs::read_to_string(dir.path().join("totals.csv")).unwrap();
     assert_eq!(got, want);
 }
