@@ -232,7 +232,7 @@ fn copy_output(
     copy.sync_all()
         .map_err(io("cannot write savepoint file", &to))?;
     if copied != bytes {
-        return Err(JobError::CheckpointMismatch(format!(
+        return Err(JobError::Config(format!(
             "the part of output `{sink}` at {} holds less than it committed",
             part.display()
         )));
@@ -264,7 +264,7 @@ fn next_number(dir: &Path) -> Result<u64, JobError> {
 /// complete one).
 pub(super) fn read(path: &Path) -> Result<Loaded, JobError> {
     let refused = |why: String| {
-        JobError::CheckpointMismatch(format!(
+        JobError::Config(format!(
             "{} is not a savepoint weir can start from: {why}",
             path.display()
         ))
@@ -323,7 +323,7 @@ impl Loaded {
         allow_non_restored: bool,
     ) -> Result<Vec<String>, JobError> {
         let refuse = |why: String| {
-            JobError::CheckpointMismatch(format!(
+            JobError::Config(format!(
                 "savepoint {} cannot be restored into job `{}`: {why}",
                 self.dir.display(),
                 spec.name
@@ -453,7 +453,7 @@ impl Loaded {
                 return Ok(StateIn::mapped(&self.state, at));
             }
         }
-        Err(JobError::CheckpointMismatch(
+        Err(JobError::Config(
             "the savepoint holds no sources".to_string(),
         ))
     }
