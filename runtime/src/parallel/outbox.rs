@@ -121,19 +121,27 @@ impl Batch {
                     max: ts,
                     quoted_line_break: row.get(1).is_some_and(|&b| b != 0),
                 },
-                MARKER => Entry::Marker {
-                    id: ts as u64,
-                    round: edge as u8,
-                    written: (row.len() == 12).then(|| {
-                        (
-                            u64::from_le_bytes(row[..8].try_into().expect("8 bytes")),
-                            u32::from_le_bytes(row[8..].try_into().expect("4 bytes")),
-                        )
-                    }),
-                },
+                MARKER => marker(edge, ts, row),
                 _ => Entry::Abort,
             })
         })
+    }
+}
+
+/// A marker entry's fields. Out of line and cold: the entries' loop feeds rows to the
+/// generated `receive`, which stays inlined only while the loop is small.
+#[cold]
+#[inline(never)]
+fn marker(round: u32, id: i64, row: &[u8]) -> Entry<'_> {
+    Entry::Marker {
+        id: id as u64,
+        round: round as u8,
+        written: (row.len() == 12).then(|| {
+            (
+                u64::from_le_bytes(row[..8].try_into().expect("8 bytes")),
+                u32::from_le_bytes(row[8..].try_into().expect("4 bytes")),
+            )
+        }),
     }
 }
 
