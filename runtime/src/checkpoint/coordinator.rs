@@ -242,7 +242,14 @@ impl Checkpoints {
         };
         let started = Instant::now();
         if a.savepoint_requested.swap(false, Ordering::Relaxed) {
-            a.write_savepoint(job, sources, a.config.savepoints.dir.clone())?;
+            match a.config.savepoints.dir.clone() {
+                Some(dir) => a.write_savepoint(job, sources, Some(dir))?,
+                None => eprintln!(
+                    "warning: job `{}` was asked for a savepoint (SIGUSR1) but has nowhere to \
+                     write it: start it with --savepoint-dir DIR",
+                    a.spec.name
+                ),
+            }
         }
         if !a.slot.is_single() {
             let Some(id) = a.cut_to_take(job, started)? else {
@@ -514,6 +521,10 @@ impl Active {
         let Some(dir) = dir else {
             return Ok(());
         };
+        if !self.slot.is_single() {
+            eprintln!("warning: {}", savepoints_on_one_worker(self.slot));
+            return Ok(());
+        }
         match super::savepoint::write(&dir, self.spec, job, sources, &self.sink_parts) {
             Ok(at) => eprintln!(
                 "weir: job `{}` wrote savepoint {}",
@@ -588,8 +599,9 @@ fn savepoints_on_one_worker(slot: WorkerSlot) -> JobError {
     ))
 }
 
-/// The flag SIGUSR1 raises (with `due`, so the reading loop looks at once) when the run
-/// has a `--savepoint-dir`.
+/// The flag SIGUSR1 raises (with `due`, so the reading loop looks at once) in a run that
+/// takes checkpoints: a savepoint into `--savepoint-dir`, or, without one, a warning (the
+/// signal's default, ending the job, would lose what it has not committed).
 fn savepoint_signal(
     config: &CheckpointConfig,
     slot: WorkerSlot,
@@ -600,7 +612,7 @@ fn savepoint_signal(
     if asked && !slot.is_single() {
         return Err(savepoints_on_one_worker(slot));
     }
-    if config.savepoints.dir.is_some() {
+    if slot.index == 0 {
         let register = |flag: &Arc<AtomicBool>| {
             signal_hook::flag::register(signal_hook::consts::SIGUSR1, flag.clone())
                 .map_err(|e| JobError::Config(format!("cannot take SIGUSR1 for savepoints: {e}")))
