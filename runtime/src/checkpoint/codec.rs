@@ -23,8 +23,12 @@ use crate::JobError;
 /// Bytes a streamed state collects before they go to its file.
 const FLUSH_AT: usize = 4 << 20;
 
+/// Bytes a state kept in memory for a write in the background may take before it streams
+/// to its file after all (a large state is written while records wait, in bounded memory).
+const KEEP_AT_MOST: usize = 16 << 20;
+
 /// Where a job's parts write their state: memory, or a file it streams to.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct StateOut {
     /// What is not in the file yet (all of it, in memory).
     bytes: Vec<u8>,
@@ -32,6 +36,27 @@ pub struct StateOut {
     file: Option<(File, u64)>,
     /// The first failure writing the file: reported by [`finish_file`](Self::finish_file).
     failed: Option<std::io::Error>,
+    /// The buffer goes to the file once it holds this much.
+    flush_at: usize,
+    /// A file to create and stream to once the buffer passes [`KEEP_AT_MOST`]
+    /// ([`StateOut::kept`]).
+    later: Option<std::path::PathBuf>,
+    /// Outputs' commit points need no fsync now: the checkpoint fsyncs them before it
+    /// completes ([`defers_sync`](Self::defers_sync)).
+    defer_sync: bool,
+}
+
+impl Default for StateOut {
+    fn default() -> Self {
+        StateOut {
+            bytes: Vec::new(),
+            file: None,
+            failed: None,
+            flush_at: usize::MAX,
+            later: None,
+            defer_sync: false,
+        }
+    }
 }
 
 /// Reads back what a [`StateOut`] wrote.
@@ -55,7 +80,36 @@ impl StateOut {
         StateOut {
             bytes: Vec::with_capacity(FLUSH_AT + 4096),
             file: Some((file, 0)),
-            failed: None,
+            flush_at: FLUSH_AT,
+            ..StateOut::default()
+        }
+    }
+
+    /// A writer that keeps the state in memory, to be written in the background while
+    /// records flow ([`in_memory`](Self::in_memory)), unless it outgrows
+    /// [`KEEP_AT_MOST`]: then it streams to `path` from there on. Outputs' commit points
+    /// are not fsynced meanwhile ([`defers_sync`](Self::defers_sync)).
+    pub(crate) fn kept(path: std::path::PathBuf) -> Self {
+        StateOut {
+            flush_at: KEEP_AT_MOST,
+            later: Some(path),
+            defer_sync: true,
+            ..StateOut::default()
+        }
+    }
+
+    /// Whether outputs' commit points are fsynced by the checkpoint itself, later, rather
+    /// than by each output as it saves its commit point.
+    pub fn defers_sync(&self) -> bool {
+        self.defer_sync
+    }
+
+    /// The whole state, if it stayed in memory ([`kept`](Self::kept)); the writer back if
+    /// it went to its file.
+    pub(crate) fn in_memory(self) -> Result<Vec<u8>, StateOut> {
+        match self.file {
+            None if self.failed.is_none() => Ok(self.bytes),
+            _ => Err(self),
         }
     }
 
@@ -110,12 +164,26 @@ impl StateOut {
     #[inline]
     pub(crate) fn put(&mut self, bytes: &[u8]) {
         self.bytes.extend_from_slice(bytes);
-        if self.bytes.len() >= FLUSH_AT {
+        if self.bytes.len() >= self.flush_at {
             self.flush();
         }
     }
 
     fn flush(&mut self) {
+        if let Some(path) = self.later.take() {
+            // Kept in memory until now: too large for that, it streams from here on.
+            let opened = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&path);
+            match opened {
+                Ok(file) => self.file = Some((file, 0)),
+                Err(e) => self.failed = Some(e),
+            }
+            self.flush_at = FLUSH_AT;
+        }
         let Some((file, flushed)) = &mut self.file else {
             return;
         };

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::store::{self, Manifest};
-use super::{Checkpointed, CutJob, StateIn};
+use super::{Checkpointed, CutJob, StateIn, StateOut};
 use crate::parallel::WorkerSlot;
 use crate::{InputSplit, JobContext, JobError, JobSpec};
 
@@ -117,6 +117,8 @@ pub(super) struct Active {
     sink_parts: super::savepoint::SinkParts,
     /// Raised by SIGUSR1 when the run has a `--savepoint-dir`.
     savepoint_requested: Arc<AtomicBool>,
+    /// The checkpoint a thread is writing, if any (`background.rs`).
+    writing: Option<super::background::Writing>,
 }
 
 /// Time records get, at the least, for each unit of time a checkpoint stops them: a state
@@ -215,6 +217,7 @@ impl Checkpoints {
                 savepoint,
                 sink_parts,
                 savepoint_requested,
+                writing: None,
                 next_due,
             })),
         })
@@ -256,15 +259,27 @@ impl Checkpoints {
                 return Ok(());
             };
             let written = a.cut(job, super::cut::CutSources::Open(sources), id);
-            return a.taken(id, started, written);
+            return a.taken(id, started.elapsed(), written);
         }
         if started < a.quiet_until {
             return Ok(());
         }
+        if let Some(writing) = a.writing.take() {
+            if !writing.is_done() {
+                // One at a time: this one is skipped.
+                a.writing = Some(writing);
+                return Ok(());
+            }
+            let (id, pause, written) = writing.wait();
+            a.taken(id, pause, written)?;
+        }
         let id = a.next_id;
         a.next_id += 1;
-        let written = a.write(id, job, sources);
-        a.taken(id, started, written)
+        if a.stop.is_following() {
+            let written = a.write(id, job, sources);
+            return a.taken(id, started.elapsed(), written);
+        }
+        a.write_in_background(id, job, sources, started)
     }
 
     /// At the end of input on one of several workers, waiting for the others: joins the
@@ -284,7 +299,7 @@ impl Checkpoints {
         if let Some(id) = requested {
             let started = Instant::now();
             let written = a.cut(job, super::cut::CutSources::Ended, id);
-            a.taken(id, started, written)?;
+            a.taken(id, started.elapsed(), written)?;
         }
         Ok(())
     }
@@ -296,18 +311,18 @@ impl Active {
     pub(super) fn taken(
         &mut self,
         id: u64,
-        started: Instant,
+        pause: Duration,
         written: Result<u64, JobError>,
     ) -> Result<(), JobError> {
         let a = self;
-        a.quiet_until = Instant::now() + started.elapsed() * WORK_PER_PAUSE;
+        a.quiet_until = Instant::now() + pause * WORK_PER_PAUSE;
         let mut stats = a.stats.lock().unwrap_or_else(|e| e.into_inner());
         match written {
             Ok(bytes) => {
                 a.failed_in_row = 0;
                 stats.taken += 1;
                 stats.last_bytes = bytes;
-                let pause = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                let pause = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX);
                 stats.longest_pause_ms = stats.longest_pause_ms.max(pause);
                 Ok(())
             }
@@ -328,6 +343,22 @@ impl Active {
                     );
                 }
                 Ok(())
+            }
+        }
+    }
+}
+
+/// A run's end waits for the checkpoint its thread is writing: the job then clears its
+/// checkpoints or resumes from them, and none may appear after.
+impl Drop for Checkpoints {
+    fn drop(&mut self) {
+        let Some(a) = self.active.as_mut() else {
+            return;
+        };
+        if let Some(writing) = a.writing.take() {
+            let (id, pause, written) = writing.wait();
+            if let Err(e) = a.taken(id, pause, written) {
+                eprintln!("warning: {e}");
             }
         }
     }
@@ -359,6 +390,10 @@ impl Checkpoints {
         }
         let id = a.next_id;
         a.next_id += 1;
+        if let Some(writing) = a.writing.take() {
+            let (id, pause, written) = writing.wait();
+            a.taken(id, pause, written)?;
+        }
         let bytes = a.write(id, job, sources)?;
         {
             let mut stats = a.stats.lock().unwrap_or_else(|e| e.into_inner());
@@ -496,6 +531,66 @@ impl Active {
         let bytes = written?;
         self.publish()?;
         Ok(bytes)
+    }
+
+    /// Takes checkpoint `id` (begun at `started`) written in the background
+    /// (`background.rs`): the state saved into memory now, written by a thread; or, too
+    /// large for a copy, streamed to its file now.
+    fn write_in_background(
+        &mut self,
+        id: u64,
+        job: &mut dyn CutJob,
+        sources: &mut [&mut dyn Checkpointed],
+        started: Instant,
+    ) -> Result<(), JobError> {
+        let at = store::folder(&self.config.dir, id);
+        let path = store::state_file(&at, 0);
+        let saved = std::fs::create_dir_all(&at)
+            .map_err(|source| JobError::Io {
+                action: "cannot create checkpoint folder",
+                path: at.display().to_string(),
+                source,
+            })
+            .and_then(|()| {
+                let mut out = StateOut::kept(path.clone());
+                out.section("job", |o| job.save(o))?;
+                out.raw(&super::cut::save_sources(sources)?);
+                Ok(out)
+            });
+        let manifest = Manifest::new(
+            id,
+            self.spec.name,
+            self.spec.pipeline,
+            operators(self.spec),
+            1,
+        );
+        let streamed = match saved.map(StateOut::in_memory) {
+            Ok(Ok(state)) => {
+                self.writing = Some(super::background::Writing::start(
+                    self.config.dir.clone(),
+                    manifest,
+                    state,
+                    self.outputs.clone(),
+                    started.elapsed(),
+                ));
+                return Ok(());
+            }
+            Ok(Err(out)) => out,
+            Err(e) => {
+                store::complete(&self.config.dir, id, true)?;
+                return self.taken(id, started.elapsed(), Err(e));
+            }
+        };
+        let written = (|| {
+            let (bytes, crc) = streamed.finish_file(&path)?;
+            self.outputs.sync_parts()?;
+            let mut manifest = manifest;
+            (manifest.state_bytes, manifest.state_crc) = (bytes, crc);
+            store::write_manifest(&at, &manifest)?;
+            Ok(bytes)
+        })();
+        store::complete(&self.config.dir, id, written.is_err())?;
+        self.taken(id, started.elapsed(), written)
     }
 
     /// A job that follows a file shows what each checkpoint committed in its outputs at

@@ -200,7 +200,7 @@ impl Active {
             if let Some(id) = x.markers.requested() {
                 let started = Instant::now();
                 let written = self.cut(job, CutSources::Ended, id);
-                self.taken(id, started, written)?;
+                self.taken(id, started.elapsed(), written)?;
             } else if x.markers.count(0, 0) >= self.slot.peers {
                 return Ok(());
             }

@@ -16,6 +16,7 @@
 //! `impls.rs` says how the runtime's generic parts are saved, and `inspect.rs` reports
 //! what one holds (`weir checkpoint inspect`).
 
+mod background;
 mod codec;
 mod coordinator;
 mod cut;

@@ -203,7 +203,7 @@ fn write_folder(at: &Path, mut manifest: Manifest, state: &[u8]) -> Result<(), J
 }
 
 /// The file of worker `worker`'s state in a checkpoint folder.
-fn state_file(at: &Path, worker: usize) -> PathBuf {
+pub(crate) fn state_file(at: &Path, worker: usize) -> PathBuf {
     match worker {
         0 => at.join(STATE),
         w => at.join(format!("{STATE}-{w}")),

@@ -182,7 +182,9 @@ impl crate::checkpoint::Checkpointed for BadRecords {
         out.u64(self.count);
         out.str(self.first.as_deref().unwrap_or(""));
         let written = match &mut self.dead_letter {
-            Some(w) => w.commit_point().map_err(|e| self.dead_letter_error(e))?,
+            Some(w) => w
+                .commit_point(!out.defers_sync())
+                .map_err(|e| self.dead_letter_error(e))?,
             None => None,
         };
         out.u64(written.unwrap_or(0));

@@ -162,6 +162,29 @@ impl PendingOutputs {
         Ok(())
     }
 
+    /// Fsyncs every durable part (a checkpoint written in the background does, before its
+    /// manifest, for the commit points its outputs saved without).
+    pub(crate) fn sync_parts(&self) -> Result<(), JobError> {
+        let parts: Vec<PathBuf> = self
+            .lock()
+            .iter()
+            .filter_map(|p| match &p.temp {
+                PartFile::Kept(path, _) => Some(path.clone()),
+                PartFile::Temp(_) => None,
+            })
+            .collect();
+        for path in parts {
+            File::open(&path)
+                .and_then(|f| f.sync_data())
+                .map_err(|source| JobError::Io {
+                    action: "cannot sync output part",
+                    path: path.display().to_string(),
+                    source,
+                })?;
+        }
+        Ok(())
+    }
+
     /// A file whose whole content is known now (the `--stats-json` report), staged beside
     /// `target` to be replaced at [`commit`](Self::commit) with the outputs.
     pub fn stage(&self, target: &str, bytes: &[u8]) -> Result<(), JobError> {

@@ -207,9 +207,9 @@ impl CsvSink {
 }
 
 impl crate::io::Sink for CsvSink {
-    fn commit_point(&mut self) -> Result<crate::io::SinkPosition, JobError> {
+    fn commit_point(&mut self, sync: bool) -> Result<crate::io::SinkPosition, JobError> {
         self.write_out()?;
-        let bytes = self.writer.commit_point();
+        let bytes = self.writer.commit_point(sync);
         self.target.commit_point(bytes)
     }
 
@@ -309,7 +309,7 @@ mod tests {
         };
         row(&mut sink, 1);
         row(&mut sink, 2);
-        let point = sink.commit_point().unwrap();
+        let point = sink.commit_point(true).unwrap();
         assert_eq!(
             point,
             crate::io::SinkPosition {

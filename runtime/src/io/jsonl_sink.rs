@@ -68,8 +68,8 @@ impl JsonlSink {
 }
 
 impl crate::io::Sink for JsonlSink {
-    fn commit_point(&mut self) -> Result<crate::io::SinkPosition, JobError> {
-        let bytes = self.writer.commit_point();
+    fn commit_point(&mut self, sync: bool) -> Result<crate::io::SinkPosition, JobError> {
+        let bytes = self.writer.commit_point(sync);
         self.target.commit_point(bytes)
     }
 

@@ -57,16 +57,19 @@ impl OutputWriter {
 }
 
 impl OutputWriter {
-    /// Writes out what is buffered; the bytes of a file written so far, `None` for
-    /// standard output (which cannot be cut back).
-    pub fn commit_point(&mut self) -> io::Result<Option<u64>> {
+    /// Writes out what is buffered, fsynced with `sync` (a checkpoint written in the
+    /// background fsyncs the file itself before it completes); the bytes of a file written
+    /// so far, `None` for standard output (which cannot be cut back).
+    pub fn commit_point(&mut self, sync: bool) -> io::Result<Option<u64>> {
         use std::io::Seek;
         self.flush()?;
         match self {
             // On disk before a checkpoint that counts on it is complete.
             OutputWriter::File(w) => {
                 let file = w.get_mut();
-                file.sync_data()?;
+                if sync {
+                    file.sync_data()?;
+                }
                 file.stream_position().map(Some)
             }
             OutputWriter::Stdout(_) => Ok(None),

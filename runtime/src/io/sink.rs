@@ -19,8 +19,9 @@ pub struct SinkPosition {
 
 /// A sink as the driver and checkpoints see it.
 pub trait Sink {
-    /// Writes out everything written so far and says where the output stands.
-    fn commit_point(&mut self) -> Result<SinkPosition, JobError>;
+    /// Writes out everything written so far (fsynced with `sync`) and says where the
+    /// output stands.
+    fn commit_point(&mut self, sync: bool) -> Result<SinkPosition, JobError>;
 
     /// Takes back what was written after `point`, a commit point of this sink: the output
     /// is cut back there. Standard output, already read, cannot take anything back: an
@@ -33,7 +34,7 @@ macro_rules! checkpointed_sink {
     ($($t:ty),*) => {$(
         impl crate::checkpoint::Checkpointed for $t {
             fn save(&mut self, out: &mut crate::checkpoint::StateOut) -> Result<(), JobError> {
-                let point = Sink::commit_point(self)?;
+                let point = Sink::commit_point(self, !out.defers_sync())?;
                 out.u64(point.records);
                 out.u64(point.bytes);
                 Ok(())
