@@ -6,77 +6,17 @@
 //! timer thread raises every interval: one load per record) and then
 //! [`Checkpoints::take`]. A checkpoint that fails (a full disk, say) is reported and
 //! the job goes on; after `--checkpoint-failures` in a row (default
-//! [`DEFAULT_MAX_FAILURES`]) the job stops.
+//! [`DEFAULT_MAX_FAILURES`](super::DEFAULT_MAX_FAILURES)) the job stops.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::config::CheckpointConfig;
 use super::store::{self, Manifest};
 use super::{Checkpointed, CutJob, StateIn, StateOut};
 use crate::parallel::WorkerSlot;
 use crate::{InputSplit, JobContext, JobError, JobSpec};
-
-/// Checkpoints that may fail in a row before the job stops, unless
-/// `--checkpoint-failures` says otherwise.
-pub const DEFAULT_MAX_FAILURES: u32 = 3;
-
-/// Where and how often a job takes checkpoints (`--checkpoint-dir`,
-/// `--checkpoint-interval`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckpointConfig {
-    /// The directory that holds them.
-    pub dir: PathBuf,
-    /// The time between two.
-    pub interval: Duration,
-    /// Checkpoints that may fail in a row before the job stops (`--checkpoint-failures`).
-    pub max_failures: u32,
-    /// Where savepoints go and come from.
-    pub savepoints: SavepointConfig,
-}
-
-/// The run's savepoints (`savepoint.rs`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SavepointConfig {
-    /// `--savepoint-dir`: where SIGUSR1 writes one.
-    pub dir: Option<PathBuf>,
-    /// `--savepoint-on-stop`: where a job stopped by a signal writes one.
-    pub on_stop: Option<PathBuf>,
-    /// `--from-savepoint`: the one the run starts from.
-    pub from: Option<PathBuf>,
-    /// `--allow-non-restored-state`: state of operators the job no longer has is left out
-    /// (and listed) rather than refused.
-    pub allow_non_restored: bool,
-}
-
-impl SavepointConfig {
-    /// Sets the directory of flag `flag` (one of the three).
-    pub(crate) fn set(&mut self, flag: &str, dir: PathBuf) {
-        match flag {
-            "--savepoint-dir" => self.dir = Some(dir),
-            "--savepoint-on-stop" => self.on_stop = Some(dir),
-            _ => self.from = Some(dir),
-        }
-    }
-
-    /// Whether no savepoint flag was given.
-    pub(crate) fn is_none(&self) -> bool {
-        *self == SavepointConfig::default()
-    }
-}
-
-impl CheckpointConfig {
-    /// Checkpoints in `dir`, every second.
-    pub fn new(dir: PathBuf) -> Self {
-        CheckpointConfig {
-            dir,
-            interval: Duration::from_secs(1),
-            max_failures: DEFAULT_MAX_FAILURES,
-            savepoints: SavepointConfig::default(),
-        }
-    }
-}
 
 /// A run's checkpoints: none when the job takes none.
 #[derive(Debug)]
@@ -114,7 +54,7 @@ pub(super) struct Active {
     /// The savepoint the run starts from, if it does.
     savepoint: Option<super::savepoint::Loaded>,
     /// Where the job's file sinks keep their parts (a savepoint copies what they committed).
-    sink_parts: super::savepoint::SinkParts,
+    pub(super) sink_parts: super::savepoint::SinkParts,
     /// Raised by SIGUSR1 when the run has a `--savepoint-dir`.
     savepoint_requested: Arc<AtomicBool>,
     /// The checkpoint a thread is writing, if any (`background.rs`).
@@ -173,9 +113,9 @@ impl Checkpoints {
             check_pipeline(&found.manifest, spec, &config.dir)?;
             check_workers(&found.manifest, spec, slot)?;
         }
-        let sink_parts = sink_parts(ctx, spec);
+        let sink_parts = super::savepoint::run::sink_parts(ctx, spec);
         let savepoint = match (&found, &config.savepoints.from) {
-            (None, Some(from)) => Some(start_from_savepoint(
+            (None, Some(from)) => Some(super::savepoint::run::start_from_savepoint(
                 from,
                 &config,
                 spec,
@@ -186,7 +126,7 @@ impl Checkpoints {
         };
         ctx.outputs_mut()
             .durable(found.is_some() || savepoint.is_some());
-        let savepoint_requested = savepoint_signal(&config, slot, &due)?;
+        let savepoint_requested = super::savepoint::run::savepoint_signal(&config, slot, &due)?;
         let next_id = store::next_id(&config.dir)?;
         // On several workers the timer only wakes the worker up to look for a cut another
         // one began (`cut.rs`); when one is due is reckoned in `take`.
@@ -602,120 +542,6 @@ impl Active {
         }
         Ok(())
     }
-}
-
-impl Active {
-    /// Writes a savepoint of `job` and `sources` into a new folder in `dir`, if given (the
-    /// flag that asks for it): a failure is reported and the job goes on.
-    fn write_savepoint(
-        &mut self,
-        job: &mut dyn CutJob,
-        sources: &mut [&mut dyn Checkpointed],
-        dir: Option<PathBuf>,
-    ) -> Result<(), JobError> {
-        let Some(dir) = dir else {
-            return Ok(());
-        };
-        if !self.slot.is_single() {
-            eprintln!("warning: {}", savepoints_on_one_worker(self.slot));
-            return Ok(());
-        }
-        match super::savepoint::write(&dir, self.spec, job, sources, &self.sink_parts) {
-            Ok(at) => eprintln!(
-                "weir: job `{}` wrote savepoint {}",
-                self.spec.name,
-                at.display()
-            ),
-            Err(e) => eprintln!(
-                "warning: job `{}` could not write a savepoint: {e}",
-                self.spec.name
-            ),
-        }
-        Ok(())
-    }
-}
-
-/// Where each of the job's file sinks keeps its part on one worker, after `--output`.
-fn sink_parts(ctx: &JobContext, spec: &JobSpec) -> super::savepoint::SinkParts {
-    spec.files
-        .iter()
-        .filter(|f| f.role == crate::io::FileRole::Output)
-        .filter_map(|f| {
-            let default = f.path.map_or(crate::io::OutputSpec::Stdout, |p| {
-                crate::io::OutputSpec::File(p.to_string())
-            });
-            match ctx.output(f.name, default) {
-                crate::io::OutputSpec::File(p) => {
-                    let target = std::path::Path::new(&p);
-                    // A device or pipe is written directly: it has no part.
-                    let special = std::fs::metadata(target).is_ok_and(|m| !m.is_file());
-                    (!special).then(|| {
-                        (
-                            f.name.to_string(),
-                            crate::io::commit::part_path(target, 0, 1),
-                        )
-                    })
-                }
-                crate::io::OutputSpec::Stdout => None,
-            }
-        })
-        .collect()
-}
-
-/// The savepoint a run with no checkpoint to resume from starts from: read, checked against
-/// the job (what it leaves out listed), and its outputs made the sinks' parts.
-fn start_from_savepoint(
-    from: &std::path::Path,
-    config: &CheckpointConfig,
-    spec: &JobSpec,
-    slot: WorkerSlot,
-    sink_parts: &super::savepoint::SinkParts,
-) -> Result<super::savepoint::Loaded, JobError> {
-    if !slot.is_single() {
-        return Err(savepoints_on_one_worker(slot));
-    }
-    let loaded = super::savepoint::read(from)?;
-    let left = loaded.check(spec, config.savepoints.allow_non_restored)?;
-    for part in left {
-        eprintln!(
-            "warning: state left out of savepoint {}: {part}",
-            loaded.dir.display()
-        );
-    }
-    loaded.seed_parts(sink_parts)?;
-    Ok(loaded)
-}
-
-fn savepoints_on_one_worker(slot: WorkerSlot) -> JobError {
-    JobError::Config(format!(
-        "savepoints are taken and restored on one worker for now, and this run has {}: \
-         drop --parallelism and --processes",
-        slot.peers
-    ))
-}
-
-/// The flag SIGUSR1 raises (with `due`, so the reading loop looks at once) in a run that
-/// takes checkpoints: a savepoint into `--savepoint-dir`, or, without one, a warning (the
-/// signal's default, ending the job, would lose what it has not committed).
-fn savepoint_signal(
-    config: &CheckpointConfig,
-    slot: WorkerSlot,
-    due: &Arc<AtomicBool>,
-) -> Result<Arc<AtomicBool>, JobError> {
-    let requested = Arc::new(AtomicBool::new(false));
-    let asked = config.savepoints.dir.is_some() || config.savepoints.on_stop.is_some();
-    if asked && !slot.is_single() {
-        return Err(savepoints_on_one_worker(slot));
-    }
-    if slot.index == 0 {
-        let register = |flag: &Arc<AtomicBool>| {
-            signal_hook::flag::register(signal_hook::consts::SIGUSR1, flag.clone())
-                .map_err(|e| JobError::Config(format!("cannot take SIGUSR1 for savepoints: {e}")))
-        };
-        register(&requested)?;
-        register(due)?;
-    }
-    Ok(requested)
 }
 
 /// Refuses a checkpoint written by another number of workers than this run has, unless

@@ -18,6 +18,7 @@
 
 mod background;
 mod codec;
+mod config;
 mod coordinator;
 mod cut;
 mod impls;
@@ -26,9 +27,8 @@ pub mod savepoint;
 pub mod store;
 
 pub use codec::{StateIn, StateOut};
-pub use coordinator::{
-    CheckpointConfig, CheckpointStats, Checkpoints, SavepointConfig, DEFAULT_MAX_FAILURES,
-};
+pub use config::{CheckpointConfig, SavepointConfig, DEFAULT_MAX_FAILURES};
+pub use coordinator::{CheckpointStats, Checkpoints};
 pub use inspect::inspect;
 
 use crate::JobError;

@@ -22,6 +22,8 @@
 //! DIR/savepoint-0000000003/SAVEPOINT    JSON manifest with CRC-32s, written last
 //! ```
 
+pub(super) mod run;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
