@@ -5,6 +5,7 @@
 
 pub mod fraud;
 pub mod join_schedule;
+pub mod kills;
 pub mod window_reference;
 pub mod workers;
 

@@ -1,0 +1,343 @@
+//! The SIGKILL harness of `tests/checkpoints.rs`: a job run once uninterrupted and then
+//! killed at random moments (on one worker, several, or one process of a cluster) and
+//! resumed each time, its outputs compared with the uninterrupted run's; and the rescale
+//! smoke loop. Modelled on Flink's failure-injecting IT cases and Arroyo's smoke loop.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::{build, root, temp};
+
+/// One example run over generated inputs.
+pub struct Job {
+    pub pipe: &'static str,
+    /// `--input` names and the files' contents.
+    pub inputs: Vec<(&'static str, String)>,
+    /// `--output` names.
+    pub outputs: &'static [&'static str],
+    /// Read in slices, one per worker: on several workers the order in which the workers'
+    /// partial results reach an operator varies from run to run (uninterrupted ones too),
+    /// so the outputs compare as multisets of lines there.
+    pub sliced: bool,
+}
+
+/// `bytes` as compared: its lines sorted, when their order may vary.
+pub fn comparable(bytes: &[u8], any_order: bool) -> Vec<u8> {
+    if !any_order {
+        return bytes.to_vec();
+    }
+    let mut lines: Vec<&[u8]> = bytes.split_inclusive(|&b| b == b'\n').collect();
+    lines.sort_unstable();
+    lines.concat()
+}
+
+pub fn kills() -> usize {
+    std::env::var("WEIR_KILLS")
+        .ok()
+        .and_then(|k| k.parse().ok())
+        .unwrap_or(3)
+}
+
+/// The job's command in `dir`: inputs from `data`, outputs into `dir`.
+pub fn command(binary: &Path, job: &Job, data: &Path, dir: &Path, extra: &[&str]) -> Command {
+    let mut c = Command::new(binary);
+    c.current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (name, _) in &job.inputs {
+        c.arg("--input")
+            .arg(format!("{name}={}", data.join(name).display()));
+    }
+    for name in job.outputs {
+        c.arg("--output").arg(format!(
+            "{name}={}",
+            dir.join(format!("{name}.out")).display()
+        ));
+    }
+    c.args(extra);
+    c
+}
+
+pub fn outputs(job: &Job, dir: &Path) -> Vec<(String, Vec<u8>)> {
+    job.outputs
+        .iter()
+        .map(|name| {
+            let path = dir.join(format!("{name}.out"));
+            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            (name.to_string(), bytes)
+        })
+        .collect()
+}
+
+/// The number of the newest complete checkpoint in `dir`, if any.
+pub fn newest_complete(dir: &Path) -> Option<u64> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .filter(|e| e.path().join("MANIFEST").exists())
+        .filter_map(|e| e.file_name().to_str()?.strip_prefix("chk-")?.parse().ok())
+        .max()
+}
+
+/// Where a job runs: worker threads of one process, or a cluster of two processes of one
+/// worker each on loopback.
+#[derive(Debug, Clone, Copy)]
+pub enum Layout {
+    Threads(usize),
+    Cluster,
+}
+
+impl Layout {
+    fn workers(self) -> usize {
+        match self {
+            Layout::Threads(n) => n,
+            Layout::Cluster => 2,
+        }
+    }
+
+    /// Starts the job's processes in `dir` with `extra` flags.
+    fn start(
+        self,
+        binary: &Path,
+        job: &Job,
+        data: &Path,
+        dir: &Path,
+        extra: &[&str],
+    ) -> Vec<Child> {
+        match self {
+            Layout::Threads(n) => {
+                let n = n.to_string();
+                vec![command(binary, job, data, dir, extra)
+                    .args(["--parallelism", &n])
+                    .spawn()
+                    .unwrap()]
+            }
+            Layout::Cluster => {
+                // New ports each time: a killed process's may not be free yet.
+                let hosts = dir.join("hosts");
+                std::fs::write(&hosts, super::workers::free_addresses(2).join("\n")).unwrap();
+                (0..2)
+                    .map(|process| {
+                        command(binary, job, data, dir, extra)
+                            .args(["--processes", "2", "--hostfile"])
+                            .arg(&hosts)
+                            .args(["--process", &process.to_string()])
+                            .spawn()
+                            .unwrap()
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
+/// Waits for every process (killing those still running after a minute): whether all
+/// succeeded, and what they said.
+pub fn wait_all(children: Vec<Child>) -> (bool, String) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (mut ok, mut said) = (true, String::new());
+    for mut child in children {
+        while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let _ = child.kill();
+        let out = child.wait_with_output().unwrap();
+        ok &= out.status.success();
+        write!(
+            said,
+            "[{:?}] {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .unwrap();
+    }
+    (ok, said)
+}
+
+/// Runs `job` laid out as `layout` once without checkpoints and then killed `kills()`
+/// times with them (on a cluster, one process of the two, the other then fails), resuming
+/// each time; the outputs must be the same bytes.
+pub fn survives_kills(job: Job, seed: u64, layout: Layout) {
+    let dir = temp();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for (name, text) in &job.inputs {
+        std::fs::write(data.join(name), text).unwrap();
+    }
+    let binary = build(&root().join(job.pipe));
+    let (golden, killed) = (dir.path().join("golden"), dir.path().join("killed"));
+    std::fs::create_dir_all(&golden).unwrap();
+    std::fs::create_dir_all(&killed).unwrap();
+
+    let started = Instant::now();
+    let (ok, said) = wait_all(layout.start(&binary, &job, &data, &golden, &[]));
+    assert!(ok, "{said}");
+    let took = started.elapsed();
+    let want = outputs(&job, &golden);
+
+    let checkpoints = killed.join("checkpoints");
+    let flags = [
+        "--checkpoint-dir",
+        checkpoints.to_str().unwrap(),
+        "--checkpoint-interval",
+        "50ms",
+    ];
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (mut resumed, mut log) = (0, String::new());
+    for kill in 0..kills() {
+        let before = newest_complete(&checkpoints);
+        let mut children = layout.start(&binary, &job, &data, &killed, &flags);
+        let at = took
+            .mul_f64(rng.random_range(0.2..0.9))
+            .max(Duration::from_millis(60));
+        std::thread::sleep(at);
+        // A kill before the run's first checkpoint would only repeat the last resume: on
+        // a loaded machine the job may not have got that far yet.
+        let victim = rng.random_range(0..children.len());
+        while newest_complete(&checkpoints) == before
+            && children[victim].try_wait().unwrap().is_none()
+        {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let _ = children[victim].kill();
+        let (ok, said) = wait_all(children);
+        resumed += said.matches("resumes from checkpoint").count();
+        writeln!(log, "kill {kill} of process {victim} after {at:?}: {said}").unwrap();
+        if ok {
+            // It finished before the kill: start over for the next one.
+            std::fs::remove_dir_all(&checkpoints).ok();
+        }
+    }
+    let (ok, said) = wait_all(layout.start(&binary, &job, &data, &killed, &flags));
+    assert!(ok, "{log}\nlast run: {said}");
+    resumed += said.matches("resumes from checkpoint").count();
+    assert!(
+        resumed > 0,
+        "no run resumed from a checkpoint:\n{log}\n{said}"
+    );
+    let any_order = job.sliced && layout.workers() > 1;
+    for ((name, got), (_, want)) in outputs(&job, &killed).iter().zip(&want) {
+        assert!(
+            comparable(got, any_order) == comparable(want, any_order),
+            "{} on {layout:?}: output `{name}` differs from the uninterrupted run's ({} bytes against {}):\n{log}",
+            job.pipe,
+            got.len(),
+            want.len()
+        );
+    }
+    let left: Vec<PathBuf> = std::fs::read_dir(&checkpoints)
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    assert!(
+        left.is_empty(),
+        "a finished job leaves no checkpoint: {left:?}"
+    );
+}
+
+/// Arroyo's smoke loop, with a way back: a golden run on one worker; a run on two killed
+/// once it has taken three checkpoints; a run on three resumed from there (key groups
+/// move between workers) killed after one more; and a run on one that resumes and
+/// finishes. Its outputs hold the golden run's lines, each once (the order of a parallel
+/// run's output is its workers').
+pub fn survives_rescaling(job: Job) {
+    let dir = temp();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for (name, text) in &job.inputs {
+        std::fs::write(data.join(name), text).unwrap();
+    }
+    let binary = build(&root().join(job.pipe));
+    let (golden, rescaled) = (dir.path().join("golden"), dir.path().join("rescaled"));
+    std::fs::create_dir_all(&golden).unwrap();
+    std::fs::create_dir_all(&rescaled).unwrap();
+    let out = command(&binary, &job, &data, &golden, &[])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let want = outputs(&job, &golden);
+    let checkpoints = rescaled.join("checkpoints");
+    let flags = |workers: &'static str| {
+        [
+            "--checkpoint-dir".to_string(),
+            checkpoints.display().to_string(),
+            "--checkpoint-interval".to_string(),
+            "10ms".to_string(),
+            "--parallelism".to_string(),
+            workers.to_string(),
+        ]
+    };
+    let mut log = String::new();
+    // Three checkpoints on two workers; one will do on three (a loaded machine stretches
+    // the pauses between them, and the run resumes two thirds in).
+    for (workers, taken) in [("2", 3), ("3", 1)] {
+        let first = newest_complete(&checkpoints).unwrap_or(0);
+        let mut child = command(&binary, &job, &data, &rescaled, &[])
+            .args(flags(workers))
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while newest_complete(&checkpoints).unwrap_or(0) < first + taken {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "the run on {workers} workers ended before {taken} checkpoint(s): make its input longer\n{log}"
+            );
+            assert!(
+                Instant::now() < deadline,
+                "no checkpoints on {workers} workers"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        child.kill().unwrap();
+        let out = child.wait_with_output().unwrap();
+        writeln!(
+            log,
+            "on {workers}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .unwrap();
+    }
+    let out = command(&binary, &job, &data, &rescaled, &[])
+        .args(flags("1"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}\nlast run: {err}");
+    writeln!(log, "on 1: {err}").unwrap();
+    assert_eq!(
+        log.matches("resumes from checkpoint").count(),
+        2,
+        "the runs on three workers and on one resume:\n{log}"
+    );
+    assert!(
+        log.contains("(written by 2 worker(s), resumed on 3)"),
+        "{log}"
+    );
+    assert!(
+        log.contains("(written by 3 worker(s), resumed on 1)"),
+        "{log}"
+    );
+    for ((name, got), (_, want)) in outputs(&job, &rescaled).iter().zip(&want) {
+        assert!(
+            comparable(got, true) == comparable(want, true),
+            "{}: output `{name}` differs from the golden run's ({} bytes against {}):\n{log}",
+            job.pipe,
+            got.len(),
+            want.len()
+        );
+    }
+    let parts: Vec<String> = std::fs::read_dir(&rescaled)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("weir-part"))
+        .collect();
+    assert!(parts.is_empty(), "the end removes every part: {parts:?}");
+}
