@@ -159,10 +159,17 @@ pub fn wait_all(children: Vec<Child>) -> (bool, String) {
     (ok, said)
 }
 
-/// Runs `job` laid out as `layout` once without checkpoints and then killed `kills()`
-/// times with them (on a cluster, one process of the two, the other then fails), resuming
-/// each time; the outputs must be the same bytes.
-pub fn survives_kills(job: Job, seed: u64, layout: Layout) {
+/// A job's inputs written, its binary built, and the folders of its golden run and of the
+/// runs compared with it.
+struct Prepared {
+    dir: tempfile::TempDir,
+    data: PathBuf,
+    binary: PathBuf,
+    golden: PathBuf,
+    runs: PathBuf,
+}
+
+fn prepare(job: &Job, runs: &str) -> Prepared {
     let dir = temp();
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
@@ -170,9 +177,29 @@ pub fn survives_kills(job: Job, seed: u64, layout: Layout) {
         std::fs::write(data.join(name), text).unwrap();
     }
     let binary = build(&root().join(job.pipe));
-    let (golden, killed) = (dir.path().join("golden"), dir.path().join("killed"));
+    let (golden, runs) = (dir.path().join("golden"), dir.path().join(runs));
     std::fs::create_dir_all(&golden).unwrap();
-    std::fs::create_dir_all(&killed).unwrap();
+    std::fs::create_dir_all(&runs).unwrap();
+    Prepared {
+        dir,
+        data,
+        binary,
+        golden,
+        runs,
+    }
+}
+
+/// Runs `job` laid out as `layout` once without checkpoints and then killed `kills()`
+/// times with them (on a cluster, one process of the two, the other then fails), resuming
+/// each time; the outputs must be the same bytes.
+pub fn survives_kills(job: Job, seed: u64, layout: Layout) {
+    let Prepared {
+        dir: _dir,
+        data,
+        binary,
+        golden,
+        runs: killed,
+    } = prepare(&job, "killed");
 
     let started = Instant::now();
     let (ok, said) = wait_all(layout.start(&binary, &job, &data, &golden, &[]));
@@ -245,16 +272,13 @@ pub fn survives_kills(job: Job, seed: u64, layout: Layout) {
 /// finishes. Its outputs hold the golden run's lines, each once (the order of a parallel
 /// run's output is its workers').
 pub fn survives_rescaling(job: Job) {
-    let dir = temp();
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    for (name, text) in &job.inputs {
-        std::fs::write(data.join(name), text).unwrap();
-    }
-    let binary = build(&root().join(job.pipe));
-    let (golden, rescaled) = (dir.path().join("golden"), dir.path().join("rescaled"));
-    std::fs::create_dir_all(&golden).unwrap();
-    std::fs::create_dir_all(&rescaled).unwrap();
+    let Prepared {
+        dir: _dir,
+        data,
+        binary,
+        golden,
+        runs: rescaled,
+    } = prepare(&job, "rescaled");
     let out = command(&binary, &job, &data, &golden, &[])
         .output()
         .unwrap();
