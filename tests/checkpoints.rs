@@ -68,6 +68,13 @@ survives_kills!(
     wordcount_survives_kills_on_a_cluster
 );
 survives_kills!(
+    spilled_wordcount,
+    17,
+    a_spilled_aggregate_survives_kills,
+    a_spilled_aggregate_survives_kills_on_two_workers,
+    a_spilled_aggregate_survives_kills_on_a_cluster
+);
+survives_kills!(
     late_bids,
     12,
     a_window_with_late_data_and_a_side_output_survives_kills,
@@ -119,6 +126,16 @@ fn wordcount() -> Job {
         inputs: vec![("lines", text)],
         outputs: &["stdout"],
         sliced: true,
+        args: &[],
+    }
+}
+
+/// WordCount under `--memory 1MB`: its counts spill (36 MiB in 52 runs on one worker), and
+/// a checkpoint links the runs rather than copy them.
+fn spilled_wordcount() -> Job {
+    Job {
+        args: &["--memory", "1MB"],
+        ..wordcount()
     }
 }
 
@@ -151,6 +168,7 @@ fn late_bids_of(bids: i64) -> Job {
         inputs: vec![("bids", text)],
         outputs: &["bids_per_5s", "late_bids"],
         sliced: false,
+        args: &[],
     }
 }
 
@@ -180,6 +198,7 @@ fn window_join() -> Job {
         inputs: vec![("impressions", shown), ("raw_clicks", clicked)],
         outputs: &["click_impressions"],
         sliced: false,
+        args: &[],
     }
 }
 
@@ -218,6 +237,7 @@ fn interval_join() -> Job {
         inputs: vec![("orders", orders), ("payments", payments)],
         outputs: &["payments_after_orders", "late_payments"],
         sliced: false,
+        args: &[],
     }
 }
 
@@ -239,6 +259,7 @@ fn sessions() -> Job {
         inputs: vec![("clicks", text)],
         outputs: &["sessions"],
         sliced: false,
+        args: &[],
     }
 }
 
@@ -257,6 +278,7 @@ fn fraud_process_of(transactions: usize) -> Job {
         inputs: vec![("transactions", text)],
         outputs: &["alerts"],
         sliced: false,
+        args: &[],
     }
 }
 

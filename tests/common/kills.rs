@@ -24,6 +24,8 @@ pub struct Job {
     /// partial results reach an operator varies from run to run (uninterrupted ones too),
     /// so the outputs compare as multisets of lines there.
     pub sliced: bool,
+    /// Flags every run of it takes (`--memory 1MB`: a state that spills).
+    pub args: &'static [&'static str],
 }
 
 /// `bytes` as compared: its lines sorted, when their order may vary.
@@ -48,7 +50,8 @@ pub fn command(binary: &Path, job: &Job, data: &Path, dir: &Path, extra: &[&str]
     let mut c = Command::new(binary);
     c.current_dir(dir)
         .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+        .stderr(Stdio::piped())
+        .args(job.args);
     for (name, _) in &job.inputs {
         c.arg("--input")
             .arg(format!("{name}={}", data.join(name).display()));

@@ -44,6 +44,9 @@ pub struct StateOut {
     /// Outputs' commit points need no fsync now: the checkpoint fsyncs them before it
     /// completes ([`defers_sync`](Self::defers_sync)).
     defer_sync: bool,
+    /// The folder the state goes into: a spilled state links its runs there
+    /// ([`folder`](Self::folder)).
+    folder: Option<std::path::PathBuf>,
 }
 
 impl Default for StateOut {
@@ -55,6 +58,7 @@ impl Default for StateOut {
             flush_at: usize::MAX,
             later: None,
             defer_sync: false,
+            folder: None,
         }
     }
 }
@@ -91,11 +95,25 @@ impl StateOut {
     /// are not fsynced meanwhile ([`defers_sync`](Self::defers_sync)).
     pub(crate) fn kept(path: std::path::PathBuf) -> Self {
         StateOut {
+            folder: path.parent().map(std::path::Path::to_path_buf),
             flush_at: KEEP_AT_MOST,
             later: Some(path),
             defer_sync: true,
             ..StateOut::default()
         }
+    }
+
+    /// The checkpoint folder the state goes into, if it goes into one: a state spilled to
+    /// disk links its runs (files it will not change) there rather than copy them, so a
+    /// checkpoint writes only what is new since the last.
+    pub fn folder(&self) -> Option<&std::path::Path> {
+        self.folder.as_deref()
+    }
+
+    /// The same writer, its state going into checkpoint folder `folder`.
+    pub(crate) fn in_folder(mut self, folder: &std::path::Path) -> Self {
+        self.folder = Some(folder.to_path_buf());
+        self
     }
 
     /// Whether outputs' commit points are fsynced by the checkpoint itself, later, rather

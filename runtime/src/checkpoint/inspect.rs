@@ -79,6 +79,14 @@ fn describe(field: &str, value: &[u8]) -> String {
             }
         }
         let used = groups.iter().filter(|&&n| n > 0).count();
+        if let Some(runs) = reader.operator_state().strip_prefix(b"WEIRRUNS".as_slice()) {
+            let _ = write!(
+                line,
+                ", spilled: its entries in the runs linked beside it ({} bytes of names)",
+                runs.len()
+            );
+            return line;
+        }
         let _ = write!(
             line,
             ", keyed state: {entries} entries in {used} of {} key groups",

@@ -78,6 +78,8 @@ pub(crate) const RELEASE_EVERY: usize = 16 << 20;
 /// state far larger than memory (an aggregate spilled to disk) never sits there whole.
 pub struct MappedState {
     map: Option<memmap2::Mmap>,
+    /// The folder its checkpoint's files are in (runs a spilled state linked there).
+    folder: PathBuf,
 }
 
 impl std::fmt::Debug for MappedState {
@@ -97,15 +99,31 @@ impl std::ops::Deref for MappedState {
 impl MappedState {
     /// The state in `path`.
     fn open(path: &Path) -> std::io::Result<MappedState> {
+        let folder = path.parent().unwrap_or(Path::new(".")).to_path_buf();
         let file = File::open(path)?;
         if file.metadata()?.len() == 0 {
-            return Ok(MappedState { map: None });
+            return Ok(MappedState { map: None, folder });
         }
         // SAFETY: a complete checkpoint's files are written once, fsynced, before its
         // manifest, and never written again; only pruning removes them (the mapping keeps
         // an unlinked file's pages).
         let map = unsafe { memmap2::Mmap::map(&file)? };
-        Ok(MappedState { map: Some(map) })
+        Ok(MappedState {
+            map: Some(map),
+            folder,
+        })
+    }
+
+    /// The folder of its checkpoint's files (runs a spilled state linked there).
+    pub(crate) fn folder(&self) -> &Path {
+        &self.folder
+    }
+
+    /// The same state, its checkpoint's other files in `folder` (a savepoint's state
+    /// regrouped into a scratch file elsewhere).
+    pub(crate) fn with_folder(mut self, folder: &Path) -> Self {
+        self.folder = folder.to_path_buf();
+        self
     }
 
     /// Gives back the memory of the pages wholly inside `part`, a part of this state a
@@ -187,7 +205,7 @@ pub fn write(dir: &Path, manifest: Manifest, state: &[u8]) -> Result<(), JobErro
     let written = write_folder(&at, manifest, state);
     if written.is_err() {
         // What it wrote would only fill the disk that may have made it fail.
-        let _ = fs::remove_dir_all(&at);
+        let _ = remove_folder(&at);
     }
     written?;
     sync_dir(dir)?;
@@ -246,7 +264,7 @@ pub(crate) fn state_writer(at: &Path, worker: usize) -> Result<(StateOut, PathBu
         .truncate(true)
         .open(&path)
         .map_err(io("cannot write checkpoint file", &path))?;
-    Ok((StateOut::to_file(file), path))
+    Ok((StateOut::to_file(file).in_folder(at), path))
 }
 
 /// Completes checkpoint folder `at`, whose states are written: its manifest goes to
@@ -266,7 +284,7 @@ pub(crate) fn write_manifest(at: &Path, manifest: &Manifest) -> Result<(), JobEr
 /// `failed`.
 pub(crate) fn complete(dir: &Path, id: u64, failed: bool) -> Result<(), JobError> {
     if failed {
-        let _ = fs::remove_dir_all(folder(dir, id));
+        let _ = remove_folder(&folder(dir, id));
         return Ok(());
     }
     sync_dir(dir)?;
@@ -292,13 +310,27 @@ fn sync_dir(dir: &Path) -> Result<(), JobError> {
         .map_err(io("cannot sync checkpoint directory", dir))
 }
 
+/// Removes checkpoint folder `at`, its manifest first: a run killed while the rest goes
+/// leaves an incomplete folder, passed over, never a complete-looking one missing files
+/// (the runs a spilled state links are not under the state's checksum).
+fn remove_folder(at: &Path) -> std::io::Result<()> {
+    match fs::remove_file(at.join(MANIFEST)) {
+        Ok(()) => {
+            let _ = File::open(at).and_then(|d| d.sync_all());
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    fs::remove_dir_all(at)
+}
+
 /// Removes every folder older than the newest [`KEEP`] complete checkpoints.
 fn prune(dir: &Path) -> Result<(), JobError> {
     let mut complete = 0;
     for id in ids(dir)? {
         let at = folder(dir, id);
         if complete >= KEEP {
-            fs::remove_dir_all(&at).map_err(io("cannot remove old checkpoint", &at))?;
+            remove_folder(&at).map_err(io("cannot remove old checkpoint", &at))?;
         } else if at.join(MANIFEST).exists() {
             complete += 1;
         }
@@ -312,7 +344,7 @@ fn prune(dir: &Path) -> Result<(), JobError> {
 pub fn clear(dir: &Path) -> Result<(), JobError> {
     for id in ids(dir)? {
         let at = folder(dir, id);
-        fs::remove_dir_all(&at).map_err(io("cannot remove checkpoint", &at))?;
+        remove_folder(&at).map_err(io("cannot remove checkpoint", &at))?;
     }
     Ok(())
 }

@@ -101,6 +101,7 @@ impl RunWriter {
             mem: self.mem,
             bytes: self.bytes,
             records: self.records,
+            kept: false,
         })
     }
 
@@ -127,9 +128,31 @@ pub struct Run {
     mem: OperatorMemory,
     bytes: u64,
     records: u64,
+    /// A file that is not the operator's to remove (a checkpoint's link to a run).
+    kept: bool,
 }
 
 impl Run {
+    /// The run at `path`, another's (a checkpoint's link to a run it shares with the
+    /// operator that wrote it): read, never removed, by the operator of `mem`.
+    pub fn open_kept(path: &std::path::Path, mem: &OperatorMemory) -> Result<Run, JobError> {
+        let file = File::open(path).map_err(|e| mem.spill_error(e))?;
+        let bytes = file.metadata().map_err(|e| mem.spill_error(e))?.len();
+        Ok(Run {
+            file,
+            path: path.to_path_buf(),
+            mem: mem.clone(),
+            bytes,
+            records: 0,
+            kept: true,
+        })
+    }
+
+    /// Where the run's file is.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
     /// Records in the run.
     pub fn records(&self) -> u64 {
         self.records
@@ -242,7 +265,9 @@ impl Run {
 
 impl Drop for Run {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        if !self.kept {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 

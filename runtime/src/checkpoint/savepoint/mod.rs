@@ -436,7 +436,8 @@ impl Loaded {
             })
         })?;
         out.finish_file(&path)?;
-        let synthesized = store::map_state(&path)?;
+        // Runs a spilled state linked are in the savepoint's folder.
+        let synthesized = store::map_state(&path)?.with_folder(&self.dir);
         let mut input = StateIn::mapped(&synthesized, 0);
         let loaded = input.section("job", |i| job.load(i));
         drop(synthesized);

@@ -94,6 +94,12 @@ impl<'o> SnapshotWriter<'o> {
         }
     }
 
+    /// The checkpoint folder a streamed snapshot goes into, if any: a state spilled to disk
+    /// links its runs there ([`crate::checkpoint::StateOut::folder`]).
+    pub fn folder(&self) -> Option<&std::path::Path> {
+        self.out.as_ref().and_then(|o| o.folder())
+    }
+
     /// Sets the operator's own state, which belongs to no key: every restore, whatever its
     /// key groups, reads it.
     pub fn operator_state(&mut self, bytes: &[u8]) {
@@ -240,6 +246,12 @@ impl<'s> SnapshotReader<'s> {
             map,
             unreleased: &body[16..op_at],
         })
+    }
+
+    /// The folder of the checkpoint the snapshot was read from, if it was (runs a spilled
+    /// state linked there).
+    pub fn folder(&self) -> Option<&'s std::path::Path> {
+        self.map.map(|m| m.folder())
     }
 
     /// The operator's own state ([`SnapshotWriter::operator_state`]).

@@ -10,7 +10,8 @@
 //! the end.
 
 use super::SpillingTable;
-use crate::spill::{split_record, RunReader};
+use crate::parallel::{KeyGroups, DEFAULT_KEY_GROUPS};
+use crate::spill::{split_record, Run, RunReader};
 use crate::state::contract::{fold_part, KeyedState, SnapshotReader, SnapshotWriter};
 use crate::state::key_hash;
 use crate::JobError;
@@ -21,14 +22,91 @@ impl SpillingTable {
         !self.partitions.is_empty() || !self.finished.is_empty()
     }
 
-    /// Writes every spilled entry, in `seq` order, to `out`, keeping the runs.
-    fn snapshot_spilled(&mut self, out: &mut SnapshotWriter) -> Result<(), JobError> {
+    /// Spills the table and finishes every partition's file into a run kept in
+    /// `finished`: all of the state is then in runs, oldest first within each partition.
+    fn finish_runs(&mut self) -> Result<(), JobError> {
         self.spill()?;
         let writers = std::mem::take(&mut self.partitions);
         self.finished.resize_with(writers.len(), Vec::new);
         for (p, w) in writers.into_iter().enumerate() {
             self.finished[p].push(w.finish()?);
         }
+        Ok(())
+    }
+
+    /// Links every run into checkpoint folder `folder` (a run is never written again, so
+    /// the checkpoint shares it: one taken after another writes only the runs made since)
+    /// and names them in the snapshot's operator state.
+    fn snapshot_linked(
+        &mut self,
+        out: &mut SnapshotWriter,
+        folder: &std::path::Path,
+    ) -> Result<(), JobError> {
+        self.finish_runs()?;
+        let mut list = RUNS.to_vec();
+        for run in self.finished.iter().flatten() {
+            let name = link_run(run.path(), folder).map_err(|e| self.mem.spill_error(e))?;
+            list.extend_from_slice(&(name.len() as u32).to_le_bytes());
+            list.extend_from_slice(name.as_bytes());
+        }
+        out.operator_state(&list);
+        Ok(())
+    }
+
+    /// Restores the entries of key groups `groups` from the runs a snapshot linked into its
+    /// checkpoint's `folder` (`names`): merged in `seq` order and folded as a snapshot's
+    /// entries are, so the same accumulators and first-seen order come back.
+    fn restore_linked(
+        &mut self,
+        names: Vec<&[u8]>,
+        folder: Option<&std::path::Path>,
+        groups: std::ops::Range<usize>,
+    ) -> Result<(), JobError> {
+        let folder =
+            folder.ok_or_else(|| corrupt("it names runs but was not read from a checkpoint"))?;
+        let mut readers = Vec::with_capacity(names.len());
+        for name in names {
+            let name =
+                std::str::from_utf8(name).map_err(|_| corrupt("a run's name is not UTF-8"))?;
+            readers.push(Run::open_kept(&folder.join(name), &self.mem)?.read()?);
+        }
+        let mut live = Vec::with_capacity(readers.len());
+        for r in &mut readers {
+            live.push(r.advance()?);
+        }
+        let acc_size = self.acc_size;
+        let spill = self.spill;
+        let by_group = KeyGroups::new(DEFAULT_KEY_GROUPS, 1);
+        let seq = |r: &RunReader| u64::from_le_bytes(r.current()[..8].try_into().expect("8"));
+        loop {
+            let Some(next) = (0..readers.len())
+                .filter(|&i| live[i])
+                .min_by_key(|&i| seq(&readers[i]))
+            else {
+                return Ok(());
+            };
+            let record = readers[next].current();
+            if record.len() < 8 + acc_size {
+                return Err(corrupt("a run's record is shorter than its accumulators"));
+            }
+            let (_, value, key) = split_record(record, acc_size);
+            if groups.contains(&by_group.group(key_hash(key))) {
+                let mut fresh = false;
+                let acc = self.upsert(key, |acc| {
+                    fresh = true;
+                    acc[..acc_size].copy_from_slice(value);
+                })?;
+                if !fresh {
+                    fold_part(&spill, &mut acc[..acc_size], value)?;
+                }
+            }
+            live[next] = readers[next].advance()?;
+        }
+    }
+
+    /// Writes every spilled entry, in `seq` order, to `out`, keeping the runs.
+    fn snapshot_spilled(&mut self, out: &mut SnapshotWriter) -> Result<(), JobError> {
+        self.finish_runs()?;
         // Each run with its partition, oldest first within each.
         let mut owners = Vec::new();
         let mut readers: Vec<RunReader> = Vec::new();
@@ -70,6 +148,9 @@ impl KeyedState for SpillingTable {
 
     fn snapshot(&mut self, out: &mut SnapshotWriter) -> Result<(), JobError> {
         if self.has_spilled() {
+            if let Some(folder) = out.folder().map(std::path::Path::to_path_buf) {
+                return self.snapshot_linked(out, &folder);
+            }
             return self.snapshot_spilled(out);
         }
         for (hash, key, acc) in self.table.entries() {
@@ -83,6 +164,9 @@ impl KeyedState for SpillingTable {
         from: &mut SnapshotReader<'_>,
         groups: std::ops::Range<usize>,
     ) -> Result<(), JobError> {
+        if let Some(names) = linked_runs(from.operator_state())? {
+            return self.restore_linked(names, from.folder(), groups);
+        }
         let acc_size = self.acc_size;
         let spill = self.spill;
         while let Some(entry) = from.next_in(&groups)? {
@@ -104,5 +188,47 @@ impl KeyedState for SpillingTable {
             }
         }
         Ok(())
+    }
+}
+
+/// The operator state of a snapshot whose entries are in runs linked beside it.
+const RUNS: &[u8] = b"WEIRRUNS";
+
+/// The runs a snapshot names (`None` for one that holds its entries).
+fn linked_runs(state: &[u8]) -> Result<Option<Vec<&[u8]>>, JobError> {
+    let Some(mut rest) = state.strip_prefix(RUNS) else {
+        return Ok(None);
+    };
+    let mut names = Vec::new();
+    while !rest.is_empty() {
+        let (len, after) = rest
+            .split_first_chunk::<4>()
+            .ok_or_else(|| corrupt("a run's name is cut short"))?;
+        let len = u32::from_le_bytes(*len) as usize;
+        let name = after
+            .get(..len)
+            .ok_or_else(|| corrupt("a run's name is cut short"))?;
+        names.push(name);
+        rest = &after[len..];
+    }
+    Ok(Some(names))
+}
+
+/// Links the run at `path` into `folder` under a name of its own; a copy where the two
+/// are on different file systems. The name.
+fn link_run(path: &std::path::Path, folder: &std::path::Path) -> std::io::Result<String> {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!("run-{}-{n}", std::process::id());
+    let to = folder.join(&name);
+    if std::fs::hard_link(path, &to).is_err() {
+        std::fs::copy(path, &to)?;
+    }
+    Ok(name)
+}
+
+fn corrupt(problem: &str) -> JobError {
+    JobError::SnapshotCorrupt {
+        problem: format!("an aggregate's spilled snapshot: {problem}"),
     }
 }
