@@ -31,6 +31,39 @@ impl SpillingTable {
         for (p, w) in writers.into_iter().enumerate() {
             self.finished[p].push(w.finish()?);
         }
+        // One partition at a time, the one with the most runs: a checkpoint pauses for a
+        // partition's worth of joining at the most.
+        let fullest =
+            (0..self.finished.len()).max_by_key(|&p| (self.finished[p].len(), usize::MAX - p));
+        if let Some(p) = fullest {
+            self.compact(p)?;
+        }
+        Ok(())
+    }
+
+    /// Brings partition `p` back under [`MOST_RUNS`] runs (each checkpoint adds one to every
+    /// partition, and a run is an open file; one partition is joined per checkpoint, so
+    /// each keeps at most `MOST_RUNS` plus one per partition): its newest runs become one, all but the oldest
+    /// runs that outweigh everything after them, so a large run is rarely written again.
+    /// A partition's runs hold increasing `seq`s, one after another, so they are joined as
+    /// they are: the result is still in `seq` order. Checkpoints that linked the old runs
+    /// keep them.
+    fn compact(&mut self, p: usize) -> Result<(), JobError> {
+        let runs = &mut self.finished[p];
+        if runs.len() <= MOST_RUNS {
+            return Ok(());
+        }
+        let mut keep = 0;
+        while keep + 2 < runs.len() {
+            let rest: u64 = runs[keep + 1..].iter().map(Run::bytes).sum();
+            if runs[keep].bytes() < rest {
+                break;
+            }
+            keep += 1;
+        }
+        let newest = runs.split_off(keep);
+        let joined = Run::concatenate(newest, &self.mem)?;
+        self.finished[p].push(joined);
         Ok(())
     }
 
@@ -190,6 +223,9 @@ impl KeyedState for SpillingTable {
         Ok(())
     }
 }
+
+/// The most runs a partition keeps between checkpoints ([`SpillingTable::compact`]).
+pub(super) const MOST_RUNS: usize = 8;
 
 /// The operator state of a snapshot whose entries are in runs linked beside it.
 const RUNS: &[u8] = b"WEIRRUNS";

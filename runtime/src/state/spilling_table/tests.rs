@@ -157,3 +157,30 @@ fn without_a_spill_space_or_with_a_reason_the_budget_error_stands() {
         .expect("the budget runs out");
     assert!(err.to_string().contains(why), "{err}");
 }
+
+/// Each snapshot of a spilled table finishes a run per partition; past `MOST_RUNS` the
+/// fullest partition's newest runs are joined, one partition a snapshot, so a job
+/// checkpointing for hours keeps a bounded number of runs (open files), and the results
+/// are those of a table never snapshotted.
+#[test]
+fn many_snapshots_keep_few_runs_and_the_same_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = table(4, 4096, Some(dir.path()));
+    let mut records = Vec::new();
+    for round in 0..40i64 {
+        for i in 0..300i64 {
+            let key = format!("k{}", (i * 7 + round * 13) % 997);
+            add(&mut t, &key, round * 1000 + i).unwrap();
+            records.push((key, round * 1000 + i));
+        }
+        let mut out = crate::state::contract::SnapshotWriter::new(128);
+        crate::state::contract::KeyedState::snapshot(&mut t, &mut out).unwrap();
+        let most = super::snapshot::MOST_RUNS + t.finished.len();
+        assert!(
+            t.finished.iter().all(|runs| runs.len() <= most),
+            "round {round}: {:?}",
+            t.finished.iter().map(Vec::len).collect::<Vec<_>>()
+        );
+    }
+    assert_eq!(results(&mut t), reference(&records));
+}
