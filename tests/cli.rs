@@ -103,6 +103,35 @@ fn run_passes_arguments_and_the_exit_code_through() {
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
     assert_eq!(report["checkpoints"]["failed"], 0, "{report}");
+
+    // The savepoint flags reach the job too (one that is not there fails the job, which
+    // would run without it), and need a checkpoint directory.
+    let missing = dir.path().join("no-savepoint");
+    let (code, err) = weir(&[
+        "run",
+        "dsl-examples/wordcount.pipe",
+        "--cache-dir",
+        cache,
+        "--input",
+        &format!("lines={}", input.display()),
+        "--output",
+        &format!("stdout={}", output.display()),
+        "--checkpoint-dir",
+        dir.path().join("ck2").to_str().unwrap(),
+        "--from-savepoint",
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let (code, err) = weir(&[
+        "run",
+        "dsl-examples/wordcount.pipe",
+        "--cache-dir",
+        cache,
+        "--savepoint-dir",
+        "sp",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--checkpoint-dir"), "{err}");
 }
 
 #[test]
