@@ -38,17 +38,9 @@ impl Writing {
     ) -> Writing {
         let id = manifest.id;
         let handle = std::thread::spawn(move || {
-            let at = store::folder(&dir, id);
-            let written = (|| {
-                let (bytes, crc) = store::write_state(&at, 0, &state)?;
-                outputs.sync_parts()?;
-                let mut manifest = manifest;
-                (manifest.state_bytes, manifest.state_crc) = (bytes, crc);
-                store::write_manifest(&at, &manifest)?;
-                Ok(bytes)
-            })();
-            store::complete(&dir, id, written.is_err())?;
-            written
+            let written = store::write_state(&store::folder(&dir, id), 0, &state)
+                .and_then(|sum| outputs.sync_parts().map(|()| sum));
+            store::finish(&dir, manifest, written)
         });
         Writing { id, pause, handle }
     }

@@ -453,22 +453,9 @@ impl Active {
         sources: &mut [&mut dyn Checkpointed],
     ) -> Result<u64, JobError> {
         let at = store::folder(&self.config.dir, id);
-        let written = (|| {
-            let (bytes, crc) =
-                super::cut::write_state(&at, 0, job, super::cut::CutSources::Open(sources), None)?;
-            let mut manifest = Manifest::new(
-                id,
-                self.spec.name,
-                self.spec.pipeline,
-                operators(self.spec),
-                1,
-            );
-            (manifest.state_bytes, manifest.state_crc) = (bytes, crc);
-            store::write_manifest(&at, &manifest)?;
-            Ok(bytes)
-        })();
-        store::complete(&self.config.dir, id, written.is_err())?;
-        let bytes = written?;
+        let state =
+            super::cut::write_state(&at, 0, job, super::cut::CutSources::Open(sources), None);
+        let bytes = store::finish(&self.config.dir, self.manifest(id), state)?;
         self.publish()?;
         Ok(bytes)
     }
@@ -497,13 +484,7 @@ impl Active {
                 out.raw(&super::cut::save_sources(sources)?);
                 Ok(out)
             });
-        let manifest = Manifest::new(
-            id,
-            self.spec.name,
-            self.spec.pipeline,
-            operators(self.spec),
-            1,
-        );
+        let manifest = self.manifest(id);
         let streamed = match saved.map(StateOut::in_memory) {
             Ok(Ok(state)) => {
                 self.writing = Some(super::background::Writing::start(
@@ -521,16 +502,23 @@ impl Active {
                 return self.taken(id, started.elapsed(), Err(e));
             }
         };
-        let written = (|| {
-            let (bytes, crc) = streamed.finish_file(&path)?;
-            self.outputs.sync_parts()?;
-            let mut manifest = manifest;
-            (manifest.state_bytes, manifest.state_crc) = (bytes, crc);
-            store::write_manifest(&at, &manifest)?;
-            Ok(bytes)
-        })();
-        store::complete(&self.config.dir, id, written.is_err())?;
+        let state = streamed
+            .finish_file(&path)
+            .and_then(|sum| self.outputs.sync_parts().map(|()| sum));
+        let written = store::finish(&self.config.dir, manifest, state);
         self.taken(id, started.elapsed(), written)
+    }
+
+    /// The manifest of checkpoint `id` of this job on one worker (its state's length and
+    /// CRC-32 filled in when it is written).
+    fn manifest(&self, id: u64) -> Manifest {
+        Manifest::new(
+            id,
+            self.spec.name,
+            self.spec.pipeline,
+            operators(self.spec),
+            1,
+        )
     }
 
     /// A job that follows a file shows what each checkpoint committed in its outputs at

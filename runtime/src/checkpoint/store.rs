@@ -197,27 +197,30 @@ pub fn next_id(dir: &Path) -> Result<u64, JobError> {
     Ok(ids(dir)?.first().map_or(1, |newest| newest + 1))
 }
 
-/// Writes checkpoint `manifest.id` with `state` into `dir`, durably: the state, then the
-/// manifest, each fsynced, the manifest renamed into place and the folders fsynced. Then
-/// removes the folders older than the newest [`KEEP`] complete ones.
+/// Writes checkpoint `manifest.id` with `state` into `dir`, durably: see [`finish`].
 pub fn write(dir: &Path, manifest: Manifest, state: &[u8]) -> Result<(), JobError> {
-    let at = folder(dir, manifest.id);
-    let written = write_folder(&at, manifest, state);
-    if written.is_err() {
-        // What it wrote would only fill the disk that may have made it fail.
-        let _ = remove_folder(&at);
-    }
-    written?;
-    sync_dir(dir)?;
-    prune(dir)
+    let written = write_state(&folder(dir, manifest.id), 0, state);
+    finish(dir, manifest, written).map(drop)
 }
 
-/// Writes checkpoint folder `at`: see [`write`].
-fn write_folder(at: &Path, mut manifest: Manifest, state: &[u8]) -> Result<(), JobError> {
-    let (bytes, crc) = write_state(at, 0, state)?;
-    manifest.state_bytes = bytes;
-    manifest.state_crc = crc;
-    write_manifest(at, &manifest)
+/// Completes checkpoint `manifest.id` in `dir`, whose state is written (`state`: its
+/// length and CRC-32, or why it could not be): the manifest, then the directory fsynced
+/// and the folders older than the newest [`KEEP`] complete ones removed. If anything
+/// failed the folder is removed (what it wrote would only fill the disk that may have made
+/// it fail). The state's bytes.
+pub(crate) fn finish(
+    dir: &Path,
+    mut manifest: Manifest,
+    state: Result<(u64, u32), JobError>,
+) -> Result<u64, JobError> {
+    let at = folder(dir, manifest.id);
+    let written = state.and_then(|(bytes, crc)| {
+        (manifest.state_bytes, manifest.state_crc) = (bytes, crc);
+        write_manifest(&at, &manifest)?;
+        Ok(bytes)
+    });
+    complete(dir, manifest.id, written.is_err())?;
+    written
 }
 
 /// The file of worker `worker`'s state in a checkpoint folder.
