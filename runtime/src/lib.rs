@@ -35,8 +35,8 @@ pub mod time;
 
 pub use error::JobError;
 pub use inline_job::{
-    Collected, InlineBody, InlineJob, JobConfig, OneWorker, ParallelBody, Placement, Runner,
-    Workers,
+    CheckpointChoice, CheckpointedBody, Checkpointing, CodecFor, Collected, InlineBody, InlineJob,
+    JobConfig, NoCheckpoints, OneWorker, ParallelBody, Placement, Processes, Runner, Workers,
 };
 pub use job::{run_main, Identity, InputSplit, JobArgs, JobContext, JobSpec, StatefulOperator};
 pub use layout::Layout;

@@ -488,6 +488,15 @@ impl Gen<'_> {
         }
     }
 
+    /// The fields holding the layouts records of an inline job cross its exchanges in:
+    /// set by `weir_layouts` on several workers, so code rather than state.
+    pub(crate) fn exchange_layout_fields(&self) -> Vec<Ident> {
+        (0..self.exchanges.len())
+            .filter(|&id| self.time_ordered() != Some(id) && self.exchanged_type(id).is_some())
+            .flat_map(|id| [layout_field(id, "encode"), layout_field(id, "decode")])
+            .collect()
+    }
+
     /// The bounds a parallel run puts on the records crossing the exchanges, as
     /// [`Gen::layouts_impl`] writes them.
     pub(crate) fn exchanged_bounds(&self) -> Vec<TokenStream> {

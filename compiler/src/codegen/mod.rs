@@ -8,6 +8,7 @@
 
 pub(crate) mod accumulators;
 mod chain;
+mod checkpointed;
 pub(crate) mod context;
 mod exchange;
 pub(crate) mod expr;
@@ -187,6 +188,10 @@ impl Gen<'_> {
                 inits.push(quote!(#records_out: 0));
             }
         }
+        if let Some((field, init)) = self.codec_field() {
+            fields.push(field);
+            inits.push(init);
+        }
         if scratch {
             let pool = names::ident(names::SCRATCH_POOL);
             fields.push(quote!(#pool: ::std::vec::Vec<::std::string::String>));
@@ -211,27 +216,6 @@ impl Gen<'_> {
 
             #checkpointed
         }
-    }
-
-    /// How a checkpoint saves and restores the job: each of `fields` (`name: Type`) in
-    /// a section of its own, by its type's `Checkpointed` impl, so a field whose type has
-    /// none does not compile (`weir_runtime::checkpointed_fields!`). Only jobs built from
-    /// `.pipe` take checkpoints.
-    fn checkpointed_impl(&self, fields: &[TokenStream]) -> TokenStream {
-        if self.plan.rust.is_some() {
-            return quote!();
-        }
-        let names: Vec<proc_macro2::Ident> = fields
-            .iter()
-            .filter_map(|f| {
-                // `name: Type`, perhaps after attributes (a `#` and a bracketed group).
-                f.clone().into_iter().find_map(|t| match t {
-                    proc_macro2::TokenTree::Ident(name) => Some(name),
-                    _ => None,
-                })
-            })
-            .collect();
-        quote!(weir_runtime::checkpointed_fields!(WeirJob { #(#names),* });)
     }
 
     fn spec(&self, pipeline: &str) -> TokenStream {

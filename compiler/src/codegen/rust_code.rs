@@ -118,7 +118,9 @@ impl Gen<'_> {
         let rust = self.plan.rust.as_ref().expect("an inline plan");
         let runtime = rust_tokens(&rust.runtime);
         let job = self.job_items();
-        let spec = self.spec("");
+        // What a checkpoint's state depends on: the job's fields and code (the closures'
+        // bodies are the program's, and may change between runs).
+        let spec = self.spec(&super::fingerprint([job.to_string()].into_iter()));
         let iterators = source::sources(self).filter_map(|(n, s)| match &s.format {
             SourceFormat::Iter(r) => {
                 let (var, expr) = (source_var(n), &rust.code[r.id]);
@@ -159,8 +161,11 @@ impl Gen<'_> {
     }
 
     /// `weir_worker`: one worker's run of the job, given its exchange (`None` on one
-    /// worker), the method setting the exchanges' layouts, its iterators (`None` on all
-    /// workers but the first) and its own copy of the closures.
+    /// worker), the method setting the exchanges' layouts, its codec (when the program
+    /// asked for checkpoints), its iterators (`None` on all workers but the first) and its
+    /// own copy of the closures. As a `.pipe` job's `run`, it opens the checkpoints before
+    /// it makes the job (sinks open the parts a resumed run keeps) and restores the job
+    /// right after.
     fn worker_fn(&self, b: &BodyParts) -> TokenStream {
         let BodyParts {
             generics,
@@ -182,14 +187,18 @@ impl Gen<'_> {
                 ctx: &mut weir_runtime::JobContext,
                 exchange: ::core::option::Option<weir_runtime::parallel::Exchange>,
                 layouts: fn(&mut WeirJob #job_generics),
+                codec: ::core::option::Option<weir_runtime::checkpoint::JobCodec<WeirJob #job_generics>>,
                 #(#sources: ::core::option::Option<#source_types>,)*
                 #(#closures: #closure_types,)*
             ) -> ::core::result::Result<#output, weir_runtime::JobError> #where_clause {
+                let mut checkpoints = weir_runtime::checkpoint::Checkpoints::open(ctx, &SPEC)?;
                 let mut job = WeirJob::new(ctx #args)?;
                 layouts(&mut job);
+                job.weir_codec = codec;
                 weir_runtime::job::attach(&mut job, ctx, exchange)?;
+                checkpoints.restore_job(&mut job)?;
                 #(#loops)*
-                weir_runtime::job::end_of_input(&mut job, ctx)?;
+                weir_runtime::job::end_of_input_with(&mut job, ctx, &mut checkpoints)?;
                 ::core::result::Result::Ok(#collected)
             }
         }
@@ -218,6 +227,7 @@ impl Gen<'_> {
             quote!(#w: ::core::marker::PhantomData<#t>)
         });
         let exchanged = self.exchanged_bounds();
+        let checkpointed = self.checkpointed_body(generics, where_clause);
         quote! {
             /// The pipeline's closures and iterators, not yet run.
             #[allow(non_snake_case)]
@@ -238,12 +248,19 @@ impl Gen<'_> {
             #[allow(clippy::all)]
             impl #generics weir_runtime::InlineBody for WeirBody #generics #where_clause {
                 type Output = #output;
+                type Job = WeirJob #job_generics;
 
-                fn run(self, ctx: &mut weir_runtime::JobContext) -> ::core::result::Result<#output, weir_runtime::JobError> {
+                fn run(
+                    self,
+                    ctx: &mut weir_runtime::JobContext,
+                    codec: ::core::option::Option<weir_runtime::checkpoint::JobCodec<WeirJob #job_generics>>,
+                ) -> ::core::result::Result<#output, weir_runtime::JobError> {
                     let WeirBody { #(#closures,)* #(#sources,)* .. } = self;
-                    weir_worker(ctx, ::core::option::Option::None, |_| {}, #(::core::option::Option::Some(#sources),)* #(#closures,)*)
+                    weir_worker(ctx, ::core::option::Option::None, |_| {}, codec, #(::core::option::Option::Some(#sources),)* #(#closures,)*)
                 }
             }
+
+            #checkpointed
 
             #[allow(clippy::all)]
             impl #generics weir_runtime::ParallelBody for WeirBody #generics #where_clause
@@ -255,20 +272,21 @@ impl Gen<'_> {
                     self,
                     ctx: &mut weir_runtime::JobContext,
                     travel: ::core::option::Option<weir_runtime::parallel::Travel<#output>>,
+                    codec: ::core::option::Option<weir_runtime::checkpoint::JobCodec<WeirJob #job_generics>>,
                 ) -> ::core::result::Result<#output, weir_runtime::JobError> {
                     let WeirBody { #(#closures,)* #(#sources,)* .. } = self;
                     let others: ::std::vec::Vec<_> = (1..ctx.args().cluster.threads)
                         .map(|_| {
                             #(let #closures = ::core::clone::Clone::clone(&#closures);)*
                             move |ctx: &mut weir_runtime::JobContext, exchange: ::core::option::Option<weir_runtime::parallel::Exchange>| {
-                                weir_worker(ctx, exchange, WeirJob:: #job_generics ::weir_layouts, #(::core::option::Option::None::<#source_types>,)* #(#closures,)*)
+                                weir_worker(ctx, exchange, WeirJob:: #job_generics ::weir_layouts, codec, #(::core::option::Option::None::<#source_types>,)* #(#closures,)*)
                             }
                         })
                         .collect();
                     // In a cluster, only the first process reads the iterators.
                     let reads = ctx.args().cluster.process == 0;
                     let lead = move |ctx: &mut weir_runtime::JobContext, exchange: ::core::option::Option<weir_runtime::parallel::Exchange>| {
-                        weir_worker(ctx, exchange, WeirJob:: #job_generics ::weir_layouts, #(reads.then_some(#sources),)* #(#closures,)*)
+                        weir_worker(ctx, exchange, WeirJob:: #job_generics ::weir_layouts, codec, #(reads.then_some(#sources),)* #(#closures,)*)
                     };
                     let parts = weir_runtime::parallel::run_workers_with(ctx, &SPEC, lead, others, travel)?;
                     ::core::result::Result::Ok(<#output as weir_runtime::Collected>::gather(parts))

@@ -154,8 +154,8 @@ impl OperatorCode for SinkOp {
                 quote!(#f: weir_runtime::io::JsonlSink::create(ctx, #name, #spec)?),
             ),
             SinkFormat::Collect => (
-                quote!(#f: ::std::vec::Vec<#ty>),
-                quote!(#f: ::std::vec::Vec::new()),
+                quote!(#f: weir_runtime::io::CollectSink<#ty>),
+                quote!(#f: weir_runtime::io::CollectSink::new()),
             ),
             // The closure is a field of its own.
             SinkFormat::ForEach(_) => return Vec::new(),
@@ -231,7 +231,10 @@ pub(crate) fn collected(g: &Gen<'_>) -> (TokenStream, TokenStream) {
             sink.is_some_and(|s| s.format == SinkFormat::Collect)
         })
         .collect();
-    let vecs = sinks.iter().map(|&n| node_field(n, "sink"));
+    let vecs = sinks.iter().map(|&n| {
+        let f = node_field(n, "sink");
+        quote!(#f.into_rows())
+    });
     let types = sinks.iter().map(|&n| {
         let ty = g.record_type(&g.plan.graph[n].schema);
         quote!(::std::vec::Vec<#ty>)

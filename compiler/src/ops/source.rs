@@ -455,15 +455,17 @@ fn interleaved(g: &Gen<'_>, all: &[(NodeIndex, &SourceOp)]) -> TokenStream {
 /// watermark generator) from the checkpoint a run resumes from; that takes a checkpoint
 /// of `job` and them when one is due (between two records); and that, where a source has
 /// ended, stops the run at a last checkpoint if its followed inputs were stopped
-/// (`Checkpoints::stopped`). Nothing for an inline job, which takes no checkpoints.
+/// (`Checkpoints::stopped`): `run` then returns nothing, an inline job's worker what it
+/// collected so far.
 fn checkpoint_code(
     g: &Gen<'_>,
     parts: &[TokenStream],
     job: &TokenStream,
 ) -> (TokenStream, TokenStream, TokenStream) {
-    if g.plan.rust.is_some() {
-        return (quote!(), quote!(), quote!());
-    }
+    let stopped = match g.plan.rust {
+        Some(_) => crate::ops::sink::collected(g).0,
+        None => quote!(()),
+    };
     (
         quote!(checkpoints.restore_sources(&mut [#(#parts),*])?;),
         quote! {
@@ -473,7 +475,7 @@ fn checkpoint_code(
         },
         quote! {
             if checkpoints.stopped(ctx, #job, &mut [#(#parts),*])? {
-                return ::core::result::Result::Ok(());
+                return ::core::result::Result::Ok(#stopped);
             }
         },
     )

@@ -23,6 +23,7 @@ mod coordinator;
 mod cut;
 mod impls;
 mod inspect;
+mod job_codec;
 pub mod savepoint;
 pub mod store;
 
@@ -30,6 +31,7 @@ pub use codec::{StateIn, StateOut};
 pub use config::{CheckpointConfig, SavepointConfig, DEFAULT_MAX_FAILURES};
 pub use coordinator::{CheckpointStats, Checkpoints};
 pub use inspect::inspect;
+pub use job_codec::{missing_codec, JobCodec};
 
 use crate::JobError;
 
@@ -94,41 +96,49 @@ impl<T: Checkpointed + crate::parallel::Exchanging> CutJob for T {}
 
 /// Implements [`Checkpointed`] for a struct, field by field: each field in a section of
 /// its own named after it, saved and restored by its type's impl (so a field whose type
-/// has none does not compile). The generated job's impl is this one line.
+/// has none does not compile). The generated job's impl is this one line. The form
+/// `checkpointed_fields!(fn { ... })` gives the same three functions as inherent methods
+/// (`weir_save`, `weir_load`, `weir_load_rescaled`), for an inline job's [`JobCodec`].
 #[macro_export]
 macro_rules! checkpointed_fields {
+    (fn { $($field:ident),* $(,)? }) => {
+        $crate::checkpointed_fields!(@fns weir_save, weir_load, weir_load_rescaled { $($field),* });
+    };
     ($ty:ty { $($field:ident),* $(,)? }) => {
         impl $crate::checkpoint::Checkpointed for $ty {
-            fn save(
-                &mut self,
-                out: &mut $crate::checkpoint::StateOut,
-            ) -> ::core::result::Result<(), $crate::JobError> {
-                $(out.section(::core::stringify!($field), |o| {
-                    $crate::checkpoint::Checkpointed::save(&mut self.$field, o)
-                })?;)*
-                ::core::result::Result::Ok(())
-            }
+            $crate::checkpointed_fields!(@fns save, load, load_rescaled { $($field),* });
+        }
+    };
+    (@fns $save:ident, $load:ident, $rescaled:ident { $($field:ident),* }) => {
+        fn $save(
+            &mut self,
+            out: &mut $crate::checkpoint::StateOut,
+        ) -> ::core::result::Result<(), $crate::JobError> {
+            $(out.section(::core::stringify!($field), |o| {
+                $crate::checkpoint::Checkpointed::save(&mut self.$field, o)
+            })?;)*
+            ::core::result::Result::Ok(())
+        }
 
-            fn load(
-                &mut self,
-                from: &mut $crate::checkpoint::StateIn<'_>,
-            ) -> ::core::result::Result<(), $crate::JobError> {
-                $(from.section(::core::stringify!($field), |i| {
-                    $crate::checkpoint::Checkpointed::load(&mut self.$field, i)
-                })?;)*
-                ::core::result::Result::Ok(())
-            }
+        fn $load(
+            &mut self,
+            from: &mut $crate::checkpoint::StateIn<'_>,
+        ) -> ::core::result::Result<(), $crate::JobError> {
+            $(from.section(::core::stringify!($field), |i| {
+                $crate::checkpoint::Checkpointed::load(&mut self.$field, i)
+            })?;)*
+            ::core::result::Result::Ok(())
+        }
 
-            fn load_rescaled(
-                &mut self,
-                parts: &mut [$crate::checkpoint::StateIn<'_>],
-                to: &$crate::checkpoint::Rescale,
-            ) -> ::core::result::Result<(), $crate::JobError> {
-                $($crate::checkpoint::StateIn::sections(parts, ::core::stringify!($field), |p| {
-                    $crate::checkpoint::Checkpointed::load_rescaled(&mut self.$field, p, to)
-                })?;)*
-                ::core::result::Result::Ok(())
-            }
+        fn $rescaled(
+            &mut self,
+            parts: &mut [$crate::checkpoint::StateIn<'_>],
+            to: &$crate::checkpoint::Rescale,
+        ) -> ::core::result::Result<(), $crate::JobError> {
+            $($crate::checkpoint::StateIn::sections(parts, ::core::stringify!($field), |p| {
+                $crate::checkpoint::Checkpointed::load_rescaled(&mut self.$field, p, to)
+            })?;)*
+            ::core::result::Result::Ok(())
         }
     };
 }

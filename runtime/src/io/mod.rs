@@ -3,6 +3,7 @@
 
 pub mod abandoned;
 mod bad_records;
+mod collect_sink;
 pub(crate) mod commit;
 mod csv_records;
 mod csv_sink;
@@ -26,6 +27,7 @@ pub(crate) mod source;
 mod utf8;
 
 pub use bad_records::{BadRecordPolicy, FieldError};
+pub use collect_sink::CollectSink;
 pub use commit::PendingOutputs;
 pub use csv_sink::CsvSink;
 pub use csv_source::{CsvRow, CsvSource};

@@ -9,8 +9,8 @@ use super::{RecordBuilder, RecordView};
 /// state compares and hashes them as byte strings.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no binary layout, so weir cannot keep it in state",
-    label = "this value must have a layout to be a key",
-    note = "keys are numbers, `bool`, `String`, tuples of them, or structs with `#[derive(weir::Record)]`"
+    label = "weir keeps this value in its binary layout",
+    note = "keys, records that cross between workers and collected records a checkpoint holds are numbers, `bool`, `String`, tuples of them, or structs with `#[derive(weir::Record)]`"
 )]
 pub trait Layout: Sized {
     /// Bytes of the fixed part.
