@@ -51,6 +51,22 @@ const CASES: &[(&str, &[&str])] = &[
         "error_recovery",
         &["4:17", "3:17", "3:30", "3:50", "3:70", "4:54"],
     ),
+    // Syntax errors in three statements (two in the steps of one), and meaning errors in
+    // the others, in one run; a stream defined by a statement that does not parse is not
+    // reported again where it is used.
+    (
+        "syntax_recovery",
+        &["10:3", "11:26", "13:29", "13:43", "12:50", "15:18"],
+    ),
+    // A syntax mistake of each kind: punctuation missing in a schema (reported where it
+    // is missing), an option missing, a record left open, a bracket too many, two
+    // statements run together, a string that swallows a bracket; then meaning errors.
+    (
+        "syntax_kinds",
+        &[
+            "3:39", "6:41", "8:29", "9:28", "10:29", "11:43", "14:18", "14:31", "14:47",
+        ],
+    ),
 ];
 
 #[test]

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use crate::diagnostics::{did_you_mean, Diagnostic, Diagnostics, SourceFile};
 use crate::ir::{Field, Plan, Schema, Type};
 use crate::lower::{Flow, Lowering};
-use crate::parse::ast::{Item, Pipeline, Program, SchemaDecl, Span};
+use crate::parse::ast::{BrokenStmt, Item, Pipeline, Program, SchemaDecl, Span};
 
 /// Parses and checks `file`. Returns the logical plan when there is no error, and every
 /// diagnostic (warnings too) either way.
@@ -44,10 +44,19 @@ pub fn check_program(file: &SourceFile, program: &Program) -> (Option<Plan>, Dia
         file,
         diagnostics: Diagnostics::new(),
         schemas: HashMap::new(),
+        unparsed_schemas: Vec::new(),
     };
     for item in &program.items {
         if let Item::Schema(s) = item {
             front.schema(s);
+        }
+    }
+    for item in &program.items {
+        if let Item::Broken(BrokenStmt {
+            schema: Some(name), ..
+        }) = item
+        {
+            front.unparsed_schemas.push(name.name.clone());
         }
     }
     let mut l = Lowering::new(front);
@@ -67,6 +76,13 @@ pub fn check_program(file: &SourceFile, program: &Program) -> (Option<Plan>, Dia
             Item::Pipeline(p) => {
                 let flow = pipeline(&mut l, p);
                 l.end_statement(flow, p.span.clone());
+            }
+            Item::Broken(b) => {
+                let defines = b
+                    .defines
+                    .as_ref()
+                    .map(|n| (n.name.as_str(), n.span.clone()));
+                l.unparsed_statement(defines, &b.mentions);
             }
         }
     }
@@ -109,6 +125,9 @@ pub(crate) struct PipeFront<'f> {
     file: &'f SourceFile,
     diagnostics: Diagnostics,
     schemas: HashMap<String, (Arc<Schema>, Span)>,
+    /// Schemas declared by statements that do not parse: a source of one is broken,
+    /// not reported.
+    unparsed_schemas: Vec<String>,
 }
 
 impl PipeFront<'_> {

@@ -175,6 +175,9 @@ impl PipeFront<'_> {
             return None;
         };
         let Some((schema, _)) = self.schemas.get(&name.name) else {
+            if self.unparsed_schemas.contains(&name.name) {
+                return None;
+            }
             let mut d = Diagnostic::error(
                 format!("unknown schema `{}`", name.name),
                 name.span.clone(),

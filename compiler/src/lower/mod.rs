@@ -54,6 +54,8 @@ pub struct Lowering<F: FrontEnd> {
     sinks: HashMap<String, F::Span>,
     /// Where each node is written, by node index.
     spans: Vec<F::Span>,
+    /// A statement did not parse (reported by the parser): what is missing may be in it.
+    unparsed: bool,
 }
 
 impl<F: FrontEnd> Lowering<F> {
@@ -66,6 +68,7 @@ impl<F: FrontEnd> Lowering<F> {
             order: Vec::new(),
             sinks: HashMap::new(),
             spans: Vec::new(),
+            unparsed: false,
         }
     }
 
@@ -142,6 +145,22 @@ impl<F: FrontEnd> Lowering<F> {
         .with_help_opt(did_you_mean(name, self.order.iter().map(String::as_str)));
         self.fe.diagnostics().push(d);
         None
+    }
+
+    /// A statement that did not parse (the parser reported it), which defines `defines`
+    /// and names `mentions`: the stream it defines is broken (its uses are not reported
+    /// again), the streams it names count as used, and what the job lacks (a sink) may be
+    /// in it, so that is not reported either.
+    pub fn unparsed_statement(&mut self, defines: Option<(&str, F::Span)>, mentions: &[String]) {
+        self.unparsed = true;
+        for name in mentions {
+            if let Some(b) = self.streams.get_mut(name) {
+                b.used = true;
+            }
+        }
+        if let Some((name, span)) = defines {
+            self.bind(name, span, None);
+        }
     }
 
     /// Adds source `op` with records of `schema`, written at `span`.
@@ -318,7 +337,7 @@ impl<F: FrontEnd> Lowering<F> {
             .node_weights()
             .any(|n| n.op.info().name == F::known(KnownStep::Sink).name);
         // A pipeline that lost its sink to an error above says so already.
-        if !has_sink && !self.failed() {
+        if !has_sink && !self.failed() && !self.unparsed {
             self.fe.diagnostics().push(
                 Diagnostic::error(
                     "the pipeline has no sink, so it would compute nothing",

@@ -27,6 +27,22 @@ pub enum Item {
     Let(LetStmt),
     /// `pipeline;`
     Pipeline(Pipeline),
+    /// A statement that does not parse (reported): the stream it defines is known but
+    /// broken, and the streams it names count as used.
+    Broken(BrokenStmt),
+}
+
+/// A statement that does not parse.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BrokenStmt {
+    /// The stream it defines (`let name = ...`, `source name ...`), if it names one.
+    pub defines: Option<Ident>,
+    /// The schema it declares (`schema Name ...`), if it names one.
+    pub schema: Option<Ident>,
+    /// Every name written in it.
+    pub mentions: Vec<String>,
+    /// The whole statement.
+    pub span: Span,
 }
 
 /// `schema Name { field: type, ... }`
