@@ -169,3 +169,31 @@ fn an_unknown_operator_lists_the_operators_of_the_table() {
     }
     assert!(!err.contains("value"), "{err}");
 }
+
+/// Event time without a watermark strategy is refused, as Flink refuses it, at the
+/// `event_time(...)`, with the two strategies in the help: an unstated `ascending` dropped
+/// records of out-of-order data as late without a word.
+#[test]
+fn event_time_without_a_watermark_asks_for_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wm.pipe");
+    std::fs::write(
+        &path,
+        "schema R { sensor: str, ts: timestamp }\n\
+         source r: R = csv(\"r.csv\") with event_time(ts);\n\
+         r |> key_by(sensor) |> window(tumbling 1m) |> aggregate { n: count() } |> sink stdout();\n",
+    )
+    .unwrap();
+    let (code, _, err) = weir(&["check", path.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("event time needs a watermark strategy") && err.contains("wm.pipe:2:33)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`watermark(ascending)`") && err.contains("`watermark(bounded 5s)`"),
+        "{err}"
+    );
+    // Only that: the window downstream is not reported for lacking event time.
+    assert_eq!(err.matches("Error:").count(), 1, "{err}");
+}

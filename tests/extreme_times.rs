@@ -151,7 +151,7 @@ fn run_tumbling(rows: Vec<(u64, i64)>, size: i64) -> Vec<(u64, i64, i64, u64)> {
 fn a_record_out_of_range_fails_the_job_by_default_and_says_where() {
     let rows = vec![(1u64, 5i64), (1, i64::MIN)];
     let e = weir::stream! {
-        source iter(rows) with event_time(|r: &(u64, i64)| r.1)
+        source iter(rows) with event_time(|r: &(u64, i64)| r.1), watermark(ascending)
         |> key_by(|r: &(u64, i64)| r.0)
         |> window(tumbling 1s)
         |> aggregate(count())

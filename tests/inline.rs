@@ -308,8 +308,8 @@ fn an_inline_window_join_yields_pairs_and_options() {
     let orders: Vec<(u64, i64)> = vec![(1, 1_000), (2, 2_000), (3, 12_000)];
     let paid: Vec<(u64, i64, i64)> = vec![(1, 1_500, 30), (1, 9_000, 5), (3, 25_000, 7)];
     let (pairs, left) = weir::stream! {
-        let o = source iter(orders.clone()) with event_time(|r: &(u64, i64)| r.1);
-        let p = source iter(paid.clone()) with event_time(|r: &(u64, i64, i64)| r.1)
+        let o = source iter(orders.clone()) with event_time(|r: &(u64, i64)| r.1), watermark(ascending);
+        let p = source iter(paid.clone()) with event_time(|r: &(u64, i64, i64)| r.1), watermark(ascending)
             |> key_by(|r: &(u64, i64, i64)| r.0);
         o |> key_by(|r: &(u64, i64)| r.0) |> window(tumbling 10s) |> join(p) |> collect();
         o |> key_by(|r: &(u64, i64)| r.0) |> window(tumbling 10s) |> join(p, left) |> collect()

@@ -164,8 +164,8 @@ fn distinct_and_a_window_join_on_several_workers_give_one_workers_records() {
         .collect();
     let run = |workers: usize| {
         let (mut firsts, mut pairs) = weir::stream! {
-            let o = source iter(orders.clone()) with event_time(|r: &(u64, i64)| r.1);
-            let p = source iter(paid.clone()) with event_time(|r: &(u64, i64, i64)| r.1)
+            let o = source iter(orders.clone()) with event_time(|r: &(u64, i64)| r.1), watermark(ascending);
+            let p = source iter(paid.clone()) with event_time(|r: &(u64, i64, i64)| r.1), watermark(ascending)
                 |> key_by(|r: &(u64, i64, i64)| r.0);
             o |> key_by(|r: &(u64, i64)| r.0) |> distinct() |> collect();
             o |> key_by(|r: &(u64, i64)| r.0) |> window(tumbling 10s) |> join(p) |> collect()

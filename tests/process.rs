@@ -123,7 +123,7 @@ fn check_error(process: &str) -> String {
         &file,
         format!(
             "schema T {{ ts: timestamp, account: str, amount: f64 }}\n\
-             source txns: T = csv(\"t.csv\") with event_time(ts);\n\
+             source txns: T = csv(\"t.csv\") with event_time(ts), watermark(ascending);\n\
              txns |> key_by(account) |> process {{\n{process}\n}} |> sink stdout();\n"
         ),
     )

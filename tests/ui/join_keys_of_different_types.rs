@@ -4,8 +4,8 @@ fn main() {
     let orders = vec![(1u64, 10i64)];
     let paid = vec![(String::from("1"), 10i64)];
     let _job = weir::stream! {
-        let o = source iter(orders) with event_time(|r: &(u64, i64)| r.1);
-        let p = source iter(paid) with event_time(|r: &(String, i64)| r.1)
+        let o = source iter(orders) with event_time(|r: &(u64, i64)| r.1), watermark(ascending);
+        let p = source iter(paid) with event_time(|r: &(String, i64)| r.1), watermark(ascending)
             |> key_by(|r: &(String, i64)| r.0.clone());
         o |> key_by(|r: &(u64, i64)| r.0) |> window(tumbling 10s) |> join(p) |> collect()
     };

@@ -3,7 +3,7 @@
 fn main() {
     let v = vec![(1u64, 10i64)];
     let _job = weir::stream! {
-        source iter(v) with event_time(|r: &(u64, i64)| r.1)
+        source iter(v) with event_time(|r: &(u64, i64)| r.1), watermark(ascending)
         |> key_by(|r: &(u64, i64)| r.0)
         |> aggregate(count())
         |> key_by(|r: &(u64, u64)| r.0)

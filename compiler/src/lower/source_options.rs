@@ -30,8 +30,8 @@ pub enum SourceOption {
     /// `event_time(...)`: the record's timestamp (a field, or a closure); its watermark
     /// and idleness are filled in here.
     EventTime(EventTime),
-    /// `watermark(...)`: its kind (ascending when only idleness is given), and the
-    /// idleness `.pipe` may give inside it.
+    /// `watermark(...)`: its kind (`None` when only idleness is given, which is refused),
+    /// and the idleness `.pipe` may give inside it.
     Watermark(Option<WatermarkSpec>, Option<i64>),
     /// `idle(duration)`.
     Idle(i64),
@@ -71,7 +71,8 @@ pub fn source_options<S: Clone>(
     let mut errors = Vec::new();
     let mut seen: Vec<(String, S)> = Vec::new();
     let mut on_error = OnError::Fail;
-    let mut time: Option<EventTime> = None;
+    let mut time: Option<(EventTime, S)> = None;
+    let mut unread_time = false;
     let mut watermark: Option<(WatermarkSpec, S)> = None;
     let mut idle: Option<(i64, S)> = None;
     let mut follow = false;
@@ -104,13 +105,24 @@ pub fn source_options<S: Clone>(
         }
         let Some(value) = option.value else {
             read_all = false;
+            unread_time |= option.name == "event_time";
             continue;
         };
         match value {
             SourceOption::OnError(p) => on_error = p,
-            SourceOption::EventTime(t) => time = Some(t),
+            SourceOption::EventTime(t) => time = Some((t, option.at.clone())),
             SourceOption::Watermark(spec, inner_idle) => {
-                let spec = spec.unwrap_or(WatermarkSpec::Ascending);
+                let Some(spec) = spec else {
+                    errors.push(
+                        Diagnostic::error(
+                            "a watermark needs a strategy",
+                            option.at.clone(),
+                            "only idleness given",
+                        )
+                        .with_help("add `ascending` or `bounded <duration>`, as in `watermark(bounded 5s, idle 30s)`"),
+                    );
+                    continue;
+                };
                 watermark = Some((spec, option.at.clone()));
                 if let Some(ms) = inner_idle {
                     idle = Some((ms, option.at.clone()));
@@ -162,10 +174,13 @@ pub fn source_options<S: Clone>(
             )),
         );
     }
-    let time = time.map(|t| EventTime {
-        idle: idle.map(|(ms, _)| ms),
-        ..t
+    let time = time.map(|(t, at)| {
+        let idle = idle.map(|(ms, _)| ms);
+        (EventTime { idle, ..t }, at)
     });
+    // An event time that could not be read has been reported: its watermark is not
+    // reported again for having none to follow.
+    let watermark = watermark.filter(|_| !unread_time);
     let event_time = source_event_time(time, watermark, forms.event_time).map_err(|d| {
         errors.push(d);
     });

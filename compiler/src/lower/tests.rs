@@ -116,12 +116,12 @@ fn a_named_keyed_stream_keeps_its_key_in_both_front_ends() {
 fn an_aggregate_has_no_event_time_in_either_front_end() {
     let p = pipe_errors(
         "schema B { a: u64, ts: timestamp }
-         source b: B = csv(\"b.csv\") with event_time(ts);
+         source b: B = csv(\"b.csv\") with event_time(ts), watermark(ascending);
          b |> key_by(a) |> aggregate { n: count() } |> key_by(a) |> window(tumbling 1s)
            |> aggregate { m: count() } |> sink stdout();",
     );
     let i = inline_errors(
-        "source iter(v) with event_time(|b: &(u64, i64)| b.1) |> key_by(|b: &(u64, i64)| b.0)
+        "source iter(v) with event_time(|b: &(u64, i64)| b.1), watermark(ascending) |> key_by(|b: &(u64, i64)| b.0)
            |> aggregate(count()) |> key_by(|r: &(u64, u64)| r.0) |> window(tumbling 1s)
            |> aggregate(count()) |> collect()",
     );
@@ -152,16 +152,16 @@ fn order_rules_are_the_same_in_both_front_ends() {
             "`distinct` needs a keyed stream",
         ),
         (
-            "schema B { a: u64, ts: timestamp } source b: B = csv(\"b\") with event_time(ts);
+            "schema B { a: u64, ts: timestamp } source b: B = csv(\"b\") with event_time(ts), watermark(ascending);
              b |> key_by(a) |> window(sliding 1s every 2s) |> aggregate { n: count() } |> sink stdout();",
-            "source iter(v) with event_time(|b: &(u64, i64)| b.1) |> key_by(|b: &(u64, i64)| b.0)
+            "source iter(v) with event_time(|b: &(u64, i64)| b.1), watermark(ascending) |> key_by(|b: &(u64, i64)| b.0)
              |> window(sliding 1s every 2s) |> aggregate(count()) |> collect()",
             "slide is longer than its size",
         ),
         (
-            "schema B { a: u64, ts: timestamp } source b: B = csv(\"b\") with event_time(ts);
+            "schema B { a: u64, ts: timestamp } source b: B = csv(\"b\") with event_time(ts), watermark(ascending);
              b |> key_by(a) |> window(tumbling 1s, late -> lt) |> aggregate { n: count() } |> sink stdout();",
-            "source iter(v) with event_time(|b: &(u64, i64)| b.1) |> key_by(|b: &(u64, i64)| b.0)
+            "source iter(v) with event_time(|b: &(u64, i64)| b.1), watermark(ascending) |> key_by(|b: &(u64, i64)| b.0)
              |> window(tumbling 1s, late -> lt) |> aggregate(count()) |> collect()",
             "the late records go to `lt`, which is never used",
         ),

@@ -57,7 +57,7 @@ mod tests {
     }
 
     const LATE: &str = "schema B { a: u64, ts: timestamp }
-        source b: B = csv(\"b.csv\") with event_time(ts);
+        source b: B = csv(\"b.csv\") with event_time(ts), watermark(ascending);
         b |> filter(a > 0) |> key_by(a) |> window(tumbling 1s, late -> l)
           |> aggregate { n: count() } |> map { a, n } |> sink csv(\"o.csv\");
         l |> key_by(a) |> distinct() |> sink csv(\"l.csv\");";
