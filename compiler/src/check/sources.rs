@@ -72,6 +72,7 @@ impl PipeFront<'_> {
             on_error: made.on_error,
             event_time: made.event_time,
             follow: made.follow,
+            time_unit: made.time_unit,
         };
         Some((op, schema))
     }
@@ -223,7 +224,7 @@ impl PipeFront<'_> {
             })
             .collect();
         let forms = OptionForms {
-            all: "on_error(...), event_time(field), watermark(...), idle(duration) and follow",
+            all: "on_error(...), event_time(field), watermark(...), idle(duration), time_unit(...) and follow",
             event_time: "add `event_time(field)` naming the source's timestamp field",
         };
         match crate::lower::source_options(options, input, forms) {
@@ -337,6 +338,15 @@ impl PipeFront<'_> {
                 Some(ExprKind::Duration(ms)) => Some(SourceOption::Idle(ms as i64)),
                 _ => {
                     self.option_error(opt, "idle takes a duration, such as idle(30s)");
+                    None
+                }
+            },
+            "time_unit" => match lone(opt).map(|v| v.kind) {
+                Some(ExprKind::Name(n)) if crate::ir::TimeUnit::from_name(&n).is_some() => {
+                    crate::ir::TimeUnit::from_name(&n).map(SourceOption::TimeUnit)
+                }
+                _ => {
+                    self.option_error(opt, crate::lower::TIME_UNIT_FORMS);
                     None
                 }
             },

@@ -97,6 +97,7 @@ impl InlineFront {
             on_error: OnError::Fail,
             event_time: None,
             follow: false,
+            time_unit: crate::ir::TimeUnit::Milliseconds,
         };
         if matches!(op.format, SourceFormat::Iter(_)) {
             // The iterator's item type is known before any closure is read.
@@ -175,7 +176,7 @@ impl InlineFront {
             .collect();
         let forms = OptionForms {
             all:
-                "`event_time(|r| ...)`, `watermark(...)`, `idle(...)`, `on_error(...)` and `follow`",
+                "`event_time(|r| ...)`, `watermark(...)`, `idle(...)`, `on_error(...)`, `time_unit(...)` and `follow`",
             event_time: "add `event_time(|r| r.ts)` to this source",
         };
         match crate::lower::source_options(options, &op.input, forms) {
@@ -183,6 +184,7 @@ impl InlineFront {
                 op.on_error = made.on_error;
                 op.event_time = made.event_time;
                 op.follow = made.follow;
+                op.time_unit = made.time_unit;
                 Some(())
             }
             Err(mistakes) => {
@@ -222,6 +224,15 @@ impl InlineFront {
             "watermark" => Some(SourceOption::Watermark(Some(self.watermark(clause)?), None)),
             "idle" => Some(SourceOption::Idle(self.duration_arg(clause)?)),
             "on_error" => Some(SourceOption::OnError(self.on_error(clause)?)),
+            "time_unit" => {
+                let unit = syn::parse2::<Ident>(clause.args.clone())
+                    .ok()
+                    .and_then(|u| crate::ir::TimeUnit::from_name(&u.to_string()));
+                match unit {
+                    Some(unit) => Some(SourceOption::TimeUnit(unit)),
+                    None => self.error(clause.span(), crate::lower::TIME_UNIT_FORMS),
+                }
+            }
             "follow" if clause.args.is_empty() => Some(SourceOption::Follow),
             "follow" => self.error(clause.span(), "`follow` takes no arguments"),
             _ => None,

@@ -23,6 +23,60 @@ pub struct SourceOp {
     /// until the job is stopped.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub follow: bool,
+    /// The unit its `timestamp` fields (inline: its event time) are written in.
+    #[serde(skip_serializing_if = "TimeUnit::is_milliseconds")]
+    pub time_unit: TimeUnit,
+}
+
+/// The unit a source's timestamps are written in (`time_unit(...)`); weir keeps
+/// milliseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[allow(missing_docs)]
+pub enum TimeUnit {
+    Seconds,
+    #[default]
+    Milliseconds,
+    Microseconds,
+    Nanoseconds,
+}
+
+impl TimeUnit {
+    /// The unit named `name` (`seconds` or `s`, `milliseconds` or `ms`, `microseconds` or
+    /// `us`, `nanoseconds` or `ns`).
+    pub fn from_name(name: &str) -> Option<TimeUnit> {
+        Some(match name {
+            "seconds" | "s" => TimeUnit::Seconds,
+            "milliseconds" | "ms" => TimeUnit::Milliseconds,
+            "microseconds" | "us" => TimeUnit::Microseconds,
+            "nanoseconds" | "ns" => TimeUnit::Nanoseconds,
+            _ => return None,
+        })
+    }
+
+    /// Its name, as `time_unit(...)` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            TimeUnit::Seconds => "seconds",
+            TimeUnit::Milliseconds => "milliseconds",
+            TimeUnit::Microseconds => "microseconds",
+            TimeUnit::Nanoseconds => "nanoseconds",
+        }
+    }
+
+    /// The runtime's name for it, in generated code.
+    pub fn runtime_variant(self) -> &'static str {
+        match self {
+            TimeUnit::Seconds => "Seconds",
+            TimeUnit::Milliseconds => "Milliseconds",
+            TimeUnit::Microseconds => "Microseconds",
+            TimeUnit::Nanoseconds => "Nanoseconds",
+        }
+    }
+
+    /// Whether it is weir's own unit, in which nothing is converted.
+    pub fn is_milliseconds(&self) -> bool {
+        *self == TimeUnit::Milliseconds
+    }
 }
 
 /// A sink: a format written to a location.

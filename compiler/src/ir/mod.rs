@@ -12,7 +12,7 @@ mod state_layout;
 mod types;
 pub mod untyped;
 
-pub use endpoints::{SinkOp, SourceOp};
+pub use endpoints::{SinkOp, SourceOp, TimeUnit};
 pub use expr::{BinOp, Func, Literal, TExpr, TExprKind, UnOp};
 pub use graph::{
     input_schema, output_schema, Chain, Edge, EdgeKind, GraphCycle, Node, Partitioning, Plan,

@@ -20,6 +20,7 @@ mod stream;
 pub use front::{FrontEnd, IntervalSpec, KnownStep, ProcessInput, RecordArg, RecordRole, SinkSpec};
 pub use source_options::{
     source_options, OptionForms, SourceOption, SourceSettings, WrittenOption, SOURCE_OPTIONS,
+    TIME_UNIT_FORMS,
 };
 pub use source_time::source_event_time;
 pub use stream::{Applied, Flow, PendingWindow, Stream};

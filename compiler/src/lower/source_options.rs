@@ -6,10 +6,21 @@
 
 use super::source_time::source_event_time;
 use crate::diagnostics::{did_you_mean, Diagnostic};
-use crate::ir::{EventTime, InputLocation, OnError, WatermarkSpec};
+use crate::ir::{EventTime, InputLocation, OnError, TimeUnit, WatermarkSpec};
 
 /// The names of a source's options.
-pub const SOURCE_OPTIONS: &[&str] = &["on_error", "event_time", "watermark", "idle", "follow"];
+pub const SOURCE_OPTIONS: &[&str] = &[
+    "on_error",
+    "event_time",
+    "watermark",
+    "idle",
+    "follow",
+    "time_unit",
+];
+
+/// What `time_unit(...)` takes, for its error in either front-end.
+pub const TIME_UNIT_FORMS: &str =
+    "time_unit takes seconds, milliseconds, microseconds or nanoseconds (or s, ms, us, ns)";
 
 /// What a source's options make of it.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +31,8 @@ pub struct SourceSettings {
     pub event_time: Option<EventTime>,
     /// Whether the source follows its file as it grows (`follow`).
     pub follow: bool,
+    /// The unit its timestamps are written in (`time_unit(...)`).
+    pub time_unit: TimeUnit,
 }
 
 /// What one option says, as its front-end read it.
@@ -37,6 +50,8 @@ pub enum SourceOption {
     Idle(i64),
     /// `follow`: read the file as it grows, until the job is stopped.
     Follow,
+    /// `time_unit(seconds)`: the unit the source's timestamps are written in.
+    TimeUnit(TimeUnit),
 }
 
 /// One option as written: its name, where it and its name are, and what the front-end
@@ -72,10 +87,11 @@ pub fn source_options<S: Clone>(
     let mut seen: Vec<(String, S)> = Vec::new();
     let mut on_error = OnError::Fail;
     let mut time: Option<(EventTime, S)> = None;
-    let mut unread_time = false;
+    let (mut unread_time, mut unread_watermark) = (false, false);
     let mut watermark: Option<(WatermarkSpec, S)> = None;
     let mut idle: Option<(i64, S)> = None;
     let mut follow = false;
+    let mut time_unit = TimeUnit::Milliseconds;
     let mut read_all = true;
     for option in options {
         if let Some((_, first)) = seen.iter().find(|(name, _)| *name == option.name) {
@@ -106,6 +122,7 @@ pub fn source_options<S: Clone>(
         let Some(value) = option.value else {
             read_all = false;
             unread_time |= option.name == "event_time";
+            unread_watermark |= option.name == "watermark";
             continue;
         };
         match value {
@@ -113,6 +130,7 @@ pub fn source_options<S: Clone>(
             SourceOption::EventTime(t) => time = Some((t, option.at.clone())),
             SourceOption::Watermark(spec, inner_idle) => {
                 let Some(spec) = spec else {
+                    unread_watermark = true;
                     errors.push(
                         Diagnostic::error(
                             "a watermark needs a strategy",
@@ -143,6 +161,7 @@ pub fn source_options<S: Clone>(
                 }
                 idle = Some((ms, option.at.clone()));
             }
+            SourceOption::TimeUnit(unit) => time_unit = unit,
             SourceOption::Follow => match input {
                 InputLocation::Path(_) => follow = true,
                 InputLocation::Stdin | InputLocation::Program => errors.push(
@@ -178,9 +197,10 @@ pub fn source_options<S: Clone>(
         let idle = idle.map(|(ms, _)| ms);
         (EventTime { idle, ..t }, at)
     });
-    // An event time that could not be read has been reported: its watermark is not
-    // reported again for having none to follow.
+    // An event time or a watermark that could not be read has been reported: the other
+    // is not reported again for lacking it.
     let watermark = watermark.filter(|_| !unread_time);
+    let time = time.filter(|_| !unread_watermark);
     let event_time = source_event_time(time, watermark, forms.event_time).map_err(|d| {
         errors.push(d);
     });
@@ -189,6 +209,7 @@ pub fn source_options<S: Clone>(
             on_error,
             event_time,
             follow,
+            time_unit,
         }),
         _ => Err(errors),
     }
@@ -260,13 +281,26 @@ mod tests {
         let made = source_options(
             vec![
                 option("event_time", 2, Some(time())),
-                option("watermark", 3, Some(SourceOption::Watermark(None, Some(7)))),
+                option(
+                    "watermark",
+                    3,
+                    Some(SourceOption::Watermark(
+                        Some(WatermarkSpec::Ascending),
+                        Some(7),
+                    )),
+                ),
+                option(
+                    "time_unit",
+                    4,
+                    Some(SourceOption::TimeUnit(TimeUnit::Seconds)),
+                ),
             ],
             &file(),
             FORMS,
         )
         .unwrap();
         assert!(!made.follow);
+        assert_eq!(made.time_unit, TimeUnit::Seconds);
         let t = made.event_time.unwrap();
         assert_eq!((t.watermark, t.idle), (WatermarkSpec::Ascending, Some(7)));
     }
@@ -293,9 +327,14 @@ mod tests {
                 "idleness needs event time"
             ]
         );
+        let bounded = Some(WatermarkSpec::Bounded(1));
         let r = source_options(
             vec![
-                option("watermark", 1, Some(SourceOption::Watermark(None, Some(3)))),
+                option(
+                    "watermark",
+                    1,
+                    Some(SourceOption::Watermark(bounded, Some(3))),
+                ),
                 option("idle", 2, Some(SourceOption::Idle(4))),
             ],
             &file(),
@@ -309,6 +348,18 @@ mod tests {
                 "a watermark needs event time"
             ]
         );
+        // Event time needs a watermark that says how late records may come.
+        let r = source_options(vec![option("event_time", 1, Some(time()))], &file(), FORMS);
+        assert_eq!(messages(r), ["event time needs a watermark strategy"]);
+        let r = source_options(
+            vec![
+                option("event_time", 1, Some(time())),
+                option("watermark", 2, Some(SourceOption::Watermark(None, Some(3)))),
+            ],
+            &file(),
+            FORMS,
+        );
+        assert_eq!(messages(r), ["a watermark needs a strategy"]);
         // An option whose arguments the front-end could not read fails with no word here.
         let r = source_options(vec![option("event_time", 1, None)], &file(), FORMS);
         assert!(messages(r).is_empty());

@@ -52,8 +52,18 @@ impl SourceOp {
         } else {
             kind
         };
+        let kind = if self.time_unit.is_milliseconds() {
+            kind
+        } else {
+            let with = if self.follow { "," } else { " with" };
+            format!("{kind}{with} time_unit({})", self.time_unit.name())
+        };
         // `with follow, event_time(..)` reads as one `with`.
-        let with = if self.follow { "," } else { " with" };
+        let with = if self.follow || !self.time_unit.is_milliseconds() {
+            ","
+        } else {
+            " with"
+        };
         match &self.event_time {
             None => kind,
             Some(et) => {
@@ -186,7 +196,7 @@ pub(crate) fn decoders(g: &Gen<'_>) -> Vec<TokenStream> {
         .filter(|(n, s)| {
             matches!(s.format, SourceFormat::Csv { .. }) && g.plan.graph[*n].schema.rust.is_none()
         })
-        .map(|(n, _)| {
+        .map(|(n, s)| {
             let fields = &g.plan.graph[n].schema.fields;
             let ty = g.records.ty_with(fields, &quote!('r));
             let name = g.records.name(fields);
@@ -199,6 +209,10 @@ pub(crate) fn decoders(g: &Gen<'_>) -> Vec<TokenStream> {
                     Type::I64 => quote!(#id: row.i64(#i, #fname)?),
                     Type::F64 => quote!(#id: row.f64(#i, #fname)?),
                     Type::Bool => quote!(#id: row.bool(#i, #fname)?),
+                    Type::Timestamp if !s.time_unit.is_milliseconds() => {
+                        let unit = time_unit(s.time_unit);
+                        quote!(#id: #unit.read(row.timestamp(#i, #fname)?, #fname)?)
+                    }
                     Type::Timestamp => quote!(#id: row.timestamp(#i, #fname)?),
                     Type::List(_) | Type::Rust(_) => unreachable!("schemas hold no lists"),
                 }
@@ -294,6 +308,7 @@ fn sequential(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
     };
     let (restore, _, stop) = checkpoint_code(g, &parts, &quote!(&mut job));
     let (_, take, _) = checkpoint_code(g, &in_loop, &quote!(job));
+    let warning = seconds_warning(s, &quote!(generator));
     quote! {
         {
             #generator
@@ -305,6 +320,7 @@ fn sequential(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
                 #next
             });
             #stop
+            #warning
             src.finish(ctx)?;
             job.#watermark(0, weir_runtime::time::MAX_WATERMARK)?;
         }
@@ -393,6 +409,7 @@ fn interleaved(g: &Gen<'_>, all: &[(NodeIndex, &SourceOp)]) -> TokenStream {
             Pass::Read,
         );
         let (src, generator) = crate::codegen::names::interleaved_source(i);
+        let warning = seconds_warning(s, &quote!(#generator));
         let (make_generator, open, next, watermark) =
             (code.generator, code.open, code.next, code.watermark);
         opens.push(quote! {
@@ -427,6 +444,7 @@ fn interleaved(g: &Gen<'_>, all: &[(NodeIndex, &SourceOp)]) -> TokenStream {
                 }
                 if ended {
                     #stop
+                    #warning
                     #src.take().expect("an open source").finish(ctx)?;
                     job.#watermark(0, weir_runtime::time::MAX_WATERMARK)?;
                 }
@@ -503,7 +521,7 @@ fn delivery(
             },
         ),
         Some(et) => {
-            let timestamp = event_time(g, n, et);
+            let timestamp = checked_event_time(g, n, s, et);
             let strategy = match et.watermark {
                 WatermarkSpec::Bounded(ms) => {
                     quote!(weir_runtime::time::WatermarkStrategy::Bounded(#ms))
@@ -523,7 +541,7 @@ fn delivery(
                 quote!(let mut generator = weir_runtime::time::WatermarkGenerator::new(#strategy, #idle, job.clock.now());),
                 // A record outside the valid event times is a bad record of the source.
                 quote! {
-                    let ts = match weir_runtime::time::valid_timestamp(#timestamp) {
+                    let ts = match #timestamp {
                         ::core::result::Result::Ok(ts) => ts,
                         ::core::result::Result::Err(e) => {
                             src.reject_message(&e)?;
@@ -542,18 +560,80 @@ fn delivery(
     (generator, deliver, watermark)
 }
 
-/// The event time of a decoded `record` of source node `n`.
-fn event_time(g: &Gen<'_>, n: NodeIndex, et: &EventTime) -> TokenStream {
+/// The event time of a decoded `record` of source node `n`, checked: `Ok` in
+/// milliseconds, or why it is no valid event time. A `.pipe` source's timestamp fields are
+/// in milliseconds once decoded; an inline source's event time is the closure's value, in
+/// the source's `time_unit`.
+fn checked_event_time(g: &Gen<'_>, n: NodeIndex, s: &SourceOp, et: &EventTime) -> TokenStream {
     match &et.rust {
+        Some(r) if !s.time_unit.is_milliseconds() => {
+            let f = ident(&r.field_name());
+            let unit = time_unit(s.time_unit);
+            quote!(weir_runtime::time::valid_timestamp_in((job.#f)(&record), #unit))
+        }
         Some(r) => {
             let f = ident(&r.field_name());
-            quote!((job.#f)(&record))
+            quote!(weir_runtime::time::valid_timestamp((job.#f)(&record)))
         }
         None => {
             let field = field_ident(&g.plan.graph[n].schema.fields[et.field].name);
-            quote!(record.#field)
+            quote!(weir_runtime::time::valid_timestamp(record.#field))
         }
     }
+}
+
+/// What a decoded JSON `record` goes through before `deliver`: its `timestamp` fields
+/// from the source's `time_unit` to milliseconds (a value past the range is a bad
+/// record). Nothing in milliseconds, or for Rust records (whose event time is converted).
+fn json_in_milliseconds(
+    s: &SourceOp,
+    fields: &[crate::ir::Field],
+    rust: bool,
+    deliver: &TokenStream,
+) -> TokenStream {
+    let stamps: Vec<&crate::ir::Field> = fields.iter().filter(|f| f.ty == Type::Timestamp).collect();
+    if s.time_unit.is_milliseconds() || rust || stamps.is_empty() {
+        return deliver.clone();
+    }
+    let unit = time_unit(s.time_unit);
+    let converts = stamps.iter().map(|f| {
+        let (id, name) = (field_ident(&f.name), &f.name);
+        quote!(record.#id = #unit.read(record.#id, #name)?;)
+    });
+    quote! {
+        let mut record = record;
+        let converted = (|| -> ::core::result::Result<(), weir_runtime::io::FieldError> {
+            #(#converts)*
+            ::core::result::Result::Ok(())
+        })();
+        match converted {
+            ::core::result::Result::Ok(()) => { #deliver }
+            ::core::result::Result::Err(e) => src.reject(&e.message)?,
+        }
+    }
+}
+
+/// `weir_runtime::time::TimeUnit::Seconds` and so on.
+pub(crate) fn time_unit(unit: crate::ir::TimeUnit) -> TokenStream {
+    let variant = ident(unit.runtime_variant());
+    quote!(weir_runtime::time::TimeUnit::#variant)
+}
+
+/// Where a source that read event times in milliseconds warns, at its end, when they all
+/// fall before 1973 (most likely seconds); nothing for a source given its unit.
+fn seconds_warning(s: &SourceOp, generator: &TokenStream) -> TokenStream {
+    let Some(et) = &s.event_time else {
+        return quote!();
+    };
+    if !s.time_unit.is_milliseconds() {
+        return quote!();
+    }
+    let what = match et.rust {
+        Some(_) => format!("event_time `{}`", et.field_name),
+        None => format!("column `{}`", et.field_name),
+    };
+    let name = &s.name;
+    quote!(weir_runtime::time::warn_if_seconds(ctx, #generator.largest(), #name, #what);)
 }
 
 /// The `InputSpec` source `s` reads unless `--input` says otherwise.
@@ -599,9 +679,9 @@ fn source_code(
         }
     };
     if let (Pass::Scan, Some(et)) = (pass, &s.event_time) {
-        let timestamp = event_time(g, n, et);
+        let timestamp = checked_event_time(g, n, s, et);
         deliver = quote! {
-            if let ::core::result::Result::Ok(ts) = weir_runtime::time::valid_timestamp(#timestamp) {
+            if let ::core::result::Result::Ok(ts) = #timestamp {
                 slice_max = slice_max.max(ts);
             }
         };
@@ -645,16 +725,19 @@ fn source_code(
                 },
             )
         }
-        SourceFormat::Jsonl => (
-            quote!(let mut src = weir_runtime::io::LineSource::open(ctx, #name, #spec, #policy, true)?;),
-            quote! {
-                let ::core::option::Option::Some(line) = src.next_line()? else #end;
-                match weir_runtime::io::decode_json::<#ty>(line) {
-                    ::core::result::Result::Ok(record) => { #deliver }
-                    ::core::result::Result::Err(e) => src.reject(&e)?,
-                }
-            },
-        ),
+        SourceFormat::Jsonl => {
+            let decoded = json_in_milliseconds(s, fields, rust, &deliver);
+            (
+                quote!(let mut src = weir_runtime::io::LineSource::open(ctx, #name, #spec, #policy, true)?;),
+                quote! {
+                    let ::core::option::Option::Some(line) = src.next_line()? else #end;
+                    match weir_runtime::io::decode_json::<#ty>(line) {
+                        ::core::result::Result::Ok(record) => { #decoded }
+                        ::core::result::Result::Err(e) => src.reject(&e)?,
+                    }
+                },
+            )
+        }
         SourceFormat::Csv { header, delimiter } => {
             // Rust records name their columns and decode themselves (`weir::Record`).
             let (names, decode) = if rust {
@@ -670,7 +753,10 @@ fn source_code(
             // A scan for the largest event time passes over the rows whose event time is
             // no later than the largest so far without decoding them.
             let next_record = match (&s.event_time, pass) {
-                (Some(et), Pass::Scan) if et.rust.is_none() && !rust => {
+                // The skim compares the column's raw value: in milliseconds only.
+                (Some(et), Pass::Scan)
+                    if et.rust.is_none() && !rust && s.time_unit.is_milliseconds() =>
+                {
                     let field = et.field;
                     quote!(next_record_later_than(#field, slice_max))
                 }

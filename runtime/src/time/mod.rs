@@ -7,10 +7,12 @@
 
 mod clock;
 mod combined;
+mod unit;
 mod watermark;
 
 pub use clock::{Clock, ClockMode};
 pub use combined::CombinedWatermark;
+pub use unit::{look_like_seconds, warn_if_seconds, TimeUnit, SECONDS_LOOK_LIKE_BEFORE};
 pub use watermark::{WatermarkGenerator, WatermarkStrategy};
 
 /// The watermark before any record: nothing is known yet.
@@ -28,6 +30,19 @@ pub const MAX_TIMESTAMP: i64 = (1 << 62) - 1;
 /// The longest duration a pipeline may write (window sizes, slides, gaps, lateness,
 /// watermark bounds, idleness): 2^60 ms, about 36 million years.
 pub const MAX_DURATION: i64 = 1 << 60;
+
+/// `value`, an event time written in `unit`, in milliseconds if it is a valid event time,
+/// else why not.
+#[inline]
+pub fn valid_timestamp_in(value: i64, unit: TimeUnit) -> Result<i64, String> {
+    match unit.to_millis(value) {
+        Some(ms) => valid_timestamp(ms),
+        None => Err(format!(
+            "event time {value} {} is outside the range weir accepts ({MIN_TIMESTAMP} to {MAX_TIMESTAMP} ms since the epoch)",
+            unit.name()
+        )),
+    }
+}
 
 /// `ts` if it is a valid event time, else why not.
 #[inline]

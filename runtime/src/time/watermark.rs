@@ -66,6 +66,11 @@ impl WatermarkGenerator {
         self.last_activity = now;
     }
 
+    /// The largest event time seen (`MIN_WATERMARK` before any).
+    pub fn largest(&self) -> i64 {
+        self.max_ts
+    }
+
     /// The current watermark.
     pub fn current(&self) -> i64 {
         self.current
