@@ -330,3 +330,26 @@ fn an_inline_window_join_yields_pairs_and_options() {
         ]
     );
 }
+
+/// Session semantics, as docs/language.md states them and as Flink merges windows that
+/// touch: a record exactly a gap after another's is in its session (the first's window
+/// `[0, 30s)` touches the second's `[30s, 60s)`); a millisecond more and it is not.
+#[test]
+fn records_exactly_a_gap_apart_share_a_session() {
+    for (second, want) in [
+        (30_000i64, vec![(1u64, 0i64, 60_000i64, 2u64)]),
+        (30_001, vec![(1, 0, 30_000, 1), (1, 30_001, 60_001, 1)]),
+    ] {
+        let rows = vec![(1u64, 0i64), (1, second)];
+        let got = weir::stream! {
+            source iter(rows) with event_time(|r: &(u64, i64)| r.1), watermark(ascending)
+            |> key_by(|r: &(u64, i64)| r.0)
+            |> window(session gap 30s)
+            |> aggregate(count())
+            |> collect()
+        }
+        .run()
+        .unwrap();
+        assert_eq!(got, want, "second record at {second}");
+    }
+}

@@ -83,7 +83,7 @@ impl ExprGen<'_> {
                 quote!((if #c { #a } else { #b }))
             }
             TExprKind::Cast(a) => self.cast(a, &e.ty, e),
-            TExprKind::Call(f, args) => self.call(*f, args),
+            TExprKind::Call(f, args) => self.call(*f, args, e),
             TExprKind::Var(v) => {
                 let place = process_var(v);
                 if e.ty == Type::Str {
@@ -225,6 +225,11 @@ impl ExprGen<'_> {
                     quote!(weir_runtime::expr::display_to_str(#v))
                 }
             }
+            (Type::Str, Type::Timestamp) => {
+                let s = self.str_ref(a);
+                let loc = self.location(e);
+                quote!(weir_runtime::expr::parse_timestamp(#s, #loc)?)
+            }
             (Type::Str, _) => {
                 let s = self.str_ref(a);
                 let ty = super::records::rust_type(to);
@@ -240,7 +245,8 @@ impl ExprGen<'_> {
         }
     }
 
-    fn call(&self, f: Func, args: &[TExpr]) -> TokenStream {
+    fn call(&self, f: Func, args: &[TExpr], e: &TExpr) -> TokenStream {
+        let loc = self.location(e);
         match f {
             Func::Lower | Func::Upper => {
                 let name = super::names::ident(f.name());
@@ -289,8 +295,161 @@ impl ExprGen<'_> {
             Func::Split | Func::SplitWhitespace => {
                 unreachable!("lists only appear as flat_map's exploded field")
             }
+            Func::EndsWith => {
+                let (s, p) = (self.str_ref(&args[0]), self.str_ref(&args[1]));
+                quote!((#s).ends_with(#p))
+            }
+            Func::Trim => {
+                let s = self.str_ref(&args[0]);
+                self.borrowing(&args[0], quote!(weir_runtime::expr::trim(#s)))
+            }
+            Func::Substring => {
+                let (s, start) = (self.str_ref(&args[0]), self.value(&args[1]));
+                let call = match args.get(2) {
+                    Some(length) => {
+                        let length = self.value(length);
+                        quote!(weir_runtime::expr::substring(#s, #start, #length))
+                    }
+                    None => quote!(weir_runtime::expr::substring_from(#s, #start)),
+                };
+                self.borrowing(&args[0], call)
+            }
+            Func::Replace => {
+                let s = self.str_ref(&args[0]);
+                let (from, to) = (self.str_ref(&args[1]), self.str_ref(&args[2]));
+                self.borrowing(
+                    &args[0],
+                    quote!(weir_runtime::expr::replace(#s, #from, #to)),
+                )
+            }
+            Func::SplitPart => {
+                let (s, sep, n) = (
+                    self.str_ref(&args[0]),
+                    self.str_ref(&args[1]),
+                    self.value(&args[2]),
+                );
+                self.borrowing(
+                    &args[0],
+                    quote!(weir_runtime::expr::split_part(#s, #sep, #n)),
+                )
+            }
+            Func::Regexp => {
+                let (s, pattern) = (self.str_ref(&args[0]), compiled_pattern(&args[1], &loc));
+                quote!(#pattern.is_match(#s))
+            }
+            Func::RegexpExtract => {
+                let (s, pattern) = (self.str_ref(&args[0]), compiled_pattern(&args[1], &loc));
+                let group = match args.get(2).map(|g| &g.kind) {
+                    Some(TExprKind::Lit(Literal::I64(g))) => *g as usize,
+                    _ => 1,
+                };
+                self.borrowing(&args[0], quote!(#pattern.extract(#s, #group)))
+            }
+            Func::Floor | Func::Ceil | Func::Ln | Func::Exp => {
+                let name = super::names::ident(f.name());
+                let x = self.value(&args[0]);
+                quote!(f64::#name(#x))
+            }
+            Func::Pow => {
+                let (x, y) = (self.value(&args[0]), self.value(&args[1]));
+                quote!(f64::powf(#x, #y))
+            }
+            Func::Round => {
+                let x = self.value(&args[0]);
+                let digits = args.get(1).map_or(quote!(0i64), |d| self.value(d));
+                quote!(weir_runtime::expr::round(#x, #digits))
+            }
+            Func::Greatest | Func::Least => self.extreme(f, args),
+            Func::DateTrunc | Func::Extract => {
+                let field = time_field(&args[0]);
+                let ts = self.value(&args[1]);
+                let name = super::names::ident(f.name());
+                quote!(weir_runtime::expr::#name(weir_runtime::expr::TimeField::#field, #ts, #loc)?)
+            }
+            Func::FormatTime => {
+                let ts = self.value(&args[0]);
+                match args.get(1) {
+                    Some(pattern) => {
+                        let pattern = self.str_ref(pattern);
+                        quote!(weir_runtime::expr::format_time(#ts, #pattern, #loc)?)
+                    }
+                    None => quote!(weir_runtime::expr::format_rfc3339(#ts, #loc)?),
+                }
+            }
+            Func::ParseTime => {
+                let (s, pattern) = (self.str_ref(&args[0]), self.str_ref(&args[1]));
+                quote!(weir_runtime::expr::parse_time(#s, #pattern, #loc)?)
+            }
         }
     }
+
+    /// `call`, a string function's result that may borrow `arg`: kept borrowed when `arg`
+    /// lives past the statement (a field, a literal), owned otherwise (a result borrowed
+    /// from a temporary cannot outlive it).
+    fn borrowing(&self, arg: &TExpr, call: TokenStream) -> TokenStream {
+        if matches!(arg.kind, TExprKind::Field(..) | TExprKind::Lit(_)) {
+            call
+        } else {
+            quote!(::std::borrow::Cow::<'static, str>::Owned((#call).into_owned()))
+        }
+    }
+
+    /// `greatest`/`least` of one or more values of one type: floats pass over NaN (as
+    /// `f64::max`); strings compare as `&str`.
+    fn extreme(&self, f: Func, args: &[TExpr]) -> TokenStream {
+        let pick = if f == Func::Greatest {
+            quote!(::core::cmp::max)
+        } else {
+            quote!(::core::cmp::min)
+        };
+        match args[0].ty {
+            Type::F64 => {
+                let values = args.iter().map(|a| self.value(a));
+                let name = super::names::ident(&format!("{}_f64", f.name()));
+                quote!(weir_runtime::expr::#name(&[#(#values),*]))
+            }
+            Type::Str => {
+                let refs: Vec<TokenStream> = args.iter().map(|a| self.str_ref(a)).collect();
+                let (first, rest) = (&refs[0], &refs[1..]);
+                let chosen = quote!({ let m: &str = #first; #(let m: &str = #pick(m, #rest);)* m });
+                let borrowable = args
+                    .iter()
+                    .all(|a| matches!(a.kind, TExprKind::Field(..) | TExprKind::Lit(_)));
+                if borrowable {
+                    quote!(::std::borrow::Cow::Borrowed(#chosen))
+                } else {
+                    quote!(::std::borrow::Cow::<'static, str>::Owned(#chosen.to_owned()))
+                }
+            }
+            _ => {
+                let values: Vec<TokenStream> = args.iter().map(|a| self.value(a)).collect();
+                let (first, rest) = (&values[0], &values[1..]);
+                quote!({ let m = #first; #(let m = #pick(m, #rest);)* m })
+            }
+        }
+    }
+}
+
+/// The compiled pattern of a `regexp` call: a literal the checker compiled, compiled
+/// again once per job into a cell of its own.
+fn compiled_pattern(pattern: &TExpr, loc: &str) -> TokenStream {
+    let TExprKind::Lit(Literal::Str(text)) = &pattern.kind else {
+        unreachable!("the checker takes only a literal pattern")
+    };
+    quote!({
+        static PATTERN: ::std::sync::OnceLock<weir_runtime::expr::Pattern> = ::std::sync::OnceLock::new();
+        weir_runtime::expr::pattern(&PATTERN, #text, #loc)?
+    })
+}
+
+/// The `TimeField` variant of a `date_trunc`/`extract` unit (a literal the checker read).
+fn time_field(unit: &TExpr) -> Ident {
+    let TExprKind::Lit(Literal::Str(text)) = &unit.kind else {
+        unreachable!("the checker takes only a literal unit")
+    };
+    let field = weir_runtime::expr::TimeField::from_name(text)
+        .expect("the checker takes only a unit it knows");
+    super::names::ident(field.variant())
 }
 
 /// Where a process function's name lives in its generated handler: the state `st`'s

@@ -34,7 +34,7 @@ pub enum Literal {
     Bool(bool),
 }
 
-/// Built-in scalar functions.
+/// Built-in scalar functions (`docs/language.md`'s table says what each takes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[allow(missing_docs)]
 pub enum Func {
@@ -45,58 +45,86 @@ pub enum Func {
     SplitWhitespace,
     Contains,
     StartsWith,
+    EndsWith,
     Concat,
+    Substring,
+    Trim,
+    Replace,
+    SplitPart,
+    Regexp,
+    RegexpExtract,
     Abs,
     Sqrt,
+    Round,
+    Floor,
+    Ceil,
+    Ln,
+    Exp,
+    Pow,
+    Greatest,
+    Least,
+    DateTrunc,
+    Extract,
+    FormatTime,
+    ParseTime,
 }
 
 impl Func {
+    /// Every function by its name (`length` is `len` by another name).
+    const TABLE: &'static [(&'static str, Func)] = &[
+        ("lower", Func::Lower),
+        ("upper", Func::Upper),
+        ("len", Func::Len),
+        ("length", Func::Len),
+        ("split", Func::Split),
+        ("split_whitespace", Func::SplitWhitespace),
+        ("contains", Func::Contains),
+        ("starts_with", Func::StartsWith),
+        ("ends_with", Func::EndsWith),
+        ("concat", Func::Concat),
+        ("substring", Func::Substring),
+        ("trim", Func::Trim),
+        ("replace", Func::Replace),
+        ("split_part", Func::SplitPart),
+        ("regexp", Func::Regexp),
+        ("regexp_extract", Func::RegexpExtract),
+        ("abs", Func::Abs),
+        ("sqrt", Func::Sqrt),
+        ("round", Func::Round),
+        ("floor", Func::Floor),
+        ("ceil", Func::Ceil),
+        ("ln", Func::Ln),
+        ("exp", Func::Exp),
+        ("pow", Func::Pow),
+        ("greatest", Func::Greatest),
+        ("least", Func::Least),
+        ("date_trunc", Func::DateTrunc),
+        ("extract", Func::Extract),
+        ("format_time", Func::FormatTime),
+        ("parse_time", Func::ParseTime),
+    ];
+
     /// The function named `name`.
     pub fn from_name(name: &str) -> Option<Func> {
-        Some(match name {
-            "lower" => Func::Lower,
-            "upper" => Func::Upper,
-            "len" => Func::Len,
-            "split" => Func::Split,
-            "split_whitespace" => Func::SplitWhitespace,
-            "contains" => Func::Contains,
-            "starts_with" => Func::StartsWith,
-            "concat" => Func::Concat,
-            "abs" => Func::Abs,
-            "sqrt" => Func::Sqrt,
-            _ => return None,
-        })
+        Self::TABLE
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|&(_, f)| f)
     }
 
     /// The function's name.
     pub fn name(self) -> &'static str {
-        match self {
-            Func::Lower => "lower",
-            Func::Upper => "upper",
-            Func::Len => "len",
-            Func::Split => "split",
-            Func::SplitWhitespace => "split_whitespace",
-            Func::Contains => "contains",
-            Func::StartsWith => "starts_with",
-            Func::Concat => "concat",
-            Func::Abs => "abs",
-            Func::Sqrt => "sqrt",
-        }
+        Self::TABLE
+            .iter()
+            .find(|(_, f)| *f == self)
+            .map(|&(n, _)| n)
+            .expect("every function is in the table")
     }
 
     /// All function names, for suggestions.
-    pub const NAMES: &'static [&'static str] = &[
-        "lower",
-        "upper",
-        "len",
-        "split",
-        "split_whitespace",
-        "contains",
-        "starts_with",
-        "concat",
-        "abs",
-        "sqrt",
-    ];
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        Self::TABLE.iter().map(|&(n, _)| n)
+    }
 }
 
 /// The kinds of typed expression.

@@ -6,8 +6,8 @@ use crate::diagnostics::did_you_mean;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::ir::process::{StateFunc, StateVarKind, Var};
 use crate::ir::untyped::{Expr, ExprKind, Ident};
-use crate::ir::{AggFunc, Func, Literal, Schema, TExpr, TExprKind, Type};
 use crate::ir::{BinOp, UnOp};
+use crate::ir::{Literal, Schema, TExpr, TExprKind, Type};
 
 /// Checks expressions against one input schema, adding diagnostics as it goes.
 pub struct ExprChecker<'a> {
@@ -90,7 +90,7 @@ impl<'a> ExprChecker<'a> {
         }
     }
 
-    fn error(&mut self, d: Diagnostic) {
+    pub(super) fn error(&mut self, d: Diagnostic) {
         self.diagnostics.push(d);
     }
 
@@ -372,98 +372,11 @@ impl<'a> ExprChecker<'a> {
         if let Some(call) = self.state_call(name, args, e) {
             return call;
         }
-        let Some(func) = Func::from_name(&name.name) else {
-            let mut d = Diagnostic::error(
-                format!("unknown function `{}`", name.name),
-                name.span.clone(),
-                "not a function",
-            );
-            if AggFunc::from_name(&name.name).is_some() {
-                d = d.with_help(format!(
-                    "`{}` is an aggregate function: use it inside aggregate {{ name: {}(...) }} after key_by",
-                    name.name, name.name
-                ));
-            } else if let Some(h) = did_you_mean(&name.name, Func::NAMES.iter().copied()) {
-                d = d.with_help(h);
-            }
-            self.error(d);
-            return None;
-        };
-        let (params, ret): (&[Type], Type) = match func {
-            Func::Lower | Func::Upper => (&[Type::Str], Type::Str),
-            Func::Len => (&[Type::Str], Type::U64),
-            Func::Split => (&[Type::Str, Type::Str], Type::List(Box::new(Type::Str))),
-            Func::SplitWhitespace => (&[Type::Str], Type::List(Box::new(Type::Str))),
-            Func::Contains | Func::StartsWith => (&[Type::Str, Type::Str], Type::Bool),
-            Func::Concat => (&[], Type::Str),
-            Func::Sqrt => (&[Type::F64], Type::F64),
-            Func::Abs => return self.abs(args, e),
-        };
-        let arity_ok = if func == Func::Concat {
-            !args.is_empty()
-        } else {
-            args.len() == params.len()
-        };
-        if !arity_ok {
-            let expected = if func == Func::Concat {
-                "at least 1 argument".to_string()
-            } else {
-                format!("{} argument(s)", params.len())
-            };
-            self.error(Diagnostic::error(
-                format!("`{}` takes {expected}, found {}", func.name(), args.len()),
-                e.span.clone(),
-                "this call",
-            ));
-            return None;
-        }
-        let checked: Vec<Option<TExpr>> = args
-            .iter()
-            .enumerate()
-            .map(|(i, a)| {
-                self.check(
-                    a,
-                    Some(params.get(i).unwrap_or(&Type::Str)),
-                    ListUse::Refused,
-                )
-            })
-            .collect();
-        let args = checked.into_iter().collect::<Option<Vec<_>>>()?;
-        Some(TExpr {
-            kind: TExprKind::Call(func, args),
-            ty: ret,
-            span: e.span.clone(),
-        })
+        self.function_call(name, args, e)
     }
 }
 
 impl ExprChecker<'_> {
-    /// `abs(x)`: of an `i64` or `f64`, of the same type.
-    fn abs(&mut self, args: &[Expr], e: &Expr) -> Option<TExpr> {
-        let [arg] = args else {
-            self.error(Diagnostic::error(
-                format!("`abs` takes 1 argument(s), found {}", args.len()),
-                e.span.clone(),
-                "this call",
-            ));
-            return None;
-        };
-        let x = self.check(arg, None, ListUse::Refused)?;
-        if !matches!(x.ty, Type::I64 | Type::F64) {
-            self.error(Diagnostic::error(
-                format!("`abs` takes an i64 or f64, not {}", x.ty),
-                arg.span.clone(),
-                format!("this is {}", x.ty),
-            ));
-            return None;
-        }
-        Some(TExpr {
-            ty: x.ty.clone(),
-            kind: TExprKind::Call(Func::Abs, vec![x]),
-            span: e.span.clone(),
-        })
-    }
-
     /// `len`, `get` or `contains` of a list or map state; `None` when the call is not one.
     fn state_call(&mut self, name: &Ident, args: &[Expr], e: &Expr) -> Option<Option<TExpr>> {
         let func = match name.name.as_str() {

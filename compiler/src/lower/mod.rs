@@ -11,6 +11,7 @@
 pub(crate) mod expr_types;
 mod files;
 mod front;
+mod function_types;
 mod process_scope;
 pub(crate) mod process_types;
 mod source_options;

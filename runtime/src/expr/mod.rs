@@ -1,6 +1,20 @@
 //! Functions that generated expression code calls: string functions and the checked parts of
 //! arithmetic and casts. Each is small and inlined; none allocates unless its result is a new
-//! string.
+//! string. `numbers.rs`, `text.rs`, `pattern.rs` (regular expressions) and `time.rs` (the
+//! calendar, jiff's) hold the function library's larger members.
+
+mod numbers;
+mod pattern;
+mod text;
+mod time;
+
+pub use numbers::{greatest_f64, least_f64, round};
+pub use pattern::{pattern, Pattern};
+pub use text::{replace, split_part, substring, substring_from, trim};
+pub use time::{
+    check_pattern, date_trunc, extract, format_rfc3339, format_time, parse_time, parse_timestamp,
+    TimeField,
+};
 
 use std::borrow::Cow;
 
