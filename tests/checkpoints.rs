@@ -508,7 +508,7 @@ fn a_savepoint_restores_into_an_edited_pipeline_by_identity() {
     assert_eq!(report.code, 0, "{}", report.err);
     assert!(report.out.contains("`bid_counts`"), "{}", report.out);
     assert!(
-        report.out.contains("layout: window(tumbling 5000ms"),
+        report.out.contains("layout: window(tumbling 5s"),
         "{}",
         report.out
     );
@@ -564,7 +564,7 @@ fn a_savepoint_restores_into_an_edited_pipeline_by_identity() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("window at"), "{err}");
     assert!(
-        err.contains("tumbling 5000ms") && err.contains("tumbling 10000ms"),
+        err.contains("tumbling 5s") && err.contains("tumbling 10s"),
         "{err}"
     );
 

@@ -248,7 +248,7 @@ fn explain_shows_the_exchanges_and_the_budget_holds_their_buffers() {
         out.contains("(by word, folded on the reading worker first)"),
         "{out}"
     );
-    assert!(out.contains("per worker"), "{out}");
+    assert!(out.contains("a worker; min"), "{out}");
 
     // The running job divides the same memory: its operators' budgets and the exchange
     // buffers stay within --memory.

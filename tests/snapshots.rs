@@ -173,3 +173,34 @@ fn inline_expansions() {
         insta::assert_snapshot!(name, expansion);
     }
 }
+
+/// `weir explain` fits a terminal: within 120 columns on every example, on one worker and
+/// on several (long sources and expressions wrap under their operator); durations read as
+/// written (`10s`, not `10000ms`); graphs label operators with their line, not schemas.
+#[test]
+fn explain_fits_in_120_columns_and_reads_as_written() {
+    for (stem, path) in examples() {
+        for workers in ["1", "4"] {
+            let text = weir(&["explain", &path, "--parallelism", workers]);
+            for line in text.lines() {
+                assert!(
+                    line.chars().count() <= 120,
+                    "{stem} on {workers} worker(s): a line of {} columns:\n{line}",
+                    line.chars().count()
+                );
+            }
+            assert!(!text.contains("000ms"), "{stem}: {text}");
+        }
+        let mermaid = weir(&["graph", &path, "--format", "mermaid"]);
+        assert!(
+            !mermaid.contains("<br/>{"),
+            "{stem}: schemas in labels:\n{mermaid}"
+        );
+        assert!(
+            mermaid.contains("<br/>at "),
+            "{stem}: no line in labels:\n{mermaid}"
+        );
+    }
+    let sessions = weir(&["explain", "dsl-examples/click_sessions.pipe"]);
+    assert!(sessions.contains("session gap 30s"), "{sessions}");
+}

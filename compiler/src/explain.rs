@@ -64,7 +64,7 @@ pub fn explain(plan: &Plan, memory: u64, workers: usize) -> Result<String, Strin
             let node = &plan.graph[n];
             let budget = match budget_of(n) {
                 Some((pages, min)) if workers > 1 => format!(
-                    "{} ({pages} pages, min {min}; {} per worker)",
+                    "{} ({} a worker; min {min} pages)",
                     format_bytes(pages * DEFAULT_PAGE_SIZE as u64),
                     format_bytes(pages / workers as u64 * DEFAULT_PAGE_SIZE as u64),
                 ),
@@ -97,31 +97,27 @@ pub fn explain(plan: &Plan, memory: u64, workers: usize) -> Result<String, Strin
             ]);
         }
     }
-    let widths: Vec<usize> = (0..6)
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = format!(
-        "plan `{}`: {} operators in {} chains, memory {} in pages of {}\n\n",
+    // Every operator of a `.pipe` file is in that file: its name goes in the heading, and
+    // each row says only the line and column.
+    let file = common_file(rows[1..].iter().map(|r| r[1].as_str()));
+    if let Some(file) = &file {
+        for r in &mut rows[1..] {
+            r[1] = r[1][file.len() + 1..].to_string();
+        }
+    }
+    let heading = format!(
+        "plan `{}`{}: {} operators in {} chains, memory {} in pages of {}",
         plan.name,
+        file.as_ref().map(|f| format!(" ({f})")).unwrap_or_default(),
         plan.graph.node_count(),
         plan.chains.len(),
         format_bytes(memory),
         format_bytes(DEFAULT_PAGE_SIZE as u64)
     );
-    for (i, r) in rows.iter().enumerate() {
-        let line: Vec<String> = r
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-        if i == 0 {
-            let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
-            out.push_str(&rule.join("  "));
-            out.push('\n');
-        }
-    }
+    let mut out = String::new();
+    push_wrapped(&mut out, "", &heading);
+    out.push('\n');
+    out.push_str(&table(&rows));
     if workers > 1 {
         let combiners = if combined > 0 {
             format!(
@@ -134,24 +130,125 @@ pub fn explain(plan: &Plan, memory: u64, workers: usize) -> Result<String, Strin
         } else {
             String::new()
         };
-        out.push_str(&format!(
-            "\nparallelism {workers}: {} exchange(s), exchange buffers {} ({workers} workers x {workers} streams x 2 buffers of {}{combiners}, set aside from --memory)\n",
-            physical.exchanges.len(),
-            format_bytes(exchange_bytes),
-            format_bytes(weir_runtime::parallel::exchange_buffer(memory, workers) as u64)
-));
-        out.push_str(&format!("  inputs: {}\n", physical.inputs.describe()));
+        out.push('\n');
+        push_wrapped(
+            &mut out,
+            "",
+            &format!(
+                "parallelism {workers}: {} exchange(s), exchange buffers {} ({workers} workers x {workers} streams x 2 buffers of {}{combiners}, set aside from --memory)",
+                physical.exchanges.len(),
+                format_bytes(exchange_bytes),
+                format_bytes(weir_runtime::parallel::exchange_buffer(memory, workers) as u64)
+            ),
+        );
+        push_wrapped(
+            &mut out,
+            "  ",
+            &format!("inputs: {}", physical.inputs.describe()),
+        );
         for x in &physical.exchanges {
-            out.push_str(&format!("  exchange {}\n", describe_exchange(plan, x)));
+            let line = format!("exchange {}", describe_exchange(plan, x));
+            let line = match &file {
+                Some(f) => line.replace(&format!("{f}:"), ""),
+                None => line,
+            };
+            push_wrapped(&mut out, "  ", &line);
         }
     }
     if !cannot_spill.is_empty() {
-        out.push_str("\nPast its budget, an operator that spills writes state to disk (--spill-dir) and\ngoes on; one that cannot stops with an error:\n");
+        out.push('\n');
+        push_wrapped(&mut out, "", "Past its budget, an operator that spills writes state to disk (--spill-dir) and goes on; one that cannot stops with an error:");
         for line in cannot_spill {
-            out.push_str(&format!("  {line}\n"));
+            push_wrapped(&mut out, "  ", &line);
         }
     }
     Ok(out)
+}
+
+/// The widest a line of `weir explain` is.
+const WIDTH: usize = 120;
+
+/// The file every location of `locations` (`file:line:col`) is in, if they share one.
+fn common_file<'a>(mut locations: impl Iterator<Item = &'a str>) -> Option<String> {
+    let file_of = |l: &'a str| l.rsplitn(3, ':').nth(2);
+    let first = file_of(locations.next()?)?;
+    locations
+        .all(|l| file_of(l) == Some(first))
+        .then(|| first.to_string())
+}
+
+/// `rows` (the first the heading) as a table within [`WIDTH`] columns: the first column
+/// (the operator) gets what the others leave, and wraps onto lines of its own below.
+fn table(rows: &[[String; 6]]) -> String {
+    let widths: Vec<usize> = (0..6)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let others: usize = widths[1..].iter().sum::<usize>() + 2 * 5;
+    let first = widths[0].min(WIDTH.saturating_sub(others + 2).max(30));
+    let widths: Vec<usize> = std::iter::once(first)
+        .chain(widths[1..].iter().copied())
+        .collect();
+    let mut out = String::new();
+    for (i, r) in rows.iter().enumerate() {
+        let lines = wrap(&r[0], first);
+        for (j, text) in lines.iter().enumerate() {
+            let cells: Vec<String> = std::iter::once(text.as_str())
+                .chain(r[1..].iter().map(|c| if j == 0 { c.as_str() } else { "" }))
+                .zip(&widths)
+                .map(|(cell, w)| format!("{cell:<w$}"))
+                .collect();
+            out.push_str(cells.join("  ").trim_end());
+            out.push('\n');
+        }
+        if i == 0 {
+            let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+            out.push_str(&rule.join("  "));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Appends `text` after `indent`, wrapped within [`WIDTH`] columns.
+fn push_wrapped(out: &mut String, indent: &str, text: &str) {
+    for line in wrap(text, WIDTH - indent.len()) {
+        out.push_str(indent);
+        out.push_str(&line);
+        out.push('\n');
+    }
+}
+
+/// `text` in lines of at most `width` characters, broken after a space where it can be
+/// (else after a comma, slash or bracket; a longer word is cut); lines after the first are
+/// indented by two.
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut rest: Vec<char> = text.chars().collect();
+    let mut indent = "";
+    while !rest.is_empty() {
+        let room = width.saturating_sub(indent.len()).max(10);
+        if rest.len() <= room {
+            lines.push(format!("{indent}{}", rest.iter().collect::<String>()));
+            break;
+        }
+        let cut = (1..=room)
+            .rev()
+            .find(|&i| rest[i - 1] == ' ')
+            .or_else(|| {
+                (1..=room)
+                    .rev()
+                    .find(|&i| matches!(rest[i - 1], ',' | '/' | '('))
+            })
+            .unwrap_or(room);
+        let line: String = rest[..cut].iter().collect();
+        lines.push(format!("{indent}{}", line.trim_end()));
+        rest.drain(..cut);
+        while rest.first() == Some(&' ') {
+            rest.remove(0);
+        }
+        indent = "  ";
+    }
+    lines
 }
 
 /// One exchange for the table: `from at place -> to at place (by key, what crosses)`.

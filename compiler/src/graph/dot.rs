@@ -6,7 +6,8 @@ use super::{GraphView, GraphWriter, NodeView};
 pub struct Dot;
 
 fn node_line(n: &NodeView, indent: &str) -> String {
-    let mut label = format!("{}\\n{}", escape(&n.detail), escape(&n.schema));
+    let lines: Vec<String> = n.drawing_label().iter().map(|l| escape(l)).collect();
+    let mut label = lines.join("\\n");
     if let Some(m) = n.memory {
         label.push_str(&format!(
             "\\nmemory: weight {}, min {} pages",

@@ -6,7 +6,7 @@ use super::{GraphView, GraphWriter, NodeView};
 pub struct Mermaid;
 
 fn node_line(n: &NodeView, indent: &str) -> String {
-    let label = format!("{}<br/>{}", n.detail, n.schema).replace('"', "#quot;");
+    let label = n.drawing_label().join("<br/>").replace('"', "#quot;");
     format!("{indent}n{}[\"{label}\"]\n", n.id)
 }
 

@@ -82,6 +82,23 @@ pub struct EdgeView {
     pub partitioning: String,
 }
 
+impl NodeView {
+    /// The node's label in drawings (Mermaid, DOT): what it does, wrapped, and the line
+    /// and column it is written at, which tells two operators of one kind apart (two joins
+    /// of one stream). The schema is left to the JSON view.
+    pub fn drawing_label(&self) -> Vec<String> {
+        let mut lines = crate::explain::wrap(&self.detail, 60);
+        // `file:line:col`: the line and column (a Windows path has a colon of its own).
+        let mut parts = self.location.rsplitn(3, ':');
+        let place = match (parts.next(), parts.next()) {
+            (Some(col), Some(line)) => format!("{line}:{col}"),
+            _ => self.location.clone(),
+        };
+        lines.push(format!("at {place}"));
+        lines
+    }
+}
+
 impl EdgeView {
     /// The edge's label in drawings: its partitioning, with its ports where they say
     /// something (a side output, a second input).

@@ -1,5 +1,6 @@
 //! The operator graph every front-end lowers to and every pass and the code generator read.
 
+mod duration;
 mod endpoints;
 mod expr;
 mod graph;
@@ -12,6 +13,7 @@ mod state_layout;
 mod types;
 pub mod untyped;
 
+pub use duration::Millis;
 pub use endpoints::{SinkOp, SourceOp, TimeUnit};
 pub use expr::{BinOp, Func, Literal, TExpr, TExprKind, UnOp};
 pub use graph::{

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use super::Millis;
+
 use serde::Serialize;
 
 use super::{Code, RustFn, Type};
@@ -151,9 +153,9 @@ impl fmt::Display for WindowKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             WindowKind::Tumbling { size, offset } => {
-                write!(f, "tumbling {size}ms")?;
+                write!(f, "tumbling {}", Millis(size))?;
                 if offset != 0 {
-                    write!(f, " offset {offset}ms")?;
+                    write!(f, " offset {}", Millis(offset))?;
                 }
                 Ok(())
             }
@@ -162,13 +164,13 @@ impl fmt::Display for WindowKind {
                 slide,
                 offset,
             } => {
-                write!(f, "sliding {size}ms every {slide}ms")?;
+                write!(f, "sliding {} every {}", Millis(size), Millis(slide))?;
                 if offset != 0 {
-                    write!(f, " offset {offset}ms")?;
+                    write!(f, " offset {}", Millis(offset))?;
                 }
                 Ok(())
             }
-            WindowKind::Session { gap } => write!(f, "session gap {gap}ms"),
+            WindowKind::Session { gap } => write!(f, "session gap {}", Millis(gap)),
             WindowKind::Count { n } => write!(f, "count {n}"),
         }
     }

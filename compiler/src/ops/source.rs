@@ -68,12 +68,12 @@ impl SourceOp {
             None => kind,
             Some(et) => {
                 let wm = match et.watermark {
-                    WatermarkSpec::Bounded(ms) => format!("bounded {ms}ms"),
+                    WatermarkSpec::Bounded(ms) => format!("bounded {}", crate::ir::Millis(ms)),
                     WatermarkSpec::Ascending => "ascending".into(),
                 };
                 let idle = et
                     .idle
-                    .map(|ms| format!(", idle {ms}ms"))
+                    .map(|ms| format!(", idle {}", crate::ir::Millis(ms)))
                     .unwrap_or_default();
                 format!(
                     "{kind}{with} event_time({}), watermark({wm}{idle})",

@@ -12,7 +12,9 @@ mod watermark;
 
 pub use clock::{Clock, ClockMode};
 pub use combined::CombinedWatermark;
-pub use unit::{look_like_seconds, warn_if_seconds, TimeUnit, SECONDS_LOOK_LIKE_BEFORE};
+pub use unit::{
+    duration_text, look_like_seconds, warn_if_seconds, TimeUnit, SECONDS_LOOK_LIKE_BEFORE,
+};
 pub use watermark::{WatermarkGenerator, WatermarkStrategy};
 
 /// The watermark before any record: nothing is known yet.

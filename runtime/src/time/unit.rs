@@ -51,6 +51,24 @@ impl TimeUnit {
     }
 }
 
+/// `ms` as people write a duration: in the largest unit that divides it (`1d`, `2h`, `30m`,
+/// `10s`), or in `ms` when none does; as `.pipe` reads it back.
+pub fn duration_text(ms: i64) -> String {
+    const UNITS: [(i64, &str); 4] = [
+        (86_400_000, "d"),
+        (3_600_000, "h"),
+        (60_000, "m"),
+        (1_000, "s"),
+    ];
+    if ms == 0 {
+        return "0s".to_string();
+    }
+    match UNITS.iter().find(|(size, _)| ms % size == 0) {
+        Some((size, unit)) => format!("{}{unit}", ms / size),
+        None => format!("{ms}ms"),
+    }
+}
+
 /// 1973-01-01T00:00:00Z in milliseconds: event times all before it are suspect.
 pub const SECONDS_LOOK_LIKE_BEFORE: i64 = 94_694_400_000;
 
@@ -97,6 +115,19 @@ mod tests {
         assert_eq!(TimeUnit::Nanoseconds.to_millis(2_500_000), Some(2));
         let e = TimeUnit::Seconds.read(i64::MAX, "ts").unwrap_err();
         assert!(e.message.contains("field `ts`"), "{}", e.message);
+    }
+
+    #[test]
+    fn durations_take_the_largest_unit_that_divides_them() {
+        assert_eq!(duration_text(1_800_000), "30m");
+        assert_eq!(duration_text(2_000), "2s");
+        assert_eq!(duration_text(1_500), "1500ms");
+        assert_eq!(duration_text(90_000), "90s");
+        assert_eq!(duration_text(3_600_000), "1h");
+        assert_eq!(duration_text(172_800_000), "2d");
+        assert_eq!(duration_text(-5_000), "-5s");
+        assert_eq!(duration_text(0), "0s");
+        assert_eq!(duration_text(i64::MIN), format!("{}ms", i64::MIN));
     }
 
     #[test]

@@ -160,8 +160,11 @@ impl OperatorNode for IntervalJoin {
     fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "interval_join({}, between {}ms and {}ms) as {}",
-            self.sides[1], self.lower, self.upper, self.sides[0]
+            "interval_join({}, between {} and {}) as {}",
+            self.sides[1],
+            crate::ir::Millis(self.lower),
+            crate::ir::Millis(self.upper),
+            self.sides[0]
         )
     }
 

@@ -214,7 +214,7 @@ impl OperatorNode for Window {
             f.write_str(", processing_time")?;
         }
         if self.lateness > 0 {
-            write!(f, ", allowed_lateness {}ms", self.lateness)?;
+            write!(f, ", allowed_lateness {}", crate::ir::Millis(self.lateness))?;
         }
         write!(
             f,

@@ -340,7 +340,7 @@ impl Loaded {
         }
         for identity in spec.identities {
             if let Some(saved) = self.manifest.parts.iter().find(|p| p.uid == identity.uid) {
-                if saved.layout != identity.layout {
+                if !same_layout(&saved.layout, identity.layout) {
                     return Err(refuse(format!(
                         "{} (`{}`) keeps its state in another layout: the savepoint's is `{}`, \
                          this job's is `{}`",
@@ -500,4 +500,63 @@ pub fn inspect(path: &Path) -> Result<String, JobError> {
         );
     }
     Ok(out)
+}
+
+/// Whether a savepoint's layout `saved` is `ours`. Layouts written before durations were
+/// shown as written (`tumbling 10000ms`, now `tumbling 10s`) are read with theirs
+/// rewritten, so an upgrade does not refuse an unchanged operator.
+fn same_layout(saved: &str, ours: &str) -> bool {
+    saved == ours || durations_as_written(saved) == ours
+}
+
+/// `layout` with every `<digits>ms` duration written in its largest whole unit.
+fn durations_as_written(layout: &str) -> String {
+    let mut out = String::with_capacity(layout.len());
+    let mut rest = layout;
+    while let Some(at) = rest.find("ms") {
+        let digits_from = rest[..at]
+            .trim_end_matches(|c: char| c.is_ascii_digit())
+            .len();
+        let starts_word = rest[..digits_from]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric() && c != '_');
+        let ends_word = !rest[at + 2..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_');
+        let value = rest[digits_from..at]
+            .parse::<i64>()
+            .ok()
+            .filter(|_| starts_word && ends_word && digits_from < at);
+        match value {
+            Some(ms) => {
+                out.push_str(&rest[..digits_from]);
+                out.push_str(&crate::time::duration_text(ms));
+            }
+            None => out.push_str(&rest[..at + 2]),
+        }
+        rest = &rest[at + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod layout_tests {
+    use super::*;
+
+    #[test]
+    fn layouts_from_before_durations_were_written_as_written_still_match() {
+        let old = "window(tumbling 5000ms, allowed_lateness 2000ms) |> aggregate { n: count() } keyed by (a: u64)";
+        let new = "window(tumbling 5s, allowed_lateness 2s) |> aggregate { n: count() } keyed by (a: u64)";
+        assert!(same_layout(old, new));
+        assert!(same_layout(new, new));
+        assert!(!same_layout(old, &new.replace("5s", "6s")));
+        assert_eq!(
+            durations_as_written("items_ms 1500ms x10ms"),
+            "items_ms 1500ms x10ms"
+        );
+        assert_eq!(durations_as_written("gap 60000ms."), "gap 1m.");
+    }
 }
