@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use common::window_reference::{simulate, Assign, Fired, Rec};
@@ -645,4 +646,92 @@ fn an_idle_source_that_has_not_started_does_not_make_its_records_late() {
     let (_, rows) = read_csv(&dir.path().join("out.csv"));
     let total: u64 = rows.iter().map(|r| r[3].parse::<u64>().unwrap()).sum();
     assert_eq!(total, 20_003);
+}
+
+/// A window of windows: `key_by(window_end) |> window(...)` after a windowed aggregate
+/// gives results under the new window's bounds (the old `window_end` key gives way to the
+/// new one), and a bound renamed first is kept. Checked against counts made here.
+#[test]
+fn a_window_of_windows_takes_the_new_bounds_and_keeps_renamed_ones() {
+    let dir = temp();
+    let input = dir.path().join("clicks.csv");
+    let mut text = "page,ts\n".to_string();
+    let mut clicks = Vec::new();
+    for i in 0..3_000i64 {
+        let page = format!("p{}", (i * 7) % 5);
+        let ts = i * 4_111;
+        text.push_str(&format!("{page},{ts}\n"));
+        clicks.push((page, ts));
+    }
+    std::fs::write(&input, text).unwrap();
+    let (out, kept) = (dir.path().join("out.csv"), dir.path().join("kept.csv"));
+    let pipe = dir.path().join("nested.pipe");
+    std::fs::write(
+        &pipe,
+        format!(
+            "schema Click {{ page: str, ts: timestamp }}\n\
+             source clicks: Click = csv({:?}) with event_time(ts), watermark(ascending);\n\
+             let per_page = clicks |> key_by(page) |> window(tumbling 1m) |> aggregate {{ n: count() }};\n\
+             per_page |> key_by(window_end) |> window(tumbling 1h)\n\
+               |> aggregate {{ pages: count(), busiest: max(n) }} |> sink csv({:?});\n\
+             per_page |> map {{ minute: window_end, n }} |> key_by(minute) |> window(tumbling 1h)\n\
+               |> aggregate {{ clicks: sum(n) }} |> sink csv({:?});\n",
+            input.display().to_string(),
+            out.display().to_string(),
+            kept.display().to_string()
+        ),
+    )
+    .unwrap();
+    run_ok(&build(&pipe), &[]);
+    // Per minute: each page's clicks; then per minute, over its hour.
+    let mut per_minute: BTreeMap<i64, BTreeMap<String, u64>> = BTreeMap::new();
+    for (page, ts) in &clicks {
+        let end = ts - ts.rem_euclid(60_000) + 60_000;
+        *per_minute
+            .entry(end)
+            .or_default()
+            .entry(page.clone())
+            .or_default() += 1;
+    }
+    let hour = |minute_end: i64| {
+        let t = minute_end - 1;
+        let start = t - t.rem_euclid(3_600_000);
+        (start, start + 3_600_000)
+    };
+    let mut want: Vec<Vec<String>> = per_minute
+        .iter()
+        .map(|(end, pages)| {
+            let (s, e) = hour(*end);
+            let busiest = pages.values().max().unwrap();
+            vec![
+                s.to_string(),
+                e.to_string(),
+                pages.len().to_string(),
+                busiest.to_string(),
+            ]
+        })
+        .collect();
+    let (header, mut got) = read_csv(&out);
+    assert_eq!(header, ["window_start", "window_end", "pages", "busiest"]);
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+    let mut want_kept: Vec<Vec<String>> = per_minute
+        .iter()
+        .map(|(end, pages)| {
+            let (s, e) = hour(*end);
+            let clicks: u64 = pages.values().sum();
+            vec![
+                end.to_string(),
+                s.to_string(),
+                e.to_string(),
+                clicks.to_string(),
+            ]
+        })
+        .collect();
+    let (header, mut got) = read_csv(&kept);
+    assert_eq!(header, ["minute", "window_start", "window_end", "clicks"]);
+    got.sort();
+    want_kept.sort();
+    assert_eq!(got, want_kept);
 }

@@ -78,7 +78,7 @@ impl Lower for Aggregate {
         }
         let window = input.window.take();
         let bounds = window.as_ref().is_some_and(|w| w.kind.has_bounds());
-        let Some(columns) = result_columns(l, &key, &schema, bounds, &aggregates, &span) else {
+        let Some(columns) = result_columns(l, &key, &schema, bounds, &aggregates) else {
             return Applied::Broken;
         };
         let out = l.fe.result_schema(columns);
@@ -96,27 +96,20 @@ impl Lower for Aggregate {
     }
 }
 
-/// The columns of a keyed result: the key's, the window's bounds when `bounds`, then one
-/// per aggregate; a name given twice is reported.
+/// The columns of a keyed result: the key's, the window's bounds when `bounds` (which
+/// replace key fields of their names), then one per aggregate; a name given twice is
+/// reported.
 fn result_columns<F: FrontEnd>(
     l: &mut Lowering<F>,
     key: &KeySpec,
     input: &Schema,
     bounds: bool,
     aggregates: &[(AggregateField, F::Span)],
-    span: &F::Span,
 ) -> Option<Vec<Field>> {
-    let mut columns = key.result_columns(input);
+    // A key field named as a bound (a window of windows) gives way to the new bound.
+    let mut columns = super::keyed::key_result_columns(key, input, bounds);
     if bounds {
-        for bound in ["window_start", "window_end"] {
-            if columns.iter().any(|f| f.name == bound) {
-                l.report(Diagnostic::error(
-                    format!("key field `{bound}` would clash with the window's bound"),
-                    span.clone(),
-                    "window results have fields window_start and window_end",
-                ));
-                return None;
-            }
+        for bound in super::keyed::BOUNDS {
             columns.push(Field {
                 name: bound.into(),
                 ty: Type::Timestamp,

@@ -10,6 +10,30 @@ use super::checks::{expr_fits, input_of};
 use crate::codegen::accumulators::exact_merge;
 use crate::ir::{AggFunc, AggregateField, Code, KeySpec, Partitioning, Plan, RustFn, Schema};
 
+/// The names of a time window's bounds in its results.
+pub(crate) const BOUNDS: [&str; 2] = ["window_start", "window_end"];
+
+/// Whether a key column named `name` gives way, in a time window's results, to the
+/// window's bound of that name: a window of windows (`key_by(window_end) |> window(...)`)
+/// has the new window's bounds under the old names (rename a bound first to keep it).
+pub(crate) fn replaced_by_bound(name: &str) -> bool {
+    BOUNDS.contains(&name)
+}
+
+/// The key's columns in the results of a keyed operator: with a time window's `bounds`,
+/// those its bounds replace are left out.
+pub(crate) fn key_result_columns(
+    key: &KeySpec,
+    input: &Schema,
+    bounds: bool,
+) -> Vec<crate::ir::Field> {
+    let mut columns = key.result_columns(input);
+    if bounds && input.rust.is_none() {
+        columns.retain(|f| !replaced_by_bound(&f.name));
+    }
+    columns
+}
+
 /// The type rules every keyed operator shares: the input is hash-partitioned on the key,
 /// aggregate arguments read the input, and a record schema has a column per key field,
 /// bound and aggregate.
@@ -27,7 +51,8 @@ pub(crate) fn check_keyed(
         }
     }
     let schema = &plan.graph[n].schema;
-    if schema.rust.is_none() && schema.fields.len() != key.columns() + bounds + aggregates.len() {
+    let keys = key_result_columns(key, &input, bounds > 0).len();
+    if schema.rust.is_none() && schema.fields.len() != keys + bounds + aggregates.len() {
         return Err("its output schema does not match its key and aggregates".into());
     }
     Ok(())

@@ -11,6 +11,7 @@
 //! windows benchmark, 10 records per key and window, this sends a tenth of the rows.
 
 use super::{key_hash, Outbox};
+use crate::checkpoint::Checkpointed;
 use crate::state::FixedWindows;
 use crate::JobError;
 
@@ -97,4 +98,25 @@ pub(crate) fn partial_row(row: &mut Vec<u8>, key: &[u8], start: i64, acc: &[u8])
 pub fn window_key(key: &[u8]) -> (&[u8], i64) {
     let (key, start) = key.split_at(key.len() - 8);
     (key, i64::from_le_bytes(start.try_into().expect("8 bytes")))
+}
+
+/// A checkpoint holds the combiner's partial windows as its windows' state is held (by key
+/// group, through the keyed-state contract): sending them at the cut instead would change
+/// the order keys first reach the window.
+impl Checkpointed for WindowCombiner {
+    fn save(&mut self, out: &mut crate::checkpoint::StateOut) -> Result<(), JobError> {
+        self.windows.save(out)
+    }
+
+    fn load(&mut self, from: &mut crate::checkpoint::StateIn<'_>) -> Result<(), JobError> {
+        self.windows.load(from)
+    }
+
+    fn load_rescaled(
+        &mut self,
+        parts: &mut [crate::checkpoint::StateIn<'_>],
+        to: &crate::checkpoint::Rescale,
+    ) -> Result<(), JobError> {
+        self.windows.load_rescaled(parts, to)
+    }
 }

@@ -524,6 +524,19 @@ fn methods(w: &Window, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
     } = Names::of(n);
     let out = g.var(n);
     let mut values = key_outputs(g, n, &w.key);
+    if w.window.has_bounds() {
+        // Key fields its bounds replace (a window of windows) are not in the results.
+        let input = g.plan.input_schema(n, 0).expect("a window has an input");
+        if input.rust.is_none() {
+            let names = w.key.result_columns(&input);
+            values = values
+                .into_iter()
+                .zip(names)
+                .filter(|(_, f)| !crate::ops::keyed::replaced_by_bound(&f.name))
+                .map(|(v, _)| v)
+                .collect();
+        }
+    }
     let base = if w.window.has_bounds() { 0 } else { COUNT_WORD };
     if w.window.has_bounds() {
         values.push(quote!(start));
