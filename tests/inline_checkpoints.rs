@@ -340,3 +340,24 @@ fn a_checkpointed_run_that_finishes_leaves_nothing_to_resume() {
         assert!(left.is_empty(), "{left:?}");
     }
 }
+
+/// A job in the program's process leaves its SIGUSR1 alone unless the program gave it a
+/// savepoint directory: the signal's default action ends the program, as without weir.
+#[test]
+fn an_inline_job_leaves_the_programs_sigusr1_alone() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let checkpoints = dir.path().join("checkpoints");
+    let mut children = start(dir.path(), Layout::Threads(1), Some(&checkpoints));
+    let child = &mut children[0];
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while newest_complete(&checkpoints).is_none() {
+        assert!(child.try_wait().unwrap().is_none(), "the job ended before a checkpoint");
+        assert!(Instant::now() < deadline, "no checkpoint");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-USR1", &pid]).status().unwrap().success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(10), "{status:?}");
+}

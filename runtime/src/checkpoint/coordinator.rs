@@ -126,7 +126,9 @@ impl Checkpoints {
         };
         ctx.outputs_mut()
             .durable(found.is_some() || savepoint.is_some());
-        let savepoint_requested = super::savepoint::run::savepoint_signal(&config, slot, &due)?;
+        let owns_process = ctx.args().owns_process;
+        let savepoint_requested =
+            super::savepoint::run::savepoint_signal(&config, slot, &due, owns_process)?;
         let next_id = store::next_id(&config.dir)?;
         // On several workers the timer only wakes the worker up to look for a cut another
         // one began (`cut.rs`); when one is due is reckoned in `take`.

@@ -223,6 +223,7 @@ impl<B: InlineBody> InlineJob<B> {
             cluster,
             clock: crate::time::ClockMode::System,
             checkpoint: None,
+            owns_process: false,
         }
     }
 }

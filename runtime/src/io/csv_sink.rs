@@ -253,6 +253,7 @@ mod tests {
             cluster: crate::parallel::Cluster::default(),
             clock: crate::time::ClockMode::System,
             checkpoint: None,
+            owns_process: true,
         };
         let mut ctx = JobContext::new(&SPEC, args).unwrap();
         let width = rows.first().map_or(1, Vec::len);

@@ -36,6 +36,11 @@ pub struct JobArgs {
     /// `--checkpoint-dir DIR [--checkpoint-interval DURATION]`: take checkpoints there,
     /// and resume from the newest one found there.
     pub checkpoint: Option<crate::checkpoint::CheckpointConfig>,
+    /// Whether the job owns its process (a `.pipe` job's binary), and so may take
+    /// SIGUSR1 for savepoints even without a savepoint directory (to say it has none). An
+    /// inline job runs in the program's process: it takes SIGUSR1 only when the program
+    /// gave it somewhere to write savepoints.
+    pub owns_process: bool,
 }
 
 pub(super) const USAGE: &str = "usage: JOB [--memory SIZE] [--input NAME=PATH]... [--output NAME=PATH]... [--flush-every DURATION] [--spill-dir DIR] [--clock system|replay] [--checkpoint-dir DIR [--checkpoint-interval DURATION] [--checkpoint-failures N] [--savepoint-dir DIR] [--savepoint-on-stop DIR] [--from-savepoint DIR [--allow-non-restored-state]]] [--stats] [--stats-json FILE] [--parallelism N] [--processes N --process I --hostfile FILE]\n  --parallelism (default 1) is the number of worker threads (per process, with --processes);\n  PATH `-` is standard input or output; --flush-every (default 1s) is how often sinks write out what waits;\n  --spill-dir (default: the system's temporary directory) is where state past its budget goes;\n  --clock replay makes processing time the largest event time an operator has received (default: system);\n  --checkpoint-dir takes a checkpoint there every --checkpoint-interval (default 1s) and resumes from the newest one there; the job stops after --checkpoint-failures (default 3) fail in a row;\n  SIGUSR1 writes a savepoint into --savepoint-dir; a job stopped by a signal writes one into --savepoint-on-stop; --from-savepoint starts from one (unless a checkpoint is there to resume from)";
@@ -57,6 +62,7 @@ impl JobArgs {
             cluster: crate::parallel::Cluster::default(),
             clock: crate::time::ClockMode::System,
             checkpoint: None,
+            owns_process: true,
         };
         let mut interval: Option<std::time::Duration> = None;
         let mut failures: Option<u32> = None;

@@ -109,13 +109,16 @@ pub(in crate::checkpoint) fn savepoint_signal(
     config: &CheckpointConfig,
     slot: WorkerSlot,
     due: &Arc<AtomicBool>,
+    owns_process: bool,
 ) -> Result<Arc<AtomicBool>, JobError> {
     let requested = Arc::new(AtomicBool::new(false));
     let asked = config.savepoints.dir.is_some() || config.savepoints.on_stop.is_some();
     if asked && !slot.is_single() {
         return Err(savepoints_on_one_worker(slot));
     }
-    if slot.index == 0 {
+    // An inline job leaves the program's SIGUSR1 alone unless it was given a savepoint
+    // directory to write into.
+    if slot.index == 0 && (owns_process || config.savepoints.dir.is_some()) {
         let register = |flag: &Arc<AtomicBool>| {
             signal_hook::flag::register(signal_hook::consts::SIGUSR1, flag.clone())
                 .map_err(|e| JobError::Config(format!("cannot take SIGUSR1 for savepoints: {e}")))
