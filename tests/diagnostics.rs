@@ -197,3 +197,15 @@ fn event_time_without_a_watermark_asks_for_one() {
     // Only that: the window downstream is not reported for lacking event time.
     assert_eq!(err.matches("Error:").count(), 1, "{err}");
 }
+
+/// A syntax error at a lone `=` where an expression goes on suggests `==`.
+#[test]
+fn a_lone_equals_sign_in_a_condition_suggests_two() {
+    let (code, _, err) = weir(&["check", "tests/fixtures/errors/syntax_recovery.pipe"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        err.matches("to compare two values, write `==`").count(),
+        1,
+        "{err}"
+    );
+}

@@ -352,12 +352,19 @@ fn an_inline_job_leaves_the_programs_sigusr1_alone() {
     let child = &mut children[0];
     let deadline = Instant::now() + Duration::from_secs(60);
     while newest_complete(&checkpoints).is_none() {
-        assert!(child.try_wait().unwrap().is_none(), "the job ended before a checkpoint");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the job ended before a checkpoint"
+        );
         assert!(Instant::now() < deadline, "no checkpoint");
         std::thread::sleep(Duration::from_millis(2));
     }
     let pid = child.id().to_string();
-    assert!(Command::new("kill").args(["-USR1", &pid]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-USR1", &pid])
+        .status()
+        .unwrap()
+        .success());
     let status = child.wait().unwrap();
     assert_eq!(status.signal(), Some(10), "{status:?}");
 }

@@ -42,10 +42,11 @@ fn recover_statements(text: &str) -> Result<(Program, Diagnostics), Diagnostics>
         };
         let first = shifted(syntax_error_in(e, STATEMENT_END), chunk.start);
         let at = first.span.start;
-        errors.push(first);
+        errors.push(with_hint(first, text));
         for step in later_steps(text, chunk.clone(), at) {
             if let Err(e) = PipeParser::parse(Rule::operator_alone, &text[step.clone()]) {
-                errors.push(shifted(syntax_error_in(e, STATEMENT_END), step.start));
+                let d = shifted(syntax_error_in(e, STATEMENT_END), step.start);
+                errors.push(with_hint(d, text));
             }
         }
         broken.push(BrokenStmt {
@@ -89,6 +90,15 @@ fn recover_statements(text: &str) -> Result<(Program, Diagnostics), Diagnostics>
         program.items.insert(at, Item::Broken(statement));
     }
     Ok((program, errors))
+}
+
+/// `d` with a hint for a mistake people make at its place: `=` where `==` compares.
+fn with_hint(d: Diagnostic, text: &str) -> Diagnostic {
+    let here = &text[d.span.start.min(text.len())..];
+    if here.starts_with('=') && !here.starts_with("==") && !here.starts_with("=>") {
+        return d.with_help("to compare two values, write `==`");
+    }
+    d
 }
 
 /// What may follow a whole step or statement, where a piece parsed alone expects its end.
