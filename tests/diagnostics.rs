@@ -58,6 +58,10 @@ const CASES: &[(&str, &[&str])] = &[
         "syntax_recovery",
         &["10:3", "11:26", "13:29", "13:43", "12:50", "15:18"],
     ),
+    // Issue 33's acceptance: three syntax mistakes in three statements (a missing comma
+    // between options, an unclosed call, a missing comma in a record) give three
+    // diagnostics in one run.
+    ("three_syntax_mistakes", &["3:62", "4:34", "5:22"]),
     // A syntax mistake of each kind: punctuation missing in a schema (reported where it
     // is missing), an option missing, a record left open, a bracket too many, two
     // statements run together, a string that swallows a bracket; then meaning errors.
