@@ -13,9 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::kills::newest_complete;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use common::kills::{kill_and_resume, newest_complete, wait_all};
 use weir::runtime::parallel::Cluster;
 use weir::JobConfig;
 
@@ -182,23 +180,6 @@ fn start(dir: &Path, layout: Layout, checkpoints: Option<&Path>) -> Vec<Child> {
     }
 }
 
-/// Waits for every child (killing those still running after a minute): whether all
-/// succeeded, and what they said.
-fn finish(children: Vec<Child>) -> (bool, String) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let (mut ok, mut said) = (true, String::new());
-    for mut child in children {
-        while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        let _ = child.kill();
-        let out = child.wait_with_output().unwrap();
-        ok &= out.status.success();
-        said += &String::from_utf8_lossy(&out.stderr);
-    }
-    (ok, said)
-}
-
 /// The lines of `path`, sorted where several workers wrote them.
 fn lines(path: &Path, sorted: bool) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -241,41 +222,19 @@ fn survives_kills(layout: Layout, seed: u64) {
     std::fs::create_dir_all(&golden).unwrap();
     std::fs::create_dir_all(&killed).unwrap();
     let started = Instant::now();
-    let (ok, said) = finish(start(&golden, layout, None));
+    let (ok, said) = wait_all(start(&golden, layout, None));
     assert!(ok, "{said}");
     let took = started.elapsed();
 
     let checkpoints = killed.join("checkpoints");
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let (mut resumed, mut log) = (0, String::new());
-    for kill in 0..common::kills::kills() {
-        let before = newest_complete(&checkpoints);
-        let mut children = start(&killed, layout, Some(&checkpoints));
-        let at = took.mul_f64(rng.random_range(0.2..0.9));
-        std::thread::sleep(at);
-        // A kill before the run's first checkpoint would only repeat the last resume.
-        let victim = rng.random_range(0..children.len());
-        while newest_complete(&checkpoints) == before
-            && children[victim].try_wait().unwrap().is_none()
-        {
-            std::thread::sleep(Duration::from_millis(2));
-        }
-        let _ = children[victim].kill();
-        let (ok, said) = finish(children);
-        resumed += said.matches("resumes from checkpoint").count();
-        writeln!(log, "kill {kill} of process {victim} after {at:?}: {said}").unwrap();
-        if ok {
-            // It finished before the kill: start over for the next one.
-            std::fs::remove_dir_all(&checkpoints).ok();
+    let log = kill_and_resume(
+        &checkpoints,
+        took,
+        seed,
+        || start(&killed, layout, Some(&checkpoints)),
+        || {
             std::fs::remove_file(killed.join("collected.out")).ok();
-        }
-    }
-    let (ok, said) = finish(start(&killed, layout, Some(&checkpoints)));
-    assert!(ok, "{log}\nlast run: {said}");
-    resumed += said.matches("resumes from checkpoint").count();
-    assert!(
-        resumed > 0,
-        "no run resumed from a checkpoint:\n{log}\n{said}"
+        },
     );
 
     let sorted = !matches!(layout, Layout::Threads(1));
@@ -326,7 +285,7 @@ fn a_checkpointed_run_that_finishes_leaves_nothing_to_resume() {
     let checkpoints = dir.path().join("checkpoints");
     let want = reference_lines();
     for run in 0..2 {
-        let (ok, said) = finish(start(dir.path(), Layout::Threads(1), Some(&checkpoints)));
+        let (ok, said) = wait_all(start(dir.path(), Layout::Threads(1), Some(&checkpoints)));
         assert!(ok, "{said}");
         assert!(!said.contains("resumes"), "run {run}: {said}");
         assert_same(

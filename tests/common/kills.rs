@@ -217,38 +217,12 @@ pub fn survives_kills(job: Job, seed: u64, layout: Layout) {
         "--checkpoint-interval",
         "50ms",
     ];
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let (mut resumed, mut log) = (0, String::new());
-    for kill in 0..kills() {
-        let before = newest_complete(&checkpoints);
-        let mut children = layout.start(&binary, &job, &data, &killed, &flags);
-        let at = took
-            .mul_f64(rng.random_range(0.2..0.9))
-            .max(Duration::from_millis(60));
-        std::thread::sleep(at);
-        // A kill before the run's first checkpoint would only repeat the last resume: on
-        // a loaded machine the job may not have got that far yet.
-        let victim = rng.random_range(0..children.len());
-        while newest_complete(&checkpoints) == before
-            && children[victim].try_wait().unwrap().is_none()
-        {
-            std::thread::sleep(Duration::from_millis(2));
-        }
-        let _ = children[victim].kill();
-        let (ok, said) = wait_all(children);
-        resumed += said.matches("resumes from checkpoint").count();
-        writeln!(log, "kill {kill} of process {victim} after {at:?}: {said}").unwrap();
-        if ok {
-            // It finished before the kill: start over for the next one.
-            std::fs::remove_dir_all(&checkpoints).ok();
-        }
-    }
-    let (ok, said) = wait_all(layout.start(&binary, &job, &data, &killed, &flags));
-    assert!(ok, "{log}\nlast run: {said}");
-    resumed += said.matches("resumes from checkpoint").count();
-    assert!(
-        resumed > 0,
-        "no run resumed from a checkpoint:\n{log}\n{said}"
+    let log = kill_and_resume(
+        &checkpoints,
+        took,
+        seed,
+        || layout.start(&binary, &job, &data, &killed, &flags),
+        || {},
     );
     let any_order = job.sliced && layout.workers() > 1;
     for ((name, got), (_, want)) in outputs(&job, &killed).iter().zip(&want) {
@@ -267,6 +241,56 @@ pub fn survives_kills(job: Job, seed: u64, layout: Layout) {
         left.is_empty(),
         "a finished job leaves no checkpoint: {left:?}"
     );
+}
+
+/// The kill loop: `kills()` runs started by `start` (a run's processes, writing
+/// checkpoints into `checkpoints`), each with one process killed at a random moment (a
+/// share of `took`, an uninterrupted run's time) once the run has taken a checkpoint;
+/// a run that finished first starts over (`started_over` removes what it wrote). Then a
+/// last run to the end, which must succeed, and at least one run must have resumed from a
+/// checkpoint. Returns the log of the kills.
+pub fn kill_and_resume(
+    checkpoints: &Path,
+    took: Duration,
+    seed: u64,
+    mut start: impl FnMut() -> Vec<Child>,
+    mut started_over: impl FnMut(),
+) -> String {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (mut resumed, mut log) = (0, String::new());
+    for kill in 0..kills() {
+        let before = newest_complete(checkpoints);
+        let mut children = start();
+        let at = took
+            .mul_f64(rng.random_range(0.2..0.9))
+            .max(Duration::from_millis(60));
+        std::thread::sleep(at);
+        // A kill before the run's first checkpoint would only repeat the last resume: on
+        // a loaded machine the job may not have got that far yet.
+        let victim = rng.random_range(0..children.len());
+        while newest_complete(checkpoints) == before
+            && children[victim].try_wait().unwrap().is_none()
+        {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let _ = children[victim].kill();
+        let (ok, said) = wait_all(children);
+        resumed += said.matches("resumes from checkpoint").count();
+        writeln!(log, "kill {kill} of process {victim} after {at:?}: {said}").unwrap();
+        if ok {
+            // It finished before the kill: start over for the next one.
+            std::fs::remove_dir_all(checkpoints).ok();
+            started_over();
+        }
+    }
+    let (ok, said) = wait_all(start());
+    assert!(ok, "{log}\nlast run: {said}");
+    resumed += said.matches("resumes from checkpoint").count();
+    assert!(
+        resumed > 0,
+        "no run resumed from a checkpoint:\n{log}\n{said}"
+    );
+    log
 }
 
 /// Arroyo's smoke loop, with a way back: a golden run on one worker; a run on two killed

@@ -53,24 +53,24 @@ impl TimeUnit {
         })
     }
 
-    /// Its name, as `time_unit(...)` takes it.
-    pub fn name(self) -> &'static str {
+    /// The runtime's unit it is.
+    pub fn runtime(self) -> weir_runtime::time::TimeUnit {
         match self {
-            TimeUnit::Seconds => "seconds",
-            TimeUnit::Milliseconds => "milliseconds",
-            TimeUnit::Microseconds => "microseconds",
-            TimeUnit::Nanoseconds => "nanoseconds",
+            TimeUnit::Seconds => weir_runtime::time::TimeUnit::Seconds,
+            TimeUnit::Milliseconds => weir_runtime::time::TimeUnit::Milliseconds,
+            TimeUnit::Microseconds => weir_runtime::time::TimeUnit::Microseconds,
+            TimeUnit::Nanoseconds => weir_runtime::time::TimeUnit::Nanoseconds,
         }
     }
 
-    /// The runtime's name for it, in generated code.
-    pub fn runtime_variant(self) -> &'static str {
-        match self {
-            TimeUnit::Seconds => "Seconds",
-            TimeUnit::Milliseconds => "Milliseconds",
-            TimeUnit::Microseconds => "Microseconds",
-            TimeUnit::Nanoseconds => "Nanoseconds",
-        }
+    /// Its name, as `time_unit(...)` takes it.
+    pub fn name(self) -> &'static str {
+        self.runtime().name()
+    }
+
+    /// The runtime's name for it, in generated code (`Seconds`).
+    pub fn runtime_variant(self) -> String {
+        format!("{:?}", self.runtime())
     }
 
     /// Whether it is weir's own unit, in which nothing is converted.

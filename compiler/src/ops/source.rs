@@ -615,7 +615,7 @@ fn json_in_milliseconds(
 
 /// `weir_runtime::time::TimeUnit::Seconds` and so on.
 pub(crate) fn time_unit(unit: crate::ir::TimeUnit) -> TokenStream {
-    let variant = ident(unit.runtime_variant());
+    let variant = ident(&unit.runtime_variant());
     quote!(weir_runtime::time::TimeUnit::#variant)
 }
 

@@ -365,15 +365,4 @@ impl crate::io::Source for CsvSource {
     }
 }
 
-/// In a checkpoint: where the source stands, and its bad records.
-impl crate::checkpoint::Checkpointed for CsvSource {
-    fn save(&mut self, out: &mut crate::checkpoint::StateOut) -> Result<(), JobError> {
-        crate::io::Source::position(self).save(out);
-        self.bad.save(out)
-    }
-
-    fn load(&mut self, from: &mut crate::checkpoint::StateIn<'_>) -> Result<(), JobError> {
-        crate::io::Source::seek(self, crate::io::SourcePosition::load(from)?)?;
-        self.bad.load(from)
-    }
-}
+crate::io::source::checkpointed_source!(CsvSource);

@@ -87,16 +87,6 @@ impl crate::io::Source for IterSource {
     }
 }
 
-/// In a checkpoint: the items taken, and the bad records; restored, the source passes
-/// over that many items of the iterator it is given again.
-impl crate::checkpoint::Checkpointed for IterSource {
-    fn save(&mut self, out: &mut crate::checkpoint::StateOut) -> Result<(), JobError> {
-        crate::io::Source::position(self).save(out);
-        self.bad.save(out)
-    }
-
-    fn load(&mut self, from: &mut crate::checkpoint::StateIn<'_>) -> Result<(), JobError> {
-        crate::io::Source::seek(self, crate::io::SourcePosition::load(from)?)?;
-        self.bad.load(from)
-    }
-}
+// In a checkpoint: the items taken, and the bad records; restored, the source passes over
+// that many items of the iterator it is given again.
+crate::io::source::checkpointed_source!(IterSource);

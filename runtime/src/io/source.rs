@@ -48,6 +48,32 @@ pub trait Source {
     fn seek(&mut self, position: SourcePosition) -> Result<(), JobError>;
 }
 
+/// Implements `Checkpointed` for a source with a `bad` field (its `BadRecords`): a
+/// checkpoint holds where it stands and its bad records; restored, it seeks back there.
+macro_rules! checkpointed_source {
+    ($source:ty) => {
+        impl crate::checkpoint::Checkpointed for $source {
+            fn save(
+                &mut self,
+                out: &mut crate::checkpoint::StateOut,
+            ) -> Result<(), crate::JobError> {
+                crate::io::Source::position(self).save(out);
+                self.bad.save(out)
+            }
+
+            fn load(
+                &mut self,
+                from: &mut crate::checkpoint::StateIn<'_>,
+            ) -> Result<(), crate::JobError> {
+                crate::io::Source::seek(self, crate::io::SourcePosition::load(from)?)?;
+                self.bad.load(from)
+            }
+        }
+    };
+}
+
+pub(crate) use checkpointed_source;
+
 /// `position` within the part of a file `input` reads: its offset and lines from the
 /// part's start, or the error for a position before it.
 pub(crate) fn within_part(
