@@ -267,21 +267,14 @@ fn an_inline_job_killed_and_run_again_returns_what_an_uninterrupted_run_does() {
     survives_kills(Layout::Threads(1), 7);
 }
 
-/// On several workers an inline job refuses checkpoints, saying so: a resumed run on two
-/// workers, killed under load, counted some records twice (the `.pipe` path, whose
-/// harness passes on two workers and a cluster, is not affected). The kill harness above
-/// (`Layout::Threads(2)`, `Layout::Cluster`) is the test to run when that is fixed.
 #[test]
-fn an_inline_job_on_several_workers_refuses_checkpoints() {
-    for layout in [Layout::Threads(2), Layout::Cluster] {
-        let dir = tempfile::tempdir().unwrap();
-        let (ok, said) = wait_all(start(dir.path(), layout, Some(&dir.path().join("ck"))));
-        assert!(!ok, "{layout:?}: {said}");
-        assert!(
-            said.contains("an inline job takes checkpoints on one worker only, not 2"),
-            "{layout:?}: {said}"
-        );
-    }
+fn an_inline_job_on_two_workers_killed_and_run_again_returns_the_same_records() {
+    survives_kills(Layout::Threads(2), 11);
+}
+
+#[test]
+fn an_inline_job_on_a_cluster_of_two_processes_survives_losing_one() {
+    survives_kills(Layout::Cluster, 13);
 }
 
 /// Without a kill, a checkpointed run returns what the reference says and leaves no

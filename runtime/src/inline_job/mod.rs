@@ -200,15 +200,6 @@ impl<B: InlineBody> InlineJob<B> {
                     "checkpoints need an interval above zero".to_string(),
                 ));
             }
-            // Killed under load, a resumed inline job on two workers counted some records
-            // twice (tests/inline_checkpoints.rs): refused until that is found.
-            if args.cluster.workers() > 1 {
-                return Err(JobError::Config(format!(
-                    "an inline job takes checkpoints on one worker only, not {}: run it \
-                     without parallelism or cluster, or as a .pipe job",
-                    args.cluster.workers()
-                )));
-            }
         }
         let mut ctx = JobContext::new(self.spec, args)?.with_input_stop(config.input_stop);
         let result = P::run(self.body, &mut ctx, C::codec());

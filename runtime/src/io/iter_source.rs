@@ -66,11 +66,14 @@ impl crate::io::Source for IterSource {
         Ok(false)
     }
 
-    /// Items taken so far.
+    /// Items taken so far; while a resumed source still passes over the items before its
+    /// position, that position: a checkpoint taken then holds the state of every item up
+    /// to it (restored), so it must not send a later run back to replay them.
     fn position(&self) -> crate::io::SourcePosition {
+        let at = self.items.max(self.skip_to);
         crate::io::SourcePosition {
-            offset: self.items,
-            lines: self.items,
+            offset: at,
+            lines: at,
         }
     }
 
@@ -90,3 +93,40 @@ impl crate::io::Source for IterSource {
 // In a checkpoint: the items taken, and the bad records; restored, the source passes over
 // that many items of the iterator it is given again.
 crate::io::source::checkpointed_source!(IterSource);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::Source;
+
+    /// A resumed source passing over the items before its position stands at that
+    /// position: a checkpoint taken meanwhile must not send a later run back (the state
+    /// restored already holds those items), which counted records twice.
+    #[test]
+    fn while_passing_over_items_a_resumed_source_stands_at_its_position() {
+        let bad = BadRecords::new(
+            "s",
+            "<iterator>",
+            BadRecordPolicy::Fail,
+            &crate::io::PendingOutputs::default(),
+        )
+        .unwrap();
+        let mut src = IterSource {
+            bad,
+            items: 0,
+            skip_to: 0,
+        };
+        src.seek(crate::io::SourcePosition {
+            offset: 5,
+            lines: 5,
+        })
+        .unwrap();
+        for _ in 0..3 {
+            assert!(!src.next_item());
+        }
+        assert_eq!(src.position().offset, 5);
+        assert!(!src.next_item() && !src.next_item());
+        assert!(src.next_item());
+        assert_eq!(src.position().offset, 6);
+    }
+}
