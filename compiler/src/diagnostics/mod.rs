@@ -167,19 +167,33 @@ impl SourceFile {
         format!("{}:{line}:{col}", self.path)
     }
 
-    /// Renders `diagnostics` the way a terminal shows them, with colour if `color`.
+    /// Renders `diagnostics` the way a terminal shows them, with colour if `color`. The
+    /// source's lines are indexed once for all of them (thousands of errors in a large
+    /// file took seconds each when every one scanned the file from its start).
     #[cfg(feature = "cli")]
     pub fn render(&self, diagnostics: &Diagnostics, color: bool) -> String {
         let mut out = Vec::new();
+        let mut source = (
+            self.path.as_str(),
+            ariadne::Source::from(self.text.as_str()),
+        );
+        let lines = LineIndex::new(&self.text);
         for d in diagnostics.iter() {
-            self.render_one(d, color, &mut out);
+            self.render_one(d, color, &mut source, &lines, &mut out);
         }
         String::from_utf8_lossy(&out).into_owned()
     }
 
     #[cfg(feature = "cli")]
-    fn render_one(&self, d: &Diagnostic, color: bool, out: &mut Vec<u8>) {
-        use ariadne::{Color, Config, Label, Report, ReportKind, Source};
+    fn render_one<'t>(
+        &'t self,
+        d: &Diagnostic,
+        color: bool,
+        source: &mut (&'t str, ariadne::Source<&'t str>),
+        lines: &LineIndex,
+        out: &mut Vec<u8>,
+    ) {
+        use ariadne::{Color, Config, Label, Report, ReportKind};
         let name = self.path.as_str();
         let clamp = |s: &Span| {
             let len = self.text.len();
@@ -193,12 +207,14 @@ impl SourceFile {
         let span = clamp(&d.span);
         // ariadne counts in characters; the spans here are bytes.
         let chars = |s: std::ops::Range<usize>| {
-            let f = |b: usize| self.text[..b].chars().count();
+            let f = |b: usize| lines.chars_before(&self.text, b);
             f(s.start)..f(s.end)
         };
+        let (line, col) = lines.line_col(&self.text, span.start);
+        let at = format!("{}:{line}:{col}", self.path);
         let mut report = Report::build(kind, (name, chars(span.clone())))
             .with_config(Config::default().with_color(color))
-            .with_message(format!("{} ({})", d.message, self.location(span.start)))
+            .with_message(format!("{} ({at})", d.message))
             .with_label(
                 Label::new((name, chars(span)))
                     .with_message(&d.label)
@@ -214,9 +230,56 @@ impl SourceFile {
         if let Some(help) = &d.help {
             report = report.with_help(help);
         }
-        let _ = report
-            .finish()
-            .write((name, Source::from(self.text.as_str())), &mut *out);
+        let _ = report.finish().write(&mut *source, &mut *out);
+    }
+}
+
+/// Where each line of a text starts (bytes), and the characters before it: a byte
+/// offset's line, column and character count in a binary search and one line's scan.
+#[cfg(feature = "cli")]
+struct LineIndex {
+    /// Byte offset of each line's start.
+    starts: Vec<usize>,
+    /// Characters before each line's start.
+    chars: Vec<usize>,
+}
+
+#[cfg(feature = "cli")]
+impl LineIndex {
+    fn new(text: &str) -> Self {
+        let (mut starts, mut chars) = (vec![0], vec![0]);
+        let mut count = 0;
+        for (i, c) in text.char_indices() {
+            count += 1;
+            if c == '\n' {
+                starts.push(i + 1);
+                chars.push(count);
+            }
+        }
+        LineIndex { starts, chars }
+    }
+
+    /// `at` moved back to a character boundary, and the index of its line.
+    fn find(&self, text: &str, at: usize) -> (usize, usize) {
+        let at = at.min(text.len());
+        let at = (0..=at)
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(0);
+        let line = self.starts.partition_point(|&s| s <= at) - 1;
+        (at, line)
+    }
+
+    /// Characters before byte `at`.
+    fn chars_before(&self, text: &str, at: usize) -> usize {
+        let (at, line) = self.find(text, at);
+        self.chars[line] + text[self.starts[line]..at].chars().count()
+    }
+
+    /// The 1-based line and column (in characters) of byte `at`.
+    fn line_col(&self, text: &str, at: usize) -> (usize, usize) {
+        let (at, line) = self.find(text, at);
+        (line + 1, text[self.starts[line]..at].chars().count() + 1)
     }
 }
 
