@@ -82,16 +82,26 @@ fn run_passes_arguments_and_the_exit_code_through() {
     assert_eq!(code, 2, "a memory below the minimum is a usage error");
 
     // The checkpoint flags reach the job: its report counts its checkpoints.
+    let (lines, stdout) = (
+        format!("lines={}", input.display()),
+        format!("stdout={}", output.display()),
+    );
+    let wordcount_with = |flags: &[&str]| {
+        let mut args = vec![
+            "run",
+            "dsl-examples/wordcount.pipe",
+            "--cache-dir",
+            cache,
+            "--input",
+            &lines,
+            "--output",
+            &stdout,
+        ];
+        args.extend_from_slice(flags);
+        weir(&args)
+    };
     let stats = dir.path().join("stats.json");
-    let (code, err) = weir(&[
-        "run",
-        "dsl-examples/wordcount.pipe",
-        "--cache-dir",
-        cache,
-        "--input",
-        &format!("lines={}", input.display()),
-        "--output",
-        &format!("stdout={}", output.display()),
+    let (code, err) = wordcount_with(&[
         "--checkpoint-dir",
         dir.path().join("ck").to_str().unwrap(),
         "--checkpoint-interval",
@@ -107,15 +117,7 @@ fn run_passes_arguments_and_the_exit_code_through() {
     // The savepoint flags reach the job too (one that is not there fails the job, which
     // would run without it), and need a checkpoint directory.
     let missing = dir.path().join("no-savepoint");
-    let (code, err) = weir(&[
-        "run",
-        "dsl-examples/wordcount.pipe",
-        "--cache-dir",
-        cache,
-        "--input",
-        &format!("lines={}", input.display()),
-        "--output",
-        &format!("stdout={}", output.display()),
+    let (code, err) = wordcount_with(&[
         "--checkpoint-dir",
         dir.path().join("ck2").to_str().unwrap(),
         "--from-savepoint",

@@ -252,7 +252,7 @@ impl ExprGen<'_> {
                 let name = super::names::ident(f.name());
                 let s = self.str_ref(&args[0]);
                 // A result borrowed from a temporary cannot outlive the statement; own it.
-                let borrowable = matches!(args[0].kind, TExprKind::Field(..) | TExprKind::Lit(_));
+                let borrowable = lives_past_statement(&args[0]);
                 if borrowable && self.scratch {
                     let into = super::names::ident(&format!("{}_in", f.name()));
                     let buffer = super::names::scratch(args[0].span.start);
@@ -387,7 +387,7 @@ impl ExprGen<'_> {
     /// lives past the statement (a field, a literal), owned otherwise (a result borrowed
     /// from a temporary cannot outlive it).
     fn borrowing(&self, arg: &TExpr, call: TokenStream) -> TokenStream {
-        if matches!(arg.kind, TExprKind::Field(..) | TExprKind::Lit(_)) {
+        if lives_past_statement(arg) {
             call
         } else {
             quote!(::std::borrow::Cow::<'static, str>::Owned((#call).into_owned()))
@@ -412,9 +412,7 @@ impl ExprGen<'_> {
                 let refs: Vec<TokenStream> = args.iter().map(|a| self.str_ref(a)).collect();
                 let (first, rest) = (&refs[0], &refs[1..]);
                 let chosen = quote!({ let m: &str = #first; #(let m: &str = #pick(m, #rest);)* m });
-                let borrowable = args
-                    .iter()
-                    .all(|a| matches!(a.kind, TExprKind::Field(..) | TExprKind::Lit(_)));
+                let borrowable = args.iter().all(lives_past_statement);
                 if borrowable {
                     quote!(::std::borrow::Cow::Borrowed(#chosen))
                 } else {
@@ -428,6 +426,12 @@ impl ExprGen<'_> {
             }
         }
     }
+}
+
+/// Whether a string expression's value lives past the statement (a field of the record,
+/// a literal), so a result may borrow it; anything else is a temporary.
+fn lives_past_statement(e: &TExpr) -> bool {
+    matches!(e.kind, TExprKind::Field(..) | TExprKind::Lit(_))
 }
 
 /// The compiled pattern of a `regexp` call: a literal the checker compiled, compiled

@@ -13,19 +13,20 @@ enum Params {
     Fixed(&'static [Type], usize),
     /// One or more, all `str`.
     Strings,
-    /// One or more, all of one comparable type (a number, timestamp or `str`).
+    /// One or more, all of one comparable type (a number, timestamp or `str`), which is
+    /// the result's too.
     Alike,
 }
 
-/// The parameters and result of `func`; `None` for `abs`, whose result is its argument's
-/// type.
-fn signature(func: Func) -> Option<(Params, Type)> {
+/// The parameters and result of `func` (`None` where the arguments decide it); `None` for
+/// `abs`, whose result is its argument's type.
+fn signature(func: Func) -> Option<(Params, Option<Type>)> {
     use Params::Fixed;
     use Type::{Bool, Str, Timestamp, F64, I64, U64};
     const STR: &[Type] = &[Str];
     const STR2: &[Type] = &[Str, Str];
     const F1: &[Type] = &[F64];
-    Some(match func {
+    let (params, ret) = match func {
         Func::Lower | Func::Upper | Func::Trim => (Fixed(STR, 0), Str),
         Func::Len => (Fixed(STR, 0), U64),
         Func::Split => (Fixed(STR2, 0), Type::List(Box::new(Str))),
@@ -40,13 +41,14 @@ fn signature(func: Func) -> Option<(Params, Type)> {
         Func::Sqrt | Func::Floor | Func::Ceil | Func::Ln | Func::Exp => (Fixed(F1, 0), F64),
         Func::Round => (Fixed(&[F64, I64], 1), F64),
         Func::Pow => (Fixed(&[F64, F64], 0), F64),
-        Func::Greatest | Func::Least => (Params::Alike, Str),
+        Func::Greatest | Func::Least => return Some((Params::Alike, None)),
         Func::DateTrunc => (Fixed(&[Str, Timestamp], 0), Timestamp),
         Func::Extract => (Fixed(&[Str, Timestamp], 0), I64),
         Func::FormatTime => (Fixed(&[Timestamp, Str], 1), Str),
         Func::ParseTime => (Fixed(STR2, 0), Timestamp),
         Func::Abs => return None,
-    })
+    };
+    Some((params, Some(ret)))
 }
 
 /// The argument of `func` that must be a string literal, if one must (its index).
@@ -81,7 +83,7 @@ impl ExprChecker<'_> {
         let Some((params, ret)) = signature(func) else {
             return self.abs(args, e);
         };
-        let (args, ret) = match params {
+        let args = match params {
             Params::Fixed(types, optional) => {
                 let (min, max) = (types.len() - optional, types.len());
                 if !(min..=max).contains(&args.len()) {
@@ -97,7 +99,7 @@ impl ExprChecker<'_> {
                     .zip(types)
                     .map(|(a, t)| self.check(a, Some(t), ListUse::Refused))
                     .collect();
-                (checked.into_iter().collect::<Option<Vec<_>>>()?, ret)
+                checked.into_iter().collect::<Option<Vec<_>>>()?
             }
             Params::Strings => {
                 if args.is_empty() {
@@ -107,18 +109,14 @@ impl ExprChecker<'_> {
                     .iter()
                     .map(|a| self.check(a, Some(&Type::Str), ListUse::Refused))
                     .collect();
-                (checked.into_iter().collect::<Option<Vec<_>>>()?, ret)
+                checked.into_iter().collect::<Option<Vec<_>>>()?
             }
-            Params::Alike => {
-                let args = self.alike(func, args, e)?;
-                let ty = args[0].ty.clone();
-                (args, ty)
-            }
+            Params::Alike => self.alike(func, args, e)?,
         };
         self.literals(func, &args)?;
         Some(TExpr {
+            ty: ret.unwrap_or_else(|| args[0].ty.clone()),
             kind: TExprKind::Call(func, args),
-            ty: ret,
             span: e.span.clone(),
         })
     }

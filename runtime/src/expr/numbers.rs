@@ -21,14 +21,22 @@ pub fn round(x: f64, digits: i64) -> f64 {
     let mut text = Decimal::new();
     // `{}` writes the shortest decimal that reads back as `x`, never in exponent form.
     write!(text, "{}", x.abs()).expect("a decimal fits");
-    let rounded = text.round(digits);
-    let magnitude: f64 = rounded.parse().expect("digits and a point parse as f64");
+    let mut rounded = Decimal::new();
+    text.round_into(digits, &mut rounded);
+    let magnitude: f64 = rounded
+        .as_str()
+        .parse()
+        .expect("digits and a point parse as f64");
     magnitude.copysign(x)
 }
 
-/// The decimal digits of a non-negative number, as `{}` writes an f64.
+/// Room for any f64 `{}` writes (at most 326 characters) and one more digit.
+const ROOM: usize = 400;
+
+/// Decimal text of a non-negative number, on the stack: `round` runs per record and
+/// allocates nothing.
 struct Decimal {
-    bytes: [u8; 400],
+    bytes: [u8; ROOM],
     len: usize,
 }
 
@@ -47,39 +55,43 @@ impl std::fmt::Write for Decimal {
 impl Decimal {
     fn new() -> Self {
         Decimal {
-            bytes: [0; 400],
+            bytes: [0; ROOM],
             len: 0,
         }
     }
 
-    /// The number rounded half away from zero at `digits` places after the point, as
-    /// text `f64::from_str` reads.
-    fn round(&self, digits: i32) -> String {
-        let text = std::str::from_utf8(&self.bytes[..self.len]).expect("ASCII");
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).expect("ASCII digits and a point")
+    }
+
+    /// Writes into `out` the number rounded half away from zero at `digits` places after
+    /// the point, as text `f64::from_str` reads.
+    fn round_into(&self, digits: i32, out: &mut Decimal) {
+        let text = self.as_str();
         let (int, frac) = text.split_once('.').unwrap_or((text, ""));
-        // All the digits, and how many of them come before the point.
-        let mut all: Vec<u8> = int.bytes().chain(frac.bytes()).map(|b| b - b'0').collect();
-        let mut point = int.len();
-        let keep = point as i64 + i64::from(digits);
-        if keep >= all.len() as i64 {
-            return text.to_string();
+        // The digits after a leading 0 that takes a carry out of the first one, and how
+        // many of them come before the point.
+        let mut all = [0u8; ROOM + 1];
+        let mut n = 1;
+        for b in int.bytes().chain(frac.bytes()) {
+            all[n] = b - b'0';
+            n += 1;
         }
-        if keep < 0 {
-            return "0".to_string();
+        let point = 1 + int.len() as i64;
+        let keep = point + i64::from(digits);
+        if keep >= n as i64 {
+            out.write_str(text).expect("it fitted before");
+            return;
         }
-        let keep = keep as usize;
-        let up = all[keep] >= 5;
-        all.truncate(keep);
-        if up {
-            // Carry from the last kept digit leftward; a carry out of the first is a new
-            // leading 1, and the point moves right by one.
+        if keep < 1 {
+            out.write_str("0").expect("room");
+            return;
+        }
+        let (keep, point) = (keep as usize, point as usize);
+        if all[keep] >= 5 {
+            // Carry leftward from the last kept digit; the leading 0 stops it.
             let mut i = keep;
             loop {
-                if i == 0 {
-                    all.insert(0, 1);
-                    point += 1;
-                    break;
-                }
                 i -= 1;
                 if all[i] == 9 {
                     all[i] = 0;
@@ -89,21 +101,14 @@ impl Decimal {
                 }
             }
         }
-        let mut out = String::with_capacity(point.max(all.len()) + 2);
-        for (i, d) in all.iter().enumerate() {
+        // The kept digits, and zeros for places dropped before the point.
+        for (i, &d) in all.iter().enumerate().take(keep.max(point)) {
             if i == point {
-                out.push('.');
+                out.write_str(".").expect("room");
             }
-            out.push(char::from(b'0' + d));
+            let digit = if i < keep { d } else { 0 };
+            out.write_char(char::from(b'0' + digit)).expect("room");
         }
-        // Places dropped before the point come back as zeros.
-        for _ in all.len()..point {
-            out.push('0');
-        }
-        if out.is_empty() {
-            out.push('0');
-        }
-        out
     }
 }
 
