@@ -96,6 +96,13 @@ survives_kills!(
     an_interval_join_survives_kills_on_a_cluster
 );
 survives_kills!(
+    unshipped_orders,
+    18,
+    an_outer_interval_join_survives_kills,
+    an_outer_interval_join_survives_kills_on_two_workers,
+    an_outer_interval_join_survives_kills_on_a_cluster
+);
+survives_kills!(
     sessions,
     15,
     session_windows_survive_kills,
@@ -197,6 +204,39 @@ fn window_join() -> Job {
         pipe: "dsl-examples/click_impressions_join.pipe",
         inputs: vec![("impressions", shown), ("raw_clicks", clicked)],
         outputs: &["click_impressions"],
+        sliced: false,
+        args: &[],
+    }
+}
+
+/// Orders a second apart, most shipped within 0 to 3 hours (so many wait past their
+/// deadline and are emitted alone), the shipments a little out of order.
+fn unshipped_orders() -> Job {
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let mut orders = String::from("ts,id,customer,total\n");
+    let mut shipments: Vec<(i64, i64)> = Vec::new();
+    for i in 0..400_000i64 {
+        let ts = i * 1_000 + rng.random_range(0..30_000);
+        writeln!(
+            orders,
+            "{ts},{i},c{},{}",
+            rng.random_range(0..500u32),
+            i % 97
+        )
+        .unwrap();
+        if rng.random_range(0..3) > 0 {
+            shipments.push((ts + rng.random_range(0..10_800_000), i));
+        }
+    }
+    shipments.sort_unstable();
+    let mut text = String::from("ts,order_id,carrier\n");
+    for (ts, order) in shipments {
+        writeln!(text, "{},{order},ups", ts + rng.random_range(0..30_000)).unwrap();
+    }
+    Job {
+        pipe: "dsl-examples/unshipped_orders.pipe",
+        inputs: vec![("orders", orders), ("shipments", text)],
+        outputs: &["unshipped_orders"],
         sliced: false,
         args: &[],
     }

@@ -252,6 +252,23 @@ fn unpaid_orders_are_the_orders_no_payment_met_in_their_window() {
 }
 
 #[test]
+fn unshipped_orders_are_the_orders_no_shipment_met_within_two_hours() {
+    let (rows, stderr) = example_rows("dsl-examples/unshipped_orders.pipe", "unshipped_orders");
+    // By hand: order 2 (9:10) is shipped at 11:10, on the edge, which counts; orders 3
+    // and 4 never are; order 7 (12:00) is shipped at 14:00:01, a second too late.
+    assert_eq!(
+        rows,
+        [
+            "order,customer,total,ordered_at",
+            "3,cid,7,2026-01-01T09:20:00Z",
+            "4,ann,50,2026-01-01T10:00:00Z",
+            "7,bob,44,2026-01-01T12:00:00Z",
+        ]
+    );
+    assert!(!stderr.contains("late"), "{stderr}");
+}
+
+#[test]
 fn payments_after_orders_meet_their_order_within_fifteen_minutes() {
     let bin = build(Path::new("dsl-examples/payments_after_orders.pipe"));
     let dir = temp();

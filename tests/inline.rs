@@ -331,6 +331,34 @@ fn an_inline_window_join_yields_pairs_and_options() {
     );
 }
 
+#[test]
+fn an_inline_outer_interval_join_yields_options_for_records_without_a_partner() {
+    // Payments 0 to 5 s after their order: order 1 is paid in time, order 2 too late
+    // (6 s), order 3 never; the payment of order 4 comes before the order.
+    let orders: Vec<(u64, i64)> = vec![(1, 1_000), (2, 2_000), (3, 3_000), (4, 9_000)];
+    let paid: Vec<(u64, i64)> = vec![(1, 4_000), (4, 8_500), (2, 8_000)];
+    let mut full = weir::stream! {
+        let o = source iter(orders.clone()) with event_time(|r: &(u64, i64)| r.1), watermark(bounded 1s);
+        let p = source iter(paid.clone()) with event_time(|r: &(u64, i64)| r.1), watermark(bounded 1s)
+            |> key_by(|r: &(u64, i64)| r.0);
+        o |> key_by(|r: &(u64, i64)| r.0) |> interval_join(p, between 0s and 5s, full) |> collect()
+    }
+    .run()
+    .unwrap();
+    full.sort();
+    assert_eq!(
+        full,
+        [
+            (None, Some((2, 8_000))),
+            (None, Some((4, 8_500))),
+            (Some((1, 1_000)), Some((1, 4_000))),
+            (Some((2, 2_000)), None),
+            (Some((3, 3_000)), None),
+            (Some((4, 9_000)), None),
+        ]
+    );
+}
+
 /// Session semantics, as docs/language.md states them and as Flink merges windows that
 /// touch: a record exactly a gap after another's is in its session (the first's window
 /// `[0, 30s)` touches the second's `[30s, 60s)`); a millisecond more and it is not.

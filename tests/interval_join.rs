@@ -1,9 +1,10 @@
 //! Interval joins against a reference written here: every pair of a left and a right
 //! record with equal keys whose times fit the interval, found by a nested loop over all
-//! records, filtered by the lateness rule. Random inputs with disorder, equal timestamps,
-//! duplicate keys on both sides, late records on both sides, and inputs long enough that
-//! the run loop interleaves them; the interval's edges by hand; both orders of declaring
-//! the inputs.
+//! records, filtered by the lateness rule; for outer joins, every record that is not late
+//! and meets no partner, alone. Random inputs with disorder, equal timestamps, duplicate
+//! keys on both sides, late records on both sides, and inputs long enough that the run
+//! loop interleaves them; the interval's edges by hand; both orders of declaring the
+//! inputs.
 
 mod common;
 
@@ -36,6 +37,18 @@ struct Setup {
     lower: i64,
     upper: i64,
     orders_first: bool,
+    /// `""` (inner), `"left"`, `"right"` or `"full"`.
+    kind: &'static str,
+}
+
+impl Setup {
+    /// Whether orders without a payment are emitted alone, and payments without an order.
+    fn alone(self) -> [bool; 2] {
+        [
+            matches!(self.kind, "left" | "full"),
+            matches!(self.kind, "right" | "full"),
+        ]
+    }
 }
 
 /// Orders declared first; late payments to a side output.
@@ -45,6 +58,7 @@ const ORDERS_FIRST: Setup = Setup {
     lower: -2_000,
     upper: 3_000,
     orders_first: true,
+    kind: "",
 };
 
 /// Payments declared first; late records counted; bounds exclusive at both ends.
@@ -54,6 +68,28 @@ const PAYMENTS_FIRST: Setup = Setup {
     lower: 1,
     upper: 4_999,
     orders_first: false,
+    kind: "",
+};
+
+/// A full outer join: orders first, late payments to a side output.
+const FULL: Setup = Setup {
+    name: "interval_full",
+    kind: "full",
+    ..ORDERS_FIRST
+};
+
+/// A left outer join with payments declared first, exclusive bounds.
+const LEFT: Setup = Setup {
+    name: "interval_left",
+    kind: "left",
+    ..PAYMENTS_FIRST
+};
+
+/// A right outer join: orders first.
+const RIGHT: Setup = Setup {
+    name: "interval_right",
+    kind: "right",
+    ..ORDERS_FIRST
 };
 
 fn job(s: Setup) -> PathBuf {
@@ -69,12 +105,16 @@ fn job(s: Setup) -> PathBuf {
     } else {
         ""
     };
+    let kind = match s.kind {
+        "" => String::new(),
+        k => format!(", {k}"),
+    };
     let mut text = format!(
         "schema Order {{ ts: timestamp, id: u64, tag: str }}\n\
          schema Payment {{ ts: timestamp, order_id: u64, tag: str }}\n\
          {first}{second}\
          let paid = payments |> key_by(order_id);\n\
-         orders |> key_by(id) |> interval_join(paid, {}{late}) |> sink pairs = csv(\"pairs.csv\");\n",
+         orders |> key_by(id) |> interval_join(paid, {}{kind}{late}) |> sink pairs = csv(\"pairs.csv\");\n",
         s.between
     );
     if s.orders_first {
@@ -88,10 +128,15 @@ fn job(s: Setup) -> PathBuf {
 }
 
 fn built(s: Setup) -> &'static Path {
-    static A: OnceLock<PathBuf> = OnceLock::new();
-    static B: OnceLock<PathBuf> = OnceLock::new();
-    let cell = if s.orders_first { &A } else { &B };
-    cell.get_or_init(|| job(s))
+    static JOBS: [OnceLock<PathBuf>; 5] = [const { OnceLock::new() }; 5];
+    let i = match (s.kind, s.orders_first) {
+        ("", true) => 0,
+        ("", false) => 1,
+        ("full", _) => 2,
+        ("left", _) => 3,
+        _ => 4,
+    };
+    JOBS[i].get_or_init(|| job(s))
 }
 
 fn write_csv(path: &Path, key: &str, recs: &[Rec]) {
@@ -144,6 +189,23 @@ fn cols(r: &Rec) -> Vec<String> {
     vec![r.ts.to_string(), r.key.to_string(), r.tag.clone()]
 }
 
+/// An output row: each side's columns (defaults when it is missing), and a `matched` flag
+/// after a side an outer join can miss (the order's when payments are emitted alone, the
+/// payment's when orders are).
+fn row(s: Setup, order: Option<&Rec>, payment: Option<&Rec>) -> Vec<String> {
+    let missing = || vec!["0".to_string(), "0".to_string(), String::new()];
+    let [orders_alone, payments_alone] = s.alone();
+    let mut row = order.map_or_else(missing, cols);
+    if payments_alone {
+        row.push(order.is_some().to_string());
+    }
+    row.extend(payment.map_or_else(missing, cols));
+    if orders_alone {
+        row.push(payment.is_some().to_string());
+    }
+    row
+}
+
 /// The reference: the pairs in output order, and the late records of each input (first
 /// declared, then the other).
 ///
@@ -181,11 +243,35 @@ fn reference(s: Setup, orders: &[Rec], payments: &[Rec]) -> (Vec<Vec<String>>, [
         partners.sort_by_key(|p| p.ts);
         for p in partners {
             let (order, payment) = if is_order { (r, p) } else { (p, r) };
-            let mut row = cols(order);
-            row.extend(cols(payment));
-            pairs.push(row);
+            pairs.push(row(s, Some(order), Some(payment)));
         }
         kept[a.source].push(r);
+    }
+    // Outer joins: every record that is not late and met no partner, alone (in an order
+    // the reference does not model: compared as a set).
+    let (orders_kept, payments_kept) = if s.orders_first {
+        (&kept[0], &kept[1])
+    } else {
+        (&kept[1], &kept[0])
+    };
+    let meet =
+        |o: &Rec, p: &Rec| o.key == p.key && (o.ts + s.lower..=o.ts + s.upper).contains(&p.ts);
+    let [orders_alone, payments_alone] = s.alone();
+    if orders_alone {
+        for o in orders_kept
+            .iter()
+            .filter(|o| !payments_kept.iter().any(|p| meet(o, p)))
+        {
+            pairs.push(row(s, Some(o), None));
+        }
+    }
+    if payments_alone {
+        for p in payments_kept
+            .iter()
+            .filter(|p| !orders_kept.iter().any(|o| meet(o, p)))
+        {
+            pairs.push(row(s, None, Some(p)));
+        }
     }
     (pairs, late)
 }
@@ -217,7 +303,20 @@ fn check(s: Setup, orders: &[Rec], payments: &[Rec]) -> Result<(), TestCaseError
         };
         prop_assert_eq!(dropped(&many_err), dropped(&stderr), "{}", workers);
     }
-    prop_assert_eq!(pairs, want);
+    if s.kind.is_empty() {
+        prop_assert_eq!(pairs, want);
+    } else {
+        // The pairs in the order they were made; all rows as a set.
+        let matched = |rows: &[Vec<String>]| -> Vec<Vec<String>> {
+            let paired = |r: &&Vec<String>| !r.iter().any(|c| c == "false");
+            rows.iter().filter(paired).cloned().collect()
+        };
+        prop_assert_eq!(matched(&pairs), matched(&want));
+        let (mut got, mut want) = (pairs, want);
+        got.sort();
+        want.sort();
+        prop_assert_eq!(got, want);
+    }
     let (late_orders, late_payments) = if s.orders_first {
         (&late[0], &late[1])
     } else {
@@ -278,6 +377,21 @@ proptest! {
     #[test]
     fn exclusive_bounds_and_counted_late_records_with_payments_declared_first(o in records(), p in records()) {
         check(PAYMENTS_FIRST, &o, &p)?;
+    }
+
+    #[test]
+    fn a_full_outer_join_emits_every_record_without_a_partner_alone(o in records(), p in records()) {
+        check(FULL, &o, &p)?;
+    }
+
+    #[test]
+    fn a_left_outer_join_emits_orders_without_a_payment(o in records(), p in records()) {
+        check(LEFT, &o, &p)?;
+    }
+
+    #[test]
+    fn a_right_outer_join_emits_payments_without_an_order(o in records(), p in records()) {
+        check(RIGHT, &o, &p)?;
     }
 }
 

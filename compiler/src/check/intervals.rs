@@ -7,7 +7,7 @@ use crate::diagnostics::Diagnostic;
 use crate::lower::IntervalSpec;
 use crate::parse::ast::{OpSyntax, Phrase, PhraseItem, Span};
 
-const OPTIONS_HELP: &str = "interval join options are `between <duration> and <duration>`, `exclusive_lower`, `exclusive_upper`, `late_left -> stream_name` and `late_right -> stream_name`";
+const OPTIONS_HELP: &str = "interval join options are `between <duration> and <duration>`, `left`, `right` or `full` (an outer join), `exclusive_lower`, `exclusive_upper`, `late_left -> stream_name` and `late_right -> stream_name`";
 
 impl PipeFront<'_> {
     /// The interval join of `interval_join(phrases)` written as `op`.
@@ -33,6 +33,7 @@ impl PipeFront<'_> {
         let mut bounds: Option<(i64, i64, Span)> = None;
         let (mut exclusive_lower, mut exclusive_upper) = (false, false);
         let (mut late_left, mut late_right) = (None, None);
+        let mut kind = None;
         let mut ok = true;
         for ph in rest {
             use PhraseItem::{Arrow, Word as W};
@@ -45,6 +46,16 @@ impl PipeFront<'_> {
                 }
                 [W(w)] if w.name == "exclusive_lower" => exclusive_lower = true,
                 [W(w)] if w.name == "exclusive_upper" => exclusive_upper = true,
+                [W(w)] if matches!(w.name.as_str(), "inner" | "left" | "right" | "full") => {
+                    if kind.is_some() {
+                        self.diagnostics.push(
+                            Diagnostic::error("the kind of join is given twice", w.span.clone(), "a second kind")
+                                .with_help("write one of `left`, `right` or `full`; `full` emits both sides' unmatched records"),
+                        );
+                        ok = false;
+                    }
+                    kind = Some((w.name.clone(), w.span.clone()))
+                }
                 [W(w), Arrow(_), W(name)] if w.name == "late_left" => {
                     late_left = Some((name.name.clone(), name.span.clone()))
                 }
@@ -74,6 +85,7 @@ impl PipeFront<'_> {
             bounds_span,
             late_left,
             late_right,
+            kind,
         })
     }
 

@@ -125,9 +125,9 @@ fn signed_duration(input: ParseStream<'_>) -> syn::Result<i64> {
     parse_duration(input)
 }
 
-/// `interval_join(...)`'s arguments: the other stream, then `between L and U`,
-/// `exclusive_lower`, `exclusive_upper`, `late_left -> name` and `late_right -> name` in any
-/// order.
+/// `interval_join(...)`'s arguments: the other stream, then `between L and U`, `left`,
+/// `right` or `full`, `exclusive_lower`, `exclusive_upper`, `late_left -> name` and
+/// `late_right -> name` in any order.
 pub(super) fn interval_phrases(
     args: TokenStream,
     span: proc_macro2::Span,
@@ -142,6 +142,7 @@ pub(super) fn interval_phrases(
         let mut bounds = None;
         let (mut exclusive_lower, mut exclusive_upper) = (false, false);
         let (mut late_left, mut late_right) = (None, None);
+        let mut kind = None;
         while input.peek(Token![,]) {
             input.parse::<Token![,]>()?;
             if input.is_empty() {
@@ -157,6 +158,15 @@ pub(super) fn interval_phrases(
                 }
                 "exclusive_lower" => exclusive_lower = true,
                 "exclusive_upper" => exclusive_upper = true,
+                which @ ("inner" | "left" | "right" | "full") => {
+                    if kind.is_some() {
+                        return Err(syn::Error::new(
+                            option.span(),
+                            "the kind of join is given twice: write one of `left`, `right` or `full`",
+                        ));
+                    }
+                    kind = Some((which.to_string(), option.span()))
+                }
                 which @ ("late_left" | "late_right") => {
                     input.parse::<Token![->]>()?;
                     let name: Ident = input.parse()?;
@@ -170,7 +180,7 @@ pub(super) fn interval_phrases(
                 other => {
                     return Err(syn::Error::new(
                         option.span(),
-                        format!("unknown interval join option `{other}`: options are `between L and U`, `exclusive_lower`, `exclusive_upper`, `late_left -> name` and `late_right -> name`"),
+                        format!("unknown interval join option `{other}`: options are `between L and U`, `left`, `right` or `full` (an outer join), `exclusive_lower`, `exclusive_upper`, `late_left -> name` and `late_right -> name`"),
                     ))
                 }
             }
@@ -188,6 +198,7 @@ pub(super) fn interval_phrases(
             bounds_span,
             late_left,
             late_right,
+            kind,
         })
     };
     parser.parse2(args)

@@ -81,6 +81,9 @@ pub struct IntervalSpec<S> {
     pub late_left: Option<(String, S)>,
     /// `late_right -> name`: the side output of late records of the other stream.
     pub late_right: Option<(String, S)>,
+    /// `inner`, `left`, `right` or `full` as written (an inner join when absent): which
+    /// records without a partner are also emitted.
+    pub kind: Option<(String, S)>,
 }
 
 /// A step the lowering's own rules name ([`FrontEnd::known`]).

@@ -80,6 +80,7 @@ scratch!(
     Vec<String>,
     crate::layout::RecordBuilder,
     crate::state::Partners,
+    crate::state::Unmatched,
 );
 
 /// A state kept behind an `Option` only while it is taken out to fire is always there

@@ -10,6 +10,10 @@ use crate::JobError;
 
 mod snapshot;
 mod spill;
+mod unmatched;
+mod waiting;
+
+pub use unmatched::Unmatched;
 
 /// The shortest time bucket records are kept in, in ms.
 const MIN_BUCKET: i64 = 1_000;
@@ -66,6 +70,9 @@ pub struct IntervalBuffers {
     lower: i64,
     upper: i64,
     bucket: i64,
+    /// Records of each side (left, right) that met no partner when they came, waiting to
+    /// be emitted alone once none can come: for the sides an outer join emits alone.
+    waiting: [Option<waiting::WaitingRecords>; 2],
     scratch: Vec<u8>,
     mem: OperatorMemory,
 }
@@ -104,6 +111,7 @@ impl IntervalBuffers {
             lower,
             upper,
             bucket,
+            waiting: [None, None],
             scratch: Vec::new(),
             mem,
         })
@@ -123,41 +131,25 @@ impl IntervalBuffers {
         out.bytes.extend_from_slice(record);
         out.own = record.len();
         out.found.clear();
-        let (from, to) = match side {
-            JoinSide::Left => (ts + self.lower, ts + self.upper),
-            JoinSide::Right => (ts - self.upper, ts - self.lower),
-        };
-        let starts = self.bucket_of(from)..=self.bucket_of(to);
+        let (other, range) = self.partners_of(side, ts);
+        other.each_record(key, range, |time, record| {
+            let at = out.bytes.len();
+            out.bytes.extend_from_slice(record);
+            out.found.push((time, at, out.bytes.len()));
+        })?;
+        out.found.sort_by_key(|&(time, _, _)| time);
+        Ok(())
+    }
+
+    /// The other side's buffer, and the times of the records in it that meet a record of
+    /// `side` at `ts`.
+    fn partners_of(&mut self, side: JoinSide, ts: i64) -> (&mut SideBuffer, Interval) {
+        let range = Interval::of(side, ts, (self.lower, self.upper), self.bucket);
         let other = match side {
             JoinSide::Left => &mut self.right,
             JoinSide::Right => &mut self.left,
         };
-        let mut meet = |stored: &[u8]| {
-            let (time, record) = stored.split_at(8);
-            let time = i64::from_le_bytes(time.try_into().expect("eight bytes"));
-            if (from..=to).contains(&time) {
-                let at = out.bytes.len();
-                out.bytes.extend_from_slice(record);
-                out.found.push((time, at, out.bytes.len()));
-            }
-        };
-        // A bucket's records on disk came before those in memory: with the stable sort by
-        // time below, partners at one time stay in arrival order.
-        if !other.disk.is_empty() {
-            let hash = other.memory.hash(key);
-            for runs in other.disk.range_mut(starts.clone()).map(|(_, r)| r) {
-                if let Some(mut value) = runs.get(hash, key)? {
-                    while let Some((len, rest)) = value.split_first_chunk::<4>() {
-                        let (stored, rest) = rest.split_at(u32::from_le_bytes(*len) as usize);
-                        meet(stored);
-                        value = rest;
-                    }
-                }
-            }
-        }
-        other.memory.visit(JoinSide::Left, key, starts, meet);
-        out.found.sort_by_key(|&(time, _, _)| time);
-        Ok(())
+        (other, range)
     }
 
     /// Keeps `record` of `side` under `key` at time `ts`, for the other side's later
@@ -188,12 +180,20 @@ impl IntervalBuffers {
         }
     }
 
-    /// Drops the buckets no record that is not late at watermark `wm` can meet.
+    /// Drops the buckets no record that is not late at watermark `wm` can meet, and that
+    /// no record waiting for a partner still looks into.
     pub fn expire(&mut self, wm: i64) {
         let bucket = self.bucket;
+        let [left_waits, right_waits] = self.linger();
         for (side, through) in [
-            (&mut self.left, wm.saturating_sub(self.upper.max(0))),
-            (&mut self.right, wm.saturating_add(self.lower.min(0))),
+            (
+                &mut self.left,
+                wm.saturating_sub(self.upper.max(0).max(right_waits)),
+            ),
+            (
+                &mut self.right,
+                wm.saturating_sub(self.lower.saturating_neg().max(0).max(left_waits)),
+            ),
         ] {
             side.memory.drop_through(through);
             side.disk
@@ -202,7 +202,65 @@ impl IntervalBuffers {
     }
 
     fn bucket_of(&self, ts: i64) -> i64 {
-        ts - ts.rem_euclid(self.bucket)
+        bucket_of(ts, self.bucket)
+    }
+}
+
+/// The start of the bucket of `size` ms holding `ts`.
+fn bucket_of(ts: i64, size: i64) -> i64 {
+    ts - ts.rem_euclid(size)
+}
+
+/// Times a partner must have, and the buckets (of `bucket` ms) that can hold them.
+struct Interval {
+    times: std::ops::RangeInclusive<i64>,
+    bucket: i64,
+}
+
+impl Interval {
+    /// Where the partners of a record of `side` at `ts` are, for bounds `(lower, upper)`.
+    fn of(side: JoinSide, ts: i64, (lower, upper): (i64, i64), bucket: i64) -> Self {
+        let times = match side {
+            JoinSide::Left => ts.saturating_add(lower)..=ts.saturating_add(upper),
+            JoinSide::Right => ts.saturating_sub(upper)..=ts.saturating_sub(lower),
+        };
+        Interval { times, bucket }
+    }
+}
+
+impl SideBuffer {
+    /// Calls `f` with each record under `key` whose time is in `range` (with that time):
+    /// buckets in order, a bucket's records on disk (which came first) before those in
+    /// memory, each part in arrival order.
+    fn each_record(
+        &mut self,
+        key: &[u8],
+        range: Interval,
+        mut f: impl FnMut(i64, &[u8]),
+    ) -> Result<(), JobError> {
+        let starts = bucket_of(*range.times.start(), range.bucket)
+            ..=bucket_of(*range.times.end(), range.bucket);
+        let mut meet = |stored: &[u8]| {
+            let (time, record) = stored.split_at(8);
+            let time = i64::from_le_bytes(time.try_into().expect("eight bytes"));
+            if range.times.contains(&time) {
+                f(time, record);
+            }
+        };
+        if !self.disk.is_empty() {
+            let hash = self.memory.hash(key);
+            for runs in self.disk.range_mut(starts.clone()).map(|(_, r)| r) {
+                if let Some(mut value) = runs.get(hash, key)? {
+                    while let Some((len, rest)) = value.split_first_chunk::<4>() {
+                        let (stored, rest) = rest.split_at(u32::from_le_bytes(*len) as usize);
+                        meet(stored);
+                        value = rest;
+                    }
+                }
+            }
+        }
+        self.memory.visit(JoinSide::Left, key, starts, meet);
+        Ok(())
     }
 }
 

@@ -96,12 +96,13 @@ impl<'a> Iterator for KeptRecords<'a> {
     }
 }
 
-/// A chunk of a window's records, filled front to back.
+/// A chunk of a window's records (or of an interval join's waiting records), filled front
+/// to back.
 #[derive(Debug, Clone, Copy)]
-struct RecordChunk {
-    addr: u64,
-    len: usize,
-    used: usize,
+pub(crate) struct RecordChunk {
+    pub(crate) addr: u64,
+    pub(crate) len: usize,
+    pub(crate) used: usize,
 }
 
 /// One window: its keys (with the ends of each side's list of records), and the chunks
@@ -480,7 +481,7 @@ impl JoinWindows {
 /// Room for `len` bytes at the end of a window's `chunks`, taking a new chunk (twice the
 /// last, up to a page) when the last is full. The room is not zeroed: the caller writes
 /// every byte of it.
-fn append(
+pub(crate) fn append(
     pages: &mut ChunkPages,
     chunks: &mut Vec<RecordChunk>,
     len: usize,

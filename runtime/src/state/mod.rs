@@ -22,7 +22,7 @@ mod storage;
 pub use count_groups::CountGroups;
 pub use fired_window::{FiredWindow, WindowOutcome, WindowSlot};
 pub use fixed_windows::FixedWindows;
-pub use interval_buffers::{IntervalBuffers, Partners};
+pub use interval_buffers::{IntervalBuffers, Partners, Unmatched};
 pub use join_windows::{JoinGroup, JoinSide, JoinWindows, KeptRecords};
 pub use keyed_timers::{KeyedTimers, TimeDomain};
 pub use process_state::{ProcessState, StateValue};

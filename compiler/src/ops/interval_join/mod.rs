@@ -10,6 +10,14 @@
 //! under its side's name (`orders.id`, `paid.amount`, as in a window join), with the larger
 //! of the two times as its event time.
 //!
+//! An outer join (`left`, `right` or `full`, as in Flink SQL) also emits each record of
+//! its side that never meets a partner, with the other side's fields at their defaults
+//! and `side.matched` false (as a window outer join has them): a left record at `t` once
+//! the watermark has passed `t + U`, when no partner can come any more; a right record at
+//! `s` once it has passed `s - L`. It is emitted up to a second later than that (records
+//! wait in one-second buckets), with that deadline as its event time (or just past the
+//! watermark when that is later), so a window after the join does not count it late.
+//!
 //! A record is late when the watermark (the least of the two inputs', skipping idle ones)
 //! has reached its time, as in Flink. Late records of the joined stream go to `late_left ->
 //! name` (output port 1), of the other stream to `late_right -> name` (port 2), or are
@@ -51,6 +59,8 @@ pub struct IntervalJoin {
     pub right_key: KeySpec,
     /// What the output calls each side's fields: `[left, right]`.
     pub sides: [String; 2],
+    /// Inner, or which side's records without a partner are emitted too.
+    pub kind: JoinKind,
 }
 
 /// Weight of an interval join: it keeps whole records per key, as a window join does.
@@ -65,7 +75,7 @@ impl Lower for IntervalJoin {
         state: StateKind::Keyed,
         ..OpInfo::new(
             "interval_join",
-            Some("interval_join(stream, between -5s and 10s, exclusive_lower, exclusive_upper, late_left -> name, late_right -> name)"),
+            Some("interval_join(stream, between -5s and 10s, left | right | full, exclusive_lower, exclusive_upper, late_left -> name, late_right -> name)"),
             &["interval_join(stream, ...)"],
         )
     };
@@ -104,6 +114,18 @@ impl Lower for IntervalJoin {
                 .with_help(format!("add `{}` to its source", F::event_time_form())),
             );
         }
+        let kind = match &spec.kind {
+            None => JoinKind::Inner,
+            Some((word, at)) => match JoinKind::from_word(word) {
+                Some(kind) => kind,
+                None => {
+                    return l.report(
+                        Diagnostic::error(format!("unknown kind of join `{word}`"), at.clone(), "not a kind of join")
+                            .with_help("the kinds are `inner` (the default), `left`, `right` and `full`"),
+                    )
+                }
+            },
+        };
         let (right_name, right_at) = spec.other.clone();
         let pairs = ("interval_join", "an interval join");
         let Some(Sides {
@@ -115,10 +137,11 @@ impl Lower for IntervalJoin {
         else {
             return Applied::Broken;
         };
-        let out = match l.fe.joined_records(&left_schema, &right_schema, [false, false], &right_at) {
+        let optional = [kind.left_optional(), kind.right_optional()];
+        let out = match l.fe.joined_records(&left_schema, &right_schema, optional, &right_at) {
             Some(records) => records,
             None => {
-                let Some(columns) = output_columns(l, false, JoinKind::Inner, &sides, (&left_schema, &right_schema), &right_at) else {
+                let Some(columns) = output_columns(l, false, kind, &sides, (&left_schema, &right_schema), &right_at) else {
                     return Applied::Broken;
                 };
                 l.fe.result_schema(columns)
@@ -130,6 +153,7 @@ impl Lower for IntervalJoin {
             left_key,
             right_key,
             sides,
+            kind,
         });
         let node = l.add_node(op, out, &span);
         l.connect(&input, node, 0);
@@ -158,9 +182,10 @@ impl OperatorNode for IntervalJoin {
     }
 
     fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = self.kind.as_argument();
         write!(
             f,
-            "interval_join({}, between {} and {}) as {}",
+            "interval_join({}, between {} and {}{kind}) as {}",
             self.sides[1],
             crate::ir::Millis(self.lower),
             crate::ir::Millis(self.upper),
@@ -171,7 +196,8 @@ impl OperatorNode for IntervalJoin {
     fn check(&self, plan: &Plan, n: NodeIndex) -> Result<(), String> {
         let [left, right] = check_inputs(plan, n, [&self.left_key, &self.right_key])?;
         let out = &plan.graph[n].schema;
-        if out.rust.is_none() && out.fields.len() != left.fields.len() + right.fields.len() {
+        let flags = usize::from(self.kind.left_optional()) + usize::from(self.kind.right_optional());
+        if out.rust.is_none() && out.fields.len() != left.fields.len() + right.fields.len() + flags {
             return Err("its output schema does not match its inputs".into());
         }
         if self.lower > self.upper {
@@ -212,8 +238,12 @@ impl OperatorCode for IntervalJoin {
         codegen::push(self, g, n, port, input)
     }
 
-    fn on_watermark(&self, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
-        codegen::on_watermark(g, n)
+    fn on_watermark(&self, _g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+        codegen::on_watermark(self, n)
+    }
+
+    fn methods(&self, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+        codegen::methods(self, g, n)
     }
 
     fn finish(&self, g: &Gen<'_>, n: NodeIndex) -> TokenStream {

@@ -60,7 +60,7 @@ pub enum JoinKind {
 
 impl JoinKind {
     /// The kind named `word` in `join(other, word)`.
-    fn from_word(word: &str) -> Option<Self> {
+    pub(crate) fn from_word(word: &str) -> Option<Self> {
         Some(match word {
             "inner" => JoinKind::Inner,
             "left" => JoinKind::Left,
@@ -68,6 +68,16 @@ impl JoinKind {
             "full" => JoinKind::Full,
             _ => return None,
         })
+    }
+
+    /// How the kind is written after the other stream: `", left"`, nothing for inner.
+    pub(crate) fn as_argument(self) -> &'static str {
+        match self {
+            JoinKind::Inner => "",
+            JoinKind::Left => ", left",
+            JoinKind::Right => ", right",
+            JoinKind::Full => ", full",
+        }
     }
 
     /// Whether the left side may be missing from an output record.
@@ -346,12 +356,7 @@ impl OperatorNode for Join {
     }
 
     fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = match self.kind {
-            JoinKind::Inner => "",
-            JoinKind::Left => ", left",
-            JoinKind::Right => ", right",
-            JoinKind::Full => ", full",
-        };
+        let kind = self.kind.as_argument();
         write!(f, "window({}) |> join({}{kind}) as {}", self.window, self.sides[1], self.sides[0])
     }
 

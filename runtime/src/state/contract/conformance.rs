@@ -472,6 +472,65 @@ impl Subject for IntervalJoin {
     }
 }
 
+/// A full outer interval join of records 20 ms before to 30 ms after each other: as
+/// [`IntervalJoin`], and every tick emits the records whose deadline the watermark passed
+/// without a partner; the end emits the rest.
+struct OuterIntervalJoin;
+
+fn unmatched_lines(state: &mut crate::state::IntervalBuffers, wm: i64) -> Vec<String> {
+    let mut out = crate::state::Unmatched::default();
+    let mut lines = Vec::new();
+    while state.next_unmatched(wm, &mut out).unwrap() {
+        for (deadline, record) in out.iter() {
+            let side = format!("{:?}", out.side());
+            lines.push(format!(
+                "{side} {} alone at {deadline}",
+                String::from_utf8_lossy(record)
+            ));
+        }
+    }
+    lines
+}
+
+impl Subject for OuterIntervalJoin {
+    type State = crate::state::IntervalBuffers;
+    fn key_of(key: &str) -> &str {
+        &key[key.len() - 1..]
+    }
+    fn fresh(mem: OperatorMemory) -> Self::State {
+        crate::state::IntervalBuffers::new(mem, -20, 30, None)
+            .and_then(|b| b.emitting_unmatched([true, true]))
+            .unwrap()
+    }
+    fn apply(state: &mut Self::State, key: &[u8], n: i64, at: usize) -> String {
+        let ts = event_time(at, n);
+        let record = format!("{}:{n}", String::from_utf8_lossy(key));
+        if ts <= watermark(at) {
+            return format!("late {record}");
+        }
+        let side = side_of(n);
+        let mut partners = crate::state::Partners::default();
+        state
+            .probe(side, key, ts, record.as_bytes(), &mut partners)
+            .unwrap();
+        state.add(side, key, ts, record.as_bytes()).unwrap();
+        if partners.is_empty() {
+            state
+                .await_partner(side, key, ts, record.as_bytes())
+                .unwrap();
+        }
+        format!("{record} meets {}", partners.len())
+    }
+    fn tick(state: &mut Self::State, at: usize) -> Vec<String> {
+        let lines = unmatched_lines(state, watermark(at));
+        state.expire(watermark(at));
+        lines
+    }
+    fn finish(mut state: Self::State) -> Vec<String> {
+        unmatched_lines(&mut state, i64::MAX)
+    }
+}
+
 /// Session windows of a 40 ms gap with 30 ms of allowed lateness, event time and
 /// watermark as for [`Tumbling`]: each op counts and sums into its key's session (a late
 /// record that still lands fires its session again); windows fire as the watermark
@@ -742,6 +801,11 @@ proptest! {
     }
 
     #[test]
+    fn conformance_outer_interval_join((ops, at) in ops()) {
+        conforms::<OuterIntervalJoin>(&ops, at)?;
+    }
+
+    #[test]
     fn conformance_window_join((ops, at) in ops()) {
         conforms::<WindowJoin>(&ops, at)?;
     }
@@ -820,6 +884,10 @@ fn conformance_of_state_that_has_spilled() {
         ),
         ("session join", spilled_at::<SessionJoin>(&joined, 2000)),
         ("interval join", spilled_at::<IntervalJoin>(&ops, 2000)),
+        (
+            "outer interval join",
+            spilled_at::<OuterIntervalJoin>(&ops, 2000),
+        ),
         ("timers", spilled_at::<Timers>(&ops, 2000)),
         ("process", spilled_at::<Process>(&ops, 2000)),
     ];
@@ -837,6 +905,7 @@ fn conformance_of_state_that_has_spilled() {
     conforms::<SpillingWindowJoin>(&joined, 2000).unwrap();
     conforms::<SessionJoin>(&joined, 2000).unwrap();
     conforms::<IntervalJoin>(&ops, 2000).unwrap();
+    conforms::<OuterIntervalJoin>(&ops, 2000).unwrap();
     conforms::<Timers>(&ops, 2000).unwrap();
     conforms::<Process>(&ops, 2000).unwrap();
 }

@@ -1,7 +1,8 @@
 //! Interval joins under the keyed-state contract: a snapshot is each side's kept records,
 //! `[side][time][record]` under their key, its buckets on disk first (older), then those in
 //! memory, each key's records in arrival order; a restore keeps them again in that order,
-//! so every record meets the same partners in the same order afterwards.
+//! so every record meets the same partners in the same order afterwards. An outer join's
+//! records waiting for a partner follow, as `[2 + side][time][record]`.
 
 use super::IntervalBuffers;
 use crate::state::contract::{KeyedState, SnapshotReader, SnapshotWriter};
@@ -38,6 +39,18 @@ impl KeyedState for IntervalBuffers {
                 Ok(())
             })?;
         }
+        for (side, waiting) in (2u8..).zip(self.waiting.iter_mut()) {
+            if let Some(waiting) = waiting {
+                waiting.each_record(|(key, ts, record)| {
+                    value.clear();
+                    value.push(side);
+                    value.extend_from_slice(&ts.to_le_bytes());
+                    value.extend_from_slice(record);
+                    out.push(crate::state::key_hash(key), key, &value);
+                    Ok(())
+                })?;
+            }
+        }
         Ok(())
     }
 
@@ -53,12 +66,23 @@ impl KeyedState for IntervalBuffers {
             let Some((time, record)) = stored.split_first_chunk::<8>() else {
                 return Err(corrupt());
             };
-            let side = if *side == 1 {
-                JoinSide::Right
-            } else {
-                JoinSide::Left
-            };
-            self.add(side, entry.key, i64::from_le_bytes(*time), record)?;
+            let (ts, key) = (i64::from_le_bytes(*time), entry.key);
+            match side {
+                0 => self.add(JoinSide::Left, key, ts, record)?,
+                1 => self.add(JoinSide::Right, key, ts, record)?,
+                2 | 3 => {
+                    let side = if *side == 2 {
+                        JoinSide::Left
+                    } else {
+                        JoinSide::Right
+                    };
+                    if !self.emits_unmatched(side) {
+                        return Err(corrupt());
+                    }
+                    self.await_partner(side, key, ts, record)?
+                }
+                _ => return Err(corrupt()),
+            }
         }
         Ok(())
     }
@@ -66,6 +90,6 @@ impl KeyedState for IntervalBuffers {
 
 fn corrupt() -> JobError {
     JobError::SnapshotCorrupt {
-        problem: "an interval join's record has no side or time".to_string(),
+        problem: "an interval join's record has no side (of this join) or time".to_string(),
     }
 }

@@ -10,9 +10,11 @@ use crate::state::join_windows::JoinSide;
 use crate::JobError;
 
 impl IntervalBuffers {
-    /// After `e` while adding to bucket `keep` of `side`: spills the oldest bucket in
-    /// memory of either side (`keep` only when nothing else holds memory); `e` itself when
-    /// it is not the budget running out, or nothing can spill.
+    /// After `e` while adding to bucket `keep` of `side`: spills until a page goes back
+    /// to the pool: first a bucket of records waiting for their deadline (outer joins; read
+    /// once, front to back, when due), then the oldest kept bucket in memory of either side,
+    /// `keep` last; `e` itself when it is not the budget running out, or nothing spilled
+    /// frees a page.
     pub(super) fn make_room(
         &mut self,
         e: JobError,
@@ -22,9 +24,37 @@ impl IntervalBuffers {
         if !matches!(e, JobError::MemoryBudget { .. }) || !self.mem.can_spill() {
             return Err(e);
         }
-        // Each side's oldest bucket in memory (the one receiving the record only when it is
-        // its side's last); the oldest of them, any other before the receiving one.
-        let candidates = [JoinSide::Left, JoinSide::Right]
+        let before = self.mem.pages_in_use();
+        let mem = self.mem.clone();
+        let freed = move || mem.pages_in_use() < before;
+        for waiting in self.waiting.iter_mut().flatten() {
+            while waiting.spill_latest()? {
+                if freed() {
+                    return Ok(());
+                }
+            }
+        }
+        while let Some((victim, start)) = self.oldest_in_memory(side, keep) {
+            let started = Instant::now();
+            match victim {
+                JoinSide::Left => spill_bucket(&mut self.left, start)?,
+                JoinSide::Right => spill_bucket(&mut self.right, start)?,
+            }
+            self.mem.note_spill_work(1, started.elapsed());
+            if freed() {
+                return Ok(());
+            }
+            if start == keep && victim == side {
+                break;
+            }
+        }
+        Err(e)
+    }
+
+    /// The oldest kept bucket holding records in memory, of either side, any other before
+    /// bucket `keep` of `side` (which receives a record).
+    fn oldest_in_memory(&self, side: JoinSide, keep: i64) -> Option<(JoinSide, i64)> {
+        [JoinSide::Left, JoinSide::Right]
             .into_iter()
             .filter_map(|s| {
                 let buffer = if s == JoinSide::Left {
@@ -37,17 +67,9 @@ impl IntervalBuffers {
                     .memory
                     .first_in_memory(own)
                     .map(|start| ((s == side && start == keep, start), s))
-            });
-        let Some(((_, start), victim)) = candidates.min_by_key(|(order, _)| *order) else {
-            return Err(e);
-        };
-        let started = Instant::now();
-        match victim {
-            JoinSide::Left => spill_bucket(&mut self.left, start)?,
-            JoinSide::Right => spill_bucket(&mut self.right, start)?,
-        }
-        self.mem.note_spill_work(1, started.elapsed());
-        Ok(())
+            })
+            .min_by_key(|(order, _)| *order)
+            .map(|((_, start), s)| (s, start))
     }
 }
 

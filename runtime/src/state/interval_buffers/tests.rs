@@ -170,3 +170,136 @@ proptest! {
         spilled_and_not(&events, 24);
     }
 }
+
+/// Outer join buffers emitting both sides' unmatched records, spilling when `pages` is
+/// given.
+fn outer(lower: i64, upper: i64, pages: Option<u64>, dir: &std::path::Path) -> IntervalBuffers {
+    let b = match pages {
+        None => buffers(lower, upper),
+        Some(pages) => {
+            let pool = SegmentPool::new(256 * pages, 256);
+            let space = crate::spill::SpillSpace::new(Some(dir.to_path_buf()), "t");
+            let mem = pool
+                .operator("interval_join", "t.pipe:1:1", pages)
+                .with_spill(space);
+            IntervalBuffers::new(mem, lower, upper, None).unwrap()
+        }
+    };
+    b.emitting_unmatched([true, true]).unwrap()
+}
+
+/// The unmatched records due at `wm`: (side is left, record number, deadline).
+fn due(b: &mut IntervalBuffers, wm: i64) -> Vec<(bool, u64, i64)> {
+    let mut out = Unmatched::default();
+    let mut all = Vec::new();
+    while b.next_unmatched(wm, &mut out).unwrap() {
+        let left = out.side() == JoinSide::Left;
+        for (deadline, record) in out.iter() {
+            all.push((
+                left,
+                u64::from_le_bytes(record.try_into().unwrap()),
+                deadline,
+            ));
+        }
+    }
+    all
+}
+
+/// Feeds `events` (side, key, time, whether the watermark advances after it) with the
+/// watermark 2.5 s behind; every record that is not late and meets no partner (among all
+/// the other side's records that are not late, whenever they come) must be emitted alone
+/// exactly once, not before the watermark passes its deadline and, unless at the end, before
+/// it passes it by a waiting bucket (or, for a record whose deadline had passed when it
+/// came, at the next watermark); no record with a partner may be. How often it spilled.
+fn check_unmatched(
+    lower: i64,
+    upper: i64,
+    events: &[(bool, u8, i64, i64)],
+    pages: Option<u64>,
+) -> u64 {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = outer(lower, upper, pages, dir.path());
+    let mut kept: Vec<(bool, u8, i64, u64)> = Vec::new();
+    let mut emitted: Vec<(bool, u64, i64)> = Vec::new();
+    let mut arrived_at = vec![i64::MIN; events.len()];
+    let mut wm = i64::MIN;
+    for (i, &(left, key, ts, advance)) in events.iter().enumerate() {
+        let side = if left {
+            JoinSide::Left
+        } else {
+            JoinSide::Right
+        };
+        if ts <= wm {
+            continue;
+        }
+        let record = (i as u64).to_le_bytes();
+        let mut partners = Partners::default();
+        b.probe(side, &[key], ts, &record, &mut partners).unwrap();
+        b.add(side, &[key], ts, &record).unwrap();
+        if partners.is_empty() {
+            b.await_partner(side, &[key], ts, &record).unwrap();
+        }
+        kept.push((left, key, ts, i as u64));
+        arrived_at[i] = wm;
+        if advance == 0 && ts - 2_500 > wm {
+            let before = wm;
+            wm = ts - 2_500;
+            for (left, n, deadline) in due(&mut b, wm) {
+                assert!(
+                    deadline <= wm,
+                    "record {n} at deadline {deadline} emitted at {wm}"
+                );
+                assert!(
+                    deadline + 1_000 > before || arrived_at[n as usize] == before,
+                    "record {n} at deadline {deadline} was due at {before} already"
+                );
+                emitted.push((left, n, deadline));
+            }
+            b.expire(wm);
+        }
+    }
+    emitted.extend(due(&mut b, i64::MAX));
+    let mut want: Vec<(bool, u64, i64)> = kept
+        .iter()
+        .filter(|&&(left, key, t, _)| {
+            !kept.iter().any(|&(l, k, s, _)| {
+                let (order, other) = if left { (t, s) } else { (s, t) };
+                l != left && k == key && (order + lower..=order + upper).contains(&other)
+            })
+        })
+        .map(|&(left, _, t, n)| (left, n, if left { t + upper } else { t - lower }))
+        .collect();
+    want.sort();
+    emitted.sort();
+    assert_eq!(emitted, want);
+    b.mem.spill_runs()
+}
+
+proptest! {
+    #[test]
+    fn records_without_a_partner_are_emitted_alone_once_at_their_deadline(
+        lower in -3_000i64..2_000,
+        width in 0i64..4_000,
+        events in proptest::collection::vec((any::<bool>(), 0u8..4, 0i64..20_000, 0i64..3), 0..200),
+    ) {
+        check_unmatched(lower, lower + width, &events, None);
+    }
+
+    #[test]
+    fn unmatched_records_are_the_same_spilled(
+        events in proptest::collection::vec((any::<bool>(), 0u8..8, 0i64..80, 0i64..4), 0..300),
+    ) {
+        let events: Vec<_> = events.into_iter().map(|(l, k, t, a)| (l, k, t * 250, a)).collect();
+        check_unmatched(-1_500, 2_000, &events, Some(24));
+    }
+}
+
+#[test]
+fn waiting_records_spill_and_come_back_at_their_deadline() {
+    // Orders never paid: every one waits, far past a budget of 24 small pages.
+    let events: Vec<(bool, u8, i64, i64)> = (0..3_000i64)
+        .map(|i| (i % 5 != 0, (i % 40) as u8, i * 20, i % 7))
+        .collect();
+    let runs = check_unmatched(0, 60_000, &events, Some(24));
+    assert!(runs > 10, "it spilled: {runs} runs");
+}
