@@ -38,7 +38,8 @@ const CASES: &[(&str, &[&str])] = &[
     (
         "join_errors",
         &[
-            "9:54", "10:54", "11:54", "12:65", "13:27", "14:34", "15:77", "16:50", "17:50", "18:27",
+            "9:54", "10:54", "11:54", "12:65", "13:27", "14:34", "15:77", "16:50", "17:50",
+            "18:27",
             // An outer interval join: its kind twice, a kind that is none, and the side
             // that cannot be missing has no `matched` flag.
             "19:75", "20:69", "21:123",

@@ -18,6 +18,7 @@ mod session_join;
 mod session_windows;
 mod spilling_table;
 mod storage;
+mod text_accumulators;
 
 pub use count_groups::CountGroups;
 pub use fired_window::{FiredWindow, WindowOutcome, WindowSlot};
@@ -28,9 +29,10 @@ pub use keyed_timers::{KeyedTimers, TimeDomain};
 pub use process_state::{ProcessState, StateValue};
 pub use seen_keys::SeenKeys;
 pub use session_join::{SessionGroup, SessionJoin};
-pub use session_windows::{NoExtra, SessionExtra, SessionWindows};
+pub use session_windows::{NoExtra, SessionExtra, SessionWindows, TextOutcome, TextSessionWindows};
 pub use spilling_table::{AggregateOutput, SpillingTable};
 pub use storage::{
     acc_get, acc_set, key_hash, str_key_hash, AccWord, AggNumber, BlobStore, KeyedTable,
     KeyedTableDrain, PagedArena, PagedMap, Timer, TimerHeap,
 };
+pub use text_accumulators::{TextAccumulators, TextAggregate, TextSlot};

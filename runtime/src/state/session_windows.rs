@@ -10,6 +10,9 @@ use super::fired_window::{FiredWindow, WindowOutcome, WindowSlot};
 
 mod snapshot;
 mod spill;
+mod with_text;
+
+pub use with_text::{TextOutcome, TextSessionWindows};
 
 // A window node: next and prev (index + 1, 0 = none), start, end, the key's entry address
 // in the key table, meta (version in the low 31 bits, the fired flag in bit 32), then the
@@ -46,8 +49,21 @@ pub trait SessionExtra {
     fn restore_bytes(&self, data: &[u8]) -> u64;
     /// Takes back what [`spill`](Self::spill) wrote, pointing `acc` at it.
     fn restore(&mut self, acc: &mut [u8], data: &[u8]) -> Result<(), JobError>;
-    /// Session `from` merged into `into`.
+    /// Session `from` merged into `into`: what `from` owned is `into`'s or let go after.
     fn merge(&mut self, into: &mut [u8], from: &[u8]);
+    /// Appends what a fired session's results need besides its accumulators (after them,
+    /// in the window copied out); nothing unless the owner's results read it from there.
+    fn fired(&self, acc: &[u8], out: &mut Vec<u8>) {
+        let _ = (acc, out);
+    }
+    /// Every session has gone to disk ([`spill`](Self::spill) was called for each): what
+    /// is still held for them can go back to the pool whole.
+    fn all_spilled(&mut self) {}
+    /// Lets go what the session with accumulators `acc` owns: it is dropped (fired for
+    /// the last time, cleaned up). Sessions whose owner frees their data itself leave it.
+    fn release(&mut self, acc: &[u8]) {
+        let _ = acc;
+    }
 }
 
 /// Sessions that own nothing but their accumulators.
@@ -312,11 +328,13 @@ impl SessionWindows {
                 continue; // the window merged or closed since
             }
             if t.version & CLEANUP != 0 {
+                extra.release(self.acc(n));
                 self.remove(n);
                 continue;
             }
-            let fired = self.copy_window(WindowSlot::session_node(n), out);
+            let fired = self.copy_window_with(extra, WindowSlot::session_node(n), out);
             if self.lateness == 0 {
+                extra.release(self.acc(n));
                 self.remove(n);
             } else {
                 // Same version: the window's cleanup timer must stay valid.
@@ -328,11 +346,23 @@ impl SessionWindows {
 
     /// Copies window node `n` (key and accumulators) into `out` for emitting.
     pub fn copy_window(&self, slot: WindowSlot, out: &mut Vec<u8>) -> FiredWindow {
+        self.copy_window_with(&NoExtra, slot, out)
+    }
+
+    /// [`copy_window`](Self::copy_window) for sessions that own `extra` data: what its
+    /// results need of it follows the accumulators ([`SessionExtra::fired`]).
+    pub fn copy_window_with(
+        &self,
+        extra: &dyn SessionExtra,
+        slot: WindowSlot,
+        out: &mut Vec<u8>,
+    ) -> FiredWindow {
         let n = slot.node();
         let key = self.keys.key_at(read_u64(self.nodes.get(n), KEY));
         out.clear();
         out.extend_from_slice(key);
         out.extend_from_slice(self.acc(n));
+        extra.fired(self.acc(n), out);
         FiredWindow {
             start: self.start(n),
             end: self.end(n),

@@ -183,6 +183,7 @@ impl SessionWindows {
             })
         })?;
         self.nodes.clear();
+        extra.all_spilled();
         self.mem.note_spill_work(1, started.elapsed());
         Ok(())
     }
@@ -215,11 +216,13 @@ impl SessionWindows {
         while let Some(n) = cur {
             if self.start(n) == start && self.end(n) == end {
                 if cleanup {
+                    extra.release(self.acc(n));
                     self.remove(n);
                     return Ok(None);
                 }
-                let fired = self.copy_window(WindowSlot::session_node(n), out);
+                let fired = self.copy_window_with(extra, WindowSlot::session_node(n), out);
                 if self.lateness == 0 {
+                    extra.release(self.acc(n));
                     self.remove(n);
                 } else {
                     let version = self.version_of(n);

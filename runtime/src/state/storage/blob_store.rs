@@ -39,6 +39,11 @@ impl BlobStore {
         }
     }
 
+    /// The page size: values longer than this are chains of pages.
+    pub fn page_size(&self) -> usize {
+        self.mem.page_size()
+    }
+
     /// Bytes held in values.
     pub fn bytes(&self) -> u64 {
         self.bytes

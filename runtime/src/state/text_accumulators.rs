@@ -1,0 +1,276 @@
+//! Aggregates over `str` (`min`, `max`, `first`, `last`): values of any length, kept in
+//! pool pages outside the fixed accumulator block, which holds where each is.
+//!
+//! A text slot is three accumulator words at its offset: the value's handle in a
+//! [`BlobStore`], its length ([`NONE`] while there is no value), and the event time it came
+//! with (for `first` and `last`). The values move with their windows: to disk and back, into
+//! snapshots, and into a fired window's copy, each as `[length: u32][bytes]` per slot in
+//! slot order (`u32::MAX` for none).
+
+use super::session_windows::SessionExtra;
+use super::storage::{acc_get, acc_set, BlobStore};
+use crate::memory::OperatorMemory;
+use crate::JobError;
+
+/// The length word of a slot without a value.
+const NONE: u64 = u64::MAX;
+/// A missing value in the copied form.
+const MISSING: u32 = u32::MAX;
+
+/// Which value a text slot keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextAggregate {
+    /// The least in byte order (which is code point order for UTF-8).
+    Min,
+    /// The greatest.
+    Max,
+    /// The one with the least event time; ties keep the earliest arrival.
+    First,
+    /// The one with the greatest event time; ties take the latest arrival.
+    Last,
+}
+
+/// One text aggregate: where its three words are in the accumulator block, and its kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextSlot {
+    /// The byte offset of its words.
+    pub offset: usize,
+    /// What it keeps.
+    pub kind: TextAggregate,
+}
+
+/// The values of a state's text slots, in the operator's pages.
+#[derive(Debug)]
+pub struct TextAccumulators {
+    store: BlobStore,
+    slots: &'static [TextSlot],
+    scratch: [Vec<u8>; 2],
+}
+
+impl TextAccumulators {
+    /// No values yet, for accumulator blocks with `slots`.
+    pub fn new(mem: OperatorMemory, slots: &'static [TextSlot]) -> Self {
+        TextAccumulators {
+            store: BlobStore::new(mem),
+            slots,
+            scratch: [Vec::new(), Vec::new()],
+        }
+    }
+
+    /// The slots it keeps values for.
+    pub fn slots(&self) -> &'static [TextSlot] {
+        self.slots
+    }
+
+    /// Marks every text slot of a new block empty.
+    pub fn empty(slots: &[TextSlot], acc: &mut [u8]) {
+        for slot in slots {
+            acc_set(acc, slot.offset + 8, NONE);
+        }
+    }
+
+    /// Offers each slot its value from a record at `ts` (`values[i]` to slot `i`). A
+    /// budget error leaves every slot as it was or as it would be after the record, so
+    /// the caller may make room and offer the same values again.
+    pub fn update(&mut self, acc: &mut [u8], values: &[&[u8]], ts: i64) -> Result<(), JobError> {
+        for (slot, value) in self.slots.iter().zip(values) {
+            let off = slot.offset;
+            let len = acc_get::<u64>(acc, off + 8);
+            let take = len == NONE || {
+                let at = acc_get::<i64>(acc, off + 16);
+                match slot.kind {
+                    TextAggregate::First => ts < at,
+                    TextAggregate::Last => ts >= at,
+                    TextAggregate::Min | TextAggregate::Max => {
+                        let current =
+                            self.store
+                                .get(acc_get(acc, off), len as usize, &mut self.scratch[0]);
+                        match slot.kind {
+                            TextAggregate::Min => *value < current,
+                            _ => *value > current,
+                        }
+                    }
+                }
+            };
+            if take {
+                self.replace(acc, off, value, ts)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets slot `off` of `acc` to `value` at `ts`, letting its old value go.
+    fn replace(
+        &mut self,
+        acc: &mut [u8],
+        off: usize,
+        value: &[u8],
+        ts: i64,
+    ) -> Result<(), JobError> {
+        let handle = self.store.put(value)?;
+        let len = acc_get::<u64>(acc, off + 8);
+        if len != NONE {
+            self.store.free(acc_get(acc, off), len as usize);
+        }
+        acc_set(acc, off, handle);
+        acc_set(acc, off + 8, value.len() as u64);
+        acc_set(acc, off + 16, ts);
+        Ok(())
+    }
+
+    /// Slot `slot`'s value in `copied`, the text a fired window's copy holds after its
+    /// accumulators; `""` when it has none (an empty window has no record).
+    pub fn read(copied: &[u8], slot: usize) -> &str {
+        let mut rest = copied;
+        for i in 0.. {
+            let Some((len, after)) = rest.split_first_chunk::<4>() else {
+                return "";
+            };
+            let len = u32::from_le_bytes(*len);
+            let len = if len == MISSING { 0 } else { len as usize };
+            if i == slot {
+                // The values were `str`s when they came, and are copied whole.
+                return std::str::from_utf8(&after[..len]).unwrap_or("");
+            }
+            rest = &after[len..];
+        }
+        ""
+    }
+
+    /// Each slot's copied value: `None` for none.
+    fn copied(data: &[u8], slots: usize) -> impl Iterator<Item = Option<&[u8]>> {
+        let mut rest = data;
+        (0..slots).map(move |_| {
+            let (len, after) = rest.split_first_chunk::<4>().expect("a slot's length");
+            let len = u32::from_le_bytes(*len);
+            if len == MISSING {
+                rest = after;
+                return None;
+            }
+            let (value, after) = after.split_at(len as usize);
+            rest = after;
+            Some(value)
+        })
+    }
+}
+
+impl SessionExtra for TextAccumulators {
+    fn spill(&mut self, acc: &[u8], out: &mut Vec<u8>) -> Result<(), JobError> {
+        self.copy(acc, out);
+        self.release(acc);
+        Ok(())
+    }
+
+    fn copy(&self, acc: &[u8], out: &mut Vec<u8>) {
+        let mut scratch = Vec::new();
+        for slot in self.slots {
+            let len = acc_get::<u64>(acc, slot.offset + 8);
+            if len == NONE {
+                out.extend_from_slice(&MISSING.to_le_bytes());
+                continue;
+            }
+            out.extend_from_slice(&(len as u32).to_le_bytes());
+            out.extend_from_slice(self.store.get(
+                acc_get(acc, slot.offset),
+                len as usize,
+                &mut scratch,
+            ));
+        }
+    }
+
+    fn restore_bytes(&self, data: &[u8]) -> u64 {
+        // Each value in the smallest power-of-two slot that holds it (16 bytes or more), or
+        // a chain of pages; every size class may need a page of its own.
+        let page = self.store.page_size() as u64;
+        let mut classes = Vec::new();
+        let mut bytes = 0;
+        for value in Self::copied(data, self.slots.len()).flatten() {
+            let len = value.len() as u64;
+            let slot = if len <= page {
+                len.max(16).next_power_of_two()
+            } else {
+                len.div_ceil(page - 8) * page
+            };
+            if !classes.contains(&slot.min(page)) {
+                classes.push(slot.min(page));
+                bytes += page;
+            }
+            bytes += slot;
+        }
+        bytes
+    }
+
+    fn restore(&mut self, acc: &mut [u8], data: &[u8]) -> Result<(), JobError> {
+        let values: Vec<Option<&[u8]>> = Self::copied(data, self.slots.len()).collect();
+        for (slot, value) in self.slots.iter().zip(values) {
+            match value {
+                None => acc_set(acc, slot.offset + 8, NONE),
+                Some(value) => {
+                    acc_set(acc, slot.offset, self.store.put(value)?);
+                    acc_set(acc, slot.offset + 8, value.len() as u64);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn merge(&mut self, into: &mut [u8], from: &[u8]) {
+        for slot in self.slots {
+            let off = slot.offset;
+            let (into_len, from_len) =
+                (acc_get::<u64>(into, off + 8), acc_get::<u64>(from, off + 8));
+            if from_len == NONE {
+                continue;
+            }
+            let take = into_len == NONE || {
+                let (into_at, from_at) = (
+                    acc_get::<i64>(into, off + 16),
+                    acc_get::<i64>(from, off + 16),
+                );
+                match slot.kind {
+                    // `into` is the session that started first: its value wins ties.
+                    TextAggregate::First => from_at < into_at,
+                    TextAggregate::Last => from_at > into_at,
+                    TextAggregate::Min | TextAggregate::Max => {
+                        let [a, b] = &mut self.scratch;
+                        let kept = self.store.get(acc_get(into, off), into_len as usize, a);
+                        let offered = self.store.get(acc_get(from, off), from_len as usize, b);
+                        match slot.kind {
+                            TextAggregate::Min => offered < kept,
+                            _ => offered > kept,
+                        }
+                    }
+                }
+            };
+            // `from` is dropped after the merge: its value becomes `into`'s or goes.
+            let loser = if take {
+                let old = (acc_get::<u64>(into, off), into_len);
+                into[off..off + 24].copy_from_slice(&from[off..off + 24]);
+                old
+            } else {
+                (acc_get::<u64>(from, off), from_len)
+            };
+            if loser.1 != NONE {
+                self.store.free(loser.0, loser.1 as usize);
+            }
+        }
+    }
+
+    /// Freed slots stay in their arenas' pages: with every value on disk, the pages go back.
+    fn all_spilled(&mut self) {
+        self.store.clear();
+    }
+
+    fn fired(&self, acc: &[u8], out: &mut Vec<u8>) {
+        self.copy(acc, out);
+    }
+
+    fn release(&mut self, acc: &[u8]) {
+        for slot in self.slots {
+            let len = acc_get::<u64>(acc, slot.offset + 8);
+            if len != NONE {
+                self.store.free(acc_get(acc, slot.offset), len as usize);
+            }
+        }
+    }
+}
