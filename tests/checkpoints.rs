@@ -103,6 +103,13 @@ survives_kills!(
     an_outer_interval_join_survives_kills_on_a_cluster
 );
 survives_kills!(
+    session_pages,
+    19,
+    session_windows_with_text_survive_kills,
+    session_windows_with_text_survive_kills_on_two_workers,
+    session_windows_with_text_survive_kills_on_a_cluster
+);
+survives_kills!(
     sessions,
     15,
     session_windows_survive_kills,
@@ -204,6 +211,28 @@ fn window_join() -> Job {
         pipe: "dsl-examples/click_impressions_join.pipe",
         inputs: vec![("impressions", shown), ("raw_clicks", clicked)],
         outputs: &["click_impressions"],
+        sliced: false,
+        args: &[],
+    }
+}
+
+/// Page views of 20,000 users, minutes apart (a session ends after 30 minutes without one),
+/// pages of many lengths, a little out of order.
+fn session_pages() -> Job {
+    let mut rng = ChaCha8Rng::seed_from_u64(6);
+    let mut text = String::from("user,page,ts\n");
+    for i in 0..400_000i64 {
+        let ts = i * 1_000 + rng.random_range(0..30_000);
+        let page = match rng.random_range(0..50) {
+            0 => "/search?q=".to_string() + &"w".repeat(rng.random_range(100..3_000)),
+            n => format!("/p/{n}"),
+        };
+        writeln!(text, "u{},{page},{ts}", rng.random_range(0..20_000u32)).unwrap();
+    }
+    Job {
+        pipe: "dsl-examples/session_pages.pipe",
+        inputs: vec![("views", text)],
+        outputs: &["session_pages"],
         sliced: false,
         args: &[],
     }

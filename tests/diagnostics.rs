@@ -45,6 +45,9 @@ const CASES: &[(&str, &[&str])] = &[
             "19:75", "20:69", "21:123",
         ],
     ),
+    // `first`, `last`, `min` and `max` keep text in session windows only so far; `reduce`
+    // not at all (the last statement is right).
+    ("text_aggregates", &["3:61", "4:50", "5:74"]),
     // `follow` reads a file: not standard input; it takes no arguments, and comes once.
     ("follow_errors", &["1:25", "2:31", "3:39"]),
     // `uid` names one stateful operator, once, with a name no other operator has.

@@ -252,6 +252,27 @@ fn unpaid_orders_are_the_orders_no_payment_met_in_their_window() {
 }
 
 #[test]
+fn session_pages_give_each_sessions_first_and_last_page() {
+    let (rows, stderr) = example_rows("dsl-examples/session_pages.pipe", "session_pages");
+    // By hand: ann's views from 10:00 to 10:25 are one session (the checkout at 10:24:40
+    // comes 20 s out of order, within the bound), her 11:30 view another; bob's views at
+    // 10:01 and 10:15 are one, at 10:50 (35 minutes later) another; cid's at 10:30 and
+    // 11:00, exactly 30 minutes apart, are one. Sessions in order of their end.
+    assert_eq!(
+        rows,
+        [
+            "user,started,first_page,last_page,pages,minutes",
+            "bob,2026-01-01T10:01:00Z,/home,/pricing,2,14",
+            "ann,2026-01-01T10:00:00Z,/home,/cart,5,25",
+            "bob,2026-01-01T10:50:00Z,/home,/home,1,0",
+            "cid,2026-01-01T10:30:00Z,/blog/how-we-measure-latency,/blog,2,30",
+            "ann,2026-01-01T11:30:00Z,/home,/home,1,0",
+        ]
+    );
+    assert!(!stderr.contains("late"), "{stderr}");
+}
+
+#[test]
 fn unshipped_orders_are_the_orders_no_shipment_met_within_two_hours() {
     let (rows, stderr) = example_rows("dsl-examples/unshipped_orders.pipe", "unshipped_orders");
     // By hand: order 2 (9:10) is shipped at 11:10, on the edge, which counts; orders 3

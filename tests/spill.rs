@@ -389,6 +389,22 @@ fn session_windows_spilling_write_what_they_write_in_memory() {
         let (out, _) = same_output_spilled(&bin, dir.path(), &spill, ("256MB", "512KB"), 4);
         assert!(out.len() > 100_000, "{name}: a real amount of output");
     }
+    // Text kept by the sessions, of many lengths, goes to disk and back with them.
+    let long = "x".repeat(3_000);
+    let text =
+        format!("concat(key, if value % 37 == 0 then \"{long}\" else \"\", \"/\", value as str)");
+    let aggregates = format!(
+        "n: count(), first: first({text}), last: last({text}), least: min({text}), most: max({text})"
+    );
+    for (name, window) in [
+        ("text_sessions", "session gap 2s"),
+        ("late_text_sessions", "session gap 2s, allowed_lateness 1s"),
+    ] {
+        let pipe = windowed_pipe(dir.path(), name, window, &aggregates);
+        let bin = build(&pipe);
+        let (out, _) = same_output_spilled(&bin, dir.path(), &spill, ("256MB", "1MB"), 4);
+        assert!(out.len() > 100_000, "{name}: a real amount of output");
+    }
 }
 
 /// One job with every kind of keyed state that spills, fed from one source: an aggregate,

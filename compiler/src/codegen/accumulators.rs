@@ -22,6 +22,26 @@ pub(crate) struct AccumulatorCode {
     pub merge: TokenStream,
     /// Each aggregate's result, read from `acc`.
     pub outputs: Vec<TokenStream>,
+    /// Each text aggregate's value for the record (`v.as_bytes()`), in slot order: the
+    /// state offers them to its text slots ([`text_slots`]).
+    pub text: Vec<TokenStream>,
+}
+
+/// The text slots of `aggregates` (whose block starts at `base`), as the runtime's
+/// `&'static [TextSlot]`.
+pub(crate) fn text_slots(aggregates: &[AggregateField], base: usize) -> TokenStream {
+    let (offsets, _) = accumulator_offsets(aggregates);
+    let slots = aggregates.iter().zip(offsets).filter(|(a, _)| a.is_text()).map(|(a, off)| {
+        let offset = base + off;
+        let kind = ident(match a.func {
+            AggFunc::Min => "Min",
+            AggFunc::Max => "Max",
+            AggFunc::First => "First",
+            _ => "Last",
+        });
+        quote!(weir_runtime::state::TextSlot { offset: #offset, kind: weir_runtime::state::TextAggregate::#kind })
+    });
+    quote!(&[#(#slots),*])
 }
 
 /// The Rust type of an aggregate's argument values: a `.pipe` type, or the type the
@@ -132,19 +152,31 @@ pub(crate) fn accumulators(
     input: &Ident,
     base: usize,
 ) -> AccumulatorCode {
-    let (offsets, _) = accumulator_offsets(aggregates);
+    let (offsets, size) = accumulator_offsets(aggregates);
     let mut code = AccumulatorCode {
         args: TokenStream::new(),
         init: TokenStream::new(),
         update: TokenStream::new(),
         merge: TokenStream::new(),
         outputs: Vec::new(),
+        text: Vec::new(),
     };
     for (i, (a, &off)) in aggregates.iter().zip(&offsets).enumerate() {
         let v = ident(&format!("v{i}"));
         if let Some(arg) = &a.arg {
             let value = g.code_value(arg, input);
             code.args.extend(quote!(let #v = #value;));
+        }
+        if a.is_text() {
+            // The state keeps it (its slot's words and value); a fired window's copy holds
+            // the values after the block.
+            let slot = code.text.len();
+            let end = base + size;
+            code.text.push(quote!(#v.as_bytes()));
+            code.outputs.push(quote!(::std::borrow::Cow::Borrowed(
+                weir_runtime::state::TextAccumulators::read(&acc[#end..], #slot)
+            )));
+            continue;
         }
         let t = a.arg.as_ref().map_or(quote!(u64), |c| value_type(g, c));
         let at = base + off;

@@ -300,6 +300,27 @@ pub struct AggregateField {
     pub ty: Type,
 }
 
+impl AggregateField {
+    /// Whether it keeps a text value, outside the accumulator block (`first(page)`,
+    /// `max(name)`): three words there say where the value is, its length and its time.
+    pub fn is_text(&self) -> bool {
+        let text = matches!(&self.arg, Some(Code::Expr(e)) if e.ty == Type::Str);
+        text && matches!(
+            self.func,
+            AggFunc::Min | AggFunc::Max | AggFunc::First | AggFunc::Last
+        )
+    }
+
+    /// Accumulator words (8 bytes each) it takes.
+    pub fn words(&self) -> usize {
+        if self.is_text() {
+            3
+        } else {
+            self.func.words()
+        }
+    }
+}
+
 /// Aggregate functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[allow(missing_docs)]
@@ -376,14 +397,17 @@ impl AggFunc {
     pub fn accepts(self, ty: &Type) -> Result<(), (String, String)> {
         let ok = match self {
             AggFunc::Sum | AggFunc::Avg => ty.is_numeric(),
-            AggFunc::Min | AggFunc::Max => ty.is_numeric() || *ty == Type::Timestamp,
-            AggFunc::Count | AggFunc::First | AggFunc::Last | AggFunc::Reduce => *ty != Type::Str,
+            AggFunc::Min | AggFunc::Max => {
+                ty.is_numeric() || *ty == Type::Timestamp || *ty == Type::Str
+            }
+            AggFunc::First | AggFunc::Last | AggFunc::Count => true,
+            AggFunc::Reduce => *ty != Type::Str,
         };
         if ok {
             return Ok(());
         }
         Err(match self {
-            AggFunc::First | AggFunc::Last | AggFunc::Reduce => (
+            AggFunc::Reduce => (
                 format!(
                     "`{}` over str is not supported yet: it takes numbers, bools and timestamps",
                     self.name()

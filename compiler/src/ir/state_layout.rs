@@ -45,7 +45,7 @@ pub fn accumulator_offsets(aggregates: &[AggregateField]) -> (Vec<usize>, usize)
         .iter()
         .map(|a| {
             let at = offset;
-            offset += a.func.words() * 8;
+            offset += a.words() * 8;
             at
         })
         .collect();

@@ -194,6 +194,7 @@ keyed!(
     crate::state::SpillingTable,
     crate::state::FixedWindows,
     crate::state::SessionWindows,
+    crate::state::TextSessionWindows,
     crate::state::CountGroups,
     crate::state::SeenKeys,
     crate::state::JoinWindows,

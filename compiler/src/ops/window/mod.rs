@@ -33,7 +33,7 @@ use weir_runtime::memory::MemoryDemand;
 use super::keyed::{check_keyed, keyed_closures, keyed_demand, same_in_any_order};
 use super::api::{CombinerCode, Lower, OpInfo, OperatorCode};
 use crate::ir::OperatorNode;
-use crate::codegen::accumulators::{accumulators, exact_merge, spill_support};
+use crate::codegen::accumulators::{accumulators, exact_merge, spill_support, text_slots};
 use crate::codegen::keys::{encode_key, key_builder_field, key_outputs, key_width};
 use crate::codegen::names::{ident, node_field, node_method};
 use crate::codegen::context::Gen;
@@ -369,6 +369,14 @@ fn state_fields(w: &Window, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, Toke
                 quote!(weir_runtime::state::FixedWindows::new(#memory, #size, #acc_size, #lateness, #width, #spill)?),
             )
         }
+        WindowKind::Session { .. } if w.aggregates.iter().any(AggregateField::is_text) => {
+            let lateness = w.lateness;
+            let slots = text_slots(&w.aggregates, 0);
+            (
+                quote!(weir_runtime::state::TextSessionWindows),
+                quote!(weir_runtime::state::TextSessionWindows::new(#memory, #acc_size, #lateness, #slots)?),
+            )
+        }
         WindowKind::Session { .. } => {
             let lateness = w.lateness;
             (
@@ -491,7 +499,7 @@ fn push(w: &Window, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> TokenStream {
     let assign = landing
         .assign_fixed(&w.window)
         .unwrap_or_else(|| match w.window {
-            WindowKind::Session { gap } => session::assign(&landing, merge, gap),
+            WindowKind::Session { gap } => session::assign(&landing, merge, gap, &code.text),
             _ => unreachable!("count windows are handled above"),
         });
     let on_late = if g.plan.outputs(n, 1).is_empty() {

@@ -6,8 +6,10 @@ use quote::quote;
 
 use super::Landing;
 
-/// The code that finds or merges the record's session and lands it there.
-pub(super) fn assign(landing: &Landing, merge: &TokenStream, gap: i64) -> TokenStream {
+/// The code that finds or merges the record's session and lands it there. With `text`
+/// values (the record's, for the text slots), the state offers them first; when it had to
+/// move every session to disk for room, the session is opened again (which brings it back).
+pub(super) fn assign(landing: &Landing, merge: &TokenStream, gap: i64, text: &[TokenStream]) -> TokenStream {
     let Landing {
         state,
         encode,
@@ -16,15 +18,35 @@ pub(super) fn assign(landing: &Landing, merge: &TokenStream, gap: i64) -> TokenS
         // Sessions are never combined: a record may merge sessions across workers.
         combined: _,
     } = landing;
-    quote! {
-        #encode
-        let opened = self.#state.open_session(key, ts, #gap, wm, |acc| { #init }, |into, from| {
+    let open = quote! {
+        self.#state.open_session(key, ts, #gap, wm, |acc| { #init }, |into, from| {
             #merge
             ::core::result::Result::Ok(())
-        })?;
-        if let ::core::option::Option::Some(slot) = opened {
-            let acc = self.#state.acc_mut(slot);
-            #landed
+        })?
+    };
+    if text.is_empty() {
+        return quote! {
+            #encode
+            let opened = #open;
+            if let ::core::option::Option::Some(slot) = opened {
+                let acc = self.#state.acc_mut(slot);
+                #landed
+            }
+        };
+    }
+    quote! {
+        #encode
+        loop {
+            let opened = #open;
+            if let ::core::option::Option::Some(slot) = opened {
+                let text: &[&[u8]] = &[#(#text),*];
+                if self.#state.update_text(slot, text, ts)? == weir_runtime::state::TextOutcome::Moved {
+                    continue;
+                }
+                let acc = self.#state.acc_mut(slot);
+                #landed
+            }
+            break;
         }
     }
 }

@@ -16,6 +16,9 @@ use crate::JobError;
 pub struct TextSessionWindows {
     windows: SessionWindows,
     text: TextAccumulators,
+    /// Whether every session went to disk for the record being landed: if its values
+    /// still do not fit, nothing more can be moved.
+    moved: bool,
 }
 
 impl TextSessionWindows {
@@ -30,6 +33,7 @@ impl TextSessionWindows {
         Ok(TextSessionWindows {
             text: TextAccumulators::new(mem.clone(), slots),
             windows: SessionWindows::new(mem, acc_size, lateness)?,
+            moved: false,
         })
     }
 
@@ -61,8 +65,8 @@ impl TextSessionWindows {
 
     /// Offers session `slot`'s text slots the values of a record at `ts`. Past the budget
     /// every session goes to disk and the error comes back as [`TextOutcome::Moved`]: the
-    /// caller opens the record's session again (which brings it back) and offers the same
-    /// values again.
+    /// caller opens the record's session again (which brings its key's sessions back) and
+    /// offers the same values again; if they still do not fit, the budget error stands.
     pub fn update_text(
         &mut self,
         slot: WindowSlot,
@@ -70,16 +74,13 @@ impl TextSessionWindows {
         ts: i64,
     ) -> Result<TextOutcome, JobError> {
         let acc = self.windows.acc_mut(slot);
+        let moved = std::mem::take(&mut self.moved);
         match self.text.update(acc, values, ts) {
             Ok(()) => Ok(TextOutcome::Updated),
-            Err(e) if can_spill_after(&e, self.windows.memory(), true) => {
-                let before = self.windows.memory().pages_in_use();
+            Err(e) if !moved && can_spill_after(&e, self.windows.memory(), true) => {
                 self.windows.spill_all(&mut self.text)?;
-                if self.windows.memory().pages_in_use() < before {
-                    Ok(TextOutcome::Moved)
-                } else {
-                    Err(e)
-                }
+                self.moved = true;
+                Ok(TextOutcome::Moved)
             }
             Err(e) => Err(e),
         }
