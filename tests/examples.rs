@@ -257,16 +257,17 @@ fn session_pages_give_each_sessions_first_and_last_page() {
     // By hand: ann's views from 10:00 to 10:25 are one session (the checkout at 10:24:40
     // comes 20 s out of order, within the bound), her 11:30 view another; bob's views at
     // 10:01 and 10:15 are one, at 10:50 (35 minutes later) another; cid's at 10:30 and
-    // 11:00, exactly 30 minutes apart, are one. Sessions in order of their end.
+    // 11:00, exactly 30 minutes apart, are one. Sessions in order of their end; paths in
+    // the order the views came.
     assert_eq!(
         rows,
         [
-            "user,started,first_page,last_page,pages,minutes",
-            "bob,2026-01-01T10:01:00Z,/home,/pricing,2,14",
-            "ann,2026-01-01T10:00:00Z,/home,/cart,5,25",
-            "bob,2026-01-01T10:50:00Z,/home,/home,1,0",
-            "cid,2026-01-01T10:30:00Z,/blog/how-we-measure-latency,/blog,2,30",
-            "ann,2026-01-01T11:30:00Z,/home,/home,1,0",
+            "user,started,first_page,last_page,pages,minutes,path",
+            "bob,2026-01-01T10:01:00Z,/home,/pricing,2,14,/home > /pricing",
+            "ann,2026-01-01T10:00:00Z,/home,/cart,5,25,/home > /search?q=boots > /item/42 > /cart > /checkout",
+            "bob,2026-01-01T10:50:00Z,/home,/home,1,0,/home",
+            "cid,2026-01-01T10:30:00Z,/blog/how-we-measure-latency,/blog,2,30,/blog/how-we-measure-latency > /blog",
+            "ann,2026-01-01T11:30:00Z,/home,/home,1,0,/home",
         ]
     );
     assert!(!stderr.contains("late"), "{stderr}");

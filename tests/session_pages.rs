@@ -2,8 +2,9 @@
 //! (`dsl-examples/session_pages.pipe`) on generated page views, against the answer a Python
 //! script would compute: each user's views sorted by time, split where two views are more
 //! than 30 minutes apart (exactly 30 minutes apart stays one session, as in Flink); per
-//! session the page with the least time and the one with the greatest, the count, and the
-//! minutes between. Views come out of order by less than the watermark's bound, so none is
+//! session the page with the least time and the one with the greatest, the count, the
+//! minutes between, and the pages of its path (the order of arrival is the job's, so the
+//! path is compared as the pages it lists). Views come out of order by less than the watermark's bound, so none is
 //! late. On one worker, on two, and under a budget small enough to spill.
 
 mod common;
@@ -25,21 +26,18 @@ struct View {
     ts: i64,
 }
 
-/// Views of 200 users, each minutes apart (sometimes exactly 30, sometimes more), with
-/// pages of many lengths (some longer than a pool page), times unique per user; then
+/// Views of 1,000 users, each minutes apart (sometimes exactly 30, sometimes more), with
+/// pages of many lengths (up to 16 KB), times unique per user; then
 /// shaken by up to 40 s.
 fn views(seed: u64) -> Vec<View> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let start = 1_767_225_600_000; // 2026-01-01T00:00:00Z
     let mut all = Vec::new();
-    for u in 0..200 {
+    for u in 0..1_000 {
         let mut ts = start + rng.random_range(0..60 * MINUTE);
         for _ in 0..rng.random_range(1..60) {
             let page = match rng.random_range(0..20) {
-                0 => format!(
-                    "/search?q={}",
-                    "long".repeat(rng.random_range(2_000..12_000))
-                ),
+                0 => format!("/search?q={}", "long".repeat(rng.random_range(200..4_000))),
                 n => format!("/p/{}", n * 7 % 13),
             };
             all.push(View {
@@ -64,8 +62,8 @@ fn views(seed: u64) -> Vec<View> {
     all
 }
 
-/// The reference: one row per session, `[user, first page, last page, pages, minutes]`,
-/// sorted.
+/// The reference: one row per session, `[user, first page, last page, pages, minutes,
+/// path's pages sorted]`, sorted.
 fn sessions(views: &[View]) -> Vec<Vec<String>> {
     let mut by_user: HashMap<&str, Vec<&View>> = HashMap::new();
     for v in views {
@@ -83,6 +81,13 @@ fn sessions(views: &[View]) -> Vec<Vec<String>> {
                     last.page.clone(),
                     session.len().to_string(),
                     ((last.ts - first.ts) / MINUTE).to_string(),
+                    path_pages(
+                        &session
+                            .iter()
+                            .map(|v| v.page.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" > "),
+                    ),
                 ]);
             }
             session.clear();
@@ -100,6 +105,13 @@ fn sessions(views: &[View]) -> Vec<Vec<String>> {
 }
 
 /// The job's sessions, as the reference has them, and how often its window spilled.
+/// A path's pages, sorted, joined again.
+fn path_pages(path: &str) -> String {
+    let mut pages: Vec<&str> = path.split(" > ").collect();
+    pages.sort_unstable();
+    pages.join(" > ")
+}
+
 fn run_job(
     bin: &Path,
     dir: &Path,
@@ -136,12 +148,17 @@ fn run_job(
             "first_page",
             "last_page",
             "pages",
-            "minutes"
+            "minutes",
+            "path"
         ]
     );
     let mut rows: Vec<Vec<String>> = rows
         .into_iter()
-        .map(|r| [0, 2, 3, 4, 5].iter().map(|&i| r[i].clone()).collect())
+        .map(|r| {
+            let mut row: Vec<String> = [0, 2, 3, 4, 5].iter().map(|&i| r[i].clone()).collect();
+            row.push(path_pages(&r[6]));
+            row
+        })
         .collect();
     rows.sort();
     let report: serde_json::Value =

@@ -363,6 +363,25 @@ impl PipeFront<'_> {
             );
         };
         let wanted = func.arguments();
+        // `collect_list(e, "separator")`: the separator is a string literal (default ",",
+        // as SQL's LISTAGG).
+        let (args, separator) = match (func, args.as_slice()) {
+            (AggFunc::CollectList, [value, sep]) => match &sep.kind {
+                ExprKind::Str(text) => (std::slice::from_ref(value), Some(text.clone())),
+                _ => {
+                    return self.report(
+                        Diagnostic::error(
+                            "`collect_list`'s separator is a string literal",
+                            sep.span.clone(),
+                            "not a string literal",
+                        )
+                        .with_help("write `collect_list(page, \" > \")`"),
+                    )
+                }
+            },
+            (AggFunc::CollectList, _) => (args.as_slice(), Some(",".to_string())),
+            _ => (args.as_slice(), None),
+        };
         if args.len() != wanted {
             return self.report(Diagnostic::error(
                 format!(
@@ -413,6 +432,7 @@ impl PipeFront<'_> {
             arg: arg.map(Code::Expr),
             combine: combine.map(Code::Expr),
             ty,
+            separator,
         })
     }
 }

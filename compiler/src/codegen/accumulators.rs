@@ -33,12 +33,16 @@ pub(crate) fn text_slots(aggregates: &[AggregateField], base: usize) -> TokenStr
     let (offsets, _) = accumulator_offsets(aggregates);
     let slots = aggregates.iter().zip(offsets).filter(|(a, _)| a.is_text()).map(|(a, off)| {
         let offset = base + off;
-        let kind = ident(match a.func {
-            AggFunc::Min => "Min",
-            AggFunc::Max => "Max",
-            AggFunc::First => "First",
-            _ => "Last",
-        });
+        let kind = match a.func {
+            AggFunc::Min => quote!(Min),
+            AggFunc::Max => quote!(Max),
+            AggFunc::First => quote!(First),
+            AggFunc::CollectList => {
+                let separator = a.separator.as_deref().unwrap_or(",");
+                quote!(Join { separator: #separator })
+            }
+            _ => quote!(Last),
+        };
         quote!(weir_runtime::state::TextSlot { offset: #offset, kind: weir_runtime::state::TextAggregate::#kind })
     });
     quote!(&[#(#slots),*])
@@ -188,6 +192,7 @@ pub(crate) fn accumulators(
             AggFunc::Avg => average(&mut code, &t, &v, at),
             AggFunc::First | AggFunc::Last => first_or_last(&mut code, a.func, &t, &v, at),
             AggFunc::Reduce => reduce(g, &mut code, a, &t, &v, input, at),
+            AggFunc::CollectList => unreachable!("collect_list takes text only (`is_text`)"),
         }
     }
     code

@@ -422,6 +422,12 @@ impl InlineFront {
             }
             return self.error(c.func.span(), message);
         };
+        if func == AggFunc::CollectList {
+            return self.error(
+                c.func.span(),
+                "`collect_list` joins text in `.pipe` pipelines; it is not built for `stream!` yet",
+            );
+        }
         let args: Vec<&syn::Expr> = c.args.iter().collect();
         let wanted = func.arguments();
         if args.len() != wanted {
@@ -448,9 +454,11 @@ impl InlineFront {
                     AggFunc::Sum | AggFunc::Min | AggFunc::Max | AggFunc::Avg => {
                         (quote!(weir_runtime::state::AggNumber), "number")
                     }
-                    AggFunc::Count | AggFunc::First | AggFunc::Last | AggFunc::Reduce => {
-                        (quote!(weir_runtime::state::AccWord), "word")
-                    }
+                    AggFunc::Count
+                    | AggFunc::First
+                    | AggFunc::Last
+                    | AggFunc::Reduce
+                    | AggFunc::CollectList => (quote!(weir_runtime::state::AccWord), "word"),
                 };
                 self.bound(f.span(), &value, bound);
                 let arg = self.guarded(
@@ -487,6 +495,7 @@ impl InlineFront {
             arg,
             combine,
             ty: out,
+            separator: None,
         })
     }
 

@@ -298,6 +298,8 @@ pub struct AggregateField {
     pub combine: Option<Code>,
     /// The output type.
     pub ty: Type,
+    /// For `collect_list`: what goes between two values.
+    pub separator: Option<String>,
 }
 
 impl AggregateField {
@@ -307,16 +309,16 @@ impl AggregateField {
         let text = matches!(&self.arg, Some(Code::Expr(e)) if e.ty == Type::Str);
         text && matches!(
             self.func,
-            AggFunc::Min | AggFunc::Max | AggFunc::First | AggFunc::Last
+            AggFunc::Min | AggFunc::Max | AggFunc::First | AggFunc::Last | AggFunc::CollectList
         )
     }
 
     /// Accumulator words (8 bytes each) it takes.
     pub fn words(&self) -> usize {
-        if self.is_text() {
-            3
-        } else {
-            self.func.words()
+        match (self.is_text(), self.func) {
+            (true, AggFunc::CollectList) => weir_runtime::state::TEXT_LIST_WORDS,
+            (true, _) => 3,
+            (false, f) => f.words(),
         }
     }
 }
@@ -333,6 +335,7 @@ pub enum AggFunc {
     First,
     Last,
     Reduce,
+    CollectList,
 }
 
 impl AggFunc {
@@ -347,6 +350,7 @@ impl AggFunc {
             "first" => AggFunc::First,
             "last" => AggFunc::Last,
             "reduce" => AggFunc::Reduce,
+            "collect_list" => AggFunc::CollectList,
             _ => return None,
         })
     }
@@ -362,6 +366,7 @@ impl AggFunc {
             AggFunc::First => "first",
             AggFunc::Last => "last",
             AggFunc::Reduce => "reduce",
+            AggFunc::CollectList => "collect_list",
         }
     }
 
@@ -379,7 +384,7 @@ impl AggFunc {
     }
 
     /// How many arguments it takes: none for `count()`, a value and a combining
-    /// expression for `reduce`, else a value.
+    /// expression for `reduce`, else a value (`collect_list` may also take its separator).
     pub fn arguments(self) -> usize {
         match self {
             AggFunc::Count => 0,
@@ -389,7 +394,8 @@ impl AggFunc {
             | AggFunc::Max
             | AggFunc::Avg
             | AggFunc::First
-            | AggFunc::Last => 1,
+            | AggFunc::Last
+            | AggFunc::CollectList => 1,
         }
     }
 
@@ -402,11 +408,16 @@ impl AggFunc {
             }
             AggFunc::First | AggFunc::Last | AggFunc::Count => true,
             AggFunc::Reduce => *ty != Type::Str,
+            AggFunc::CollectList => *ty == Type::Str,
         };
         if ok {
             return Ok(());
         }
         Err(match self {
+            AggFunc::CollectList => (
+                format!("type mismatch: `collect_list` joins text, found {ty}"),
+                format!("this is {ty}; `as str` makes it text"),
+            ),
             AggFunc::Reduce => (
                 format!(
                     "`{}` over str is not supported yet: it takes numbers, bools and timestamps",
@@ -435,6 +446,14 @@ impl AggFunc {
 
     /// All names, for suggestions.
     pub const NAMES: &'static [&'static str] = &[
-        "count", "sum", "min", "max", "avg", "first", "last", "reduce",
+        "count",
+        "sum",
+        "min",
+        "max",
+        "avg",
+        "first",
+        "last",
+        "reduce",
+        "collect_list",
     ];
 }

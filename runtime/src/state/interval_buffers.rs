@@ -73,6 +73,8 @@ pub struct IntervalBuffers {
     /// Records of each side (left, right) that met no partner when they came, waiting to
     /// be emitted alone once none can come: for the sides an outer join emits alone.
     waiting: [Option<waiting::WaitingRecords>; 2],
+    /// The partners a waiting record found at its deadline.
+    looked: Partners,
     scratch: Vec<u8>,
     mem: OperatorMemory,
 }
@@ -112,6 +114,7 @@ impl IntervalBuffers {
             upper,
             bucket,
             waiting: [None, None],
+            looked: Partners::default(),
             scratch: Vec::new(),
             mem,
         })
@@ -131,25 +134,41 @@ impl IntervalBuffers {
         out.bytes.extend_from_slice(record);
         out.own = record.len();
         out.found.clear();
-        let (other, range) = self.partners_of(side, ts);
-        other.each_record(key, range, |time, record| {
-            let at = out.bytes.len();
-            out.bytes.extend_from_slice(record);
-            out.found.push((time, at, out.bytes.len()));
-        })?;
-        out.found.sort_by_key(|&(time, _, _)| time);
-        Ok(())
-    }
-
-    /// The other side's buffer, and the times of the records in it that meet a record of
-    /// `side` at `ts`.
-    fn partners_of(&mut self, side: JoinSide, ts: i64) -> (&mut SideBuffer, Interval) {
+        // The loop of `SideBuffer::find_partners`, written out here: the hot path keeps its
+        // bounds in registers (calling it costs a probe about 60 instructions more).
         let range = Interval::of(side, ts, (self.lower, self.upper), self.bucket);
+        let (from, to) = (*range.times.start(), *range.times.end());
+        let starts = self.bucket_of(from)..=self.bucket_of(to);
         let other = match side {
             JoinSide::Left => &mut self.right,
             JoinSide::Right => &mut self.left,
         };
-        (other, range)
+        let mut meet = |stored: &[u8]| {
+            let (time, record) = stored.split_at(8);
+            let time = i64::from_le_bytes(time.try_into().expect("eight bytes"));
+            if (from..=to).contains(&time) {
+                let at = out.bytes.len();
+                out.bytes.extend_from_slice(record);
+                out.found.push((time, at, out.bytes.len()));
+            }
+        };
+        // A bucket's records on disk came before those in memory: with the stable sort by
+        // time below, partners at one time stay in arrival order.
+        if !other.disk.is_empty() {
+            let hash = other.memory.hash(key);
+            for runs in other.disk.range_mut(starts.clone()).map(|(_, r)| r) {
+                if let Some(mut value) = runs.get(hash, key)? {
+                    while let Some((len, rest)) = value.split_first_chunk::<4>() {
+                        let (stored, rest) = rest.split_at(u32::from_le_bytes(*len) as usize);
+                        meet(stored);
+                        value = rest;
+                    }
+                }
+            }
+        }
+        other.memory.visit(JoinSide::Left, key, starts, meet);
+        out.found.sort_by_key(|&(time, _, _)| time);
+        Ok(())
     }
 
     /// Keeps `record` of `side` under `key` at time `ts`, for the other side's later
@@ -229,22 +248,25 @@ impl Interval {
 }
 
 impl SideBuffer {
-    /// Calls `f` with each record under `key` whose time is in `range` (with that time):
+    /// Adds to `out` each record under `key` whose time is in `range`, with that time:
     /// buckets in order, a bucket's records on disk (which came first) before those in
-    /// memory, each part in arrival order.
-    fn each_record(
+    /// memory, each part in arrival order: [`IntervalBuffers::probe`]'s loop, for the
+    /// second look of a record waiting for its deadline.
+    fn find_partners(
         &mut self,
         key: &[u8],
         range: Interval,
-        mut f: impl FnMut(i64, &[u8]),
+        out: &mut Partners,
     ) -> Result<(), JobError> {
-        let starts = bucket_of(*range.times.start(), range.bucket)
-            ..=bucket_of(*range.times.end(), range.bucket);
+        let (from, to) = (*range.times.start(), *range.times.end());
+        let starts = bucket_of(from, range.bucket)..=bucket_of(to, range.bucket);
         let mut meet = |stored: &[u8]| {
             let (time, record) = stored.split_at(8);
             let time = i64::from_le_bytes(time.try_into().expect("eight bytes"));
-            if range.times.contains(&time) {
-                f(time, record);
+            if (from..=to).contains(&time) {
+                let at = out.bytes.len();
+                out.bytes.extend_from_slice(record);
+                out.found.push((time, at, out.bytes.len()));
             }
         };
         if !self.disk.is_empty() {

@@ -481,6 +481,7 @@ impl JoinWindows {
 /// Room for `len` bytes at the end of a window's `chunks`, taking a new chunk (twice the
 /// last, up to a page) when the last is full. The room is not zeroed: the caller writes
 /// every byte of it.
+#[inline]
 pub(crate) fn append(
     pages: &mut ChunkPages,
     chunks: &mut Vec<RecordChunk>,

@@ -1,5 +1,6 @@
-//! Aggregates over `str` (`min`, `max`, `first`, `last`): values of any length, kept in
-//! pool pages outside the fixed accumulator block, which holds where each is.
+//! Aggregates over `str` (`min`, `max`, `first`, `last`, `collect_list`): values of any
+//! length, kept in pool pages outside the fixed accumulator block, which holds where each
+//! is.
 //!
 //! A text slot is three accumulator words at its offset: the value's handle in a
 //! [`BlobStore`], its length ([`NONE`] while there is no value), and the event time it came
@@ -7,10 +8,15 @@
 //! snapshots, and into a fired window's copy, each as `[length: u32][bytes]` per slot in
 //! slot order (`u32::MAX` for none).
 
+mod text_list;
+
 use super::session_windows::SessionExtra;
 use super::storage::{acc_get, acc_set, BlobStore};
 use crate::memory::OperatorMemory;
 use crate::JobError;
+
+/// Accumulator words a `collect_list` slot takes (other text slots take 3).
+pub const TEXT_LIST_WORDS: usize = text_list::WORDS;
 
 /// The length word of a slot without a value.
 const NONE: u64 = u64::MAX;
@@ -28,6 +34,22 @@ pub enum TextAggregate {
     First,
     /// The one with the greatest event time; ties take the latest arrival.
     Last,
+    /// Every value, in arrival order (merged sessions: the earlier one's first), with
+    /// `separator` between two (SQL's `LISTAGG`); five words (`text_list.rs`).
+    Join {
+        /// What goes between two values.
+        separator: &'static str,
+    },
+}
+
+impl TextAggregate {
+    /// Accumulator words its slot takes.
+    pub const fn words(self) -> usize {
+        match self {
+            TextAggregate::Join { .. } => text_list::WORDS,
+            _ => 3,
+        }
+    }
 }
 
 /// One text aggregate: where its three words are in the accumulator block, and its kind.
@@ -76,9 +98,22 @@ impl TextAccumulators {
         for (slot, value) in self.slots.iter().zip(values) {
             let off = slot.offset;
             let len = acc_get::<u64>(acc, off + 8);
+            if let TextAggregate::Join { separator } = slot.kind {
+                let [scratch, _] = &mut self.scratch;
+                text_list::push(
+                    &mut self.store,
+                    scratch,
+                    acc,
+                    off,
+                    separator.as_bytes(),
+                    value,
+                )?;
+                continue;
+            }
             let take = len == NONE || {
                 let at = acc_get::<i64>(acc, off + 16);
                 match slot.kind {
+                    TextAggregate::Join { .. } => unreachable!("handled above"),
                     TextAggregate::First => ts < at,
                     TextAggregate::Last => ts >= at,
                     TextAggregate::Min | TextAggregate::Max => {
@@ -170,6 +205,11 @@ impl SessionExtra for TextAccumulators {
                 continue;
             }
             out.extend_from_slice(&(len as u32).to_le_bytes());
+            if let TextAggregate::Join { separator } = slot.kind {
+                let sep = separator.as_bytes();
+                text_list::write(&self.store, &mut scratch, acc, slot.offset, sep, out);
+                continue;
+            }
             out.extend_from_slice(self.store.get(
                 acc_get(acc, slot.offset),
                 len as usize,
@@ -184,8 +224,12 @@ impl SessionExtra for TextAccumulators {
         let page = self.store.page_size() as u64;
         let mut classes = Vec::new();
         let mut bytes = 0;
-        for value in Self::copied(data, self.slots.len()).flatten() {
-            let len = value.len() as u64;
+        let values = self.slots.iter().zip(Self::copied(data, self.slots.len()));
+        for (slot, value) in values.filter_map(|(s, v)| Some((s, v?))) {
+            let len = match slot.kind {
+                TextAggregate::Join { .. } => text_list::restore_len(value),
+                _ => value.len(),
+            } as u64;
             let slot = if len <= page {
                 len.max(16).next_power_of_two()
             } else {
@@ -205,6 +249,10 @@ impl SessionExtra for TextAccumulators {
         for (slot, value) in self.slots.iter().zip(values) {
             match value {
                 None => acc_set(acc, slot.offset + 8, NONE),
+                Some(joined) if matches!(slot.kind, TextAggregate::Join { .. }) => {
+                    let [scratch, _] = &mut self.scratch;
+                    text_list::restore(&mut self.store, scratch, acc, slot.offset, joined)?;
+                }
                 Some(value) => {
                     acc_set(acc, slot.offset, self.store.put(value)?);
                     acc_set(acc, slot.offset + 8, value.len() as u64);
@@ -222,12 +270,25 @@ impl SessionExtra for TextAccumulators {
             if from_len == NONE {
                 continue;
             }
+            let words = slot.kind.words() * 8;
+            if let TextAggregate::Join { separator } = slot.kind {
+                if into_len == NONE {
+                    into[off..off + words].copy_from_slice(&from[off..off + words]);
+                } else {
+                    // `into` is the session that started first: its values come first.
+                    let [scratch, _] = &mut self.scratch;
+                    let sep = separator.as_bytes();
+                    text_list::join(&mut self.store, scratch, into, from, off, sep);
+                }
+                continue;
+            }
             let take = into_len == NONE || {
                 let (into_at, from_at) = (
                     acc_get::<i64>(into, off + 16),
                     acc_get::<i64>(from, off + 16),
                 );
                 match slot.kind {
+                    TextAggregate::Join { .. } => unreachable!("lists are joined above"),
                     // `into` is the session that started first: its value wins ties.
                     TextAggregate::First => from_at < into_at,
                     TextAggregate::Last => from_at > into_at,
@@ -245,7 +306,7 @@ impl SessionExtra for TextAccumulators {
             // `from` is dropped after the merge: its value becomes `into`'s or goes.
             let loser = if take {
                 let old = (acc_get::<u64>(into, off), into_len);
-                into[off..off + 24].copy_from_slice(&from[off..off + 24]);
+                into[off..off + words].copy_from_slice(&from[off..off + words]);
                 old
             } else {
                 (acc_get::<u64>(from, off), from_len)
@@ -268,8 +329,15 @@ impl SessionExtra for TextAccumulators {
     fn release(&mut self, acc: &[u8]) {
         for slot in self.slots {
             let len = acc_get::<u64>(acc, slot.offset + 8);
-            if len != NONE {
-                self.store.free(acc_get(acc, slot.offset), len as usize);
+            if len == NONE {
+                continue;
+            }
+            match slot.kind {
+                TextAggregate::Join { .. } => {
+                    let [scratch, _] = &mut self.scratch;
+                    text_list::free(&mut self.store, scratch, acc, slot.offset);
+                }
+                _ => self.store.free(acc_get(acc, slot.offset), len as usize),
             }
         }
     }

@@ -608,7 +608,8 @@ impl Subject for Sessions {
 }
 
 /// Session windows as [`Sessions`], keeping text: the first, least, greatest and last of
-/// a value made from each op's number (some longer than a page), besides a count. A key's
+/// a value made from each op's number (some longer than a page), and the list of them all,
+/// besides a count. A key's
 /// values must fit the budget whole, so it gets more pages.
 struct TextSessions;
 
@@ -637,11 +638,15 @@ const TEXT_SLOTS: &[crate::state::TextSlot] = &{
 fn text_session_line(out: &[u8], f: crate::state::FiredWindow) -> String {
     use crate::state::{acc_get, TextAccumulators};
     let acc = &out[f.key_len..];
-    let text = &acc[104..];
-    let values: Vec<String> = (0..4)
+    let text = &acc[144..];
+    let values: Vec<String> = (0..5)
         .map(|i| {
             let v = TextAccumulators::read(text, i);
-            format!("{}x{}", &v[..v.len().min(4)], v.len())
+            // A list's order shows in a short digest of its text.
+            let digest = v
+                .bytes()
+                .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+            format!("{}x{}#{digest:x}", &v[..v.len().min(4)], v.len())
         })
         .collect();
     format!(
@@ -667,7 +672,7 @@ impl Subject for TextSessions {
     type State = crate::state::TextSessionWindows;
     const PAGES: u64 = 64;
     fn fresh(mem: OperatorMemory) -> Self::State {
-        crate::state::TextSessionWindows::new(mem, 104, 30, TEXT_SLOTS).unwrap()
+        crate::state::TextSessionWindows::new(mem, 144, 30, TEXT_SLOTS).unwrap()
     }
     fn apply(state: &mut Self::State, key: &[u8], n: i64, at: usize) -> String {
         use crate::state::{acc_get, acc_set, TextOutcome, WindowOutcome};
@@ -691,7 +696,7 @@ impl Subject for TextSessions {
             let Some(slot) = opened else {
                 return format!("late {} {ts}", String::from_utf8_lossy(key));
             };
-            let values = [value.as_bytes(); 4];
+            let values = [value.as_bytes(); 5];
             match state.update_text(slot, &values, ts).unwrap() {
                 TextOutcome::Updated => break slot,
                 TextOutcome::Moved => continue,

@@ -123,11 +123,11 @@ impl IntervalBuffers {
                     break;
                 };
                 read = true;
-                let mut met = false;
-                other.each_record(key, Interval::of(side, t, bounds, bucket), |_, _| {
-                    met = true
-                })?;
-                if !met {
+                let looked = &mut self.looked;
+                looked.bytes.clear();
+                looked.found.clear();
+                other.find_partners(key, Interval::of(side, t, bounds, bucket), looked)?;
+                if looked.is_empty() {
                     let at = out.bytes.len();
                     out.bytes.extend_from_slice(record);
                     out.found.push((deadline(t), at, out.bytes.len()));

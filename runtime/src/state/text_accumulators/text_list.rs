@@ -1,0 +1,151 @@
+//! `collect_list`'s values: a chain of parts in the [`BlobStore`], one per value, so that
+//! adding a value and joining two sessions' lists take no copy of the list so far, and a
+//! merge takes no memory (it only links). A part is `[next part's handle][its length]
+//! [value]`; the slot's five words are the first part's handle, the joined text's length
+//! (`NONE`: no value yet), the last part's handle, and the first and last parts' lengths.
+//! The separator goes between parts when the list is written out.
+
+use super::NONE;
+use crate::state::storage::{acc_get, acc_set, BlobStore};
+use crate::JobError;
+
+/// Accumulator words a list takes.
+pub(crate) const WORDS: usize = 5;
+/// A part's header: the next part's handle and length.
+const LINK: usize = 16;
+/// The next handle of the last part.
+const END: u64 = u64::MAX;
+
+const HEAD: usize = 0;
+const TOTAL: usize = 8;
+const TAIL: usize = 16;
+const HEAD_LEN: usize = 24;
+const TAIL_LEN: usize = 32;
+
+/// Adds `value` to the list at `off` of `acc`, after `separator` unless it is the first.
+pub(super) fn push(
+    store: &mut BlobStore,
+    scratch: &mut Vec<u8>,
+    acc: &mut [u8],
+    off: usize,
+    separator: &[u8],
+    value: &[u8],
+) -> Result<(), JobError> {
+    scratch.clear();
+    scratch.extend_from_slice(&END.to_le_bytes());
+    scratch.extend_from_slice(&0u64.to_le_bytes());
+    scratch.extend_from_slice(value);
+    let part = (store.put(scratch)?, scratch.len() as u64);
+    let total = acc_get::<u64>(acc, off + TOTAL);
+    if total == NONE {
+        acc_set(acc, off + HEAD, part.0);
+        acc_set(acc, off + HEAD_LEN, part.1);
+        acc_set(acc, off + TOTAL, value.len() as u64);
+    } else {
+        link(
+            store,
+            scratch,
+            (acc_get(acc, off + TAIL), acc_get(acc, off + TAIL_LEN)),
+            part,
+        );
+        let grown = total + (separator.len() + value.len()) as u64;
+        acc_set(acc, off + TOTAL, grown);
+    }
+    acc_set(acc, off + TAIL, part.0);
+    acc_set(acc, off + TAIL_LEN, part.1);
+    Ok(())
+}
+
+/// Appends the list at `off` of `from` to the one of `into` (both with values): `into`
+/// owns every part after.
+pub(super) fn join(
+    store: &mut BlobStore,
+    scratch: &mut Vec<u8>,
+    into: &mut [u8],
+    from: &[u8],
+    off: usize,
+    separator: &[u8],
+) {
+    let tail = (acc_get(into, off + TAIL), acc_get(into, off + TAIL_LEN));
+    link(
+        store,
+        scratch,
+        tail,
+        (acc_get(from, off + HEAD), acc_get(from, off + HEAD_LEN)),
+    );
+    let total = acc_get::<u64>(into, off + TOTAL)
+        + separator.len() as u64
+        + acc_get::<u64>(from, off + TOTAL);
+    acc_set(into, off + TOTAL, total);
+    acc_set(into, off + TAIL, acc_get::<u64>(from, off + TAIL));
+    acc_set(into, off + TAIL_LEN, acc_get::<u64>(from, off + TAIL_LEN));
+}
+
+/// Writes the joined text of the list at `off` of `acc` to `out`; frees its parts when
+/// `free`.
+pub(super) fn write(
+    store: &BlobStore,
+    scratch: &mut Vec<u8>,
+    acc: &[u8],
+    off: usize,
+    separator: &[u8],
+    out: &mut Vec<u8>,
+) {
+    let mut at = (
+        acc_get::<u64>(acc, off + HEAD),
+        acc_get::<u64>(acc, off + HEAD_LEN),
+    );
+    let mut first = true;
+    while at.0 != END {
+        let part = store.get(at.0, at.1 as usize, scratch);
+        if !first {
+            out.extend_from_slice(separator);
+        }
+        first = false;
+        out.extend_from_slice(&part[LINK..]);
+        at = next_of(part);
+    }
+}
+
+/// Frees the parts of the list at `off` of `acc`.
+pub(super) fn free(store: &mut BlobStore, scratch: &mut Vec<u8>, acc: &[u8], off: usize) {
+    let mut at = (
+        acc_get::<u64>(acc, off + HEAD),
+        acc_get::<u64>(acc, off + HEAD_LEN),
+    );
+    while at.0 != END {
+        let next = next_of(store.get(at.0, at.1 as usize, scratch));
+        store.free(at.0, at.1 as usize);
+        at = next;
+    }
+}
+
+/// Makes the list at `off` of `acc` one part holding `joined`, as written out.
+pub(super) fn restore(
+    store: &mut BlobStore,
+    scratch: &mut Vec<u8>,
+    acc: &mut [u8],
+    off: usize,
+    joined: &[u8],
+) -> Result<(), JobError> {
+    acc_set(acc, off + TOTAL, NONE);
+    push(store, scratch, acc, off, &[], joined)
+}
+
+/// Bytes the parts of a list written out as `joined` take back: one part.
+pub(super) fn restore_len(joined: &[u8]) -> usize {
+    LINK + joined.len()
+}
+
+/// Points part `tail` at part `next`.
+fn link(store: &mut BlobStore, scratch: &mut Vec<u8>, tail: (u64, u64), next: (u64, u64)) {
+    let mut part = store.get(tail.0, tail.1 as usize, scratch).to_vec();
+    part[..8].copy_from_slice(&next.0.to_le_bytes());
+    part[8..16].copy_from_slice(&next.1.to_le_bytes());
+    store.overwrite(tail.0, &part);
+}
+
+fn next_of(part: &[u8]) -> (u64, u64) {
+    let word = |at: usize| u64::from_le_bytes(part[at..at + 8].try_into().expect("eight bytes"));
+    (word(0), word(8))
+}
