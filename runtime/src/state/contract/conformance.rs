@@ -446,22 +446,7 @@ impl Subject for IntervalJoin {
         crate::state::IntervalBuffers::new(mem, -50, 50, None).unwrap()
     }
     fn apply(state: &mut Self::State, key: &[u8], n: i64, at: usize) -> String {
-        let ts = event_time(at, n);
-        let record = format!("{}:{n}", String::from_utf8_lossy(key));
-        if ts <= watermark(at) {
-            return format!("late {record}");
-        }
-        let side = side_of(n);
-        let mut partners = crate::state::Partners::default();
-        state
-            .probe(side, key, ts, record.as_bytes(), &mut partners)
-            .unwrap();
-        state.add(side, key, ts, record.as_bytes()).unwrap();
-        let met: Vec<String> = partners
-            .iter()
-            .map(|(t, r)| format!("{}@{t}", String::from_utf8_lossy(r)))
-            .collect();
-        format!("{record} meets [{}]", met.join(","))
+        interval_apply(state, key, n, at, false)
     }
     fn tick(state: &mut Self::State, at: usize) -> Vec<String> {
         state.expire(watermark(at));
@@ -470,6 +455,38 @@ impl Subject for IntervalJoin {
     fn finish(_: Self::State) -> Vec<String> {
         Vec::new()
     }
+}
+
+/// Op `at` fed to interval join buffers: late, or the partners it meets (and, when
+/// `outer`, kept to wait for one if it has none).
+fn interval_apply(
+    state: &mut crate::state::IntervalBuffers,
+    key: &[u8],
+    n: i64,
+    at: usize,
+    outer: bool,
+) -> String {
+    let ts = event_time(at, n);
+    let record = format!("{}:{n}", String::from_utf8_lossy(key));
+    if ts <= watermark(at) {
+        return format!("late {record}");
+    }
+    let side = side_of(n);
+    let mut partners = crate::state::Partners::default();
+    state
+        .probe(side, key, ts, record.as_bytes(), &mut partners)
+        .unwrap();
+    state.add(side, key, ts, record.as_bytes()).unwrap();
+    if outer && partners.is_empty() {
+        state
+            .await_partner(side, key, ts, record.as_bytes())
+            .unwrap();
+    }
+    let met: Vec<String> = partners
+        .iter()
+        .map(|(t, r)| format!("{}@{t}", String::from_utf8_lossy(r)))
+        .collect();
+    format!("{record} meets [{}]", met.join(","))
 }
 
 /// A full outer interval join of records 20 ms before to 30 ms after each other: as
@@ -503,23 +520,7 @@ impl Subject for OuterIntervalJoin {
             .unwrap()
     }
     fn apply(state: &mut Self::State, key: &[u8], n: i64, at: usize) -> String {
-        let ts = event_time(at, n);
-        let record = format!("{}:{n}", String::from_utf8_lossy(key));
-        if ts <= watermark(at) {
-            return format!("late {record}");
-        }
-        let side = side_of(n);
-        let mut partners = crate::state::Partners::default();
-        state
-            .probe(side, key, ts, record.as_bytes(), &mut partners)
-            .unwrap();
-        state.add(side, key, ts, record.as_bytes()).unwrap();
-        if partners.is_empty() {
-            state
-                .await_partner(side, key, ts, record.as_bytes())
-                .unwrap();
-        }
-        format!("{record} meets {}", partners.len())
+        interval_apply(state, key, n, at, true)
     }
     fn tick(state: &mut Self::State, at: usize) -> Vec<String> {
         let lines = unmatched_lines(state, watermark(at));
