@@ -37,6 +37,8 @@ mod moving_average;
 mod payments_after_orders;
 #[path = "../dsl-examples/rust/unpaid_orders.rs"]
 mod unpaid_orders;
+#[path = "../dsl-examples/rust/unshipped_orders.rs"]
+mod unshipped_orders;
 #[path = "../dsl-examples/rust/wordcount.rs"]
 mod wordcount;
 
@@ -202,6 +204,14 @@ fn payments_after_orders() {
     assert!(!pairs.is_empty() && !late.is_empty());
     assert_eq!(inline_pairs, pairs);
     assert_eq!(inline_late, late);
+}
+
+#[test]
+fn unshipped_orders() {
+    let pipe: Vec<(u64, String, i64, String)> =
+        pipe_rows("dsl-examples/unshipped_orders.pipe", "unshipped_orders");
+    assert!(!pipe.is_empty());
+    assert_eq!(unshipped_orders::pipeline().unwrap(), pipe);
 }
 
 #[test]
