@@ -67,6 +67,8 @@ pub struct TextAccumulators {
     store: BlobStore,
     slots: &'static [TextSlot],
     scratch: [Vec<u8>; 2],
+    /// The values a record's slots take, written and not yet theirs: (slot, blob).
+    taken: Vec<(usize, (u64, u64))>,
 }
 
 impl TextAccumulators {
@@ -76,6 +78,7 @@ impl TextAccumulators {
             store: BlobStore::new(mem),
             slots,
             scratch: [Vec::new(), Vec::new()],
+            taken: Vec::new(),
         }
     }
 
@@ -91,66 +94,86 @@ impl TextAccumulators {
         }
     }
 
-    /// Offers each slot its value from a record at `ts` (`values[i]` to slot `i`). A
-    /// budget error leaves every slot as it was or as it would be after the record, so
-    /// the caller may make room and offer the same values again.
+    /// Offers each slot its value from a record at `ts` (`values[i]` to slot `i`). Every
+    /// value a slot takes is written before any slot changes: a budget error changes
+    /// nothing, and the caller may make room and offer the same values again (a list would
+    /// otherwise take a value twice).
     pub fn update(&mut self, acc: &mut [u8], values: &[&[u8]], ts: i64) -> Result<(), JobError> {
-        for (slot, value) in self.slots.iter().zip(values) {
-            let off = slot.offset;
-            let len = acc_get::<u64>(acc, off + 8);
-            if let TextAggregate::Join { separator } = slot.kind {
-                let [scratch, _] = &mut self.scratch;
-                text_list::push(
-                    &mut self.store,
-                    scratch,
-                    acc,
-                    off,
-                    separator.as_bytes(),
-                    value,
-                )?;
+        self.taken.clear();
+        for (i, (slot, value)) in self.slots.iter().zip(values).enumerate() {
+            if !self.takes(acc, *slot, value, ts) {
                 continue;
             }
-            let take = len == NONE || {
-                let at = acc_get::<i64>(acc, off + 16);
-                match slot.kind {
-                    TextAggregate::Join { .. } => unreachable!("handled above"),
-                    TextAggregate::First => ts < at,
-                    TextAggregate::Last => ts >= at,
-                    TextAggregate::Min | TextAggregate::Max => {
-                        let current =
-                            self.store
-                                .get(acc_get(acc, off), len as usize, &mut self.scratch[0]);
-                        match slot.kind {
-                            TextAggregate::Min => *value < current,
-                            _ => *value > current,
-                        }
-                    }
-                }
+            let [scratch, _] = &mut self.scratch;
+            let written = match slot.kind {
+                TextAggregate::Join { .. } => text_list::new_part(&mut self.store, scratch, value),
+                _ => self.store.put(value).map(|h| (h, value.len() as u64)),
             };
-            if take {
-                self.replace(acc, off, value, ts)?;
+            match written {
+                Ok(blob) => self.taken.push((i, blob)),
+                Err(e) => {
+                    for (_, (handle, len)) in self.taken.drain(..) {
+                        self.store.free(handle, len as usize);
+                    }
+                    return Err(e);
+                }
             }
         }
+        let taken = std::mem::take(&mut self.taken);
+        for &(i, blob) in &taken {
+            self.commit(acc, self.slots[i], blob, ts);
+        }
+        self.taken = taken;
         Ok(())
     }
 
-    /// Sets slot `off` of `acc` to `value` at `ts`, letting its old value go.
-    fn replace(
-        &mut self,
-        acc: &mut [u8],
-        off: usize,
-        value: &[u8],
-        ts: i64,
-    ) -> Result<(), JobError> {
-        let handle = self.store.put(value)?;
+    /// Whether slot `slot` of `acc` takes `value` from a record at `ts`.
+    fn takes(&mut self, acc: &[u8], slot: TextSlot, value: &[u8], ts: i64) -> bool {
+        let off = slot.offset;
+        let len = acc_get::<u64>(acc, off + 8);
+        if len == NONE {
+            return true;
+        }
+        let at = acc_get::<i64>(acc, off + 16);
+        match slot.kind {
+            TextAggregate::Join { .. } => true,
+            TextAggregate::First => ts < at,
+            TextAggregate::Last => ts >= at,
+            TextAggregate::Min | TextAggregate::Max => {
+                let current = self
+                    .store
+                    .get(acc_get(acc, off), len as usize, &mut self.scratch[0]);
+                match slot.kind {
+                    TextAggregate::Min => value < current,
+                    _ => value > current,
+                }
+            }
+        }
+    }
+
+    /// Makes `blob` (written for it) slot `slot`'s value from a record at `ts`, letting its
+    /// old value go. Takes no memory.
+    fn commit(&mut self, acc: &mut [u8], slot: TextSlot, blob: (u64, u64), ts: i64) {
+        let off = slot.offset;
+        if let TextAggregate::Join { separator } = slot.kind {
+            let [scratch, _] = &mut self.scratch;
+            text_list::append_part(
+                &mut self.store,
+                scratch,
+                acc,
+                off,
+                separator.as_bytes(),
+                blob,
+            );
+            return;
+        }
         let len = acc_get::<u64>(acc, off + 8);
         if len != NONE {
             self.store.free(acc_get(acc, off), len as usize);
         }
-        acc_set(acc, off, handle);
-        acc_set(acc, off + 8, value.len() as u64);
+        acc_set(acc, off, blob.0);
+        acc_set(acc, off + 8, blob.1);
         acc_set(acc, off + 16, ts);
-        Ok(())
     }
 
     /// Slot `slot`'s value in `copied`, the text a fired window's copy holds after its
@@ -340,5 +363,58 @@ impl SessionExtra for TextAccumulators {
                 _ => self.store.free(acc_get(acc, slot.offset), len as usize),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::SegmentPool;
+
+    const SLOTS: &[TextSlot] = &[
+        TextSlot {
+            offset: 0,
+            kind: TextAggregate::Join { separator: "," },
+        },
+        TextSlot {
+            offset: 40,
+            kind: TextAggregate::Min,
+        },
+    ];
+
+    /// The slots' values as a fired window's copy holds them.
+    fn values(text: &TextAccumulators, acc: &[u8]) -> Vec<String> {
+        let mut out = Vec::new();
+        text.copy(acc, &mut out);
+        (0..SLOTS.len())
+            .map(|i| TextAccumulators::read(&out, i).to_string())
+            .collect()
+    }
+
+    /// A record whose values do not all fit changes no slot: offered again after room is
+    /// made, a list would otherwise hold it twice.
+    #[test]
+    fn a_record_that_does_not_fit_changes_nothing() {
+        // Three 256-byte pages; a value of 200 bytes (or a list part of one) takes a page.
+        let pool = SegmentPool::new(3 * 256, 256);
+        let mut text = TextAccumulators::new(pool.operator("op", "t.pipe:1:1", 3), SLOTS);
+        let mut acc = vec![0u8; 64];
+        TextAccumulators::empty(SLOTS, &mut acc);
+        let b = "b".repeat(200);
+        text.update(&mut acc, &[b.as_bytes(), b.as_bytes()], 1)
+            .unwrap();
+        assert_eq!(values(&text, &acc), [b.clone(), b.clone()]);
+        // The list's part (116 bytes) takes the third page; the min's value (200 bytes)
+        // finds none: neither slot changes.
+        let (short, long) = ("a".repeat(100), "a".repeat(200));
+        let err = text
+            .update(&mut acc, &[short.as_bytes(), long.as_bytes()], 2)
+            .unwrap_err();
+        assert!(matches!(err, JobError::MemoryBudget { .. }), "{err}");
+        assert_eq!(values(&text, &acc), [b.clone(), b.clone()]);
+        // Both fit once the min's value is short too: the list takes it once.
+        text.update(&mut acc, &[short.as_bytes(), short.as_bytes()], 3)
+            .unwrap();
+        assert_eq!(values(&text, &acc), [format!("{b},{short}"), short.clone()]);
     }
 }

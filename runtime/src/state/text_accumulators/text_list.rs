@@ -31,29 +31,47 @@ pub(super) fn push(
     separator: &[u8],
     value: &[u8],
 ) -> Result<(), JobError> {
+    let part = new_part(store, scratch, value)?;
+    append_part(store, scratch, acc, off, separator, part);
+    Ok(())
+}
+
+/// Writes `value` as a part of no list yet: its handle and length, for [`append_part`].
+pub(super) fn new_part(
+    store: &mut BlobStore,
+    scratch: &mut Vec<u8>,
+    value: &[u8],
+) -> Result<(u64, u64), JobError> {
     scratch.clear();
     scratch.extend_from_slice(&END.to_le_bytes());
     scratch.extend_from_slice(&0u64.to_le_bytes());
     scratch.extend_from_slice(value);
-    let part = (store.put(scratch)?, scratch.len() as u64);
+    Ok((store.put(scratch)?, scratch.len() as u64))
+}
+
+/// Links `part` (from [`new_part`]) to the end of the list at `off` of `acc`, after
+/// `separator` unless it is the first. Takes no memory.
+pub(super) fn append_part(
+    store: &mut BlobStore,
+    scratch: &mut Vec<u8>,
+    acc: &mut [u8],
+    off: usize,
+    separator: &[u8],
+    part: (u64, u64),
+) {
+    let value_len = part.1 - LINK as u64;
     let total = acc_get::<u64>(acc, off + TOTAL);
     if total == NONE {
         acc_set(acc, off + HEAD, part.0);
         acc_set(acc, off + HEAD_LEN, part.1);
-        acc_set(acc, off + TOTAL, value.len() as u64);
+        acc_set(acc, off + TOTAL, value_len);
     } else {
-        link(
-            store,
-            scratch,
-            (acc_get(acc, off + TAIL), acc_get(acc, off + TAIL_LEN)),
-            part,
-        );
-        let grown = total + (separator.len() + value.len()) as u64;
-        acc_set(acc, off + TOTAL, grown);
+        let tail = (acc_get(acc, off + TAIL), acc_get(acc, off + TAIL_LEN));
+        link(store, scratch, tail, part);
+        acc_set(acc, off + TOTAL, total + separator.len() as u64 + value_len);
     }
     acc_set(acc, off + TAIL, part.0);
     acc_set(acc, off + TAIL_LEN, part.1);
-    Ok(())
 }
 
 /// Appends the list at `off` of `from` to the one of `into` (both with values): `into`
