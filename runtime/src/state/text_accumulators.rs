@@ -4,7 +4,7 @@
 //!
 //! A text slot is three accumulator words at its offset: the value's handle in a
 //! [`BlobStore`], its length ([`NONE`] while there is no value), and the event time it came
-//! with (for `first` and `last`). The values move with their windows: to disk and back, into
+//! with (for `first` and `last`); a list's slot is five (`text_list.rs`). The values move with their windows: to disk and back, into
 //! snapshots, and into a fired window's copy, each as `[length: u32][bytes]` per slot in
 //! slot order (`u32::MAX` for none).
 
@@ -52,7 +52,7 @@ impl TextAggregate {
     }
 }
 
-/// One text aggregate: where its three words are in the accumulator block, and its kind.
+/// One text aggregate: where its words are in the accumulator block, and its kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TextSlot {
     /// The byte offset of its words.
