@@ -156,15 +156,7 @@ impl TextAccumulators {
     fn commit(&mut self, acc: &mut [u8], slot: TextSlot, blob: (u64, u64), ts: i64) {
         let off = slot.offset;
         if let TextAggregate::Join { separator } = slot.kind {
-            let [scratch, _] = &mut self.scratch;
-            text_list::append_part(
-                &mut self.store,
-                scratch,
-                acc,
-                off,
-                separator.as_bytes(),
-                blob,
-            );
+            text_list::append_part(&mut self.store, acc, off, separator.as_bytes(), blob);
             return;
         }
         let len = acc_get::<u64>(acc, off + 8);
@@ -299,9 +291,8 @@ impl SessionExtra for TextAccumulators {
                     into[off..off + words].copy_from_slice(&from[off..off + words]);
                 } else {
                     // `into` is the session that started first: its values come first.
-                    let [scratch, _] = &mut self.scratch;
                     let sep = separator.as_bytes();
-                    text_list::join(&mut self.store, scratch, into, from, off, sep);
+                    text_list::join(&mut self.store, into, from, off, sep);
                 }
                 continue;
             }

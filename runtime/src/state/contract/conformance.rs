@@ -660,6 +660,15 @@ fn text_session_line(out: &[u8], f: crate::state::FiredWindow) -> String {
     )
 }
 
+fn text_sessions_due(state: &mut crate::state::TextSessionWindows, wm: i64) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut lines = Vec::new();
+    while let Some(f) = state.next_due(wm, &mut out).unwrap() {
+        lines.push(text_session_line(&out, f));
+    }
+    lines
+}
+
 fn text_value(n: i64) -> String {
     let v = format!("v{n}");
     if n.rem_euclid(13) == 0 {
@@ -715,20 +724,10 @@ impl Subject for TextSessions {
         }
     }
     fn tick(state: &mut Self::State, at: usize) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut lines = Vec::new();
-        while let Some(f) = state.next_due(watermark(at), &mut out).unwrap() {
-            lines.push(text_session_line(&out, f));
-        }
-        lines
+        text_sessions_due(state, watermark(at))
     }
     fn finish(mut state: Self::State) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut lines = Vec::new();
-        while let Some(f) = state.next_due(i64::MAX, &mut out).unwrap() {
-            lines.push(text_session_line(&out, f));
-        }
-        lines
+        text_sessions_due(&mut state, i64::MAX)
     }
 }
 

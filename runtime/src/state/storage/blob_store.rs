@@ -98,6 +98,16 @@ impl BlobStore {
         }
     }
 
+    /// Overwrites the first bytes of the value at `handle` (of length `len`) with `head`,
+    /// which fits the value's first slot; the rest of the value stays.
+    pub fn overwrite_head(&mut self, handle: u64, len: usize, head: &[u8]) {
+        let page = self.mem.page_size();
+        debug_assert!(head.len() <= len && head.len() <= page - LINK);
+        let (class, slot) = split(handle);
+        let at = if len <= page { 0 } else { LINK };
+        self.classes[class].get_mut(slot)[at..at + head.len()].copy_from_slice(head);
+    }
+
     /// The value at `handle`, of length `len`: the slot itself when it is one, else the
     /// chain's parts gathered into `scratch`.
     pub fn get<'a>(&'a self, handle: u64, len: usize, scratch: &'a mut Vec<u8>) -> &'a [u8] {
@@ -192,8 +202,12 @@ mod tests {
                     1 => {
                         let i = len % held.len();
                         let (h, old) = &mut held[i];
-                        let value: Vec<u8> = old.iter().map(|b| b ^ fill).collect();
+                        let mut value: Vec<u8> = old.iter().map(|b| b ^ fill).collect();
                         store.overwrite(*h, &value);
+                        // Then its first bytes alone, the rest kept.
+                        let head: Vec<u8> = value.iter().take(5).map(|b| !b).collect();
+                        store.overwrite_head(*h, value.len(), &head);
+                        value[..head.len()].copy_from_slice(&head);
                         *old = value;
                     }
                     _ if !held.is_empty() => {

@@ -32,7 +32,7 @@ pub(super) fn push(
     value: &[u8],
 ) -> Result<(), JobError> {
     let part = new_part(store, scratch, value)?;
-    append_part(store, scratch, acc, off, separator, part);
+    append_part(store, acc, off, separator, part);
     Ok(())
 }
 
@@ -53,7 +53,6 @@ pub(super) fn new_part(
 /// `separator` unless it is the first. Takes no memory.
 pub(super) fn append_part(
     store: &mut BlobStore,
-    scratch: &mut Vec<u8>,
     acc: &mut [u8],
     off: usize,
     separator: &[u8],
@@ -67,7 +66,7 @@ pub(super) fn append_part(
         acc_set(acc, off + TOTAL, value_len);
     } else {
         let tail = (acc_get(acc, off + TAIL), acc_get(acc, off + TAIL_LEN));
-        link(store, scratch, tail, part);
+        link(store, tail, part);
         acc_set(acc, off + TOTAL, total + separator.len() as u64 + value_len);
     }
     acc_set(acc, off + TAIL, part.0);
@@ -78,7 +77,6 @@ pub(super) fn append_part(
 /// owns every part after.
 pub(super) fn join(
     store: &mut BlobStore,
-    scratch: &mut Vec<u8>,
     into: &mut [u8],
     from: &[u8],
     off: usize,
@@ -87,7 +85,6 @@ pub(super) fn join(
     let tail = (acc_get(into, off + TAIL), acc_get(into, off + TAIL_LEN));
     link(
         store,
-        scratch,
         tail,
         (acc_get(from, off + HEAD), acc_get(from, off + HEAD_LEN)),
     );
@@ -156,11 +153,11 @@ pub(super) fn restore_len(joined: &[u8]) -> usize {
 }
 
 /// Points part `tail` at part `next`.
-fn link(store: &mut BlobStore, scratch: &mut Vec<u8>, tail: (u64, u64), next: (u64, u64)) {
-    let mut part = store.get(tail.0, tail.1 as usize, scratch).to_vec();
-    part[..8].copy_from_slice(&next.0.to_le_bytes());
-    part[8..16].copy_from_slice(&next.1.to_le_bytes());
-    store.overwrite(tail.0, &part);
+fn link(store: &mut BlobStore, tail: (u64, u64), next: (u64, u64)) {
+    let mut header = [0u8; LINK];
+    header[..8].copy_from_slice(&next.0.to_le_bytes());
+    header[8..].copy_from_slice(&next.1.to_le_bytes());
+    store.overwrite_head(tail.0, tail.1 as usize, &header);
 }
 
 fn next_of(part: &[u8]) -> (u64, u64) {
