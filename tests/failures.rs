@@ -152,7 +152,7 @@ fn an_aggregate_that_cannot_spill_names_itself_and_why_past_its_budget() {
     // 1 MB is all of --memory: the suggestion is more than what failed.
     assert!(err.contains("(its share of --memory 1 MiB)"), "{err}");
     assert!(err.contains("weir cannot say what would suffice"), "{err}");
-    assert!(err.contains("such as --memory 2 MiB"), "{err}");
+    assert!(err.contains("such as --memory 2MiB"), "{err}");
 
     let out = run(&bin, &["--input", &rows_arg, "--memory", "64KB"]);
     assert_eq!(out.status.code(), Some(2));

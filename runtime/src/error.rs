@@ -92,7 +92,7 @@ pub enum JobError {
         code: u8,
     },
     /// A stateful operator needed more memory than its budget.
-    #[error("operator `{operator}` at {location} ran out of its memory budget of {budget} (its share of --memory {total}){}; how much its state needs in all is known only at the end of the input, so weir cannot say what would suffice: rerun with more, such as --memory {suggested}", cannot_spill.map(|why| format!(" and cannot spill to disk: {why}")).unwrap_or_default(), budget = format_bytes(*.budget_bytes), total = format_bytes(*.total_memory), suggested = format_bytes(*.suggested_memory))]
+    #[error("operator `{operator}` at {location} ran out of its memory budget of {budget} (its share of --memory {total}){}; how much its state needs in all is known only at the end of the input, so weir cannot say what would suffice: rerun with more, such as --memory {suggested}", cannot_spill.map(|why| format!(" and cannot spill to disk: {why}")).unwrap_or_default(), budget = format_bytes(*.budget_bytes), total = format_bytes(*.total_memory), suggested = crate::memory::format_bytes_arg(*.suggested_memory))]
     MemoryBudget {
         /// The operator's name.
         operator: String,

@@ -26,7 +26,7 @@ use crate::codegen::context::Gen;
 use crate::diagnostics::Diagnostic;
 use crate::ir::{
     accumulator_offsets, describe_aggregates, AggFunc, AggregateField, Field, InputDistribution, KeySpec, Operator,
-    PartialResults, Plan, RustFn, Schema, StateKind, Type, WindowKind,
+    PartialResults, Plan, RustFn, Schema, StateKind, Type,
 };
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};
 
@@ -81,17 +81,15 @@ impl Lower for Aggregate {
         let Some(columns) = result_columns(l, &key, &schema, bounds, &aggregates) else {
             return Applied::Broken;
         };
-        let session = window
-            .as_ref()
-            .is_some_and(|w| matches!(w.kind, WindowKind::Session { .. }));
-        if let Some((a, at)) = aggregates.iter().find(|(a, _)| a.is_text()).filter(|_| !session) {
+        let timed = window.as_ref().is_some_and(|w| w.kind.has_bounds());
+        if let Some((a, at)) = aggregates.iter().find(|(a, _)| a.is_text()).filter(|_| !timed) {
             return l.report(
                 Diagnostic::error(
-                    format!("`{}` over str is built for session windows so far", a.func.name()),
+                    format!("`{}` over str is built for time windows so far", a.func.name()),
                     at.clone(),
                     "this aggregate keeps str",
                 )
-                .with_help("tumbling, sliding and count windows and a keyed `aggregate` keep numbers, bools and timestamps; aggregate a number here, or window by session"),
+                .with_help("count windows and a keyed `aggregate` keep numbers, bools and timestamps; aggregate a number here, or use a tumbling, sliding or session window"),
             );
         }
         let out = l.fe.result_schema(columns);

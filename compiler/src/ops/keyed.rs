@@ -112,7 +112,7 @@ pub(crate) fn same_in_any_order(aggregates: &[AggregateField]) -> bool {
     exact_merge(aggregates).is_ok()
         && aggregates
             .iter()
-            .all(|a| !matches!(a.func, AggFunc::First | AggFunc::Last))
+            .all(|a| !matches!(a.func, AggFunc::First | AggFunc::Last) && !a.is_text())
 }
 
 /// Bytes assumed per string in a key, for sizing the minimum.

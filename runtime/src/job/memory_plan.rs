@@ -4,7 +4,9 @@
 //! said in the user's terms: the memory they gave (or the default), what took it, what is
 //! short, and the least `--memory` that runs the job.
 
-use crate::memory::{divide_memory, format_bytes, MemoryDemand, DEFAULT_MEMORY, DEFAULT_PAGE_SIZE};
+use crate::memory::{
+    divide_memory, format_bytes, format_bytes_arg, MemoryDemand, DEFAULT_MEMORY, DEFAULT_PAGE_SIZE,
+};
 use crate::JobError;
 
 use super::JobSpec;
@@ -149,7 +151,7 @@ pub(super) fn budgets(
     };
     Err(JobError::Config(format!(
         "{given} is too small: {why}; give --memory {} or more{fewer}",
-        format_bytes(least_memory(spec, workers))
+        format_bytes_arg(least_memory(spec, workers))
     )))
 }
 
@@ -185,7 +187,10 @@ mod tests {
         assert!(budgets(&SPEC, least, 64).is_ok());
         assert!(budgets(&SPEC, least - 1024, 64).is_err());
         assert!(
-            e.contains(&format!("give --memory {} or more", format_bytes(least))),
+            e.contains(&format!(
+                "give --memory {} or more",
+                format_bytes_arg(least)
+            )),
             "{e}"
         );
 

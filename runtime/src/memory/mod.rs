@@ -12,7 +12,7 @@ mod size;
 pub use budget::{divide_memory, MemoryDemand, MemoryPlanError};
 pub use pool::{OperatorMemory, OperatorUsage, SegmentPool};
 pub use segment::MemorySegment;
-pub use size::{format_bytes, parse_bytes, ByteSizeError};
+pub use size::{format_bytes, format_bytes_arg, parse_bytes, ByteSizeError};
 
 /// The default page size: 32 KiB, as in Flink's managed memory.
 pub const DEFAULT_PAGE_SIZE: usize = 32 * 1024;

@@ -2,13 +2,15 @@
 //! records, read in order with `seq` increasing, become one run with each key once, its
 //! accumulators merged, sorted by the `seq` of its first record. Memory is the operator's
 //! budget: keys that do not fit are split by hash into smaller folds, level after level,
-//! and their results merged by `seq`.
+//! and their results merged by `seq`. Records of text aggregates carry their values
+//! (`[seq][accumulators][text length: u32][text][key]`), which the fold brings into pages
+//! and merges as the aggregates say ([`Fold::with_text`]).
 
 use std::hash::BuildHasher;
 
 use super::{Run, RunWriter, SeqMerge};
 use crate::memory::OperatorMemory;
-use crate::state::KeyedTable;
+use crate::state::{KeyedTable, SessionExtra, TextAccumulators, TextSlot};
 use crate::JobError;
 
 /// Partitions a spill is split into, at every level.
@@ -25,6 +27,11 @@ pub struct Fold<'a> {
     /// Keys in the folded results, and their bytes.
     keys: u64,
     key_bytes: u64,
+    /// The values of the records' text aggregates while they are folded, when they have
+    /// any.
+    text: Option<TextAccumulators>,
+    /// A record's accumulators with its text values brought in, before they merge.
+    scratch: Vec<u8>,
 }
 
 impl std::fmt::Debug for Fold<'_> {
@@ -50,6 +57,22 @@ impl<'a> Fold<'a> {
             merge,
             keys: 0,
             key_bytes: 0,
+            text: None,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// A fold of records that carry the values of text aggregates in `slots`.
+    pub fn with_text(mut self, slots: &'static [TextSlot]) -> Self {
+        self.text = Some(TextAccumulators::in_time_order(self.mem.clone(), slots));
+        self
+    }
+
+    /// How the records divide.
+    fn shape(&self) -> RecordShape {
+        RecordShape {
+            acc_size: self.acc_size,
+            text: self.text.is_some(),
         }
     }
 
@@ -74,16 +97,17 @@ impl<'a> Fold<'a> {
             }
             let mut reader = run.read()?;
             while let Some(record) = reader.next()? {
-                let (seq, acc, key) = split_record(record, self.acc_size);
+                let (seq, acc, text, key) = self.shape().split(record);
                 let mut fresh = false;
                 let entry = table.upsert_entry(key, |block| {
                     fresh = true;
                     block[..8].copy_from_slice(seq);
                     block[8..].copy_from_slice(acc);
                 });
-                match entry {
-                    Ok(addr) if !fresh => (self.merge)(&mut table.acc_at_mut(addr)[8..], acc),
-                    Ok(_) => {}
+                let landed = entry
+                    .and_then(|addr| self.land(&mut table.acc_at_mut(addr)[8..], acc, text, fresh));
+                match landed {
+                    Ok(()) => {}
                     Err(e @ JobError::MemoryBudget { .. }) => {
                         overflow = Some(e);
                         readers.push(reader.into_run());
@@ -96,6 +120,10 @@ impl<'a> Fold<'a> {
         }
         if let Some(e) = overflow {
             drop(table);
+            // Every value in the store was one of the table's.
+            if let Some(values) = &mut self.text {
+                values.clear();
+            }
             if level >= MAX_LEVEL {
                 return Err(e);
             }
@@ -106,9 +134,48 @@ impl<'a> Fold<'a> {
         while let Some((key, block)) = drain.next_entry() {
             self.keys += 1;
             self.key_bytes += key.len() as u64;
-            out.push(&[block, key])?;
+            match &self.text {
+                None => out.push(&[block, key])?,
+                Some(values) => {
+                    self.scratch.clear();
+                    values.copy(&block[8..], &mut self.scratch);
+                    let len = (self.scratch.len() as u32).to_le_bytes();
+                    out.push(&[block, &len, &self.scratch, key])?;
+                }
+            }
+        }
+        if let Some(values) = &mut self.text {
+            values.clear();
         }
         out.finish()
+    }
+
+    /// Lands a record's accumulators `acc` (with its text values `text`) in the table's
+    /// block `into`, which is the record's copy when `fresh`. A budget error changes
+    /// nothing but a fresh block's text words, which the caller drops with the table.
+    fn land(
+        &mut self,
+        into: &mut [u8],
+        acc: &[u8],
+        text: &[u8],
+        fresh: bool,
+    ) -> Result<(), JobError> {
+        let Some(values) = &mut self.text else {
+            if !fresh {
+                (self.merge)(into, acc);
+            }
+            return Ok(());
+        };
+        if fresh {
+            return values.restore(into, text);
+        }
+        // The later part's values in pages first: merging them cannot fail.
+        self.scratch.clear();
+        self.scratch.extend_from_slice(acc);
+        values.restore(&mut self.scratch, text)?;
+        (self.merge)(into, &self.scratch);
+        values.merge(into, &self.scratch);
+        Ok(())
     }
 
     /// Splits `runs` into partitions by the hash of `level`, folds each, and merges the
@@ -120,7 +187,7 @@ impl<'a> Fold<'a> {
         for run in runs {
             let mut reader = run.read()?;
             while let Some(record) = reader.next()? {
-                let (_, _, key) = split_record(record, self.acc_size);
+                let (_, _, _, key) = self.shape().split(record);
                 parts[partition(key, level)].push(&[record])?;
             }
         }
@@ -129,6 +196,31 @@ impl<'a> Fold<'a> {
             folded.push(self.fold(vec![part.finish()?], level)?);
         }
         SeqMerge::new(folded)?.into_run(self.mem)
+    }
+}
+
+/// How a spilled record's bytes divide: `[seq][accumulators][key]`, or, for records that
+/// carry the values of text aggregates, `[seq][accumulators][text length: u32][text][key]`
+/// (the text as [`SessionExtra::copy`] writes it).
+#[derive(Debug, Clone, Copy)]
+pub struct RecordShape {
+    /// Bytes of accumulators.
+    pub acc_size: usize,
+    /// Whether text values follow the accumulators.
+    pub text: bool,
+}
+
+impl RecordShape {
+    /// A record's `seq` bytes, accumulators, text values (empty without) and key.
+    #[inline]
+    pub fn split(self, record: &[u8]) -> (&[u8], &[u8], &[u8], &[u8]) {
+        let (seq, acc, rest) = split_record(record, self.acc_size);
+        if !self.text {
+            return (seq, acc, &[], rest);
+        }
+        let (len, rest) = rest.split_first_chunk::<4>().expect("a text length");
+        let (text, key) = rest.split_at(u32::from_le_bytes(*len) as usize);
+        (seq, acc, text, key)
     }
 }
 

@@ -11,7 +11,7 @@ mod seq_merge;
 mod space;
 mod timer_runs;
 
-pub use fold::{partition, split_record, Fold, PARTITIONS};
+pub use fold::{partition, split_record, Fold, RecordShape, PARTITIONS};
 pub use key_runs::KeyRuns;
 pub use run_file::{BlockRecords, Run, RunReader, RunWriter};
 pub use seq_merge::SeqMerge;

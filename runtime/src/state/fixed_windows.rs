@@ -4,13 +4,15 @@
 use super::fired_window::{FiredWindow, WindowOutcome, WindowSlot};
 use super::storage::chunk_pages::ChunkPages;
 use super::storage::window_table::{EntryCursor, EntryFormat, WindowTable};
+use super::{SessionExtra, TextAccumulators};
 use crate::memory::OperatorMemory;
-use crate::spill::{Run, RunReader, SpillSupport};
+use crate::spill::{RecordShape, Run, RunReader, SpillSupport};
 use crate::JobError;
 
 mod by_start;
 mod snapshot;
 mod spill;
+mod text;
 
 use by_start::WindowsByStart;
 
@@ -76,6 +78,9 @@ enum Firing {
 /// new part in memory. When the watermark reaches a spilled window, its parts are folded
 /// back ([`Fold`](crate::spill::Fold), the accumulators merged) into its keys in opening
 /// order, so results are those of an unspilled run, byte for byte. See `spill.rs`.
+///
+/// The values of text aggregates (`first(page)`) live beside the tables, in chunks carved
+/// in time order, and go wherever their key's accumulators go (`text.rs`).
 #[derive(Debug)]
 pub struct FixedWindows {
     pages: ChunkPages,
@@ -97,6 +102,11 @@ pub struct FixedWindows {
     /// a later slice of the input, they belong to the worker before it
     /// (`parallel::time_order`).
     held_through: Option<i64>,
+    /// The values of the operator's text aggregates, if it has any.
+    text: Option<TextAccumulators>,
+    /// Whether the window being updated went to disk for the record being landed: if its
+    /// values still do not fit, nothing more can be moved.
+    moved: bool,
 }
 
 impl FixedWindows {
@@ -133,6 +143,8 @@ impl FixedWindows {
             unspilled_need: 0,
             expected_keys: 0,
             held_through: None,
+            text: None,
+            moved: false,
         })
     }
 
@@ -287,6 +299,7 @@ impl FixedWindows {
         wm: i64,
         out: &mut Vec<u8>,
     ) -> Result<Option<FiredWindow>, JobError> {
+        let shape = self.shape();
         loop {
             match &mut self.firing {
                 Some(Firing::Table(start, at)) => {
@@ -310,11 +323,11 @@ impl FixedWindows {
                 Some(Firing::Spilled(start, reader)) => {
                     let start = *start;
                     if reader.advance()? {
-                        let (_, acc, key) =
-                            crate::spill::split_record(reader.current(), self.format.acc_size);
+                        let (_, acc, text, key) = shape.split(reader.current());
                         out.clear();
                         out.extend_from_slice(key);
                         out.extend_from_slice(acc);
+                        out.extend_from_slice(text);
                         return Ok(Some(FiredWindow {
                             start,
                             end: start.saturating_add(self.size),
@@ -359,7 +372,11 @@ impl FixedWindows {
         let key = self.format.key(&self.pages, slot.entry);
         out.clear();
         out.extend_from_slice(key);
-        out.extend_from_slice(self.pages.bytes(slot.entry, self.format.acc_size));
+        let acc = self.pages.bytes(slot.entry, self.format.acc_size);
+        out.extend_from_slice(acc);
+        if let Some(values) = &self.text {
+            values.copy(acc, out);
+        }
         FiredWindow {
             start: slot.window,
             end: slot.window.saturating_add(self.size),
@@ -401,8 +418,18 @@ impl FixedWindows {
         if let Some(w) = self.windows.remove(&start) {
             if let Some(table) = w.table {
                 self.expected_keys = table.len();
+                self.release_text(&table);
                 table.free(&mut self.pages);
             }
+        }
+    }
+
+    /// How its spilled records divide.
+    #[inline]
+    fn shape(&self) -> RecordShape {
+        RecordShape {
+            acc_size: self.format.acc_size,
+            text: self.text.is_some(),
         }
     }
 

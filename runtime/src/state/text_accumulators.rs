@@ -82,6 +82,28 @@ impl TextAccumulators {
         }
     }
 
+    /// No values yet, kept in chunks carved in time order
+    /// ([`BlobStore::in_time_order`]): for windows, made and dropped in time order.
+    pub fn in_time_order(mem: OperatorMemory, slots: &'static [TextSlot]) -> Self {
+        TextAccumulators {
+            store: BlobStore::in_time_order(mem),
+            slots,
+            scratch: [Vec::new(), Vec::new()],
+            taken: Vec::new(),
+        }
+    }
+
+    /// Drops every value and gives every page back: for a caller that knows no block
+    /// refers to one any more.
+    pub fn clear(&mut self) {
+        self.store.clear();
+    }
+
+    /// Bytes held in values.
+    pub fn bytes(&self) -> u64 {
+        self.store.bytes()
+    }
+
     /// The slots it keeps values for.
     pub fn slots(&self) -> &'static [TextSlot] {
         self.slots
@@ -234,8 +256,8 @@ impl SessionExtra for TextAccumulators {
     }
 
     fn restore_bytes(&self, data: &[u8]) -> u64 {
-        // Each value in the smallest power-of-two slot that holds it (16 bytes or more), or
-        // a chain of pages; every size class may need a page of its own.
+        // In size classes, every class may need a page of its own; in time order, a page
+        // may end with a chunk's worth unused.
         let page = self.store.page_size() as u64;
         let mut classes = Vec::new();
         let mut bytes = 0;
@@ -244,13 +266,11 @@ impl SessionExtra for TextAccumulators {
             let len = match slot.kind {
                 TextAggregate::Join { .. } => text_list::restore_len(value),
                 _ => value.len(),
-            } as u64;
-            let slot = if len <= page {
-                len.max(16).next_power_of_two()
-            } else {
-                len.div_ceil(page - 8) * page
             };
-            if !classes.contains(&slot.min(page)) {
+            let slot = self.store.slot_bytes(len);
+            if !self.store.has_size_classes() {
+                bytes += 2 * slot;
+            } else if !classes.contains(&slot.min(page)) {
                 classes.push(slot.min(page));
                 bytes += page;
             }
@@ -259,19 +279,29 @@ impl SessionExtra for TextAccumulators {
         bytes
     }
 
+    /// All or nothing: on a budget error, the values already brought in go again.
     fn restore(&mut self, acc: &mut [u8], data: &[u8]) -> Result<(), JobError> {
         let values: Vec<Option<&[u8]>> = Self::copied(data, self.slots.len()).collect();
-        for (slot, value) in self.slots.iter().zip(values) {
-            match value {
-                None => acc_set(acc, slot.offset + 8, NONE),
+        for (i, (slot, value)) in self.slots.iter().zip(values).enumerate() {
+            let restored = match value {
+                None => {
+                    acc_set(acc, slot.offset + 8, NONE);
+                    Ok(())
+                }
                 Some(joined) if matches!(slot.kind, TextAggregate::Join { .. }) => {
                     let [scratch, _] = &mut self.scratch;
-                    text_list::restore(&mut self.store, scratch, acc, slot.offset, joined)?;
+                    text_list::restore(&mut self.store, scratch, acc, slot.offset, joined)
                 }
-                Some(value) => {
-                    acc_set(acc, slot.offset, self.store.put(value)?);
+                Some(value) => self.store.put(value).map(|handle| {
+                    acc_set(acc, slot.offset, handle);
                     acc_set(acc, slot.offset + 8, value.len() as u64);
+                }),
+            };
+            if let Err(e) = restored {
+                for &slot in &self.slots[..i] {
+                    self.release_slot(acc, slot);
                 }
+                return Err(e);
             }
         }
         Ok(())
@@ -341,18 +371,25 @@ impl SessionExtra for TextAccumulators {
     }
 
     fn release(&mut self, acc: &[u8]) {
-        for slot in self.slots {
-            let len = acc_get::<u64>(acc, slot.offset + 8);
-            if len == NONE {
-                continue;
+        for &slot in self.slots {
+            self.release_slot(acc, slot);
+        }
+    }
+}
+
+impl TextAccumulators {
+    /// Lets `slot`'s value in `acc` go, if it has one.
+    fn release_slot(&mut self, acc: &[u8], slot: TextSlot) {
+        let len = acc_get::<u64>(acc, slot.offset + 8);
+        if len == NONE {
+            return;
+        }
+        match slot.kind {
+            TextAggregate::Join { .. } => {
+                let [scratch, _] = &mut self.scratch;
+                text_list::free(&mut self.store, scratch, acc, slot.offset);
             }
-            match slot.kind {
-                TextAggregate::Join { .. } => {
-                    let [scratch, _] = &mut self.scratch;
-                    text_list::free(&mut self.store, scratch, acc, slot.offset);
-                }
-                _ => self.store.free(acc_get(acc, slot.offset), len as usize),
-            }
+            _ => self.store.free(acc_get(acc, slot.offset), len as usize),
         }
     }
 }

@@ -48,6 +48,8 @@ pub(super) fn combiner(w: &Window, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> 
         init: code.init.clone(),
         landed: code.update.clone(),
         combined: true,
+        // Windows with text aggregates have no partial results (`partial_results`).
+        text: Vec::new(),
     };
     let assign = landing.assign_fixed(&w.window)?;
     let merge = &code.merge;

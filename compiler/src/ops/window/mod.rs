@@ -260,13 +260,15 @@ impl OperatorNode for Window {
         keyed_closures(&self.key, &self.aggregates)
     }
 
-    /// Tumbling and sliding event-time windows: a partial result per key and window.
+    /// Tumbling and sliding event-time windows: a partial result per key and window. Not
+    /// with text aggregates, whose values are not in the accumulators sent on.
     fn partial_results(&self, _plan: &Plan, _n: NodeIndex) -> Option<PartialResults> {
         let fixed = matches!(
             self.window,
             WindowKind::Tumbling { .. } | WindowKind::Sliding { .. }
         );
-        (fixed && self.time == TimeDomain::EventTime).then_some(PartialResults::PerWindow)
+        let text = self.aggregates.iter().any(AggregateField::is_text);
+        (fixed && !text && self.time == TimeDomain::EventTime).then_some(PartialResults::PerWindow)
     }
 }
 
@@ -364,10 +366,12 @@ fn state_fields(w: &Window, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, Toke
             let lateness = w.lateness;
             let width = key_width(g, n, &w.key);
             let spill = spill_support(g, &w.aggregates);
-            (
-                quote!(weir_runtime::state::FixedWindows),
-                quote!(weir_runtime::state::FixedWindows::new(#memory, #size, #acc_size, #lateness, #width, #spill)?),
-            )
+            let mut init = quote!(weir_runtime::state::FixedWindows::new(#memory, #size, #acc_size, #lateness, #width, #spill)?);
+            if w.aggregates.iter().any(AggregateField::is_text) {
+                let slots = text_slots(&w.aggregates, 0);
+                init = quote!(#init.with_text(#slots));
+            }
+            (quote!(weir_runtime::state::FixedWindows), init)
         }
         WindowKind::Session { .. } if w.aggregates.iter().any(AggregateField::is_text) => {
             let lateness = w.lateness;
@@ -409,6 +413,9 @@ struct Landing {
     /// Landing in the reading worker's combiner (`c`, with the exchange `x`) instead of the
     /// state: see `combiner.rs`.
     combined: bool,
+    /// The record's values for the text slots (`AccumulatorCode::text`): the state offers
+    /// them before the accumulators are updated.
+    text: Vec<TokenStream>,
 }
 
 impl Landing {
@@ -426,6 +433,26 @@ impl Landing {
         }
     }
 
+    /// What lands the record once the state has offered its text values to `slot`:
+    /// when the state had to move the window to disk for room, the window is opened again
+    /// (a new part of it in memory) and offered them again.
+    fn offer_text(&self) -> TokenStream {
+        let Landing {
+            state,
+            landed,
+            text,
+            ..
+        } = self;
+        quote! {
+            let text: &[&[u8]] = &[#(#text),*];
+            if self.#state.update_text(slot, text, ts)? == weir_runtime::state::TextOutcome::Moved {
+                continue;
+            }
+            let acc = self.#state.acc_mut(slot);
+            #landed
+        }
+    }
+
     /// Opens the fixed window `[start, start + SIZE)` of the key and lands the record there.
     fn open_fixed(&self) -> TokenStream {
         let Landing {
@@ -434,7 +461,20 @@ impl Landing {
             init,
             landed,
             combined,
+            text,
         } = self;
+        if !text.is_empty() {
+            let offer = self.offer_text();
+            return quote! {
+                #encode
+                loop {
+                    if let ::core::option::Option::Some((slot, _)) = self.#state.open(key, start, start.saturating_add(SIZE), wm, |acc| { #init })? {
+                        #offer
+                    }
+                    break;
+                }
+            };
+        }
         if *combined {
             return quote! {
                 if let ::core::option::Option::Some(acc) = c.fold(key, start, start.saturating_add(SIZE), wm, |acc| { #init })? {
@@ -489,17 +529,24 @@ fn push(w: &Window, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> TokenStream {
             self.#refire(slot)?;
         }
     };
+    let mut init = init.clone();
+    // Sessions mark their new blocks' text slots empty themselves.
+    if !code.text.is_empty() && !matches!(w.window, WindowKind::Session { .. }) {
+        let slots = text_slots(&w.aggregates, 0);
+        init.extend(quote!(weir_runtime::state::TextAccumulators::empty(#slots, acc);));
+    }
     let landing = Landing {
         state: s,
         encode,
-        init: init.clone(),
+        init,
         landed,
         combined: false,
+        text: code.text.clone(),
     };
     let assign = landing
         .assign_fixed(&w.window)
         .unwrap_or_else(|| match w.window {
-            WindowKind::Session { gap } => session::assign(&landing, merge, gap, &code.text),
+            WindowKind::Session { gap } => session::assign(&landing, merge, gap),
             _ => unreachable!("count windows are handled above"),
         });
     let on_late = if g.plan.outputs(n, 1).is_empty() {

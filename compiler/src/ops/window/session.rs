@@ -6,10 +6,10 @@ use quote::quote;
 
 use super::Landing;
 
-/// The code that finds or merges the record's session and lands it there. With `text`
+/// The code that finds or merges the record's session and lands it there. With text
 /// values (the record's, for the text slots), the state offers them first; when it had to
 /// move every session to disk for room, the session is opened again (which brings it back).
-pub(super) fn assign(landing: &Landing, merge: &TokenStream, gap: i64, text: &[TokenStream]) -> TokenStream {
+pub(super) fn assign(landing: &Landing, merge: &TokenStream, gap: i64) -> TokenStream {
     let Landing {
         state,
         encode,
@@ -17,6 +17,7 @@ pub(super) fn assign(landing: &Landing, merge: &TokenStream, gap: i64, text: &[T
         landed,
         // Sessions are never combined: a record may merge sessions across workers.
         combined: _,
+        text,
     } = landing;
     let open = quote! {
         self.#state.open_session(key, ts, #gap, wm, |acc| { #init }, |into, from| {
@@ -34,17 +35,13 @@ pub(super) fn assign(landing: &Landing, merge: &TokenStream, gap: i64, text: &[T
             }
         };
     }
+    let offer = landing.offer_text();
     quote! {
         #encode
         loop {
             let opened = #open;
             if let ::core::option::Option::Some(slot) = opened {
-                let text: &[&[u8]] = &[#(#text),*];
-                if self.#state.update_text(slot, text, ts)? == weir_runtime::state::TextOutcome::Moved {
-                    continue;
-                }
-                let acc = self.#state.acc_mut(slot);
-                #landed
+                #offer
             }
             break;
         }

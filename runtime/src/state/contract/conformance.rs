@@ -21,6 +21,9 @@ use crate::parallel::KeyGroups;
 use crate::spill::SpillSpace;
 use crate::state::key_hash;
 
+mod text;
+use text::{SpillingTextTumbling, TextSessions, TextTumbling};
+
 const GROUPS: usize = 128;
 const PAGE: usize = 256;
 const PAGES: u64 = 8;
@@ -608,129 +611,6 @@ impl Subject for Sessions {
     }
 }
 
-/// Session windows as [`Sessions`], keeping text: the first, least, greatest and last of
-/// a value made from each op's number (some longer than a page), and the list of them all,
-/// besides a count. A key's
-/// values must fit the budget whole, so it gets more pages.
-struct TextSessions;
-
-const TEXT_SLOTS: &[crate::state::TextSlot] = &{
-    use crate::state::{TextAggregate as A, TextSlot as S};
-    [
-        S {
-            offset: 8,
-            kind: A::First,
-        },
-        S {
-            offset: 32,
-            kind: A::Min,
-        },
-        S {
-            offset: 56,
-            kind: A::Max,
-        },
-        S {
-            offset: 80,
-            kind: A::Last,
-        },
-    ]
-};
-
-fn text_session_line(out: &[u8], f: crate::state::FiredWindow) -> String {
-    use crate::state::{acc_get, TextAccumulators};
-    let acc = &out[f.key_len..];
-    let text = &acc[144..];
-    let values: Vec<String> = (0..5)
-        .map(|i| {
-            let v = TextAccumulators::read(text, i);
-            // A list's order shows in a short digest of its text.
-            let digest = v
-                .bytes()
-                .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
-            format!("{}x{}#{digest:x}", &v[..v.len().min(4)], v.len())
-        })
-        .collect();
-    format!(
-        "session {} [{}, {}) {} {}",
-        String::from_utf8_lossy(&out[..f.key_len]),
-        f.start,
-        f.end,
-        acc_get::<u64>(acc, 0),
-        values.join(" ")
-    )
-}
-
-fn text_sessions_due(state: &mut crate::state::TextSessionWindows, wm: i64) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut lines = Vec::new();
-    while let Some(f) = state.next_due(wm, &mut out).unwrap() {
-        lines.push(text_session_line(&out, f));
-    }
-    lines
-}
-
-fn text_value(n: i64) -> String {
-    let v = format!("v{n}");
-    if n.rem_euclid(13) == 0 {
-        v.repeat(70)
-    } else {
-        v
-    }
-}
-
-impl Subject for TextSessions {
-    type State = crate::state::TextSessionWindows;
-    const PAGES: u64 = 64;
-    fn fresh(mem: OperatorMemory) -> Self::State {
-        crate::state::TextSessionWindows::new(mem, 144, 30, TEXT_SLOTS).unwrap()
-    }
-    fn apply(state: &mut Self::State, key: &[u8], n: i64, at: usize) -> String {
-        use crate::state::{acc_get, acc_set, TextOutcome, WindowOutcome};
-        let wm = watermark(at);
-        let ts = event_time(at, n);
-        let value = text_value(n);
-        let slot = loop {
-            let opened = state
-                .open_session(
-                    key,
-                    ts,
-                    40,
-                    wm,
-                    |a| acc_set(a, 0, 0u64),
-                    |into, from| {
-                        acc_set(into, 0, acc_get::<u64>(into, 0) + acc_get::<u64>(from, 0));
-                        Ok(())
-                    },
-                )
-                .unwrap();
-            let Some(slot) = opened else {
-                return format!("late {} {ts}", String::from_utf8_lossy(key));
-            };
-            let values = [value.as_bytes(); 5];
-            match state.update_text(slot, &values, ts).unwrap() {
-                TextOutcome::Updated => break slot,
-                TextOutcome::Moved => continue,
-            }
-        };
-        let acc = state.acc_mut(slot);
-        acc_set(acc, 0, acc_get::<u64>(acc, 0) + 1);
-        match state.after_update(slot, wm) {
-            WindowOutcome::Added => String::new(),
-            WindowOutcome::Refire(slot) => {
-                let mut out = Vec::new();
-                let f = state.copy_window(slot, &mut out);
-                text_session_line(&out, f)
-            }
-        }
-    }
-    fn tick(state: &mut Self::State, at: usize) -> Vec<String> {
-        text_sessions_due(state, watermark(at))
-    }
-    fn finish(mut state: Self::State) -> Vec<String> {
-        text_sessions_due(&mut state, i64::MAX)
-    }
-}
-
 /// A session window join of a 40 ms gap: sides and times as for [`WindowJoin`]; a fired
 /// session gives its key's records of both sides, in arrival order.
 struct SessionJoin;
@@ -910,6 +790,11 @@ proptest! {
     }
 
     #[test]
+    fn conformance_tumbling_windows_with_text((ops, at) in ops()) {
+        conforms::<TextTumbling>(&ops, at)?;
+    }
+
+    #[test]
     fn conformance_session_join((ops, at) in ops()) {
         conforms::<SessionJoin>(&ops, at)?;
     }
@@ -1009,6 +894,10 @@ fn conformance_of_state_that_has_spilled() {
         ("sessions", spilled_at::<Sessions>(&ops, 2000)),
         ("text sessions", spilled_at::<TextSessions>(&ops, 2000)),
         (
+            "text tumbling",
+            spilled_at::<SpillingTextTumbling>(&ops, 2000),
+        ),
+        (
             "window join",
             spilled_at::<SpillingWindowJoin>(&joined, 2000),
         ),
@@ -1033,6 +922,7 @@ fn conformance_of_state_that_has_spilled() {
     conforms::<Tumbling>(&ops, 2000).unwrap();
     conforms::<Sessions>(&ops, 2000).unwrap();
     conforms::<TextSessions>(&ops, 2000).unwrap();
+    conforms::<SpillingTextTumbling>(&ops, 2000).unwrap();
     conforms::<SpillingWindowJoin>(&joined, 2000).unwrap();
     conforms::<SessionJoin>(&joined, 2000).unwrap();
     conforms::<IntervalJoin>(&ops, 2000).unwrap();

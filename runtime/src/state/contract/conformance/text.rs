@@ -1,0 +1,209 @@
+//! Subjects of the conformance suite whose accumulators include text: windows keeping
+//! the first, least, greatest and last of a value made from each op's number (some longer
+//! than a page) and the list of them all, besides a count.
+
+use super::{event_time, watermark, OperatorMemory, Subject, WINDOW};
+
+/// Session windows as [`Sessions`], keeping text: the first, least, greatest and last of
+/// a value made from each op's number (some longer than a page), and the list of them all,
+/// besides a count. A key's values must fit the budget whole, so it gets more pages.
+pub(super) struct TextSessions;
+
+const TEXT_SLOTS: &[crate::state::TextSlot] = &{
+    use crate::state::{TextAggregate as A, TextSlot as S};
+    [
+        S {
+            offset: 8,
+            kind: A::First,
+        },
+        S {
+            offset: 32,
+            kind: A::Min,
+        },
+        S {
+            offset: 56,
+            kind: A::Max,
+        },
+        S {
+            offset: 80,
+            kind: A::Last,
+        },
+        S {
+            offset: 104,
+            kind: A::Join { separator: "," },
+        },
+    ]
+};
+
+fn text_session_line(out: &[u8], f: crate::state::FiredWindow) -> String {
+    use crate::state::{acc_get, TextAccumulators};
+    let acc = &out[f.key_len..];
+    let text = &acc[144..];
+    let values: Vec<String> = (0..5)
+        .map(|i| {
+            let v = TextAccumulators::read(text, i);
+            // A list's order shows in a short digest of its text.
+            let digest = v
+                .bytes()
+                .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+            format!("{}x{}#{digest:x}", &v[..v.len().min(4)], v.len())
+        })
+        .collect();
+    format!(
+        "session {} [{}, {}) {} {}",
+        String::from_utf8_lossy(&out[..f.key_len]),
+        f.start,
+        f.end,
+        acc_get::<u64>(acc, 0),
+        values.join(" ")
+    )
+}
+
+fn text_sessions_due(state: &mut crate::state::TextSessionWindows, wm: i64) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut lines = Vec::new();
+    while let Some(f) = state.next_due(wm, &mut out).unwrap() {
+        lines.push(text_session_line(&out, f));
+    }
+    lines
+}
+
+fn text_value(n: i64) -> String {
+    let v = format!("v{n}");
+    if n.rem_euclid(13) == 0 {
+        v.repeat(70)
+    } else {
+        v
+    }
+}
+
+impl Subject for TextSessions {
+    type State = crate::state::TextSessionWindows;
+    const PAGES: u64 = 64;
+    fn fresh(mem: OperatorMemory) -> Self::State {
+        crate::state::TextSessionWindows::new(mem, 144, 30, TEXT_SLOTS).unwrap()
+    }
+    fn apply(state: &mut Self::State, key: &[u8], n: i64, at: usize) -> String {
+        use crate::state::{acc_get, acc_set, TextOutcome, WindowOutcome};
+        let wm = watermark(at);
+        let ts = event_time(at, n);
+        let value = text_value(n);
+        let slot = loop {
+            let opened = state
+                .open_session(
+                    key,
+                    ts,
+                    40,
+                    wm,
+                    |a| acc_set(a, 0, 0u64),
+                    |into, from| {
+                        acc_set(into, 0, acc_get::<u64>(into, 0) + acc_get::<u64>(from, 0));
+                        Ok(())
+                    },
+                )
+                .unwrap();
+            let Some(slot) = opened else {
+                return format!("late {} {ts}", String::from_utf8_lossy(key));
+            };
+            let values = [value.as_bytes(); 5];
+            match state.update_text(slot, &values, ts).unwrap() {
+                TextOutcome::Updated => break slot,
+                TextOutcome::Moved => continue,
+            }
+        };
+        let acc = state.acc_mut(slot);
+        acc_set(acc, 0, acc_get::<u64>(acc, 0) + 1);
+        match state.after_update(slot, wm) {
+            WindowOutcome::Added => String::new(),
+            WindowOutcome::Refire(slot) => {
+                let mut out = Vec::new();
+                let f = state.copy_window(slot, &mut out);
+                text_session_line(&out, f)
+            }
+        }
+    }
+    fn tick(state: &mut Self::State, at: usize) -> Vec<String> {
+        text_sessions_due(state, watermark(at))
+    }
+    fn finish(mut state: Self::State) -> Vec<String> {
+        text_sessions_due(&mut state, i64::MAX)
+    }
+}
+
+/// Tumbling windows as [`super::Tumbling`], keeping text as [`TextSessions`] does, in
+/// `PAGES` pages. A fired window stays in memory for its lateness and must fit whole with
+/// the window being filled, so it gets more pages; fewer, for ops whose values are short,
+/// make it spill.
+pub(super) struct TextTumblingOf<const PAGES: u64>;
+
+/// Text tumbling windows under a budget that holds any window's values.
+pub(super) type TextTumbling = TextTumblingOf<256>;
+/// Text tumbling windows that spill.
+pub(super) type SpillingTextTumbling = TextTumblingOf<48>;
+
+fn text_windows_due(state: &mut crate::state::FixedWindows, wm: i64) -> Vec<String> {
+    let mut lines = Vec::new();
+    if state.next_timer().is_none_or(|t| t > wm) {
+        return lines;
+    }
+    let mut out = Vec::new();
+    while let Some(f) = state.next_due(wm, &mut out).unwrap() {
+        lines.push(text_session_line(&out, f));
+    }
+    lines
+}
+
+fn count_merge(into: &mut [u8], from: &[u8]) {
+    use crate::state::{acc_get, acc_set};
+    acc_set(into, 0, acc_get::<u64>(into, 0) + acc_get::<u64>(from, 0));
+}
+
+impl<const P: u64> Subject for TextTumblingOf<P> {
+    type State = crate::state::FixedWindows;
+    const PAGES: u64 = P;
+    fn fresh(mem: OperatorMemory) -> Self::State {
+        let spill = crate::spill::SpillSupport::Merge(count_merge);
+        crate::state::FixedWindows::new(mem, WINDOW, 144, 50, None, spill)
+            .unwrap()
+            .with_text(TEXT_SLOTS)
+    }
+    fn apply(state: &mut Self::State, key: &[u8], n: i64, at: usize) -> String {
+        use crate::state::{acc_get, acc_set, TextAccumulators, TextOutcome, WindowOutcome};
+        let wm = watermark(at);
+        let ts = event_time(at, n);
+        let start = ts.div_euclid(WINDOW) * WINDOW;
+        let value = text_value(n);
+        let slot = loop {
+            let opened = state
+                .open(key, start, start + WINDOW, wm, |a| {
+                    acc_set(a, 0, 0u64);
+                    TextAccumulators::empty(TEXT_SLOTS, a);
+                })
+                .unwrap();
+            let Some((slot, _)) = opened else {
+                return format!("late {} {ts}", String::from_utf8_lossy(key));
+            };
+            let values = [value.as_bytes(); 5];
+            match state.update_text(slot, &values, ts).unwrap() {
+                TextOutcome::Updated => break slot,
+                TextOutcome::Moved => continue,
+            }
+        };
+        let acc = state.acc_mut(slot);
+        acc_set(acc, 0, acc_get::<u64>(acc, 0) + 1);
+        match state.after_update(slot, wm) {
+            WindowOutcome::Added => String::new(),
+            WindowOutcome::Refire(slot) => {
+                let mut out = Vec::new();
+                let f = state.copy_window(slot, &mut out);
+                text_session_line(&out, f)
+            }
+        }
+    }
+    fn tick(state: &mut Self::State, at: usize) -> Vec<String> {
+        text_windows_due(state, watermark(at))
+    }
+    fn finish(mut state: Self::State) -> Vec<String> {
+        text_windows_due(&mut state, i64::MAX)
+    }
+}

@@ -1,0 +1,206 @@
+//! Text aggregates (`first`, `last`, `min`, `max` over `str`, `collect_list`) in tumbling
+//! and sliding windows (`tests/fixtures/window_text.pipe`) on generated page views, against
+//! a reference that puts each view in its windows and computes each aggregate directly:
+//! first and last by event time (unique per user), least and greatest in byte order, and
+//! the list's pages (compared sorted: the list is in order of arrival, the job's). Views
+//! come out of order by less than the watermark's bound, so none is late. On one worker,
+//! on two, and under a budget small enough to spill.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use common::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+const MINUTE: i64 = 60_000;
+
+struct View {
+    user: String,
+    page: String,
+    ts: i64,
+}
+
+/// Views of 400 users over about three hours, pages of many lengths (some longer than a
+/// 32 KB page), times unique per user; then shaken by up to 40 s.
+fn views(seed: u64) -> Vec<View> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let start = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+    let mut all = Vec::new();
+    for u in 0..400 {
+        let mut ts = start + rng.random_range(0..30 * MINUTE);
+        for _ in 0..rng.random_range(1..80) {
+            let page = match rng.random_range(0..25) {
+                0 => format!("/search?q={}", "long".repeat(rng.random_range(100..9_000))),
+                n => format!("/p/{}", n * 7 % 17),
+            };
+            all.push(View {
+                user: format!("u{u}"),
+                page,
+                ts,
+            });
+            ts += rng.random_range(1_000..6 * MINUTE);
+        }
+    }
+    all.sort_by_key(|v| v.ts);
+    for i in 1..all.len() {
+        if rng.random_range(0..3) == 0 && all[i].ts - all[i - 1].ts < 40_000 {
+            all.swap(i - 1, i);
+        }
+    }
+    all
+}
+
+/// The reference for windows `size` long starting every `slide`: per user and window
+/// start, `[user, start, n, first, last, least, greatest, pages sorted]`, sorted.
+fn windows(views: &[View], size: i64, slide: i64) -> Vec<Vec<String>> {
+    let mut by_window: BTreeMap<(&str, i64), Vec<&View>> = BTreeMap::new();
+    for v in views {
+        let mut start = v.ts.div_euclid(slide) * slide;
+        while start > v.ts - size {
+            by_window.entry((&v.user, start)).or_default().push(v);
+            start -= slide;
+        }
+    }
+    by_window
+        .into_iter()
+        .map(|((user, start), mut vs)| {
+            vs.sort_by_key(|v| v.ts);
+            let pages = vs.iter().map(|v| v.page.as_str());
+            vec![
+                user.to_string(),
+                start.to_string(),
+                vs.len().to_string(),
+                vs[0].page.clone(),
+                vs[vs.len() - 1].page.clone(),
+                pages.clone().min().unwrap().to_string(),
+                pages.clone().max().unwrap().to_string(),
+                sorted_pages(&pages.collect::<Vec<_>>().join(" ")),
+            ]
+        })
+        .collect()
+}
+
+fn sorted_pages(list: &str) -> String {
+    let mut pages: Vec<&str> = list.split(' ').collect();
+    pages.sort_unstable();
+    pages.join(" ")
+}
+
+/// The rows of a sink, in the reference's columns (`picks`: which of
+/// `[user, start, n, first, last, least, greatest, pages]` the sink has, by its columns),
+/// sorted.
+fn rows(path: &Path, columns: &[&str], picks: &[usize]) -> Vec<Vec<String>> {
+    let (header, rows) = read_csv(path);
+    assert_eq!(header, columns);
+    let mut rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|r| {
+            let mut row: Vec<String> = picks.iter().map(|&i| r[i].clone()).collect();
+            let last = row.len() - 1;
+            row[last] = sorted_pages(&row[last]);
+            row
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// Runs the job; its tumbling and sliding rows, and how often it spilled.
+fn run_job(
+    bin: &Path,
+    dir: &Path,
+    workers: Workers,
+    memory: Option<&str>,
+) -> [Vec<Vec<String>>; 2] {
+    let mut args = vec![
+        "--input".to_string(),
+        format!("views={}", dir.join("views.csv").display()),
+    ];
+    for sink in ["tumbling", "sliding"] {
+        args.push("--output".to_string());
+        args.push(format!(
+            "{sink}={}",
+            dir.join(format!("{sink}.csv")).display()
+        ));
+    }
+    if let Some(memory) = memory {
+        args.extend(["--memory".to_string(), memory.to_string()]);
+        args.extend([
+            "--spill-dir".to_string(),
+            dir.join("spill").display().to_string(),
+        ]);
+    }
+    let stats = dir.join("stats.json");
+    args.extend(["--stats-json".to_string(), stats.display().to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = workers.run(bin, &args);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(!stderr.contains("late"), "{stderr}");
+    if memory.is_some() {
+        assert!(
+            spill_runs(&stats) > 0,
+            "the windows spilled under {memory:?}"
+        );
+    }
+    let tumbling = rows(
+        &dir.join("tumbling.csv"),
+        &[
+            "user",
+            "window_start",
+            "window_end",
+            "n",
+            "entry",
+            "exit",
+            "least",
+            "greatest",
+            "pages",
+        ],
+        &[0, 1, 3, 4, 5, 6, 7, 8],
+    );
+    let sliding = rows(
+        &dir.join("sliding.csv"),
+        &[
+            "user",
+            "window_start",
+            "window_end",
+            "n",
+            "entry",
+            "greatest",
+            "pages",
+        ],
+        &[0, 1, 3, 4, 5, 6],
+    );
+    [tumbling, sliding]
+}
+
+#[test]
+fn text_aggregates_in_fixed_windows_match_the_reference() {
+    let bin = build(Path::new("tests/fixtures/window_text.pipe"));
+    let dir = temp();
+    let views = views(5);
+    let mut text = String::from("user,page,ts\n");
+    for v in &views {
+        writeln!(text, "{},{},{}", v.user, v.page, v.ts).unwrap();
+    }
+    std::fs::write(dir.path().join("views.csv"), text).unwrap();
+    std::fs::create_dir(dir.path().join("spill")).unwrap();
+    let tumbling = windows(&views, 10 * MINUTE, 10 * MINUTE);
+    let sliding: Vec<Vec<String>> = windows(&views, 30 * MINUTE, 10 * MINUTE)
+        .into_iter()
+        .map(|r| [0, 1, 2, 3, 6, 7].iter().map(|&i| r[i].clone()).collect())
+        .collect();
+    assert!(tumbling.len() > 2_000, "{}", tumbling.len());
+    let want = [tumbling, sliding];
+    assert_eq!(run_job(&bin, dir.path(), Workers::Threads(1), None), want);
+    assert_eq!(run_job(&bin, dir.path(), Workers::Threads(2), None), want);
+    assert_eq!(
+        run_job(&bin, dir.path(), Workers::Threads(1), Some("1.4MiB")),
+        want,
+        "spilled"
+    );
+}
