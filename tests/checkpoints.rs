@@ -110,6 +110,13 @@ survives_kills!(
     session_windows_with_text_survive_kills_on_a_cluster
 );
 survives_kills!(
+    text_aggregates,
+    23,
+    text_aggregates_survive_kills,
+    text_aggregates_survive_kills_on_two_workers,
+    text_aggregates_survive_kills_on_a_cluster
+);
+survives_kills!(
     sessions,
     15,
     session_windows_survive_kills,
@@ -235,6 +242,40 @@ fn session_pages() -> Job {
         outputs: &["session_pages"],
         sliced: false,
         args: &[],
+    }
+}
+
+/// On one worker under a budget that makes every operator spill (each of the three on two
+/// workers needs more than half of it): the snapshots hold spilled windows' text, and the
+/// restored windows spill again.
+#[test]
+fn text_aggregates_survive_kills_while_spilling() {
+    let job = Job {
+        args: &["--memory", "2MiB"],
+        ..text_aggregates()
+    };
+    survives_kills(job, 29, Layout::Threads(1));
+}
+
+/// Views as for [`session_pages`], over tumbling and sliding windows and a keyed
+/// aggregate of text (whose per-user lists spill).
+fn text_aggregates() -> Job {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let mut text = String::from("user,page,ts\n");
+    for i in 0..200_000i64 {
+        let ts = i * 100 + rng.random_range(0..30_000);
+        let page = match rng.random_range(0..50) {
+            0 => "/search?q=".to_string() + &"w".repeat(rng.random_range(100..3_000)),
+            n => format!("/p/{n}"),
+        };
+        writeln!(text, "u{},{page},{ts}", rng.random_range(0..2_000u32)).unwrap();
+    }
+    Job {
+        pipe: "tests/fixtures/text_aggregates.pipe",
+        inputs: vec![("views", text)],
+        outputs: &["tumbling", "sliding", "per_user"],
+        sliced: false,
+        args: &["--memory", "7MiB"],
     }
 }
 

@@ -19,7 +19,7 @@ use weir_runtime::memory::MemoryDemand;
 use super::keyed::{check_keyed, keyed_closures, keyed_demand, same_in_any_order};
 use super::api::{CombinerCode, Lower, OpInfo, OperatorCode};
 use crate::ir::OperatorNode;
-use crate::codegen::accumulators::{accumulators, exact_merge, spill_support};
+use crate::codegen::accumulators::{accumulators, exact_merge, spill_support, text_slots};
 use crate::codegen::keys::{encode_key, key_builder_field, key_outputs};
 use crate::codegen::names::{node_field, node_method};
 use crate::codegen::context::Gen;
@@ -81,15 +81,15 @@ impl Lower for Aggregate {
         let Some(columns) = result_columns(l, &key, &schema, bounds, &aggregates) else {
             return Applied::Broken;
         };
-        let timed = window.as_ref().is_some_and(|w| w.kind.has_bounds());
-        if let Some((a, at)) = aggregates.iter().find(|(a, _)| a.is_text()).filter(|_| !timed) {
+        let counted = window.as_ref().is_some_and(|w| !w.kind.has_bounds());
+        if let Some((a, at)) = aggregates.iter().find(|(a, _)| a.is_text()).filter(|_| counted) {
             return l.report(
                 Diagnostic::error(
-                    format!("`{}` over str is built for time windows so far", a.func.name()),
+                    format!("`{}` over str is not built for count windows yet", a.func.name()),
                     at.clone(),
                     "this aggregate keeps str",
                 )
-                .with_help("count windows and a keyed `aggregate` keep numbers, bools and timestamps; aggregate a number here, or use a tumbling, sliding or session window"),
+                .with_help("count windows keep numbers, bools and timestamps; aggregate a number here, or use a time window or a keyed `aggregate`"),
             );
         }
         let out = l.fe.result_schema(columns);
@@ -230,10 +230,12 @@ impl OperatorCode for Aggregate {
         let s = node_field(n, "state");
         let memory = g.operator_memory(n);
         let spill = spill_support(g, &self.aggregates);
-        let mut fields = vec![(
-            quote!(#s: weir_runtime::state::SpillingTable),
-            quote!(#s: weir_runtime::state::SpillingTable::new(#memory, #acc_size, #spill)?),
-        )];
+        let mut init = quote!(weir_runtime::state::SpillingTable::new(#memory, #acc_size, #spill)?);
+        if self.aggregates.iter().any(AggregateField::is_text) {
+            let slots = text_slots(&self.aggregates, 0);
+            init = quote!(#init.with_text(#slots));
+        }
+        let mut fields = vec![(quote!(#s: weir_runtime::state::SpillingTable), quote!(#s: #init))];
         fields.extend(key_builder_field(g, n, &self.key));
         fields
     }
@@ -243,11 +245,34 @@ impl OperatorCode for Aggregate {
         let (args, init, update) = (&code.args, &code.init, &code.update);
         let encode = encode_key(g, n, &self.key, input);
         let s = node_field(n, "state");
+        if code.text.is_empty() {
+            return quote! {
+                #args
+                #encode
+                let acc = self.#s.upsert(key, |acc| { #init })?;
+                #update
+            };
+        }
+        // The state offers the text values first; when it had to move the table to disk
+        // for room, the key is looked up again (a new part of it) and offered them again.
+        let slots = text_slots(&self.aggregates, 0);
+        let text = &code.text;
         quote! {
             #args
             #encode
-            let acc = self.#s.upsert(key, |acc| { #init })?;
-            #update
+            loop {
+                let addr = self.#s.upsert_entry(key, |acc| {
+                    #init
+                    weir_runtime::state::TextAccumulators::empty(#slots, acc);
+                })?;
+                let text: &[&[u8]] = &[#(#text),*];
+                if self.#s.update_text(addr, text, ts)? == weir_runtime::state::TextOutcome::Moved {
+                    continue;
+                }
+                let acc = self.#s.acc_at_mut(addr);
+                #update
+                break;
+            }
         }
     }
 

@@ -7,7 +7,7 @@ use std::time::Instant;
 use super::spilling_table::AggregateOutput;
 use super::storage::keyed_table::KeyedTable;
 use crate::memory::OperatorMemory;
-use crate::spill::{can_spill_after, KeyRuns, Run, RunWriter, SeqMerge};
+use crate::spill::{can_spill_after, KeyRuns, RecordShape, Run, RunWriter, SeqMerge};
 use crate::JobError;
 
 /// Bytes before a group's block: the sequence number of its key's first record.
@@ -104,10 +104,7 @@ impl CountGroups {
     /// groups included; the caller skips them).
     pub fn finish(&mut self) -> Result<AggregateOutput, JobError> {
         let Some(disk) = self.disk.take() else {
-            return Ok(AggregateOutput::Memory {
-                drain: self.table.drain(),
-                skip: SEQ,
-            });
+            return Ok(AggregateOutput::memory(self.table.drain(), SEQ));
         };
         let started = Instant::now();
         self.disk = Some(disk);
@@ -124,10 +121,11 @@ impl CountGroups {
         })?;
         let runs = sorter.finish()?;
         self.mem.note_spill_work(0, started.elapsed());
-        Ok(AggregateOutput::Merged {
-            merge: SeqMerge::new(runs)?,
+        let shape = RecordShape {
             acc_size: self.block_size,
-        })
+            text: false,
+        };
+        Ok(AggregateOutput::merged(SeqMerge::new(runs)?, shape))
     }
 
     /// Spills when `e` is the budget running out and the operator may spill; `e` otherwise.

@@ -5,9 +5,11 @@
 use std::time::Instant;
 
 use super::storage::keyed_table::{KeyedTable, KeyedTableDrain};
+use super::{SessionExtra, TextAccumulators};
 use crate::memory::OperatorMemory;
 use crate::spill::{
-    can_spill_after, partition, Fold, Run, RunWriter, SeqMerge, SpillSupport, PARTITIONS,
+    can_spill_after, partition, Fold, RecordShape, Run, RunWriter, SeqMerge, SpillSupport,
+    PARTITIONS,
 };
 use crate::JobError;
 
@@ -33,6 +35,9 @@ use crate::JobError;
 /// operator whose accumulators do not merge exactly (a floating-point sum, a `reduce` that
 /// need not be associative) is made with [`SpillSupport::Cannot`] and a reason, and keeps
 /// the budget error instead.
+///
+/// The values of text aggregates (`first(page)`) live beside the table, in chunks carved
+/// in order, and go wherever their key's accumulators go (`text.rs`).
 #[derive(Debug)]
 pub struct SpillingTable {
     table: KeyedTable,
@@ -46,6 +51,11 @@ pub struct SpillingTable {
     finished: Vec<Vec<Run>>,
     /// Entries spilled so far: the next entry's `seq`.
     spilled: u64,
+    /// The values of the operator's text aggregates, if it has any.
+    text: Option<TextAccumulators>,
+    /// Whether the table went to disk for the record being landed: if its values still
+    /// do not fit, nothing more can be moved.
+    moved: bool,
 }
 
 impl SpillingTable {
@@ -64,6 +74,8 @@ impl SpillingTable {
             partitions: Vec::new(),
             finished: Vec::new(),
             spilled: 0,
+            text: None,
+            moved: false,
         })
     }
 
@@ -88,10 +100,7 @@ impl SpillingTable {
     /// End of input: the keys and their accumulators in first-seen order.
     pub fn finish(&mut self) -> Result<AggregateOutput, JobError> {
         if !self.has_spilled() {
-            return Ok(AggregateOutput::Memory {
-                drain: self.table.drain(),
-                skip: 0,
-            });
+            return Ok(AggregateOutput::memory(self.table.drain(), 0).with_text(self.text.take()));
         }
         self.spill()?;
         self.table.shrink();
@@ -104,6 +113,9 @@ impl SpillingTable {
         };
         let mut merge = merge;
         let mut fold = Fold::new(&self.mem, self.acc_size, &mut merge);
+        if let Some(text) = &self.text {
+            fold = fold.with_text(text.slots());
+        }
         let mut merged = Vec::with_capacity(partitions.len());
         for (p, mut runs) in partitions.into_iter().zip(finished) {
             // Oldest first: the fold merges a key's earlier parts before its later ones.
@@ -118,10 +130,20 @@ impl SpillingTable {
             self.acc_size,
             self.mem.page_size(),
         ));
-        Ok(AggregateOutput::Merged {
-            merge: SeqMerge::new(merged)?,
-            acc_size: self.acc_size,
+        let output = AggregateOutput::merged(SeqMerge::new(merged)?, self.shape());
+        Ok(match self.text.take() {
+            // The values are in the merged runs.
+            Some(_) => output.with_text(None),
+            None => output,
         })
+    }
+
+    /// How its spilled records divide.
+    fn shape(&self) -> RecordShape {
+        RecordShape {
+            acc_size: self.acc_size,
+            text: self.text.is_some(),
+        }
     }
 
     /// Spills when `e` is the budget running out and the operator may spill; `e` otherwise.
@@ -145,10 +167,23 @@ impl SpillingTable {
             }
         }
         let mut drain = self.table.drain();
+        let mut text = Vec::new();
         while let Some((key, acc)) = drain.next_entry() {
             let seq = self.spilled.to_le_bytes();
             self.spilled += 1;
-            self.partitions[partition(key, 0)].push(&[&seq, acc, key])?;
+            let part = &mut self.partitions[partition(key, 0)];
+            match &mut self.text {
+                None => part.push(&[&seq, acc, key])?,
+                Some(values) => {
+                    text.clear();
+                    values.copy(acc, &mut text);
+                    let len = (text.len() as u32).to_le_bytes();
+                    part.push(&[&seq, acc, &len, &text, key])?;
+                    // One by one, not all at once: values being landed are not the
+                    // table's, and stay.
+                    values.release(acc);
+                }
+            }
         }
         self.mem.note_spill_work(1, started.elapsed());
         Ok(())
@@ -156,49 +191,96 @@ impl SpillingTable {
 }
 
 /// A keyed state's result at the end of input (an aggregate's, a count window's groups):
-/// each key and its accumulators, in first-seen order.
+/// each key and its accumulators, in first-seen order; with text aggregates, each block's
+/// text values follow its accumulators as a fired window's copy holds them.
 #[derive(Debug)]
-pub enum AggregateOutput {
+pub struct AggregateOutput {
+    source: OutputSource,
+    text: Option<TextOutput>,
+}
+
+/// Where an [`AggregateOutput`]'s entries come from.
+#[derive(Debug)]
+enum OutputSource {
     /// Nothing spilled: the table's entries, whose accumulators start `skip` bytes into
     /// each entry's block.
-    Memory {
-        /// The table's entries.
-        drain: KeyedTableDrain,
-        /// Bytes of each block before the accumulators.
-        skip: usize,
-    },
+    Memory { drain: KeyedTableDrain, skip: usize },
     /// Spilled: the partitions' merged runs, merged by first sighting.
-    Merged {
-        /// The merge of the partitions' runs.
-        merge: SeqMerge,
-        /// Bytes of accumulators in each record.
-        acc_size: usize,
-    },
+    Merged { merge: SeqMerge, shape: RecordShape },
+}
+
+/// The text values of an output's entries: in `values` (the table's) or in the records.
+#[derive(Debug)]
+struct TextOutput {
+    values: Option<TextAccumulators>,
+    /// An entry's accumulators and text values.
+    block: Vec<u8>,
 }
 
 /// A key and its accumulator block.
 pub type KeyAndAcc<'a> = (&'a [u8], &'a [u8]);
 
 impl AggregateOutput {
+    /// The entries of a table that never spilled, their accumulators `skip` bytes into
+    /// each block.
+    pub(crate) fn memory(drain: KeyedTableDrain, skip: usize) -> Self {
+        AggregateOutput {
+            source: OutputSource::Memory { drain, skip },
+            text: None,
+        }
+    }
+
+    /// Spilled entries, merged by first sighting: records of `shape`.
+    pub(crate) fn merged(merge: SeqMerge, shape: RecordShape) -> Self {
+        AggregateOutput {
+            source: OutputSource::Merged { merge, shape },
+            text: None,
+        }
+    }
+
+    /// The entries have text values: in `values` (a table's that never spilled), or, for
+    /// `None`, in the merged records.
+    pub(crate) fn with_text(mut self, values: Option<TextAccumulators>) -> Self {
+        let in_records = matches!(self.source, OutputSource::Merged { shape, .. } if shape.text);
+        if values.is_some() || in_records {
+            self.text = Some(TextOutput {
+                values,
+                block: Vec::new(),
+            });
+        }
+        self
+    }
+
     /// The next key and accumulator block, or `None` after the last.
     #[allow(clippy::should_implement_trait)] // entries borrow the output
     pub fn next(&mut self) -> Result<Option<KeyAndAcc<'_>>, JobError> {
-        match self {
-            AggregateOutput::Memory { drain, skip } => {
-                let skip = *skip;
-                Ok(drain.next_entry().map(|(key, acc)| (key, &acc[skip..])))
-            }
-            AggregateOutput::Merged { merge, acc_size } => {
-                let acc_size = *acc_size;
-                Ok(merge.next()?.map(|record| {
-                    let (acc, key) = record[8..].split_at(acc_size);
-                    (key, acc)
-                }))
-            }
+        let (key, acc, text): (&[u8], &[u8], &[u8]) = match &mut self.source {
+            OutputSource::Memory { drain, skip } => match drain.next_entry() {
+                Some((key, acc)) => (key, &acc[*skip..], &[]),
+                None => return Ok(None),
+            },
+            OutputSource::Merged { merge, shape } => match merge.next()? {
+                Some(record) => {
+                    let (_, acc, text, key) = shape.split(record);
+                    (key, acc, text)
+                }
+                None => return Ok(None),
+            },
+        };
+        let Some(TextOutput { values, block }) = &mut self.text else {
+            return Ok(Some((key, acc)));
+        };
+        block.clear();
+        block.extend_from_slice(acc);
+        match values {
+            Some(values) => values.copy(acc, block),
+            None => block.extend_from_slice(text),
         }
+        Ok(Some((key, block)))
     }
 }
 
 mod snapshot;
 #[cfg(test)]
 mod tests;
+mod text;

@@ -22,7 +22,9 @@ use crate::spill::SpillSpace;
 use crate::state::key_hash;
 
 mod text;
-use text::{SpillingTextTumbling, TextSessions, TextTumbling};
+use text::{
+    SpillingTextAggregate, SpillingTextTumbling, TextAggregate, TextSessions, TextTumbling,
+};
 
 const GROUPS: usize = 128;
 const PAGE: usize = 256;
@@ -795,6 +797,11 @@ proptest! {
     }
 
     #[test]
+    fn conformance_aggregate_with_text((ops, at) in ops()) {
+        conforms::<TextAggregate>(&ops, at)?;
+    }
+
+    #[test]
     fn conformance_session_join((ops, at) in ops()) {
         conforms::<SessionJoin>(&ops, at)?;
     }
@@ -923,6 +930,7 @@ fn conformance_of_state_that_has_spilled() {
     conforms::<Sessions>(&ops, 2000).unwrap();
     conforms::<TextSessions>(&ops, 2000).unwrap();
     conforms::<SpillingTextTumbling>(&ops, 2000).unwrap();
+    conforms::<SpillingTextAggregate>(&ops, 2000).unwrap();
     conforms::<SpillingWindowJoin>(&joined, 2000).unwrap();
     conforms::<SessionJoin>(&joined, 2000).unwrap();
     conforms::<IntervalJoin>(&ops, 2000).unwrap();

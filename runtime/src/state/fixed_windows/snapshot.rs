@@ -131,7 +131,7 @@ impl KeyedState for FixedWindows {
             // entry takes the copy, an existing one merges it.
             block.clear();
             block.extend_from_slice(acc);
-            self.restore_text(start, &mut block, text)?;
+            self.restore_text(&mut block, text)?;
             let mut fresh = false;
             // Nothing is late at the lowest watermark: every entry of the snapshot lands.
             let end = start.saturating_add(self.size);

@@ -186,7 +186,7 @@ impl FixedWindows {
             let (_, acc, text, key) = self.shape().split(record);
             block.clear();
             block.extend_from_slice(acc);
-            self.restore_text(start, &mut block, text)
+            self.restore_text(&mut block, text)
                 .map_err(|e| e.unspillable(FIRED_KEPT))?;
             let hash = self.format.hash(key);
             loop {

@@ -83,22 +83,17 @@ impl FixedWindows {
         }
     }
 
-    /// Brings text values copied out of window `start` (after a key's accumulators, in a
+    /// Brings text values copied out of a window (after a key's accumulators, in a
     /// spilled record or a snapshot) back into pages, for the copy `block` of its
-    /// accumulators; room is made by spilling other windows.
-    pub(super) fn restore_text(
-        &mut self,
-        start: i64,
-        block: &mut [u8],
-        copied: &[u8],
-    ) -> Result<(), JobError> {
+    /// accumulators; room is made by spilling windows (the copy is in none of them).
+    pub(super) fn restore_text(&mut self, block: &mut [u8], copied: &[u8]) -> Result<(), JobError> {
         loop {
             let Some(text) = &mut self.text else {
                 return Ok(());
             };
             match text.restore(block, copied) {
                 Ok(()) => return Ok(()),
-                Err(e) => self.make_room(e, Some(start))?,
+                Err(e) => self.make_room(e, None)?,
             }
         }
     }

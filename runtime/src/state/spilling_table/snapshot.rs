@@ -7,13 +7,15 @@
 //! merge function in that order, so it rebuilds the same accumulators and the same
 //! first-seen order, on any subset of the key groups. The partitions' files are finished
 //! into runs that stay on as the partitions' older part (`finished`), read by the fold at
-//! the end.
+//! the end. With text aggregates, an entry's value is its accumulators and then its text
+//! values, as spilled records carry them.
 
 use super::SpillingTable;
 use crate::parallel::{KeyGroups, DEFAULT_KEY_GROUPS};
-use crate::spill::{split_record, Run, RunReader};
-use crate::state::contract::{fold_part, KeyedState, SnapshotReader, SnapshotWriter};
+use crate::spill::{Run, RunReader};
+use crate::state::contract::{KeyedState, SnapshotReader, SnapshotWriter};
 use crate::state::key_hash;
+use crate::state::SessionExtra;
 use crate::JobError;
 
 impl SpillingTable {
@@ -107,9 +109,9 @@ impl SpillingTable {
         for r in &mut readers {
             live.push(r.advance()?);
         }
-        let acc_size = self.acc_size;
-        let spill = self.spill;
+        let (acc_size, shape) = (self.acc_size, self.shape());
         let by_group = KeyGroups::new(DEFAULT_KEY_GROUPS, 1);
+        let mut block = Vec::new();
         let seq = |r: &RunReader| u64::from_le_bytes(r.current()[..8].try_into().expect("8"));
         loop {
             let Some(next) = (0..readers.len())
@@ -122,16 +124,9 @@ impl SpillingTable {
             if record.len() < 8 + acc_size {
                 return Err(corrupt("a run's record is shorter than its accumulators"));
             }
-            let (_, value, key) = split_record(record, acc_size);
+            let (_, acc, text, key) = shape.split(record);
             if groups.contains(&by_group.group(key_hash(key))) {
-                let mut fresh = false;
-                let acc = self.upsert(key, |acc| {
-                    fresh = true;
-                    acc[..acc_size].copy_from_slice(value);
-                })?;
-                if !fresh {
-                    fold_part(&spill, &mut acc[..acc_size], value)?;
-                }
+                self.land_part(key, (acc, text), &mut block)?;
             }
             live[next] = readers[next].advance()?;
         }
@@ -153,7 +148,8 @@ impl SpillingTable {
         for r in &mut readers {
             live.push(r.advance()?);
         }
-        let acc_size = self.acc_size;
+        let shape = self.shape();
+        let mut value = Vec::new();
         let seq = |r: &RunReader| u64::from_le_bytes(r.current()[..8].try_into().expect("8"));
         let merged: Result<(), JobError> = (|| loop {
             let Some(next) = (0..readers.len())
@@ -162,8 +158,11 @@ impl SpillingTable {
             else {
                 return Ok(());
             };
-            let (_, acc, key) = split_record(readers[next].current(), acc_size);
-            out.push(key_hash(key), key, acc);
+            let (_, acc, text, key) = shape.split(readers[next].current());
+            value.clear();
+            value.extend_from_slice(acc);
+            value.extend_from_slice(text);
+            out.push(key_hash(key), key, &value);
             live[next] = readers[next].advance()?;
         })();
         // Every run goes back to its partition, in the order it was taken out.
@@ -186,8 +185,17 @@ impl KeyedState for SpillingTable {
             }
             return self.snapshot_spilled(out);
         }
+        let mut value = Vec::new();
         for (hash, key, acc) in self.table.entries() {
-            out.push(hash, key, &acc[..self.acc_size]);
+            let acc = &acc[..self.acc_size];
+            let Some(text) = &self.text else {
+                out.push(hash, key, acc);
+                continue;
+            };
+            value.clear();
+            value.extend_from_slice(acc);
+            text.copy(acc, &mut value);
+            out.push(hash, key, &value);
         }
         Ok(())
     }
@@ -201,9 +209,13 @@ impl KeyedState for SpillingTable {
             return self.restore_linked(names, from.folder(), groups);
         }
         let acc_size = self.acc_size;
-        let spill = self.spill;
+        let mut block = Vec::new();
         while let Some(entry) = from.next_in(&groups)? {
-            if entry.value.len() != acc_size {
+            let fits = match self.text {
+                None => entry.value.len() == acc_size,
+                Some(_) => entry.value.len() >= acc_size,
+            };
+            if !fits {
                 return Err(JobError::SnapshotCorrupt {
                     problem: format!(
                         "an aggregate's entry holds {} bytes of accumulators, not {acc_size}",
@@ -211,14 +223,7 @@ impl KeyedState for SpillingTable {
                     ),
                 });
             }
-            let mut fresh = false;
-            let acc = self.upsert(entry.key, |acc| {
-                fresh = true;
-                acc[..acc_size].copy_from_slice(entry.value);
-            })?;
-            if !fresh {
-                fold_part(&spill, &mut acc[..acc_size], entry.value)?;
-            }
+            self.land_part(entry.key, entry.value.split_at(acc_size), &mut block)?;
         }
         Ok(())
     }

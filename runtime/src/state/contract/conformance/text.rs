@@ -207,3 +207,59 @@ impl<const P: u64> Subject for TextTumblingOf<P> {
         text_windows_due(&mut state, i64::MAX)
     }
 }
+
+/// A keyed aggregate counting and keeping text as [`TextSessions`] does, with each op's
+/// position as its event time, in `PAGES` pages: enough for any key's values, or (for
+/// ops whose values are short) few enough to spill.
+pub(super) struct TextAggregateOf<const PAGES: u64>;
+
+/// A text aggregate under a budget that holds a key's values whatever they are.
+pub(super) type TextAggregate = TextAggregateOf<64>;
+/// A text aggregate that spills.
+pub(super) type SpillingTextAggregate = TextAggregateOf<16>;
+
+impl<const P: u64> Subject for TextAggregateOf<P> {
+    type State = crate::state::SpillingTable;
+    const PAGES: u64 = P;
+    fn fresh(mem: OperatorMemory) -> Self::State {
+        let spill = crate::spill::SpillSupport::Merge(count_merge);
+        crate::state::SpillingTable::new(mem, 144, spill)
+            .unwrap()
+            .with_text(TEXT_SLOTS)
+    }
+    fn apply(state: &mut Self::State, key: &[u8], n: i64, at: usize) -> String {
+        use crate::state::{acc_get, acc_set, TextAccumulators, TextOutcome};
+        let value = text_value(n);
+        let addr = loop {
+            let addr = state
+                .upsert_entry(key, |a| {
+                    acc_set(a, 0, 0u64);
+                    TextAccumulators::empty(TEXT_SLOTS, a);
+                })
+                .unwrap();
+            let values = [value.as_bytes(); 5];
+            match state.update_text(addr, &values, at as i64).unwrap() {
+                TextOutcome::Updated => break addr,
+                TextOutcome::Moved => continue,
+            }
+        };
+        let acc = state.acc_at_mut(addr);
+        acc_set(acc, 0, acc_get::<u64>(acc, 0) + 1);
+        String::new()
+    }
+    fn finish(mut state: Self::State) -> Vec<String> {
+        let mut out = state.finish().unwrap();
+        let mut rows = Vec::new();
+        while let Some((key, acc)) = out.next().unwrap() {
+            let mut copy = key.to_vec();
+            copy.extend_from_slice(acc);
+            let whole = crate::state::FiredWindow {
+                start: 0,
+                end: 0,
+                key_len: key.len(),
+            };
+            rows.push(text_session_line(&copy, whole));
+        }
+        rows
+    }
+}

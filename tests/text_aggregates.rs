@@ -1,6 +1,7 @@
 //! Text aggregates (`first`, `last`, `min`, `max` over `str`, `collect_list`) in tumbling
-//! and sliding windows (`tests/fixtures/window_text.pipe`) on generated page views, against
-//! a reference that puts each view in its windows and computes each aggregate directly:
+//! and sliding windows and a keyed aggregate (`tests/fixtures/text_aggregates.pipe`) on
+//! generated page views, against a reference that puts each view in its windows (or all
+//! of a user's views in one group) and computes each aggregate directly:
 //! first and last by event time (unique per user), least and greatest in byte order, and
 //! the list's pages (compared sorted: the list is in order of arrival, the job's). Views
 //! come out of order by less than the watermark's bound, so none is late. On one worker,
@@ -67,21 +68,43 @@ fn windows(views: &[View], size: i64, slide: i64) -> Vec<Vec<String>> {
     }
     by_window
         .into_iter()
-        .map(|((user, start), mut vs)| {
-            vs.sort_by_key(|v| v.ts);
-            let pages = vs.iter().map(|v| v.page.as_str());
-            vec![
-                user.to_string(),
-                start.to_string(),
-                vs.len().to_string(),
-                vs[0].page.clone(),
-                vs[vs.len() - 1].page.clone(),
-                pages.clone().min().unwrap().to_string(),
-                pages.clone().max().unwrap().to_string(),
-                sorted_pages(&pages.collect::<Vec<_>>().join(" ")),
-            ]
+        .map(|((user, start), vs)| {
+            let mut row = vec![user.to_string(), start.to_string()];
+            row.extend(group(vs));
+            row
         })
         .collect()
+}
+
+/// The reference for the keyed aggregate: per user, `[user, n, first, last, least,
+/// greatest, pages sorted]`, sorted.
+fn per_user(views: &[View]) -> Vec<Vec<String>> {
+    let mut by_user: BTreeMap<&str, Vec<&View>> = BTreeMap::new();
+    for v in views {
+        by_user.entry(&v.user).or_default().push(v);
+    }
+    by_user
+        .into_iter()
+        .map(|(user, vs)| {
+            let mut row = vec![user.to_string()];
+            row.extend(group(vs));
+            row
+        })
+        .collect()
+}
+
+/// A group's `[n, first, last, least, greatest, pages sorted]`.
+fn group(mut vs: Vec<&View>) -> Vec<String> {
+    vs.sort_by_key(|v| v.ts);
+    let pages = vs.iter().map(|v| v.page.as_str());
+    vec![
+        vs.len().to_string(),
+        vs[0].page.clone(),
+        vs[vs.len() - 1].page.clone(),
+        pages.clone().min().unwrap().to_string(),
+        pages.clone().max().unwrap().to_string(),
+        sorted_pages(&pages.collect::<Vec<_>>().join(" ")),
+    ]
 }
 
 fn sorted_pages(list: &str) -> String {
@@ -115,12 +138,12 @@ fn run_job(
     dir: &Path,
     workers: Workers,
     memory: Option<&str>,
-) -> [Vec<Vec<String>>; 2] {
+) -> [Vec<Vec<String>>; 3] {
     let mut args = vec![
         "--input".to_string(),
         format!("views={}", dir.join("views.csv").display()),
     ];
-    for sink in ["tumbling", "sliding"] {
+    for sink in ["tumbling", "sliding", "per_user"] {
         args.push("--output".to_string());
         args.push(format!(
             "{sink}={}",
@@ -142,10 +165,13 @@ fn run_job(
     assert!(run.status.success(), "{stderr}");
     assert!(!stderr.contains("late"), "{stderr}");
     if memory.is_some() {
-        assert!(
-            spill_runs(&stats) > 0,
-            "the windows spilled under {memory:?}"
-        );
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+        let operators = report["operators"].as_array().unwrap();
+        assert_eq!(operators.len(), 3, "{report}");
+        for op in operators {
+            assert!(op["spill_runs"].as_u64() > Some(0), "spilled: {op}");
+        }
     }
     let tumbling = rows(
         &dir.join("tumbling.csv"),
@@ -175,12 +201,17 @@ fn run_job(
         ],
         &[0, 1, 3, 4, 5, 6],
     );
-    [tumbling, sliding]
+    let per_user = rows(
+        &dir.join("per_user.csv"),
+        &["user", "n", "entry", "exit", "least", "greatest", "pages"],
+        &[0, 1, 2, 3, 4, 5, 6],
+    );
+    [tumbling, sliding, per_user]
 }
 
 #[test]
-fn text_aggregates_in_fixed_windows_match_the_reference() {
-    let bin = build(Path::new("tests/fixtures/window_text.pipe"));
+fn text_aggregates_match_the_reference() {
+    let bin = build(Path::new("tests/fixtures/text_aggregates.pipe"));
     let dir = temp();
     let views = views(5);
     let mut text = String::from("user,page,ts\n");
@@ -195,11 +226,11 @@ fn text_aggregates_in_fixed_windows_match_the_reference() {
         .map(|r| [0, 1, 2, 3, 6, 7].iter().map(|&i| r[i].clone()).collect())
         .collect();
     assert!(tumbling.len() > 2_000, "{}", tumbling.len());
-    let want = [tumbling, sliding];
+    let want = [tumbling, sliding, per_user(&views)];
     assert_eq!(run_job(&bin, dir.path(), Workers::Threads(1), None), want);
     assert_eq!(run_job(&bin, dir.path(), Workers::Threads(2), None), want);
     assert_eq!(
-        run_job(&bin, dir.path(), Workers::Threads(1), Some("1.4MiB")),
+        run_job(&bin, dir.path(), Workers::Threads(1), Some("2MiB")),
         want,
         "spilled"
     );
