@@ -251,7 +251,7 @@ fn session_pages() -> Job {
 #[test]
 fn text_aggregates_survive_kills_while_spilling() {
     let job = Job {
-        args: &["--memory", "2MiB"],
+        args: &["--memory", "2.5MiB"],
         ..text_aggregates()
     };
     survives_kills(job, 29, Layout::Threads(1));
@@ -275,7 +275,7 @@ fn text_aggregates() -> Job {
         inputs: vec![("views", text)],
         outputs: &["tumbling", "sliding", "per_user"],
         sliced: false,
-        args: &["--memory", "7MiB"],
+        args: &["--memory", "8MiB"],
     }
 }
 

@@ -1,15 +1,17 @@
-//! Text aggregates (`first`, `last`, `min`, `max` over `str`, `collect_list`) in tumbling
+//! Aggregates kept outside the accumulators (`first`, `last`, `min`, `max` over `str`,
+//! `collect_list`, `count_distinct`) in tumbling
 //! and sliding windows and a keyed aggregate (`tests/fixtures/text_aggregates.pipe`) on
 //! generated page views, against a reference that puts each view in its windows (or all
 //! of a user's views in one group) and computes each aggregate directly:
 //! first and last by event time (unique per user), least and greatest in byte order, and
-//! the list's pages (compared sorted: the list is in order of arrival, the job's). Views
+//! the list's pages (compared sorted: the list is in order of arrival, the job's), and
+//! the number of distinct pages or minutes (`count_distinct`). Views
 //! come out of order by less than the watermark's bound, so none is late. On one worker,
 //! on two, and under a budget small enough to spill.
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -56,7 +58,7 @@ fn views(seed: u64) -> Vec<View> {
 }
 
 /// The reference for windows `size` long starting every `slide`: per user and window
-/// start, `[user, start, n, first, last, least, greatest, pages sorted]`, sorted.
+/// start, `[user, start]` and its [`group`], sorted.
 fn windows(views: &[View], size: i64, slide: i64) -> Vec<Vec<String>> {
     let mut by_window: BTreeMap<(&str, i64), Vec<&View>> = BTreeMap::new();
     for v in views {
@@ -76,8 +78,7 @@ fn windows(views: &[View], size: i64, slide: i64) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// The reference for the keyed aggregate: per user, `[user, n, first, last, least,
-/// greatest, pages sorted]`, sorted.
+/// The reference for the keyed aggregate: per user, `[user]` and its [`group`], sorted.
 fn per_user(views: &[View]) -> Vec<Vec<String>> {
     let mut by_user: BTreeMap<&str, Vec<&View>> = BTreeMap::new();
     for v in views {
@@ -93,10 +94,13 @@ fn per_user(views: &[View]) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// A group's `[n, first, last, least, greatest, pages sorted]`.
+/// A group's `[n, first, last, least, greatest, pages sorted, distinct pages, distinct
+/// minutes]`.
 fn group(mut vs: Vec<&View>) -> Vec<String> {
     vs.sort_by_key(|v| v.ts);
     let pages = vs.iter().map(|v| v.page.as_str());
+    let distinct_pages: HashSet<&str> = pages.clone().collect();
+    let minutes: HashSet<i64> = vs.iter().map(|v| v.ts.div_euclid(MINUTE)).collect();
     vec![
         vs.len().to_string(),
         vs[0].page.clone(),
@@ -104,6 +108,8 @@ fn group(mut vs: Vec<&View>) -> Vec<String> {
         pages.clone().min().unwrap().to_string(),
         pages.clone().max().unwrap().to_string(),
         sorted_pages(&pages.collect::<Vec<_>>().join(" ")),
+        distinct_pages.len().to_string(),
+        minutes.len().to_string(),
     ]
 }
 
@@ -113,23 +119,32 @@ fn sorted_pages(list: &str) -> String {
     pages.join(" ")
 }
 
-/// The rows of a sink, in the reference's columns (`picks`: which of
-/// `[user, start, n, first, last, least, greatest, pages]` the sink has, by its columns),
+/// The rows of a sink with `columns`, but for `window_end`, its list of pages sorted,
 /// sorted.
-fn rows(path: &Path, columns: &[&str], picks: &[usize]) -> Vec<Vec<String>> {
+fn rows(path: &Path, columns: &[&str]) -> Vec<Vec<String>> {
     let (header, rows) = read_csv(path);
     assert_eq!(header, columns);
+    let pages = columns.iter().position(|&c| c == "pages").unwrap();
     let mut rows: Vec<Vec<String>> = rows
         .into_iter()
-        .map(|r| {
-            let mut row: Vec<String> = picks.iter().map(|&i| r[i].clone()).collect();
-            let last = row.len() - 1;
-            row[last] = sorted_pages(&row[last]);
-            row
+        .map(|mut r| {
+            r[pages] = sorted_pages(&r[pages]);
+            r.into_iter()
+                .zip(columns)
+                .filter(|(_, &c)| c != "window_end")
+                .map(|(v, _)| v)
+                .collect()
         })
         .collect();
     rows.sort();
     rows
+}
+
+/// Columns `picks` of each row.
+fn pick(rows: Vec<Vec<String>>, picks: &[usize]) -> Vec<Vec<String>> {
+    rows.into_iter()
+        .map(|r| picks.iter().map(|&i| r[i].clone()).collect())
+        .collect()
 }
 
 /// Runs the job; its tumbling and sliding rows, and how often it spilled.
@@ -185,8 +200,8 @@ fn run_job(
             "least",
             "greatest",
             "pages",
+            "distinct",
         ],
-        &[0, 1, 3, 4, 5, 6, 7, 8],
     );
     let sliding = rows(
         &dir.join("sliding.csv"),
@@ -198,13 +213,14 @@ fn run_job(
             "entry",
             "greatest",
             "pages",
+            "minutes",
         ],
-        &[0, 1, 3, 4, 5, 6],
     );
     let per_user = rows(
         &dir.join("per_user.csv"),
-        &["user", "n", "entry", "exit", "least", "greatest", "pages"],
-        &[0, 1, 2, 3, 4, 5, 6],
+        &[
+            "user", "n", "entry", "exit", "least", "greatest", "pages", "distinct",
+        ],
     );
     [tumbling, sliding, per_user]
 }
@@ -220,17 +236,23 @@ fn text_aggregates_match_the_reference() {
     }
     std::fs::write(dir.path().join("views.csv"), text).unwrap();
     std::fs::create_dir(dir.path().join("spill")).unwrap();
-    let tumbling = windows(&views, 10 * MINUTE, 10 * MINUTE);
-    let sliding: Vec<Vec<String>> = windows(&views, 30 * MINUTE, 10 * MINUTE)
-        .into_iter()
-        .map(|r| [0, 1, 2, 3, 6, 7].iter().map(|&i| r[i].clone()).collect())
-        .collect();
+    // Rows `[user, start, n, first, last, least, greatest, pages, distinct pages,
+    // distinct minutes]`, or without the start per user.
+    let tumbling = pick(
+        windows(&views, 10 * MINUTE, 10 * MINUTE),
+        &[0, 1, 2, 3, 4, 5, 6, 7, 8],
+    );
+    let sliding = pick(
+        windows(&views, 30 * MINUTE, 10 * MINUTE),
+        &[0, 1, 2, 3, 6, 7, 9],
+    );
+    let per_user = pick(per_user(&views), &[0, 1, 2, 3, 4, 5, 6, 7]);
     assert!(tumbling.len() > 2_000, "{}", tumbling.len());
-    let want = [tumbling, sliding, per_user(&views)];
+    let want = [tumbling, sliding, per_user];
     assert_eq!(run_job(&bin, dir.path(), Workers::Threads(1), None), want);
     assert_eq!(run_job(&bin, dir.path(), Workers::Threads(2), None), want);
     assert_eq!(
-        run_job(&bin, dir.path(), Workers::Threads(1), Some("2MiB")),
+        run_job(&bin, dir.path(), Workers::Threads(1), Some("2.5MiB")),
         want,
         "spilled"
     );

@@ -41,11 +41,35 @@ pub(crate) fn text_slots(aggregates: &[AggregateField], base: usize) -> TokenStr
                 let separator = a.separator.as_deref().unwrap_or(",");
                 quote!(Join { separator: #separator })
             }
+            AggFunc::CountDistinct => quote!(Distinct),
             _ => quote!(Last),
         };
         quote!(weir_runtime::state::TextSlot { offset: #offset, kind: weir_runtime::state::TextAggregate::#kind })
     });
     quote!(&[#(#slots),*])
+}
+
+/// The bytes `count_distinct` counts of value `v` (aggregate `i`): text as it is, numbers
+/// as their 8 bytes (a float's zero and NaN each one value, as SQL counts them).
+fn distinct_bytes(
+    code: &mut AccumulatorCode,
+    a: &AggregateField,
+    v: &Ident,
+    i: usize,
+) -> TokenStream {
+    let ty = match &a.arg {
+        Some(Code::Expr(e)) => &e.ty,
+        _ => &Type::I64,
+    };
+    let b = ident(&format!("b{i}"));
+    let bytes = match ty {
+        Type::Str => return quote!(#v.as_bytes()),
+        Type::Bool => quote!([u8::from(#v)]),
+        Type::F64 => quote!(weir_runtime::state::distinct_f64(#v)),
+        _ => quote!((#v).to_le_bytes()),
+    };
+    code.args.extend(quote!(let #b = #bytes;));
+    quote!(&#b[..])
 }
 
 /// The Rust type of an aggregate's argument values: a `.pipe` type, or the type the
@@ -171,6 +195,15 @@ pub(crate) fn accumulators(
             let value = g.code_value(arg, input);
             code.args.extend(quote!(let #v = #value;));
         }
+        if a.func == AggFunc::CountDistinct {
+            // The state keeps the set; the count is in the block.
+            let at = base + off;
+            let bytes = distinct_bytes(&mut code, a, &v, i);
+            code.text.push(bytes);
+            code.outputs
+                .push(quote!(weir_runtime::state::TextAccumulators::distinct_count(acc, #at)));
+            continue;
+        }
         if a.is_text() {
             // The state keeps it (its slot's words and value); a fired window's copy holds
             // the values after the block.
@@ -192,7 +225,9 @@ pub(crate) fn accumulators(
             AggFunc::Avg => average(&mut code, &t, &v, at),
             AggFunc::First | AggFunc::Last => first_or_last(&mut code, a.func, &t, &v, at),
             AggFunc::Reduce => reduce(g, &mut code, a, &t, &v, input, at),
-            AggFunc::CollectList => unreachable!("collect_list takes text only (`is_text`)"),
+            AggFunc::CollectList | AggFunc::CountDistinct => {
+                unreachable!("collect_list and count_distinct are text slots (`is_text`)")
+            }
         }
     }
     code

@@ -422,10 +422,13 @@ impl InlineFront {
             }
             return self.error(c.func.span(), message);
         };
-        if func == AggFunc::CollectList {
+        if matches!(func, AggFunc::CollectList | AggFunc::CountDistinct) {
             return self.error(
                 c.func.span(),
-                "`collect_list` joins text in `.pipe` pipelines; it is not built for `stream!` yet",
+                format!(
+                    "`{}` is built for `.pipe` pipelines; not for `stream!` yet",
+                    func.name()
+                ),
             );
         }
         let args: Vec<&syn::Expr> = c.args.iter().collect();
@@ -458,7 +461,8 @@ impl InlineFront {
                     | AggFunc::First
                     | AggFunc::Last
                     | AggFunc::Reduce
-                    | AggFunc::CollectList => (quote!(weir_runtime::state::AccWord), "word"),
+                    | AggFunc::CollectList
+                    | AggFunc::CountDistinct => (quote!(weir_runtime::state::AccWord), "word"),
                 };
                 self.bound(f.span(), &value, bound);
                 let arg = self.guarded(

@@ -303,14 +303,21 @@ pub struct AggregateField {
 }
 
 impl AggregateField {
-    /// Whether it keeps a text value, outside the accumulator block (`first(page)`,
-    /// `max(name)`): three words there say where the value is, its length and its time.
+    /// Whether it keeps values of any length outside the accumulator block, in the
+    /// state's text slots (`first(page)`, `max(name)`, `collect_list(page)`, and
+    /// `count_distinct(x)` of any type): words there say where they are.
     pub fn is_text(&self) -> bool {
         let text = matches!(&self.arg, Some(Code::Expr(e)) if e.ty == Type::Str);
-        text && matches!(
-            self.func,
-            AggFunc::Min | AggFunc::Max | AggFunc::First | AggFunc::Last | AggFunc::CollectList
-        )
+        self.func == AggFunc::CountDistinct
+            || text
+                && matches!(
+                    self.func,
+                    AggFunc::Min
+                        | AggFunc::Max
+                        | AggFunc::First
+                        | AggFunc::Last
+                        | AggFunc::CollectList
+                )
     }
 
     /// Accumulator words (8 bytes each) it takes.
@@ -336,6 +343,7 @@ pub enum AggFunc {
     Last,
     Reduce,
     CollectList,
+    CountDistinct,
 }
 
 impl AggFunc {
@@ -351,6 +359,7 @@ impl AggFunc {
             "last" => AggFunc::Last,
             "reduce" => AggFunc::Reduce,
             "collect_list" => AggFunc::CollectList,
+            "count_distinct" => AggFunc::CountDistinct,
             _ => return None,
         })
     }
@@ -367,6 +376,7 @@ impl AggFunc {
             AggFunc::Last => "last",
             AggFunc::Reduce => "reduce",
             AggFunc::CollectList => "collect_list",
+            AggFunc::CountDistinct => "count_distinct",
         }
     }
 
@@ -395,7 +405,8 @@ impl AggFunc {
             | AggFunc::Avg
             | AggFunc::First
             | AggFunc::Last
-            | AggFunc::CollectList => 1,
+            | AggFunc::CollectList
+            | AggFunc::CountDistinct => 1,
         }
     }
 
@@ -406,7 +417,7 @@ impl AggFunc {
             AggFunc::Min | AggFunc::Max => {
                 ty.is_numeric() || *ty == Type::Timestamp || *ty == Type::Str
             }
-            AggFunc::First | AggFunc::Last | AggFunc::Count => true,
+            AggFunc::First | AggFunc::Last | AggFunc::Count | AggFunc::CountDistinct => true,
             AggFunc::Reduce => *ty != Type::Str,
             AggFunc::CollectList => *ty == Type::Str,
         };
@@ -438,7 +449,7 @@ impl AggFunc {
     /// The type of its result over values of `arg` (none for `count()`).
     pub fn result_type(self, arg: Option<&Type>) -> Type {
         match (arg, self) {
-            (None, _) => Type::U64,
+            (None, _) | (Some(_), AggFunc::CountDistinct) => Type::U64,
             (Some(_), AggFunc::Avg) => Type::F64,
             (Some(t), _) => t.clone(),
         }
@@ -455,5 +466,6 @@ impl AggFunc {
         "last",
         "reduce",
         "collect_list",
+        "count_distinct",
     ];
 }

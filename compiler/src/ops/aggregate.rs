@@ -85,7 +85,10 @@ impl Lower for Aggregate {
         if let Some((a, at)) = aggregates.iter().find(|(a, _)| a.is_text()).filter(|_| counted) {
             return l.report(
                 Diagnostic::error(
-                    format!("`{}` over str is not built for count windows yet", a.func.name()),
+                    match a.func {
+                        AggFunc::CountDistinct => "`count_distinct` is not built for count windows yet".to_string(),
+                        f => format!("`{}` over str is not built for count windows yet", f.name()),
+                    },
                     at.clone(),
                     "this aggregate keeps str",
                 )

@@ -62,7 +62,9 @@ impl<'a> Fold<'a> {
         }
     }
 
-    /// A fold of records that carry the values of text aggregates in `slots`.
+    /// A fold of records that carry the values of text aggregates in `slots`. Their
+    /// values are carved in order; when a key's values alone no longer fit, they are
+    /// copied out and back in, packed ([`compact`](Self::compact)).
     pub fn with_text(mut self, slots: &'static [TextSlot]) -> Self {
         self.text = Some(TextAccumulators::in_time_order(self.mem.clone(), slots));
         self
@@ -98,14 +100,37 @@ impl<'a> Fold<'a> {
             let mut reader = run.read()?;
             while let Some(record) = reader.next()? {
                 let (seq, acc, text, key) = self.shape().split(record);
-                let mut fresh = false;
-                let entry = table.upsert_entry(key, |block| {
-                    fresh = true;
-                    block[..8].copy_from_slice(seq);
-                    block[8..].copy_from_slice(acc);
-                });
-                let landed = entry
-                    .and_then(|addr| self.land(&mut table.acc_at_mut(addr)[8..], acc, text, fresh));
+                // `fresh`: the key's entry was made for this record (and holds its
+                // accumulators); only its text values are still to come in.
+                let (mut fresh, mut compacted) = (false, false);
+                let landed = loop {
+                    let landed = if fresh {
+                        table.upsert_entry(key, |_| {}).and_then(|addr| {
+                            self.land(&mut table.acc_at_mut(addr)[8..], acc, text, true)
+                        })
+                    } else {
+                        let entry = table.upsert_entry(key, |block| {
+                            fresh = true;
+                            block[..8].copy_from_slice(seq);
+                            block[8..].copy_from_slice(acc);
+                        });
+                        entry.and_then(|addr| {
+                            self.land(&mut table.acc_at_mut(addr)[8..], acc, text, fresh)
+                        })
+                    };
+                    match landed {
+                        // Its table is as small as it gets: pack the values it has.
+                        Err(JobError::MemoryBudget { .. })
+                            if self.text.is_some() && table.len() <= 1 && !compacted =>
+                        {
+                            compacted = true;
+                            if let Err(e) = self.compact(&mut table) {
+                                break Err(e);
+                            }
+                        }
+                        landed => break landed,
+                    }
+                };
                 match landed {
                     Ok(()) => {}
                     Err(e @ JobError::MemoryBudget { .. }) => {
@@ -152,7 +177,7 @@ impl<'a> Fold<'a> {
 
     /// Lands a record's accumulators `acc` (with its text values `text`) in the table's
     /// block `into`, which is the record's copy when `fresh`. A budget error changes
-    /// nothing but a fresh block's text words, which the caller drops with the table.
+    /// nothing but a fresh block's text slots, which are left empty.
     fn land(
         &mut self,
         into: &mut [u8],
@@ -167,7 +192,11 @@ impl<'a> Fold<'a> {
             return Ok(());
         };
         if fresh {
-            return values.restore(into, text);
+            let restored = values.restore(into, text);
+            if restored.is_err() {
+                TextAccumulators::empty(values.slots(), into);
+            }
+            return restored;
         }
         // The later part's values in pages first: merging them cannot fail.
         self.scratch.clear();
@@ -175,6 +204,31 @@ impl<'a> Fold<'a> {
         values.restore(&mut self.scratch, text)?;
         (self.merge)(into, &self.scratch);
         values.merge(into, &self.scratch);
+        Ok(())
+    }
+
+    /// Copies the text values of `table`'s keys out and back in, packed: values carved
+    /// in order leave pages held by a few live values as a key's parts come and go.
+    fn compact(&mut self, table: &mut KeyedTable) -> Result<(), JobError> {
+        let values = self.text.as_mut().expect("a fold of text values");
+        let mut kept = Vec::with_capacity(table.len());
+        let mut drain = table.drain();
+        while let Some((key, block)) = drain.next_entry() {
+            let mut text = Vec::new();
+            values.copy(&block[8..], &mut text);
+            kept.push((key.to_vec(), block.to_vec(), text));
+        }
+        drop(drain);
+        values.clear();
+        *table = KeyedTable::new(self.mem.clone(), 8 + self.acc_size)?;
+        for (key, block, text) in kept {
+            let addr = table.upsert_entry(&key, |b| b.copy_from_slice(&block))?;
+            let into = &mut table.acc_at_mut(addr)[8..];
+            if let Err(e) = values.restore(into, &text) {
+                TextAccumulators::empty(values.slots(), into);
+                return Err(e);
+            }
+        }
         Ok(())
     }
 

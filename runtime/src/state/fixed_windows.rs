@@ -375,7 +375,7 @@ impl FixedWindows {
         let acc = self.pages.bytes(slot.entry, self.format.acc_size);
         out.extend_from_slice(acc);
         if let Some(values) = &self.text {
-            values.copy(acc, out);
+            values.fired(acc, out);
         }
         FiredWindow {
             start: slot.window,

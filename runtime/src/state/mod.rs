@@ -35,4 +35,6 @@ pub use storage::{
     acc_get, acc_set, key_hash, str_key_hash, AccWord, AggNumber, BlobStore, KeyedTable,
     KeyedTableDrain, PagedArena, PagedMap, Timer, TimerHeap,
 };
-pub use text_accumulators::{TextAccumulators, TextAggregate, TextSlot, TEXT_LIST_WORDS};
+pub use text_accumulators::{
+    distinct_f64, TextAccumulators, TextAggregate, TextSlot, TEXT_LIST_WORDS,
+};

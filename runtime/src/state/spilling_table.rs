@@ -273,7 +273,7 @@ impl AggregateOutput {
         block.clear();
         block.extend_from_slice(acc);
         match values {
-            Some(values) => values.copy(acc, block),
+            Some(values) => values.fired(acc, block),
             None => block.extend_from_slice(text),
         }
         Ok(Some((key, block)))

@@ -8,7 +8,10 @@
 //! snapshots, and into a fired window's copy, each as `[length: u32][bytes]` per slot in
 //! slot order (`u32::MAX` for none).
 
+mod distinct_set;
 mod text_list;
+
+use distinct_set::DistinctSets;
 
 use super::session_windows::SessionExtra;
 use super::storage::{acc_get, acc_set, BlobStore};
@@ -22,6 +25,19 @@ pub const TEXT_LIST_WORDS: usize = text_list::WORDS;
 const NONE: u64 = u64::MAX;
 /// A missing value in the copied form.
 const MISSING: u32 = u32::MAX;
+
+/// The bytes `count_distinct` counts of a float: its bits, with `-0.0` as `0.0` and every
+/// NaN as one, so that values SQL counts as one are one.
+pub fn distinct_f64(v: f64) -> [u8; 8] {
+    let v = if v == 0.0 {
+        0.0
+    } else if v.is_nan() {
+        f64::NAN
+    } else {
+        v
+    };
+    v.to_bits().to_le_bytes()
+}
 
 /// Which value a text slot keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +56,9 @@ pub enum TextAggregate {
         /// What goes between two values.
         separator: &'static str,
     },
+    /// The distinct values (`count_distinct`, of values of any type as bytes); three
+    /// words, the second the count (`distinct_set.rs`).
+    Distinct,
 }
 
 impl TextAggregate {
@@ -47,6 +66,7 @@ impl TextAggregate {
     pub const fn words(self) -> usize {
         match self {
             TextAggregate::Join { .. } => text_list::WORDS,
+            TextAggregate::Distinct => distinct_set::WORDS,
             _ => 3,
         }
     }
@@ -67,14 +87,17 @@ pub struct TextAccumulators {
     store: BlobStore,
     slots: &'static [TextSlot],
     scratch: [Vec<u8>; 2],
-    /// The values a record's slots take, written and not yet theirs: (slot, blob).
+    /// The values a record's slots take, written and not yet theirs: (slot, blob), or for
+    /// a set (slot, (entry, 0)).
     taken: Vec<(usize, (u64, u64))>,
+    distinct: DistinctSets,
 }
 
 impl TextAccumulators {
     /// No values yet, for accumulator blocks with `slots`.
     pub fn new(mem: OperatorMemory, slots: &'static [TextSlot]) -> Self {
         TextAccumulators {
+            distinct: DistinctSets::new(mem.clone()),
             store: BlobStore::new(mem),
             slots,
             scratch: [Vec::new(), Vec::new()],
@@ -86,6 +109,7 @@ impl TextAccumulators {
     /// ([`BlobStore::in_time_order`]): for windows, made and dropped in time order.
     pub fn in_time_order(mem: OperatorMemory, slots: &'static [TextSlot]) -> Self {
         TextAccumulators {
+            distinct: DistinctSets::new(mem.clone()),
             store: BlobStore::in_time_order(mem),
             slots,
             scratch: [Vec::new(), Vec::new()],
@@ -97,6 +121,12 @@ impl TextAccumulators {
     /// refers to one any more.
     pub fn clear(&mut self) {
         self.store.clear();
+        self.distinct.clear();
+    }
+
+    /// The count of the `count_distinct` slot at `offset` of `acc`.
+    pub fn distinct_count(acc: &[u8], offset: usize) -> u64 {
+        DistinctSets::count(acc, offset)
     }
 
     /// Bytes held in values.
@@ -129,13 +159,20 @@ impl TextAccumulators {
             let [scratch, _] = &mut self.scratch;
             let written = match slot.kind {
                 TextAggregate::Join { .. } => text_list::new_part(&mut self.store, scratch, value),
+                TextAggregate::Distinct => self
+                    .distinct
+                    .add_entry(acc, slot.offset, value)
+                    .map(|entry| (entry, 0)),
                 _ => self.store.put(value).map(|h| (h, value.len() as u64)),
             };
             match written {
                 Ok(blob) => self.taken.push((i, blob)),
                 Err(e) => {
-                    for (_, (handle, len)) in self.taken.drain(..) {
-                        self.store.free(handle, len as usize);
+                    for (i, (handle, len)) in self.taken.drain(..) {
+                        match self.slots[i].kind {
+                            TextAggregate::Distinct => self.distinct.discard(handle),
+                            _ => self.store.free(handle, len as usize),
+                        }
                     }
                     return Err(e);
                 }
@@ -159,6 +196,7 @@ impl TextAccumulators {
         let at = acc_get::<i64>(acc, off + 16);
         match slot.kind {
             TextAggregate::Join { .. } => true,
+            TextAggregate::Distinct => !self.distinct.contains(acc, off, value),
             TextAggregate::First => ts < at,
             TextAggregate::Last => ts >= at,
             TextAggregate::Min | TextAggregate::Max => {
@@ -177,9 +215,16 @@ impl TextAccumulators {
     /// old value go. Takes no memory.
     fn commit(&mut self, acc: &mut [u8], slot: TextSlot, blob: (u64, u64), ts: i64) {
         let off = slot.offset;
-        if let TextAggregate::Join { separator } = slot.kind {
-            text_list::append_part(&mut self.store, acc, off, separator.as_bytes(), blob);
-            return;
+        match slot.kind {
+            TextAggregate::Join { separator } => {
+                text_list::append_part(&mut self.store, acc, off, separator.as_bytes(), blob);
+                return;
+            }
+            TextAggregate::Distinct => {
+                self.distinct.link(acc, off, blob.0);
+                return;
+            }
+            _ => {}
         }
         let len = acc_get::<u64>(acc, off + 8);
         if len != NONE {
@@ -236,22 +281,7 @@ impl SessionExtra for TextAccumulators {
     fn copy(&self, acc: &[u8], out: &mut Vec<u8>) {
         let mut scratch = Vec::new();
         for slot in self.slots {
-            let len = acc_get::<u64>(acc, slot.offset + 8);
-            if len == NONE {
-                out.extend_from_slice(&MISSING.to_le_bytes());
-                continue;
-            }
-            out.extend_from_slice(&(len as u32).to_le_bytes());
-            if let TextAggregate::Join { separator } = slot.kind {
-                let sep = separator.as_bytes();
-                text_list::write(&self.store, &mut scratch, acc, slot.offset, sep, out);
-                continue;
-            }
-            out.extend_from_slice(self.store.get(
-                acc_get(acc, slot.offset),
-                len as usize,
-                &mut scratch,
-            ));
+            self.copy_slot(acc, *slot, out, &mut scratch);
         }
     }
 
@@ -265,6 +295,10 @@ impl SessionExtra for TextAccumulators {
         for (slot, value) in values.filter_map(|(s, v)| Some((s, v?))) {
             let len = match slot.kind {
                 TextAggregate::Join { .. } => text_list::restore_len(value),
+                TextAggregate::Distinct => {
+                    bytes += DistinctSets::restore_bytes(value);
+                    continue;
+                }
                 _ => value.len(),
             };
             let slot = self.store.slot_bytes(len);
@@ -292,6 +326,9 @@ impl SessionExtra for TextAccumulators {
                     let [scratch, _] = &mut self.scratch;
                     text_list::restore(&mut self.store, scratch, acc, slot.offset, joined)
                 }
+                Some(set) if slot.kind == TextAggregate::Distinct => {
+                    self.distinct.restore(acc, slot.offset, set)
+                }
                 Some(value) => self.store.put(value).map(|handle| {
                     acc_set(acc, slot.offset, handle);
                     acc_set(acc, slot.offset + 8, value.len() as u64);
@@ -316,6 +353,10 @@ impl SessionExtra for TextAccumulators {
                 continue;
             }
             let words = slot.kind.words() * 8;
+            if slot.kind == TextAggregate::Distinct {
+                self.distinct.merge(into, from, off);
+                continue;
+            }
             if let TextAggregate::Join { separator } = slot.kind {
                 if into_len == NONE {
                     into[off..off + words].copy_from_slice(&from[off..off + words]);
@@ -332,7 +373,9 @@ impl SessionExtra for TextAccumulators {
                     acc_get::<i64>(from, off + 16),
                 );
                 match slot.kind {
-                    TextAggregate::Join { .. } => unreachable!("lists are joined above"),
+                    TextAggregate::Join { .. } | TextAggregate::Distinct => {
+                        unreachable!("lists and sets are merged above")
+                    }
                     // `into` is the session that started first: its value wins ties.
                     TextAggregate::First => from_at < into_at,
                     TextAggregate::Last => from_at > into_at,
@@ -363,11 +406,19 @@ impl SessionExtra for TextAccumulators {
 
     /// Freed slots stay in their arenas' pages: with every value on disk, the pages go back.
     fn all_spilled(&mut self) {
-        self.store.clear();
+        self.clear();
     }
 
+    /// As [`copy`](SessionExtra::copy), but a set is left out (its count is in the
+    /// accumulators).
     fn fired(&self, acc: &[u8], out: &mut Vec<u8>) {
-        self.copy(acc, out);
+        let mut scratch = Vec::new();
+        for slot in self.slots {
+            match slot.kind {
+                TextAggregate::Distinct => out.extend_from_slice(&MISSING.to_le_bytes()),
+                _ => self.copy_slot(acc, *slot, out, &mut scratch),
+            }
+        }
     }
 
     fn release(&mut self, acc: &[u8]) {
@@ -378,6 +429,35 @@ impl SessionExtra for TextAccumulators {
 }
 
 impl TextAccumulators {
+    /// Writes `slot`'s value in `acc` after `out` as `[length: u32][bytes]` (`u32::MAX`
+    /// for none; a set's values each so, after their total length).
+    fn copy_slot(&self, acc: &[u8], slot: TextSlot, out: &mut Vec<u8>, scratch: &mut Vec<u8>) {
+        let len = acc_get::<u64>(acc, slot.offset + 8);
+        if len == NONE {
+            out.extend_from_slice(&MISSING.to_le_bytes());
+            return;
+        }
+        match slot.kind {
+            TextAggregate::Distinct => {
+                let at = out.len();
+                out.extend_from_slice(&0u32.to_le_bytes());
+                self.distinct.write(acc, slot.offset, out);
+                let written = (out.len() - at - 4) as u32;
+                out[at..at + 4].copy_from_slice(&written.to_le_bytes());
+            }
+            TextAggregate::Join { separator } => {
+                out.extend_from_slice(&(len as u32).to_le_bytes());
+                let sep = separator.as_bytes();
+                text_list::write(&self.store, scratch, acc, slot.offset, sep, out);
+            }
+            _ => {
+                out.extend_from_slice(&(len as u32).to_le_bytes());
+                let handle = acc_get(acc, slot.offset);
+                out.extend_from_slice(self.store.get(handle, len as usize, scratch));
+            }
+        }
+    }
+
     /// Lets `slot`'s value in `acc` go, if it has one.
     fn release_slot(&mut self, acc: &[u8], slot: TextSlot) {
         let len = acc_get::<u64>(acc, slot.offset + 8);
@@ -389,6 +469,7 @@ impl TextAccumulators {
                 let [scratch, _] = &mut self.scratch;
                 text_list::free(&mut self.store, scratch, acc, slot.offset);
             }
+            TextAggregate::Distinct => self.distinct.release_set(acc, slot.offset),
             _ => self.store.free(acc_get(acc, slot.offset), len as usize),
         }
     }
@@ -417,6 +498,65 @@ mod tests {
         (0..SLOTS.len())
             .map(|i| TextAccumulators::read(&out, i).to_string())
             .collect()
+    }
+
+    const SET: &[TextSlot] = &[TextSlot {
+        offset: 0,
+        kind: TextAggregate::Distinct,
+    }];
+
+    proptest::proptest! {
+        /// Sets of values (some long enough to be kept by digest) added to, merged,
+        /// written out and taken back in any order count what a `HashSet` counts, and
+        /// every page goes back when they are let go.
+        #[test]
+        fn distinct_sets_count_as_a_hash_set_does(
+            ops in proptest::collection::vec((0u8..4, 0usize..3, 0usize..3, 0u16..60), 0..300)
+        ) {
+            use std::collections::HashSet;
+            let pool = SegmentPool::new(256 * 1024, 1024);
+            let mut text = TextAccumulators::new(pool.operator("op", "t.pipe:1:1", 256), SET);
+            let mut accs = vec![vec![0u8; 24]; 3];
+            let mut want: Vec<HashSet<Vec<u8>>> = vec![HashSet::new(); 3];
+            for acc in &mut accs {
+                TextAccumulators::empty(SET, acc);
+            }
+            let value = |n: u16| -> Vec<u8> {
+                // Past 200 bytes (a 1 KiB page's long value), by digest.
+                if n.is_multiple_of(7) { vec![n as u8; 300 + n as usize] } else { n.to_le_bytes().to_vec() }
+            };
+            for (op, a, b, n) in ops {
+                match op {
+                    0 | 1 => {
+                        let v = value(n);
+                        text.update(&mut accs[a], &[&v], 0).unwrap();
+                        want[a].insert(v);
+                    }
+                    2 if a != b => {
+                        let from = std::mem::replace(&mut accs[b], vec![0u8; 24]);
+                        TextAccumulators::empty(SET, &mut accs[b]);
+                        text.merge(&mut accs[a], &from);
+                        let moved = std::mem::take(&mut want[b]);
+                        want[a].extend(moved);
+                    }
+                    _ => {
+                        let mut out = Vec::new();
+                        text.spill(&accs[a], &mut out).unwrap();
+                        text.restore(&mut accs[a], &out).unwrap();
+                    }
+                }
+                for (acc, want) in accs.iter().zip(&want) {
+                    proptest::prop_assert_eq!(
+                        TextAccumulators::distinct_count(acc, 0),
+                        want.len() as u64
+                    );
+                }
+            }
+            for acc in &accs {
+                text.release(acc);
+            }
+            proptest::prop_assert_eq!(pool.usage()[0].in_use_bytes, 0);
+        }
     }
 
     /// A record whose values do not all fit changes no slot: offered again after room is

@@ -32,13 +32,20 @@ const TEXT_SLOTS: &[crate::state::TextSlot] = &{
             offset: 104,
             kind: A::Join { separator: "," },
         },
+        S {
+            offset: 144,
+            kind: A::Distinct,
+        },
     ]
 };
+
+/// Bytes of the subjects' accumulators: a count, then the text slots.
+const ACC: usize = 168;
 
 fn text_session_line(out: &[u8], f: crate::state::FiredWindow) -> String {
     use crate::state::{acc_get, TextAccumulators};
     let acc = &out[f.key_len..];
-    let text = &acc[144..];
+    let text = &acc[ACC..];
     let values: Vec<String> = (0..5)
         .map(|i| {
             let v = TextAccumulators::read(text, i);
@@ -50,12 +57,13 @@ fn text_session_line(out: &[u8], f: crate::state::FiredWindow) -> String {
         })
         .collect();
     format!(
-        "session {} [{}, {}) {} {}",
+        "session {} [{}, {}) {} {} {}",
         String::from_utf8_lossy(&out[..f.key_len]),
         f.start,
         f.end,
         acc_get::<u64>(acc, 0),
-        values.join(" ")
+        values.join(" "),
+        TextAccumulators::distinct_count(acc, 144)
     )
 }
 
@@ -66,6 +74,12 @@ fn text_sessions_due(state: &mut crate::state::TextSessionWindows, wm: i64) -> V
         lines.push(text_session_line(&out, f));
     }
     lines
+}
+
+/// The value counted distinct from an op's number: a few per key (a set's value must fit
+/// in a page).
+fn distinct_value(n: i64) -> String {
+    format!("d{}", n.rem_euclid(17))
 }
 
 fn text_value(n: i64) -> String {
@@ -81,7 +95,7 @@ impl Subject for TextSessions {
     type State = crate::state::TextSessionWindows;
     const PAGES: u64 = 64;
     fn fresh(mem: OperatorMemory) -> Self::State {
-        crate::state::TextSessionWindows::new(mem, 144, 30, TEXT_SLOTS).unwrap()
+        crate::state::TextSessionWindows::new(mem, ACC, 30, TEXT_SLOTS).unwrap()
     }
     fn apply(state: &mut Self::State, key: &[u8], n: i64, at: usize) -> String {
         use crate::state::{acc_get, acc_set, TextOutcome, WindowOutcome};
@@ -105,7 +119,9 @@ impl Subject for TextSessions {
             let Some(slot) = opened else {
                 return format!("late {} {ts}", String::from_utf8_lossy(key));
             };
-            let values = [value.as_bytes(); 5];
+            let counted = distinct_value(n);
+            let v = value.as_bytes();
+            let values = [v, v, v, v, v, counted.as_bytes()];
             match state.update_text(slot, &values, ts).unwrap() {
                 TextOutcome::Updated => break slot,
                 TextOutcome::Moved => continue,
@@ -139,7 +155,7 @@ pub(super) struct TextTumblingOf<const PAGES: u64>;
 /// Text tumbling windows under a budget that holds any window's values.
 pub(super) type TextTumbling = TextTumblingOf<256>;
 /// Text tumbling windows that spill.
-pub(super) type SpillingTextTumbling = TextTumblingOf<48>;
+pub(super) type SpillingTextTumbling = TextTumblingOf<56>;
 
 fn text_windows_due(state: &mut crate::state::FixedWindows, wm: i64) -> Vec<String> {
     let mut lines = Vec::new();
@@ -163,7 +179,7 @@ impl<const P: u64> Subject for TextTumblingOf<P> {
     const PAGES: u64 = P;
     fn fresh(mem: OperatorMemory) -> Self::State {
         let spill = crate::spill::SpillSupport::Merge(count_merge);
-        crate::state::FixedWindows::new(mem, WINDOW, 144, 50, None, spill)
+        crate::state::FixedWindows::new(mem, WINDOW, ACC, 50, None, spill)
             .unwrap()
             .with_text(TEXT_SLOTS)
     }
@@ -183,7 +199,9 @@ impl<const P: u64> Subject for TextTumblingOf<P> {
             let Some((slot, _)) = opened else {
                 return format!("late {} {ts}", String::from_utf8_lossy(key));
             };
-            let values = [value.as_bytes(); 5];
+            let counted = distinct_value(n);
+            let v = value.as_bytes();
+            let values = [v, v, v, v, v, counted.as_bytes()];
             match state.update_text(slot, &values, ts).unwrap() {
                 TextOutcome::Updated => break slot,
                 TextOutcome::Moved => continue,
@@ -223,7 +241,7 @@ impl<const P: u64> Subject for TextAggregateOf<P> {
     const PAGES: u64 = P;
     fn fresh(mem: OperatorMemory) -> Self::State {
         let spill = crate::spill::SpillSupport::Merge(count_merge);
-        crate::state::SpillingTable::new(mem, 144, spill)
+        crate::state::SpillingTable::new(mem, ACC, spill)
             .unwrap()
             .with_text(TEXT_SLOTS)
     }
@@ -237,7 +255,9 @@ impl<const P: u64> Subject for TextAggregateOf<P> {
                     TextAccumulators::empty(TEXT_SLOTS, a);
                 })
                 .unwrap();
-            let values = [value.as_bytes(); 5];
+            let counted = distinct_value(n);
+            let v = value.as_bytes();
+            let values = [v, v, v, v, v, counted.as_bytes()];
             match state.update_text(addr, &values, at as i64).unwrap() {
                 TextOutcome::Updated => break addr,
                 TextOutcome::Moved => continue,
