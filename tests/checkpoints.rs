@@ -245,20 +245,20 @@ fn session_pages() -> Job {
     }
 }
 
-/// On one worker under a budget that makes every operator spill (each of the three on two
-/// workers needs more than half of it): the snapshots hold spilled windows' text, and the
-/// restored windows spill again.
+/// On one worker under a budget that makes the time windows and the aggregate spill (on
+/// two workers each operator needs more than half of it): the snapshots hold spilled
+/// windows' text, and the restored windows spill again.
 #[test]
 fn text_aggregates_survive_kills_while_spilling() {
     let job = Job {
-        args: &["--memory", "2.5MiB"],
+        args: &["--memory", "3MiB"],
         ..text_aggregates()
     };
     survives_kills(job, 29, Layout::Threads(1));
 }
 
-/// Views as for [`session_pages`], over tumbling and sliding windows and a keyed
-/// aggregate of text (whose per-user lists spill).
+/// Views as for [`session_pages`], over tumbling, sliding and count windows and a keyed
+/// aggregate of text and distinct counts (whose per-user lists spill).
 fn text_aggregates() -> Job {
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let mut text = String::from("user,page,ts\n");
@@ -273,9 +273,9 @@ fn text_aggregates() -> Job {
     Job {
         pipe: "tests/fixtures/text_aggregates.pipe",
         inputs: vec![("views", text)],
-        outputs: &["tumbling", "sliding", "per_user"],
+        outputs: &["tumbling", "sliding", "per_user", "per_five"],
         sliced: false,
-        args: &["--memory", "8MiB"],
+        args: &["--memory", "11MiB"],
     }
 }
 

@@ -94,6 +94,25 @@ fn per_user(views: &[View]) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The reference for count windows of 5: per user, its views in arrival order in groups
+/// of 5 (the last one short), `[user]` and each group's [`group`], sorted.
+fn per_five(views: &[View]) -> Vec<Vec<String>> {
+    let mut by_user: BTreeMap<&str, Vec<&View>> = BTreeMap::new();
+    for v in views {
+        by_user.entry(&v.user).or_default().push(v);
+    }
+    let mut rows = Vec::new();
+    for (user, vs) in by_user {
+        for five in vs.chunks(5) {
+            let mut row = vec![user.to_string()];
+            row.extend(group(five.to_vec()));
+            rows.push(row);
+        }
+    }
+    rows.sort();
+    rows
+}
+
 /// A group's `[n, first, last, least, greatest, pages sorted, distinct pages, distinct
 /// minutes]`.
 fn group(mut vs: Vec<&View>) -> Vec<String> {
@@ -153,12 +172,12 @@ fn run_job(
     dir: &Path,
     workers: Workers,
     memory: Option<&str>,
-) -> [Vec<Vec<String>>; 3] {
+) -> [Vec<Vec<String>>; 4] {
     let mut args = vec![
         "--input".to_string(),
         format!("views={}", dir.join("views.csv").display()),
     ];
-    for sink in ["tumbling", "sliding", "per_user"] {
+    for sink in ["tumbling", "sliding", "per_user", "per_five"] {
         args.push("--output".to_string());
         args.push(format!(
             "{sink}={}",
@@ -183,8 +202,8 @@ fn run_job(
         let report: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
         let operators = report["operators"].as_array().unwrap();
-        assert_eq!(operators.len(), 3, "{report}");
-        for op in operators {
+        assert_eq!(operators.len(), 4, "{report}");
+        for op in &operators[..3] {
             assert!(op["spill_runs"].as_u64() > Some(0), "spilled: {op}");
         }
     }
@@ -222,7 +241,13 @@ fn run_job(
             "user", "n", "entry", "exit", "least", "greatest", "pages", "distinct",
         ],
     );
-    [tumbling, sliding, per_user]
+    let per_five = rows(
+        &dir.join("per_five.csv"),
+        &[
+            "user", "n", "entry", "exit", "least", "greatest", "pages", "distinct",
+        ],
+    );
+    [tumbling, sliding, per_user, per_five]
 }
 
 #[test]
@@ -247,12 +272,13 @@ fn text_aggregates_match_the_reference() {
         &[0, 1, 2, 3, 6, 7, 9],
     );
     let per_user = pick(per_user(&views), &[0, 1, 2, 3, 4, 5, 6, 7]);
+    let per_five = pick(per_five(&views), &[0, 1, 2, 3, 4, 5, 6, 7]);
     assert!(tumbling.len() > 2_000, "{}", tumbling.len());
-    let want = [tumbling, sliding, per_user];
+    let want = [tumbling, sliding, per_user, per_five];
     assert_eq!(run_job(&bin, dir.path(), Workers::Threads(1), None), want);
     assert_eq!(run_job(&bin, dir.path(), Workers::Threads(2), None), want);
     assert_eq!(
-        run_job(&bin, dir.path(), Workers::Threads(1), Some("2.5MiB")),
+        run_job(&bin, dir.path(), Workers::Threads(1), Some("3MiB")),
         want,
         "spilled"
     );

@@ -81,20 +81,6 @@ impl Lower for Aggregate {
         let Some(columns) = result_columns(l, &key, &schema, bounds, &aggregates) else {
             return Applied::Broken;
         };
-        let counted = window.as_ref().is_some_and(|w| !w.kind.has_bounds());
-        if let Some((a, at)) = aggregates.iter().find(|(a, _)| a.is_text()).filter(|_| counted) {
-            return l.report(
-                Diagnostic::error(
-                    match a.func {
-                        AggFunc::CountDistinct => "`count_distinct` is not built for count windows yet".to_string(),
-                        f => format!("`{}` over str is not built for count windows yet", f.name()),
-                    },
-                    at.clone(),
-                    "this aggregate keeps str",
-                )
-                .with_help("count windows keep numbers, bools and timestamps; aggregate a number here, or use a time window or a keyed `aggregate`"),
-            );
-        }
         let out = l.fe.result_schema(columns);
         let aggregates = aggregates.into_iter().map(|(a, _)| a).collect();
         match window {

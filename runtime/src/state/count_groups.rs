@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use super::spilling_table::AggregateOutput;
 use super::storage::keyed_table::KeyedTable;
+use super::{SessionExtra, TextAccumulators, TextSlot};
 use crate::memory::OperatorMemory;
 use crate::spill::{can_spill_after, KeyRuns, RecordShape, Run, RunWriter, SeqMerge};
 use crate::JobError;
@@ -21,7 +22,8 @@ const SEQ: usize = 8;
 /// its block, in hash order, and the table starts empty; a key not in memory is looked up
 /// there, newest copy first, and brought back. A group's block is moved, never merged, so
 /// any accumulator spills. At the end the groups still filling come out in the order their
-/// keys were first seen, as from an unspilled table.
+/// keys were first seen, as from an unspilled table. Values kept outside the block
+/// (`first(page)`, `count_distinct(user)`) go with it (`text.rs`).
 #[derive(Debug)]
 pub struct CountGroups {
     table: KeyedTable,
@@ -31,6 +33,11 @@ pub struct CountGroups {
     next_seq: u64,
     /// Bytes of the keys seen (`next_seq` counts them): what memory alone would hold.
     key_bytes: u64,
+    /// The values of the operator's text aggregates, if it has any.
+    text: Option<TextAccumulators>,
+    /// Whether the table went to disk for the record being landed: if its values still
+    /// do not fit, nothing more can be moved.
+    moved: bool,
 }
 
 impl CountGroups {
@@ -45,6 +52,8 @@ impl CountGroups {
             disk: None,
             next_seq: 0,
             key_bytes: 0,
+            text: None,
+            moved: false,
         })
     }
 
@@ -52,6 +61,9 @@ impl CountGroups {
     /// went there, or new with a block prepared by `init`.
     #[inline]
     pub fn group(&mut self, key: &[u8], mut init: impl FnMut(&mut [u8])) -> Result<u64, JobError> {
+        if self.text.is_some() {
+            return self.group_with_text(key, &mut init);
+        }
         let seq = self.next_seq.to_le_bytes();
         let mut fresh = false;
         let mut make = |block: &mut [u8]| {
@@ -104,14 +116,15 @@ impl CountGroups {
     /// groups included; the caller skips them).
     pub fn finish(&mut self) -> Result<AggregateOutput, JobError> {
         let Some(disk) = self.disk.take() else {
-            return Ok(AggregateOutput::memory(self.table.drain(), SEQ));
+            let drain = self.table.drain();
+            return Ok(AggregateOutput::memory(drain, SEQ).with_text(self.text.take()));
         };
         let started = Instant::now();
         self.disk = Some(disk);
         self.spill()?;
         self.table.shrink();
         let disk = self.disk.take().expect("spilled above");
-        let mut sorter = SeqSorter::new(&self.mem, self.block_size)?;
+        let mut sorter = SeqSorter::new(&self.mem, self.block_size, self.text_slots())?;
         disk.drain_newest(|key, stored| {
             let count = u64::from_le_bytes(stored[SEQ..SEQ + 8].try_into().expect("a count"));
             if count == 0 {
@@ -121,32 +134,50 @@ impl CountGroups {
         })?;
         let runs = sorter.finish()?;
         self.mem.note_spill_work(0, started.elapsed());
-        let shape = RecordShape {
+        Ok(AggregateOutput::merged(SeqMerge::new(runs)?, self.shape()).with_text(None))
+    }
+
+    /// How the sorted runs' records divide.
+    fn shape(&self) -> RecordShape {
+        RecordShape {
             acc_size: self.block_size,
-            text: false,
-        };
-        Ok(AggregateOutput::merged(SeqMerge::new(runs)?, shape))
+            text: self.text.is_some(),
+        }
+    }
+
+    /// The text slots, if any.
+    fn text_slots(&self) -> Option<&'static [TextSlot]> {
+        self.text.as_ref().map(TextAccumulators::slots)
     }
 
     /// Spills when `e` is the budget running out and the operator may spill; `e` otherwise.
     #[cold]
-    fn spill_for(&mut self, e: JobError) -> Result<(), JobError> {
+    pub(super) fn spill_for(&mut self, e: JobError) -> Result<(), JobError> {
         if !can_spill_after(&e, &self.mem, !self.table.is_empty()) {
             return Err(e);
         }
         self.spill()
     }
 
-    /// Writes every key in memory with its `[seq][block]` to disk, in hash order, and
-    /// empties the table.
-    fn spill(&mut self) -> Result<(), JobError> {
+    /// Writes every key in memory with its `[seq][block]` (and text values) to disk, in
+    /// hash order, and empties the table.
+    pub(super) fn spill(&mut self) -> Result<(), JobError> {
         let started = Instant::now();
         let disk = self
             .disk
             .get_or_insert_with(|| KeyRuns::new(self.mem.clone()));
-        let table = &mut self.table;
+        let (table, text) = (&mut self.table, &mut self.text);
+        let mut stored = Vec::new();
         disk.add(table.len(), |push| {
-            table.drain_by_hash(|hash, key, stored| push(hash, key, stored))
+            table.drain_by_hash(|hash, key, entry| match text {
+                None => push(hash, key, entry),
+                Some(values) => {
+                    CountGroups::stored(Some(values), entry, &mut stored);
+                    // One by one: values being landed are no group's, and stay.
+                    values.release(&entry[SEQ..]);
+                    push(hash, key, &stored)
+                }
+            })
         })?;
         self.mem.note_spill_work(1, started.elapsed());
         // Every key seen so far in memory at once: about the budget that would not spill.
@@ -168,22 +199,28 @@ impl super::contract::KeyedState for CountGroups {
     }
 
     fn snapshot(&mut self, out: &mut super::contract::SnapshotWriter) -> Result<(), JobError> {
+        let mut stored = Vec::new();
         if self.disk.is_none() {
-            for (hash, key, stored) in self.table.entries() {
-                out.push(hash, key, stored);
+            for (hash, key, entry) in self.table.entries() {
+                Self::stored(self.text.as_ref(), entry, &mut stored);
+                out.push(hash, key, &stored);
             }
             return Ok(());
         }
         self.spill()?;
         self.table.shrink();
-        let mut sorter = SeqSorter::new(&self.mem, self.block_size)?;
+        let mut sorter = SeqSorter::new(&self.mem, self.block_size, self.text_slots())?;
         let disk = self.disk.as_mut().expect("spilled above");
         disk.visit_newest(|_, key, stored| sorter.push(key, stored))?;
         let mut merged = SeqMerge::new(sorter.finish()?)?;
-        let stored_len = SEQ + self.block_size;
+        let shape = self.shape();
         while let Some(record) = merged.next()? {
-            let (stored, key) = record.split_at(stored_len);
-            out.push(super::key_hash(key), key, stored);
+            let (seq, block, text, key) = shape.split(record);
+            stored.clear();
+            stored.extend_from_slice(seq);
+            stored.extend_from_slice(block);
+            stored.extend_from_slice(text);
+            out.push(super::key_hash(key), key, &stored);
         }
         Ok(())
     }
@@ -194,8 +231,13 @@ impl super::contract::KeyedState for CountGroups {
         groups: std::ops::Range<usize>,
     ) -> Result<(), JobError> {
         let stored_len = SEQ + self.block_size;
+        let mut block = Vec::new();
         while let Some(entry) = from.next_in(&groups)? {
-            if entry.value.len() != stored_len {
+            let fits = match self.text {
+                None => entry.value.len() == stored_len,
+                Some(_) => entry.value.len() >= stored_len,
+            };
+            if !fits {
                 return Err(JobError::SnapshotCorrupt {
                     problem: format!(
                         "a count window's group holds {} bytes, not {stored_len}",
@@ -203,11 +245,8 @@ impl super::contract::KeyedState for CountGroups {
                     ),
                 });
             }
-            let copy = |block: &mut [u8]| block.copy_from_slice(entry.value);
-            if let Err(e) = self.table.upsert_entry(entry.key, copy) {
-                self.spill_for(e)?;
-                self.table.upsert_entry(entry.key, copy)?;
-            }
+            self.bring_in(entry.value, &mut block)?;
+            self.upsert(entry.key, &mut |e| e.copy_from_slice(&block))?;
             self.next_seq = self.next_seq.max(seq_of(entry.value) + 1);
             self.key_bytes += entry.key.len() as u64;
         }
@@ -221,20 +260,50 @@ struct SeqSorter<'a> {
     mem: &'a OperatorMemory,
     table: KeyedTable,
     runs: Vec<Run>,
+    block_size: usize,
+    /// The groups' text values, with text aggregates: runs hold them after the block
+    /// (`RecordShape`).
+    text: Option<TextAccumulators>,
+    /// A group's `[seq][block]` with its values in pages.
+    entry: Vec<u8>,
 }
 
 impl<'a> SeqSorter<'a> {
-    fn new(mem: &'a OperatorMemory, block_size: usize) -> Result<Self, JobError> {
+    fn new(
+        mem: &'a OperatorMemory,
+        block_size: usize,
+        slots: Option<&'static [TextSlot]>,
+    ) -> Result<Self, JobError> {
         Ok(SeqSorter {
             mem,
             table: KeyedTable::new(mem.clone(), SEQ + block_size)?,
             runs: Vec::new(),
+            block_size,
+            text: slots.map(|slots| TextAccumulators::in_time_order(mem.clone(), slots)),
+            entry: Vec::new(),
         })
     }
 
-    /// Adds `key` with its `[seq][block]`.
+    /// Adds `key` with its `[seq][block]` (and text values).
     fn push(&mut self, key: &[u8], stored: &[u8]) -> Result<(), JobError> {
-        let copy = |block: &mut [u8]| block.copy_from_slice(stored);
+        let (head, text) = stored.split_at(SEQ + self.block_size);
+        let mut entry = std::mem::take(&mut self.entry);
+        entry.clear();
+        entry.extend_from_slice(head);
+        let pushed = self.push_entry(key, &mut entry, text);
+        self.entry = entry;
+        pushed
+    }
+
+    fn push_entry(&mut self, key: &[u8], entry: &mut [u8], text: &[u8]) -> Result<(), JobError> {
+        while let Some(values) = &mut self.text {
+            match values.restore(&mut entry[SEQ..], text) {
+                Ok(()) => break,
+                Err(JobError::MemoryBudget { .. }) if !self.table.is_empty() => self.write_run()?,
+                Err(e) => return Err(e),
+            }
+        }
+        let copy = |block: &mut [u8]| block.copy_from_slice(entry);
         match self.table.upsert_entry(key, copy) {
             Ok(_) => Ok(()),
             Err(JobError::MemoryBudget { .. }) if !self.table.is_empty() => {
@@ -245,11 +314,24 @@ impl<'a> SeqSorter<'a> {
         }
     }
 
+    /// Writes the table's groups out by `seq`, each's values after its block, and lets
+    /// their values go (values being landed stay).
     fn write_run(&mut self) -> Result<(), JobError> {
         let mut out = RunWriter::create(self.mem)?;
-        self.table.drain_by_accumulators(
+        let (table, text) = (&mut self.table, &mut self.text);
+        let mut copied = Vec::new();
+        table.drain_by_accumulators(
             |a, b| seq_of(a).cmp(&seq_of(b)),
-            |_, key, stored| out.push(&[stored, key]),
+            |_, key, stored| match text {
+                None => out.push(&[stored, key]),
+                Some(values) => {
+                    copied.clear();
+                    values.copy(&stored[SEQ..], &mut copied);
+                    values.release(&stored[SEQ..]);
+                    let len = (copied.len() as u32).to_le_bytes();
+                    out.push(&[stored, &len, &copied, key])
+                }
+            },
         )?;
         self.runs.push(out.finish()?);
         Ok(())
@@ -269,3 +351,4 @@ fn seq_of(stored: &[u8]) -> u64 {
 
 #[cfg(test)]
 mod tests;
+mod text;

@@ -8,7 +8,7 @@ use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
 use super::{Names, Window, COUNT_WORD};
-use crate::codegen::accumulators::accumulators;
+use crate::codegen::accumulators::{accumulators, text_slots};
 use crate::codegen::keys::encode_key;
 use crate::codegen::context::Gen;
 
@@ -29,12 +29,7 @@ pub(super) fn push(
     let code = accumulators(g, &w.aggregates, input, COUNT_WORD);
     let (args, init, update) = (&code.args, &code.init, &code.update);
     let encode = encode_key(g, n, &w.key, input);
-    quote! {
-        #args
-        #encode
-        let addr = self.#s.group(key, |acc| { weir_runtime::state::acc_set(acc, 0, 0u64); #init })?;
-        let acc = self.#s.block_mut(addr);
-        #update
+    let fire = quote! {
         let count = weir_runtime::state::acc_get::<u64>(acc, 0) + 1;
         weir_runtime::state::acc_set(acc, 0, count);
         if count == #count {
@@ -43,12 +38,47 @@ pub(super) fn push(
         scratch.extend_from_slice(self.#s.key_at(addr));
         let key_len = scratch.len();
         scratch.extend_from_slice(self.#s.block(addr));
+        self.#s.copy_text(addr, &mut scratch);
+        self.#s.clear_text(addr);
         let acc = self.#s.block_mut(addr);
         weir_runtime::state::acc_set(acc, 0, 0u64);
         #init
         let emitted = self.#emit(0, 0, key_len, &scratch);
         self.#scratch = scratch;
         emitted?;
+        }
+    };
+    if code.text.is_empty() {
+        return quote! {
+            #args
+            #encode
+            let addr = self.#s.group(key, |acc| { weir_runtime::state::acc_set(acc, 0, 0u64); #init })?;
+            let acc = self.#s.block_mut(addr);
+            #update
+            #fire
+        };
+    }
+    // The state offers the text values first; when it had to move the groups to disk for
+    // room, the group is looked up again (it comes back) and offered them again.
+    let slots = text_slots(&w.aggregates, COUNT_WORD);
+    let text = &code.text;
+    quote! {
+        #args
+        #encode
+        loop {
+            let addr = self.#s.group(key, |acc| {
+                weir_runtime::state::acc_set(acc, 0, 0u64);
+                #init
+                weir_runtime::state::TextAccumulators::empty(#slots, acc);
+            })?;
+            let text: &[&[u8]] = &[#(#text),*];
+            if self.#s.update_text(addr, text, ts)? == weir_runtime::state::TextOutcome::Moved {
+                continue;
+            }
+            let acc = self.#s.block_mut(addr);
+            #update
+            #fire
+            break;
         }
     }
 }

@@ -357,10 +357,12 @@ fn state_fields(w: &Window, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, Toke
     let (ty, init) = match w.window {
         WindowKind::Count { .. } => {
             let size = COUNT_WORD + acc_size;
-            (
-                quote!(weir_runtime::state::CountGroups),
-                quote!(weir_runtime::state::CountGroups::new(#memory, #size)?),
-            )
+            let mut init = quote!(weir_runtime::state::CountGroups::new(#memory, #size)?);
+            if w.aggregates.iter().any(AggregateField::is_text) {
+                let slots = text_slots(&w.aggregates, COUNT_WORD);
+                init = quote!(#init.with_text(#slots));
+            }
+            (quote!(weir_runtime::state::CountGroups), init)
         }
         WindowKind::Tumbling { size, .. } | WindowKind::Sliding { size, .. } => {
             let lateness = w.lateness;

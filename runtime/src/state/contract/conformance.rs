@@ -23,7 +23,8 @@ use crate::state::key_hash;
 
 mod text;
 use text::{
-    SpillingTextAggregate, SpillingTextTumbling, TextAggregate, TextSessions, TextTumbling,
+    SpillingTextAggregate, SpillingTextCountWindow, SpillingTextTumbling, TextAggregate,
+    TextCountWindow, TextSessions, TextTumbling,
 };
 
 const GROUPS: usize = 128;
@@ -802,6 +803,11 @@ proptest! {
     }
 
     #[test]
+    fn conformance_count_window_with_text((ops, at) in ops()) {
+        conforms::<TextCountWindow>(&ops, at)?;
+    }
+
+    #[test]
     fn conformance_session_join((ops, at) in ops()) {
         conforms::<SessionJoin>(&ops, at)?;
     }
@@ -931,6 +937,7 @@ fn conformance_of_state_that_has_spilled() {
     conforms::<TextSessions>(&ops, 2000).unwrap();
     conforms::<SpillingTextTumbling>(&ops, 2000).unwrap();
     conforms::<SpillingTextAggregate>(&ops, 2000).unwrap();
+    conforms::<SpillingTextCountWindow>(&ops, 2000).unwrap();
     conforms::<SpillingWindowJoin>(&joined, 2000).unwrap();
     conforms::<SessionJoin>(&joined, 2000).unwrap();
     conforms::<IntervalJoin>(&ops, 2000).unwrap();

@@ -283,3 +283,78 @@ impl<const P: u64> Subject for TextAggregateOf<P> {
         rows
     }
 }
+
+/// A count window of 3 records per key keeping text as [`TextSessions`] does (its count
+/// the first word), with each op's position as its event time, in `PAGES` pages: enough
+/// for any group's values, or (for ops whose values are short) few enough to spill.
+pub(super) struct TextCountWindowOf<const PAGES: u64>;
+
+/// Text count windows under a budget that holds a group's values whatever they are.
+pub(super) type TextCountWindow = TextCountWindowOf<64>;
+/// Text count windows that spill.
+pub(super) type SpillingTextCountWindow = TextCountWindowOf<24>;
+
+impl<const P: u64> Subject for TextCountWindowOf<P> {
+    type State = crate::state::CountGroups;
+    const PAGES: u64 = P;
+    fn fresh(mem: OperatorMemory) -> Self::State {
+        crate::state::CountGroups::new(mem, ACC)
+            .unwrap()
+            .with_text(TEXT_SLOTS)
+    }
+    fn apply(state: &mut Self::State, key: &[u8], n: i64, at: usize) -> String {
+        use crate::state::{acc_get, acc_set, TextAccumulators, TextOutcome};
+        let value = text_value(n);
+        let addr = loop {
+            let addr = state
+                .group(key, |b| {
+                    acc_set(b, 0, 0u64);
+                    TextAccumulators::empty(TEXT_SLOTS, b);
+                })
+                .unwrap();
+            let counted = distinct_value(n);
+            let v = value.as_bytes();
+            let values = [v, v, v, v, v, counted.as_bytes()];
+            match state.update_text(addr, &values, at as i64).unwrap() {
+                TextOutcome::Updated => break addr,
+                TextOutcome::Moved => continue,
+            }
+        };
+        let block = state.block_mut(addr);
+        let count = acc_get::<u64>(block, 0) + 1;
+        acc_set(block, 0, count);
+        if count < 3 {
+            return String::new();
+        }
+        let mut out = state.key_at(addr).to_vec();
+        let key_len = out.len();
+        out.extend_from_slice(state.block(addr));
+        state.copy_text(addr, &mut out);
+        state.clear_text(addr);
+        acc_set(state.block_mut(addr), 0, 0u64);
+        let group = crate::state::FiredWindow {
+            start: 0,
+            end: 0,
+            key_len,
+        };
+        text_session_line(&out, group)
+    }
+    fn finish(mut state: Self::State) -> Vec<String> {
+        let mut out = state.finish().unwrap();
+        let mut rows = Vec::new();
+        while let Some((key, block)) = out.next().unwrap() {
+            if crate::state::acc_get::<u64>(block, 0) == 0 {
+                continue;
+            }
+            let mut copy = key.to_vec();
+            copy.extend_from_slice(block);
+            let group = crate::state::FiredWindow {
+                start: 0,
+                end: 0,
+                key_len: key.len(),
+            };
+            rows.push(text_session_line(&copy, group));
+        }
+        rows
+    }
+}
