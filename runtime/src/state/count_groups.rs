@@ -34,7 +34,7 @@ pub struct CountGroups {
     /// Bytes of the keys seen (`next_seq` counts them): what memory alone would hold.
     key_bytes: u64,
     /// The values of the operator's text aggregates, if it has any.
-    text: Option<TextAccumulators>,
+    text: Option<Box<TextAccumulators>>,
     /// Whether the table went to disk for the record being landed: if its values still
     /// do not fit, nothing more can be moved.
     moved: bool,
@@ -147,7 +147,7 @@ impl CountGroups {
 
     /// The text slots, if any.
     fn text_slots(&self) -> Option<&'static [TextSlot]> {
-        self.text.as_ref().map(TextAccumulators::slots)
+        self.text.as_ref().map(|t| t.slots())
     }
 
     /// Spills when `e` is the budget running out and the operator may spill; `e` otherwise.
@@ -202,7 +202,7 @@ impl super::contract::KeyedState for CountGroups {
         let mut stored = Vec::new();
         if self.disk.is_none() {
             for (hash, key, entry) in self.table.entries() {
-                Self::stored(self.text.as_ref(), entry, &mut stored);
+                Self::stored(self.text.as_deref(), entry, &mut stored);
                 out.push(hash, key, &stored);
             }
             return Ok(());

@@ -103,7 +103,7 @@ pub struct FixedWindows {
     /// (`parallel::time_order`).
     held_through: Option<i64>,
     /// The values of the operator's text aggregates, if it has any.
-    text: Option<TextAccumulators>,
+    text: Option<Box<TextAccumulators>>,
     /// Whether the window being updated went to disk for the record being landed: if its
     /// values still do not fit, nothing more can be moved.
     moved: bool,

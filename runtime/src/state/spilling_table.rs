@@ -52,7 +52,7 @@ pub struct SpillingTable {
     /// Entries spilled so far: the next entry's `seq`.
     spilled: u64,
     /// The values of the operator's text aggregates, if it has any.
-    text: Option<TextAccumulators>,
+    text: Option<Box<TextAccumulators>>,
     /// Whether the table went to disk for the record being landed: if its values still
     /// do not fit, nothing more can be moved.
     moved: bool,
@@ -212,7 +212,7 @@ enum OutputSource {
 /// The text values of an output's entries: in `values` (the table's) or in the records.
 #[derive(Debug)]
 struct TextOutput {
-    values: Option<TextAccumulators>,
+    values: Option<Box<TextAccumulators>>,
     /// An entry's accumulators and text values.
     block: Vec<u8>,
 }
@@ -240,7 +240,7 @@ impl AggregateOutput {
 
     /// The entries have text values: in `values` (a table's that never spilled), or, for
     /// `None`, in the merged records.
-    pub(crate) fn with_text(mut self, values: Option<TextAccumulators>) -> Self {
+    pub(crate) fn with_text(mut self, values: Option<Box<TextAccumulators>>) -> Self {
         let in_records = matches!(self.source, OutputSource::Merged { shape, .. } if shape.text);
         if values.is_some() || in_records {
             self.text = Some(TextOutput {

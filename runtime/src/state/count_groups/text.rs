@@ -14,7 +14,10 @@ impl CountGroups {
     /// The same groups, whose blocks hold the text slots `slots` (new blocks must mark
     /// them empty, [`TextAccumulators::empty`]).
     pub fn with_text(mut self, slots: &'static [TextSlot]) -> Self {
-        self.text = Some(TextAccumulators::in_time_order(self.mem.clone(), slots));
+        self.text = Some(Box::new(TextAccumulators::in_time_order(
+            self.mem.clone(),
+            slots,
+        )));
         self
     }
 

@@ -16,7 +16,7 @@ impl FixedWindows {
     /// must mark them empty, [`TextAccumulators::empty`]).
     pub fn with_text(mut self, slots: &'static [TextSlot]) -> Self {
         let mem = self.pages.memory().clone();
-        self.text = Some(TextAccumulators::in_time_order(mem, slots));
+        self.text = Some(Box::new(TextAccumulators::in_time_order(mem, slots)));
         self
     }
 
