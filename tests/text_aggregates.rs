@@ -283,3 +283,58 @@ fn text_aggregates_match_the_reference() {
         "spilled"
     );
 }
+
+/// The advice after a spilled aggregate of distinct sets names a budget that holds them:
+/// rerun with it, nothing spills, and the counts are the same.
+#[test]
+fn the_advice_after_spilled_distinct_sets_holds() {
+    let dir = temp();
+    let pipe = dir.path().join("distinct.pipe");
+    std::fs::write(
+        &pipe,
+        "schema R { k: str, x: i64 }\n\
+         source rs: R = csv(\"rs.csv\");\n\
+         rs |> key_by(k) |> aggregate { n: count(), d: count_distinct(x) } |> sink out = csv(\"out.csv\");\n",
+    )
+    .unwrap();
+    let mut rows = String::from("k,x\n");
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    for i in 0..200_000 {
+        writeln!(rows, "k{},{}", i % 200, rng.random_range(0..2_000)).unwrap();
+    }
+    std::fs::write(dir.path().join("rs.csv"), rows).unwrap();
+    std::fs::create_dir(dir.path().join("spill")).unwrap();
+    let bin = build(&pipe);
+    let run = |memory: &str| {
+        let out = dir.path().join(format!("out-{memory}.csv"));
+        let stats = dir.path().join(format!("stats-{memory}.json"));
+        let args = [
+            "--input".to_string(),
+            format!("rs={}", dir.path().join("rs.csv").display()),
+            "--output".to_string(),
+            format!("out={}", out.display()),
+            "--memory".to_string(),
+            memory.to_string(),
+            "--spill-dir".to_string(),
+            dir.path().join("spill").display().to_string(),
+            "--stats".to_string(),
+            "--stats-json".to_string(),
+            stats.display().to_string(),
+        ];
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = Workers::Threads(1).run(&bin, &args);
+        let stderr = String::from_utf8_lossy(&run.stderr).to_string();
+        assert!(run.status.success(), "{stderr}");
+        (std::fs::read(&out).unwrap(), spill_runs(&stats), stderr)
+    };
+    let (spilled, runs, said) = run("1MiB");
+    assert!(runs > 0, "spilled under 1MiB: {said}");
+    let advised = said
+        .split("with --memory ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_else(|| panic!("no advice: {said}"));
+    let (held, runs, said) = run(advised);
+    assert_eq!(runs, 0, "spilled under the advised {advised}: {said}");
+    assert_eq!(held, spilled);
+}

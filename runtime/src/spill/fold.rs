@@ -32,6 +32,9 @@ pub struct Fold<'a> {
     text: Option<TextAccumulators>,
     /// A record's accumulators with its text values brought in, before they merge.
     scratch: Vec<u8>,
+    /// Memory the folded keys took in pages, tables and values: what an unspilled state
+    /// would have held.
+    held: u64,
 }
 
 impl std::fmt::Debug for Fold<'_> {
@@ -59,6 +62,7 @@ impl<'a> Fold<'a> {
             key_bytes: 0,
             text: None,
             scratch: Vec::new(),
+            held: 0,
         }
     }
 
@@ -83,12 +87,20 @@ impl<'a> Fold<'a> {
         (self.keys, self.key_bytes)
     }
 
+    /// Memory the folds took in all (each fold's table with its keys' values, measured
+    /// in pages when it was complete): with values outside the accumulators, what an
+    /// unspilled state would have held, about.
+    pub fn held_bytes(&self) -> u64 {
+        self.held
+    }
+
     /// Folds `runs`, read one after the other (split at `level`: 0 for the first split,
     /// whose partitions the caller made with [`partition`]`(key, 0)`).
     ///
     /// The first record of a key in the stream has its smallest `seq`, so a table filled
     /// in stream order lists keys by `seq`: its entries are the sorted result.
     pub fn fold(&mut self, runs: Vec<Run>, level: u32) -> Result<Run, JobError> {
+        let before = self.mem.pages_in_use();
         let mut table = KeyedTable::new(self.mem.clone(), 8 + self.acc_size)?;
         let mut readers = Vec::with_capacity(runs.len());
         let mut overflow = None;
@@ -154,6 +166,8 @@ impl<'a> Fold<'a> {
             }
             return self.split(readers, level + 1);
         }
+        let pages = self.mem.pages_in_use().saturating_sub(before);
+        self.held += pages * self.mem.page_size() as u64;
         let mut out = RunWriter::create(self.mem)?;
         let mut drain = table.drain();
         while let Some((key, block)) = drain.next_entry() {

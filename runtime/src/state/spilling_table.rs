@@ -124,12 +124,12 @@ impl SpillingTable {
         }
         let (keys, key_bytes) = fold.folded();
         self.mem.note_spill_work(0, started.elapsed());
-        self.mem.note_unspilled_need(KeyedTable::memory_for(
-            keys,
-            key_bytes,
-            self.acc_size,
-            self.mem.page_size(),
-        ));
+        // Values outside the accumulators take what the table's shape does not say.
+        let need = match self.text {
+            Some(_) => fold.held_bytes(),
+            None => KeyedTable::memory_for(keys, key_bytes, self.acc_size, self.mem.page_size()),
+        };
+        self.mem.note_unspilled_need(need);
         let output = AggregateOutput::merged(SeqMerge::new(merged)?, self.shape());
         Ok(match self.text.take() {
             // The values are in the merged runs.
