@@ -1,6 +1,6 @@
 //! How `--memory` is shared out at start: the exchange buffers of a parallel run first,
-//! then the stateful operators by weight, each operator's budget then split among the
-//! workers. Every way it can fall short is found here, before any record is read, and
+//! then the stateful operators by weight (each getting at least its minimum on every
+//! worker), each operator's budget then split among the workers. Every way it can fall short is found here, before any record is read, and
 //! said in the user's terms: the memory they gave (or the default), what took it, what is
 //! short, and the least `--memory` that runs the job.
 
@@ -15,14 +15,13 @@ use super::JobSpec;
 enum Shortfall {
     /// The exchange buffers alone take more than `memory`.
     Exchange { exchange: u64 },
-    /// What the exchange buffers leave is below the operators' minimums together.
+    /// What the exchange buffers leave is below the operators' minimums together (on
+    /// every worker).
     Operators {
         exchange: u64,
         left: u64,
         needed: u64,
     },
-    /// One operator's budget, split among the workers, leaves each below its minimum.
-    PerWorker { operator: usize, pages: u64 },
 }
 
 /// Each stateful operator's id and budget in pages (for all workers together), out of
@@ -32,22 +31,22 @@ fn plan(spec: &JobSpec, memory: u64, workers: usize) -> Result<Vec<(usize, u64)>
     let left = memory
         .checked_sub(exchange)
         .ok_or(Shortfall::Exchange { exchange })?;
-    let demands: Vec<MemoryDemand> = spec.operators.iter().map(|o| o.demand).collect();
+    // An operator's budget is split among the workers: its minimum is on each.
+    let peers = workers.max(1) as u64;
+    let demands: Vec<MemoryDemand> = spec
+        .operators
+        .iter()
+        .map(|o| MemoryDemand {
+            min_pages: o.demand.min_pages * peers,
+            ..o.demand
+        })
+        .collect();
     let pages =
         divide_memory(left, DEFAULT_PAGE_SIZE, &demands).map_err(|e| Shortfall::Operators {
             exchange,
             left,
             needed: e.needed,
         })?;
-    let peers = workers.max(1) as u64;
-    for (i, (op, &p)) in spec.operators.iter().zip(&pages).enumerate() {
-        if p / peers < op.demand.min_pages {
-            return Err(Shortfall::PerWorker {
-                operator: i,
-                pages: p,
-            });
-        }
-    }
     Ok(spec.operators.iter().map(|o| o.id).zip(pages).collect())
 }
 
@@ -94,13 +93,14 @@ pub(super) fn budgets(
         }
     );
     let page = DEFAULT_PAGE_SIZE as u64;
+    let on_each = if workers > 1 { " on each worker" } else { "" };
     let each = || {
         let needs: Vec<String> = spec
             .operators
             .iter()
             .map(|op| {
                 format!(
-                    "{} needs {}",
+                    "{} needs {}{on_each}",
                     op.name,
                     format_bytes(op.demand.min_pages * page)
                 )
@@ -133,16 +133,6 @@ pub(super) fn budgets(
             format_bytes(needed),
             each()
         ),
-        Shortfall::PerWorker { operator, pages } => {
-            let op = &spec.operators[operator];
-            format!(
-                "{} gets {} in all, {} per worker on {workers} workers, below the {} it needs on each",
-                op.name,
-                format_bytes(pages * page),
-                format_bytes(pages / workers as u64 * page),
-                format_bytes(op.demand.min_pages * page)
-            )
-        }
     };
     let fewer = if workers > 1 {
         ", or fewer workers"
@@ -198,16 +188,54 @@ mod tests {
         assert!(e.contains("the stateful operators need at least"), "{e}");
         assert!(!e.contains("fewer workers"), "{e}");
 
-        // Enough for the operator in all, not for its share on each of two workers.
+        // On two workers the operator needs its minimum on each.
         let page = DEFAULT_PAGE_SIZE as u64;
-        let per_worker = (0..64 * mb)
-            .step_by(16 * 1024)
-            .map(|m| (m, plan(&SPEC, m, 2)))
-            .find(|(_, p)| matches!(p, Err(Shortfall::PerWorker { .. })));
-        let (m, _) = per_worker.expect("some memory is short only per worker");
-        let e = budgets(&SPEC, m, 2).unwrap_err().to_string();
-        assert!(e.contains("per worker on 2 workers"), "{e}");
-        assert!(e.contains(&format_bytes(6 * page)), "{e}");
+        let least = least_memory(&SPEC, 2);
+        let e = budgets(&SPEC, least - 1024, 2).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("needs {} on each worker", format_bytes(6 * page))),
+            "{e}"
+        );
+        assert!(e.contains("fewer workers"), "{e}");
+        let budget = budgets(&SPEC, least, 2).unwrap();
+        assert_eq!(budget[0].0, 3);
+        assert!(budget[0].1 >= 2 * 6, "{budget:?}");
         assert_eq!(budgets(&SPEC, 64 * mb, 2).unwrap()[0].0, 3);
+    }
+
+    /// A light operator whose share by weight would leave it below its minimum on each
+    /// worker gets its minimum there, the rest going to the others: the least memory on
+    /// two workers is about twice the least on one, not what weights alone would ask.
+    #[test]
+    fn each_operator_gets_its_minimum_on_every_worker() {
+        const TWO: JobSpec = JobSpec {
+            name: "k",
+            operators: &[
+                StatefulOperator {
+                    id: 1,
+                    name: "window at k.pipe:2:4",
+                    demand: MemoryDemand {
+                        weight: 8,
+                        min_pages: 4,
+                    },
+                },
+                StatefulOperator {
+                    id: 2,
+                    name: "aggregate at k.pipe:3:4",
+                    demand: MemoryDemand {
+                        weight: 1,
+                        min_pages: 20,
+                    },
+                },
+            ],
+            exchanges: 1,
+            ..JobSpec::bare(&[], &[])
+        };
+        let (one, two) = (least_memory(&TWO, 1), least_memory(&TWO, 2));
+        let exchange = crate::parallel::exchange_memory(2, 1, TWO.combined, two);
+        assert!(two <= 2 * one + exchange + 2048, "one {one}, two {two}");
+        let budget = budgets(&TWO, two, 2).unwrap();
+        assert!(budget[1].1 >= 2 * 20, "{budget:?}");
+        assert!(budget[0].1 >= 2 * 4, "{budget:?}");
     }
 }
