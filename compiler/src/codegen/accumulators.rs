@@ -72,6 +72,46 @@ fn distinct_bytes(
     quote!(&#b[..])
 }
 
+/// How a keyed state with text slots is driven: its field, the method that finds or
+/// makes a key's entry (an address, a new block prepared by `init`) and the one that gives
+/// the entry's accumulators.
+pub(crate) struct KeyedTextState<'a> {
+    pub state: &'a Ident,
+    pub find: &'a str,
+    pub acc: &'a str,
+}
+
+/// The loop that lands a record in a keyed state with text slots (an aggregate's table,
+/// a count window's groups): the key's entry found or made (`init`, then its `slots`
+/// marked empty), the state offered the record's `text` values, then `land` with `acc`.
+/// When the state had to move its entries to disk for room, the key is looked up again
+/// (a new part of it, or the entry brought back) and offered them again.
+pub(crate) fn keyed_text_landing(
+    keyed: KeyedTextState<'_>,
+    init: &TokenStream,
+    slots: &TokenStream,
+    text: &[TokenStream],
+    land: &TokenStream,
+) -> TokenStream {
+    let KeyedTextState { state, find, acc } = keyed;
+    let (find, acc) = (ident(find), ident(acc));
+    quote! {
+        loop {
+            let addr = self.#state.#find(key, |acc| {
+                #init
+                weir_runtime::state::TextAccumulators::empty(#slots, acc);
+            })?;
+            let text: &[&[u8]] = &[#(#text),*];
+            if self.#state.update_text(addr, text, ts)? == weir_runtime::state::TextOutcome::Moved {
+                continue;
+            }
+            let acc = self.#state.#acc(addr);
+            #land
+            break;
+        }
+    }
+}
+
 /// The Rust type of an aggregate's argument values: a `.pipe` type, or the type the
 /// inline front-end named for a closure's result.
 fn value_type(g: &Gen<'_>, code: &Code) -> TokenStream {

@@ -19,7 +19,9 @@ use weir_runtime::memory::MemoryDemand;
 use super::keyed::{check_keyed, keyed_closures, keyed_demand, same_in_any_order};
 use super::api::{CombinerCode, Lower, OpInfo, OperatorCode};
 use crate::ir::OperatorNode;
-use crate::codegen::accumulators::{accumulators, exact_merge, spill_support, text_slots};
+use crate::codegen::accumulators::{
+    accumulators, exact_merge, keyed_text_landing, spill_support, text_slots, KeyedTextState,
+};
 use crate::codegen::keys::{encode_key, key_builder_field, key_outputs};
 use crate::codegen::names::{node_field, node_method};
 use crate::codegen::context::Gen;
@@ -242,26 +244,17 @@ impl OperatorCode for Aggregate {
                 #update
             };
         }
-        // The state offers the text values first; when it had to move the table to disk
-        // for room, the key is looked up again (a new part of it) and offered them again.
+        let keyed = KeyedTextState {
+            state: &s,
+            find: "upsert_entry",
+            acc: "acc_at_mut",
+        };
         let slots = text_slots(&self.aggregates, 0);
-        let text = &code.text;
+        let land = keyed_text_landing(keyed, init, &slots, &code.text, update);
         quote! {
             #args
             #encode
-            loop {
-                let addr = self.#s.upsert_entry(key, |acc| {
-                    #init
-                    weir_runtime::state::TextAccumulators::empty(#slots, acc);
-                })?;
-                let text: &[&[u8]] = &[#(#text),*];
-                if self.#s.update_text(addr, text, ts)? == weir_runtime::state::TextOutcome::Moved {
-                    continue;
-                }
-                let acc = self.#s.acc_at_mut(addr);
-                #update
-                break;
-            }
+            #land
         }
     }
 

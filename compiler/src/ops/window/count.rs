@@ -8,7 +8,9 @@ use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
 use super::{Names, Window, COUNT_WORD};
-use crate::codegen::accumulators::{accumulators, text_slots};
+use crate::codegen::accumulators::{
+    accumulators, keyed_text_landing, text_slots, KeyedTextState,
+};
 use crate::codegen::keys::encode_key;
 use crate::codegen::context::Gen;
 
@@ -58,28 +60,18 @@ pub(super) fn push(
             #fire
         };
     }
-    // The state offers the text values first; when it had to move the groups to disk for
-    // room, the group is looked up again (it comes back) and offered them again.
+    let keyed = KeyedTextState {
+        state: &s,
+        find: "group",
+        acc: "block_mut",
+    };
     let slots = text_slots(&w.aggregates, COUNT_WORD);
-    let text = &code.text;
+    let init = quote!(weir_runtime::state::acc_set(acc, 0, 0u64); #init);
+    let land = keyed_text_landing(keyed, &init, &slots, &code.text, &quote!(#update #fire));
     quote! {
         #args
         #encode
-        loop {
-            let addr = self.#s.group(key, |acc| {
-                weir_runtime::state::acc_set(acc, 0, 0u64);
-                #init
-                weir_runtime::state::TextAccumulators::empty(#slots, acc);
-            })?;
-            let text: &[&[u8]] = &[#(#text),*];
-            if self.#s.update_text(addr, text, ts)? == weir_runtime::state::TextOutcome::Moved {
-                continue;
-            }
-            let acc = self.#s.block_mut(addr);
-            #update
-            #fire
-            break;
-        }
+        #land
     }
 }
 

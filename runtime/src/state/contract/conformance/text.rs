@@ -76,6 +76,12 @@ fn text_sessions_due(state: &mut crate::state::TextSessionWindows, wm: i64) -> V
     lines
 }
 
+/// What an op offers the slots: its value to the five text slots, `counted` to the set.
+fn slot_values<'v>(value: &'v str, counted: &'v str) -> [&'v [u8]; 6] {
+    let v = value.as_bytes();
+    [v, v, v, v, v, counted.as_bytes()]
+}
+
 /// The value counted distinct from an op's number: a few per key (a set's value must fit
 /// in a page).
 fn distinct_value(n: i64) -> String {
@@ -101,7 +107,7 @@ impl Subject for TextSessions {
         use crate::state::{acc_get, acc_set, TextOutcome, WindowOutcome};
         let wm = watermark(at);
         let ts = event_time(at, n);
-        let value = text_value(n);
+        let (value, counted) = (text_value(n), distinct_value(n));
         let slot = loop {
             let opened = state
                 .open_session(
@@ -119,9 +125,7 @@ impl Subject for TextSessions {
             let Some(slot) = opened else {
                 return format!("late {} {ts}", String::from_utf8_lossy(key));
             };
-            let counted = distinct_value(n);
-            let v = value.as_bytes();
-            let values = [v, v, v, v, v, counted.as_bytes()];
+            let values = slot_values(&value, &counted);
             match state.update_text(slot, &values, ts).unwrap() {
                 TextOutcome::Updated => break slot,
                 TextOutcome::Moved => continue,
@@ -188,7 +192,7 @@ impl<const P: u64> Subject for TextTumblingOf<P> {
         let wm = watermark(at);
         let ts = event_time(at, n);
         let start = ts.div_euclid(WINDOW) * WINDOW;
-        let value = text_value(n);
+        let (value, counted) = (text_value(n), distinct_value(n));
         let slot = loop {
             let opened = state
                 .open(key, start, start + WINDOW, wm, |a| {
@@ -199,9 +203,7 @@ impl<const P: u64> Subject for TextTumblingOf<P> {
             let Some((slot, _)) = opened else {
                 return format!("late {} {ts}", String::from_utf8_lossy(key));
             };
-            let counted = distinct_value(n);
-            let v = value.as_bytes();
-            let values = [v, v, v, v, v, counted.as_bytes()];
+            let values = slot_values(&value, &counted);
             match state.update_text(slot, &values, ts).unwrap() {
                 TextOutcome::Updated => break slot,
                 TextOutcome::Moved => continue,
@@ -247,7 +249,7 @@ impl<const P: u64> Subject for TextAggregateOf<P> {
     }
     fn apply(state: &mut Self::State, key: &[u8], n: i64, at: usize) -> String {
         use crate::state::{acc_get, acc_set, TextAccumulators, TextOutcome};
-        let value = text_value(n);
+        let (value, counted) = (text_value(n), distinct_value(n));
         let addr = loop {
             let addr = state
                 .upsert_entry(key, |a| {
@@ -255,9 +257,7 @@ impl<const P: u64> Subject for TextAggregateOf<P> {
                     TextAccumulators::empty(TEXT_SLOTS, a);
                 })
                 .unwrap();
-            let counted = distinct_value(n);
-            let v = value.as_bytes();
-            let values = [v, v, v, v, v, counted.as_bytes()];
+            let values = slot_values(&value, &counted);
             match state.update_text(addr, &values, at as i64).unwrap() {
                 TextOutcome::Updated => break addr,
                 TextOutcome::Moved => continue,
@@ -304,7 +304,7 @@ impl<const P: u64> Subject for TextCountWindowOf<P> {
     }
     fn apply(state: &mut Self::State, key: &[u8], n: i64, at: usize) -> String {
         use crate::state::{acc_get, acc_set, TextAccumulators, TextOutcome};
-        let value = text_value(n);
+        let (value, counted) = (text_value(n), distinct_value(n));
         let addr = loop {
             let addr = state
                 .group(key, |b| {
@@ -312,9 +312,7 @@ impl<const P: u64> Subject for TextCountWindowOf<P> {
                     TextAccumulators::empty(TEXT_SLOTS, b);
                 })
                 .unwrap();
-            let counted = distinct_value(n);
-            let v = value.as_bytes();
-            let values = [v, v, v, v, v, counted.as_bytes()];
+            let values = slot_values(&value, &counted);
             match state.update_text(addr, &values, at as i64).unwrap() {
                 TextOutcome::Updated => break addr,
                 TextOutcome::Moved => continue,
