@@ -129,11 +129,6 @@ impl TextAccumulators {
         DistinctSets::count(acc, offset)
     }
 
-    /// Bytes held in values.
-    pub fn bytes(&self) -> u64 {
-        self.store.bytes()
-    }
-
     /// The slots it keeps values for.
     pub fn slots(&self) -> &'static [TextSlot] {
         self.slots
