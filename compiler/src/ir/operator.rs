@@ -13,10 +13,14 @@ use super::{Code, RustFn, Type};
 pub(crate) fn describe_aggregates(aggregates: &[AggregateField]) -> String {
     aggregates
         .iter()
-        .map(|a| match (&a.arg, &a.combine) {
-            (Some(e), Some(c)) => format!("{}: {}({e}, {c})", a.name, a.func.name()),
-            (Some(e), None) => format!("{}: {}({e})", a.name, a.func.name()),
-            (None, _) => format!("{}: {}()", a.name, a.func.name()),
+        .map(|a| match (&a.arg, &a.combine, a.separator.as_deref()) {
+            (Some(e), Some(c), _) => format!("{}: {}({e}, {c})", a.name, a.func.name()),
+            // A list's separator as written, unless it is the default.
+            (Some(e), None, Some(sep)) if sep != "," => {
+                format!("{}: {}({e}, {sep:?})", a.name, a.func.name())
+            }
+            (Some(e), None, _) => format!("{}: {}({e})", a.name, a.func.name()),
+            (None, ..) => format!("{}: {}()", a.name, a.func.name()),
         })
         .collect::<Vec<_>>()
         .join(", ")
