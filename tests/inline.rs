@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 #[derive(Debug, Clone, PartialEq, weir::Record)]
 struct Bid {
@@ -379,5 +379,72 @@ fn records_exactly_a_gap_apart_share_a_session() {
         .run()
         .unwrap();
         assert_eq!(got, want, "second record at {second}");
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, weir::Record)]
+struct View {
+    user: u64,
+    page: String,
+    ts: i64,
+}
+
+/// `count_distinct` over text and numbers in a tumbling window and a keyed aggregate,
+/// against sets counted here.
+#[test]
+fn count_distinct_counts_what_a_hash_set_counts() {
+    let views: Vec<View> = (0..20_000i64)
+        .map(|i| View {
+            user: (i * 31 % 17) as u64,
+            page: format!("/p/{}", i * 7 % 101),
+            ts: i * 10,
+        })
+        .collect();
+    let windows = weir::stream! {
+        source iter(views.clone()) with event_time(|v: &View| v.ts), watermark(ascending)
+        |> key_by(|v: &View| v.user)
+        |> window(tumbling 10s)
+        |> aggregate(count(), count_distinct(|v: &View| v.page.clone()), count_distinct(|v: &View| v.ts % 7))
+        |> collect()
+    }
+    .run()
+    .unwrap();
+    let mut want: std::collections::BTreeMap<(i64, u64), (u64, HashSet<String>, HashSet<i64>)> =
+        Default::default();
+    for v in &views {
+        let start = v.ts - v.ts.rem_euclid(10_000);
+        let w = want.entry((start, v.user)).or_default();
+        w.0 += 1;
+        w.1.insert(v.page.clone());
+        w.2.insert(v.ts % 7);
+    }
+    let mut got: Vec<(i64, u64, u64, u64, u64)> = windows
+        .into_iter()
+        .map(|(user, start, _end, n, pages, sevens)| (start, user, n, pages, sevens))
+        .collect();
+    got.sort_unstable();
+    let want: Vec<(i64, u64, u64, u64, u64)> = want
+        .into_iter()
+        .map(|((start, user), (n, pages, sevens))| {
+            (start, user, n, pages.len() as u64, sevens.len() as u64)
+        })
+        .collect();
+    assert_eq!(got, want);
+
+    let per_user = weir::stream! {
+        source iter(views.clone())
+        |> key_by(|v: &View| v.user)
+        |> aggregate(count_distinct(|v: &View| v.page.clone()))
+        |> collect()
+    }
+    .run()
+    .unwrap();
+    let mut sets: HashMap<u64, HashSet<&str>> = HashMap::new();
+    for v in &views {
+        sets.entry(v.user).or_default().insert(&v.page);
+    }
+    assert_eq!(per_user.len(), sets.len());
+    for (user, pages) in per_user {
+        assert_eq!(pages, sets[&user].len() as u64, "user {user}");
     }
 }

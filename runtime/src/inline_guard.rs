@@ -90,6 +90,10 @@ pub fn number<A: AggNumber>(_: Ty<A>) {}
 #[inline]
 pub fn word<A: AccWord>(_: Ty<A>) {}
 
+/// `count_distinct` counts numbers, bools and text.
+#[inline]
+pub fn distinct<A: crate::state::DistinctValue>(_: Ty<A>) {}
+
 /// `reduce`'s combining closure.
 #[inline]
 pub fn combine<A, F: FnMut(A, A) -> A>(_: Ty<A>, f: F) -> F {

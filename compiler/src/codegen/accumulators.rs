@@ -57,11 +57,19 @@ fn distinct_bytes(
     v: &Ident,
     i: usize,
 ) -> TokenStream {
+    let b = ident(&format!("b{i}"));
     let ty = match &a.arg {
         Some(Code::Expr(e)) => &e.ty,
-        _ => &Type::I64,
+        // A closure's value: its type says (`DistinctValue`, which rustc checks).
+        _ => {
+            let bytes = ident(&format!("bytes{i}"));
+            code.args.extend(quote! {
+                let mut #b = [0u8; 8];
+                let #bytes = weir_runtime::state::DistinctValue::distinct_bytes(&#v, &mut #b);
+            });
+            return quote!(#bytes);
+        }
     };
-    let b = ident(&format!("b{i}"));
     let bytes = match ty {
         Type::Str => return quote!(#v.as_bytes()),
         Type::Bool => quote!([u8::from(#v)]),

@@ -422,13 +422,10 @@ impl InlineFront {
             }
             return self.error(c.func.span(), message);
         };
-        if matches!(func, AggFunc::CollectList | AggFunc::CountDistinct) {
+        if func == AggFunc::CollectList {
             return self.error(
                 c.func.span(),
-                format!(
-                    "`{}` is built for `.pipe` pipelines; not for `stream!` yet",
-                    func.name()
-                ),
+                "`collect_list` joins text in `.pipe` pipelines; it is not built for `stream!` yet",
             );
         }
         let args: Vec<&syn::Expr> = c.args.iter().collect();
@@ -457,12 +454,14 @@ impl InlineFront {
                     AggFunc::Sum | AggFunc::Min | AggFunc::Max | AggFunc::Avg => {
                         (quote!(weir_runtime::state::AggNumber), "number")
                     }
+                    AggFunc::CountDistinct => {
+                        (quote!(weir_runtime::state::DistinctValue), "distinct")
+                    }
                     AggFunc::Count
                     | AggFunc::First
                     | AggFunc::Last
                     | AggFunc::Reduce
-                    | AggFunc::CollectList
-                    | AggFunc::CountDistinct => (quote!(weir_runtime::state::AccWord), "word"),
+                    | AggFunc::CollectList => (quote!(weir_runtime::state::AccWord), "word"),
                 };
                 self.bound(f.span(), &value, bound);
                 let arg = self.guarded(

@@ -36,5 +36,5 @@ pub use storage::{
     KeyedTableDrain, PagedArena, PagedMap, Timer, TimerHeap,
 };
 pub use text_accumulators::{
-    distinct_f64, TextAccumulators, TextAggregate, TextSlot, TEXT_LIST_WORDS,
+    distinct_f64, DistinctValue, TextAccumulators, TextAggregate, TextSlot, TEXT_LIST_WORDS,
 };
