@@ -409,8 +409,9 @@ fn count_distinct_counts_what_a_hash_set_counts() {
     }
     .run()
     .unwrap();
-    let mut want: std::collections::BTreeMap<(i64, u64), (u64, HashSet<String>, HashSet<i64>)> =
-        Default::default();
+    // Per (window start, user): the count, the pages and the numbers seen.
+    type Seen = (u64, HashSet<String>, HashSet<i64>);
+    let mut want: std::collections::BTreeMap<(i64, u64), Seen> = Default::default();
     for v in &views {
         let start = v.ts - v.ts.rem_euclid(10_000);
         let w = want.entry((start, v.user)).or_default();
