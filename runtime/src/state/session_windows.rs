@@ -621,6 +621,53 @@ mod tests {
         v
     }
 
+    /// Extra data whose taking back fails for the second session it is offered.
+    struct FailsOnTheSecond(usize);
+
+    impl SessionExtra for FailsOnTheSecond {
+        fn spill(&mut self, _: &[u8], _: &mut Vec<u8>) -> Result<(), JobError> {
+            Ok(())
+        }
+        fn copy(&self, _: &[u8], _: &mut Vec<u8>) {}
+        fn restore_bytes(&self, _: &[u8]) -> u64 {
+            0
+        }
+        fn restore(&mut self, _: &mut [u8], _: &[u8]) -> Result<(), JobError> {
+            self.0 += 1;
+            match self.0 {
+                2 => Err(JobError::Config("no room".into())),
+                _ => Ok(()),
+            }
+        }
+        fn merge(&mut self, _: &mut [u8], _: &[u8]) {}
+    }
+
+    /// A key whose sessions come back from disk only in part is undone whole: spilled
+    /// again, it loses none of them (it used to write the part back as the key's newest
+    /// copy, hiding the rest).
+    #[test]
+    fn a_key_that_comes_back_in_part_stays_whole_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = SegmentPool::new(256 * 1024, 1024);
+        let mem =
+            pool.operator("window", "t.pipe:1:1", 256)
+                .with_spill(crate::spill::SpillSpace::new(
+                    Some(dir.path().to_path_buf()),
+                    "t",
+                ));
+        let mut s = SessionWindows::new(mem, 8, 0).unwrap();
+        for ts in [0, 1, 100, 200] {
+            session(&mut s, "a", ts, i64::MIN);
+        }
+        s.spill_all(&mut NoExtra).unwrap();
+        let err = s.prepare(b"a", &mut FailsOnTheSecond(0)).unwrap_err();
+        assert!(err.to_string().contains("no room"), "{err}");
+        s.spill_all(&mut NoExtra).unwrap();
+        let fired = due(&mut s, i64::MAX);
+        let a = |start, end, n| ("a".to_string(), start, end, n);
+        assert_eq!(fired, [a(0, 11, 2), a(100, 110, 1), a(200, 210, 1)]);
+    }
+
     #[test]
     fn a_record_bridging_two_sessions_merges_them() {
         let mut s = state(0);

@@ -114,10 +114,27 @@ impl SessionWindows {
             }
             let acc = &session[SESSION_HEADER..];
             self.node_acc_mut(n).copy_from_slice(acc);
-            extra.restore(self.node_acc_mut(n), data)?;
+            if let Err(e) = extra.restore(self.node_acc_mut(n), data) {
+                self.take_back(addr, n, extra);
+                return Err(e);
+            }
             tail = Some(n);
         }
         Ok(addr)
+    }
+
+    /// Undoes a key brought back in part, whose session `failed` did not take its extra
+    /// data back (which takes nothing when it fails): the sessions before it let theirs go,
+    /// and all are unlinked, so that the key is on disk alone again, whole. Its entry
+    /// stays, empty and not marked as on disk, until the spill that follows drains it
+    /// (`prepare`): it hides nothing.
+    fn take_back(&mut self, addr: u64, failed: u32, extra: &mut dyn SessionExtra) {
+        self.remove(failed);
+        while let Some(n) = node_of(read_u64(self.keys.acc_at(addr), HEAD)) {
+            extra.release(self.acc(n));
+            self.remove(n);
+        }
+        write_u64(self.keys.acc_at_mut(addr), KEY_FLAGS, 0);
     }
 
     /// A budget error unless the pool has room for the extra data of every session in

@@ -148,11 +148,13 @@ impl DistinctSets {
         }
     }
 
-    /// Bytes of memory taking back a set written out as `written` needs, about.
+    /// Bytes of memory taking back a set written out as `written` needs at most: each
+    /// entry's slot, and its share of an index that grows at half full (both the old and
+    /// the new index held while it grows).
     pub(super) fn restore_bytes(written: &[u8]) -> u64 {
         let mut bytes = 0;
         for value in values(written) {
-            bytes += (ENTRY_OVERHEAD + value.len()).next_power_of_two() as u64 + 16;
+            bytes += (ENTRY_OVERHEAD + value.len()).next_power_of_two() as u64 + 48;
         }
         bytes
     }

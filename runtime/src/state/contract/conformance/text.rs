@@ -356,3 +356,49 @@ impl<const P: u64> Subject for TextCountWindowOf<P> {
         rows
     }
 }
+
+#[cfg(test)]
+mod tmp_debug {
+    use super::*;
+    use crate::memory::SegmentPool;
+    use crate::spill::SpillSpace;
+
+    fn run(pages: u64, ops: &[(String, i64)]) -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = SegmentPool::new(pages * 256, 256);
+        let mem = pool
+            .operator("op", "c:1:1", pages)
+            .with_spill(SpillSpace::new(Some(dir.path().to_path_buf()), "c"));
+        let mut state = TextSessions::fresh(mem);
+        let mut out = Vec::new();
+        for (at, (k, n)) in ops.iter().enumerate() {
+            out.extend(TextSessions::tick(&mut state, at));
+            out.push(TextSessions::apply(&mut state, k.as_bytes(), *n, at));
+        }
+        eprintln!(
+            "pages {pages}: spill runs {}",
+            crate::state::contract::KeyedState::memory(&state).spill_runs()
+        );
+        out.extend(TextSessions::finish(state));
+        out.retain(|l| !l.is_empty());
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn tmp_spilled_sessions_count_as_unspilled() {
+        let ops: Vec<(String, i64)> = (0..3000i64)
+            .map(|i| (format!("key{}", (i * 7919) % 1301), i % 23 - 11))
+            .collect();
+        let big = run(100_000, &ops);
+        let small = run(40, &ops);
+        let diff: Vec<_> = big
+            .iter()
+            .zip(&small)
+            .filter(|(a, b)| a != b)
+            .take(3)
+            .collect();
+        assert_eq!(big.len(), small.len());
+        assert!(diff.is_empty(), "{diff:#?}");
+    }
+}
