@@ -76,7 +76,7 @@ pub fn explain(plan: &Plan, memory: u64, workers: usize) -> Result<String, Strin
             };
             let spills = match node.state {
                 StateKind::Stateless => "-".to_string(),
-                StateKind::Keyed => match node.op.def().spill(plan, n) {
+                StateKind::Keyed | StateKind::Iteration => match node.op.def().spill(plan, n) {
                     Ok(()) => "yes".to_string(),
                     Err(why) => {
                         cannot_spill.push(format!("{} at {}: {why}", node.op, node.location));
@@ -88,10 +88,7 @@ pub fn explain(plan: &Plan, memory: u64, workers: usize) -> Result<String, Strin
                 node.op.to_string(),
                 node.location.clone(),
                 chain.id.to_string(),
-                match node.state {
-                    StateKind::Stateless => "stateless".into(),
-                    StateKind::Keyed => "keyed".into(),
-                },
+                node.state.name().into(),
                 budget,
                 spills,
             ]);

@@ -21,6 +21,7 @@ pub mod expr;
 pub mod inline_guard;
 pub mod inline_job;
 pub mod io;
+pub mod iteration;
 pub mod job;
 pub mod layout;
 pub mod memory;

@@ -10,6 +10,7 @@
 //! definition failed is remembered as broken, so its uses do not repeat the error.
 
 mod intervals;
+mod iterations;
 mod sinks;
 mod sources;
 mod steps;

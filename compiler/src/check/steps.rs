@@ -102,6 +102,25 @@ impl FrontEnd for PipeFront<'_> {
         .map(crate::ir::process::ProcessLogic::Statements)
     }
 
+    fn iterate(
+        &mut self,
+        info: &OpInfo,
+        step: &OpSyntax,
+        input: &Schema,
+    ) -> Option<crate::ir::iterate::IterateDef> {
+        let OpBody::Iterate(phrases, body) = &step.body else {
+            return self.wrong_form(info, step);
+        };
+        let head = self.iterate_head(phrases)?;
+        crate::lower::iterate_types::check_iterate(
+            &head,
+            body,
+            input,
+            &step.span,
+            &mut self.diagnostics,
+        )
+    }
+
     fn predicate(&mut self, info: &OpInfo, step: &OpSyntax, input: &Schema) -> Option<Code> {
         let OpBody::Args(args) = &step.body else {
             return self.wrong_form(info, step);

@@ -477,6 +477,22 @@ pub fn process_var(v: &Var) -> TokenStream {
         Var::ProcessingTime => quote!(self.clock.now()),
         Var::TimerTime => quote!(p_timer_time),
         Var::TimerKind => quote!(p_timer_kind),
+        Var::VertexValue(name) => {
+            let v = super::names::ident(&format!("v_{name}"));
+            quote!(#v)
+        }
+        Var::Message(name) => {
+            let m = super::names::ident(&format!("m_{name}"));
+            quote!(#m)
+        }
+        Var::EdgeField(name) => {
+            let e = super::names::ident(&format!("e_{name}"));
+            quote!(#e)
+        }
+        Var::VertexId => quote!(p_vertex),
+        Var::VertexCount => quote!(p_vertices),
+        Var::OutDegree => quote!(p_out_degree),
+        Var::Round => quote!(p_round),
     }
 }
 

@@ -17,6 +17,7 @@ pub(crate) mod keys;
 pub(crate) mod names;
 mod records;
 pub(crate) mod rust_code;
+pub(crate) mod statements;
 
 use proc_macro2::TokenStream;
 use quote::quote;

@@ -11,7 +11,7 @@ pub use mermaid::Mermaid;
 
 use serde::Serialize;
 
-use crate::ir::{Partitioning, Plan, StateKind};
+use crate::ir::{Partitioning, Plan};
 
 /// Which stage of compilation a graph shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,10 +137,7 @@ impl GraphView {
                     kind: node.op.kind(),
                     detail: node.op.to_string(),
                     schema: node.schema.describe(),
-                    state: match node.state {
-                        StateKind::Stateless => "stateless",
-                        StateKind::Keyed => "keyed",
-                    },
+                    state: node.state.name(),
                     location: node.location.clone(),
                     chain: node.chain.filter(|_| optimized),
                     memory: node.memory.filter(|_| optimized),

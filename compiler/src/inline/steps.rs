@@ -95,6 +95,18 @@ impl FrontEnd for InlineFront {
         self.process_closures(step, input)
     }
 
+    fn iterate(
+        &mut self,
+        _info: &OpInfo,
+        step: &Step,
+        _input: &Schema,
+    ) -> Option<crate::ir::iterate::IterateDef> {
+        self.error(
+            step.call().name.span(),
+            "`iterate` is written in a `.pipe` file for now; `stream!` has no iteration yet",
+        )
+    }
+
     fn no_args(&mut self, info: &OpInfo, step: &Step) -> Option<()> {
         let call = step.call();
         if call.args.is_empty() {

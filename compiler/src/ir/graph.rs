@@ -20,6 +20,19 @@ pub enum StateKind {
     Stateless,
     /// State per key, in pool pages.
     Keyed,
+    /// An iteration's records and the state of its rounds, in pool pages.
+    Iteration,
+}
+
+impl StateKind {
+    /// How plans and graphs name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            StateKind::Stateless => "stateless",
+            StateKind::Keyed => "keyed",
+            StateKind::Iteration => "iteration",
+        }
+    }
 }
 
 /// One operator in the graph.
@@ -61,8 +74,9 @@ pub enum EdgeKind {
     #[default]
     Stream,
     /// Records go back upstream, closing a loop (an iteration's feedback, as timely's
-    /// `feedback` and Flink's `closeWith`): left out of the order. No front-end writes one
-    /// yet.
+    /// `feedback` and Flink's `closeWith`): left out of the order, and of a node's inputs
+    /// and outputs. `iterate` writes one from its node to itself: each round's state goes
+    /// into the next round.
     Feedback,
 }
 
@@ -98,7 +112,7 @@ pub fn output_schema(graph: &DiGraph<Node, Edge>, n: NodeIndex, port: usize) -> 
 pub fn input_schema(graph: &DiGraph<Node, Edge>, n: NodeIndex, port: usize) -> Option<Arc<Schema>> {
     graph
         .edges_directed(n, Direction::Incoming)
-        .find(|e| e.weight().port == port)
+        .find(|e| e.weight().kind.is_stream() && e.weight().port == port)
         .map(|e| output_schema(graph, e.source(), e.weight().from_port))
 }
 
@@ -138,11 +152,13 @@ impl Plan {
             .collect()
     }
 
-    /// The nodes feeding `n`, in port order.
+    /// The nodes feeding `n`, in port order (a feedback edge is the node's own business,
+    /// not an input records arrive on).
     pub fn inputs(&self, n: NodeIndex) -> Vec<(NodeIndex, &Edge)> {
         let mut v: Vec<_> = self
             .graph
             .edges_directed(n, Direction::Incoming)
+            .filter(|e| e.weight().kind.is_stream())
             .map(|e| (e.source(), e.weight()))
             .collect();
         v.sort_by_key(|(_, e)| e.port);
@@ -156,11 +172,13 @@ impl Plan {
         all
     }
 
-    /// The nodes `n` feeds from any output, in the order the edges were made.
+    /// The nodes `n` feeds from any output, in the order the edges were made (feedback
+    /// edges left out).
     pub fn all_outputs(&self, n: NodeIndex) -> Vec<(NodeIndex, &Edge)> {
         let mut v: Vec<_> = self
             .graph
             .edges_directed(n, Direction::Outgoing)
+            .filter(|e| e.weight().kind.is_stream())
             .map(|e| (e.target(), e.weight(), e.id()))
             .collect();
         v.sort_by_key(|(_, _, id)| *id);

@@ -4,6 +4,7 @@ mod duration;
 mod endpoints;
 mod expr;
 mod graph;
+pub mod iterate;
 mod operator;
 mod operator_node;
 mod physical;

@@ -80,6 +80,11 @@ pub enum StmtKind {
     Clear(Ident),
     /// `append(list, x);`, `put(map, k, v);`, `remove(map, k);`
     Call(Ident, Vec<Expr>),
+    /// `send value;` (an iteration's): a message along each of the vertex's out-edges.
+    Send(Expr),
+    /// `name <- value;` or `name[key] <- value;` (an iteration's): folds the value into an
+    /// aggregate.
+    Contribute(Ident, Option<Expr>, Expr),
 }
 
 /// What a process function does, as its front-end wrote it.
@@ -236,6 +241,17 @@ pub enum TStmt {
     Put(String, TExpr, TExpr),
     /// `remove(map, k)`.
     Remove(String, TExpr),
+    /// An iteration's message along each out-edge, evaluated per edge.
+    Send(TExpr),
+    /// Folds a value into an iteration's aggregate (by key, for a keyed one).
+    Contribute {
+        /// The aggregate.
+        aggregate: String,
+        /// The key of a keyed aggregate.
+        key: Option<TExpr>,
+        /// The value.
+        value: TExpr,
+    },
 }
 
 impl TStmt {
@@ -245,9 +261,12 @@ impl TStmt {
         let e = |e: &TExpr| e.any(&|e| matches!(e.kind, TExprKind::Var(Var::ProcessingTime)));
         let block = |b: &[TStmt]| b.iter().any(TStmt::reads_clock);
         match self {
-            TStmt::Let(_, x) | TStmt::Assign(_, x) | TStmt::Append(_, x) | TStmt::Remove(_, x) => {
-                e(x)
-            }
+            TStmt::Let(_, x)
+            | TStmt::Assign(_, x)
+            | TStmt::Append(_, x)
+            | TStmt::Remove(_, x)
+            | TStmt::Send(x) => e(x),
+            TStmt::Contribute { key, value, .. } => key.as_ref().is_some_and(e) || e(value),
             TStmt::Put(_, k, v) => e(k) || e(v),
             TStmt::If(c, a, b) => e(c) || block(a) || block(b),
             TStmt::ForList { body, .. } | TStmt::ForMap { body, .. } => block(body),
@@ -265,6 +284,8 @@ pub enum Place {
     State(String),
     /// A `let` local.
     Local(String),
+    /// A value of an iteration's vertex at hand.
+    Vertex(String),
 }
 
 /// A name a process function's expressions read besides the record's fields.
@@ -286,6 +307,20 @@ pub enum Var {
     TimerTime,
     /// `"event_time"` or `"processing_time"`: the clock of the timer firing.
     TimerKind,
+    /// An iteration's value of the vertex at hand (`vertex rank: f64 = ...`).
+    VertexValue(String),
+    /// An iteration's messages to the vertex at hand, combined.
+    Message(String),
+    /// The id of an iteration's vertex at hand (`vertex`).
+    VertexId,
+    /// The number of vertices of an iteration's graph (`vertices`).
+    VertexCount,
+    /// The number of out-edges of the vertex at hand (`out_degree`).
+    OutDegree,
+    /// An iteration's round, from 0 (`round`).
+    Round,
+    /// A column of the edge a message is sent along (inside `send`).
+    EdgeField(String),
 }
 
 /// Functions over a list or map state, in expressions.

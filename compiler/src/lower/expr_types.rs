@@ -204,6 +204,11 @@ impl<'a> ExprChecker<'a> {
                 TExprKind::Field(i, n.to_string()),
                 self.schema.fields[i].ty.clone(),
             ),
+            // The float past every other (a field of that name comes first): what a
+            // shortest distance starts from.
+            None if n == "infinity" => {
+                typed(TExprKind::Lit(Literal::F64(f64::INFINITY)), Type::F64)
+            }
             None => {
                 let scoped = self.scope.map(|s| s.names()).unwrap_or_default();
                 let names = self

@@ -185,6 +185,14 @@ pub trait FrontEnd {
         input: &ProcessInput<'_>,
     ) -> Option<crate::ir::process::ProcessLogic>;
 
+    /// The iteration of an `iterate` step over records of `input`.
+    fn iterate(
+        &mut self,
+        info: &OpInfo,
+        step: &Self::Step,
+        input: &Schema,
+    ) -> Option<crate::ir::iterate::IterateDef>;
+
     /// The window of a `window(...)` step.
     fn window(&mut self, info: &OpInfo, step: &Self::Step) -> Option<PendingWindow<Self::Span>>;
 

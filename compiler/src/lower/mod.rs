@@ -12,6 +12,7 @@ pub(crate) mod expr_types;
 mod files;
 mod front;
 mod function_types;
+pub(crate) mod iterate_types;
 mod process_scope;
 pub(crate) mod process_types;
 mod source_options;
@@ -446,6 +447,18 @@ impl<F: FrontEnd> Lowering<F> {
             port,
         };
         self.graph.add_edge(from.node, to, edge);
+    }
+
+    /// Adds a feedback edge from `from` back to `to` (an iteration's, to itself): left out
+    /// of the graph's order and of the nodes' inputs and outputs, drawn as a loop.
+    pub fn feedback(&mut self, from: NodeIndex, to: NodeIndex) {
+        let edge = Edge {
+            kind: crate::ir::EdgeKind::Feedback,
+            partitioning: Partitioning::Forward,
+            from_port: 0,
+            port: 0,
+        };
+        self.graph.add_edge(from, to, edge);
     }
 
     /// Adds a one-input operator fed by `input` whose records keep their event time.

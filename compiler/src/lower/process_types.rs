@@ -73,6 +73,7 @@ pub fn check_process(
         key,
         locals: Vec::new(),
         timed,
+        iteration: None,
     };
     let on_record = match handlers.get("record") {
         Some(h) => checker.block(&h.body, input, &mut scope),
@@ -104,20 +105,20 @@ pub fn check_process(
     })
 }
 
-struct ProcessChecker<'d> {
-    diagnostics: &'d mut Diagnostics,
+pub(super) struct ProcessChecker<'d> {
+    pub diagnostics: &'d mut Diagnostics,
     /// The fields of the first `emit`, and where it is.
-    output: Option<(Vec<Field>, Span)>,
-    ok: bool,
+    pub output: Option<(Vec<Field>, Span)>,
+    pub ok: bool,
 }
 
 impl ProcessChecker<'_> {
-    fn report(&mut self, d: Diagnostic) {
+    pub(super) fn report(&mut self, d: Diagnostic) {
         self.ok = false;
         self.diagnostics.push(d);
     }
 
-    fn type_named(&mut self, name: &Ident) -> Option<Type> {
+    pub(super) fn type_named(&mut self, name: &Ident) -> Option<Type> {
         match Type::from_name(&name.name) {
             Some(t) => Some(t),
             None => {
@@ -134,7 +135,7 @@ impl ProcessChecker<'_> {
         }
     }
 
-    fn states(&mut self, decls: &[StateDecl]) -> Vec<StateVar> {
+    pub(super) fn states(&mut self, decls: &[StateDecl]) -> Vec<StateVar> {
         let mut states: Vec<StateVar> = Vec::new();
         let empty = Schema::record(Vec::new());
         for d in decls {
@@ -186,6 +187,14 @@ impl ProcessChecker<'_> {
                     }
                     StateVarKind::Map(ty, v)
                 }
+                ("vertex" | "message" | "aggregate", _, _) => {
+                    self.report(Diagnostic::error(
+                        format!("`{}` declarations belong to an iteration", d.kind.name),
+                        d.kind.span.clone(),
+                        "not in a process",
+                    ));
+                    continue;
+                }
                 (kind, _, _) => {
                     let form = match kind {
                         "list" => "`list name: type;`",
@@ -208,7 +217,7 @@ impl ProcessChecker<'_> {
         states
     }
 
-    fn expr(
+    pub(super) fn expr(
         &mut self,
         e: &Expr,
         want: Option<&Type>,
@@ -226,7 +235,12 @@ impl ProcessChecker<'_> {
         t
     }
 
-    fn block(&mut self, stmts: &[Stmt], input: &Schema, scope: &mut Scope<'_>) -> Vec<TStmt> {
+    pub(super) fn block(
+        &mut self,
+        stmts: &[Stmt],
+        input: &Schema,
+        scope: &mut Scope<'_>,
+    ) -> Vec<TStmt> {
         let depth = scope.locals.len();
         let out = stmts
             .iter()
@@ -258,6 +272,14 @@ impl ProcessChecker<'_> {
                 after,
                 when,
             } => {
+                if scope.iteration.is_some() {
+                    self.report(Diagnostic::error(
+                        "an iteration has no timers",
+                        s.span.clone(),
+                        "rounds run after the input ends, outside time",
+                    ));
+                    return None;
+                }
                 let clock = if *processing {
                     TimerClock::Processing
                 } else {
@@ -290,9 +312,169 @@ impl ProcessChecker<'_> {
             }
             StmtKind::Clear(name) => {
                 self.state_named(name, scope)?;
+                if !self.changeable(name, scope) {
+                    return None;
+                }
                 Some(TStmt::Clear(name.name.clone()))
             }
             StmtKind::Call(name, args) => self.call(name, args, s, input, scope),
+            StmtKind::Send(value) => self.send(value, s, input, scope),
+            StmtKind::Contribute(name, key, value) => {
+                self.contribute(name, key.as_ref(), value, s, input, scope)
+            }
+        }
+    }
+
+    /// `send value;`: a message of the declared type along each out-edge, the edge's
+    /// columns in scope.
+    fn send(
+        &mut self,
+        value: &Expr,
+        s: &Stmt,
+        input: &Schema,
+        scope: &mut Scope<'_>,
+    ) -> Option<TStmt> {
+        let allowed = match &scope.iteration {
+            None => Err("`send` belongs to a graph iteration's `on round`"),
+            Some(it) => it.send.clone(),
+        };
+        let (ty, edge) = match allowed {
+            Ok(found) => found,
+            Err(why) => {
+                self.report(Diagnostic::error(
+                    "`send` cannot be used here",
+                    s.span.clone(),
+                    why,
+                ));
+                return None;
+            }
+        };
+        if let Some(it) = scope.iteration.as_mut() {
+            it.edge = Some(edge);
+        }
+        let t = self.expr(value, Some(&ty), input, scope);
+        if let Some(it) = scope.iteration.as_mut() {
+            it.edge = None;
+        }
+        Some(TStmt::Send(t?))
+    }
+
+    /// `name <- value;` or `name[key] <- value;`: a value folded into an aggregate.
+    fn contribute(
+        &mut self,
+        name: &Ident,
+        key: Option<&Expr>,
+        value: &Expr,
+        s: &Stmt,
+        input: &Schema,
+        scope: &Scope<'_>,
+    ) -> Option<TStmt> {
+        let Some(it) = &scope.iteration else {
+            self.report(Diagnostic::error(
+                "`<-` folds a value into an iteration's aggregate",
+                s.span.clone(),
+                "a process has no aggregates",
+            ));
+            return None;
+        };
+        if let Err(why) = it.contribute {
+            self.report(Diagnostic::error(
+                format!("`{}` cannot take values here", name.name),
+                s.span.clone(),
+                why,
+            ));
+            return None;
+        }
+        if !it.aggregates.contains(&name.name) {
+            let mut d = Diagnostic::error(
+                format!("no aggregate is called `{}`", name.name),
+                name.span.clone(),
+                "not a declared aggregate",
+            );
+            let names: Vec<&str> = it.aggregates.iter().map(String::as_str).collect();
+            d = match did_you_mean(&name.name, names) {
+                Some(h) => d.with_help(h),
+                None => d.with_help(format!(
+                    "declare it first: `aggregate {}: f64 = sum;`",
+                    name.name
+                )),
+            };
+            self.report(d);
+            return None;
+        }
+        let state = self.state_named(name, scope)?;
+        match (&state.kind, key) {
+            (StateVarKind::Scalar(ty, _), None) => {
+                let ty = ty.clone();
+                let value = self.expr(value, Some(&ty), input, scope)?;
+                Some(TStmt::Contribute {
+                    aggregate: name.name.clone(),
+                    key: None,
+                    value,
+                })
+            }
+            (StateVarKind::Map(k, v), Some(key)) => {
+                let (k, v) = (k.clone(), v.clone());
+                let key = self.expr(key, Some(&k), input, scope);
+                let value = self.expr(value, Some(&v), input, scope);
+                Some(TStmt::Contribute {
+                    aggregate: name.name.clone(),
+                    key: Some(key?),
+                    value: value?,
+                })
+            }
+            (StateVarKind::Map(..), None) => {
+                self.report(
+                    Diagnostic::error(
+                        format!("`{}` is an aggregate by key", name.name),
+                        s.span.clone(),
+                        "no key given",
+                    )
+                    .with_help(format!("write `{}[key] <- value;`", name.name)),
+                );
+                None
+            }
+            (_, Some(key)) => {
+                self.report(
+                    Diagnostic::error(
+                        format!("`{}` is one value, not an aggregate by key", name.name),
+                        key.span.clone(),
+                        "a key given",
+                    )
+                    .with_help(format!("write `{} <- value;`", name.name)),
+                );
+                None
+            }
+            (StateVarKind::List(_), None) => unreachable!("aggregates are values or maps"),
+        }
+    }
+
+    /// Refuses a change of `name` where the iteration keeps it as it is: an aggregate
+    /// (which takes values with `<-`), or the model outside `on round_end`.
+    fn changeable(&mut self, name: &Ident, scope: &Scope<'_>) -> bool {
+        let Some(it) = &scope.iteration else {
+            return true;
+        };
+        let why = if it.aggregates.contains(&name.name) {
+            Some(format!(
+                "an aggregate takes values with `{} <- value;`",
+                name.name
+            ))
+        } else if scope.states.iter().any(|s| s.name == name.name) {
+            it.model_fixed.map(str::to_string)
+        } else {
+            None
+        };
+        match why {
+            Some(why) => {
+                self.report(Diagnostic::error(
+                    format!("`{}` cannot be changed here", name.name),
+                    name.span.clone(),
+                    why,
+                ));
+                false
+            }
+            None => true,
         }
     }
 
@@ -362,7 +544,20 @@ impl ProcessChecker<'_> {
             let t = self.expr(value, Some(&ty), input, scope)?;
             return Some(TStmt::Assign(Place::Local(name.name.clone()), t));
         }
+        let vertex_value = scope.iteration.as_ref().and_then(|it| {
+            it.vertex_values
+                .iter()
+                .find(|(n, _)| *n == name.name)
+                .map(|(_, ty)| ty.clone())
+        });
+        if let Some(ty) = vertex_value {
+            let t = self.expr(value, Some(&ty), input, scope)?;
+            return Some(TStmt::Assign(Place::Vertex(name.name.clone()), t));
+        }
         let state = self.state_named(name, scope)?;
+        if !self.changeable(name, scope) {
+            return None;
+        }
         let StateVarKind::Scalar(ty, _) = &state.kind else {
             self.report(
                 Diagnostic::error(
@@ -544,6 +739,9 @@ impl ProcessChecker<'_> {
             span: args[0].span.clone(),
         };
         let state = self.state_named(&target_ident, scope)?;
+        if !self.changeable(&target_ident, scope) {
+            return None;
+        }
         match (&state.kind, name.name.as_str()) {
             (StateVarKind::List(t), "append") => {
                 let t = t.clone();

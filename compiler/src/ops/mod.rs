@@ -95,6 +95,7 @@ registry! {
         IntervalJoin => interval_join::IntervalJoin,
         Distinct => distinct::Distinct,
         Process => process::Process,
+        Iterate => iterate::Iterate,
         Sink => sink::SinkOp,
     }
     steps {

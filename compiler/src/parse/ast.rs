@@ -134,6 +134,8 @@ pub enum OpBody {
     Phrases(Vec<Phrase>),
     /// `process { state ...; on record { ... } on timer { ... } }`
     Process(crate::ir::process::ProcessBody),
+    /// `iterate(graph src -> dst, rounds 200) { vertex ...; on round { ... } until ...; }`
+    Iterate(Vec<Phrase>, crate::ir::iterate::IterateBody),
     /// `sink [name =] kind(args)`
     Sink {
         /// The sink's name, when given.

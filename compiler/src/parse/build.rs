@@ -8,6 +8,7 @@ use pest::pratt_parser::{Assoc, Op, PrattParser};
 use super::ast::*;
 use super::Rule;
 use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::ir::iterate::IterateBody;
 use crate::ir::process::{Handler, ProcessBody, StateDecl, Stmt, StmtKind};
 
 /// Builds the program, collecting literal errors (such as an integer too large): a bad
@@ -259,30 +260,42 @@ impl Builder {
                     name: kw.as_str().into(),
                     span: span(&kw),
                 };
-                let phrases = significant(p)
-                    .map(|ph| {
-                        let whole = span(&ph);
-                        let items = ph
-                            .into_inner()
-                            .map(|item| match item.as_rule() {
-                                Rule::duration => {
-                                    PhraseItem::Duration(self.duration(&item), span(&item))
-                                }
-                                Rule::int => PhraseItem::Int(self.phrase_int(&item), span(&item)),
-                                Rule::arrow => PhraseItem::Arrow(span(&item)),
-                                Rule::neg_duration => {
-                                    let d = item.clone().into_inner().next().expect("duration");
-                                    PhraseItem::NegDuration(self.duration(&d), span(&item))
-                                }
-                                _ => PhraseItem::Word(ident(item)),
-                            })
-                            .collect();
-                        Phrase { items, span: whole }
-                    })
-                    .collect();
+                let phrases = significant(p).map(|ph| self.phrase(ph)).collect();
                 OpSyntax {
                     name,
                     body: OpBody::Phrases(phrases),
+                    span: whole,
+                }
+            }
+            Rule::iterate_op => {
+                let mut it = p.into_inner();
+                let kw = it.next().expect("iterate keyword");
+                let name = Ident {
+                    name: "iterate".into(),
+                    span: span(&kw),
+                };
+                let mut phrases = Vec::new();
+                let mut body = IterateBody {
+                    decls: Vec::new(),
+                    handlers: Vec::new(),
+                    until: Vec::new(),
+                };
+                for item in it {
+                    match item.as_rule() {
+                        Rule::phrase => phrases.push(self.phrase(item)),
+                        Rule::until_clause => {
+                            let cond = item
+                                .into_inner()
+                                .find(|q| q.as_rule() == Rule::expr)
+                                .expect("until's condition");
+                            body.until.push(self.expr(cond));
+                        }
+                        _ => self.block_item(item, &mut body.decls, &mut body.handlers),
+                    }
+                }
+                OpSyntax {
+                    name,
+                    body: OpBody::Iterate(phrases, body),
                     span: whole,
                 }
             }
@@ -328,6 +341,25 @@ impl Builder {
         }
     }
 
+    /// Words, durations and numbers in a row.
+    fn phrase(&mut self, ph: Pair<'_, Rule>) -> Phrase {
+        let whole = span(&ph);
+        let items = ph
+            .into_inner()
+            .map(|item| match item.as_rule() {
+                Rule::duration => PhraseItem::Duration(self.duration(&item), span(&item)),
+                Rule::int => PhraseItem::Int(self.phrase_int(&item), span(&item)),
+                Rule::arrow => PhraseItem::Arrow(span(&item)),
+                Rule::neg_duration => {
+                    let d = item.clone().into_inner().next().expect("duration");
+                    PhraseItem::NegDuration(self.duration(&d), span(&item))
+                }
+                _ => PhraseItem::Word(ident(item)),
+            })
+            .collect();
+        Phrase { items, span: whole }
+    }
+
     /// The declarations and handlers of a `process` block.
     fn process(&mut self, items: Pairs<'_, Rule>) -> ProcessBody {
         let mut body = ProcessBody {
@@ -335,6 +367,19 @@ impl Builder {
             handlers: Vec::new(),
         };
         for item in items {
+            self.block_item(item, &mut body.states, &mut body.handlers);
+        }
+        body
+    }
+
+    /// A declaration or a handler of a `process` or `iterate` block.
+    fn block_item(
+        &mut self,
+        item: Pair<'_, Rule>,
+        decls: &mut Vec<StateDecl>,
+        handlers: &mut Vec<Handler>,
+    ) {
+        {
             let whole = span(&item);
             let mut it = item.clone().into_inner();
             match item.as_rule() {
@@ -351,7 +396,7 @@ impl Builder {
                             _ => {}
                         }
                     }
-                    body.states.push(StateDecl {
+                    decls.push(StateDecl {
                         kind,
                         name,
                         ty,
@@ -364,12 +409,11 @@ impl Builder {
                     it.next(); // `on`
                     let on = ident(it.next().expect("handler name"));
                     let block = self.block(it.next().expect("handler block"));
-                    body.handlers.push(Handler { on, body: block });
+                    handlers.push(Handler { on, body: block });
                 }
-                r => unreachable!("process item rule {r:?}"),
+                r => unreachable!("block item rule {r:?}"),
             }
         }
-        body
     }
 
     fn block(&mut self, p: Pair<'_, Rule>) -> Vec<Stmt> {
@@ -390,6 +434,8 @@ impl Builder {
                     | Rule::word_in
                     | Rule::word_emit
                     | Rule::word_clear
+                    | Rule::word_send
+                    | Rule::contribute
             )
         });
         let kind = match rule {
@@ -494,6 +540,13 @@ impl Builder {
                 }
             }
             Rule::clear_stmt => StmtKind::Clear(ident(it.next().expect("cleared state"))),
+            Rule::send_stmt => StmtKind::Send(self.expr(it.next().expect("sent value"))),
+            Rule::contribute_stmt => {
+                let name = ident(it.next().expect("aggregate name"));
+                let mut exprs: Vec<Expr> = it.map(|e| self.expr(e)).collect();
+                let value = exprs.pop().expect("contributed value");
+                StmtKind::Contribute(name, exprs.pop(), value)
+            }
             Rule::call_stmt => {
                 let name = ident(it.next().expect("called name"));
                 StmtKind::Call(name, it.map(|e| self.expr(e)).collect())

@@ -153,7 +153,7 @@ fn rule_words(rule: Rule) -> &'static str {
         Rule::prefix | Rule::not | Rule::neg => "`not` or `-`",
         Rule::postfix | Rule::cast => "`as`",
         Rule::if_expr => "`if`",
-        Rule::float => "a number",
+        Rule::float | Rule::exponent => "a number",
         Rule::int => "an integer",
         Rule::string | Rule::string_inner => "a string",
         Rule::boolean => "`true` or `false`",
@@ -188,7 +188,7 @@ fn rule_words(rule: Rule) -> &'static str {
             "a declaration (`state`, `list`, `map`) or a handler (`on record`, `on timer`)"
         }
         Rule::state_decl => "a state declaration such as `state seen: bool = false;`",
-        Rule::state_kind => "`state`, `list` or `map`",
+        Rule::state_kind => "`state`, `list` or `map` (in an iteration also `vertex`, `message`, `aggregate`)",
         Rule::handler | Rule::word_on => "`on record { ... }` or `on timer { ... }`",
         Rule::block => "`{`",
         Rule::stmt => "a statement",
@@ -204,5 +204,12 @@ fn rule_words(rule: Rule) -> &'static str {
         Rule::clear_stmt | Rule::word_clear => "`clear`",
         Rule::call_stmt => "a call such as `append(list, x);`",
         Rule::assign_stmt => "an assignment `name = expression;`",
+        Rule::kw_iterate | Rule::iterate_op => "`iterate(...) { ... }`",
+        Rule::iterate_item => {
+            "a declaration (`vertex`, `message`, `aggregate`, `state`, `map`), a handler (`on round`, `on round_end`, `on end`) or `until`"
+        }
+        Rule::until_clause | Rule::word_until => "`until condition;`",
+        Rule::send_stmt | Rule::word_send => "`send value;`",
+        Rule::contribute_stmt | Rule::contribute => "`aggregate <- value;`",
     }
 }

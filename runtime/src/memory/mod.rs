@@ -5,11 +5,13 @@
 //! (later) spilled and checkpointed page by page.
 
 mod budget;
+mod page_run;
 mod pool;
 mod segment;
 mod size;
 
 pub use budget::{divide_memory, MemoryDemand, MemoryPlanError};
+pub use page_run::PageRun;
 pub use pool::{OperatorMemory, OperatorUsage, SegmentPool};
 pub use segment::MemorySegment;
 pub use size::{format_bytes, format_bytes_arg, parse_bytes, ByteSizeError};

@@ -221,6 +221,29 @@ impl SegmentPool {
         })
     }
 
+    /// Counts `count` pages as handed out, if the budget has them (memory held in one
+    /// piece, a `PageRun`, rather than as pages).
+    fn reserve(&self, count: u64) -> bool {
+        let mut used = self.pages_in_use.load(Ordering::Relaxed);
+        loop {
+            if used + count > self.total_pages {
+                return false;
+            }
+            match self.pages_in_use.compare_exchange_weak(
+                used,
+                used + count,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    self.peak_pages.fetch_max(used + count, Ordering::Relaxed);
+                    return true;
+                }
+                Err(now) => used = now,
+            }
+        }
+    }
+
     /// Takes `page` back as it is: it is zeroed when next taken for a user that needs
     /// zeroes, so one that overwrites what it reads (record chunks) or a page never taken
     /// again costs no zeroing.
@@ -391,6 +414,28 @@ impl OperatorMemory {
         let together = whole.in_use.fetch_add(count, Ordering::AcqRel) + count;
         whole.peak.fetch_max(together, Ordering::AcqRel);
         Ok(pages)
+    }
+
+    /// Counts `count` pages against the operator's budget and the pool's, for memory held
+    /// in one piece (`PageRun`), or the error [`OperatorMemory::allocate`] gives.
+    pub(crate) fn reserve_run(&self, count: u64) -> Result<(), JobError> {
+        let in_use = self.account.in_use.load(Ordering::Relaxed);
+        if in_use + count > self.account.budget_pages || !self.pool.reserve(count) {
+            return Err(self.budget_error(count));
+        }
+        let now = self.account.in_use.fetch_add(count, Ordering::AcqRel) + count;
+        self.account.peak.fetch_max(now, Ordering::AcqRel);
+        let whole = &self.account.whole;
+        let together = whole.in_use.fetch_add(count, Ordering::AcqRel) + count;
+        whole.peak.fetch_max(together, Ordering::AcqRel);
+        Ok(())
+    }
+
+    /// Gives back `count` pages a run held.
+    pub(crate) fn release_run(&self, count: u64) {
+        self.account.in_use.fetch_sub(count, Ordering::AcqRel);
+        self.account.whole.in_use.fetch_sub(count, Ordering::AcqRel);
+        self.pool.pages_in_use.fetch_sub(count, Ordering::AcqRel);
     }
 
     /// Gives a page back to the pool.

@@ -13,8 +13,9 @@ use crate::codegen::context::Gen;
 use crate::codegen::expr::{state_field, ExprGen};
 use crate::codegen::keys::{decode_fields, encode_key, key_builder_field};
 use crate::codegen::names::{field_ident, ident, node_field, node_method};
-use crate::ir::process::{Place, ProcessDef, StateVarKind, TStmt, TimerClock};
-use crate::ir::{KeySpec, Schema, TExpr, TExprKind, Type};
+use crate::codegen::statements::{OperatorStatements, StatementCode};
+use crate::ir::process::{ProcessDef, StateVarKind, TStmt, TimerClock};
+use crate::ir::{KeySpec, Schema, Type};
 
 /// The names of a process node's fields and methods.
 pub(super) struct Names {
@@ -164,11 +165,15 @@ pub(super) fn methods(p: &Process, def: &ProcessDef, g: &Gen<'_>, n: NodeIndex) 
         file: &g.plan.file,
         scratch: false,
     };
+    let ops = ProcessStatements { g, n };
     let st = StateCode {
         def,
-        g,
-        n,
         exprs: &exprs,
+        code: StatementCode {
+            exprs: &exprs,
+            states: &def.states,
+            ops: &ops,
+        },
     };
     let state_def = st.definition();
     let input = g
@@ -357,31 +362,39 @@ pub(super) fn fire_method(
 /// Code for one process node's state and statements.
 struct StateCode<'a> {
     def: &'a ProcessDef,
-    g: &'a Gen<'a>,
-    n: NodeIndex,
     exprs: &'a ExprGen<'a>,
+    code: StatementCode<'a>,
 }
 
-/// The Rust type a state value of `ty` is kept as.
-fn owned_type(ty: &Type) -> TokenStream {
-    match ty {
-        Type::Bool => quote!(bool),
-        Type::I64 | Type::Timestamp => quote!(i64),
-        Type::U64 => quote!(u64),
-        Type::F64 => quote!(f64),
-        _ => quote!(::std::string::String),
+/// What a process's statements do to it: emit into `p_out`, set timers on its state.
+struct ProcessStatements<'a> {
+    g: &'a Gen<'a>,
+    n: NodeIndex,
+}
+
+impl OperatorStatements for ProcessStatements<'_> {
+    fn emit(&self, values: Vec<TokenStream>) -> TokenStream {
+        let record = self.g.result_record(self.n, values);
+        quote!(p_out.push((#record, p_emit_ts));)
+    }
+
+    fn timer(&self, clock: TimerClock, delete: bool, time: TokenStream) -> TokenStream {
+        let state = node_field(self.n, "state");
+        let domain = match clock {
+            TimerClock::Event => quote!(weir_runtime::state::TimeDomain::EventTime),
+            TimerClock::Processing => quote!(weir_runtime::state::TimeDomain::ProcessingTime),
+        };
+        if delete {
+            quote!(self.#state.delete_timer(#domain, key, #time)?;)
+        } else {
+            quote!(self.#state.register_timer(#domain, key, #time)?;)
+        }
     }
 }
 
 impl StateCode<'_> {
-    /// An owned value of `e`: numbers as they are, strings as a `String`.
-    fn owned(&self, e: &TExpr) -> TokenStream {
-        let v = self.exprs.value(e);
-        if e.ty == Type::Str {
-            quote!((#v).into_owned())
-        } else {
-            v
-        }
+    fn block(&self, stmts: &[TStmt]) -> TokenStream {
+        self.code.block(stmts)
     }
 
     /// The `PState` struct: its fields, the state a key starts with, and its encoding.
@@ -394,20 +407,7 @@ impl StateCode<'_> {
         for s in &self.def.states {
             let f = state_field(&s.name);
             starts.push(self.at_start(&f, &s.kind));
-            let (ty, init) = match &s.kind {
-                StateVarKind::Scalar(t, init) => (owned_type(t), self.owned(init)),
-                StateVarKind::List(t) => {
-                    let t = owned_type(t);
-                    (quote!(::std::vec::Vec<#t>), quote!(::std::vec::Vec::new()))
-                }
-                StateVarKind::Map(k, v) => {
-                    let (k, v) = (owned_type(k), owned_type(v));
-                    (
-                        quote!(::std::collections::BTreeMap<#k, #v>),
-                        quote!(::std::collections::BTreeMap::new()),
-                    )
-                }
-            };
+            let (ty, init) = self.code.member(s);
             members.push(quote!(#f: #ty));
             inits.push(quote!(#f: #init));
             puts.push(quote!(weir_runtime::state::StateValue::put(&self.#f, out);));
@@ -451,141 +451,4 @@ impl StateCode<'_> {
             StateVarKind::List(_) | StateVarKind::Map(..) => quote!(self.#f.is_empty()),
         }
     }
-
-    fn block(&self, stmts: &[TStmt]) -> TokenStream {
-        let stmts = stmts.iter().map(|s| self.stmt(s));
-        quote!(#(#stmts)*)
-    }
-
-    fn stmt(&self, s: &TStmt) -> TokenStream {
-        let state = node_field(self.n, "state");
-        match s {
-            TStmt::Let(name, e) => {
-                let l = ident(&format!("l_{name}"));
-                let v = self.owned(e);
-                quote!(let mut #l = #v;)
-            }
-            TStmt::Assign(Place::State(name), e) => {
-                let f = state_field(name);
-                let v = self.owned(e);
-                quote!(st.#f = #v;)
-            }
-            TStmt::Assign(Place::Local(name), e) => {
-                let l = ident(&format!("l_{name}"));
-                let v = self.owned(e);
-                quote!(#l = #v;)
-            }
-            TStmt::If(c, then, otherwise) => {
-                let c = self.exprs.value(c);
-                let (then, otherwise) = (self.block(then), self.block(otherwise));
-                quote!(if #c { #then } else { #otherwise })
-            }
-            TStmt::ForList { var, list, body } => {
-                let f = state_field(list);
-                let l = ident(&format!("l_{var}"));
-                let body_code = self.block(body);
-                // A body that changes the list goes through a copy of it.
-                if changes(body, list) {
-                    quote!(for mut #l in st.#f.clone() { #body_code })
-                } else {
-                    quote!(for mut #l in st.#f.iter().cloned() { #body_code })
-                }
-            }
-            TStmt::ForMap {
-                key,
-                value,
-                map,
-                body,
-            } => {
-                let f = state_field(map);
-                let (k, v) = (ident(&format!("l_{key}")), ident(&format!("l_{value}")));
-                let body_code = self.block(body);
-                if changes(body, map) {
-                    quote!(for (mut #k, mut #v) in st.#f.clone() { #body_code })
-                } else {
-                    quote! {
-                        for (mut #k, mut #v) in st.#f.iter().map(|(k, v)| (k.clone(), v.clone())) {
-                            #body_code
-                        }
-                    }
-                }
-            }
-            TStmt::Emit(values) => {
-                let values = values
-                    .iter()
-                    .map(|e| match (&e.kind, &e.ty) {
-                        // Borrowing the record is safe; the state and locals change.
-                        (TExprKind::Field(..), _) | (_, Type::Bool | Type::I64 | Type::U64 | Type::F64 | Type::Timestamp) => self.exprs.value(e),
-                        _ => {
-                            let v = self.exprs.value(e);
-                            quote!(::std::borrow::Cow::Owned((#v).into_owned()))
-                        }
-                    })
-                    .collect();
-                let record = self.g.result_record(self.n, values);
-                quote!(p_out.push((#record, p_emit_ts));)
-            }
-            TStmt::Timer {
-                clock,
-                delete,
-                time,
-            } => {
-                let domain = match clock {
-                    TimerClock::Event => quote!(weir_runtime::state::TimeDomain::EventTime),
-                    TimerClock::Processing => {
-                        quote!(weir_runtime::state::TimeDomain::ProcessingTime)
-                    }
-                };
-                let t = self.exprs.value(time);
-                if *delete {
-                    quote!(self.#state.delete_timer(#domain, key, #t)?;)
-                } else {
-                    quote!(self.#state.register_timer(#domain, key, #t)?;)
-                }
-            }
-            TStmt::Clear(name) => {
-                let f = state_field(name);
-                let s = self
-                    .def
-                    .states
-                    .iter()
-                    .find(|s| s.name == *name)
-                    .expect("the checker found the state");
-                match &s.kind {
-                    StateVarKind::Scalar(_, init) => {
-                        let v = self.owned(init);
-                        quote!(st.#f = #v;)
-                    }
-                    _ => quote!(st.#f.clear();),
-                }
-            }
-            TStmt::Append(list, x) => {
-                let f = state_field(list);
-                let v = self.owned(x);
-                quote!(st.#f.push(#v);)
-            }
-            TStmt::Put(map, k, v) => {
-                let f = state_field(map);
-                let (k, v) = (self.owned(k), self.owned(v));
-                quote!(st.#f.insert(#k, #v);)
-            }
-            TStmt::Remove(map, k) => {
-                let f = state_field(map);
-                let k = self.exprs.map_key(k);
-                quote!(st.#f.remove(#k);)
-            }
-        }
-    }
-}
-
-/// Whether `stmts` change the list or map state `name`.
-fn changes(stmts: &[TStmt], name: &str) -> bool {
-    stmts.iter().any(|s| match s {
-        TStmt::Append(n, _) | TStmt::Put(n, _, _) | TStmt::Remove(n, _) | TStmt::Clear(n) => {
-            n == name
-        }
-        TStmt::If(_, a, b) => changes(a, name) || changes(b, name),
-        TStmt::ForList { body, .. } | TStmt::ForMap { body, .. } => changes(body, name),
-        _ => false,
-    })
 }

@@ -1,0 +1,477 @@
+//! The generated code of an iteration: each record kept as a row of numbers while the
+//! input lasts; at its end (on worker 0), one method that runs the rounds as plain loops:
+//! over the rows, or over the vertices of the graph built from them (compressed sparse
+//! rows), each vertex's values and messages indexed by its number. The model and the
+//! aggregates' totals are a struct (`st`); a round's aggregates fold into another
+//! (`acc`), which becomes the totals when the round ends.
+
+use petgraph::graph::NodeIndex;
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+use super::Iterate;
+use crate::codegen::context::Gen;
+use crate::codegen::expr::ExprGen;
+use crate::codegen::names::{field_ident, ident, node_field, node_method};
+use crate::codegen::statements::{owned_type, OperatorStatements, StatementCode};
+use crate::ir::iterate::{AggregateVar, Combine, IterateDef, IterationShape};
+use crate::ir::process::{StateVar, StateVarKind, Var};
+use crate::ir::{TExpr, TExprKind, Type};
+
+/// The rows' field and the method that runs the rounds.
+fn names(n: NodeIndex) -> (Ident, Ident) {
+    (node_field(n, "rows"), node_method(n, "iterate"))
+}
+
+/// Words in a row: a graph's two ends and its columns, or each field of a record.
+fn width(def: &IterateDef) -> usize {
+    match &def.shape {
+        IterationShape::Records { fields } => fields.len(),
+        IterationShape::Graph { columns, .. } => 2 + columns.len(),
+    }
+}
+
+pub(super) fn fields(it: &Iterate, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, TokenStream)> {
+    let (rows, _) = names(n);
+    let memory = g.operator_memory(n);
+    let width = width(&it.def);
+    vec![(
+        quote!(#rows: weir_runtime::iteration::WordRows),
+        quote!(#rows: weir_runtime::iteration::WordRows::new(#memory, #width)),
+    )]
+}
+
+pub(super) fn push(it: &Iterate, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> TokenStream {
+    let (rows, _) = names(n);
+    let schema = g
+        .plan
+        .input_schema(n, 0)
+        .expect("the type-check pass saw the iteration's input");
+    let word = |i: usize| {
+        let f = field_ident(&schema.fields[i].name);
+        quote!(weir_runtime::iteration::Word::to_word(#input.#f))
+    };
+    let words: Vec<TokenStream> = match &it.def.shape {
+        IterationShape::Records { fields } => (0..fields.len()).map(word).collect(),
+        IterationShape::Graph {
+            src, dst, columns, ..
+        } => [*src, *dst]
+            .into_iter()
+            .chain(columns.iter().map(|(i, _)| *i))
+            .map(word)
+            .collect(),
+    };
+    quote!(self.#rows.push(&[#(#words),*])?;)
+}
+
+pub(super) fn finish(g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+    let (_, method) = names(n);
+    let _ = g;
+    // Its records were all read on worker 0 (the iteration is order-sensitive).
+    quote! {
+        if ctx.worker().index == 0 {
+            self.#method(ctx)?;
+        }
+    }
+}
+
+pub(super) fn methods(it: &Iterate, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+    let def = &it.def;
+    let (rows, method) = names(n);
+    let record = ident("record");
+    let exprs = ExprGen {
+        record: &record,
+        locals: false,
+        file: &g.plan.file,
+        scratch: false,
+    };
+    let readable = readable(def);
+    let ops = IterationStatements { g, n, def };
+    let code = StatementCode {
+        exprs: &exprs,
+        states: &readable,
+        ops: &ops,
+    };
+    let model = model_struct(&code, def);
+    let on_round = code.block(&def.on_round);
+    let on_round_end = code.block(&def.on_round_end);
+    let until = def
+        .until
+        .as_ref()
+        .map_or_else(|| quote!(false), |u| exprs.value(u));
+    let rounds = def.rounds.map_or_else(|| quote!(u64::MAX), |r| quote!(#r));
+    let on_end = code.block(&def.on_end);
+    let absorb = def.aggregates.iter().map(|a| {
+        let f = ident(&format!("s_{}", a.name));
+        quote!(st.#f = acc.#f;)
+    }).collect::<Vec<_>>();
+    let location = g.plan.graph[n].location.to_string();
+    let before = format!("iterate at {location}: ");
+    let round_of = |body: TokenStream| {
+        quote! {
+            let mut st = IState::initial()?;
+            let mut p_round: u64 = 0;
+            loop {
+                let mut acc = IAggregates::new();
+                #body
+                #(#absorb)*
+                #on_round_end
+                let p_last = #until;
+                p_round += 1;
+                if p_last || p_round >= #rounds {
+                    break;
+                }
+                p_next_round(&mut p_messages);
+            }
+        }
+    };
+    let run = match &def.shape {
+        IterationShape::Records { fields } => {
+            let decode = fields.iter().enumerate().map(|(i, f)| {
+                let name = field_ident(&f.name);
+                let ty = owned_type(&f.ty);
+                quote!(#name: <#ty as weir_runtime::iteration::Word>::from_word(p_row[#i]))
+            });
+            let members = fields.iter().map(|f| {
+                let name = field_ident(&f.name);
+                let ty = owned_type(&f.ty);
+                quote!(#name: #ty)
+            });
+            let rounds_loop = round_of(quote! {
+                for p_row in self.#rows.rows() {
+                    let record = IRecord { #(#decode,)* };
+                    #on_round
+                }
+            });
+            quote! {
+                #[allow(dead_code)]
+                struct IRecord { #(#members,)* }
+                let mut p_messages = ();
+                let p_next_round = |_: &mut ()| {};
+                #rounds_loop
+                let ts = i64::MIN;
+                #on_end
+                if ctx.args().stats {
+                    ctx.report_count(#before, self.#rows.len(), " record(s) read", "");
+                    ctx.report_count(#before, p_round, " round(s)", "");
+                }
+            }
+        }
+        IterationShape::Graph {
+            undirected,
+            columns,
+            ..
+        } => {
+            let parts = GraphParts {
+                def,
+                exprs: &exprs,
+                undirected: *undirected,
+                columns: columns.len(),
+                rows: &rows,
+                on_round: &on_round,
+                on_end: &on_end,
+                before: &before,
+            };
+            parts.run(&round_of)
+        }
+    };
+    quote! {
+        #[allow(unused_variables, unused_mut, unused_assignments, clippy::all)]
+        fn #method(&mut self, ctx: &mut weir_runtime::JobContext) -> ::core::result::Result<(), weir_runtime::JobError> {
+            #model
+            let p_memory = self.#rows.memory().clone();
+            #run
+            ::core::result::Result::Ok(())
+        }
+    }
+}
+
+/// What the rounds of a graph iteration are made of.
+struct GraphParts<'a> {
+    def: &'a IterateDef,
+    exprs: &'a ExprGen<'a>,
+    undirected: bool,
+    columns: usize,
+    rows: &'a Ident,
+    on_round: &'a TokenStream,
+    on_end: &'a TokenStream,
+    before: &'a str,
+}
+
+impl GraphParts<'_> {
+/// The graph built, the vertex values and messages, the rounds over the vertices, and
+/// `on end` for each vertex.
+fn run(&self, round_of: &dyn Fn(TokenStream) -> TokenStream) -> TokenStream {
+    let GraphParts {
+        def,
+        exprs,
+        undirected,
+        columns,
+        rows,
+        on_round,
+        on_end,
+        before,
+    } = *self;
+    let column_slices = (0..columns).map(|c| {
+        let name = ident(&format!("p_column{c}"));
+        quote!(let #name = p_graph.column(#c);)
+    });
+    let mut allocate = Vec::new();
+    let mut load = Vec::new();
+    let mut store = Vec::new();
+    let mut init = Vec::new();
+    for v in &def.vertex_values {
+        let run = ident(&format!("p_run_{}", v.name));
+        let col = ident(&format!("p_col_{}", v.name));
+        let var = ident(&format!("v_{}", v.name));
+        let (elem, to_col, from_col) = match v.ty {
+            Type::Bool => (quote!(u8), quote!(u8::from(#var)), quote!(#col[p_v] != 0)),
+            ref t => {
+                let t = owned_type(t);
+                (t, quote!(#var), quote!(#col[p_v]))
+            }
+        };
+        let value = exprs.value(&v.init);
+        allocate.push(quote! {
+            let mut #run = weir_runtime::memory::PageRun::of::<#elem>(&p_memory, p_n)?;
+            let #col = &mut #run.slice_mut::<#elem>()[..p_n];
+        });
+        init.push(quote! { let #var = #value; #col[p_v] = #to_col; });
+        load.push(quote!(let mut #var = #from_col;));
+        store.push(quote!(#col[p_v] = #to_col;));
+    }
+    let (messages, message_in) = match &def.message {
+        Some(m) => {
+            let ty = owned_type(&m.ty);
+            let none = exprs.value(&literal(m.combine, &m.ty));
+            let var = ident(&format!("m_{}", m.name));
+            (
+                quote! {
+                    let mut p_messages = weir_runtime::iteration::Messages::<#ty>::new(&p_memory, p_n, #none)?;
+                    let p_next_round = |m: &mut weir_runtime::iteration::Messages<#ty>| m.next_round();
+                },
+                quote! {
+                    let (p_in, p_out) = p_messages.split();
+                    let #var = p_in[p_v];
+                },
+            )
+        }
+        None => (
+            quote! {
+                let mut p_messages = ();
+                let p_next_round = |_: &mut ()| {};
+            },
+            quote!(),
+        ),
+    };
+    let vertex = quote! {
+        let p_vertex = p_ids[p_v];
+        let p_start = p_offsets[p_v] as usize;
+        let p_end = p_offsets[p_v + 1] as usize;
+        let p_out_degree = (p_end - p_start) as u64;
+    };
+    let rounds_loop = round_of(quote! {
+        for p_v in 0..p_n {
+            #vertex
+            #message_in
+            #(#load)*
+            #on_round
+            #(#store)*
+        }
+    });
+    quote! {
+        let p_graph = weir_runtime::iteration::Graph::build(&mut self.#rows, #undirected)?;
+        let p_n = p_graph.vertices();
+        let p_vertices = p_n as u64;
+        let p_ids = p_graph.ids();
+        let p_offsets = p_graph.offsets();
+        let p_targets = p_graph.targets();
+        #(#column_slices)*
+        #(#allocate)*
+        for p_v in 0..p_n {
+            #vertex
+            #(#init)*
+        }
+        #messages
+        #rounds_loop
+        let ts = i64::MIN;
+        for p_v in 0..p_n {
+            #vertex
+            #(#load)*
+            #on_end
+        }
+        if ctx.args().stats {
+            ctx.report_count(#before, p_vertices, " vertices", "");
+            ctx.report_count(#before, p_graph.edges() as u64, " edges", "");
+            ctx.report_count(#before, p_round, " round(s)", "");
+        }
+    }
+}
+}
+
+/// What the statements read as states: the model, and the aggregates' totals.
+fn readable(def: &IterateDef) -> Vec<StateVar> {
+    let mut all = def.model.clone();
+    all.extend(def.aggregates.iter().map(|a| StateVar {
+        name: a.name.clone(),
+        kind: match &a.key {
+            Some(k) => StateVarKind::Map(k.clone(), a.ty.clone()),
+            None => StateVarKind::Scalar(a.ty.clone(), literal(a.combine, &a.ty)),
+        },
+    }));
+    all
+}
+
+/// The value of no contribution to `combine` over `ty`, as an expression.
+fn literal(combine: Combine, ty: &Type) -> TExpr {
+    TExpr {
+        kind: TExprKind::Lit(combine.identity(ty)),
+        ty: ty.clone(),
+        span: crate::diagnostics::Span { start: 0, end: 0 },
+    }
+}
+
+/// `IState` (the model and the aggregates' totals, `st`) and `IAggregates` (a round's
+/// aggregates as they fold, `acc`).
+fn model_struct(code: &StatementCode<'_>, def: &IterateDef) -> TokenStream {
+    let (mut members, mut inits) = (Vec::new(), Vec::new());
+    for s in code.states {
+        let f = ident(&format!("s_{}", s.name));
+        let (ty, init) = code.member(s);
+        members.push(quote!(#f: #ty));
+        inits.push(quote!(#f: #init));
+    }
+    let aggregates: Vec<StateVar> = readable(&IterateDef {
+        model: Vec::new(),
+        ..def.clone()
+    });
+    let (mut acc_members, mut acc_inits) = (Vec::new(), Vec::new());
+    for s in &aggregates {
+        let f = ident(&format!("s_{}", s.name));
+        let (ty, init) = code.member(s);
+        acc_members.push(quote!(#f: #ty));
+        acc_inits.push(quote!(#f: #init));
+    }
+    quote! {
+        #[derive(Debug, Clone)]
+        struct IState { #(#members,)* }
+        impl IState {
+            fn initial() -> ::core::result::Result<Self, weir_runtime::JobError> {
+                ::core::result::Result::Ok(IState { #(#inits,)* })
+            }
+        }
+        #[derive(Debug)]
+        struct IAggregates { #(#acc_members,)* }
+        impl IAggregates {
+            fn new() -> Self {
+                IAggregates { #(#acc_inits,)* }
+            }
+        }
+    }
+}
+
+/// What an iteration's statements do to it: emit downstream (in `on end`), send along
+/// the vertex's out-edges, fold into `acc`.
+struct IterationStatements<'a> {
+    g: &'a Gen<'a>,
+    n: NodeIndex,
+    def: &'a IterateDef,
+}
+
+impl OperatorStatements for IterationStatements<'_> {
+    fn emit(&self, values: Vec<TokenStream>) -> TokenStream {
+        let record = self.g.result_record(self.n, values);
+        let out = self.g.var(self.n);
+        let rest = self.g.emit(self.n, 0, &out);
+        quote! {
+            let #out = #record;
+            #rest
+        }
+    }
+
+    fn send(&self, code: &StatementCode<'_>, value: &TExpr) -> TokenStream {
+        let m = self
+            .def
+            .message
+            .as_ref()
+            .expect("the checker allows `send` only with a message");
+        let combine = |slot: TokenStream, x: TokenStream| combined(m.combine, &m.ty, slot, x);
+        let per_edge = value.any(&|e| matches!(e.kind, TExprKind::Var(Var::EdgeField(_))));
+        let IterationShape::Graph { columns, .. } = &self.def.shape else {
+            unreachable!("the checker allows `send` only in a graph iteration")
+        };
+        let x = code.exprs.value(value);
+        let update = combine(quote!(p_out[p_t]), quote!(p_sent));
+        if !per_edge {
+            // The same message along every edge: computed once.
+            return quote! {
+                let p_sent = #x;
+                for p_e in p_start..p_end {
+                    let p_t = p_targets[p_e] as usize;
+                    #update
+                }
+            };
+        }
+        let edge_values = columns.iter().enumerate().map(|(c, (_, f))| {
+            let name = ident(&format!("e_{}", f.name));
+            let col = ident(&format!("p_column{c}"));
+            let ty = owned_type(&f.ty);
+            quote!(let #name = <#ty as weir_runtime::iteration::Word>::from_word(#col[p_e]);)
+        });
+        quote! {
+            for p_e in p_start..p_end {
+                let p_t = p_targets[p_e] as usize;
+                #(#edge_values)*
+                let p_sent = #x;
+                #update
+            }
+        }
+    }
+
+    fn contribute(
+        &self,
+        code: &StatementCode<'_>,
+        aggregate: &str,
+        key: Option<&TExpr>,
+        value: &TExpr,
+    ) -> TokenStream {
+        let a: &AggregateVar = self
+            .def
+            .aggregates
+            .iter()
+            .find(|a| a.name == aggregate)
+            .expect("the checker found the aggregate");
+        let f = ident(&format!("s_{aggregate}"));
+        let x = code.exprs.value(value);
+        match key {
+            None => {
+                let update = combined(a.combine, &a.ty, quote!(acc.#f), quote!(p_value));
+                quote! {{
+                    let p_value = #x;
+                    #update
+                }}
+            }
+            Some(k) => {
+                let k = code.owned(k);
+                let none = code.exprs.value(&literal(a.combine, &a.ty));
+                let update = combined(a.combine, &a.ty, quote!(*p_slot), quote!(p_value));
+                quote! {{
+                    let p_value = #x;
+                    let p_slot = acc.#f.entry(#k).or_insert(#none);
+                    #update
+                }}
+            }
+        }
+    }
+}
+
+/// `slot` combined with `x` by `combine`, over numbers of `ty` (integers wrap, as
+/// expressions do).
+fn combined(combine: Combine, ty: &Type, slot: TokenStream, x: TokenStream) -> TokenStream {
+    match (combine, ty) {
+        (Combine::Sum, Type::F64) => quote!(#slot += #x;),
+        (Combine::Sum, _) => quote!(#slot = #slot.wrapping_add(#x);),
+        (Combine::Min, _) => quote!(if #x < #slot { #slot = #x; }),
+        (Combine::Max, _) => quote!(if #x > #slot { #slot = #x; }),
+    }
+}

@@ -1,0 +1,181 @@
+//! `iterate`: rounds over a bounded input once it has ended, as Flink's bulk and delta
+//! iterations and Pregel's supersteps: graph jobs (PageRank, connected components,
+//! shortest paths) and learning jobs (regression, k-means).
+//!
+//! `.pipe`: `iterate(graph src -> dst, rounds 200) { vertex rank: f64 = 1.0 / vertices;
+//! message incoming: f64 = sum; aggregate change: f64 = sum; on round { ... } on end {
+//! emit { ... }; } until round > 0 and change < 1e-10; }`, or without `graph`, the
+//! records themselves as elements. The statements are typed by
+//! `lower/iterate_types.rs`; `docs/language.md` says what a round sees.
+//!
+//! State: the records as rows of numbers in pool pages (`weir_runtime::iteration::
+//! WordRows`); at the end of input a graph's compressed sparse rows, its vertex values and
+//! messages in page runs, all under the operator's budget. An iteration does not spill:
+//! every round reads all of it. Its node has a feedback edge to itself (each round's
+//! state goes into the next), so graphs draw the loop. Its records are read on worker 0
+//! (it is order-sensitive), where it runs.
+
+mod codegen;
+
+use std::fmt;
+use std::sync::Arc;
+
+use petgraph::graph::NodeIndex;
+use proc_macro2::{Ident, TokenStream};
+use serde::Serialize;
+use weir_runtime::memory::MemoryDemand;
+
+use super::api::{Lower, OpInfo, OperatorCode};
+use crate::codegen::context::Gen;
+use crate::ir::iterate::{IterateDef, IterationShape};
+use crate::ir::process::StateVarKind;
+use crate::ir::{Operator, OperatorNode, Plan, Schema, StateKind};
+use crate::lower::{Applied, FrontEnd, Lowering, Stream};
+
+/// See the module documentation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Iterate {
+    /// What it does.
+    pub def: IterateDef,
+}
+
+/// Weight in the division of memory: an iteration holds its whole input.
+const WEIGHT: u32 = 4;
+/// Pages it cannot work without: a page of rows, and room to build a small graph.
+const MIN_PAGES: u64 = 4;
+
+impl Lower for Iterate {
+    const INFO: OpInfo = OpInfo {
+        state: StateKind::Iteration,
+        ..OpInfo::new(
+            "iterate",
+            Some("iterate(graph src -> dst, rounds N) { vertex ...; on round { ... } on end { emit { ... }; } until ...; }"),
+            &[],
+        )
+    };
+
+    fn lower<F: FrontEnd>(
+        l: &mut Lowering<F>,
+        input: Stream<F::Span>,
+        step: &F::Step,
+    ) -> Applied<F::Span> {
+        let schema = l.schema_of(&input);
+        let Some(def) = l.fe.iterate(&Self::INFO, step, &schema) else {
+            return Applied::Broken;
+        };
+        let out = Arc::new(Schema::record(def.output.clone()));
+        let node = l.add_node(Operator::new(Iterate { def }), out, &F::step_span(step));
+        l.connect(&input, node, 0);
+        // Each round's state goes into the next: the loop graphs draw.
+        l.feedback(node, node);
+        Applied::Stream(Stream::new(node, false))
+    }
+}
+
+impl OperatorNode for Iterate {
+    fn info(&self) -> &'static OpInfo {
+        &Self::INFO
+    }
+
+    fn order_sensitive(&self) -> bool {
+        // Sums over elements in their order, and the graph's order of edges.
+        true
+    }
+
+    fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = &self.def;
+        f.write_str("iterate(")?;
+        let mut head = Vec::new();
+        if let IterationShape::Graph { undirected, .. } = &d.shape {
+            head.push(if *undirected {
+                "graph undirected".to_string()
+            } else {
+                "graph".to_string()
+            });
+        }
+        if let Some(r) = d.rounds {
+            head.push(format!("rounds {r}"));
+        }
+        write!(f, "{}) {{ ", head.join(", "))?;
+        for s in &d.model {
+            match &s.kind {
+                StateVarKind::Scalar(t, init) => write!(f, "state {}: {t} = {init}; ", s.name)?,
+                StateVarKind::List(t) => write!(f, "list {}: {t}; ", s.name)?,
+                StateVarKind::Map(k, v) => write!(f, "map {}: {k} -> {v}; ", s.name)?,
+            }
+        }
+        for v in &d.vertex_values {
+            write!(f, "vertex {}: {} = {}; ", v.name, v.ty, v.init)?;
+        }
+        if let Some(m) = &d.message {
+            write!(f, "message {}: {} = {}; ", m.name, m.ty, m.combine.name())?;
+        }
+        for a in &d.aggregates {
+            match &a.key {
+                Some(k) => write!(f, "aggregate {}: {k} -> {} = {}; ", a.name, a.ty, a.combine.name())?,
+                None => write!(f, "aggregate {}: {} = {}; ", a.name, a.ty, a.combine.name())?,
+            }
+        }
+        if let Some(u) = &d.until {
+            write!(f, "until {u}; ")?;
+        }
+        f.write_str("}")
+    }
+
+    fn check(&self, plan: &Plan, n: NodeIndex) -> Result<(), String> {
+        if plan.graph[n].schema.fields != self.def.output {
+            return Err("its output schema is not the shape of its emits".into());
+        }
+        let input = plan
+            .input_schema(n, 0)
+            .ok_or("it has no input")?;
+        let width = match &self.def.shape {
+            IterationShape::Records { fields } => {
+                if input.fields != *fields {
+                    return Err("its records are not its input's".into());
+                }
+                fields.len()
+            }
+            IterationShape::Graph { src, dst, columns, .. } => {
+                let at = |i: usize| input.fields.get(i).map(|f| &f.ty);
+                if at(*src) != Some(&crate::ir::Type::U64) || at(*dst) != Some(&crate::ir::Type::U64) {
+                    return Err("its edges' ends are not u64 fields of its input".into());
+                }
+                2 + columns.len()
+            }
+        };
+        if width * 8 > weir_runtime::memory::DEFAULT_PAGE_SIZE {
+            return Err("a record does not fit a page".into());
+        }
+        Ok(())
+    }
+
+    fn memory(&self, _plan: &Plan, _n: NodeIndex) -> Option<MemoryDemand> {
+        Some(MemoryDemand {
+            weight: WEIGHT,
+            min_pages: MIN_PAGES,
+        })
+    }
+
+    fn spill(&self, _plan: &Plan, _n: NodeIndex) -> Result<(), &'static str> {
+        Err("an iteration keeps its records in memory: every round reads every one")
+    }
+}
+
+impl OperatorCode for Iterate {
+    fn fields(&self, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, TokenStream)> {
+        codegen::fields(self, g, n)
+    }
+
+    fn push(&self, g: &Gen<'_>, n: NodeIndex, _port: usize, input: &Ident) -> TokenStream {
+        codegen::push(self, g, n, input)
+    }
+
+    fn methods(&self, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+        codegen::methods(self, g, n)
+    }
+
+    fn finish(&self, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+        codegen::finish(g, n)
+    }
+}
