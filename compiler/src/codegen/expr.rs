@@ -493,6 +493,7 @@ pub fn process_var(v: &Var) -> TokenStream {
         Var::VertexCount => quote!(p_vertices),
         Var::OutDegree => quote!(p_out_degree),
         Var::Round => quote!(p_round),
+        Var::Position => quote!(p_position),
     }
 }
 

@@ -319,6 +319,8 @@ pub enum Var {
     OutDegree,
     /// An iteration's round, from 0 (`round`).
     Round,
+    /// The position of the record at hand in an iteration's input, from 0 (`position`).
+    Position,
     /// A column of the edge a message is sent along (inside `send`).
     EdgeField(String),
 }

@@ -583,6 +583,9 @@ impl Names {
         if place != Place::Init {
             specials.push(("round", Var::Round, Type::U64));
         }
+        if !graph && place == Place::Round {
+            specials.push(("position", Var::Position, Type::U64));
+        }
         let mut not_here = Vec::new();
         for (name, _) in &self.vertex_values {
             not_here.push((

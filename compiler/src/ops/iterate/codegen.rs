@@ -138,7 +138,8 @@ pub(super) fn methods(it: &Iterate, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
                 quote!(#name: #ty)
             });
             let rounds_loop = round_of(quote! {
-                for p_row in self.#rows.rows() {
+                for (p_position, p_row) in self.#rows.rows().enumerate() {
+                    let p_position = p_position as u64;
                     let record = IRecord { #(#decode,)* };
                     #on_round
                 }
@@ -470,7 +471,7 @@ impl OperatorStatements for IterationStatements<'_> {
 fn combined(combine: Combine, ty: &Type, slot: TokenStream, x: TokenStream) -> TokenStream {
     match (combine, ty) {
         (Combine::Sum, Type::F64) => quote!(#slot += #x;),
-        (Combine::Sum, _) => quote!(#slot = #slot.wrapping_add(#x);),
+        (Combine::Sum, _) => quote!(#slot = (#slot).wrapping_add(#x);),
         (Combine::Min, _) => quote!(if #x < #slot { #slot = #x; }),
         (Combine::Max, _) => quote!(if #x > #slot { #slot = #x; }),
     }
