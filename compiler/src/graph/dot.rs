@@ -41,7 +41,10 @@ impl GraphWriter for Dot {
             out.push_str(&node_line(n, "  "));
         }
         for e in &view.edges {
-            let style = if e.partitioning == "forward" {
+            let style = if e.feedback {
+                // Drawn back upstream without pulling its ends apart.
+                "dashed, constraint=false"
+            } else if e.partitioning == "forward" {
                 "solid"
             } else {
                 "bold"

@@ -26,7 +26,9 @@ impl GraphWriter for Mermaid {
             out.push_str(&node_line(n, "  "));
         }
         for e in &view.edges {
-            let arrow = if e.partitioning == "forward" {
+            let arrow = if e.feedback {
+                "-.->"
+            } else if e.partitioning == "forward" {
                 "-->"
             } else {
                 "==>"

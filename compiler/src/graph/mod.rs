@@ -80,6 +80,9 @@ pub struct EdgeView {
     pub to_port: usize,
     /// `forward` or `hash(k, ...)`.
     pub partitioning: String,
+    /// A feedback edge: an iteration's rounds, each going into the next.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub feedback: bool,
 }
 
 impl NodeView {
@@ -103,6 +106,9 @@ impl EdgeView {
     /// The edge's label in drawings: its partitioning, with its ports where they say
     /// something (a side output, a second input).
     pub fn label(&self) -> String {
+        if self.feedback {
+            return "next round".into();
+        }
         let mut label = self.partitioning.clone();
         if self.from_port != 0 {
             label = format!("out {}: {label}", self.from_port);
@@ -159,6 +165,7 @@ impl GraphView {
                         Partitioning::Forward => "forward".into(),
                         Partitioning::Hash(k) => format!("hash({})", k.join(", ")),
                     },
+                    feedback: !edge.kind.is_stream(),
                 }
             })
             .collect();

@@ -180,7 +180,7 @@ impl fmt::Display for TExpr {
             TExprKind::Binary(op, a, b) => write!(f, "({a} {} {b})", op.symbol()),
             TExprKind::If(c, a, b) => write!(f, "if {c} then {a} else {b}"),
             TExprKind::Cast(e) => write!(f, "({e} as {})", self.ty),
-            TExprKind::Var(v) => write!(f, "{v:?}"),
+            TExprKind::Var(v) => f.write_str(&v.written()),
             TExprKind::StateCall(func, state, args) => {
                 write!(f, "{}({state}", func.name())?;
                 for a in args {

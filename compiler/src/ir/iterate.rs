@@ -35,6 +35,8 @@ pub enum IterationShape {
         src: usize,
         /// The field of its destination vertex (`u64`).
         dst: usize,
+        /// The two fields' names.
+        ends: (String, String),
         /// Each edge goes both ways.
         undirected: bool,
         /// The edge's other columns, readable in `send`, with their field index.

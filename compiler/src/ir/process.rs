@@ -325,6 +325,30 @@ pub enum Var {
     EdgeField(String),
 }
 
+impl Var {
+    /// The name as a program writes it.
+    pub fn written(&self) -> String {
+        match self {
+            Var::State(n)
+            | Var::Local(n)
+            | Var::KeyField(n)
+            | Var::VertexValue(n)
+            | Var::Message(n)
+            | Var::EdgeField(n) => n.clone(),
+            Var::EventTime => "event_time".into(),
+            Var::Watermark => "watermark".into(),
+            Var::ProcessingTime => "processing_time".into(),
+            Var::TimerTime => "timer_time".into(),
+            Var::TimerKind => "timer_kind".into(),
+            Var::VertexId => "vertex".into(),
+            Var::VertexCount => "vertices".into(),
+            Var::OutDegree => "out_degree".into(),
+            Var::Round => "round".into(),
+            Var::Position => "position".into(),
+        }
+    }
+}
+
 /// Functions over a list or map state, in expressions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum StateFunc {

@@ -256,6 +256,7 @@ fn shape(c: &mut ProcessChecker<'_>, head: &IterateHead, input: &Schema) -> Opti
     Some(IterationShape::Graph {
         src,
         dst,
+        ends: (g.src.name.clone(), g.dst.name.clone()),
         undirected: g.undirected,
         columns,
     })

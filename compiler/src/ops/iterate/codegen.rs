@@ -241,7 +241,7 @@ fn run(&self, round_of: &dyn Fn(TokenStream) -> TokenStream) -> TokenStream {
         load.push(quote!(let mut #var = #from_col;));
         store.push(quote!(#col[p_v] = #to_col;));
     }
-    let (messages, message_in) = match &def.message {
+    let (messages, split, message_in) = match &def.message {
         Some(m) => {
             let ty = owned_type(&m.ty);
             let none = exprs.value(&literal(m.combine, &m.ty));
@@ -251,10 +251,8 @@ fn run(&self, round_of: &dyn Fn(TokenStream) -> TokenStream) -> TokenStream {
                     let mut p_messages = weir_runtime::iteration::Messages::<#ty>::new(&p_memory, p_n, #none)?;
                     let p_next_round = |m: &mut weir_runtime::iteration::Messages<#ty>| m.next_round();
                 },
-                quote! {
-                    let (p_in, p_out) = p_messages.split();
-                    let #var = p_in[p_v];
-                },
+                quote!(let (p_in, p_out) = p_messages.split();),
+                quote!(let #var = p_in[p_v];),
             )
         }
         None => (
@@ -262,6 +260,7 @@ fn run(&self, round_of: &dyn Fn(TokenStream) -> TokenStream) -> TokenStream {
                 let mut p_messages = ();
                 let p_next_round = |_: &mut ()| {};
             },
+            quote!(),
             quote!(),
         ),
     };
@@ -272,6 +271,7 @@ fn run(&self, round_of: &dyn Fn(TokenStream) -> TokenStream) -> TokenStream {
         let p_out_degree = (p_end - p_start) as u64;
     };
     let rounds_loop = round_of(quote! {
+        #split
         for p_v in 0..p_n {
             #vertex
             #message_in

@@ -84,28 +84,32 @@ impl OperatorNode for Iterate {
 
     fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = &self.def;
+        // The head and what the rounds keep; the statements are in the program.
         f.write_str("iterate(")?;
         let mut head = Vec::new();
-        if let IterationShape::Graph { undirected, .. } = &d.shape {
-            head.push(if *undirected {
-                "graph undirected".to_string()
-            } else {
-                "graph".to_string()
-            });
+        if let IterationShape::Graph {
+            ends, undirected, ..
+        } = &d.shape
+        {
+            let way = if *undirected { " undirected" } else { "" };
+            head.push(format!("graph {} -> {}{way}", ends.0, ends.1));
         }
         if let Some(r) = d.rounds {
             head.push(format!("rounds {r}"));
         }
+        if let Some(u) = &d.until {
+            head.push(format!("until {u}"));
+        }
         write!(f, "{}) {{ ", head.join(", "))?;
         for s in &d.model {
             match &s.kind {
-                StateVarKind::Scalar(t, init) => write!(f, "state {}: {t} = {init}; ", s.name)?,
+                StateVarKind::Scalar(t, _) => write!(f, "state {}: {t}; ", s.name)?,
                 StateVarKind::List(t) => write!(f, "list {}: {t}; ", s.name)?,
                 StateVarKind::Map(k, v) => write!(f, "map {}: {k} -> {v}; ", s.name)?,
             }
         }
         for v in &d.vertex_values {
-            write!(f, "vertex {}: {} = {}; ", v.name, v.ty, v.init)?;
+            write!(f, "vertex {}: {}; ", v.name, v.ty)?;
         }
         if let Some(m) = &d.message {
             write!(f, "message {}: {} = {}; ", m.name, m.ty, m.combine.name())?;
@@ -115,9 +119,6 @@ impl OperatorNode for Iterate {
                 Some(k) => write!(f, "aggregate {}: {k} -> {} = {}; ", a.name, a.ty, a.combine.name())?,
                 None => write!(f, "aggregate {}: {} = {}; ", a.name, a.ty, a.combine.name())?,
             }
-        }
-        if let Some(u) = &d.until {
-            write!(f, "until {u}; ")?;
         }
         f.write_str("}")
     }

@@ -1,0 +1,364 @@
+//! The iteration examples (`iterate`): each against the answer networkx, numpy and
+//! scikit-learn gave for its data (`dsl-examples/expected/`, written by
+//! `dsl-examples/data/iterations_reference.py`), on two workers too, and the graph
+//! examples on other graphs against references written here (a power iteration,
+//! union-find, Dijkstra).
+
+mod common;
+
+use std::collections::{BTreeMap, BinaryHeap};
+use std::path::Path;
+
+use common::*;
+
+/// `(input source, data file, output sink, expected file, tolerance)` of each example;
+/// a tolerance of 0 asks for the same text.
+const EXAMPLES: [(&str, &str, &str, &str, &str, f64); 6] = [
+    (
+        "pagerank",
+        "edges",
+        "graph_edges",
+        "ranks",
+        "pagerank_ranks",
+        1e-8,
+    ),
+    (
+        "connected_components",
+        "edges",
+        "graph_edges",
+        "components",
+        "connected_components",
+        0.0,
+    ),
+    (
+        "shortest_paths",
+        "edges",
+        "weighted_edges",
+        "distances",
+        "shortest_paths",
+        1e-9,
+    ),
+    (
+        "linear_regression",
+        "samples",
+        "regression_samples",
+        "model",
+        "linear_regression",
+        1e-6,
+    ),
+    (
+        "logistic_regression",
+        "samples",
+        "logistic_samples",
+        "model",
+        "logistic_regression",
+        1e-4,
+    ),
+    (
+        "kmeans",
+        "points",
+        "kmeans_points",
+        "centroids",
+        "kmeans_centroids",
+        1e-9,
+    ),
+];
+
+/// Runs example `name` on `data` with `flags`, its sink written to a file whose rows
+/// come back.
+fn run_example(
+    name: &str,
+    source: &str,
+    data: &Path,
+    sink: &str,
+    flags: &[&str],
+) -> (Vec<String>, Vec<Vec<String>>) {
+    let bin = build(Path::new(&format!("dsl-examples/{name}.pipe")));
+    let dir = temp();
+    let out = dir.path().join("out.csv");
+    let input = format!("{source}={}", data.display());
+    let output = format!("{sink}={}", out.display());
+    let mut args = vec!["--input", input.as_str(), "--output", output.as_str()];
+    args.extend_from_slice(flags);
+    run_ok(&bin, &args);
+    read_csv(&out)
+}
+
+/// Asserts `got` is `want` row by row, numbers within `tolerance` (relative to the
+/// larger of 1 and the expected value).
+fn assert_close(what: &str, got: &[Vec<String>], want: &[Vec<String>], tolerance: f64) {
+    assert_eq!(got.len(), want.len(), "{what}: rows");
+    for (g, w) in got.iter().zip(want) {
+        for (a, b) in g.iter().zip(w) {
+            if tolerance == 0.0 {
+                assert_eq!(a, b, "{what}: {g:?} against {w:?}");
+                continue;
+            }
+            let (x, y): (f64, f64) = (a.parse().unwrap(), b.parse().unwrap());
+            assert!(
+                (x - y).abs() <= tolerance * y.abs().max(1.0),
+                "{what}: {g:?} against {w:?}"
+            );
+        }
+    }
+}
+
+fn check_examples(flags: &[&str]) {
+    for (name, source, data, sink, expected, tolerance) in EXAMPLES {
+        let data = root().join(format!("dsl-examples/data/{data}.csv"));
+        let (header, mut rows) = run_example(name, source, &data, sink, flags);
+        let (want_header, want) =
+            read_csv(&root().join(format!("dsl-examples/expected/{expected}.csv")));
+        assert_eq!(header, want_header, "{name}");
+        // Graph outputs come in vertex order; the expected files are sorted by vertex.
+        rows.sort_by_key(|r| r[0].parse::<u64>().unwrap_or(0));
+        assert_close(&format!("{name} {flags:?}"), &rows, &want, tolerance);
+    }
+}
+
+#[test]
+fn every_example_matches_its_reference() {
+    check_examples(&[]);
+}
+
+#[test]
+fn every_example_gives_the_same_results_on_two_workers() {
+    check_examples(&["--parallelism", "2"]);
+}
+
+/// A seeded generator (splitmix64), so the graphs are the same on every run.
+struct Seeded(u64);
+
+impl Seeded {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// A directed graph of `n` vertices with ids `id(i)`, random edges (no self-loops,
+/// repeats kept: an edge given twice counts twice), some vertices without out-edges,
+/// weights in [0, 10).
+fn random_edges(seed: u64, n: u64, edges: usize, id: impl Fn(u64) -> u64) -> Vec<(u64, u64, f64)> {
+    let mut rng = Seeded(seed);
+    let mut out = Vec::new();
+    while out.len() < edges {
+        let (a, b) = (rng.below(n), rng.below(n));
+        // A tenth of the vertices only receive.
+        if a == b || a % 10 == 3 {
+            continue;
+        }
+        let w = rng.below(10_000) as f64 / 1000.0;
+        out.push((id(a), id(b), w));
+    }
+    out
+}
+
+fn write_edges(path: &Path, edges: &[(u64, u64, f64)], weighted: bool) {
+    let mut text = String::from(if weighted {
+        "src,dst,weight\n"
+    } else {
+        "src,dst\n"
+    });
+    for (a, b, w) in edges {
+        if weighted {
+            text.push_str(&format!("{a},{b},{w}\n"));
+        } else {
+            text.push_str(&format!("{a},{b}\n"));
+        }
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// PageRank as networkx computes it: ranks from 1/n; each round, 0.15/n plus 0.85 of
+/// what the in-edges bring (a vertex's rank over its out-edges, each counted) and of the
+/// ranks without out-edges spread over all; until the ranks change by less than 1e-10
+/// in all, or 200 rounds.
+fn reference_pagerank(edges: &[(u64, u64, f64)]) -> BTreeMap<u64, f64> {
+    let ids: Vec<u64> = edges
+        .iter()
+        .flat_map(|e| [e.0, e.1])
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let at = |id: u64| ids.binary_search(&id).unwrap();
+    let n = ids.len();
+    let mut out: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for e in edges {
+        out[at(e.0)].push(at(e.1));
+    }
+    let mut rank = vec![1.0 / n as f64; n];
+    for _ in 0..200 {
+        let dangling: f64 = (0..n).filter(|&v| out[v].is_empty()).map(|v| rank[v]).sum();
+        let mut next = vec![0.0; n];
+        for v in 0..n {
+            for &t in &out[v] {
+                next[t] += rank[v] / out[v].len() as f64;
+            }
+        }
+        let mut change = 0.0;
+        for v in 0..n {
+            let r = 0.15 / n as f64 + 0.85 * (next[v] + dangling / n as f64);
+            change += (r - rank[v]).abs();
+            rank[v] = r;
+        }
+        if change < 1e-10 {
+            break;
+        }
+    }
+    ids.into_iter().zip(rank).collect()
+}
+
+/// Components by union-find, each named by its least vertex.
+fn reference_components(edges: &[(u64, u64, f64)]) -> BTreeMap<u64, u64> {
+    let mut parent: BTreeMap<u64, u64> = BTreeMap::new();
+    fn find(parent: &mut BTreeMap<u64, u64>, x: u64) -> u64 {
+        let p = *parent.entry(x).or_insert(x);
+        if p == x {
+            return x;
+        }
+        let root = find(parent, p);
+        parent.insert(x, root);
+        root
+    }
+    for &(a, b, _) in edges {
+        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+        // The least id is the root, so a root names its component.
+        parent.insert(ra.max(rb), ra.min(rb));
+    }
+    let ids: Vec<u64> = parent.keys().copied().collect();
+    ids.into_iter().map(|v| (v, find(&mut parent, v))).collect()
+}
+
+/// Dijkstra's distances from vertex 0 to every vertex it reaches.
+fn reference_distances(edges: &[(u64, u64, f64)]) -> BTreeMap<u64, f64> {
+    let mut out: BTreeMap<u64, Vec<(u64, f64)>> = BTreeMap::new();
+    for &(a, b, w) in edges {
+        out.entry(a).or_default().push((b, w));
+    }
+    let mut best: BTreeMap<u64, f64> = BTreeMap::new();
+    // Distances as ordered bits (non-negative floats order as their bits do).
+    let mut heap = BinaryHeap::new();
+    heap.push(std::cmp::Reverse((0f64.to_bits(), 0u64)));
+    while let Some(std::cmp::Reverse((d, v))) = heap.pop() {
+        let d = f64::from_bits(d);
+        if best.contains_key(&v) {
+            continue;
+        }
+        best.insert(v, d);
+        for &(t, w) in out.get(&v).map(Vec::as_slice).unwrap_or_default() {
+            if !best.contains_key(&t) {
+                heap.push(std::cmp::Reverse(((d + w).to_bits(), t)));
+            }
+        }
+    }
+    best
+}
+
+fn numbers(rows: &[Vec<String>]) -> BTreeMap<u64, String> {
+    rows.iter()
+        .map(|r| (r[0].parse().unwrap(), r[1].clone()))
+        .collect()
+}
+
+fn check_graph(seed: u64, n: u64, edges: usize, id: impl Fn(u64) -> u64, flags: &[&str]) {
+    let dir = temp();
+    let edges = random_edges(seed, n, edges, id);
+    let plain = dir.path().join("edges.csv");
+    let weighted = dir.path().join("weighted.csv");
+    write_edges(&plain, &edges, false);
+    write_edges(&weighted, &edges, true);
+    let what = format!("seed {seed}, {n} vertices, {flags:?}");
+
+    let (_, rows) = run_example("pagerank", "edges", &plain, "ranks", flags);
+    let got = numbers(&rows);
+    let want = reference_pagerank(&edges);
+    assert_eq!(got.len(), want.len(), "pagerank {what}");
+    for (v, r) in want {
+        let g: f64 = got[&v].parse().unwrap();
+        assert!(
+            (g - r).abs() < 1e-12,
+            "pagerank {what}: vertex {v} {g} against {r}"
+        );
+    }
+
+    let (_, rows) = run_example("connected_components", "edges", &plain, "components", flags);
+    let got: BTreeMap<u64, u64> = numbers(&rows)
+        .into_iter()
+        .map(|(v, c)| (v, c.parse().unwrap()))
+        .collect();
+    assert_eq!(got, reference_components(&edges), "components {what}");
+
+    let (_, rows) = run_example("shortest_paths", "edges", &weighted, "distances", flags);
+    let got = numbers(&rows);
+    let want = reference_distances(&edges);
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>(),
+        "reached {what}"
+    );
+    for (v, d) in want {
+        let g: f64 = got[&v].parse().unwrap();
+        assert!(
+            (g - d).abs() <= 1e-9 * d.max(1.0),
+            "distance {what}: vertex {v} {g} against {d}"
+        );
+    }
+}
+
+#[test]
+fn graph_examples_on_other_graphs_match_references() {
+    // Ids 0..n: numbered through a table by id.
+    check_graph(7, 400, 1_200, |i| i, &[]);
+    // Ids far apart (and 0 among them): numbered by sorting.
+    check_graph(8, 300, 900, |i| i * 1_000_003_u64 * 97, &[]);
+    // Few edges: many vertices alone in their component, unreachable from 0.
+    check_graph(9, 500, 300, |i| i, &["--parallelism", "2"]);
+}
+
+#[test]
+fn an_empty_input_runs_no_vertex_and_emits_no_rank() {
+    let dir = temp();
+    let empty = dir.path().join("edges.csv");
+    std::fs::write(&empty, "src,dst\n").unwrap();
+    let (header, rows) = run_example("pagerank", "edges", &empty, "ranks", &[]);
+    assert_eq!(header, ["node", "rank"]);
+    assert!(rows.is_empty());
+    let points = dir.path().join("points.csv");
+    std::fs::write(&points, "x,y\n").unwrap();
+    let (header, rows) = run_example("kmeans", "points", &points, "centroids", &[]);
+    assert_eq!(header, ["cluster", "x", "y"]);
+    assert!(rows.is_empty());
+}
+
+#[test]
+fn a_graph_past_its_budget_names_the_memory_that_holds_it() {
+    let dir = temp();
+    let edges = random_edges(11, 50_000, 200_000, |i| i);
+    let path = dir.path().join("edges.csv");
+    write_edges(&path, &edges, false);
+    let bin = build(Path::new("dsl-examples/pagerank.pipe"));
+    let out = dir.path().join("ranks.csv");
+    let input = format!("edges={}", path.display());
+    let output = format!("ranks={}", out.display());
+    let run = run(
+        &bin,
+        &["--input", &input, "--output", &output, "--memory", "1MB"],
+    );
+    assert!(!run.status.success());
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("iterate at dsl-examples/pagerank.pipe"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--memory"), "{stderr}");
+    assert!(stderr.contains("every round reads every one"), "{stderr}");
+    assert!(!out.exists(), "nothing written by a failed run");
+}
