@@ -355,7 +355,7 @@ fn a_graph_past_its_budget_names_the_memory_that_holds_it() {
     assert!(!run.status.success());
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(
-        stderr.contains("iterate at dsl-examples/pagerank.pipe"),
+        stderr.contains("`iterate` at dsl-examples/pagerank.pipe"),
         "{stderr}"
     );
     assert!(stderr.contains("--memory"), "{stderr}");

@@ -19,41 +19,25 @@ pub struct Graph {
     edges: usize,
 }
 
-/// How vertex ids become vertex numbers while the graph is built.
-enum Numbering {
-    /// Ids below a bound not much above the number of edges: a table by id (number + 1,
-    /// 0 for an id never seen).
-    Table(PageRun),
-    /// Any ids: the sorted ids, searched.
-    Sorted,
-}
-
 impl Graph {
     /// Builds the graph of `edges` (each both ways when `undirected`), giving the list's
     /// pages back.
     pub fn build(edges: &mut WordRows, undirected: bool) -> Result<Self, JobError> {
         let memory = edges.memory().clone();
         let budget = |e: JobError| e.unspillable(ITERATION_IN_MEMORY);
-        let (ids, vertices, numbering) = number_vertices(edges, &memory)?;
-        let number = |id: u64| -> usize {
-            match &numbering {
-                Numbering::Table(t) => t.slice::<u32>()[id as usize] as usize - 1,
-                Numbering::Sorted => ids.slice::<u64>()[..vertices]
-                    .binary_search(&id)
-                    .expect("every id was numbered"),
-            }
-        };
+        // From here on each row's ends are vertex numbers.
+        let (ids, vertices) = number_vertices(edges, &memory)?;
         let each_way = if undirected { 2 } else { 1 };
         let total = usize::try_from(edges.len())
             .unwrap_or(usize::MAX)
             .saturating_mul(each_way);
         let mut offsets = PageRun::of::<u64>(&memory, vertices + 1).map_err(budget)?;
         {
-            let o = offsets.slice_mut::<u64>();
+            let o = &mut offsets.slice_mut::<u64>()[..vertices + 1];
             for row in edges.rows() {
-                o[number(row[0]) + 1] += 1;
+                o[row[0] as usize + 1] += 1;
                 if undirected {
-                    o[number(row[1]) + 1] += 1;
+                    o[row[1] as usize + 1] += 1;
                 }
             }
             for v in 0..vertices {
@@ -68,26 +52,34 @@ impl Graph {
         }
         {
             let mut cursor = PageRun::of::<u64>(&memory, vertices).map_err(budget)?;
-            let next = cursor.slice_mut::<u64>();
+            let next = &mut cursor.slice_mut::<u64>()[..vertices];
             next.copy_from_slice(&offsets.slice::<u64>()[..vertices]);
-            let t = targets.slice_mut::<u32>();
-            let mut place = |from: usize, to: usize, row: &[u64], columns: &mut [PageRun]| {
-                let at = next[from] as usize;
-                next[from] += 1;
-                t[at] = to as u32;
-                for (c, run) in columns.iter_mut().enumerate() {
-                    run.slice_mut::<u64>()[at] = row[2 + c];
+            let t = &mut targets.slice_mut::<u32>()[..total];
+            if columns_count == 0 {
+                // The common case, kept to the two stores it needs.
+                for row in edges.rows() {
+                    let (s, d) = (row[0] as usize, row[1] as usize);
+                    t[next[s] as usize] = d as u32;
+                    next[s] += 1;
+                    if undirected {
+                        t[next[d] as usize] = s as u32;
+                        next[d] += 1;
+                    }
                 }
-            };
-            for row in edges.rows() {
-                let (s, d) = (number(row[0]), number(row[1]));
-                place(s, d, row, &mut columns);
-                if undirected {
-                    place(d, s, row, &mut columns);
+            } else {
+                for row in edges.rows() {
+                    let (s, d) = (row[0] as usize, row[1] as usize);
+                    for (from, to) in [(s, d), (d, s)].into_iter().take(each_way) {
+                        let at = next[from] as usize;
+                        next[from] += 1;
+                        t[at] = to as u32;
+                        for (c, run) in columns.iter_mut().enumerate() {
+                            run.slice_mut::<u64>()[at] = row[2 + c];
+                        }
+                    }
                 }
             }
         }
-        drop(numbering);
         edges.clear();
         Ok(Graph {
             ids,
@@ -136,12 +128,12 @@ impl Graph {
     }
 }
 
-/// The sorted distinct vertex ids of `edges`, their number, and how an id finds its
-/// number.
+/// The sorted distinct vertex ids of `edges` and their number; each row's ends become
+/// vertex numbers (left as they are when the ids are 0 to n - 1, as they often are).
 fn number_vertices(
-    edges: &WordRows,
+    edges: &mut WordRows,
     memory: &OperatorMemory,
-) -> Result<(PageRun, usize, Numbering), JobError> {
+) -> Result<(PageRun, usize), JobError> {
     let budget = |e: JobError| e.unspillable(ITERATION_IN_MEMORY);
     let mut max = 0u64;
     for row in edges.rows() {
@@ -160,23 +152,29 @@ fn number_vertices(
             max as usize + 1
         };
         let mut table = PageRun::of::<u32>(memory, slots).map_err(budget)?;
-        let t = table.slice_mut::<u32>();
+        let t = &mut table.slice_mut::<u32>()[..slots];
         for row in edges.rows() {
             t[row[0] as usize] = 1;
             t[row[1] as usize] = 1;
         }
-        let vertices = t[..slots].iter().filter(|&&x| x != 0).count();
+        let vertices = t.iter().filter(|&&x| x != 0).count();
         let mut ids = PageRun::of::<u64>(memory, vertices).map_err(budget)?;
         let out = ids.slice_mut::<u64>();
-        let mut n = 0usize;
-        for (id, slot) in t[..slots].iter_mut().enumerate() {
+        let mut n = 0u32;
+        for (id, slot) in t.iter_mut().enumerate() {
             if *slot != 0 {
-                out[n] = id as u64;
+                out[n as usize] = id as u64;
+                *slot = n;
                 n += 1;
-                *slot = n as u32;
             }
         }
-        return Ok((ids, vertices, Numbering::Table(table)));
+        if vertices != slots {
+            for row in edges.rows_mut() {
+                row[0] = u64::from(t[row[0] as usize]);
+                row[1] = u64::from(t[row[1] as usize]);
+            }
+        }
+        return Ok((ids, vertices));
     }
     let mut all = PageRun::of::<u64>(memory, ends).map_err(budget)?;
     let a = all.slice_mut::<u64>();
@@ -202,5 +200,11 @@ fn number_vertices(
     let mut ids = PageRun::of::<u64>(memory, vertices).map_err(budget)?;
     ids.slice_mut::<u64>()[..vertices].copy_from_slice(&a[..vertices]);
     drop(all);
-    Ok((ids, vertices, Numbering::Sorted))
+    let sorted = &ids.slice::<u64>()[..vertices];
+    for row in edges.rows_mut() {
+        for end in &mut row[..2] {
+            *end = sorted.binary_search(end).expect("every id was numbered") as u64;
+        }
+    }
+    Ok((ids, vertices))
 }

@@ -9,10 +9,12 @@
 mod graph;
 mod messages;
 mod rows;
+mod sorted_map;
 
 pub use graph::Graph;
 pub use messages::Messages;
 pub use rows::WordRows;
+pub use sorted_map::{MapKey, SortedMap};
 
 /// A number kept in a 64-bit word of an iteration's state.
 pub trait Word: Copy {

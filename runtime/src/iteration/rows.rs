@@ -90,6 +90,30 @@ impl WordRows {
         })
     }
 
+    /// The rows page by page, each page's rows as one slice of words, in arrival order:
+    /// for a loop that cuts rows of a width it knows (a constant in generated code).
+    pub fn pages(&self) -> impl Iterator<Item = &[u64]> + '_ {
+        let last = self.pages.len().saturating_sub(1);
+        self.pages.iter().enumerate().map(move |(i, p)| {
+            let rows = if i == last {
+                self.filled
+            } else {
+                self.rows_per_page
+            };
+            &p.words()[..rows * self.width]
+        })
+    }
+
+    /// Every row, in arrival order, to change in place.
+    pub(crate) fn rows_mut(&mut self) -> impl Iterator<Item = &mut [u64]> + '_ {
+        let last = self.pages.len().saturating_sub(1);
+        let (filled, per_page, width) = (self.filled, self.rows_per_page, self.width);
+        self.pages.iter_mut().enumerate().flat_map(move |(i, p)| {
+            let rows = if i == last { filled } else { per_page };
+            p.words_mut()[..rows * width].chunks_exact_mut(width)
+        })
+    }
+
     /// Gives every page back.
     pub(crate) fn clear(&mut self) {
         for p in self.pages.drain(..) {

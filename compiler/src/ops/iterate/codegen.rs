@@ -137,11 +137,16 @@ pub(super) fn methods(it: &Iterate, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
                 let ty = owned_type(&f.ty);
                 quote!(#name: #ty)
             });
+            let width = fields.len();
+            // Page by page, rows of a width the compiler knows: no check per field.
             let rounds_loop = round_of(quote! {
-                for (p_position, p_row) in self.#rows.rows().enumerate() {
-                    let p_position = p_position as u64;
-                    let record = IRecord { #(#decode,)* };
-                    #on_round
+                let mut p_position: u64 = 0;
+                for p_page in self.#rows.pages() {
+                    for p_row in p_page.chunks_exact(#width) {
+                        let record = IRecord { #(#decode,)* };
+                        #on_round
+                        p_position += 1;
+                    }
                 }
             });
             quote! {
@@ -251,7 +256,12 @@ fn run(&self, round_of: &dyn Fn(TokenStream) -> TokenStream) -> TokenStream {
                     let mut p_messages = weir_runtime::iteration::Messages::<#ty>::new(&p_memory, p_n, #none)?;
                     let p_next_round = |m: &mut weir_runtime::iteration::Messages<#ty>| m.next_round();
                 },
-                quote!(let (p_in, p_out) = p_messages.split();),
+                // Cut to the vertex count, so that a vertex's index needs no check.
+                quote! {
+                    let (p_in, p_out) = p_messages.split();
+                    let p_in = &p_in[..p_n];
+                    let p_out = &mut p_out[..p_n];
+                },
                 quote!(let #var = p_in[p_v];),
             )
         }
@@ -284,8 +294,8 @@ fn run(&self, round_of: &dyn Fn(TokenStream) -> TokenStream) -> TokenStream {
         let p_graph = weir_runtime::iteration::Graph::build(&mut self.#rows, #undirected)?;
         let p_n = p_graph.vertices();
         let p_vertices = p_n as u64;
-        let p_ids = p_graph.ids();
-        let p_offsets = p_graph.offsets();
+        let p_ids = &p_graph.ids()[..p_n];
+        let p_offsets = &p_graph.offsets()[..p_n + 1];
         let p_targets = p_graph.targets();
         #(#column_slices)*
         #(#allocate)*
@@ -338,7 +348,7 @@ fn model_struct(code: &StatementCode<'_>, def: &IterateDef) -> TokenStream {
     let (mut members, mut inits) = (Vec::new(), Vec::new());
     for s in code.states {
         let f = ident(&format!("s_{}", s.name));
-        let (ty, init) = code.member(s);
+        let (ty, init) = member(code, s);
         members.push(quote!(#f: #ty));
         inits.push(quote!(#f: #init));
     }
@@ -349,7 +359,7 @@ fn model_struct(code: &StatementCode<'_>, def: &IterateDef) -> TokenStream {
     let (mut acc_members, mut acc_inits) = (Vec::new(), Vec::new());
     for s in &aggregates {
         let f = ident(&format!("s_{}", s.name));
-        let (ty, init) = code.member(s);
+        let (ty, init) = member(code, s);
         acc_members.push(quote!(#f: #ty));
         acc_inits.push(quote!(#f: #init));
     }
@@ -368,6 +378,21 @@ fn model_struct(code: &StatementCode<'_>, def: &IterateDef) -> TokenStream {
                 IAggregates { #(#acc_inits,)* }
             }
         }
+    }
+}
+
+/// A member of `IState` or `IAggregates`: a map is a `SortedMap` (small, read for every
+/// element), other states as a process keeps them.
+fn member(code: &StatementCode<'_>, s: &StateVar) -> (TokenStream, TokenStream) {
+    match &s.kind {
+        StateVarKind::Map(k, v) => {
+            let (k, v) = (owned_type(k), owned_type(v));
+            (
+                quote!(weir_runtime::iteration::SortedMap<#k, #v>),
+                quote!(weir_runtime::iteration::SortedMap::new()),
+            )
+        }
+        _ => code.member(s),
     }
 }
 
@@ -407,8 +432,8 @@ impl OperatorStatements for IterationStatements<'_> {
             // The same message along every edge: computed once.
             return quote! {
                 let p_sent = #x;
-                for p_e in p_start..p_end {
-                    let p_t = p_targets[p_e] as usize;
+                for &p_t in &p_targets[p_start..p_end] {
+                    let p_t = p_t as usize;
                     #update
                 }
             };
@@ -458,7 +483,7 @@ impl OperatorStatements for IterationStatements<'_> {
                 let update = combined(a.combine, &a.ty, quote!(*p_slot), quote!(p_value));
                 quote! {{
                     let p_value = #x;
-                    let p_slot = acc.#f.entry(#k).or_insert(#none);
+                    let p_slot = acc.#f.slot(#k, #none);
                     #update
                 }}
             }
