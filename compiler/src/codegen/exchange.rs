@@ -343,6 +343,21 @@ impl Gen<'_> {
                 }
             })
         });
+        for &n in &self.plan.physical().rounds {
+            let id = self
+                .plan
+                .physical()
+                .round_channel(n)
+                .expect("a round channel") as u32;
+            let inbox = super::names::round_inbox(n);
+            receives.push(quote! {
+                #id => {
+                    let peers = self.exchange.as_ref().map_or(1, |x| x.slot().peers);
+                    self.#inbox.arrive(ts, row, peers);
+                    ::core::result::Result::Ok(())
+                }
+            });
+        }
         let sends = self.send_methods();
         let (generics, where_clause) = (self.generics(), self.where_clause());
         let layouts = self.layouts_impl();
@@ -356,7 +371,7 @@ impl Gen<'_> {
         });
         // A job without exchanges receives nothing and waits for nothing at its end: the
         // trait's defaults say so.
-        let exchanged = (!self.exchanges.is_empty()).then(|| {
+        let exchanged = (self.plan.physical().channels() > 0).then(|| {
             quote! {
                 fn receive(&mut self, edge: u32, ts: i64, row: &[u8]) -> ::core::result::Result<(), weir_runtime::JobError> {
                     match edge {

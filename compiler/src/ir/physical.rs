@@ -119,6 +119,9 @@ pub struct PhysicalPlan {
     /// The exchanges, numbered by position (in edge order); every other edge is forward:
     /// its records stay on their worker.
     pub exchanges: Vec<Exchange>,
+    /// The nodes with a feedback edge (iterations): each has a channel of its own, numbered
+    /// after the exchanges, for what its workers tell each other between rounds.
+    pub rounds: Vec<NodeIndex>,
 }
 
 impl PhysicalPlan {
@@ -134,6 +137,19 @@ impl PhysicalPlan {
         self.exchanges.iter().position(|x| {
             x.from == from && x.from_port == from_port && x.to == to && x.to_port == to_port
         })
+    }
+
+    /// The channel node `n`'s workers talk through between rounds, if it iterates.
+    pub fn round_channel(&self, n: NodeIndex) -> Option<usize> {
+        self.rounds
+            .iter()
+            .position(|&r| r == n)
+            .map(|i| self.exchanges.len() + i)
+    }
+
+    /// Exchanges and round channels: what the job's exchange carries.
+    pub fn channels(&self) -> usize {
+        self.exchanges.len() + self.rounds.len()
     }
 
     /// The exchange whose window runs in time order, if any.

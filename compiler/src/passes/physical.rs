@@ -53,7 +53,17 @@ fn physical_plan(plan: &Plan) -> PhysicalPlan {
     if let Some(window) = time_ordered(plan, inputs, &exchanges) {
         exchanges[window].crossing = Crossing::TimeOrdered;
     }
-    PhysicalPlan { inputs, exchanges }
+    let rounds = plan
+        .graph
+        .edge_indices()
+        .filter(|&e| !plan.graph[e].kind.is_stream())
+        .filter_map(|e| plan.graph.edge_endpoints(e).map(|(_, to)| to))
+        .collect();
+    PhysicalPlan {
+        inputs,
+        exchanges,
+        rounds,
+    }
 }
 
 /// How `plan`'s sources are read on several workers.

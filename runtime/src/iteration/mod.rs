@@ -6,11 +6,15 @@
 //! counts against the operator's budget; an iteration does not spill (each round reads
 //! all of it), so a budget too small is an error that names the `--memory` that fits.
 
+mod channel;
 mod graph;
 mod messages;
+mod numbering;
+mod partitioned;
 mod rows;
 mod sorted_map;
 
+pub use channel::{JobChannel, RoundChannel, RoundInbox};
 pub use graph::Graph;
 pub use messages::Messages;
 pub use rows::WordRows;

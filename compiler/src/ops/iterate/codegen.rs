@@ -9,17 +9,17 @@ use petgraph::graph::NodeIndex;
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
-use super::Iterate;
+use super::{graph_rounds, Iterate};
 use crate::codegen::context::Gen;
 use crate::codegen::expr::ExprGen;
-use crate::codegen::names::{field_ident, ident, node_field, node_method};
+use crate::codegen::names::{field_ident, ident, node_field, node_method, round_inbox};
 use crate::codegen::statements::{owned_type, OperatorStatements, StatementCode};
 use crate::ir::iterate::{AggregateVar, Combine, IterateDef, IterationShape};
 use crate::ir::process::{StateVar, StateVarKind, Var};
 use crate::ir::{TExpr, TExprKind, Type};
 
 /// The rows' field and the method that runs the rounds.
-fn names(n: NodeIndex) -> (Ident, Ident) {
+pub(super) fn names(n: NodeIndex) -> (Ident, Ident) {
     (node_field(n, "rows"), node_method(n, "iterate"))
 }
 
@@ -35,10 +35,18 @@ pub(super) fn fields(it: &Iterate, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStrea
     let (rows, _) = names(n);
     let memory = g.operator_memory(n);
     let width = width(&it.def);
-    vec![(
+    let mut fields = vec![(
         quote!(#rows: weir_runtime::iteration::WordRows),
         quote!(#rows: weir_runtime::iteration::WordRows::new(#memory, #width)),
-    )]
+    )];
+    // Where the workers' rows between rounds arrive (an iteration over records runs on
+    // worker 0 alone: nothing does).
+    let inbox = round_inbox(n);
+    fields.push((
+        quote!(#inbox: weir_runtime::iteration::RoundInbox),
+        quote!(#inbox: ::core::default::Default::default()),
+    ));
+    fields
 }
 
 pub(super) fn push(it: &Iterate, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> TokenStream {
@@ -64,10 +72,13 @@ pub(super) fn push(it: &Iterate, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> To
     quote!(self.#rows.push(&[#(#words),*])?;)
 }
 
-pub(super) fn finish(g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+pub(super) fn finish(it: &Iterate, n: NodeIndex) -> TokenStream {
     let (_, method) = names(n);
-    let _ = g;
-    // Its records were all read on worker 0 (the iteration is order-sensitive).
+    if it.def.shape.is_graph() {
+        // Every worker runs its part of the graph.
+        return quote!(self.#method(ctx)?;);
+    }
+    // Its records were all read on worker 0 (records are order-sensitive).
     quote! {
         if ctx.worker().index == 0 {
             self.#method(ctx)?;
@@ -107,13 +118,14 @@ pub(super) fn methods(it: &Iterate, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
     }).collect::<Vec<_>>();
     let location = g.plan.graph[n].location.to_string();
     let before = format!("iterate at {location}: ");
-    let round_of = |body: TokenStream| {
+    let round_of = |body: TokenStream, between: TokenStream| {
         quote! {
             let mut st = IState::initial()?;
             let mut p_round: u64 = 0;
             loop {
                 let mut acc = IAggregates::new();
                 #body
+                #between
                 #(#absorb)*
                 #on_round_end
                 let p_last = #until;
@@ -148,7 +160,7 @@ pub(super) fn methods(it: &Iterate, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
                         p_position += 1;
                     }
                 }
-            });
+            }, quote!());
             quote! {
                 #[allow(dead_code)]
                 struct IRecord { #(#members,)* }
@@ -168,17 +180,24 @@ pub(super) fn methods(it: &Iterate, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
             columns,
             ..
         } => {
-            let parts = GraphParts {
+            let parts = graph_rounds::GraphParts {
                 def,
                 exprs: &exprs,
                 undirected: *undirected,
                 columns: columns.len(),
+                width: width(def),
                 rows: &rows,
+                inbox: round_inbox(n),
+                channel: g
+                    .plan
+                    .physical()
+                    .round_channel(n)
+                    .expect("an iteration has a round channel"),
                 on_round: &on_round,
                 on_end: &on_end,
                 before: &before,
             };
-            parts.run(&round_of)
+            graph_rounds::run(&parts, &round_of)
         }
     };
     quote! {
@@ -190,134 +209,6 @@ pub(super) fn methods(it: &Iterate, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
             ::core::result::Result::Ok(())
         }
     }
-}
-
-/// What the rounds of a graph iteration are made of.
-struct GraphParts<'a> {
-    def: &'a IterateDef,
-    exprs: &'a ExprGen<'a>,
-    undirected: bool,
-    columns: usize,
-    rows: &'a Ident,
-    on_round: &'a TokenStream,
-    on_end: &'a TokenStream,
-    before: &'a str,
-}
-
-impl GraphParts<'_> {
-/// The graph built, the vertex values and messages, the rounds over the vertices, and
-/// `on end` for each vertex.
-fn run(&self, round_of: &dyn Fn(TokenStream) -> TokenStream) -> TokenStream {
-    let GraphParts {
-        def,
-        exprs,
-        undirected,
-        columns,
-        rows,
-        on_round,
-        on_end,
-        before,
-    } = *self;
-    let column_slices = (0..columns).map(|c| {
-        let name = ident(&format!("p_column{c}"));
-        quote!(let #name = p_graph.column(#c);)
-    });
-    let mut allocate = Vec::new();
-    let mut load = Vec::new();
-    let mut store = Vec::new();
-    let mut init = Vec::new();
-    for v in &def.vertex_values {
-        let run = ident(&format!("p_run_{}", v.name));
-        let col = ident(&format!("p_col_{}", v.name));
-        let var = ident(&format!("v_{}", v.name));
-        let (elem, to_col, from_col) = match v.ty {
-            Type::Bool => (quote!(u8), quote!(u8::from(#var)), quote!(#col[p_v] != 0)),
-            ref t => {
-                let t = owned_type(t);
-                (t, quote!(#var), quote!(#col[p_v]))
-            }
-        };
-        let value = exprs.value(&v.init);
-        allocate.push(quote! {
-            let mut #run = weir_runtime::memory::PageRun::of::<#elem>(&p_memory, p_n)?;
-            let #col = &mut #run.slice_mut::<#elem>()[..p_n];
-        });
-        init.push(quote! { let #var = #value; #col[p_v] = #to_col; });
-        load.push(quote!(let mut #var = #from_col;));
-        store.push(quote!(#col[p_v] = #to_col;));
-    }
-    let (messages, split, message_in) = match &def.message {
-        Some(m) => {
-            let ty = owned_type(&m.ty);
-            let none = exprs.value(&literal(m.combine, &m.ty));
-            let var = ident(&format!("m_{}", m.name));
-            (
-                quote! {
-                    let mut p_messages = weir_runtime::iteration::Messages::<#ty>::new(&p_memory, p_n, #none)?;
-                    let p_next_round = |m: &mut weir_runtime::iteration::Messages<#ty>| m.next_round();
-                },
-                // Cut to the vertex count, so that a vertex's index needs no check.
-                quote! {
-                    let (p_in, p_out) = p_messages.split();
-                    let p_in = &p_in[..p_n];
-                    let p_out = &mut p_out[..p_n];
-                },
-                quote!(let #var = p_in[p_v];),
-            )
-        }
-        None => (
-            quote! {
-                let mut p_messages = ();
-                let p_next_round = |_: &mut ()| {};
-            },
-            quote!(),
-            quote!(),
-        ),
-    };
-    let vertex = quote! {
-        let p_vertex = p_ids[p_v];
-        let p_start = p_offsets[p_v] as usize;
-        let p_end = p_offsets[p_v + 1] as usize;
-        let p_out_degree = (p_end - p_start) as u64;
-    };
-    let rounds_loop = round_of(quote! {
-        #split
-        for p_v in 0..p_n {
-            #vertex
-            #message_in
-            #(#load)*
-            #on_round
-            #(#store)*
-        }
-    });
-    quote! {
-        let p_graph = weir_runtime::iteration::Graph::build(&mut self.#rows, #undirected)?;
-        let p_n = p_graph.vertices();
-        let p_vertices = p_n as u64;
-        let p_ids = &p_graph.ids()[..p_n];
-        let p_offsets = &p_graph.offsets()[..p_n + 1];
-        let p_targets = p_graph.targets();
-        #(#column_slices)*
-        #(#allocate)*
-        for p_v in 0..p_n {
-            #vertex
-            #(#init)*
-        }
-        #messages
-        #rounds_loop
-        let ts = i64::MIN;
-        for p_v in 0..p_n {
-            #vertex
-            #(#load)*
-            #on_end
-        }
-        if ctx.args().stats {
-            ctx.report_count(#before, p_vertices, " vertices", "");
-            ctx.report_count(#before, p_graph.edges() as u64, " edges", "");
-            ctx.report_count(#before, p_round, " round(s)", "");
-        }
-    }
-}
 }
 
 /// What the statements read as states: the model, and the aggregates' totals.
@@ -334,7 +225,7 @@ fn readable(def: &IterateDef) -> Vec<StateVar> {
 }
 
 /// The value of no contribution to `combine` over `ty`, as an expression.
-fn literal(combine: Combine, ty: &Type) -> TExpr {
+pub(super) fn literal(combine: Combine, ty: &Type) -> TExpr {
     TExpr {
         kind: TExprKind::Lit(combine.identity(ty)),
         ty: ty.clone(),
@@ -363,6 +254,42 @@ fn model_struct(code: &StatementCode<'_>, def: &IterateDef) -> TokenStream {
         acc_members.push(quote!(#f: #ty));
         acc_inits.push(quote!(#f: #init));
     }
+    let (mut puts, mut folds) = (Vec::new(), Vec::new());
+    for a in &def.aggregates {
+        let f = ident(&format!("s_{}", a.name));
+        let word = quote!(weir_runtime::iteration::Word);
+        let ty = owned_type(&a.ty);
+        match &a.key {
+            None => {
+                puts.push(quote!(out.push(#word::to_word(self.#f));));
+                let update = combined(a.combine, &a.ty, quote!(self.#f), quote!(p_x));
+                folds.push(quote! {
+                    let p_x = <#ty as #word>::from_word(next());
+                    #update
+                });
+            }
+            Some(k) => {
+                let kt = owned_type(k);
+                let none = code.exprs.value(&literal(a.combine, &a.ty));
+                puts.push(quote! {
+                    out.push(self.#f.len() as u64);
+                    for (k, v) in self.#f.iter() {
+                        out.push(#word::to_word(*k));
+                        out.push(#word::to_word(*v));
+                    }
+                });
+                let update = combined(a.combine, &a.ty, quote!(*p_slot), quote!(p_x));
+                folds.push(quote! {
+                    for _ in 0..next() {
+                        let p_k = <#kt as #word>::from_word(next());
+                        let p_x = <#ty as #word>::from_word(next());
+                        let p_slot = self.#f.slot(p_k, #none);
+                        #update
+                    }
+                });
+            }
+        }
+    }
     quote! {
         #[derive(Debug, Clone)]
         struct IState { #(#members,)* }
@@ -376,6 +303,18 @@ fn model_struct(code: &StatementCode<'_>, def: &IterateDef) -> TokenStream {
         impl IAggregates {
             fn new() -> Self {
                 IAggregates { #(#acc_inits,)* }
+            }
+            /// This worker's part of a round's aggregates, as bytes for the others.
+            fn bytes(&self) -> ::std::vec::Vec<u8> {
+                let mut out: ::std::vec::Vec<u64> = ::std::vec::Vec::new();
+                #(#puts)*
+                out.iter().flat_map(|w| w.to_le_bytes()).collect()
+            }
+            /// Folds a worker's part in.
+            fn fold(&mut self, bytes: &[u8]) {
+                let mut words = bytes.chunks_exact(8).map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes")));
+                let mut next = || words.next().unwrap_or(0);
+                #(#folds)*
             }
         }
     }
@@ -493,7 +432,7 @@ impl OperatorStatements for IterationStatements<'_> {
 
 /// `slot` combined with `x` by `combine`, over numbers of `ty` (integers wrap, as
 /// expressions do).
-fn combined(combine: Combine, ty: &Type, slot: TokenStream, x: TokenStream) -> TokenStream {
+pub(super) fn combined(combine: Combine, ty: &Type, slot: TokenStream, x: TokenStream) -> TokenStream {
     match (combine, ty) {
         (Combine::Sum, Type::F64) => quote!(#slot += #x;),
         (Combine::Sum, _) => quote!(#slot = (#slot).wrapping_add(#x);),

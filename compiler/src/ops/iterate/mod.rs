@@ -16,6 +16,7 @@
 //! (it is order-sensitive), where it runs.
 
 mod codegen;
+mod graph_rounds;
 
 use std::fmt;
 use std::sync::Arc;
@@ -78,8 +79,9 @@ impl OperatorNode for Iterate {
     }
 
     fn order_sensitive(&self) -> bool {
-        // Sums over elements in their order, and the graph's order of edges.
-        true
+        // Records: sums in their order, and `position`. A graph runs on every worker, each
+        // its vertices; only float sums may add up in another order.
+        !self.def.shape.is_graph()
     }
 
     fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -177,6 +179,7 @@ impl OperatorCode for Iterate {
     }
 
     fn finish(&self, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
-        codegen::finish(g, n)
+        let _ = g;
+        codegen::finish(self, n)
     }
 }
