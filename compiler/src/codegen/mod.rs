@@ -240,7 +240,8 @@ impl Gen<'_> {
         );
         let physical = self.plan.physical();
         let exchanges = physical.channels();
-        let source_fed = (0..physical.exchanges.len()).filter(|&i| physical.exchanges[i].source_fed);
+        let source_fed =
+            (0..physical.exchanges.len()).filter(|&i| physical.exchanges[i].source_fed);
         let inputs = names::ident(physical.inputs.name());
         let combined = physical.folded();
         let operators = self.plan.stateful_nodes().into_iter().map(|n| {

@@ -26,7 +26,12 @@ pub trait RoundChannel {
 
     /// Sends `payload` to every other worker and gathers theirs: each worker's, by
     /// worker, this one's included.
-    fn all_gather(&mut self, kind: u8, round: u64, payload: &[u8]) -> Result<Vec<Vec<u8>>, JobError> {
+    fn all_gather(
+        &mut self,
+        kind: u8,
+        round: u64,
+        payload: &[u8],
+    ) -> Result<Vec<Vec<u8>>, JobError> {
         let slot = self.slot();
         for to in (0..slot.peers).filter(|&w| w != slot.index) {
             self.send(to, kind, round, payload)?;
@@ -74,12 +79,9 @@ impl RoundInbox {
     }
 
     fn complete(&self, tag: i64, me: usize) -> bool {
-        self.phases.get(&tag).is_some_and(|(_, ended)| {
-            ended
-                .iter()
-                .enumerate()
-                .all(|(w, &e)| e || w == me)
-        })
+        self.phases
+            .get(&tag)
+            .is_some_and(|(_, ended)| ended.iter().enumerate().all(|(w, &e)| e || w == me))
     }
 
     fn take(&mut self, tag: i64, peers: usize) -> Vec<Vec<Vec<u8>>> {
@@ -102,7 +104,11 @@ pub struct JobChannel<'j, J: Exchanging> {
 
 impl<'j, J: Exchanging> JobChannel<'j, J> {
     /// The channel of a job on several workers (`None` on one: nothing to talk to).
-    pub fn new(job: &'j mut J, channel: usize, inbox: fn(&mut J) -> &mut RoundInbox) -> Option<Self> {
+    pub fn new(
+        job: &'j mut J,
+        channel: usize,
+        inbox: fn(&mut J) -> &mut RoundInbox,
+    ) -> Option<Self> {
         let slot = job.exchange()?.slot();
         (slot.peers > 1).then(|| JobChannel {
             job,
@@ -115,9 +121,13 @@ impl<'j, J: Exchanging> JobChannel<'j, J> {
 
     fn push(&mut self, to: usize, tag: i64, payload: &[u8]) -> Result<(), JobError> {
         self.row.clear();
-        self.row.extend_from_slice(&(self.slot.index as u32).to_le_bytes());
+        self.row
+            .extend_from_slice(&(self.slot.index as u32).to_le_bytes());
         self.row.extend_from_slice(payload);
-        let x = self.job.exchange().expect("a job on several workers has an exchange");
+        let x = self
+            .job
+            .exchange()
+            .expect("a job on several workers has an exchange");
         x.outbox.row_to(self.channel, to, tag, &self.row);
         if x.outbox.is_full() {
             pump(self.job, false)?;
@@ -174,7 +184,10 @@ mod tests {
         assert_eq!(got[0], Vec::<Vec<u8>>::new());
         assert_eq!(got[1], vec![b"ab".to_vec(), b"ef".to_vec()]);
         assert_eq!(got[2], vec![b"cd".to_vec()]);
-        assert!(!inbox.complete(phase_tag(3, 8, false), 0), "the next round waits");
+        assert!(
+            !inbox.complete(phase_tag(3, 8, false), 0),
+            "the next round waits"
+        );
     }
 }
 

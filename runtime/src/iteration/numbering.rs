@@ -20,7 +20,8 @@ pub(super) struct Numbering {
 
 impl Numbering {
     /// The numbering of the ends of `edges` and of the ids of `extra` (rows of one id):
-    /// `runs(id)` says whether this worker runs the vertex.
+    /// this worker runs every edge's source and every id of `extra`; `runs(id)` says
+    /// whether it runs a destination.
     pub fn of(
         edges: &WordRows,
         extra: Option<&WordRows>,
@@ -46,8 +47,15 @@ impl Numbering {
             let slots = if ends == 0 { 0 } else { max as usize + 1 };
             let mut table = PageRun::of::<u32>(memory, slots).map_err(budget)?;
             let t = &mut table.slice_mut::<u32>()[..slots];
-            for id in ids() {
-                t[id as usize] = if runs(id) { 1 } else { 2 };
+            for row in edges.rows() {
+                t[row[0] as usize] = 1;
+                let d = row[1] as usize;
+                if t[d] == 0 {
+                    t[d] = if runs(row[1]) { 1 } else { 2 };
+                }
+            }
+            for row in extra.into_iter().flat_map(|x| x.rows()) {
+                t[row[0] as usize] = 1;
             }
             let owned_len = t.iter().filter(|&&x| x == 1).count();
             let remote_len = t.iter().filter(|&&x| x == 2).count();
@@ -78,11 +86,25 @@ impl Numbering {
                 table: Some(table),
             });
         }
+        // Sources and `extra` are this worker's; destinations as `runs` says.
+        let runs = &runs;
+        let picked = |pick: bool| {
+            edges
+                .rows()
+                .flat_map(move |r| [(r[0], true), (r[1], false)])
+                .chain(
+                    extra
+                        .into_iter()
+                        .flat_map(|x| x.rows().map(|r| (r[0], true))),
+                )
+                .filter(move |&(id, mine)| (mine || runs(id)) == pick)
+                .map(|(id, _)| id)
+        };
         let sorted = |pick: bool| -> Result<(PageRun, usize), JobError> {
-            let count = ids().filter(|&id| runs(id) == pick).count();
+            let count = picked(pick).count();
             let mut run = PageRun::of::<u64>(memory, count).map_err(budget)?;
             let a = &mut run.slice_mut::<u64>()[..count];
-            for (slot, id) in a.iter_mut().zip(ids().filter(|&id| runs(id) == pick)) {
+            for (slot, id) in a.iter_mut().zip(picked(pick)) {
                 *slot = id;
             }
             a.sort_unstable();
@@ -136,7 +158,11 @@ impl Numbering {
                 let owned = &self.owned.slice::<u64>()[..self.owned_len];
                 match owned.binary_search(&id) {
                     Ok(i) => Some(i as u32),
-                    Err(_) => self.remote_ids().binary_search(&id).ok().map(|j| (self.owned_len + j) as u32),
+                    Err(_) => self
+                        .remote_ids()
+                        .binary_search(&id)
+                        .ok()
+                        .map(|j| (self.owned_len + j) as u32),
                 }
             }
         }
@@ -146,10 +172,11 @@ impl Numbering {
     /// 0..n of one worker's whole graph).
     pub fn renumber(&self, edges: &mut WordRows) {
         let identity = self.remote_len == 0
-            && self
-                .table
-                .as_ref()
-                .is_some_and(|_| self.owned.slice::<u64>()[..self.owned_len].last().is_none_or(|&l| l as usize + 1 == self.owned_len));
+            && self.table.as_ref().is_some_and(|_| {
+                self.owned.slice::<u64>()[..self.owned_len]
+                    .last()
+                    .is_none_or(|&l| l as usize + 1 == self.owned_len)
+            });
         if identity {
             return;
         }

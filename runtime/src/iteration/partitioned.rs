@@ -36,7 +36,22 @@ fn runner(groups: &KeyGroups, id: u64) -> usize {
 /// Rows of words waiting to be sent to each worker, sent a chunk at a time.
 struct Outgoing {
     kind: u8,
-    buffers: Vec<Vec<u8>>,
+    buffers: Vec<Vec<u64>>,
+}
+
+/// The words of rows that arrived, sender by sender in worker order.
+struct Arrived(Vec<Vec<Vec<u8>>>);
+
+impl Arrived {
+    /// Each sender's words, in the order sent.
+    fn words(&self) -> impl Iterator<Item = impl Iterator<Item = u64> + '_> + '_ {
+        self.0.iter().map(|rows| {
+            rows.iter().flat_map(|r| {
+                r.chunks_exact(8)
+                    .map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes")))
+            })
+        })
+    }
 }
 
 impl Outgoing {
@@ -47,34 +62,40 @@ impl Outgoing {
         }
     }
 
-    fn push(&mut self, channel: &mut dyn RoundChannel, round: u64, to: usize, words: &[u64]) -> Result<(), JobError> {
+    #[inline]
+    fn push(
+        &mut self,
+        channel: &mut dyn RoundChannel,
+        round: u64,
+        to: usize,
+        words: &[u64],
+    ) -> Result<(), JobError> {
         let b = &mut self.buffers[to];
-        for w in words {
-            b.extend_from_slice(&w.to_le_bytes());
-        }
-        if b.len() >= CHUNK {
-            channel.send(to, self.kind, round, b)?;
+        b.extend_from_slice(words);
+        if b.len() * 8 >= CHUNK {
+            channel.send(to, self.kind, round, &words_as_bytes(b))?;
             b.clear();
         }
         Ok(())
     }
 
-    /// Sends what waits, ends the phase and gathers the others' rows as words.
-    fn exchange(mut self, channel: &mut dyn RoundChannel, round: u64) -> Result<Vec<Vec<u64>>, JobError> {
+    /// Sends what waits, ends the phase and gathers the others' rows.
+    fn exchange(mut self, channel: &mut dyn RoundChannel, round: u64) -> Result<Arrived, JobError> {
         for (to, b) in self.buffers.iter_mut().enumerate() {
             if !b.is_empty() {
-                channel.send(to, self.kind, round, b)?;
+                channel.send(to, self.kind, round, &words_as_bytes(b))?;
             }
         }
-        let arrived = channel.gather(self.kind, round)?;
-        Ok(arrived
-            .into_iter()
-            .map(|rows| {
-                rows.iter()
-                    .flat_map(|r| r.chunks_exact(8).map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes"))))
-                    .collect()
-            })
-            .collect())
+        Ok(Arrived(channel.gather(self.kind, round)?))
+    }
+}
+
+/// Words as the little-endian bytes rows carry.
+fn words_as_bytes(words: &[u64]) -> std::borrow::Cow<'_, [u8]> {
+    if cfg!(target_endian = "little") {
+        std::borrow::Cow::Borrowed(bytemuck::cast_slice(words))
+    } else {
+        std::borrow::Cow::Owned(words.iter().flat_map(|w| w.to_le_bytes()).collect())
     }
 }
 
@@ -122,17 +143,25 @@ impl Graph {
             }
         }
         edges.clear();
-        for words in out.exchange(channel, 0)? {
-            for row in words.chunks_exact(width) {
-                mine.push(row)?;
+        let mut row = vec![0u64; width];
+        for words in out.exchange(channel, 0)?.words() {
+            let mut at = 0;
+            for w in words {
+                row[at] = w;
+                at += 1;
+                if at == width {
+                    mine.push(&row)?;
+                    at = 0;
+                }
             }
         }
-        for words in notes.exchange(channel, 0)? {
-            for &id in &words {
+        for words in notes.exchange(channel, 0)?.words() {
+            for id in words {
                 heard.push(&[id])?;
             }
         }
-        let numbering = Numbering::of(&mine, Some(&heard), &memory, |id| runner(&groups, id) == me)?;
+        let numbering =
+            Numbering::of(&mine, Some(&heard), &memory, |id| runner(&groups, id) == me)?;
         drop(heard);
         numbering.renumber(&mut mine);
         let remote = resolve(&numbering, &groups, channel)?;
@@ -171,9 +200,9 @@ impl Graph {
                 *slot = none;
             }
         }
-        for words in sends.exchange(channel, round)? {
-            for pair in words.chunks_exact(2) {
-                combine(&mut out[pair[0] as usize], T::from_word(pair[1]));
+        for mut words in sends.exchange(channel, round)?.words() {
+            while let (Some(number), Some(value)) = (words.next(), words.next()) {
+                combine(&mut out[number as usize], T::from_word(value));
             }
         }
         Ok(())
@@ -198,8 +227,8 @@ fn resolve(
     }
     let questions = ask.exchange(channel, 0)?;
     let mut answer = Outgoing::new(ANSWER, peers);
-    for (from, ids) in questions.iter().enumerate() {
-        for &id in ids {
+    for (from, ids) in questions.words().enumerate() {
+        for id in ids {
             let n = numbering
                 .number(id)
                 .filter(|&n| (n as usize) < numbering.owned())
@@ -213,7 +242,8 @@ fn resolve(
     }
     let answers = answer.exchange(channel, 0)?;
     let mut remote_numbers = vec![(0u32, 0u32); remote.len()];
-    for (w, numbers) in answers.iter().enumerate() {
+    for (w, numbers) in answers.words().enumerate() {
+        let numbers: Vec<u64> = numbers.collect();
         if numbers.len() != asked[w].len() {
             return Err(JobError::Config(format!(
                 "worker {w} of an iteration answered {} of {} vertices",
@@ -221,7 +251,7 @@ fn resolve(
                 asked[w].len()
             )));
         }
-        for (&k, &n) in asked[w].iter().zip(numbers) {
+        for (&k, n) in asked[w].iter().zip(numbers) {
             remote_numbers[k] = (w as u32, n as u32);
         }
     }
