@@ -115,8 +115,11 @@ fn read_number_pairs(path: &str) -> std::io::Result<Vec<(u64, u64)>> {
     Ok(out)
 }
 
+/// Each edge's two ends, as vertex numbers.
+type Ends = Vec<(u32, u32)>;
+
 /// The distinct ids in order, and each edge's ends by number.
-fn read_ends(path: &str) -> std::io::Result<(Vec<u64>, Vec<(u32, u32)>)> {
+fn read_ends(path: &str) -> std::io::Result<(Vec<u64>, Ends)> {
     let pairs = read_number_pairs(path)?;
     let max = pairs.iter().map(|&(a, b)| a.max(b)).max().unwrap_or(0);
     let mut number = vec![
@@ -192,19 +195,19 @@ fn pagerank(g: &Graph, rounds: usize) -> Vec<f64> {
     for _ in 0..rounds {
         incoming.fill(0.0);
         let mut dangling = 0.0;
-        for v in 0..n {
+        for (v, &r) in rank.iter().enumerate() {
             let (start, end) = (g.offsets[v] as usize, g.offsets[v + 1] as usize);
             if start == end {
-                dangling += rank[v];
+                dangling += r;
                 continue;
             }
-            let share = rank[v] / (end - start) as f64;
+            let share = r / (end - start) as f64;
             for &t in &g.targets[start..end] {
                 incoming[t as usize] += share;
             }
         }
-        for v in 0..n {
-            rank[v] = 0.15 / nf + 0.85 * (incoming[v] + dangling / nf);
+        for (r, &i) in rank.iter_mut().zip(&incoming) {
+            *r = 0.15 / nf + 0.85 * (i + dangling / nf);
         }
     }
     rank

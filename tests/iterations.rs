@@ -321,6 +321,14 @@ fn graph_examples_on_other_graphs_match_references() {
     check_graph(8, 300, 900, |i| i * 1_000_003_u64 * 97, &[]);
     // Few edges: many vertices alone in their component, unreachable from 0.
     check_graph(9, 500, 300, |i| i, &["--parallelism", "2"]);
+    // Three workers, ids far apart: each worker's numbers found by sorting.
+    check_graph(
+        10,
+        300,
+        1_500,
+        |i| i * 7_919 + 1_000_000_007,
+        &["--parallelism", "3"],
+    );
 }
 
 #[test]

@@ -54,12 +54,15 @@ fn phase_tag(kind: u8, round: u64, end: bool) -> i64 {
     ((round << 9) | (u64::from(kind) << 1) | u64::from(end)) as i64
 }
 
+/// Each sender's rows of one phase, by sender.
+type Rows = Vec<Vec<Vec<u8>>>;
+
 /// The rows of an iteration's phases as they arrive, before the worker takes them. A
 /// field of the generated job, which the job's `receive` fills.
 #[derive(Debug, Default)]
 pub struct RoundInbox {
     /// By phase: each sender's rows, and which senders have ended it.
-    phases: HashMap<i64, (Vec<Vec<Vec<u8>>>, Vec<bool>)>,
+    phases: HashMap<i64, (Rows, Vec<bool>)>,
 }
 
 impl RoundInbox {
@@ -84,7 +87,7 @@ impl RoundInbox {
             .is_some_and(|(_, ended)| ended.iter().enumerate().all(|(w, &e)| e || w == me))
     }
 
-    fn take(&mut self, tag: i64, peers: usize) -> Vec<Vec<Vec<u8>>> {
+    fn take(&mut self, tag: i64, peers: usize) -> Rows {
         self.phases
             .remove(&tag)
             .map(|(rows, _)| rows)
@@ -159,6 +162,26 @@ impl<J: Exchanging> RoundChannel for JobChannel<'_, J> {
     }
 }
 
+/// Empty at every checkpoint: rounds begin after the input has ended, where no checkpoint
+/// is taken.
+impl crate::checkpoint::Checkpointed for RoundInbox {
+    fn save(&mut self, _: &mut crate::checkpoint::StateOut) -> Result<(), JobError> {
+        Ok(())
+    }
+
+    fn load(&mut self, _: &mut crate::checkpoint::StateIn<'_>) -> Result<(), JobError> {
+        Ok(())
+    }
+
+    fn load_rescaled(
+        &mut self,
+        _: &mut [crate::checkpoint::StateIn<'_>],
+        _: &crate::checkpoint::Rescale,
+    ) -> Result<(), JobError> {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,25 +211,5 @@ mod tests {
             !inbox.complete(phase_tag(3, 8, false), 0),
             "the next round waits"
         );
-    }
-}
-
-/// Empty at every checkpoint: rounds begin after the input has ended, where no checkpoint
-/// is taken.
-impl crate::checkpoint::Checkpointed for RoundInbox {
-    fn save(&mut self, _: &mut crate::checkpoint::StateOut) -> Result<(), JobError> {
-        Ok(())
-    }
-
-    fn load(&mut self, _: &mut crate::checkpoint::StateIn<'_>) -> Result<(), JobError> {
-        Ok(())
-    }
-
-    fn load_rescaled(
-        &mut self,
-        _: &mut [crate::checkpoint::StateIn<'_>],
-        _: &crate::checkpoint::Rescale,
-    ) -> Result<(), JobError> {
-        Ok(())
     }
 }
