@@ -4,7 +4,7 @@
 //! 1. the IR and diagnostics;
 //! 2. the operator API: its traits (`ops/api.rs`), the lowering builder, the codegen
 //!    context (`codegen/context.rs`: `Gen`, `emit`, names, keys, accumulators,
-//!    expressions, records), keyed helpers and the checks operators' `check` hooks use;
+//!    expressions, records, statements), keyed helpers and the checks operators' `check` hooks use;
 //! 3. the operators (`ops/*`);
 //! 4. the registry (`ops/mod.rs`);
 //! 5. passes, code generation and the driver;
@@ -36,6 +36,7 @@ fn layer(file: &str) -> u8 {
         "codegen/accumulators.rs",
         "codegen/expr.rs",
         "codegen/records.rs",
+        "codegen/statements.rs",
         "ops/keyed.rs",
         "ops/checks.rs",
     ];

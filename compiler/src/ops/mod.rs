@@ -180,6 +180,7 @@ mod tests {
                 "interval_join",
                 "distinct",
                 "process",
+                "iterate",
                 "sink",
                 "key_by",
                 "uid"

@@ -2,7 +2,7 @@
 //! has ended (on several workers, each worker's part: `partitioned.rs`).
 
 use super::numbering::Numbering;
-use super::rows::{WordRows, ITERATION_IN_MEMORY};
+use super::rows::{WordRows, GRAPH_IN_MEMORY};
 use crate::memory::PageRun;
 use crate::JobError;
 
@@ -102,7 +102,7 @@ pub(super) fn compressed_rows(
     undirected: bool,
 ) -> Result<Graph, JobError> {
     let memory = edges.memory().clone();
-    let budget = |e: JobError| e.unspillable(ITERATION_IN_MEMORY);
+    let budget = |e: JobError| e.unspillable(GRAPH_IN_MEMORY);
     let each_way = if undirected { 2 } else { 1 };
     let total = usize::try_from(edges.len())
         .unwrap_or(usize::MAX)

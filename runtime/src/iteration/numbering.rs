@@ -1,7 +1,7 @@
 //! Vertex ids to vertex numbers, while a graph is built: the vertices a worker runs
 //! numbered 0..n in id order, then the other workers' vertices its edges point at.
 
-use super::rows::{WordRows, ITERATION_IN_MEMORY};
+use super::rows::{WordRows, GRAPH_IN_MEMORY};
 use crate::memory::{OperatorMemory, PageRun};
 use crate::JobError;
 
@@ -28,7 +28,7 @@ impl Numbering {
         memory: &OperatorMemory,
         runs: impl Fn(u64) -> bool,
     ) -> Result<Self, JobError> {
-        let budget = |e: JobError| e.unspillable(ITERATION_IN_MEMORY);
+        let budget = |e: JobError| e.unspillable(GRAPH_IN_MEMORY);
         let ids = || {
             edges
                 .rows()

@@ -1,12 +1,15 @@
 //! An iteration's input as it arrives, before the input ends: its records (the edges of a
-//! graph iteration) as rows of words.
+//! graph iteration) as rows of words. An iteration over records reads them front to back
+//! each round, so past its budget their pages go to disk, and each round reads the disk's
+//! first ([`PageReader`]); a graph's are read at random and stay in memory.
 
 use crate::memory::{MemorySegment, OperatorMemory};
+use crate::spill::{Run, RunReader, RunWriter};
 use crate::JobError;
 
-/// Why an iteration does not spill: every round reads every record.
-pub(crate) const ITERATION_IN_MEMORY: &str =
-    "an iteration keeps its records in memory: every round reads every one";
+/// Why a graph iteration does not spill: every round reads its edges in any order.
+pub(crate) const GRAPH_IN_MEMORY: &str =
+    "a graph iteration keeps its graph in memory: every round reads its edges in any order";
 
 /// Records in arrival order, one row of words each (for a graph: source, destination,
 /// then the edge's columns), numbers as 64-bit words, in pool pages.
@@ -20,10 +23,14 @@ pub struct WordRows {
     filled: usize,
     rows_per_page: usize,
     len: u64,
+    /// Whether full pages go to disk past the budget (rows read front to back).
+    spills: bool,
+    /// Pages on disk, each run a record per page, before the pages in memory.
+    spilled: Vec<Run>,
 }
 
 impl WordRows {
-    /// No rows yet, of `width` words each.
+    /// No rows yet, of `width` words each, all kept in memory (a graph's edges).
     pub fn new(memory: OperatorMemory, width: usize) -> Self {
         let rows_per_page = memory.page_size() / 8 / width;
         assert!(rows_per_page > 0, "a row fits a page");
@@ -34,7 +41,17 @@ impl WordRows {
             filled: rows_per_page,
             rows_per_page,
             len: 0,
+            spills: false,
+            spilled: Vec::new(),
         }
+    }
+
+    /// No rows yet, of `width` words each, whose full pages go to disk past the budget
+    /// when the job can spill (an iteration's records, read front to back).
+    pub fn spilling(memory: OperatorMemory, width: usize) -> Self {
+        let mut rows = Self::new(memory, width);
+        rows.spills = true;
+        rows
     }
 
     /// Adds a row of `width` words.
@@ -42,10 +59,17 @@ impl WordRows {
     pub fn push(&mut self, row: &[u64]) -> Result<(), JobError> {
         debug_assert_eq!(row.len(), self.width);
         if self.filled == self.rows_per_page {
-            let page = self
-                .memory
-                .allocate_unzeroed()
-                .map_err(|e| e.unspillable(ITERATION_IN_MEMORY))?;
+            let page = match self.memory.allocate_unzeroed() {
+                Ok(page) => page,
+                Err(JobError::MemoryBudget { .. })
+                    if self.spills && self.memory.can_spill() && !self.pages.is_empty() =>
+                {
+                    self.spill()?;
+                    self.memory.allocate_unzeroed()?
+                }
+                Err(e) if self.spills => return Err(e),
+                Err(e) => return Err(e.unspillable(GRAPH_IN_MEMORY)),
+            };
             self.pages.push(page);
             self.filled = 0;
         }
@@ -55,6 +79,38 @@ impl WordRows {
         self.filled += 1;
         self.len += 1;
         Ok(())
+    }
+
+    /// Writes every page in memory (all full) to a run on disk, after those written before,
+    /// and gives the pages back.
+    fn spill(&mut self) -> Result<(), JobError> {
+        let started = std::time::Instant::now();
+        let mut out = RunWriter::create(&self.memory)?;
+        let used = self.rows_per_page * self.width * 8;
+        for page in &self.pages {
+            out.push(&[&page.bytes()[..used]])?;
+        }
+        self.spilled.push(out.finish()?);
+        for p in self.pages.drain(..) {
+            self.memory.release(p);
+        }
+        self.filled = self.rows_per_page;
+        self.memory.note_spill_work(1, started.elapsed());
+        Ok(())
+    }
+
+    /// The rows page by page from the first, those on disk read back into one buffer:
+    /// what each round of an iteration over records goes through.
+    pub fn reader(&mut self) -> PageReader<'_> {
+        let runs = std::mem::take(&mut self.spilled);
+        PageReader {
+            rows: self,
+            runs: runs.into_iter(),
+            current: None,
+            done: Vec::new(),
+            buffer: Vec::new(),
+            page: 0,
+        }
     }
 
     /// Rows added.
@@ -77,7 +133,7 @@ impl WordRows {
         &self.memory
     }
 
-    /// Every row, in arrival order.
+    /// Every row in memory, in arrival order (all of them, for rows that do not spill).
     pub fn rows(&self) -> impl Iterator<Item = &[u64]> + '_ {
         let last = self.pages.len().saturating_sub(1);
         self.pages.iter().enumerate().flat_map(move |(i, p)| {
@@ -87,20 +143,6 @@ impl WordRows {
                 self.rows_per_page
             };
             p.words()[..rows * self.width].chunks_exact(self.width)
-        })
-    }
-
-    /// The rows page by page, each page's rows as one slice of words, in arrival order:
-    /// for a loop that cuts rows of a width it knows (a constant in generated code).
-    pub fn pages(&self) -> impl Iterator<Item = &[u64]> + '_ {
-        let last = self.pages.len().saturating_sub(1);
-        self.pages.iter().enumerate().map(move |(i, p)| {
-            let rows = if i == last {
-                self.filled
-            } else {
-                self.rows_per_page
-            };
-            &p.words()[..rows * self.width]
         })
     }
 
@@ -114,11 +156,12 @@ impl WordRows {
         })
     }
 
-    /// Gives every page back.
+    /// Gives every page back, and the runs on disk.
     pub(crate) fn clear(&mut self) {
         for p in self.pages.drain(..) {
             self.memory.release(p);
         }
+        self.spilled.clear();
         self.filled = self.rows_per_page;
         self.len = 0;
     }
@@ -130,15 +173,78 @@ impl Drop for WordRows {
     }
 }
 
+/// The rows page by page, from the first: those on disk read into a buffer one page at a
+/// time, then those in memory. The runs go back to the rows as they are read, so the next
+/// round reads them again.
+pub struct PageReader<'r> {
+    rows: &'r mut WordRows,
+    runs: std::vec::IntoIter<Run>,
+    current: Option<RunReader>,
+    done: Vec<Run>,
+    buffer: Vec<u64>,
+    /// The next page in memory.
+    page: usize,
+}
+
+impl PageReader<'_> {
+    /// The next page's rows as words, or `None` after the last.
+    pub fn next_page(&mut self) -> Result<Option<&[u64]>, JobError> {
+        loop {
+            if let Some(reader) = &mut self.current {
+                if let Some(bytes) = reader.next()? {
+                    self.buffer.clear();
+                    self.buffer.extend(
+                        bytes
+                            .chunks_exact(8)
+                            .map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes"))),
+                    );
+                    return Ok(Some(&self.buffer));
+                }
+                let run = self.current.take().expect("a run being read").into_run();
+                self.done.push(run);
+            }
+            match self.runs.next() {
+                Some(run) => self.current = Some(run.read()?),
+                None => break,
+            }
+        }
+        let rows = &*self.rows;
+        let at = self.page;
+        if at >= rows.pages.len() {
+            return Ok(None);
+        }
+        self.page += 1;
+        let full = if at + 1 == rows.pages.len() {
+            rows.filled
+        } else {
+            rows.rows_per_page
+        };
+        Ok(Some(&rows.pages[at].words()[..full * rows.width]))
+    }
+}
+
+impl Drop for PageReader<'_> {
+    fn drop(&mut self) {
+        let mut runs = std::mem::take(&mut self.done);
+        runs.extend(self.current.take().map(RunReader::into_run));
+        runs.extend(self.runs.by_ref());
+        self.rows.spilled = runs;
+    }
+}
+
 /// The rows so far, in arrival order; on another number of workers all of them on worker
 /// 0, where an iteration's records are read.
 impl crate::checkpoint::Checkpointed for WordRows {
     fn save(&mut self, out: &mut crate::checkpoint::StateOut) -> Result<(), JobError> {
         out.u64(self.width as u64);
         out.u64(self.len);
-        for row in self.rows() {
-            for w in row {
-                out.u64(*w);
+        let width = self.width;
+        let mut pages = self.reader();
+        while let Some(page) = pages.next_page()? {
+            for row in page.chunks_exact(width) {
+                for w in row {
+                    out.u64(*w);
+                }
             }
         }
         Ok(())
@@ -170,10 +276,15 @@ impl crate::checkpoint::Checkpointed for WordRows {
     ) -> Result<(), JobError> {
         for part in parts {
             let mut from_part = WordRows::new(self.memory.clone(), self.width);
+            from_part.spills = self.spills;
             from_part.load(part)?;
             if to.worker == 0 {
-                for row in from_part.rows() {
-                    self.push(row)?;
+                let width = self.width;
+                let mut pages = from_part.reader();
+                while let Some(page) = pages.next_page()? {
+                    for row in page.chunks_exact(width) {
+                        self.push(row)?;
+                    }
                 }
             }
         }

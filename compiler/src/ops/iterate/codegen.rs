@@ -35,9 +35,16 @@ pub(super) fn fields(it: &Iterate, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStrea
     let (rows, _) = names(n);
     let memory = g.operator_memory(n);
     let width = width(&it.def);
+    // Records are read front to back each round, so they may go to disk; a graph's
+    // edges stay in memory.
+    let make = if it.def.shape.is_graph() {
+        quote!(new)
+    } else {
+        quote!(spilling)
+    };
     let mut fields = vec![(
         quote!(#rows: weir_runtime::iteration::WordRows),
-        quote!(#rows: weir_runtime::iteration::WordRows::new(#memory, #width)),
+        quote!(#rows: weir_runtime::iteration::WordRows::#make(#memory, #width)),
     )];
     // Where the workers' rows between rounds arrive (an iteration over records runs on
     // worker 0 alone: nothing does).
@@ -153,7 +160,8 @@ pub(super) fn methods(it: &Iterate, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
             // Page by page, rows of a width the compiler knows: no check per field.
             let rounds_loop = round_of(quote! {
                 let mut p_position: u64 = 0;
-                for p_page in self.#rows.pages() {
+                let mut p_pages = self.#rows.reader();
+                while let ::core::option::Option::Some(p_page) = p_pages.next_page()? {
                     for p_row in p_page.chunks_exact(#width) {
                         let record = IRecord { #(#decode,)* };
                         #on_round

@@ -10,10 +10,12 @@
 //!
 //! State: the records as rows of numbers in pool pages (`weir_runtime::iteration::
 //! WordRows`); at the end of input a graph's compressed sparse rows, its vertex values and
-//! messages in page runs, all under the operator's budget. An iteration does not spill:
-//! every round reads all of it. Its node has a feedback edge to itself (each round's
-//! state goes into the next), so graphs draw the loop. Its records are read on worker 0
-//! (it is order-sensitive), where it runs.
+//! messages in page runs, all under the operator's budget. Records past the budget go to
+//! disk (each round reads them front to back, the disk's first); a graph does not spill
+//! (a round reads its edges in any order). Its node has a feedback edge to itself (each
+//! round's state goes into the next), so graphs draw the loop. Records are read on worker
+//! 0 (they are order-sensitive), where their iteration runs; a graph's iteration runs on
+//! every worker (`graph_rounds.rs`).
 
 mod codegen;
 mod graph_rounds;
@@ -161,7 +163,11 @@ impl OperatorNode for Iterate {
     }
 
     fn spill(&self, _plan: &Plan, _n: NodeIndex) -> Result<(), &'static str> {
-        Err("an iteration keeps its records in memory: every round reads every one")
+        if self.def.shape.is_graph() {
+            return Err("a graph iteration keeps its graph in memory: every round reads its edges in any order");
+        }
+        // Records are read front to back each round: from disk too.
+        Ok(())
     }
 }
 
