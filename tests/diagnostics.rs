@@ -70,6 +70,15 @@ const CASES: &[(&str, &[&str])] = &[
     // between options, an unclosed call, a missing comma in a record) give three
     // diagnostics in one run.
     ("three_syntax_mistakes", &["3:62", "4:34", "5:22"]),
+    // An iteration's rules: vertex values, messages and their words only over a graph,
+    // the model changed only in `on round_end`, aggregates only with `<-`, an end to the
+    // rounds, records emitted only in `on end`, a vertex is a u64.
+    (
+        "iterate_errors",
+        &[
+            "3:30", "4:79", "5:59", "6:10", "7:97", "7:83", "8:59", "9:31", "10:62",
+        ],
+    ),
     // A syntax mistake of each kind: punctuation missing in a schema (reported where it
     // is missing), an option missing, a record left open, a bracket too many, two
     // statements run together, a string that swallows a bracket; then meaning errors.

@@ -33,7 +33,7 @@ pub fn check_iterate(
         output: None,
         ok: true,
     };
-    let shape = shape(&mut c, head, input);
+    let shape = shape(&mut c, head, input, at);
     if head.rounds.is_none() && body.until.is_empty() {
         c.report(
             Diagnostic::error("an iteration needs an end", at.clone(), "this iteration")
@@ -150,6 +150,10 @@ pub fn check_iterate(
         c.handler(stmts, &no_record, &decls.readable, it)
     };
     let Some((output, _)) = c.output.take() else {
+        if !c.ok {
+            // An `emit` that did not check is reported already.
+            return None;
+        }
         c.report(
             Diagnostic::error(
                 "an iteration must emit records",
@@ -181,7 +185,12 @@ pub fn check_iterate(
 
 /// What the records are: edges of a graph (`graph src -> dst`), or elements themselves.
 /// Either way they are kept as numbers.
-fn shape(c: &mut ProcessChecker<'_>, head: &IterateHead, input: &Schema) -> Option<IterationShape> {
+fn shape(
+    c: &mut ProcessChecker<'_>,
+    head: &IterateHead,
+    input: &Schema,
+    at: &Span,
+) -> Option<IterationShape> {
     let Some(g) = &head.graph else {
         let text: Vec<&Field> = input.fields.iter().filter(|f| f.ty == Type::Str).collect();
         if let Some(f) = text.first() {
@@ -191,7 +200,7 @@ fn shape(c: &mut ProcessChecker<'_>, head: &IterateHead, input: &Schema) -> Opti
                         "an iteration keeps its records as numbers; `{}` is text",
                         f.name
                     ),
-                    head_span(head, input),
+                    at.clone(),
                     "records with a str field",
                 )
                 .with_help("keep the numbers with `map { ... }` before `iterate`"),
@@ -260,15 +269,6 @@ fn shape(c: &mut ProcessChecker<'_>, head: &IterateHead, input: &Schema) -> Opti
         undirected: g.undirected,
         columns,
     })
-}
-
-/// Where to point at when the head itself is at fault: the `rounds` phrase or nothing
-/// better than an empty span at the start.
-fn head_span(head: &IterateHead, _input: &Schema) -> Span {
-    head.rounds
-        .as_ref()
-        .map(|(_, s)| s.clone())
-        .unwrap_or(Span { start: 0, end: 0 })
 }
 
 /// The handlers by name.
@@ -600,6 +600,15 @@ impl Names {
                 name.clone(),
                 "messages are read in `on round`, by the vertex they reached".to_string(),
             ));
+        }
+        if !graph {
+            for name in ["vertex", "vertices", "out_degree"] {
+                not_here.push((
+                    name.to_string(),
+                    "these records are not edges: `iterate(graph src -> dst, ...)` makes vertices"
+                        .to_string(),
+                ));
+            }
         }
         if graph && !per_vertex {
             for name in ["vertex", "out_degree"] {
