@@ -191,23 +191,8 @@ impl SegmentPool {
 
     /// A page, zeroed when `zeroed` (a page given back keeps what it held until taken).
     fn take_page(&self, zeroed: bool) -> Option<MemorySegment> {
-        let mut used = self.pages_in_use.load(Ordering::Relaxed);
-        loop {
-            if used >= self.total_pages {
-                return None;
-            }
-            match self.pages_in_use.compare_exchange_weak(
-                used,
-                used + 1,
-                Ordering::AcqRel,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => {
-                    self.peak_pages.fetch_max(used + 1, Ordering::Relaxed);
-                    break;
-                }
-                Err(now) => used = now,
-            }
+        if !self.reserve(1) {
+            return None;
         }
         let recycled = self.free.lock().expect("pool lock poisoned").pop();
         Some(match recycled {
@@ -408,12 +393,17 @@ impl OperatorMemory {
                 }
             }
         }
+        self.count_taken(count);
+        Ok(pages)
+    }
+
+    /// Counts `count` pages taken, in this instance's account and the whole operator's.
+    fn count_taken(&self, count: u64) {
         let now = self.account.in_use.fetch_add(count, Ordering::AcqRel) + count;
         self.account.peak.fetch_max(now, Ordering::AcqRel);
         let whole = &self.account.whole;
         let together = whole.in_use.fetch_add(count, Ordering::AcqRel) + count;
         whole.peak.fetch_max(together, Ordering::AcqRel);
-        Ok(pages)
     }
 
     /// Counts `count` pages against the operator's budget and the pool's, for memory held
@@ -423,11 +413,7 @@ impl OperatorMemory {
         if in_use + count > self.account.budget_pages || !self.pool.reserve(count) {
             return Err(self.budget_error(count));
         }
-        let now = self.account.in_use.fetch_add(count, Ordering::AcqRel) + count;
-        self.account.peak.fetch_max(now, Ordering::AcqRel);
-        let whole = &self.account.whole;
-        let together = whole.in_use.fetch_add(count, Ordering::AcqRel) + count;
-        whole.peak.fetch_max(together, Ordering::AcqRel);
+        self.count_taken(count);
         Ok(())
     }
 
