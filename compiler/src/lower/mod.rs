@@ -12,6 +12,8 @@ pub(crate) mod expr_types;
 mod files;
 mod front;
 mod function_types;
+mod iterate_declarations;
+mod iterate_scope;
 pub(crate) mod iterate_types;
 mod process_scope;
 pub(crate) mod process_types;
