@@ -1,8 +1,8 @@
 //! The generated code of an iteration: each record kept as a row of numbers while the
-//! input lasts; at its end (on worker 0), one method that runs the rounds as plain loops:
-//! over the rows, or over the vertices of the graph built from them (compressed sparse
-//! rows), each vertex's values and messages indexed by its number. The model and the
-//! aggregates' totals are a struct (`st`); a round's aggregates fold into another
+//! input lasts; at its end, one method that runs the rounds as plain loops: over the rows
+//! (on worker 0), or over the vertices of the graph built from them (on every worker, in
+//! `graph_rounds.rs`), each vertex's values and messages indexed by its number. The model
+//! and the aggregates' totals are a struct (`st`); a round's aggregates fold into another
 //! (`acc`), which becomes the totals when the round ends.
 
 use petgraph::graph::NodeIndex;
