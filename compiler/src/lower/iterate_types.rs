@@ -209,6 +209,19 @@ fn shape(
     input: &Schema,
     at: &Span,
 ) -> Option<IterationShape> {
+    // A row is kept in one page of 64-bit words.
+    let most = weir_runtime::memory::DEFAULT_PAGE_SIZE / 8;
+    if input.fields.len() > most {
+        c.report(Diagnostic::error(
+            format!(
+                "an iteration keeps at most {most} numbers a record; these have {}",
+                input.fields.len()
+            ),
+            at.clone(),
+            "records too wide",
+        ));
+        return None;
+    }
     let Some(g) = &head.graph else {
         let text: Vec<&Field> = input.fields.iter().filter(|f| f.ty == Type::Str).collect();
         if let Some(f) = text.first() {
