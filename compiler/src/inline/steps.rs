@@ -55,6 +55,11 @@ impl FrontEnd for InlineFront {
     }
 
     fn unknown_step_help(name: &str) -> Option<String> {
+        if crate::ops::pipe_info(name).is_some_and(|i| i.inline.is_empty()) {
+            return Some(format!(
+                "`{name}` is written in a `.pipe` file for now: `stream!` has no form of it yet"
+            ));
+        }
         matches!(name, "csv" | "jsonl")
             .then(|| format!("a file sink is written `sink {name}(\"path\")`"))
     }
