@@ -71,7 +71,16 @@ impl Outgoing {
         words: &[u64],
     ) -> Result<(), JobError> {
         let b = &mut self.buffers[to];
-        b.extend_from_slice(words);
+        // One or two words (an id; a number and a value; an edge), pushed rather than
+        // copied by a call.
+        match words {
+            [a] => b.push(*a),
+            [a, c] => {
+                b.push(*a);
+                b.push(*c);
+            }
+            _ => b.extend_from_slice(words),
+        }
         if b.len() * 8 >= CHUNK {
             channel.send(to, self.kind, round, &words_as_bytes(b))?;
             b.clear();
