@@ -14,6 +14,8 @@
 //!   window's only where its reading worker judges lateness as one worker would.
 //! * **Time order.** A job whose one exchange feeds such a window, its only stateful
 //!   operator, fires the window on the worker that read its records instead.
+//! * **Rounds.** A node with a feedback edge (an iteration) gets a channel of its own,
+//!   numbered after the exchanges, for what its workers tell each other between rounds.
 
 use std::collections::HashSet;
 
