@@ -20,8 +20,10 @@ pub struct Graph {
     pub(super) columns: Vec<PageRun>,
     /// Vertices this worker runs.
     pub(super) vertices: usize,
-    /// Per target number past `vertices`: the worker running it, and its number there.
-    pub(super) remote: Vec<(u32, u32)>,
+    /// Per target number past `vertices`: the worker running it, and its number there
+    /// (`[u32; 2]`s, `remote_len` of them).
+    pub(super) remote: PageRun,
+    pub(super) remote_len: usize,
     /// Vertices over all workers.
     pub(super) all_vertices: u64,
     pub(super) edges: usize,
@@ -38,7 +40,6 @@ impl Graph {
         let graph = compressed_rows(edges, numbering.into_ids(), vertices, undirected)?;
         edges.clear();
         Ok(Graph {
-            remote: Vec::new(),
             all_vertices: vertices as u64,
             ..graph
         })
@@ -53,7 +54,7 @@ impl Graph {
     /// Vertex numbers a message may go to: this worker's, then other workers' it sends to.
     #[inline]
     pub fn targets_len(&self) -> usize {
-        self.vertices + self.remote.len()
+        self.vertices + self.remote_len
     }
 
     /// Vertices over all workers.
@@ -162,7 +163,8 @@ pub(super) fn compressed_rows(
         targets,
         columns,
         vertices,
-        remote: Vec::new(),
+        remote: PageRun::of::<[u32; 2]>(&memory, 0).map_err(budget)?,
+        remote_len: 0,
         all_vertices: vertices as u64,
         edges: total,
     })

@@ -13,6 +13,7 @@ use super::graph::{compressed_rows, Graph};
 use super::numbering::Numbering;
 use super::rows::WordRows;
 use super::Word;
+use crate::memory::{OperatorMemory, PageRun};
 use crate::parallel::{KeyGroups, DEFAULT_KEY_GROUPS};
 use crate::JobError;
 
@@ -173,7 +174,7 @@ impl Graph {
             Numbering::of(&mine, Some(&heard), &memory, |id| runner(&groups, id) == me)?;
         drop(heard);
         numbering.renumber(&mut mine);
-        let remote = resolve(&numbering, &groups, channel)?;
+        let (remote, remote_len) = resolve(&numbering, &groups, channel, &memory)?;
         let vertices = numbering.owned();
         let counts = channel.all_gather(COUNT, 0, &(vertices as u64).to_le_bytes())?;
         let all_vertices = counts
@@ -183,6 +184,7 @@ impl Graph {
         let graph = compressed_rows(&mine, numbering.into_ids(), vertices, false)?;
         Ok(Graph {
             remote,
+            remote_len,
             all_vertices,
             ..graph
         })
@@ -202,7 +204,8 @@ impl Graph {
         let peers = channel.slot().peers;
         let mut sends = Outgoing::new(MESSAGES, peers);
         let nothing = none.to_word();
-        for (slot, &(worker, number)) in out[self.vertices..].iter_mut().zip(&self.remote) {
+        let remote = &self.remote.slice::<[u32; 2]>()[..self.remote_len];
+        for (slot, &[worker, number]) in out[self.vertices..].iter_mut().zip(remote) {
             let w = slot.to_word();
             if w != nothing {
                 sends.push(channel, round, worker as usize, &[u64::from(number), w])?;
@@ -219,12 +222,14 @@ impl Graph {
 }
 
 /// For each other worker's vertex this worker's edges point at (in number order past
-/// its own), the worker running it and the vertex's number there.
+/// its own), the worker running it and the vertex's number there, in a page run, and
+/// how many.
 fn resolve(
     numbering: &Numbering,
     groups: &KeyGroups,
     channel: &mut dyn RoundChannel,
-) -> Result<Vec<(u32, u32)>, JobError> {
+    memory: &OperatorMemory,
+) -> Result<(PageRun, usize), JobError> {
     let peers = channel.slot().peers;
     let remote = numbering.remote_ids();
     let mut ask = Outgoing::new(ASK, peers);
@@ -250,7 +255,9 @@ fn resolve(
         }
     }
     let answers = answer.exchange(channel, 0)?;
-    let mut remote_numbers = vec![(0u32, 0u32); remote.len()];
+    let mut run = PageRun::of::<[u32; 2]>(memory, remote.len())
+        .map_err(|e| e.unspillable(super::rows::GRAPH_IN_MEMORY))?;
+    let remote_numbers = &mut run.slice_mut::<[u32; 2]>()[..remote.len()];
     for (w, numbers) in answers.words().enumerate() {
         let numbers: Vec<u64> = numbers.collect();
         if numbers.len() != asked[w].len() {
@@ -261,8 +268,8 @@ fn resolve(
             )));
         }
         for (&k, n) in asked[w].iter().zip(numbers) {
-            remote_numbers[k] = (w as u32, n as u32);
+            remote_numbers[k] = [w as u32, n as u32];
         }
     }
-    Ok(remote_numbers)
+    Ok((run, remote.len()))
 }
