@@ -349,11 +349,10 @@ impl Gen<'_> {
                 .physical()
                 .round_channel(n)
                 .expect("a round channel") as u32;
-            let inbox = super::names::round_inbox(n);
+            let code = self.code(n).receive_round(self, n);
             receives.push(quote! {
                 #id => {
-                    let peers = self.exchange.as_ref().map_or(1, |x| x.slot().peers);
-                    self.#inbox.arrive(ts, row, peers);
+                    #code
                     ::core::result::Result::Ok(())
                 }
             });

@@ -8,11 +8,6 @@
 use petgraph::graph::NodeIndex;
 use proc_macro2::{Ident, Span};
 
-/// The field of an iterating node `n` where its workers' rows between rounds arrive.
-pub fn round_inbox(n: NodeIndex) -> Ident {
-    node_field(n, "inbox")
-}
-
 /// Items that generated code defines itself; a record struct never takes these names.
 pub const RESERVED: &[&str] = &["WeirJob", "WeirStr", "SPEC", "run", "main", "weir_runtime"];
 

@@ -111,10 +111,6 @@ impl Names {
         }
     }
 
-    pub(super) fn scope<'a>(&self, readable: &'a [StateVar], it: IterationNames<'a>) -> Scope<'a> {
-        Self::scope_of(readable, it)
-    }
-
     pub(super) fn scope_of<'a>(readable: &'a [StateVar], it: IterationNames<'a>) -> Scope<'a> {
         Scope {
             on: On::Record,

@@ -172,7 +172,7 @@ fn until(
         ));
     }
     let it = names.base(graph, Place::Until);
-    let scope = names.scope(&decls.readable, it);
+    let scope = Names::scope_of(&decls.readable, it);
     let no_record = Schema::record(Vec::new());
     let t = ExprChecker::with_scope(&no_record, &scope, c.diagnostics).check(
         cond,

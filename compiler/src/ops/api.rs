@@ -85,6 +85,13 @@ pub(crate) trait OperatorCode {
         quote!()
     }
 
+    /// Code for a row (`ts`, `row`) arriving on the node's round channel (an iterating
+    /// node's, `PhysicalPlan::round_channel`): where its workers' rows between rounds go.
+    fn receive_round(&self, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+        let _ = (g, n);
+        unreachable!("only a node with a feedback edge has a round channel")
+    }
+
     /// Code run at end of input, in topological order: stateful operators emit what they
     /// hold, sinks commit.
     fn finish(&self, g: &Gen<'_>, n: NodeIndex) -> TokenStream {

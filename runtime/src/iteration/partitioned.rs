@@ -12,9 +12,9 @@ use super::channel::RoundChannel;
 use super::graph::{compressed_rows, Graph};
 use super::numbering::Numbering;
 use super::rows::WordRows;
-use super::Word;
 use crate::memory::{OperatorMemory, PageRun};
 use crate::parallel::{KeyGroups, DEFAULT_KEY_GROUPS};
+use crate::state::AccWord;
 use crate::JobError;
 
 /// The phases of a build, and of each round.
@@ -193,7 +193,7 @@ impl Graph {
     /// After a round: sends the messages combined for other workers' vertices (those not
     /// `none`) to them, and combines those sent here into `out` with `combine`, sender by
     /// sender in worker order. The other workers' entries of `out` are `none` again.
-    pub fn exchange_messages<T: Word>(
+    pub fn exchange_messages<T: AccWord>(
         &self,
         channel: &mut dyn RoundChannel,
         round: u64,

@@ -12,7 +12,7 @@ use quote::quote;
 use super::{graph_rounds, Iterate};
 use crate::codegen::context::Gen;
 use crate::codegen::expr::ExprGen;
-use crate::codegen::names::{field_ident, ident, node_field, node_method, round_inbox};
+use crate::codegen::names::{field_ident, ident, node_field, node_method};
 use crate::codegen::statements::{owned_type, OperatorStatements, StatementCode};
 use crate::ir::iterate::{AggregateVar, Combine, IterateDef, IterationShape};
 use crate::ir::process::{StateVar, StateVarKind, Var};
@@ -21,6 +21,20 @@ use crate::ir::{TExpr, TExprKind, Type};
 /// The rows' field and the method that runs the rounds.
 pub(super) fn names(n: NodeIndex) -> (Ident, Ident) {
     (node_field(n, "rows"), node_method(n, "iterate"))
+}
+
+/// The field where the node's workers' rows between rounds arrive.
+pub(super) fn round_inbox(n: NodeIndex) -> Ident {
+    node_field(n, "inbox")
+}
+
+/// Code for a row arriving on the node's round channel: into its inbox.
+pub(super) fn receive_round(n: NodeIndex) -> TokenStream {
+    let inbox = round_inbox(n);
+    quote! {
+        let peers = self.exchange.as_ref().map_or(1, |x| x.slot().peers);
+        self.#inbox.arrive(ts, row, peers);
+    }
 }
 
 /// Words in a row: a graph's two ends and its columns, or each field of a record.
@@ -64,7 +78,7 @@ pub(super) fn push(it: &Iterate, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> To
         .expect("the type-check pass saw the iteration's input");
     let word = |i: usize| {
         let f = field_ident(&schema.fields[i].name);
-        quote!(weir_runtime::iteration::Word::to_word(#input.#f))
+        quote!(weir_runtime::state::AccWord::to_word(#input.#f))
     };
     let words: Vec<TokenStream> = match &it.def.shape {
         IterationShape::Records { fields } => (0..fields.len()).map(word).collect(),
@@ -149,7 +163,7 @@ pub(super) fn methods(it: &Iterate, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
             let decode = fields.iter().enumerate().map(|(i, f)| {
                 let name = field_ident(&f.name);
                 let ty = owned_type(&f.ty);
-                quote!(#name: <#ty as weir_runtime::iteration::Word>::from_word(p_row[#i]))
+                quote!(#name: <#ty as weir_runtime::state::AccWord>::from_word(p_row[#i]))
             });
             let members = fields.iter().map(|f| {
                 let name = field_ident(&f.name);
@@ -265,7 +279,7 @@ fn model_struct(code: &StatementCode<'_>, def: &IterateDef) -> TokenStream {
     let (mut puts, mut folds) = (Vec::new(), Vec::new());
     for a in &def.aggregates {
         let f = ident(&format!("s_{}", a.name));
-        let word = quote!(weir_runtime::iteration::Word);
+        let word = quote!(weir_runtime::state::AccWord);
         let ty = owned_type(&a.ty);
         match &a.key {
             None => {
@@ -389,7 +403,7 @@ impl OperatorStatements for IterationStatements<'_> {
             let name = ident(&format!("e_{}", f.name));
             let col = ident(&format!("p_column{c}"));
             let ty = owned_type(&f.ty);
-            quote!(let #name = <#ty as weir_runtime::iteration::Word>::from_word(#col[p_e]);)
+            quote!(let #name = <#ty as weir_runtime::state::AccWord>::from_word(#col[p_e]);)
         });
         quote! {
             for p_e in p_start..p_end {

@@ -184,6 +184,10 @@ impl OperatorCode for Iterate {
         codegen::methods(self, g, n)
     }
 
+    fn receive_round(&self, _g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+        codegen::receive_round(n)
+    }
+
     fn finish(&self, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
         let _ = g;
         codegen::finish(self, n)
