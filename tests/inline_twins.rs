@@ -21,20 +21,32 @@ mod bids_per_10s;
 mod click_impressions_join;
 #[path = "../dsl-examples/rust/click_sessions.rs"]
 mod click_sessions;
+#[path = "../dsl-examples/rust/connected_components.rs"]
+mod connected_components;
 #[path = "../dsl-examples/rust/expensive_bids.rs"]
 mod expensive_bids;
 #[path = "../dsl-examples/rust/first_visits.rs"]
 mod first_visits;
 #[path = "../dsl-examples/rust/fraud_detection.rs"]
 mod fraud_detection;
+#[path = "../dsl-examples/rust/kmeans.rs"]
+mod kmeans;
 #[path = "../dsl-examples/rust/late_bids.rs"]
 mod late_bids;
 #[path = "../dsl-examples/rust/leaderboard.rs"]
 mod leaderboard;
+#[path = "../dsl-examples/rust/linear_regression.rs"]
+mod linear_regression;
+#[path = "../dsl-examples/rust/logistic_regression.rs"]
+mod logistic_regression;
 #[path = "../dsl-examples/rust/moving_average.rs"]
 mod moving_average;
+#[path = "../dsl-examples/rust/pagerank.rs"]
+mod pagerank;
 #[path = "../dsl-examples/rust/payments_after_orders.rs"]
 mod payments_after_orders;
+#[path = "../dsl-examples/rust/shortest_paths.rs"]
+mod shortest_paths;
 #[path = "../dsl-examples/rust/unpaid_orders.rs"]
 mod unpaid_orders;
 #[path = "../dsl-examples/rust/unshipped_orders.rs"]
@@ -248,4 +260,113 @@ fn leaderboard() {
     let pipe: Vec<leaderboard::Board> = pipe_rows("dsl-examples/leaderboard.pipe", "leaderboard");
     assert!(!pipe.is_empty());
     assert_eq!(leaderboard::pipeline().unwrap(), pipe);
+}
+
+/// `rows` sorted by their first column (a graph's vertices come worker by worker).
+fn by_vertex<T: Clone>(rows: &[(u64, T)]) -> Vec<(u64, T)> {
+    let mut rows = rows.to_vec();
+    rows.sort_by_key(|r| r.0);
+    rows
+}
+
+#[test]
+fn pagerank() {
+    let pipe: Vec<(u64, f64)> = pipe_rows("dsl-examples/pagerank.pipe", "ranks");
+    let inline: Vec<_> = pagerank::pipeline()
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.node, r.rank))
+        .collect();
+    assert!(pipe.len() > 100);
+    assert_eq!(inline, pipe);
+    // On two workers the ranks are summed in another order: equal to 1e-12.
+    let two = by_vertex(
+        &pagerank::pipeline_on(2)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.node, r.rank))
+            .collect::<Vec<_>>(),
+    );
+    let one = by_vertex(&pipe);
+    assert_eq!(two.len(), one.len());
+    for ((v, a), (w, b)) in two.iter().zip(&one) {
+        assert_eq!(v, w);
+        assert!(
+            (a - b).abs() < 1e-12,
+            "vertex {v}: {a} on 2 workers, {b} on 1"
+        );
+    }
+}
+
+#[test]
+fn connected_components() {
+    let pipe: Vec<(u64, u64)> = pipe_rows("dsl-examples/connected_components.pipe", "components");
+    let inline: Vec<_> = connected_components::pipeline()
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.node, c.component))
+        .collect();
+    assert!(pipe.len() > 100);
+    assert_eq!(inline, pipe);
+    let two: Vec<_> = connected_components::pipeline_on(3)
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.node, c.component))
+        .collect();
+    assert_eq!(by_vertex(&two), by_vertex(&pipe));
+}
+
+#[test]
+fn shortest_paths() {
+    let pipe: Vec<(u64, f64)> = pipe_rows("dsl-examples/shortest_paths.pipe", "distances");
+    let inline: Vec<_> = shortest_paths::pipeline()
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.node, d.distance))
+        .collect();
+    assert!(pipe.len() > 100);
+    assert_eq!(inline, pipe);
+    let two: Vec<_> = shortest_paths::pipeline_on(2)
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.node, d.distance))
+        .collect();
+    assert_eq!(by_vertex(&two), by_vertex(&pipe));
+}
+
+#[test]
+fn linear_regression() {
+    let pipe: Vec<(f64, f64, f64, f64)> = pipe_rows("dsl-examples/linear_regression.pipe", "model");
+    let inline: Vec<_> = linear_regression::pipeline()
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.w1, m.w2, m.w3, m.b))
+        .collect();
+    assert_eq!(pipe.len(), 1);
+    assert_eq!(inline, pipe);
+}
+
+#[test]
+fn logistic_regression() {
+    let pipe: Vec<(f64, f64, f64, f64)> =
+        pipe_rows("dsl-examples/logistic_regression.pipe", "model");
+    let inline: Vec<_> = logistic_regression::pipeline()
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.w1, m.w2, m.w3, m.b))
+        .collect();
+    assert_eq!(pipe.len(), 1);
+    assert_eq!(inline, pipe);
+}
+
+#[test]
+fn kmeans() {
+    let pipe: Vec<(u64, f64, f64)> = pipe_rows("dsl-examples/kmeans.pipe", "centroids");
+    let inline: Vec<_> = kmeans::pipeline()
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.cluster, c.x, c.y))
+        .collect();
+    assert_eq!(pipe.len(), 5);
+    assert_eq!(inline, pipe);
 }

@@ -158,3 +158,43 @@ where
 /// whose state is back at the default is forgotten.
 #[inline]
 pub fn process_state<S: StateValue + Default + PartialEq>(_: Ty<S>) {}
+
+/// `iterate`'s `graph(|e| ...)`: a record to its edge, `(src, dst)` or `(src, dst, value)`.
+#[inline]
+pub fn iterate_edges<R, G, F>(_: Ty<R>, f: F) -> (F, Ty<G>)
+where
+    G: crate::iteration::GraphEdge,
+    F: FnMut(&R) -> G,
+{
+    (f, Ty::new())
+}
+
+/// `iterate`'s program over a graph of edges `G`: it must take what the edges carry. Each
+/// worker runs a clone of it.
+#[inline]
+#[allow(clippy::type_complexity)]
+pub fn vertex_program<G, P>(
+    _: Ty<G>,
+    program: P,
+) -> (impl FnMut() -> P + Clone, Ty<P>, Ty<P::Output>)
+where
+    G: crate::iteration::GraphEdge,
+    P: crate::iteration::VertexProgram<Edge = G::Value> + Clone,
+{
+    (move || program.clone(), Ty::new(), Ty::new())
+}
+
+/// `iterate`'s program over records `R`, which it keeps between rounds by their layout.
+/// It runs once, on one worker; a clone of it is made there.
+#[inline]
+#[allow(clippy::type_complexity)]
+pub fn records_program<R, P>(
+    _: Ty<R>,
+    program: P,
+) -> (impl FnMut() -> P + Clone, Ty<P>, Ty<P::Output>)
+where
+    R: Layout,
+    P: crate::iteration::RecordsProgram<R> + Clone,
+{
+    (move || program.clone(), Ty::new(), Ty::new())
+}

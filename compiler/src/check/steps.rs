@@ -107,7 +107,7 @@ impl FrontEnd for PipeFront<'_> {
         info: &OpInfo,
         step: &OpSyntax,
         input: &Schema,
-    ) -> Option<crate::ir::iterate::IterateDef> {
+    ) -> Option<crate::ir::iterate::IterateLogic> {
         let OpBody::Iterate(phrases, body) = &step.body else {
             return self.wrong_form(info, step);
         };
@@ -119,6 +119,7 @@ impl FrontEnd for PipeFront<'_> {
             &step.span,
             &mut self.diagnostics,
         )
+        .map(|def| crate::ir::iterate::IterateLogic::Statements(Box::new(def)))
     }
 
     fn predicate(&mut self, info: &OpInfo, step: &OpSyntax, input: &Schema) -> Option<Code> {

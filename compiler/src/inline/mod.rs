@@ -6,6 +6,7 @@
 //! the library, so the expansion can be inspected and snapshot without a proc macro.
 
 mod front;
+mod iterate;
 mod process;
 mod sources;
 mod steps;

@@ -104,12 +104,9 @@ impl FrontEnd for InlineFront {
         &mut self,
         _info: &OpInfo,
         step: &Step,
-        _input: &Schema,
-    ) -> Option<crate::ir::iterate::IterateDef> {
-        self.error(
-            step.call().name.span(),
-            "`iterate` is written in a `.pipe` file for now; `stream!` has no iteration yet",
-        )
+        input: &Schema,
+    ) -> Option<crate::ir::iterate::IterateLogic> {
+        self.iterate_program(step, input)
     }
 
     fn no_args(&mut self, info: &OpInfo, step: &Step) -> Option<()> {

@@ -8,7 +8,52 @@ use serde::Serialize;
 
 use super::process::{Handler, StateDecl, StateVar, TStmt};
 use super::untyped::Expr;
-use super::{Field, Literal, TExpr, Type};
+use super::{Field, Literal, RustFn, RustType, TExpr, Type};
+
+/// What an iteration does, as its front-end wrote it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum IterateLogic {
+    /// `.pipe`: declarations and typed statements.
+    Statements(Box<IterateDef>),
+    /// `stream!`: a value of the program's type, implementing the runtime's
+    /// `VertexProgram` or `RecordsProgram`.
+    Program(Box<IterateProgram>),
+}
+
+impl IterateLogic {
+    /// Whether the elements are a graph's vertices.
+    pub fn is_graph(&self) -> bool {
+        match self {
+            IterateLogic::Statements(def) => def.shape.is_graph(),
+            IterateLogic::Program(p) => p.graph.is_some(),
+        }
+    }
+
+    /// `rounds N`: at most this many rounds.
+    pub fn rounds(&self) -> Option<u64> {
+        match self {
+            IterateLogic::Statements(def) => def.rounds,
+            IterateLogic::Program(p) => Some(p.rounds),
+        }
+    }
+}
+
+/// `iterate(graph(|e| (e.src, e.dst)), rounds(N), program)` or `iterate(rounds(N),
+/// program)` in `stream!`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IterateProgram {
+    /// The records are edges: what the closure makes of each (`G`: `(src, dst)` or
+    /// `(src, dst, value)`), and whether each goes both ways.
+    pub graph: Option<(RustFn, bool)>,
+    /// `rounds(N)`: at most this many rounds.
+    pub rounds: u64,
+    /// Makes the program (`FnMut() -> P`, a clone of the value written).
+    pub program: RustFn,
+    /// The program's type (`P`).
+    pub program_type: RustType,
+    /// The records it emits (`P::Output`).
+    pub output: RustType,
+}
 
 /// `iterate(...) { declarations handlers until }` as written.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -191,7 +191,7 @@ pub trait FrontEnd {
         info: &OpInfo,
         step: &Self::Step,
         input: &Schema,
-    ) -> Option<crate::ir::iterate::IterateDef>;
+    ) -> Option<crate::ir::iterate::IterateLogic>;
 
     /// The window of a `window(...)` step.
     fn window(&mut self, info: &OpInfo, step: &Self::Step) -> Option<PendingWindow<Self::Span>>;

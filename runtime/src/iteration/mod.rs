@@ -1,4 +1,5 @@
-//! Iterations (`iterate` in `.pipe`): what the generated rounds run over. The records
+//! Iterations (`iterate` in `.pipe`, and `stream!`'s programs: `program.rs`): what the
+//! generated rounds run over. The records
 //! arrive into [`WordRows`] while the input lasts; at its end a graph iteration builds its
 //! [`Graph`] from them (compressed sparse rows), and every round visits each element (a
 //! record, or a vertex) in order. Vertex values and messages ([`Messages`]) are arrays in
@@ -7,15 +8,26 @@
 //! all of it), so a budget too small is an error that names the `--memory` that fits.
 
 mod channel;
+mod encoded_rows;
 mod graph;
 mod messages;
 mod numbering;
 mod partitioned;
+mod program;
+mod program_rounds;
 mod rows;
 mod sorted_map;
 
 pub use channel::{JobChannel, RoundChannel, RoundInbox};
+pub use encoded_rows::EncodedRows;
 pub use graph::Graph;
 pub use messages::Messages;
+pub use program::{
+    Combine, EdgeValue, GraphEdge, MessageValue, RecordsProgram, Round, Totals, Vertex,
+    VertexProgram,
+};
+pub use program_rounds::{
+    edge_width, push_edge, run_records_program, run_vertex_program, RecordsRounds, VertexRounds,
+};
 pub use rows::WordRows;
 pub use sorted_map::{MapKey, SortedMap};

@@ -9,7 +9,7 @@ use petgraph::graph::NodeIndex;
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
-use super::{graph_rounds, Iterate};
+use super::graph_rounds;
 use crate::codegen::context::Gen;
 use crate::codegen::expr::ExprGen;
 use crate::codegen::names::{field_ident, ident, node_field, node_method};
@@ -45,13 +45,13 @@ fn width(def: &IterateDef) -> usize {
     }
 }
 
-pub(super) fn fields(it: &Iterate, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, TokenStream)> {
+pub(super) fn fields(def: &IterateDef, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, TokenStream)> {
     let (rows, _) = names(n);
     let memory = g.operator_memory(n);
-    let width = width(&it.def);
+    let width = width(def);
     // Records are read front to back each round, so they may go to disk; a graph's
     // edges stay in memory.
-    let make = if it.def.shape.is_graph() {
+    let make = if def.shape.is_graph() {
         quote!(new)
     } else {
         quote!(spilling)
@@ -70,7 +70,7 @@ pub(super) fn fields(it: &Iterate, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStrea
     fields
 }
 
-pub(super) fn push(it: &Iterate, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> TokenStream {
+pub(super) fn push(def: &IterateDef, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> TokenStream {
     let (rows, _) = names(n);
     let schema = g
         .plan
@@ -80,7 +80,7 @@ pub(super) fn push(it: &Iterate, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> To
         let f = field_ident(&schema.fields[i].name);
         quote!(weir_runtime::state::AccWord::to_word(#input.#f))
     };
-    let words: Vec<TokenStream> = match &it.def.shape {
+    let words: Vec<TokenStream> = match &def.shape {
         IterationShape::Records { fields } => (0..fields.len()).map(word).collect(),
         IterationShape::Graph {
             src, dst, columns, ..
@@ -93,9 +93,9 @@ pub(super) fn push(it: &Iterate, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> To
     quote!(self.#rows.push(&[#(#words),*])?;)
 }
 
-pub(super) fn finish(it: &Iterate, n: NodeIndex) -> TokenStream {
+pub(super) fn finish(graph: bool, n: NodeIndex) -> TokenStream {
     let (_, method) = names(n);
-    if it.def.shape.is_graph() {
+    if graph {
         // Every worker runs its part of the graph.
         return quote!(self.#method(ctx)?;);
     }
@@ -107,8 +107,7 @@ pub(super) fn finish(it: &Iterate, n: NodeIndex) -> TokenStream {
     }
 }
 
-pub(super) fn methods(it: &Iterate, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
-    let def = &it.def;
+pub(super) fn methods(def: &IterateDef, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
     let (rows, method) = names(n);
     let record = ident("record");
     let exprs = ExprGen {

@@ -19,6 +19,7 @@
 
 mod codegen;
 mod graph_rounds;
+mod program;
 
 use std::fmt;
 use std::sync::Arc;
@@ -30,16 +31,16 @@ use weir_runtime::memory::MemoryDemand;
 
 use super::api::{Lower, OpInfo, OperatorCode};
 use crate::codegen::context::Gen;
-use crate::ir::iterate::{IterateDef, IterationShape};
+use crate::ir::iterate::{IterateLogic, IterationShape};
 use crate::ir::process::StateVarKind;
-use crate::ir::{Operator, OperatorNode, Plan, Schema, StateKind};
+use crate::ir::{Operator, OperatorNode, Plan, RustFn, Schema, StateKind};
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};
 
 /// See the module documentation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Iterate {
     /// What it does.
-    pub def: IterateDef,
+    pub logic: IterateLogic,
 }
 
 /// Weight in the division of memory: an iteration holds its whole input.
@@ -53,7 +54,7 @@ impl Lower for Iterate {
         ..OpInfo::new(
             "iterate",
             Some("iterate(graph src -> dst, rounds N) { vertex ...; on round { ... } on end { emit { ... }; } until ...; }"),
-            &[],
+            &["iterate([graph(|e| (e.src, e.dst)),] rounds(N), program)"],
         )
     };
 
@@ -63,11 +64,14 @@ impl Lower for Iterate {
         step: &F::Step,
     ) -> Applied<F::Span> {
         let schema = l.schema_of(&input);
-        let Some(def) = l.fe.iterate(&Self::INFO, step, &schema) else {
+        let Some(logic) = l.fe.iterate(&Self::INFO, step, &schema) else {
             return Applied::Broken;
         };
-        let out = Arc::new(Schema::record(def.output.clone()));
-        let node = l.add_node(Operator::new(Iterate { def }), out, &F::step_span(step));
+        let out = Arc::new(match &logic {
+            IterateLogic::Statements(def) => Schema::record(def.output.clone()),
+            IterateLogic::Program(p) => Schema::rust(p.output.clone()),
+        });
+        let node = l.add_node(Operator::new(Iterate { logic }), out, &F::step_span(step));
         l.connect(&input, node, 0);
         // Each round's state goes into the next: the loop graphs draw.
         l.feedback(node, node);
@@ -83,11 +87,14 @@ impl OperatorNode for Iterate {
     fn order_sensitive(&self) -> bool {
         // Records: sums in their order, and `position`. A graph runs on every worker, each
         // its vertices; only float sums may add up in another order.
-        !self.def.shape.is_graph()
+        !self.logic.is_graph()
     }
 
     fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let d = &self.def;
+        let d = match &self.logic {
+            IterateLogic::Statements(def) => def,
+            IterateLogic::Program(p) => return program::describe(p, f),
+        };
         // The head and what the rounds keep; the statements are in the program.
         f.write_str("iterate(")?;
         let mut head = Vec::new();
@@ -128,13 +135,17 @@ impl OperatorNode for Iterate {
     }
 
     fn check(&self, plan: &Plan, n: NodeIndex) -> Result<(), String> {
-        if plan.graph[n].schema.fields != self.def.output {
+        let def = match &self.logic {
+            IterateLogic::Statements(def) => def,
+            IterateLogic::Program(p) => return program::check(p, plan, n),
+        };
+        if plan.graph[n].schema.fields != def.output {
             return Err("its output schema is not the shape of its emits".into());
         }
         let input = plan
             .input_schema(n, 0)
             .ok_or("it has no input")?;
-        let width = match &self.def.shape {
+        let width = match &def.shape {
             IterationShape::Records { fields } => {
                 if input.fields != *fields {
                     return Err("its records are not its input's".into());
@@ -163,25 +174,41 @@ impl OperatorNode for Iterate {
     }
 
     fn spill(&self, _plan: &Plan, _n: NodeIndex) -> Result<(), &'static str> {
-        if self.def.shape.is_graph() {
+        if self.logic.is_graph() {
             return Err("a graph iteration keeps its graph in memory: every round reads its edges in any order");
         }
         // Records are read front to back each round: from disk too.
         Ok(())
     }
+
+    fn closures(&self) -> Vec<&RustFn> {
+        match &self.logic {
+            IterateLogic::Statements(_) => Vec::new(),
+            IterateLogic::Program(p) => p.graph.iter().map(|(f, _)| f).chain([&p.program]).collect(),
+        }
+    }
 }
 
 impl OperatorCode for Iterate {
     fn fields(&self, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, TokenStream)> {
-        codegen::fields(self, g, n)
+        match &self.logic {
+            IterateLogic::Statements(def) => codegen::fields(def, g, n),
+            IterateLogic::Program(p) => program::fields(p, g, n),
+        }
     }
 
     fn push(&self, g: &Gen<'_>, n: NodeIndex, _port: usize, input: &Ident) -> TokenStream {
-        codegen::push(self, g, n, input)
+        match &self.logic {
+            IterateLogic::Statements(def) => codegen::push(def, g, n, input),
+            IterateLogic::Program(p) => program::push(p, g, n, input),
+        }
     }
 
     fn methods(&self, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
-        codegen::methods(self, g, n)
+        match &self.logic {
+            IterateLogic::Statements(def) => codegen::methods(def, g, n),
+            IterateLogic::Program(p) => program::methods(p, g, n),
+        }
     }
 
     fn receive_round(&self, _g: &Gen<'_>, n: NodeIndex) -> TokenStream {
@@ -190,6 +217,6 @@ impl OperatorCode for Iterate {
 
     fn finish(&self, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
         let _ = g;
-        codegen::finish(self, n)
+        codegen::finish(self.logic.is_graph(), n)
     }
 }
