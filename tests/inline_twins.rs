@@ -370,3 +370,90 @@ fn kmeans() {
     assert_eq!(pipe.len(), 5);
     assert_eq!(inline, pipe);
 }
+
+/// `n` points around five centres, jittered by a fixed generator.
+fn clustered_points(n: u64) -> Vec<kmeans::Point> {
+    let mut state = 12u64;
+    let mut jitter = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 33) % 4_000) as f64 / 500.0 - 4.0
+    };
+    let centres = [(0.0, 0.0), (9.0, 1.0), (-7.0, 6.0), (3.0, -8.0), (11.0, 12.0)];
+    (0..n)
+        .map(|i| {
+            let (x, y) = centres[(i % 5) as usize];
+            kmeans::Point {
+                x: x + jitter(),
+                y: y + jitter(),
+            }
+        })
+        .collect()
+}
+
+/// Lloyd's algorithm over `points` as plainly as it is written down.
+fn reference_kmeans(points: &[kmeans::Point]) -> Vec<(u64, f64, f64)> {
+    let mut at: Vec<(f64, f64)> = points.iter().take(5).map(|p| (p.x, p.y)).collect();
+    for _ in 0..100 {
+        let mut sums = vec![(0.0, 0.0, 0u64); at.len()];
+        for p in points {
+            let nearest = (0..at.len())
+                .min_by(|&a, &b| {
+                    let d = |c: usize| (p.x - at[c].0).powi(2) + (p.y - at[c].1).powi(2);
+                    d(a).partial_cmp(&d(b)).unwrap()
+                })
+                .unwrap();
+            sums[nearest].0 += p.x;
+            sums[nearest].1 += p.y;
+            sums[nearest].2 += 1;
+        }
+        let next: Vec<(f64, f64)> = sums
+            .iter()
+            .zip(&at)
+            .map(|(&(x, y, n), &old)| if n == 0 { old } else { (x / n as f64, y / n as f64) })
+            .collect();
+        if next == at {
+            break;
+        }
+        at = next;
+    }
+    (0..).zip(at).map(|(c, (x, y))| (c, x, y)).collect()
+}
+
+/// The inline k-means over `points` with `config`.
+fn kmeans_of(
+    points: Vec<kmeans::Point>,
+    config: weir::JobConfig,
+) -> Result<Vec<(u64, f64, f64)>, weir::JobError> {
+    let centroids = weir::stream! {
+        source iter(points)
+        |> iterate(rounds(101), kmeans::KMeans { k: 5 })
+        |> collect()
+    }
+    .run_with(config)?;
+    Ok(centroids.into_iter().map(|c| (c.cluster, c.x, c.y)).collect())
+}
+
+#[test]
+fn inline_records_past_the_budget_go_to_disk_and_give_the_same_centroids() {
+    let points = clustered_points(60_000);
+    let want = reference_kmeans(&points);
+    let in_memory = kmeans_of(points.clone(), weir::JobConfig::default()).unwrap();
+    for ((c, x, y), (wc, wx, wy)) in in_memory.iter().zip(&want) {
+        assert_eq!(c, wc);
+        assert!((x - wx).abs() < 1e-9 && (y - wy).abs() < 1e-9, "cluster {c}");
+    }
+    assert_eq!(in_memory.len(), 5);
+    // 60,000 points of 20 bytes do not fit 256 KB: their pages go to disk, and every
+    // round reads them back.
+    let spill = temp();
+    let small = weir::JobConfig::default().memory(256 << 10);
+    let spilled = kmeans_of(points.clone(), small.clone().spill_dir(spill.path())).unwrap();
+    assert_eq!(spilled, in_memory);
+    // Proof that they went to disk: where no spill file can be made, the run fails.
+    let not_a_dir = spill.path().join("a file");
+    std::fs::write(&not_a_dir, "").unwrap();
+    let err = kmeans_of(points, small.spill_dir(&not_a_dir)).unwrap_err();
+    assert!(err.to_string().contains("spill"), "{err}");
+}
