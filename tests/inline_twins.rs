@@ -380,7 +380,13 @@ fn clustered_points(n: u64) -> Vec<kmeans::Point> {
             .wrapping_add(1442695040888963407);
         ((state >> 33) % 4_000) as f64 / 500.0 - 4.0
     };
-    let centres = [(0.0, 0.0), (9.0, 1.0), (-7.0, 6.0), (3.0, -8.0), (11.0, 12.0)];
+    let centres = [
+        (0.0, 0.0),
+        (9.0, 1.0),
+        (-7.0, 6.0),
+        (3.0, -8.0),
+        (11.0, 12.0),
+    ];
     (0..n)
         .map(|i| {
             let (x, y) = centres[(i % 5) as usize];
@@ -411,7 +417,13 @@ fn reference_kmeans(points: &[kmeans::Point]) -> Vec<(u64, f64, f64)> {
         let next: Vec<(f64, f64)> = sums
             .iter()
             .zip(&at)
-            .map(|(&(x, y, n), &old)| if n == 0 { old } else { (x / n as f64, y / n as f64) })
+            .map(|(&(x, y, n), &old)| {
+                if n == 0 {
+                    old
+                } else {
+                    (x / n as f64, y / n as f64)
+                }
+            })
             .collect();
         if next == at {
             break;
@@ -432,7 +444,10 @@ fn kmeans_of(
         |> collect()
     }
     .run_with(config)?;
-    Ok(centroids.into_iter().map(|c| (c.cluster, c.x, c.y)).collect())
+    Ok(centroids
+        .into_iter()
+        .map(|c| (c.cluster, c.x, c.y))
+        .collect())
 }
 
 #[test]
@@ -442,7 +457,10 @@ fn inline_records_past_the_budget_go_to_disk_and_give_the_same_centroids() {
     let in_memory = kmeans_of(points.clone(), weir::JobConfig::default()).unwrap();
     for ((c, x, y), (wc, wx, wy)) in in_memory.iter().zip(&want) {
         assert_eq!(c, wc);
-        assert!((x - wx).abs() < 1e-9 && (y - wy).abs() < 1e-9, "cluster {c}");
+        assert!(
+            (x - wx).abs() < 1e-9 && (y - wy).abs() < 1e-9,
+            "cluster {c}"
+        );
     }
     assert_eq!(in_memory.len(), 5);
     // 60,000 points of 20 bytes do not fit 256 KB: their pages go to disk, and every

@@ -414,3 +414,88 @@ fn records_past_the_budget_go_to_disk_and_give_the_same_model() {
     );
     assert_eq!(in_memory.len(), 5);
 }
+
+/// Runs `linear_regression_windows.pipe` on `samples` with `flags`: its models and its
+/// predictions (sorted by id), and what it wrote to stderr.
+fn models_per_window(
+    samples: &Path,
+    flags: &[&str],
+) -> (Vec<Vec<String>>, Vec<Vec<String>>, String) {
+    let bin = build(Path::new("dsl-examples/linear_regression_windows.pipe"));
+    let dir = temp();
+    let (models, predictions) = (dir.path().join("m.csv"), dir.path().join("p.csv"));
+    let input = format!("samples={}", samples.display());
+    let (m, p) = (
+        format!("models={}", models.display()),
+        format!("predictions={}", predictions.display()),
+    );
+    let mut args = vec!["--input", &input, "--output", &m, "--output", &p];
+    args.extend_from_slice(flags);
+    let out = run(&bin, &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (header, models) = read_csv(&models);
+    assert_eq!(
+        header,
+        ["window_start", "window_end", "w1", "w2", "w3", "b"]
+    );
+    let (header, mut predictions) = read_csv(&predictions);
+    assert_eq!(header, ["id", "ts", "prediction"]);
+    predictions.sort_by_key(|r| r[0].parse::<u64>().unwrap());
+    (
+        models,
+        predictions,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_model_per_window_and_its_predictions_match_numpy() {
+    let samples = root().join("dsl-examples/data/regression_stream.csv");
+    let (_, want_models) =
+        read_csv(&root().join("dsl-examples/expected/regression_window_models.csv"));
+    let (_, want_predictions) =
+        read_csv(&root().join("dsl-examples/expected/regression_predictions.csv"));
+    for flags in [&[][..], &["--parallelism", "2"], &["--memory", "512KB"]] {
+        let (models, predictions, _) = models_per_window(&samples, flags);
+        assert_eq!(models.len(), 5, "{flags:?}");
+        assert_close(&format!("models {flags:?}"), &models, &want_models, 1e-9);
+        assert_eq!(predictions.len(), 50, "{flags:?}");
+        assert_close(
+            &format!("predictions {flags:?}"),
+            &predictions,
+            &want_predictions,
+            1e-9,
+        );
+    }
+}
+
+#[test]
+fn a_sample_after_its_window_has_run_is_counted_and_reported() {
+    let dir = temp();
+    let samples = dir.path().join("samples.csv");
+    // Three samples of minute 0 fit y = x1 exactly; the watermark (bounded 5s) passes
+    // minute 0's end at the sample of 65s, and the sample of 10s after it is late.
+    std::fs::write(
+        &samples,
+        "ts,x1,x2,x3,y\n\
+         0,0.5,0.0,0.0,0.5\n\
+         1000,-0.5,0.0,0.0,-0.5\n\
+         2000,0.25,0.0,0.0,0.25\n\
+         65000,0.5,0.5,0.5,1.5\n\
+         10000,0.9,0.0,0.0,-7.0\n",
+    )
+    .unwrap();
+    let (models, _, stderr) = models_per_window(&samples, &[]);
+    assert_eq!(models.len(), 2, "{models:?}");
+    assert_eq!(&models[0][..2], ["0", "60000"]);
+    let w1: f64 = models[0][2].parse().unwrap();
+    assert!(
+        (w1 - 1.0).abs() < 1e-6,
+        "the late sample is not in minute 0's fit: {w1}"
+    );
+    assert!(stderr.contains("dropped 1 late record(s)"), "{stderr}");
+}

@@ -107,6 +107,7 @@ impl FrontEnd for PipeFront<'_> {
         info: &OpInfo,
         step: &OpSyntax,
         input: &Schema,
+        window: Option<crate::ir::WindowKind>,
     ) -> Option<crate::ir::iterate::IterateLogic> {
         let OpBody::Iterate(phrases, body) = &step.body else {
             return self.wrong_form(info, step);
@@ -116,6 +117,7 @@ impl FrontEnd for PipeFront<'_> {
             &head,
             body,
             input,
+            window,
             &step.span,
             &mut self.diagnostics,
         )

@@ -494,6 +494,8 @@ pub fn process_var(v: &Var) -> TokenStream {
         Var::OutDegree => quote!(p_out_degree),
         Var::Round => quote!(p_round),
         Var::Position => quote!(p_position),
+        Var::WindowStart => quote!(p_window_start),
+        Var::WindowEnd => quote!(p_window_end),
     }
 }
 

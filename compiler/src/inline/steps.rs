@@ -105,7 +105,14 @@ impl FrontEnd for InlineFront {
         _info: &OpInfo,
         step: &Step,
         input: &Schema,
+        window: Option<crate::ir::WindowKind>,
     ) -> Option<crate::ir::iterate::IterateLogic> {
+        if window.is_some() {
+            return self.error(
+                step.call().name.span(),
+                "`iterate` over windows is written in a `.pipe` file for now; `stream!` iterates over a bounded input",
+            );
+        }
         self.iterate_program(step, input)
     }
 

@@ -204,6 +204,9 @@ pub struct IterateDef {
     pub on_end: Vec<TStmt>,
     /// The fields of the records it emits.
     pub output: Vec<Field>,
+    /// The event-time windows it runs over, each on its own (tumbling or sliding), or
+    /// `None` for the whole input once it has ended.
+    pub window: Option<super::WindowKind>,
 }
 
 /// An iteration's arguments as written: `graph src -> dst [undirected]`, `rounds N`.

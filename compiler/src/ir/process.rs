@@ -323,6 +323,10 @@ pub enum Var {
     Position,
     /// A column of the edge a message is sent along (inside `send`).
     EdgeField(String),
+    /// The start of the window an iteration runs over (`window_start`).
+    WindowStart,
+    /// The end of the window an iteration runs over (`window_end`).
+    WindowEnd,
 }
 
 impl Var {
@@ -345,6 +349,8 @@ impl Var {
             Var::OutDegree => "out_degree".into(),
             Var::Round => "round".into(),
             Var::Position => "position".into(),
+            Var::WindowStart => "window_start".into(),
+            Var::WindowEnd => "window_end".into(),
         }
     }
 }

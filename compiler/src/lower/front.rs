@@ -185,12 +185,14 @@ pub trait FrontEnd {
         input: &ProcessInput<'_>,
     ) -> Option<crate::ir::process::ProcessLogic>;
 
-    /// The iteration of an `iterate` step over records of `input`.
+    /// The iteration of an `iterate` step over records of `input`, per `window` if
+    /// one comes before it.
     fn iterate(
         &mut self,
         info: &OpInfo,
         step: &Self::Step,
         input: &Schema,
+        window: Option<crate::ir::WindowKind>,
     ) -> Option<crate::ir::iterate::IterateLogic>;
 
     /// The window of a `window(...)` step.

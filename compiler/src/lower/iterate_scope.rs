@@ -24,6 +24,8 @@ pub(super) struct Names {
     pub vertex_values: Vec<(String, Type)>,
     pub messages: Vec<(String, Type)>,
     pub aggregates: Vec<String>,
+    /// Whether the iteration runs per window (`window_start`, `window_end` in scope).
+    pub windowed: bool,
 }
 
 impl Names {
@@ -40,6 +42,7 @@ impl Names {
                 .map(|m| (m.name.clone(), m.ty.clone()))
                 .collect(),
             aggregates: d.aggregates.iter().map(|a| a.name.clone()).collect(),
+            windowed: false,
         }
     }
 
@@ -59,6 +62,10 @@ impl Names {
         }
         if !graph && place == Place::Round {
             specials.push(("position", Var::Position, Type::U64));
+        }
+        if self.windowed {
+            specials.push(("window_start", Var::WindowStart, Type::Timestamp));
+            specials.push(("window_end", Var::WindowEnd, Type::Timestamp));
         }
         let mut not_here = Vec::new();
         for (name, _) in &self.vertex_values {

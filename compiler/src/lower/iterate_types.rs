@@ -14,7 +14,7 @@ use crate::ir::iterate::{IterateBody, IterateDef, IterateHead, IterationShape};
 use crate::ir::process::Handler;
 use crate::ir::process::TStmt;
 use crate::ir::untyped::{Expr, Ident};
-use crate::ir::{Field, Schema, TExpr, Type};
+use crate::ir::{Field, Schema, TExpr, Type, WindowKind};
 
 /// The handlers an iteration has.
 const HANDLERS: [&str; 3] = ["round", "round_end", "end"];
@@ -24,6 +24,7 @@ pub fn check_iterate(
     head: &IterateHead,
     body: &IterateBody,
     input: &Schema,
+    window: Option<WindowKind>,
     at: &Span,
     diagnostics: &mut Diagnostics,
 ) -> Option<IterateDef> {
@@ -48,9 +49,20 @@ pub fn check_iterate(
     }
     let shape = shape?;
     let graph = shape.is_graph();
+    if graph && window.is_some() {
+        c.report(
+            Diagnostic::error(
+                "a graph iteration does not run per window",
+                at.clone(),
+                "over a window",
+            )
+            .with_help("a graph's rounds need all its edges: iterate over a bounded input, or over records per window"),
+        );
+    }
     let decls = Declarations::check(&mut c, &body.decls, graph);
     let handlers = handlers(&mut c, &body.handlers);
-    let names = Names::of(&decls);
+    let mut names = Names::of(&decls);
+    names.windowed = window.is_some();
     let no_record = Schema::record(Vec::new());
     let on_round = on_round(&mut c, &shape, &decls, &names, handlers.round, at);
     let on_round_end = {
@@ -102,6 +114,7 @@ pub fn check_iterate(
         until,
         on_end,
         output,
+        window,
     })
 }
 

@@ -200,7 +200,7 @@ impl<F: FrontEnd> Lowering<F> {
             if let Some(w) = &current.window {
                 if !info.completes_window {
                     let d = Diagnostic::error(
-                        "a window must be followed by `aggregate` or `join`",
+                        "a window must be followed by `aggregate`, `join` or `iterate`",
                         name_span,
                         format!("`{name}` here"),
                     )
@@ -282,7 +282,7 @@ impl<F: FrontEnd> Lowering<F> {
         match v.window {
             Some(w) => self.fe.diagnostics().push(
                 Diagnostic::error(
-                    "a window must be followed by `aggregate` or `join`",
+                    "a window must be followed by `aggregate`, `join` or `iterate`",
                     w.span,
                     "this window computes nothing",
                 )
@@ -487,18 +487,20 @@ impl<F: FrontEnd> Lowering<F> {
             return Some(k.clone());
         }
         let (name, span) = F::step_name(step);
-        self.fe.diagnostics().push(
-            Diagnostic::error(
-                format!("`{name}` needs a keyed stream"),
-                span,
-                "the input is not keyed",
-            )
-            .with_help(format!(
-                "add `|> {}` before `{}`",
-                F::form(F::known(KnownStep::KeyBy)),
-                info.name
-            )),
+        let key_by = F::form(F::known(KnownStep::KeyBy));
+        let mut d = Diagnostic::error(
+            format!("`{name}` needs a keyed stream"),
+            span,
+            "the input is not keyed",
         );
+        // A window's aggregate or join is per key: the key comes before the window.
+        d = match &input.window {
+            Some(w) => d
+                .with_related(w.span.clone(), "each key's windows")
+                .with_help(format!("add `|> {key_by}` before `window`")),
+            None => d.with_help(format!("add `|> {key_by}` before `{}`", info.name)),
+        };
+        self.fe.diagnostics().push(d);
         None
     }
 

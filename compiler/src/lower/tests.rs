@@ -144,7 +144,7 @@ fn order_rules_are_the_same_in_both_front_ends() {
         (
             "source l = text(\"a\"); l |> key_by(line) |> window(count 2) |> filter(true) |> sink stdout();",
             "source iter(v) |> key_by(|x: &u64| *x) |> window(count 2) |> filter(|x: &u64| true) |> collect()",
-            "a window must be followed by `aggregate` or `join`",
+            "a window must be followed by `aggregate`, `join` or `iterate`",
         ),
         (
             "source l = text(\"a\"); l |> distinct() |> sink stdout();",

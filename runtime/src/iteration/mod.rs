@@ -17,6 +17,7 @@ mod program;
 mod program_rounds;
 mod rows;
 mod sorted_map;
+mod window_rows;
 
 pub use channel::{JobChannel, RoundChannel, RoundInbox};
 pub use encoded_rows::EncodedRows;
@@ -31,3 +32,4 @@ pub use program_rounds::{
 };
 pub use rows::WordRows;
 pub use sorted_map::{MapKey, SortedMap};
+pub use window_rows::WindowRows;

@@ -9,7 +9,7 @@ use petgraph::graph::NodeIndex;
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
-use super::graph_rounds;
+use super::{graph_rounds, windows};
 use crate::codegen::context::Gen;
 use crate::codegen::expr::ExprGen;
 use crate::codegen::names::{field_ident, ident, node_field, node_method};
@@ -67,6 +67,9 @@ pub(super) fn fields(def: &IterateDef, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenS
         quote!(#inbox: weir_runtime::iteration::RoundInbox),
         quote!(#inbox: ::core::default::Default::default()),
     ));
+    if let Some(w) = &def.window {
+        fields.extend(windows::fields(w, width, g, n));
+    }
     fields
 }
 
@@ -90,7 +93,10 @@ pub(super) fn push(def: &IterateDef, g: &Gen<'_>, n: NodeIndex, input: &Ident) -
             .map(word)
             .collect(),
     };
-    quote!(self.#rows.push(&[#(#words),*])?;)
+    match &def.window {
+        Some(w) => windows::push(w, n, &words),
+        None => quote!(self.#rows.push(&[#(#words),*])?;),
+    }
 }
 
 pub(super) fn finish(graph: bool, n: NodeIndex) -> TokenStream {
@@ -157,6 +163,29 @@ pub(super) fn methods(def: &IterateDef, g: &Gen<'_>, n: NodeIndex) -> TokenStrea
             }
         }
     };
+    // Per window: its bounds are the method's, results carry `window_end - 1`, and the
+    // counts wait for the end (`windows.rs`).
+    let (params, emit_ts, stats) = match def.window {
+        Some(_) => (
+            quote!(p_window_start: i64, p_window_end: i64),
+            quote!(p_window_end - 1),
+            windows::count_rounds(n),
+        ),
+        None => (
+            quote!(ctx: &mut weir_runtime::JobContext),
+            quote!(i64::MIN),
+            quote! {
+                if ctx.args().stats {
+                    ctx.report_count(#before, self.#rows.len(), " record(s) read", "");
+                    ctx.report_count(#before, p_round, " round(s)", "");
+                }
+            },
+        ),
+    };
+    let fire = def
+        .window
+        .as_ref()
+        .map(|_| windows::fire_method(n, width(def)));
     let run = match &def.shape {
         IterationShape::Records { fields } => {
             let decode = fields.iter().enumerate().map(|(i, f)| {
@@ -188,12 +217,9 @@ pub(super) fn methods(def: &IterateDef, g: &Gen<'_>, n: NodeIndex) -> TokenStrea
                 let mut p_messages = ();
                 let p_next_round = |_: &mut ()| {};
                 #rounds_loop
-                let ts = i64::MIN;
+                let ts = #emit_ts;
                 #on_end
-                if ctx.args().stats {
-                    ctx.report_count(#before, self.#rows.len(), " record(s) read", "");
-                    ctx.report_count(#before, p_round, " round(s)", "");
-                }
+                #stats
             }
         }
         IterationShape::Graph {
@@ -223,12 +249,14 @@ pub(super) fn methods(def: &IterateDef, g: &Gen<'_>, n: NodeIndex) -> TokenStrea
     };
     quote! {
         #[allow(unused_variables, unused_mut, unused_assignments, clippy::all)]
-        fn #method(&mut self, ctx: &mut weir_runtime::JobContext) -> ::core::result::Result<(), weir_runtime::JobError> {
+        fn #method(&mut self, #params) -> ::core::result::Result<(), weir_runtime::JobError> {
             #model
             let p_memory = self.#rows.memory().clone();
             #run
             ::core::result::Result::Ok(())
         }
+
+        #fire
     }
 }
 

@@ -20,6 +20,7 @@
 mod codegen;
 mod graph_rounds;
 mod program;
+mod windows;
 
 use std::fmt;
 use std::sync::Arc;
@@ -34,7 +35,9 @@ use crate::codegen::context::Gen;
 use crate::ir::iterate::{IterateLogic, IterationShape};
 use crate::ir::process::StateVarKind;
 use crate::ir::{Operator, OperatorNode, Plan, RustFn, Schema, StateKind};
-use crate::lower::{Applied, FrontEnd, Lowering, Stream};
+use crate::diagnostics::Diagnostic;
+use crate::ir::{TimeDomain, WindowKind};
+use crate::lower::{Applied, FrontEnd, Lowering, PendingWindow, Stream};
 
 /// See the module documentation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -51,6 +54,7 @@ const MIN_PAGES: u64 = 4;
 impl Lower for Iterate {
     const INFO: OpInfo = OpInfo {
         state: StateKind::Iteration,
+        completes_window: true,
         ..OpInfo::new(
             "iterate",
             Some("iterate(graph src -> dst, rounds N) { vertex ...; on round { ... } on end { emit { ... }; } until ...; }"),
@@ -60,11 +64,19 @@ impl Lower for Iterate {
 
     fn lower<F: FrontEnd>(
         l: &mut Lowering<F>,
-        input: Stream<F::Span>,
+        mut input: Stream<F::Span>,
         step: &F::Step,
     ) -> Applied<F::Span> {
         let schema = l.schema_of(&input);
-        let Some(logic) = l.fe.iterate(&Self::INFO, step, &schema) else {
+        let window = match input.window.take() {
+            Some(w) => match per_window(l, &w, &input) {
+                Some(kind) => Some(kind),
+                None => return Applied::Broken,
+            },
+            None => None,
+        };
+        let timed = window.is_some();
+        let Some(logic) = l.fe.iterate(&Self::INFO, step, &schema, window) else {
             return Applied::Broken;
         };
         let out = Arc::new(match &logic {
@@ -75,8 +87,39 @@ impl Lower for Iterate {
         l.connect(&input, node, 0);
         // Each round's state goes into the next: the loop graphs draw.
         l.feedback(node, node);
-        Applied::Stream(Stream::new(node, false))
+        // Results per window carry `window_end - 1`; at the end of a bounded input, none.
+        Applied::Stream(Stream::new(node, timed))
     }
+}
+
+/// The window an iteration runs over, one at a time: tumbling or sliding, on event
+/// time, run once when the watermark passes its end (a record after that is late: counted
+/// and reported), over all its records (not per key).
+fn per_window<F: FrontEnd>(
+    l: &mut Lowering<F>,
+    w: &PendingWindow<F::Span>,
+    input: &Stream<F::Span>,
+) -> Option<WindowKind> {
+    let refuse = |l: &mut Lowering<F>, message: &str, at: &F::Span, label: &str, help: &str| {
+        l.report(Diagnostic::error(message, at.clone(), label).with_help(help));
+        None
+    };
+    if !matches!(w.kind, WindowKind::Tumbling { .. } | WindowKind::Sliding { .. }) {
+        return refuse(l, "an iteration runs over tumbling or sliding windows", &w.kind_span, "this window", "use `tumbling D` or `sliding D every P`");
+    }
+    if w.time == TimeDomain::ProcessingTime {
+        return refuse(l, "an iteration over windows runs on event time", &w.span, "processing time", "drop `processing_time`, and declare event time on the source");
+    }
+    if w.lateness > 0 || w.late.is_some() {
+        return refuse(l, "an iteration over a window runs once, when the watermark passes the window's end: it takes no late data options, and counts and reports its late records", &w.span, "late data option", "drop `allowed_lateness` and `late -> ...`");
+    }
+    if !input.timed {
+        return refuse(l, "the stream has no event time, and an iteration's windows are in event time", &w.span, "no event time", &format!("add `{}` to its source", F::event_time_form()));
+    }
+    if input.key.is_some() {
+        return refuse(l, "an iteration runs over all of a window's records, not per key", &w.span, "after `key_by`", "drop the `key_by`: the rounds see every record of the window");
+    }
+    Some(w.kind)
 }
 
 impl OperatorNode for Iterate {
@@ -96,7 +139,6 @@ impl OperatorNode for Iterate {
             IterateLogic::Program(p) => return program::describe(p, f),
         };
         // The head and what the rounds keep; the statements are in the program.
-        f.write_str("iterate(")?;
         let mut head = Vec::new();
         if let IterationShape::Graph {
             ends, undirected, ..
@@ -111,6 +153,10 @@ impl OperatorNode for Iterate {
         if let Some(u) = &d.until {
             head.push(format!("until {u}"));
         }
+        if let Some(w) = &d.window {
+            write!(f, "window({w}) |> ")?;
+        }
+        f.write_str("iterate(")?;
         write!(f, "{}) {{ ", head.join(", "))?;
         for s in &d.model {
             match &s.kind {
@@ -215,8 +261,17 @@ impl OperatorCode for Iterate {
         codegen::receive_round(n)
     }
 
+    fn on_watermark(&self, _g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+        match &self.logic {
+            IterateLogic::Statements(def) if def.window.is_some() => windows::on_watermark(n),
+            _ => TokenStream::new(),
+        }
+    }
+
     fn finish(&self, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
-        let _ = g;
-        codegen::finish(self.logic.is_graph(), n)
+        match &self.logic {
+            IterateLogic::Statements(def) if def.window.is_some() => windows::finish(g, n),
+            _ => codegen::finish(self.logic.is_graph(), n),
+        }
     }
 }

@@ -87,15 +87,15 @@ impl Lower for Window {
         )
     };
 
-    /// Reads the window and leaves it pending on the stream for `aggregate`.
+    /// Reads the window and leaves it pending on the stream for `aggregate`, `join` or
+    /// `iterate`: the first two need the stream keyed (each key's windows), an iteration
+    /// runs over all of a window's records.
     fn lower<F: FrontEnd>(
         l: &mut Lowering<F>,
         input: Stream<F::Span>,
         step: &F::Step,
     ) -> Applied<F::Span> {
-        let key = l.require_key(&input, &Self::INFO, step);
-        let window = l.fe.window(&Self::INFO, step);
-        let (Some(_), Some(mut w)) = (key, window) else {
+        let Some(mut w) = l.fe.window(&Self::INFO, step) else {
             return Applied::Broken;
         };
         if !w.kind.is_valid() {
