@@ -37,6 +37,8 @@ mod late_bids;
 mod leaderboard;
 #[path = "../dsl-examples/rust/linear_regression.rs"]
 mod linear_regression;
+#[path = "../dsl-examples/rust/linear_regression_windows.rs"]
+mod linear_regression_windows;
 #[path = "../dsl-examples/rust/logistic_regression.rs"]
 mod logistic_regression;
 #[path = "../dsl-examples/rust/moving_average.rs"]
@@ -344,6 +346,34 @@ fn linear_regression() {
         .collect();
     assert_eq!(pipe.len(), 1);
     assert_eq!(inline, pipe);
+}
+
+#[test]
+fn linear_regression_windows() {
+    let (_dir, paths) = run_pipe(
+        "dsl-examples/linear_regression_windows.pipe",
+        &["models", "predictions"],
+    );
+    let models: Vec<(i64, i64, f64, f64, f64, f64)> = rows(&paths[0]);
+    let mut predictions: Vec<(u64, i64, f64)> = rows(&paths[1]);
+    predictions.sort_by_key(|p| p.0);
+    assert_eq!(models.len(), 5);
+    assert_eq!(predictions.len(), 50);
+    for workers in [1, 2] {
+        let (inline_models, inline_predictions) =
+            linear_regression_windows::pipeline_on(workers).unwrap();
+        let inline_models: Vec<_> = inline_models
+            .into_iter()
+            .map(|m| (m.window_start, m.window_end, m.w1, m.w2, m.w3, m.b))
+            .collect();
+        let mut inline_predictions: Vec<_> = inline_predictions
+            .into_iter()
+            .map(|p| (p.id, p.ts, p.prediction))
+            .collect();
+        inline_predictions.sort_by_key(|p| p.0);
+        assert_eq!(inline_models, models, "{workers} worker(s)");
+        assert_eq!(inline_predictions, predictions, "{workers} worker(s)");
+    }
 }
 
 #[test]

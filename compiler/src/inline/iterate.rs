@@ -13,7 +13,7 @@ use syn::spanned::Spanned;
 use super::front::{Guard, InlineFront};
 use super::syntax::Step;
 use crate::ir::iterate::{IterateLogic, IterateProgram};
-use crate::ir::{RustFn, RustType, Schema};
+use crate::ir::{RustFn, RustType, Schema, WindowKind};
 
 /// The whole step, for messages.
 const EXAMPLE: &str = "iterate(graph(|e: &Edge| (e.src, e.dst)), rounds(100), MyProgram)";
@@ -28,7 +28,12 @@ struct Arguments {
 
 impl InlineFront {
     /// The iteration of an `iterate(...)` step over records of `input`.
-    pub(super) fn iterate_program(&mut self, step: &Step, input: &Schema) -> Option<IterateLogic> {
+    pub(super) fn iterate_program(
+        &mut self,
+        step: &Step,
+        input: &Schema,
+        window: Option<WindowKind>,
+    ) -> Option<IterateLogic> {
         let call = step.call();
         let args = self.iterate_arguments(step)?;
         let Some(rounds) = args.rounds else {
@@ -52,6 +57,12 @@ impl InlineFront {
         let o: proc_macro2::TokenStream =
             output.to_string().parse().expect("a type prints as Rust");
         let graph = match args.graph {
+            Some((edges, _)) if window.is_some() => {
+                return self.error(
+                    edges.span(),
+                    "a graph iteration does not run per window: a graph's rounds need all its edges; iterate over a bounded input, or over records per window",
+                );
+            }
             Some((edges, undirected)) => {
                 let edge = self.param('G');
                 let edges = self.guarded(
@@ -104,6 +115,7 @@ impl InlineFront {
             program,
             program_type,
             output,
+            window,
         })))
     }
 

@@ -107,13 +107,7 @@ impl FrontEnd for InlineFront {
         input: &Schema,
         window: Option<crate::ir::WindowKind>,
     ) -> Option<crate::ir::iterate::IterateLogic> {
-        if window.is_some() {
-            return self.error(
-                step.call().name.span(),
-                "`iterate` over windows is written in a `.pipe` file for now; `stream!` iterates over a bounded input",
-            );
-        }
-        self.iterate_program(step, input)
+        self.iterate_program(step, input, window)
     }
 
     fn no_args(&mut self, info: &OpInfo, step: &Step) -> Option<()> {

@@ -29,11 +29,11 @@ impl IterateLogic {
         }
     }
 
-    /// `rounds N`: at most this many rounds.
-    pub fn rounds(&self) -> Option<u64> {
+    /// The windows it runs over, each on its own.
+    pub fn window(&self) -> Option<&super::WindowKind> {
         match self {
-            IterateLogic::Statements(def) => def.rounds,
-            IterateLogic::Program(p) => Some(p.rounds),
+            IterateLogic::Statements(def) => def.window.as_ref(),
+            IterateLogic::Program(p) => p.window.as_ref(),
         }
     }
 }
@@ -53,6 +53,9 @@ pub struct IterateProgram {
     pub program_type: RustType,
     /// The records it emits (`P::Output`).
     pub output: RustType,
+    /// The event-time windows it runs over, each on its own, or `None` for the whole
+    /// input once it has ended.
+    pub window: Option<super::WindowKind>,
 }
 
 /// `iterate(...) { declarations handlers until }` as written.

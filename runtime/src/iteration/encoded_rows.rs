@@ -42,8 +42,8 @@ impl EncodedRows {
         pushed
     }
 
-    /// Adds a record's bytes.
-    fn push_bytes(&mut self, bytes: &[u8]) -> Result<(), JobError> {
+    /// Adds a record's bytes (its layout).
+    pub(crate) fn push_bytes(&mut self, bytes: &[u8]) -> Result<(), JobError> {
         let page_size = self.memory.page_size();
         let need = LENGTH + bytes.len();
         if need > page_size {

@@ -25,11 +25,11 @@ pub use graph::Graph;
 pub use messages::Messages;
 pub use program::{
     Combine, EdgeValue, GraphEdge, MessageValue, RecordsProgram, Round, Totals, Vertex,
-    VertexProgram,
+    VertexProgram, WindowBounds,
 };
 pub use program_rounds::{
     edge_width, push_edge, run_records_program, run_vertex_program, RecordsRounds, VertexRounds,
 };
 pub use rows::WordRows;
 pub use sorted_map::{MapKey, SortedMap};
-pub use window_rows::WindowRows;
+pub use window_rows::{WindowRows, WindowStore};

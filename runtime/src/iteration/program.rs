@@ -337,4 +337,21 @@ pub trait RecordsProgram<R> {
 
     /// What it emits after the last round.
     fn end(&self, model: &Self::Model) -> Vec<Self::Output>;
+
+    /// What it emits after the last round over a window's records
+    /// (`window(tumbling(...)) |> iterate(...)`): what [`RecordsProgram::end`] emits,
+    /// unless a program says otherwise (to emit the window's bounds with the model).
+    fn end_of_window(&self, window: WindowBounds, model: &Self::Model) -> Vec<Self::Output> {
+        let _ = window;
+        self.end(model)
+    }
+}
+
+/// The window a records program ran over: `[start, end)` in epoch milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowBounds {
+    /// Its first millisecond.
+    pub start: i64,
+    /// The millisecond after its last.
+    pub end: i64,
 }

@@ -1,25 +1,64 @@
 //! The records of an iteration over windows (`window(tumbling 1m) |> iterate(...)`), by
 //! window, until the watermark passes a window's end: then its rows are taken out and
 //! the rounds run over them alone (k-means re-fitted each minute). Each window's rows are
-//! [`WordRows`] that spill past the budget, as a bounded iteration's records do.
+//! a store that spills past the budget, as a bounded iteration's records do: rows of
+//! words for `.pipe` ([`WordRows`]), records' layouts for `stream!` ([`EncodedRows`]).
 
 use std::collections::BTreeMap;
 
-use super::WordRows;
+use super::{EncodedRows, WordRows};
+use crate::checkpoint::Checkpointed;
 use crate::memory::OperatorMemory;
 use crate::JobError;
 
+/// The rows of one window.
+pub trait WindowStore: Checkpointed + Sized {
+    /// No rows yet, of `width` words each where rows have a width.
+    fn for_window(memory: OperatorMemory, width: usize) -> Self;
+    /// Moves `other`'s rows after these (two workers' parts of one window).
+    fn append(&mut self, other: &mut Self) -> Result<(), JobError>;
+}
+
+impl WindowStore for WordRows {
+    fn for_window(memory: OperatorMemory, width: usize) -> Self {
+        WordRows::spilling(memory, width)
+    }
+
+    fn append(&mut self, other: &mut Self) -> Result<(), JobError> {
+        let width = self.width();
+        let mut pages = other.reader();
+        while let Some(page) = pages.next_page()? {
+            for row in page.chunks_exact(width) {
+                self.push(row)?;
+            }
+        }
+        drop(pages);
+        other.clear();
+        Ok(())
+    }
+}
+
+impl WindowStore for EncodedRows {
+    fn for_window(memory: OperatorMemory, _: usize) -> Self {
+        EncodedRows::new(memory)
+    }
+
+    fn append(&mut self, other: &mut Self) -> Result<(), JobError> {
+        other.visit(|record| self.push_bytes(record))
+    }
+}
+
 /// Each open window's rows, by the window's start.
 #[derive(Debug)]
-pub struct WindowRows {
+pub struct WindowRows<S = WordRows> {
     memory: OperatorMemory,
     width: usize,
     /// Window length in ms.
     size: i64,
-    windows: BTreeMap<i64, WordRows>,
+    windows: BTreeMap<i64, S>,
 }
 
-impl WindowRows {
+impl<S: WindowStore> WindowRows<S> {
     /// No window yet, for rows of `width` words and windows of `size` ms.
     pub fn new(memory: OperatorMemory, width: usize, size: i64) -> Self {
         WindowRows {
@@ -30,18 +69,18 @@ impl WindowRows {
         }
     }
 
-    /// Adds `row` to the window starting at `start`, unless the watermark `wm` has passed
-    /// its end (it has run already): then `false`, the row late for it.
-    pub fn push(&mut self, start: i64, wm: i64, row: &[u64]) -> Result<bool, JobError> {
+    /// The rows of the window starting at `start`, unless the watermark `wm` has passed
+    /// its end (it has run already): then `None`, a record late for it.
+    pub fn window(&mut self, start: i64, wm: i64) -> Option<&mut S> {
         if self.end(start) - 1 <= wm {
-            return Ok(false);
+            return None;
         }
         let (memory, width) = (&self.memory, self.width);
-        self.windows
-            .entry(start)
-            .or_insert_with(|| WordRows::spilling(memory.clone(), width))
-            .push(row)?;
-        Ok(true)
+        Some(
+            self.windows
+                .entry(start)
+                .or_insert_with(|| S::for_window(memory.clone(), width)),
+        )
     }
 
     fn end(&self, start: i64) -> i64 {
@@ -50,7 +89,7 @@ impl WindowRows {
 
     /// The earliest window whose end the watermark `wm` has passed, taken out: its start,
     /// end and rows.
-    pub fn next_due(&mut self, wm: i64) -> Option<(i64, i64, WordRows)> {
+    pub fn next_due(&mut self, wm: i64) -> Option<(i64, i64, S)> {
         let (&start, _) = self.windows.first_key_value()?;
         let end = self.end(start);
         if end - 1 > wm {
@@ -68,7 +107,7 @@ impl WindowRows {
 
 /// The open windows' rows; on another number of workers all of them on worker 0, where
 /// an iteration's records are read.
-impl crate::checkpoint::Checkpointed for WindowRows {
+impl<S: WindowStore> Checkpointed for WindowRows<S> {
     fn save(&mut self, out: &mut crate::checkpoint::StateOut) -> Result<(), JobError> {
         out.u64(self.windows.len() as u64);
         for (start, rows) in &mut self.windows {
@@ -82,7 +121,7 @@ impl crate::checkpoint::Checkpointed for WindowRows {
         let windows = from.u64()?;
         for _ in 0..windows {
             let start = from.i64()?;
-            let mut rows = WordRows::spilling(self.memory.clone(), self.width);
+            let mut rows = S::for_window(self.memory.clone(), self.width);
             rows.load(from)?;
             self.windows.insert(start, rows);
         }
@@ -95,20 +134,16 @@ impl crate::checkpoint::Checkpointed for WindowRows {
         to: &crate::checkpoint::Rescale,
     ) -> Result<(), JobError> {
         for part in parts {
-            let mut from_part = WindowRows::new(self.memory.clone(), self.width, self.size);
+            let mut from_part = WindowRows::<S>::new(self.memory.clone(), self.width, self.size);
             from_part.load(part)?;
             if to.worker != 0 {
                 continue;
             }
             for (start, mut rows) in std::mem::take(&mut from_part.windows) {
-                let into = self
-                    .windows
-                    .entry(start)
-                    .or_insert_with(|| WordRows::spilling(self.memory.clone(), self.width));
-                let mut pages = rows.reader();
-                while let Some(page) = pages.next_page()? {
-                    for row in page.chunks_exact(self.width) {
-                        into.push(row)?;
+                match self.windows.get_mut(&start) {
+                    Some(into) => into.append(&mut rows)?,
+                    None => {
+                        self.windows.insert(start, rows);
                     }
                 }
             }

@@ -68,7 +68,7 @@ pub(super) fn fields(def: &IterateDef, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenS
         quote!(#inbox: ::core::default::Default::default()),
     ));
     if let Some(w) = &def.window {
-        fields.extend(windows::fields(w, width, g, n));
+        fields.extend(windows::fields(w, width, None, g, n));
     }
     fields
 }
@@ -94,7 +94,12 @@ pub(super) fn push(def: &IterateDef, g: &Gen<'_>, n: NodeIndex, input: &Ident) -
             .collect(),
     };
     match &def.window {
-        Some(w) => windows::push(w, n, &words),
+        Some(w) => windows::push(
+            w,
+            n,
+            quote!(let p_row = [#(#words),*];),
+            quote!(rows.push(&p_row)?;),
+        ),
         None => quote!(self.#rows.push(&[#(#words),*])?;),
     }
 }

@@ -262,16 +262,16 @@ impl OperatorCode for Iterate {
     }
 
     fn on_watermark(&self, _g: &Gen<'_>, n: NodeIndex) -> TokenStream {
-        match &self.logic {
-            IterateLogic::Statements(def) if def.window.is_some() => windows::on_watermark(n),
-            _ => TokenStream::new(),
+        match self.logic.window() {
+            Some(_) => windows::on_watermark(n),
+            None => TokenStream::new(),
         }
     }
 
     fn finish(&self, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
-        match &self.logic {
-            IterateLogic::Statements(def) if def.window.is_some() => windows::finish(g, n),
-            _ => codegen::finish(self.logic.is_graph(), n),
+        match self.logic.window() {
+            Some(_) => windows::finish(g, n),
+            None => codegen::finish(self.logic.is_graph(), n),
         }
     }
 }

@@ -11,6 +11,7 @@ use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
 use super::codegen::{names, round_inbox};
+use super::windows;
 use crate::codegen::context::Gen;
 use crate::ir::iterate::IterateProgram;
 use crate::ir::Plan;
@@ -54,13 +55,18 @@ pub(super) fn fields(
         ),
     };
     let inbox = round_inbox(n);
-    vec![
+    let mut fields = vec![
         store,
         (
             quote!(#inbox: weir_runtime::iteration::RoundInbox),
             quote!(#inbox: ::core::default::Default::default()),
         ),
-    ]
+    ];
+    if let Some(w) = &p.window {
+        let store = quote!(weir_runtime::iteration::EncodedRows);
+        fields.extend(windows::fields(w, 0, Some(store), g, n));
+    }
+    fields
 }
 
 pub(super) fn push(p: &IterateProgram, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> TokenStream {
@@ -70,7 +76,10 @@ pub(super) fn push(p: &IterateProgram, g: &Gen<'_>, n: NodeIndex, input: &Ident)
             let edge = g.call(edges, quote!(&#input));
             quote!(weir_runtime::iteration::push_edge(&mut self.#rows, &#edge)?;)
         }
-        None => quote!(self.#rows.push(&#input)?;),
+        None => match &p.window {
+            Some(w) => windows::push(w, n, quote!(), quote!(rows.push(&#input)?;)),
+            None => quote!(self.#rows.push(&#input)?;),
+        },
     }
 }
 
@@ -131,6 +140,9 @@ pub(super) fn methods(p: &IterateProgram, g: &Gen<'_>, n: NodeIndex) -> TokenStr
                 .input_schema(n, 0)
                 .expect("the type-check pass saw the iteration's input");
             let record = g.record_type(&input);
+            if p.window.is_some() {
+                return per_window(n, &program, &program_ty, &record, rounds, &out, &rest);
+            }
             quote! {
                 let p_done = weir_runtime::iteration::run_records_program::<#record, #program_ty>(
                     &p_program,
@@ -155,5 +167,42 @@ pub(super) fn methods(p: &IterateProgram, g: &Gen<'_>, n: NodeIndex) -> TokenStr
             #run
             ::core::result::Result::Ok(())
         }
+    }
+}
+
+/// The method running a records program over one window's records (in the rows'
+/// field, put there by `fire`), emitting at `window_end - 1`; and `fire`.
+fn per_window(
+    n: NodeIndex,
+    program: &TokenStream,
+    program_ty: &TokenStream,
+    record: &TokenStream,
+    rounds: u64,
+    out: &Ident,
+    rest: &TokenStream,
+) -> TokenStream {
+    let (rows, method) = names(n);
+    let count = windows::count_rounds(n);
+    let fire = windows::fire_method(n, 0);
+    quote! {
+        #[allow(unused_variables, unused_mut, clippy::all)]
+        fn #method(&mut self, p_window_start: i64, p_window_end: i64) -> ::core::result::Result<(), weir_runtime::JobError> {
+            let p_program: #program_ty = #program;
+            let p_done = weir_runtime::iteration::run_records_program::<#record, #program_ty>(
+                &p_program,
+                &mut self.#rows,
+                #rounds,
+            )?;
+            let ts = p_window_end - 1;
+            let p_window = weir_runtime::iteration::WindowBounds { start: p_window_start, end: p_window_end };
+            for #out in weir_runtime::iteration::RecordsProgram::<#record>::end_of_window(&p_program, p_window, &p_done.model) {
+                #rest
+            }
+            let p_round = p_done.rounds;
+            #count
+            ::core::result::Result::Ok(())
+        }
+
+        #fire
     }
 }

@@ -40,6 +40,7 @@ impl WindowNames {
 pub(super) fn fields(
     window: &WindowKind,
     width: usize,
+    store: Option<TokenStream>,
     g: &Gen<'_>,
     n: NodeIndex,
 ) -> Vec<(TokenStream, TokenStream)> {
@@ -52,13 +53,14 @@ pub(super) fn fields(
         ..
     } = WindowNames::of(n);
     let memory = g.operator_memory(n);
+    let store = store.unwrap_or_else(|| quote!(weir_runtime::iteration::WordRows));
     let size = match *window {
         WindowKind::Tumbling { size, .. } | WindowKind::Sliding { size, .. } => size,
         _ => unreachable!("the lowering takes tumbling and sliding windows"),
     };
     vec![
         (
-            quote!(#windows: weir_runtime::iteration::WindowRows),
+            quote!(#windows: weir_runtime::iteration::WindowRows<#store>),
             quote!(#windows: weir_runtime::iteration::WindowRows::new(#memory, #width, #size)),
         ),
         (quote!(#watermark: i64), quote!(#watermark: i64::MIN)),
@@ -68,15 +70,26 @@ pub(super) fn fields(
     ]
 }
 
-/// Code that keeps the record's row `words` in each of its windows.
-pub(super) fn push(window: &WindowKind, n: NodeIndex, words: &[TokenStream]) -> TokenStream {
+/// Code that keeps the record in each of its windows: `prepare` once, then `keep` with
+/// the window's rows in `rows`.
+pub(super) fn push(
+    window: &WindowKind,
+    n: NodeIndex,
+    prepare: TokenStream,
+    keep: TokenStream,
+) -> TokenStream {
     let WindowNames {
         windows,
         watermark,
         late,
         ..
     } = WindowNames::of(n);
-    let keep = quote!(on_time |= self.#windows.push(start, wm, &p_row)?;);
+    let keep = quote! {
+        if let ::core::option::Option::Some(rows) = self.#windows.window(start, wm) {
+            #keep
+            on_time = true;
+        }
+    };
     // Event times and durations are bounded (`weir_runtime::time`): none of this
     // overflows. The windows are those of `window(...)`'s aggregate (`ops/window`).
     let assign = match *window {
@@ -99,7 +112,7 @@ pub(super) fn push(window: &WindowKind, n: NodeIndex, words: &[TokenStream]) -> 
         _ => unreachable!("the lowering takes tumbling and sliding windows"),
     };
     quote! {
-        let p_row = [#(#words),*];
+        #prepare
         let wm = self.#watermark;
         let mut on_time = false;
         #assign
@@ -131,7 +144,7 @@ pub(super) fn fire_method(n: NodeIndex, width: usize) -> TokenStream {
                 let p_memory = rows.memory().clone();
                 self.#rows = rows;
                 let ran = self.#method(start, end);
-                self.#rows = weir_runtime::iteration::WordRows::spilling(p_memory, #width);
+                self.#rows = weir_runtime::iteration::WindowStore::for_window(p_memory, #width);
                 ran?;
             }
             ::core::result::Result::Ok(())
