@@ -76,7 +76,8 @@ const CASES: &[(&str, &[&str])] = &[
     (
         "iterate_errors",
         &[
-            "3:30", "4:79", "5:59", "6:10", "7:97", "7:83", "8:59", "9:31", "10:62",
+            "3:30", "4:79", "5:59", "6:10", "7:97", "7:83", "8:59", "9:31", "10:62", "14:18",
+            "15:24", "16:11", "17:10",
         ],
     ),
     // A syntax mistake of each kind: punctuation missing in a schema (reported where it
