@@ -90,27 +90,8 @@ pub(super) fn push(
             on_time = true;
         }
     };
-    // Event times and durations are bounded (`weir_runtime::time`): none of this
-    // overflows. The windows are those of `window(...)`'s aggregate (`ops/window`).
-    let assign = match *window {
-        WindowKind::Tumbling { size, offset } => quote! {
-            let start = ts - (ts - #offset).rem_euclid(#size);
-            #keep
-        },
-        WindowKind::Sliding {
-            size,
-            slide,
-            offset,
-        } => quote! {
-            let latest = ts - (ts - #offset).rem_euclid(#slide);
-            let mut start = latest - ((latest - (ts - #size) - 1) / #slide) * #slide;
-            while start <= latest {
-                #keep
-                start += #slide;
-            }
-        },
-        _ => unreachable!("the lowering takes tumbling and sliding windows"),
-    };
+    let assign = crate::ops::window::each_fixed_window(window, keep)
+        .expect("the lowering takes tumbling and sliding windows");
     quote! {
         #prepare
         let wm = self.#watermark;

@@ -76,25 +76,10 @@ pub(super) fn push(j: &Join, g: &Gen<'_>, n: NodeIndex, port: usize, input: &Ide
         }
     };
     let assign = match j.window {
-        WindowKind::Tumbling { size, offset } => quote! {
-            let start = ts - (ts - #offset).rem_euclid(#size);
-            #add
-        },
-        // As in a sliding window aggregate: every window holding `ts`, earliest first.
-        // Event times and durations are bounded (`weir_runtime::time`), so nothing
-        // overflows.
-        WindowKind::Sliding {
-            size,
-            slide,
-            offset,
-        } => quote! {
-            let latest = ts - (ts - #offset).rem_euclid(#slide);
-            let mut start = latest - ((latest - (ts - #size) - 1) / #slide) * #slide;
-            while start <= latest {
-                #add
-                start += #slide;
-            }
-        },
+        WindowKind::Tumbling { .. } | WindowKind::Sliding { .. } => {
+            crate::ops::window::each_fixed_window(&j.window, add)
+                .expect("tumbling and sliding windows are fixed")
+        }
         // A session grows around the record: the state finds or merges it.
         WindowKind::Session { .. } => quote! {
             if state.add(#side, key, ts, wm, record)? {

@@ -681,3 +681,29 @@ fn finish(w: &Window, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
         }
     }
 }
+
+/// Code running `body` with `start` set to each tumbling or sliding window of `kind` that
+/// holds the record's `ts`, earliest first: how a window join and an iteration over
+/// windows place a record (`None` for sessions and counts). Event times and durations are
+/// bounded (`weir_runtime::time`), so nothing overflows.
+pub(crate) fn each_fixed_window(kind: &WindowKind, body: TokenStream) -> Option<TokenStream> {
+    match *kind {
+        WindowKind::Tumbling { size, offset } => Some(quote! {
+            let start = ts - (ts - #offset).rem_euclid(#size);
+            #body
+        }),
+        WindowKind::Sliding {
+            size,
+            slide,
+            offset,
+        } => Some(quote! {
+            let latest = ts - (ts - #offset).rem_euclid(#slide);
+            let mut start = latest - ((latest - (ts - #size) - 1) / #slide) * #slide;
+            while start <= latest {
+                #body
+                start += #slide;
+            }
+        }),
+        WindowKind::Session { .. } | WindowKind::Count { .. } => None,
+    }
+}
