@@ -286,13 +286,7 @@ impl crate::checkpoint::Checkpointed for WordRows {
             from_part.spills = self.spills;
             from_part.load(part)?;
             if to.worker == 0 {
-                let width = self.width;
-                let mut pages = from_part.reader();
-                while let Some(page) = pages.next_page()? {
-                    for row in page.chunks_exact(width) {
-                        self.push(row)?;
-                    }
-                }
+                super::WindowStore::append(self, &mut from_part)?;
             }
         }
         Ok(())
