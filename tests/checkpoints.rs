@@ -124,6 +124,13 @@ survives_kills!(
     session_windows_survive_kills_on_a_cluster
 );
 survives_kills!(
+    models_per_window,
+    24,
+    an_iteration_per_window_survives_kills,
+    an_iteration_per_window_survives_kills_on_two_workers,
+    an_iteration_per_window_survives_kills_on_a_cluster
+);
+survives_kills!(
     fraud_process,
     16,
     the_fraud_detection_process_survives_kills,
@@ -390,6 +397,56 @@ fn fraud_process_of(transactions: usize) -> Job {
         sliced: false,
         args: &[],
     }
+}
+
+/// The streaming regression over `minutes` minutes of samples (a model each minute,
+/// its window's samples kept under 2 MB until the watermark passes its end)
+/// and a query every 3 seconds.
+fn models_per_window_of(minutes: i64) -> Job {
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let (mut samples, mut queries) = (
+        String::from("ts,x1,x2,x3,y\n"),
+        String::from("ts,id,x1,x2,x3\n"),
+    );
+    for i in 0..minutes * 6_000 {
+        // Ten samples a second, up to a second out of order.
+        let ts = (i * 10 - rng.random_range(0..1_000)).max(0);
+        let x: [f64; 3] = [
+            rng.random_range(-1.0..1.0),
+            rng.random_range(-1.0..1.0),
+            rng.random_range(-1.0..1.0),
+        ];
+        let y = 2.0 * x[0] - x[1] + 0.5 * x[2] + 3.0 + rng.random_range(-0.1..0.1);
+        writeln!(samples, "{ts},{:.4},{:.4},{:.4},{y:.4}", x[0], x[1], x[2]).unwrap();
+        if i % 300 == 0 {
+            let id = i / 300;
+            writeln!(
+                queries,
+                "{},{id},{:.4},{:.4},{:.4}",
+                i * 10,
+                x[2],
+                x[0],
+                x[1]
+            )
+            .unwrap();
+        }
+    }
+    Job {
+        pipe: "dsl-examples/linear_regression_windows.pipe",
+        inputs: vec![("samples", samples), ("queries", queries)],
+        outputs: &["models", "predictions"],
+        sliced: false,
+        args: &["--memory", "2MB"],
+    }
+}
+
+fn models_per_window() -> Job {
+    models_per_window_of(60)
+}
+
+#[test]
+fn an_iteration_per_window_survives_rescaling() {
+    survives_rescaling(models_per_window_of(400));
 }
 
 #[test]

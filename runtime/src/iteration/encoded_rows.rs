@@ -80,6 +80,15 @@ impl EncodedRows {
         Ok(())
     }
 
+    /// Writes the pages in memory to disk, when the job can spill, giving them back (a
+    /// window's records, when another window needs the room).
+    pub(crate) fn spill_pages(&mut self) -> Result<(), JobError> {
+        if self.memory.can_spill() && !self.pages.is_empty() {
+            self.spill()?;
+        }
+        Ok(())
+    }
+
     /// Writes every page in memory to a run on disk, after those written before, and
     /// gives the pages back.
     fn spill(&mut self) -> Result<(), JobError> {

@@ -88,14 +88,29 @@ impl WordRows {
         Ok(())
     }
 
-    /// Writes every page in memory (all full) to a run on disk, after those written before,
-    /// and gives the pages back.
+    /// Writes the pages in memory to disk, when these rows may spill and the job can,
+    /// giving them back (a window's rows, when another window needs the room).
+    pub(crate) fn spill_pages(&mut self) -> Result<(), JobError> {
+        if self.spills && self.memory.can_spill() && !self.pages.is_empty() {
+            self.spill()?;
+        }
+        Ok(())
+    }
+
+    /// Writes every page in memory to a run on disk, after those written before, and
+    /// gives the pages back.
     fn spill(&mut self) -> Result<(), JobError> {
         let started = std::time::Instant::now();
         let mut out = RunWriter::create(&self.memory)?;
-        let used = self.rows_per_page * self.width * 8;
-        for page in &self.pages {
-            out.push(&[&page.bytes()[..used]])?;
+        // The last page may be part full (a window's rows spilled for another's room).
+        let last = self.pages.len() - 1;
+        for (i, page) in self.pages.iter().enumerate() {
+            let rows = if i == last {
+                self.filled
+            } else {
+                self.rows_per_page
+            };
+            out.push(&[&page.bytes()[..rows * self.width * 8]])?;
         }
         self.spilled.push(out.finish()?);
         for p in self.pages.drain(..) {

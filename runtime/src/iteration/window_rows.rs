@@ -17,6 +17,8 @@ pub trait WindowStore: Checkpointed + Sized {
     fn for_window(memory: OperatorMemory, width: usize) -> Self;
     /// Moves `other`'s rows after these (two workers' parts of one window).
     fn append(&mut self, other: &mut Self) -> Result<(), JobError>;
+    /// Writes the rows in memory to disk, when the job can spill, giving their pages back.
+    fn spill_pages(&mut self) -> Result<(), JobError>;
 }
 
 impl WindowStore for WordRows {
@@ -36,6 +38,10 @@ impl WindowStore for WordRows {
         other.clear();
         Ok(())
     }
+
+    fn spill_pages(&mut self) -> Result<(), JobError> {
+        self.spill_pages()
+    }
 }
 
 impl WindowStore for EncodedRows {
@@ -45,6 +51,10 @@ impl WindowStore for EncodedRows {
 
     fn append(&mut self, other: &mut Self) -> Result<(), JobError> {
         other.visit(|record| self.push_bytes(record))
+    }
+
+    fn spill_pages(&mut self) -> Result<(), JobError> {
+        self.spill_pages()
     }
 }
 
@@ -56,6 +66,10 @@ pub struct WindowRows<S = WordRows> {
     /// Window length in ms.
     size: i64,
     windows: BTreeMap<i64, S>,
+    /// The watermark so far: a record for a window it has passed is late. Kept here
+    /// rather than in a job's watermark field, so that on another number of workers it
+    /// is worker 0's, where the iteration ran (another worker's may be ahead of it).
+    watermark: i64,
 }
 
 impl<S: WindowStore> WindowRows<S> {
@@ -66,21 +80,45 @@ impl<S: WindowStore> WindowRows<S> {
             width,
             size,
             windows: BTreeMap::new(),
+            watermark: i64::MIN,
         }
     }
 
-    /// The rows of the window starting at `start`, unless the watermark `wm` has passed
-    /// its end (it has run already): then `None`, a record late for it.
-    pub fn window(&mut self, start: i64, wm: i64) -> Option<&mut S> {
-        if self.end(start) - 1 <= wm {
-            return None;
+    /// The watermark has reached `wm`.
+    pub fn advance(&mut self, wm: i64) {
+        self.watermark = self.watermark.max(wm);
+    }
+
+    /// Adds a record to the window starting at `start` with `push`, unless the watermark
+    /// has passed its end (it has run already): then `false`, the record late for it. When the budget is spent, every window's rows go to disk (the other windows'
+    /// may hold the pages) and `push` runs again.
+    pub fn push_with(
+        &mut self,
+        start: i64,
+        mut push: impl FnMut(&mut S) -> Result<(), JobError>,
+    ) -> Result<bool, JobError> {
+        if self.end(start) - 1 <= self.watermark {
+            return Ok(false);
         }
         let (memory, width) = (&self.memory, self.width);
-        Some(
-            self.windows
-                .entry(start)
-                .or_insert_with(|| S::for_window(memory.clone(), width)),
-        )
+        let rows = self
+            .windows
+            .entry(start)
+            .or_insert_with(|| S::for_window(memory.clone(), width));
+        match push(rows) {
+            Err(JobError::MemoryBudget { .. }) if self.memory.can_spill() => {
+                for rows in self.windows.values_mut() {
+                    rows.spill_pages()?;
+                }
+                push(
+                    self.windows
+                        .get_mut(&start)
+                        .expect("the window just opened"),
+                )?;
+            }
+            pushed => pushed?,
+        }
+        Ok(true)
     }
 
     fn end(&self, start: i64) -> i64 {
@@ -105,10 +143,11 @@ impl<S: WindowStore> WindowRows<S> {
     }
 }
 
-/// The open windows' rows; on another number of workers all of them on worker 0, where
-/// an iteration's records are read.
+/// The open windows' rows and the watermark; on another number of workers all of them
+/// on worker 0, where an iteration's records are read, with worker 0's watermark.
 impl<S: WindowStore> Checkpointed for WindowRows<S> {
     fn save(&mut self, out: &mut crate::checkpoint::StateOut) -> Result<(), JobError> {
+        out.i64(self.watermark);
         out.u64(self.windows.len() as u64);
         for (start, rows) in &mut self.windows {
             out.i64(*start);
@@ -118,6 +157,7 @@ impl<S: WindowStore> Checkpointed for WindowRows<S> {
     }
 
     fn load(&mut self, from: &mut crate::checkpoint::StateIn<'_>) -> Result<(), JobError> {
+        self.watermark = from.i64()?;
         let windows = from.u64()?;
         for _ in 0..windows {
             let start = from.i64()?;
@@ -133,11 +173,14 @@ impl<S: WindowStore> Checkpointed for WindowRows<S> {
         parts: &mut [crate::checkpoint::StateIn<'_>],
         to: &crate::checkpoint::Rescale,
     ) -> Result<(), JobError> {
-        for part in parts {
+        for (w, part) in parts.iter_mut().enumerate() {
             let mut from_part = WindowRows::<S>::new(self.memory.clone(), self.width, self.size);
             from_part.load(part)?;
             if to.worker != 0 {
                 continue;
+            }
+            if w == 0 {
+                self.watermark = from_part.watermark;
             }
             for (start, mut rows) in std::mem::take(&mut from_part.windows) {
                 match self.windows.get_mut(&start) {

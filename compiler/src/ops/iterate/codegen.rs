@@ -98,7 +98,7 @@ pub(super) fn push(def: &IterateDef, g: &Gen<'_>, n: NodeIndex, input: &Ident) -
             w,
             n,
             quote!(let p_row = [#(#words),*];),
-            quote!(rows.push(&p_row)?;),
+            quote!(rows.push(&p_row)),
         ),
         None => quote!(self.#rows.push(&[#(#words),*])?;),
     }

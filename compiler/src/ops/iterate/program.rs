@@ -77,7 +77,7 @@ pub(super) fn push(p: &IterateProgram, g: &Gen<'_>, n: NodeIndex, input: &Ident)
             quote!(weir_runtime::iteration::push_edge(&mut self.#rows, &#edge)?;)
         }
         None => match &p.window {
-            Some(w) => windows::push(w, n, quote!(), quote!(rows.push(&#input)?;)),
+            Some(w) => windows::push(w, n, quote!(), quote!(rows.push(&#input))),
             None => quote!(self.#rows.push(&#input)?;),
         },
     }

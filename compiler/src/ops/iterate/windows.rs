@@ -16,7 +16,6 @@ use crate::ir::WindowKind;
 /// The fields and method an iteration over windows adds.
 pub(super) struct WindowNames {
     windows: Ident,
-    watermark: Ident,
     late: Ident,
     fired: Ident,
     rounds: Ident,
@@ -27,7 +26,6 @@ impl WindowNames {
     pub(super) fn of(n: NodeIndex) -> Self {
         WindowNames {
             windows: node_field(n, "windows"),
-            watermark: node_field(n, "watermark"),
             late: node_field(n, "late"),
             fired: node_field(n, "windows_run"),
             rounds: node_field(n, "rounds_run"),
@@ -36,7 +34,7 @@ impl WindowNames {
     }
 }
 
-/// The open windows' rows, the watermark, and the counts reported at the end.
+/// The open windows' rows (and the watermark), and the counts reported at the end.
 pub(super) fn fields(
     window: &WindowKind,
     width: usize,
@@ -46,7 +44,6 @@ pub(super) fn fields(
 ) -> Vec<(TokenStream, TokenStream)> {
     let WindowNames {
         windows,
-        watermark,
         late,
         fired,
         rounds,
@@ -63,38 +60,28 @@ pub(super) fn fields(
             quote!(#windows: weir_runtime::iteration::WindowRows<#store>),
             quote!(#windows: weir_runtime::iteration::WindowRows::new(#memory, #width, #size)),
         ),
-        (quote!(#watermark: i64), quote!(#watermark: i64::MIN)),
         (quote!(#late: u64), quote!(#late: 0)),
         (quote!(#fired: u64), quote!(#fired: 0)),
         (quote!(#rounds: u64), quote!(#rounds: 0)),
     ]
 }
 
-/// Code that keeps the record in each of its windows: `prepare` once, then `keep` with
-/// the window's rows in `rows`.
+/// Code that keeps the record in each of its windows: `prepare` once, then `keep` (an
+/// expression) with the window's rows in `rows`.
 pub(super) fn push(
     window: &WindowKind,
     n: NodeIndex,
     prepare: TokenStream,
     keep: TokenStream,
 ) -> TokenStream {
-    let WindowNames {
-        windows,
-        watermark,
-        late,
-        ..
-    } = WindowNames::of(n);
+    let WindowNames { windows, late, .. } = WindowNames::of(n);
     let keep = quote! {
-        if let ::core::option::Option::Some(rows) = self.#windows.window(start, wm) {
-            #keep
-            on_time = true;
-        }
+        on_time |= self.#windows.push_with(start, |rows| #keep)?;
     };
     let assign = crate::ops::window::each_fixed_window(window, keep)
         .expect("the lowering takes tumbling and sliding windows");
     quote! {
         #prepare
-        let wm = self.#watermark;
         let mut on_time = false;
         #assign
         if !on_time {
@@ -105,11 +92,9 @@ pub(super) fn push(
 
 /// At a watermark: the windows it has passed run.
 pub(super) fn on_watermark(n: NodeIndex) -> TokenStream {
-    let WindowNames {
-        watermark, fire, ..
-    } = WindowNames::of(n);
+    let WindowNames { windows, fire, .. } = WindowNames::of(n);
     quote! {
-        self.#watermark = wm;
+        self.#windows.advance(wm);
         self.#fire(wm)?;
     }
 }
