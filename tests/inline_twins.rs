@@ -505,3 +505,40 @@ fn inline_records_past_the_budget_go_to_disk_and_give_the_same_centroids() {
     let err = kmeans_of(points, small.spill_dir(&not_a_dir)).unwrap_err();
     assert!(err.to_string().contains("spill"), "{err}");
 }
+
+/// An iteration whose records come through a `union` and whose results go into one (the
+/// union makes one type of two inferred ones): the program's bounds name the types the
+/// job keeps.
+#[test]
+fn an_iteration_between_unions() {
+    let edges = [(0u64, 1u64), (1, 2), (5, 6), (7, 7)];
+    let (first, second) = (edges[..2].to_vec(), edges[2..].to_vec());
+    let extra = vec![connected_components::Component {
+        node: 99,
+        component: 99,
+    }];
+    let mut got: Vec<(u64, u64)> = weir::stream! {
+        let a = source iter(first);
+        let b = source iter(second);
+        let more = source iter(extra);
+        a
+        |> union(b)
+        |> iterate(
+            undirected_graph(|e: &(u64, u64)| *e),
+            rounds(100),
+            connected_components::ConnectedComponents
+        )
+        |> union(more)
+        |> collect()
+    }
+    .run()
+    .unwrap()
+    .into_iter()
+    .map(|c| (c.node, c.component))
+    .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [(0, 0), (1, 0), (2, 0), (5, 5), (6, 5), (7, 7), (99, 99)]
+    );
+}

@@ -55,7 +55,11 @@ impl Gen<'_> {
             let ty = self.rust_type(ty);
             quote::quote_spanned!(*span=> #ty: #bound)
         });
-        quote!(where #(#signatures,)* #(#bounds,)*)
+        let trait_bounds = rust.trait_bounds.iter().map(|(ty, bound, span)| {
+            let (ty, bound) = (self.rust_type(ty), self.rust_type(bound));
+            quote::quote_spanned!(*span=> #ty: #bound)
+        });
+        quote!(where #(#signatures,)* #(#bounds,)* #(#trait_bounds,)*)
     }
 
     /// The job's fields holding the closures and marking the inferred types.

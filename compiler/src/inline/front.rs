@@ -138,6 +138,12 @@ impl InlineFront {
         self.rust.bounds.push((ty.clone(), bound, span));
     }
 
+    /// A bound on an inferred type whose trait names inferred types too (`trait_ty`, an
+    /// applied path), written at `span`.
+    pub(super) fn trait_bound(&mut self, span: Span, ty: &RustType, trait_ty: RustType) {
+        self.rust.trait_bounds.push((ty.clone(), trait_ty, span));
+    }
+
     /// Registers the user's closure (or, with `inputs: None`, expression) `code`.
     pub(super) fn rust_fn(
         &mut self,

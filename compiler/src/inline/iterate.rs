@@ -10,13 +10,21 @@
 use quote::quote;
 use syn::spanned::Spanned;
 
-use super::front::{Guard, InlineFront};
+use super::front::{first_token_span, Guard, InlineFront};
 use super::syntax::Step;
 use crate::ir::iterate::{IterateLogic, IterateProgram};
 use crate::ir::{RustFn, RustType, Schema, WindowKind};
 
 /// The whole step, for messages.
 const EXAMPLE: &str = "iterate(graph(|e: &Edge| (e.src, e.dst)), rounds(100), MyProgram)";
+
+/// The types an iteration's program is checked with: the records', the program's and
+/// what it emits.
+struct ProgramTypes<'a> {
+    record: &'a RustType,
+    program: &'a RustType,
+    output: &'a RustType,
+}
 
 /// The arguments of an `iterate(...)` step, as written.
 #[derive(Default)]
@@ -53,10 +61,12 @@ impl InlineFront {
             .clone()
             .unwrap_or_else(|| RustType::path(input.describe()));
         let (program_type, output) = (self.param('P'), self.param('O'));
-        let at = super::front::first_token_span(&program);
-        let o: proc_macro2::TokenStream =
-            output.to_string().parse().expect("a type prints as Rust");
-        let graph = match args.graph {
+        let types = ProgramTypes {
+            record: &record,
+            program: &program_type,
+            output: &output,
+        };
+        let (graph, program) = match args.graph {
             Some((edges, _)) if window.is_some() => {
                 return self.error(
                     edges.span(),
@@ -64,50 +74,10 @@ impl InlineFront {
                 );
             }
             Some((edges, undirected)) => {
-                let edge = self.param('G');
-                let edges = self.guarded(
-                    &edges,
-                    Guard {
-                        guard: "iterate_edges",
-                        input: &record,
-                        inputs: vec![record.by_ref()],
-                        output: edge.clone(),
-                        outs: &[&edge],
-                        requirement: None,
-                    },
-                );
-                self.bound(at, &edge, quote!(weir_runtime::iteration::GraphEdge));
-                self.bound(
-                    at,
-                    &program_type,
-                    quote!(weir_runtime::iteration::VertexProgram<Output = #o>),
-                );
-                let program_fn =
-                    self.program_guard("vertex_program", &program, &edge, &program_type, &output);
-                Some(((edges, undirected), program_fn))
+                let (edges, program) = self.vertex_program(&edges, &program, &types);
+                (Some((edges, undirected)), program)
             }
-            None => None,
-        };
-        let (graph, program) = match graph {
-            Some((edges, program)) => (Some(edges), program),
-            None => {
-                let r: proc_macro2::TokenStream =
-                    record.to_string().parse().expect("a type prints as Rust");
-                self.bound(at, &record, quote!(weir_runtime::Layout));
-                self.bound(
-                    at,
-                    &program_type,
-                    quote!(weir_runtime::iteration::RecordsProgram<#r, Output = #o>),
-                );
-                let program = self.program_guard(
-                    "records_program",
-                    &program,
-                    &record,
-                    &program_type,
-                    &output,
-                );
-                (None, program)
-            }
+            None => (None, self.records_program(&program, &types)),
         };
         Some(IterateLogic::Program(Box::new(IterateProgram {
             graph,
@@ -119,16 +89,64 @@ impl InlineFront {
         })))
     }
 
+    /// A graph's edge closure and its `VertexProgram`, through their guards.
+    fn vertex_program(
+        &mut self,
+        edges: &syn::Expr,
+        program: &syn::Expr,
+        t: &ProgramTypes<'_>,
+    ) -> (RustFn, RustFn) {
+        let edge = self.param('G');
+        let edges = self.guarded(
+            edges,
+            Guard {
+                guard: "iterate_edges",
+                input: t.record,
+                inputs: vec![t.record.by_ref()],
+                output: edge.clone(),
+                outs: &[&edge],
+                requirement: None,
+            },
+        );
+        let at = first_token_span(program);
+        self.bound(at, &edge, quote!(weir_runtime::iteration::GraphEdge));
+        self.trait_bound(
+            at,
+            t.program,
+            RustType::Applied(
+                "weir_runtime::iteration::VertexProgramOf".into(),
+                vec![t.output.clone()],
+            ),
+        );
+        let program = self.program_guard("vertex_program", program, &edge, t);
+        (edges, program)
+    }
+
+    /// A `RecordsProgram` over the records, through its guard; the records are kept by
+    /// their layout.
+    fn records_program(&mut self, program: &syn::Expr, t: &ProgramTypes<'_>) -> RustFn {
+        let at = first_token_span(program);
+        self.bound(at, t.record, quote!(weir_runtime::Layout));
+        self.trait_bound(
+            at,
+            t.program,
+            RustType::Applied(
+                "weir_runtime::iteration::RecordsProgramOf".into(),
+                vec![t.record.clone(), t.output.clone()],
+            ),
+        );
+        self.program_guard("records_program", program, t.record, t)
+    }
+
     /// The program `code` through its guard (`guard`, given the witness of `input`): a
-    /// closure making a clone of it each time it is called, of type `program`, emitting
-    /// `output`.
+    /// closure making a clone of it each time it is called, of the program's type, emitting
+    /// its output.
     fn program_guard(
         &mut self,
         guard: &str,
         code: &syn::Expr,
         input: &RustType,
-        program: &RustType,
-        output: &RustType,
+        t: &ProgramTypes<'_>,
     ) -> RustFn {
         self.guarded(
             code,
@@ -136,8 +154,8 @@ impl InlineFront {
                 guard,
                 input,
                 inputs: Vec::new(),
-                output: program.clone(),
-                outs: &[program, output],
+                output: t.program.clone(),
+                outs: &[t.program, t.output],
                 requirement: None,
             },
         )

@@ -151,6 +151,9 @@ pub struct RustCode {
     /// Bounds on them beyond the closures' signatures (`K3: weir_runtime::Layout`), with
     /// the spans of the user's tokens they come from.
     pub bounds: Vec<(RustType, TokenStream, proc_macro2::Span)>,
+    /// Bounds naming inferred types in the trait too (`P6: VertexProgramOf<O7>`): the
+    /// trait is a type here, so that an alias in it is resolved as in the subject.
+    pub trait_bounds: Vec<(RustType, RustType, proc_macro2::Span)>,
     /// Statements that pass each closure through its typed guard
     /// (`weir_runtime::inline_guard`), at the closure's span, binding it to a local of
     /// its [`RustFn::field_name`]; they run before the job is built.

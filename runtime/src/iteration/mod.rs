@@ -24,8 +24,8 @@ pub use encoded_rows::EncodedRows;
 pub use graph::Graph;
 pub use messages::Messages;
 pub use program::{
-    Combine, EdgeValue, GraphEdge, MessageValue, RecordsProgram, Round, Totals, Vertex,
-    VertexProgram, WindowBounds,
+    Combine, EdgeValue, GraphEdge, MessageValue, RecordsProgram, RecordsProgramOf, Round, Totals,
+    Vertex, VertexProgram, VertexProgramOf, WindowBounds,
 };
 pub use program_rounds::{
     edge_width, push_edge, run_records_program, run_vertex_program, RecordsRounds, VertexRounds,

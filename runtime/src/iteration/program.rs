@@ -223,6 +223,17 @@ pub trait VertexProgram {
     fn end(&self, value: &Self::Value, vertex: &Vertex) -> Option<Self::Output>;
 }
 
+/// A [`VertexProgram`] emitting `O`: how a `stream!` job names the program's output by
+/// the type its next step reads.
+pub trait VertexProgramOf<O>: VertexProgram<Output = O> {}
+
+impl<O, P: VertexProgram<Output = O>> VertexProgramOf<O> for P {}
+
+/// A [`RecordsProgram`] over `R` emitting `O`, as [`VertexProgramOf`].
+pub trait RecordsProgramOf<R, O>: RecordsProgram<R, Output = O> {}
+
+impl<R, O, P: RecordsProgram<R, Output = O>> RecordsProgramOf<R, O> for P {}
+
 /// One vertex in one round, as [`VertexProgram::round`] sees it.
 pub struct Round<'a, P: VertexProgram + ?Sized> {
     pub(super) round: u64,
