@@ -71,6 +71,13 @@ impl<K: MapKey, V> SortedMap<K, V> {
     /// The value of `k`.
     #[inline]
     pub fn get(&self, k: &K) -> Option<&V> {
+        // The fast path checks the index against the length itself, so that the
+        // access needs no second check.
+        if let Some(i) = k.index() {
+            if i < self.entries.len() && self.entries[i].0 == *k {
+                return Some(&self.entries[i].1);
+            }
+        }
         self.find(k).ok().map(|i| &self.entries[i].1)
     }
 
@@ -111,6 +118,11 @@ impl<K: MapKey, V> SortedMap<K, V> {
     /// `k`'s value, set to `none` first if it had none: where an aggregate folds a value.
     #[inline]
     pub fn slot(&mut self, k: K, none: V) -> &mut V {
+        if let Some(i) = k.index() {
+            if i < self.entries.len() && self.entries[i].0 == k {
+                return &mut self.entries[i].1;
+            }
+        }
         let i = match self.find(&k) {
             Ok(i) => i,
             Err(i) => {
