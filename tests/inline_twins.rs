@@ -542,3 +542,40 @@ fn an_iteration_between_unions() {
         [(0, 0), (1, 0), (2, 0), (5, 5), (6, 5), (7, 7), (99, 99)]
     );
 }
+
+/// Degrees, counted by a program whose vertices keep nothing: refused with a message, not
+/// a panic, as is a value aligned past a word.
+#[test]
+fn a_vertex_program_without_a_value_is_refused() {
+    use weir::iteration::{Combine, Round, Vertex, VertexProgram};
+
+    #[derive(Clone)]
+    struct Degrees;
+    impl VertexProgram for Degrees {
+        type Value = ();
+        type Message = u64;
+        type Edge = ();
+        type Totals = u64;
+        type Output = (u64, u64);
+        const MESSAGES: Combine = Combine::Sum;
+        fn init(&self, _: &Vertex) {}
+        fn round(&self, _: &mut (), at: &mut Round<'_, Self>) {
+            *at.totals() += at.out_degree();
+        }
+        fn end(&self, _: &(), v: &Vertex) -> Option<(u64, u64)> {
+            Some((v.id, v.out_degree))
+        }
+    }
+    let edges = vec![(0u64, 1u64), (1, 2)];
+    let err = weir::stream! {
+        source iter(edges)
+        |> iterate(graph(|e: &(u64, u64)| *e), rounds(1), Degrees)
+        |> collect()
+    }
+    .run()
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("keeps a value of 0 bytes"),
+        "{err}"
+    );
+}

@@ -82,6 +82,7 @@ pub fn run_vertex_program<P: VertexProgram>(
     rounds: u64,
     mut channel: Option<&mut dyn RoundChannel>,
 ) -> Result<VertexRounds<P>, JobError> {
+    fits_a_page_run::<P>()?;
     let memory = edges.memory().clone();
     let graph = match channel.as_deref_mut() {
         Some(c) => Graph::build_on_workers(edges, undirected, c)?,
@@ -119,6 +120,22 @@ pub fn run_vertex_program<P: VertexProgram>(
         rounds: round,
         program: PhantomData,
     })
+}
+
+/// Whether `P`'s vertex values can be kept in a page run (an array of 64-bit words): a
+/// value of no bytes (`()`) or aligned past 8 bytes (`u128`) cannot.
+fn fits_a_page_run<P: VertexProgram>() -> Result<(), JobError> {
+    let (size, align) = (
+        std::mem::size_of::<P::Value>(),
+        std::mem::align_of::<P::Value>(),
+    );
+    if size == 0 || align > 8 {
+        return Err(JobError::Config(format!(
+            "the vertex program `{}` keeps a value of {size} bytes aligned to {align} per vertex; a vertex value is a number (`f64`, `u64`, `u32`, `u8`, ...) or an array of numbers",
+            std::any::type_name::<P>()
+        )));
+    }
+    Ok(())
 }
 
 /// Every vertex of this worker in one round; the round's totals.
