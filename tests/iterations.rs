@@ -499,3 +499,59 @@ fn a_sample_after_its_window_has_run_is_counted_and_reported() {
     );
     assert!(stderr.contains("dropped 1 late record(s)"), "{stderr}");
 }
+
+/// An iteration over records after a keyed step: on one worker it sums every record; on
+/// two the keyed step spreads its input over the workers, and the job refuses rather
+/// than iterate over worker 0's part alone.
+#[test]
+fn records_spread_by_a_keyed_step_are_refused_on_several_workers() {
+    let dir = temp();
+    let mut text = String::from("k,v\n");
+    let mut want = 0u64;
+    for i in 0..400u64 {
+        text.push_str(&format!("{},{}\n", i % 50, i));
+        want += i;
+    }
+    std::fs::write(dir.path().join("in.csv"), text).unwrap();
+    let pipe = dir.path().join("after_keys.pipe");
+    std::fs::write(
+        &pipe,
+        r#"schema R { k: u64, v: u64 }
+source rs: R = csv("in.csv", header: true);
+rs |> key_by(k) |> aggregate { s: sum(v) }
+   |> iterate(rounds 1) {
+        aggregate total: u64 = sum;
+        state t: u64 = 0;
+        on round { total <- s; }
+        on round_end { t = total; }
+        on end { emit { t }; }
+      }
+   |> sink out = csv("out.csv");
+"#,
+    )
+    .unwrap();
+    let bin = build(&pipe);
+    let out = dir.path().join("out.csv");
+    let output = format!("out={}", out.display());
+    let one = std::process::Command::new(&bin)
+        .args(["--output", &output])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        one.status.success(),
+        "{}",
+        String::from_utf8_lossy(&one.stderr)
+    );
+    assert_eq!(read_csv(&out).1, [[want.to_string()]]);
+    std::fs::remove_file(&out).unwrap();
+    let two = std::process::Command::new(&bin)
+        .args(["--output", &output, "--parallelism", "2"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&two.stderr);
+    assert_eq!(two.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--parallelism 1"), "{stderr}");
+    assert!(!out.exists(), "nothing written by the refused run");
+}

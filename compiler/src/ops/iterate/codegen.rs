@@ -93,7 +93,7 @@ pub(super) fn push(def: &IterateDef, g: &Gen<'_>, n: NodeIndex, input: &Ident) -
             .map(word)
             .collect(),
     };
-    match &def.window {
+    let keep = match &def.window {
         Some(w) => windows::push(
             w,
             n,
@@ -101,6 +101,28 @@ pub(super) fn push(def: &IterateDef, g: &Gen<'_>, n: NodeIndex, input: &Ident) -
             quote!(rows.push(&p_row)),
         ),
         None => quote!(self.#rows.push(&[#(#words),*])?;),
+    };
+    match def.shape {
+        IterationShape::Records { .. } => {
+            let only = on_worker_zero(g, n);
+            quote!(#only #keep)
+        }
+        IterationShape::Graph { .. } => keep,
+    }
+}
+
+/// Code refusing a record that reached an iteration over records on another worker than
+/// worker 0, where its rounds run: a keyed step before it spread its input over the
+/// workers, and the rounds would see only worker 0's part.
+pub(super) fn on_worker_zero(g: &Gen<'_>, n: NodeIndex) -> TokenStream {
+    let message = format!(
+        "iterate at {}: an iteration over records runs on worker 0 and reads all its records there, but a keyed step before it spreads them over the workers; run the job with --parallelism 1, or iterate before the keyed step",
+        g.plan.graph[n].location
+    );
+    quote! {
+        if self.exchange.as_ref().is_some_and(|x| x.slot().index != 0) {
+            return ::core::result::Result::Err(weir_runtime::JobError::Config(#message.to_string()));
+        }
     }
 }
 

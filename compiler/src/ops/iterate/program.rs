@@ -76,10 +76,14 @@ pub(super) fn push(p: &IterateProgram, g: &Gen<'_>, n: NodeIndex, input: &Ident)
             let edge = g.call(edges, quote!(&#input));
             quote!(weir_runtime::iteration::push_edge(&mut self.#rows, &#edge)?;)
         }
-        None => match &p.window {
-            Some(w) => windows::push(w, n, quote!(), quote!(rows.push(&#input))),
-            None => quote!(self.#rows.push(&#input)?;),
-        },
+        None => {
+            let only = super::codegen::on_worker_zero(g, n);
+            let keep = match &p.window {
+                Some(w) => windows::push(w, n, quote!(), quote!(rows.push(&#input))),
+                None => quote!(self.#rows.push(&#input)?;),
+            };
+            quote!(#only #keep)
+        }
     }
 }
 
