@@ -554,4 +554,5 @@ rs |> key_by(k) |> aggregate { s: sum(v) }
     assert_eq!(two.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--parallelism 1"), "{stderr}");
     assert!(!out.exists(), "nothing written by the refused run");
+    assert!(!stderr.contains("wrote"), "no report of a write: {stderr}");
 }

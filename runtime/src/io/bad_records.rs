@@ -244,7 +244,7 @@ mod tests {
         b.reject(9, b"b", "bad").unwrap();
         let mut ctx = context();
         b.finish(&mut ctx).unwrap();
-        let report = ctx.report_lines().join("\n");
+        let report = ctx.report_lines(true).join("\n");
         assert!(
             report.contains("source `bids`: skipped 2 bad record(s)"),
             "{report}"

@@ -168,8 +168,9 @@ impl JobContext {
     }
 
     /// The report's lines as printed at the end: what operators and sources said, then
-    /// what each file sink wrote.
-    pub(crate) fn report_lines(&self) -> Vec<String> {
+    /// what each file sink wrote (or, when the run `succeeded` not, what reached it: a
+    /// failed run replaces no output).
+    pub(crate) fn report_lines(&self, succeeded: bool) -> Vec<String> {
         let said = self.report.iter().map(|line| match line {
             ReportLine::Text(text) => text.clone(),
             ReportLine::Count {
@@ -179,8 +180,12 @@ impl JobContext {
                 detail,
             } => format!("{before}{count}{after}{detail}"),
         });
-        let sinks = self.sinks.iter().map(|(name, target, records)| {
-            format!("sink `{name}`: wrote {records} record(s) to {target}")
+        let sinks = self.sinks.iter().map(move |(name, target, records)| {
+            if succeeded {
+                format!("sink `{name}`: wrote {records} record(s) to {target}")
+            } else {
+                format!("sink `{name}`: {records} record(s) reached it before the run failed; {target} was not written")
+            }
         });
         said.chain(sinks).collect()
     }
@@ -216,7 +221,7 @@ impl JobContext {
     /// advice; with `--stats-json`, writes the report of a failed run there (a successful
     /// run's is committed with its outputs: [`JobContext::finish`]).
     pub(crate) fn print_report(&self, succeeded: bool) -> Result<(), JobError> {
-        for line in self.report_lines() {
+        for line in self.report_lines(succeeded) {
             eprintln!("{line}");
         }
         if !self.args.stats && self.args.stats_json.is_none() {
@@ -279,7 +284,7 @@ mod tests {
         job.absorb(one);
         job.absorb(two);
         assert_eq!(
-            job.report_lines(),
+            job.report_lines(true),
             vec![
                 "window at a{}.pipe:3:4: dropped 5 late record(s)",
                 "source `s`: skipped 5 bad record(s) (first: a:7)",
