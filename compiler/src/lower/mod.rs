@@ -200,7 +200,10 @@ impl<F: FrontEnd> Lowering<F> {
             if let Some(w) = &current.window {
                 if !info.completes_window {
                     let d = Diagnostic::error(
-                        "a window must be followed by `aggregate`, `join` or `iterate`",
+                        format!(
+                            "a window must be followed by {}",
+                            crate::ops::window_completers()
+                        ),
                         name_span,
                         format!("`{name}` here"),
                     )
@@ -282,7 +285,10 @@ impl<F: FrontEnd> Lowering<F> {
         match v.window {
             Some(w) => self.fe.diagnostics().push(
                 Diagnostic::error(
-                    "a window must be followed by `aggregate`, `join` or `iterate`",
+                    format!(
+                        "a window must be followed by {}",
+                        crate::ops::window_completers()
+                    ),
                     w.span,
                     "this window computes nothing",
                 )

@@ -113,6 +113,21 @@ pub fn pipe_steps() -> Vec<&'static str> {
         .collect()
 }
 
+/// The steps that complete a `window(...)` (`OpInfo::completes_window`), written for a
+/// message: "`aggregate`, `join` or `iterate`".
+pub fn window_completers() -> String {
+    let names: Vec<String> = TABLE
+        .iter()
+        .filter(|i| i.completes_window)
+        .map(|i| format!("`{}`", i.name))
+        .collect();
+    match names.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
 /// The `stream!` step names, in table order.
 pub fn inline_steps() -> Vec<&'static str> {
     TABLE
