@@ -42,6 +42,10 @@ impl FrontEnd for PipeFront<'_> {
         ops::lower_step(l, info, input, step)
     }
 
+    fn window_completers() -> String {
+        ops::window_completers()
+    }
+
     fn step_names() -> Vec<&'static str> {
         ops::pipe_steps()
     }

@@ -50,6 +50,10 @@ impl FrontEnd for InlineFront {
         ops::lower_step(l, info, input, step)
     }
 
+    fn window_completers() -> String {
+        ops::window_completers()
+    }
+
     fn step_names() -> Vec<&'static str> {
         ops::inline_steps()
     }

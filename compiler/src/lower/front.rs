@@ -115,6 +115,9 @@ pub trait FrontEnd {
     fn form(info: &OpInfo) -> String;
     /// Every step name, for suggestions.
     fn step_names() -> Vec<&'static str>;
+    /// The steps that complete a window, for messages ("`aggregate`, `join` or
+    /// `iterate`"): the registry's, which the front-end knows.
+    fn window_completers() -> String;
     /// The table entry of a step the lowering names in its own rules (`aggregate` after a
     /// window, `sink` at a pipeline's end, `key_by` before a keyed operator): the
     /// front-end, not the lowering, knows the registry.

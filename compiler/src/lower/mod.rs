@@ -200,10 +200,7 @@ impl<F: FrontEnd> Lowering<F> {
             if let Some(w) = &current.window {
                 if !info.completes_window {
                     let d = Diagnostic::error(
-                        format!(
-                            "a window must be followed by {}",
-                            crate::ops::window_completers()
-                        ),
+                        format!("a window must be followed by {}", F::window_completers()),
                         name_span,
                         format!("`{name}` here"),
                     )
@@ -285,10 +282,7 @@ impl<F: FrontEnd> Lowering<F> {
         match v.window {
             Some(w) => self.fe.diagnostics().push(
                 Diagnostic::error(
-                    format!(
-                        "a window must be followed by {}",
-                        crate::ops::window_completers()
-                    ),
+                    format!("a window must be followed by {}", F::window_completers()),
                     w.span,
                     "this window computes nothing",
                 )
