@@ -10,6 +10,7 @@
 //! * [`state`]: segment-backed operator state (the keyed aggregation table).
 //! * [`io`]: sources, sinks and the bad-record policy.
 //! * [`expr`]: functions that generated expressions call.
+//! * [`nexmark`]: Nexmark's persons, auctions and bids, generated in the job.
 //! * [`job`]: the command line, context and `main` of every generated job.
 //! * [`inline_job`], [`record`], [`layout::Layout`], [`process`]: what `stream!` pipelines
 //!   add: a job value to run, user types as CSV rows and as keys in state, and what a
@@ -25,6 +26,7 @@ pub mod iteration;
 pub mod job;
 pub mod layout;
 pub mod memory;
+pub mod nexmark;
 pub mod parallel;
 pub mod process;
 pub mod record;

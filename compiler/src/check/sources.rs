@@ -11,12 +11,15 @@ use crate::ir::{
 use crate::lower::{OptionForms, SourceOption, SourceSettings, WrittenOption};
 use crate::parse::ast::{Arg, Call, Expr, ExprKind, SourceDecl};
 
-const KINDS: &[&str] = &["text", "csv", "jsonl", "stdin"];
+const KINDS: &[&str] = &["text", "csv", "jsonl", "stdin", "nexmark"];
 
 impl PipeFront<'_> {
     /// The source `s` declares and its records' schema, or `None` after reporting.
     pub(super) fn source(&mut self, s: &SourceDecl) -> Option<(SourceOp, Arc<Schema>)> {
         let kind = s.kind.name.name.as_str();
+        if kind == "nexmark" {
+            return self.nexmark_source(s);
+        }
         let (format, input) = match kind {
             "text" | "csv" | "jsonl" => {
                 let path = self.path_arg(&s.kind);
@@ -51,7 +54,7 @@ impl PipeFront<'_> {
                     s.kind.name.span.clone(),
                     "not a source kind",
                 )
-                .with_help("the source kinds are text(path), csv(path), jsonl(path) and stdin()");
+                .with_help("the source kinds are text(path), csv(path), jsonl(path), stdin() and nexmark(stream)");
                 if let Some(h) = did_you_mean(other, KINDS.iter().copied()) {
                     d = d.with_help(h);
                 }
@@ -75,6 +78,112 @@ impl PipeFront<'_> {
             time_unit: made.time_unit,
         };
         Some((op, schema))
+    }
+
+    /// `source bids = nexmark(bid, events: 1000000) [with watermark(...)]`: one of
+    /// Nexmark's streams, with its own schema and event time (`lower::nexmark_spec`).
+    fn nexmark_source(&mut self, s: &SourceDecl) -> Option<(SourceOp, Arc<Schema>)> {
+        let call = &s.kind;
+        let mut stream = None;
+        let mut settings = Vec::new();
+        let mut ok = true;
+        for (i, arg) in call.args.iter().enumerate() {
+            match (&arg.name, &arg.value.kind) {
+                (None, ExprKind::Name(w)) if i == 0 && arg.word.is_none() => {
+                    stream = Some((w.clone(), arg.value.span.clone()));
+                }
+                (Some(n), value) if arg.word.is_none() => {
+                    let value = match value {
+                        ExprKind::Int(v) => Some(*v),
+                        _ => {
+                            self.diagnostics.push(Diagnostic::error(
+                                format!("`{}` takes a whole number", n.name),
+                                arg.value.span.clone(),
+                                "not a whole number",
+                            ));
+                            None
+                        }
+                    };
+                    settings.push(crate::lower::NexmarkSetting {
+                        name: n.name.clone(),
+                        at: n.span.start..arg.value.span.end,
+                        value,
+                    });
+                }
+                _ => {
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            "unexpected argument to `nexmark`",
+                            arg.value.span.clone(),
+                            "not an argument of this source",
+                        )
+                        .with_help(crate::lower::NEXMARK_FORMS),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        if let Some(schema) = &s.schema {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    "a Nexmark source brings its own schema",
+                    schema.span.clone(),
+                    "not for a Nexmark source",
+                )
+                .with_help("leave it out: `source bids = nexmark(bid)` has Nexmark's fields"),
+            );
+            ok = false;
+        }
+        let made = crate::lower::nexmark_spec(stream, call.span.clone(), settings);
+        let (kind, spec) = match made {
+            Ok(made) => made,
+            Err(mistakes) => {
+                for d in mistakes {
+                    self.diagnostics.push(d);
+                }
+                return None;
+            }
+        };
+        let schema = crate::lower::nexmark_schema(kind);
+        let options = s
+            .options
+            .iter()
+            .map(|opt| WrittenOption {
+                name: opt.name.name.clone(),
+                at: opt.span.clone(),
+                name_at: opt.name.span.clone(),
+                value: self.source_option(opt, Some(&schema)),
+            })
+            .collect();
+        let options = crate::lower::nexmark_options(options, &spec, &schema, call.span.clone());
+        let forms = OptionForms {
+            all: "event_time(field), watermark(...) and idle(duration)",
+            event_time: "add `event_time(date_time)`",
+        };
+        let made =
+            options.and_then(|o| crate::lower::source_options(o, &InputLocation::Generated, forms));
+        let made = match made {
+            Ok(made) => made,
+            Err(mistakes) => {
+                for d in mistakes {
+                    self.diagnostics.push(d);
+                }
+                return None;
+            }
+        };
+        if !ok {
+            return None;
+        }
+        let op = SourceOp {
+            name: s.name.name.clone(),
+            format: SourceFormat::Nexmark(crate::ir::NexmarkStream { kind, spec }),
+            input: InputLocation::Generated,
+            on_error: made.on_error,
+            event_time: made.event_time,
+            follow: false,
+            time_unit: made.time_unit,
+        };
+        Some((op, Arc::new(schema)))
     }
 
     fn format(&mut self, kind: &str, call: &Call, positional: usize) -> Option<SourceFormat> {

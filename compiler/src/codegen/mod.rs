@@ -309,7 +309,7 @@ fn files(sources: &[&SourceOp], sinks: &[&SinkOp]) -> Vec<TokenStream> {
         match &s.input {
             InputLocation::Path(p) => out.push(file_use("Input", &s.name, Some(p))),
             InputLocation::Stdin => out.push(file_use("Input", &s.name, None)),
-            InputLocation::Program => {}
+            InputLocation::Program | InputLocation::Generated => {}
         }
         if let OnError::DeadLetter(p) = &s.on_error {
             out.push(file_use("DeadLetter", &s.name, Some(p)));

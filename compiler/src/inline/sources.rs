@@ -17,7 +17,7 @@ use crate::ir::{
 };
 use crate::lower::{OptionForms, SourceOption, WrittenOption};
 
-const KINDS: &[&str] = &["iter", "text", "csv", "jsonl"];
+const KINDS: &[&str] = &["iter", "text", "csv", "jsonl", "nexmark"];
 
 /// A file source's arguments: the path, then `header: bool` and `delimiter: 'c'` for CSV.
 struct FileArgs {
@@ -39,6 +39,9 @@ impl InlineFront {
         let name = name.map_or_else(|| format!("source_{}", self.sources), Ident::to_string);
         self.sources += 1;
         let kind_name = kind.name.to_string();
+        if kind_name == "nexmark" {
+            return self.nexmark_source(name, kind, with);
+        }
         let (format, input, ty) = match kind_name.as_str() {
             "iter" => {
                 let expr = self.one_arg(kind, "the values to read, as in `iter(records)`")?;
@@ -85,7 +88,7 @@ impl InlineFront {
                 let mut message = format!("unknown source kind `{other}`");
                 match did_you_mean(other, KINDS.iter().copied()) {
                     Some(help) => message.push_str(&format!("; {help}")),
-                    None => message.push_str("; sources are `iter(...)`, `text(\"path\")`, `csv::<T>(\"path\")` and `jsonl::<T>(\"path\")`"),
+                    None => message.push_str("; sources are `iter(...)`, `text(\"path\")`, `csv::<T>(\"path\")`, `jsonl::<T>(\"path\")` and `nexmark(bid)`"),
                 }
                 return self.error(kind.name.span(), message);
             }
@@ -106,6 +109,153 @@ impl InlineFront {
             self.push_guard(quote!(let #w = weir_runtime::inline_guard::items(&#src);));
         }
         self.with_clauses(&mut op, &ty, with)?;
+        Some((op, Arc::new(Schema::rust(ty))))
+    }
+
+    /// `source nexmark(bid, events: 1_000_000)`: one of Nexmark's streams, whose records
+    /// are `weir::nexmark::Bid` (or `Person`, `Auction`) values, with event time
+    /// `date_time` (`lower::nexmark_spec` rules the settings).
+    fn nexmark_source(
+        &mut self,
+        name: String,
+        kind: &Call,
+        with: &[Call],
+    ) -> Option<(SourceOp, Arc<Schema>)> {
+        type Setting = (Ident, Option<syn::LitInt>);
+        let parsed = syn::parse::Parser::parse2(
+            |input: syn::parse::ParseStream<'_>| {
+                let mut out: Vec<Setting> = Vec::new();
+                while !input.is_empty() {
+                    let word: Ident = input.parse()?;
+                    let value = if input.peek(syn::Token![:]) {
+                        input.parse::<syn::Token![:]>()?;
+                        Some(input.parse::<syn::LitInt>()?)
+                    } else {
+                        None
+                    };
+                    out.push((word, value));
+                    if !input.is_empty() {
+                        input.parse::<syn::Token![,]>()?;
+                    }
+                }
+                Ok(out)
+            },
+            kind.args.clone(),
+        );
+        let args = match parsed {
+            Ok(args) => args,
+            Err(e) => return self.syn_error(e),
+        };
+        let mut stream = None;
+        let mut settings = Vec::new();
+        for (i, (word, value)) in args.into_iter().enumerate() {
+            match value {
+                None if i == 0 => stream = Some((word.to_string(), word.span())),
+                None => {
+                    return self.error(
+                        word.span(),
+                        format!(
+                            "`{word}` needs a value: `{word}: 1000`; {}",
+                            crate::lower::NEXMARK_FORMS
+                        ),
+                    )
+                }
+                Some(v) => {
+                    let value = match v.base10_parse::<u64>() {
+                        Ok(v) => Some(v),
+                        Err(e) => return self.syn_error(e),
+                    };
+                    settings.push(crate::lower::NexmarkSetting {
+                        name: word.to_string(),
+                        at: word.span(),
+                        value,
+                    });
+                }
+            }
+        }
+        let made = crate::lower::nexmark_spec(stream, kind.span(), settings);
+        let (event, spec) = match made {
+            Ok(made) => made,
+            Err(mistakes) => {
+                for d in mistakes {
+                    self.diagnostics.push(d);
+                }
+                return None;
+            }
+        };
+        let type_name = match event {
+            weir_runtime::nexmark::EventKind::Person => "Person",
+            weir_runtime::nexmark::EventKind::Auction => "Auction",
+            weir_runtime::nexmark::EventKind::Bid => "Bid",
+        };
+        let ty = RustType::path(format!("weir_runtime::nexmark::{type_name}"));
+        let mut op = SourceOp {
+            name,
+            format: SourceFormat::Nexmark(crate::ir::NexmarkStream {
+                kind: event,
+                spec: spec.clone(),
+            }),
+            input: InputLocation::Generated,
+            on_error: OnError::Fail,
+            event_time: None,
+            follow: false,
+            time_unit: crate::ir::TimeUnit::Milliseconds,
+        };
+        let options: Vec<WrittenOption<Span>> = with
+            .iter()
+            .map(|clause| WrittenOption {
+                name: clause.name.to_string(),
+                at: clause.span(),
+                name_at: clause.name.span(),
+                value: self.with_clause(clause, &ty),
+            })
+            .collect();
+        let schema = crate::lower::nexmark_schema(event);
+        let options = match crate::lower::nexmark_options(options, &spec, &schema, kind.span()) {
+            Ok(options) => options,
+            Err(mistakes) => {
+                for d in mistakes {
+                    self.diagnostics.push(d);
+                }
+                return None;
+            }
+        };
+        // The event time `nexmark_options` fills in is the `.pipe` field's: inline it is
+        // read by a closure over the event.
+        let t = self.rust_fn(
+            &{
+                let t = quote::format_ident!("{type_name}");
+                quote!(|e: &weir_runtime::nexmark::#t| e.date_time as i64)
+            },
+            Some(vec![ty.by_ref()]),
+            RustType::path("i64"),
+        );
+        let options = options
+            .into_iter()
+            .map(|mut o| {
+                if let Some(SourceOption::EventTime(et)) = &mut o.value {
+                    if et.rust.is_none() {
+                        et.rust = Some(t.clone());
+                        et.field = 0;
+                        et.field_name = "date_time".into();
+                    }
+                }
+                o
+            })
+            .collect();
+        let forms = OptionForms {
+            all: "`event_time(|r| ...)`, `watermark(...)` and `idle(...)`",
+            event_time: "add `event_time(|e| e.date_time as i64)` to this source",
+        };
+        match crate::lower::source_options(options, &op.input, forms) {
+            Ok(made) => op.event_time = made.event_time,
+            Err(mistakes) => {
+                for d in mistakes {
+                    self.diagnostics.push(d);
+                }
+                return None;
+            }
+        }
         Some((op, Arc::new(Schema::rust(ty))))
     }
 

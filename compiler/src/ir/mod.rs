@@ -23,8 +23,8 @@ pub use graph::{
 };
 pub(crate) use operator::{csv_delimiter, describe_aggregates};
 pub use operator::{
-    AggFunc, AggregateField, EventTime, InputLocation, OnError, OutputLocation, SinkFormat,
-    SourceFormat, TimeDomain, WatermarkSpec, WindowKind, WindowProblem,
+    AggFunc, AggregateField, EventTime, InputLocation, NexmarkStream, OnError, OutputLocation,
+    SinkFormat, SourceFormat, TimeDomain, WatermarkSpec, WindowKind, WindowProblem,
 };
 pub use operator_node::{AsOperator, OpInfo, Operator, OperatorNode};
 pub use physical::{

@@ -229,6 +229,23 @@ pub enum SourceFormat {
     Jsonl,
     /// The items of a Rust iterator (inline pipelines).
     Iter(RustFn),
+    /// One of Nexmark's streams, generated in the job (`nexmark(bid, events: 1000000)`).
+    Nexmark(NexmarkStream),
+}
+
+/// A Nexmark stream: which one, and the run's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NexmarkStream {
+    /// Persons, auctions or bids.
+    pub kind: weir_runtime::nexmark::EventKind,
+    /// The run's settings.
+    pub spec: weir_runtime::nexmark::NexmarkSpec,
+}
+
+impl serde::Serialize for NexmarkStream {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("{} of {:?}", self.kind.name(), self.spec))
+    }
 }
 
 /// The CSV field delimiter `c` names, or why it cannot be one: it must be one ASCII
@@ -251,6 +268,8 @@ pub enum InputLocation {
     Stdin,
     /// A value of the program's (an inline pipeline's iterator).
     Program,
+    /// Made in the job (a Nexmark generator).
+    Generated,
 }
 
 /// A source's bad-record policy.

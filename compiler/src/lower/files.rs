@@ -34,7 +34,7 @@ impl<F: FrontEnd> Lowering<F> {
                     InputLocation::Stdin => {
                         uses.push(stream(&who, false, "standard input", n.index()))
                     }
-                    InputLocation::Program => {}
+                    InputLocation::Program | InputLocation::Generated => {}
                 }
                 if let OnError::DeadLetter(p) = &s.on_error {
                     let who = format!("the dead-letter file of source `{}`", s.name);

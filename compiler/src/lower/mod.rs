@@ -15,6 +15,7 @@ mod function_types;
 mod iterate_declarations;
 mod iterate_scope;
 pub(crate) mod iterate_types;
+mod nexmark;
 mod process_scope;
 pub(crate) mod process_types;
 mod source_options;
@@ -22,6 +23,9 @@ mod source_time;
 mod stream;
 
 pub use front::{FrontEnd, IntervalSpec, KnownStep, ProcessInput, RecordArg, RecordRole, SinkSpec};
+pub use nexmark::{
+    nexmark_options, nexmark_schema, nexmark_spec, nexmark_watermark, NexmarkSetting, NEXMARK_FORMS,
+};
 pub use source_options::{
     source_options, OptionForms, SourceOption, SourceSettings, WrittenOption, SOURCE_OPTIONS,
     TIME_UNIT_FORMS,

@@ -164,12 +164,13 @@ pub fn source_options<S: Clone>(
             SourceOption::TimeUnit(unit) => time_unit = unit,
             SourceOption::Follow => match input {
                 InputLocation::Path(_) => follow = true,
-                InputLocation::Stdin | InputLocation::Program => errors.push(
+                InputLocation::Stdin | InputLocation::Program | InputLocation::Generated => errors.push(
                     Diagnostic::error(
                         "only a file can be followed",
                         option.at.clone(),
                         match input {
                             InputLocation::Stdin => "this source reads standard input",
+                            InputLocation::Generated => "this source's events are generated",
                             _ => "this source reads the program's values",
                         },
                     )

@@ -77,6 +77,20 @@ fn input_split(plan: &Plan) -> InputSplit {
         // A followed file has no end to cut slices by: one worker reads it as it grows.
         return InputSplit::WorkerZero;
     }
+    if sources().all(|s| matches!(s.format, SourceFormat::Nexmark(_))) {
+        // Each worker generates its share of a Nexmark run, in the run's order of time,
+        // so every worker's watermark holds for its own events: where the operators are
+        // exact on event-time slices they are exact on shares (no slice scan is needed,
+        // every share starts at the run's start).
+        let exact = g
+            .node_indices()
+            .all(|n| g[n].op.def().exact_in_event_time_slices(plan, n));
+        return if unordered || exact {
+            InputSplit::Slices
+        } else {
+            InputSplit::WorkerZero
+        };
+    }
     if plan.rust.is_some() {
         // An inline pipeline's iterators are the calling thread's, so worker 0 reads them;
         // its files may be read in slices where order does not matter. (The event-time

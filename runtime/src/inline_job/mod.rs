@@ -224,6 +224,7 @@ impl<B: InlineBody> InlineJob<B> {
             clock: crate::time::ClockMode::System,
             checkpoint: None,
             owns_process: false,
+            events: None,
         }
     }
 }

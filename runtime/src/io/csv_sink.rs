@@ -254,6 +254,7 @@ mod tests {
             clock: crate::time::ClockMode::System,
             checkpoint: None,
             owns_process: true,
+            events: None,
         };
         let mut ctx = JobContext::new(&SPEC, args).unwrap();
         let width = rows.first().map_or(1, Vec::len);

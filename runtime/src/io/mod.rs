@@ -2,7 +2,7 @@
 //! progress reporting that every file source shares.
 
 pub mod abandoned;
-mod bad_records;
+pub(crate) mod bad_records;
 mod collect_sink;
 pub(crate) mod commit;
 mod csv_records;

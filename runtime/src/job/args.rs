@@ -41,9 +41,12 @@ pub struct JobArgs {
     /// inline job runs in the program's process: it takes SIGUSR1 only when the program
     /// gave it somewhere to write savepoints.
     pub owns_process: bool,
+    /// `--events N`: the events of a run of every Nexmark source, in place of its
+    /// `nexmark(events: ...)`.
+    pub events: Option<u64>,
 }
 
-pub(super) const USAGE: &str = "usage: JOB [--memory SIZE] [--input NAME=PATH]... [--output NAME=PATH]... [--flush-every DURATION] [--spill-dir DIR] [--clock system|replay] [--checkpoint-dir DIR [--checkpoint-interval DURATION] [--checkpoint-failures N] [--savepoint-dir DIR] [--savepoint-on-stop DIR] [--from-savepoint DIR [--allow-non-restored-state]]] [--stats] [--stats-json FILE] [--parallelism N] [--processes N --process I --hostfile FILE]\n  --parallelism (default 1) is the number of worker threads (per process, with --processes);\n  PATH `-` is standard input or output; --flush-every (default 1s) is how often sinks write out what waits;\n  --spill-dir (default: the system's temporary directory) is where state past its budget goes;\n  --clock replay makes processing time the largest event time an operator has received (default: system);\n  --checkpoint-dir takes a checkpoint there every --checkpoint-interval (default 1s) and resumes from the newest one there; the job stops after --checkpoint-failures (default 3) fail in a row;\n  SIGUSR1 writes a savepoint into --savepoint-dir; a job stopped by a signal writes one into --savepoint-on-stop; --from-savepoint starts from one (unless a checkpoint is there to resume from)";
+pub(super) const USAGE: &str = "usage: JOB [--memory SIZE] [--input NAME=PATH]... [--output NAME=PATH]... [--flush-every DURATION] [--spill-dir DIR] [--clock system|replay] [--checkpoint-dir DIR [--checkpoint-interval DURATION] [--checkpoint-failures N] [--savepoint-dir DIR] [--savepoint-on-stop DIR] [--from-savepoint DIR [--allow-non-restored-state]]] [--stats] [--stats-json FILE] [--events N] [--parallelism N] [--processes N --process I --hostfile FILE]\n  --parallelism (default 1) is the number of worker threads (per process, with --processes);\n  PATH `-` is standard input or output; --flush-every (default 1s) is how often sinks write out what waits;\n  --spill-dir (default: the system's temporary directory) is where state past its budget goes;\n  --clock replay makes processing time the largest event time an operator has received (default: system);\n  --checkpoint-dir takes a checkpoint there every --checkpoint-interval (default 1s) and resumes from the newest one there; the job stops after --checkpoint-failures (default 3) fail in a row;\n  SIGUSR1 writes a savepoint into --savepoint-dir; a job stopped by a signal writes one into --savepoint-on-stop; --from-savepoint starts from one (unless a checkpoint is there to resume from);\n  --events sets the events of a run of every nexmark(...) source";
 
 impl JobArgs {
     /// Reads the arguments, checking source and sink names against `spec`.
@@ -63,6 +66,7 @@ impl JobArgs {
             clock: crate::time::ClockMode::System,
             checkpoint: None,
             owns_process: true,
+            events: None,
         };
         let mut interval: Option<std::time::Duration> = None;
         let mut failures: Option<u32> = None;
@@ -91,6 +95,14 @@ impl JobArgs {
                 "--output" => {
                     let pair = named_path(&value("NAME=PATH")?, "--output", spec.sinks, "sink")?;
                     out.outputs.push(pair);
+                }
+                "--events" => {
+                    let v = value("a number of events")?;
+                    out.events = Some(v.replace('_', "").parse().map_err(|_| {
+                        JobError::Config(format!(
+                            "--events takes a whole number of Nexmark events, not `{v}`"
+                        ))
+                    })?);
                 }
                 "--stats" => out.stats = true,
                 "--stats-json" => out.stats_json = Some(value("a file path")?),

@@ -357,6 +357,16 @@ impl JobContext {
         self
     }
 
+    /// Which share of a generated input (a Nexmark run) this worker makes: `(index, peers)`
+    /// takes positions `index`, `index + peers`, ...; `None` for none. Every worker makes
+    /// its own share unless the job's spec has worker 0 read every input.
+    pub fn generated_share(&self) -> Option<(u64, u64)> {
+        if self.slot.is_single() || self.inputs == InputSplit::WorkerZero {
+            return (self.slot.index == 0).then_some((0, 1));
+        }
+        Some((self.slot.index as u64, self.slot.peers as u64))
+    }
+
     /// The part of `input` this worker reads: all of it on one worker; in a parallel run,
     /// a slice of each file when the job's spec allows it (cut where `records` start),
     /// else everything on worker 0 and nothing elsewhere (standard input is always read by

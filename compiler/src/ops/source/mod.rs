@@ -28,6 +28,8 @@ use crate::ir::{
 };
 use crate::lower::{Applied, FrontEnd, Lowering, Stream};
 
+mod nexmark;
+
 pub use crate::ir::SourceOp;
 
 impl SourceOp {
@@ -36,10 +38,11 @@ impl SourceOp {
         let at = match &self.input {
             InputLocation::Path(p) => format!("{p:?}"),
             InputLocation::Stdin => "stdin".into(),
-            InputLocation::Program => String::new(),
+            InputLocation::Program | InputLocation::Generated => String::new(),
         };
         let kind = match &self.format {
             SourceFormat::Iter(r) => format!("iter({r})"),
+            SourceFormat::Nexmark(n) => nexmark::summary(n),
             SourceFormat::Text => format!("text({at})"),
             SourceFormat::Jsonl => format!("jsonl({at})"),
             SourceFormat::Csv { header, delimiter } => format!(
@@ -643,7 +646,9 @@ fn input_spec(s: &SourceOp) -> TokenStream {
             quote!(weir_runtime::io::InputSpec::Follow(#p.to_string()))
         }
         InputLocation::Path(p) => quote!(weir_runtime::io::InputSpec::File(#p.to_string())),
-        InputLocation::Stdin | InputLocation::Program => quote!(weir_runtime::io::InputSpec::Stdin),
+        InputLocation::Stdin | InputLocation::Program | InputLocation::Generated => {
+            quote!(weir_runtime::io::InputSpec::Stdin)
+        }
     }
 }
 
@@ -708,6 +713,7 @@ fn source_code(
                 },
             )
         }
+        SourceFormat::Nexmark(stream) => nexmark::read(g, n, stream, name, end, &deliver),
         SourceFormat::Text => {
             let record = if rust {
                 quote!(line.to_owned())

@@ -1,0 +1,271 @@
+//! The Nexmark queries of `dsl-examples/nexmark/` against references written here in
+//! plain Rust over the `nexmark` crate's own events (not weir's generator), at one and two
+//! workers. Every query reads 200,000 events (`--events`): 20 seconds of event time.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use common::*;
+use nexmark::event::{Auction, Bid, Event, Person};
+
+const EVENTS: usize = 200_000;
+const BASE_TIME: u64 = 1_735_689_600_000;
+
+/// The first `EVENTS` events of the standard settings with the base time weir fixes, by
+/// kind, in order.
+fn events(out_of_order: usize) -> (Vec<Person>, Vec<Auction>, Vec<Bid>) {
+    let config = nexmark::config::NexmarkConfig {
+        base_time: BASE_TIME,
+        out_of_order_group_size: out_of_order,
+        ..Default::default()
+    };
+    let (mut persons, mut auctions, mut bids) = (Vec::new(), Vec::new(), Vec::new());
+    for e in nexmark::EventGenerator::new(config).take(EVENTS) {
+        match e {
+            Event::Person(p) => persons.push(p),
+            Event::Auction(a) => auctions.push(a),
+            Event::Bid(b) => bids.push(b),
+        }
+    }
+    (persons, auctions, bids)
+}
+
+/// Query `q`'s rows at `workers` workers (sorted: a parallel run's order is its
+/// workers'), its `.pipe` edited by `edit` first.
+fn rows_of(q: &str, workers: usize, edit: impl Fn(String) -> String) -> Vec<Vec<String>> {
+    let dir = temp();
+    let text =
+        std::fs::read_to_string(root().join(format!("dsl-examples/nexmark/{q}.pipe"))).unwrap();
+    let pipe = dir.path().join(format!("{q}.pipe"));
+    std::fs::write(&pipe, edit(text)).unwrap();
+    let binary = build(&pipe);
+    let out = dir.path().join("out.csv");
+    let (events, workers) = (EVENTS.to_string(), workers.to_string());
+    run_to(
+        &binary,
+        q,
+        &out,
+        &["--events", &events, "--parallelism", &workers],
+    );
+    let (_, mut rows) = read_csv(&out);
+    rows.sort();
+    rows
+}
+
+fn rows(q: &str, workers: usize) -> Vec<Vec<String>> {
+    rows_of(q, workers, |t| t)
+}
+
+fn sorted(mut rows: Vec<Vec<String>>) -> Vec<Vec<String>> {
+    rows.sort();
+    rows
+}
+
+fn row(fields: &[&dyn ToString]) -> Vec<String> {
+    fields.iter().map(|f| f.to_string()).collect()
+}
+
+fn check(q: &str, want: &[Vec<String>]) {
+    assert!(!want.is_empty(), "{q}: the reference is empty");
+    for workers in [1, 2] {
+        let got = rows(q, workers);
+        assert!(
+            got == want,
+            "{q} at {workers} worker(s): {} rows against {}; first difference: {:?}",
+            got.len(),
+            want.len(),
+            got.iter().zip(want).find(|(g, w)| g != w)
+        );
+    }
+}
+
+#[test]
+fn q0_passes_every_bid_through() {
+    let (_, _, bids) = events(1);
+    let want: Vec<Vec<String>> = bids
+        .iter()
+        .map(|b| row(&[&b.auction, &b.bidder, &b.price, &b.date_time, &b.extra]))
+        .collect();
+    check("q0", &sorted(want));
+}
+
+#[test]
+fn q1_converts_every_price() {
+    let (_, _, bids) = events(1);
+    let want: Vec<(u64, u64, f64, u64)> = bids
+        .iter()
+        .map(|b| {
+            (
+                b.auction as u64,
+                b.bidder as u64,
+                0.908 * b.price as f64,
+                b.date_time,
+            )
+        })
+        .collect();
+    for workers in [1, 2] {
+        let mut got: Vec<(u64, u64, f64, u64)> = rows("q1", workers)
+            .iter()
+            .map(|r| {
+                (
+                    r[0].parse().unwrap(),
+                    r[1].parse().unwrap(),
+                    r[2].parse().unwrap(),
+                    r[3].parse().unwrap(),
+                )
+            })
+            .collect();
+        let mut want = want.clone();
+        let order = |a: &(u64, u64, f64, u64), b: &(u64, u64, f64, u64)| {
+            (a.3, a.0, a.1)
+                .cmp(&(b.3, b.0, b.1))
+                .then(a.2.total_cmp(&b.2))
+        };
+        got.sort_by(order);
+        want.sort_by(order);
+        assert!(got == want, "q1 at {workers} worker(s)");
+    }
+}
+
+#[test]
+fn q2_selects_the_bids_on_every_123rd_auction() {
+    let (_, _, bids) = events(1);
+    let want: Vec<Vec<String>> = bids
+        .iter()
+        .filter(|b| b.auction % 123 == 0)
+        .map(|b| row(&[&b.auction, &b.price]))
+        .collect();
+    check("q2", &sorted(want));
+}
+
+/// q5's rows for `bids`: per sliding window (10 s every 2 s), the auctions with the most
+/// bids.
+fn hot_items(bids: &[Bid]) -> Vec<Vec<String>> {
+    let mut counts: BTreeMap<u64, HashMap<usize, u64>> = BTreeMap::new();
+    for b in bids {
+        let t = b.date_time;
+        let mut start = t - t % 2_000;
+        while start + 10_000 > t {
+            *counts
+                .entry(start)
+                .or_default()
+                .entry(b.auction)
+                .or_default() += 1;
+            start -= 2_000;
+        }
+    }
+    let mut want = Vec::new();
+    for (start, per_auction) in counts {
+        let most = per_auction.values().max().copied().unwrap();
+        for (auction, n) in per_auction {
+            if n == most {
+                want.push(row(&[&auction, &n, &start]));
+            }
+        }
+    }
+    sorted(want)
+}
+
+#[test]
+fn q5_finds_the_hot_items_of_each_sliding_window() {
+    let (_, _, bids) = events(1);
+    check("q5", &hot_items(&bids));
+}
+
+/// Out of order within groups of 500 events, the source's own watermark covers the
+/// disorder: nothing is late and the answer is the same.
+#[test]
+fn q5_is_exact_on_bids_out_of_order() {
+    let (_, _, bids) = events(500);
+    let want = hot_items(&bids);
+    for workers in [1, 2] {
+        let got = rows_of("q5", workers, |t| {
+            t.replace(
+                "nexmark(bid, events: 100000)",
+                "nexmark(bid, events: 100000, out_of_order: 500)",
+            )
+        });
+        assert!(
+            got == want,
+            "q5 out of order at {workers} worker(s): {} rows against {}",
+            got.len(),
+            want.len()
+        );
+    }
+}
+
+#[test]
+fn q7_finds_the_highest_bids_of_each_window() {
+    let (_, _, bids) = events(1);
+    let mut highest: HashMap<u64, usize> = HashMap::new();
+    for b in &bids {
+        let w = highest.entry(b.date_time / 10_000).or_default();
+        *w = (*w).max(b.price);
+    }
+    let want: Vec<Vec<String>> = bids
+        .iter()
+        .filter(|b| highest[&(b.date_time / 10_000)] == b.price)
+        .map(|b| row(&[&b.auction, &b.price, &b.bidder, &b.date_time, &b.extra]))
+        .collect();
+    check("q7", &sorted(want));
+}
+
+#[test]
+fn q8_finds_the_persons_who_sold_in_the_window_they_joined() {
+    let (persons, auctions, _) = events(1);
+    let sellers: BTreeSet<(u64, usize)> = auctions
+        .iter()
+        .map(|a| (a.date_time / 10_000, a.seller))
+        .collect();
+    let want: Vec<Vec<String>> = persons
+        .iter()
+        .filter(|p| sellers.contains(&(p.date_time / 10_000, p.id)))
+        .map(|p| row(&[&p.id, &p.name, &(p.date_time - p.date_time % 10_000)]))
+        .collect();
+    check("q8", &sorted(want));
+}
+
+#[test]
+fn q11_counts_the_bids_of_each_bidders_sessions() {
+    let (_, _, bids) = events(1);
+    let mut times: BTreeMap<usize, Vec<u64>> = BTreeMap::new();
+    for b in &bids {
+        times.entry(b.bidder).or_default().push(b.date_time);
+    }
+    let mut want = Vec::new();
+    for (bidder, mut ts) in times {
+        ts.sort();
+        let (mut start, mut last, mut n) = (ts[0], ts[0], 0u64);
+        for t in ts {
+            if t > last + 10_000 {
+                want.push(row(&[&bidder, &n, &start, &(last + 10_000)]));
+                (start, n) = (t, 0);
+            }
+            last = t;
+            n += 1;
+        }
+        want.push(row(&[&bidder, &n, &start, &(last + 10_000)]));
+    }
+    check("q11", &sorted(want));
+}
+
+/// Processing-time windows depend on when bids are made, so each bidder's bids over all
+/// windows are what is checked, and that every window is ten seconds.
+#[test]
+fn q12_counts_every_bid_of_each_bidder_in_processing_time_windows() {
+    let (_, _, bids) = events(1);
+    let mut want: BTreeMap<u64, u64> = BTreeMap::new();
+    for b in &bids {
+        *want.entry(b.bidder as u64).or_default() += 1;
+    }
+    for workers in [1, 2] {
+        let mut got: BTreeMap<u64, u64> = BTreeMap::new();
+        for r in rows("q12", workers) {
+            *got.entry(r[0].parse().unwrap()).or_default() += r[1].parse::<u64>().unwrap();
+            let (start, end): (i64, i64) = (r[2].parse().unwrap(), r[3].parse().unwrap());
+            assert_eq!(end - start, 10_000, "{r:?}");
+        }
+        assert!(got == want, "q12 at {workers} worker(s)");
+    }
+}
