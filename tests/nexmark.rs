@@ -4,7 +4,11 @@
 
 mod common;
 
+#[path = "../dsl-examples/rust/nexmark.rs"]
+mod twins;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
 
 use common::*;
 use nexmark::event::{Auction, Bid, Event, Person};
@@ -268,4 +272,98 @@ fn q12_counts_every_bid_of_each_bidder_in_processing_time_windows() {
         }
         assert!(got == want, "q12 at {workers} worker(s)");
     }
+}
+
+/// Rows of `.pipe` query `q` as it stands (its own 100,000 events), sorted.
+fn pipe_rows(q: &str) -> Vec<Vec<String>> {
+    let dir = temp();
+    let binary = build(Path::new(&format!("dsl-examples/nexmark/{q}.pipe")));
+    let out = dir.path().join("out.csv");
+    run_to(&binary, q, &out, &[]);
+    let (_, rows) = read_csv(&out);
+    sorted(rows)
+}
+
+/// A twin's rows as the CSV sink writes them (floats in their shortest form both ways).
+fn twin_rows<T>(rows: Vec<T>, fields: impl Fn(&T) -> Vec<String>) -> Vec<Vec<String>> {
+    sorted(rows.iter().map(fields).collect())
+}
+
+#[test]
+fn the_inline_twins_give_the_pipe_queries_results() {
+    let s = |v: &dyn ToString| v.to_string();
+    let want = |q: &str, got: Vec<Vec<String>>| {
+        let pipe = pipe_rows(q);
+        assert!(!pipe.is_empty(), "{q}");
+        assert!(
+            got == pipe,
+            "{q}: the twin gives {} rows, the .pipe query {}",
+            got.len(),
+            pipe.len()
+        );
+    };
+    want(
+        "q0",
+        twin_rows(twins::q0().unwrap(), |r| {
+            vec![s(&r.0), s(&r.1), s(&r.2), s(&r.3), s(&r.4)]
+        }),
+    );
+    // The price is compared as the number read back.
+    let q1: Vec<Vec<String>> = pipe_rows("q1")
+        .into_iter()
+        .map(|mut r| {
+            r[2] = r[2].parse::<f64>().unwrap().to_string();
+            r
+        })
+        .collect();
+    let twin = twin_rows(twins::q1().unwrap(), |r| {
+        vec![s(&r.0), s(&r.1), s(&r.2), s(&r.3), s(&r.4)]
+    });
+    assert!(sorted(q1) == twin, "q1");
+    want(
+        "q2",
+        twin_rows(twins::q2().unwrap(), |r| vec![s(&r.0), s(&r.1)]),
+    );
+    want(
+        "q5",
+        twin_rows(twins::q5().unwrap(), |r| vec![s(&r.0), s(&r.1), s(&r.2)]),
+    );
+    want(
+        "q7",
+        twin_rows(twins::q7().unwrap(), |r| {
+            vec![s(&r.0), s(&r.1), s(&r.2), s(&r.3), s(&r.4)]
+        }),
+    );
+    want(
+        "q8",
+        twin_rows(twins::q8().unwrap(), |r| vec![s(&r.0), s(&r.1), s(&r.2)]),
+    );
+    want(
+        "q11",
+        twin_rows(twins::q11().unwrap(), |r| {
+            vec![s(&r.0), s(&r.1), s(&r.2), s(&r.3)]
+        }),
+    );
+    // Processing-time windows: each bidder's total.
+    let totals = |rows: Vec<(u64, u64)>| {
+        let mut t: BTreeMap<u64, u64> = BTreeMap::new();
+        for (bidder, n) in rows {
+            *t.entry(bidder).or_default() += n;
+        }
+        t
+    };
+    let pipe = totals(
+        pipe_rows("q12")
+            .iter()
+            .map(|r| (r[0].parse().unwrap(), r[1].parse().unwrap()))
+            .collect(),
+    );
+    let twin = totals(
+        twins::q12()
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.0, r.1))
+            .collect(),
+    );
+    assert!(pipe == twin, "q12");
 }

@@ -222,14 +222,13 @@ impl InlineFront {
         };
         // The event time `nexmark_options` fills in is the `.pipe` field's: inline it is
         // read by a closure over the event.
-        let t = self.rust_fn(
-            &{
-                let t = quote::format_ident!("{type_name}");
-                quote!(|e: &weir_runtime::nexmark::#t| e.date_time as i64)
-            },
-            Some(vec![ty.by_ref()]),
-            RustType::path("i64"),
-        );
+        let time = {
+            let t = quote::format_ident!("{type_name}");
+            quote!(|e: &weir_runtime::nexmark::#t| e.date_time as i64)
+        };
+        let t = self.rust_fn(&time, Some(vec![ty.by_ref()]), RustType::path("i64"));
+        let f = quote::format_ident!("{}", t.field_name());
+        self.push_guard(quote!(let #f = #time;));
         let options = options
             .into_iter()
             .map(|mut o| {

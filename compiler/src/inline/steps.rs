@@ -281,8 +281,10 @@ impl FrontEnd for InlineFront {
     ) -> Option<Arc<Schema>> {
         let sides = [record_type(left), record_type(right)];
         for ty in &sides {
-            if matches!(ty, RustType::Inferred { .. }) {
-                self.bound(*at, ty, quote!(weir_runtime::Layout));
+            // A tuple (a window's results) has a layout when its inferred parts (an
+            // aggregate's value) have one.
+            for part in inferred_parts(ty) {
+                self.bound(*at, part, quote!(weir_runtime::Layout));
             }
             self.check(*at, "layout", ty);
         }
@@ -565,4 +567,13 @@ pub(super) fn to_syn_error(d: &Diagnostic<Span>) -> syn::Error {
         e.combine(syn::Error::new(*span, label));
     }
     e
+}
+
+/// The types rustc infers in `ty`: itself, or the inferred elements of a tuple.
+fn inferred_parts(ty: &RustType) -> Vec<&RustType> {
+    match ty {
+        RustType::Inferred { .. } => vec![ty],
+        RustType::Tuple(parts) => parts.iter().flat_map(inferred_parts).collect(),
+        _ => Vec::new(),
+    }
 }
