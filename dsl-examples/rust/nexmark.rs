@@ -5,8 +5,13 @@
 
 use weir::nexmark::{Auction, Bid, Person};
 
+/// A bid's auction, bidder, price, time and extra text.
+pub type BidRow = (u64, u64, u64, u64, String);
+/// The same with the price in euros.
+pub type EuroBidRow = (u64, u64, f64, u64, String);
+
 /// q0, pass-through: every bid's auction, bidder, price, time and extra text.
-pub fn q0() -> Result<Vec<(u64, u64, u64, u64, String)>, weir::JobError> {
+pub fn q0() -> Result<Vec<BidRow>, weir::JobError> {
     weir::stream! {
         source nexmark(bid, events: 100000)
         |> map(|b: Bid| (b.auction, b.bidder, b.price, b.date_time, b.extra))
@@ -16,7 +21,7 @@ pub fn q0() -> Result<Vec<(u64, u64, u64, u64, String)>, weir::JobError> {
 }
 
 /// q1, currency conversion: every bid with its price in euros.
-pub fn q1() -> Result<Vec<(u64, u64, f64, u64, String)>, weir::JobError> {
+pub fn q1() -> Result<Vec<EuroBidRow>, weir::JobError> {
     weir::stream! {
         source nexmark(bid, events: 100000)
         |> map(|b: Bid| (b.auction, b.bidder, 0.908 * b.price as f64, b.date_time, b.extra))
@@ -29,7 +34,7 @@ pub fn q1() -> Result<Vec<(u64, u64, f64, u64, String)>, weir::JobError> {
 pub fn q2() -> Result<Vec<(u64, u64)>, weir::JobError> {
     weir::stream! {
         source nexmark(bid, events: 100000)
-        |> filter(|b: &Bid| b.auction % 123 == 0)
+        |> filter(|b: &Bid| b.auction.is_multiple_of(123))
         |> map(|b: Bid| (b.auction, b.price))
         |> collect()
     }
@@ -66,8 +71,8 @@ pub fn q5() -> Result<Vec<(u64, u64, i64)>, weir::JobError> {
 }
 
 /// q7, highest bid: the bids at the highest price of each 10-second window, as
-/// (auction, price, bidder, time, extra).
-pub fn q7() -> Result<Vec<(u64, u64, u64, u64, String)>, weir::JobError> {
+/// (auction, price, bidder, time, extra): a [`BidRow`] in the order q7 names them.
+pub fn q7() -> Result<Vec<BidRow>, weir::JobError> {
     weir::stream! {
         let bids = source nexmark(bid, events: 100000);
         let highest = bids
