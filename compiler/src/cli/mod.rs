@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod bench_nexmark;
 mod run_args;
 mod signals;
 
@@ -86,11 +87,36 @@ enum Command {
         #[command(subcommand)]
         action: SavepointAction,
     },
+    /// Run a benchmark suite and print its figures.
+    Bench {
+        #[command(subcommand)]
+        suite: BenchSuite,
+    },
     /// Manage the build cache. Built jobs beyond $WEIR_CACHE_MAX (default 2GB) are removed,
     /// least recently used first, after each build.
     Cache {
         #[command(subcommand)]
         action: CacheAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchSuite {
+    /// The Nexmark queries of dsl-examples/nexmark, over generated events with their
+    /// output discarded: events per second (and per core), wall time, peak RSS and rows.
+    Nexmark {
+        /// Events per query (persons, auctions and bids together).
+        #[arg(long, default_value_t = 10_000_000)]
+        events: u64,
+        /// Worker threads.
+        #[arg(long, default_value_t = 1)]
+        parallelism: usize,
+        /// The queries to run, comma-separated (default: all).
+        #[arg(long)]
+        queries: Option<String>,
+        /// The build cache (default: $WEIR_CACHE_DIR or ~/.cache/weir).
+        #[arg(long)]
+        cache_dir: Option<PathBuf>,
     },
 }
 
@@ -265,6 +291,20 @@ impl Ctx<'_> {
                     Ok(e.exit_code())
                 }
             },
+            Command::Bench {
+                suite:
+                    BenchSuite::Nexmark {
+                        events,
+                        parallelism,
+                        queries,
+                        cache_dir,
+                    },
+            } => {
+                let queries = bench_nexmark::chosen(queries.as_deref())?;
+                let cache = cache_dir.unwrap_or_else(default_cache_dir);
+                let table = bench_nexmark::bench(&queries, events, parallelism.max(1), &cache)?;
+                self.print(&table)
+            }
             Command::Cache {
                 action: CacheAction::Clean { cache_dir },
             } => {

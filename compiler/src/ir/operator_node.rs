@@ -117,6 +117,17 @@ pub trait OperatorNode: AsOperator + fmt::Debug + 'static {
         !self.order_sensitive()
     }
 
+    /// Whether the node's results stay one worker's when every worker generates its own
+    /// share of the input in time order (a Nexmark run's events by offset and step, the
+    /// runtime's `InputSplit::Slices` over generated sources): every share starts at the
+    /// run's start, and a record reaches the node before its worker's watermark passes
+    /// it, so a record is late exactly when one worker would find it late. Wherever that
+    /// holds for slices it holds here; event-time window joins and interval joins add to
+    /// it (their pairs do not depend on which worker's record came first).
+    fn exact_on_ordered_shares(&self, plan: &Plan, n: NodeIndex) -> bool {
+        self.exact_in_event_time_slices(plan, n)
+    }
+
     /// Whether the node's records may be folded on the worker that read them before they
     /// cross an exchange to it, as partial results (Flink's local aggregation): `None`
     /// unless the operator's partial results merge exactly. The physical planning pass

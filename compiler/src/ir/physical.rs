@@ -37,7 +37,9 @@ impl InputSplit {
             InputSplit::WorkerZero => {
                 "worker 0 reads every source in order (results depend on arrival order)"
             }
-            InputSplit::Slices => "each worker reads a slice of every file",
+            InputSplit::Slices => {
+                "each worker reads a slice of every file (or generates its share of a Nexmark run)"
+            }
             InputSplit::EventTimeSlices => {
                 "each worker reads a slice of the file, its watermark starting at the largest \
                  event time before its slice"

@@ -64,7 +64,10 @@ pub enum InputSplit {
     /// `distinct`, count windows, allowed lateness...).
     WorkerZero,
     /// Each worker reads a slice of every file: no result depends on the order records
-    /// arrive in (no event time; counts, integer sums, minima, maxima).
+    /// arrive in (no event time; counts, integer sums, minima, maxima). A generated
+    /// source (Nexmark) makes each worker's share of its run
+    /// ([`JobContext::generated_share`]): shares are in time order from the run's start,
+    /// so event-time windows and joins are exact on them too.
     Slices,
     /// Each worker reads a slice of the job's one event-time source, with the lateness of
     /// one worker reading it all: a worker's watermark starts from the largest event time

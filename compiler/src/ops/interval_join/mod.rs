@@ -181,6 +181,13 @@ impl OperatorNode for IntervalJoin {
         &Self::INFO
     }
 
+    /// A record meets every partner in its interval whatever worker either came from,
+    /// and one kept alone is emitted only once no partner can come. Not with late side
+    /// outputs, whose records would come from several workers interleaved.
+    fn exact_on_ordered_shares(&self, plan: &Plan, n: NodeIndex) -> bool {
+        plan.outputs(n, 1).is_empty() && plan.outputs(n, 2).is_empty()
+    }
+
     fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = self.kind.as_argument();
         write!(

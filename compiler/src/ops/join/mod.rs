@@ -355,6 +355,17 @@ impl OperatorNode for Join {
         &Self::INFO
     }
 
+    /// Tumbling and sliding windows: a window's pairs are every pair of its records,
+    /// whatever worker each came from. Not sessions, which a record exactly at a
+    /// session's end joins on one worker and not on several (where the session may not
+    /// have fired yet).
+    fn exact_on_ordered_shares(&self, _plan: &Plan, _n: NodeIndex) -> bool {
+        matches!(
+            self.window,
+            WindowKind::Tumbling { .. } | WindowKind::Sliding { .. }
+        )
+    }
+
     fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = self.kind.as_argument();
         write!(f, "window({}) |> join({}{kind}) as {}", self.window, self.sides[1], self.sides[0])

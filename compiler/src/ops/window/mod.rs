@@ -208,6 +208,18 @@ impl OperatorNode for Window {
             && same_in_any_order(&self.aggregates)
     }
 
+    /// As on slices; and processing-time windows, whose windows are the clock's on any
+    /// number of workers (their results were never a function of the input alone).
+    fn exact_on_ordered_shares(&self, plan: &Plan, n: NodeIndex) -> bool {
+        self.exact_in_event_time_slices(plan, n)
+            || (self.time == TimeDomain::ProcessingTime
+                && matches!(
+                    self.window,
+                    WindowKind::Tumbling { .. } | WindowKind::Sliding { .. }
+                )
+                && same_in_any_order(&self.aggregates))
+    }
+
     fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "window({}", self.window)?;
         if self.time == TimeDomain::ProcessingTime {
