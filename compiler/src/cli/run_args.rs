@@ -26,6 +26,9 @@ pub(super) struct RunArgs {
     /// Write the same report as JSON to FILE (schema in docs/stats.md).
     #[arg(long, value_name = "FILE")]
     pub(super) stats_json: Option<PathBuf>,
+    /// The events of a run of every `nexmark(...)` source, in place of its `events`.
+    #[arg(long, value_name = "N")]
+    pub(super) events: Option<u64>,
     /// How often sinks write out records that wait (e.g. 500ms; default 1s).
     #[arg(long, value_name = "DURATION")]
     pub(super) flush_every: Option<String>,
@@ -102,6 +105,9 @@ impl RunArgs {
         }
         if let Some(d) = &self.flush_every {
             flag("--flush-every", d.into());
+        }
+        if let Some(n) = self.events {
+            flag("--events", n.to_string().into());
         }
         if let Some(d) = &self.spill_dir {
             flag("--spill-dir", d.into());
