@@ -38,7 +38,7 @@ const CASES: &[(&str, &[&str])] = &[
     (
         "join_errors",
         &[
-            "9:54", "10:54", "11:54", "12:65", "13:27", "14:34", "15:77", "16:50", "17:50",
+            "9:54", "10:54", "11:54", "12:65", "13:41", "14:34", "15:77", "16:50", "17:50",
             "18:27",
             // An outer interval join: its kind twice, a kind that is none, and the side
             // that cannot be missing has no `matched` flag.

@@ -143,6 +143,26 @@ fn q2_selects_the_bids_on_every_123rd_auction() {
     check("q2", &sorted(want));
 }
 
+#[test]
+fn q3_finds_the_local_sellers_of_category_10() {
+    let (persons, auctions, _) = events(1);
+    let local: HashMap<usize, &Person> = persons
+        .iter()
+        .filter(|p| ["or", "id", "ca"].contains(&p.state.as_str()))
+        .map(|p| (p.id, p))
+        .collect();
+    let want: Vec<Vec<String>> = auctions
+        .iter()
+        .filter(|a| a.category == 10)
+        .filter_map(|a| {
+            local
+                .get(&a.seller)
+                .map(|p| row(&[&p.name, &p.city, &p.state, &a.id]))
+        })
+        .collect();
+    check("q3", &sorted(want));
+}
+
 /// q5's rows for `bids`: per sliding window (10 s every 2 s), the auctions with the most
 /// bids.
 fn hot_items(bids: &[Bid]) -> Vec<Vec<String>> {
@@ -323,6 +343,12 @@ fn the_inline_twins_give_the_pipe_queries_results() {
     want(
         "q2",
         twin_rows(twins::q2().unwrap(), |r| vec![s(&r.0), s(&r.1)]),
+    );
+    want(
+        "q3",
+        twin_rows(twins::q3().unwrap(), |r| {
+            vec![s(&r.0), s(&r.1), s(&r.2), s(&r.3)]
+        }),
     );
     want(
         "q5",

@@ -41,6 +41,24 @@ pub fn q2() -> Result<Vec<(u64, u64)>, weir::JobError> {
     .run()
 }
 
+/// q3, local item suggestion: the sellers in Oregon, Idaho or California of auctions in
+/// category 10, as (name, city, state, auction), by an unwindowed join.
+pub fn q3() -> Result<Vec<(String, String, String, u64)>, weir::JobError> {
+    weir::stream! {
+        let auctions = source nexmark(auction, events: 100000);
+        let sellers = source nexmark(person, events: 100000)
+            |> filter(|p: &Person| ["or", "id", "ca"].contains(&p.state.as_str()))
+            |> key_by(|p: &Person| p.id);
+        auctions
+        |> filter(|a: &Auction| a.category == 10)
+        |> key_by(|a: &Auction| a.seller)
+        |> join(sellers)
+        |> map(|(a, p): (Auction, Person)| (p.name, p.city, p.state, a.id))
+        |> collect()
+    }
+    .run()
+}
+
 /// Bids per auction in one sliding window: auction, window start, window end, bids.
 type AuctionBids = (u64, i64, i64, u64);
 /// The most bids of any auction in one window: the window, its bounds again, the most.
@@ -144,13 +162,14 @@ fn main() -> Result<(), weir::JobError> {
         "q0" => q0()?.iter().map(|r| format!("{r:?}")).collect(),
         "q1" => q1()?.iter().map(|r| format!("{r:?}")).collect(),
         "q2" => q2()?.iter().map(|r| format!("{r:?}")).collect(),
+        "q3" => q3()?.iter().map(|r| format!("{r:?}")).collect(),
         "q5" => q5()?.iter().map(|r| format!("{r:?}")).collect(),
         "q7" => q7()?.iter().map(|r| format!("{r:?}")).collect(),
         "q8" => q8()?.iter().map(|r| format!("{r:?}")).collect(),
         "q11" => q11()?.iter().map(|r| format!("{r:?}")).collect(),
         "q12" => q12()?.iter().map(|r| format!("{r:?}")).collect(),
         other => {
-            eprintln!("no query `{other}`: q0, q1, q2, q5, q7, q8, q11 or q12");
+            eprintln!("no query `{other}`: q0, q1, q2, q3, q5, q7, q8, q11 or q12");
             std::process::exit(2);
         }
     };

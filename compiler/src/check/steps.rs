@@ -267,6 +267,52 @@ impl FrontEnd for PipeFront<'_> {
         None
     }
 
+    fn join_args(
+        &mut self,
+        info: &OpInfo,
+        step: &OpSyntax,
+    ) -> Option<(Vec<(String, Span)>, Option<(i64, Span)>)> {
+        let OpBody::Args(args) = &step.body else {
+            return self.wrong_form(info, step);
+        };
+        let (mut names, mut ttl) = (Vec::new(), None);
+        let mut ok = true;
+        for a in args {
+            match &a.kind {
+                ExprKind::Name(name) => names.push((name.clone(), a.span.clone())),
+                ExprKind::Call(f, inner) if f.name == "ttl" => match inner.as_slice() {
+                    [Expr {
+                        kind: ExprKind::Duration(ms),
+                        ..
+                    }] if ttl.is_none() => ttl = Some((*ms as i64, a.span.clone())),
+                    _ => {
+                        self.diagnostics.push(
+                            Diagnostic::error(
+                                "`ttl` takes one duration, given once",
+                                a.span.clone(),
+                                "not one duration",
+                            )
+                            .with_help("write `ttl(1h)`: records are kept an hour of event time"),
+                        );
+                        ok = false;
+                    }
+                },
+                _ => {
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            "`join` takes the stream to join with, a kind of join and `ttl(duration)`",
+                            a.span.clone(),
+                            "not a stream name, a kind or a ttl",
+                        )
+                        .with_help("write `join(other)`, `join(other, left)` or `join(other, ttl(1h))`"),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some((names, ttl))
+    }
+
     fn stream_names(&mut self, info: &OpInfo, step: &OpSyntax) -> Option<Vec<(String, Span)>> {
         let OpBody::Args(args) = &step.body else {
             return self.wrong_form(info, step);

@@ -17,6 +17,7 @@ pub(super) const QUERIES: &[(&str, &str)] = &[
     ("q0", include_str!("../../../dsl-examples/nexmark/q0.pipe")),
     ("q1", include_str!("../../../dsl-examples/nexmark/q1.pipe")),
     ("q2", include_str!("../../../dsl-examples/nexmark/q2.pipe")),
+    ("q3", include_str!("../../../dsl-examples/nexmark/q3.pipe")),
     ("q5", include_str!("../../../dsl-examples/nexmark/q5.pipe")),
     ("q7", include_str!("../../../dsl-examples/nexmark/q7.pipe")),
     ("q8", include_str!("../../../dsl-examples/nexmark/q8.pipe")),

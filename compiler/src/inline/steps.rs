@@ -299,6 +299,53 @@ impl FrontEnd for InlineFront {
         Some(Arc::new(Schema::rust(RustType::Tuple(pair))))
     }
 
+    fn join_args(
+        &mut self,
+        _info: &OpInfo,
+        step: &Step,
+    ) -> Option<(Vec<(String, Span)>, Option<(i64, Span)>)> {
+        enum JoinArg {
+            Name(syn::Ident),
+            Ttl(syn::Lit, Span),
+        }
+        let parsed = syn::parse::Parser::parse2(
+            |input: syn::parse::ParseStream<'_>| {
+                let mut out = Vec::new();
+                while !input.is_empty() {
+                    let word: syn::Ident = input.parse()?;
+                    if word == "ttl" && input.peek(syn::token::Paren) {
+                        let inside;
+                        syn::parenthesized!(inside in input);
+                        out.push(JoinArg::Ttl(inside.parse()?, word.span()));
+                    } else {
+                        out.push(JoinArg::Name(word));
+                    }
+                    if !input.is_empty() {
+                        input.parse::<syn::Token![,]>()?;
+                    }
+                }
+                Ok(out)
+            },
+            step.call().args.clone(),
+        );
+        let args = match parsed {
+            Ok(args) => args,
+            Err(e) => return self.syn_error(e),
+        };
+        let (mut names, mut ttl) = (Vec::new(), None);
+        for a in args {
+            match a {
+                JoinArg::Name(i) => names.push((i.to_string(), i.span())),
+                JoinArg::Ttl(lit, at) => match super::time::duration(&lit) {
+                    Ok(ms) if ttl.is_none() => ttl = Some((ms, at)),
+                    Ok(_) => return self.error(at, "`ttl` is given twice"),
+                    Err(e) => return self.syn_error(e),
+                },
+            }
+        }
+        Some((names, ttl))
+    }
+
     fn stream_names(&mut self, _info: &OpInfo, step: &Step) -> Option<Vec<(String, Span)>> {
         let names = syn::parse::Parser::parse2(
             syn::punctuated::Punctuated::<syn::Ident, syn::Token![,]>::parse_terminated,

@@ -222,6 +222,15 @@ pub trait FrontEnd {
         at: &Self::Span,
     ) -> Option<Arc<Schema>>;
 
+    /// A join's arguments: the stream and words (`join(other, left)`), and the time-to-live
+    /// of its state when `ttl(1h)` is given (in ms, and where it is written).
+    #[allow(clippy::type_complexity)]
+    fn join_args(
+        &mut self,
+        info: &OpInfo,
+        step: &Self::Step,
+    ) -> Option<(Vec<(String, Self::Span)>, Option<(i64, Self::Span)>)>;
+
     /// The stream names a step takes (`union(a, b)`).
     fn stream_names(
         &mut self,

@@ -93,6 +93,7 @@ registry! {
         Union => union::Union,
         Join => join::Join,
         IntervalJoin => interval_join::IntervalJoin,
+        RegularJoin => regular_join::RegularJoin,
         Distinct => distinct::Distinct,
         Process => process::Process,
         Iterate => iterate::Iterate,

@@ -85,6 +85,8 @@ pub struct IntervalBuffers {
 struct SideBuffer {
     memory: JoinWindows,
     disk: BTreeMap<i64, KeyRuns>,
+    /// The keys each bucket on disk holds.
+    disk_keys: BTreeMap<i64, usize>,
 }
 
 impl IntervalBuffers {
@@ -105,6 +107,7 @@ impl IntervalBuffers {
             Ok(SideBuffer {
                 memory: JoinWindows::in_memory(mem.clone(), bucket, key_width)?,
                 disk: BTreeMap::new(),
+                disk_keys: BTreeMap::new(),
             })
         };
         Ok(IntervalBuffers {
@@ -200,8 +203,10 @@ impl IntervalBuffers {
     }
 
     /// Drops the buckets no record that is not late at watermark `wm` can meet, and that
-    /// no record waiting for a partner still looks into.
-    pub fn expire(&mut self, wm: i64) {
+    /// no record waiting for a partner still looks into; how many keys they held (a key
+    /// counts once per bucket and side).
+    pub fn expire(&mut self, wm: i64) -> usize {
+        let mut keys = 0;
         let bucket = self.bucket;
         let [left_waits, right_waits] = self.linger();
         for (side, through) in [
@@ -214,10 +219,18 @@ impl IntervalBuffers {
                 wm.saturating_sub(self.lower.saturating_neg().max(0).max(left_waits)),
             ),
         ] {
-            side.memory.drop_through(through);
-            side.disk
-                .retain(|start, _| start.saturating_add(bucket).saturating_sub(1) > through);
+            keys += side.memory.drop_through(through);
+            let kept = |start: &i64| start.saturating_add(bucket).saturating_sub(1) > through;
+            side.disk.retain(|start, _| kept(start));
+            side.disk_keys.retain(|start, held| {
+                let keep = kept(start);
+                if !keep {
+                    keys += *held;
+                }
+                keep
+            });
         }
+        keys
     }
 
     fn bucket_of(&self, ts: i64) -> i64 {

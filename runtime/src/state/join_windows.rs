@@ -413,14 +413,16 @@ impl JoinWindows {
     }
 
     /// Drops, without emitting, every window whose last millisecond is at or before
-    /// `through`.
-    pub fn drop_through(&mut self, through: i64) {
+    /// `through`; how many keys they held (a key counts once per window).
+    pub fn drop_through(&mut self, through: i64) -> usize {
+        let mut keys = 0;
         while let Some(&start) = self.windows.keys().next() {
             if self.last_ms(start) > through {
-                return;
+                break;
             }
-            self.drop_window(start);
+            keys += self.drop_window(start);
         }
+        keys
     }
 
     /// The operator's memory the windows' pages come from.
@@ -433,16 +435,20 @@ impl JoinWindows {
         self.windows.is_empty()
     }
 
-    fn drop_window(&mut self, start: i64) {
+    /// Drops window `start`; the keys it held.
+    fn drop_window(&mut self, start: i64) -> usize {
+        let mut held = 0;
         if let Some(w) = self.windows.remove(&start) {
             if let Some(keys) = w.keys {
-                self.expected_keys = keys.len();
+                held = keys.len();
+                self.expected_keys = held;
                 keys.free(&mut self.pages);
             }
             for c in w.chunks {
                 self.pages.free(c.addr);
             }
         }
+        held
     }
 
     fn set_word(&mut self, addr: u64, value: u64) {

@@ -127,7 +127,7 @@ impl Lower for IntervalJoin {
             },
         };
         let (right_name, right_at) = spec.other.clone();
-        let pairs = ("interval_join", "an interval join");
+        let pairs = ("interval_join", Some("an interval join"));
         let Some(Sides {
             right,
             right_key,

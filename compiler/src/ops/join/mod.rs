@@ -131,28 +131,27 @@ impl Lower for Join {
     ) -> Applied<F::Span> {
         let span = F::step_span(step);
         let Some(w) = input.window.clone() else {
-            return l.report(
-                Diagnostic::error(
-                    "`join` needs a window before it: pairs meet within a window",
-                    span,
-                    "no window",
-                )
-                .with_help("write `|> key_by(...) |> window(tumbling 10s) |> join(other)`"),
-            );
+            return super::RegularJoin::lower(l, input, step);
         };
         let Some(left_key) = l.require_key(&input, &Self::INFO, step) else {
             return Applied::Broken;
         };
-        let Some(names) = l.fe.stream_names(&Self::INFO, step) else {
+        let Some((names, ttl)) = l.fe.join_args(&Self::INFO, step) else {
             return Applied::Broken;
         };
+        if let Some((_, at)) = ttl {
+            return l.report(
+                Diagnostic::error("a window join takes no ttl", at, "not for a window join")
+                    .with_help("a window join keeps records until their window fires; `ttl` is for a join with no window"),
+            );
+        }
         let Some((kind, right_name, right_at)) = read_args(l, names, &span) else {
             return Applied::Broken;
         };
         if !window_fits(l, &w, &input) {
             return Applied::Broken;
         }
-        let pairs = ("join", "a window join");
+        let pairs = ("join", Some("a window join"));
         let Some(Sides {
             right,
             right_key,

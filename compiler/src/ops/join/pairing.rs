@@ -26,12 +26,12 @@ pub(crate) struct Sides<S> {
 }
 
 /// The stream named `right_name` (written at `right_at`) as the other side of `step`'s
-/// join of `input` (keyed by `left_key`): keyed, with event time, its key of the same
-/// types; `None` when something is wrong (reported). `pairs` says how the join pairs
-/// records, for messages ("a window join").
+/// join of `input` (keyed by `left_key`): keyed, its key of the same types, and with
+/// event time when `pairs` says how the join pairs records by it, for messages ("a window
+/// join"); `None` when something is wrong (reported).
 pub(crate) fn other_side<F: FrontEnd>(
     l: &mut Lowering<F>,
-    (step, pairs): (&str, &str),
+    (step, pairs): (&str, Option<&str>),
     input: &Stream<F::Span>,
     left_key: &KeySpec,
     (right_name, right_at): (String, F::Span),
@@ -48,7 +48,7 @@ pub(crate) fn other_side<F: FrontEnd>(
         );
         return None;
     };
-    if !right.timed {
+    if let (false, Some(pairs)) = (right.timed, pairs) {
         l.report(
             Diagnostic::error(
                 format!("`{right_name}` has no event time, and {pairs} pairs records by event time"),

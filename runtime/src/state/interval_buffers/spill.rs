@@ -95,7 +95,12 @@ fn spill_bucket(side: &mut SideBuffer, start: i64) -> Result<(), JobError> {
     let hasher = &side.memory;
     let mut runs = KeyRuns::new(mem);
     let count = fresh.len();
+    let mut written = 0;
     runs.add(count, |push| {
+        let mut push = |hash: u64, key: &[u8], value: &[u8]| {
+            written += 1;
+            push(hash, key, value)
+        };
         let mut next = fresh.iter().peekable();
         if let Some(old) = old {
             old.drain_newest(|key, value| {
@@ -121,5 +126,6 @@ fn spill_bucket(side: &mut SideBuffer, start: i64) -> Result<(), JobError> {
         Ok(())
     })?;
     side.disk.insert(start, runs);
+    side.disk_keys.insert(start, written);
     Ok(())
 }
