@@ -250,6 +250,82 @@ fn q8_finds_the_persons_who_sold_in_the_window_they_joined() {
     check("q8", &sorted(want));
 }
 
+/// Each auction's last row is its winning bid: the best price among the bids made while
+/// it was open, the earliest of equal ones.
+#[test]
+fn q9_ends_with_each_auctions_winning_bid() {
+    let (_, auctions, bids) = events(1);
+    let mut by_auction: HashMap<usize, Vec<&Bid>> = HashMap::new();
+    for b in &bids {
+        by_auction.entry(b.auction).or_default().push(b);
+    }
+    let mut want: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for a in &auctions {
+        let open = by_auction
+            .get(&a.id)
+            .into_iter()
+            .flatten()
+            .filter(|b| a.date_time <= b.date_time && b.date_time <= a.expires);
+        let best = open.fold(None::<&&Bid>, |best, b| match best {
+            Some(x)
+                if (x.price, std::cmp::Reverse(x.date_time))
+                    >= (b.price, std::cmp::Reverse(b.date_time)) =>
+            {
+                Some(x)
+            }
+            _ => Some(b),
+        });
+        if let Some(b) = best {
+            want.insert(
+                a.id.to_string(),
+                row(&[&a.id, &b.bidder, &b.price, &b.date_time]),
+            );
+        }
+    }
+    assert!(want.len() > 1_000, "{}", want.len());
+    for workers in [1, 2] {
+        let dir = temp();
+        let binary = build(Path::new("dsl-examples/nexmark/q9.pipe"));
+        let out = dir.path().join("out.csv");
+        let (events, workers) = (EVENTS.to_string(), workers.to_string());
+        run_to(
+            &binary,
+            "q9",
+            &out,
+            &["--events", &events, "--parallelism", &workers],
+        );
+        let (header, rows) = read_csv(&out);
+        let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+        let (id, bidder, price, time, rank) = (
+            at("id"),
+            at("bidder"),
+            at("price"),
+            at("bid_date_time"),
+            at("rank"),
+        );
+        // Rows come in each auction's order on any number of workers: the last one stands.
+        let mut last: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for r in rows {
+            assert_eq!(r[rank], "1");
+            last.insert(
+                r[id].clone(),
+                vec![
+                    r[id].clone(),
+                    r[bidder].clone(),
+                    r[price].clone(),
+                    r[time].clone(),
+                ],
+            );
+        }
+        assert!(
+            last == want,
+            "q9 at {workers} worker(s): {} auctions against {}",
+            last.len(),
+            want.len()
+        );
+    }
+}
+
 #[test]
 fn q11_counts_the_bids_of_each_bidders_sessions() {
     let (_, _, bids) = events(1);
@@ -364,6 +440,34 @@ fn the_inline_twins_give_the_pipe_queries_results() {
         "q8",
         twin_rows(twins::q8().unwrap(), |r| vec![s(&r.0), s(&r.1), s(&r.2)]),
     );
+    // q9: each auction's last row, its winner.
+    let winners = |rows: Vec<Vec<String>>| {
+        rows.into_iter()
+            .map(|r| (r[0].clone(), r))
+            .collect::<BTreeMap<_, _>>()
+    };
+    let pipe: BTreeMap<String, Vec<String>> = {
+        let dir = temp();
+        let binary = build(Path::new("dsl-examples/nexmark/q9.pipe"));
+        let out = dir.path().join("out.csv");
+        run_to(&binary, "q9", &out, &[]);
+        let (h, rows) = read_csv(&out);
+        let at = |name: &str| h.iter().position(|x| x == name).unwrap();
+        let cols = [at("id"), at("bidder"), at("price"), at("bid_date_time")];
+        winners(
+            rows.into_iter()
+                .map(|r| cols.iter().map(|&c| r[c].clone()).collect())
+                .collect(),
+        )
+    };
+    let twin = winners(
+        twins::q9()
+            .unwrap()
+            .into_iter()
+            .map(|(_, w)| vec![s(&w.0), s(&w.1), s(&w.2), s(&w.3)])
+            .collect(),
+    );
+    assert!(!pipe.is_empty() && pipe == twin, "q9");
     want(
         "q11",
         twin_rows(twins::q11().unwrap(), |r| {

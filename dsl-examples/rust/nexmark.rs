@@ -128,6 +128,28 @@ pub fn q8() -> Result<Vec<(u64, String, i64)>, weir::JobError> {
     .run()
 }
 
+/// A bid on an open auction: auction, bidder, price, bid time.
+pub type OpenBid = (u64, u64, u64, u64);
+
+/// q9, winning bids: each auction's best bid while it was open, re-emitted as it changes,
+/// as (rank, (auction, bidder, price, bid time)): each auction's last row is its winner.
+pub fn q9() -> Result<Vec<(u64, OpenBid)>, weir::JobError> {
+    weir::stream! {
+        let auctions = source nexmark(auction, events: 100000);
+        let bids = source nexmark(bid, events: 100000)
+            |> key_by(|b: &Bid| b.auction);
+        auctions
+        |> key_by(|a: &Auction| a.id)
+        |> interval_join(bids, between 0s and 10s)
+        |> filter(|(a, b): &(Auction, Bid)| b.date_time <= a.expires)
+        |> map(|(a, b): (Auction, Bid)| (a.id, b.bidder, b.price, b.date_time))
+        |> key_by(|w: &OpenBid| w.0)
+        |> top(1, desc(|w: &OpenBid| w.2), asc(|w: &OpenBid| w.3))
+        |> collect()
+    }
+    .run()
+}
+
 /// q11, user sessions: bids per bidder session (gap 10 s), as (bidder, bids, start, end).
 pub fn q11() -> Result<Vec<(u64, u64, i64, i64)>, weir::JobError> {
     weir::stream! {
@@ -166,10 +188,11 @@ fn main() -> Result<(), weir::JobError> {
         "q5" => q5()?.iter().map(|r| format!("{r:?}")).collect(),
         "q7" => q7()?.iter().map(|r| format!("{r:?}")).collect(),
         "q8" => q8()?.iter().map(|r| format!("{r:?}")).collect(),
+        "q9" => q9()?.iter().map(|r| format!("{r:?}")).collect(),
         "q11" => q11()?.iter().map(|r| format!("{r:?}")).collect(),
         "q12" => q12()?.iter().map(|r| format!("{r:?}")).collect(),
         other => {
-            eprintln!("no query `{other}`: q0, q1, q2, q3, q5, q7, q8, q11 or q12");
+            eprintln!("no query `{other}`: q0, q1, q2, q3, q5, q7, q8, q9, q11 or q12");
             std::process::exit(2);
         }
     };

@@ -313,6 +313,49 @@ impl FrontEnd for PipeFront<'_> {
         ok.then_some((names, ttl))
     }
 
+    fn top_args(
+        &mut self,
+        info: &OpInfo,
+        step: &OpSyntax,
+        input: &Schema,
+    ) -> Option<(u64, Vec<(Code, bool)>)> {
+        let OpBody::Args(args) = &step.body else {
+            return self.wrong_form(info, step);
+        };
+        let Some((first, rest)) = args.split_first() else {
+            return self.report(Diagnostic::error(
+                "`top` needs how many rows and what orders them",
+                step.span.clone(),
+                "no arguments",
+            ));
+        };
+        let ExprKind::Int(n) = first.kind else {
+            return self.report(Diagnostic::error(
+                "`top` takes how many rows first, a whole number",
+                first.span.clone(),
+                "not a whole number",
+            ));
+        };
+        let mut order = Vec::new();
+        let mut ok = true;
+        for a in rest {
+            let (e, desc) = match &a.kind {
+                ExprKind::Call(f, inner)
+                    if (f.name == "desc" || f.name == "asc") && inner.len() == 1 =>
+                {
+                    (&inner[0], f.name == "desc")
+                }
+                _ => (a, false),
+            };
+            match ExprChecker::new(input, &mut self.diagnostics).check(e, None, ListUse::Refused) {
+                Some(t) if matches!(t.ty, Type::List(_)) => ok = false,
+                Some(t) => order.push((Code::Expr(t), desc)),
+                None => ok = false,
+            }
+        }
+        ok.then_some((n, order))
+    }
+
     fn stream_names(&mut self, info: &OpInfo, step: &OpSyntax) -> Option<Vec<(String, Span)>> {
         let OpBody::Args(args) = &step.body else {
             return self.wrong_form(info, step);

@@ -21,6 +21,7 @@ pub(super) const QUERIES: &[(&str, &str)] = &[
     ("q5", include_str!("../../../dsl-examples/nexmark/q5.pipe")),
     ("q7", include_str!("../../../dsl-examples/nexmark/q7.pipe")),
     ("q8", include_str!("../../../dsl-examples/nexmark/q8.pipe")),
+    ("q9", include_str!("../../../dsl-examples/nexmark/q9.pipe")),
     (
         "q11",
         include_str!("../../../dsl-examples/nexmark/q11.pipe"),

@@ -346,6 +346,77 @@ impl FrontEnd for InlineFront {
         Some((names, ttl))
     }
 
+    fn top_args(
+        &mut self,
+        _info: &OpInfo,
+        step: &Step,
+        input: &Schema,
+    ) -> Option<(u64, Vec<(Code, bool)>)> {
+        let parsed = syn::parse::Parser::parse2(
+            |s: syn::parse::ParseStream<'_>| {
+                let n: syn::LitInt = s.parse()?;
+                let mut order = Vec::new();
+                while !s.is_empty() {
+                    s.parse::<syn::Token![,]>()?;
+                    if s.is_empty() {
+                        break;
+                    }
+                    let word: syn::Ident = s.parse()?;
+                    let desc = match word.to_string().as_str() {
+                        "desc" => true,
+                        "asc" => false,
+                        _ => {
+                            return Err(syn::Error::new(
+                                word.span(),
+                                "`top` orders by `desc(|r| value)` or `asc(|r| value)`",
+                            ))
+                        }
+                    };
+                    let inside;
+                    syn::parenthesized!(inside in s);
+                    order.push((inside.parse::<syn::Expr>()?, desc));
+                }
+                Ok((n, order))
+            },
+            step.call().args.clone(),
+        );
+        let (n, order) = match parsed {
+            Ok(p) => p,
+            Err(e) => return self.syn_error(e),
+        };
+        let n = match n.base10_parse::<u64>() {
+            Ok(n) => n,
+            Err(e) => return self.syn_error(e),
+        };
+        let ty = record_type(input);
+        // The records are kept whole, in their layout.
+        let at = step.call().name.span();
+        for part in inferred_parts(&ty) {
+            self.bound(at, part, quote!(weir_runtime::Layout));
+        }
+        self.check(at, "layout", &ty);
+        let order = order
+            .into_iter()
+            .map(|(f, desc)| {
+                let value = self.param('O');
+                self.bound(f.span(), &value, quote!(weir_runtime::state::OrderValue));
+                let r = self.guarded(
+                    &f,
+                    Guard {
+                        guard: "value",
+                        input: &ty,
+                        inputs: vec![ty.by_ref()],
+                        output: value.clone(),
+                        outs: &[&value],
+                        requirement: None,
+                    },
+                );
+                (Code::Rust(r), desc)
+            })
+            .collect();
+        Some((n, order))
+    }
+
     fn stream_names(&mut self, _info: &OpInfo, step: &Step) -> Option<Vec<(String, Span)>> {
         let names = syn::parse::Parser::parse2(
             syn::punctuated::Punctuated::<syn::Ident, syn::Token![,]>::parse_terminated,

@@ -231,6 +231,15 @@ pub trait FrontEnd {
         step: &Self::Step,
     ) -> Option<(Vec<(String, Self::Span)>, Option<(i64, Self::Span)>)>;
 
+    /// A top-N step's arguments (`top(3, desc(score), ts)`): how many rows, then what
+    /// orders them, each with whether it is descending.
+    fn top_args(
+        &mut self,
+        info: &OpInfo,
+        step: &Self::Step,
+        input: &Schema,
+    ) -> Option<(u64, Vec<(Code, bool)>)>;
+
     /// The stream names a step takes (`union(a, b)`).
     fn stream_names(
         &mut self,

@@ -96,6 +96,7 @@ registry! {
         RegularJoin => regular_join::RegularJoin,
         Distinct => distinct::Distinct,
         Process => process::Process,
+        Top => top::Top,
         Iterate => iterate::Iterate,
         Sink => sink::SinkOp,
     }

@@ -80,6 +80,8 @@ scratch!(
     Vec<String>,
     crate::layout::RecordBuilder,
     crate::state::Partners,
+    crate::state::RankedRows,
+    crate::state::OrderKey,
     crate::state::Unmatched,
 );
 
@@ -201,5 +203,6 @@ keyed!(
     crate::state::SessionJoin,
     crate::state::IntervalBuffers,
     crate::state::ProcessState,
+    crate::state::TopRows,
     crate::state::KeyedTimers,
 );

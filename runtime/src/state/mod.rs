@@ -19,6 +19,7 @@ mod session_windows;
 mod spilling_table;
 mod storage;
 mod text_accumulators;
+mod top_rows;
 
 pub use count_groups::CountGroups;
 pub use fired_window::{FiredWindow, WindowOutcome, WindowSlot};
@@ -38,3 +39,4 @@ pub use storage::{
 pub use text_accumulators::{
     distinct_f64, DistinctValue, TextAccumulators, TextAggregate, TextSlot, TEXT_LIST_WORDS,
 };
+pub use top_rows::{OrderKey, OrderValue, RankedRows, TopRows};
