@@ -163,6 +163,89 @@ fn q3_finds_the_local_sellers_of_category_10() {
     check("q3", &sorted(want));
 }
 
+/// The current rows of a changelog (`op` first, then the key's `key_columns` columns):
+/// `+I` and `+U` rows set their key's row, `-D` removes it, `-U` announces a `+U`.
+fn current(rows: Vec<Vec<String>>, key_columns: usize) -> BTreeMap<Vec<String>, Vec<String>> {
+    let mut now = BTreeMap::new();
+    for r in rows {
+        let key = r[1..1 + key_columns].to_vec();
+        match r[0].as_str() {
+            "+I" | "+U" => {
+                now.insert(key, r[1 + key_columns..].to_vec());
+            }
+            "-D" => {
+                assert!(now.remove(&key).is_some(), "-D of a key with no row: {r:?}");
+            }
+            "-U" => assert_eq!(
+                now.get(&key),
+                Some(&r[1 + key_columns..].to_vec()),
+                "-U of another row"
+            ),
+            op => panic!("unknown op {op}"),
+        }
+    }
+    now
+}
+
+/// `sum / n` as weir computes an integer average: the quotient exactly, the rest as a
+/// fraction.
+fn exact_average(sum: u128, n: u128) -> f64 {
+    (sum / n) as f64 + (sum % n) as f64 / n as f64
+}
+
+/// Each category's last row is the average of its auctions' winning prices (the best bid
+/// made while the auction was open), and the changelog is consistent throughout.
+#[test]
+fn q4_keeps_each_categorys_average_winning_price() {
+    let (_, auctions, bids) = events(1);
+    let mut by_auction: HashMap<usize, Vec<&Bid>> = HashMap::new();
+    for b in &bids {
+        by_auction.entry(b.auction).or_default().push(b);
+    }
+    let mut finals: BTreeMap<usize, (u128, u128)> = BTreeMap::new();
+    for a in &auctions {
+        let best = by_auction
+            .get(&a.id)
+            .into_iter()
+            .flatten()
+            .filter(|b| a.date_time <= b.date_time && b.date_time <= a.expires)
+            .map(|b| b.price)
+            .max();
+        if let Some(price) = best {
+            let (sum, n) = finals.entry(a.category).or_default();
+            *sum += price as u128;
+            *n += 1;
+        }
+    }
+    let want: BTreeMap<Vec<String>, Vec<String>> = finals
+        .iter()
+        .map(|(c, &(sum, n))| (vec![c.to_string()], vec![exact_average(sum, n).to_string()]))
+        .collect();
+    assert!(!want.is_empty());
+    for workers in [1, 2] {
+        let dir = temp();
+        let binary = build(Path::new("dsl-examples/nexmark/q4.pipe"));
+        let out = dir.path().join("out.csv");
+        let (events, workers) = (EVENTS.to_string(), workers.to_string());
+        run_to(
+            &binary,
+            "q4",
+            &out,
+            &["--events", &events, "--parallelism", &workers],
+        );
+        let (header, rows) = read_csv(&out);
+        assert_eq!(header, ["op", "category", "avg_final"]);
+        let got: BTreeMap<Vec<String>, Vec<String>> = current(rows, 1)
+            .into_iter()
+            .map(|(k, v)| (k, vec![v[0].parse::<f64>().unwrap().to_string()]))
+            .collect();
+        assert!(
+            got == want,
+            "q4 at {workers} worker(s): {got:?} against {want:?}"
+        );
+    }
+}
+
 /// q5's rows for `bids`: per sliding window (10 s every 2 s), the auctions with the most
 /// bids.
 fn hot_items(bids: &[Bid]) -> Vec<Vec<String>> {

@@ -423,3 +423,43 @@ fn reduce(
     });
     code.outputs.push(get("acc", t, off));
 }
+
+/// Whether every one of `aggregates` can take a record back out (a `rolling` over an
+/// updating stream, whose `-U` rows retract what their `+U` rows added): counts, sums
+/// and averages; the first aggregate that cannot, otherwise.
+pub(crate) fn first_unretractable(aggregates: &[AggregateField]) -> Option<&AggregateField> {
+    aggregates
+        .iter()
+        .find(|a| !matches!(a.func, AggFunc::Count | AggFunc::Sum | AggFunc::Avg))
+}
+
+/// Takes the record whose arguments are the `v{i}` of [`accumulators`] back out of `acc`
+/// (the block at `base`): each aggregate must be retractable ([`first_unretractable`]).
+pub(crate) fn retractions(g: &Gen<'_>, aggregates: &[AggregateField], base: usize) -> TokenStream {
+    let (offsets, _) = accumulator_offsets(aggregates);
+    let mut out = TokenStream::new();
+    for (i, (a, &off)) in aggregates.iter().zip(&offsets).enumerate() {
+        let v = ident(&format!("v{i}"));
+        let t = a.arg.as_ref().map_or(quote!(u64), |c| value_type(g, c));
+        let at = base + off;
+        let u = quote!(u64);
+        match a.func {
+            AggFunc::Count => {
+                let cur = get("acc", &u, at);
+                out.extend(set("acc", at, quote!(#cur.wrapping_sub(1))));
+            }
+            AggFunc::Sum => {
+                let taken = number("minus", get("acc", &t, at), quote!(#v));
+                out.extend(set("acc", at, taken));
+            }
+            AggFunc::Avg => {
+                let n = at + 16;
+                let count = get("acc", &u, n);
+                out.extend(quote!(weir_runtime::state::AggNumber::avg_remove(#v, acc, #at);));
+                out.extend(set("acc", n, quote!(#count.wrapping_sub(1))));
+            }
+            _ => unreachable!("only retractable aggregates are taken back"),
+        }
+    }
+    out
+}

@@ -33,6 +33,11 @@ pub struct OpInfo {
     /// Whether its output records are its input's (a filter, a union): after an error in
     /// it, the pipeline's later steps are still checked against the input.
     pub passes_records: bool,
+    /// Whether it takes an updating stream (a `rolling` aggregate's, whose rows replace
+    /// their key's earlier rows): steps that keep such rows as they are (`key_by`, a
+    /// `map` that keeps the key fields, sinks) and `rolling` itself, which retracts a
+    /// replaced row's contribution. Any other step needs every row to stand.
+    pub takes_updates: bool,
 }
 
 impl OpInfo {
@@ -53,6 +58,7 @@ impl OpInfo {
             state: StateKind::Stateless,
             completes_window: false,
             passes_records: false,
+            takes_updates: false,
         }
     }
 

@@ -217,6 +217,17 @@ impl<F: FrontEnd> Lowering<F> {
                     return Flow::Broken;
                 }
             }
+            if let (Some(made), false) = (&current.updates, info.takes_updates) {
+                let d = Diagnostic::error(
+                    format!("`{name}` needs every row to stand, and {} is updating", current.describe()),
+                    name_span,
+                    format!("`{name}` here"),
+                )
+                .with_related(made.clone(), "each row of this step replaces its key's earlier row")
+                .with_help("an updating stream goes to `rolling` (which takes back the rows its `-U` and `-D` rows replace), `filter`, a `map` that keeps `op`, `key_by` or a sink");
+                self.fe.diagnostics().push(d);
+                return Flow::Broken;
+            }
             let input = info.passes_records.then(|| Stream {
                 window: None,
                 name: None,
@@ -243,6 +254,30 @@ impl<F: FrontEnd> Lowering<F> {
             Some(v) => Flow::Stream(v),
             None => Flow::Sunk,
         }
+    }
+
+    /// Reports `other`, named `name` at `at` as the other input of `step`, when it is an
+    /// updating stream, which only `rolling` takes; `true` when it is not.
+    pub fn insert_only(
+        &mut self,
+        other: &Stream<F::Span>,
+        step: &str,
+        (name, at): (&str, &F::Span),
+    ) -> bool {
+        let Some(made) = &other.updates else {
+            return true;
+        };
+        let d = Diagnostic::error(
+            format!("`{step}` needs every row of `{name}` to stand, and it is updating"),
+            at.clone(),
+            "an updating stream",
+        )
+        .with_related(
+            made.clone(),
+            "each row of this step replaces its key's earlier row",
+        );
+        self.fe.diagnostics().push(d);
+        false
     }
 
     fn unknown_step(&mut self, name: &str, span: F::Span) {
@@ -477,7 +512,11 @@ impl<F: FrontEnd> Lowering<F> {
     ) -> Applied<F::Span> {
         let node = self.add_node(op, schema, span);
         self.connect(input, node, 0);
-        Applied::Stream(Stream::new(node, input.timed))
+        // Only steps that take updating streams get one (`filter`), and keep it so.
+        Applied::Stream(Stream {
+            updates: input.updates.clone(),
+            ..Stream::new(node, input.timed)
+        })
     }
 
     /// The key of `input`, or a report that `info`'s operator needs a keyed stream.

@@ -23,6 +23,9 @@ pub struct Stream<S> {
     /// The named stream whose records these still are, through steps that keep them
     /// (`key_by`, a pending `window`): what a join calls this side (`orders.id`).
     pub records_of: Option<String>,
+    /// For an updating stream (a `rolling` aggregate's changelog, its `op` column saying
+    /// which rows add and which take back): where the step that made it is written.
+    pub updates: Option<S>,
 }
 
 impl<S> Stream<S> {
@@ -36,6 +39,7 @@ impl<S> Stream<S> {
             window: None,
             name: None,
             records_of: None,
+            updates: None,
         }
     }
 

@@ -27,6 +27,7 @@ pub struct Filter {
 impl Lower for Filter {
     const INFO: OpInfo = OpInfo {
         passes_records: true,
+        takes_updates: true,
         ..OpInfo::new(
             "filter",
             Some("filter(condition)"),

@@ -12,6 +12,7 @@ pub(crate) struct KeyBy;
 
 impl Lower for KeyBy {
     const INFO: OpInfo = OpInfo {
+        takes_updates: true,
         ..OpInfo::new(
             "key_by",
             Some("key_by(field, ...)"),

@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::api::{Lower, OpInfo, OperatorCode};
 use crate::ir::OperatorNode;
 use crate::codegen::context::Gen;
+use crate::diagnostics::Diagnostic;
 use crate::ir::{Edge, Field, Node, Operator, Plan, RustFn, Schema, TExpr};
 use crate::lower::{Applied, FrontEnd, Lowering, RecordArg, RecordRole, Stream};
 use crate::ops::checks::{closure_takes, expr_fits, input_of};
@@ -29,6 +30,7 @@ pub enum Map {
 
 impl Lower for Map {
     const INFO: OpInfo = OpInfo {
+        takes_updates: true,
         ..OpInfo::new(
             "map",
             Some("map { name: expression, ... }"),
@@ -56,7 +58,41 @@ impl Lower for Map {
                 (Map::Rust(r), out)
             }
         };
-        l.one_input(&input, Operator::new(map), out, &F::step_span(step))
+        let updates = match (&input.updates, &map) {
+            (None, _) => None,
+            (Some(made), Map::Fields(fields)) => {
+                let op = crate::ops::rolling::OP;
+                let kept = fields
+                    .iter()
+                    .any(|(n, e)| n == op && matches!(&e.kind, crate::ir::TExprKind::Field(_, f) if f == op));
+                if !kept {
+                    return l.report(
+                        Diagnostic::error(
+                            format!("a `map` of an updating stream must keep its `{op}` column as it is"),
+                            F::step_span(step),
+                            format!("`{op}` is not kept"),
+                        )
+                        .with_related(made.clone(), "this step's rows add (`+I`, `+U`) or take back (`-U`, `-D`)")
+                        .with_help(format!("list `{op}` in the map: it says what each row does")),
+                    );
+                }
+                Some(made.clone())
+            }
+            (Some(made), Map::Rust(_)) => {
+                return l.report(
+                    Diagnostic::error(
+                        "a `map` closure over an updating stream is not built yet",
+                        F::step_span(step),
+                        "here",
+                    )
+                    .with_related(made.clone(), "this step's rows add or take back"),
+                )
+            }
+        };
+        match l.one_input(&input, Operator::new(map), out, &F::step_span(step)) {
+            Applied::Stream(s) => Applied::Stream(Stream { updates, ..s }),
+            other => other,
+        }
     }
 }
 

@@ -97,6 +97,7 @@ registry! {
         Distinct => distinct::Distinct,
         Process => process::Process,
         Top => top::Top,
+        Rolling => rolling::Rolling,
         Iterate => iterate::Iterate,
         Sink => sink::SinkOp,
     }

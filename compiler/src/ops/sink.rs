@@ -41,6 +41,7 @@ impl SinkOp {
 
 impl Lower for SinkOp {
     const INFO: OpInfo = OpInfo {
+        takes_updates: true,
         outputs: 0,
         ..OpInfo::new(
             "sink",

@@ -14,6 +14,7 @@ pub(crate) struct Uid;
 
 impl Lower for Uid {
     const INFO: OpInfo = OpInfo {
+        takes_updates: true,
         ..OpInfo::new("uid", Some("uid(name)"), &["uid(name)"])
     };
 

@@ -63,6 +63,10 @@ impl Lower for Union {
                 ok = false;
                 continue;
             };
+            if !l.insert_only(&other, "union", (&name, &at)) {
+                ok = false;
+                continue;
+            }
             let other_schema = l.schema_of(&other);
             if !l.fe.unify(&schema, &other_schema, &at) {
                 l.report(

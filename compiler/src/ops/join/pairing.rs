@@ -37,6 +37,9 @@ pub(crate) fn other_side<F: FrontEnd>(
     (right_name, right_at): (String, F::Span),
 ) -> Option<Sides<F::Span>> {
     let right = l.use_stream(&right_name, &right_at)?;
+    if !l.insert_only(&right, step, (&right_name, &right_at)) {
+        return None;
+    }
     let Some(right_key) = right.key.clone() else {
         l.report(
             Diagnostic::error(

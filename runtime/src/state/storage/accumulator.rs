@@ -107,6 +107,9 @@ pub trait AggNumber: AccWord {
     const MERGES_EXACTLY: bool;
     /// `self + other`; integers wrap, as in Java and so in Flink.
     fn plus(self, other: Self) -> Self;
+    /// `self - other`, taking back a [`plus`](Self::plus) (a `rolling` sum's replaced
+    /// row); integers wrap, so it undoes a wrapped sum exactly.
+    fn minus(self, other: Self) -> Self;
     /// The smaller value.
     fn smaller(self, other: Self) -> Self;
     /// The larger value.
@@ -116,6 +119,9 @@ pub trait AggNumber: AccWord {
     /// Adds the value to the sum of an average at `acc[off..off + 16]`: integers exactly,
     /// as an `i128`; floats as an `f64` in the first word.
     fn avg_add(self, acc: &mut [u8], off: usize);
+    /// Takes the value back out of the sum of an average (a `rolling` average's replaced
+    /// row): integers exactly.
+    fn avg_remove(self, acc: &mut [u8], off: usize);
     /// Folds the sum of an average at `from[off..]` into `into[off..]`.
     fn avg_merge(into: &mut [u8], from: &[u8], off: usize);
     /// The average of `count` values whose sum is at `acc[off..]`.
@@ -157,6 +163,10 @@ macro_rules! int_number {
                 self.wrapping_add(other)
             }
             #[inline]
+            fn minus(self, other: Self) -> Self {
+                self.wrapping_sub(other)
+            }
+            #[inline]
             fn smaller(self, other: Self) -> Self {
                 ::core::cmp::min(self, other)
             }
@@ -172,6 +182,10 @@ macro_rules! int_number {
             fn avg_add(self, acc: &mut [u8], off: usize) {
                 // i128 holds the sum of 2^64 values of any of these types without wrapping.
                 wide_set(acc, off, wide_get(acc, off) + self as i128);
+            }
+            #[inline]
+            fn avg_remove(self, acc: &mut [u8], off: usize) {
+                wide_set(acc, off, wide_get(acc, off) - self as i128);
             }
             #[inline]
             fn avg_merge(into: &mut [u8], from: &[u8], off: usize) {
@@ -197,6 +211,10 @@ impl AggNumber for f64 {
         self + other
     }
     #[inline]
+    fn minus(self, other: Self) -> Self {
+        self - other
+    }
+    #[inline]
     fn smaller(self, other: Self) -> Self {
         self.min(other)
     }
@@ -211,6 +229,10 @@ impl AggNumber for f64 {
     #[inline]
     fn avg_add(self, acc: &mut [u8], off: usize) {
         acc_set(acc, off, acc_get::<f64>(acc, off) + self);
+    }
+    #[inline]
+    fn avg_remove(self, acc: &mut [u8], off: usize) {
+        acc_set(acc, off, acc_get::<f64>(acc, off) - self);
     }
     #[inline]
     fn avg_merge(into: &mut [u8], from: &[u8], off: usize) {
