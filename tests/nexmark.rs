@@ -246,6 +246,68 @@ fn q4_keeps_each_categorys_average_winning_price() {
     }
 }
 
+/// Each seller's last row is the average final price of their last 10 closed auctions
+/// (by closing time, then auction id).
+#[test]
+fn q6_keeps_each_sellers_average_over_their_last_ten_auctions() {
+    let (_, auctions, bids) = events(1);
+    let mut by_auction: HashMap<usize, Vec<&Bid>> = HashMap::new();
+    for b in &bids {
+        by_auction.entry(b.auction).or_default().push(b);
+    }
+    let mut closed: BTreeMap<usize, Vec<(u64, usize, usize)>> = BTreeMap::new();
+    for a in &auctions {
+        let best = by_auction
+            .get(&a.id)
+            .into_iter()
+            .flatten()
+            .filter(|b| a.date_time <= b.date_time && b.date_time <= a.expires)
+            .map(|b| b.price)
+            .max();
+        if let Some(price) = best {
+            closed
+                .entry(a.seller)
+                .or_default()
+                .push((a.expires, a.id, price));
+        }
+    }
+    let want: BTreeMap<Vec<String>, Vec<String>> = closed
+        .into_iter()
+        .map(|(seller, mut list)| {
+            list.sort_by(|x, y| (y.0, y.1).cmp(&(x.0, x.1)));
+            list.truncate(10);
+            let sum: u128 = list.iter().map(|x| x.2 as u128).sum();
+            let avg = exact_average(sum, list.len() as u128);
+            (vec![seller.to_string()], vec![avg.to_string()])
+        })
+        .collect();
+    assert!(want.len() > 100, "{}", want.len());
+    for workers in [1, 2] {
+        let dir = temp();
+        let binary = build(Path::new("dsl-examples/nexmark/q6.pipe"));
+        let out = dir.path().join("out.csv");
+        let (events, workers) = (EVENTS.to_string(), workers.to_string());
+        run_to(
+            &binary,
+            "q6",
+            &out,
+            &["--events", &events, "--parallelism", &workers],
+        );
+        let (header, rows) = read_csv(&out);
+        assert_eq!(header, ["op", "seller", "avg_price"]);
+        let got: BTreeMap<Vec<String>, Vec<String>> = current(rows, 1)
+            .into_iter()
+            .map(|(k, v)| (k, vec![v[0].parse::<f64>().unwrap().to_string()]))
+            .collect();
+        assert!(
+            got == want,
+            "q6 at {workers} worker(s): {} sellers against {}",
+            got.len(),
+            want.len()
+        );
+    }
+}
+
 /// q5's rows for `bids`: per sliding window (10 s every 2 s), the auctions with the most
 /// bids.
 fn hot_items(bids: &[Bid]) -> Vec<Vec<String>> {
@@ -386,9 +448,11 @@ fn q9_ends_with_each_auctions_winning_bid() {
             at("bid_date_time"),
             at("rank"),
         );
-        // Rows come in each auction's order on any number of workers: the last one stands.
+        // Rows come in each auction's order on any number of workers: the last one that is
+        // not taken back (`-U`) stands.
         let mut last: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for r in rows {
+        let op = at("op");
+        for r in rows.into_iter().filter(|r| r[op] != "-U") {
             assert_eq!(r[rank], "1");
             last.insert(
                 r[id].clone(),
@@ -455,12 +519,16 @@ fn q12_counts_every_bid_of_each_bidder_in_processing_time_windows() {
 
 /// Rows of `.pipe` query `q` as it stands (its own 100,000 events), sorted.
 fn pipe_rows(q: &str) -> Vec<Vec<String>> {
+    sorted(pipe_rows_in_order(q))
+}
+
+/// Rows of `.pipe` query `q` as it stands, in the order it wrote them.
+fn pipe_rows_in_order(q: &str) -> Vec<Vec<String>> {
     let dir = temp();
     let binary = build(Path::new(&format!("dsl-examples/nexmark/{q}.pipe")));
     let out = dir.path().join("out.csv");
     run_to(&binary, q, &out, &[]);
-    let (_, rows) = read_csv(&out);
-    sorted(rows)
+    read_csv(&out).1
 }
 
 /// A twin's rows as the CSV sink writes them (floats in their shortest form both ways).
@@ -523,6 +591,28 @@ fn the_inline_twins_give_the_pipe_queries_results() {
         "q8",
         twin_rows(twins::q8().unwrap(), |r| vec![s(&r.0), s(&r.1), s(&r.2)]),
     );
+    // q4 and q6: the changelogs end at the same rows.
+    for (q, twin) in [("q4", twins::q4().unwrap()), ("q6", twins::q6().unwrap())] {
+        // The averages as numbers read back (the CSV writes `2.0` where Rust prints `2`).
+        let pipe: BTreeMap<Vec<String>, Vec<String>> = current(pipe_rows_in_order(q), 1)
+            .into_iter()
+            .map(|(k, v)| (k, vec![v[0].parse::<f64>().unwrap().to_string()]))
+            .collect();
+        let twin = current(
+            twin.into_iter()
+                .map(|(op, k, v)| vec![op, k.to_string(), v.to_string()])
+                .collect(),
+            1,
+        );
+        let differ = pipe.iter().find(|(k, v)| twin.get(*k) != Some(v));
+        assert!(
+            !pipe.is_empty() && pipe == twin,
+            "{q}: {} keys against the twin's {}; first difference {differ:?} against {:?}",
+            pipe.len(),
+            twin.len(),
+            differ.and_then(|(k, _)| twin.get(k))
+        );
+    }
     // q9: each auction's last row, its winner.
     let winners = |rows: Vec<Vec<String>>| {
         rows.into_iter()
@@ -537,8 +627,10 @@ fn the_inline_twins_give_the_pipe_queries_results() {
         let (h, rows) = read_csv(&out);
         let at = |name: &str| h.iter().position(|x| x == name).unwrap();
         let cols = [at("id"), at("bidder"), at("price"), at("bid_date_time")];
+        let op = at("op");
         winners(
             rows.into_iter()
+                .filter(|r| r[op] != "-U")
                 .map(|r| cols.iter().map(|&c| r[c].clone()).collect())
                 .collect(),
         )
@@ -547,7 +639,8 @@ fn the_inline_twins_give_the_pipe_queries_results() {
         twins::q9()
             .unwrap()
             .into_iter()
-            .map(|(_, w)| vec![s(&w.0), s(&w.1), s(&w.2), s(&w.3)])
+            .filter(|(op, _, _)| op != "-U")
+            .map(|(_, _, w)| vec![s(&w.0), s(&w.1), s(&w.2), s(&w.3)])
             .collect(),
     );
     assert!(!pipe.is_empty() && pipe == twin, "q9");

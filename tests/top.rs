@@ -1,6 +1,6 @@
 //! Top-N against a simulation written here: per key, the sorted list of every record seen
 //! so far (best first, ties by the order values, then by arrival), cut to `n`; a record
-//! that lands in the top emits the rows from its rank down. Checked on `best_rounds.pipe`
+//! that lands in the top emits the changelog of the ranks from its own down. Checked on `best_rounds.pipe`
 //! (its exact output, row by row) and on random input with many ties, at one and two
 //! workers (where each key's rows come in the same order) and under a budget that makes
 //! the state spill.
@@ -15,11 +15,24 @@ use common::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// The rows `top(n, desc(score), asc(ts))` emits for `records` (key, score, ts, payload),
-/// each as (key, score, ts, payload, rank), in emission order.
-fn simulate(records: &[(String, i64, i64, String)], n: usize) -> Vec<[String; 5]> {
+/// The changelog `top(n, desc(score), asc(ts))` emits for `records` (key, score, ts,
+/// payload), each row (op, key, score, ts, payload, rank), in emission order: for each
+/// rank from the new record's down, `-U` the record that held it and `+U` the one that
+/// holds it now, or `+I` where the rank was empty.
+fn simulate(records: &[(String, i64, i64, String)], n: usize) -> Vec<[String; 6]> {
     let mut lists: BTreeMap<&str, Vec<(i64, i64, usize)>> = BTreeMap::new();
     let mut out = Vec::new();
+    let row = |op: &str, j: usize, rank: usize| {
+        let (k, s, t, p) = &records[j];
+        [
+            op.to_string(),
+            k.clone(),
+            s.to_string(),
+            t.to_string(),
+            p.clone(),
+            rank.to_string(),
+        ]
+    };
     for (i, (key, score, ts, _)) in records.iter().enumerate() {
         let list = lists.entry(key).or_default();
         // After every row that orders before it or ties with it (arrival order).
@@ -30,27 +43,27 @@ fn simulate(records: &[(String, i64, i64, String)], n: usize) -> Vec<[String; 5]
         if at >= n {
             continue;
         }
+        let before = list.clone();
         list.insert(at, (*score, *ts, i));
         list.truncate(n);
         for (rank, &(_, _, j)) in list.iter().enumerate().skip(at) {
-            let (k, s, t, p) = &records[j];
-            out.push([
-                k.clone(),
-                s.to_string(),
-                t.to_string(),
-                p.clone(),
-                (rank + 1).to_string(),
-            ]);
+            match before.get(rank) {
+                Some(&(_, _, old)) => {
+                    out.push(row("-U", old, rank + 1));
+                    out.push(row("+U", j, rank + 1));
+                }
+                None => out.push(row("+I", j, rank + 1)),
+            }
         }
     }
     out
 }
 
 /// Rows grouped by key, each key's in order.
-fn by_key(rows: Vec<[String; 5]>) -> BTreeMap<String, Vec<[String; 5]>> {
-    let mut out: BTreeMap<String, Vec<[String; 5]>> = BTreeMap::new();
+fn by_key(rows: Vec<[String; 6]>) -> BTreeMap<String, Vec<[String; 6]>> {
+    let mut out: BTreeMap<String, Vec<[String; 6]>> = BTreeMap::new();
     for r in rows {
-        out.entry(r[0].clone()).or_default().push(r);
+        out.entry(r[1].clone()).or_default().push(r);
     }
     out
 }
@@ -75,16 +88,17 @@ fn best_rounds_emits_each_games_top_three_as_it_changes() {
     let out = dir.path().join("out.csv");
     run_to(&binary, "best_rounds", &out, &[]);
     let (header, got) = read_csv(&out);
-    assert_eq!(header, ["ts", "game", "player", "points", "rank"]);
-    let got: Vec<[String; 5]> = got
+    assert_eq!(header, ["op", "ts", "game", "player", "points", "rank"]);
+    let got: Vec<[String; 6]> = got
         .into_iter()
         .map(|r| {
             [
-                r[1].clone(),
-                r[3].clone(),
                 r[0].clone(),
                 r[2].clone(),
                 r[4].clone(),
+                r[1].clone(),
+                r[3].clone(),
+                r[5].clone(),
             ]
         })
         .collect();
@@ -130,11 +144,12 @@ fn random_keys_keep_their_best_rows_on_any_number_of_workers_and_spilled() {
             rows.into_iter()
                 .map(|r| {
                     [
-                        r[1].clone(),
-                        r[2].clone(),
                         r[0].clone(),
+                        r[2].clone(),
                         r[3].clone(),
+                        r[1].clone(),
                         r[4].clone(),
+                        r[5].clone(),
                     ]
                 })
                 .collect(),

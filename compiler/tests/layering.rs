@@ -213,9 +213,9 @@ fn the_layer_check_reads_paths_as_imports() {
     );
     assert_eq!(
         target(&["ops", "source", "sources_of"]).unwrap(),
-        "ops/source.rs"
+        "ops/source/mod.rs"
     );
-    assert_eq!(layer("ops/source.rs"), 3);
+    assert_eq!(layer("ops/source/mod.rs"), 3);
     assert_eq!(
         crate_paths(&absolute("use super::api::OpInfo;", "ops/window/mod.rs")),
         vec![vec!["ops".to_string(), "api".into()]]

@@ -4,6 +4,7 @@
 //!   cargo run --release --example nexmark_inline -- q5
 
 use weir::nexmark::{Auction, Bid, Person};
+use weir::process::{ProcessContext, Timer};
 
 /// A bid's auction, bidder, price, time and extra text.
 pub type BidRow = (u64, u64, u64, u64, String);
@@ -54,6 +55,77 @@ pub fn q3() -> Result<Vec<(String, String, String, u64)>, weir::JobError> {
         |> key_by(|a: &Auction| a.seller)
         |> join(sellers)
         |> map(|(a, p): (Auction, Person)| (p.name, p.city, p.state, a.id))
+        |> collect()
+    }
+    .run()
+}
+
+/// A bid on an open auction: auction, category (or seller), price.
+type Priced = (u64, u64, u64);
+/// An auction's winning price as `rolling` updates it: op, (auction, category), price.
+type Final = (String, (u64, u64), u64);
+
+/// q4, average price for a category: a changelog of (op, category, average of its
+/// auctions' current winning prices).
+pub fn q4() -> Result<Vec<(String, u64, f64)>, weir::JobError> {
+    weir::stream! {
+        let auctions = source nexmark(auction, events: 100000);
+        let bids = source nexmark(bid, events: 100000)
+            |> key_by(|b: &Bid| b.auction);
+        auctions
+        |> key_by(|a: &Auction| a.id)
+        |> interval_join(bids, between 0s and 10s)
+        |> filter(|(a, b): &(Auction, Bid)| b.date_time <= a.expires)
+        |> map(|(a, b): (Auction, Bid)| (a.id, a.category, b.price))
+        |> key_by(|w: &Priced| (w.0, w.1))
+        |> rolling(max(|w: &Priced| w.2))
+        |> key_by(|f: &Final| f.1 .1)
+        |> rolling(avg(|f: &Final| f.2))
+        |> collect()
+    }
+    .run()
+}
+
+/// What an open auction keeps: its best price so far and its seller.
+#[derive(Debug, Clone, Default, PartialEq, weir::StateValue)]
+pub struct Open {
+    pub best: u64,
+    pub seller: u64,
+}
+
+/// An auction closed: seller, auction, final price, closing time.
+type Closed = (u64, u64, u64, i64);
+/// One of a seller's last ten: op, rank, the closed auction.
+type Ranked = (String, u64, Closed);
+
+/// q6, average selling price by seller: a changelog of (op, seller, average final price
+/// of their last 10 closed auctions).
+pub fn q6() -> Result<Vec<(String, u64, f64)>, weir::JobError> {
+    weir::stream! {
+        let auctions = source nexmark(auction, events: 100000);
+        let bids = source nexmark(bid, events: 100000)
+            |> key_by(|b: &Bid| b.auction);
+        auctions
+        |> key_by(|a: &Auction| a.id)
+        |> interval_join(bids, between 0s and 10s)
+        |> filter(|(a, b): &(Auction, Bid)| b.date_time <= a.expires)
+        |> key_by(|(a, _): &(Auction, Bid)| a.id)
+        |> process(
+            on_record(|(a, b): &(Auction, Bid), st: &mut Open, ctx: &mut ProcessContext<u64, Closed>| {
+                st.best = st.best.max(b.price);
+                st.seller = a.seller;
+                ctx.timer_at(a.expires as i64);
+            }),
+            on_timer(|t: Timer, st: &mut Open, ctx: &mut ProcessContext<u64, Closed>| {
+                let id = *ctx.key();
+                ctx.emit((st.seller, id, st.best, t.time));
+                *st = Open::default();
+            }),
+        )
+        |> key_by(|c: &Closed| c.0)
+        |> top(10, desc(|c: &Closed| c.3), desc(|c: &Closed| c.1))
+        |> key_by(|r: &Ranked| r.2 .0)
+        |> rolling(avg(|r: &Ranked| r.2 .2))
         |> collect()
     }
     .run()
@@ -131,9 +203,10 @@ pub fn q8() -> Result<Vec<(u64, String, i64)>, weir::JobError> {
 /// A bid on an open auction: auction, bidder, price, bid time.
 pub type OpenBid = (u64, u64, u64, u64);
 
-/// q9, winning bids: each auction's best bid while it was open, re-emitted as it changes,
-/// as (rank, (auction, bidder, price, bid time)): each auction's last row is its winner.
-pub fn q9() -> Result<Vec<(u64, OpenBid)>, weir::JobError> {
+/// q9, winning bids: each auction's best bid while it was open, as a changelog of
+/// (op, rank, (auction, bidder, price, bid time)): each auction's last row that is not
+/// taken back (`-U`) is its winner.
+pub fn q9() -> Result<Vec<(String, u64, OpenBid)>, weir::JobError> {
     weir::stream! {
         let auctions = source nexmark(auction, events: 100000);
         let bids = source nexmark(bid, events: 100000)
@@ -185,14 +258,16 @@ fn main() -> Result<(), weir::JobError> {
         "q1" => q1()?.iter().map(|r| format!("{r:?}")).collect(),
         "q2" => q2()?.iter().map(|r| format!("{r:?}")).collect(),
         "q3" => q3()?.iter().map(|r| format!("{r:?}")).collect(),
+        "q4" => q4()?.iter().map(|r| format!("{r:?}")).collect(),
         "q5" => q5()?.iter().map(|r| format!("{r:?}")).collect(),
+        "q6" => q6()?.iter().map(|r| format!("{r:?}")).collect(),
         "q7" => q7()?.iter().map(|r| format!("{r:?}")).collect(),
         "q8" => q8()?.iter().map(|r| format!("{r:?}")).collect(),
         "q9" => q9()?.iter().map(|r| format!("{r:?}")).collect(),
         "q11" => q11()?.iter().map(|r| format!("{r:?}")).collect(),
         "q12" => q12()?.iter().map(|r| format!("{r:?}")).collect(),
         other => {
-            eprintln!("no query `{other}`: q0, q1, q2, q3, q5, q7, q8, q9, q11 or q12");
+            eprintln!("no query `{other}`: q0, q1, q2, q3, q4, q5, q6, q7, q8, q9, q11 or q12");
             std::process::exit(2);
         }
     };

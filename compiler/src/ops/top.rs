@@ -87,16 +87,30 @@ impl Lower for Top {
                 Diagnostic::error("`top` needs what orders the rows", span, "no order").with_help(help),
             );
         }
+        let op = super::rolling::OP;
         let out = match &schema.rust {
-            Some(record) => Schema::rust(RustType::Tuple(vec![RustType::path("u64"), record.clone()])).into(),
+            Some(record) => Schema::rust(RustType::Tuple(vec![
+                RustType::path("String"),
+                RustType::path("u64"),
+                record.clone(),
+            ]))
+            .into(),
             None => {
-                if schema.index_of("rank").is_some() {
+                if let Some(taken) = ["rank", op].into_iter().find(|f| schema.index_of(f).is_some()) {
                     return l.report(
-                        Diagnostic::error("the records already have a field `rank`, which `top` adds", span, "rank taken")
-                            .with_help("rename it with a `map` first"),
+                        Diagnostic::error(
+                            format!("the records already have a field `{taken}`, which `top` adds"),
+                            span,
+                            format!("`{taken}` taken"),
+                        )
+                        .with_help("rename it with a `map` first"),
                     );
                 }
-                let mut columns = schema.fields.clone();
+                let mut columns = vec![Field {
+                    name: op.into(),
+                    ty: Type::Str,
+                }];
+                columns.extend(schema.fields.iter().cloned());
                 columns.push(Field {
                     name: "rank".into(),
                     ty: Type::U64,
@@ -104,9 +118,12 @@ impl Lower for Top {
                 l.fe.result_schema(columns)
             }
         };
-        let node = l.add_node(Operator::new(Top { key, n, order }), out, &span);
+        let node = l.add_node(Operator::new(Top { key, n, order }), out, &span.clone());
         l.connect(&input, node, 0);
-        Applied::Stream(Stream::new(node, input.timed))
+        Applied::Stream(Stream {
+            updates: Some(span),
+            ..Stream::new(node, input.timed)
+        })
     }
 }
 
@@ -131,8 +148,8 @@ impl OperatorNode for Top {
     fn check(&self, plan: &Plan, n: NodeIndex) -> Result<(), String> {
         let input = check_keyed_input(plan, n, &self.key)?;
         let out = &plan.graph[n].schema;
-        if out.rust.is_none() && out.fields.len() != input.fields.len() + 1 {
-            return Err("its output schema is not its input's and a rank".into());
+        if out.rust.is_none() && out.fields.len() != input.fields.len() + 2 {
+            return Err("its output schema is not `op`, its input's and a rank".into());
         }
         Ok(())
     }
@@ -195,15 +212,26 @@ impl OperatorCode for Top {
         let encode = encode_key(g, n, &self.key, input);
         let record = encode_record(&builder, &schema, input);
         let view = ident("row_view");
-        let mut fields = side_values(g, &schema, Some(&view), false);
+        let fields = side_values(g, &schema, Some(&view), false);
         let out = g.var(n);
-        let result = if schema.rust.is_some() {
-            let rec = fields.pop().expect("the record");
-            g.result_record(n, vec![quote!(rank), rec])
-        } else {
-            fields.push(quote!(rank));
-            g.result_record(n, fields)
+        let inline = schema.rust.is_some();
+        let result = |op: &str| {
+            let op = if inline {
+                quote!(::std::string::String::from(#op))
+            } else {
+                quote!(::std::borrow::Cow::Borrowed(#op))
+            };
+            let values = if inline {
+                vec![op, quote!(rank), fields.last().expect("the record").clone()]
+            } else {
+                let mut all = vec![op];
+                all.extend(fields.iter().cloned());
+                all.push(quote!(rank));
+                all
+            };
+            g.result_record(n, values)
         };
+        let (insert, replaced, replacing) = (result("+I"), result("-U"), result("+U"));
         let emit = g.emit(n, 0, &out);
         quote! {
             #(#lets)*
@@ -212,10 +240,24 @@ impl OperatorCode for Top {
             let record = #record;
             let mut changed = ::std::mem::take(&mut self.#changed);
             if self.#state.offer(key, self.#order.bytes(), record, &mut changed)? {
-                for (rank, row) in changed.iter() {
-                    let #view = weir_runtime::layout::RecordView::new(row);
-                    let #out = #result;
-                    #emit
+                for (rank, before, now) in changed.iter() {
+                    match before {
+                        ::core::option::Option::Some(before) => {
+                            {
+                                let #view = weir_runtime::layout::RecordView::new(before);
+                                let #out = #replaced;
+                                #emit
+                            }
+                            let #view = weir_runtime::layout::RecordView::new(now);
+                            let #out = #replacing;
+                            #emit
+                        }
+                        ::core::option::Option::None => {
+                            let #view = weir_runtime::layout::RecordView::new(now);
+                            let #out = #insert;
+                            #emit
+                        }
+                    }
                 }
             }
             self.#changed = changed;

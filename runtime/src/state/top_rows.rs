@@ -12,19 +12,26 @@ use super::ProcessState;
 use crate::memory::OperatorMemory;
 use crate::JobError;
 
-/// The rows of one key that a new record changed: each row's rank (from 1) and record.
+/// The rows of one key that a new record changed: each changed rank (from 1), the record
+/// that held it before (none where the rank was empty), and the record that holds it now.
 #[derive(Debug, Default)]
 pub struct RankedRows {
     bytes: Vec<u8>,
-    rows: Vec<(u64, usize, usize)>,
+    rows: Vec<(u64, Option<(usize, usize)>, (usize, usize))>,
 }
 
 impl RankedRows {
-    /// Each changed row's rank and record, best first.
-    pub fn iter(&self) -> impl Iterator<Item = (u64, &[u8])> + '_ {
-        self.rows
-            .iter()
-            .map(|&(rank, a, b)| (rank, &self.bytes[a..b]))
+    /// Each changed rank, best first, with its record before and now.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, Option<&[u8]>, &[u8])> + '_ {
+        self.rows.iter().map(|&(rank, old, (a, b))| {
+            (rank, old.map(|(x, y)| &self.bytes[x..y]), &self.bytes[a..b])
+        })
+    }
+
+    fn copy(&mut self, record: &[u8]) -> (usize, usize) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(record);
+        (start, self.bytes.len())
     }
 }
 
@@ -50,8 +57,8 @@ impl TopRows {
     }
 
     /// Offers `record`, ordered by `order`, to `key`'s rows. When it makes the best `n`,
-    /// `changed` holds the rows from its rank down (every one of them moved or is new)
-    /// and the result is `true`; else nothing changes.
+    /// `changed` holds the ranks from its own down (every one of them now holds another
+    /// record, or was empty) and the result is `true`; else nothing changes.
     pub fn offer(
         &mut self,
         key: &[u8],
@@ -76,17 +83,15 @@ impl TopRows {
             push_entry(&mut self.new, o, r);
         }
         push_entry(&mut self.new, order, record);
-        let mut rank = at as u64 + 1;
-        let mut note = |r: &[u8]| {
-            let start = changed.bytes.len();
-            changed.bytes.extend_from_slice(r);
-            changed.rows.push((rank, start, changed.bytes.len()));
-            rank += 1;
-        };
-        note(record);
+        // Rank `at + 1 + i` now holds `now`, and held `rows[at + i]` before, if any.
+        let moved = rows.iter().take(kept).skip(at).map(|(_, r)| *r);
+        for (i, now) in std::iter::once(record).chain(moved).enumerate() {
+            let before = rows.get(at + i).map(|(_, r)| changed.copy(r));
+            let now = changed.copy(now);
+            changed.rows.push(((at + i + 1) as u64, before, now));
+        }
         for (o, r) in rows.iter().take(kept).skip(at) {
             push_entry(&mut self.new, o, r);
-            note(r);
         }
         self.state.put(key, &self.new)?;
         Ok(true)
@@ -293,6 +298,7 @@ mod tests {
         let mut top = TopRows::new(mem, 3).unwrap();
         let mut changed = RankedRows::default();
         let mut seen: Vec<(u64, u64)> = Vec::new();
+        let mut before: Vec<(u64, u64)> = Vec::new();
         let values = [5u64, 9, 5, 1, 9, 7, 2, 9, 8, 5];
         for (i, v) in values.into_iter().enumerate() {
             let mut order = OrderKey::default();
@@ -309,17 +315,22 @@ mod tests {
             let rank = best.iter().position(|&(_, at)| at == i as u64);
             assert_eq!(made, rank.is_some(), "value {v}");
             if let Some(rank) = rank {
-                let rows: Vec<(u64, u64)> = changed
+                let read = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap());
+                let rows: Vec<(u64, Option<u64>, u64)> = changed
                     .iter()
-                    .map(|(r, b)| (r, u64::from_le_bytes(b.try_into().unwrap())))
+                    .map(|(r, old, now)| (r, old.map(read), read(now)))
                     .collect();
-                let want: Vec<(u64, u64)> = best[rank..]
+                let want: Vec<(u64, Option<u64>, u64)> = best[rank..]
                     .iter()
                     .enumerate()
-                    .map(|(j, &(_, at))| ((rank + j + 1) as u64, at))
+                    .map(|(j, &(_, at))| {
+                        let r = rank + j;
+                        ((r + 1) as u64, before.get(r).map(|&(_, at)| at), at)
+                    })
                     .collect();
                 assert_eq!(rows, want, "value {v}");
             }
+            before = best;
         }
     }
 }

@@ -131,7 +131,7 @@ impl Lower for Join {
     ) -> Applied<F::Span> {
         let span = F::step_span(step);
         let Some(w) = input.window.clone() else {
-            return super::RegularJoin::lower(l, input, step);
+            return super::regular_join::RegularJoin::lower(l, input, step);
         };
         let Some(left_key) = l.require_key(&input, &Self::INFO, step) else {
             return Applied::Broken;
