@@ -17,8 +17,11 @@ use crate::JobError;
 #[derive(Debug, Default)]
 pub struct RankedRows {
     bytes: Vec<u8>,
-    rows: Vec<(u64, Option<(usize, usize)>, (usize, usize))>,
+    rows: Vec<(u64, Option<Span>, Span)>,
 }
+
+/// Where a record copied into [`RankedRows`] is: its start and end.
+type Span = (usize, usize);
 
 impl RankedRows {
     /// Each changed rank, best first, with its record before and now.
