@@ -274,7 +274,7 @@ fn q6_keeps_each_sellers_average_over_their_last_ten_auctions() {
     let want: BTreeMap<Vec<String>, Vec<String>> = closed
         .into_iter()
         .map(|(seller, mut list)| {
-            list.sort_by(|x, y| (y.0, y.1).cmp(&(x.0, x.1)));
+            list.sort_by_key(|x| std::cmp::Reverse((x.0, x.1)));
             list.truncate(10);
             let sum: u128 = list.iter().map(|x| x.2 as u128).sum();
             let avg = exact_average(sum, list.len() as u128);
