@@ -5,12 +5,12 @@
 //! `.pipe`: `key_by(game) |> top(3, desc(score), asc(ts))`: after the count, what orders
 //! the records, each `desc(e)`, `asc(e)` or a bare `e` (ascending); later values break
 //! ties of earlier ones, and records still tied keep their arrival order. When a record
-//! makes its key's best `n`, the rows from its rank down are emitted (every one of them
-//! is new or moved), each the record's fields and its `rank` (from 1): a row replaces the
-//! row of the same key and rank emitted before, so the last rows of a key and rank are its
-//! current top (a CSV sink writes them as they come, an upsert changelog keyed by the key
-//! and `rank`). A record that does not make the top emits nothing. `stream!`: `top(3,
-//! desc(|r: &R| r.score))`, emitting `(rank, record)`.
+//! makes its key's best `n`, every rank from its own down changes hands, and the output
+//! is a changelog as a `rolling`'s is (`ops/rolling`): per rank a `-U` row with the record
+//! that held it and a `+U` row with the one that holds it now, or `+I` where the rank was
+//! empty; each row is `op`, the record's fields and its `rank` (from 1). A record that
+//! does not make the top emits nothing. `stream!`: `top(3, desc(|r: &R| r.score))`,
+//! emitting `(op, rank, record)`.
 //!
 //! State: the runtime's `TopRows`: each key's rows with their order as memcomparable
 //! bytes, in pool pages, spilling and snapshot by key group.
