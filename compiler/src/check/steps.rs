@@ -356,6 +356,57 @@ impl FrontEnd for PipeFront<'_> {
         ok.then_some((n, order))
     }
 
+    fn overlap_args(
+        &mut self,
+        info: &OpInfo,
+        step: &OpSyntax,
+    ) -> Option<crate::lower::OverlapSpec<Span>> {
+        let OpBody::Args(args) = &step.body else {
+            return self.wrong_form(info, step);
+        };
+        let span_of = |e: &Expr| match &e.kind {
+            ExprKind::Call(f, inner) if f.name == "span" => match inner.as_slice() {
+                [Expr {
+                    kind: ExprKind::Name(a),
+                    ..
+                }, Expr {
+                    kind: ExprKind::Name(b),
+                    ..
+                }] => Some((a.clone(), b.clone(), e.span.clone())),
+                _ => None,
+            },
+            _ => None,
+        };
+        match args.as_slice() {
+            [Expr {
+                kind: ExprKind::Name(other),
+                span,
+            }, left, right] => match (span_of(left), span_of(right)) {
+                (Some(l), Some(r)) => Some(crate::lower::OverlapSpec {
+                    other: (other.clone(), span.clone()),
+                    left: l,
+                    right: r,
+                }),
+                _ => self.report(
+                    Diagnostic::error(
+                        "each side's interval is `span(start, end)`, two of its fields",
+                        step.span.clone(),
+                        "not two spans",
+                    )
+                    .with_help("write `overlap_join(other, span(start, end), span(begins, ends))`"),
+                ),
+            },
+            _ => self.report(
+                Diagnostic::error(
+                    "`overlap_join` takes the other stream and each side's interval",
+                    step.span.clone(),
+                    "here",
+                )
+                .with_help("write `overlap_join(other, span(start, end), span(begins, ends))`"),
+            ),
+        }
+    }
+
     fn stream_names(&mut self, info: &OpInfo, step: &OpSyntax) -> Option<Vec<(String, Span)>> {
         let OpBody::Args(args) = &step.body else {
             return self.wrong_form(info, step);

@@ -417,6 +417,17 @@ impl FrontEnd for InlineFront {
         Some((n, order))
     }
 
+    fn overlap_args(
+        &mut self,
+        _info: &OpInfo,
+        step: &Step,
+    ) -> Option<crate::lower::OverlapSpec<Span>> {
+        self.error(
+            step.call().name.span(),
+            "`overlap_join` is not built for `stream!` yet: write it in a `.pipe` pipeline, or pair the records with `interval_join` and a `filter`",
+        )
+    }
+
     fn stream_names(&mut self, _info: &OpInfo, step: &Step) -> Option<Vec<(String, Span)>> {
         let names = syn::parse::Parser::parse2(
             syn::punctuated::Punctuated::<syn::Ident, syn::Token![,]>::parse_terminated,

@@ -86,6 +86,18 @@ pub struct IntervalSpec<S> {
     pub kind: Option<(String, S)>,
 }
 
+/// `overlap_join(other, span(start, end), span(from, until))` as read: the other stream,
+/// and the fields of each side's interval `[start, end)`, as written.
+#[derive(Debug, Clone)]
+pub struct OverlapSpec<S> {
+    /// The other stream's name and where it is written.
+    pub other: (String, S),
+    /// This stream's interval: its start and end fields, and where they are written.
+    pub left: (String, String, S),
+    /// The other stream's.
+    pub right: (String, String, S),
+}
+
 /// A step the lowering's own rules name ([`FrontEnd::known`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KnownStep {
@@ -239,6 +251,11 @@ pub trait FrontEnd {
         step: &Self::Step,
         input: &Schema,
     ) -> Option<(u64, Vec<(Code, bool)>)>;
+
+    /// An overlap join's arguments; `None` after reporting (or where the front-end has no
+    /// overlap join yet).
+    fn overlap_args(&mut self, info: &OpInfo, step: &Self::Step)
+        -> Option<OverlapSpec<Self::Span>>;
 
     /// The stream names a step takes (`union(a, b)`).
     fn stream_names(

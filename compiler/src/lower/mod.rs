@@ -22,7 +22,9 @@ mod source_options;
 mod source_time;
 mod stream;
 
-pub use front::{FrontEnd, IntervalSpec, KnownStep, ProcessInput, RecordArg, RecordRole, SinkSpec};
+pub use front::{
+    FrontEnd, IntervalSpec, KnownStep, OverlapSpec, ProcessInput, RecordArg, RecordRole, SinkSpec,
+};
 pub use nexmark::{
     nexmark_options, nexmark_schema, nexmark_spec, nexmark_watermark, NexmarkSetting, NEXMARK_FORMS,
 };

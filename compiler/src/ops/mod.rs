@@ -94,6 +94,7 @@ registry! {
         Join => join::Join,
         IntervalJoin => interval_join::IntervalJoin,
         RegularJoin => regular_join::RegularJoin,
+        OverlapJoin => overlap_join::OverlapJoin,
         Distinct => distinct::Distinct,
         Process => process::Process,
         Top => top::Top,

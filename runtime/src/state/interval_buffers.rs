@@ -137,10 +137,42 @@ impl IntervalBuffers {
         out.bytes.extend_from_slice(record);
         out.own = record.len();
         out.found.clear();
-        // The loop of `SideBuffer::find_partners`, written out here: the hot path keeps its
-        // bounds in registers (calling it costs a probe about 60 instructions more).
         let range = Interval::of(side, ts, (self.lower, self.upper), self.bucket);
         let (from, to) = (*range.times.start(), *range.times.end());
+        self.probe_times(side, key, from, to, out)
+    }
+
+    /// Copies into `out` the records of the other side of `side` under `key` kept at times
+    /// from `from` to `to` (inclusive), after `record`, whatever the join's bounds (an
+    /// overlap join keeps records at their interval's end and asks for ends after a
+    /// start).
+    pub fn probe_range(
+        &mut self,
+        side: JoinSide,
+        key: &[u8],
+        (from, to): (i64, i64),
+        record: &[u8],
+        out: &mut Partners,
+    ) -> Result<(), JobError> {
+        out.bytes.clear();
+        out.bytes.extend_from_slice(record);
+        out.own = record.len();
+        out.found.clear();
+        self.probe_times(side, key, from, to, out)
+    }
+
+    /// The loop of both probes (and of `SideBuffer::find_partners`), written out here and
+    /// inlined: the hot path keeps its bounds in registers (a call costs a probe about 60
+    /// instructions more).
+    #[inline(always)]
+    fn probe_times(
+        &mut self,
+        side: JoinSide,
+        key: &[u8],
+        from: i64,
+        to: i64,
+        out: &mut Partners,
+    ) -> Result<(), JobError> {
         let starts = self.bucket_of(from)..=self.bucket_of(to);
         let other = match side {
             JoinSide::Left => &mut self.right,
@@ -219,16 +251,19 @@ impl IntervalBuffers {
                 wm.saturating_sub(self.lower.saturating_neg().max(0).max(left_waits)),
             ),
         ] {
-            keys += side.memory.drop_through(through);
-            let kept = |start: &i64| start.saturating_add(bucket).saturating_sub(1) > through;
-            side.disk.retain(|start, _| kept(start));
-            side.disk_keys.retain(|start, held| {
-                let keep = kept(start);
-                if !keep {
-                    keys += *held;
-                }
-                keep
-            });
+            keys += side.drop_through(through, bucket);
+        }
+        keys
+    }
+
+    /// Drops every bucket of both sides whose times are all at or before `through`,
+    /// whatever the bounds (an overlap join's records at their interval's end); how many
+    /// keys they held.
+    pub fn drop_through(&mut self, through: i64) -> usize {
+        let bucket = self.bucket;
+        let mut keys = 0;
+        for side in [&mut self.left, &mut self.right] {
+            keys += side.drop_through(through, bucket);
         }
         keys
     }
@@ -261,6 +296,22 @@ impl Interval {
 }
 
 impl SideBuffer {
+    /// Drops the buckets (of `bucket` ms) whose times are all at or before `through`, in
+    /// memory and on disk; how many keys they held.
+    fn drop_through(&mut self, through: i64, bucket: i64) -> usize {
+        let mut keys = self.memory.drop_through(through);
+        let kept = |start: &i64| start.saturating_add(bucket).saturating_sub(1) > through;
+        self.disk.retain(|start, _| kept(start));
+        self.disk_keys.retain(|start, held| {
+            let keep = kept(start);
+            if !keep {
+                keys += *held;
+            }
+            keep
+        });
+        keys
+    }
+
     /// Adds to `out` each record under `key` whose time is in `range`, with that time:
     /// buckets in order, a bucket's records on disk (which came first) before those in
     /// memory, each part in arrival order: [`IntervalBuffers::probe`]'s loop, for the
