@@ -187,6 +187,31 @@ fn current(rows: Vec<Vec<String>>, key_columns: usize) -> BTreeMap<Vec<String>, 
     now
 }
 
+/// The current rows of a changelog keyed by its first column after `op`, its one value
+/// as the number read back.
+fn current_numbers(rows: Vec<Vec<String>>) -> BTreeMap<Vec<String>, Vec<String>> {
+    current(rows, 1)
+        .into_iter()
+        .map(|(k, v)| (k, vec![v[0].parse::<f64>().unwrap().to_string()]))
+        .collect()
+}
+
+/// Query `q`'s header and rows over `EVENTS` events on `workers` workers, in the order
+/// written.
+fn output(q: &str, workers: usize) -> (Vec<String>, Vec<Vec<String>>) {
+    let dir = temp();
+    let binary = build(Path::new(&format!("dsl-examples/nexmark/{q}.pipe")));
+    let out = dir.path().join("out.csv");
+    let (events, workers) = (EVENTS.to_string(), workers.to_string());
+    run_to(
+        &binary,
+        q,
+        &out,
+        &["--events", &events, "--parallelism", &workers],
+    );
+    read_csv(&out)
+}
+
 /// `sum / n` as weir computes an integer average: the quotient exactly, the rest as a
 /// fraction.
 fn exact_average(sum: u128, n: u128) -> f64 {
@@ -223,22 +248,9 @@ fn q4_keeps_each_categorys_average_winning_price() {
         .collect();
     assert!(!want.is_empty());
     for workers in [1, 2] {
-        let dir = temp();
-        let binary = build(Path::new("dsl-examples/nexmark/q4.pipe"));
-        let out = dir.path().join("out.csv");
-        let (events, workers) = (EVENTS.to_string(), workers.to_string());
-        run_to(
-            &binary,
-            "q4",
-            &out,
-            &["--events", &events, "--parallelism", &workers],
-        );
-        let (header, rows) = read_csv(&out);
+        let (header, rows) = output("q4", workers);
         assert_eq!(header, ["op", "category", "avg_final"]);
-        let got: BTreeMap<Vec<String>, Vec<String>> = current(rows, 1)
-            .into_iter()
-            .map(|(k, v)| (k, vec![v[0].parse::<f64>().unwrap().to_string()]))
-            .collect();
+        let got = current_numbers(rows);
         assert!(
             got == want,
             "q4 at {workers} worker(s): {got:?} against {want:?}"
@@ -283,22 +295,9 @@ fn q6_keeps_each_sellers_average_over_their_last_ten_auctions() {
         .collect();
     assert!(want.len() > 100, "{}", want.len());
     for workers in [1, 2] {
-        let dir = temp();
-        let binary = build(Path::new("dsl-examples/nexmark/q6.pipe"));
-        let out = dir.path().join("out.csv");
-        let (events, workers) = (EVENTS.to_string(), workers.to_string());
-        run_to(
-            &binary,
-            "q6",
-            &out,
-            &["--events", &events, "--parallelism", &workers],
-        );
-        let (header, rows) = read_csv(&out);
+        let (header, rows) = output("q6", workers);
         assert_eq!(header, ["op", "seller", "avg_price"]);
-        let got: BTreeMap<Vec<String>, Vec<String>> = current(rows, 1)
-            .into_iter()
-            .map(|(k, v)| (k, vec![v[0].parse::<f64>().unwrap().to_string()]))
-            .collect();
+        let got = current_numbers(rows);
         assert!(
             got == want,
             "q6 at {workers} worker(s): {} sellers against {}",
@@ -429,17 +428,7 @@ fn q9_ends_with_each_auctions_winning_bid() {
     }
     assert!(want.len() > 1_000, "{}", want.len());
     for workers in [1, 2] {
-        let dir = temp();
-        let binary = build(Path::new("dsl-examples/nexmark/q9.pipe"));
-        let out = dir.path().join("out.csv");
-        let (events, workers) = (EVENTS.to_string(), workers.to_string());
-        run_to(
-            &binary,
-            "q9",
-            &out,
-            &["--events", &events, "--parallelism", &workers],
-        );
-        let (header, rows) = read_csv(&out);
+        let (header, rows) = output("q9", workers);
         let at = |name: &str| header.iter().position(|h| h == name).unwrap();
         let (id, bidder, price, time, rank) = (
             at("id"),
@@ -594,10 +583,7 @@ fn the_inline_twins_give_the_pipe_queries_results() {
     // q4 and q6: the changelogs end at the same rows.
     for (q, twin) in [("q4", twins::q4().unwrap()), ("q6", twins::q6().unwrap())] {
         // The averages as numbers read back (the CSV writes `2.0` where Rust prints `2`).
-        let pipe: BTreeMap<Vec<String>, Vec<String>> = current(pipe_rows_in_order(q), 1)
-            .into_iter()
-            .map(|(k, v)| (k, vec![v[0].parse::<f64>().unwrap().to_string()]))
-            .collect();
+        let pipe = current_numbers(pipe_rows_in_order(q));
         let twin = current(
             twin.into_iter()
                 .map(|(op, k, v)| vec![op, k.to_string(), v.to_string()])

@@ -24,7 +24,10 @@ fn sinks(bin: &Path) -> Vec<String> {
 }
 
 /// Each sink's output (file sinks redirected into `dir`) and standard output, with
-/// `parallelism` workers: the header line, then the other lines sorted.
+/// `parallelism` workers: the header line, then the other lines sorted. A changelog (its
+/// header starts with `op`) is its net rows: how its key's rows interleave across workers
+/// changes the steps it takes (a `rolling` over several workers' rows), not where it ends,
+/// so each `-U` or `-D` row takes away the `+I` or `+U` row it repeats.
 fn outputs(
     bin: &Path,
     dir: &Path,
@@ -57,6 +60,18 @@ fn outputs(
             1
         };
         let rest_len = lines.len().min(rest);
+        if lines.first().is_some_and(|h| h.starts_with("op,")) {
+            let mut net: BTreeMap<String, i64> = BTreeMap::new();
+            for line in lines.drain(1..) {
+                let (op, row) = line.split_once(',').unwrap();
+                *net.entry(row.to_string()).or_default() +=
+                    if op.starts_with('-') { -1 } else { 1 };
+            }
+            for (row, n) in net {
+                assert!(n >= 0, "{name}: more rows taken back than added: {row}");
+                lines.extend(std::iter::repeat_n(format!("net,{row}"), n as usize));
+            }
+        }
         lines[rest_len..].sort();
         all.insert(name, lines);
     }
