@@ -6,9 +6,14 @@ use petgraph::graph::NodeIndex;
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use petgraph::visit::EdgeRef;
+use petgraph::Direction;
+
 use crate::codegen::context::Gen;
 use crate::codegen::names::{field_ident, ident};
-use crate::ir::{NexmarkStream, Type};
+use crate::ir::{Code, NexmarkStream, Partitioning, Plan, TExpr, TExprKind, Type};
+use crate::ops::filter::Filter;
+use crate::ops::map::Map;
 use weir_runtime::nexmark::{EventKind, NexmarkSpec};
 
 /// `nexmark(bid, events: 1000)`: the stream and the settings that are not the standard's.
@@ -57,6 +62,7 @@ pub(super) fn read(
     };
     let schema = &g.plan.graph[n].schema;
     let ty = g.record_type(schema);
+    let extra = schema.rust.is_some() || reads_extra(g.plan, n);
     let record = if schema.rust.is_some() {
         quote!(::core::clone::Clone::clone(event))
     } else {
@@ -90,7 +96,7 @@ pub(super) fn read(
                 base_time: #base_time,
             },
             weir_runtime::nexmark::EventKind::#kind,
-            true,
+            #extra,
         )?;
     };
     let next = quote! {
@@ -99,4 +105,25 @@ pub(super) fn read(
         #deliver
     };
     (open, next)
+}
+
+/// Whether the records of node `n` may have their `extra` text read: unless each goes
+/// through filters that do not read it to a `map` that neither reads nor keeps it (with
+/// no key on the way made of it), the generator makes it. (It is drawn last, so leaving
+/// it out changes no other field: `weir_runtime::nexmark::EventMaker`.)
+fn reads_extra(plan: &Plan, n: NodeIndex) -> bool {
+    let mentions = |e: &TExpr| e.any(&|x| matches!(&x.kind, TExprKind::Field(_, f) if f == "extra"));
+    plan.graph.edges_directed(n, Direction::Outgoing).any(|edge| {
+        if matches!(&edge.weight().partitioning, Partitioning::Hash(k) if k.iter().any(|f| f == "extra")) {
+            return true;
+        }
+        let next = &plan.graph[edge.target()].op;
+        if let Some(Map::Fields(fields)) = next.payload::<Map>() {
+            return fields.iter().any(|(_, e)| mentions(e));
+        }
+        match next.payload::<Filter>().map(|f| &f.predicate) {
+            Some(Code::Expr(e)) if !mentions(e) => reads_extra(plan, edge.target()),
+            _ => true,
+        }
+    })
 }
