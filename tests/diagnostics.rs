@@ -35,6 +35,9 @@ const CASES: &[(&str, &[&str])] = &[
     ("window_options", &["3:32", "4:61", "5:26"]),
     // A CSV delimiter is one ASCII character other than a quote or a line break.
     ("csv_delimiters", &["2:46", "3:45", "4:44"]),
+    // A Nexmark source: its stream, a setting that is no whole number, a schema of its
+    // own, an option for files, a setting out of range.
+    ("nexmark_errors", &["2:20", "3:33", "4:11", "5:30", "6:25"]),
     (
         "join_errors",
         &[

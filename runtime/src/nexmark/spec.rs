@@ -128,6 +128,19 @@ impl NexmarkSpec {
         if self.seed >= 1 << 20 {
             return Err("`seed` must be below 1048576".into());
         }
+        // Event ids (first id plus number) and times stay far inside 64 bits.
+        let first = self
+            .seed
+            .checked_mul(SEED_CYCLES)
+            .and_then(|c| c.checked_mul(self.denominator()));
+        if first.is_none_or(|f| f > 1 << 62) || self.events > 1 << 62 {
+            return Err(
+                "the seed and the proportions together, or the events, are too large".into(),
+            );
+        }
+        if self.base_time > 1 << 61 {
+            return Err("`base_time` is too far in the future".into());
+        }
         Ok(())
     }
 

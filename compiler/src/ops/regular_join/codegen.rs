@@ -17,7 +17,6 @@ use crate::ops::join::sides::{arrival, combined_watermark, input_fields, key_wid
 struct Names {
     state: Ident,
     partners: Ident,
-    watermark: Ident,
     expired: Ident,
 }
 
@@ -26,7 +25,6 @@ impl Names {
         Names {
             state: node_field(n, "state"),
             partners: node_field(n, "partners"),
-            watermark: node_field(n, "watermark"),
             expired: node_field(n, "expired"),
         }
     }
@@ -130,8 +128,7 @@ pub(super) fn finish(j: &RegularJoin, g: &Gen<'_>, n: NodeIndex) -> TokenStream 
     let Some(ttl) = j.ttl else {
         return TokenStream::new();
     };
-    let Names { expired, watermark, .. } = Names::of(n);
-    let _ = watermark;
+    let Names { expired, .. } = Names::of(n);
     let before = format!("join at {}: ", g.plan.graph[n].location);
     let after = format!(
         " key entr(ies) expired from its state, {} of event time after their records",
