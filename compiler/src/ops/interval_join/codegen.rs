@@ -14,7 +14,8 @@ use crate::codegen::names::{ident, node_field, node_method};
 use crate::codegen::context::Gen;
 use crate::ops::join::{side_schema, JoinKind};
 use crate::ops::join::sides::{
-    arrival, combined_watermark, input_fields, key_width, port_fields, side_values, Arrival,
+    arrival, combined_watermark, input_fields, key_width, pair_values, port_fields, side_values,
+    Arrival,
 };
 
 /// The job's fields and methods of interval join node `n`.
@@ -89,24 +90,17 @@ pub(super) fn push(j: &IntervalJoin, g: &Gen<'_>, n: NodeIndex, port: usize, inp
         ..
     } = Names::of(n);
     let Arrival {
-        schema,
         encode_key,
         encode_record,
         side,
         late,
+        ..
     } = arrival(g, n, port, [&j.left_key, &j.right_key], input);
-    let other_schema = side_schema(g, n, 1 - port);
     // Both records of a pair are read back from the copies `partners` holds: the record
     // meets any number of partners, and needs no `Clone` for it.
     let (own_view, partner_view) = (ident("own"), ident("pv"));
     let optional = [j.kind.left_optional(), j.kind.right_optional()];
-    let own = side_values(g, &schema, Some(&own_view), optional[port]);
-    let theirs = side_values(g, &other_schema, Some(&partner_view), optional[1 - port]);
-    let values = if port == 0 {
-        own.into_iter().chain(theirs).collect()
-    } else {
-        theirs.into_iter().chain(own).collect()
-    };
+    let values = pair_values(g, n, port, (&own_view, &partner_view), optional);
     let out = g.var(n);
     let record = g.result_record(n, values);
     let emit = g.emit(n, 0, &out);

@@ -133,6 +133,27 @@ pub(crate) fn combined_watermark(n: NodeIndex) -> TokenStream {
     }
 }
 
+/// The output values of a pair at join node `n` when a record arrives on `port`: its own
+/// side's values read from `own` and the other side's from `partner` (both `RecordView`s),
+/// left first; `optional` says which sides an outer join can miss. Shared by the joins that
+/// emit a pair as its second record arrives (interval, regular, overlap).
+pub(crate) fn pair_values(
+    g: &Gen<'_>,
+    n: NodeIndex,
+    port: usize,
+    (own, partner): (&Ident, &Ident),
+    optional: [bool; 2],
+) -> Vec<TokenStream> {
+    let (schema, other) = (super::side_schema(g, n, port), super::side_schema(g, n, 1 - port));
+    let own = side_values(g, &schema, Some(own), optional[port]);
+    let theirs = side_values(g, &other, Some(partner), optional[1 - port]);
+    if port == 0 {
+        own.into_iter().chain(theirs).collect()
+    } else {
+        theirs.into_iter().chain(own).collect()
+    }
+}
+
 /// Both sides' key closures (inline pipelines).
 pub(crate) fn key_closures(keys: [&KeySpec; 2]) -> Vec<&crate::ir::RustFn> {
     keys.into_iter().filter_map(KeySpec::closure).collect()

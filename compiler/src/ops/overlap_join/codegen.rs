@@ -12,7 +12,7 @@ use crate::codegen::context::Gen;
 use crate::codegen::names::{field_ident, ident, node_field};
 use crate::ops::join::side_schema;
 use crate::ops::join::sides::{
-    arrival, combined_watermark, input_fields, key_width, port_fields, side_values, Arrival,
+    arrival, combined_watermark, input_fields, key_width, pair_values, port_fields, Arrival,
 };
 
 /// The job's fields of overlap join node `n`.
@@ -76,15 +76,8 @@ pub(super) fn push(j: &OverlapJoin, g: &Gen<'_>, n: NodeIndex, port: usize, inpu
     } = arrival(g, n, port, [&j.left_key, &j.right_key], input);
     let (start, end) = j.spans[port];
     let (start, end) = (field_ident(&schema.fields[start].name), field_ident(&schema.fields[end].name));
-    let other_schema = side_schema(g, n, 1 - port);
     let (own_view, partner_view) = (ident("own"), ident("pv"));
-    let own = side_values(g, &schema, Some(&own_view), false);
-    let theirs = side_values(g, &other_schema, Some(&partner_view), false);
-    let values = if port == 0 {
-        own.into_iter().chain(theirs).collect()
-    } else {
-        theirs.into_iter().chain(own).collect()
-    };
+    let values = pair_values(g, n, port, (&own_view, &partner_view), [false, false]);
     let out = g.var(n);
     let record = g.result_record(n, values);
     let emit = g.emit(n, 0, &out);

@@ -11,7 +11,7 @@ use super::RegularJoin;
 use crate::codegen::context::Gen;
 use crate::codegen::names::{ident, node_field};
 use crate::ops::join::side_schema;
-use crate::ops::join::sides::{arrival, combined_watermark, input_fields, key_width, side_values, Arrival};
+use crate::ops::join::sides::{arrival, combined_watermark, input_fields, key_width, pair_values, Arrival};
 
 /// The job's fields of regular join node `n`.
 struct Names {
@@ -61,21 +61,13 @@ pub(super) fn fields(j: &RegularJoin, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenSt
 pub(super) fn push(j: &RegularJoin, g: &Gen<'_>, n: NodeIndex, port: usize, input: &Ident) -> TokenStream {
     let Names { state, partners, .. } = Names::of(n);
     let Arrival {
-        schema,
         encode_key,
         encode_record,
         side,
         ..
     } = arrival(g, n, port, [&j.left_key, &j.right_key], input);
-    let other_schema = side_schema(g, n, 1 - port);
     let (own_view, partner_view) = (ident("own"), ident("pv"));
-    let own = side_values(g, &schema, Some(&own_view), false);
-    let theirs = side_values(g, &other_schema, Some(&partner_view), false);
-    let values = if port == 0 {
-        own.into_iter().chain(theirs).collect()
-    } else {
-        theirs.into_iter().chain(own).collect()
-    };
+    let values = pair_values(g, n, port, (&own_view, &partner_view), [false, false]);
     let out = g.var(n);
     let record = g.result_record(n, values);
     let emit = g.emit(n, 0, &out);
