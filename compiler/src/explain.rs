@@ -5,10 +5,30 @@ use weir_runtime::memory::{divide_memory, format_bytes, MemoryDemand, DEFAULT_PA
 
 use crate::ir::{Crossing, Exchange, KeySpec, Plan, StateKind};
 
-/// The table for `plan` run with `memory` bytes on `workers` workers, or the reason the
-/// memory is too small. On several workers the exchange buffers are set aside first, and
-/// each operator's budget is split among the workers.
-pub fn explain(plan: &Plan, memory: u64, workers: usize) -> Result<String, String> {
+/// One operator's row of the table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorRow {
+    /// What it does, as written.
+    pub operator: String,
+    /// `file:line:col`.
+    pub location: String,
+    /// The chain it runs in.
+    pub chain: usize,
+    /// `stateless`, `keyed` or `iteration`.
+    pub state: &'static str,
+    /// Its share of the memory, or `-`.
+    pub budget: String,
+    /// `yes`, `no` or `-` (stateless).
+    pub spills: &'static str,
+}
+
+/// Every operator of `plan` run with `memory` bytes on `workers` workers, chain by chain,
+/// with the reasons of those that cannot spill; or the reason the memory is too small.
+pub fn operator_rows(
+    plan: &Plan,
+    memory: u64,
+    workers: usize,
+) -> Result<(Vec<OperatorRow>, Vec<String>), String> {
     let physical = plan.physical();
     let combined = physical.folded();
     let exchange_bytes = weir_runtime::parallel::exchange_memory(
@@ -50,14 +70,7 @@ pub fn explain(plan: &Plan, memory: u64, workers: usize) -> Result<String, Strin
             .position(|&s| s == n)
             .map(|i| (budgets[i], demands[i].min_pages))
     };
-    let mut rows: Vec<[String; 6]> = vec![[
-        "operator".into(),
-        "at".into(),
-        "chain".into(),
-        "state".into(),
-        "budget".into(),
-        "spills".into(),
-    ]];
+    let mut rows = Vec::new();
     let mut cannot_spill = Vec::new();
     for chain in &plan.chains {
         for &n in &chain.nodes {
@@ -75,25 +88,59 @@ pub fn explain(plan: &Plan, memory: u64, workers: usize) -> Result<String, Strin
                 None => "-".into(),
             };
             let spills = match node.state {
-                StateKind::Stateless => "-".to_string(),
+                StateKind::Stateless => "-",
                 StateKind::Keyed | StateKind::Iteration => match node.op.def().spill(plan, n) {
-                    Ok(()) => "yes".to_string(),
+                    Ok(()) => "yes",
                     Err(why) => {
                         cannot_spill.push(format!("{} at {}: {why}", node.op, node.location));
-                        "no".to_string()
+                        "no"
                     }
                 },
             };
-            rows.push([
-                node.op.to_string(),
-                node.location.clone(),
-                chain.id.to_string(),
-                node.state.name().into(),
+            rows.push(OperatorRow {
+                operator: node.op.to_string(),
+                location: node.location.clone(),
+                chain: chain.id,
+                state: node.state.name(),
                 budget,
                 spills,
-            ]);
+            });
         }
     }
+    Ok((rows, cannot_spill))
+}
+
+/// The table for `plan` run with `memory` bytes on `workers` workers, or the reason the
+/// memory is too small. On several workers the exchange buffers are set aside first, and
+/// each operator's budget is split among the workers.
+pub fn explain(plan: &Plan, memory: u64, workers: usize) -> Result<String, String> {
+    let (operators, cannot_spill) = operator_rows(plan, memory, workers)?;
+    let physical = plan.physical();
+    let combined = physical.folded();
+    let exchange_bytes = weir_runtime::parallel::exchange_memory(
+        workers,
+        physical.exchanges.len(),
+        combined,
+        memory,
+    );
+    let mut rows: Vec<[String; 6]> = vec![[
+        "operator".into(),
+        "at".into(),
+        "chain".into(),
+        "state".into(),
+        "budget".into(),
+        "spills".into(),
+    ]];
+    rows.extend(operators.into_iter().map(|r| {
+        [
+            r.operator,
+            r.location,
+            r.chain.to_string(),
+            r.state.into(),
+            r.budget,
+            r.spills.into(),
+        ]
+    }));
     // Every operator of a `.pipe` file is in that file: its name goes in the heading, and
     // each row says only the line and column.
     let file = common_file(rows[1..].iter().map(|r| r[1].as_str()));

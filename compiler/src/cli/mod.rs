@@ -19,7 +19,7 @@ pub(crate) use signals::{die_with_this_process, output_forwarding};
 use crate::build::{build_job, default_cache_dir};
 use crate::codegen::generate;
 use crate::diagnostics::{Diagnostics, SourceFile};
-use crate::graph::{Dot, GraphView, GraphWriter, Json, Mermaid, Stage};
+use crate::graph::{Dot, GraphView, GraphWriter, Html, Json, Mermaid, Stage, Svg};
 use crate::ir::Plan;
 
 /// weir: Flink-style stream pipelines, compiled to Rust.
@@ -156,6 +156,10 @@ enum GraphFormat {
     Dot,
     Mermaid,
     Json,
+    /// A picture, laid out without graphviz.
+    Svg,
+    /// One self-contained page: the picture and `weir explain`'s table.
+    Html,
 }
 
 /// Runs the CLI on `args` (the first is the program name). `color` turns on coloured
@@ -219,7 +223,9 @@ impl Ctx<'_> {
                 format,
                 stage,
             } => {
-                let (_, plan) = match self.compile(&file, stage == Stage::Optimized)? {
+                // The page's table is of budgets, which only the passes reckon.
+                let optimize = stage == Stage::Optimized || matches!(format, GraphFormat::Html);
+                let (_, plan) = match self.compile(&file, optimize)? {
                     Ok(v) => v,
                     Err(code) => return Ok(code),
                 };
@@ -228,6 +234,21 @@ impl Ctx<'_> {
                     GraphFormat::Dot => Dot.write(&view),
                     GraphFormat::Mermaid => Mermaid.write(&view),
                     GraphFormat::Json => Json.write(&view),
+                    GraphFormat::Svg => Svg.write(&view),
+                    GraphFormat::Html => {
+                        let memory = weir_runtime::memory::DEFAULT_MEMORY;
+                        let (operators, cannot_spill) =
+                            crate::explain::operator_rows(&plan, memory, 1)?;
+                        Html {
+                            operators,
+                            cannot_spill,
+                            memory: format!(
+                                "budgets of --memory {} on one worker",
+                                weir_runtime::memory::format_bytes(memory)
+                            ),
+                        }
+                        .write(&view)
+                    }
                 };
                 self.print(&text)
             }

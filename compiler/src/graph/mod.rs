@@ -1,13 +1,23 @@
-//! Graph inspection: one view of a plan at a stage, written as DOT, Mermaid or JSON by one
-//! [`GraphWriter`] trait.
+//! Graph inspection: one view of a plan at a stage, written as DOT, Mermaid, JSON, an SVG
+//! picture or an HTML page by one [`GraphWriter`] trait.
 
 mod dot;
+#[cfg(feature = "cli")]
+mod html;
 mod json;
 mod mermaid;
+#[cfg(feature = "cli")]
+mod short_label;
+#[cfg(feature = "cli")]
+mod svg;
 
 pub use dot::Dot;
+#[cfg(feature = "cli")]
+pub use html::Html;
 pub use json::Json;
 pub use mermaid::Mermaid;
+#[cfg(feature = "cli")]
+pub use svg::Svg;
 
 use serde::Serialize;
 
