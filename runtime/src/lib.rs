@@ -26,6 +26,7 @@ pub mod iteration;
 pub mod job;
 pub mod layout;
 pub mod memory;
+pub mod monitor;
 pub mod nexmark;
 pub mod parallel;
 pub mod process;

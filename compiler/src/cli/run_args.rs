@@ -29,6 +29,10 @@ pub(super) struct RunArgs {
     /// The events of a run of every `nexmark(...)` source, in place of its `events`.
     #[arg(long, value_name = "N")]
     pub(super) events: Option<u64>,
+    /// Serve a live page of the run at ADDR (e.g. 127.0.0.1:8080): its graph, records,
+    /// memory, watermarks and checkpoints; /api/job is its JSON, /metrics OpenMetrics.
+    #[arg(long, value_name = "ADDR")]
+    pub(super) ui: Option<String>,
     /// How often sinks write out records that wait (e.g. 500ms; default 1s).
     #[arg(long, value_name = "DURATION")]
     pub(super) flush_every: Option<String>,
@@ -108,6 +112,9 @@ impl RunArgs {
         }
         if let Some(n) = self.events {
             flag("--events", n.to_string().into());
+        }
+        if let Some(addr) = &self.ui {
+            flag("--ui", addr.into());
         }
         if let Some(d) = &self.spill_dir {
             flag("--spill-dir", d.into());

@@ -95,7 +95,7 @@ impl Gen<'_> {
         });
         let count = (!counts.is_empty()).then(|| {
             quote! {
-                fn count_records(&self, ctx: &mut weir_runtime::JobContext) {
+                fn count_records(&self, ctx: &mut dyn weir_runtime::job::RecordCounts) {
                     #(#counts)*
                 }
             }
@@ -259,6 +259,7 @@ impl Gen<'_> {
                 }
             }
         });
+        let graph = self.graph_nodes();
         let identities = identity::identities(self.plan).into_iter().map(|i| {
             let (node, uid, layout) = (i.node, i.uid, i.layout);
             quote!(weir_runtime::Identity { node: #node, uid: #uid, layout: #layout })
@@ -276,8 +277,44 @@ impl Gen<'_> {
                 combined: #combined,
                 pipeline: #pipeline,
                 identities: &[#(#identities),*],
+                graph: &[#(#graph),*],
             };
         }
+    }
+
+    /// The plan's nodes for the live page (`--ui`): kind, name, short label, place and
+    /// inputs, so the page can draw the graph with each node's figures.
+    fn graph_nodes(&self) -> Vec<TokenStream> {
+        let graph = &self.plan.graph;
+        graph
+            .node_indices()
+            .map(|n| {
+                let node = &graph[n];
+                let id = n.index();
+                let kind = node.op.kind();
+                let name = node
+                    .op
+                    .payload::<SourceOp>()
+                    .map(|s| s.name.as_str())
+                    .or_else(|| node.op.payload::<SinkOp>().map(|s| s.name.as_str()))
+                    .unwrap_or("");
+                let label = crate::graph::short_label(&node.op.to_string()).join(" ");
+                let location = &node.location;
+                let inputs = graph
+                    .edges_directed(n, petgraph::Direction::Incoming)
+                    .map(|e| petgraph::visit::EdgeRef::source(&e).index());
+                quote! {
+                    weir_runtime::monitor::GraphNode {
+                        id: #id,
+                        kind: #kind,
+                        name: #name,
+                        label: #label,
+                        location: #location,
+                        inputs: &[#(#inputs),*],
+                    }
+                }
+            })
+            .collect()
     }
 }
 

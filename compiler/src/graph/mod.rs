@@ -6,7 +6,6 @@ mod dot;
 mod html;
 mod json;
 mod mermaid;
-#[cfg(feature = "cli")]
 mod short_label;
 #[cfg(feature = "cli")]
 mod svg;
@@ -16,6 +15,7 @@ pub use dot::Dot;
 pub use html::Html;
 pub use json::Json;
 pub use mermaid::Mermaid;
+pub use short_label::short_label;
 #[cfg(feature = "cli")]
 pub use svg::Svg;
 

@@ -25,6 +25,30 @@ pub struct Checkpoints {
     /// the check runs at every record.
     due: Arc<AtomicBool>,
     active: Option<Box<Active>>,
+    /// The live page this worker publishes to (`--ui`), when it has one.
+    watch: Option<Box<Watch>>,
+}
+
+/// A worker's part of the live page: the board, the flag saying the board wants figures,
+/// and which worker this is.
+#[derive(Debug)]
+struct Watch {
+    board: Arc<crate::monitor::LiveBoard>,
+    wanted: Arc<AtomicBool>,
+    worker: usize,
+}
+
+impl Watch {
+    /// Publishes the job's record counts, its sources' figures and its exchange's fill.
+    #[cold]
+    fn publish(&self, job: &mut dyn CutJob, sources: &[&mut dyn Checkpointed]) {
+        let mut counts: Vec<(usize, u64, u64)> = Vec::new();
+        job.live_counts(&mut counts);
+        let parts: Vec<crate::monitor::LivePart> =
+            sources.iter().filter_map(|s| s.live()).collect();
+        let exchange = job.exchange().map(|x| x.outbox.queued());
+        self.board.publish(self.worker, &counts, &parts, exchange);
+    }
 }
 
 #[derive(Debug)]
@@ -57,6 +81,9 @@ pub(super) struct Active {
     pub(super) sink_parts: super::savepoint::SinkParts,
     /// Raised by SIGUSR1 when the run has a `--savepoint-dir`.
     savepoint_requested: Arc<AtomicBool>,
+    /// Raised with `due` by the checkpoint timer alone: with a live page, which raises
+    /// `due` too, one worker takes a checkpoint only when this says one is due.
+    timer_fired: Arc<AtomicBool>,
     /// The checkpoint a thread is writing, if any (`background.rs`).
     writing: Option<super::background::Writing>,
 }
@@ -87,8 +114,19 @@ impl Checkpoints {
     /// outputs are durable parts, kept as they are when the run resumes.
     pub fn open(ctx: &mut JobContext, spec: &'static JobSpec) -> Result<Self, JobError> {
         let due = Arc::new(AtomicBool::new(false));
+        let watch = ctx.monitor().map(|board| {
+            Box::new(Watch {
+                wanted: board.register(&due),
+                board,
+                worker: ctx.worker().index,
+            })
+        });
         let Some(config) = ctx.args().checkpoint.clone() else {
-            return Ok(Checkpoints { due, active: None });
+            return Ok(Checkpoints {
+                due,
+                active: None,
+                watch,
+            });
         };
         let slot = ctx.worker();
         if !slot.is_single() && spec.inputs == InputSplit::EventTimeSlices {
@@ -137,13 +175,18 @@ impl Checkpoints {
         } else {
             config.interval.min(super::cut::POLL)
         };
-        start_timer(&due, poll);
+        let timer_fired = Arc::new(AtomicBool::new(false));
+        start_timer(&due, &timer_fired, poll);
         let next_due = super::cut::next_due(std::time::SystemTime::now(), config.interval);
         let stats = Arc::new(Mutex::new(CheckpointStats::default()));
         ctx.report_checkpoints(stats.clone());
+        if let Some(w) = &watch {
+            w.board.show_checkpoints(stats.clone());
+        }
         let (outputs, stop) = (ctx.outputs().clone(), ctx.input_stop().clone());
         Ok(Checkpoints {
             due,
+            watch,
             active: Some(Box::new(Active {
                 config,
                 spec,
@@ -159,6 +202,7 @@ impl Checkpoints {
                 savepoint,
                 sink_parts,
                 savepoint_requested,
+                timer_fired,
                 writing: None,
                 next_due,
             })),
@@ -182,6 +226,11 @@ impl Checkpoints {
         sources: &mut [&mut dyn Checkpointed],
     ) -> Result<(), JobError> {
         self.due.store(false, Ordering::Relaxed);
+        if let Some(w) = &self.watch {
+            if w.wanted.swap(false, Ordering::Relaxed) {
+                w.publish(job, sources);
+            }
+        }
         let Some(a) = self.active.as_mut() else {
             return Ok(());
         };
@@ -203,7 +252,9 @@ impl Checkpoints {
             let written = a.cut(job, super::cut::CutSources::Open(sources), id);
             return a.taken(id, started.elapsed(), written);
         }
-        if started < a.quiet_until {
+        // The live page raises `due` too: one worker checks that the timer did.
+        let timed = a.timer_fired.swap(false, Ordering::Relaxed);
+        if started < a.quiet_until || (self.watch.is_some() && !timed) {
             return Ok(());
         }
         if let Some(writing) = a.writing.take() {
@@ -222,6 +273,18 @@ impl Checkpoints {
             return a.taken(id, started.elapsed(), written);
         }
         a.write_in_background(id, job, sources, started)
+    }
+
+    /// While a live input is quiet (no record, so no [`take`](Self::take)): publishes the
+    /// job's figures to the live page if it asked for them, and takes no checkpoint.
+    #[cold]
+    #[inline(never)]
+    pub fn publish(&mut self, job: &mut dyn CutJob, sources: &mut [&mut dyn Checkpointed]) {
+        if let Some(w) = &self.watch {
+            if w.wanted.swap(false, Ordering::Relaxed) {
+                w.publish(job, sources);
+            }
+        }
     }
 
     /// At the end of input on one of several workers, waiting for the others: joins the
@@ -581,13 +644,17 @@ fn check_pipeline(
     )))
 }
 
-/// Raises `due` every `interval` for as long as the run holds it.
-fn start_timer(due: &Arc<AtomicBool>, interval: Duration) {
+/// Raises `due` and `fired` every `interval` for as long as the run holds `due`.
+fn start_timer(due: &Arc<AtomicBool>, fired: &Arc<AtomicBool>, interval: Duration) {
     let weak = Arc::downgrade(due);
+    let fired = fired.clone();
     std::thread::spawn(move || loop {
         std::thread::sleep(interval);
         match weak.upgrade() {
-            Some(due) => due.store(true, Ordering::Relaxed),
+            Some(due) => {
+                fired.store(true, Ordering::Relaxed);
+                due.store(true, Ordering::Relaxed);
+            }
             None => return,
         }
     });

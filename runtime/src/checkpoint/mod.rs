@@ -58,6 +58,12 @@ pub trait Checkpointed {
             to.peers
         )))
     }
+
+    /// What this part shows on the live page while the job runs: a source's counts, a
+    /// watermark generator's watermark; nothing for the others.
+    fn live(&self) -> Option<crate::monitor::LivePart> {
+        None
+    }
 }
 
 /// Which worker a part restored at another parallelism now belongs to, and so what it
@@ -90,9 +96,16 @@ impl Rescale {
 
 /// A job a checkpoint is taken of: its state, and on several workers its exchange, through
 /// which the cut goes (`cut.rs`). Every generated `.pipe` job is one.
-pub trait CutJob: Checkpointed + crate::parallel::Exchanging {}
+pub trait CutJob: Checkpointed + crate::parallel::Exchanging {
+    /// Each stateful operator's records in and out so far (for the live page).
+    fn live_counts(&self, counts: &mut dyn crate::job::RecordCounts);
+}
 
-impl<T: Checkpointed + crate::parallel::Exchanging> CutJob for T {}
+impl<T: Checkpointed + crate::job::Pipeline> CutJob for T {
+    fn live_counts(&self, counts: &mut dyn crate::job::RecordCounts) {
+        self.count_records(counts);
+    }
+}
 
 /// Implements [`Checkpointed`] for a struct, field by field: each field in a section of
 /// its own named after it, saved and restored by its type's impl (so a field whose type

@@ -30,6 +30,8 @@ pub struct JobConfig<P = OneWorker, C = NoCheckpoints> {
     /// Its checkpoints: [`NoCheckpoints`], or [`Checkpointing`] after
     /// [`JobConfig::checkpoints`].
     pub checkpoints: C,
+    /// Where to serve the live page (as `--ui`): `None` serves none.
+    pub ui: Option<String>,
 }
 
 /// One worker, on the calling thread.
@@ -110,6 +112,7 @@ impl Default for JobConfig {
             input_stop: crate::io::InputStop::new(),
             workers: OneWorker,
             checkpoints: NoCheckpoints,
+            ui: None,
         }
     }
 }
@@ -137,6 +140,16 @@ impl<P, C> JobConfig<P, C> {
         }
     }
 
+    /// The configuration serving a live page of the run at `addr` (as `--ui`; e.g.
+    /// `127.0.0.1:8080`, port 0 for a free one): its graph, records, memory, watermarks
+    /// and checkpoints, with `/api/job` (JSON) and `/metrics` (OpenMetrics).
+    pub fn ui(self, addr: impl Into<String>) -> Self {
+        JobConfig {
+            ui: Some(addr.into()),
+            ..self
+        }
+    }
+
     /// The configuration spilling under `dir`.
     pub fn spill_dir(self, dir: impl Into<PathBuf>) -> Self {
         JobConfig {
@@ -154,6 +167,7 @@ impl<P, C> JobConfig<P, C> {
             input_stop: self.input_stop,
             workers,
             checkpoints: self.checkpoints,
+            ui: self.ui,
         }
     }
 
@@ -226,6 +240,7 @@ impl<P> JobConfig<P, NoCheckpoints> {
             input_stop: self.input_stop,
             workers: self.workers,
             checkpoints: Checkpointing(config),
+            ui: self.ui,
         }
     }
 }

@@ -201,7 +201,9 @@ impl<B: InlineBody> InlineJob<B> {
                 ));
             }
         }
+        args.ui = config.ui;
         let mut ctx = JobContext::new(self.spec, args)?.with_input_stop(config.input_stop);
+        ctx.serve_ui(self.spec)?;
         let result = P::run(self.body, &mut ctx, C::codec());
         ctx.finish(result)
     }
@@ -225,6 +227,7 @@ impl<B: InlineBody> InlineJob<B> {
             checkpoint: None,
             owns_process: false,
             events: None,
+            ui: None,
         }
     }
 }

@@ -84,6 +84,20 @@ impl BadRecords {
         })
     }
 
+    /// The source's figures for the live page, with `records` read so far.
+    pub fn live(&self, records: u64) -> crate::monitor::LivePart {
+        crate::monitor::LivePart::Source {
+            name: self.source_name.clone(),
+            records,
+            bad: self.count,
+            dead_letters: if self.dead_letter.is_some() {
+                self.count
+            } else {
+                0
+            },
+        }
+    }
+
     /// The file being read, as messages name it.
     pub fn file(&self) -> &str {
         &self.file

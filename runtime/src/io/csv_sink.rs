@@ -255,6 +255,7 @@ mod tests {
             checkpoint: None,
             owns_process: true,
             events: None,
+            ui: None,
         };
         let mut ctx = JobContext::new(&SPEC, args).unwrap();
         let width = rows.first().map_or(1, Vec::len);

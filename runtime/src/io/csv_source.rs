@@ -37,6 +37,11 @@ pub struct CsvRow<'r> {
 }
 
 impl CsvSource {
+    /// Records read so far (refused ones included), for the live page.
+    fn records_read(&self) -> u64 {
+        self.progress.records()
+    }
+
     /// Opens source `name` with schema `fields`, reading `default` unless
     /// `--input name=PATH` says otherwise.
     pub fn open(

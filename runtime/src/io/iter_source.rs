@@ -17,6 +17,11 @@ pub struct IterSource {
 }
 
 impl IterSource {
+    /// Items taken so far, for the live page.
+    fn records_read(&self) -> u64 {
+        self.items
+    }
+
     /// Source `name` with `policy`.
     pub fn open(ctx: &JobContext, name: &str, policy: BadRecordPolicy) -> Result<Self, JobError> {
         Ok(IterSource {

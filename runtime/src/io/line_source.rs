@@ -41,6 +41,11 @@ pub struct LineSource {
 }
 
 impl LineSource {
+    /// Records read so far (refused ones included), for the live page.
+    fn records_read(&self) -> u64 {
+        self.progress.records()
+    }
+
     /// Opens source `name`, reading `default` unless `--input name=PATH` says otherwise.
     /// `skip_blank` passes over empty lines (for JSON lines, where they carry nothing).
     pub fn open(

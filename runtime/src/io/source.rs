@@ -68,6 +68,10 @@ macro_rules! checkpointed_source {
                 crate::io::Source::seek(self, crate::io::SourcePosition::load(from)?)?;
                 self.bad.load(from)
             }
+
+            fn live(&self) -> Option<crate::monitor::LivePart> {
+                Some(self.bad.live(self.records_read()))
+            }
         }
     };
 }

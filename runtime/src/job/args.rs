@@ -44,9 +44,11 @@ pub struct JobArgs {
     /// `--events N`: the events of a run of every Nexmark source, in place of its
     /// `nexmark(events: ...)`.
     pub events: Option<u64>,
+    /// `--ui ADDR`: serve the live page, its JSON and `/metrics` at this address.
+    pub ui: Option<String>,
 }
 
-pub(super) const USAGE: &str = "usage: JOB [--memory SIZE] [--input NAME=PATH]... [--output NAME=PATH]... [--flush-every DURATION] [--spill-dir DIR] [--clock system|replay] [--checkpoint-dir DIR [--checkpoint-interval DURATION] [--checkpoint-failures N] [--savepoint-dir DIR] [--savepoint-on-stop DIR] [--from-savepoint DIR [--allow-non-restored-state]]] [--stats] [--stats-json FILE] [--events N] [--parallelism N] [--processes N --process I --hostfile FILE]\n  --parallelism (default 1) is the number of worker threads (per process, with --processes);\n  PATH `-` is standard input or output; --flush-every (default 1s) is how often sinks write out what waits;\n  --spill-dir (default: the system's temporary directory) is where state past its budget goes;\n  --clock replay makes processing time the largest event time an operator has received (default: system);\n  --checkpoint-dir takes a checkpoint there every --checkpoint-interval (default 1s) and resumes from the newest one there; the job stops after --checkpoint-failures (default 3) fail in a row;\n  SIGUSR1 writes a savepoint into --savepoint-dir; a job stopped by a signal writes one into --savepoint-on-stop; --from-savepoint starts from one (unless a checkpoint is there to resume from);\n  --events sets the events of a run of every nexmark(...) source";
+pub(super) const USAGE: &str = "usage: JOB [--memory SIZE] [--input NAME=PATH]... [--output NAME=PATH]... [--flush-every DURATION] [--spill-dir DIR] [--clock system|replay] [--checkpoint-dir DIR [--checkpoint-interval DURATION] [--checkpoint-failures N] [--savepoint-dir DIR] [--savepoint-on-stop DIR] [--from-savepoint DIR [--allow-non-restored-state]]] [--stats] [--stats-json FILE] [--ui ADDR] [--events N] [--parallelism N] [--processes N --process I --hostfile FILE]\n  --parallelism (default 1) is the number of worker threads (per process, with --processes);\n  PATH `-` is standard input or output; --flush-every (default 1s) is how often sinks write out what waits;\n  --spill-dir (default: the system's temporary directory) is where state past its budget goes;\n  --clock replay makes processing time the largest event time an operator has received (default: system);\n  --checkpoint-dir takes a checkpoint there every --checkpoint-interval (default 1s) and resumes from the newest one there; the job stops after --checkpoint-failures (default 3) fail in a row;\n  SIGUSR1 writes a savepoint into --savepoint-dir; a job stopped by a signal writes one into --savepoint-on-stop; --from-savepoint starts from one (unless a checkpoint is there to resume from);\n  --events sets the events of a run of every nexmark(...) source;\n  --ui serves a live page of the run at ADDR (e.g. 127.0.0.1:8080): its graph, records, memory, watermarks and checkpoints, with /api/job (JSON) and /metrics (OpenMetrics)";
 
 impl JobArgs {
     /// Reads the arguments, checking source and sink names against `spec`.
@@ -67,6 +69,7 @@ impl JobArgs {
             checkpoint: None,
             owns_process: true,
             events: None,
+            ui: None,
         };
         let mut interval: Option<std::time::Duration> = None;
         let mut failures: Option<u32> = None;
@@ -106,6 +109,7 @@ impl JobArgs {
                 }
                 "--stats" => out.stats = true,
                 "--stats-json" => out.stats_json = Some(value("a file path")?),
+                "--ui" => out.ui = Some(value("an address such as 127.0.0.1:8080")?),
                 "--spill-dir" => {
                     let dir = value("a directory")?;
                     if dir.is_empty() {

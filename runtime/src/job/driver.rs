@@ -37,9 +37,22 @@ pub trait Pipeline: Exchanging {
         Ok(())
     }
 
-    /// Each stateful operator's records in and out, for the run's report.
-    fn count_records(&self, ctx: &mut JobContext) {
+    /// Each stateful operator's records in and out: for the run's report, and for the
+    /// live page while it runs.
+    fn count_records(&self, ctx: &mut dyn RecordCounts) {
         let _ = ctx;
+    }
+}
+
+/// Where a job tells its stateful operators' records in and out.
+pub trait RecordCounts {
+    /// Operator `id` received `records_in` records and emitted `records_out`.
+    fn operator_records(&mut self, id: usize, records_in: u64, records_out: u64);
+}
+
+impl RecordCounts for Vec<(usize, u64, u64)> {
+    fn operator_records(&mut self, id: usize, records_in: u64, records_out: u64) {
+        self.push((id, records_in, records_out));
     }
 }
 
@@ -67,6 +80,25 @@ pub fn attach<P: Pipeline>(
 /// against 583M on 10 MB), all in the per-word path.
 #[macro_export]
 macro_rules! read_to_end {
+    // `$quiet` runs while the input is quiet, after the job ticked, with `$job` and `$src`
+    // as in `$next` (the live page's figures are published there).
+    ($job:ident, $src:ident, $quiet:block, $next:block) => {
+        loop {
+            if $crate::io::Source::wake_up(&mut $src)? {
+                $crate::job::Pipeline::tick(&mut $job)?;
+                $crate::parallel::pump(&mut $job, false)?;
+                {
+                    let $job = &mut $job;
+                    let $src = &mut $src;
+                    $quiet
+                }
+                continue;
+            }
+            let $job = &mut $job;
+            let $src = &mut $src;
+            $next
+        }
+    };
     ($job:ident, $src:ident, $next:block) => {
         loop {
             if $crate::io::Source::wake_up(&mut $src)? {

@@ -22,7 +22,9 @@ pub(crate) use report::WorkerReport;
 
 use args::{overridden, resolve, USAGE};
 pub use args::{JobArgs, DEFAULT_FLUSH};
-pub use driver::{attach, end_of_input, end_of_input_with, pump_if_full, Pipeline, SourcePick};
+pub use driver::{
+    attach, end_of_input, end_of_input_with, pump_if_full, Pipeline, RecordCounts, SourcePick,
+};
 
 /// The static description of a generated job, written by the compiler.
 #[derive(Debug)]
@@ -53,6 +55,8 @@ pub struct JobSpec {
     /// The stable identity and state layout of each stateful operator and sink, by node:
     /// what a savepoint is matched against (`checkpoint::savepoint`).
     pub identities: &'static [Identity],
+    /// Its graph, for the live page (`--ui`).
+    pub graph: &'static [crate::monitor::GraphNode],
 }
 
 /// How the workers of a parallel run read a job's sources (one worker reads everything).
@@ -96,6 +100,7 @@ impl JobSpec {
             combined: 0,
             pipeline: "",
             identities: &[],
+            graph: &[],
         }
     }
 
@@ -235,6 +240,8 @@ pub struct JobContext {
     /// The run stopped at a checkpoint to be resumed: its outputs stay parts, and its
     /// checkpoints stay.
     resumable: bool,
+    /// The live page's board (`--ui`), shared by every worker.
+    monitor: Option<Arc<crate::monitor::LiveBoard>>,
 }
 
 impl JobContext {
@@ -283,7 +290,26 @@ impl JobContext {
             input_stop: crate::io::InputStop::new(),
             checkpoint_stats: None,
             resumable: false,
+            monitor: None,
         })
+    }
+
+    /// With `--ui ADDR`, starts serving the live page of this run of `spec` there (and
+    /// says where on stderr).
+    pub fn serve_ui(&mut self, spec: &'static JobSpec) -> Result<(), JobError> {
+        let Some(addr) = self.args.ui.clone() else {
+            return Ok(());
+        };
+        let board = crate::monitor::LiveBoard::new(spec, self.pool.clone());
+        let bound = crate::monitor::serve(board.clone(), &addr)?;
+        eprintln!("job `{}`: live page at http://{bound}/", spec.name);
+        self.monitor = Some(board);
+        Ok(())
+    }
+
+    /// The live page's board, when the run has one.
+    pub(crate) fn monitor(&self) -> Option<Arc<crate::monitor::LiveBoard>> {
+        self.monitor.clone()
     }
 
     /// The context of worker `slot` of a parallel run: the same inputs, outputs (written
@@ -320,6 +346,7 @@ impl JobContext {
             input_stop: self.input_stop.clone(),
             checkpoint_stats: None,
             resumable: false,
+            monitor: self.monitor.clone(),
         })
     }
 
@@ -571,6 +598,11 @@ impl JobContext {
         if result.is_err() {
             self.outputs.discard();
         }
+        if let Some(board) = &self.monitor {
+            let stats = self.stats(result.is_ok());
+            let advice = stats.advice();
+            board.finish(stats, advice);
+        }
         if !reports {
             return result;
         }
@@ -614,6 +646,10 @@ pub fn run_main(spec: &'static JobSpec, body: crate::parallel::WorkerBody) -> Ex
             return ExitCode::from(e.exit_code());
         }
     };
+    if let Err(e) = ctx.serve_ui(spec) {
+        eprintln!("error: {e}");
+        return ExitCode::from(e.exit_code());
+    }
     let (outputs, spill) = (ctx.outputs().clone(), ctx.spill_space().clone());
     let stop = ctx.input_stop().clone();
     crate::signals::clean_up_on_interrupt(spec.name, outputs.clone(), spill.clone(), stop);

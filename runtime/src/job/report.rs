@@ -30,6 +30,12 @@ pub(crate) struct WorkerReport {
     lines: Vec<ReportLine>,
 }
 
+impl super::driver::RecordCounts for JobContext {
+    fn operator_records(&mut self, id: usize, records_in: u64, records_out: u64) {
+        JobContext::operator_records(self, id, records_in, records_out);
+    }
+}
+
 impl JobContext {
     /// What a worker's run left for the job's report: its operators' record counts, and its
     /// report lines (counts summed, other lines once).

@@ -27,6 +27,11 @@ pub struct NexmarkSource {
 }
 
 impl NexmarkSource {
+    /// Events this worker has generated so far, for the live page.
+    fn records_read(&self) -> u64 {
+        self.taken
+    }
+
     /// Source `name`, the `kind` events of `spec`; `extra`: whether its events carry their
     /// `extra` text. On a worker that generates no share it is empty.
     pub fn open(

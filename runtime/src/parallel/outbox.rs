@@ -161,6 +161,13 @@ pub struct Outbox {
 }
 
 impl Outbox {
+    /// Bytes waiting to be sent, and what the buffers hold when full: for the live page,
+    /// where a worker whose buffers stay full is one whose receivers lag.
+    pub fn queued(&self) -> (u64, u64) {
+        let queued: usize = self.buffers.iter().map(Vec::len).sum();
+        (queued as u64, (self.buffers.len() * self.buffer) as u64)
+    }
+
     /// The outbox of worker `from` of `peers`, for `edges` exchange edges, sending
     /// buffers of `buffer` bytes.
     pub fn new(from: usize, peers: usize, edges: usize, groups: KeyGroups, buffer: usize) -> Self {

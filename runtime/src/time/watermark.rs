@@ -103,6 +103,11 @@ impl crate::checkpoint::Checkpointed for WatermarkGenerator {
         self.current = from.i64()?;
         Ok(())
     }
+
+    fn live(&self) -> Option<crate::monitor::LivePart> {
+        // Before the first record there is no watermark to show.
+        (self.current != i64::MIN).then_some(crate::monitor::LivePart::Watermark(self.current))
+    }
 }
 
 #[cfg(test)]

@@ -311,6 +311,9 @@ fn sequential(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
     };
     let (restore, _, stop) = checkpoint_code(g, &parts, &quote!(&mut job));
     let (_, take, _) = checkpoint_code(g, &in_loop, &quote!(job));
+    // While a live input is quiet no record reaches `take`: the live page's figures are
+    // published there instead.
+    let publish = quote!(checkpoints.publish(job, &mut [#(#in_loop),*]););
     let warning = seconds_warning(s, &quote!(generator));
     quote! {
         {
@@ -318,7 +321,7 @@ fn sequential(g: &Gen<'_>, n: NodeIndex, s: &SourceOp) -> TokenStream {
             #start
             #open
             #restore
-            weir_runtime::read_to_end!(job, src, {
+            weir_runtime::read_to_end!(job, src, { #publish }, {
                 #take
                 #next
             });
