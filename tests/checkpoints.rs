@@ -448,7 +448,7 @@ fn models_per_window() -> Job {
 
 #[test]
 fn an_iteration_per_window_survives_rescaling() {
-    survives_rescaling(models_per_window_of(400));
+    survives_rescaling(models_per_window_of(800));
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! How `.pipe` writes a sink's kind and destination: `csv("path")`, `jsonl("path")`,
-//! `stdout()` or `stdout(jsonl)`. The sink operator itself is `crate::ops::sink`.
+//! `stdout()` or `stdout(jsonl)`, each optionally with `timestamps: rfc3339` (timestamp
+//! fields as RFC 3339 text). The sink operator itself is `crate::ops::sink`.
 
 use super::PipeFront;
 use crate::diagnostics::did_you_mean;
@@ -8,8 +9,20 @@ use crate::ir::{OutputLocation, SinkFormat};
 use crate::parse::ast::{Arg, Call};
 
 impl PipeFront<'_> {
-    /// The format and destination of sink call `call`.
-    pub(super) fn sink_call(&mut self, call: &Call) -> Option<(SinkFormat, OutputLocation)> {
+    /// The format and destination of sink call `call`, and whether it writes timestamps as
+    /// RFC 3339 text.
+    pub(super) fn sink_call(&mut self, call: &Call) -> Option<(SinkFormat, OutputLocation, bool)> {
+        let rfc3339 = self.timestamps_option(call)?;
+        let positional: Vec<Arg> = call
+            .args
+            .iter()
+            .filter(|a| a.name.is_none())
+            .cloned()
+            .collect();
+        let call = &Call {
+            args: positional,
+            ..call.clone()
+        };
         let kind = call.name.name.as_str();
         let (format, output) = match kind {
             "csv" | "jsonl" => {
@@ -73,6 +86,41 @@ impl PipeFront<'_> {
                 return None;
             }
         };
-        Some((format, output))
+        Some((format, output, rfc3339))
+    }
+
+    /// `timestamps: rfc3339` (text) or `timestamps: millis` (the default) among the call's
+    /// named arguments; any other named argument is a mistake.
+    fn timestamps_option(&mut self, call: &Call) -> Option<bool> {
+        let mut rfc3339 = false;
+        for arg in &call.args {
+            let Some(name) = &arg.name else { continue };
+            if name.name != "timestamps" {
+                let mut d = Diagnostic::error(
+                    format!("unknown sink option `{}`", name.name),
+                    name.span.clone(),
+                    "not a sink option",
+                )
+                .with_help("a sink takes `timestamps: rfc3339` or `timestamps: millis`");
+                if let Some(h) = did_you_mean(&name.name, ["timestamps"]) {
+                    d = d.with_help(h);
+                }
+                self.diagnostics.push(d);
+                return None;
+            }
+            rfc3339 = match self.word(&arg.value, "rfc3339 or millis")?.as_str() {
+                "rfc3339" => true,
+                "millis" => false,
+                other => {
+                    self.diagnostics.push(Diagnostic::error(
+                        format!("unknown timestamp format `{other}`"),
+                        arg.value.span.clone(),
+                        "expected rfc3339 or millis",
+                    ));
+                    return None;
+                }
+            };
+        }
+        Some(rfc3339)
     }
 }

@@ -433,11 +433,12 @@ impl FrontEnd for PipeFront<'_> {
         let OpBody::Sink { name, call } = &step.body else {
             return self.wrong_form(info, step);
         };
-        let (format, output) = self.sink_call(call)?;
+        let (format, output, rfc3339) = self.sink_call(call)?;
         Some(SinkSpec {
             name: name.as_ref().map(|n| (n.name.clone(), n.span.clone())),
             format,
             output,
+            rfc3339,
             span: call.span.clone(),
         })
     }

@@ -175,10 +175,15 @@ fn definition(id: &Ident, fields: &[Field], borrows: bool) -> TokenStream {
         // NaN and infinities as strings in JSON, so they read back (`io::json_float`).
         let float =
             (f.ty == Type::F64).then(|| quote!(#[serde(with = "weir_runtime::io::json_float")]));
+        // A number, or RFC 3339 text, in JSON lines (`io::json_timestamp`).
+        let stamp = (f.ty == Type::Timestamp).then(
+            || quote!(#[serde(deserialize_with = "weir_runtime::io::json_timestamp::deserialize")]),
+        );
         quote! {
             #rename
             #borrow
             #float
+            #stamp
             #name: #ty
         }
     });

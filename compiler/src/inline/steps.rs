@@ -478,6 +478,7 @@ impl FrontEnd for InlineFront {
             name,
             format,
             output,
+            rfc3339: false,
             span: call.span(),
         })
     }

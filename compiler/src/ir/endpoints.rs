@@ -88,4 +88,7 @@ pub struct SinkOp {
     pub format: SinkFormat,
     /// Where they go.
     pub output: OutputLocation,
+    /// `timestamps: rfc3339`: timestamp fields written as RFC 3339 text in UTC rather than
+    /// milliseconds since the epoch.
+    pub rfc3339: bool,
 }

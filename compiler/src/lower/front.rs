@@ -61,6 +61,8 @@ pub struct SinkSpec<S> {
     pub format: SinkFormat,
     /// Where they go.
     pub output: OutputLocation,
+    /// Timestamps written as RFC 3339 text (`timestamps: rfc3339`).
+    pub rfc3339: bool,
     /// The sink's call, where an unnamed sink is reported.
     pub span: S,
 }

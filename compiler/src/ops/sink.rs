@@ -31,9 +31,14 @@ impl SinkOp {
             SinkFormat::Collect => return "collect()".into(),
             SinkFormat::ForEach(r) => return format!("for_each({r})"),
         };
+        let times = if self.rfc3339 {
+            ", timestamps: rfc3339"
+        } else {
+            ""
+        };
         match &self.output {
-            OutputLocation::Path(p) => format!("{format}({p:?})"),
-            OutputLocation::Stdout => format!("stdout({format})"),
+            OutputLocation::Path(p) => format!("{format}({p:?}{times})"),
+            OutputLocation::Stdout => format!("stdout({format}{times})"),
             OutputLocation::Program => format.into(),
         }
     }
@@ -70,6 +75,7 @@ impl Lower for SinkOp {
             name,
             format: spec.format,
             output: spec.output,
+            rfc3339: spec.rfc3339,
         });
         let node = l.add_node(op, schema, &F::step_span(step));
         l.connect(&input, node, 0);
@@ -167,6 +173,14 @@ impl OperatorCode for SinkOp {
         let f = node_field(n, "sink");
         let schema = &g.plan.graph[n].schema;
         match &self.format {
+            SinkFormat::Jsonl if self.rfc3339 => {
+                let stamps = schema
+                    .fields
+                    .iter()
+                    .filter(|f| f.ty == Type::Timestamp)
+                    .map(|f| f.name.as_str());
+                quote!(self.#f.write_with_text_times(&#input, &[#(#stamps),*])?;)
+            }
             SinkFormat::Jsonl => quote!(self.#f.write(&#input)?;),
             SinkFormat::Collect => quote!(self.#f.push(#input);),
             SinkFormat::ForEach(r) => {
@@ -185,6 +199,9 @@ impl OperatorCode for SinkOp {
                         Type::U64 => quote!(self.#f.field_u64(#input.#name);),
                         Type::F64 => quote!(self.#f.field_f64(#input.#name);),
                         Type::Bool => quote!(self.#f.field_bool(#input.#name);),
+                        Type::Timestamp if self.rfc3339 => {
+                            quote!(self.#f.field_rfc3339(#input.#name)?;)
+                        }
                         Type::I64 | Type::Timestamp | Type::List(_) | Type::Rust(_) => {
                             quote!(self.#f.field_i64(#input.#name);)
                         }

@@ -121,6 +121,20 @@ impl CsvSink {
         self.buf.extend_from_slice(self.ints.format(v).as_bytes());
     }
 
+    /// Adds a timestamp field as RFC 3339 text in UTC (`2024-07-15T16:24:59.120Z`); one
+    /// outside the years -9999 to 9999 has no such text and fails the job, naming it.
+    #[inline]
+    pub fn field_rfc3339(&mut self, ms: i64) -> Result<(), JobError> {
+        self.separate();
+        if crate::time::text::write_rfc3339(ms, &mut self.buf) {
+            return Ok(());
+        }
+        Err(JobError::Config(format!(
+            "sink `{}`: timestamp {ms} is outside the years -9999 to 9999 that RFC 3339 text can show (timestamps: rfc3339)",
+            self.target.name()
+        )))
+    }
+
     /// Adds an `f64` field, in the shortest form that reads back to the same value.
     #[inline]
     pub fn field_f64(&mut self, v: f64) {

@@ -246,16 +246,46 @@ impl<'r> CsvRow<'r> {
         self.integer(i, name, "i64")
     }
 
-    /// Schema field `i` as a timestamp (milliseconds since the Unix epoch).
+    /// Schema field `i` as a timestamp: milliseconds since the Unix epoch, or RFC 3339
+    /// text (`crate::time::text`, out of line: numbers cost what they did).
     #[inline]
     pub fn timestamp(&self, i: usize, name: &str) -> Result<i64, FieldError> {
-        self.integer(i, name, "timestamp (milliseconds since the epoch)")
+        self.integer_or(i, |raw| timestamp_text(raw, name))
+    }
+
+    /// Schema field `i` as a timestamp written as an integer in `unit`, or as RFC 3339 text.
+    #[inline]
+    pub fn timestamp_in(
+        &self,
+        i: usize,
+        name: &str,
+        unit: crate::time::TimeUnit,
+    ) -> Result<i64, FieldError> {
+        match self.integer_or(i, |raw| Err(FieldError::parse(name, raw, "timestamp"))) {
+            Ok(v) => unit.read(v, name),
+            Err(_) => self.integer_or(i, |raw| timestamp_text(raw, name)),
+        }
     }
 
     /// An integer read from the field's bytes: digits with an optional sign, surrounded by
     /// optional spaces, and nothing else.
     #[inline(always)]
     fn integer<T>(&self, i: usize, name: &str, ty: &str) -> Result<T, FieldError>
+    where
+        T: atoi::FromRadix10SignedChecked + TryFrom<i64>,
+    {
+        self.integer_or(i, |raw| Err(FieldError::parse(name, raw, ty)))
+    }
+
+    /// The integer field `i` holds, or what `otherwise` makes of its bytes. `otherwise`
+    /// gets the bytes, not the row: a row handed out of line would be kept in memory for
+    /// it, which cost the windows job 10 instructions a record.
+    #[inline(always)]
+    fn integer_or<T>(
+        &self,
+        i: usize,
+        otherwise: impl FnOnce(&[u8]) -> Result<T, FieldError>,
+    ) -> Result<T, FieldError>
     where
         T: atoi::FromRadix10SignedChecked + TryFrom<i64>,
     {
@@ -270,7 +300,7 @@ impl<'r> CsvRow<'r> {
         let digits = raw.trim_ascii();
         match T::from_radix_10_signed_checked(digits) {
             (Some(v), used) if used == digits.len() && used > 0 => Ok(v),
-            _ => Err(FieldError::parse(name, raw, ty)),
+            _ => otherwise(raw),
         }
     }
 
@@ -301,6 +331,23 @@ impl<'r> CsvRow<'r> {
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| FieldError::parse(name, raw, ty))
     }
+}
+
+/// A timestamp field's bytes read as RFC 3339 text, or why they are no timestamp. Cold and
+/// out of line: an integer field never comes here.
+#[cold]
+#[inline(never)]
+fn timestamp_text(raw: &[u8], name: &str) -> Result<i64, FieldError> {
+    crate::time::text::parse_millis(raw).ok_or_else(|| {
+        FieldError::parse(
+            name,
+            raw,
+            &format!(
+                "timestamp (milliseconds since the epoch, or {})",
+                crate::time::text::TEXT_FORMS
+            ),
+        )
+    })
 }
 
 fn match_header(

@@ -33,6 +33,33 @@ impl JsonlSink {
             .map_err(|e| self.target.io_error(e))
     }
 
+    /// Writes `record` with its timestamp fields `stamps` as RFC 3339 text in UTC
+    /// (`timestamps: rfc3339`).
+    pub fn write_with_text_times<T: serde::Serialize>(
+        &mut self,
+        record: &T,
+        stamps: &[&str],
+    ) -> Result<(), JobError> {
+        let mut value =
+            serde_json::to_value(record).map_err(|e| JobError::Config(e.to_string()))?;
+        for name in stamps {
+            let Some(field) = value.get_mut(*name) else {
+                continue;
+            };
+            let Some(ms) = field.as_i64() else {
+                continue;
+            };
+            let mut text = Vec::new();
+            if !crate::time::text::write_rfc3339(ms, &mut text) {
+                return Err(JobError::Config(format!(
+                    "field `{name}`: timestamp {ms} is outside the years -9999 to 9999 that RFC 3339 text can show (timestamps: rfc3339)"
+                )));
+            }
+            *field = serde_json::Value::String(String::from_utf8_lossy(&text).into_owned());
+        }
+        self.write(&value)
+    }
+
     /// Writes out what waits in the buffer if it has waited longer than the flush interval
     /// (`--flush-every`), so a live job's output appears as it goes.
     pub fn flush_if_due(&mut self) -> Result<(), JobError> {

@@ -14,6 +14,7 @@ mod follow;
 mod input;
 mod iter_source;
 pub mod json_float;
+pub mod json_timestamp;
 mod jsonl_sink;
 mod line_source;
 mod live;

@@ -33,6 +33,11 @@ impl SinkTarget {
         }
     }
 
+    /// The sink's name, for messages.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Counts a record written to the sink's buffer.
     #[inline]
     pub(crate) fn wrote(&mut self) {

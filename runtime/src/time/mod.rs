@@ -7,6 +7,7 @@
 
 mod clock;
 mod combined;
+pub mod text;
 mod unit;
 mod watermark;
 

@@ -214,7 +214,7 @@ pub(crate) fn decoders(g: &Gen<'_>) -> Vec<TokenStream> {
                     Type::Bool => quote!(#id: row.bool(#i, #fname)?),
                     Type::Timestamp if !s.time_unit.is_milliseconds() => {
                         let unit = time_unit(s.time_unit);
-                        quote!(#id: #unit.read(row.timestamp(#i, #fname)?, #fname)?)
+                        quote!(#id: row.timestamp_in(#i, #fname, #unit)?)
                     }
                     Type::Timestamp => quote!(#id: row.timestamp(#i, #fname)?),
                     Type::List(_) | Type::Rust(_) => unreachable!("schemas hold no lists"),
@@ -606,12 +606,17 @@ fn json_in_milliseconds(
         let (id, name) = (field_ident(&f.name), &f.name);
         quote!(record.#id = #unit.read(record.#id, #name)?;)
     });
+    let names = stamps.iter().map(|f| f.name.as_str());
     quote! {
         let mut record = record;
-        let converted = (|| -> ::core::result::Result<(), weir_runtime::io::FieldError> {
-            #(#converts)*
-            ::core::result::Result::Ok(())
-        })();
+        // Text was read as milliseconds: in another unit only numbers are taken.
+        let converted = match weir_runtime::io::json_timestamp::text_in(line, &[#(#names),*]) {
+            ::core::option::Option::Some(why) => ::core::result::Result::Err(weir_runtime::io::FieldError::other(why)),
+            ::core::option::Option::None => (|| -> ::core::result::Result<(), weir_runtime::io::FieldError> {
+                #(#converts)*
+                ::core::result::Result::Ok(())
+            })(),
+        };
         match converted {
             ::core::result::Result::Ok(()) => { #deliver }
             ::core::result::Result::Err(e) => src.reject(&e.message)?,
