@@ -170,7 +170,7 @@ impl SourceFile {
     /// Renders `diagnostics` the way a terminal shows them, with colour if `color`. The
     /// source's lines are indexed once for all of them (thousands of errors in a large
     /// file took seconds each when every one scanned the file from its start).
-    #[cfg(feature = "cli")]
+    #[cfg(feature = "render")]
     pub fn render(&self, diagnostics: &Diagnostics, color: bool) -> String {
         let mut out = Vec::new();
         let mut source = (
@@ -184,7 +184,7 @@ impl SourceFile {
         String::from_utf8_lossy(&out).into_owned()
     }
 
-    #[cfg(feature = "cli")]
+    #[cfg(feature = "render")]
     fn render_one<'t>(
         &'t self,
         d: &Diagnostic,
@@ -236,7 +236,7 @@ impl SourceFile {
 
 /// Where each line of a text starts (bytes), and the characters before it: a byte
 /// offset's line, column and character count in a binary search and one line's scan.
-#[cfg(feature = "cli")]
+#[cfg(feature = "render")]
 struct LineIndex {
     /// Byte offset of each line's start.
     starts: Vec<usize>,
@@ -244,7 +244,7 @@ struct LineIndex {
     chars: Vec<usize>,
 }
 
-#[cfg(feature = "cli")]
+#[cfg(feature = "render")]
 impl LineIndex {
     fn new(text: &str) -> Self {
         let (mut starts, mut chars) = (vec![0], vec![0]);

@@ -16,6 +16,7 @@ use crate::JobError;
 mod args;
 mod driver;
 mod memory_plan;
+mod pipe_job;
 mod report;
 
 pub(crate) use report::WorkerReport;
@@ -25,6 +26,7 @@ pub use args::{JobArgs, DEFAULT_FLUSH};
 pub use driver::{
     attach, end_of_input, end_of_input_with, pump_if_full, Pipeline, RecordCounts, SourcePick,
 };
+pub use pipe_job::PipeJob;
 
 /// The static description of a generated job, written by the compiler.
 #[derive(Debug)]
