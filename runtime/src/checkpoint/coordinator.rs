@@ -105,6 +105,8 @@ pub struct CheckpointStats {
     pub longest_pause_ms: u64,
     /// Bytes of the last one's state.
     pub last_bytes: u64,
+    /// How long records waited for the last one, in ms.
+    pub last_pause_ms: u64,
 }
 
 impl Checkpoints {
@@ -329,6 +331,7 @@ impl Active {
                 stats.last_bytes = bytes;
                 let pause = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX);
                 stats.longest_pause_ms = stats.longest_pause_ms.max(pause);
+                stats.last_pause_ms = pause;
                 Ok(())
             }
             Err(e) => {

@@ -135,6 +135,7 @@ mod tests {
             failed: 0,
             longest_pause_ms: 7,
             last_bytes: 2048,
+            last_pause_ms: 3,
         };
         assert_eq!(
             checkpoint_message(&c),

@@ -119,6 +119,13 @@ pub fn encode(view: &JobView) -> String {
             "checkpoint_longest_pause_milliseconds",
             "The longest time records waited for a checkpoint",
         );
+        let last = Series::<Gauge>::new();
+        last.family.get_or_create(&job).set(signed(c.last_pause_ms));
+        last.register(
+            &mut registry,
+            "checkpoint_last_pause_milliseconds",
+            "How long records waited for the last checkpoint",
+        );
         let size = Series::<Gauge>::new();
         size.family.get_or_create(&job).set(signed(c.last_bytes));
         size.register(

@@ -46,6 +46,9 @@ pub struct GraphNode {
     pub inputs: &'static [usize],
 }
 
+/// How many checkpoints the page lists.
+pub const HISTORY: usize = 20;
+
 /// How often the server asks the workers for their counts, in milliseconds.
 pub const PUBLISH_EVERY_MS: u64 = 250;
 
@@ -79,6 +82,14 @@ struct WorkerFigures {
     exchange: Option<(u64, u64)>,
 }
 
+/// The checkpoints seen so far: how many completed and failed, and the last of them.
+#[derive(Debug, Default)]
+struct History {
+    taken: u64,
+    failed: u64,
+    last: Vec<view::CheckpointView>,
+}
+
 /// How the run ended, once it has.
 #[derive(Debug, Clone)]
 struct Ending {
@@ -96,6 +107,8 @@ pub struct LiveBoard {
     started: Instant,
     figures: Mutex<BTreeMap<usize, WorkerFigures>>,
     checkpoints: Mutex<Option<Arc<Mutex<CheckpointStats>>>>,
+    /// The checkpoints seen complete or fail, newest last ([`HISTORY`] at most).
+    history: Mutex<History>,
     ending: Mutex<Option<Ending>>,
     /// Each worker's flags: the one its record loop checks, and "publish" beside it.
     wakers: Mutex<Vec<(Weak<AtomicBool>, Arc<AtomicBool>)>>,
@@ -110,6 +123,7 @@ impl LiveBoard {
             started: Instant::now(),
             figures: Mutex::default(),
             checkpoints: Mutex::default(),
+            history: Mutex::default(),
             ending: Mutex::default(),
             wakers: Mutex::default(),
         })
@@ -124,8 +138,10 @@ impl LiveBoard {
         wanted
     }
 
-    /// Asks every worker for its figures (the ticker's call).
+    /// Asks every worker for its figures, and notes the checkpoints completed or failed
+    /// since the last call (the ticker's call).
     pub(crate) fn ask(&self) {
+        self.note_checkpoints();
         let mut wakers = lock(&self.wakers);
         wakers.retain(|(due, wanted)| match due.upgrade() {
             Some(due) => {
@@ -176,6 +192,38 @@ impl LiveBoard {
         }
     }
 
+    /// Adds what the run's checkpoint figures say happened since they were last read: each
+    /// newly completed checkpoint with its pause and size (the last one's, which is exact
+    /// when the ticker sees every checkpoint; it reads four times a second), each failure.
+    fn note_checkpoints(&self) {
+        let Some(now) = lock(&self.checkpoints).as_ref().map(|c| *lock(c)) else {
+            return;
+        };
+        let mut history = lock(&self.history);
+        let at_ms = self.started.elapsed().as_millis() as u64;
+        for number in history.taken + 1..=now.taken {
+            history.last.push(view::CheckpointView {
+                number,
+                at_ms,
+                pause_ms: now.last_pause_ms,
+                bytes: now.last_bytes,
+                failed: false,
+            });
+        }
+        for _ in history.failed..now.failed {
+            history.last.push(view::CheckpointView {
+                number: now.taken + 1,
+                at_ms,
+                pause_ms: 0,
+                bytes: 0,
+                failed: true,
+            });
+        }
+        (history.taken, history.failed) = (now.taken, now.failed);
+        let excess = history.last.len().saturating_sub(HISTORY);
+        history.last.drain(..excess);
+    }
+
     /// The run's checkpoint figures, once it takes checkpoints.
     pub fn show_checkpoints(&self, stats: Arc<Mutex<CheckpointStats>>) {
         *lock(&self.checkpoints) = Some(stats);
@@ -200,4 +248,70 @@ impl LiveBoard {
 /// A lock whose holder panicked still guards figures worth showing.
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::DEFAULT_PAGE_SIZE;
+
+    const SPEC: JobSpec = JobSpec::bare(&["in"], &["out"]);
+
+    fn board() -> Arc<LiveBoard> {
+        LiveBoard::new(&SPEC, SegmentPool::new(1 << 20, DEFAULT_PAGE_SIZE))
+    }
+
+    #[test]
+    fn each_checkpoint_seen_is_listed_once_and_the_list_is_kept_short() {
+        let board = board();
+        let stats = Arc::new(Mutex::new(CheckpointStats::default()));
+        board.show_checkpoints(stats.clone());
+        board.ask();
+        assert!(board.view().checkpoint_history.is_empty());
+        *lock(&stats) = CheckpointStats {
+            taken: 2,
+            failed: 1,
+            last_bytes: 4096,
+            last_pause_ms: 3,
+            longest_pause_ms: 5,
+        };
+        board.ask();
+        board.ask();
+        let listed = board.view().checkpoint_history;
+        let numbers: Vec<(u64, bool)> = listed.iter().map(|c| (c.number, c.failed)).collect();
+        assert_eq!(numbers, vec![(1, false), (2, false), (3, true)]);
+        assert_eq!(listed[1].bytes, 4096);
+        lock(&stats).taken = 2 + HISTORY as u64;
+        board.ask();
+        let listed = board.view().checkpoint_history;
+        assert_eq!(listed.len(), HISTORY);
+        assert_eq!(listed.last().map(|c| c.number), Some(2 + HISTORY as u64));
+        assert!(board
+            .metrics()
+            .contains("weir_checkpoints_total{job=\"t\"} 22"));
+    }
+
+    #[test]
+    fn workers_figures_add_up_and_a_watermark_is_the_least() {
+        let board = board();
+        let source = |records, wm| {
+            [
+                LivePart::Source {
+                    name: "in".into(),
+                    records,
+                    bad: 1,
+                    dead_letters: 0,
+                },
+                LivePart::Watermark(wm),
+            ]
+        };
+        board.publish(0, &[], &source(10, 500), Some((10, 100)));
+        board.publish(1, &[], &source(5, 200), Some((0, 100)));
+        let view = board.view();
+        assert_eq!(view.sources[0].records, 15);
+        assert_eq!(view.sources[0].bad, 2);
+        assert_eq!(view.sources[0].watermark, Some(200));
+        assert_eq!(view.exchange.len(), 2);
+        assert_eq!(view.state, "running");
+    }
 }

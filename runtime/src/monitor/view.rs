@@ -33,6 +33,8 @@ pub struct JobView {
     pub exchange: Vec<ExchangeView>,
     /// What the run's checkpoints took, when it takes them.
     pub checkpoints: Option<CheckpointStats>,
+    /// The last checkpoints, newest last.
+    pub checkpoint_history: Vec<CheckpointView>,
     /// The report's advice, once the run has ended.
     pub advice: Vec<String>,
 }
@@ -94,6 +96,21 @@ pub struct OperatorView {
     pub spill_runs: u64,
     /// Bytes it wrote to spill files.
     pub spilled_bytes: u64,
+}
+
+/// One checkpoint the page lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckpointView {
+    /// Its number in the run (1 the first completed).
+    pub number: u64,
+    /// When the page saw it, in milliseconds since the run started.
+    pub at_ms: u64,
+    /// How long records waited for it.
+    pub pause_ms: u64,
+    /// Bytes of its state.
+    pub bytes: u64,
+    /// It failed.
+    pub failed: bool,
 }
 
 /// One worker's outgoing exchange buffers: how full they are is how far its receivers lag.
@@ -241,6 +258,7 @@ impl JobView {
                 .as_ref()
                 .and_then(|e| e.stats.checkpoints)
                 .or(checkpoints),
+            checkpoint_history: lock(&board.history).last.clone(),
             advice: ending.map(|e| e.advice).unwrap_or_default(),
         }
     }
