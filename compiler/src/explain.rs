@@ -22,13 +22,13 @@ pub struct OperatorRow {
     pub spills: &'static str,
 }
 
-/// Every operator of `plan` run with `memory` bytes on `workers` workers, chain by chain,
-/// with the reasons of those that cannot spill; or the reason the memory is too small.
-pub fn operator_rows(
+/// The physical plan, its combined exchanges, and the bytes of `memory` the exchange
+/// buffers of `workers` workers take first.
+fn exchange_share(
     plan: &Plan,
     memory: u64,
     workers: usize,
-) -> Result<(Vec<OperatorRow>, Vec<String>), String> {
+) -> (&crate::ir::PhysicalPlan, usize, u64) {
     let physical = plan.physical();
     let combined = physical.folded();
     let exchange_bytes = weir_runtime::parallel::exchange_memory(
@@ -37,6 +37,17 @@ pub fn operator_rows(
         combined,
         memory,
     );
+    (physical, combined, exchange_bytes)
+}
+
+/// Every operator of `plan` run with `memory` bytes on `workers` workers, chain by chain,
+/// with the reasons of those that cannot spill; or the reason the memory is too small.
+pub fn operator_rows(
+    plan: &Plan,
+    memory: u64,
+    workers: usize,
+) -> Result<(Vec<OperatorRow>, Vec<String>), String> {
+    let (_, _, exchange_bytes) = exchange_share(plan, memory, workers);
     let for_operators = memory.checked_sub(exchange_bytes).ok_or_else(|| {
         format!(
             "--memory {} is less than the {} the exchange buffers of {workers} workers take",
@@ -115,14 +126,7 @@ pub fn operator_rows(
 /// each operator's budget is split among the workers.
 pub fn explain(plan: &Plan, memory: u64, workers: usize) -> Result<String, String> {
     let (operators, cannot_spill) = operator_rows(plan, memory, workers)?;
-    let physical = plan.physical();
-    let combined = physical.folded();
-    let exchange_bytes = weir_runtime::parallel::exchange_memory(
-        workers,
-        physical.exchanges.len(),
-        combined,
-        memory,
-    );
+    let (physical, combined, exchange_bytes) = exchange_share(plan, memory, workers);
     let mut rows: Vec<[String; 6]> = vec![[
         "operator".into(),
         "at".into(),
