@@ -26,29 +26,7 @@ pub struct Checkpoints {
     due: Arc<AtomicBool>,
     active: Option<Box<Active>>,
     /// The live page this worker publishes to (`--ui`), when it has one.
-    watch: Option<Box<Watch>>,
-}
-
-/// A worker's part of the live page: the board, the flag saying the board wants figures,
-/// and which worker this is.
-#[derive(Debug)]
-struct Watch {
-    board: Arc<crate::monitor::LiveBoard>,
-    wanted: Arc<AtomicBool>,
-    worker: usize,
-}
-
-impl Watch {
-    /// Publishes the job's record counts, its sources' figures and its exchange's fill.
-    #[cold]
-    fn publish(&self, job: &mut dyn CutJob, sources: &[&mut dyn Checkpointed]) {
-        let mut counts: Vec<(usize, u64, u64)> = Vec::new();
-        job.live_counts(&mut counts);
-        let parts: Vec<crate::monitor::LivePart> =
-            sources.iter().filter_map(|s| s.live()).collect();
-        let exchange = job.exchange().map(|x| x.outbox.queued());
-        self.board.publish(self.worker, &counts, &parts, exchange);
-    }
+    watch: Option<Box<crate::monitor::Watch>>,
 }
 
 #[derive(Debug)]
@@ -116,13 +94,9 @@ impl Checkpoints {
     /// outputs are durable parts, kept as they are when the run resumes.
     pub fn open(ctx: &mut JobContext, spec: &'static JobSpec) -> Result<Self, JobError> {
         let due = Arc::new(AtomicBool::new(false));
-        let watch = ctx.monitor().map(|board| {
-            Box::new(Watch {
-                wanted: board.register(&due),
-                board,
-                worker: ctx.worker().index,
-            })
-        });
+        let watch = ctx
+            .monitor()
+            .map(|board| Box::new(crate::monitor::Watch::new(board, &due, ctx.worker().index)));
         let Some(config) = ctx.args().checkpoint.clone() else {
             return Ok(Checkpoints {
                 due,
@@ -183,7 +157,7 @@ impl Checkpoints {
         let stats = Arc::new(Mutex::new(CheckpointStats::default()));
         ctx.report_checkpoints(stats.clone());
         if let Some(w) = &watch {
-            w.board.show_checkpoints(stats.clone());
+            w.show_checkpoints(stats.clone());
         }
         let (outputs, stop) = (ctx.outputs().clone(), ctx.input_stop().clone());
         Ok(Checkpoints {
@@ -229,9 +203,7 @@ impl Checkpoints {
     ) -> Result<(), JobError> {
         self.due.store(false, Ordering::Relaxed);
         if let Some(w) = &self.watch {
-            if w.wanted.swap(false, Ordering::Relaxed) {
-                w.publish(job, sources);
-            }
+            w.publish_if_wanted(job, sources);
         }
         let Some(a) = self.active.as_mut() else {
             return Ok(());
@@ -283,9 +255,7 @@ impl Checkpoints {
     #[inline(never)]
     pub fn publish(&mut self, job: &mut dyn CutJob, sources: &mut [&mut dyn Checkpointed]) {
         if let Some(w) = &self.watch {
-            if w.wanted.swap(false, Ordering::Relaxed) {
-                w.publish(job, sources);
-            }
+            w.publish_if_wanted(job, sources);
         }
     }
 

@@ -15,6 +15,7 @@ mod metrics;
 mod page;
 mod server;
 mod view;
+mod watch;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,7 +28,8 @@ use crate::stats::JobStats;
 use crate::JobSpec;
 
 pub use server::serve;
-pub use view::{ExchangeView, JobView, OperatorView, SourceView};
+pub use view::{CheckpointView, ExchangeView, JobView, OperatorView, SourceView};
+pub use watch::Watch;
 
 /// One node of a job's graph, as the compiler describes it for the live page.
 #[derive(Debug)]
