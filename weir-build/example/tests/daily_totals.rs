@@ -3,7 +3,7 @@
 //! file failing `cargo build` with the diagnostic at its place.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 /// Year, month and day of `days` since 1970-01-01 (Howard Hinnant's `civil_from_days`):
@@ -103,28 +103,6 @@ fn the_compiled_pipeline_totals_each_customers_days() {
     }
 }
 
-/// The example crate copied to `dir` with its pipeline replaced by `pipe`, its
-/// dependencies the workspace's crates.
-fn copy_of_the_example(dir: &Path, pipe: &str) -> PathBuf {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let root = here.join("../..").canonicalize().unwrap();
-    let krate = dir.join("example");
-    std::fs::create_dir_all(krate.join("src")).unwrap();
-    std::fs::create_dir_all(krate.join("pipelines")).unwrap();
-    let manifest = format!(
-        "[package]\nname = \"weir-build-example-copy\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\
-         \n[dependencies]\nweir = {{ path = {root:?} }}\n\n[build-dependencies]\n\
-         weir-build = {{ path = {:?} }}\n\n[workspace]\n",
-        root.join("weir-build"),
-    );
-    std::fs::write(krate.join("Cargo.toml"), manifest).unwrap();
-    std::fs::copy(root.join("Cargo.lock"), krate.join("Cargo.lock")).unwrap();
-    std::fs::copy(here.join("build.rs"), krate.join("build.rs")).unwrap();
-    std::fs::copy(here.join("src/main.rs"), krate.join("src/main.rs")).unwrap();
-    std::fs::write(krate.join("pipelines/daily_totals.pipe"), pipe).unwrap();
-    krate
-}
-
 #[test]
 fn a_mistake_in_the_pipe_file_fails_cargo_build_at_its_place() {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -134,19 +112,24 @@ fn a_mistake_in_the_pipe_file_fails_cargo_build_at_its_place() {
     let line = broken.lines().position(|l| l.contains("amout")).unwrap() + 1;
     let column = broken.lines().nth(line - 1).unwrap().find("amout").unwrap() + 1;
     let dir = tempfile::tempdir().unwrap();
-    let krate = copy_of_the_example(dir.path(), &broken);
-    // The workspace's own target directory: its crates are built there already.
-    let target = here.join("../../target").canonicalize().unwrap();
+    let copy = dir.path().join("daily_totals.pipe");
+    std::fs::write(&copy, broken).unwrap();
+    // The workspace's own build, as `cargo test --workspace` made it: only this crate's
+    // build script runs again (for the variable), on the broken copy.
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let build = Command::new(cargo)
-        .args(["build", "--offline", "--quiet"])
-        .env("CARGO_TARGET_DIR", &target)
-        .current_dir(&krate)
+        .args(["test", "--workspace", "--no-run", "--offline", "--quiet"])
+        .env("WEIR_BUILD_EXAMPLE_PIPE", &copy)
+        .current_dir(here.join("../.."))
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&build.stderr);
     assert!(!build.status.success(), "{err}");
-    let place = format!("pipelines/daily_totals.pipe:{line}:{column}");
+    let place = format!("{}:{line}:{column}", copy.display());
     assert!(err.contains(&place), "no {place} in:\n{err}");
     assert!(err.contains("amout"), "{err}");
+    assert!(
+        err.contains("failed to run custom build command for `weir-build-example"),
+        "{err}"
+    );
 }
