@@ -292,3 +292,49 @@ fn the_live_page_shows_the_runs_counts_and_metrics_parse() {
         .len() as u64;
     assert_eq!(page_out, keys + 2 * (kept - keys));
 }
+
+/// A free port on the loopback interface (taken, read, and given back).
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[test]
+fn an_inline_job_serves_its_page_while_it_runs() {
+    let addr = format!("127.0.0.1:{}", free_port());
+    let config = weir::JobConfig::default().memory(1 << 20).ui(addr.clone());
+    // A slow iterator: the job is still reading when the page is asked.
+    let job = std::thread::spawn(move || {
+        let rows = (0..150u64).map(|i| {
+            std::thread::sleep(Duration::from_millis(20));
+            (i % 3, i)
+        });
+        weir::stream! {
+            source iter(rows)
+            |> key_by(|r: &(u64, u64)| r.0)
+            |> aggregate(count())
+            |> collect()
+        }
+        .run_with(config)
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let seen = loop {
+        assert!(
+            Instant::now() < deadline,
+            "the inline job's page never showed records"
+        );
+        if let Ok(stream) = TcpStream::connect(&addr) {
+            drop(stream);
+            let v = view(&addr);
+            let taken = v["operators"][0]["records_in"].as_u64().unwrap_or(0);
+            if taken >= 10 && v["state"] == "running" {
+                break taken;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut counts = job.join().unwrap().unwrap();
+    counts.sort();
+    assert_eq!(counts, vec![(0, 50), (1, 50), (2, 50)]);
+    assert!(seen <= 150);
+}
