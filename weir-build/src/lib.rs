@@ -99,11 +99,11 @@ fn is_identifier(name: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && syn_keyword_free(name)
+        && not_a_keyword(name)
 }
 
 /// Not one of Rust's keywords, which cannot name a module.
-fn syn_keyword_free(name: &str) -> bool {
+fn not_a_keyword(name: &str) -> bool {
     const KEYWORDS: &[&str] = &[
         "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum",
         "extern", "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move",
