@@ -200,6 +200,7 @@ keyed!(
     crate::state::CountGroups,
     crate::state::SeenKeys,
     crate::state::JoinWindows,
+    crate::state::WindowJoin,
     crate::state::SessionJoin,
     crate::state::IntervalBuffers,
     crate::state::ProcessState,

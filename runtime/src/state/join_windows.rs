@@ -45,6 +45,24 @@ pub struct JoinGroup<'a> {
 }
 
 impl<'a> JoinGroup<'a> {
+    /// The group of window `[start, end)` whose key's records start at `left` and `right`
+    /// (`address + 1` in `pages`, 0: none).
+    pub(in crate::state) fn new(
+        start: i64,
+        end: i64,
+        pages: &'a ChunkPages,
+        left: u64,
+        right: u64,
+    ) -> Self {
+        JoinGroup {
+            start,
+            end,
+            pages,
+            left,
+            right,
+        }
+    }
+
     /// The key's left records, in arrival order.
     pub fn left(&self) -> KeptRecords<'a> {
         KeptRecords {
@@ -90,7 +108,9 @@ impl<'a> Iterator for KeptRecords<'a> {
         }
         let addr = self.at - 1;
         let header = self.pages.bytes(addr, RECORD_HEADER);
-        let (next, len) = (word(header, 0), word(header, 8) as usize);
+        // The length is the low half of the second word: a window join's records keep
+        // their key's length and side above it (`window_join.rs`).
+        let (next, len) = (word(header, 0), (word(header, 8) & 0xFFFF_FFFF) as usize);
         self.at = next;
         Some(self.pages.bytes(addr + RECORD_HEADER as u64, len))
     }

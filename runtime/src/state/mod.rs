@@ -20,6 +20,7 @@ mod spilling_table;
 mod storage;
 mod text_accumulators;
 mod top_rows;
+mod window_join;
 
 pub use count_groups::CountGroups;
 pub use fired_window::{FiredWindow, WindowOutcome, WindowSlot};
@@ -40,3 +41,4 @@ pub use text_accumulators::{
     distinct_f64, DistinctValue, TextAccumulators, TextAggregate, TextSlot, TEXT_LIST_WORDS,
 };
 pub use top_rows::{OrderKey, OrderValue, RankedRows, TopRows};
+pub use window_join::{FiredKeys, WindowJoin};

@@ -7,7 +7,7 @@ use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
 use super::sides::{
-    arrival, combined_watermark, input_fields, key_width, port_fields, side_values, Arrival,
+    arrival, combined_watermark, input_fields, port_fields, side_values, Arrival,
 };
 use super::{side_schema, Join};
 use crate::codegen::names::{ident, node_field, node_method};
@@ -36,11 +36,17 @@ impl Names {
 pub(super) fn fields(j: &Join, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, TokenStream)> {
     let Names { state, .. } = Names::of(n);
     let memory = g.operator_memory(n);
-    let width = key_width(&j.left_key, &side_schema(g, n, 0));
     let (ty, init) = match j.window {
         WindowKind::Tumbling { size, .. } | WindowKind::Sliding { size, .. } => (
-            quote!(weir_runtime::state::JoinWindows),
-            quote!(weir_runtime::state::JoinWindows::new(#memory, #size, #width)?),
+            quote!(weir_runtime::state::WindowJoin),
+            {
+                // An inner join emits nothing for a key with records on one side only.
+                let keys = match j.kind.left_optional() || j.kind.right_optional() {
+                    true => quote!(weir_runtime::state::FiredKeys::All),
+                    false => quote!(weir_runtime::state::FiredKeys::Paired),
+                };
+                quote!(weir_runtime::state::WindowJoin::new(#memory, #size, #keys)?)
+            },
         ),
         WindowKind::Session { gap } => (
             quote!(weir_runtime::state::SessionJoin),

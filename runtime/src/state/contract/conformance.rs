@@ -386,7 +386,7 @@ type WindowJoin = WindowJoinOf<32, 0>;
 /// one limit: a survey of 150 found 9 at this setting.)
 type SpillingWindowJoin = WindowJoinOf<28, 120>;
 
-fn join_groups(state: &mut crate::state::JoinWindows, wm: i64) -> Vec<String> {
+fn join_groups(state: &mut crate::state::WindowJoin, wm: i64) -> Vec<String> {
     let mut lines = Vec::new();
     if state.next_timer().is_none_or(|t| t > wm) {
         return lines;
@@ -409,13 +409,13 @@ fn join_groups(state: &mut crate::state::JoinWindows, wm: i64) -> Vec<String> {
 }
 
 impl<const P: u64, const PAD: usize> Subject for WindowJoinOf<P, PAD> {
-    type State = crate::state::JoinWindows;
+    type State = crate::state::WindowJoin;
     const PAGES: u64 = P;
     fn key_of(key: &str) -> &str {
         &key[key.len() - 1..]
     }
     fn fresh(mem: OperatorMemory) -> Self::State {
-        crate::state::JoinWindows::new(mem, WINDOW, None).unwrap()
+        crate::state::WindowJoin::new(mem, WINDOW, crate::state::FiredKeys::All).unwrap()
     }
     fn apply(state: &mut Self::State, key: &[u8], n: i64, at: usize) -> String {
         let ts = event_time(at, n);

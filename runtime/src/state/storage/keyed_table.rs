@@ -93,7 +93,19 @@ impl KeyedTable {
         key: &[u8],
         init: impl FnOnce(&mut [u8]),
     ) -> Result<u64, JobError> {
-        let hash = super::key_hash(key);
+        self.upsert_hashed(key, super::key_hash(key), init)
+    }
+
+    /// Like [`upsert_entry`](Self::upsert_entry), for a key whose hash
+    /// ([`super::key_hash`]) the caller has already taken, to [`prefetch`](Self::prefetch)
+    /// its slot ahead of the lookup.
+    #[inline(always)]
+    pub fn upsert_hashed(
+        &mut self,
+        key: &[u8],
+        hash: u64,
+        init: impl FnOnce(&mut [u8]),
+    ) -> Result<u64, JobError> {
         let i = match self.probe(key, hash) {
             Ok(addr) => return Ok(addr),
             Err(empty) => empty,
@@ -133,6 +145,14 @@ impl KeyedTable {
             }
             i = (i + 1) & mask;
         }
+    }
+
+    /// Starts bringing in the index slot where a lookup of a key hashing to `hash` begins:
+    /// a caller that looks up many keys back to back, prefetching a few keys ahead, has
+    /// their cache misses overlap instead of waiting on each in turn.
+    #[inline(always)]
+    pub fn prefetch(&self, hash: u64) {
+        self.index.prefetch(hash);
     }
 
     /// The entry of `key`, if the table holds it.

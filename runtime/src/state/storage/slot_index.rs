@@ -60,6 +60,30 @@ impl SlotIndex {
         }
     }
 
+    /// Asks the processor to bring in the first slot of `hash`'s probe sequence, for a
+    /// caller that knows its next keys before it looks them up.
+    #[inline(always)]
+    pub(in crate::state) fn prefetch(&self, hash: u64) {
+        let i = hash as usize & (self.capacity - 1);
+        let per_page = (1usize << self.slot_shift) - 1;
+        // SAFETY: as in `slot`: page `i >> slot_shift` exists and holds slot
+        // `i & per_page`.
+        let slot = unsafe {
+            self.pages
+                .get_unchecked(i >> self.slot_shift)
+                .words()
+                .as_ptr()
+                .add(i & per_page)
+        };
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: a prefetch is a hint; it reads nothing and `slot` is in a held page.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(slot.cast());
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = slot;
+    }
+
     /// Sets slot `i`.
     #[inline(always)]
     pub(in crate::state) fn set_slot(&mut self, i: usize, value: u64) {
