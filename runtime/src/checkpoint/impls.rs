@@ -199,7 +199,6 @@ keyed!(
     crate::state::TextSessionWindows,
     crate::state::CountGroups,
     crate::state::SeenKeys,
-    crate::state::JoinWindows,
     crate::state::WindowJoin,
     crate::state::SessionJoin,
     crate::state::IntervalBuffers,

@@ -105,7 +105,7 @@ impl IntervalBuffers {
             .max(MIN_BUCKET);
         let side = |mem: &OperatorMemory| -> Result<SideBuffer, JobError> {
             Ok(SideBuffer {
-                memory: JoinWindows::in_memory(mem.clone(), bucket, key_width)?,
+                memory: JoinWindows::new(mem.clone(), bucket, key_width)?,
                 disk: BTreeMap::new(),
                 disk_keys: BTreeMap::new(),
             })

@@ -1,5 +1,7 @@
-//! The state of a window join: per window, each key's records from both sides, in pool
-//! pages, until the window fires and its pairs are emitted.
+//! Records of two sides kept by time bucket and key, in pool pages, and read by key while
+//! they wait: the interval join's buckets in memory. Also the record chunks and the
+//! fired key's records ([`JoinGroup`], [`KeptRecords`]) that [`super::WindowJoin`]
+//! shares.
 
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
@@ -15,9 +17,8 @@ const LEFT_TAIL: usize = 8;
 const RIGHT_HEAD: usize = 16;
 const RIGHT_TAIL: usize = 24;
 const ENTRY_ACC: usize = 32;
-/// A kept record's header: the next record of its key and side (`address + 1`), its
-/// length, and its key's entry (`address + 1`, 0 until the record is linked) with its side
-/// in the top bit, so a window's chunks can be read back in arrival order when it spills.
+/// A kept record's header: the next record of its key and side (`address + 1`), then its
+/// length.
 const RECORD_HEADER: usize = 16;
 /// A window's first chunk of records; later chunks double, up to a page.
 const FIRST_CHUNK: usize = 512;
@@ -125,57 +126,34 @@ pub(crate) struct RecordChunk {
     pub(crate) used: usize,
 }
 
-/// One window: its keys (with the ends of each side's list of records), and the chunks
+/// One bucket: its keys (with the ends of each side's list of records), and the chunks
 /// its records sit in.
 #[derive(Debug)]
 struct JoinWindow {
-    /// Its keys in memory; `None` once spilled, until a record arrives again.
-    keys: Option<WindowTable>,
+    keys: WindowTable,
     chunks: Vec<RecordChunk>,
-    /// Parts of the window on disk, oldest first, each its records in arrival order.
-    parts: Vec<crate::spill::Run>,
-    /// What its parts took in memory.
-    spilled_bytes: u64,
 }
 
-/// Tumbling and sliding window joins, in pool pages.
-///
-/// Each window has its own small hash table from key to the two ends of each side's list
-/// of records (a [`WindowTable`]); the records themselves are appended to the window's
-/// chunks, each linked to the next record of its key and side. A `BTreeMap` by start
-/// holds the windows and is the timer: all windows have one length, so they end in the
-/// order they start. A window fires when the watermark reaches its last millisecond
-/// (`end - 1`), as in Flink; it is then read key by key in the order the keys opened it
-/// ([`next_group`](Self::next_group)), its records read where they are, and its memory
-/// goes back whole.
-///
-/// Past the budget the window that fires last goes to disk with its records in arrival
-/// order, and is replayed into memory when it fires (`spill.rs`). The interval join keeps
-/// its time buckets in a `JoinWindows` that never spills ([`in_memory`](Self::in_memory)),
-/// since it reads them before they fire.
+/// Records of both sides in time buckets ("windows" of `size` ms), each bucket with its
+/// own small hash table from key to the two ends of each side's list of records (a
+/// [`WindowTable`]); the records themselves are appended to the bucket's chunks, each
+/// linked to the next record of its key and side. A record is read by key while it waits
+/// ([`visit`](Self::visit)), so every bucket stays in memory: the interval join
+/// (`interval_buffers.rs`) moves whole buckets to disk itself
+/// ([`drain_window`](Self::drain_window)), and drops them when no partner can come.
 #[derive(Debug)]
 pub struct JoinWindows {
     pages: ChunkPages,
     size: i64,
     format: EntryFormat,
     windows: BTreeMap<i64, JoinWindow>,
-    /// The window being read out, and the key it is at.
-    firing: Option<(i64, EntryCursor)>,
-    /// Keys of the window dropped last: how big a new window's index starts.
+    /// Keys of the bucket dropped last: how big a new bucket's index starts.
     expected_keys: usize,
-    /// Whether windows may go to disk past the budget (not when a caller reads windows
-    /// before they fire, as the interval join's buckets are).
-    spills: bool,
-    /// What the windows' parts on disk took in memory, and the most that memory and those
-    /// parts ever added up to: about the budget that would not have spilled.
-    spilled_bytes: u64,
-    unspilled_need: u64,
 }
 
 impl JoinWindows {
-    /// Empty state for windows `size` ms long whose keys are all `key_width` bytes wide
-    /// when given. Takes its first page at once, so a budget too small for any state fails
-    /// at start.
+    /// Empty buckets of `size` ms whose keys are all `key_width` bytes wide when given.
+    /// Takes its first page at once, so a budget too small for any state fails at start.
     pub fn new(mem: OperatorMemory, size: i64, key_width: Option<usize>) -> Result<Self, JobError> {
         let mut pages = ChunkPages::new(mem);
         let first = pages.alloc(8)?;
@@ -188,29 +166,14 @@ impl JoinWindows {
                 key_width,
             },
             windows: BTreeMap::new(),
-            firing: None,
             expected_keys: 0,
-            spills: true,
-            spilled_bytes: 0,
-            unspilled_need: 0,
         })
     }
 
-    /// The same, never spilling: every window stays readable in memory until dropped.
-    pub fn in_memory(
-        mem: OperatorMemory,
-        size: i64,
-        key_width: Option<usize>,
-    ) -> Result<Self, JobError> {
-        Ok(JoinWindows {
-            spills: false,
-            ..JoinWindows::new(mem, size, key_width)?
-        })
-    }
-
-    /// Keeps `record` of `side` with key `key` in window `[start, start + size)`, unless
-    /// the window has already fired at watermark `wm`: then `false` (the record is late
-    /// for it). Past the budget, windows go to disk (see `spill.rs`).
+    /// Keeps `record` of `side` with key `key` in bucket `[start, start + size)`, unless
+    /// its last millisecond is at or before watermark `wm`: then `false` (the record is
+    /// late for it). Past the budget, a budget error, with at most an unlinked record
+    /// left behind.
     pub fn add(
         &mut self,
         side: JoinSide,
@@ -229,17 +192,11 @@ impl JoinWindows {
         if (RECORD_HEADER + record.len()).next_multiple_of(8) > page {
             return Err(self.too_long(record.len(), page - RECORD_HEADER, false));
         }
-        loop {
-            match self.try_add(side, key, start, record) {
-                Ok(()) => return Ok(true),
-                Err(e) => self.make_room(e, start)?,
-            }
-        }
+        self.link(side, key, start, record)?;
+        Ok(true)
     }
 
-    /// [`add`](Self::add) without spilling: a budget error comes back as it is, and leaves
-    /// at most an unlinked record behind.
-    fn try_add(
+    fn link(
         &mut self,
         side: JoinSide,
         key: &[u8],
@@ -251,20 +208,11 @@ impl JoinWindows {
         let window = match self.windows.entry(start) {
             Entry::Occupied(e) => e.into_mut(),
             Entry::Vacant(v) => v.insert(JoinWindow {
-                keys: None,
+                keys: WindowTable::new(&mut self.pages, &self.format, self.expected_keys)?,
                 chunks: Vec::new(),
-                parts: Vec::new(),
-                spilled_bytes: 0,
             }),
         };
-        let keys = match &mut window.keys {
-            Some(keys) => keys,
-            None => window.keys.insert(WindowTable::new(
-                &mut self.pages,
-                &self.format,
-                self.expected_keys,
-            )?),
-        };
+        let keys = &mut window.keys;
         // The record first, so a new key's entry is made pointing at it.
         let at = append(&mut self.pages, &mut window.chunks, need)?;
         let block = self.pages.bytes_mut(at, need);
@@ -300,56 +248,6 @@ impl JoinWindows {
         Ok(())
     }
 
-    /// The time of the next firing, if any window is open: nothing is due below it.
-    pub fn next_timer(&self) -> Option<i64> {
-        if self.firing.is_some() {
-            return Some(i64::MIN);
-        }
-        self.windows.keys().next().map(|&s| self.last_ms(s))
-    }
-
-    /// The next key of the first window due at `wm` (windows in order of end, keys in the
-    /// order they opened the window); `None` when nothing is due. A window is dropped once
-    /// its last key has been read. A window with parts on disk is read back whole first.
-    pub fn next_group(&mut self, wm: i64) -> Result<Option<JoinGroup<'_>>, JobError> {
-        loop {
-            let (start, at) = match self.firing {
-                Some(f) => f,
-                None => match self.windows.iter().next() {
-                    Some((&start, w)) if self.last_ms(start) <= wm => {
-                        if !w.parts.is_empty() {
-                            self.bring_back(start)?;
-                        }
-                        (start, EntryCursor::default())
-                    }
-                    _ => return Ok(None),
-                },
-            };
-            let window = &self.windows[&start];
-            let next = window
-                .keys
-                .as_ref()
-                .and_then(|keys| keys.entry_at(&self.pages, &self.format, at));
-            match next {
-                Some((entry, next)) => {
-                    self.firing = Some((start, next));
-                    let ends = self.pages.bytes(entry, ENTRY_ACC);
-                    return Ok(Some(JoinGroup {
-                        start,
-                        end: start.saturating_add(self.size),
-                        pages: &self.pages,
-                        left: word(ends, LEFT_HEAD),
-                        right: word(ends, RIGHT_HEAD),
-                    }));
-                }
-                None => {
-                    self.firing = None;
-                    self.drop_window(start);
-                }
-            }
-        }
-    }
-
     /// Calls `f` with each record of `side` under `key` in the windows starting in
     /// `starts`: windows in order, records in arrival order.
     pub fn visit(
@@ -365,11 +263,7 @@ impl JoinWindows {
             JoinSide::Right => RIGHT_HEAD,
         };
         for window in self.windows.range(starts).map(|(_, w)| w) {
-            let Some(entry) = window
-                .keys
-                .as_ref()
-                .and_then(|keys| keys.get(&self.pages, &self.format, key, hash))
-            else {
+            let Some(entry) = window.keys.get(&self.pages, &self.format, key, hash) else {
                 continue;
             };
             let records = KeptRecords {
@@ -408,7 +302,7 @@ impl JoinWindows {
             JoinSide::Left => LEFT_HEAD,
             JoinSide::Right => RIGHT_HEAD,
         };
-        if let Some(keys) = self.windows.get(&start).and_then(|w| w.keys.as_ref()) {
+        if let Some(keys) = self.windows.get(&start).map(|w| &w.keys) {
             let mut entries = Vec::with_capacity(keys.len());
             let mut at = EntryCursor::default();
             while let Some((entry, next)) = keys.entry_at(&self.pages, &self.format, at) {
@@ -450,6 +344,35 @@ impl JoinWindows {
         self.pages.memory()
     }
 
+    /// Calls `each(start, side, key, record)` for every record, buckets in order of
+    /// start, each bucket's keys in the order they opened it, each key's left records then
+    /// its right ones, in arrival order (`side` 1 for the right side). Replayed in this
+    /// order, they make the same keys, in the same order, with the same lists. (Records
+    /// are found from their key's lists, never the other way: a table of fixed-width keys
+    /// moves its entries when it grows.)
+    pub(crate) fn each_record_in_memory(
+        &self,
+        mut each: impl FnMut(i64, u8, &[u8], &[u8]) -> Result<(), JobError>,
+    ) -> Result<(), JobError> {
+        for (&start, window) in &self.windows {
+            let mut at = EntryCursor::default();
+            while let Some((entry, next)) = window.keys.entry_at(&self.pages, &self.format, at) {
+                let key = self.format.key(&self.pages, entry);
+                for (side, head) in [(0u8, LEFT_HEAD), (1, RIGHT_HEAD)] {
+                    let records = KeptRecords {
+                        pages: &self.pages,
+                        at: word(self.pages.bytes(entry, ENTRY_ACC), head),
+                    };
+                    for record in records {
+                        each(start, side, key, record)?;
+                    }
+                }
+                at = next;
+            }
+        }
+        Ok(())
+    }
+
     /// Whether no window holds a record.
     pub fn is_empty(&self) -> bool {
         self.windows.is_empty()
@@ -459,11 +382,9 @@ impl JoinWindows {
     fn drop_window(&mut self, start: i64) -> usize {
         let mut held = 0;
         if let Some(w) = self.windows.remove(&start) {
-            if let Some(keys) = w.keys {
-                held = keys.len();
-                self.expected_keys = held;
-                keys.free(&mut self.pages);
-            }
+            held = w.keys.len();
+            self.expected_keys = held;
+            w.keys.free(&mut self.pages);
             for c in w.chunks {
                 self.pages.free(c.addr);
             }
@@ -551,7 +472,5 @@ fn word(bytes: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight bytes"))
 }
 
-mod snapshot;
-mod spill;
 #[cfg(test)]
 mod tests;

@@ -173,7 +173,11 @@ impl WindowJoin {
     /// mostly go to the newest window, so the search starts from the back.
     #[inline]
     fn window_at(&mut self, start: i64) -> usize {
-        if self.windows.get(self.last).is_some_and(|w| w.start == start) {
+        if self
+            .windows
+            .get(self.last)
+            .is_some_and(|w| w.start == start)
+        {
             return self.last;
         }
         self.last = self.find_or_open(start);
@@ -429,7 +433,9 @@ fn each_record(
 /// Links the record at `addr` to the next of its key and side (`next`: its address + 1).
 #[inline]
 fn set_link(pages: &mut ChunkPages, addr: u64, next: u64) {
-    pages.bytes_mut(addr, 8).copy_from_slice(&next.to_le_bytes());
+    pages
+        .bytes_mut(addr, 8)
+        .copy_from_slice(&next.to_le_bytes());
 }
 
 #[inline]

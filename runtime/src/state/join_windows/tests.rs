@@ -1,69 +1,63 @@
+use std::ops::RangeInclusive;
+
 use super::*;
 use crate::memory::SegmentPool;
 use proptest::prelude::*;
 
-fn state(size: i64, page: usize, pages: u64) -> JoinWindows {
+fn state(size: i64, page: usize, pages: u64, key_width: Option<usize>) -> JoinWindows {
     let pool = SegmentPool::new(page as u64 * pages, page);
-    JoinWindows::new(pool.operator("join", "t.pipe:1:1", pages), size, None).unwrap()
+    JoinWindows::new(pool.operator("join", "t.pipe:1:1", pages), size, key_width).unwrap()
 }
 
-/// Everything due at `wm`, as `(start, key's first record, lefts, rights)` per group.
-type Groups = Vec<(i64, Vec<Vec<u8>>, Vec<Vec<u8>>)>;
-
-fn fire(s: &mut JoinWindows, wm: i64) -> Groups {
+fn visited(
+    s: &JoinWindows,
+    side: JoinSide,
+    key: &[u8],
+    starts: RangeInclusive<i64>,
+) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
-    while let Some(g) = s.next_group(wm).unwrap() {
-        out.push((
-            g.start,
-            g.left().map(<[u8]>::to_vec).collect(),
-            g.right().map(<[u8]>::to_vec).collect(),
-        ));
-    }
+    s.visit(side, key, starts, |r| out.push(r.to_vec()));
     out
 }
 
 #[test]
-fn a_window_gives_each_key_its_records_from_both_sides_in_arrival_order() {
-    let mut s = state(10, 1024, 64);
+fn a_key_is_read_by_side_across_buckets_in_arrival_order() {
+    let mut s = state(10, 1024, 64, None);
     assert!(s.add(JoinSide::Left, b"a", 0, i64::MIN, b"l1").unwrap());
     assert!(s.add(JoinSide::Right, b"b", 0, i64::MIN, b"r1").unwrap());
     assert!(s.add(JoinSide::Right, b"a", 0, i64::MIN, b"r2").unwrap());
-    assert!(s.add(JoinSide::Left, b"a", 0, i64::MIN, b"l3").unwrap());
-    assert!(s.add(JoinSide::Left, b"a", 10, i64::MIN, b"later").unwrap());
+    assert!(s.add(JoinSide::Left, b"a", 10, i64::MIN, b"l3").unwrap());
+    assert!(s.add(JoinSide::Left, b"a", 0, i64::MIN, b"l4").unwrap());
     assert_eq!(
-        fire(&mut s, 8),
-        Vec::<(i64, Vec<Vec<u8>>, Vec<Vec<u8>>)>::new()
+        visited(&s, JoinSide::Left, b"a", 0..=10),
+        vec![b"l1".to_vec(), b"l4".to_vec(), b"l3".to_vec()]
     );
     assert_eq!(
-        fire(&mut s, 9),
-        vec![
-            (
-                0,
-                vec![b"l1".to_vec(), b"l3".to_vec()],
-                vec![b"r2".to_vec()]
-            ),
-            (0, vec![], vec![b"r1".to_vec()]),
-        ]
+        visited(&s, JoinSide::Left, b"a", 10..=10),
+        vec![b"l3".to_vec()]
     );
+    assert_eq!(
+        visited(&s, JoinSide::Right, b"a", 0..=10),
+        vec![b"r2".to_vec()]
+    );
+    assert!(visited(&s, JoinSide::Left, b"b", 0..=10).is_empty());
     assert!(
-        !s.add(JoinSide::Right, b"a", 0, 9, b"late").unwrap(),
-        "the window fired"
+        !s.add(JoinSide::Left, b"a", 0, 9, b"late").unwrap(),
+        "a bucket whose last millisecond the watermark passed takes nothing"
     );
-    assert_eq!(
-        fire(&mut s, i64::MAX),
-        vec![(10, vec![b"later".to_vec()], vec![])]
-    );
+    assert_eq!(s.drop_through(9), 2, "bucket 0 held keys a and b");
+    assert!(visited(&s, JoinSide::Right, b"a", 0..=10).is_empty());
+    assert_eq!(s.drop_through(i64::MAX), 1);
     assert!(s.is_empty());
-    // The page being carved stays for the next window.
     assert!(
         s.pages.memory().pages_in_use() <= 1,
-        "the windows' pages went back"
+        "the buckets' pages went back"
     );
 }
 
 #[test]
 fn a_record_longer_than_a_page_is_refused_by_name() {
-    let mut s = state(10, 256, 8);
+    let mut s = state(10, 256, 8, None);
     let long = vec![7u8; 300];
     let err = s.add(JoinSide::Left, b"k", 0, i64::MIN, &long).unwrap_err();
     assert!(
@@ -75,7 +69,7 @@ fn a_record_longer_than_a_page_is_refused_by_name() {
 
 #[test]
 fn running_out_of_budget_is_a_budget_error() {
-    let mut s = state(10, 256, 2);
+    let mut s = state(10, 256, 2, None);
     let err = (0..1000u32)
         .map(|i| s.add(JoinSide::Left, &i.to_le_bytes(), 0, i64::MIN, b"0123456789"))
         .find_map(Result::err)
@@ -84,106 +78,66 @@ fn running_out_of_budget_is_a_budget_error() {
 }
 
 proptest! {
-    /// Random records on both sides with a rising watermark, against a model: a map from
-    /// window start to its keys in opening order, each with its two lists.
+    /// Random records in random buckets, against a model: every key's records of each
+    /// side per bucket, in arrival order, read back by `visit`, by
+    /// `each_record_in_memory` (keys in the order they opened their bucket) and by
+    /// `drain_window`.
     #[test]
-    fn matches_a_model_of_windows_keys_and_lists(
-        events in proptest::collection::vec((any::<bool>(), 0u8..6, 0i64..60, 0i64..4), 0..300),
+    fn matches_a_model_of_buckets_keys_and_lists(
+        events in proptest::collection::vec((any::<bool>(), 0u8..6, 0i64..60), 0..300),
+        wide in any::<bool>(),
     ) {
         let size = 10;
-        let mut s = state(size, 256, 4096);
-        type Keys = Vec<(u8, Vec<Vec<u8>>, Vec<Vec<u8>>)>;
+        let width = if wide { Some(8) } else { None };
+        let mut s = state(size, 256, 4096, width);
+        type Keys = Vec<([u8; 8], Vec<Vec<u8>>, Vec<Vec<u8>>)>;
         let mut model: std::collections::BTreeMap<i64, Keys> = Default::default();
-        let (mut wm, mut got, mut want) = (i64::MIN, Vec::new(), Vec::new());
-        for (i, (left, key, ts, advance)) in events.into_iter().enumerate() {
+        for (i, (left, key, ts)) in events.into_iter().enumerate() {
             let start = ts - ts.rem_euclid(size);
+            let key = [key; 8];
             let record = format!("{i}").into_bytes();
             let side = if left { JoinSide::Left } else { JoinSide::Right };
-            let kept = s.add(side, &[key], start, wm, &record).unwrap();
-            prop_assert_eq!(kept, start + size - 1 > wm);
-            if kept {
-                let keys = model.entry(start).or_default();
-                let at = match keys.iter().position(|k| k.0 == key) {
-                    Some(at) => at,
-                    None => {
-                        keys.push((key, Vec::new(), Vec::new()));
-                        keys.len() - 1
-                    }
-                };
-                if left { keys[at].1.push(record) } else { keys[at].2.push(record) }
-            }
-            if advance == 0 {
-                wm = wm.max(ts - 5);
-                got.extend(fire(&mut s, wm));
-                while let Some(entry) = model.first_entry() {
-                    if entry.key() + size - 1 > wm {
-                        break;
-                    }
-                    let (start, keys) = entry.remove_entry();
-                    want.extend(keys.into_iter().map(|(_, l, r)| (start, l, r)));
+            prop_assert!(s.add(side, &key, start, i64::MIN, &record).unwrap());
+            let keys = model.entry(start).or_default();
+            let at = match keys.iter().position(|k| k.0 == key) {
+                Some(at) => at,
+                None => {
+                    keys.push((key, Vec::new(), Vec::new()));
+                    keys.len() - 1
                 }
+            };
+            if left { keys[at].1.push(record) } else { keys[at].2.push(record) }
+        }
+        for (&start, keys) in &model {
+            for (key, lefts, rights) in keys {
+                prop_assert_eq!(&visited(&s, JoinSide::Left, key, start..=start), lefts);
+                prop_assert_eq!(&visited(&s, JoinSide::Right, key, start..=start), rights);
             }
         }
-        got.extend(fire(&mut s, i64::MAX));
-        want.extend(model.into_iter().flat_map(|(start, keys)| keys.into_iter().map(move |(_, l, r)| (start, l, r))));
+        let mut got = Vec::new();
+        s.each_record_in_memory(|start, side, key, record| {
+            got.push((start, side, key.to_vec(), record.to_vec()));
+            Ok(())
+        }).unwrap();
+        let want: Vec<_> = model.iter().flat_map(|(&start, keys)| {
+            keys.iter().flat_map(move |(key, lefts, rights)| {
+                lefts.iter().map(move |r| (start, 0u8, key.to_vec(), r.clone()))
+                    .chain(rights.iter().map(move |r| (start, 1u8, key.to_vec(), r.clone())))
+            })
+        }).collect();
         prop_assert_eq!(got, want);
-        prop_assert!(s.pages.memory().pages_in_use() <= 1);
-    }
-}
-
-/// The same random records through a state that spills (a budget of a few pages) and one
-/// that does not: the groups must be the same, in the same order.
-fn spilled_and_not(events: &[(bool, u8, i64, i64)], pages: u64) -> (Groups, Groups, u64) {
-    let dir = tempfile::tempdir().unwrap();
-    let pool = SegmentPool::new(256 * pages, 256);
-    let space = crate::spill::SpillSpace::new(Some(dir.path().to_path_buf()), "t");
-    let mem = pool.operator("join", "t.pipe:1:1", pages).with_spill(space);
-    let mut small = JoinWindows::new(mem.clone(), 10, None).unwrap();
-    let mut large = state(10, 256, 1 << 14);
-    let (mut wm, mut a, mut b) = (i64::MIN, Vec::new(), Vec::new());
-    for (i, &(left, key, ts, advance)) in events.iter().enumerate() {
-        let start = ts - ts.rem_euclid(10);
-        let side = if left {
-            JoinSide::Left
-        } else {
-            JoinSide::Right
-        };
-        let record = format!("record {i} of key {key}").into_bytes();
-        let kept = small.add(side, &[key; 20], start, wm, &record).unwrap();
-        assert_eq!(
-            kept,
-            large.add(side, &[key; 20], start, wm, &record).unwrap()
-        );
-        if advance == 0 {
-            wm = wm.max(ts - 40);
-            a.extend(fire(&mut small, wm));
-            b.extend(fire(&mut large, wm));
+        for (&start, keys) in &model {
+            let mut drained = Vec::new();
+            s.drain_window(start, JoinSide::Left, |hash, key, records| {
+                assert_eq!(hash, crate::state::key_hash(key));
+                drained.push((key.to_vec(), records.map(<[u8]>::to_vec).collect::<Vec<_>>()));
+                Ok(())
+            }).unwrap();
+            let mut want: Vec<_> = keys.iter().map(|(k, l, _)| (k.to_vec(), l.clone())).collect();
+            want.sort_by_key(|(k, _)| (crate::state::key_hash(k), k.clone()));
+            prop_assert_eq!(drained, want);
         }
-    }
-    a.extend(fire(&mut small, i64::MAX));
-    b.extend(fire(&mut large, i64::MAX));
-    let runs = pool.usage().iter().map(|u| u.spill_runs).sum();
-    (a, b, runs)
-}
-
-#[test]
-fn windows_past_the_budget_spill_and_fire_as_if_they_had_not() {
-    // About 60 records per window and 8 windows open at once: more than 64 pages of 256
-    // bytes hold, though one window fits.
-    let events: Vec<(bool, u8, i64, i64)> = (0..3_000i64)
-        .map(|i| (i % 3 != 0, (i * 7 % 30) as u8, i / 6 + (i * 13) % 40, i % 5))
-        .collect();
-    let (spilled, in_memory, runs) = spilled_and_not(&events, 64);
-    assert!(runs > 10, "it spilled: {runs} runs");
-    assert_eq!(spilled, in_memory);
-}
-
-proptest! {
-    #[test]
-    fn random_records_spilled_give_the_same_groups(
-        events in proptest::collection::vec((any::<bool>(), 0u8..8, 0i64..200, 0i64..4), 0..400),
-    ) {
-        let (spilled, in_memory, _) = spilled_and_not(&events, 24);
-        prop_assert_eq!(spilled, in_memory);
+        prop_assert!(s.is_empty());
+        prop_assert!(s.pages.memory().pages_in_use() <= 1);
     }
 }

@@ -29,13 +29,17 @@ impl WindowJoin {
         });
         self.windows[at].parts = kept;
         read?;
-        each_record(&self.pages, &self.windows[at].chunks, |side, key, record| {
-            value.truncate(HEAD - 1);
-            value.push(side);
-            value.extend_from_slice(record);
-            out.push(key_hash(key), key, &value);
-            Ok(())
-        })
+        each_record(
+            &self.pages,
+            &self.windows[at].chunks,
+            |side, key, record| {
+                value.truncate(HEAD - 1);
+                value.push(side);
+                value.extend_from_slice(record);
+                out.push(key_hash(key), key, &value);
+                Ok(())
+            },
+        )
     }
 }
 

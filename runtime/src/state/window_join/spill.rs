@@ -33,9 +33,9 @@ impl WindowJoin {
     /// `keep` and the window being read out.
     fn victim(&self, keep: i64) -> Option<usize> {
         let firing = self.firing.as_ref().map(|f| f.start);
-        self.windows.iter().rposition(|w| {
-            w.start != keep && Some(w.start) != firing && !w.chunks.is_empty()
-        })
+        self.windows
+            .iter()
+            .rposition(|w| w.start != keep && Some(w.start) != firing && !w.chunks.is_empty())
     }
 
     /// Writes the records in memory of the window at position `at` to a new part on disk
@@ -44,9 +44,13 @@ impl WindowJoin {
     fn spill_window(&mut self, at: usize) -> Result<(), JobError> {
         let started = Instant::now();
         let mut out = RunWriter::create(self.pages.memory())?;
-        each_record(&self.pages, &self.windows[at].chunks, |side, key, record| {
-            out.push(&[&[side], &(key.len() as u32).to_le_bytes(), key, record])
-        })?;
+        each_record(
+            &self.pages,
+            &self.windows[at].chunks,
+            |side, key, record| {
+                out.push(&[&[side], &(key.len() as u32).to_le_bytes(), key, record])
+            },
+        )?;
         let part = out.finish()?;
         let mem = self.pages.memory().clone();
         let window = &mut self.windows[at];

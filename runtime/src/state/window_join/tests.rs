@@ -4,7 +4,12 @@ use proptest::prelude::*;
 
 fn state(size: i64, page: usize, pages: u64) -> WindowJoin {
     let pool = SegmentPool::new(page as u64 * pages, page);
-    WindowJoin::new(pool.operator("join", "t.pipe:1:1", pages), size, FiredKeys::All).unwrap()
+    WindowJoin::new(
+        pool.operator("join", "t.pipe:1:1", pages),
+        size,
+        FiredKeys::All,
+    )
+    .unwrap()
 }
 
 /// Everything due at `wm`, as `(start, key's first record, lefts, rights)` per group.
