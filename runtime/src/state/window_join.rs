@@ -23,6 +23,9 @@ const LEFT_HEAD: usize = 0;
 const LEFT_TAIL: usize = 8;
 const RIGHT_HEAD: usize = 16;
 const RIGHT_TAIL: usize = 24;
+/// Bytes of a key's entry in the index besides the key: [`KeyedTable`]'s header (16), then
+/// the ends.
+const INDEX_ENTRY: usize = 16 + ENDS;
 
 /// One window: its records in arrival order, in memory and on disk.
 #[derive(Debug)]
@@ -126,8 +129,21 @@ impl WindowJoin {
         if self.last_ms(start) <= wm {
             return Ok(false);
         }
+        let page = self.pages.page_size();
+        // The key's entry in the index the window gets when it fires must fit a page too:
+        // said now, not when the window fires.
+        if key.len() + INDEX_ENTRY > page {
+            let (operator, location) = self.pages.memory().operator();
+            return Err(JobError::KeyTooLong {
+                operator: operator.to_string(),
+                location: location.to_string(),
+                key_bytes: key.len(),
+                limit_bytes: page - INDEX_ENTRY,
+                record: None,
+            });
+        }
         let need = block_len(key, record);
-        if need > self.pages.page_size() || key.len() >= 1 << 31 {
+        if need > page {
             return Err(self.too_long(record.len(), key.len()));
         }
         loop {

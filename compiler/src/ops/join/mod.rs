@@ -15,8 +15,9 @@
 //! (sessions: in the order they were opened or last changed), then each left record in
 //! arrival order with each right record in arrival order. Sessions are made by the records
 //! of both sides of a key together, as in Flink. The watermark is the least of the two
-//! inputs', skipping idle ones, as at a union. State is the runtime's `JoinWindows` (per
-//! window, each key's records from both sides) or `SessionJoin`.
+//! inputs', skipping idle ones, as at a union. State is the runtime's `WindowJoin` (per
+//! window, the records of both sides in arrival order, indexed by key when it fires) or
+//! `SessionJoin`.
 
 mod codegen;
 pub(crate) mod pairing;

@@ -1,8 +1,9 @@
 //! Window joins under the keyed-state contract: a snapshot is every window's records in
 //! arrival order (its parts on disk first, oldest first, then its chunks in memory), each
-//! as `[start][side][record]` under its key, as [`super::super::JoinWindows`] writes them;
-//! a restore adds them in that order, which gives each window its records in the order
-//! they came. Windows are taken between firings, never while one is being read out.
+//! as `[start][side][record]` under its key (the format of the window join's state before
+//! it was indexed at firing, so savepoints taken then restore); a restore adds them in
+//! that order, which gives each window its records in the order they came. Windows are
+//! taken between firings, never while one is being read out.
 
 use super::{each_record, JoinSide, WindowJoin};
 use crate::state::contract::{KeyedState, SnapshotReader, SnapshotWriter};

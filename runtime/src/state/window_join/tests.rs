@@ -242,3 +242,21 @@ fn a_window_that_cannot_come_back_whole_at_firing_is_a_budget_error_that_says_wh
         "the error says which state could not fit: {err}"
     );
 }
+
+#[test]
+fn a_key_too_long_for_the_index_is_refused_when_it_comes() {
+    let mut s = state(10, 256, 8);
+    let key = vec![1u8; 220];
+    let err = s.add(JoinSide::Left, &key, 0, i64::MIN, b"r").unwrap_err();
+    assert!(
+        matches!(
+            err,
+            JobError::KeyTooLong {
+                key_bytes: 220,
+                limit_bytes: 208,
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
