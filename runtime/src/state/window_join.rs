@@ -185,37 +185,38 @@ impl WindowJoin {
         Ok(())
     }
 
-    /// The position of window `start` among the windows, made if it is new. Records
-    /// mostly go to the newest window, so the search starts from the back.
+    /// The position of window `start` among the windows, made if it is new. A record
+    /// mostly goes to the window the last record went to, or (sliding windows, whose
+    /// records each go to several in order of start) to the one after it; otherwise the
+    /// windows, sorted by start, are searched.
     #[inline]
     fn window_at(&mut self, start: i64) -> usize {
-        if self
-            .windows
-            .get(self.last)
-            .is_some_and(|w| w.start == start)
-        {
-            return self.last;
+        for at in [self.last, self.last + 1] {
+            if self.windows.get(at).is_some_and(|w| w.start == start) {
+                self.last = at;
+                return at;
+            }
         }
         self.last = self.find_or_open(start);
         self.last
     }
 
     fn find_or_open(&mut self, start: i64) -> usize {
-        let after = match self.windows.iter().rposition(|w| w.start <= start) {
-            Some(i) if self.windows[i].start == start => return i,
-            Some(i) => i + 1,
-            None => 0,
-        };
-        self.windows.insert(
-            after,
-            Window {
-                start,
-                chunks: Vec::new(),
-                parts: Vec::new(),
-                spilled_bytes: 0,
-            },
-        );
-        after
+        match self.windows.binary_search_by_key(&start, |w| w.start) {
+            Ok(at) => at,
+            Err(at) => {
+                self.windows.insert(
+                    at,
+                    Window {
+                        start,
+                        chunks: Vec::new(),
+                        parts: Vec::new(),
+                        spilled_bytes: 0,
+                    },
+                );
+                at
+            }
+        }
     }
 
     /// The time of the next firing, if any window is open: nothing is due below it.
