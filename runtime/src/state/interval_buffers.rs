@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use super::join_windows::{JoinSide, JoinWindows};
+use super::join_records::JoinSide;
+use super::keyed_buckets::KeyedBuckets;
 use crate::memory::OperatorMemory;
 use crate::spill::KeyRuns;
 use crate::JobError;
@@ -54,7 +55,7 @@ impl Partners {
 /// the same key and a time `s` in `[t + lower, t + upper]`.
 ///
 /// Each side's records sit in time buckets (at least [`MIN_BUCKET`] ms, or the interval's
-/// length) of a [`JoinWindows`], with their event time before the record. A record probes
+/// length) of a [`KeyedBuckets`], with their event time before the record. A record probes
 /// the other side's buckets that can hold partners, then is kept itself. A record is late
 /// when the watermark has reached its time (`ts <= watermark`, as Flink has it); a record
 /// that is not late meets every partner, since a bucket is dropped only once the watermark
@@ -83,7 +84,7 @@ pub struct IntervalBuffers {
 /// `[length, 4 bytes][time][record]`, in arrival order).
 #[derive(Debug)]
 struct SideBuffer {
-    memory: JoinWindows,
+    memory: KeyedBuckets,
     disk: BTreeMap<i64, KeyRuns>,
     /// The keys each bucket on disk holds.
     disk_keys: BTreeMap<i64, usize>,
@@ -105,7 +106,7 @@ impl IntervalBuffers {
             .max(MIN_BUCKET);
         let side = |mem: &OperatorMemory| -> Result<SideBuffer, JobError> {
             Ok(SideBuffer {
-                memory: JoinWindows::new(mem.clone(), bucket, key_width)?,
+                memory: KeyedBuckets::new(mem.clone(), bucket, key_width)?,
                 disk: BTreeMap::new(),
                 disk_keys: BTreeMap::new(),
             })

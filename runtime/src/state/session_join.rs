@@ -1,7 +1,7 @@
 //! The state of a session window join: sessions formed by the records of both sides of a
 //! key together, each holding its records from each side until it fires.
 
-use super::join_windows::JoinSide;
+use super::join_records::JoinSide;
 use super::session_windows::SessionExtra;
 use super::storage::chunk_pages::ChunkPages;
 use super::SessionWindows;

@@ -4,8 +4,9 @@
 
 use std::collections::VecDeque;
 
-use super::join_windows::{append, JoinGroup, JoinSide, RecordChunk};
+use super::join_records::{JoinGroup, JoinSide};
 use super::storage::chunk_pages::ChunkPages;
+use super::storage::record_chunks::{append, RecordChunk};
 use super::storage::{key_hash, KeyedTable, KeyedTableDrain};
 use crate::memory::OperatorMemory;
 use crate::JobError;

@@ -6,7 +6,7 @@
 
 use super::IntervalBuffers;
 use crate::state::contract::{KeyedState, SnapshotReader, SnapshotWriter};
-use crate::state::join_windows::JoinSide;
+use crate::state::join_records::JoinSide;
 use crate::JobError;
 
 impl KeyedState for IntervalBuffers {

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use super::{IntervalBuffers, SideBuffer};
 use crate::spill::KeyRuns;
-use crate::state::join_windows::JoinSide;
+use crate::state::join_records::JoinSide;
 use crate::JobError;
 
 impl IntervalBuffers {

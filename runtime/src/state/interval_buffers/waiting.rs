@@ -8,8 +8,8 @@ use std::time::Instant;
 
 use crate::memory::OperatorMemory;
 use crate::spill::{Run, RunReader, RunWriter};
-use crate::state::join_windows::{append, RecordChunk};
 use crate::state::storage::chunk_pages::ChunkPages;
+use crate::state::storage::record_chunks::{append, RecordChunk};
 use crate::JobError;
 
 /// An entry's header: the key's length and the record's (4 bytes each), then the time.

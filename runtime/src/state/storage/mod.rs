@@ -1,6 +1,7 @@
 //! The storage primitives operator state is built from, every byte in pool pages: the one
 //! key hash, an append-only keyed table and a hash map with removal, fixed-size slots, values of any length,
-//! chunks of up to a page, the timer heap, and per-window tables.
+//! chunks of up to a page, record chunks appended front to back, the timer heap, and
+//! per-window tables.
 
 mod accumulator;
 mod blob_store;
@@ -9,6 +10,7 @@ mod key_hash;
 pub(crate) mod keyed_table;
 mod paged_arena;
 mod paged_map;
+pub(crate) mod record_chunks;
 mod slot_index;
 pub(crate) mod timer_heap;
 pub(crate) mod window_table;

@@ -4,13 +4,13 @@ use super::*;
 use crate::memory::SegmentPool;
 use proptest::prelude::*;
 
-fn state(size: i64, page: usize, pages: u64, key_width: Option<usize>) -> JoinWindows {
+fn state(size: i64, page: usize, pages: u64, key_width: Option<usize>) -> KeyedBuckets {
     let pool = SegmentPool::new(page as u64 * pages, page);
-    JoinWindows::new(pool.operator("join", "t.pipe:1:1", pages), size, key_width).unwrap()
+    KeyedBuckets::new(pool.operator("join", "t.pipe:1:1", pages), size, key_width).unwrap()
 }
 
 fn visited(
-    s: &JoinWindows,
+    s: &KeyedBuckets,
     side: JoinSide,
     key: &[u8],
     starts: RangeInclusive<i64>,

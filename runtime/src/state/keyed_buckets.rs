@@ -1,12 +1,12 @@
 //! Records of two sides kept by time bucket and key, in pool pages, and read by key while
-//! they wait: the interval join's buckets in memory. Also the record chunks and the
-//! fired key's records ([`JoinGroup`], [`KeptRecords`]) that [`super::WindowJoin`]
-//! shares.
+//! they wait: the interval join's buckets in memory.
 
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
+use super::join_records::{word, JoinSide, KeptRecords, RECORD_HEADER};
 use super::storage::chunk_pages::ChunkPages;
+use super::storage::record_chunks::{append, RecordChunk};
 use super::storage::window_table::{EntryCursor, EntryFormat, WindowTable};
 use crate::memory::OperatorMemory;
 use crate::JobError;
@@ -17,114 +17,6 @@ const LEFT_TAIL: usize = 8;
 const RIGHT_HEAD: usize = 16;
 const RIGHT_TAIL: usize = 24;
 const ENTRY_ACC: usize = 32;
-/// A kept record's header: the next record of its key and side (`address + 1`), then its
-/// length.
-const RECORD_HEADER: usize = 16;
-/// A window's first chunk of records; later chunks double, up to a page.
-const FIRST_CHUNK: usize = 512;
-
-/// Which input of the join a record came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JoinSide {
-    /// Input port 0, the stream the join is applied to.
-    Left,
-    /// Input port 1, the stream named in `join(...)`.
-    Right,
-}
-
-/// One key of a fired window: its records from each side in arrival order, read where they
-/// are in the state's pages.
-#[derive(Debug, Clone, Copy)]
-pub struct JoinGroup<'a> {
-    /// The window's start.
-    pub start: i64,
-    /// The window's end (exclusive).
-    pub end: i64,
-    pages: &'a ChunkPages,
-    left: u64,
-    right: u64,
-}
-
-impl<'a> JoinGroup<'a> {
-    /// The group of window `[start, end)` whose key's records start at `left` and `right`
-    /// (`address + 1` in `pages`, 0: none).
-    pub(in crate::state) fn new(
-        start: i64,
-        end: i64,
-        pages: &'a ChunkPages,
-        left: u64,
-        right: u64,
-    ) -> Self {
-        JoinGroup {
-            start,
-            end,
-            pages,
-            left,
-            right,
-        }
-    }
-
-    /// The key's left records, in arrival order.
-    pub fn left(&self) -> KeptRecords<'a> {
-        KeptRecords {
-            pages: self.pages,
-            at: self.left,
-        }
-    }
-
-    /// The key's right records, in arrival order.
-    pub fn right(&self) -> KeptRecords<'a> {
-        KeptRecords {
-            pages: self.pages,
-            at: self.right,
-        }
-    }
-
-    /// Whether the key has no left record in the window.
-    pub fn no_left(&self) -> bool {
-        self.left == 0
-    }
-
-    /// Whether the key has no right record in the window.
-    pub fn no_right(&self) -> bool {
-        self.right == 0
-    }
-}
-
-/// The records of one key and side, following their links.
-#[derive(Debug, Clone)]
-pub struct KeptRecords<'a> {
-    pages: &'a ChunkPages,
-    /// The next record's address + 1; 0 at the end.
-    at: u64,
-}
-
-impl<'a> Iterator for KeptRecords<'a> {
-    type Item = &'a [u8];
-
-    #[inline]
-    fn next(&mut self) -> Option<&'a [u8]> {
-        if self.at == 0 {
-            return None;
-        }
-        let addr = self.at - 1;
-        let header = self.pages.bytes(addr, RECORD_HEADER);
-        // The length is the low half of the second word: a window join's records keep
-        // their key's length and side above it (`window_join.rs`).
-        let (next, len) = (word(header, 0), (word(header, 8) & 0xFFFF_FFFF) as usize);
-        self.at = next;
-        Some(self.pages.bytes(addr + RECORD_HEADER as u64, len))
-    }
-}
-
-/// A chunk of a window's records (or of an interval join's waiting records), filled front
-/// to back.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RecordChunk {
-    pub(crate) addr: u64,
-    pub(crate) len: usize,
-    pub(crate) used: usize,
-}
 
 /// One bucket: its keys (with the ends of each side's list of records), and the chunks
 /// its records sit in.
@@ -142,7 +34,7 @@ struct JoinWindow {
 /// (`interval_buffers.rs`) moves whole buckets to disk itself
 /// ([`drain_window`](Self::drain_window)), and drops them when no partner can come.
 #[derive(Debug)]
-pub struct JoinWindows {
+pub struct KeyedBuckets {
     pages: ChunkPages,
     size: i64,
     format: EntryFormat,
@@ -151,14 +43,14 @@ pub struct JoinWindows {
     expected_keys: usize,
 }
 
-impl JoinWindows {
+impl KeyedBuckets {
     /// Empty buckets of `size` ms whose keys are all `key_width` bytes wide when given.
     /// Takes its first page at once, so a budget too small for any state fails at start.
     pub fn new(mem: OperatorMemory, size: i64, key_width: Option<usize>) -> Result<Self, JobError> {
         let mut pages = ChunkPages::new(mem);
         let first = pages.alloc(8)?;
         pages.free(first);
-        Ok(JoinWindows {
+        Ok(KeyedBuckets {
             pages,
             size,
             format: EntryFormat {
@@ -266,10 +158,8 @@ impl JoinWindows {
             let Some(entry) = window.keys.get(&self.pages, &self.format, key, hash) else {
                 continue;
             };
-            let records = KeptRecords {
-                pages: &self.pages,
-                at: word(self.pages.bytes(entry, ENTRY_ACC), head),
-            };
+            let records =
+                KeptRecords::new(&self.pages, word(self.pages.bytes(entry, ENTRY_ACC), head));
             records.for_each(&mut f);
         }
     }
@@ -315,10 +205,8 @@ impl JoinWindows {
                     .cmp(&(b.0, self.format.key(&self.pages, b.1)))
             });
             for (hash, entry) in entries {
-                let records = KeptRecords {
-                    pages: &self.pages,
-                    at: word(self.pages.bytes(entry, ENTRY_ACC), head),
-                };
+                let records =
+                    KeptRecords::new(&self.pages, word(self.pages.bytes(entry, ENTRY_ACC), head));
                 each(hash, self.format.key(&self.pages, entry), records)?;
             }
         }
@@ -359,10 +247,10 @@ impl JoinWindows {
             while let Some((entry, next)) = window.keys.entry_at(&self.pages, &self.format, at) {
                 let key = self.format.key(&self.pages, entry);
                 for (side, head) in [(0u8, LEFT_HEAD), (1, RIGHT_HEAD)] {
-                    let records = KeptRecords {
-                        pages: &self.pages,
-                        at: word(self.pages.bytes(entry, ENTRY_ACC), head),
-                    };
+                    let records = KeptRecords::new(
+                        &self.pages,
+                        word(self.pages.bytes(entry, ENTRY_ACC), head),
+                    );
                     for record in records {
                         each(start, side, key, record)?;
                     }
@@ -423,53 +311,6 @@ impl JoinWindows {
             }
         }
     }
-}
-
-/// Room for `len` bytes at the end of a window's `chunks`, taking a new chunk (twice the
-/// last, up to a page) when the last is full. The room is not zeroed: the caller writes
-/// every byte of it.
-///
-/// Always inlined, with the new chunk out of line: left to LLVM, the whole function was
-/// inlined into the join's insert or not as unrelated code moved between codegen units
-/// (a window join over 1M records ran 62M instructions more when it was not).
-#[inline(always)]
-pub(crate) fn append(
-    pages: &mut ChunkPages,
-    chunks: &mut Vec<RecordChunk>,
-    len: usize,
-) -> Result<u64, JobError> {
-    let fits = chunks.last().is_some_and(|c| c.used + len <= c.len);
-    if !fits {
-        new_chunk(pages, chunks, len)?;
-    }
-    let chunk = chunks.last_mut().expect("a chunk with room");
-    let at = chunk.addr + chunk.used as u64;
-    chunk.used += len;
-    Ok(at)
-}
-
-/// Takes the chunk [`append`] needs: twice the last, up to a page, and room for `len`.
-#[cold]
-#[inline(never)]
-fn new_chunk(
-    pages: &mut ChunkPages,
-    chunks: &mut Vec<RecordChunk>,
-    len: usize,
-) -> Result<(), JobError> {
-    let grown = chunks.last().map_or(FIRST_CHUNK, |c| c.len * 2);
-    let chunk_len = grown.max(len.next_power_of_two()).min(pages.page_size());
-    let addr = pages.alloc_unzeroed(chunk_len)?;
-    chunks.push(RecordChunk {
-        addr,
-        len: chunk_len,
-        used: 0,
-    });
-    Ok(())
-}
-
-#[inline]
-fn word(bytes: &[u8], at: usize) -> u64 {
-    u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight bytes"))
 }
 
 #[cfg(test)]
