@@ -955,3 +955,20 @@ fn spilled_at<S: Subject>(ops: &[(String, i64)], at: usize) -> u64 {
     }
     states[0].memory().spill_runs()
 }
+
+/// A case the random search found (CI, 2026-12-06) where session windows with text run out
+/// of their 16 KiB budget while firing (`TextSessionWindows::next_due`: 17,152 bytes
+/// needed), even in the run that never snapshots: a limit or a bug of that state, not of
+/// the contract. Kept to reproduce it; ignored until it is fixed.
+#[test]
+#[ignore = "known: TextSessionWindows::next_due runs out of a 16 KiB budget on this case"]
+fn conformance_session_windows_with_text_on_a_case_that_ran_out_of_budget() {
+    let ops: Vec<(String, i64)> = include_str!("conformance/text_sessions_case.txt")
+        .lines()
+        .map(|line| {
+            let (key, n) = line.split_once(' ').expect("key and number");
+            (key.to_string(), n.parse().expect("a number"))
+        })
+        .collect();
+    conforms::<TextSessions>(&ops, 992).unwrap();
+}
