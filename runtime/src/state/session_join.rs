@@ -303,6 +303,8 @@ impl SessionExtra for RecordLists {
         }
     }
 
+    /// Chunks are carved from pages in order and never span two, so up to half of each
+    /// page can go unused: twice the records' bytes.
     fn restore_bytes(&self, data: &[u8]) -> u64 {
         let (mut rest, mut bytes) = (data, 0u64);
         for _ in 0..2 {
@@ -314,7 +316,7 @@ impl SessionExtra for RecordLists {
                 rest = &rest[12 + len..];
             }
         }
-        bytes
+        2 * bytes
     }
 
     fn restore(&mut self, acc: &mut [u8], data: &[u8]) -> Result<(), JobError> {

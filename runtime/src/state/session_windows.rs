@@ -44,7 +44,8 @@ pub trait SessionExtra {
     fn spill(&mut self, acc: &[u8], out: &mut Vec<u8>) -> Result<(), JobError>;
     /// Writes what [`spill`](Self::spill) writes, and keeps it (a snapshot).
     fn copy(&self, acc: &[u8], out: &mut Vec<u8>);
-    /// Bytes of managed memory taking back `data` needs at most: checked for every session
+    /// Bytes of managed memory taking back `data` needs at most, counting what its storage
+    /// wastes (a page per size class, chunks that do not fill a page): checked for every session
     /// of a key before any comes back, so a key comes back whole or not at all.
     fn restore_bytes(&self, data: &[u8]) -> u64;
     /// Takes back what [`spill`](Self::spill) wrote, pointing `acc` at it.

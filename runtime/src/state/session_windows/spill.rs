@@ -151,9 +151,8 @@ impl SessionWindows {
         if bytes == 0 {
             return Ok(());
         }
-        let page = self.mem.page_size() as u64;
-        // Chunks are carved from pages in order, so up to half a page can go unused per page.
-        let pages = (2 * bytes).div_ceil(page) + 1;
+        // Each extra's estimate counts what its storage wastes (see restore_bytes).
+        let pages = bytes.div_ceil(self.mem.page_size() as u64);
         for p in self.mem.allocate_many(pages)? {
             self.mem.release(p);
         }
