@@ -10,6 +10,7 @@
 mod channel;
 mod encoded_rows;
 mod graph;
+mod in_edges;
 mod messages;
 mod numbering;
 mod partitioned;
@@ -22,7 +23,8 @@ mod window_rows;
 pub use channel::{JobChannel, RoundChannel, RoundInbox};
 pub use encoded_rows::EncodedRows;
 pub use graph::Graph;
-pub use messages::Messages;
+pub use in_edges::InEdges;
+pub use messages::{GatheredMessages, Messages};
 pub use program::{
     Combine, EdgeValue, GraphEdge, MessageValue, RecordsProgram, RecordsProgramOf, Round, Totals,
     Vertex, VertexProgram, VertexProgramOf, WindowBounds,

@@ -30,22 +30,22 @@ const CHUNK: usize = 32 * 1024;
 
 /// The worker running vertex `id`, of `groups`' workers.
 #[inline]
-fn runner(groups: &KeyGroups, id: u64) -> usize {
+pub(super) fn runner(groups: &KeyGroups, id: u64) -> usize {
     groups.worker(crate::state::key_hash(&id.to_le_bytes()))
 }
 
 /// Rows of words waiting to be sent to each worker, sent a chunk at a time.
-struct Outgoing {
+pub(super) struct Outgoing {
     kind: u8,
     buffers: Vec<Vec<u64>>,
 }
 
 /// The words of rows that arrived, sender by sender in worker order.
-struct Arrived(Vec<Vec<Vec<u8>>>);
+pub(super) struct Arrived(Vec<Vec<Vec<u8>>>);
 
 impl Arrived {
     /// Each sender's words, in the order sent.
-    fn words(&self) -> impl Iterator<Item = impl Iterator<Item = u64> + '_> + '_ {
+    pub(super) fn words(&self) -> impl Iterator<Item = impl Iterator<Item = u64> + '_> + '_ {
         self.0.iter().map(|rows| {
             rows.iter().flat_map(|r| {
                 r.chunks_exact(8)
@@ -56,7 +56,7 @@ impl Arrived {
 }
 
 impl Outgoing {
-    fn new(kind: u8, peers: usize) -> Self {
+    pub(super) fn new(kind: u8, peers: usize) -> Self {
         Outgoing {
             kind,
             buffers: vec![Vec::new(); peers],
@@ -64,7 +64,7 @@ impl Outgoing {
     }
 
     #[inline]
-    fn push(
+    pub(super) fn push(
         &mut self,
         channel: &mut dyn RoundChannel,
         round: u64,
@@ -90,7 +90,11 @@ impl Outgoing {
     }
 
     /// Sends what waits, ends the phase and gathers the others' rows.
-    fn exchange(mut self, channel: &mut dyn RoundChannel, round: u64) -> Result<Arrived, JobError> {
+    pub(super) fn exchange(
+        mut self,
+        channel: &mut dyn RoundChannel,
+        round: u64,
+    ) -> Result<Arrived, JobError> {
         for (to, b) in self.buffers.iter_mut().enumerate() {
             if !b.is_empty() {
                 channel.send(to, self.kind, round, &words_as_bytes(b))?;

@@ -29,13 +29,21 @@ impl KeyGroups {
     #[inline]
     pub fn group(&self, hash: u64) -> usize {
         let mixed = (hash ^ (hash >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        ((mixed >> 32) % self.groups as u64) as usize
+        // A mask for a power of two (the default 128), not a division: this runs for
+        // every record that crosses and every edge a graph iteration routes.
+        match self.groups.is_power_of_two() {
+            true => (mixed >> 32) as usize & (self.groups - 1),
+            false => ((mixed >> 32) % self.groups as u64) as usize,
+        }
     }
 
     /// The worker owning `group`: groups `[w * G / W, (w + 1) * G / W)` belong to worker `w`.
     #[inline]
     pub fn worker_of_group(&self, group: usize) -> usize {
-        group * self.workers / self.groups
+        match self.groups.is_power_of_two() {
+            true => (group * self.workers) >> self.groups.trailing_zeros(),
+            false => group * self.workers / self.groups,
+        }
     }
 
     /// The worker owning the key whose hash is `hash`.
@@ -70,6 +78,22 @@ mod tests {
                 next = range.end;
             }
             assert_eq!(next, DEFAULT_KEY_GROUPS);
+        }
+    }
+
+    /// Groups and workers of a power of two of groups (by mask and shift) are those the
+    /// general rule (remainder and division) gives: a key's owner never depends on it.
+    #[test]
+    fn a_power_of_two_of_groups_maps_keys_as_division_does() {
+        for (groups, workers) in [(128, 1), (128, 2), (128, 3), (128, 7), (64, 5), (1, 1)] {
+            let kg = KeyGroups::new(groups, workers);
+            for k in 0u64..5_000 {
+                let hash = crate::state::key_hash(&k.to_ne_bytes()).rotate_left(k as u32);
+                let mixed = (hash ^ (hash >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+                let group = ((mixed >> 32) % groups as u64) as usize;
+                assert_eq!(kg.group(hash), group);
+                assert_eq!(kg.worker(hash), group * workers / groups);
+            }
         }
     }
 

@@ -15,7 +15,7 @@ use crate::codegen::expr::ExprGen;
 use crate::codegen::names::{field_ident, ident, node_field, node_method};
 use crate::codegen::statements::{owned_type, OperatorStatements, StatementCode};
 use crate::ir::iterate::{AggregateVar, Combine, IterateDef, IterationShape};
-use crate::ir::process::{StateVar, StateVarKind, Var};
+use crate::ir::process::{StateVar, StateVarKind, TStmt, Var};
 use crate::ir::{TExpr, TExprKind, Type};
 
 /// The rows' field and the method that runs the rounds.
@@ -150,7 +150,12 @@ pub(super) fn methods(def: &IterateDef, g: &Gen<'_>, n: NodeIndex) -> TokenStrea
         scratch: false,
     };
     let readable = readable(def);
-    let ops = IterationStatements { g, n, def };
+    let ops = IterationStatements {
+        g,
+        n,
+        def,
+        gathered: false,
+    };
     let code = StatementCode {
         exprs: &exprs,
         states: &readable,
@@ -158,6 +163,19 @@ pub(super) fn methods(def: &IterateDef, g: &Gen<'_>, n: NodeIndex) -> TokenStrea
     };
     let model = model_struct(&code, def);
     let on_round = code.block(&def.on_round);
+    // On several workers, messages that are the same along every out-edge are gathered
+    // along in-edges (`graph_rounds.rs`): `send` folds into the vertex's own slot.
+    let gathered_ops = IterationStatements {
+        gathered: true,
+        ..ops
+    };
+    let on_round_gathered = gathers(def).then(|| {
+        StatementCode {
+            ops: &gathered_ops,
+            ..code
+        }
+        .block(&def.on_round)
+    });
     let on_round_end = code.block(&def.on_round_end);
     let until = def
         .until
@@ -268,6 +286,7 @@ pub(super) fn methods(def: &IterateDef, g: &Gen<'_>, n: NodeIndex) -> TokenStrea
                     .round_channel(n)
                     .expect("an iteration has a round channel"),
                 on_round: &on_round,
+                on_round_gathered: on_round_gathered.as_ref(),
                 on_end: &on_end,
                 before: &before,
             };
@@ -411,12 +430,30 @@ fn member(code: &StatementCode<'_>, s: &StateVar) -> (TokenStream, TokenStream) 
     }
 }
 
+/// Whether a graph iteration's rounds may gather its messages along in-edges on several
+/// workers: it has a message, and every `send` (only `on round` sends) gives the same
+/// value along each out-edge, reading no edge field.
+fn gathers(def: &IterateDef) -> bool {
+    fn per_edge(block: &[TStmt]) -> bool {
+        block.iter().any(|s| match s {
+            TStmt::Send(x) => x.any(&|e| matches!(e.kind, TExprKind::Var(Var::EdgeField(_)))),
+            TStmt::If(_, a, b) => per_edge(a) || per_edge(b),
+            TStmt::ForList { body, .. } | TStmt::ForMap { body, .. } => per_edge(body),
+            _ => false,
+        })
+    }
+    def.shape.is_graph() && def.message.is_some() && !per_edge(&def.on_round)
+}
+
 /// What an iteration's statements do to it: emit downstream (in `on end`), send along
-/// the vertex's out-edges, fold into `acc`.
+/// the vertex's out-edges (or, `gathered`, into its own slot, read along in-edges), fold
+/// into `acc`.
+#[derive(Clone, Copy)]
 struct IterationStatements<'a> {
     g: &'a Gen<'a>,
     n: NodeIndex,
     def: &'a IterateDef,
+    gathered: bool,
 }
 
 impl OperatorStatements for IterationStatements<'_> {
@@ -442,6 +479,13 @@ impl OperatorStatements for IterationStatements<'_> {
             unreachable!("the checker allows `send` only in a graph iteration")
         };
         let x = code.exprs.value(value);
+        if self.gathered {
+            let update = combine(quote!(p_sent[p_v]), quote!(p_value));
+            return quote! {{
+                let p_value = #x;
+                #update
+            }};
+        }
         let update = combine(quote!(p_out[p_t]), quote!(p_sent));
         if !per_edge {
             // The same message along every edge: computed once.

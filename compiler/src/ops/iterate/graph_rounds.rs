@@ -25,6 +25,9 @@ pub(super) struct GraphParts<'a> {
     pub inbox: Ident,
     pub channel: usize,
     pub on_round: &'a TokenStream,
+    /// `on round` with its sends folded into the vertex's slot, when the messages may be
+    /// gathered along in-edges on several workers.
+    pub on_round_gathered: Option<&'a TokenStream>,
     pub on_end: &'a TokenStream,
     pub before: &'a str,
 }
@@ -45,6 +48,7 @@ pub(super) fn run(
         ref inbox,
         channel,
         on_round,
+        on_round_gathered,
         on_end,
         before,
     } = *parts;
@@ -139,16 +143,16 @@ pub(super) fn run(
             }
         },
     );
-    quote! {
-        let mut p_rows = ::std::mem::replace(
-            &mut self.#rows,
-            weir_runtime::iteration::WordRows::new(p_memory.clone(), #width),
-        );
-        let mut p_channel = weir_runtime::iteration::JobChannel::new(
-            self,
-            #channel,
-            |j: &mut WeirJob| &mut j.#inbox,
-        );
+    let stats = quote! {
+        // Counts are summed over the workers: each its own vertices and edges.
+        if ctx.args().stats {
+            ctx.report_count(#before, p_n as u64, " vertices", "");
+            ctx.report_count(#before, p_graph.edges() as u64, " edges", "");
+            let p_rounds = if ctx.worker().index == 0 { p_round } else { 0 };
+            ctx.report_count(#before, p_rounds, " round(s)", "");
+        }
+    };
+    let scattered = quote! {
         let p_graph = match p_channel.as_mut() {
             ::core::option::Option::Some(c) => {
                 weir_runtime::iteration::Graph::build_on_workers(&mut p_rows, #undirected, c)?
@@ -178,12 +182,136 @@ pub(super) fn run(
             #(#load)*
             #on_end
         }
-        // Counts are summed over the workers: each its own vertices and edges.
-        if ctx.args().stats {
-            ctx.report_count(#before, p_n as u64, " vertices", "");
-            ctx.report_count(#before, p_graph.edges() as u64, " edges", "");
-            let p_rounds = if ctx.worker().index == 0 { p_round } else { 0 };
-            ctx.report_count(#before, p_rounds, " round(s)", "");
+        #stats
+    };
+    let rounds = match (on_round_gathered, &def.message) {
+        (Some(on_round), Some(m)) => {
+            let gathered = gathered(
+                parts,
+                m,
+                on_round,
+                &Columns {
+                    allocate: &allocate,
+                    init: &init,
+                    load: &load,
+                    store: &store,
+                },
+                round_of,
+            );
+            quote! {
+                if p_channel.is_some() {
+                    #gathered
+                    #stats
+                } else {
+                    #scattered
+                }
+            }
+        }
+        _ => scattered,
+    };
+    quote! {
+        let mut p_rows = ::std::mem::replace(
+            &mut self.#rows,
+            weir_runtime::iteration::WordRows::new(p_memory.clone(), #width),
+        );
+        let mut p_channel = weir_runtime::iteration::JobChannel::new(
+            self,
+            #channel,
+            |j: &mut WeirJob| &mut j.#inbox,
+        );
+        #rounds
+    }
+}
+
+/// The code that keeps the vertex values: their page runs made, set at the start, loaded
+/// for a vertex and stored back.
+struct Columns<'a> {
+    allocate: &'a [TokenStream],
+    init: &'a [TokenStream],
+    load: &'a [TokenStream],
+    store: &'a [TokenStream],
+}
+
+/// The rounds on several workers with messages gathered along in-edges
+/// (`weir_runtime::iteration::InEdges`): each round's sends fold into one value per
+/// vertex, the values the other workers read cross, and each vertex's messages are
+/// gathered from its in-edges before the next round.
+fn gathered(
+    parts: &GraphParts<'_>,
+    m: &crate::ir::iterate::MessageVar,
+    on_round: &TokenStream,
+    columns: &Columns<'_>,
+    round_of: &dyn Fn(TokenStream, TokenStream) -> TokenStream,
+) -> TokenStream {
+    let GraphParts {
+        exprs,
+        undirected,
+        on_end,
+        ..
+    } = *parts;
+    let Columns {
+        allocate,
+        init,
+        load,
+        store,
+    } = *columns;
+    let ty = owned_type(&m.ty);
+    let none = exprs.value(&literal(m.combine, &m.ty));
+    let var = ident(&format!("m_{}", m.name));
+    let combine = combined(m.combine, &m.ty, quote!(*p_slot), quote!(p_x));
+    let vertex = quote! {
+        let p_vertex = p_ids[p_v];
+        let p_out_degree = p_degrees[p_v];
+    };
+    let rounds_loop = round_of(
+        quote! {
+            let (p_in, p_sent) = p_messages.split();
+            for p_v in 0..p_n {
+                #vertex
+                let #var = p_in[p_v];
+                #(#load)*
+                #on_round
+                #(#store)*
+            }
+        },
+        quote! {
+            if let ::core::option::Option::Some(c) = p_channel.as_mut() {
+                p_graph.exchange_sent(c, p_round, p_sent)?;
+                let p_parts = weir_runtime::iteration::RoundChannel::all_gather(c, 7, p_round, &acc.bytes())?;
+                acc = IAggregates::new();
+                for p_part in &p_parts {
+                    acc.fold(p_part);
+                }
+            }
+        },
+    );
+    quote! {
+        let p_graph = weir_runtime::iteration::InEdges::build_on_workers(
+            &mut p_rows,
+            #undirected,
+            p_channel.as_mut().expect("several workers"),
+        )?;
+        drop(p_rows);
+        let p_n = p_graph.vertices();
+        let p_vertices = p_graph.all_vertices();
+        let p_ids = &p_graph.ids()[..p_n];
+        let p_degrees = &p_graph.out_degrees()[..p_n];
+        #(#allocate)*
+        for p_v in 0..p_n {
+            #vertex
+            #(#init)*
+        }
+        let mut p_messages = weir_runtime::iteration::GatheredMessages::<#ty>::new(&p_memory, p_n, p_graph.senders(), #none)?;
+        let p_next_round = |m: &mut weir_runtime::iteration::GatheredMessages<#ty>| {
+            m.next_round(&p_graph, |p_slot: &mut #ty, p_x: #ty| { #combine })
+        };
+        #rounds_loop
+        drop(p_channel);
+        let ts = i64::MIN;
+        for p_v in 0..p_n {
+            #vertex
+            #(#load)*
+            #on_end
         }
     }
 }

@@ -187,7 +187,16 @@ impl FirstFieldLimit {
         if !usual || !cr_ends_line {
             return self.passes_slowly(text, from, end);
         }
-        len < self.digits || u128::from_be_bytes(*sixteen) >> (8 * (16 - len)) <= self.text
+        if len < self.digits {
+            return true;
+        }
+        // As long as `ts`: compared as text, in one word when it fits one.
+        match sixteen.first_chunk::<8>() {
+            Some(eight) if len <= 8 => {
+                u64::from_be_bytes(*eight) >> (64 - 8 * len) <= self.text as u64
+            }
+            _ => u128::from_be_bytes(*sixteen) >> (8 * (16 - len)) <= self.text,
+        }
     }
 
     /// [`passes`] for field 0.
