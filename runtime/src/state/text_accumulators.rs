@@ -9,9 +9,11 @@
 //! slot order (`u32::MAX` for none).
 
 mod distinct_set;
+mod distinct_value;
 mod text_list;
 
 use distinct_set::DistinctSets;
+pub use distinct_value::{distinct_f64, DistinctValue};
 
 use super::session_windows::SessionExtra;
 use super::storage::{acc_get, acc_set, BlobStore};
@@ -25,83 +27,6 @@ pub const TEXT_LIST_WORDS: usize = text_list::WORDS;
 const NONE: u64 = u64::MAX;
 /// A missing value in the copied form.
 const MISSING: u32 = u32::MAX;
-
-/// The bytes `count_distinct` counts of a float: its bits, with `-0.0` as `0.0` and every
-/// NaN as one, so that values SQL counts as one are one.
-pub fn distinct_f64(v: f64) -> [u8; 8] {
-    let v = if v == 0.0 {
-        0.0
-    } else if v.is_nan() {
-        f64::NAN
-    } else {
-        v
-    };
-    v.to_bits().to_le_bytes()
-}
-
-/// A value `count_distinct` counts in an inline pipeline: its bytes, as `.pipe` counts
-/// them (numbers as their 8 little-endian bytes, floats through [`distinct_f64`], text
-/// as it is).
-#[diagnostic::on_unimplemented(
-    message = "`count_distinct` counts numbers, bools and text, not `{Self}`",
-    label = "this value is `{Self}`"
-)]
-pub trait DistinctValue {
-    /// The value's bytes: in `buf` for a number, its own for text.
-    fn distinct_bytes<'a>(&'a self, buf: &'a mut [u8; 8]) -> &'a [u8];
-}
-
-macro_rules! distinct_integers {
-    ($($t:ty => $wide:ty),*) => {$(
-        impl DistinctValue for $t {
-            fn distinct_bytes<'a>(&'a self, buf: &'a mut [u8; 8]) -> &'a [u8] {
-                *buf = (<$wide>::from(*self)).to_le_bytes();
-                &buf[..]
-            }
-        }
-    )*};
-}
-
-distinct_integers!(i8 => i64, i16 => i64, i32 => i64, i64 => i64, u8 => u64, u16 => u64, u32 => u64, u64 => u64);
-
-impl DistinctValue for f64 {
-    fn distinct_bytes<'a>(&'a self, buf: &'a mut [u8; 8]) -> &'a [u8] {
-        *buf = distinct_f64(*self);
-        &buf[..]
-    }
-}
-
-impl DistinctValue for f32 {
-    fn distinct_bytes<'a>(&'a self, buf: &'a mut [u8; 8]) -> &'a [u8] {
-        *buf = distinct_f64(f64::from(*self));
-        &buf[..]
-    }
-}
-
-impl DistinctValue for bool {
-    fn distinct_bytes<'a>(&'a self, buf: &'a mut [u8; 8]) -> &'a [u8] {
-        buf[0] = u8::from(*self);
-        &buf[..1]
-    }
-}
-
-impl DistinctValue for str {
-    fn distinct_bytes<'a>(&'a self, _: &'a mut [u8; 8]) -> &'a [u8] {
-        self.as_bytes()
-    }
-}
-
-impl DistinctValue for String {
-    fn distinct_bytes<'a>(&'a self, _: &'a mut [u8; 8]) -> &'a [u8] {
-        self.as_bytes()
-    }
-}
-
-impl<T: DistinctValue + ?Sized> DistinctValue for &T {
-    fn distinct_bytes<'a>(&'a self, buf: &'a mut [u8; 8]) -> &'a [u8] {
-        (**self).distinct_bytes(buf)
-    }
-}
 
 /// Which value a text slot keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -535,113 +460,4 @@ impl TextAccumulators {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::memory::SegmentPool;
-
-    const SLOTS: &[TextSlot] = &[
-        TextSlot {
-            offset: 0,
-            kind: TextAggregate::Join { separator: "," },
-        },
-        TextSlot {
-            offset: 40,
-            kind: TextAggregate::Min,
-        },
-    ];
-
-    /// The slots' values as a fired window's copy holds them.
-    fn values(text: &TextAccumulators, acc: &[u8]) -> Vec<String> {
-        let mut out = Vec::new();
-        text.copy(acc, &mut out);
-        (0..SLOTS.len())
-            .map(|i| TextAccumulators::read(&out, i).to_string())
-            .collect()
-    }
-
-    const SET: &[TextSlot] = &[TextSlot {
-        offset: 0,
-        kind: TextAggregate::Distinct,
-    }];
-
-    proptest::proptest! {
-        /// Sets of values (some long enough to be kept by digest) added to, merged,
-        /// written out and taken back in any order count what a `HashSet` counts, and
-        /// every page goes back when they are let go.
-        #[test]
-        fn distinct_sets_count_as_a_hash_set_does(
-            ops in proptest::collection::vec((0u8..4, 0usize..3, 0usize..3, 0u16..60), 0..300)
-        ) {
-            use std::collections::HashSet;
-            let pool = SegmentPool::new(256 * 1024, 1024);
-            let mut text = TextAccumulators::new(pool.operator("op", "t.pipe:1:1", 256), SET);
-            let mut accs = vec![vec![0u8; 24]; 3];
-            let mut want: Vec<HashSet<Vec<u8>>> = vec![HashSet::new(); 3];
-            for acc in &mut accs {
-                TextAccumulators::empty(SET, acc);
-            }
-            let value = |n: u16| -> Vec<u8> {
-                // Past 200 bytes (a 1 KiB page's long value), by digest.
-                if n.is_multiple_of(7) { vec![n as u8; 300 + n as usize] } else { n.to_le_bytes().to_vec() }
-            };
-            for (op, a, b, n) in ops {
-                match op {
-                    0 | 1 => {
-                        let v = value(n);
-                        text.update(&mut accs[a], &[&v], 0).unwrap();
-                        want[a].insert(v);
-                    }
-                    2 if a != b => {
-                        let from = std::mem::replace(&mut accs[b], vec![0u8; 24]);
-                        TextAccumulators::empty(SET, &mut accs[b]);
-                        text.merge(&mut accs[a], &from);
-                        let moved = std::mem::take(&mut want[b]);
-                        want[a].extend(moved);
-                    }
-                    _ => {
-                        let mut out = Vec::new();
-                        text.spill(&accs[a], &mut out).unwrap();
-                        text.restore(&mut accs[a], &out).unwrap();
-                    }
-                }
-                for (acc, want) in accs.iter().zip(&want) {
-                    proptest::prop_assert_eq!(
-                        TextAccumulators::distinct_count(acc, 0),
-                        want.len() as u64
-                    );
-                }
-            }
-            for acc in &accs {
-                text.release(acc);
-            }
-            proptest::prop_assert_eq!(pool.usage()[0].in_use_bytes, 0);
-        }
-    }
-
-    /// A record whose values do not all fit changes no slot: offered again after room is
-    /// made, a list would otherwise hold it twice.
-    #[test]
-    fn a_record_that_does_not_fit_changes_nothing() {
-        // Three 256-byte pages; a value of 200 bytes (or a list part of one) takes a page.
-        let pool = SegmentPool::new(3 * 256, 256);
-        let mut text = TextAccumulators::new(pool.operator("op", "t.pipe:1:1", 3), SLOTS);
-        let mut acc = vec![0u8; 64];
-        TextAccumulators::empty(SLOTS, &mut acc);
-        let b = "b".repeat(200);
-        text.update(&mut acc, &[b.as_bytes(), b.as_bytes()], 1)
-            .unwrap();
-        assert_eq!(values(&text, &acc), [b.clone(), b.clone()]);
-        // The list's part (116 bytes) takes the third page; the min's value (200 bytes)
-        // finds none: neither slot changes.
-        let (short, long) = ("a".repeat(100), "a".repeat(200));
-        let err = text
-            .update(&mut acc, &[short.as_bytes(), long.as_bytes()], 2)
-            .unwrap_err();
-        assert!(matches!(err, JobError::MemoryBudget { .. }), "{err}");
-        assert_eq!(values(&text, &acc), [b.clone(), b.clone()]);
-        // Both fit once the min's value is short too: the list takes it once.
-        text.update(&mut acc, &[short.as_bytes(), short.as_bytes()], 3)
-            .unwrap();
-        assert_eq!(values(&text, &acc), [format!("{b},{short}"), short.clone()]);
-    }
-}
+mod tests;
