@@ -258,13 +258,20 @@ pub fn kill_and_resume(
 ) -> String {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let (mut resumed, mut log) = (0, String::new());
+    let mut took = took;
     for kill in 0..kills() {
         let before = newest_complete(checkpoints);
+        let started = Instant::now();
         let mut children = start();
         let at = took
             .mul_f64(rng.random_range(0.2..0.9))
             .max(Duration::from_millis(60));
-        std::thread::sleep(at);
+        // Waits `at`, or less when the run ends first: then its time is known.
+        while started.elapsed() < at && children.iter_mut().any(|c| c.try_wait().unwrap().is_none())
+        {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let ended_by = started.elapsed();
         // A kill before the run's first checkpoint would only repeat the last resume: on
         // a loaded machine the job may not have got that far yet.
         let victim = rng.random_range(0..children.len());
@@ -278,7 +285,9 @@ pub fn kill_and_resume(
         resumed += said.matches("resumes from checkpoint").count();
         writeln!(log, "kill {kill} of process {victim} after {at:?}: {said}").unwrap();
         if ok {
-            // It finished before the kill: start over for the next one.
+            // It finished before the kill: start over for the next one, killed sooner (the
+            // uninterrupted run timed `took` on a machine busier than now, perhaps).
+            took = took.min(ended_by);
             std::fs::remove_dir_all(checkpoints).ok();
             started_over();
         }
