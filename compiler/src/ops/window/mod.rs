@@ -17,9 +17,13 @@
 
 mod combiner;
 mod count;
+mod firing;
+mod landing;
 mod session;
 mod sliding;
 mod tumbling;
+
+use landing::Landing;
 
 use std::fmt;
 use std::sync::Arc;
@@ -33,9 +37,9 @@ use weir_runtime::memory::MemoryDemand;
 use super::keyed::{check_keyed, keyed_closures, keyed_demand, same_in_any_order};
 use super::api::{CombinerCode, Lower, OpInfo, OperatorCode};
 use crate::ir::OperatorNode;
-use crate::codegen::accumulators::{accumulators, exact_merge, spill_support, text_slots};
-use crate::codegen::keys::{encode_key, key_builder_field, key_outputs, key_width};
-use crate::codegen::names::{ident, node_field, node_method};
+use crate::codegen::accumulators::{exact_merge, spill_support, text_slots};
+use crate::codegen::keys::{key_builder_field, key_width};
+use crate::codegen::names::{node_field, node_method};
 use crate::codegen::context::Gen;
 use crate::diagnostics::Diagnostic;
 use crate::ir::{
@@ -290,7 +294,7 @@ impl OperatorCode for Window {
     }
 
     fn push(&self, g: &Gen<'_>, n: NodeIndex, _port: usize, input: &Ident) -> TokenStream {
-        push(self, g, n, input)
+        landing::push(self, g, n, input)
     }
 
     fn on_watermark(&self, _g: &Gen<'_>, n: NodeIndex) -> TokenStream {
@@ -319,7 +323,7 @@ impl OperatorCode for Window {
     }
 
     fn methods(&self, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
-        methods(self, g, n)
+        firing::methods(self, g, n)
     }
 
     fn combiner(&self, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> Option<CombinerCode> {
@@ -327,7 +331,7 @@ impl OperatorCode for Window {
     }
 
     fn finish(&self, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
-        finish(self, g, n)
+        firing::finish(self, g, n)
     }
 }
 
@@ -414,284 +418,6 @@ fn state_fields(w: &Window, g: &Gen<'_>, n: NodeIndex) -> Vec<(TokenStream, Toke
         (quote!(#late: u64), quote!(#late: 0)),
     ]);
     fields
-}
-
-/// What every time-window kind needs to land a record: the state field, the key's encoding,
-/// the set-up of a new window's accumulators, and what follows once the record has a window
-/// (`slot`).
-struct Landing {
-    state: Ident,
-    encode: TokenStream,
-    init: TokenStream,
-    landed: TokenStream,
-    /// Landing in the reading worker's combiner (`c`, with the exchange `x`) instead of the
-    /// state: see `combiner.rs`.
-    combined: bool,
-    /// The record's values for the text slots (`AccumulatorCode::text`): the state offers
-    /// them before the accumulators are updated.
-    text: Vec<TokenStream>,
-}
-
-impl Landing {
-    /// The code that lands the record in each of its fixed windows (tumbling or sliding);
-    /// `None` for sessions and counts.
-    fn assign_fixed(&self, window: &WindowKind) -> Option<TokenStream> {
-        match *window {
-            WindowKind::Tumbling { size, offset } => Some(tumbling::assign(self, size, offset)),
-            WindowKind::Sliding {
-                size,
-                slide,
-                offset,
-            } => Some(sliding::assign(self, size, slide, offset)),
-            WindowKind::Session { .. } | WindowKind::Count { .. } => None,
-        }
-    }
-
-    /// What lands the record once the state has offered its text values to `slot`:
-    /// when the state had to move the window to disk for room, the window is opened again
-    /// (a new part of it in memory) and offered them again.
-    fn offer_text(&self) -> TokenStream {
-        let Landing {
-            state,
-            landed,
-            text,
-            ..
-        } = self;
-        quote! {
-            let text: &[&[u8]] = &[#(#text),*];
-            if self.#state.update_text(slot, text, ts)? == weir_runtime::state::TextOutcome::Moved {
-                continue;
-            }
-            let acc = self.#state.acc_mut(slot);
-            #landed
-        }
-    }
-
-    /// Opens the fixed window `[start, start + SIZE)` of the key and lands the record there.
-    fn open_fixed(&self) -> TokenStream {
-        let Landing {
-            state,
-            encode,
-            init,
-            landed,
-            combined,
-            text,
-        } = self;
-        if !text.is_empty() {
-            let offer = self.offer_text();
-            return quote! {
-                #encode
-                loop {
-                    if let ::core::option::Option::Some((slot, _)) = self.#state.open(key, start, start.saturating_add(SIZE), wm, |acc| { #init })? {
-                        #offer
-                    }
-                    break;
-                }
-            };
-        }
-        if *combined {
-            return quote! {
-                if let ::core::option::Option::Some(acc) = c.fold(key, start, start.saturating_add(SIZE), wm, |acc| { #init })? {
-                    on_time = true;
-                    #landed
-                }
-            };
-        }
-        quote! {
-            #encode
-            if let ::core::option::Option::Some((slot, acc)) = self.#state.open(key, start, start.saturating_add(SIZE), wm, |acc| { #init })? {
-                #landed
-            }
-        }
-    }
-}
-
-/// Code that adds the record in `input` to its windows.
-fn push(w: &Window, g: &Gen<'_>, n: NodeIndex, input: &Ident) -> TokenStream {
-    let Names {
-        state: s,
-        watermark,
-        late,
-        fire,
-        refire,
-        ..
-    } = Names::of(n);
-    if let WindowKind::Count { n: count } = w.window {
-        return count::push(g, n, w, count, input);
-    }
-    let code = accumulators(g, &w.aggregates, input, 0);
-    let (args, init, update, merge) = (&code.args, &code.init, &code.update, &code.merge);
-    let clock = match w.time {
-        TimeDomain::EventTime => quote!(let wm = self.#watermark;),
-        // A processing-time record belongs to the windows of its arrival; the clock is the
-        // watermark, and windows it has passed fire first. (A replayed clock has reached
-        // the record's event time.)
-        TimeDomain::ProcessingTime => quote! {
-            self.clock.follow(ts);
-            let ts = self.clock.now();
-            let wm = ts.saturating_sub(1);
-            self.#fire(wm)?;
-        },
-    };
-    let encode = encode_key(g, n, &w.key, input);
-    // `acc` is the landed entry's accumulators: fixed windows hand them over with the
-    // slot, sessions look them up (`session.rs`).
-    let landed = quote! {
-        on_time = true;
-        #update
-        if let weir_runtime::state::WindowOutcome::Refire(slot) = self.#s.after_update(slot, wm) {
-            self.#refire(slot)?;
-        }
-    };
-    let mut init = init.clone();
-    // Sessions mark their new blocks' text slots empty themselves.
-    if !code.text.is_empty() && !matches!(w.window, WindowKind::Session { .. }) {
-        let slots = text_slots(&w.aggregates, 0);
-        init.extend(quote!(weir_runtime::state::TextAccumulators::empty(#slots, acc);));
-    }
-    let landing = Landing {
-        state: s,
-        encode,
-        init,
-        landed,
-        combined: false,
-        text: code.text.clone(),
-    };
-    let assign = landing
-        .assign_fixed(&w.window)
-        .unwrap_or_else(|| match w.window {
-            WindowKind::Session { gap } => session::assign(&landing, merge, gap),
-            _ => unreachable!("count windows are handled above"),
-        });
-    let on_late = if g.plan.outputs(n, 1).is_empty() {
-        quote!(self.#late += 1;)
-    } else {
-        g.emit(n, 1, input)
-    };
-    quote! {
-        #clock
-        #args
-        let mut on_time = false;
-        #assign
-        if !on_time {
-            #on_late
-        }
-    }
-}
-
-/// The window's methods: `emit` (one result), `fire` (everything due at a watermark) and
-/// `refire` (one window again, after a late record).
-fn methods(w: &Window, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
-    let node = &g.plan.graph[n];
-    let Names {
-        state: s,
-        scratch,
-        emit,
-        fire,
-        refire,
-        ..
-    } = Names::of(n);
-    let out = g.var(n);
-    let mut values = key_outputs(g, n, &w.key);
-    if w.window.has_bounds() {
-        // Key fields its bounds replace (a window of windows) are not in the results.
-        let input = g.plan.input_schema(n, 0).expect("a window has an input");
-        if input.rust.is_none() {
-            let names = w.key.result_columns(&input);
-            values = values
-                .into_iter()
-                .zip(names)
-                .filter(|(_, f)| !crate::ops::keyed::replaced_by_bound(&f.name))
-                .map(|(v, _)| v)
-                .collect();
-        }
-    }
-    let base = if w.window.has_bounds() { 0 } else { COUNT_WORD };
-    if w.window.has_bounds() {
-        values.push(quote!(start));
-        values.push(quote!(end));
-    }
-    let dummy = ident("unused");
-    values.extend(accumulators(g, &w.aggregates, &dummy, base).outputs);
-    let record = g.result_record(n, values);
-    let ts = match (w.window.has_bounds(), w.time) {
-        (true, TimeDomain::EventTime) => quote!(end.saturating_sub(1)),
-        _ => quote!(i64::MIN),
-    };
-    let rest = g.emit(n, 0, &out);
-    let doc = format!("One result of the window at {}.", node.location);
-    let emit_fn = quote! {
-        #[doc = #doc]
-        #[allow(unused_variables)]
-        fn #emit(&mut self, start: i64, end: i64, key_len: usize, bytes: &[u8]) -> ::core::result::Result<(), weir_runtime::JobError> {
-            let k = weir_runtime::layout::RecordView::new(&bytes[..key_len]);
-            let acc = &bytes[key_len..];
-            let ts = #ts;
-            let #out = #record;
-            #rest
-            ::core::result::Result::Ok(())
-        }
-    };
-    if !w.window.has_bounds() {
-        return emit_fn;
-    }
-    quote! {
-        #emit_fn
-
-        /// Emits every window due at `wm`, in order of end, then of opening.
-        fn #fire(&mut self, wm: i64) -> ::core::result::Result<(), weir_runtime::JobError> {
-            if self.#s.next_timer().is_none_or(|t| t > wm) {
-                return ::core::result::Result::Ok(());
-            }
-            let mut scratch = ::std::mem::take(&mut self.#scratch);
-            let mut result = ::core::result::Result::Ok(());
-            loop {
-                let f = match self.#s.next_due(wm, &mut scratch) {
-                    ::core::result::Result::Ok(::core::option::Option::Some(f)) => f,
-                    ::core::result::Result::Ok(::core::option::Option::None) => break,
-                    ::core::result::Result::Err(e) => {
-                        result = ::core::result::Result::Err(e);
-                        break;
-                    }
-                };
-                result = self.#emit(f.start, f.end, f.key_len, &scratch);
-                if result.is_err() {
-                    break;
-                }
-            }
-            self.#scratch = scratch;
-            result
-        }
-
-        /// Emits window `slot` again with its updated result.
-        fn #refire(&mut self, slot: weir_runtime::state::WindowSlot) -> ::core::result::Result<(), weir_runtime::JobError> {
-            let mut scratch = ::std::mem::take(&mut self.#scratch);
-            let f = self.#s.copy_window(slot, &mut scratch);
-            let result = self.#emit(f.start, f.end, f.key_len, &scratch);
-            self.#scratch = scratch;
-            result
-        }
-    }
-}
-
-/// End of input for window `n`: everything still open fires, and dropped late records are
-/// reported.
-fn finish(w: &Window, g: &Gen<'_>, n: NodeIndex) -> TokenStream {
-    let Names { late, fire, .. } = Names::of(n);
-    let location = &g.plan.graph[n].location;
-    let flush = if w.window.has_bounds() {
-        quote!(self.#fire(i64::MAX)?;)
-    } else {
-        count::flush(n)
-    };
-    let before = format!("window at {location}: dropped ");
-    let after = " late record(s); name a side output with `late -> stream` to keep them";
-    quote! {
-        #flush
-        if self.#late > 0 {
-            ctx.report_count(#before, self.#late, #after, "");
-        }
-    }
 }
 
 /// Code running `body` with `start` set to each tumbling or sliding window of `kind` that
