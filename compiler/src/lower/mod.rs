@@ -14,6 +14,7 @@ mod front;
 mod function_types;
 mod iterate_declarations;
 mod iterate_scope;
+mod iterate_statements;
 pub(crate) mod iterate_types;
 mod nexmark;
 mod process_scope;
