@@ -4,17 +4,17 @@
 
 use std::collections::VecDeque;
 
-use super::join_records::{JoinGroup, JoinSide};
+use super::join_records::{JoinGroup, JoinSide, RECORD_HEADER};
 use super::storage::chunk_pages::ChunkPages;
 use super::storage::record_chunks::{append, RecordChunk};
 use super::storage::{key_hash, KeyedTable, KeyedTableDrain};
 use crate::memory::OperatorMemory;
 use crate::JobError;
 
-/// A kept record's header: the next record of its key and side (`address + 1`, linked when
-/// the window fires), then the record's length (low 32 bits), its key's length (bits 32 to
-/// 62) and its side (bit 63, set for the right). The record follows, then its key.
-const RECORD_HEADER: usize = 16;
+// A kept record's header (`RECORD_HEADER` bytes, read by `KeptRecords` as any join's):
+// the next record of its key and side (`address + 1`, linked when the window fires), then
+// the record's length (low 32 bits), its key's length (bits 32 to 62) and its side (bit
+// 63, set for the right). The record follows, then its key.
 /// The side bit of a header's second word.
 const RIGHT_BIT: u64 = 1 << 63;
 /// A key's entry in the firing window's index: the first and last record of each side, as
