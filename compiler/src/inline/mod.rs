@@ -5,6 +5,7 @@
 //! The `weir-macros` crate is a thin wrapper over [`expand`]; everything else is here, in
 //! the library, so the expansion can be inspected and snapshot without a proc macro.
 
+mod aggregate_fields;
 mod front;
 mod iterate;
 mod process;
