@@ -9,6 +9,7 @@
 //! checked even after an error, so one run reports every mistake; a stream whose
 //! definition failed is remembered as broken, so its uses do not repeat the error.
 
+mod aggregate_fields;
 mod intervals;
 mod iterations;
 mod sinks;
