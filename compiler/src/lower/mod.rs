@@ -17,6 +17,7 @@ mod iterate_scope;
 mod iterate_statements;
 pub(crate) mod iterate_types;
 mod nexmark;
+mod process_collections;
 mod process_scope;
 pub(crate) mod process_types;
 mod source_options;
