@@ -130,18 +130,7 @@ pub(super) fn run(
                 #(#store)*
             }
         },
-        // On several workers: messages to other workers' vertices cross, and each
-        // worker's aggregates are folded in worker order, the same on every worker.
-        quote! {
-            if let ::core::option::Option::Some(c) = p_channel.as_mut() {
-                #cross
-                let p_parts = weir_runtime::iteration::RoundChannel::all_gather(c, 7, p_round, &acc.bytes())?;
-                acc = IAggregates::new();
-                for p_part in &p_parts {
-                    acc.fold(p_part);
-                }
-            }
-        },
+        between_rounds(&cross),
     );
     let stats = quote! {
         // Counts are summed over the workers: each its own vertices and edges.
@@ -274,16 +263,7 @@ fn gathered(
                 #(#store)*
             }
         },
-        quote! {
-            if let ::core::option::Option::Some(c) = p_channel.as_mut() {
-                p_graph.exchange_sent(c, p_round, p_sent)?;
-                let p_parts = weir_runtime::iteration::RoundChannel::all_gather(c, 7, p_round, &acc.bytes())?;
-                acc = IAggregates::new();
-                for p_part in &p_parts {
-                    acc.fold(p_part);
-                }
-            }
-        },
+        between_rounds(&quote!(p_graph.exchange_sent(c, p_round, p_sent)?;)),
     );
     quote! {
         let p_graph = weir_runtime::iteration::InEdges::build_on_workers(
@@ -312,6 +292,22 @@ fn gathered(
             #vertex
             #(#load)*
             #on_end
+        }
+    }
+}
+
+/// What happens between two rounds on several workers (channel `c`): the messages `cross`
+/// to other workers' vertices, and each worker's aggregates are folded in worker order,
+/// the same on every worker.
+fn between_rounds(cross: &TokenStream) -> TokenStream {
+    quote! {
+        if let ::core::option::Option::Some(c) = p_channel.as_mut() {
+            #cross
+            let p_parts = weir_runtime::iteration::RoundChannel::all_gather(c, 7, p_round, &acc.bytes())?;
+            acc = IAggregates::new();
+            for p_part in &p_parts {
+                acc.fold(p_part);
+            }
         }
     }
 }
