@@ -26,7 +26,7 @@ const COUNT: u8 = 5;
 const MESSAGES: u8 = 6;
 
 /// Bytes of rows sent at once.
-const CHUNK: usize = 32 * 1024;
+pub(super) const CHUNK: usize = 32 * 1024;
 
 /// The worker running vertex `id`, of `groups`' workers.
 #[inline]
@@ -41,7 +41,7 @@ pub(super) struct Outgoing {
 }
 
 /// The words of rows that arrived, sender by sender in worker order.
-pub(super) struct Arrived(Vec<Vec<Vec<u8>>>);
+pub(super) struct Arrived(pub(super) Vec<Vec<Vec<u8>>>);
 
 impl Arrived {
     /// Each sender's words, in the order sent.
@@ -105,7 +105,7 @@ impl Outgoing {
 }
 
 /// Words as the little-endian bytes rows carry.
-fn words_as_bytes(words: &[u64]) -> std::borrow::Cow<'_, [u8]> {
+pub(super) fn words_as_bytes(words: &[u64]) -> std::borrow::Cow<'_, [u8]> {
     if cfg!(target_endian = "little") {
         std::borrow::Cow::Borrowed(bytemuck::cast_slice(words))
     } else {
