@@ -19,9 +19,9 @@
 //! many of its in-edges come from each of that worker's vertices: their out-degrees.
 
 use super::channel::RoundChannel;
-use super::graph::compressed_rows;
+use super::graph::{compressed_rows, Graph};
 use super::numbering::Numbering;
-use super::partitioned::{runner, words_as_bytes, Arrived, Outgoing, CHUNK};
+use super::partitioned::{runner, vertices_over_workers, words_as_bytes, Arrived, Outgoing, CHUNK};
 use super::rows::{WordRows, GRAPH_IN_MEMORY};
 use crate::memory::{OperatorMemory, PageRun};
 use crate::parallel::{KeyGroups, DEFAULT_KEY_GROUPS};
@@ -36,17 +36,15 @@ const COUNT: u8 = 14;
 const SENT: u8 = 15;
 
 /// This worker's part of a graph by in-edges: the vertices it runs numbered 0..n in id
-/// order, each one's in-edges together (their sources as 32-bit numbers: this worker's
-/// below n, other workers' past it), each vertex's out-degree over the whole graph, and
-/// which values cross between the workers after each round. All in page runs under the
-/// operator's budget.
+/// order, each one's in-edges together in compressed sparse rows (a [`Graph`] whose
+/// targets are the in-edges' sources, as 32-bit numbers: this worker's below n, other
+/// workers' past it), each vertex's out-degree over the whole graph, and which values
+/// cross between the workers after each round. All in page runs under the operator's
+/// budget.
 #[derive(Debug)]
 pub struct InEdges {
-    ids: PageRun,
-    offsets: PageRun,
-    sources: PageRun,
+    rows: Graph,
     degrees: PageRun,
-    vertices: usize,
     /// Other workers' vertices the in-edges come from (numbers `vertices..`).
     remote_len: usize,
     /// This worker's vertex numbers each other worker reads, worker after worker:
@@ -57,8 +55,6 @@ pub struct InEdges {
     /// worker as `reads`: in the order this worker asked.
     fills: PageRun,
     fill_ends: Vec<usize>,
-    all_vertices: u64,
-    edges: usize,
 }
 
 impl InEdges {
@@ -118,62 +114,56 @@ impl InEdges {
             (&fills, &fill_ends),
             (&reads, &read_ends),
         )?;
-        let counts = channel.all_gather(COUNT, 0, &(vertices as u64).to_le_bytes())?;
-        let all_vertices = counts
-            .iter()
-            .map(|c| u64::from_le_bytes(c[..8].try_into().expect("8 bytes")))
-            .sum();
+        let all_vertices = vertices_over_workers(channel, COUNT, vertices)?;
         let rows = compressed_rows(&mine, numbering.into_ids(), vertices, false)?;
         Ok(InEdges {
-            ids: rows.ids,
-            offsets: rows.offsets,
-            sources: rows.targets,
+            rows: Graph {
+                all_vertices,
+                ..rows
+            },
             degrees,
-            vertices,
             remote_len,
             reads,
             read_ends,
             fills,
             fill_ends,
-            all_vertices,
-            edges: rows.edges,
         })
     }
 
     /// Vertices this worker runs.
     #[inline]
     pub fn vertices(&self) -> usize {
-        self.vertices
+        self.rows.vertices()
     }
 
     /// Vertex numbers a message may come from: this worker's, then other workers'.
     #[inline]
     pub fn senders(&self) -> usize {
-        self.vertices + self.remote_len
+        self.vertices() + self.remote_len
     }
 
     /// Vertices over all workers.
     #[inline]
     pub fn all_vertices(&self) -> u64 {
-        self.all_vertices
+        self.rows.all_vertices()
     }
 
     /// In-edges this worker holds (twice the edges read, for an undirected graph).
     #[inline]
     pub fn edges(&self) -> usize {
-        self.edges
+        self.rows.edges()
     }
 
     /// Each vertex's id, by number (ascending).
     #[inline]
     pub fn ids(&self) -> &[u64] {
-        &self.ids.slice::<u64>()[..self.vertices]
+        self.rows.ids()
     }
 
     /// Each vertex's out-edges over the whole graph, by number.
     #[inline]
     pub fn out_degrees(&self) -> &[u64] {
-        &self.degrees.slice::<u64>()[..self.vertices]
+        &self.degrees.slice::<u64>()[..self.vertices()]
     }
 
     /// After a round: sends each other worker the values `sent` holds for the vertices
@@ -202,7 +192,7 @@ impl InEdges {
             let expected = &fills[self.fill_ends[w]..self.fill_ends[w + 1]];
             let mut got = 0;
             for (&k, value) in expected.iter().zip(values) {
-                sent[self.vertices + k as usize] = T::from_word(value);
+                sent[self.vertices() + k as usize] = T::from_word(value);
                 got += 1;
             }
             if got != expected.len() {
@@ -225,10 +215,9 @@ impl InEdges {
         none: T,
         combine: impl Fn(&mut T, T),
     ) {
-        let offsets = &self.offsets.slice::<u64>()[..self.vertices + 1];
-        let sources = &self.sources.slice::<u32>()[..self.edges];
+        let (offsets, sources) = (self.rows.offsets(), self.rows.targets());
         let sent = &sent[..self.senders()];
-        for (t, slot) in incoming[..self.vertices].iter_mut().enumerate() {
+        for (t, slot) in incoming[..self.vertices()].iter_mut().enumerate() {
             // Two folds, of the even and the odd in-edges, so that each waits on half the
             // loads (a sum of floating-point numbers in another order: PageRank's ranks
             // move in their last bits).

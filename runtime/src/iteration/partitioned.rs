@@ -180,11 +180,7 @@ impl Graph {
         numbering.renumber(&mut mine);
         let (remote, remote_len) = resolve(&numbering, &groups, channel, &memory)?;
         let vertices = numbering.owned();
-        let counts = channel.all_gather(COUNT, 0, &(vertices as u64).to_le_bytes())?;
-        let all_vertices = counts
-            .iter()
-            .map(|c| u64::from_le_bytes(c[..8].try_into().expect("8 bytes")))
-            .sum();
+        let all_vertices = vertices_over_workers(channel, COUNT, vertices)?;
         let graph = compressed_rows(&mine, numbering.into_ids(), vertices, false)?;
         Ok(Graph {
             remote,
@@ -223,6 +219,19 @@ impl Graph {
         }
         Ok(())
     }
+}
+
+/// Vertices over all workers, each running `vertices`, summed in phase `kind`.
+pub(super) fn vertices_over_workers(
+    channel: &mut dyn RoundChannel,
+    kind: u8,
+    vertices: usize,
+) -> Result<u64, JobError> {
+    let counts = channel.all_gather(kind, 0, &(vertices as u64).to_le_bytes())?;
+    Ok(counts
+        .iter()
+        .map(|c| u64::from_le_bytes(c[..8].try_into().expect("8 bytes")))
+        .sum())
 }
 
 /// For each other worker's vertex this worker's edges point at (in number order past
