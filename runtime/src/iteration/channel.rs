@@ -102,7 +102,6 @@ pub struct JobChannel<'j, J: Exchanging> {
     channel: usize,
     inbox: fn(&mut J) -> &mut RoundInbox,
     slot: WorkerSlot,
-    row: Vec<u8>,
 }
 
 impl<'j, J: Exchanging> JobChannel<'j, J> {
@@ -113,25 +112,22 @@ impl<'j, J: Exchanging> JobChannel<'j, J> {
         inbox: fn(&mut J) -> &mut RoundInbox,
     ) -> Option<Self> {
         let slot = job.exchange()?.slot();
-        (slot.peers > 1).then(|| JobChannel {
+        (slot.peers > 1).then_some(JobChannel {
             job,
             channel,
             inbox,
             slot,
-            row: Vec::new(),
         })
     }
 
     fn push(&mut self, to: usize, tag: i64, payload: &[u8]) -> Result<(), JobError> {
-        self.row.clear();
-        self.row
-            .extend_from_slice(&(self.slot.index as u32).to_le_bytes());
-        self.row.extend_from_slice(payload);
+        let sender = (self.slot.index as u32).to_le_bytes();
         let x = self
             .job
             .exchange()
             .expect("a job on several workers has an exchange");
-        x.outbox.row_to(self.channel, to, tag, &self.row);
+        x.outbox
+            .row_of_parts_to(self.channel, to, tag, &sender, payload);
         if x.outbox.is_full() {
             pump(self.job, false)?;
         }

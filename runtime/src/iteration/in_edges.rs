@@ -255,7 +255,8 @@ fn route(
     } else {
         &[(1, 0)]
     };
-    for row in edges.rows() {
+    // The input's pages go back as they are read, for this worker's rows to take.
+    edges.drain(|row| {
         for &(to, from) in ways {
             let (d, s) = (row[to], row[from]);
             let w = runner(groups, d);
@@ -265,8 +266,8 @@ fn route(
                 out.push(channel, 0, w, &[d, s])?;
             }
         }
-    }
-    edges.clear();
+        Ok(())
+    })?;
     for mut words in out.exchange(channel, 0)?.words() {
         while let (Some(d), Some(s)) = (words.next(), words.next()) {
             mine.push(&[d, s])?;

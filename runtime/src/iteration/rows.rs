@@ -178,6 +178,33 @@ impl WordRows {
         })
     }
 
+    /// Every row in memory, in arrival order, to `each`, each page given back as soon as
+    /// `each` has seen its rows (so that rows made from these can take the same pages);
+    /// then no rows are left, as after [`clear`](Self::clear), even when `each` failed.
+    pub(crate) fn drain(
+        &mut self,
+        mut each: impl FnMut(&[u64]) -> Result<(), JobError>,
+    ) -> Result<(), JobError> {
+        let pages = std::mem::take(&mut self.pages);
+        let last = pages.len().saturating_sub(1);
+        let mut result = Ok(());
+        for (i, page) in pages.into_iter().enumerate() {
+            if result.is_ok() {
+                let rows = if i == last {
+                    self.filled
+                } else {
+                    self.rows_per_page
+                };
+                result = page.words()[..rows * self.width]
+                    .chunks_exact(self.width)
+                    .try_for_each(&mut each);
+            }
+            self.memory.release(page);
+        }
+        self.clear();
+        result
+    }
+
     /// Gives every page back, and the runs on disk.
     pub(crate) fn clear(&mut self) {
         for p in self.pages.drain(..) {
@@ -305,5 +332,58 @@ impl crate::checkpoint::Checkpointed for WordRows {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::SegmentPool;
+
+    #[test]
+    fn draining_gives_each_page_back_once_its_rows_are_seen() {
+        let pool = SegmentPool::new(64 * 1024, 1024);
+        let memory = pool.operator("iterate", "", 64);
+        let mut rows = WordRows::new(memory.clone(), 2);
+        for i in 0..200u64 {
+            rows.push(&[i, i * 3]).unwrap();
+        }
+        let pages = memory.pages_in_use();
+        assert_eq!(pages, 4, "64 rows of two words a 1 KiB page");
+        let mut seen = Vec::new();
+        let mut held = Vec::new();
+        rows.drain(|row| {
+            seen.push(row.to_vec());
+            held.push(memory.pages_in_use());
+            Ok(())
+        })
+        .unwrap();
+        let expected: Vec<Vec<u64>> = (0..200).map(|i| vec![i, i * 3]).collect();
+        assert_eq!(seen, expected);
+        assert_eq!(
+            (held[0], held[64], held[199]),
+            (4, 3, 1),
+            "a page back after its rows"
+        );
+        assert_eq!((memory.pages_in_use(), rows.len()), (0, 0));
+
+        for i in 0..100u64 {
+            rows.push(&[i, i]).unwrap();
+        }
+        let mut left = 3;
+        let stopped = rows.drain(|_| {
+            left -= 1;
+            if left == 0 {
+                Err(JobError::Config("stop".into()))
+            } else {
+                Ok(())
+            }
+        });
+        assert!(stopped.is_err());
+        assert_eq!(
+            (memory.pages_in_use(), rows.len()),
+            (0, 0),
+            "every page back"
+        );
     }
 }

@@ -326,6 +326,10 @@ pub fn pump<J: Exchanging + ?Sized>(job: &mut J, wait: bool) -> Result<(), JobEr
                 }
             }
         }
+        job.exchange()
+            .expect("still parallel")
+            .outbox
+            .recycle(batch.bytes);
     }
     Ok(())
 }

@@ -152,6 +152,14 @@ pub struct Outbox {
     from: u32,
     groups: KeyGroups,
     buffers: Vec<Vec<u8>>,
+    /// Buffers that could not take their next entry, with their receivers, in the order
+    /// they filled: each is sent before what its receiver's buffer holds now. A buffer is
+    /// never grown (growing copies it, and faults in pages twice its size).
+    filled: Vec<(usize, Vec<u8>)>,
+    /// Emptied buffers to fill again: batches that arrived, once read. Each buffer of a
+    /// busy exchange would otherwise be fresh memory, faulted in and zeroed by the kernel
+    /// page by page.
+    spare: Vec<Vec<u8>>,
     /// Per edge: the last watermark put in the streams, so an unchanged one is not sent.
     sent: Vec<i64>,
     /// A buffer reached `buffer` bytes.
@@ -164,7 +172,8 @@ impl Outbox {
     /// Bytes waiting to be sent, and what the buffers hold when full: for the live page,
     /// where a worker whose buffers stay full is one whose receivers lag.
     pub fn queued(&self) -> (u64, u64) {
-        let queued: usize = self.buffers.iter().map(Vec::len).sum();
+        let queued: usize = self.buffers.iter().map(Vec::len).sum::<usize>()
+            + self.filled.iter().map(|(_, b)| b.len()).sum::<usize>();
         (queued as u64, (self.buffers.len() * self.buffer) as u64)
     }
 
@@ -175,6 +184,8 @@ impl Outbox {
             from: from as u32,
             groups,
             buffers: vec![Vec::new(); peers],
+            filled: Vec::new(),
+            spare: Vec::new(),
             sent: vec![i64::MIN; edges],
             full: false,
             buffer,
@@ -192,6 +203,20 @@ impl Outbox {
     /// Queues `row` (with event time `ts`) on `edge` for worker `to`, whatever its key.
     pub fn row_to(&mut self, edge: usize, to: usize, ts: i64, row: &[u8]) {
         self.push(to, (ROW << KIND_SHIFT) | edge as u32, ts, row);
+    }
+
+    /// Queues the row `head` then `rest` (with event time `ts`) on `edge` for worker `to`:
+    /// a row made of two parts, not copied together first.
+    pub fn row_of_parts_to(&mut self, edge: usize, to: usize, ts: i64, head: &[u8], rest: &[u8]) {
+        self.push_parts(to, (ROW << KIND_SHIFT) | edge as u32, ts, head, rest);
+    }
+
+    /// Takes back the bytes of a batch that arrived, once read, to fill again.
+    pub fn recycle(&mut self, mut bytes: Vec<u8>) {
+        if bytes.capacity() >= self.buffer + HEADER && self.spare.len() < 2 * self.buffers.len() {
+            bytes.clear();
+            self.spare.push(bytes);
+        }
     }
 
     /// This worker's watermark on `edge` moved to `wm`: every receiver gets it after the
@@ -264,6 +289,7 @@ impl Outbox {
 
     /// This worker's job failed: what waits is dropped, and every receiver is told to stop.
     pub fn abort(&mut self) {
+        self.filled.clear();
         for to in 0..self.buffers.len() {
             self.buffers[to].clear();
             self.push(to, ABORT << KIND_SHIFT, 0, &[]);
@@ -272,15 +298,35 @@ impl Outbox {
 
     #[inline]
     fn push(&mut self, to: usize, tag: u32, ts: i64, row: &[u8]) {
-        let buffer = &mut self.buffers[to];
-        if buffer.capacity() == 0 {
-            buffer.reserve(self.buffer + HEADER);
+        self.push_parts(to, tag, ts, &[], row);
+    }
+
+    #[inline]
+    fn push_parts(&mut self, to: usize, tag: u32, ts: i64, head: &[u8], rest: &[u8]) {
+        let len = head.len() + rest.len();
+        if self.buffers[to].capacity() - self.buffers[to].len() < HEADER + len {
+            self.next_buffer(to, HEADER + len);
         }
+        let buffer = &mut self.buffers[to];
         buffer.extend_from_slice(&tag.to_le_bytes());
         buffer.extend_from_slice(&ts.to_le_bytes());
-        buffer.extend_from_slice(&(row.len() as u32).to_le_bytes());
-        buffer.extend_from_slice(row);
+        buffer.extend_from_slice(&(len as u32).to_le_bytes());
+        buffer.extend_from_slice(head);
+        buffer.extend_from_slice(rest);
         self.full |= buffer.len() >= self.buffer;
+    }
+
+    /// Gives receiver `to` an empty buffer with room for an entry of `bytes` (a spare one
+    /// when there is one), the one it had waiting to be sent first.
+    #[cold]
+    fn next_buffer(&mut self, to: usize, bytes: usize) {
+        let mut next = self.spare.pop().unwrap_or_default();
+        next.reserve(bytes.max(self.buffer + HEADER));
+        let last = std::mem::replace(&mut self.buffers[to], next);
+        if !last.is_empty() {
+            self.filled.push((to, last));
+            self.full = true;
+        }
     }
 
     /// Whether a buffer is full: time to pump.
@@ -293,26 +339,96 @@ impl Outbox {
     pub fn take(&mut self) -> Vec<(u32, Batch)> {
         self.full = false;
         let from = self.from;
-        self.buffers
-            .iter_mut()
-            .enumerate()
-            .filter(|(_, b)| !b.is_empty())
-            .map(|(to, b)| {
-                (
-                    to as u32,
-                    Batch {
-                        from,
-                        bytes: std::mem::take(b),
-                    },
-                )
-            })
-            .collect()
+        let batch = |to: usize, bytes: Vec<u8>| (to as u32, Batch { from, bytes });
+        let mut batches: Vec<(u32, Batch)> = self
+            .filled
+            .drain(..)
+            .map(|(to, bytes)| batch(to, bytes))
+            .collect();
+        for (to, b) in self.buffers.iter_mut().enumerate() {
+            if !b.is_empty() {
+                batches.push(batch(to, std::mem::take(b)));
+            }
+        }
+        batches
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_row_that_does_not_fit_starts_a_buffer_sent_after_the_full_one() {
+        let groups = KeyGroups::new(128, 2);
+        let mut out = Outbox::new(0, 2, 1, groups, 64);
+        out.row_to(0, 1, 1, &[1; 40]);
+        assert!(!out.is_full());
+        out.row_of_parts_to(0, 1, 2, &[2; 4], &[3; 36]);
+        assert!(out.is_full(), "the first buffer waits to be sent");
+        out.row_to(0, 0, 3, b"to the other");
+        let batches = out.take();
+        let rows: Vec<(u32, Vec<Entry<'_>>)> = batches
+            .iter()
+            .map(|(to, b)| (*to, b.entries().collect()))
+            .collect();
+        let mut second = vec![2; 4];
+        second.extend([3; 36]);
+        assert_eq!(
+            rows,
+            vec![
+                (
+                    1,
+                    vec![Entry::Row {
+                        edge: 0,
+                        ts: 1,
+                        row: &[1; 40]
+                    }]
+                ),
+                (
+                    0,
+                    vec![Entry::Row {
+                        edge: 0,
+                        ts: 3,
+                        row: b"to the other"
+                    }]
+                ),
+                (
+                    1,
+                    vec![Entry::Row {
+                        edge: 0,
+                        ts: 2,
+                        row: &second
+                    }]
+                ),
+            ],
+            "each receiver's entries in the order they were queued"
+        );
+        assert!(batches
+            .iter()
+            .all(|(_, b)| b.bytes.capacity() == 64 + HEADER));
+        let read: Vec<*const u8> = batches.iter().map(|(_, b)| b.bytes.as_ptr()).collect();
+        for (_, batch) in batches {
+            out.recycle(batch.bytes);
+        }
+        out.row_to(0, 1, 4, b"x");
+        let again = out.take();
+        assert!(
+            read.contains(&again[0].1.bytes.as_ptr()),
+            "a batch read is filled again"
+        );
+        out.row_to(0, 1, 5, &[9; 200]);
+        let big = out.take();
+        assert_eq!(
+            big[0].1.entries().collect::<Vec<_>>(),
+            vec![Entry::Row {
+                edge: 0,
+                ts: 5,
+                row: &[9; 200]
+            }],
+            "a row larger than a buffer still goes"
+        );
+    }
 
     #[test]
     fn entries_come_back_in_order_and_watermarks_and_ends_reach_everyone() {
