@@ -12,6 +12,10 @@
 //! seed. PageRank runs 20 updates (the example with `rounds 21` and no `until`: its first
 //! round only sends); the components' label propagation runs until no label changes; k-means on
 //! points around 5 centres until no point changes cluster.
+//!
+//! PageRank on two workers is set beside a hand-written pull PageRank on one and on two
+//! threads sharing memory (`examples/handwritten_pagerank_threads.rs`): what a second
+//! thread gains on the machine at best.
 
 mod common;
 
@@ -197,6 +201,22 @@ fn main() {
         "pagerank on 2 workers: {:.3} s, {:.2}x faster than on 1 (target >= 1.7)",
         p2.as_secs_f64(),
         w.0.as_secs_f64() / p2.as_secs_f64()
+    );
+    // What two threads gain on this machine at best: a hand-written pull PageRank on
+    // threads sharing memory (in-edges by destination, ids taken as numbers, no output
+    // written), on one thread and on two.
+    let threads = build_example("handwritten_pagerank_threads");
+    let probe = |t: &str| {
+        let mut c = Command::new(&threads);
+        c.arg(&graph).arg(t).stdout(std::process::Stdio::null());
+        c
+    };
+    let [one, two] = race(RUNS, || probe("1"), || probe("2"));
+    println!(
+        "hand-written pull pagerank on threads sharing memory (no output): 1 thread {:.3} s, 2 threads {:.3} s, {:.2}x faster on 2",
+        one.0.as_secs_f64(),
+        two.0.as_secs_f64(),
+        one.0.as_secs_f64() / two.0.as_secs_f64()
     );
 
     let components = build_variant("connected_components", |t| t);
