@@ -211,9 +211,11 @@ impl Outbox {
         self.push_parts(to, (ROW << KIND_SHIFT) | edge as u32, ts, head, rest);
     }
 
-    /// Takes back the bytes of a batch that arrived, once read, to fill again.
+    /// Takes back the bytes of a batch that arrived, once read, to fill again: as many as
+    /// there are receivers, the room [`super::exchange_memory`] sets aside for batches in
+    /// flight.
     pub fn recycle(&mut self, mut bytes: Vec<u8>) {
-        if bytes.capacity() >= self.buffer + HEADER && self.spare.len() < 2 * self.buffers.len() {
+        if bytes.capacity() >= self.buffer + HEADER && self.spare.len() < self.buffers.len() {
             bytes.clear();
             self.spare.push(bytes);
         }
