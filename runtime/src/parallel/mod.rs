@@ -43,7 +43,8 @@ pub use workers::{run_workers, run_workers_with, Cluster, Travel, WorkerBody};
 /// Bytes a parallel run of `workers` workers sets aside from `memory` for a job with
 /// `exchanges` exchange edges, `combined` of them with a combiner: each worker keeps a
 /// page-sized buffer per receiving worker filling, and as much again sent and not yet
-/// taken in (or taken in and kept to fill again), and [`combiner_pages`] per combiner. Nothing with one worker or no exchange.
+/// taken in (or taken in and kept to fill again), and [`combiner_pages`] per combiner.
+/// Nothing with one worker or no exchange.
 pub fn exchange_memory(workers: usize, exchanges: usize, combined: usize, memory: u64) -> u64 {
     if workers <= 1 || exchanges == 0 {
         return 0;
