@@ -239,124 +239,10 @@ impl Gen<'_> {
     /// `impl Exchanging for WeirJob`: receiving rows and watermarks, and the end of input
     /// step by step.
     pub(crate) fn exchanging_impl(&self) -> TokenStream {
-        let mut receives = Vec::new();
-        let mut watermarks = Vec::new();
-        for (id, x) in self.exchanges.iter().enumerate() {
-            let id = id as u32;
-            let chain = self.plan.graph[x.to].chain.expect("chained");
-            let method = chain_input(chain, x.to_port);
-            let schema = self
-                .plan
-                .input_schema(x.to, x.to_port)
-                .expect("an exchange edge has a schema");
-            if schema.rust.is_some() {
-                let decode = layout_field(id as usize, "decode");
-                receives.push(quote! {
-                    #id => {
-                        let decode = self.#decode.expect("a parallel run sets the layouts of its exchanges");
-                        self.#method(decode(row), ts)
-                    }
-                });
-                let (watermark, port) = (chain_watermark(chain), x.to_port);
-                watermarks.push(quote!(#id => self.#watermark(#port, wm),));
-                continue;
-            }
-            let all: Vec<usize> = (0..schema.fields.len()).collect();
-            let view = ident("view");
-            let name = self.records.name(&schema.fields);
-            let inits = schema
-                .fields
-                .iter()
-                .zip(decode_fields(&schema, &all, &view))
-                .map(|(f, v)| {
-                    let f = field_ident(&f.name);
-                    quote!(#f: #v)
-                });
-            receives.push(match self.combiner_of(id as usize) {
-                Some(c) => {
-                    let merge = c.merge;
-                    quote! {
-                        #id => {
-                            let (key, partial) = weir_runtime::parallel::partial(row);
-                            #merge
-                            ::core::result::Result::Ok(())
-                        }
-                    }
-                }
-                None => quote! {
-                    #id => {
-                        let #view = weir_runtime::layout::RecordView::new(row);
-                        self.#method(#name { #(#inits,)* }, ts)
-                    }
-                },
-            });
-            let watermark = chain_watermark(chain);
-            let port = x.to_port;
-            watermarks.push(quote!(#id => self.#watermark(#port, wm),));
-        }
-        let steps =
-            self.order.iter().enumerate().filter_map(|(step, &n)| {
-                let code = self.code(n).finish(self, n);
-                // A combiner's partial results go out once the node feeding it is done.
-                let flushes = self.exchanges.iter().enumerate().filter(|(id, x)| {
-                x.from == n && self.folds_before_crossing(*id)
-            }).map(|(id, _)| {
-                let field = combiner_field(id);
-                quote! {
-                    if let (::core::option::Option::Some(c), ::core::option::Option::Some(x)) =
-                        (self.#field.as_mut(), self.exchange.as_mut())
-                    {
-                        c.flush(&mut x.outbox)?;
-                    }
-                }
-            });
-                let flushes: Vec<TokenStream> = flushes.collect();
-                (!code.is_empty() || !flushes.is_empty())
-                    .then(|| quote!(#step => { #code #(#flushes)* }))
-            });
-        let plan = self.order.iter().map(|&n| {
-            let waits = self
-                .exchanges
-                .iter()
-                .enumerate()
-                .filter(|(_, x)| x.to == n)
-                .map(|(i, _)| i as u32);
-            let ends = self
-                .exchanges
-                .iter()
-                .enumerate()
-                .filter(|(_, x)| x.from == n)
-                .map(|(i, _)| i as u32);
-            quote!((&[#(#waits),*], &[#(#ends),*]))
-        });
-        let release = self.time_ordered().and_then(|id| {
-            let code = self.combiner_of(id)?.windows?;
-            let (hold, settle) = (code.hold, code.settle);
-            Some(quote! {
-                fn hold_windows_through(&mut self, before: i64) {
-                    #hold
-                }
-
-                fn settle_windows(&mut self, earlier: ::core::option::Option<usize>) -> ::core::result::Result<(), weir_runtime::JobError> {
-                    let id = #id;
-                    #settle
-                }
-            })
-        });
-        for &n in &self.plan.physical().rounds {
-            let id = self
-                .plan
-                .physical()
-                .round_channel(n)
-                .expect("a round channel") as u32;
-            let code = self.code(n).receive_round(self, n);
-            receives.push(quote! {
-                #id => {
-                    #code
-                    ::core::result::Result::Ok(())
-                }
-            });
-        }
+        let (receives, watermarks) = self.receive_arms();
+        let steps = self.finish_steps();
+        let plan = self.finish_plan();
+        let release = self.window_release();
         let sends = self.send_methods();
         let (generics, where_clause) = (self.generics(), self.where_clause());
         let layouts = self.layouts_impl();
@@ -415,6 +301,148 @@ impl Gen<'_> {
                 #release
             }
         }
+    }
+
+    /// The arms of `receive` (a row decoded and pushed into the chain its exchange feeds, a
+    /// combiner's partial results merged, an iteration's rows kept for its round) and of
+    /// `receive_watermark`, by exchange.
+    fn receive_arms(&self) -> (Vec<TokenStream>, Vec<TokenStream>) {
+        let mut receives = Vec::new();
+        let mut watermarks = Vec::new();
+        for (id, x) in self.exchanges.iter().enumerate() {
+            let id = id as u32;
+            let chain = self.plan.graph[x.to].chain.expect("chained");
+            let method = chain_input(chain, x.to_port);
+            let schema = self
+                .plan
+                .input_schema(x.to, x.to_port)
+                .expect("an exchange edge has a schema");
+            if schema.rust.is_some() {
+                let decode = layout_field(id as usize, "decode");
+                receives.push(quote! {
+                    #id => {
+                        let decode = self.#decode.expect("a parallel run sets the layouts of its exchanges");
+                        self.#method(decode(row), ts)
+                    }
+                });
+                let (watermark, port) = (chain_watermark(chain), x.to_port);
+                watermarks.push(quote!(#id => self.#watermark(#port, wm),));
+                continue;
+            }
+            let all: Vec<usize> = (0..schema.fields.len()).collect();
+            let view = ident("view");
+            let name = self.records.name(&schema.fields);
+            let inits = schema
+                .fields
+                .iter()
+                .zip(decode_fields(&schema, &all, &view))
+                .map(|(f, v)| {
+                    let f = field_ident(&f.name);
+                    quote!(#f: #v)
+                });
+            receives.push(match self.combiner_of(id as usize) {
+                Some(c) => {
+                    let merge = c.merge;
+                    quote! {
+                        #id => {
+                            let (key, partial) = weir_runtime::parallel::partial(row);
+                            #merge
+                            ::core::result::Result::Ok(())
+                        }
+                    }
+                }
+                None => quote! {
+                    #id => {
+                        let #view = weir_runtime::layout::RecordView::new(row);
+                        self.#method(#name { #(#inits,)* }, ts)
+                    }
+                },
+            });
+            let watermark = chain_watermark(chain);
+            let port = x.to_port;
+            watermarks.push(quote!(#id => self.#watermark(#port, wm),));
+        }
+        for &n in &self.plan.physical().rounds {
+            let id = self
+                .plan
+                .physical()
+                .round_channel(n)
+                .expect("a round channel") as u32;
+            let code = self.code(n).receive_round(self, n);
+            receives.push(quote! {
+                #id => {
+                    #code
+                    ::core::result::Result::Ok(())
+                }
+            });
+        }
+        (receives, watermarks)
+    }
+
+    /// The arms of `finish_step`: each node's end-of-input code, then the partial results
+    /// of the combiners it feeds sent.
+    fn finish_steps(&self) -> Vec<TokenStream> {
+        let steps =
+            self.order.iter().enumerate().filter_map(|(step, &n)| {
+                let code = self.code(n).finish(self, n);
+                // A combiner's partial results go out once the node feeding it is done.
+                let flushes = self.exchanges.iter().enumerate().filter(|(id, x)| {
+                x.from == n && self.folds_before_crossing(*id)
+            }).map(|(id, _)| {
+                let field = combiner_field(id);
+                quote! {
+                    if let (::core::option::Option::Some(c), ::core::option::Option::Some(x)) =
+                        (self.#field.as_mut(), self.exchange.as_mut())
+                    {
+                        c.flush(&mut x.outbox)?;
+                    }
+                }
+            });
+                let flushes: Vec<TokenStream> = flushes.collect();
+                (!code.is_empty() || !flushes.is_empty())
+                    .then(|| quote!(#step => { #code #(#flushes)* }))
+            });
+        steps.collect()
+    }
+
+    /// Per node in order: the exchanges that end before it finishes, and those it ends.
+    fn finish_plan(&self) -> Vec<TokenStream> {
+        self.order
+            .iter()
+            .map(|&n| {
+                let waits = self
+                    .exchanges
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, x)| x.to == n)
+                    .map(|(i, _)| i as u32);
+                let ends = self
+                    .exchanges
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, x)| x.from == n)
+                    .map(|(i, _)| i as u32);
+                quote!((&[#(#waits),*], &[#(#ends),*]))
+            })
+            .collect()
+    }
+
+    /// `hold_windows_through` and `settle_windows`, for windows handed over in time order.
+    fn window_release(&self) -> Option<TokenStream> {
+        self.time_ordered().and_then(|id| {
+            let code = self.combiner_of(id)?.windows?;
+            let (hold, settle) = (code.hold, code.settle);
+            Some(quote! {
+                fn hold_windows_through(&mut self, before: i64) {
+                    #hold
+                }
+
+                fn settle_windows(&mut self, earlier: ::core::option::Option<usize>) -> ::core::result::Result<(), weir_runtime::JobError> {
+                    let id = #id;
+                    #settle
+                }
+            })
+        })
     }
 }
 

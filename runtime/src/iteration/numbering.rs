@@ -28,7 +28,6 @@ impl Numbering {
         memory: &OperatorMemory,
         runs: impl Fn(u64) -> bool,
     ) -> Result<Self, JobError> {
-        let budget = |e: JobError| e.unspillable(GRAPH_IN_MEMORY);
         let ids = || {
             edges
                 .rows()
@@ -45,47 +44,71 @@ impl Numbering {
         // than a few times what sorting the ids would take.
         if ends == 0 || (max < u64::from(u32::MAX) && max <= 4 * ends as u64 + 65_536) {
             let slots = if ends == 0 { 0 } else { max as usize + 1 };
-            let mut table = PageRun::of::<u32>(memory, slots).map_err(budget)?;
-            let t = &mut table.slice_mut::<u32>()[..slots];
-            for row in edges.rows() {
-                t[row[0] as usize] = 1;
-                let d = row[1] as usize;
-                if t[d] == 0 {
-                    t[d] = if runs(row[1]) { 1 } else { 2 };
-                }
-            }
-            for row in extra.into_iter().flat_map(|x| x.rows()) {
-                t[row[0] as usize] = 1;
-            }
-            let owned_len = t.iter().filter(|&&x| x == 1).count();
-            let remote_len = t.iter().filter(|&&x| x == 2).count();
-            let mut owned = PageRun::of::<u64>(memory, owned_len).map_err(budget)?;
-            let mut remote = PageRun::of::<u64>(memory, remote_len).map_err(budget)?;
-            let (o, r) = (owned.slice_mut::<u64>(), remote.slice_mut::<u64>());
-            let (mut n, mut m) = (0usize, 0usize);
-            for (id, slot) in t.iter_mut().enumerate() {
-                match *slot {
-                    1 => {
-                        o[n] = id as u64;
-                        n += 1;
-                        *slot = n as u32;
-                    }
-                    2 => {
-                        r[m] = id as u64;
-                        m += 1;
-                        *slot = (owned_len + m) as u32;
-                    }
-                    _ => {}
-                }
-            }
-            return Ok(Numbering {
-                owned,
-                owned_len,
-                remote,
-                remote_len,
-                table: Some(table),
-            });
+            Self::by_table(edges, extra, memory, runs, slots)
+        } else {
+            Self::by_sorting(edges, extra, memory, runs)
         }
+    }
+
+    /// The numbering by a table of `slots` entries, one per id up to the largest.
+    fn by_table(
+        edges: &WordRows,
+        extra: Option<&WordRows>,
+        memory: &OperatorMemory,
+        runs: impl Fn(u64) -> bool,
+        slots: usize,
+    ) -> Result<Self, JobError> {
+        let budget = |e: JobError| e.unspillable(GRAPH_IN_MEMORY);
+        let mut table = PageRun::of::<u32>(memory, slots).map_err(budget)?;
+        let t = &mut table.slice_mut::<u32>()[..slots];
+        for row in edges.rows() {
+            t[row[0] as usize] = 1;
+            let d = row[1] as usize;
+            if t[d] == 0 {
+                t[d] = if runs(row[1]) { 1 } else { 2 };
+            }
+        }
+        for row in extra.into_iter().flat_map(|x| x.rows()) {
+            t[row[0] as usize] = 1;
+        }
+        let owned_len = t.iter().filter(|&&x| x == 1).count();
+        let remote_len = t.iter().filter(|&&x| x == 2).count();
+        let mut owned = PageRun::of::<u64>(memory, owned_len).map_err(budget)?;
+        let mut remote = PageRun::of::<u64>(memory, remote_len).map_err(budget)?;
+        let (o, r) = (owned.slice_mut::<u64>(), remote.slice_mut::<u64>());
+        let (mut n, mut m) = (0usize, 0usize);
+        for (id, slot) in t.iter_mut().enumerate() {
+            match *slot {
+                1 => {
+                    o[n] = id as u64;
+                    n += 1;
+                    *slot = n as u32;
+                }
+                2 => {
+                    r[m] = id as u64;
+                    m += 1;
+                    *slot = (owned_len + m) as u32;
+                }
+                _ => {}
+            }
+        }
+        Ok(Numbering {
+            owned,
+            owned_len,
+            remote,
+            remote_len,
+            table: Some(table),
+        })
+    }
+
+    /// The numbering by the ids sorted, each found again by binary search.
+    fn by_sorting(
+        edges: &WordRows,
+        extra: Option<&WordRows>,
+        memory: &OperatorMemory,
+        runs: impl Fn(u64) -> bool,
+    ) -> Result<Self, JobError> {
+        let budget = |e: JobError| e.unspillable(GRAPH_IN_MEMORY);
         // Sources and `extra` are this worker's; destinations as `runs` says.
         let runs = &runs;
         let picked = |pick: bool| {

@@ -41,45 +41,128 @@ pub(super) fn run(
     let GraphParts {
         def,
         exprs,
-        undirected,
-        columns,
         width,
         rows,
         ref inbox,
         channel,
-        on_round,
         on_round_gathered,
-        on_end,
         before,
+        ..
     } = *parts;
-    let column_slices = (0..columns).map(|c| {
+    let columns = Columns::of(def, exprs);
+    let stats = quote! {
+        // Counts are summed over the workers: each its own vertices and edges.
+        if ctx.args().stats {
+            ctx.report_count(#before, p_n as u64, " vertices", "");
+            ctx.report_count(#before, p_graph.edges() as u64, " edges", "");
+            let p_rounds = if ctx.worker().index == 0 { p_round } else { 0 };
+            ctx.report_count(#before, p_rounds, " round(s)", "");
+        }
+    };
+    let scattered = scattered(parts, &columns, round_of);
+    let rounds = match (on_round_gathered, &def.message) {
+        (Some(on_round), Some(m)) => {
+            let gathered = gathered(parts, m, on_round, &columns, round_of);
+            quote! {
+                if p_channel.is_some() {
+                    #gathered
+                    #stats
+                } else {
+                    #scattered
+                    #stats
+                }
+            }
+        }
+        _ => quote! {
+            #scattered
+            #stats
+        },
+    };
+    quote! {
+        let mut p_rows = ::std::mem::replace(
+            &mut self.#rows,
+            weir_runtime::iteration::WordRows::new(p_memory.clone(), #width),
+        );
+        let mut p_channel = weir_runtime::iteration::JobChannel::new(
+            self,
+            #channel,
+            |j: &mut WeirJob| &mut j.#inbox,
+        );
+        #rounds
+    }
+}
+
+/// The code that keeps the vertex values: their page runs made, set at the start, loaded
+/// for a vertex and stored back.
+struct Columns {
+    allocate: Vec<TokenStream>,
+    init: Vec<TokenStream>,
+    load: Vec<TokenStream>,
+    store: Vec<TokenStream>,
+}
+
+impl Columns {
+    /// The columns of `def`'s vertex values (a `bool` kept as a byte).
+    fn of(def: &IterateDef, exprs: &ExprGen<'_>) -> Self {
+        let mut columns = Columns {
+            allocate: Vec::new(),
+            init: Vec::new(),
+            load: Vec::new(),
+            store: Vec::new(),
+        };
+        for v in &def.vertex_values {
+            let run = ident(&format!("p_run_{}", v.name));
+            let col = ident(&format!("p_col_{}", v.name));
+            let var = ident(&format!("v_{}", v.name));
+            let (elem, to_col, from_col) = match v.ty {
+                Type::Bool => (quote!(u8), quote!(u8::from(#var)), quote!(#col[p_v] != 0)),
+                ref t => {
+                    let t = owned_type(t);
+                    (t, quote!(#var), quote!(#col[p_v]))
+                }
+            };
+            let value = exprs.value(&v.init);
+            columns.allocate.push(quote! {
+                let mut #run = weir_runtime::memory::PageRun::of::<#elem>(&p_memory, p_n)?;
+                let #col = &mut #run.slice_mut::<#elem>()[..p_n];
+            });
+            columns
+                .init
+                .push(quote! { let #var = #value; #col[p_v] = #to_col; });
+            columns.load.push(quote!(let mut #var = #from_col;));
+            columns.store.push(quote!(#col[p_v] = #to_col;));
+        }
+        columns
+    }
+}
+
+/// The rounds with messages scattered along out-edges (`weir_runtime::iteration::Graph`):
+/// each `send` adds into its target's slot, and on several workers what was added for
+/// other workers' vertices crosses to them after each round.
+fn scattered(
+    parts: &GraphParts<'_>,
+    columns: &Columns,
+    round_of: &dyn Fn(TokenStream, TokenStream) -> TokenStream,
+) -> TokenStream {
+    let GraphParts {
+        def,
+        exprs,
+        undirected,
+        columns: edge_columns,
+        on_round,
+        on_end,
+        ..
+    } = *parts;
+    let Columns {
+        allocate,
+        init,
+        load,
+        store,
+    } = columns;
+    let column_slices = (0..edge_columns).map(|c| {
         let name = ident(&format!("p_column{c}"));
         quote!(let #name = p_graph.column(#c);)
     });
-    let mut allocate = Vec::new();
-    let mut load = Vec::new();
-    let mut store = Vec::new();
-    let mut init = Vec::new();
-    for v in &def.vertex_values {
-        let run = ident(&format!("p_run_{}", v.name));
-        let col = ident(&format!("p_col_{}", v.name));
-        let var = ident(&format!("v_{}", v.name));
-        let (elem, to_col, from_col) = match v.ty {
-            Type::Bool => (quote!(u8), quote!(u8::from(#var)), quote!(#col[p_v] != 0)),
-            ref t => {
-                let t = owned_type(t);
-                (t, quote!(#var), quote!(#col[p_v]))
-            }
-        };
-        let value = exprs.value(&v.init);
-        allocate.push(quote! {
-            let mut #run = weir_runtime::memory::PageRun::of::<#elem>(&p_memory, p_n)?;
-            let #col = &mut #run.slice_mut::<#elem>()[..p_n];
-        });
-        init.push(quote! { let #var = #value; #col[p_v] = #to_col; });
-        load.push(quote!(let mut #var = #from_col;));
-        store.push(quote!(#col[p_v] = #to_col;));
-    }
     let (messages, split, message_in, cross) = match &def.message {
         Some(m) => {
             let ty = owned_type(&m.ty);
@@ -132,16 +215,7 @@ pub(super) fn run(
         },
         between_rounds(&cross),
     );
-    let stats = quote! {
-        // Counts are summed over the workers: each its own vertices and edges.
-        if ctx.args().stats {
-            ctx.report_count(#before, p_n as u64, " vertices", "");
-            ctx.report_count(#before, p_graph.edges() as u64, " edges", "");
-            let p_rounds = if ctx.worker().index == 0 { p_round } else { 0 };
-            ctx.report_count(#before, p_rounds, " round(s)", "");
-        }
-    };
-    let scattered = quote! {
+    quote! {
         let p_graph = match p_channel.as_mut() {
             ::core::option::Option::Some(c) => {
                 weir_runtime::iteration::Graph::build_on_workers(&mut p_rows, #undirected, c)?
@@ -171,54 +245,7 @@ pub(super) fn run(
             #(#load)*
             #on_end
         }
-        #stats
-    };
-    let rounds = match (on_round_gathered, &def.message) {
-        (Some(on_round), Some(m)) => {
-            let gathered = gathered(
-                parts,
-                m,
-                on_round,
-                &Columns {
-                    allocate: &allocate,
-                    init: &init,
-                    load: &load,
-                    store: &store,
-                },
-                round_of,
-            );
-            quote! {
-                if p_channel.is_some() {
-                    #gathered
-                    #stats
-                } else {
-                    #scattered
-                }
-            }
-        }
-        _ => scattered,
-    };
-    quote! {
-        let mut p_rows = ::std::mem::replace(
-            &mut self.#rows,
-            weir_runtime::iteration::WordRows::new(p_memory.clone(), #width),
-        );
-        let mut p_channel = weir_runtime::iteration::JobChannel::new(
-            self,
-            #channel,
-            |j: &mut WeirJob| &mut j.#inbox,
-        );
-        #rounds
     }
-}
-
-/// The code that keeps the vertex values: their page runs made, set at the start, loaded
-/// for a vertex and stored back.
-struct Columns<'a> {
-    allocate: &'a [TokenStream],
-    init: &'a [TokenStream],
-    load: &'a [TokenStream],
-    store: &'a [TokenStream],
 }
 
 /// The rounds on several workers with messages gathered along in-edges
@@ -229,7 +256,7 @@ fn gathered(
     parts: &GraphParts<'_>,
     m: &crate::ir::iterate::MessageVar,
     on_round: &TokenStream,
-    columns: &Columns<'_>,
+    columns: &Columns,
     round_of: &dyn Fn(TokenStream, TokenStream) -> TokenStream,
 ) -> TokenStream {
     let GraphParts {
@@ -243,7 +270,7 @@ fn gathered(
         init,
         load,
         store,
-    } = *columns;
+    } = columns;
     let ty = owned_type(&m.ty);
     let none = exprs.value(&literal(m.combine, &m.ty));
     let var = ident(&format!("m_{}", m.name));
