@@ -327,6 +327,14 @@ fn graph_examples_on_other_graphs_match_references() {
     check_graph(9, 500, 300, |i| i, &["--parallelism", "2"]);
     // Three workers, ids far apart: each worker's numbers found by sorting.
     check_graph(10, 300, 1_500, |i| i * 7_919, &["--parallelism", "3"]);
+    // Two workers, ids 0..n but one the largest there is: by sorting, not by bit sets.
+    check_graph(
+        11,
+        200,
+        800,
+        |i| if i == 3 { u64::MAX } else { i },
+        &["--parallelism", "2"],
+    );
 }
 
 #[test]

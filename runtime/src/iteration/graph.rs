@@ -111,12 +111,12 @@ pub(super) fn compressed_rows(
     let mut offsets = PageRun::of::<u64>(&memory, vertices + 1).map_err(budget)?;
     {
         let o = &mut offsets.slice_mut::<u64>()[..vertices + 1];
-        for row in edges.rows() {
+        edges.rows().for_each(|row| {
             o[row[0] as usize + 1] += 1;
             if undirected {
                 o[row[1] as usize + 1] += 1;
             }
-        }
+        });
         for v in 0..vertices {
             o[v + 1] += o[v];
         }
@@ -134,7 +134,7 @@ pub(super) fn compressed_rows(
         let t = &mut targets.slice_mut::<u32>()[..total];
         if columns_count == 0 {
             // The common case, kept to the two stores it needs.
-            for row in edges.rows() {
+            edges.rows().for_each(|row| {
                 let (s, d) = (row[0] as usize, row[1] as usize);
                 t[next[s] as usize] = d as u32;
                 next[s] += 1;
@@ -142,7 +142,7 @@ pub(super) fn compressed_rows(
                     t[next[d] as usize] = s as u32;
                     next[d] += 1;
                 }
-            }
+            });
         } else {
             for row in edges.rows() {
                 let (s, d) = (row[0] as usize, row[1] as usize);

@@ -19,6 +19,7 @@
 //! many of its in-edges come from each of that worker's vertices: their out-degrees.
 
 use super::channel::RoundChannel;
+use super::dense_ids::{dense, DenseIds};
 use super::graph::{compressed_rows, Graph};
 use super::numbering::Numbering;
 use super::partitioned::{runner, vertices_over_workers, words_as_bytes, Arrived, Outgoing, CHUNK};
@@ -71,51 +72,60 @@ impl InEdges {
         let groups = KeyGroups::new(DEFAULT_KEY_GROUPS, peers);
         let memory = edges.memory().clone();
         let runs = |id: u64| runner(&groups, id) == me;
-        let mut mine = route(edges, undirected, channel, &groups)?;
-        // The sources this worker reads from other workers, ascending, each asked for.
-        let remote = remote_sources(&mine, &memory, runs)?;
-        let remote_len = remote.len();
-        let mut ask = Outgoing::new(ASK, peers);
-        let mut fills_by_worker: Vec<Vec<u32>> = vec![Vec::new(); peers];
-        for (k, &id) in remote.iter().enumerate() {
-            let w = runner(&groups, id);
-            fills_by_worker[w].push(k as u32);
-            ask.push(channel, 0, w, &[id])?;
-        }
-        drop(remote);
-        let questions = ask.exchange(channel, 0)?;
-        let mut heard = WordRows::new(memory.clone(), 1);
-        for ids in questions.words() {
-            for id in ids {
+        let (mine, max) = route(edges, undirected, channel, &groups)?;
+        if dense(max, mine.len()) {
+            let mut ids = DenseIds::of(&mine, max, &memory, runs)?;
+            let asked = ask(channel, &groups, &ids.remote_ids())?;
+            ids.add_owned_and_count(asked.questions.iter().flatten().copied(), &memory, |id| {
+                not_run_here(me, id)
+            })?;
+            Self::numbered(mine, ids, asked, channel)
+        } else {
+            let remote = remote_sources(&mine, runs);
+            let asked = ask(channel, &groups, &remote)?;
+            let mut heard = WordRows::new(memory.clone(), 1);
+            for &id in asked.questions.iter().flatten() {
                 heard.push(&[id])?;
             }
+            let numbering = Numbering::of(&mine, Some(&heard), &memory, runs)?;
+            drop(heard);
+            Self::numbered(mine, numbering, asked, channel)
         }
-        let numbering = Numbering::of(&mine, Some(&heard), &memory, runs)?;
-        drop(heard);
-        let vertices = numbering.owned();
-        let asked: Vec<Vec<u64>> = questions.words().map(Iterator::collect).collect();
-        let (reads, read_ends) = flattened(&memory, &asked, |from, &id| {
-            numbering
+    }
+
+    /// The rest of the build, once every vertex this worker's in-edges name and every
+    /// vertex other workers asked for has its number in `numbers`.
+    fn numbered(
+        mut mine: WordRows,
+        numbers: impl VertexNumbers,
+        asked: Asked,
+        channel: &mut dyn RoundChannel,
+    ) -> Result<Self, JobError> {
+        let memory = mine.memory().clone();
+        let me = channel.slot().index;
+        let vertices = numbers.owned();
+        let remote_len = asked.fills.iter().map(Vec::len).sum();
+        let (reads, read_ends) = flattened(&memory, &asked.questions, |from, &id| {
+            numbers
                 .number(id)
                 .filter(|&n| (n as usize) < vertices)
                 .ok_or_else(|| {
                     JobError::Config(format!(
-                        "worker {from} of an iteration asked for vertex {id}, which this worker does not run"
+                        "worker {from} of an iteration asked worker {me} for vertex {id}, which it does not run"
                     ))
                 })
         })?;
-        let (fills, fill_ends) = flattened(&memory, &fills_by_worker, |_, &k| Ok(k))?;
-        numbering.renumber(&mut mine);
-        let degrees = out_degrees(
-            &mine,
+        let (fills, fill_ends) = flattened(&memory, &asked.fills, |_, &k| Ok(k))?;
+        let mut degrees = renumbered(&mut mine, &numbers, vertices + remote_len)?;
+        out_degrees(
+            &mut degrees,
             vertices,
-            remote_len,
             channel,
             (&fills, &fill_ends),
             (&reads, &read_ends),
         )?;
         let all_vertices = vertices_over_workers(channel, COUNT, vertices)?;
-        let rows = compressed_rows(&mine, numbering.into_ids(), vertices, false)?;
+        let rows = compressed_rows(&mine, numbers.into_ids(&memory)?, vertices, false)?;
         Ok(InEdges {
             rows: Graph {
                 all_vertices,
@@ -239,13 +249,14 @@ impl InEdges {
 
 /// This worker's share of the input as rows `[destination, source]` of the vertices it
 /// runs: each edge sent to the worker running its destination (an undirected edge also,
-/// reversed, to its source's), those that the others sent here added.
+/// reversed, to its source's), those that the others sent here added; and the largest id
+/// the rows name.
 fn route(
     edges: &mut WordRows,
     undirected: bool,
     channel: &mut dyn RoundChannel,
     groups: &KeyGroups,
-) -> Result<WordRows, JobError> {
+) -> Result<(WordRows, u64), JobError> {
     let slot = channel.slot();
     let (me, peers) = (slot.index, slot.peers);
     let mut mine = WordRows::new(edges.memory().clone(), 2);
@@ -255,12 +266,14 @@ fn route(
     } else {
         &[(1, 0)]
     };
+    let mut max = 0;
     // The input's pages go back as they are read, for this worker's rows to take.
     edges.drain(|row| {
         for &(to, from) in ways {
             let (d, s) = (row[to], row[from]);
             let w = runner(groups, d);
             if w == me {
+                max = max.max(d).max(s);
                 mine.push(&[d, s])?;
             } else {
                 out.push(channel, 0, w, &[d, s])?;
@@ -270,56 +283,120 @@ fn route(
     })?;
     for mut words in out.exchange(channel, 0)?.words() {
         while let (Some(d), Some(s)) = (words.next(), words.next()) {
+            max = max.max(d).max(s);
             mine.push(&[d, s])?;
         }
     }
-    Ok(mine)
+    Ok((mine, max))
 }
 
 /// The sources of rows `[destination, source]` that `runs` says other workers run, each
-/// once, ascending (the order [`Numbering`] numbers them in). Ids below a bound not much
-/// above the number of rows are marked in bit sets by id (two bits an id, where the
-/// numbering's table takes 32); others are sorted.
-fn remote_sources(
-    mine: &WordRows,
-    memory: &OperatorMemory,
-    runs: impl Fn(u64) -> bool,
-) -> Result<Vec<u64>, JobError> {
+/// once, ascending (the order [`Numbering`] numbers them in), for ids too sparse for
+/// [`DenseIds`].
+fn remote_sources(mine: &WordRows, runs: impl Fn(u64) -> bool) -> Vec<u64> {
+    let mut ids: Vec<u64> = mine.rows().map(|r| r[1]).filter(|&s| !runs(s)).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// What the workers asked each other for: the ids each other worker asked this one for
+/// (in the order asked), and where each of the values this worker asked each other worker
+/// for goes (an index into its other workers' vertices, in the order asked).
+struct Asked {
+    questions: Vec<Vec<u64>>,
+    fills: Vec<Vec<u32>>,
+}
+
+/// Asks the worker running each of `remote` (ascending) for it, and gathers what the
+/// other workers asked this one for.
+fn ask(
+    channel: &mut dyn RoundChannel,
+    groups: &KeyGroups,
+    remote: &[u64],
+) -> Result<Asked, JobError> {
+    let peers = channel.slot().peers;
+    let mut out = Outgoing::new(ASK, peers);
+    let mut fills: Vec<Vec<u32>> = vec![Vec::new(); peers];
+    for (k, &id) in remote.iter().enumerate() {
+        let w = runner(groups, id);
+        fills[w].push(k as u32);
+        out.push(channel, 0, w, &[id])?;
+    }
+    let questions = out.exchange(channel, 0)?;
+    Ok(Asked {
+        questions: questions.words().map(Iterator::collect).collect(),
+        fills,
+    })
+}
+
+/// The error of a worker asked for a vertex it does not run.
+fn not_run_here(me: usize, id: u64) -> JobError {
+    JobError::Config(format!(
+        "worker {me} of an iteration was asked for vertex {id}, which it does not run"
+    ))
+}
+
+/// A numbering of the vertices of this worker's in-edges: [`DenseIds`] or [`Numbering`].
+trait VertexNumbers {
+    /// Vertices this worker runs (numbers below it).
+    fn owned(&self) -> usize;
+    /// The number of `id`.
+    fn number(&self, id: u64) -> Option<u32>;
+    /// The ids this worker runs, by number.
+    fn into_ids(self, memory: &OperatorMemory) -> Result<PageRun, JobError>;
+}
+
+impl VertexNumbers for DenseIds {
+    fn owned(&self) -> usize {
+        DenseIds::owned(self)
+    }
+
+    #[inline]
+    fn number(&self, id: u64) -> Option<u32> {
+        DenseIds::number(self, id)
+    }
+
+    fn into_ids(self, memory: &OperatorMemory) -> Result<PageRun, JobError> {
+        self.owned_ids(memory)
+    }
+}
+
+impl VertexNumbers for Numbering {
+    fn owned(&self) -> usize {
+        Numbering::owned(self)
+    }
+
+    #[inline]
+    fn number(&self, id: u64) -> Option<u32> {
+        Numbering::number(self, id)
+    }
+
+    fn into_ids(self, _: &OperatorMemory) -> Result<PageRun, JobError> {
+        Ok(Numbering::into_ids(self))
+    }
+}
+
+/// Writes each row's ends as vertex numbers, and counts how many of the in-edges come
+/// from each sender (`senders` numbers): this worker's part of the out-degrees.
+fn renumbered(
+    mine: &mut WordRows,
+    numbers: &impl VertexNumbers,
+    senders: usize,
+) -> Result<PageRun, JobError> {
     let budget = |e: JobError| e.unspillable(GRAPH_IN_MEMORY);
-    let max = mine.rows().map(|r| r[1]).max().unwrap_or(0);
-    if max > 4 * mine.len() + 65_536 {
-        let mut ids: Vec<u64> = mine.rows().map(|r| r[1]).filter(|&s| !runs(s)).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        return Ok(ids);
-    }
-    let words = (max as usize + 1).div_ceil(64);
-    let (mut seen, mut remote) = (
-        PageRun::of::<u64>(memory, words).map_err(budget)?,
-        PageRun::of::<u64>(memory, words).map_err(budget)?,
-    );
-    let (seen, remote) = (
-        seen.slice_mut::<u64>(),
-        &mut remote.slice_mut::<u64>()[..words],
-    );
-    for row in mine.rows() {
-        let (word, bit) = ((row[1] / 64) as usize, 1u64 << (row[1] % 64));
-        if seen[word] & bit == 0 {
-            seen[word] |= bit;
-            if !runs(row[1]) {
-                remote[word] |= bit;
-            }
-        }
-    }
-    let mut ids = Vec::with_capacity(remote.iter().map(|w| w.count_ones() as usize).sum());
-    for (w, &word) in remote.iter().enumerate() {
-        let mut bits = word;
-        while bits != 0 {
-            ids.push(w as u64 * 64 + u64::from(bits.trailing_zeros()));
-            bits &= bits - 1;
-        }
-    }
-    Ok(ids)
+    let mut degrees = PageRun::of::<u64>(mine.memory(), senders).map_err(budget)?;
+    let d = &mut degrees.slice_mut::<u64>()[..senders];
+    // Folded rather than a `for` over the rows: a loop of `next` through the pages' flat
+    // map did not become a loop over each page's rows, and took five times as long.
+    mine.rows_mut().for_each(|row| {
+        let to = numbers.number(row[0]).expect("every end was numbered");
+        let from = numbers.number(row[1]).expect("every end was numbered");
+        row[0] = u64::from(to);
+        row[1] = u64::from(from);
+        d[from as usize] += 1;
+    });
+    Ok(degrees)
 }
 
 /// `lists` (one per worker) as one page run of numbers, each made by `number(worker,
@@ -344,24 +421,18 @@ fn flattened<T>(
     Ok((run, ends))
 }
 
-/// The out-degrees of this worker's vertices over the whole graph: from its own in-edges
-/// (rows of numbers), and from what the other workers counted of theirs, each told how
-/// many of this worker's in-edges come from each of its vertices (in the order of
-/// `fills`; theirs arrive in the order of `reads`).
+/// The out-degrees of this worker's vertices over the whole graph: `degrees` holds what
+/// its own in-edges count for every sender; the other workers' counts for this worker's
+/// vertices are added, each worker told how many of this worker's in-edges come from each
+/// of its vertices (in the order of `fills`; theirs arrive in the order of `reads`).
 fn out_degrees(
-    mine: &WordRows,
+    degrees: &mut PageRun,
     vertices: usize,
-    remote_len: usize,
     channel: &mut dyn RoundChannel,
     (fills, fill_ends): (&PageRun, &[usize]),
     (reads, read_ends): (&PageRun, &[usize]),
-) -> Result<PageRun, JobError> {
-    let budget = |e: JobError| e.unspillable(GRAPH_IN_MEMORY);
-    let mut degrees = PageRun::of::<u64>(mine.memory(), vertices + remote_len).map_err(budget)?;
-    let d = &mut degrees.slice_mut::<u64>()[..vertices + remote_len];
-    for row in mine.rows() {
-        d[row[1] as usize] += 1;
-    }
+) -> Result<(), JobError> {
+    let d = degrees.slice_mut::<u64>();
     let peers = channel.slot().peers;
     let fills = fills.slice::<u32>();
     let mut counts = Outgoing::new(DEGREES, peers);
@@ -376,5 +447,5 @@ fn out_degrees(
             d[n as usize] += c;
         }
     }
-    Ok(degrees)
+    Ok(())
 }

@@ -8,6 +8,7 @@
 //! all of it), so a budget too small is an error that names the `--memory` that fits.
 
 mod channel;
+mod dense_ids;
 mod encoded_rows;
 mod graph;
 mod in_edges;
