@@ -136,6 +136,26 @@ impl Columns {
     }
 }
 
+/// The code of an iteration's message: its type, the combination of no message, the
+/// variable `on round` reads it as, and how two combine (`*p_slot` with `p_x`).
+struct Message {
+    ty: TokenStream,
+    none: TokenStream,
+    var: Ident,
+    combine: TokenStream,
+}
+
+impl Message {
+    fn of(m: &crate::ir::iterate::MessageVar, exprs: &ExprGen<'_>) -> Self {
+        Message {
+            ty: owned_type(&m.ty),
+            none: exprs.value(&literal(m.combine, &m.ty)),
+            var: ident(&format!("m_{}", m.name)),
+            combine: combined(m.combine, &m.ty, quote!(*p_slot), quote!(p_x)),
+        }
+    }
+}
+
 /// The rounds with messages scattered along out-edges (`weir_runtime::iteration::Graph`):
 /// each `send` adds into its target's slot, and on several workers what was added for
 /// other workers' vertices crosses to them after each round.
@@ -165,10 +185,12 @@ fn scattered(
     });
     let (messages, split, message_in, cross) = match &def.message {
         Some(m) => {
-            let ty = owned_type(&m.ty);
-            let none = exprs.value(&literal(m.combine, &m.ty));
-            let var = ident(&format!("m_{}", m.name));
-            let combine = combined(m.combine, &m.ty, quote!(*p_slot), quote!(p_x));
+            let Message {
+                ty,
+                none,
+                var,
+                combine,
+            } = Message::of(m, exprs);
             (
                 quote! {
                     let mut p_messages = weir_runtime::iteration::Messages::<#ty>::new(&p_memory, p_graph.targets_len(), #none)?;
@@ -271,10 +293,12 @@ fn gathered(
         load,
         store,
     } = columns;
-    let ty = owned_type(&m.ty);
-    let none = exprs.value(&literal(m.combine, &m.ty));
-    let var = ident(&format!("m_{}", m.name));
-    let combine = combined(m.combine, &m.ty, quote!(*p_slot), quote!(p_x));
+    let Message {
+        ty,
+        none,
+        var,
+        combine,
+    } = Message::of(m, exprs);
     let vertex = quote! {
         let p_vertex = p_ids[p_v];
         let p_out_degree = p_degrees[p_v];
