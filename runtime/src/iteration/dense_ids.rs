@@ -19,7 +19,8 @@ pub(super) fn dense(max: u64, rows: u64) -> bool {
 }
 
 /// The ids this worker runs (numbered from 0 in id order) and the other workers' ids its
-/// in-edges read (numbered on from there, in id order), as bit sets with counts.
+/// in-edges read (numbered on from there, in id order): bit sets, then a table of numbers
+/// by id.
 #[derive(Debug)]
 pub(super) struct DenseIds {
     /// One bit per id up to the largest: this worker runs it.
