@@ -232,41 +232,17 @@ pub(super) fn methods(def: &IterateDef, g: &Gen<'_>, n: NodeIndex) -> TokenStrea
         .as_ref()
         .map(|_| windows::fire_method(n, width(def)));
     let run = match &def.shape {
-        IterationShape::Records { fields } => {
-            let decode = fields.iter().enumerate().map(|(i, f)| {
-                let name = field_ident(&f.name);
-                let ty = owned_type(&f.ty);
-                quote!(#name: <#ty as weir_runtime::state::AccWord>::from_word(p_row[#i]))
-            });
-            let members = fields.iter().map(|f| {
-                let name = field_ident(&f.name);
-                let ty = owned_type(&f.ty);
-                quote!(#name: #ty)
-            });
-            let width = fields.len();
-            // Page by page, rows of a width the compiler knows: no check per field.
-            let rounds_loop = round_of(quote! {
-                let mut p_position: u64 = 0;
-                let mut p_pages = self.#rows.reader();
-                while let ::core::option::Option::Some(p_page) = p_pages.next_page()? {
-                    for p_row in p_page.chunks_exact(#width) {
-                        let record = IRecord { #(#decode,)* };
-                        #on_round
-                        p_position += 1;
-                    }
-                }
-            }, quote!());
-            quote! {
-                #[allow(dead_code)]
-                struct IRecord { #(#members,)* }
-                let mut p_messages = ();
-                let p_next_round = |_: &mut ()| {};
-                #rounds_loop
-                let ts = #emit_ts;
-                #on_end
-                #stats
-            }
-        }
+        IterationShape::Records { fields } => records_rounds(
+            fields,
+            &rows,
+            &RoundsEnds {
+                on_round: &on_round,
+                on_end: &on_end,
+                emit_ts: &emit_ts,
+                stats: &stats,
+            },
+            &round_of,
+        ),
         IterationShape::Graph {
             undirected,
             columns,
@@ -303,6 +279,67 @@ pub(super) fn methods(def: &IterateDef, g: &Gen<'_>, n: NodeIndex) -> TokenStrea
         }
 
         #fire
+    }
+}
+
+/// The code around an iteration's rounds that both shapes take: `on round`, `on end`, the
+/// time results carry, and the counts reported at the end.
+struct RoundsEnds<'a> {
+    on_round: &'a TokenStream,
+    on_end: &'a TokenStream,
+    emit_ts: &'a TokenStream,
+    stats: &'a TokenStream,
+}
+
+/// The rounds of an iteration over records (`fields`, kept as rows of words in
+/// `self.rows`): each round reads them page by page, rows of a width the compiler knows,
+/// so no field is checked.
+fn records_rounds(
+    fields: &[crate::ir::Field],
+    rows: &Ident,
+    ends: &RoundsEnds<'_>,
+    round_of: &dyn Fn(TokenStream, TokenStream) -> TokenStream,
+) -> TokenStream {
+    let RoundsEnds {
+        on_round,
+        on_end,
+        emit_ts,
+        stats,
+    } = *ends;
+    let decode = fields.iter().enumerate().map(|(i, f)| {
+        let name = field_ident(&f.name);
+        let ty = owned_type(&f.ty);
+        quote!(#name: <#ty as weir_runtime::state::AccWord>::from_word(p_row[#i]))
+    });
+    let members = fields.iter().map(|f| {
+        let name = field_ident(&f.name);
+        let ty = owned_type(&f.ty);
+        quote!(#name: #ty)
+    });
+    let width = fields.len();
+    let rounds_loop = round_of(
+        quote! {
+            let mut p_position: u64 = 0;
+            let mut p_pages = self.#rows.reader();
+            while let ::core::option::Option::Some(p_page) = p_pages.next_page()? {
+                for p_row in p_page.chunks_exact(#width) {
+                    let record = IRecord { #(#decode,)* };
+                    #on_round
+                    p_position += 1;
+                }
+            }
+        },
+        quote!(),
+    );
+    quote! {
+        #[allow(dead_code)]
+        struct IRecord { #(#members,)* }
+        let mut p_messages = ();
+        let p_next_round = |_: &mut ()| {};
+        #rounds_loop
+        let ts = #emit_ts;
+        #on_end
+        #stats
     }
 }
 
