@@ -1,5 +1,5 @@
 //! The one commit step of a job's outputs: each file a job writes is a temporary file beside
-//! its target until the whole job has succeeded, then renamed over the target. A job that
+//! its target until the whole job has succeeded, then put in its place (`replace`). A job that
 //! fails, or is interrupted, removes its temporary files and leaves every earlier result
 //! intact.
 //!
@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use super::abandoned::{owner_tag, STDOUT_PART_PREFIX};
-use super::replace::replace_all;
+use super::replace::{replace_all, FileSystemSwaps, Replacing};
 use crate::JobError;
 
 /// Outputs written but not yet committed. Shared with the job's signal handler, which
@@ -200,8 +200,8 @@ impl PendingOutputs {
     /// system allows: standard output's parts are copied out first (nothing can take them
     /// back, and a reader that went away fails the job before any file is replaced); then
     /// each file's parts are joined in worker order, every target is checked, and only
-    /// then renamed over, the earlier ones restored if a rename still fails
-    /// ([`replace_all`]). Call only when everything was written and flushed.
+    /// then replaced (exchanged with the written file, or renamed over), the earlier ones
+    /// restored if a step still fails ([`replace_all`]). Call only when everything was written and flushed.
     ///
     /// The list's lock is held to the end, so an interrupt that comes meanwhile waits for
     /// the commit; one that came before it ends the job here, replacing nothing.
@@ -245,7 +245,13 @@ impl PendingOutputs {
             )?;
         }
         let targets: Vec<PathBuf> = staged.iter().map(|(_, t)| t.clone()).collect();
-        replace_all(staged, |temp, target| std::fs::rename(temp, target))?;
+        // A durable part's name is read by the next run: it is renamed over its target,
+        // never left holding the target's previous bytes.
+        let how = match self.durable {
+            Some(_) => Replacing::RenameOver,
+            None => Replacing::Exchange,
+        };
+        replace_all(staged, how, &mut FileSystemSwaps)?;
         if self.durable.is_some() {
             for target in &targets {
                 remove_stale_parts(target);
