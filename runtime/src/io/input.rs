@@ -5,7 +5,7 @@ use std::io::{self, BufRead, BufReader, Read, Seek};
 
 use super::follow::{follow, InputStop};
 use super::live::LiveChunks;
-use super::slices::{record_start, Records};
+use super::slices::{part_start, Records};
 use crate::parallel::WorkerSlot;
 
 use crate::JobError;
@@ -65,10 +65,11 @@ enum ReaderKind {
 pub enum InputPart {
     /// All of it.
     Whole,
-    /// The worker's slice of a file: the file cut into as many byte ranges as there are
-    /// workers, each moved to the start of a record (the record holding a range's first
-    /// byte belongs to the range before; [`super::slices`]), so every record is read by
-    /// exactly one worker. Standard input cannot be cut: a slice of it is empty.
+    /// The worker's slice of a file: the file cut into as many ranges as there are
+    /// workers (of as many bytes, or for CSV of about as many records), each moved to the
+    /// start of a record (the record holding a range's first byte belongs to the range
+    /// before; [`super::slices`]), so every record is read by exactly one worker. Standard
+    /// input cannot be cut: a slice of it is empty.
     Slice(WorkerSlot, Records),
     /// Piece `piece` of the slice of worker `slice` (an [`InputPart::Slice`] cut again into
     /// as many pieces as there are workers, also at record starts): the workers share the
@@ -120,10 +121,9 @@ impl InputReader {
                 };
                 let mut file = File::open(path).map_err(error)?;
                 let len = file.metadata().map_err(error)?.len();
-                // Byte `i` of `n` equal parts of `from..to`, moved to a record start.
+                // Where part `i` of `n` of `from..to` starts (`slices::part_start`).
                 let mut cut = |from: u64, to: u64, i: usize, n: usize, records| {
-                    let at = from + (u128::from(to - from) * i as u128 / n as u128) as u64;
-                    record_start(path, &mut file, at, len, records).map_err(error)
+                    part_start(path, &mut file, (from, to), (i, n), len, records).map_err(error)
                 };
                 let (start, end) = match part {
                     InputPart::Slice(slot, records) if !slot.is_single() => (

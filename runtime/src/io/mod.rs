@@ -20,6 +20,7 @@ mod line_source;
 mod live;
 mod output;
 mod progress;
+mod record_density;
 mod replace;
 mod sink;
 mod sink_target;

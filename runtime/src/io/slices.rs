@@ -13,6 +13,8 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek};
 
+use super::record_density::RecordDensity;
+
 /// What a slice's records are, for finding where they start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Records {
@@ -20,6 +22,9 @@ pub enum Records {
     Lines,
     /// CSV with this delimiter: quoted fields may hold line breaks.
     Csv(u8),
+    /// CSV, cut at line starts as if no field held a line break (an event-time file's
+    /// slices are first cut so, and their scans check it: `parallel/slice_scan.rs`).
+    CsvLines,
 }
 
 /// What this process has found out about one file (by path, length and modification
@@ -38,6 +43,8 @@ struct KnownFile {
     quote_free: u64,
     /// The first quote, once found.
     first_quote: Option<u64>,
+    /// Its records, estimated where a CSV file is first cut.
+    density: Option<RecordDensity>,
 }
 
 impl KnownFile {
@@ -59,18 +66,15 @@ impl KnownFile {
 
 static KNOWN_FILES: std::sync::Mutex<Vec<KnownFile>> = std::sync::Mutex::new(Vec::new());
 
-/// The first record start at or after byte `at` of `file` (at `path`, `len` bytes): `at`
-/// itself when it is 0 or a record ends just before it, else the end of the record holding
-/// byte `at`. Each cut is found once per process for an unchanged file ([`KnownFile`]).
-pub fn record_start(
+/// Runs `find` on what this process knows of `file` (at `path`, `len` bytes), holding it
+/// while `find` runs, so that the workers beside a cut find it once between them.
+fn with_known_file<T>(
     path: &str,
     file: &mut File,
-    at: u64,
     len: u64,
-    records: Records,
-) -> io::Result<u64> {
+    find: impl FnOnce(&mut KnownFile, &mut File) -> io::Result<T>,
+) -> io::Result<T> {
     let modified = file.metadata()?.modified().ok();
-    // Held while a cut is found, so that the workers beside it find it once between them.
     let mut known = KNOWN_FILES.lock().unwrap_or_else(|e| e.into_inner());
     let same = |k: &KnownFile| k.path == path && k.len == len && k.modified == modified;
     let entry = match known.iter().position(same) {
@@ -83,23 +87,74 @@ pub fn record_start(
                 cuts: Vec::new(),
                 quote_free: 0,
                 first_quote: None,
+                density: None,
             });
             known.last_mut().expect("just pushed")
         }
     };
-    if let Some(&(_, _, start)) = entry.cuts.iter().find(|c| c.0 == at && c.1 == records) {
-        return Ok(start);
-    }
-    let start = match records {
-        _ if at == 0 || at >= len => at.min(len),
-        Records::Lines => line_start(file, at, len)?,
-        Records::Csv(delimiter) => {
-            let quote = entry.first_quote_before(file, at)?;
-            csv_record_start(file, at, len, delimiter, quote)?
+    find(entry, file)
+}
+
+/// The first record start at or after byte `at` of `file` (at `path`, `len` bytes): `at`
+/// itself when it is 0 or a record ends just before it, else the end of the record holding
+/// byte `at`. Each cut is found once per process for an unchanged file ([`KnownFile`]).
+#[cfg(test)]
+fn record_start(
+    path: &str,
+    file: &mut File,
+    at: u64,
+    len: u64,
+    records: Records,
+) -> io::Result<u64> {
+    with_known_file(path, file, len, |known, file| {
+        known.record_start(file, at, records)
+    })
+}
+
+/// Where part `i` of `n` of bytes `from..to` of `file` (at `path`, `len` bytes) starts:
+/// the byte `i/n` of the way, or for CSV where `i/n` of the records are estimated to be
+/// before it (`record_density`), moved to the first record start at or after it.
+pub fn part_start(
+    path: &str,
+    file: &mut File,
+    (from, to): (u64, u64),
+    (i, n): (usize, usize),
+    len: u64,
+    records: Records,
+) -> io::Result<u64> {
+    with_known_file(path, file, len, |known, file| {
+        let at = match records {
+            Records::Lines => from + (u128::from(to - from) * i as u128 / n as u128) as u64,
+            Records::Csv(_) | Records::CsvLines => {
+                if known.density.is_none() {
+                    known.density = Some(RecordDensity::sample(file, len)?);
+                }
+                let density = known.density.as_ref().expect("just sampled");
+                density.cut(from, to, i, n)
+            }
+        };
+        known.record_start(file, at, records)
+    })
+}
+
+impl KnownFile {
+    /// [`record_start`], from what is known or found now.
+    fn record_start(&mut self, file: &mut File, at: u64, records: Records) -> io::Result<u64> {
+        if let Some(&(_, _, start)) = self.cuts.iter().find(|c| c.0 == at && c.1 == records) {
+            return Ok(start);
         }
-    };
-    entry.cuts.push((at, records, start));
-    Ok(start)
+        let len = self.len;
+        let start = match records {
+            _ if at == 0 || at >= len => at.min(len),
+            Records::Lines | Records::CsvLines => line_start(file, at, len)?,
+            Records::Csv(delimiter) => {
+                let quote = self.first_quote_before(file, at)?;
+                csv_record_start(file, at, len, delimiter, quote)?
+            }
+        };
+        self.cuts.push((at, records, start));
+        Ok(start)
+    }
 }
 
 /// The first line start at or after `at` (0 < `at` < `len`).
@@ -209,8 +264,9 @@ mod tests {
         let (temp, mut file) = file_with(text);
         let path = temp.path().display().to_string();
         let len = text.len() as u64;
+        let n = n as usize;
         let cuts: Vec<u64> = (0..=n)
-            .map(|w| record_start(&path, &mut file, len * w / n, len, records).unwrap())
+            .map(|w| part_start(&path, &mut file, (0, len), (w, n), len, records).unwrap())
             .collect();
         cuts.windows(2)
             .map(|c| text[c[0] as usize..c[1] as usize].to_string())

@@ -240,7 +240,7 @@ impl JobContext {
         use crate::io::InputPart;
         let records = match input {
             InputSpec::File(path) if self.line_start_cuts.as_ref() == Some(path) => {
-                crate::io::Records::Lines
+                crate::io::Records::CsvLines
             }
             _ => records,
         };
