@@ -9,6 +9,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod bench_nexmark;
+mod commands;
 mod run_args;
 mod signals;
 
@@ -19,7 +20,7 @@ pub(crate) use signals::{die_with_this_process, output_forwarding};
 use crate::build::{build_job, default_cache_dir};
 use crate::codegen::generate;
 use crate::diagnostics::{Diagnostics, SourceFile};
-use crate::graph::{Dot, GraphView, GraphWriter, Html, Json, Mermaid, Stage, Svg};
+use crate::graph::Stage;
 use crate::ir::Plan;
 
 /// weir: Flink-style stream pipelines, compiled to Rust.
@@ -202,116 +203,32 @@ struct Ctx<'a> {
 type Failure = String;
 
 impl Ctx<'_> {
+    /// Runs one subcommand; each is a method of `commands.rs`.
     fn command(&mut self, command: Command) -> Result<u8, Failure> {
         match command {
-            Command::Check { file } => {
-                let (source, plan) = match self.compile(&file, true)? {
-                    Ok(v) => v,
-                    Err(code) => return Ok(code),
-                };
-                let _ = writeln!(
-                    self.out,
-                    "{}: ok ({} operators in {} chains)",
-                    source.path,
-                    plan.graph.node_count(),
-                    plan.chains.len()
-                );
-                Ok(0)
-            }
+            Command::Check { file } => self.check(&file),
             Command::Graph {
                 file,
                 format,
                 stage,
-            } => {
-                // The page's table is of budgets, which only the passes reckon.
-                let optimize = stage == Stage::Optimized || matches!(format, GraphFormat::Html);
-                let (_, plan) = match self.compile(&file, optimize)? {
-                    Ok(v) => v,
-                    Err(code) => return Ok(code),
-                };
-                let view = GraphView::new(&plan, stage);
-                let text = match format {
-                    GraphFormat::Dot => Dot.write(&view),
-                    GraphFormat::Mermaid => Mermaid.write(&view),
-                    GraphFormat::Json => Json.write(&view),
-                    GraphFormat::Svg => Svg.write(&view),
-                    GraphFormat::Html => {
-                        let memory = weir_runtime::memory::DEFAULT_MEMORY;
-                        let (operators, cannot_spill) =
-                            crate::explain::operator_rows(&plan, memory, 1)?;
-                        Html {
-                            operators,
-                            cannot_spill,
-                            memory: format!(
-                                "budgets of --memory {} on one worker",
-                                weir_runtime::memory::format_bytes(memory)
-                            ),
-                        }
-                        .write(&view)
-                    }
-                };
-                self.print(&text)
-            }
+            } => self.graph(&file, format, stage),
             Command::Explain {
                 file,
                 memory,
                 parallelism,
-            } => {
-                let memory =
-                    weir_runtime::memory::parse_bytes(&memory).map_err(|e| e.to_string())?;
-                let (_, plan) = match self.compile(&file, true)? {
-                    Ok(v) => v,
-                    Err(code) => return Ok(code),
-                };
-                let table = crate::explain::explain(&plan, memory, parallelism.max(1))?;
-                self.print(&table)
-            }
-            Command::Emit { file } => {
-                let (_, plan) = match self.compile(&file, true)? {
-                    Ok(v) => v,
-                    Err(code) => return Ok(code),
-                };
-                self.print(&generate(&plan).source)
-            }
+            } => self.explain(&file, &memory, parallelism),
+            Command::Emit { file } => self.emit(&file),
             Command::Build {
                 file,
                 output,
                 cache_dir,
-            } => {
-                let Some((plan, binary)) = self.build(&file, cache_dir)? else {
-                    return Ok(1);
-                };
-                let target = output.unwrap_or_else(|| PathBuf::from(&plan.name));
-                if let Some(taken) = build_target_conflict(&target, &file, &plan) {
-                    let _ = writeln!(
-                        self.err,
-                        "error: -o {} is {taken}: weir build would replace it with the executable; nothing was written",
-                        target.display()
-                    );
-                    return Ok(2);
-                }
-                copy_executable(&binary, &target)?;
-                let _ = writeln!(self.err, "weir: wrote {}", target.display());
-                Ok(0)
-            }
+            } => self.build_executable(&file, output, cache_dir),
             Command::Checkpoint {
                 action: CheckpointAction::Inspect { path },
-            } => match weir_runtime::checkpoint::inspect(&path) {
-                Ok(report) => self.print(&report),
-                Err(e) => {
-                    let _ = writeln!(self.err, "error: {e}");
-                    Ok(e.exit_code())
-                }
-            },
+            } => self.inspected(weir_runtime::checkpoint::inspect(&path)),
             Command::Savepoint {
                 action: SavepointAction::Inspect { path },
-            } => match weir_runtime::checkpoint::savepoint::inspect(&path) {
-                Ok(report) => self.print(&report),
-                Err(e) => {
-                    let _ = writeln!(self.err, "error: {e}");
-                    Ok(e.exit_code())
-                }
-            },
+            } => self.inspected(weir_runtime::checkpoint::savepoint::inspect(&path)),
             Command::Bench {
                 suite:
                     BenchSuite::Nexmark {
@@ -320,60 +237,11 @@ impl Ctx<'_> {
                         queries,
                         cache_dir,
                     },
-            } => {
-                let queries = bench_nexmark::chosen(queries.as_deref())?;
-                let cache = cache_dir.unwrap_or_else(default_cache_dir);
-                let table = bench_nexmark::bench(&queries, events, parallelism.max(1), &cache)?;
-                self.print(&table)
-            }
+            } => self.bench_nexmark(events, parallelism, queries.as_deref(), cache_dir),
             Command::Cache {
                 action: CacheAction::Clean { cache_dir },
-            } => {
-                let cache = cache_dir.unwrap_or_else(default_cache_dir);
-                if !crate::build::cache_lock::holds_anything(&cache) {
-                    let _ = writeln!(self.err, "weir: no cache at {}", cache.display());
-                    return Ok(0);
-                }
-                use crate::build::cache_lock::{clear, CacheLock};
-                let err = &mut *self.err;
-                let _lock = CacheLock::exclusive(&cache, || {
-                    let _ = writeln!(
-                        err,
-                        "weir: a build is using {}; waiting for it to finish",
-                        cache.display()
-                    );
-                })
-                .map_err(|e| format!("cannot lock {}: {e}", cache.display()))?;
-                let bytes = crate::build::eviction::size(&cache);
-                clear(&cache).map_err(|e| format!("cannot remove {}: {e}", cache.display()))?;
-                let _ = writeln!(
-                    self.err,
-                    "weir: removed {} ({})",
-                    cache.display(),
-                    weir_runtime::memory::format_bytes(bytes)
-                );
-                Ok(0)
-            }
-            Command::Run(run) => {
-                let Some((_, binary)) = self.build(&run.file, run.cache_dir.clone())? else {
-                    return Ok(1);
-                };
-                let mut cmd = std::process::Command::new(&binary);
-                cmd.args(run.job_args());
-                signals::die_with_this_process(&mut cmd);
-                let child = cmd
-                    .spawn()
-                    .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
-                let status = signals::wait_forwarding(child)
-                    .map_err(|e| format!("cannot wait for {}: {e}", binary.display()))?;
-                if let Some(code) = status.code() {
-                    return Ok(code.clamp(0, 255) as u8);
-                }
-                use std::os::unix::process::ExitStatusExt;
-                let signal = status.signal().unwrap_or(0);
-                let _ = writeln!(self.err, "weir: job killed by {}", signals::name(signal));
-                Ok((128 + signal).clamp(0, 255) as u8)
-            }
+            } => self.clean_cache(cache_dir),
+            Command::Run(run) => self.run(&run),
         }
     }
 
