@@ -71,9 +71,7 @@ impl JobArgs {
             events: None,
             ui: None,
         };
-        let mut interval: Option<std::time::Duration> = None;
-        let mut failures: Option<u32> = None;
-        let mut savepoints = crate::checkpoint::SavepointConfig::default();
+        let mut checkpoints = CheckpointFlags::default();
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             let (flag, inline) = match arg.split_once('=') {
@@ -86,6 +84,9 @@ impl JobArgs {
                     .or_else(|| args.next())
                     .ok_or_else(|| JobError::Config(format!("{flag} needs {what}\n{USAGE}")))
             };
+            if checkpoints.take(&flag, &mut value)? {
+                continue;
+            }
             match flag.as_str() {
                 "--memory" => {
                     let v = value("a size")?;
@@ -110,15 +111,7 @@ impl JobArgs {
                 "--stats" => out.stats = true,
                 "--stats-json" => out.stats_json = Some(value("a file path")?),
                 "--ui" => out.ui = Some(value("an address such as 127.0.0.1:8080")?),
-                "--spill-dir" => {
-                    let dir = value("a directory")?;
-                    if dir.is_empty() {
-                        return Err(JobError::Config(format!(
-                            "--spill-dir needs a directory, not an empty path\n{USAGE}"
-                        )));
-                    }
-                    out.spill_dir = Some(dir.into());
-                }
+                "--spill-dir" => out.spill_dir = Some(directory(&flag, value("a directory")?)?),
                 "--flush-every" => {
                     let v = value("a duration")?;
                     out.flush_every = parse_duration(&v).ok_or_else(|| {
@@ -127,43 +120,6 @@ impl JobArgs {
                         ))
                     })?;
                 }
-                "--checkpoint-dir" => {
-                    let dir = value("a directory")?;
-                    if dir.is_empty() {
-                        return Err(JobError::Config(format!(
-                            "--checkpoint-dir needs a directory, not an empty path\n{USAGE}"
-                        )));
-                    }
-                    out.checkpoint = Some(crate::checkpoint::CheckpointConfig::new(dir.into()));
-                }
-                "--checkpoint-interval" => {
-                    let v = value("a duration")?;
-                    interval = Some(parse_duration(&v).filter(|d| !d.is_zero()).ok_or_else(
-                        || {
-                            JobError::Config(format!(
-                                "--checkpoint-interval takes a duration above zero such as 500ms or 10s, not `{v}`"
-                            ))
-                        },
-                    )?);
-                }
-                "--checkpoint-failures" => {
-                    let v = value("a number")?;
-                    failures = Some(v.parse().ok().filter(|&n: &u32| n > 0).ok_or_else(|| {
-                        JobError::Config(format!(
-                            "--checkpoint-failures takes how many checkpoints may fail in a row, at least 1, not `{v}`"
-                        ))
-                    })?);
-                }
-                "--savepoint-dir" | "--savepoint-on-stop" | "--from-savepoint" => {
-                    let dir = value("a directory")?;
-                    if dir.is_empty() {
-                        return Err(JobError::Config(format!(
-                            "{flag} needs a directory, not an empty path\n{USAGE}"
-                        )));
-                    }
-                    savepoints.set(&flag, dir.into());
-                }
-                "--allow-non-restored-state" => savepoints.allow_non_restored = true,
                 "--clock" => {
                     let v = value("system or replay")?;
                     out.clock = crate::time::ClockMode::from_name(&v).ok_or_else(|| {
@@ -185,27 +141,87 @@ impl JobArgs {
             }
         }
         out.cluster.check()?;
-        match (&mut out.checkpoint, interval, failures) {
-            (Some(c), interval, failures) => {
-                c.interval = interval.unwrap_or(c.interval);
-                c.max_failures = failures.unwrap_or(c.max_failures);
-                c.savepoints = savepoints;
-            }
-            (None, None, None) if savepoints.is_none() => {}
-            (None, None, None) => {
-                return Err(JobError::Config(format!(
-                    "savepoints need --checkpoint-dir: the run keeps its outputs' parts and its \
-                     checkpoints there\n{USAGE}"
-                )))
-            }
-            (None, _, _) => {
-                return Err(JobError::Config(format!(
-                    "--checkpoint-interval and --checkpoint-failures need --checkpoint-dir, where the checkpoints go\n{USAGE}"
-                )))
-            }
-        }
+        out.checkpoint = checkpoints.config()?;
         Ok(out)
     }
+}
+
+/// The checkpoint and savepoint flags, gathered as they come and checked together.
+#[derive(Default)]
+struct CheckpointFlags {
+    dir: Option<std::path::PathBuf>,
+    interval: Option<std::time::Duration>,
+    failures: Option<u32>,
+    savepoints: crate::checkpoint::SavepointConfig,
+}
+
+impl CheckpointFlags {
+    /// Takes `flag` if it is one of these (its value from `value`); `false` if it is not.
+    fn take(
+        &mut self,
+        flag: &str,
+        value: &mut dyn FnMut(&str) -> Result<String, JobError>,
+    ) -> Result<bool, JobError> {
+        match flag {
+            "--checkpoint-dir" => self.dir = Some(directory(flag, value("a directory")?)?),
+            "--checkpoint-interval" => {
+                let v = value("a duration")?;
+                let interval = parse_duration(&v).filter(|d| !d.is_zero());
+                self.interval = Some(interval.ok_or_else(|| {
+                    JobError::Config(format!(
+                        "--checkpoint-interval takes a duration above zero such as 500ms or 10s, not `{v}`"
+                    ))
+                })?);
+            }
+            "--checkpoint-failures" => {
+                let v = value("a number")?;
+                self.failures = Some(v.parse().ok().filter(|&n: &u32| n > 0).ok_or_else(|| {
+                    JobError::Config(format!(
+                        "--checkpoint-failures takes how many checkpoints may fail in a row, at least 1, not `{v}`"
+                    ))
+                })?);
+            }
+            "--savepoint-dir" | "--savepoint-on-stop" | "--from-savepoint" => {
+                let dir = directory(flag, value("a directory")?)?;
+                self.savepoints.set(flag, dir);
+            }
+            "--allow-non-restored-state" => self.savepoints.allow_non_restored = true,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// The checkpoints these flags ask for: none without `--checkpoint-dir`, where the
+    /// other flags have nothing to act on.
+    fn config(self) -> Result<Option<crate::checkpoint::CheckpointConfig>, JobError> {
+        match (self.dir, self.interval, self.failures) {
+            (Some(dir), interval, failures) => {
+                let mut c = crate::checkpoint::CheckpointConfig::new(dir);
+                c.interval = interval.unwrap_or(c.interval);
+                c.max_failures = failures.unwrap_or(c.max_failures);
+                c.savepoints = self.savepoints;
+                Ok(Some(c))
+            }
+            (None, None, None) if self.savepoints.is_none() => Ok(None),
+            (None, None, None) => Err(JobError::Config(format!(
+                "savepoints need --checkpoint-dir: the run keeps its outputs' parts and its \
+                 checkpoints there\n{USAGE}"
+            ))),
+            (None, _, _) => Err(JobError::Config(format!(
+                "--checkpoint-interval and --checkpoint-failures need --checkpoint-dir, where the checkpoints go\n{USAGE}"
+            ))),
+        }
+    }
+}
+
+/// `dir`, the value of `flag`, unless it is empty.
+fn directory(flag: &str, dir: String) -> Result<std::path::PathBuf, JobError> {
+    if dir.is_empty() {
+        return Err(JobError::Config(format!(
+            "{flag} needs a directory, not an empty path\n{USAGE}"
+        )));
+    }
+    Ok(dir.into())
 }
 
 fn named_path(
