@@ -121,6 +121,64 @@ impl InlineFront {
         kind: &Call,
         with: &[Call],
     ) -> Option<(SourceOp, Arc<Schema>)> {
+        let (stream, settings) = self.nexmark_settings(kind)?;
+        let made = crate::lower::nexmark_spec(stream, kind.span(), settings);
+        let (event, spec) = self.reported(made)?;
+        let type_name = match event {
+            weir_runtime::nexmark::EventKind::Person => "Person",
+            weir_runtime::nexmark::EventKind::Auction => "Auction",
+            weir_runtime::nexmark::EventKind::Bid => "Bid",
+        };
+        let ty = RustType::path(format!("weir_runtime::nexmark::{type_name}"));
+        let mut op = SourceOp {
+            name,
+            format: SourceFormat::Nexmark(crate::ir::NexmarkStream {
+                kind: event,
+                spec: spec.clone(),
+            }),
+            input: InputLocation::Generated,
+            on_error: OnError::Fail,
+            event_time: None,
+            follow: false,
+            time_unit: crate::ir::TimeUnit::Milliseconds,
+        };
+        let options: Vec<WrittenOption<Span>> = with
+            .iter()
+            .map(|clause| WrittenOption {
+                name: clause.name.to_string(),
+                at: clause.span(),
+                name_at: clause.name.span(),
+                value: self.with_clause(clause, &ty),
+            })
+            .collect();
+        let schema = crate::lower::nexmark_schema(event);
+        let options = self.reported(crate::lower::nexmark_options(
+            options,
+            &spec,
+            &schema,
+            kind.span(),
+        ))?;
+        let options = self.nexmark_event_time(type_name, &ty, options);
+        let forms = OptionForms {
+            all: "`event_time(|r| ...)`, `watermark(...)` and `idle(...)`",
+            event_time: "add `event_time(|e| e.date_time as i64)` to this source",
+        };
+        op.event_time = self
+            .reported(crate::lower::source_options(options, &op.input, forms))?
+            .event_time;
+        Some((op, Arc::new(Schema::rust(ty))))
+    }
+
+    /// A `nexmark(...)` call's stream (its first word, if it has no value) and settings
+    /// (`word: number`).
+    #[allow(clippy::type_complexity)]
+    fn nexmark_settings(
+        &mut self,
+        kind: &Call,
+    ) -> Option<(
+        Option<(String, Span)>,
+        Vec<crate::lower::NexmarkSetting<Span>>,
+    )> {
         type Setting = (Ident, Option<syn::LitInt>);
         let parsed = syn::parse::Parser::parse2(
             |input: syn::parse::ParseStream<'_>| {
@@ -173,55 +231,17 @@ impl InlineFront {
                 }
             }
         }
-        let made = crate::lower::nexmark_spec(stream, kind.span(), settings);
-        let (event, spec) = match made {
-            Ok(made) => made,
-            Err(mistakes) => {
-                for d in mistakes {
-                    self.diagnostics.push(d);
-                }
-                return None;
-            }
-        };
-        let type_name = match event {
-            weir_runtime::nexmark::EventKind::Person => "Person",
-            weir_runtime::nexmark::EventKind::Auction => "Auction",
-            weir_runtime::nexmark::EventKind::Bid => "Bid",
-        };
-        let ty = RustType::path(format!("weir_runtime::nexmark::{type_name}"));
-        let mut op = SourceOp {
-            name,
-            format: SourceFormat::Nexmark(crate::ir::NexmarkStream {
-                kind: event,
-                spec: spec.clone(),
-            }),
-            input: InputLocation::Generated,
-            on_error: OnError::Fail,
-            event_time: None,
-            follow: false,
-            time_unit: crate::ir::TimeUnit::Milliseconds,
-        };
-        let options: Vec<WrittenOption<Span>> = with
-            .iter()
-            .map(|clause| WrittenOption {
-                name: clause.name.to_string(),
-                at: clause.span(),
-                name_at: clause.name.span(),
-                value: self.with_clause(clause, &ty),
-            })
-            .collect();
-        let schema = crate::lower::nexmark_schema(event);
-        let options = match crate::lower::nexmark_options(options, &spec, &schema, kind.span()) {
-            Ok(options) => options,
-            Err(mistakes) => {
-                for d in mistakes {
-                    self.diagnostics.push(d);
-                }
-                return None;
-            }
-        };
-        // The event time `nexmark_options` fills in is the `.pipe` field's: inline it is
-        // read by a closure over the event.
+        Some((stream, settings))
+    }
+
+    /// `options` with the event time `nexmark_options` filled in (the `.pipe` field's)
+    /// read by a closure over the event of type `ty`, as inline event times are.
+    fn nexmark_event_time(
+        &mut self,
+        type_name: &str,
+        ty: &RustType,
+        options: Vec<WrittenOption<Span>>,
+    ) -> Vec<WrittenOption<Span>> {
         let time = {
             let t = quote::format_ident!("{type_name}");
             quote!(|e: &weir_runtime::nexmark::#t| e.date_time as i64)
@@ -229,7 +249,7 @@ impl InlineFront {
         let t = self.rust_fn(&time, Some(vec![ty.by_ref()]), RustType::path("i64"));
         let f = quote::format_ident!("{}", t.field_name());
         self.push_guard(quote!(let #f = #time;));
-        let options = options
+        options
             .into_iter()
             .map(|mut o| {
                 if let Some(SourceOption::EventTime(et)) = &mut o.value {
@@ -241,21 +261,7 @@ impl InlineFront {
                 }
                 o
             })
-            .collect();
-        let forms = OptionForms {
-            all: "`event_time(|r| ...)`, `watermark(...)` and `idle(...)`",
-            event_time: "add `event_time(|e| e.date_time as i64)` to this source",
-        };
-        match crate::lower::source_options(options, &op.input, forms) {
-            Ok(made) => op.event_time = made.event_time,
-            Err(mistakes) => {
-                for d in mistakes {
-                    self.diagnostics.push(d);
-                }
-                return None;
-            }
-        }
-        Some((op, Arc::new(Schema::rust(ty))))
+            .collect()
     }
 
     fn file_args(&mut self, call: &Call, csv: bool) -> Option<FileArgs> {
@@ -328,21 +334,12 @@ impl InlineFront {
                 "`event_time(|r| ...)`, `watermark(...)`, `idle(...)`, `on_error(...)`, `time_unit(...)` and `follow`",
             event_time: "add `event_time(|r| r.ts)` to this source",
         };
-        match crate::lower::source_options(options, &op.input, forms) {
-            Ok(made) => {
-                op.on_error = made.on_error;
-                op.event_time = made.event_time;
-                op.follow = made.follow;
-                op.time_unit = made.time_unit;
-                Some(())
-            }
-            Err(mistakes) => {
-                for d in mistakes {
-                    self.diagnostics.push(d);
-                }
-                None
-            }
-        }
+        let made = self.reported(crate::lower::source_options(options, &op.input, forms))?;
+        op.on_error = made.on_error;
+        op.event_time = made.event_time;
+        op.follow = made.follow;
+        op.time_unit = made.time_unit;
+        Some(())
     }
 
     /// What clause `clause` says, or `None` when its arguments are wrong (said here) or it
