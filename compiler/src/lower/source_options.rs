@@ -83,19 +83,52 @@ pub fn source_options<S: Clone>(
     input: &InputLocation,
     forms: OptionForms<'_>,
 ) -> Result<SourceSettings, Vec<Diagnostic<S>>> {
-    let mut errors = Vec::new();
-    let mut seen: Vec<(String, S)> = Vec::new();
-    let mut on_error = OnError::Fail;
-    let mut time: Option<(EventTime, S)> = None;
-    let (mut unread_time, mut unread_watermark) = (false, false);
-    let mut watermark: Option<(WatermarkSpec, S)> = None;
-    let mut idle: Option<(i64, S)> = None;
-    let mut follow = false;
-    let mut time_unit = TimeUnit::Milliseconds;
-    let mut read_all = true;
+    let mut gathered = Gathered::new();
     for option in options {
-        if let Some((_, first)) = seen.iter().find(|(name, _)| *name == option.name) {
-            errors.push(
+        gathered.take(option, input, &forms);
+    }
+    gathered.settings(&forms)
+}
+
+/// What a source's options say, gathered one at a time, with the mistakes found so far.
+struct Gathered<S> {
+    errors: Vec<Diagnostic<S>>,
+    /// Each option given so far, where.
+    seen: Vec<(String, S)>,
+    on_error: OnError,
+    time: Option<(EventTime, S)>,
+    watermark: Option<(WatermarkSpec, S)>,
+    idle: Option<(i64, S)>,
+    follow: bool,
+    time_unit: TimeUnit,
+    /// An event time or a watermark that could not be read (already reported).
+    unread_time: bool,
+    unread_watermark: bool,
+    /// Every option's value could be read.
+    read_all: bool,
+}
+
+impl<S: Clone> Gathered<S> {
+    fn new() -> Self {
+        Gathered {
+            errors: Vec::new(),
+            seen: Vec::new(),
+            on_error: OnError::Fail,
+            time: None,
+            watermark: None,
+            idle: None,
+            follow: false,
+            time_unit: TimeUnit::Milliseconds,
+            unread_time: false,
+            unread_watermark: false,
+            read_all: true,
+        }
+    }
+
+    /// Takes `option` in, or notes why it cannot be: given twice, unknown, unread.
+    fn take(&mut self, option: WrittenOption<S>, input: &InputLocation, forms: &OptionForms<'_>) {
+        if let Some((_, first)) = self.seen.iter().find(|(name, _)| *name == option.name) {
+            self.errors.push(
                 Diagnostic::error(
                     format!("`{}` is given twice", option.name),
                     option.at.clone(),
@@ -104,11 +137,11 @@ pub fn source_options<S: Clone>(
                 .with_related(first.clone(), "first given here")
                 .with_help("give each option once"),
             );
-            continue;
+            return;
         }
-        seen.push((option.name.clone(), option.at.clone()));
+        self.seen.push((option.name.clone(), option.at.clone()));
         if !SOURCE_OPTIONS.contains(&option.name.as_str()) {
-            errors.push(
+            self.errors.push(
                 Diagnostic::error(
                     format!("unknown source option `{}`", option.name),
                     option.name_at.clone(),
@@ -117,57 +150,54 @@ pub fn source_options<S: Clone>(
                 .with_help(format!("sources take {}", forms.all))
                 .with_help_opt(did_you_mean(&option.name, SOURCE_OPTIONS.iter().copied())),
             );
-            continue;
+            return;
         }
         let Some(value) = option.value else {
-            read_all = false;
-            unread_time |= option.name == "event_time";
-            unread_watermark |= option.name == "watermark";
-            continue;
+            self.read_all = false;
+            self.unread_time |= option.name == "event_time";
+            self.unread_watermark |= option.name == "watermark";
+            return;
         };
+        self.value(value, option.at, input);
+    }
+
+    /// Takes in an option's value, given at `at`.
+    fn value(&mut self, value: SourceOption, at: S, input: &InputLocation) {
         match value {
-            SourceOption::OnError(p) => on_error = p,
-            SourceOption::EventTime(t) => time = Some((t, option.at.clone())),
+            SourceOption::OnError(p) => self.on_error = p,
+            SourceOption::EventTime(t) => self.time = Some((t, at)),
             SourceOption::Watermark(spec, inner_idle) => {
                 let Some(spec) = spec else {
-                    unread_watermark = true;
-                    errors.push(
-                        Diagnostic::error(
-                            "a watermark needs a strategy",
-                            option.at.clone(),
-                            "only idleness given",
-                        )
-                        .with_help("add `ascending` or `bounded <duration>`, as in `watermark(bounded 5s, idle 30s)`"),
+                    self.unread_watermark = true;
+                    self.errors.push(
+                        Diagnostic::error("a watermark needs a strategy", at, "only idleness given")
+                            .with_help("add `ascending` or `bounded <duration>`, as in `watermark(bounded 5s, idle 30s)`"),
                     );
-                    continue;
+                    return;
                 };
-                watermark = Some((spec, option.at.clone()));
+                self.watermark = Some((spec, at.clone()));
                 if let Some(ms) = inner_idle {
-                    idle = Some((ms, option.at.clone()));
+                    self.idle = Some((ms, at));
                 }
             }
             SourceOption::Idle(ms) => {
-                if let Some((_, first)) = &idle {
-                    errors.push(
-                        Diagnostic::error(
-                            "the idle time is given twice",
-                            option.at.clone(),
-                            "given again here",
-                        )
-                        .with_related(first.clone(), "first given inside the watermark")
-                        .with_help("give it once, in `idle(...)` or in the watermark"),
+                if let Some((_, first)) = &self.idle {
+                    self.errors.push(
+                        Diagnostic::error("the idle time is given twice", at, "given again here")
+                            .with_related(first.clone(), "first given inside the watermark")
+                            .with_help("give it once, in `idle(...)` or in the watermark"),
                     );
-                    continue;
+                    return;
                 }
-                idle = Some((ms, option.at.clone()));
+                self.idle = Some((ms, at));
             }
-            SourceOption::TimeUnit(unit) => time_unit = unit,
+            SourceOption::TimeUnit(unit) => self.time_unit = unit,
             SourceOption::Follow => match input {
-                InputLocation::Path(_) => follow = true,
-                InputLocation::Stdin | InputLocation::Program | InputLocation::Generated => errors.push(
+                InputLocation::Path(_) => self.follow = true,
+                InputLocation::Stdin | InputLocation::Program | InputLocation::Generated => self.errors.push(
                     Diagnostic::error(
                         "only a file can be followed",
-                        option.at.clone(),
+                        at,
                         match input {
                             InputLocation::Stdin => "this source reads standard input",
                             InputLocation::Generated => "this source's events are generated",
@@ -181,38 +211,40 @@ pub fn source_options<S: Clone>(
             },
         }
     }
-    if let (None, Some((_, at))) = (&time, &idle) {
-        errors.push(
-            Diagnostic::error(
-                "idleness needs event time",
-                at.clone(),
-                "no event_time(...) on this source",
-            )
-            .with_help(format!(
-                "a source is idle when its watermark stops moving; {}",
-                forms.event_time
-            )),
-        );
-    }
-    let time = time.map(|(t, at)| {
-        let idle = idle.map(|(ms, _)| ms);
-        (EventTime { idle, ..t }, at)
-    });
-    // An event time or a watermark that could not be read has been reported: the other
-    // is not reported again for lacking it.
-    let watermark = watermark.filter(|_| !unread_time);
-    let time = time.filter(|_| !unread_watermark);
-    let event_time = source_event_time(time, watermark, forms.event_time).map_err(|d| {
-        errors.push(d);
-    });
-    match event_time {
-        Ok(event_time) if errors.is_empty() && read_all => Ok(SourceSettings {
-            on_error,
-            event_time,
-            follow,
-            time_unit,
-        }),
-        _ => Err(errors),
+
+    /// The settings, once every option is in: the event-time rules checked together.
+    fn settings(mut self, forms: &OptionForms<'_>) -> Result<SourceSettings, Vec<Diagnostic<S>>> {
+        if let (None, Some((_, at))) = (&self.time, &self.idle) {
+            self.errors.push(
+                Diagnostic::error(
+                    "idleness needs event time",
+                    at.clone(),
+                    "no event_time(...) on this source",
+                )
+                .with_help(format!(
+                    "a source is idle when its watermark stops moving; {}",
+                    forms.event_time
+                )),
+            );
+        }
+        let idle = self.idle.map(|(ms, _)| ms);
+        let time = self.time.map(|(t, at)| (EventTime { idle, ..t }, at));
+        // An event time or a watermark that could not be read has been reported: the other
+        // is not reported again for lacking it.
+        let watermark = self.watermark.filter(|_| !self.unread_time);
+        let time = time.filter(|_| !self.unread_watermark);
+        let mut errors = self.errors;
+        let event_time =
+            source_event_time(time, watermark, forms.event_time).map_err(|d| errors.push(d));
+        match event_time {
+            Ok(event_time) if errors.is_empty() && self.read_all => Ok(SourceSettings {
+                on_error: self.on_error,
+                event_time,
+                follow: self.follow,
+                time_unit: self.time_unit,
+            }),
+            _ => Err(errors),
+        }
     }
 }
 
