@@ -130,102 +130,21 @@ impl JobView {
         let ending = lock(&board.ending).clone();
         let figures = lock(&board.figures);
         let usage = board.pool.usage();
-        let location_of = |name: &'static str| name.rsplit(" at ").next().unwrap_or(name);
         let operators: Vec<OperatorView> = spec
             .operators
             .iter()
-            .map(|op| {
-                let location = location_of(op.name);
-                let (mut records_in, mut records_out) = figures
-                    .values()
-                    .filter_map(|w| w.operators.get(&op.id))
-                    .fold((0, 0), |(i, o), (a, b)| (i + a, o + b));
-                let mut view = OperatorView {
-                    id: op.id,
-                    name: op.name,
-                    records_in,
-                    records_out,
-                    budget_bytes: 0,
-                    in_use_bytes: 0,
-                    peak_bytes: 0,
-                    spill_runs: 0,
-                    spilled_bytes: 0,
-                };
-                for u in usage.iter().filter(|u| u.location == location) {
-                    view.budget_bytes += u.budget_bytes;
-                    view.in_use_bytes += u.in_use_bytes;
-                    view.peak_bytes = view.peak_bytes.max(u.whole_peak_bytes);
-                    view.spill_runs += u.spill_runs;
-                    view.spilled_bytes += u.spilled_bytes;
-                }
-                // The report's figures, once there is one: the same as --stats-json's.
-                if let Some(s) = ending
-                    .as_ref()
-                    .and_then(|e| e.stats.operators.iter().find(|s| s.location == location))
-                {
-                    (records_in, records_out) = (s.records_in, s.records_out);
-                    view.records_in = records_in;
-                    view.records_out = records_out;
-                    view.budget_bytes = s.budget_bytes;
-                    view.in_use_bytes = s.in_use_bytes;
-                    view.peak_bytes = s.peak_bytes;
-                    view.spill_runs = s.spill_runs;
-                    view.spilled_bytes = s.spilled_bytes;
-                }
-                view
-            })
+            .map(|op| OperatorView::of(op, &figures, &usage, ending.as_ref()))
             .collect();
         let now_ms = crate::time::Clock::System.now();
         let sources: Vec<SourceView> = spec
             .sources
             .iter()
-            .map(|name| {
-                let mut view = SourceView {
-                    name: name.to_string(),
-                    records: 0,
-                    bad: 0,
-                    dead_letters: 0,
-                    watermark: None,
-                    watermark_lag_ms: None,
-                };
-                for (records, bad, dead, wm) in
-                    figures.values().filter_map(|w| w.sources.get(*name))
-                {
-                    view.records += records;
-                    view.bad += bad;
-                    view.dead_letters += dead;
-                    if let Some(wm) = wm {
-                        view.watermark = Some(view.watermark.map_or(*wm, |w| w.min(*wm)));
-                    }
-                }
-                view.watermark_lag_ms = view.watermark.map(|wm| now_ms.saturating_sub(wm));
-                view
-            })
+            .map(|name| SourceView::of(name, &figures, now_ms))
             .collect();
         let nodes = spec
             .graph
             .iter()
-            .map(|n| {
-                let (records_in, records_out) = match n.kind {
-                    "source" => sources
-                        .iter()
-                        .find(|s| s.name == n.name)
-                        .map_or((None, None), |s| (Some(s.records), Some(s.records - s.bad))),
-                    _ => operators
-                        .iter()
-                        .find(|o| o.id == n.id)
-                        .map_or((None, None), |o| (Some(o.records_in), Some(o.records_out))),
-                };
-                NodeView {
-                    id: n.id,
-                    kind: n.kind,
-                    label: n.label,
-                    location: n.location,
-                    inputs: n.inputs,
-                    records_in,
-                    records_out,
-                }
-            })
+            .map(|n| NodeView::of(n, &sources, &operators))
             .collect();
         let exchange = figures
             .iter()
@@ -260,6 +179,105 @@ impl JobView {
                 .or(checkpoints),
             checkpoint_history: lock(&board.history).last.clone(),
             advice: ending.map(|e| e.advice).unwrap_or_default(),
+        }
+    }
+}
+
+type Figures = std::collections::BTreeMap<usize, super::WorkerFigures>;
+
+impl OperatorView {
+    /// Operator `op`'s figures: summed over the workers' latest, and the pool's usage of
+    /// it; the report's, once there is one (the same as `--stats-json`'s).
+    fn of(
+        op: &crate::job::StatefulOperator,
+        figures: &Figures,
+        usage: &[crate::memory::OperatorUsage],
+        ending: Option<&super::Ending>,
+    ) -> OperatorView {
+        let location = op.name.rsplit(" at ").next().unwrap_or(op.name);
+        let (records_in, records_out) = figures
+            .values()
+            .filter_map(|w| w.operators.get(&op.id))
+            .fold((0, 0), |(i, o), (a, b)| (i + a, o + b));
+        let mut view = OperatorView {
+            id: op.id,
+            name: op.name,
+            records_in,
+            records_out,
+            budget_bytes: 0,
+            in_use_bytes: 0,
+            peak_bytes: 0,
+            spill_runs: 0,
+            spilled_bytes: 0,
+        };
+        for u in usage.iter().filter(|u| u.location == location) {
+            view.budget_bytes += u.budget_bytes;
+            view.in_use_bytes += u.in_use_bytes;
+            view.peak_bytes = view.peak_bytes.max(u.whole_peak_bytes);
+            view.spill_runs += u.spill_runs;
+            view.spilled_bytes += u.spilled_bytes;
+        }
+        if let Some(s) =
+            ending.and_then(|e| e.stats.operators.iter().find(|s| s.location == location))
+        {
+            view.records_in = s.records_in;
+            view.records_out = s.records_out;
+            view.budget_bytes = s.budget_bytes;
+            view.in_use_bytes = s.in_use_bytes;
+            view.peak_bytes = s.peak_bytes;
+            view.spill_runs = s.spill_runs;
+            view.spilled_bytes = s.spilled_bytes;
+        }
+        view
+    }
+}
+
+impl SourceView {
+    /// Source `name`'s figures, summed over the workers' latest (its watermark the
+    /// least of theirs), and how far its watermark is behind `now_ms`.
+    fn of(name: &str, figures: &Figures, now_ms: i64) -> SourceView {
+        let mut view = SourceView {
+            name: name.to_string(),
+            records: 0,
+            bad: 0,
+            dead_letters: 0,
+            watermark: None,
+            watermark_lag_ms: None,
+        };
+        for (records, bad, dead, wm) in figures.values().filter_map(|w| w.sources.get(name)) {
+            view.records += records;
+            view.bad += bad;
+            view.dead_letters += dead;
+            if let Some(wm) = wm {
+                view.watermark = Some(view.watermark.map_or(*wm, |w| w.min(*wm)));
+            }
+        }
+        view.watermark_lag_ms = view.watermark.map(|wm| now_ms.saturating_sub(wm));
+        view
+    }
+}
+
+impl NodeView {
+    /// Graph node `n`, with the records in and out of the source or operator it is.
+    fn of(n: &super::GraphNode, sources: &[SourceView], operators: &[OperatorView]) -> NodeView {
+        let (records_in, records_out) = match n.kind {
+            "source" => sources
+                .iter()
+                .find(|s| s.name == n.name)
+                .map_or((None, None), |s| (Some(s.records), Some(s.records - s.bad))),
+            _ => operators
+                .iter()
+                .find(|o| o.id == n.id)
+                .map_or((None, None), |o| (Some(o.records_in), Some(o.records_out))),
+        };
+        NodeView {
+            id: n.id,
+            kind: n.kind,
+            label: n.label,
+            location: n.location,
+            inputs: n.inputs,
+            records_in,
+            records_out,
         }
     }
 }

@@ -268,7 +268,19 @@ where
     }
     // The connections to other processes close once every worker is done with them.
     drop(network);
-    let run_decode = run.travel.as_ref().map(|t| t.decode);
+    let decode = run.travel.as_ref().map(|t| t.decode);
+    values_of(ctx, ended, decode, cluster.threads)
+}
+
+/// The workers' values, in worker order, once every worker has `ended` (those of other
+/// processes as worker 0 received them, `decode`d): their reports absorbed into `ctx`, and
+/// the first error, if any, as the run's.
+fn values_of<T>(
+    ctx: &mut JobContext,
+    ended: Vec<Ended<T>>,
+    decode: Option<fn(&[u8]) -> T>,
+    threads: usize,
+) -> Result<Vec<T>, JobError> {
     let mut outcome = Ok(());
     let mut values = Vec::with_capacity(ended.len());
     for (result, wctx, remote) in ended {
@@ -279,8 +291,8 @@ where
         }
         for ended in remote {
             ctx.absorb_report(ended.report);
-            if let (Some(bytes), Some(travel)) = (&ended.collected, &run_decode) {
-                values.push(travel(bytes));
+            if let (Some(bytes), Some(decode)) = (&ended.collected, &decode) {
+                values.push(decode(bytes));
             }
             let error = ended.error.map(|e| {
                 if e.stopped {
@@ -288,7 +300,7 @@ where
                 } else {
                     JobError::InAnotherProcess {
                         worker: ended.worker,
-                        process: ended.worker / cluster.threads,
+                        process: ended.worker / threads,
                         message: e.message,
                         code: e.code,
                     }
