@@ -198,6 +198,80 @@ fn workers_with_empty_slices_and_standard_input_lose_nothing() {
     assert_eq!(sorted_body(&stdout), counts(&text));
 }
 
+/// Runs `bin` with `args`, its input `name` a named pipe a writer process fills with
+/// `text` (as `--input name=<(zcat ...)` gives a job), on `workers` worker threads; its
+/// standard output.
+fn through_a_named_pipe(
+    bin: &Path,
+    name: &str,
+    text: &str,
+    args: &[&str],
+    workers: usize,
+) -> String {
+    let dir = temp();
+    let (file, pipe) = (dir.path().join("text"), dir.path().join("pipe"));
+    std::fs::write(&file, text).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&pipe)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // A process, not a thread: a job that never opened the pipe leaves it blocked, and
+    // it is killed below.
+    let mut writer = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("cat '{}' > '{}'", file.display(), pipe.display()))
+        .spawn()
+        .unwrap();
+    let input = format!("{name}={}", pipe.display());
+    let threads = workers.to_string();
+    let mut all = vec!["--input", input.as_str(), "--parallelism", threads.as_str()];
+    all.extend_from_slice(args);
+    let result = run(bin, &all);
+    let _ = writer.kill();
+    let _ = writer.wait();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(result.status.success(), "{workers} worker(s): {stderr}");
+    String::from_utf8(result.stdout).unwrap()
+}
+
+#[test]
+fn a_named_pipe_is_read_whole_by_worker_zero_as_standard_input_is() {
+    // Not a file that can be cut in slices: read as it comes, on every parallelism, with
+    // the results of the same bytes in a file.
+    let words: String = (0..20_000)
+        .map(|i| format!("w{} x{} W{}\n", i % 89, i % 7, i % 13))
+        .collect();
+    let wordcount = build(Path::new("dsl-examples/wordcount.pipe"));
+    for workers in [1, 2, 3] {
+        let out = through_a_named_pipe(&wordcount, "lines", &words, &[], workers);
+        assert_eq!(sorted_body(&out), counts(&words), "{workers} worker(s)");
+    }
+    // An event-time window, which reads a file in time-ordered slices on several workers.
+    let dir = temp();
+    let pipe = dir.path().join("w.pipe");
+    std::fs::write(
+        &pipe,
+        "schema E { ts: timestamp, key: str }\n\
+         source es: E = csv(\"in.csv\") with event_time(ts), watermark(bounded 1s);\n\
+         es |> key_by(key) |> window(tumbling 10s) |> aggregate { n: count() } |> sink stdout();\n",
+    )
+    .unwrap();
+    let windows = build(&pipe);
+    let mut events = String::from("ts,key\n");
+    for i in 0..30_000i64 {
+        events.push_str(&format!("{},k{}\n", i * 7 - (i * 31) % 500, i % 17));
+    }
+    let file = dir.path().join("in.csv");
+    std::fs::write(&file, &events).unwrap();
+    let from_file = run_ok(&windows, &["--input", &format!("es={}", file.display())]);
+    assert!(from_file.lines().count() > 300, "{from_file}");
+    for workers in [1, 2, 3] {
+        let out = through_a_named_pipe(&windows, "es", &events, &[], workers);
+        assert_eq!(out, from_file, "{workers} worker(s): one worker's bytes");
+    }
+}
+
 #[test]
 fn a_bad_record_in_a_later_slice_is_named_by_its_line_and_nothing_is_replaced() {
     let dir = temp();

@@ -120,7 +120,9 @@ impl InputReader {
                     source,
                 };
                 let mut file = File::open(path).map_err(error)?;
-                let len = file.metadata().map_err(error)?.len();
+                let meta = file.metadata().map_err(error)?;
+                // A named pipe or a device says nothing of its length: read to its end.
+                let len = if meta.is_file() { meta.len() } else { u64::MAX };
                 // Where part `i` of `n` of `from..to` starts (`slices::part_start`).
                 let mut cut = |from: u64, to: u64, i: usize, n: usize, records| {
                     part_start(path, &mut file, (from, to), (i, n), len, records).map_err(error)
@@ -144,14 +146,18 @@ impl InputReader {
                     }
                     _ => (0, len),
                 };
-                file.seek(io::SeekFrom::Start(start)).map_err(error)?;
+                // Finding the cuts moved the file's position. (A named pipe, read whole,
+                // cannot seek, and was not moved.)
+                if meta.is_file() {
+                    file.seek(io::SeekFrom::Start(start)).map_err(error)?;
+                }
                 Ok(InputReader {
                     inner: ReaderKind::File(BufReader::with_capacity(
                         BUFFER,
                         file.take(end - start),
                     )),
                     consumed: 0,
-                    total: Some(end - start),
+                    total: meta.is_file().then_some(end - start),
                     slice: (start > 0).then(|| (path.clone(), start)),
                     lines_before: std::cell::OnceCell::new(),
                     followed: None,
@@ -194,7 +200,10 @@ impl InputReader {
             // Another worker reads this input: this one stays where it is, at nothing.
             return Ok(offset == self.consumed);
         }
-        let total = self.total.unwrap_or(0);
+        // A named pipe (a file without a length) cannot go back.
+        let Some(total) = self.total else {
+            return Ok(false);
+        };
         if !matches!(self.inner, ReaderKind::File(_)) || offset > total {
             return Ok(false);
         }

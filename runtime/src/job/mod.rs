@@ -230,8 +230,8 @@ impl JobContext {
 
     /// The part of `input` this worker reads: all of it on one worker; in a parallel run,
     /// a slice of each file when the job's spec allows it (cut where `records` start),
-    /// else everything on worker 0 and nothing elsewhere (standard input is always read by
-    /// worker 0 alone).
+    /// else everything on worker 0 and nothing elsewhere (standard input, a named pipe or
+    /// a device is always read by worker 0 alone: it cannot be cut).
     pub fn input_part(
         &self,
         input: &InputSpec,
@@ -246,7 +246,7 @@ impl JobContext {
         };
         if self.slot.is_single() {
             InputPart::Whole
-        } else if let (Some(slice), InputSpec::File(_)) = (self.scanning, input) {
+        } else if let (Some(slice), true) = (self.scanning, sliceable(input)) {
             InputPart::Piece {
                 slice: crate::parallel::WorkerSlot {
                     index: slice,
@@ -255,7 +255,7 @@ impl JobContext {
                 piece: self.slot.index,
                 records,
             }
-        } else if self.inputs != InputSplit::WorkerZero && matches!(input, InputSpec::File(_)) {
+        } else if self.inputs != InputSplit::WorkerZero && sliceable(input) {
             InputPart::Slice(self.slot, records)
         } else if self.slot.index == 0 {
             InputPart::Whole
@@ -281,7 +281,9 @@ impl JobContext {
         mut scan: impl FnMut(&JobContext) -> Result<crate::parallel::PieceScan, JobError>,
     ) -> Result<Vec<crate::parallel::PieceScan>, JobError> {
         let slices = self.slot.peers.saturating_sub(1);
-        let (InputSpec::File(path), InputSplit::EventTimeSlices) = (input, self.inputs) else {
+        let (InputSpec::File(path), InputSplit::EventTimeSlices, true) =
+            (input, self.inputs, sliceable(input))
+        else {
             return Ok(vec![crate::parallel::PieceScan::NOTHING; slices]);
         };
         self.line_start_cuts = at_line_starts.then(|| path.clone());
@@ -506,3 +508,13 @@ pub fn run_main(spec: &'static JobSpec, body: crate::parallel::WorkerBody) -> Ex
 
 #[cfg(test)]
 mod tests;
+
+/// Whether `input` can be cut into slices: a regular file. A named pipe (`<(zcat f.gz)`)
+/// or a device is read as it comes, as standard input is; a file that cannot be looked at
+/// is taken as one, for opening it to say what is wrong.
+fn sliceable(input: &InputSpec) -> bool {
+    match input {
+        InputSpec::File(path) => std::fs::metadata(path).map_or(true, |m| m.is_file()),
+        _ => false,
+    }
+}
