@@ -1,6 +1,7 @@
-//! Where the workers' slices of a file meet: the file is cut into as many byte ranges as
-//! there are workers, and each cut moved forward to the next place a record starts, so
-//! every record is read by exactly one worker. Both workers beside a cut compute it alike.
+//! Where the workers' slices of a file meet: the file is cut into as many ranges as there
+//! are workers (of as many bytes; for CSV, of about as many records: `record_density`),
+//! and each cut moved forward to the next place a record starts, so every record is read
+//! by exactly one worker. Both workers beside a cut compute it alike.
 //!
 //! Lines (text, JSON lines) start after a line break. A CSV record starts after a line
 //! break that is not inside a quoted field; where the file holds no quote before the cut,
@@ -95,9 +96,8 @@ fn with_known_file<T>(
     find(entry, file)
 }
 
-/// The first record start at or after byte `at` of `file` (at `path`, `len` bytes): `at`
-/// itself when it is 0 or a record ends just before it, else the end of the record holding
-/// byte `at`. Each cut is found once per process for an unchanged file ([`KnownFile`]).
+/// [`KnownFile::record_start`] of `file` (at `path`, `len` bytes), for the tests to ask
+/// for a cut at any byte.
 #[cfg(test)]
 fn record_start(
     path: &str,
@@ -138,7 +138,9 @@ pub fn part_start(
 }
 
 impl KnownFile {
-    /// [`record_start`], from what is known or found now.
+    /// The first record start at or after byte `at`: `at` itself when it is 0 or a record
+    /// ends just before it, else the end of the record holding byte `at`. Each cut is found
+    /// once per process for an unchanged file.
     fn record_start(&mut self, file: &mut File, at: u64, records: Records) -> io::Result<u64> {
         if let Some(&(_, _, start)) = self.cuts.iter().find(|c| c.0 == at && c.1 == records) {
             return Ok(start);
