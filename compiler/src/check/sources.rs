@@ -84,6 +84,64 @@ impl PipeFront<'_> {
     /// Nexmark's streams, with its own schema and event time (`lower::nexmark_spec`).
     fn nexmark_source(&mut self, s: &SourceDecl) -> Option<(SourceOp, Arc<Schema>)> {
         let call = &s.kind;
+        let (stream, settings, mut ok) = self.nexmark_settings(call);
+        if let Some(schema) = &s.schema {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    "a Nexmark source brings its own schema",
+                    schema.span.clone(),
+                    "not for a Nexmark source",
+                )
+                .with_help("leave it out: `source bids = nexmark(bid)` has Nexmark's fields"),
+            );
+            ok = false;
+        }
+        let made = crate::lower::nexmark_spec(stream, call.span.clone(), settings);
+        let (kind, spec) = self.reported(made)?;
+        let schema = crate::lower::nexmark_schema(kind);
+        let options = s
+            .options
+            .iter()
+            .map(|opt| WrittenOption {
+                name: opt.name.name.clone(),
+                at: opt.span.clone(),
+                name_at: opt.name.span.clone(),
+                value: self.source_option(opt, Some(&schema)),
+            })
+            .collect();
+        let options = crate::lower::nexmark_options(options, &spec, &schema, call.span.clone());
+        let forms = OptionForms {
+            all: "event_time(field), watermark(...) and idle(duration)",
+            event_time: "add `event_time(date_time)`",
+        };
+        let made = self.reported(
+            options.and_then(|o| crate::lower::source_options(o, &InputLocation::Generated, forms)),
+        )?;
+        if !ok {
+            return None;
+        }
+        let op = SourceOp {
+            name: s.name.name.clone(),
+            format: SourceFormat::Nexmark(crate::ir::NexmarkStream { kind, spec }),
+            input: InputLocation::Generated,
+            on_error: made.on_error,
+            event_time: made.event_time,
+            follow: false,
+            time_unit: made.time_unit,
+        };
+        Some((op, Arc::new(schema)))
+    }
+
+    /// A `nexmark(...)` call's stream (its first word) and settings (`name: number`), and
+    /// whether every argument was one of those (the others are reported).
+    fn nexmark_settings(
+        &mut self,
+        call: &Call,
+    ) -> (
+        Option<(String, crate::parse::ast::Span)>,
+        Vec<crate::lower::NexmarkSetting<crate::parse::ast::Span>>,
+        bool,
+    ) {
         let mut stream = None;
         let mut settings = Vec::new();
         let mut ok = true;
@@ -123,67 +181,7 @@ impl PipeFront<'_> {
                 }
             }
         }
-        if let Some(schema) = &s.schema {
-            self.diagnostics.push(
-                Diagnostic::error(
-                    "a Nexmark source brings its own schema",
-                    schema.span.clone(),
-                    "not for a Nexmark source",
-                )
-                .with_help("leave it out: `source bids = nexmark(bid)` has Nexmark's fields"),
-            );
-            ok = false;
-        }
-        let made = crate::lower::nexmark_spec(stream, call.span.clone(), settings);
-        let (kind, spec) = match made {
-            Ok(made) => made,
-            Err(mistakes) => {
-                for d in mistakes {
-                    self.diagnostics.push(d);
-                }
-                return None;
-            }
-        };
-        let schema = crate::lower::nexmark_schema(kind);
-        let options = s
-            .options
-            .iter()
-            .map(|opt| WrittenOption {
-                name: opt.name.name.clone(),
-                at: opt.span.clone(),
-                name_at: opt.name.span.clone(),
-                value: self.source_option(opt, Some(&schema)),
-            })
-            .collect();
-        let options = crate::lower::nexmark_options(options, &spec, &schema, call.span.clone());
-        let forms = OptionForms {
-            all: "event_time(field), watermark(...) and idle(duration)",
-            event_time: "add `event_time(date_time)`",
-        };
-        let made =
-            options.and_then(|o| crate::lower::source_options(o, &InputLocation::Generated, forms));
-        let made = match made {
-            Ok(made) => made,
-            Err(mistakes) => {
-                for d in mistakes {
-                    self.diagnostics.push(d);
-                }
-                return None;
-            }
-        };
-        if !ok {
-            return None;
-        }
-        let op = SourceOp {
-            name: s.name.name.clone(),
-            format: SourceFormat::Nexmark(crate::ir::NexmarkStream { kind, spec }),
-            input: InputLocation::Generated,
-            on_error: made.on_error,
-            event_time: made.event_time,
-            follow: false,
-            time_unit: made.time_unit,
-        };
-        Some((op, Arc::new(schema)))
+        (stream, settings, ok)
     }
 
     fn format(&mut self, kind: &str, call: &Call, positional: usize) -> Option<SourceFormat> {
@@ -336,15 +334,7 @@ impl PipeFront<'_> {
             all: "on_error(...), event_time(field), watermark(...), idle(duration), time_unit(...) and follow",
             event_time: "add `event_time(field)` naming the source's timestamp field",
         };
-        match crate::lower::source_options(options, input, forms) {
-            Ok(made) => Some(made),
-            Err(mistakes) => {
-                for d in mistakes {
-                    self.diagnostics.push(d);
-                }
-                None
-            }
-        }
+        self.reported(crate::lower::source_options(options, input, forms))
     }
 
     /// What option `opt` says, or `None` when its arguments are wrong (said here) or it is
