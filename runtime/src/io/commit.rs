@@ -201,7 +201,8 @@ impl PendingOutputs {
     /// back, and a reader that went away fails the job before any file is replaced); then
     /// each file's parts are joined in worker order, every target is checked, and only
     /// then replaced (exchanged with the written file, or renamed over), the earlier ones
-    /// restored if a step still fails ([`replace_all`]). Call only when everything was written and flushed.
+    /// restored if a step still fails ([`replace_all`]). Call only when everything was
+    /// written and flushed.
     ///
     /// The list's lock is held to the end, so an interrupt that comes meanwhile waits for
     /// the commit; one that came before it ends the job here, replacing nothing.

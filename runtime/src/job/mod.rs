@@ -238,8 +238,10 @@ impl JobContext {
         records: crate::io::Records,
     ) -> crate::io::InputPart {
         use crate::io::InputPart;
-        let records = match input {
-            InputSpec::File(path) if self.line_start_cuts.as_ref() == Some(path) => {
+        let records = match (input, records) {
+            (InputSpec::File(path), crate::io::Records::Csv(_))
+                if self.line_start_cuts.as_ref() == Some(path) =>
+            {
                 crate::io::Records::CsvLines
             }
             _ => records,
@@ -506,9 +508,6 @@ pub fn run_main(spec: &'static JobSpec, body: crate::parallel::WorkerBody) -> Ex
     }
 }
 
-#[cfg(test)]
-mod tests;
-
 /// Whether `input` can be cut into slices: a regular file. A named pipe (`<(zcat f.gz)`)
 /// or a device is read as it comes, as standard input is; a file that cannot be looked at
 /// is taken as one, for opening it to say what is wrong.
@@ -518,3 +517,6 @@ fn sliceable(input: &InputSpec) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests;
