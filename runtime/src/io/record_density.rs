@@ -5,8 +5,8 @@
 //! at its end as at its start: the event-time benchmark's timestamps grow from one digit to
 //! seven, so half its bytes hold 52% of its records, and the first worker, with the short
 //! records, finished 50 ms after the second. So a CSV file is cut by records: the line
-//! breaks of a small window in each of [`SEGMENTS`] equal segments are counted (a few
-//! hundred KiB read in all, once per process and file), each segment's records estimated
+//! breaks of a [`WINDOW`] in each of [`SEGMENTS`] equal segments are counted (1 MiB read
+//! in all, once per process and file), each segment's records estimated
 //! from its window, and a cut placed where the estimated records before it are the share
 //! asked for. Only where the cuts go changes: each is still moved to a record start
 //! (`slices`), so every record is read exactly once whatever the estimate.
