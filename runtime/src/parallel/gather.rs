@@ -32,6 +32,7 @@ enum Gathered {
     /// The next bytes of the sender's part of an output (`None`: standard output).
     Part {
         target: Option<String>,
+        #[serde(with = "serde_bytes")]
         bytes: Vec<u8>,
     },
     /// The sender is done: its report, or the error its job stopped with.
@@ -49,6 +50,7 @@ pub(crate) struct Outcome {
     pub report: WorkerReport,
     /// What an inline job's `collect()` sinks gathered on it, encoded
     /// ([`crate::inline_job::CollectedRows`]).
+    #[serde(with = "serde_bytes")]
     pub collected: Option<Vec<u8>>,
 }
 

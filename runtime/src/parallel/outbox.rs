@@ -95,6 +95,7 @@ pub struct Batch {
     pub from: u32,
     /// Entries, each `[kind << 28 | edge: u32][time: i64][length: u32][row]`,
     /// little-endian.
+    #[serde(with = "serde_bytes")]
     pub bytes: Vec<u8>,
 }
 
