@@ -133,19 +133,6 @@ pub(crate) struct PipeFront<'f> {
 }
 
 impl PipeFront<'_> {
-    /// What a shared rule `made`, or `None` with the mistakes it found reported.
-    fn reported<T>(&mut self, made: Result<T, Vec<Diagnostic>>) -> Option<T> {
-        match made {
-            Ok(made) => Some(made),
-            Err(mistakes) => {
-                for d in mistakes {
-                    self.diagnostics.push(d);
-                }
-                None
-            }
-        }
-    }
-
     fn schema(&mut self, s: &SchemaDecl) {
         if let Some((_, first)) = self.schemas.get(&s.name.name) {
             let first = first.clone();

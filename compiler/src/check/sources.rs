@@ -97,7 +97,7 @@ impl PipeFront<'_> {
             ok = false;
         }
         let made = crate::lower::nexmark_spec(stream, call.span.clone(), settings);
-        let (kind, spec) = self.reported(made)?;
+        let (kind, spec) = self.diagnostics.reported(made)?;
         let schema = crate::lower::nexmark_schema(kind);
         let options = s
             .options
@@ -114,7 +114,7 @@ impl PipeFront<'_> {
             all: "event_time(field), watermark(...) and idle(duration)",
             event_time: "add `event_time(date_time)`",
         };
-        let made = self.reported(
+        let made = self.diagnostics.reported(
             options.and_then(|o| crate::lower::source_options(o, &InputLocation::Generated, forms)),
         )?;
         if !ok {
@@ -334,7 +334,8 @@ impl PipeFront<'_> {
             all: "on_error(...), event_time(field), watermark(...), idle(duration), time_unit(...) and follow",
             event_time: "add `event_time(field)` naming the source's timestamp field",
         };
-        self.reported(crate::lower::source_options(options, input, forms))
+        self.diagnostics
+            .reported(crate::lower::source_options(options, input, forms))
     }
 
     /// What option `opt` says, or `None` when its arguments are wrong (said here) or it is

@@ -105,6 +105,12 @@ impl<S> Diagnostics<S> {
         self.items.push(d);
     }
 
+    /// What a rule `made`, or `None` with the mistakes it found added: how a front-end
+    /// takes the answer of a rule shared with the other.
+    pub fn reported<T>(&mut self, made: Result<T, Vec<Diagnostic<S>>>) -> Option<T> {
+        made.map_err(|mistakes| self.items.extend(mistakes)).ok()
+    }
+
     /// Whether any is an error.
     pub fn has_errors(&self) -> bool {
         self.items.iter().any(|d| d.severity == Severity::Error)

@@ -108,19 +108,6 @@ impl InlineFront {
         None
     }
 
-    /// What a shared rule `made`, or `None` with the mistakes it found reported.
-    pub(super) fn reported<T>(&mut self, made: Result<T, Vec<Diagnostic<Span>>>) -> Option<T> {
-        match made {
-            Ok(made) => Some(made),
-            Err(mistakes) => {
-                for d in mistakes {
-                    self.diagnostics.push(d);
-                }
-                None
-            }
-        }
-    }
-
     /// The node span and `file:line:col` of a node written at `span`.
     pub(super) fn place_span(&mut self, span: Span) -> (ByteSpan, String) {
         let i = self.spans.len();

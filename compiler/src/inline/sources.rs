@@ -123,7 +123,7 @@ impl InlineFront {
     ) -> Option<(SourceOp, Arc<Schema>)> {
         let (stream, settings) = self.nexmark_settings(kind)?;
         let made = crate::lower::nexmark_spec(stream, kind.span(), settings);
-        let (event, spec) = self.reported(made)?;
+        let (event, spec) = self.diagnostics.reported(made)?;
         let type_name = match event {
             weir_runtime::nexmark::EventKind::Person => "Person",
             weir_runtime::nexmark::EventKind::Auction => "Auction",
@@ -152,7 +152,7 @@ impl InlineFront {
             })
             .collect();
         let schema = crate::lower::nexmark_schema(event);
-        let options = self.reported(crate::lower::nexmark_options(
+        let options = self.diagnostics.reported(crate::lower::nexmark_options(
             options,
             &spec,
             &schema,
@@ -164,6 +164,7 @@ impl InlineFront {
             event_time: "add `event_time(|e| e.date_time as i64)` to this source",
         };
         op.event_time = self
+            .diagnostics
             .reported(crate::lower::source_options(options, &op.input, forms))?
             .event_time;
         Some((op, Arc::new(Schema::rust(ty))))
@@ -334,7 +335,9 @@ impl InlineFront {
                 "`event_time(|r| ...)`, `watermark(...)`, `idle(...)`, `on_error(...)`, `time_unit(...)` and `follow`",
             event_time: "add `event_time(|r| r.ts)` to this source",
         };
-        let made = self.reported(crate::lower::source_options(options, &op.input, forms))?;
+        let made = self
+            .diagnostics
+            .reported(crate::lower::source_options(options, &op.input, forms))?;
         op.on_error = made.on_error;
         op.event_time = made.event_time;
         op.follow = made.follow;
