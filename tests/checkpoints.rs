@@ -462,6 +462,48 @@ fn the_fraud_detection_process_survives_rescaling() {
     survives_rescaling(fraud_process_of(3_000_000));
 }
 
+/// A sink on a device (`/dev/null`, as a pipe or terminal would be) cannot be cut back
+/// to a checkpoint: a resumed run writes on where it is, at-least-once as a `stdout()`
+/// sink, rather than failing to cut it (it once failed: "holds less than the checkpoint
+/// committed"). The file sink beside it is exact.
+#[test]
+fn a_sink_on_a_device_resumes_at_least_once_beside_an_exact_file() {
+    let dir = temp();
+    let checkpoints = dir.path().join("ck");
+    let pipe = dir.path().join("counts.pipe");
+    std::fs::write(
+        &pipe,
+        "source lines = text(\"in.txt\");\n\
+         lines |> key_by(line) |> aggregate { n: count() } |> sink csv(\"out.csv\");\n\
+         lines |> filter(line == \"k7\") |> sink seen = csv(\"/dev/null\");\n",
+    )
+    .unwrap();
+    let counts = build(&pipe);
+    let text: String = (0..3_000_000)
+        .map(|i| format!("k{}\n", i % 5_000))
+        .collect();
+    std::fs::write(dir.path().join("in.txt"), &text).unwrap();
+    kill_after_a_checkpoint(&counts, dir.path(), &checkpoints);
+    let out = Command::new(&counts)
+        .args(["--checkpoint-dir", checkpoints.to_str().unwrap()])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("resumes from checkpoint"), "{err}");
+    let mut got: Vec<String> = std::fs::read_to_string(dir.path().join("out.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(String::from)
+        .collect();
+    got.sort();
+    let mut want: Vec<String> = (0..5_000).map(|k| format!("k{k},600")).collect();
+    want.sort();
+    assert_eq!(got, want);
+}
+
 /// A checkpoint written by another pipeline is refused, naming the difference, and a
 /// damaged newest checkpoint is passed over for the one before.
 #[test]

@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -120,6 +121,162 @@ fn an_output_pointed_at_an_input_is_refused_before_anything_is_written() {
         "id\n1\n2\n3\n"
     );
     assert_eq!(listing(dir.path()), before);
+}
+
+/// An output through a symbolic link replaces the file the link names and keeps the link;
+/// on two workers too (the parts are joined beside the file, not the link).
+#[test]
+fn an_output_through_a_link_replaces_the_file_it_names_and_keeps_the_link() {
+    let (dir, bin) = copy_job();
+    let d = dir.path();
+    std::fs::create_dir(d.join("kept")).unwrap();
+    std::fs::write(d.join("kept/first.csv"), "old\n").unwrap();
+    std::os::unix::fs::symlink("kept/first.csv", d.join("link.csv")).unwrap();
+    for workers in ["1", "2"] {
+        let out = Command::new(&bin)
+            .args(["--output", "first=link.csv", "--parallelism", workers])
+            .current_dir(d)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{err}");
+        assert!(
+            std::fs::symlink_metadata(d.join("link.csv"))
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "on {workers} worker(s) the link was replaced"
+        );
+        assert_eq!(
+            std::fs::read_to_string(d.join("kept/first.csv")).unwrap(),
+            "id\n1\n2\n3\n"
+        );
+        let left: Vec<String> = listing(&d.join("kept"));
+        assert_eq!(left, ["first.csv"], "on {workers} worker(s)");
+    }
+}
+
+/// `--output NAME=/dev/stdout` writes standard output, as `-` does, whatever standard
+/// output is: here a regular file, which a replaced output would have renamed over the
+/// `/dev/stdout` link itself. A second sink on standard output is refused as with `-`.
+#[test]
+fn dev_stdout_as_an_output_is_standard_output() {
+    let (dir, bin) = copy_job();
+    let d = dir.path();
+    for (workers, path) in [
+        ("1", "/dev/stdout"),
+        ("2", "/dev/stdout"),
+        ("1", "/dev/fd/1"),
+    ] {
+        let captured = d.join(format!("captured-{workers}.txt"));
+        std::fs::write(&captured, "").unwrap();
+        let out = Command::new(&bin)
+            .args([
+                "--output",
+                &format!("first={path}"),
+                "--parallelism",
+                workers,
+            ])
+            .current_dir(d)
+            .stdout(std::fs::File::create(&captured).unwrap())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(&captured).unwrap(),
+            "id\n1\n2\n3\n",
+            "{path} on {workers} worker(s)"
+        );
+        assert!(
+            std::fs::symlink_metadata("/dev/stdout").map_or(true, |m| m.file_type().is_symlink()),
+            "the run replaced /dev/stdout"
+        );
+    }
+    let out = Command::new(&bin)
+        .args(["--output", "first=/dev/stdout", "--output", "second=-"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("both write standard output"), "{err}");
+}
+
+/// A named pipe as an output is written directly, never replaced; on several workers
+/// the other workers' parts follow worker 0's at commit, as the parts of standard output
+/// do, so the reader gets whole lines in one file's order (written by each worker as it
+/// went, the pipe once got lines torn apart). `/dev/stderr` on a file gets the output and
+/// then weir's report, neither over the other.
+#[test]
+fn a_named_pipe_and_dev_stderr_as_outputs_get_whole_lines_in_order_on_every_parallelism() {
+    let dir = temp();
+    let d = dir.path();
+    let pipe = d.join("copy.pipe");
+    std::fs::write(
+        &pipe,
+        "schema Row { id: u64, name: str }\nsource rows: Row = csv(\"in.csv\");\n\
+         rows |> sink first = csv(\"first.csv\");\n",
+    )
+    .unwrap();
+    let mut rows = String::from("id,name\n");
+    for i in 0..300_000 {
+        rows.push_str(&format!("{i},name{}xxxxxxxxxxxxxxxxxxxx\n", i % 977));
+    }
+    std::fs::write(d.join("in.csv"), &rows).unwrap();
+    let bin = build(&pipe);
+    let fifo = d.join("out.fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    for workers in ["1", "2", "3"] {
+        let read = d.join(format!("read-{workers}.csv"));
+        // A process, not a thread: a job that never opened the pipe leaves it blocked.
+        let mut reader = Command::new("sh")
+            .arg("-c")
+            .arg(format!("cat '{}' > '{}'", fifo.display(), read.display()))
+            .spawn()
+            .unwrap();
+        let out = Command::new(&bin)
+            .args(["--output", &format!("first={}", fifo.display())])
+            .args(["--parallelism", workers])
+            .current_dir(d)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{workers} worker(s): {err}");
+        assert!(reader.wait().unwrap().success());
+        let got = std::fs::read_to_string(&read).unwrap();
+        assert!(
+            got == rows,
+            "{workers} worker(s): the pipe's reader got other bytes than the input's"
+        );
+        assert!(
+            std::fs::symlink_metadata(&fifo)
+                .unwrap()
+                .file_type()
+                .is_fifo(),
+            "the pipe was replaced"
+        );
+
+        let log = d.join(format!("stderr-{workers}.txt"));
+        let out = Command::new(&bin)
+            .args(["--output", "first=/dev/stderr", "--parallelism", workers])
+            .current_dir(d)
+            .stderr(std::fs::File::create(&log).unwrap())
+            .status()
+            .unwrap();
+        assert!(out.success());
+        let logged = std::fs::read_to_string(&log).unwrap();
+        assert_eq!(
+            logged,
+            format!("{rows}sink `first`: wrote 300000 record(s) to /dev/stderr\n"),
+            "{workers} worker(s)"
+        );
+    }
 }
 
 #[test]

@@ -13,17 +13,20 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use super::abandoned::{owner_tag, STDOUT_PART_PREFIX};
+use super::abandoned::owner_tag;
+use super::output_path::{output_kind, OutputKind};
 use super::replace::{replace_all, FileSystemSwaps, Replacing};
 use crate::JobError;
+use stream_parts::{copy_to_streams, Stream};
 
 /// Outputs written but not yet committed. Shared with the job's signal handler, which
 /// discards them when the job is interrupted.
 ///
 /// In a parallel run each worker writes its own part of every output ([`part`](Self::part)):
 /// at commit the parts of a file are joined in worker order into part 0's file, which is
-/// then renamed over the target; standard output parts after the first (which worker 0
-/// writes directly) are copied to standard output in worker order.
+/// then renamed over the target; the parts of a stream (standard output, a device, pipe
+/// or descriptor) after the first, which worker 0 writes itself, are copied to it in
+/// worker order (`stream_parts`).
 #[derive(Debug, Default, Clone)]
 pub struct PendingOutputs {
     files: std::sync::Arc<Mutex<Vec<Pending>>>,
@@ -35,39 +38,65 @@ pub struct PendingOutputs {
     durable: Option<bool>,
     /// Whether a commit replaced the targets.
     committed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// The devices, pipes and descriptors that part 0 writes itself, by their paths as
+    /// given, held open to the commit, which copies the other parts after it: a pipe's
+    /// reader would see its input end were the last writer to close first.
+    held: std::sync::Arc<Mutex<Vec<(PathBuf, File)>>>,
 }
 
 #[derive(Debug)]
 struct Pending {
     /// The file written.
     temp: PartFile,
-    /// `None`: a part of standard output.
-    target: Option<PathBuf>,
+    /// Where it goes at commit.
+    destination: Destination,
     part: usize,
+}
+
+/// Where a written file goes at commit.
+#[derive(Debug)]
+enum Destination {
+    /// Renamed over this file, later workers' parts joined into it first.
+    File(PathBuf),
+    /// Copied to the stream after what worker 0 wrote to it itself.
+    Stream(Stream),
+}
+
+impl Destination {
+    fn file(&self) -> Option<&PathBuf> {
+        match self {
+            Destination::File(path) => Some(path),
+            Destination::Stream(_) => None,
+        }
+    }
 }
 
 impl PendingOutputs {
     /// A new temporary file beside `target` (its folder created), to be renamed over
-    /// `target` at [`commit`](Self::commit). A target that exists and is not a regular file
-    /// (`/dev/null`, a named pipe, a terminal) cannot be replaced: it is written directly.
+    /// `target` at [`commit`](Self::commit). A link is followed to the file it names; a
+    /// device, named pipe or terminal, or a descriptor of this process (`/dev/stderr`),
+    /// cannot be replaced: it is written directly (`output_path`).
     pub fn create(&self, target: &str) -> Result<File, JobError> {
-        if let Some(file) = open_special(Path::new(target))? {
-            return Ok(file);
-        }
+        let target = match output_kind(Path::new(target))? {
+            OutputKind::Direct { .. } | OutputKind::Shared(_) => {
+                return self.direct(Path::new(target))
+            }
+            OutputKind::Replaced(path) => path,
+        };
         let (file, temp) = match self.durable {
             Some(resuming) => {
-                let (file, path) = part_beside(Path::new(target), self.part, self.parts, resuming)?;
+                let (file, path) = part_beside(&target, self.part, self.parts, resuming)?;
                 // A new run's first publish replaces what the target held before.
                 (file, PartFile::Kept(path, !resuming))
             }
             None => {
-                let (file, temp) = temp_beside(Path::new(target))?;
+                let (file, temp) = temp_beside(&target)?;
                 (file, PartFile::Temp(temp))
             }
         };
         self.lock().push(Pending {
             temp,
-            target: Some(PathBuf::from(target)),
+            destination: Destination::File(target),
             part: self.part,
         });
         Ok(file)
@@ -93,6 +122,7 @@ impl PendingOutputs {
             parts,
             durable: self.durable,
             committed: self.committed.clone(),
+            held: self.held.clone(),
         }
     }
 
@@ -105,38 +135,11 @@ impl PendingOutputs {
     /// Where this part writes standard output: `None` for part 0, which writes it
     /// directly; a temporary file copied out at commit for the others.
     pub fn stdout_part(&self) -> Result<Option<File>, JobError> {
-        if self.part == 0 {
-            return Ok(None);
-        }
-        if self.durable.is_some() {
-            // A temporary part would not survive a kill, and standard output cannot hold
-            // a part to be cut back.
-            return Err(JobError::Config(
-                "a job with checkpoints writes standard output on one worker only: write \
-                 that sink to a file (--output NAME=PATH) or run it with --parallelism 1"
-                    .to_string(),
-            ));
-        }
-        let (file, temp) = tempfile::Builder::new()
-            .prefix(&format!("{STDOUT_PART_PREFIX}{}.", owner_tag()))
-            .suffix(".weir-tmp")
-            .tempfile()
-            .map_err(|source| JobError::Io {
-                action: "cannot create a part of standard output in",
-                path: std::env::temp_dir().display().to_string(),
-                source,
-            })?
-            .into_parts();
-        self.lock().push(Pending {
-            temp: PartFile::Temp(temp),
-            target: None,
-            part: self.part,
-        });
-        Ok(Some(file))
+        self.stream_part(Stream::Stdout)
     }
 
-    /// Takes part `part`'s files out of the list, each with its target (`None`: standard
-    /// output): a worker of another process sends them to worker 0, which commits. A
+    /// Takes part `part`'s files out of the list, each with its target as the receiver
+    /// creates it again (`None`: standard output): a worker of another process sends them to worker 0, which commits. A
     /// temporary file goes when dropped; a durable part stays (worker 0 may yet die before
     /// it commits, and the run that resumes needs it), for worker 0's commit to remove.
     pub(crate) fn take_part(&self, part: usize) -> Vec<(Option<PathBuf>, impl AsRef<Path>)> {
@@ -144,7 +147,15 @@ impl PendingOutputs {
         let (taken, kept): (Vec<Pending>, Vec<Pending>) =
             files.drain(..).partition(|p| p.part == part);
         *files = kept;
-        taken.into_iter().map(|p| (p.target, p.temp)).collect()
+        taken
+            .into_iter()
+            .map(|p| match p.destination {
+                Destination::File(path) | Destination::Stream(Stream::Direct(path)) => {
+                    (Some(path), p.temp)
+                }
+                Destination::Stream(Stream::Stdout) => (None, p.temp),
+            })
+            .collect()
     }
 
     /// Makes each durable part's target what the part holds so far, which a checkpoint
@@ -154,7 +165,8 @@ impl PendingOutputs {
     /// appear only when it is stopped.
     pub fn publish(&self) -> Result<(), JobError> {
         for p in self.lock().iter_mut() {
-            if let (PartFile::Kept(part, fresh), Some(target)) = (&mut p.temp, &p.target) {
+            if let (PartFile::Kept(part, fresh), Some(target)) = (&mut p.temp, p.destination.file())
+            {
                 publish_part(part, target, *fresh)?;
                 *fresh = false;
             }
@@ -224,13 +236,22 @@ impl PendingOutputs {
     fn commit_locked(&self, files: Vec<Pending>) -> Result<(), JobError> {
         let mut files = files;
         files.sort_by_key(|p| p.part);
-        let (stdout, files): (Vec<Pending>, Vec<Pending>) =
-            files.into_iter().partition(|p| p.target.is_none());
-        copy_to_stdout(&stdout)?;
+        let (streams, files): (Vec<Pending>, Vec<Pending>) = files
+            .into_iter()
+            .partition(|p| matches!(p.destination, Destination::Stream(_)));
+        let streams: Vec<(&Stream, &PartFile)> = streams
+            .iter()
+            .filter_map(|p| match &p.destination {
+                Destination::Stream(stream) => Some((stream, &p.temp)),
+                Destination::File(_) => None,
+            })
+            .collect();
+        let held = std::mem::take(&mut *self.held.lock().unwrap_or_else(|e| e.into_inner()));
+        copy_to_streams(&streams, held)?;
         let mut staged: Vec<(tempfile::TempPath, PathBuf)> = Vec::new();
         let mut later_parts: Vec<Pending> = Vec::new();
         for p in files {
-            let target = p.target.clone().expect("partitioned above");
+            let target = p.destination.file().cloned().expect("partitioned above");
             if staged.iter().any(|(_, t)| *t == target) {
                 later_parts.push(p);
             } else {
@@ -242,7 +263,7 @@ impl PendingOutputs {
                 whole,
                 later_parts
                     .iter()
-                    .filter(|p| p.target.as_ref() == Some(target)),
+                    .filter(|p| p.destination.file() == Some(target)),
             )?;
         }
         let targets: Vec<PathBuf> = staged.iter().map(|(_, t)| t.clone()).collect();
@@ -265,12 +286,14 @@ impl PendingOutputs {
     /// commit had replaced the targets (for an interrupt's message).
     pub(crate) fn discard_after_any_commit(&self) -> bool {
         self.lock().clear();
+        self.held.lock().unwrap_or_else(|e| e.into_inner()).clear();
         self.committed.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Removes every temporary file: the job did not succeed.
     pub fn discard(&self) {
         self.lock().clear();
+        self.held.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
     /// Like [`discard`](Self::discard), but gives up rather than wait for the list, for a
@@ -287,24 +310,6 @@ impl PendingOutputs {
         // A panic while holding the lock leaves the list usable: it is only pushed to.
         self.files.lock().unwrap_or_else(|e| e.into_inner())
     }
-}
-
-/// Copies the parts of standard output to it, in worker order.
-fn copy_to_stdout(parts: &[Pending]) -> Result<(), JobError> {
-    if parts.is_empty() {
-        return Ok(());
-    }
-    let mut stdout = std::io::stdout().lock();
-    let closed = |source| JobError::Io {
-        action: "cannot write to",
-        path: "<stdout>".to_string(),
-        source,
-    };
-    for p in parts {
-        let mut part = File::open(&p.temp).map_err(|source| part_error(p.temp.as_ref(), source))?;
-        std::io::copy(&mut part, &mut stdout).map_err(closed)?;
-    }
-    std::io::Write::flush(&mut stdout).map_err(closed)
 }
 
 /// Appends `parts` (later workers' parts of one output, in worker order) to `whole`.
@@ -467,22 +472,6 @@ fn part_beside(
     Ok((file, path))
 }
 
-/// `target` opened for writing if it exists and is not a regular file; `None` otherwise.
-pub(crate) fn open_special(target: &Path) -> Result<Option<File>, JobError> {
-    match std::fs::metadata(target) {
-        Ok(m) if !m.is_file() && !m.is_dir() => std::fs::OpenOptions::new()
-            .write(true)
-            .open(target)
-            .map(Some)
-            .map_err(|source| JobError::Io {
-                action: "cannot open output",
-                path: target.display().to_string(),
-                source,
-            }),
-        _ => Ok(None),
-    }
-}
-
 /// The folder `target` is in (`.` for a bare name) and its file name.
 fn folder_and_name(target: &Path) -> (&Path, String) {
     let dir = match target.parent() {
@@ -522,5 +511,6 @@ pub(crate) fn temp_beside(target: &Path) -> Result<(File, tempfile::TempPath), J
     Ok(temp.into_parts())
 }
 
+mod stream_parts;
 #[cfg(test)]
 mod tests;

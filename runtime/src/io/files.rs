@@ -6,6 +6,7 @@
 use std::path::{Component, Path, PathBuf};
 
 use super::abandoned;
+use super::output_path::{output_kind, OutputKind};
 use crate::JobError;
 
 /// How a job uses a file.
@@ -160,12 +161,17 @@ pub fn check(uses: &[ResolvedUse]) -> Result<(), JobError> {
                     source,
                 })?;
             }
-            // A device or named pipe is written directly when the sink opens it; opening it
-            // here would block, or end a reader's input early.
-            FileRole::Output | FileRole::DeadLetter | FileRole::Report
-                if is_device(Path::new(path)) => {}
             FileRole::Output | FileRole::DeadLetter | FileRole::Report => {
-                let target = Path::new(path);
+                // A device, named pipe or descriptor is written directly when the sink
+                // opens it; opening it here would block, or end a reader's input early.
+                // A link is checked at the file it names, which the commit replaces.
+                let target = match output_kind(Path::new(path))
+                    .map_err(|e| JobError::Config(format!("{e}; nothing was written")))?
+                {
+                    OutputKind::Direct { .. } | OutputKind::Shared(_) => continue,
+                    OutputKind::Replaced(target) => target,
+                };
+                let target = target.as_path();
                 if target.is_dir() {
                     return Err(JobError::Config(format!(
                         "{} would replace {path}, which is a directory; nothing was written",

@@ -15,7 +15,25 @@ pub enum OutputSpec {
     Stdout,
 }
 
+/// Whether `path` names this process's standard output (`/dev/stdout`, `/dev/fd/1`,
+/// `/proc/self/fd/1`): a sink given it writes standard output, as with `-`. Written as a
+/// file it would be a temporary file renamed over the link, which replaces `/dev/stdout`
+/// itself when standard output is a regular file.
+pub fn names_standard_output(path: &str) -> bool {
+    matches!(path, "/dev/stdout" | "/dev/fd/1" | "/proc/self/fd/1")
+}
+
 impl OutputSpec {
+    /// The output at `path`: standard output where the path names it
+    /// ([`names_standard_output`]), else the file.
+    pub fn at(path: &str) -> OutputSpec {
+        if names_standard_output(path) {
+            OutputSpec::Stdout
+        } else {
+            OutputSpec::File(path.to_string())
+        }
+    }
+
     /// The name used in messages: the path, or `<stdout>`.
     pub fn display_name(&self) -> &str {
         match self {
@@ -31,6 +49,9 @@ impl OutputSpec {
 pub enum OutputWriter {
     /// A file.
     File(BufWriter<File>),
+    /// A device, named pipe or descriptor, written as it goes: like standard output, it
+    /// cannot take back what it wrote.
+    Stream(BufWriter<File>),
     /// Standard output.
     Stdout(BufWriter<io::Stdout>),
 }
@@ -44,7 +65,12 @@ impl OutputWriter {
         match spec {
             OutputSpec::File(path) => {
                 let file: File = pending.create(path)?;
-                Ok(OutputWriter::File(BufWriter::with_capacity(BUFFER, file)))
+                let writer = BufWriter::with_capacity(BUFFER, file);
+                Ok(if is_stream(path) {
+                    OutputWriter::Stream(writer)
+                } else {
+                    OutputWriter::File(writer)
+                })
             }
             // Worker 0 of a parallel run writes standard output; the others write parts
             // that go out after it, at commit.
@@ -56,10 +82,25 @@ impl OutputWriter {
     }
 }
 
+/// Whether `path` is written as it goes rather than replaced at commit (a worker's part
+/// of it, a temporary file, is only ever cut back by a run that could not resume it).
+fn is_stream(path: &str) -> bool {
+    use crate::io::output_path::{output_kind, OutputKind};
+    matches!(
+        output_kind(std::path::Path::new(path)),
+        Ok(OutputKind::Direct { .. } | OutputKind::Shared(_))
+    )
+}
+
 impl OutputWriter {
+    /// Whether it can be cut back to a commit point: a file can, a stream cannot.
+    pub fn takes_back(&self) -> bool {
+        matches!(self, OutputWriter::File(_))
+    }
+
     /// Writes out what is buffered, fsynced with `sync` (a checkpoint written in the
     /// background fsyncs the file itself before it completes); the bytes of a file written
-    /// so far, `None` for standard output (which cannot be cut back).
+    /// so far, `None` for standard output or another stream (which cannot be cut back).
     pub fn commit_point(&mut self, sync: bool) -> io::Result<Option<u64>> {
         use std::io::Seek;
         self.flush()?;
@@ -72,12 +113,12 @@ impl OutputWriter {
                 }
                 file.stream_position().map(Some)
             }
-            OutputWriter::Stdout(_) => Ok(None),
+            OutputWriter::Stream(_) | OutputWriter::Stdout(_) => Ok(None),
         }
     }
 
     /// Cuts a file back to its first `bytes`, to write on from there; `false` (nothing
-    /// done) for standard output.
+    /// done) for standard output or another stream.
     pub fn cut_back(&mut self, bytes: u64) -> io::Result<bool> {
         use std::io::Seek;
         match self {
@@ -98,7 +139,7 @@ impl OutputWriter {
                 file.seek(io::SeekFrom::Start(bytes))?;
                 Ok(true)
             }
-            OutputWriter::Stdout(_) => Ok(false),
+            OutputWriter::Stream(_) | OutputWriter::Stdout(_) => Ok(false),
         }
     }
 }
@@ -107,7 +148,7 @@ impl Write for OutputWriter {
     #[inline]
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
-            OutputWriter::File(w) => w.write(buf),
+            OutputWriter::File(w) | OutputWriter::Stream(w) => w.write(buf),
             OutputWriter::Stdout(w) => w.write(buf),
         }
     }
@@ -115,14 +156,14 @@ impl Write for OutputWriter {
     #[inline]
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         match self {
-            OutputWriter::File(w) => w.write_all(buf),
+            OutputWriter::File(w) | OutputWriter::Stream(w) => w.write_all(buf),
             OutputWriter::Stdout(w) => w.write_all(buf),
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
         match self {
-            OutputWriter::File(w) => w.flush(),
+            OutputWriter::File(w) | OutputWriter::Stream(w) => w.flush(),
             OutputWriter::Stdout(w) => w.flush(),
         }
     }

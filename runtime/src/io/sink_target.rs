@@ -89,8 +89,12 @@ impl SinkTarget {
         point: crate::io::SinkPosition,
     ) -> Result<(), JobError> {
         if !writer.cut_back(point.bytes).map_err(|e| self.io_error(e))? {
+            let what = match self.stdout {
+                true => "standard output".to_string(),
+                false => self.target.clone(),
+            };
             return Err(JobError::Config(format!(
-                "sink `{}` writes standard output, which cannot take back what it wrote",
+                "sink `{}` writes {what}, which cannot take back what it wrote",
                 self.name
             )));
         }
@@ -99,13 +103,14 @@ impl SinkTarget {
     }
 
     /// Resumes at `point` of a checkpoint: the output is cut back there, but standard
-    /// output, already read, keeps what it has (it is at-least-once).
+    /// output or another stream (a device, pipe or descriptor), already read, keeps what
+    /// it has (it is at-least-once).
     pub(crate) fn resume_at(
         &mut self,
         writer: &mut crate::io::OutputWriter,
         point: crate::io::SinkPosition,
     ) -> Result<(), JobError> {
-        if self.stdout {
+        if !writer.takes_back() {
             self.records = point.records;
             return Ok(());
         }

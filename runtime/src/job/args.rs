@@ -275,7 +275,8 @@ pub(super) fn resolve(u: &FileUse, args: &JobArgs) -> ResolvedUse {
         FileRole::Output => overridden(&args.outputs, u.name),
         FileRole::DeadLetter | FileRole::Report => None,
     }
-    .map_or_else(|| u.path.map(String::from), |p| p.map(String::from));
+    .map_or_else(|| u.path.map(String::from), |p| p.map(String::from))
+    .filter(|p| u.role != FileRole::Output || !crate::io::names_standard_output(p));
     ResolvedUse {
         role: u.role,
         name: u.name.to_string(),

@@ -331,12 +331,16 @@ impl JobContext {
         }
     }
 
-    /// Where sink `name` writes to: `--output name=PATH` if given, else `default`.
+    /// Where sink `name` writes to: `--output name=PATH` if given, else `default`; `-` and
+    /// a path that names standard output ([`crate::io::names_standard_output`]) write it.
     pub fn output(&self, name: &str, default: OutputSpec) -> OutputSpec {
         match overridden(&self.args.outputs, name) {
-            Some(Some(p)) => OutputSpec::File(p.to_string()),
+            Some(Some(p)) => OutputSpec::at(p),
             Some(None) => OutputSpec::Stdout,
-            None => default,
+            None => match default {
+                OutputSpec::File(p) => OutputSpec::at(&p),
+                OutputSpec::Stdout => OutputSpec::Stdout,
+            },
         }
     }
 
