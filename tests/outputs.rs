@@ -404,6 +404,48 @@ fn a_reader_that_closes_early_ends_the_job_quietly() {
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
 
+/// A named pipe's reader that goes away ends the job as standard output's does: quietly,
+/// exit 0, on one worker and on two (where it may go while worker 0 writes, or while the
+/// commit copies worker 1's part after).
+#[test]
+fn a_named_pipes_reader_that_closes_early_ends_the_job_quietly() {
+    let dir = temp();
+    let input = dir.path().join("words.txt");
+    let text: String = (0..200_000).map(|i| format!("w{i}\n")).collect();
+    std::fs::write(&input, text).unwrap();
+    let bin = build(Path::new("dsl-examples/wordcount.pipe"));
+    let fifo = dir.path().join("counts.fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    for workers in ["1", "2"] {
+        let first = dir.path().join(format!("first-{workers}.txt"));
+        let reader = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "head -1 '{}' > '{}'",
+                fifo.display(),
+                first.display()
+            ))
+            .spawn()
+            .unwrap();
+        let out = Command::new(&bin)
+            .args(["--input", &format!("lines={}", input.display())])
+            .args(["--output", &format!("stdout={}", fifo.display())])
+            .args(["--parallelism", workers])
+            .current_dir(root())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{workers} worker(s): {err}");
+        assert_eq!(err, "", "{workers} worker(s)");
+        assert!(reader.wait_with_output().unwrap().status.success());
+        assert_eq!(std::fs::read_to_string(&first).unwrap(), "word,count\n");
+    }
+}
+
 const THREE: &str = "schema Row { id: u64 }\n\
     source rows: Row = csv(\"in.csv\");\n\
     rows |> sink o1 = csv(\"o1.csv\");\n\

@@ -58,9 +58,9 @@ pub enum JobError {
         /// Where the record was read (`file:line`), once its source knows.
         record: Option<String>,
     },
-    /// Standard output was closed by its reader (`weir run ... | head`): the job stops
-    /// quietly, as Unix tools do.
-    #[error("standard output was closed by its reader")]
+    /// Standard output, or a pipe a sink writes, was closed by its reader (`weir run ...
+    /// | head`): the job stops quietly, as Unix tools do.
+    #[error("an output pipe was closed by its reader")]
     OutputClosed,
     /// A CSV source's header does not fit its schema (no policy can skip a header).
     #[error("source `{source_name}`: the header of {file} {message}\n  header: {header}")]

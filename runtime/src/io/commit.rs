@@ -139,9 +139,10 @@ impl PendingOutputs {
     }
 
     /// Takes part `part`'s files out of the list, each with its target as the receiver
-    /// creates it again (`None`: standard output): a worker of another process sends them to worker 0, which commits. A
-    /// temporary file goes when dropped; a durable part stays (worker 0 may yet die before
-    /// it commits, and the run that resumes needs it), for worker 0's commit to remove.
+    /// creates it again (`None`: standard output; a stream by its path as given): a
+    /// worker of another process sends them to worker 0, which commits. A temporary file
+    /// goes when dropped; a durable part stays (worker 0 may yet die before it commits,
+    /// and the run that resumes needs it), for worker 0's commit to remove.
     pub(crate) fn take_part(&self, part: usize) -> Vec<(Option<PathBuf>, impl AsRef<Path>)> {
         let mut files = self.lock();
         let (taken, kept): (Vec<Pending>, Vec<Pending>) =

@@ -56,11 +56,13 @@ impl SinkTarget {
         true
     }
 
-    /// A write failure, naming the destination; standard output closed by its reader is
-    /// not a failure but the end of the job.
+    /// A write failure, naming the destination; standard output or a pipe closed by its
+    /// reader is not a failure but the end of the job.
     #[cold]
     pub(crate) fn io_error(&self, source: std::io::Error) -> JobError {
-        if self.stdout && source.kind() == std::io::ErrorKind::BrokenPipe {
+        // Only a pipe says EPIPE: standard output's reader or a named pipe's went away
+        // (`| head`, `>(head)`).
+        if source.kind() == std::io::ErrorKind::BrokenPipe {
             return JobError::OutputClosed;
         }
         JobError::Io {

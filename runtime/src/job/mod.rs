@@ -502,7 +502,7 @@ pub fn run_main(spec: &'static JobSpec, body: crate::parallel::WorkerBody) -> Ex
     // another process writing the same --stats-json path would race it.
     match ctx.finish(result) {
         Ok(()) => ExitCode::SUCCESS,
-        // The reader of standard output went away (`| head`): a quiet end. Outputs to
+        // The reader of standard output or of a pipe went away (`| head`): a quiet end. Outputs to
         // files were discarded with the rest, since the job did not finish.
         Err(JobError::OutputClosed) => ExitCode::SUCCESS,
         Err(e) => {

@@ -122,10 +122,14 @@ pub(super) fn copy_to_streams(
         }
     }
     for stream in streams {
-        let failed = |source| JobError::Io {
-            action: "cannot write to",
-            path: stream.name(),
-            source,
+        let failed = |source: std::io::Error| match source.kind() {
+            // Its reader went away (`| head`): the quiet end a sink's own write would have.
+            std::io::ErrorKind::BrokenPipe => JobError::OutputClosed,
+            _ => JobError::Io {
+                action: "cannot write to",
+                path: stream.name(),
+                source,
+            },
         };
         let mut out: Box<dyn std::io::Write> = match stream {
             Stream::Stdout => Box::new(std::io::stdout().lock()),
