@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use super::abandoned::owner_tag;
-use super::output_path::{output_kind, OutputKind};
+use super::output_path::output_kind;
 use super::replace::{replace_all, FileSystemSwaps, Replacing};
 use crate::JobError;
 use stream_parts::{copy_to_streams, Stream};
@@ -77,11 +77,14 @@ impl PendingOutputs {
     /// device, named pipe or terminal, or a descriptor of this process (`/dev/stderr`),
     /// cannot be replaced: it is written directly (`output_path`).
     pub fn create(&self, target: &str) -> Result<File, JobError> {
-        let target = match output_kind(Path::new(target))? {
-            OutputKind::Direct { .. } | OutputKind::Shared(_) => {
-                return self.direct(Path::new(target))
-            }
-            OutputKind::Replaced(path) => path,
+        self.open(target).map(|(file, _)| file)
+    }
+
+    /// [`create`](Self::create), and whether what it opened is a stream written as it
+    /// goes (a device, pipe or descriptor, or a part of one), which cannot be cut back.
+    pub(crate) fn open(&self, target: &str) -> Result<(File, bool), JobError> {
+        let Some(target) = output_kind(Path::new(target))?.replaced() else {
+            return self.direct(Path::new(target)).map(|file| (file, true));
         };
         let (file, temp) = match self.durable {
             Some(resuming) => {
@@ -99,7 +102,7 @@ impl PendingOutputs {
             destination: Destination::File(target),
             part: self.part,
         });
-        Ok(file)
+        Ok((file, false))
     }
 
     /// A temporary file beside `target` for the part of it a worker of another process sent

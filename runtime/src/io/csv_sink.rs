@@ -169,7 +169,7 @@ impl CsvSink {
     pub fn finish(&mut self, ctx: &mut JobContext) -> Result<(), JobError> {
         self.write_out()?;
         self.writer.flush().map_err(|e| self.target.io_error(e))?;
-        self.target.report(ctx);
+        self.target.report(ctx, &self.writer);
         Ok(())
     }
 

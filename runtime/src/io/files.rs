@@ -6,7 +6,7 @@
 use std::path::{Component, Path, PathBuf};
 
 use super::abandoned;
-use super::output_path::{output_kind, OutputKind};
+use super::output_path::output_kind;
 use crate::JobError;
 
 /// How a job uses a file.
@@ -165,11 +165,11 @@ pub fn check(uses: &[ResolvedUse]) -> Result<(), JobError> {
                 // A device, named pipe or descriptor is written directly when the sink
                 // opens it; opening it here would block, or end a reader's input early.
                 // A link is checked at the file it names, which the commit replaces.
-                let target = match output_kind(Path::new(path))
+                let Some(target) = output_kind(Path::new(path))
                     .map_err(|e| JobError::Config(format!("{e}; nothing was written")))?
-                {
-                    OutputKind::Direct { .. } | OutputKind::Shared(_) => continue,
-                    OutputKind::Replaced(target) => target,
+                    .replaced()
+                else {
+                    continue;
                 };
                 let target = target.as_path();
                 if target.is_dir() {

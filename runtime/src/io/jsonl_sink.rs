@@ -72,7 +72,7 @@ impl JsonlSink {
     /// Flushes the output and reports how many records were written.
     pub fn finish(&mut self, ctx: &mut JobContext) -> Result<(), JobError> {
         self.writer.flush().map_err(|e| self.target.io_error(e))?;
-        self.target.report(ctx);
+        self.target.report(ctx, &self.writer);
         Ok(())
     }
 }

@@ -64,9 +64,9 @@ impl OutputWriter {
     pub fn create(spec: &OutputSpec, pending: &PendingOutputs) -> Result<Self, JobError> {
         match spec {
             OutputSpec::File(path) => {
-                let file: File = pending.create(path)?;
+                let (file, stream) = pending.open(path)?;
                 let writer = BufWriter::with_capacity(BUFFER, file);
-                Ok(if is_stream(path) {
+                Ok(if stream {
                     OutputWriter::Stream(writer)
                 } else {
                     OutputWriter::File(writer)
@@ -80,16 +80,6 @@ impl OutputWriter {
             }),
         }
     }
-}
-
-/// Whether `path` is written as it goes rather than replaced at commit (a worker's part
-/// of it, a temporary file, is only ever cut back by a run that could not resume it).
-fn is_stream(path: &str) -> bool {
-    use crate::io::output_path::{output_kind, OutputKind};
-    matches!(
-        output_kind(std::path::Path::new(path)),
-        Ok(OutputKind::Direct { .. } | OutputKind::Shared(_))
-    )
 }
 
 impl OutputWriter {

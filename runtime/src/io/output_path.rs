@@ -39,10 +39,22 @@ pub(crate) enum OutputKind {
     Replaced(PathBuf),
 }
 
+impl OutputKind {
+    /// The file to replace at commit; `None` for an output written directly.
+    pub(crate) fn replaced(self) -> Option<PathBuf> {
+        match self {
+            OutputKind::Replaced(path) => Some(path),
+            OutputKind::Direct { .. } | OutputKind::Shared(_) => None,
+        }
+    }
+}
+
 /// A standard stream of this process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Shared {
+    /// File descriptor 1.
     Stdout,
+    /// File descriptor 2.
     Stderr,
 }
 

@@ -91,9 +91,10 @@ impl SinkTarget {
         point: crate::io::SinkPosition,
     ) -> Result<(), JobError> {
         if !writer.cut_back(point.bytes).map_err(|e| self.io_error(e))? {
-            let what = match self.stdout {
-                true => "standard output".to_string(),
-                false => self.target.clone(),
+            let what = if self.stdout {
+                "standard output"
+            } else {
+                &self.target
             };
             return Err(JobError::Config(format!(
                 "sink `{}` writes {what}, which cannot take back what it wrote",
@@ -183,10 +184,11 @@ impl SinkTarget {
         Ok(())
     }
 
-    /// Adds "wrote N records to X" to the run's report.
-    pub(crate) fn report(&self, ctx: &mut JobContext) {
+    /// Adds "wrote N records to X" to the run's report (`writer`: whether X is a file or
+    /// a stream).
+    pub(crate) fn report(&self, ctx: &mut JobContext, writer: &crate::io::OutputWriter) {
         if !self.stdout {
-            ctx.report_sink(&self.name, &self.target, self.records);
+            ctx.report_sink(&self.name, &self.target, self.records, !writer.takes_back());
         }
     }
 }

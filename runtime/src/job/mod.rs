@@ -51,7 +51,7 @@ pub struct JobContext {
     spill: SpillSpace,
     report: Vec<report::ReportLine>,
     /// Records each file sink wrote, by sink and target (summed over workers).
-    sinks: Vec<(String, String, u64)>,
+    sinks: Vec<report::SinkCount>,
     progress: bool,
     /// Which worker this context serves.
     slot: crate::parallel::WorkerSlot,
@@ -502,8 +502,8 @@ pub fn run_main(spec: &'static JobSpec, body: crate::parallel::WorkerBody) -> Ex
     // another process writing the same --stats-json path would race it.
     match ctx.finish(result) {
         Ok(()) => ExitCode::SUCCESS,
-        // The reader of standard output or of a pipe went away (`| head`): a quiet end. Outputs to
-        // files were discarded with the rest, since the job did not finish.
+        // The reader of standard output or of a pipe went away (`| head`): a quiet end.
+        // Outputs to files were discarded with the rest, since the job did not finish.
         Err(JobError::OutputClosed) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: job `{}` failed: {e}", spec.name);

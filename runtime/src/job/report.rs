@@ -26,8 +26,20 @@ pub(crate) enum ReportLine {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct WorkerReport {
     records: Vec<(usize, u64, u64)>,
-    sinks: Vec<(String, String, u64)>,
+    sinks: Vec<SinkCount>,
     lines: Vec<ReportLine>,
+}
+
+/// What one sink wrote to one target, for the report's "wrote N records" line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct SinkCount {
+    name: String,
+    target: String,
+    records: u64,
+    /// Written as it went (a device, pipe or descriptor): what a failed run wrote there
+    /// is there, and a reader that went away ended the run quietly, so only a run that
+    /// succeeded reports it.
+    stream: bool,
 }
 
 impl super::driver::RecordCounts for JobContext {
@@ -67,8 +79,8 @@ impl JobContext {
                 None => self.records.push((id, records_in, records_out)),
             }
         }
-        for (name, target, records) in worker.sinks {
-            self.report_sink(&name, &target, records);
+        for sink in worker.sinks {
+            self.report_sink(&sink.name, &sink.target, sink.records, sink.stream);
         }
         for line in worker.lines {
             match line {
@@ -153,18 +165,21 @@ impl JobContext {
         }
     }
 
-    /// Adds `records` to what sink `name` wrote to `target`, for the report's
-    /// "wrote N records" line.
-    pub fn report_sink(&mut self, name: &str, target: &str, records: u64) {
+    /// Adds `records` to what sink `name` wrote to `target` (a `stream`, or a file
+    /// replaced at commit), for the report's "wrote N records" line.
+    pub(crate) fn report_sink(&mut self, name: &str, target: &str, records: u64, stream: bool) {
         match self
             .sinks
             .iter_mut()
-            .find(|(n, t, _)| n == name && t == target)
+            .find(|s| s.name == name && s.target == target)
         {
-            Some((_, _, n)) => *n += records,
-            None => self
-                .sinks
-                .push((name.to_string(), target.to_string(), records)),
+            Some(s) => s.records += records,
+            None => self.sinks.push(SinkCount {
+                name: name.to_string(),
+                target: target.to_string(),
+                records,
+                stream,
+            }),
         }
     }
 
@@ -186,13 +201,17 @@ impl JobContext {
                 detail,
             } => format!("{before}{count}{after}{detail}"),
         });
-        let sinks = self.sinks.iter().map(move |(name, target, records)| {
-            if succeeded {
-                format!("sink `{name}`: wrote {records} record(s) to {target}")
-            } else {
-                format!("sink `{name}`: {records} record(s) reached it before the run failed; {target} was not written")
-            }
-        });
+        let sinks = self
+            .sinks
+            .iter()
+            .filter(move |s| succeeded || !s.stream)
+            .map(move |SinkCount { name, target, records, .. }| {
+                if succeeded {
+                    format!("sink `{name}`: wrote {records} record(s) to {target}")
+                } else {
+                    format!("sink `{name}`: {records} record(s) reached it before the run failed; {target} was not written")
+                }
+            });
         said.chain(sinks).collect()
     }
 
